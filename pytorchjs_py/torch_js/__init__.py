@@ -1,0 +1,98 @@
+"""torch_js: PyTorch semantics in the browser. `import torch_js as torch`.
+
+Tensors, autograd and the op catalogue in Python; compute in the wasm_ext kernel library (CPU: native in
+CPython, WebAssembly SIMD in Pyodide) and, through js_bridge, in WebGPU.
+"""
+__version__ = "0.1.0"
+
+from . import _dtype
+from ._dtype import (bfloat16, dtype, finfo, float16, float32, float64, get_default_dtype, iinfo, int8, int16,
+                     int32, int64, promote_types, result_type, set_default_dtype, uint8)
+from ._dtype import bool_ as bool  # noqa: A001  (torch.bool)
+from ._storage import device
+from ._tensor import Size, Tensor
+from .backends import cpu as _cpu_backend
+from . import _tensor
+
+_tensor.set_cpu_backend(_cpu_backend.BACKEND)
+
+from . import ops as _ops  # noqa: E402  (declares every op)
+from .ops import random as _random_ops  # noqa: E402
+from .ops._registry import REGISTRY, ops_in  # noqa: E402
+from . import autograd  # noqa: E402
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
+from ._generator import Generator, default_generator  # noqa: E402
+from ._printing import set_printoptions, get_printoptions  # noqa: E402
+from .ops._util import broadcast_shapes  # noqa: E402
+from .ops.random import manual_seed, seed, initial_seed, get_rng_state, set_rng_state  # noqa: E402
+
+inf = float("inf")
+nan = float("nan")
+half = float16
+float = float32  # noqa: A001
+double = float64
+long = int64
+int = int32  # noqa: A001
+short = int16
+strided = "torch.strided"
+contiguous_format = "torch.contiguous_format"
+preserve_format = "torch.preserve_format"
+channels_last = "torch.channels_last"
+pi = 3.141592653589793
+e = 2.718281828459045
+
+
+def _export_ops():
+    g = globals()
+    for name, op in ops_in("torch").items():
+        if name not in g or name in ("max", "min", "all", "any", "sum", "abs", "round", "pow"):
+            g[name] = op.fn
+
+
+_export_ops()
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def numel(input):
+    return input.numel()
+
+
+def is_nonzero(input):
+    if input.numel() != 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(input.item())
+
+
+def can_cast(from_, to):
+    from .ops.inplace import can_cast as _can_cast
+    return _can_cast(from_, to)
+
+
+def is_grad_enabled_():
+    return is_grad_enabled()
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False):
+    pass
+
+
+def get_num_threads():
+    return 1
+
+
+def set_num_threads(n):
+    pass
+
+
+def compile(model=None, **kwargs):
+    """No compiler in the browser: returns the model unchanged, so code written for torch.compile runs."""
+    if model is None:
+        return lambda m: m
+    return model

@@ -1,0 +1,204 @@
+"""dtypes and PyTorch's type promotion rules."""
+import struct
+
+__all__ = ["dtype", "promote_types", "result_type", "get_default_dtype", "set_default_dtype"]
+
+
+class dtype:
+    __slots__ = ("name", "code", "itemsize", "is_floating_point", "is_signed", "fmt", "_rank", "is_complex")
+
+    def __init__(self, name, code, itemsize, is_floating_point, is_signed, fmt, rank):
+        self.name = name
+        self.code = code              # wasm_ext/tjs.h dtype code
+        self.itemsize = itemsize
+        self.is_floating_point = is_floating_point
+        self.is_signed = is_signed
+        self.fmt = fmt                # struct / memoryview format ('' where Python has none: bfloat16)
+        self._rank = rank             # order within its category, for promotion
+        self.is_complex = False
+
+    def __repr__(self):
+        return "torch." + self.name
+
+    def __reduce__(self):
+        return (_dtype_by_name, (self.name,))
+
+    def to_real(self):
+        return self
+
+    @property
+    def itemsize_bits(self):
+        return self.itemsize * 8
+
+
+bool_ = dtype("bool", 0, 1, False, False, "?", 0)
+uint8 = dtype("uint8", 1, 1, False, False, "B", 1)
+int8 = dtype("int8", 2, 1, False, True, "b", 1)
+int16 = dtype("int16", 3, 2, False, True, "h", 2)
+int32 = dtype("int32", 4, 4, False, True, "i", 3)
+int64 = dtype("int64", 5, 8, False, True, "q", 4)
+float16 = dtype("float16", 6, 2, True, True, "e", 1)
+bfloat16 = dtype("bfloat16", 7, 2, True, True, "", 1)
+float32 = dtype("float32", 8, 4, True, True, "f", 2)
+float64 = dtype("float64", 9, 8, True, True, "d", 3)
+
+ALL_DTYPES = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64)
+BY_CODE = {d.code: d for d in ALL_DTYPES}
+ALIASES = {"bool": bool_, "uint8": uint8, "int8": int8, "int16": int16, "short": int16, "int32": int32,
+           "int": int32, "int64": int64, "long": int64, "float16": float16, "half": float16,
+           "bfloat16": bfloat16, "float32": float32, "float": float32, "float64": float64, "double": float64}
+FLOATING = (float16, bfloat16, float32, float64)
+INTEGRAL = (uint8, int8, int16, int32, int64)
+
+
+def _dtype_by_name(name):
+    return ALIASES[name]
+
+
+def is_integral(d, include_bool=False):
+    return (not d.is_floating_point) and (include_bool or d is not bool_)
+
+
+def _category(d):
+    return 2 if d.is_floating_point else (0 if d is bool_ else 1)
+
+
+def _promote_uncached(a, b):
+    if a is b:
+        return a
+    ca, cb = _category(a), _category(b)
+    if ca != cb:
+        return a if ca > cb else b
+    if ca == 0:
+        return bool_
+    if ca == 1:
+        if a is uint8 or b is uint8:
+            other = b if a is uint8 else a
+            return int16 if other is int8 else other
+        return a if a._rank > b._rank else b
+    if {a, b} == {float16, bfloat16}:
+        return float32
+    return a if a._rank > b._rank else b
+
+
+_PROMOTE = {(a, b): _promote_uncached(a, b) for a in ALL_DTYPES for b in ALL_DTYPES}
+
+
+def promote_types(type1, type2):
+    return _PROMOTE[(type1, type2)]
+
+
+_default_dtype = [float32]
+
+
+def get_default_dtype():
+    return _default_dtype[0]
+
+
+def set_default_dtype(d):
+    if d not in (float32, float64, float16, bfloat16):
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default_dtype[0] = d
+
+
+def scalar_dtype(value):
+    """The dtype a Python scalar takes when it becomes a tensor on its own."""
+    if isinstance(value, bool):
+        return bool_
+    if isinstance(value, int):
+        return int64
+    if isinstance(value, float):
+        return _default_dtype[0]
+    if isinstance(value, complex):
+        raise TypeError("torch_js does not support complex numbers")
+    raise TypeError(f"expected a number, got {type(value).__name__}")
+
+
+def _combine(higher, lower):
+    # PyTorch's combine_categories: a lower-priority operand only matters if its category is higher.
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    if higher.is_floating_point:
+        return higher
+    if higher is bool_ or lower.is_floating_point:
+        return _PROMOTE[(higher, lower)]
+    return higher
+
+
+def result_type_of(dim_dtypes, zero_dim_dtypes, scalar_values):
+    """PyTorch's result_type: dimensioned tensors > zero-dim tensors > Python scalars, by category."""
+    dim = zero = wrapped = None
+    for d in dim_dtypes:
+        dim = d if dim is None else _PROMOTE[(dim, d)]
+    for d in zero_dim_dtypes:
+        zero = d if zero is None else _PROMOTE[(zero, d)]
+    for v in scalar_values:
+        d = scalar_dtype(v)
+        wrapped = d if wrapped is None else _PROMOTE[(wrapped, d)]
+    return _combine(dim, _combine(zero, wrapped))
+
+
+def result_type(*args):
+    from ._tensor import Tensor
+    dims, zeros, scalars = [], [], []
+    for a in args:
+        if isinstance(a, Tensor):
+            (dims if a._shape else zeros).append(a._dtype)
+        elif isinstance(a, dtype):
+            dims.append(a)
+        else:
+            scalars.append(a)
+    return result_type_of(dims, zeros, scalars)
+
+
+class finfo:
+    _TABLE = {
+        "float16": (16, 5.960464477539063e-08, 0.0009765625, 65504.0, 6.103515625e-05, 0.001, 3),
+        "bfloat16": (16, 9.183549615799121e-41, 0.0078125, 3.3895313892515355e+38, 1.1754943508222875e-38, 0.01, 2),
+        "float32": (32, 1.401298464324817e-45, 1.1920928955078125e-07, 3.4028234663852886e+38,
+                    1.1754943508222875e-38, 1e-06, 6),
+        "float64": (64, 5e-324, 2.220446049250313e-16, 1.7976931348623157e+308, 2.2250738585072014e-308, 1e-15, 15),
+    }
+
+    def __init__(self, type=None):
+        type = type or get_default_dtype()
+        if not type.is_floating_point:
+            raise TypeError("torch.finfo() requires a floating point input type.")
+        self.dtype = type.name
+        self.bits, self.smallest_subnormal, self.eps, self.max, self.tiny, self.resolution, _ = self._TABLE[type.name]
+        self.min = -self.max
+        self.smallest_normal = self.tiny
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution}, min={self.min:e}, max={self.max:e}, eps={self.eps:e}, "
+                f"smallest_normal={self.tiny:e}, tiny={self.tiny:e}, dtype={self.dtype})")
+
+
+class iinfo:
+    def __init__(self, type):
+        if type.is_floating_point:
+            raise TypeError("torch.iinfo() requires an integer input type.")
+        self.dtype = type.name
+        self.bits = type.itemsize * 8
+        if type is bool_:
+            self.min, self.max = 0, 1
+        elif type.is_signed:
+            self.min, self.max = -(1 << (self.bits - 1)), (1 << (self.bits - 1)) - 1
+        else:
+            self.min, self.max = 0, (1 << self.bits) - 1
+
+    def __repr__(self):
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+
+
+def pack_scalar(d, value):
+    """Bytes of one element of dtype d holding value (used for fills and tensor construction)."""
+    if d is bfloat16:
+        bits = struct.unpack("<I", struct.pack("<f", value))[0]
+        if (bits & 0x7F800000) == 0x7F800000 and bits & 0x7FFFFF:
+            return struct.pack("<H", 0x7FC0)
+        bits += 0x7FFF + ((bits >> 16) & 1)
+        return struct.pack("<H", (bits >> 16) & 0xFFFF)
+    return struct.pack("<" + d.fmt, value)

@@ -1,0 +1,191 @@
+"""torch.Generator for torch_js: PyTorch's CPU mt19937 generator, bit for bit.
+
+The state lives in a 5056-byte ctypes buffer laid out exactly like the bytes of torch's
+`Generator.get_state()` (CPUGeneratorImplState), so get_state/set_state are byte copies and a state
+saved by real torch can be loaded here (and the reverse). The kernels in wasm_ext/random.c advance it.
+
+This module works at the raw-buffer level: the fill_* methods take the byte address of a contiguous
+buffer owned by the caller, an element count and a dtype code (wasm_ext/tjs.h). The tensor layer
+builds torch.rand/randn/randint/randperm/bernoulli/dropout/exponential_ on top of them.
+"""
+import ctypes
+import os
+import struct
+
+from .backends._native import kernel, pack
+
+STATE_SIZE = 5056          # sizeof(CPUGeneratorImplState)
+LEGACY_STATE_SIZE = 5048   # sizeof(CPUGeneratorImplStateLegacy): accepted by set_state, like torch
+DEFAULT_SEED = 67280421310721   # seed of a fresh torch.Generator()
+_U64 = 1 << 64
+
+# dtype codes (wasm_ext/tjs.h)
+BOOL, U8, I8, I16, I32, I64, F16, BF16, F32, F64 = range(10)
+_FLOAT_CODES = (F16, BF16, F32, F64)
+
+_k_seed = kernel("rng_seed")
+_k_uniform = kernel("rng_uniform")
+_k_normal = kernel("rng_normal")
+_k_randint = kernel("rng_randint")
+_k_random_bits = kernel("rng_random_bits")
+_k_randperm = kernel("rng_randperm")
+_k_bernoulli_tensor = kernel("rng_bernoulli_tensor")
+_k_bernoulli_scalar = kernel("rng_bernoulli_scalar")
+_k_exponential = kernel("rng_exponential")
+
+# state struct: seed u64, left i32, seeded i32, next u64, state u64[624], normal_x/y/rho f64,
+# normal_is_valid i32 (+4 pad), next_float_normal_sample f32, float valid u8 (+3 pad)
+_HEAD = struct.Struct("<QiiQ")
+_WORDS = struct.Struct("<624Q")
+_TAIL = struct.Struct("<dddii")     # at offset 5016
+_FTAIL = struct.Struct("<fB3x")     # at offset 5048
+
+
+def _i64(v):
+    """An unsigned 64-bit value as the signed int64 a 'q' slot takes."""
+    v &= _U64 - 1
+    return v - _U64 if v >> 63 else v
+
+
+def _check(rc, what):
+    if rc != 0:
+        raise RuntimeError(f"torch_js: {what} failed (kernel status {rc}; unsupported dtype?)")
+
+
+def _unpack_seed(seed):
+    """torch's unpack_uint64: ints in [-2^63, 2^64) are accepted; negative ones wrap mod 2^64."""
+    try:
+        seed = int(seed)
+    except (TypeError, ValueError):
+        raise TypeError(f"manual_seed expected a long, but got {type(seed).__name__}") from None
+    if seed < -(1 << 63) or seed >= _U64:
+        raise RuntimeError("Overflow when unpacking long long")
+    return seed & (_U64 - 1)
+
+
+class Generator:
+    """Mirror of torch.Generator (CPU). A fresh one has seed 67280421310721, like torch."""
+
+    __slots__ = ("_state", "_addr", "device", "__weakref__")
+
+    def __init__(self, device="cpu"):
+        dev = str(device)
+        if dev.split(":")[0] != "cpu":
+            raise RuntimeError(f"torch_js: Generator only supports the 'cpu' device, got {dev!r}")
+        self.device = "cpu"
+        self._state = (ctypes.c_char * STATE_SIZE)()   # malloc'd, so at least 8-byte aligned
+        self._addr = ctypes.addressof(self._state)
+        self._seed_raw(DEFAULT_SEED)
+
+    def _seed_raw(self, seed_u64):
+        pack("<qq", self._addr, _i64(seed_u64))
+        _check(_k_seed(), "manual_seed")
+
+    # -- torch.Generator API ------------------------------------------------------------------------
+    def manual_seed(self, seed):
+        """Seed with `seed` mod 2^64 (negative seeds wrap); clears the normal caches. Returns self."""
+        self._seed_raw(_unpack_seed(seed))
+        return self
+
+    def seed(self):
+        """Seed from os.urandom (53 bits, like c10's getNonDeterministicRandom) and return the seed."""
+        s = int.from_bytes(os.urandom(8), "little") & ((1 << 53) - 1)
+        self._seed_raw(s)
+        return s
+
+    def initial_seed(self):
+        return struct.unpack_from("<Q", self._state, 0)[0]
+
+    def get_state(self):
+        """The 5056 state bytes, identical to torch's Generator.get_state() bytes."""
+        return bytes(self._state)
+
+    def set_state(self, new_state):
+        """Load state bytes (5056, or torch's legacy 5048). Raises RuntimeError like torch on bad input."""
+        if hasattr(new_state, "tobytes") and not isinstance(new_state, (bytes, bytearray, memoryview)):
+            new_state = new_state.tobytes()
+        data = bytes(new_state)
+        size = len(data)
+        if size not in (STATE_SIZE, LEGACY_STATE_SIZE):
+            raise RuntimeError(
+                f"Expected either a CPUGeneratorImplStateLegacy of size {LEGACY_STATE_SIZE} or a "
+                f"CPUGeneratorImplState of size {STATE_SIZE} but found the input RNG state size to be {size}")
+        seed, left, seeded, nxt = _HEAD.unpack_from(data, 0)
+        words = _WORDS.unpack_from(data, 24)
+        nx, ny, nrho, nvalid, _pad = _TAIL.unpack_from(data, 5016)
+        fsample, fvalid = 0.0, 0
+        if size == STATE_SIZE:
+            fsample, fvalid = _FTAIL.unpack_from(data, 5048)
+            normal_y = ny if nvalid else 0.0
+        else:
+            # legacy states kept Box-Muller's intermediates: the cached sample is rho * sin(2 pi x)
+            import math
+            normal_y = nrho * math.sin(2.0 * math.pi * nx) if nvalid else 0.0
+        nxt &= 0xFFFFFFFF      # torch copies `next` into a uint32 before validating it
+        if not (seeded and 0 < left <= 624 and nxt <= 624):
+            raise RuntimeError("Invalid mt19937 state")
+        if not fvalid:
+            fsample = 0.0
+        out = bytearray(STATE_SIZE)
+        _HEAD.pack_into(out, 0, seed, left, 1, nxt)
+        _WORDS.pack_into(out, 24, *[w & 0xFFFFFFFF for w in words])
+        _TAIL.pack_into(out, 5016, 0.0, normal_y, 0.0, 1 if nvalid else 0, 0)
+        _FTAIL.pack_into(out, 5048, fsample, 1 if fvalid else 0)
+        ctypes.memmove(self._addr, bytes(out), STATE_SIZE)
+        return self
+
+    def __repr__(self):
+        return f"<torch_js.Generator object at {id(self):#x}>"
+
+    # -- raw fills (contiguous caller-owned buffers; addr = byte address) --------------------------
+    def fill_uniform(self, addr, n, dtype_code=F32, low=0.0, high=1.0):
+        """uniform_(low, high) / rand: F32 (fused multiply-add, as torch's AVX2 build), F64, F16, BF16."""
+        pack("<qqqqdd", self._addr, addr, n, dtype_code, float(low), float(high))
+        _check(_k_uniform(), "uniform_")
+
+    def fill_normal(self, addr, n, dtype_code=F32, mean=0.0, std=1.0, vectorized=True):
+        """normal_(mean, std) / randn. vectorized=True for a contiguous tensor (n >= 16 then takes torch's
+        16-wide block path); False for torch's scalar path (non-contiguous), which uses the cache.
+        F16/BF16 work only on the scalar path (vectorized and n >= 16 raises)."""
+        pack("<qqqqddq", self._addr, addr, n, dtype_code, float(mean), float(std), 1 if vectorized else 0)
+        _check(_k_normal(), "normal_")
+
+    def fill_randint(self, addr, n, low, high):
+        """int64 values in [low, high): random_(low, high) / randint. A range of 2^64 (low = -2^63,
+        high = 2^63) is torch's full 64-bit random_ (value = random64 as int64)."""
+        rng = int(high) - int(low)
+        if rng <= 0 or rng > _U64:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+        pack("<qqqqq", self._addr, addr, n, _i64(low), _i64(rng))   # range 2^64 travels as 0
+        _check(_k_randint(), "random_")
+
+    def fill_random_bits(self, addr, n, dtype_code):
+        """random_() with no arguments, any dtype (int64: random64 mod 2^63, float32: u32 mod 2^24+1, ...)."""
+        pack("<qqqq", self._addr, addr, n, dtype_code)
+        _check(_k_random_bits(), "random_")
+
+    def randperm(self, addr, n):
+        """A permutation of 0..n-1 into an int64 buffer (torch.randperm)."""
+        pack("<qqq", self._addr, addr, n)
+        _check(_k_randperm(), "randperm")
+
+    def fill_bernoulli_tensor(self, out_addr, p_addr, n, dtype_code, out_dtype_code=None):
+        """torch.bernoulli(p): F32/F16/BF16 p take one u32 draw per element, F64 p one random64.
+        0/1 written as out_dtype_code (default: p's dtype)."""
+        od = dtype_code if out_dtype_code is None else out_dtype_code
+        pack("<qqqqqq", self._addr, out_addr, p_addr, n, dtype_code, od)
+        _check(_k_bernoulli_tensor(), "bernoulli")
+
+    def fill_bernoulli_scalar(self, out_addr, n, p, dtype_code):
+        """bernoulli_(p) for a float p: one random64 per element, 0/1 as dtype_code (any dtype)."""
+        pack("<qqqdq", self._addr, out_addr, n, float(p), dtype_code)
+        _check(_k_bernoulli_scalar(), "bernoulli_")
+
+    def fill_exponential(self, addr, n, lambd, dtype_code=F32):
+        """exponential_(lambd): (-1/lambd) * log1p(-u) in double, u from random64."""
+        pack("<qqqdq", self._addr, addr, n, float(lambd), dtype_code)
+        _check(_k_exponential(), "exponential_")
+
+
+default_generator = Generator()
+default_generator.seed()

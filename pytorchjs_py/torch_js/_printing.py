@@ -1,0 +1,201 @@
+"""repr(tensor) as PyTorch prints it (precision 4, shared width, sci mode by the same rules, summarised > 1000)."""
+import math
+
+from . import _dtype as D
+
+PRINT_OPTS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    if profile == "default":
+        PRINT_OPTS.update(precision=4, threshold=1000, edgeitems=3, linewidth=80)
+    elif profile == "short":
+        PRINT_OPTS.update(precision=2, threshold=1000, edgeitems=2, linewidth=80)
+    elif profile == "full":
+        PRINT_OPTS.update(precision=4, threshold=math.inf, edgeitems=3, linewidth=80)
+    for k, v in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
+                 ("linewidth", linewidth)):
+        if v is not None:
+            PRINT_OPTS[k] = v
+    PRINT_OPTS["sci_mode"] = sci_mode
+
+
+def get_printoptions():
+    return dict(PRINT_OPTS)
+
+
+class _Formatter:
+    def __init__(self, values, floating):
+        self.floating = floating
+        self.int_mode = True
+        self.sci_mode = False
+        self.max_width = 1
+        prec = PRINT_OPTS["precision"]
+        if not floating:
+            for v in values:
+                self.max_width = max(self.max_width, len(str(v)))
+            return
+        signed = [v for v in values if math.isfinite(v)]
+        finite = [abs(v) for v in signed]
+        nonzero = [v for v in finite if v != 0]
+        for v in finite:
+            if v != math.ceil(v):
+                self.int_mode = False
+                break
+        if not nonzero:
+            self.max_width = max([len(self._fmt_special(v)) for v in values if not math.isfinite(v)] + [2])
+            self.int_mode = True
+            if values and all(math.isfinite(v) for v in values):
+                self.max_width = 2
+            return
+        mx, mn = max(nonzero), min(nonzero)
+        if self.int_mode:
+            if mx / mn > 1000.0 or mx > 1.0e8:
+                self.sci_mode = True
+                self.max_width = max(len(f"{v:.{prec}e}") for v in signed)
+            else:
+                self.max_width = max(len(f"{v:.0f}") for v in signed) + 1
+        else:
+            if mx / mn > 1000.0 or mx > 1.0e8 or mn < 1.0e-4:
+                self.sci_mode = True
+                self.max_width = max(len(f"{v:.{prec}e}") for v in signed)
+            else:
+                self.max_width = max(len(f"{v:.{prec}f}") for v in signed)
+        if PRINT_OPTS["sci_mode"] is not None and PRINT_OPTS["sci_mode"] != self.sci_mode:
+            self.sci_mode = PRINT_OPTS["sci_mode"]
+            fmt = (lambda v: f"{v:.{prec}e}") if self.sci_mode else (lambda v: f"{v:.{prec}f}")
+            self.max_width = max(len(fmt(v)) for v in signed)
+        for v in values:
+            if not math.isfinite(v):
+                self.max_width = max(self.max_width, len(self._fmt_special(v)))
+
+    @staticmethod
+    def _fmt_special(v):
+        return "nan" if v != v else ("inf" if v > 0 else "-inf")
+
+    def width(self):
+        return self.max_width
+
+    def format(self, v):
+        if not self.floating:
+            s = str(v)
+        elif not math.isfinite(v):
+            s = self._fmt_special(v)
+        elif self.sci_mode:
+            s = f"{v:.{PRINT_OPTS['precision']}e}"
+        elif self.int_mode:
+            s = f"{v:.0f}."
+        else:
+            s = f"{v:.{PRINT_OPTS['precision']}f}"
+        return " " * (self.max_width - len(s)) + s
+
+
+def _summarize(t):
+    from .ops.shape import cat
+    edge = PRINT_OPTS["edgeitems"]
+    if t.dim() == 0:
+        return t
+    if t._shape[0] > 2 * edge:
+        return [_summarize(t[i]) for i in range(edge)], [_summarize(t[i]) for i in range(t._shape[0] - edge,
+                                                                                           t._shape[0])]
+    return [_summarize(t[i]) for i in range(t._shape[0])]
+
+
+def _values(obj, out):
+    if isinstance(obj, tuple):
+        _values(obj[0], out)
+        _values(obj[1], out)
+    elif isinstance(obj, list):
+        for o in obj:
+            _values(o, out)
+    else:
+        out.append(obj)
+
+
+def _str(obj, fmt, indent, ndim):
+    if not isinstance(obj, (list, tuple)):
+        return fmt.format(obj)
+    lead, tail = (obj if isinstance(obj, tuple) else (obj, []))
+    items = lead + tail
+    if ndim == 1:
+        strs = [fmt.format(v) for v in lead]
+        if isinstance(obj, tuple):
+            strs += [" ..."] + [fmt.format(v) for v in tail]
+        per_line = max(1, (PRINT_OPTS["linewidth"] - indent) // (fmt.width() + 2))
+        lines = [", ".join(strs[i:i + per_line]) for i in range(0, len(strs), per_line)]
+        return "[" + ("," + "\n" + " " * (indent + 1)).join(lines) + "]"
+    sub = [_str(o, fmt, indent + 1, ndim - 1) for o in lead]
+    if isinstance(obj, tuple):
+        sub += ["..."] + [_str(o, fmt, indent + 1, ndim - 1) for o in tail]
+    sep = "," + "\n" * (ndim - 1) + " " * (indent + 1)
+    return "[" + sep.join(sub) + "]"
+
+
+def _nested(t):
+    """Nested lists of the values to print (summarised with (head, tail) tuples past the threshold)."""
+    n = t.numel()
+    if n > PRINT_OPTS["threshold"]:
+        return _summ_lists(t)
+    return t.tolist()
+
+
+def _summ_lists(t):
+    edge = PRINT_OPTS["edgeitems"]
+    if t.dim() == 1:
+        if t._shape[0] > 2 * edge:
+            return (t[:edge].tolist(), t[-edge:].tolist())
+        return t.tolist()
+    if t._shape[0] > 2 * edge:
+        return ([_summ_lists(t[i]) for i in range(edge)],
+                [_summ_lists(t[i]) for i in range(t._shape[0] - edge, t._shape[0])])
+    return [_summ_lists(t[i]) for i in range(t._shape[0])]
+
+
+def tensor_repr(t):
+    from .autograd.grad_mode import no_grad
+    with no_grad():
+        return _tensor_repr(t)
+
+
+def _tensor_repr(t):
+    prefix = "tensor("
+    indent = len(prefix)
+    d = t._dtype
+    suffixes = []
+    dev = t._storage.device
+    if dev.type != "cpu":
+        suffixes.append(f"device='{dev}'")
+    if t.numel() == 0 and t._shape != (0,):
+        body = "[]"
+        suffixes.append(f"size={tuple(t._shape)}")
+    elif t.numel() == 0:
+        body = "[]"
+    else:
+        src = t
+        if dev.type != "cpu":
+            try:
+                src = t.cpu()
+            except Exception as e:  # synchronous readback unavailable (e.g. no JSPI): degrade, don't raise
+                return f"tensor(<{tuple(t._shape)} on {dev}, value not read back: {e}>)"
+        if src._dtype in (D.float16, D.bfloat16):
+            src = src.to(D.float32)
+        vals = _nested(src)
+        flat = []
+        _values(vals, flat)
+        fmt = _Formatter(flat, d.is_floating_point)
+        if d is D.bool_:
+            fmt.max_width = max(len(str(v)) for v in flat)
+        body = _str(vals, fmt, indent, t.dim()) if t.dim() else fmt.format(flat[0]).strip()
+    default = d in (D.get_default_dtype(), D.int64, D.bool_)
+    if not default or (t.numel() == 0 and d is not D.get_default_dtype() and d is not D.int64 and d is not D.bool_):
+        suffixes.append(f"dtype={d!r}")
+    elif t.numel() == 0 and d is D.int64:
+        suffixes.append(f"dtype={d!r}")
+    if t._grad_fn is not None:
+        suffixes.append(f"grad_fn=<{t._grad_fn.name()}>")
+    elif t._requires_grad:
+        suffixes.append("requires_grad=True")
+    out = prefix + body
+    for s in suffixes:
+        out += ", " + s
+    return out + ")"

@@ -1,0 +1,75 @@
+"""Flat per-device buffers. A tensor is a view (shape, strides, offset, dtype) over one of these."""
+
+
+class device:
+    """torch.device: a type ("cpu", "webgpu") and an optional index."""
+    __slots__ = ("type", "index")
+
+    _BACKENDS = {}  # device type -> backend object, filled by backends/ as they load
+
+    def __new__(cls, type_or_device, index=None):
+        if isinstance(type_or_device, device):
+            return type_or_device
+        if not isinstance(type_or_device, str):
+            raise TypeError(f"device() received an invalid combination of arguments - got ({type(type_or_device).__name__})")
+        kind = type_or_device
+        if ":" in kind:
+            kind, _, idx = kind.partition(":")
+            if not idx.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type_or_device}'")
+            index = int(idx)
+        if kind not in ("cpu", "webgpu", "cuda", "mps", "meta"):
+            raise RuntimeError(f"Expected one of cpu, webgpu device type at start of device string: {type_or_device}")
+        key = (kind, index)
+        cached = _DEVICE_CACHE.get(key)
+        if cached is not None:
+            return cached
+        obj = object.__new__(cls)
+        obj.type = kind
+        obj.index = index
+        _DEVICE_CACHE[key] = obj
+        return obj
+
+    def __repr__(self):
+        return f"device(type='{self.type}')" if self.index is None else f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and self.type == other.type and (
+            self.index == other.index or self.index is None or other.index is None)
+
+    def __hash__(self):
+        return hash(self.type)
+
+    def __reduce__(self):
+        return (device, (str(self),))
+
+    @property
+    def backend(self):
+        be = device._BACKENDS.get(self.type)
+        if be is None:
+            if self.type == "webgpu":
+                raise RuntimeError("torch_js: the webgpu device is not available in this runtime")
+            raise RuntimeError(f"torch_js has no backend for device type '{self.type}'")
+        return be
+
+
+_DEVICE_CACHE = {}
+CPU = device("cpu")
+
+
+class Storage:
+    """A device buffer plus the version counter that every view of it shares (autograd's in-place check)."""
+    __slots__ = ("nbytes", "device", "backend", "ptr", "buf", "version", "__weakref__")
+
+    def __init__(self, nbytes, dev, backend, buf, ptr):
+        self.nbytes = nbytes
+        self.device = dev
+        self.backend = backend
+        self.buf = buf
+        self.ptr = ptr
+        self.version = 0

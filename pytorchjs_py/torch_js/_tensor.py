@@ -1,0 +1,501 @@
+"""Tensor: a strided view over a Storage, plus its autograd fields.
+
+Operations live in ops/ and are attached to Tensor as methods by the op registry; this file holds the view
+model, the autograd-facing attributes and the Python protocol methods.
+"""
+from . import _dtype as D
+from ._storage import CPU, device as _device_cls
+from .autograd.grad_mode import GRAD_ENABLED
+
+_new = object.__new__
+
+
+def contiguous_strides(shape):
+    strides = []
+    acc = 1
+    for s in reversed(shape):
+        strides.append(acc)
+        acc *= s if s > 1 else 1
+    return tuple(reversed(strides))
+
+
+_STRIDES_CACHE = {}
+
+
+def _contig(shape):
+    st = _STRIDES_CACHE.get(shape)
+    if st is None:
+        st = contiguous_strides(shape)
+        if len(_STRIDES_CACHE) < 4096:
+            _STRIDES_CACHE[shape] = st
+    return st
+
+
+def numel_of(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def _make(storage, shape, stride, offset, dtype):
+    t = _new(Tensor)
+    t._storage = storage
+    t._shape = shape
+    t._stride = stride
+    t._offset = offset
+    t._dtype = dtype
+    t._requires_grad = False
+    t._grad = None
+    t._grad_fn = None
+    t._output_nr = 0
+    t._base = None
+    t._grad_acc = None
+    t._hooks = None
+    t._post_acc_hooks = None
+    t._retains_grad = False
+    return t
+
+
+def _empty(shape, dtype, dev=CPU):
+    """A new contiguous tensor (uninitialised)."""
+    n = 1
+    for s in shape:
+        n *= s
+    backend = dev.backend if dev is not CPU else _CPU_BACKEND[0]
+    return _make(backend.alloc(n * dtype.itemsize), shape, _contig(shape), 0, dtype)
+
+
+def _empty_strided(shape, stride, dtype, dev=CPU, like=None):
+    """A new tensor; with `stride`, laid out with those strides (dense strides only)."""
+    if stride is None or not shape:
+        return _empty(shape, dtype, dev)
+    size = 1
+    for s, st in zip(shape, stride):
+        if s == 0:
+            size = 0
+            break
+        size += (s - 1) * st
+    backend = dev.backend
+    return _make(backend.alloc(size * dtype.itemsize), shape, stride, 0, dtype)
+
+
+_CPU_BACKEND = [None]
+
+
+class Tensor:
+    __slots__ = ("_storage", "_shape", "_stride", "_offset", "_dtype", "_requires_grad", "_grad", "_grad_fn",
+                 "_output_nr", "_base", "_grad_acc", "_hooks", "_post_acc_hooks", "_retains_grad", "__weakref__",
+                 "__dict__")
+
+    # torch.Tensor(...) is the legacy float32 constructor
+    def __new__(cls, *args, **kwargs):
+        from .ops.creation import _legacy_tensor_new
+        t = _legacy_tensor_new(*args, **kwargs)
+        if cls is not Tensor:
+            t = t._as_subclass(cls)
+        return t
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def _as_subclass(self, cls):
+        t = _new(cls)
+        for name in Tensor.__slots__[:-2]:
+            setattr(t, name, getattr(self, name))
+        return t
+
+    # ---- metadata ------------------------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._shape)
+        return self._shape[self._wrap_dim(dim)]
+
+    def stride(self, dim=None):
+        if dim is None:
+            return self._stride
+        return self._stride[self._wrap_dim(dim)]
+
+    def storage_offset(self):
+        return self._offset
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def device(self):
+        return self._storage.device
+
+    @property
+    def is_cpu(self):
+        return self._storage.device.type == "cpu"
+
+    @property
+    def is_webgpu(self):
+        return self._storage.device.type == "webgpu"
+
+    is_cuda = False
+    is_sparse = False
+    is_quantized = False
+    is_meta = False
+    is_nested = False
+    layout = "torch.strided"
+
+    @property
+    def ndim(self):
+        return len(self._shape)
+
+    def dim(self):
+        return len(self._shape)
+
+    ndimension = dim
+
+    def numel(self):
+        n = 1
+        for s in self._shape:
+            n *= s
+        return n
+
+    nelement = numel
+
+    def element_size(self):
+        return self._dtype.itemsize
+
+    @property
+    def itemsize(self):
+        return self._dtype.itemsize
+
+    @property
+    def nbytes(self):
+        return self.numel() * self._dtype.itemsize
+
+    def is_floating_point(self):
+        return self._dtype.is_floating_point
+
+    def is_complex(self):
+        return False
+
+    def is_signed(self):
+        return self._dtype.is_signed
+
+    def data_ptr(self):
+        return self._storage.ptr + self._offset * self._dtype.itemsize if self._storage.ptr else 0
+
+    def untyped_storage(self):
+        return self._storage
+
+    def _wrap_dim(self, dim):
+        n = len(self._shape)
+        return wrap_dim(dim, n)
+
+    def is_contiguous(self, memory_format=None):
+        expected = 1
+        for s, st in zip(reversed(self._shape), reversed(self._stride)):
+            if s == 1:
+                continue
+            if s == 0:
+                return True
+            if st != expected:
+                return False
+            expected *= s
+        return True
+
+    def _is_dense_contiguous(self):
+        return self._stride == _contig(self._shape) or self.is_contiguous()
+
+    def is_shared(self):
+        return False
+
+    def is_pinned(self):
+        return False
+
+    @property
+    def _version(self):
+        return self._storage.version
+
+    def _bump_version(self):
+        self._storage.version += 1
+
+    # ---- autograd attributes -------------------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if not isinstance(value, bool):
+            value = bool(value)
+        if self._grad_fn is not None and not value:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
+                               "computed variable in a subgraph that doesn't require differentiation use "
+                               "var_no_grad = var.detach().")
+        if value and not (self._dtype.is_floating_point or self._dtype.is_complex):
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = value
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of {type(value).__name__}")
+            if value._shape != self._shape:
+                raise RuntimeError(f"assigned grad has data of a different size")
+            if value._dtype is not self._dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+            if value.device != self.device:
+                raise RuntimeError("assigned grad has data located on a different device")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def grad_fn(self):
+        return self._grad_fn
+
+    @property
+    def is_leaf(self):
+        return self._grad_fn is None
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    @property
+    def output_nr(self):
+        return self._output_nr
+
+    @property
+    def _base_tensor(self):
+        return self._base
+
+    def _is_view(self):
+        return self._base is not None
+
+    def retain_grad(self):
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._grad_fn is None or self._retains_grad:
+            return
+        import weakref
+        ref = weakref.ref(self)
+
+        def _retain(g):
+            t = ref()
+            if t is not None:
+                if t._grad is None:
+                    t._grad = g.detach().clone()
+                else:
+                    t._grad = t._grad + g.detach()
+            return None
+        self._grad_fn._add_pre_hook(self._output_nr, _retain)
+        self._retains_grad = True
+
+    def register_hook(self, hook):
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:
+            return self._grad_fn._add_pre_hook(self._output_nr, hook)
+        if self._hooks is None:
+            self._hooks = []
+        from .autograd.graph import _RemovableHandle
+        self._hooks.append(hook)
+        return _RemovableHandle(self._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        if self._grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if self._post_acc_hooks is None:
+            self._post_acc_hooks = []
+        from .autograd.graph import _RemovableHandle
+        self._post_acc_hooks.append(hook)
+        return _RemovableHandle(self._post_acc_hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from .autograd.engine import backward
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self):
+        t = _make(self._storage, self._shape, self._stride, self._offset, self._dtype)
+        t._base = self._base if self._base is not None else None
+        return t
+
+    def detach_(self):
+        if self._base is not None and self._base._requires_grad and GRAD_ENABLED[0]:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self._grad_fn = None
+        self._requires_grad = False
+        self._output_nr = 0
+        return self
+
+    def _alias_without_history(self):
+        return _make(self._storage, self._shape, self._stride, self._offset, self._dtype)
+
+    @property
+    def data(self):
+        return self.detach()
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError("data must be a Tensor")
+        self._storage, self._shape, self._stride = value._storage, value._shape, value._stride
+        self._offset, self._dtype = value._offset, value._dtype
+
+    # ---- Python protocol -----------------------------------------------------------------------------------
+    def __len__(self):
+        if not self._shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self._shape[0]
+
+    def __iter__(self):
+        if not self._shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def __float__(self):
+        return float(self._scalar_value("float"))
+
+    def __int__(self):
+        return int(self._scalar_value("int"))
+
+    def __index__(self):
+        if self._dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def _scalar_value(self, kind):
+        if self.numel() != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars")
+        return self.item()
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self, *, tensor_contents=None):
+        from ._printing import tensor_repr
+        return tensor_repr(self)
+
+    def __str__(self):
+        return self.__repr__()
+
+    def __format__(self, spec):
+        if self.dim() == 0 and spec:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec) if spec else self.__repr__()
+
+    def __reduce_ex__(self, proto):
+        from .serialization import _rebuild_from_bytes
+        t = self.detach().contiguous().cpu()
+        return (_rebuild_from_bytes, (t._raw_bytes(), tuple(self._shape), self._dtype.name, self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        from .autograd.grad_mode import no_grad
+        with no_grad():
+            new = self.clone()
+        if type(self) is not Tensor:
+            new = new._as_subclass(type(self))
+            new.__dict__.update(__import__("copy").deepcopy(self.__dict__, memo))
+        new._requires_grad = self._requires_grad
+        if self._grad is not None:
+            new._grad = self._grad.__deepcopy__(memo)
+        memo[id(self)] = new
+        return new
+
+    def _raw_bytes(self):
+        """The bytes of a contiguous tensor's elements."""
+        t = self if self.is_contiguous() else self.contiguous()
+        return t._storage.backend.read_bytes(t._storage, t._offset * t._dtype.itemsize, t.numel() * t._dtype.itemsize)
+
+    def _type_string(self):
+        names = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                 "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+                 "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+        return "torch." + names[self._dtype.name]
+
+    def type(self, dtype=None, non_blocking=False):
+        if dtype is None:
+            return self._type_string()
+        if isinstance(dtype, str):
+            for d in D.ALL_DTYPES:
+                if Tensor._type_string(_make(None, (), (), 0, d)) == dtype:
+                    dtype = d
+                    break
+            else:
+                raise ValueError(f"invalid type: '{dtype}'")
+        return self.to(dtype)
+
+    __array_priority__ = 1000
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        return arr.astype(dtype) if dtype is not None else arr
+
+    def __dlpack__(self, *args, **kwargs):
+        raise RuntimeError("torch_js does not support DLPack")
+
+    def __torch_function__(self, *args, **kwargs):
+        return NotImplemented
+
+
+class Size(tuple):
+    """torch.Size: a tuple of ints with a PyTorch-style repr."""
+
+    def __repr__(self):
+        return f"torch.Size([{', '.join(str(s) for s in self)}])"
+
+    def numel(self):
+        return numel_of(self)
+
+    def __getitem__(self, item):
+        r = tuple.__getitem__(self, item)
+        return Size(r) if isinstance(item, slice) else r
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self))
+
+    def __reduce__(self):
+        return (Size, (tuple(self),))
+
+
+def wrap_dim(dim, ndim):
+    if not isinstance(dim, int):
+        try:
+            dim = dim.__index__()
+        except AttributeError:
+            raise TypeError(f"dim must be an int, got {type(dim).__name__}") from None
+    n = ndim if ndim > 0 else 1
+    if dim < -n or dim >= n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim + n if dim < 0 else dim
+
+
+def set_cpu_backend(backend):
+    _CPU_BACKEND[0] = backend

@@ -1,0 +1,142 @@
+"""The autograd graph: a Node per recorded op, edges to the nodes that produced its inputs.
+
+A Node is what `tensor.grad_fn` shows. `backward_fn(ctx, *grads)` returns one gradient per input (None where an
+input needs none); it is written with tensor ops, so running it with grad mode on records a graph of its own
+(`create_graph`, higher-order derivatives). Saved tensors carry the version they had when saved, and reading
+them after an in-place change raises PyTorch's error.
+"""
+import itertools
+import weakref
+
+_seq_counter = itertools.count()
+
+
+class SavedTensor:
+    """A tensor a node keeps for its backward.
+
+    An op's own output is kept as a grad-less alias (same storage, no grad_fn): holding the output itself
+    would make a reference cycle output -> grad_fn -> output, and memory would wait for the cycle collector.
+    """
+    __slots__ = ("tensor", "version", "is_output")
+
+    def __init__(self, tensor, is_output):
+        self.tensor = tensor._alias_without_history() if is_output else tensor
+        self.version = tensor._storage.version
+        self.is_output = is_output
+
+    def unpack(self, node):
+        t = self.tensor
+        if t._storage.version != self.version:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: [{t._type_string()} {list(t._shape)}], which is output 0 of {node.name()}, is at "
+                f"version {t._storage.version}; expected version {self.version} instead. Hint: the backtrace "
+                "further above can point to the operation that failed to compute its gradient.")
+        if self.is_output:
+            from .grad_mode import GRAD_ENABLED
+            if GRAD_ENABLED[0]:
+                # create_graph: the output must lead back to this node for higher-order gradients
+                t = t._alias_without_history()
+                t._grad_fn = node
+                t._requires_grad = True
+        return t
+
+
+class Node:
+    __slots__ = ("_name", "backward_fn", "next_functions", "_saved", "attrs", "seq", "input_meta",
+                 "n_outputs", "pre_hooks", "post_hooks", "_released", "ctx", "__weakref__")
+
+    def __init__(self, name, backward_fn, inputs, n_outputs=1):
+        self._name = name
+        self.backward_fn = backward_fn
+        self.next_functions = tuple(edge_of(t) for t in inputs)
+        self.input_meta = tuple((t._shape, t._dtype, t._storage.device) if e is not None else None
+                                for t, e in zip(inputs, self.next_functions))
+        self._saved = ()
+        self.attrs = None
+        self.seq = next(_seq_counter)
+        self.n_outputs = n_outputs
+        self.pre_hooks = None
+        self.post_hooks = None
+        self._released = False
+        self.ctx = None
+
+    def name(self):
+        return self._name
+
+    def __repr__(self):
+        return f"<{self._name} object at {hex(id(self))}>"
+
+    def save(self, inputs=(), outputs=()):
+        self._saved = tuple([SavedTensor(t, False) for t in inputs] + [SavedTensor(t, True) for t in outputs])
+
+    @property
+    def saved_tensors(self):
+        if self._released:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved tensors after "
+                "they have already been freed). Saved intermediate values of the graph are freed when you call "
+                ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+                "graph a second time or if you need to access saved tensors after calling backward.")
+        return tuple(s.unpack(self) for s in self._saved)
+
+    def release(self):
+        self._saved = ()
+        self._released = True
+
+    def register_hook(self, fn):
+        if self.post_hooks is None:
+            self.post_hooks = []
+        self.post_hooks.append(fn)
+        return _RemovableHandle(self.post_hooks, fn)
+
+    def register_prehook(self, fn):
+        return self._add_pre_hook(0, fn)
+
+    def _add_pre_hook(self, output_nr, fn):
+        if self.pre_hooks is None:
+            self.pre_hooks = {}
+        hooks = self.pre_hooks.setdefault(output_nr, [])
+        hooks.append(fn)
+        return _RemovableHandle(hooks, fn)
+
+
+class AccumulateGrad(Node):
+    """The sink for a leaf tensor: adds the incoming gradient into `tensor.grad`."""
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        Node.__init__(self, "AccumulateGrad", None, ())
+        self.variable = variable
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+class _RemovableHandle:
+    __slots__ = ("_list", "_fn")
+
+    def __init__(self, lst, fn):
+        self._list, self._fn = lst, fn
+
+    def remove(self):
+        if self._fn in self._list:
+            self._list.remove(self._fn)
+
+
+def grad_accumulator(t):
+    acc = t._grad_acc() if t._grad_acc is not None else None
+    if acc is None:
+        acc = AccumulateGrad(t)
+        t._grad_acc = weakref.ref(acc)
+    return acc
+
+
+def edge_of(t):
+    """(node, output_nr) that a gradient for tensor t flows into, or None when t needs no gradient."""
+    if t is None or not t._requires_grad:
+        return None
+    fn = t._grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    return (grad_accumulator(t), 0)

@@ -1,0 +1,94 @@
+"""Loads the wasm_ext kernel library with ctypes and calls its kernels.
+
+The same module serves CPython (the gcc build) and Pyodide (the wasm32 side module). Arguments travel in the
+library's exported int64 block `tjs_args`: one `struct.pack_into` fills it, then a zero-argument ctypes call
+runs the kernel (see wasm_ext/tjs.h for why). The library is opened with PyDLL, which keeps the GIL during the
+call, so the shared argument block cannot be overwritten by another thread mid-call.
+"""
+import ctypes
+import os
+import struct
+import sys
+
+_LIB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_lib")
+IN_PYODIDE = sys.platform == "emscripten"
+
+
+def _relaxed_simd_supported():
+    # A 1-function module using f32x4.relaxed_madd: the engine validates it only if it has relaxed SIMD.
+    try:
+        import js  # type: ignore
+        from pyodide.ffi import to_js  # type: ignore
+    except ImportError:
+        return False
+    probe = bytes.fromhex("0061736d0100000001050160000000030201000a0f010d00fd0c" + "00" * 16 + "1a0b")
+    try:
+        return bool(js.WebAssembly.validate(to_js(probe)))
+    except Exception:
+        return False
+
+
+def _lib_path():
+    override = os.environ.get("TORCH_JS_NATIVE_LIB")
+    if override:
+        return override
+    if IN_PYODIDE:
+        names = ["libtjs_wasm32_relaxed.so", "libtjs_wasm32.so"] if _relaxed_simd_supported() else ["libtjs_wasm32.so"]
+    else:
+        names = ["libtjs_native.so"]
+    for name in names:
+        path = os.path.join(_LIB_DIR, name)
+        if os.path.exists(path):
+            return path
+    raise ImportError(
+        f"torch_js: kernel library {names[-1]} not found in {_LIB_DIR}. "
+        "Build it first: run `make build` in the torch_js checkout.")
+
+
+LIB_PATH = _lib_path()
+lib = ctypes.PyDLL(LIB_PATH)
+ARGS_LEN = 1024
+_args_addr = ctypes.addressof(ctypes.c_int64.in_dll(lib, "tjs_args"))
+ARGS = (ctypes.c_char * (8 * ARGS_LEN)).from_address(_args_addr)
+ERR = (ctypes.c_int64 * 4).in_dll(lib, "tjs_err")
+
+TJS_OK, TJS_ERR_DTYPE, TJS_ERR_OP, TJS_ERR_ZERO_DIV, TJS_ERR_INDEX, TJS_ERR_ARG = range(6)
+
+_pack_into = struct.pack_into
+
+
+def kernel(name):
+    """The kernel `tjs_<name>` as a zero-argument callable returning its int status."""
+    fn = getattr(lib, "tjs_" + name)
+    fn.argtypes = ()
+    fn.restype = ctypes.c_int
+    return fn
+
+
+def _read_enums():
+    """Op codes from wasm_ext/tjs.h's enums, so C and Python cannot drift apart."""
+    import re
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = [os.path.join(_LIB_DIR, "tjs.h"),
+                  os.path.join(here, "..", "..", "..", "wasm_ext", "tjs.h")]
+    for path in candidates:
+        if os.path.exists(path):
+            text = open(path).read()
+            break
+    else:
+        raise ImportError("torch_js: wasm_ext/tjs.h not found beside the kernel library; run `make build`")
+    codes = {}
+    for m in re.finditer(r"TJS_(UN|BIN|RED)_([A-Z0-9_]+)\s*=\s*(\d+)", text):
+        codes.setdefault(m.group(1), {})[m.group(2).lower()] = int(m.group(3))
+    return codes
+
+
+OPCODES = _read_enums()
+UNARY_OPS = OPCODES["UN"]
+BINARY_OPS = OPCODES["BIN"]
+REDUCE_OPS = OPCODES["RED"]
+
+
+def pack(fmt, *values):
+    """Write values into the argument block (fmt: struct format, little-endian 'q'/'d' slots)."""
+    _pack_into(fmt, ARGS, 0, *values)

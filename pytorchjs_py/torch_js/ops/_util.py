@@ -1,0 +1,136 @@
+"""Shared pieces of the ops layer: broadcasting, dims, scalars, devices, and recording autograd nodes."""
+from .. import _dtype as D
+from .._tensor import Tensor, _empty, _make, wrap_dim
+from ..autograd.graph import Node
+from ..autograd.grad_mode import GRAD_ENABLED
+
+__all__ = ["Tensor", "D", "GRAD_ENABLED", "broadcast_shapes", "expand_strides", "record", "wrap_dim", "dims_arg",
+           "same_device", "scalar_tensor", "needs_grad", "as_tensor_arg", "check"]
+
+_BCAST_CACHE = {}
+
+
+def _broadcast_two(a, b):
+    if a == b:
+        return a
+    la, lb = len(a), len(b)
+    n = la if la > lb else lb
+    out = []
+    for i in range(n):
+        da = a[i - n + la] if i - n + la >= 0 else 1
+        db = b[i - n + lb] if i - n + lb >= 0 else 1
+        if da == db or db == 1:
+            out.append(da)
+        elif da == 1:
+            out.append(db)
+        else:
+            raise RuntimeError(f"The size of tensor a ({da}) must match the size of tensor b ({db}) at "
+                               f"non-singleton dimension {i}")
+    return tuple(out)
+
+
+def broadcast_pair(a, b):
+    key = (a, b)
+    r = _BCAST_CACHE.get(key)
+    if r is None:
+        r = _broadcast_two(a, b)
+        if len(_BCAST_CACHE) < 8192:
+            _BCAST_CACHE[key] = r
+    return r
+
+
+def broadcast_shapes(*shapes):
+    out = ()
+    for s in shapes:
+        if isinstance(s, int):
+            s = (s,)
+        out = broadcast_pair(out, tuple(s))
+    return out
+
+
+def expand_strides(shape, strides, out_shape):
+    """Strides that view a tensor of `shape` as `out_shape` (0 on broadcast dims)."""
+    if shape == out_shape:
+        return strides
+    pad = len(out_shape) - len(shape)
+    res = [0] * pad
+    for s, st, o in zip(shape, strides, out_shape[pad:]):
+        res.append(st if s == o else 0)
+    return tuple(res)
+
+
+def dims_arg(dim, ndim):
+    """Normalise a dim / tuple of dims into a sorted tuple of non-negative dims (None = all)."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (list, tuple)):
+        dims = tuple(wrap_dim(d, ndim) for d in dim)
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"dim {dims[0]} appears multiple times in the list of dims")
+        return tuple(sorted(dims))
+    return (wrap_dim(dim, ndim),)
+
+
+def check(cond, msg, exc=RuntimeError):
+    if not cond:
+        raise exc(msg() if callable(msg) else msg)
+
+
+def same_device(a, b):
+    da, db = a._storage.device, b._storage.device
+    if da is not db and da != db:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{da} and {db}!")
+    return da
+
+
+_SCALAR_CACHE = {}
+
+
+def scalar_tensor(value, dtype, dev):
+    """A 0-d tensor holding a Python scalar, cached: binary ops with a scalar operand use it as a stride-0 input.
+
+    Only ever read by kernels, never handed to users (so the cache cannot be mutated).
+    """
+    key = (value, type(value), dtype, dev)
+    t = _SCALAR_CACHE.get(key)
+    if t is None:
+        t = _empty((), dtype, dev)
+        t._storage.backend.fill(t, value)
+        # -0.0 and NaN must not alias 0.0 / each other in the cache
+        if not (isinstance(value, float) and (value != value or value == 0.0)):
+            if len(_SCALAR_CACHE) > 4096:
+                _SCALAR_CACHE.clear()
+            _SCALAR_CACHE[key] = t
+    return t
+
+
+def as_tensor_arg(x, like):
+    """x as a tensor on like's device (Python scalars become 0-d tensors of their own dtype)."""
+    if isinstance(x, Tensor):
+        return x
+    from .creation import tensor
+    return tensor(x, device=like._storage.device)
+
+
+def needs_grad(*ts):
+    if not GRAD_ENABLED[0]:
+        return False
+    for t in ts:
+        if t is not None and t.__class__ is not float and t.__class__ is not int and getattr(t, "_requires_grad", False):
+            return True
+    return False
+
+
+def record(name, backward_fn, inputs, outputs, attrs=None, save_inputs=(), save_outputs=()):
+    """Attach a new autograd node to `outputs` (differentiable float outputs only)."""
+    node = Node(name, backward_fn, inputs, len(outputs))
+    node.attrs = attrs
+    if save_inputs or save_outputs:
+        node.save(save_inputs, save_outputs)
+    for i, o in enumerate(outputs):
+        if o is not None and (o._dtype.is_floating_point):
+            o._grad_fn = node
+            o._output_nr = i
+            o._requires_grad = True
+    return node

@@ -1,0 +1,204 @@
+"""dtype and device conversion, copies into existing tensors, and reading values back into Python."""
+import struct
+
+from .. import _dtype as D
+from .._storage import CPU, device as _device
+from .._tensor import Tensor, _empty, _make
+from ._registry import register
+from ._util import GRAD_ENABLED, broadcast_pair, expand_strides, record
+from . import inplace as _ip
+
+
+def _to_dtype_back(ctx, g):
+    return g.to(ctx.attrs)
+
+
+def _to_dtype(self, d):
+    """A copy of self cast to dtype d (differentiable between float dtypes)."""
+    if self._dtype is d:
+        return self
+    out = _empty(self._shape, d, self._storage.device)
+    out._storage.backend.copy(out, self, self._stride)
+    if GRAD_ENABLED[0] and self._requires_grad and d.is_floating_point:
+        record("ToCopyBackward0", _to_dtype_back, (self,), (out,), attrs=self._dtype)
+    return out
+
+
+def _to_device_back(ctx, g):
+    return _to_device(g, ctx.attrs)
+
+
+def _to_device(self, dev):
+    src_dev = self._storage.device
+    if src_dev is dev or src_dev == dev:
+        return self
+    c = self.contiguous().detach()
+    data = c._raw_bytes()
+    storage = dev.backend.from_bytes(data)
+    out = _make(storage, c._shape, c._stride, 0, c._dtype)
+    if GRAD_ENABLED[0] and self._requires_grad:
+        record("ToCopyBackward0", _to_device_back, (self,), (out,), attrs=src_dev)
+    return out
+
+
+def _parse_to(args, kwargs):
+    dtype = kwargs.pop("dtype", None)
+    dev = kwargs.pop("device", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    for a in args:
+        if isinstance(a, D.dtype):
+            dtype = a
+        elif isinstance(a, (str, _device)):
+            dev = a
+        elif isinstance(a, Tensor):
+            dtype, dev = a._dtype, a._storage.device
+        elif isinstance(a, bool):
+            pass
+        elif a is None:
+            pass
+        else:
+            raise TypeError(f"to() received an invalid combination of arguments - got ({type(a).__name__})")
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    return dtype, (_device(dev) if dev is not None else None), copy
+
+
+def to(self, *args, **kwargs):
+    dtype, dev, copy = _parse_to(args, dict(kwargs))
+    r = self
+    if dev is not None:
+        r = _to_device(r, dev)
+    if dtype is not None:
+        r = _to_dtype(r, dtype)
+    if copy and r is self:
+        r = self.clone()
+    return r
+
+
+def cpu(self, memory_format=None):
+    return _to_device(self, CPU)
+
+
+def _type_method(d):
+    def m(self, memory_format=None):
+        return _to_dtype(self, d)
+    return m
+
+
+def type_as(self, other):
+    return _to_dtype(self, other._dtype)
+
+
+# ---- writing into existing tensors ---------------------------------------------------------------------------
+
+def copy_(self, src, non_blocking=False):
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+    shape = broadcast_pair(self._shape, src._shape)
+    if shape != self._shape:
+        raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the broadcast shape {list(shape)}")
+    if src._storage.device != self._storage.device:
+        src = _to_device(src, self._storage.device)
+    if GRAD_ENABLED[0] and (self._requires_grad or src._requires_grad):
+        _ip.check_leaf(self)
+        r = src.to(self._dtype) if src._dtype is not self._dtype else src
+        if r is src:
+            r = src.expand(self._shape) + 0 if src._shape != self._shape else src.clone()
+        return _ip.commit(self, r)
+    if src._storage is self._storage and (src._offset != self._offset or src._stride != self._stride):
+        src = src.clone()
+    self._storage.backend.copy(self, src, expand_strides(src._shape, src._stride, shape))
+    self._storage.version += 1
+    return self
+
+
+def fill_(self, value):
+    if isinstance(value, Tensor):
+        if value.dim() != 0:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} "
+                               "dimensions.")
+        if GRAD_ENABLED[0] and value._requires_grad:
+            return copy_(self, value.expand(self._shape))
+        value = value.item()
+    if GRAD_ENABLED[0] and self._requires_grad:
+        _ip.check_leaf(self)
+        from .creation import full
+        return _ip.commit(self, full(self._shape, value, dtype=self._dtype, device=self._storage.device))
+    self._storage.backend.fill(self, value)
+    self._storage.version += 1
+    return self
+
+
+def zero_(self):
+    return fill_(self, 0)
+
+
+# ---- reading values ------------------------------------------------------------------------------------------
+
+def _unpack_fmt(d):
+    return d.fmt if d is not D.bfloat16 else None
+
+
+def item(self):
+    if self.numel() != 1:
+        raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+    d = self._dtype
+    raw = self._storage.backend.read_bytes(self._storage, self._offset * d.itemsize, d.itemsize)
+    if d is D.bfloat16:
+        return struct.unpack("<f", b"\x00\x00" + raw)[0]
+    v = struct.unpack("<" + d.fmt, raw)[0]
+    return v
+
+
+def tolist(self):
+    d = self._dtype
+    t = self if d is not D.bfloat16 else _to_dtype(self.detach(), D.float32)
+    if not t._shape:
+        return item(t)
+    raw = t._raw_bytes()
+    if t._dtype is D.float16:
+        flat = list(struct.unpack(f"<{len(raw) // 2}e", raw))
+    else:
+        flat = memoryview(raw).cast(t._dtype.fmt).tolist()
+    for n in reversed(t._shape[1:]):
+        flat = [flat[i:i + n] for i in range(0, len(flat), n)]
+    if t._shape[0] == 0 and len(t._shape) > 1:
+        return []
+    return flat
+
+
+def numpy(self, *, force=False):
+    import numpy as np
+    if self._requires_grad and not force:
+        raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+    if self._storage.device.type != "cpu":
+        if not force:
+            raise TypeError(f"can't convert {self._storage.device.type} device type tensor to numpy. Use Tensor.cpu() "
+                            "to copy the tensor to host memory first.")
+        return numpy(cpu(self), force=force)
+    if self._dtype is D.bfloat16:
+        raise TypeError("Got unsupported ScalarType BFloat16")
+    npd = np.dtype(self._dtype.name if self._dtype is not D.bool_ else "bool")
+    isz = self._dtype.itemsize
+    # share memory with the tensor, as PyTorch's numpy() does; the array's base keeps the buffer alive
+    mem = np.frombuffer(self._storage.buf, dtype=np.uint8)
+    span = (sum((n - 1) * s for n, s in zip(self._shape, self._stride)) + 1) if self.numel() else 0
+    flat = mem[self._offset * isz:(self._offset + span) * isz].view(npd) if span else np.empty(0, npd)
+    return np.lib.stride_tricks.as_strided(flat, shape=self._shape, strides=tuple(s * isz for s in self._stride))
+
+
+def _register_all():
+    for name, fn in [("to", to), ("cpu", cpu), ("type_as", type_as), ("copy_", copy_), ("fill_", fill_),
+                     ("zero_", zero_), ("item", item), ("tolist", tolist), ("numpy", numpy)]:
+        register(name, fn, "convert", function=False, opinfo=())
+    for name, d in [("float", D.float32), ("double", D.float64), ("half", D.float16), ("bfloat16", D.bfloat16),
+                    ("long", D.int64), ("int", D.int32), ("short", D.int16), ("char", D.int8), ("byte", D.uint8),
+                    ("bool", D.bool_)]:
+        setattr(Tensor, name, _type_method(d))
+    Tensor._to_dtype = _to_dtype
+    Tensor._to_device = _to_device
+
+
+_register_all()

@@ -1,0 +1,619 @@
+"""Elementwise ops: each declared once with its dtype rule and derivative, computed by the backend's
+unary/binary/where primitives. Derivatives are written with tensor ops, so they can be differentiated again."""
+import math
+
+from .. import _dtype as D
+from .._tensor import Tensor, _empty
+from ._registry import register
+from ._util import GRAD_ENABLED, broadcast_pair, expand_strides, record, same_device, scalar_tensor
+from . import inplace as _ip
+
+_int_types = (int, bool)
+_num_types = (int, float, bool)
+
+# dtype rules
+SAME = "same"          # result dtype = input dtype (ints allowed)
+FLOAT = "float"        # integer/bool inputs promote to the default float dtype
+BOOL = "bool"          # predicate: bool output
+COMPARE = "compare"    # binary: compute in the promoted dtype, bool output
+LOGICAL = "logical"    # binary: bool output, inputs any dtype
+INTEGRAL = "integral"  # binary: bitwise, integer/bool only
+
+
+class UnaryOp:
+    __slots__ = ("name", "rule", "grad", "saves", "float_only", "int_ok")
+
+    def __init__(self, name, rule, grad, saves, float_only):
+        self.name, self.rule, self.grad, self.saves, self.float_only = name, rule, grad, saves, float_only
+
+
+class BinaryOp:
+    __slots__ = ("name", "rule", "grad_a", "grad_b", "saves")
+
+    def __init__(self, name, rule, grad_a, grad_b, saves):
+        self.name, self.rule, self.grad_a, self.grad_b, self.saves = name, rule, grad_a, grad_b, saves
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# unary
+
+
+def _unary_out_dtype(op, d):
+    if op.rule is FLOAT:
+        return d if d.is_floating_point else D.get_default_dtype()
+    if op.rule is BOOL:
+        return D.bool_
+    return d
+
+
+def _unary_backward(ctx, g):
+    op, params = ctx.attrs
+    saved = ctx.saved_tensors
+    x = saved[0] if "x" in op.saves else None
+    y = saved[-1] if "y" in op.saves else None
+    return op.grad(g, x, y, *params)
+
+
+def unary(op, x, p0=0.0, p1=0.0, p2=0.0, params=()):
+    if x.__class__ is not Tensor and not isinstance(x, Tensor):
+        raise TypeError(f"{op.name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+    d = x._dtype
+    od = _unary_out_dtype(op, d)
+    if op.float_only and not d.is_floating_point and op.rule is not FLOAT:
+        raise RuntimeError(f'"{op.name}" not implemented for \'{d.name.capitalize()}\'')
+    if d is D.bool_ and op.name == "neg":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    src = x
+    if od is not d and op.rule is FLOAT:
+        src = x._to_dtype(od)
+    out = _empty(x._shape, od, x._storage.device)
+    out._storage.backend.unary(op.name, out, src, p0, p1, p2)
+    if GRAD_ENABLED[0] and x._requires_grad and op.grad is not None and od.is_floating_point:
+        node = record(op.name.capitalize() + "Backward0", _unary_backward, (x,), (out,), attrs=(op, params))
+        if op.saves:
+            node.save(inputs=(x,) if "x" in op.saves else (), outputs=(out,) if "y" in op.saves else ())
+    return out
+
+
+def _declare_unary(name, rule, grad=None, saves="", float_only=False, method=True, function=True,
+                   opinfo=None, namespace="torch", aliases=()):
+    op = UnaryOp(name, rule, grad, saves, float_only)
+
+    def fn(input, *, out=None):
+        r = unary(op, input)
+        return _ip.write_out(out, r) if out is not None else r
+
+    def fn_(self):
+        return _ip.inplace_unary(self, op, lambda src: unary(op, src))
+
+    fn.__name__ = name
+    fn.__qualname__ = name
+    register(name, fn, "unary", primitive="unary", derivative=grad is not None, opinfo=opinfo, method=method,
+             function=function, inplace=fn_ if rule is not BOOL else None, namespace=namespace, aliases=aliases)
+    return op
+
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_TWO_OVER_SQRTPI = 2.0 / math.sqrt(math.pi)
+
+
+def _zeros_grad(g, x, y):
+    return g * 0
+
+
+NEG = _declare_unary("neg", SAME, lambda g, x, y: -g, aliases=("negative",))
+ABS = _declare_unary("abs", SAME, lambda g, x, y: g * x.sign(), "x", aliases=("absolute",))
+_declare_unary("exp", FLOAT, lambda g, x, y: g * y, "y")
+_declare_unary("log", FLOAT, lambda g, x, y: g / x, "x")
+_declare_unary("sqrt", FLOAT, lambda g, x, y: g / (2 * y), "y")
+_declare_unary("rsqrt", FLOAT, lambda g, x, y: -0.5 * g * y.pow(3), "y")
+_declare_unary("sin", FLOAT, lambda g, x, y: g * x.cos(), "x")
+_declare_unary("cos", FLOAT, lambda g, x, y: -(g * x.sin()), "x")
+_declare_unary("tan", FLOAT, lambda g, x, y: g * (1 + y * y), "y")
+_declare_unary("tanh", FLOAT, lambda g, x, y: g * (1 - y * y), "y")
+_declare_unary("sigmoid", FLOAT, lambda g, x, y: g * (y * (1 - y)), "y")
+_declare_unary("log1p", FLOAT, lambda g, x, y: g / (x + 1), "x")
+_declare_unary("expm1", FLOAT, lambda g, x, y: g * (y + 1), "y")
+_declare_unary("asin", FLOAT, lambda g, x, y: g * (1 - x * x).rsqrt(), "x", aliases=("arcsin",))
+_declare_unary("acos", FLOAT, lambda g, x, y: -(g * (1 - x * x).rsqrt()), "x", aliases=("arccos",))
+_declare_unary("atan", FLOAT, lambda g, x, y: g / (1 + x * x), "x", aliases=("arctan",))
+_declare_unary("sinh", FLOAT, lambda g, x, y: g * x.cosh(), "x")
+_declare_unary("cosh", FLOAT, lambda g, x, y: g * x.sinh(), "x")
+_declare_unary("asinh", FLOAT, lambda g, x, y: g * (x * x + 1).rsqrt(), "x", aliases=("arcsinh",))
+_declare_unary("acosh", FLOAT, lambda g, x, y: g * (x * x - 1).rsqrt(), "x", aliases=("arccosh",))
+_declare_unary("atanh", FLOAT, lambda g, x, y: g / (1 - x * x), "x", aliases=("arctanh",))
+_declare_unary("log2", FLOAT, lambda g, x, y: g / (x * _LN2), "x")
+_declare_unary("log10", FLOAT, lambda g, x, y: g / (x * _LN10), "x")
+_declare_unary("exp2", FLOAT, lambda g, x, y: g * y * _LN2, "y")
+_declare_unary("erf", FLOAT, lambda g, x, y: g * _TWO_OVER_SQRTPI * (-(x * x)).exp(), "x")
+_declare_unary("erfc", FLOAT, lambda g, x, y: -(g * _TWO_OVER_SQRTPI * (-(x * x)).exp()), "x")
+_declare_unary("reciprocal", FLOAT, lambda g, x, y: -(g * y * y), "y")
+_declare_unary("sign", SAME, _zeros_grad)
+_declare_unary("sgn", SAME, _zeros_grad, opinfo=("sgn",))
+_declare_unary("floor", SAME, _zeros_grad)
+_declare_unary("ceil", SAME, _zeros_grad)
+_declare_unary("trunc", SAME, _zeros_grad, aliases=("fix",))
+_declare_unary("frac", SAME, lambda g, x, y: g, float_only=True)
+_declare_unary("square", SAME, lambda g, x, y: g * 2 * x, "x")
+_declare_unary("lgamma", FLOAT, None)
+RELU = _declare_unary("relu", SAME, lambda g, x, y: g * (y > 0), "y", opinfo=("nn.functional.relu",))
+_declare_unary("isnan", BOOL)
+_declare_unary("isinf", BOOL)
+_declare_unary("isfinite", BOOL)
+_declare_unary("isposinf", BOOL)
+_declare_unary("isneginf", BOOL)
+_declare_unary("signbit", BOOL)
+_declare_unary("logical_not", BOOL)
+_BITWISE_NOT = UnaryOp("bitwise_not", SAME, None, "", False)
+_SGN_OPS = {}
+
+
+def bitwise_not(input, *, out=None):
+    if input._dtype.is_floating_point:
+        raise RuntimeError(f'"bitwise_not_cpu" not implemented for \'{input._dtype.name.capitalize()}\'')
+    r = unary(_BITWISE_NOT, input)
+    return _ip.write_out(out, r) if out is not None else r
+
+
+register("bitwise_not", bitwise_not, "unary", primitive="unary", derivative=False,
+         inplace=lambda self: _ip.inplace_unary(self, _BITWISE_NOT, lambda s: bitwise_not(s)))
+
+
+def _round_grad(g, x, y, *p):
+    return g * 0
+
+
+_ROUND = UnaryOp("round", SAME, _round_grad, "", False)
+
+
+def round(input, *, decimals=0, out=None):
+    if decimals == 0:
+        r = unary(_ROUND, input)
+    else:
+        scale = 10.0 ** decimals
+        r = unary(_ROUND, input * scale) / scale
+    return _ip.write_out(out, r) if out is not None else r
+
+
+register("round", round, "unary", primitive="unary",
+         inplace=lambda self, decimals=0: _ip.inplace_unary(self, _ROUND, lambda s: round(s, decimals=decimals)))
+
+
+# Parametrised unary ops (clamp, pow with a scalar exponent, activations) share one declaration form.
+def _param_unary(name, rule, grad, saves, float_only=False):
+    return UnaryOp(name, rule, grad, saves, float_only)
+
+
+def _clamp_grad(g, x, y, lo, hi):
+    mask = None
+    if lo is not None:
+        mask = x >= lo
+    if hi is not None:
+        m2 = x <= hi
+        mask = m2 if mask is None else mask.logical_and(m2)
+    return g * mask
+
+
+CLAMP = _param_unary("clamp", SAME, _clamp_grad, "x")
+POW_SCALAR = _param_unary("pow_scalar", SAME,
+                          lambda g, x, y, p: (g * 0) if p == 0 else g * (p * x.pow(p - 1)), "x")
+RPOW_SCALAR = _param_unary("rpow_scalar", FLOAT, lambda g, x, y, p: g * y * math.log(p) if p != 0 else
+                           g * y * float("-inf"), "y")
+
+
+def param_unary(op, x, p0=0.0, p1=0.0, p2=0.0, params=()):
+    return unary(op, x, p0, p1, p2, params)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# binary
+
+
+def _binary_backward(ctx, g):
+    op, sa, sb, alpha = ctx.attrs
+    saved = ctx.saved_tensors
+    i = 0
+    a, b, y = sa, sb, None
+    for ch in op.saves:
+        if ch == "a" and sa is None:
+            a = saved[i]
+            i += 1
+        elif ch == "b" and sb is None:
+            b = saved[i]
+            i += 1
+        elif ch == "y":
+            y = saved[i]
+            i += 1
+    ea, eb = ctx.next_functions
+    ga = op.grad_a(g, a, b, y, alpha) if ea is not None else None
+    gb = op.grad_b(g, a, b, y, alpha) if eb is not None else None
+    return ga, gb
+
+
+def _binary_dtype(a, b):
+    """Promoted dtype of a binary op (PyTorch's result_type), a and/or b tensors."""
+    if b.__class__ in _num_types:
+        d = a._dtype
+        if b.__class__ is float:
+            return d if d.is_floating_point else D.get_default_dtype()
+        if b.__class__ is int:
+            return D.int64 if d is D.bool_ else d
+        return d
+    if a.__class__ in _num_types:
+        return _binary_dtype(b, a)
+    da, db = a._dtype, b._dtype
+    if da is db:
+        return da
+    return D.result_type_of([t._dtype for t in (a, b) if t._shape], [t._dtype for t in (a, b) if not t._shape], ())
+
+
+def binary(op, a, b, alpha=1, out_dtype=None):
+    """a op b with broadcasting and type promotion; a or b may be a Python number (not both)."""
+    a_is_t = isinstance(a, Tensor)
+    b_is_t = isinstance(b, Tensor)
+    if not a_is_t and not b_is_t:
+        raise TypeError(f"{op.name}(): expected at least one Tensor argument")
+    if (a_is_t or a.__class__ in _num_types) is False or (b_is_t or b.__class__ in _num_types) is False:
+        bad = a if not (a_is_t or a.__class__ in _num_types) else b
+        raise TypeError(f"{op.name}(): argument 'other' must be Tensor or Number, not {type(bad).__name__}")
+    cd = _binary_dtype(a, b)
+    rule = op.rule
+    if rule is FLOAT and not cd.is_floating_point:
+        cd = D.get_default_dtype()
+    elif rule is INTEGRAL and cd.is_floating_point:
+        raise RuntimeError(f'"{op.name}_cpu" not implemented for \'{cd.name.capitalize()}\'')
+    od = out_dtype or (D.bool_ if rule is COMPARE or rule is LOGICAL else cd)
+    if a_is_t and b_is_t:
+        dev = same_device(a, b)
+        ta = a if a._dtype is cd else a._to_dtype(cd)
+        tb = b if b._dtype is cd else b._to_dtype(cd)
+        sa, sb = ta._shape, tb._shape
+        if sa == sb:
+            shape = sa
+            ast, bst = ta._stride, tb._stride
+        else:
+            shape = broadcast_pair(sa, sb)
+            ast = expand_strides(sa, ta._stride, shape)
+            bst = expand_strides(sb, tb._stride, shape)
+    elif a_is_t:
+        dev = a._storage.device
+        ta = a if a._dtype is cd else a._to_dtype(cd)
+        tb = scalar_tensor(b, cd, dev)
+        shape = ta._shape
+        ast, bst = ta._stride, (0,) * len(shape)
+    else:
+        dev = b._storage.device
+        tb = b if b._dtype is cd else b._to_dtype(cd)
+        ta = scalar_tensor(a, cd, dev)
+        shape = tb._shape
+        ast, bst = (0,) * len(shape), tb._stride
+    out = _empty(shape, od, dev)
+    out._storage.backend.binary(op.name, out, ta, ast, tb, bst, alpha)
+    if GRAD_ENABLED[0] and od.is_floating_point and op.grad_a is not None and (
+            (a_is_t and ta._requires_grad) or (b_is_t and tb._requires_grad)):
+        node = record(op.name.capitalize() + "Backward0", _binary_backward,
+                      (ta if a_is_t else None, tb if b_is_t else None), (out,),
+                      attrs=(op, None if a_is_t else a, None if b_is_t else b, alpha))
+        if op.saves:
+            ins = []
+            outs = ()
+            for ch in op.saves:
+                if ch == "a" and a_is_t:
+                    ins.append(ta)
+                elif ch == "b" and b_is_t:
+                    ins.append(tb)
+                elif ch == "y":
+                    outs = (out,)
+            node.save(ins, outs)
+    return out
+
+
+def _maximum_grad(g, a, b, y, alpha, *, first=True):
+    tie = (a == b)
+    half = g.where(tie.logical_not(), g / 2)
+    return half.masked_fill(a < b if first else a > b, 0)
+
+
+def _pow_grad_a(g, a, b, y, alpha):
+    if not isinstance(b, Tensor):
+        return (g * 0) if b == 0 else g * (b * a.pow(b - 1))
+    return (g * (b * a.pow(b - 1))).masked_fill(b == 0, 0)
+
+
+def _pow_grad_b(g, a, b, y, alpha):
+    if not isinstance(a, Tensor):
+        return g * y * math.log(a) if a > 0 else (g * y * math.log(a) if a != 0 else (g * 0).masked_fill(b < 0, float("nan")))
+    gb = g * y * a.log()
+    return gb.masked_fill((a == 0) & (b >= 0), 0)
+
+
+def _scaled(g, alpha):
+    return g if alpha == 1 else g * alpha
+
+
+def _declare_binary(name, rule, grad_a=None, grad_b=None, saves=""):
+    return BinaryOp(name, rule, grad_a, grad_b, saves)
+
+
+ADD = _declare_binary("add", SAME, lambda g, a, b, y, al: g, lambda g, a, b, y, al: _scaled(g, al))
+SUB = _declare_binary("sub", SAME, lambda g, a, b, y, al: g, lambda g, a, b, y, al: -_scaled(g, al))
+MUL = _declare_binary("mul", SAME, lambda g, a, b, y, al: g * b, lambda g, a, b, y, al: g * a, "ab")
+DIV = _declare_binary("div", FLOAT, lambda g, a, b, y, al: g / b, lambda g, a, b, y, al: -(g * a) / (b * b), "ab")
+FLOOR_DIVIDE = _declare_binary("floor_divide", SAME, lambda g, a, b, y, al: g * 0, lambda g, a, b, y, al: g * 0)
+TRUNC_DIVIDE = _declare_binary("trunc_divide", SAME, lambda g, a, b, y, al: g * 0, lambda g, a, b, y, al: g * 0)
+REMAINDER = _declare_binary("remainder", SAME, lambda g, a, b, y, al: g,
+                            lambda g, a, b, y, al: -(g * (a / b).floor()), "ab")
+FMOD = _declare_binary("fmod", SAME, lambda g, a, b, y, al: g, lambda g, a, b, y, al: -(g * (a / b).trunc()), "ab")
+POW = _declare_binary("pow", SAME, _pow_grad_a, _pow_grad_b, "aby")
+MAXIMUM = _declare_binary("maximum", SAME, lambda g, a, b, y, al: _maximum_grad(g, a, b, y, al),
+                          lambda g, a, b, y, al: _maximum_grad(g, a, b, y, al, first=False), "ab")
+MINIMUM = _declare_binary("minimum", SAME, lambda g, a, b, y, al: _maximum_grad(g, b, a, y, al, first=False),
+                          lambda g, a, b, y, al: _maximum_grad(g, b, a, y, al), "ab")
+FMAX = _declare_binary("fmax", SAME, lambda g, a, b, y, al: g.masked_fill(((a >= b) | b.isnan()).logical_not(), 0),
+                       lambda g, a, b, y, al: g.masked_fill(((a >= b) | b.isnan()), 0), "ab")
+FMIN = _declare_binary("fmin", SAME, lambda g, a, b, y, al: g.masked_fill(((a <= b) | b.isnan()).logical_not(), 0),
+                       lambda g, a, b, y, al: g.masked_fill(((a <= b) | b.isnan()), 0), "ab")
+ATAN2 = _declare_binary("atan2", FLOAT, lambda g, a, b, y, al: g * b / (a * a + b * b),
+                        lambda g, a, b, y, al: -(g * a) / (a * a + b * b), "ab")
+HYPOT = _declare_binary("hypot", FLOAT, lambda g, a, b, y, al: g * a / y, lambda g, a, b, y, al: g * b / y, "aby")
+XLOGY = _declare_binary("xlogy", FLOAT,
+                        lambda g, a, b, y, al: (g * b.log() if isinstance(b, Tensor) else g * math.log(b))
+                        .masked_fill((a == 0) & (b <= 0), 0),
+                        lambda g, a, b, y, al: g * a / b, "ab")
+COPYSIGN = _declare_binary("copysign", FLOAT, lambda g, a, b, y, al: g * (a.sign() * y.sign()).masked_fill(a == 0, 0),
+                           lambda g, a, b, y, al: g * 0, "ay")
+_COMPARE = {n: _declare_binary(n, COMPARE) for n in ("eq", "ne", "lt", "le", "gt", "ge")}
+_LOGICAL = {n: _declare_binary(n, LOGICAL) for n in ("logical_and", "logical_or", "logical_xor")}
+_BITWISE = {n: _declare_binary(n, INTEGRAL) for n in ("bitwise_and", "bitwise_or", "bitwise_xor")}
+_SHIFT = {"bitwise_left_shift": _declare_binary("lshift", INTEGRAL),
+          "bitwise_right_shift": _declare_binary("rshift", INTEGRAL)}
+
+
+def _alpha_check(alpha, a, b):
+    if alpha != 1 and isinstance(alpha, float):
+        d = _binary_dtype(a, b) if isinstance(a, Tensor) or isinstance(b, Tensor) else D.float32
+        if not d.is_floating_point:
+            raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+
+
+def add(input, other, *, alpha=1, out=None):
+    if alpha != 1:
+        _alpha_check(alpha, input, other)
+    r = binary(ADD, input, other, alpha)
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def sub(input, other, *, alpha=1, out=None):
+    if isinstance(input, Tensor) and input._dtype is D.bool_ and (
+            (isinstance(other, Tensor) and other._dtype is D.bool_) or isinstance(other, bool)):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                           "`logical_xor()` operator instead.")
+    if alpha != 1:
+        _alpha_check(alpha, input, other)
+    r = binary(SUB, input, other, alpha)
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def rsub(input, other, *, alpha=1):
+    return sub(other, input * alpha if alpha != 1 else input)
+
+
+def mul(input, other, *, out=None):
+    r = binary(MUL, input, other)
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    if rounding_mode is None:
+        r = binary(DIV, input, other)
+    elif rounding_mode == "trunc":
+        r = binary(TRUNC_DIVIDE, input, other)
+    elif rounding_mode == "floor":
+        r = binary(FLOOR_DIVIDE, input, other)
+    else:
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                           f"'{rounding_mode}'")
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def true_divide(input, other, *, out=None):
+    return div(input, other, out=out)
+
+
+def floor_divide(input, other, *, out=None):
+    r = binary(FLOOR_DIVIDE, input, other)
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def _simple_binary(op, name):
+    def fn(input, other, *, out=None):
+        r = binary(op, input, other)
+        return _ip.write_out(out, r) if out is not None else r
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+def pow(input, exponent, *, out=None):
+    if isinstance(input, Tensor) and exponent.__class__ in _num_types:
+        d = input._dtype
+        if not d.is_floating_point and isinstance(exponent, int) and exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if exponent.__class__ is float and not d.is_floating_point:
+            input = input._to_dtype(D.get_default_dtype())
+        if exponent == 2 and input._dtype.is_floating_point:
+            r = unary(_SQUARE_FOR_POW, input, params=(2,))
+        else:
+            r = unary(POW_SCALAR, input, float(exponent), params=(exponent,))
+    elif not isinstance(input, Tensor) and isinstance(exponent, Tensor):
+        d = _binary_dtype(exponent, input)
+        e = exponent if exponent._dtype is d else exponent._to_dtype(d)
+        if d.is_floating_point:
+            r = unary(RPOW_SCALAR, e, float(input), params=(input,))
+        else:
+            r = binary(POW, input, exponent)
+    else:
+        if isinstance(input, Tensor) and isinstance(exponent, Tensor) and not exponent._dtype.is_floating_point \
+                and not input._dtype.is_floating_point:
+            if bool((exponent < 0).any()):
+                raise RuntimeError("Integers to negative integer powers are not allowed.")
+        r = binary(POW, input, exponent)
+    return _ip.write_out(out, r) if out is not None else r
+
+
+_SQUARE_FOR_POW = UnaryOp("square", SAME, lambda g, x, y, p: g * 2 * x, "x", False)
+
+
+def where(condition, input=None, other=None, *, out=None):
+    if input is None and other is None:
+        from .indexing import nonzero
+        return nonzero(condition, as_tuple=True)
+    if not isinstance(condition, Tensor):
+        raise TypeError("where(): argument 'condition' must be Tensor")
+    if condition._dtype is not D.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{condition._dtype.name.capitalize()}")
+    like = input if isinstance(input, Tensor) else other
+    if not isinstance(like, Tensor):
+        like = condition
+    cd = _binary_dtype(input, other) if (isinstance(input, Tensor) or isinstance(other, Tensor)) else \
+        D.result_type_of([], [], [input, other])
+    dev = like._storage.device
+    ta = input._to_dtype(cd) if isinstance(input, Tensor) else scalar_tensor(input, cd, dev)
+    tb = other._to_dtype(cd) if isinstance(other, Tensor) else scalar_tensor(other, cd, dev)
+    if condition._storage.device != dev and condition._shape:
+        same_device(condition, like)
+    shape = broadcast_pair(broadcast_pair(condition._shape, ta._shape), tb._shape)
+    r = _empty(shape, cd, dev)
+    r._storage.backend.where(r, condition, expand_strides(condition._shape, condition._stride, shape),
+                             ta, expand_strides(ta._shape, ta._stride, shape),
+                             tb, expand_strides(tb._shape, tb._stride, shape))
+    if GRAD_ENABLED[0] and cd.is_floating_point and (ta._requires_grad or tb._requires_grad):
+        node = record("WhereBackward0", _where_backward, (ta, tb), (r,))
+        node.save((condition,))
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def _where_backward(ctx, g):
+    (cond,) = ctx.saved_tensors
+    ea, eb = ctx.next_functions
+    zero = g * 0
+    return (where(cond, g, zero) if ea is not None else None, where(cond, zero, g) if eb is not None else None)
+
+
+def clamp(input, min=None, max=None, *, out=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        r = input
+        if min is not None:
+            r = maximum(r, min if isinstance(min, Tensor) else scalar_like(min, r))
+        if max is not None:
+            r = minimum(r, max if isinstance(max, Tensor) else scalar_like(max, r))
+        return _ip.write_out(out, r) if out is not None else r
+    if not input._dtype.is_floating_point and (isinstance(min, float) or isinstance(max, float)):
+        input = input._to_dtype(D.get_default_dtype())
+    lo = float("-inf") if min is None else float(min)
+    hi = float("inf") if max is None else float(max)
+    r = unary(CLAMP, input, lo, hi, params=(min, max))
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def scalar_like(v, t):
+    from .creation import full
+    return full((), v, dtype=t._dtype, device=t._storage.device)
+
+
+def clamp_min(input, min, *, out=None):
+    return clamp(input, min=min, out=out)
+
+
+def clamp_max(input, max, *, out=None):
+    return clamp(input, max=max, out=out)
+
+
+def lerp(input, end, weight, *, out=None):
+    r = input + weight * (end - input)
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def maximum(input, other, *, out=None):
+    r = binary(MAXIMUM, input, other)
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def minimum(input, other, *, out=None):
+    r = binary(MINIMUM, input, other)
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def masked_fill(input, mask, value):
+    if not isinstance(mask, Tensor) or mask._dtype is not D.bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{getattr(mask, 'dtype', type(mask).__name__)}")
+    if isinstance(value, Tensor):
+        if value.dim() != 0:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value.dim()} dimension(s).")
+        v = value._to_dtype(input._dtype)
+        return where(mask, v, input)
+    if not input._dtype.is_floating_point and isinstance(value, float) and value != int(value) if value == value else False:
+        pass
+    return where(mask, _cast_scalar(value, input._dtype), input)
+
+
+def _cast_scalar(value, d):
+    if d.is_floating_point:
+        return float(value)
+    if d is D.bool_:
+        return bool(value)
+    return int(value)
+
+
+def _register_all():
+    register("add", add, "binary", primitive="binary",
+             inplace=lambda self, other, *, alpha=1: _ip.inplace_binary(self, ADD, other, alpha))
+    register("sub", sub, "binary", primitive="binary", aliases=("subtract",),
+             inplace=lambda self, other, *, alpha=1: _ip.inplace_binary(self, SUB, other, alpha))
+    register("rsub", rsub, "binary", primitive="binary", method=False)
+    register("mul", mul, "binary", primitive="binary", aliases=("multiply",),
+             inplace=lambda self, other: _ip.inplace_binary(self, MUL, other))
+    register("div", div, "binary", primitive="binary", aliases=("divide",),
+             inplace=lambda self, other, *, rounding_mode=None: _ip.inplace_binary(
+                 self, {None: DIV, "trunc": TRUNC_DIVIDE, "floor": FLOOR_DIVIDE}[rounding_mode], other))
+    register("true_divide", true_divide, "binary", opinfo=(),
+             inplace=lambda self, other: _ip.inplace_binary(self, DIV, other))
+    register("floor_divide", floor_divide, "binary", primitive="binary", derivative=False,
+             inplace=lambda self, other: _ip.inplace_binary(self, FLOOR_DIVIDE, other))
+    register("pow", pow, "binary", primitive="binary",
+             inplace=lambda self, e: _ip.inplace_from(self, pow(self, e) if not needs_cast(self, e) else pow(self, e)))
+    for op in (REMAINDER, FMOD, MAXIMUM, MINIMUM, FMAX, FMIN, ATAN2, HYPOT, XLOGY, COPYSIGN):
+        fn = maximum if op is MAXIMUM else minimum if op is MINIMUM else _simple_binary(op, op.name)
+        register(op.name, fn, "binary", primitive="binary",
+                 aliases=("arctan2",) if op is ATAN2 else (),
+                 inplace=(lambda o: lambda self, other: _ip.inplace_binary(self, o, other))(op))
+    for table in (_COMPARE, _LOGICAL, _BITWISE, _SHIFT):
+        for name, op in table.items():
+            fn = _simple_binary(op, name)
+            aliases = {"ne": ("not_equal",), "lt": ("less",), "le": ("less_equal",), "gt": ("greater",),
+                       "ge": ("greater_equal",)}.get(name, ())
+            register(name, fn, "binary", primitive="binary", derivative=False, aliases=aliases,
+                     inplace=(lambda o: lambda self, other: _ip.inplace_binary(self, o, other))(op))
+    register("where", where, "ternary", primitive="where")
+    register("clamp", clamp, "unary", primitive="unary", aliases=("clip",),
+             inplace=lambda self, min=None, max=None: _ip.inplace_from(self, clamp(self, min, max)))
+    register("clamp_min", clamp_min, "unary", primitive="unary",
+             inplace=lambda self, min: _ip.inplace_from(self, clamp(self, min=min)))
+    register("clamp_max", clamp_max, "unary", primitive="unary",
+             inplace=lambda self, max: _ip.inplace_from(self, clamp(self, max=max)))
+    register("lerp", lerp, "ternary", inplace=lambda self, end, weight: _ip.inplace_from(self, lerp(self, end, weight)))
+    register("masked_fill", masked_fill, "ternary", primitive="where",
+             inplace=lambda self, mask, value: _ip.inplace_from(self, masked_fill(self, mask, value)))
+
+
+def needs_cast(a, b):
+    return False
+
+
+_register_all()

@@ -1,0 +1,514 @@
+"""Indexing: `t[key]`, `t[key] = v`, gather/scatter, index_select/index_add, masks.
+
+Basic indexing (ints, slices, None, ...) makes views. Advanced indexing turns the index tensors into element
+offsets with one bounds-checked kernel per indexed dim, then one take (read) or put (write) kernel moves the
+data; gather, scatter, index_select and index_add are the same two primitives with other layouts.
+"""
+from .. import _dtype as D
+from .._tensor import Tensor, _contig, _empty, _make, numel_of, wrap_dim
+from ._registry import register
+from ._util import GRAD_ENABLED, broadcast_shapes, check, expand_strides, record, same_device
+from . import inplace as _ip
+from . import shape as S
+
+_int_types = (int,)
+
+
+# ---- offsets and layouts -------------------------------------------------------------------------------------
+
+def _as_index(idx, like):
+    if isinstance(idx, Tensor):
+        if idx._dtype is D.bool_ or idx._dtype is D.uint8:
+            return idx
+        if idx._dtype.is_floating_point:
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        return idx if idx._dtype is D.int64 else idx.to(D.int64)
+    from .creation import tensor
+    t = tensor(idx, device=like._storage.device)
+    if t._dtype.is_floating_point:
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    if t._dtype is not D.bool_ and t._dtype is not D.int64:
+        t = t.to(D.int64)
+    if t.numel() == 0 and t._dtype is not D.bool_:
+        t = t.to(D.int64)
+    return t
+
+
+def _offsets(t, dims, idxs, bshape):
+    """int64 offsets (in t's elements, relative to t's storage offset) for index tensors on `dims`."""
+    from .creation import zeros
+    offs = zeros(bshape, dtype=D.int64, device=t._storage.device)
+    be = t._storage.backend
+    for d, idx in zip(dims, idxs):
+        if idx.numel() and numel_of(bshape):
+            be.index_offsets(offs, idx, expand_strides(idx._shape, idx._stride, bshape), t._shape[d], t._stride[d],
+                             True)
+        elif numel_of(bshape) and t._shape[d] == 0:
+            raise IndexError(f"index is out of bounds for dimension {d} with size 0")
+    return offs
+
+
+class _Plan:
+    """Where the broadcast index dims and the remaining dims of t land in the result."""
+    __slots__ = ("dims", "idxs", "bshape", "rest", "front", "out_shape")
+
+    def __init__(self, t, dims, idxs):
+        self.dims = dims
+        self.idxs = idxs
+        self.bshape = broadcast_shapes(*[i._shape for i in idxs])
+        self.rest = [d for d in range(t.dim()) if d not in dims]
+        adjacent = list(dims) == list(range(dims[0], dims[0] + len(dims)))
+        self.front = dims[0] if adjacent else 0
+        before = [t._shape[d] for d in self.rest if d < self.front] if adjacent else []
+        after = [t._shape[d] for d in self.rest if not adjacent or d > dims[-1]]
+        self.out_shape = tuple(before) + self.bshape + tuple(after)
+
+    def strides_for(self, t, offs):
+        """(t strides, offs strides) per result dim."""
+        nb = len(self.bshape)
+        rest_strides = [t._stride[d] for d in self.rest]
+        n_before = len([d for d in self.rest if d < self.front]) if self.front else 0
+        src = tuple(rest_strides[:n_before]) + (0,) * nb + tuple(rest_strides[n_before:])
+        o = (0,) * n_before + offs._stride + (0,) * (len(rest_strides) - n_before)
+        return src, o
+
+
+def _take(src, plan):
+    offs = _offsets(src, plan.dims, plan.idxs, plan.bshape)
+    out = _empty(plan.out_shape, src._dtype, src._storage.device)
+    if out.numel():
+        s_str, o_str = plan.strides_for(src, offs)
+        out._storage.backend.take(out, src, offs, s_str, o_str)
+    return out
+
+
+def _put(dst, plan, values, accumulate):
+    """In place into dst (no autograd): dst[plan] (+)= values broadcast to the plan's result shape."""
+    offs = _offsets(dst, plan.dims, plan.idxs, plan.bshape)
+    if values._dtype is not dst._dtype:
+        values = values.to(dst._dtype)
+    if not numel_of(plan.out_shape):
+        return
+    shape = broadcast_shapes(values._shape, plan.out_shape)
+    if shape != plan.out_shape:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(values._shape)} cannot be broadcast to "
+                           f"indexing result of shape {list(plan.out_shape)}")
+    d_str, o_str = plan.strides_for(dst, offs)
+    dst._storage.backend.put(dst, values, offs, plan.out_shape, expand_strides(values._shape, values._stride, shape),
+                             d_str, o_str, accumulate)
+
+
+def _index_back(ctx, g):
+    plan, in_shape = ctx.attrs
+    from .creation import zeros
+    z = zeros(in_shape, dtype=g._dtype, device=g._storage.device)
+    return index_put_plan(z, plan, g, accumulate=True)
+
+
+def index_plan(src, plan):
+    out = _take(src, plan)
+    if GRAD_ENABLED[0] and src._requires_grad:
+        record("IndexBackward0", _index_back, (src,), (out,), attrs=(plan, src._shape))
+    return out
+
+
+def _index_put_back(ctx, g):
+    plan, accumulate, v_shape = ctx.attrs
+    ea, eb = ctx.next_functions
+    ga = gb = None
+    if ea is not None:
+        ga = g if accumulate else index_put_plan(g, plan, g.new_zeros(()), accumulate=False)
+    if eb is not None:
+        gb = index_plan(g, plan)
+    return ga, gb
+
+
+def index_put_plan(input, plan, values, accumulate):
+    """Out of place: a copy of input with input[plan] (+)= values (differentiable in input and values)."""
+    out = input.detach().clone()
+    _put(out, plan, values.detach(), accumulate)
+    if GRAD_ENABLED[0] and (input._requires_grad or values._requires_grad):
+        record("IndexPutBackward0", _index_put_back, (input, values), (out,),
+               attrs=(plan, accumulate, values._shape))
+    return out
+
+
+# ---- __getitem__ / __setitem__ -------------------------------------------------------------------------------
+
+def _expand_key(t, key):
+    """Apply basic indexing; return (view, advanced dims, advanced index tensors)."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    consumed = 0
+    for k in key:
+        if k is None or k is Ellipsis:
+            continue
+        if isinstance(k, Tensor) and k._dtype in (D.bool_, D.uint8):
+            consumed += k.dim()
+        elif isinstance(k, bool):
+            continue
+        else:
+            consumed += 1
+    nd = t.dim()
+    if consumed > nd:
+        raise IndexError(f"too many indices for tensor of dimension {nd}")
+    view = t
+    dim = 0
+    adv_dims, adv_idx = [], []
+    seen_ellipsis = False
+    for k in key:
+        if k is Ellipsis:
+            if seen_ellipsis:
+                raise IndexError("an index can only have a single ellipsis ('...')")
+            seen_ellipsis = True
+            dim += nd - consumed
+        elif k is None:
+            view = S.unsqueeze(view, dim)
+            adv_dims = [d + 1 if d >= dim else d for d in adv_dims]
+            dim += 1
+        elif isinstance(k, bool):
+            view = S.unsqueeze(view, dim)
+            adv_dims.append(dim)
+            from .creation import zeros
+            adv_idx.append(zeros(1 if k else 0, dtype=D.int64, device=t._storage.device))
+            dim += 1
+        elif isinstance(k, int) or (hasattr(k, "__index__") and not isinstance(k, (Tensor, list, tuple, slice))):
+            view = S.select(view, dim, int(k))
+        elif isinstance(k, slice):
+            step = 1 if k.step is None else int(k.step)
+            if step <= 0:
+                raise ValueError("step must be greater than zero")
+            start = None if k.start is None else int(k.start)
+            stop = None if k.stop is None else int(k.stop)
+            if not (start is None and stop is None and step == 1):
+                view = S.slice_dim(view, dim, start, stop, step)
+            dim += 1
+        else:
+            idx = _as_index(k, t)
+            if idx._dtype in (D.bool_, D.uint8):
+                mask = idx if idx._dtype is D.bool_ else idx.to(D.bool_)
+                for i in range(mask.dim()):
+                    if mask._shape[i] != view._shape[dim + i]:
+                        raise IndexError(f"The shape of the mask {list(mask._shape)} at index {i} does not match "
+                                         f"the shape of the indexed tensor {list(view._shape)} at index {dim + i}")
+                if mask.dim() == 0:
+                    view = S.unsqueeze(view, dim)
+                    adv_dims.append(dim)
+                    adv_idx.append(nonzero(mask.reshape(1)).reshape(-1))
+                    dim += 1
+                    continue
+                nz = nonzero(mask)
+                for i in range(mask.dim()):
+                    adv_dims.append(dim + i)
+                    adv_idx.append(nz.select(1, i))
+                dim += mask.dim()
+            else:
+                adv_dims.append(dim)
+                adv_idx.append(idx)
+                dim += 1
+    return view, adv_dims, adv_idx
+
+
+def getitem(self, key):
+    if key.__class__ is int:
+        return S.select(self, 0, key)
+    if key.__class__ is slice and key.step is None:
+        if key.start is None and key.stop is None:
+            return S.slice_dim(self, 0, None, None, 1) if self.dim() else self.view(())
+        return S.slice_dim(self, 0, key.start, key.stop, 1) if self.dim() else _too_many()
+    view, adv_dims, adv_idx = _expand_key(self, key)
+    if not adv_dims:
+        return view if view is not self else S.make_view(self, self._shape, self._stride, self._offset,
+                                                         "AliasBackward0", lambda ctx, g: g, None)
+    return index_plan(view, _Plan(view, adv_dims, adv_idx))
+
+
+def _too_many():
+    raise IndexError("too many indices for tensor of dimension 0")
+
+
+def setitem(self, key, value):
+    view, adv_dims, adv_idx = _expand_key(self, key)
+    if not isinstance(value, Tensor):
+        if not adv_dims:
+            from .convert import fill_
+            fill_(view, value)
+            return
+        from .creation import full
+        value = full((), value, dtype=self._dtype, device=self._storage.device)
+    elif value._storage.device != self._storage.device and value.dim() == 0:
+        value = value.to(self._storage.device)
+    if not adv_dims:
+        from .convert import copy_
+        copy_(view, value)
+        return
+    plan = _Plan(view, adv_dims, adv_idx)
+    if GRAD_ENABLED[0] and (self._requires_grad or value._requires_grad):
+        _ip.check_leaf(self)
+        r = index_put_plan(view, plan, value.to(self._dtype), accumulate=False)
+        _ip.commit(view, r)
+        return
+    _put(view, plan, value, False)
+    self._storage.version += 1
+
+
+# ---- the op family -------------------------------------------------------------------------------------------
+
+def index_put(input, indices, values, accumulate=False):
+    dims = list(range(len(indices)))
+    idxs = [_as_index(i, input) for i in indices]
+    if any(i._dtype is D.bool_ for i in idxs):
+        view, dims, idxs = _expand_key(input, tuple(indices))
+    return index_put_plan(input, _Plan(input, dims, idxs), values, accumulate)
+
+
+def index_put_(self, indices, values, accumulate=False):
+    r = index_put(self if not (GRAD_ENABLED[0] and self._requires_grad) else self, indices, values, accumulate)
+    return _ip.inplace_from(self, r)
+
+
+def index_select(input, dim, index, *, out=None):
+    d = wrap_dim(dim, input.dim()) if input.dim() else 0
+    check(index.dim() <= 1, "index_select(): Index is supposed to be a vector")
+    idx = _as_index(index, input).reshape(-1)
+    if input.dim() == 0:
+        r = index_plan(input.reshape(1), _Plan(input.reshape(1), [0], [idx])).reshape(())
+    else:
+        r = index_plan(input, _Plan(input, [d], [idx]))
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def _dim_plan(t, dim, index):
+    """Layout for gather/scatter: result dims follow index's shape; dim `dim` is replaced by index values."""
+    return _GatherPlan(t, dim, index)
+
+
+class _GatherPlan:
+    __slots__ = ("dim", "index")
+
+    def __init__(self, t, dim, index):
+        self.dim, self.index = dim, index
+
+    def offsets(self, t):
+        from .creation import zeros
+        offs = zeros(self.index._shape, dtype=D.int64, device=t._storage.device)
+        if self.index.numel():
+            t._storage.backend.index_offsets(offs, self.index, self.index._stride, t._shape[self.dim],
+                                             t._stride[self.dim], False)
+        return offs
+
+    def strides(self, t):
+        return tuple(0 if d == self.dim else s for d, s in enumerate(t._stride))
+
+
+def _check_gather(input, dim, index, name):
+    if index._dtype is not D.int64:
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    if input.dim() != index.dim() and not (input.dim() == 0 and index.dim() <= 1) and not (index.dim() == 0):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    for d in range(index.dim()):
+        if d != dim and index._shape[d] > (input._shape[d] if input.dim() else 1):
+            raise RuntimeError(f"Size does not match at dimension {d} expected index {list(index._shape)} to be "
+                               f"smaller than self {list(input._shape)} apart from dimension {dim}")
+
+
+def gather(input, dim, index, *, sparse_grad=False, out=None):
+    src = input if input.dim() else input.reshape(1)
+    idx = index if index.dim() else index.reshape(1)
+    d = wrap_dim(dim, src.dim())
+    _check_gather(src, d, idx, "gather")
+    plan = _GatherPlan(src, d, idx)
+    offs = plan.offsets(src)
+    r = _empty(idx._shape, src._dtype, src._storage.device)
+    if r.numel():
+        r._storage.backend.take(r, src, offs, plan.strides(src), offs._stride)
+    if GRAD_ENABLED[0] and src._requires_grad:
+        record("GatherBackward0", _gather_back, (src,), (r,), attrs=(d, idx, src._shape))
+    if index.dim() == 0:
+        r = r.reshape(())
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def _gather_back(ctx, g):
+    d, idx, in_shape = ctx.attrs
+    from .creation import zeros
+    return scatter_add(zeros(in_shape, dtype=g._dtype, device=g._storage.device), d, idx, g)
+
+
+def _scatter_impl(input, dim, index, src, accumulate, name):
+    d = wrap_dim(dim, input.dim()) if input.dim() else 0
+    if index._dtype is not D.int64:
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    if isinstance(src, Tensor):
+        if src._dtype is not input._dtype:
+            raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+        val = src.detach()
+        v_strides = val._stride[:index.dim()] if val.dim() == index.dim() else val._stride
+    else:
+        val = _empty((), input._dtype, input._storage.device)
+        val._storage.backend.fill(val, src)
+        v_strides = (0,) * index.dim()
+    out = input.detach().clone()
+    if index.numel():
+        plan = _GatherPlan(out, d, index)
+        offs = plan.offsets(out)
+        out._storage.backend.put(out, val, offs, index._shape, v_strides, plan.strides(out), offs._stride,
+                                 accumulate)
+    if GRAD_ENABLED[0] and (input._requires_grad or (isinstance(src, Tensor) and src._requires_grad)):
+        record("ScatterAddBackward0" if accumulate else "ScatterBackward0", _scatter_back,
+               (input, src if isinstance(src, Tensor) else None), (out,), attrs=(d, index, accumulate))
+    return out
+
+
+def _scatter_back(ctx, g):
+    d, index, accumulate = ctx.attrs
+    ea, eb = ctx.next_functions
+    gi = (g if accumulate else g.scatter(d, index, 0)) if ea is not None else None
+    gs = g.gather(d, index) if eb is not None else None
+    return gi, gs
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    if src is None:
+        src = value
+    if reduce is not None:
+        if reduce == "add":
+            return _scatter_impl(input, dim, index, src, True, "scatter")
+        raise NotImplementedError(f"torch_js: scatter reduce='{reduce}' is not implemented")
+    return _scatter_impl(input, dim, index, src, False, "scatter")
+
+
+def scatter_add(input, dim, index, src):
+    return _scatter_impl(input, dim, index, src, True, "scatter_add")
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    d = wrap_dim(dim, input.dim()) if input.dim() else 0
+    src = source if alpha == 1 else source * alpha
+    idx = _as_index(index, input).reshape(-1)
+    if src.dim() and src._shape[d] != idx._shape[0]:
+        raise RuntimeError("index_add_(): Number of indices should be equal to self.size(dim)")
+    shape = src._shape
+    expanded = idx.reshape(tuple(-1 if i == d else 1 for i in range(len(shape)))).expand(shape) if shape else idx
+    return _scatter_impl(input, d, expanded.contiguous() if shape else idx, src, True, "index_add")
+
+
+def take_along_dim(input, indices, dim=None, *, out=None):
+    if dim is None:
+        r = gather(input.reshape(-1), 0, indices.reshape(-1))
+    else:
+        d = wrap_dim(dim, input.dim())
+        shape = list(broadcast_shapes(input._shape[:d] + (1,) + input._shape[d + 1:],
+                                      indices._shape[:d] + (1,) + indices._shape[d + 1:]))
+        in_shape = shape.copy()
+        in_shape[d] = input._shape[d]
+        idx_shape = shape.copy()
+        idx_shape[d] = indices._shape[d]
+        r = gather(input.expand(in_shape), d, indices.expand(idx_shape).contiguous())
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def take(input, index):
+    return gather(input.reshape(-1), 0, index.reshape(-1)).reshape(index._shape)
+
+
+def nonzero(input, *, as_tuple=False, out=None):
+    """Coordinates of non-zero elements, computed with kernels (cumsum positions + one put)."""
+    from .creation import arange, zeros
+    flat = (input != 0).reshape(-1) if input._dtype is not D.bool_ else input.reshape(-1)
+    n = flat._shape[0]
+    count = int(flat.sum().item()) if n else 0
+    pos = (flat.to(D.int64).cumsum(0) - 1).masked_fill(flat.logical_not(), count) if n else flat.to(D.int64)
+    lin = zeros(count + 1, dtype=D.int64, device=input._storage.device)
+    if n:
+        src = arange(n, device=input._storage.device)
+        lin._storage.backend.put(lin, src, pos, (n,), src._stride, (0,), pos._stride, False)
+    lin = lin[:count]
+    coords = []
+    rem = lin
+    for s in reversed(input._shape):
+        coords.append(rem.remainder(s) if s else rem)
+        rem = rem.div(s, rounding_mode="floor") if s else rem
+    coords.reverse()
+    if as_tuple:
+        return tuple(coords) if input.dim() else (lin * 0,)
+    r = S.stack(coords, 1) if coords else zeros((count, 0), dtype=D.int64, device=input._storage.device)
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def argwhere(input):
+    return nonzero(input)
+
+
+def masked_select(input, mask, *, out=None):
+    shape = broadcast_shapes(input._shape, mask._shape)
+    r = getitem(input.expand(shape), mask.expand(shape))
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def masked_scatter(input, mask, source):
+    shape = broadcast_shapes(input._shape, mask._shape)
+    m = mask.expand(shape)
+    n = int(m.sum().item())
+    vals = source.reshape(-1)[:n]
+    return index_put(input.expand(shape), (m,), vals) if shape == input._shape else \
+        index_put(input.expand(shape).contiguous(), (m,), vals)
+
+
+def flip(input, dims):
+    from .creation import arange
+    dims = [wrap_dim(d, input.dim()) for d in (dims if isinstance(dims, (tuple, list)) else (dims,))]
+    r = input
+    for d in dims:
+        n = r._shape[d]
+        r = index_select(r, d, arange(n - 1, -1, -1, device=input._storage.device)) if n > 1 else r.clone()
+    return r if dims else input.clone()
+
+
+def fliplr(input):
+    return flip(input, (1,))
+
+
+def flipud(input):
+    return flip(input, (0,))
+
+
+def roll(input, shifts, dims=None):
+    if dims is None:
+        return roll(input.reshape(-1), shifts, 0).reshape(input._shape)
+    shifts = shifts if isinstance(shifts, (tuple, list)) else (shifts,)
+    dims = dims if isinstance(dims, (tuple, list)) else (dims,)
+    r = input
+    for s, d in zip(shifts, dims):
+        d = wrap_dim(d, r.dim())
+        n = r._shape[d]
+        if n == 0:
+            continue
+        s %= n
+        if s:
+            r = S.cat([S.narrow(r, d, n - s, s), S.narrow(r, d, 0, n - s)], d)
+    return r
+
+
+def _register_all():
+    Tensor.__getitem__ = getitem
+    Tensor.__setitem__ = setitem
+    for name, fn, kind in [("index_select", index_select, "index"), ("gather", gather, "index"),
+                           ("scatter", scatter, "index"), ("scatter_add", scatter_add, "index"),
+                           ("index_add", index_add, "index"), ("index_put", index_put, "index"),
+                           ("take_along_dim", take_along_dim, "index"), ("take", take, "index"),
+                           ("nonzero", nonzero, "index"), ("argwhere", argwhere, "index"),
+                           ("masked_select", masked_select, "index"), ("masked_scatter", masked_scatter, "index"),
+                           ("flip", flip, "index"), ("fliplr", fliplr, "index"), ("flipud", flipud, "index"),
+                           ("roll", roll, "index")]:
+        register(name, fn, kind, primitive="take/put")
+    Tensor.index_put_ = index_put_
+    Tensor.scatter_ = lambda self, dim, index, src=None, *, value=None, reduce=None: _ip.inplace_from(
+        self, scatter(self, dim, index, src, value=value, reduce=reduce))
+    Tensor.scatter_add_ = lambda self, dim, index, src: _ip.inplace_from(self, scatter_add(self, dim, index, src))
+    Tensor.index_add_ = lambda self, dim, index, source, *, alpha=1: _ip.inplace_from(
+        self, index_add(self, dim, index, source, alpha=alpha))
+    Tensor.masked_scatter_ = lambda self, mask, source: _ip.inplace_from(self, masked_scatter(self, mask, source))
+
+
+_register_all()

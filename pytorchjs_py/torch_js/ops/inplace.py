@@ -1,0 +1,222 @@
+"""In-place ops, `out=`, and how in-place writes rebase autograd history.
+
+Without autograd an in-place op writes straight into its tensor with one kernel call (the optimizer's path).
+With autograd the op runs out of place on a differentiable clone, the result is copied in, and the tensor's
+history moves to the new node. When the tensor is a view, its base gets a CopySlices node (the base with the
+view's region replaced) and the view becomes an as_strided view of that base, as in PyTorch.
+"""
+from .. import _dtype as D
+from .._tensor import Tensor, _empty, _make
+from ._util import GRAD_ENABLED, broadcast_pair, expand_strides, record
+
+_num_types = (int, float, bool)
+
+
+def can_cast(from_, to):
+    """PyTorch's can_cast: no float -> integral, no non-bool -> bool."""
+    if from_.is_floating_point and not to.is_floating_point:
+        return False
+    if from_ is not D.bool_ and to is D.bool_:
+        return False
+    return True
+
+
+def check_leaf(self):
+    if GRAD_ENABLED[0] and self._requires_grad:
+        if self._grad_fn is None and self._base is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        base = self._base
+        if base is not None and base._requires_grad and base._grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def _check_cast(result_dtype, self):
+    if not can_cast(result_dtype, self._dtype):
+        raise RuntimeError(f"result type {_cap(result_dtype)} can't be cast to the desired output type "
+                           f"{_cap(self._dtype)}")
+
+
+def _cap(d):
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}[d.name]
+
+
+def _check_shape(self, shape):
+    if shape != self._shape:
+        raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the broadcast shape {list(shape)}")
+
+
+def inplace_unary(self, op, compute):
+    from .elementwise import _unary_out_dtype
+    od = _unary_out_dtype(op, self._dtype)
+    _check_cast(od, self)
+    if GRAD_ENABLED[0] and self._requires_grad:
+        check_leaf(self)
+        return commit(self, compute(self.clone()))
+    if od is self._dtype:
+        self._storage.backend.unary(op.name, self, self)
+        self._storage.version += 1
+        return self
+    return commit(self, compute(self))
+
+
+def inplace_binary(self, op, other, alpha=1):
+    from .elementwise import binary, _binary_dtype, FLOAT, COMPARE, LOGICAL
+    if GRAD_ENABLED[0] and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+        check_leaf(self)
+        r = binary(op, self.clone() if self._requires_grad else self, other, alpha)
+        return commit(self, r)
+    cd = _binary_dtype(self, other)
+    if op.rule is FLOAT and not cd.is_floating_point:
+        cd = D.get_default_dtype()
+    od = D.bool_ if op.rule in (COMPARE, LOGICAL) else cd
+    _check_cast(od, self)
+    if isinstance(other, Tensor):
+        shape = broadcast_pair(self._shape, other._shape)
+        _check_shape(self, shape)
+        if cd is self._dtype and other._dtype is cd and od is cd and not _overlaps(self, other):
+            self._storage.backend.binary(op.name, self, self, self._stride, other,
+                                         expand_strides(other._shape, other._stride, shape), alpha)
+            self._storage.version += 1
+            return self
+    elif cd is self._dtype and od is cd:
+        from ._util import scalar_tensor
+        s = scalar_tensor(other, cd, self._storage.device)
+        self._storage.backend.binary(op.name, self, self, self._stride, s, (0,) * len(self._shape), alpha)
+        self._storage.version += 1
+        return self
+    return commit(self, binary(op, self, other, alpha))
+
+
+def _overlaps(a, b):
+    """Whether b reads memory that a writes in a different pattern (then write through a temporary)."""
+    if a._storage is not b._storage:
+        return False
+    return not (a._offset == b._offset and a._stride == b._stride and a._shape == b._shape)
+
+
+def inplace_from(self, r):
+    """Finish an in-place op whose result r was computed out of place from self."""
+    if GRAD_ENABLED[0] and (self._requires_grad or r._requires_grad):
+        check_leaf(self)
+    _check_cast(r._dtype, self)
+    return commit(self, r)
+
+
+def commit(self, r):
+    """Write r (broadcastable to self) into self, bump the version, and move self's history to r's node."""
+    shape = broadcast_pair(self._shape, r._shape)
+    _check_shape(self, shape)
+    if r._storage is self._storage and r._offset == self._offset and r._stride == self._stride:
+        pass
+    else:
+        if r._storage is self._storage:
+            r = r.clone()
+        self._storage.backend.copy(self, r, expand_strides(r._shape, r._stride, shape))
+    self._storage.version += 1
+    if GRAD_ENABLED[0] and r._requires_grad:
+        if r._shape != self._shape:
+            r = r.expand(self._shape)
+        if r._dtype is not self._dtype:
+            r = r.to(self._dtype)
+        if self._base is None:
+            self._grad_fn = r._grad_fn
+            self._output_nr = r._output_nr
+            self._requires_grad = True
+        else:
+            _rebase_view(self, r)
+    return self
+
+
+# --- views written in place (CopySlices) ---------------------------------------------------------------------
+
+def _geometry(view, base):
+    if not base.is_contiguous():
+        raise RuntimeError("torch_js: in-place operation on a view of a non-contiguous base is not supported "
+                           "under autograd; call .contiguous() on the base first")
+    return (view._shape, view._stride, view._offset - base._offset)
+
+
+def region(t, geometry):
+    """The view of t (laid out contiguously) that `geometry` (shape, stride, offset) describes."""
+    shape, stride, off = geometry
+    tc = t if t.is_contiguous() else t.contiguous()
+    return tc.as_strided(shape, stride, tc._offset + off)
+
+
+def _rebase_view(view, r):
+    base = view._base
+    geom = _geometry(view, base)
+    record("CopySlices", _copyslices_backward, (base, r), (base,), attrs=geom)
+    base._requires_grad = True
+    view._grad_fn = None
+    record("AsStridedBackward0", _as_strided_backward, (base,), (view,), attrs=(geom, base._shape))
+
+
+def _copyslices_backward(ctx, g):
+    geom = ctx.attrs
+    ea, eb = ctx.next_functions
+    g_region = region(g, geom)
+    g_base = as_strided_scatter(g, g_region * 0, geom) if ea is not None else None
+    return g_base, (g_region if eb is not None else None)
+
+
+def _as_strided_backward(ctx, g):
+    geom, base_shape = ctx.attrs
+    from .creation import zeros
+    z = zeros(base_shape, dtype=g._dtype, device=g._storage.device)
+    return as_strided_scatter(z, g, geom)
+
+
+def as_strided_scatter(input, src, geometry):
+    """input with the region `geometry` (relative to input laid out contiguously) replaced by src."""
+    out = input.detach().contiguous().clone()
+    dst = region(out, geometry)
+    src_d = src.detach()
+    out._storage.backend.copy(dst, src_d, expand_strides(src_d._shape, src_d._stride, dst._shape))
+    if GRAD_ENABLED[0] and (input._requires_grad or src._requires_grad):
+        record("AsStridedScatterBackward0", _as_strided_scatter_backward, (input, src), (out,), attrs=geometry)
+    return out
+
+
+def _as_strided_scatter_backward(ctx, g):
+    geom = ctx.attrs
+    ea, eb = ctx.next_functions
+    g_region = region(g, geom)
+    return (as_strided_scatter(g, g_region * 0, geom) if ea is not None else None,
+            g_region if eb is not None else None)
+
+
+# --- out= -----------------------------------------------------------------------------------------------------
+
+def write_out(out, r):
+    if not isinstance(out, Tensor):
+        raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
+    if GRAD_ENABLED[0] and (r._requires_grad or out._requires_grad):
+        raise RuntimeError("out=... arguments don't support automatic differentiation, but one of the arguments "
+                           "requires grad.")
+    _check_cast(r._dtype, out)
+    if out._shape != r._shape:
+        resize_(out, r._shape)
+    out._storage.backend.copy(out, r, r._stride)
+    out._storage.version += 1
+    return out
+
+
+def resize_(self, shape):
+    shape = tuple(shape)
+    n = 1
+    for s in shape:
+        n *= s
+    from .._tensor import _contig
+    need = (self._offset + n) * self._dtype.itemsize
+    if need > self._storage.nbytes:
+        old = self._storage
+        new = old.backend.alloc(need)
+        keep = min(old.nbytes, need)
+        if keep:
+            new.backend.copy(_make(new, (keep,), (1,), 0, D.uint8), _make(old, (keep,), (1,), 0, D.uint8), (1,))
+        self._storage = new
+    self._shape = shape
+    self._stride = _contig(shape)
+    return self

@@ -1,0 +1,201 @@
+"""Matrix products on the backend's batched gemm primitive, and the norms built on reductions."""
+from .. import _dtype as D
+from .._tensor import Tensor, _empty, _make, numel_of, wrap_dim
+from ._registry import register
+from ._util import GRAD_ENABLED, broadcast_shapes, check, record, same_device
+from . import inplace as _ip
+
+_HALF = (D.float16, D.bfloat16)
+
+
+def _dtype_name(d):
+    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "float16": "c10::Half",
+            "bfloat16": "c10::BFloat16", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+            "bool": "bool"}[d.name]
+
+
+def _gemm_backward(ctx, g):
+    a, b = ctx.saved_tensors
+    ea, eb = ctx.next_functions
+    ga = gemm(g, b.transpose(-1, -2)) if ea is not None else None
+    gb = gemm(a.transpose(-1, -2), g) if eb is not None else None
+    return ga, gb
+
+
+def _batch_strides(t):
+    """(batch, row, col) strides of a 2-D or 3-D tensor."""
+    if t.dim() == 2:
+        return (0,) + t._stride
+    return t._stride
+
+
+def gemm(a, b):
+    """The differentiable primitive: (M,K)@(K,N) or (B,M,K)@(B,K,N) -> contiguous result."""
+    if a._dtype is not b._dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_dtype_name(a._dtype)} != "
+                           f"{_dtype_name(b._dtype)}")
+    dev = same_device(a, b)
+    if a._dtype in _HALF or a._dtype is D.bool_:
+        work = D.float32 if a._dtype in _HALF else D.int64
+        r = gemm(a.to(work), b.to(work)).to(a._dtype)
+        return r
+    batched = a.dim() == 3
+    m, k = a._shape[-2], a._shape[-1]
+    n = b._shape[-1]
+    batch = a._shape[0] if batched else 1
+    shape = (batch, m, n) if batched else (m, n)
+    out = _empty(shape, a._dtype, dev)
+    out._storage.backend.gemm(out, a, b, batch, m, n, k, _batch_strides(a), _batch_strides(b))
+    if GRAD_ENABLED[0] and (a._requires_grad or b._requires_grad):
+        node = record("BmmBackward0" if batched else "MmBackward0", _gemm_backward, (a, b), (out,))
+        node.save((a, b))
+    return out
+
+
+def mm(input, mat2, *, out=None):
+    check(input.dim() == 2, "self must be a matrix")
+    check(mat2.dim() == 2, "mat2 must be a matrix")
+    if input._shape[1] != mat2._shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({input._shape[0]}x{input._shape[1]} and "
+                           f"{mat2._shape[0]}x{mat2._shape[1]})")
+    r = gemm(input, mat2)
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def bmm(input, mat2, *, out=None):
+    check(input.dim() == 3, "batch1 must be a 3D tensor")
+    check(mat2.dim() == 3, "batch2 must be a 3D tensor")
+    if input._shape[0] != mat2._shape[0]:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got {input._shape[0]} and "
+                           f"{mat2._shape[0]}")
+    if input._shape[2] != mat2._shape[1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{input._shape[0]}, "
+                           f"{input._shape[2]}] but got: [{mat2._shape[0]}, {mat2._shape[1]}].")
+    r = gemm(input, mat2)
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def matmul(input, other, *, out=None):
+    da, db = input.dim(), other.dim()
+    check(da > 0 and db > 0, f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D")
+    if da == 1 and db == 1:
+        r = dot(input, other)
+    elif da == 2 and db == 2:
+        r = mm(input, other)
+    elif da == 1 and db == 2:
+        r = mm(input.unsqueeze(0), other).squeeze(0)
+    elif da == 2 and db == 1:
+        if input._shape[1] != other._shape[0]:
+            raise RuntimeError(f"size mismatch, got input ({input._shape[0]}), mat ({input._shape[0]}x"
+                               f"{input._shape[1]}), vec ({other._shape[0]})")
+        r = mm(input, other.unsqueeze(1)).squeeze(1)
+    else:
+        a = input.unsqueeze(0) if da == 1 else input
+        b = other.unsqueeze(-1) if db == 1 else other
+        if a._shape[-1] != b._shape[-2]:
+            raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                               f"[{numel_of(b._shape[:-2])}, {a._shape[-1]}] but got: [{numel_of(b._shape[:-2])}, "
+                               f"{b._shape[-2]}].")
+        m, k, n = a._shape[-2], a._shape[-1], b._shape[-1]
+        if b.dim() == 2 and a.dim() > 2:
+            # fold the batch into M: one big gemm
+            r = mm(a.reshape(-1, k), b).reshape(a._shape[:-1] + (n,))
+        else:
+            batch = broadcast_shapes(a._shape[:-2], b._shape[:-2])
+            bn = numel_of(batch)
+            a3 = a.expand(batch + (m, k)).reshape(bn, m, k)
+            b3 = b.expand(batch + (k, n)).reshape(bn, k, n)
+            r = gemm(a3, b3).reshape(batch + (m, n))
+        if da == 1:
+            r = r.squeeze(-2)
+        if db == 1:
+            r = r.squeeze(-1)
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def dot(input, other, *, out=None):
+    check(input.dim() == 1 and other.dim() == 1,
+          f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
+    if input._shape[0] != other._shape[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{input._shape[0]}] and src "
+                           f"[{other._shape[0]}] to have the same number of elements, but got {input._shape[0]} and "
+                           f"{other._shape[0]} elements respectively")
+    if input._dtype is not other._dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {input._dtype.name.capitalize()}"
+                           f" and {other._dtype.name.capitalize()}")
+    r = gemm(input.unsqueeze(0), other.unsqueeze(1)).reshape(())
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def mv(input, vec, *, out=None):
+    check(input.dim() == 2 and vec.dim() == 1, "vector + matrix @ vector expected")
+    if input._shape[1] != vec._shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({input._shape[0]}), mat ({input._shape[0]}x{input._shape[1]}), "
+                           f"vec ({vec._shape[0]})")
+    r = mm(input, vec.unsqueeze(1)).squeeze(1)
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def outer(input, vec2, *, out=None):
+    r = input.reshape(-1, 1) * vec2.reshape(1, -1)
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    prod = mm(mat1, mat2)
+    r = _scale_add(input, prod, beta, alpha)
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    r = _scale_add(input, bmm(batch1, batch2), beta, alpha)
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+    r = _scale_add(input, mv(mat, vec), beta, alpha)
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def _scale_add(input, prod, beta, alpha):
+    p = prod if alpha == 1 else prod * alpha
+    if beta == 0:
+        return p + input.expand(p._shape) * 0 if False else p + 0 * input.masked_fill(input.isnan(), 0)
+    return p + (input if beta == 1 else input * beta)
+
+
+def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+    x = input if dtype is None else input.to(dtype)
+    if not x._dtype.is_floating_point:
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{x._dtype.name.capitalize()}")
+    a = x.abs()
+    inf = float("inf")
+    if ord == inf:
+        r = a.amax(dim if dim is not None else (), keepdim)
+    elif ord == -inf:
+        r = a.amin(dim if dim is not None else (), keepdim)
+    elif ord == 0:
+        r = (a != 0).to(x._dtype).sum(dim, keepdim)
+    elif ord == 1:
+        r = a.sum(dim, keepdim)
+    elif ord == 2:
+        r = (x * x).sum(dim, keepdim).sqrt()
+    else:
+        r = a.pow(ord).sum(dim, keepdim).pow(1.0 / ord)
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def _register_all():
+    for name, fn in [("matmul", matmul), ("mm", mm), ("bmm", bmm), ("dot", dot), ("mv", mv), ("outer", outer),
+                     ("addmm", addmm), ("baddbmm", baddbmm), ("addmv", addmv)]:
+        register(name, fn, "linalg", primitive="gemm" if name in ("mm", "bmm") else None)
+    register("inner", dot, "linalg", opinfo=())
+    register("ger", outer, "linalg", opinfo=())
+    register("vector_norm", vector_norm, "linalg", namespace="linalg", method=False,
+             opinfo=("linalg.vector_norm",))
+    Tensor.__matmul__ = lambda self, other: matmul(self, other)
+    Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
+
+
+_register_all()

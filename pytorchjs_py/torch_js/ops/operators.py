@@ -1,0 +1,146 @@
+"""Python operators on Tensor, mapped onto the registered ops."""
+from .. import _dtype as D
+from .._tensor import Tensor
+from . import elementwise as E
+from . import inplace as _ip
+
+_num = (int, float, bool)
+
+
+def _ok(other):
+    return isinstance(other, Tensor) or other.__class__ in _num or isinstance(other, _num)
+
+
+def _binop(op):
+    def f(self, other):
+        if not _ok(other):
+            return NotImplemented
+        return E.binary(op, self, other)
+    return f
+
+
+def _rbinop(op):
+    def f(self, other):
+        if not _ok(other):
+            return NotImplemented
+        return E.binary(op, other, self)
+    return f
+
+
+def _ibinop(op):
+    def f(self, other):
+        if not _ok(other):
+            return NotImplemented
+        return _ip.inplace_binary(self, op, other)
+    return f
+
+
+def _sub(self, other):
+    if not _ok(other):
+        return NotImplemented
+    return E.sub(self, other)
+
+
+def _rsub(self, other):
+    if not _ok(other):
+        return NotImplemented
+    return E.sub(other, self)
+
+
+def _pow(self, other):
+    if not _ok(other):
+        return NotImplemented
+    return E.pow(self, other)
+
+
+def _rpow(self, other):
+    if not _ok(other):
+        return NotImplemented
+    return E.pow(other, self)
+
+
+def _ipow(self, other):
+    return _ip.inplace_from(self, E.pow(self, other))
+
+
+def _eq(self, other):
+    if not _ok(other):
+        return False
+    return E.binary(E._COMPARE["eq"], self, other)
+
+
+def _ne(self, other):
+    if not _ok(other):
+        return True
+    return E.binary(E._COMPARE["ne"], self, other)
+
+
+def _logic(name, bitwise):
+    logical = E._LOGICAL["logical_" + name]
+
+    def f(self, other):
+        if not _ok(other):
+            return NotImplemented
+        a_bool = self._dtype is D.bool_
+        b_bool = other._dtype is D.bool_ if isinstance(other, Tensor) else isinstance(other, bool)
+        return E.binary(logical if a_bool and b_bool else bitwise, self, other)
+
+    def r(self, other):
+        return f(self, other)
+
+    def i(self, other):
+        res = f(self, other)
+        return _ip.inplace_from(self, res)
+    return f, r, i
+
+
+def _invert(self):
+    if self._dtype is D.bool_:
+        return self.logical_not()
+    return self.bitwise_not()
+
+
+def _register_all():
+    T = Tensor
+    T.__add__ = _binop(E.ADD)
+    T.__radd__ = _rbinop(E.ADD)
+    T.__iadd__ = _ibinop(E.ADD)
+    T.__sub__ = _sub
+    T.__rsub__ = _rsub
+    T.__isub__ = _ibinop(E.SUB)
+    T.__mul__ = _binop(E.MUL)
+    T.__rmul__ = _rbinop(E.MUL)
+    T.__imul__ = _ibinop(E.MUL)
+    T.__truediv__ = _binop(E.DIV)
+    T.__rtruediv__ = _rbinop(E.DIV)
+    T.__itruediv__ = _ibinop(E.DIV)
+    T.__floordiv__ = _binop(E.FLOOR_DIVIDE)
+    T.__rfloordiv__ = _rbinop(E.FLOOR_DIVIDE)
+    T.__ifloordiv__ = _ibinop(E.FLOOR_DIVIDE)
+    T.__mod__ = _binop(E.REMAINDER)
+    T.__rmod__ = _rbinop(E.REMAINDER)
+    T.__imod__ = _ibinop(E.REMAINDER)
+    T.__pow__ = _pow
+    T.__rpow__ = _rpow
+    T.__ipow__ = _ipow
+    T.__neg__ = lambda self: E.unary(E.NEG, self)
+    T.__pos__ = lambda self: self
+    T.__abs__ = lambda self: E.unary(E.ABS, self)
+    T.__invert__ = _invert
+    T.__eq__ = _eq
+    T.__ne__ = _ne
+    T.__lt__ = _binop(E._COMPARE["lt"])
+    T.__le__ = _binop(E._COMPARE["le"])
+    T.__gt__ = _binop(E._COMPARE["gt"])
+    T.__ge__ = _binop(E._COMPARE["ge"])
+    for name in ("and", "or", "xor"):
+        f, r, i = _logic(name, E._BITWISE["bitwise_" + name])
+        setattr(T, f"__{name}__", f)
+        setattr(T, f"__r{name}__", r)
+        setattr(T, f"__i{name}__", i)
+    T.__lshift__ = _binop(E._SHIFT["bitwise_left_shift"])
+    T.__rshift__ = _binop(E._SHIFT["bitwise_right_shift"])
+    T.__hash__ = lambda self: id(self)
+
+
+_register_all()

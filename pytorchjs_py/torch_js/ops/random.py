@@ -1,0 +1,248 @@
+"""Random tensors drawn from PyTorch's own CPU streams (mt19937 + PyTorch's transformations, _generator.py).
+
+Values are generated on the CPU in memory order, exactly as PyTorch does, then moved to the target device:
+a seeded notebook gives PyTorch's numbers on every device."""
+from .. import _dtype as D
+from .._generator import Generator, default_generator
+from .._storage import CPU
+from .._tensor import Tensor, _empty
+from ._registry import register
+from ._util import GRAD_ENABLED, check
+from .creation import _dev, _size_args, _finish
+from . import inplace as _ip
+
+_HALF = (D.float16, D.bfloat16)
+
+
+def _gen(generator):
+    return default_generator if generator is None else generator
+
+
+def _addr(t):
+    return t._storage.ptr + t._offset * t._dtype.itemsize
+
+
+def _fill(t, draw):
+    """Run draw(cpu_contiguous_tensor) and write the values into t (any device, any layout)."""
+    d = t._dtype
+    work_dtype = D.float32 if d in _HALF else d
+    if t._storage.device is CPU and t.is_contiguous() and work_dtype is d:
+        draw(t)
+    else:
+        tmp = _empty(t._shape, work_dtype, CPU)
+        draw(tmp)
+        with_grad = GRAD_ENABLED[0]
+        from ..autograd.grad_mode import no_grad
+        with no_grad():
+            t.copy_(tmp)
+    t._storage.version += 1
+    return t
+
+
+def uniform_(self, a=0.0, b=1.0, *, generator=None):
+    check(self._dtype.is_floating_point, f"uniform_ not implemented for '{self._dtype}'")
+    check(a <= b, f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
+    g = _gen(generator)
+    return _fill(self, lambda t: g.fill_uniform(_addr(t), t.numel(), t._dtype.code, float(a), float(b)))
+
+
+def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    check(std >= 0.0, f"normal expects std >= 0.0, but found std {std}")
+    g = _gen(generator)
+    vectorized = self.is_contiguous()
+    return _fill(self, lambda t: g.fill_normal(_addr(t), t.numel(), t._dtype.code, float(mean), float(std),
+                                               vectorized))
+
+
+def random_(self, from_=None, to=None, *, generator=None):
+    g = _gen(generator)
+    if from_ is None and to is None:
+        return _fill(self, lambda t: g.fill_random_bits(_addr(t), t.numel(), t._dtype.code))
+    if to is None:
+        from_, to = 0, from_
+    return _fill_int(self, from_, to, g)
+
+
+def _fill_int(t, low, high, g):
+    check(low < high, f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    tmp = _empty(t._shape, D.int64, CPU)
+    g.fill_randint(_addr(tmp), tmp.numel(), int(low), int(high))
+    from ..autograd.grad_mode import no_grad
+    with no_grad():
+        t.copy_(tmp)
+    return t
+
+
+def exponential_(self, lambd=1.0, *, generator=None):
+    g = _gen(generator)
+    return _fill(self, lambda t: g.fill_exponential(_addr(t), t.numel(), float(lambd), t._dtype.code))
+
+
+def bernoulli_(self, p=0.5, *, generator=None):
+    g = _gen(generator)
+    if isinstance(p, Tensor):
+        r = bernoulli(p.expand(self._shape).to(D.float64 if p._dtype is D.float64 else D.float32), generator=g)
+        from ..autograd.grad_mode import no_grad
+        with no_grad():
+            return self.copy_(r)
+    code = self._dtype.code if self._dtype in (D.float32, D.float64) else D.float64.code
+
+    def draw(t):
+        if t._dtype in (D.float32, D.float64):
+            g.fill_bernoulli_scalar(_addr(t), t.numel(), float(p), t._dtype.code)
+        else:
+            tmp = _empty(t._shape, D.float64, CPU)
+            g.fill_bernoulli_scalar(_addr(tmp), tmp.numel(), float(p), D.float64.code)
+            t.copy_(tmp)
+    return _fill(self, draw)
+
+
+def bernoulli(input, p=None, *, generator=None, out=None):
+    g = _gen(generator)
+    if p is not None:
+        return bernoulli_(_empty(input._shape, input._dtype, input._storage.device), p, generator=g)
+    probs = input.detach()
+    if probs._storage.device is not CPU:
+        probs = probs.cpu()
+    work = probs if probs._dtype in (D.float32, D.float64) else probs.to(D.float32)
+    work = work.contiguous()
+    res = _empty(work._shape, work._dtype, CPU)
+    g.fill_bernoulli_tensor(_addr(res), _addr(work), work.numel(), work._dtype.code)
+    r = res.to(input._dtype).to(input._storage.device)
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def _dtype_or_default(dtype):
+    return dtype or D.get_default_dtype()
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    t = _empty(_size_args(size), _dtype_or_default(dtype), _dev(device))
+    return _finish(uniform_(t, 0.0, 1.0, generator=generator), requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    t = _empty(_size_args(size), _dtype_or_default(dtype), _dev(device))
+    return _finish(normal_(t, 0.0, 1.0, generator=generator), requires_grad)
+
+
+def rand_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return rand(input._shape, dtype=dtype or input._dtype, device=device or input._storage.device,
+                requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return randn(input._shape, dtype=dtype or input._dtype, device=device or input._storage.device,
+                 requires_grad=requires_grad)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    if size is None:
+        # randint(high, size)
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    t = _empty(_size_args((size,) if isinstance(size, int) else tuple(size)), dtype or D.int64, _dev(device))
+    return _fill_int(t, low, high, _gen(generator))
+
+
+def randint_like(input, low, high=None, *, dtype=None, device=None):
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input._shape, dtype=dtype or input._dtype, device=device or input._storage.device)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    check(n >= 0, f"n must be non-negative, got{n}")
+    tmp = _empty((n,), D.int64, CPU)
+    _gen(generator).randperm(_addr(tmp), n)
+    r = tmp if (dtype in (None, D.int64)) else tmp.to(dtype)
+    return r.to(_dev(device)) if device is not None else r
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,
+           requires_grad=False):
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        m = mean if isinstance(mean, Tensor) else None
+        s = std if isinstance(std, Tensor) else None
+        like = m if m is not None else s
+        shape = like._shape if m is None or s is None else tuple(
+            __import__("torch_js").broadcast_shapes(m._shape, s._shape))
+        z = normal_(_empty(shape, like._dtype, like._storage.device), 0.0, 1.0, generator=generator)
+        return z * std + mean
+    t = _empty(_size_args((size,) if isinstance(size, int) else tuple(size)), _dtype_or_default(dtype), _dev(device))
+    return _finish(normal_(t, mean, std, generator=generator), requires_grad)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    g = _gen(generator)
+    probs = input.detach().to(D.float32)
+    check(probs.dim() in (1, 2), "prob_dist must be 1 or 2 dim")
+    check(num_samples > 0, "cannot sample n_sample <= 0 samples")
+    rows = probs if probs.dim() == 2 else probs.unsqueeze(0)
+    n_cat = rows._shape[1]
+    check(replacement or num_samples <= n_cat, "cannot sample n_sample > prob_dist.size(-1) samples without "
+                                               "replacement")
+    check(bool((rows >= 0).all()) and bool(rows.isfinite().all()), "probability tensor contains either `inf`, `nan` "
+                                                                    "or element < 0")
+    out_rows = []
+    for r in range(rows._shape[0]):
+        p = rows[r]
+        if replacement and num_samples >= 2:
+            cum = p.cumsum(0)
+            cum = cum / cum[-1:]
+            cum_l = cum.tolist()
+            cum_l[-1] = 1.0
+            u = _empty((num_samples,), D.float64, CPU)
+            g.fill_uniform(_addr(u), num_samples, D.float64.code, 0.0, 1.0)
+            import bisect
+            out_rows.append([min(bisect.bisect_left(cum_l, v), n_cat - 1) for v in u.tolist()])
+        else:
+            q = exponential_(_empty((n_cat,), D.float32, CPU), 1.0, generator=g)
+            q = p / q
+            if num_samples == 1:
+                out_rows.append([int(q.argmax().item())])
+            else:
+                out_rows.append(q.topk(num_samples).indices.tolist() if hasattr(q, "topk") else
+                                sorted(range(n_cat), key=lambda i: -q.tolist()[i])[:num_samples])
+    from .creation import tensor
+    res = tensor(out_rows, dtype=D.int64)
+    return res if input.dim() == 2 else res[0]
+
+
+def manual_seed(seed):
+    default_generator.manual_seed(seed)
+    return default_generator
+
+
+def seed():
+    return default_generator.seed()
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    from .creation import tensor
+    return tensor(list(default_generator.get_state()), dtype=D.uint8)
+
+
+def set_rng_state(new_state):
+    data = bytes(new_state.tolist()) if isinstance(new_state, Tensor) else bytes(new_state)
+    default_generator.set_state(data)
+
+
+def _register_all():
+    for name, fn in [("rand", rand), ("randn", randn), ("rand_like", rand_like), ("randn_like", randn_like),
+                     ("randint", randint), ("randint_like", randint_like), ("randperm", randperm),
+                     ("normal", normal), ("multinomial", multinomial), ("bernoulli", bernoulli)]:
+        register(name, fn, "random", method=name in ("bernoulli", "multinomial"), derivative=False, opinfo=())
+    Tensor.uniform_ = uniform_
+    Tensor.normal_ = normal_
+    Tensor.random_ = random_
+    Tensor.exponential_ = exponential_
+    Tensor.bernoulli_ = bernoulli_
+
+
+_register_all()

@@ -1,0 +1,623 @@
+"""Views and shape ops. A view shares its input's storage; its backward maps the gradient back to the input's
+shape (permute back, sum an expand, scatter a slice into zeros)."""
+from .. import _dtype as D
+from .._tensor import Tensor, _contig, _empty, _make, numel_of, wrap_dim
+from ._registry import register
+from ._util import GRAD_ENABLED, check, record
+from . import inplace as _ip
+
+
+def make_view(x, shape, stride, offset, name, backward, attrs):
+    v = _make(x._storage, shape, stride, offset, x._dtype)
+    v._base = x._base if x._base is not None else x
+    if GRAD_ENABLED[0] and x._requires_grad:
+        record(name, backward, (x,), (v,), attrs=attrs)
+    return v
+
+
+def _reshape_back(ctx, g):
+    return g.reshape(ctx.attrs)
+
+
+# ---- view / reshape -------------------------------------------------------------------------------------------
+
+def _infer_shape(shape, numel):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    shape = tuple(int(s) for s in shape)
+    neg = [i for i, s in enumerate(shape) if s == -1]
+    if len(neg) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    for s in shape:
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s}")
+    if neg:
+        known = 1
+        for s in shape:
+            if s != -1:
+                known *= s
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = shape[:neg[0]] + (numel // known,) + shape[neg[0] + 1:]
+    if numel_of(shape) != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def _view_strides(old_shape, old_stride, new_shape):
+    """Strides that view (old_shape, old_stride) memory as new_shape, or None (PyTorch's computeStride)."""
+    if not old_shape:
+        return tuple(1 for _ in new_shape)
+    numel = numel_of(old_shape)
+    if numel == 0:
+        return _contig(new_shape) if old_shape != new_shape else old_stride
+    new_stride = [0] * len(new_shape)
+    view_d = len(new_shape) - 1
+    chunk_base_stride = old_stride[-1]
+    tensor_numel = 1
+    view_numel = 1
+    for tensor_d in range(len(old_shape) - 1, -1, -1):
+        tensor_numel *= old_shape[tensor_d]
+        if tensor_d == 0 or (old_shape[tensor_d - 1] != 1 and
+                             old_stride[tensor_d - 1] != tensor_numel * chunk_base_stride):
+            while view_d >= 0 and (view_numel < tensor_numel or new_shape[view_d] == 1):
+                new_stride[view_d] = view_numel * chunk_base_stride
+                view_numel *= new_shape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return None
+            if tensor_d > 0:
+                chunk_base_stride = old_stride[tensor_d - 1]
+                tensor_numel = 1
+                view_numel = 1
+    if view_d != -1:
+        return None
+    return tuple(new_stride)
+
+
+def view(self, *shape):
+    if len(shape) == 1 and isinstance(shape[0], D.dtype):
+        return view_as_dtype(self, shape[0])
+    shape = _infer_shape(shape, self.numel())
+    if shape == self._shape:
+        stride = self._stride
+    else:
+        stride = _view_strides(self._shape, self._stride, shape)
+        if stride is None:
+            raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
+                               "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
+    return make_view(self, shape, stride, self._offset, "ViewBackward0", _reshape_back, self._shape)
+
+
+def view_as_dtype(self, d):
+    if d.itemsize != self._dtype.itemsize:
+        raise RuntimeError("torch_js: view(dtype) needs dtypes of the same size")
+    return _make(self._storage, self._shape, self._stride, self._offset, d)
+
+
+def reshape(self, *shape):
+    shape = _infer_shape(shape, self.numel())
+    stride = _view_strides(self._shape, self._stride, shape)
+    if stride is not None:
+        return make_view(self, shape, stride, self._offset, "ViewBackward0", _reshape_back, self._shape)
+    return _unsafe_reshape_copy(self.contiguous(), shape)
+
+
+def _unsafe_reshape_copy(c, shape):
+    # c is a fresh contiguous tensor: reshaping it is a view of that copy
+    return make_view(c, shape, _contig(shape), c._offset, "ViewBackward0", _reshape_back, c._shape)
+
+
+def view_as(self, other):
+    return view(self, other._shape)
+
+
+def reshape_as(self, other):
+    return reshape(self, other._shape)
+
+
+def flatten(self, start_dim=0, end_dim=-1):
+    nd = self.dim()
+    if nd == 0:
+        return reshape(self, (1,))
+    s, e = wrap_dim(start_dim, nd), wrap_dim(end_dim, nd)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return self
+    shape = self._shape[:s] + (numel_of(self._shape[s:e + 1]),) + self._shape[e + 1:]
+    return reshape(self, shape)
+
+
+def unflatten(self, dim, sizes):
+    d = wrap_dim(dim, self.dim())
+    sizes = tuple(sizes)
+    inner = _infer_shape(sizes, self._shape[d])
+    return view(self, self._shape[:d] + inner + self._shape[d + 1:]) if _view_strides(
+        self._shape, self._stride, self._shape[:d] + inner + self._shape[d + 1:]) is not None else \
+        reshape(self, self._shape[:d] + inner + self._shape[d + 1:])
+
+
+def ravel(self):
+    return reshape(self, (-1,))
+
+
+# ---- permutations ------------------------------------------------------------------------------------------
+
+def _permute_back(ctx, g):
+    return g.permute(ctx.attrs)
+
+
+def permute(self, *dims):
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    nd = self.dim()
+    if len(dims) != nd:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+                           f"length of the desired ordering of dimensions i.e. input.dim() = {nd} is not equal to "
+                           f"len(dims) = {len(dims)}")
+    dims = tuple(wrap_dim(d, nd) for d in dims)
+    if len(set(dims)) != nd:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    inv = [0] * nd
+    for i, d in enumerate(dims):
+        inv[d] = i
+    return make_view(self, tuple(self._shape[d] for d in dims), tuple(self._stride[d] for d in dims), self._offset,
+                     "PermuteBackward0", _permute_back, tuple(inv))
+
+
+def transpose(self, dim0, dim1):
+    nd = self.dim()
+    if nd == 0:
+        wrap_dim(dim0, 0), wrap_dim(dim1, 0)
+        return make_view(self, (), (), self._offset, "TransposeBackward0", _permute_back, ())
+    d0, d1 = wrap_dim(dim0, nd), wrap_dim(dim1, nd)
+    perm = list(range(nd))
+    perm[d0], perm[d1] = perm[d1], perm[d0]
+    return permute(self, perm)
+
+
+def t(self):
+    if self.dim() > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
+    return transpose(self, 0, 1) if self.dim() == 2 else self.view(self._shape)
+
+
+def adjoint(self):
+    return transpose(self, -2, -1)
+
+
+def movedim(self, source, destination):
+    nd = self.dim()
+    src = [wrap_dim(s, nd) for s in (source if isinstance(source, (tuple, list)) else (source,))]
+    dst = [wrap_dim(d, nd) for d in (destination if isinstance(destination, (tuple, list)) else (destination,))]
+    if len(src) != len(dst):
+        raise RuntimeError("movedim: Invalid source or destination dims")
+    order = [None] * nd
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(d for d in range(nd) if d not in src)
+    order = [o if o is not None else next(rest) for o in order]
+    return permute(self, order)
+
+
+def swapaxes(self, axis0, axis1):
+    return transpose(self, axis0, axis1)
+
+
+# ---- expand / squeeze ----------------------------------------------------------------------------------------
+
+def _expand_back(ctx, g):
+    return g.sum_to_size(ctx.attrs)
+
+
+def expand(self, *sizes):
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    sizes = tuple(int(s) for s in sizes)
+    nd = self.dim()
+    if len(sizes) < nd:
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(self._shape)}}}, size={list(sizes)}): the number of "
+                           f"sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions in "
+                           f"the tensor ({nd})")
+    pad = len(sizes) - nd
+    shape, stride = [], []
+    for i, s in enumerate(sizes):
+        if i < pad:
+            if s < 0:
+                raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a leading, non-existing "
+                                   f"dimension {i}")
+            shape.append(s)
+            stride.append(0)
+            continue
+        cur, st = self._shape[i - pad], self._stride[i - pad]
+        if s == -1:
+            s = cur
+        if cur == s:
+            shape.append(s)
+            stride.append(st)
+        elif cur == 1:
+            shape.append(s)
+            stride.append(0)
+        else:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at "
+                               f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
+                               f"{list(self._shape)}")
+    shape = tuple(shape)
+    if shape == self._shape:
+        return make_view(self, shape, self._stride, self._offset, "ExpandBackward0", _expand_back, self._shape)
+    return make_view(self, shape, tuple(stride), self._offset, "ExpandBackward0", _expand_back, self._shape)
+
+
+def expand_as(self, other):
+    return expand(self, other._shape)
+
+
+def broadcast_to(self, size):
+    return expand(self, tuple(size))
+
+
+def squeeze(self, dim=None):
+    nd = self.dim()
+    if dim is None:
+        keep = [i for i in range(nd) if self._shape[i] != 1]
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        drop = {wrap_dim(d, nd) for d in dims} if nd else set()
+        keep = [i for i in range(nd) if not (i in drop and self._shape[i] == 1)]
+    shape = tuple(self._shape[i] for i in keep)
+    stride = tuple(self._stride[i] for i in keep)
+    return make_view(self, shape, stride, self._offset, "SqueezeBackward0", _reshape_back, self._shape)
+
+
+def unsqueeze(self, dim):
+    nd = self.dim()
+    d = wrap_dim(dim, nd + 1)
+    st = self._stride[d] * self._shape[d] if d < nd else 1
+    shape = self._shape[:d] + (1,) + self._shape[d:]
+    stride = self._stride[:d] + (st,) + self._stride[d:]
+    return make_view(self, shape, stride, self._offset, "UnsqueezeBackward0", _reshape_back, self._shape)
+
+
+# ---- slicing views -------------------------------------------------------------------------------------------
+
+def _slice_back(ctx, g):
+    view_fn, in_shape = ctx.attrs
+    from .creation import zeros
+    z = zeros(in_shape, dtype=g._dtype, device=g._storage.device)
+    return view_scatter(z, g, view_fn)
+
+
+def view_scatter(input, src, view_fn):
+    """input with view_fn(input)'s elements replaced by src (differentiable in both)."""
+    out = input.detach().clone()
+    dst = view_fn(out)
+    from ._util import expand_strides
+    s = src.detach()
+    out._storage.backend.copy(dst, s, expand_strides(s._shape, s._stride, dst._shape))
+    if GRAD_ENABLED[0] and (input._requires_grad or src._requires_grad):
+        record("SliceScatterBackward0", _view_scatter_backward, (input, src), (out,), attrs=view_fn)
+    return out
+
+
+def _view_scatter_backward(ctx, g):
+    view_fn = ctx.attrs
+    ea, eb = ctx.next_functions
+    g_src = view_fn(g)
+    return (view_scatter(g, g_src * 0, view_fn) if ea is not None else None, g_src if eb is not None else None)
+
+
+def slice_dim(self, dim, start, stop, step=1):
+    """self[..., start:stop:step, ...] on one dim (Python slice semantics, clamped)."""
+    size = self._shape[dim]
+    if step <= 0:
+        raise ValueError("step must be greater than zero")
+    start, stop, _ = slice(start, stop, 1).indices(size)
+    n = max(0, (stop - start + step - 1) // step) if stop > start else 0
+    shape = self._shape[:dim] + (n,) + self._shape[dim + 1:]
+    stride = self._stride[:dim] + (self._stride[dim] * step,) + self._stride[dim + 1:]
+    offset = self._offset + (start * self._stride[dim] if n else 0)
+    return make_view(self, shape, stride, offset, "SliceBackward0", _slice_back,
+                     ((lambda t, d=dim, a=start, b=stop, s=step: slice_dim(t, d, a, b, s)), self._shape))
+
+
+def narrow(self, dim, start, length):
+    nd = self.dim()
+    check(nd > 0, "narrow() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, nd)
+    if isinstance(start, Tensor):
+        start = int(start.item())
+    size = self._shape[d]
+    if start < -size or start > size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+    if start < 0:
+        start += size
+    if length < 0 or start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return slice_dim(self, d, start, start + length, 1)
+
+
+def select(self, dim, index):
+    nd = self.dim()
+    if nd == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, nd)
+    size = self._shape[d]
+    if isinstance(index, Tensor):
+        index = int(index.item())
+    if index < -size or index >= size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(self._shape)} at "
+                         f"dimension {d}")
+    if index < 0:
+        index += size
+    shape = self._shape[:d] + self._shape[d + 1:]
+    stride = self._stride[:d] + self._stride[d + 1:]
+    return make_view(self, shape, stride, self._offset + index * self._stride[d], "SelectBackward0", _slice_back,
+                     ((lambda t, d=d, i=index: select(t, d, i)), self._shape))
+
+
+def as_strided(self, size, stride, storage_offset=None):
+    size, stride = tuple(size), tuple(stride)
+    off = self._offset if storage_offset is None else storage_offset
+    return make_view(self, size, stride, off, "AsStridedBackward0", _as_strided_back,
+                     ((size, stride, off - self._offset), self._shape))
+
+
+def _as_strided_back(ctx, g):
+    geom, in_shape = ctx.attrs
+    from .creation import zeros
+    return _ip.as_strided_scatter(zeros(in_shape, dtype=g._dtype, device=g._storage.device), g, geom)
+
+
+def diagonal(self, offset=0, dim1=0, dim2=1):
+    nd = self.dim()
+    d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    if offset >= 0:
+        n = max(0, min(self._shape[d1], self._shape[d2] - offset))
+        start = self._offset + offset * self._stride[d2] if n else self._offset
+    else:
+        n = max(0, min(self._shape[d1] + offset, self._shape[d2]))
+        start = self._offset - offset * self._stride[d1] if n else self._offset
+    keep = [i for i in range(nd) if i not in (d1, d2)]
+    shape = tuple(self._shape[i] for i in keep) + (n,)
+    stride = tuple(self._stride[i] for i in keep) + (self._stride[d1] + self._stride[d2],)
+    return make_view(self, shape, stride, start, "DiagonalBackward0", _slice_back,
+                     ((lambda t, o=offset, a=d1, b=d2: diagonal(t, o, a, b)), self._shape))
+
+
+def unfold(self, dimension, size, step):
+    nd = self.dim()
+    d = wrap_dim(dimension, nd) if nd else 0
+    dim_size = self._shape[d] if nd else 1
+    if size > dim_size:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {dim_size} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    n = (dim_size - size) // step + 1
+    if nd == 0:
+        return make_view(self, (size,), (1,), self._offset, "UnfoldBackward0", _as_strided_back,
+                         (((size,), (1,), 0), self._shape))
+    shape = self._shape[:d] + (n,) + self._shape[d + 1:] + (size,)
+    stride = self._stride[:d] + (self._stride[d] * step,) + self._stride[d + 1:] + (self._stride[d],)
+    v = _make(self._storage, shape, stride, self._offset, self._dtype)
+    v._base = self._base if self._base is not None else self
+    if GRAD_ENABLED[0] and self._requires_grad:
+        record("UnfoldBackward0", _unfold_back, (self,), (v,), attrs=(d, size, step, self._shape))
+    return v
+
+
+def _unfold_back(ctx, g):
+    d, size, step, in_shape = ctx.attrs
+    from .creation import zeros
+    from .indexing import index_add
+    from .creation import arange
+    n = g._shape[d]
+    # each window position w covers input positions w*step + k
+    idx = (arange(n, device=g._storage.device) * step).unsqueeze(1) + arange(size, device=g._storage.device)
+    gm = g.movedim(-1, d + 1).flatten(d, d + 1)  # (..., n*size, ...)
+    z = zeros(in_shape, dtype=g._dtype, device=g._storage.device)
+    return index_add(z, d, idx.reshape(-1), gm)
+
+
+# ---- copies ---------------------------------------------------------------------------------------------------
+
+def _identity_back(ctx, g):
+    return g
+
+
+def clone(self, *, memory_format=None):
+    out = _empty(self._shape, self._dtype, self._storage.device)
+    out._storage.backend.copy(out, self, self._stride)
+    if GRAD_ENABLED[0] and self._requires_grad:
+        record("CloneBackward0", _identity_back, (self,), (out,))
+    return out
+
+
+def contiguous(self, memory_format=None):
+    if self.is_contiguous():
+        return self
+    return clone(self)
+
+
+# ---- joining and splitting -----------------------------------------------------------------------------------
+
+def _cat_back(ctx, g):
+    dim, sizes = ctx.attrs
+    outs = []
+    start = 0
+    for s, e in zip(sizes, ctx.next_functions):
+        outs.append(narrow(g, dim, start, s) if e is not None else None)
+        start += s
+    return tuple(outs)
+
+
+def cat(tensors, dim=0, *, out=None):
+    tensors = list(tensors)
+    check(len(tensors) > 0, "torch.cat(): expected a non-empty list of Tensors")
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {tensors.index(t)} in argument 0, but got "
+                            f"{type(t).__name__}")
+    # legacy: 1-D empty tensors are skipped
+    ts = [t for t in tensors if not (t.dim() == 1 and t._shape[0] == 0)] or tensors[:1]
+    ref = ts[0]
+    nd = ref.dim()
+    check(nd > 0, "zero-dimensional tensor (at position 0) cannot be concatenated")
+    d = wrap_dim(dim, nd)
+    dt = ts[0]._dtype
+    for t in ts[1:]:
+        dt = D.promote_types(dt, t._dtype)
+    total = 0
+    for i, t in enumerate(ts):
+        check(t.dim() == nd, f"Tensors must have same number of dimensions: got {nd} and {t.dim()}")
+        for k in range(nd):
+            if k != d and t._shape[k] != ref._shape[k]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
+                                   f"{ref._shape[k]} but got size {t._shape[k]} for tensor number {i} in the list.")
+        if t._storage.device != ref._storage.device:
+            raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices")
+        total += t._shape[d]
+    shape = ref._shape[:d] + (total,) + ref._shape[d + 1:]
+    r = _empty(shape, dt, ref._storage.device)
+    start = 0
+    for t in ts:
+        n = t._shape[d]
+        if n:
+            dst = _make(r._storage, t._shape, r._stride, start * r._stride[d], dt)
+            r._storage.backend.copy(dst, t, t._stride)
+        start += n
+    if GRAD_ENABLED[0] and dt.is_floating_point and any(t._requires_grad for t in ts):
+        record("CatBackward0", _cat_back, tuple(ts), (r,), attrs=(d, tuple(t._shape[d] for t in ts)))
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def stack(tensors, dim=0, *, out=None):
+    tensors = list(tensors)
+    check(len(tensors) > 0, "stack expects a non-empty TensorList")
+    shape0 = tensors[0]._shape
+    for i, t in enumerate(tensors):
+        if t._shape != shape0:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape0)} at entry 0 and "
+                               f"{list(t._shape)} at entry {i}")
+    d = wrap_dim(dim, len(shape0) + 1)
+    return cat([unsqueeze(t, d) for t in tensors], d, out=out)
+
+
+def hstack(tensors, *, out=None):
+    tensors = [atleast_1d(t) for t in tensors]
+    return cat(tensors, 0 if tensors[0].dim() == 1 else 1, out=out)
+
+
+def vstack(tensors, *, out=None):
+    return cat([atleast_2d(t) for t in tensors], 0, out=out)
+
+
+def dstack(tensors, *, out=None):
+    return cat([atleast_3d(t) for t in tensors], 2, out=out)
+
+
+def atleast_1d(t):
+    return reshape(t, (1,)) if t.dim() == 0 else t
+
+
+def atleast_2d(t):
+    return reshape(t, (1,) * (2 - t.dim()) + t._shape) if t.dim() < 2 else t
+
+
+def atleast_3d(t):
+    if t.dim() == 0:
+        return reshape(t, (1, 1, 1))
+    if t.dim() == 1:
+        return reshape(t, (1, t._shape[0], 1))
+    if t.dim() == 2:
+        return unsqueeze(t, -1)
+    return t
+
+
+def split(self, split_size_or_sections, dim=0):
+    d = wrap_dim(dim, self.dim())
+    size = self._shape[d]
+    if isinstance(split_size_or_sections, int):
+        s = split_size_or_sections
+        check(s > 0 or (s == 0 and size == 0), f"split_size can only be 0 if dimension size is 0, but got "
+                                               f"dimension size of {size}")
+        if s == 0:
+            return (self,)
+        sections = [s] * (size // s) + ([size % s] if size % s else [])
+        if not sections:
+            sections = [0]
+    else:
+        sections = [int(s) for s in split_size_or_sections]
+        if sum(sections) != size:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size "
+                               f"at dimension {d}), but got split_sizes={sections}")
+    out = []
+    start = 0
+    for s in sections:
+        out.append(narrow(self, d, start, s))
+        start += s
+    return tuple(out)
+
+
+def split_with_sizes(self, split_sizes, dim=0):
+    return split(self, list(split_sizes), dim)
+
+
+def chunk(self, chunks, dim=0):
+    check(chunks > 0, f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    d = wrap_dim(dim, self.dim())
+    size = self._shape[d]
+    each = (size + chunks - 1) // chunks
+    if each == 0:
+        return tuple(narrow(self, d, 0, 0) for _ in range(min(chunks, 1) if size else chunks))
+    return split(self, each, d)
+
+
+def tensor_split(self, indices_or_sections, dim=0):
+    d = wrap_dim(dim, self.dim())
+    size = self._shape[d]
+    if isinstance(indices_or_sections, int):
+        n = indices_or_sections
+        base, extra = divmod(size, n)
+        sizes = [base + 1] * extra + [base] * (n - extra)
+        return split(self, sizes, d)
+    bounds = [0] + [min(max(int(i) if int(i) >= 0 else int(i) + size, 0), size) for i in indices_or_sections] + [size]
+    return tuple(slice_dim(self, d, bounds[i], max(bounds[i], bounds[i + 1])) for i in range(len(bounds) - 1))
+
+
+def unbind(self, dim=0):
+    d = wrap_dim(dim, self.dim())
+    return tuple(select(self, d, i) for i in range(self._shape[d]))
+
+
+def _register_all():
+    for name, fn in [("view", view), ("reshape", reshape), ("view_as", view_as), ("reshape_as", reshape_as),
+                     ("flatten", flatten), ("unflatten", unflatten), ("ravel", ravel), ("permute", permute),
+                     ("transpose", transpose), ("t", t), ("adjoint", adjoint), ("movedim", movedim),
+                     ("swapaxes", swapaxes), ("expand", expand), ("expand_as", expand_as),
+                     ("broadcast_to", broadcast_to), ("squeeze", squeeze), ("unsqueeze", unsqueeze),
+                     ("narrow", narrow), ("select", select), ("as_strided", as_strided), ("diagonal", diagonal),
+                     ("unfold", unfold), ("split", split), ("chunk", chunk), ("tensor_split", tensor_split),
+                     ("unbind", unbind), ("split_with_sizes", split_with_sizes)]:
+        register(name, fn, "view", opinfo=(name,), function=name not in ("view", "view_as", "expand", "expand_as",
+                                                                         "reshape_as", "unfold"))
+    register("moveaxis", movedim, "view", opinfo=())
+    register("swapdims", swapaxes, "view", opinfo=())
+    register("clone", clone, "copy", primitive="copy")
+    register("contiguous", contiguous, "copy", primitive="copy", function=False, opinfo=())
+    for name, fn in [("cat", cat), ("stack", stack), ("hstack", hstack), ("vstack", vstack), ("dstack", dstack)]:
+        register(name, fn, "join", primitive="copy", method=False)
+    register("concat", cat, "join", method=False, opinfo=())
+    register("concatenate", cat, "join", method=False, opinfo=())
+    for name, fn in [("atleast_1d", atleast_1d), ("atleast_2d", atleast_2d), ("atleast_3d", atleast_3d)]:
+        register(name, fn, "view", method=False)
+    Tensor.T = property(lambda self: permute(self, tuple(reversed(range(self.dim())))))
+    Tensor.mT = property(lambda self: transpose(self, -2, -1))
+    Tensor.H = property(lambda self: permute(self, tuple(reversed(range(self.dim())))))
+    Tensor.mH = property(lambda self: transpose(self, -2, -1))
+    Tensor.resize_ = _ip.resize_
+
+
+_register_all()

@@ -1,0 +1,5 @@
+/* The argument and error blocks shared with Python (see tjs.h). */
+#include "tjs.h"
+
+TJS_EXPORT int64_t tjs_args[TJS_ARGS_LEN];
+TJS_EXPORT int64_t tjs_err[4];

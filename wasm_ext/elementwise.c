@@ -1,0 +1,447 @@
+/* Elementwise kernels: tjs_copy, tjs_fill, tjs_unary, tjs_binary, tjs_where (argument layouts: ABI.md).
+ *
+ * Every kernel coalesces its operands with iter.h, then walks rows of the inner-most dim. Each row takes a
+ * straight loop when all its strides are 1 (explicit 16-byte SIMD for the cheap float ops, compiler
+ * vectorisation for the rest) and, for binary ops, a loop with one operand held in a register when that
+ * operand is broadcast (stride 0). Float ops are instantiated from ew_float.h, integer/bool ops from
+ * ew_int.h.
+ */
+#include "tjs.h"
+#include "iter.h"
+#include "cvt.h"
+
+#define XCAT_(a, b) a##b
+#define XCAT(a, b) XCAT_(a, b)
+#define FN(name) XCAT(name, SUF)
+
+typedef float f4u __attribute__((vector_size(16), aligned(4), may_alias));
+typedef double d2u __attribute__((vector_size(16), aligned(8), may_alias));
+typedef int32_t i4v __attribute__((vector_size(16)));
+typedef int64_t l2v __attribute__((vector_size(16)));
+
+/* ---- loop shapes (use the names it, out, in / pa, pb that the kernels below define) ---- */
+
+/* out[i] = EXPR(x) with x = in[i] (x has type IT_). */
+#define UMAP(IT_, OT_, EXPR) do { do {                                                        \
+    OT_* const o_ = (OT_*)out + it->off[0];                                                   \
+    const IT_* const a_ = (const IT_*)in + it->off[1];                                        \
+    const int64_t n_ = it->n, so_ = it->is[0], sa_ = it->is[1];                               \
+    if (so_ == 1 && sa_ == 1) {                                                               \
+      for (int64_t i_ = 0; i_ < n_; i_++) { const IT_ x = a_[i_]; (void)x; o_[i_] = (OT_)(EXPR); } \
+    } else {                                                                                  \
+      for (int64_t i_ = 0; i_ < n_; i_++) {                                                   \
+        const IT_ x = a_[i_ * sa_]; (void)x; o_[i_ * so_] = (OT_)(EXPR);                      \
+      }                                                                                       \
+    }                                                                                         \
+  } while (tjs_iter_next(it)); } while (0)
+
+/* Same, T_ -> T_, with an explicit vector body VEXPR(vx) for contiguous rows. */
+#define UMAPV(T_, EXPR, VEXPR) do { do {                                                      \
+    T_* const o_ = (T_*)out + it->off[0];                                                     \
+    const T_* const a_ = (const T_*)in + it->off[1];                                          \
+    const int64_t n_ = it->n, so_ = it->is[0], sa_ = it->is[1];                               \
+    if (so_ == 1 && sa_ == 1) {                                                               \
+      int64_t i_ = 0;                                                                         \
+      for (; i_ + VW <= n_; i_ += VW) { const V vx = *(const V*)(a_ + i_); *(V*)(o_ + i_) = (VEXPR); } \
+      for (; i_ < n_; i_++) { const T_ x = a_[i_]; o_[i_] = (T_)(EXPR); }                      \
+    } else {                                                                                  \
+      for (int64_t i_ = 0; i_ < n_; i_++) { const T_ x = a_[i_ * sa_]; o_[i_ * so_] = (T_)(EXPR); } \
+    }                                                                                         \
+  } while (tjs_iter_next(it)); } while (0)
+
+/* out[i] = EXPR(a, b), a and b of the template type T. */
+#define BMAP(OT_, EXPR) do { do {                                                             \
+    OT_* const o_ = (OT_*)out + it->off[0];                                                   \
+    const T* const a_ = (const T*)pa + it->off[1];                                            \
+    const T* const b_ = (const T*)pb + it->off[2];                                            \
+    const int64_t n_ = it->n, so_ = it->is[0], sa_ = it->is[1], sb_ = it->is[2];              \
+    if (so_ == 1 && sa_ == 1 && sb_ == 1) {                                                   \
+      for (int64_t i_ = 0; i_ < n_; i_++) { const T a = a_[i_], b = b_[i_]; o_[i_] = (OT_)(EXPR); } \
+    } else if (so_ == 1 && sa_ == 1 && sb_ == 0) {                                            \
+      const T b = b_[0];                                                                      \
+      for (int64_t i_ = 0; i_ < n_; i_++) { const T a = a_[i_]; o_[i_] = (OT_)(EXPR); }        \
+    } else if (so_ == 1 && sa_ == 0 && sb_ == 1) {                                            \
+      const T a = a_[0];                                                                      \
+      for (int64_t i_ = 0; i_ < n_; i_++) { const T b = b_[i_]; o_[i_] = (OT_)(EXPR); }        \
+    } else {                                                                                  \
+      for (int64_t i_ = 0; i_ < n_; i_++) {                                                   \
+        const T a = a_[i_ * sa_], b = b_[i_ * sb_]; o_[i_ * so_] = (OT_)(EXPR);               \
+      }                                                                                       \
+    }                                                                                         \
+  } while (tjs_iter_next(it)); } while (0)
+
+/* Same, T -> T, with a vector body VEXPR(va, vb) for the three contiguous shapes. */
+#define BMAPV(T_, EXPR, VEXPR) do { do {                                                      \
+    T_* const o_ = (T_*)out + it->off[0];                                                     \
+    const T_* const a_ = (const T_*)pa + it->off[1];                                          \
+    const T_* const b_ = (const T_*)pb + it->off[2];                                          \
+    const int64_t n_ = it->n, so_ = it->is[0], sa_ = it->is[1], sb_ = it->is[2];              \
+    int64_t i_ = 0;                                                                           \
+    if (so_ == 1 && sa_ == 1 && sb_ == 1) {                                                   \
+      for (; i_ + VW <= n_; i_ += VW) {                                                       \
+        const V va = *(const V*)(a_ + i_), vb = *(const V*)(b_ + i_); *(V*)(o_ + i_) = (VEXPR); \
+      }                                                                                       \
+      for (; i_ < n_; i_++) { const T_ a = a_[i_], b = b_[i_]; o_[i_] = (T_)(EXPR); }          \
+    } else if (so_ == 1 && sa_ == 1 && sb_ == 0) {                                            \
+      const T_ b = b_[0]; const V vb = VSPLAT(b);                                             \
+      for (; i_ + VW <= n_; i_ += VW) { const V va = *(const V*)(a_ + i_); *(V*)(o_ + i_) = (VEXPR); } \
+      for (; i_ < n_; i_++) { const T_ a = a_[i_]; o_[i_] = (T_)(EXPR); }                      \
+    } else if (so_ == 1 && sa_ == 0 && sb_ == 1) {                                            \
+      const T_ a = a_[0]; const V va = VSPLAT(a);                                             \
+      for (; i_ + VW <= n_; i_ += VW) { const V vb = *(const V*)(b_ + i_); *(V*)(o_ + i_) = (VEXPR); } \
+      for (; i_ < n_; i_++) { const T_ b = b_[i_]; o_[i_] = (T_)(EXPR); }                      \
+    } else {                                                                                  \
+      for (; i_ < n_; i_++) {                                                                 \
+        const T_ a = a_[i_ * sa_], b = b_[i_ * sb_]; o_[i_ * so_] = (T_)(EXPR);               \
+      }                                                                                       \
+    }                                                                                         \
+  } while (tjs_iter_next(it)); } while (0)
+
+/* ---- float instantiations ---- */
+#define T float
+#define SUF f32
+#define MF(fn) fn##f
+#define BF(fn) __builtin_##fn##f
+#define V f4u
+#define VI i4v
+#define VW 4
+#define VABS ((i4v){0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff})
+#define VSPLAT(s) ((V){(s), (s), (s), (s)})
+#include "ew_float.h"
+#undef T
+#undef SUF
+#undef MF
+#undef BF
+#undef V
+#undef VI
+#undef VW
+#undef VABS
+#undef VSPLAT
+
+#define T double
+#define SUF f64
+#define MF(fn) fn
+#define BF(fn) __builtin_##fn
+#define V d2u
+#define VI l2v
+#define VW 2
+#define VABS ((l2v){0x7fffffffffffffffLL, 0x7fffffffffffffffLL})
+#define VSPLAT(s) ((V){(s), (s)})
+#include "ew_float.h"
+#undef T
+#undef SUF
+#undef MF
+#undef BF
+#undef V
+#undef VI
+#undef VW
+#undef VABS
+#undef VSPLAT
+
+/* ---- integer instantiations ---- */
+#define T uint8_t
+#define SUF b8
+#define WT uint32_t
+#define IS_BOOL 1
+#define IS_SIGNED 0
+#define NBITS 8
+#define TMIN 0
+#define TMAX 1
+#include "ew_int.h"
+#undef T
+#undef SUF
+#undef WT
+#undef IS_BOOL
+#undef IS_SIGNED
+#undef NBITS
+#undef TMIN
+#undef TMAX
+
+#define T uint8_t
+#define SUF u8
+#define WT uint32_t
+#define IS_BOOL 0
+#define IS_SIGNED 0
+#define NBITS 8
+#define TMIN 0
+#define TMAX 255
+#include "ew_int.h"
+#undef T
+#undef SUF
+#undef WT
+#undef IS_BOOL
+#undef IS_SIGNED
+#undef NBITS
+#undef TMIN
+#undef TMAX
+
+#define T int8_t
+#define SUF i8
+#define WT uint32_t
+#define IS_BOOL 0
+#define IS_SIGNED 1
+#define NBITS 8
+#define TMIN (-128)
+#define TMAX 127
+#include "ew_int.h"
+#undef T
+#undef SUF
+#undef WT
+#undef IS_BOOL
+#undef IS_SIGNED
+#undef NBITS
+#undef TMIN
+#undef TMAX
+
+#define T int16_t
+#define SUF i16
+#define WT uint32_t
+#define IS_BOOL 0
+#define IS_SIGNED 1
+#define NBITS 16
+#define TMIN (-32768)
+#define TMAX 32767
+#include "ew_int.h"
+#undef T
+#undef SUF
+#undef WT
+#undef IS_BOOL
+#undef IS_SIGNED
+#undef NBITS
+#undef TMIN
+#undef TMAX
+
+#define T int32_t
+#define SUF i32
+#define WT uint32_t
+#define IS_BOOL 0
+#define IS_SIGNED 1
+#define NBITS 32
+#define TMIN INT32_MIN
+#define TMAX INT32_MAX
+#include "ew_int.h"
+#undef T
+#undef SUF
+#undef WT
+#undef IS_BOOL
+#undef IS_SIGNED
+#undef NBITS
+#undef TMIN
+#undef TMAX
+
+#define T int64_t
+#define SUF i64
+#define WT uint64_t
+#define IS_BOOL 0
+#define IS_SIGNED 1
+#define NBITS 64
+#define TMIN INT64_MIN
+#define TMAX INT64_MAX
+#include "ew_int.h"
+#undef T
+#undef SUF
+#undef WT
+#undef IS_BOOL
+#undef IS_SIGNED
+#undef NBITS
+#undef TMIN
+#undef TMAX
+
+#define A tjs_args
+
+/* ---- tjs_unary ---- */
+TJS_EXPORT int tjs_unary(void) {
+  const int op = (int)A[0], dt = (int)A[1], nd = (int)A[2];
+  if (nd < 0 || nd > TJS_MAX_DIMS) return TJS_ERR_ARG;
+  if (op < 0 || op > TJS_UN_SGN_NONZERO) return TJS_ERR_OP;
+  char* out = (char*)TJS_PTR(A[3]);
+  const char* in = (const char*)TJS_PTR(A[4]);
+  const int64_t* st[2] = {&A[5 + nd], &A[5 + 2 * nd]};
+  const double p0 = tjs_arg_f64(5 + 3 * nd), p1 = tjs_arg_f64(6 + 3 * nd), p2 = tjs_arg_f64(7 + 3 * nd);
+  tjs_iter itv;
+  if (!tjs_iter_init(&itv, nd, &A[5], 2, st)) return (dt == TJS_F16 || dt == TJS_BF16) ? TJS_ERR_DTYPE : TJS_OK;
+  switch (dt) {
+  case TJS_F32: return un_f32(op, &itv, out, in, p0, p1, p2);
+  case TJS_F64: return un_f64(op, &itv, out, in, p0, p1, p2);
+  case TJS_BOOL: return un_b8(op, &itv, out, in, p0, p1, p2);
+  case TJS_U8: return un_u8(op, &itv, out, in, p0, p1, p2);
+  case TJS_I8: return un_i8(op, &itv, out, in, p0, p1, p2);
+  case TJS_I16: return un_i16(op, &itv, out, in, p0, p1, p2);
+  case TJS_I32: return un_i32(op, &itv, out, in, p0, p1, p2);
+  case TJS_I64: return un_i64(op, &itv, out, in, p0, p1, p2);
+  default: return TJS_ERR_DTYPE;
+  }
+}
+
+/* ---- tjs_binary ---- */
+TJS_EXPORT int tjs_binary(void) {
+  const int op = (int)A[0], dt = (int)A[1], nd = (int)A[2];
+  if (nd < 0 || nd > TJS_MAX_DIMS) return TJS_ERR_ARG;
+  if (op < 0 || op > TJS_BIN_TRUNC_DIVIDE) return TJS_ERR_OP;
+  char* out = (char*)TJS_PTR(A[3]);
+  const char* pa = (const char*)TJS_PTR(A[4]);
+  const char* pb = (const char*)TJS_PTR(A[5]);
+  const int64_t* st[3] = {&A[6 + nd], &A[6 + 2 * nd], &A[6 + 3 * nd]};
+  const double alpha = tjs_arg_f64(6 + 4 * nd);
+  tjs_iter itv;
+  if (!tjs_iter_init(&itv, nd, &A[6], 3, st)) return (dt == TJS_F16 || dt == TJS_BF16) ? TJS_ERR_DTYPE : TJS_OK;
+  switch (dt) {
+  case TJS_F32: return bin_f32(op, &itv, out, pa, pb, alpha);
+  case TJS_F64: return bin_f64(op, &itv, out, pa, pb, alpha);
+  case TJS_BOOL: return bin_b8(op, &itv, out, pa, pb, alpha);
+  case TJS_U8: return bin_u8(op, &itv, out, pa, pb, alpha);
+  case TJS_I8: return bin_i8(op, &itv, out, pa, pb, alpha);
+  case TJS_I16: return bin_i16(op, &itv, out, pa, pb, alpha);
+  case TJS_I32: return bin_i32(op, &itv, out, pa, pb, alpha);
+  case TJS_I64: return bin_i64(op, &itv, out, pa, pb, alpha);
+  default: return TJS_ERR_DTYPE;
+  }
+}
+
+/* ---- tjs_copy ---- */
+static int dtype_size(int dt) {
+  switch (dt) {
+  case TJS_BOOL: case TJS_U8: case TJS_I8: return 1;
+  case TJS_I16: case TJS_F16: case TJS_BF16: return 2;
+  case TJS_I32: case TJS_F32: return 4;
+  case TJS_I64: case TJS_F64: return 8;
+  default: return 0;
+  }
+}
+
+static int copy_bits(tjs_iter* it, char* out, const char* in, int size) {
+  switch (size) {
+  case 1: UMAP(uint8_t, uint8_t, x); break;
+  case 2: UMAP(uint16_t, uint16_t, x); break;
+  case 4: UMAP(uint32_t, uint32_t, x); break;
+  case 8: UMAP(uint64_t, uint64_t, x); break;
+  default: return TJS_ERR_DTYPE;
+  }
+  return TJS_OK;
+}
+
+/* NUMX: expression of an integer/bool x; FLTX(v): applied to a float or double value. */
+#define COPY_FROM_ANY(OT_, NUMX, FLTX)                                              \
+  switch (din) {                                                                    \
+  case TJS_BOOL: case TJS_U8: UMAP(uint8_t, OT_, NUMX); break;                      \
+  case TJS_I8: UMAP(int8_t, OT_, NUMX); break;                                      \
+  case TJS_I16: UMAP(int16_t, OT_, NUMX); break;                                    \
+  case TJS_I32: UMAP(int32_t, OT_, NUMX); break;                                    \
+  case TJS_I64: UMAP(int64_t, OT_, NUMX); break;                                    \
+  case TJS_F32: UMAP(float, OT_, FLTX(x)); break;                                   \
+  case TJS_F64: UMAP(double, OT_, FLTX(x)); break;                                  \
+  case TJS_F16: UMAP(uint16_t, OT_, FLTX(tjs_h2f(x))); break;                       \
+  case TJS_BF16: UMAP(uint16_t, OT_, FLTX(tjs_bf2f(x))); break;                     \
+  default: return TJS_ERR_DTYPE;                                                    \
+  }
+
+#define CV_NZ(v) ((v) != 0)
+#define CV_ID(v) (v)
+#define CV_U8(v) tjs_fp2i_uint8_t(v)
+#define CV_I8(v) tjs_fp2i_int8_t(v)
+#define CV_I16(v) tjs_fp2i_int16_t(v)
+#define CV_I32(v) _Generic((v), float: tjs_fp2i32_f, default: tjs_fp2i_int32_t)(v)
+#define CV_I64(v) tjs_fp2i_int64_t(v)
+#define CV_H(v) tjs_f2h((float)(v))
+#define CV_BH(v) tjs_f2bf((float)(v))
+
+TJS_EXPORT int tjs_copy(void) {
+  const int dout = (int)A[0], din = (int)A[1], nd = (int)A[2];
+  if (nd < 0 || nd > TJS_MAX_DIMS) return TJS_ERR_ARG;
+  char* out = (char*)TJS_PTR(A[3]);
+  const char* in = (const char*)TJS_PTR(A[4]);
+  const int64_t* st[2] = {&A[5 + nd], &A[5 + 2 * nd]};
+  if (!dtype_size(dout) || !dtype_size(din)) return TJS_ERR_DTYPE;
+  tjs_iter itv, *it = &itv;
+  if (!tjs_iter_init(it, nd, &A[5], 2, st)) return TJS_OK;
+  if (dout == din) return copy_bits(it, out, in, dtype_size(din));
+  switch (dout) {
+  case TJS_BOOL: COPY_FROM_ANY(uint8_t, x != 0, CV_NZ); break;
+  case TJS_U8: COPY_FROM_ANY(uint8_t, x, CV_U8); break;
+  case TJS_I8: COPY_FROM_ANY(int8_t, x, CV_I8); break;
+  case TJS_I16: COPY_FROM_ANY(int16_t, x, CV_I16); break;
+  case TJS_I32: COPY_FROM_ANY(int32_t, x, CV_I32); break;
+  case TJS_I64: COPY_FROM_ANY(int64_t, x, CV_I64); break;
+  case TJS_F32: COPY_FROM_ANY(float, x, CV_ID); break;
+  case TJS_F64: COPY_FROM_ANY(double, x, CV_ID); break;
+  case TJS_F16: COPY_FROM_ANY(uint16_t, tjs_f2h((float)x), CV_H); break;
+  case TJS_BF16: COPY_FROM_ANY(uint16_t, tjs_f2bf((float)x), CV_BH); break;
+  default: return TJS_ERR_DTYPE;
+  }
+  return TJS_OK;
+}
+
+/* ---- tjs_fill ---- */
+#define FILLMAP(ET_, VAL) do { const ET_ v_ = (VAL); do {                                    \
+    ET_* const o_ = (ET_*)out + it->off[0];                                                  \
+    const int64_t n_ = it->n, so_ = it->is[0];                                               \
+    if (so_ == 1) { for (int64_t i_ = 0; i_ < n_; i_++) o_[i_] = v_; }                       \
+    else { for (int64_t i_ = 0; i_ < n_; i_++) o_[i_ * so_] = v_; }                          \
+  } while (tjs_iter_next(it)); } while (0)
+
+TJS_EXPORT int tjs_fill(void) {
+  const int dt = (int)A[0], nd = (int)A[1];
+  if (nd < 0 || nd > TJS_MAX_DIMS) return TJS_ERR_ARG;
+  char* out = (char*)TJS_PTR(A[2]);
+  const int64_t* st[1] = {&A[3 + nd]};
+  const double v = tjs_arg_f64(3 + 2 * nd);
+  const int64_t vi = A[4 + 2 * nd];
+  if (!dtype_size(dt)) return TJS_ERR_DTYPE;
+  tjs_iter itv, *it = &itv;
+  if (!tjs_iter_init(it, nd, &A[3], 1, st)) return TJS_OK;
+  switch (dt) {
+  case TJS_BOOL: FILLMAP(uint8_t, vi != 0); break;
+  case TJS_U8: case TJS_I8: FILLMAP(uint8_t, (uint8_t)vi); break;
+  case TJS_I16: FILLMAP(uint16_t, (uint16_t)vi); break;
+  case TJS_I32: FILLMAP(uint32_t, (uint32_t)vi); break;
+  case TJS_I64: FILLMAP(uint64_t, (uint64_t)vi); break;
+  case TJS_F32: FILLMAP(float, (float)v); break;
+  case TJS_F64: FILLMAP(double, v); break;
+  case TJS_F16: FILLMAP(uint16_t, tjs_f2h((float)v)); break;
+  case TJS_BF16: FILLMAP(uint16_t, tjs_f2bf((float)v)); break;
+  default: return TJS_ERR_DTYPE;
+  }
+  return TJS_OK;
+}
+
+/* ---- tjs_where ---- */
+#define WMAP(ET_) do { do {                                                                   \
+    ET_* const o_ = (ET_*)out + it->off[0];                                                   \
+    const uint8_t* const c_ = (const uint8_t*)cond + it->off[1];                              \
+    const ET_* const a_ = (const ET_*)pa + it->off[2];                                        \
+    const ET_* const b_ = (const ET_*)pb + it->off[3];                                        \
+    const int64_t n_ = it->n, so_ = it->is[0], sc_ = it->is[1], sa_ = it->is[2], sb_ = it->is[3]; \
+    if (so_ == 1 && sc_ == 1 && sa_ == 1 && sb_ == 1) {                                       \
+      for (int64_t i_ = 0; i_ < n_; i_++) o_[i_] = c_[i_] ? a_[i_] : b_[i_];                  \
+    } else if (so_ == 1 && sc_ == 1 && sa_ == 1 && sb_ == 0) {                                \
+      const ET_ b = b_[0];                                                                    \
+      for (int64_t i_ = 0; i_ < n_; i_++) o_[i_] = c_[i_] ? a_[i_] : b;                       \
+    } else if (so_ == 1 && sc_ == 1 && sa_ == 0 && sb_ == 1) {                                \
+      const ET_ a = a_[0];                                                                    \
+      for (int64_t i_ = 0; i_ < n_; i_++) o_[i_] = c_[i_] ? a : b_[i_];                       \
+    } else {                                                                                  \
+      for (int64_t i_ = 0; i_ < n_; i_++)                                                     \
+        o_[i_ * so_] = c_[i_ * sc_] ? a_[i_ * sa_] : b_[i_ * sb_];                            \
+    }                                                                                         \
+  } while (tjs_iter_next(it)); } while (0)
+
+TJS_EXPORT int tjs_where(void) {
+  const int dt = (int)A[0], nd = (int)A[1];
+  if (nd < 0 || nd > TJS_MAX_DIMS) return TJS_ERR_ARG;
+  char* out = (char*)TJS_PTR(A[2]);
+  const char* cond = (const char*)TJS_PTR(A[3]);
+  const char* pa = (const char*)TJS_PTR(A[4]);
+  const char* pb = (const char*)TJS_PTR(A[5]);
+  const int64_t* st[4] = {&A[6 + nd], &A[6 + 2 * nd], &A[6 + 3 * nd], &A[6 + 4 * nd]};
+  const int size = dtype_size(dt);
+  if (!size) return TJS_ERR_DTYPE;
+  tjs_iter itv, *it = &itv;
+  if (!tjs_iter_init(it, nd, &A[6], 4, st)) return TJS_OK;
+  switch (size) {
+  case 1: WMAP(uint8_t); break;
+  case 2: WMAP(uint16_t); break;
+  case 4: WMAP(uint32_t); break;
+  default: WMAP(uint64_t); break;
+  }
+  return TJS_OK;
+}

@@ -1,0 +1,486 @@
+/* tjs_gemm: batched matrix multiply, out[bt] (contiguous M×N) = a[bt] (M×K) @ b[bt] (K×N), a and b strided.
+ *
+ * f32/f64: Goto/BLIS-style blocking. A is packed into MC×KC blocks of MR-row micro-panels and B into KC×NC
+ * blocks of NR-column micro-panels (zero-padded at the edges), so any strides (transposed, 0 for broadcast)
+ * cost only the packing. The micro-kernel keeps an MR×NR tile of C in vector registers: 4×8 for f32 (8 f4
+ * accumulators; measured as the shape V8 register-allocates best), 4×4 for f64 (8 d2 accumulators).
+ * With -mrelaxed-simd the multiply-add is f32x4.relaxed_madd (fused where the CPU has FMA).
+ * Small problems (and matrix-vector shapes) take a direct loop with no packing.
+ * Integers: a plain triple loop in unsigned arithmetic (wrapping, as PyTorch CPU). bool/f16/bf16: TJS_ERR_DTYPE
+ * (the Python side upcasts).
+ *
+ * Sizes are converted to ptrdiff_t once validated: in wasm32 that keeps address arithmetic in i32.
+ */
+#include "tjs.h"
+
+typedef float f4u __attribute__((vector_size(16), aligned(4), may_alias));
+typedef double d2u __attribute__((vector_size(16), aligned(8), may_alias));
+typedef ptrdiff_t idx_t;
+
+#ifdef __wasm_relaxed_simd__
+#define MADD4(a, b, c) __builtin_wasm_relaxed_madd_f32x4((a), (b), (c))
+#define MADD2(a, b, c) __builtin_wasm_relaxed_madd_f64x2((a), (b), (c))
+#else
+#define MADD4(a, b, c) ((c) + (a) * (b))
+#define MADD2(a, b, c) ((c) + (a) * (b))
+#endif
+
+#define INLINE static inline __attribute__((always_inline))
+#define NOINLINE static __attribute__((noinline))
+
+/* blocking: packed A block is MC×KC, packed B block KC×NC (both 128 KiB / 512 KiB for either type) */
+#define KC 256
+#define MC_F 128
+#ifndef NC_F
+#define NC_F 512
+#endif
+#define MR_F 4
+#define NR_F 8
+#define MC_D 64
+#define NC_D 256
+#define MR_D 4
+#define NR_D 4
+
+static union { float f[MC_F * KC]; double d[MC_D * KC]; } pack_a __attribute__((aligned(64)));
+static union { float f[KC * NC_F]; double d[KC * NC_D]; } pack_b __attribute__((aligned(64)));
+
+INLINE idx_t imin(idx_t a, idx_t b) { return a < b ? a : b; }
+INLINE f4 splat4(float x) { return (f4){x, x, x, x}; }
+INLINE d2 splat2(double x) { return (d2){x, x}; }
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* f32 packing                                                                                            */
+
+/* A block (mc×kc at a, strides rs/cs) -> MR_F-row micro-panels, each kc×MR_F (row index fastest) */
+static void pack_a_f32(const float *a, idx_t rs, idx_t cs, idx_t mc, idx_t kc, float *restrict dst) {
+  for (idx_t i = 0; i < mc; i += MR_F) {
+    idx_t mr = imin(MR_F, mc - i);
+    const float *ai = a + i * rs;
+    if (mr == MR_F && cs == 1) {
+      const float *r0 = ai, *r1 = ai + rs, *r2 = ai + 2 * rs, *r3 = ai + 3 * rs;
+      for (idx_t k = 0; k < kc; k++) {
+        dst[0] = r0[k]; dst[1] = r1[k]; dst[2] = r2[k]; dst[3] = r3[k];
+        dst += 4;
+      }
+    } else if (mr == MR_F && rs == 1) {
+      for (idx_t k = 0; k < kc; k++) {
+        *(f4 *)dst = *(const f4u *)(ai + k * cs);
+        dst += 4;
+      }
+    } else {
+      for (idx_t k = 0; k < kc; k++) {
+        const float *p = ai + k * cs;
+        idx_t r = 0;
+        for (; r < mr; r++) dst[r] = p[r * rs];
+        for (; r < MR_F; r++) dst[r] = 0.0f;
+        dst += MR_F;
+      }
+    }
+  }
+}
+
+/* B block (kc×nc at b, strides rs/cs) -> NR_F-column micro-panels, each kc×NR_F (column index fastest) */
+static void pack_b_f32(const float *b, idx_t rs, idx_t cs, idx_t kc, idx_t nc, float *restrict dst) {
+  for (idx_t j = 0; j < nc; j += NR_F) {
+    idx_t nr = imin(NR_F, nc - j);
+    const float *bj = b + j * cs;
+    if (nr == NR_F && cs == 1) {
+      for (idx_t k = 0; k < kc; k++) {
+        const float *p = bj + k * rs;
+        *(f4 *)dst = *(const f4u *)p;
+        *(f4 *)(dst + 4) = *(const f4u *)(p + 4);
+        dst += NR_F;
+      }
+    } else if (nr == NR_F && rs == 1) {
+      /* transposed B (x @ W.T): each packed column is a contiguous run of the source */
+      for (idx_t c = 0; c < NR_F; c++) {
+        const float *p = bj + c * cs;
+        float *d = dst + c;
+        for (idx_t k = 0; k < kc; k++) d[k * NR_F] = p[k];
+      }
+      dst += kc * NR_F;
+    } else {
+      for (idx_t k = 0; k < kc; k++) {
+        const float *p = bj + k * rs;
+        idx_t c = 0;
+        for (; c < nr; c++) dst[c] = p[c * cs];
+        for (; c < NR_F; c++) dst[c] = 0.0f;
+        dst += NR_F;
+      }
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* f32 micro-kernel: C[mr×nr] (=|+=) Ap (kc×4) · Bp (kc×8), C row stride ldc                            */
+
+NOINLINE void ukr_f32(idx_t kc, const float *restrict ap, const float *restrict bp, float *restrict c, idx_t ldc,
+                    int accum, idx_t mr, idx_t nr) {
+  f4 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0}, c30 = {0}, c31 = {0};
+  /* one k step per iteration: unrolling by 2 or 4 measured 25-40% slower in V8 (register pressure) */
+  for (idx_t k = 0; k < kc; k++) {
+    f4 b0 = *(const f4 *)bp, b1 = *(const f4 *)(bp + 4);
+    f4 a;
+    a = splat4(ap[0]); c00 = MADD4(a, b0, c00); c01 = MADD4(a, b1, c01);
+    a = splat4(ap[1]); c10 = MADD4(a, b0, c10); c11 = MADD4(a, b1, c11);
+    a = splat4(ap[2]); c20 = MADD4(a, b0, c20); c21 = MADD4(a, b1, c21);
+    a = splat4(ap[3]); c30 = MADD4(a, b0, c30); c31 = MADD4(a, b1, c31);
+    ap += MR_F;
+    bp += NR_F;
+  }
+  if (mr == MR_F && nr == NR_F) {
+    float *r0 = c, *r1 = c + ldc, *r2 = c + 2 * ldc, *r3 = c + 3 * ldc;
+    if (accum) {
+      c00 += *(f4u *)r0; c01 += *(f4u *)(r0 + 4);
+      c10 += *(f4u *)r1; c11 += *(f4u *)(r1 + 4);
+      c20 += *(f4u *)r2; c21 += *(f4u *)(r2 + 4);
+      c30 += *(f4u *)r3; c31 += *(f4u *)(r3 + 4);
+    }
+    *(f4u *)r0 = c00; *(f4u *)(r0 + 4) = c01;
+    *(f4u *)r1 = c10; *(f4u *)(r1 + 4) = c11;
+    *(f4u *)r2 = c20; *(f4u *)(r2 + 4) = c21;
+    *(f4u *)r3 = c30; *(f4u *)(r3 + 4) = c31;
+  } else {
+    float t[MR_F * NR_F] __attribute__((aligned(16)));
+    *(f4 *)(t + 0) = c00; *(f4 *)(t + 4) = c01;
+    *(f4 *)(t + 8) = c10; *(f4 *)(t + 12) = c11;
+    *(f4 *)(t + 16) = c20; *(f4 *)(t + 20) = c21;
+    *(f4 *)(t + 24) = c30; *(f4 *)(t + 28) = c31;
+    for (idx_t r = 0; r < mr; r++) {
+      float *cr = c + r * ldc;
+      const float *tr = t + r * NR_F;
+      if (accum)
+        for (idx_t j = 0; j < nr; j++) cr[j] += tr[j];
+      else
+        for (idx_t j = 0; j < nr; j++) cr[j] = tr[j];
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* f64 packing and micro-kernel (4×4, d2 accumulators)                                                    */
+
+static void pack_a_f64(const double *a, idx_t rs, idx_t cs, idx_t mc, idx_t kc, double *restrict dst) {
+  for (idx_t i = 0; i < mc; i += MR_D) {
+    idx_t mr = imin(MR_D, mc - i);
+    const double *ai = a + i * rs;
+    if (mr == MR_D && cs == 1) {
+      const double *r0 = ai, *r1 = ai + rs, *r2 = ai + 2 * rs, *r3 = ai + 3 * rs;
+      for (idx_t k = 0; k < kc; k++) {
+        dst[0] = r0[k]; dst[1] = r1[k]; dst[2] = r2[k]; dst[3] = r3[k];
+        dst += 4;
+      }
+    } else {
+      for (idx_t k = 0; k < kc; k++) {
+        const double *p = ai + k * cs;
+        idx_t r = 0;
+        for (; r < mr; r++) dst[r] = p[r * rs];
+        for (; r < MR_D; r++) dst[r] = 0.0;
+        dst += MR_D;
+      }
+    }
+  }
+}
+
+static void pack_b_f64(const double *b, idx_t rs, idx_t cs, idx_t kc, idx_t nc, double *restrict dst) {
+  for (idx_t j = 0; j < nc; j += NR_D) {
+    idx_t nr = imin(NR_D, nc - j);
+    const double *bj = b + j * cs;
+    if (nr == NR_D && cs == 1) {
+      for (idx_t k = 0; k < kc; k++) {
+        const double *p = bj + k * rs;
+        *(d2 *)dst = *(const d2u *)p;
+        *(d2 *)(dst + 2) = *(const d2u *)(p + 2);
+        dst += NR_D;
+      }
+    } else if (nr == NR_D && rs == 1) {
+      for (idx_t c = 0; c < NR_D; c++) {
+        const double *p = bj + c * cs;
+        double *d = dst + c;
+        for (idx_t k = 0; k < kc; k++) d[k * NR_D] = p[k];
+      }
+      dst += kc * NR_D;
+    } else {
+      for (idx_t k = 0; k < kc; k++) {
+        const double *p = bj + k * rs;
+        idx_t c = 0;
+        for (; c < nr; c++) dst[c] = p[c * cs];
+        for (; c < NR_D; c++) dst[c] = 0.0;
+        dst += NR_D;
+      }
+    }
+  }
+}
+
+NOINLINE void ukr_f64(idx_t kc, const double *restrict ap, const double *restrict bp, double *restrict c, idx_t ldc,
+                    int accum, idx_t mr, idx_t nr) {
+  d2 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0}, c30 = {0}, c31 = {0};
+  for (idx_t k = 0; k < kc; k++) {
+    d2 b0 = *(const d2 *)bp, b1 = *(const d2 *)(bp + 2);
+    d2 a;
+    a = splat2(ap[0]); c00 = MADD2(a, b0, c00); c01 = MADD2(a, b1, c01);
+    a = splat2(ap[1]); c10 = MADD2(a, b0, c10); c11 = MADD2(a, b1, c11);
+    a = splat2(ap[2]); c20 = MADD2(a, b0, c20); c21 = MADD2(a, b1, c21);
+    a = splat2(ap[3]); c30 = MADD2(a, b0, c30); c31 = MADD2(a, b1, c31);
+    ap += MR_D;
+    bp += NR_D;
+  }
+  double t[MR_D * NR_D] __attribute__((aligned(16)));
+  *(d2 *)(t + 0) = c00; *(d2 *)(t + 2) = c01;
+  *(d2 *)(t + 4) = c10; *(d2 *)(t + 6) = c11;
+  *(d2 *)(t + 8) = c20; *(d2 *)(t + 10) = c21;
+  *(d2 *)(t + 12) = c30; *(d2 *)(t + 14) = c31;
+  for (idx_t r = 0; r < mr; r++) {
+    double *cr = c + r * ldc;
+    const double *tr = t + r * NR_D;
+    if (accum)
+      for (idx_t j = 0; j < nr; j++) cr[j] += tr[j];
+    else
+      for (idx_t j = 0; j < nr; j++) cr[j] = tr[j];
+  }
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* blocked drivers (C contiguous with row stride ldc)                                                      */
+
+/* split n into ceil(n/blk) near-equal blocks, each a multiple of `mult` where possible */
+INLINE idx_t even_block(idx_t n, idx_t blk, idx_t mult) {
+  idx_t nb = (n + blk - 1) / blk;
+  idx_t b = (n + nb - 1) / nb;
+  b = (b + mult - 1) / mult * mult;
+  return b > blk ? blk : b;
+}
+
+#define DEFINE_BLOCKED(NAME, T, MC, NC, MR, NR, PA, PB, UKR, BUF)                                          \
+  NOINLINE void NAME(idx_t M, idx_t N, idx_t K, const T *a, idx_t ars, idx_t acs, const T *b, idx_t brs,  \
+                     idx_t bcs, T *c, idx_t ldc) {                                                         \
+    T *pa = pack_a.BUF, *pb = pack_b.BUF;                                                                  \
+    idx_t kcb = even_block(K, KC, 8);                                                                      \
+    idx_t mcb = even_block(M, MC, MR);                                                                     \
+    for (idx_t jc = 0; jc < N; jc += NC) {                                                                 \
+      idx_t nc = imin(NC, N - jc);                                                                         \
+      for (idx_t pc = 0; pc < K; pc += kcb) {                                                              \
+        idx_t kc = imin(kcb, K - pc);                                                                      \
+        PB(b + pc * brs + jc * bcs, brs, bcs, kc, nc, pb);                                                 \
+        for (idx_t ic = 0; ic < M; ic += mcb) {                                                            \
+          idx_t mc = imin(mcb, M - ic);                                                                    \
+          PA(a + ic * ars + pc * acs, ars, acs, mc, kc, pa);                                               \
+          for (idx_t jr = 0; jr < nc; jr += NR) {                                                          \
+            idx_t nr = imin(NR, nc - jr);                                                                  \
+            const T *bp = pb + jr * kc;                                                                    \
+            T *cj = c + ic * ldc + jc + jr;                                                                \
+            for (idx_t ir = 0; ir < mc; ir += MR)                                                          \
+              UKR(kc, pa + ir * kc, bp, cj + ir * ldc, ldc, pc > 0, imin(MR, mc - ir), nr);                \
+          }                                                                                                \
+        }                                                                                                  \
+      }                                                                                                    \
+    }                                                                                                      \
+  }
+
+DEFINE_BLOCKED(blocked_f32, float, MC_F, NC_F, MR_F, NR_F, pack_a_f32, pack_b_f32, ukr_f32, f)
+DEFINE_BLOCKED(blocked_f64, double, MC_D, NC_D, MR_D, NR_D, pack_a_f64, pack_b_f64, ukr_f64, d)
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* direct (unpacked) paths for small and matrix-vector shapes                                             */
+
+NOINLINE void direct_f32(idx_t M, idx_t N, idx_t K, const float *a, idx_t ars, idx_t acs, const float *b, idx_t brs,
+                       idx_t bcs, float *c, idx_t ldc) {
+  if (N == 1) {
+    for (idx_t i = 0; i < M; i++) {
+      const float *ai = a + i * ars;
+      float s;
+      if (acs == 1 && brs == 1) {
+        f4 s0 = {0}, s1 = {0};
+        idx_t k = 0;
+        for (; k + 8 <= K; k += 8) {
+          s0 += *(const f4u *)(ai + k) * *(const f4u *)(b + k);
+          s1 += *(const f4u *)(ai + k + 4) * *(const f4u *)(b + k + 4);
+        }
+        s0 += s1;
+        s = (s0[0] + s0[2]) + (s0[1] + s0[3]);
+        for (; k < K; k++) s += ai[k] * b[k];
+      } else {
+        s = 0.0f;
+        for (idx_t k = 0; k < K; k++) s += ai[k * acs] * b[k * brs];
+      }
+      c[i * ldc] = s;
+    }
+    return;
+  }
+  for (idx_t i = 0; i < M; i++) {
+    const float *ai = a + i * ars;
+    float *ci = c + i * ldc;
+    idx_t j = 0;
+    if (bcs == 1) {
+      /* register-accumulated row blocks: C[i, j:j+16] = sum_k A[i,k] * B[k, j:j+16] */
+      for (; j + 16 <= N; j += 16) {
+        f4 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
+        const float *bk = b + j;
+        for (idx_t k = 0; k < K; k++) {
+          f4 av = splat4(ai[k * acs]);
+          s0 = MADD4(av, *(const f4u *)bk, s0);
+          s1 = MADD4(av, *(const f4u *)(bk + 4), s1);
+          s2 = MADD4(av, *(const f4u *)(bk + 8), s2);
+          s3 = MADD4(av, *(const f4u *)(bk + 12), s3);
+          bk += brs;
+        }
+        *(f4u *)(ci + j) = s0; *(f4u *)(ci + j + 4) = s1;
+        *(f4u *)(ci + j + 8) = s2; *(f4u *)(ci + j + 12) = s3;
+      }
+      for (; j + 4 <= N; j += 4) {
+        f4 s0 = {0};
+        const float *bk = b + j;
+        for (idx_t k = 0; k < K; k++) {
+          s0 = MADD4(splat4(ai[k * acs]), *(const f4u *)bk, s0);
+          bk += brs;
+        }
+        *(f4u *)(ci + j) = s0;
+      }
+    }
+    for (; j < N; j++) {
+      const float *bj = b + j * bcs;
+      float s = 0.0f;
+      for (idx_t k = 0; k < K; k++) s += ai[k * acs] * bj[k * brs];
+      ci[j] = s;
+    }
+  }
+}
+
+NOINLINE void direct_f64(idx_t M, idx_t N, idx_t K, const double *a, idx_t ars, idx_t acs, const double *b,
+                       idx_t brs, idx_t bcs, double *c, idx_t ldc) {
+  for (idx_t i = 0; i < M; i++) {
+    const double *ai = a + i * ars;
+    double *ci = c + i * ldc;
+    if (bcs == 1 && N > 1) {
+      for (idx_t j = 0; j < N; j++) ci[j] = 0.0;
+      for (idx_t k = 0; k < K; k++) {
+        double av = ai[k * acs];
+        d2 a2 = splat2(av);
+        const double *bk = b + k * brs;
+        idx_t j = 0;
+        for (; j + 2 <= N; j += 2) *(d2u *)(ci + j) = MADD2(a2, *(const d2u *)(bk + j), *(d2u *)(ci + j));
+        for (; j < N; j++) ci[j] += av * bk[j];
+      }
+    } else {
+      for (idx_t j = 0; j < N; j++) {
+        const double *bj = b + j * bcs;
+        double s = 0.0;
+        for (idx_t k = 0; k < K; k++) s += ai[k * acs] * bj[k * brs];
+        ci[j] = s;
+      }
+    }
+  }
+}
+
+/* direct when the packing would not pay: tiny problems, matrix-vector, or an outer product (K == 1) */
+#ifndef DIRECT_MAX
+#define DIRECT_MAX 4096
+#endif
+INLINE int use_direct(idx_t M, idx_t N, idx_t K, idx_t bcs) {
+  return M == 1 || N == 1 || (K == 1 && bcs == 1) || (int64_t)M * N * K <= DIRECT_MAX;
+}
+
+static void gemm_f32(idx_t M, idx_t N, idx_t K, const float *a, idx_t ars, idx_t acs, const float *b, idx_t brs,
+                     idx_t bcs, float *c) {
+  if (use_direct(M, N, K, bcs)) direct_f32(M, N, K, a, ars, acs, b, brs, bcs, c, N);
+  else blocked_f32(M, N, K, a, ars, acs, b, brs, bcs, c, N);
+}
+
+static void gemm_f64(idx_t M, idx_t N, idx_t K, const double *a, idx_t ars, idx_t acs, const double *b,
+                     idx_t brs, idx_t bcs, double *c) {
+  if (use_direct(M, N, K, bcs)) direct_f64(M, N, K, a, ars, acs, b, brs, bcs, c, N);
+  else blocked_f64(M, N, K, a, ars, acs, b, brs, bcs, c, N);
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* integers: wrapping triple loop in unsigned arithmetic (U at least 32 bits so products never promote to int) */
+
+#define DEFINE_INT_GEMM(NAME, T, U)                                                                        \
+  static void NAME(idx_t M, idx_t N, idx_t K, const T *a, idx_t ars, idx_t acs, const T *b, idx_t brs,    \
+                   idx_t bcs, T *c) {                                                                      \
+    for (idx_t i = 0; i < M; i++) {                                                                        \
+      const T *ai = a + i * ars;                                                                           \
+      for (idx_t j = 0; j < N; j++) {                                                                      \
+        const T *bj = b + j * bcs;                                                                         \
+        U s = 0;                                                                                           \
+        for (idx_t k = 0; k < K; k++) s += (U)ai[k * acs] * (U)bj[k * brs];                                \
+        c[i * N + j] = (T)s;                                                                               \
+      }                                                                                                    \
+    }                                                                                                      \
+  }
+
+DEFINE_INT_GEMM(gemm_i64, int64_t, uint64_t)
+DEFINE_INT_GEMM(gemm_i32, int32_t, uint32_t)
+DEFINE_INT_GEMM(gemm_i16, int16_t, uint32_t)
+DEFINE_INT_GEMM(gemm_i8, int8_t, uint32_t)
+DEFINE_INT_GEMM(gemm_u8, uint8_t, uint32_t)
+
+/* ------------------------------------------------------------------------------------------------------ */
+
+/* dtype, batch, M, N, K, out, a, b, a_bs, a_rs, a_cs, b_bs, b_rs, b_cs */
+TJS_EXPORT int tjs_gemm(void) {
+  int dtype = (int)tjs_args[0];
+  int64_t batch = tjs_args[1];
+  idx_t M = (idx_t)tjs_args[2], N = (idx_t)tjs_args[3], K = (idx_t)tjs_args[4];
+  char *out = (char *)(uintptr_t)tjs_args[5];
+  const char *a = (const char *)(uintptr_t)tjs_args[6];
+  const char *b = (const char *)(uintptr_t)tjs_args[7];
+  idx_t a_bs = (idx_t)tjs_args[8], a_rs = (idx_t)tjs_args[9], a_cs = (idx_t)tjs_args[10];
+  idx_t b_bs = (idx_t)tjs_args[11], b_rs = (idx_t)tjs_args[12], b_cs = (idx_t)tjs_args[13];
+
+  size_t esz;
+  switch (dtype) {
+    case TJS_F32: case TJS_I32: esz = 4; break;
+    case TJS_F64: case TJS_I64: esz = 8; break;
+    case TJS_I16: esz = 2; break;
+    case TJS_I8: case TJS_U8: esz = 1; break;
+    default: return TJS_ERR_DTYPE;
+  }
+  if (batch <= 0 || M <= 0 || N <= 0) return TJS_OK;
+  if (K <= 0) {
+    /* empty sum: zeros (all dtypes here have all-zero-bits zero) */
+    __builtin_memset(out, 0, (size_t)batch * (size_t)M * (size_t)N * esz);
+    return TJS_OK;
+  }
+  /* a row index can stand in for a batch index: with M == 1 the row stride is free */
+  if (M == 1) a_rs = a_bs;
+  /* B shared by every batch and A's batches stacked like rows: one (batch·M)×N×K product */
+  if (batch > 1 && b_bs == 0 && a_bs == M * a_rs) {
+    M *= (idx_t)batch;
+    batch = 1;
+  }
+  idx_t c_bs = M * N;
+  for (int64_t bt = 0; bt < batch; bt++) {
+    idx_t ao = (idx_t)bt * a_bs, bo = (idx_t)bt * b_bs, co = (idx_t)bt * c_bs;
+    switch (dtype) {
+      case TJS_F32:
+        gemm_f32(M, N, K, (const float *)a + ao, a_rs, a_cs, (const float *)b + bo, b_rs, b_cs, (float *)out + co);
+        break;
+      case TJS_F64:
+        gemm_f64(M, N, K, (const double *)a + ao, a_rs, a_cs, (const double *)b + bo, b_rs, b_cs,
+                 (double *)out + co);
+        break;
+      case TJS_I64:
+        gemm_i64(M, N, K, (const int64_t *)a + ao, a_rs, a_cs, (const int64_t *)b + bo, b_rs, b_cs,
+                 (int64_t *)out + co);
+        break;
+      case TJS_I32:
+        gemm_i32(M, N, K, (const int32_t *)a + ao, a_rs, a_cs, (const int32_t *)b + bo, b_rs, b_cs,
+                 (int32_t *)out + co);
+        break;
+      case TJS_I16:
+        gemm_i16(M, N, K, (const int16_t *)a + ao, a_rs, a_cs, (const int16_t *)b + bo, b_rs, b_cs,
+                 (int16_t *)out + co);
+        break;
+      case TJS_I8:
+        gemm_i8(M, N, K, (const int8_t *)a + ao, a_rs, a_cs, (const int8_t *)b + bo, b_rs, b_cs,
+                (int8_t *)out + co);
+        break;
+      case TJS_U8:
+        gemm_u8(M, N, K, (const uint8_t *)a + ao, a_rs, a_cs, (const uint8_t *)b + bo, b_rs, b_cs,
+                (uint8_t *)out + co);
+        break;
+    }
+  }
+  return TJS_OK;
+}

@@ -1,0 +1,159 @@
+/* Advanced indexing in one general form (index, gather, scatter, index_select, index_add, take, put, ...).
+ *
+ *   tjs_index_offsets: offs (=|+=) wrap(idx) · dim_stride, bounds-checked; called once per indexed dim,
+ *                      so offs ends up holding each result element's source (or target) element offset.
+ *   tjs_take:          out[i] = src[offs[i] + Σ i_d·src_strides_d]
+ *   tjs_put:           dst[offs[i] + Σ i_d·dst_strides_d] (+)= val[i], in row-major index order (last wins)
+ *
+ * idx and offs are int64; offsets and strides count elements. take/put only move bytes (the dtype sets the
+ * element size); put with accumulate adds per dtype: floats add, ints wrap, bool ors, f16/bf16 add in f32 and
+ * round back after every addition (what c10::Half / c10::BFloat16 arithmetic does).
+ */
+#include "tjs.h"
+#include "iter.h"
+#include "cvt.h"
+
+typedef ptrdiff_t idx_t;
+
+static int elem_size(int dtype) {
+  switch (dtype) {
+    case TJS_BOOL: case TJS_U8: case TJS_I8: return 1;
+    case TJS_I16: case TJS_F16: case TJS_BF16: return 2;
+    case TJS_I32: case TJS_F32: return 4;
+    case TJS_I64: case TJS_F64: return 8;
+    default: return 0;
+  }
+}
+
+/* ndim, offs, idx, shape[ndim], offs_strides[ndim], idx_strides[ndim], dim_size, dim_stride, accumulate */
+TJS_EXPORT int tjs_index_offsets(void) {
+  int ndim = (int)tjs_args[0];
+  if (ndim < 0 || ndim > TJS_MAX_DIMS) return TJS_ERR_ARG;
+  int64_t *offs = (int64_t *)TJS_PTR(tjs_args[1]);
+  const int64_t *idx = (const int64_t *)TJS_PTR(tjs_args[2]);
+  const int64_t *shape = tjs_args + 3;
+  const int64_t *strides[2] = {tjs_args + 3 + ndim, tjs_args + 3 + 2 * ndim};
+  int64_t dim_size = tjs_args[3 + 3 * ndim];
+  int64_t dim_stride = tjs_args[4 + 3 * ndim];
+  int accumulate = (int)tjs_args[5 + 3 * ndim];
+
+  tjs_iter it;
+  if (!tjs_iter_init(&it, ndim, shape, 2, strides)) return TJS_OK;
+  idx_t n = (idx_t)it.n, so = (idx_t)it.is[0], si = (idx_t)it.is[1];
+  do {
+    int64_t *o = offs + it.off[0];
+    const int64_t *x = idx + it.off[1];
+    for (idx_t i = 0; i < n; i++) {
+      int64_t v = x[i * si];
+      if (v < -dim_size || v >= dim_size) {
+        tjs_err[0] = v;
+        tjs_err[1] = dim_size;
+        return TJS_ERR_INDEX;
+      }
+      if (v < 0) v += dim_size;
+      int64_t d = v * dim_stride;
+      if (accumulate) o[i * so] += d;
+      else o[i * so] = d;
+    }
+  } while (tjs_iter_next(&it));
+  return TJS_OK;
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+
+#define TAKE_LOOP(T)                                                                                       \
+  do {                                                                                                     \
+    T *o = (T *)out + it.off[0];                                                                           \
+    const T *s = (const T *)src + it.off[1];                                                               \
+    const int64_t *f = offs + it.off[2];                                                                   \
+    if (so == 1 && sf == 1 && ss == 0)                                                                     \
+      for (idx_t i = 0; i < n; i++) o[i] = s[(idx_t)f[i]];                                                 \
+    else                                                                                                   \
+      for (idx_t i = 0; i < n; i++) o[i * so] = s[(idx_t)f[i * sf] + i * ss];                              \
+  } while (0)
+
+/* dtype, ndim, out, src, offs, shape[ndim], out_strides, src_strides, offs_strides */
+TJS_EXPORT int tjs_take(void) {
+  int dtype = (int)tjs_args[0];
+  int ndim = (int)tjs_args[1];
+  if (ndim < 0 || ndim > TJS_MAX_DIMS) return TJS_ERR_ARG;
+  int es = elem_size(dtype);
+  if (!es) return TJS_ERR_DTYPE;
+  void *out = TJS_PTR(tjs_args[2]);
+  const void *src = TJS_PTR(tjs_args[3]);
+  const int64_t *offs = (const int64_t *)TJS_PTR(tjs_args[4]);
+  const int64_t *shape = tjs_args + 5;
+  const int64_t *strides[3] = {tjs_args + 5 + ndim, tjs_args + 5 + 2 * ndim, tjs_args + 5 + 3 * ndim};
+
+  tjs_iter it;
+  if (!tjs_iter_init(&it, ndim, shape, 3, strides)) return TJS_OK;
+  idx_t n = (idx_t)it.n, so = (idx_t)it.is[0], ss = (idx_t)it.is[1], sf = (idx_t)it.is[2];
+  do {
+    switch (es) {
+      case 1: TAKE_LOOP(uint8_t); break;
+      case 2: TAKE_LOOP(uint16_t); break;
+      case 4: TAKE_LOOP(uint32_t); break;
+      default: TAKE_LOOP(uint64_t); break;
+    }
+  } while (tjs_iter_next(&it));
+  return TJS_OK;
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+
+/* EXPR combines the current target value `d` with the value `v` */
+#define PUT_LOOP(T, EXPR)                                                                                  \
+  do {                                                                                                     \
+    const T *vp = (const T *)val + it.off[0];                                                              \
+    T *dp = (T *)dst + it.off[1];                                                                          \
+    const int64_t *f = offs + it.off[2];                                                                   \
+    for (idx_t i = 0; i < n; i++) {                                                                        \
+      T *t = dp + (idx_t)f[i * sf] + i * sd;                                                               \
+      T v = vp[i * sv];                                                                                    \
+      T d = *t;                                                                                            \
+      (void)d;                                                                                             \
+      *t = (EXPR);                                                                                         \
+    }                                                                                                      \
+  } while (0)
+
+/* dtype, accumulate, ndim, dst, val, offs, shape[ndim], val_strides, dst_strides, offs_strides */
+TJS_EXPORT int tjs_put(void) {
+  int dtype = (int)tjs_args[0];
+  int accumulate = (int)tjs_args[1];
+  int ndim = (int)tjs_args[2];
+  if (ndim < 0 || ndim > TJS_MAX_DIMS) return TJS_ERR_ARG;
+  int es = elem_size(dtype);
+  if (!es) return TJS_ERR_DTYPE;
+  void *dst = TJS_PTR(tjs_args[3]);
+  const void *val = TJS_PTR(tjs_args[4]);
+  const int64_t *offs = (const int64_t *)TJS_PTR(tjs_args[5]);
+  const int64_t *shape = tjs_args + 6;
+  const int64_t *strides[3] = {tjs_args + 6 + ndim, tjs_args + 6 + 2 * ndim, tjs_args + 6 + 3 * ndim};
+
+  tjs_iter it;
+  if (!tjs_iter_init(&it, ndim, shape, 3, strides)) return TJS_OK;
+  idx_t n = (idx_t)it.n, sv = (idx_t)it.is[0], sd = (idx_t)it.is[1], sf = (idx_t)it.is[2];
+  do {
+    if (!accumulate) {
+      switch (es) {
+        case 1: PUT_LOOP(uint8_t, v); break;
+        case 2: PUT_LOOP(uint16_t, v); break;
+        case 4: PUT_LOOP(uint32_t, v); break;
+        default: PUT_LOOP(uint64_t, v); break;
+      }
+      continue;
+    }
+    switch (dtype) {
+      case TJS_F32: PUT_LOOP(float, d + v); break;
+      case TJS_F64: PUT_LOOP(double, d + v); break;
+      case TJS_BOOL: PUT_LOOP(uint8_t, (uint8_t)((d | v) != 0)); break;
+      case TJS_U8: case TJS_I8: PUT_LOOP(uint8_t, (uint8_t)(d + v)); break;
+      case TJS_I16: PUT_LOOP(uint16_t, (uint16_t)(d + v)); break;
+      case TJS_I32: PUT_LOOP(uint32_t, d + v); break;
+      case TJS_I64: PUT_LOOP(uint64_t, d + v); break;
+      case TJS_F16: PUT_LOOP(uint16_t, tjs_f2h(tjs_h2f(d) + tjs_h2f(v))); break;
+      case TJS_BF16: PUT_LOOP(uint16_t, tjs_f2bf(tjs_bf2f(d) + tjs_bf2f(v))); break;
+    }
+  } while (tjs_iter_next(&it));
+  return TJS_OK;
+}

@@ -1,0 +1,102 @@
+/* iter.h: N-d strided iteration over up to TJS_ITER_MAXOPS operands (header-only, static inline).
+ *
+ * Strides are in elements (per operand), exactly as the ABI passes them; offsets produced are in elements
+ * too, so a kernel indexes its typed base pointers with them.
+ *
+ *   tjs_iter it;
+ *   const int64_t* strides[3] = {out_strides, a_strides, b_strides};
+ *   if (!tjs_iter_init(&it, ndim, shape, 3, strides)) return TJS_OK;   // 0 elements: nothing to do
+ *   do {
+ *     T* o = out + it.off[0]; const T* a = in_a + it.off[1]; const T* b = in_b + it.off[2];
+ *     for (int64_t i = 0; i < it.n; i++)            // one "row": the inner-most (coalesced) dim
+ *       o[i * it.is[0]] = a[i * it.is[1]] + b[i * it.is[2]];
+ *   } while (tjs_iter_next(&it));
+ *
+ * tjs_iter_init drops size-1 dims, then merges adjacent dims whose strides are "contiguous" for every
+ * operand (stride[d] == shape[d+1] * stride[d+1], which also merges broadcast dims: 0 == n * 0), so a
+ * contiguous tensor, or a contiguous tensor op a broadcast scalar, becomes one row (it.nd == 1). It keeps
+ * the row-major element order: the k-th element visited is element k of the original shape.
+ * A 0-d tensor (ndim 0) is one row of one element. ndim must be <= TJS_MAX_DIMS (callers check).
+ *
+ * Fields after init: nd (coalesced ndim, >= 1), shape[]/strides[op][] (coalesced), n = shape[nd-1] (row
+ * length), is[op] = inner stride of op, off[op] = element offset of the current row's first element,
+ * rows = number of rows (product of shape[0..nd-2]), total = number of elements.
+ * tjs_iter_reset(&it) rewinds to the first row (for re-walking the same pattern, e.g. reduce).
+ */
+#ifndef TJS_ITER_H
+#define TJS_ITER_H
+#include "tjs.h"
+
+#define TJS_ITER_MAXOPS 4
+
+typedef struct {
+  int nd, nops;
+  int64_t n, rows, total;
+  int64_t is[TJS_ITER_MAXOPS];
+  int64_t off[TJS_ITER_MAXOPS];
+  int64_t shape[TJS_MAX_DIMS];
+  int64_t idx[TJS_MAX_DIMS];
+  int64_t strides[TJS_ITER_MAXOPS][TJS_MAX_DIMS];
+} tjs_iter;
+
+/* Returns 0 when the iteration space is empty (some dim has size 0), else 1. */
+static inline int tjs_iter_init(tjs_iter* it, int ndim, const int64_t* shape, int nops,
+                                const int64_t* const* strides) {
+  int nd = 0;
+  it->nops = nops;
+  int64_t total = 1;
+  for (int d = 0; d < ndim; d++) {
+    int64_t s = shape[d];
+    if (s == 0) total = 0;
+    if (s == 1) continue;
+    total *= s;
+    if (nd > 0) {
+      int merge = 1;
+      for (int k = 0; k < nops; k++)
+        if (it->strides[k][nd - 1] != s * strides[k][d]) { merge = 0; break; }
+      if (merge) {
+        it->shape[nd - 1] *= s;
+        for (int k = 0; k < nops; k++) it->strides[k][nd - 1] = strides[k][d];
+        continue;
+      }
+    }
+    it->shape[nd] = s;
+    for (int k = 0; k < nops; k++) it->strides[k][nd] = strides[k][d];
+    nd++;
+  }
+  if (nd == 0) {
+    it->shape[0] = 1;
+    for (int k = 0; k < nops; k++) it->strides[k][0] = 0;
+    nd = 1;
+  }
+  it->nd = nd;
+  it->total = total;
+  it->n = it->shape[nd - 1];
+  it->rows = total ? total / it->n : 0;
+  for (int k = 0; k < nops; k++) { it->is[k] = it->strides[k][nd - 1]; it->off[k] = 0; }
+  for (int d = 0; d < nd; d++) it->idx[d] = 0;
+  return total != 0;
+}
+
+static inline void tjs_iter_reset(tjs_iter* it) {
+  for (int k = 0; k < it->nops; k++) it->off[k] = 0;
+  for (int d = 0; d < it->nd; d++) it->idx[d] = 0;
+}
+
+/* Advance to the next row; returns 0 after the last row (and leaves the iterator rewound). */
+static inline int tjs_iter_next(tjs_iter* it) {
+  for (int d = it->nd - 2; d >= 0; d--) {
+    if (++it->idx[d] < it->shape[d]) {
+      for (int k = 0; k < it->nops; k++) it->off[k] += it->strides[k][d];
+      return 1;
+    }
+    it->idx[d] = 0;
+    for (int k = 0; k < it->nops; k++) it->off[k] -= (it->shape[d] - 1) * it->strides[k][d];
+  }
+  return 0;
+}
+
+/* Pointer from an ABI byte address. */
+#define TJS_PTR(v) ((void*)(uintptr_t)(v))
+
+#endif

@@ -1,0 +1,364 @@
+/* Reductions: tjs_reduce, tjs_softmax, tjs_cumulative (argument layouts: ABI.md).
+ *
+ * tjs_reduce walks the kept (outer) dims with one iter.h iterator and, for each output element, the
+ * reduced (inner) dims with a second one, so any strides work; a reduced run that is contiguous takes a
+ * SIMD loop. Float sums accumulate in double (f32 lanes widened to double, 8 partial sums), integer sums
+ * and products in wrapping int64, float products in the output type. MAX, MIN, ARGMAX, ARGMIN and the
+ * _INDEX ops propagate NaN (the index is the first NaN's).
+ */
+#include "tjs.h"
+#include "iter.h"
+#include "cvt.h"
+
+typedef float f4u __attribute__((vector_size(16), aligned(4), may_alias));
+typedef double d2u __attribute__((vector_size(16), aligned(8), may_alias));
+typedef int32_t i4v __attribute__((vector_size(16)));
+typedef float f2v __attribute__((vector_size(8)));
+
+#define A tjs_args
+
+/* ---- row sums into double ---- */
+static double rsum_f32(const float* p, int64_t n, int64_t s) {
+  double acc = 0;
+  int64_t i = 0;
+  if (s == 1 && n >= 16) {
+    d2 a0 = {0, 0}, a1 = a0, a2 = a0, a3 = a0;
+    for (; i + 8 <= n; i += 8) {
+      const f4u x = *(const f4u*)(p + i), y = *(const f4u*)(p + i + 4);
+      a0 += __builtin_convertvector(__builtin_shufflevector(x, x, 0, 1), d2);
+      a1 += __builtin_convertvector(__builtin_shufflevector(x, x, 2, 3), d2);
+      a2 += __builtin_convertvector(__builtin_shufflevector(y, y, 0, 1), d2);
+      a3 += __builtin_convertvector(__builtin_shufflevector(y, y, 2, 3), d2);
+    }
+    a0 = (a0 + a1) + (a2 + a3);
+    acc = a0[0] + a0[1];
+  }
+  for (; i < n; i++) acc += (double)p[i * s];
+  return acc;
+}
+
+static double rsum_f64(const double* p, int64_t n, int64_t s) {
+  double acc = 0;
+  int64_t i = 0;
+  if (s == 1 && n >= 16) {
+    d2 a0 = {0, 0}, a1 = a0, a2 = a0, a3 = a0;
+    for (; i + 8 <= n; i += 8) {
+      a0 += *(const d2u*)(p + i);
+      a1 += *(const d2u*)(p + i + 2);
+      a2 += *(const d2u*)(p + i + 4);
+      a3 += *(const d2u*)(p + i + 6);
+    }
+    a0 = (a0 + a1) + (a2 + a3);
+    acc = a0[0] + a0[1];
+  } else if (n >= 16) {
+    double b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    for (; i + 4 <= n; i += 4) {
+      b0 += p[i * s]; b1 += p[(i + 1) * s]; b2 += p[(i + 2) * s]; b3 += p[(i + 3) * s];
+    }
+    acc = (b0 + b1) + (b2 + b3);
+  }
+  for (; i < n; i++) acc += p[i * s];
+  return acc;
+}
+
+/* ---- loop shape: for every output element, INIT; every reduced row (p_, n_, s_, row_): ROW; FIN ---- */
+#define RED_LOOP(IT_, INIT, ROW, FIN) do { do {                                              \
+    for (int64_t j_ = 0; j_ < ot->n; j_++) {                                                  \
+      const int64_t oo_ = ot->off[0] + j_ * ot->is[0];                                        \
+      const IT_* const base_ = (const IT_*)in + (ot->off[1] + j_ * ot->is[1]);                \
+      INIT;                                                                                   \
+      if (ne) {                                                                               \
+        int64_t row_ = 0;                                                                     \
+        do {                                                                                  \
+          const IT_* const p_ = base_ + it->off[0];                                           \
+          const int64_t n_ = it->n, s_ = it->is[0];                                           \
+          (void)row_; ROW; row_++;                                                            \
+        } while (tjs_iter_next(it));                                                          \
+      }                                                                                       \
+      FIN;                                                                                    \
+    }                                                                                         \
+  } while (tjs_iter_next(ot)); } while (0)
+
+static void store_d(int dt, char* out, int64_t o, double v) {
+  if (dt == TJS_F32) ((float*)out)[o] = (float)v;
+  else ((double*)out)[o] = v;
+}
+static void store_i(int dt, char* out, int64_t o, uint64_t v) {
+  switch (dt) {
+  case TJS_BOOL: ((uint8_t*)out)[o] = v != 0; break;
+  case TJS_U8: case TJS_I8: ((uint8_t*)out)[o] = (uint8_t)v; break;
+  case TJS_I16: ((uint16_t*)out)[o] = (uint16_t)v; break;
+  case TJS_I32: ((uint32_t*)out)[o] = (uint32_t)v; break;
+  default: ((uint64_t*)out)[o] = v; break;
+  }
+}
+
+#define ISINT(dt) ((dt) >= TJS_BOOL && (dt) <= TJS_I64)
+#define ISFLT(dt) ((dt) == TJS_F32 || (dt) == TJS_F64)
+
+/* SUM into double (dout float) */
+#define SUM_D_INT(IT_) RED_LOOP(IT_, double acc = 0,                                        \
+    for (int64_t i_ = 0; i_ < n_; i_++) acc += (double)p_[i_ * s_], store_d(dout, out, oo_, acc))
+/* SUM / PROD into wrapping int64 (dout int) */
+#define SUM_I(IT_, u_) RED_LOOP(IT_, uint64_t acc = 0,                                          \
+    for (int64_t i_ = 0; i_ < n_; i_++) acc += (uint64_t)(int64_t)p_[i_ * s_], store_i(dout, out, oo_, acc))
+#define PROD_I(IT_, u_) RED_LOOP(IT_, uint64_t acc = 1,                                         \
+    for (int64_t i_ = 0; i_ < n_; i_++) acc *= (uint64_t)(int64_t)p_[i_ * s_], store_i(dout, out, oo_, acc))
+/* PROD in the output float type AT_ */
+#define PROD_F(IT_, AT_) RED_LOOP(IT_, AT_ acc = 1,                                         \
+    for (int64_t i_ = 0; i_ < n_; i_++) acc *= (AT_)p_[i_ * s_], ((AT_*)out)[oo_] = acc)
+
+/* MAX / MIN: CMP is > or <; floats propagate NaN */
+#define MAXMIN_F(T_, CMP, INITV) RED_LOOP(T_, T_ m = INITV; int nan = 0,                     \
+    for (int64_t i_ = 0; i_ < n_; i_++) { const T_ v = p_[i_ * s_]; m = (v CMP m) ? v : m; nan |= v != v; }, \
+    ((T_*)out)[oo_] = nan ? (T_)__builtin_nan("") : m)
+#define MAXMIN_I(T_, CMP, INITV) RED_LOOP(T_, T_ m = INITV,                                 \
+    for (int64_t i_ = 0; i_ < n_; i_++) { const T_ v = p_[i_ * s_]; m = (v CMP m) ? v : m; }, \
+    ((T_*)out)[oo_] = m)
+
+/* f32 contiguous max/min row with SIMD (lanes keep their own running value, NaN tracked apart) */
+static float rmax_f32(const float* p, int64_t n, int64_t s, int is_max, int* nan) {
+  float m = is_max ? -__builtin_inff() : __builtin_inff();
+  int64_t i = 0;
+  if (s == 1 && n >= 8) {
+    f4u vm = {m, m, m, m};
+    i4v vn = {0, 0, 0, 0};
+    for (; i + 4 <= n; i += 4) {
+      const f4u x = *(const f4u*)(p + i);
+      const i4v take = is_max ? (x > vm) : (x < vm);
+      vm = (f4u)(((i4v)x & take) | ((i4v)vm & ~take));
+      vn |= (x != x);
+    }
+    if (vn[0] | vn[1] | vn[2] | vn[3]) *nan = 1;
+    for (int k = 0; k < 4; k++) m = (is_max ? vm[k] > m : vm[k] < m) ? vm[k] : m;
+  }
+  for (; i < n; i++) {
+    const float v = p[i * s];
+    m = (is_max ? v > m : v < m) ? v : m;
+    *nan |= v != v;
+  }
+  return m;
+}
+
+/* ARG / _INDEX: value and first index; floats: first NaN wins */
+#define ARG_F(T_, CMP, INITV, FIN) RED_LOOP(T_, T_ m = INITV; int64_t idx = 0,               \
+    if (m == m) { for (int64_t i_ = 0; i_ < n_; i_++) { const T_ v = p_[i_ * s_];           \
+        if (v CMP m || v != v) { m = v; idx = row_ * n_ + i_; if (v != v) break; } } },     \
+    FIN)
+#define ARG_I(T_, CMP, INITV, FIN) RED_LOOP(T_, T_ m = INITV; int64_t idx = 0,               \
+    for (int64_t i_ = 0; i_ < n_; i_++) { const T_ v = p_[i_ * s_];                          \
+      if (v CMP m) { m = v; idx = row_ * n_ + i_; } },                                         \
+    FIN)
+
+/* ANY / ALL / COUNT_NONZERO with nonzero test NZ(v) */
+#define LOGIC(T_, NZ) do {                                                                    \
+    if (op == TJS_RED_ANY) RED_LOOP(T_, int acc = 0,                                          \
+        for (int64_t i_ = 0; i_ < n_; i_++) acc |= NZ(p_[i_ * s_]), ((uint8_t*)out)[oo_] = (uint8_t)acc); \
+    else if (op == TJS_RED_ALL) RED_LOOP(T_, int acc = 1,                                     \
+        for (int64_t i_ = 0; i_ < n_; i_++) acc &= NZ(p_[i_ * s_]), ((uint8_t*)out)[oo_] = (uint8_t)acc); \
+    else RED_LOOP(T_, int64_t acc = 0,                                                        \
+        for (int64_t i_ = 0; i_ < n_; i_++) acc += NZ(p_[i_ * s_]), ((int64_t*)out)[oo_] = acc); \
+  } while (0)
+#define NZ_NUM(v) ((v) != 0)
+#define NZ_H(v) (((v) & 0x7fffu) != 0)
+
+#define INT_CASES(M, ...)                                                                     \
+  case TJS_BOOL: case TJS_U8: M(uint8_t, __VA_ARGS__); break;                                 \
+  case TJS_I8: M(int8_t, __VA_ARGS__); break;                                                 \
+  case TJS_I16: M(int16_t, __VA_ARGS__); break;                                               \
+  case TJS_I32: M(int32_t, __VA_ARGS__); break;                                               \
+  case TJS_I64: M(int64_t, __VA_ARGS__); break;
+
+static int reduce_sum_prod(int op, int din, int dout, tjs_iter* ot, tjs_iter* it, int ne, char* out, const char* in) {
+  if (op == TJS_RED_SUM && ISFLT(dout)) {
+    switch (din) {
+    case TJS_F32: RED_LOOP(float, double acc = 0, acc += rsum_f32(p_, n_, s_), store_d(dout, out, oo_, acc)); break;
+    case TJS_F64: RED_LOOP(double, double acc = 0, acc += rsum_f64(p_, n_, s_), store_d(dout, out, oo_, acc)); break;
+    case TJS_BOOL: case TJS_U8: SUM_D_INT(uint8_t); break;
+    case TJS_I8: SUM_D_INT(int8_t); break;
+    case TJS_I16: SUM_D_INT(int16_t); break;
+    case TJS_I32: SUM_D_INT(int32_t); break;
+    case TJS_I64: SUM_D_INT(int64_t); break;
+    default: return TJS_ERR_DTYPE;
+    }
+    return TJS_OK;
+  }
+  if (ISINT(dout)) {
+    if (!ISINT(din)) return TJS_ERR_DTYPE;
+    if (op == TJS_RED_SUM) {
+      switch (din) { INT_CASES(SUM_I, 0) }
+    } else {
+      switch (din) { INT_CASES(PROD_I, 0) }
+    }
+    return TJS_OK;
+  }
+  /* PROD into float */
+  if (dout == TJS_F32) {
+    switch (din) {
+    case TJS_F32: PROD_F(float, float); break;
+    case TJS_F64: PROD_F(double, float); break;
+    INT_CASES(PROD_F, float)
+    default: return TJS_ERR_DTYPE;
+    }
+  } else if (dout == TJS_F64) {
+    switch (din) {
+    case TJS_F32: PROD_F(float, double); break;
+    case TJS_F64: PROD_F(double, double); break;
+    INT_CASES(PROD_F, double)
+    default: return TJS_ERR_DTYPE;
+    }
+  } else {
+    return TJS_ERR_DTYPE;
+  }
+  return TJS_OK;
+}
+
+#define SMAX_I(T_, MN, MX) do {                                                               \
+    if (op == TJS_RED_MAX) MAXMIN_I(T_, >, MN);                                               \
+    else if (op == TJS_RED_MIN) MAXMIN_I(T_, <, MX);                                          \
+    else if (op == TJS_RED_ARGMAX) ARG_I(T_, >, MN, ((int64_t*)out)[oo_] = idx);              \
+    else if (op == TJS_RED_ARGMIN) ARG_I(T_, <, MX, ((int64_t*)out)[oo_] = idx);              \
+    else if (op == TJS_RED_MAX_INDEX) ARG_I(T_, >, MN, (((T_*)out)[oo_] = m, ((int64_t*)out2)[oo_] = idx)); \
+    else ARG_I(T_, <, MX, (((T_*)out)[oo_] = m, ((int64_t*)out2)[oo_] = idx));               \
+  } while (0)
+#define SMAX_F(T_) do {                                                                       \
+    const T_ inf_ = (T_)__builtin_inf();                                                      \
+    if (op == TJS_RED_MAX) MAXMIN_F(T_, >, -inf_);                                            \
+    else if (op == TJS_RED_MIN) MAXMIN_F(T_, <, inf_);                                        \
+    else if (op == TJS_RED_ARGMAX) ARG_F(T_, >, -inf_, ((int64_t*)out)[oo_] = idx);           \
+    else if (op == TJS_RED_ARGMIN) ARG_F(T_, <, inf_, ((int64_t*)out)[oo_] = idx);            \
+    else if (op == TJS_RED_MAX_INDEX) ARG_F(T_, >, -inf_, (((T_*)out)[oo_] = m, ((int64_t*)out2)[oo_] = idx)); \
+    else ARG_F(T_, <, inf_, (((T_*)out)[oo_] = m, ((int64_t*)out2)[oo_] = idx));             \
+  } while (0)
+
+static int reduce_select(int op, int din, tjs_iter* ot, tjs_iter* it, int ne, char* out, char* out2, const char* in) {
+  switch (din) {
+  case TJS_F32:
+    if (op == TJS_RED_MAX || op == TJS_RED_MIN) {
+      const int is_max = op == TJS_RED_MAX;
+      RED_LOOP(float, float m = is_max ? -__builtin_inff() : __builtin_inff(); int nan = 0,
+               { const float r = rmax_f32(p_, n_, s_, is_max, &nan); m = (is_max ? r > m : r < m) ? r : m; },
+               ((float*)out)[oo_] = nan ? __builtin_nanf("") : m);
+    } else {
+      SMAX_F(float);
+    }
+    break;
+  case TJS_F64: SMAX_F(double); break;
+  case TJS_BOOL: case TJS_U8: SMAX_I(uint8_t, 0, 255); break;
+  case TJS_I8: SMAX_I(int8_t, -128, 127); break;
+  case TJS_I16: SMAX_I(int16_t, -32768, 32767); break;
+  case TJS_I32: SMAX_I(int32_t, INT32_MIN, INT32_MAX); break;
+  case TJS_I64: SMAX_I(int64_t, INT64_MIN, INT64_MAX); break;
+  default: return TJS_ERR_DTYPE;
+  }
+  return TJS_OK;
+}
+
+static int reduce_logic(int op, int din, tjs_iter* ot, tjs_iter* it, int ne, char* out, const char* in) {
+  switch (din) {
+  case TJS_BOOL: case TJS_U8: case TJS_I8: LOGIC(uint8_t, NZ_NUM); break;
+  case TJS_I16: LOGIC(int16_t, NZ_NUM); break;
+  case TJS_I32: LOGIC(int32_t, NZ_NUM); break;
+  case TJS_I64: LOGIC(int64_t, NZ_NUM); break;
+  case TJS_F32: LOGIC(float, NZ_NUM); break;
+  case TJS_F64: LOGIC(double, NZ_NUM); break;
+  case TJS_F16: case TJS_BF16: LOGIC(uint16_t, NZ_H); break;
+  default: return TJS_ERR_DTYPE;
+  }
+  return TJS_OK;
+}
+
+TJS_EXPORT int tjs_reduce(void) {
+  const int op = (int)A[0], din = (int)A[1], dout = (int)A[2], nd = (int)A[3], nred = (int)A[4];
+  if (nd < 0 || nd > TJS_MAX_DIMS || nred < 0 || nred > nd) return TJS_ERR_ARG;
+  if (op < 0 || op > TJS_RED_COUNT_NONZERO) return TJS_ERR_OP;
+  if (din < 0 || din > TJS_F64 || dout < 0 || dout > TJS_F64) return TJS_ERR_DTYPE;
+  char* out = (char*)TJS_PTR(A[5]);
+  char* out2 = (char*)TJS_PTR(A[6]);
+  const char* in = (const char*)TJS_PTR(A[7]);
+  const int64_t* shape = &A[8];
+  const int64_t* istr = &A[8 + nd];
+  const int64_t* ostr = &A[8 + 2 * nd];
+  const int nkeep = nd - nred;
+  tjs_iter otv, itv;
+  const int64_t* so[2] = {ostr, istr};
+  const int64_t* si[1] = {istr + nkeep};
+  if (!tjs_iter_init(&otv, nkeep, shape, 2, so)) return TJS_OK;
+  const int ne = tjs_iter_init(&itv, nred, shape + nkeep, 1, si);
+  switch (op) {
+  case TJS_RED_SUM: case TJS_RED_PROD: return reduce_sum_prod(op, din, dout, &otv, &itv, ne, out, in);
+  case TJS_RED_ANY: case TJS_RED_ALL: case TJS_RED_COUNT_NONZERO: return reduce_logic(op, din, &otv, &itv, ne, out, in);
+  default:
+    if (!ne) return TJS_ERR_ARG;
+    return reduce_select(op, din, &otv, &itv, ne, out, out2, in);
+  }
+}
+
+/* ---- softmax over contiguous rows ---- */
+#define SOFTMAX(T_, EXP, LOG) do {                                                            \
+    const T_* x = (const T_*)in; T_* y = (T_*)out;                                            \
+    for (int64_t r = 0; r < outer; r++, x += n, y += n) {                                     \
+      T_ m = -(T_)__builtin_inf(); int nan = 0;                                               \
+      for (int64_t i = 0; i < n; i++) { m = x[i] > m ? x[i] : m; nan |= x[i] != x[i]; }       \
+      if (nan) m = (T_)__builtin_nan("");                                                     \
+      double s = 0;                                                                           \
+      if (lg) {                                                                               \
+        for (int64_t i = 0; i < n; i++) s += (double)EXP(x[i] - m);                           \
+        const T_ lse = (T_)LOG(s);                                                            \
+        for (int64_t i = 0; i < n; i++) y[i] = (x[i] - m) - lse;                              \
+      } else {                                                                                \
+        for (int64_t i = 0; i < n; i++) { const T_ e = EXP(x[i] - m); y[i] = e; s += (double)e; } \
+        const T_ inv = (T_)(1.0 / s);                                                         \
+        for (int64_t i = 0; i < n; i++) y[i] *= inv;                                          \
+      }                                                                                       \
+    }                                                                                         \
+  } while (0)
+
+TJS_EXPORT int tjs_softmax(void) {
+  const int lg = (int)A[0], dt = (int)A[1];
+  const int64_t outer = A[2], n = A[3];
+  char* out = (char*)TJS_PTR(A[4]);
+  const char* in = (const char*)TJS_PTR(A[5]);
+  if (dt == TJS_F32) SOFTMAX(float, expf, log);
+  else if (dt == TJS_F64) SOFTMAX(double, exp, log);
+  else return TJS_ERR_DTYPE;
+  return TJS_OK;
+}
+
+/* ---- cumsum / cumprod over [outer, n, inner] ---- */
+#define CUM_CHUNK 256
+#define CUM(T_, AT_, OPEQ, INIT) do {                                                         \
+    const T_* x = (const T_*)in; T_* y = (T_*)out;                                            \
+    for (int64_t o = 0; o < outer; o++) {                                                     \
+      const int64_t base = o * n * inner;                                                     \
+      if (inner == 1) {                                                                       \
+        AT_ acc = INIT;                                                                       \
+        for (int64_t i = 0; i < n; i++) { acc OPEQ (AT_)x[base + i]; y[base + i] = (T_)acc; } \
+        continue;                                                                             \
+      }                                                                                       \
+      for (int64_t j0 = 0; j0 < inner; j0 += CUM_CHUNK) {                                     \
+        const int64_t m = inner - j0 < CUM_CHUNK ? inner - j0 : CUM_CHUNK;                    \
+        AT_ acc[CUM_CHUNK];                                                                   \
+        for (int64_t j = 0; j < m; j++) acc[j] = INIT;                                        \
+        for (int64_t i = 0; i < n; i++) {                                                     \
+          const int64_t row = base + i * inner + j0;                                          \
+          for (int64_t j = 0; j < m; j++) { acc[j] OPEQ (AT_)x[row + j]; y[row + j] = (T_)acc[j]; } \
+        }                                                                                     \
+      }                                                                                       \
+    }                                                                                         \
+  } while (0)
+
+TJS_EXPORT int tjs_cumulative(void) {
+  const int op = (int)A[0], dt = (int)A[1];
+  const int64_t outer = A[2], n = A[3], inner = A[4];
+  char* out = (char*)TJS_PTR(A[5]);
+  const char* in = (const char*)TJS_PTR(A[6]);
+  if (op != 0 && op != 1) return TJS_ERR_OP;
+  switch (dt) {
+  case TJS_F32: if (op == 0) CUM(float, double, +=, 0); else CUM(float, double, *=, 1); break;
+  case TJS_F64: if (op == 0) CUM(double, double, +=, 0); else CUM(double, double, *=, 1); break;
+  case TJS_I64: if (op == 0) CUM(int64_t, uint64_t, +=, 0); else CUM(int64_t, uint64_t, *=, 1); break;
+  default: return TJS_ERR_DTYPE;
+  }
+  return TJS_OK;
+}
