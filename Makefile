@@ -16,11 +16,24 @@ CFLAGS_COMMON := -O3 -std=gnu11 -ffreestanding -ffp-contract=off -fno-math-errno
 # -mnontrapping-fptoint: float->int casts saturate instead of trapping the whole interpreter.
 ZIG_INC = $(shell $(PY) -c "import ziglang,os;print(os.path.dirname(ziglang.__file__))")/lib/include
 WASM_FLAGS = -isystem $(ZIG_INC) --target=wasm32-unknown-emscripten -fPIC -msimd128 -mnontrapping-fptoint -mbulk-memory -msign-ext
-WASM_LD := wasm-ld --experimental-pic -shared --unresolved-symbols=import-dynamic --no-entry
+# -Bsymbolic: the library binds its own globals (tjs_args, tjs_err) directly instead of through Emscripten's
+# process-wide GOT, where the first-loaded copy wins. Without it, once two copies are loaded (micropip.install
+# dlopens every *.so of the wheel: libtjs_wasm32.so AND libtjs_wasm32_relaxed.so) the kernels of the one
+# torch_js uses read the other copy's argument block and scribble over the Python heap.
+WASM_LD := wasm-ld --experimental-pic -shared --unresolved-symbols=import-dynamic --no-entry -Bsymbolic
 
-.PHONY: setup build test test-py test-pyodide clean wheel bench
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' pytorchjs_py/torch_js/__init__.py)
+WHEEL := dist/torch_js-$(VERSION)-py3-none-any.whl
+PY_SRC = $(shell find pytorchjs_py/torch_js -name '*.py')
+PYODIDE_WHEELS := build/pyodide-wheels
+# Node 20: JSPI (pyodide.ffi.run_sync) and relaxed SIMD (the libtjs_wasm32_relaxed.so kernels). The js_bridge
+# scripts re-launch themselves with these when run bare; passing them here saves that second node start.
+NODE_FLAGS := --experimental-wasm-stack-switching --experimental-wasm-relaxed-simd
+NODE := node $(NODE_FLAGS)
 
-setup: $(VENV)/.setup-done node_modules/.setup-done
+.PHONY: setup build test test-py test-pyodide clean wheel bench pyodide-deps example
+
+setup: $(VENV)/.setup-done node_modules/.setup-done pyodide-deps
 
 $(VENV)/.setup-done: requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
@@ -33,6 +46,15 @@ $(VENV)/.setup-done: requirements-dev.txt
 node_modules/.setup-done: package.json
 	@command -v node >/dev/null || { echo "need node 20 (apt-get install nodejs npm)"; exit 1; }
 	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Pure-Python wheels Pyodide needs offline (pytest and deps, micropip), pinned with hashes.
+pyodide-deps: $(PYODIDE_WHEELS)/.done
+
+$(PYODIDE_WHEELS)/.done: tools/pyodide-wheels.txt $(VENV)/.setup-done
+	@mkdir -p $(PYODIDE_WHEELS)
+	$(PY) -m pip download -q --no-deps --require-hashes --only-binary=:all: --python-version 3.14 \
+	  --platform any --implementation py --abi none -r tools/pyodide-wheels.txt -d $(PYODIDE_WHEELS)
 	touch $@
 
 build: $(NATIVE_LIB) $(WASM_LIB) $(WASM_RELAXED_LIB)
@@ -50,21 +72,37 @@ build/wasm-relaxed/%.o: wasm_ext/%.c $(KERNEL_HDR) $(VENV)/.setup-done
 	@mkdir -p build/wasm-relaxed
 	$(ZIG) clang $(WASM_FLAGS) -mrelaxed-simd $(CFLAGS_COMMON) -c $< -o $@
 
-$(WASM_LIB): $(patsubst wasm_ext/%.c,build/wasm/%.o,$(KERNEL_SRC))
+$(WASM_LIB): $(patsubst wasm_ext/%.c,build/wasm/%.o,$(KERNEL_SRC)) Makefile
 	@mkdir -p $(LIBDIR)
-	$(ZIG) $(WASM_LD) -o $@ $^
+	$(ZIG) $(WASM_LD) -o $@ $(filter %.o,$^)
 
-$(WASM_RELAXED_LIB): $(patsubst wasm_ext/%.c,build/wasm-relaxed/%.o,$(KERNEL_SRC))
+$(WASM_RELAXED_LIB): $(patsubst wasm_ext/%.c,build/wasm-relaxed/%.o,$(KERNEL_SRC)) Makefile
 	@mkdir -p $(LIBDIR)
-	$(ZIG) $(WASM_LD) -o $@ $^
+	$(ZIG) $(WASM_LD) -o $@ $(filter %.o,$^)
 
 test: setup build test-py test-pyodide
 
 test-py: setup build
 	$(PY) -m pytest -q tests
 
-test-pyodide: setup build
-	node js_bridge/pyodide_check.mjs
+# The wheel micropip installs in Pyodide: package + wasm kernels + tjs.h (build backend pinned in pyproject.toml).
+wheel: $(WHEEL)
+
+$(WHEEL): pyproject.toml $(PY_SRC) $(WASM_LIB) $(WASM_RELAXED_LIB) $(VENV)/.setup-done
+	@mkdir -p dist
+	rm -f dist/torch_js-*.whl
+	$(PY) -m pip wheel -q --no-deps -w dist .
+	@test -f $@ || { echo "expected $@ (version mismatch?)"; ls dist; exit 1; }
+
+# Pyodide: the wheel through micropip (relaxed SIMD on and off), then the whole test suite under pytest.
+test-pyodide: setup build wheel
+	$(NODE) js_bridge/wheel_check.mjs
+	$(NODE) js_bridge/pyodide_check.mjs tests
+	$(MAKE) --no-print-directory example
+
+# The smallest training loop, in Pyodide through js_bridge/pyrun.mjs (exits non-zero if the fit misses).
+example: setup build wheel
+	$(NODE) js_bridge/pyrun.mjs examples/linear_regression.py
 
 clean:
 	rm -rf build dist $(LIBDIR)

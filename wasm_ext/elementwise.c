@@ -10,6 +10,13 @@
 #include "iter.h"
 #include "cvt.h"
 
+/* Strided rows stay scalar (vectorising them only emulates gathers and bloats the wasm). */
+#if defined(__clang__)
+#define NOVEC _Pragma("clang loop vectorize(disable) interleave(disable)")
+#else
+#define NOVEC
+#endif
+
 #define XCAT_(a, b) a##b
 #define XCAT(a, b) XCAT_(a, b)
 #define FN(name) XCAT(name, SUF)
@@ -29,7 +36,7 @@ typedef int64_t l2v __attribute__((vector_size(16)));
     if (so_ == 1 && sa_ == 1) {                                                               \
       for (int64_t i_ = 0; i_ < n_; i_++) { const IT_ x = a_[i_]; (void)x; o_[i_] = (OT_)(EXPR); } \
     } else {                                                                                  \
-      for (int64_t i_ = 0; i_ < n_; i_++) {                                                   \
+      NOVEC for (int64_t i_ = 0; i_ < n_; i_++) {                                             \
         const IT_ x = a_[i_ * sa_]; (void)x; o_[i_ * so_] = (OT_)(EXPR);                      \
       }                                                                                       \
     }                                                                                         \
@@ -43,9 +50,9 @@ typedef int64_t l2v __attribute__((vector_size(16)));
     if (so_ == 1 && sa_ == 1) {                                                               \
       int64_t i_ = 0;                                                                         \
       for (; i_ + VW <= n_; i_ += VW) { const V vx = *(const V*)(a_ + i_); *(V*)(o_ + i_) = (VEXPR); } \
-      for (; i_ < n_; i_++) { const T_ x = a_[i_]; o_[i_] = (T_)(EXPR); }                      \
+      NOVEC for (; i_ < n_; i_++) { const T_ x = a_[i_]; o_[i_] = (T_)(EXPR); }                \
     } else {                                                                                  \
-      for (int64_t i_ = 0; i_ < n_; i_++) { const T_ x = a_[i_ * sa_]; o_[i_ * so_] = (T_)(EXPR); } \
+      NOVEC for (int64_t i_ = 0; i_ < n_; i_++) { const T_ x = a_[i_ * sa_]; o_[i_ * so_] = (T_)(EXPR); } \
     }                                                                                         \
   } while (tjs_iter_next(it)); } while (0)
 
@@ -64,7 +71,7 @@ typedef int64_t l2v __attribute__((vector_size(16)));
       const T a = a_[0];                                                                      \
       for (int64_t i_ = 0; i_ < n_; i_++) { const T b = b_[i_]; o_[i_] = (OT_)(EXPR); }        \
     } else {                                                                                  \
-      for (int64_t i_ = 0; i_ < n_; i_++) {                                                   \
+      NOVEC for (int64_t i_ = 0; i_ < n_; i_++) {                                             \
         const T a = a_[i_ * sa_], b = b_[i_ * sb_]; o_[i_ * so_] = (OT_)(EXPR);               \
       }                                                                                       \
     }                                                                                         \
@@ -81,19 +88,38 @@ typedef int64_t l2v __attribute__((vector_size(16)));
       for (; i_ + VW <= n_; i_ += VW) {                                                       \
         const V va = *(const V*)(a_ + i_), vb = *(const V*)(b_ + i_); *(V*)(o_ + i_) = (VEXPR); \
       }                                                                                       \
-      for (; i_ < n_; i_++) { const T_ a = a_[i_], b = b_[i_]; o_[i_] = (T_)(EXPR); }          \
+      NOVEC for (; i_ < n_; i_++) { const T_ a = a_[i_], b = b_[i_]; o_[i_] = (T_)(EXPR); }          \
     } else if (so_ == 1 && sa_ == 1 && sb_ == 0) {                                            \
       const T_ b = b_[0]; const V vb = VSPLAT(b);                                             \
       for (; i_ + VW <= n_; i_ += VW) { const V va = *(const V*)(a_ + i_); *(V*)(o_ + i_) = (VEXPR); } \
-      for (; i_ < n_; i_++) { const T_ a = a_[i_]; o_[i_] = (T_)(EXPR); }                      \
+      NOVEC for (; i_ < n_; i_++) { const T_ a = a_[i_]; o_[i_] = (T_)(EXPR); }                      \
     } else if (so_ == 1 && sa_ == 0 && sb_ == 1) {                                            \
       const T_ a = a_[0]; const V va = VSPLAT(a);                                             \
       for (; i_ + VW <= n_; i_ += VW) { const V vb = *(const V*)(b_ + i_); *(V*)(o_ + i_) = (VEXPR); } \
-      for (; i_ < n_; i_++) { const T_ b = b_[i_]; o_[i_] = (T_)(EXPR); }                      \
+      NOVEC for (; i_ < n_; i_++) { const T_ b = b_[i_]; o_[i_] = (T_)(EXPR); }                      \
     } else {                                                                                  \
-      for (; i_ < n_; i_++) {                                                                 \
+      NOVEC for (; i_ < n_; i_++) {                                                           \
         const T_ a = a_[i_ * sa_], b = b_[i_ * sb_]; o_[i_ * so_] = (T_)(EXPR);               \
       }                                                                                       \
+    }                                                                                         \
+  } while (tjs_iter_next(it)); } while (0)
+
+/* One scalar loop for every row shape: for ops that cannot vectorise (libm calls, integer division). */
+#define UMAP1(IT_, OT_, EXPR) do { do {                                                       \
+    OT_* const o_ = (OT_*)out + it->off[0];                                                   \
+    const IT_* const a_ = (const IT_*)in + it->off[1];                                        \
+    const int64_t n_ = it->n, so_ = it->is[0], sa_ = it->is[1];                               \
+    NOVEC for (int64_t i_ = 0; i_ < n_; i_++) {                                               \
+      const IT_ x = a_[i_ * sa_]; o_[i_ * so_] = (OT_)(EXPR);                                 \
+    }                                                                                         \
+  } while (tjs_iter_next(it)); } while (0)
+#define BMAP1(OT_, EXPR) do { do {                                                            \
+    OT_* const o_ = (OT_*)out + it->off[0];                                                   \
+    const T* const a_ = (const T*)pa + it->off[1];                                            \
+    const T* const b_ = (const T*)pb + it->off[2];                                            \
+    const int64_t n_ = it->n, so_ = it->is[0], sa_ = it->is[1], sb_ = it->is[2];              \
+    NOVEC for (int64_t i_ = 0; i_ < n_; i_++) {                                               \
+      const T a = a_[i_ * sa_], b = b_[i_ * sb_]; o_[i_ * so_] = (OT_)(EXPR);                 \
     }                                                                                         \
   } while (tjs_iter_next(it)); } while (0)
 
@@ -376,7 +402,7 @@ TJS_EXPORT int tjs_copy(void) {
     ET_* const o_ = (ET_*)out + it->off[0];                                                  \
     const int64_t n_ = it->n, so_ = it->is[0];                                               \
     if (so_ == 1) { for (int64_t i_ = 0; i_ < n_; i_++) o_[i_] = v_; }                       \
-    else { for (int64_t i_ = 0; i_ < n_; i_++) o_[i_ * so_] = v_; }                          \
+    else { NOVEC for (int64_t i_ = 0; i_ < n_; i_++) o_[i_ * so_] = v_; }                          \
   } while (tjs_iter_next(it)); } while (0)
 
 TJS_EXPORT int tjs_fill(void) {
@@ -420,7 +446,7 @@ TJS_EXPORT int tjs_fill(void) {
       const ET_ a = a_[0];                                                                    \
       for (int64_t i_ = 0; i_ < n_; i_++) o_[i_] = c_[i_] ? a : b_[i_];                       \
     } else {                                                                                  \
-      for (int64_t i_ = 0; i_ < n_; i_++)                                                     \
+      NOVEC for (int64_t i_ = 0; i_ < n_; i_++)                                               \
         o_[i_ * so_] = c_[i_ * sc_] ? a_[i_ * sa_] : b_[i_ * sb_];                            \
     }                                                                                         \
   } while (tjs_iter_next(it)); } while (0)

@@ -73,21 +73,21 @@ static int FN(un_)(int op, tjs_iter* it, char* out, const char* in, double p0, d
   switch (op) {
   case TJS_UN_NEG: UMAPV(T, -x, -vx); break;
   case TJS_UN_ABS: UMAPV(T, BF(fabs)(x), (V)((VI)vx & VABS)); break;
-  case TJS_UN_EXP: UMAP(T, T, MF(exp)(x)); break;
-  case TJS_UN_LOG: UMAP(T, T, MF(log)(x)); break;
+  case TJS_UN_EXP: UMAP1(T, T, MF(exp)(x)); break;
+  case TJS_UN_LOG: UMAP1(T, T, MF(log)(x)); break;
   case TJS_UN_SQRT: UMAP(T, T, BF(sqrt)(x)); break;
   case TJS_UN_RSQRT: UMAP(T, T, (T)1 / BF(sqrt)(x)); break;
-  case TJS_UN_SIN: UMAP(T, T, MF(sin)(x)); break;
-  case TJS_UN_COS: UMAP(T, T, MF(cos)(x)); break;
-  case TJS_UN_TAN: UMAP(T, T, MF(tan)(x)); break;
-  case TJS_UN_TANH: UMAP(T, T, MF(tanh)(x)); break;
-  case TJS_UN_SIGMOID: UMAP(T, T, (T)1 / ((T)1 + MF(exp)(-x))); break;
+  case TJS_UN_SIN: UMAP1(T, T, MF(sin)(x)); break;
+  case TJS_UN_COS: UMAP1(T, T, MF(cos)(x)); break;
+  case TJS_UN_TAN: UMAP1(T, T, MF(tan)(x)); break;
+  case TJS_UN_TANH: UMAP1(T, T, MF(tanh)(x)); break;
+  case TJS_UN_SIGMOID: UMAP1(T, T, (T)1 / ((T)1 + MF(exp)(-x))); break;
   case TJS_UN_RELU: UMAPV(T, x < 0 ? (T)0 : x, (V)((VI)vx & ~(vx < 0))); break;
-  case TJS_UN_LOG1P: UMAP(T, T, MF(log1p)(x)); break;
-  case TJS_UN_EXPM1: UMAP(T, T, MF(expm1)(x)); break;
-  case TJS_UN_ASIN: UMAP(T, T, MF(asin)(x)); break;
-  case TJS_UN_ACOS: UMAP(T, T, MF(acos)(x)); break;
-  case TJS_UN_ATAN: UMAP(T, T, MF(atan)(x)); break;
+  case TJS_UN_LOG1P: UMAP1(T, T, MF(log1p)(x)); break;
+  case TJS_UN_EXPM1: UMAP1(T, T, MF(expm1)(x)); break;
+  case TJS_UN_ASIN: UMAP1(T, T, MF(asin)(x)); break;
+  case TJS_UN_ACOS: UMAP1(T, T, MF(acos)(x)); break;
+  case TJS_UN_ATAN: UMAP1(T, T, MF(atan)(x)); break;
   case TJS_UN_SIGN: case TJS_UN_SGN_NONZERO: UMAP(T, T, FN(sign_)(x)); break;
   case TJS_UN_FLOOR: UMAP(T, T, BF(floor)(x)); break;
   case TJS_UN_CEIL: UMAP(T, T, BF(ceil)(x)); break;
@@ -96,8 +96,8 @@ static int FN(un_)(int op, tjs_iter* it, char* out, const char* in, double p0, d
   case TJS_UN_FRAC: UMAP(T, T, x - BF(trunc)(x)); break;
   case TJS_UN_RECIPROCAL: UMAPV(T, (T)1 / x, (T)1 / vx); break;
   case TJS_UN_SQUARE: UMAPV(T, x * x, vx * vx); break;
-  case TJS_UN_ERF: UMAP(T, T, MF(erf)(x)); break;
-  case TJS_UN_ERFC: UMAP(T, T, MF(erfc)(x)); break;
+  case TJS_UN_ERF: UMAP1(T, T, MF(erf)(x)); break;
+  case TJS_UN_ERFC: UMAP1(T, T, MF(erfc)(x)); break;
   case TJS_UN_ISNAN: UMAP(T, uint8_t, x != x); break;
   case TJS_UN_ISINF: UMAP(T, uint8_t, BF(fabs)(x) == (T)__builtin_inf()); break;
   case TJS_UN_ISFINITE: UMAP(T, uint8_t, BF(fabs)(x) < (T)__builtin_inf()); break;
@@ -117,36 +117,36 @@ static int FN(un_)(int op, tjs_iter* it, char* out, const char* in, double p0, d
     else if (p0 == 0.5) UMAP(T, T, BF(sqrt)(x));
     else if (p0 == -0.5) UMAP(T, T, (T)1 / BF(sqrt)(x));
     else if (p0 == -1) UMAPV(T, (T)1 / x, (T)1 / vx);
-    else UMAP(T, T, MF(pow)(x, t0));
+    else UMAP1(T, T, MF(pow)(x, t0));
     break;
-  case TJS_UN_RPOW_SCALAR: UMAP(T, T, MF(pow)(t0, x)); break;
-  case TJS_UN_GELU_ERF: UMAP(T, T, x * (T)0.5 * ((T)1 + MF(erf)(x * (T)0.70710678118654752440))); break;
+  case TJS_UN_RPOW_SCALAR: UMAP1(T, T, MF(pow)(t0, x)); break;
+  case TJS_UN_GELU_ERF: UMAP1(T, T, x * (T)0.5 * ((T)1 + MF(erf)(x * (T)0.70710678118654752440))); break;
   case TJS_UN_GELU_TANH: {
     const T kb = (T)0.79788456080286535588, kk = (T)0.044715;
-    UMAP(T, T, (T)0.5 * x * ((T)1 + MF(tanh)(kb * (x + kk * (x * x * x)))));
+    UMAP1(T, T, (T)0.5 * x * ((T)1 + MF(tanh)(kb * (x + kk * (x * x * x)))));
     break;
   }
-  case TJS_UN_SILU: UMAP(T, T, x / ((T)1 + MF(exp)(-x))); break;
-  case TJS_UN_SOFTPLUS: UMAP(T, T, FN(softplus_)(x, t0, t1)); break;
+  case TJS_UN_SILU: UMAP1(T, T, x / ((T)1 + MF(exp)(-x))); break;
+  case TJS_UN_SOFTPLUS: UMAP1(T, T, FN(softplus_)(x, t0, t1)); break;
   case TJS_UN_LEAKY_RELU: UMAP(T, T, x > 0 ? x : x * t0); break;
-  case TJS_UN_ELU: { const T nc = (T)(p0 * p1); UMAP(T, T, FN(elu_)(x, nc, t1, t2)); break; }
+  case TJS_UN_ELU: { const T nc = (T)(p0 * p1); UMAP1(T, T, FN(elu_)(x, nc, t1, t2)); break; }
   case TJS_UN_SELU: {
     const T sc = (T)1.0507009873554804934193349852946, nc = (T)(1.6732632423543772848170429916717 * 1.0507009873554804934193349852946);
-    UMAP(T, T, FN(elu_)(x, nc, sc, (T)1)); break;
+    UMAP1(T, T, FN(elu_)(x, nc, sc, (T)1)); break;
   }
-  case TJS_UN_LOG2: UMAP(T, T, MF(log2)(x)); break;
-  case TJS_UN_EXP2: UMAP(T, T, MF(exp2)(x)); break;
-  case TJS_UN_LOG10: UMAP(T, T, MF(log10)(x)); break;
-  case TJS_UN_SINH: UMAP(T, T, MF(sinh)(x)); break;
-  case TJS_UN_COSH: UMAP(T, T, MF(cosh)(x)); break;
-  case TJS_UN_ASINH: UMAP(T, T, MF(asinh)(x)); break;
-  case TJS_UN_ACOSH: UMAP(T, T, MF(acosh)(x)); break;
-  case TJS_UN_ATANH: UMAP(T, T, MF(atanh)(x)); break;
-  case TJS_UN_MISH: UMAP(T, T, x * MF(tanh)(MF(log1p)(MF(exp)(x)))); break;
+  case TJS_UN_LOG2: UMAP1(T, T, MF(log2)(x)); break;
+  case TJS_UN_EXP2: UMAP1(T, T, MF(exp2)(x)); break;
+  case TJS_UN_LOG10: UMAP1(T, T, MF(log10)(x)); break;
+  case TJS_UN_SINH: UMAP1(T, T, MF(sinh)(x)); break;
+  case TJS_UN_COSH: UMAP1(T, T, MF(cosh)(x)); break;
+  case TJS_UN_ASINH: UMAP1(T, T, MF(asinh)(x)); break;
+  case TJS_UN_ACOSH: UMAP1(T, T, MF(acosh)(x)); break;
+  case TJS_UN_ATANH: UMAP1(T, T, MF(atanh)(x)); break;
+  case TJS_UN_MISH: UMAP1(T, T, x * MF(tanh)(MF(log1p)(MF(exp)(x)))); break;
   case TJS_UN_HARDSIGMOID: UMAP(T, T, FN(clamp_)(x + (T)3, (T)0, (T)6) / (T)6); break;
   case TJS_UN_HARDSWISH: UMAP(T, T, x * FN(clamp_)(x + (T)3, (T)0, (T)6) / (T)6); break;
-  case TJS_UN_LOGSIGMOID: UMAP(T, T, (x < 0 ? x : (T)0) - MF(log1p)(MF(exp)(-BF(fabs)(x)))); break;
-  case TJS_UN_LGAMMA: UMAP(T, T, MF(lgamma)(x)); break;
+  case TJS_UN_LOGSIGMOID: UMAP1(T, T, (x < 0 ? x : (T)0) - MF(log1p)(MF(exp)(-BF(fabs)(x)))); break;
+  case TJS_UN_LGAMMA: UMAP1(T, T, MF(lgamma)(x)); break;
   case TJS_UN_BITWISE_NOT: return TJS_ERR_DTYPE;
   default: return TJS_ERR_OP;
   }
@@ -167,19 +167,19 @@ static int FN(bin_)(int op, tjs_iter* it, char* out, const char* pa, const char*
     break;
   case TJS_BIN_MUL: BMAPV(T, a * b, va * vb); break;
   case TJS_BIN_DIV: BMAPV(T, a / b, va / vb); break;
-  case TJS_BIN_FLOOR_DIVIDE: BMAP(T, FN(divfloor_)(a, b)); break;
-  case TJS_BIN_REMAINDER: BMAP(T, FN(remainder_)(a, b)); break;
-  case TJS_BIN_FMOD: BMAP(T, MF(fmod)(a, b)); break;
+  case TJS_BIN_FLOOR_DIVIDE: BMAP1(T, FN(divfloor_)(a, b)); break;
+  case TJS_BIN_REMAINDER: BMAP1(T, FN(remainder_)(a, b)); break;
+  case TJS_BIN_FMOD: BMAP1(T, MF(fmod)(a, b)); break;
   case TJS_BIN_TRUNC_DIVIDE: BMAP(T, BF(trunc)(a / b)); break;
-  case TJS_BIN_POW: BMAP(T, MF(pow)(a, b)); break;
+  case TJS_BIN_POW: BMAP1(T, MF(pow)(a, b)); break;
   case TJS_BIN_MAXIMUM: BMAPV(T, FN(maxnan_)(a, b), FN(vmaxnan_)(va, vb)); break;
   case TJS_BIN_MINIMUM: BMAPV(T, FN(minnan_)(a, b), FN(vminnan_)(va, vb)); break;
   case TJS_BIN_FMAX: BMAP(T, FN(fmax_)(a, b)); break;
   case TJS_BIN_FMIN: BMAP(T, FN(fmin_)(a, b)); break;
-  case TJS_BIN_ATAN2: BMAP(T, MF(atan2)(a, b)); break;
-  case TJS_BIN_HYPOT: BMAP(T, MF(hypot)(a, b)); break;
+  case TJS_BIN_ATAN2: BMAP1(T, MF(atan2)(a, b)); break;
+  case TJS_BIN_HYPOT: BMAP1(T, MF(hypot)(a, b)); break;
   case TJS_BIN_COPYSIGN: BMAP(T, BF(copysign)(a, b)); break;
-  case TJS_BIN_XLOGY: BMAP(T, FN(xlogy_)(a, b)); break;
+  case TJS_BIN_XLOGY: BMAP1(T, FN(xlogy_)(a, b)); break;
   case TJS_BIN_EQ: BMAP(uint8_t, a == b); break;
   case TJS_BIN_NE: BMAP(uint8_t, a != b); break;
   case TJS_BIN_LT: BMAP(uint8_t, a < b); break;

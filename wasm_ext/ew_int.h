@@ -77,7 +77,7 @@ static int FN(un_)(int op, tjs_iter* it, char* out, const char* in, double p0, d
     else if (e == 1) UMAP(T, T, x);
     else if (e == 2) UMAP(T, T, NB((WT)x * (WT)x));
     else if (e == 3) UMAP(T, T, NB((WT)x * (WT)x * (WT)x));
-    else UMAP(T, T, FN(powi_)(x, e));
+    else UMAP1(T, T, FN(powi_)(x, e));
     break;
   }
   default:
@@ -99,11 +99,11 @@ static int FN(bin_)(int op, tjs_iter* it, char* out, const char* pa, const char*
     else { const WT al = (WT)tjs_fp2i_int64_t(alpha); BMAP(T, NB((WT)a - al * (WT)b)); }
     break;
   case TJS_BIN_MUL: BMAP(T, NB((WT)a * (WT)b)); break;
-  case TJS_BIN_FLOOR_DIVIDE: BMAP(T, b == 0 ? (zd_ = 1, (T)0) : FN(fdiv_)(a, b)); break;
-  case TJS_BIN_REMAINDER: BMAP(T, b == 0 ? (zd_ = 1, (T)0) : FN(rem_)(a, b)); break;
-  case TJS_BIN_FMOD: BMAP(T, b == 0 ? (zd_ = 1, (T)0) : FN(tmod_)(a, b)); break;
-  case TJS_BIN_TRUNC_DIVIDE: BMAP(T, b == 0 ? (zd_ = 1, (T)0) : FN(tdiv_)(a, b)); break;
-  case TJS_BIN_POW: BMAP(T, FN(powi_)(a, (int64_t)b)); break;
+  case TJS_BIN_FLOOR_DIVIDE: BMAP1(T, b == 0 ? (zd_ = 1, (T)0) : FN(fdiv_)(a, b)); break;
+  case TJS_BIN_REMAINDER: BMAP1(T, b == 0 ? (zd_ = 1, (T)0) : FN(rem_)(a, b)); break;
+  case TJS_BIN_FMOD: BMAP1(T, b == 0 ? (zd_ = 1, (T)0) : FN(tmod_)(a, b)); break;
+  case TJS_BIN_TRUNC_DIVIDE: BMAP1(T, b == 0 ? (zd_ = 1, (T)0) : FN(tdiv_)(a, b)); break;
+  case TJS_BIN_POW: BMAP1(T, FN(powi_)(a, (int64_t)b)); break;
   case TJS_BIN_MAXIMUM: case TJS_BIN_FMAX: BMAP(T, a > b ? a : b); break;
   case TJS_BIN_MINIMUM: case TJS_BIN_FMIN: BMAP(T, a < b ? a : b); break;
   case TJS_BIN_EQ: BMAP(uint8_t, a == b); break;

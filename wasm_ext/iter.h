@@ -83,8 +83,9 @@ static inline void tjs_iter_reset(tjs_iter* it) {
   for (int d = 0; d < it->nd; d++) it->idx[d] = 0;
 }
 
-/* Advance to the next row; returns 0 after the last row (and leaves the iterator rewound). */
-static inline int tjs_iter_next(tjs_iter* it) {
+/* Advance to the next row; returns 0 after the last row (and leaves the iterator rewound).
+ * Not inlined: it runs once per row, and kernels call it from hundreds of loops. */
+__attribute__((noinline, unused)) static int tjs_iter_next(tjs_iter* it) {
   for (int d = it->nd - 2; d >= 0; d--) {
     if (++it->idx[d] < it->shape[d]) {
       for (int k = 0; k < it->nops; k++) it->off[k] += it->strides[k][d];

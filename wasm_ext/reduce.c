@@ -17,24 +17,38 @@ typedef float f2v __attribute__((vector_size(8)));
 
 #define A tjs_args
 
-/* ---- row sums into double ---- */
+/* ---- row sums into double ----
+ * f32, contiguous: blocks of 1024 summed in float by 8 SIMD accumulators (32 lanes, so 32 additions per
+ * lane), the lanes combined pairwise, each block total added in double: fast and relative error ~1e-7. */
 static double rsum_f32(const float* p, int64_t n, int64_t s) {
   double acc = 0;
   int64_t i = 0;
-  if (s == 1 && n >= 16) {
-    d2 a0 = {0, 0}, a1 = a0, a2 = a0, a3 = a0;
-    for (; i + 8 <= n; i += 8) {
-      const f4u x = *(const f4u*)(p + i), y = *(const f4u*)(p + i + 4);
-      a0 += __builtin_convertvector(__builtin_shufflevector(x, x, 0, 1), d2);
-      a1 += __builtin_convertvector(__builtin_shufflevector(x, x, 2, 3), d2);
-      a2 += __builtin_convertvector(__builtin_shufflevector(y, y, 0, 1), d2);
-      a3 += __builtin_convertvector(__builtin_shufflevector(y, y, 2, 3), d2);
+  if (s == 1) {
+    while (n - i >= 32) {
+      int64_t blk = n - i < 1024 ? n - i : 1024;
+      blk &= ~(int64_t)31;
+      const f4u z = {0, 0, 0, 0};
+      f4u a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
+      const float* q = p + i;
+      for (int64_t k = 0; k < blk; k += 32) {
+        a0 += *(const f4u*)(q + k);      a1 += *(const f4u*)(q + k + 4);
+        a2 += *(const f4u*)(q + k + 8);  a3 += *(const f4u*)(q + k + 12);
+        a4 += *(const f4u*)(q + k + 16); a5 += *(const f4u*)(q + k + 20);
+        a6 += *(const f4u*)(q + k + 24); a7 += *(const f4u*)(q + k + 28);
+      }
+      const f4u t = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
+      acc += ((double)t[0] + (double)t[1]) + ((double)t[2] + (double)t[3]);
+      i += blk;
     }
-    a0 = (a0 + a1) + (a2 + a3);
-    acc = a0[0] + a0[1];
+    for (; i < n; i++) acc += (double)p[i];
+    return acc;
   }
-  for (; i < n; i++) acc += (double)p[i * s];
-  return acc;
+  double b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+  for (; i + 4 <= n; i += 4) {
+    b0 += (double)p[i * s]; b1 += (double)p[(i + 1) * s]; b2 += (double)p[(i + 2) * s]; b3 += (double)p[(i + 3) * s];
+  }
+  for (; i < n; i++) b0 += (double)p[i * s];
+  return (b0 + b1) + (b2 + b3);
 }
 
 static double rsum_f64(const double* p, int64_t n, int64_t s) {
@@ -79,6 +93,26 @@ static double rsum_f64(const double* p, int64_t n, int64_t s) {
     }                                                                                         \
   } while (tjs_iter_next(ot)); } while (0)
 
+/* Column shape: the reduced dims coalesce to one strided dim (stride != 1) while the innermost kept dim
+ * is contiguous in both in and out (e.g. sum over dim 0 of a row-major matrix). Then COLB neighbouring
+ * outputs are reduced together, walking the input row by row (cache friendly, vectorisable). */
+#define COLB 256
+#define COL_OK (ne && it->nd == 1 && it->is[0] != 1 && ot->is[0] == 1 && ot->is[1] == 1)
+#define COL_LOOP(IT_, AT_, INITV, STEP, STORE) do { do {                                     \
+    const IT_* const cb_ = (const IT_*)in + ot->off[1];                                       \
+    const int64_t ob_ = ot->off[0], R_ = it->n, rs_ = it->is[0];                              \
+    for (int64_t j0_ = 0; j0_ < ot->n; j0_ += COLB) {                                         \
+      const int64_t w_ = ot->n - j0_ < COLB ? ot->n - j0_ : COLB;                             \
+      AT_ acc_[COLB];                                                                         \
+      for (int64_t j_ = 0; j_ < w_; j_++) acc_[j_] = INITV;                                   \
+      for (int64_t r_ = 0; r_ < R_; r_++) {                                                   \
+        const IT_* const row_ = cb_ + r_ * rs_ + j0_;                                         \
+        for (int64_t j_ = 0; j_ < w_; j_++) { const IT_ v = row_[j_]; AT_ a = acc_[j_]; STEP; acc_[j_] = a; } \
+      }                                                                                       \
+      for (int64_t j_ = 0; j_ < w_; j_++) { const int64_t oo_ = ob_ + j0_ + j_; const AT_ a = acc_[j_]; STORE; } \
+    }                                                                                         \
+  } while (tjs_iter_next(ot)); } while (0)
+
 static void store_d(int dt, char* out, int64_t o, double v) {
   if (dt == TJS_F32) ((float*)out)[o] = (float)v;
   else ((double*)out)[o] = v;
@@ -109,34 +143,41 @@ static void store_i(int dt, char* out, int64_t o, uint64_t v) {
     for (int64_t i_ = 0; i_ < n_; i_++) acc *= (AT_)p_[i_ * s_], ((AT_*)out)[oo_] = acc)
 
 /* MAX / MIN: CMP is > or <; floats propagate NaN */
-#define MAXMIN_F(T_, CMP, INITV) RED_LOOP(T_, T_ m = INITV; int nan = 0,                     \
-    for (int64_t i_ = 0; i_ < n_; i_++) { const T_ v = p_[i_ * s_]; m = (v CMP m) ? v : m; nan |= v != v; }, \
-    ((T_*)out)[oo_] = nan ? (T_)__builtin_nan("") : m)
+#define MAXMIN_F(T_, CMP, INITV) RED_LOOP(T_, T_ m = INITV,                                 \
+    for (int64_t i_ = 0; i_ < n_; i_++) { const T_ v = p_[i_ * s_]; m = (v CMP m || v != v) ? v : m; }, \
+    ((T_*)out)[oo_] = m)
 #define MAXMIN_I(T_, CMP, INITV) RED_LOOP(T_, T_ m = INITV,                                 \
     for (int64_t i_ = 0; i_ < n_; i_++) { const T_ v = p_[i_ * s_]; m = (v CMP m) ? v : m; }, \
     ((T_*)out)[oo_] = m)
 
-/* f32 contiguous max/min row with SIMD (lanes keep their own running value, NaN tracked apart) */
-static float rmax_f32(const float* p, int64_t n, int64_t s, int is_max, int* nan) {
+/* f32 max/min of a row, NaN-propagating; contiguous rows use 4 SIMD accumulators. */
+static inline float fmaxnan(float a, float b, int is_max) {
+  return ((is_max ? b > a : b < a) || b != b) ? b : a;
+}
+static float rmax_f32(const float* p, int64_t n, int64_t s, int is_max) {
   float m = is_max ? -__builtin_inff() : __builtin_inff();
   int64_t i = 0;
-  if (s == 1 && n >= 8) {
-    f4u vm = {m, m, m, m};
-    i4v vn = {0, 0, 0, 0};
-    for (; i + 4 <= n; i += 4) {
-      const f4u x = *(const f4u*)(p + i);
-      const i4v take = is_max ? (x > vm) : (x < vm);
-      vm = (f4u)(((i4v)x & take) | ((i4v)vm & ~take));
-      vn |= (x != x);
+  if (s == 1 && n >= 16) {
+    const f4 init = {m, m, m, m};
+    f4 v0 = init, v1 = init, v2 = init, v3 = init;
+#if defined(__wasm_simd128__)
+#define VMX_(acc, x) acc = is_max ? __builtin_wasm_max_f32x4(acc, x) : __builtin_wasm_min_f32x4(acc, x)
+#else
+#define VMX_(acc, x) do { const i4v t_ = (is_max ? (x > acc) : (x < acc)) | (x != x);          \
+    acc = (f4)(((i4v)x & t_) | ((i4v)acc & ~t_)); } while (0)
+#endif
+    for (; i + 16 <= n; i += 16) {
+      const f4 x0 = *(const f4u*)(p + i), x1 = *(const f4u*)(p + i + 4);
+      const f4 x2 = *(const f4u*)(p + i + 8), x3 = *(const f4u*)(p + i + 12);
+      VMX_(v0, x0); VMX_(v1, x1); VMX_(v2, x2); VMX_(v3, x3);
     }
-    if (vn[0] | vn[1] | vn[2] | vn[3]) *nan = 1;
-    for (int k = 0; k < 4; k++) m = (is_max ? vm[k] > m : vm[k] < m) ? vm[k] : m;
+#undef VMX_
+    for (int k = 0; k < 4; k++) {
+      m = fmaxnan(m, v0[k], is_max); m = fmaxnan(m, v1[k], is_max);
+      m = fmaxnan(m, v2[k], is_max); m = fmaxnan(m, v3[k], is_max);
+    }
   }
-  for (; i < n; i++) {
-    const float v = p[i * s];
-    m = (is_max ? v > m : v < m) ? v : m;
-    *nan |= v != v;
-  }
+  for (; i < n; i++) m = fmaxnan(m, p[i * s], is_max);
   return m;
 }
 
@@ -170,6 +211,11 @@ static float rmax_f32(const float* p, int64_t n, int64_t s, int is_max, int* nan
   case TJS_I64: M(int64_t, __VA_ARGS__); break;
 
 static int reduce_sum_prod(int op, int din, int dout, tjs_iter* ot, tjs_iter* it, int ne, char* out, const char* in) {
+  if (op == TJS_RED_SUM && ISFLT(dout) && ISFLT(din) && COL_OK) {
+    if (din == TJS_F32) COL_LOOP(float, double, 0, a += (double)v, store_d(dout, out, oo_, a));
+    else COL_LOOP(double, double, 0, a += v, store_d(dout, out, oo_, a));
+    return TJS_OK;
+  }
   if (op == TJS_RED_SUM && ISFLT(dout)) {
     switch (din) {
     case TJS_F32: RED_LOOP(float, double acc = 0, acc += rsum_f32(p_, n_, s_), store_d(dout, out, oo_, acc)); break;
@@ -231,14 +277,22 @@ static int reduce_sum_prod(int op, int din, int dout, tjs_iter* ot, tjs_iter* it
     else ARG_F(T_, <, inf_, (((T_*)out)[oo_] = m, ((int64_t*)out2)[oo_] = idx));             \
   } while (0)
 
+#define COL_MAXMIN(T_) do {                                                                   \
+    if (op == TJS_RED_MAX) COL_LOOP(T_, T_, -(T_)__builtin_inf(), a = (v > a || v != v) ? v : a, ((T_*)out)[oo_] = a); \
+    else COL_LOOP(T_, T_, (T_)__builtin_inf(), a = (v < a || v != v) ? v : a, ((T_*)out)[oo_] = a); \
+  } while (0)
+
 static int reduce_select(int op, int din, tjs_iter* ot, tjs_iter* it, int ne, char* out, char* out2, const char* in) {
+  if ((op == TJS_RED_MAX || op == TJS_RED_MIN) && COL_OK) {
+    if (din == TJS_F32) { COL_MAXMIN(float); return TJS_OK; }
+    if (din == TJS_F64) { COL_MAXMIN(double); return TJS_OK; }
+  }
   switch (din) {
   case TJS_F32:
     if (op == TJS_RED_MAX || op == TJS_RED_MIN) {
       const int is_max = op == TJS_RED_MAX;
-      RED_LOOP(float, float m = is_max ? -__builtin_inff() : __builtin_inff(); int nan = 0,
-               { const float r = rmax_f32(p_, n_, s_, is_max, &nan); m = (is_max ? r > m : r < m) ? r : m; },
-               ((float*)out)[oo_] = nan ? __builtin_nanf("") : m);
+      RED_LOOP(float, float m = is_max ? -__builtin_inff() : __builtin_inff(),
+               m = fmaxnan(m, rmax_f32(p_, n_, s_, is_max), is_max), ((float*)out)[oo_] = m);
     } else {
       SMAX_F(float);
     }

@@ -96,3 +96,16 @@ def compile(model=None, **kwargs):
     if model is None:
         return lambda m: m
     return model
+
+
+# ---- nn / optim / utils.data / checkpoints (modules+optim+data helper; keep this block last) ----------------------
+from . import optim, utils  # noqa: E402,F401
+from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402,F401
+
+
+def __getattr__(name):
+    # torch_js.nn is imported on first use (it needs nn.functional, and most scripts import it anyway)
+    if name == "nn":
+        import importlib
+        return importlib.import_module(".nn", __name__)
+    raise AttributeError(f"module 'torch_js' has no attribute '{name}'")

@@ -39,21 +39,14 @@ def numel_of(shape):
 
 
 def _make(storage, shape, stride, offset, dtype):
+    # Only the view fields are per-instance slots; the autograd fields default to Tensor's class attributes
+    # and land in the instance __dict__ once set, so creating a tensor costs five stores.
     t = _new(Tensor)
     t._storage = storage
     t._shape = shape
     t._stride = stride
     t._offset = offset
     t._dtype = dtype
-    t._requires_grad = False
-    t._grad = None
-    t._grad_fn = None
-    t._output_nr = 0
-    t._base = None
-    t._grad_acc = None
-    t._hooks = None
-    t._post_acc_hooks = None
-    t._retains_grad = False
     return t
 
 
@@ -63,7 +56,16 @@ def _empty(shape, dtype, dev=CPU):
     for s in shape:
         n *= s
     backend = dev.backend if dev is not CPU else _CPU_BACKEND[0]
-    return _make(backend.alloc(n * dtype.itemsize), shape, _contig(shape), 0, dtype)
+    st = _STRIDES_CACHE.get(shape)
+    if st is None:
+        st = _contig(shape)
+    t = _new(Tensor)
+    t._storage = backend.alloc(n * dtype.itemsize)
+    t._shape = shape
+    t._stride = st
+    t._offset = 0
+    t._dtype = dtype
+    return t
 
 
 def _empty_strided(shape, stride, dtype, dev=CPU, like=None):
@@ -84,9 +86,16 @@ _CPU_BACKEND = [None]
 
 
 class Tensor:
-    __slots__ = ("_storage", "_shape", "_stride", "_offset", "_dtype", "_requires_grad", "_grad", "_grad_fn",
-                 "_output_nr", "_base", "_grad_acc", "_hooks", "_post_acc_hooks", "_retains_grad", "__weakref__",
-                 "__dict__")
+    __slots__ = ("_storage", "_shape", "_stride", "_offset", "_dtype", "__weakref__", "__dict__")
+    _requires_grad = False
+    _grad = None
+    _grad_fn = None
+    _output_nr = 0
+    _base = None
+    _grad_acc = None
+    _hooks = None
+    _post_acc_hooks = None
+    _retains_grad = False
 
     # torch.Tensor(...) is the legacy float32 constructor
     def __new__(cls, *args, **kwargs):
@@ -103,6 +112,7 @@ class Tensor:
         t = _new(cls)
         for name in Tensor.__slots__[:-2]:
             setattr(t, name, getattr(self, name))
+        t.__dict__.update(self.__dict__)
         return t
 
     # ---- metadata ------------------------------------------------------------------------------------------

@@ -49,9 +49,18 @@ class Node:
     def __init__(self, name, backward_fn, inputs, n_outputs=1):
         self._name = name
         self.backward_fn = backward_fn
-        self.next_functions = tuple(edge_of(t) for t in inputs)
-        self.input_meta = tuple((t._shape, t._dtype, t._storage.device) if e is not None else None
-                                for t, e in zip(inputs, self.next_functions))
+        edges = []
+        metas = []
+        for t in inputs:
+            if t is None or not t._requires_grad:
+                edges.append(None)
+                metas.append(None)
+            else:
+                fn = t._grad_fn
+                edges.append((fn, t._output_nr) if fn is not None else (grad_accumulator(t), 0))
+                metas.append((t._shape, t._dtype, t._storage.device))
+        self.next_functions = tuple(edges)
+        self.input_meta = tuple(metas)
         self._saved = ()
         self.attrs = None
         self.seq = next(_seq_counter)

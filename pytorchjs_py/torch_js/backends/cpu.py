@@ -5,17 +5,19 @@ here as stride tuples with 0 for broadcast dims), output allocated. One kernel c
 float16/bfloat16 arithmetic runs in float32 and rounds back, as PyTorch does on CPU.
 """
 import ctypes
+import struct
 
 from .. import _dtype as D
 from .._storage import CPU, Storage, device
 from . import _native
-from ._native import BINARY_OPS, REDUCE_OPS, UNARY_OPS, pack
+from ._native import ARGS, BINARY_OPS, REDUCE_OPS, UNARY_OPS
 
 _string_at = ctypes.string_at
 _memmove = ctypes.memmove
 _addressof = ctypes.addressof
 _c_char = ctypes.c_char
 _HALF = (D.float16, D.bfloat16)
+_ARGS = memoryview(ARGS).cast("B")
 
 _k_copy = _native.kernel("copy")
 _k_fill = _native.kernel("fill")
@@ -32,12 +34,12 @@ _k_put = _native.kernel("put")
 
 
 def _fmt(n_int, n_float=0):
-    return "<" + "q" * n_int + "d" * n_float
+    return struct.Struct("<" + "q" * n_int + "d" * n_float)
 
 
 # struct formats by ndim, built once
 _COPY_FMT = [_fmt(5 + 3 * n) for n in range(17)]
-_FILL_FMT = [_fmt(3 + 2 * n) + "dq" for n in range(17)]
+_FILL_FMT = [struct.Struct("<" + "q" * (3 + 2 * n) + "dq") for n in range(17)]
 _UNARY_FMT = [_fmt(5 + 3 * n, 3) for n in range(17)]
 _BINARY_FMT = [_fmt(6 + 4 * n, 1) for n in range(17)]
 _WHERE_FMT = [_fmt(6 + 5 * n) for n in range(17)]
@@ -100,7 +102,7 @@ class CPUBackend:
     def copy(self, out, x, x_strides=None):
         """out[...] = x cast to out's dtype; x_strides broadcasts x to out's shape."""
         nd = len(out._shape)
-        pack(_COPY_FMT[nd], out._dtype.code, x._dtype.code, nd, _ptr(out), _ptr(x), *out._shape, *out._stride,
+        _COPY_FMT[nd].pack_into(_ARGS, 0, out._dtype.code, x._dtype.code, nd, _ptr(out), _ptr(x), *out._shape, *out._stride,
              *(x._stride if x_strides is None else x_strides))
         _check(_k_copy(), "copy")
 
@@ -114,29 +116,38 @@ class CPUBackend:
             if d is D.bool_:
                 iv = 1 if value else 0
             fv = 0.0
-        pack(_FILL_FMT[nd], d.code, nd, _ptr(out), *out._shape, *out._stride, fv, iv)
+        _FILL_FMT[nd].pack_into(_ARGS, 0, d.code, nd, _ptr(out), *out._shape, *out._stride, fv, iv)
         _check(_k_fill(), "fill")
 
     def unary(self, op, out, x, p0=0.0, p1=0.0, p2=0.0):
         if x._dtype in _HALF:
             return self._via_float32(lambda o, a: self.unary(op, o, a, p0, p1, p2), out, (x,))
         nd = len(out._shape)
-        pack(_UNARY_FMT[nd], UNARY_OPS[op], x._dtype.code, nd, _ptr(out), _ptr(x), *out._shape, *out._stride,
-             *x._stride, p0, p1, p2)
-        _check(_k_unary(), op)
+        _UNARY_FMT[nd].pack_into(_ARGS, 0, UNARY_OPS[op], x._dtype.code, nd,
+                                  out._storage.ptr + out._offset * out._dtype.itemsize,
+                                  x._storage.ptr + x._offset * x._dtype.itemsize, *out._shape, *out._stride,
+                                  *x._stride, p0, p1, p2)
+        rc = _k_unary()
+        if rc:
+            _check(rc, op)
 
     def binary(self, op, out, a, a_strides, b, b_strides, alpha=1.0):
         if a._dtype in _HALF:
             return self._via_float32(lambda o, x, y: self.binary(op, o, x, a_strides, y, b_strides, alpha),
                                      out, (a, b), keep_strides=True)
         nd = len(out._shape)
-        pack(_BINARY_FMT[nd], BINARY_OPS[op], a._dtype.code, nd, _ptr(out), _ptr(a), _ptr(b), *out._shape,
-             *out._stride, *a_strides, *b_strides, alpha)
-        _check(_k_binary(), op)
+        ad = a._dtype
+        # pointers inlined: this is the hottest call in eager code
+        _BINARY_FMT[nd].pack_into(_ARGS, 0, BINARY_OPS[op], ad.code, nd, out._storage.ptr + out._offset * out._dtype.itemsize,
+                                  a._storage.ptr + a._offset * ad.itemsize, b._storage.ptr + b._offset * ad.itemsize,
+                                  *out._shape, *out._stride, *a_strides, *b_strides, alpha)
+        rc = _k_binary()
+        if rc:
+            _check(rc, op)
 
     def where(self, out, cond, c_strides, a, a_strides, b, b_strides):
         nd = len(out._shape)
-        pack(_WHERE_FMT[nd], out._dtype.code, nd, _ptr(out), _ptr(cond), _ptr(a), _ptr(b), *out._shape,
+        _WHERE_FMT[nd].pack_into(_ARGS, 0, out._dtype.code, nd, _ptr(out), _ptr(cond), _ptr(a), _ptr(b), *out._shape,
              *out._stride, *c_strides, *a_strides, *b_strides)
         _check(_k_where(), "where")
 
@@ -163,7 +174,7 @@ class CPUBackend:
         if x._dtype in _HALF:
             return self._via_float32(lambda o, a: self.reduce(op, o, a, nred, out2), out, (x,), keep_strides=True)
         nd = len(x._shape)
-        pack(_REDUCE_FMT[nd][nred], REDUCE_OPS[op], x._dtype.code, out._dtype.code, nd, nred, _ptr(out),
+        _REDUCE_FMT[nd][nred].pack_into(_ARGS, 0, REDUCE_OPS[op], x._dtype.code, out._dtype.code, nd, nred, _ptr(out),
              _ptr(out2) if out2 is not None else 0, _ptr(x), *x._shape, *x._stride, *out._stride)
         _check(_k_reduce(), op)
 
@@ -171,35 +182,35 @@ class CPUBackend:
         """Row-wise (log-)softmax over the last dim of contiguous x into contiguous out."""
         n = x._shape[-1] if x._shape else 1
         outer = (x.numel() // n) if n else 0
-        pack(_SOFTMAX_FMT, 1 if log else 0, x._dtype.code, outer, n, _ptr(out), _ptr(x))
+        _SOFTMAX_FMT.pack_into(_ARGS, 0, 1 if log else 0, x._dtype.code, outer, n, _ptr(out), _ptr(x))
         _check(_k_softmax(), "softmax")
 
     def cumulative(self, op, out, x, outer, n, inner):
-        pack(_CUMUL_FMT, 0 if op == "sum" else 1, x._dtype.code, outer, n, inner, _ptr(out), _ptr(x))
+        _CUMUL_FMT.pack_into(_ARGS, 0, 0 if op == "sum" else 1, x._dtype.code, outer, n, inner, _ptr(out), _ptr(x))
         _check(_k_cumulative(), "cum" + op)
 
     # ---- matmul --------------------------------------------------------------------------------------------
     def gemm(self, out, a, b, batch, m, n, k, a_strides, b_strides):
         """out (contiguous batch×m×n) = a @ b with a, b given by (batch, row, col) strides."""
-        pack(_GEMM_FMT, a._dtype.code, batch, m, n, k, _ptr(out), _ptr(a), _ptr(b), *a_strides, *b_strides)
+        _GEMM_FMT.pack_into(_ARGS, 0, a._dtype.code, batch, m, n, k, _ptr(out), _ptr(a), _ptr(b), *a_strides, *b_strides)
         _check(_k_gemm(), "matmul")
 
     # ---- indexing ------------------------------------------------------------------------------------------
     def index_offsets(self, offs, idx, idx_strides, dim_size, dim_stride, accumulate):
         nd = len(offs._shape)
-        pack(_OFFS_FMT[nd], nd, _ptr(offs), _ptr(idx), *offs._shape, *offs._stride, *idx_strides, dim_size,
+        _OFFS_FMT[nd].pack_into(_ARGS, 0, nd, _ptr(offs), _ptr(idx), *offs._shape, *offs._stride, *idx_strides, dim_size,
              dim_stride, 1 if accumulate else 0)
         _check(_k_index_offsets(), "index")
 
     def take(self, out, src, offs, src_strides, offs_strides):
         nd = len(out._shape)
-        pack(_TAKE_FMT[nd], out._dtype.code, nd, _ptr(out), _ptr(src), _ptr(offs), *out._shape, *out._stride,
+        _TAKE_FMT[nd].pack_into(_ARGS, 0, out._dtype.code, nd, _ptr(out), _ptr(src), _ptr(offs), *out._shape, *out._stride,
              *src_strides, *offs_strides)
         _check(_k_take(), "index")
 
     def put(self, dst, val, offs, shape, val_strides, dst_strides, offs_strides, accumulate):
         nd = len(shape)
-        pack(_PUT_FMT[nd], dst._dtype.code, 1 if accumulate else 0, nd, _ptr(dst), _ptr(val), _ptr(offs), *shape,
+        _PUT_FMT[nd].pack_into(_ARGS, 0, dst._dtype.code, 1 if accumulate else 0, nd, _ptr(dst), _ptr(val), _ptr(offs), *shape,
              *val_strides, *dst_strides, *offs_strides)
         _check(_k_put(), "index_put")
 

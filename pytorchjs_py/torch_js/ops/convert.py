@@ -157,6 +157,8 @@ def tolist(self):
     t = self if d is not D.bfloat16 else _to_dtype(self.detach(), D.float32)
     if not t._shape:
         return item(t)
+    if t.numel() == 0:
+        return _empty_nest(t._shape)
     raw = t._raw_bytes()
     if t._dtype is D.float16:
         flat = list(struct.unpack(f"<{len(raw) // 2}e", raw))
@@ -164,9 +166,13 @@ def tolist(self):
         flat = memoryview(raw).cast(t._dtype.fmt).tolist()
     for n in reversed(t._shape[1:]):
         flat = [flat[i:i + n] for i in range(0, len(flat), n)]
-    if t._shape[0] == 0 and len(t._shape) > 1:
-        return []
     return flat
+
+
+def _empty_nest(shape):
+    if not shape or shape[0] == 0:
+        return []
+    return [_empty_nest(shape[1:]) for _ in range(shape[0])]
 
 
 def numpy(self, *, force=False):

@@ -58,6 +58,9 @@ def unary(op, x, p0=0.0, p1=0.0, p2=0.0, params=()):
     if x.__class__ is not Tensor and not isinstance(x, Tensor):
         raise TypeError(f"{op.name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
     d = x._dtype
+    if d is D.bool_ and op.name in ("square", "pow_scalar"):
+        x = x._to_dtype(D.int64)  # PyTorch computes bool ** 2 as pow(bool, 2) -> int64
+        d = D.int64
     od = _unary_out_dtype(op, d)
     if op.float_only and not d.is_floating_point and op.rule is not FLOAT:
         raise RuntimeError(f'"{op.name}" not implemented for \'{d.name.capitalize()}\'')
@@ -130,14 +133,12 @@ _declare_unary("exp2", FLOAT, lambda g, x, y: g * y * _LN2, "y")
 _declare_unary("erf", FLOAT, lambda g, x, y: g * _TWO_OVER_SQRTPI * (-(x * x)).exp(), "x")
 _declare_unary("erfc", FLOAT, lambda g, x, y: -(g * _TWO_OVER_SQRTPI * (-(x * x)).exp()), "x")
 _declare_unary("reciprocal", FLOAT, lambda g, x, y: -(g * y * y), "y")
-_declare_unary("sign", SAME, _zeros_grad)
-_declare_unary("sgn", SAME, _zeros_grad, opinfo=("sgn",))
+_declare_unary("sign", SAME, _zeros_grad, opinfo=("sign", "sgn"), aliases=("sgn",))
 _declare_unary("floor", SAME, _zeros_grad)
 _declare_unary("ceil", SAME, _zeros_grad)
 _declare_unary("trunc", SAME, _zeros_grad, aliases=("fix",))
 _declare_unary("frac", SAME, lambda g, x, y: g, float_only=True)
 _declare_unary("square", SAME, lambda g, x, y: g * 2 * x, "x")
-_declare_unary("lgamma", FLOAT, None)
 RELU = _declare_unary("relu", SAME, lambda g, x, y: g * (y > 0), "y", opinfo=("nn.functional.relu",))
 _declare_unary("isnan", BOOL)
 _declare_unary("isinf", BOOL)
@@ -249,8 +250,44 @@ def _binary_dtype(a, b):
     return D.result_type_of([t._dtype for t in (a, b) if t._shape], [t._dtype for t in (a, b) if not t._shape], ())
 
 
+def _record_binary(op, a, b, sa, sb, alpha, out):
+    node = record(op.name.capitalize() + "Backward0", _binary_backward, (a, b), (out,), attrs=(op, sa, sb, alpha))
+    if op.saves:
+        ins = []
+        outs = ()
+        for ch in op.saves:
+            if ch == "a" and a is not None:
+                ins.append(a)
+            elif ch == "b" and b is not None:
+                ins.append(b)
+            elif ch == "y":
+                outs = (out,)
+        node.save(ins, outs)
+
+
 def binary(op, a, b, alpha=1, out_dtype=None):
     """a op b with broadcasting and type promotion; a or b may be a Python number (not both)."""
+    # Fast path: two tensors of one dtype, shape and device (the common case in eager code).
+    if a.__class__ is Tensor and b.__class__ is Tensor and out_dtype is None:
+        d = a._dtype
+        if d is b._dtype and a._shape == b._shape and a._storage.device is b._storage.device and (
+                op.rule is SAME or (op.rule is FLOAT and d.is_floating_point)):
+            out = _empty(a._shape, d, a._storage.device)
+            out._storage.backend.binary(op.name, out, a, a._stride, b, b._stride, alpha)
+            if GRAD_ENABLED[0] and (a._requires_grad or b._requires_grad) and op.grad_a is not None and \
+                    d.is_floating_point:
+                _record_binary(op, a, b, None, None, alpha, out)
+            return out
+    elif a.__class__ is Tensor and (b.__class__ is float or b.__class__ is int) and out_dtype is None:
+        d = a._dtype
+        if d.is_floating_point and (op.rule is SAME or op.rule is FLOAT):
+            dev = a._storage.device
+            out = _empty(a._shape, d, dev)
+            out._storage.backend.binary(op.name, out, a, a._stride, scalar_tensor(b, d, dev), (0,) * len(a._shape),
+                                        alpha)
+            if GRAD_ENABLED[0] and a._requires_grad and op.grad_a is not None:
+                _record_binary(op, a, None, None, b, alpha, out)
+            return out
     a_is_t = isinstance(a, Tensor)
     b_is_t = isinstance(b, Tensor)
     if not a_is_t and not b_is_t:
@@ -293,20 +330,8 @@ def binary(op, a, b, alpha=1, out_dtype=None):
     out._storage.backend.binary(op.name, out, ta, ast, tb, bst, alpha)
     if GRAD_ENABLED[0] and od.is_floating_point and op.grad_a is not None and (
             (a_is_t and ta._requires_grad) or (b_is_t and tb._requires_grad)):
-        node = record(op.name.capitalize() + "Backward0", _binary_backward,
-                      (ta if a_is_t else None, tb if b_is_t else None), (out,),
-                      attrs=(op, None if a_is_t else a, None if b_is_t else b, alpha))
-        if op.saves:
-            ins = []
-            outs = ()
-            for ch in op.saves:
-                if ch == "a" and a_is_t:
-                    ins.append(ta)
-                elif ch == "b" and b_is_t:
-                    ins.append(tb)
-                elif ch == "y":
-                    outs = (out,)
-            node.save(ins, outs)
+        _record_binary(op, ta if a_is_t else None, tb if b_is_t else None, None if a_is_t else a,
+                       None if b_is_t else b, alpha, out)
     return out
 
 
@@ -349,8 +374,8 @@ FMOD = _declare_binary("fmod", SAME, lambda g, a, b, y, al: g, lambda g, a, b, y
 POW = _declare_binary("pow", SAME, _pow_grad_a, _pow_grad_b, "aby")
 MAXIMUM = _declare_binary("maximum", SAME, lambda g, a, b, y, al: _maximum_grad(g, a, b, y, al),
                           lambda g, a, b, y, al: _maximum_grad(g, a, b, y, al, first=False), "ab")
-MINIMUM = _declare_binary("minimum", SAME, lambda g, a, b, y, al: _maximum_grad(g, b, a, y, al, first=False),
-                          lambda g, a, b, y, al: _maximum_grad(g, b, a, y, al), "ab")
+MINIMUM = _declare_binary("minimum", SAME, lambda g, a, b, y, al: _maximum_grad(g, a, b, y, al, first=False),
+                          lambda g, a, b, y, al: _maximum_grad(g, a, b, y, al), "ab")
 FMAX = _declare_binary("fmax", SAME, lambda g, a, b, y, al: g.masked_fill(((a >= b) | b.isnan()).logical_not(), 0),
                        lambda g, a, b, y, al: g.masked_fill(((a >= b) | b.isnan()), 0), "ab")
 FMIN = _declare_binary("fmin", SAME, lambda g, a, b, y, al: g.masked_fill(((a <= b) | b.isnan()).logical_not(), 0),
@@ -506,11 +531,8 @@ def clamp(input, min=None, max=None, *, out=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        r = input
-        if min is not None:
-            r = maximum(r, min if isinstance(min, Tensor) else scalar_like(min, r))
-        if max is not None:
-            r = minimum(r, max if isinstance(max, Tensor) else scalar_like(max, r))
+        r = _clamp_tensor(input, min if min is None or isinstance(min, Tensor) else scalar_like(min, input),
+                          max if max is None or isinstance(max, Tensor) else scalar_like(max, input))
         return _ip.write_out(out, r) if out is not None else r
     if not input._dtype.is_floating_point and (isinstance(min, float) or isinstance(max, float)):
         input = input._to_dtype(D.get_default_dtype())
@@ -518,6 +540,54 @@ def clamp(input, min=None, max=None, *, out=None):
     hi = float("inf") if max is None else float(max)
     r = unary(CLAMP, input, lo, hi, params=(min, max))
     return _ip.write_out(out, r) if out is not None else r
+
+
+def _clamp_tensor(x, lo, hi):
+    from ..autograd.grad_mode import no_grad
+    with no_grad():
+        r = x
+        if lo is not None:
+            r = maximum(r, lo)
+        if hi is not None:
+            r = minimum(r, hi)
+        if r is x:
+            r = x.clone()
+    ins = (x, lo, hi)
+    if GRAD_ENABLED[0] and any(t is not None and t._requires_grad for t in ins) and r._dtype.is_floating_point:
+        node = record("ClampBackward1", _clamp_tensor_backward, ins, (r,), attrs=(lo is not None, hi is not None))
+        node.save([t for t in ins if t is not None])
+    return r
+
+
+def _clamp_tensor_backward(ctx, g):
+    # PyTorch's clamp_backward / clamp_backward_min_max: ties go to the input, and min > max sends the
+    # gradient to max
+    has_lo, has_hi = ctx.attrs
+    saved = list(ctx.saved_tensors)
+    x = saved.pop(0)
+    lo = saved.pop(0) if has_lo else None
+    hi = saved.pop(0) if has_hi else None
+    ex, elo, ehi = ctx.next_functions
+    zero = g * 0
+    gx = glo = ghi = None
+    if ex is not None:
+        keep = None
+        if lo is not None:
+            keep = x >= lo
+        if hi is not None:
+            keep = (x <= hi) if keep is None else keep & (x <= hi)
+        gx = where(keep, g, zero)
+    if elo is not None:
+        pred = x < lo
+        if hi is not None:
+            pred = pred & (lo < hi)
+        glo = where(pred, g, zero)
+    if ehi is not None:
+        pred = x > hi
+        if lo is not None:
+            pred = pred | (hi < lo)
+        ghi = where(pred, g, zero)
+    return gx, glo, ghi
 
 
 def scalar_like(v, t):
@@ -600,7 +670,8 @@ def _register_all():
                        "ge": ("greater_equal",)}.get(name, ())
             register(name, fn, "binary", primitive="binary", derivative=False, aliases=aliases,
                      inplace=(lambda o: lambda self, other: _ip.inplace_binary(self, o, other))(op))
-    register("where", where, "ternary", primitive="where")
+    register("where", where, "ternary", primitive="where", method=False)
+    Tensor.where = lambda self, condition, other: where(condition, self, other)
     register("clamp", clamp, "unary", primitive="unary", aliases=("clip",),
              inplace=lambda self, min=None, max=None: _ip.inplace_from(self, clamp(self, min, max)))
     register("clamp_min", clamp_min, "unary", primitive="unary",

@@ -302,7 +302,7 @@ class _GatherPlan:
 
 
 def _check_gather(input, dim, index, name):
-    if index._dtype is not D.int64:
+    if index._dtype is not D.int64 and index._dtype is not D.int32 and index.numel():
         raise RuntimeError(f"{name}(): Expected dtype int64 for index")
     if input.dim() != index.dim() and not (input.dim() == 0 and index.dim() <= 1) and not (index.dim() == 0):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
@@ -313,10 +313,18 @@ def _check_gather(input, dim, index, name):
 
 
 def gather(input, dim, index, *, sparse_grad=False, out=None):
+    if index.numel() == 0:
+        wrap_dim(dim, max(input.dim(), 1))
+        r = _empty(index._shape, input._dtype, input._storage.device)
+        if GRAD_ENABLED[0] and input._requires_grad:
+            record("GatherBackward0", lambda ctx, g: g.new_zeros(ctx.attrs), (input,), (r,), attrs=input._shape)
+        return _ip.write_out(out, r) if out is not None else r
     src = input if input.dim() else input.reshape(1)
     idx = index if index.dim() else index.reshape(1)
     d = wrap_dim(dim, src.dim())
     _check_gather(src, d, idx, "gather")
+    if idx._dtype is not D.int64:
+        idx = idx.to(D.int64)
     plan = _GatherPlan(src, d, idx)
     offs = plan.offsets(src)
     r = _empty(idx._shape, src._dtype, src._storage.device)
@@ -336,9 +344,20 @@ def _gather_back(ctx, g):
 
 
 def _scatter_impl(input, dim, index, src, accumulate, name):
-    d = wrap_dim(dim, input.dim()) if input.dim() else 0
+    if input.dim() == 0:
+        # 0-d: PyTorch treats it as one element along dim 0
+        wrap_dim(dim, 0)
+        src1 = src.reshape(1) if isinstance(src, Tensor) else src
+        return _scatter_impl(input.reshape(1), 0, index.reshape(1), src1, accumulate, name).reshape(())
+    d = wrap_dim(dim, input.dim())
     if index._dtype is not D.int64:
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+        if index._dtype is not D.int32:
+            raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+        index = index.to(D.int64)
+    if index.dim() == 0:
+        index = index.reshape((1,) * input.dim())
+        if isinstance(src, Tensor) and src.dim() == 0:
+            src = src.reshape((1,) * input.dim())
     if isinstance(src, Tensor):
         if src._dtype is not input._dtype:
             raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")

@@ -158,9 +158,13 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
 
 
 def _scale_add(input, prod, beta, alpha):
+    if not prod._dtype.is_floating_point:
+        alpha, beta = int(alpha), int(beta)  # PyTorch converts the scalars to the integral dtype
     p = prod if alpha == 1 else prod * alpha
     if beta == 0:
-        return p + input.expand(p._shape) * 0 if False else p + 0 * input.masked_fill(input.isnan(), 0)
+        # beta == 0 ignores input entirely (NaN/inf in it do not propagate), but keeps broadcasting
+        from .creation import zeros_like
+        return p + zeros_like(input)
     return p + (input if beta == 1 else input * beta)
 
 
@@ -176,7 +180,8 @@ def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     elif ord == -inf:
         r = a.amin(dim if dim is not None else (), keepdim)
     elif ord == 0:
-        r = (a != 0).to(x._dtype).sum(dim, keepdim)
+        # non-differentiable count; the `x * 0` term gives PyTorch's zero gradient
+        r = (a != 0).to(x._dtype).sum(dim, keepdim) + (x * 0).sum(dim, keepdim)
     elif ord == 1:
         r = a.sum(dim, keepdim)
     elif ord == 2:

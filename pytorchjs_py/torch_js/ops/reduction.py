@@ -72,7 +72,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
         return _ip.write_out(out, r) if out is not None else r
     r = raw_reduce("sum", x, dims, od)
     if GRAD_ENABLED[0] and x._requires_grad:
-        record("SumBackward1", _sum_back, (x,), (r,), attrs=(x._shape, dims, keepdim))
+        record("SumBackward1", _sum_back, (x,), (r,), attrs=(x._shape, dims, False))
     r = _finish(r, x, dims, keepdim)
     return _ip.write_out(out, r) if out is not None else r
 
@@ -168,7 +168,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
         keep = keepdim
     if GRAD_ENABLED[0] and x._requires_grad:
         node = record("ProdBackward0", _prod_back, (x,), (r,), attrs=(x._shape, dims[0] if dim is not None and
-                                                                        dims else None, keepdim))
+                                                                        dims else None, False))
         node.save((x,))
     r = _finish(r, x, dims, keep)
     return _ip.write_out(out, r) if out is not None else r
@@ -197,7 +197,7 @@ def _extreme_all(op, input, dim, keepdim, name):
                            "reduction dim with the 'dim' argument.")
     r = raw_reduce(op, input, dims, input._dtype) if dims else input.clone()
     if GRAD_ENABLED[0] and input._requires_grad:
-        node = record(name.capitalize() + "Backward0", _amax_back, (input,), (r,), attrs=(input._shape, dims, keepdim))
+        node = record(name.capitalize() + "Backward0", _amax_back, (input,), (r,), attrs=(input._shape, dims, False))
         node.save((input,), (r,))
     return _finish(r, input, dims, keepdim)
 
@@ -266,7 +266,7 @@ def _minmax_dim(op, input, dim, keepdim, name, result_cls):
         vals, idx = raw_reduce(op + "_index", input, dims, input._dtype, with_index=True)
     if GRAD_ENABLED[0] and input._requires_grad and d is not None:
         node = record(name.capitalize() + "Backward0", _index_back, (input,), (vals, None),
-                      attrs=(input._shape, d, keepdim))
+                      attrs=(input._shape, d, False))
         node.save((idx,))
     return result_cls((_finish(vals, input, dims, keepdim), _finish(idx, input, dims, keepdim)))
 
@@ -327,10 +327,12 @@ def aminmax(input, *, dim=None, keepdim=False):
 # ---- logical reductions ------------------------------------------------------------------------------------
 
 def _bool_reduce(op, input, dim, keepdim):
+    od = D.uint8 if input._dtype is D.uint8 else D.bool_  # PyTorch keeps uint8 for all/any
     dims = _reduce_dims(input, dim)
     if not dims:
-        return input.to(D.bool_) if input._dtype is not D.bool_ else input.clone()
-    return _finish(raw_reduce(op, input, dims, D.bool_), input, dims, keepdim)
+        return (input != 0).to(od)
+    r = _finish(raw_reduce(op, input, dims, D.bool_), input, dims, keepdim)
+    return r.to(od) if od is not D.bool_ else r
 
 
 def all(input, dim=None, keepdim=False, *, out=None):
@@ -482,23 +484,28 @@ def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
 
 def _cum(op, input, dim, dtype):
     x = input if dtype is None else input.to(dtype)
-    if not x._dtype.is_floating_point:
+    if not x._dtype.is_floating_point and dtype is None:
         x = x.to(D.int64)
     nd = x.dim()
     if nd == 0:
         wrap_dim(dim, 0)
-        return x.clone()
+        return x, 0, x.detach().clone()
     d = wrap_dim(dim, nd)
     xc = x.detach().contiguous()
-    half = xc._dtype in (D.float16, D.bfloat16)
-    work = xc.to(D.float32) if half else xc
+    half = xc._dtype in (D.float16, D.bfloat16) or (not xc._dtype.is_floating_point and xc._dtype is not D.int64)
+    work = (xc.to(D.float32) if xc._dtype.is_floating_point else xc.to(D.int64)) if half else xc
     outer = numel_of(x._shape[:d])
     inner = numel_of(x._shape[d + 1:])
     y = _empty(x._shape, work._dtype, x._storage.device)
-    y._storage.backend.cumulative(op, y, work, outer, x._shape[d], inner)
+    if y.numel():
+        y._storage.backend.cumulative(op, y, work, outer, x._shape[d], inner)
     if half:
         y = y.to(xc._dtype)
     return x, d, y
+
+
+def _identity_back(ctx, g):
+    return g
 
 
 def _cumsum_back(ctx, g):
@@ -508,8 +515,8 @@ def _cumsum_back(ctx, g):
 
 def cumsum(input, dim, *, dtype=None, out=None):
     x, d, y = _cum("sum", input, dim, dtype)
-    if GRAD_ENABLED[0] and x._requires_grad and x.dim():
-        record("CumsumBackward0", _cumsum_back, (x,), (y,), attrs=d)
+    if GRAD_ENABLED[0] and x._requires_grad:
+        record("CumsumBackward0", _cumsum_back if x.dim() else _identity_back, (x,), (y,), attrs=d)
     return _ip.write_out(out, y) if out is not None else y
 
 
@@ -532,8 +539,8 @@ def _cumprod_back(ctx, g):
 
 def cumprod(input, dim, *, dtype=None, out=None):
     x, d, y = _cum("prod", input, dim, dtype)
-    if GRAD_ENABLED[0] and x._requires_grad and x.dim():
-        node = record("CumprodBackward0", _cumprod_back, (x,), (y,), attrs=d)
+    if GRAD_ENABLED[0] and x._requires_grad:
+        node = record("CumprodBackward0", _cumprod_back if x.dim() else _identity_back, (x,), (y,), attrs=d)
         node.save((x,), (y,))
     return _ip.write_out(out, y) if out is not None else y
 

@@ -364,9 +364,17 @@ def as_strided(self, size, stride, storage_offset=None):
 
 
 def _as_strided_back(ctx, g):
-    geom, in_shape = ctx.attrs
-    from .creation import zeros
-    return _ip.as_strided_scatter(zeros(in_shape, dtype=g._dtype, device=g._storage.device), g, geom)
+    # Windows of an as_strided view may overlap: every view element adds its gradient to the input element it
+    # reads (offsets relative to the input laid out contiguously).
+    (size, stride, off), in_shape = ctx.attrs
+    from .creation import arange, zeros
+    from .indexing import index_put
+    dev = g._storage.device
+    offs = zeros((), dtype=D.int64, device=dev) + off
+    for i, (n, st) in enumerate(zip(size, stride)):
+        offs = offs.unsqueeze(-1) + arange(n, device=dev) * st
+    flat = zeros(numel_of(in_shape), dtype=g._dtype, device=dev)
+    return index_put(flat, (offs.reshape(-1),), g.reshape(-1), accumulate=True).reshape(in_shape)
 
 
 def diagonal(self, offset=0, dim1=0, dim2=1):
@@ -448,6 +456,9 @@ def _cat_back(ctx, g):
     outs = []
     start = 0
     for s, e in zip(sizes, ctx.next_functions):
+        if s is None:  # a legacy empty 1-D input that cat skipped
+            outs.append(g.new_zeros((0,)) if e is not None else None)
+            continue
         outs.append(narrow(g, dim, start, s) if e is not None else None)
         start += s
     return tuple(outs)
@@ -488,8 +499,10 @@ def cat(tensors, dim=0, *, out=None):
             dst = _make(r._storage, t._shape, r._stride, start * r._stride[d], dt)
             r._storage.backend.copy(dst, t, t._stride)
         start += n
-    if GRAD_ENABLED[0] and dt.is_floating_point and any(t._requires_grad for t in ts):
-        record("CatBackward0", _cat_back, tuple(ts), (r,), attrs=(d, tuple(t._shape[d] for t in ts)))
+    if GRAD_ENABLED[0] and dt.is_floating_point and any(t._requires_grad for t in tensors):
+        kept = set(map(id, ts))
+        record("CatBackward0", _cat_back, tuple(tensors), (r,),
+               attrs=(d, tuple(t._shape[d] if id(t) in kept else None for t in tensors)))
     return _ip.write_out(out, r) if out is not None else r
 
 
@@ -518,14 +531,27 @@ def dstack(tensors, *, out=None):
     return cat([atleast_3d(t) for t in tensors], 2, out=out)
 
 
+def _each(fn):
+    def wrapper(*tensors):
+        if len(tensors) == 1 and not isinstance(tensors[0], (list, tuple)):
+            return fn(tensors[0])
+        seq = tensors[0] if len(tensors) == 1 else tensors
+        return tuple(fn(t) for t in seq)
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+@_each
 def atleast_1d(t):
     return reshape(t, (1,)) if t.dim() == 0 else t
 
 
+@_each
 def atleast_2d(t):
     return reshape(t, (1,) * (2 - t.dim()) + t._shape) if t.dim() < 2 else t
 
 
+@_each
 def atleast_3d(t):
     if t.dim() == 0:
         return reshape(t, (1, 1, 1))
@@ -578,6 +604,9 @@ def chunk(self, chunks, dim=0):
 def tensor_split(self, indices_or_sections, dim=0):
     d = wrap_dim(dim, self.dim())
     size = self._shape[d]
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = indices_or_sections.item() if indices_or_sections.dim() == 0 else \
+            indices_or_sections.tolist()
     if isinstance(indices_or_sections, int):
         n = indices_or_sections
         base, extra = divmod(size, n)
@@ -601,7 +630,8 @@ def _register_all():
                      ("narrow", narrow), ("select", select), ("as_strided", as_strided), ("diagonal", diagonal),
                      ("unfold", unfold), ("split", split), ("chunk", chunk), ("tensor_split", tensor_split),
                      ("unbind", unbind), ("split_with_sizes", split_with_sizes)]:
-        register(name, fn, "view", opinfo=(name,), function=name not in ("view", "view_as", "expand", "expand_as",
+        register(name, fn, "view", opinfo=(name,) if name not in ("adjoint", "swapaxes") else (),
+                 function=name not in ("view", "view_as", "expand", "expand_as",
                                                                          "reshape_as", "unfold"))
     register("moveaxis", movedim, "view", opinfo=())
     register("swapdims", swapaxes, "view", opinfo=())

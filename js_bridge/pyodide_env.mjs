@@ -1,0 +1,160 @@
+// Shared Node loader for torch_js under Pyodide: boot the interpreter, install the torch_js wheel (and any
+// extra pure-Python wheels, e.g. pytest), wire stdout/stderr, and hand back the pyodide object.
+//
+//   import { bootPyodide, ensureNodeFlags } from "./pyodide_env.mjs";
+//   ensureNodeFlags();                       // relaunch node with the wasm flags below if they are missing
+//   const { pyodide, timings } = await bootPyodide();
+//
+// Install modes (opts.install):
+//   "unpack"   (default) pyodide.unpackArchive(wheel, "wheel") straight into site-packages: no network, no
+//              resolver, no dynlib preloading; torch_js opens its kernel library itself through ctypes.
+//   "micropip" micropip.install("emfs:/tmp/wheels/<wheel>") -- the path a browser user takes. Needs the micropip
+//              wheel in build/pyodide-wheels (`make pyodide-deps`).
+//   "source"   no wheel: mount the checkout's pytorchjs_py/ and put it on sys.path (needs `make build` only).
+import fs from "node:fs";
+import path from "node:path";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const WHEEL_DIR = path.join(REPO, "dist");
+export const DEPS_DIR = path.join(REPO, "build", "pyodide-wheels");
+
+// Node 20 needs both: JSPI (pyodide.ffi.run_sync, run_until_complete) and relaxed SIMD (so torch_js picks
+// libtjs_wasm32_relaxed.so). Later Node versions accept (or ignore) them.
+export const NODE_FLAGS = ["--experimental-wasm-stack-switching", "--experimental-wasm-relaxed-simd"];
+
+/** Re-exec this script under `node NODE_FLAGS ...` when the flags are absent; never returns in that case.
+ *  Set TORCH_JS_NO_RELAUNCH=1 to run with whatever flags node was given (e.g. to test the non-relaxed path). */
+export function ensureNodeFlags(flags = NODE_FLAGS) {
+  if (process.env.TORCH_JS_NO_RELAUNCH === "1") return;
+  const have = new Set([...process.execArgv, ...(process.env.NODE_OPTIONS || "").split(/\s+/)]);
+  const missing = flags.filter((f) => !have.has(f));
+  if (missing.length === 0) return;
+  const r = spawnSync(process.execPath, [...missing, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: "inherit",
+    env: { ...process.env, TORCH_JS_NO_RELAUNCH: "1" },
+  });
+  if (r.error) throw r.error;
+  if (r.signal) process.kill(process.pid, r.signal);
+  process.exit(r.status ?? 1);
+}
+
+/** The newest dist/torch_js-*.whl (by mtime), or a clear error. */
+export function findWheel(dir = WHEEL_DIR) {
+  const whls = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^torch_js-.*\.whl$/.test(f)) : [];
+  if (whls.length === 0) throw new Error(`no torch_js wheel in ${dir}: run \`make wheel\` first`);
+  whls.sort((a, b) => fs.statSync(path.join(dir, b)).mtimeMs - fs.statSync(path.join(dir, a)).mtimeMs);
+  return path.join(dir, whls[0]);
+}
+
+/** Wheels in build/pyodide-wheels whose distribution name is in `names` (e.g. ["pytest", "pluggy"]). */
+export function findDeps(names, dir = DEPS_DIR) {
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".whl")) : [];
+  return names.map((n) => {
+    const norm = n.toLowerCase().replace(/[-_.]+/g, "_");
+    const f = files.find((x) => x.split("-")[0].toLowerCase().replace(/[-_.]+/g, "_") === norm);
+    if (!f) throw new Error(`wheel for ${n} not in ${dir}: run \`make pyodide-deps\``);
+    return path.join(dir, f);
+  });
+}
+
+/** Host environment variables worth passing to Python (TORCH_JS_*, PYTEST_*, PYTHON*, terminal size/colour). */
+export function passEnv() {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(TORCH_JS_|PYTEST_|PYTHON|COLUMNS$|LINES$|NO_COLOR$|FORCE_COLOR$)/.test(k)) env[k] = v;
+  }
+  if (!env.COLUMNS && process.stdout.isTTY) env.COLUMNS = String(process.stdout.columns);
+  return env;
+}
+
+// Pyodide's type checks want a plain Uint8Array, not a Node Buffer (its subclass).
+function readBytes(file) {
+  const b = fs.readFileSync(file);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+// A Pyodide stdout/stderr device that writes raw bytes to a host fd: no line re-splitting, no UTF-8 decoding
+// of partial characters, no lost trailing newline.
+function fdWriter(fd) {
+  return {
+    isatty: Boolean(fd === 1 ? process.stdout.isTTY : process.stderr.isTTY),
+    write(buf) {
+      let off = 0;
+      while (off < buf.length) {
+        try {
+          off += fs.writeSync(fd, buf, off, buf.length - off);
+        } catch (e) {
+          if (e.code !== "EAGAIN") throw e; // non-blocking pipe is full: spin until the reader catches up
+        }
+      }
+      return buf.length;
+    },
+  };
+}
+
+/**
+ * Boot Pyodide in Node with torch_js installed.
+ * opts.install  "unpack" | "micropip" | "source"  (see top of file)
+ * opts.wheel    path of the torch_js wheel (default: newest in dist/)
+ * opts.deps     extra pure-Python wheel paths to unpack into site-packages first
+ * opts.mount    host directories to NODEFS-mount at the same absolute path (default: [REPO])
+ * opts.env      environment for Python's os.environ
+ * opts.importTorch  import torch_js once (default true) so timings.ready means "import torch_js done"
+ * Returns { pyodide, timings: {boot, install, import, ready} (ms), sitePackages }.
+ */
+export async function bootPyodide(opts = {}) {
+  const t0 = performance.now();
+  const install = opts.install ?? "unpack";
+  const require = createRequire(import.meta.url);
+  const indexURL = path.dirname(require.resolve("pyodide/package.json", { paths: [REPO] })) + path.sep;
+  const { loadPyodide } = await import(path.join(indexURL, "pyodide.mjs"));
+  const pyodide = await loadPyodide({ indexURL, env: { HOME: "/home/pyodide", ...(opts.env ?? {}) } });
+  pyodide.setStdout(fdWriter(1));
+  pyodide.setStderr(fdWriter(2));
+  const tBoot = performance.now();
+
+  const FS = pyodide.FS;
+  for (const dir of opts.mount ?? [REPO]) {
+    try {
+      FS.mkdirTree(dir);
+      pyodide.mountNodeFS(dir, dir);
+    } catch (e) {
+      // e.g. "/" or a folder Pyodide already fills (/lib, /home/pyodide): not mountable at the same path.
+      process.stderr.write(`pyodide_env: not mounting ${dir}: ${e.message ?? e}\n`);
+    }
+  }
+  const sitePackages = pyodide.runPython("import site; site.getsitepackages()[0]");
+  for (const whl of opts.deps ?? []) pyodide.unpackArchive(readBytes(whl), "wheel", { extractDir: sitePackages });
+
+  if (install === "unpack") {
+    pyodide.unpackArchive(readBytes(opts.wheel ?? findWheel()), "wheel", { extractDir: sitePackages });
+  } else if (install === "micropip") {
+    const whl = opts.wheel ?? findWheel();
+    const [mp] = findDeps(["micropip"]);
+    pyodide.unpackArchive(readBytes(mp), "wheel", { extractDir: sitePackages });
+    FS.mkdirTree("/torch_js_wheels"); // not /tmp: a host /tmp may be mounted there
+    const dst = "/torch_js_wheels/" + path.basename(whl);
+    FS.writeFile(dst, fs.readFileSync(whl));
+    await pyodide.runPythonAsync(`import micropip\nawait micropip.install(${JSON.stringify("emfs:" + dst)}, deps=False)`);
+  } else if (install === "source") {
+    const src = path.join(REPO, "pytorchjs_py");
+    if (!(opts.mount ?? [REPO]).some((d) => src.startsWith(d))) {
+      FS.mkdirTree(src);
+      pyodide.mountNodeFS(src, src);
+    }
+    pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(src)})`);
+  } else {
+    throw new Error(`bootPyodide: unknown install mode ${install}`);
+  }
+  pyodide.runPython("import importlib; importlib.invalidate_caches()");
+  const tInstall = performance.now();
+  if (opts.importTorch ?? true) pyodide.runPython("import torch_js");
+  const tImport = performance.now();
+  const timings = {
+    boot: tBoot - t0, install: tInstall - tBoot, import: tImport - tInstall, ready: tImport - t0,
+  };
+  return { pyodide, timings, sitePackages };
+}

@@ -1,0 +1,131 @@
+// GPU buffers behind integer ids (Python's Storage.ptr). Freed buffers go to a pool keyed by padded size
+// (tinygrad's LRUAllocator, jax-js's #acquireBuffer). A buffer freed while the open command batch may still
+// use it waits in `pendingFree` until that batch is submitted, so a later queue.writeBuffer into a reused
+// buffer can never overtake commands recorded before it.
+
+export const MAX_REUSABLE_BUFFER_BYTES = 64 << 20;   // larger buffers are destroyed, not pooled
+export const MAX_POOL_BYTES = 512 << 20;              // pool beyond this is trimmed
+const USAGE_STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+/** Padded size: multiple of 16 (vec4 bindings), coarser buckets for large buffers to keep reuse high. */
+export function paddedSize(n) {
+  if (n <= 256) return 256;
+  if (n <= (1 << 20)) return (n + 255) & ~255;
+  const step = 2 ** (Math.ceil(Math.log2(n)) - 4);   // 1/16 of the next power of two
+  return Math.ceil(n / step) * step;
+}
+
+export class Buffers {
+  constructor(device) {
+    this.device = device;
+    this.byId = new Map();        // id -> {buf, nbytes}
+    this.nextId = 1;
+    this.pool = new Map();        // padded size -> [GPUBuffer]
+    this.pendingFree = [];
+    this.allocated = 0;           // bytes held by live ids (their requested sizes)
+    this.reserved = 0;            // bytes of GPUBuffers that exist (live + pooled), padded
+    this.pooled = 0;
+    this.serial = 0;              // GPUBuffer serials, for bind-group cache keys
+    this.readStaging = [];        // MAP_READ buffers
+  }
+
+  _create(size) {
+    let buf;
+    try {
+      buf = this.device.createBuffer({ size, usage: USAGE_STORAGE() });
+    } catch (e) {
+      this.emptyCache();
+      buf = this.device.createBuffer({ size, usage: USAGE_STORAGE() });
+    }
+    buf._tjsSerial = ++this.serial;
+    this.reserved += size;
+    return buf;
+  }
+
+  alloc(nbytes) {
+    const size = paddedSize(nbytes);
+    const list = this.pool.get(size);
+    let buf;
+    if (list && list.length) {
+      buf = list.pop();
+      this.pooled -= size;
+    } else {
+      buf = this._create(size);
+    }
+    const id = this.nextId++;
+    this.byId.set(id, { buf, nbytes });
+    this.allocated += nbytes;
+    return id;
+  }
+
+  get(id) {
+    const e = this.byId.get(id);
+    if (!e) throw new Error(`torch_js webgpu: buffer ${id} was already released`);
+    return e.buf;
+  }
+
+  /** `batchOpen`: the dispatcher has recorded commands not yet submitted. */
+  release(id, batchOpen) {
+    const e = this.byId.get(id);
+    if (!e) return;
+    this.byId.delete(id);
+    this.allocated -= e.nbytes;
+    if (batchOpen) this.pendingFree.push(e.buf);
+    else this._toPool(e.buf);
+  }
+
+  /** Called by the dispatcher right after a submit. */
+  afterSubmit() {
+    const p = this.pendingFree;
+    this.pendingFree = [];
+    for (const b of p) this._toPool(b);
+  }
+
+  _toPool(buf) {
+    const size = buf.size;
+    if (size > MAX_REUSABLE_BUFFER_BYTES || this.pooled + size > MAX_POOL_BYTES) {
+      buf.destroy();
+      this.reserved -= size;
+      return;
+    }
+    let list = this.pool.get(size);
+    if (!list) this.pool.set(size, list = []);
+    list.push(buf);
+    this.pooled += size;
+  }
+
+  emptyCache() {
+    for (const list of this.pool.values()) for (const b of list) { b.destroy(); this.reserved -= b.size; }
+    this.pool.clear();
+    this.pooled = 0;
+    for (const b of this.readStaging) b.destroy();
+    this.readStaging = [];
+  }
+
+  /** Write bytes (a Uint8Array) at the start of buffer `id`; the buffer must not be used by open commands. */
+  upload(id, bytes) {
+    const buf = this.get(id);
+    const n = bytes.byteLength & ~3;
+    if (n) this.device.queue.writeBuffer(buf, 0, bytes.buffer, bytes.byteOffset, n);
+    if (n !== bytes.byteLength) {   // tail: writeBuffer wants a multiple of 4 bytes
+      const tail = new Uint8Array(4);
+      tail.set(bytes.subarray(n));
+      this.device.queue.writeBuffer(buf, n, tail);
+    }
+  }
+
+  stagingFor(size) {
+    const i = this.readStaging.findIndex((b) => b.size >= size);
+    if (i >= 0) return this.readStaging.splice(i, 1)[0];
+    return this.device.createBuffer({ size: paddedSize(size), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  }
+
+  returnStaging(b) {
+    if (this.readStaging.length < 8 && b.size <= MAX_REUSABLE_BUFFER_BYTES) this.readStaging.push(b);
+    else b.destroy();
+  }
+
+  stats() {
+    return { allocated: this.allocated, reserved: this.reserved, pooled: this.pooled, live: this.byId.size };
+  }
+}

@@ -1,0 +1,130 @@
+// Pipelines and command batching.
+//
+// Pipelines are cached by key (family/op/dtypes/variant); shapes and strides travel in a per-dispatch
+// uniform slot, so one pipeline serves every shape and rank (the rank is a loop bound, not baked in: in eager
+// code a new rank must not cost a shader compile). One command encoder and one compute pass stay open;
+// they are submitted every BATCH dispatches and before any readback (tfjs's recordAndSubmit). All params of a
+// batch live in one uniform buffer bound with a dynamic offset; it is written with one writeBuffer right
+// before the submit, so queue order keeps earlier batches' params intact.
+import { PARAM_SLOT_BYTES, PARAM_WORDS } from './kernels/common.mjs';
+
+export const BATCH = 64;
+export let DEBUG = Number(globalThis.process?.env?.TORCH_JS_WEBGPU_DEBUG ?? 0);   // >= 2 prints shaders
+
+export class Dispatcher {
+  constructor(device, buffers) {
+    this.device = device;
+    this.buffers = buffers;
+    this.pipelines = new Map();           // key -> {pipeline, nbind}
+    this.layouts = new Map();             // number of storage bindings -> {bgl, pl}
+    this.bindGroups = new Map();          // cache: nbind|serials -> GPUBindGroup
+    this.params = device.createBuffer({ size: BATCH * PARAM_SLOT_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.paramsCPU = new ArrayBuffer(BATCH * PARAM_SLOT_BYTES);
+    this.u32 = new Uint32Array(this.paramsCPU);
+    this.f32 = new Float32Array(this.paramsCPU);
+    this.encoder = null;
+    this.pass = null;
+    this.count = 0;                       // dispatches in the open batch
+    this.errors = [];                     // compile / validation messages not yet reported
+    this.dispatches = 0;
+    device.addEventListener?.('uncapturederror', (ev) => this._error(ev.error?.message ?? String(ev.error)));
+  }
+
+  _error(msg) {
+    this.errors.push(msg);
+    if (DEBUG) console.error('[torch_js webgpu]', msg);
+  }
+
+  /** Take (and clear) the pending error messages. */
+  takeErrors() {
+    const e = this.errors;
+    this.errors = [];
+    return e;
+  }
+
+  layout(nbind) {
+    let l = this.layouts.get(nbind);
+    if (l) return l;
+    const entries = [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: PARAM_WORDS * 4 } }];
+    for (let i = 1; i <= nbind; i++) entries.push({ binding: i, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } });
+    const bgl = this.device.createBindGroupLayout({ entries });
+    l = { bgl, pl: this.device.createPipelineLayout({ bindGroupLayouts: [bgl] }) };
+    this.layouts.set(nbind, l);
+    return l;
+  }
+
+  /** The pipeline for `key`, compiling `makeSource()` on first use. */
+  pipeline(key, nbind, makeSource) {
+    let p = this.pipelines.get(key);
+    if (p) return p;
+    const code = makeSource();
+    if (DEBUG >= 2) console.error(`[torch_js webgpu] ${key}\n${code}`);
+    const module = this.device.createShaderModule({ code, label: key });
+    module.getCompilationInfo?.().then((info) => {
+      const errs = info.messages.filter((m) => m.type === 'error');
+      if (!errs.length) return;
+      const lines = code.split('\n');
+      const msg = errs.map((m) => `${key}:${m.lineNum}:${m.linePos}: ${m.message}\n    ${lines[m.lineNum - 1] ?? ''}`).join('\n');
+      this._error(`WGSL compile error\n${msg}\n--- source ---\n${lines.map((l, i) => `${String(i + 1).padStart(4)}  ${l}`).join('\n')}`);
+    });
+    const pipeline = this.device.createComputePipeline({ layout: this.layout(nbind).pl, compute: { module, entryPoint: 'main' }, label: key });
+    p = { pipeline, nbind };
+    this.pipelines.set(key, p);
+    return p;
+  }
+
+  /** The params slot (word index into this.u32 / this.f32) for the next dispatch; zeroed. */
+  slot() {
+    if (this.count >= BATCH) this.flush();
+    const w = this.count * (PARAM_SLOT_BYTES / 4);
+    this.u32.fill(0, w, w + PARAM_WORDS);
+    return w;
+  }
+
+  /** Record a dispatch of pipeline `p` over storage buffer ids `ids` with the params written at slot `w`. */
+  dispatch(p, ids, w, gx, gy = 1, gz = 1) {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    let key = `${p.nbind}`;
+    const bufs = new Array(ids.length);
+    for (let i = 0; i < ids.length; i++) { bufs[i] = this.buffers.get(ids[i]); key += '|' + bufs[i]._tjsSerial; }
+    let bg = this.bindGroups.get(key);
+    if (!bg) {
+      const entries = [{ binding: 0, resource: { buffer: this.params, size: PARAM_WORDS * 4 } }];
+      for (let i = 0; i < bufs.length; i++) entries.push({ binding: i + 1, resource: { buffer: bufs[i] } });
+      bg = this.device.createBindGroup({ layout: this.layout(p.nbind).bgl, entries });
+      if (this.bindGroups.size > 8192) this.bindGroups.clear();
+      this.bindGroups.set(key, bg);
+    }
+    this.pass.setPipeline(p.pipeline);
+    this.pass.setBindGroup(0, bg, [this.count * PARAM_SLOT_BYTES]);
+    this.pass.dispatchWorkgroups(gx, gy, gz);
+    this.count++;
+    this.dispatches++;
+  }
+
+  /** Record a buffer-to-buffer copy (ends the open compute pass). */
+  copyBuffer(src, srcOff, dst, dstOff, size) {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    if (this.pass) { this.pass.end(); this.pass = null; }
+    this.encoder.copyBufferToBuffer(src, srcOff, dst, dstOff, size);
+    this.count = Math.max(this.count, 1);
+  }
+
+  /** Submit the open batch (params first, then the commands); pooled frees become reusable. */
+  flush() {
+    if (!this.encoder) return;
+    if (this.pass) this.pass.end();
+    if (this.count) this.device.queue.writeBuffer(this.params, 0, this.paramsCPU, 0, this.count * PARAM_SLOT_BYTES);
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.pass = null;
+    this.count = 0;
+    this.buffers.afterSubmit();
+  }
+
+  get open() { return this.encoder !== null; }
+
+  /** Forget cached bind groups (their buffers may be destroyed). */
+  dropBindGroups() { this.bindGroups.clear(); }
+}

@@ -1,0 +1,354 @@
+// The API that torch_js/backends/webgpu.py calls. Coarse and numeric: Python packs one primitive's
+// arguments into its argument block (Python-owned memory in the wasm heap) and calls run() with no
+// arguments; buffers are integer ids. One bridge call per op, plus alloc/release.
+//
+//   const bridge = await createBridge();           // or installWebGPU() -> globalThis.torchJsWebGPU
+//   bridge.attach(pyodideModule); bridge.setArgBlock(ptr, nbytes)   (Python does both at init)
+//
+// Argument block: bytes 0..31 hold four f64 (p0, p1, p2, alpha); int32 words from byte 32:
+//   [0] family, [1] op index (in OPS[family]), then per family (operand = buffer id, dtype code, element offset):
+//   COPY    nd, out, x, shape[nd], out_st[nd], x_st[nd]
+//   FILL    nd, out, bits_lo, bits_hi, shape[nd], out_st[nd]
+//   UNARY   nd, out, x, shape, out_st, x_st                      (p0..p2)
+//   BINARY  nd, out, a, b, shape, out_st, a_st, b_st             (alpha)
+//   WHERE   nd, out, cond, a, b, shape, out_st, c_st, a_st, b_st
+//   REDUCE  nd, nred, out, out2 (id 0: none), x, shape[nd], x_st[nd], out_st[nd - nred]
+//   SOFTMAX log, outer, n, out, x                                (contiguous rows)
+//   CUMUL   op (0 sum, 1 prod), outer, n, inner, out, x          (contiguous)
+//   GEMM    batch, m, n, k, out, a, b, a_st[3], b_st[3]
+//   INDEX_OFFSETS nd, offs, idx, dim_size, dim_stride, accumulate, shape, offs_st, idx_st
+//   TAKE    nd, out, src, offs, shape, out_st, src_st, offs_st
+//   PUT     nd, accumulate, dst, val, offs, shape, val_st, dst_st, offs_st
+// run() returns 0, or an error code with the message in bridge.lastError: 1 dtype not supported, 2 unknown
+// op, 3 other. Readbacks (read, synchronize) reject with "TJS_INDEX_ERROR <index> <size>" for a bounds error
+// found by an earlier index kernel, or with pending WGSL compile/validation messages.
+import { createDevice } from './device.mjs';
+import { Buffers } from './buffers.mjs';
+import { Dispatcher } from './dispatch.mjs';
+import { ARR, DT } from './kernels/common.mjs';
+import { BINARY_OPS, UNARY_OPS, WG, elementwiseSource } from './kernels/elementwise.mjs';
+import { REDUCE_OPS, WG_RED, cumulativeSource, reduceSource, softmaxSource } from './kernels/reduce.mjs';
+import { TM, TN, gemmSource } from './kernels/matmul.mjs';
+import { indexOffsetsSource, putSource, takeSource } from './kernels/index.mjs';
+
+export const FAMILY = { COPY: 1, FILL: 2, UNARY: 3, BINARY: 4, WHERE: 5, REDUCE: 6, SOFTMAX: 7, CUMUL: 8, GEMM: 9, INDEX_OFFSETS: 10, TAKE: 11, PUT: 12 };
+export const OPS = { unary: Object.keys(UNARY_OPS), binary: Object.keys(BINARY_OPS), reduce: Object.keys(REDUCE_OPS) };
+const MAX_GROUPS = 65535;
+
+function grid(groups) {
+  const gx = Math.min(groups, MAX_GROUPS);
+  return [gx, Math.ceil(groups / gx)];
+}
+
+/** Drop size-1 dims and merge dims that are contiguous in every stride list (shape, strides mutated copies). */
+function coalesce(shape, strides) {
+  const s = [], st = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = s.length - 1;
+    if (last >= 0 && strides.every((x, k) => st[k][last] === x[d] * shape[d])) {
+      s[last] *= shape[d];
+      strides.forEach((x, k) => { st[k][last] = x[d]; });
+    } else {
+      s.push(shape[d]);
+      strides.forEach((x, k) => st[k].push(x[d]));
+    }
+  }
+  return [s, st];
+}
+
+class UnsupportedError extends Error { constructor(m) { super(m); this.code = 1; } }
+
+export class Bridge {
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.device = ctx.device;
+    this.buffers = new Buffers(ctx.device);
+    this.disp = new Dispatcher(ctx.device, this.buffers);
+    this.errId = this.buffers.alloc(16);
+    this.buffers.upload(this.errId, new Uint8Array(16));
+    this.indexUsed = false;
+    this.lastError = '';
+    this.mod = null;
+    this.argPtr = 0;
+    this.argBytes = 0;
+    this.heap = null;
+  }
+
+  // ---- setup ------------------------------------------------------------------------------------------
+  attach(mod) { this.mod = mod; this.heap = null; }
+  setArgBlock(ptr, nbytes) { this.argPtr = ptr; this.argBytes = nbytes; this.heap = null; }
+  opNames() { return JSON.stringify(OPS); }
+  info() { return JSON.stringify({ ...this.ctx.info, features: [...this.ctx.features], maxStorageBufferBindingSize: this.ctx.limits.maxStorageBufferBindingSize }); }
+
+  _views() {
+    const h = this.mod.HEAPU8;
+    if (this.heap !== h.buffer) {
+      this.heap = h.buffer;
+      this.f64 = new Float64Array(this.heap, this.argPtr, 4);
+      this.i32 = new Int32Array(this.heap, this.argPtr + 32, (this.argBytes - 32) >> 2);
+    }
+  }
+
+  // ---- memory -----------------------------------------------------------------------------------------
+  alloc(nbytes) { return this.buffers.alloc(nbytes); }
+  release(id) { this.buffers.release(id, this.disp.open); }
+  /** Copy nbytes at wasm address ptr into (fresh) buffer id. */
+  upload(id, ptr, nbytes) {
+    if (nbytes) this.buffers.upload(id, this.mod.HEAPU8.subarray(ptr, ptr + nbytes));
+  }
+  uploadBytes(id, u8) { this.buffers.upload(id, u8); }
+  emptyCache() { this.disp.flush(); this.buffers.emptyCache(); this.disp.dropBindGroups(); }
+  stats() { return JSON.stringify({ ...this.buffers.stats(), dispatches: this.disp.dispatches, pipelines: this.disp.pipelines.size }); }
+
+  /** Bytes [off, off+n) of buffer id, after every recorded command. */
+  async read(id, off, n) {
+    const src = this.buffers.get(id);
+    const start = off & ~3, end = (off + n + 3) & ~3, size = end - start;
+    const withErr = this.indexUsed;
+    const total = size + (withErr ? 16 : 0);
+    if (!total) { this.disp.flush(); this._throwPending(); return new Uint8Array(0); }
+    const staging = this.buffers.stagingFor(total);
+    if (size) this.disp.copyBuffer(src, start, staging, 0, size);
+    if (withErr) this.disp.copyBuffer(this.buffers.get(this.errId), 0, staging, size, 16);
+    this.disp.flush();
+    this.indexUsed = false;
+    await staging.mapAsync(GPUMapMode.READ, 0, total);
+    const mapped = staging.getMappedRange(0, total);
+    const out = new Uint8Array(mapped, off - start, n).slice();
+    let err = null;
+    if (withErr) {
+      const e = new Uint32Array(mapped, size, 4);
+      if (e[0]) err = [e[1], e[2], e[3]];
+    }
+    staging.unmap();
+    this.buffers.returnStaging(staging);
+    if (err) {
+      this.buffers.upload(this.errId, new Uint8Array(16));
+      const idx = BigInt.asIntN(64, (BigInt(err[1]) << 32n) | BigInt(err[0]));
+      throw new Error(`TJS_INDEX_ERROR ${idx} ${err[2]}`);
+    }
+    this._throwPending();
+    return out;
+  }
+
+  _throwPending() {
+    const e = this.disp.takeErrors();
+    if (e.length) throw new Error(`torch_js webgpu error: ${e.join('\n')}`);
+  }
+
+  /** Wait for all recorded work; reports bounds errors and validation errors like read(). */
+  async synchronize() {
+    if (this.indexUsed) { await this.read(this.errId, 0, 0); return; }
+    this.disp.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this._throwPending();
+  }
+
+  // ---- kernels ----------------------------------------------------------------------------------------
+  run() {
+    try {
+      this._views();
+      this._run(this.i32, this.f64);
+      return 0;
+    } catch (e) {
+      this.lastError = e.message;
+      return e.code ?? 3;
+    }
+  }
+
+  _run(I, F) {
+    const fam = I[0];
+    switch (fam) {
+      case FAMILY.COPY: return this._ew('copy', '', I, 2, 2, 3);
+      case FAMILY.FILL: return this._ew('fill', '', I, 1, 2, 5, (w, u32) => { u32[w + 13] = I[6]; u32[w + 14] = I[7]; });
+      case FAMILY.UNARY: return this._ew('unary', OPS.unary[I[1]], I, 2, 2, 3, (w, u32, f32) => { f32[w + 8] = F[0]; f32[w + 9] = F[1]; f32[w + 10] = F[2]; });
+      case FAMILY.BINARY: return this._ew('binary', OPS.binary[I[1]], I, 3, 2, 3, (w, u32, f32) => { f32[w + 11] = F[3]; u32[w + 12] = Math.trunc(F[3]) | 0; });
+      case FAMILY.WHERE: return this._ew('where', '', I, 4, 2, 3);
+      case FAMILY.REDUCE: return this._reduce(I);
+      case FAMILY.SOFTMAX: return this._softmax(I);
+      case FAMILY.CUMUL: return this._cumul(I);
+      case FAMILY.GEMM: return this._gemm(I);
+      case FAMILY.INDEX_OFFSETS: return this._indexOffsets(I);
+      case FAMILY.TAKE: return this._ew('take', '', I, 3, 2, 3);
+      case FAMILY.PUT: return this._put(I);
+      default: throw Object.assign(new Error(`unknown family ${fam}`), { code: 2 });
+    }
+  }
+
+  _checkDtypes(dts) {
+    for (const d of dts) {
+      if (d === DT.float64) throw new UnsupportedError('float64');
+      if (d < 0 || d > 9) throw new UnsupportedError(`dtype code ${d}`);
+    }
+  }
+
+  /** Elementwise-shaped families: `nops` operands (id, dt, off) from word `ndAt + 1`, then shape and strides. */
+  _ew(fam, op, I, nops, ndAt, opsAt, extra) {
+    if (op === undefined) throw Object.assign(new Error(`unknown ${fam} op`), { code: 2 });
+    const nd = I[ndAt];
+    let at = opsAt;
+    if (fam === 'fill') at = 3;
+    const ids = [], dts = [], offs = [];
+    for (let k = 0; k < nops; k++, at += 3) { ids.push(I[at]); dts.push(I[at + 1]); offs.push(I[at + 2]); }
+    if (fam === 'fill') at += 2;
+    const shape = Array.from(I.subarray(at, at + nd));
+    let n = 1;
+    for (const s of shape) n *= s;
+    if (n === 0) return;
+    const strides = [];
+    for (let k = 0; k < nops; k++) strides.push(Array.from(I.subarray(at + nd * (k + 1), at + nd * (k + 2))));
+    this._checkDtypes(dts);
+    const [cs, cst] = coalesce(shape, strides);
+    const d = this.disp;
+    let key, src;
+    if (fam === 'take') { key = `take:${dts[0]}`; src = () => takeSource(dts[0]); }
+    else { key = `${fam}:${op}:${dts.join(',')}`; src = () => elementwiseSource(fam, op, dts); }
+    const p = d.pipeline(key, nops, src);
+    const w = d.slot();
+    const u32 = d.u32;
+    const [gx, gy] = grid(Math.ceil(n / WG));
+    u32[w] = n; u32[w + 1] = cs.length; u32[w + 2] = gx;
+    for (let k = 0; k < nops; k++) u32[w + 3 + k] = offs[k];
+    for (let j = 0; j < cs.length; j++) {
+      u32[w + ARR(0) + j] = cs[j];
+      for (let k = 0; k < nops; k++) u32[w + ARR(k + 1) + j] = cst[k][j];
+    }
+    if (extra) extra(w, u32, d.f32);
+    d.dispatch(p, ids, w, gx, gy);
+  }
+
+  _reduce(I) {
+    const op = OPS.reduce[I[1]];
+    if (op === undefined) throw Object.assign(new Error('unknown reduce op'), { code: 2 });
+    const nd = I[2], nred = I[3];
+    const [oid, odt, ooff, o2id, o2dt, o2off, xid, xdt, xoff] = I.subarray(4, 13);
+    const shape = Array.from(I.subarray(13, 13 + nd));
+    const xst = Array.from(I.subarray(13 + nd, 13 + 2 * nd));
+    const ost = Array.from(I.subarray(13 + 2 * nd, 13 + 3 * nd - nred));
+    const k = nd - nred;
+    const [ks, kst] = coalesce(shape.slice(0, k), [xst.slice(0, k), ost]);
+    const [rs, rst] = coalesce(shape.slice(k), [xst.slice(k)]);
+    let nout = 1, R = 1;
+    for (const s of ks) nout *= s;
+    for (const s of rs) R *= s;
+    if (k > 0 && shape.slice(0, k).some((s) => s === 0)) nout = 0;
+    if (shape.slice(k).some((s) => s === 0)) R = 0;
+    if (nout === 0) return;
+    const withIdx = o2id !== 0;
+    this._checkDtypes(withIdx ? [xdt, odt, o2dt] : [xdt, odt]);
+    const d = this.disp;
+    const p = d.pipeline(`reduce:${op}:${xdt},${odt},${withIdx ? o2dt : ''}`, withIdx ? 3 : 2, () => reduceSource(op, xdt, odt, o2dt));
+    const w = d.slot();
+    const u32 = d.u32;
+    const [gx, gy] = grid(nout);
+    u32[w] = nout; u32[w + 1] = ks.length; u32[w + 2] = gx; u32[w + 3] = xoff; u32[w + 4] = ooff; u32[w + 5] = o2off;
+    u32[w + 6] = R; u32[w + 7] = rs.length;
+    for (let j = 0; j < ks.length; j++) { u32[w + ARR(0) + j] = ks[j]; u32[w + ARR(1) + j] = kst[0][j]; u32[w + ARR(2) + j] = kst[1][j]; }
+    for (let j = 0; j < rs.length; j++) { u32[w + ARR(3) + j] = rs[j]; u32[w + ARR(4) + j] = rst[0][j]; }
+    d.dispatch(p, withIdx ? [oid, xid, o2id] : [oid, xid], w, gx, gy);
+  }
+
+  _softmax(I) {
+    const [log, outer, n, oid, odt, ooff, xid, xdt, xoff] = I.subarray(2, 11);
+    if (!outer || !n) return;
+    this._checkDtypes([xdt, odt]);
+    const d = this.disp;
+    const p = d.pipeline(`softmax:${xdt},${odt}`, 2, () => softmaxSource(xdt, odt));
+    const w = d.slot();
+    const [gx, gy] = grid(outer);
+    d.u32.set([outer, n, gx, xoff, ooff, log], w);
+    d.dispatch(p, [oid, xid], w, gx, gy);
+  }
+
+  _cumul(I) {
+    const [op, outer, n, inner, oid, odt, ooff, xid, xdt, xoff] = I.subarray(1, 11);
+    const m = outer * inner;
+    if (!m || !n) return;
+    this._checkDtypes([xdt, odt]);
+    const d = this.disp;
+    const name = op === 0 ? 'sum' : 'prod';
+    const p = d.pipeline(`cumul:${name}:${xdt},${odt}`, 2, () => cumulativeSource(name, xdt, odt));
+    const w = d.slot();
+    const [gx, gy] = grid(Math.ceil(m / WG_RED));
+    d.u32.set([m, n, gx, xoff, ooff, inner], w);
+    d.dispatch(p, [oid, xid], w, gx, gy);
+  }
+
+  _gemm(I) {
+    const [batch, m, n, k, oid, odt, ooff, aid, adt, aoff, bid, bdt, boff, abs, ars, acs, bbs, brs, bcs] = I.subarray(2, 21);
+    if (!batch || !m || !n) return;
+    this._checkDtypes([adt, bdt, odt]);
+    if (batch > MAX_GROUPS) throw new Error(`matmul batch ${batch} > ${MAX_GROUPS}`);
+    const f = adt === DT.float32 || adt === DT.float16 || adt === DT.bfloat16;
+    const vecA = adt === DT.float32 && acs === 1 && aoff % 4 === 0 && ars % 4 === 0 && (abs % 4 === 0 || batch === 1) && k % 4 === 0;
+    const vecB = adt === DT.float32 && bcs === 1 && boff % 4 === 0 && brs % 4 === 0 && (bbs % 4 === 0 || batch === 1) && n % 4 === 0;
+    const d = this.disp;
+    const p = d.pipeline(`gemm:${adt},${odt}:${+vecA}${+vecB}`, 3, () => gemmSource(adt, odt, vecA, vecB));
+    const w = d.slot();
+    d.u32.set([m, n, k, batch, aoff, boff, ooff, abs, ars, acs, bbs, brs, bcs], w);
+    if (f) d.dispatch(p, [oid, aid, bid], w, Math.ceil(n / TN), Math.ceil(m / TM), batch);
+    else d.dispatch(p, [oid, aid, bid], w, Math.ceil(n / 16), Math.ceil(m / 16), batch);
+  }
+
+  _indexOffsets(I) {
+    const nd = I[2];
+    const [oid, odt, ooff, iid, idt, ioff, size, stride, acc] = I.subarray(3, 12);
+    const shape = Array.from(I.subarray(12, 12 + nd));
+    let n = 1;
+    for (const s of shape) n *= s;
+    if (!n) return;
+    this._checkDtypes([idt]);
+    const [cs, cst] = coalesce(shape, [Array.from(I.subarray(12 + nd, 12 + 2 * nd)), Array.from(I.subarray(12 + 2 * nd, 12 + 3 * nd))]);
+    const d = this.disp;
+    const p = d.pipeline(`index_offsets:${idt}`, 3, () => indexOffsetsSource(idt));
+    const w = d.slot();
+    const u32 = d.u32;
+    const [gx, gy] = grid(Math.ceil(n / WG));
+    u32[w] = n; u32[w + 1] = cs.length; u32[w + 2] = gx; u32[w + 3] = ooff; u32[w + 4] = ioff;
+    u32[w + 8] = size; u32[w + 9] = stride; u32[w + 10] = acc;
+    for (let j = 0; j < cs.length; j++) { u32[w + ARR(0) + j] = cs[j]; u32[w + ARR(1) + j] = cst[0][j]; u32[w + ARR(2) + j] = cst[1][j]; }
+    d.dispatch(p, [oid, iid, this.errId], w, gx, gy);
+    this.indexUsed = true;
+  }
+
+  _put(I) {
+    const nd = I[2], acc = I[3];
+    const [did, ddt, doff, vid, vdt, voff, fid, , foff] = I.subarray(4, 13);
+    const shape = Array.from(I.subarray(13, 13 + nd));
+    let n = 1;
+    for (const s of shape) n *= s;
+    if (!n) return;
+    this._checkDtypes([ddt, vdt]);
+    const st = [0, 1, 2].map((k) => Array.from(I.subarray(13 + nd * (k + 1), 13 + nd * (k + 2))));
+    const [cs, cst] = coalesce(shape, st);
+    const d = this.disp;
+    const p = d.pipeline(`put:${ddt}:${acc}`, 3, () => putSource(ddt, !!acc));
+    const w = d.slot();
+    const u32 = d.u32;
+    const [gx, gy] = grid(Math.ceil(n / WG));
+    u32[w] = n; u32[w + 1] = cs.length; u32[w + 2] = gx; u32[w + 3] = doff; u32[w + 4] = voff; u32[w + 5] = foff;
+    for (let j = 0; j < cs.length; j++) for (let k = 0; k < 3; k++) { u32[w + ARR(0) + j] = cs[j]; u32[w + ARR(k + 1) + j] = cst[k][j]; }
+    d.dispatch(p, [did, vid, fid], w, gx, gy);
+  }
+}
+
+/** Create the device and the bridge. */
+export async function createBridge(opts = {}) {
+  const ctx = await createDevice(opts);
+  return new Bridge(ctx);
+}
+
+/**
+ * Make WebGPU available to torch_js: sets globalThis.torchJsWebGPUInit, which torch_js.webgpu.init() awaits
+ * (lazily, so no adapter is requested until Python asks). With `eager`, creates the bridge now.
+ */
+export async function installWebGPU(opts = {}) {
+  let pending = null;
+  globalThis.torchJsWebGPUInit = () => {
+    if (!pending) pending = createBridge(opts).then((b) => (globalThis.torchJsWebGPU = b));
+    return pending;
+  };
+  if (opts.eager) await globalThis.torchJsWebGPUInit();
+  return globalThis.torchJsWebGPUInit;
+}

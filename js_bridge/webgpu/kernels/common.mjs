@@ -1,0 +1,197 @@
+// Shared WGSL pieces for every kernel family: dtype table, per-binding load/store functions, the params
+// uniform, and the strided-index loop.
+//
+// Storage layout on the GPU is byte-for-byte the CPU layout (so uploads, readbacks and `view(dtype)` need no
+// conversion). WGSL only has 32-bit storage words, so every buffer is bound as array<u32> and each dtype gets
+// small load/store helpers:
+//   - 4-byte dtypes (float32, int32): one word.
+//   - 1- and 2-byte dtypes (bool, uint8, int8, int16, float16, bfloat16): loads extract a byte/half-word;
+//     stores go through atomicAnd/atomicOr on the containing word, since neighbouring elements belong to other
+//     invocations (the output binding is then array<atomic<u32>>).
+//   - int64: two words, little-endian. WGSL has no i64: copies, casts to/from float, fill, where, take/put and
+//     index offsets are exact on the full 64 bits; arithmetic (add, mul, reductions, ...) runs on the low word
+//     as i32 and stores the result sign-extended, so it is exact while values fit in int32.
+//   - float64: not supported (WGSL has no f64); the Python backend raises before we get here.
+// Compute types: every float dtype computes in f32 ("f"), every integer/bool dtype in i32 ("i").
+
+export const DT = {
+  bool: 0, uint8: 1, int8: 2, int16: 3, int32: 4, int64: 5, float16: 6, bfloat16: 7, float32: 8, float64: 9,
+};
+export const DT_NAME = Object.fromEntries(Object.entries(DT).map(([k, v]) => [v, k]));
+export const ITEMSIZE = [1, 1, 1, 2, 4, 8, 2, 2, 4, 8];
+export const isFloat = (d) => d >= 6 && d <= 9;
+export const kindOf = (d) => (isFloat(d) ? 'f' : 'i');
+export const ctype = (k) => (k === 'f' ? 'f32' : 'i32');
+export const isSubword = (d) => ITEMSIZE[d] < 4;
+
+// Params: one uniform slot per dispatch (dynamic offset). Word layout shared by all families:
+//   0..15 header (family-specific), 16.. arrays of MAX_DIMS words (shape, then strides per operand).
+export const MAX_DIMS = 16;
+export const PARAM_WORDS = 112;              // 448 bytes, room for header + 6 arrays of 16
+export const PARAM_SLOT_BYTES = 512;         // multiple of minUniformBufferOffsetAlignment (256)
+export const ARR = (k) => 16 + k * MAX_DIMS; // word index of the k-th array
+
+export const PRELUDE = /* wgsl */`
+struct Params { v: array<vec4<u32>, ${PARAM_WORDS / 4}> }
+@group(0) @binding(0) var<uniform> P: Params;
+fn pu(i: u32) -> u32 { return P.v[i >> 2u][i & 3u]; }
+fn pi(i: u32) -> i32 { return bitcast<i32>(pu(i)); }
+fn pf(i: u32) -> f32 { return bitcast<f32>(pu(i)); }
+fn nan_() -> f32 { return bitcast<f32>(0x7fc00000u); }
+fn inf_() -> f32 { return bitcast<f32>(0x7f800000u); }
+// NaN tests on the bits: a compiler may assume x == x.
+fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+fn isinf_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }
+// float -> int as PyTorch CPU on x86: truncate; NaN / out of range give INT_MIN (narrower ints wrap later).
+fn f2i(x: f32) -> i32 {
+  if (x >= -2147483648.0 && x < 2147483648.0) { return i32(x); }
+  return i32(-2147483647) - 1;
+}
+fn f2l(x: f32) -> vec2<u32> {   // float -> int64 bits (exact: an f32 has 24 significant bits)
+  if (!(x >= -9223372036854775808.0 && x < 9223372036854775808.0)) { return vec2<u32>(0u, 0x80000000u); }
+  let t = trunc(x);
+  if (abs(t) < 2147483648.0) { let v = i32(t); return vec2<u32>(bitcast<u32>(v), select(0u, 0xffffffffu, v < 0)); }
+  let hi = floor(t / 4294967296.0);
+  let lo = t - hi * 4294967296.0;
+  return vec2<u32>(u32(lo), bitcast<u32>(i32(hi)));
+}
+fn l2f(r: vec2<u32>) -> f32 { return f32(bitcast<i32>(r.y)) * 4294967296.0 + f32(r.x); }
+fn f2h(f: f32) -> u32 {   // float -> f16 bits, round to nearest even (wasm_ext/cvt.h tjs_f2h)
+  var u = bitcast<u32>(f);
+  let sign = (u >> 16u) & 0x8000u;
+  u = u & 0x7fffffffu;
+  let n = (u + 0xc8000fffu + ((u >> 13u) & 1u)) >> 13u;
+  let d = bitcast<u32>(bitcast<f32>(u) + 0.5) - 0x3f000000u;
+  var r = select(n, d, u < 0x38800000u);
+  let big = select(0x7c00u, 0x7e00u | ((u >> 13u) & 0x3ffu), u > 0x7f800000u);
+  r = select(r, big, u >= 0x47800000u);
+  return (r | sign) & 0xffffu;
+}
+fn h2f(h: u32) -> f32 {
+  let sign = (h & 0x8000u) << 16u;
+  let em = h & 0x7fffu;
+  var r = bitcast<u32>(bitcast<f32>(em << 13u) * 5.192296858534828e33);   // 2^112
+  r = select(r, (em << 13u) | 0x7f800000u, em >= 0x7c00u);
+  return bitcast<f32>(r | sign);
+}
+fn f2bf(f: f32) -> u32 {
+  let u = bitcast<u32>(f);
+  if (isnan_(f)) { return 0x7fc0u; }
+  return ((u + 0x7fffu + ((u >> 16u) & 1u)) >> 16u) & 0xffffu;
+}
+`;
+
+// Word read/write on binding `b` (atomic bindings need atomicLoad).
+const rd = (b, atomic, w) => (atomic ? `atomicLoad(&${b}[${w}])` : `${b}[${w}]`);
+
+/** WGSL declaration of storage binding `name` at `slot`. */
+export function binding(name, slot, atomic) {
+  return `@group(0) @binding(${slot}) var<storage, read_write> ${name}: array<${atomic ? 'atomic<u32>' : 'u32'}>;\n`;
+}
+
+/**
+ * Load helpers for binding `b` of dtype `d`:
+ *   ld_b(i) -> compute type (f32 or i32) of element i;
+ *   raw_b(i) -> vec2<u32> raw bits (int64: both words; others: bits in .x);
+ *   ldf_b(i) -> f32 (int64 through both words, for casts to float).
+ */
+export function loaders(b, d, atomic = false) {
+  const R = (w) => rd(b, atomic, w);
+  let raw, ld;
+  switch (d) {
+    case DT.float32: raw = `vec2<u32>(${R('i')}, 0u)`; ld = `bitcast<f32>(${R('i')})`; break;
+    case DT.int32: raw = `vec2<u32>(${R('i')}, 0u)`; ld = `bitcast<i32>(${R('i')})`; break;
+    case DT.int64: raw = `vec2<u32>(${R('2u * i')}, ${R('2u * i + 1u')})`; ld = `bitcast<i32>(${R('2u * i')})`; break;
+    case DT.bool: case DT.uint8:
+      raw = `vec2<u32>((${R('i >> 2u')} >> ((i & 3u) * 8u)) & 0xffu, 0u)`; ld = `i32(raw_${b}(i).x)`; break;
+    case DT.int8:
+      raw = `vec2<u32>((${R('i >> 2u')} >> ((i & 3u) * 8u)) & 0xffu, 0u)`;
+      ld = `bitcast<i32>(raw_${b}(i).x << 24u) >> 24u`; break;
+    case DT.int16:
+      raw = `vec2<u32>((${R('i >> 1u')} >> ((i & 1u) * 16u)) & 0xffffu, 0u)`;
+      ld = `bitcast<i32>(raw_${b}(i).x << 16u) >> 16u`; break;
+    case DT.float16:
+      raw = `vec2<u32>((${R('i >> 1u')} >> ((i & 1u) * 16u)) & 0xffffu, 0u)`; ld = `h2f(raw_${b}(i).x)`; break;
+    case DT.bfloat16:
+      raw = `vec2<u32>((${R('i >> 1u')} >> ((i & 1u) * 16u)) & 0xffffu, 0u)`; ld = `bitcast<f32>(raw_${b}(i).x << 16u)`; break;
+    default: throw new UnsupportedDtype(d);
+  }
+  const ldf = d === DT.int64 ? `l2f(raw_${b}(i))` : (isFloat(d) ? `ld_${b}(i)` : `f32(ld_${b}(i))`);
+  return `fn raw_${b}(i: u32) -> vec2<u32> { return ${raw}; }
+fn ld_${b}(i: u32) -> ${ctype(kindOf(d))} { return ${ld}; }
+fn ldf_${b}(i: u32) -> f32 { return ${ldf}; }
+`;
+}
+
+/**
+ * Store helpers for binding `b` of dtype `d`:
+ *   strw_b(i, r: vec2<u32>) stores raw bits; st_b(i, v) stores a value of the dtype's compute type
+ *   (wrapping to the dtype's width; bool stores v != 0); stf_b(i, v: f32) stores a float converted with
+ *   PyTorch's cast rules (float -> int truncates, int64 exactly).
+ * Sub-word dtypes need `atomic` (the binding is array<atomic<u32>>).
+ */
+export function storers(b, d, atomic) {
+  const sz = ITEMSIZE[d];
+  let strw;
+  if (sz === 4) {
+    strw = atomic ? `atomicStore(&${b}[i], r.x);` : `${b}[i] = r.x;`;
+  } else if (sz === 8) {
+    strw = atomic ? `atomicStore(&${b}[2u * i], r.x); atomicStore(&${b}[2u * i + 1u], r.y);`
+      : `${b}[2u * i] = r.x; ${b}[2u * i + 1u] = r.y;`;
+  } else {
+    if (!atomic) throw new Error(`sub-word store on non-atomic binding ${b}`);
+    const [w, sh, mask] = sz === 1 ? ['i >> 2u', '(i & 3u) * 8u', '0xffu'] : ['i >> 1u', '(i & 1u) * 16u', '0xffffu'];
+    strw = `let w = ${w}; let sh = ${sh};
+  atomicAnd(&${b}[w], ~(${mask} << sh)); atomicOr(&${b}[w], (r.x & ${mask}) << sh);`;
+  }
+  let bits;  // value (compute type) -> raw
+  switch (d) {
+    case DT.float32: bits = 'vec2<u32>(bitcast<u32>(v), 0u)'; break;
+    case DT.float16: bits = 'vec2<u32>(f2h(v), 0u)'; break;
+    case DT.bfloat16: bits = 'vec2<u32>(f2bf(v), 0u)'; break;
+    case DT.bool: bits = 'vec2<u32>(select(0u, 1u, v != 0), 0u)'; break;
+    case DT.int64: bits = 'vec2<u32>(bitcast<u32>(v), select(0u, 0xffffffffu, v < 0))'; break;
+    default: bits = 'vec2<u32>(bitcast<u32>(v), 0u)';
+  }
+  let stf;  // f32 -> dtype with cast rules
+  if (isFloat(d)) stf = `st_${b}(i, v);`;
+  else if (d === DT.bool) stf = `st_${b}(i, select(0, 1, v != 0.0));`;
+  else if (d === DT.int64) stf = `strw_${b}(i, f2l(v));`;
+  else stf = `st_${b}(i, f2i(v));`;
+  return `fn strw_${b}(i: u32, r: vec2<u32>) { ${strw} }
+fn st_${b}(i: u32, v: ${ctype(kindOf(d))}) { strw_${b}(i, ${bits}); }
+fn stf_${b}(i: u32, v: f32) { ${stf} }
+`;
+}
+
+/** Value conversion between compute kinds (int -> float, float -> int with PyTorch's truncation). */
+export function cvt(from, to, e) {
+  if (from === to) return e;
+  return to === 'f' ? `f32(${e})` : `f2i(${e})`;
+}
+
+/**
+ * WGSL statements computing element offsets `o0..o{n-1}` for linear index `i` over the shape at
+ * array 0 and operand k's strides at array k+1; offsets start from header words offWords[k].
+ */
+export function stridedOffsets(n, offWords, ndWord = 1) {
+  let s = '';
+  for (let k = 0; k < n; k++) s += `  var o${k} = pu(${offWords[k]}u);\n`;
+  s += `  var rem = i;
+  for (var d = i32(pu(${ndWord}u)) - 1; d >= 0; d--) {
+    let sz = pu(${ARR(0)}u + u32(d));
+    let c = rem % sz;
+    rem = rem / sz;
+`;
+  for (let k = 0; k < n; k++) s += `    o${k} += c * pu(${ARR(k + 1)}u + u32(d));\n`;
+  s += '  }\n';
+  return s;
+}
+
+/** Linear invocation id for a 2-D dispatch grid of `wg`-wide workgroups (x-count in header word 2). */
+export const linearId = (wg) => `(gid.y * pu(2u) + gid.x) * ${wg}u + lid.x`;
+export const ENTRY_ARGS = '@builtin(workgroup_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>';
+
+export class UnsupportedDtype extends Error {
+  constructor(d) { super(`dtype ${DT_NAME[d] ?? d} is not supported on webgpu`); this.dtype = d; this.code = 1; }
+}

@@ -1,0 +1,211 @@
+// Elementwise families: unary, binary, where, copy (cast), fill. One template per family; the op is an
+// entry in a table of WGSL expressions (as tinygrad's code_for_op), and dtypes are substituted by the
+// load/store helpers of common.mjs. Semantics follow wasm_ext/ew_float.h and ew_int.h.
+//
+// Header words: 0 n, 1 nd, 2 grid-x groups, 3.. element offsets (out first), 8..10 p0..p2 (f32 bits),
+// 11 alpha (f32 bits), 12 alpha (i32), 13/14 fill bits (lo, hi). Arrays: shape, then strides per operand.
+import {
+  ARR, DT, ENTRY_ARGS, PRELUDE, UnsupportedDtype, binding, ctype, cvt, isSubword, kindOf, linearId, loaders,
+  storers, stridedOffsets,
+} from './common.mjs';
+import { helpersFor } from './math.mjs';
+
+export const WG = 256;
+
+// unary: op -> {f: float expression of x, i: int expression, out: 'same' | 'bool'}; p0..p2 are f32 params.
+// An entry without `i` has no integer kernel (PyTorch promotes those ops to float before they get here).
+const U = {
+  neg: { f: '-x', i: '-x' },
+  abs: { f: 'abs(x)', i: 'select(x, -x, x < 0)' },
+  exp: { f: 'exp(x)' },
+  log: { f: 'log_(x)' },
+  sqrt: { f: 'sqrt_(x)' },
+  rsqrt: { f: '1.0 / sqrt_(x)' },
+  sin: { f: 'sin(x)' },
+  cos: { f: 'cos(x)' },
+  tan: { f: 'tan(x)' },
+  tanh: { f: 'tanh_(x)' },
+  sigmoid: { f: '1.0 / (1.0 + exp(-x))' },
+  relu: { f: 'select(x, 0.0, x < 0.0)', i: 'select(x, 0, x < 0)' },
+  log1p: { f: 'log1p_(x)' },
+  expm1: { f: 'expm1_(x)' },
+  asin: { f: 'select(asin(x), nan_(), abs(x) > 1.0)' },
+  acos: { f: 'select(acos(x), nan_(), abs(x) > 1.0)' },
+  atan: { f: 'atan(x)' },
+  sign: { f: 'sign_(x)', i: 'select(select(0, -1, x < 0), 1, x > 0)' },
+  sgn_nonzero: { f: 'sign_(x)', i: 'select(select(0, -1, x < 0), 1, x > 0)' },
+  floor: { f: 'floor(x)', i: 'x' },
+  ceil: { f: 'ceil(x)', i: 'x' },
+  round: { f: 'round(x)', i: 'x' },   // WGSL round() is half-to-even, as torch.round
+  trunc: { f: 'trunc(x)', i: 'x' },
+  frac: { f: 'x - trunc(x)' },
+  reciprocal: { f: '1.0 / x' },
+  square: { f: 'x * x', i: 'x * x' },
+  erf: { f: 'erf_(x)' },
+  erfc: { f: 'erfc_(x)' },
+  isnan: { f: 'i32(isnan_(x))', i: '0', out: 'bool' },
+  isinf: { f: 'i32(isinf_(x))', i: '0', out: 'bool' },
+  isfinite: { f: 'i32(!isinf_(x) && !isnan_(x))', i: '1', out: 'bool' },
+  isposinf: { f: 'i32(isinf_(x) && x > 0.0)', i: '0', out: 'bool' },
+  isneginf: { f: 'i32(isinf_(x) && x < 0.0)', i: '0', out: 'bool' },
+  signbit: { f: 'i32(bitcast<i32>(bitcast<u32>(x)) < 0)', i: 'i32(x < 0)', out: 'bool' },
+  logical_not: { f: 'i32(x == 0.0)', i: 'i32(x == 0)', out: 'bool' },
+  bitwise_not: { i: 'BNOT' },
+  clamp: { f: 'clampf_(x, p0, p1)', i: 'ICLAMP' },
+  hardtanh: { f: 'clampf_(x, p0, p1)', i: 'ICLAMP' },
+  relu6: { f: 'clampf_(x, 0.0, 6.0)', i: 'select(select(x, 6, x > 6), 0, x < 0)' },
+  pow_scalar: { f: 'pow_(x, p0)', i: 'ipow_(x, i32(p0))' },
+  rpow_scalar: { f: 'pow_(p0, x)' },
+  gelu_erf: { f: 'x * 0.5 * (1.0 + erf_(x * 0.70710678118654752440))' },
+  gelu_tanh: { f: '0.5 * x * (1.0 + tanh_(0.79788456080286535588 * (x + 0.044715 * (x * x * x))))' },
+  silu: { f: 'x / (1.0 + exp(-x))' },
+  softplus: { f: 'softplus_(x, p0, p1)' },
+  leaky_relu: { f: 'select(x * p0, x, x > 0.0)' },
+  elu: { f: 'elu_(x, p0 * p1, p1, p2)' },
+  selu: { f: 'elu_(x, 1.7580993408473766, 1.0507009873554805, 1.0)' },
+  log2: { f: 'log2_(x)' },
+  exp2: { f: 'exp2(x)' },
+  log10: { f: 'log2_(x) * 0.30102999566398120' },
+  sinh: { f: 'sinh(x)' },
+  cosh: { f: 'cosh(x)' },
+  asinh: { f: 'asinh(x)' },
+  acosh: { f: 'select(acosh(x), nan_(), x < 1.0)' },
+  atanh: { f: 'select(select(atanh(x), nan_(), abs(x) > 1.0), x * inf_(), abs(x) == 1.0)' },
+  mish: { f: 'x * tanh_(log1p_(exp(x)))' },
+  hardsigmoid: { f: 'clampf_(x + 3.0, 0.0, 6.0) / 6.0' },
+  hardswish: { f: 'x * clampf_(x + 3.0, 0.0, 6.0) / 6.0' },
+  logsigmoid: { f: 'min(x, 0.0) - log1p_(exp(-abs(x)))' },
+  lgamma: { f: 'lgamma_(x)' },
+};
+
+// binary: op -> {f, i, out}; a, b are the operands, al is alpha (f32 for floats, i32 for ints).
+const B = {
+  add: { f: 'ADDF', i: 'a + al * b' },
+  sub: { f: 'SUBF', i: 'a - al * b' },
+  mul: { f: 'a * b', i: 'a * b' },
+  div: { f: 'a / b' },
+  floor_divide: { f: 'divfloor_(a, b)', i: 'ifloordiv_(a, b)' },
+  remainder: { f: 'remainder_(a, b)', i: 'irem_(a, b)' },
+  fmod: { f: 'fmod_(a, b)', i: 'imod_(a, b)' },
+  trunc_divide: { f: 'trunc(a / b)', i: 'idiv_(a, b)' },
+  pow: { f: 'pow_(a, b)', i: 'ipow_(a, b)' },
+  maximum: { f: 'maxnan_(a, b)', i: 'max(a, b)' },
+  minimum: { f: 'minnan_(a, b)', i: 'min(a, b)' },
+  fmax: { f: 'fmax_(a, b)', i: 'max(a, b)' },
+  fmin: { f: 'fmin_(a, b)', i: 'min(a, b)' },
+  atan2: { f: 'atan2_(a, b)' },
+  eq: { f: 'i32(a == b)', i: 'i32(a == b)', out: 'bool' },
+  ne: { f: 'i32(a != b)', i: 'i32(a != b)', out: 'bool' },
+  lt: { f: 'i32(a < b)', i: 'i32(a < b)', out: 'bool' },
+  le: { f: 'i32(a <= b)', i: 'i32(a <= b)', out: 'bool' },
+  gt: { f: 'i32(a > b)', i: 'i32(a > b)', out: 'bool' },
+  ge: { f: 'i32(a >= b)', i: 'i32(a >= b)', out: 'bool' },
+  logical_and: { f: 'i32(a != 0.0 && b != 0.0)', i: 'i32(a != 0 && b != 0)', out: 'bool' },
+  logical_or: { f: 'i32(a != 0.0 || b != 0.0)', i: 'i32(a != 0 || b != 0)', out: 'bool' },
+  logical_xor: { f: 'i32((a != 0.0) != (b != 0.0))', i: 'i32((a != 0) != (b != 0))', out: 'bool' },
+  bitwise_and: { i: 'a & b' },
+  bitwise_or: { i: 'a | b' },
+  bitwise_xor: { i: 'a ^ b' },
+  lshift: { i: 'SHL' },
+  rshift: { i: 'SHR' },
+  hypot: { f: 'hypot_(a, b)' },
+  copysign: { f: 'copysign_(a, b)' },
+  xlogy: { f: 'xlogy_(a, b)' },
+};
+
+export const UNARY_OPS = U;
+export const BINARY_OPS = B;
+const NBITS = { [DT.bool]: 8, [DT.uint8]: 8, [DT.int8]: 8, [DT.int16]: 16, [DT.int32]: 32, [DT.int64]: 64 };
+const SIGNED = (d) => d === DT.int8 || d === DT.int16 || d === DT.int32 || d === DT.int64;
+// Integer clamp bounds saturate to the dtype's range, as wasm_ext's tjs_sat_i64.
+const RANGE = { [DT.bool]: [0, 1], [DT.uint8]: [0, 255], [DT.int8]: [-128, 127], [DT.int16]: [-32768, 32767] };
+
+class OpError extends Error { constructor(m) { super(m); this.code = 2; } }
+
+function unaryExpr(op, d) {
+  const e = U[op];
+  if (!e) throw new OpError(`unknown unary op ${op}`);
+  const k = kindOf(d);
+  let x = e[k];
+  if (x === undefined) throw new UnsupportedDtype(d);
+  if (x === 'BNOT') x = d === DT.bool ? 'x ^ 1' : '~x';
+  if (x === 'ICLAMP') {
+    const [lo, hi] = RANGE[d] || [-2147483648, 2147483647];
+    x = `iclamp_(x, f32(${lo}), f32(${hi}))`;
+  }
+  return { expr: x, kind: e.out === 'bool' ? 'i' : k };
+}
+
+function binaryExpr(op, d) {
+  const e = B[op];
+  if (!e) throw new OpError(`unknown binary op ${op}`);
+  const k = kindOf(d);
+  let x = e[k];
+  if (x === undefined) throw new UnsupportedDtype(d);
+  if (x === 'ADDF') x = 'select(fma(al, b, a), a + b, al == 1.0)';
+  if (x === 'SUBF') x = 'select(fma(-al, b, a), a - b, al == 1.0)';
+  const nb = NBITS[d], sg = SIGNED(d) ? 1 : 0;
+  if (x === 'SHL') x = `select(a << u32(b), 0, (${sg} == 1 && b < 0) || b >= ${Math.min(nb, 32)})`;
+  if (x === 'SHR') x = `select(a >> u32(b), a >> ${Math.min(nb - sg, 31)}u, (${sg} == 1 && b < 0) || b >= ${Math.min(nb - sg, 31)})`;
+  return { expr: x, kind: e.out === 'bool' ? 'i' : k };
+}
+
+const ICLAMP = `fn iclamp_(x: i32, flo: f32, fhi: f32) -> i32 {
+  let lo = i32(clamp(pf(8u), flo, fhi)); let hi = i32(clamp(pf(9u), flo, fhi));
+  if (lo > hi) { return hi; } return select(select(x, hi, x > hi), lo, x < lo); }\n`;
+
+function shell(bindings, body, extra = '') {
+  return PRELUDE + bindings + extra + `
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_ARGS}) {
+  let i = ${linearId(WG)};
+  if (i >= pu(0u)) { return; }
+${body}}
+`;
+}
+
+/** WGSL for family `fam` ('unary' | 'binary' | 'where' | 'copy' | 'fill'), op name, dtypes [out, in...]. */
+export function elementwiseSource(fam, op, dts) {
+  const od = dts[0], oat = isSubword(od);
+  let b = binding('O', 1, oat) + loaders('O', od, oat) + storers('O', od, oat);
+  if (fam === 'fill') {
+    return shell(b, stridedOffsets(1, [3]) + '  strw_O(o0, vec2<u32>(pu(13u), pu(14u)));\n');
+  }
+  if (fam === 'copy') {
+    const xd = dts[1];
+    b += binding('X', 2, false) + loaders('X', xd);
+    let st;
+    if (xd === od || (kindOf(xd) === 'f' && kindOf(od) === 'f')) st = xd === od ? 'strw_O(o0, raw_X(o1));' : 'st_O(o0, ld_X(o1));';
+    else if (kindOf(xd) === 'f') st = 'stf_O(o0, ld_X(o1));';          // float -> int/bool: truncation rules
+    else if (kindOf(od) === 'f') st = 'st_O(o0, ldf_X(o1));';          // int -> float (int64 exactly)
+    else if (xd === DT.int64 && od === DT.bool) st = 'let r = raw_X(o1); st_O(o0, i32(r.x != 0u || r.y != 0u));';
+    else st = 'st_O(o0, ld_X(o1));';                                  // int -> int: wrap
+    return shell(b, stridedOffsets(2, [3, 4]) + `  ${st}\n`);
+  }
+  if (fam === 'where') {
+    const [, cd, ad, bd] = dts;
+    b += binding('C', 2, false) + loaders('C', cd) + binding('A', 3, false) + loaders('A', ad) + binding('B', 4, false) + loaders('B', bd);
+    const cond = cd === DT.int64 ? 'any(raw_C(o1) != vec2<u32>(0u))' : (kindOf(cd) === 'f' ? 'ld_C(o1) != 0.0' : 'ld_C(o1) != 0');
+    return shell(b, stridedOffsets(4, [3, 4, 5, 6]) + `  if (${cond}) { strw_O(o0, raw_A(o2)); } else { strw_O(o0, raw_B(o3)); }\n`);
+  }
+  if (fam === 'unary') {
+    const xd = dts[1];
+    const { expr, kind } = unaryExpr(op, xd);
+    b += binding('X', 2, false) + loaders('X', xd);
+    const extra = helpersFor(expr) + (expr.includes('iclamp_') ? ICLAMP : '');
+    return shell(b, stridedOffsets(2, [3, 4]) +
+      `  let x = ld_X(o1);\n  let p0 = pf(8u); let p1 = pf(9u); let p2 = pf(10u);\n  let r = ${expr};\n  st_O(o0, ${cvt(kind, kindOf(od), 'r')});\n`, extra);
+  }
+  if (fam === 'binary') {
+    const ad = dts[1];
+    const { expr, kind } = binaryExpr(op, ad);
+    b += binding('A', 2, false) + loaders('A', ad) + binding('B', 3, false) + loaders('B', dts[2]);
+    const al = kindOf(ad) === 'f' ? 'pf(11u)' : 'pi(12u)';
+    return shell(b, stridedOffsets(3, [3, 4, 5]) +
+      `  let a = ld_A(o1);\n  let b = ld_B(o2);\n  let al = ${al};\n  let r = ${expr};\n  st_O(o0, ${cvt(kind, kindOf(od), 'r')});\n`,
+      helpersFor(expr));
+  }
+  throw new OpError(`unknown family ${fam}`);
+}
+
+export { ctype };

@@ -1,0 +1,88 @@
+// Indexing: index_offsets (index tensor -> element offsets, with bounds check), take (gather through
+// offsets), put (scatter, optionally accumulating). Semantics of wasm_ext/index.c.
+//
+// Bounds errors cannot raise from a shader: the first out-of-range index is recorded in a small error buffer
+// (flag, index lo, index hi, dim size) and the offset is clamped to 0. The error is reported at the next
+// readback or synchronize() as PyTorch's IndexError, as CUDA reports device-side asserts late.
+// put with accumulate adds with a compare-and-swap loop on the containing word (floats, sub-word types);
+// plain put stores, so duplicate indices leave one of the values (PyTorch CUDA: unspecified which).
+import { DT, ENTRY_ARGS, PRELUDE, binding, isFloat, kindOf, linearId, loaders, storers, stridedOffsets, ITEMSIZE } from './common.mjs';
+
+const WG = 256;
+
+function shell(body, b) {
+  return PRELUDE + b + `
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_ARGS}) {
+  let i = ${linearId(WG)};
+  if (i >= pu(0u)) { return; }
+${body}}
+`;
+}
+
+export function indexOffsetsSource(idd) {
+  let b = binding('O', 1, false) + loaders('O', DT.int64) + storers('O', DT.int64, false);
+  b += binding('I', 2, false) + loaders('I', idd) + binding('E', 3, true);
+  // index value as (i32, ok): int64 indices beyond int32 are out of range for any GPU buffer anyway
+  const idx = idd === DT.int64
+    ? 'let r = raw_I(o1); let v = bitcast<i32>(r.x); let fits = r.y == select(0u, 0xffffffffu, v < 0);'
+    : 'let r = vec2<u32>(bitcast<u32>(ld_I(o1)), 0u); let v = ld_I(o1); let fits = true;';
+  return shell(stridedOffsets(2, [3, 4]) + `
+  ${idx}
+  let size = pi(8u);
+  var w = v;
+  if (w < 0) { w += size; }
+  if (!fits || w < 0 || w >= size) {
+    if (atomicCompareExchangeWeak(&E[0], 0u, 1u).exchanged) {
+      atomicStore(&E[1], r.x); atomicStore(&E[2], select(select(0u, 0xffffffffu, v < 0), r.y, ${idd === DT.int64})); atomicStore(&E[3], u32(size));
+    }
+    w = 0;
+  }
+  var off = w * pi(9u);
+  if (pu(10u) == 1u) { off += ld_O(o0); }
+  st_O(o0, off);
+`, b);
+}
+
+export function takeSource(d) {
+  const sub = ITEMSIZE[d] < 4;
+  const b = binding('O', 1, sub) + loaders('O', d, sub) + storers('O', d, sub) + binding('S', 2, false) + loaders('S', d)
+    + binding('F', 3, false) + loaders('F', DT.int64);
+  return shell(stridedOffsets(3, [3, 4, 5]) + '  strw_O(o0, raw_S(o1 + u32(ld_F(o2))));\n', b);
+}
+
+export function putSource(d, accumulate) {
+  const sz = ITEMSIZE[d];
+  let b = binding('D', 1, true) + loaders('D', d, true) + storers('D', d, true) + binding('V', 2, false) + loaders('V', d)
+    + binding('F', 3, false) + loaders('F', DT.int64);
+  let body = stridedOffsets(3, [4, 3, 5]) + '  let di = o1 + u32(ld_F(o2));\n';
+  if (!accumulate) {
+    body += '  strw_D(di, raw_V(o0));\n';
+  } else {
+    // CAS loop on the word holding element di: extract, add, insert.
+    const T = isFloat(d) ? 'f32' : 'i32';
+    const [w, sh, mask] = sz === 1 ? ['di >> 2u', '(di & 3u) * 8u', '0xffu'] : sz === 2 ? ['di >> 1u', '(di & 1u) * 16u', '0xffffu']
+      : sz === 8 ? ['2u * di', '0u', '0xffffffffu'] : ['di', '0u', '0xffffffffu'];
+    const toBits = {
+      [DT.float32]: 'bitcast<u32>(s)', [DT.float16]: 'f2h(s)', [DT.bfloat16]: 'f2bf(s)', [DT.bool]: 'select(0u, 1u, s != 0)',
+    }[d] ?? 'bitcast<u32>(s)';
+    const fromBits = {
+      [DT.float32]: 'bitcast<f32>(f)', [DT.float16]: 'h2f(f)', [DT.bfloat16]: 'bitcast<f32>(f << 16u)',
+      [DT.int8]: 'bitcast<i32>(f << 24u) >> 24u', [DT.int16]: 'bitcast<i32>(f << 16u) >> 16u',
+    }[d] ?? 'bitcast<i32>(f)';
+    body += `  let v: ${T} = ld_V(o0);
+  let w = ${w}; let sh = ${sh};
+  loop {
+    let old = atomicLoad(&D[w]);
+    let f = (old >> sh) & ${mask}u;
+    let cur: ${T} = ${fromBits};
+    let s = cur + v;
+    let nw = (old & ~(${mask}u << sh)) | ((${toBits} & ${mask}u) << sh);
+    if (atomicCompareExchangeWeak(&D[w], old, nw).exchanged) { break; }
+  }
+${sz === 8 ? '  { let lo = bitcast<i32>(atomicLoad(&D[w])); atomicStore(&D[w + 1u], select(0u, 0xffffffffu, lo < 0)); }\n' : ''}`;
+  }
+  return shell(body, b);
+}
+
+export { kindOf };

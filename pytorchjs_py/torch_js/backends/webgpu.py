@@ -1,0 +1,281 @@
+"""The WebGPU backend: torch_js's primitives as WGSL kernels, through js_bridge/webgpu (see its index.mjs).
+
+Same contract as backends/cpu.py. Each primitive packs its arguments into one argument block in the wasm
+heap (Python-owned ctypes memory) and makes ONE bridge call with no arguments: a Python->JS call costs a few
+microseconds in Pyodide, while converting a dict or list costs ten times that. Storage.ptr is the bridge's
+integer buffer id; the GPU buffer goes back to the bridge's pool when the Storage dies.
+
+Kernels run asynchronously: they are recorded into a command batch and submitted in groups. Readback
+(`read_bytes`, used by .cpu(), .item(), .tolist(), print) waits for the GPU with `pyodide.ffi.run_sync` when
+JSPI stack switching is available here; otherwise it raises and the async forms (`await t.cpu_async()`,
+`await t.tolist_async()`, `await t.item_async()`) must be used.
+
+dtypes: float32, float16, bfloat16 compute in f32; bool/uint8/int8/int16/int32 in i32; int64 is stored exactly
+(8 bytes) and copied, cast, filled, gathered and scattered exactly, but its arithmetic runs in 32 bits.
+float64 raises TypeError (WGSL has no f64), as PyTorch's MPS does.
+"""
+import ctypes
+import struct
+
+from .. import _dtype as D
+from .._storage import Storage, device
+
+WEBGPU = device("webgpu")
+
+COPY, FILL, UNARY, BINARY, WHERE, REDUCE, SOFTMAX, CUMUL, GEMM, INDEX_OFFSETS, TAKE, PUT = range(1, 13)
+ARG_BYTES = 8192
+
+_bridge = None          # the JS Bridge (js_bridge/webgpu/index.mjs), once initialised
+_run = None             # _bridge.run
+_ARGS = (ctypes.c_char * ARG_BYTES)()
+_ARGS_ADDR = ctypes.addressof(_ARGS)
+_pack_into = struct.pack_into
+_FMTS = {}
+UNARY_OPS = BINARY_OPS = REDUCE_OPS = None
+
+
+def _fmt(nints):
+    f = _FMTS.get(nints)
+    if f is None:
+        f = _FMTS[nints] = struct.Struct("<4d" + "i" * nints)
+    return f
+
+
+class WebGPUStorage(Storage):
+    """A Storage whose GPU buffer returns to the bridge's pool when the last view of it dies."""
+    __slots__ = ()
+
+    def __del__(self):
+        b = _bridge
+        if b is not None and self.ptr:
+            try:
+                b.release(self.ptr)
+            except Exception:   # interpreter shutdown, bridge gone
+                pass
+
+
+def attach(bridge):
+    """Bind an initialised bridge (called by torch_js.webgpu.init)."""
+    global _bridge, _run, UNARY_OPS, BINARY_OPS, REDUCE_OPS
+    import json
+    import pyodide_js  # type: ignore
+    bridge.attach(pyodide_js._module)
+    bridge.setArgBlock(_ARGS_ADDR, ARG_BYTES)
+    names = json.loads(bridge.opNames())
+    UNARY_OPS = {n: i for i, n in enumerate(names["unary"])}
+    BINARY_OPS = {n: i for i, n in enumerate(names["binary"])}
+    REDUCE_OPS = {n: i for i, n in enumerate(names["reduce"])}
+    _bridge = bridge
+    _run = bridge.run
+
+
+def _ensure():
+    if _bridge is None:
+        from .. import webgpu
+        webgpu._init_sync()
+
+
+def _fail(rc, what, dtypes):
+    msg = _bridge.lastError
+    if rc == 1:
+        names = ", ".join(sorted({d.name for d in dtypes}))
+        if D.float64 in dtypes:
+            raise TypeError(f"torch_js: {what} on the webgpu device does not support float64 (WGSL has no 64-bit "
+                            "floats). Please use float32 instead.")
+        raise TypeError(f"torch_js: {what} is not implemented on the webgpu device for dtype {names}")
+    if rc == 2:
+        raise NotImplementedError(f"torch_js: {what} is not implemented on the webgpu device ({msg})")
+    raise RuntimeError(f"torch_js webgpu: {what} failed: {msg}")
+
+
+def _read_error(e):
+    """Map a JS rejection from a readback to PyTorch's exception."""
+    msg = str(e)
+    i = msg.find("TJS_INDEX_ERROR ")
+    if i >= 0:
+        idx, size = msg[i + 16:].split()[:2]
+        return IndexError(f"index {idx} is out of bounds for dimension with size {size}")
+    return RuntimeError(msg)
+
+
+def _fill_bits(d, value):
+    """The fill value as the dtype's bit pattern, split into two signed 32-bit words."""
+    if d.is_floating_point:
+        v = float(value)
+        if d is D.bfloat16:
+            (u,) = struct.unpack("<I", _pack_f(v, "f"))
+            bits = 0x7fc0 if v != v else ((u + 0x7fff + ((u >> 16) & 1)) >> 16) & 0xffff
+        else:
+            (bits,) = struct.unpack("<I" if d.itemsize == 4 else "<H", _pack_f(v, d.fmt))
+    elif d is D.bool_:
+        bits = 1 if value else 0
+    else:
+        iv = int(value) if not isinstance(value, float) or value == value else 0
+        bits = iv & ((1 << (8 * d.itemsize)) - 1)
+    lo, hi = bits & 0xffffffff, (bits >> 32) & 0xffffffff
+    return lo - (1 << 32) if lo >= 1 << 31 else lo, hi - (1 << 32) if hi >= 1 << 31 else hi
+
+
+def _pack_f(v, fmt):
+    try:
+        return struct.pack("<" + fmt, v)
+    except OverflowError:   # beyond the type's range: infinity, as a C cast gives
+        return struct.pack("<" + fmt, float("inf") if v > 0 else float("-inf"))
+
+
+class WebGPUBackend:
+    name = "webgpu"
+    device = WEBGPU
+
+    # ---- memory -------------------------------------------------------------------------------------------
+    def alloc(self, nbytes):
+        if _bridge is None:
+            _ensure()
+        return WebGPUStorage(nbytes, WEBGPU, self, None, _bridge.alloc(nbytes))
+
+    def from_bytes(self, data):
+        s = self.alloc(len(data))
+        n = len(data)
+        if n:
+            tmp = (ctypes.c_char * n).from_buffer_copy(data)
+            _bridge.upload(s.ptr, ctypes.addressof(tmp), n)
+        return s
+
+    def read_bytes(self, storage, byte_offset, nbytes):
+        from pyodide.ffi import can_run_sync, run_sync  # type: ignore
+        if not can_run_sync():
+            raise RuntimeError(
+                "torch_js: reading a webgpu tensor synchronously needs JSPI stack switching, which is not available "
+                "here (no JSPI in this browser, or Python was called synchronously from JS). Use "
+                "`await t.cpu_async()`, `await t.tolist_async()` or `await t.item_async()` instead.")
+        try:
+            res = run_sync(_bridge.read(storage.ptr, byte_offset, nbytes))
+        except Exception as e:
+            raise _read_error(e) from None
+        return res.to_bytes()
+
+    async def read_bytes_async(self, storage, byte_offset, nbytes):
+        try:
+            res = await _bridge.read(storage.ptr, byte_offset, nbytes)
+        except Exception as e:
+            raise _read_error(e) from None
+        return res.to_bytes()
+
+    # ---- elementwise ---------------------------------------------------------------------------------------
+    def copy(self, out, x, x_strides=None):
+        nd = len(out._shape)
+        s = out._storage
+        _fmt(7 + 3 * nd).pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, COPY, 0, nd, s.ptr, out._dtype.code, out._offset,
+                                   x._storage.ptr, x._dtype.code, x._offset, *out._shape, *out._stride,
+                                   *(x._stride if x_strides is None else x_strides))
+        rc = _run()
+        if rc:
+            _fail(rc, "copy", (out._dtype, x._dtype))
+
+    def fill(self, out, value):
+        nd = len(out._shape)
+        lo, hi = _fill_bits(out._dtype, value)
+        _fmt(8 + 2 * nd).pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, FILL, 0, nd, out._storage.ptr, out._dtype.code,
+                                   out._offset, lo, hi, *out._shape, *out._stride)
+        rc = _run()
+        if rc:
+            _fail(rc, "fill", (out._dtype,))
+
+    def unary(self, op, out, x, p0=0.0, p1=0.0, p2=0.0):
+        nd = len(out._shape)
+        _fmt(9 + 3 * nd).pack_into(_ARGS, 0, p0, p1, p2, 0.0, UNARY, UNARY_OPS.get(op, -1), nd, out._storage.ptr,
+                                   out._dtype.code, out._offset, x._storage.ptr, x._dtype.code, x._offset,
+                                   *out._shape, *out._stride, *x._stride)
+        rc = _run()
+        if rc:
+            _fail(rc, op, (x._dtype,))
+
+    def binary(self, op, out, a, a_strides, b, b_strides, alpha=1.0):
+        nd = len(out._shape)
+        _fmt(12 + 4 * nd).pack_into(_ARGS, 0, 0.0, 0.0, 0.0, alpha, BINARY, BINARY_OPS.get(op, -1), nd,
+                                    out._storage.ptr, out._dtype.code, out._offset, a._storage.ptr, a._dtype.code,
+                                    a._offset, b._storage.ptr, b._dtype.code, b._offset, *out._shape, *out._stride,
+                                    *a_strides, *b_strides)
+        rc = _run()
+        if rc:
+            _fail(rc, op, (a._dtype,))
+
+    def where(self, out, cond, c_strides, a, a_strides, b, b_strides):
+        nd = len(out._shape)
+        _fmt(15 + 5 * nd).pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, WHERE, 0, nd, out._storage.ptr, out._dtype.code,
+                                    out._offset, cond._storage.ptr, cond._dtype.code, cond._offset, a._storage.ptr,
+                                    a._dtype.code, a._offset, b._storage.ptr, b._dtype.code, b._offset, *out._shape,
+                                    *out._stride, *c_strides, *a_strides, *b_strides)
+        rc = _run()
+        if rc:
+            _fail(rc, "where", (out._dtype,))
+
+    # ---- reductions ----------------------------------------------------------------------------------------
+    def reduce(self, op, out, x, nred, out2=None):
+        nd = len(x._shape)
+        o2 = (out2._storage.ptr, out2._dtype.code, out2._offset) if out2 is not None else (0, 0, 0)
+        _fmt(13 + 3 * nd - nred).pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, REDUCE, REDUCE_OPS.get(op, -1), nd, nred,
+                                           out._storage.ptr, out._dtype.code, out._offset, *o2, x._storage.ptr,
+                                           x._dtype.code, x._offset, *x._shape, *x._stride, *out._stride)
+        rc = _run()
+        if rc:
+            _fail(rc, op, (x._dtype, out._dtype))
+
+    def softmax(self, out, x, log):
+        n = x._shape[-1] if x._shape else 1
+        outer = (x.numel() // n) if n else 0
+        _fmt(11).pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, SOFTMAX, 0, 1 if log else 0, outer, n, out._storage.ptr,
+                           out._dtype.code, out._offset, x._storage.ptr, x._dtype.code, x._offset)
+        rc = _run()
+        if rc:
+            _fail(rc, "softmax", (x._dtype,))
+
+    def cumulative(self, op, out, x, outer, n, inner):
+        _fmt(11).pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, CUMUL, 0 if op == "sum" else 1, outer, n, inner,
+                           out._storage.ptr, out._dtype.code, out._offset, x._storage.ptr, x._dtype.code, x._offset)
+        rc = _run()
+        if rc:
+            _fail(rc, "cum" + op, (x._dtype,))
+
+    # ---- matmul --------------------------------------------------------------------------------------------
+    def gemm(self, out, a, b, batch, m, n, k, a_strides, b_strides):
+        _fmt(21).pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, GEMM, 0, batch, m, n, k, out._storage.ptr, out._dtype.code,
+                           out._offset, a._storage.ptr, a._dtype.code, a._offset, b._storage.ptr, b._dtype.code,
+                           b._offset, *a_strides, *b_strides)
+        rc = _run()
+        if rc:
+            _fail(rc, "matmul", (a._dtype,))
+
+    # ---- indexing ------------------------------------------------------------------------------------------
+    def index_offsets(self, offs, idx, idx_strides, dim_size, dim_stride, accumulate):
+        nd = len(offs._shape)
+        _fmt(12 + 3 * nd).pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, INDEX_OFFSETS, 0, nd, offs._storage.ptr,
+                                    offs._dtype.code, offs._offset, idx._storage.ptr, idx._dtype.code, idx._offset,
+                                    dim_size, dim_stride, 1 if accumulate else 0, *offs._shape, *offs._stride,
+                                    *idx_strides)
+        rc = _run()
+        if rc:
+            _fail(rc, "index", (idx._dtype,))
+
+    def take(self, out, src, offs, src_strides, offs_strides):
+        nd = len(out._shape)
+        _fmt(12 + 4 * nd).pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, TAKE, 0, nd, out._storage.ptr, out._dtype.code,
+                                    out._offset, src._storage.ptr, src._dtype.code, src._offset, offs._storage.ptr,
+                                    offs._dtype.code, offs._offset, *out._shape, *out._stride, *src_strides,
+                                    *offs_strides)
+        rc = _run()
+        if rc:
+            _fail(rc, "index", (src._dtype,))
+
+    def put(self, dst, val, offs, shape, val_strides, dst_strides, offs_strides, accumulate):
+        nd = len(shape)
+        _fmt(13 + 4 * nd).pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, PUT, 0, nd, 1 if accumulate else 0,
+                                    dst._storage.ptr, dst._dtype.code, dst._offset, val._storage.ptr, val._dtype.code,
+                                    val._offset, offs._storage.ptr, offs._dtype.code, offs._offset, *shape,
+                                    *val_strides, *dst_strides, *offs_strides)
+        rc = _run()
+        if rc:
+            _fail(rc, "index_put", (dst._dtype,))
+
+
+BACKEND = WebGPUBackend()

@@ -1,0 +1,341 @@
+"""Activations: the kernel library's parametrised unary ops (GELU, SiLU, ELU, ...) declared with their
+derivatives (written in tensor ops, so they differentiate again), plus softmax-family and gated ops."""
+import math
+import warnings
+
+from ...ops import elementwise as _E
+from ...ops import inplace as _ip
+from ...ops import reduction as _R
+from ...ops.elementwise import UnaryOp, unary, SAME, where as _where
+from ._common import D, Tensor, reg
+
+_SQRT1_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_GELU_BETA = math.sqrt(2.0) * (2.0 / math.sqrt(math.pi)) * 0.5
+_GELU_KAPPA = 0.044715
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _op(kernel, grad, saves="x"):
+    return UnaryOp(kernel, SAME, grad, saves, True)
+
+
+def _gelu_erf_grad(g, x, y):
+    cdf = 0.5 * (1 + (x * _SQRT1_2).erf())
+    pdf = (-0.5 * x * x).exp() * _INV_SQRT_2PI
+    return g * (cdf + x * pdf)
+
+
+def _gelu_tanh_grad(g, x, y):
+    x_sq = x * x
+    inner = _GELU_BETA * (x + _GELU_KAPPA * x_sq * x)
+    t = inner.tanh()
+    left = 0.5 * x
+    right = 1 + t
+    return g * (0.5 * right + left * (1 - t * t) * (_GELU_BETA * (1 + 3 * _GELU_KAPPA * x_sq)))
+
+
+def _silu_grad(g, x, y):
+    s = x.sigmoid()
+    return g * (s * (1 + x * (1 - s)))
+
+
+def _softplus_grad(g, x, y, beta, threshold):
+    z = x * beta
+    return g * z.sigmoid().masked_fill(z > threshold, 1.0)
+
+
+def _leaky_grad(g, x, y, slope):
+    return g * (x > 0).to(x.dtype).masked_fill(x <= 0, slope)
+
+
+def _elu_grad(g, x, y, alpha, scale, input_scale):
+    neg = (x * input_scale).exp() * (input_scale * alpha * scale)
+    return g * _where(x <= 0, neg, float(scale))
+
+
+def _hardtanh_grad(g, x, y, lo, hi):
+    return g.masked_fill((x <= lo) | (x >= hi), 0)
+
+
+_ONE_SIXTH_F32 = 0.1666666716337204  # ATen's hardsigmoid_backward uses the float literal 1.0f / 6.0f, even for double
+
+
+def _hardsigmoid_grad(g, x, y):
+    return (g * _ONE_SIXTH_F32).masked_fill((x <= -3) | (x >= 3), 0)
+
+
+def _hardswish_grad(g, x, y):
+    mid = g * (x / 3 + 0.5)
+    return _where(x <= 3, mid, g).masked_fill(x < -3, 0)
+
+
+def _mish_grad(g, x, y):
+    tsp = _softplus_op(x, 1.0, 20.0).tanh()
+    s = x.sigmoid()
+    return g * (tsp + x * s * (1 - tsp * tsp))
+
+
+def _logsigmoid_grad(g, x, y):
+    return g * (-x).sigmoid()
+
+
+GELU = _op("gelu_erf", _gelu_erf_grad)
+GELU_TANH = _op("gelu_tanh", _gelu_tanh_grad)
+SILU = _op("silu", _silu_grad)
+SOFTPLUS = _op("softplus", _softplus_grad)
+LEAKY_RELU = _op("leaky_relu", _leaky_grad)
+ELU = _op("elu", _elu_grad)
+HARDTANH = _op("hardtanh", _hardtanh_grad)
+RELU6 = _op("relu6", lambda g, x, y: _hardtanh_grad(g, x, y, 0.0, 6.0))
+HARDSIGMOID = _op("hardsigmoid", _hardsigmoid_grad)
+HARDSWISH = _op("hardswish", _hardswish_grad)
+MISH = _op("mish", _mish_grad)
+LOGSIGMOID = _op("logsigmoid", _logsigmoid_grad)
+
+
+def _softplus_op(x, beta, threshold):
+    return unary(SOFTPLUS, x, float(beta), float(threshold), params=(beta, threshold))
+
+
+def _float_check(x, name):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+    if not x._dtype.is_floating_point:
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_ip._cap(x._dtype)}\'')
+
+
+def _maybe_inplace(input, result, inplace):
+    if inplace:
+        return _ip.inplace_from(input, result)
+    return result
+
+
+# ---- the elementwise activations ---------------------------------------------------------------------------
+
+def relu(input, inplace=False):
+    if inplace:
+        return input.relu_()
+    return input.relu()
+
+
+def relu_(input):
+    return input.relu_()
+
+
+def relu6(input, inplace=False):
+    if not input._dtype.is_floating_point:
+        return hardtanh(input, 0, 6, inplace)
+    return _maybe_inplace(input, unary(RELU6, input), inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    _float_check(input, "leaky_relu")
+    return _maybe_inplace(input, unary(LEAKY_RELU, input, float(negative_slope), params=(negative_slope,)), inplace)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, True)
+
+
+def _elu(input, alpha, scale, input_scale):
+    return unary(ELU, input, float(alpha), float(scale), float(input_scale), params=(alpha, scale, input_scale))
+
+
+def elu(input, alpha=1.0, inplace=False):
+    _float_check(input, "elu")
+    return _maybe_inplace(input, _elu(input, alpha, 1.0, 1.0), inplace)
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, True)
+
+
+def selu(input, inplace=False):
+    _float_check(input, "elu")
+    return _maybe_inplace(input, _elu(input, _SELU_ALPHA, _SELU_SCALE, 1.0), inplace)
+
+
+def selu_(input):
+    return selu(input, True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    _float_check(input, "elu")
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return _maybe_inplace(input, _elu(input, alpha, 1.0, 1.0 / alpha), inplace)
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, True)
+
+
+def gelu(input, approximate="none"):
+    _float_check(input, "GeluKernelImpl")
+    if approximate == "none":
+        return unary(GELU, input)
+    if approximate == "tanh":
+        return unary(GELU_TANH, input)
+    raise RuntimeError(f"approximate argument must be either none or tanh.")
+
+
+def silu(input, inplace=False):
+    _float_check(input, "silu")
+    return _maybe_inplace(input, unary(SILU, input), inplace)
+
+
+def mish(input, inplace=False):
+    _float_check(input, "mish")
+    return _maybe_inplace(input, unary(MISH, input), inplace)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    _float_check(input, "softplus")
+    return _softplus_op(input, beta, threshold)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    if not input._dtype.is_floating_point:
+        return _maybe_inplace(input, input.clamp(min_val, max_val), inplace)
+    return _maybe_inplace(input, unary(HARDTANH, input, float(min_val), float(max_val), params=(min_val, max_val)),
+                          inplace)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, True)
+
+
+def hardswish(input, inplace=False):
+    _float_check(input, "hardswish")
+    return _maybe_inplace(input, unary(HARDSWISH, input), inplace)
+
+
+def hardsigmoid(input, inplace=False):
+    _float_check(input, "hardsigmoid")
+    return _maybe_inplace(input, unary(HARDSIGMOID, input), inplace)
+
+
+def logsigmoid(input):
+    _float_check(input, "log_sigmoid_forward")
+    return unary(LOGSIGMOID, input)
+
+
+def sigmoid(input):
+    return input.sigmoid()
+
+
+def tanh(input):
+    return input.tanh()
+
+
+def softsign(input):
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    return input - input.tanh()
+
+
+def softshrink(input, lambd=0.5):
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    zero = input * 0
+    return _where(input > lambd, input - lambd, _where(input < -lambd, input + lambd, zero))
+
+
+def hardshrink(input, lambd=0.5):
+    return input.masked_fill((input >= -lambd) & (input <= lambd), 0)
+
+
+def threshold(input, threshold, value, inplace=False):
+    r = _where(input > threshold, input, _E._cast_scalar(value, input._dtype))
+    return _maybe_inplace(input, r, inplace)
+
+
+def threshold_(input, threshold, value):
+    return globals()["threshold"](input, threshold, value, True)
+
+
+def prelu(input, weight):
+    if not isinstance(weight, Tensor):
+        raise TypeError("prelu(): argument 'weight' (position 2) must be Tensor")
+    w = weight
+    if w.numel() != 1:
+        if input.dim() == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        c = input._shape[1] if input.dim() >= 2 else input._shape[0]
+        if w.numel() != c:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                               f"{w.numel()} and channel size = {c}.")
+        if input.dim() >= 2:
+            w = w.reshape((c,) + (1,) * (input.dim() - 2))
+    else:
+        w = w.reshape(())
+    return _where(input > 0, input, w * input)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    if training:
+        raise NotImplementedError("torch_js: rrelu with training=True is not implemented")
+    return leaky_relu(input, (lower + upper) / 2, inplace)
+
+
+# ---- softmax family / gated ------------------------------------------------------------------------------
+
+def _softmax_dim(name, ndim, stacklevel):
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  "as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("softmax", input.dim(), _stacklevel)
+    return _R.softmax(input, dim, dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.dim(), _stacklevel)
+    return _R.log_softmax(input, dim, dtype)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("softmin", input.dim(), _stacklevel)
+    x = input if dtype is None else input.to(dtype)
+    return _R.softmax(-x, dim)
+
+
+def glu(input, dim=-1):
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = input._wrap_dim(dim)
+    n = input._shape[d]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
+    a = input.narrow(d, 0, n // 2)
+    b = input.narrow(d, n // 2, n // 2)
+    return a * b.sigmoid()
+
+
+for _name, _fn in [("relu", relu), ("relu6", relu6), ("leaky_relu", leaky_relu), ("elu", elu), ("selu", selu),
+                   ("celu", celu), ("gelu", gelu), ("silu", silu), ("mish", mish), ("softplus", softplus),
+                   ("hardtanh", hardtanh), ("hardswish", hardswish), ("hardsigmoid", hardsigmoid),
+                   ("logsigmoid", logsigmoid), ("softsign", softsign), ("tanhshrink", tanhshrink),
+                   ("softshrink", softshrink), ("hardshrink", hardshrink), ("threshold", threshold),
+                   ("prelu", prelu), ("rrelu", rrelu), ("softmin", softmin), ("glu", glu)]:
+    reg(_name, _fn, "activation", primitive="unary" if _name in ("gelu", "silu", "mish", "softplus", "elu")
+        else None)
+reg("softmax", softmax, "activation", opinfo=("softmax",))
+reg("log_softmax", log_softmax, "activation", opinfo=("log_softmax",))
+reg("sigmoid", sigmoid, "activation", opinfo=("sigmoid",))
+reg("tanh", tanh, "activation", opinfo=("tanh",))
+for _name, _fn in [("relu_", relu_), ("leaky_relu_", leaky_relu_), ("elu_", elu_), ("selu_", selu_),
+                   ("celu_", celu_), ("hardtanh_", hardtanh_), ("threshold_", threshold_)]:
+    reg(_name, _fn, "activation", opinfo=())
+Tensor.hardshrink = hardshrink

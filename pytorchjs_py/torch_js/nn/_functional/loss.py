@@ -1,0 +1,306 @@
+"""Loss functions as decompositions (log_softmax, gather, masked reductions), following ATen's formulas so
+values agree with PyTorch's, weights, ignore_index and label smoothing included."""
+import math
+import warnings
+
+from ...ops.elementwise import where as _where
+from ._common import D, Tensor, apply_reduction, legacy_reduction, reg
+
+
+def _reduction(size_average, reduce, reduction):
+    if size_average is not None or reduce is not None:
+        return legacy_reduction(size_average, reduce)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _weighted(loss, weight, reduction):
+    if weight is not None:
+        loss = loss * weight
+    return apply_reduction(loss, reduction)
+
+
+def _check_same_size(input, target, name):
+    if input._shape != target._shape:
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
+                      "same size.", stacklevel=3)
+
+
+# ---- nll / cross entropy -------------------------------------------------------------------------------------
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    if input.dim() < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    if target._dtype.is_floating_point or target._dtype is D.bool_:
+        raise RuntimeError(f"expected scalar type Long but found {_cap(target._dtype)}")
+    unbatched = input.dim() == 1
+    x = input.unsqueeze(0) if unbatched else input
+    t = target.unsqueeze(0) if unbatched and target.dim() == 0 else target
+    n, c = x._shape[0], x._shape[1]
+    if t._shape[0] != n:
+        raise ValueError(f"Expected input batch_size ({n}) to match target batch_size ({t._shape[0]}).")
+    if x.dim() > 2 and t._shape[1:] != x._shape[2:]:
+        raise RuntimeError(f"size mismatch (got input: {list(x._shape)} , target: {list(t._shape)}")
+    if weight is not None and weight.numel() != c:
+        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
+                           f"weight tensor of shape: {list(weight._shape)}")
+    t = t.to(D.int64)
+    ignore = t == ignore_index
+    safe = t.masked_fill(ignore, 0)
+    if x.numel() and t.numel():
+        bad = (safe < 0) | (safe >= c)
+        if bool(bad.any()):
+            v = int(t.masked_select(bad)[0].item())
+            raise IndexError(f"Target {v} is out of bounds.")
+    picked = x.gather(1, safe.unsqueeze(1)).squeeze(1)
+    if weight is not None:
+        w = weight.to(x._dtype).index_select(0, safe.reshape(-1)).reshape(safe._shape).masked_fill(ignore, 0)
+    else:
+        w = (~ignore).to(x._dtype)
+    loss = -(picked * w)
+    if weight is None:
+        loss = loss.masked_fill(ignore, 0)
+    if reduction == "none":
+        return loss.squeeze(0) if unbatched else loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / w.sum()
+
+
+def _cap(d):
+    from ...ops.inplace import _cap as cap
+    return cap(d)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
+    reduction = _reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 0 if input.dim() == 1 else 1
+    c = input._shape[class_dim]
+    logp = input.log_softmax(class_dim)
+    if target._dtype.is_floating_point:
+        # class probabilities
+        if target._shape != input._shape:
+            raise RuntimeError(f"Expected target size {list(input._shape)}, got {list(target._shape)}")
+        tgt = target
+        if label_smoothing > 0:
+            tgt = target * (1 - label_smoothing) + label_smoothing / c
+        lw = logp
+        if weight is not None:
+            lw = logp * weight.reshape((c,) + (1,) * (input.dim() - class_dim - 1))
+        prod = lw * tgt
+        if reduction == "none":
+            return -prod.sum(class_dim)
+        if reduction == "sum":
+            return -prod.sum()
+        if input.numel() == 0:
+            return -prod.sum() * float("nan")
+        return -prod.sum() / (input.numel() // c)
+    nll = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
+    if label_smoothing <= 0:
+        return nll
+    ignore = target == ignore_index
+    if weight is not None:
+        wshape = [1] * input.dim()
+        wshape[class_dim] = c
+        smooth = -(logp * weight.reshape(wshape)).sum(class_dim)
+    else:
+        smooth = -logp.sum(class_dim)
+    smooth = smooth.masked_fill(ignore, 0.0)
+    if reduction == "mean":
+        if weight is not None:
+            ret = smooth.sum() / weight.gather(0, target.masked_select(~ignore).reshape(-1)).sum()
+        else:
+            ret = smooth.sum() / (~ignore).sum()
+    elif reduction == "sum":
+        ret = smooth.sum()
+    else:
+        ret = smooth
+    return (1 - label_smoothing) * nll + ret * (label_smoothing / c)
+
+
+# ---- regression losses ---------------------------------------------------------------------------------------
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _check_same_size(input, target, "mse_loss")
+    reduction = _reduction(size_average, reduce, reduction)
+    d = input - target
+    return _weighted(d * d, weight, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _check_same_size(input, target, "l1_loss")
+    reduction = _reduction(size_average, reduce, reduction)
+    return _weighted((input - target).abs(), weight, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    _check_same_size(input, target, "smooth_l1_loss")
+    reduction = _reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    z = (input - target).abs()
+    if beta == 0:
+        return apply_reduction(z, reduction)
+    loss = _where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta)
+    return apply_reduction(loss, reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    _check_same_size(input, target, "huber_loss")
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    z = (input - target).abs()
+    loss = _where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
+    return _weighted(loss, weight, _reduction(None, None, reduction))
+
+
+# ---- binary / probabilistic ----------------------------------------------------------------------------------
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    if target._shape != input._shape:
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
+                         f"({input.shape}) is deprecated. Please ensure they have the same size.")
+    with_grad_check = bool(((input < 0) | (input > 1)).any()) if input.numel() else False
+    if with_grad_check:
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    # ATen clamps each log at -100
+    loss = -(target * input.log().clamp_min(-100) + (1 - target) * (1 - input).log().clamp_min(-100))
+    if weight is not None:
+        loss = loss * weight
+    return apply_reduction(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
+    reduction = _reduction(size_average, reduce, reduction)
+    if target._shape != input._shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    from .activation import logsigmoid
+    if pos_weight is not None:
+        log_weight = (pos_weight - 1) * target + 1
+        loss = (1 - target) * input - log_weight * logsigmoid(input)
+    else:
+        loss = (1 - target) * input - logsigmoid(input)
+    if weight is not None:
+        loss = loss * weight
+    return apply_reduction(loss, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      stacklevel=2)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        loss = target.xlogy(target) - target * input
+    if reduction == "batchmean":
+        if input.dim() == 0:
+            return loss.sum()
+        return loss.sum() / input._shape[0]
+    return apply_reduction(loss, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
+    return apply_reduction((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    return apply_reduction((1 + (-target * input).exp()).log(), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    zeros = input * 0
+    margin_clamp = (margin - input).clamp_min(0)
+    out_margin = _where(target != 1, margin_clamp, zeros)
+    out_self = _where(target != -1, input, zeros)
+    return apply_reduction(out_margin + out_self, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    eps = 1e-12
+    d = input1.dim() - 1
+    prod = (input1 * input2).sum(d)
+    mag1 = (input1 * input1).sum(d) + eps
+    mag2 = (input2 * input2).sum(d) + eps
+    cos = prod / (mag1 * mag2).sqrt()
+    zeros = cos * 0
+    pos = _where(target == 1, 1 - cos, zeros)
+    neg = _where(target == -1, (cos - margin).clamp_min(0), zeros)
+    return apply_reduction(pos + neg, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-08, reduce=None,
+                     reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
+        loss = loss + stirling.masked_fill(target <= 1, 0)
+    return apply_reduction(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-06, reduction="mean"):
+    if var.dim() != input.dim():
+        var = var.unsqueeze(-1)
+    # ATen clamps var in place under no_grad: the clamp is invisible to autograd
+    v = var + (var.clamp_min(eps) - var).detach()
+    loss = 0.5 * (v.log() + (input - target) ** 2 / v)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return apply_reduction(loss, reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-06, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    from .misc import pairwise_distance
+    reduction = _reduction(size_average, reduce, reduction)
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_s = pairwise_distance(positive, negative, p, eps)
+        d_neg = d_neg.minimum(d_s)
+    return apply_reduction((margin + d_pos - d_neg).clamp_min(0), reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    from .activation import logsigmoid
+    reduction = _reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    loss = loss.sum(input.dim() - 1) / input._shape[-1]
+    return apply_reduction(loss, reduction)
+
+
+for _n, _f in [("nll_loss", nll_loss), ("cross_entropy", cross_entropy), ("mse_loss", mse_loss),
+               ("l1_loss", l1_loss), ("smooth_l1_loss", smooth_l1_loss), ("huber_loss", huber_loss),
+               ("binary_cross_entropy", binary_cross_entropy),
+               ("binary_cross_entropy_with_logits", binary_cross_entropy_with_logits), ("kl_div", kl_div),
+               ("margin_ranking_loss", margin_ranking_loss), ("soft_margin_loss", soft_margin_loss),
+               ("hinge_embedding_loss", hinge_embedding_loss), ("cosine_embedding_loss", cosine_embedding_loss),
+               ("poisson_nll_loss", poisson_nll_loss), ("gaussian_nll_loss", gaussian_nll_loss),
+               ("triplet_margin_loss", triplet_margin_loss),
+               ("multilabel_soft_margin_loss", multilabel_soft_margin_loss)]:
+    reg(_n, _f, "loss")

@@ -1,0 +1,460 @@
+"""linear/bilinear, embedding/one_hot, dropout (PyTorch's exact random stream), pad, interpolate, pixel
+shuffle, distances and normalize: decompositions over gemm, index_select, cat and elementwise ops."""
+import math
+import struct
+import warnings
+
+from ...ops._util import GRAD_ENABLED, record
+from ...ops import shape as _S
+from ...ops.elementwise import where as _where
+from ._common import D, Tensor, no_grad, ntuple, reg, zeros, full, arange, empty
+
+
+# ---- linear --------------------------------------------------------------------------------------------------
+
+def linear(input, weight, bias=None):
+    if weight.dim() == 2 and input.dim() >= 1 and input._shape[-1] != weight._shape[1]:
+        lead = input._shape[:-1]
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({int(math.prod(lead)) if lead else 1}x"
+                           f"{input._shape[-1]} and {weight._shape[1]}x{weight._shape[0]})")
+    y = input.matmul(weight.t() if weight.dim() == 2 else weight)
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+def bilinear(input1, input2, weight, bias=None):
+    if input1._shape[:-1] != input2._shape[:-1]:
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got {list(input1._shape[:-1])} and "
+                           f"{list(input2._shape[:-1])}")
+    o, i, j = weight._shape
+    lead = input1._shape[:-1]
+    x1 = input1.reshape(-1, i)
+    x2 = input2.reshape(-1, j)
+    t = x1.matmul(weight.permute(1, 0, 2).reshape(i, o * j)).view(-1, o, j)   # (B, O, J)
+    y = (t * x2.unsqueeze(1)).sum(2)
+    if bias is not None:
+        y = y + bias
+    return y.reshape(lead + (o,))
+
+
+# ---- embedding -----------------------------------------------------------------------------------------------
+
+def _embedding_back(ctx, g):
+    (idx,) = ctx.saved_tensors
+    num, padding_idx, scale = ctx.attrs
+    gd = g.reshape(-1, g._shape[-1])
+    if padding_idx is not None:
+        gd = gd.masked_fill((idx == padding_idx).unsqueeze(1), 0)
+    if scale:
+        counts = zeros(num, dtype=g._dtype).index_add(0, idx, full(idx._shape, 1.0, dtype=g._dtype))
+        gd = gd / counts.index_select(0, idx).unsqueeze(1)
+    return zeros((num, g._shape[-1]), dtype=g._dtype).index_add(0, idx, gd)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    if input._dtype not in (D.int64, D.int32):
+        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got torch.{input._dtype.name} instead (while checking arguments for "
+                           f"embedding)")
+    num = weight._shape[0]
+    if padding_idx is not None:
+        if padding_idx > 0:
+            assert padding_idx < num, "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -num, "Padding_idx must be within num_embeddings"
+            padding_idx = num + padding_idx
+    idx = input.reshape(-1).to(D.int64)
+    if max_norm is not None:
+        embedding_renorm_(weight, idx, max_norm, norm_type)
+    out = weight.detach().index_select(0, idx).view(input._shape + (weight._shape[1],))
+    if GRAD_ENABLED[0] and weight._requires_grad:
+        node = record("EmbeddingBackward0", _embedding_back, (weight,), (out,),
+                      attrs=(num, padding_idx, scale_grad_by_freq))
+        node.save((idx,))
+    return out
+
+
+def embedding_renorm_(weight, idx, max_norm, norm_type):
+    """Rows of weight used by idx whose norm exceeds max_norm are rescaled in place (no autograd), as ATen."""
+    with no_grad():
+        rows = weight.index_select(0, idx)
+        norms = rows.norm(norm_type, 1, keepdim=True)
+        scale = _where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        weight.index_put_((idx,), rows * scale)
+    return weight
+
+
+def one_hot(tensor, num_classes=-1):
+    if tensor._dtype is not D.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        if tensor.numel() == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(tensor.max().item()) + 1
+    if tensor.numel():
+        if int(tensor.min().item()) < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if int(tensor.max().item()) >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    out = zeros(tensor._shape + (num_classes,), dtype=D.int64)
+    return out.scatter_(-1, tensor.unsqueeze(-1), 1)
+
+
+# ---- dropout: ATen's _dropout_impl, so the random stream matches PyTorch's -----------------------------------
+
+_ALPHA = 1.7580993408473766
+
+
+def _dropout_impl(input, p, training, inplace, feature, alpha):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if p == 0 or not training or input.numel() == 0:
+        return input
+    if p == 1:
+        r = input * zeros((), dtype=input._dtype)
+        return input.copy_(r) if inplace else r
+    if feature:
+        noise = empty(input._shape[:2] + (1,) * (input.dim() - 2), dtype=input._dtype)
+    else:
+        noise = empty(input._shape, dtype=input._dtype)
+    noise.bernoulli_(1 - p)
+    b = None
+    if alpha:
+        a = 1.0 / math.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
+        b = noise.add(-1).mul_(_ALPHA * a).add_(_ALPHA * a * p)
+        noise.mul_(a)
+    else:
+        noise.div_(1 - p)
+    if inplace:
+        input.mul_(noise)
+        return input.add_(b) if b is not None else input
+    r = input * noise
+    return r + b if b is not None else r
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    return _dropout_impl(input, p, training, inplace, False, False)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return _dropout_impl(input, p, training, inplace, False, True)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return _dropout_impl(input, p, training, inplace, True, True)
+
+
+def _feature_dropout(input, p, training, inplace, name, dims):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    nd = input.dim()
+    batched = nd == dims[1]
+    x = input if batched or nd != dims[0] else input.unsqueeze(0)
+    r = _dropout_impl(x, p, training, inplace, True, False)
+    if not batched and nd == dims[0] and r is not input:
+        r = r.squeeze(0)
+    return input if (inplace and r is not input) else r
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D input. Note that "
+                           "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a "
+                           "channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    return _feature_dropout(input, p, training, inplace, "dropout1d", (2, 3))
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.dim() not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {input.dim()}-D input to dropout2d, which is deprecated and will "
+                      "result in an error in a future release.", stacklevel=2)
+    if input.dim() == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim.",
+                      stacklevel=2)
+    return _dropout_impl(input, p, training, inplace, True, False)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    if input.dim() not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {input.dim()}-D input to dropout3d, which is deprecated.", stacklevel=2)
+    return _feature_dropout(input, p, training, inplace, "dropout3d", (4, 5))
+
+
+# ---- pad -----------------------------------------------------------------------------------------------------
+
+def _pad_index(n, lo, hi, mode):
+    """Source positions along a dim of size n for output positions −lo … n+hi−1, as an int64 tensor."""
+    i = arange(-lo, n + hi, dtype=D.int64)
+    if mode == "reflect":
+        j = (n - 1) - ((n - 1) - i.abs()).abs()
+        return j
+    if mode == "replicate":
+        return i.clamp(0, n - 1)
+    return i.remainder(n)      # circular
+
+
+def pad(input, pad, mode="constant", value=None):
+    pad = [int(v) for v in pad]
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    npd = len(pad) // 2
+    if npd > input.dim():
+        raise RuntimeError("Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pad)} and input of dimension {input.dim()}")
+    x = input
+    if mode == "constant":
+        v = 0 if value is None else value
+        for k in range(npd):
+            d = input.dim() - 1 - k
+            lo, hi = pad[2 * k], pad[2 * k + 1]
+            if lo < 0 or hi < 0:
+                n = x._shape[d]
+                s, e = max(-lo, 0), n - max(-hi, 0)
+                if e - s < 0:
+                    raise RuntimeError(f"The input size {n}, plus negative padding {lo} and {hi} resulted in a "
+                                       f"negative output size, which is invalid. Check dimension {d} of your input.")
+                x = x.narrow(d, s, e - s)
+            parts = []
+            if lo > 0:
+                parts.append(full(x._shape[:d] + (lo,) + x._shape[d + 1:], v, dtype=x._dtype))
+            parts.append(x)
+            if hi > 0:
+                parts.append(full(x._shape[:d] + (hi,) + x._shape[d + 1:], v, dtype=x._dtype))
+            if len(parts) > 1:
+                x = _S.cat(parts, d)
+        return x if x is not input else input.clone()
+    if value is not None and value != 0:
+        raise ValueError(f'Padding mode "{mode}" doesn\'t take in value argument.')
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if npd > 3 or input.dim() not in (npd + 1, npd + 2):
+        raise NotImplementedError(f"Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now")
+    for k in range(npd):
+        d = input.dim() - 1 - k
+        lo, hi = pad[2 * k], pad[2 * k + 1]
+        n = x._shape[d]
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
+                               f"but got: padding ({lo}, {hi}) at dimension {d} of input {list(input._shape)}")
+        if mode == "circular" and (lo > n or hi > n):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        if lo == 0 and hi == 0:
+            continue
+        x = x.index_select(d, _pad_index(n, lo, hi, mode))
+    return x if x is not input else input.clone()
+
+
+# ---- interpolate ---------------------------------------------------------------------------------------------
+
+def _f32(v):
+    return struct.unpack("f", struct.pack("f", v))[0]
+
+
+def _nearest_index(n_in, n_out, scale, exact):
+    if not exact and n_out == n_in:
+        return arange(n_out, dtype=D.int64)
+    if not exact and n_out == 2 * n_in:
+        return arange(n_out, dtype=D.int64).div(2, rounding_mode="floor")
+    s = _f32(1.0 / scale) if scale is not None and scale > 0 else _f32(_f32(n_in) / n_out)
+    pos = arange(n_out, dtype=D.float32)
+    if exact:
+        pos = pos + 0.5
+    return (pos * s).floor().to(D.int64).clamp_max(n_in - 1)
+
+
+def _linear_weights(n_in, n_out, scale, align_corners, dtype):
+    if align_corners:
+        s = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    else:
+        s = 1.0 / scale if scale is not None and scale > 0 else n_in / n_out
+    if dtype is D.float32:
+        s = _f32(s)
+    i = arange(n_out, dtype=dtype)
+    src = i * s if align_corners else ((i + 0.5) * s - 0.5).clamp_min(0)
+    i0 = src.to(D.int64).clamp_max(n_in - 1)
+    l1 = (src - i0.to(dtype)).clamp(0, 1)
+    i1 = i0 + (i0 < n_in - 1).to(D.int64)
+    return i0, i1, 1 - l1, l1
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
+                         "bicubic | trilinear")
+    if align_corners is None:
+        align_corners = False
+    nsp = input.dim() - 2
+    if nsp < 1:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
+                                  f"for the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
+                                  f"nearest-exact (got {mode})")
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    sp_in = input._shape[2:]
+    if size is not None:
+        out_size = ntuple(size, nsp)
+        if len(out_size) != nsp:
+            raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input with "
+                             f"spatial dimensions of {list(sp_in)} and output size of {list(out_size)}. Please "
+                             "provide input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, "
+                             "...,oK) format.")
+        scales = (None,) * nsp
+    elif scale_factor is not None:
+        sf = tuple(float(v) for v in scale_factor) if isinstance(scale_factor, (list, tuple)) else \
+            (float(scale_factor),) * nsp
+        out_size = tuple(int(math.floor(float(n) * f)) for n, f in zip(sp_in, sf))
+        scales = (None,) * nsp if recompute_scale_factor else sf
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if antialias:
+        raise NotImplementedError("torch_js: interpolate(antialias=True) is not implemented")
+    expected = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2}
+    if mode in expected and expected[mode] != nsp:
+        raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {expected[mode] + 2}D input")
+    if mode == "area":
+        from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
+        if nsp == 1:
+            return adaptive_avg_pool1d(input, out_size)
+        if nsp == 2:
+            return adaptive_avg_pool2d(input, out_size)
+        raise NotImplementedError("torch_js: 3-D area interpolation is not implemented")
+    x = input
+    if mode in ("nearest", "nearest-exact"):
+        for k in range(nsp):
+            d = 2 + k
+            x = x.index_select(d, _nearest_index(sp_in[k], out_size[k], scales[k], mode == "nearest-exact"))
+        return x
+    if mode in ("linear", "bilinear", "trilinear"):
+        # separable, innermost dim first: matches ATen's h0l·(w0l·x00 + w1l·x01) + h1l·(...) evaluation order
+        for k in reversed(range(nsp)):
+            d = 2 + k
+            i0, i1, l0, l1 = _linear_weights(sp_in[k], out_size[k], scales[k], align_corners, x._dtype)
+            shp = (-1,) + (1,) * (nsp - 1 - k)
+            x = x.index_select(d, i0) * l0.view(shp) + x.index_select(d, i1) * l1.view(shp)
+        return x
+    raise NotImplementedError(f"torch_js: interpolate mode '{mode}' is not implemented")
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# ---- pixel shuffle -------------------------------------------------------------------------------------------
+
+def pixel_shuffle(input, upscale_factor):
+    r = int(upscale_factor)
+    if input.dim() < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.dim()} dimension(s)")
+    *lead, c, h, w = input._shape
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+                           f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
+    lead = tuple(lead)
+    nl = len(lead)
+    oc = c // (r * r)
+    x = input.reshape(lead + (oc, r, r, h, w))
+    perm = tuple(range(nl)) + (nl, nl + 3, nl + 1, nl + 4, nl + 2)
+    return x.permute(perm).reshape(lead + (oc, h * r, w * r))
+
+
+def pixel_unshuffle(input, downscale_factor):
+    r = int(downscale_factor)
+    if input.dim() < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.dim()} dimension(s)")
+    *lead, c, h, w = input._shape
+    if h % r or w % r:
+        raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by downscale_factor, but got "
+                           f"height={h}, width={w}, downscale_factor={r}")
+    lead = tuple(lead)
+    nl = len(lead)
+    x = input.reshape(lead + (c, h // r, r, w // r, r))
+    perm = tuple(range(nl)) + (nl, nl + 2, nl + 4, nl + 1, nl + 3)
+    return x.permute(perm).reshape(lead + (c * r * r, h // r, w // r))
+
+
+def channel_shuffle(input, groups):
+    n, c = input._shape[0], input._shape[1]
+    rest = input._shape[2:]
+    return input.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape(input._shape)
+
+
+# ---- distances -----------------------------------------------------------------------------------------------
+
+def _clamp_invisible(t, eps):
+    """t.clamp_min(eps) whose gradient is t's: ATen clamps the norm in place under no_grad."""
+    return t + (t.clamp_min(eps) - t).detach()
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    from ...ops._util import broadcast_shapes
+    shape = broadcast_shapes(x1._shape, x2._shape)
+    a, b = x1.expand(shape), x2.expand(shape)
+    if not a._dtype.is_floating_point:
+        a, b = a.to(D.get_default_dtype()), b.to(D.get_default_dtype())
+    na = _clamp_invisible(a.norm(2, dim, keepdim=True), eps)
+    nb = _clamp_invisible(b.norm(2, dim, keepdim=True), eps)
+    return ((a / na) * (b / nb)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    out_dim = max(x1.dim(), x2.dim())
+    inner = out_dim - 1
+    if out_dim == 0:
+        return (x1 - x2 + eps).abs()
+    return (x1 - x2 + eps).norm(p, inner, keepdim=keepdim)
+
+
+def pdist(input, p=2):
+    n = input._shape[0]
+    diff = input.unsqueeze(1) - input.unsqueeze(0)
+    iu = arange(n).unsqueeze(1) < arange(n).unsqueeze(0)
+    return diff.norm(p, 2).masked_select(iu)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    r = input / denom
+    if out is not None:
+        from ...ops.inplace import write_out
+        return write_out(out, r)
+    return r
+
+
+for _n, _f in [("linear", linear), ("bilinear", bilinear), ("embedding", embedding), ("one_hot", one_hot),
+               ("dropout", dropout), ("alpha_dropout", alpha_dropout), ("dropout2d", dropout2d),
+               ("pixel_shuffle", pixel_shuffle), ("pixel_unshuffle", pixel_unshuffle),
+               ("channel_shuffle", channel_shuffle), ("cosine_similarity", cosine_similarity),
+               ("pairwise_distance", pairwise_distance), ("pdist", pdist), ("normalize", normalize),
+               ("upsample_nearest", upsample_nearest), ("upsample_bilinear", upsample_bilinear)]:
+    reg(_n, _f, "nn")
+reg("dropout1d", dropout1d, "nn", opinfo=())
+reg("dropout3d", dropout3d, "nn")
+reg("feature_alpha_dropout", feature_alpha_dropout, "nn",
+    opinfo=("nn.functional.feature_alpha_dropout.with_train", "nn.functional.feature_alpha_dropout.without_train"))
+reg("pad", pad, "nn", opinfo=("nn.functional.pad.constant", "nn.functional.pad.reflect",
+                              "nn.functional.pad.replicate", "nn.functional.pad.circular",
+                              "nn.functional.pad.replicate_negative"))
+reg("interpolate", interpolate, "nn", opinfo=("nn.functional.interpolate.nearest",
+                                              "nn.functional.interpolate.nearest-exact",
+                                              "nn.functional.interpolate.linear",
+                                              "nn.functional.interpolate.bilinear",
+                                              "nn.functional.interpolate.trilinear",
+                                              "nn.functional.interpolate.area"))
+reg("upsample", upsample, "nn", opinfo=())
+reg("embedding_renorm_", embedding_renorm_, "nn", opinfo=())

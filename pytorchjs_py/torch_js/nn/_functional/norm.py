@@ -1,0 +1,158 @@
+"""Normalisation layers as decompositions over reductions and elementwise ops (their gradients, including
+double backward, come from those ops). Running statistics are updated in place under no_grad, as ATen does:
+running = (1 − momentum)·running + momentum·batch, with the unbiased batch variance."""
+from ._common import D, Tensor, no_grad, reg
+
+
+def _stats(x, dims):
+    """Biased variance and mean over dims (keepdim)."""
+    mean = x.mean(dims, keepdim=True)
+    var = x.var(dims, unbiased=False, keepdim=True)
+    return var, mean
+
+
+def _channel_view(t, ndim):
+    return t.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def _affine(y, weight, bias, shape_fn):
+    if weight is not None:
+        y = y * shape_fn(weight)
+    if bias is not None:
+        y = y + shape_fn(bias)
+    return y
+
+
+def _update_running(running_mean, running_var, mean, var_biased, n, momentum):
+    with no_grad():
+        if running_mean is not None:
+            running_mean.mul_(1 - momentum).add_(mean.detach().reshape(running_mean._shape) * momentum)
+        if running_var is not None:
+            unbiased = var_biased.detach().reshape(running_var._shape) * (n / (n - 1) if n > 1 else float("inf"))
+            running_var.mul_(1 - momentum).add_(unbiased * momentum)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-05):
+    if input.dim() < 2:
+        raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
+    c = input._shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
+    nd = input.dim()
+    dims = (0,) + tuple(range(2, nd))
+    if training:
+        n = input.numel() // c if c else 0
+        if n <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                             f"torch.Size({list(input._shape)})")
+        var, mean = _stats(input, dims)
+        if running_mean is not None or running_var is not None:
+            _update_running(running_mean, running_var, mean, var, n, momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+        mean = _channel_view(running_mean, nd)
+        var = _channel_view(running_var, nd)
+    y = (input - mean) * (var + eps).rsqrt()
+    return _affine(y, weight, bias, lambda t: _channel_view(t, nd))
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-05):
+    nd = input.dim()
+    if nd < 3:
+        raise ValueError(f"Expected 2D (unbatched) or 3D (batched) input to instance_norm, but got input of size: "
+                         f"{list(input._shape)}" if nd < 2 else "instance_norm expects at least 3-D input")
+    dims = tuple(range(2, nd))
+    if use_input_stats:
+        n = 1
+        for d in dims:
+            n *= input._shape[d]
+        if n <= 1:
+            raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                             f"torch.Size({list(input._shape)})")
+        var, mean = _stats(input, dims)
+        if running_mean is not None or running_var is not None:
+            with no_grad():
+                bm = mean.detach().reshape(input._shape[0], -1).mean(0)
+                bv = var.detach().reshape(input._shape[0], -1).mean(0)
+            _update_running(running_mean, running_var, bm, bv, n, momentum)
+    else:
+        mean = _channel_view(running_mean, nd)
+        var = _channel_view(running_var, nd)
+    y = (input - mean) * (var + eps).rsqrt()
+    return _affine(y, weight, bias, lambda t: _channel_view(t, nd))
+
+
+def _norm_dims(input, normalized_shape, name):
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    ns = tuple(int(s) for s in normalized_shape)
+    k = len(ns)
+    if k == 0 or input._shape[input.dim() - k:] != ns or input.dim() < k:
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*, "
+                           f"{', '.join(map(str, ns))}], but got input of size{list(input._shape)}")
+    return ns, tuple(range(input.dim() - k, input.dim()))
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    ns, dims = _norm_dims(input, normalized_shape, "layer_norm")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t._shape) != ns:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(t._shape)} and normalized_shape = {list(ns)}")
+    var, mean = _stats(input, dims)
+    y = (input - mean) * (var + eps).rsqrt()
+    return _affine(y, weight, bias, lambda t: t)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    ns, dims = _norm_dims(input, normalized_shape, "rms_norm")
+    if eps is None:
+        eps = D.finfo(input._dtype).eps
+    y = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return y * weight if weight is not None else y
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    n, c = input._shape[0], input._shape[1]
+    if c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {list(input._shape)} and num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.dim() != 1 or t.numel() != c):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
+                               f"but got {name} of shape {list(t._shape)} and input of shape {list(input._shape)}")
+    x = input.reshape(n, num_groups, -1)
+    var, mean = _stats(x, (2,))
+    y = ((x - mean) * (var + eps).rsqrt()).reshape(input._shape)
+    return _affine(y, weight, bias, lambda t: _channel_view(t, input.dim()))
+
+
+def local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0):
+    from .misc import pad
+    from .pooling import avg_pool2d
+    dim = input.dim()
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")
+    div = (input * input).unsqueeze(1)
+    if dim == 3:
+        div = pad(div, (0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+    else:
+        sizes = input._shape
+        div = div.reshape(sizes[0], 1, sizes[1], sizes[2], -1)
+        div = pad(div, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool2d(div.reshape(sizes[0], 1, sizes[1] + size - 1, -1), (size, 1), stride=1)
+        div = div.reshape(sizes[0], sizes[1], *sizes[2:])
+    div = (div * alpha + k).pow(beta)
+    return input / div
+
+
+for _n, _f in [("batch_norm", batch_norm), ("instance_norm", instance_norm), ("layer_norm", layer_norm),
+               ("group_norm", group_norm), ("rms_norm", rms_norm), ("local_response_norm", local_response_norm)]:
+    reg(_n, _f, "norm")

@@ -1,0 +1,24 @@
+"""torch_js.nn.functional: PyTorch's functional API. The ops live in nn/_functional/, one family per file:
+activation, conv (im2col + gemm), pooling (C kernels), norm, loss, misc (linear, embedding, dropout, pad,
+interpolate, ...), attention."""
+from ._functional.activation import (celu, celu_, elu, elu_, gelu, glu, hardshrink, hardsigmoid, hardswish,  # noqa: F401
+                                     hardtanh, hardtanh_, leaky_relu, leaky_relu_, log_softmax, logsigmoid, mish,
+                                     prelu, relu, relu6, relu_, rrelu, selu, selu_, sigmoid, silu, softmax, softmin,
+                                     softplus, softshrink, softsign, tanh, tanhshrink, threshold, threshold_)
+from ._functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold  # noqa: F401
+from ._functional.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: F401
+                                  adaptive_max_pool1d_with_indices, adaptive_max_pool2d,
+                                  adaptive_max_pool2d_with_indices, avg_pool1d, avg_pool2d, lp_pool1d, lp_pool2d,
+                                  max_pool1d, max_pool1d_with_indices, max_pool2d, max_pool2d_with_indices)
+from ._functional.norm import (batch_norm, group_norm, instance_norm, layer_norm, local_response_norm,  # noqa: F401
+                               rms_norm)
+from ._functional.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
+                               cosine_embedding_loss, cross_entropy, gaussian_nll_loss, hinge_embedding_loss,
+                               huber_loss, kl_div, l1_loss, margin_ranking_loss, mse_loss,
+                               multilabel_soft_margin_loss, nll_loss, poisson_nll_loss, smooth_l1_loss,
+                               soft_margin_loss, triplet_margin_loss)
+from ._functional.misc import (alpha_dropout, bilinear, channel_shuffle, cosine_similarity, dropout,  # noqa: F401
+                               dropout1d, dropout2d, dropout3d, embedding, feature_alpha_dropout, interpolate, linear,
+                               normalize, one_hot, pad, pairwise_distance, pdist, pixel_shuffle, pixel_unshuffle,
+                               upsample, upsample_bilinear, upsample_nearest)
+from ._functional.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401

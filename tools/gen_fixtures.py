@@ -1,0 +1,47 @@
+"""Record the OpInfo conformance cases (inputs + PyTorch's outputs and gradients) for runs without torch.
+
+    .venv/bin/python tools/gen_fixtures.py            # writes tests/fixtures/opinfo_cases.json.gz
+
+Pyodide has no torch, so tests/test_opinfo.py reads this file there; under CPython with torch it builds the same
+cases live (same ids). Deterministic: every (op, dtype) seeds torch/random/numpy from its name, and the gzip
+header carries no timestamp, so rerunning with the same torch gives the same bytes. Rerun after registering ops.
+"""
+import argparse
+import collections
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path[:0] = [os.path.join(ROOT, "tests"), os.path.join(ROOT, "pytorchjs_py")]
+
+import oracle  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=oracle.FIXTURE)
+    args = ap.parse_args()
+    import torch
+    stats = {}
+    cases = oracle.build_cases(stats)
+    ids = [c["id"] for c in cases]
+    dup = [k for k, v in collections.Counter(ids).items() if v > 1]
+    if dup:
+        sys.exit(f"duplicate case ids: {dup[:5]}")
+    n = oracle.write_fixture(cases, args.out)
+    by_dtype = collections.Counter(c["dtype"] for c in cases)
+    print(f"torch {torch.__version__}: {len(cases)} cases, {len({c['op'] for c in cases})} ops, "
+          f"{sum(1 for c in cases if c.get('grad'))} with gradients, "
+          f"{sum(1 for c in cases if 'error' in c['expect'])} expecting errors; {dict(by_dtype)}")
+    print(f"wrote {args.out}: {os.path.getsize(args.out) / 1e6:.2f} MB ({n / 1e6:.1f} MB of JSON)")
+    if stats.get("too_large"):
+        print(f"skipped {stats['too_large']} samples over {oracle.MAX_NUMEL} input elements")
+    for key in ("unconvertible", "unconvertible_out"):
+        for op, reasons in sorted(stats.get(key, {}).items()):
+            print(f"{key}: {op}: {len(reasons)} samples ({sorted(set(reasons))[:3]})")
+    for line in stats.get("sample_errors", []):
+        print("sample_inputs failed:", line)
+
+
+if __name__ == "__main__":
+    main()

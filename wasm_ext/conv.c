@@ -1,0 +1,117 @@
+/* im2col / col2im: the data movement of a 2-D convolution (1-D convolutions pass H = 1, KH = 1).
+ *
+ *   tjs_im2col: cols[n, r, l] = x[n, c, oh·SH − PH + kh·DH, ow·SW − PW + kw·DW]   (0 outside the image)
+ *               with r = (c·KH + kh)·KW + kw and l = oh·OW + ow.
+ *   tjs_col2im: the adjoint, x[n, c, ih, iw] = Σ cols[...] over every (r, l) that reads (ih, iw); x is written
+ *               contiguous (N, C, H, W) and zeroed first.
+ *
+ * cols is addressed through three strides (n, r, l), so one kernel writes F.unfold's (N, C·KH·KW, L) layout
+ * and conv2d's (C·KH·KW, N, L) layout, in which a grouped convolution is a single batched gemm (batch = group)
+ * with the weight as A and no copy of the weight per image. For each (n, r, oh) row the valid ow range is found
+ * once, so the inner loop is a plain strided copy (a memcpy-shaped loop when SW = 1 and the l stride is 1).
+ * im2col moves bytes (any dtype by element size); col2im accumulates and takes f32/f64 (Python upcasts halves).
+ */
+#include "tjs.h"
+#include "iter.h"
+
+typedef ptrdiff_t idx_t;
+
+/* ow range [lo, hi) whose input column ow·S + off lies in [0, W) */
+static inline void valid_range(idx_t off, idx_t S, idx_t W, idx_t OW, idx_t* lo, idx_t* hi) {
+  idx_t l = off >= 0 ? 0 : (-off + S - 1) / S;
+  idx_t h = (W - off) > 0 ? (W - off + S - 1) / S : 0;
+  if (l > OW) l = OW;
+  if (h > OW) h = OW;
+  if (h < l) h = l;
+  *lo = l;
+  *hi = h;
+}
+
+#define IM2COL(T_) do {                                                                                   \
+    const T_* x = (const T_*)in; T_* y = (T_*)out;                                                        \
+    for (idx_t n = 0; n < N; n++)                                                                         \
+      for (idx_t c = 0; c < C; c++)                                                                       \
+        for (idx_t kh = 0; kh < KH; kh++)                                                                 \
+          for (idx_t kw = 0; kw < KW; kw++) {                                                             \
+            const idx_t r = (c * KH + kh) * KW + kw;                                                      \
+            const idx_t woff = kw * DW - PW;                                                              \
+            idx_t lo, hi;                                                                                 \
+            valid_range(woff, SW, W, OW, &lo, &hi);                                                       \
+            const T_* xp = x + n * xsn + c * xsc;                                                         \
+            for (idx_t oh = 0; oh < OH; oh++) {                                                           \
+              T_* dst = y + n * ysn + r * ysr + oh * OW * ysl;                                            \
+              const idx_t ih = oh * SH - PH + kh * DH;                                                    \
+              if (ih < 0 || ih >= H) { for (idx_t ow = 0; ow < OW; ow++) dst[ow * ysl] = 0; continue; }   \
+              const T_* src = xp + ih * xsh + woff * xsw;                                                 \
+              idx_t ow = 0;                                                                               \
+              for (; ow < lo; ow++) dst[ow * ysl] = 0;                                                    \
+              if (ysl == 1 && SW * xsw == 1) { for (; ow < hi; ow++) dst[ow] = src[ow]; }                \
+              else { const idx_t s = SW * xsw; for (; ow < hi; ow++) dst[ow * ysl] = src[ow * s]; }      \
+              for (; ow < OW; ow++) dst[ow * ysl] = 0;                                                    \
+            }                                                                                             \
+          }                                                                                               \
+  } while (0)
+
+#define COL2IM(T_) do {                                                                                   \
+    const T_* cp = (const T_*)in; T_* x = (T_*)out;                                                       \
+    const idx_t total = N * C * H * W;                                                                    \
+    for (idx_t i = 0; i < total; i++) x[i] = 0;                                                           \
+    for (idx_t n = 0; n < N; n++)                                                                         \
+      for (idx_t c = 0; c < C; c++)                                                                       \
+        for (idx_t kh = 0; kh < KH; kh++)                                                                 \
+          for (idx_t kw = 0; kw < KW; kw++) {                                                             \
+            const idx_t r = (c * KH + kh) * KW + kw;                                                      \
+            const idx_t woff = kw * DW - PW;                                                              \
+            idx_t lo, hi;                                                                                 \
+            valid_range(woff, SW, W, OW, &lo, &hi);                                                       \
+            T_* xp = x + (n * C + c) * H * W;                                                             \
+            for (idx_t oh = 0; oh < OH; oh++) {                                                           \
+              const idx_t ih = oh * SH - PH + kh * DH;                                                    \
+              if (ih < 0 || ih >= H) continue;                                                            \
+              const T_* src = cp + n * csn + r * csr + oh * OW * csl;                                     \
+              T_* dst = xp + ih * W + woff;                                                               \
+              for (idx_t ow = lo; ow < hi; ow++) dst[ow * SW] += src[ow * csl];                           \
+            }                                                                                             \
+          }                                                                                               \
+  } while (0)
+
+/* dtype, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, in, in_strides[4], out, out_strides[3] (n, r, l) */
+TJS_EXPORT int tjs_im2col(void) {
+  const int64_t* A = tjs_args;
+  const int dt = (int)A[0];
+  const idx_t N = (idx_t)A[1], C = (idx_t)A[2], H = (idx_t)A[3], W = (idx_t)A[4], KH = (idx_t)A[5],
+              KW = (idx_t)A[6], SH = (idx_t)A[7], SW = (idx_t)A[8], PH = (idx_t)A[9], PW = (idx_t)A[10],
+              DH = (idx_t)A[11], DW = (idx_t)A[12], OH = (idx_t)A[13], OW = (idx_t)A[14];
+  const char* in = (const char*)TJS_PTR(A[15]);
+  const idx_t xsn = (idx_t)A[16], xsc = (idx_t)A[17], xsh = (idx_t)A[18], xsw = (idx_t)A[19];
+  char* out = (char*)TJS_PTR(A[20]);
+  const idx_t ysn = (idx_t)A[21], ysr = (idx_t)A[22], ysl = (idx_t)A[23];
+  if (SW <= 0 || SH <= 0) return TJS_ERR_ARG;
+  switch (dt) {
+    case TJS_BOOL: case TJS_U8: case TJS_I8: IM2COL(uint8_t); break;
+    case TJS_I16: case TJS_F16: case TJS_BF16: IM2COL(uint16_t); break;
+    case TJS_I32: case TJS_F32: IM2COL(uint32_t); break;
+    case TJS_I64: case TJS_F64: IM2COL(uint64_t); break;
+    default: return TJS_ERR_DTYPE;
+  }
+  return TJS_OK;
+}
+
+/* dtype, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, cols, cols_strides[3] (n, r, l), out (contiguous) */
+TJS_EXPORT int tjs_col2im(void) {
+  const int64_t* A = tjs_args;
+  const int dt = (int)A[0];
+  const idx_t N = (idx_t)A[1], C = (idx_t)A[2], H = (idx_t)A[3], W = (idx_t)A[4], KH = (idx_t)A[5],
+              KW = (idx_t)A[6], SH = (idx_t)A[7], SW = (idx_t)A[8], PH = (idx_t)A[9], PW = (idx_t)A[10],
+              DH = (idx_t)A[11], DW = (idx_t)A[12], OH = (idx_t)A[13], OW = (idx_t)A[14];
+  const char* in = (const char*)TJS_PTR(A[15]);
+  const idx_t csn = (idx_t)A[16], csr = (idx_t)A[17], csl = (idx_t)A[18];
+  char* out = (char*)TJS_PTR(A[19]);
+  if (SW <= 0 || SH <= 0) return TJS_ERR_ARG;
+  switch (dt) {
+    case TJS_F32: COL2IM(float); break;
+    case TJS_F64: COL2IM(double); break;
+    default: return TJS_ERR_DTYPE;
+  }
+  return TJS_OK;
+}
