@@ -94,11 +94,11 @@ $(WHEEL): pyproject.toml $(PY_SRC) $(WASM_LIB) $(WASM_RELAXED_LIB) $(VENV)/.setu
 	$(PY) -m pip wheel -q --no-deps -w dist .
 	@test -f $@ || { echo "expected $@ (version mismatch?)"; ls dist; exit 1; }
 
-# Pyodide: the wheel through micropip (relaxed SIMD on and off), then the whole test suite under pytest.
+# Pyodide: the wheel through micropip (relaxed SIMD on and off), the example, then the whole suite under pytest.
 test-pyodide: setup build wheel
 	$(NODE) js_bridge/wheel_check.mjs
+	$(NODE) js_bridge/pyrun.mjs examples/linear_regression.py
 	$(NODE) js_bridge/pyodide_check.mjs tests
-	$(MAKE) --no-print-directory example
 
 # The smallest training loop, in Pyodide through js_bridge/pyrun.mjs (exits non-zero if the fit misses).
 example: setup build wheel

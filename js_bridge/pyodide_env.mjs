@@ -49,6 +49,26 @@ export function findWheel(dir = WHEEL_DIR) {
   return path.join(dir, whls[0]);
 }
 
+/** The first package file (pytorchjs_py/torch_js/**) newer than `wheel`, or null: a stale wheel hides edits. */
+export function newerThanWheel(wheel) {
+  const t = fs.statSync(wheel).mtimeMs;
+  const walk = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name === "__pycache__") continue;
+        const hit = walk(p);
+        if (hit) return hit;
+      } else if (/\.(py|so|h)$/.test(e.name) && fs.statSync(p).mtimeMs > t) {
+        return p;
+      }
+    }
+    return null;
+  };
+  const pkg = path.join(REPO, "pytorchjs_py", "torch_js");
+  return fs.existsSync(pkg) ? walk(pkg) : null;
+}
+
 /** Wheels in build/pyodide-wheels whose distribution name is in `names` (e.g. ["pytest", "pluggy"]). */
 export function findDeps(names, dir = DEPS_DIR) {
   const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".whl")) : [];
@@ -103,6 +123,7 @@ function fdWriter(fd) {
  * opts.mount    host directories to NODEFS-mount at the same absolute path (default: [REPO])
  * opts.env      environment for Python's os.environ
  * opts.importTorch  import torch_js once (default true) so timings.ready means "import torch_js done"
+ * opts.webgpu  make the "webgpu" device available (js_bridge/webgpu; default: env TORCH_JS_WEBGPU=1)
  * Returns { pyodide, timings: {boot, install, import, ready} (ms), sitePackages }.
  */
 export async function bootPyodide(opts = {}) {
@@ -129,6 +150,13 @@ export async function bootPyodide(opts = {}) {
   const sitePackages = pyodide.runPython("import site; site.getsitepackages()[0]");
   for (const whl of opts.deps ?? []) pyodide.unpackArchive(readBytes(whl), "wheel", { extractDir: sitePackages });
 
+  if ((install === "unpack" || install === "micropip") && !opts.wheel) {
+    const newer = newerThanWheel(findWheel());
+    if (newer) {
+      process.stderr.write(`pyodide_env: warning: ${path.relative(REPO, newer)} is newer than ` +
+        `${path.relative(REPO, findWheel())}; run \`make wheel\` (or TORCH_JS_INSTALL=source) to test your edits\n`);
+    }
+  }
   if (install === "unpack") {
     pyodide.unpackArchive(readBytes(opts.wheel ?? findWheel()), "wheel", { extractDir: sitePackages });
   } else if (install === "micropip") {
@@ -151,6 +179,13 @@ export async function bootPyodide(opts = {}) {
   }
   pyodide.runPython("import importlib; importlib.invalidate_caches()");
   const tInstall = performance.now();
+  // WebGPU (opts.webgpu or TORCH_JS_WEBGPU=1): define globalThis.torchJsWebGPUInit before torch_js is imported, so
+  // torch_js registers the "webgpu" device. No adapter is requested (and Dawn's globals are not installed) until
+  // Python first uses the device, which is after loadPyodide, as Dawn in Node needs.
+  if (opts.webgpu ?? process.env.TORCH_JS_WEBGPU === "1") {
+    const { installWebGPU } = await import("./webgpu/index.mjs");
+    await installWebGPU();
+  }
   if (opts.importTorch ?? true) pyodide.runPython("import torch_js");
   const tImport = performance.now();
   const timings = {

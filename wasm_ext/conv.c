@@ -9,7 +9,7 @@
  * and conv2d's (C·KH·KW, N, L) layout, in which a grouped convolution is a single batched gemm (batch = group)
  * with the weight as A and no copy of the weight per image. For each (n, r, oh) row the valid ow range is found
  * once, so the inner loop is a plain strided copy (a memcpy-shaped loop when SW = 1 and the l stride is 1).
- * im2col moves bytes (any dtype by element size); col2im accumulates and takes f32/f64 (Python upcasts halves).
+ * im2col moves bytes (any dtype by element size); col2im accumulates and takes f32/f64/i64 (Python upcasts halves).
  */
 #include "tjs.h"
 #include "iter.h"
@@ -111,6 +111,7 @@ TJS_EXPORT int tjs_col2im(void) {
   switch (dt) {
     case TJS_F32: COL2IM(float); break;
     case TJS_F64: COL2IM(double); break;
+    case TJS_I64: COL2IM(int64_t); break;
     default: return TJS_ERR_DTYPE;
   }
   return TJS_OK;

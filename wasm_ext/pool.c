@@ -6,7 +6,7 @@
  *                        in row-major order, then divides once (adaptive: sum / kh / kw, as ATen).
  *   tjs_pool2d_backward: the adjoint into a zeroed contiguous grad_input: max adds each gradient at its saved
  *                        index, avg adds gradient / divisor over the window.
- * Output sizes (ceil_mode) are computed in Python. f32 and f64; Python upcasts halves.
+ * Output sizes (ceil_mode) are computed in Python. f32 and f64 (forward also i64); Python upcasts halves.
  *
  * Arguments (both kernels): mode (0 max, 1 avg), adaptive, dtype, planes, H, W, OH, OW, KH, KW, SH, SW, PH, PW,
  * DH, DW, count_include_pad, divisor_override (0: none), a, b, idx — forward: a = in, b = out, idx (int64, 0 for
@@ -57,7 +57,7 @@ static inline void window(const pool_p* p, idx_t oh, idx_t ow, idx_t* h0, idx_t*
   *div = p->dov ? p->dov : (p->cip ? pool_size : (a1 - a) * (b1 - b));
 }
 
-#define POOL_FWD(T_) do {                                                                                 \
+#define POOL_FWD(T_, LOWEST) do {                                                                                 \
     const T_* x = (const T_*)pa; T_* y = (T_*)pb;                                                         \
     const idx_t dh = (p.mode == 0 && !p.adaptive) ? p.DH : 1, dw = (p.mode == 0 && !p.adaptive) ? p.DW : 1; \
     for (idx_t pl = 0; pl < p.planes; pl++) {                                                             \
@@ -71,7 +71,7 @@ static inline void window(const pool_p* p, idx_t oh, idx_t ow, idx_t* h0, idx_t*
           const idx_t o = oh * p.OW + ow;                                                                 \
           if (p.mode == 0) {                                                                              \
             idx_t mi = h0 * p.W + w0;                                                                     \
-            T_ mv = -(T_)__builtin_inf();                                                                 \
+            T_ mv = LOWEST;                                                                 \
             for (idx_t ih = h0; ih < h1; ih += dh)                                                        \
               for (idx_t iw = w0; iw < w1; iw += dw) {                                                    \
                 const idx_t k = ih * p.W + iw;                                                            \
@@ -135,8 +135,9 @@ TJS_EXPORT int tjs_pool2d(void) {
   pool_p p; int dt; char *pa, *pb; int64_t* idx;
   int rc = read_args(&p, &dt, &pa, &pb, &idx);
   if (rc) return rc;
-  if (dt == TJS_F32) POOL_FWD(float);
-  else if (dt == TJS_F64) POOL_FWD(double);
+  if (dt == TJS_F32) POOL_FWD(float, -(float)__builtin_inf());
+  else if (dt == TJS_F64) POOL_FWD(double, -__builtin_inf());
+  else if (dt == TJS_I64) POOL_FWD(int64_t, INT64_MIN);   /* integer avg divides (truncating), as ATen */
   else return TJS_ERR_DTYPE;
   return TJS_OK;
 }

@@ -16,7 +16,7 @@ export class Dispatcher {
     this.device = device;
     this.buffers = buffers;
     this.pipelines = new Map();           // key -> {pipeline, nbind}
-    this.layouts = new Map();             // number of storage bindings -> {bgl, pl}
+    this.layouts = new Map();             // binding signature ('r'/'w' per storage binding) -> {bgl, pl}
     this.bindGroups = new Map();          // cache: nbind|serials -> GPUBindGroup
     this.params = device.createBuffer({ size: BATCH * PARAM_SLOT_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.paramsCPU = new ArrayBuffer(BATCH * PARAM_SLOT_BYTES);
@@ -42,22 +42,27 @@ export class Dispatcher {
     return e;
   }
 
-  layout(nbind) {
-    let l = this.layouts.get(nbind);
+  layout(sig) {
+    let l = this.layouts.get(sig);
     if (l) return l;
     const entries = [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: PARAM_WORDS * 4 } }];
-    for (let i = 1; i <= nbind; i++) entries.push({ binding: i, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } });
+    for (let i = 0; i < sig.length; i++) {
+      entries.push({ binding: i + 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: sig[i] === 'w' ? 'storage' : 'read-only-storage' } });
+    }
     const bgl = this.device.createBindGroupLayout({ entries });
     l = { bgl, pl: this.device.createPipelineLayout({ bindGroupLayouts: [bgl] }) };
-    this.layouts.set(nbind, l);
+    this.layouts.set(sig, l);
     return l;
   }
 
-  /** The pipeline for `key`, compiling `makeSource()` on first use. */
-  pipeline(key, nbind, makeSource) {
+  /**
+   * The pipeline for `key`, compiling on first use: `make()` returns {code, sig, slots}, where sig gives each
+   * storage binding's access and slots[j] the operand whose buffer goes to binding j + 1.
+   */
+  pipeline(key, make) {
     let p = this.pipelines.get(key);
     if (p) return p;
-    const code = makeSource();
+    const { code, sig, slots } = make();
     if (DEBUG >= 2) console.error(`[torch_js webgpu] ${key}\n${code}`);
     const module = this.device.createShaderModule({ code, label: key });
     module.getCompilationInfo?.().then((info) => {
@@ -67,8 +72,8 @@ export class Dispatcher {
       const msg = errs.map((m) => `${key}:${m.lineNum}:${m.linePos}: ${m.message}\n    ${lines[m.lineNum - 1] ?? ''}`).join('\n');
       this._error(`WGSL compile error\n${msg}\n--- source ---\n${lines.map((l, i) => `${String(i + 1).padStart(4)}  ${l}`).join('\n')}`);
     });
-    const pipeline = this.device.createComputePipeline({ layout: this.layout(nbind).pl, compute: { module, entryPoint: 'main' }, label: key });
-    p = { pipeline, nbind };
+    const pipeline = this.device.createComputePipeline({ layout: this.layout(sig).pl, compute: { module, entryPoint: 'main' }, label: key });
+    p = { pipeline, sig, slots };
     this.pipelines.set(key, p);
     return p;
   }
@@ -81,18 +86,19 @@ export class Dispatcher {
     return w;
   }
 
-  /** Record a dispatch of pipeline `p` over storage buffer ids `ids` with the params written at slot `w`. */
+  /** Record a dispatch of pipeline `p` over operand buffer ids `ids` with the params written at slot `w`. */
   dispatch(p, ids, w, gx, gy = 1, gz = 1) {
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     if (!this.pass) this.pass = this.encoder.beginComputePass();
-    let key = `${p.nbind}`;
-    const bufs = new Array(ids.length);
-    for (let i = 0; i < ids.length; i++) { bufs[i] = this.buffers.get(ids[i]); key += '|' + bufs[i]._tjsSerial; }
+    const slots = p.slots;
+    let key = p.sig;
+    const bufs = new Array(slots.length);
+    for (let i = 0; i < slots.length; i++) { bufs[i] = this.buffers.get(ids[slots[i]]); key += '|' + bufs[i]._tjsSerial; }
     let bg = this.bindGroups.get(key);
     if (!bg) {
       const entries = [{ binding: 0, resource: { buffer: this.params, size: PARAM_WORDS * 4 } }];
       for (let i = 0; i < bufs.length; i++) entries.push({ binding: i + 1, resource: { buffer: bufs[i] } });
-      bg = this.device.createBindGroup({ layout: this.layout(p.nbind).bgl, entries });
+      bg = this.device.createBindGroup({ layout: this.layout(p.sig).bgl, entries });
       if (this.bindGroups.size > 8192) this.bindGroups.clear();
       this.bindGroups.set(key, bg);
     }

@@ -25,11 +25,11 @@
 import { createDevice } from './device.mjs';
 import { Buffers } from './buffers.mjs';
 import { Dispatcher } from './dispatch.mjs';
-import { ARR, DT } from './kernels/common.mjs';
-import { BINARY_OPS, UNARY_OPS, WG, elementwiseSource } from './kernels/elementwise.mjs';
-import { REDUCE_OPS, WG_RED, cumulativeSource, reduceSource, softmaxSource } from './kernels/reduce.mjs';
-import { TM, TN, gemmSource } from './kernels/matmul.mjs';
-import { indexOffsetsSource, putSource, takeSource } from './kernels/index.mjs';
+import { ARR, DT, aliasOf, declare } from './kernels/common.mjs';
+import { BINARY_OPS, UNARY_OPS, WG, elementwiseSource, elementwiseSpecs } from './kernels/elementwise.mjs';
+import { REDUCE_OPS, WG_RED, cumulativeSource, reduceSource, reduceSpecs, rowSpecs, softmaxSource } from './kernels/reduce.mjs';
+import { TM, TN, gemmSource, gemmSpecs } from './kernels/matmul.mjs';
+import { indexOffsetsSource, indexOffsetsSpecs, putSource, putSpecs, takeSource, takeSpecs } from './kernels/index.mjs';
 
 export const FAMILY = { COPY: 1, FILL: 2, UNARY: 3, BINARY: 4, WHERE: 5, REDUCE: 6, SOFTMAX: 7, CUMUL: 8, GEMM: 9, INDEX_OFFSETS: 10, TAKE: 11, PUT: 12 };
 export const OPS = { unary: Object.keys(UNARY_OPS), binary: Object.keys(BINARY_OPS), reduce: Object.keys(REDUCE_OPS) };
@@ -176,6 +176,15 @@ export class Bridge {
     }
   }
 
+  /** Pipeline for `base` + the alias pattern of `ids`; on a miss, specs() -> declare -> src(code, varOf). */
+  _pipe(base, ids, specs, src) {
+    const key = base + '|' + aliasOf(ids);
+    return this.disp.pipeline(key, () => {
+      const dec = declare(specs(), aliasOf(ids));
+      return { code: src(dec.code, dec.varOf), sig: dec.sig, slots: dec.slots };
+    });
+  }
+
   _checkDtypes(dts) {
     for (const d of dts) {
       if (d === DT.float64) throw new UnsupportedError('float64');
@@ -201,10 +210,9 @@ export class Bridge {
     this._checkDtypes(dts);
     const [cs, cst] = coalesce(shape, strides);
     const d = this.disp;
-    let key, src;
-    if (fam === 'take') { key = `take:${dts[0]}`; src = () => takeSource(dts[0]); }
-    else { key = `${fam}:${op}:${dts.join(',')}`; src = () => elementwiseSource(fam, op, dts); }
-    const p = d.pipeline(key, nops, src);
+    const p = fam === 'take'
+      ? this._pipe(`take:${dts[0]}`, ids, () => takeSpecs(dts[0]), (b) => takeSource(dts[0], b))
+      : this._pipe(`${fam}:${op}:${dts.join(',')}`, ids, () => elementwiseSpecs(fam, dts), (b) => elementwiseSource(fam, op, dts, b));
     const w = d.slot();
     const u32 = d.u32;
     const [gx, gy] = grid(Math.ceil(n / WG));
@@ -238,7 +246,8 @@ export class Bridge {
     const withIdx = o2id !== 0;
     this._checkDtypes(withIdx ? [xdt, odt, o2dt] : [xdt, odt]);
     const d = this.disp;
-    const p = d.pipeline(`reduce:${op}:${xdt},${odt},${withIdx ? o2dt : ''}`, withIdx ? 3 : 2, () => reduceSource(op, xdt, odt, o2dt));
+    const ids = withIdx ? [oid, xid, o2id] : [oid, xid];
+    const p = this._pipe(`reduce:${op}:${xdt},${odt},${withIdx ? o2dt : ''}`, ids, () => reduceSpecs(op, xdt, odt, o2dt), (b) => reduceSource(op, xdt, odt, o2dt, b));
     const w = d.slot();
     const u32 = d.u32;
     const [gx, gy] = grid(nout);
@@ -246,7 +255,7 @@ export class Bridge {
     u32[w + 6] = R; u32[w + 7] = rs.length;
     for (let j = 0; j < ks.length; j++) { u32[w + ARR(0) + j] = ks[j]; u32[w + ARR(1) + j] = kst[0][j]; u32[w + ARR(2) + j] = kst[1][j]; }
     for (let j = 0; j < rs.length; j++) { u32[w + ARR(3) + j] = rs[j]; u32[w + ARR(4) + j] = rst[0][j]; }
-    d.dispatch(p, withIdx ? [oid, xid, o2id] : [oid, xid], w, gx, gy);
+    d.dispatch(p, ids, w, gx, gy);
   }
 
   _softmax(I) {
@@ -254,7 +263,7 @@ export class Bridge {
     if (!outer || !n) return;
     this._checkDtypes([xdt, odt]);
     const d = this.disp;
-    const p = d.pipeline(`softmax:${xdt},${odt}`, 2, () => softmaxSource(xdt, odt));
+    const p = this._pipe(`softmax:${xdt},${odt}`, [oid, xid], () => rowSpecs(xdt, odt), (b) => softmaxSource(xdt, odt, b));
     const w = d.slot();
     const [gx, gy] = grid(outer);
     d.u32.set([outer, n, gx, xoff, ooff, log], w);
@@ -268,7 +277,7 @@ export class Bridge {
     this._checkDtypes([xdt, odt]);
     const d = this.disp;
     const name = op === 0 ? 'sum' : 'prod';
-    const p = d.pipeline(`cumul:${name}:${xdt},${odt}`, 2, () => cumulativeSource(name, xdt, odt));
+    const p = this._pipe(`cumul:${name}:${xdt},${odt}`, [oid, xid], () => rowSpecs(xdt, odt), (b) => cumulativeSource(name, xdt, odt, b));
     const w = d.slot();
     const [gx, gy] = grid(Math.ceil(m / WG_RED));
     d.u32.set([m, n, gx, xoff, ooff, inner], w);
@@ -281,10 +290,11 @@ export class Bridge {
     this._checkDtypes([adt, bdt, odt]);
     if (batch > MAX_GROUPS) throw new Error(`matmul batch ${batch} > ${MAX_GROUPS}`);
     const f = adt === DT.float32 || adt === DT.float16 || adt === DT.bfloat16;
-    const vecA = adt === DT.float32 && acs === 1 && aoff % 4 === 0 && ars % 4 === 0 && (abs % 4 === 0 || batch === 1) && k % 4 === 0;
-    const vecB = adt === DT.float32 && bcs === 1 && boff % 4 === 0 && brs % 4 === 0 && (bbs % 4 === 0 || batch === 1) && n % 4 === 0;
+    const distinct = aid !== bid && aid !== oid && bid !== oid;
+    const vecA = distinct && adt === DT.float32 && acs === 1 && aoff % 4 === 0 && ars % 4 === 0 && (abs % 4 === 0 || batch === 1) && k % 4 === 0;
+    const vecB = distinct && adt === DT.float32 && bcs === 1 && boff % 4 === 0 && brs % 4 === 0 && (bbs % 4 === 0 || batch === 1) && n % 4 === 0;
     const d = this.disp;
-    const p = d.pipeline(`gemm:${adt},${odt}:${+vecA}${+vecB}`, 3, () => gemmSource(adt, odt, vecA, vecB));
+    const p = this._pipe(`gemm:${adt},${odt}:${+vecA}${+vecB}`, [oid, aid, bid], () => gemmSpecs(adt, odt, vecA, vecB), (b) => gemmSource(adt, odt, vecA, vecB, b));
     const w = d.slot();
     d.u32.set([m, n, k, batch, aoff, boff, ooff, abs, ars, acs, bbs, brs, bcs], w);
     if (f) d.dispatch(p, [oid, aid, bid], w, Math.ceil(n / TN), Math.ceil(m / TM), batch);
@@ -301,7 +311,7 @@ export class Bridge {
     this._checkDtypes([idt]);
     const [cs, cst] = coalesce(shape, [Array.from(I.subarray(12 + nd, 12 + 2 * nd)), Array.from(I.subarray(12 + 2 * nd, 12 + 3 * nd))]);
     const d = this.disp;
-    const p = d.pipeline(`index_offsets:${idt}`, 3, () => indexOffsetsSource(idt));
+    const p = this._pipe(`index_offsets:${idt}`, [oid, iid, this.errId], () => indexOffsetsSpecs(idt), (b, v) => indexOffsetsSource(idt, b, v[2]));
     const w = d.slot();
     const u32 = d.u32;
     const [gx, gy] = grid(Math.ceil(n / WG));
@@ -323,7 +333,7 @@ export class Bridge {
     const st = [0, 1, 2].map((k) => Array.from(I.subarray(13 + nd * (k + 1), 13 + nd * (k + 2))));
     const [cs, cst] = coalesce(shape, st);
     const d = this.disp;
-    const p = d.pipeline(`put:${ddt}:${acc}`, 3, () => putSource(ddt, !!acc));
+    const p = this._pipe(`put:${ddt}:${acc}`, [did, vid, fid], () => putSpecs(ddt), (b, v) => putSource(ddt, !!acc, b, v[0]));
     const w = d.slot();
     const u32 = d.u32;
     const [gx, gy] = grid(Math.ceil(n / WG));

@@ -98,6 +98,9 @@ def compile(model=None, **kwargs):
     return model
 
 
+# ---- WebGPU device: registers device._BACKENDS['webgpu'] when the host loaded js_bridge/webgpu ------------------
+from . import webgpu  # noqa: E402,F401
+
 # ---- nn / optim / utils.data / checkpoints (modules+optim+data helper; keep this block last) ----------------------
 from . import optim, utils  # noqa: E402,F401
 from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402,F401

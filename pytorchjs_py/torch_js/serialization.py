@@ -309,10 +309,28 @@ class _RestrictedUnpickler(pickle._Unpickler):
                 "dtypes and plain containers can be loaded (the file may be malicious or contain custom objects)")
         return fn
 
+    def load_build(self):
+        # BUILD only as torch writes it: plain attribute state on a tensor (never __setstate__ of other objects)
+        stack = self.stack
+        state = stack.pop()
+        inst = stack[-1]
+        if type(inst) is OrderedDict and isinstance(state, dict) and set(state) == {"_metadata"} and \
+                isinstance(state["_metadata"], dict):
+            inst._metadata = state["_metadata"]          # a state_dict's per-module versions
+            return
+        if not isinstance(inst, Tensor) or not isinstance(state, dict) or \
+                any(not isinstance(k, str) or k.startswith("_") for k in state):
+            raise pickle.UnpicklingError(f"torch_js.load: refusing BUILD on {type(inst).__name__}")
+        inst.__dict__.update(state)
+
     def persistent_load(self, pid):
         if self._pload is None:
             raise pickle.UnpicklingError("torch_js.load: unexpected persistent id")
         return self._pload(pid)
+
+
+_RestrictedUnpickler.dispatch = dict(pickle._Unpickler.dispatch)
+_RestrictedUnpickler.dispatch[pickle.BUILD[0]] = _RestrictedUnpickler.load_build
 
 
 def _map_location(t, map_location):

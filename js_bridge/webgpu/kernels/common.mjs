@@ -37,8 +37,9 @@ struct Params { v: array<vec4<u32>, ${PARAM_WORDS / 4}> }
 fn pu(i: u32) -> u32 { return P.v[i >> 2u][i & 3u]; }
 fn pi(i: u32) -> i32 { return bitcast<i32>(pu(i)); }
 fn pf(i: u32) -> f32 { return bitcast<f32>(pu(i)); }
-fn nan_() -> f32 { return bitcast<f32>(0x7fc00000u); }
-fn inf_() -> f32 { return bitcast<f32>(0x7f800000u); }
+// through a var: WGSL rejects NaN / inf in constant expressions
+fn nan_() -> f32 { var u = 0x7fc00000u; return bitcast<f32>(u); }
+fn inf_() -> f32 { var u = 0x7f800000u; return bitcast<f32>(u); }
 // NaN tests on the bits: a compiler may assume x == x.
 fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 fn isinf_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }
@@ -81,22 +82,62 @@ fn f2bf(f: f32) -> u32 {
 }
 `;
 
-// Word read/write on binding `b` (atomic bindings need atomicLoad).
-const rd = (b, atomic, w) => (atomic ? `atomicLoad(&${b}[${w}])` : `${b}[${w}]`);
+// Word read/write on buffer variable `v` (atomic bindings need atomicLoad).
+const rd = (v, atomic, w) => (atomic ? `atomicLoad(&${v}[${w}])` : `${v}[${w}]`);
 
-/** WGSL declaration of storage binding `name` at `slot`. */
-export function binding(name, slot, atomic) {
-  return `@group(0) @binding(${slot}) var<storage, read_write> ${name}: array<${atomic ? 'atomic<u32>' : 'u32'}>;\n`;
+/** Alias pattern of a dispatch's buffer ids: for each operand, the index of the first operand with its buffer. */
+export function aliasOf(ids) {
+  let key = '';
+  for (let k = 0; k < ids.length; k++) {
+    let j = 0;
+    while (ids[j] !== ids[k]) j++;
+    key += j;
+  }
+  return key;
 }
 
 /**
- * Load helpers for binding `b` of dtype `d`:
+ * Bindings and helpers for a kernel's operands. WebGPU forbids binding one buffer twice when either binding is
+ * writable, so operands that share a buffer (in-place ops, a + a) share one binding; the pipeline key carries
+ * the alias pattern. specs: [{name, dt, write, atomic, vec4}] in binding order (after the params uniform);
+ * alias: aliasOf(ids). Returns {code, sig ('r'/'w' per binding), slots (operand index bound at each slot)}.
+ */
+export function declare(specs, alias) {
+  let code = '';
+  let sig = '';
+  const slots = [];
+  const varOf = [];
+  for (let k = 0; k < specs.length; k++) {
+    const a = +alias[k];
+    if (a !== k) { varOf.push(varOf[a]); continue; }
+    const group = specs.filter((_, j) => +alias[j] === k);
+    const write = group.some((s) => s.write);
+    const atomic = group.some((s) => s.atomic);
+    const v = specs[k].vec4 ? `${specs[k].name}4` : `buf${slots.length}`;   // vec4 operands are never aliased
+    slots.push(k);
+    varOf.push(v);
+    const ty = specs[k].vec4 ? 'vec4<f32>' : (atomic ? 'atomic<u32>' : 'u32');
+    code += `@group(0) @binding(${slots.length}) var<storage, ${write ? 'read_write' : 'read'}> ${v}: array<${ty}>;\n`;
+    sig += write ? 'w' : 'r';
+  }
+  for (let k = 0; k < specs.length; k++) {
+    const s = specs[k];
+    const atomic = specs.some((t, j) => alias[j] === alias[k] && t.atomic);
+    if (s.vec4) continue;
+    code += loaders(s.name, s.dt, atomic, varOf[k]);
+    if (s.write) code += storers(s.name, s.dt, atomic, varOf[k]);
+  }
+  return { code, sig, slots, varOf };
+}
+
+/**
+ * Load helpers for operand `b` of dtype `d` on buffer variable `v`:
  *   ld_b(i) -> compute type (f32 or i32) of element i;
  *   raw_b(i) -> vec2<u32> raw bits (int64: both words; others: bits in .x);
  *   ldf_b(i) -> f32 (int64 through both words, for casts to float).
  */
-export function loaders(b, d, atomic = false) {
-  const R = (w) => rd(b, atomic, w);
+export function loaders(b, d, atomic = false, v = b) {
+  const R = (w) => rd(v, atomic, w);
   let raw, ld;
   switch (d) {
     case DT.float32: raw = `vec2<u32>(${R('i')}, 0u)`; ld = `bitcast<f32>(${R('i')})`; break;
@@ -130,19 +171,19 @@ fn ldf_${b}(i: u32) -> f32 { return ${ldf}; }
  *   PyTorch's cast rules (float -> int truncates, int64 exactly).
  * Sub-word dtypes need `atomic` (the binding is array<atomic<u32>>).
  */
-export function storers(b, d, atomic) {
+export function storers(b, d, atomic, v = b) {
   const sz = ITEMSIZE[d];
   let strw;
   if (sz === 4) {
-    strw = atomic ? `atomicStore(&${b}[i], r.x);` : `${b}[i] = r.x;`;
+    strw = atomic ? `atomicStore(&${v}[i], r.x);` : `${v}[i] = r.x;`;
   } else if (sz === 8) {
-    strw = atomic ? `atomicStore(&${b}[2u * i], r.x); atomicStore(&${b}[2u * i + 1u], r.y);`
-      : `${b}[2u * i] = r.x; ${b}[2u * i + 1u] = r.y;`;
+    strw = atomic ? `atomicStore(&${v}[2u * i], r.x); atomicStore(&${v}[2u * i + 1u], r.y);`
+      : `${v}[2u * i] = r.x; ${v}[2u * i + 1u] = r.y;`;
   } else {
     if (!atomic) throw new Error(`sub-word store on non-atomic binding ${b}`);
     const [w, sh, mask] = sz === 1 ? ['i >> 2u', '(i & 3u) * 8u', '0xffu'] : ['i >> 1u', '(i & 1u) * 16u', '0xffffu'];
     strw = `let w = ${w}; let sh = ${sh};
-  atomicAnd(&${b}[w], ~(${mask} << sh)); atomicOr(&${b}[w], (r.x & ${mask}) << sh);`;
+  atomicAnd(&${v}[w], ~(${mask} << sh)); atomicOr(&${v}[w], (r.x & ${mask}) << sh);`;
   }
   let bits;  // value (compute type) -> raw
   switch (d) {

@@ -5,8 +5,7 @@
 // Header words: 0 n, 1 nd, 2 grid-x groups, 3.. element offsets (out first), 8..10 p0..p2 (f32 bits),
 // 11 alpha (f32 bits), 12 alpha (i32), 13/14 fill bits (lo, hi). Arrays: shape, then strides per operand.
 import {
-  ARR, DT, ENTRY_ARGS, PRELUDE, UnsupportedDtype, binding, ctype, cvt, isSubword, kindOf, linearId, loaders,
-  storers, stridedOffsets,
+  DT, ENTRY_ARGS, PRELUDE, UnsupportedDtype, ctype, cvt, isSubword, kindOf, linearId, stridedOffsets,
 } from './common.mjs';
 import { helpersFor } from './math.mjs';
 
@@ -29,8 +28,9 @@ const U = {
   relu: { f: 'select(x, 0.0, x < 0.0)', i: 'select(x, 0, x < 0)' },
   log1p: { f: 'log1p_(x)' },
   expm1: { f: 'expm1_(x)' },
-  asin: { f: 'select(asin(x), nan_(), abs(x) > 1.0)' },
-  acos: { f: 'select(acos(x), nan_(), abs(x) > 1.0)' },
+  // through atan2: some drivers' asin/acos are off by ~1e-4 near 0
+  asin: { f: 'select(atan2(x, sqrt((1.0 - x) * (1.0 + x))), nan_(), abs(x) > 1.0)' },
+  acos: { f: 'select(atan2(sqrt((1.0 - x) * (1.0 + x)), x), nan_(), abs(x) > 1.0)' },
   atan: { f: 'atan(x)' },
   sign: { f: 'sign_(x)', i: 'select(select(0, -1, x < 0), 1, x > 0)' },
   sgn_nonzero: { f: 'sign_(x)', i: 'select(select(0, -1, x < 0), 1, x > 0)' },
@@ -164,16 +164,21 @@ ${body}}
 `;
 }
 
+/** Operand specs (for common.declare) of family `fam` with dtypes [out, in...]. */
+export function elementwiseSpecs(fam, dts) {
+  const names = { fill: ['O'], copy: ['O', 'X'], unary: ['O', 'X'], binary: ['O', 'A', 'B'], where: ['O', 'C', 'A', 'B'] }[fam];
+  if (!names) throw new OpError(`unknown family ${fam}`);
+  return names.map((name, k) => ({ name, dt: dts[k], write: k === 0, atomic: k === 0 && isSubword(dts[0]) }));
+}
+
 /** WGSL for family `fam` ('unary' | 'binary' | 'where' | 'copy' | 'fill'), op name, dtypes [out, in...]. */
-export function elementwiseSource(fam, op, dts) {
-  const od = dts[0], oat = isSubword(od);
-  let b = binding('O', 1, oat) + loaders('O', od, oat) + storers('O', od, oat);
+export function elementwiseSource(fam, op, dts, b) {
+  const od = dts[0];
   if (fam === 'fill') {
     return shell(b, stridedOffsets(1, [3]) + '  strw_O(o0, vec2<u32>(pu(13u), pu(14u)));\n');
   }
   if (fam === 'copy') {
     const xd = dts[1];
-    b += binding('X', 2, false) + loaders('X', xd);
     let st;
     if (xd === od || (kindOf(xd) === 'f' && kindOf(od) === 'f')) st = xd === od ? 'strw_O(o0, raw_X(o1));' : 'st_O(o0, ld_X(o1));';
     else if (kindOf(xd) === 'f') st = 'stf_O(o0, ld_X(o1));';          // float -> int/bool: truncation rules
@@ -183,15 +188,13 @@ export function elementwiseSource(fam, op, dts) {
     return shell(b, stridedOffsets(2, [3, 4]) + `  ${st}\n`);
   }
   if (fam === 'where') {
-    const [, cd, ad, bd] = dts;
-    b += binding('C', 2, false) + loaders('C', cd) + binding('A', 3, false) + loaders('A', ad) + binding('B', 4, false) + loaders('B', bd);
+    const cd = dts[1];
     const cond = cd === DT.int64 ? 'any(raw_C(o1) != vec2<u32>(0u))' : (kindOf(cd) === 'f' ? 'ld_C(o1) != 0.0' : 'ld_C(o1) != 0');
     return shell(b, stridedOffsets(4, [3, 4, 5, 6]) + `  if (${cond}) { strw_O(o0, raw_A(o2)); } else { strw_O(o0, raw_B(o3)); }\n`);
   }
   if (fam === 'unary') {
     const xd = dts[1];
     const { expr, kind } = unaryExpr(op, xd);
-    b += binding('X', 2, false) + loaders('X', xd);
     const extra = helpersFor(expr) + (expr.includes('iclamp_') ? ICLAMP : '');
     return shell(b, stridedOffsets(2, [3, 4]) +
       `  let x = ld_X(o1);\n  let p0 = pf(8u); let p1 = pf(9u); let p2 = pf(10u);\n  let r = ${expr};\n  st_O(o0, ${cvt(kind, kindOf(od), 'r')});\n`, extra);
@@ -199,7 +202,6 @@ export function elementwiseSource(fam, op, dts) {
   if (fam === 'binary') {
     const ad = dts[1];
     const { expr, kind } = binaryExpr(op, ad);
-    b += binding('A', 2, false) + loaders('A', ad) + binding('B', 3, false) + loaders('B', dts[2]);
     const al = kindOf(ad) === 'f' ? 'pf(11u)' : 'pi(12u)';
     return shell(b, stridedOffsets(3, [3, 4, 5]) +
       `  let a = ld_A(o1);\n  let b = ld_B(o2);\n  let al = ${al};\n  let r = ${expr};\n  st_O(o0, ${cvt(kind, kindOf(od), 'r')});\n`,
@@ -207,5 +209,3 @@ export function elementwiseSource(fam, op, dts) {
   }
   throw new OpError(`unknown family ${fam}`);
 }
-
-export { ctype };

@@ -6,7 +6,7 @@
 // readback or synchronize() as PyTorch's IndexError, as CUDA reports device-side asserts late.
 // put with accumulate adds with a compare-and-swap loop on the containing word (floats, sub-word types);
 // plain put stores, so duplicate indices leave one of the values (PyTorch CUDA: unspecified which).
-import { DT, ENTRY_ARGS, PRELUDE, binding, isFloat, kindOf, linearId, loaders, storers, stridedOffsets, ITEMSIZE } from './common.mjs';
+import { DT, ENTRY_ARGS, PRELUDE, isFloat, kindOf, linearId, stridedOffsets, ITEMSIZE } from './common.mjs';
 
 const WG = 256;
 
@@ -20,9 +20,18 @@ ${body}}
 `;
 }
 
-export function indexOffsetsSource(idd) {
-  let b = binding('O', 1, false) + loaders('O', DT.int64) + storers('O', DT.int64, false);
-  b += binding('I', 2, false) + loaders('I', idd) + binding('E', 3, true);
+// Operand specs. The error buffer E is declared by name (atomic), as `E`.
+export function indexOffsetsSpecs(idd) {
+  return [{ name: 'O', dt: DT.int64, write: true }, { name: 'I', dt: idd }, { name: 'E', dt: DT.int32, write: true, atomic: true }];
+}
+export function takeSpecs(d) {
+  return [{ name: 'O', dt: d, write: true, atomic: ITEMSIZE[d] < 4 }, { name: 'S', dt: d }, { name: 'F', dt: DT.int64 }];
+}
+export function putSpecs(d) {
+  return [{ name: 'D', dt: d, write: true, atomic: true }, { name: 'V', dt: d }, { name: 'F', dt: DT.int64 }];
+}
+
+export function indexOffsetsSource(idd, b, vE) {
   // index value as (i32, ok): int64 indices beyond int32 are out of range for any GPU buffer anyway
   const idx = idd === DT.int64
     ? 'let r = raw_I(o1); let v = bitcast<i32>(r.x); let fits = r.y == select(0u, 0xffffffffu, v < 0);'
@@ -33,8 +42,8 @@ export function indexOffsetsSource(idd) {
   var w = v;
   if (w < 0) { w += size; }
   if (!fits || w < 0 || w >= size) {
-    if (atomicCompareExchangeWeak(&E[0], 0u, 1u).exchanged) {
-      atomicStore(&E[1], r.x); atomicStore(&E[2], select(select(0u, 0xffffffffu, v < 0), r.y, ${idd === DT.int64})); atomicStore(&E[3], u32(size));
+    if (atomicCompareExchangeWeak(&${vE}[0], 0u, 1u).exchanged) {
+      atomicStore(&${vE}[1], r.x); atomicStore(&${vE}[2], select(select(0u, 0xffffffffu, v < 0), r.y, ${idd === DT.int64})); atomicStore(&${vE}[3], u32(size));
     }
     w = 0;
   }
@@ -44,17 +53,12 @@ export function indexOffsetsSource(idd) {
 `, b);
 }
 
-export function takeSource(d) {
-  const sub = ITEMSIZE[d] < 4;
-  const b = binding('O', 1, sub) + loaders('O', d, sub) + storers('O', d, sub) + binding('S', 2, false) + loaders('S', d)
-    + binding('F', 3, false) + loaders('F', DT.int64);
+export function takeSource(d, b) {
   return shell(stridedOffsets(3, [3, 4, 5]) + '  strw_O(o0, raw_S(o1 + u32(ld_F(o2))));\n', b);
 }
 
-export function putSource(d, accumulate) {
+export function putSource(d, accumulate, b, vD) {
   const sz = ITEMSIZE[d];
-  let b = binding('D', 1, true) + loaders('D', d, true) + storers('D', d, true) + binding('V', 2, false) + loaders('V', d)
-    + binding('F', 3, false) + loaders('F', DT.int64);
   let body = stridedOffsets(3, [4, 3, 5]) + '  let di = o1 + u32(ld_F(o2));\n';
   if (!accumulate) {
     body += '  strw_D(di, raw_V(o0));\n';
@@ -73,14 +77,14 @@ export function putSource(d, accumulate) {
     body += `  let v: ${T} = ld_V(o0);
   let w = ${w}; let sh = ${sh};
   loop {
-    let old = atomicLoad(&D[w]);
+    let old = atomicLoad(&${vD}[w]);
     let f = (old >> sh) & ${mask}u;
     let cur: ${T} = ${fromBits};
     let s = cur + v;
     let nw = (old & ~(${mask}u << sh)) | ((${toBits} & ${mask}u) << sh);
-    if (atomicCompareExchangeWeak(&D[w], old, nw).exchanged) { break; }
+    if (atomicCompareExchangeWeak(&${vD}[w], old, nw).exchanged) { break; }
   }
-${sz === 8 ? '  { let lo = bitcast<i32>(atomicLoad(&D[w])); atomicStore(&D[w + 1u], select(0u, 0xffffffffu, lo < 0)); }\n' : ''}`;
+${sz === 8 ? `  { let lo = bitcast<i32>(atomicLoad(&${vD}[w])); atomicStore(&${vD}[w + 1u], select(0u, 0xffffffffu, lo < 0)); }\n` : ''}`;
   }
   return shell(body, b);
 }

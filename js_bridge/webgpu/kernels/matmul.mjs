@@ -10,15 +10,18 @@
 //
 // Header: 0 M, 1 N, 2 K, 3 batch, 4 a offset, 5 b offset, 6 out offset, 7..9 a strides (batch, row, col),
 // 10..12 b strides.
-import { DT, PRELUDE, binding, isFloat, isSubword, kindOf, loaders, storers } from './common.mjs';
+import { DT, PRELUDE, isFloat, isSubword, kindOf } from './common.mjs';
 
 export const TM = 64, TN = 64, TK = 16;
 
-export function gemmSource(ad, od, vecA, vecB) {
+/** Operand specs: out, A, B (vec4: bound as array<vec4<f32>>, read as A4 / B4). */
+export function gemmSpecs(ad, od, vecA, vecB) {
+  return [{ name: 'O', dt: od, write: true, atomic: isSubword(od) }, { name: 'A', dt: ad, vec4: vecA }, { name: 'B', dt: ad, vec4: vecB }];
+}
+
+export function gemmSource(ad, od, vecA, vecB, b) {
   const oat = isSubword(od);
-  let b = binding('O', 1, oat) + loaders('O', od, oat) + storers('O', od, oat);
   if (!isFloat(ad)) {
-    b += binding('A', 2, false) + loaders('A', ad) + binding('B', 3, false) + loaders('B', ad);
     return PRELUDE + b + `
 @compute @workgroup_size(16, 16)
 fn main(@builtin(global_invocation_id) g: vec3<u32>) {
@@ -31,8 +34,6 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
 }
 `;
   }
-  b += vecA ? '@group(0) @binding(2) var<storage, read_write> A4: array<vec4<f32>>;\n' : binding('A', 2, false) + loaders('A', ad);
-  b += vecB ? '@group(0) @binding(3) var<storage, read_write> B4: array<vec4<f32>>;\n' : binding('B', 3, false) + loaders('B', ad);
   // A tile: TM rows x TK, stored k-major as vec4 over rows: As[kk * 16 + r4][r % 4].
   const loadA = vecA ? `
     { // one vec4 along k per invocation: row = li / 4, k quad = li % 4
@@ -62,8 +63,7 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
       if (gc < N && gk < K) { v = ld_B(bb + gk * brs + gc * bcs); }
       Bs[kk * 16u + c / 4u][c % 4u] = v;
     }`;
-  const store = od === DT.float32 && !oat
-    ? 'O[oi] = bitcast<u32>(acc[r][c]);' : 'st_O(oi, acc[r][c]);';
+  const store = 'st_O(oi, acc[r][c]);';
   return PRELUDE + b + `
 var<workgroup> As: array<vec4<f32>, ${TK * TM / 4}>;
 var<workgroup> Bs: array<vec4<f32>, ${TK * TN / 4}>;

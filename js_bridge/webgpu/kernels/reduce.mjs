@@ -6,9 +6,7 @@
 // tree in workgroup memory combines (value, index) pairs. Header: 0 n_out, 1 kept nd, 2 grid-x, 3 x offset,
 // 4 out offset, 5 out2 offset, 6 reduced count, 7 reduced nd. Arrays: kept shape, x kept strides, out strides,
 // reduced shape, x reduced strides.
-import {
-  ARR, DT, PRELUDE, UnsupportedDtype, binding, ctype, cvt, isFloat, isSubword, kindOf, loaders, storers,
-} from './common.mjs';
+import { ARR, DT, PRELUDE, UnsupportedDtype, ctype, cvt, isFloat, isSubword, kindOf } from './common.mjs';
 
 export const WG_RED = 64;
 
@@ -36,7 +34,19 @@ function pairComb(cmp, k) {
     if ((vn && (!an || vi < ai)) || (!an && !vn && (v ${cmp} a || (v == a && vi < ai)))) { a = v; ai = vi; } }`;
 }
 
-export function reduceSource(op, xd, od, o2d) {
+/** Operand specs: out, x, and out2 (int64 indices) for max_index / min_index. */
+export function reduceSpecs(op, xd, od, o2d) {
+  const s = [{ name: 'O', dt: od, write: true, atomic: isSubword(od) }, { name: 'X', dt: xd }];
+  if (op === 'max_index' || op === 'min_index') s.push({ name: 'O2', dt: o2d, write: true, atomic: isSubword(o2d) });
+  return s;
+}
+
+/** Specs for softmax and cumulative: out, x. */
+export function rowSpecs(xd, od) {
+  return [{ name: 'O', dt: od, write: true, atomic: isSubword(od) }, { name: 'X', dt: xd }];
+}
+
+export function reduceSource(op, xd, od, o2d, b) {
   const r = RED[op];
   if (!r) throw Object.assign(new Error(`unknown reduce op ${op}`), { code: 2 });
   const k = r.bool ? 'i' : kindOf(xd);
@@ -46,10 +56,7 @@ export function reduceSource(op, xd, od, o2d) {
   if (comb === 'MIN' || comb === 'AMIN') comb = pairComb('<', k);
   const load = r.bool ? (xd === DT.int64 ? 'i32(any(raw_X(off) != vec2<u32>(0u)))' : `i32(ld_X(off) != ${k === 'i' && !isFloat(xd) ? '0' : '0.0'})`)
     : 'ld_X(off)';
-  const oat = isSubword(od);
-  let b = binding('O', 1, oat) + loaders('O', od, oat) + storers('O', od, oat) + binding('X', 2, false) + loaders('X', xd);
   const withIdx = op === 'max_index' || op === 'min_index';
-  if (withIdx) b += binding('O2', 3, false) + loaders('O2', o2d) + storers('O2', o2d, false);
   let store;
   if (op === 'argmax' || op === 'argmin') store = `st_O(oo, ${cvt('i', kindOf(od), 'i32(si[0])')});`;
   else if (withIdx) store = `st_O(oo, ${cvt(k, kindOf(od), 'sv[0]')}); st_O2(pu(5u) + oo - pu(4u), i32(si[0]));`;
@@ -95,10 +102,9 @@ fn main(@builtin(workgroup_id) gid: vec3<u32>, @builtin(local_invocation_id) lid
 
 // softmax / log_softmax over contiguous rows: one workgroup per row. Header: 0 rows, 1 n, 2 grid-x,
 // 3 x offset, 4 out offset, 5 log.
-export function softmaxSource(xd, od) {
+export function softmaxSource(xd, od, b) {
   if (!isFloat(xd) || !isFloat(od)) throw new UnsupportedDtype(xd);
-  const oat = isSubword(od);
-  return PRELUDE + binding('O', 1, oat) + loaders('O', od, oat) + storers('O', od, oat) + binding('X', 2, false) + loaders('X', xd) + `
+  return PRELUDE + b + `
 var<workgroup> sm: array<f32, ${WG_RED}>;
 @compute @workgroup_size(${WG_RED})
 fn main(@builtin(workgroup_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -136,11 +142,10 @@ fn main(@builtin(workgroup_id) gid: vec3<u32>, @builtin(local_invocation_id) lid
 
 // cumsum / cumprod over [outer, n, inner] contiguous: one invocation per (outer, inner) scans n sequentially.
 // Header: 0 outer*inner, 1 n, 2 grid-x, 3 x offset, 4 out offset, 5 inner.
-export function cumulativeSource(op, xd, od) {
+export function cumulativeSource(op, xd, od, b) {
   const k = kindOf(od);
-  const oat = isSubword(od);
   const comb = op === 'sum' ? 'acc = acc + v;' : 'acc = acc * v;';
-  return PRELUDE + binding('O', 1, oat) + loaders('O', od, oat) + storers('O', od, oat) + binding('X', 2, false) + loaders('X', xd) + `
+  return PRELUDE + b + `
 @compute @workgroup_size(${WG_RED})
 fn main(@builtin(workgroup_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let j = (gid.y * pu(2u) + gid.x) * ${WG_RED}u + lid.x;

@@ -9,6 +9,12 @@ from .graph import AccumulateGrad, edge_of
 from .grad_mode import GRAD_ENABLED
 
 
+def _ops():
+    # the ops package imports autograd, so it is looked up at call time
+    import sys
+    return sys.modules["torch_js.ops"]
+
+
 def _collect(roots):
     """Dependency counts for every node reachable from the roots."""
     deps = {}
@@ -163,7 +169,7 @@ def _accumulate_into_leaf(t, g, create_graph):
 
 def _make_roots(tensors, grad_tensors):
     from .._tensor import Tensor
-    from .. import ops
+    ops = _ops()
     roots = []
     for t, g in zip(tensors, grad_tensors):
         if not isinstance(t, Tensor):
@@ -186,12 +192,11 @@ def _make_roots(tensors, grad_tensors):
 
 
 def _as_tuple(x):
-    from .._tensor import Tensor
     if x is None:
         return None
-    if isinstance(x, Tensor):
-        return (x,)
-    return tuple(x)
+    if isinstance(x, (list, tuple)):
+        return tuple(x)
+    return (x,)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -213,7 +218,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
-    from .. import ops
+    ops = _ops()
     outputs = _as_tuple(outputs)
     single = not isinstance(inputs, (tuple, list))
     inputs = _as_tuple(inputs)

@@ -165,7 +165,7 @@ class WebGPUBackend:
     def copy(self, out, x, x_strides=None):
         nd = len(out._shape)
         s = out._storage
-        _fmt(7 + 3 * nd).pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, COPY, 0, nd, s.ptr, out._dtype.code, out._offset,
+        _fmt(9 + 3 * nd).pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, COPY, 0, nd, s.ptr, out._dtype.code, out._offset,
                                    x._storage.ptr, x._dtype.code, x._offset, *out._shape, *out._stride,
                                    *(x._stride if x_strides is None else x_strides))
         rc = _run()

@@ -3,7 +3,6 @@
 import math
 import warnings
 
-from .. import _dtype as D
 from ..autograd.grad_mode import no_grad
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
@@ -44,29 +43,12 @@ def _no_grad_normal_(tensor, mean, std, generator=None):
         return tensor.normal_(mean, std, generator=generator)
 
 
-def _erfinv(x):
-    """erfinv on a float64 tensor: Giles' single-precision approximation refined by Newton steps on erf."""
-    w = -((1.0 - x) * (1.0 + x)).log()
-    small = w < 5.0
-    ws = w - 2.5
-    p = ws * 0 + 2.81022636e-08
-    for c in (3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503, -0.00417768164,
-              0.246640727, 1.50140941):
-        p = p * ws + c
-    wl = w.clamp(min=5.0).sqrt() - 3.0
-    q = wl * 0 - 0.000200214257
-    for c in (0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047,
-              1.00167406, 2.83297682):
-        q = q * wl + c
-    y = small.where(p, q) * x
-    two_over_sqrt_pi = 2.0 / math.sqrt(math.pi)
-    for _ in range(2):
-        err = y.erf() - x
-        y = y - err / (two_over_sqrt_pi * (-(y * y)).exp())
-    return y
-
-
 def _no_grad_trunc_normal_(tensor, mean, std, a, b, generator=None):
+    """PyTorch 2.13's sampler: rejection from normal_ when the window holds > 30% of the mass, otherwise
+    uniform proposals on [a, b] accepted by a log-uniform test — same draws, same order."""
+    from ..ops.creation import empty_like, tensor as _tensor
+    from ..ops.elementwise import where
+
     def norm_cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
@@ -74,16 +56,38 @@ def _no_grad_trunc_normal_(tensor, mean, std, a, b, generator=None):
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values "
                       "may be incorrect.", stacklevel=2)
     with no_grad():
-        lo = norm_cdf((a - mean) / std)
-        up = norm_cdf((b - mean) / std)
-        tensor.uniform_(2 * lo - 1, 2 * up - 1, generator=generator)
-        if hasattr(tensor, "erfinv_"):
-            tensor.erfinv_()
+        p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
+        if p > 0.3:
+            lo = _tensor(a, dtype=tensor.dtype).item()
+            hi = _tensor(b, dtype=tensor.dtype).item()
+            result = tensor.normal_(mean, std, generator=generator)
+            while True:
+                mask = (result < lo) | (result > hi)
+                if not bool(mask.any()):
+                    break
+                result = where(mask, empty_like(result).normal_(mean, std, generator=generator), result)
+            if tensor is not result:
+                tensor.copy_(result)
         else:
-            tensor.copy_(_erfinv(tensor.double()).to(tensor.dtype))
-        tensor.mul_(std * math.sqrt(2.0))
-        tensor.add_(mean)
-        tensor.clamp_(min=a, max=b)
+            mode = max(a, min(mean, b))
+            log_peak = -0.5 * ((mode - mean) / std) ** 2
+            candidates = empty_like(tensor)
+            accept_buf = empty_like(tensor)
+            tensor.uniform_(a, b, generator=generator)
+            candidates.copy_(tensor)
+            candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+            pending = accept_buf.uniform_(generator=generator).log_().gt(candidates)
+            if bool(pending.any()):
+                result = tensor
+                while True:
+                    candidates.uniform_(a, b, generator=generator)
+                    result = where(pending, candidates, result)
+                    candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+                    pending = where(pending, accept_buf.uniform_(generator=generator).log_().gt(candidates),
+                                    pending)
+                    if not bool(pending.any()):
+                        break
+                tensor.copy_(result)
         return tensor
 
 

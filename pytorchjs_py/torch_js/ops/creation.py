@@ -110,7 +110,7 @@ def _pack_values(flat, d):
 
 def _from_numpy_like(data, dtype, dev):
     import numpy as np
-    arr = np.ascontiguousarray(data)
+    arr = np.array(data, copy=True, order="C")  # keeps 0-d arrays and numpy scalars 0-d
     d = _numpy_to_dtype(arr.dtype)
     t = _make(CPU.backend.from_bytes(arr.tobytes()), tuple(arr.shape), _contig(tuple(arr.shape)), 0, d)
     if dtype is not None and dtype is not d:
@@ -252,21 +252,48 @@ def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=N
     return _finish(t, requires_grad)
 
 
-def _like(fn):
-    def like(input, *args, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None):
-        return fn(input._shape, *args, dtype=dtype or input._dtype,
-                  device=device if device is not None else input._storage.device, requires_grad=requires_grad)
+def dense_strides(t):
+    """t's strides if t is non-overlapping and dense (PyTorch's preserve_format keeps them), else None."""
+    shape, stride = t._shape, t._stride
+    if t.is_contiguous():
+        return None
+    dims = sorted((i for i in range(len(shape)) if shape[i] != 1), key=lambda i: stride[i])
+    expected = 1
+    for i in dims:
+        if stride[i] != expected:
+            return None
+        expected *= shape[i]
+    # size-1 dims take the stride a contiguous layout in this order would give them
+    return stride
+
+
+def _like_tensor(input, dtype, device, memory_format):
+    from .._tensor import _empty_strided
+    dev = _dev(device) if device is not None else input._storage.device
+    strides = dense_strides(input) if memory_format in (None, "torch.preserve_format") else None
+    return _empty_strided(input._shape, strides, dtype or input._dtype, dev)
+
+
+def _like(value):
+    def like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None):
+        t = _like_tensor(input, dtype, device, memory_format)
+        if value is not None:
+            t._storage.backend.fill(t, value)
+        return _finish(t, requires_grad)
     return like
 
 
-zeros_like = _like(zeros)
-ones_like = _like(ones)
-empty_like = _like(empty)
+zeros_like = _like(0)
+ones_like = _like(1)
+empty_like = _like(None)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None):
-    return full(input._shape, fill_value, dtype=dtype or input._dtype,
-                device=device if device is not None else input._storage.device, requires_grad=requires_grad)
+    if dtype is None and isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    t = _like_tensor(input, dtype, device, memory_format)
+    t._storage.backend.fill(t, fill_value)
+    return _finish(t, requires_grad)
 
 
 def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False):

@@ -604,7 +604,14 @@ def clamp_max(input, max, *, out=None):
 
 
 def lerp(input, end, weight, *, out=None):
-    r = input + weight * (end - input)
+    # PyTorch's two-branch formula keeps lerp exact at both ends
+    diff = end - input
+    if isinstance(weight, Tensor):
+        r = where(weight.abs() < 0.5, input + weight * diff, end - diff * (1 - weight))
+    elif abs(weight) < 0.5:
+        r = input + weight * diff
+    else:
+        r = end - diff * (1 - weight)
     return _ip.write_out(out, r) if out is not None else r
 
 

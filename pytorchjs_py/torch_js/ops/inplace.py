@@ -7,7 +7,8 @@ view's region replaced) and the view becomes an as_strided view of that base, as
 """
 from .. import _dtype as D
 from .._tensor import Tensor, _empty, _make
-from ._util import GRAD_ENABLED, broadcast_pair, expand_strides, record
+from ._util import GRAD_ENABLED, broadcast_pair, expand_strides, record, scalar_tensor
+from . import elementwise as _E  # partially initialised here (it imports us); used at call time only
 
 _num_types = (int, float, bool)
 
@@ -47,8 +48,7 @@ def _check_shape(self, shape):
 
 
 def inplace_unary(self, op, compute):
-    from .elementwise import _unary_out_dtype
-    od = _unary_out_dtype(op, self._dtype)
+    od = _E._unary_out_dtype(op, self._dtype)
     _check_cast(od, self)
     if GRAD_ENABLED[0] and self._requires_grad:
         check_leaf(self)
@@ -61,15 +61,15 @@ def inplace_unary(self, op, compute):
 
 
 def inplace_binary(self, op, other, alpha=1):
-    from .elementwise import binary, _binary_dtype, FLOAT, COMPARE, LOGICAL
+    binary, FLOAT = _E.binary, _E.FLOAT
     if GRAD_ENABLED[0] and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
         check_leaf(self)
         r = binary(op, self.clone() if self._requires_grad else self, other, alpha)
         return commit(self, r)
-    cd = _binary_dtype(self, other)
+    cd = _E._binary_dtype(self, other)
     if op.rule is FLOAT and not cd.is_floating_point:
         cd = D.get_default_dtype()
-    od = D.bool_ if op.rule in (COMPARE, LOGICAL) else cd
+    od = D.bool_ if op.rule is _E.COMPARE or op.rule is _E.LOGICAL else cd
     _check_cast(od, self)
     if isinstance(other, Tensor):
         shape = broadcast_pair(self._shape, other._shape)
@@ -80,7 +80,6 @@ def inplace_binary(self, op, other, alpha=1):
             self._storage.version += 1
             return self
     elif cd is self._dtype and od is cd:
-        from ._util import scalar_tensor
         s = scalar_tensor(other, cd, self._storage.device)
         self._storage.backend.binary(op.name, self, self, self._stride, s, (0,) * len(self._shape), alpha)
         self._storage.version += 1

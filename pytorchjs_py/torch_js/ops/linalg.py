@@ -184,11 +184,41 @@ def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
         r = (a != 0).to(x._dtype).sum(dim, keepdim) + (x * 0).sum(dim, keepdim)
     elif ord == 1:
         r = a.sum(dim, keepdim)
-    elif ord == 2:
-        r = (x * x).sum(dim, keepdim).sqrt()
     else:
-        r = a.pow(ord).sum(dim, keepdim).pow(1.0 / ord)
+        r = _pnorm(x, float(ord), dim, keepdim)
     return _ip.write_out(out, r) if out is not None else r
+
+
+def _pnorm(x, p, dim, keepdim):
+    """sum(|x|^p)^(1/p) with PyTorch's norm_backward: the gradient is 0 where the norm is 0 (no NaN)."""
+    from ..autograd.grad_mode import no_grad
+    with no_grad():
+        r = (x * x).sum(dim, keepdim).sqrt() if p == 2 else x.abs().pow(p).sum(dim, keepdim).pow(1.0 / p)
+    if GRAD_ENABLED[0] and x._requires_grad:
+        node = record("LinalgVectorNormBackward0", _pnorm_backward, (x,), (r,), attrs=(p, dim, keepdim))
+        node.save((x,), (r,))
+    return r
+
+
+def _pnorm_backward(ctx, g):
+    x, r = ctx.saved_tensors
+    p, dim, keepdim = ctx.attrs
+    if x.dim() == 0:
+        pass
+    elif not keepdim and dim is not None:
+        dims = [dim] if isinstance(dim, int) else list(dim)
+        dims = sorted(d % x.dim() for d in dims)
+        for d in dims:
+            g = g.unsqueeze(d)
+            r = r.unsqueeze(d)
+    elif not keepdim:
+        g = g.reshape((1,) * x.dim())
+        r = r.reshape((1,) * x.dim())
+    if p == 2:
+        scale = x / r
+    else:
+        scale = x * x.abs().pow(p - 2) / r.pow(p - 1)
+    return (g * scale).masked_fill(r == 0, 0)
 
 
 def _register_all():

@@ -26,12 +26,14 @@ def _fill(t, draw):
     """Run draw(cpu_contiguous_tensor) and write the values into t (any device, any layout)."""
     d = t._dtype
     work_dtype = D.float32 if d in _HALF else d
-    if t._storage.device is CPU and t.is_contiguous() and work_dtype is d:
-        draw(t)
+    from .creation import dense_strides
+    dense = t.is_contiguous() or dense_strides(t) is not None
+    if t._storage.device is CPU and dense and work_dtype is d:
+        draw(t)  # PyTorch fills dense tensors in memory order
     else:
-        tmp = _empty(t._shape, work_dtype, CPU)
+        from .._tensor import _empty_strided
+        tmp = _empty_strided(t._shape, dense_strides(t) if dense else None, work_dtype, CPU)
         draw(tmp)
-        with_grad = GRAD_ENABLED[0]
         from ..autograd.grad_mode import no_grad
         with no_grad():
             t.copy_(tmp)
@@ -136,10 +138,16 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
                  requires_grad=requires_grad)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+def randint(low=None, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False,
+            out=None):
+    # PyTorch's overloads: randint(high, size), randint(low, high, size), and the keyword forms of both
     if size is None:
-        # randint(high, size)
-        low, high, size = 0, low, high
+        if high is None or isinstance(high, (tuple, list)):
+            low, high, size = 0, low, high
+        else:
+            raise TypeError("randint() missing 1 required positional argument: 'size'")
+    if low is None:
+        low = 0
     if high is None:
         low, high = 0, low
     t = _empty(_size_args((size,) if isinstance(size, int) else tuple(size)), dtype or D.int64, _dev(device))

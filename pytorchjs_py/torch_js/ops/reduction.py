@@ -66,11 +66,14 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     if dtype is not None:
         x = x.to(dtype)
     dims = _reduce_dims(x, dim)
-    od = x._dtype if x._dtype.is_floating_point else D.int64
+    od = dtype if dtype is not None else (x._dtype if x._dtype.is_floating_point else D.int64)
     if not dims:
         r = x.to(od) if od is not x._dtype else x.clone()
         return _ip.write_out(out, r) if out is not None else r
-    r = raw_reduce("sum", x, dims, od)
+    if not od.is_floating_point and od is not D.int64:
+        r = raw_reduce("sum", x, dims, D.int64).to(od)  # the kernel accumulates integers in int64
+    else:
+        r = raw_reduce("sum", x, dims, od)
     if GRAD_ENABLED[0] and x._requires_grad:
         record("SumBackward1", _sum_back, (x,), (r,), attrs=(x._shape, dims, False))
     r = _finish(r, x, dims, keepdim)

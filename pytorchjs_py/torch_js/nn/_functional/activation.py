@@ -200,7 +200,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
     if not input._dtype.is_floating_point:
-        return _maybe_inplace(input, input.clamp(min_val, max_val), inplace)
+        return _maybe_inplace(input, input.clamp(int(min_val), int(max_val)), inplace)
     return _maybe_inplace(input, unary(HARDTANH, input, float(min_val), float(max_val), params=(min_val, max_val)),
                           inplace)
 
@@ -279,9 +279,18 @@ def prelu(input, weight):
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
-    if training:
-        raise NotImplementedError("torch_js: rrelu with training=True is not implemented")
-    return leaky_relu(input, (lower + upper) / 2, inplace)
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    _float_check(input, "rrelu_with_noise")
+    # ATen draws one uniform double in [lower, upper) per non-positive element, in element order
+    from ...ops.creation import ones
+    neg = input.detach() <= 0
+    k = int(neg.sum().item())
+    noise = ones(input._shape, dtype=input._dtype)
+    if k:
+        r = ones(k, dtype=D.float64).uniform_(lower, upper).to(input._dtype)
+        noise = noise.masked_scatter(neg, r)
+    return _maybe_inplace(input, input * noise, inplace)
 
 
 # ---- softmax family / gated ------------------------------------------------------------------------------

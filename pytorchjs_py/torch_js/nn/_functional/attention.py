@@ -4,7 +4,7 @@ import math
 import warnings
 
 from ...ops import shape as _S
-from ._common import D, Tensor, reg, zeros, arange
+from ._common import D, reg, zeros, arange
 from .misc import dropout, linear, pad
 from .activation import softmax
 

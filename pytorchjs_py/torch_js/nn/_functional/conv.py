@@ -132,7 +132,7 @@ def _check_conv(input, weight, bias, groups, nd, name):
         raise RuntimeError(f"Input type ({_tname(input)}) and weight type ({_tname(weight)}) should be the same")
     if bias is not None and bias._dtype is not input._dtype:
         raise RuntimeError(f"Input type ({_tname(input)}) and bias type ({_tname(bias)}) should be the same")
-    if not input._dtype.is_floating_point:
+    if not input._dtype.is_floating_point and input._dtype is not D.int64:
         raise NotImplementedError(f'"slow_conv2d_cpu" not implemented for \'{_cap(input._dtype)}\'')
 
 

@@ -4,7 +4,7 @@ import math
 import warnings
 
 from ...ops.elementwise import where as _where
-from ._common import D, Tensor, apply_reduction, legacy_reduction, reg
+from ._common import D, apply_reduction, legacy_reduction, reg
 
 
 def _reduction(size_average, reduce, reduction):

@@ -1,7 +1,7 @@
 """Normalisation layers as decompositions over reductions and elementwise ops (their gradients, including
 double backward, come from those ops). Running statistics are updated in place under no_grad, as ATen does:
 running = (1 − momentum)·running + momentum·batch, with the unbiased batch variance."""
-from ._common import D, Tensor, no_grad, reg
+from ._common import D, no_grad, reg
 
 
 def _stats(x, dims):
@@ -33,14 +33,14 @@ def _update_running(running_mean, running_var, mean, var_biased, n, momentum):
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-05):
-    if input.dim() < 2:
-        raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
-    c = input._shape[1]
+    c = input._shape[1] if input.dim() >= 2 else 0
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                     ("bias", bias)):
         if t is not None and t.numel() != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
     nd = input.dim()
+    if input.numel() == 0:
+        return input.clone()
     dims = (0,) + tuple(range(2, nd))
     if training:
         n = input.numel() // c if c else 0
@@ -127,7 +127,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
         if t is not None and (t.dim() != 1 or t.numel() != c):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {list(t._shape)} and input of shape {list(input._shape)}")
-    x = input.reshape(n, num_groups, -1)
+    x = input.reshape(n, num_groups, (input.numel() // n) // num_groups if n else 0)
     var, mean = _stats(x, (2,))
     y = ((x - mean) * (var + eps).rsqrt()).reshape(input._shape)
     return _affine(y, weight, bias, lambda t: _channel_view(t, input.dim()))

@@ -5,7 +5,6 @@ Primitives and derivatives: the forward pool records a node whose backward is `_
 tjs_pool2d_backward); that is itself recorded, with derivative: max — a gather of the incoming gradient at the
 saved indices; avg — the average pool of the incoming gradient. Both are linear, so higher orders close.
 """
-import warnings
 
 from ...ops._util import GRAD_ENABLED, record
 from ..._tensor import _empty
@@ -80,6 +79,9 @@ def _run(input, cfg, nd, oh, ow, name):
     half = x._dtype in _HALF
     if half:
         x = x.to(D.float32)
+    elif not x._dtype.is_floating_point and x._dtype is not D.int64:
+        x = x.to(D.int64)           # the kernel's integer path is int64; max/avg of smaller ints fit
+        half = True
     out, idx = _pool_forward(x, cfg, oh, ow)
     if half:
         out = out.to(input._dtype)
@@ -99,7 +101,7 @@ def _pool_out(i, k, s, p, d, ceil_mode):
     return o
 
 
-def _check_input(input, nd, name):
+def _check_input(input, nd, name, ints=False):
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if input.dim() not in (nd + 1, nd + 2):
@@ -107,7 +109,7 @@ def _check_input(input, nd, name):
             raise RuntimeError(f"non-empty 3D or 4D (batch mode) tensor expected for input")
         raise RuntimeError(f"{name}: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, "
                            f"but got: {list(input._shape)}")
-    if not input._dtype.is_floating_point:
+    if not input._dtype.is_floating_point and not (ints and input._dtype is not D.bool_):
         raise NotImplementedError(f'"{name}" not implemented for \'{_cap(input._dtype)}\'')
 
 
@@ -149,7 +151,7 @@ def _window_args(input, nd, kernel_size, stride, padding, dilation, ceil_mode, n
 # ---- max pooling ---------------------------------------------------------------------------------------------
 
 def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices, name):
-    _check_input(input, nd, name)
+    _check_input(input, nd, name, ints=True)
     geom, oh, ow = _window_args(input, nd, kernel_size, stride, padding, dilation, ceil_mode, "max_pool" + str(nd) + "d")
     out, idx = _run(input, _Pool(MAX, False, geom), nd, oh, ow, name)
     return (out, idx) if return_indices else out
@@ -176,7 +178,7 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 # ---- average pooling -----------------------------------------------------------------------------------------
 
 def _avg_pool(input, nd, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, name):
-    _check_input(input, nd, name)
+    _check_input(input, nd, name, ints=True)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     geom, oh, ow = _window_args(input, nd, kernel_size, stride, padding, 1, ceil_mode, "avg_pool" + str(nd) + "d")

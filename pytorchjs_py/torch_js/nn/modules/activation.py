@@ -1,5 +1,4 @@
 """Activation modules (torch.nn.modules.activation) and MultiheadAttention."""
-from ... import _tensor
 from ...ops.creation import empty
 from .. import functional as F
 from .. import init

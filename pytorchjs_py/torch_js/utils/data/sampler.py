@@ -62,8 +62,8 @@ class RandomSampler(Sampler):
             generator = self.generator
         if self.replacement:
             for _ in range(self.num_samples // 32):
-                yield from randint(high=n, size=(32,), dtype=D.int64, generator=generator).tolist()
-            yield from randint(high=n, size=(self.num_samples % 32,), dtype=D.int64, generator=generator).tolist()
+                yield from randint(0, n, (32,), dtype=D.int64, generator=generator).tolist()
+            yield from randint(0, n, (self.num_samples % 32,), dtype=D.int64, generator=generator).tolist()
         else:
             for _ in range(self.num_samples // n):
                 yield from randperm(n, generator=generator).tolist()

@@ -1,0 +1,382 @@
+"""The webgpu device against the CPU backend: every primitive family, every unary/binary op code, casts between
+all dtypes, reductions, softmax, cumsum, matmul, indexing, autograd, device mixing and memory.
+
+Runs only in Pyodide with the WebGPU bridge loaded (`make test-webgpu`: Node + Dawn on SwiftShader); skips in
+plain CPython and in the Pyodide suite without WebGPU. SwiftShader is a CPU: keep sizes small.
+"""
+import math
+import struct
+
+import pytest
+
+pytest.importorskip("js")
+import torch_js as torch  # noqa: E402
+from torch_js import _dtype as D  # noqa: E402
+from torch_js.backends import _native  # noqa: E402
+
+if not torch.webgpu.is_available():
+    pytest.skip("webgpu bridge not loaded (run `make test-webgpu`)", allow_module_level=True)
+
+from torch_js.backends.cpu import BACKEND as CPU_BE  # noqa: E402
+from torch_js.backends.webgpu import BACKEND as GPU_BE  # noqa: E402
+from torch_js._tensor import _empty, _empty_strided  # noqa: E402
+
+GPU = "webgpu"
+DTYPES = [torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.float16, torch.bfloat16,
+          torch.float32]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _init():
+    torch.webgpu._init_sync()
+    yield
+
+
+def _flat(v):
+    if isinstance(v, list):
+        out = []
+        for x in v:
+            out.extend(_flat(x))
+        return out
+    return [v]
+
+
+def assert_close(cpu, gpu, rtol=1e-4, atol=1e-5, what=""):
+    """gpu (a webgpu tensor) equals cpu (a CPU tensor) in shape, dtype and values (NaN == NaN)."""
+    assert gpu.device.type == GPU, what
+    g = gpu.cpu()
+    assert g.dtype == cpu.dtype, f"{what}: dtype {g.dtype} != {cpu.dtype}"
+    assert tuple(g.shape) == tuple(cpu.shape), f"{what}: shape {tuple(g.shape)} != {tuple(cpu.shape)}"
+    a, b = _flat(cpu.tolist()), _flat(g.tolist())
+    for i, (x, y) in enumerate(zip(a, b)):
+        if isinstance(x, float) and (math.isnan(x) or math.isnan(y)):
+            assert math.isnan(x) and math.isnan(y), f"{what}[{i}]: cpu {x} gpu {y}"
+        elif isinstance(x, float) and math.isinf(x):
+            assert x == y, f"{what}[{i}]: cpu {x} gpu {y}"
+        elif isinstance(x, float):
+            assert abs(x - y) <= atol + rtol * abs(x), f"{what}[{i}]: cpu {x!r} gpu {y!r}"
+        else:
+            assert x == y, f"{what}[{i}]: cpu {x!r} gpu {y!r}"
+
+
+def both(fn, *tensors):
+    """fn on the CPU tensors and on their webgpu copies."""
+    return fn(*tensors), fn(*[t.to(GPU) for t in tensors])
+
+
+def sample(shape, lo=-2.0, hi=2.0, seed=0, dtype=torch.float32):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(shape, generator=g) * (hi - lo) + lo
+    return x.to(dtype)
+
+
+# ---- walking skeleton ------------------------------------------------------------------------------------------
+
+def test_ones_add_roundtrip():
+    t = torch.ones(4).to(GPU)
+    assert t.device.type == GPU
+    assert (t + t).cpu().tolist() == [2.0, 2.0, 2.0, 2.0]
+    assert (t + t).tolist() == [2.0, 2.0, 2.0, 2.0]
+    assert (t * 3).sum().item() == 12.0
+    assert "device='webgpu'" in repr(t)
+
+
+# ---- backend primitives: every op code -------------------------------------------------------------------------
+
+UNARY_PARAMS = {"clamp": (-0.5, 0.5, 0.0), "hardtanh": (-1.0, 1.0, 0.0), "pow_scalar": (2.5, 0, 0),
+                "rpow_scalar": (2.0, 0, 0), "softplus": (1.0, 20.0, 0), "leaky_relu": (0.01, 0, 0),
+                "elu": (1.0, 1.0, 1.0)}
+LOOSE = {"lgamma": 1e-3, "erfc": 1e-3, "tan": 1e-3, "expm1": 1e-4, "pow_scalar": 1e-4, "rpow_scalar": 1e-4,
+         "mish": 1e-4, "gelu_erf": 1e-4, "log1p": 1e-4, "atanh": 1e-4, "acosh": 1e-4}
+
+
+def _prim_unary(be, dev, op, x, p, out_dtype):
+    xs = x.to(dev).t()       # a strided (transposed) input
+    out = _empty(xs._shape, out_dtype, torch.device(dev))
+    be.unary(op, out, xs, *p)
+    return out
+
+
+@pytest.mark.parametrize("op", sorted(_native.UNARY_OPS))
+def test_unary_op_codes_float32(op):
+    x = sample((5, 7), seed=1)
+    x[0, 0], x[0, 1], x[0, 2] = 0.0, 1.0, -1.0
+    bool_out = op in ("isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit", "logical_not")
+    od = torch.bool if bool_out else torch.float32
+    p = UNARY_PARAMS.get(op, (0.0, 0.0, 0.0))
+    if op == "bitwise_not":
+        with pytest.raises(TypeError):
+            _prim_unary(GPU_BE, GPU, op, x, p, od)
+        return
+    c = _prim_unary(CPU_BE, "cpu", op, x, p, od)
+    g = _prim_unary(GPU_BE, GPU, op, x, p, od)
+    tol = LOOSE.get(op, 2e-5)
+    assert_close(c, g, rtol=tol, atol=tol, what=op)
+
+
+@pytest.mark.parametrize("dtype", [torch.int32, torch.int8, torch.uint8, torch.int64])
+def test_unary_op_codes_int(dtype):
+    x = sample((4, 6), -9, 9, seed=2).to(dtype)
+    for op in sorted(_native.UNARY_OPS):
+        p = {"clamp": (-3.0, 4.0, 0.0), "hardtanh": (-3.0, 4.0, 0.0), "pow_scalar": (3.0, 0, 0)}.get(op, (0.0,) * 3)
+        bool_out = op in ("isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit", "logical_not")
+        od = torch.bool if bool_out else dtype
+        try:
+            c = _prim_unary(CPU_BE, "cpu", op, x, p, od)
+        except RuntimeError:
+            continue      # no integer kernel on CPU either
+        g = _prim_unary(GPU_BE, GPU, op, x, p, od)
+        assert_close(c, g, what=f"{op} {dtype}")
+
+
+BIN_BOOL = {"eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor"}
+
+
+def _prim_binary(be, dev, op, a, b, alpha, out_dtype):
+    a, b = a.to(dev), b.to(dev)
+    shape = a._shape
+    out = _empty(shape, out_dtype, torch.device(dev))
+    be.binary(op, out, a, a._stride, b, (0,) + b._stride, alpha)   # b broadcast over rows
+    return out
+
+
+@pytest.mark.parametrize("op", sorted(_native.BINARY_OPS))
+def test_binary_op_codes(op):
+    a = sample((3, 8), -3, 3, seed=3)
+    b = sample((8,), -3, 3, seed=4)
+    b[0], a[0, 0] = 0.5, 0.0
+    a[1, 1], b[1] = 2.0, 2.0   # ties for comparisons
+    for dtype in (torch.float32, torch.int32, torch.int16):
+        ad, bd = a.to(dtype), b.to(dtype)
+        if not dtype.is_floating_point:
+            bd = torch.where(bd == 0, torch.ones_like(bd), bd)
+            if op in ("lshift", "rshift", "pow"):
+                bd = bd.abs()
+        od = torch.bool if op in BIN_BOOL else dtype
+        alpha = 2.0 if op in ("add", "sub") else 1.0
+        try:
+            c = _prim_binary(CPU_BE, "cpu", op, ad, bd, alpha, od)
+        except RuntimeError:
+            with pytest.raises(TypeError):
+                _prim_binary(GPU_BE, GPU, op, ad, bd, alpha, od)
+            continue
+        g = _prim_binary(GPU_BE, GPU, op, ad, bd, alpha, od)
+        tol = 1e-4 if op in ("pow", "atan2", "hypot", "xlogy") else 2e-5
+        assert_close(c, g, rtol=tol, atol=tol, what=f"{op} {dtype}")
+
+
+def test_alpha_and_scalar_ops():
+    a, b = sample((4, 5), seed=5), sample((4, 5), seed=6)
+    for fn in (lambda x, y: torch.add(x, y, alpha=2.5), lambda x, y: torch.sub(x, y, alpha=0.5),
+               lambda x, y: x * 3 + 1, lambda x, y: 2 ** x, lambda x, y: x ** 2, lambda x, y: (x > 0) & (y < 0)):
+        assert_close(*both(fn, a, b))
+
+
+def test_copy_cast_all_dtype_pairs():
+    base = torch.tensor([[0.0, 1.0, -1.0, 2.5, -2.5, 127.0, 255.0, 300.0], [-129.0, 3.7, -3.7, 1e5, -7.0, 0.5,
+                         65504.0, 42.0]])
+    for src in DTYPES:
+        x = base.to(src)
+        xg = x.to(GPU)
+        for dst in DTYPES:
+            c = x.t().to(dst)
+            g = xg.t().to(dst)
+            assert_close(c, g, rtol=0, atol=0, what=f"{src}->{dst}")
+
+
+def test_int64_exact_beyond_int32():
+    big = torch.tensor([2 ** 40 + 3, -(2 ** 35) - 1, 7, -1], dtype=torch.int64)
+    g = big.to(GPU)
+    assert g.cpu().tolist() == big.tolist()
+    assert g.clone().tolist() == big.tolist()
+    assert g.to(torch.float32).tolist() == big.to(torch.float32).tolist()
+    assert torch.full((3,), 2 ** 40, dtype=torch.int64, device=GPU).tolist() == [2 ** 40] * 3
+    assert g[torch.tensor([2, 0], device=GPU)].tolist() == [7, 2 ** 40 + 3]
+    f = torch.tensor([3e10, -5e9, 1.5], device=GPU)
+    assert f.to(torch.int64).tolist() == torch.tensor([3e10, -5e9, 1.5]).to(torch.int64).tolist()
+
+
+def test_fill_and_where():
+    for d in DTYPES:
+        c = torch.full((3, 5), 3, dtype=d)
+        g = torch.full((3, 5), 3, dtype=d, device=GPU)
+        assert_close(c, g, what=f"fill {d}")
+    cond = sample((4, 6), seed=7) > 0
+    a, b = sample((4, 6), seed=8), sample((6,), seed=9)
+    for d in (torch.float32, torch.int64, torch.int8, torch.bool, torch.float16):
+        assert_close(*both(lambda c_, x, y: torch.where(c_, x, y), cond, a.to(d), b.to(d)), what=f"where {d}")
+
+
+def test_float64_raises():
+    with pytest.raises(TypeError, match="float64"):
+        x = torch.ones(3, dtype=torch.float64).to(GPU)
+        (x + x).cpu()
+
+
+# ---- reductions, softmax, scans --------------------------------------------------------------------------------
+
+def test_reductions():
+    x = sample((4, 5, 6), seed=10)
+    x[1, 2, 3] = x[1, 2, 4] = 5.0          # ties: first index wins
+    fns = {
+        "sum": lambda t: t.sum(), "sum01": lambda t: t.sum((0, 2)), "sum_keep": lambda t: t.sum(1, keepdim=True),
+        "mean": lambda t: t.mean(-1), "prod": lambda t: t.prod(1), "amax": lambda t: t.amax(0),
+        "amin": lambda t: t.amin((1, 2)), "max_dim": lambda t: t.max(2).values, "max_idx": lambda t: t.max(2).indices,
+        "min_idx": lambda t: t.min(0).indices, "argmax": lambda t: t.argmax(), "argmax1": lambda t: t.argmax(1),
+        "argmin": lambda t: t.argmin(-1), "any": lambda t: (t > 1.5).any(1), "all": lambda t: (t > -1.9).all(),
+        "count": lambda t: torch.count_nonzero(t > 0, dim=0), "var": lambda t: t.var(1), "std": lambda t: t.std(),
+        "norm": lambda t: t.norm(), "logsumexp": lambda t: torch.logsumexp(t, 1), "maxall": lambda t: t.max(),
+        "transposed": lambda t: t.transpose(0, 2).sum(-1), "intsum": lambda t: (t * 10).to(torch.int32).sum(1),
+        "boolsum": lambda t: (t > 0).sum(),
+    }
+    for name, fn in fns.items():
+        assert_close(*both(fn, x), rtol=1e-4, atol=1e-4, what=name)
+
+
+def test_reduction_nan_and_large():
+    x = sample((3, 1000), seed=11)
+    x[1, 17] = float("nan")
+    for fn in (lambda t: t.sum(1), lambda t: t.max(1).values, lambda t: t.argmax(1), lambda t: t.min(1).indices):
+        assert_close(*both(fn, x), rtol=1e-4, atol=1e-3)
+
+
+def test_softmax_and_cumulative():
+    x = sample((3, 4, 7), seed=12)
+    for fn in (lambda t: torch.softmax(t, -1), lambda t: torch.log_softmax(t, 1), lambda t: torch.softmax(t, 0),
+               lambda t: t.cumsum(2), lambda t: t.cumsum(0), lambda t: (t * 0.5).cumprod(1),
+               lambda t: (t > 0).to(torch.int64).cumsum(-1)):
+        assert_close(*both(fn, x), rtol=1e-4, atol=1e-5)
+
+
+# ---- matmul ----------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (3, 5, 7), (64, 64, 64), (65, 33, 70), (8, 128, 4)])
+def test_matmul_shapes(m, k, n):
+    a, b = sample((m, k), seed=13), sample((k, n), seed=14)
+    assert_close(*both(lambda x, y: x @ y, a, b), rtol=1e-4, atol=1e-4, what=f"{m}x{k}x{n}")
+
+
+def test_matmul_transposed_batched_broadcast():
+    a, b = sample((3, 6, 5), seed=15), sample((3, 5, 9), seed=16)
+    w = sample((9, 5), seed=17)
+    fns = [lambda x, y: x @ y, lambda x, y: x.transpose(1, 2).transpose(1, 2) @ y,
+           lambda x, y: y.transpose(1, 2) @ x.transpose(1, 2), lambda x, y: x[0] @ y,
+           lambda x, y: torch.bmm(x, y), lambda x, y: x @ y[0], lambda x, y: x[:, :, 1:] @ y[:, 1:, :]]
+    for i, fn in enumerate(fns):
+        assert_close(*both(fn, a, b), rtol=1e-4, atol=1e-4, what=f"variant {i}")
+    assert_close(*both(lambda x, y: x @ y.t(), a, w), rtol=1e-4, atol=1e-4, what="linear")
+    assert_close(*both(lambda x: x[0] @ x[0].t(), a), rtol=1e-4, atol=1e-4, what="aliased")
+    ai, bi = (a * 4).to(torch.int32), (b * 4).to(torch.int32)
+    assert_close(*both(lambda x, y: x @ y, ai, bi), what="int32")
+    assert_close(*both(lambda x, y: x @ y, a.half(), b.half()), rtol=1e-2, atol=1e-2, what="half")
+
+
+# ---- indexing --------------------------------------------------------------------------------------------------
+
+def test_indexing_take_put():
+    x = sample((5, 6), seed=18)
+    idx = torch.tensor([4, 0, -1, 2])
+    fns = [lambda t, i: t[i], lambda t, i: t[:, i], lambda t, i: t[i, i], lambda t, i: t[t > 0],
+           lambda t, i: torch.gather(t, 1, i.abs().unsqueeze(0).expand(5, 4)),
+           lambda t, i: t.index_select(0, i.abs()), lambda t, i: t[1:4, ::2]]
+    for j, fn in enumerate(fns):
+        assert_close(*both(fn, x, idx), what=f"take {j}")
+
+    def puts(t, i):
+        t = t.clone()
+        t[i.abs()] = 0.5
+        t[:, 0] = t[:, 1]
+        t.index_put_((i.abs(),), torch.ones(6, device=t.device), accumulate=True)
+        t2 = torch.zeros(5, 6, device=t.device).scatter_add(0, i.abs().unsqueeze(1).expand(4, 6), t[:4])
+        t3 = torch.zeros(6, device=t.device).index_add(0, torch.tensor([1, 1, 3], device=t.device),
+                                                       torch.ones(3, device=t.device))
+        return torch.cat([t, t2, t3.unsqueeze(0)])
+    assert_close(*both(puts, x, idx), what="put")
+
+
+def test_index_error_is_reported():
+    x = torch.ones(3, device=GPU)
+    with pytest.raises(IndexError, match="out of bounds"):
+        y = x[torch.tensor([1, 5], device=GPU)]
+        y.cpu()
+    assert (x + 1).tolist() == [2.0, 2.0, 2.0]   # the error was consumed
+
+
+# ---- autograd, devices, memory ---------------------------------------------------------------------------------
+
+def _mlp_step(dev, steps=1):
+    torch.manual_seed(0)
+    w1 = (torch.randn(4, 8) * 0.5).to(dev).requires_grad_()
+    b1 = torch.zeros(8).to(dev).requires_grad_()
+    w2 = (torch.randn(8, 3) * 0.5).to(dev).requires_grad_()
+    x = torch.randn(16, 4).to(dev)
+    y = torch.tensor([0, 1, 2, 1] * 4).to(dev)
+    for _ in range(steps):
+        h = torch.relu(x @ w1 + b1)
+        loss = torch.nn.functional.cross_entropy(h @ w2, y)
+        loss.backward()
+        with torch.no_grad():
+            for p in (w1, b1, w2):
+                p -= 0.1 * p.grad
+                p.grad = None
+    return loss, (w1, b1, w2)
+
+
+def test_mlp_training_matches_cpu():
+    lc, pc = _mlp_step("cpu", steps=3)
+    lg, pg = _mlp_step(GPU, steps=3)
+    assert abs(lc.item() - lg.item()) < 1e-4
+    for a, b in zip(pc, pg):
+        assert_close(a.detach(), b.detach(), rtol=1e-4, atol=1e-5)
+
+
+def test_grads_on_device():
+    x = sample((3, 4), seed=19)
+    xc = x.clone().requires_grad_()
+    xg = x.to(GPU).requires_grad_()
+    for t in (xc, xg):
+        (torch.tanh(t) * t.exp()).sum(1).softmax(0)[1].backward()
+    assert xg.grad.device.type == GPU
+    assert_close(xc.grad, xg.grad, rtol=1e-4, atol=1e-5)
+
+
+def test_mixing_devices_raises():
+    a, b = torch.ones(3), torch.ones(3, device=GPU)
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        a + b
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        b @ torch.ones(3, 3)
+
+
+def test_memory_flat_over_training_loop():
+    torch.manual_seed(0)
+    w = torch.randn(8, 4).to(GPU).requires_grad_()
+    x, y = torch.randn(32, 8).to(GPU), torch.randn(32, 4).to(GPU)
+    opt = torch.optim.SGD([w], lr=0.01)
+    marks = []
+    for step in range(200):
+        opt.zero_grad()
+        loss = ((x @ w - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        if step in (20, 199):
+            marks.append((torch.webgpu.memory_allocated(), torch.webgpu.memory_reserved()))
+    loss.item()
+    assert marks[0][0] == marks[1][0], marks
+    assert marks[1][1] <= marks[0][1] + 64 * 1024, marks
+    torch.webgpu.empty_cache()
+    assert torch.webgpu.memory_reserved() < marks[1][1] or marks[1][1] == torch.webgpu.memory_allocated()
+
+
+def test_async_readback():
+    from pyodide.ffi import run_sync
+    t = torch.arange(6, device=GPU).reshape(2, 3).t()
+    assert run_sync(t.tolist_async()) == [[0, 3], [1, 4], [2, 5]]
+    assert run_sync((t.sum() * 2).item_async()) == 30
+    assert run_sync(t.cpu_async()).device.type == "cpu"
+
+
+def test_half_types_roundtrip():
+    x = sample((3, 4), seed=20)
+    for d in (torch.float16, torch.bfloat16):
+        assert_close(*both(lambda t: (t.to(d) * 2 + 1).relu(), x), rtol=1e-2, atol=1e-2, what=str(d))
