@@ -7,8 +7,8 @@ LIBDIR := pytorchjs_py/torch_js/_lib
 KERNEL_SRC := $(wildcard wasm_ext/*.c)
 KERNEL_HDR := $(wildcard wasm_ext/*.h)
 NATIVE_LIB := $(LIBDIR)/libtjs_native.so
-WASM_LIB := $(LIBDIR)/libtjs_wasm32.so
-WASM_RELAXED_LIB := $(LIBDIR)/libtjs_wasm32_relaxed.so
+WASM_LIB := $(LIBDIR)/libtjs_wasm32.wasm
+WASM_RELAXED_LIB := $(LIBDIR)/libtjs_wasm32_relaxed.wasm
 ZIG := $(PY) -m ziglang
 
 # -ffp-contract=off: no silent fused multiply-adds; kernels that need one (PyTorch's RNG) call fmaf.
@@ -17,16 +17,16 @@ CFLAGS_COMMON := -O3 -std=gnu11 -ffreestanding -ffp-contract=off -fno-math-errno
 ZIG_INC = $(shell $(PY) -c "import ziglang,os;print(os.path.dirname(ziglang.__file__))")/lib/include
 WASM_FLAGS = -isystem $(ZIG_INC) --target=wasm32-unknown-emscripten -fPIC -msimd128 -mnontrapping-fptoint -mbulk-memory -msign-ext
 # -Bsymbolic: the library binds its own globals (tjs_args, tjs_err) directly instead of through Emscripten's
-# process-wide GOT, where the first-loaded copy wins. Without it, once two copies are loaded (micropip.install
-# dlopens every *.so of the wheel: libtjs_wasm32.so AND libtjs_wasm32_relaxed.so) the kernels of the one
-# torch_js uses read the other copy's argument block and scribble over the Python heap.
+# process-wide GOT, where the first-loaded copy wins. Without it, once two copies are loaded (e.g. by a user's
+# own dlopen, or micropip if the libraries were named *.so) the kernels of the one torch_js uses would read the
+# other copy's argument block and scribble over the Python heap.
 WASM_LD := wasm-ld --experimental-pic -shared --unresolved-symbols=import-dynamic --no-entry -Bsymbolic
 
 VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' pytorchjs_py/torch_js/__init__.py)
 WHEEL := dist/torch_js-$(VERSION)-py3-none-any.whl
 PY_SRC = $(shell find pytorchjs_py/torch_js -name '*.py')
 PYODIDE_WHEELS := build/pyodide-wheels
-# Node 20: JSPI (pyodide.ffi.run_sync) and relaxed SIMD (the libtjs_wasm32_relaxed.so kernels). The js_bridge
+# Node 20: JSPI (pyodide.ffi.run_sync) and relaxed SIMD (the libtjs_wasm32_relaxed.wasm kernels). The js_bridge
 # scripts re-launch themselves with these when run bare; passing them here saves that second node start.
 NODE_FLAGS := --experimental-wasm-stack-switching --experimental-wasm-relaxed-simd
 NODE := node $(NODE_FLAGS)
@@ -88,7 +88,8 @@ test-py: setup build
 # The wheel micropip installs in Pyodide: package + wasm kernels + tjs.h (build backend pinned in pyproject.toml).
 wheel: $(WHEEL)
 
-$(WHEEL): pyproject.toml $(PY_SRC) $(WASM_LIB) $(WASM_RELAXED_LIB) $(VENV)/.setup-done
+# $(NATIVE_LIB)'s rule is the one that copies tjs.h into _lib/.
+$(WHEEL): pyproject.toml $(PY_SRC) $(NATIVE_LIB) $(WASM_LIB) $(WASM_RELAXED_LIB) $(VENV)/.setup-done
 	@mkdir -p dist
 	rm -f dist/torch_js-*.whl
 	$(PY) -m pip wheel -q --no-deps -w dist .

@@ -22,7 +22,7 @@ export const WHEEL_DIR = path.join(REPO, "dist");
 export const DEPS_DIR = path.join(REPO, "build", "pyodide-wheels");
 
 // Node 20 needs both: JSPI (pyodide.ffi.run_sync, run_until_complete) and relaxed SIMD (so torch_js picks
-// libtjs_wasm32_relaxed.so). Later Node versions accept (or ignore) them.
+// libtjs_wasm32_relaxed.wasm). Later Node versions accept (or ignore) them.
 export const NODE_FLAGS = ["--experimental-wasm-stack-switching", "--experimental-wasm-relaxed-simd"];
 
 /** Re-exec this script under `node NODE_FLAGS ...` when the flags are absent; never returns in that case.

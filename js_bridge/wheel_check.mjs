@@ -2,9 +2,10 @@
 // Checks the built wheel the way a Pyodide user gets it (part of `make test-pyodide`):
 //   1. micropip.install("emfs:/.../torch_js-*.whl") in a fresh Pyodide, import torch_js, run an op and a
 //      backward pass, and check that the relaxed-SIMD kernels were picked (node runs with relaxed SIMD on).
-//   2. In a child node WITHOUT --experimental-wasm-relaxed-simd: the probe in _native.py must say no, and the
-//      plain libtjs_wasm32.so must be loaded and work. (Installed by unpacking: micropip.install cannot work
-//      there, see README note in the report: it dlopens every *.so in the wheel, the relaxed one included.)
+//   2. The same through micropip in a child node WITHOUT --experimental-wasm-relaxed-simd: the probe in
+//      _native.py must say no and the plain libtjs_wasm32.wasm must be loaded. (The kernel libraries are named
+//      *.wasm, not *.so, so that micropip does not dlopen both of them up front: the relaxed one does not even
+//      compile on an engine without relaxed SIMD.)
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { bootPyodide, ensureNodeFlags, findWheel } from "./pyodide_env.mjs";
@@ -16,7 +17,7 @@ const CHECK = `
 import os, torch_js, torch_js.backends._native as native
 lib = os.path.basename(native.LIB_PATH)
 relaxed = native._relaxed_simd_supported()
-assert lib == ("libtjs_wasm32_relaxed.so" if relaxed else "libtjs_wasm32.so"), (lib, relaxed)
+assert lib == ("libtjs_wasm32_relaxed.wasm" if relaxed else "libtjs_wasm32.wasm"), (lib, relaxed)
 assert os.path.exists(os.path.join(os.path.dirname(native.LIB_PATH), "tjs.h"))
 x = torch_js.arange(6, dtype=torch_js.float32).reshape(2, 3).requires_grad_()
 y = (x * x).sum()
@@ -26,7 +27,7 @@ assert x.grad.tolist() == [[0.0, 2.0, 4.0], [6.0, 8.0, 10.0]], x.grad
 f"{lib} (relaxed SIMD {'on' if relaxed else 'off'})"
 `;
 
-const mode = child ? "unpack" : "micropip";
+const mode = "micropip";
 const wheel = findWheel();
 let pyodide, timings, what;
 try {

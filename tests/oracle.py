@@ -17,6 +17,7 @@ import gzip
 import json
 import math
 import os
+import re
 import sys
 import zlib
 
@@ -34,6 +35,7 @@ INT_DTYPES = ("int64", "int32", "int16", "int8", "uint8", "bool")
 FLOAT_DTYPES = ("float32", "float64")
 MAX_SAMPLES = {"float32": 12, "float64": 6}
 MAX_SAMPLES_INT = 8
+MAX_SAMPLES_VARIANT = 6   # in-place variants
 MAX_NUMEL = 6000          # skip samples whose inputs hold more elements than this (pure-Python conversion)
 
 # array module typecodes per dtype (little-endian raw bytes)
@@ -242,6 +244,8 @@ def _flatten_expected(obj, path="out"):
 def resolve_fn(tj, case):
     """The torch_js callable for the case's op: torch_js.<name> / torch_js.<ns>.<name>, or the Tensor method."""
     ns, name = case["ns"], case["name"]
+    if case.get("variant") == "inplace":
+        return getattr(tj.Tensor, name + "_")
     if not case.get("function", True):
         return getattr(tj.Tensor, name)
     mod = tj
@@ -288,6 +292,9 @@ def run_case(case):
             if not _exc_matches(e, exp["error"]):
                 raise AssertionError(f"{where}\n  torch raised {exp['error']}: {exp['msg']}\n  torch_js raised "
                                      f"{type(e).__name__}: {e}") from e
+            if exp.get("regex") and not re.search(exp["regex"], str(e)):
+                raise AssertionError(f"{where}\n  torch_js raised {type(e).__name__} with message {str(e)!r}, "
+                                     f"which does not match PyTorch's /{exp['regex']}/ (torch: {exp['msg']!r})")
             return
         raise AssertionError(f"{where}\n  torch raised {exp['error']}: {exp['msg']}\n  torch_js returned "
                              f"{type(res).__name__} instead")
@@ -295,6 +302,8 @@ def run_case(case):
         res = call_op(tj, case, inp, args, kwargs)
     except Exception as e:
         raise AssertionError(f"{where}\n  torch_js raised {type(e).__name__}: {e}") from e
+    if case.get("variant") == "inplace" and res is not inp:
+        raise AssertionError(f"{where}\n  in-place variant returned a new object, not its input tensor")
     got = _flatten_out(res)
     want = _flatten_expected(exp["out"])
     if len(got) != len(want):
@@ -385,8 +394,10 @@ def select_opinfos():
     return out
 
 
-def _opinfo_label(opdef, o):
+def _opinfo_label(opdef, o, inplace=False):
     label = opdef.name if o.name.split(".")[-1] == opdef.name else f"{opdef.name}[{o.name}]"
+    if inplace:
+        label = opdef.name + "_" + label[len(opdef.name):]
     if opdef.namespace != "torch":
         label = f"{opdef.namespace}.{label}"
     if o.variant_test_name:
@@ -434,6 +445,8 @@ class _Enc:
 
 def tensor_record(t, keep_strides=False):
     import torch
+    if t.dim() > 16:
+        raise Unconvertible(f"{t.dim()}-d tensor")
     if t.is_complex() or t.layout != torch.strided or t.is_quantized:
         raise Unconvertible(f"tensor of {t.dtype}/{t.layout}")
     dname = str(t.dtype).replace("torch.", "")
@@ -557,52 +570,85 @@ def _sample_summary(s):
         return repr(s)[:300]
 
 
-def _call_torch(o, s):
+def _call_torch(o, s, variant=""):
+    if variant == "inplace":
+        return o.inplace_variant(s.input, *s.args, **s.kwargs)
     return o(s.input, *s.args, **s.kwargs)
 
 
-def build_cases(stats=None):
-    """Every (op, dtype, sample) case from torch's op_db, with torch's results. Deterministic (seeded)."""
+def _seed_all(seed):
     import random
-    import warnings
     import torch
+    torch.manual_seed(seed)
+    random.seed(seed)
     try:
         import numpy as np
+        np.random.seed(seed)
     except ImportError:  # pragma: no cover
-        np = None
+        pass
+
+
+def build_cases(stats=None):
+    """Every (op, dtype, sample) case from torch's op_db, with torch's results. Deterministic (seeded).
+
+    Per OpInfo: the functional form for float32 (+gradients), float64 and the integer/bool dtypes it supports;
+    the in-place variant (`Tensor.<name>_`, label `<name>_`) on fewer samples; and its error_inputs (dtype
+    label `error`: torch_js must raise the same exception type with a message matching PyTorch's regex).
+    """
+    import warnings
+    import torch
     stats = stats if stats is not None else {}
     cases = []
     warnings.filterwarnings("ignore")
     for key, opdef, o in select_opinfos():
         label = _opinfo_label(opdef, o)
         dtypes, _ = _dtypes_for(o)
+        inplace = opdef.inplace is not None and o.inplace_variant is not None
+        ilabel = _opinfo_label(opdef, o, inplace=True)
         for dname in dtypes:
-            seed = _seed_for(label, dname)
-            torch.manual_seed(seed)
-            random.seed(seed)
-            if np is not None:
-                np.random.seed(seed)
             tdtype = getattr(torch, dname)
-            rg = dname == "float32" and o.supports_autograd
+            variants = [("", label, dname == "float32" and o.supports_autograd)]
+            if inplace and dname != "float64":
+                variants.append(("inplace", ilabel, False))
+            for variant, lab, rg in variants:
+                _seed_all(_seed_for(lab, dname))
+                try:
+                    # sample_inputs_func directly: OpInfo.sample_inputs wraps it in a tracker that walks the
+                    # Python stack on every call (seconds per op); we seed ourselves instead.
+                    samples = list(o.sample_inputs_func(o, "cpu", tdtype, rg))
+                except Exception as e:  # noqa: BLE001
+                    stats.setdefault("sample_errors", []).append(f"{lab}/{dname}: {type(e).__name__}: {e}")
+                    continue
+                limit = MAX_SAMPLES.get(dname, MAX_SAMPLES_INT)
+                if variant:
+                    limit = MAX_SAMPLES_VARIANT
+                usable = [(i, s) for i, s in enumerate(samples) if _numel_of_sample(s) <= MAX_NUMEL]
+                stats["too_large"] = stats.get("too_large", 0) + len(samples) - len(usable)
+                for j in _pick(len(usable), limit):
+                    idx, s = usable[j]
+                    case = _make_case(key, opdef, o, lab, dname, idx, s, stats, variant=variant)
+                    if case is not None:
+                        cases.append(case)
+        if o.error_inputs_func is not None:
+            _seed_all(_seed_for(label, "error"))
             try:
-                # sample_inputs_func directly: OpInfo.sample_inputs wraps it in a tracker that walks the
-                # Python stack on every call (seconds per op); we seed ourselves instead.
-                samples = list(o.sample_inputs_func(o, "cpu", tdtype, rg))
+                errs = list(o.error_inputs_func(o, "cpu"))
             except Exception as e:  # noqa: BLE001
-                stats.setdefault("sample_errors", []).append(f"{label}/{dname}: {type(e).__name__}: {e}")
-                continue
-            limit = MAX_SAMPLES.get(dname, MAX_SAMPLES_INT)
-            usable = [(i, s) for i, s in enumerate(samples) if _numel_of_sample(s) <= MAX_NUMEL]
-            stats["too_large"] = stats.get("too_large", 0) + len(samples) - len(usable)
-            for j in _pick(len(usable), limit):
-                idx, s = usable[j]
-                case = _make_case(key, opdef, o, label, dname, idx, s, stats)
-                if case is not None:
-                    cases.append(case)
+                stats.setdefault("sample_errors", []).append(f"{label}/error: {type(e).__name__}: {e}")
+                errs = []
+            for idx, ei in enumerate(errs):
+                case = _make_case(key, opdef, o, label, "error", idx, ei.sample_input, stats)
+                if case is None:
+                    continue
+                if "error" not in case["expect"]:
+                    stats.setdefault("error_inputs_not_raising", []).append(case["id"])
+                    continue
+                case["expect"]["regex"] = ei.error_regex or ""
+                cases.append(case)
     return cases
 
 
-def _make_case(key, opdef, o, label, dname, idx, s, stats):
+def _make_case(key, opdef, o, label, dname, idx, s, stats, variant=""):
     import torch
     enc = _Enc()
     try:
@@ -617,9 +663,11 @@ def _make_case(key, opdef, o, label, dname, idx, s, stats):
                                                                    else ""),
             "kind": opdef.kind, "dtype": dname, "idx": idx, "summary": _sample_summary(s)[:400],
             "tensors": enc.tensors, "input": inp, "args": args, "kwargs": kwargs}
+    if variant:
+        case["variant"] = variant
     try:
         with torch.no_grad() if not any(t.requires_grad for t in enc.torch_tensors) else _nullctx():
-            res = _call_torch(o, s)
+            res = _call_torch(o, s, variant)
     except Exception as e:  # noqa: BLE001
         case["expect"] = {"error": _builtin_exc_name(e), "msg": str(e)[:300]}
         return case

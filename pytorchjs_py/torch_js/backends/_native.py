@@ -40,7 +40,7 @@ def _lib_path():
     if override:
         return override
     if IN_PYODIDE:
-        names = ["libtjs_wasm32_relaxed.so", "libtjs_wasm32.so"] if _relaxed_simd_supported() else ["libtjs_wasm32.so"]
+        names = ["libtjs_wasm32_relaxed.wasm", "libtjs_wasm32.wasm"] if _relaxed_simd_supported() else ["libtjs_wasm32.wasm"]
     else:
         names = ["libtjs_native.so"]
     for name in names:
