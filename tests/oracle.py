@@ -114,6 +114,8 @@ def make_tensor(tj, rec):
         t = base
     if rec.get("rg"):
         t.requires_grad_(True)
+    if "expand" in rec:
+        t = t.expand(tuple(rec["expand"]))
     return t
 
 
@@ -453,6 +455,16 @@ def tensor_record(t, keep_strides=False):
     if dname not in _ARRAY_CODE:
         raise Unconvertible(f"dtype {t.dtype}")
     t = t.detach()
+    if keep_strides and t.numel() > 1 and any(st == 0 and n > 1 for st, n in zip(t.stride(), t.shape)):
+        # a broadcast (stride-0) view, e.g. an expanded sample or an overlapping out= tensor: record the
+        # un-expanded data and rebuild it with .expand(), so torch_js sees the same memory overlap
+        base = t
+        for d, (st, n) in enumerate(zip(t.stride(), t.shape)):
+            if st == 0 and n > 1:
+                base = base.narrow(d, 0, 1)
+        rec = tensor_record(base, keep_strides=True)
+        rec["expand"] = list(t.shape)
+        return rec
     c = t.contiguous()
     if dname in ("float16", "bfloat16"):
         raw = c.view(torch.int16).numpy(force=True).tobytes()
@@ -721,3 +733,49 @@ def write_fixture(cases, path=FIXTURE):
         with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as f:
             f.write(text.encode("utf-8"))
     return len(text)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# helpers for the hand-written tests (test_tensor_core.py, test_autograd.py)
+
+
+def values(x):
+    """Flat Python values of a torch or torch_js tensor (or a scalar), for comparisons without numpy."""
+    if hasattr(x, "tolist"):
+        v = x.detach().tolist() if hasattr(x, "detach") else x.tolist()
+        return _flatten_list(v) if isinstance(v, list) else [v]
+    return [x]
+
+
+def dtype_name(d):
+    return str(d).replace("torch.", "")
+
+
+def assert_same(js, pt, rtol=0.0, atol=0.0, what="result", check_stride=False):
+    """torch_js result `js` equals torch result `pt`: structure, dtype, shape, values (NaN == NaN)."""
+    if type(pt).__name__ == "dtype" or type(js).__name__ == "dtype":
+        assert dtype_name(js) == dtype_name(pt), f"{what}: dtype {js} vs torch {pt}"
+        return
+    if isinstance(pt, (tuple, list)):
+        assert isinstance(js, (tuple, list)), f"{what}: torch gave a sequence, torch_js {type(js).__name__}"
+        assert len(js) == len(pt), f"{what}: {len(js)} items vs torch's {len(pt)}"
+        for i, (a, b) in enumerate(zip(js, pt)):
+            assert_same(a, b, rtol, atol, f"{what}[{i}]", check_stride)
+        return
+    if hasattr(pt, "dtype") and hasattr(pt, "shape") and hasattr(pt, "tolist"):
+        assert hasattr(js, "dtype") and hasattr(js, "shape"), f"{what}: torch_js gave {type(js).__name__}"
+        assert dtype_name(js.dtype) == dtype_name(pt.dtype), f"{what}: dtype {js.dtype} vs torch {pt.dtype}"
+        assert tuple(js.shape) == tuple(pt.shape), f"{what}: shape {tuple(js.shape)} vs torch {tuple(pt.shape)}"
+        if check_stride:
+            assert tuple(js.stride()) == tuple(pt.stride()), f"{what}: stride {js.stride()} vs {pt.stride()}"
+        a, b = values(js), values(pt)
+    else:
+        a, b = [js], [pt]
+    for i, (x, y) in enumerate(zip(a, b)):
+        if isinstance(y, float) and y != y:
+            assert isinstance(x, float) and x != x, f"{what}[{i}]: {x!r} vs torch nan"
+        elif isinstance(y, float) and (rtol or atol) and not math.isinf(y):
+            assert abs(x - y) <= atol + rtol * abs(y), f"{what}[{i}]: {x!r} vs torch {y!r}"
+        else:
+            assert x == y and type(x) is type(y), f"{what}[{i}]: {x!r} ({type(x).__name__}) vs torch {y!r} " \
+                                                  f"({type(y).__name__})"

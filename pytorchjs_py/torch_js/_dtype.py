@@ -55,6 +55,16 @@ def _dtype_by_name(name):
     return ALIASES[name]
 
 
+_SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+                      "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                      "bool": "Bool"}
+
+
+def scalar_type_name(d):
+    """PyTorch's ScalarType name (Float, Long, ...), as its error messages spell dtypes."""
+    return _SCALAR_TYPE_NAMES[d.name]
+
+
 def is_integral(d, include_bool=False):
     return (not d.is_floating_point) and (include_bool or d is not bool_)
 

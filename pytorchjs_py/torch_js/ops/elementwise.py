@@ -39,6 +39,8 @@ class BinaryOp:
 
 
 def _unary_out_dtype(op, d):
+    if d is D.bool_ and op.name in ("square", "pow_scalar"):
+        return D.int64
     if op.rule is FLOAT:
         return d if d.is_floating_point else D.get_default_dtype()
     if op.rule is BOOL:
@@ -63,7 +65,7 @@ def unary(op, x, p0=0.0, p1=0.0, p2=0.0, params=()):
         d = D.int64
     od = _unary_out_dtype(op, d)
     if op.float_only and not d.is_floating_point and op.rule is not FLOAT:
-        raise RuntimeError(f'"{op.name}" not implemented for \'{d.name.capitalize()}\'')
+        raise RuntimeError(f'"{op.name}" not implemented for \'{D.scalar_type_name(d)}\'')
     if d is D.bool_ and op.name == "neg":
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
                            "invert a mask, use the `~` or `logical_not()` operator instead.")
@@ -148,12 +150,11 @@ _declare_unary("isneginf", BOOL)
 _declare_unary("signbit", BOOL)
 _declare_unary("logical_not", BOOL)
 _BITWISE_NOT = UnaryOp("bitwise_not", SAME, None, "", False)
-_SGN_OPS = {}
 
 
 def bitwise_not(input, *, out=None):
     if input._dtype.is_floating_point:
-        raise RuntimeError(f'"bitwise_not_cpu" not implemented for \'{input._dtype.name.capitalize()}\'')
+        raise RuntimeError(f'"bitwise_not_cpu" not implemented for \'{D.scalar_type_name(input._dtype)}\'')
     r = unary(_BITWISE_NOT, input)
     return _ip.write_out(out, r) if out is not None else r
 
@@ -182,11 +183,7 @@ register("round", round, "unary", primitive="unary",
          inplace=lambda self, decimals=0: _ip.inplace_unary(self, _ROUND, lambda s: round(s, decimals=decimals)))
 
 
-# Parametrised unary ops (clamp, pow with a scalar exponent, activations) share one declaration form.
-def _param_unary(name, rule, grad, saves, float_only=False):
-    return UnaryOp(name, rule, grad, saves, float_only)
-
-
+# Parametrised unary ops: the kernel takes the parameters as p0..p2, the derivative gets them as `params`.
 def _clamp_grad(g, x, y, lo, hi):
     mask = None
     if lo is not None:
@@ -197,15 +194,10 @@ def _clamp_grad(g, x, y, lo, hi):
     return g * mask
 
 
-CLAMP = _param_unary("clamp", SAME, _clamp_grad, "x")
-POW_SCALAR = _param_unary("pow_scalar", SAME,
-                          lambda g, x, y, p: (g * 0) if p == 0 else g * (p * x.pow(p - 1)), "x")
-RPOW_SCALAR = _param_unary("rpow_scalar", FLOAT, lambda g, x, y, p: g * y * math.log(p) if p != 0 else
-                           g * y * float("-inf"), "y")
-
-
-def param_unary(op, x, p0=0.0, p1=0.0, p2=0.0, params=()):
-    return unary(op, x, p0, p1, p2, params)
+CLAMP = UnaryOp("clamp", SAME, _clamp_grad, "x", False)
+POW_SCALAR = UnaryOp("pow_scalar", SAME, lambda g, x, y, p: (g * 0) if p == 0 else g * (p * x.pow(p - 1)), "x", False)
+RPOW_SCALAR = UnaryOp("rpow_scalar", FLOAT, lambda g, x, y, p: g * y * math.log(p) if p != 0 else
+                      g * y * float("-inf"), "y", False)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -300,7 +292,7 @@ def binary(op, a, b, alpha=1, out_dtype=None):
     if rule is FLOAT and not cd.is_floating_point:
         cd = D.get_default_dtype()
     elif rule is INTEGRAL and cd.is_floating_point:
-        raise RuntimeError(f'"{op.name}_cpu" not implemented for \'{cd.name.capitalize()}\'')
+        raise RuntimeError(f'"{op.name}_cpu" not implemented for \'{D.scalar_type_name(cd)}\'')
     od = out_dtype or (D.bool_ if rule is COMPARE or rule is LOGICAL else cd)
     if a_is_t and b_is_t:
         dev = same_device(a, b)
@@ -422,6 +414,7 @@ def sub(input, other, *, alpha=1, out=None):
 
 
 def rsub(input, other, *, alpha=1):
+    check_binary_args("rsub", input, other)
     return sub(other, input * alpha if alpha != 1 else input)
 
 
@@ -452,8 +445,25 @@ def floor_divide(input, other, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
+# PyTorch's argument rules for the function forms: some take two tensors only, the rest a Tensor first.
+_TENSOR_PAIR_ONLY = {"maximum", "minimum", "fmax", "fmin", "atan2", "hypot", "logical_and", "logical_or",
+                     "logical_xor"}
+
+
+def check_binary_args(name, input, other):
+    if name in _TENSOR_PAIR_ONLY:
+        for pos, (arg, v) in enumerate((("input", input), ("other", other)), 1):
+            if not isinstance(v, Tensor):
+                raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not {type(v).__name__}")
+    elif not isinstance(input, Tensor):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got ({type(input).__name__}, "
+                        f"{type(other).__name__}), but expected one of: (Tensor input, Tensor other) or "
+                        "(Tensor input, Number other)")
+
+
 def _simple_binary(op, name):
     def fn(input, other, *, out=None):
+        check_binary_args(name, input, other)
         r = binary(op, input, other)
         return _ip.write_out(out, r) if out is not None else r
     fn.__name__ = fn.__qualname__ = name
@@ -498,7 +508,7 @@ def where(condition, input=None, other=None, *, out=None):
         raise TypeError("where(): argument 'condition' must be Tensor")
     if condition._dtype is not D.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
-                           f"{condition._dtype.name.capitalize()}")
+                           f"{D.scalar_type_name(condition._dtype)}")
     like = input if isinstance(input, Tensor) else other
     if not isinstance(like, Tensor):
         like = condition
@@ -616,11 +626,13 @@ def lerp(input, end, weight, *, out=None):
 
 
 def maximum(input, other, *, out=None):
+    check_binary_args("maximum", input, other)
     r = binary(MAXIMUM, input, other)
     return _ip.write_out(out, r) if out is not None else r
 
 
 def minimum(input, other, *, out=None):
+    check_binary_args("minimum", input, other)
     r = binary(MINIMUM, input, other)
     return _ip.write_out(out, r) if out is not None else r
 
@@ -635,8 +647,6 @@ def masked_fill(input, mask, value):
                                f"{value.dim()} dimension(s).")
         v = value._to_dtype(input._dtype)
         return where(mask, v, input)
-    if not input._dtype.is_floating_point and isinstance(value, float) and value != int(value) if value == value else False:
-        pass
     return where(mask, _cast_scalar(value, input._dtype), input)
 
 
@@ -663,8 +673,7 @@ def _register_all():
              inplace=lambda self, other: _ip.inplace_binary(self, DIV, other))
     register("floor_divide", floor_divide, "binary", primitive="binary", derivative=False,
              inplace=lambda self, other: _ip.inplace_binary(self, FLOOR_DIVIDE, other))
-    register("pow", pow, "binary", primitive="binary",
-             inplace=lambda self, e: _ip.inplace_from(self, pow(self, e) if not needs_cast(self, e) else pow(self, e)))
+    register("pow", pow, "binary", primitive="binary", inplace=lambda self, e: _ip.inplace_from(self, pow(self, e)))
     for op in (REMAINDER, FMOD, MAXIMUM, MINIMUM, FMAX, FMIN, ATAN2, HYPOT, XLOGY, COPYSIGN):
         fn = maximum if op is MAXIMUM else minimum if op is MINIMUM else _simple_binary(op, op.name)
         register(op.name, fn, "binary", primitive="binary",
@@ -688,10 +697,6 @@ def _register_all():
     register("lerp", lerp, "ternary", inplace=lambda self, end, weight: _ip.inplace_from(self, lerp(self, end, weight)))
     register("masked_fill", masked_fill, "ternary", primitive="where",
              inplace=lambda self, mask, value: _ip.inplace_from(self, masked_fill(self, mask, value)))
-
-
-def needs_cast(a, b):
-    return False
 
 
 _register_all()

@@ -41,11 +41,20 @@ def _offsets(t, dims, idxs, bshape):
     be = t._storage.backend
     for d, idx in zip(dims, idxs):
         if idx.numel() and numel_of(bshape):
-            be.index_offsets(offs, idx, expand_strides(idx._shape, idx._stride, bshape), t._shape[d], t._stride[d],
-                             True)
+            try:
+                be.index_offsets(offs, idx, expand_strides(idx._shape, idx._stride, bshape), t._shape[d],
+                                 t._stride[d], True)
+            except IndexError as e:
+                raise IndexError(_bounds_message(e, d)) from None
         elif numel_of(bshape) and t._shape[d] == 0:
             raise IndexError(f"index is out of bounds for dimension {d} with size 0")
     return offs
+
+
+def _bounds_message(err, dim):
+    """The backend's IndexError (index, size) as PyTorch words it, with the dimension."""
+    from ..backends import _native
+    return f"index {_native.ERR[0]} is out of bounds for dimension {dim} with size {_native.ERR[1]}"
 
 
 class _Plan:
@@ -270,6 +279,8 @@ def index_put_(self, indices, values, accumulate=False):
 def index_select(input, dim, index, *, out=None):
     d = wrap_dim(dim, input.dim()) if input.dim() else 0
     check(index.dim() <= 1, "index_select(): Index is supposed to be a vector")
+    if out is not None:
+        _ip.check_writable(out, input, index, any_overlap=True)
     idx = _as_index(index, input).reshape(-1)
     if input.dim() == 0:
         r = index_plan(input.reshape(1), _Plan(input.reshape(1), [0], [idx])).reshape(())
@@ -293,8 +304,12 @@ class _GatherPlan:
         from .creation import zeros
         offs = zeros(self.index._shape, dtype=D.int64, device=t._storage.device)
         if self.index.numel():
-            t._storage.backend.index_offsets(offs, self.index, self.index._stride, t._shape[self.dim],
-                                             t._stride[self.dim], False)
+            try:
+                t._storage.backend.index_offsets(offs, self.index, self.index._stride, t._shape[self.dim],
+                                                 t._stride[self.dim], False)
+            except IndexError as e:
+                # gather/scatter/index_add report bad indices as RuntimeError, unlike t[idx]
+                raise RuntimeError(_bounds_message(e, self.dim)) from None
         return offs
 
     def strides(self, t):
@@ -334,7 +349,18 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
         record("GatherBackward0", _gather_back, (src,), (r,), attrs=(d, idx, src._shape))
     if index.dim() == 0:
         r = r.reshape(())
+    if out is not None:
+        if out._dtype is not input._dtype:
+            raise RuntimeError(f"Expected out tensor to have dtype {_c_name(input._dtype)}, but got "
+                               f"{_c_name(out._dtype)} instead")
+        _ip.check_writable(out, input, index, any_overlap=True)
     return _ip.write_out(out, r) if out is not None else r
+
+
+def _c_name(d):
+    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "bool": "bool",
+            "float16": "c10::Half", "bfloat16": "c10::BFloat16", "int16": "short int", "int8": "signed char",
+            "uint8": "unsigned char"}[d.name]
 
 
 def _gather_back(ctx, g):
@@ -343,7 +369,20 @@ def _gather_back(ctx, g):
     return scatter_add(zeros(in_shape, dtype=g._dtype, device=g._storage.device), d, idx, g)
 
 
-def _scatter_impl(input, dim, index, src, accumulate, name):
+def _check_scatter(input, d, index, src):
+    if index.dim() != input.dim() and index.numel():
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if isinstance(src, Tensor) and src.dim() != index.dim() and index.numel():
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    for i in range(index.dim()):
+        if i != d and index._shape[i] > input._shape[i]:
+            raise RuntimeError(f"Expected index {list(index._shape)} to be no larger than self "
+                               f"{list(input._shape)} apart from dimension {d}")
+        if isinstance(src, Tensor) and index._shape[i] > src._shape[i]:
+            raise RuntimeError(f"Expected index {list(index._shape)} to be no larger than src {list(src._shape)}")
+
+
+def _scatter_impl(input, dim, index, src, accumulate, name, checked=False):
     if input.dim() == 0:
         # 0-d: PyTorch treats it as one element along dim 0
         wrap_dim(dim, 0)
@@ -358,6 +397,8 @@ def _scatter_impl(input, dim, index, src, accumulate, name):
         index = index.reshape((1,) * input.dim())
         if isinstance(src, Tensor) and src.dim() == 0:
             src = src.reshape((1,) * input.dim())
+    if not checked:
+        _check_scatter(input, d, index, src)
     if isinstance(src, Tensor):
         if src._dtype is not input._dtype:
             raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
@@ -405,11 +446,19 @@ def index_add(input, dim, index, source, *, alpha=1):
     d = wrap_dim(dim, input.dim()) if input.dim() else 0
     src = source if alpha == 1 else source * alpha
     idx = _as_index(index, input).reshape(-1)
+    if source.dim() != input.dim() and source.dim() and input.dim():
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
+                           f"Got self.shape = {list(input._shape)} source.shape = {list(source._shape)}")
+    for i in range(input.dim() if source.dim() else 0):
+        if i != d and source._shape[i] != input._shape[i]:
+            raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified "
+                               f"dimension. Got self.shape = {list(input._shape)} source.shape = "
+                               f"{list(source._shape)}")
     if src.dim() and src._shape[d] != idx._shape[0]:
         raise RuntimeError("index_add_(): Number of indices should be equal to self.size(dim)")
     shape = src._shape
     expanded = idx.reshape(tuple(-1 if i == d else 1 for i in range(len(shape)))).expand(shape) if shape else idx
-    return _scatter_impl(input, d, expanded.contiguous() if shape else idx, src, True, "index_add")
+    return _scatter_impl(input, d, expanded.contiguous() if shape else idx, src, True, "index_add", checked=True)
 
 
 def take_along_dim(input, indices, dim=None, *, out=None):
@@ -427,8 +476,11 @@ def take_along_dim(input, indices, dim=None, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-def take(input, index):
-    return gather(input.reshape(-1), 0, index.reshape(-1)).reshape(index._shape)
+def take(input, index, *, out=None):
+    if out is not None:
+        _ip.check_writable(out, input, index, any_overlap=True)
+    r = gather(input.reshape(-1), 0, index.reshape(-1)).reshape(index._shape)
+    return _ip.write_out(out, r) if out is not None else r
 
 
 def nonzero(input, *, as_tuple=False, out=None):
@@ -460,12 +512,17 @@ def argwhere(input):
 
 
 def masked_select(input, mask, *, out=None):
+    if out is not None:
+        _ip.check_writable(out, input, mask, any_overlap=True)
     shape = broadcast_shapes(input._shape, mask._shape)
     r = getitem(input.expand(shape), mask.expand(shape))
     return _ip.write_out(out, r) if out is not None else r
 
 
 def masked_scatter(input, mask, source):
+    if mask._dtype is not D.bool_:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype "
+                           f"{D.scalar_type_name(mask._dtype)}")
     shape = broadcast_shapes(input._shape, mask._shape)
     m = mask.expand(shape)
     n = int(m.sum().item())
@@ -485,18 +542,28 @@ def flip(input, dims):
 
 
 def fliplr(input):
+    check(input.dim() >= 2, "Input must be >= 2-d.")
     return flip(input, (1,))
 
 
 def flipud(input):
+    check(input.dim() >= 1, "Input must be >= 1-d.")
     return flip(input, (0,))
 
 
 def roll(input, shifts, dims=None):
-    if dims is None:
-        return roll(input.reshape(-1), shifts, 0).reshape(input._shape)
-    shifts = shifts if isinstance(shifts, (tuple, list)) else (shifts,)
-    dims = dims if isinstance(dims, (tuple, list)) else (dims,)
+    shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+    if not shifts:
+        raise RuntimeError("`shifts` required")
+    if dims is None or (isinstance(dims, (tuple, list)) and len(dims) == 0):
+        if len(shifts) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
+        return roll(input.reshape(-1), shifts[0], 0).reshape(input._shape)
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    if input.dim() == 0:
+        raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
     r = input
     for s, d in zip(shifts, dims):
         d = wrap_dim(d, r.dim())

@@ -37,9 +37,7 @@ def _check_cast(result_dtype, self):
                            f"{_cap(self._dtype)}")
 
 
-def _cap(d):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}[d.name]
+_cap = D.scalar_type_name
 
 
 def _check_shape(self, shape):
@@ -48,6 +46,7 @@ def _check_shape(self, shape):
 
 
 def inplace_unary(self, op, compute):
+    check_writable(self)
     od = _E._unary_out_dtype(op, self._dtype)
     _check_cast(od, self)
     if GRAD_ENABLED[0] and self._requires_grad:
@@ -62,6 +61,7 @@ def inplace_unary(self, op, compute):
 
 def inplace_binary(self, op, other, alpha=1):
     binary, FLOAT = _E.binary, _E.FLOAT
+    check_writable(self, other)
     if GRAD_ENABLED[0] and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
         check_leaf(self)
         r = binary(op, self.clone() if self._requires_grad else self, other, alpha)
@@ -94,8 +94,36 @@ def _overlaps(a, b):
     return not (a._offset == b._offset and a._stride == b._stride and a._shape == b._shape)
 
 
+def _span(t):
+    return t._offset, t._offset + sum((n - 1) * s for n, s in zip(t._shape, t._stride)) + 1
+
+
+def check_writable(out, *inputs, any_overlap=False):
+    """PyTorch's overlap checks for a tensor about to be written in place (or as out=)."""
+    for n, s in zip(out._shape, out._stride):
+        if s == 0 and n > 1:
+            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                               "single memory location. Please clone() the tensor before performing the operation.")
+    if not out.numel():
+        return
+    lo, hi = _span(out)
+    for t in inputs:
+        if isinstance(t, Tensor) and t._storage is out._storage and t.numel() and (any_overlap or _overlaps(out, t)):
+            tlo, thi = _span(t)
+            if tlo < hi and lo < thi and _dense(out) and _dense(t):
+                raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to "
+                                   "tensor refer to a single memory location. Please clone() the tensor before "
+                                   "performing the operation.")
+
+
+def _dense(t):
+    from .creation import dense_strides
+    return t.is_contiguous() or dense_strides(t) is not None
+
+
 def inplace_from(self, r):
     """Finish an in-place op whose result r was computed out of place from self."""
+    check_writable(self)
     if GRAD_ENABLED[0] and (self._requires_grad or r._requires_grad):
         check_leaf(self)
     _check_cast(r._dtype, self)
@@ -197,6 +225,7 @@ def write_out(out, r):
     _check_cast(r._dtype, out)
     if out._shape != r._shape:
         resize_(out, r._shape)
+    check_writable(out)
     out._storage.backend.copy(out, r, r._stride)
     out._storage.version += 1
     return out

@@ -116,13 +116,13 @@ def matmul(input, other, *, out=None):
 def dot(input, other, *, out=None):
     check(input.dim() == 1 and other.dim() == 1,
           f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
+    if input._dtype is not other._dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {D.scalar_type_name(input._dtype)}"
+                           f" and {D.scalar_type_name(other._dtype)}")
     if input._shape[0] != other._shape[0]:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{input._shape[0]}] and src "
                            f"[{other._shape[0]}] to have the same number of elements, but got {input._shape[0]} and "
                            f"{other._shape[0]} elements respectively")
-    if input._dtype is not other._dtype:
-        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {input._dtype.name.capitalize()}"
-                           f" and {other._dtype.name.capitalize()}")
     r = gemm(input.unsqueeze(0), other.unsqueeze(1)).reshape(())
     return _ip.write_out(out, r) if out is not None else r
 
@@ -172,7 +172,7 @@ def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     x = input if dtype is None else input.to(dtype)
     if not x._dtype.is_floating_point:
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-                           f"{x._dtype.name.capitalize()}")
+                           f"{D.scalar_type_name(x._dtype)}")
     a = x.abs()
     inf = float("inf")
     if ord == inf:

@@ -88,8 +88,9 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     x = input if dtype is None else input.to(dtype)
     if not x._dtype.is_floating_point:
-        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
-                           f"complex dtype. Got: {x._dtype.name.capitalize()}")
+        which = "Input" if dtype is None else "Optional"
+        raise RuntimeError(f"mean(): could not infer output dtype. {which} dtype must be either a floating point or "
+                           f"complex dtype. Got: {D.scalar_type_name(x._dtype)}")
     dims = _reduce_dims(x, dim)
     n = 1
     for d in dims:
@@ -191,6 +192,9 @@ def _amax_back(ctx, g):
 
 def _extreme_all(op, input, dim, keepdim, name):
     """amax/amin (and max()/min() with no dim): values only, gradient shared evenly among ties."""
+    if input.numel() == 0 and dim is None:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+                           "reduction dim with the 'dim' argument.")
     dims = _reduce_dims(input, dim)
     for d in dims:
         if input._shape[d] == 0:
@@ -205,12 +209,21 @@ def _extreme_all(op, input, dim, keepdim, name):
     return _finish(r, input, dims, keepdim)
 
 
+def _same_dtype_out(input, out):
+    if out is not None and out._dtype is not input._dtype:
+        raise RuntimeError(f"Expected the dtype for input and out to match, but got "
+                           f"{D.scalar_type_name(input._dtype)} for input's dtype and "
+                           f"{D.scalar_type_name(out._dtype)} for out's dtype.")
+
+
 def amax(input, dim=(), keepdim=False, *, out=None):
+    _same_dtype_out(input, out)
     r = _extreme_all("max", input, dim if dim != () else None, keepdim, "amax")
     return _ip.write_out(out, r) if out is not None else r
 
 
 def amin(input, dim=(), keepdim=False, *, out=None):
+    _same_dtype_out(input, out)
     r = _extreme_all("min", input, dim if dim != () else None, keepdim, "amin")
     return _ip.write_out(out, r) if out is not None else r
 
@@ -323,8 +336,22 @@ def argmin(input, dim=None, keepdim=False):
     return _arg("argmin", input, dim, keepdim, "argmin")
 
 
-def aminmax(input, *, dim=None, keepdim=False):
-    return amin(input, dim if dim is not None else (), keepdim), amax(input, dim if dim is not None else (), keepdim)
+def aminmax(input, *, dim=None, keepdim=False, out=None):
+    if out is not None:
+        for o in out:
+            if o._dtype is not input._dtype:
+                from .indexing import _c_name
+                raise RuntimeError(f"Expected out tensor to have dtype {_c_name(input._dtype)}, but got "
+                                   f"{_c_name(o._dtype)} instead")
+    if input.numel() == 0 and dim is None:
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
+                           "identity.")
+    d = dim if dim is not None else ()
+    lo = _extreme_all("min", input, None if d == () else d, keepdim, "aminmax")
+    hi = _extreme_all("max", input, None if d == () else d, keepdim, "aminmax")
+    if out is not None:
+        return _ip.write_out(out[0], lo), _ip.write_out(out[1], hi)
+    return lo, hi
 
 
 # ---- logical reductions ------------------------------------------------------------------------------------
@@ -446,7 +473,7 @@ def _softmax_back(ctx, g):
 def _softmax(input, dim, dtype, log, name):
     x = input if dtype is None else input.to(dtype)
     if not x._dtype.is_floating_point:
-        raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for \'{x._dtype.name.capitalize()}\'')
+        raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for \'{D.scalar_type_name(x._dtype)}\'')
     nd = x.dim()
     if dim is None:
         dim = 0 if nd in (0, 1, 3) else 1

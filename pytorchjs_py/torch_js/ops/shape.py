@@ -36,6 +36,9 @@ def _infer_shape(shape, numel):
         for s in shape:
             if s != -1:
                 known *= s
+        if known == 0 and numel == 0:
+            raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
+                               "unspecified dimension size -1 can be any value and is ambiguous")
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
         shape = shape[:neg[0]] + (numel // known,) + shape[neg[0] + 1:]
@@ -189,10 +192,16 @@ def adjoint(self):
 
 def movedim(self, source, destination):
     nd = self.dim()
-    src = [wrap_dim(s, nd) for s in (source if isinstance(source, (tuple, list)) else (source,))]
-    dst = [wrap_dim(d, nd) for d in (destination if isinstance(destination, (tuple, list)) else (destination,))]
-    if len(src) != len(dst):
-        raise RuntimeError("movedim: Invalid source or destination dims")
+    src_in = list(source) if isinstance(source, (tuple, list)) else [source]
+    dst_in = list(destination) if isinstance(destination, (tuple, list)) else [destination]
+    if len(src_in) != len(dst_in):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src_in} dims) should contain the "
+                           f"same number of dims as destination ({dst_in} dims)")
+    src = [wrap_dim(s, nd) for s in src_in]
+    dst = [wrap_dim(d, nd) for d in dst_in]
+    for name, given, norm in (("source", src_in, src), ("destination", dst_in, dst)):
+        if len(set(norm)) != len(norm):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({given})")
     order = [None] * nd
     for s, d in zip(src, dst):
         order[d] = s
@@ -326,13 +335,17 @@ def narrow(self, dim, start, length):
     check(nd > 0, "narrow() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, nd)
     if isinstance(start, Tensor):
+        if start.dim() != 0 or start._dtype.is_floating_point or start._dtype is D.bool_:
+            raise RuntimeError("start must be an 0-dim integral Tensor.")
         start = int(start.item())
     size = self._shape[d]
     if start < -size or start > size:
         raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
     if start < 0:
         start += size
-    if length < 0 or start + length > size:
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     return slice_dim(self, d, start, start + length, 1)
 
@@ -465,8 +478,10 @@ def _cat_back(ctx, g):
 
 
 def cat(tensors, dim=0, *, out=None):
+    if isinstance(tensors, Tensor):
+        raise TypeError("cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
     tensors = list(tensors)
-    check(len(tensors) > 0, "torch.cat(): expected a non-empty list of Tensors")
+    check(len(tensors) > 0, "torch.cat(): expected a non-empty list of Tensors", ValueError)
     for t in tensors:
         if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element {tensors.index(t)} in argument 0, but got "
@@ -518,17 +533,23 @@ def stack(tensors, dim=0, *, out=None):
     return cat([unsqueeze(t, d) for t in tensors], d, out=out)
 
 
+def _nonempty(tensors, name):
+    tensors = list(tensors)
+    check(len(tensors) > 0, f"{name} expects a non-empty TensorList")
+    return tensors
+
+
 def hstack(tensors, *, out=None):
-    tensors = [atleast_1d(t) for t in tensors]
+    tensors = [atleast_1d(t) for t in _nonempty(tensors, "hstack")]
     return cat(tensors, 0 if tensors[0].dim() == 1 else 1, out=out)
 
 
 def vstack(tensors, *, out=None):
-    return cat([atleast_2d(t) for t in tensors], 0, out=out)
+    return cat([atleast_2d(t) for t in _nonempty(tensors, "vstack")], 0, out=out)
 
 
 def dstack(tensors, *, out=None):
-    return cat([atleast_3d(t) for t in tensors], 2, out=out)
+    return cat([atleast_3d(t) for t in _nonempty(tensors, "dstack")], 2, out=out)
 
 
 def _each(fn):
@@ -617,6 +638,8 @@ def tensor_split(self, indices_or_sections, dim=0):
 
 
 def unbind(self, dim=0):
+    if self.dim() == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = wrap_dim(dim, self.dim())
     return tuple(select(self, d, i) for i in range(self._shape[d]))
 
