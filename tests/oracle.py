@@ -429,11 +429,18 @@ class _Enc:
         self.tensors = []
         self.ids = {}
         self.torch_tensors = []
+        self.storages = set()
 
     def tensor(self, t):
         key = id(t)
         if key in self.ids:
             return {"T": self.ids[key]}
+        if t.numel():
+            ptr = t.untyped_storage().data_ptr()
+            if ptr in self.storages:
+                # distinct tensors over one memory (e.g. out= a view of the input): the case format can't express it
+                raise Unconvertible("sample tensors share memory")
+            self.storages.add(ptr)
         rec = tensor_record(t, keep_strides=True)
         rec["rg"] = bool(t.requires_grad)
         self.ids[key] = len(self.tensors)

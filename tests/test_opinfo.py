@@ -33,7 +33,6 @@ XFAIL = {
 }
 # Known gaps by keyword argument: (dtype label, kwarg name) -> reason ("error" = OpInfo error_inputs cases).
 XFAIL_KWARG = {
-    ("error", "out"): "out= validation (internal overlap, dtype, resize checks) is out of scope for torch_js",
 }
 
 

@@ -64,7 +64,7 @@ CPU = device("cpu")
 
 class Storage:
     """A device buffer plus the version counter that every view of it shares (autograd's in-place check)."""
-    __slots__ = ("nbytes", "device", "backend", "ptr", "buf", "version", "__weakref__")
+    __slots__ = ("nbytes", "device", "backend", "ptr", "buf", "version", "owner", "__weakref__")
 
     def __init__(self, nbytes, dev, backend, buf, ptr):
         self.nbytes = nbytes
@@ -73,3 +73,10 @@ class Storage:
         self.buf = buf
         self.ptr = ptr
         self.version = 0
+        self.owner = None
+
+    def alias(self):
+        """The same memory under a fresh version counter (what `tensor.data` hands out, as in PyTorch)."""
+        s = Storage(self.nbytes, self.device, self.backend, self.buf, self.ptr)
+        s.owner = self.owner or self  # keeps the memory (and a device buffer's finalizer) alive
+        return s

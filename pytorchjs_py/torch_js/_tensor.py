@@ -245,7 +245,7 @@ class Tensor:
                                "computed variable in a subgraph that doesn't require differentiation use "
                                "var_no_grad = var.detach().")
         if value and not (self._dtype.is_floating_point or self._dtype.is_complex):
-            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = value
 
     def requires_grad_(self, requires_grad=True):
@@ -357,7 +357,8 @@ class Tensor:
 
     @property
     def data(self):
-        return self.detach()
+        # shares memory but not the version counter: writes through .data stay invisible to autograd's checks
+        return _make(self._storage.alias(), self._shape, self._stride, self._offset, self._dtype)
 
     @data.setter
     def data(self, value):

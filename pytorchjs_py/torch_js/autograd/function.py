@@ -1,5 +1,5 @@
 """torch.autograd.Function: user-defined ops with their own forward and backward."""
-from .graph import Node
+from .graph import node_class
 from .grad_mode import GRAD_ENABLED
 
 
@@ -66,7 +66,8 @@ class Function(metaclass=_FunctionMeta):
         outs = (outputs,) if single else outputs
         if prev and any(ctx.needs_input_grad):
             inputs = [a if a is not None and a._requires_grad else None for a in tensor_args]
-            node = Node(cls.__name__ + "Backward", _function_backward, inputs, len(outs))
+            name = cls.__name__ + "Backward"
+            node = node_class(name)(name, _function_backward, inputs, len(outs))
             node.ctx = ctx
             node.attrs = (cls, len(args))
             ctx._node = node

@@ -1,5 +1,6 @@
 """Grad mode: one module-level flag read on every op's hot path."""
 import functools
+import inspect
 
 # A one-element list so the hot path reads it without a function call.
 GRAD_ENABLED = [True]
@@ -24,6 +25,23 @@ class _GradModeContext:
 
     def __call__(self, fn):
         mode = self._mode
+        if inspect.isgeneratorfunction(fn):
+            @functools.wraps(fn)
+            def gen_wrapper(*args, **kwargs):
+                # the mode holds while the generator body runs, not while its consumer does
+                gen = fn(*args, **kwargs)
+                value = None
+                while True:
+                    prev = GRAD_ENABLED[0]
+                    GRAD_ENABLED[0] = mode
+                    try:
+                        item = gen.send(value)
+                    except StopIteration as stop:
+                        return stop.value
+                    finally:
+                        GRAD_ENABLED[0] = prev
+                    value = yield item
+            return gen_wrapper
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):

@@ -115,7 +115,7 @@ class AccumulateGrad(Node):
     __slots__ = ("variable",)
 
     def __init__(self, variable):
-        Node.__init__(self, "AccumulateGrad", None, ())
+        Node.__init__(self, "torch::autograd::AccumulateGrad", None, ())
         self.variable = variable
 
     def __repr__(self):
@@ -131,6 +131,17 @@ class _RemovableHandle:
     def remove(self):
         if self._fn in self._list:
             self._list.remove(self._fn)
+
+
+_NODE_CLASSES = {}
+
+
+def node_class(name, base=None):
+    """A Node subclass named like PyTorch's (MulBackward0, ...), so type(t.grad_fn).__name__ reads the same."""
+    cls = _NODE_CLASSES.get(name)
+    if cls is None:
+        cls = _NODE_CLASSES[name] = type(name, (base or Node,), {"__slots__": ()})
+    return cls
 
 
 def grad_accumulator(t):

@@ -132,7 +132,7 @@ class CPUBackend:
             _check(rc, op)
 
     def binary(self, op, out, a, a_strides, b, b_strides, alpha=1.0):
-        if a._dtype in _HALF:
+        if a._dtype in _HALF or b._dtype in _HALF:
             return self._via_float32(lambda o, x, y: self.binary(op, o, x, a_strides, y, b_strides, alpha),
                                      out, (a, b), keep_strides=True)
         nd = len(out._shape)

@@ -1,7 +1,7 @@
 """Shared pieces of the ops layer: broadcasting, dims, scalars, devices, and recording autograd nodes."""
 from .. import _dtype as D
 from .._tensor import Tensor, _empty, _make, wrap_dim
-from ..autograd.graph import Node
+from ..autograd.graph import node_class
 from ..autograd.grad_mode import GRAD_ENABLED
 
 __all__ = ["Tensor", "D", "GRAD_ENABLED", "broadcast_shapes", "expand_strides", "record", "wrap_dim", "dims_arg",
@@ -122,9 +122,18 @@ def needs_grad(*ts):
     return False
 
 
+def rename_grad_fn(t, name):
+    """Give a composite op's final node the name PyTorch's own node for the op has (what users see printed)."""
+    fn = t._grad_fn
+    if fn is not None and fn._name != name:
+        fn._name = name
+        fn.__class__ = node_class(name)
+    return t
+
+
 def record(name, backward_fn, inputs, outputs, attrs=None, save_inputs=(), save_outputs=()):
     """Attach a new autograd node to `outputs` (differentiable float outputs only)."""
-    node = Node(name, backward_fn, inputs, len(outputs))
+    node = node_class(name.rsplit("::", 1)[-1])(name, backward_fn, inputs, len(outputs))
     node.attrs = attrs
     if save_inputs or save_outputs:
         node.save(save_inputs, save_outputs)

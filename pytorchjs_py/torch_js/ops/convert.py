@@ -189,7 +189,10 @@ def numpy(self, *, force=False):
     npd = np.dtype(self._dtype.name if self._dtype is not D.bool_ else "bool")
     isz = self._dtype.itemsize
     # share memory with the tensor, as PyTorch's numpy() does; the array's base keeps the buffer alive
-    mem = np.frombuffer(self._storage.buf, dtype=np.uint8)
+    import ctypes
+    raw = (ctypes.c_char * max(self._storage.nbytes, 1)).from_address(self._storage.ptr)
+    raw._torch_js_storage = self._storage  # the array's base chain keeps the tensor's memory alive
+    mem = np.frombuffer(raw, dtype=np.uint8)
     span = (sum((n - 1) * s for n, s in zip(self._shape, self._stride)) + 1) if self.numel() else 0
     flat = mem[self._offset * isz:(self._offset + span) * isz].view(npd) if span else np.empty(0, npd)
     return np.lib.stride_tricks.as_strided(flat, shape=self._shape, strides=tuple(s * isz for s in self._stride))

@@ -15,7 +15,7 @@ def _dev(device):
     return _device(device) if not isinstance(device, _device) else device
 
 
-def _size_args(size):
+def _size_args(size, name="empty"):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     out = []
@@ -26,7 +26,7 @@ def _size_args(size):
             try:
                 s = s.__index__()
             except AttributeError:
-                raise TypeError(f"empty(): argument 'size' must be tuple of ints, but found element of type "
+                raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not "
                                 f"{type(s).__name__}") from None
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
@@ -152,6 +152,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         if dev is not CPU:
             t = t.to(dev)
     if requires_grad:
+        if not t._dtype.is_floating_point:
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad_(True)
     return t
 
@@ -188,11 +190,11 @@ def from_numpy(ndarray):
                          "element size; this is not supported. (You can probably work around this by making a "
                          "copy of your array with array.copy().)")
     from .._storage import Storage
-    if not ndarray.flags.c_contiguous:
-        ndarray = np.ascontiguousarray(ndarray)  # torch_js shares memory with C-contiguous arrays only
-    storage = Storage(ndarray.nbytes, CPU, CPU.backend, ndarray, ndarray.__array_interface__["data"][0])
     shape = tuple(ndarray.shape)
-    return _make(storage, shape, _contig(shape), 0, d)
+    strides = tuple(s // isz for s in ndarray.strides)
+    span = (sum((n - 1) * s for n, s in zip(shape, strides)) + 1) * isz if ndarray.size else 0
+    storage = Storage(span, CPU, CPU.backend, ndarray, ndarray.__array_interface__["data"][0])
+    return _make(storage, shape, strides, 0, d)
 
 
 def _legacy_tensor_new(*args, dtype=None, device=None):
@@ -233,7 +235,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    shape = _size_args(size)
+    shape = _size_args(size, "zeros")
     t = _empty(shape, dtype or D.get_default_dtype(), _dev(device))
     t._storage.backend.fill(t, 0)
     if out is not None:
@@ -243,7 +245,7 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    shape = _size_args(size)
+    shape = _size_args(size, "ones")
     t = _empty(shape, dtype or D.get_default_dtype(), _dev(device))
     t._storage.backend.fill(t, 1)
     if out is not None:
@@ -318,7 +320,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         start, end = 0, start
     check(step != 0, "step must be nonzero")
     check((step > 0 and end >= start) or (step < 0 and end <= start),
-          "upper bound and larger bound inconsistent with step sign")
+          "upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         dtype = D.get_default_dtype() if any(isinstance(v, float) for v in (start, end, step)) else D.int64
     n = int(math.ceil((end - start) / step))

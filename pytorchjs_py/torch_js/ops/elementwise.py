@@ -5,7 +5,7 @@ import math
 from .. import _dtype as D
 from .._tensor import Tensor, _empty
 from ._registry import register
-from ._util import GRAD_ENABLED, broadcast_pair, expand_strides, record, same_device, scalar_tensor
+from ._util import GRAD_ENABLED, broadcast_pair, expand_strides, record, rename_grad_fn, same_device, scalar_tensor
 from . import inplace as _ip
 
 _int_types = (int, bool)
@@ -20,18 +20,25 @@ LOGICAL = "logical"    # binary: bool output, inputs any dtype
 INTEGRAL = "integral"  # binary: bitwise, integer/bool only
 
 
-class UnaryOp:
-    __slots__ = ("name", "rule", "grad", "saves", "float_only", "int_ok")
+def node_name(op_name):
+    """PyTorch's grad_fn name for an op: log_softmax -> LogSoftmaxBackward0."""
+    return "".join(p.capitalize() for p in op_name.split("_")) + "Backward0"
 
-    def __init__(self, name, rule, grad, saves, float_only):
+
+class UnaryOp:
+    __slots__ = ("name", "rule", "grad", "saves", "float_only", "node")
+
+    def __init__(self, name, rule, grad, saves, float_only, node=None):
         self.name, self.rule, self.grad, self.saves, self.float_only = name, rule, grad, saves, float_only
+        self.node = node or node_name(name)
 
 
 class BinaryOp:
-    __slots__ = ("name", "rule", "grad_a", "grad_b", "saves")
+    __slots__ = ("name", "rule", "grad_a", "grad_b", "saves", "node")
 
-    def __init__(self, name, rule, grad_a, grad_b, saves):
+    def __init__(self, name, rule, grad_a, grad_b, saves, node=None):
         self.name, self.rule, self.grad_a, self.grad_b, self.saves = name, rule, grad_a, grad_b, saves
+        self.node = node or node_name(name)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -75,7 +82,7 @@ def unary(op, x, p0=0.0, p1=0.0, p2=0.0, params=()):
     out = _empty(x._shape, od, x._storage.device)
     out._storage.backend.unary(op.name, out, src, p0, p1, p2)
     if GRAD_ENABLED[0] and x._requires_grad and op.grad is not None and od.is_floating_point:
-        node = record(op.name.capitalize() + "Backward0", _unary_backward, (x,), (out,), attrs=(op, params))
+        node = record(op.node, _unary_backward, (x,), (out,), attrs=(op, params))
         if op.saves:
             node.save(inputs=(x,) if "x" in op.saves else (), outputs=(out,) if "y" in op.saves else ())
     return out
@@ -194,10 +201,11 @@ def _clamp_grad(g, x, y, lo, hi):
     return g * mask
 
 
-CLAMP = UnaryOp("clamp", SAME, _clamp_grad, "x", False)
-POW_SCALAR = UnaryOp("pow_scalar", SAME, lambda g, x, y, p: (g * 0) if p == 0 else g * (p * x.pow(p - 1)), "x", False)
+CLAMP = UnaryOp("clamp", SAME, _clamp_grad, "x", False, node="ClampBackward1")
+POW_SCALAR = UnaryOp("pow_scalar", SAME, lambda g, x, y, p: (g * 0) if p == 0 else g * (p * x.pow(p - 1)), "x", False,
+                     node="PowBackward0")
 RPOW_SCALAR = UnaryOp("rpow_scalar", FLOAT, lambda g, x, y, p: g * y * math.log(p) if p != 0 else
-                      g * y * float("-inf"), "y", False)
+                      g * y * float("-inf"), "y", False, node="PowBackward2")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -243,7 +251,7 @@ def _binary_dtype(a, b):
 
 
 def _record_binary(op, a, b, sa, sb, alpha, out):
-    node = record(op.name.capitalize() + "Backward0", _binary_backward, (a, b), (out,), attrs=(op, sa, sb, alpha))
+    node = record(op.node, _binary_backward, (a, b), (out,), attrs=(op, sa, sb, alpha))
     if op.saves:
         ins = []
         outs = ()
@@ -275,7 +283,9 @@ def binary(op, a, b, alpha=1, out_dtype=None):
         if d.is_floating_point and (op.rule is SAME or op.rule is FLOAT):
             dev = a._storage.device
             out = _empty(a._shape, d, dev)
-            out._storage.backend.binary(op.name, out, a, a._stride, scalar_tensor(b, d, dev), (0,) * len(a._shape),
+            # half dtypes compute in float32 with the scalar unrounded, like PyTorch's opmath
+            sd = D.float32 if d is D.float16 or d is D.bfloat16 else d
+            out._storage.backend.binary(op.name, out, a, a._stride, scalar_tensor(b, sd, dev), (0,) * len(a._shape),
                                         alpha)
             if GRAD_ENABLED[0] and a._requires_grad and op.grad_a is not None:
                 _record_binary(op, a, None, None, b, alpha, out)
@@ -292,7 +302,7 @@ def binary(op, a, b, alpha=1, out_dtype=None):
     if rule is FLOAT and not cd.is_floating_point:
         cd = D.get_default_dtype()
     elif rule is INTEGRAL and cd.is_floating_point:
-        raise RuntimeError(f'"{op.name}_cpu" not implemented for \'{D.scalar_type_name(cd)}\'')
+        raise NotImplementedError(f'"{op.name}_cpu" not implemented for \'{D.scalar_type_name(cd)}\'')
     od = out_dtype or (D.bool_ if rule is COMPARE or rule is LOGICAL else cd)
     if a_is_t and b_is_t:
         dev = same_device(a, b)
@@ -309,13 +319,13 @@ def binary(op, a, b, alpha=1, out_dtype=None):
     elif a_is_t:
         dev = a._storage.device
         ta = a if a._dtype is cd else a._to_dtype(cd)
-        tb = scalar_tensor(b, cd, dev)
+        tb = scalar_tensor(b, D.float32 if cd is D.float16 or cd is D.bfloat16 else cd, dev)
         shape = ta._shape
         ast, bst = ta._stride, (0,) * len(shape)
     else:
         dev = b._storage.device
         tb = b if b._dtype is cd else b._to_dtype(cd)
-        ta = scalar_tensor(a, cd, dev)
+        ta = scalar_tensor(a, D.float32 if cd is D.float16 or cd is D.bfloat16 else cd, dev)
         shape = tb._shape
         ast, bst = (0,) * len(shape), tb._stride
     out = _empty(shape, od, dev)
@@ -363,7 +373,7 @@ TRUNC_DIVIDE = _declare_binary("trunc_divide", SAME, lambda g, a, b, y, al: g * 
 REMAINDER = _declare_binary("remainder", SAME, lambda g, a, b, y, al: g,
                             lambda g, a, b, y, al: -(g * (a / b).floor()), "ab")
 FMOD = _declare_binary("fmod", SAME, lambda g, a, b, y, al: g, lambda g, a, b, y, al: -(g * (a / b).trunc()), "ab")
-POW = _declare_binary("pow", SAME, _pow_grad_a, _pow_grad_b, "aby")
+POW = BinaryOp("pow", SAME, _pow_grad_a, _pow_grad_b, "aby", node="PowBackward1")
 MAXIMUM = _declare_binary("maximum", SAME, lambda g, a, b, y, al: _maximum_grad(g, a, b, y, al),
                           lambda g, a, b, y, al: _maximum_grad(g, a, b, y, al, first=False), "ab")
 MINIMUM = _declare_binary("minimum", SAME, lambda g, a, b, y, al: _maximum_grad(g, a, b, y, al, first=False),
@@ -497,7 +507,7 @@ def pow(input, exponent, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-_SQUARE_FOR_POW = UnaryOp("square", SAME, lambda g, x, y, p: g * 2 * x, "x", False)
+_SQUARE_FOR_POW = UnaryOp("square", SAME, lambda g, x, y, p: g * 2 * x, "x", False, node="PowBackward0")
 
 
 def where(condition, input=None, other=None, *, out=None):
@@ -564,7 +574,7 @@ def _clamp_tensor(x, lo, hi):
             r = x.clone()
     ins = (x, lo, hi)
     if GRAD_ENABLED[0] and any(t is not None and t._requires_grad for t in ins) and r._dtype.is_floating_point:
-        node = record("ClampBackward1", _clamp_tensor_backward, ins, (r,), attrs=(lo is not None, hi is not None))
+        node = record("ClampBackward0", _clamp_tensor_backward, ins, (r,), attrs=(lo is not None, hi is not None))
         node.save([t for t in ins if t is not None])
     return r
 
@@ -606,11 +616,11 @@ def scalar_like(v, t):
 
 
 def clamp_min(input, min, *, out=None):
-    return clamp(input, min=min, out=out)
+    return rename_grad_fn(clamp(input, min=min, out=out), "ClampMinBackward0")
 
 
 def clamp_max(input, max, *, out=None):
-    return clamp(input, max=max, out=out)
+    return rename_grad_fn(clamp(input, max=max, out=out), "ClampMaxBackward0")
 
 
 def lerp(input, end, weight, *, out=None):
@@ -646,8 +656,8 @@ def masked_fill(input, mask, value):
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                                f"{value.dim()} dimension(s).")
         v = value._to_dtype(input._dtype)
-        return where(mask, v, input)
-    return where(mask, _cast_scalar(value, input._dtype), input)
+        return rename_grad_fn(where(mask, v, input), "MaskedFillBackward0")
+    return rename_grad_fn(where(mask, _cast_scalar(value, input._dtype), input), "MaskedFillBackward0")
 
 
 def _cast_scalar(value, d):

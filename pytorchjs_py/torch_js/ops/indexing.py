@@ -7,7 +7,7 @@ data; gather, scatter, index_select and index_add are the same two primitives wi
 from .. import _dtype as D
 from .._tensor import Tensor, _contig, _empty, _make, numel_of, wrap_dim
 from ._registry import register
-from ._util import GRAD_ENABLED, broadcast_shapes, check, expand_strides, record, same_device
+from ._util import GRAD_ENABLED, broadcast_shapes, check, expand_strides, record, rename_grad_fn, same_device
 from . import inplace as _ip
 from . import shape as S
 
@@ -249,6 +249,8 @@ def setitem(self, key, value):
         value = value.to(self._storage.device)
     if not adv_dims:
         from .convert import copy_
+        if value._shape != view._shape:
+            value = value.expand(view._shape)  # PyTorch's "expanded size" error for a mismatched value
         copy_(view, value)
         return
     plan = _Plan(view, adv_dims, adv_idx)
@@ -318,7 +320,7 @@ class _GatherPlan:
 
 def _check_gather(input, dim, index, name):
     if index._dtype is not D.int64 and index._dtype is not D.int32 and index.numel():
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
     if input.dim() != index.dim() and not (input.dim() == 0 and index.dim() <= 1) and not (index.dim() == 0):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     for d in range(index.dim()):
@@ -538,7 +540,7 @@ def flip(input, dims):
     for d in dims:
         n = r._shape[d]
         r = index_select(r, d, arange(n - 1, -1, -1, device=input._storage.device)) if n > 1 else r.clone()
-    return r if dims else input.clone()
+    return rename_grad_fn(r if dims else input.clone(), "FlipBackward0")
 
 
 def fliplr(input):

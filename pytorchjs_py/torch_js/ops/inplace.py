@@ -141,18 +141,27 @@ def commit(self, r):
             r = r.clone()
         self._storage.backend.copy(self, r, expand_strides(r._shape, r._stride, shape))
     self._storage.version += 1
-    if GRAD_ENABLED[0] and r._requires_grad:
-        if r._shape != self._shape:
-            r = r.expand(self._shape)
-        if r._dtype is not self._dtype:
-            r = r.to(self._dtype)
+    if GRAD_ENABLED[0] and (r._requires_grad or self._requires_grad):
+        if r._requires_grad:
+            if r._shape != self._shape:
+                r = r.expand(self._shape)
+            if r._dtype is not self._dtype:
+                r = r.to(self._dtype)
         if self._base is None:
-            self._grad_fn = r._grad_fn
-            self._output_nr = r._output_nr
-            self._requires_grad = True
+            if r._requires_grad:
+                self._grad_fn = r._grad_fn
+                self._output_nr = r._output_nr
+                self._requires_grad = True
+            else:
+                # overwritten by constants: the old history gets a zero gradient (PyTorch's FillBackward)
+                record("FillBackward0", _zero_backward, (self,), (self,))
         else:
             _rebase_view(self, r)
     return self
+
+
+def _zero_backward(ctx, g):
+    return g * 0
 
 
 # --- views written in place (CopySlices) ---------------------------------------------------------------------
@@ -174,7 +183,7 @@ def region(t, geometry):
 def _rebase_view(view, r):
     base = view._base
     geom = _geometry(view, base)
-    record("CopySlices", _copyslices_backward, (base, r), (base,), attrs=geom)
+    record("torch::autograd::CopySlices", _copyslices_backward, (base, r if r._requires_grad else None), (base,), attrs=geom)
     base._requires_grad = True
     view._grad_fn = None
     record("AsStridedBackward0", _as_strided_backward, (base,), (view,), attrs=(geom, base._shape))

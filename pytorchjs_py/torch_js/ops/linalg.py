@@ -2,7 +2,7 @@
 from .. import _dtype as D
 from .._tensor import Tensor, _empty, _make, numel_of, wrap_dim
 from ._registry import register
-from ._util import GRAD_ENABLED, broadcast_shapes, check, record, same_device
+from ._util import GRAD_ENABLED, broadcast_shapes, check, record, rename_grad_fn, same_device
 from . import inplace as _ip
 
 _HALF = (D.float16, D.bfloat16)
@@ -88,7 +88,7 @@ def matmul(input, other, *, out=None):
         if input._shape[1] != other._shape[0]:
             raise RuntimeError(f"size mismatch, got input ({input._shape[0]}), mat ({input._shape[0]}x"
                                f"{input._shape[1]}), vec ({other._shape[0]})")
-        r = mm(input, other.unsqueeze(1)).squeeze(1)
+        r = rename_grad_fn(mm(input, other.unsqueeze(1)).squeeze(1), "MvBackward0")
     else:
         a = input.unsqueeze(0) if da == 1 else input
         b = other.unsqueeze(-1) if db == 1 else other

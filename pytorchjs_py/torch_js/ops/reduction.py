@@ -7,7 +7,7 @@ import math
 from .. import _dtype as D
 from .._tensor import Tensor, _empty, _make, numel_of, wrap_dim
 from ._registry import register
-from ._util import GRAD_ENABLED, check, dims_arg, record
+from ._util import GRAD_ENABLED, check, dims_arg, record, rename_grad_fn
 from . import inplace as _ip
 
 
@@ -75,7 +75,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     else:
         r = raw_reduce("sum", x, dims, od)
     if GRAD_ENABLED[0] and x._requires_grad:
-        record("SumBackward1", _sum_back, (x,), (r,), attrs=(x._shape, dims, False))
+        record("SumBackward0" if dim is None else "SumBackward1", _sum_back, (x,), (r,), attrs=(x._shape, dims, False))
     r = _finish(r, x, dims, keepdim)
     return _ip.write_out(out, r) if out is not None else r
 
@@ -96,6 +96,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     for d in dims:
         n *= x._shape[d]
     r = sum(x, dims, keepdim) / n if dims else x.clone()
+    rename_grad_fn(r, "MeanBackward0" if dim is None else "MeanBackward1")
     return _ip.write_out(out, r) if out is not None else r
 
 
@@ -297,7 +298,7 @@ def max(input, dim=None, keepdim=False, *, out=None):
         from .elementwise import maximum
         return maximum(input, dim)
     if dim is None:
-        return amax(input)
+        return rename_grad_fn(_extreme_all("max", input, None, False, "max"), "MaxBackward1")
     return _minmax_dim("max", input, dim, keepdim, "max", MaxResult)
 
 
@@ -306,14 +307,14 @@ def min(input, dim=None, keepdim=False, *, out=None):
         from .elementwise import minimum
         return minimum(input, dim)
     if dim is None:
-        return amin(input)
+        return rename_grad_fn(_extreme_all("min", input, None, False, "min"), "MinBackward1")
     return _minmax_dim("min", input, dim, keepdim, "min", MinResult)
 
 
 def _arg(op, input, dim, keepdim, name):
     if dim is None:
         if input.numel() == 0:
-            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
         flat = input.reshape(-1)
         r = raw_reduce(op, flat, (0,), D.int64)
         return r.reshape((1,) * input.dim()) if keepdim else r
@@ -409,13 +410,14 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
     r = ss / denom if denom > 0 else ss / 0.0 if denom == 0 else ss * float("nan")
     if denom < 0:
         r = ss * float("nan")
+    rename_grad_fn(r, "VarBackward0")
     return _ip.write_out(out, r) if out is not None else r
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     if isinstance(dim, bool):
         unbiased, dim = dim, None
-    r = var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    r = rename_grad_fn(var(input, dim, unbiased, keepdim, correction=correction).sqrt(), "StdBackward0")
     return _ip.write_out(out, r) if out is not None else r
 
 
@@ -448,6 +450,7 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
     mk = mk.masked_fill(mk.isinf(), 0)
     r = sum((x - mk).exp(), dims, keepdim=True).log() + mk
     r = r if keepdim else r.reshape(tuple(s for i, s in enumerate(x._shape) if i not in dims))
+    rename_grad_fn(r, "LogsumexpBackward0")
     return _ip.write_out(out, r) if out is not None else r
 
 

@@ -3,7 +3,7 @@ shape (permute back, sum an expand, scatter a slice into zeros)."""
 from .. import _dtype as D
 from .._tensor import Tensor, _contig, _empty, _make, numel_of, wrap_dim
 from ._registry import register
-from ._util import GRAD_ENABLED, check, record
+from ._util import GRAD_ENABLED, check, record, rename_grad_fn
 from . import inplace as _ip
 
 
@@ -108,7 +108,7 @@ def reshape(self, *shape):
 
 def _unsafe_reshape_copy(c, shape):
     # c is a fresh contiguous tensor: reshaping it is a view of that copy
-    return make_view(c, shape, _contig(shape), c._offset, "ViewBackward0", _reshape_back, c._shape)
+    return make_view(c, shape, _contig(shape), c._offset, "UnsafeViewBackward0", _reshape_back, c._shape)
 
 
 def view_as(self, other):
@@ -177,13 +177,13 @@ def transpose(self, dim0, dim1):
     d0, d1 = wrap_dim(dim0, nd), wrap_dim(dim1, nd)
     perm = list(range(nd))
     perm[d0], perm[d1] = perm[d1], perm[d0]
-    return permute(self, perm)
+    return rename_grad_fn(permute(self, perm), "TransposeBackward0")
 
 
 def t(self):
     if self.dim() > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
-    return transpose(self, 0, 1) if self.dim() == 2 else self.view(self._shape)
+    return rename_grad_fn(transpose(self, 0, 1) if self.dim() == 2 else self.view(self._shape), "TBackward0")
 
 
 def adjoint(self):
@@ -276,7 +276,9 @@ def squeeze(self, dim=None):
         keep = [i for i in range(nd) if not (i in drop and self._shape[i] == 1)]
     shape = tuple(self._shape[i] for i in keep)
     stride = tuple(self._stride[i] for i in keep)
-    return make_view(self, shape, stride, self._offset, "SqueezeBackward0", _reshape_back, self._shape)
+    name = "SqueezeBackward0" if dim is None else "SqueezeBackward2" if isinstance(dim, (tuple, list)) else \
+        "SqueezeBackward1"
+    return make_view(self, shape, stride, self._offset, name, _reshape_back, self._shape)
 
 
 def unsqueeze(self, dim):
@@ -359,8 +361,7 @@ def select(self, dim, index):
     if isinstance(index, Tensor):
         index = int(index.item())
     if index < -size or index >= size:
-        raise IndexError(f"select(): index {index} out of range for tensor of size {list(self._shape)} at "
-                         f"dimension {d}")
+        raise IndexError(f"index {index} is out of bounds for dimension {d} with size {size}")
     if index < 0:
         index += size
     shape = self._shape[:d] + self._shape[d + 1:]
@@ -449,7 +450,16 @@ def _identity_back(ctx, g):
 
 
 def clone(self, *, memory_format=None):
-    out = _empty(self._shape, self._dtype, self._storage.device)
+    # preserve_format (the default): a dense permuted tensor keeps its strides, as in PyTorch
+    strides = None
+    if memory_format in (None, "torch.preserve_format") and not self.is_contiguous():
+        from .creation import dense_strides
+        strides = dense_strides(self)
+    if strides is not None:
+        from .._tensor import _empty_strided
+        out = _empty_strided(self._shape, strides, self._dtype, self._storage.device)
+    else:
+        out = _empty(self._shape, self._dtype, self._storage.device)
     out._storage.backend.copy(out, self, self._stride)
     if GRAD_ENABLED[0] and self._requires_grad:
         record("CloneBackward0", _identity_back, (self,), (out,))
@@ -459,7 +469,7 @@ def clone(self, *, memory_format=None):
 def contiguous(self, memory_format=None):
     if self.is_contiguous():
         return self
-    return clone(self)
+    return clone(self, memory_format="torch.contiguous_format")
 
 
 # ---- joining and splitting -----------------------------------------------------------------------------------
@@ -530,7 +540,8 @@ def stack(tensors, dim=0, *, out=None):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape0)} at entry 0 and "
                                f"{list(t._shape)} at entry {i}")
     d = wrap_dim(dim, len(shape0) + 1)
-    return cat([unsqueeze(t, d) for t in tensors], d, out=out)
+    r = cat([unsqueeze(t, d) for t in tensors], d, out=out)
+    return rename_grad_fn(r, "StackBackward0") if out is None else r
 
 
 def _nonempty(tensors, name):
@@ -603,7 +614,7 @@ def split(self, split_size_or_sections, dim=0):
     out = []
     start = 0
     for s in sections:
-        out.append(narrow(self, d, start, s))
+        out.append(rename_grad_fn(narrow(self, d, start, s), "SplitBackward0"))
         start += s
     return tuple(out)
 
@@ -641,7 +652,7 @@ def unbind(self, dim=0):
     if self.dim() == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = wrap_dim(dim, self.dim())
-    return tuple(select(self, d, i) for i in range(self._shape[d]))
+    return tuple(rename_grad_fn(select(self, d, i), "UnbindBackward0") for i in range(self._shape[d]))
 
 
 def _register_all():

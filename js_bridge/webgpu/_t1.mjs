@@ -1,0 +1,10 @@
+import { createBridge } from './index.mjs';
+console.error('a');
+const b = await createBridge();
+console.error('b');
+const id = b.alloc(16);
+b.uploadBytes(id, new Uint8Array(new Float32Array([1,2,3,4]).buffer));
+console.error('c');
+const r = await b.read(id, 0, 16);
+console.log(new Float32Array(r.buffer));
+process.exit(0);
