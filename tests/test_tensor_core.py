@@ -684,7 +684,7 @@ ERRORS = {
     "zeros_bad_arg": (lambda T: T.zeros("a"), TypeError),
     "reshape_two_neg": (lambda T: T.ones(4).reshape(-1, -1), RuntimeError),
     "max_empty": (lambda T: T.ones(0).max(), RuntimeError),
-    "argmax_empty": (lambda T: T.ones(0).argmax(), RuntimeError),
+    "argmax_empty": (lambda T: T.ones(0).argmax(), IndexError),
 }
 
 

@@ -15,6 +15,7 @@
  */
 #include "tjs.h"
 #include "cvt.h"
+#include "iter.h"
 
 #define A tjs_args
 

@@ -71,6 +71,14 @@ def dims_arg(dim, ndim):
     return (wrap_dim(dim, ndim),)
 
 
+def require_tensor(name, input, *others):
+    """PyTorch's TypeError for a function whose first argument is not a Tensor."""
+    if not isinstance(input, Tensor):
+        got = ", ".join(type(a).__name__ for a in (input,) + others)
+        raise TypeError(f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:"
+                        f" (Tensor input, ...)")
+
+
 def check(cond, msg, exc=RuntimeError):
     if not cond:
         raise exc(msg() if callable(msg) else msg)

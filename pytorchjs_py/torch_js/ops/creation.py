@@ -29,6 +29,8 @@ def _size_args(size, name="empty"):
                 raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not "
                                 f"{type(s).__name__}") from None
         if s < 0:
+            if name != "empty":
+                raise RuntimeError(f"{name}: Dimension size must be non-negative.")
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
         out.append(s)
     return tuple(out)

@@ -5,7 +5,8 @@ import math
 from .. import _dtype as D
 from .._tensor import Tensor, _empty
 from ._registry import register
-from ._util import GRAD_ENABLED, broadcast_pair, expand_strides, record, rename_grad_fn, same_device, scalar_tensor
+from ._util import (GRAD_ENABLED, broadcast_pair, expand_strides, record, rename_grad_fn, require_tensor, same_device,
+                    scalar_tensor)
 from . import inplace as _ip
 
 _int_types = (int, bool)
@@ -548,6 +549,7 @@ def _where_backward(ctx, g):
 
 
 def clamp(input, min=None, max=None, *, out=None):
+    require_tensor("clamp", input, min, max)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -616,10 +618,12 @@ def scalar_like(v, t):
 
 
 def clamp_min(input, min, *, out=None):
+    require_tensor("clamp_min", input, min)
     return rename_grad_fn(clamp(input, min=min, out=out), "ClampMinBackward0")
 
 
 def clamp_max(input, max, *, out=None):
+    require_tensor("clamp_max", input, max)
     return rename_grad_fn(clamp(input, max=max, out=out), "ClampMaxBackward0")
 
 

@@ -182,7 +182,7 @@ def _expand_key(t, key):
             adv_idx.append(zeros(1 if k else 0, dtype=D.int64, device=t._storage.device))
             dim += 1
         elif isinstance(k, int) or (hasattr(k, "__index__") and not isinstance(k, (Tensor, list, tuple, slice))):
-            view = S.select(view, dim, int(k))
+            view = _int_index(view, dim, int(k))
         elif isinstance(k, slice):
             step = 1 if k.step is None else int(k.step)
             if step <= 0:
@@ -218,9 +218,20 @@ def _expand_key(t, key):
     return view, adv_dims, adv_idx
 
 
+def _int_index(t, dim, i):
+    """t[..., i, ...]: the bounds error reads as PyTorch's indexing error, not select()'s."""
+    size = t._shape[dim] if t.dim() > dim else None
+    if size is not None and not -size <= i < size:
+        raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {size}")
+    return S.select(t, dim, i)
+
+
 def getitem(self, key):
     if key.__class__ is int:
-        return S.select(self, 0, key)
+        if not self._shape:
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
+                             "in C++ to convert a 0-dim tensor to a number")
+        return _int_index(self, 0, key)
     if key.__class__ is slice and key.step is None:
         if key.start is None and key.stop is None:
             return S.slice_dim(self, 0, None, None, 1) if self.dim() else self.view(())

@@ -7,7 +7,7 @@ import math
 from .. import _dtype as D
 from .._tensor import Tensor, _empty, _make, numel_of, wrap_dim
 from ._registry import register
-from ._util import GRAD_ENABLED, check, dims_arg, record, rename_grad_fn
+from ._util import GRAD_ENABLED, check, dims_arg, record, rename_grad_fn, require_tensor
 from . import inplace as _ip
 
 
@@ -294,6 +294,7 @@ def _zeros_index(x):
 
 
 def max(input, dim=None, keepdim=False, *, out=None):
+    require_tensor("max", input, dim)
     if isinstance(dim, Tensor):
         from .elementwise import maximum
         return maximum(input, dim)
@@ -303,6 +304,7 @@ def max(input, dim=None, keepdim=False, *, out=None):
 
 
 def min(input, dim=None, keepdim=False, *, out=None):
+    require_tensor("min", input, dim)
     if isinstance(dim, Tensor):
         from .elementwise import minimum
         return minimum(input, dim)

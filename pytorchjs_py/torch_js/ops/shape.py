@@ -361,7 +361,8 @@ def select(self, dim, index):
     if isinstance(index, Tensor):
         index = int(index.item())
     if index < -size or index >= size:
-        raise IndexError(f"index {index} is out of bounds for dimension {d} with size {size}")
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(self._shape)} at "
+                         f"dimension {d}")
     if index < 0:
         index += size
     shape = self._shape[:d] + self._shape[d + 1:]
