@@ -184,7 +184,7 @@ export async function bootPyodide(opts = {}) {
   // Python first uses the device, which is after loadPyodide, as Dawn in Node needs.
   if (opts.webgpu ?? process.env.TORCH_JS_WEBGPU === "1") {
     const { installWebGPU } = await import("./webgpu/index.mjs");
-    await installWebGPU();
+    await installWebGPU({ eager: true });
   }
   if (opts.importTorch ?? true) pyodide.runPython("import torch_js");
   const tImport = performance.now();

@@ -472,7 +472,7 @@ def tensor_record(t, keep_strides=False):
         rec = tensor_record(base, keep_strides=True)
         rec["expand"] = list(t.shape)
         return rec
-    c = t.contiguous()
+    c = t.contiguous().clone()  # a copy: .numpy() on the sample itself would pin its storage (not resizable)
     if dname in ("float16", "bfloat16"):
         raw = c.view(torch.int16).numpy(force=True).tobytes()
     elif dname == "bool":

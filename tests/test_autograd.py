@@ -170,6 +170,7 @@ def test_higher_order_inline_cube():
     close(g2, [-2 * th * (1 - th * th)])
 
 
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")
 def test_create_graph_backward_then_grad_of_grad():
     def fn(T):
         x = T.tensor([1.5, 2.0], requires_grad=True)
@@ -284,6 +285,7 @@ def test_requires_grad_on_non_leaf_false_raises():
                 match="you can only change requires_grad flags of leaf variables")
 
 
+@pytest.mark.filterwarnings("ignore:The .grad attribute of a Tensor that is not a leaf")
 def test_retain_grad_non_leaf():
     def fn(T):
         x = T.tensor([1.0, 2.0], requires_grad=True)

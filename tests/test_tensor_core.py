@@ -605,6 +605,7 @@ CREATION = {
 }
 
 
+@pytest.mark.filterwarnings("ignore:To copy construct from a tensor")
 @pytest.mark.parametrize("name", list(CREATION))
 def test_creation(name):
     both(CREATION[name], rtol=1e-6, atol=1e-6)

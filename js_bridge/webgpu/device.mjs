@@ -19,7 +19,10 @@ export async function getGPU() {
   }
   // Dawn's GPU* classes and constants (GPUBufferUsage, ...) must be globals for WebGPU code to run.
   for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) globalThis[k] = v;
-  return mod.create([]);
+  // Keep the instance alive: dawn.node tears the whole implementation down when the object returned by
+  // create() is garbage-collected, even with devices still in use (then: futex / mutex aborts, segfaults).
+  globalThis.__torchJsDawnGPU ??= mod.create([]);
+  return globalThis.__torchJsDawnGPU;
 }
 
 /** {device, adapter, features, limits, info}; throws with a readable reason when there is no adapter. */
@@ -33,7 +36,7 @@ export async function createDevice({ gpu, powerPreference = 'high-performance' }
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
   const info = adapter.info ?? {};
   return {
-    device, adapter,
+    gpu, device, adapter,
     features: new Set(requiredFeatures),
     limits: device.limits,
     info: { vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '', description: info.description ?? '' },

@@ -327,7 +327,7 @@ def slice_dim(self, dim, start, stop, step=1):
     n = max(0, (stop - start + step - 1) // step) if stop > start else 0
     shape = self._shape[:dim] + (n,) + self._shape[dim + 1:]
     stride = self._stride[:dim] + (self._stride[dim] * step,) + self._stride[dim + 1:]
-    offset = self._offset + (start * self._stride[dim] if n else 0)
+    offset = self._offset + start * self._stride[dim]
     return make_view(self, shape, stride, offset, "SliceBackward0", _slice_back,
                      ((lambda t, d=dim, a=start, b=stop, s=step: slice_dim(t, d, a, b, s)), self._shape))
 
@@ -492,6 +492,8 @@ def cat(tensors, dim=0, *, out=None):
     if isinstance(tensors, Tensor):
         raise TypeError("cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
     tensors = list(tensors)
+    if out is not None:
+        _ip.check_writable(out, *tensors, any_overlap=True)
     check(len(tensors) > 0, "torch.cat(): expected a non-empty list of Tensors", ValueError)
     for t in tensors:
         if not isinstance(t, Tensor):

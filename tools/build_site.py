@@ -1,0 +1,302 @@
+#!/usr/bin/env python3
+"""Build the offline JupyterLite site for torch_js into _output/ (`make site` runs this; no hand steps).
+
+Everything comes from pinned inputs and is rebuilt from a clean state each time (the lite dir, its
+.jupyterlite.doit.db cache and _output/ are deleted first: the doit cache otherwise keeps stale settings):
+
+  1. PyPI wheels, pip-downloaded with --require-hashes into build/site-downloads/ (kept between builds):
+     jupyterlite_config/pyodide-site-wheels.txt (what the kernel loads at start) and
+     jupyterlite_config/build-data.txt (scikit-learn, read at build time for the digits data only).
+  2. The Pyodide core from npm (node_modules/pyodide, version pinned in package.json) is staged as the lite dir's
+     well-known static/pyodide/, with those wheels beside it and its pyodide-lock.json rewritten: the wheels'
+     sha256 set to the PyPI files' hashes (Pyodide's own builds of the same versions differ, and the integrity
+     check would fail with "Failed to fetch"), torch_js added as a package, and every entry whose file is not in
+     the site dropped (so `import numpy` says ModuleNotFoundError instead of trying to fetch a missing wheel).
+  3. torch_js is preloaded by the kernel: jupyter-lite.json sets the Pyodide kernel's
+     loadPyodideOptions.packages = ["torch-js"], so loadPyodide() installs the wheel from the site's lock before
+     the kernel starts; a notebook's first cell can be `import torch_js as torch`. The same wheel is also a
+     piplite wheel (so `%pip install torch_js` resolves offline to it, a no-op). comm and
+     ipython-pygments-lexers (not in the core's lock) are piplite wheels; disablePyPIFallback is on.
+  4. Data for the notebooks, generated with the .venv's CPython: content/data/digits.pt (torch_js.save of the
+     8x8 digits from the scikit-learn wheel) and content/data/digits_mlp_pytorch.pt (an MLP trained and saved
+     by real PyTorch), staged with content/*.ipynb.
+  5. `jupyter lite build --no-sourcemaps` (the JupyterLab/Notebook apps from jupyterlite-core), then the blog
+     embed (js_bridge/embed.js + js_bridge/embed_demo.html -> _output/embed/) and js_bridge/webgpu/ ->
+     _output/js_bridge/webgpu/.
+  6. Checks: no URL in the site's config points off-site, every lock entry's file exists with its hash.
+
+Usage: .venv/bin/python tools/build_site.py [--output _output] [--wheel dist/torch_js-*.whl]
+"""
+import argparse
+import csv
+import glob
+import gzip
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CONFIG = REPO / "jupyterlite_config"
+BUILD = REPO / "build" / "site"
+DOWNLOADS = REPO / "build" / "site-downloads"
+NPM_PYODIDE = REPO / "node_modules" / "pyodide"
+PY = Path(sys.executable)
+
+# Files of the npm package the site does not need (typings, the npm README/manifest, demo consoles).
+PYODIDE_SKIP = re.compile(r"(\.map|\.d\.ts|^README\.md|^package\.json|^console.*\.html)$")
+
+
+def log(msg):
+    print(f"build_site: {msg}", flush=True)
+
+
+def canon(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def wheel_dist(path):
+    """(canonical name, version) of a wheel file name."""
+    name, version = Path(path).name.split("-")[:2]
+    return canon(name), version
+
+
+def pip_download(req, dest, platform_args):
+    dest.mkdir(parents=True, exist_ok=True)
+    cmd = [str(PY), "-m", "pip", "download", "-q", "--no-deps", "--require-hashes", "--only-binary=:all:",
+           *platform_args, "-r", str(req), "-d", str(dest)]
+    subprocess.run(cmd, check=True)
+    wanted = {}
+    for line in req.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, version = line.split()[0].split("==")
+            wanted[canon(name)] = version
+    found = {}
+    for whl in dest.glob("*.whl"):
+        n, v = wheel_dist(whl)
+        if wanted.get(n) == v:
+            found[n] = whl
+    missing = sorted(set(wanted) - set(found))
+    if missing:
+        raise SystemExit(f"build_site: pip download did not produce wheels for {missing}")
+    return found
+
+
+# ---- data for the notebooks --------------------------------------------------------------------------------------
+
+def read_digits(sklearn_wheel):
+    with zipfile.ZipFile(sklearn_wheel) as z:
+        raw = gzip.decompress(z.read("sklearn/datasets/data/digits.csv.gz")).decode()
+    rows = [[int(float(v)) for v in r] for r in csv.reader(io.StringIO(raw)) if r]
+    assert len(rows) == 1797 and all(len(r) == 65 for r in rows), "unexpected digits.csv layout"
+    return [r[:64] for r in rows], [r[64] for r in rows]
+
+
+def make_data(sklearn_wheel, data_dir):
+    data_dir.mkdir(parents=True, exist_ok=True)
+    pixels, labels = read_digits(sklearn_wheel)
+    # torch_js.save (CPython, native kernels) writes PyTorch's zip format; the notebook reads it with torch.load.
+    sys.path.insert(0, str(REPO / "pytorchjs_py"))
+    import torch_js
+    images = torch_js.tensor(pixels, dtype=torch_js.uint8).reshape(-1, 8, 8)
+    target = torch_js.tensor(labels, dtype=torch_js.int64)
+    torch_js.save({"images": images, "labels": target}, str(data_dir / "digits.pt"))
+    # Real PyTorch trains a small MLP on the same data and saves its state_dict: the checkpoint notebook loads it.
+    script = r"""
+import json, sys, torch
+data, out = json.loads(sys.stdin.read()), sys.argv[1]
+pixels, labels = data["pixels"], data["labels"]
+torch.manual_seed(0)
+x = torch.tensor(pixels, dtype=torch.float32) / 16.0
+y = torch.tensor(labels)
+gen = torch.Generator().manual_seed(0)
+perm = torch.randperm(len(y), generator=gen)
+train, test = perm[:1500], perm[1500:]
+model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
+opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+for epoch in range(30):
+    for idx in train[torch.randperm(len(train), generator=gen)].split(64):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x[idx]), y[idx]).backward()
+        opt.step()
+model.eval()
+with torch.no_grad():
+    logits = model(x[test])
+acc = (logits.argmax(1) == y[test]).float().mean().item()
+torch.save({"model": model.state_dict(), "test_indices": test, "pytorch_version": torch.__version__,
+            "test_accuracy": acc, "test_logits": logits}, out)
+print(f"PyTorch {torch.__version__}: test accuracy {acc:.4f}")
+"""
+    r = subprocess.run([str(PY), "-c", script, str(data_dir / "digits_mlp_pytorch.pt")],
+                       input=json.dumps({"pixels": pixels, "labels": labels}), text=True, capture_output=True)
+    if r.returncode:
+        raise SystemExit(f"build_site: the PyTorch checkpoint script failed:\n{r.stderr}")
+    log(r.stdout.strip())
+
+
+# ---- the Pyodide core ------------------------------------------------------------------------------------------
+
+def stage_pyodide(dest, lock_wheels, torch_wheel):
+    npm_version = json.loads((NPM_PYODIDE / "package.json").read_text())["version"]
+    dest.mkdir(parents=True)
+    for f in sorted(NPM_PYODIDE.iterdir()):
+        if f.is_file() and not PYODIDE_SKIP.search(f.name) and f.name != "pyodide-lock.json":
+            shutil.copy2(f, dest / f.name)
+    lock = json.loads((NPM_PYODIDE / "pyodide-lock.json").read_text())
+    pkgs = lock["packages"]
+    kept = {}
+    for name, whl in sorted(lock_wheels.items()):
+        entry = pkgs.get(name)
+        _, version = wheel_dist(whl)
+        if entry is None or entry["version"] != version:
+            raise SystemExit(f"build_site: {whl.name}: the Pyodide {npm_version} lock has "
+                             f"{entry and entry['version']} for {name}; update pyodide-site-wheels.txt")
+        shutil.copy2(whl, dest / whl.name)
+        kept[name] = dict(entry, file_name=whl.name, sha256=sha256(whl))
+    for name, entry in kept.items():
+        missing = [d for d in entry["depends"] if canon(d) not in kept]
+        if missing:
+            raise SystemExit(f"build_site: {name} depends on {missing}, which the site does not ship")
+    tv = wheel_dist(torch_wheel)[1]
+    shutil.copy2(torch_wheel, dest / torch_wheel.name)
+    kept["torch-js"] = {
+        "depends": [], "file_name": torch_wheel.name, "imports": ["torch_js"], "install_dir": "site",
+        "name": "torch_js", "package_type": "package", "sha256": sha256(torch_wheel), "tool": {},
+        "unvendored_tests": False, "version": tv,
+    }
+    dropped = len(pkgs) - (len(kept) - 1)
+    lock["packages"] = dict(sorted(kept.items()))
+    (dest / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True) + "\n")
+    log(f"Pyodide {npm_version} core + {len(kept)} lock packages (torch_js {tv}); "
+        f"{dropped} lock entries without a file in the site dropped")
+    return npm_version
+
+
+# ---- checks ------------------------------------------------------------------------------------------------------
+
+def check_site(out):
+    cfg = json.loads((out / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    kernel = cfg["litePluginSettings"]["@jupyterlite/pyodide-kernel-extension:kernel"]
+    assert kernel["pyodideUrl"].startswith("./static/pyodide/"), kernel["pyodideUrl"]
+    assert kernel["disablePyPIFallback"] is True
+    assert "torch-js" in kernel["loadPyodideOptions"]["packages"]
+    for url in kernel.get("pipliteUrls", []):
+        assert not re.match(r"^[a-z]+://", url), f"off-site piplite URL {url}"
+    lock_dir = out / "static" / "pyodide"
+    lock = json.loads((lock_dir / "pyodide-lock.json").read_text())
+    for name, entry in lock["packages"].items():
+        f = lock_dir / entry["file_name"]
+        assert f.exists(), f"lock entry {name}: {f} missing"
+        assert sha256(f) == entry["sha256"], f"lock entry {name}: sha256 mismatch"
+    all_json = json.loads((out / "pypi" / "all.json").read_text())
+    for name in ("comm", "ipython-pygments-lexers", "torch-js"):
+        assert any(canon(k) == name for k in all_json), f"piplite index lacks {name}"
+    for nb in (out / "files").glob("*.ipynb"):
+        json.loads(nb.read_text())
+    for p in (out / "embed" / "embed.js", out / "embed" / "demo.html", out / "js_bridge" / "webgpu" / "index.mjs"):
+        assert p.exists(), f"{p} missing"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--output", default=str(REPO / "_output"))
+    ap.add_argument("--wheel", default=None, help="torch_js wheel (default: newest dist/torch_js-*.whl)")
+    args = ap.parse_args()
+    t0 = time.time()
+    out = Path(args.output).resolve()
+
+    wheels = sorted(glob.glob(str(REPO / "dist" / "torch_js-*.whl")), key=os.path.getmtime)
+    torch_wheel = Path(args.wheel or (wheels[-1] if wheels else ""))
+    if not torch_wheel.is_file():
+        raise SystemExit("build_site: no torch_js wheel: run `make wheel` first")
+    if not (NPM_PYODIDE / "pyodide.mjs").exists():
+        raise SystemExit("build_site: node_modules/pyodide missing: run `make setup` (npm install)")
+
+    # 1. pinned downloads (pip keeps files whose hash matches)
+    site_wheels = pip_download(CONFIG / "pyodide-site-wheels.txt", DOWNLOADS / "pyodide",
+                               ["--python-version", "3.14", "--platform", "any", "--implementation", "py",
+                                "--abi", "none"])
+    data_wheels = pip_download(CONFIG / "build-data.txt", DOWNLOADS / "data",
+                               ["--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
+                                "--platform", "manylinux_2_28_x86_64"])
+
+    # clean state
+    for d in (BUILD, out):
+        if d.exists():
+            shutil.rmtree(d)
+    lite = BUILD / "lite"
+    lite.mkdir(parents=True)
+    core_lock = json.loads((NPM_PYODIDE / "pyodide-lock.json").read_text())["packages"]
+    lock_wheels = {n: w for n, w in site_wheels.items() if n in core_lock}
+    piplite_wheels = [w for n, w in site_wheels.items() if n not in core_lock] + [torch_wheel]
+
+    # 2. Pyodide core (+ torch_js) as the lite dir's well-known static/pyodide
+    npm_version = stage_pyodide(lite / "static" / "pyodide", lock_wheels, torch_wheel)
+
+    # 3. config + piplite wheels (the piplite addon indexes every wheel in <lite_dir>/pypi/)
+    for name in ("jupyter-lite.json", "jupyter_lite_config.json"):
+        shutil.copy2(CONFIG / name, lite / name)
+    (lite / "pypi").mkdir()
+    for w in piplite_wheels:
+        shutil.copy2(w, lite / "pypi" / w.name)
+
+    # 4. content
+    content = BUILD / "content"
+    shutil.copytree(REPO / "content", content, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    make_data(data_wheels["scikit-learn"], content / "data")
+
+    # 5. jupyter lite build
+    jupyter = PY.parent / "jupyter"
+    env = dict(os.environ)
+    env.pop("JUPYTERLITE_PYODIDE_URL", None)
+    cmd = [str(jupyter), "lite", "build", "--lite-dir", str(lite), "--output-dir", str(out),
+           "--contents", str(content), "--no-sourcemaps"]
+    log(" ".join(cmd[1:]))
+    r = subprocess.run(cmd, cwd=lite, env=env, capture_output=True, text=True)
+    if r.returncode:
+        sys.stdout.write(r.stdout[-6000:])
+        sys.stderr.write(r.stderr[-6000:])
+        raise SystemExit(f"build_site: jupyter lite build failed ({r.returncode})")
+
+    embed = out / "embed"
+    embed.mkdir()
+    shutil.copy2(REPO / "js_bridge" / "embed.js", embed / "embed.js")
+    shutil.copy2(REPO / "js_bridge" / "embed_demo.html", embed / "demo.html")
+    shutil.copytree(REPO / "js_bridge" / "webgpu", out / "js_bridge" / "webgpu",
+                    ignore=shutil.ignore_patterns("_t[0-9]*.mjs", "__pycache__"))
+    (out / "build-info.json").write_text(json.dumps({
+        "torch_js_wheel": torch_wheel.name, "pyodide": npm_version,
+        "jupyterlite-core": _version("jupyterlite-core"),
+        "jupyterlite-pyodide-kernel": _version("jupyterlite-pyodide-kernel"),
+    }, indent=1) + "\n")
+
+    # 6. checks
+    check_site(out)
+    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    log(f"site in {out.relative_to(REPO) if out.is_relative_to(REPO) else out}: "
+        f"{size / 1e6:.1f} MB, built in {time.time() - t0:.0f} s")
+
+
+def _version(dist):
+    import importlib.metadata
+    return importlib.metadata.version(dist)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Serve a built JupyterLite site (default _output/) on 127.0.0.1: `make serve [PORT=8000]` runs this.
+
+A plain static server with explicit MIME types for what Pyodide and JupyterLite fetch (.mjs/.js as JavaScript,
+.wasm as application/wasm for streaming compilation, .json, .whl) so it does not depend on the host's
+/etc/mime.types. `python3 -m http.server` serves the same site too (on Python 3.11+ with a usual mime.types);
+pages opened as file:// do not work (the browser blocks module workers and fetches there).
+
+  python3 tools/serve_site.py [--dir _output] [--port 8000] [--host 127.0.0.1] [--quiet]
+"""
+import argparse
+import functools
+import http.server
+import os
+import sys
+
+MIME = {
+    ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".json": "application/json",
+    ".whl": "application/zip", ".zip": "application/zip", ".ipynb": "application/json", ".html": "text/html",
+    ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon",
+    ".webmanifest": "application/manifest+json", ".pt": "application/octet-stream",
+}
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME}
+    quiet = False
+
+    def end_headers(self):
+        # A rebuilt site must not be mixed with a cached older one (the service worker fetches through here too).
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def log_message(self, fmt, *args):
+        if not self.quiet:
+            super().log_message(fmt, *args)
+
+
+def make_server(directory, host="127.0.0.1", port=0, quiet=False):
+    """A ThreadingHTTPServer for `directory` (port 0: a free one; read it from server.server_address[1])."""
+    handler = functools.partial(type("H", (Handler,), {"quiet": quiet}), directory=os.fspath(directory))
+    http.server.ThreadingHTTPServer.allow_reuse_address = True
+    server = http.server.ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
+
+
+def main():
+    ap = argparse.ArgumentParser(description="serve the torch_js JupyterLite site")
+    ap.add_argument("--dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "_output"))
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=8000)
+    ap.add_argument("--quiet", action="store_true")
+    args = ap.parse_args()
+    directory = os.path.abspath(args.dir)
+    if not os.path.isfile(os.path.join(directory, "jupyter-lite.json")):
+        sys.exit(f"serve_site: {directory} is not a built site (run `make site`)")
+    server = make_server(directory, args.host, args.port, args.quiet)
+    host, port = server.server_address[:2]
+    base = f"http://{host}:{port}"
+    print(f"torch_js site: {directory}\n"
+          f"  JupyterLab:     {base}/lab/index.html\n"
+          f"  Notebooks:      {base}/tree/index.html\n"
+          f"  Quickstart:     {base}/notebooks/index.html?path=quickstart.ipynb\n"
+          f"  Embed demo:     {base}/embed/demo.html\n"
+          f"Serving on {base}/ (Ctrl+C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

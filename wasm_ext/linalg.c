@@ -1,0 +1,282 @@
+/* Dense factorizations for torch.linalg: tjs_lu, tjs_lu_solve, tjs_cholesky, tjs_geqrf, tjs_orgqr, tjs_trsm,
+ * tjs_svd (ABI.md, "Linear algebra").
+ *
+ * Batched over contiguous row-major n×n (or m×n) matrices, float32 and float64; inner products accumulate in
+ * double. The algorithms are LAPACK's unblocked reference routines (dgetf2, dpotf2, dgeqr2 + dlarfg, dorg2r),
+ * so pivot choices, Householder signs (R's diagonal may be negative) and error positions match what PyTorch
+ * gets from LAPACK on CPU; rounding differs from the blocked routines only in the last bits.
+ * Singularity / non-positive-definiteness is reported per batch element in an int64 `info` array (LAPACK's
+ * 1-based convention, 0 = success), never as a failing return code: Python decides what to raise.
+ * The SVD is one-sided Jacobi (Hestenes) on the columns: singular values to full relative accuracy.
+ */
+#include "tjs.h"
+
+#define A tjs_args
+
+static inline double dabs(double x) { return x < 0 ? -x : x; }
+
+#define DEFINE_LINALG(T, S)                                                                                   \
+  /* LU with partial pivoting (dgetf2): a <- L\U (unit L below the diagonal), piv 1-based row swaps. */      \
+  static void lu_##S(T* a, int64_t n, int64_t* piv, int64_t* info) {                                         \
+    *info = 0;                                                                                                \
+    for (int64_t j = 0; j < n; j++) {                                                                         \
+      int64_t p = j;                                                                                          \
+      double best = dabs((double)a[j * n + j]);                                                               \
+      for (int64_t i = j + 1; i < n; i++) {                                                                   \
+        double v = dabs((double)a[i * n + j]);                                                                \
+        if (v > best) { best = v; p = i; }                                                                    \
+      }                                                                                                       \
+      piv[j] = p + 1;                                                                                         \
+      if (a[p * n + j] != 0) {                                                                                \
+        if (p != j)                                                                                           \
+          for (int64_t c = 0; c < n; c++) { T t = a[j * n + c]; a[j * n + c] = a[p * n + c]; a[p * n + c] = t; } \
+        T d = a[j * n + j];                                                                                   \
+        for (int64_t i = j + 1; i < n; i++) a[i * n + j] /= d;                                                \
+      } else if (*info == 0) {                                                                                \
+        *info = j + 1;                                                                                        \
+      }                                                                                                       \
+      for (int64_t i = j + 1; i < n; i++) {                                                                   \
+        T l = a[i * n + j];                                                                                   \
+        if (l == 0) continue;                                                                                 \
+        T* ri = a + i * n; const T* rj = a + j * n;                                                           \
+        for (int64_t c = j + 1; c < n; c++) ri[c] -= l * rj[c];                                               \
+      }                                                                                                       \
+    }                                                                                                         \
+  }                                                                                                           \
+  /* b (n×k) <- A^{-1} b from the LU factors (dgetrs, no transpose). */                                      \
+  static void lu_solve_##S(const T* lu, const int64_t* piv, T* b, int64_t n, int64_t k) {                    \
+    for (int64_t i = 0; i < n; i++) {                                                                         \
+      int64_t p = piv[i] - 1;                                                                                 \
+      if (p != i)                                                                                             \
+        for (int64_t c = 0; c < k; c++) { T t = b[i * k + c]; b[i * k + c] = b[p * k + c]; b[p * k + c] = t; } \
+    }                                                                                                         \
+    for (int64_t c = 0; c < k; c++) {                                                                         \
+      for (int64_t i = 0; i < n; i++) {                                                                       \
+        double s = b[i * k + c];                                                                              \
+        for (int64_t j = 0; j < i; j++) s -= (double)lu[i * n + j] * b[j * k + c];                           \
+        b[i * k + c] = (T)s;                                                                                  \
+      }                                                                                                       \
+      for (int64_t i = n - 1; i >= 0; i--) {                                                                  \
+        double s = b[i * k + c];                                                                              \
+        for (int64_t j = i + 1; j < n; j++) s -= (double)lu[i * n + j] * b[j * k + c];                        \
+        b[i * k + c] = (T)(s / lu[i * n + i]);                                                                \
+      }                                                                                                       \
+    }                                                                                                         \
+  }                                                                                                           \
+  /* Cholesky (dpotf2, lower): reads the lower triangle, writes L there and zeros above. */                  \
+  static void cholesky_##S(T* a, int64_t n, int64_t* info) {                                                 \
+    *info = 0;                                                                                                \
+    for (int64_t j = 0; j < n; j++) {                                                                         \
+      double d = a[j * n + j];                                                                                \
+      for (int64_t c = 0; c < j; c++) d -= (double)a[j * n + c] * a[j * n + c];                               \
+      if (!(d > 0)) { a[j * n + j] = (T)d; *info = j + 1; break; }                                            \
+      d = sqrt(d);                                                                                            \
+      a[j * n + j] = (T)d;                                                                                    \
+      for (int64_t i = j + 1; i < n; i++) {                                                                   \
+        double s = a[i * n + j];                                                                              \
+        for (int64_t c = 0; c < j; c++) s -= (double)a[i * n + c] * a[j * n + c];                             \
+        a[i * n + j] = (T)(s / d);                                                                            \
+      }                                                                                                       \
+    }                                                                                                         \
+    for (int64_t i = 0; i < n; i++)                                                                           \
+      for (int64_t c = i + 1; c < n; c++) a[i * n + c] = 0;                                                   \
+  }                                                                                                           \
+  /* Householder QR (dgeqr2 + dlarfg): R on and above the diagonal, reflectors below, tau. */                \
+  static void geqrf_##S(T* a, int64_t m, int64_t n, T* tau) {                                                \
+    int64_t k = m < n ? m : n;                                                                                \
+    for (int64_t i = 0; i < k; i++) {                                                                         \
+      double alpha = a[i * n + i], xn = 0;                                                                    \
+      for (int64_t r = i + 1; r < m; r++) xn += (double)a[r * n + i] * a[r * n + i];                          \
+      xn = sqrt(xn);                                                                                          \
+      double t = 0;                                                                                           \
+      if (xn != 0) {                                                                                          \
+        double beta = sqrt(alpha * alpha + xn * xn);                                                          \
+        if (alpha >= 0) beta = -beta;                                                                         \
+        t = (beta - alpha) / beta;                                                                            \
+        double sc = 1.0 / (alpha - beta);                                                                     \
+        for (int64_t r = i + 1; r < m; r++) a[r * n + i] = (T)(a[r * n + i] * sc);                            \
+        alpha = beta;                                                                                         \
+      }                                                                                                       \
+      tau[i] = (T)t;                                                                                          \
+      a[i * n + i] = (T)alpha;                                                                                \
+      if (t != 0) {                                                                                           \
+        for (int64_t c = i + 1; c < n; c++) {                                                                 \
+          double w = a[i * n + c];                                                                            \
+          for (int64_t r = i + 1; r < m; r++) w += (double)a[r * n + i] * a[r * n + c];                       \
+          w *= t;                                                                                             \
+          a[i * n + c] = (T)(a[i * n + c] - w);                                                               \
+          for (int64_t r = i + 1; r < m; r++) a[r * n + c] = (T)(a[r * n + c] - w * a[r * n + i]);            \
+        }                                                                                                     \
+      }                                                                                                       \
+    }                                                                                                         \
+  }                                                                                                           \
+  /* Q's first nc columns from k reflectors (dorg2r); a is m×nc, nc <= m. */                                  \
+  static void orgqr_##S(T* a, int64_t m, int64_t nc, int64_t k, const T* tau) {                              \
+    for (int64_t j = k; j < nc; j++) {                                                                        \
+      for (int64_t r = 0; r < m; r++) a[r * nc + j] = 0;                                                      \
+      a[j * nc + j] = 1;                                                                                      \
+    }                                                                                                         \
+    for (int64_t i = k - 1; i >= 0; i--) {                                                                    \
+      double t = tau[i];                                                                                      \
+      if (i < nc - 1) {                                                                                       \
+        a[i * nc + i] = 1;                                                                                    \
+        if (t != 0) {                                                                                         \
+          for (int64_t c = i + 1; c < nc; c++) {                                                              \
+            double w = 0;                                                                                     \
+            for (int64_t r = i; r < m; r++) w += (double)a[r * nc + i] * a[r * nc + c];                       \
+            w *= t;                                                                                           \
+            for (int64_t r = i; r < m; r++) a[r * nc + c] = (T)(a[r * nc + c] - w * a[r * nc + i]);           \
+          }                                                                                                   \
+        }                                                                                                     \
+      }                                                                                                       \
+      for (int64_t r = i + 1; r < m; r++) a[r * nc + i] = (T)(-t * a[r * nc + i]);                            \
+      a[i * nc + i] = (T)(1 - t);                                                                             \
+      for (int64_t r = 0; r < i; r++) a[r * nc + i] = 0;                                                      \
+    }                                                                                                         \
+  }                                                                                                           \
+  /* b (n×k, contiguous) <- op(A)^{-1} b for triangular A given by strides. */                               \
+  static void trsm_##S(const T* a, int64_t rs, int64_t cs, T* b, int64_t n, int64_t k, int upper, int unit) { \
+    for (int64_t c = 0; c < k; c++) {                                                                         \
+      if (upper) {                                                                                            \
+        for (int64_t i = n - 1; i >= 0; i--) {                                                                \
+          double s = b[i * k + c];                                                                            \
+          for (int64_t j = i + 1; j < n; j++) s -= (double)a[i * rs + j * cs] * b[j * k + c];                 \
+          b[i * k + c] = (T)(unit ? s : s / a[i * rs + i * cs]);                                              \
+        }                                                                                                     \
+      } else {                                                                                                \
+        for (int64_t i = 0; i < n; i++) {                                                                     \
+          double s = b[i * k + c];                                                                            \
+          for (int64_t j = 0; j < i; j++) s -= (double)a[i * rs + j * cs] * b[j * k + c];                     \
+          b[i * k + c] = (T)(unit ? s : s / a[i * rs + i * cs]);                                              \
+        }                                                                                                     \
+      }                                                                                                       \
+    }                                                                                                         \
+  }                                                                                                           \
+  /* One-sided Jacobi SVD of a (m×n, m >= n), in double scratch w (m×n) and v (n×n): on exit a's columns     \
+   * are U·S (unnormalised), v holds V (row-major n×n), s the singular values (unsorted). */                 \
+  static void svd_##S(T* a, int64_t m, int64_t n, double* w, double* v, double* s) {                         \
+    for (int64_t i = 0; i < m * n; i++) w[i] = a[i];                                                          \
+    for (int64_t i = 0; i < n * n; i++) v[i] = 0;                                                             \
+    for (int64_t i = 0; i < n; i++) v[i * n + i] = 1;                                                         \
+    for (int sweep = 0; sweep < 60; sweep++) {                                                                \
+      int rotated = 0;                                                                                        \
+      for (int64_t p = 0; p < n - 1; p++)                                                                     \
+        for (int64_t q = p + 1; q < n; q++) {                                                                 \
+          double al = 0, be = 0, ga = 0;                                                                      \
+          for (int64_t r = 0; r < m; r++) {                                                                   \
+            double x = w[r * n + p], y = w[r * n + q];                                                        \
+            al += x * x; be += y * y; ga += x * y;                                                            \
+          }                                                                                                   \
+          if (ga == 0 || dabs(ga) <= 1e-300 || dabs(ga) <= 2.3e-16 * sqrt(al * be)) continue;                 \
+          rotated = 1;                                                                                        \
+          double zeta = (be - al) / (2 * ga);                                                                 \
+          double t = (zeta >= 0 ? 1.0 : -1.0) / (dabs(zeta) + sqrt(1 + zeta * zeta));                        \
+          double c = 1 / sqrt(1 + t * t), sn = c * t;                                                         \
+          for (int64_t r = 0; r < m; r++) {                                                                   \
+            double x = w[r * n + p], y = w[r * n + q];                                                        \
+            w[r * n + p] = c * x - sn * y; w[r * n + q] = sn * x + c * y;                                     \
+          }                                                                                                   \
+          for (int64_t r = 0; r < n; r++) {                                                                   \
+            double x = v[r * n + p], y = v[r * n + q];                                                        \
+            v[r * n + p] = c * x - sn * y; v[r * n + q] = sn * x + c * y;                                     \
+          }                                                                                                   \
+        }                                                                                                     \
+      if (!rotated) break;                                                                                    \
+    }                                                                                                         \
+    for (int64_t c = 0; c < n; c++) {                                                                         \
+      double nn = 0;                                                                                          \
+      for (int64_t r = 0; r < m; r++) nn += w[r * n + c] * w[r * n + c];                                     \
+      s[c] = sqrt(nn);                                                                                        \
+    }                                                                                                         \
+    for (int64_t i = 0; i < m * n; i++) a[i] = (T)w[i];                                                       \
+  }
+
+DEFINE_LINALG(float, f32)
+DEFINE_LINALG(double, f64)
+
+#define DISPATCH(dtype, F32CALL, F64CALL)                                                                     \
+  do {                                                                                                        \
+    if ((dtype) == TJS_F32) { F32CALL; } else if ((dtype) == TJS_F64) { F64CALL; } else return TJS_ERR_DTYPE; \
+  } while (0)
+
+/* dtype, batch, n, a, piv, info */
+TJS_EXPORT int tjs_lu(void) {
+  int dt = (int)A[0]; int64_t batch = A[1], n = A[2];
+  char* a = (char*)(intptr_t)A[3]; int64_t* piv = (int64_t*)(intptr_t)A[4]; int64_t* info = (int64_t*)(intptr_t)A[5];
+  for (int64_t b = 0; b < batch; b++)
+    DISPATCH(dt, lu_f32((float*)a + b * n * n, n, piv + b * n, info + b),
+             lu_f64((double*)a + b * n * n, n, piv + b * n, info + b));
+  return TJS_OK;
+}
+
+/* dtype, batch, n, k, lu, piv, b */
+TJS_EXPORT int tjs_lu_solve(void) {
+  int dt = (int)A[0]; int64_t batch = A[1], n = A[2], k = A[3];
+  char* lu = (char*)(intptr_t)A[4]; int64_t* piv = (int64_t*)(intptr_t)A[5]; char* b = (char*)(intptr_t)A[6];
+  for (int64_t i = 0; i < batch; i++)
+    DISPATCH(dt, lu_solve_f32((float*)lu + i * n * n, piv + i * n, (float*)b + i * n * k, n, k),
+             lu_solve_f64((double*)lu + i * n * n, piv + i * n, (double*)b + i * n * k, n, k));
+  return TJS_OK;
+}
+
+/* dtype, batch, n, a, info */
+TJS_EXPORT int tjs_cholesky(void) {
+  int dt = (int)A[0]; int64_t batch = A[1], n = A[2];
+  char* a = (char*)(intptr_t)A[3]; int64_t* info = (int64_t*)(intptr_t)A[4];
+  for (int64_t b = 0; b < batch; b++)
+    DISPATCH(dt, cholesky_f32((float*)a + b * n * n, n, info + b), cholesky_f64((double*)a + b * n * n, n, info + b));
+  return TJS_OK;
+}
+
+/* dtype, batch, m, n, a, tau */
+TJS_EXPORT int tjs_geqrf(void) {
+  int dt = (int)A[0]; int64_t batch = A[1], m = A[2], n = A[3];
+  char* a = (char*)(intptr_t)A[4]; char* tau = (char*)(intptr_t)A[5];
+  int64_t k = m < n ? m : n;
+  for (int64_t b = 0; b < batch; b++)
+    DISPATCH(dt, geqrf_f32((float*)a + b * m * n, m, n, (float*)tau + b * k),
+             geqrf_f64((double*)a + b * m * n, m, n, (double*)tau + b * k));
+  return TJS_OK;
+}
+
+/* dtype, batch, m, nc, k, a, tau (tau batch stride k) */
+TJS_EXPORT int tjs_orgqr(void) {
+  int dt = (int)A[0]; int64_t batch = A[1], m = A[2], nc = A[3], k = A[4];
+  char* a = (char*)(intptr_t)A[5]; char* tau = (char*)(intptr_t)A[6];
+  if (nc > m || k > nc) return TJS_ERR_ARG;
+  for (int64_t b = 0; b < batch; b++)
+    DISPATCH(dt, orgqr_f32((float*)a + b * m * nc, m, nc, k, (float*)tau + b * k),
+             orgqr_f64((double*)a + b * m * nc, m, nc, k, (double*)tau + b * k));
+  return TJS_OK;
+}
+
+/* dtype, batch, n, k, a, a_bs, a_rs, a_cs, b, upper, unit */
+TJS_EXPORT int tjs_trsm(void) {
+  int dt = (int)A[0]; int64_t batch = A[1], n = A[2], k = A[3];
+  char* a = (char*)(intptr_t)A[4]; int64_t bs = A[5], rs = A[6], cs = A[7];
+  char* b = (char*)(intptr_t)A[8]; int upper = (int)A[9], unit = (int)A[10];
+  for (int64_t i = 0; i < batch; i++)
+    DISPATCH(dt, trsm_f32((float*)a + i * bs, rs, cs, (float*)b + i * n * k, n, k, upper, unit),
+             trsm_f64((double*)a + i * bs, rs, cs, (double*)b + i * n * k, n, k, upper, unit));
+  return TJS_OK;
+}
+
+/* dtype, batch, m, n, a (m×n, m >= n; overwritten by U·S), v (n×n out), s (n out), scratch (f64, m·n + n·n + n) */
+TJS_EXPORT int tjs_svd(void) {
+  int dt = (int)A[0]; int64_t batch = A[1], m = A[2], n = A[3];
+  char* a = (char*)(intptr_t)A[4]; char* v = (char*)(intptr_t)A[5]; char* s = (char*)(intptr_t)A[6];
+  double* w = (double*)(intptr_t)A[7]; double* vv = w + m * n; double* ss = vv + n * n;
+  if (m < n) return TJS_ERR_ARG;
+  for (int64_t b = 0; b < batch; b++) {
+    if (dt == TJS_F32) svd_f32((float*)a + b * m * n, m, n, w, vv, ss);
+    else if (dt == TJS_F64) svd_f64((double*)a + b * m * n, m, n, w, vv, ss);
+    else return TJS_ERR_DTYPE;
+    for (int64_t i = 0; i < n * n; i++) {
+      if (dt == TJS_F32) ((float*)v)[b * n * n + i] = (float)vv[i]; else ((double*)v)[b * n * n + i] = vv[i];
+    }
+    for (int64_t i = 0; i < n; i++) {
+      if (dt == TJS_F32) ((float*)s)[b * n + i] = (float)ss[i]; else ((double*)s)[b * n + i] = ss[i];
+    }
+  }
+  return TJS_OK;
+}
