@@ -31,7 +31,7 @@ PYODIDE_WHEELS := build/pyodide-wheels
 NODE_FLAGS := --experimental-wasm-stack-switching --experimental-wasm-relaxed-simd
 NODE := node $(NODE_FLAGS)
 
-.PHONY: setup build test test-py test-pyodide clean wheel bench pyodide-deps example
+.PHONY: setup build test test-py test-pyodide test-webgpu clean wheel bench pyodide-deps example
 
 setup: $(VENV)/.setup-done node_modules/.setup-done pyodide-deps
 
@@ -80,7 +80,7 @@ $(WASM_RELAXED_LIB): $(patsubst wasm_ext/%.c,build/wasm-relaxed/%.o,$(KERNEL_SRC
 	@mkdir -p $(LIBDIR)
 	$(ZIG) $(WASM_LD) -o $@ $(filter %.o,$^)
 
-test: setup build test-py test-pyodide
+test: setup build test-py test-pyodide test-webgpu
 
 test-py: setup build
 	$(PY) -m pytest -q tests
@@ -100,6 +100,13 @@ test-pyodide: setup build wheel
 	$(NODE) js_bridge/wheel_check.mjs
 	$(NODE) js_bridge/pyrun.mjs examples/linear_regression.py
 	$(NODE) js_bridge/pyodide_check.mjs tests
+
+# The webgpu device in Pyodide-in-Node: Dawn (npm webgpu) on SwiftShader, Chromium's software Vulkan ICD
+# (apt-get install chromium libvulkan1). tests/test_webgpu.py compares every primitive with the CPU backend.
+VK_SWIFTSHADER ?= /usr/lib/chromium/vk_swiftshader_icd.json
+test-webgpu: setup build wheel
+	@test -f $(VK_SWIFTSHADER) || { echo "need $(VK_SWIFTSHADER): apt-get install -y chromium libvulkan1"; exit 1; }
+	TORCH_JS_WEBGPU=1 VK_ICD_FILENAMES=$(VK_SWIFTSHADER) $(NODE) js_bridge/pyodide_check.mjs tests/test_webgpu.py
 
 # The smallest training loop, in Pyodide through js_bridge/pyrun.mjs (exits non-zero if the fit misses).
 example: setup build wheel

@@ -114,6 +114,8 @@ export class Bridge {
     this.disp.flush();
     this.indexUsed = false;
     await staging.mapAsync(GPUMapMode.READ, 0, total);
+    const pending = this.disp.takeErrors();   // a failed submit leaves the staging buffer stale: report that first
+    if (pending.length) { staging.unmap(); this.buffers.returnStaging(staging); throw new Error(`torch_js webgpu error: ${pending.join('\n')}`); }
     const mapped = staging.getMappedRange(0, total);
     const out = new Uint8Array(mapped, off - start, n).slice();
     let err = null;

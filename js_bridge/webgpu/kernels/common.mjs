@@ -56,7 +56,11 @@ fn f2l(x: f32) -> vec2<u32> {   // float -> int64 bits (exact: an f32 has 24 sig
   let lo = t - hi * 4294967296.0;
   return vec2<u32>(u32(lo), bitcast<u32>(i32(hi)));
 }
-fn l2f(r: vec2<u32>) -> f32 { return f32(bitcast<i32>(r.y)) * 4294967296.0 + f32(r.x); }
+fn l2f(r: vec2<u32>) -> f32 {   // int64 bits -> float (exact while the value fits in int32)
+  let lo = bitcast<i32>(r.x);
+  if (r.y == select(0u, 0xffffffffu, lo < 0)) { return f32(lo); }
+  return f32(bitcast<i32>(r.y)) * 4294967296.0 + f32(r.x);
+}
 fn f2h(f: f32) -> u32 {   // float -> f16 bits, round to nearest even (wasm_ext/cvt.h tjs_f2h)
   var u = bitcast<u32>(f);
   let sign = (u >> 16u) & 0x8000u;

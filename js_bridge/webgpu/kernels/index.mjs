@@ -78,10 +78,10 @@ export function putSource(d, accumulate, b, vD) {
   let w = ${w}; let sh = ${sh};
   loop {
     let old = atomicLoad(&${vD}[w]);
-    let f = (old >> sh) & ${mask}u;
+    let f = (old >> sh) & ${mask};
     let cur: ${T} = ${fromBits};
     let s = cur + v;
-    let nw = (old & ~(${mask}u << sh)) | ((${toBits} & ${mask}u) << sh);
+    let nw = (old & ~(${mask} << sh)) | ((${toBits} & ${mask}) << sh);
     if (atomicCompareExchangeWeak(&${vD}[w], old, nw).exchanged) { break; }
   }
 ${sz === 8 ? `  { let lo = bitcast<i32>(atomicLoad(&${vD}[w])); atomicStore(&${vD}[w + 1u], select(0u, 0xffffffffu, lo < 0)); }\n` : ''}`;

@@ -2,9 +2,26 @@
 // pow(-2, 3), tanh(100) ... undefined). Each kernel includes only the helpers its expression names.
 
 const H = {
+  // sin/cos: Cody-Waite reduction by pi/2 and cephes sinf/cosf polynomials (some drivers' builtins, e.g.
+  // SwiftShader's, are only good to ~2e-4 absolute).
+  sincos_: `fn sincos_(x: f32) -> vec2<f32> {
+  if (isinf_(x) || isnan_(x)) { return vec2<f32>(nan_(), nan_()); }
+  let k = round(x * 0.63661977236758134);
+  var r = x - k * 1.5703125;
+  r = r - k * 4.837512969970703125e-4;
+  r = r - k * 7.54978995489188216e-8;
+  let z = r * r;
+  let s = r + r * z * (-1.6666654611e-1 + z * (8.3321608736e-3 + z * -1.9515295891e-4));
+  let c = 1.0 - 0.5 * z + z * z * (4.166664568298827e-2 + z * (-1.388731625493765e-3 + z * 2.443315711809948e-5));
+  let q = i32(k) & 3;
+  if (q == 0) { return vec2<f32>(s, c); }
+  if (q == 1) { return vec2<f32>(c, -s); }
+  if (q == 2) { return vec2<f32>(-s, -c); }
+  return vec2<f32>(-c, s); }`,
   log_: `fn log_(x: f32) -> f32 { if (x < 0.0) { return nan_(); } if (x == 0.0) { return -inf_(); } return log(x); }`,
   log2_: `fn log2_(x: f32) -> f32 { if (x < 0.0) { return nan_(); } if (x == 0.0) { return -inf_(); } return log2(x); }`,
   sqrt_: `fn sqrt_(x: f32) -> f32 { if (x < 0.0) { return nan_(); } return sqrt(x); }`,
+  tan_: `fn tan_(x: f32) -> f32 { let sc = sincos_(x); return sc.x / sc.y; }`,
   tanh_: `fn tanh_(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }`,
   // Kahan's tricks: accurate log1p / expm1 from plain log / exp.
   log1p_: `fn log1p_(x: f32) -> f32 {
@@ -99,6 +116,7 @@ fn imod_(a: i32, b: i32) -> i32 { if (b == 0 || b == -1) { return 0; } return a 
   return r; }`,
 };
 const DEPS = {
+  tan_: ['sincos_'],
   log1p_: [], expm1_: [], erf_: ['erfc_'], softplus_: ['log1p_'], elu_: ['expm1_'], remainder_: ['fmod_'],
   divfloor_: ['fmod_'], xlogy_: ['log_'], ifloordiv_: ['idiv_'], irem_: ['idiv_'],
 };

@@ -104,6 +104,11 @@ def check_writable(out, *inputs, any_overlap=False):
         if s == 0 and n > 1:
             raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
                                "single memory location. Please clone() the tensor before performing the operation.")
+    for t in inputs:
+        if any_overlap and isinstance(t, Tensor) and t._storage is out._storage and not _overlaps(out, t):
+            raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor "
+                               "refer to a single memory location. Please clone() the tensor before performing the "
+                               "operation.")
     if not out.numel():
         return
     lo, hi = _span(out)

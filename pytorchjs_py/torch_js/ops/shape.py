@@ -453,9 +453,12 @@ def _identity_back(ctx, g):
 def clone(self, *, memory_format=None):
     # preserve_format (the default): a dense permuted tensor keeps its strides, as in PyTorch
     strides = None
-    if memory_format in (None, "torch.preserve_format") and not self.is_contiguous():
-        from .creation import dense_strides
-        strides = dense_strides(self)
+    if memory_format in (None, "torch.preserve_format"):
+        if self.numel() == 0:
+            strides = self._stride
+        elif not self.is_contiguous():
+            from .creation import dense_strides
+            strides = dense_strides(self)
     if strides is not None:
         from .._tensor import _empty_strided
         out = _empty_strided(self._shape, strides, self._dtype, self._storage.device)
