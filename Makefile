@@ -31,7 +31,7 @@ PYODIDE_WHEELS := build/pyodide-wheels
 NODE_FLAGS := --experimental-wasm-stack-switching --experimental-wasm-relaxed-simd
 NODE := node $(NODE_FLAGS)
 
-.PHONY: setup build test test-py test-pyodide test-webgpu clean wheel bench pyodide-deps example
+.PHONY: setup build test test-py test-pyodide test-webgpu clean wheel bench pyodide-deps example site serve bundle test-site
 
 setup: $(VENV)/.setup-done node_modules/.setup-done pyodide-deps
 
@@ -80,7 +80,7 @@ $(WASM_RELAXED_LIB): $(patsubst wasm_ext/%.c,build/wasm-relaxed/%.o,$(KERNEL_SRC
 	@mkdir -p $(LIBDIR)
 	$(ZIG) $(WASM_LD) -o $@ $(filter %.o,$^)
 
-test: setup build test-py test-pyodide test-webgpu
+test: setup build test-py test-pyodide test-webgpu test-site
 
 test-py: setup build
 	$(PY) -m pytest -q tests
@@ -112,5 +112,35 @@ test-webgpu: setup build wheel
 example: setup build wheel
 	$(NODE) js_bridge/pyrun.mjs examples/linear_regression.py
 
+# Benchmarks (bench/README.md): torch_js in Pyodide and CPython beside tfjs-wasm and jax-js, one Node process.
+# Writes bench/results/latest.json (+ a timestamped copy) and prints a table. BENCH_ARGS: e.g. --quick.
+bench: $(VENV)/.setup-done node_modules/.setup-done build wheel
+	$(NODE) bench/run.mjs $(BENCH_ARGS)
+
 clean:
 	rm -rf build dist $(LIBDIR)
+
+# ---- JupyterLite site (jupyterlite_config/, tools/build_site.py, content/, site_tests/) ----------------------------
+# `make site`: the offline site in _output/ (pinned jupyterlite-core/-pyodide-kernel, the npm Pyodide core, torch_js
+# preloaded by the kernel); always rebuilt from a clean state. `make serve [PORT=8000]`: build and serve it on
+# 127.0.0.1. `make bundle`: dist/torch_js-site-<version>.zip for a classroom (unzip, `python3 -m http.server`).
+# `make test-site`: every content/ notebook and the embed demo in headless Chromium (/usr/bin/chromium).
+PORT ?= 8000
+SITE_BUNDLE := dist/torch_js-site-$(VERSION).zip
+
+$(VENV)/.site-setup-done: jupyterlite_config/requirements-site.txt $(VENV)/.setup-done
+	$(PY) -m pip install -q -r jupyterlite_config/requirements-site.txt
+	touch $@
+
+site: $(VENV)/.site-setup-done node_modules/.setup-done wheel
+	$(PY) tools/build_site.py
+
+serve: site
+	$(PY) tools/serve_site.py --port $(PORT)
+
+bundle: site
+	$(PY) tools/build_site.py --no-build --bundle $(SITE_BUNDLE)
+
+test-site: bundle
+	@command -v chromium >/dev/null || { echo "need chromium (apt-get install -y chromium)"; exit 1; }
+	$(PY) -m pytest -q -p no:cacheprovider site_tests

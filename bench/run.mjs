@@ -22,7 +22,7 @@ const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const OURS = "torch_js-pyodide";
 
 function parseArgs(argv) {
-  const o = { reps: 7, targetMs: 60, cases: null, engines: null, out: path.join(BENCH, "results") };
+  const o = { reps: 11, targetMs: 50, cases: null, engines: null, out: path.join(BENCH, "results") };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => argv[++i];
@@ -31,7 +31,7 @@ function parseArgs(argv) {
     else if (a === "--cases") o.cases = val().split(",");
     else if (a === "--engines") o.engines = val().split(",");
     else if (a === "--out") o.out = path.resolve(val());
-    else if (a === "--quick") { o.reps = 3; o.targetMs = 30; }
+    else if (a === "--quick") { o.reps = 3; o.targetMs = 25; }
     else if (a === "-h" || a === "--help") {
       process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), "utf8").split("\nimport ")[0] + "\n");
       process.exit(0);
@@ -133,7 +133,7 @@ async function main() {
   const { engine: ours, cases: specs } = await startPyodide();
   const engines = [ours];
   let cpy = null;
-  try {
+  if (!opts.engines || opts.engines.includes("torch_js-cpython")) try {
     cpy = startCPython();
     await cpy.init();
     engines.push(cpy);
@@ -149,40 +149,55 @@ async function main() {
   const caseNames = opts.cases ?? Object.keys(specs);
   for (const c of caseNames) if (!(c in specs)) throw new Error(`bench: unknown case ${c}`);
 
+  // Rounds outside, cases inside, engines innermost: each case's repetitions are spread over the whole run, so
+  // a burst of load from another process spoils one repetition of many cases, not every repetition of one.
   const targetS = opts.targetMs / 1e3;
-  const results = {};
-  for (const c of caseNames) {
-    const [kind, work] = specs[c];
-    const best = {};
-    const loadAtCase = load1();
-    const tc = performance.now();
-    for (let r = 0; r < opts.reps; r++) {
+  const samples = Object.fromEntries(caseNames.map((c) => [c, Object.fromEntries(active.map((e) => [e.name, []]))]));
+  const loads = Object.fromEntries(caseNames.map((c) => [c, []]));
+  const failed = new Set();
+  for (let r = 0; r < opts.reps; r++) {
+    const tr = performance.now();
+    for (const c of caseNames) {
+      loads[c].push(load1());
       // Rotate who goes first, so no engine always runs right after the same neighbour.
       const order = active.map((_, i) => active[(i + r) % active.length]);
       for (const e of order) {
-        if (best[e.name] === null) continue;
-        let s;
+        const key = `${e.name}/${c}`;
+        if (failed.has(key)) continue;
         try {
-          s = await e.rep(c, targetS);
+          const s = await e.rep(c, targetS);
+          if (s == null) failed.add(key);
+          else samples[c][e.name].push(s);
         } catch (err) {
-          log(`bench: ${e.name} ${c}: ${err.message ?? err}`);
-          s = null;
+          log(`bench: ${key}: ${err.message ?? err}`);
+          failed.add(key);
         }
-        best[e.name] = s == null ? null : Math.min(best[e.name] ?? Infinity, s);
       }
     }
-    for (const e of active) await e.release(c);
-    const row = { kind, unit: UNIT[kind], loadavg_1m: loadAtCase };
-    for (const e of active) row[e.name] = figure(kind, work, best[e.name]);
+    log(`bench: round ${r + 1}/${opts.reps} done (${((performance.now() - tr) / 1e3).toFixed(1)} s, load ${load1()})`);
+  }
+  for (const c of caseNames) for (const e of active) await e.release(c);
+
+  const median = (xs) => { const a = [...xs].sort((x, y) => x - y); return a[Math.floor((a.length - 1) / 2)]; };
+  const results = {};
+  for (const c of caseNames) {
+    const [kind, work] = specs[c];
+    const row = { kind, unit: UNIT[kind] };
+    const med = {};
+    for (const e of active) {
+      const xs = samples[c][e.name];
+      row[e.name] = xs.length ? figure(kind, work, Math.min(...xs)) : null;
+      if (xs.length) med[e.name] = figure(kind, work, median(xs));
+    }
     // ratio > 1: torch_js (Pyodide) is faster than that engine, whatever the unit.
     row.ratio = {};
     for (const e of active) {
       if (e === ours || row[e.name] == null || row[OURS] == null) continue;
       row.ratio[e.name] = kind === "us" ? row[e.name] / row[OURS] : row[OURS] / row[e.name];
     }
+    row.median = med;
+    row.loadavg_1m = [Math.min(...loads[c]), Math.max(...loads[c])];
     results[c] = row;
-    log(`bench: ${c.padEnd(17)} ${active.map((e) => `${e.name} ${fmt(row[e.name])}`).join(", ")} ` +
-      `${UNIT[kind]} (${((performance.now() - tc) / 1e3).toFixed(1)} s, load ${loadAtCase})`);
   }
   cpy?.close();
 
@@ -219,7 +234,7 @@ async function main() {
     method: {
       reps: opts.reps,
       target_ms_per_rep: opts.targetMs,
-      statistic: "best repetition; engines interleaved repetition by repetition in one run",
+      statistic: "best repetition (median beside it); rounds of all cases, engines interleaved within each, one run",
       ratio: "torch_js-pyodide vs the engine: >1 means torch_js (Pyodide) is faster",
     },
     engine_order: active.map((e) => e.name),

@@ -48,8 +48,7 @@ def _matmul(size):
 
         def fn(n):
             for _ in range(n):
-                c = a @ b
-            return c
+                a @ b  # result freed at once, as the peers dispose() theirs before the next op
         return fn
     return setup
 
@@ -62,8 +61,7 @@ def _binary(shape, op, grad):
 
         def fn(n):
             for _ in range(n):
-                c = op(a, b)
-            return c
+                op(a, b)  # result freed at once, as the peers dispose() theirs before the next op
         return fn
     return setup
 
@@ -184,32 +182,107 @@ def run_all(cases=None, reps=5, target_s=0.1):
 
 # ---- where a tiny add's time goes (for the lead: run with --profile, in Pyodide via js_bridge/pyrun.mjs) ----
 
+def _per_op_ns(fn, n, reps=15):
+    """Best of `reps` runs of fn(n), in ns per iteration (short runs, many of them: some land in a quiet spell)."""
+    best = float("inf")
+    for _ in range(reps):
+        t0 = _now()
+        fn(n)
+        best = min(best, (_now() - t0) / n)
+    return best
+
+
+def pieces(n=4000):
+    """The tiny add's fast path (ops/operators.py -> ops/elementwise.binary -> backends/cpu.binary), taken apart
+    and each piece timed alone in a loop (ns per op, best of 15 runs of n). Reads torch_js internals: if they move, this
+    reports the error instead of numbers."""
+    import ctypes
+    from torch_js import _tensor as T
+    from torch_js.backends import cpu as C
+    from torch_js.ops import elementwise as E
+    from torch_js.ops import operators as O
+    torch.manual_seed(0)
+    a = torch.randn(TINY_ADD_NUMEL)
+    b = torch.randn(TINY_ADD_NUMEL)
+    be = a._storage.backend
+    nd = len(a._shape)
+    fmt = C._BINARY_FMT[nd]
+    code = C.BINARY_OPS["add"]
+    out = a + b
+    rows = []
+
+    def loop(body):
+        def fn(k):
+            for _ in range(k):
+                body()
+        return fn
+
+    def empty_loop(k):
+        for _ in range(k):
+            pass
+
+    args = (code, a._dtype.code, nd, out._storage.ptr, a._storage.ptr, b._storage.ptr, *out._shape, *out._stride,
+            *a._stride, *b._stride, 1)
+    items = [
+        ("empty Python for-loop iteration (subtracted below)", empty_loop),
+        ("a + b  (whole op, result dropped)", loop(lambda: a + b)),
+        ("torch.add(a, b)", loop(lambda: torch.add(a, b))),
+        ("a.__add__ -> operators._ok(other) type check", loop(lambda: O._ok(b))),
+        ("elementwise.binary(ADD, a, b): op layer + alloc + kernel", loop(lambda: E.binary(E.ADD, a, b))),
+        ("_tensor._empty(shape, dtype, dev) (alloc + Storage + Tensor)",
+         loop(lambda: T._empty(a._shape, a._dtype, a._storage.device))),
+        ("  backend.alloc(16): ctypes (c_char*16)() + addressof + Storage", loop(lambda: be.alloc(16))),
+        ("    (c_char*16)() alone (malloc via ctypes)", loop(lambda: (ctypes.c_char * 16)())),
+        ("  Tensor object: _new(Tensor) + 5 slot stores",
+         loop(lambda: T._make(a._storage, a._shape, a._stride, 0, a._dtype))),
+        ("backend.binary('add', out, a, ..., b, ...) (pack + kernel call)",
+         loop(lambda: be.binary("add", out, a, a._stride, b, b._stride, 1))),
+        ("  struct pack_into of the argument block", loop(lambda: fmt.pack_into(C._ARGS, 0, *args))),
+        ("  _k_binary(): the ctypes call into the kernel (4 elements)", loop(C._k_binary)),
+    ]
+    # Round robin (every piece once per round, best over rounds) so a burst of load spoils one round, not a piece.
+    best = [float("inf")] * len(items)
+    for _ in range(15):
+        for i, (_, fn) in enumerate(items):
+            best[i] = min(best[i], _per_op_ns(fn, n, reps=1))
+    base = best[0]
+    rows = [(items[0][0], base)] + [(label, ns - base) for (label, _), ns in zip(items[1:], best[1:])]
+    return rows
+
+
 def profile(n=20000):
     import cProfile
     import io
     import pstats
     torch.manual_seed(0)
     lines = []
-    for grad in (False, True):
-        a = torch.randn(TINY_ADD_NUMEL, requires_grad=grad)
-        b = torch.randn(TINY_ADD_NUMEL)
-        for _ in range(1000):
-            a + b
-        t0 = _now()
-        for _ in range(n):
-            a + b
-        per = (_now() - t0) / n / 1e3
-        pr = cProfile.Profile()
-        pr.enable()
-        for _ in range(n):
-            a + b
-        pr.disable()
-        s = io.StringIO()
-        st = pstats.Stats(pr, stream=s)
-        st.sort_stats("tottime").print_stats(18)
-        lines.append(f"=== tiny add ({TINY_ADD_NUMEL} float32), requires_grad={grad}: {per:.2f} us/op "
-                     f"unprofiled; cProfile over {n} ops (tottime = own time, per call) ===")
-        lines.append(s.getvalue())
+    try:
+        rows = pieces()
+        lines.append(f"=== tiny add pieces ({sys.platform}), ns per op, best of 15 runs of 4000 ===")
+        lines += [f"  {ns:9.0f}  {label}" for label, ns in rows]
+    except Exception as e:  # internals moved
+        lines.append(f"(pieces unavailable: {type(e).__name__}: {e})")
+    for label, shape, op in (("tiny add", (TINY_ADD_NUMEL,), _add), ("tiny matmul", (TINY_MM, TINY_MM), _mm)):
+        for grad in (False, True):
+            a = torch.randn(*shape, requires_grad=grad)
+            b = torch.randn(*shape)
+
+            def run(k):
+                for _ in range(k):
+                    op(a, b)
+            run(1000)
+            per = _per_op_ns(run, 4000) / 1e3
+            pr = cProfile.Profile()
+            pr.enable()
+            run(n)
+            pr.disable()
+            s = io.StringIO()
+            pstats.Stats(pr, stream=s).sort_stats("tottime").print_stats(14)
+            body = s.getvalue().strip().split("\n")
+            body = [ln for ln in body if ln.strip() and not ln.startswith(("   Ordered", "   List reduced"))]
+            lines.append(f"=== {label} {list(shape)} float32, requires_grad={grad}: {per:.2f} us/op unprofiled; "
+                         f"cProfile over {n} ops (tottime = own time) ===")
+            lines += body
     return "\n".join(lines)
 
 

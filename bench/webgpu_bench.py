@@ -24,6 +24,20 @@ def timeit(fn, n):
     return (time.perf_counter() - t0) / n
 
 
+def record_cost(fn, batches=40, per=60):
+    """Seconds per op spent recording (Python + bridge call + encoding), with no GPU work running meanwhile:
+    each timed run stays under one command batch (64 dispatches) and the GPU is drained between runs."""
+    total = 0.0
+    for _ in range(batches):
+        torch.webgpu.synchronize()
+        t0 = time.perf_counter()
+        for _ in range(per):
+            fn()
+        total += time.perf_counter() - t0
+    torch.webgpu.synchronize()
+    return total / (batches * per)
+
+
 def main():
     torch.webgpu._init_sync()
     print("device:", torch.webgpu.device_info())
@@ -38,7 +52,13 @@ def main():
         for _ in range(n):
             fc()
         tc = (time.perf_counter() - t0) / n
-        print(f"small op {name:11s} webgpu {tg * 1e6:7.1f} us/op   cpu {tc * 1e6:6.1f} us/op")
+        tr = record_cost(fn)
+        print(f"small op {name:11s} webgpu record {tr * 1e6:6.1f} us/op, incl. SwiftShader execution "
+              f"{tg * 1e6:7.1f} us/op   cpu {tc * 1e6:6.1f} us/op")
+    x = torch.ones(64, device=G)
+    n0 = torch.webgpu.memory_stats()["dispatches"]
+    tr = record_cost(lambda: torch.relu(x @ x.unsqueeze(1).t().expand(64, 64)).sum(), batches=10, per=10)
+    print(f"mixed expression: {tr * 1e6:.1f} us per expression")
     t0 = time.perf_counter()
     for _ in range(50):
         (a + 1).sum().item()

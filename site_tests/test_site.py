@@ -89,9 +89,10 @@ def run_embed_demo(page, base):
         cell = cells.nth(i)
         cell.locator("button.tjs-run").click()
         page.wait_for_function(
-            "([i, s]) => document.querySelectorAll('.tjs-cell')[i].dataset.state === s", arg=[i, state],
-            timeout=180_000)
-        return cell.locator(".tjs-out").inner_text()
+            "i => document.querySelectorAll('.tjs-cell')[i].dataset.state !== 'running'", arg=i, timeout=180_000)
+        out = cell.locator(".tjs-out").inner_text()
+        assert cell.get_attribute("data-state") == state, f"cell {i}: expected {state}, got:\n{out}"
+        return out
 
     t0 = time.monotonic()
     out0 = run(0, "done")

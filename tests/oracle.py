@@ -46,6 +46,8 @@ _ARRAY_CODE = {"float32": "f", "float64": "d", "int64": "q", "int32": "i", "int1
 # name -> function(fn, input, args, kwargs) -> result
 CALL_ADAPTERS = {
     "where": lambda fn, inp, args, kw: fn(args[0], inp, *args[1:], **kw),
+    # op=lambda weight, idx, **kwargs: F.embedding(idx, weight, **kwargs)
+    "nn.functional.embedding": lambda fn, inp, args, kw: fn(args[0], inp, *args[1:], **kw),
 }
 
 
@@ -287,6 +289,9 @@ def run_case(case):
     args = decode(tj, case["args"], tensors)
     kwargs = {k: decode(tj, v, tensors) for k, v in case["kwargs"].items()}
     exp = case["expect"]
+    if "rng" in case:
+        # a random op (dropout, rrelu, ...): start from the generator state torch had, so streams match bit for bit
+        tj.set_rng_state(base64.b64decode(case["rng"]))
     if "error" in exp:
         try:
             res = call_op(tj, case, inp, args, kwargs)
@@ -381,6 +386,7 @@ def _seed_for(*parts):
 def select_opinfos():
     """[(registry key, OpDef, OpInfo)] for every registered op whose opinfo names entries of op_db."""
     import torch_js as tj
+    import torch_js.nn  # noqa: F401  (imported lazily by torch_js; registers the nn.functional ops)
     from torch.testing._internal.common_methods_invocations import op_db
     by_name = {}
     for o in op_db:
@@ -607,7 +613,29 @@ def _seed_all(seed):
         pass
 
 
+class _unseeded_random_ops:
+    """op_db wraps random ops in wrapper_set_seed (manual_seed(42) inside freeze_rng_state), which hides their use
+    of the generator. Within this context they run on the current global state instead, so _make_case can see
+    that the state moved (the op is random) and record the state it started from."""
+
+    def __enter__(self):
+        import torch.testing._internal.common_methods_invocations as cmi
+        self.cmi = cmi
+        self.saved = cmi.__dict__.get("wrapper_set_seed")
+        cmi.wrapper_set_seed = lambda op, *args, **kwargs: op(*args, **kwargs)
+        return self
+
+    def __exit__(self, *a):
+        self.cmi.wrapper_set_seed = self.saved
+        return False
+
+
 def build_cases(stats=None):
+    with _unseeded_random_ops():
+        return _build_cases(stats)
+
+
+def _build_cases(stats=None):
     """Every (op, dtype, sample) case from torch's op_db, with torch's results. Deterministic (seeded).
 
     Per OpInfo: the functional form for float32 (+gradients), float64 and the integer/bool dtypes it supports;
@@ -684,9 +712,15 @@ def _make_case(key, opdef, o, label, dname, idx, s, stats, variant=""):
             "tensors": enc.tensors, "input": inp, "args": args, "kwargs": kwargs}
     if variant:
         case["variant"] = variant
+    rng = torch.get_rng_state()
     try:
-        with torch.no_grad() if not any(t.requires_grad for t in enc.torch_tensors) else _nullctx():
-            res = _call_torch(o, s, variant)
+        try:
+            with torch.no_grad() if not any(t.requires_grad for t in enc.torch_tensors) else _nullctx():
+                res = _call_torch(o, s, variant)
+        finally:
+            if not torch.equal(rng, torch.get_rng_state()):
+                # the op drew random numbers: record the state it started from (only then, to keep fixtures small)
+                case["rng"] = base64.b64encode(rng.numpy().tobytes()).decode("ascii")
     except Exception as e:  # noqa: BLE001
         case["expect"] = {"error": _builtin_exc_name(e), "msg": str(e)[:300]}
         return case

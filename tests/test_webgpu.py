@@ -380,3 +380,33 @@ def test_half_types_roundtrip():
     x = sample((3, 4), seed=20)
     for d in (torch.float16, torch.bfloat16):
         assert_close(*both(lambda t: (t.to(d) * 2 + 1).relu(), x), rtol=1e-2, atol=1e-2, what=str(d))
+
+
+# ---- nn primitives: conv (im2col + gemm, col2im), pooling ------------------------------------------------------
+
+def test_conv_and_pool_forward_backward():
+    F = torch.nn.functional
+    x = sample((2, 3, 7, 6), seed=21)
+    w = sample((4, 3, 3, 2), seed=22)
+    fns = {
+        "conv": lambda t, k: F.conv2d(t, k, stride=(2, 1), padding=1, dilation=(1, 2)),
+        "conv_groups": lambda t, k: F.conv2d(t[:, :2], k[:, :1], groups=2, padding=(0, 1)),
+        "maxpool": lambda t, k: F.max_pool2d(t, 3, stride=2, padding=1),
+        "maxpool_dil": lambda t, k: F.max_pool2d(t, 2, dilation=2),
+        "avgpool": lambda t, k: F.avg_pool2d(t, 3, stride=2, padding=1, count_include_pad=False),
+        "avgpool_pad": lambda t, k: F.avg_pool2d(t, 2, padding=1),
+        "adaptive_avg": lambda t, k: F.adaptive_avg_pool2d(t, (3, 4)),
+        "adaptive_max": lambda t, k: F.adaptive_max_pool2d(t, 2),
+        "unfold": lambda t, k: F.unfold(t, (2, 3), padding=1),
+        "fold": lambda t, k: F.fold(F.unfold(t, 2), (7, 6), 2),
+    }
+    for name, fn in fns.items():
+        xc, wc = x.clone().requires_grad_(), w.clone().requires_grad_()
+        xg, wg = x.to(GPU).requires_grad_(), w.to(GPU).requires_grad_()
+        yc, yg = fn(xc, wc), fn(xg, wg)
+        assert_close(yc.detach(), yg.detach(), rtol=1e-4, atol=1e-4, what=name)
+        (yc * yc).sum().backward()
+        (yg * yg).sum().backward()
+        assert_close(xc.grad, xg.grad, rtol=1e-4, atol=1e-4, what=name + " grad x")
+        if wc.grad is not None:
+            assert_close(wc.grad, wg.grad, rtol=1e-4, atol=1e-4, what=name + " grad w")

@@ -26,6 +26,8 @@ Everything comes from pinned inputs and is rebuilt from a clean state each time 
   6. Checks: no URL in the site's config points off-site, every lock entry's file exists with its hash.
 
 Usage: .venv/bin/python tools/build_site.py [--output _output] [--wheel dist/torch_js-*.whl]
+       .venv/bin/python tools/build_site.py --no-build --bundle dist/torch_js-site-<version>.zip
+         (`make bundle`: zip the built site under one folder, with a README.txt and serve.py, for a classroom)
 """
 import argparse
 import csv
@@ -80,7 +82,14 @@ def pip_download(req, dest, platform_args):
     dest.mkdir(parents=True, exist_ok=True)
     cmd = [str(PY), "-m", "pip", "download", "-q", "--no-deps", "--require-hashes", "--only-binary=:all:",
            *platform_args, "-r", str(req), "-d", str(dest)]
-    subprocess.run(cmd, check=True)
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    # (this machine's pip config names extra indexes that may not exist: drop pip's "is ignored" noise)
+    noise = re.compile(r"Location '.*' is ignored: it is neither a file nor a directory")
+    for line in (r.stdout + r.stderr).splitlines():
+        if not noise.search(line):
+            print(line, file=sys.stderr)
+    if r.returncode:
+        raise SystemExit(f"build_site: pip download -r {req.name} failed ({r.returncode})")
     wanted = {}
     for line in req.read_text().splitlines():
         line = line.split("#", 1)[0].strip()
@@ -139,7 +148,7 @@ model.eval()
 with torch.no_grad():
     logits = model(x[test])
 acc = (logits.argmax(1) == y[test]).float().mean().item()
-torch.save({"model": model.state_dict(), "test_indices": test, "pytorch_version": torch.__version__,
+torch.save({"model": model.state_dict(), "test_indices": test, "pytorch_version": str(torch.__version__),
             "test_accuracy": acc, "test_logits": logits}, out)
 print(f"PyTorch {torch.__version__}: test accuracy {acc:.4f}")
 """
@@ -217,9 +226,55 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--output", default=str(REPO / "_output"))
     ap.add_argument("--wheel", default=None, help="torch_js wheel (default: newest dist/torch_js-*.whl)")
+    ap.add_argument("--no-build", action="store_true", help="skip the build (use with --bundle)")
+    ap.add_argument("--bundle", default=None, help="also zip the site into this file")
     args = ap.parse_args()
-    t0 = time.time()
     out = Path(args.output).resolve()
+    if not args.no_build:
+        build(args, out)
+    if args.bundle:
+        bundle(out, Path(args.bundle).resolve())
+
+
+BUNDLE_README = """torch_js in JupyterLite: an offline Python + PyTorch-style notebook site
+=========================================================================
+
+Everything runs in the browser (Pyodide, WebAssembly); nothing is installed and, once the pages are loaded,
+nothing is fetched from the internet. Browsers refuse to run it from file:// pages, so serve this folder
+with any static web server, for example from inside this folder:
+
+    python3 serve.py                      (then open the URL it prints)
+    python3 -m http.server 8000 --bind 127.0.0.1
+
+and open http://127.0.0.1:8000/ (notebooks: http://127.0.0.1:8000/tree/index.html).
+serve.py sets the MIME types itself, which helps on Windows, where the registry sometimes maps .js to text/plain
+and `python -m http.server` then serves JavaScript that browsers refuse to run.
+
+Notebooks edited in the browser are saved in that browser's storage, not in this folder.
+Built from: {info}
+"""
+
+
+def bundle(out, zip_path):
+    """One zip, one top folder: what a teacher unpacks and serves with any static server."""
+    if not (out / "jupyter-lite.json").is_file():
+        raise SystemExit(f"build_site: {out} is not a built site (run `make site`)")
+    root = zip_path.stem
+    info = (out / "build-info.json").read_text().strip() if (out / "build-info.json").exists() else "?"
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = zip_path.with_suffix(".zip.tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
+        for f in sorted(p for p in out.rglob("*") if p.is_file()):
+            z.write(f, f"{root}/{f.relative_to(out).as_posix()}")
+        z.writestr(f"{root}/README.txt", BUNDLE_README.format(info=" ".join(info.split())))
+        z.write(REPO / "tools" / "serve_site.py", f"{root}/serve.py")
+    tmp.replace(zip_path)
+    log(f"bundle {zip_path.relative_to(REPO) if zip_path.is_relative_to(REPO) else zip_path}: "
+        f"{zip_path.stat().st_size / 1e6:.1f} MB")
+
+
+def build(args, out):
+    t0 = time.time()
 
     wheels = sorted(glob.glob(str(REPO / "dist" / "torch_js-*.whl")), key=os.path.getmtime)
     torch_wheel = Path(args.wheel or (wheels[-1] if wheels else ""))

@@ -47,7 +47,10 @@ def make_server(directory, host="127.0.0.1", port=0, quiet=False):
 
 def main():
     ap = argparse.ArgumentParser(description="serve the torch_js JupyterLite site")
-    ap.add_argument("--dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "_output"))
+    here = os.path.dirname(os.path.abspath(__file__))
+    # In the repo: ../_output; copied into the classroom bundle as serve.py: the folder it sits in.
+    default_dir = here if os.path.isfile(os.path.join(here, "jupyter-lite.json")) else os.path.join(here, "..", "_output")
+    ap.add_argument("--dir", default=default_dir)
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8000)
     ap.add_argument("--quiet", action="store_true")

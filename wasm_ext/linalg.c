@@ -16,13 +16,14 @@
 static inline double dabs(double x) { return x < 0 ? -x : x; }
 
 #define DEFINE_LINALG(T, S)                                                                                   \
-  /* LU with partial pivoting (dgetf2): a <- L\U (unit L below the diagonal), piv 1-based row swaps. */      \
-  static void lu_##S(T* a, int64_t n, int64_t* piv, int64_t* info) {                                         \
+  /* LU with partial pivoting (dgetf2) of an m×n matrix: a <- L\U (unit L below the diagonal), piv 1-based. */ \
+  static void lu_##S(T* a, int64_t m, int64_t n, int64_t* piv, int64_t* info) {                              \
+    int64_t k = m < n ? m : n;                                                                                \
     *info = 0;                                                                                                \
-    for (int64_t j = 0; j < n; j++) {                                                                         \
+    for (int64_t j = 0; j < k; j++) {                                                                         \
       int64_t p = j;                                                                                          \
       double best = dabs((double)a[j * n + j]);                                                               \
-      for (int64_t i = j + 1; i < n; i++) {                                                                   \
+      for (int64_t i = j + 1; i < m; i++) {                                                                   \
         double v = dabs((double)a[i * n + j]);                                                                \
         if (v > best) { best = v; p = i; }                                                                    \
       }                                                                                                       \
@@ -31,11 +32,11 @@ static inline double dabs(double x) { return x < 0 ? -x : x; }
         if (p != j)                                                                                           \
           for (int64_t c = 0; c < n; c++) { T t = a[j * n + c]; a[j * n + c] = a[p * n + c]; a[p * n + c] = t; } \
         T d = a[j * n + j];                                                                                   \
-        for (int64_t i = j + 1; i < n; i++) a[i * n + j] /= d;                                                \
+        for (int64_t i = j + 1; i < m; i++) a[i * n + j] /= d;                                                \
       } else if (*info == 0) {                                                                                \
         *info = j + 1;                                                                                        \
       }                                                                                                       \
-      for (int64_t i = j + 1; i < n; i++) {                                                                   \
+      for (int64_t i = j + 1; i < m; i++) {                                                                   \
         T l = a[i * n + j];                                                                                   \
         if (l == 0) continue;                                                                                 \
         T* ri = a + i * n; const T* rj = a + j * n;                                                           \
@@ -199,13 +200,14 @@ DEFINE_LINALG(double, f64)
     if ((dtype) == TJS_F32) { F32CALL; } else if ((dtype) == TJS_F64) { F64CALL; } else return TJS_ERR_DTYPE; \
   } while (0)
 
-/* dtype, batch, n, a, piv, info */
+/* dtype, batch, m, n, a, piv (batch × min(m, n)), info */
 TJS_EXPORT int tjs_lu(void) {
-  int dt = (int)A[0]; int64_t batch = A[1], n = A[2];
-  char* a = (char*)(intptr_t)A[3]; int64_t* piv = (int64_t*)(intptr_t)A[4]; int64_t* info = (int64_t*)(intptr_t)A[5];
+  int dt = (int)A[0]; int64_t batch = A[1], m = A[2], n = A[3];
+  char* a = (char*)(intptr_t)A[4]; int64_t* piv = (int64_t*)(intptr_t)A[5]; int64_t* info = (int64_t*)(intptr_t)A[6];
+  int64_t k = m < n ? m : n;
   for (int64_t b = 0; b < batch; b++)
-    DISPATCH(dt, lu_f32((float*)a + b * n * n, n, piv + b * n, info + b),
-             lu_f64((double*)a + b * n * n, n, piv + b * n, info + b));
+    DISPATCH(dt, lu_f32((float*)a + b * m * n, m, n, piv + b * k, info + b),
+             lu_f64((double*)a + b * m * n, m, n, piv + b * k, info + b));
   return TJS_OK;
 }
 

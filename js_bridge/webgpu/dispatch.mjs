@@ -25,6 +25,8 @@ export class Dispatcher {
     this.encoder = null;
     this.pass = null;
     this.count = 0;                       // dispatches in the open batch
+    this.lastPipeline = null;             // set on the open pass (each Dawn call costs ~2 us through N-API)
+    this.dynOffset = new Uint32Array(1);
     this.errors = [];                     // compile / validation messages not yet reported
     this.dispatches = 0;
     device.addEventListener?.('uncapturederror', (ev) => this._error(ev.error?.message ?? String(ev.error)));
@@ -89,7 +91,7 @@ export class Dispatcher {
   /** Record a dispatch of pipeline `p` over operand buffer ids `ids` with the params written at slot `w`. */
   dispatch(p, ids, w, gx, gy = 1, gz = 1) {
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
-    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    if (!this.pass) { this.pass = this.encoder.beginComputePass(); this.lastPipeline = null; }
     const slots = p.slots;
     let key = p.sig;
     const bufs = new Array(slots.length);
@@ -102,8 +104,9 @@ export class Dispatcher {
       if (this.bindGroups.size > 8192) this.bindGroups.clear();
       this.bindGroups.set(key, bg);
     }
-    this.pass.setPipeline(p.pipeline);
-    this.pass.setBindGroup(0, bg, [this.count * PARAM_SLOT_BYTES]);
+    if (this.lastPipeline !== p.pipeline) { this.pass.setPipeline(p.pipeline); this.lastPipeline = p.pipeline; }
+    this.dynOffset[0] = this.count * PARAM_SLOT_BYTES;
+    this.pass.setBindGroup(0, bg, this.dynOffset, 0, 1);
     this.pass.dispatchWorkgroups(gx, gy, gz);
     this.count++;
     this.dispatches++;

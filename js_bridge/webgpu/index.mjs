@@ -19,6 +19,10 @@
 //   INDEX_OFFSETS nd, offs, idx, dim_size, dim_stride, accumulate, shape, offs_st, idx_st
 //   TAKE    nd, out, src, offs, shape, out_st, src_st, offs_st
 //   PUT     nd, accumulate, dst, val, offs, shape, val_st, dst_st, offs_st
+//   IM2COL  N, C, H, W, geom[10] (KH KW SH SW PH PW DH DW OH OW), out, x, x_st[4], out_st[3]
+//   COL2IM  N, C, H, W, geom[10], out (contiguous), cols, cols_st[3]
+//   POOL / POOL_BWD  mode, adaptive, planes, H, W, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW, count_include_pad,
+//           divisor_override, out | grad_in, x | grad_out, idx (id 0: none)     (contiguous planes)
 // run() returns 0, or an error code with the message in bridge.lastError: 1 dtype not supported, 2 unknown
 // op, 3 other. Readbacks (read, synchronize) reject with "TJS_INDEX_ERROR <index> <size>" for a bounds error
 // found by an earlier index kernel, or with pending WGSL compile/validation messages.
@@ -30,8 +34,14 @@ import { BINARY_OPS, UNARY_OPS, WG, elementwiseSource, elementwiseSpecs } from '
 import { REDUCE_OPS, WG_RED, cumulativeSource, reduceSource, reduceSpecs, rowSpecs, softmaxSource } from './kernels/reduce.mjs';
 import { TM, TN, gemmSource, gemmSpecs } from './kernels/matmul.mjs';
 import { indexOffsetsSource, indexOffsetsSpecs, putSource, putSpecs, takeSource, takeSpecs } from './kernels/index.mjs';
+import {
+  col2imSource, col2imSpecs, im2colSource, im2colSpecs, poolBackwardSource, poolBackwardSpecs, poolSource, poolSpecs,
+} from './kernels/nn.mjs';
 
-export const FAMILY = { COPY: 1, FILL: 2, UNARY: 3, BINARY: 4, WHERE: 5, REDUCE: 6, SOFTMAX: 7, CUMUL: 8, GEMM: 9, INDEX_OFFSETS: 10, TAKE: 11, PUT: 12 };
+export const FAMILY = {
+  COPY: 1, FILL: 2, UNARY: 3, BINARY: 4, WHERE: 5, REDUCE: 6, SOFTMAX: 7, CUMUL: 8, GEMM: 9, INDEX_OFFSETS: 10, TAKE: 11,
+  PUT: 12, IM2COL: 13, COL2IM: 14, POOL: 15, POOL_BWD: 16,
+};
 export const OPS = { unary: Object.keys(UNARY_OPS), binary: Object.keys(BINARY_OPS), reduce: Object.keys(REDUCE_OPS) };
 const MAX_GROUPS = 65535;
 
@@ -174,6 +184,8 @@ export class Bridge {
       case FAMILY.INDEX_OFFSETS: return this._indexOffsets(I);
       case FAMILY.TAKE: return this._ew('take', '', I, 3, 2, 3);
       case FAMILY.PUT: return this._put(I);
+      case FAMILY.IM2COL: case FAMILY.COL2IM: return this._im2col(I, fam === FAMILY.IM2COL);
+      case FAMILY.POOL: case FAMILY.POOL_BWD: return this._pool(I, fam === FAMILY.POOL);
       default: throw Object.assign(new Error(`unknown family ${fam}`), { code: 2 });
     }
   }
@@ -344,6 +356,45 @@ export class Bridge {
     d.dispatch(p, [did, vid, fid], w, gx, gy);
   }
 }
+
+Bridge.prototype._im2col = function (I, fwd) {
+  const [N, C, H, W] = I.subarray(2, 6);
+  const geom = Array.from(I.subarray(6, 16));
+  const [oid, odt, ooff, sid, sdt, soff] = I.subarray(16, 22);
+  const n = fwd ? N * C * geom[0] * geom[1] * geom[8] * geom[9] : N * C * H * W;
+  if (!n) return;
+  this._checkDtypes([odt, sdt]);
+  const p = fwd
+    ? this._pipe(`im2col:${odt}`, [oid, sid], () => im2colSpecs(odt), (b) => im2colSource(odt, b))
+    : this._pipe(`col2im:${odt}`, [oid, sid], () => col2imSpecs(odt), (b) => col2imSource(odt, b));
+  const d = this.disp;
+  const w = d.slot();
+  const [gx, gy] = grid(Math.ceil(n / WG));
+  d.u32.set([n, 0, gx, N, C, H, W, ...geom, soff, ooff, ...I.subarray(22, fwd ? 29 : 25)], w);
+  d.dispatch(p, [oid, sid], w, gx, gy);
+};
+
+Bridge.prototype._pool = function (I, fwd) {
+  const [mode, adaptive, planes, H, W, OH, OW] = I.subarray(2, 9);
+  const [yid, ydt, yoff, xid, xdt, xoff, iid, , ioff] = I.subarray(19, 28);
+  const n = planes * OH * OW;
+  if (!n) return;
+  this._checkDtypes([ydt, xdt]);
+  const withIdx = iid !== 0;
+  const ids = withIdx ? [yid, xid, iid] : [yid, xid];
+  let p;
+  if (fwd) p = this._pipe(`pool:${ydt}:${+withIdx}`, ids, () => poolSpecs(ydt, withIdx), (b) => poolSource(ydt, withIdx, b));
+  else {
+    if (ydt !== DT.float32) throw new UnsupportedError('pool2d_backward: float32 only');
+    p = this._pipe(`pool_bwd:${+withIdx}`, ids, () => poolBackwardSpecs(ydt, withIdx), (b, v) => poolBackwardSource(withIdx, b, v[0]));
+  }
+  const d = this.disp;
+  const w = d.slot();
+  const [gx, gy] = grid(Math.ceil(n / WG));
+  // header: x / grad_in offset at 19, out / grad_out at 20 (see kernels/nn.mjs)
+  d.u32.set([n, 0, gx, mode, adaptive, H, W, OH, OW, ...I.subarray(9, 19), fwd ? xoff : yoff, fwd ? yoff : xoff, ioff], w);
+  d.dispatch(p, ids, w, gx, gy);
+};
 
 /** Create the device and the bridge. */
 export async function createBridge(opts = {}) {

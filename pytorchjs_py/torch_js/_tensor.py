@@ -55,7 +55,13 @@ def _empty(shape, dtype, dev=CPU):
     n = 1
     for s in shape:
         n *= s
-    backend = dev.backend if dev is not CPU else _CPU_BACKEND[0]
+    if dev is CPU:
+        backend = _CPU_BACKEND[0]
+    else:
+        backend = dev.backend
+        check_dtype = getattr(backend, "check_dtype", None)
+        if check_dtype is not None:
+            check_dtype(dtype)
     st = _STRIDES_CACHE.get(shape)
     if st is None:
         st = _contig(shape)
@@ -194,7 +200,9 @@ class Tensor:
         return self._dtype.is_signed
 
     def data_ptr(self):
-        return self._storage.ptr + self._offset * self._dtype.itemsize if self._storage.ptr else 0
+        if not self._storage.ptr or self.numel() == 0:
+            return 0  # PyTorch reports 0 for tensors with no elements
+        return self._storage.ptr + self._offset * self._dtype.itemsize
 
     def untyped_storage(self):
         return self._storage

@@ -21,7 +21,7 @@ _k_orgqr = _native.kernel("orgqr")
 _k_trsm = _native.kernel("trsm")
 _k_svd = _native.kernel("svd")
 
-_LU_FMT = struct.Struct("<" + "q" * 6)
+_LU_FMT = struct.Struct("<" + "q" * 7)
 _LU_SOLVE_FMT = struct.Struct("<" + "q" * 7)
 _CHOL_FMT = struct.Struct("<" + "q" * 5)
 _GEQRF_FMT = struct.Struct("<" + "q" * 6)
@@ -30,9 +30,9 @@ _TRSM_FMT = struct.Struct("<" + "q" * 11)
 _SVD_FMT = struct.Struct("<" + "q" * 8)
 
 
-def lu(self, a, piv, info, batch, n):
-    """a (batch, n, n) in place -> packed L\\U; piv int64 (batch, n) 1-based; info int64 (batch,)."""
-    _LU_FMT.pack_into(_ARGS, 0, a._dtype.code, batch, n, _ptr(a), _ptr(piv), _ptr(info))
+def lu(self, a, piv, info, batch, m, n):
+    """a (batch, m, n) in place -> packed L\\U; piv int64 (batch, min(m, n)) 1-based; info int64 (batch,)."""
+    _LU_FMT.pack_into(_ARGS, 0, a._dtype.code, batch, m, n, _ptr(a), _ptr(piv), _ptr(info))
     _check(_k_lu(), "linalg.lu_factor")
 
 

@@ -22,7 +22,8 @@ from .._storage import Storage, device
 
 WEBGPU = device("webgpu")
 
-COPY, FILL, UNARY, BINARY, WHERE, REDUCE, SOFTMAX, CUMUL, GEMM, INDEX_OFFSETS, TAKE, PUT = range(1, 13)
+(COPY, FILL, UNARY, BINARY, WHERE, REDUCE, SOFTMAX, CUMUL, GEMM, INDEX_OFFSETS, TAKE, PUT, IM2COL, COL2IM, POOL,
+ POOL_BWD) = range(1, 17)
 ARG_BYTES = 8192
 
 _bridge = None          # the JS Bridge (js_bridge/webgpu/index.mjs), once initialised
@@ -128,6 +129,13 @@ class WebGPUBackend:
     device = WEBGPU
 
     # ---- memory -------------------------------------------------------------------------------------------
+    @staticmethod
+    def check_dtype(dtype):
+        """Raise PyTorch-MPS-style for dtypes the device cannot hold (for the ops layer to call at .to()/empty)."""
+        if dtype is D.float64:
+            raise TypeError("Cannot convert a webgpu Tensor to float64 dtype as WGSL has no 64-bit floats. "
+                            "Please use float32 instead.")
+
     def alloc(self, nbytes):
         if _bridge is None:
             _ensure()
@@ -276,6 +284,47 @@ class WebGPUBackend:
         rc = _run()
         if rc:
             _fail(rc, "index_put", (dst._dtype,))
+
+    # ---- nn: convolution columns and pooling (wasm_ext/conv.c, pool.c semantics) ------------------------------
+    def im2col(self, out, x, geom):
+        n, c, h, w = x._shape
+        _fmt(29).pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, IM2COL, 0, n, c, h, w, *geom, out._storage.ptr,
+                           out._dtype.code, out._offset, x._storage.ptr, x._dtype.code, x._offset, *x._stride,
+                           *out._stride)
+        rc = _run()
+        if rc:
+            _fail(rc, "im2col", (x._dtype,))
+
+    def col2im(self, out, cols, geom):
+        n, c, h, w = out._shape
+        _fmt(25).pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, COL2IM, 0, n, c, h, w, *geom, out._storage.ptr,
+                           out._dtype.code, out._offset, cols._storage.ptr, cols._dtype.code, cols._offset,
+                           *cols._stride)
+        rc = _run()
+        if rc:
+            _fail(rc, "col2im", (out._dtype,))
+
+    def _pool(self, fam, written, read, idx, mode, adaptive, geom, count_include_pad, divisor_override):
+        big, small = (read, written) if fam == POOL else (written, read)   # (planes, H, W), (planes, OH, OW)
+        planes, h, w = big._shape
+        oh, ow = small._shape[1], small._shape[2]
+        i3 = (idx._storage.ptr, idx._dtype.code, idx._offset) if idx is not None else (0, 0, 0)
+        _fmt(28).pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, fam, 0, mode, 1 if adaptive else 0, planes, h, w, oh, ow,
+                           *geom, 1 if count_include_pad else 0, divisor_override or 0, written._storage.ptr,
+                           written._dtype.code, written._offset, read._storage.ptr, read._dtype.code, read._offset,
+                           *i3)
+        rc = _run()
+        if rc:
+            _fail(rc, "pool2d" if fam == POOL else "pool2d_backward", (read._dtype,))
+
+    def pool2d(self, out, x, idx, mode, adaptive, geom, count_include_pad=True, divisor_override=0):
+        """x contiguous (planes, H, W) -> out (planes, OH, OW); idx int64 like out (max) or None."""
+        self._pool(POOL, out, x, idx, mode, adaptive, geom, count_include_pad, divisor_override)
+
+    def pool2d_backward(self, grad_in, grad_out, idx, mode, adaptive, geom, count_include_pad=True,
+                        divisor_override=0):
+        self.fill(grad_in, 0)
+        self._pool(POOL_BWD, grad_in, grad_out, idx, mode, adaptive, geom, count_include_pad, divisor_override)
 
 
 BACKEND = WebGPUBackend()

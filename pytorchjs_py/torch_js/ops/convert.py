@@ -32,6 +32,9 @@ def _to_device(self, dev):
     src_dev = self._storage.device
     if src_dev is dev or src_dev == dev:
         return self
+    check_dtype = getattr(dev.backend, "check_dtype", None)
+    if check_dtype is not None:
+        check_dtype(self._dtype)  # e.g. float64 cannot live on webgpu: fail at .to(), not at the first kernel
     c = self.contiguous().detach()
     data = c._raw_bytes()
     storage = dev.backend.from_bytes(data)

@@ -94,6 +94,10 @@ def _contract(a, la, b, lb, keep):
     pa = pa.expand(bshape + ashape + cshape)
     pb = pb.expand(bshape + cshape + bo_shape)
     nb, m, k, n = numel_of(bshape), numel_of(ashape), numel_of(cshape), numel_of(bo_shape)
+    if pa._dtype is not pb._dtype:
+        # an integer operand that was summed first is int64 already (sum promotes), as in PyTorch
+        common = D.promote_types(pa._dtype, pb._dtype)
+        pa, pb = pa.to(common), pb.to(common)
     r = pa.reshape(nb, m, k).bmm(pb.reshape(nb, k, n))
     return r.reshape(bshape + ashape + bo_shape), batch + a_only + b_only
 
@@ -214,10 +218,18 @@ def tensordot(a, b, dims=2, out=None):
         raise RuntimeError(f"both dimension lists should have same length")
     da = [wrap_dim(d, a.dim()) for d in da]
     db = [wrap_dim(d, b.dim()) for d in db]
+    ea, eb = list(a._shape), list(b._shape)
     for x, y in zip(da, db):
         if a._shape[x] != b._shape[y]:
-            raise RuntimeError(f"contracted dimensions need to match, but first has size {a._shape[x]} in dim {x} "
-                               f"and second has size {b._shape[y]} in dim {y}")
+            if a._shape[x] == 1:
+                ea[x] = b._shape[y]
+            elif b._shape[y] == 1:
+                eb[y] = a._shape[x]
+            else:
+                raise RuntimeError(f"contracted dimensions need to match, but first has size {a._shape[x]} in dim "
+                                   f"{x} and second has size {b._shape[y]} in dim {y}")
+    a = a.expand(tuple(ea)) if tuple(ea) != a._shape else a
+    b = b.expand(tuple(eb)) if tuple(eb) != b._shape else b
     fa = [d for d in range(a.dim()) if d not in da]
     fb = [d for d in range(b.dim()) if d not in db]
     k = numel_of(tuple(a._shape[d] for d in da))
@@ -404,17 +416,17 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
             if d1 > d0 and not keepdim:
                 d1 -= 1
             s = vector_norm(A, 1, d0, keepdim)
-            if A.numel() == 0 and s.numel() == 0 or s._shape[d1] == 0:
-                raise IndexError(f"linalg.matrix_norm: Expected a non-empty tensor to compute the norm"
-                                 ) if s._shape[d1] == 0 else None
-            r = s.amax(d1, keepdim) if ord > 0 else s.amin(d1, keepdim)
+            if ord > 0 and s._shape[d1] == 0:
+                r = s.sum(d1, keepdim)  # max of nothing: PyTorch gives 0 for these norms
+            else:
+                r = s.amax(d1, keepdim) if ord > 0 else s.amin(d1, keepdim)
     return _ip.write_out(out, r) if out is not None else r
 
 
 def _svd_norm(A, d0, d1, keepdim, how):
     x = A.movedim((d0, d1), (-2, -1))
     s = _lf.svdvals(x)
-    if how == "sum":
+    if how == "sum" or (how == "amax" and s._shape[-1] == 0):
         r = s.sum(-1)
     else:
         r = s.amax(-1) if how == "amax" else s.amin(-1)
@@ -431,8 +443,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
         dim = tuple(dim)
         if len(dim) == 1:
             if isinstance(ord, str):
-                raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dim)}"
-                                   if False else f"linalg.vector_norm: Expected a number as ord but got {ord}")
+                raise RuntimeError(f"linalg.vector_norm: Expected a number as ord but got {ord}")
             r = vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
         elif len(dim) == 2:
             r = matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)

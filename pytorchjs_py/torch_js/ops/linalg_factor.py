@@ -132,15 +132,17 @@ def _batch_msg(fname, info, batched):
 # ---- LU ----------------------------------------------------------------------------------------------------
 
 def _lu_raw(A):
-    """Packed LU of A (no autograd): (LU (..., n, n), pivots int64 1-based (..., n), info int64 (...))."""
-    n = A._shape[-1]
+    """Packed LU of A (no autograd): (LU (..., m, n), pivots int64 1-based (..., min(m, n)), info int64 (...))."""
+    m, n = A._shape[-2], A._shape[-1]
     lu = _work_copy(A)
     batch = A._shape[:-2]
-    piv = _empty(batch + (n,), D.int64, A._storage.device)
+    piv = _empty(batch + (min(m, n),), D.int64, A._storage.device)
     info = _empty(batch, D.int64, A._storage.device)
     nb = numel_of(batch)
-    if nb:
-        _backend(A).lu(lu, piv, info, nb, n)
+    if nb and m and n:
+        _backend(A).lu(lu, piv, info, nb, m, n)
+    elif nb:
+        info._storage.backend.fill(info, 0)
     return lu, piv, info
 
 
@@ -274,7 +276,7 @@ def _slogdet_impl(A, fname):
     sgn = diag.sign().prod(-1) * sign
     logabs = diag.abs().log().sum(-1)
     if GRAD_ENABLED[0] and A._requires_grad:
-        record("LinalgSlogdetBackward0", _slogdet_backward, (A,), (None, logabs), save_inputs=(A,))
+        record("LinalgSlogdetBackward0", _slogdet_backward, (A,), (sgn, logabs), save_inputs=(A,))
     return sgn, logabs
 
 
@@ -314,9 +316,10 @@ def _solve_mat(A, B, fname="torch.linalg.solve", check_errors=True, want_info=Fa
     Ab = _work_copy(A, batch + (n, n))
     lu_t = _empty(batch + (n,), D.int64, A._storage.device)
     info = _empty(batch, D.int64, A._storage.device)
+    info._storage.backend.fill(info, 0)
     nb = numel_of(batch)
-    if nb:
-        _backend(A).lu(Ab, lu_t, info, nb, n)
+    if nb and n:
+        _backend(A).lu(Ab, lu_t, info, nb, n, n)
     if check_errors:
         bad = _batch_msg(fname, info, len(batch) > 0)
         if bad:
@@ -441,8 +444,9 @@ def _cholesky_impl(A, upper, fname, check_errors):
     L = _work_copy(_mT(A) if upper else A)
     batch = A._shape[:-2]
     info = _empty(batch, D.int64, A._storage.device)
+    info._storage.backend.fill(info, 0)
     nb = numel_of(batch)
-    if nb:
+    if nb and n:
         _backend(A).cholesky(L, info, nb, n)
     if check_errors:
         bad = _batch_msg(fname, info, A.dim() > 2)
@@ -547,71 +551,141 @@ def torch_qr(input, some=True, *, out=None):
 
 # ---- LU factor ------------------------------------------------------------------------------------------------
 
-def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
-    _check_matrix(A, "torch.linalg.lu_factor_ex")
-    if not pivot:
-        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
-    lu, piv, info = _lu_raw(A)
+def _lu_backward(gL, gU, P, L, U):
+    """PyTorch's linalg_lu_backward (A = P L U, pivoted)."""
+    if gL is None and gU is None:
+        return None
+    m, n = L._shape[-2], U._shape[-1]
+    k = min(m, n)
+    from .shape import cat
+    from .creation import zeros_like
+    if m == n:
+        gA = None
+        if gL is not None:
+            gA = _tril(_mT(L).matmul(gL), -1)
+        if gU is not None:
+            up = _triu(gU.matmul(_mT(U)))
+            gA = up if gA is None else gA + up
+        gA = solve_triangular(_mT(U), gA, upper=False, left=False)
+        gA = solve_triangular(_mT(L), gA, upper=True, left=True, unitriangular=True)
+    elif m < n:
+        U1 = U.narrow(-1, 0, k)
+        gA = None
+        if gL is not None:
+            gA = _mT(L).matmul(gL)
+        if gU is not None:
+            term = -(_triu(gU).matmul(_mT(U)))
+            gA = term if gA is None else gA + term
+        gA = solve_triangular(_mT(U1), _tril(gA, -1), upper=False, left=False)
+        if gU is not None:
+            gA = cat([gA + _triu(gU.narrow(-1, 0, k)), gU.narrow(-1, k, n - k)], -1)
+        gA = solve_triangular(_mT(L), gA, upper=True, left=True, unitriangular=True)
+        if gU is None:
+            gA = cat([gA, zeros_like(U.narrow(-1, k, n - k))], -1)
+    else:
+        L1 = L.narrow(-2, 0, k)
+        gA = None
+        if gU is not None:
+            gA = gU.matmul(_mT(U))
+        if gL is not None:
+            term = -(_mT(L).matmul(_tril(gL, -1)))
+            gA = term if gA is None else gA + term
+        gA = solve_triangular(_mT(L1), _triu(gA), upper=True, left=True, unitriangular=True)
+        if gL is not None:
+            gA = cat([gA + _tril(gL.narrow(-2, 0, k), -1), gL.narrow(-2, k, m - k)], -2)
+        gA = solve_triangular(_mT(U), gA, upper=False, left=False)
+        if gL is None:
+            gA = cat([gA, zeros_like(L.narrow(-2, k, m - k))], -2)
+    return P.matmul(gA)
+
+
+def _lu_factor_backward(ctx, g, gpiv=None, ginfo=None):
+    piv, LU = ctx.saved_tensors
+    if g is None:
+        return (None,)
+    P, L, U = _lu_unpack(LU, piv)
+    k = min(LU._shape[-2], LU._shape[-1])
+    return (_lu_backward(g.narrow(-1, 0, k), g.narrow(-2, 0, k), P, L, U),)
+
+
+def _lu_factor_impl(A, fname, check_errors):
+    _check_matrix(A, fname, square=False)
+    lu_, piv, info = _lu_raw(A)
     if check_errors:
-        bad = _batch_msg("torch.linalg.lu_factor_ex", info, A.dim() > 2)
+        bad = _batch_msg(fname, info, A.dim() > 2)
         if bad:
             raise LinAlgError(f"{bad[0]}The factorization could not be completed because the input is singular "
                               f"(U[{bad[1]}, {bad[1]}] is zero).")
-    return LuFactorExResult((lu, piv.to(D.int32), info.to(D.int32)))
+    if GRAD_ENABLED[0] and A._requires_grad:
+        record("LinalgLuFactorExBackward0", _lu_factor_backward, (A,), (lu_,), save_outputs=(lu_,),
+               save_inputs=(piv,))
+    return lu_, piv.to(D.int32), info.to(D.int32)
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    return LuFactorExResult(_lu_factor_impl(A, "torch.linalg.lu_factor_ex", check_errors))
 
 
 def lu_factor(A, *, pivot=True, out=None):
-    _check_matrix(A, "torch.linalg.lu_factor")
-    lu, piv, info = lu_factor_ex(A, pivot=pivot)
-    bad = _batch_msg("torch.linalg.lu_factor", info, A.dim() > 2)
-    if bad:
-        raise LinAlgError(f"{bad[0]}The factorization could not be completed because the input is singular "
-                          f"(U[{bad[1]}, {bad[1]}] is zero).")
-    return LuFactorResult((lu, piv))
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    lu_, piv, _ = _lu_factor_impl(A, "torch.linalg.lu_factor", True)
+    return LuFactorResult((lu_, piv))
 
 
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
-    """linalg.lu_solve (no autograd)."""
-    piv = pivots.to(D.int64)
-    if adjoint or not left:
-        # fall back on the unpacked factors: A = P L U
-        P, L, U = _lu_unpack(LU, piv)
-        A = P.matmul(L).matmul(U)
-        Aop = _mT(A) if adjoint else A
-        return solve(Aop, B, left=left)
-    batch = broadcast_shapes(LU._shape[:-2], B._shape[:-2])
-    n = LU._shape[-1]
-    lu_b = _work_copy(LU, batch + (n, n))
-    piv_b = _work_copy(piv, batch + (n,))
-    return _lu_solve_raw(lu_b, piv_b, B)
+    """linalg.lu_solve: differentiable in B (through solve with the unpacked factors) and in LU."""
+    P, L, U = _lu_unpack(LU, pivots.to(D.int64))
+    A = P.matmul(L).matmul(U)
+    return solve(_mT(A) if adjoint else A, B, left=left)
 
 
 def _lu_unpack(LU, piv):
-    from .creation import arange
-    n = LU._shape[-1]
-    L = _tril(LU, -1) + _eye_like(n, LU)
-    U = _triu(LU)
-    # permutation: apply the row swaps to the identity, in Python (n is small)
+    """(P, L, U) from a packed LU (L unit lower m×k, U upper k×n); P built from the 1-based row swaps."""
+    from .creation import arange, tensor
+    m, n = LU._shape[-2], LU._shape[-1]
+    k = min(m, n)
+    dev = LU._storage.device
+    L = _tril(LU.narrow(-1, 0, k), -1) + _eye_rect(m, k, LU)
+    U = _triu(LU.narrow(-2, 0, k))
     batch = LU._shape[:-2]
-    pv = piv.reshape(-1, n).tolist() if n else [[] for _ in range(numel_of(batch))]
+    nb = numel_of(batch)
+    rows = piv.reshape(nb, k).tolist() if nb and k else [[] for _ in range(nb)]
     perms = []
-    for row in pv:
-        p = list(range(n))
+    for row in rows:
+        p = list(range(m))
         for i, s in enumerate(row):
             s -= 1
             p[i], p[s] = p[s], p[i]
         perms.append(p)
-    from .creation import tensor
-    idx = tensor(perms, dtype=D.int64, device=LU._storage.device).reshape(batch + (n,))
-    # P[..., p[i], i] = 1: A = P L U with (P^T A)[i] = A[p[i]]
-    P = (arange(n, device=LU._storage.device).unsqueeze(-1) == idx.unsqueeze(-2)).to(LU._dtype)
+    idx = tensor(perms, dtype=D.int64, device=dev).reshape(batch + (m,))
+    # (P^T A)[i] = A[p[i]]  <=>  P[p[i], i] = 1
+    P = (arange(m, device=dev).unsqueeze(-1) == idx.unsqueeze(-2)).to(LU._dtype)
     return P, L, U
 
 
+def _eye_rect(m, k, like):
+    from .creation import eye
+    return eye(m, k, dtype=like._dtype, device=like._storage.device)
+
+
+def _lu_backward_node(ctx, gP, gL, gU):
+    P, L, U = ctx.saved_tensors
+    return (_lu_backward(gL, gU, P, L, U),)
+
+
 def lu(A, *, pivot=True, out=None):
-    _check_matrix(A, "linalg.lu")
+    _check_matrix(A, "linalg.lu", square=False)
+    if not pivot:
+        raise RuntimeError("linalg.lu: LU without pivoting is not implemented on the CPU")
     lu_, piv, _ = _lu_raw(A)
-    return LuResult(_lu_unpack(lu_, piv))
+    P, L, U = _lu_unpack(lu_, piv)
+    L, U = L.contiguous(), U.contiguous()
+    if GRAD_ENABLED[0] and A._requires_grad:
+        record("LinalgLuBackward0", _lu_backward_node, (A,), (None, L, U), save_inputs=(P,), save_outputs=(L, U))
+    return LuResult((P, L, U))
 
 
 # ---- SVD (singular values) ----------------------------------------------------------------------------------
@@ -690,28 +764,28 @@ def _register_all():
     reg = lambda name, fn, opinfo=None, **kw: register(name, fn, "linalg", namespace=L, method=False,  # noqa: E731
                                                        opinfo=opinfo if opinfo is not None else (f"linalg.{name}",),
                                                        **kw)
-    reg("inv", inv, primitive="lu")
-    reg("inv_ex", inv_ex, primitive="lu")
+    reg("inv", inv, primitive="lu/lu_solve")
+    reg("inv_ex", inv_ex, primitive="lu/lu_solve")
     reg("det", det, primitive="lu")
     reg("slogdet", slogdet, primitive="lu")
-    reg("solve", solve, primitive="lu")
-    reg("solve_ex", solve_ex, primitive="lu")
+    reg("solve", solve, primitive="lu/lu_solve")
+    reg("solve_ex", solve_ex, primitive="lu/lu_solve")
     reg("solve_triangular", solve_triangular, primitive="trsm")
     reg("cholesky", cholesky, primitive="cholesky")
     reg("cholesky_ex", cholesky_ex, primitive="cholesky")
-    reg("qr", qr, primitive="geqrf")
-    reg("lu_factor", lu_factor, primitive="lu", derivative=False)
-    reg("lu_factor_ex", lu_factor_ex, primitive="lu", derivative=False)
-    reg("lu", lu, primitive="lu", derivative=False, opinfo=())
-    reg("lu_solve", lu_solve, primitive="lu", derivative=False, opinfo=())
-    reg("svdvals", svdvals, primitive="svd")
+    reg("qr", qr, primitive="geqrf/orgqr")
+    reg("lu_factor", lu_factor, primitive="lu")
+    reg("lu_factor_ex", lu_factor_ex, primitive="lu")
+    reg("lu", lu, primitive="lu")
+    reg("lu_solve", lu_solve, primitive="lu/lu_solve")
+    reg("svdvals", svdvals, primitive="svd_jacobi")
     reg("matrix_power", matrix_power)
-    register("det", det, "linalg", opinfo=())
+    register("det", det, "linalg", primitive="lu", opinfo=())
     register("logdet", logdet, "linalg", opinfo=("logdet",))
-    register("slogdet", torch_slogdet, "linalg", opinfo=())
-    register("inverse", inverse, "linalg", opinfo=())
-    register("cholesky", torch_cholesky, "linalg", opinfo=("cholesky",))
-    register("qr", torch_qr, "linalg", opinfo=("qr",))
+    register("slogdet", torch_slogdet, "linalg", primitive="lu", opinfo=())
+    register("inverse", inverse, "linalg", primitive="lu/lu_solve", opinfo=())
+    register("cholesky", torch_cholesky, "linalg", primitive="cholesky", opinfo=("cholesky",))
+    register("qr", torch_qr, "linalg", primitive="geqrf/orgqr", opinfo=("qr",))
     register("matrix_power", matrix_power, "linalg", opinfo=())
 
 

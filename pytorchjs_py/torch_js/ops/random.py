@@ -195,7 +195,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
                                                                     "or element < 0")
     out_rows = []
     for r in range(rows._shape[0]):
-        p = rows[r]
+        p = rows[r].cpu()  # draws happen on the CPU generator, as in PyTorch
         if replacement and num_samples >= 2:
             cum = p.cumsum(0)
             cum = cum / cum[-1:]
@@ -214,7 +214,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
                 out_rows.append(q.topk(num_samples).indices.tolist() if hasattr(q, "topk") else
                                 sorted(range(n_cat), key=lambda i: -q.tolist()[i])[:num_samples])
     from .creation import tensor
-    res = tensor(out_rows, dtype=D.int64)
+    res = tensor(out_rows, dtype=D.int64, device=input._storage.device)
     return res if input.dim() == 2 else res[0]
 
 

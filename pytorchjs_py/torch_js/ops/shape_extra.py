@@ -298,11 +298,13 @@ def kron(input, other, *, out=None):
 
 def narrow_copy(input, dim, start, length):
     nd = input.dim()
-    check(-max(nd, 1) <= dim < max(nd, 1), "Expected dim < static_cast<int64_t>(self_sizes.size()) to be true, but "
+    check(dim < max(nd, 1), "Expected dim < static_cast<int64_t>(self_sizes.size()) to be true, but "
           "got false.  (Could this error message be improved?  If so, please report an enhancement request to "
           "PyTorch.)")
     if nd:
         size = input._shape[wrap_dim(dim, nd)]
+        if not -size <= start <= size:
+            raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
         s = start + size if start < 0 else start
         check(length >= 0 and s + length <= size, lambda: f"start ({start}) + length ({length}) exceeds dimension "
               f"size ({size}).")
@@ -645,7 +647,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     if y._shape[d] == 0:
         return _zeros(y._shape, y._dtype, y._storage.device)
     if x is not None:
-        return (_x_diffs(y, x, d) / 2.0 * _pair_sum(y, d)).cumsum(d)
+        return ((_x_diffs(y, x, d) * _pair_sum(y, d)) / 2.0).cumsum(d)
     dx = 1.0 if dx is None else dx
     return (dx / 2.0 * _pair_sum(y, d)).cumsum(d)
 

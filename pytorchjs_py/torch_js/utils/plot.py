@@ -15,7 +15,7 @@ import math
 import sys
 import time
 
-__all__ = ["SVG", "line_plot", "progress"]
+__all__ = ["SVG", "image_grid", "line_plot", "progress"]
 
 _COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 
@@ -154,6 +154,45 @@ def line_plot(*series, x=None, labels=None, title=None, xlabel=None, ylabel=None
         lab = (ylabel or "") + (" (log scale)" if logy else "")
         out.append(f'<text x="14" y="{mt + ph / 2:.1f}" text-anchor="middle" '
                    f'transform="rotate(-90 14 {mt + ph / 2:.1f})">{e(lab.strip())}</text>')
+    out.append("</svg>")
+    return SVG("".join(out))
+
+
+def image_grid(images, labels=None, ncols=10, scale=4, vmin=None, vmax=None):
+    """Grayscale images (a (N, H, W) tensor or nested lists; dark = high) as an SVG grid, each with an optional
+    caption from `labels` (strings or numbers). Returns an `SVG`."""
+    if hasattr(images, "tolist"):
+        images = images.tolist()
+    images = [[[float(v) for v in row] for row in img] for img in images]
+    if not images:
+        raise ValueError("image_grid: no images")
+    h, w = len(images[0]), len(images[0][0])
+    flat = [v for img in images for row in img for v in row]
+    lo = min(flat) if vmin is None else vmin
+    hi = max(flat) if vmax is None else vmax
+    span = (hi - lo) or 1.0
+    if labels is not None and hasattr(labels, "tolist"):
+        labels = labels.tolist()
+    cap = 14 if labels is not None else 0
+    ncols = max(1, min(ncols, len(images)))
+    nrows = (len(images) + ncols - 1) // ncols
+    cw, ch = w * scale + 6, h * scale + 6 + cap
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{ncols * cw}" height="{nrows * ch}" '
+           f'font-family="sans-serif" font-size="11" shape-rendering="crispEdges">',
+           f'<rect width="{ncols * cw}" height="{nrows * ch}" fill="white"/>']
+    for k, img in enumerate(images):
+        ox, oy = (k % ncols) * cw + 3, (k // ncols) * ch + 3
+        for i, row in enumerate(img):
+            for j, v in enumerate(row):
+                g = 255 - int(round(255 * min(max((v - lo) / span, 0.0), 1.0)))
+                if g < 255:
+                    out.append(f'<rect x="{ox + j * scale}" y="{oy + i * scale}" width="{scale}" height="{scale}" '
+                               f'fill="rgb({g},{g},{g})"/>')
+        out.append(f'<rect x="{ox - 0.5}" y="{oy - 0.5}" width="{w * scale + 1}" height="{h * scale + 1}" '
+                   f'fill="none" stroke="#ccc"/>')
+        if labels is not None:
+            out.append(f'<text x="{ox + w * scale / 2}" y="{oy + h * scale + cap - 2}" text-anchor="middle">'
+                       f'{html.escape(str(labels[k]))}</text>')
     out.append("</svg>")
     return SVG("".join(out))
 

@@ -118,9 +118,9 @@ def _dropout_impl(input, p, training, inplace, feature, alpha):
         r = input * zeros((), dtype=input._dtype)
         return input.copy_(r) if inplace else r
     if feature:
-        noise = empty(input._shape[:2] + (1,) * (input.dim() - 2), dtype=input._dtype)
+        noise = empty(input._shape[:2] + (1,) * (input.dim() - 2), dtype=input._dtype, device=input.device)
     else:
-        noise = empty(input._shape, dtype=input._dtype)
+        noise = empty(input._shape, dtype=input._dtype, device=input.device)
     noise.bernoulli_(1 - p)
     b = None
     if alpha:

@@ -1,0 +1,29 @@
+"""torch_js.linalg: PyTorch's torch.linalg namespace.
+
+Every op registered with namespace "linalg" (ops/linalg.py, ops/linalg_extra.py, ops/linalg_factor.py) is
+exported here under its own name, plus LinAlgError.
+"""
+import sys as _sys
+
+from .ops import linalg_extra as _linalg_extra  # noqa: F401  (declares the ops)
+from .ops import linalg_factor as _linalg_factor
+from .ops._registry import ops_in as _ops_in
+
+LinAlgError = _linalg_factor.LinAlgError
+
+
+def _export():
+    g = globals()
+    for name, op in _ops_in("linalg").items():
+        g[name] = op.fn
+    # the torch-namespace ops declared next to them (einsum, kron, cdist, det, ...) reach torch_js.<name> even
+    # when this module is imported after torch_js's own export pass
+    pkg = _sys.modules.get(__name__.rpartition(".")[0])
+    if pkg is not None:
+        for name, op in _ops_in("torch").items():
+            if not hasattr(pkg, name):
+                setattr(pkg, name, op.fn)
+
+
+_export()
+__all__ = sorted(n for n in globals() if not n.startswith("_"))
