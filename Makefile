@@ -31,7 +31,7 @@ PYODIDE_WHEELS := build/pyodide-wheels
 NODE_FLAGS := --experimental-wasm-stack-switching --experimental-wasm-relaxed-simd
 NODE := node $(NODE_FLAGS)
 
-.PHONY: setup build test test-py test-pyodide test-webgpu clean wheel bench pyodide-deps example site serve bundle test-site
+.PHONY: setup build test test-py test-pyodide test-webgpu clean wheel bench pyodide-deps example site serve bundle test-site docs
 
 setup: $(VENV)/.setup-done node_modules/.setup-done pyodide-deps
 
@@ -144,3 +144,7 @@ bundle: site
 test-site: bundle
 	@command -v chromium >/dev/null || { echo "need chromium (apt-get install -y chromium)"; exit 1; }
 	$(PY) -m pytest -q -p no:cacheprovider site_tests
+
+# docs/ops.md: every registered op with its OpInfo conformance (runs tests/test_opinfo.py; JUNIT=file reuses a run).
+docs: setup build
+	$(PY) tools/gen_ops_doc.py $(if $(JUNIT),--junit $(JUNIT))

@@ -246,6 +246,41 @@ export async function loadJax() {
     setups.add_1m = binary([ADD_NUMEL], [ADD_NUMEL], np.add);
     setups.tiny_add = binary([TINY_ADD_NUMEL], [TINY_ADD_NUMEL], np.add);
     setups.tiny_matmul = binary([TINY_MM, TINY_MM], [TINY_MM, TINY_MM], np.matmul);
+    // MLP training step, eager (no jit, like the other engines): valueAndGrad of the mean cross-entropy
+    // (logSoftmax against one-hot labels) over the parameter tree, then p - lr * g. jax-js takes ownership of
+    // arguments, hence the .ref / tree.ref.
+    setups.mlp_step = () => {
+      const [dIn, dH, dOut] = MLP;
+      const init = (n, fanIn, seed) => np.array(randomF32(n, seed).map((v) => v / Math.sqrt(fanIn)));
+      let params = {
+        w1: init(dIn * dH, dIn, 3).reshape([dIn, dH]), b1: np.zeros([dH]),
+        w2: init(dH * dOut, dH, 4).reshape([dH, dOut]), b2: np.zeros([dOut]),
+      };
+      const x = np.array(randomF32(MLP_BATCH * dIn, 5)).reshape([MLP_BATCH, dIn]);
+      const y = jax.nn.oneHot(np.array(Int32Array.from({ length: MLP_BATCH }, (_, i) => (i * 7) % dOut),
+        { dtype: np.int32 }), dOut).astype(np.float32);
+      const loss = (p, xb, yb) => {
+        const h = jax.nn.relu(np.matmul(xb, p.w1).add(p.b1));
+        const logits = np.matmul(h, p.w2).add(p.b2);
+        return jax.nn.logSoftmax(logits, -1).mul(yb).sum().mul(-1 / MLP_BATCH);
+      };
+      const step = jax.valueAndGrad(loss);
+      const run = async (n) => {
+        let value;
+        for (let i = 0; i < n; i++) {
+          if (value) value.dispose();
+          let grads;
+          [value, grads] = step(jax.tree.ref(params), x.ref, y.ref);
+          const next = jax.tree.map((p, g) => p.sub(g.mul(0.01)), params, grads);
+          params = next;
+          await jax.blockUntilReady(params);
+        }
+        await value.blockUntilReady();
+        value.dispose();
+      };
+      run.dispose = () => { jax.tree.dispose(params); x.dispose(); y.dispose(); };
+      return run;
+    };
     return engine("jax-wasm", info, setups, withNavigator);
   });
 }

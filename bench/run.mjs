@@ -226,6 +226,8 @@ async function main() {
       loadavg_start: loadStart.map((x) => Number(x.toFixed(2))),
       loadavg_end: os.loadavg().map((x) => Number(x.toFixed(2))),
     },
+    // More runnable processes than cores for most of the run: every figure is suspect (see README).
+    busy: Math.max(loadStart[0], os.loadavg()[0]) > cpu.length * 1.5,
     node: process.version,
     node_flags: process.execArgv,
     pyodide: ours.info.pyodide,
@@ -262,6 +264,11 @@ async function main() {
   for (const [name, t] of Object.entries(targets)) {
     const parts = Object.entries(t).map(([c, v]) => `${c} ${v.pass ? "ok" : "MISS"} (${fmt(v.us ?? v.ratio)})`);
     out.push(`  ${name}: ${parts.join(", ") || "n/a"}`);
+  }
+  if (doc.busy) {
+    out.push(`WARNING: load average reached ${Math.max(doc.machine.loadavg_start[0], doc.machine.loadavg_end[0])} ` +
+      `on ${doc.machine.cpus} cpus: other processes took much of the machine; rerun when it is quieter ` +
+      `(ratios between engines hold better than absolute figures).`);
   }
   out.push(`wrote ${path.relative(REPO, path.join(opts.out, "latest.json"))} and ${stamp}.json ` +
     `(${doc.wall_s} s)`);

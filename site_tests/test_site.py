@@ -14,14 +14,29 @@ from conftest import REPO, serve
 NOTEBOOKS = sorted(p.name for p in (REPO / "content").glob("*.ipynb"))
 STDERR = '[data-mime-type="application/vnd.jupyter.stderr"]'
 
-# Collects, per code cell: its prompt ("[3]:", "[*]:", "[ ]:"), and any stderr/error output text.
+# The notebook's state from its model (window.jupyterapp, the Notebook app): the DOM alone is not enough, since
+# JupyterLab attaches cells lazily ("contentVisibility" windowing) and a cell far down may not exist there yet.
 STATE_JS = """() => {
-  const cells = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')];
-  const ind = document.querySelector('.jp-Notebook-ExecutionIndicator');
+  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const model = w && w.content && w.content.model;
+  if (!model) return null;
+  const cells = [];
+  for (let i = 0; i < model.cells.length; i++) {
+    const c = model.cells.get(i);
+    if (c.type !== 'code') continue;
+    const errors = [];
+    for (let j = 0; j < c.outputs.length; j++) {
+      const o = c.outputs.get(j).toJSON();
+      if (o.output_type === 'error') errors.push(o.ename + ': ' + o.evalue + '\\n' + (o.traceback || []).join('\\n'));
+      else if (o.output_type === 'stream' && o.name === 'stderr') errors.push('stderr: ' + o.text);
+    }
+    cells.push({count: c.executionCount, state: c.executionState, errors});
+  }
+  const kernel = w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
   return {
-    status: ind ? ind.getAttribute('data-status') : null,
-    prompts: cells.map(c => (c.querySelector('.jp-InputPrompt') || {}).textContent || ''),
-    errors: [...document.querySelectorAll('.jp-Notebook .jp-OutputArea-output%s, .jp-Notebook .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')]
+    kernel: kernel ? kernel.status : null,
+    cells,
+    domErrors: [...document.querySelectorAll('.jp-Notebook .jp-OutputArea-output%s, .jp-Notebook .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')]
       .map(e => e.innerText.slice(0, 2000)),
   };
 }""" % STDERR
@@ -35,7 +50,12 @@ def record_timing(artifacts, key, value):
 
 
 def wait_kernel_idle(page, timeout_s=240):
-    page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=timeout_s * 1000)
+    """Until the notebook's kernel (Pyodide in a worker, torch_js preloaded) reports idle after starting."""
+    page.wait_for_function("""() => {
+      const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+      const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+      return k && k.status === 'idle' && w.sessionContext.isReady;
+    }""", timeout=timeout_s * 1000, polling=100)
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -48,8 +68,10 @@ def test_notebook_runs_offline(context, site_url, artifacts, name):
     page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=120_000)
     wait_kernel_idle(page)
     t_ready = time.monotonic() - t0
-    n_code = page.locator(".jp-Notebook .jp-CodeCell").count()
-    assert n_code > 0
+    nb = json.loads((REPO / "content" / name).read_text())
+    n_code = sum(c["cell_type"] == "code" for c in nb["cells"])
+    state = page.evaluate(STATE_JS)
+    assert state and len(state["cells"]) == n_code, state
 
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-item:visible .lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
@@ -58,19 +80,22 @@ def test_notebook_runs_offline(context, site_url, artifacts, name):
     deadline = t_run + 540
     while True:
         state = page.evaluate(STATE_JS)
-        if state["errors"]:
+        errors = [e for c in state["cells"] for e in c["errors"]] + state["domErrors"]
+        if errors:
             page.screenshot(path=str(artifacts / f"{Path(name).stem}-error.png"))
-            pytest.fail(f"{name}: error output:\n" + "\n---\n".join(state["errors"]))
-        done = [bool(re.fullmatch(r"\s*\[\d+\]:?\s*", p)) for p in state["prompts"]]
-        if t_first is None and done and done[0]:
+            pytest.fail(f"{name}: error output:\n" + "\n---\n".join(errors))
+        done = [c["count"] is not None and c["state"] != "running" for c in state["cells"]]
+        if t_first is None and done[0]:
             t_first = time.monotonic() - t_run
-        if all(done) and state["status"] == "idle":
+        if all(done) and state["kernel"] == "idle":
             break
         if time.monotonic() > deadline:
             page.screenshot(path=str(artifacts / f"{Path(name).stem}-timeout.png"))
-            pytest.fail(f"{name}: cells not finished after {deadline - t_run:.0f} s: {state['prompts']}")
+            pytest.fail(f"{name}: cells not finished after {deadline - t_run:.0f} s: {state['cells']}")
         time.sleep(0.25)
     t_all = time.monotonic() - t_run
+    counts = [c["count"] for c in state["cells"]]
+    assert counts == list(range(1, n_code + 1)), f"cells did not run once each, in order: {counts}"
 
     page.locator(".jp-Notebook .jp-Cell").last.scroll_into_view_if_needed()
     time.sleep(0.3)

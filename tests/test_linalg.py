@@ -191,10 +191,13 @@ _SAVED_OUTPUT_NR = pytest.mark.xfail(reason="core: saved outputs lose their outp
 @pytest.mark.parametrize("name", ["inv", "det", "slogdet", "logdet", "solve", "solve_left", "cholesky",
                                   "cholesky_upper", pytest.param("qr", marks=_SAVED_OUTPUT_NR),
                                   pytest.param("qr_wide", marks=_SAVED_OUTPUT_NR), "solve_triangular",
-                                  "solve_triangular_right", "lu_factor", "matrix_power", "cdist_mm"])
+                                  "solve_triangular_right", "lu_factor", "matrix_power", "cdist_mm",
+                                  pytest.param("svdvals", marks=_SAVED_OUTPUT_NR),
+                                  pytest.param("pinv", marks=_SAVED_OUTPUT_NR), "householder_product",
+                                  "cholesky_solve", "cholesky_inverse"])
 def test_second_derivatives(name):
     """grad of (grad·w) through each op: the backward formulas are themselves differentiable.
-    (svdvals is first-order only: its backward holds U and V as constants.)"""
+"""
     B = rand(3, 2, seed=7)
 
     def f(lib, A, Bm):
@@ -232,6 +235,16 @@ def test_second_derivatives(name):
             return L.matrix_power(A, -2)
         if name == "cdist_mm":
             return lib.cdist(A, Bm.mT, compute_mode="use_mm_for_euclid_dist")
+        if name == "svdvals":
+            return L.svdvals(A)
+        if name == "pinv":
+            return L.pinv(A)
+        if name == "householder_product":
+            return L.householder_product(A, Bm[:, 0])
+        if name == "cholesky_solve":
+            return lib.cholesky_solve(Bm, A.tril())
+        if name == "cholesky_inverse":
+            return lib.cholesky_inverse(A.triu(), upper=True)
         raise AssertionError(name)
 
     A = rand(3, 3, seed=5) + 2 * torch.eye(3, dtype=torch.float64)
@@ -318,3 +331,62 @@ def test_tensordot_kron_multi_dot():
     ms = [rand(2, 5), rand(5, 1, seed=1), rand(1, 4, seed=2), rand(4, seed=3)]
     close(torch_js.linalg.multi_dot([to_js(m) for m in ms]), torch.linalg.multi_dot(ms))
     close(torch_js.chain_matmul(*[to_js(m) for m in ms[:3]]), torch.linalg.multi_dot(ms[:3]))
+
+
+# ---- SVD and eigh: values unique, vectors up to sign ----------------------------------------------------------
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(4, 4), (5, 3), (3, 5), (2, 4, 3)])
+@pytest.mark.parametrize("full", [False, True])
+def test_svd_gauge_invariant(shape, full):
+    A = rand(*shape, seed=21).requires_grad_()
+    a = to_js(A, True)
+    U, S, Vh = torch.linalg.svd(A, full_matrices=full)
+    u, s, vh = torch_js.linalg.svd(a, full_matrices=full)
+    assert tuple(u.shape) == tuple(U.shape) and tuple(vh.shape) == tuple(Vh.shape)
+    close(s, S)
+    k = S.shape[-1]
+    close((u.narrow(-1, 0, k) * s.unsqueeze(-2)) @ vh.narrow(-2, 0, k), A.detach())
+    close(u @ u.mT, U @ U.mT)   # orthonormal columns (the complement spans the same space)
+    close(u.narrow(-1, 0, k) * u.narrow(-1, 0, k), U[..., :k] * U[..., :k])
+    w1, w2, c = rand(*U[..., :k].shape, seed=22), rand(*Vh[..., :k, :].shape, seed=23), rand(k, seed=24)
+
+    def loss(lib, U_, S_, Vh_, w1, w2, c):
+        return (w1 * U_[..., :k] ** 2).sum() + (w2 * Vh_[..., :k, :] ** 2).sum() + (S_ * c).sum()
+    g_pt = torch.autograd.grad(loss(torch, U, S, Vh, w1, w2, c), A)[0]
+    g_js = torch_js.autograd.grad(loss(torch_js, u, s, vh, to_js(w1), to_js(w2), to_js(c)), a)[0]
+    close(g_js, g_pt, 1e-7)
+
+
+@needs_torch
+@pytest.mark.parametrize("uplo", ["L", "U"])
+def test_eigh_gauge_invariant(uplo):
+    X = rand(2, 5, 5, seed=25)
+    A = (X + X.mT).requires_grad_()
+    a = to_js(A, True)
+    L, V = torch.linalg.eigh(A, UPLO=uplo)
+    l, v = torch_js.linalg.eigh(a, UPLO=uplo)
+    close(l, L)
+    close(v * v, V * V)
+    close((v * l.unsqueeze(-2)) @ v.mT, A.detach())
+    close(torch_js.linalg.eigvalsh(a, UPLO=uplo), torch.linalg.eigvalsh(A, UPLO=uplo))
+    w, c = rand(2, 5, 5, seed=26), rand(5, seed=27)
+    g_pt = torch.autograd.grad((w * V * V).sum() + (L * c).sum(), A)[0]
+    g_js = torch_js.autograd.grad((to_js(w) * v * v).sum() + (l * to_js(c)).sum(), a)[0]
+    close(g_js, g_pt, 1e-7)
+    # only the UPLO triangle is read
+    B = A.detach().clone()
+    B[..., 0, 4] = 100.0 if uplo == "L" else B[..., 0, 4]
+    B[..., 4, 0] = 100.0 if uplo == "U" else B[..., 4, 0]
+    close(torch_js.linalg.eigvalsh(to_js(B), UPLO=uplo), L)
+
+
+@needs_torch
+def test_pinv_rank_cond():
+    A = rand(4, 3, seed=28) @ rand(3, 5, seed=29)   # rank 3
+    a = to_js(A)
+    close(torch_js.linalg.pinv(a), torch.linalg.pinv(A), 1e-8)
+    assert torch_js.linalg.matrix_rank(a).item() == 3
+    B = rand(2, 4, 4, seed=30)
+    for p in (None, 2, -2, 1, "fro", math.inf):
+        close(torch_js.linalg.cond(to_js(B), p), torch.linalg.cond(B, p), 1e-8)

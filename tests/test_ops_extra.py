@@ -249,7 +249,7 @@ def test_grids_blocks_rot():
         a, b = T.tensor([1, 2, 3]), T.tensor([4, 5])
         res = list(T.meshgrid(a, b, indexing="xy")) + list(T.meshgrid([a, b], indexing="ij"))
         res += [T.cartesian_prod(a, b), T.combinations(a), T.combinations(a, 2, with_replacement=True),
-                T.block_diag(T.ones(2, 2), T.tensor([7, 8, 9]), T.tensor(5)), T.kron(T.eye(2), T.ones(2, 3))]
+                T.block_diag(T.ones(2, 2), T.tensor([7, 8, 9]), T.tensor(5))]
         x = T.arange(6).reshape(2, 3)
         res += [T.rot90(x), T.rot90(x, 2), T.rot90(x, -1, [1, 0]), T.column_stack([a, a * 2]),
                 T.row_stack([a, a]), x.narrow_copy(1, 1, 2)]
@@ -300,7 +300,7 @@ def test_addc_inplace_optimizer_path():
 
 @needs_torch
 @pytest.mark.parametrize("name", ["tril", "diag_embed", "repeat", "repeat_interleave", "rot90", "block_diag",
-                                  "logaddexp", "sinc", "addcdiv", "cross", "trapezoid", "index_fill", "kron"])
+                                  "logaddexp", "sinc", "addcdiv", "cross", "trapezoid", "index_fill"])
 def test_composite_grads(name):
     fns = {
         "tril": lambda T, x: T.tril(x, -1),
@@ -315,7 +315,6 @@ def test_composite_grads(name):
         "cross": lambda T, x: T.linalg.cross(x[:, :3], x[:, 3:]),
         "trapezoid": lambda T, x: T.trapezoid(x, dim=0),
         "index_fill": lambda T, x: T.index_fill(x, 1, T.tensor([0, 2]), -1.0),
-        "kron": lambda T, x: T.kron(x, x[:2, :2]),
     }
 
     def f(T):

@@ -136,3 +136,50 @@ def test_live_torch_agrees_with_fixture(i):
     name, kw = C.OPTIM_CASES[i]
     params, _, _ = C.run_optim(torch, name, kw)
     _assert_close(params, FIX["optim"][i]["params"], rtol=0, atol=0)
+
+
+@needs_torch
+def test_step_hooks_and_repr_match_torch():
+    """Step hooks get (optimizer, args, kwargs) with args starting at the optimizer, as in torch; a pre-hook may
+    return replacement (args, kwargs)."""
+    def run(lib):
+        w = lib.ones(3, requires_grad=True)
+        opt = lib.optim.Adam([{"params": [w]}, {"params": [lib.zeros(1, requires_grad=True)], "lr": 0.5}], lr=0.1)
+        log = []
+        opt.register_step_pre_hook(lambda o, a, k: log.append(("pre", len(a), a[0] is o, sorted(k))))
+        opt.register_step_post_hook(lambda o, a, k: log.append(("post", len(a), sorted(k))))
+        (w * w).sum().backward()
+        opt.step()
+        opt.step(closure=None)
+        opt.register_step_pre_hook(lambda o, a, k: ((a[0], lambda: 7.0), {}))
+        return log, opt.step(), repr(opt)
+    assert run(torch_js) == run(torch)
+
+
+@needs_torch
+def test_scheduler_closed_form_and_state_dict_keys_match_torch():
+    """step(epoch) uses the closed form (where a class has one); state_dict() carries torch's attribute names."""
+    cases = [("StepLR", {"step_size": 3, "gamma": 0.5}), ("MultiStepLR", {"milestones": [2, 5, 5]}),
+             ("ConstantLR", {"factor": 0.5, "total_iters": 4}), ("LinearLR", {"start_factor": 0.2}),
+             ("PolynomialLR", {"total_iters": 8, "power": 2.0}), ("CosineAnnealingLR", {"T_max": 5}),
+             ("CosineAnnealingWarmRestarts", {"T_0": 4, "T_mult": 2}),
+             ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 3, "mode": "triangular2"}),
+             ("OneCycleLR", {"max_lr": 0.1, "total_steps": 20, "three_phase": True})]
+    import warnings
+
+    def run(lib, name, kw):
+        opt = lib.optim.SGD([lib.ones(2, requires_grad=True)], lr=0.1, momentum=0.9)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sch = getattr(lib.optim.lr_scheduler, name)(opt, **kw)
+            lrs = []
+            for epoch in [1, 4, 9, 2, 13.5 if name == "CosineAnnealingWarmRestarts" else 13]:
+                opt.step()
+                sch.step(epoch)
+                lrs.append((opt.param_groups[0]["lr"], opt.param_groups[0]["momentum"]))
+        return lrs, sorted(sch.state_dict())
+    for name, kw in cases:
+        got, exp = run(torch_js, name, kw), run(torch, name, kw)
+        assert got[1] == exp[1], name
+        for a, b in zip(got[0], exp[0]):
+            assert a == pytest.approx(b, rel=1e-12, abs=1e-15), (name, got[0], exp[0])

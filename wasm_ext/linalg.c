@@ -192,6 +192,40 @@ static inline double dabs(double x) { return x < 0 ? -x : x; }
     for (int64_t i = 0; i < m * n; i++) a[i] = (T)w[i];                                                       \
   }
 
+/* Cyclic Jacobi eigen-decomposition of a symmetric n×n matrix in double scratch a (destroyed) and v (n×n):
+ * on exit v's columns are the eigenvectors, w the eigenvalues (unsorted). */
+static void eigh_jacobi(double* a, double* v, double* w, int64_t n) {
+  for (int64_t i = 0; i < n * n; i++) v[i] = 0;
+  for (int64_t i = 0; i < n; i++) v[i * n + i] = 1;
+  for (int sweep = 0; sweep < 100; sweep++) {
+    double off = 0, tot = 0;
+    for (int64_t p = 0; p < n; p++)
+      for (int64_t q = 0; q < n; q++) { double x = a[p * n + q] * a[p * n + q]; tot += x; if (p != q) off += x; }
+    if (off <= 1e-30 * tot || off == 0) break;
+    for (int64_t p = 0; p < n - 1; p++)
+      for (int64_t q = p + 1; q < n; q++) {
+        double apq = a[p * n + q];
+        if (apq == 0) continue;
+        double theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
+        double t = (theta >= 0 ? 1.0 : -1.0) / (dabs(theta) + sqrt(theta * theta + 1));
+        double c = 1 / sqrt(t * t + 1), s = t * c;
+        for (int64_t k = 0; k < n; k++) {  /* columns p, q */
+          double akp = a[k * n + p], akq = a[k * n + q];
+          a[k * n + p] = c * akp - s * akq; a[k * n + q] = s * akp + c * akq;
+        }
+        for (int64_t k = 0; k < n; k++) {  /* rows p, q */
+          double apk = a[p * n + k], aqk = a[q * n + k];
+          a[p * n + k] = c * apk - s * aqk; a[q * n + k] = s * apk + c * aqk;
+        }
+        for (int64_t k = 0; k < n; k++) {
+          double vkp = v[k * n + p], vkq = v[k * n + q];
+          v[k * n + p] = c * vkp - s * vkq; v[k * n + q] = s * vkp + c * vkq;
+        }
+      }
+  }
+  for (int64_t i = 0; i < n; i++) w[i] = a[i * n + i];
+}
+
 DEFINE_LINALG(float, f32)
 DEFINE_LINALG(double, f64)
 
@@ -278,6 +312,27 @@ TJS_EXPORT int tjs_svd(void) {
     }
     for (int64_t i = 0; i < n; i++) {
       if (dt == TJS_F32) ((float*)s)[b * n + i] = (float)ss[i]; else ((double*)s)[b * n + i] = ss[i];
+    }
+  }
+  return TJS_OK;
+}
+
+/* dtype, batch, n, a (symmetric, both triangles filled; overwritten by the eigenvectors as columns), w (n out),
+ * scratch (f64, 2·n·n + n) */
+TJS_EXPORT int tjs_eigh(void) {
+  int dt = (int)A[0]; int64_t batch = A[1], n = A[2];
+  char* a = (char*)(intptr_t)A[3]; char* w = (char*)(intptr_t)A[4];
+  double* sa = (double*)(intptr_t)A[5]; double* sv = sa + n * n; double* sw = sv + n * n;
+  if (dt != TJS_F32 && dt != TJS_F64) return TJS_ERR_DTYPE;
+  for (int64_t b = 0; b < batch; b++) {
+    for (int64_t i = 0; i < n * n; i++)
+      sa[i] = dt == TJS_F32 ? (double)((float*)a)[b * n * n + i] : ((double*)a)[b * n * n + i];
+    eigh_jacobi(sa, sv, sw, n);
+    for (int64_t i = 0; i < n * n; i++) {
+      if (dt == TJS_F32) ((float*)a)[b * n * n + i] = (float)sv[i]; else ((double*)a)[b * n * n + i] = sv[i];
+    }
+    for (int64_t i = 0; i < n; i++) {
+      if (dt == TJS_F32) ((float*)w)[b * n + i] = (float)sw[i]; else ((double*)w)[b * n + i] = sw[i];
     }
   }
   return TJS_OK;

@@ -32,7 +32,7 @@ import { Dispatcher } from './dispatch.mjs';
 import { ARR, DT, aliasOf, declare } from './kernels/common.mjs';
 import { BINARY_OPS, UNARY_OPS, WG, elementwiseSource, elementwiseSpecs } from './kernels/elementwise.mjs';
 import { REDUCE_OPS, WG_RED, cumulativeSource, reduceSource, reduceSpecs, rowSpecs, softmaxSource } from './kernels/reduce.mjs';
-import { TM, TN, gemmSource, gemmSpecs } from './kernels/matmul.mjs';
+import { GEMM_CONFIGS, TM_INT, TN_INT, gemmConfig, gemmSource, gemmSpecs } from './kernels/matmul.mjs';
 import { indexOffsetsSource, indexOffsetsSpecs, putSource, putSpecs, takeSource, takeSpecs } from './kernels/index.mjs';
 import {
   col2imSource, col2imSpecs, im2colSource, im2colSpecs, poolBackwardSource, poolBackwardSpecs, poolSource, poolSpecs,
@@ -79,6 +79,7 @@ export class Bridge {
     this.buffers.upload(this.errId, new Uint8Array(16));
     this.indexUsed = false;
     this.lastError = '';
+    this.gemmForce = null;                // a GEMM_CONFIGS name to use for every float matmul (benchmarks)
     this.mod = null;
     this.argPtr = 0;
     this.argBytes = 0;
@@ -304,15 +305,29 @@ export class Bridge {
     this._checkDtypes([adt, bdt, odt]);
     if (batch > MAX_GROUPS) throw new Error(`matmul batch ${batch} > ${MAX_GROUPS}`);
     const f = adt === DT.float32 || adt === DT.float16 || adt === DT.bfloat16;
-    const distinct = aid !== bid && aid !== oid && bid !== oid;
-    const vecA = distinct && adt === DT.float32 && acs === 1 && aoff % 4 === 0 && ars % 4 === 0 && (abs % 4 === 0 || batch === 1) && k % 4 === 0;
-    const vecB = distinct && adt === DT.float32 && bcs === 1 && boff % 4 === 0 && brs % 4 === 0 && (bbs % 4 === 0 || batch === 1) && n % 4 === 0;
     const d = this.disp;
-    const p = this._pipe(`gemm:${adt},${odt}:${+vecA}${+vecB}`, [oid, aid, bid], () => gemmSpecs(adt, odt, vecA, vecB), (b) => gemmSource(adt, odt, vecA, vecB, b));
     const w = d.slot();
     d.u32.set([m, n, k, batch, aoff, boff, ooff, abs, ars, acs, bbs, brs, bcs], w);
-    if (f) d.dispatch(p, [oid, aid, bid], w, Math.ceil(n / TN), Math.ceil(m / TM), batch);
-    else d.dispatch(p, [oid, aid, bid], w, Math.ceil(n / 16), Math.ceil(m / 16), batch);
+    if (!f) {
+      const p = this._pipe(`gemm:${adt},${odt}`, [oid, aid, bid], () => gemmSpecs(adt, odt, false, false), (b) => gemmSource(adt, odt, false, false, b));
+      d.dispatch(p, [oid, aid, bid], w, Math.ceil(n / TN_INT), Math.ceil(m / TM_INT), batch);
+      return;
+    }
+    // 4-element load groups along A's and B's contiguous dimension (k for A, n for B unless transposed);
+    // vec4 bindings where that dimension has unit stride, 16-byte alignment and an extent divisible by 4.
+    const distinct = aid !== bid && aid !== oid && bid !== oid;
+    const f32 = distinct && adt === DT.float32;
+    const aMode = acs !== 1 && ars === 1 ? 'm' : 'k';
+    const bMode = bcs !== 1 && brs === 1 ? 'k' : 'n';
+    const al4 = (x) => x % 4 === 0;
+    const vecA = f32 && al4(aoff) && (al4(abs) || batch === 1) &&
+      (aMode === 'k' ? acs === 1 && al4(ars) && al4(k) : al4(acs) && al4(m));
+    const vecB = f32 && al4(boff) && (al4(bbs) || batch === 1) &&
+      (bMode === 'n' ? bcs === 1 && al4(brs) && al4(n) : al4(bcs) && al4(k));
+    const cfg = (this.gemmForce && GEMM_CONFIGS[this.gemmForce]) || gemmConfig(m, n, batch);
+    const p = this._pipe(`gemm:${adt},${odt}:${cfg.name}:${aMode}${+vecA}${bMode}${+vecB}`, [oid, aid, bid],
+      () => gemmSpecs(adt, odt, vecA, vecB), (b) => gemmSource(adt, odt, vecA, vecB, b, cfg, aMode, bMode));
+    d.dispatch(p, [oid, aid, bid], w, Math.ceil(n / cfg.tn), Math.ceil(m / cfg.tm), batch);
   }
 
   _indexOffsets(I) {

@@ -1,12 +1,13 @@
 """torch_js.linalg: PyTorch's torch.linalg namespace.
 
-Every op registered with namespace "linalg" (ops/linalg.py, ops/linalg_extra.py, ops/linalg_factor.py) is
+Every op registered with namespace "linalg" (ops/linalg.py, linalg_extra.py, linalg_factor.py, linalg_spectral.py) is
 exported here under its own name, plus LinAlgError.
 """
 import sys as _sys
 
 from .ops import linalg_extra as _linalg_extra  # noqa: F401  (declares the ops)
 from .ops import linalg_factor as _linalg_factor
+from .ops import linalg_spectral as _linalg_spectral  # noqa: F401
 from .ops._registry import ops_in as _ops_in
 
 LinAlgError = _linalg_factor.LinAlgError

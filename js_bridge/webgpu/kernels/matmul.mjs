@@ -1,26 +1,62 @@
 // Batched, strided GEMM: out[bt] (contiguous M x N) = A[bt] (M x K) @ B[bt] (K x N), A and B given by
 // (batch, row, col) element strides, so transposed operands and broadcast batches cost nothing.
 //
-// Float kernel (after tfjs's MatMulPackedVec4): a 16 x 16 workgroup computes a 64 x 64 tile of out, each
-// invocation a 4 x 4 register block; K advances in steps of TK through workgroup memory, where A is kept
-// k-major so an invocation reads its 4 rows and 4 columns as two vec4 and does 4 vec4 FMAs per k.
-// When an operand is float32 with unit stride along its fast dimension and 16-byte aligned rows, a variant
-// binds it as array<vec4<f32>> and loads 4 elements per read (vecA / vecB).
+// Float kernel (design after tfjs's MatMulPackedVec4 and the classic CUDA SGEMM): a 16 x 16 workgroup computes
+// a TM x TN tile of out (TM = 16 * RM, TN = 16 * RN), each invocation an RM x RN register block held in vec4
+// accumulators. K advances in steps of TK through workgroup memory, where both tiles are stored k-major as
+// vec4 (As[k][m / 4], Bs[k][n / 4]): per k an invocation reads RM / 4 + RN / 4 vec4 and does RM * RN / 4 vec4
+// FMAs. An invocation's rows are 4-row groups 64 apart (and its columns 4-column groups 64 apart), so the 16
+// invocations of a row read 16 consecutive vec4: no bank conflicts, and one broadcast vec4 for A.
+// Double buffering (`db`): the next K tile is loaded from global memory into registers before the current
+// one is multiplied and stored to the other half of workgroup memory after it, one barrier per tile.
+// `swz`: workgroups walk the output in column strips `swz` tiles tall, so concurrent workgroups share
+// operand tiles in L2. Everything inside a K tile is unrolled here (constant indices, accumulators in
+// registers). The size-dependent choice is gemmConfig().
+//
+// Operand loads: A is read in 4-element groups along k ('k' mode: rows contiguous along k, the usual case)
+// or along m ('m' mode: A transposed); B along n ('n') or along k ('k', B transposed). With vec4 set the
+// operand is bound as array<vec4<f32>> (float32, unit stride along the group, 16-byte aligned, extent a
+// multiple of 4: the bridge checks); otherwise the 4 elements are read one by one (any dtype and strides).
 // Integer dtypes take a plain one-invocation-per-output kernel in i32.
 //
 // Header: 0 M, 1 N, 2 K, 3 batch, 4 a offset, 5 b offset, 6 out offset, 7..9 a strides (batch, row, col),
 // 10..12 b strides.
 import { DT, PRELUDE, isFloat, isSubword, kindOf } from './common.mjs';
 
-export const TM = 64, TN = 64, TK = 16;
+/** Float kernel variants. rm, rn: per-invocation rows / columns (multiples of 4); tk: K tile. */
+export const GEMM_CONFIGS = {
+  t64: { rm: 4, rn: 4, tk: 16, db: false, swz: 0 },       // the original kernel's shape (64 x 64, no double buffer)
+  t64d: { rm: 4, rn: 4, tk: 16, db: true, swz: 0 },
+  t128x64d: { rm: 8, rn: 4, tk: 16, db: true, swz: 0 },
+  t128k8d: { rm: 8, rn: 8, tk: 8, db: true, swz: 0 },
+  t128d: { rm: 8, rn: 8, tk: 16, db: true, swz: 0 },
+  t128ds: { rm: 8, rn: 8, tk: 16, db: true, swz: 8 },
+};
+for (const [k, c] of Object.entries(GEMM_CONFIGS)) { c.name = k; c.tm = 16 * c.rm; c.tn = 16 * c.rn; }
+
+/** The variant the bridge uses for an (m x n) output with `batch` matrices. */
+export function gemmConfig(m, n, batch) {
+  const tiles = (c) => Math.ceil(m / c.tm) * Math.ceil(n / c.tn) * batch;
+  const big = GEMM_CONFIGS.t128ds;
+  // a 128 x 128 tile needs enough workgroups to fill a large GPU; below that the 64 x 64 tile wins
+  if (tiles(big) >= 256) return big;
+  return GEMM_CONFIGS.t64d;
+}
+
+// The integer kernel's dispatch tile.
+export const TM_INT = 16, TN_INT = 16;
 
 /** Operand specs: out, A, B (vec4: bound as array<vec4<f32>>, read as A4 / B4). */
 export function gemmSpecs(ad, od, vecA, vecB) {
   return [{ name: 'O', dt: od, write: true, atomic: isSubword(od) }, { name: 'A', dt: ad, vec4: vecA }, { name: 'B', dt: ad, vec4: vecB }];
 }
 
-export function gemmSource(ad, od, vecA, vecB, b) {
-  const oat = isSubword(od);
+/**
+ * WGSL for the GEMM. ad / od: input / output dtype codes; vecA, vecB: vec4 bindings; b: binding code from
+ * declare(); cfg: a GEMM_CONFIGS entry; aMode 'k' | 'm', bMode 'n' | 'k' (the contiguous dimension of the
+ * 4-element load groups).
+ */
+export function gemmSource(ad, od, vecA, vecB, b, cfg = GEMM_CONFIGS.t64d, aMode = 'k', bMode = 'n') {
   if (!isFloat(ad)) {
     return PRELUDE + b + `
 @compute @workgroup_size(16, 16)
@@ -34,71 +70,159 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
 }
 `;
   }
-  // A tile: TM rows x TK, stored k-major as vec4 over rows: As[kk * 16 + r4][r % 4].
-  const loadA = vecA ? `
-    { // one vec4 along k per invocation: row = li / 4, k quad = li % 4
-      let r = li / 4u; let kq = (li % 4u) * 4u; let gr = m0 + r;
-      var v = vec4<f32>(0.0);
-      if (gr < M) { v = A4[(ab + gr * ars + k0 + kq) / 4u]; }
-      As[(kq + 0u) * 16u + r / 4u][r % 4u] = v.x; As[(kq + 1u) * 16u + r / 4u][r % 4u] = v.y;
-      As[(kq + 2u) * 16u + r / 4u][r % 4u] = v.z; As[(kq + 3u) * 16u + r / 4u][r % 4u] = v.w;
-    }` : `
-    for (var q = 0u; q < 4u; q++) {
-      let e = li + q * 256u; let kk = e % ${TK}u; let r = e / ${TK}u;
-      let gr = m0 + r; let gk = k0 + kk;
-      var v = 0.0;
-      if (gr < M && gk < K) { v = ld_A(ab + gr * ars + gk * acs); }
-      As[kk * 16u + r / 4u][r % 4u] = v;
-    }`;
-  const loadB = vecB ? `
-    { let kk = li / 16u; let c4 = li % 16u; let gk = k0 + kk;
-      var v = vec4<f32>(0.0);
-      if (gk < K && n0 + c4 * 4u < N) { v = B4[(bb + gk * brs + n0 + c4 * 4u) / 4u]; }
-      Bs[kk * 16u + c4] = v;
-    }` : `
-    for (var q = 0u; q < 4u; q++) {
-      let e = li + q * 256u; let c = e % ${TN}u; let kk = e / ${TN}u;
-      let gc = n0 + c; let gk = k0 + kk;
-      var v = 0.0;
-      if (gc < N && gk < K) { v = ld_B(bb + gk * brs + gc * bcs); }
-      Bs[kk * 16u + c / 4u][c % 4u] = v;
-    }`;
-  const store = 'st_O(oi, acc[r][c]);';
-  return PRELUDE + b + `
-var<workgroup> As: array<vec4<f32>, ${TK * TM / 4}>;
-var<workgroup> Bs: array<vec4<f32>, ${TK * TN / 4}>;
+  const { rm, rn, tk: TK, db, swz, tm: TM, tn: TN } = cfg;
+  const TM4 = TM / 4, TN4 = TN / 4, GM = rm / 4, GN = rn / 4;
+  const LA = (TM * TK) / 1024, LB = (TN * TK) / 1024;   // 4-element groups per invocation per tile
+  if (!(LA >= 1 && LB >= 1 && Number.isInteger(LA) && Number.isInteger(LB) && TK % 4 === 0)) throw new Error(`bad gemm config ${cfg.name}`);
+  const ASZ = TK * TM4, BSZ = TK * TN4;                  // vec4 per buffer half
+  let s = '';
+  // ---- global -> registers (tile starting at k0) ----
+  const loadA = () => {
+    let c = '';
+    for (let q = 0; q < LA; q++) {
+      c += `    { let e = li + ${q * 256}u;\n`;
+      if (aMode === 'k') {
+        c += `      let r = e / ${TK / 4}u; let gk = k0 + (e % ${TK / 4}u) * 4u; let gr = m0 + r;\n`;
+        if (vecA) c += `      ra${q} = vec4<f32>(0.0); if (gr < M && gk < K) { ra${q} = A4[(ab + gr * ars + gk) / 4u]; }\n`;
+        else {
+          c += `      ra${q} = vec4<f32>(0.0); if (gr < M) { let base = ab + gr * ars + gk * acs;\n`;
+          for (let j = 0; j < 4; j++) c += `        if (gk + ${j}u < K) { ra${q}[${j}] = ld_A(base + ${j}u * acs); }\n`;
+          c += '      }\n';
+        }
+      } else {
+        c += `      let gk = k0 + e / ${TM4}u; let gr = m0 + (e % ${TM4}u) * 4u;\n`;
+        if (vecA) c += `      ra${q} = vec4<f32>(0.0); if (gr < M && gk < K) { ra${q} = A4[(ab + gr + gk * acs) / 4u]; }\n`;
+        else {
+          c += `      ra${q} = vec4<f32>(0.0); if (gk < K) { let base = ab + gr * ars + gk * acs;\n`;
+          for (let j = 0; j < 4; j++) c += `        if (gr + ${j}u < M) { ra${q}[${j}] = ld_A(base + ${j}u * ars); }\n`;
+          c += '      }\n';
+        }
+      }
+      c += '    }\n';
+    }
+    return c;
+  };
+  const loadB = () => {
+    let c = '';
+    for (let q = 0; q < LB; q++) {
+      c += `    { let e = li + ${q * 256}u;\n`;
+      if (bMode === 'n') {
+        c += `      let gk = k0 + e / ${TN4}u; let gc = n0 + (e % ${TN4}u) * 4u;\n`;
+        if (vecB) c += `      rb${q} = vec4<f32>(0.0); if (gk < K && gc < N) { rb${q} = B4[(bb + gk * brs + gc) / 4u]; }\n`;
+        else {
+          c += `      rb${q} = vec4<f32>(0.0); if (gk < K) { let base = bb + gk * brs + gc * bcs;\n`;
+          for (let j = 0; j < 4; j++) c += `        if (gc + ${j}u < N) { rb${q}[${j}] = ld_B(base + ${j}u * bcs); }\n`;
+          c += '      }\n';
+        }
+      } else {
+        c += `      let cc = e / ${TK / 4}u; let gk = k0 + (e % ${TK / 4}u) * 4u; let gc = n0 + cc;\n`;
+        if (vecB) c += `      rb${q} = vec4<f32>(0.0); if (gc < N && gk < K) { rb${q} = B4[(bb + gc * bcs + gk) / 4u]; }\n`;
+        else {
+          c += `      rb${q} = vec4<f32>(0.0); if (gc < N) { let base = bb + gk * brs + gc * bcs;\n`;
+          for (let j = 0; j < 4; j++) c += `        if (gk + ${j}u < K) { rb${q}[${j}] = ld_B(base + ${j}u * brs); }\n`;
+          c += '      }\n';
+        }
+      }
+      c += '    }\n';
+    }
+    return c;
+  };
+  // ---- registers -> workgroup memory half at vec4 offset `h` (WGSL expression) ----
+  const store = (h) => {
+    let c = '';
+    for (let q = 0; q < LA; q++) {
+      c += `    { let e = li + ${q * 256}u;\n`;
+      if (aMode === 'k') {
+        c += `      let r = e / ${TK / 4}u; let kq = (e % ${TK / 4}u) * 4u; let o = ${h} * ${ASZ}u + kq * ${TM4}u + r / 4u; let rc = r % 4u;\n`;
+        for (let j = 0; j < 4; j++) c += `      As[o + ${j * TM4}u][rc] = ra${q}[${j}];\n`;
+      } else {
+        c += `      As[${h} * ${ASZ}u + e] = ra${q};\n`;   // e = kk * TM4 + m4
+      }
+      c += '    }\n';
+    }
+    for (let q = 0; q < LB; q++) {
+      c += `    { let e = li + ${q * 256}u;\n`;
+      if (bMode === 'n') {
+        c += `      Bs[${h} * ${BSZ}u + e] = rb${q};\n`;   // e = kk * TN4 + c4
+      } else {
+        c += `      let cc = e / ${TK / 4}u; let kq = (e % ${TK / 4}u) * 4u; let o = ${h} * ${BSZ}u + kq * ${TN4}u + cc / 4u; let cr = cc % 4u;\n`;
+        for (let j = 0; j < 4; j++) c += `      Bs[o + ${j * TN4}u][cr] = rb${q}[${j}];\n`;
+      }
+      c += '    }\n';
+    }
+    return c;
+  };
+  // ---- multiply the tile in half `h` ----
+  const compute = (h) => {
+    let c = `    { let ao = ${h} * ${ASZ}u + lid.y; let bo = ${h} * ${BSZ}u + lid.x;\n`;
+    for (let kk = 0; kk < TK; kk++) {
+      for (let g = 0; g < GM; g++) c += `      let a${kk}_${g} = As[ao + ${kk * TM4 + g * 16}u];\n`;
+      for (let g = 0; g < GN; g++) c += `      let b${kk}_${g} = Bs[bo + ${kk * TN4 + g * 16}u];\n`;
+      for (let g = 0; g < GM; g++) {
+        for (let j = 0; j < 4; j++) {
+          const comp = 'xyzw'[j];
+          for (let hh = 0; hh < GN; hh++) c += `      c${g * 4 + j}_${hh} = fma(vec4<f32>(a${kk}_${g}.${comp}), b${kk}_${hh}, c${g * 4 + j}_${hh});\n`;
+        }
+      }
+    }
+    return c + '    }\n';
+  };
+  let decl = '';
+  for (let i = 0; i < rm; i++) for (let hh = 0; hh < GN; hh++) decl += `  var c${i}_${hh} = vec4<f32>(0.0);\n`;
+  for (let q = 0; q < LA; q++) decl += `  var ra${q}: vec4<f32>;\n`;
+  for (let q = 0; q < LB; q++) decl += `  var rb${q}: vec4<f32>;\n`;
+  let body;
+  if (db) {
+    body = `  var k0 = 0u;
+${loadA()}${loadB()}${store('0u')}  workgroupBarrier();
+  let nt = (K + ${TK - 1}u) / ${TK}u;
+  for (var t = 0u; t < nt; t++) {
+    let cur = t & 1u;
+    k0 = (t + 1u) * ${TK}u;
+    let more = t + 1u < nt;
+    if (more) {
+${loadA()}${loadB()}    }
+${compute('cur')}    if (more) {
+${store('(1u - cur)')}    }
+    workgroupBarrier();
+  }
+`;
+  } else {
+    body = `  for (var k0 = 0u; k0 < K; k0 += ${TK}u) {
+${loadA()}${loadB()}${store('0u')}    workgroupBarrier();
+${compute('0u')}    workgroupBarrier();
+  }
+`;
+  }
+  let out = '';
+  for (let g = 0; g < GM; g++) {
+    for (let j = 0; j < 4; j++) {
+      out += `  { let gr = m0 + ${g * 64 + j}u + lid.y * 4u;\n    if (gr < M) { let ob = pu(6u) + (bt * M + gr) * N;\n`;
+      for (let hh = 0; hh < GN; hh++) {
+        out += `      { let gc = n0 + ${hh * 64}u + lid.x * 4u; let v = c${g * 4 + j}_${hh};\n`;
+        for (let x = 0; x < 4; x++) out += `        if (gc + ${x}u < N) { st_O(ob + gc + ${x}u, v.${'xyzw'[x]}); }\n`;
+        out += '      }\n';
+      }
+      out += '    }\n  }\n';
+    }
+  }
+  const tileIds = swz ? `  let pid = wg.y * nwg.x + wg.x; let width = ${swz}u * nwg.x; let fm = (pid / width) * ${swz}u;
+  let gsz = min(nwg.y - fm, ${swz}u); let rr = pid % width;
+  let m0 = (fm + rr % gsz) * ${TM}u; let n0 = (rr / gsz) * ${TN}u;
+` : `  let m0 = wg.y * ${TM}u; let n0 = wg.x * ${TN}u;
+`;
+  s = PRELUDE + b + `
+var<workgroup> As: array<vec4<f32>, ${(db ? 2 : 1) * ASZ}>;
+var<workgroup> Bs: array<vec4<f32>, ${(db ? 2 : 1) * BSZ}>;
 @compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let M = pu(0u); let N = pu(1u); let K = pu(2u); let bt = wg.z;
-  let m0 = wg.y * ${TM}u; let n0 = wg.x * ${TN}u;
-  let li = lid.y * 16u + lid.x;
+${tileIds}  let li = lid.y * 16u + lid.x;
   let ab = pu(4u) + bt * pu(7u); let ars = pu(8u); let acs = pu(9u);
   let bb = pu(5u) + bt * pu(10u); let brs = pu(11u); let bcs = pu(12u);
-  var acc: array<vec4<f32>, 4>;
-  for (var k0 = 0u; k0 < K; k0 += ${TK}u) {
-${loadA}
-${loadB}
-    workgroupBarrier();
-    for (var kk = 0u; kk < ${TK}u; kk++) {
-      let a = As[kk * 16u + lid.y];
-      let bv = Bs[kk * 16u + lid.x];
-      acc[0] = fma(vec4<f32>(a.x), bv, acc[0]);
-      acc[1] = fma(vec4<f32>(a.y), bv, acc[1]);
-      acc[2] = fma(vec4<f32>(a.z), bv, acc[2]);
-      acc[3] = fma(vec4<f32>(a.w), bv, acc[3]);
-    }
-    workgroupBarrier();
-  }
-  for (var r = 0u; r < 4u; r++) {
-    let gr = m0 + lid.y * 4u + r;
-    if (gr >= M) { break; }
-    for (var c = 0u; c < 4u; c++) {
-      let gc = n0 + lid.x * 4u + c;
-      if (gc < N) { let oi = pu(6u) + (bt * M + gr) * N + gc; ${store} }
-    }
-  }
-}
+${decl}${body}${out}}
 `;
+  return s;
 }
 
 export { kindOf };

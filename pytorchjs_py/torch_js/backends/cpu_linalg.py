@@ -20,6 +20,7 @@ _k_geqrf = _native.kernel("geqrf")
 _k_orgqr = _native.kernel("orgqr")
 _k_trsm = _native.kernel("trsm")
 _k_svd = _native.kernel("svd")
+_k_eigh = _native.kernel("eigh")
 
 _LU_FMT = struct.Struct("<" + "q" * 7)
 _LU_SOLVE_FMT = struct.Struct("<" + "q" * 7)
@@ -28,6 +29,7 @@ _GEQRF_FMT = struct.Struct("<" + "q" * 6)
 _ORGQR_FMT = struct.Struct("<" + "q" * 7)
 _TRSM_FMT = struct.Struct("<" + "q" * 11)
 _SVD_FMT = struct.Struct("<" + "q" * 8)
+_EIGH_FMT = struct.Struct("<" + "q" * 6)
 
 
 def lu(self, a, piv, info, batch, m, n):
@@ -75,6 +77,14 @@ def svd_jacobi(self, a, v, s, batch, m, n):
     _check(_k_svd(), "linalg.svd")
 
 
+def eigh_jacobi(self, a, w, batch, n):
+    """a (batch, n, n) symmetric (both triangles) in place -> eigenvectors as columns; w (batch, n) eigenvalues
+    in column order (unsorted)."""
+    scratch = self.alloc(8 * (2 * n * n + n))
+    _EIGH_FMT.pack_into(_ARGS, 0, a._dtype.code, batch, n, _ptr(a), _ptr(w), scratch.ptr)
+    _check(_k_eigh(), "linalg.eigh")
+
+
 CPUBackend.lu = lu
 CPUBackend.lu_solve = lu_solve
 CPUBackend.cholesky = cholesky
@@ -82,3 +92,4 @@ CPUBackend.geqrf = geqrf
 CPUBackend.orgqr = orgqr
 CPUBackend.trsm = trsm
 CPUBackend.svd_jacobi = svd_jacobi
+CPUBackend.eigh_jacobi = eigh_jacobi

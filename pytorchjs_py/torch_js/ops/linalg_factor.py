@@ -1,5 +1,5 @@
-"""torch.linalg factorizations and what is built on them: inv, det, slogdet, solve, cholesky, qr, lu_factor,
-solve_triangular, svdvals, matrix_power.
+"""torch.linalg factorizations and what is built on them: inv, det, slogdet, solve, cholesky, qr, lu_factor, lu,
+lu_solve, solve_triangular, matrix_power (the SVD / eigh family is in linalg_spectral.py).
 
 Forward passes run the wasm_ext/linalg.c kernels (LAPACK's unblocked algorithms) on a contiguous float32/float64
 copy; derivatives are PyTorch's (derivatives.yaml / FunctionsManual.cpp) written with torch_js ops, so they can be
@@ -222,6 +222,7 @@ def _det_grad(A, det, g):
         return (g * det).unsqueeze(-1).unsqueeze(-1) * _mT(inv(A))
     # cofactor matrix through the SVD: A = U S V^T, det A = det U det V prod S,
     # d(prod S)/dS_i = prod_{j != i} S_j.
+    from .linalg_spectral import _svd_parts
     U, S, V = _svd_parts(A.detach())
     alpha = (det_raw(U) * det_raw(V)).unsqueeze(-1)
     others = _prod_others(S)
@@ -688,48 +689,6 @@ def lu(A, *, pivot=True, out=None):
     return LuResult((P, L, U))
 
 
-# ---- SVD (singular values) ----------------------------------------------------------------------------------
-
-def _svd_parts(A):
-    """(U, S, V) of A (no autograd) with S descending, U (…, m, k), V (…, n, k), k = min(m, n)."""
-    m, n = A._shape[-2], A._shape[-1]
-    if m < n:
-        U, S, V = _svd_parts(_mT(A))
-        return V, S, U
-    batch = A._shape[:-2]
-    nb = numel_of(batch)
-    W = _work_copy(A)
-    V = _empty(batch + (n, n), A._dtype, A._storage.device)
-    S = _empty(batch + (n,), A._dtype, A._storage.device)
-    if nb and n:
-        _backend(A).svd_jacobi(W, V, S, nb, m, n)
-    # columns come back unordered: sort descending (n is small; pure index bookkeeping)
-    if nb and n:
-        svals = S.reshape(nb, n).tolist()
-        order = [sorted(range(n), key=lambda i, r=r: -r[i]) for r in svals]
-        from .creation import tensor
-        idx = tensor(order, dtype=D.int64, device=A._storage.device).reshape(batch + (n,))
-        S = S.gather(-1, idx)
-        W = W.gather(-1, idx.unsqueeze(-2).expand(W._shape))
-        V = V.gather(-1, idx.unsqueeze(-2).expand(V._shape))
-    safe = S.masked_fill(S == 0, 1)
-    U = W / safe.unsqueeze(-2)
-    return U, S, V
-
-
-def _svdvals_backward(ctx, gS):
-    U, V = ctx.saved_tensors
-    return ((U * gS.unsqueeze(-2)).matmul(_mT(V)),)
-
-
-def svdvals(A, *, driver=None, out=None):
-    _check_matrix(A, "linalg.svdvals", square=False)
-    U, S, V = _svd_parts(A)
-    if GRAD_ENABLED[0] and A._requires_grad:
-        record("LinalgSvdBackward0", _svdvals_backward, (A,), (S,), save_inputs=(U, V))
-    return _ip.write_out(out, S) if out is not None else S
-
-
 # ---- matrix_power ---------------------------------------------------------------------------------------------
 
 def matrix_power(A, n, *, out=None):
@@ -778,7 +737,6 @@ def _register_all():
     reg("lu_factor_ex", lu_factor_ex, primitive="lu")
     reg("lu", lu, primitive="lu")
     reg("lu_solve", lu_solve, primitive="lu/lu_solve")
-    reg("svdvals", svdvals, primitive="svd_jacobi")
     reg("matrix_power", matrix_power)
     register("det", det, "linalg", primitive="lu", opinfo=())
     register("logdet", logdet, "linalg", opinfo=("logdet",))

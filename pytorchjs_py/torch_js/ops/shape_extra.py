@@ -2,7 +2,7 @@
 get them for free): tril/triu, diag/diag_embed/diagflat/trace, repeat/tile/repeat_interleave, rot90, meshgrid,
 cartesian_prod, block_diag, narrow_copy, column_stack/row_stack, in-place view ops (squeeze_, unsqueeze_, t_,
 transpose_), index_fill, heaviside, logaddexp(2), sinc, deg2rad/rad2deg, nan_to_num, float_power,
-addcmul/addcdiv, diff, cross/linalg.cross, trapezoid/cumulative_trapezoid, hsplit/vsplit/dsplit, kron,
+addcmul/addcdiv, diff, cross/linalg.cross, trapezoid/cumulative_trapezoid, hsplit/vsplit/dsplit,
 tril_indices/triu_indices, combinations, bincount, histc.
 """
 import math
@@ -205,7 +205,11 @@ def rot90(input, k=1, dims=(0, 1)):
 def meshgrid(*tensors, indexing=None):
     if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
         tensors = tuple(tensors[0])
-    indexing = indexing or "ij"
+    if indexing is None:
+        import warnings
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+                      UserWarning, stacklevel=2)
+        indexing = "ij"
     check(indexing in ("ij", "xy"), lambda: f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
           f"received: {indexing}")
     check(len(tensors) > 0, "meshgrid expects a non-empty TensorList")
@@ -281,19 +285,6 @@ def block_diag(*tensors):
         rows.append(cat(parts, 1) if len(parts) > 1 else parts[0])
         c0 += c
     return cat(rows, 0)
-
-
-def kron(input, other, *, out=None):
-    nd = max(input.dim(), other.dim())
-    a = input.reshape((1,) * (nd - input.dim()) + input._shape)
-    b = other.reshape((1,) * (nd - other.dim()) + other._shape)
-    ash, bsh = [], []
-    for sa, sb in zip(a._shape, b._shape):
-        ash += [sa, 1]
-        bsh += [1, sb]
-    r = a.reshape(tuple(ash)) * b.reshape(tuple(bsh))
-    r = r.reshape(tuple(sa * sb for sa, sb in zip(a._shape, b._shape)))
-    return _out(out, r)
 
 
 def narrow_copy(input, dim, start, length):
@@ -596,6 +587,10 @@ def linalg_cross(input, other, *, dim=-1, out=None):
 
 def cross(input, other, dim=None, *, out=None):
     if dim is None:
+        import warnings
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
+                      "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
+                      "with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
         shape = broadcast_shapes(input._shape, other._shape)
         dims = [i for i, s in enumerate(shape) if s == 3]
         check(bool(dims), "no dimension of size 3 in input")
@@ -716,7 +711,6 @@ def _register_all():
     register("cartesian_prod", cartesian_prod, S, method=False)
     register("combinations", combinations, S, method=False)
     register("block_diag", block_diag, S, method=False)
-    register("kron", kron, S)
     register("narrow_copy", narrow_copy, S)
     register("column_stack", column_stack, S, method=False)
     register("row_stack", row_stack, S, method=False, opinfo=())

@@ -74,6 +74,12 @@ def _record_select(name, x, vals, idx, d, squeezed=False):
         node.save((idx,))
 
 
+def _not_impl(x, kernel, allowed_bool=False, float_only=False):
+    d = x._dtype
+    if (d is D.bool_ and not allowed_bool) or (float_only and not d.is_floating_point):
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{D.scalar_type_name(d)}\'')
+
+
 def _zero_index(x):
     from .creation import zeros
     return zeros((), dtype=D.int64, device=x._storage.device)
@@ -122,6 +128,7 @@ def msort(input, *, out=None):
 # ---- topk / kthvalue -----------------------------------------------------------------------------------------
 
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+    check(input._dtype is not D.bool_, "topk does not support bool dtypes on CPU")
     nd = input.dim()
     d = wrap_dim(dim, nd) if nd else (wrap_dim(dim, 0) or 0)
     n = input._shape[d] if nd else 1
@@ -138,6 +145,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
 
 
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
+    _not_impl(input, "kthvalue_cpu")
     nd = input.dim()
     d = wrap_dim(dim, nd) if nd else (wrap_dim(dim, 0) or 0)
     n = input._shape[d] if nd else 1
@@ -212,6 +220,7 @@ def _median_dim(input, dim, keepdim, ignore_nan, name, cls, out):
 
 
 def median(input, dim=None, keepdim=False, *, out=None):
+    _not_impl(input, "median_cpu" if dim is None else "median_out")
     if dim is None:
         r = _median_all(input, False, "MedianBackward0")
         return _ip.write_out(out, r) if out is not None else r
@@ -219,6 +228,7 @@ def median(input, dim=None, keepdim=False, *, out=None):
 
 
 def nanmedian(input, dim=None, keepdim=False, *, out=None):
+    _not_impl(input, "median_cpu" if dim is None else "median_out")
     if dim is None:
         r = _median_all(input, True, "NanmedianBackward0")
         return _ip.write_out(out, r) if out is not None else r
@@ -372,6 +382,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
               f"size, but got boundary tensor {list(seq._shape)}and got sorter tensor {list(sorter._shape)}")
         seq = seq.gather(-1, sorter)
     cd = D.promote_types(seq._dtype, vals._dtype) if not scalar else seq._dtype
+    _not_impl(vals if not scalar else seq, "searchsorted_out_cpu")
     if scalar and isinstance(input, float) and not cd.is_floating_point:
         cd = D.get_default_dtype()
     kd = D.float64 if cd.is_floating_point else D.int64
@@ -467,9 +478,8 @@ def _lcse_back(ctx, g):
 
 
 def logcumsumexp(input, dim, *, out=None):
+    _not_impl(input, "logcumsumexp_out_cpu", float_only=True)
     x = input
-    if not x._dtype.is_floating_point:
-        x = x.to(D.get_default_dtype())
     nd = x.dim()
     dev = x._storage.device
     if nd == 0:

@@ -1,4 +1,7 @@
-"""torch.optim.Optimizer for torch_js: param_groups, state, state_dict()/load_state_dict() in PyTorch's format."""
+"""torch_js.optim.Optimizer: parameter groups, per-parameter state, step and state-dict hooks.
+
+state_dict()/load_state_dict() use PyTorch's exact layout ({"state": {index: {...}}, "param_groups": [...]}, params
+numbered in group order), so a checkpoint saved by torch loads here and the other way round."""
 import functools
 import warnings
 from collections import OrderedDict, defaultdict
@@ -8,33 +11,65 @@ from itertools import chain
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from ..autograd.grad_mode import GRAD_ENABLED
+from ..autograd.grad_mode import GRAD_ENABLED, enable_grad
+from ..ops.creation import tensor
 from ..utils.hooks import RemovableHandle
 
-__all__ = ["Optimizer", "required"]
+__all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
 
 
-class _RequiredParameter:
+class _Required:
     def __repr__(self):
         return "<required parameter>"
 
 
-required = _RequiredParameter()
+# A default that every param group must override (e.g. an optimizer with no sensible default lr).
+required = _Required()
 
-_global_optimizer_pre_hooks = OrderedDict()
-_global_optimizer_post_hooks = OrderedDict()
+# Hooks run around every optimizer's step(): global pre-hooks before the instance's, global post-hooks after.
+_global_pre_hooks = OrderedDict()
+_global_post_hooks = OrderedDict()
+
+_HOOK_TABLES = ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks", "_optimizer_state_dict_pre_hooks",
+                "_optimizer_state_dict_post_hooks", "_optimizer_load_state_dict_pre_hooks",
+                "_optimizer_load_state_dict_post_hooks")
 
 
-def _use_grad_for_differentiable(func):
-    @functools.wraps(func)
-    def _use_grad(self, *args, **kwargs):
-        prev = GRAD_ENABLED[0]
-        try:
-            GRAD_ENABLED[0] = bool(self.defaults.get("differentiable", False))
-            return func(self, *args, **kwargs)
-        finally:
-            GRAD_ENABLED[0] = prev
-    return _use_grad
+def _add_hook(table, hook, prepend=False):
+    handle = RemovableHandle(table)
+    table[handle.id] = hook
+    if prepend:
+        table.move_to_end(handle.id, last=False)
+    return handle
+
+
+def register_optimizer_step_pre_hook(hook):
+    return _add_hook(_global_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook):
+    return _add_hook(_global_post_hooks, hook)
+
+
+def _with_step_hooks(step):
+    """Wrap a class's step() so the pre/post hooks run around it. Hooks see (optimizer, args, kwargs) with args
+    including the optimizer itself, as in torch; a pre-hook may return replacement (args, kwargs)."""
+    @functools.wraps(step)
+    def hooked_step(*args, **kwargs):
+        self = args[0]
+        for hook in chain(_global_pre_hooks.values(), self._optimizer_step_pre_hooks.values()):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), but got "
+                                       f"{result}.")
+                args, kwargs = result
+        out = step(*args, **kwargs)
+        for hook in chain(self._optimizer_step_post_hooks.values(), _global_post_hooks.values()):
+            hook(self, args, kwargs)
+        return out
+    hooked_step.hooked = True
+    return hooked_step
 
 
 def _get_value(x):
@@ -42,187 +77,127 @@ def _get_value(x):
 
 
 def _to_scalar(x):
-    if isinstance(x, Tensor) and x.dim() != 0:
-        return x.squeeze()
-    return x
+    # a 1-element tensor hyperparameter (e.g. lr=tensor([0.1])) acts as a 0-d one
+    return x.squeeze() if isinstance(x, Tensor) and x.dim() != 0 else x
 
 
-def _get_scalar_dtype(is_fused=None):
-    return D.float64 if D.get_default_dtype() is D.float64 else D.float32
+def _new_step():
+    # state["step"] is a 0-d tensor (float64 under a float64 default dtype) so torch can load it unchanged
+    return tensor(0.0, dtype=D.float64 if D.get_default_dtype() is D.float64 else D.float32)
 
 
-def _addcmul_(self, t1, t2, value=1):
-    """self += value * t1 * t2, in PyTorch's order ((value * t1) * t2, then the add)."""
-    if hasattr(Tensor, "addcmul_"):
-        return self.addcmul_(t1, t2, value=value)
-    tmp = t1.mul(value) if value != 1 else t1.clone()
-    tmp.mul_(t2)
-    return self.add_(tmp)
+def _addcmul_(t, t1, t2, value):
+    """t += value * t1 * t2, rounded as torch's kernel does: (value * t1) * t2, then the add. (Tensor.addcmul_
+    computes value * (t1 * t2), which can differ in the last float32 bit when value is not +-1.)"""
+    return t.add_(t1.mul(value).mul_(t2))
 
 
-def _addcdiv_(self, t1, t2, value=1):
-    """self += value * t1 / t2, in PyTorch's order ((value * t1) / t2, then the add)."""
-    if hasattr(Tensor, "addcdiv_"):
-        return self.addcdiv_(t1, t2, value=value)
-    tmp = t1.mul(value) if value != 1 else t1.clone()
-    tmp.div_(t2)
-    return self.add_(tmp)
-
-
-def _zeros_like(p):
-    from ..ops.creation import zeros_like
-    return zeros_like(p)
-
-
-def _step_tensor(device=None):
-    from ..ops.creation import tensor
-    return tensor(0.0, dtype=_get_scalar_dtype())
+def _addcdiv_(t, t1, t2, value):
+    """t += value * t1 / t2 in torch's order: (value * t1) / t2, then the add."""
+    return t.add_(t1.mul(value).div_(t2))
 
 
 class Optimizer:
-    """Base class for all optimizers (PyTorch's semantics and state_dict layout)."""
+    """Base class: holds param_groups (each a dict of params + hyperparameters) and per-parameter state."""
 
     def __init__(self, params, defaults):
         self.defaults = defaults
-        self._optimizer_step_pre_hooks = OrderedDict()
-        self._optimizer_step_post_hooks = OrderedDict()
-        self._optimizer_state_dict_pre_hooks = OrderedDict()
-        self._optimizer_state_dict_post_hooks = OrderedDict()
-        self._optimizer_load_state_dict_pre_hooks = OrderedDict()
-        self._optimizer_load_state_dict_post_hooks = OrderedDict()
+        for name in _HOOK_TABLES:
+            setattr(self, name, OrderedDict())
+        self._hook_step()
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, but "
                             "got " + params._type_string())
         self.state = defaultdict(dict)
         self.param_groups = []
-        param_groups = list(params)
-        if len(param_groups) == 0:
+        groups = list(params)
+        if not groups:
             raise ValueError("optimizer got an empty parameter list")
-        if not isinstance(param_groups[0], dict):
-            param_groups = [{"params": param_groups}]
-        for param_group in param_groups:
-            self.add_param_group(param_group)
+        for group in groups if isinstance(groups[0], dict) else [{"params": groups}]:
+            self.add_param_group(group)
+
+    def _hook_step(self):
+        # Like torch, wrap step() of the class actually instantiated, once; a subclass that inherits an already
+        # wrapped step() is left alone.
+        cls = type(self)
+        if not getattr(cls.step, "hooked", False):
+            cls.step = _with_step_hooks(cls.step)
 
     def __getstate__(self):
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        for name in ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks", "_optimizer_state_dict_pre_hooks",
-                     "_optimizer_state_dict_post_hooks", "_optimizer_load_state_dict_pre_hooks",
-                     "_optimizer_load_state_dict_post_hooks"):
-            if name not in self.__dict__:
-                setattr(self, name, OrderedDict())
+        for name in _HOOK_TABLES:
+            self.__dict__.setdefault(name, OrderedDict())
+        self._hook_step()
         self.defaults.setdefault("differentiable", False)
+        # Checkpoints from older versions may lack newer group options, or hold a plain-number step.
+        for group in self.param_groups:
+            for key, value in self._group_fallbacks.items():
+                group.setdefault(key, value)
+            if self._tensor_step:
+                for p in group["params"]:
+                    st = self.state.get(p)
+                    if st and not isinstance(st["step"], Tensor):
+                        st["step"] = _new_step().fill_(float(st["step"]))
+
+    _group_fallbacks = {}   # group options added over time, with the value an old checkpoint implies
+    _tensor_step = False    # whether state["step"] is a tensor (Adam, RMSprop, Adagrad)
 
     def __repr__(self):
-        format_string = self.__class__.__name__ + " ("
+        out = self.__class__.__name__ + " ("
         for i, group in enumerate(self.param_groups):
-            format_string += "\n"
-            format_string += f"Parameter Group {i}\n"
-            for key in sorted(group.keys()):
-                if key != "params":
-                    format_string += f"    {key}: {group[key]}\n"
-        format_string += ")"
-        return format_string
+            out += f"\nParameter Group {i}\n"
+            out += "".join(f"    {k}: {group[k]}\n" for k in sorted(group) if k != "params")
+        return out + ")"
 
-    # ---- hooks -----------------------------------------------------------------------------------------------
+    # ---- hooks ---------------------------------------------------------------------------------------------------
     def register_step_pre_hook(self, hook):
-        handle = RemovableHandle(self._optimizer_step_pre_hooks)
-        self._optimizer_step_pre_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._optimizer_step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook):
-        handle = RemovableHandle(self._optimizer_step_post_hooks)
-        self._optimizer_step_post_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._optimizer_step_post_hooks, hook)
 
     def register_state_dict_pre_hook(self, hook, prepend=False):
-        handle = RemovableHandle(self._optimizer_state_dict_pre_hooks)
-        self._optimizer_state_dict_pre_hooks[handle.id] = hook
-        if prepend:
-            self._optimizer_state_dict_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
 
     def register_state_dict_post_hook(self, hook, prepend=False):
-        handle = RemovableHandle(self._optimizer_state_dict_post_hooks)
-        self._optimizer_state_dict_post_hooks[handle.id] = hook
-        if prepend:
-            self._optimizer_state_dict_post_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
 
     def register_load_state_dict_pre_hook(self, hook, prepend=False):
-        handle = RemovableHandle(self._optimizer_load_state_dict_pre_hooks)
-        self._optimizer_load_state_dict_pre_hooks[handle.id] = hook
-        if prepend:
-            self._optimizer_load_state_dict_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
 
     def register_load_state_dict_post_hook(self, hook, prepend=False):
-        handle = RemovableHandle(self._optimizer_load_state_dict_post_hooks)
-        self._optimizer_load_state_dict_post_hooks[handle.id] = hook
-        if prepend:
-            self._optimizer_load_state_dict_post_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        step = cls.__dict__.get("step")
-        if step is not None and not getattr(step, "_hooked", False):
-            @functools.wraps(step)
-            def wrapper(self, *args, **kw):
-                for pre_hook in chain(_global_optimizer_pre_hooks.values(), self._optimizer_step_pre_hooks.values()):
-                    result = pre_hook(self, args, kw)
-                    if result is not None:
-                        if isinstance(result, tuple) and len(result) == 2:
-                            args, kw = result
-                        else:
-                            raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), but "
-                                               f"got {result}.")
-                out = step(self, *args, **kw)
-                for post_hook in chain(self._optimizer_step_post_hooks.values(),
-                                       _global_optimizer_post_hooks.values()):
-                    post_hook(self, args, kw)
-                return out
-            wrapper._hooked = True
-            cls.step = wrapper
-
-    # ---- state dict ------------------------------------------------------------------------------------------
+    # ---- state dict ----------------------------------------------------------------------------------------------
     def state_dict(self):
-        for pre_hook in self._optimizer_state_dict_pre_hooks.values():
-            pre_hook(self)
-        param_mappings = {}
-        start_index = 0
-
-        def pack_group(group):
-            nonlocal start_index
+        for hook in self._optimizer_state_dict_pre_hooks.values():
+            hook(self)
+        # Params are numbered in order of first appearance across groups; state is keyed by that number.
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
             packed = {k: v for k, v in group.items() if k != "params"}
-            param_mappings.update({id(p): i for i, p in enumerate(group["params"], start_index)
-                                   if id(p) not in param_mappings})
-            packed["params"] = [param_mappings[id(p)] for p in group["params"]]
-            start_index += len(packed["params"])
-            return packed
-
-        param_groups = [pack_group(g) for g in self.param_groups]
-        packed_state = {(param_mappings[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()}
-        state_dict = {"state": packed_state, "param_groups": param_groups}
-        for post_hook in self._optimizer_state_dict_post_hooks.values():
-            hook_result = post_hook(self, state_dict)
-            if hook_result is not None:
-                state_dict = hook_result
-        return state_dict
+            packed["params"] = [index[id(p)] for p in group["params"]]
+            groups.append(packed)
+        state = {(index[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()}
+        sd = {"state": state, "param_groups": groups}
+        for hook in self._optimizer_state_dict_post_hooks.values():
+            result = hook(self, sd)
+            sd = sd if result is None else result
+        return sd
 
     @staticmethod
-    def _process_value_according_to_param_policy(param, value, param_id, param_groups, key=None):
-        fused = False
-        capturable = False
-        for pg in param_groups:
-            if param_id in pg["params"]:
-                fused = pg.get("fused", False)
-                capturable = pg.get("capturable", False)
-                break
+    def _cast_state_value(param, value, param_id, saved_groups, key=None):
+        """A loaded state tensor follows its param's dtype (when floating) and device -- except "step", which keeps
+        its own dtype unless the group is fused/capturable (then float32 on the param's device)."""
+        group = next((g for g in saved_groups if param_id in g["params"]), {})
         if key == "step":
-            if capturable or fused:
+            if group.get("fused", False) or group.get("capturable", False):
                 return value.to(dtype=D.float32, device=param.device)
             return value
         if param.is_floating_point():
@@ -231,127 +206,126 @@ class Optimizer:
 
     def load_state_dict(self, state_dict):
         state_dict = state_dict.copy()
-        for pre_hook in self._optimizer_load_state_dict_pre_hooks.values():
-            hook_result = pre_hook(self, state_dict)
-            if hook_result is not None:
-                state_dict = hook_result
+        for hook in self._optimizer_load_state_dict_pre_hooks.values():
+            result = hook(self, state_dict)
+            state_dict = state_dict if result is None else result
         groups = self.param_groups
-        saved_groups = deepcopy(state_dict["param_groups"])
+        saved_groups = deepcopy(state_dict["param_groups"])  # deep: these dicts become our param_groups
         if len(groups) != len(saved_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
-        param_lens = (len(g["params"]) for g in groups)
-        saved_lens = (len(g["params"]) for g in saved_groups)
-        if any(p_len != s_len for p_len, s_len in zip(param_lens, saved_lens)):
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
             raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
                              "optimizer's group")
         id_map = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
                           chain.from_iterable(g["params"] for g in groups)))
 
-        def _cast(param, value, param_id=None, param_groups=None, key=None):
+        def cast(param, value, param_id, key=None):
             if isinstance(value, Tensor):
-                return Optimizer._process_value_according_to_param_policy(param, value, param_id, param_groups, key)
-            elif isinstance(value, dict):
-                return {k: _cast(param, v, param_id=param_id, param_groups=param_groups, key=k)
-                        for k, v in value.items()}
-            elif isinstance(value, Iterable) and not isinstance(value, str):
-                return type(value)(_cast(param, v, param_id=param_id, param_groups=param_groups) for v in value)
+                return self._cast_state_value(param, value, param_id, state_dict["param_groups"], key)
+            if isinstance(value, dict):
+                return {k: cast(param, v, param_id, k) for k, v in value.items()}
+            if isinstance(value, Iterable) and not isinstance(value, str):
+                return type(value)(cast(param, v, param_id) for v in value)
             return value
 
         state = defaultdict(dict)
         for k, v in state_dict["state"].items():
             if k in id_map:
-                param = id_map[k]
-                state[param] = _cast(param, v, param_id=k, param_groups=state_dict["param_groups"])
-            else:
+                state[id_map[k]] = cast(id_map[k], v, k)
+            else:  # state no param maps to is kept as-is, as torch does
                 state[k] = v
+        for group, saved in zip(groups, saved_groups):
+            saved["params"] = group["params"]
+            if "param_names" in group:
+                saved.setdefault("param_names", group["param_names"])
+        self.__setstate__({"state": state, "param_groups": saved_groups})
+        for hook in self._optimizer_load_state_dict_post_hooks.values():
+            hook(self)
 
-        def update_group(group, new_group):
-            new_group["params"] = group["params"]
-            if "param_names" in group and "param_names" not in new_group:
-                new_group["param_names"] = group["param_names"]
-            return new_group
-
-        param_groups = [update_group(g, ng) for g, ng in zip(groups, saved_groups)]
-        self.__setstate__({"state": state, "param_groups": param_groups})
-        for post_hook in self._optimizer_load_state_dict_post_hooks.values():
-            post_hook(self)
-
-    # ---- steps -----------------------------------------------------------------------------------------------
+    # ---- stepping ------------------------------------------------------------------------------------------------
     def zero_grad(self, set_to_none=True):
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is not None:
-                    if set_to_none:
-                        p.grad = None
+                g = p.grad
+                if g is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    # cut the grad out of any graph before zeroing it in place
+                    if g.grad_fn is not None:
+                        g.detach_()
                     else:
-                        g = p.grad
-                        if g.grad_fn is not None:
-                            g.detach_()
-                        else:
-                            g.requires_grad_(False)
-                        g.zero_()
+                        g.requires_grad_(False)
+                    g.zero_()
 
     def step(self, closure=None):
         raise NotImplementedError
+
+    def _step_groups(self, closure):
+        """step() of the built-in optimizers: evaluate the closure with autograd on, then update each group with
+        autograd off (on for differentiable=True, so the update itself can be differentiated)."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        prev = GRAD_ENABLED[0]
+        GRAD_ENABLED[0] = bool(self.defaults.get("differentiable", False))
+        try:
+            for group in self.param_groups:
+                self._update_group(group)
+        finally:
+            GRAD_ENABLED[0] = prev
+        return loss
+
+    def _with_grads(self, group, init_state):
+        """(param, grad, state) for each param of `group` that has a gradient (negated under maximize=True);
+        init_state(param, state) fills the state the first time a param is stepped."""
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self.state[p]
+            if not state:
+                init_state(p, state)
+            yield p, (-p.grad if group["maximize"] else p.grad), state
 
     def add_param_group(self, param_group):
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
         params = param_group["params"]
         if isinstance(params, Tensor):
-            param_group["params"] = [params]
+            params = [params]
         elif isinstance(params, set):
             raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering of "
                             "tensors in sets will change between runs. Please use a list instead.")
-        else:
-            param_group["params"] = list(params)
-        extracted_param_tensors = []
-        extracted_param_names = []
-        for param in param_group["params"]:
-            if isinstance(param, tuple):
-                extracted_param_names.append(param[0])
-                extracted_param_tensors.append(param[1])
-            else:
-                extracted_param_tensors.append(param)
-        param_group["params"] = extracted_param_tensors
-        if len(extracted_param_names) != 0:
-            if len(extracted_param_names) == len(extracted_param_tensors):
-                param_group["param_names"] = extracted_param_names
-            else:
+        # params may come as (name, tensor) pairs, e.g. from named_parameters(); the names are kept alongside
+        items = list(params)
+        param_group["params"] = [p[1] if isinstance(p, tuple) else p for p in items]
+        names = [p[0] for p in items if isinstance(p, tuple)]
+        if names:
+            if len(names) != len(items):
                 raise ValueError("all optimizer params should be with/without names. Some param names are missing")
-        for param in param_group["params"]:
-            if not isinstance(param, Tensor):
+            param_group["param_names"] = names
+        for p in param_group["params"]:
+            if not isinstance(p, Tensor):
                 raise TypeError("optimizer can only optimize Tensors, but one of the params is "
-                                + type(param).__module__ + "." + type(param).__name__)
-            if not self.defaults.get("differentiable", None) and not (param.is_leaf or param.retains_grad):
+                                + type(p).__module__ + "." + type(p).__name__)
+            if not self.defaults.get("differentiable", None) and not (p.is_leaf or p.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
                 raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
             param_group.setdefault(name, default)
-        params = param_group["params"]
-        if len(params) != len({id(p) for p in params}):
-            warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will cause "
-                          "an error; see github.com/pytorch/pytorch/issues/40967 for more information", stacklevel=3)
-        param_set = set()
+        ids = [id(p) for p in param_group["params"]]
+        if len(ids) != len(set(ids)):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; each would be stepped "
+                          "more than once per step() (torch plans to make this an error)", stacklevel=3)
         for group in self.param_groups:
-            param_set.update(id(p) for p in group["params"])
             if ("param_names" in param_group) != ("param_names" in group):
-                current_group_txt = "with names" if "param_names" in param_group else "without names"
+                which = "with names" if "param_names" in param_group else "without names"
                 raise ValueError("all optimizer param groups should be with/without names. cannot add param group "
-                                 f"{current_group_txt} to the optimizer")
-        if not param_set.isdisjoint({id(p) for p in param_group["params"]}):
+                                 f"{which} to the optimizer")
+        new_ids = set(ids)
+        if any(id(p) in new_ids for g in self.param_groups for p in g["params"]):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
-
-
-def register_optimizer_step_pre_hook(hook):
-    handle = RemovableHandle(_global_optimizer_pre_hooks)
-    _global_optimizer_pre_hooks[handle.id] = hook
-    return handle
-
-
-def register_optimizer_step_post_hook(hook):
-    handle = RemovableHandle(_global_optimizer_post_hooks)
-    _global_optimizer_post_hooks[handle.id] = hook
-    return handle

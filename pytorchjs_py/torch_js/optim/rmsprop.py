@@ -1,90 +1,59 @@
-"""RMSprop: PyTorch's single-tensor update, op for op."""
-from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _step_tensor, _to_scalar, _use_grad_for_differentiable,
-                        _zeros_like)
-from ..autograd.grad_mode import enable_grad
+"""RMSprop (optionally centered, with momentum), in PyTorch's single-tensor update order."""
+from .._tensor import Tensor
+from ..ops.creation import zeros_like
+from .optimizer import Optimizer, _addcdiv_, _addcmul_, _new_step, _to_scalar
 
-__all__ = ["RMSprop", "rmsprop"]
+__all__ = ["RMSprop"]
 
 
 class RMSprop(Optimizer):
+    _group_fallbacks = {"momentum": 0, "centered": False, "foreach": None, "maximize": False,
+                        "differentiable": False, "capturable": False}
+    _tensor_step = True
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
-        defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps, "centered": centered,
-                    "weight_decay": weight_decay, "capturable": capturable, "foreach": foreach, "maximize": maximize,
-                    "differentiable": differentiable}
-        super().__init__(params, defaults)
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        for name, value in (("learning rate", lr), ("epsilon value", eps), ("momentum value", momentum),
+                            ("weight_decay value", weight_decay), ("alpha value", alpha)):
+            if not 0.0 <= value:
+                raise ValueError(f"Invalid {name}: {value}")
+        super().__init__(params, {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps, "centered": centered,
+                                  "weight_decay": weight_decay, "capturable": capturable, "foreach": foreach,
+                                  "maximize": maximize, "differentiable": differentiable})
 
-    def _init_group(self, group, params_with_grad, grads, square_avgs, momentum_buffer_list, grad_avgs, state_steps):
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            params_with_grad.append(p)
-            grads.append(p.grad)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _step_tensor()
-                state["square_avg"] = _zeros_like(p)
-                if group["momentum"] > 0:
-                    state["momentum_buffer"] = _zeros_like(p)
-                if group["centered"]:
-                    state["grad_avg"] = _zeros_like(p)
-            square_avgs.append(state["square_avg"])
-            state_steps.append(state["step"])
-            if group["momentum"] > 0:
-                momentum_buffer_list.append(state["momentum_buffer"])
-            if group["centered"]:
-                grad_avgs.append(state["grad_avg"])
-        return False
-
-    @_use_grad_for_differentiable
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            params_with_grad, grads, square_avgs, grad_avgs, momentum_buffer_list, state_steps = [], [], [], [], [], []
-            self._init_group(group, params_with_grad, grads, square_avgs, momentum_buffer_list, grad_avgs,
-                             state_steps)
-            rmsprop(params_with_grad, grads, square_avgs, grad_avgs, momentum_buffer_list, state_steps,
-                    lr=group["lr"], alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
-                    momentum=group["momentum"], centered=group["centered"], maximize=group["maximize"])
-        return loss
+        return self._step_groups(closure)
 
+    def _update_group(self, group):
+        momentum, centered = group["momentum"], group["centered"]
 
-def rmsprop(params, grads, square_avgs, grad_avgs, momentum_buffer_list, state_steps, foreach=None,
-            maximize=False, differentiable=False, capturable=False, has_complex=False, *, lr, alpha, eps,
-            weight_decay, momentum, centered):
-    lr = _to_scalar(lr)
-    for i, param in enumerate(params):
-        step = state_steps[i]
-        grad = grads[i]
-        grad = grad if not maximize else -grad
-        square_avg = square_avgs[i]
-        step += 1
-        if weight_decay != 0:
-            grad = grad.add(param, alpha=weight_decay)
-        _addcmul_(square_avg.mul_(alpha), grad, grad, value=1 - alpha)
-        if centered:
-            grad_avg = grad_avgs[i]
-            grad_avg.lerp_(grad, 1 - alpha)
-            avg = _addcmul_(square_avg.clone(), grad_avg, grad_avg, value=-1).sqrt_()
-        else:
-            avg = square_avg.sqrt()
-        avg = avg.add_(eps)
-        if momentum > 0:
-            buf = momentum_buffer_list[i]
-            _addcdiv_(buf.mul_(momentum), grad, avg)
-            param.add_(buf, alpha=-lr)
-        else:
-            _addcdiv_(param, grad, avg, value=-lr)
+        def init_state(p, state):
+            state["step"] = _new_step()
+            state["square_avg"] = zeros_like(p)
+            if momentum > 0:
+                state["momentum_buffer"] = zeros_like(p)
+            if centered:
+                state["grad_avg"] = zeros_like(p)
+
+        lr, alpha, eps, weight_decay = _to_scalar(group["lr"]), group["alpha"], group["eps"], group["weight_decay"]
+        for p, grad, state in self._with_grads(group, init_state):
+            square_avg = state["square_avg"]
+            state["step"].add_(1)
+            if weight_decay != 0:
+                grad = grad.add(p, alpha=weight_decay)
+            _addcmul_(square_avg.mul_(alpha), grad, grad, 1 - alpha)
+            if centered:  # subtract the squared running mean: a variance estimate instead of a raw second moment
+                grad_avg = state["grad_avg"]
+                grad_avg.lerp_(grad, 1 - alpha)
+                avg = _addcmul_(square_avg.clone(), grad_avg, grad_avg, -1).sqrt_()
+            else:
+                avg = square_avg.sqrt()
+            avg = avg.add(eps) if group["differentiable"] else avg.add_(eps)
+            if momentum > 0:
+                buf = state["momentum_buffer"]
+                _addcdiv_(buf.mul_(momentum), grad, avg, 1)
+                p.add_(buf, alpha=-lr)
+            else:
+                _addcdiv_(p, grad, avg, -lr)

@@ -118,16 +118,22 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
 
 # ---- convolution ---------------------------------------------------------------------------------------------
 
-def _check_conv(input, weight, bias, groups, nd, name):
+def _check_conv(input, weight, bias, groups, nd, name, transposed=True):
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         raise TypeError(f"{name}(): argument 'input' and 'weight' must be Tensor")
     if input.dim() not in (nd + 1, nd + 2):
         raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got input "
                            f"of size: {list(input._shape)}")
+    if not transposed:
+        return  # the rest follows at::_convolution's order, in _conv_nd
     if weight.dim() != nd + 2:
         raise RuntimeError(f"weight should have at least three dimensions")
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
+    _check_conv_dtypes(input, weight, bias)
+
+
+def _check_conv_dtypes(input, weight, bias):
     if input._dtype is not weight._dtype:
         raise RuntimeError(f"Input type ({_tname(input)}) and weight type ({_tname(weight)}) should be the same")
     if bias is not None and bias._dtype is not input._dtype:
@@ -197,34 +203,87 @@ def _conv2d_core(x, weight, bias, s, p, d, groups):
     return y
 
 
+def _conv_param(v, name, nd):
+    """at::native expand_param_if_needed: an int, or a sequence of 1 or nd ints."""
+    if isinstance(v, (list, tuple)):
+        v = tuple(int(x) for x in v)
+        if len(v) == 1:
+            return v * nd
+        if len(v) != nd:
+            raise RuntimeError(f"expected {name} to be a single integer value or a list of {nd} values to match the "
+                               f"convolution dimensions, but got {name}={list(v)}")
+        return v
+    return (int(v),) * nd
+
+
+def _check_conv_shape(x, weight, bias, s, p, d, groups):
+    """at::native check_shape_forward (non-transposed), in PyTorch's order."""
+    if any(v < 0 for v in p):
+        raise RuntimeError("negative padding is not supported")
+    if any(v <= 0 for v in s):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(v < 0 for v in d):
+        raise RuntimeError("dilation should be greater than zero")
+    ws = list(weight._shape)
+    k = weight.dim()
+    if x.dim() != k:
+        raise RuntimeError(f"Expected {k}-dimensional input for {k}-dimensional weight {ws}, but got {x.dim()}-"
+                           f"dimensional input of size {list(x._shape)} instead")
+    if ws[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
+                           f"weight of size {ws} instead")
+    if ws[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+                           f"got weight of size [{ws}] instead")
+    if x._shape[1] != ws[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {ws}, expected input{list(x._shape)} to have "
+                           f"{ws[1] * groups} channels, but got {x._shape[1]} channels instead")
+    if bias is not None and (bias.dim() != 1 or bias._shape[0] != ws[0]):
+        raise RuntimeError(f"Given weight of size {ws}, expected bias to be 1-dimensional with {ws[0]} elements, but "
+                           f"got bias of size {list(bias._shape)} instead")
+    if any(v == 0 for v in d):
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(d)}")
+
+
 def _conv_nd(input, weight, bias, stride, padding, dilation, groups, nd, name):
-    _check_conv(input, weight, bias, groups, nd, name)
+    _check_conv(input, weight, bias, groups, nd, name, transposed=False)
     in_dtype = input._dtype
     batched = input.dim() == nd + 2
     x = input if batched else input.unsqueeze(0)
+    if isinstance(padding, str) and padding not in ("valid", "same"):
+        raise RuntimeError(f"Invalid padding string: '{padding}'")
+    if padding == "same":  # at::_convolution_mode -> conv_padding_same
+        if weight.dim() <= 2:
+            raise RuntimeError("weight should have at least three dimensions")
+        if groups <= 0:
+            raise RuntimeError("non-positive groups is not supported")
+        if x.dim() != weight.dim():
+            k = weight.dim()
+            raise RuntimeError(f"Expected {k}-dimensional input for {k}-dimensional weight{list(weight._shape)}, but "
+                               f"got {x.dim()}-dimensional input of size {list(x._shape)} instead")
+        if any(v != 1 for v in (stride if isinstance(stride, (list, tuple)) else (stride,))):
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+    # at::_convolution
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    _check_conv_dtypes(input, weight, bias)
+    if weight.dim() <= 2:
+        raise RuntimeError("weight should have at least three dimensions")
+    s, d = _conv_param(stride, "stride", nd), _conv_param(dilation, "dilation", nd)
     k = tuple(weight._shape[2:])
-    s, d = ntuple(stride, nd), ntuple(dilation, nd)
-    _check_positive("stride", s)
-    _check_positive("dilation", d)
-    if isinstance(padding, str):
-        if padding == "valid":
-            p = (0,) * nd
-        elif padding == "same":
-            if any(v != 1 for v in s):
-                raise RuntimeError("padding='same' is not supported for strided convolutions")
-            p, extra = _same_padding(k, d)
-            if any(extra):
-                from .misc import pad as _pad
-                pads = []
-                for e in reversed(extra):
-                    pads += [0, e]
-                x = _pad(x, pads)
-        else:
-            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    if padding == "valid":
+        p = (0,) * nd
+    elif padding == "same":
+        p, extra = _same_padding(k, d)
+        if any(extra):
+            from .misc import pad as _pad
+            pads = []
+            for e in reversed(extra):
+                pads += [0, e]
+            x = _pad(x, pads)
     else:
-        p = ntuple(padding, nd)
-        if any(v < 0 for v in p):
-            raise RuntimeError("negative padding is not supported")
+        p = _conv_param(padding, "padding", nd)
+    _check_conv_shape(x, weight, bias, s, p, d, groups)
     if nd == 1:
         y = _conv2d_core(x.unsqueeze(2), weight.unsqueeze(2), bias, (1,) + s, (0,) + p, (1,) + d, groups)
         y = y.squeeze(2)

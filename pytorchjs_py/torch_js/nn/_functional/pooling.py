@@ -104,11 +104,6 @@ def _pool_out(i, k, s, p, d, ceil_mode):
 def _check_input(input, nd, name, ints=False):
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-    if input.dim() not in (nd + 1, nd + 2):
-        if nd == 2:
-            raise RuntimeError(f"non-empty 3D or 4D (batch mode) tensor expected for input")
-        raise RuntimeError(f"{name}: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, "
-                           f"but got: {list(input._shape)}")
     if not input._dtype.is_floating_point and not (ints and input._dtype is not D.bool_):
         raise NotImplementedError(f'"{name}" not implemented for \'{_cap(input._dtype)}\'')
 
@@ -118,41 +113,143 @@ def _cap(d):
     return cap(d)
 
 
-def _window_args(input, nd, kernel_size, stride, padding, dilation, ceil_mode, name):
-    k = ntuple(kernel_size, nd)
-    s = ntuple(stride, nd) if stride is not None and stride != [] and stride != () else k
-    p = ntuple(padding, nd)
-    d = ntuple(dilation, nd)
-    for v in k:
-        if v <= 0:
-            raise RuntimeError(f"{name}: kernel_size must be greater than zero, but got " + ", ".join(map(str, k)))
-    for v in s:
-        if v <= 0:
-            raise RuntimeError(f"{name}: stride must be greater than zero, but got " + ", ".join(map(str, s)))
-    for v in d:
-        if v <= 0:
-            raise RuntimeError(f"{name}: dilation must be greater than zero")
-    for kk, pp in zip(k, p):
-        if pp < 0 or pp > kk // 2:
-            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={pp}, "
-                               f"kernel_size={kk} and dilation={d[0]}" if name.startswith("max") else
-                               f"pad should be smaller than or equal to half of kernel size, but got "
-                               f"padW = {p[-1]}, padH = {p[0]}, kW = {k[-1]}, kH = {k[0]}")
-    sp = input._shape[-nd:]
-    outs = tuple(_pool_out(i, kk, ss, pp, dd, ceil_mode) for i, kk, ss, pp, dd in zip(sp, k, s, p, d))
-    if any(o <= 0 for o in outs):
-        raise RuntimeError(f"Given input size: ({'x'.join(map(str, input._shape[-nd - 1:]))}). Calculated output "
-                           f"size: ({'x'.join(map(str, (input._shape[-nd - 1],) + outs))}). Output size is too small")
-    if nd == 1:
-        return (1, k[0], 1, s[0], 0, p[0], 1, d[0]), 1, outs[0]
-    return (k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1]), outs[0], outs[1]
+def _check_dim_range(input, lo, hi, name):
+    """at::checkDimRange(name, self, lo, hi) (hi exclusive)."""
+    if not lo <= input.dim() < hi:
+        raise RuntimeError(f"Expected {lo} to {hi - 1} dimensions, but got {input.dim()}-dimensional tensor for "
+                           f"argument #1 'self' (while checking arguments for {name})")
+
+
+def _check1d(v, arg, name):
+    """at::native check1d: an int, or a sequence of exactly one int."""
+    if isinstance(v, (list, tuple)):
+        if len(v) != 1:
+            raise RuntimeError(f"{name}() argument '{arg}' should contain one int (got {len(v)})")
+        return int(v[0])
+    return int(v)
+
+
+def _pair_arg(v, name, arg, allow_empty=False):
+    """max_pool2d/avg_pool2d's int-or-pair arguments ((kH, kW) order)."""
+    if isinstance(v, (list, tuple)):
+        if allow_empty and len(v) == 0:
+            return None
+        if len(v) not in (1, 2):
+            raise RuntimeError(f"{name}: {arg} must either be a single int, or a tuple of two ints")
+        return (int(v[0]), int(v[-1]))
+    if v is None:
+        return None
+    return (int(v), int(v))
+
+
+def _pool_out_checked(i, k, p, s, d, ceil_mode):
+    """ATen's pooling_output_shape, with its checks."""
+    if s == 0:
+        raise RuntimeError("stride should not be zero")
+    if p < 0:
+        raise RuntimeError(f"pad must be non-negative, but got pad: {p}")
+    if p > ((k - 1) * d + 1) // 2:
+        raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} "
+                           f"and dilation={d}")
+    return _pool_out(i, k, s, p, d, ceil_mode)
+
+
+def _pool2d_geometry(input, k, s, p, d, ceil_mode, name):
+    """max_pool2d_with_indices / avg_pool2d meta checks on a 3-D or 4-D input -> (geom, OH, OW)."""
+    if input.dim() not in (3, 4):
+        if name.startswith("avg"):
+            input.size(-3)  # PyTorch reads size(-3) first: IndexError on 1-D/2-D input
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    planes, h, w = input._shape[-3:]
+    oh = _pool_out_checked(h, k[0], p[0], s[0], d[0], ceil_mode)
+    ow = _pool_out_checked(w, k[1], p[1], s[1], d[1], ceil_mode)
+    # pool2d_shape_check
+    if k[0] <= 0 or k[1] <= 0:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {k[0]} kW: {k[1]}")
+    if s[0] <= 0 or s[1] <= 0:
+        raise RuntimeError(f"stride should be greater than zero, but got dH: {s[0]} dW: {s[1]}")
+    if d[0] <= 0 or d[1] <= 0:
+        raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {d[0]} dilationW: {d[1]}")
+    sh = input._shape
+    valid = sh[1] != 0 and sh[2] != 0
+    if not ((input.dim() == 3 and sh[0] != 0 and valid) or (input.dim() == 4 and valid and sh[3] != 0)):
+        raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but "
+                           f"got:{list(sh)}")
+    if k[1] // 2 < p[1] or k[0] // 2 < p[0]:
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got padW = {p[1]}, "
+                           f"padH = {p[0]}, kW = {k[1]}, kH = {k[0]}")
+    if oh < 1 or ow < 1:
+        raise RuntimeError(f"Given input size: ({planes}x{h}x{w}). Calculated output size: ({planes}x{oh}x{ow}). "
+                           f"Output size is too small")
+    return (k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1]), oh, ow
+
+
+def _window1d(input, kernel_size, stride, padding, dilation, ceil_mode, name):
+    """1-D pooling args (at::max_pool1d_with_indices / avg_pool1d) -> 2-D geometry on input.unsqueeze(-2)."""
+    _check_dim_range(input, 2, 4, name)
+    k = _check1d(kernel_size, "kernel_size", name)
+    st = () if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else stride
+    s = k if st == () else _check1d(st, "stride", name)
+    p = _check1d(padding, "padding", name)
+    d = _check1d(dilation, "dilation", name)
+    return (1, k), (1, s), (0, p), (1, d)
+
+
+def _max_pool1d_checks(input, kernel_size, stride, padding, dilation, ceil_mode):
+    """at::max_pool1d's own checks (the path without indices and without autograd)."""
+    sh = list(input._shape)
+    if not ((input.dim() == 2 and sh[0] != 0 and sh[1] != 0) or (input.dim() == 3 and sh[1] != 0 and sh[2] != 0)):
+        raise RuntimeError(f"max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for "
+                           f"input, but got:{sh}")
+    if isinstance(kernel_size, (list, tuple)) and len(kernel_size) != 1:
+        raise RuntimeError(f"max_pool1d() kernel_size must be an int, list of ints or tuple of ints of size 1 but "
+                           f"got size {len(kernel_size)}")
+    if isinstance(stride, (list, tuple)) and len(stride) not in (0, 1):
+        raise RuntimeError(f"max_pool1d() stride must be None, an int, list of ints, or tuple of ints of size 1 but "
+                           f"got size {len(stride)}")
+    if isinstance(padding, (list, tuple)) and len(padding) != 1:
+        raise RuntimeError(f"max_pool1d() padding must be an int, list of ints, or tuple of ints of size 1 but got "
+                           f"size {len(padding)}")
+    if isinstance(dilation, (list, tuple)) and len(dilation) != 1:
+        raise RuntimeError(f"max_pool1d() dilation must be an int, list of ints or tuple of ints of size 1 but got "
+                           f"size {len(dilation)}")
+    one = lambda v: int(v[0]) if isinstance(v, (list, tuple)) else int(v)  # noqa: E731
+    k = one(kernel_size)
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else one(stride)
+    p, d = one(padding), one(dilation)
+    if k <= 0:
+        raise RuntimeError(f"max_pool1d() kernel_size must be greater than zero, but got {k}")
+    if s <= 0:
+        raise RuntimeError(f"max_pool1d() stride must be greater than zero, but got {s}")
+    if p < 0:
+        raise RuntimeError(f"max_pool1d() padding must be non-negative, but got {p}")
+    if p > k // 2:
+        raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but got padding={p} and "
+                           f"kernel_size={k}")
+    if d <= 0:
+        raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got {d}")
+    ow = _pool_out(sh[-1], k, s, p, d, ceil_mode)
+    if ow <= 0:
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {ow}")
+    return (1, k, 1, s, 0, p, 1, d), 1, ow
 
 
 # ---- max pooling ---------------------------------------------------------------------------------------------
 
 def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices, name):
     _check_input(input, nd, name, ints=True)
-    geom, oh, ow = _window_args(input, nd, kernel_size, stride, padding, dilation, ceil_mode, "max_pool" + str(nd) + "d")
+    if nd == 1:
+        if not return_indices:  # at::max_pool1d checks first, whether or not it then needs indices for autograd
+            geom, oh, ow = _max_pool1d_checks(input, kernel_size, stride, padding, dilation, ceil_mode)
+        else:  # at::max_pool1d_with_indices: max_pool2d_with_indices on input.unsqueeze(-2)
+            k, s, p, d = _window1d(input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool1d")
+            geom, oh, ow = _pool2d_geometry(input.unsqueeze(-2), k, s, p, d, ceil_mode, name)
+    else:
+        k = _pair_arg(kernel_size, "max_pool2d", "kernel_size")
+        s = _pair_arg(stride, "max_pool2d", "stride", allow_empty=True) or k
+        p = _pair_arg(padding, "max_pool2d", "padding")
+        d = _pair_arg(dilation, "max_pool2d", "dilation")
+        geom, oh, ow = _pool2d_geometry(input, k, s, p, d, ceil_mode, name)
     out, idx = _run(input, _Pool(MAX, False, geom), nd, oh, ow, name)
     return (out, idx) if return_indices else out
 
@@ -179,9 +276,17 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 
 def _avg_pool(input, nd, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, name):
     _check_input(input, nd, name, ints=True)
+    if nd == 1:
+        k, s, p, _ = _window1d(input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool1d")
+        x = input.unsqueeze(-2)
+    else:
+        k = _pair_arg(kernel_size, "avg_pool2d", "kernel_size")
+        s = _pair_arg(stride, "avg_pool2d", "stride", allow_empty=True) or k
+        p = _pair_arg(padding, "avg_pool2d", "padding")
+        x = input
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    geom, oh, ow = _window_args(input, nd, kernel_size, stride, padding, 1, ceil_mode, "avg_pool" + str(nd) + "d")
+    geom, oh, ow = _pool2d_geometry(x, k, s, p, (1, 1), ceil_mode, name)
     cfg = _Pool(AVG, False, geom, bool(count_include_pad), int(divisor_override or 0))
     return _run(input, cfg, nd, oh, ow, name)[0]
 
@@ -198,26 +303,60 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 # ---- adaptive pooling ----------------------------------------------------------------------------------------
 
-def _adaptive_sizes(input, output_size, nd, name):
-    if isinstance(output_size, (list, tuple)):
-        if len(output_size) != nd:
-            raise RuntimeError(f"{name}: internal error: output_size.size() must be {nd}")
-        outs = tuple(input._shape[-nd + i] if o is None else int(o) for i, o in enumerate(output_size))
+def _adaptive_sizes(input, output_size, nd, mode, name):
+    """PyTorch's checks for adaptive pooling, in its order -> (OH, OW) of the 2-D kernel."""
+    if nd == 1:
+        _check_dim_range(input, 2, 4, name)
+        o = _check1d(output_size, "output_size", name)
+        if mode == MAX:
+            _check_nonempty(input, range(1, input.dim()), name)
+        outs = (1, o)
+        x_shape = input._shape[:-1] + (1, input._shape[-1])
     else:
-        outs = (int(output_size),) * nd
-    for i in range(1 if input.dim() == nd + 2 else 0, input.dim()):
-        if input._shape[i] == 0:
+        if isinstance(output_size, (list, tuple)):  # F.adaptive_*_pool2d's _list_with_default
+            if input.dim() <= len(output_size):
+                raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+            tail = input._shape[-len(output_size):] if output_size else ()
+            outs = tuple(int(d) if o is None else int(o) for o, d in zip(output_size, tail))
+        else:
+            outs = (int(output_size),) * 2
+        x_shape = input._shape
+    if mode == AVG:
+        if len(outs) != 2:
+            raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
+        if outs[0] < 0 or outs[1] < 0:
+            raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 but "
+                               f"received {{{outs[0]}, {outs[1]}}}")
+        if len(x_shape) not in (3, 4):
+            raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(x_shape)}")
+        _check_nonempty_shape(x_shape, (len(x_shape) - 2, len(x_shape) - 1), "adaptive_avg_pool2d")
+    else:
+        if len(x_shape) not in (3, 4):
+            raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: {list(x_shape)}")
+        _check_nonempty_shape(x_shape, range(1, len(x_shape)), "adaptive_max_pool2d")
+        if len(outs) != 2:
+            raise RuntimeError("adaptive_max_pool2d(): internal error: output_size.size() must be 2")
+        if outs[0] < 0 or outs[1] < 0:
+            shape = list(x_shape[:-2]) + list(outs)
+            neg = outs[0] if outs[0] < 0 else outs[1]
+            raise RuntimeError(f"Trying to create tensor with negative dimension {neg}: {shape}")
+    return outs
+
+
+def _check_nonempty(input, dims, name):
+    _check_nonempty_shape(input._shape, dims, name)
+
+
+def _check_nonempty_shape(shape, dims, name):
+    for i in dims:
+        if shape[i] == 0:
             raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch dimensions, but input "
-                               f"has sizes {list(input._shape)} with dimension {i} being empty")
-    if any(o < 0 for o in outs):
-        raise RuntimeError(f"{name}: elements of output_size must be greater than or equal to 0 but received "
-                           f"{{{', '.join(map(str, outs))}}}")
-    return (1, outs[0]) if nd == 1 else outs
+                               f"has sizes {list(shape)} with dimension {i} being empty")
 
 
 def _adaptive(input, output_size, nd, mode, return_indices, name):
     _check_input(input, nd, name)
-    oh, ow = _adaptive_sizes(input, output_size, nd, name)
+    oh, ow = _adaptive_sizes(input, output_size, nd, mode, name)
     if oh == 0 or ow == 0:
         lead = input._shape[:-nd]
         shape = lead + ((ow,) if nd == 1 else (oh, ow))
