@@ -188,18 +188,11 @@ def region(t, geometry):
 def _rebase_view(view, r):
     base = view._base
     geom = _geometry(view, base)
-    record("torch::autograd::CopySlices", _copyslices_backward, (base, r if r._requires_grad else None), (base,), attrs=geom)
+    # the base's new value is as_strided_scatter(base, r, geometry): it shares that op's backward
+    record("torch::autograd::CopySlices", _as_strided_scatter_backward, (base, r if r._requires_grad else None), (base,), attrs=geom)
     base._requires_grad = True
     view._grad_fn = None
     record("AsStridedBackward0", _as_strided_backward, (base,), (view,), attrs=(geom, base._shape))
-
-
-def _copyslices_backward(ctx, g):
-    geom = ctx.attrs
-    ea, eb = ctx.next_functions
-    g_region = region(g, geom)
-    g_base = as_strided_scatter(g, g_region * 0, geom) if ea is not None else None
-    return g_base, (g_region if eb is not None else None)
 
 
 def _as_strided_backward(ctx, g):
