@@ -45,6 +45,8 @@ _ARRAY_CODE = {"float32": "f", "float64": "d", "int64": "q", "int32": "i", "int1
 # Some OpInfo entries call the op with a different argument order than sample.input-first.
 # name -> function(fn, input, args, kwargs) -> result
 CALL_ADAPTERS = {
+    # op_db calls einsum as op(operands, equation)
+    "einsum": lambda fn, inp, args, kw: fn(args[0], inp, **kw),
     "where": lambda fn, inp, args, kw: fn(args[0], inp, *args[1:], **kw),
     # op=lambda weight, idx, **kwargs: F.embedding(idx, weight, **kwargs)
     "nn.functional.embedding": lambda fn, inp, args, kw: fn(args[0], inp, *args[1:], **kw),

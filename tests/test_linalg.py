@@ -181,19 +181,13 @@ def _spd(n, seed, batch=()):
     return X @ X.mT + n * torch.eye(n, dtype=torch.float64)
 
 
-# A node that saves several of its own outputs hands them back, under create_graph, all as output 0 (core autograd:
-# SavedTensor does not keep the output number), so QR's second derivative routes R's part through Q's slot.
-_SAVED_OUTPUT_NR = pytest.mark.xfail(reason="core: saved outputs lose their output_nr under create_graph",
-                                     strict=False)
-
-
 @needs_torch
 @pytest.mark.parametrize("name", ["inv", "det", "slogdet", "logdet", "solve", "solve_left", "cholesky",
-                                  "cholesky_upper", pytest.param("qr", marks=_SAVED_OUTPUT_NR),
-                                  pytest.param("qr_wide", marks=_SAVED_OUTPUT_NR), "solve_triangular",
+                                  "cholesky_upper", "qr",
+                                  "qr_wide", "solve_triangular",
                                   "solve_triangular_right", "lu_factor", "matrix_power", "cdist_mm",
-                                  pytest.param("svdvals", marks=_SAVED_OUTPUT_NR),
-                                  pytest.param("pinv", marks=_SAVED_OUTPUT_NR), "householder_product",
+                                  "svdvals",
+                                  "pinv", "householder_product",
                                   "cholesky_solve", "cholesky_inverse"])
 def test_second_derivatives(name):
     """grad of (grad·w) through each op: the backward formulas are themselves differentiable.

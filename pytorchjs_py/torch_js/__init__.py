@@ -42,6 +42,9 @@ pi = 3.141592653589793
 e = 2.718281828459045
 
 
+from . import linalg  # noqa: E402  (torch_js.linalg; registers the factorizations and einsum & co.)
+
+
 def _export_ops():
     g = globals()
     for name, op in ops_in("torch").items():

@@ -27,10 +27,12 @@ import { DT, PRELUDE, isFloat, isSubword, kindOf } from './common.mjs';
 export const GEMM_CONFIGS = {
   t64: { rm: 4, rn: 4, tk: 16, db: false, swz: 0 },       // the original kernel's shape (64 x 64, no double buffer)
   t64d: { rm: 4, rn: 4, tk: 16, db: true, swz: 0 },
+  t64k32d: { rm: 4, rn: 4, tk: 32, db: true, swz: 0 },
   t128x64d: { rm: 8, rn: 4, tk: 16, db: true, swz: 0 },
   t128k8d: { rm: 8, rn: 8, tk: 8, db: true, swz: 0 },
   t128d: { rm: 8, rn: 8, tk: 16, db: true, swz: 0 },
   t128ds: { rm: 8, rn: 8, tk: 16, db: true, swz: 8 },
+  t128k8ds: { rm: 8, rn: 8, tk: 8, db: true, swz: 8 },
 };
 for (const [k, c] of Object.entries(GEMM_CONFIGS)) { c.name = k; c.tm = 16 * c.rm; c.tn = 16 * c.rn; }
 

@@ -17,12 +17,13 @@ class SavedTensor:
     An op's own output is kept as a grad-less alias (same storage, no grad_fn): holding the output itself
     would make a reference cycle output -> grad_fn -> output, and memory would wait for the cycle collector.
     """
-    __slots__ = ("tensor", "version", "is_output")
+    __slots__ = ("tensor", "version", "is_output", "output_nr")
 
-    def __init__(self, tensor, is_output):
+    def __init__(self, tensor, is_output, output_nr=0):
         self.tensor = tensor._alias_without_history() if is_output else tensor
         self.version = tensor._storage.version
         self.is_output = is_output
+        self.output_nr = output_nr  # which of the node's outputs this is, for create_graph
 
     def unpack(self, node):
         t = self.tensor
@@ -38,6 +39,7 @@ class SavedTensor:
                 # create_graph: the output must lead back to this node for higher-order gradients
                 t = t._alias_without_history()
                 t._grad_fn = node
+                t._output_nr = self.output_nr
                 t._requires_grad = True
         return t
 
@@ -77,7 +79,9 @@ class Node:
         return f"<{self._name} object at {hex(id(self))}>"
 
     def save(self, inputs=(), outputs=()):
-        self._saved = tuple([SavedTensor(t, False) for t in inputs] + [SavedTensor(t, True) for t in outputs])
+        """Keep tensors for backward; `outputs` must be this node's own outputs (recorded before saving)."""
+        self._saved = tuple([SavedTensor(t, False) for t in inputs] +
+                            [SavedTensor(t, True, t._output_nr if t._grad_fn is self else 0) for t in outputs])
 
     @property
     def saved_tensors(self):

@@ -143,11 +143,11 @@ def record(name, backward_fn, inputs, outputs, attrs=None, save_inputs=(), save_
     """Attach a new autograd node to `outputs` (differentiable float outputs only)."""
     node = node_class(name.rsplit("::", 1)[-1])(name, backward_fn, inputs, len(outputs))
     node.attrs = attrs
-    if save_inputs or save_outputs:
-        node.save(save_inputs, save_outputs)
     for i, o in enumerate(outputs):
         if o is not None and (o._dtype.is_floating_point):
             o._grad_fn = node
             o._output_nr = i
             o._requires_grad = True
+    if save_inputs or save_outputs:
+        node.save(save_inputs, save_outputs)  # after the outputs know their output_nr
     return node

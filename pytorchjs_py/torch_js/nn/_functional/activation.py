@@ -241,10 +241,21 @@ def tanhshrink(input):
 
 
 def softshrink(input, lambd=0.5):
-    if lambd < 0:
-        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    if isinstance(input, Tensor) and not 0 <= lambd <= _dtype_max(input._dtype):
+        raise RuntimeError(f"lambda must be in range [0, {_dtype_max(input._dtype):g}] for input dtype "
+                           f"{_cap(input._dtype)}, but found {float(lambd):g}")
     zero = input * 0
     return _where(input > lambd, input - lambd, _where(input < -lambd, input + lambd, zero))
+
+
+def _dtype_max(d):
+    return {"float16": 65504.0, "bfloat16": 3.3895313892515355e+38, "float32": 3.4028234663852886e+38}.get(
+        d.name, 1.7976931348623157e+308)
+
+
+def _cap(d):
+    from ...ops.inplace import _cap as cap
+    return cap(d)
 
 
 def hardshrink(input, lambd=0.5):
@@ -267,10 +278,13 @@ def prelu(input, weight):
     if w.numel() != 1:
         if input.dim() == 0:
             raise RuntimeError("Not allow zero-dim input tensor.")
-        c = input._shape[1] if input.dim() >= 2 else input._shape[0]
+        c = input._shape[1] if input.dim() >= 2 else 1
         if w.numel() != c:
             raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
                                f"{w.numel()} and channel size = {c}.")
+    if w.dim() > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {w.dim()}")
+    if w.numel() != 1:
         if input.dim() >= 2:
             w = w.reshape((c,) + (1,) * (input.dim() - 2))
     else:
@@ -279,6 +293,8 @@ def prelu(input, weight):
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     if not training:
         return leaky_relu(input, (lower + upper) / 2, inplace)
     _float_check(input, "rrelu_with_noise")
@@ -289,7 +305,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     noise = ones(input._shape, dtype=input._dtype)
     if k:
         r = ones(k, dtype=D.float64).uniform_(lower, upper).to(input._dtype)
-        noise = noise.masked_scatter(neg, r)
+        noise = noise.reshape(-1).masked_scatter(neg.reshape(-1), r).reshape(input._shape)
     return _maybe_inplace(input, input * noise, inplace)
 
 
