@@ -515,24 +515,25 @@ def _addc_check(input, t1, t2, value, name):
 
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     _addc_check(input, tensor1, tensor2, value, "addcmul")
-    r = input.add(tensor1 * tensor2, alpha=value) if value != 1 else input + tensor1 * tensor2
+    # PyTorch's kernel evaluates self + value * t1 * t2 left to right: (value * t1) * t2
+    r = input + ((tensor1 * value if value != 1 else tensor1) * tensor2)
     return _out(out, r)
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     _addc_check(input, tensor1, tensor2, value, "addcdiv")
-    r = input.add(tensor1 / tensor2, alpha=value) if value != 1 else input + tensor1 / tensor2
+    r = input + ((tensor1 * value if value != 1 else tensor1) / tensor2)  # (value * t1) / t2, as PyTorch
     return _out(out, r)
 
 
 def addcmul_(self, tensor1, tensor2, *, value=1):
     _addc_check(self, tensor1, tensor2, value, "addcmul")
-    return self.add_(tensor1 * tensor2, alpha=value)
+    return self.add_((tensor1 * value if value != 1 else tensor1) * tensor2)
 
 
 def addcdiv_(self, tensor1, tensor2, *, value=1):
     _addc_check(self, tensor1, tensor2, value, "addcdiv")
-    return self.add_(tensor1 / tensor2, alpha=value)
+    return self.add_((tensor1 * value if value != 1 else tensor1) / tensor2)
 
 
 # ---- differences, cross products, integration ----------------------------------------------------------------

@@ -4,7 +4,7 @@ import math
 import warnings
 
 from ...ops.elementwise import where as _where
-from ._common import D, apply_reduction, legacy_reduction, reg
+from ._common import D, apply_reduction, legacy_reduction, ones, reg
 
 
 def _reduction(size_average, reduce, reduction):
@@ -222,7 +222,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
-    return apply_reduction((1 + (-target * input).exp()).log(), reduction)
+    return apply_reduction((-input * target).exp().log1p(), reduction)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
@@ -262,8 +262,22 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
 
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-06, reduction="mean"):
-    if var.dim() != input.dim():
-        var = var.unsqueeze(-1)
+    # torch.nn.functional.gaussian_nll_loss's checks, in its order
+    if isinstance(var, (int, float)) and not isinstance(var, bool):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = var * ones(input._shape, dtype=input._dtype)
+    elif bool((var < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    if tuple(var._shape) != tuple(input._shape):
+        if tuple(input._shape[:-1]) == tuple(var._shape):
+            var = var.unsqueeze(-1)
+        elif input.dim() == var.dim() and sum(y for x, y in zip(input._shape, var._shape) if x != y) == 1:
+            pass
+        else:
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
     # ATen clamps var in place under no_grad: the clamp is invisible to autograd
     v = var + (var.clamp_min(eps) - var).detach()
     loss = 0.5 * (v.log() + (input - target) ** 2 / v)
@@ -276,6 +290,12 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-06, 
                         reduce=None, reduction="mean"):
     from .misc import pairwise_distance
     reduction = _reduction(size_average, reduce, reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a, pd, nd = anchor.dim(), positive.dim(), negative.dim()
+    if not a == pd == nd:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a}D, positive {pd}D, and negative {nd}D inputs")
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:

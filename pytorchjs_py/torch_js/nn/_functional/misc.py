@@ -7,7 +7,7 @@ import warnings
 from ...ops._util import GRAD_ENABLED, record
 from ...ops import shape as _S
 from ...ops.elementwise import where as _where
-from ._common import D, no_grad, ntuple, reg, zeros, full, arange, empty
+from ._common import D, Tensor, no_grad, ntuple, reg, zeros, full, arange, empty
 
 
 # ---- linear --------------------------------------------------------------------------------------------------
@@ -56,6 +56,11 @@ def _embedding_back(ctx, g):
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
+    if not isinstance(weight, Tensor) or weight.dim() != 2:
+        num = weight._shape[0] if isinstance(weight, Tensor) and weight.dim() and padding_idx is not None else None
+        if num is not None and not -num <= padding_idx < num:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        raise RuntimeError("'weight' must be 2-D")
     if input._dtype not in (D.int64, D.int32):
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got torch.{input._dtype.name} instead (while checking arguments for "
@@ -357,7 +362,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             return adaptive_avg_pool1d(input, out_size)
         if nsp == 2:
             return adaptive_avg_pool2d(input, out_size)
-        raise NotImplementedError("torch_js: 3-D area interpolation is not implemented")
+        # adaptive average pooling over a box is separable: pool (H, W) per depth slice, then D
+        n, c, dd, hh, ww = input._shape
+        od, oh, ow = out_size
+        y = adaptive_avg_pool2d(input.reshape(n, c * dd, hh, ww), (oh, ow)).reshape(n, c, dd, oh, ow)
+        y = adaptive_avg_pool1d(y.permute(0, 1, 3, 4, 2).reshape(n, c * oh * ow, dd), od)
+        return y.reshape(n, c, oh, ow, od).permute(0, 1, 4, 2, 3).contiguous()
     x = input
     if mode in ("nearest", "nearest-exact"):
         for k in range(nsp):

@@ -86,30 +86,37 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     return _affine(y, weight, bias, lambda t: _channel_view(t, nd))
 
 
-def _norm_dims(input, normalized_shape, name):
+def _norm_dims(input, normalized_shape, name, params=()):
+    """ATen's _check_layer_norm_inputs / _check_rms_norm_inputs: params are (name, tensor) pairs."""
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     ns = tuple(int(s) for s in normalized_shape)
     k = len(ns)
-    if k == 0 or input._shape[input.dim() - k:] != ns or input.dim() < k:
-        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*, "
+    if k == 0:
+        raise RuntimeError(f"Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           f"element, but got normalized_shape = {list(ns)}")
+    for pname, t in params:
+        if t is not None and tuple(t._shape) != ns:
+            raise RuntimeError(f"Expected {pname} to be of same shape as normalized_shape, but got {pname} of shape "
+                               f"{list(t._shape)} and normalized_shape = {list(ns)}")
+    if name == "rms_norm" and input.dim() < k:
+        raise ValueError(f"Input tensor must have at least {k} dimensions, but got {input.dim()}")
+    if input.dim() < k or input._shape[input.dim() - k:] != ns:
+        sep = "" if name == "rms_norm" else ", "
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*{sep}"
                            f"{', '.join(map(str, ns))}], but got input of size{list(input._shape)}")
     return ns, tuple(range(input.dim() - k, input.dim()))
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
-    ns, dims = _norm_dims(input, normalized_shape, "layer_norm")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and tuple(t._shape) != ns:
-            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
-                               f"{list(t._shape)} and normalized_shape = {list(ns)}")
+    ns, dims = _norm_dims(input, normalized_shape, "layer_norm", (("weight", weight), ("bias", bias)))
     var, mean = _stats(input, dims)
     y = (input - mean) * (var + eps).rsqrt()
     return _affine(y, weight, bias, lambda t: t)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
-    ns, dims = _norm_dims(input, normalized_shape, "rms_norm")
+    ns, dims = _norm_dims(input, normalized_shape, "rms_norm", (("weight", weight),))
     if eps is None:
         eps = D.finfo(input._dtype).eps
     y = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
@@ -139,6 +146,8 @@ def local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0):
     dim = input.dim()
     if dim < 3:
         raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")
+    if input.numel() == 0:
+        return input
     div = (input * input).unsqueeze(1)
     if dim == 3:
         div = pad(div, (0, 0, size // 2, (size - 1) // 2))
