@@ -141,10 +141,12 @@ _NODE_CLASSES = {}
 
 
 def node_class(name, base=None):
-    """A Node subclass named like PyTorch's (MulBackward0, ...), so type(t.grad_fn).__name__ reads the same."""
+    """A Node subclass named like PyTorch's (MulBackward0, ...), so type(t.grad_fn).__name__ reads the same.
+
+    `name` is what grad_fn.name() reports; "torch::autograd::CopySlices" makes a class named CopySlices."""
     cls = _NODE_CLASSES.get(name)
     if cls is None:
-        cls = _NODE_CLASSES[name] = type(name, (base or Node,), {"__slots__": ()})
+        cls = _NODE_CLASSES[name] = type(name.rsplit("::", 1)[-1], (base or Node,), {"__slots__": ()})
     return cls
 
 

@@ -192,8 +192,12 @@ class CPUBackend:
     # ---- matmul --------------------------------------------------------------------------------------------
     def gemm(self, out, a, b, batch, m, n, k, a_strides, b_strides):
         """out (contiguous batch×m×n) = a @ b with a, b given by (batch, row, col) strides."""
-        _GEMM_FMT.pack_into(_ARGS, 0, a._dtype.code, batch, m, n, k, _ptr(out), _ptr(a), _ptr(b), *a_strides, *b_strides)
-        _check(_k_gemm(), "matmul")
+        isz = a._dtype.itemsize
+        _GEMM_FMT.pack_into(_ARGS, 0, a._dtype.code, batch, m, n, k, out._storage.ptr + out._offset * isz,
+                            a._storage.ptr + a._offset * isz, b._storage.ptr + b._offset * isz, *a_strides, *b_strides)
+        rc = _k_gemm()
+        if rc:
+            _check(rc, "matmul")
 
     # ---- indexing ------------------------------------------------------------------------------------------
     def index_offsets(self, offs, idx, idx_strides, dim_size, dim_stride, accumulate):

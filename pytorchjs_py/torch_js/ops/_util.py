@@ -141,7 +141,7 @@ def rename_grad_fn(t, name):
 
 def record(name, backward_fn, inputs, outputs, attrs=None, save_inputs=(), save_outputs=()):
     """Attach a new autograd node to `outputs` (differentiable float outputs only)."""
-    node = node_class(name.rsplit("::", 1)[-1])(name, backward_fn, inputs, len(outputs))
+    node = node_class(name)(name, backward_fn, inputs, len(outputs))
     node.attrs = attrs
     for i, o in enumerate(outputs):
         if o is not None and (o._dtype.is_floating_point):

@@ -31,6 +31,21 @@ def _batch_strides(t):
 
 def gemm(a, b):
     """The differentiable primitive: (M,K)@(K,N) or (B,M,K)@(B,K,N) -> contiguous result."""
+    da = a._dtype
+    if da is b._dtype and (da is D.float32 or da is D.float64) and a._storage.device is b._storage.device:
+        # hot path: no promotion or device work; strides go straight to the kernel
+        sa, sb = a._shape, b._shape
+        if len(sa) == 2:
+            out = _empty((sa[0], sb[1]), da, a._storage.device)
+            out._storage.backend.gemm(out, a, b, 1, sa[0], sb[1], sa[1], (0,) + a._stride, (0,) + b._stride)
+            name = "MmBackward0"
+        else:
+            out = _empty((sa[0], sa[1], sb[2]), da, a._storage.device)
+            out._storage.backend.gemm(out, a, b, sa[0], sa[1], sb[2], sa[2], a._stride, b._stride)
+            name = "BmmBackward0"
+        if GRAD_ENABLED[0] and (a._requires_grad or b._requires_grad):
+            record(name, _gemm_backward, (a, b), (out,), save_inputs=(a, b))
+        return out
     if a._dtype is not b._dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_dtype_name(a._dtype)} != "
                            f"{_dtype_name(b._dtype)}")
@@ -53,8 +68,10 @@ def gemm(a, b):
 
 
 def mm(input, mat2, *, out=None):
-    check(input.dim() == 2, "self must be a matrix")
-    check(mat2.dim() == 2, "mat2 must be a matrix")
+    if len(input._shape) != 2:
+        raise RuntimeError("self must be a matrix")
+    if len(mat2._shape) != 2:
+        raise RuntimeError("mat2 must be a matrix")
     if input._shape[1] != mat2._shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({input._shape[0]}x{input._shape[1]} and "
                            f"{mat2._shape[0]}x{mat2._shape[1]})")
@@ -76,7 +93,7 @@ def bmm(input, mat2, *, out=None):
 
 
 def matmul(input, other, *, out=None):
-    da, db = input.dim(), other.dim()
+    da, db = len(input._shape), len(other._shape)
     check(da > 0 and db > 0, f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D")
     if da == 1 and db == 1:
         r = dot(input, other)

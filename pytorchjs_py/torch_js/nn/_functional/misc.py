@@ -369,6 +369,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         y = adaptive_avg_pool1d(y.permute(0, 1, 3, 4, 2).reshape(n, c * oh * ow, dd), od)
         return y.reshape(n, c, oh, ow, od).permute(0, 1, 4, 2, 3).contiguous()
     x = input
+    if input._dtype is D.uint8 and mode in ("bilinear", "bicubic"):
+        # PyTorch's uint8 path is fixed-point (Pillow-style, separable, rounding between passes); this float
+        # evaluation rounded once can differ from it by a few units
+        y = interpolate(input.to(D.float32), size, scale_factor, mode, align_corners, recompute_scale_factor)
+        return y.round().clamp(0, 255).to(D.uint8)
     if mode in ("nearest", "nearest-exact"):
         for k in range(nsp):
             d = 2 + k
