@@ -13,7 +13,8 @@
 //
 //   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json SIZES=64,128 node bench/webgpu_matmul_h100.mjs
 // env: SIZES (default 256,512,1024,2048,4096), VARIANTS (comma list of GEMM_CONFIGS names, default all),
-//      MINMS (per measurement, default 400), PEERS=0 to skip tfjs / jax-js, RESULT_JSON=path, CHECK=0.
+//      MINMS (per measurement, default 400), ROUNDS (interleaved repetitions, medians reported, default 1),
+//      PEERS=0 to skip tfjs / jax-js, RESULT_JSON=path, CHECK=0.
 // On the device: NODE_PATH is not used by ES imports, so webgpu / tfjs / jax-js are resolved from
 // .gpukit/package.json when that exists (the device kit), else from the repository.
 import fs from 'node:fs';
@@ -193,17 +194,40 @@ if (process.env.PEERS !== '0') {
     try { const p = await load(); peers.push(p); out.peers[p.name] = { version: p.version, results: {} }; } catch (e) { log('peer failed to load:', String(e?.stack ?? e).slice(0, 500)); }
   }
 }
+const rounds = Number(process.env.ROUNDS || 1);
+const median = (xs) => { const v = [...xs].sort((x, y) => x - y); return v[(v.length - 1) >> 1]; };
+const merge = (rs) => {   // median over rounds of each timing; the rest from the first round
+  const m = { ...rs[0], rounds: rs.length };
+  for (const k of ['syncGflops', 'batchGflops', 'msSync', 'msBatch']) { m[k] = median(rs.map((r) => r[k])); m[k + 'All'] = rs.map((r) => r[k]); }
+  m.ok = rs.every((r) => r.ok);
+  return m;
+};
 for (const n of sizes) {
   const A = rand(n * n, 1), B = rand(n * n, 2);
-  const r = await benchOurs(n, A, B);
-  for (const [v, x] of Object.entries(r)) { (out.variants[v] ??= {})[n] = x; if (!x.ok) rc = 1; }
-  for (const p of peers) {
-    try {
-      const x = await p.bench(n, A, B);
-      out.peers[p.name].results[n] = x;
-      log(`${p.name.padEnd(17)} N=${String(n).padEnd(5)} sync ${String(x.syncGflops).padStart(8)}  batch ${String(x.batchGflops).padStart(8)} GFLOP/s  ${x.ok ? 'ok' : 'WRONG'}`);
-    } catch (e) { log(`${p.name} N=${n} failed:`, String(e?.stack ?? e).slice(0, 300)); }
+  const ours = {}, theirs = {};
+  for (let round = 0; round < rounds; round++) {   // interleaved, so clock / thermal drift hits every engine
+    const r = await benchOurs(n, A, B);
+    for (const [v, x] of Object.entries(r)) (ours[v] ??= []).push(x);
+    for (const p of peers) {
+      try {
+        const x = await p.bench(n, A, B);
+        (theirs[p.name] ??= []).push(x);
+        log(`${p.name.padEnd(17)} N=${String(n).padEnd(5)} sync ${String(x.syncGflops).padStart(8)}  batch ${String(x.batchGflops).padStart(8)} GFLOP/s  ${x.ok ? 'ok' : 'WRONG'}`);
+      } catch (e) { log(`${p.name} N=${n} failed:`, String(e?.stack ?? e).slice(0, 300)); }
+    }
   }
+  for (const [v, rs] of Object.entries(ours)) { (out.variants[v] ??= {})[n] = merge(rs); if (!out.variants[v][n].ok) rc = 1; }
+  for (const [p, rs] of Object.entries(theirs)) out.peers[p].results[n] = merge(rs);
 }
+// summary: torch_js as shipped (auto) vs the peers, medians, ratio on each timing
+out.summary = sizes.map((n) => {
+  const o = out.variants.auto?.[n], t = out.peers.tfjs?.results[n], j = out.peers['jax-js']?.results[n];
+  const ratio = (a, b) => (a && b ? +(a / b).toFixed(2) : null);
+  return { N: n, config: o?.config, ours: { sync: o?.syncGflops, batch: o?.batchGflops },
+    tfjs: t ? { sync: t.syncGflops, batch: t.batchGflops } : null, jaxjs: j ? { sync: j.syncGflops, batch: j.batchGflops } : null,
+    ratioVsTfjs: { sync: ratio(o?.syncGflops, t?.syncGflops), batch: ratio(o?.batchGflops, t?.batchGflops) },
+    ratioVsJaxjs: { sync: ratio(o?.syncGflops, j?.syncGflops), batch: ratio(o?.batchGflops, j?.batchGflops) } };
+});
+for (const s of out.summary) log(`SUMMARY N=${s.N} ${s.config}: ours ${s.ours.sync}/${s.ours.batch}  tfjs ${s.tfjs?.sync}/${s.tfjs?.batch}  jax ${s.jaxjs?.sync}/${s.jaxjs?.batch}  x tfjs ${s.ratioVsTfjs.sync}/${s.ratioVsTfjs.batch}`);
 if (process.env.RESULT_JSON) fs.writeFileSync(process.env.RESULT_JSON, JSON.stringify(out, null, 1));
 process.exit(rc);

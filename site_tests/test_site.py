@@ -99,7 +99,12 @@ def test_notebook_runs_offline(context, site_url, artifacts, name):
 
     page.locator(".jp-Notebook .jp-Cell").last.scroll_into_view_if_needed()
     time.sleep(0.3)
-    page.screenshot(path=str(artifacts / f"{Path(name).stem}.png"))
+    page.screenshot(path=str(artifacts / f"{Path(name).stem}.png"))  # the notebook's end, as a user sees it
+    # ... and the whole notebook: a viewport as tall as its content.
+    height = page.evaluate("() => Math.max(...[...document.querySelectorAll('*')].map(e => e.scrollHeight))")
+    page.set_viewport_size({"width": 1280, "height": min(int(height) + 200, 16000)})
+    time.sleep(0.5)
+    page.screenshot(path=str(artifacts / f"{Path(name).stem}-full.png"))
     record_timing(artifacts, name, {"kernel_ready_s": round(t_ready, 2), "first_cell_s": round(t_first or -1, 2),
                                     "all_cells_s": round(t_all, 2), "code_cells": n_code})
     assert not page_errors, f"uncaught page errors: {page_errors}"

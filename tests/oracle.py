@@ -7,7 +7,9 @@ type it raised; for float32 samples with requires_grad, a seeded upstream gradie
 Two sources produce the same cases (same ids, same comparisons):
   * live: `build_cases()` runs PyTorch's op_db sample inputs through torch (needs torch; CPython only);
   * fixture: `load_fixture()` reads tests/fixtures/opinfo_cases.json.gz written by tools/gen_fixtures.py
-    (Pyodide has no torch).
+    (Pyodide has no torch): a deterministic subset of the live cases (`fixture_subset`), same ids.
+Random ops (dropout, rrelu, ...) carry the CPU generator state torch started from (`rng`); run_case gives it to
+torch_js.set_rng_state first, so their outputs compare bit for bit. Upstream gradients are stored as a seed.
 `run_case(case)` converts a case's inputs to torch_js, runs the op and compares. It needs only torch_js and the
 standard library (no numpy), so it runs in Pyodide.
 """
@@ -28,7 +30,7 @@ if os.path.isdir(PKG) and PKG not in sys.path:
     sys.path.insert(0, PKG)
 
 FIXTURE = os.path.join(HERE, "fixtures", "opinfo_cases.json.gz")
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 # dtypes the suite runs (float64 is forward-only and on fewer samples)
 INT_DTYPES = ("int64", "int32", "int16", "int8", "uint8", "bool")
@@ -37,6 +39,11 @@ MAX_SAMPLES = {"float32": 12, "float64": 6}
 MAX_SAMPLES_INT = 8
 MAX_SAMPLES_VARIANT = 6   # in-place variants
 MAX_NUMEL = 6000          # skip samples whose inputs hold more elements than this (pure-Python conversion)
+# The fixture (Pyodide) holds a deterministic subset of the live cases, to stay under ~5 MB: per (op, dtype,
+# variant) at most this many samples, spread as _pick spreads them, and only samples with at most FIXTURE_MAX_NUMEL
+# input elements; error-input cases are all kept.
+FIXTURE_MAX_SAMPLES = {"float32": 8, "float64": 2, "int16": 4, "int8": 4}
+FIXTURE_MAX_NUMEL = 1500
 
 # array module typecodes per dtype (little-endian raw bytes)
 _ARRAY_CODE = {"float32": "f", "float64": "d", "int64": "q", "int32": "i", "int16": "h", "int8": "b",
@@ -338,7 +345,13 @@ def run_case(case):
         if not (isinstance(o, tj.Tensor) and o.requires_grad):
             raise AssertionError(f"{where}\n  backward: output {got[i][0]} does not require grad in torch_js")
     ins = [tensors[i] for i in gr["inputs"]]
-    ups = [make_tensor(tj, rec) for rec in gr["upstream"]]
+    if "upstream_seed" in gr:
+        # torch drew the upstream gradients with torch.randn from a seeded Generator; torch_js's streams are
+        # PyTorch's, so they are regenerated rather than stored
+        gen = tj.Generator().manual_seed(gr["upstream_seed"])
+        ups = [tj.randn(tuple(rec["shape"]), generator=gen, dtype=getattr(tj, rec["dtype"])) for rec in gr["upstream"]]
+    else:
+        ups = [make_tensor(tj, rec) for rec in gr["upstream"]]
     if "error" in gr:
         try:
             tj.autograd.grad(outs, ins, grad_outputs=ups, allow_unused=True)
@@ -632,6 +645,28 @@ class _unseeded_random_ops:
         return False
 
 
+class _filled_empty:
+    """torch.empty (and resizes) fill new memory (NaN / the dtype's max), so out= tensors that a sample leaves
+    uninitialized (error inputs do) record the same bytes on every run: a deterministic fixture. (Deterministic
+    mode only changes CUDA kernels; warn_only keeps it from raising.)"""
+
+    def __enter__(self):
+        import torch
+        import torch.utils.deterministic as det
+        self.saved = (torch.are_deterministic_algorithms_enabled(),
+                      torch.is_deterministic_algorithms_warn_only_enabled(), det.fill_uninitialized_memory)
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        det.fill_uninitialized_memory = True
+        return self
+
+    def __exit__(self, *a):
+        import torch
+        import torch.utils.deterministic as det
+        torch.use_deterministic_algorithms(self.saved[0], warn_only=self.saved[1])
+        det.fill_uninitialized_memory = self.saved[2]
+        return False
+
+
 def build_cases(stats=None):
     with _unseeded_random_ops():
         return _build_cases(stats)
@@ -664,7 +699,8 @@ def _build_cases(stats=None):
                 try:
                     # sample_inputs_func directly: OpInfo.sample_inputs wraps it in a tracker that walks the
                     # Python stack on every call (seconds per op); we seed ourselves instead.
-                    samples = list(o.sample_inputs_func(o, "cpu", tdtype, rg))
+                    with _filled_empty():
+                        samples = list(o.sample_inputs_func(o, "cpu", tdtype, rg))
                 except Exception as e:  # noqa: BLE001
                     stats.setdefault("sample_errors", []).append(f"{lab}/{dname}: {type(e).__name__}: {e}")
                     continue
@@ -681,7 +717,8 @@ def _build_cases(stats=None):
         if o.error_inputs_func is not None:
             _seed_all(_seed_for(label, "error"))
             try:
-                errs = list(o.error_inputs_func(o, "cpu"))
+                with _filled_empty():
+                    errs = list(o.error_inputs_func(o, "cpu"))
             except Exception as e:  # noqa: BLE001
                 stats.setdefault("sample_errors", []).append(f"{label}/error: {type(e).__name__}: {e}")
                 errs = []
@@ -717,7 +754,10 @@ def _make_case(key, opdef, o, label, dname, idx, s, stats, variant=""):
     rng = torch.get_rng_state()
     try:
         try:
-            with torch.no_grad() if not any(t.requires_grad for t in enc.torch_tensors) else _nullctx():
+            # (_filled_empty: an op that resizes an out= tensor and then raises leaves defined bytes behind,
+            # which a later error input sharing that tensor records)
+            with torch.no_grad() if not any(t.requires_grad for t in enc.torch_tensors) else _nullctx(), \
+                    _filled_empty():
                 res = _call_torch(o, s, variant)
         finally:
             if not torch.equal(rng, torch.get_rng_state()):
@@ -736,9 +776,15 @@ def _make_case(key, opdef, o, label, dname, idx, s, stats, variant=""):
     out_idx = [i for i, t in enumerate(flat) if isinstance(t, torch.Tensor) and t.requires_grad]
     in_idx = [i for i, t in enumerate(enc.torch_tensors) if t.requires_grad]
     if out_idx and in_idx:
-        gen = torch.Generator().manual_seed(_seed_for(case["id"]))
+        seed = _seed_for(case["id"])
+        gen = torch.Generator().manual_seed(seed)
         ups = [torch.randn(flat[i].shape, generator=gen, dtype=flat[i].dtype) for i in out_idx]
-        grad = {"outputs": out_idx, "inputs": in_idx, "upstream": [tensor_record(u) for u in ups]}
+        if all(u.dtype in (torch.float32, torch.float64) for u in ups):
+            # torch_js regenerates these bit for bit from the seed (run_case); half-precision randn differs
+            grad = {"outputs": out_idx, "inputs": in_idx, "upstream_seed": seed,
+                    "upstream": [{"dtype": str(u.dtype).replace("torch.", ""), "shape": list(u.shape)} for u in ups]}
+        else:
+            grad = {"outputs": out_idx, "inputs": in_idx, "upstream": [tensor_record(u) for u in ups]}
         try:
             grads = torch.autograd.grad([flat[i] for i in out_idx], [enc.torch_tensors[i] for i in in_idx],
                                         grad_outputs=ups, allow_unused=True)
@@ -765,6 +811,23 @@ def _builtin_exc_name(e):
         if getattr(builtins, klass.__name__, None) is klass:
             return klass.__name__
     return "Exception"
+
+
+def fixture_subset(cases):
+    """The deterministic subset of build_cases() that the fixture records (see FIXTURE_MAX_SAMPLES)."""
+    groups = {}
+    for c in cases:
+        if c["dtype"] == "error":
+            groups.setdefault(("error", c["op"]), []).append(c)
+            continue
+        if sum(_numel(t["shape"]) for t in c["tensors"]) > FIXTURE_MAX_NUMEL:
+            continue
+        groups.setdefault((c["op"], c["dtype"], c.get("variant", "")), []).append(c)
+    keep = set()
+    for key, cs in groups.items():
+        limit = len(cs) if key[0] == "error" else FIXTURE_MAX_SAMPLES.get(key[1], len(cs))
+        keep.update(id(cs[j]) for j in _pick(len(cs), limit))
+    return [c for c in cases if id(c) in keep]
 
 
 def write_fixture(cases, path=FIXTURE):

@@ -8,15 +8,20 @@ Everything comes from pinned inputs and is rebuilt from a clean state each time 
      jupyterlite_config/pyodide-site-wheels.txt (what the kernel loads at start) and
      jupyterlite_config/build-data.txt (scikit-learn, read at build time for the digits data only).
   2. The Pyodide core from npm (node_modules/pyodide, version pinned in package.json) is staged as the lite dir's
-     well-known static/pyodide/, with those wheels beside it and its pyodide-lock.json rewritten: the wheels'
-     sha256 set to the PyPI files' hashes (Pyodide's own builds of the same versions differ, and the integrity
-     check would fail with "Failed to fetch"), torch_js added as a package, and every entry whose file is not in
-     the site dropped (so `import numpy` says ModuleNotFoundError instead of trying to fetch a missing wheel).
-  3. torch_js is preloaded by the kernel: jupyter-lite.json sets the Pyodide kernel's
-     loadPyodideOptions.packages = ["torch-js"], so loadPyodide() installs the wheel from the site's lock before
-     the kernel starts; a notebook's first cell can be `import torch_js as torch`. The same wheel is also a
-     piplite wheel (so `%pip install torch_js` resolves offline to it, a no-op). comm and
-     ipython-pygments-lexers (not in the core's lock) are piplite wheels; disablePyPIFallback is on.
+     well-known static/pyodide/, with those wheels and the torch_js wheel beside it, and its pyodide-lock.json
+     rewritten: the wheels' sha256 set to the PyPI files' hashes (Pyodide's own builds of the same versions differ,
+     and its integrity check then fails with "Failed to fetch"); comm, ipython-pygments-lexers and torch_js added
+     as packages; every entry's `depends` completed from its wheel's Requires-Dist (markers evaluated for
+     Pyodide), and the build fails if one names a package the site does not ship; every entry whose file is not
+     in the site dropped (so `import numpy` says ModuleNotFoundError instead of fetching a missing wheel).
+  3. How the kernel gets torch_js: jupyter-lite.json sets the Pyodide kernel's loadPyodideOptions.packages to
+     micropip, ipython, jedi, comm and torch-js, so loadPyodide() itself installs them from the site's lock, all
+     fetched in parallel, before the kernel starts (the kernel then skips its own one-by-one piplite installs of
+     those). A notebook's first cell can be `import torch_js as torch`; no %pip, no micropip. This is the
+     mechanism Pyodide offers for "installed at start" (no startup snippet, no network, integrity-checked);
+     the wheel is not imported until the user imports it. comm, ipython-pygments-lexers and the torch_js wheel
+     are also piplite wheels (pypi/all.json), so `%pip install torch_js` resolves offline too (a no-op).
+     disablePyPIFallback is on: piplite never reaches for pypi.org.
   4. Data for the notebooks, generated with the .venv's CPython: content/data/digits.pt (torch_js.save of the
      8x8 digits from the scikit-learn wheel) and content/data/digits_mlp_pytorch.pt (an MLP trained and saved
      by real PyTorch), staged with content/*.ipynb.
@@ -161,38 +166,69 @@ print(f"PyTorch {torch.__version__}: test accuracy {acc:.4f}")
 
 # ---- the Pyodide core ------------------------------------------------------------------------------------------
 
-def stage_pyodide(dest, lock_wheels, torch_wheel):
+# Where the kernel runs: for evaluating wheels' Requires-Dist markers.
+PYODIDE_MARKERS = {
+    "implementation_name": "cpython", "platform_python_implementation": "CPython", "platform_machine": "wasm32",
+    "platform_system": "Emscripten", "sys_platform": "emscripten", "os_name": "posix", "extra": "",
+}
+
+
+def wheel_requires(whl, python_version):
+    """Canonical names of a wheel's runtime dependencies in Pyodide (Requires-Dist, markers evaluated)."""
+    from packaging.requirements import Requirement
+    env = dict(PYODIDE_MARKERS, python_version=".".join(python_version.split(".")[:2]),
+               python_full_version=python_version)
+    with zipfile.ZipFile(whl) as z:
+        meta = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
+        text = z.read(meta).decode()
+    deps = set()
+    for line in text.splitlines():
+        if line.startswith("Requires-Dist:"):
+            req = Requirement(line.split(":", 1)[1].strip())
+            if req.marker is None or req.marker.evaluate(env):
+                deps.add(canon(req.name))
+    return deps
+
+
+def top_level_imports(whl):
+    with zipfile.ZipFile(whl) as z:
+        names = {n.split("/")[0] for n in z.namelist()}
+    return sorted(n[:-3] if n.endswith(".py") else n for n in names
+                  if not n.endswith((".dist-info", ".data")) and (n.endswith(".py") or "." not in n))
+
+
+def stage_pyodide(dest, site_wheels, torch_wheel):
+    """The npm core + every wheel the kernel loads, in one pyodide-lock.json (see the module docstring)."""
     npm_version = json.loads((NPM_PYODIDE / "package.json").read_text())["version"]
     dest.mkdir(parents=True)
     for f in sorted(NPM_PYODIDE.iterdir()):
         if f.is_file() and not PYODIDE_SKIP.search(f.name) and f.name != "pyodide-lock.json":
             shutil.copy2(f, dest / f.name)
     lock = json.loads((NPM_PYODIDE / "pyodide-lock.json").read_text())
+    pyver = lock["info"]["python"]
     pkgs = lock["packages"]
     kept = {}
-    for name, whl in sorted(lock_wheels.items()):
+    for name, whl in sorted({**site_wheels, "torch-js": torch_wheel}.items()):
+        dist_name, version = Path(whl).name.split("-")[:2]
         entry = pkgs.get(name)
-        _, version = wheel_dist(whl)
-        if entry is None or entry["version"] != version:
-            raise SystemExit(f"build_site: {whl.name}: the Pyodide {npm_version} lock has "
-                             f"{entry and entry['version']} for {name}; update pyodide-site-wheels.txt")
+        if entry is not None and entry["version"] != version:
+            raise SystemExit(f"build_site: {whl.name}: the Pyodide {npm_version} lock has {entry['version']} for "
+                             f"{name}; pin that version in jupyterlite_config/pyodide-site-wheels.txt")
+        if entry is None:  # not a Pyodide package (comm, ipython-pygments-lexers, torch_js): a new entry
+            entry = {"depends": [], "imports": top_level_imports(whl), "install_dir": "site", "name": dist_name,
+                     "package_type": "package", "tool": {}, "unvendored_tests": False, "version": version}
+        depends = sorted(set(map(canon, entry["depends"])) | wheel_requires(whl, pyver))
         shutil.copy2(whl, dest / whl.name)
-        kept[name] = dict(entry, file_name=whl.name, sha256=sha256(whl))
+        kept[name] = dict(entry, depends=depends, file_name=whl.name, sha256=sha256(whl))
     for name, entry in kept.items():
-        missing = [d for d in entry["depends"] if canon(d) not in kept]
+        missing = [d for d in entry["depends"] if d not in kept]
         if missing:
-            raise SystemExit(f"build_site: {name} depends on {missing}, which the site does not ship")
-    tv = wheel_dist(torch_wheel)[1]
-    shutil.copy2(torch_wheel, dest / torch_wheel.name)
-    kept["torch-js"] = {
-        "depends": [], "file_name": torch_wheel.name, "imports": ["torch_js"], "install_dir": "site",
-        "name": "torch_js", "package_type": "package", "sha256": sha256(torch_wheel), "tool": {},
-        "unvendored_tests": False, "version": tv,
-    }
-    dropped = len(pkgs) - (len(kept) - 1)
+            raise SystemExit(f"build_site: {name} needs {missing} in Pyodide, which the site does not ship: add "
+                             f"them to jupyterlite_config/pyodide-site-wheels.txt")
+    dropped = len(set(pkgs) - set(kept))
     lock["packages"] = dict(sorted(kept.items()))
     (dest / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True) + "\n")
-    log(f"Pyodide {npm_version} core + {len(kept)} lock packages (torch_js {tv}); "
+    log(f"Pyodide {npm_version} core + {len(kept)} lock packages (torch_js {kept['torch-js']['version']}); "
         f"{dropped} lock entries without a file in the site dropped")
     return npm_version
 
@@ -298,11 +334,10 @@ def build(args, out):
     lite = BUILD / "lite"
     lite.mkdir(parents=True)
     core_lock = json.loads((NPM_PYODIDE / "pyodide-lock.json").read_text())["packages"]
-    lock_wheels = {n: w for n, w in site_wheels.items() if n in core_lock}
     piplite_wheels = [w for n, w in site_wheels.items() if n not in core_lock] + [torch_wheel]
 
     # 2. Pyodide core (+ torch_js) as the lite dir's well-known static/pyodide
-    npm_version = stage_pyodide(lite / "static" / "pyodide", lock_wheels, torch_wheel)
+    npm_version = stage_pyodide(lite / "static" / "pyodide", site_wheels, torch_wheel)
 
     # 3. config + piplite wheels (the piplite addon indexes every wheel in <lite_dir>/pypi/)
     for name in ("jupyter-lite.json", "jupyter_lite_config.json"):

@@ -28,12 +28,18 @@ def main():
     dup = [k for k, v in collections.Counter(ids).items() if v > 1]
     if dup:
         sys.exit(f"duplicate case ids: {dup[:5]}")
+    live = len(cases)
+    cases = oracle.fixture_subset(cases)
     n = oracle.write_fixture(cases, args.out)
     by_dtype = collections.Counter(c["dtype"] for c in cases)
     print(f"torch {torch.__version__}: {len(cases)} cases, {len({c['op'] for c in cases})} ops, "
           f"{sum(1 for c in cases if c.get('grad'))} with gradients, "
           f"{sum(1 for c in cases if 'error' in c['expect'])} expecting errors; {dict(by_dtype)}")
-    print(f"wrote {args.out}: {os.path.getsize(args.out) / 1e6:.2f} MB ({n / 1e6:.1f} MB of JSON)")
+    print(f"(the fixture's subset of the {live} live cases: oracle.FIXTURE_MAX_SAMPLES / FIXTURE_MAX_NUMEL)")
+    size = os.path.getsize(args.out)
+    print(f"wrote {args.out}: {size / 1e6:.2f} MB ({n / 1e6:.1f} MB of JSON)")
+    if size > 5e6:
+        print("WARNING: fixture over 5 MB; lower oracle.FIXTURE_MAX_SAMPLES / FIXTURE_MAX_NUMEL")
     if stats.get("too_large"):
         print(f"skipped {stats['too_large']} samples over {oracle.MAX_NUMEL} input elements")
     for key in ("unconvertible", "unconvertible_out"):

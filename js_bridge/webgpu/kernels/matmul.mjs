@@ -33,13 +33,17 @@ export const GEMM_CONFIGS = {
   t128d: { rm: 8, rn: 8, tk: 16, db: true, swz: 0 },
   t128ds: { rm: 8, rn: 8, tk: 16, db: true, swz: 8 },
   t128k8ds: { rm: 8, rn: 8, tk: 8, db: true, swz: 8 },
+  t64du: { rm: 4, rn: 4, tk: 16, db: true, u2: true, swz: 0 },
+  t128x64du: { rm: 8, rn: 4, tk: 16, db: true, u2: true, swz: 8 },
+  t128k8dsu: { rm: 8, rn: 8, tk: 8, db: true, u2: true, swz: 8 },
+  t128dsu: { rm: 8, rn: 8, tk: 16, db: true, u2: true, swz: 8 },
 };
 for (const [k, c] of Object.entries(GEMM_CONFIGS)) { c.name = k; c.tm = 16 * c.rm; c.tn = 16 * c.rn; }
 
 /** The variant the bridge uses for an (m x n) output with `batch` matrices. */
 export function gemmConfig(m, n, batch) {
   const tiles = (c) => Math.ceil(m / c.tm) * Math.ceil(n / c.tn) * batch;
-  const big = GEMM_CONFIGS.t128ds;
+  const big = GEMM_CONFIGS.t128k8dsu;   // H100: ~35 TFLOP/s at 4096 (bench/results/webgpu_h100.md)
   // a 128 x 128 tile needs enough workgroups to fill a large GPU; below that the 64 x 64 tile wins
   if (tiles(big) >= 256) return big;
   return GEMM_CONFIGS.t64d;
@@ -72,11 +76,12 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
 }
 `;
   }
-  const { rm, rn, tk: TK, db, swz, tm: TM, tn: TN } = cfg;
+  const { rm, rn, tk: TK, db, u2, swz, tm: TM, tn: TN } = cfg;
   const TM4 = TM / 4, TN4 = TN / 4, GM = rm / 4, GN = rn / 4;
   const LA = (TM * TK) / 1024, LB = (TN * TK) / 1024;   // 4-element groups per invocation per tile
   if (!(LA >= 1 && LB >= 1 && Number.isInteger(LA) && Number.isInteger(LB) && TK % 4 === 0)) throw new Error(`bad gemm config ${cfg.name}`);
-  const ASZ = TK * TM4, BSZ = TK * TN4;                  // vec4 per buffer half
+  // row (k index) of workgroup memory for k offset kk in buffer half h: a constant when h is a number
+  const row = (h, kk) => (typeof h === 'number' ? `${h * TK + kk}u` : `${h} * ${TK}u${kk ? ` + ${kk}u` : ''}`);
   let s = '';
   // ---- global -> registers (tile starting at k0) ----
   const loadA = () => {
@@ -135,20 +140,20 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
     for (let q = 0; q < LA; q++) {
       c += `    { let e = li + ${q * 256}u;\n`;
       if (aMode === 'k') {
-        c += `      let r = e / ${TK / 4}u; let kq = (e % ${TK / 4}u) * 4u; let o = ${h} * ${ASZ}u + kq * ${TM4}u + r / 4u; let rc = r % 4u;\n`;
-        for (let j = 0; j < 4; j++) c += `      As[o + ${j * TM4}u][rc] = ra${q}[${j}];\n`;
+        c += `      let r = e / ${TK / 4}u; let kq = ${row(h, 0)} + (e % ${TK / 4}u) * 4u; let r4 = r / 4u; let rc = r % 4u;\n`;
+        for (let j = 0; j < 4; j++) c += `      As[kq + ${j}u][r4][rc] = ra${q}[${j}];\n`;
       } else {
-        c += `      As[${h} * ${ASZ}u + e] = ra${q};\n`;   // e = kk * TM4 + m4
+        c += `      As[${row(h, 0)} + e / ${TM4}u][e % ${TM4}u] = ra${q};\n`;
       }
       c += '    }\n';
     }
     for (let q = 0; q < LB; q++) {
       c += `    { let e = li + ${q * 256}u;\n`;
       if (bMode === 'n') {
-        c += `      Bs[${h} * ${BSZ}u + e] = rb${q};\n`;   // e = kk * TN4 + c4
+        c += `      Bs[${row(h, 0)} + e / ${TN4}u][e % ${TN4}u] = rb${q};\n`;
       } else {
-        c += `      let cc = e / ${TK / 4}u; let kq = (e % ${TK / 4}u) * 4u; let o = ${h} * ${BSZ}u + kq * ${TN4}u + cc / 4u; let cr = cc % 4u;\n`;
-        for (let j = 0; j < 4; j++) c += `      Bs[o + ${j * TN4}u][cr] = rb${q}[${j}];\n`;
+        c += `      let cc = e / ${TK / 4}u; let kq = ${row(h, 0)} + (e % ${TK / 4}u) * 4u; let c4 = cc / 4u; let cr = cc % 4u;\n`;
+        for (let j = 0; j < 4; j++) c += `      Bs[kq + ${j}u][c4][cr] = rb${q}[${j}];\n`;
       }
       c += '    }\n';
     }
@@ -156,10 +161,10 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   };
   // ---- multiply the tile in half `h` ----
   const compute = (h) => {
-    let c = `    { let ao = ${h} * ${ASZ}u + lid.y; let bo = ${h} * ${BSZ}u + lid.x;\n`;
+    let c = '    {\n';
     for (let kk = 0; kk < TK; kk++) {
-      for (let g = 0; g < GM; g++) c += `      let a${kk}_${g} = As[ao + ${kk * TM4 + g * 16}u];\n`;
-      for (let g = 0; g < GN; g++) c += `      let b${kk}_${g} = Bs[bo + ${kk * TN4 + g * 16}u];\n`;
+      for (let g = 0; g < GM; g++) c += `      let a${kk}_${g} = As[${row(h, kk)}][lid.y${g ? ` + ${g * 16}u` : ''}];\n`;
+      for (let g = 0; g < GN; g++) c += `      let b${kk}_${g} = Bs[${row(h, kk)}][lid.x${g ? ` + ${g * 16}u` : ''}];\n`;
       for (let g = 0; g < GM; g++) {
         for (let j = 0; j < 4; j++) {
           const comp = 'xyzw'[j];
@@ -174,9 +179,28 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   for (let q = 0; q < LA; q++) decl += `  var ra${q}: vec4<f32>;\n`;
   for (let q = 0; q < LB; q++) decl += `  var rb${q}: vec4<f32>;\n`;
   let body;
-  if (db) {
+  if (db && u2) {
+    // unrolled by two: the buffer halves are constants, so workgroup-memory rows are constant indices
+    const step = (h, t) => `    { let more = ${t} + 1u < nt;
+      k0 = (${t} + 1u) * ${TK}u;
+      if (more) {
+${loadA()}${loadB()}      }
+${compute(h)}      if (more) {
+${store(1 - h)}      }
+      workgroupBarrier();
+    }
+`;
     body = `  var k0 = 0u;
-${loadA()}${loadB()}${store('0u')}  workgroupBarrier();
+${loadA()}${loadB()}${store(0)}  workgroupBarrier();
+  let nt = (K + ${TK - 1}u) / ${TK}u;
+  for (var t = 0u; t < nt; t += 2u) {
+${step(0, 't')}    if (t + 1u < nt) {
+${step(1, '(t + 1u)')}    }
+  }
+`;
+  } else if (db) {
+    body = `  var k0 = 0u;
+${loadA()}${loadB()}${store(0)}  workgroupBarrier();
   let nt = (K + ${TK - 1}u) / ${TK}u;
   for (var t = 0u; t < nt; t++) {
     let cur = t & 1u;
@@ -191,8 +215,8 @@ ${store('(1u - cur)')}    }
 `;
   } else {
     body = `  for (var k0 = 0u; k0 < K; k0 += ${TK}u) {
-${loadA()}${loadB()}${store('0u')}    workgroupBarrier();
-${compute('0u')}    workgroupBarrier();
+${loadA()}${loadB()}${store(0)}    workgroupBarrier();
+${compute(0)}    workgroupBarrier();
   }
 `;
   }
@@ -214,8 +238,8 @@ ${compute('0u')}    workgroupBarrier();
 ` : `  let m0 = wg.y * ${TM}u; let n0 = wg.x * ${TN}u;
 `;
   s = PRELUDE + b + `
-var<workgroup> As: array<vec4<f32>, ${(db ? 2 : 1) * ASZ}>;
-var<workgroup> Bs: array<vec4<f32>, ${(db ? 2 : 1) * BSZ}>;
+var<workgroup> As: array<array<vec4<f32>, ${TM4}>, ${(db ? 2 : 1) * TK}>;
+var<workgroup> Bs: array<array<vec4<f32>, ${TN4}>, ${(db ? 2 : 1) * TK}>;
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let M = pu(0u); let N = pu(1u); let K = pu(2u); let bt = wg.z;

@@ -537,6 +537,8 @@ def masked_scatter(input, mask, source):
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype "
                            f"{D.scalar_type_name(mask._dtype)}")
     shape = broadcast_shapes(input._shape, mask._shape)
+    if not shape:  # 0-d: scatter as one element
+        return masked_scatter(input.reshape(1), mask.reshape(1), source).reshape(())
     m = mask.expand(shape)
     n = int(m.sum().item())
     vals = source.reshape(-1)[:n]

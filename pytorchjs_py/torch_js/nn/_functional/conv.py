@@ -241,8 +241,8 @@ def _check_conv_shape(x, weight, bias, s, p, d, groups):
     if bias is not None and (bias.dim() != 1 or bias._shape[0] != ws[0]):
         raise RuntimeError(f"Given weight of size {ws}, expected bias to be 1-dimensional with {ws[0]} elements, but "
                            f"got bias of size {list(bias._shape)} instead")
-    if any(v == 0 for v in d):
-        raise RuntimeError(f"dilation should be greater than zero, but got {list(d)}")
+    if any(v == 0 for v in d):  # (the CPU kernel's check; 1-D convolutions run there as 2-D with H = 1)
+        raise RuntimeError(f"dilation should be greater than zero, but got {([1] if len(d) == 1 else []) + list(d)}")
 
 
 def _conv_nd(input, weight, bias, stride, padding, dilation, groups, nd, name):

@@ -63,8 +63,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         raise RuntimeError("'weight' must be 2-D")
     if input._dtype not in (D.int64, D.int32):
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
-                           f"Long, Int; but got torch.{input._dtype.name} instead (while checking arguments for "
-                           f"embedding)")
+                           f"Long, Int; but got torch.{_legacy_type(input._dtype)} instead (while checking arguments "
+                           f"for embedding)")
     num = weight._shape[0]
     if padding_idx is not None:
         if padding_idx > 0:
@@ -81,6 +81,11 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
                       attrs=(num, padding_idx, scale_grad_by_freq))
         node.save((idx,))
     return out
+
+
+def _legacy_type(d):
+    from ...ops.inplace import _cap
+    return _cap(d) + "Tensor"
 
 
 def embedding_renorm_(weight, idx, max_norm, norm_type):
