@@ -9,6 +9,8 @@ import itertools
 import weakref
 
 _seq_counter = itertools.count()
+_DEFERRED = []
+_DRAINING = [False]
 
 
 class SavedTensor:
@@ -74,6 +76,24 @@ class Node:
 
     def name(self):
         return self._name
+
+    def __del__(self):
+        # Freeing a long chain of nodes would recurse once per node in C (node -> edges -> node ...) and overflow
+        # the wasm stack in Pyodide. Instead each dying node hands its references to a queue that the outermost
+        # __del__ drains in a loop, so a graph of any depth is freed iteratively.
+        _DEFERRED.append((self.next_functions, self._saved, self.attrs, self.ctx))
+        self.next_functions = ()
+        self._saved = ()
+        self.attrs = None
+        self.ctx = None
+        if _DRAINING[0]:
+            return
+        _DRAINING[0] = True
+        try:
+            while _DEFERRED:
+                _DEFERRED.pop()
+        finally:
+            _DRAINING[0] = False
 
     def __repr__(self):
         return f"<{self._name} object at {hex(id(self))}>"
