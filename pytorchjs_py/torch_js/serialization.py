@@ -270,6 +270,7 @@ def _make_allowed():
         ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
         ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter_with_state,
         ("collections", "OrderedDict"): OrderedDict,
+        ("torch.torch_version", "TorchVersion"): str,  # torch.__version__ saved in a checkpoint: loads as its text
         ("torch", "device"): _device_ctor,
         ("torch", "Size"): Size,
         ("torch._tensor", "Size"): Size,

@@ -80,7 +80,8 @@ def _read_enums():
                   os.path.join(here, "..", "..", "..", "wasm_ext", "tjs.h")]
     for path in candidates:
         if os.path.exists(path):
-            text = open(path).read()
+            with open(path) as f:
+                text = f.read()
             break
     else:
         raise ImportError("torch_js: wasm_ext/tjs.h not found beside the kernel library; run `make build`")

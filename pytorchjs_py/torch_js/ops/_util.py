@@ -40,12 +40,13 @@ def broadcast_pair(a, b):
 
 
 def broadcast_shapes(*shapes):
+    from .._tensor import Size
     out = ()
     for s in shapes:
         if isinstance(s, int):
             s = (s,)
         out = broadcast_pair(out, tuple(s))
-    return out
+    return Size(out)
 
 
 def expand_strides(shape, strides, out_shape):

@@ -672,6 +672,40 @@ def _cast_scalar(value, d):
     return int(value)
 
 
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input - other| <= atol + rtol * |other|, with infinities equal only to themselves (PyTorch's rule)."""
+    for pos, (arg, v) in enumerate((("input", input), ("other", other)), 1):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"isclose(): argument '{arg}' (position {pos}) must be Tensor, not {type(v).__name__}")
+    if input._dtype is not other._dtype:
+        raise RuntimeError(f"{D.scalar_type_name(input._dtype)} did not match {D.scalar_type_name(other._dtype)}")
+    if rtol < 0:
+        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
+    if atol < 0:
+        raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
+    exact = input == other
+    if input._dtype is D.bool_ or (rtol == 0 and atol == 0):
+        return exact
+    if not input._dtype.is_floating_point:
+        a, b = input.to(D.float64), other.to(D.float64)
+        return exact | ((a - b).abs() <= atol + rtol * b.abs())
+    close = exact | (((input - other).abs() <= atol + rtol * other.abs()) & input.isfinite() & other.isfinite())
+    if equal_nan:
+        close = close | (input.isnan() & other.isnan())
+    return close
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(isclose(input, other, rtol, atol, equal_nan).all().item())
+
+
+def equal(input, other):
+    """Same size and elements (dtypes may differ, as in PyTorch)."""
+    if input._shape != other._shape:
+        return False
+    return bool((input == other).all().item())
+
+
 def _register_all():
     register("add", add, "binary", primitive="binary",
              inplace=lambda self, other, *, alpha=1: _ip.inplace_binary(self, ADD, other, alpha))
@@ -700,6 +734,9 @@ def _register_all():
                        "ge": ("greater_equal",)}.get(name, ())
             register(name, fn, "binary", primitive="binary", derivative=False, aliases=aliases,
                      inplace=(lambda o: lambda self, other: _ip.inplace_binary(self, o, other))(op))
+    register("isclose", isclose, "binary", derivative=False)
+    register("allclose", allclose, "binary", derivative=False)
+    register("equal", equal, "binary", derivative=False)
     register("where", where, "ternary", primitive="where", method=False)
     Tensor.where = lambda self, condition, other: where(condition, self, other)
     register("clamp", clamp, "unary", primitive="unary", aliases=("clip",),
