@@ -27,52 +27,52 @@ static inline void valid_range(idx_t off, idx_t S, idx_t W, idx_t OW, idx_t* lo,
   *hi = h;
 }
 
+/* The loop both kernels share: the body (the macro's arguments) runs once per (n, c, kh, kw) with r, that tap's
+ * row of cols, woff = kw·DW − PW, its input column offset, and [lo, hi), the ow range whose column is inside. */
+#define FOR_EACH_TAP(...)                                                                                 \
+  for (idx_t n = 0; n < N; n++)                                                                           \
+    for (idx_t c = 0; c < C; c++)                                                                         \
+      for (idx_t kh = 0; kh < KH; kh++)                                                                   \
+        for (idx_t kw = 0; kw < KW; kw++) {                                                               \
+          const idx_t r = (c * KH + kh) * KW + kw;                                                        \
+          const idx_t woff = kw * DW - PW;                                                                \
+          idx_t lo, hi;                                                                                   \
+          valid_range(woff, SW, W, OW, &lo, &hi);                                                         \
+          __VA_ARGS__                                                                                     \
+        }
+
 #define IM2COL(T_) do {                                                                                   \
     const T_* x = (const T_*)in; T_* y = (T_*)out;                                                        \
-    for (idx_t n = 0; n < N; n++)                                                                         \
-      for (idx_t c = 0; c < C; c++)                                                                       \
-        for (idx_t kh = 0; kh < KH; kh++)                                                                 \
-          for (idx_t kw = 0; kw < KW; kw++) {                                                             \
-            const idx_t r = (c * KH + kh) * KW + kw;                                                      \
-            const idx_t woff = kw * DW - PW;                                                              \
-            idx_t lo, hi;                                                                                 \
-            valid_range(woff, SW, W, OW, &lo, &hi);                                                       \
-            const T_* xp = x + n * xsn + c * xsc;                                                         \
-            for (idx_t oh = 0; oh < OH; oh++) {                                                           \
-              T_* dst = y + n * ysn + r * ysr + oh * OW * ysl;                                            \
-              const idx_t ih = oh * SH - PH + kh * DH;                                                    \
-              if (ih < 0 || ih >= H) { for (idx_t ow = 0; ow < OW; ow++) dst[ow * ysl] = 0; continue; }   \
-              const T_* src = xp + ih * xsh + woff * xsw;                                                 \
-              idx_t ow = 0;                                                                               \
-              for (; ow < lo; ow++) dst[ow * ysl] = 0;                                                    \
-              if (ysl == 1 && SW * xsw == 1) { for (; ow < hi; ow++) dst[ow] = src[ow]; }                \
-              else { const idx_t s = SW * xsw; for (; ow < hi; ow++) dst[ow * ysl] = src[ow * s]; }      \
-              for (; ow < OW; ow++) dst[ow * ysl] = 0;                                                    \
-            }                                                                                             \
-          }                                                                                               \
+    FOR_EACH_TAP(                                                                                         \
+      const T_* xp = x + n * xsn + c * xsc;                                                               \
+      for (idx_t oh = 0; oh < OH; oh++) {                                                                 \
+        T_* dst = y + n * ysn + r * ysr + oh * OW * ysl;                                                  \
+        const idx_t ih = oh * SH - PH + kh * DH;                                                          \
+        if (ih < 0 || ih >= H) { for (idx_t ow = 0; ow < OW; ow++) dst[ow * ysl] = 0; continue; }         \
+        const T_* src = xp + ih * xsh + woff * xsw;                                                       \
+        idx_t ow = 0;                                                                                     \
+        for (; ow < lo; ow++) dst[ow * ysl] = 0;                                                          \
+        if (ysl == 1 && SW * xsw == 1) { for (; ow < hi; ow++) dst[ow] = src[ow]; }                       \
+        else { const idx_t s = SW * xsw; for (; ow < hi; ow++) dst[ow * ysl] = src[ow * s]; }             \
+        for (; ow < OW; ow++) dst[ow * ysl] = 0;                                                          \
+      }                                                                                                   \
+    )                                                                                                     \
   } while (0)
 
 #define COL2IM(T_) do {                                                                                   \
     const T_* cp = (const T_*)in; T_* x = (T_*)out;                                                       \
     const idx_t total = N * C * H * W;                                                                    \
     for (idx_t i = 0; i < total; i++) x[i] = 0;                                                           \
-    for (idx_t n = 0; n < N; n++)                                                                         \
-      for (idx_t c = 0; c < C; c++)                                                                       \
-        for (idx_t kh = 0; kh < KH; kh++)                                                                 \
-          for (idx_t kw = 0; kw < KW; kw++) {                                                             \
-            const idx_t r = (c * KH + kh) * KW + kw;                                                      \
-            const idx_t woff = kw * DW - PW;                                                              \
-            idx_t lo, hi;                                                                                 \
-            valid_range(woff, SW, W, OW, &lo, &hi);                                                       \
-            T_* xp = x + (n * C + c) * H * W;                                                             \
-            for (idx_t oh = 0; oh < OH; oh++) {                                                           \
-              const idx_t ih = oh * SH - PH + kh * DH;                                                    \
-              if (ih < 0 || ih >= H) continue;                                                            \
-              const T_* src = cp + n * csn + r * csr + oh * OW * csl;                                     \
-              T_* dst = xp + ih * W + woff;                                                               \
-              for (idx_t ow = lo; ow < hi; ow++) dst[ow * SW] += src[ow * csl];                           \
-            }                                                                                             \
-          }                                                                                               \
+    FOR_EACH_TAP(                                                                                         \
+      T_* xp = x + (n * C + c) * H * W;                                                                   \
+      for (idx_t oh = 0; oh < OH; oh++) {                                                                 \
+        const idx_t ih = oh * SH - PH + kh * DH;                                                          \
+        if (ih < 0 || ih >= H) continue;                                                                  \
+        const T_* src = cp + n * csn + r * csr + oh * OW * csl;                                           \
+        T_* dst = xp + ih * W + woff;                                                                     \
+        for (idx_t ow = lo; ow < hi; ow++) dst[ow * SW] += src[ow * csl];                                 \
+      }                                                                                                   \
+    )                                                                                                     \
   } while (0)
 
 /* dtype, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, in, in_strides[4], out, out_strides[3] (n, r, l) */

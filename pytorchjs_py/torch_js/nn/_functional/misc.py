@@ -282,13 +282,19 @@ def _nearest_index(n_in, n_out, scale, exact):
     return (pos * s).floor().to(D.int64).clamp_max(n_in - 1)
 
 
-def _linear_weights(n_in, n_out, scale, align_corners, dtype):
+def _source_scale(n_in, n_out, scale, align_corners, dtype):
+    """Output-to-source coordinate scale of ATen's linear/cubic upsampling (rounded to float32 for float32)."""
     if align_corners:
         s = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
     else:
         s = 1.0 / scale if scale is not None and scale > 0 else n_in / n_out
     if dtype is D.float32:
         s = _f32(s)
+    return s
+
+
+def _linear_weights(n_in, n_out, scale, align_corners, dtype):
+    s = _source_scale(n_in, n_out, scale, align_corners, dtype)
     i = arange(n_out, dtype=dtype)
     src = i * s if align_corners else ((i + 0.5) * s - 0.5).clamp_min(0)
     i0 = src.to(D.int64).clamp_max(n_in - 1)
@@ -302,12 +308,7 @@ _CUBIC_A = -0.75
 
 def _cubic_weights(n_in, n_out, scale, align_corners, dtype):
     """ATen's bicubic taps: 4 clamped source indices and cubic-convolution weights (A = −0.75) per output."""
-    if align_corners:
-        s = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
-    else:
-        s = 1.0 / scale if scale is not None and scale > 0 else n_in / n_out
-    if dtype is D.float32:
-        s = _f32(s)
+    s = _source_scale(n_in, n_out, scale, align_corners, dtype)
     i = arange(n_out, dtype=dtype)
     src = i * s if align_corners else (i + 0.5) * s - 0.5
     fl = src.floor()

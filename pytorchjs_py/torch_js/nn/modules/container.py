@@ -249,6 +249,22 @@ class ModuleList(Module):
         for i, module in enumerate(modules):
             self.add_module(str(offset + i), module)
         return self
+def _update_from_pairs(container, kind, pairs):
+    """ModuleDict/ParameterDict.update from an iterable of (key, value) pairs, with PyTorch's error messages."""
+    for j, pair in enumerate(pairs):
+        if not isinstance(pair, container_abcs.Iterable):
+            raise TypeError(
+                kind + " update sequence element "
+                "#" + str(j) + " should be Iterable; is" + type(pair).__name__
+            )
+        if not len(pair) == 2:
+            raise ValueError(
+                kind + " update sequence element "
+                "#" + str(j) + " has length " + str(len(pair)) + "; 2 is required"
+            )
+        container[pair[0]] = pair[1]
+
+
 class ModuleDict(Module):
     def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
         super().__init__()
@@ -288,18 +304,7 @@ class ModuleDict(Module):
             for key, module in modules.items():
                 self[key] = module
         else:
-            for j, m in enumerate(modules):
-                if not isinstance(m, container_abcs.Iterable):
-                    raise TypeError(
-                        "ModuleDict update sequence element "
-                        "#" + str(j) + " should be Iterable; is" + type(m).__name__
-                    )
-                if not len(m) == 2:
-                    raise ValueError(
-                        "ModuleDict update sequence element "
-                        "#" + str(j) + " has length " + str(len(m)) + "; 2 is required"
-                    )
-                self[m[0]] = m[1]  # type: ignore[assignment]
+            _update_from_pairs(self, "ModuleDict", modules)
 class ParameterList(Module):
     def __init__(self, values: Iterable[Any] | None = None) -> None:
         super().__init__()
@@ -458,18 +463,7 @@ class ParameterDict(Module):
             for key, parameter in sorted(parameters.items()):
                 self[key] = parameter
         else:
-            for j, p in enumerate(parameters):
-                if not isinstance(p, container_abcs.Iterable):
-                    raise TypeError(
-                        "ParameterDict update sequence element "
-                        "#" + str(j) + " should be Iterable; is" + type(p).__name__
-                    )
-                if not len(p) == 2:
-                    raise ValueError(
-                        "ParameterDict update sequence element "
-                        "#" + str(j) + " has length " + str(len(p)) + "; 2 is required"
-                    )
-                self[p[0]] = p[1]  # type: ignore[assignment]
+            _update_from_pairs(self, "ParameterDict", parameters)
     def extra_repr(self) -> str:
         child_lines = []
         for k, p in self.items():

@@ -1,10 +1,9 @@
 """Conv1d, Conv2d, ConvTranspose1d/2d (torch.nn.modules.conv)."""
-import math
 
 from ...ops.creation import empty
 from .. import functional as F
-from .. import init
 from ..parameter import Parameter
+from .linear import _init_bias, _kaiming_reset
 from .module import Module
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
@@ -74,18 +73,11 @@ class _ConvNd(Module):
             self.weight = Parameter(empty((in_channels, out_channels // groups, *kernel_size), **fk))
         else:
             self.weight = Parameter(empty((out_channels, in_channels // groups, *kernel_size), **fk))
-        if bias:
-            self.bias = Parameter(empty(out_channels, **fk))
-        else:
-            self.register_parameter("bias", None)
+        _init_bias(self, bias, out_channels, fk)
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _kaiming_reset(self.weight, self.bias)
 
     def extra_repr(self):
         s = "{in_channels}, {out_channels}, kernel_size={kernel_size}, stride={stride}"

@@ -10,6 +10,24 @@ from .module import Module
 __all__ = ["Identity", "Linear", "Bilinear", "LazyLinear"]
 
 
+def _init_bias(module, bias, shape, fk):
+    """Register `module.bias` as an uninitialised Parameter of `shape`, or as None when `bias` is false."""
+    if bias:
+        module.bias = Parameter(empty(shape, **fk))
+    else:
+        module.register_parameter("bias", None)
+
+
+def _kaiming_reset(weight, bias):
+    """PyTorch's default Linear/ConvNd init: kaiming_uniform_(a=sqrt(5)) on the weight, then U(-1/sqrt(fan_in),
+    1/sqrt(fan_in)) on the bias (if any), in that RNG order."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)
+
+
 class Identity(Module):
     def __init__(self, *args, **kwargs):
         super().__init__()
@@ -27,18 +45,11 @@ class Linear(Module):
         self.in_features = in_features
         self.out_features = out_features
         self.weight = Parameter(empty((out_features, in_features), **fk))
-        if bias:
-            self.bias = Parameter(empty(out_features, **fk))
-        else:
-            self.register_parameter("bias", None)
+        _init_bias(self, bias, out_features, fk)
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _kaiming_reset(self.weight, self.bias)
 
     def forward(self, input):
         return F.linear(input, self.weight, self.bias)
@@ -61,10 +72,7 @@ class Bilinear(Module):
         self.in2_features = in2_features
         self.out_features = out_features
         self.weight = Parameter(empty((out_features, in1_features, in2_features), **fk))
-        if bias:
-            self.bias = Parameter(empty(out_features, **fk))
-        else:
-            self.register_parameter("bias", None)
+        _init_bias(self, bias, out_features, fk)
         self.reset_parameters()
 
     def reset_parameters(self):

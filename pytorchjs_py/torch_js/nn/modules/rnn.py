@@ -235,6 +235,15 @@ class RNNBase(Module):
             return out.transpose(0, 1)
         return out
 
+    def _forward_hidden_only(self, input, hx):
+        """RNN/GRU forward: one hidden state in, (output, h_n) out (LSTM also carries a cell state)."""
+        x, is_batched = self._prepare(input, self.hidden_size)
+        h0 = self._init_state(hx, x, is_batched, self.hidden_size)
+        out, h_n, _ = self._run(x, h0, None)
+        if not is_batched:
+            h_n = h_n.squeeze(1)
+        return self._finish(out, is_batched), h_n
+
 
 class RNN(RNNBase):
     def __init__(self, *args, **kwargs):
@@ -260,12 +269,7 @@ class RNN(RNNBase):
         super().__setattr__(name, value)
 
     def forward(self, input, hx=None):
-        x, is_batched = self._prepare(input, self.hidden_size)
-        h0 = self._init_state(hx, x, is_batched, self.hidden_size)
-        out, h_n, _ = self._run(x, h0, None)
-        if not is_batched:
-            h_n = h_n.squeeze(1)
-        return self._finish(out, is_batched), h_n
+        return self._forward_hidden_only(input, hx)
 
 
 class LSTM(RNNBase):
@@ -295,12 +299,7 @@ class GRU(RNNBase):
         super().__init__("GRU", *args, **kwargs)
 
     def forward(self, input, hx=None):
-        x, is_batched = self._prepare(input, self.hidden_size)
-        h0 = self._init_state(hx, x, is_batched, self.hidden_size)
-        out, h_n, _ = self._run(x, h0, None)
-        if not is_batched:
-            h_n = h_n.squeeze(1)
-        return self._finish(out, is_batched), h_n
+        return self._forward_hidden_only(input, hx)
 
 
 class RNNCellBase(Module):
