@@ -72,8 +72,11 @@ def expected_values(rec):
     return _b64_to_list(rec["dtype"], rec["data"])
 
 
-def make_tensor(tj, rec):
-    """A torch_js tensor from a tensor record (a leaf; strides reproduced when the record has them)."""
+def make_tensor(tj, rec, device=None):
+    """A torch_js tensor from a tensor record (a leaf; strides reproduced when the record has them).
+
+    device: None (CPU) or a device name; the tensor is built on CPU, then moved with `.to(device)` before it is
+    made a leaf (a non-contiguous record becomes contiguous there; values are the same)."""
     d = getattr(tj, rec["dtype"])
     shape = tuple(rec["shape"])
     vals = expected_values(rec)
@@ -88,6 +91,8 @@ def make_tensor(tj, rec):
         base = tj.empty_strided(shape, tuple(strides), dtype=d)
         base.copy_(t)
         t = base
+    if device is not None:
+        t = t.to(device)
     if rec.get("rg"):
         t.requires_grad_(True)
     if "expand" in rec:
@@ -133,7 +138,10 @@ def _flatten_list(x):
 def _values_of(t):
     if t.numel() == 0:  # (tolist() of empty tensors is tested in test_tensor_core)
         return []
-    return _flatten_list(t.detach().tolist())
+    t = t.detach()
+    if t.device.type != "cpu":
+        t = t.cpu()
+    return _flatten_list(t.tolist())
 
 
 def _fmt_shape(shape):
@@ -254,11 +262,15 @@ def _exc_matches(exc, expected_name):
     return False
 
 
-def run_case(case):
-    """Run one conformance case against torch_js; raise AssertionError describing any difference."""
+def run_case(case, device=None, tol_scale=1.0):
+    """Run one conformance case against torch_js; raise AssertionError describing any difference.
+
+    device: None (CPU) or a device name (e.g. "webgpu"): input tensors and upstream gradients are made on CPU and
+    moved there, tensor outputs must be on it and are read back with .cpu(). tol_scale multiplies the float
+    tolerances (rtol and atol) of forward and gradient comparisons."""
     import torch_js as tj
     where = f"{case['id']}\n  sample: {case.get('summary', '')}"
-    tensors = [make_tensor(tj, rec) for rec in case["tensors"]]
+    tensors = [make_tensor(tj, rec, device) for rec in case["tensors"]]
     inp = decode(tj, case["input"], tensors)
     args = decode(tj, case["args"], tensors)
     kwargs = {k: decode(tj, v, tensors) for k, v in case["kwargs"].items()}
@@ -294,6 +306,9 @@ def run_case(case):
             rec = w["t"]
             rtol, atol = tolerance(case["kind"], rec["dtype"])
             rtol, atol = case.get("rtol", rtol), case.get("atol", atol)
+            rtol, atol = rtol * tol_scale, atol * tol_scale
+            if device is not None and isinstance(g, tj.Tensor) and g.device.type != tj.device(device).type:
+                raise AssertionError(f"{where}\n  forward {path}: on {g.device}, expected {device}")
             try:
                 compare_tensor(g, rec, rtol, atol, path)
             except AssertionError as e:
@@ -317,6 +332,8 @@ def run_case(case):
         ups = [tj.randn(tuple(rec["shape"]), generator=gen, dtype=getattr(tj, rec["dtype"])) for rec in gr["upstream"]]
     else:
         ups = [make_tensor(tj, rec) for rec in gr["upstream"]]
+    if device is not None:
+        ups = [u.to(device) for u in ups]
     if "error" in gr:
         try:
             tj.autograd.grad(outs, ins, grad_outputs=ups, allow_unused=True)
@@ -340,6 +357,9 @@ def run_case(case):
             raise AssertionError(f"{where}\n  backward {what}: torch_js returned None")
         rtol, atol = tolerance(case["kind"], rec["dtype"], grad=True)
         rtol, atol = case.get("grad_rtol", rtol), case.get("grad_atol", atol)
+        rtol, atol = rtol * tol_scale, atol * tol_scale
+        if device is not None and g.device.type != tj.device(device).type:
+            raise AssertionError(f"{where}\n  backward {what}: on {g.device}, expected {device}")
         try:
             compare_tensor(g, rec, rtol, atol, what)
         except AssertionError as e:
