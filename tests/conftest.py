@@ -6,12 +6,13 @@ import pytest
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _PKG = os.path.join(os.path.dirname(_HERE), "pytorchjs_py")
-if _PKG not in sys.path:
-    sys.path.insert(0, _PKG)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
-
-import torch_js  # noqa: E402
+try:
+    import torch_js  # an installed torch_js (the wheel, in the Pyodide run) is the one under test
+except ImportError:
+    sys.path.insert(0, _PKG)  # else the source tree
+    import torch_js
 
 
 @pytest.fixture(autouse=True)

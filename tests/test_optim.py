@@ -8,21 +8,10 @@ import sys
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-try:
-    import torch_js
-except ImportError:
-    sys.path.insert(0, os.path.join(HERE, "..", "pytorchjs_py"))
-    import torch_js
-sys.path.insert(0, HERE)
+import torch_js  # noqa: E402  (conftest.py puts the package on sys.path)
 import _optim_data_cases as C  # noqa: E402
 
-try:
-    import torch
-    HAVE_TORCH = True
-except ImportError:
-    torch = None
-    HAVE_TORCH = False
-needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="torch not importable")
+from optional_torch import HAVE_TORCH, needs_torch, torch  # noqa: E402,F401
 
 FIX = json.load(open(os.path.join(HERE, "fixtures", "optim_data_torch.json")))
 

@@ -12,20 +12,10 @@ from collections import OrderedDict
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-try:
-    import torch_js
-except ImportError:
-    sys.path.insert(0, os.path.join(HERE, "..", "pytorchjs_py"))
-    import torch_js
+import torch_js  # noqa: E402  (conftest.py puts the package on sys.path)
 import torch_js.nn as nn  # noqa: E402
 
-try:
-    import torch
-    HAVE_TORCH = True
-except ImportError:
-    torch = None
-    HAVE_TORCH = False
-needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="torch not importable")
+from optional_torch import HAVE_TORCH, needs_torch, torch  # noqa: E402,F401
 
 DTYPES = ["float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool"]
 EXPECTED_VALUES = {
