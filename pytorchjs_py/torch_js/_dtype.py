@@ -65,10 +65,6 @@ def scalar_type_name(d):
     return _SCALAR_TYPE_NAMES[d.name]
 
 
-def is_integral(d, include_bool=False):
-    return (not d.is_floating_point) and (include_bool or d is not bool_)
-
-
 def _category(d):
     return 2 if d.is_floating_point else (0 if d is bool_ else 1)
 

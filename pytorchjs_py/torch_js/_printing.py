@@ -90,17 +90,6 @@ class _Formatter:
         return " " * (self.max_width - len(s)) + s
 
 
-def _summarize(t):
-    from .ops.shape import cat
-    edge = PRINT_OPTS["edgeitems"]
-    if t.dim() == 0:
-        return t
-    if t._shape[0] > 2 * edge:
-        return [_summarize(t[i]) for i in range(edge)], [_summarize(t[i]) for i in range(t._shape[0] - edge,
-                                                                                           t._shape[0])]
-    return [_summarize(t[i]) for i in range(t._shape[0])]
-
-
 def _values(obj, out):
     if isinstance(obj, tuple):
         _values(obj[0], out)

@@ -223,9 +223,6 @@ class Tensor:
             expected *= s
         return True
 
-    def _is_dense_contiguous(self):
-        return self._stride == _contig(self._shape) or self.is_contiguous()
-
     def is_shared(self):
         return False
 

@@ -52,10 +52,6 @@ _SOFTMAX_FMT = _fmt(6)
 _CUMUL_FMT = _fmt(7)
 
 
-class KernelError(RuntimeError):
-    pass
-
-
 def _check(rc, what):
     if rc == 0:
         return

@@ -5,7 +5,7 @@ from ..autograd.graph import node_class
 from ..autograd.grad_mode import GRAD_ENABLED
 
 __all__ = ["Tensor", "D", "GRAD_ENABLED", "broadcast_shapes", "expand_strides", "record", "wrap_dim", "dims_arg",
-           "same_device", "scalar_tensor", "needs_grad", "as_tensor_arg", "check"]
+           "same_device", "scalar_tensor", "check"]
 
 _BCAST_CACHE = {}
 
@@ -112,23 +112,6 @@ def scalar_tensor(value, dtype, dev):
                 _SCALAR_CACHE.clear()
             _SCALAR_CACHE[key] = t
     return t
-
-
-def as_tensor_arg(x, like):
-    """x as a tensor on like's device (Python scalars become 0-d tensors of their own dtype)."""
-    if isinstance(x, Tensor):
-        return x
-    from .creation import tensor
-    return tensor(x, device=like._storage.device)
-
-
-def needs_grad(*ts):
-    if not GRAD_ENABLED[0]:
-        return False
-    for t in ts:
-        if t is not None and t.__class__ is not float and t.__class__ is not int and getattr(t, "_requires_grad", False):
-            return True
-    return False
 
 
 def rename_grad_fn(t, name):

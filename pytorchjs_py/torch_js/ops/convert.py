@@ -140,10 +140,6 @@ def zero_(self):
 
 # ---- reading values ------------------------------------------------------------------------------------------
 
-def _unpack_fmt(d):
-    return d.fmt if d is not D.bfloat16 else None
-
-
 def item(self):
     if self.numel() != 1:
         raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")

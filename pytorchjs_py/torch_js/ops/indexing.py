@@ -302,11 +302,6 @@ def index_select(input, dim, index, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-def _dim_plan(t, dim, index):
-    """Layout for gather/scatter: result dims follow index's shape; dim `dim` is replaced by index values."""
-    return _GatherPlan(t, dim, index)
-
-
 class _GatherPlan:
     __slots__ = ("dim", "index")
 
