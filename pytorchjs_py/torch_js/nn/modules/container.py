@@ -1,501 +1,486 @@
-"""Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict (torch.nn.modules.container)."""
-from __future__ import annotations
+"""Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict (torch.nn.modules.container).
 
+Children are registered under the same names PyTorch uses ("0", "1", ... for the list-like containers, the user's
+keys for the dict-like ones), so state_dict keys, reprs and error messages match torch and checkpoints load either way.
+"""
 import operator
 from collections import OrderedDict
-from collections import abc as container_abcs
-from itertools import chain, islice
+from collections.abc import Iterable, Mapping
+from itertools import chain, groupby
 
 from ..._tensor import Tensor
 from ..parameter import Parameter
-from .module import Module, _typename
+from .module import Module, _addindent, _typename
 
 __all__ = ["Container", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
-def _addindent(s_, numSpaces):
-    s = s_.split("\n")
-    if len(s) == 1:
-        return s_
-    first = s.pop(0)
-    s = [(numSpaces * " ") + line for line in s]
-    s = "\n".join(s)
-    s = first + "\n" + s
-    return s
+# ---- helpers shared by the containers -------------------------------------------------------------------------------
+
+def _norm_index(idx, size):
+    """Python-style index (negatives count from the end) -> 0 <= i < size. operator.index rejects floats like torch."""
+    idx = operator.index(idx)
+    if not -size <= idx < size:
+        raise IndexError(f"index {idx} is out of range")
+    return idx % size
+
+
+def _without_indices(names):
+    # dir() of the list-like containers hides the numeric child names: they are not valid attribute identifiers.
+    return [name for name in names if not name.isdigit()]
+
+
+def _renumber(container):
+    # After a deletion the survivors are renamed 0..n-1, so later appends/state_dict keys stay contiguous.
+    container._modules = OrderedDict((str(i), m) for i, m in enumerate(container._modules.values()))
+
+
+def _shift_insert(modules, index, module):
+    # Move every child at or after `index` one slot up, then drop `module` into the gap (keys stay "0".."n").
+    for i in range(len(modules), index, -1):
+        modules[str(i)] = modules[str(i - 1)]
+    modules[str(index)] = module
+
+
+def _pop(container, key):
+    value = container[key]
+    del container[key]
+    return value
+
+
+def _update_from_pairs(container, kind, pairs):
+    """ModuleDict/ParameterDict.update from an iterable of (key, value) pairs, with PyTorch's error messages."""
+    for j, pair in enumerate(pairs):
+        if not isinstance(pair, Iterable):
+            raise TypeError(f"{kind} update sequence element #{j} should be Iterable; is{type(pair).__name__}")
+        if len(pair) != 2:
+            raise ValueError(f"{kind} update sequence element #{j} has length {len(pair)}; 2 is required")
+        container[pair[0]] = pair[1]
+
+
+def _as_parameter(value):
+    # Plain tensors put into a Parameter container become Parameters; anything else is stored as-is.
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+def _param_repr_line(key, value, type_str):
+    if not isinstance(value, Tensor):
+        return f"  ({key}): Object of type: {type(value).__name__}"
+    size = "x".join(str(s) for s in value.size())
+    device = f" ({value.device})" if value.device.type in ("cuda", "webgpu") else ""
+    kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+    return f"  ({key}): {kind} containing: [{type_str} of size {size}{device}]"
+
+
+# ---- Container (legacy) ----------------------------------------------------------------------------------------------
+
 class Container(Module):
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, **kwargs):
         super().__init__()
-        for key, value in kwargs.items():
-            self.add_module(key, value)
+        for name, module in kwargs.items():
+            self.add_module(name, module)
+
+
+# ---- Sequential ------------------------------------------------------------------------------------------------------
+
+def _check_sequential_operand(other):
+    if not isinstance(other, Sequential):
+        raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
+
+
+def _check_repeat_count(seq, count):
+    if not isinstance(count, int):
+        raise TypeError(f"unsupported operand type(s) for *: {type(seq)} and {type(count)}")
+    if count <= 0:
+        raise ValueError(f"Non-positive multiplication factor {count} for {type(seq)}")
+
+
 class Sequential(Module):
     def __init__(self, *args):
         super().__init__()
+        # A single OrderedDict names the children; otherwise they are numbered in order.
         if len(args) == 1 and isinstance(args[0], OrderedDict):
-            for key, module in args[0].items():
-                self.add_module(key, module)
+            named = args[0].items()
         else:
-            for idx, module in enumerate(args):
-                self.add_module(str(idx), module)
-    def _get_item_by_idx(self, iterator: Iterable[_V], idx: int) -> _V:
-        size = len(self)
-        idx = operator.index(idx)
-        if not -size <= idx < size:
-            raise IndexError(f"index {idx} is out of range")
-        idx %= size
-        return next(islice(iterator, idx, None))
-    def __getitem__(self, idx: slice | int) -> Sequential | Module:
+            named = ((str(i), m) for i, m in enumerate(args))
+        for name, module in named:
+            self.add_module(name, module)
+
+    def _key_at(self, idx):
+        # Keys may be user names (OrderedDict construction), so positional access goes through the key order.
+        return list(self._modules)[_norm_index(idx, len(self))]
+
+    def __getitem__(self, idx):
         if isinstance(idx, slice):
             return self.__class__(OrderedDict(list(self._modules.items())[idx]))
-        else:
-            return self._get_item_by_idx(self._modules.values(), idx)
-    def __setitem__(self, idx: int, module: Module) -> None:
-        key: str = self._get_item_by_idx(self._modules.keys(), idx)
-        return setattr(self, key, module)
-    def __delitem__(self, idx: slice | int) -> None:
-        if isinstance(idx, slice):
-            for key in list(self._modules.keys())[idx]:
-                delattr(self, key)
-        else:
-            key = self._get_item_by_idx(self._modules.keys(), idx)
+        return self._modules[self._key_at(idx)]
+
+    def __setitem__(self, idx, module):
+        setattr(self, self._key_at(idx), module)
+
+    def __delitem__(self, idx):
+        keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._key_at(idx)]
+        for key in keys:
             delattr(self, key)
-        str_indices = [str(i) for i in range(len(self._modules))]
-        self._modules = OrderedDict(
-            zip(str_indices, self._modules.values())
-        )
-    def __len__(self) -> int:
+        _renumber(self)
+
+    pop = _pop
+
+    def __len__(self):
         return len(self._modules)
-    def __add__(self, other) -> Sequential:
-        if isinstance(other, Sequential):
-            ret = Sequential()
-            for layer in self:
-                ret.append(layer)
-            for layer in other:
-                ret.append(layer)
-            return ret
-        else:
-            raise ValueError(
-                "add operator supports only objects "
-                f"of Sequential class, but {str(type(other))} is given."
-            )
-    def pop(self, key: int | slice) -> Module:
-        v = self[key]
-        del self[key]
-        return v
-    def __iadd__(self, other) -> Self:
-        if isinstance(other, Sequential):
-            offset = len(self)
-            for i, module in enumerate(other):
-                self.add_module(str(i + offset), module)
-            return self
-        else:
-            raise ValueError(
-                "add operator supports only objects "
-                f"of Sequential class, but {str(type(other))} is given."
-            )
-    def __mul__(self, other: int) -> Sequential:
-        if not isinstance(other, int):
-            raise TypeError(
-                f"unsupported operand type(s) for *: {type(self)} and {type(other)}"
-            )
-        elif other <= 0:
-            raise ValueError(
-                f"Non-positive multiplication factor {other} for {type(self)}"
-            )
-        else:
-            combined = Sequential()
-            offset = 0
-            for _ in range(other):
-                for module in self:
-                    combined.add_module(str(offset), module)
-                    offset += 1
-            return combined
-    def __rmul__(self, other: int) -> Sequential:
-        return self.__mul__(other)
-    def __imul__(self, other: int) -> Self:
-        if not isinstance(other, int):
-            raise TypeError(
-                f"unsupported operand type(s) for *: {type(self)} and {type(other)}"
-            )
-        elif other <= 0:
-            raise ValueError(
-                f"Non-positive multiplication factor {other} for {type(self)}"
-            )
-        else:
-            len_original = len(self)
-            offset = len(self)
-            for _ in range(other - 1):
-                for i in range(len_original):
-                    self.add_module(str(i + offset), self._modules[str(i)])
-                offset += len_original
-            return self
-    def __dir__(self) -> list[str]:
-        keys = super().__dir__()
-        keys = [key for key in keys if not key.isdigit()]
-        return keys
-    def __iter__(self) -> Iterator[Module]:
+
+    def __iter__(self):
         return iter(self._modules.values())
+
+    def __dir__(self):
+        return _without_indices(super().__dir__())
+
+    def __add__(self, other):
+        _check_sequential_operand(other)
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other):
+        _check_sequential_operand(other)
+        for i, module in enumerate(other, len(self)):
+            self.add_module(str(i), module)
+        return self
+
+    def __mul__(self, count):
+        # The copies share the same module objects (and so the same parameters), as in torch.
+        _check_repeat_count(self, count)
+        return Sequential(*(list(self) * count))
+
+    def __rmul__(self, count):
+        return self.__mul__(count)
+
+    def __imul__(self, count):
+        _check_repeat_count(self, count)
+        n = len(self)
+        for i in range(n, n * count):
+            self.add_module(str(i), self._modules[str(i % n)])
+        return self
+
     def forward(self, input):
         for module in self:
             input = module(input)
         return input
-    def append(self, module: Module) -> Self:
+
+    def append(self, module):
         self.add_module(str(len(self)), module)
         return self
-    def insert(self, index: int, module: Module) -> Self:
+
+    def insert(self, index, module):
         if not isinstance(module, Module):
             raise AssertionError(f"module should be of type: {Module}")
         n = len(self._modules)
-        if not (-n <= index <= n):
+        if not -n <= index <= n:
             raise IndexError(f"Index out of range: {index}")
-        if index < 0:
-            index += n
-        for i in range(n, index, -1):
-            self._modules[str(i)] = self._modules[str(i - 1)]
-        self._modules[str(index)] = module
+        _shift_insert(self._modules, index + n if index < 0 else index, module)
         return self
-    def extend(self, sequential: Iterable[Module]) -> Self:
-        for layer in sequential:
-            self.append(layer)
+
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
         return self
+
+
+# ---- ModuleList ------------------------------------------------------------------------------------------------------
+
 class ModuleList(Module):
-    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+    def __init__(self, modules=None):
         super().__init__()
         if modules is not None:
             self += modules
-    def _get_abs_string_index(self, idx):
-        idx = operator.index(idx)
-        if not (-len(self) <= idx < len(self)):
-            raise IndexError(f"index {idx} is out of range")
-        if idx < 0:
-            idx += len(self)
-        return str(idx)
-    def __getitem__(self, idx: int | slice) -> Module | ModuleList:
+
+    def _key_at(self, idx):
+        return str(_norm_index(idx, len(self)))
+
+    def __getitem__(self, idx):
         if isinstance(idx, slice):
             return self.__class__(list(self._modules.values())[idx])
-        else:
-            return self._modules[self._get_abs_string_index(idx)]
-    def __setitem__(self, idx: int, module: Module) -> None:
-        idx = self._get_abs_string_index(idx)
-        return setattr(self, str(idx), module)
-    def __delitem__(self, idx: int | slice) -> None:
-        if isinstance(idx, slice):
-            for k in range(len(self._modules))[idx]:
-                delattr(self, str(k))
-        else:
-            delattr(self, self._get_abs_string_index(idx))
-        str_indices = [str(i) for i in range(len(self._modules))]
-        self._modules = OrderedDict(
-            zip(str_indices, self._modules.values())
-        )
-    def __len__(self) -> int:
+        return self._modules[self._key_at(idx)]
+
+    def __setitem__(self, idx, module):
+        setattr(self, self._key_at(idx), module)
+
+    def __delitem__(self, idx):
+        keys = [str(i) for i in range(len(self._modules))[idx]] if isinstance(idx, slice) else [self._key_at(idx)]
+        for key in keys:
+            delattr(self, key)
+        _renumber(self)
+
+    pop = _pop
+
+    def __len__(self):
         return len(self._modules)
-    def __iter__(self) -> Iterator[Module]:
+
+    def __iter__(self):
         return iter(self._modules.values())
-    def __iadd__(self, modules: Iterable[Module]) -> Self:
+
+    def __dir__(self):
+        return _without_indices(super().__dir__())
+
+    def __iadd__(self, modules):
         return self.extend(modules)
-    def __add__(self, other: Iterable[Module]) -> ModuleList:
-        combined = ModuleList()
-        for i, module in enumerate(chain(self, other)):
-            combined.add_module(str(i), module)
-        return combined
-    def __repr__(self) -> str:
-        list_of_reprs = [repr(item) for item in self]
-        if len(list_of_reprs) == 0:
+
+    def __add__(self, other):
+        return ModuleList(chain(self, other))
+
+    def __repr__(self):
+        # Runs of identical children collapse into one "(start-end): n x child" entry, as torch prints them.
+        if not self._modules:
             return self._get_name() + "()"
-        start_end_indices = [[0, 0]]
-        repeated_blocks = [list_of_reprs[0]]
-        for i, r in enumerate(list_of_reprs[1:], 1):
-            if r == repeated_blocks[-1]:
-                start_end_indices[-1][1] += 1
-                continue
-            start_end_indices.append([i, i])
-            repeated_blocks.append(r)
-        lines = []
-        main_str = self._get_name() + "("
-        for (start_id, end_id), b in zip(
-            start_end_indices, repeated_blocks, strict=True
-        ):
-            local_repr = f"({start_id}): {b}"  # default repr
-            if start_id != end_id:
-                n = end_id - start_id + 1
-                local_repr = f"({start_id}-{end_id}): {n} x {b}"
-            local_repr = _addindent(local_repr, 2)
-            lines.append(local_repr)
-        main_str += "\n  " + "\n  ".join(lines) + "\n"
-        main_str += ")"
-        return main_str
-    def __dir__(self) -> list[str]:
-        keys = super().__dir__()
-        keys = [key for key in keys if not key.isdigit()]
-        return keys
-    def insert(self, index: int, module: Module) -> None:
-        for i in range(len(self._modules), index, -1):
-            self._modules[str(i)] = self._modules[str(i - 1)]
-        self._modules[str(index)] = module
-    def append(self, module: Module) -> Self:
+        lines, start = [], 0
+        for child_repr, run in groupby(repr(m) for m in self):
+            n = len(list(run))
+            end = start + n - 1
+            entry = f"({start}): {child_repr}" if n == 1 else f"({start}-{end}): {n} x {child_repr}"
+            lines.append(_addindent(entry, 2))
+            start = end + 1
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
+    def insert(self, index, module):
+        # No bounds check or negative-index handling here: torch's ModuleList.insert has none either.
+        _shift_insert(self._modules, index, module)
+
+    def append(self, module):
         self.add_module(str(len(self)), module)
         return self
-    def pop(self, key: int | slice) -> Module:
-        v = self[key]
-        del self[key]
-        return v
-    def extend(self, modules: Iterable[Module]) -> Self:
-        if not isinstance(modules, container_abcs.Iterable):
-            raise TypeError(
-                "ModuleList.extend should be called with an "
-                "iterable, but got " + type(modules).__name__
-            )
-        offset = len(self)
-        for i, module in enumerate(modules):
-            self.add_module(str(offset + i), module)
-        return self
-def _update_from_pairs(container, kind, pairs):
-    """ModuleDict/ParameterDict.update from an iterable of (key, value) pairs, with PyTorch's error messages."""
-    for j, pair in enumerate(pairs):
-        if not isinstance(pair, container_abcs.Iterable):
-            raise TypeError(
-                kind + " update sequence element "
-                "#" + str(j) + " should be Iterable; is" + type(pair).__name__
-            )
-        if not len(pair) == 2:
-            raise ValueError(
-                kind + " update sequence element "
-                "#" + str(j) + " has length " + str(len(pair)) + "; 2 is required"
-            )
-        container[pair[0]] = pair[1]
 
+    def extend(self, modules):
+        if not isinstance(modules, Iterable):
+            raise TypeError(f"ModuleList.extend should be called with an iterable, but got {type(modules).__name__}")
+        for i, module in enumerate(modules, len(self)):
+            self.add_module(str(i), module)
+        return self
+
+
+# ---- ModuleDict ------------------------------------------------------------------------------------------------------
 
 class ModuleDict(Module):
-    def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
+    def __init__(self, modules=None):
         super().__init__()
         if modules is not None:
             self.update(modules)
-    def __getitem__(self, key: str) -> Module:
+
+    def __getitem__(self, key):
         return self._modules[key]
-    def __setitem__(self, key: str, module: Module) -> None:
+
+    def __setitem__(self, key, module):
         self.add_module(key, module)
-    def __delitem__(self, key: str) -> None:
+
+    def __delitem__(self, key):
         del self._modules[key]
-    def __len__(self) -> int:
+
+    pop = _pop
+
+    def __len__(self):
         return len(self._modules)
-    def __iter__(self) -> Iterator[str]:
+
+    def __iter__(self):
         return iter(self._modules)
-    def __contains__(self, key: str) -> bool:
+
+    def __contains__(self, key):
         return key in self._modules
-    def clear(self) -> None:
+
+    def clear(self):
         self._modules.clear()
-    def pop(self, key: str) -> Module:
-        v = self[key]
-        del self[key]
-        return v
-    def keys(self) -> container_abcs.KeysView[str]:
+
+    def keys(self):
         return self._modules.keys()
-    def items(self) -> container_abcs.ItemsView[str, Module]:
+
+    def items(self):
         return self._modules.items()
-    def values(self) -> container_abcs.ValuesView[Module]:
+
+    def values(self):
         return self._modules.values()
-    def update(self, modules: Mapping[str, Module]) -> None:
-        if not isinstance(modules, container_abcs.Iterable):
-            raise TypeError(
-                "ModuleDict.update should be called with an "
-                "iterable of key/value pairs, but got " + type(modules).__name__
-            )
-        if isinstance(modules, (OrderedDict, ModuleDict, container_abcs.Mapping)):
+
+    def update(self, modules):
+        if not isinstance(modules, Iterable):
+            raise TypeError("ModuleDict.update should be called with an iterable of key/value pairs, "
+                            f"but got {type(modules).__name__}")
+        # Mappings keep their own order (unlike ParameterDict, which sorts plain dicts).
+        if isinstance(modules, (Mapping, ModuleDict)):
             for key, module in modules.items():
                 self[key] = module
         else:
             _update_from_pairs(self, "ModuleDict", modules)
+
+
+# ---- ParameterList ---------------------------------------------------------------------------------------------------
+
 class ParameterList(Module):
-    def __init__(self, values: Iterable[Any] | None = None) -> None:
+    """Holds Parameters (plain tensors are wrapped) and arbitrary objects, as attributes "0", "1", ...
+
+    Entries live as attributes rather than in one dict because Module routes Parameters to _parameters and other
+    values to __dict__; _size tracks the length across both."""
+
+    def __init__(self, values=None):
         super().__init__()
         self._size = 0
         if values is not None:
             self += values
-    def _get_abs_string_index(self, idx):
-        idx = operator.index(idx)
-        if not (-len(self) <= idx < len(self)):
-            raise IndexError(f"index {idx} is out of range")
-        if idx < 0:
-            idx += len(self)
-        return str(idx)
+
     def __getitem__(self, idx):
         if isinstance(idx, slice):
-            start, stop, step = idx.indices(len(self))
             out = self.__class__()
-            for i in range(start, stop, step):
+            for i in range(len(self))[idx]:
                 out.append(self[i])
             return out
-        else:
-            idx = self._get_abs_string_index(idx)
-            return getattr(self, str(idx))
-    def __setitem__(self, idx: int, param: Any) -> None:
-        idx = self._get_abs_string_index(idx)
-        if isinstance(param, Tensor) and not isinstance(param, Parameter):
-            param = Parameter(param)
-        return setattr(self, str(idx), param)
-    def __len__(self) -> int:
+        return getattr(self, str(_norm_index(idx, len(self))))
+
+    def __setitem__(self, idx, value):
+        key = str(_norm_index(idx, len(self)))
+        setattr(self, key, _as_parameter(value))
+
+    def __len__(self):
         return self._size
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self[i] for i in range(len(self)))
-    def __iadd__(self, parameters: Iterable[Any]) -> Self:
-        return self.extend(parameters)
-    def __dir__(self) -> list[str]:
-        keys = super().__dir__()
-        keys = [key for key in keys if not key.isdigit()]
-        return keys
-    def append(self, value: Any) -> Self:
-        new_idx = len(self)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __iadd__(self, values):
+        return self.extend(values)
+
+    def __dir__(self):
+        return _without_indices(super().__dir__())
+
+    def append(self, value):
+        # Grow first so the new slot is in range for __setitem__.
         self._size += 1
-        self[new_idx] = value
+        self[self._size - 1] = value
         return self
-    def extend(self, values: Iterable[Any]) -> Self:
-        if not isinstance(values, container_abcs.Iterable) or isinstance(
-            values, Tensor
-        ):
-            raise TypeError(
-                "ParameterList.extend should be called with an "
-                "iterable, but got " + type(values).__name__
-            )
+
+    def extend(self, values):
+        # A Tensor is iterable but almost certainly a mistake here (append was meant), so torch rejects it.
+        if not isinstance(values, Iterable) or isinstance(values, Tensor):
+            raise TypeError(f"ParameterList.extend should be called with an iterable, but got {type(values).__name__}")
         for value in values:
             self.append(value)
         return self
-    def extra_repr(self) -> str:
-        child_lines = []
-        for k, p in enumerate(self):
-            if isinstance(p, Tensor):
-                size_str = "x".join(str(size) for size in p.size())
-                if p.device.type in ["cuda", "webgpu"]:
-                    device_str = f" ({p.device})"
-                else:
-                    device_str = ""
-                parastr = "{} containing: [{} of size {}{}]".format(
-                    "Parameter" if isinstance(p, Parameter) else "Tensor",
-                    p.dtype,
-                    size_str,
-                    device_str,
-                )
-                child_lines.append("  (" + str(k) + "): " + parastr)
-            else:
-                child_lines.append(
-                    "  (" + str(k) + "): Object of type: " + type(p).__name__
-                )
-        tmpstr = "\n".join(child_lines)
-        return tmpstr
+
+    def extra_repr(self):
+        # torch prints the dtype here but the tensor type name in ParameterDict; both are kept as torch has them.
+        return "\n".join(_param_repr_line(i, p, p.dtype if isinstance(p, Tensor) else None)
+                         for i, p in enumerate(self))
+
     def __call__(self, *args, **kwargs):
         raise RuntimeError("ParameterList should not be called.")
+
+
+# ---- ParameterDict ---------------------------------------------------------------------------------------------------
+
 class ParameterDict(Module):
-    def __init__(self, parameters: Any = None) -> None:
+    """String-keyed Parameters (plain tensors are wrapped) and arbitrary objects, stored as attributes.
+
+    _keys (a dict used as an ordered set) keeps insertion order, since values are split between _parameters and
+    __dict__ by Module."""
+
+    def __init__(self, parameters=None):
         super().__init__()
-        self._keys: dict[str, None] = {}
+        self._keys = {}
         if parameters is not None:
             self.update(parameters)
-    def _key_to_attr(self, key: str) -> str:
+
+    @staticmethod
+    def _check_key(key):
         if not isinstance(key, str):
-            raise TypeError(
-                "Index given to ParameterDict cannot be used as a key as it is "
-                f"not a string (type is '{type(key).__name__}'). Open an issue on "
-                "github if you need non-string keys."
-            )
-        else:
-            return key
-    def __getitem__(self, key: str) -> Any:
-        attr = self._key_to_attr(key)
-        return getattr(self, attr)
-    def __setitem__(self, key: str, value: Any) -> None:
+            raise TypeError("Index given to ParameterDict cannot be used as a key as it is not a string "
+                            f"(type is '{type(key).__name__}'). Open an issue on github if you need non-string keys.")
+        return key
+
+    def __getitem__(self, key):
+        return getattr(self, self._check_key(key))
+
+    def __setitem__(self, key, value):
+        # The key is recorded before validation, matching torch (a rejected key still shows up in _keys).
         self._keys[key] = None
-        attr = self._key_to_attr(key)
-        if isinstance(value, Tensor) and not isinstance(value, Parameter):
-            value = Parameter(value)
-        setattr(self, attr, value)
-    def __delitem__(self, key: str) -> None:
+        setattr(self, self._check_key(key), _as_parameter(value))
+
+    def __delitem__(self, key):
         del self._keys[key]
-        attr = self._key_to_attr(key)
-        delattr(self, attr)
-    def __len__(self) -> int:
+        delattr(self, self._check_key(key))
+
+    def __len__(self):
         return len(self._keys)
-    def __iter__(self) -> Iterator[str]:
+
+    def __iter__(self):
         return iter(self._keys)
-    def __reversed__(self) -> Iterator[str]:
+
+    def __reversed__(self):
         return reversed(self._keys)
-    def copy(self) -> ParameterDict:
-        return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
-    def __contains__(self, key: str) -> bool:
+
+    def __contains__(self, key):
         return key in self._keys
-    def setdefault(self, key: str, default: Any | None = None) -> Any:
+
+    def copy(self):
+        return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
+
+    def setdefault(self, key, default=None):
         if key not in self:
             self[key] = default
         return self[key]
-    def clear(self) -> None:
-        for k in self._keys.copy():
-            del self[k]
-    def pop(self, key: str) -> Any:
-        v = self[key]
-        del self[key]
-        return v
-    def popitem(self) -> tuple[str, Any]:
-        k, _ = self._keys.popitem()
-        self._keys[k] = None
-        val = self[k]
-        del self[k]
-        return k, val
-    def get(self, key: str, default: Any | None = None) -> Any:
-        return self[key] if key in self else default  # noqa: SIM401
-    def fromkeys(
-        self, keys: Iterable[str], default: Any | None = None
-    ) -> ParameterDict:
+
+    def clear(self):
+        for key in list(self._keys):
+            del self[key]
+
+    pop = _pop
+
+    def popitem(self):
+        if not self._keys:
+            raise KeyError("popitem(): dictionary is empty")
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def fromkeys(self, keys, default=None):
         return ParameterDict((k, default) for k in keys)
-    def keys(self) -> container_abcs.KeysView[str]:
+
+    def keys(self):
         return self._keys.keys()
-    def items(self) -> Iterable[tuple[str, Any]]:
+
+    def items(self):
         return ((k, self[k]) for k in self._keys)
-    def values(self) -> Iterable[Any]:
+
+    def values(self):
         return (self[k] for k in self._keys)
-    def update(self, parameters: Mapping[str, Any] | ParameterDict) -> None:
-        if not isinstance(parameters, container_abcs.Iterable):
-            raise TypeError(
-                "ParametersDict.update should be called with an "
-                "iterable of key/value pairs, but got " + type(parameters).__name__
-            )
+
+    def update(self, parameters):
+        if not isinstance(parameters, Iterable):
+            # "ParametersDict" (sic) is torch's wording.
+            raise TypeError("ParametersDict.update should be called with an iterable of key/value pairs, "
+                            f"but got {type(parameters).__name__}")
         if isinstance(parameters, (OrderedDict, ParameterDict)):
-            for key, parameter in parameters.items():
-                self[key] = parameter
-        elif isinstance(parameters, container_abcs.Mapping):
-            for key, parameter in sorted(parameters.items()):
-                self[key] = parameter
+            for key, value in parameters.items():
+                self[key] = value
+        elif isinstance(parameters, Mapping):
+            # A plain dict is added in sorted key order, as torch does.
+            for key, value in sorted(parameters.items()):
+                self[key] = value
         else:
             _update_from_pairs(self, "ParameterDict", parameters)
-    def extra_repr(self) -> str:
-        child_lines = []
-        for k, p in self.items():
-            if isinstance(p, Tensor):
-                size_str = "x".join(str(size) for size in p.size())
-                if p.device.type in ["cuda", "webgpu"]:
-                    device_str = f" ({p.device})"
-                else:
-                    device_str = ""
-                parastr = "{} containing: [{} of size {}{}]".format(
-                    "Parameter" if isinstance(p, Parameter) else "Tensor",
-                    _typename(p),
-                    size_str,
-                    device_str,
-                )
-                child_lines.append("  (" + str(k) + "): " + parastr)
-            else:
-                child_lines.append(
-                    "  (" + str(k) + "): Object of type: " + type(p).__name__
-                )
-        tmpstr = "\n".join(child_lines)
-        return tmpstr
+
+    def extra_repr(self):
+        return "\n".join(_param_repr_line(k, p, _typename(p)) for k, p in self.items())
+
     def __call__(self, input):
         raise RuntimeError("ParameterDict should not be called.")
-    def __or__(self, other: ParameterDict) -> ParameterDict:
-        copy = self.copy()
-        copy.update(other)
-        return copy
-    def __ror__(self, other: ParameterDict) -> ParameterDict:
-        copy = other.copy()
-        copy.update(self)
-        return copy
-    def __ior__(self, other: ParameterDict) -> Self:
+
+    def __or__(self, other):
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other):
+        merged = other.copy()
+        merged.update(self)
+        return merged
+
+    def __ior__(self, other):
         self.update(other)
         return self
