@@ -37,6 +37,35 @@ CALL_ADAPTERS = {
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Known gaps, as data: (op label, dtype or None for all dtypes[, sample index]) -> reason.
+# Each entry marks the matching cases xfail(strict=False); fix the gap, then delete the entry.
+XFAIL = {
+    ("scatter", "float64", 5): "scatter(reduce='multiply') (deprecated reduce= argument) not implemented",
+    ("scatter", "float64", 26): "scatter(reduce='multiply') (deprecated reduce= argument) not implemented",
+    # PyTorch's CPU uint8 bilinear/bicubic is a fixed-point, Pillow-style separable kernel (AVX2 path, weights in
+    # int16 with rounding between the passes); torch_js evaluates in float32 and rounds once: same dtype and shape,
+    # values within a few units
+    ("nn.functional.interpolate.bilinear", "uint8"): "uint8 bilinear uses PyTorch's fixed-point kernel (not ported)",
+    ("nn.functional.interpolate.bicubic", "uint8"): "uint8 bicubic uses PyTorch's fixed-point kernel (not ported)",
+    ("nn.functional.upsample_bilinear", "uint8"): "uint8 bilinear uses PyTorch's fixed-point kernel (not ported)",
+}
+# Known gaps by keyword argument: (dtype label, kwarg name) -> reason ("error" = OpInfo error_inputs cases).
+XFAIL_KWARG = {
+}
+
+
+def known_gap(case):
+    """The reason case is a known torch_js gap (any device), or None."""
+    for key in ((case["op"], case["dtype"], case["idx"]), (case["op"], case["dtype"]), (case["op"], None)):
+        if key in XFAIL:
+            return XFAIL[key]
+    for (dtype, kwarg), reason in XFAIL_KWARG.items():
+        if case["dtype"] == dtype and kwarg in case["kwargs"]:
+            return reason
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # tolerances
 
 
@@ -262,6 +291,24 @@ def _exc_matches(exc, expected_name):
     return False
 
 
+# Ops whose index output is only defined up to ties: on CPU torch_js reproduces libstdc++'s tie order; on another
+# device (as on CUDA) any index of an equal value is right, so there it is checked by gathering with it.
+TIE_INDEX_OPS = {"topk", "kthvalue"}
+
+
+def _check_tie_indices(tj, case, inp, args, kwargs, res, where):
+    values, idx = res
+    dim = args[1] if len(args) > 1 else kwargs.get("dim", -1)
+    keepdim = case["op"] == "topk" or (args[2] if len(args) > 2 else kwargs.get("keepdim", False))
+    if inp.dim() == 0:
+        ok = idx.cpu().tolist() == 0
+    else:
+        sel = inp.detach().gather(dim, idx if keepdim else idx.unsqueeze(dim))
+        ok = bool((sel.cpu() == (values if keepdim else values.unsqueeze(dim)).detach().cpu()).all().item())
+    if not ok:
+        raise AssertionError(f"{where}\n  forward out[1]: indices do not select the returned values")
+
+
 def run_case(case, device=None, tol_scale=1.0):
     """Run one conformance case against torch_js; raise AssertionError describing any difference.
 
@@ -274,6 +321,8 @@ def run_case(case, device=None, tol_scale=1.0):
     inp = decode(tj, case["input"], tensors)
     args = decode(tj, case["args"], tensors)
     kwargs = {k: decode(tj, v, tensors) for k, v in case["kwargs"].items()}
+    if device is not None and "device" in kwargs:    # a factory op: make it on the device under test
+        kwargs["device"] = device
     exp = case["expect"]
     if "rng" in case:
         # a random op (dropout, rrelu, ...): start from the generator state torch had, so streams match bit for bit
@@ -301,7 +350,12 @@ def run_case(case, device=None, tol_scale=1.0):
     want = _flatten_expected(exp["out"])
     if len(got) != len(want):
         raise AssertionError(f"{where}\n  torch_js returned {len(got)} outputs, torch {len(want)}")
+    tie_indices = device is not None and case["op"] in TIE_INDEX_OPS
+    if tie_indices:
+        _check_tie_indices(tj, case, inp, args, kwargs, res, where)
     for (path, g), (_, w) in zip(got, want):
+        if tie_indices and path == "out[1]":
+            continue
         if isinstance(w, dict) and "t" in w:
             rec = w["t"]
             rtol, atol = tolerance(case["kind"], rec["dtype"])

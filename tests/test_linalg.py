@@ -384,3 +384,17 @@ def test_pinv_rank_cond():
     B = rand(2, 4, 4, seed=30)
     for p in (None, 2, -2, 1, "fro", math.inf):
         close(torch_js.linalg.cond(to_js(B), p), torch.linalg.cond(B, p), 1e-8)
+
+
+@needs_torch
+@pytest.mark.parametrize("sa,sb", [((3,), (3,)), ((2, 4), (3, 4)), ((2, 3, 4), (4,)), ((), (2, 3)), ((5,), ())])
+def test_inner_matches_torch(sa, sb):
+    a, b = torch.randn(sa, dtype=torch.float64), torch.randn(sb, dtype=torch.float64)
+    got = torch_js.inner(to_js(a), to_js(b))
+    assert tuple(got.shape) == tuple(torch.inner(a, b).shape)
+    assert torch.allclose(torch.tensor(got.tolist(), dtype=torch.float64), torch.inner(a, b))
+
+
+def test_inner_last_dims_must_match():
+    with pytest.raises(RuntimeError, match="inner\\(\\) the last dimension must match"):
+        torch_js.inner(torch_js.ones(2, 3), torch_js.ones(2, 4))

@@ -25,37 +25,11 @@ if _SOURCE == "live":
 else:
     CASES = oracle.load_fixture()
 
-# Known gaps, as data: (op label, dtype or None for all dtypes[, sample index]) -> reason.
-# Each entry marks the matching cases xfail(strict=False); fix the gap, then delete the entry.
-XFAIL = {
-    ("scatter", "float64", 5): "scatter(reduce='multiply') (deprecated reduce= argument) not implemented",
-    ("scatter", "float64", 26): "scatter(reduce='multiply') (deprecated reduce= argument) not implemented",
-    # PyTorch's CPU uint8 bilinear/bicubic is a fixed-point, Pillow-style separable kernel (AVX2 path, weights in
-    # int16 with rounding between the passes); torch_js evaluates in float32 and rounds once: same dtype and shape,
-    # values within a few units
-    ("nn.functional.interpolate.bilinear", "uint8"): "uint8 bilinear uses PyTorch's fixed-point kernel (not ported)",
-    ("nn.functional.interpolate.bicubic", "uint8"): "uint8 bicubic uses PyTorch's fixed-point kernel (not ported)",
-    ("nn.functional.upsample_bilinear", "uint8"): "uint8 bilinear uses PyTorch's fixed-point kernel (not ported)",
-}
-# Known gaps by keyword argument: (dtype label, kwarg name) -> reason ("error" = OpInfo error_inputs cases).
-XFAIL_KWARG = {
-}
-
-
-def _xfail_reason(case):
-    for key in ((case["op"], case["dtype"], case["idx"]), (case["op"], case["dtype"]), (case["op"], None)):
-        if key in XFAIL:
-            return XFAIL[key]
-    for (dtype, kwarg), reason in XFAIL_KWARG.items():
-        if case["dtype"] == dtype and kwarg in case["kwargs"]:
-            return reason
-    return None
-
 
 def _params():
     out = []
     for case in CASES:
-        reason = _xfail_reason(case)
+        reason = oracle.known_gap(case)
         marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
         out.append(pytest.param(case, id=case["id"], marks=marks))
     return out

@@ -410,3 +410,99 @@ def test_conv_and_pool_forward_backward():
         assert_close(xc.grad, xg.grad, rtol=1e-4, atol=1e-4, what=name + " grad x")
         if wc.grad is not None:
             assert_close(wc.grad, wg.grad, rtol=1e-4, atol=1e-4, what=name + " grad w")
+
+
+# ---- ops without OpInfo samples in the fixture: factories, random draws, decompositions, in-place variants -----
+# Each entry builds its result on a device; the webgpu result must be on webgpu and equal the CPU one (random
+# ops draw from the CPU generator on every device, so the same seed gives the same values).
+
+def _dev_input(dev, shape=(4, 5), seed=0):
+    return sample(shape, seed=seed).to(dev)
+
+
+def _spd(dev, n=4):
+    a = sample((n, n), seed=3)
+    return (a @ a.T + n * torch.eye(n)).to(dev)
+
+
+def _svd_parts(dev):
+    u, s, vh = torch.linalg.svd(_dev_input(dev, (5, 3)), full_matrices=False)
+    return (u * s) @ vh, s          # the reconstruction and the spectrum are sign-free
+
+
+def _eigh_parts(dev):
+    w, v = torch.linalg.eigh(_spd(dev))
+    return (v * w) @ v.mT, w
+
+
+def _fold(dev):
+    x = _dev_input(dev, (1, 3 * 2 * 2, 9))
+    return torch.nn.functional.fold(x, (4, 4), 2)
+
+
+NO_SAMPLE_OPS = {
+    "zeros": lambda dev: torch.zeros(2, 3, device=dev),
+    "ones": lambda dev: torch.ones(2, 3, dtype=torch.int64, device=dev),
+    "full": lambda dev: torch.full((2, 2), 7.5, device=dev),
+    "arange": lambda dev: torch.arange(1, 10, 2, device=dev),
+    "linspace": lambda dev: torch.linspace(-1, 1, 7, device=dev),
+    "logspace": lambda dev: torch.logspace(0, 2, 5, device=dev),
+    "eye": lambda dev: torch.eye(3, 4, device=dev),
+    "tensor": lambda dev: torch.tensor([[1.5, 2.0], [3.0, -4.0]], device=dev),
+    "full_like": lambda dev: torch.full_like(_dev_input(dev), 3.0),
+    "zeros_like": lambda dev: torch.zeros_like(_dev_input(dev)),
+    "empty_strided.shape": lambda dev: torch.tensor(list(torch.empty_strided((2, 3), (1, 2), device=dev).stride()),
+                                                    device=dev),
+    "scalar_tensor": lambda dev: torch.scalar_tensor(2.5, device=dev),
+    "rand": lambda dev: (torch.manual_seed(1), torch.rand(3, 4, device=dev))[1],
+    "randn": lambda dev: (torch.manual_seed(1), torch.randn(3, 4, device=dev))[1],
+    "randint": lambda dev: (torch.manual_seed(1), torch.randint(0, 10, (8,), device=dev))[1],
+    "randperm": lambda dev: (torch.manual_seed(1), torch.randperm(9, device=dev))[1],
+    "randn_like": lambda dev: (torch.manual_seed(1), torch.randn_like(_dev_input(dev)))[1],
+    "normal": lambda dev: (torch.manual_seed(1), torch.normal(_dev_input(dev), 0.5))[1],
+    "bernoulli": lambda dev: (torch.manual_seed(1), torch.bernoulli(_dev_input(dev).sigmoid()))[1],
+    "multinomial": lambda dev: (torch.manual_seed(1), torch.multinomial(_dev_input(dev).exp(), 3))[1],
+    "dropout1d": lambda dev: (torch.manual_seed(1), torch.nn.functional.dropout1d(_dev_input(dev, (2, 3, 4)), 0.5))[1],
+    "feature_alpha_dropout": lambda dev: (torch.manual_seed(1), torch.nn.functional.feature_alpha_dropout(
+        _dev_input(dev, (2, 3, 4)), 0.5, True))[1],
+    "det": lambda dev: torch.det(_spd(dev)),
+    "slogdet": lambda dev: torch.slogdet(_spd(dev))[1],
+    "inverse": lambda dev: torch.inverse(_spd(dev)),
+    "matrix_power": lambda dev: torch.matrix_power(_spd(dev), -2),
+    "chain_matmul": lambda dev: torch.chain_matmul(_dev_input(dev, (3, 4)), _dev_input(dev, (4, 2)),
+                                                   _dev_input(dev, (2, 3))),
+    "inner": lambda dev: torch.inner(_dev_input(dev, (3, 4)), _dev_input(dev, (2, 4), seed=1)),
+    "ger": lambda dev: torch.ger(_dev_input(dev, (3,)), _dev_input(dev, (4,), seed=1)),
+    "meshgrid": lambda dev: torch.meshgrid(_dev_input(dev, (3,)), _dev_input(dev, (2,)), indexing="xy")[0],
+    "row_stack": lambda dev: torch.row_stack([_dev_input(dev, (3,)), _dev_input(dev, (3,), seed=1)]),
+    "linalg.svd": lambda dev: _svd_parts(dev)[0],
+    "linalg.svd.S": lambda dev: _svd_parts(dev)[1],
+    "svd.S": lambda dev: torch.svd(_dev_input(dev, (5, 3)))[1],
+    "linalg.eigh": lambda dev: _eigh_parts(dev)[0],
+    "linalg.eigh.w": lambda dev: _eigh_parts(dev)[1],
+    "relu_": lambda dev: torch.nn.functional.relu_(_dev_input(dev)),
+    "leaky_relu_": lambda dev: torch.nn.functional.leaky_relu_(_dev_input(dev), 0.1),
+    "elu_": lambda dev: torch.nn.functional.elu_(_dev_input(dev)),
+    "hardtanh_": lambda dev: torch.nn.functional.hardtanh_(_dev_input(dev), -0.5, 0.5),
+    "threshold_": lambda dev: torch.nn.functional.threshold_(_dev_input(dev), 0.1, 20.0),
+    "fold": _fold,
+    "max_pool2d_with_indices": lambda dev: torch.nn.functional.max_pool2d_with_indices(
+        _dev_input(dev, (1, 2, 4, 4)), 2)[1],
+    "adaptive_max_pool1d_with_indices": lambda dev: torch.nn.functional.adaptive_max_pool1d_with_indices(
+        _dev_input(dev, (1, 2, 7)), 3)[1],
+    "lp_pool2d": lambda dev: torch.nn.functional.lp_pool2d(_dev_input(dev, (1, 2, 4, 4)), 2.0, 2),
+    "embedding_renorm_": lambda dev: torch.nn.functional.embedding(
+        torch.tensor([0, 2], device=dev), _dev_input(dev, (3, 4)) * 3, max_norm=1.0),
+    "sum_to_size": lambda dev: _dev_input(dev).sum_to_size(1, 5),
+    "type_as": lambda dev: _dev_input(dev).type_as(torch.ones(1, dtype=torch.int32, device=dev)),
+    "copy_": lambda dev: torch.zeros(4, 5, device=dev).copy_(_dev_input("cpu")),
+    "fill_": lambda dev: _dev_input(dev).fill_(2.0),
+    "zero_": lambda dev: _dev_input(dev).zero_(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NO_SAMPLE_OPS))
+def test_op_without_opinfo_samples(name):
+    fn = NO_SAMPLE_OPS[name]
+    cpu, gpu = fn("cpu"), fn(GPU)
+    assert_close(cpu, gpu, rtol=1e-4, atol=1e-4, what=name)

@@ -23,6 +23,11 @@
 //   COL2IM  N, C, H, W, geom[10], out (contiguous), cols, cols_st[3]
 //   POOL / POOL_BWD  mode, adaptive, planes, H, W, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW, count_include_pad,
 //           divisor_override, out | grad_in, x | grad_out, idx (id 0: none)     (contiguous planes)
+//   SORT    (op: 0 stable sort, 1 sort, 2 topk, 3 kthvalue, 4 mode) outer, n, descending, k, values, indices, x
+//   CUMEXT  (op: 0 max, 1 min) outer, n, inner, values, indices, x                    (contiguous)
+//   LOGCUMSUMEXP outer, n, inner, out, x                                               (contiguous)
+//   SEARCHSORTED rows, nb, nv, right, boundary row stride (0: shared), out, boundaries, values
+//   LINALG  (op: index in LINALG_OPS) invocations, noperands, nwords, buffer ids[noperands], header words 3..
 // run() returns 0, or an error code with the message in bridge.lastError: 1 dtype not supported, 2 unknown
 // op, 3 other. Readbacks (read, synchronize) reject with "TJS_INDEX_ERROR <index> <size>" for a bounds error
 // found by an earlier index kernel, or with pending WGSL compile/validation messages.
@@ -37,12 +42,20 @@ import { indexOffsetsSource, indexOffsetsSpecs, putSource, putSpecs, takeSource,
 import {
   col2imSource, col2imSpecs, im2colSource, im2colSpecs, poolBackwardSource, poolBackwardSpecs, poolSource, poolSpecs,
 } from './kernels/nn.mjs';
+import {
+  WG_SORT, cumextSource, cumextSpecs, lcseSource, lcseSpecs, modeSource, searchSource, searchSpecs, sortInitSource,
+  sortInitSpecs, sortOutSource, sortOutSpecs, sortStepSource,
+} from './kernels/sort.mjs';
+import { LINALG_OPS, WG_LINALG, linalgSource } from './kernels/linalg.mjs';
 
 export const FAMILY = {
   COPY: 1, FILL: 2, UNARY: 3, BINARY: 4, WHERE: 5, REDUCE: 6, SOFTMAX: 7, CUMUL: 8, GEMM: 9, INDEX_OFFSETS: 10, TAKE: 11,
-  PUT: 12, IM2COL: 13, COL2IM: 14, POOL: 15, POOL_BWD: 16,
+  PUT: 12, IM2COL: 13, COL2IM: 14, POOL: 15, POOL_BWD: 16, SORT: 17, CUMEXT: 18, LOGCUMSUMEXP: 19, SEARCHSORTED: 20,
+  LINALG: 21,
 };
-export const OPS = { unary: Object.keys(UNARY_OPS), binary: Object.keys(BINARY_OPS), reduce: Object.keys(REDUCE_OPS) };
+export const OPS = {
+  unary: Object.keys(UNARY_OPS), binary: Object.keys(BINARY_OPS), reduce: Object.keys(REDUCE_OPS), linalg: LINALG_OPS,
+};
 const MAX_GROUPS = 65535;
 
 function grid(groups) {
@@ -187,6 +200,11 @@ export class Bridge {
       case FAMILY.PUT: return this._put(I);
       case FAMILY.IM2COL: case FAMILY.COL2IM: return this._im2col(I, fam === FAMILY.IM2COL);
       case FAMILY.POOL: case FAMILY.POOL_BWD: return this._pool(I, fam === FAMILY.POOL);
+      case FAMILY.SORT: return this._sort(I);
+      case FAMILY.CUMEXT: return this._cumext(I);
+      case FAMILY.LOGCUMSUMEXP: return this._logcumsumexp(I);
+      case FAMILY.SEARCHSORTED: return this._searchsorted(I);
+      case FAMILY.LINALG: return this._linalg(I);
       default: throw Object.assign(new Error(`unknown family ${fam}`), { code: 2 });
     }
   }
@@ -409,6 +427,79 @@ Bridge.prototype._pool = function (I, fwd) {
   // header: x / grad_in offset at 19, out / grad_out at 20 (see kernels/nn.mjs)
   d.u32.set([n, 0, gx, mode, adaptive, H, W, OH, OW, ...I.subarray(9, 19), fwd ? xoff : yoff, fwd ? yoff : xoff, ioff], w);
   d.dispatch(p, ids, w, gx, gy);
+};
+
+/** Record one dispatch of `p` over `count` invocations of `wg`-wide workgroups; header words 3.. = `words`. */
+Bridge.prototype._launch = function (p, ids, count, wg, words) {
+  const d = this.disp;
+  const w = d.slot();
+  const [gx, gy] = grid(Math.ceil(count / wg));
+  d.u32[w] = count; d.u32[w + 2] = gx;
+  d.u32.set(words, w + 3);
+  d.dispatch(p, ids, w, gx, gy);
+};
+
+Bridge.prototype._sort = function (I) {
+  const [op, outer, n, desc, k, vid, vdt, voff, iid, , ioff, xid, xdt, xoff] = I.subarray(1, 15);
+  if (!outer || !n || op > 4) return;
+  this._checkDtypes([xdt, vdt]);
+  let P = 1;
+  while (P < n) P *= 2;
+  const sid = this.buffers.alloc(outer * P * 12);     // (key hi, key lo, index) per entry
+  const init = this._pipe(`sort_init:${xdt}`, [sid, xid], () => sortInitSpecs(xdt), (b, v) => sortInitSource(xdt, b, v));
+  this._launch(init, [sid, xid], outer * P, WG_SORT, [P, n, op === 4 ? 0 : desc, xoff]);
+  const step = this.disp.pipeline('sort_step', () => ({ code: sortStepSource(), sig: 'w', slots: [0] }));
+  for (let kk = 2; kk <= P; kk <<= 1) {
+    for (let j = kk >> 1; j > 0; j >>= 1) this._launch(step, [sid], outer * P / 2, WG_SORT, [P, kk, j]);
+  }
+  const ids = [vid, iid, xid, sid];
+  const kout = op <= 1 ? n : op === 2 ? k : 1;
+  if (op === 4) {
+    const p = this._pipe(`sort_mode:${xdt}`, ids, () => sortOutSpecs(xdt), (b, v) => modeSource(xdt, b, v));
+    this._launch(p, ids, outer, WG_SORT, [P, n, 0, 0, xoff, voff, ioff]);
+  } else if (kout) {
+    const p = this._pipe(`sort_out:${xdt}`, ids, () => sortOutSpecs(xdt), (b, v) => sortOutSource(xdt, b, v));
+    this._launch(p, ids, outer * kout, WG_SORT, [P, n, kout, op === 3 ? k - 1 : 0xffffffff, xoff, voff, ioff]);
+  }
+  this.buffers.release(sid, true);
+};
+
+Bridge.prototype._cumext = function (I) {
+  const [op, outer, n, inner, vid, vdt, voff, iid, , ioff, xid, xdt, xoff] = I.subarray(1, 14);
+  if (!outer || !n || !inner) return;
+  this._checkDtypes([xdt, vdt]);
+  const ids = [vid, iid, xid];
+  const p = this._pipe(`cumext:${xdt}`, ids, () => cumextSpecs(xdt), (b) => cumextSource(xdt, b));
+  this._launch(p, ids, outer * inner, WG_SORT, [n, inner, xoff, voff, ioff, op]);
+};
+
+Bridge.prototype._logcumsumexp = function (I) {
+  const [outer, n, inner, oid, odt, ooff, xid, xdt, xoff] = I.subarray(2, 11);
+  if (!outer || !n || !inner) return;
+  this._checkDtypes([xdt, odt]);
+  if (xdt !== odt) throw new UnsupportedError('logcumsumexp: out dtype must match');
+  const p = this._pipe(`lcse:${xdt}`, [oid, xid], () => lcseSpecs(xdt), (b) => lcseSource(xdt, b));
+  this._launch(p, [oid, xid], outer * inner, WG_SORT, [n, inner, xoff, ooff]);
+};
+
+Bridge.prototype._searchsorted = function (I) {
+  const [rows, nb, nv, right, bstride, oid, , ooff, bid, bdt, boff, vid, vdt, voff] = I.subarray(2, 16);
+  if (!rows || !nv) return;
+  this._checkDtypes([bdt, vdt]);
+  if (bdt !== vdt || (bdt !== DT.float32 && bdt !== DT.int64)) throw new UnsupportedError('searchsorted: float32 or int64 keys');
+  const ids = [oid, bid, vid];
+  const p = this._pipe(`searchsorted:${bdt}`, ids, () => searchSpecs(bdt), (b) => searchSource(bdt, b));
+  this._launch(p, ids, rows * nv, WG_SORT, [nv, nb, bstride, right, boff, voff, ooff]);
+};
+
+Bridge.prototype._linalg = function (I) {
+  const op = LINALG_OPS[I[1]];
+  if (op === undefined) throw Object.assign(new Error('unknown linalg op'), { code: 2 });
+  const [count, nops, nwords] = I.subarray(2, 5);
+  if (!count) return;
+  const ids = Array.from(I.subarray(5, 5 + nops));
+  const p = this.disp.pipeline(`linalg:${op}`, () => ({ ...linalgSource(op), slots: ids.map((_, k) => k) }));
+  this._launch(p, ids, count, WG_LINALG, I.subarray(5 + nops, 5 + nops + nwords));
 };
 
 /** Create the device and the bridge. */

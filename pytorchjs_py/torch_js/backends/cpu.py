@@ -72,6 +72,7 @@ def _ptr(t):
 class CPUBackend:
     name = "cpu"
     device = CPU
+    wide_float = D.float64   # what ops widen to for exact-ish comparisons (searchsorted keys, integer isclose)
 
     # ---- memory -------------------------------------------------------------------------------------------
     def alloc(self, nbytes):

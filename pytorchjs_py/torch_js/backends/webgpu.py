@@ -23,7 +23,8 @@ from .._storage import Storage, device
 WEBGPU = device("webgpu")
 
 (COPY, FILL, UNARY, BINARY, WHERE, REDUCE, SOFTMAX, CUMUL, GEMM, INDEX_OFFSETS, TAKE, PUT, IM2COL, COL2IM, POOL,
- POOL_BWD) = range(1, 17)
+ POOL_BWD, SORT, CUMEXT, LOGCUMSUMEXP, SEARCHSORTED, LINALG) = range(1, 22)
+SORT_OPS = {"stable": 0, "sort": 1, "topk": 2, "kthvalue": 3, "mode": 4}
 ARG_BYTES = 8192
 
 _bridge = None          # the JS Bridge (js_bridge/webgpu/index.mjs), once initialised
@@ -32,7 +33,7 @@ _ARGS = (ctypes.c_char * ARG_BYTES)()
 _ARGS_ADDR = ctypes.addressof(_ARGS)
 _pack_into = struct.pack_into
 _FMTS = {}
-UNARY_OPS = BINARY_OPS = REDUCE_OPS = None
+UNARY_OPS = BINARY_OPS = REDUCE_OPS = LINALG_OPS = None
 
 
 def _fmt(nints):
@@ -57,7 +58,7 @@ class WebGPUStorage(Storage):
 
 def attach(bridge):
     """Bind an initialised bridge (called by torch_js.webgpu.init)."""
-    global _bridge, _run, UNARY_OPS, BINARY_OPS, REDUCE_OPS
+    global _bridge, _run, UNARY_OPS, BINARY_OPS, REDUCE_OPS, LINALG_OPS
     import json
     import pyodide_js  # type: ignore
     bridge.attach(pyodide_js._module)
@@ -66,6 +67,7 @@ def attach(bridge):
     UNARY_OPS = {n: i for i, n in enumerate(names["unary"])}
     BINARY_OPS = {n: i for i, n in enumerate(names["binary"])}
     REDUCE_OPS = {n: i for i, n in enumerate(names["reduce"])}
+    LINALG_OPS = {n: i for i, n in enumerate(names["linalg"])}
     _bridge = bridge
     _run = bridge.run
 
@@ -127,6 +129,7 @@ def _pack_f(v, fmt):
 class WebGPUBackend:
     name = "webgpu"
     device = WEBGPU
+    wide_float = D.float32   # what ops widen to for exact-ish comparisons (searchsorted keys, integer isclose)
 
     # ---- memory -------------------------------------------------------------------------------------------
     @staticmethod
@@ -325,6 +328,84 @@ class WebGPUBackend:
                         divisor_override=0):
         self.fill(grad_in, 0)
         self._pool(POOL_BWD, grad_in, grad_out, idx, mode, adaptive, geom, count_include_pad, divisor_override)
+
+
+    # ---- sorting and selection (wasm_ext/sort.c semantics; js_bridge/webgpu/kernels/sort.mjs) -----------------
+
+    def sort_rows(self, op, values, indices, x, n, descending=False, sorted=True, k=0):
+        """Rows of contiguous x ([outer, n]) -> contiguous values/indices ([outer, kout]), as CPUBackend's."""
+        outer = x.numel() // n if n else 0
+        _fmt(15).pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, SORT, SORT_OPS[op], outer, n, 1 if descending else 0, k,
+                           values._storage.ptr, values._dtype.code, values._offset, indices._storage.ptr,
+                           indices._dtype.code, indices._offset, x._storage.ptr, x._dtype.code, x._offset)
+        rc = _run()
+        if rc:
+            _fail(rc, op, (x._dtype,))
+
+    def cumext(self, op, values, indices, x, outer, n, inner):
+        _fmt(14).pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, CUMEXT, 0 if op == "max" else 1, outer, n, inner,
+                           values._storage.ptr, values._dtype.code, values._offset, indices._storage.ptr,
+                           indices._dtype.code, indices._offset, x._storage.ptr, x._dtype.code, x._offset)
+        rc = _run()
+        if rc:
+            _fail(rc, "cum" + op, (x._dtype,))
+
+    def logcumsumexp(self, out, x, outer, n, inner):
+        _fmt(11).pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, LOGCUMSUMEXP, 0, outer, n, inner, out._storage.ptr,
+                           out._dtype.code, out._offset, x._storage.ptr, x._dtype.code, x._offset)
+        rc = _run()
+        if rc:
+            _fail(rc, "logcumsumexp", (x._dtype,))
+
+    def searchsorted(self, out, boundaries, values, rows, nb, nv, right, shared):
+        """boundaries/values contiguous, both float32 or both int64; out int64 [rows, nv]."""
+        _fmt(16).pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, SEARCHSORTED, 0, rows, nb, nv, 1 if right else 0,
+                           0 if shared else nb, out._storage.ptr, out._dtype.code, out._offset,
+                           boundaries._storage.ptr, boundaries._dtype.code, boundaries._offset, values._storage.ptr,
+                           values._dtype.code, values._offset)
+        rc = _run()
+        if rc:
+            _fail(rc, "searchsorted", (values._dtype,))
+
+    # ---- dense factorizations (CPUBackend's contract, backends/cpu_linalg.py; kernels/linalg.mjs) --------------
+    def _linalg(self, op, count, operands, words):
+        """One linalg dispatch over `count` invocations; `words` fill header words 3.. (see linalg.mjs)."""
+        for t in operands:
+            if t._dtype is not D.float32 and t._dtype is not D.int64:
+                raise TypeError(f"torch_js: linalg on the webgpu device supports float32 only, got {t._dtype}")
+        ids = [t._storage.ptr for t in operands]
+        _fmt(5 + len(ids) + len(words)).pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, LINALG, LINALG_OPS[op], count,
+                                                  len(ids), len(words), *ids, *words)
+        rc = _run()
+        if rc:
+            _fail(rc, "linalg." + op, (operands[0]._dtype,))
+
+    def lu(self, a, piv, info, batch, m, n):
+        self._linalg("lu", batch, (a, piv, info), (m, n, a._offset, piv._offset, info._offset))
+
+    def lu_solve(self, lu, piv, b, batch, n, k):
+        self._linalg("lu_solve", batch * k, (lu, piv, b), (n, k, lu._offset, piv._offset, b._offset))
+
+    def cholesky(self, a, info, batch, n):
+        self._linalg("cholesky", batch, (a, info), (n, a._offset, info._offset))
+
+    def geqrf(self, a, tau, batch, m, n):
+        self._linalg("geqrf", batch, (a, tau), (m, n, a._offset, tau._offset))
+
+    def orgqr(self, a, tau, batch, m, nc, k):
+        self._linalg("orgqr", batch, (a, tau), (m, nc, k, a._offset, tau._offset))
+
+    def trsm(self, a, a_strides, b, batch, n, k, upper, unit):
+        self._linalg("trsm", batch * k, (a, b), (n, k, a._offset, *a_strides, b._offset, 1 if upper else 0,
+                                                 1 if unit else 0))
+
+    def svd_jacobi(self, a, v, s, batch, m, n):
+        self._linalg("svd", batch, (a, v, s), (m, n, a._offset, v._offset, s._offset))
+
+    def eigh_jacobi(self, a, w, batch, n):
+        from .._tensor import _empty
+        work = _empty((batch, n, n), D.float32, WEBGPU)
+        self._linalg("eigh", batch, (a, w, work), (n, a._offset, w._offset, work._offset))
 
 
 BACKEND = WebGPUBackend()

@@ -687,7 +687,8 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     if input._dtype is D.bool_ or (rtol == 0 and atol == 0):
         return exact
     if not input._dtype.is_floating_point:
-        a, b = input.to(D.float64), other.to(D.float64)
+        wide = input._storage.backend.wide_float
+        a, b = input.to(wide), other.to(wide)
         return exact | ((a - b).abs() <= atol + rtol * b.abs())
     close = exact | (((input - other).abs() <= atol + rtol * other.abs()) & input.isfinite() & other.isfinite())
     if equal_nan:

@@ -18,6 +18,8 @@ _int_types = (int,)
 
 def _as_index(idx, like):
     if isinstance(idx, Tensor):
+        if idx._storage.device is not like._storage.device and idx._storage.device.type == "cpu":
+            idx = idx.to(like._storage.device)     # t[cpu_index] works on any device, as in PyTorch
         if idx._dtype is D.bool_ or idx._dtype is D.uint8:
             return idx
         if idx._dtype.is_floating_point:
@@ -40,6 +42,7 @@ def _offsets(t, dims, idxs, bshape):
     offs = zeros(bshape, dtype=D.int64, device=t._storage.device)
     be = t._storage.backend
     for d, idx in zip(dims, idxs):
+        same_device(t, idx)
         if idx.numel() and numel_of(bshape):
             try:
                 be.index_offsets(offs, idx, expand_strides(idx._shape, idx._stride, bshape), t._shape[d],

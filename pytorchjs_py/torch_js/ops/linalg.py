@@ -153,6 +153,18 @@ def mv(input, vec, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
+def inner(input, other, *, out=None):
+    """Sum over the last dims: (..., k) x (..., k) -> input.shape[:-1] + other.shape[:-1]; a 0-d side multiplies."""
+    if input.dim() == 0 or other.dim() == 0:
+        r = input * other
+    else:
+        k = input._shape[-1]
+        check(k == other._shape[-1], lambda: f"inner() the last dimension must match on both input tensors but got "
+              f"shapes {list(input._shape)} and {list(other._shape)}")
+        r = matmul(input.reshape(-1, k), other.reshape(-1, k).t()).reshape(input._shape[:-1] + other._shape[:-1])
+    return _ip.write_out(out, r) if out is not None else r
+
+
 def outer(input, vec2, *, out=None):
     r = input.reshape(-1, 1) * vec2.reshape(1, -1)
     return _ip.write_out(out, r) if out is not None else r
@@ -242,7 +254,7 @@ def _register_all():
     for name, fn in [("matmul", matmul), ("mm", mm), ("bmm", bmm), ("dot", dot), ("mv", mv), ("outer", outer),
                      ("addmm", addmm), ("baddbmm", baddbmm), ("addmv", addmv)]:
         register(name, fn, "linalg", primitive="gemm" if name in ("mm", "bmm") else None)
-    register("inner", dot, "linalg", opinfo=())
+    register("inner", inner, "linalg")
     register("ger", outer, "linalg", opinfo=())
     register("vector_norm", vector_norm, "linalg", namespace="linalg", method=False,
              opinfo=("linalg.vector_norm",))

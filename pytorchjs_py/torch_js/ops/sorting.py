@@ -10,7 +10,7 @@ from .. import _dtype as D
 from .._tensor import Tensor, _empty, numel_of, wrap_dim
 from ..backends import cpu_sort as _cpu_sort  # noqa: F401  (binds the sort kernels onto the CPU backend)
 from ._registry import register
-from ._util import GRAD_ENABLED, check, record
+from ._util import GRAD_ENABLED, check, record, same_device
 from . import inplace as _ip
 from .reduction import (KthvalueResult, ModeResult, SortResult, TopkResult, _named_result)
 
@@ -22,11 +22,6 @@ CumminResult = _named_result("cummin")
 
 # ---- the primitive, on any device ---------------------------------------------------------------------------
 
-def _backend_for(t):
-    be = t._storage.backend
-    return be if hasattr(be, "sort_rows") else None
-
-
 def _rows_kernel(op, x, d, descending=False, sorted=True, k=0):
     """Kernel along dim d of x (ndim >= 1): (values, indices) with dim d of size n / k / 1. No autograd."""
     n = x._shape[d]
@@ -37,16 +32,11 @@ def _rows_kernel(op, x, d, descending=False, sorted=True, k=0):
         src = src.movedim(d, -1)
     src = src.contiguous()
     dev = x._storage.device
-    be = _backend_for(src)
-    if be is None:  # a device without the sort primitive: run on CPU and move back
-        v, i = _rows_kernel(op, src.cpu(), nd - 1, descending, sorted, k)
-        v, i = v.to(dev), i.to(dev)
-    else:
-        kout = n if op in ("stable", "sort") else (k if op == "topk" else 1)
-        shape = src._shape[:-1] + (kout,)
-        v = _empty(shape, x._dtype, dev)
-        i = _empty(shape, D.int64, dev)
-        be.sort_rows(op, v, i, src, n, descending, sorted, k)
+    kout = n if op in ("stable", "sort") else (k if op == "topk" else 1)
+    shape = src._shape[:-1] + (kout,)
+    v = _empty(shape, x._dtype, dev)
+    i = _empty(shape, D.int64, dev)
+    src._storage.backend.sort_rows(op, v, i, src, n, descending, sorted, k)
     if not last:
         v = v.movedim(-1, d).contiguous()
         i = i.movedim(-1, d).contiguous()
@@ -369,6 +359,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     seq = sorted_sequence
     scalar = not isinstance(input, Tensor)
     vals = tensor(input, device=seq._storage.device) if scalar else input
+    same_device(seq, vals)
     check(seq.dim() >= 1, "torch.searchsorted(): boundaries tensor should have positive dimension, but got 0 "
           "dimension")
     if seq.dim() > 1:
@@ -385,7 +376,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     _not_impl(vals if not scalar else seq, "searchsorted_out_cpu")
     if scalar and isinstance(input, float) and not cd.is_floating_point:
         cd = D.get_default_dtype()
-    kd = D.float64 if cd.is_floating_point else D.int64
+    kd = seq._storage.backend.wide_float if cd.is_floating_point else D.int64
     b = seq.detach().to(cd).to(kd).contiguous()
     v = vals.detach().to(cd).to(kd).contiguous()
     nb = b._shape[-1]
@@ -396,12 +387,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         rows = numel_of(b._shape[:-1])
     res = _empty(v._shape, D.int64, v._storage.device)
     if res.numel():
-        be = _backend_for(b)
-        if be is None:
-            r = searchsorted(b.cpu(), v.cpu(), right=right)
-            res = r.to(v._storage.device)
-        else:
-            be.searchsorted(res, b, v, rows, nb, nv, right, shared)
+        b._storage.backend.searchsorted(res, b, v, rows, nb, nv, right, shared)
     if out_int32:
         res = res.to(D.int32)
     if out is not None:
@@ -440,12 +426,7 @@ def _cumext(op, input, dim, cls, name, out):
         v = _empty(x._shape, x._dtype, dev)
         i = _empty(x._shape, D.int64, dev)
         if x.numel():
-            be = _backend_for(x)
-            if be is None:
-                vv, ii = _cumext(op, x.cpu(), d, cls, name, None)
-                v, i = vv.to(dev), ii.to(dev)
-            else:
-                be.cumext(op, v, i, x, numel_of(x._shape[:d]), x._shape[d], numel_of(x._shape[d + 1:]))
+            x._storage.backend.cumext(op, v, i, x, numel_of(x._shape[:d]), x._shape[d], numel_of(x._shape[d + 1:]))
     if GRAD_ENABLED[0] and input._requires_grad and input._dtype.is_floating_point:
         node = record(name, _cumext_back, (input,), (v, None), attrs=(input._shape, d))
         node.save((i,))
@@ -491,11 +472,8 @@ def logcumsumexp(input, dim, *, out=None):
         xc = x.detach().contiguous()
         y = _empty(xc._shape, xc._dtype, dev)
         if xc.numel():
-            be = _backend_for(xc)
-            if be is None:
-                y = logcumsumexp(xc.cpu(), d).to(dev)
-            else:
-                be.logcumsumexp(y, xc, numel_of(xc._shape[:d]), xc._shape[d], numel_of(xc._shape[d + 1:]))
+            xc._storage.backend.logcumsumexp(y, xc, numel_of(xc._shape[:d]), xc._shape[d],
+                                             numel_of(xc._shape[d + 1:]))
     if GRAD_ENABLED[0] and x._requires_grad:
         node = record("LogcumsumexpBackward0", _lcse_back, (x,), (y,), attrs=d)
         node.save((x,), (y,))

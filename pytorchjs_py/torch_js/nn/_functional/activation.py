@@ -302,9 +302,10 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     from ...ops.creation import ones
     neg = input.detach() <= 0
     k = int(neg.sum().item())
-    noise = ones(input._shape, dtype=input._dtype)
+    noise = ones(input._shape, dtype=input._dtype, device=input._storage.device)
     if k:
-        r = ones(k, dtype=D.float64).uniform_(lower, upper).to(input._dtype)
+        # drawn in float64 on the CPU generator (the device may have no float64), then moved
+        r = ones(k, dtype=D.float64).uniform_(lower, upper).to(input._dtype).to(input._storage.device)
         noise = noise.reshape(-1).masked_scatter(neg.reshape(-1), r).reshape(input._shape)
     return _maybe_inplace(input, input * noise, inplace)
 

@@ -9,8 +9,8 @@ from .misc import dropout, linear, pad
 from .activation import softmax
 
 
-def _causal_mask(l, s):
-    return arange(l).unsqueeze(1) >= arange(s).unsqueeze(0)    # tril(ones(L, S))
+def _causal_mask(l, s, dev):
+    return arange(l, device=dev).unsqueeze(1) >= arange(s, device=dev).unsqueeze(0)    # tril(ones(L, S))
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
@@ -30,7 +30,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                 .reshape(value._shape[:-3] + (hq,) + value._shape[-2:])
     attn = query.matmul(key.transpose(-2, -1)) * scale_factor
     if is_causal:
-        attn = attn.masked_fill(_causal_mask(l, s).logical_not(), float("-inf"))
+        attn = attn.masked_fill(_causal_mask(l, s, query._storage.device).logical_not(), float("-inf"))
     if attn_mask is not None:
         if attn_mask._dtype is D.bool_:
             attn = attn.masked_fill(attn_mask.logical_not(), float("-inf"))
@@ -54,7 +54,7 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
             warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for "
                           "both instead.", stacklevel=3)
         if not is_float:
-            mask = zeros(mask._shape, dtype=target_type).masked_fill(mask, float("-inf"))
+            mask = zeros(mask._shape, dtype=target_type, device=mask._storage.device).masked_fill(mask, float("-inf"))
     return mask
 
 
@@ -184,7 +184,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     v = v.reshape(v._shape[0], bsz * num_heads, head_dim).transpose(0, 1) if static_v is None else static_v
 
     if add_zero_attn:
-        z = zeros((bsz * num_heads, 1, head_dim), dtype=k._dtype)
+        z = zeros((bsz * num_heads, 1, head_dim), dtype=k._dtype, device=k._storage.device)
         k = _S.cat([k, z], 1)
         v = _S.cat([v, z], 1)
         if attn_mask is not None:

@@ -266,7 +266,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-06, reduction="mean
     if isinstance(var, (int, float)) and not isinstance(var, bool):
         if var < 0:
             raise ValueError("var has negative entry/entries")
-        var = var * ones(input._shape, dtype=input._dtype)
+        var = var * ones(input._shape, dtype=input._dtype, device=input._storage.device)
     elif bool((var < 0).any()):
         raise ValueError("var has negative entry/entries")
     if tuple(var._shape) != tuple(input._shape):

@@ -45,13 +45,15 @@ def bilinear(input1, input2, weight, bias=None):
 def _embedding_back(ctx, g):
     (idx,) = ctx.saved_tensors
     num, padding_idx, scale = ctx.attrs
+    dev = g._storage.device
     gd = g.reshape(-1, g._shape[-1])
     if padding_idx is not None:
         gd = gd.masked_fill((idx == padding_idx).unsqueeze(1), 0)
     if scale:
-        counts = zeros(num, dtype=g._dtype).index_add(0, idx, full(idx._shape, 1.0, dtype=g._dtype))
+        counts = zeros(num, dtype=g._dtype, device=dev).index_add(0, idx, full(idx._shape, 1.0, dtype=g._dtype,
+                                                                                 device=dev))
         gd = gd / counts.index_select(0, idx).unsqueeze(1)
-    return zeros((num, g._shape[-1]), dtype=g._dtype).index_add(0, idx, gd)
+    return zeros((num, g._shape[-1]), dtype=g._dtype, device=dev).index_add(0, idx, gd)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
@@ -110,7 +112,7 @@ def one_hot(tensor, num_classes=-1):
             raise RuntimeError("Class values must be non-negative.")
         if int(tensor.max().item()) >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
-    out = zeros(tensor._shape + (num_classes,), dtype=D.int64)
+    out = zeros(tensor._shape + (num_classes,), dtype=D.int64, device=tensor._storage.device)
     return out.scatter_(-1, tensor.unsqueeze(-1), 1)
 
 
@@ -125,7 +127,7 @@ def _dropout_impl(input, p, training, inplace, feature, alpha):
     if p == 0 or not training or input.numel() == 0:
         return input
     if p == 1:
-        r = input * zeros((), dtype=input._dtype)
+        r = input * zeros((), dtype=input._dtype, device=input._storage.device)
         return input.copy_(r) if inplace else r
     if feature:
         noise = empty(input._shape[:2] + (1,) * (input.dim() - 2), dtype=input._dtype, device=input.device)
@@ -199,9 +201,9 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
 
 # ---- pad -----------------------------------------------------------------------------------------------------
 
-def _pad_index(n, lo, hi, mode):
-    """Source positions along a dim of size n for output positions −lo … n+hi−1, as an int64 tensor."""
-    i = arange(-lo, n + hi, dtype=D.int64)
+def _pad_index(n, lo, hi, mode, dev):
+    """Source positions along a dim of size n for output positions −lo … n+hi−1, as an int64 tensor on dev."""
+    i = arange(-lo, n + hi, dtype=D.int64, device=dev)
     if mode == "reflect":
         j = (n - 1) - ((n - 1) - i.abs()).abs()
         return j
@@ -210,7 +212,7 @@ def _pad_index(n, lo, hi, mode):
     # circular: negative pads first crop, then the cropped tensor wraps (ATen's _pad_circular)
     s = max(-lo, 0)
     m = n - s - max(-hi, 0)
-    return arange(-max(lo, 0), m + max(hi, 0), dtype=D.int64).remainder(m) + s
+    return arange(-max(lo, 0), m + max(hi, 0), dtype=D.int64, device=dev).remainder(m) + s
 
 
 def pad(input, pad, mode="constant", value=None):
@@ -236,10 +238,10 @@ def pad(input, pad, mode="constant", value=None):
                 x = x.narrow(d, s, e - s)
             parts = []
             if lo > 0:
-                parts.append(full(x._shape[:d] + (lo,) + x._shape[d + 1:], v, dtype=x._dtype))
+                parts.append(full(x._shape[:d] + (lo,) + x._shape[d + 1:], v, dtype=x._dtype, device=x._storage.device))
             parts.append(x)
             if hi > 0:
-                parts.append(full(x._shape[:d] + (hi,) + x._shape[d + 1:], v, dtype=x._dtype))
+                parts.append(full(x._shape[:d] + (hi,) + x._shape[d + 1:], v, dtype=x._dtype, device=x._storage.device))
             if len(parts) > 1:
                 x = _S.cat(parts, d)
         return x if x is not input else input.clone()
@@ -260,7 +262,7 @@ def pad(input, pad, mode="constant", value=None):
             raise RuntimeError("Padding value causes wrapping around more than once.")
         if lo == 0 and hi == 0:
             continue
-        x = x.index_select(d, _pad_index(n, lo, hi, mode))
+        x = x.index_select(d, _pad_index(n, lo, hi, mode, input._storage.device))
     return x if x is not input else input.clone()
 
 
@@ -270,13 +272,13 @@ def _f32(v):
     return struct.unpack("f", struct.pack("f", v))[0]
 
 
-def _nearest_index(n_in, n_out, scale, exact):
+def _nearest_index(n_in, n_out, scale, exact, dev):
     if not exact and n_out == n_in:
-        return arange(n_out, dtype=D.int64)
+        return arange(n_out, dtype=D.int64, device=dev)
     if not exact and n_out == 2 * n_in:
-        return arange(n_out, dtype=D.int64).div(2, rounding_mode="floor")
+        return arange(n_out, dtype=D.int64, device=dev).div(2, rounding_mode="floor")
     s = _f32(1.0 / scale) if scale is not None and scale > 0 else _f32(_f32(n_in) / n_out)
-    pos = arange(n_out, dtype=D.float32)
+    pos = arange(n_out, dtype=D.float32, device=dev)
     if exact:
         pos = pos + 0.5
     return (pos * s).floor().to(D.int64).clamp_max(n_in - 1)
@@ -293,9 +295,9 @@ def _source_scale(n_in, n_out, scale, align_corners, dtype):
     return s
 
 
-def _linear_weights(n_in, n_out, scale, align_corners, dtype):
+def _linear_weights(n_in, n_out, scale, align_corners, dtype, dev):
     s = _source_scale(n_in, n_out, scale, align_corners, dtype)
-    i = arange(n_out, dtype=dtype)
+    i = arange(n_out, dtype=dtype, device=dev)
     src = i * s if align_corners else ((i + 0.5) * s - 0.5).clamp_min(0)
     i0 = src.to(D.int64).clamp_max(n_in - 1)
     l1 = (src - i0.to(dtype)).clamp(0, 1)
@@ -306,10 +308,10 @@ def _linear_weights(n_in, n_out, scale, align_corners, dtype):
 _CUBIC_A = -0.75
 
 
-def _cubic_weights(n_in, n_out, scale, align_corners, dtype):
+def _cubic_weights(n_in, n_out, scale, align_corners, dtype, dev):
     """ATen's bicubic taps: 4 clamped source indices and cubic-convolution weights (A = −0.75) per output."""
     s = _source_scale(n_in, n_out, scale, align_corners, dtype)
-    i = arange(n_out, dtype=dtype)
+    i = arange(n_out, dtype=dtype, device=dev)
     src = i * s if align_corners else (i + 0.5) * s - 0.5
     fl = src.floor()
     t = src - fl
@@ -375,6 +377,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         y = adaptive_avg_pool1d(y.permute(0, 1, 3, 4, 2).reshape(n, c * oh * ow, dd), od)
         return y.reshape(n, c, oh, ow, od).permute(0, 1, 4, 2, 3).contiguous()
     x = input
+    dev = input._storage.device
     if input._dtype is D.uint8 and mode in ("bilinear", "bicubic"):
         # PyTorch's uint8 path is fixed-point (Pillow-style, separable, rounding between passes); this float
         # evaluation rounded once can differ from it by a few units
@@ -383,20 +386,20 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode in ("nearest", "nearest-exact"):
         for k in range(nsp):
             d = 2 + k
-            x = x.index_select(d, _nearest_index(sp_in[k], out_size[k], scales[k], mode == "nearest-exact"))
+            x = x.index_select(d, _nearest_index(sp_in[k], out_size[k], scales[k], mode == "nearest-exact", dev))
         return x
     if mode in ("linear", "bilinear", "trilinear"):
         # separable, innermost dim first: matches ATen's h0l·(w0l·x00 + w1l·x01) + h1l·(...) evaluation order
         for k in reversed(range(nsp)):
             d = 2 + k
-            i0, i1, l0, l1 = _linear_weights(sp_in[k], out_size[k], scales[k], align_corners, x._dtype)
+            i0, i1, l0, l1 = _linear_weights(sp_in[k], out_size[k], scales[k], align_corners, x._dtype, dev)
             shp = (-1,) + (1,) * (nsp - 1 - k)
             x = x.index_select(d, i0) * l0.view(shp) + x.index_select(d, i1) * l1.view(shp)
         return x
     if mode == "bicubic":
         for k in reversed(range(nsp)):
             d = 2 + k
-            idx, ws = _cubic_weights(sp_in[k], out_size[k], scales[k], align_corners, x._dtype)
+            idx, ws = _cubic_weights(sp_in[k], out_size[k], scales[k], align_corners, x._dtype, dev)
             shp = (-1,) + (1,) * (nsp - 1 - k)
             acc = None
             for ik, wk in zip(idx, ws):
@@ -490,7 +493,8 @@ def pdist(input, p=2):
     if input.dim() != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
     n = input._shape[0]
-    upper = (arange(n).unsqueeze(1) < arange(n).unsqueeze(0)).nonzero()     # row-major pairs i < j
+    pos = arange(n, device=input._storage.device)
+    upper = (pos.unsqueeze(1) < pos.unsqueeze(0)).nonzero()     # row-major pairs i < j
     i, j = upper.select(1, 0), upper.select(1, 1)
     return (input.index_select(0, i) - input.index_select(0, j)).norm(p, 1)
 
