@@ -141,7 +141,7 @@ serve: site
 bundle: site
 	$(PY) tools/build_site.py --no-build --bundle $(SITE_BUNDLE)
 
-test-site: bundle
+test-site: bundle pyodide-deps
 	@command -v chromium >/dev/null || { echo "need chromium (apt-get install -y chromium)"; exit 1; }
 	$(PY) -m pytest -q -p no:cacheprovider site_tests
 

@@ -25,12 +25,14 @@ STATE_JS = """() => {
     const c = model.cells.get(i);
     if (c.type !== 'code') continue;
     const errors = [];
+    let stdout = '';
     for (let j = 0; j < c.outputs.length; j++) {
       const o = c.outputs.get(j).toJSON();
+      if (o.output_type === 'stream' && o.name === 'stdout') stdout += Array.isArray(o.text) ? o.text.join('') : o.text;
       if (o.output_type === 'error') errors.push(o.ename + ': ' + o.evalue + '\\n' + (o.traceback || []).join('\\n'));
       else if (o.output_type === 'stream' && o.name === 'stderr') errors.push('stderr: ' + o.text);
     }
-    cells.push({count: c.executionCount, state: c.executionState, errors});
+    cells.push({count: c.executionCount, state: c.executionState, errors, stdout});
   }
   const kernel = w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
   return {
@@ -56,6 +58,13 @@ def wait_kernel_idle(page, timeout_s=240):
       const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
       return k && k.status === 'idle' && w.sessionContext.isReady;
     }""", timeout=timeout_s * 1000, polling=100)
+
+
+# Chromium runs with --enable-unsafe-webgpu (a SwiftShader adapter here): the GPU notebooks must really use it.
+EXPECT_STDOUT = {
+    "digits_mlp.ipynb": ["device: webgpu", "epochs on webgpu in"],
+    "webgpu.ipynb": ["using device: webgpu", "webgpu:"],
+}
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -108,6 +117,9 @@ def test_notebook_runs_offline(context, site_url, artifacts, name):
     record_timing(artifacts, name, {"kernel_ready_s": round(t_ready, 2), "first_cell_s": round(t_first or -1, 2),
                                     "all_cells_s": round(t_all, 2), "code_cells": n_code})
     assert not page_errors, f"uncaught page errors: {page_errors}"
+    stdout = "".join(c["stdout"] for c in state["cells"])
+    for text in EXPECT_STDOUT.get(name, ()):
+        assert text in stdout, f"{name}: {text!r} not printed; stdout:\n{stdout[-3000:]}"
 
 
 def run_embed_demo(page, base):

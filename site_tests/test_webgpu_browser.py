@@ -1,0 +1,50 @@
+"""The webgpu conformance suite in headless Chromium (navigator.gpu on SwiftShader, `--enable-unsafe-webgpu`):
+tests/test_webgpu.py and tests/test_opinfo_webgpu.py under real pytest in Pyodide on a page, with synchronous
+readback through the browser's JSPI. The same files run in Node in `make test-webgpu`.
+
+The checkout itself is served on 127.0.0.1 (site_tests/pytest_page.html, node_modules/pyodide, js_bridge/webgpu,
+dist/ and build/pyodide-wheels/ wheels, the test files); any request to another host fails the test.
+"""
+import json
+import time
+
+from conftest import REPO, serve
+
+TEST_FILES = ["tests/test_webgpu.py", "tests/test_opinfo_webgpu.py"]
+SUPPORT_FILES = ["tests/conftest.py", "tests/oracle.py", "tests/oracle_cases.py", "tests/optional_torch.py",
+                 "tests/fixtures/opinfo_cases.json.gz"]
+PYTEST_DEPS = ["pytest", "pluggy", "iniconfig", "packaging", "pygments"]
+
+
+def _wheels():
+    wheels = sorted((REPO / "dist").glob("torch_js-*.whl"))
+    assert wheels, "no torch_js wheel in dist/: run `make wheel`"
+    deps = []
+    for name in PYTEST_DEPS:
+        found = sorted((REPO / "build" / "pyodide-wheels").glob(f"{name}-*.whl"))
+        assert found, f"no {name} wheel in build/pyodide-wheels/: run `make pyodide-deps`"
+        deps.append(found[-1])
+    return ["/" + str(p.relative_to(REPO)) for p in [wheels[-1], *deps]]
+
+
+def test_webgpu_suite_in_chromium(context, artifacts):
+    server, base = serve(REPO)
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/site_tests/pytest_page.html")
+        page.wait_for_function("() => window.pageReady === true", timeout=60_000)
+        assert page.evaluate("() => !!navigator.gpu"), "no navigator.gpu: Chromium needs --enable-unsafe-webgpu"
+        cfg = {"wheels": _wheels(), "files": TEST_FILES + SUPPORT_FILES,
+               "args": ["-p", "no:cacheprovider", "-q", "-ra", *TEST_FILES]}
+        t0 = time.time()
+        page.evaluate("cfg => { window.result = null; runPytest(cfg).then(r => { window.result = r; }); }", cfg)
+        page.wait_for_function("() => window.result !== null", timeout=20 * 60_000, polling=1000)
+        result = page.evaluate("() => window.result")
+        (artifacts / "webgpu_browser_pytest.log").write_text(result["log"])
+        (artifacts / "webgpu_browser_timing.json").write_text(json.dumps({"seconds": round(time.time() - t0, 1)}))
+        tail = "\n".join(result["log"].splitlines()[-40:])
+        assert result["code"] == 0, f"pytest in Chromium exited {result['code']}:\n{tail}"
+        assert " passed" in tail and "skipped" not in tail.splitlines()[-1], tail
+    finally:
+        server.shutdown()
+        server.server_close()
