@@ -237,6 +237,15 @@ export function stridedOffsets(n, offWords, ndWord = 1) {
 export const linearId = (wg) => `(gid.y * pu(2u) + gid.x) * ${wg}u + lid.x`;
 export const ENTRY_ARGS = '@builtin(workgroup_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>';
 
+/** A kernel entry over `wg`-wide workgroups: `body` runs with invocation id `id` < header word 0. */
+export const kernelMain = (wg, id, body) => `
+@compute @workgroup_size(${wg})
+fn main(${ENTRY_ARGS}) {
+  let ${id} = ${linearId(wg)};
+  if (${id} >= pu(0u)) { return; }
+${body}}
+`;
+
 export class UnsupportedDtype extends Error {
   constructor(d) { super(`dtype ${DT_NAME[d] ?? d} is not supported on webgpu`); this.dtype = d; this.code = 1; }
 }

@@ -17,20 +17,14 @@
 //   trsm      3 n, 4 k, 5 a, 6 a batch stride, 7 a row stride, 8 a col stride, 9 b, 10 upper, 11 unit
 //   svd       3 m, 4 n, 5 a, 6 v, 7 s
 //   eigh      3 n, 4 a, 5 w, 6 scratch (n×n per matrix)
-import { ENTRY_ARGS, PRELUDE, linearId } from './common.mjs';
+import { PRELUDE, kernelMain } from './common.mjs';
 
 export const WG_LINALG = 64;
 export const LINALG_OPS = ['lu', 'lu_solve', 'cholesky', 'geqrf', 'orgqr', 'trsm', 'svd', 'eigh'];
 
 const F = (k, name, access) => `@group(0) @binding(${k}) var<storage, ${access}> ${name}: array<f32>;\n`;
 const U = (k, name, access) => `@group(0) @binding(${k}) var<storage, ${access}> ${name}: array<u32>;\n`;
-const main = (body) => `
-@compute @workgroup_size(${WG_LINALG})
-fn main(${ENTRY_ARGS}) {
-  let t = ${linearId(WG_LINALG)};
-  if (t >= pu(0u)) { return; }
-${body}}
-`;
+const main = (body) => kernelMain(WG_LINALG, 't', body);
 
 const BODIES = {
   // binding 1 A (m×n), 2 PIV (int64 words), 3 INFO (int64 words)

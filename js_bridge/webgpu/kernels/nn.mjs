@@ -8,16 +8,10 @@
 //     18 dst offset, 19.. strides (im2col: x (4) then out (3); col2im: cols (3))
 //   pool: 3 mode, 4 adaptive, 5 H, 6 W, 7 OH, 8 OW, 9..16 (KH KW SH SW PH PW DH DW), 17 count_include_pad,
 //     18 divisor_override, 19 x / grad_in offset, 20 out / grad_out offset, 21 idx offset
-import { DT, ENTRY_ARGS, ITEMSIZE, PRELUDE, isFloat, linearId } from './common.mjs';
+import { DT, ITEMSIZE, PRELUDE, isFloat, kernelMain } from './common.mjs';
 
 const WG = 256;
-const main = (body) => `
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_ARGS}) {
-  let i = ${linearId(WG)};
-  if (i >= pu(0u)) { return; }
-${body}}
-`;
+const main = (body) => kernelMain(WG, 'i', body);
 
 export function im2colSpecs(d) {
   return [{ name: 'O', dt: d, write: true, atomic: ITEMSIZE[d] < 4 }, { name: 'X', dt: d }];

@@ -20,17 +20,11 @@
 //   cumext:    3 n, 4 inner, 5 x, 6 values, 7 indices offsets, 8 op (0 max, 1 min)
 //   logcumsumexp: 3 n, 4 inner, 5 x, 6 out offsets
 //   searchsorted: 3 nv, 4 nb, 5 boundary row stride (0: shared), 6 right, 7 boundaries, 8 values, 9 out offsets
-import { DT, ENTRY_ARGS, ITEMSIZE, PRELUDE, isFloat, linearId } from './common.mjs';
+import { DT, ITEMSIZE, PRELUDE, isFloat, kernelMain } from './common.mjs';
 import { helpersFor } from './math.mjs';
 
 export const WG_SORT = 256;
-const main = (body) => `
-@compute @workgroup_size(${WG_SORT})
-fn main(${ENTRY_ARGS}) {
-  let t = ${linearId(WG_SORT)};
-  if (t >= pu(0u)) { return; }
-${body}}
-`;
+const main = (body) => kernelMain(WG_SORT, 't', body);
 const SCRATCH = (access) => `@group(0) @binding(1) var<storage, ${access}> S: array<u32>;\n`;
 
 /** WGSL: `hi`/`lo` (u32 vars) <- the order key of element e of operand X (dtype d). */
