@@ -26,16 +26,7 @@ else:
     CASES = oracle.load_fixture()
 
 
-def _params():
-    out = []
-    for case in CASES:
-        reason = oracle.known_gap(case)
-        marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
-        out.append(pytest.param(case, id=case["id"], marks=marks))
-    return out
-
-
-@pytest.mark.parametrize("case", _params())
+@pytest.mark.parametrize("case", oracle.pytest_params(CASES))
 def test_opinfo(case):
     oracle.run_case(case)
 

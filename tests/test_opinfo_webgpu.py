@@ -56,21 +56,12 @@ def _select(cases):
 CASES = _select(oracle.load_fixture())
 
 
-def _params():
-    out = []
-    for case in CASES:
-        reason = oracle.known_gap(case)
-        marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
-        out.append(pytest.param(case, id=case["id"], marks=marks))
-    return out
-
-
 @pytest.fixture(autouse=True, scope="module")
 def _init():
     torch.webgpu._init_sync()
     yield
 
 
-@pytest.mark.parametrize("case", _params())
+@pytest.mark.parametrize("case", oracle.pytest_params(CASES))
 def test_opinfo_webgpu(case):
     oracle.run_case(case, device=GPU, tol_scale=TOL_SCALE * WEBGPU_TOL.get(case["op"], 1.0))

@@ -400,11 +400,7 @@ Bridge.prototype._im2col = function (I, fwd) {
   const p = fwd
     ? this._pipe(`im2col:${odt}`, [oid, sid], () => im2colSpecs(odt), (b) => im2colSource(odt, b))
     : this._pipe(`col2im:${odt}`, [oid, sid], () => col2imSpecs(odt), (b) => col2imSource(odt, b));
-  const d = this.disp;
-  const w = d.slot();
-  const [gx, gy] = grid(Math.ceil(n / WG));
-  d.u32.set([n, 0, gx, N, C, H, W, ...geom, soff, ooff, ...I.subarray(22, fwd ? 29 : 25)], w);
-  d.dispatch(p, [oid, sid], w, gx, gy);
+  this._launch(p, [oid, sid], n, WG, [N, C, H, W, ...geom, soff, ooff, ...I.subarray(22, fwd ? 29 : 25)]);
 };
 
 Bridge.prototype._pool = function (I, fwd) {
@@ -421,12 +417,8 @@ Bridge.prototype._pool = function (I, fwd) {
     if (ydt !== DT.float32) throw new UnsupportedError('pool2d_backward: float32 only');
     p = this._pipe(`pool_bwd:${+withIdx}`, ids, () => poolBackwardSpecs(ydt, withIdx), (b, v) => poolBackwardSource(withIdx, b, v[0]));
   }
-  const d = this.disp;
-  const w = d.slot();
-  const [gx, gy] = grid(Math.ceil(n / WG));
   // header: x / grad_in offset at 19, out / grad_out at 20 (see kernels/nn.mjs)
-  d.u32.set([n, 0, gx, mode, adaptive, H, W, OH, OW, ...I.subarray(9, 19), fwd ? xoff : yoff, fwd ? yoff : xoff, ioff], w);
-  d.dispatch(p, ids, w, gx, gy);
+  this._launch(p, ids, n, WG, [mode, adaptive, H, W, OH, OW, ...I.subarray(9, 19), fwd ? xoff : yoff, fwd ? yoff : xoff, ioff]);
 };
 
 /** Record one dispatch of `p` over `count` invocations of `wg`-wide workgroups; header words 3.. = `words`. */

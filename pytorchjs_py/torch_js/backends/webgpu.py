@@ -329,7 +329,6 @@ class WebGPUBackend:
         self.fill(grad_in, 0)
         self._pool(POOL_BWD, grad_in, grad_out, idx, mode, adaptive, geom, count_include_pad, divisor_override)
 
-
     # ---- sorting and selection (wasm_ext/sort.c semantics; js_bridge/webgpu/kernels/sort.mjs) -----------------
 
     def sort_rows(self, op, values, indices, x, n, descending=False, sorted=True, k=0):

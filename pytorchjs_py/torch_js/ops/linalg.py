@@ -154,7 +154,7 @@ def mv(input, vec, *, out=None):
 
 
 def inner(input, other, *, out=None):
-    """Sum over the last dims: (..., k) x (..., k) -> input.shape[:-1] + other.shape[:-1]; a 0-d side multiplies."""
+    """Contraction over the last dims: (..., k), (..., k) -> input.shape[:-1] + other.shape[:-1]; 0-d multiplies."""
     if input.dim() == 0 or other.dim() == 0:
         r = input * other
     else:

@@ -226,6 +226,7 @@ def pad(input, pad, mode="constant", value=None):
     x = input
     if mode == "constant":
         v = 0 if value is None else value
+        dev = input._storage.device
         for k in range(npd):
             d = input.dim() - 1 - k
             lo, hi = pad[2 * k], pad[2 * k + 1]
@@ -238,10 +239,10 @@ def pad(input, pad, mode="constant", value=None):
                 x = x.narrow(d, s, e - s)
             parts = []
             if lo > 0:
-                parts.append(full(x._shape[:d] + (lo,) + x._shape[d + 1:], v, dtype=x._dtype, device=x._storage.device))
+                parts.append(full(x._shape[:d] + (lo,) + x._shape[d + 1:], v, dtype=x._dtype, device=dev))
             parts.append(x)
             if hi > 0:
-                parts.append(full(x._shape[:d] + (hi,) + x._shape[d + 1:], v, dtype=x._dtype, device=x._storage.device))
+                parts.append(full(x._shape[:d] + (hi,) + x._shape[d + 1:], v, dtype=x._dtype, device=dev))
             if len(parts) > 1:
                 x = _S.cat(parts, d)
         return x if x is not input else input.clone()
