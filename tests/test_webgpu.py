@@ -207,6 +207,14 @@ def test_fill_and_where():
         assert_close(*both(lambda c_, x, y: torch.where(c_, x, y), cond, a.to(d), b.to(d)), what=f"where {d}")
 
 
+def test_to_device_and_dtype_in_one_call():
+    x = torch.tensor([1.5, -2.25, 3.0], dtype=torch.float64)
+    g = x.to(GPU, torch.float32)
+    assert g.device.type == GPU and g.dtype == torch.float32
+    back = g.to("cpu", torch.float64)
+    assert back.dtype == torch.float64 and back.tolist() == [1.5, -2.25, 3.0]
+
+
 def test_float64_raises():
     with pytest.raises(TypeError, match="float64"):
         x = torch.ones(3, dtype=torch.float64).to(GPU)

@@ -71,9 +71,14 @@ def _parse_to(args, kwargs):
 def to(self, *args, **kwargs):
     dtype, dev, copy = _parse_to(args, dict(kwargs))
     r = self
+    # cast where the tensor is when that is the CPU (every dtype exists there), else after moving: so a float64 CPU
+    # tensor can go .to("webgpu", float32) and a webgpu tensor .to("cpu", float64), as in one PyTorch copy
+    cast_first = dtype is not None and self._storage.device.type == "cpu"
+    if cast_first:
+        r = _to_dtype(r, dtype)
     if dev is not None:
         r = _to_device(r, dev)
-    if dtype is not None:
+    if dtype is not None and not cast_first:
         r = _to_dtype(r, dtype)
     if copy and r is self:
         r = self.clone()
