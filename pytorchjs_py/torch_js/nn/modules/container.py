@@ -97,25 +97,9 @@ def _check_repeat_count(seq, count):
         raise ValueError(f"Non-positive multiplication factor {count} for {type(seq)}")
 
 
-class Sequential(Module):
-    def __init__(self, *args):
-        super().__init__()
-        # A single OrderedDict names the children; otherwise they are numbered in order.
-        if len(args) == 1 and isinstance(args[0], OrderedDict):
-            named = args[0].items()
-        else:
-            named = ((str(i), m) for i, m in enumerate(args))
-        for name, module in named:
-            self.add_module(name, module)
-
-    def _key_at(self, idx):
-        # Keys may be user names (OrderedDict construction), so positional access goes through the key order.
-        return list(self._modules)[_norm_index(idx, len(self))]
-
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return self.__class__(OrderedDict(list(self._modules.items())[idx]))
-        return self._modules[self._key_at(idx)]
+class _PositionalModules(Module):
+    """What Sequential and ModuleList share: children addressed by position (subclasses give `_key_at`), kept
+    numbered after a deletion."""
 
     def __setitem__(self, idx, module):
         setattr(self, self._key_at(idx), module)
@@ -136,6 +120,27 @@ class Sequential(Module):
 
     def __dir__(self):
         return _without_indices(super().__dir__())
+
+
+class Sequential(_PositionalModules):
+    def __init__(self, *args):
+        super().__init__()
+        # A single OrderedDict names the children; otherwise they are numbered in order.
+        if len(args) == 1 and isinstance(args[0], OrderedDict):
+            named = args[0].items()
+        else:
+            named = ((str(i), m) for i, m in enumerate(args))
+        for name, module in named:
+            self.add_module(name, module)
+
+    def _key_at(self, idx):
+        # Keys may be user names (OrderedDict construction), so positional access goes through the key order.
+        return list(self._modules)[_norm_index(idx, len(self))]
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return self.__class__(OrderedDict(list(self._modules.items())[idx]))
+        return self._modules[self._key_at(idx)]
 
     def __add__(self, other):
         _check_sequential_operand(other)
@@ -188,7 +193,7 @@ class Sequential(Module):
 
 # ---- ModuleList ------------------------------------------------------------------------------------------------------
 
-class ModuleList(Module):
+class ModuleList(_PositionalModules):
     def __init__(self, modules=None):
         super().__init__()
         if modules is not None:
@@ -201,26 +206,6 @@ class ModuleList(Module):
         if isinstance(idx, slice):
             return self.__class__(list(self._modules.values())[idx])
         return self._modules[self._key_at(idx)]
-
-    def __setitem__(self, idx, module):
-        setattr(self, self._key_at(idx), module)
-
-    def __delitem__(self, idx):
-        keys = [str(i) for i in range(len(self._modules))[idx]] if isinstance(idx, slice) else [self._key_at(idx)]
-        for key in keys:
-            delattr(self, key)
-        _renumber(self)
-
-    pop = _pop
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __dir__(self):
-        return _without_indices(super().__dir__())
 
     def __iadd__(self, modules):
         return self.extend(modules)
