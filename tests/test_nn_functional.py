@@ -1,26 +1,14 @@
 """torch_js.nn.functional against real torch: forward values and input gradients over a spread of shapes and
 parameters, plus dropout's random stream bit for bit. Skipped where torch is not importable (Pyodide)."""
-import os
-import sys
-
 import pytest
 
-try:
-    import torch_js  # noqa: F401
-except ImportError:
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pytorchjs_py"))
+import torch_js as tj
+import torch_js.nn.functional as JF
+from optional_torch import HAVE_TORCH, torch
 
-import torch_js as tj  # noqa: E402
-import torch_js.nn.functional as JF  # noqa: E402
-
-try:
+if HAVE_TORCH:
     import numpy as np
-    import torch
     import torch.nn.functional as TF
-    HAVE_TORCH = True
-except ImportError:
-    torch = None
-    HAVE_TORCH = False
 
 pytestmark = pytest.mark.skipif(not HAVE_TORCH, reason="torch not importable")
 

@@ -8,32 +8,20 @@ import hashlib
 import json
 import os
 import pickle
-import sys
 import warnings
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-try:
-    import torch_js
-except ImportError:
-    sys.path.insert(0, os.path.join(HERE, "..", "pytorchjs_py"))
-    import torch_js
-sys.path.insert(0, HERE)
-from _nn_specs import SPECS  # noqa: E402
+import torch_js
+import torch_js.nn as nn
+import torch_js.nn.functional as F
+from _nn_specs import SPECS
+from optional_torch import HAVE_TORCH, needs_torch, torch
 
-import torch_js.nn as nn  # noqa: E402
-import torch_js.nn.functional as F  # noqa: E402
-
-try:
+if HAVE_TORCH:
     import numpy as np
-    import torch
-    HAVE_TORCH = True
-except ImportError:
-    torch = None
-    HAVE_TORCH = False
 
-needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="torch not importable")
+HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURE = json.load(open(os.path.join(HERE, "fixtures", "nn_modules_torch.json")))["modules"]
 
 

@@ -16,23 +16,12 @@ from fractions import Fraction
 
 import pytest
 
-try:
-    import torch_js  # noqa: F401
-except ImportError:
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pytorchjs_py"))
-
-from torch_js._generator import (BF16, BOOL, F16, F32, F64, I8, I16, I32, I64, U8, STATE_SIZE,  # noqa: E402
+from torch_js._generator import (BF16, BOOL, F16, F32, F64, I8, I16, I32, I64, U8, STATE_SIZE,
                                  Generator, default_generator)
+from optional_torch import HAVE_TORCH, needs_torch, torch   # Pyodide: no torch, fixtures only
 
-try:
-    import torch
+if HAVE_TORCH:
     import torch.nn.functional as F
-    HAVE_TORCH = True
-except ImportError:  # Pyodide: fixtures only
-    torch = None
-    HAVE_TORCH = False
-
-needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="torch not importable")
 
 FIXTURES = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures",
                                        "pytorch_rng_vectors.json")))

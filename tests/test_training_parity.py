@@ -4,23 +4,11 @@
 
 Each script is a function of the library module, so the same source runs on both."""
 import math
-import os
-import sys
 
 import pytest
 
-try:
-    import torch_js  # noqa: F401
-except ImportError:
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pytorchjs_py"))
-    import torch_js  # noqa: F401
-
-try:
-    import torch
-    HAVE_TORCH = True
-except ImportError:
-    torch = None
-    HAVE_TORCH = False
+import torch_js  # noqa: F401
+from optional_torch import HAVE_TORCH, torch
 
 pytestmark = pytest.mark.skipif(not HAVE_TORCH, reason="torch not importable (parity needs the oracle)")
 
