@@ -51,3 +51,23 @@ def register(name, fn, kind, *, primitive=None, derivative=True, opinfo=None, fu
 
 def ops_in(namespace):
     return {name: op for (ns, name), op in REGISTRY.items() if ns == namespace and op.function}
+
+
+class Namespace:
+    """Late-bound access to declared ops: `torch_ops.nonzero(x)` finds the op in the registry at call time, so a
+    module can call an op that a module above it declares without importing that module."""
+
+    def __init__(self, namespace):
+        self._namespace = namespace
+
+    def __getattr__(self, name):
+        op = REGISTRY.get((self._namespace, name))
+        if op is None:
+            raise AttributeError(f"no op '{name}' is declared in the {self._namespace} namespace")
+        setattr(self, name, op.fn)   # the next lookup is a plain attribute read
+        return op.fn
+
+
+torch_ops = Namespace("torch")
+nn_ops = Namespace("nn.functional")
+linalg_ops = Namespace("linalg")
