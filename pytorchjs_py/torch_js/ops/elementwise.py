@@ -4,7 +4,7 @@ import math
 
 from .. import _dtype as D
 from .._tensor import Tensor, _empty
-from ._registry import register
+from ._registry import NOT_DIFFERENTIABLE, formula, register
 from ._util import (GRAD_ENABLED, broadcast_pair, expand_strides, record, rename_grad_fn, require_tensor, same_device,
                     scalar_tensor)
 from . import inplace as _ip
@@ -102,7 +102,8 @@ def _declare_unary(name, rule, grad=None, saves="", float_only=False, method=Tru
 
     fn.__name__ = name
     fn.__qualname__ = name
-    register(name, fn, "unary", primitive="unary", derivative=grad is not None, opinfo=opinfo, method=method,
+    register(name, fn, "unary", primitive="unary", dtype=rule, derivative=formula(grad) if grad else NOT_DIFFERENTIABLE,
+             opinfo=opinfo, method=method,
              function=function, inplace=fn_ if rule is not BOOL else None, namespace=namespace, aliases=aliases)
     return op
 
