@@ -140,6 +140,32 @@ def cycles(edges):
     return comps
 
 
+# Layers, low to high: a module imports only modules of its own layer or lower (docs/architecture.md draws them).
+# The first matching prefix decides; a package's modules share its layer.
+LAYERS = (
+    ("core", 1, ("torch_js._dtype", "torch_js._storage", "torch_js.autograd.grad_mode", "torch_js._tensor")),
+    ("backends", 2, ("torch_js.backends",)),
+    ("autograd graph", 3, ("torch_js.autograd.graph",)),
+    ("ops", 4, ("torch_js.ops", "torch_js._generator", "torch_js._printing")),
+    ("autograd", 5, ("torch_js.autograd",)),
+    ("front", 6, ("torch_js.nn", "torch_js.optim", "torch_js.utils", "torch_js.serialization", "torch_js.linalg",
+                  "torch_js.webgpu", "torch_js")),
+)
+
+
+def layer_of(module):
+    for name, level, prefixes in LAYERS:
+        for p in prefixes:
+            if module == p or module.startswith(p + "."):
+                return name, level
+    raise KeyError(module)
+
+
+def upward_imports(edges):
+    """Imports from a lower layer to a higher one."""
+    return [e for e in edges if layer_of(e.src)[1] < layer_of(e.dst)[1]]
+
+
 def tracked_files():
     res = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
     return [p for p in res.stdout.decode().split("\0") if p]
@@ -160,7 +186,7 @@ def line_counts(paths):
 def register_sites(mods=None):
     """Call sites that put an op into the registry (calls of register/declare-style functions)."""
     mods = mods or package_modules()
-    names = {"register", "reg", "declare", "op"}
+    names = {"register", "reg"}
     sites = []
     for mod, path in mods.items():
         with open(path) as f:
@@ -192,6 +218,7 @@ def report():
     for c in cyc_all:
         print("   ", " ".join(c))
     print(f"cycles of module-level imports: {len(cyc_mod)}")
+    print(f"imports that go up a layer: {len(upward_imports(edges))}")
     print(f"register sites: {len(register_sites(mods))}")
     print("largest source files:")
     for p, n in sorted(counts.items(), key=lambda kv: -kv[1])[:8]:
