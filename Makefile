@@ -31,7 +31,8 @@ PYODIDE_WHEELS := build/pyodide-wheels
 NODE_FLAGS := --experimental-wasm-stack-switching --experimental-wasm-relaxed-simd
 NODE := node $(NODE_FLAGS)
 
-.PHONY: setup build test test-py test-pyodide test-webgpu clean wheel bench pyodide-deps example site serve bundle test-site docs
+.PHONY: setup build fixtures test test-py test-pyodide test-webgpu clean wheel bench pyodide-deps example site serve bundle
+.PHONY: test-site docs check-structure FORCE
 
 setup: $(VENV)/.setup-done node_modules/.setup-done pyodide-deps
 
@@ -80,9 +81,29 @@ $(WASM_RELAXED_LIB): $(patsubst wasm_ext/%.c,build/wasm-relaxed/%.o,$(KERNEL_SRC
 	@mkdir -p $(LIBDIR)
 	$(ZIG) $(WASM_LD) -o $@ $(filter %.o,$^)
 
+# The OpInfo fixture: PyTorch's op_db sample inputs and results, recorded from the installed torch for the runs that
+# have no torch (tests/test_opinfo*.py in Pyodide and on webgpu). Kept out of git (build/): every test target makes
+# it, in about 10 s. Remade when the generator or the oracle changes, or when the key does (torch's version and the
+# registry's OpInfo-named ops): the key's recipe runs every time but rewrites the file only when its text changed.
+FIXTURES := build/fixtures
+OPINFO_FIXTURE := $(FIXTURES)/opinfo_cases.json.gz
+fixtures: $(OPINFO_FIXTURE)
+
+$(FIXTURES)/opinfo_cases.key: FORCE | $(VENV)/.setup-done $(NATIVE_LIB)
+	@$(PY) tools/gen_fixtures.py --key $@
+
+$(OPINFO_FIXTURE): tools/gen_fixtures.py tests/oracle.py tests/oracle_cases.py $(FIXTURES)/opinfo_cases.key
+	$(PY) tools/gen_fixtures.py --out $@
+
+FORCE:
+
 test: setup build test-py test-pyodide test-webgpu test-site
 
-test-py: setup build
+# tests/test_structure.py is part of tests/ (test-py runs it too); this runs it alone.
+check-structure: $(VENV)/.setup-done
+	$(PY) -m pytest -q tests/test_structure.py
+
+test-py: setup build fixtures
 	$(PY) -m pytest -q tests
 
 # The wheel micropip installs in Pyodide: package + wasm kernels + tjs.h (build backend pinned in pyproject.toml).
@@ -96,7 +117,7 @@ $(WHEEL): pyproject.toml $(PY_SRC) $(NATIVE_LIB) $(WASM_LIB) $(WASM_RELAXED_LIB)
 	@test -f $@ || { echo "expected $@ (version mismatch?)"; ls dist; exit 1; }
 
 # Pyodide: the wheel through micropip (relaxed SIMD on and off), the example, then the whole suite under pytest.
-test-pyodide: setup build wheel
+test-pyodide: setup build wheel fixtures
 	$(NODE) js_bridge/wheel_check.mjs
 	$(NODE) js_bridge/pyrun.mjs examples/linear_regression.py
 	$(NODE) js_bridge/pyodide_check.mjs tests
@@ -104,7 +125,7 @@ test-pyodide: setup build wheel
 # The webgpu device in Pyodide-in-Node: Dawn (npm webgpu) on SwiftShader, Chromium's software Vulkan ICD
 # (apt-get install chromium libvulkan1). tests/test_webgpu.py compares every primitive with the CPU backend.
 VK_SWIFTSHADER ?= /usr/lib/chromium/vk_swiftshader_icd.json
-test-webgpu: setup build wheel
+test-webgpu: setup build wheel fixtures
 	@test -f $(VK_SWIFTSHADER) || { echo "need $(VK_SWIFTSHADER): apt-get install -y chromium libvulkan1"; exit 1; }
 	TORCH_JS_WEBGPU=1 VK_ICD_FILENAMES=$(VK_SWIFTSHADER) $(NODE) js_bridge/pyodide_check.mjs tests/test_webgpu.py tests/test_opinfo_webgpu.py
 
@@ -113,7 +134,8 @@ example: setup build wheel
 	$(NODE) js_bridge/pyrun.mjs examples/linear_regression.py
 
 # Benchmarks (bench/README.md): torch_js in Pyodide and CPython beside tfjs-wasm and jax-js, one Node process.
-# Writes bench/results/latest.json (+ a timestamped copy) and prints a table. BENCH_ARGS: e.g. --quick.
+# Writes bench/results/latest.json (+ a timestamped copy; both git-ignored, headline figures go in
+# bench/results/SUMMARY.md) and prints a table. BENCH_ARGS: e.g. --quick.
 bench: $(VENV)/.setup-done node_modules/.setup-done build wheel
 	$(NODE) bench/run.mjs $(BENCH_ARGS)
 
@@ -141,10 +163,10 @@ serve: site
 bundle: site
 	$(PY) tools/build_site.py --no-build --bundle $(SITE_BUNDLE)
 
-test-site: bundle pyodide-deps
+test-site: bundle pyodide-deps fixtures
 	@command -v chromium >/dev/null || { echo "need chromium (apt-get install -y chromium)"; exit 1; }
 	$(PY) -m pytest -q -p no:cacheprovider site_tests
 
 # docs/ops.md: every registered op with its OpInfo conformance (runs tests/test_opinfo.py; JUNIT=file reuses a run).
-docs: setup build
+docs: setup build fixtures
 	$(PY) tools/gen_ops_doc.py $(if $(JUNIT),--junit $(JUNIT))

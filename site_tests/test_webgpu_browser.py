@@ -6,13 +6,19 @@ The checkout itself is served on 127.0.0.1 (site_tests/pytest_page.html, node_mo
 dist/ and build/pyodide-wheels/ wheels, the test files); any request to another host fails the test.
 """
 import json
+import os
+import sys
 import time
 
 from conftest import REPO, serve
 
+sys.path.insert(0, str(REPO / "tests"))
+from oracle_cases import FIXTURE  # noqa: E402  (the OpInfo fixture `make fixtures` writes; one path, one place)
+
 TEST_FILES = ["tests/test_webgpu.py", "tests/test_opinfo_webgpu.py"]
+# written under /work on the page at these checkout-relative paths, so oracle_cases finds FIXTURE there too
 SUPPORT_FILES = ["tests/conftest.py", "tests/oracle.py", "tests/oracle_cases.py", "tests/optional_torch.py",
-                 "tests/fixtures/opinfo_cases.json.gz"]
+                 os.path.relpath(FIXTURE, REPO)]
 PYTEST_DEPS = ["pytest", "pluggy", "iniconfig", "packaging", "pygments"]
 
 

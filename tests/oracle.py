@@ -6,8 +6,9 @@ type it raised; for float32 samples with requires_grad, a seeded upstream gradie
 
 Two sources produce the same cases (same ids, same comparisons):
   * live: `build_cases()` runs PyTorch's op_db sample inputs through torch (needs torch; CPython only);
-  * fixture: `load_fixture()` reads tests/fixtures/opinfo_cases.json.gz written by tools/gen_fixtures.py
-    (Pyodide has no torch): a deterministic subset of the live cases (`fixture_subset`), same ids.
+  * fixture: `load_fixture()` reads build/fixtures/opinfo_cases.json.gz (oracle_cases.FIXTURE), which `make fixtures`
+    writes from the installed torch (tools/gen_fixtures.py) for the runs without it (Pyodide, webgpu): a
+    deterministic subset of the live cases (`fixture_subset`), same ids.
 Random ops (dropout, rrelu, ...) carry the CPU generator state torch started from (`rng`); run_case gives it to
 torch_js.set_rng_state first, so their outputs compare bit for bit. Upstream gradients are stored as a seed.
 `run_case(case)` converts a case's inputs to torch_js, runs the op and compares. It needs only torch_js and the
@@ -22,8 +23,8 @@ import sys
 # case building, fixture I/O and the shared settings live in oracle_cases; re-exported here for callers
 # (tests/test_opinfo.py, tools/gen_fixtures.py) that use them as oracle.<name>
 from oracle_cases import (  # noqa: F401
-    FIXTURE, FIXTURE_MAX_SAMPLES, MAX_NUMEL, _ARRAY_CODE, _numel, build_cases, fixture_subset, load_fixture,
-    write_fixture)
+    FIXTURE, FIXTURE_MAX_SAMPLES, MAX_NUMEL, _ARRAY_CODE, _numel, build_cases, fixture_key, fixture_subset,
+    load_fixture, write_fixture)
 
 # Some OpInfo entries call the op with a different argument order than sample.input-first.
 # name -> function(fn, input, args, kwargs) -> result

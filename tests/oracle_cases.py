@@ -2,13 +2,14 @@
 
   * live: `build_cases()` runs PyTorch's op_db sample inputs through torch (needs torch; CPython only), encoding
     each sample's tensors and PyTorch's results (or the exception it raised, and gradients) into the case format;
-  * fixture: `fixture_subset()` picks the deterministic subset that `write_fixture()` records in
-    tests/fixtures/opinfo_cases.json.gz (tools/gen_fixtures.py) and `load_fixture()` reads back (Pyodide).
+  * fixture: `fixture_subset()` picks the deterministic subset that `write_fixture()` records in FIXTURE
+    (tools/gen_fixtures.py, run by `make fixtures`) and `load_fixture()` reads back (Pyodide, webgpu).
 Also the settings both modules share (dtypes, sample limits, fixture path/format). Loading a fixture needs only the
 standard library; everything else imports torch lazily.
 """
 import base64
 import gzip
+import importlib.metadata
 import json
 import math
 import os
@@ -21,7 +22,10 @@ PKG = os.path.join(ROOT, "pytorchjs_py")
 if os.path.isdir(PKG) and PKG not in sys.path:
     sys.path.insert(0, PKG)
 
-FIXTURE = os.path.join(HERE, "fixtures", "opinfo_cases.json.gz")
+# Made from the installed torch by `make fixtures` (a prerequisite of every test target), never committed: ~4 MB
+# that changes with every op added. The Pyodide runs see it through the checkout they mount (pyodide_check.mjs)
+# or the files they are sent (site_tests/test_webgpu_browser.py), at the same path relative to tests/.
+FIXTURE = os.path.join(ROOT, "build", "fixtures", "opinfo_cases.json.gz")
 FORMAT_VERSION = 2
 
 # dtypes the suite runs (float64 is forward-only and on fewer samples)
@@ -59,13 +63,14 @@ def _numel(shape):
 
 
 def load_fixture(path=FIXTURE):
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path} not found: run `make fixtures` (tools/gen_fixtures.py, needs torch)")
     with gzip.open(path, "rt", encoding="utf-8") as f:
         data = json.load(f)
     if data.get("version") != FORMAT_VERSION:
         raise RuntimeError(f"{path}: fixture format {data.get('version')} != {FORMAT_VERSION}; regenerate it "
-                           f"with tools/gen_fixtures.py")
+                           f"with `make fixtures`")
     return data["cases"]
-
 
 
 # live generation from PyTorch's op_db (needs torch)
@@ -92,6 +97,21 @@ def select_opinfos():
             for o in (plain or entries):
                 out.append((key, opdef, o))
     return out
+
+
+def fixture_key():
+    """What the fixture's cases depend on besides this code and tools/gen_fixtures.py: torch's version and the
+    registered ops that name OpInfos, with the OpDef fields a case records. `make fixtures` remakes the fixture when
+    this text changes (tools/gen_fixtures.py --key). Reads torch's version without importing torch (fast)."""
+    import torch_js as tj
+    import torch_js.nn  # noqa: F401  (imported lazily by torch_js; registers the nn.functional ops)
+    lines = [f"torch {importlib.metadata.version('torch')}", f"format {FORMAT_VERSION}"]
+    for key, opdef in tj.REGISTRY.items():
+        if opdef.opinfo:
+            lines.append(f"{'.'.join(key)} name={opdef.name} ns={opdef.namespace} kind={opdef.kind} "
+                         f"function={bool(opdef.function)} inplace={opdef.inplace is not None} "
+                         f"opinfo={','.join(opdef.opinfo)}")
+    return "\n".join(lines) + "\n"
 
 
 def _opinfo_label(opdef, o, inplace=False):

@@ -1,10 +1,10 @@
 """OpInfo conformance: every registered op against PyTorch's own sample inputs (op_db), per dtype and sample.
 
-Cases come from real torch when it is importable (CPython dev loop) and otherwise from
-tests/fixtures/opinfo_cases.json.gz (Pyodide); ids are the same either way:
+Cases come from real torch when it is importable (CPython dev loop) and otherwise from the fixture
+build/fixtures/opinfo_cases.json.gz (Pyodide); ids are the same either way:
     <op>-<dtype>-<sample index in op_db's sample_inputs>-<input shapes and args>
 Set TORCHJS_OPINFO_SOURCE=fixture to run from the fixture under CPython too.
-Regenerate the fixture with `.venv/bin/python tools/gen_fixtures.py` after adding ops.
+`make fixtures` (every test target runs it) remakes the fixture when ops are registered or torch changes.
 """
 import os
 

@@ -1,4 +1,4 @@
-"""OpInfo conformance on the webgpu device: the fixture's cases (tests/fixtures/opinfo_cases.json.gz) for every op and
+"""OpInfo conformance on the webgpu device: the fixture's cases (build/fixtures/opinfo_cases.json.gz) for every op and
 every dtype the device holds, at most MAX_SAMPLES per (op, dtype), through oracle.run_case(case, device="webgpu").
 
 Inputs are built on CPU from the case and moved with .to("webgpu"); outputs and input gradients must be on webgpu
