@@ -2,7 +2,8 @@
 // torch_js benchmark driver (`make bench`): torch_js in Pyodide (this Node process), torch_js in CPython (a
 // child .venv python serving one repetition per request) and the wasm peers (bench/peers.mjs, this process),
 // case by case, the engines taking turns repetition by repetition so that they share the machine's load.
-// Writes bench/results/latest.json and bench/results/<UTC timestamp>.json and prints a table.
+// Writes bench/results/latest.json and bench/results/<UTC timestamp>.json (git-ignored; headline figures are
+// kept by hand in bench/results/SUMMARY.md) and prints a table.
 //
 //   node bench/run.mjs [--reps N] [--target-ms T] [--cases a,b,...] [--engines e1,e2] [--out DIR] [--quick]
 //
