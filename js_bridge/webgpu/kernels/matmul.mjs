@@ -43,7 +43,7 @@ for (const [k, c] of Object.entries(GEMM_CONFIGS)) { c.name = k; c.tm = 16 * c.r
 /** The variant the bridge uses for an (m x n) output with `batch` matrices. */
 export function gemmConfig(m, n, batch) {
   const tiles = (c) => Math.ceil(m / c.tm) * Math.ceil(n / c.tn) * batch;
-  const big = GEMM_CONFIGS.t128k8dsu;   // H100: ~35 TFLOP/s at 4096 (bench/results/webgpu_h100.md)
+  const big = GEMM_CONFIGS.t128k8dsu;   // H100: ~35 TFLOP/s at 4096 (bench/results/SUMMARY.md)
   // a 128 x 128 tile needs enough workgroups to fill a large GPU; below that the 64 x 64 tile wins
   if (tiles(big) >= 256) return big;
   return GEMM_CONFIGS.t64d;
