@@ -449,6 +449,18 @@ def test_default_dtype_affects_promotion():
     assert dtype_name(r[0].dtype) == "float64"
 
 
+def test_dtype_names_do_not_shadow_builtins():
+    # torch.bool/float/int are dtypes, yet the package's own functions still call the builtins
+    def fn(T):
+        return (T.is_nonzero(T.tensor([2])), T.is_nonzero(T.tensor(0.0)), T.bool, T.float, T.int)
+    js = fn(torch_js)
+    assert js[0] is True and js[1] is False
+    assert [dtype_name(d) for d in js[2:]] == ["bool", "float32", "int32"]
+    if torch is not None:
+        pt = fn(torch)
+        assert pt[:2] == js[:2] and [dtype_name(d) for d in pt[2:]] == [dtype_name(d) for d in js[2:]]
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # repr
 

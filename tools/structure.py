@@ -143,7 +143,8 @@ def cycles(edges):
 # Layers, low to high: a module imports only modules of its own layer or lower (docs/architecture.md draws them).
 # The first matching prefix decides; a package's modules share its layer.
 LAYERS = (
-    ("core", 1, ("torch_js._dtype", "torch_js._storage", "torch_js.autograd.grad_mode", "torch_js._tensor")),
+    ("core", 1, ("torch_js._dtype", "torch_js._storage", "torch_js._grad_mode", "torch_js.autograd.grad_mode",
+                 "torch_js._tensor")),
     ("backends", 2, ("torch_js.backends",)),
     ("autograd graph", 3, ("torch_js.autograd.graph",)),
     ("ops", 4, ("torch_js.ops", "torch_js._generator", "torch_js._printing")),

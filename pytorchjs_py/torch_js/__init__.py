@@ -7,8 +7,7 @@ __version__ = "0.1.0"
 
 from . import _dtype
 from ._dtype import (bfloat16, dtype, finfo, float16, float32, float64, get_default_dtype, iinfo, int8, int16,
-                     int32, int64, promote_types, result_type, set_default_dtype, uint8)
-from ._dtype import bool_ as bool  # noqa: A001  (torch.bool)
+                     int32, int64, promote_types, set_default_dtype, uint8)
 from ._storage import device
 from ._tensor import Size, Tensor
 from .backends import cpu as _cpu_backend
@@ -29,10 +28,8 @@ from .ops.random import manual_seed, seed, initial_seed, get_rng_state, set_rng_
 inf = float("inf")
 nan = float("nan")
 half = float16
-float = float32  # noqa: A001
 double = float64
 long = int64
-int = int32  # noqa: A001
 short = int16
 strided = "torch.strided"
 contiguous_format = "torch.contiguous_format"
@@ -55,63 +52,16 @@ def _export_ops():
 _export_ops()
 
 
-def is_tensor(obj):
-    return isinstance(obj, Tensor)
-
-
-def is_floating_point(input):
-    return input.is_floating_point()
-
-
-def numel(input):
-    return input.numel()
-
-
-def is_nonzero(input):
-    if input.numel() != 1:
-        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-    return bool(input.item())
-
-
-def can_cast(from_, to):
-    from .ops.inplace import can_cast as _can_cast
-    return _can_cast(from_, to)
-
-
-def is_grad_enabled_():
-    return is_grad_enabled()
-
-
-def use_deterministic_algorithms(mode, *, warn_only=False):
-    pass
-
-
-def get_num_threads():
-    return 1
-
-
-def set_num_threads(n):
-    pass
-
-
-def compile(model=None, **kwargs):
-    """No compiler in the browser: returns the model unchanged, so code written for torch.compile runs."""
-    if model is None:
-        return lambda m: m
-    return model
-
+from ._functions import (can_cast, compile, get_num_threads, is_floating_point, is_grad_enabled_,  # noqa: E402
+                         is_nonzero, is_tensor, numel, result_type, set_num_threads, use_deterministic_algorithms)
 
 # ---- WebGPU device: registers device._BACKENDS['webgpu'] when the host loaded js_bridge/webgpu ------------------
 from . import webgpu  # noqa: E402,F401
 
-# ---- nn / optim / utils.data / checkpoints (modules+optim+data helper; keep this block last) ----------------------
-from . import optim, utils  # noqa: E402,F401
+# ---- nn / optim / utils.data / checkpoints ----------------------------------------------------------------------
+from . import nn, optim, utils  # noqa: E402,F401
 from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402,F401
 
-
-def __getattr__(name):
-    # torch_js.nn is imported on first use (it needs nn.functional, and most scripts import it anyway)
-    if name == "nn":
-        import importlib
-        return importlib.import_module(".nn", __name__)
-    raise AttributeError(f"module 'torch_js' has no attribute '{name}'")
+# torch.bool / torch.float / torch.int are dtypes. Bound last, so no code above (nor any function defined in this
+# module) reads them instead of the builtins; the functions torch_js exports live in other modules.
+globals().update({"bool": _dtype.bool_, "float": float32, "int": int32})

@@ -1,7 +1,7 @@
 """dtypes and PyTorch's type promotion rules."""
 import struct
 
-__all__ = ["dtype", "promote_types", "result_type", "get_default_dtype", "set_default_dtype"]
+__all__ = ["dtype", "promote_types", "get_default_dtype", "set_default_dtype"]
 
 
 class dtype:
@@ -134,7 +134,8 @@ def _combine(higher, lower):
 
 
 def result_type_of(dim_dtypes, zero_dim_dtypes, scalar_values):
-    """PyTorch's result_type: dimensioned tensors > zero-dim tensors > Python scalars, by category."""
+    """PyTorch's result_type: dimensioned tensors > zero-dim tensors > Python scalars, by category.
+    (torch.result_type, which sorts its tensor arguments into these, is in _functions.py.)"""
     dim = zero = wrapped = None
     for d in dim_dtypes:
         dim = d if dim is None else _PROMOTE[(dim, d)]
@@ -144,19 +145,6 @@ def result_type_of(dim_dtypes, zero_dim_dtypes, scalar_values):
         d = scalar_dtype(v)
         wrapped = d if wrapped is None else _PROMOTE[(wrapped, d)]
     return _combine(dim, _combine(zero, wrapped))
-
-
-def result_type(*args):
-    from ._tensor import Tensor
-    dims, zeros, scalars = [], [], []
-    for a in args:
-        if isinstance(a, Tensor):
-            (dims if a._shape else zeros).append(a._dtype)
-        elif isinstance(a, dtype):
-            dims.append(a)
-        else:
-            scalars.append(a)
-    return result_type_of(dims, zeros, scalars)
 
 
 class finfo:

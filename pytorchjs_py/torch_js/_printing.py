@@ -2,6 +2,8 @@
 import math
 
 from . import _dtype as D
+from ._grad_mode import no_grad
+from ._tensor import Tensor
 
 PRINT_OPTS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
 
@@ -140,8 +142,7 @@ def _summ_lists(t):
     return [_summ_lists(t[i]) for i in range(t._shape[0])]
 
 
-def tensor_repr(t):
-    from .autograd.grad_mode import no_grad
+def tensor_repr(t, *, tensor_contents=None):
     with no_grad():
         return _tensor_repr(t)
 
@@ -188,3 +189,6 @@ def _tensor_repr(t):
     for s in suffixes:
         out += ", " + s
     return out + ")"
+
+
+Tensor.__repr__ = tensor_repr  # (core's Tensor cannot import this module)

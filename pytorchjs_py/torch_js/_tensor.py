@@ -1,11 +1,15 @@
 """Tensor: a strided view over a Storage, plus its autograd fields.
 
 Operations live in ops/ and are attached to Tensor as methods by the op registry; this file holds the view
-model, the autograd-facing attributes and the Python protocol methods.
+model, the autograd-facing attributes and the Python protocol methods. It is core: it imports only _dtype,
+_storage and _grad_mode, and what it needs from the layers above is late-bound (see "late-bound hooks" below).
 """
+import copy
+import weakref
+
 from . import _dtype as D
-from ._storage import CPU, device as _device_cls
-from .autograd.grad_mode import GRAD_ENABLED
+from ._grad_mode import GRAD_ENABLED, no_grad
+from ._storage import CPU
 
 _new = object.__new__
 
@@ -88,10 +92,37 @@ def _empty_strided(shape, stride, dtype, dev=CPU, like=None):
     return _make(backend.alloc(size * dtype.itemsize), shape, stride, 0, dtype)
 
 
-_CPU_BACKEND = [None]
+# ---- late-bound hooks: what core calls but a layer above it defines -------------------------------------------
+# The defining layer fills each slot when it is imported; torch_js/__init__ imports every layer before user code.
+_CPU_BACKEND = [None]         # the CPU backend object (backends.cpu), set by torch_js/__init__ via set_cpu_backend
+_LEGACY_CONSTRUCTOR = [None]  # torch.Tensor(*args), the legacy float32 constructor: ops/creation sets it
+
+
+def set_cpu_backend(backend):
+    _CPU_BACKEND[0] = backend
+
+
+def set_legacy_constructor(fn):
+    _LEGACY_CONSTRUCTOR[0] = fn
+
+
+class _RemovableHandle:
+    """Handle returned by a tensor's or a graph node's hook registration; remove() takes the hook off its list.
+    (In core because Tensor.register_hook returns one; autograd.graph's nodes use it too.)"""
+    __slots__ = ("_list", "_fn")
+
+    def __init__(self, lst, fn):
+        self._list, self._fn = lst, fn
+
+    def remove(self):
+        if self._fn in self._list:
+            self._list.remove(self._fn)
 
 
 class Tensor:
+    """The op methods are attached by the op registry (ops/_registry.register); the upper layers attach the rest
+    of the protocol at their import: __repr__ (_printing), backward (autograd.engine), __reduce_ex__
+    (serialization)."""
     __slots__ = ("_storage", "_shape", "_stride", "_offset", "_dtype", "__weakref__", "__dict__")
     _requires_grad = False
     _grad = None
@@ -105,8 +136,7 @@ class Tensor:
 
     # torch.Tensor(...) is the legacy float32 constructor
     def __new__(cls, *args, **kwargs):
-        from .ops.creation import _legacy_tensor_new
-        t = _legacy_tensor_new(*args, **kwargs)
+        t = _LEGACY_CONSTRUCTOR[0](*args, **kwargs)
         if cls is not Tensor:
             t = t._as_subclass(cls)
         return t
@@ -306,7 +336,6 @@ class Tensor:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._grad_fn is None or self._retains_grad:
             return
-        import weakref
         ref = weakref.ref(self)
 
         def _retain(g):
@@ -327,7 +356,6 @@ class Tensor:
             return self._grad_fn._add_pre_hook(self._output_nr, hook)
         if self._hooks is None:
             self._hooks = []
-        from .autograd.graph import _RemovableHandle
         self._hooks.append(hook)
         return _RemovableHandle(self._hooks, hook)
 
@@ -336,13 +364,8 @@ class Tensor:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         if self._post_acc_hooks is None:
             self._post_acc_hooks = []
-        from .autograd.graph import _RemovableHandle
         self._post_acc_hooks.append(hook)
         return _RemovableHandle(self._post_acc_hooks, hook)
-
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd.engine import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
         t = _make(self._storage, self._shape, self._stride, self._offset, self._dtype)
@@ -410,10 +433,6 @@ class Tensor:
     def __hash__(self):
         return id(self)
 
-    def __repr__(self, *, tensor_contents=None):
-        from ._printing import tensor_repr
-        return tensor_repr(self)
-
     def __str__(self):
         return self.__repr__()
 
@@ -422,20 +441,14 @@ class Tensor:
             return self.item().__format__(spec)
         return object.__format__(self, spec) if spec else self.__repr__()
 
-    def __reduce_ex__(self, proto):
-        from .serialization import _rebuild_from_bytes
-        t = self.detach().contiguous().cpu()
-        return (_rebuild_from_bytes, (t._raw_bytes(), tuple(self._shape), self._dtype.name, self._requires_grad))
-
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        from .autograd.grad_mode import no_grad
         with no_grad():
             new = self.clone()
         if type(self) is not Tensor:
             new = new._as_subclass(type(self))
-            new.__dict__.update(__import__("copy").deepcopy(self.__dict__, memo))
+            new.__dict__.update(copy.deepcopy(self.__dict__, memo))
         new._requires_grad = self._requires_grad
         if self._grad is not None:
             new._grad = self._grad.__deepcopy__(memo)
@@ -511,7 +524,3 @@ def wrap_dim(dim, ndim):
     if dim < -n or dim >= n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
     return dim + n if dim < 0 else dim
-
-
-def set_cpu_backend(backend):
-    _CPU_BACKEND[0] = backend

@@ -25,6 +25,7 @@ from collections import OrderedDict
 from . import _dtype as D
 from ._storage import CPU, device as _device
 from ._tensor import Size, Tensor, _CPU_BACKEND, _make, contiguous_strides
+from .nn.parameter import Parameter, _rebuild_parameter as _js_rebuild_parameter
 
 __all__ = ["save", "load", "save_safetensors", "load_safetensors"]
 
@@ -49,8 +50,16 @@ def _storage_bytes(storage):
 
 # ---- pickling Tensors the way torch does -------------------------------------------------------------------------
 
+def _tensor_reduce_ex(self, proto):
+    t = self.detach().contiguous().cpu()
+    return (_rebuild_from_bytes, (t._raw_bytes(), tuple(self._shape), self._dtype.name, self._requires_grad))
+
+
+Tensor.__reduce_ex__ = _tensor_reduce_ex  # plain `pickle` of a tensor (core's Tensor cannot import this module)
+
+
 def _rebuild_from_bytes(raw, shape, dtype_name, requires_grad):
-    """Target of Tensor.__reduce_ex__ (plain `pickle` of a torch_js tensor)."""
+    """Target of Tensor.__reduce_ex__."""
     d = _DTYPE_NAMES[dtype_name]
     shape = tuple(shape)
     n = 1
@@ -112,7 +121,6 @@ class _TorchPickler(pickle._Pickler):
 
     def reducer_override(self, obj):
         if isinstance(obj, Tensor):
-            from .nn.parameter import Parameter
             if isinstance(obj, Parameter):
                 return (_Global("torch._utils", "_rebuild_parameter"),
                         (obj.detach(), obj.requires_grad, OrderedDict()))
@@ -236,7 +244,6 @@ def _rebuild_tensor(storage, storage_offset, size, stride):
 
 
 def _rebuild_parameter(data, requires_grad, backward_hooks=None):
-    from .nn.parameter import Parameter
     if not isinstance(data, Tensor):
         raise pickle.UnpicklingError("torch_js.load: _rebuild_parameter expects a tensor")
     return Parameter(data, requires_grad)
@@ -263,7 +270,6 @@ def _device_ctor(*args):
 
 
 def _make_allowed():
-    from .nn.parameter import _rebuild_parameter as _js_rebuild_parameter
     allowed = {
         ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
         ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,

@@ -1,4 +1,5 @@
 """torch_js.autograd: reverse-mode autodiff in Python (graph.py, engine.py), grad mode, custom Functions."""
+from .._tensor import Tensor
 from .engine import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
@@ -10,7 +11,6 @@ __all__ = ["backward", "grad", "Function", "FunctionCtx", "no_grad", "enable_gra
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, **kwargs):
     """Compare autograd's gradients with central finite differences (use float64 inputs)."""
-    from .._tensor import Tensor
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     out = func(*inputs)
     outs = (out,) if isinstance(out, Tensor) else tuple(out)

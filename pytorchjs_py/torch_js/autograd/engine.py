@@ -5,14 +5,10 @@ nodes whose inputs are all ready, the most recently created runs first, as in Py
 """
 import heapq
 
+from .._grad_mode import GRAD_ENABLED
+from .._tensor import Tensor
+from ..ops._registry import torch_ops
 from .graph import AccumulateGrad, edge_of
-from .grad_mode import GRAD_ENABLED
-
-
-def _ops():
-    # the ops package imports autograd, so it is looked up at call time
-    import sys
-    return sys.modules["torch_js.ops"]
 
 
 def _collect(roots):
@@ -168,8 +164,6 @@ def _accumulate_into_leaf(t, g, create_graph):
 
 
 def _make_roots(tensors, grad_tensors):
-    from .._tensor import Tensor
-    ops = _ops()
     roots = []
     for t, g in zip(tensors, grad_tensors):
         if not isinstance(t, Tensor):
@@ -181,9 +175,9 @@ def _make_roots(tensors, grad_tensors):
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             if not t._dtype.is_floating_point:
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {t._dtype}")
-            g = ops.ones_like(t)
+            g = torch_ops.ones_like(t)
         elif not isinstance(g, Tensor):
-            g = ops.full_like(t, g)
+            g = torch_ops.full_like(t, g)
         elif g._shape != t._shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {g.shape} and output[0] "
                                f"has a shape of {t.shape}.")
@@ -218,7 +212,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
-    ops = _ops()
     outputs = _as_tuple(outputs)
     single = not isinstance(inputs, (tuple, list))
     inputs = _as_tuple(inputs)
@@ -238,7 +231,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         g = got.get(key)
         if g is None:
             if materialize_grads:
-                g = ops.zeros_like(t)
+                g = torch_ops.zeros_like(t)
             elif not allow_unused:
                 raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
                                    "Set allow_unused=True if this is the desired behavior.")
@@ -246,3 +239,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             g = g.detach()
         result.append(g)
     return tuple(result)
+
+
+def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+Tensor.backward = _tensor_backward  # (core's Tensor cannot import the engine)

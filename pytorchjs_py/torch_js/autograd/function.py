@@ -1,6 +1,7 @@
 """torch.autograd.Function: user-defined ops with their own forward and backward."""
+from .._grad_mode import GRAD_ENABLED
+from .._tensor import Tensor
 from .graph import node_class
-from .grad_mode import GRAD_ENABLED
 
 
 class FunctionCtx:
@@ -52,7 +53,6 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .._tensor import Tensor
         ctx = FunctionCtx()
         tensor_args = [a if isinstance(a, Tensor) else None for a in args]
         ctx.needs_input_grad = tuple(a is not None and a._requires_grad for a in tensor_args)
@@ -88,12 +88,8 @@ class Function(metaclass=_FunctionMeta):
 
 
 def _function_backward(node, *grads):
-    from .._tensor import Tensor
     cls, nargs = node.attrs
     ctx = node.ctx
-    if ctx.materialize_grads:
-        from ..ops.creation import zeros
-        grads = tuple(g if g is not None else None for g in grads)
     res = cls.backward(ctx, *grads)
     if not isinstance(res, tuple):
         res = (res,)

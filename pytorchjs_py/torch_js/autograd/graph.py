@@ -8,6 +8,9 @@ them after an in-place change raises PyTorch's error.
 import itertools
 import weakref
 
+from .._grad_mode import GRAD_ENABLED
+from .._tensor import _RemovableHandle
+
 _seq_counter = itertools.count()
 _DEFERRED = []
 _DRAINING = [False]
@@ -36,7 +39,6 @@ class SavedTensor:
                 f"version {t._storage.version}; expected version {self.version} instead. Hint: the backtrace "
                 "further above can point to the operation that failed to compute its gradient.")
         if self.is_output:
-            from .grad_mode import GRAD_ENABLED
             if GRAD_ENABLED[0]:
                 # create_graph: the output must lead back to this node for higher-order gradients
                 t = t._alias_without_history()
@@ -144,17 +146,6 @@ class AccumulateGrad(Node):
 
     def __repr__(self):
         return f"<AccumulateGrad object at {hex(id(self))}>"
-
-
-class _RemovableHandle:
-    __slots__ = ("_list", "_fn")
-
-    def __init__(self, lst, fn):
-        self._list, self._fn = lst, fn
-
-    def remove(self):
-        if self._fn in self._list:
-            self._list.remove(self._fn)
 
 
 _NODE_CLASSES = {}

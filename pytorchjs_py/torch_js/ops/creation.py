@@ -4,7 +4,7 @@ import struct
 
 from .. import _dtype as D
 from .._storage import CPU, device as _device
-from .._tensor import Tensor, _contig, _empty, _make, numel_of
+from .._tensor import Tensor, _contig, _empty, _make, numel_of, set_legacy_constructor
 from ._registry import register
 from ._util import check
 
@@ -203,6 +203,9 @@ def _legacy_tensor_new(*args, dtype=None, device=None):
     if len(args) == 1 and not isinstance(args[0], int):
         return tensor(args[0], dtype=dtype or D.float32, device=device)
     return empty(*args, dtype=dtype or D.float32, device=device)
+
+
+set_legacy_constructor(_legacy_tensor_new)  # Tensor.__new__ calls it (core cannot import ops)
 
 
 # ---- fills ---------------------------------------------------------------------------------------------------
