@@ -151,7 +151,7 @@ def figure(name, sec_per_op):
 
 
 def info():
-    from torch_js.backends import _native
+    from torch_js.backends.cpu import library as _native
     lib = os.path.basename(_native.LIB_PATH)
     return {
         "runtime": "pyodide" if sys.platform == "emscripten" else "cpython",
@@ -198,7 +198,7 @@ def pieces(n=4000):
     reports the error instead of numbers."""
     import ctypes
     from torch_js import _tensor as T
-    from torch_js.backends import cpu as C
+    from torch_js.backends.cpu import elementwise as C
     from torch_js.ops import elementwise as E
     from torch_js.ops import operators as O
     torch.manual_seed(0)

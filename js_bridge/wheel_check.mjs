@@ -3,7 +3,7 @@
 //   1. micropip.install("emfs:/.../torch_js-*.whl") in a fresh Pyodide, import torch_js, run an op and a
 //      backward pass, and check that the relaxed-SIMD kernels were picked (node runs with relaxed SIMD on).
 //   2. The same through micropip in a child node WITHOUT --experimental-wasm-relaxed-simd: the probe in
-//      _native.py must say no and the plain libtjs_wasm32.wasm must be loaded. (The kernel libraries are named
+//      backends/cpu/library.py must say no and the plain libtjs_wasm32.wasm must be loaded. (The kernel libraries are named
 //      *.wasm, not *.so, so that micropip does not dlopen both of them up front: the relaxed one does not even
 //      compile on an engine without relaxed SIMD.)
 import { spawnSync } from "node:child_process";
@@ -14,7 +14,7 @@ const child = process.argv[2] === "--no-relaxed-child";
 if (!child) ensureNodeFlags();
 
 const CHECK = `
-import os, torch_js, torch_js.backends._native as native
+import os, torch_js, torch_js.backends.cpu.library as native
 lib = os.path.basename(native.LIB_PATH)
 relaxed = native._relaxed_simd_supported()
 assert lib == ("libtjs_wasm32_relaxed.wasm" if relaxed else "libtjs_wasm32.wasm"), (lib, relaxed)

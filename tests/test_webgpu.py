@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("js")
 import torch_js as torch  # noqa: E402
 from torch_js import _dtype as D  # noqa: E402
-from torch_js.backends import _native  # noqa: E402
+from torch_js.backends.cpu import library as _native  # noqa: E402
 
 if not torch.webgpu.is_available():
     pytest.skip("webgpu bridge not loaded (run `make test-webgpu`)", allow_module_level=True)

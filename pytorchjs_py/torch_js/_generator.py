@@ -12,7 +12,7 @@ import ctypes
 import os
 import struct
 
-from .backends._native import kernel, pack
+from .backends.cpu.library import kernel, pack
 
 STATE_SIZE = 5056          # sizeof(CPUGeneratorImplState)
 LEGACY_STATE_SIZE = 5048   # sizeof(CPUGeneratorImplStateLegacy): accepted by set_state, like torch

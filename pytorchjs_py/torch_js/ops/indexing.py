@@ -5,6 +5,7 @@ offsets with one bounds-checked kernel per indexed dim, then one take (read) or 
 data; gather, scatter, index_select and index_add are the same two primitives with other layouts.
 """
 from .. import _dtype as D
+from ..backends.cpu import library as _native
 from .._tensor import Tensor, _contig, _empty, _make, numel_of, wrap_dim
 from ._registry import register
 from ._util import GRAD_ENABLED, broadcast_shapes, check, expand_strides, record, rename_grad_fn, same_device
@@ -56,7 +57,6 @@ def _offsets(t, dims, idxs, bshape):
 
 def _bounds_message(err, dim):
     """The backend's IndexError (index, size) as PyTorch words it, with the dimension."""
-    from ..backends import _native
     return f"index {_native.ERR[0]} is out of bounds for dimension {dim} with size {_native.ERR[1]}"
 
 

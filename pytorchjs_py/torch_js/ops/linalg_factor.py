@@ -7,7 +7,6 @@ differentiated again. Failures raise torch.linalg.LinAlgError with PyTorch's mes
 """
 from .. import _dtype as D
 from .._tensor import Tensor, _empty, numel_of, wrap_dim
-from ..backends import cpu_linalg as _cpu_linalg  # noqa: F401  (binds the kernels onto CPUBackend)
 from ._registry import register
 from ._util import GRAD_ENABLED, broadcast_shapes, check, record
 from .reduction import _named_result

@@ -8,7 +8,6 @@ through the returned indices (gather/scatter ops, so they differentiate again).
 """
 from .. import _dtype as D
 from .._tensor import Tensor, _empty, numel_of, wrap_dim
-from ..backends import cpu_sort as _cpu_sort  # noqa: F401  (binds the sort kernels onto the CPU backend)
 from ._registry import register
 from ._util import GRAD_ENABLED, check, record, same_device
 from . import inplace as _ip

@@ -9,7 +9,6 @@ over the batch. 1-D convolutions run as 2-D with H = 1.
 from ...ops._util import GRAD_ENABLED, record
 from ...ops.linalg import gemm
 from ..._tensor import _empty
-from ...backends import cpu_nn as _cpu_nn  # noqa: F401  (binds the kernels onto the CPU backend)
 from ._common import D, Tensor, ntuple, reg
 
 _HALF = (D.float16, D.bfloat16)

@@ -8,7 +8,6 @@ saved indices; avg — the average pool of the incoming gradient. Both are linea
 
 from ...ops._util import GRAD_ENABLED, record
 from ..._tensor import _empty
-from ...backends import cpu_nn as _cpu_nn  # noqa: F401
 from ._common import D, Tensor, ntuple, reg
 
 _HALF = (D.float16, D.bfloat16)

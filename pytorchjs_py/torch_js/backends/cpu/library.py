@@ -1,4 +1,4 @@
-"""Loads the wasm_ext kernel library with ctypes and calls its kernels.
+"""Loads the wasm_ext kernel library with ctypes: kernel handles, the argument block, error mapping.
 
 The same module serves CPython (the gcc build) and Pyodide (the wasm32 side module). Arguments travel in the
 library's exported int64 block `tjs_args`: one `struct.pack_into` fills it, then a zero-argument ctypes call
@@ -7,10 +7,12 @@ call, so the shared argument block cannot be overwritten by another thread mid-c
 """
 import ctypes
 import os
+import re
 import struct
 import sys
 
-_LIB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_lib")
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_LIB_DIR = os.path.normpath(os.path.join(_HERE, "..", "..", "_lib"))
 IN_PYODIDE = sys.platform == "emscripten"
 
 
@@ -22,8 +24,8 @@ def _relaxed_simd_supported():
     # f32x4.relaxed_madd is SIMD opcode 0x105 = LEB128 85 02. Checked: validate() is true in Node 20 with the
     # flag, false without it (V8: "simd opcode not available").
     try:
-        import js  # type: ignore
-        from pyodide.ffi import to_js  # type: ignore
+        import js  # type: ignore  (exists only in Pyodide)
+        from pyodide.ffi import to_js  # type: ignore  (exists only in Pyodide)
     except ImportError:
         return False
     v128_zero = "fd0c" + "00" * 16
@@ -57,6 +59,7 @@ lib = ctypes.PyDLL(LIB_PATH)
 ARGS_LEN = 1024
 _args_addr = ctypes.addressof(ctypes.c_int64.in_dll(lib, "tjs_args"))
 ARGS = (ctypes.c_char * (8 * ARGS_LEN)).from_address(_args_addr)
+ARGS_VIEW = memoryview(ARGS).cast("B")   # what the backends' struct.pack_into writes
 ERR = (ctypes.c_int64 * 4).in_dll(lib, "tjs_err")
 
 TJS_OK, TJS_ERR_DTYPE, TJS_ERR_OP, TJS_ERR_ZERO_DIV, TJS_ERR_INDEX, TJS_ERR_ARG = range(6)
@@ -74,10 +77,8 @@ def kernel(name):
 
 def _read_enums():
     """Op codes from wasm_ext/tjs.h's enums, so C and Python cannot drift apart."""
-    import re
-    here = os.path.dirname(os.path.abspath(__file__))
     candidates = [os.path.join(_LIB_DIR, "tjs.h"),
-                  os.path.join(here, "..", "..", "..", "wasm_ext", "tjs.h")]
+                  os.path.join(_HERE, "..", "..", "..", "..", "wasm_ext", "tjs.h")]
     for path in candidates:
         if os.path.exists(path):
             with open(path) as f:
@@ -100,3 +101,21 @@ REDUCE_OPS = OPCODES["RED"]
 def pack(fmt, *values):
     """Write values into the argument block (fmt: struct format, little-endian 'q'/'d' slots)."""
     _pack_into(fmt, ARGS, 0, *values)
+
+
+def check(rc, what):
+    """Raise PyTorch's exception for a kernel's non-zero status."""
+    if rc == 0:
+        return
+    if rc == TJS_ERR_ZERO_DIV:
+        raise RuntimeError("ZeroDivisionError")
+    if rc == TJS_ERR_INDEX:
+        raise IndexError(f"index {ERR[0]} is out of bounds for dimension with size {ERR[1]}")
+    if rc == TJS_ERR_DTYPE:
+        raise RuntimeError(f"torch_js: {what} has no CPU kernel for this dtype")
+    raise RuntimeError(f"torch_js: {what} failed (kernel error {rc})")
+
+
+def ptr(t):
+    """The byte address of tensor t's first element."""
+    return t._storage.ptr + t._offset * t._dtype.itemsize

@@ -1,0 +1,120 @@
+"""CPU memory and elementwise primitives (wasm_ext/elementwise.c): alloc, copy, fill, unary, binary, where.
+
+Each primitive packs the argument block with one struct precompiled per ndim from kernel_abi's layout and makes
+one zero-argument kernel call. float16/bfloat16 arithmetic runs in float32 and rounds back, as PyTorch does on
+CPU.
+"""
+import ctypes
+
+from ... import _dtype as D
+from ..._storage import CPU, Storage
+from ..._tensor import _empty_strided
+from ..kernel_abi import structs_by_ndim
+from . import library
+from .library import ARGS_VIEW as _ARGS, BINARY_OPS, UNARY_OPS, check as _check, ptr as _ptr
+
+_string_at = ctypes.string_at
+_memmove = ctypes.memmove
+_addressof = ctypes.addressof
+_c_char = ctypes.c_char
+_HALF = (D.float16, D.bfloat16)
+
+_k_copy = library.kernel("copy")
+_k_fill = library.kernel("fill")
+_k_unary = library.kernel("unary")
+_k_binary = library.kernel("binary")
+_k_where = library.kernel("where")
+
+_COPY_FMT = structs_by_ndim("copy")
+_FILL_FMT = structs_by_ndim("fill")
+_UNARY_FMT = structs_by_ndim("unary")
+_BINARY_FMT = structs_by_ndim("binary")
+_WHERE_FMT = structs_by_ndim("where")
+
+
+class CPUMemory:
+    def alloc(self, nbytes):
+        try:
+            buf = (_c_char * (nbytes or 1))()
+        except (MemoryError, OverflowError, ValueError):
+            raise RuntimeError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {nbytes} bytes. "
+                               "Error code 12 (Cannot allocate memory)") from None
+        return Storage(nbytes, CPU, self, buf, _addressof(buf))
+
+    def from_bytes(self, data):
+        s = self.alloc(len(data))
+        if data:
+            _memmove(s.ptr, data, len(data))
+        return s
+
+    def read_bytes(self, storage, byte_offset, nbytes):
+        return _string_at(storage.ptr + byte_offset, nbytes)
+
+
+class CPUElementwise:
+    def copy(self, out, x, x_strides=None):
+        nd = len(out._shape)
+        _COPY_FMT[nd].pack_into(_ARGS, 0, out._dtype.code, x._dtype.code, nd, _ptr(out), _ptr(x), *out._shape,
+                                *out._stride, *(x._stride if x_strides is None else x_strides))
+        _check(_k_copy(), "copy")
+
+    def fill(self, out, value):
+        nd = len(out._shape)
+        d = out._dtype
+        if d.is_floating_point:
+            fv, iv = float(value), 0
+        else:
+            iv = int(value) if not isinstance(value, float) or value == value else 0
+            if d is D.bool_:
+                iv = 1 if value else 0
+            fv = 0.0
+        _FILL_FMT[nd].pack_into(_ARGS, 0, d.code, nd, _ptr(out), *out._shape, *out._stride, fv, iv)
+        _check(_k_fill(), "fill")
+
+    def unary(self, op, out, x, p0=0.0, p1=0.0, p2=0.0):
+        if x._dtype in _HALF:
+            return self._via_float32(lambda o, a: self.unary(op, o, a, p0, p1, p2), out, (x,))
+        nd = len(out._shape)
+        _UNARY_FMT[nd].pack_into(_ARGS, 0, UNARY_OPS[op], x._dtype.code, nd,
+                                  out._storage.ptr + out._offset * out._dtype.itemsize,
+                                  x._storage.ptr + x._offset * x._dtype.itemsize, *out._shape, *out._stride,
+                                  *x._stride, p0, p1, p2)
+        rc = _k_unary()
+        if rc:
+            _check(rc, op)
+
+    def binary(self, op, out, a, a_strides, b, b_strides, alpha=1.0):
+        if a._dtype in _HALF or b._dtype in _HALF:
+            return self._via_float32(lambda o, x, y: self.binary(op, o, x, a_strides, y, b_strides, alpha),
+                                     out, (a, b), keep_strides=True)
+        nd = len(out._shape)
+        ad = a._dtype
+        # pointers inlined: this is the hottest call in eager code
+        _BINARY_FMT[nd].pack_into(_ARGS, 0, BINARY_OPS[op], ad.code, nd, out._storage.ptr + out._offset * out._dtype.itemsize,
+                                  a._storage.ptr + a._offset * ad.itemsize, b._storage.ptr + b._offset * ad.itemsize,
+                                  *out._shape, *out._stride, *a_strides, *b_strides, alpha)
+        rc = _k_binary()
+        if rc:
+            _check(rc, op)
+
+    def where(self, out, cond, c_strides, a, a_strides, b, b_strides):
+        nd = len(out._shape)
+        _WHERE_FMT[nd].pack_into(_ARGS, 0, out._dtype.code, nd, _ptr(out), _ptr(cond), _ptr(a), _ptr(b),
+                                 *out._shape, *out._stride, *c_strides, *a_strides, *b_strides)
+        _check(_k_where(), "where")
+
+    def _via_float32(self, run, out, inputs, keep_strides=False):
+        """float16/bfloat16: compute in float32 and round the result once, as PyTorch's CPU kernels do."""
+        ups = []
+        for x in inputs:
+            if x._dtype in _HALF:
+                u = _empty_strided(x._shape, x._stride if keep_strides else None, D.float32, CPU, like=x)
+                self.copy(u, x, x._stride)
+                ups.append(u)
+            else:
+                ups.append(x)
+        tmp_dtype = D.float32 if out._dtype in _HALF else out._dtype
+        tmp = _empty_strided(out._shape, None, tmp_dtype, CPU)
+        run(tmp, *ups)
+        if tmp is not out:
+            self.copy(out, tmp, tmp._stride)

@@ -1,0 +1,35 @@
+"""CPU indexing primitives (wasm_ext/index.c): element offsets from index tensors, gather (take), scatter (put).
+
+Same conventions as elementwise.py: one struct precompiled per ndim from kernel_abi's layout, one kernel call.
+"""
+from ..kernel_abi import structs_by_ndim
+from . import library
+from .library import ARGS_VIEW as _ARGS, check as _check, ptr as _ptr
+
+_k_index_offsets = library.kernel("index_offsets")
+_k_take = library.kernel("take")
+_k_put = library.kernel("put")
+
+_OFFS_FMT = structs_by_ndim("index_offsets")
+_TAKE_FMT = structs_by_ndim("take")
+_PUT_FMT = structs_by_ndim("put")
+
+
+class CPUIndexing:
+    def index_offsets(self, offs, idx, idx_strides, dim_size, dim_stride, accumulate):
+        nd = len(offs._shape)
+        _OFFS_FMT[nd].pack_into(_ARGS, 0, nd, _ptr(offs), _ptr(idx), *offs._shape, *offs._stride, *idx_strides,
+                                dim_size, dim_stride, 1 if accumulate else 0)
+        _check(_k_index_offsets(), "index")
+
+    def take(self, out, src, offs, src_strides, offs_strides):
+        nd = len(out._shape)
+        _TAKE_FMT[nd].pack_into(_ARGS, 0, out._dtype.code, nd, _ptr(out), _ptr(src), _ptr(offs), *out._shape,
+                                *out._stride, *src_strides, *offs_strides)
+        _check(_k_take(), "index")
+
+    def put(self, dst, val, offs, shape, val_strides, dst_strides, offs_strides, accumulate):
+        nd = len(shape)
+        _PUT_FMT[nd].pack_into(_ARGS, 0, dst._dtype.code, 1 if accumulate else 0, nd, _ptr(dst), _ptr(val),
+                               _ptr(offs), *shape, *val_strides, *dst_strides, *offs_strides)
+        _check(_k_put(), "index_put")

@@ -1,0 +1,108 @@
+"""The WebGPU bridge handle: finding the JS bridge, creating the device (once), attaching the argument block,
+and mapping the bridge's errors to PyTorch's exceptions.
+
+The JS side (js_bridge/webgpu/index.mjs) defines `globalThis.torchJsWebGPUInit` (or an initialised
+`torchJsWebGPU`). `js`, `pyodide` and `pyodide_js` exist only in Pyodide: they are imported inside the functions
+that run there, so this module (and the backend) import in plain CPython.
+"""
+import ctypes
+import json
+import sys
+
+from ... import _dtype as D
+
+IN_PYODIDE = sys.platform == "emscripten"
+ARG_BYTES = 8192
+
+bridge = None           # the JS Bridge, once initialised
+run = None              # bridge.run: packs nothing, reads the argument block
+init_error = None       # why creating the device failed, if it did
+UNARY_OPS = BINARY_OPS = REDUCE_OPS = LINALG_OPS = None   # op name -> the bridge's op index
+ARGS = (ctypes.c_char * ARG_BYTES)()   # the argument block, in the wasm heap (Python-owned)
+
+
+def _js():
+    import js  # type: ignore  (exists only in Pyodide)
+    return js
+
+
+def host_has_bridge():
+    """True when the host loaded js_bridge/webgpu (Pyodide only)."""
+    if not IN_PYODIDE:
+        return False
+    js = _js()
+    return getattr(js, "torchJsWebGPU", None) is not None or getattr(js, "torchJsWebGPUInit", None) is not None
+
+
+def attach(b):
+    """Bind an initialised bridge: hand it the wasm heap and the argument block, read its op tables."""
+    global bridge, run, UNARY_OPS, BINARY_OPS, REDUCE_OPS, LINALG_OPS
+    import pyodide_js  # type: ignore  (exists only in Pyodide)
+    b.attach(pyodide_js._module)
+    b.setArgBlock(ctypes.addressof(ARGS), ARG_BYTES)
+    names = json.loads(b.opNames())
+    UNARY_OPS = {n: i for i, n in enumerate(names["unary"])}
+    BINARY_OPS = {n: i for i, n in enumerate(names["binary"])}
+    REDUCE_OPS = {n: i for i, n in enumerate(names["reduce"])}
+    LINALG_OPS = {n: i for i, n in enumerate(names["linalg"])}
+    bridge = b
+    run = b.run
+
+
+async def init():
+    """Create the GPUDevice (once). Safe to call again."""
+    global init_error
+    if bridge is not None:
+        return
+    if not host_has_bridge():
+        raise RuntimeError("torch_js: the webgpu device is not available in this runtime (load js_bridge/webgpu "
+                           "and call installWebGPU() before using it)")
+    js = _js()
+    b = getattr(js, "torchJsWebGPU", None)
+    try:
+        if b is None:
+            b = await js.torchJsWebGPUInit()
+    except Exception as e:
+        init_error = e
+        raise RuntimeError(f"torch_js: could not create the webgpu device: {e}") from None
+    attach(b)
+
+
+def init_sync():
+    """First use without `await init()`: initialise through JSPI where we can suspend."""
+    from pyodide.ffi import can_run_sync, run_sync  # type: ignore  (exists only in Pyodide)
+    if not can_run_sync():
+        raise RuntimeError("torch_js: the webgpu device is not initialised and cannot be initialised synchronously "
+                           "here (no JSPI stack switching); run `await torch_js.webgpu.init()` first")
+    run_sync(init())
+
+
+def ensure():
+    """The bridge, initialising it on first use."""
+    if bridge is None:
+        init_sync()
+    return bridge
+
+
+def read_error(e):
+    """Map a JS rejection from a readback to PyTorch's exception."""
+    msg = str(e)
+    i = msg.find("TJS_INDEX_ERROR ")
+    if i >= 0:
+        idx, size = msg[i + 16:].split()[:2]
+        return IndexError(f"index {idx} is out of bounds for dimension with size {size}")
+    return RuntimeError(msg)
+
+
+def fail(rc, what, dtypes):
+    """Raise for bridge.run()'s non-zero status (1 dtype not supported, 2 unknown op, else other)."""
+    msg = bridge.lastError
+    if rc == 1:
+        names = ", ".join(sorted({d.name for d in dtypes}))
+        if D.float64 in dtypes:
+            raise TypeError(f"torch_js: {what} on the webgpu device does not support float64 (WGSL has no 64-bit "
+                            "floats). Please use float32 instead.")
+        raise TypeError(f"torch_js: {what} is not implemented on the webgpu device for dtype {names}")
+    if rc == 2:
+        raise NotImplementedError(f"torch_js: {what} is not implemented on the webgpu device ({msg})")
+    raise RuntimeError(f"torch_js webgpu: {what} failed: {msg}")
