@@ -9,6 +9,7 @@ buffer owned by the caller, an element count and a dtype code (wasm_ext/tjs.h). 
 builds torch.rand/randn/randint/randperm/bernoulli/dropout/exponential_ on top of them.
 """
 import ctypes
+import math
 import os
 import struct
 
@@ -119,7 +120,6 @@ class Generator:
             normal_y = ny if nvalid else 0.0
         else:
             # legacy states kept Box-Muller's intermediates: the cached sample is rho * sin(2 pi x)
-            import math
             normal_y = nrho * math.sin(2.0 * math.pi * nx) if nvalid else 0.0
         nxt &= 0xFFFFFFFF      # torch copies `next` into a uint32 before validating it
         if not (seeded and 0 < left <= 624 and nxt <= 624):

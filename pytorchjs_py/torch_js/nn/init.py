@@ -3,7 +3,8 @@
 import math
 import warnings
 
-from ..autograd.grad_mode import no_grad
+from .._grad_mode import no_grad
+from ..ops._registry import torch_ops
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
            "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
@@ -46,8 +47,6 @@ def _no_grad_normal_(tensor, mean, std, generator=None):
 def _no_grad_trunc_normal_(tensor, mean, std, a, b, generator=None):
     """PyTorch 2.13's sampler: rejection from normal_ when the window holds > 30% of the mass, otherwise
     uniform proposals on [a, b] accepted by a log-uniform test — same draws, same order."""
-    from ..ops.creation import empty_like, tensor as _tensor
-    from ..ops.elementwise import where
 
     def norm_cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
@@ -58,21 +57,22 @@ def _no_grad_trunc_normal_(tensor, mean, std, a, b, generator=None):
     with no_grad():
         p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
         if p > 0.3:
-            lo = _tensor(a, dtype=tensor.dtype).item()
-            hi = _tensor(b, dtype=tensor.dtype).item()
+            lo = torch_ops.tensor(a, dtype=tensor.dtype).item()
+            hi = torch_ops.tensor(b, dtype=tensor.dtype).item()
             result = tensor.normal_(mean, std, generator=generator)
             while True:
                 mask = (result < lo) | (result > hi)
                 if not bool(mask.any()):
                     break
-                result = where(mask, empty_like(result).normal_(mean, std, generator=generator), result)
+                fresh = torch_ops.empty_like(result).normal_(mean, std, generator=generator)
+                result = torch_ops.where(mask, fresh, result)
             if tensor is not result:
                 tensor.copy_(result)
         else:
             mode = max(a, min(mean, b))
             log_peak = -0.5 * ((mode - mean) / std) ** 2
-            candidates = empty_like(tensor)
-            accept_buf = empty_like(tensor)
+            candidates = torch_ops.empty_like(tensor)
+            accept_buf = torch_ops.empty_like(tensor)
             tensor.uniform_(a, b, generator=generator)
             candidates.copy_(tensor)
             candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
@@ -81,9 +81,9 @@ def _no_grad_trunc_normal_(tensor, mean, std, a, b, generator=None):
                 result = tensor
                 while True:
                     candidates.uniform_(a, b, generator=generator)
-                    result = where(pending, candidates, result)
+                    result = torch_ops.where(pending, candidates, result)
                     candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
-                    pending = where(pending, accept_buf.uniform_(generator=generator).log_().gt(candidates),
+                    pending = torch_ops.where(pending, accept_buf.uniform_(generator=generator).log_().gt(candidates),
                                     pending)
                     if not bool(pending.any()):
                         break
@@ -121,9 +121,8 @@ def zeros_(tensor):
 def eye_(tensor):
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    from ..ops.creation import eye
     with no_grad():
-        tensor.copy_(eye(*tensor.shape, dtype=tensor.dtype))
+        tensor.copy_(torch_ops.eye(*tensor.shape, dtype=tensor.dtype))
     return tensor
 
 
@@ -212,7 +211,6 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
 def _qr_q(a):
     """Q of the QR factorisation of a tall (m >= n) float64 matrix, with R's diagonal made positive — the
     same matrix as PyTorch's `q * sign(diag(r))`. Modified Gram-Schmidt, run twice per column."""
-    from ..ops.shape import stack
     m, n = a.shape
     cols = []
     for j in range(n):
@@ -221,7 +219,7 @@ def _qr_q(a):
             for q in cols:
                 v = v - (q * v).sum() * q
         cols.append(v / (v * v).sum().sqrt())
-    return stack(cols, 1)
+    return torch_ops.stack(cols, 1)
 
 
 def orthogonal_(tensor, gain=1, generator=None):
@@ -246,13 +244,12 @@ def orthogonal_(tensor, gain=1, generator=None):
 def sparse_(tensor, sparsity, std=0.01, generator=None):
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    from ..ops.random import randperm
     rows, cols = tensor.shape
     num_zeros = int(math.ceil(sparsity * rows))
     with no_grad():
         tensor.normal_(0, std, generator=generator)
         for col_idx in range(cols):
-            row_indices = randperm(rows)
+            row_indices = torch_ops.randperm(rows)
             zero_indices = row_indices[:num_zeros]
             tensor[zero_indices, col_idx] = 0
     return tensor

@@ -7,7 +7,8 @@ Tensors (ops build results with `_tensor._make`).
 import copy
 
 from .._tensor import Tensor, _make
-from ..autograd.grad_mode import no_grad
+from .._grad_mode import no_grad
+from ..ops._registry import torch_ops
 
 
 def _wrap(data, cls):
@@ -21,8 +22,7 @@ class Parameter(Tensor):
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
-            from ..ops.creation import empty
-            data = empty(0)
+            data = torch_ops.empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter(): argument 'data' must be Tensor, not {type(data).__name__}")
         t = _wrap(data, cls)
@@ -67,8 +67,7 @@ class Buffer(Tensor):
 
     def __new__(cls, data=None, *, persistent=True):
         if data is None:
-            from ..ops.creation import empty
-            data = empty(0)
+            data = torch_ops.empty(0)
         t = _wrap(data.detach(), cls)
         t.persistent = persistent
         return t

@@ -11,7 +11,7 @@ from itertools import chain
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from ..autograd.grad_mode import GRAD_ENABLED, enable_grad
+from .._grad_mode import GRAD_ENABLED, enable_grad
 from ..ops.creation import tensor
 from ..utils.hooks import RemovableHandle
 

@@ -199,7 +199,7 @@ def image_grid(images, labels=None, ncols=10, scale=4, vmin=None, vmax=None):
 
 def _in_notebook():
     try:
-        from IPython import get_ipython  # type: ignore
+        from IPython import get_ipython  # type: ignore  (optional: present only in notebooks)
     except ImportError:
         return False
     ip = get_ipython()
@@ -310,7 +310,7 @@ class progress:
         self._last = now
         head, frac, stats, tail = self._text()
         if self._notebook:
-            from IPython.display import HTML, display  # type: ignore
+            from IPython.display import HTML, display  # type: ignore  (optional: notebooks only)
             pct = 100.0 * frac if frac is not None else 0.0
             e = html.escape
             bar = (f'<div style="font-family:monospace;font-size:12px;display:flex;align-items:center;gap:8px">'

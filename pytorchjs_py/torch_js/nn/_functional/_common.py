@@ -6,7 +6,7 @@ from ..._tensor import Tensor
 from ...ops._registry import register
 from ...ops._util import GRAD_ENABLED, check, record
 from ...ops import creation as _C
-from ...autograd.grad_mode import no_grad
+from ..._grad_mode import no_grad
 
 __all__ = ["D", "Tensor", "GRAD_ENABLED", "check", "record", "no_grad", "ntuple", "reduction_enum", "apply_reduction",
            "legacy_reduction", "reg", "zeros", "ones", "full", "arange", "empty", "is_tensor_like"]

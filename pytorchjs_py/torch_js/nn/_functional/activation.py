@@ -7,7 +7,7 @@ from ...ops import elementwise as _E
 from ...ops import inplace as _ip
 from ...ops import reduction as _R
 from ...ops.elementwise import UnaryOp, unary, SAME, where as _where
-from ._common import D, Tensor, reg
+from ._common import D, Tensor, ones, reg
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -103,7 +103,7 @@ def _float_check(x, name):
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
     if not x._dtype.is_floating_point:
-        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_ip._cap(x._dtype)}\'')
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{D.scalar_type_name(x._dtype)}\'')
 
 
 def _maybe_inplace(input, result, inplace):
@@ -243,7 +243,7 @@ def tanhshrink(input):
 def softshrink(input, lambd=0.5):
     if isinstance(input, Tensor) and not 0 <= lambd <= _dtype_max(input._dtype):
         raise RuntimeError(f"lambda must be in range [0, {_dtype_max(input._dtype):g}] for input dtype "
-                           f"{_cap(input._dtype)}, but found {float(lambd):g}")
+                           f"{D.scalar_type_name(input._dtype)}, but found {float(lambd):g}")
     zero = input * 0
     return _where(input > lambd, input - lambd, _where(input < -lambd, input + lambd, zero))
 
@@ -251,11 +251,6 @@ def softshrink(input, lambd=0.5):
 def _dtype_max(d):
     return {"float16": 65504.0, "bfloat16": 3.3895313892515355e+38, "float32": 3.4028234663852886e+38}.get(
         d.name, 1.7976931348623157e+308)
-
-
-def _cap(d):
-    from ...ops.inplace import _cap as cap
-    return cap(d)
 
 
 def hardshrink(input, lambd=0.5):
@@ -299,7 +294,6 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         return leaky_relu(input, (lower + upper) / 2, inplace)
     _float_check(input, "rrelu_with_noise")
     # ATen draws one uniform double in [lower, upper) per non-positive element, in element order
-    from ...ops.creation import ones
     neg = input.detach() <= 0
     k = int(neg.sum().item())
     noise = ones(input._shape, dtype=input._dtype, device=input._storage.device)

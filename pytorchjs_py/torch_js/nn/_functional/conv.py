@@ -10,6 +10,7 @@ from ...ops._util import GRAD_ENABLED, record
 from ...ops.linalg import gemm
 from ..._tensor import _empty
 from ._common import D, Tensor, ntuple, reg
+from .misc import pad
 
 _HALF = (D.float16, D.bfloat16)
 
@@ -138,17 +139,12 @@ def _check_conv_dtypes(input, weight, bias):
     if bias is not None and bias._dtype is not input._dtype:
         raise RuntimeError(f"Input type ({_tname(input)}) and bias type ({_tname(bias)}) should be the same")
     if not input._dtype.is_floating_point and input._dtype is not D.int64:
-        raise NotImplementedError(f'"slow_conv2d_cpu" not implemented for \'{_cap(input._dtype)}\'')
+        raise NotImplementedError(f'"slow_conv2d_cpu" not implemented for \'{D.scalar_type_name(input._dtype)}\'')
 
 
 def _tname(t):
     return {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}.get(
         t._dtype.name, t._dtype.name)
-
-
-def _cap(d):
-    from ...ops.inplace import _cap as cap
-    return cap(d)
 
 
 def _same_padding(k, d):
@@ -275,11 +271,10 @@ def _conv_nd(input, weight, bias, stride, padding, dilation, groups, nd, name):
     elif padding == "same":
         p, extra = _same_padding(k, d)
         if any(extra):
-            from .misc import pad as _pad
             pads = []
             for e in reversed(extra):
                 pads += [0, e]
-            x = _pad(x, pads)
+            x = pad(x, pads)
     else:
         p = _conv_param(padding, "padding", nd)
     _check_conv_shape(x, weight, bias, s, p, d, groups)

@@ -5,6 +5,8 @@ import warnings
 
 from ...ops.elementwise import where as _where
 from ._common import D, apply_reduction, legacy_reduction, ones, reg
+from .activation import logsigmoid
+from .misc import pairwise_distance
 
 
 def _reduction(size_average, reduce, reduction):
@@ -35,7 +37,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
     if target._dtype.is_floating_point or target._dtype is D.bool_:
-        raise RuntimeError(f"expected scalar type Long but found {_cap(target._dtype)}")
+        raise RuntimeError(f"expected scalar type Long but found {D.scalar_type_name(target._dtype)}")
     unbatched = input.dim() == 1
     x = input.unsqueeze(0) if unbatched else input
     t = target.unsqueeze(0) if unbatched and target.dim() == 0 else target
@@ -68,11 +70,6 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if reduction == "sum":
         return loss.sum()
     return loss.sum() / w.sum()
-
-
-def _cap(d):
-    from ...ops.inplace import _cap as cap
-    return cap(d)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
@@ -182,7 +179,6 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction = _reduction(size_average, reduce, reduction)
     if target._shape != input._shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
-    from .activation import logsigmoid
     if pos_weight is not None:
         log_weight = (pos_weight - 1) * target + 1
         loss = (1 - target) * input - log_weight * logsigmoid(input)
@@ -288,7 +284,6 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-06, reduction="mean
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-06, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
-    from .misc import pairwise_distance
     reduction = _reduction(size_average, reduce, reduction)
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
@@ -305,7 +300,6 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-06, 
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
-    from .activation import logsigmoid
     reduction = _reduction(size_average, reduce, reduction)
     loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
     if weight is not None:

@@ -4,10 +4,12 @@ import math
 import struct
 import warnings
 
-from ...ops._util import GRAD_ENABLED, record
+from ...ops._util import GRAD_ENABLED, broadcast_shapes, record
 from ...ops import shape as _S
 from ...ops.elementwise import where as _where
+from ...ops.inplace import write_out
 from ._common import D, Tensor, no_grad, ntuple, reg, zeros, full, arange, empty
+from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 
 
 # ---- linear --------------------------------------------------------------------------------------------------
@@ -86,8 +88,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
 
 def _legacy_type(d):
-    from ...ops.inplace import _cap
-    return _cap(d) + "Tensor"
+    return D.scalar_type_name(d) + "Tensor"
 
 
 def embedding_renorm_(weight, idx, max_norm, norm_type):
@@ -366,7 +367,6 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode in expected and expected[mode] != nsp:
         raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {expected[mode] + 2}D input")
     if mode == "area":
-        from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
         if nsp == 1:
             return adaptive_avg_pool1d(input, out_size)
         if nsp == 2:
@@ -472,7 +472,6 @@ def _clamp_invisible(t, eps):
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    from ...ops._util import broadcast_shapes
     shape = broadcast_shapes(x1._shape, x2._shape)
     a, b = x1.expand(shape), x2.expand(shape)
     if not a._dtype.is_floating_point:
@@ -504,7 +503,6 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
     r = input / denom
     if out is not None:
-        from ...ops.inplace import write_out
         return write_out(out, r)
     return r
 

@@ -2,6 +2,8 @@
 double backward, come from those ops). Running statistics are updated in place under no_grad, as ATen does:
 running = (1 − momentum)·running + momentum·batch, with the unbiased batch variance."""
 from ._common import D, no_grad, reg
+from .misc import pad
+from .pooling import avg_pool2d
 
 
 def _stats(x, dims):
@@ -141,8 +143,6 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
 
 
 def local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0):
-    from .misc import pad
-    from .pooling import avg_pool2d
     dim = input.dim()
     if dim < 3:
         raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")

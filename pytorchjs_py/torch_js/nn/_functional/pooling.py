@@ -104,12 +104,7 @@ def _check_input(input, nd, name, ints=False):
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if not input._dtype.is_floating_point and not (ints and input._dtype is not D.bool_):
-        raise NotImplementedError(f'"{name}" not implemented for \'{_cap(input._dtype)}\'')
-
-
-def _cap(d):
-    from ...ops.inplace import _cap as cap
-    return cap(d)
+        raise NotImplementedError(f'"{name}" not implemented for \'{D.scalar_type_name(input._dtype)}\'')
 
 
 def _check_dim_range(input, lo, hi, name):

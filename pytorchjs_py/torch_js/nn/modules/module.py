@@ -9,8 +9,11 @@ import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
+from ... import _dtype as D
+from ..._grad_mode import no_grad
+from ..._storage import device as _device
 from ..._tensor import Tensor
-from ...autograd.grad_mode import no_grad
+from ...ops._registry import torch_ops
 from ...utils.hooks import RemovableHandle
 from ..parameter import Buffer, Parameter
 
@@ -269,12 +272,9 @@ class Module:
         return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
     def to_empty(self, *, device=None, recurse=True):
-        from ...ops.creation import empty_like
-        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
+        return self._apply(lambda t: torch_ops.empty_like(t, device=device), recurse=recurse)
 
     def to(self, *args, **kwargs):
-        from ... import _dtype as D
-        from ..._storage import device as _device
         dtype = kwargs.get("dtype")
         dev = kwargs.get("device")
         for a in args:

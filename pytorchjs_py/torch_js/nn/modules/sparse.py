@@ -1,5 +1,5 @@
 """Embedding (torch.nn.modules.sparse)."""
-from ...autograd.grad_mode import no_grad
+from ..._grad_mode import no_grad
 from ...ops.creation import empty
 from .. import functional as F
 from .. import init

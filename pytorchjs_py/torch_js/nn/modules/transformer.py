@@ -4,11 +4,13 @@ The same submodules, names and construction order as PyTorch (so default init dr
 forward is PyTorch's "slow path" (the path it takes in training), which is also what torch_js runs in eval.
 """
 import copy
+import warnings
 
 from ... import _dtype as D
+from ...ops._registry import torch_ops
 from .. import functional as F
 from ..init import xavier_uniform_
-from .activation import MultiheadAttention
+from .activation import GELU, MultiheadAttention, ReLU
 from .container import ModuleList
 from .dropout import Dropout
 from .linear import Linear
@@ -20,10 +22,9 @@ __all__ = ["Transformer", "TransformerEncoder", "TransformerDecoder", "Transform
 
 
 def _generate_square_subsequent_mask(sz, device=None, dtype=None):
-    from ...ops.creation import arange, zeros
-    idx = arange(sz, device=device)
+    idx = torch_ops.arange(sz, device=device)
     upper = idx.unsqueeze(0) > idx.unsqueeze(1)
-    return zeros((sz, sz), dtype=dtype, device=device).masked_fill(upper, float("-inf"))
+    return torch_ops.zeros((sz, sz), dtype=dtype, device=device).masked_fill(upper, float("-inf"))
 
 
 def _get_seq_len(src, batch_first):
@@ -64,8 +65,7 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
                   target_type=target_type, check_other=check_other)
     if mask is not None:
         if mask.dtype is D.bool_:
-            from ...ops.creation import zeros_like
-            return zeros_like(mask, dtype=target_type).masked_fill_(mask, float("-inf"))
+            return torch_ops.zeros_like(mask, dtype=target_type).masked_fill_(mask, float("-inf"))
         if not mask.is_floating_point():
             raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     return mask
@@ -159,7 +159,6 @@ class TransformerEncoder(Module):
         elif encoder_layer.self_attn.num_heads % 2 == 1:
             why = "encoder_layer.self_attn.num_heads is odd"
         if enable_nested_tensor and why:
-            import warnings
             warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {why}",
                           stacklevel=2)
             self.use_nested_tensor = False
@@ -235,7 +234,6 @@ class TransformerEncoderLayer(Module):
         self.dropout2 = Dropout(dropout)
         if isinstance(activation, str):
             activation = _get_activation_fn(activation)
-        from .activation import GELU, ReLU
         if activation is F.relu or isinstance(activation, ReLU):
             self.activation_relu_or_gelu = 1
         elif activation is F.gelu or isinstance(activation, GELU):

@@ -3,8 +3,9 @@ clip coefficient max_norm / (total_norm + 1e-6) clamped to 1, multiplied into ea
 import types
 import warnings
 
+from ..._grad_mode import no_grad
 from ..._tensor import Tensor
-from ...autograd.grad_mode import no_grad
+from ...ops._registry import torch_ops
 
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
 
@@ -19,18 +20,16 @@ def _vector_norm(t, norm_type):
 
 @no_grad()
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
-    from ...ops.creation import tensor
-    from ...ops.shape import stack
     if isinstance(tensors, Tensor):
         tensors = [tensors]
     else:
         tensors = list(tensors)
     norm_type = float(norm_type)
     if len(tensors) == 0:
-        return tensor(0.0)
+        return torch_ops.tensor(0.0)
     first_device = tensors[0].device
     norms = [_vector_norm(g, norm_type) for g in tensors]
-    total_norm = _vector_norm(stack([n.to(first_device) for n in norms]), norm_type)
+    total_norm = _vector_norm(torch_ops.stack([n.to(first_device) for n in norms]), norm_type)
     if error_if_nonfinite and bool(total_norm.isnan() | total_norm.isinf()):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so "
                            "it cannot be clipped. To disable this error and scale the gradients by the non-finite "

@@ -1,5 +1,6 @@
 """parameters_to_vector / vector_to_parameters."""
 from ..._tensor import Tensor
+from ...ops._registry import torch_ops
 
 
 def _check_param_device(param, old_param_device):
@@ -11,13 +12,12 @@ def _check_param_device(param, old_param_device):
 
 
 def parameters_to_vector(parameters):
-    from ...ops.shape import cat
     param_device = None
     vec = []
     for param in parameters:
         param_device = _check_param_device(param, param_device)
         vec.append(param.view(-1))
-    return cat(vec)
+    return torch_ops.cat(vec)
 
 
 def vector_to_parameters(vec, parameters):

@@ -6,9 +6,12 @@ seed from the default generator and shuffles with randperm — so after manual_s
 order. num_workers, pin_memory, prefetch_factor, persistent_workers are accepted and ignored.
 """
 import collections
+import math
 import re
 
+from ... import _dtype as D
 from ..._tensor import Tensor
+from ...ops._registry import torch_ops
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
@@ -29,14 +32,13 @@ def _is_numpy(obj):
 
 
 def default_convert(data):
-    from ...ops.creation import as_tensor
     elem_type = type(data)
     if isinstance(data, Tensor):
         return data
     if _is_numpy(data) and elem_type.__name__ not in ("str_", "string_"):
         if elem_type.__name__ == "ndarray" and np_str_obj_array_pattern.search(data.dtype.str) is not None:
             return data
-        return as_tensor(data)
+        return torch_ops.as_tensor(data)
     if isinstance(data, collections.abc.Mapping):
         try:
             return elem_type({key: default_convert(data[key]) for key in data})
@@ -56,26 +58,23 @@ def default_convert(data):
 
 def default_collate(batch):
     """Stack a list of samples into a batch, like torch.utils.data.default_collate."""
-    from ... import _dtype as D
-    from ...ops.creation import as_tensor, tensor
-    from ...ops.shape import stack
     elem = batch[0]
     elem_type = type(elem)
     if isinstance(elem, Tensor):
-        return stack(list(batch), 0)
+        return torch_ops.stack(list(batch), 0)
     if _is_numpy(elem) and elem_type.__name__ not in ("str_", "string_"):
         if elem_type.__name__ in ("ndarray", "memmap"):
             if np_str_obj_array_pattern.search(elem.dtype.str) is not None:
                 raise TypeError(default_collate_err_msg_format.format(elem.dtype))
-            return default_collate([as_tensor(b) for b in batch])
+            return default_collate([torch_ops.as_tensor(b) for b in batch])
         if elem.shape == ():
-            return as_tensor(batch)
+            return torch_ops.as_tensor(batch)
     if isinstance(elem, bool):
-        return tensor(batch, dtype=D.bool_)
+        return torch_ops.tensor(batch, dtype=D.bool_)
     if isinstance(elem, float):
-        return tensor(batch, dtype=D.float64)
+        return torch_ops.tensor(batch, dtype=D.float64)
     if isinstance(elem, int):
-        return tensor(batch)
+        return torch_ops.tensor(batch)
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, collections.abc.Mapping):
@@ -182,10 +181,8 @@ class DataLoader:
         return self.batch_sampler if self._auto_collation else self.sampler
 
     def __iter__(self):
-        from ... import _dtype as D
-        from ...ops.creation import empty
         # PyTorch's _BaseDataLoaderIter draws a base seed for workers even with num_workers=0
-        empty((), dtype=D.int64).random_(generator=self.generator)
+        torch_ops.empty((), dtype=D.int64).random_(generator=self.generator)
         if self._is_iterable:
             return self._iter_iterable()
         return self._iter_map()
@@ -221,7 +218,6 @@ class DataLoader:
         if self._is_iterable:
             length = len(self.dataset)
             if self.batch_size is not None:
-                import math
                 length = length // self.batch_size if self.drop_last else math.ceil(length / self.batch_size)
             return length
         return len(self._index_sampler)

@@ -4,6 +4,7 @@ import math
 import warnings
 
 from ..._generator import default_generator
+from ...ops._registry import torch_ops
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "ConcatDataset", "Subset",
            "random_split"]
@@ -120,7 +121,6 @@ class Subset(Dataset):
 def random_split(dataset, lengths, generator=default_generator):
     """PyTorch's random_split: fractions become lengths (remainder spread round-robin), then one
     randperm(sum(lengths), generator=generator) is cut into consecutive pieces."""
-    from ...ops.random import randperm
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         subset_lengths = []
         for i, frac in enumerate(lengths):
@@ -137,7 +137,7 @@ def random_split(dataset, lengths, generator=default_generator):
                               stacklevel=2)
     if sum(lengths) != len(dataset):
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    indices = randperm(sum(lengths), generator=generator).tolist()
+    indices = torch_ops.randperm(sum(lengths), generator=generator).tolist()
     out = []
     offset = 0
     for length in lengths:

@@ -1,15 +1,17 @@
 """Samplers (torch.utils.data.sampler), drawing from the generator exactly like PyTorch."""
 import itertools
 
+from ... import _dtype as D
+from ..._generator import Generator
+from ...ops._registry import torch_ops
+
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
            "BatchSampler"]
 
 
 def _fresh_seed():
     """int(torch.empty((), dtype=torch.int64).random_().item()) from the default generator."""
-    from ... import _dtype as D
-    from ...ops.creation import empty
-    return int(empty((), dtype=D.int64).random_().item())
+    return int(torch_ops.empty((), dtype=D.int64).random_().item())
 
 
 class Sampler:
@@ -50,9 +52,6 @@ class RandomSampler(Sampler):
         return self._num_samples
 
     def __iter__(self):
-        from ..._generator import Generator
-        from ... import _dtype as D
-        from ...ops.random import randint, randperm
         n = len(self.data_source)
         if self.generator is None:
             seed = _fresh_seed()
@@ -62,12 +61,12 @@ class RandomSampler(Sampler):
             generator = self.generator
         if self.replacement:
             for _ in range(self.num_samples // 32):
-                yield from randint(0, n, (32,), dtype=D.int64, generator=generator).tolist()
-            yield from randint(0, n, (self.num_samples % 32,), dtype=D.int64, generator=generator).tolist()
+                yield from torch_ops.randint(0, n, (32,), dtype=D.int64, generator=generator).tolist()
+            yield from torch_ops.randint(0, n, (self.num_samples % 32,), dtype=D.int64, generator=generator).tolist()
         else:
             for _ in range(self.num_samples // n):
-                yield from randperm(n, generator=generator).tolist()
-            yield from randperm(n, generator=generator).tolist()[: self.num_samples % n]
+                yield from torch_ops.randperm(n, generator=generator).tolist()
+            yield from torch_ops.randperm(n, generator=generator).tolist()[: self.num_samples % n]
 
     def __len__(self):
         return self.num_samples
@@ -79,8 +78,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        from ...ops.random import randperm
-        for i in randperm(len(self.indices), generator=self.generator).tolist():
+        for i in torch_ops.randperm(len(self.indices), generator=self.generator).tolist():
             yield self.indices[i]
 
     def __len__(self):
@@ -89,13 +87,11 @@ class SubsetRandomSampler(Sampler):
 
 class WeightedRandomSampler(Sampler):
     def __init__(self, weights, num_samples, replacement=True, generator=None):
-        from ... import _dtype as D
-        from ...ops.creation import as_tensor
         if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
             raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
         if not isinstance(replacement, bool):
             raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
-        weights_tensor = as_tensor(weights, dtype=D.float64)
+        weights_tensor = torch_ops.as_tensor(weights, dtype=D.float64)
         if len(weights_tensor.shape) != 1:
             raise ValueError("weights should be a 1d sequence but given weights have shape "
                              f"{tuple(weights_tensor.shape)}")
@@ -105,8 +101,7 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        from ...ops.random import multinomial
-        rand_tensor = multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator)
+        rand_tensor = torch_ops.multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator)
         yield from iter(rand_tensor.tolist())
 
     def __len__(self):
