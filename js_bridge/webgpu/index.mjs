@@ -5,29 +5,9 @@
 //   const bridge = await createBridge();           // or installWebGPU() -> globalThis.torchJsWebGPU
 //   bridge.attach(pyodideModule); bridge.setArgBlock(ptr, nbytes)   (Python does both at init)
 //
-// Argument block: bytes 0..31 hold four f64 (p0, p1, p2, alpha); int32 words from byte 32:
-//   [0] family, [1] op index (in OPS[family]), then per family (operand = buffer id, dtype code, element offset):
-//   COPY    nd, out, x, shape[nd], out_st[nd], x_st[nd]
-//   FILL    nd, out, bits_lo, bits_hi, shape[nd], out_st[nd]
-//   UNARY   nd, out, x, shape, out_st, x_st                      (p0..p2)
-//   BINARY  nd, out, a, b, shape, out_st, a_st, b_st             (alpha)
-//   WHERE   nd, out, cond, a, b, shape, out_st, c_st, a_st, b_st
-//   REDUCE  nd, nred, out, out2 (id 0: none), x, shape[nd], x_st[nd], out_st[nd - nred]
-//   SOFTMAX log, outer, n, out, x                                (contiguous rows)
-//   CUMUL   op (0 sum, 1 prod), outer, n, inner, out, x          (contiguous)
-//   GEMM    batch, m, n, k, out, a, b, a_st[3], b_st[3]
-//   INDEX_OFFSETS nd, offs, idx, dim_size, dim_stride, accumulate, shape, offs_st, idx_st
-//   TAKE    nd, out, src, offs, shape, out_st, src_st, offs_st
-//   PUT     nd, accumulate, dst, val, offs, shape, val_st, dst_st, offs_st
-//   IM2COL  N, C, H, W, geom[10] (KH KW SH SW PH PW DH DW OH OW), out, x, x_st[4], out_st[3]
-//   COL2IM  N, C, H, W, geom[10], out (contiguous), cols, cols_st[3]
-//   POOL / POOL_BWD  mode, adaptive, planes, H, W, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW, count_include_pad,
-//           divisor_override, out | grad_in, x | grad_out, idx (id 0: none)     (contiguous planes)
-//   SORT    (op: 0 stable sort, 1 sort, 2 topk, 3 kthvalue, 4 mode) outer, n, descending, k, values, indices, x
-//   CUMEXT  (op: 0 max, 1 min) outer, n, inner, values, indices, x                    (contiguous)
-//   LOGCUMSUMEXP outer, n, inner, out, x                                               (contiguous)
-//   SEARCHSORTED rows, nb, nv, right, boundary row stride (0: shared), out, boundaries, values
-//   LINALG  (op: index in LINALG_OPS) invocations, noperands, nwords, buffer ids[noperands], header words 3..
+// Argument block: four f64 then int32 words, [0] family, [1] op, then the family's words. Its layout is written
+// once, in torch_js/backends/webgpu/bridge_abi.py; tools/gen_abi.py generates ./abi.mjs from it (FAMILY and
+// one decoder per family, ARGS.<FAMILY>(I) -> the words by name), so nothing here counts word offsets.
 // run() returns 0, or an error code with the message in bridge.lastError: 1 dtype not supported, 2 unknown
 // op, 3 other. Readbacks (read, synchronize) reject with "TJS_INDEX_ERROR <index> <size>" for a bounds error
 // found by an earlier index kernel, or with pending WGSL compile/validation messages.
@@ -47,12 +27,9 @@ import {
   sortInitSpecs, sortOutSource, sortOutSpecs, sortStepSource,
 } from './kernels/sort.mjs';
 import { LINALG_OPS, WG_LINALG, linalgSource } from './kernels/linalg.mjs';
+import { ARGS, FAMILY } from './abi.mjs';
 
-export const FAMILY = {
-  COPY: 1, FILL: 2, UNARY: 3, BINARY: 4, WHERE: 5, REDUCE: 6, SOFTMAX: 7, CUMUL: 8, GEMM: 9, INDEX_OFFSETS: 10, TAKE: 11,
-  PUT: 12, IM2COL: 13, COL2IM: 14, POOL: 15, POOL_BWD: 16, SORT: 17, CUMEXT: 18, LOGCUMSUMEXP: 19, SEARCHSORTED: 20,
-  LINALG: 21,
-};
+export { FAMILY };
 export const OPS = {
   unary: Object.keys(UNARY_OPS), binary: Object.keys(BINARY_OPS), reduce: Object.keys(REDUCE_OPS), linalg: LINALG_OPS,
 };
@@ -186,25 +163,47 @@ export class Bridge {
   _run(I, F) {
     const fam = I[0];
     switch (fam) {
-      case FAMILY.COPY: return this._ew('copy', '', I, 2, 2, 3);
-      case FAMILY.FILL: return this._ew('fill', '', I, 1, 2, 5, (w, u32) => { u32[w + 13] = I[6]; u32[w + 14] = I[7]; });
-      case FAMILY.UNARY: return this._ew('unary', OPS.unary[I[1]], I, 2, 2, 3, (w, u32, f32) => { f32[w + 8] = F[0]; f32[w + 9] = F[1]; f32[w + 10] = F[2]; });
-      case FAMILY.BINARY: return this._ew('binary', OPS.binary[I[1]], I, 3, 2, 3, (w, u32, f32) => { f32[w + 11] = F[3]; u32[w + 12] = Math.trunc(F[3]) | 0; });
-      case FAMILY.WHERE: return this._ew('where', '', I, 4, 2, 3);
-      case FAMILY.REDUCE: return this._reduce(I);
-      case FAMILY.SOFTMAX: return this._softmax(I);
-      case FAMILY.CUMUL: return this._cumul(I);
-      case FAMILY.GEMM: return this._gemm(I);
-      case FAMILY.INDEX_OFFSETS: return this._indexOffsets(I);
-      case FAMILY.TAKE: return this._ew('take', '', I, 3, 2, 3);
-      case FAMILY.PUT: return this._put(I);
-      case FAMILY.IM2COL: case FAMILY.COL2IM: return this._im2col(I, fam === FAMILY.IM2COL);
-      case FAMILY.POOL: case FAMILY.POOL_BWD: return this._pool(I, fam === FAMILY.POOL);
-      case FAMILY.SORT: return this._sort(I);
-      case FAMILY.CUMEXT: return this._cumext(I);
-      case FAMILY.LOGCUMSUMEXP: return this._logcumsumexp(I);
-      case FAMILY.SEARCHSORTED: return this._searchsorted(I);
-      case FAMILY.LINALG: return this._linalg(I);
+      case FAMILY.COPY: {
+        const a = ARGS.COPY(I);
+        return this._ew('copy', '', [a.out, a.x], a.shape, [a.out_st, a.x_st]);
+      }
+      case FAMILY.FILL: {
+        const a = ARGS.FILL(I);
+        return this._ew('fill', '', [a.out], a.shape, [a.out_st], (w, u32) => { u32[w + 13] = a.bits_lo; u32[w + 14] = a.bits_hi; });
+      }
+      case FAMILY.UNARY: {
+        const a = ARGS.UNARY(I);
+        return this._ew('unary', OPS.unary[a.op], [a.out, a.x], a.shape, [a.out_st, a.x_st],
+          (w, u32, f32) => { f32[w + 8] = F[0]; f32[w + 9] = F[1]; f32[w + 10] = F[2]; });
+      }
+      case FAMILY.BINARY: {
+        const a = ARGS.BINARY(I);
+        return this._ew('binary', OPS.binary[a.op], [a.out, a.a, a.b], a.shape, [a.out_st, a.a_st, a.b_st],
+          (w, u32, f32) => { f32[w + 11] = F[3]; u32[w + 12] = Math.trunc(F[3]) | 0; });
+      }
+      case FAMILY.WHERE: {
+        const a = ARGS.WHERE(I);
+        return this._ew('where', '', [a.out, a.cond, a.a, a.b], a.shape, [a.out_st, a.cond_st, a.a_st, a.b_st]);
+      }
+      case FAMILY.TAKE: {
+        const a = ARGS.TAKE(I);
+        return this._ew('take', '', [a.out, a.src, a.offs], a.shape, [a.out_st, a.src_st, a.offs_st]);
+      }
+      case FAMILY.REDUCE: return this._reduce(ARGS.REDUCE(I));
+      case FAMILY.SOFTMAX: return this._softmax(ARGS.SOFTMAX(I));
+      case FAMILY.CUMUL: return this._cumul(ARGS.CUMUL(I));
+      case FAMILY.GEMM: return this._gemm(ARGS.GEMM(I));
+      case FAMILY.INDEX_OFFSETS: return this._indexOffsets(ARGS.INDEX_OFFSETS(I));
+      case FAMILY.PUT: return this._put(ARGS.PUT(I));
+      case FAMILY.IM2COL: return this._im2col(ARGS.IM2COL(I), true);
+      case FAMILY.COL2IM: return this._im2col(ARGS.COL2IM(I), false);
+      case FAMILY.POOL: return this._pool(ARGS.POOL(I), true);
+      case FAMILY.POOL_BWD: return this._pool(ARGS.POOL_BWD(I), false);
+      case FAMILY.SORT: return this._sort(ARGS.SORT(I));
+      case FAMILY.CUMEXT: return this._cumext(ARGS.CUMEXT(I));
+      case FAMILY.LOGCUMSUMEXP: return this._logcumsumexp(ARGS.LOGCUMSUMEXP(I));
+      case FAMILY.SEARCHSORTED: return this._searchsorted(ARGS.SEARCHSORTED(I));
+      case FAMILY.LINALG: return this._linalg(ARGS.LINALG(I));
       default: throw Object.assign(new Error(`unknown family ${fam}`), { code: 2 });
     }
   }
@@ -225,21 +224,14 @@ export class Bridge {
     }
   }
 
-  /** Elementwise-shaped families: `nops` operands (id, dt, off) from word `ndAt + 1`, then shape and strides. */
-  _ew(fam, op, I, nops, ndAt, opsAt, extra) {
+  /** Elementwise-shaped families: `operands` ({id, dt, off}) over `shape`, one stride list per operand. */
+  _ew(fam, op, operands, shape, strides, extra) {
     if (op === undefined) throw Object.assign(new Error(`unknown ${fam} op`), { code: 2 });
-    const nd = I[ndAt];
-    let at = opsAt;
-    if (fam === 'fill') at = 3;
-    const ids = [], dts = [], offs = [];
-    for (let k = 0; k < nops; k++, at += 3) { ids.push(I[at]); dts.push(I[at + 1]); offs.push(I[at + 2]); }
-    if (fam === 'fill') at += 2;
-    const shape = Array.from(I.subarray(at, at + nd));
+    const nops = operands.length;
+    const ids = operands.map((o) => o.id), dts = operands.map((o) => o.dt), offs = operands.map((o) => o.off);
     let n = 1;
     for (const s of shape) n *= s;
     if (n === 0) return;
-    const strides = [];
-    for (let k = 0; k < nops; k++) strides.push(Array.from(I.subarray(at + nd * (k + 1), at + nd * (k + 2))));
     this._checkDtypes(dts);
     const [cs, cst] = coalesce(shape, strides);
     const d = this.disp;
@@ -259,14 +251,12 @@ export class Bridge {
     d.dispatch(p, ids, w, gx, gy);
   }
 
-  _reduce(I) {
-    const op = OPS.reduce[I[1]];
+  _reduce(a) {
+    const op = OPS.reduce[a.op];
     if (op === undefined) throw Object.assign(new Error('unknown reduce op'), { code: 2 });
-    const nd = I[2], nred = I[3];
-    const [oid, odt, ooff, o2id, o2dt, o2off, xid, xdt, xoff] = I.subarray(4, 13);
-    const shape = Array.from(I.subarray(13, 13 + nd));
-    const xst = Array.from(I.subarray(13 + nd, 13 + 2 * nd));
-    const ost = Array.from(I.subarray(13 + 2 * nd, 13 + 3 * nd - nred));
+    const { nd, nred, shape, x_st: xst, out_st: ost } = a;
+    const { id: oid, dt: odt, off: ooff } = a.out, { id: o2id, dt: o2dt, off: o2off } = a.out2;
+    const { id: xid, dt: xdt, off: xoff } = a.x;
     const k = nd - nred;
     const [ks, kst] = coalesce(shape.slice(0, k), [xst.slice(0, k), ost]);
     const [rs, rst] = coalesce(shape.slice(k), [xst.slice(k)]);
@@ -291,8 +281,8 @@ export class Bridge {
     d.dispatch(p, ids, w, gx, gy);
   }
 
-  _softmax(I) {
-    const [log, outer, n, oid, odt, ooff, xid, xdt, xoff] = I.subarray(2, 11);
+  _softmax(a) {
+    const { log, outer, n } = a, { id: oid, dt: odt, off: ooff } = a.out, { id: xid, dt: xdt, off: xoff } = a.x;
     if (!outer || !n) return;
     this._checkDtypes([xdt, odt]);
     const d = this.disp;
@@ -303,8 +293,8 @@ export class Bridge {
     d.dispatch(p, [oid, xid], w, gx, gy);
   }
 
-  _cumul(I) {
-    const [op, outer, n, inner, oid, odt, ooff, xid, xdt, xoff] = I.subarray(1, 11);
+  _cumul(a) {
+    const { op, outer, n, inner } = a, { id: oid, dt: odt, off: ooff } = a.out, { id: xid, dt: xdt, off: xoff } = a.x;
     const m = outer * inner;
     if (!m || !n) return;
     this._checkDtypes([xdt, odt]);
@@ -317,8 +307,10 @@ export class Bridge {
     d.dispatch(p, [oid, xid], w, gx, gy);
   }
 
-  _gemm(I) {
-    const [batch, m, n, k, oid, odt, ooff, aid, adt, aoff, bid, bdt, boff, abs, ars, acs, bbs, brs, bcs] = I.subarray(2, 21);
+  _gemm(g) {
+    const { batch, m, n, k } = g, { id: oid, dt: odt, off: ooff } = g.out;
+    const { id: aid, dt: adt, off: aoff } = g.a, { id: bid, dt: bdt, off: boff } = g.b;
+    const [abs, ars, acs] = g.a_st, [bbs, brs, bcs] = g.b_st;
     if (!batch || !m || !n) return;
     this._checkDtypes([adt, bdt, odt]);
     if (batch > MAX_GROUPS) throw new Error(`matmul batch ${batch} > ${MAX_GROUPS}`);
@@ -348,15 +340,14 @@ export class Bridge {
     d.dispatch(p, [oid, aid, bid], w, Math.ceil(n / cfg.tn), Math.ceil(m / cfg.tm), batch);
   }
 
-  _indexOffsets(I) {
-    const nd = I[2];
-    const [oid, odt, ooff, iid, idt, ioff, size, stride, acc] = I.subarray(3, 12);
-    const shape = Array.from(I.subarray(12, 12 + nd));
+  _indexOffsets(a) {
+    const { id: oid, off: ooff } = a.offs, { id: iid, dt: idt, off: ioff } = a.idx;
+    const { dim_size: size, dim_stride: stride, accumulate: acc, shape } = a;
     let n = 1;
     for (const s of shape) n *= s;
     if (!n) return;
     this._checkDtypes([idt]);
-    const [cs, cst] = coalesce(shape, [Array.from(I.subarray(12 + nd, 12 + 2 * nd)), Array.from(I.subarray(12 + 2 * nd, 12 + 3 * nd))]);
+    const [cs, cst] = coalesce(shape, [a.offs_st, a.idx_st]);
     const d = this.disp;
     const p = this._pipe(`index_offsets:${idt}`, [oid, iid, this.errId], () => indexOffsetsSpecs(idt), (b, v) => indexOffsetsSource(idt, b, v[2]));
     const w = d.slot();
@@ -369,16 +360,14 @@ export class Bridge {
     this.indexUsed = true;
   }
 
-  _put(I) {
-    const nd = I[2], acc = I[3];
-    const [did, ddt, doff, vid, vdt, voff, fid, , foff] = I.subarray(4, 13);
-    const shape = Array.from(I.subarray(13, 13 + nd));
+  _put(a) {
+    const { accumulate: acc, shape } = a;
+    const { id: did, dt: ddt, off: doff } = a.dst, { id: vid, dt: vdt, off: voff } = a.val, { id: fid, off: foff } = a.offs;
     let n = 1;
     for (const s of shape) n *= s;
     if (!n) return;
     this._checkDtypes([ddt, vdt]);
-    const st = [0, 1, 2].map((k) => Array.from(I.subarray(13 + nd * (k + 1), 13 + nd * (k + 2))));
-    const [cs, cst] = coalesce(shape, st);
+    const [cs, cst] = coalesce(shape, [a.val_st, a.dst_st, a.offs_st]);
     const d = this.disp;
     const p = this._pipe(`put:${ddt}:${acc}`, [did, vid, fid], () => putSpecs(ddt), (b, v) => putSource(ddt, !!acc, b, v[0]));
     const w = d.slot();
@@ -390,22 +379,22 @@ export class Bridge {
   }
 }
 
-Bridge.prototype._im2col = function (I, fwd) {
-  const [N, C, H, W] = I.subarray(2, 6);
-  const geom = Array.from(I.subarray(6, 16));
-  const [oid, odt, ooff, sid, sdt, soff] = I.subarray(16, 22);
+Bridge.prototype._im2col = function (a, fwd) {
+  const { N, C, H, W, geom } = a;
+  const { id: oid, dt: odt, off: ooff } = a.out, { id: sid, dt: sdt, off: soff } = fwd ? a.x : a.cols;
   const n = fwd ? N * C * geom[0] * geom[1] * geom[8] * geom[9] : N * C * H * W;
   if (!n) return;
   this._checkDtypes([odt, sdt]);
   const p = fwd
     ? this._pipe(`im2col:${odt}`, [oid, sid], () => im2colSpecs(odt), (b) => im2colSource(odt, b))
     : this._pipe(`col2im:${odt}`, [oid, sid], () => col2imSpecs(odt), (b) => col2imSource(odt, b));
-  this._launch(p, [oid, sid], n, WG, [N, C, H, W, ...geom, soff, ooff, ...I.subarray(22, fwd ? 29 : 25)]);
+  this._launch(p, [oid, sid], n, WG, [N, C, H, W, ...geom, soff, ooff, ...(fwd ? [...a.x_st, ...a.out_st] : a.cols_st)]);
 };
 
-Bridge.prototype._pool = function (I, fwd) {
-  const [mode, adaptive, planes, H, W, OH, OW] = I.subarray(2, 9);
-  const [yid, ydt, yoff, xid, xdt, xoff, iid, , ioff] = I.subarray(19, 28);
+Bridge.prototype._pool = function (a, fwd) {
+  const { mode, adaptive, planes, H, W, OH, OW } = a;
+  const { id: yid, dt: ydt, off: yoff } = fwd ? a.out : a.grad_in, { id: xid, dt: xdt, off: xoff } = fwd ? a.x : a.grad_out;
+  const { id: iid, off: ioff } = a.idx;
   const n = planes * OH * OW;
   if (!n) return;
   this._checkDtypes([ydt, xdt]);
@@ -418,7 +407,8 @@ Bridge.prototype._pool = function (I, fwd) {
     p = this._pipe(`pool_bwd:${+withIdx}`, ids, () => poolBackwardSpecs(ydt, withIdx), (b, v) => poolBackwardSource(withIdx, b, v[0]));
   }
   // header: x / grad_in offset at 19, out / grad_out at 20 (see kernels/nn.mjs)
-  this._launch(p, ids, n, WG, [mode, adaptive, H, W, OH, OW, ...I.subarray(9, 19), fwd ? xoff : yoff, fwd ? yoff : xoff, ioff]);
+  this._launch(p, ids, n, WG, [mode, adaptive, H, W, OH, OW, ...a.geom, a.count_include_pad, a.divisor_override,
+    fwd ? xoff : yoff, fwd ? yoff : xoff, ioff]);
 };
 
 /** Record one dispatch of `p` over `count` invocations of `wg`-wide workgroups; header words 3.. = `words`. */
@@ -431,8 +421,9 @@ Bridge.prototype._launch = function (p, ids, count, wg, words) {
   d.dispatch(p, ids, w, gx, gy);
 };
 
-Bridge.prototype._sort = function (I) {
-  const [op, outer, n, desc, k, vid, vdt, voff, iid, , ioff, xid, xdt, xoff] = I.subarray(1, 15);
+Bridge.prototype._sort = function (a) {
+  const { op, outer, n, descending: desc, k } = a;
+  const { id: vid, dt: vdt, off: voff } = a.values, { id: iid, off: ioff } = a.indices, { id: xid, dt: xdt, off: xoff } = a.x;
   if (!outer || !n || op > 4) return;
   this._checkDtypes([xdt, vdt]);
   let P = 1;
@@ -456,8 +447,9 @@ Bridge.prototype._sort = function (I) {
   this.buffers.release(sid, true);
 };
 
-Bridge.prototype._cumext = function (I) {
-  const [op, outer, n, inner, vid, vdt, voff, iid, , ioff, xid, xdt, xoff] = I.subarray(1, 14);
+Bridge.prototype._cumext = function (a) {
+  const { op, outer, n, inner } = a;
+  const { id: vid, dt: vdt, off: voff } = a.values, { id: iid, off: ioff } = a.indices, { id: xid, dt: xdt, off: xoff } = a.x;
   if (!outer || !n || !inner) return;
   this._checkDtypes([xdt, vdt]);
   const ids = [vid, iid, xid];
@@ -465,8 +457,8 @@ Bridge.prototype._cumext = function (I) {
   this._launch(p, ids, outer * inner, WG_SORT, [n, inner, xoff, voff, ioff, op]);
 };
 
-Bridge.prototype._logcumsumexp = function (I) {
-  const [outer, n, inner, oid, odt, ooff, xid, xdt, xoff] = I.subarray(2, 11);
+Bridge.prototype._logcumsumexp = function (a) {
+  const { outer, n, inner } = a, { id: oid, dt: odt, off: ooff } = a.out, { id: xid, dt: xdt, off: xoff } = a.x;
   if (!outer || !n || !inner) return;
   this._checkDtypes([xdt, odt]);
   if (xdt !== odt) throw new UnsupportedError('logcumsumexp: out dtype must match');
@@ -474,8 +466,9 @@ Bridge.prototype._logcumsumexp = function (I) {
   this._launch(p, [oid, xid], outer * inner, WG_SORT, [n, inner, xoff, ooff]);
 };
 
-Bridge.prototype._searchsorted = function (I) {
-  const [rows, nb, nv, right, bstride, oid, , ooff, bid, bdt, boff, vid, vdt, voff] = I.subarray(2, 16);
+Bridge.prototype._searchsorted = function (a) {
+  const { rows, nb, nv, right, bnd_stride: bstride } = a, { id: oid, off: ooff } = a.out;
+  const { id: bid, dt: bdt, off: boff } = a.boundaries, { id: vid, dt: vdt, off: voff } = a.values;
   if (!rows || !nv) return;
   this._checkDtypes([bdt, vdt]);
   if (bdt !== vdt || (bdt !== DT.float32 && bdt !== DT.int64)) throw new UnsupportedError('searchsorted: float32 or int64 keys');
@@ -484,14 +477,13 @@ Bridge.prototype._searchsorted = function (I) {
   this._launch(p, ids, rows * nv, WG_SORT, [nv, nb, bstride, right, boff, voff, ooff]);
 };
 
-Bridge.prototype._linalg = function (I) {
-  const op = LINALG_OPS[I[1]];
+Bridge.prototype._linalg = function (a) {
+  const op = LINALG_OPS[a.op];
   if (op === undefined) throw Object.assign(new Error('unknown linalg op'), { code: 2 });
-  const [count, nops, nwords] = I.subarray(2, 5);
+  const { count, ids } = a;
   if (!count) return;
-  const ids = Array.from(I.subarray(5, 5 + nops));
   const p = this.disp.pipeline(`linalg:${op}`, () => ({ ...linalgSource(op), slots: ids.map((_, k) => k) }));
-  this._launch(p, ids, count, WG_LINALG, I.subarray(5 + nops, 5 + nops + nwords));
+  this._launch(p, ids, count, WG_LINALG, a.words);
 };
 
 /** Create the device and the bridge. */

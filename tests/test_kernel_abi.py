@@ -1,0 +1,277 @@
+"""The backend interface and the kernel argument layouts: every backend implements every primitive, and every
+place that reads or writes an argument block agrees with the one table (torch_js/backends/kernel_abi.py for the
+C kernels, torch_js/backends/webgpu/bridge_abi.py for the WebGPU bridge).
+
+CPython only: it reads wasm_ext/*.c, runs node on js_bridge/webgpu/abi.mjs, and imports tools/gen_abi.py.
+"""
+import importlib.util
+import inspect
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+if sys.platform == "emscripten":
+    pytest.skip("reads the checkout's C and JS sources (CPython only)", allow_module_level=True)
+
+import torch_js  # noqa: E402,F401
+from torch_js.backends import interface, kernel_abi  # noqa: E402
+from torch_js.backends.cpu import CPUBackend  # noqa: E402
+from torch_js.backends.webgpu import WebGPUBackend, bridge_abi  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WASM_EXT = os.path.join(ROOT, "wasm_ext")
+PKG = os.path.join(ROOT, "pytorchjs_py", "torch_js")
+
+
+def _gen_abi():
+    spec = importlib.util.spec_from_file_location("gen_abi", os.path.join(ROOT, "tools", "gen_abi.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+# ---- the interface ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cls", [CPUBackend, WebGPUBackend], ids=["cpu", "webgpu"])
+def test_backend_implements_every_primitive(cls):
+    assert issubclass(cls, interface.Backend)
+    missing = [p for p in interface.PRIMITIVES if getattr(cls, p) is getattr(interface.Backend, p)]
+    assert not missing, f"{cls.__name__} does not implement {missing}"
+    for p in interface.PRIMITIVES:
+        want = list(inspect.signature(getattr(interface.Backend, p)).parameters)
+        got = list(inspect.signature(getattr(cls, p)).parameters)
+        assert got == want, f"{cls.__name__}.{p}{tuple(got)} differs from the interface's {tuple(want)}"
+    for a in interface.ATTRIBUTES:
+        assert getattr(cls, a) is not None, f"{cls.__name__}.{a} unset"
+
+
+def test_primitives_are_the_interface_methods():
+    methods = {n for n, v in vars(interface.Backend).items() if callable(v) and not n.startswith("_")}
+    assert set(interface.PRIMITIVES) == methods - {"read_bytes_async", "check_dtype"}
+
+
+def test_webgpu_backend_imports_in_cpython():
+    # torch_js imports it (torch_js.webgpu); nothing Pyodide-only may come with it
+    assert "torch_js.backends.webgpu.backend" in sys.modules
+    assert not {"js", "pyodide", "pyodide_js"} & set(sys.modules)
+
+
+_CALL = re.compile(r"(?:_storage\.backend|\bbackend|\bbe|_backend\([A-Za-z_]*\))\.([a-z_0-9]+)\b")
+
+
+def test_ops_call_only_interface_members():
+    """What ops/, nn/ and the rest call on a backend is in the interface."""
+    allowed = set(interface.PRIMITIVES) | set(interface.ATTRIBUTES) | {"read_bytes_async", "check_dtype"}
+    seen = {}
+    for dirpath, _, files in os.walk(PKG):
+        if os.sep + "backends" in dirpath:
+            continue
+        for f in files:
+            if f.endswith(".py"):
+                with open(os.path.join(dirpath, f), encoding="utf-8") as fh:
+                    for name in _CALL.findall(fh.read()):
+                        seen.setdefault(name, f)
+    assert seen, "the pattern found no backend calls"
+    extra = {n: f for n, f in seen.items() if n not in allowed}
+    assert not extra, f"backend members used outside the interface: {extra}"
+
+
+# ---- generated files ----------------------------------------------------------------------------------------
+
+def test_generated_files_current():
+    """wasm_ext/ABI.md's tables and js_bridge/webgpu/abi.mjs match the tables (python tools/gen_abi.py)."""
+    stale = _gen_abi().stale()
+    assert not stale, f"stale: {stale}; run python tools/gen_abi.py"
+
+
+def test_abi_md_lists_every_kernel():
+    with open(os.path.join(WASM_EXT, "ABI.md"), encoding="utf-8") as f:
+        text = f.read()
+    for k in kernel_abi.KERNELS:
+        assert f"| `tjs_{k.name}` |" in text
+
+
+# ---- the C side ---------------------------------------------------------------------------------------------
+
+_FUNC = re.compile(r"(?:TJS_EXPORT\s+int\s+tjs_(\w+)\s*\(\s*void\s*\)|\bstatic\b[^;{}()]*?\b(\w+)\s*\([^;{}()]*\))\s*\{")
+_READ_F64 = re.compile(r"\btjs_arg_f64\s*\(([^;]*?)\)\s*[,;)]")
+_READ_SLOT = re.compile(r"\b(?:A|tjs_args)\s*\[([^\]]+)\]")
+_READ_ARRAY = re.compile(r"\btjs_args\s*\+\s*([^,;})]+)")
+_SAMPLES = ({"ndim": 7, "nred": 3}, {"ndim": 11, "nred": 5})
+
+
+def _strip_comments(src):
+    return re.sub(r"//[^\n]*", "", re.sub(r"/\*.*?\*/", "", src, flags=re.S))
+
+
+def _bodies(src):
+    """{(kind, name): body} for exported kernels ("kernel") and static functions ("static")."""
+    out = {}
+    for m in _FUNC.finditer(src):
+        depth, i = 1, m.end()
+        while depth:
+            depth += {"{": 1, "}": -1}.get(src[i], 0)
+            i += 1
+        if m.group(1):
+            out[("kernel", m.group(1))] = src[m.end():i]
+        else:
+            out[("static", m.group(2))] = src[m.end():i]
+    return out
+
+
+def _value(expr, dims):
+    e = re.sub(r"\b(?:nd|ndim)\b", str(dims["ndim"]), expr)
+    e = re.sub(r"\bnred\b", str(dims["nred"]), e)
+    if not re.fullmatch(r"[\d\s+\-*()]+", e):
+        raise AssertionError(f"cannot read the slot expression {expr!r}")
+    return eval(e)  # noqa: S307  (digits and + - * only, checked above)
+
+
+def _reads(body, statics):
+    """(f64 slot expressions, int64 slot expressions) a kernel body reads, through the static helpers it calls."""
+    f64, ints = [], []
+    for m in _READ_F64.finditer(body):
+        f64.append(m.group(1))
+    body_wo_f64 = _READ_F64.sub(";", body)
+    ints += _READ_SLOT.findall(body_wo_f64) + _READ_ARRAY.findall(body_wo_f64)
+    for name, helper in statics.items():
+        if re.search(rf"\b{name}\s*\(", body) and re.search(r"\b(?:A|tjs_args)\b", helper):
+            hf, hi = _reads(helper, {})
+            f64 += hf
+            ints += hi
+    return f64, ints
+
+
+def _c_kernels():
+    out = {}
+    for f in sorted(os.listdir(WASM_EXT)):
+        if f.endswith(".c"):
+            with open(os.path.join(WASM_EXT, f), encoding="utf-8") as fh:
+                bodies = _bodies(_strip_comments(fh.read()))
+            statics = {n: b for (kind, n), b in bodies.items() if kind == "static"}
+            for (kind, name), body in bodies.items():
+                if kind == "kernel":
+                    out[name] = (f, _reads(body, statics))
+    return out
+
+
+def test_every_c_kernel_is_in_the_table():
+    c = _c_kernels()
+    assert set(c) == set(kernel_abi.KERNEL), (sorted(set(c) - set(kernel_abi.KERNEL)),
+                                               sorted(set(kernel_abi.KERNEL) - set(c)))
+    for name, (source, _) in c.items():
+        assert kernel_abi.KERNEL[name].source == source, name
+
+
+@pytest.mark.parametrize("name", [k.name for k in kernel_abi.KERNELS])
+def test_c_kernel_reads_the_table_slots(name):
+    """The C kernel reads each slot where the table puts it and nothing else: every scalar slot (f64 ones through
+    tjs_arg_f64, the others as int64), every array from its first slot (fixed-size ones may be read element by
+    element), no slot beyond the layout."""
+    source, (f64, ints) = _c_kernels()[name]
+    layout = kernel_abi.KERNEL[name].layout
+    for dims in _SAMPLES:
+        got_f64 = {_value(e, dims) for e in f64}
+        got_int = {_value(e, dims) for e in ints}
+        want_f64 = {at(dims) for s, at in layout.offsets() if s.kind == "f64"}
+        assert got_f64 == want_f64, f"{source}: tjs_{name} reads f64 at {sorted(got_f64)}, the table {sorted(want_f64)}"
+        covered = set()
+        for s, at in layout.offsets():
+            start = at(dims)
+            if s.kind == "f64":
+                continue
+            assert start in got_int, f"{source}: tjs_{name} does not read {s.name} (slot {start})"
+            covered.update(range(start, start + (s.length(dims) if s.length is not None else 1)))
+        stray = sorted(got_int - covered)
+        assert not stray, f"{source}: tjs_{name} reads int64 slots {stray} that the table does not give it"
+
+
+_PACK = re.compile(r"""\bpack\(\s*"(<[qd]+)".*?\n.*?_k_(\w+)\(\)""", re.S)
+
+
+def test_generator_pack_formats_match_the_table():
+    """_generator.py packs the RNG kernels' blocks with literal formats: they must be the table's."""
+    with open(os.path.join(PKG, "_generator.py"), encoding="utf-8") as f:
+        src = f.read()
+    kernels = {m.group(2): m.group(1) for m in _PACK.finditer(src)}
+    by_handle = dict(re.findall(r'_k_(\w+) = kernel\("(\w+)"\)', src))
+    assert kernels, "found no pack(...) calls"
+    for handle, fmt in kernels.items():
+        name = by_handle[handle]
+        assert fmt == kernel_abi.struct_for(name).format, f"_generator.py packs tjs_{name} as {fmt}"
+    assert {by_handle[h] for h in kernels} == {k.name for k in kernel_abi.KERNELS if k.section == "random"}
+
+
+def test_struct_formats():
+    assert kernel_abi.struct_for("binary", ndim=2).format == "<" + "q" * 14 + "d"
+    assert kernel_abi.struct_for("reduce", ndim=3, nred=1).format == "<" + "q" * 16
+    assert kernel_abi.KERNEL["reduce"].layout.dims() == ["ndim", "nred"]
+    with pytest.raises(TypeError):
+        kernel_abi.struct_for("copy")
+    assert bridge_abi.struct_for("COPY", nd=2).format == "<4d" + "i" * 15
+    assert bridge_abi.struct_for("LINALG", noperands=3, nwords=5).format == "<4d" + "i" * 13
+
+
+# ---- the WebGPU bridge ----------------------------------------------------------------------------------------
+
+def test_index_mjs_takes_its_layout_from_abi_mjs():
+    with open(os.path.join(ROOT, "js_bridge", "webgpu", "index.mjs"), encoding="utf-8") as f:
+        src = f.read()
+    assert re.search(r"import \{ ARGS, FAMILY \} from '\./abi\.mjs';", src)
+    assert "FAMILY = {" not in src, "index.mjs defines its own FAMILY table"
+    assert "subarray(" not in src.replace("HEAPU8.subarray(", ""), "index.mjs reads words by offset"
+    used = set(re.findall(r"ARGS\.(\w+)\(", src))
+    assert used == set(bridge_abi.FAMILY), sorted(set(bridge_abi.FAMILY) ^ used)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
+def test_bridge_decoders_read_what_python_packs():
+    """Pack every family with bridge_abi's struct (each word a distinct value), decode it with abi.mjs."""
+    cases = []
+    for fam in bridge_abi.FAMILIES:
+        dims = {n: 2 for n in fam.layout.dims()}
+        if "nred" in dims:
+            dims["nred"] = 1
+        expect, words, nxt = {}, [], 100
+        for s, at in fam.layout.offsets():
+            if s.name == "family":
+                words.append(fam.number)
+            elif s.name in dims:
+                words.append(dims[s.name])
+                expect[s.name] = dims[s.name]
+            elif s.length is not None:
+                vals = list(range(nxt, nxt + s.length(dims)))
+                nxt += len(vals)
+                words += vals
+                expect[s.name] = vals
+            elif s.kind == "operand":
+                words += [nxt, nxt + 1, nxt + 2]
+                expect[s.name] = {"id": nxt, "dt": nxt + 1, "off": nxt + 2}
+                nxt += 3
+            else:
+                words.append(nxt)
+                expect[s.name] = nxt
+                nxt += 1
+        block = bridge_abi.struct_for(fam.name, **dims).pack(0.0, 0.0, 0.0, 0.0, *words)
+        cases.append({"family": fam.name, "number": fam.number, "hex": block.hex(), "expect": expect})
+    script = """
+import { ARGS, FAMILY } from %s;
+const cases = JSON.parse(process.argv[1]);
+const out = cases.map((c) => {
+  const bytes = Uint8Array.from(Buffer.from(c.hex, 'hex'));
+  const I = new Int32Array(bytes.buffer, 32, (bytes.length - 32) >> 2);
+  return { family: c.family, number: FAMILY[c.family], got: ARGS[c.family](I) };
+});
+console.log(JSON.stringify(out));
+""" % json.dumps("file://" + os.path.join(ROOT, "js_bridge", "webgpu", "abi.mjs"))
+    res = subprocess.run(["node", "--input-type=module", "-e", script, json.dumps(cases)], capture_output=True,
+                         text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    for case, got in zip(cases, json.loads(res.stdout)):
+        assert got["number"] == case["number"], case["family"]
+        assert got["got"] == case["expect"], case["family"]
