@@ -8,7 +8,8 @@
 //    site-packages: so the suite tests the installed wheel, wasm kernels and all.
 // 2. NODEFS-mount the checkout at its host path, chdir there, and run pytest.main() on tests/.
 // 3. Exit with pytest's exit code; "no tests collected" (5) is turned into a failure.
-// torch is absent in Pyodide: tests that need it skip themselves; fixture-based tests run.
+// torch is absent in Pyodide: tests that need it skip themselves; fixture-based tests run. The OpInfo fixture is
+// read through the same mount, from build/fixtures/ (`make fixtures`, a prerequisite of the test targets).
 import { bootPyodide, ensureNodeFlags, findDeps, passEnv, REPO } from "./pyodide_env.mjs";
 
 ensureNodeFlags();
@@ -34,7 +35,8 @@ def _run(repo, args):
     sys.dont_write_bytecode = True   # no __pycache__/*.cpython-314.pyc in the host checkout
     os.chdir(repo)
     import pytest
-    import torch_js, torch_js.backends._native as native
+    import torch_js
+    from torch_js.backends.cpu import library as native
     print(f"torch_js {torch_js.__version__} from {os.path.dirname(torch_js.__file__)}; "
           f"kernels {os.path.basename(native.LIB_PATH)}", flush=True)
     try:
