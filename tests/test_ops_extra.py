@@ -1,4 +1,5 @@
-"""Sorting/selection ops (ops/sorting.py, wasm_ext/sort.c) and the shape/composite ops of ops/shape_extra.py.
+"""Sorting/selection ops (ops/sorting.py, wasm_ext/sort.c) and the composite ops of ops/matrix_shape.py, repeat.py,
+joining.py, pointwise_composites.py, calculus.py and histogram.py.
 
 Tests written as `fn(T)` run with T=torch_js and, where torch is importable, with T=torch, and the results are
 compared (values, dtypes, shapes, and the index order among ties, which the sort kernel reproduces from
@@ -219,7 +220,7 @@ def test_cummax_cummin():
     assert r[1].tolist()[1] == [0, 0, 2, 2, 4, 5, 5]
 
 
-# ---- shape_extra ---------------------------------------------------------------------------------------------
+# ---- composites (matrix_shape, repeat, joining, pointwise_composites, calculus, histogram) ------------------
 
 def test_triangles_diagonals():
     def f(T):

@@ -1,4 +1,13 @@
-"""The op catalogue. Importing this package declares every op in the registry (ops/_registry.py)."""
-from . import elementwise, inplace, shape, reduction, creation, convert, linalg, indexing, operators, sorting, shape_extra  # noqa: F401
+"""The op catalogue. Importing this package declares every op in the registry (ops/_registry.py).
+
+The modules import one way, in this order (each imports only modules before it; an op of a later module is
+called as a Tensor method or through _registry's torch_ops/linalg_ops namespaces):
+  _util -> inplace -> creation -> convert -> elementwise -> clamp, operators, pointwise_composites
+  -> shape -> joining -> reduction -> indexing -> sorting -> repeat, matrix_shape, calculus, histogram, random
+  -> linalg.
+"""
+from . import (_util, inplace, creation, convert, elementwise, clamp, operators, pointwise_composites,  # noqa: F401
+               shape, joining, reduction, indexing, sorting, repeat, matrix_shape, calculus, histogram, random)
+from . import linalg  # noqa: F401
 from ._registry import REGISTRY, ops_in
 from .creation import zeros, ones, zeros_like, ones_like, full_like, empty, tensor  # noqa: F401

@@ -1,8 +1,9 @@
-"""Shared pieces of the ops layer: broadcasting, dims, scalars, devices, and recording autograd nodes."""
+"""Shared pieces of the ops layer: broadcasting, dims, scalars, devices, memory layouts, error wording, and
+recording autograd nodes. The lowest ops module: it imports only the core."""
 from .. import _dtype as D
-from .._tensor import Tensor, _empty, _make, wrap_dim
+from .._tensor import Size, Tensor, _empty, wrap_dim
 from ..autograd.graph import node_class
-from ..autograd.grad_mode import GRAD_ENABLED
+from .._grad_mode import GRAD_ENABLED
 
 __all__ = ["Tensor", "D", "GRAD_ENABLED", "broadcast_shapes", "expand_strides", "record", "wrap_dim", "dims_arg",
            "same_device", "scalar_tensor", "check"]
@@ -40,7 +41,6 @@ def broadcast_pair(a, b):
 
 
 def broadcast_shapes(*shapes):
-    from .._tensor import Size
     out = ()
     for s in shapes:
         if isinstance(s, int):
@@ -70,6 +70,31 @@ def dims_arg(dim, ndim):
             raise RuntimeError(f"dim {dims[0]} appears multiple times in the list of dims")
         return tuple(sorted(dims))
     return (wrap_dim(dim, ndim),)
+
+
+def dense_strides(t):
+    """t's strides if t is non-overlapping and dense (PyTorch's preserve_format keeps them), else None."""
+    shape, stride = t._shape, t._stride
+    if t.is_contiguous():
+        return None
+    dims = sorted((i for i in range(len(shape)) if shape[i] != 1), key=lambda i: stride[i])
+    expected = 1
+    for i in dims:
+        if stride[i] != expected:
+            return None
+        expected *= shape[i]
+    # size-1 dims take the stride a contiguous layout in this order would give them
+    return stride
+
+
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "bool": "bool",
+                 "float16": "c10::Half", "bfloat16": "c10::BFloat16", "int16": "short int", "int8": "signed char",
+                 "uint8": "unsigned char"}
+
+
+def c_type_name(d):
+    """The C++ type name PyTorch's out= dtype errors use for a dtype ("long int" for int64)."""
+    return _C_TYPE_NAMES[d.name]
 
 
 def require_tensor(name, input, *others):

@@ -4,9 +4,10 @@ import struct
 from .. import _dtype as D
 from .._storage import CPU, device as _device
 from .._tensor import Tensor, _empty, _make
-from ._registry import register
+from ._registry import COMPOSITE, NOT_DIFFERENTIABLE, backward, register
 from ._util import GRAD_ENABLED, broadcast_pair, expand_strides, record
 from . import inplace as _ip
+from .creation import full
 
 
 def _to_dtype_back(ctx, g):
@@ -132,7 +133,6 @@ def fill_(self, value):
         value = value.item()
     if GRAD_ENABLED[0] and self._requires_grad:
         _ip.check_leaf(self)
-        from .creation import full
         return _ip.commit(self, full(self._shape, value, dtype=self._dtype, device=self._storage.device))
     self._storage.backend.fill(self, value)
     self._storage.version += 1
@@ -203,9 +203,17 @@ def numpy(self, *, force=False):
 
 
 def _register_all():
-    for name, fn in [("to", to), ("cpu", cpu), ("type_as", type_as), ("copy_", copy_), ("fill_", fill_),
-                     ("zero_", zero_), ("item", item), ("tolist", tolist), ("numpy", numpy)]:
-        register(name, fn, "convert", function=False, opinfo=())
+    C = "convert"
+    register("to", to, C, primitive="copy/read_bytes/from_bytes",
+             derivative=backward(_to_dtype_back, _to_device_back), function=False, opinfo=())
+    register("cpu", cpu, C, primitive="read_bytes/from_bytes", dtype="any", derivative=backward(_to_device_back),
+             function=False, opinfo=())
+    register("type_as", type_as, C, primitive="copy", derivative=backward(_to_dtype_back), function=False, opinfo=())
+    # in place: under autograd the new value is computed with ops and committed (inplace.commit moves the history)
+    for name, fn, primitive in [("copy_", copy_, "copy"), ("fill_", fill_, "fill"), ("zero_", zero_, "fill")]:
+        register(name, fn, C, primitive=primitive, dtype="any", derivative=COMPOSITE, function=False, opinfo=())
+    for name, fn, primitive in [("item", item, "read_bytes"), ("tolist", tolist, "read_bytes"), ("numpy", numpy, None)]:
+        register(name, fn, C, primitive=primitive, derivative=NOT_DIFFERENTIABLE, function=False, opinfo=())
     for name, d in [("float", D.float32), ("double", D.float64), ("half", D.float16), ("bfloat16", D.bfloat16),
                     ("long", D.int64), ("int", D.int32), ("short", D.int16), ("char", D.int8), ("byte", D.uint8),
                     ("bool", D.bool_)]:

@@ -1,12 +1,14 @@
-"""Tensor creation: from Python data, constant fills, ranges, and random draws (PyTorch's exact streams)."""
+"""Tensor creation: from Python data (and numpy), constant fills, the *_like and new_* forms, ranges, eye.
+(Random draws are in random.py.)"""
 import math
 import struct
 
 from .. import _dtype as D
-from .._storage import CPU, device as _device
-from .._tensor import Tensor, _contig, _empty, _make, numel_of, set_legacy_constructor
-from ._registry import register
-from ._util import check
+from .._storage import CPU, Storage, device as _device
+from .._tensor import Tensor, _contig, _empty, _empty_strided, _make, set_legacy_constructor
+from ._registry import NOT_DIFFERENTIABLE, register
+from ._util import check, dense_strides
+from .inplace import resize_, write_out
 
 
 def _dev(device):
@@ -191,7 +193,6 @@ def from_numpy(ndarray):
         raise ValueError("At least one stride in the given numpy array is negative or not a multiple of the "
                          "element size; this is not supported. (You can probably work around this by making a "
                          "copy of your array with array.copy().)")
-    from .._storage import Storage
     shape = tuple(ndarray.shape)
     strides = tuple(s // isz for s in ndarray.strides)
     span = (sum((n - 1) * s for n, s in zip(shape, strides)) + 1) * isz if ndarray.size else 0
@@ -220,7 +221,6 @@ def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=
           memory_format=None):
     shape = _size_args(size)
     if out is not None:
-        from .inplace import resize_
         return resize_(out, shape)
     return _finish(_empty(shape, dtype or D.get_default_dtype(), _dev(device)), requires_grad)
 
@@ -234,7 +234,6 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
     t = _empty(shape, dtype, _dev(device))
     t._storage.backend.fill(t, fill_value)
     if out is not None:
-        from .inplace import write_out
         return write_out(out, t)
     return _finish(t, requires_grad)
 
@@ -244,7 +243,6 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=
     t = _empty(shape, dtype or D.get_default_dtype(), _dev(device))
     t._storage.backend.fill(t, 0)
     if out is not None:
-        from .inplace import write_out
         return write_out(out, t)
     return _finish(t, requires_grad)
 
@@ -254,28 +252,11 @@ def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=N
     t = _empty(shape, dtype or D.get_default_dtype(), _dev(device))
     t._storage.backend.fill(t, 1)
     if out is not None:
-        from .inplace import write_out
         return write_out(out, t)
     return _finish(t, requires_grad)
 
 
-def dense_strides(t):
-    """t's strides if t is non-overlapping and dense (PyTorch's preserve_format keeps them), else None."""
-    shape, stride = t._shape, t._stride
-    if t.is_contiguous():
-        return None
-    dims = sorted((i for i in range(len(shape)) if shape[i] != 1), key=lambda i: stride[i])
-    expected = 1
-    for i in dims:
-        if stride[i] != expected:
-            return None
-        expected *= shape[i]
-    # size-1 dims take the stride a contiguous layout in this order would give them
-    return stride
-
-
 def _like_tensor(input, dtype, device, memory_format):
-    from .._tensor import _empty_strided
     dev = _dev(device) if device is not None else input._storage.device
     strides = dense_strides(input) if memory_format in (None, "torch.preserve_format") else None
     return _empty_strided(input._shape, strides, dtype or input._dtype, dev)
@@ -304,7 +285,6 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
 
 
 def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False):
-    from .._tensor import _empty_strided
     return _finish(_empty_strided(tuple(size), tuple(stride), dtype or D.get_default_dtype(), _dev(device)),
                    requires_grad)
 
@@ -337,7 +317,6 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
             [int(start + i * step) for i in range(n)]
     t = tensor(vals, dtype=dtype, device=device) if n else empty(0, dtype=dtype, device=device)
     if out is not None:
-        from .inplace import write_out
         return write_out(out, t)
     return _finish(t, requires_grad)
 
@@ -376,12 +355,18 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None, la
 
 
 def _register_all():
-    for name, fn in [("tensor", tensor), ("as_tensor", as_tensor), ("asarray", asarray), ("from_numpy", from_numpy),
-                     ("empty", empty), ("full", full), ("zeros", zeros), ("ones", ones), ("zeros_like", zeros_like),
-                     ("ones_like", ones_like), ("empty_like", empty_like), ("full_like", full_like),
-                     ("empty_strided", empty_strided), ("scalar_tensor", scalar_tensor), ("arange", arange),
-                     ("linspace", linspace), ("logspace", logspace), ("eye", eye)]:
-        register(name, fn, "creation", method=False, derivative=False, opinfo=())
+    C = "creation"
+    for name, fn, primitive, dtype in [
+            ("tensor", tensor, "from_bytes", "factory"), ("as_tensor", as_tensor, None, "factory"),
+            ("asarray", asarray, None, "factory"), ("from_numpy", from_numpy, None, "factory"),
+            ("empty", empty, "alloc", "factory"), ("full", full, "fill", "factory"),
+            ("zeros", zeros, "fill", "factory"), ("ones", ones, "fill", "factory"), ("zeros_like", zeros_like, "fill", "same"),
+            ("ones_like", ones_like, "fill", "same"), ("empty_like", empty_like, "alloc", "same"),
+            ("full_like", full_like, "fill", "same"), ("empty_strided", empty_strided, "alloc", "factory"),
+            ("scalar_tensor", scalar_tensor, None, "factory"), ("arange", arange, None, "factory"),
+            ("linspace", linspace, None, "factory"), ("logspace", logspace, None, "factory"),
+            ("eye", eye, "fill", "factory")]:
+        register(name, fn, C, primitive=primitive, dtype=dtype, derivative=NOT_DIFFERENTIABLE, method=False, opinfo=())
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
         return tensor(data, dtype=dtype or self._dtype, device=device or self._storage.device,

@@ -1,12 +1,17 @@
-"""Elementwise ops: each declared once with its dtype rule and derivative, computed by the backend's
-unary/binary/where primitives. Derivatives are written with tensor ops, so they can be differentiated again."""
+"""The elementwise machinery and the ops computed by the backend's unary/binary/where primitives.
+
+UnaryOp/BinaryOp carry an op's kernel name, dtype rule and derivative formulas (written with tensor ops, so they
+differentiate again); unary() and binary() promote, broadcast, call the kernel and record autograd;
+inplace_unary/inplace_binary write into a tensor with one kernel call when nothing needs a copy. Declared here:
+the unary and binary ops, pow, where and masked_fill. Composites of these live in clamp.py and
+pointwise_composites.py; the Python operators in operators.py.
+"""
 import math
 
 from .. import _dtype as D
 from .._tensor import Tensor, _empty
-from ._registry import NOT_DIFFERENTIABLE, formula, register
-from ._util import (GRAD_ENABLED, broadcast_pair, expand_strides, record, rename_grad_fn, require_tensor, same_device,
-                    scalar_tensor)
+from ._registry import NOT_DIFFERENTIABLE, backward, formula, register
+from ._util import GRAD_ENABLED, broadcast_pair, expand_strides, record, rename_grad_fn, same_device, scalar_tensor
 from . import inplace as _ip
 
 _int_types = (int, bool)
@@ -98,7 +103,7 @@ def _declare_unary(name, rule, grad=None, saves="", float_only=False, method=Tru
         return _ip.write_out(out, r) if out is not None else r
 
     def fn_(self):
-        return _ip.inplace_unary(self, op, lambda src: unary(op, src))
+        return inplace_unary(self, op, lambda src: unary(op, src))
 
     fn.__name__ = name
     fn.__qualname__ = name
@@ -168,8 +173,8 @@ def bitwise_not(input, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("bitwise_not", bitwise_not, "unary", primitive="unary", derivative=False,
-         inplace=lambda self: _ip.inplace_unary(self, _BITWISE_NOT, lambda s: bitwise_not(s)))
+register("bitwise_not", bitwise_not, "unary", primitive="unary", dtype="integral", derivative=NOT_DIFFERENTIABLE,
+         inplace=lambda self: inplace_unary(self, _BITWISE_NOT, lambda s: bitwise_not(s)))
 
 
 def _round_grad(g, x, y, *p):
@@ -188,22 +193,11 @@ def round(input, *, decimals=0, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("round", round, "unary", primitive="unary",
-         inplace=lambda self, decimals=0: _ip.inplace_unary(self, _ROUND, lambda s: round(s, decimals=decimals)))
+register("round", round, "unary", primitive="unary", dtype="same", derivative=formula(_round_grad),
+         inplace=lambda self, decimals=0: inplace_unary(self, _ROUND, lambda s: round(s, decimals=decimals)))
 
 
 # Parametrised unary ops: the kernel takes the parameters as p0..p2, the derivative gets them as `params`.
-def _clamp_grad(g, x, y, lo, hi):
-    mask = None
-    if lo is not None:
-        mask = x >= lo
-    if hi is not None:
-        m2 = x <= hi
-        mask = m2 if mask is None else mask.logical_and(m2)
-    return g * mask
-
-
-CLAMP = UnaryOp("clamp", SAME, _clamp_grad, "x", False, node="ClampBackward1")
 POW_SCALAR = UnaryOp("pow_scalar", SAME, lambda g, x, y, p: (g * 0) if p == 0 else g * (p * x.pow(p - 1)), "x", False,
                      node="PowBackward0")
 RPOW_SCALAR = UnaryOp("rpow_scalar", FLOAT, lambda g, x, y, p: g * y * math.log(p) if p != 0 else
@@ -353,7 +347,9 @@ def _pow_grad_a(g, a, b, y, alpha):
 
 def _pow_grad_b(g, a, b, y, alpha):
     if not isinstance(a, Tensor):
-        return g * y * math.log(a) if a > 0 else (g * y * math.log(a) if a != 0 else (g * 0).masked_fill(b < 0, float("nan")))
+        if a == 0:
+            return (g * 0).masked_fill(b < 0, float("nan"))
+        return g * y * math.log(a)
     gb = g * y * a.log()
     return gb.masked_fill((a == 0) & (b >= 0), 0)
 
@@ -514,8 +510,7 @@ _SQUARE_FOR_POW = UnaryOp("square", SAME, lambda g, x, y, p: g * 2 * x, "x", Fal
 
 def where(condition, input=None, other=None, *, out=None):
     if input is None and other is None:
-        from .indexing import nonzero
-        return nonzero(condition, as_tuple=True)
+        return condition.nonzero(as_tuple=True)  # nonzero is declared in indexing.py, above this module
     if not isinstance(condition, Tensor):
         raise TypeError("where(): argument 'condition' must be Tensor")
     if condition._dtype is not D.bool_:
@@ -547,97 +542,6 @@ def _where_backward(ctx, g):
     ea, eb = ctx.next_functions
     zero = g * 0
     return (where(cond, g, zero) if ea is not None else None, where(cond, zero, g) if eb is not None else None)
-
-
-def clamp(input, min=None, max=None, *, out=None):
-    require_tensor("clamp", input, min, max)
-    if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        r = _clamp_tensor(input, min if min is None or isinstance(min, Tensor) else scalar_like(min, input),
-                          max if max is None or isinstance(max, Tensor) else scalar_like(max, input))
-        return _ip.write_out(out, r) if out is not None else r
-    if not input._dtype.is_floating_point and (isinstance(min, float) or isinstance(max, float)):
-        input = input._to_dtype(D.get_default_dtype())
-    lo = float("-inf") if min is None else float(min)
-    hi = float("inf") if max is None else float(max)
-    r = unary(CLAMP, input, lo, hi, params=(min, max))
-    return _ip.write_out(out, r) if out is not None else r
-
-
-def _clamp_tensor(x, lo, hi):
-    from ..autograd.grad_mode import no_grad
-    with no_grad():
-        r = x
-        if lo is not None:
-            r = maximum(r, lo)
-        if hi is not None:
-            r = minimum(r, hi)
-        if r is x:
-            r = x.clone()
-    ins = (x, lo, hi)
-    if GRAD_ENABLED[0] and any(t is not None and t._requires_grad for t in ins) and r._dtype.is_floating_point:
-        node = record("ClampBackward0", _clamp_tensor_backward, ins, (r,), attrs=(lo is not None, hi is not None))
-        node.save([t for t in ins if t is not None])
-    return r
-
-
-def _clamp_tensor_backward(ctx, g):
-    # PyTorch's clamp_backward / clamp_backward_min_max: ties go to the input, and min > max sends the
-    # gradient to max
-    has_lo, has_hi = ctx.attrs
-    saved = list(ctx.saved_tensors)
-    x = saved.pop(0)
-    lo = saved.pop(0) if has_lo else None
-    hi = saved.pop(0) if has_hi else None
-    ex, elo, ehi = ctx.next_functions
-    zero = g * 0
-    gx = glo = ghi = None
-    if ex is not None:
-        keep = None
-        if lo is not None:
-            keep = x >= lo
-        if hi is not None:
-            keep = (x <= hi) if keep is None else keep & (x <= hi)
-        gx = where(keep, g, zero)
-    if elo is not None:
-        pred = x < lo
-        if hi is not None:
-            pred = pred & (lo < hi)
-        glo = where(pred, g, zero)
-    if ehi is not None:
-        pred = x > hi
-        if lo is not None:
-            pred = pred | (hi < lo)
-        ghi = where(pred, g, zero)
-    return gx, glo, ghi
-
-
-def scalar_like(v, t):
-    from .creation import full
-    return full((), v, dtype=t._dtype, device=t._storage.device)
-
-
-def clamp_min(input, min, *, out=None):
-    require_tensor("clamp_min", input, min)
-    return rename_grad_fn(clamp(input, min=min, out=out), "ClampMinBackward0")
-
-
-def clamp_max(input, max, *, out=None):
-    require_tensor("clamp_max", input, max)
-    return rename_grad_fn(clamp(input, max=max, out=out), "ClampMaxBackward0")
-
-
-def lerp(input, end, weight, *, out=None):
-    # PyTorch's two-branch formula keeps lerp exact at both ends
-    diff = end - input
-    if isinstance(weight, Tensor):
-        r = where(weight.abs() < 0.5, input + weight * diff, end - diff * (1 - weight))
-    elif abs(weight) < 0.5:
-        r = input + weight * diff
-    else:
-        r = end - diff * (1 - weight)
-    return _ip.write_out(out, r) if out is not None else r
 
 
 def maximum(input, other, *, out=None):
@@ -673,82 +577,95 @@ def _cast_scalar(value, d):
     return int(value)
 
 
-def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    """|input - other| <= atol + rtol * |other|, with infinities equal only to themselves (PyTorch's rule)."""
-    for pos, (arg, v) in enumerate((("input", input), ("other", other)), 1):
-        if not isinstance(v, Tensor):
-            raise TypeError(f"isclose(): argument '{arg}' (position {pos}) must be Tensor, not {type(v).__name__}")
-    if input._dtype is not other._dtype:
-        raise RuntimeError(f"{D.scalar_type_name(input._dtype)} did not match {D.scalar_type_name(other._dtype)}")
-    if rtol < 0:
-        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
-    if atol < 0:
-        raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
-    exact = input == other
-    if input._dtype is D.bool_ or (rtol == 0 and atol == 0):
-        return exact
-    if not input._dtype.is_floating_point:
-        wide = input._storage.backend.wide_float
-        a, b = input.to(wide), other.to(wide)
-        return exact | ((a - b).abs() <= atol + rtol * b.abs())
-    close = exact | (((input - other).abs() <= atol + rtol * other.abs()) & input.isfinite() & other.isfinite())
-    if equal_nan:
-        close = close | (input.isnan() & other.isnan())
-    return close
+# ---------------------------------------------------------------------------------------------------------------
+# in place: one kernel call writing into self when no autograd is involved and the dtype allows it
 
 
-def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return bool(isclose(input, other, rtol, atol, equal_nan).all().item())
+def inplace_unary(self, op, compute):
+    _ip.check_writable(self)
+    od = _unary_out_dtype(op, self._dtype)
+    _ip.check_cast(od, self)
+    if GRAD_ENABLED[0] and self._requires_grad:
+        _ip.check_leaf(self)
+        return _ip.commit(self, compute(self.clone()))
+    if od is self._dtype:
+        self._storage.backend.unary(op.name, self, self)
+        self._storage.version += 1
+        return self
+    return _ip.commit(self, compute(self))
 
 
-def equal(input, other):
-    """Same size and elements (dtypes may differ, as in PyTorch)."""
-    if input._shape != other._shape:
-        return False
-    return bool((input == other).all().item())
+def inplace_binary(self, op, other, alpha=1):
+    _ip.check_writable(self, other)
+    if GRAD_ENABLED[0] and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+        _ip.check_leaf(self)
+        r = binary(op, self.clone() if self._requires_grad else self, other, alpha)
+        return _ip.commit(self, r)
+    cd = _binary_dtype(self, other)
+    if op.rule is FLOAT and not cd.is_floating_point:
+        cd = D.get_default_dtype()
+    od = D.bool_ if op.rule is COMPARE or op.rule is LOGICAL else cd
+    _ip.check_cast(od, self)
+    if isinstance(other, Tensor):
+        shape = broadcast_pair(self._shape, other._shape)
+        _ip.check_shape(self, shape)
+        if cd is self._dtype and other._dtype is cd and od is cd and not _ip.overlaps(self, other):
+            self._storage.backend.binary(op.name, self, self, self._stride, other,
+                                         expand_strides(other._shape, other._stride, shape), alpha)
+            self._storage.version += 1
+            return self
+    elif cd is self._dtype and od is cd:
+        s = scalar_tensor(other, cd, self._storage.device)
+        self._storage.backend.binary(op.name, self, self, self._stride, s, (0,) * len(self._shape), alpha)
+        self._storage.version += 1
+        return self
+    return _ip.commit(self, binary(op, self, other, alpha))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# declarations
+
+# a BinaryOp's rule as a registry dtype rule (SAME promotes the two operands)
+_BINARY_DTYPE = {SAME: "promote", FLOAT: "float", COMPARE: "compare", LOGICAL: "logical", INTEGRAL: "integral"}
+
+
+def _declare_binary_op(name, fn, op, inplace_op=None, **kw):
+    """Register a function form backed by one BinaryOp: its grads are the derivative formula."""
+    inplace_op = inplace_op or op
+    register(name, fn, "binary", primitive="binary", dtype=_BINARY_DTYPE[op.rule],
+             derivative=formula(op.grad_a, op.grad_b) if op.grad_a is not None else NOT_DIFFERENTIABLE,
+             inplace=kw.pop("inplace", None) or (lambda self, other: inplace_binary(self, inplace_op, other)), **kw)
 
 
 def _register_all():
-    register("add", add, "binary", primitive="binary",
-             inplace=lambda self, other, *, alpha=1: _ip.inplace_binary(self, ADD, other, alpha))
-    register("sub", sub, "binary", primitive="binary", aliases=("subtract",),
-             inplace=lambda self, other, *, alpha=1: _ip.inplace_binary(self, SUB, other, alpha))
-    register("rsub", rsub, "binary", primitive="binary", method=False)
-    register("mul", mul, "binary", primitive="binary", aliases=("multiply",),
-             inplace=lambda self, other: _ip.inplace_binary(self, MUL, other))
-    register("div", div, "binary", primitive="binary", aliases=("divide",),
-             inplace=lambda self, other, *, rounding_mode=None: _ip.inplace_binary(
-                 self, {None: DIV, "trunc": TRUNC_DIVIDE, "floor": FLOOR_DIVIDE}[rounding_mode], other))
-    register("true_divide", true_divide, "binary", opinfo=(),
-             inplace=lambda self, other: _ip.inplace_binary(self, DIV, other))
-    register("floor_divide", floor_divide, "binary", primitive="binary", derivative=False,
-             inplace=lambda self, other: _ip.inplace_binary(self, FLOOR_DIVIDE, other))
-    register("pow", pow, "binary", primitive="binary", inplace=lambda self, e: _ip.inplace_from(self, pow(self, e)))
+    _declare_binary_op("add", add, ADD, inplace=lambda self, other, *, alpha=1: inplace_binary(self, ADD, other, alpha))
+    _declare_binary_op("sub", sub, SUB, aliases=("subtract",),
+                       inplace=lambda self, other, *, alpha=1: inplace_binary(self, SUB, other, alpha))
+    register("rsub", rsub, "binary", dtype="promote", method=False)
+    _declare_binary_op("mul", mul, MUL, aliases=("multiply",))
+    _declare_binary_op("div", div, DIV, aliases=("divide",),
+                       inplace=lambda self, other, *, rounding_mode=None: inplace_binary(
+                           self, {None: DIV, "trunc": TRUNC_DIVIDE, "floor": FLOOR_DIVIDE}[rounding_mode], other))
+    register("true_divide", true_divide, "binary", dtype="float", opinfo=(),
+             inplace=lambda self, other: inplace_binary(self, DIV, other))
+    # PyTorch defines no derivative for floor division (its kernel's zero grads only serve rounding_mode="floor")
+    register("floor_divide", floor_divide, "binary", primitive="binary", dtype="promote", derivative=NOT_DIFFERENTIABLE,
+             inplace=lambda self, other: inplace_binary(self, FLOOR_DIVIDE, other))
+    # a scalar exponent or base runs the unary kernel (pow_scalar / rpow_scalar / square), tensors the binary one
+    register("pow", pow, "binary", primitive="unary/binary", dtype="promote",
+             derivative=formula(_pow_grad_a, _pow_grad_b), inplace=lambda self, e: _ip.inplace_from(self, pow(self, e)))
     for op in (REMAINDER, FMOD, MAXIMUM, MINIMUM, FMAX, FMIN, ATAN2, HYPOT, XLOGY, COPYSIGN):
         fn = maximum if op is MAXIMUM else minimum if op is MINIMUM else _simple_binary(op, op.name)
-        register(op.name, fn, "binary", primitive="binary",
-                 aliases=("arctan2",) if op is ATAN2 else (),
-                 inplace=(lambda o: lambda self, other: _ip.inplace_binary(self, o, other))(op))
+        _declare_binary_op(op.name, fn, op, aliases=("arctan2",) if op is ATAN2 else ())
+    aliases = {"ne": ("not_equal",), "lt": ("less",), "le": ("less_equal",), "gt": ("greater",),
+               "ge": ("greater_equal",)}
     for table in (_COMPARE, _LOGICAL, _BITWISE, _SHIFT):
         for name, op in table.items():
-            fn = _simple_binary(op, name)
-            aliases = {"ne": ("not_equal",), "lt": ("less",), "le": ("less_equal",), "gt": ("greater",),
-                       "ge": ("greater_equal",)}.get(name, ())
-            register(name, fn, "binary", primitive="binary", derivative=False, aliases=aliases,
-                     inplace=(lambda o: lambda self, other: _ip.inplace_binary(self, o, other))(op))
-    register("isclose", isclose, "binary", derivative=False)
-    register("allclose", allclose, "binary", derivative=False)
-    register("equal", equal, "binary", derivative=False)
-    register("where", where, "ternary", primitive="where", method=False)
+            _declare_binary_op(name, _simple_binary(op, name), op, aliases=aliases.get(name, ()))
+    register("where", where, "ternary", primitive="where", dtype="promote", derivative=backward(_where_backward),
+             method=False)
     Tensor.where = lambda self, condition, other: where(condition, self, other)
-    register("clamp", clamp, "unary", primitive="unary", aliases=("clip",),
-             inplace=lambda self, min=None, max=None: _ip.inplace_from(self, clamp(self, min, max)))
-    register("clamp_min", clamp_min, "unary", primitive="unary",
-             inplace=lambda self, min: _ip.inplace_from(self, clamp(self, min=min)))
-    register("clamp_max", clamp_max, "unary", primitive="unary",
-             inplace=lambda self, max: _ip.inplace_from(self, clamp(self, max=max)))
-    register("lerp", lerp, "ternary", inplace=lambda self, end, weight: _ip.inplace_from(self, lerp(self, end, weight)))
-    register("masked_fill", masked_fill, "ternary", primitive="where",
+    register("masked_fill", masked_fill, "ternary", dtype="same",
              inplace=lambda self, mask, value: _ip.inplace_from(self, masked_fill(self, mask, value)))
 
 

@@ -6,11 +6,14 @@ data; gather, scatter, index_select and index_add are the same two primitives wi
 """
 from .. import _dtype as D
 from ..backends.cpu import library as _native
-from .._tensor import Tensor, _contig, _empty, _make, numel_of, wrap_dim
-from ._registry import register
-from ._util import GRAD_ENABLED, broadcast_shapes, check, expand_strides, record, rename_grad_fn, same_device
+from .._tensor import Tensor, _empty, numel_of, wrap_dim
+from ._registry import NOT_DIFFERENTIABLE, backward, register
+from ._util import (GRAD_ENABLED, broadcast_shapes, c_type_name, check, expand_strides, record, rename_grad_fn,
+                    same_device)
 from . import inplace as _ip
 from . import shape as S
+from .convert import copy_, fill_
+from .creation import arange, full, tensor, zeros
 
 _int_types = (int,)
 
@@ -26,7 +29,6 @@ def _as_index(idx, like):
         if idx._dtype.is_floating_point:
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         return idx if idx._dtype is D.int64 else idx.to(D.int64)
-    from .creation import tensor
     t = tensor(idx, device=like._storage.device)
     if t._dtype.is_floating_point:
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
@@ -39,7 +41,6 @@ def _as_index(idx, like):
 
 def _offsets(t, dims, idxs, bshape):
     """int64 offsets (in t's elements, relative to t's storage offset) for index tensors on `dims`."""
-    from .creation import zeros
     offs = zeros(bshape, dtype=D.int64, device=t._storage.device)
     be = t._storage.backend
     for d, idx in zip(dims, idxs):
@@ -112,7 +113,6 @@ def _put(dst, plan, values, accumulate):
 
 def _index_back(ctx, g):
     plan, in_shape = ctx.attrs
-    from .creation import zeros
     z = zeros(in_shape, dtype=g._dtype, device=g._storage.device)
     return index_put_plan(z, plan, g, accumulate=True)
 
@@ -181,7 +181,6 @@ def _expand_key(t, key):
         elif isinstance(k, bool):
             view = S.unsqueeze(view, dim)
             adv_dims.append(dim)
-            from .creation import zeros
             adv_idx.append(zeros(1 if k else 0, dtype=D.int64, device=t._storage.device))
             dim += 1
         elif isinstance(k, int) or (hasattr(k, "__index__") and not isinstance(k, (Tensor, list, tuple, slice))):
@@ -254,15 +253,12 @@ def setitem(self, key, value):
     view, adv_dims, adv_idx = _expand_key(self, key)
     if not isinstance(value, Tensor):
         if not adv_dims:
-            from .convert import fill_
             fill_(view, value)
             return
-        from .creation import full
         value = full((), value, dtype=self._dtype, device=self._storage.device)
     elif value._storage.device != self._storage.device and value.dim() == 0:
         value = value.to(self._storage.device)
     if not adv_dims:
-        from .convert import copy_
         if value._shape != view._shape:
             value = value.expand(view._shape)  # PyTorch's "expanded size" error for a mismatched value
         copy_(view, value)
@@ -312,7 +308,6 @@ class _GatherPlan:
         self.dim, self.index = dim, index
 
     def offsets(self, t):
-        from .creation import zeros
         offs = zeros(self.index._shape, dtype=D.int64, device=t._storage.device)
         if self.index.numel():
             try:
@@ -362,21 +357,14 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
         r = r.reshape(())
     if out is not None:
         if out._dtype is not input._dtype:
-            raise RuntimeError(f"Expected out tensor to have dtype {_c_name(input._dtype)}, but got "
-                               f"{_c_name(out._dtype)} instead")
+            raise RuntimeError(f"Expected out tensor to have dtype {c_type_name(input._dtype)}, but got "
+                               f"{c_type_name(out._dtype)} instead")
         _ip.check_writable(out, input, index, any_overlap=True)
     return _ip.write_out(out, r) if out is not None else r
 
 
-def _c_name(d):
-    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "bool": "bool",
-            "float16": "c10::Half", "bfloat16": "c10::BFloat16", "int16": "short int", "int8": "signed char",
-            "uint8": "unsigned char"}[d.name]
-
-
 def _gather_back(ctx, g):
     d, idx, in_shape = ctx.attrs
-    from .creation import zeros
     return scatter_add(zeros(in_shape, dtype=g._dtype, device=g._storage.device), d, idx, g)
 
 
@@ -496,7 +484,6 @@ def take(input, index, *, out=None):
 
 def nonzero(input, *, as_tuple=False, out=None):
     """Coordinates of non-zero elements, computed with kernels (cumsum positions + one put)."""
-    from .creation import arange, zeros
     flat = (input != 0).reshape(-1) if input._dtype is not D.bool_ else input.reshape(-1)
     n = flat._shape[0]
     count = int(flat.sum().item()) if n else 0
@@ -545,7 +532,6 @@ def masked_scatter(input, mask, source):
 
 
 def flip(input, dims):
-    from .creation import arange
     dims = [wrap_dim(d, input.dim()) for d in (dims if isinstance(dims, (tuple, list)) else (dims,))]
     r = input
     for d in dims:
@@ -589,18 +575,50 @@ def roll(input, shifts, dims=None):
     return r
 
 
+# ---- index_fill ----------------------------------------------------------------------------------------------
+
+def index_fill(input, dim, index, value):
+    nd = input.dim()
+    d = wrap_dim(dim, max(nd, 1))
+    check(index._dtype is D.int64, "index_fill_(): Expected dtype int64 for index.", IndexError)
+    check(index.dim() <= 1, "Index has to be a vector/scalar", IndexError)
+    if isinstance(value, Tensor):
+        check(value.dim() == 0, lambda: f"index_fill_ only supports a 0-dimensional value tensor, but got tensor "
+              f"with {value.dim()} dimension(s).")
+    x = input if nd else input.reshape(1)
+    n = x._shape[d]
+    dev = x._storage.device
+    mask = zeros((n,), dtype=D.bool_, device=dev)
+    if index.numel():
+        mask = mask.scatter(0, index.reshape(-1), True)
+    mask = mask.reshape((n,) + (1,) * (x.dim() - d - 1))
+    r = x.masked_fill(mask, value)
+    return r if nd else r.reshape(())
+
+
+def index_fill_(self, dim, index, value):
+    return _ip.inplace_from(self, index_fill(self, dim, index, value))
+
+
 def _register_all():
     Tensor.__getitem__ = getitem
     Tensor.__setitem__ = setitem
-    for name, fn, kind in [("index_select", index_select, "index"), ("gather", gather, "index"),
-                           ("scatter", scatter, "index"), ("scatter_add", scatter_add, "index"),
-                           ("index_add", index_add, "index"), ("index_put", index_put, "index"),
-                           ("take_along_dim", take_along_dim, "index"), ("take", take, "index"),
-                           ("nonzero", nonzero, "index"), ("argwhere", argwhere, "index"),
-                           ("masked_select", masked_select, "index"), ("masked_scatter", masked_scatter, "index"),
-                           ("flip", flip, "index"), ("fliplr", fliplr, "index"), ("flipud", flipud, "index"),
-                           ("roll", roll, "index")]:
-        register(name, fn, kind, primitive="take/put")
+    I = "index"
+    read, write = "index_offsets/take", "index_offsets/put"
+    register("index_select", index_select, I, primitive=read, dtype="any", derivative=backward(_index_back))
+    register("gather", gather, I, primitive=read, dtype="any", derivative=backward(_gather_back))
+    register("scatter", scatter, I, primitive=write + "/fill", dtype="any", derivative=backward(_scatter_back))
+    register("scatter_add", scatter_add, I, primitive=write, dtype="any", derivative=backward(_scatter_back))
+    register("index_add", index_add, I, primitive=write, dtype="any", derivative=backward(_scatter_back))
+    register("index_put", index_put, I, primitive=write, dtype="any", derivative=backward(_index_put_back))
+    # nonzero writes each non-zero element's linear index with one put kernel, the rest is other ops
+    register("nonzero", nonzero, I, primitive="put", dtype="index", derivative=NOT_DIFFERENTIABLE)
+    register("argwhere", argwhere, I, dtype="index", derivative=NOT_DIFFERENTIABLE)
+    for name, fn in [("take_along_dim", take_along_dim), ("take", take), ("masked_select", masked_select),
+                     ("masked_scatter", masked_scatter), ("flip", flip), ("fliplr", fliplr), ("flipud", flipud),
+                     ("roll", roll)]:
+        register(name, fn, I, dtype="any")
+    register("index_fill", index_fill, I, dtype="any", inplace=index_fill_)
     Tensor.index_put_ = index_put_
     Tensor.scatter_ = lambda self, dim, index, src=None, *, value=None, reduce=None: _ip.inplace_from(
         self, scatter(self, dim, index, src, value=value, reduce=reduce))

@@ -1,17 +1,16 @@
-"""In-place ops, `out=`, and how in-place writes rebase autograd history.
+"""In-place writes, `out=`, and how they rebase autograd history.
 
 Without autograd an in-place op writes straight into its tensor with one kernel call (the optimizer's path).
-With autograd the op runs out of place on a differentiable clone, the result is copied in, and the tensor's
-history moves to the new node. When the tensor is a view, its base gets a CopySlices node (the base with the
-view's region replaced) and the view becomes an as_strided view of that base, as in PyTorch.
+With autograd the op runs out of place on a differentiable clone, the result is copied in (`commit`), and the
+tensor's history moves to the new node. When the tensor is a view, its base gets a CopySlices node (the base with
+the view's region replaced) and the view becomes an as_strided view of that base, as in PyTorch.
+
+Sits right above _util: every op module writes its `out=` and in-place variants through here, so this module
+calls other ops only as Tensor methods.
 """
 from .. import _dtype as D
-from .._tensor import Tensor, _empty, _make
-from ._util import GRAD_ENABLED, broadcast_pair, expand_strides, record, scalar_tensor
-from . import elementwise as _E  # partially initialised here (it imports us); used at call time only
-
-_num_types = (int, float, bool)
-
+from .._tensor import Tensor, _contig, _make
+from ._util import GRAD_ENABLED, broadcast_pair, dense_strides, expand_strides, record
 
 def can_cast(from_, to):
     """PyTorch's can_cast: no float -> integral, no non-bool -> bool."""
@@ -31,7 +30,7 @@ def check_leaf(self):
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
 
 
-def _check_cast(result_dtype, self):
+def check_cast(result_dtype, self):
     if not can_cast(result_dtype, self._dtype):
         raise RuntimeError(f"result type {_cap(result_dtype)} can't be cast to the desired output type "
                            f"{_cap(self._dtype)}")
@@ -40,54 +39,12 @@ def _check_cast(result_dtype, self):
 _cap = D.scalar_type_name
 
 
-def _check_shape(self, shape):
+def check_shape(self, shape):
     if shape != self._shape:
         raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the broadcast shape {list(shape)}")
 
 
-def inplace_unary(self, op, compute):
-    check_writable(self)
-    od = _E._unary_out_dtype(op, self._dtype)
-    _check_cast(od, self)
-    if GRAD_ENABLED[0] and self._requires_grad:
-        check_leaf(self)
-        return commit(self, compute(self.clone()))
-    if od is self._dtype:
-        self._storage.backend.unary(op.name, self, self)
-        self._storage.version += 1
-        return self
-    return commit(self, compute(self))
-
-
-def inplace_binary(self, op, other, alpha=1):
-    binary, FLOAT = _E.binary, _E.FLOAT
-    check_writable(self, other)
-    if GRAD_ENABLED[0] and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
-        check_leaf(self)
-        r = binary(op, self.clone() if self._requires_grad else self, other, alpha)
-        return commit(self, r)
-    cd = _E._binary_dtype(self, other)
-    if op.rule is FLOAT and not cd.is_floating_point:
-        cd = D.get_default_dtype()
-    od = D.bool_ if op.rule is _E.COMPARE or op.rule is _E.LOGICAL else cd
-    _check_cast(od, self)
-    if isinstance(other, Tensor):
-        shape = broadcast_pair(self._shape, other._shape)
-        _check_shape(self, shape)
-        if cd is self._dtype and other._dtype is cd and od is cd and not _overlaps(self, other):
-            self._storage.backend.binary(op.name, self, self, self._stride, other,
-                                         expand_strides(other._shape, other._stride, shape), alpha)
-            self._storage.version += 1
-            return self
-    elif cd is self._dtype and od is cd:
-        s = scalar_tensor(other, cd, self._storage.device)
-        self._storage.backend.binary(op.name, self, self, self._stride, s, (0,) * len(self._shape), alpha)
-        self._storage.version += 1
-        return self
-    return commit(self, binary(op, self, other, alpha))
-
-
-def _overlaps(a, b):
+def overlaps(a, b):
     """Whether b reads memory that a writes in a different pattern (then write through a temporary)."""
     if a._storage is not b._storage:
         return False
@@ -105,7 +62,7 @@ def check_writable(out, *inputs, any_overlap=False):
             raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
                                "single memory location. Please clone() the tensor before performing the operation.")
     for t in inputs:
-        if any_overlap and isinstance(t, Tensor) and t._storage is out._storage and not _overlaps(out, t):
+        if any_overlap and isinstance(t, Tensor) and t._storage is out._storage and not overlaps(out, t):
             raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor "
                                "refer to a single memory location. Please clone() the tensor before performing the "
                                "operation.")
@@ -113,7 +70,7 @@ def check_writable(out, *inputs, any_overlap=False):
         return
     lo, hi = _span(out)
     for t in inputs:
-        if isinstance(t, Tensor) and t._storage is out._storage and t.numel() and (any_overlap or _overlaps(out, t)):
+        if isinstance(t, Tensor) and t._storage is out._storage and t.numel() and (any_overlap or overlaps(out, t)):
             tlo, thi = _span(t)
             if tlo < hi and lo < thi and _dense(out) and _dense(t):
                 raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to "
@@ -122,7 +79,6 @@ def check_writable(out, *inputs, any_overlap=False):
 
 
 def _dense(t):
-    from .creation import dense_strides
     return t.is_contiguous() or dense_strides(t) is not None
 
 
@@ -131,14 +87,14 @@ def inplace_from(self, r):
     check_writable(self)
     if GRAD_ENABLED[0] and (self._requires_grad or r._requires_grad):
         check_leaf(self)
-    _check_cast(r._dtype, self)
+    check_cast(r._dtype, self)
     return commit(self, r)
 
 
 def commit(self, r):
     """Write r (broadcastable to self) into self, bump the version, and move self's history to r's node."""
     shape = broadcast_pair(self._shape, r._shape)
-    _check_shape(self, shape)
+    check_shape(self, shape)
     if r._storage is self._storage and r._offset == self._offset and r._stride == self._stride:
         pass
     else:
@@ -189,7 +145,8 @@ def _rebase_view(view, r):
     base = view._base
     geom = _geometry(view, base)
     # the base's new value is as_strided_scatter(base, r, geometry): it shares that op's backward
-    record("torch::autograd::CopySlices", _as_strided_scatter_backward, (base, r if r._requires_grad else None), (base,), attrs=geom)
+    record("torch::autograd::CopySlices", _as_strided_scatter_backward, (base, r if r._requires_grad else None),
+           (base,), attrs=geom)
     base._requires_grad = True
     view._grad_fn = None
     record("AsStridedBackward0", _as_strided_backward, (base,), (view,), attrs=(geom, base._shape))
@@ -197,9 +154,7 @@ def _rebase_view(view, r):
 
 def _as_strided_backward(ctx, g):
     geom, base_shape = ctx.attrs
-    from .creation import zeros
-    z = zeros(base_shape, dtype=g._dtype, device=g._storage.device)
-    return as_strided_scatter(z, g, geom)
+    return as_strided_scatter(g.new_zeros(base_shape), g, geom)
 
 
 def as_strided_scatter(input, src, geometry):
@@ -229,7 +184,7 @@ def write_out(out, r):
     if GRAD_ENABLED[0] and (r._requires_grad or out._requires_grad):
         raise RuntimeError("out=... arguments don't support automatic differentiation, but one of the arguments "
                            "requires grad.")
-    _check_cast(r._dtype, out)
+    check_cast(r._dtype, out)
     if out._shape != r._shape:
         resize_(out, r._shape)
     check_writable(out)
@@ -238,12 +193,16 @@ def write_out(out, r):
     return out
 
 
+def maybe_write_out(out, r):
+    """r written into `out` when an out= tensor was given, else r itself."""
+    return write_out(out, r) if out is not None else r
+
+
 def resize_(self, shape):
     shape = tuple(shape)
     n = 1
     for s in shape:
         n *= s
-    from .._tensor import _contig
     need = (self._offset + n) * self._dtype.itemsize
     if need > self._storage.nbytes:
         old = self._storage

@@ -31,7 +31,7 @@ def _ibinop(op):
     def f(self, other):
         if not _ok(other):
             return NotImplemented
-        return _ip.inplace_binary(self, op, other)
+        return E.inplace_binary(self, op, other)
     return f
 
 

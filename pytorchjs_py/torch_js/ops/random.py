@@ -2,14 +2,17 @@
 
 Values are generated on the CPU in memory order, exactly as PyTorch does, then moved to the target device:
 a seeded notebook gives PyTorch's numbers on every device."""
+import bisect
+
 from .. import _dtype as D
-from .._generator import Generator, default_generator
+from .._generator import default_generator
+from .._grad_mode import no_grad
 from .._storage import CPU
-from .._tensor import Tensor, _empty
-from ._registry import register
-from ._util import GRAD_ENABLED, check
-from .creation import _dev, _size_args, _finish
+from .._tensor import Tensor, _empty, _empty_strided
+from ._registry import NOT_DIFFERENTIABLE, register
+from ._util import broadcast_shapes, check, dense_strides
 from . import inplace as _ip
+from .creation import _dev, _finish, _size_args, tensor
 
 _HALF = (D.float16, D.bfloat16)
 
@@ -26,15 +29,12 @@ def _fill(t, draw):
     """Run draw(cpu_contiguous_tensor) and write the values into t (any device, any layout)."""
     d = t._dtype
     work_dtype = D.float32 if d in _HALF else d
-    from .creation import dense_strides
     dense = t.is_contiguous() or dense_strides(t) is not None
     if t._storage.device is CPU and dense and work_dtype is d:
         draw(t)  # PyTorch fills dense tensors in memory order
     else:
-        from .._tensor import _empty_strided
         tmp = _empty_strided(t._shape, dense_strides(t) if dense else None, work_dtype, CPU)
         draw(tmp)
-        from ..autograd.grad_mode import no_grad
         with no_grad():
             t.copy_(tmp)
     t._storage.version += 1
@@ -69,7 +69,6 @@ def _fill_int(t, low, high, g):
     check(low < high, f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     tmp = _empty(t._shape, D.int64, CPU)
     g.fill_randint(_addr(tmp), tmp.numel(), int(low), int(high))
-    from ..autograd.grad_mode import no_grad
     with no_grad():
         t.copy_(tmp)
     return t
@@ -84,11 +83,8 @@ def bernoulli_(self, p=0.5, *, generator=None):
     g = _gen(generator)
     if isinstance(p, Tensor):
         r = bernoulli(p.expand(self._shape).to(D.float64 if p._dtype is D.float64 else D.float32), generator=g)
-        from ..autograd.grad_mode import no_grad
         with no_grad():
             return self.copy_(r)
-    code = self._dtype.code if self._dtype in (D.float32, D.float64) else D.float64.code
-
     def draw(t):
         if t._dtype in (D.float32, D.float64):
             g.fill_bernoulli_scalar(_addr(t), t.numel(), float(p), t._dtype.code)
@@ -174,8 +170,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         m = mean if isinstance(mean, Tensor) else None
         s = std if isinstance(std, Tensor) else None
         like = m if m is not None else s
-        shape = like._shape if m is None or s is None else tuple(
-            __import__("torch_js").broadcast_shapes(m._shape, s._shape))
+        shape = like._shape if m is None or s is None else tuple(broadcast_shapes(m._shape, s._shape))
         z = normal_(_empty(shape, like._dtype, like._storage.device), 0.0, 1.0, generator=generator)
         return z * std + mean
     t = _empty(_size_args((size,) if isinstance(size, int) else tuple(size)), _dtype_or_default(dtype), _dev(device))
@@ -203,7 +198,6 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
             cum_l[-1] = 1.0
             u = _empty((num_samples,), D.float64, CPU)
             g.fill_uniform(_addr(u), num_samples, D.float64.code, 0.0, 1.0)
-            import bisect
             out_rows.append([min(bisect.bisect_left(cum_l, v), n_cat - 1) for v in u.tolist()])
         else:
             q = exponential_(_empty((n_cat,), D.float32, CPU), 1.0, generator=g)
@@ -213,7 +207,6 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
             else:
                 out_rows.append(q.topk(num_samples).indices.tolist() if hasattr(q, "topk") else
                                 sorted(range(n_cat), key=lambda i: -q.tolist()[i])[:num_samples])
-    from .creation import tensor
     res = tensor(out_rows, dtype=D.int64, device=input._storage.device)
     return res if input.dim() == 2 else res[0]
 
@@ -232,7 +225,6 @@ def initial_seed():
 
 
 def get_rng_state():
-    from .creation import tensor
     return tensor(list(default_generator.get_state()), dtype=D.uint8)
 
 
@@ -242,10 +234,14 @@ def set_rng_state(new_state):
 
 
 def _register_all():
-    for name, fn in [("rand", rand), ("randn", randn), ("rand_like", rand_like), ("randn_like", randn_like),
-                     ("randint", randint), ("randint_like", randint_like), ("randperm", randperm),
-                     ("normal", normal), ("multinomial", multinomial), ("bernoulli", bernoulli)]:
-        register(name, fn, "random", method=name in ("bernoulli", "multinomial"), derivative=False, opinfo=())
+    # drawn by the CPU generator (no backend primitive), then copied to the target device
+    for name, fn, dtype in [("rand", rand, "factory"), ("randn", randn, "factory"), ("rand_like", rand_like, "same"),
+                            ("randn_like", randn_like, "same"), ("randint", randint, "factory"),
+                            ("randint_like", randint_like, "same"), ("randperm", randperm, "factory"),
+                            ("normal", normal, "factory"), ("multinomial", multinomial, "index"),
+                            ("bernoulli", bernoulli, "same")]:
+        register(name, fn, "random", dtype=dtype, derivative=NOT_DIFFERENTIABLE,
+                 method=name in ("bernoulli", "multinomial"), opinfo=())
     Tensor.uniform_ = uniform_
     Tensor.normal_ = normal_
     Tensor.random_ = random_

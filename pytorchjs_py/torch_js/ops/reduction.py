@@ -2,13 +2,14 @@
 
 The backend reduces the trailing dims of a strided input, so each reduction permutes the reduced dims to the
 end (a free view) and makes one kernel call."""
-import math
-
 from .. import _dtype as D
 from .._tensor import Tensor, _empty, _make, numel_of, wrap_dim
-from ._registry import register
-from ._util import GRAD_ENABLED, check, dims_arg, record, rename_grad_fn, require_tensor
+from ._registry import COMPOSITE, NOT_DIFFERENTIABLE, backward, linalg_ops, register
+from ._util import GRAD_ENABLED, c_type_name, check, dims_arg, record, rename_grad_fn, require_tensor
 from . import inplace as _ip
+from .creation import ones, ones_like, zeros, zeros_like
+from .elementwise import maximum, minimum
+from .shape import cat
 
 
 def _keepdim_shape(shape, dims):
@@ -137,23 +138,17 @@ def _prod_back(ctx, g):
 
 def _prod_grad_1d(x, g, dim):
     # gradient of prod along dim, exact with zeros: product of everything left of i times everything right of i
-    from .creation import ones
     n = x._shape[dim]
     if n == 0:
         return g
     ones_shape = x._shape[:dim] + (1,) + x._shape[dim + 1:]
     one = ones(ones_shape, dtype=x._dtype, device=x._storage.device)
     left = cumprod(x.narrow(dim, 0, n - 1), dim) if n > 1 else None
-    left = one if left is None else _cat_(one, left, dim)
+    left = one if left is None else cat([one, left], dim)
     xr = x.flip(dim)
     right = cumprod(xr.narrow(dim, 0, n - 1), dim) if n > 1 else None
-    right = one if right is None else _cat_(one, right, dim)
+    right = one if right is None else cat([one, right], dim)
     return g * left * right.flip(dim)
-
-
-def _cat_(a, b, dim):
-    from .shape import cat
-    return cat([a, b], dim)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -261,7 +256,6 @@ KthvalueResult = _named_result("kthvalue")
 def _index_back(ctx, g, gi=None):
     (idx,) = ctx.saved_tensors
     in_shape, d, keepdim = ctx.attrs
-    from .creation import zeros
     if g is None:
         return None
     gk = g if keepdim else g.unsqueeze(d)
@@ -289,14 +283,12 @@ def _minmax_dim(op, input, dim, keepdim, name, result_cls):
 
 
 def _zeros_index(x):
-    from .creation import zeros
     return zeros((), dtype=D.int64, device=x._storage.device)
 
 
 def max(input, dim=None, keepdim=False, *, out=None):
     require_tensor("max", input, dim)
     if isinstance(dim, Tensor):
-        from .elementwise import maximum
         return maximum(input, dim)
     if dim is None:
         return rename_grad_fn(_extreme_all("max", input, None, False, "max"), "MaxBackward1")
@@ -306,7 +298,6 @@ def max(input, dim=None, keepdim=False, *, out=None):
 def min(input, dim=None, keepdim=False, *, out=None):
     require_tensor("min", input, dim)
     if isinstance(dim, Tensor):
-        from .elementwise import minimum
         return minimum(input, dim)
     if dim is None:
         return rename_grad_fn(_extreme_all("min", input, None, False, "min"), "MinBackward1")
@@ -343,9 +334,8 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
     if out is not None:
         for o in out:
             if o._dtype is not input._dtype:
-                from .indexing import _c_name
-                raise RuntimeError(f"Expected out tensor to have dtype {_c_name(input._dtype)}, but got "
-                                   f"{_c_name(o._dtype)} instead")
+                raise RuntimeError(f"Expected out tensor to have dtype {c_type_name(input._dtype)}, but got "
+                                   f"{c_type_name(o._dtype)} instead")
     if input.numel() == 0 and dim is None:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
                            "identity.")
@@ -447,7 +437,6 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
     if not dims:
         return x.clone()
     m = raw_reduce("max", x.detach(), dims, x._dtype)
-    from .creation import zeros_like
     mk = m.view(_keepdim_shape(x._shape, dims))
     mk = mk.masked_fill(mk.isinf(), 0)
     r = sum((x - mk).exp(), dims, keepdim=True).log() + mk
@@ -457,12 +446,11 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, out=None):
-    from .linalg import vector_norm
     if p == "fro" or p is None:
         p = 2
     if p == "nuc":
         raise NotImplementedError("torch_js: nuclear norm is not implemented")
-    return vector_norm(input, p, dim, keepdim, dtype=dtype, out=out)
+    return linalg_ops.vector_norm(input, p, dim, keepdim, dtype=dtype, out=out)  # declared by ops/linalg, above
 
 
 # ---- softmax -----------------------------------------------------------------------------------------------
@@ -484,7 +472,6 @@ def _softmax(input, dim, dtype, log, name):
         dim = 0 if nd in (0, 1, 3) else 1
     d = wrap_dim(dim, nd) if nd else 0
     if nd == 0:
-        from .creation import zeros_like, ones_like
         r = zeros_like(x) if log else ones_like(x)
         if GRAD_ENABLED[0] and x._requires_grad:
             record("SoftmaxBackward0", lambda ctx, g: g * 0, (x,), (r,))
@@ -560,15 +547,13 @@ def _cumprod_back(ctx, g):
     d = ctx.attrs
     n = x._shape[d]
     # exact for inputs with zeros: d y_j / d x_i = prod_{k<=j, k!=i} x_k, accumulated per position
-    from .creation import ones
     result = []
     for i in range(n):
         xi = x.narrow(d, i, 1)
         rest = x.narrow(d, i + 1, n - i - 1)
         left = y.narrow(d, i - 1, 1) if i > 0 else ones(xi._shape, dtype=x._dtype, device=x._storage.device)
-        tail = _cat_(ones(xi._shape, dtype=x._dtype, device=x._storage.device), rest, d).cumprod(d)
+        tail = cat([ones(xi._shape, dtype=x._dtype, device=x._storage.device), rest], d).cumprod(d)
         result.append((g.narrow(d, i, n - i) * tail).sum(d, keepdim=True) * left)
-    from .shape import cat
     return cat(result, d) if n else g
 
 
@@ -581,17 +566,35 @@ def cumprod(input, dim, *, dtype=None, out=None):
 
 
 def _register_all():
-    for name, fn, prim in [("sum", sum, "reduce"), ("nansum", nansum, None), ("mean", mean, None),
-                           ("nanmean", nanmean, None), ("prod", prod, "reduce"), ("amax", amax, "reduce"),
-                           ("amin", amin, "reduce"), ("max", max, "reduce"), ("min", min, "reduce"),
-                           ("argmax", argmax, "reduce"), ("argmin", argmin, "reduce"), ("aminmax", aminmax, None),
-                           ("all", all, "reduce"), ("any", any, "reduce"), ("count_nonzero", count_nonzero, "reduce"),
-                           ("var", var, None), ("std", std, None), ("var_mean", var_mean, None),
-                           ("std_mean", std_mean, None), ("logsumexp", logsumexp, None), ("norm", norm, None),
-                           ("softmax", softmax, "softmax"), ("log_softmax", log_softmax, "softmax"),
-                           ("cumsum", cumsum, "cumulative"), ("cumprod", cumprod, "cumulative")]:
-        register(name, fn, "reduction", primitive=prim)
-    register("sum_to_size", sum_to_size, "reduction", function=False, opinfo=())
+    R = "reduction"
+
+    def reduce_op(name, fn, derivative, dtype="reduction", primitive="reduce"):
+        register(name, fn, R, primitive=primitive, dtype=dtype, derivative=derivative)
+
+    reduce_op("sum", sum, backward(_sum_back))
+    reduce_op("prod", prod, backward(_prod_back))
+    reduce_op("amax", amax, backward(_amax_back))
+    reduce_op("amin", amin, backward(_amax_back))
+    # max/min: over everything as amax/amin, along a dim with indices, or elementwise against a tensor (maximum)
+    reduce_op("max", max, backward(_amax_back, _index_back))
+    reduce_op("min", min, backward(_amax_back, _index_back))
+    reduce_op("aminmax", aminmax, backward(_amax_back))
+    reduce_op("argmax", argmax, NOT_DIFFERENTIABLE, dtype="index")
+    reduce_op("argmin", argmin, NOT_DIFFERENTIABLE, dtype="index")
+    reduce_op("all", all, NOT_DIFFERENTIABLE, dtype="logical")
+    reduce_op("any", any, NOT_DIFFERENTIABLE, dtype="logical")
+    reduce_op("count_nonzero", count_nonzero, NOT_DIFFERENTIABLE, dtype="index")
+    # the max that shifts the exponentials is a constant (computed on the detached input); the gradient comes
+    # from the ops the rest is written in
+    reduce_op("logsumexp", logsumexp, COMPOSITE, dtype="float")
+    reduce_op("softmax", softmax, backward(_softmax_back), dtype=None, primitive="softmax")
+    reduce_op("log_softmax", log_softmax, backward(_softmax_back), dtype=None, primitive="softmax")
+    reduce_op("cumsum", cumsum, backward(_cumsum_back, _identity_back), primitive="cumulative")
+    reduce_op("cumprod", cumprod, backward(_cumprod_back, _identity_back), primitive="cumulative")
+    for name, fn in [("nansum", nansum), ("mean", mean), ("nanmean", nanmean), ("var", var), ("std", std),
+                     ("var_mean", var_mean), ("std_mean", std_mean), ("norm", norm)]:
+        register(name, fn, R, dtype="reduction")
+    register("sum_to_size", sum_to_size, R, dtype="same", function=False, opinfo=())
     Tensor.cumsum_ = lambda self, dim, *, dtype=None: _ip.inplace_from(self, cumsum(self, dim, dtype=dtype))
 
 

@@ -1,10 +1,15 @@
-"""Views and shape ops. A view shares its input's storage; its backward maps the gradient back to the input's
-shape (permute back, sum an expand, scatter a slice into zeros)."""
+"""Views and the shape ops around them: reshape/view, permutations, expand/squeeze, slicing views (narrow,
+select, diagonal, unfold, as_strided) and the in-place view ops; copies (clone, contiguous, narrow_copy); cat and
+stack; split/chunk/tensor_split/unbind.
+
+A view shares its input's storage; its backward maps the gradient back to the input's shape (permute back, sum
+an expand, scatter a slice into zeros)."""
 from .. import _dtype as D
-from .._tensor import Tensor, _contig, _empty, _make, numel_of, wrap_dim
-from ._registry import register
-from ._util import GRAD_ENABLED, check, record, rename_grad_fn
+from .._tensor import Tensor, _contig, _empty, _empty_strided, _make, numel_of, wrap_dim
+from ._registry import backward, register
+from ._util import GRAD_ENABLED, check, dense_strides, expand_strides, record, rename_grad_fn
 from . import inplace as _ip
+from .creation import arange, zeros
 
 
 def make_view(x, shape, stride, offset, name, backward, attrs):
@@ -290,11 +295,39 @@ def unsqueeze(self, dim):
     return make_view(self, shape, stride, self._offset, "UnsqueezeBackward0", _reshape_back, self._shape)
 
 
+# ---- in-place view ops: self becomes the view ------------------------------------------------------------
+
+def _inplace_view(self, r):
+    """Make self the view r (same storage) and move its history to r's node."""
+    if GRAD_ENABLED[0] and self._requires_grad:
+        _ip.check_leaf(self)
+    self._shape, self._stride, self._offset = r._shape, r._stride, r._offset
+    if r._grad_fn is not None:
+        self._grad_fn = r._grad_fn
+        self._output_nr = r._output_nr
+    return self
+
+
+def squeeze_(self, dim=None):
+    return _inplace_view(self, self.squeeze(dim) if dim is not None else self.squeeze())
+
+
+def unsqueeze_(self, dim):
+    return _inplace_view(self, self.unsqueeze(dim))
+
+
+def t_(self):
+    return _inplace_view(self, self.t())
+
+
+def transpose_(self, dim0, dim1):
+    return _inplace_view(self, self.transpose(dim0, dim1))
+
+
 # ---- slicing views -------------------------------------------------------------------------------------------
 
 def _slice_back(ctx, g):
     view_fn, in_shape = ctx.attrs
-    from .creation import zeros
     z = zeros(in_shape, dtype=g._dtype, device=g._storage.device)
     return view_scatter(z, g, view_fn)
 
@@ -303,7 +336,6 @@ def view_scatter(input, src, view_fn):
     """input with view_fn(input)'s elements replaced by src (differentiable in both)."""
     out = input.detach().clone()
     dst = view_fn(out)
-    from ._util import expand_strides
     s = src.detach()
     out._storage.backend.copy(dst, s, expand_strides(s._shape, s._stride, dst._shape))
     if GRAD_ENABLED[0] and (input._requires_grad or src._requires_grad):
@@ -382,14 +414,12 @@ def _as_strided_back(ctx, g):
     # Windows of an as_strided view may overlap: every view element adds its gradient to the input element it
     # reads (offsets relative to the input laid out contiguously).
     (size, stride, off), in_shape = ctx.attrs
-    from .creation import arange, zeros
-    from .indexing import index_put
     dev = g._storage.device
     offs = zeros((), dtype=D.int64, device=dev) + off
     for i, (n, st) in enumerate(zip(size, stride)):
         offs = offs.unsqueeze(-1) + arange(n, device=dev) * st
     flat = zeros(numel_of(in_shape), dtype=g._dtype, device=dev)
-    return index_put(flat, (offs.reshape(-1),), g.reshape(-1), accumulate=True).reshape(in_shape)
+    return flat.index_put((offs.reshape(-1),), g.reshape(-1), accumulate=True).reshape(in_shape)
 
 
 def diagonal(self, offset=0, dim1=0, dim2=1):
@@ -433,15 +463,12 @@ def unfold(self, dimension, size, step):
 
 def _unfold_back(ctx, g):
     d, size, step, in_shape = ctx.attrs
-    from .creation import zeros
-    from .indexing import index_add
-    from .creation import arange
     n = g._shape[d]
     # each window position w covers input positions w*step + k
     idx = (arange(n, device=g._storage.device) * step).unsqueeze(1) + arange(size, device=g._storage.device)
     gm = g.movedim(-1, d + 1).flatten(d, d + 1)  # (..., n*size, ...)
     z = zeros(in_shape, dtype=g._dtype, device=g._storage.device)
-    return index_add(z, d, idx.reshape(-1), gm)
+    return z.index_add(d, idx.reshape(-1), gm)
 
 
 # ---- copies ---------------------------------------------------------------------------------------------------
@@ -457,10 +484,8 @@ def clone(self, *, memory_format=None):
         if self.numel() == 0:
             strides = self._stride
         elif not self.is_contiguous():
-            from .creation import dense_strides
             strides = dense_strides(self)
     if strides is not None:
-        from .._tensor import _empty_strided
         out = _empty_strided(self._shape, strides, self._dtype, self._storage.device)
     else:
         out = _empty(self._shape, self._dtype, self._storage.device)
@@ -474,6 +499,21 @@ def contiguous(self, memory_format=None):
     if self.is_contiguous():
         return self
     return clone(self, memory_format="torch.contiguous_format")
+
+
+def narrow_copy(input, dim, start, length):
+    nd = input.dim()
+    check(dim < max(nd, 1), "Expected dim < static_cast<int64_t>(self_sizes.size()) to be true, but "
+          "got false.  (Could this error message be improved?  If so, please report an enhancement request to "
+          "PyTorch.)")
+    if nd:
+        size = input._shape[wrap_dim(dim, nd)]
+        if not -size <= start <= size:
+            raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+        s = start + size if start < 0 else start
+        check(length >= 0 and s + length <= size, lambda: f"start ({start}) + length ({length}) exceeds dimension "
+              f"size ({size}).")
+    return input.narrow(dim, start, length).clone()
 
 
 # ---- joining and splitting -----------------------------------------------------------------------------------
@@ -550,56 +590,6 @@ def stack(tensors, dim=0, *, out=None):
     return rename_grad_fn(r, "StackBackward0") if out is None else r
 
 
-def _nonempty(tensors, name):
-    tensors = list(tensors)
-    check(len(tensors) > 0, f"{name} expects a non-empty TensorList")
-    return tensors
-
-
-def hstack(tensors, *, out=None):
-    tensors = [atleast_1d(t) for t in _nonempty(tensors, "hstack")]
-    return cat(tensors, 0 if tensors[0].dim() == 1 else 1, out=out)
-
-
-def vstack(tensors, *, out=None):
-    return cat([atleast_2d(t) for t in _nonempty(tensors, "vstack")], 0, out=out)
-
-
-def dstack(tensors, *, out=None):
-    return cat([atleast_3d(t) for t in _nonempty(tensors, "dstack")], 2, out=out)
-
-
-def _each(fn):
-    def wrapper(*tensors):
-        if len(tensors) == 1 and not isinstance(tensors[0], (list, tuple)):
-            return fn(tensors[0])
-        seq = tensors[0] if len(tensors) == 1 else tensors
-        return tuple(fn(t) for t in seq)
-    wrapper.__name__ = fn.__name__
-    return wrapper
-
-
-@_each
-def atleast_1d(t):
-    return reshape(t, (1,)) if t.dim() == 0 else t
-
-
-@_each
-def atleast_2d(t):
-    return reshape(t, (1,) * (2 - t.dim()) + t._shape) if t.dim() < 2 else t
-
-
-@_each
-def atleast_3d(t):
-    if t.dim() == 0:
-        return reshape(t, (1, 1, 1))
-    if t.dim() == 1:
-        return reshape(t, (1, t._shape[0], 1))
-    if t.dim() == 2:
-        return unsqueeze(t, -1)
-    return t
-
-
 def split(self, split_size_or_sections, dim=0):
     d = wrap_dim(dim, self.dim())
     size = self._shape[d]
@@ -662,27 +652,32 @@ def unbind(self, dim=0):
 
 
 def _register_all():
-    for name, fn in [("view", view), ("reshape", reshape), ("view_as", view_as), ("reshape_as", reshape_as),
-                     ("flatten", flatten), ("unflatten", unflatten), ("ravel", ravel), ("permute", permute),
-                     ("transpose", transpose), ("t", t), ("adjoint", adjoint), ("movedim", movedim),
-                     ("swapaxes", swapaxes), ("expand", expand), ("expand_as", expand_as),
-                     ("broadcast_to", broadcast_to), ("squeeze", squeeze), ("unsqueeze", unsqueeze),
-                     ("narrow", narrow), ("select", select), ("as_strided", as_strided), ("diagonal", diagonal),
-                     ("unfold", unfold), ("split", split), ("chunk", chunk), ("tensor_split", tensor_split),
-                     ("unbind", unbind), ("split_with_sizes", split_with_sizes)]:
-        register(name, fn, "view", opinfo=(name,) if name not in ("adjoint", "swapaxes") else (),
-                 function=name not in ("view", "view_as", "expand", "expand_as",
-                                                                         "reshape_as", "unfold"))
-    register("moveaxis", movedim, "view", opinfo=())
-    register("swapdims", swapaxes, "view", opinfo=())
-    register("clone", clone, "copy", primitive="copy")
-    register("contiguous", contiguous, "copy", primitive="copy", function=False, opinfo=())
-    for name, fn in [("cat", cat), ("stack", stack), ("hstack", hstack), ("vstack", vstack), ("dstack", dstack)]:
-        register(name, fn, "join", primitive="copy", method=False)
-    register("concat", cat, "join", method=False, opinfo=())
-    register("concatenate", cat, "join", method=False, opinfo=())
-    for name, fn in [("atleast_1d", atleast_1d), ("atleast_2d", atleast_2d), ("atleast_3d", atleast_3d)]:
-        register(name, fn, "view", method=False)
+    V = "view"
+    # views: no kernel, each records the backward that maps the gradient back to its input's shape
+    for name, fn, back in [("view", view, _reshape_back), ("reshape", reshape, _reshape_back),
+                           ("squeeze", squeeze, _reshape_back), ("unsqueeze", unsqueeze, _reshape_back),
+                           ("permute", permute, _permute_back), ("transpose", transpose, _permute_back),
+                           ("expand", expand, _expand_back), ("select", select, _slice_back),
+                           ("diagonal", diagonal, _slice_back), ("as_strided", as_strided, _as_strided_back)]:
+        register(name, fn, V, dtype="any", derivative=backward(back), function=name not in ("view", "expand"))
+    register("unfold", unfold, V, dtype="any", derivative=backward(_unfold_back, _as_strided_back), function=False)
+    # views written in the views above
+    for name, fn in [("view_as", view_as), ("reshape_as", reshape_as), ("flatten", flatten), ("unflatten", unflatten),
+                     ("ravel", ravel), ("t", t), ("adjoint", adjoint), ("expand_as", expand_as),
+                     ("broadcast_to", broadcast_to), ("narrow", narrow), ("split", split), ("chunk", chunk),
+                     ("tensor_split", tensor_split), ("unbind", unbind), ("split_with_sizes", split_with_sizes)]:
+        register(name, fn, V, dtype="any", opinfo=() if name == "adjoint" else (name,),
+                 function=name not in ("view_as", "expand_as", "reshape_as"))
+    register("movedim", movedim, V, dtype="any", aliases=("moveaxis",))
+    register("swapaxes", swapaxes, V, dtype="any", opinfo=(), aliases=("swapdims",))
+    register("clone", clone, "copy", primitive="copy", dtype="any", derivative=backward(_identity_back))
+    register("contiguous", contiguous, "copy", dtype="any", function=False, opinfo=())
+    register("narrow_copy", narrow_copy, "shape", dtype="any")
+    register("cat", cat, "join", primitive="copy", dtype="promote", derivative=backward(_cat_back), method=False,
+             aliases=("concat", "concatenate"))
+    register("stack", stack, "join", dtype="promote", method=False)
+    for name, fn in (("squeeze_", squeeze_), ("unsqueeze_", unsqueeze_), ("t_", t_), ("transpose_", transpose_)):
+        setattr(Tensor, name, fn)
     Tensor.T = property(lambda self: permute(self, tuple(reversed(range(self.dim())))))
     Tensor.mT = property(lambda self: transpose(self, -2, -1))
     Tensor.H = property(lambda self: permute(self, tuple(reversed(range(self.dim())))))

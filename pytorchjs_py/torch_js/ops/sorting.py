@@ -8,10 +8,12 @@ through the returned indices (gather/scatter ops, so they differentiate again).
 """
 from .. import _dtype as D
 from .._tensor import Tensor, _empty, numel_of, wrap_dim
-from ._registry import register
+from ._registry import NOT_DIFFERENTIABLE, backward, register
 from ._util import GRAD_ENABLED, check, record, same_device
 from . import inplace as _ip
-from .reduction import (KthvalueResult, ModeResult, SortResult, TopkResult, _named_result)
+from .creation import arange, full, ones, tensor, zeros
+from .reduction import KthvalueResult, ModeResult, SortResult, TopkResult, _named_result
+from .shape import cat
 
 MedianResult = _named_result("median")
 NanmedianResult = _named_result("nanmedian")
@@ -48,7 +50,6 @@ def _scatter_back(ctx, g, gi=None):
     in_shape, d, squeezed = ctx.attrs
     if g is None:
         return None
-    from .creation import zeros
     if squeezed:
         g = g.unsqueeze(d)
         idx = idx.unsqueeze(d)
@@ -70,7 +71,6 @@ def _not_impl(x, kernel, allowed_bool=False, float_only=False):
 
 
 def _zero_index(x):
-    from .creation import zeros
     return zeros((), dtype=D.int64, device=x._storage.device)
 
 
@@ -160,7 +160,6 @@ def _median_pick(x, d, ignore_nan):
     if x._dtype.is_floating_point:
         nnan = x.detach().isnan().sum(d, keepdim=True)
     else:
-        from .creation import zeros
         nnan = zeros(tuple(1 if j == d else s for j, s in enumerate(x._shape)), dtype=D.int64,
                      device=x._storage.device)
     if ignore_nan:
@@ -181,7 +180,6 @@ def _even_back(ctx, g):
 def _median_all(input, ignore_nan, name):
     x = input.reshape(-1)
     if x.numel() == 0:
-        from .creation import full
         r = full((), float("nan"), dtype=input._dtype, device=input._storage.device)
     else:
         r = _median_pick(x, 0, ignore_nan)[0].reshape(())
@@ -245,8 +243,6 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
 
 def _groups(keys_sorted_change, n, dev):
     """From a bool mask `change` (len n-1: element j+1 starts a new group) -> (group id per position, starts)."""
-    from .creation import ones, tensor
-    from .shape import cat
     first = ones(1, dtype=D.bool_, device=dev)
     starts_mask = cat([first, keys_sorted_change]) if n else keys_sorted_change
     gid = starts_mask.to(D.int64).cumsum(0) - 1
@@ -255,8 +251,6 @@ def _groups(keys_sorted_change, n, dev):
 
 
 def _counts_from_starts(starts, n):
-    from .creation import tensor
-    from .shape import cat
     ends = cat([starts[1:], tensor([n], dtype=D.int64, device=starts._storage.device)])
     return ends - starts
 
@@ -270,7 +264,6 @@ def _unique_flat(x, consecutive, return_inverse, return_counts):
     else:
         vals, perm = _rows_kernel("stable", flat, 0)
     if n == 0:
-        from .creation import zeros
         u = vals.clone()
         inv = zeros(x._shape, dtype=D.int64, device=dev)
         cnt = zeros((0,), dtype=D.int64, device=dev)
@@ -283,7 +276,6 @@ def _unique_flat(x, consecutive, return_inverse, return_counts):
         if perm is None:
             inv = gid.reshape(x._shape)
         else:
-            from .creation import zeros
             inv = zeros((n,), dtype=D.int64, device=dev).scatter(0, perm, gid).reshape(x._shape)
     if return_counts:
         cnt = _counts_from_starts(starts, n)
@@ -296,7 +288,6 @@ def _unique_dim(x, dim, consecutive, return_inverse, return_counts):
     moved = x.movedim(d, 0)
     n = moved._shape[0]
     rows = moved.reshape(n, -1) if n else moved.reshape(0, numel_of(moved._shape[1:]))
-    from .creation import arange, zeros
     if n == 0:
         # PyTorch: unique of an empty dim gives the empty input back
         u = x.clone()
@@ -349,7 +340,6 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 # ---- searchsorted / bucketize --------------------------------------------------------------------------------
 
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None, out=None):
-    from .creation import tensor
     if side is not None:
         check(side in ("left", "right"), f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
         check(not (right and side == "left"), "torch.searchsorted(): side and right can't be set to opposites, got "
@@ -408,7 +398,6 @@ def _cumext_back(ctx, g, gi=None):
         return None
     if not in_shape:
         return g
-    from .creation import zeros
     return zeros(in_shape, dtype=g._dtype, device=g._storage.device).scatter_add(d, idx, g)
 
 
@@ -482,16 +471,26 @@ def logcumsumexp(input, dim, *, out=None):
 # ---- registration --------------------------------------------------------------------------------------------
 
 def _register_all():
-    for name, fn, prim, deriv in [
-            ("sort", sort, "sort", True), ("argsort", argsort, "sort", False), ("msort", msort, "sort", True),
-            ("topk", topk, "sort", True), ("kthvalue", kthvalue, "sort", True), ("median", median, "sort", True),
-            ("nanmedian", nanmedian, "sort", True), ("mode", mode, "sort", True),
-            ("unique", unique, "sort", False), ("unique_consecutive", unique_consecutive, "sort", False),
-            ("searchsorted", searchsorted, "searchsorted", False), ("cummax", cummax, "cumext", True),
-            ("cummin", cummin, "cumext", True), ("logcumsumexp", logcumsumexp, "logcumsumexp", True)]:
-        register(name, fn, "sort", primitive=prim, derivative=deriv,
-                 method=name not in ("searchsorted",))
-    register("bucketize", bucketize, "sort", primitive="searchsorted", derivative=False, method=False)
+    K = "sort"
+    select = backward(_scatter_back)  # values = input.gather(dim, indices): the gradient scatters back
+    register("sort", sort, K, primitive="sort_rows", dtype="any", derivative=select)
+    register("argsort", argsort, K, primitive="sort_rows", dtype="index", derivative=NOT_DIFFERENTIABLE)
+    register("msort", msort, K, dtype="any")
+    register("topk", topk, K, primitive="sort_rows", dtype="any", derivative=select)
+    register("kthvalue", kthvalue, K, primitive="sort_rows", dtype="any", derivative=select)
+    # over everything the gradient is shared among the elements equal to the median, along a dim it scatters
+    register("median", median, K, primitive="sort_rows", dtype="any", derivative=backward(_even_back, _scatter_back))
+    register("nanmedian", nanmedian, K, primitive="sort_rows", dtype="any",
+             derivative=backward(_even_back, _scatter_back))
+    register("mode", mode, K, primitive="sort_rows", dtype="any", derivative=select)
+    register("unique", unique, K, primitive="sort_rows", dtype="any", derivative=NOT_DIFFERENTIABLE)
+    register("unique_consecutive", unique_consecutive, K, dtype="any", derivative=NOT_DIFFERENTIABLE)
+    register("searchsorted", searchsorted, K, primitive="searchsorted", dtype="index", derivative=NOT_DIFFERENTIABLE,
+             method=False)
+    register("bucketize", bucketize, K, dtype="index", derivative=NOT_DIFFERENTIABLE, method=False)
+    register("cummax", cummax, K, primitive="cumext", dtype="any", derivative=backward(_cumext_back))
+    register("cummin", cummin, K, primitive="cumext", dtype="any", derivative=backward(_cumext_back))
+    register("logcumsumexp", logcumsumexp, K, primitive="logcumsumexp", dtype="same", derivative=backward(_lcse_back))
 
 
 _register_all()

@@ -1,0 +1,129 @@
+"""Finite differences, cross products and integration along a dim: diff, cross / linalg.cross, trapezoid /
+trapz / cumulative_trapezoid. Written in other ops, so every device and autograd get them for free."""
+import warnings
+
+from .. import _dtype as D
+from .._tensor import Tensor, wrap_dim
+from ._registry import register
+from ._util import broadcast_shapes, check
+from . import inplace as _ip
+from .creation import full, zeros
+from .shape import cat, stack
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
+    check(input.dim() >= 1, "diff expects input to be at least one-dimensional")
+    check(n >= 0, lambda: f"order must be non-negative but got {n}")
+    d = wrap_dim(dim, input.dim())
+    parts = []
+    for extra, name in ((prepend, "prepend"), (append, "append")):
+        if extra is not None and not isinstance(extra, Tensor):
+            shp = list(input._shape)
+            shp[d] = 1
+            extra = full(tuple(shp), extra, dtype=input._dtype, device=input._storage.device)
+        if extra is not None:
+            check(extra.dim() == input.dim(), "diff expects prepend or append to be the same dimension as input")
+        parts.append(extra)
+    x = input
+    if parts[0] is not None or parts[1] is not None:
+        x = cat([t for t in (parts[0], input, parts[1]) if t is not None], d)
+    for _ in range(n):
+        L = x._shape[d]
+        if L == 0:
+            break
+        a, b = x.narrow(d, 1, L - 1), x.narrow(d, 0, L - 1)
+        x = a.logical_xor(b) if x._dtype is D.bool_ else a - b
+    if n == 0:
+        x = x.clone() if x is input else x
+    return _ip.maybe_write_out(out, x)
+
+
+def _cross(a, b, d):
+    a0, a1, a2 = a.select(d, 0), a.select(d, 1), a.select(d, 2)
+    b0, b1, b2 = b.select(d, 0), b.select(d, 1), b.select(d, 2)
+    return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
+
+
+def linalg_cross(input, other, *, dim=-1, out=None):
+    check(input.dim() == other.dim(), "linalg.cross: inputs must have the same number of dimensions.")
+    shape = broadcast_shapes(input._shape, other._shape)
+    d = wrap_dim(dim, len(shape))
+    check(input._shape[d] == 3 and other._shape[d] == 3, lambda: f"linalg.cross: inputs dimension {dim} must have "
+          f"length 3. Got {input._shape[d]} and {other._shape[d]}")
+    a = input.expand(shape) if input._shape != shape else input
+    b = other.expand(shape) if other._shape != shape else other
+    return _ip.maybe_write_out(out, _cross(a, b, d))
+
+
+def cross(input, other, dim=None, *, out=None):
+    if dim is None:
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
+                      "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
+                      "with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
+        shape = broadcast_shapes(input._shape, other._shape)
+        dims = [i for i, s in enumerate(shape) if s == 3]
+        check(bool(dims), "no dimension of size 3 in input")
+        dim = dims[0]
+    check(input.dim() == other.dim(), "linalg.cross: inputs must have the same number of dimensions.")
+    return linalg_cross(input, other, dim=dim, out=out)
+
+
+def _x_diffs(y, x, d):
+    """dx along d, shaped to broadcast against y (ATen's x_viewed slicing)."""
+    if x.dim() == 1:
+        check(x._shape[0] == y._shape[d], "trapezoid: There must be one `x` value for each sample point")
+        shp = [1] * y.dim()
+        shp[d] = x._shape[0]
+        xv = x.reshape(tuple(shp))
+    elif x.dim() < y.dim():
+        xv = x.reshape((1,) * (y.dim() - x.dim()) + x._shape)
+    else:
+        xv = x
+    m = xv._shape[d]
+    return xv.narrow(d, 1, max(m - 1, 0)) - xv.narrow(d, 0, max(m - 1, 0))
+
+
+def _pair_sum(y, d):
+    n = y._shape[d]
+    return y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1)
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    if isinstance(x, (int, float)) and dx is None:
+        x, dx = None, x
+    d = wrap_dim(dim, y.dim())
+    if y._shape[d] == 0:
+        return zeros(y._shape[:d] + y._shape[d + 1:], dtype=y._dtype, device=y._storage.device)
+    if x is not None:
+        return ((_x_diffs(y, x, d) * _pair_sum(y, d)) / 2.0).sum(d)
+    dx = 1.0 if dx is None else dx
+    return (y.sum(d) - (y.select(d, 0) + y.select(d, -1)) * 0.5) * dx
+
+
+def trapz(y, x=None, *, dx=None, dim=-1):
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    if isinstance(x, (int, float)) and dx is None:
+        x, dx = None, x
+    d = wrap_dim(dim, y.dim())
+    if y._shape[d] == 0:
+        return zeros(y._shape, dtype=y._dtype, device=y._storage.device)
+    if x is not None:
+        return ((_x_diffs(y, x, d) * _pair_sum(y, d)) / 2.0).cumsum(d)
+    dx = 1.0 if dx is None else dx
+    return (dx / 2.0 * _pair_sum(y, d)).cumsum(d)
+
+
+def _register_all():
+    register("diff", diff, "shape", dtype="same")
+    register("cross", cross, "linalg", dtype="promote")
+    register("cross", linalg_cross, "linalg", dtype="promote", namespace="linalg", method=False,
+             opinfo=("linalg.cross",))
+    register("trapezoid", trapezoid, "reduction", dtype="promote", method=False)
+    register("trapz", trapz, "reduction", dtype="promote", method=False)
+    register("cumulative_trapezoid", cumulative_trapezoid, "reduction", dtype="promote", method=False)
+
+
+_register_all()

@@ -1,0 +1,148 @@
+"""Matrix-shaped ops written in other ops (every device and autograd get them for free): triangles (tril/triu
+and their index lists), diagonals (diag, diag_embed, diagflat, trace), rot90 and block_diag."""
+from .. import _dtype as D
+from .._tensor import wrap_dim
+from ._registry import NOT_DIFFERENTIABLE, register
+from ._util import check
+from . import inplace as _ip
+from .creation import arange, zeros
+from .shape import cat
+
+
+def _tri_keep(x, diagonal, lower):
+    r, c = x._shape[-2], x._shape[-1]
+    dev = x._storage.device
+    rel = arange(c, device=dev).unsqueeze(0) - arange(r, device=dev).unsqueeze(1)
+    return rel <= diagonal if lower else rel >= diagonal
+
+
+def tril(input, diagonal=0, *, out=None):
+    check(input.dim() >= 2, "tril: input tensor must have at least 2 dimensions")
+    r = input.masked_fill(_tri_keep(input, diagonal, True).logical_not(), 0)
+    return _ip.maybe_write_out(out, r)
+
+
+def triu(input, diagonal=0, *, out=None):
+    check(input.dim() >= 2, "triu: input tensor must have at least 2 dimensions")
+    r = input.masked_fill(_tri_keep(input, diagonal, False).logical_not(), 0)
+    return _ip.maybe_write_out(out, r)
+
+
+def _embed_last(x, offset):
+    """x[..., n] -> [..., N, N] (N = n + |offset|) with x on the `offset` diagonal of the last two dims."""
+    n = x._shape[-1]
+    big = n + abs(offset)
+    batch = x._shape[:-1]
+    dev = x._storage.device
+    start = offset if offset >= 0 else -offset * big
+    pos = arange(n, device=dev) * (big + 1) + start
+    flat = zeros(batch + (big * big,), dtype=x._dtype, device=dev)
+    if n:
+        flat = flat.scatter(-1, pos.expand(batch + (n,)).contiguous(), x)
+    return flat.reshape(batch + (big, big))
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    nd = input.dim() + 1
+    d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    check(d1 != d2, lambda: f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    x = input if input.dim() else input.reshape(1)
+    e = _embed_last(x, offset)
+    perm = [None] * nd
+    perm[d1], perm[d2] = nd - 2, nd - 1
+    rest = iter(range(nd - 2))
+    perm = [p if p is not None else next(rest) for p in perm]
+    return e if perm == list(range(nd)) else e.permute(perm)
+
+
+def diag(input, diagonal=0, *, out=None):
+    nd = input.dim()
+    check(nd in (1, 2), lambda: f"diag(): Supports 1D or 2D tensors. Got {nd}D")
+    r = _embed_last(input, diagonal) if nd == 1 else input.diagonal(diagonal).clone()
+    return _ip.maybe_write_out(out, r)
+
+
+def diagflat(input, offset=0):
+    return _embed_last(input.reshape(-1), offset)
+
+
+def trace(input):
+    check(input.dim() == 2, lambda: f"trace: expected a matrix, but got tensor with dim {input.dim()}")
+    return input.diagonal().sum()
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    return _tri_indices(row, col, offset, True, dtype, device)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    return _tri_indices(row, col, offset, False, dtype, device)
+
+
+def _tri_indices(row, col, offset, lower, dtype, device):
+    dt = dtype or D.int64
+    m = zeros((row, col), dtype=D.bool_, device=device)
+    keep = _tri_keep(m, offset, lower)
+    nz = keep.nonzero()
+    return nz.t().to(dt).contiguous() if nz.numel() else zeros((2, 0), dtype=dt, device=device)
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    dims = list(dims)
+    check(len(dims) == 2, lambda: f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    nd = input.dim()
+    check(nd >= 2, lambda: f"expected total dims >= 2, but got total dims = {nd}")
+    d0, d1 = wrap_dim(dims[0], nd), wrap_dim(dims[1], nd)
+    check(d0 != d1, lambda: f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
+    k %= 4
+    if k == 1:
+        return input.flip([d1]).transpose(d0, d1)
+    if k == 2:
+        return input.flip([d0, d1])
+    if k == 3:
+        return input.flip([d0]).transpose(d0, d1)
+    return input.clone()
+
+
+def block_diag(*tensors):
+    ts = []
+    for i, t in enumerate(tensors):
+        check(t.dim() <= 2, lambda: f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} "
+              f"has {t.dim()} dimensions")
+        ts.append(t.reshape(1, 1) if t.dim() == 0 else t.reshape(1, -1) if t.dim() == 1 else t)
+    if not ts:
+        return zeros((1, 0), dtype=D.get_default_dtype())
+    dt = D.result_type_of([t._dtype for t in ts], [], ()) if len({t._dtype for t in ts}) > 1 else ts[0]._dtype
+    dev = ts[0]._storage.device
+    cols = sum(t._shape[1] for t in ts)
+    rows, c0 = [], 0
+    for t in ts:
+        r, c = t._shape
+        parts = []
+        if c0:
+            parts.append(zeros((r, c0), dtype=dt, device=dev))
+        parts.append(t.to(dt))
+        if cols - c0 - c:
+            parts.append(zeros((r, cols - c0 - c), dtype=dt, device=dev))
+        rows.append(cat(parts, 1) if len(parts) > 1 else parts[0])
+        c0 += c
+    return cat(rows, 0)
+
+
+def _register_all():
+    S = "shape"
+    register("tril", tril, S, dtype="same",
+             inplace=lambda self, diagonal=0: _ip.inplace_from(self, tril(self, diagonal)))
+    register("triu", triu, S, dtype="same",
+             inplace=lambda self, diagonal=0: _ip.inplace_from(self, triu(self, diagonal)))
+    register("diag", diag, S, dtype="same")
+    register("diag_embed", diag_embed, S, dtype="same")
+    register("diagflat", diagflat, S, dtype="same")
+    register("trace", trace, S, dtype="reduction")
+    register("tril_indices", tril_indices, S, dtype="index", derivative=NOT_DIFFERENTIABLE, method=False)
+    register("triu_indices", triu_indices, S, dtype="index", derivative=NOT_DIFFERENTIABLE, method=False)
+    register("rot90", rot90, S, dtype="same")
+    register("block_diag", block_diag, S, dtype="promote", method=False)
+
+
+_register_all()
