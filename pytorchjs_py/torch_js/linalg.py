@@ -5,12 +5,8 @@ exported here under its own name, plus LinAlgError.
 """
 import sys as _sys
 
-from .ops import linalg_extra as _linalg_extra  # noqa: F401  (declares the ops)
-from .ops import linalg_factor as _linalg_factor
-from .ops import linalg_spectral as _linalg_spectral  # noqa: F401
+from .ops.linalg import LinAlgError  # importing ops.linalg declares the ops exported below
 from .ops._registry import ops_in as _ops_in
-
-LinAlgError = _linalg_factor.LinAlgError
 
 
 def _export():

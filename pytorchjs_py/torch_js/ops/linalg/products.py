@@ -1,9 +1,11 @@
-"""Matrix products on the backend's batched gemm primitive, and the norms built on reductions."""
-from .. import _dtype as D
-from .._tensor import Tensor, _empty, _make, numel_of, wrap_dim
-from ._registry import register
-from ._util import GRAD_ENABLED, broadcast_shapes, check, record, rename_grad_fn, same_device
-from . import inplace as _ip
+"""Matrix products on the backend's batched gemm primitive: mm, bmm, matmul, dot, mv, inner, outer / ger,
+addmm, baddbmm, addmv, and the `@` operator. gemm() records PyTorch's Mm/BmmBackward0; the rest are written in it."""
+from ... import _dtype as D
+from ..._tensor import Tensor, _empty, numel_of
+from .._registry import register
+from .._util import GRAD_ENABLED, broadcast_shapes, check, record, rename_grad_fn, same_device
+from .. import inplace as _ip
+from ..creation import zeros_like
 
 _HALF = (D.float16, D.bfloat16)
 
@@ -79,6 +81,9 @@ def mm(input, mat2, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
+register("mm", mm, "linalg", primitive="gemm")
+
+
 def bmm(input, mat2, *, out=None):
     check(input.dim() == 3, "batch1 must be a 3D tensor")
     check(mat2.dim() == 3, "batch2 must be a 3D tensor")
@@ -90,6 +95,9 @@ def bmm(input, mat2, *, out=None):
                            f"{input._shape[2]}] but got: [{mat2._shape[0]}, {mat2._shape[1]}].")
     r = gemm(input, mat2)
     return _ip.write_out(out, r) if out is not None else r
+
+
+register("bmm", bmm, "linalg", primitive="gemm")
 
 
 def matmul(input, other, *, out=None):
@@ -130,18 +138,27 @@ def matmul(input, other, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
+# calls gemm itself on its batched path; the other paths go through mm / dot, which record the same node
+register("matmul", matmul, "linalg")
+Tensor.__matmul__ = lambda self, other: matmul(self, other)
+Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
+
+
 def dot(input, other, *, out=None):
     check(input.dim() == 1 and other.dim() == 1,
           f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
     if input._dtype is not other._dtype:
-        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {D.scalar_type_name(input._dtype)}"
-                           f" and {D.scalar_type_name(other._dtype)}")
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{D.scalar_type_name(input._dtype)} and {D.scalar_type_name(other._dtype)}")
     if input._shape[0] != other._shape[0]:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{input._shape[0]}] and src "
                            f"[{other._shape[0]}] to have the same number of elements, but got {input._shape[0]} and "
                            f"{other._shape[0]} elements respectively")
     r = gemm(input.unsqueeze(0), other.unsqueeze(1)).reshape(())
     return _ip.write_out(out, r) if out is not None else r
+
+
+register("dot", dot, "linalg")
 
 
 def mv(input, vec, *, out=None):
@@ -151,6 +168,9 @@ def mv(input, vec, *, out=None):
                            f"vec ({vec._shape[0]})")
     r = mm(input, vec.unsqueeze(1)).squeeze(1)
     return _ip.write_out(out, r) if out is not None else r
+
+
+register("mv", mv, "linalg")
 
 
 def inner(input, other, *, out=None):
@@ -165,9 +185,16 @@ def inner(input, other, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
+register("inner", inner, "linalg")
+
+
 def outer(input, vec2, *, out=None):
     r = input.reshape(-1, 1) * vec2.reshape(1, -1)
     return _ip.write_out(out, r) if out is not None else r
+
+
+register("outer", outer, "linalg")
+register("ger", outer, "linalg", opinfo=())
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
@@ -176,14 +203,23 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
+register("addmm", addmm, "linalg")
+
+
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     r = _scale_add(input, bmm(batch1, batch2), beta, alpha)
     return _ip.write_out(out, r) if out is not None else r
 
 
+register("baddbmm", baddbmm, "linalg")
+
+
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     r = _scale_add(input, mv(mat, vec), beta, alpha)
     return _ip.write_out(out, r) if out is not None else r
+
+
+register("addmv", addmv, "linalg")
 
 
 def _scale_add(input, prod, beta, alpha):
@@ -192,74 +228,5 @@ def _scale_add(input, prod, beta, alpha):
     p = prod if alpha == 1 else prod * alpha
     if beta == 0:
         # beta == 0 ignores input entirely (NaN/inf in it do not propagate), but keeps broadcasting
-        from .creation import zeros_like
         return p + zeros_like(input)
     return p + (input if beta == 1 else input * beta)
-
-
-def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
-    x = input if dtype is None else input.to(dtype)
-    if not x._dtype.is_floating_point:
-        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-                           f"{D.scalar_type_name(x._dtype)}")
-    a = x.abs()
-    inf = float("inf")
-    if ord == inf:
-        r = a.amax(dim if dim is not None else (), keepdim)
-    elif ord == -inf:
-        r = a.amin(dim if dim is not None else (), keepdim)
-    elif ord == 0:
-        # non-differentiable count; the `x * 0` term gives PyTorch's zero gradient
-        r = (a != 0).to(x._dtype).sum(dim, keepdim) + (x * 0).sum(dim, keepdim)
-    elif ord == 1:
-        r = a.sum(dim, keepdim)
-    else:
-        r = _pnorm(x, float(ord), dim, keepdim)
-    return _ip.write_out(out, r) if out is not None else r
-
-
-def _pnorm(x, p, dim, keepdim):
-    """sum(|x|^p)^(1/p) with PyTorch's norm_backward: the gradient is 0 where the norm is 0 (no NaN)."""
-    from ..autograd.grad_mode import no_grad
-    with no_grad():
-        r = (x * x).sum(dim, keepdim).sqrt() if p == 2 else x.abs().pow(p).sum(dim, keepdim).pow(1.0 / p)
-    if GRAD_ENABLED[0] and x._requires_grad:
-        node = record("LinalgVectorNormBackward0", _pnorm_backward, (x,), (r,), attrs=(p, dim, keepdim))
-        node.save((x,), (r,))
-    return r
-
-
-def _pnorm_backward(ctx, g):
-    x, r = ctx.saved_tensors
-    p, dim, keepdim = ctx.attrs
-    if x.dim() == 0:
-        pass
-    elif not keepdim and dim is not None:
-        dims = [dim] if isinstance(dim, int) else list(dim)
-        dims = sorted(d % x.dim() for d in dims)
-        for d in dims:
-            g = g.unsqueeze(d)
-            r = r.unsqueeze(d)
-    elif not keepdim:
-        g = g.reshape((1,) * x.dim())
-        r = r.reshape((1,) * x.dim())
-    if p == 2:
-        scale = x / r
-    else:
-        scale = x * x.abs().pow(p - 2) / r.pow(p - 1)
-    return (g * scale).masked_fill(r == 0, 0)
-
-
-def _register_all():
-    for name, fn in [("matmul", matmul), ("mm", mm), ("bmm", bmm), ("dot", dot), ("mv", mv), ("outer", outer),
-                     ("addmm", addmm), ("baddbmm", baddbmm), ("addmv", addmv)]:
-        register(name, fn, "linalg", primitive="gemm" if name in ("mm", "bmm") else None)
-    register("inner", inner, "linalg")
-    register("ger", outer, "linalg", opinfo=())
-    register("vector_norm", vector_norm, "linalg", namespace="linalg", method=False,
-             opinfo=("linalg.vector_norm",))
-    Tensor.__matmul__ = lambda self, other: matmul(self, other)
-    Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
-
-
-_register_all()

@@ -1,16 +1,16 @@
-"""Contractions and norms over the gemm primitive: einsum, tensordot, kron, cdist, multi_dot / chain_matmul,
-vecdot, linalg.matrix_norm, linalg.norm. All are decompositions into differentiable ops (permute, reshape,
-diagonal, sum, bmm, ...), so their gradients come from those ops; cdist's mm path has PyTorch's own node.
-
-The factorizations (inv, det, solve, cholesky, qr, ...) are in linalg_factor.py.
+"""Contractions over the gemm primitive: einsum, tensordot, kron, multi_dot / chain_matmul, linalg.vecdot, cdist.
+All are decompositions into differentiable ops (permute, reshape, diagonal, sum, bmm, ...), so their gradients come
+from those ops; cdist's mm path has PyTorch's own node.
 """
-from .. import _dtype as D
-from .._tensor import Tensor, numel_of, wrap_dim
-from ._registry import register
-from ._util import GRAD_ENABLED, broadcast_shapes, check, record
-from .linalg import matmul, vector_norm
-from . import inplace as _ip
-from . import linalg_factor as _lf
+from ... import _dtype as D
+from ..._grad_mode import no_grad
+from ..._tensor import Tensor, numel_of, wrap_dim
+from .._registry import register
+from .._util import GRAD_ENABLED, broadcast_shapes, check, record
+from .. import inplace as _ip
+from ..creation import ones_like, zeros
+from ..shape import cat
+from .norms import vector_norm
 
 
 # ---- einsum ----------------------------------------------------------------------------------------------------
@@ -115,7 +115,7 @@ def einsum(*args):
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
     if len(terms) != len(operands):
-        raise RuntimeError(f"einsum(): more operands were provided than specified in the equation"
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation"
                            if len(operands) > len(terms) else
                            "einsum(): fewer operands were provided than specified in the equation")
     labels, max_ell = [], 0
@@ -198,6 +198,9 @@ def _einsum_sublist(*args):
     return einsum(eq, *ops)
 
 
+register("einsum", einsum, "linalg", method=False)
+
+
 # ---- tensordot / kron / multi_dot / vecdot -------------------------------------------------------------------
 
 def tensordot(a, b, dims=2, out=None):
@@ -215,7 +218,7 @@ def tensordot(a, b, dims=2, out=None):
         da = [da] if isinstance(da, int) else list(da)
         db = [db] if isinstance(db, int) else list(db)
     if len(da) != len(db):
-        raise RuntimeError(f"both dimension lists should have same length")
+        raise RuntimeError("both dimension lists should have same length")
     da = [wrap_dim(d, a.dim()) for d in da]
     db = [wrap_dim(d, b.dim()) for d in db]
     ea, eb = list(a._shape), list(b._shape)
@@ -239,6 +242,9 @@ def tensordot(a, b, dims=2, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
+register("tensordot", tensordot, "linalg", method=False)
+
+
 def kron(input, other, *, out=None):
     nd = max(input.dim(), other.dim())
     a = input.reshape((1,) * (nd - input.dim()) + input._shape)
@@ -251,6 +257,9 @@ def kron(input, other, *, out=None):
     r = a.reshape(ia) * b.reshape(ib)
     r = r.reshape(tuple(x * y for x, y in zip(a._shape, b._shape)))
     return _ip.write_out(out, r) if out is not None else r
+
+
+register("kron", kron, "linalg")
 
 
 def multi_dot(tensors, *, out=None):
@@ -304,6 +313,9 @@ def _chain(mats):
     return build(0, n - 1)
 
 
+register("multi_dot", multi_dot, "linalg", namespace="linalg", method=False, opinfo=("linalg.multi_dot",))
+
+
 def chain_matmul(*matrices, out=None):
     if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
         matrices = tuple(matrices[0])
@@ -314,12 +326,18 @@ def chain_matmul(*matrices, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
+register("chain_matmul", chain_matmul, "linalg", method=False, opinfo=())
+
+
 def vecdot(x, y, *, dim=-1, out=None):
     if x._dtype is not y._dtype:
         raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type "
                            f"{D.scalar_type_name(x._dtype)} and y of type {D.scalar_type_name(y._dtype)} instead.")
     r = (x * y).sum(dim)
     return _ip.write_out(out, r) if out is not None else r
+
+
+register("vecdot", vecdot, "linalg", namespace="linalg", method=False, opinfo=("linalg.vecdot",))
 
 
 # ---- cdist -----------------------------------------------------------------------------------------------------
@@ -339,9 +357,6 @@ def _euclid_backward(ctx, g):
 
 def _euclidean_dist(x1, x2):
     """PyTorch's _euclidean_dist: ||x1||^2 - 2 x1.x2 + ||x2||^2 in one matmul, clamped and rooted."""
-    from ..autograd.grad_mode import no_grad
-    from .creation import ones_like
-    from .shape import cat
     with no_grad():
         n1 = x1.pow(2).sum(-1, keepdim=True)
         n2 = x2.pow(2).sum(-1, keepdim=True)
@@ -373,7 +388,6 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     a = x1.expand(batch + (r1, c))
     b = x2.expand(batch + (r2, c))
     if r1 == 0 or r2 == 0 or c == 0 or numel_of(batch) == 0:
-        from .creation import zeros
         r = zeros(batch + (r1, r2), dtype=x1._dtype, device=x1._storage.device)
         if GRAD_ENABLED[0] and (x1._requires_grad or x2._requires_grad):
             r = r + (a.sum(-1, keepdim=True) * 0) + (b.sum(-1).unsqueeze(-2) * 0)
@@ -384,96 +398,5 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     return vector_norm(diff, p, -1)
 
 
-# ---- norms -----------------------------------------------------------------------------------------------------
-
-def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
-    check(A.dim() >= 2, f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
-    if dtype is not None:
-        A = A.to(dtype)
-    if not A._dtype.is_floating_point:
-        raise RuntimeError(f"linalg.matrix_norm: Expected a floating point or complex tensor as input. Got "
-                           f"{D.scalar_type_name(A._dtype)}")
-    dim = tuple(dim)
-    check(len(dim) == 2, f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(str(d) for d in dim)}")
-    d0, d1 = wrap_dim(dim[0], A.dim()), wrap_dim(dim[1], A.dim())
-    check(d0 != d1, f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, {dim[1]})")
-    if isinstance(ord, str):
-        if ord == "fro":
-            r = vector_norm(A, 2, (d0, d1), keepdim)
-        elif ord == "nuc":
-            r = _svd_norm(A, d0, d1, keepdim, "sum")
-        else:
-            raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
-    else:
-        inf = float("inf")
-        if ord not in (1, -1, 2, -2, inf, -inf):
-            raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
-        if abs(ord) == 2:
-            r = _svd_norm(A, d0, d1, keepdim, "amax" if ord > 0 else "amin")
-        else:
-            if abs(ord) == inf:
-                d0, d1 = d1, d0
-            if d1 > d0 and not keepdim:
-                d1 -= 1
-            s = vector_norm(A, 1, d0, keepdim)
-            if ord > 0 and s._shape[d1] == 0:
-                r = s.sum(d1, keepdim)  # max of nothing: PyTorch gives 0 for these norms
-            else:
-                r = s.amax(d1, keepdim) if ord > 0 else s.amin(d1, keepdim)
-    return _ip.write_out(out, r) if out is not None else r
-
-
-def _svd_norm(A, d0, d1, keepdim, how):
-    x = A.movedim((d0, d1), (-2, -1))
-    from .linalg_spectral import svdvals
-    s = svdvals(x)
-    if how == "sum" or (how == "amax" and s._shape[-1] == 0):
-        r = s.sum(-1)
-    else:
-        r = s.amax(-1) if how == "amax" else s.amin(-1)
-    if keepdim:
-        for d in sorted((d0, d1)):
-            r = r.unsqueeze(d)
-    return r
-
-
-def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
-    if dim is not None:
-        if isinstance(dim, int):
-            dim = (dim,)
-        dim = tuple(dim)
-        if len(dim) == 1:
-            if isinstance(ord, str):
-                raise RuntimeError(f"linalg.vector_norm: Expected a number as ord but got {ord}")
-            r = vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
-        elif len(dim) == 2:
-            r = matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
-        else:
-            raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dim)}")
-    elif ord is None:
-        r = vector_norm(A, 2, None, keepdim, dtype=dtype)
-    else:
-        if A.dim() not in (1, 2):
-            raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
-                               f"Got {A.dim()}D.")
-        if A.dim() == 1:
-            r = vector_norm(A, ord, None, keepdim, dtype=dtype)
-        else:
-            r = matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
-    return _ip.write_out(out, r) if out is not None else r
-
-
-def _register_all():
-    register("einsum", einsum, "linalg", method=False)
-    register("tensordot", tensordot, "linalg", method=False)
-    register("kron", kron, "linalg")
-    register("cdist", cdist, "linalg", method=False)
-    register("chain_matmul", chain_matmul, "linalg", method=False, opinfo=())
-    register("multi_dot", multi_dot, "linalg", namespace="linalg", method=False, opinfo=("linalg.multi_dot",))
-    register("vecdot", vecdot, "linalg", namespace="linalg", method=False, opinfo=("linalg.vecdot",))
-    register("matrix_norm", matrix_norm, "linalg", namespace="linalg", method=False, opinfo=("linalg.matrix_norm",))
-    register("norm", norm, "linalg", namespace="linalg", method=False,
-             opinfo=("linalg.norm",))
-
-
-_register_all()
+# the mm path records EuclideanDistBackward0; the others are written in differentiable ops
+register("cdist", cdist, "linalg", method=False)

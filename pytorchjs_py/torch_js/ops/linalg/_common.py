@@ -1,0 +1,115 @@
+"""What every linalg module shares: LinAlgError, the torch.return_types lookalikes, input checks, the kernels'
+working copies, and the small matrix helpers (transpose, triangles, identity, diagonal embedding)."""
+from ... import _dtype as D
+from ..._tensor import Tensor, _empty, numel_of
+from .._util import check
+from ..creation import arange, eye
+
+
+class LinAlgError(RuntimeError):
+    """torch.linalg.LinAlgError: a factorization failed (singular / not positive-definite input)."""
+
+
+LinAlgError.__module__ = "torch_js.linalg"
+
+
+def _result_type(name, fields):
+    """A torch.return_types.<name> lookalike: a tuple with named fields."""
+    def make_prop(i):
+        return property(lambda self: self[i])
+    ns = {"__slots__": (), "_fields": fields}
+    for i, f in enumerate(fields):
+        ns[f] = make_prop(i)
+    ns["__repr__"] = lambda self: (f"torch.return_types.{name}(\n" + ",\n".join(
+        f"{f}={v!r}" for f, v in zip(fields, self)) + ")")
+    return type(name, (tuple,), ns)
+
+
+# ---- checks ------------------------------------------------------------------------------------------------
+
+def _check_float(A, fname):
+    if not A._dtype.is_floating_point:
+        raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. Got "
+                           f"{D.scalar_type_name(A._dtype)}")
+    if A._dtype in (D.float16, D.bfloat16):
+        raise RuntimeError(f"{fname}: Low precision dtypes not supported. Got {D.scalar_type_name(A._dtype)}")
+
+
+def _check_matrix(A, fname, square=True, arg="A"):
+    check(isinstance(A, Tensor), lambda: f"{fname}(): argument '{arg}' (position 1) must be Tensor, not "
+                                         f"{type(A).__name__}", TypeError)
+    if A.dim() < 2:
+        raise RuntimeError(f"{fname}: The input tensor {arg} must have at least 2 dimensions.")
+    if square and A._shape[-1] != A._shape[-2]:
+        raise RuntimeError(f"{fname}: {arg} must be batches of square matrices, but they are {A._shape[-2]} by "
+                           f"{A._shape[-1]} matrices")
+    _check_float(A, fname)
+
+
+def _batch_msg(fname, info, batched):
+    """(message prefix, 1-based info) for the first failing batch element, or None."""
+    if info.numel() == 0:
+        return None
+    vals = info.reshape(-1).tolist()
+    for b, v in enumerate(vals):
+        if v > 0:
+            return (f"{fname}: (Batch element {b}): " if batched else f"{fname}: "), v
+    return None
+
+
+# ---- the factorization kernels' operands ---------------------------------------------------------------------
+
+def _work_copy(x, shape=None):
+    """A fresh contiguous copy of x's data (broadcast to `shape`), detached: the kernels overwrite it."""
+    shape = x._shape if shape is None else tuple(shape)
+    out = _empty(shape, x._dtype, x._storage.device)
+    if numel_of(shape):
+        src = x.detach()
+        if src._shape != shape:
+            src = src.expand(shape)
+        out._storage.backend.copy(out, src, src._stride)
+    return out
+
+
+def _backend(x):
+    b = x._storage.backend
+    if not hasattr(b, "lu"):
+        raise NotImplementedError(f"torch_js: linear algebra factorizations are not implemented on "
+                                  f"{x._storage.device}; move the tensor to the CPU")
+    return b
+
+
+# ---- small matrix helpers (differentiable: written in ops) -------------------------------------------------
+
+def _mT(x):
+    return x.transpose(-2, -1)
+
+
+def _eye_like(n, x):
+    return eye(n, dtype=x._dtype, device=x._storage.device)
+
+
+def _eye_rect(m, k, like):
+    return eye(m, k, dtype=like._dtype, device=like._storage.device)
+
+
+def _tri_mask(n, m, k, upper, like):
+    """bool (n, m): j - i >= k (upper) or j - i <= k (lower)."""
+    dev = like._storage.device
+    i = arange(n, device=dev).unsqueeze(-1)
+    j = arange(m, device=dev)
+    return (j - i >= k) if upper else (j - i <= k)
+
+
+def _triu(x, k=0):
+    return x * _tri_mask(x._shape[-2], x._shape[-1], k, True, x).to(x._dtype)
+
+
+def _tril(x, k=0):
+    return x * _tri_mask(x._shape[-2], x._shape[-1], k, False, x).to(x._dtype)
+
+
+def _diag_embed(d):
+    """(..., n) -> (..., n, n) with d on the diagonal (differentiable: a product with the identity)."""
+    n = d._shape[-1]
+    return d.unsqueeze(-1) * _eye_like(n, d)
