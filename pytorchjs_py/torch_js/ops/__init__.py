@@ -6,7 +6,7 @@ called as a Tensor method or through _registry's torch_ops/linalg_ops namespaces
   -> shape -> joining -> reduction -> indexing -> sorting -> repeat, matrix_shape, calculus, histogram, random
   -> linalg.
 """
-from . import (_util, inplace, creation, convert, elementwise, clamp, operators, pointwise_composites,  # noqa: F401
+from . import (inplace, creation, convert, elementwise, clamp, operators, pointwise_composites,  # noqa: F401
                shape, joining, reduction, indexing, sorting, repeat, matrix_shape, calculus, histogram, random)
 from . import linalg  # noqa: F401
 from ._registry import REGISTRY, ops_in

@@ -180,7 +180,7 @@ def _empty_nest(shape):
 
 
 def numpy(self, *, force=False):
-    import numpy as np
+    import numpy as np  # optional dependency, imported by the functions that take or give numpy arrays
     if self._requires_grad and not force:
         raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
     if self._storage.device.type != "cpu":
@@ -193,7 +193,7 @@ def numpy(self, *, force=False):
     npd = np.dtype(self._dtype.name if self._dtype is not D.bool_ else "bool")
     isz = self._dtype.itemsize
     # share memory with the tensor, as PyTorch's numpy() does; the array's base keeps the buffer alive
-    import ctypes
+    import ctypes  # only this CPython path needs it (Pyodide's ctypes is partial)
     raw = (ctypes.c_char * max(self._storage.nbytes, 1)).from_address(self._storage.ptr)
     raw._torch_js_storage = self._storage  # the array's base chain keeps the tensor's memory alive
     mem = np.frombuffer(raw, dtype=np.uint8)

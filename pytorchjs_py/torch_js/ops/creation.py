@@ -11,13 +11,15 @@ from ._util import check, dense_strides
 from .inplace import resize_, write_out
 
 
-def _dev(device):
+def device_arg(device):
+    """A `device=` argument (None, a string or a device) as a device; None is the CPU."""
     if device is None:
         return CPU
     return _device(device) if not isinstance(device, _device) else device
 
 
-def _size_args(size, name="empty"):
+def size_arg(size, name="empty"):
+    """A factory's `*size` (ints, one tuple/list, or 0-d tensors) as a tuple, with PyTorch's errors."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     out = []
@@ -113,7 +115,7 @@ def _pack_values(flat, d):
 
 
 def _from_numpy_like(data, dtype, dev):
-    import numpy as np
+    import numpy as np  # optional dependency, imported by the functions that take or give numpy arrays
     arr = np.array(data, copy=True, order="C")  # keeps 0-d arrays and numpy scalars 0-d
     d = _numpy_to_dtype(arr.dtype)
     t = _make(CPU.backend.from_bytes(arr.tobytes()), tuple(arr.shape), _contig(tuple(arr.shape)), 0, d)
@@ -133,7 +135,7 @@ def _numpy_to_dtype(np_dtype):
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
-    dev = _dev(device)
+    dev = device_arg(device)
     if type(data).__module__ == "numpy" and hasattr(data, "dtype"):
         t = _from_numpy_like(data, dtype, dev)
     elif isinstance(data, Tensor):
@@ -167,8 +169,8 @@ def as_tensor(data, dtype=None, device=None):
         r = data
         if dtype is not None and dtype is not r._dtype:
             r = r.to(dtype)
-        if device is not None and _dev(device) != r._storage.device:
-            r = r.to(_dev(device))
+        if device is not None and device_arg(device) != r._storage.device:
+            r = r.to(device_arg(device))
         return r
     return tensor(data, dtype=dtype, device=device)
 
@@ -182,7 +184,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
 
 def from_numpy(ndarray):
     """A tensor sharing the array's memory, as PyTorch's from_numpy does."""
-    import numpy as np
+    import numpy as np  # optional dependency, imported by the functions that take or give numpy arrays
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     d = _numpy_to_dtype(ndarray.dtype)
@@ -211,7 +213,8 @@ set_legacy_constructor(_legacy_tensor_new)  # Tensor.__new__ calls it (core cann
 
 # ---- fills ---------------------------------------------------------------------------------------------------
 
-def _finish(t, requires_grad):
+def with_requires_grad(t, requires_grad):
+    """A new tensor with the factory's requires_grad= applied."""
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -219,45 +222,45 @@ def _finish(t, requires_grad):
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False,
           memory_format=None):
-    shape = _size_args(size)
+    shape = size_arg(size)
     if out is not None:
         return resize_(out, shape)
-    return _finish(_empty(shape, dtype or D.get_default_dtype(), _dev(device)), requires_grad)
+    return with_requires_grad(_empty(shape, dtype or D.get_default_dtype(), device_arg(device)), requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    shape = _size_args((size,) if isinstance(size, int) else tuple(size))
+    shape = size_arg((size,) if isinstance(size, int) else tuple(size))
     if dtype is None:
         dtype = D.scalar_dtype(fill_value) if not isinstance(fill_value, Tensor) else fill_value._dtype
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    t = _empty(shape, dtype, _dev(device))
+    t = _empty(shape, dtype, device_arg(device))
     t._storage.backend.fill(t, fill_value)
     if out is not None:
         return write_out(out, t)
-    return _finish(t, requires_grad)
+    return with_requires_grad(t, requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    shape = _size_args(size, "zeros")
-    t = _empty(shape, dtype or D.get_default_dtype(), _dev(device))
+    shape = size_arg(size, "zeros")
+    t = _empty(shape, dtype or D.get_default_dtype(), device_arg(device))
     t._storage.backend.fill(t, 0)
     if out is not None:
         return write_out(out, t)
-    return _finish(t, requires_grad)
+    return with_requires_grad(t, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    shape = _size_args(size, "ones")
-    t = _empty(shape, dtype or D.get_default_dtype(), _dev(device))
+    shape = size_arg(size, "ones")
+    t = _empty(shape, dtype or D.get_default_dtype(), device_arg(device))
     t._storage.backend.fill(t, 1)
     if out is not None:
         return write_out(out, t)
-    return _finish(t, requires_grad)
+    return with_requires_grad(t, requires_grad)
 
 
 def _like_tensor(input, dtype, device, memory_format):
-    dev = _dev(device) if device is not None else input._storage.device
+    dev = device_arg(device) if device is not None else input._storage.device
     strides = dense_strides(input) if memory_format in (None, "torch.preserve_format") else None
     return _empty_strided(input._shape, strides, dtype or input._dtype, dev)
 
@@ -267,7 +270,7 @@ def _like(value):
         t = _like_tensor(input, dtype, device, memory_format)
         if value is not None:
             t._storage.backend.fill(t, value)
-        return _finish(t, requires_grad)
+        return with_requires_grad(t, requires_grad)
     return like
 
 
@@ -281,11 +284,11 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
         fill_value = fill_value.item()
     t = _like_tensor(input, dtype, device, memory_format)
     t._storage.backend.fill(t, fill_value)
-    return _finish(t, requires_grad)
+    return with_requires_grad(t, requires_grad)
 
 
 def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False):
-    return _finish(_empty_strided(tuple(size), tuple(stride), dtype or D.get_default_dtype(), _dev(device)),
+    return with_requires_grad(_empty_strided(tuple(size), tuple(stride), dtype or D.get_default_dtype(), device_arg(device)),
                    requires_grad)
 
 
@@ -318,7 +321,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     t = tensor(vals, dtype=dtype, device=device) if n else empty(0, dtype=dtype, device=device)
     if out is not None:
         return write_out(out, t)
-    return _finish(t, requires_grad)
+    return with_requires_grad(t, requires_grad)
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
@@ -335,12 +338,12 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
     if not dtype.is_floating_point:
         vals = [int(v) for v in vals]
     t = tensor(vals, dtype=dtype, device=device) if steps else empty(0, dtype=dtype, device=device)
-    return _finish(t, requires_grad)
+    return with_requires_grad(t, requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
     lin = linspace(start, end, steps, dtype=D.float64)
-    return _finish((base ** lin).to(dtype or D.get_default_dtype()).to(_dev(device)), requires_grad)
+    return with_requires_grad((base ** lin).to(dtype or D.get_default_dtype()).to(device_arg(device)), requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
@@ -351,7 +354,7 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None, la
     if k:
         diag = _make(t._storage, (k,), (m + 1,), 0, t._dtype)
         t._storage.backend.fill(diag, 1)
-    return _finish(t, requires_grad)
+    return with_requires_grad(t, requires_grad)
 
 
 def _register_all():

@@ -1,4 +1,5 @@
-"""Indexing: `t[key]`, `t[key] = v`, gather/scatter, index_select/index_add, masks.
+"""Indexing: `t[key]`, `t[key] = v`, gather/scatter, index_select/index_add/index_put/index_fill, take, masks
+(nonzero, masked_select/masked_scatter), flip and roll.
 
 Basic indexing (ints, slices, None, ...) makes views. Advanced indexing turns the index tensors into element
 offsets with one bounds-checked kernel per indexed dim, then one take (read) or put (write) kernel moves the

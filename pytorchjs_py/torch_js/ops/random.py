@@ -12,7 +12,7 @@ from .._tensor import Tensor, _empty, _empty_strided
 from ._registry import NOT_DIFFERENTIABLE, register
 from ._util import broadcast_shapes, check, dense_strides
 from . import inplace as _ip
-from .creation import _dev, _finish, _size_args, tensor
+from .creation import device_arg, size_arg, tensor, with_requires_grad
 
 _HALF = (D.float16, D.bfloat16)
 
@@ -115,13 +115,13 @@ def _dtype_or_default(dtype):
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    t = _empty(_size_args(size), _dtype_or_default(dtype), _dev(device))
-    return _finish(uniform_(t, 0.0, 1.0, generator=generator), requires_grad)
+    t = _empty(size_arg(size), _dtype_or_default(dtype), device_arg(device))
+    return with_requires_grad(uniform_(t, 0.0, 1.0, generator=generator), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    t = _empty(_size_args(size), _dtype_or_default(dtype), _dev(device))
-    return _finish(normal_(t, 0.0, 1.0, generator=generator), requires_grad)
+    t = _empty(size_arg(size), _dtype_or_default(dtype), device_arg(device))
+    return with_requires_grad(normal_(t, 0.0, 1.0, generator=generator), requires_grad)
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
@@ -146,7 +146,7 @@ def randint(low=None, high=None, size=None, *, generator=None, dtype=None, devic
         low = 0
     if high is None:
         low, high = 0, low
-    t = _empty(_size_args((size,) if isinstance(size, int) else tuple(size)), dtype or D.int64, _dev(device))
+    t = _empty(size_arg((size,) if isinstance(size, int) else tuple(size)), dtype or D.int64, device_arg(device))
     return _fill_int(t, low, high, _gen(generator))
 
 
@@ -161,7 +161,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
     tmp = _empty((n,), D.int64, CPU)
     _gen(generator).randperm(_addr(tmp), n)
     r = tmp if (dtype in (None, D.int64)) else tmp.to(dtype)
-    return r.to(_dev(device)) if device is not None else r
+    return r.to(device_arg(device)) if device is not None else r
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,
@@ -173,8 +173,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         shape = like._shape if m is None or s is None else tuple(broadcast_shapes(m._shape, s._shape))
         z = normal_(_empty(shape, like._dtype, like._storage.device), 0.0, 1.0, generator=generator)
         return z * std + mean
-    t = _empty(_size_args((size,) if isinstance(size, int) else tuple(size)), _dtype_or_default(dtype), _dev(device))
-    return _finish(normal_(t, mean, std, generator=generator), requires_grad)
+    t = _empty(size_arg((size,) if isinstance(size, int) else tuple(size)), _dtype_or_default(dtype), device_arg(device))
+    return with_requires_grad(normal_(t, mean, std, generator=generator), requires_grad)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):

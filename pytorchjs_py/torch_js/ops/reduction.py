@@ -1,4 +1,5 @@
-"""Reductions over dim tuples with keepdim, softmax and scans.
+"""Reductions over dim tuples with keepdim (sum/mean/prod, max/min/argmax, all/any, var/std, logsumexp, norm),
+softmax/log_softmax, cumsum/cumprod, and the named (values, indices) result types the selection ops return.
 
 The backend reduces the trailing dims of a strided input, so each reduction permutes the reduced dims to the
 end (a free view) and makes one kernel call."""
