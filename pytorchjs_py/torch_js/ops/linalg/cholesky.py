@@ -3,7 +3,7 @@ linalg.cholesky / cholesky_ex, torch.cholesky, cholesky_solve, cholesky_inverse.
 from ... import _dtype as D
 from ..._grad_mode import no_grad
 from ..._tensor import _empty, numel_of
-from .._registry import register
+from .._registry import backward, register
 from .._util import GRAD_ENABLED, check, record
 from .. import inplace as _ip
 from ..creation import eye
@@ -54,8 +54,8 @@ def cholesky(A, *, upper=False, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("cholesky", cholesky, "linalg", namespace="linalg", method=False, primitive="cholesky",
-         opinfo=("linalg.cholesky",))
+register("cholesky", cholesky, "linalg", namespace="linalg", method=False, primitive="cholesky", dtype="linalg",
+         derivative=backward(_cholesky_backward), opinfo=("linalg.cholesky",))
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
@@ -63,7 +63,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
 
 
 register("cholesky_ex", cholesky_ex, "linalg", namespace="linalg", method=False, primitive="cholesky",
-         opinfo=("linalg.cholesky_ex",))
+         dtype="linalg", derivative=backward(_cholesky_backward), opinfo=("linalg.cholesky_ex",))
 
 
 def torch_cholesky(input, upper=False, *, out=None):
@@ -71,7 +71,8 @@ def torch_cholesky(input, upper=False, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("cholesky", torch_cholesky, "linalg", primitive="cholesky", opinfo=("cholesky",))
+register("cholesky", torch_cholesky, "linalg", primitive="cholesky", dtype="linalg",
+         derivative=backward(_cholesky_backward), opinfo=("cholesky",))
 
 
 # ---- solves through the factor ---------------------------------------------------------------------------------
@@ -108,7 +109,7 @@ def cholesky_solve(input, input2, upper=False, *, out=None):
 
 
 # the forward is two solve_triangular calls under no_grad; the node is PyTorch's CholeskySolveBackward0
-register("cholesky_solve", cholesky_solve, "linalg", primitive="trsm")
+register("cholesky_solve", cholesky_solve, "linalg", dtype="linalg", derivative=backward(_cholesky_solve_backward))
 
 
 def _cholesky_inverse_backward(ctx, g):
@@ -134,4 +135,5 @@ def cholesky_inverse(input, upper=False, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("cholesky_inverse", cholesky_inverse, "linalg", primitive="trsm")
+register("cholesky_inverse", cholesky_inverse, "linalg", dtype="linalg",
+         derivative=backward(_cholesky_inverse_backward))

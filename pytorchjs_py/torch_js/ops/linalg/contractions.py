@@ -5,7 +5,7 @@ from those ops; cdist's mm path has PyTorch's own node.
 from ... import _dtype as D
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor, numel_of, wrap_dim
-from .._registry import register
+from .._registry import backward, register
 from .._util import GRAD_ENABLED, broadcast_shapes, check, record
 from .. import inplace as _ip
 from ..creation import ones_like, zeros
@@ -198,7 +198,7 @@ def _einsum_sublist(*args):
     return einsum(eq, *ops)
 
 
-register("einsum", einsum, "linalg", method=False)
+register("einsum", einsum, "linalg", method=False, dtype="same")
 
 
 # ---- tensordot / kron / multi_dot / vecdot -------------------------------------------------------------------
@@ -242,7 +242,7 @@ def tensordot(a, b, dims=2, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("tensordot", tensordot, "linalg", method=False)
+register("tensordot", tensordot, "linalg", method=False, dtype="same")
 
 
 def kron(input, other, *, out=None):
@@ -259,7 +259,7 @@ def kron(input, other, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("kron", kron, "linalg")
+register("kron", kron, "linalg", dtype="promote")
 
 
 def multi_dot(tensors, *, out=None):
@@ -313,7 +313,8 @@ def _chain(mats):
     return build(0, n - 1)
 
 
-register("multi_dot", multi_dot, "linalg", namespace="linalg", method=False, opinfo=("linalg.multi_dot",))
+register("multi_dot", multi_dot, "linalg", namespace="linalg", method=False, dtype="same",
+         opinfo=("linalg.multi_dot",))
 
 
 def chain_matmul(*matrices, out=None):
@@ -326,7 +327,7 @@ def chain_matmul(*matrices, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("chain_matmul", chain_matmul, "linalg", method=False, opinfo=())
+register("chain_matmul", chain_matmul, "linalg", method=False, dtype="same", opinfo=())
 
 
 def vecdot(x, y, *, dim=-1, out=None):
@@ -337,7 +338,8 @@ def vecdot(x, y, *, dim=-1, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("vecdot", vecdot, "linalg", namespace="linalg", method=False, opinfo=("linalg.vecdot",))
+register("vecdot", vecdot, "linalg", namespace="linalg", method=False, dtype="same",
+         opinfo=("linalg.vecdot",))
 
 
 # ---- cdist -----------------------------------------------------------------------------------------------------
@@ -399,4 +401,4 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
 
 
 # the mm path records EuclideanDistBackward0; the others are written in differentiable ops
-register("cdist", cdist, "linalg", method=False)
+register("cdist", cdist, "linalg", method=False, dtype="linalg", derivative=backward(_euclid_backward))

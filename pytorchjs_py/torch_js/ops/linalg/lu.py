@@ -8,7 +8,7 @@ differentiated again. Failures raise torch.linalg.LinAlgError with PyTorch's mes
 """
 from ... import _dtype as D
 from ..._tensor import Tensor, _empty, numel_of, wrap_dim
-from .._registry import linalg_ops, register
+from .._registry import backward, linalg_ops, register
 from .._util import GRAD_ENABLED, broadcast_shapes, check, record
 from .. import inplace as _ip
 from ..creation import arange, tensor, zeros_like
@@ -94,22 +94,23 @@ def inv(A, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("inv", inv, "linalg", namespace="linalg", method=False, primitive="lu/lu_solve", opinfo=("linalg.inv",))
+register("inv", inv, "linalg", namespace="linalg", method=False, primitive="lu/lu_solve", dtype="linalg",
+         derivative=backward(_inv_backward), opinfo=("linalg.inv",))
 
 
 def inv_ex(A, *, check_errors=False, out=None):
     return InvExResult(_inv_impl(A, "linalg.inv_ex", check_errors))
 
 
-register("inv_ex", inv_ex, "linalg", namespace="linalg", method=False, primitive="lu/lu_solve",
-         opinfo=("linalg.inv_ex",))
+register("inv_ex", inv_ex, "linalg", namespace="linalg", method=False, primitive="lu/lu_solve", dtype="linalg",
+         derivative=backward(_inv_backward), opinfo=("linalg.inv_ex",))
 
 
 def inverse(input, *, out=None):
     return inv(input, out=out)
 
 
-register("inverse", inverse, "linalg", primitive="lu/lu_solve", opinfo=())
+register("inverse", inverse, "linalg", dtype="linalg", opinfo=())
 
 
 # ---- det / slogdet / logdet ------------------------------------------------------------------------------------
@@ -168,8 +169,9 @@ def det(A, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("det", det, "linalg", namespace="linalg", method=False, primitive="lu", opinfo=("linalg.det",))
-register("det", det, "linalg", primitive="lu", opinfo=())
+register("det", det, "linalg", namespace="linalg", method=False, primitive="lu", dtype="linalg",
+         derivative=backward(_det_backward), opinfo=("linalg.det",))
+register("det", det, "linalg", primitive="lu", dtype="linalg", derivative=backward(_det_backward), opinfo=())
 
 
 def _slogdet_backward(ctx, gsign, glogabsdet):
@@ -196,14 +198,16 @@ def slogdet(A, *, out=None):
     return SlogdetResult(_slogdet_impl(A, "linalg.slogdet"))
 
 
-register("slogdet", slogdet, "linalg", namespace="linalg", method=False, primitive="lu", opinfo=("linalg.slogdet",))
+register("slogdet", slogdet, "linalg", namespace="linalg", method=False, primitive="lu", dtype="linalg",
+         derivative=backward(_slogdet_backward), opinfo=("linalg.slogdet",))
 
 
 def torch_slogdet(input):
     return TorchSlogdetResult(_slogdet_impl(input, "linalg.slogdet"))
 
 
-register("slogdet", torch_slogdet, "linalg", primitive="lu", opinfo=())
+register("slogdet", torch_slogdet, "linalg", primitive="lu", dtype="linalg", derivative=backward(_slogdet_backward),
+         opinfo=())
 
 
 def logdet(input):
@@ -211,7 +215,8 @@ def logdet(input):
     return where(sgn < 0, float("nan"), logabs)
 
 
-register("logdet", logdet, "linalg", opinfo=("logdet",))
+register("logdet", logdet, "linalg", primitive="lu", dtype="linalg", derivative=backward(_slogdet_backward),
+         opinfo=("logdet",))
 
 
 # ---- solve -----------------------------------------------------------------------------------------------------
@@ -286,7 +291,8 @@ def solve(A, B, *, left=True, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("solve", solve, "linalg", namespace="linalg", method=False, primitive="lu/lu_solve", opinfo=("linalg.solve",))
+register("solve", solve, "linalg", namespace="linalg", method=False, primitive="lu/lu_solve", dtype="linalg",
+         derivative=backward(_solve_backward), opinfo=("linalg.solve",))
 
 
 def solve_ex(A, B, *, left=True, check_errors=False, out=None):
@@ -294,7 +300,7 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
 
 
 register("solve_ex", solve_ex, "linalg", namespace="linalg", method=False, primitive="lu/lu_solve",
-         opinfo=("linalg.solve_ex",))
+         dtype="linalg", derivative=backward(_solve_backward), opinfo=("linalg.solve_ex",))
 
 
 # ---- LU factor -------------------------------------------------------------------------------------------------
@@ -376,7 +382,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
 
 
 register("lu_factor_ex", lu_factor_ex, "linalg", namespace="linalg", method=False, primitive="lu",
-         opinfo=("linalg.lu_factor_ex",))
+         dtype="linalg", derivative=backward(_lu_factor_backward), opinfo=("linalg.lu_factor_ex",))
 
 
 def lu_factor(A, *, pivot=True, out=None):
@@ -386,8 +392,8 @@ def lu_factor(A, *, pivot=True, out=None):
     return LuFactorResult((lu_, piv))
 
 
-register("lu_factor", lu_factor, "linalg", namespace="linalg", method=False, primitive="lu",
-         opinfo=("linalg.lu_factor",))
+register("lu_factor", lu_factor, "linalg", namespace="linalg", method=False, primitive="lu", dtype="linalg",
+         derivative=backward(_lu_factor_backward), opinfo=("linalg.lu_factor",))
 
 
 def _lu_unpack(LU, piv):
@@ -421,8 +427,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
 
 
 # the factors are unpacked and solved through with differentiable ops
-register("lu_solve", lu_solve, "linalg", primitive="lu/lu_solve", namespace="linalg", method=False,
-         opinfo=("linalg.lu_solve",))
+register("lu_solve", lu_solve, "linalg", namespace="linalg", method=False, dtype="linalg", opinfo=("linalg.lu_solve",))
 
 
 def _lu_backward_node(ctx, gP, gL, gU):
@@ -442,7 +447,8 @@ def lu(A, *, pivot=True, out=None):
     return LuResult((P, L, U))
 
 
-register("lu", lu, "linalg", namespace="linalg", method=False, primitive="lu", opinfo=("linalg.lu",))
+register("lu", lu, "linalg", namespace="linalg", method=False, primitive="lu", dtype="linalg",
+         derivative=backward(_lu_backward_node), opinfo=("linalg.lu",))
 
 
 # ---- the torch.lu family (packed factors) ----------------------------------------------------------------------
@@ -454,7 +460,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
     return LuUnpackResult((P, L, U))
 
 
-register("lu_unpack", lu_unpack, "linalg", method=False)
+register("lu_unpack", lu_unpack, "linalg", method=False, dtype="linalg")
 
 
 def torch_lu(A, pivot=True, get_infos=False, out=None):
@@ -462,7 +468,7 @@ def torch_lu(A, pivot=True, get_infos=False, out=None):
     return (LU, piv, info) if get_infos else (LU, piv)
 
 
-register("lu", torch_lu, "linalg", primitive="lu", opinfo=("lu",))
+register("lu", torch_lu, "linalg", dtype="linalg", opinfo=("lu",))
 
 
 def torch_lu_solve(b, LU_data, LU_pivots, *, out=None):
@@ -470,7 +476,7 @@ def torch_lu_solve(b, LU_data, LU_pivots, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("lu_solve", torch_lu_solve, "linalg", primitive="lu/lu_solve", opinfo=("lu_solve",))
+register("lu_solve", torch_lu_solve, "linalg", dtype="linalg", opinfo=("lu_solve",))
 
 
 # ---- matrix_power, tensorinv, tensorsolve ----------------------------------------------------------------------
@@ -503,8 +509,9 @@ def matrix_power(A, n, *, out=None):
     return _ip.write_out(out, result) if out is not None else result
 
 
-register("matrix_power", matrix_power, "linalg", namespace="linalg", method=False, opinfo=("linalg.matrix_power",))
-register("matrix_power", matrix_power, "linalg", opinfo=())
+register("matrix_power", matrix_power, "linalg", namespace="linalg", method=False, dtype="same",
+         opinfo=("linalg.matrix_power",))
+register("matrix_power", matrix_power, "linalg", dtype="same", opinfo=())
 
 
 def tensorinv(A, ind=2, *, out=None):
@@ -518,7 +525,8 @@ def tensorinv(A, ind=2, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("tensorinv", tensorinv, "linalg", namespace="linalg", method=False, opinfo=("linalg.tensorinv",))
+register("tensorinv", tensorinv, "linalg", namespace="linalg", method=False, dtype="linalg",
+         opinfo=("linalg.tensorinv",))
 
 
 def tensorsolve(A, B, dims=None, *, out=None):
@@ -533,4 +541,5 @@ def tensorsolve(A, B, dims=None, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("tensorsolve", tensorsolve, "linalg", namespace="linalg", method=False, opinfo=("linalg.tensorsolve",))
+register("tensorsolve", tensorsolve, "linalg", namespace="linalg", method=False, dtype="linalg",
+         opinfo=("linalg.tensorsolve",))

@@ -3,7 +3,7 @@ linalg.matrix_norm (Frobenius, 1/inf over reductions; 2 and nuclear over the sin
 from ... import _dtype as D
 from ..._grad_mode import no_grad
 from ..._tensor import wrap_dim
-from .._registry import linalg_ops, register
+from .._registry import backward, linalg_ops, register
 from .._util import GRAD_ENABLED, check, record
 from .. import inplace as _ip
 
@@ -60,7 +60,8 @@ def _pnorm_backward(ctx, g):
     return (g * scale).masked_fill(r == 0, 0)
 
 
-register("vector_norm", vector_norm, "linalg", namespace="linalg", method=False, opinfo=("linalg.vector_norm",))
+register("vector_norm", vector_norm, "linalg", namespace="linalg", method=False, dtype="linalg",
+         derivative=backward(_pnorm_backward), opinfo=("linalg.vector_norm",))
 
 
 # ---- matrix norms --------------------------------------------------------------------------------------------
@@ -103,7 +104,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
 
 
 
-register("matrix_norm", matrix_norm, "linalg", namespace="linalg", method=False, opinfo=("linalg.matrix_norm",))
+register("matrix_norm", matrix_norm, "linalg", namespace="linalg", method=False, dtype="linalg",
+         opinfo=("linalg.matrix_norm",))
 
 def _svd_norm(A, d0, d1, keepdim, how):
     x = A.movedim((d0, d1), (-2, -1))
@@ -144,4 +146,4 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("norm", norm, "linalg", namespace="linalg", method=False, opinfo=("linalg.norm",))
+register("norm", norm, "linalg", namespace="linalg", method=False, dtype="linalg", opinfo=("linalg.norm",))

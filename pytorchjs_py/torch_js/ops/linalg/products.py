@@ -2,7 +2,7 @@
 addmm, baddbmm, addmv, and the `@` operator. gemm() records PyTorch's Mm/BmmBackward0; the rest are written in it."""
 from ... import _dtype as D
 from ..._tensor import Tensor, _empty, numel_of
-from .._registry import register
+from .._registry import backward, register
 from .._util import GRAD_ENABLED, broadcast_shapes, check, record, rename_grad_fn, same_device
 from .. import inplace as _ip
 from ..creation import zeros_like
@@ -81,7 +81,7 @@ def mm(input, mat2, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("mm", mm, "linalg", primitive="gemm")
+register("mm", mm, "linalg", primitive="gemm", dtype="same", derivative=backward(_gemm_backward))
 
 
 def bmm(input, mat2, *, out=None):
@@ -97,7 +97,7 @@ def bmm(input, mat2, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("bmm", bmm, "linalg", primitive="gemm")
+register("bmm", bmm, "linalg", primitive="gemm", dtype="same", derivative=backward(_gemm_backward))
 
 
 def matmul(input, other, *, out=None):
@@ -139,7 +139,7 @@ def matmul(input, other, *, out=None):
 
 
 # calls gemm itself on its batched path; the other paths go through mm / dot, which record the same node
-register("matmul", matmul, "linalg")
+register("matmul", matmul, "linalg", primitive="gemm", dtype="same", derivative=backward(_gemm_backward))
 Tensor.__matmul__ = lambda self, other: matmul(self, other)
 Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
 
@@ -158,7 +158,7 @@ def dot(input, other, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("dot", dot, "linalg")
+register("dot", dot, "linalg", primitive="gemm", dtype="same", derivative=backward(_gemm_backward))
 
 
 def mv(input, vec, *, out=None):
@@ -170,7 +170,7 @@ def mv(input, vec, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("mv", mv, "linalg")
+register("mv", mv, "linalg", dtype="same")
 
 
 def inner(input, other, *, out=None):
@@ -185,7 +185,7 @@ def inner(input, other, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("inner", inner, "linalg")
+register("inner", inner, "linalg", dtype="same")
 
 
 def outer(input, vec2, *, out=None):
@@ -193,8 +193,8 @@ def outer(input, vec2, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("outer", outer, "linalg")
-register("ger", outer, "linalg", opinfo=())
+register("outer", outer, "linalg", dtype="promote")
+register("ger", outer, "linalg", dtype="promote", opinfo=())
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
@@ -203,7 +203,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("addmm", addmm, "linalg")
+register("addmm", addmm, "linalg", dtype="same")
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
@@ -211,7 +211,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("baddbmm", baddbmm, "linalg")
+register("baddbmm", baddbmm, "linalg", dtype="same")
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
@@ -219,7 +219,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("addmv", addmv, "linalg")
+register("addmv", addmv, "linalg", dtype="same")
 
 
 def _scale_add(input, prod, beta, alpha):

@@ -2,7 +2,7 @@
 linalg.householder_product. qr's backward is PyTorch's; householder_product is differentiable through its
 composite form."""
 from ..._tensor import _empty, numel_of
-from .._registry import register
+from .._registry import COMPOSITE, NOT_DIFFERENTIABLE, backward, register
 from .._util import GRAD_ENABLED, check, record
 from .. import inplace as _ip
 from ..creation import eye, zeros
@@ -82,14 +82,16 @@ def qr(A, mode="reduced", *, out=None):
     return QRResult(_qr_impl(A, mode, "linalg.qr"))
 
 
-register("qr", qr, "linalg", namespace="linalg", method=False, primitive="geqrf/orgqr", opinfo=("linalg.qr",))
+register("qr", qr, "linalg", namespace="linalg", method=False, primitive="geqrf/orgqr", dtype="linalg",
+         derivative=backward(_qr_backward), opinfo=("linalg.qr",))
 
 
 def torch_qr(input, some=True, *, out=None):
     return TorchQRResult(_qr_impl(input, "reduced" if some else "complete", "qr"))
 
 
-register("qr", torch_qr, "linalg", primitive="geqrf/orgqr", opinfo=("qr",))
+register("qr", torch_qr, "linalg", primitive="geqrf/orgqr", dtype="linalg", derivative=backward(_qr_backward),
+         opinfo=("qr",))
 
 
 # ---- the Householder form --------------------------------------------------------------------------------------
@@ -107,7 +109,7 @@ def geqrf(input, *, out=None):
     return GeqrfResult((a, tau))
 
 
-register("geqrf", geqrf, "linalg", primitive="geqrf", derivative=False)
+register("geqrf", geqrf, "linalg", primitive="geqrf", dtype="linalg", derivative=NOT_DIFFERENTIABLE)
 
 
 def householder_product(A, tau, *, out=None):
@@ -138,4 +140,4 @@ def householder_product(A, tau, *, out=None):
 
 # with grad, Q is built in differentiable ops (the reflections one by one); without, by the orgqr kernel
 register("householder_product", householder_product, "linalg", namespace="linalg", method=False, primitive="orgqr",
-         opinfo=("linalg.householder_product",))
+         dtype="linalg", derivative=COMPOSITE, opinfo=("linalg.householder_product",))

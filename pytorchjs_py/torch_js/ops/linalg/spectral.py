@@ -9,7 +9,7 @@ norms, their gradients) matches PyTorch.
 from ... import _dtype as D
 from ..._grad_mode import no_grad
 from ..._tensor import _empty, numel_of
-from .._registry import register
+from .._registry import NOT_DIFFERENTIABLE, backward, register
 from .._util import GRAD_ENABLED, check, record
 from .. import inplace as _ip
 from ..creation import ones_like, tensor, zeros, zeros_like
@@ -150,7 +150,8 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
 
 
 # singular vectors / eigenvectors: signs differ from LAPACK's, so only the value-unique ops name OpInfos
-register("svd", svd, "linalg", namespace="linalg", method=False, primitive="svd_jacobi", opinfo=())
+register("svd", svd, "linalg", namespace="linalg", method=False, primitive="svd_jacobi", dtype="linalg",
+         derivative=backward(_svd_backward), opinfo=())
 
 
 def torch_svd(input, some=True, compute_uv=True, *, out=None):
@@ -160,7 +161,8 @@ def torch_svd(input, some=True, compute_uv=True, *, out=None):
     return TorchSvdResult((U, S, _mT(Vh)))
 
 
-register("svd", torch_svd, "linalg", primitive="svd_jacobi", opinfo=())
+register("svd", torch_svd, "linalg", primitive="svd_jacobi", dtype="linalg", derivative=backward(_svd_backward),
+         opinfo=())
 
 
 def svdvals(A, *, driver=None, out=None):
@@ -169,8 +171,8 @@ def svdvals(A, *, driver=None, out=None):
     return _ip.write_out(out, S) if out is not None else S
 
 
-register("svdvals", svdvals, "linalg", namespace="linalg", method=False, primitive="svd_jacobi",
-         opinfo=("linalg.svdvals",))
+register("svdvals", svdvals, "linalg", namespace="linalg", method=False, primitive="svd_jacobi", dtype="linalg",
+         derivative=backward(_svd_backward), opinfo=("linalg.svdvals",))
 
 
 # ---- symmetric eigendecomposition ------------------------------------------------------------------------------
@@ -217,7 +219,8 @@ def eigh(A, UPLO="L", *, out=None):
     return EighResult(_eigh_impl(A, UPLO, "linalg.eigh"))
 
 
-register("eigh", eigh, "linalg", namespace="linalg", method=False, primitive="eigh_jacobi", opinfo=())
+register("eigh", eigh, "linalg", namespace="linalg", method=False, primitive="eigh_jacobi", dtype="linalg",
+         derivative=backward(_eigh_backward), opinfo=())
 
 
 def eigvalsh(A, UPLO="L", *, out=None):
@@ -226,7 +229,7 @@ def eigvalsh(A, UPLO="L", *, out=None):
 
 
 register("eigvalsh", eigvalsh, "linalg", namespace="linalg", method=False, primitive="eigh_jacobi",
-         opinfo=("linalg.eigvalsh",))
+         dtype="linalg", derivative=backward(_eigh_backward), opinfo=("linalg.eigvalsh",))
 
 
 # ---- built on the SVD ------------------------------------------------------------------------------------------
@@ -272,14 +275,15 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
 
 
 # through the SVD, or eigh when hermitian: the decomposition's node, then differentiable ops
-register("pinv", pinv, "linalg", namespace="linalg", method=False, primitive="svd_jacobi", opinfo=("linalg.pinv",))
+register("pinv", pinv, "linalg", namespace="linalg", method=False, primitive="svd_jacobi/eigh_jacobi", dtype="linalg",
+         derivative=backward(_svd_backward, _eigh_backward), opinfo=("linalg.pinv",))
 
 
 def pinverse(input, rcond=1e-15):
     return pinv(input, rtol=rcond)
 
 
-register("pinverse", pinverse, "linalg", primitive="svd_jacobi")
+register("pinverse", pinverse, "linalg", dtype="linalg")
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, out=None):
@@ -298,8 +302,8 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, out=None)
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("matrix_rank", matrix_rank, "linalg", primitive="svd_jacobi", namespace="linalg", method=False,
-         opinfo=("linalg.matrix_rank",), derivative=False)
+register("matrix_rank", matrix_rank, "linalg", namespace="linalg", method=False, derivative=NOT_DIFFERENTIABLE,
+         opinfo=("linalg.matrix_rank",))
 
 
 def cond(A, p=None, *, out=None):
@@ -313,4 +317,4 @@ def cond(A, p=None, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("cond", cond, "linalg", primitive="svd_jacobi", namespace="linalg", method=False, opinfo=("linalg.cond",))
+register("cond", cond, "linalg", namespace="linalg", method=False, dtype="linalg", opinfo=("linalg.cond",))

@@ -22,11 +22,12 @@ def vander(x, *, N=None):
     return cat([first, rest], -1)
 
 
-register("vander", vander, "linalg", namespace="linalg", method=False, opinfo=("linalg.vander",))
+register("vander", vander, "linalg", namespace="linalg", method=False, dtype="same", opinfo=("linalg.vander",))
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     return A.diagonal(offset, dim1, dim2)
 
 
-register("diagonal", diagonal, "linalg", namespace="linalg", method=False, opinfo=("linalg.diagonal",))
+register("diagonal", diagonal, "linalg", namespace="linalg", method=False, dtype="any",
+         opinfo=("linalg.diagonal",))

@@ -2,7 +2,7 @@
 The Cholesky, QR and LU backwards are written in solve_triangular."""
 from ... import _dtype as D
 from ..._tensor import numel_of
-from .._registry import register
+from .._registry import backward, register
 from .._util import GRAD_ENABLED, broadcast_shapes, check, record
 from .. import inplace as _ip
 from ._common import _backend, _check_matrix, _mT, _result_type, _tril, _triu, _work_copy
@@ -61,7 +61,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
 
 
 register("solve_triangular", solve_triangular, "linalg", namespace="linalg", method=False, primitive="trsm",
-         opinfo=("linalg.solve_triangular",))
+         dtype="linalg", derivative=backward(_solve_triangular_backward), opinfo=("linalg.solve_triangular",))
 
 
 def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, out=None):
@@ -74,4 +74,4 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, 
     return TriangularSolveResult((X, A.clone()))
 
 
-register("triangular_solve", triangular_solve, "linalg", primitive="trsm")
+register("triangular_solve", triangular_solve, "linalg", dtype="linalg")
