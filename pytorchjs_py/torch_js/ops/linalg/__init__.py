@@ -15,5 +15,4 @@ Modules, low to high (each imports only those before it; an op declared higher i
 """
 from . import products, norms, contractions, structured, triangular, cholesky, qr, lu, spectral  # noqa: F401
 from ._common import LinAlgError  # noqa: F401  (torch_js.linalg.LinAlgError)
-from .norms import vector_norm  # noqa: F401  (ops.reduction's torch.norm)
 from .products import gemm  # noqa: F401  (nn's convolutions)
