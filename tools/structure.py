@@ -83,12 +83,17 @@ def imports(mods=None):
             else:
                 continue
             line = lines[node.lineno - 1]
-            comment = line.split("#", 1)[1].strip() if "#" in line else ""
-            if not comment and node.lineno >= 2 and lines[node.lineno - 2].strip().startswith("#"):
-                comment = lines[node.lineno - 2].strip()[1:].strip()
+            comment = line.split("#", 1)[1].strip() if "#" in line else ""   # the why, on the import's line
             for t in dict.fromkeys(targets):
                 if t in mods and t != mod:
                     out.append(Import(mod, t, node.lineno, in_function(node), comment))
+                    # importing a.b.c first runs a.b's __init__: an import of that package too, unless the importer
+                    # lives inside it (then it is already running)
+                    parts = t.split(".")
+                    for k in range(2, len(parts)):
+                        pkg = ".".join(parts[:k])
+                        if pkg in mods and pkg != mod and not mod.startswith(pkg + "."):
+                            out.append(Import(mod, pkg, node.lineno, in_function(node), comment))
     return out
 
 
@@ -143,10 +148,10 @@ def cycles(edges):
 # Layers, low to high: a module imports only modules of its own layer or lower (docs/architecture.md draws them).
 # The first matching prefix decides; a package's modules share its layer.
 LAYERS = (
-    ("core", 1, ("torch_js._dtype", "torch_js._storage", "torch_js._grad_mode", "torch_js.autograd.grad_mode",
+    ("core", 1, ("torch_js._dtype", "torch_js._storage", "torch_js._grad_mode",
                  "torch_js._tensor")),
     ("backends", 2, ("torch_js.backends",)),
-    ("autograd graph", 3, ("torch_js.autograd.graph",)),
+    ("autograd graph", 3, ("torch_js._graph",)),
     ("ops", 4, ("torch_js.ops", "torch_js._generator", "torch_js._printing")),
     ("autograd", 5, ("torch_js.autograd",)),
     ("front", 6, ("torch_js.nn", "torch_js.optim", "torch_js.utils", "torch_js.serialization", "torch_js.linalg",

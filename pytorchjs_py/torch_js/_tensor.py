@@ -108,7 +108,7 @@ def set_legacy_constructor(fn):
 
 class _RemovableHandle:
     """Handle returned by a tensor's or a graph node's hook registration; remove() takes the hook off its list.
-    (In core because Tensor.register_hook returns one; autograd.graph's nodes use it too.)"""
+    (In core because Tensor.register_hook returns one; _graph's nodes use it too.)"""
     __slots__ = ("_list", "_fn")
 
     def __init__(self, lst, fn):

@@ -1,9 +1,9 @@
-"""torch_js.autograd: reverse-mode autodiff in Python (graph.py, engine.py), grad mode, custom Functions."""
+"""torch_js.autograd: reverse-mode autodiff in Python (the graph in torch_js/_graph.py, engine.py), grad mode, custom Functions."""
 from .._tensor import Tensor
 from .engine import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .graph import Node
+from .._graph import Node
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "is_grad_enabled", "Node", "gradcheck"]

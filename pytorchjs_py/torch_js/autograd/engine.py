@@ -8,7 +8,7 @@ import heapq
 from .._grad_mode import GRAD_ENABLED
 from .._tensor import Tensor
 from ..ops._registry import torch_ops
-from .graph import AccumulateGrad, edge_of
+from .._graph import AccumulateGrad, edge_of
 
 
 def _collect(roots):

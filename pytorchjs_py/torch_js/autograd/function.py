@@ -1,7 +1,7 @@
 """torch.autograd.Function: user-defined ops with their own forward and backward."""
 from .._grad_mode import GRAD_ENABLED
 from .._tensor import Tensor
-from .graph import node_class
+from .._graph import node_class
 
 
 class FunctionCtx:

@@ -2,7 +2,7 @@
 recording autograd nodes. The lowest ops module: it imports only the core."""
 from .. import _dtype as D
 from .._tensor import Size, Tensor, _empty, wrap_dim
-from ..autograd.graph import node_class
+from .._graph import node_class
 from .._grad_mode import GRAD_ENABLED
 
 __all__ = ["Tensor", "D", "GRAD_ENABLED", "broadcast_shapes", "expand_strides", "record", "wrap_dim", "dims_arg",
