@@ -98,10 +98,11 @@ def test_abi_md_lists_every_kernel():
 
 # ---- the C side ---------------------------------------------------------------------------------------------
 
-_FUNC = re.compile(r"(?:TJS_EXPORT\s+int\s+tjs_(\w+)\s*\(\s*void\s*\)|\bstatic\b[^;{}()]*?\b(\w+)\s*\([^;{}()]*\))\s*\{")
-_READ_F64 = re.compile(r"\btjs_arg_f64\s*\(([^;]*?)\)\s*[,;)]")
+_FUNC = re.compile(r"(?:TJS_EXPORT\s+int\s+tjs_(\w+)\s*\(\s*void\s*\)"
+                   r"|\bstatic\b[^;{}()]*?\b(\w+)\s*\([^;{}()]*\))\s*\{")
+_READ_F64 = re.compile(r"\btjs_arg_f64\s*\(((?:[^()]|\([^()]*\))*)\)")
 _READ_SLOT = re.compile(r"\b(?:A|tjs_args)\s*\[([^\]]+)\]")
-_READ_ARRAY = re.compile(r"\btjs_args\s*\+\s*([^,;})]+)")
+_READ_ARRAY = re.compile(r"\btjs_args\s*\+\s*((?:[^,;{}()]|\([^()]*\))+)")
 _SAMPLES = ({"ndim": 7, "nred": 3}, {"ndim": 11, "nred": 5})
 
 
@@ -124,8 +125,34 @@ def _bodies(src):
     return out
 
 
+def _macros():
+    """{name: (params, body)} of wasm_ext/tjs_abi.h."""
+    with open(os.path.join(WASM_EXT, "tjs_abi.h"), encoding="utf-8") as f:
+        text = f.read()
+    out = {}
+    for m in re.finditer(r"^#define (TJS_\w+)(?:\(([\w, ]*)\))? (.+)$", text, re.M):
+        out[m.group(1)] = ([p.strip() for p in m.group(2).split(",")] if m.group(2) else None, m.group(3))
+    return out
+
+
+_MACROS = _macros()
+
+
+def _expand(expr):
+    def call(m):
+        params, body = _MACROS[m.group(1)]
+        args = [a.strip() for a in m.group(2).split(",")]
+        for p, a in zip(params, args):
+            body = re.sub(rf"\b{p}\b", a, body)
+        return f"({body})"
+    expr = re.sub(r"\b(TJS_\w+)\(([^()]*)\)", lambda m: call(m) if _MACROS.get(m.group(1), (None,))[0] else m.group(0),
+                  expr)
+    return re.sub(r"\b(TJS_\w+)\b", lambda m: f"({_MACROS[m.group(1)][1]})" if m.group(1) in _MACROS else m.group(0),
+                  expr)
+
+
 def _value(expr, dims):
-    e = re.sub(r"\b(?:nd|ndim)\b", str(dims["ndim"]), expr)
+    e = re.sub(r"\b(?:nd|ndim)\b", str(dims["ndim"]), _expand(expr))
     e = re.sub(r"\bnred\b", str(dims["nred"]), e)
     if not re.fullmatch(r"[\d\s+\-*()]+", e):
         raise AssertionError(f"cannot read the slot expression {expr!r}")
@@ -175,6 +202,17 @@ def test_c_kernel_reads_the_table_slots(name):
     element), no slot beyond the layout."""
     source, (f64, ints) = _c_kernels()[name]
     layout = kernel_abi.KERNEL[name].layout
+    gen = _gen_abi()
+    # by name: every read goes through a slot macro of this kernel, or of one whose layout has the same kinds
+    # at the same places (pool.c reads pool2d and pool2d_backward with one function)
+    def shape(k):
+        return [(s.kind, s.length.render() if s.length else None) for s in k.layout.slots]
+    own = {m for k in kernel_abi.KERNELS if shape(k) == shape(kernel_abi.KERNEL[name])
+           for m, _, _ in gen.slot_macros(k)}
+    for expr in f64 + ints:
+        used = re.findall(r"\bTJS_\w+", expr)
+        assert used, f"{source}: tjs_{name} reads slot {expr!r} by number, not by its tjs_abi.h name"
+        assert set(used) <= own, f"{source}: tjs_{name} reads {expr!r}: not its own slots"
     for dims in _SAMPLES:
         got_f64 = {_value(e, dims) for e in f64}
         got_int = {_value(e, dims) for e in ints}
@@ -215,6 +253,16 @@ def test_struct_formats():
         kernel_abi.struct_for("copy")
     assert bridge_abi.struct_for("COPY", nd=2).format == "<4d" + "i" * 15
     assert bridge_abi.struct_for("LINALG", noperands=3, nwords=5).format == "<4d" + "i" * 13
+
+
+def test_layouts_fit_the_argument_blocks():
+    from torch_js.backends.cpu import library
+    from torch_js.backends.webgpu import runtime
+    widest = {"ndim": kernel_abi.MAX_DIMS, "nd": kernel_abi.MAX_DIMS, "nred": 0, "noperands": 3, "nwords": 16}
+    for k in kernel_abi.KERNELS:
+        assert k.layout.size()(widest) <= library.ARGS_LEN, k.name
+    for f in bridge_abi.FAMILIES:
+        assert 32 + 4 * f.layout.size()(widest) <= runtime.ARG_BYTES, f.name
 
 
 # ---- the WebGPU bridge ----------------------------------------------------------------------------------------

@@ -75,17 +75,21 @@ static inline void valid_range(idx_t off, idx_t S, idx_t W, idx_t OW, idx_t* lo,
     )                                                                                                     \
   } while (0)
 
-/* dtype, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, in, in_strides[4], out, out_strides[3] (n, r, l) */
 TJS_EXPORT int tjs_im2col(void) {
   const int64_t* A = tjs_args;
-  const int dt = (int)A[0];
-  const idx_t N = (idx_t)A[1], C = (idx_t)A[2], H = (idx_t)A[3], W = (idx_t)A[4], KH = (idx_t)A[5],
-              KW = (idx_t)A[6], SH = (idx_t)A[7], SW = (idx_t)A[8], PH = (idx_t)A[9], PW = (idx_t)A[10],
-              DH = (idx_t)A[11], DW = (idx_t)A[12], OH = (idx_t)A[13], OW = (idx_t)A[14];
-  const char* in = (const char*)TJS_PTR(A[15]);
-  const idx_t xsn = (idx_t)A[16], xsc = (idx_t)A[17], xsh = (idx_t)A[18], xsw = (idx_t)A[19];
-  char* out = (char*)TJS_PTR(A[20]);
-  const idx_t ysn = (idx_t)A[21], ysr = (idx_t)A[22], ysl = (idx_t)A[23];
+  const int dt = (int)A[TJS_IM2COL_DTYPE];
+  const idx_t N = (idx_t)A[TJS_IM2COL_N], C = (idx_t)A[TJS_IM2COL_C], H = (idx_t)A[TJS_IM2COL_H],
+              W = (idx_t)A[TJS_IM2COL_W];
+  const idx_t KH = (idx_t)A[TJS_IM2COL_KH], KW = (idx_t)A[TJS_IM2COL_KW], SH = (idx_t)A[TJS_IM2COL_SH],
+              SW = (idx_t)A[TJS_IM2COL_SW], PH = (idx_t)A[TJS_IM2COL_PH], PW = (idx_t)A[TJS_IM2COL_PW],
+              DH = (idx_t)A[TJS_IM2COL_DH], DW = (idx_t)A[TJS_IM2COL_DW], OH = (idx_t)A[TJS_IM2COL_OH],
+              OW = (idx_t)A[TJS_IM2COL_OW];
+  const char* in = (const char*)TJS_PTR(A[TJS_IM2COL_IN]);
+  const idx_t xsn = (idx_t)A[TJS_IM2COL_IN_STRIDES], xsc = (idx_t)A[TJS_IM2COL_IN_STRIDES + 1],
+              xsh = (idx_t)A[TJS_IM2COL_IN_STRIDES + 2], xsw = (idx_t)A[TJS_IM2COL_IN_STRIDES + 3];
+  char* out = (char*)TJS_PTR(A[TJS_IM2COL_OUT]);
+  const idx_t ysn = (idx_t)A[TJS_IM2COL_OUT_STRIDES], ysr = (idx_t)A[TJS_IM2COL_OUT_STRIDES + 1],
+              ysl = (idx_t)A[TJS_IM2COL_OUT_STRIDES + 2];
   if (SW <= 0 || SH <= 0) return TJS_ERR_ARG;
   switch (dt) {
     case TJS_BOOL: case TJS_U8: case TJS_I8: IM2COL(uint8_t); break;
@@ -97,16 +101,19 @@ TJS_EXPORT int tjs_im2col(void) {
   return TJS_OK;
 }
 
-/* dtype, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, cols, cols_strides[3] (n, r, l), out (contiguous) */
 TJS_EXPORT int tjs_col2im(void) {
   const int64_t* A = tjs_args;
-  const int dt = (int)A[0];
-  const idx_t N = (idx_t)A[1], C = (idx_t)A[2], H = (idx_t)A[3], W = (idx_t)A[4], KH = (idx_t)A[5],
-              KW = (idx_t)A[6], SH = (idx_t)A[7], SW = (idx_t)A[8], PH = (idx_t)A[9], PW = (idx_t)A[10],
-              DH = (idx_t)A[11], DW = (idx_t)A[12], OH = (idx_t)A[13], OW = (idx_t)A[14];
-  const char* in = (const char*)TJS_PTR(A[15]);
-  const idx_t csn = (idx_t)A[16], csr = (idx_t)A[17], csl = (idx_t)A[18];
-  char* out = (char*)TJS_PTR(A[19]);
+  const int dt = (int)A[TJS_COL2IM_DTYPE];
+  const idx_t N = (idx_t)A[TJS_COL2IM_N], C = (idx_t)A[TJS_COL2IM_C], H = (idx_t)A[TJS_COL2IM_H],
+              W = (idx_t)A[TJS_COL2IM_W];
+  const idx_t KH = (idx_t)A[TJS_COL2IM_KH], KW = (idx_t)A[TJS_COL2IM_KW], SH = (idx_t)A[TJS_COL2IM_SH],
+              SW = (idx_t)A[TJS_COL2IM_SW], PH = (idx_t)A[TJS_COL2IM_PH], PW = (idx_t)A[TJS_COL2IM_PW],
+              DH = (idx_t)A[TJS_COL2IM_DH], DW = (idx_t)A[TJS_COL2IM_DW], OH = (idx_t)A[TJS_COL2IM_OH],
+              OW = (idx_t)A[TJS_COL2IM_OW];
+  const char* in = (const char*)TJS_PTR(A[TJS_COL2IM_COLS]);
+  const idx_t csn = (idx_t)A[TJS_COL2IM_COLS_STRIDES], csr = (idx_t)A[TJS_COL2IM_COLS_STRIDES + 1],
+              csl = (idx_t)A[TJS_COL2IM_COLS_STRIDES + 2];
+  char* out = (char*)TJS_PTR(A[TJS_COL2IM_OUT]);
   if (SW <= 0 || SH <= 0) return TJS_ERR_ARG;
   switch (dt) {
     case TJS_F32: COL2IM(float); break;

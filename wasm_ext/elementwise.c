@@ -277,15 +277,17 @@ typedef int64_t l2v __attribute__((vector_size(16)));
 
 /* ---- tjs_unary ---- */
 TJS_EXPORT int tjs_unary(void) {
-  const int op = (int)A[0], dt = (int)A[1], nd = (int)A[2];
+  const int op = (int)A[TJS_UNARY_OP], dt = (int)A[TJS_UNARY_DTYPE], nd = (int)A[TJS_UNARY_NDIM];
   if (nd < 0 || nd > TJS_MAX_DIMS) return TJS_ERR_ARG;
   if (op < 0 || op > TJS_UN_SGN_NONZERO) return TJS_ERR_OP;
-  char* out = (char*)TJS_PTR(A[3]);
-  const char* in = (const char*)TJS_PTR(A[4]);
-  const int64_t* st[2] = {&A[5 + nd], &A[5 + 2 * nd]};
-  const double p0 = tjs_arg_f64(5 + 3 * nd), p1 = tjs_arg_f64(6 + 3 * nd), p2 = tjs_arg_f64(7 + 3 * nd);
+  char* out = (char*)TJS_PTR(A[TJS_UNARY_OUT]);
+  const char* in = (const char*)TJS_PTR(A[TJS_UNARY_IN]);
+  const int64_t* st[2] = {&A[TJS_UNARY_OUT_STRIDES(nd)], &A[TJS_UNARY_IN_STRIDES(nd)]};
+  const double p0 = tjs_arg_f64(TJS_UNARY_P0(nd)), p1 = tjs_arg_f64(TJS_UNARY_P1(nd)),
+               p2 = tjs_arg_f64(TJS_UNARY_P2(nd));
   tjs_iter itv;
-  if (!tjs_iter_init(&itv, nd, &A[5], 2, st)) return (dt == TJS_F16 || dt == TJS_BF16) ? TJS_ERR_DTYPE : TJS_OK;
+  if (!tjs_iter_init(&itv, nd, &A[TJS_UNARY_SHAPE], 2, st))
+    return (dt == TJS_F16 || dt == TJS_BF16) ? TJS_ERR_DTYPE : TJS_OK;
   switch (dt) {
   case TJS_F32: return un_f32(op, &itv, out, in, p0, p1, p2);
   case TJS_F64: return un_f64(op, &itv, out, in, p0, p1, p2);
@@ -301,16 +303,17 @@ TJS_EXPORT int tjs_unary(void) {
 
 /* ---- tjs_binary ---- */
 TJS_EXPORT int tjs_binary(void) {
-  const int op = (int)A[0], dt = (int)A[1], nd = (int)A[2];
+  const int op = (int)A[TJS_BINARY_OP], dt = (int)A[TJS_BINARY_DTYPE], nd = (int)A[TJS_BINARY_NDIM];
   if (nd < 0 || nd > TJS_MAX_DIMS) return TJS_ERR_ARG;
   if (op < 0 || op > TJS_BIN_TRUNC_DIVIDE) return TJS_ERR_OP;
-  char* out = (char*)TJS_PTR(A[3]);
-  const char* pa = (const char*)TJS_PTR(A[4]);
-  const char* pb = (const char*)TJS_PTR(A[5]);
-  const int64_t* st[3] = {&A[6 + nd], &A[6 + 2 * nd], &A[6 + 3 * nd]};
-  const double alpha = tjs_arg_f64(6 + 4 * nd);
+  char* out = (char*)TJS_PTR(A[TJS_BINARY_OUT]);
+  const char* pa = (const char*)TJS_PTR(A[TJS_BINARY_A]);
+  const char* pb = (const char*)TJS_PTR(A[TJS_BINARY_B]);
+  const int64_t* st[3] = {&A[TJS_BINARY_OUT_STRIDES(nd)], &A[TJS_BINARY_A_STRIDES(nd)], &A[TJS_BINARY_B_STRIDES(nd)]};
+  const double alpha = tjs_arg_f64(TJS_BINARY_ALPHA(nd));
   tjs_iter itv;
-  if (!tjs_iter_init(&itv, nd, &A[6], 3, st)) return (dt == TJS_F16 || dt == TJS_BF16) ? TJS_ERR_DTYPE : TJS_OK;
+  if (!tjs_iter_init(&itv, nd, &A[TJS_BINARY_SHAPE], 3, st))
+    return (dt == TJS_F16 || dt == TJS_BF16) ? TJS_ERR_DTYPE : TJS_OK;
   switch (dt) {
   case TJS_F32: return bin_f32(op, &itv, out, pa, pb, alpha);
   case TJS_F64: return bin_f64(op, &itv, out, pa, pb, alpha);
@@ -372,14 +375,14 @@ static int copy_bits(tjs_iter* it, char* out, const char* in, int size) {
 #define CV_BH(v) tjs_f2bf((float)(v))
 
 TJS_EXPORT int tjs_copy(void) {
-  const int dout = (int)A[0], din = (int)A[1], nd = (int)A[2];
+  const int dout = (int)A[TJS_COPY_DTYPE_OUT], din = (int)A[TJS_COPY_DTYPE_IN], nd = (int)A[TJS_COPY_NDIM];
   if (nd < 0 || nd > TJS_MAX_DIMS) return TJS_ERR_ARG;
-  char* out = (char*)TJS_PTR(A[3]);
-  const char* in = (const char*)TJS_PTR(A[4]);
-  const int64_t* st[2] = {&A[5 + nd], &A[5 + 2 * nd]};
+  char* out = (char*)TJS_PTR(A[TJS_COPY_OUT]);
+  const char* in = (const char*)TJS_PTR(A[TJS_COPY_IN]);
+  const int64_t* st[2] = {&A[TJS_COPY_OUT_STRIDES(nd)], &A[TJS_COPY_IN_STRIDES(nd)]};
   if (!dtype_size(dout) || !dtype_size(din)) return TJS_ERR_DTYPE;
   tjs_iter itv, *it = &itv;
-  if (!tjs_iter_init(it, nd, &A[5], 2, st)) return TJS_OK;
+  if (!tjs_iter_init(it, nd, &A[TJS_COPY_SHAPE], 2, st)) return TJS_OK;
   if (dout == din) return copy_bits(it, out, in, dtype_size(din));
   switch (dout) {
   case TJS_BOOL: COPY_FROM_ANY(uint8_t, x != 0, CV_NZ); break;
@@ -406,15 +409,15 @@ TJS_EXPORT int tjs_copy(void) {
   } while (tjs_iter_next(it)); } while (0)
 
 TJS_EXPORT int tjs_fill(void) {
-  const int dt = (int)A[0], nd = (int)A[1];
+  const int dt = (int)A[TJS_FILL_DTYPE], nd = (int)A[TJS_FILL_NDIM];
   if (nd < 0 || nd > TJS_MAX_DIMS) return TJS_ERR_ARG;
-  char* out = (char*)TJS_PTR(A[2]);
-  const int64_t* st[1] = {&A[3 + nd]};
-  const double v = tjs_arg_f64(3 + 2 * nd);
-  const int64_t vi = A[4 + 2 * nd];
+  char* out = (char*)TJS_PTR(A[TJS_FILL_OUT]);
+  const int64_t* st[1] = {&A[TJS_FILL_OUT_STRIDES(nd)]};
+  const double v = tjs_arg_f64(TJS_FILL_VALUE(nd));
+  const int64_t vi = A[TJS_FILL_VALUE_I64(nd)];
   if (!dtype_size(dt)) return TJS_ERR_DTYPE;
   tjs_iter itv, *it = &itv;
-  if (!tjs_iter_init(it, nd, &A[3], 1, st)) return TJS_OK;
+  if (!tjs_iter_init(it, nd, &A[TJS_FILL_SHAPE], 1, st)) return TJS_OK;
   switch (dt) {
   case TJS_BOOL: FILLMAP(uint8_t, vi != 0); break;
   case TJS_U8: case TJS_I8: FILLMAP(uint8_t, (uint8_t)vi); break;
@@ -452,17 +455,18 @@ TJS_EXPORT int tjs_fill(void) {
   } while (tjs_iter_next(it)); } while (0)
 
 TJS_EXPORT int tjs_where(void) {
-  const int dt = (int)A[0], nd = (int)A[1];
+  const int dt = (int)A[TJS_WHERE_DTYPE], nd = (int)A[TJS_WHERE_NDIM];
   if (nd < 0 || nd > TJS_MAX_DIMS) return TJS_ERR_ARG;
-  char* out = (char*)TJS_PTR(A[2]);
-  const char* cond = (const char*)TJS_PTR(A[3]);
-  const char* pa = (const char*)TJS_PTR(A[4]);
-  const char* pb = (const char*)TJS_PTR(A[5]);
-  const int64_t* st[4] = {&A[6 + nd], &A[6 + 2 * nd], &A[6 + 3 * nd], &A[6 + 4 * nd]};
+  char* out = (char*)TJS_PTR(A[TJS_WHERE_OUT]);
+  const char* cond = (const char*)TJS_PTR(A[TJS_WHERE_COND]);
+  const char* pa = (const char*)TJS_PTR(A[TJS_WHERE_A]);
+  const char* pb = (const char*)TJS_PTR(A[TJS_WHERE_B]);
+  const int64_t* st[4] = {&A[TJS_WHERE_OUT_STRIDES(nd)], &A[TJS_WHERE_COND_STRIDES(nd)], &A[TJS_WHERE_A_STRIDES(nd)],
+                          &A[TJS_WHERE_B_STRIDES(nd)]};
   const int size = dtype_size(dt);
   if (!size) return TJS_ERR_DTYPE;
   tjs_iter itv, *it = &itv;
-  if (!tjs_iter_init(it, nd, &A[6], 4, st)) return TJS_OK;
+  if (!tjs_iter_init(it, nd, &A[TJS_WHERE_SHAPE], 4, st)) return TJS_OK;
   switch (size) {
   case 1: WMAP(uint8_t); break;
   case 2: WMAP(uint16_t); break;

@@ -422,16 +422,17 @@ DEFINE_INT_GEMM(gemm_u8, uint8_t, uint32_t)
 
 /* ------------------------------------------------------------------------------------------------------ */
 
-/* dtype, batch, M, N, K, out, a, b, a_bs, a_rs, a_cs, b_bs, b_rs, b_cs */
 TJS_EXPORT int tjs_gemm(void) {
-  int dtype = (int)tjs_args[0];
-  int64_t batch = tjs_args[1];
-  idx_t M = (idx_t)tjs_args[2], N = (idx_t)tjs_args[3], K = (idx_t)tjs_args[4];
-  char *out = (char *)(uintptr_t)tjs_args[5];
-  const char *a = (const char *)(uintptr_t)tjs_args[6];
-  const char *b = (const char *)(uintptr_t)tjs_args[7];
-  idx_t a_bs = (idx_t)tjs_args[8], a_rs = (idx_t)tjs_args[9], a_cs = (idx_t)tjs_args[10];
-  idx_t b_bs = (idx_t)tjs_args[11], b_rs = (idx_t)tjs_args[12], b_cs = (idx_t)tjs_args[13];
+  int dtype = (int)tjs_args[TJS_GEMM_DTYPE];
+  int64_t batch = tjs_args[TJS_GEMM_BATCH];
+  idx_t M = (idx_t)tjs_args[TJS_GEMM_M], N = (idx_t)tjs_args[TJS_GEMM_N], K = (idx_t)tjs_args[TJS_GEMM_K];
+  char *out = (char *)(uintptr_t)tjs_args[TJS_GEMM_OUT];
+  const char *a = (const char *)(uintptr_t)tjs_args[TJS_GEMM_A];
+  const char *b = (const char *)(uintptr_t)tjs_args[TJS_GEMM_B];
+  idx_t a_bs = (idx_t)tjs_args[TJS_GEMM_A_BS], a_rs = (idx_t)tjs_args[TJS_GEMM_A_RS],
+        a_cs = (idx_t)tjs_args[TJS_GEMM_A_CS];
+  idx_t b_bs = (idx_t)tjs_args[TJS_GEMM_B_BS], b_rs = (idx_t)tjs_args[TJS_GEMM_B_RS],
+        b_cs = (idx_t)tjs_args[TJS_GEMM_B_CS];
 
   size_t esz;
   switch (dtype) {

@@ -25,17 +25,17 @@ static int elem_size(int dtype) {
   }
 }
 
-/* ndim, offs, idx, shape[ndim], offs_strides[ndim], idx_strides[ndim], dim_size, dim_stride, accumulate */
 TJS_EXPORT int tjs_index_offsets(void) {
-  int ndim = (int)tjs_args[0];
+  int ndim = (int)tjs_args[TJS_INDEX_OFFSETS_NDIM];
   if (ndim < 0 || ndim > TJS_MAX_DIMS) return TJS_ERR_ARG;
-  int64_t *offs = (int64_t *)TJS_PTR(tjs_args[1]);
-  const int64_t *idx = (const int64_t *)TJS_PTR(tjs_args[2]);
-  const int64_t *shape = tjs_args + 3;
-  const int64_t *strides[2] = {tjs_args + 3 + ndim, tjs_args + 3 + 2 * ndim};
-  int64_t dim_size = tjs_args[3 + 3 * ndim];
-  int64_t dim_stride = tjs_args[4 + 3 * ndim];
-  int accumulate = (int)tjs_args[5 + 3 * ndim];
+  int64_t *offs = (int64_t *)TJS_PTR(tjs_args[TJS_INDEX_OFFSETS_OFFS]);
+  const int64_t *idx = (const int64_t *)TJS_PTR(tjs_args[TJS_INDEX_OFFSETS_IDX]);
+  const int64_t *shape = tjs_args + TJS_INDEX_OFFSETS_SHAPE;
+  const int64_t *strides[2] = {tjs_args + TJS_INDEX_OFFSETS_OFFS_STRIDES(ndim),
+                               tjs_args + TJS_INDEX_OFFSETS_IDX_STRIDES(ndim)};
+  int64_t dim_size = tjs_args[TJS_INDEX_OFFSETS_DIM_SIZE(ndim)];
+  int64_t dim_stride = tjs_args[TJS_INDEX_OFFSETS_DIM_STRIDE(ndim)];
+  int accumulate = (int)tjs_args[TJS_INDEX_OFFSETS_ACCUMULATE(ndim)];
 
   tjs_iter it;
   if (!tjs_iter_init(&it, ndim, shape, 2, strides)) return TJS_OK;
@@ -72,18 +72,18 @@ TJS_EXPORT int tjs_index_offsets(void) {
       for (idx_t i = 0; i < n; i++) o[i * so] = s[(idx_t)f[i * sf] + i * ss];                              \
   } while (0)
 
-/* dtype, ndim, out, src, offs, shape[ndim], out_strides, src_strides, offs_strides */
 TJS_EXPORT int tjs_take(void) {
-  int dtype = (int)tjs_args[0];
-  int ndim = (int)tjs_args[1];
+  int dtype = (int)tjs_args[TJS_TAKE_DTYPE];
+  int ndim = (int)tjs_args[TJS_TAKE_NDIM];
   if (ndim < 0 || ndim > TJS_MAX_DIMS) return TJS_ERR_ARG;
   int es = elem_size(dtype);
   if (!es) return TJS_ERR_DTYPE;
-  void *out = TJS_PTR(tjs_args[2]);
-  const void *src = TJS_PTR(tjs_args[3]);
-  const int64_t *offs = (const int64_t *)TJS_PTR(tjs_args[4]);
-  const int64_t *shape = tjs_args + 5;
-  const int64_t *strides[3] = {tjs_args + 5 + ndim, tjs_args + 5 + 2 * ndim, tjs_args + 5 + 3 * ndim};
+  void *out = TJS_PTR(tjs_args[TJS_TAKE_OUT]);
+  const void *src = TJS_PTR(tjs_args[TJS_TAKE_SRC]);
+  const int64_t *offs = (const int64_t *)TJS_PTR(tjs_args[TJS_TAKE_OFFS]);
+  const int64_t *shape = tjs_args + TJS_TAKE_SHAPE;
+  const int64_t *strides[3] = {tjs_args + TJS_TAKE_OUT_STRIDES(ndim), tjs_args + TJS_TAKE_SRC_STRIDES(ndim),
+                               tjs_args + TJS_TAKE_OFFS_STRIDES(ndim)};
 
   tjs_iter it;
   if (!tjs_iter_init(&it, ndim, shape, 3, strides)) return TJS_OK;
@@ -116,19 +116,19 @@ TJS_EXPORT int tjs_take(void) {
     }                                                                                                      \
   } while (0)
 
-/* dtype, accumulate, ndim, dst, val, offs, shape[ndim], val_strides, dst_strides, offs_strides */
 TJS_EXPORT int tjs_put(void) {
-  int dtype = (int)tjs_args[0];
-  int accumulate = (int)tjs_args[1];
-  int ndim = (int)tjs_args[2];
+  int dtype = (int)tjs_args[TJS_PUT_DTYPE];
+  int accumulate = (int)tjs_args[TJS_PUT_ACCUMULATE];
+  int ndim = (int)tjs_args[TJS_PUT_NDIM];
   if (ndim < 0 || ndim > TJS_MAX_DIMS) return TJS_ERR_ARG;
   int es = elem_size(dtype);
   if (!es) return TJS_ERR_DTYPE;
-  void *dst = TJS_PTR(tjs_args[3]);
-  const void *val = TJS_PTR(tjs_args[4]);
-  const int64_t *offs = (const int64_t *)TJS_PTR(tjs_args[5]);
-  const int64_t *shape = tjs_args + 6;
-  const int64_t *strides[3] = {tjs_args + 6 + ndim, tjs_args + 6 + 2 * ndim, tjs_args + 6 + 3 * ndim};
+  void *dst = TJS_PTR(tjs_args[TJS_PUT_DST]);
+  const void *val = TJS_PTR(tjs_args[TJS_PUT_VAL]);
+  const int64_t *offs = (const int64_t *)TJS_PTR(tjs_args[TJS_PUT_OFFS]);
+  const int64_t *shape = tjs_args + TJS_PUT_SHAPE;
+  const int64_t *strides[3] = {tjs_args + TJS_PUT_VAL_STRIDES(ndim), tjs_args + TJS_PUT_DST_STRIDES(ndim),
+                               tjs_args + TJS_PUT_OFFS_STRIDES(ndim)};
 
   tjs_iter it;
   if (!tjs_iter_init(&it, ndim, shape, 3, strides)) return TJS_OK;

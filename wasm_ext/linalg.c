@@ -234,10 +234,11 @@ DEFINE_LINALG(double, f64)
     if ((dtype) == TJS_F32) { F32CALL; } else if ((dtype) == TJS_F64) { F64CALL; } else return TJS_ERR_DTYPE; \
   } while (0)
 
-/* dtype, batch, m, n, a, piv (batch × min(m, n)), info */
 TJS_EXPORT int tjs_lu(void) {
-  int dt = (int)A[0]; int64_t batch = A[1], m = A[2], n = A[3];
-  char* a = (char*)(intptr_t)A[4]; int64_t* piv = (int64_t*)(intptr_t)A[5]; int64_t* info = (int64_t*)(intptr_t)A[6];
+  int dt = (int)A[TJS_LU_DTYPE]; int64_t batch = A[TJS_LU_BATCH], m = A[TJS_LU_M], n = A[TJS_LU_N];
+  char* a = (char*)(intptr_t)A[TJS_LU_A];
+  int64_t* piv = (int64_t*)(intptr_t)A[TJS_LU_PIV];
+  int64_t* info = (int64_t*)(intptr_t)A[TJS_LU_INFO];
   int64_t k = m < n ? m : n;
   for (int64_t b = 0; b < batch; b++)
     DISPATCH(dt, lu_f32((float*)a + b * m * n, m, n, piv + b * k, info + b),
@@ -245,29 +246,29 @@ TJS_EXPORT int tjs_lu(void) {
   return TJS_OK;
 }
 
-/* dtype, batch, n, k, lu, piv, b */
 TJS_EXPORT int tjs_lu_solve(void) {
-  int dt = (int)A[0]; int64_t batch = A[1], n = A[2], k = A[3];
-  char* lu = (char*)(intptr_t)A[4]; int64_t* piv = (int64_t*)(intptr_t)A[5]; char* b = (char*)(intptr_t)A[6];
+  int dt = (int)A[TJS_LU_SOLVE_DTYPE];
+  int64_t batch = A[TJS_LU_SOLVE_BATCH], n = A[TJS_LU_SOLVE_N], k = A[TJS_LU_SOLVE_K];
+  char* lu = (char*)(intptr_t)A[TJS_LU_SOLVE_LU];
+  int64_t* piv = (int64_t*)(intptr_t)A[TJS_LU_SOLVE_PIV];
+  char* b = (char*)(intptr_t)A[TJS_LU_SOLVE_B];
   for (int64_t i = 0; i < batch; i++)
     DISPATCH(dt, lu_solve_f32((float*)lu + i * n * n, piv + i * n, (float*)b + i * n * k, n, k),
              lu_solve_f64((double*)lu + i * n * n, piv + i * n, (double*)b + i * n * k, n, k));
   return TJS_OK;
 }
 
-/* dtype, batch, n, a, info */
 TJS_EXPORT int tjs_cholesky(void) {
-  int dt = (int)A[0]; int64_t batch = A[1], n = A[2];
-  char* a = (char*)(intptr_t)A[3]; int64_t* info = (int64_t*)(intptr_t)A[4];
+  int dt = (int)A[TJS_CHOLESKY_DTYPE]; int64_t batch = A[TJS_CHOLESKY_BATCH], n = A[TJS_CHOLESKY_N];
+  char* a = (char*)(intptr_t)A[TJS_CHOLESKY_A]; int64_t* info = (int64_t*)(intptr_t)A[TJS_CHOLESKY_INFO];
   for (int64_t b = 0; b < batch; b++)
     DISPATCH(dt, cholesky_f32((float*)a + b * n * n, n, info + b), cholesky_f64((double*)a + b * n * n, n, info + b));
   return TJS_OK;
 }
 
-/* dtype, batch, m, n, a, tau */
 TJS_EXPORT int tjs_geqrf(void) {
-  int dt = (int)A[0]; int64_t batch = A[1], m = A[2], n = A[3];
-  char* a = (char*)(intptr_t)A[4]; char* tau = (char*)(intptr_t)A[5];
+  int dt = (int)A[TJS_GEQRF_DTYPE]; int64_t batch = A[TJS_GEQRF_BATCH], m = A[TJS_GEQRF_M], n = A[TJS_GEQRF_N];
+  char* a = (char*)(intptr_t)A[TJS_GEQRF_A]; char* tau = (char*)(intptr_t)A[TJS_GEQRF_TAU];
   int64_t k = m < n ? m : n;
   for (int64_t b = 0; b < batch; b++)
     DISPATCH(dt, geqrf_f32((float*)a + b * m * n, m, n, (float*)tau + b * k),
@@ -275,10 +276,11 @@ TJS_EXPORT int tjs_geqrf(void) {
   return TJS_OK;
 }
 
-/* dtype, batch, m, nc, k, a, tau (tau batch stride k) */
+/* tau's batch stride is k */
 TJS_EXPORT int tjs_orgqr(void) {
-  int dt = (int)A[0]; int64_t batch = A[1], m = A[2], nc = A[3], k = A[4];
-  char* a = (char*)(intptr_t)A[5]; char* tau = (char*)(intptr_t)A[6];
+  int dt = (int)A[TJS_ORGQR_DTYPE];
+  int64_t batch = A[TJS_ORGQR_BATCH], m = A[TJS_ORGQR_M], nc = A[TJS_ORGQR_NC], k = A[TJS_ORGQR_K];
+  char* a = (char*)(intptr_t)A[TJS_ORGQR_A]; char* tau = (char*)(intptr_t)A[TJS_ORGQR_TAU];
   if (nc > m || k > nc) return TJS_ERR_ARG;
   for (int64_t b = 0; b < batch; b++)
     DISPATCH(dt, orgqr_f32((float*)a + b * m * nc, m, nc, k, (float*)tau + b * k),
@@ -286,22 +288,22 @@ TJS_EXPORT int tjs_orgqr(void) {
   return TJS_OK;
 }
 
-/* dtype, batch, n, k, a, a_bs, a_rs, a_cs, b, upper, unit */
 TJS_EXPORT int tjs_trsm(void) {
-  int dt = (int)A[0]; int64_t batch = A[1], n = A[2], k = A[3];
-  char* a = (char*)(intptr_t)A[4]; int64_t bs = A[5], rs = A[6], cs = A[7];
-  char* b = (char*)(intptr_t)A[8]; int upper = (int)A[9], unit = (int)A[10];
+  int dt = (int)A[TJS_TRSM_DTYPE]; int64_t batch = A[TJS_TRSM_BATCH], n = A[TJS_TRSM_N], k = A[TJS_TRSM_K];
+  char* a = (char*)(intptr_t)A[TJS_TRSM_A]; int64_t bs = A[TJS_TRSM_A_BS], rs = A[TJS_TRSM_A_RS], cs = A[TJS_TRSM_A_CS];
+  char* b = (char*)(intptr_t)A[TJS_TRSM_B]; int upper = (int)A[TJS_TRSM_UPPER], unit = (int)A[TJS_TRSM_UNIT];
   for (int64_t i = 0; i < batch; i++)
     DISPATCH(dt, trsm_f32((float*)a + i * bs, rs, cs, (float*)b + i * n * k, n, k, upper, unit),
              trsm_f64((double*)a + i * bs, rs, cs, (double*)b + i * n * k, n, k, upper, unit));
   return TJS_OK;
 }
 
-/* dtype, batch, m, n, a (m×n, m >= n; overwritten by U·S), v (n×n out), s (n out), scratch (f64, m·n + n·n + n) */
 TJS_EXPORT int tjs_svd(void) {
-  int dt = (int)A[0]; int64_t batch = A[1], m = A[2], n = A[3];
-  char* a = (char*)(intptr_t)A[4]; char* v = (char*)(intptr_t)A[5]; char* s = (char*)(intptr_t)A[6];
-  double* w = (double*)(intptr_t)A[7]; double* vv = w + m * n; double* ss = vv + n * n;
+  int dt = (int)A[TJS_SVD_DTYPE]; int64_t batch = A[TJS_SVD_BATCH], m = A[TJS_SVD_M], n = A[TJS_SVD_N];
+  char* a = (char*)(intptr_t)A[TJS_SVD_A];
+  char* v = (char*)(intptr_t)A[TJS_SVD_V];
+  char* s = (char*)(intptr_t)A[TJS_SVD_S];
+  double* w = (double*)(intptr_t)A[TJS_SVD_SCRATCH]; double* vv = w + m * n; double* ss = vv + n * n;
   if (m < n) return TJS_ERR_ARG;
   for (int64_t b = 0; b < batch; b++) {
     if (dt == TJS_F32) svd_f32((float*)a + b * m * n, m, n, w, vv, ss);
@@ -317,12 +319,10 @@ TJS_EXPORT int tjs_svd(void) {
   return TJS_OK;
 }
 
-/* dtype, batch, n, a (symmetric, both triangles filled; overwritten by the eigenvectors as columns), w (n out),
- * scratch (f64, 2·n·n + n) */
 TJS_EXPORT int tjs_eigh(void) {
-  int dt = (int)A[0]; int64_t batch = A[1], n = A[2];
-  char* a = (char*)(intptr_t)A[3]; char* w = (char*)(intptr_t)A[4];
-  double* sa = (double*)(intptr_t)A[5]; double* sv = sa + n * n; double* sw = sv + n * n;
+  int dt = (int)A[TJS_EIGH_DTYPE]; int64_t batch = A[TJS_EIGH_BATCH], n = A[TJS_EIGH_N];
+  char* a = (char*)(intptr_t)A[TJS_EIGH_A]; char* w = (char*)(intptr_t)A[TJS_EIGH_W];
+  double* sa = (double*)(intptr_t)A[TJS_EIGH_SCRATCH]; double* sv = sa + n * n; double* sw = sv + n * n;
   if (dt != TJS_F32 && dt != TJS_F64) return TJS_ERR_DTYPE;
   for (int64_t b = 0; b < batch; b++) {
     for (int64_t i = 0; i < n * n; i++)

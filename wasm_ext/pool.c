@@ -119,12 +119,16 @@ static inline void window(const pool_p* p, idx_t oh, idx_t ow, idx_t* h0, idx_t*
 
 static int read_args(pool_p* p, int* dt, char** pa, char** pb, int64_t** idx) {
   const int64_t* A = tjs_args;
-  p->mode = (int)A[0]; p->adaptive = (int)A[1]; *dt = (int)A[2];
-  p->planes = (idx_t)A[3]; p->H = (idx_t)A[4]; p->W = (idx_t)A[5]; p->OH = (idx_t)A[6]; p->OW = (idx_t)A[7];
-  p->KH = (idx_t)A[8]; p->KW = (idx_t)A[9]; p->SH = (idx_t)A[10]; p->SW = (idx_t)A[11];
-  p->PH = (idx_t)A[12]; p->PW = (idx_t)A[13]; p->DH = (idx_t)A[14]; p->DW = (idx_t)A[15];
-  p->cip = (idx_t)A[16]; p->dov = (idx_t)A[17];
-  *pa = (char*)TJS_PTR(A[18]); *pb = (char*)TJS_PTR(A[19]); *idx = (int64_t*)TJS_PTR(A[20]);
+  /* pool2d_backward has pool2d's layout (grad_in, grad_out in place of in, out): one reader for both */
+  p->mode = (int)A[TJS_POOL2D_MODE]; p->adaptive = (int)A[TJS_POOL2D_ADAPTIVE]; *dt = (int)A[TJS_POOL2D_DTYPE];
+  p->planes = (idx_t)A[TJS_POOL2D_PLANES]; p->H = (idx_t)A[TJS_POOL2D_H]; p->W = (idx_t)A[TJS_POOL2D_W];
+  p->OH = (idx_t)A[TJS_POOL2D_OH]; p->OW = (idx_t)A[TJS_POOL2D_OW];
+  p->KH = (idx_t)A[TJS_POOL2D_KH]; p->KW = (idx_t)A[TJS_POOL2D_KW]; p->SH = (idx_t)A[TJS_POOL2D_SH];
+  p->SW = (idx_t)A[TJS_POOL2D_SW]; p->PH = (idx_t)A[TJS_POOL2D_PH]; p->PW = (idx_t)A[TJS_POOL2D_PW];
+  p->DH = (idx_t)A[TJS_POOL2D_DH]; p->DW = (idx_t)A[TJS_POOL2D_DW];
+  p->cip = (idx_t)A[TJS_POOL2D_COUNT_INCLUDE_PAD]; p->dov = (idx_t)A[TJS_POOL2D_DIVISOR_OVERRIDE];
+  *pa = (char*)TJS_PTR(A[TJS_POOL2D_IN]); *pb = (char*)TJS_PTR(A[TJS_POOL2D_OUT]);
+  *idx = (int64_t*)TJS_PTR(A[TJS_POOL2D_IDX]);
   if (p->mode < 0 || p->mode > 1) return TJS_ERR_OP;
   if (!p->adaptive && (p->DH <= 0 || p->DW <= 0 || p->SH <= 0 || p->SW <= 0)) return TJS_ERR_ARG;
   if (p->adaptive && (p->OH <= 0 || p->OW <= 0)) return TJS_ERR_ARG;

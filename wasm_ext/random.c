@@ -19,21 +19,7 @@
  * differ from glibc's by 1-3 ulp on ~3% of doubles, its log1p on ~0.1%, so float64 randn/exponential_
  * in Pyodide can differ from torch in the last bits (float32 results were identical on 10^6 samples).
  *
- * Kernel arguments (int64 slots of tjs_args; f64 = double stored bit for bit; u64 = stored as int64):
- *   tjs_rng_seed:             state, seed u64
- *   tjs_rng_uniform:          state, out, n, dtype, from f64, to f64          dtype F32 F64 F16 BF16
- *   tjs_rng_normal:           state, out, n, dtype, mean f64, std f64, vectorized
- *                             vectorized=1 means "contiguous": n >= 16 takes the block path;
- *                             dtype F32 F64 F16 BF16
- *   tjs_rng_randint:          state, out(int64), n, low, range u64            range 0 means 2^64 (full
- *                             64-bit range: out = (int64)random64(), low ignored, as torch's random_())
- *   tjs_rng_random_bits:      state, out, n, dtype                            random_() with no arguments,
- *                             any dtype (BOOL U8 I8 I16 I32 I64 F16 BF16 F32 F64)
- *   tjs_rng_randperm:         state, out(int64), n
- *   tjs_rng_bernoulli_tensor: state, out, p, n, p_dtype, out_dtype            p_dtype F32 F16 BF16 (one
- *                             u32 draw, float compare) or F64 (random64); out any dtype, 0/1
- *   tjs_rng_bernoulli_scalar: state, out, n, p f64, out_dtype                 random64 per element
- *   tjs_rng_exponential:      state, out, n, lambd f64, dtype                 dtype F32 F64 F16 BF16
+ * Kernel arguments: wasm_ext/ABI.md (slot indices in tjs_abi.h, both generated from kernel_abi.py).
  * All buffers are contiguous; n counts elements. Return TJS_OK or TJS_ERR_DTYPE.
  */
 #include "tjs.h"
@@ -215,8 +201,8 @@ static inline float fma32(float a, float b, float c) {
 
 /* ---- seed ---------------------------------------------------------------------------------------- */
 TJS_EXPORT int tjs_rng_seed(void) {
-  tjs_rng_state *S = (tjs_rng_state *)(intptr_t)tjs_args[0];
-  uint64_t seed = (uint64_t)tjs_args[1];
+  tjs_rng_state *S = (tjs_rng_state *)(intptr_t)tjs_args[TJS_RNG_SEED_STATE];
+  uint64_t seed = (uint64_t)tjs_args[TJS_RNG_SEED_SEED];
   uint8_t *b = (uint8_t *)S;
   for (int i = 0; i < (int)sizeof(tjs_rng_state); i++) b[i] = 0;
   S->the_initial_seed = seed;
@@ -234,11 +220,11 @@ TJS_EXPORT int tjs_rng_seed(void) {
 
 /* ---- uniform_(from, to) -------------------------------------------------------------------------- */
 TJS_EXPORT int tjs_rng_uniform(void) {
-  tjs_rng_state *S = (tjs_rng_state *)(intptr_t)tjs_args[0];
-  void *out = (void *)(intptr_t)tjs_args[1];
-  int64_t n = tjs_args[2];
-  int dtype = (int)tjs_args[3];
-  double from_ = tjs_arg_f64(4), to_ = tjs_arg_f64(5);
+  tjs_rng_state *S = (tjs_rng_state *)(intptr_t)tjs_args[TJS_RNG_UNIFORM_STATE];
+  void *out = (void *)(intptr_t)tjs_args[TJS_RNG_UNIFORM_OUT];
+  int64_t n = tjs_args[TJS_RNG_UNIFORM_N];
+  int dtype = (int)tjs_args[TJS_RNG_UNIFORM_DTYPE];
+  double from_ = tjs_arg_f64(TJS_RNG_UNIFORM_FROM), to_ = tjs_arg_f64(TJS_RNG_UNIFORM_TO);
   if (!is_float_dtype(dtype)) return TJS_ERR_DTYPE;
   mt_t m;
   mt_load(&m, S);
@@ -394,12 +380,12 @@ static inline double normal_scalar(mt_t *m, tjs_rng_state *S, double mean, doubl
 }
 
 TJS_EXPORT int tjs_rng_normal(void) {
-  tjs_rng_state *S = (tjs_rng_state *)(intptr_t)tjs_args[0];
-  void *out = (void *)(intptr_t)tjs_args[1];
-  int64_t n = tjs_args[2];
-  int dtype = (int)tjs_args[3];
-  double mean = tjs_arg_f64(4), std = tjs_arg_f64(5);
-  int vectorized = tjs_args[6] != 0 && n >= 16;
+  tjs_rng_state *S = (tjs_rng_state *)(intptr_t)tjs_args[TJS_RNG_NORMAL_STATE];
+  void *out = (void *)(intptr_t)tjs_args[TJS_RNG_NORMAL_OUT];
+  int64_t n = tjs_args[TJS_RNG_NORMAL_N];
+  int dtype = (int)tjs_args[TJS_RNG_NORMAL_DTYPE];
+  double mean = tjs_arg_f64(TJS_RNG_NORMAL_MEAN), std = tjs_arg_f64(TJS_RNG_NORMAL_STD);
+  int vectorized = tjs_args[TJS_RNG_NORMAL_VECTORIZED] != 0 && n >= 16;
   if (!is_float_dtype(dtype)) return TJS_ERR_DTYPE;
   mt_t m;
   mt_load(&m, S);
@@ -448,11 +434,11 @@ TJS_EXPORT int tjs_rng_normal(void) {
 
 /* ---- integers ------------------------------------------------------------------------------------ */
 TJS_EXPORT int tjs_rng_randint(void) {
-  tjs_rng_state *S = (tjs_rng_state *)(intptr_t)tjs_args[0];
-  int64_t *o = (int64_t *)(intptr_t)tjs_args[1];
-  int64_t n = tjs_args[2];
-  uint64_t low = (uint64_t)tjs_args[3];
-  uint64_t range = (uint64_t)tjs_args[4];
+  tjs_rng_state *S = (tjs_rng_state *)(intptr_t)tjs_args[TJS_RNG_RANDINT_STATE];
+  int64_t *o = (int64_t *)(intptr_t)tjs_args[TJS_RNG_RANDINT_OUT];
+  int64_t n = tjs_args[TJS_RNG_RANDINT_N];
+  uint64_t low = (uint64_t)tjs_args[TJS_RNG_RANDINT_LOW];
+  uint64_t range = (uint64_t)tjs_args[TJS_RNG_RANDINT_RANGE];
   mt_t m;
   mt_load(&m, S);
   if (range == 0) {
@@ -468,10 +454,10 @@ TJS_EXPORT int tjs_rng_randint(void) {
 }
 
 TJS_EXPORT int tjs_rng_random_bits(void) {
-  tjs_rng_state *S = (tjs_rng_state *)(intptr_t)tjs_args[0];
-  void *out = (void *)(intptr_t)tjs_args[1];
-  int64_t n = tjs_args[2];
-  int dtype = (int)tjs_args[3];
+  tjs_rng_state *S = (tjs_rng_state *)(intptr_t)tjs_args[TJS_RNG_RANDOM_BITS_STATE];
+  void *out = (void *)(intptr_t)tjs_args[TJS_RNG_RANDOM_BITS_OUT];
+  int64_t n = tjs_args[TJS_RNG_RANDOM_BITS_N];
+  int dtype = (int)tjs_args[TJS_RNG_RANDOM_BITS_DTYPE];
   if (!is_any_dtype(dtype)) return TJS_ERR_DTYPE;
   mt_t m;
   mt_load(&m, S);
@@ -494,9 +480,9 @@ TJS_EXPORT int tjs_rng_random_bits(void) {
 }
 
 TJS_EXPORT int tjs_rng_randperm(void) {
-  tjs_rng_state *S = (tjs_rng_state *)(intptr_t)tjs_args[0];
-  int64_t *o = (int64_t *)(intptr_t)tjs_args[1];
-  int64_t n = tjs_args[2];
+  tjs_rng_state *S = (tjs_rng_state *)(intptr_t)tjs_args[TJS_RNG_RANDPERM_STATE];
+  int64_t *o = (int64_t *)(intptr_t)tjs_args[TJS_RNG_RANDPERM_OUT];
+  int64_t n = tjs_args[TJS_RNG_RANDPERM_N];
   mt_t m;
   mt_load(&m, S);
   if (n < (int64_t)(0xffffffffu / 20)) {
@@ -520,11 +506,11 @@ TJS_EXPORT int tjs_rng_randperm(void) {
 
 /* ---- bernoulli, exponential ---------------------------------------------------------------------- */
 TJS_EXPORT int tjs_rng_bernoulli_tensor(void) {
-  tjs_rng_state *S = (tjs_rng_state *)(intptr_t)tjs_args[0];
-  void *out = (void *)(intptr_t)tjs_args[1];
-  const void *p = (const void *)(intptr_t)tjs_args[2];
-  int64_t n = tjs_args[3];
-  int pd = (int)tjs_args[4], od = (int)tjs_args[5];
+  tjs_rng_state *S = (tjs_rng_state *)(intptr_t)tjs_args[TJS_RNG_BERNOULLI_TENSOR_STATE];
+  void *out = (void *)(intptr_t)tjs_args[TJS_RNG_BERNOULLI_TENSOR_OUT];
+  const void *p = (const void *)(intptr_t)tjs_args[TJS_RNG_BERNOULLI_TENSOR_P];
+  int64_t n = tjs_args[TJS_RNG_BERNOULLI_TENSOR_N];
+  int pd = (int)tjs_args[TJS_RNG_BERNOULLI_TENSOR_P_DTYPE], od = (int)tjs_args[TJS_RNG_BERNOULLI_TENSOR_OUT_DTYPE];
   if (!is_float_dtype(pd) || !is_any_dtype(od)) return TJS_ERR_DTYPE;
   mt_t m;
   mt_load(&m, S);
@@ -544,11 +530,11 @@ TJS_EXPORT int tjs_rng_bernoulli_tensor(void) {
 }
 
 TJS_EXPORT int tjs_rng_bernoulli_scalar(void) {
-  tjs_rng_state *S = (tjs_rng_state *)(intptr_t)tjs_args[0];
-  void *out = (void *)(intptr_t)tjs_args[1];
-  int64_t n = tjs_args[2];
-  double p = tjs_arg_f64(3);
-  int od = (int)tjs_args[4];
+  tjs_rng_state *S = (tjs_rng_state *)(intptr_t)tjs_args[TJS_RNG_BERNOULLI_SCALAR_STATE];
+  void *out = (void *)(intptr_t)tjs_args[TJS_RNG_BERNOULLI_SCALAR_OUT];
+  int64_t n = tjs_args[TJS_RNG_BERNOULLI_SCALAR_N];
+  double p = tjs_arg_f64(TJS_RNG_BERNOULLI_SCALAR_P);
+  int od = (int)tjs_args[TJS_RNG_BERNOULLI_SCALAR_OUT_DTYPE];
   if (!is_any_dtype(od)) return TJS_ERR_DTYPE;
   mt_t m;
   mt_load(&m, S);
@@ -558,11 +544,11 @@ TJS_EXPORT int tjs_rng_bernoulli_scalar(void) {
 }
 
 TJS_EXPORT int tjs_rng_exponential(void) {
-  tjs_rng_state *S = (tjs_rng_state *)(intptr_t)tjs_args[0];
-  void *out = (void *)(intptr_t)tjs_args[1];
-  int64_t n = tjs_args[2];
-  double lambd = tjs_arg_f64(3);
-  int dtype = (int)tjs_args[4];
+  tjs_rng_state *S = (tjs_rng_state *)(intptr_t)tjs_args[TJS_RNG_EXPONENTIAL_STATE];
+  void *out = (void *)(intptr_t)tjs_args[TJS_RNG_EXPONENTIAL_OUT];
+  int64_t n = tjs_args[TJS_RNG_EXPONENTIAL_N];
+  double lambd = tjs_arg_f64(TJS_RNG_EXPONENTIAL_LAMBD);
+  int dtype = (int)tjs_args[TJS_RNG_EXPONENTIAL_DTYPE];
   if (!is_float_dtype(dtype)) return TJS_ERR_DTYPE;
   double scale = -1.0 / lambd;
   mt_t m;

@@ -323,16 +323,17 @@ static int reduce_logic(int op, int din, tjs_iter* ot, tjs_iter* it, int ne, cha
 }
 
 TJS_EXPORT int tjs_reduce(void) {
-  const int op = (int)A[0], din = (int)A[1], dout = (int)A[2], nd = (int)A[3], nred = (int)A[4];
+  const int op = (int)A[TJS_REDUCE_OP], din = (int)A[TJS_REDUCE_DTYPE_IN], dout = (int)A[TJS_REDUCE_DTYPE_OUT],
+            nd = (int)A[TJS_REDUCE_NDIM], nred = (int)A[TJS_REDUCE_NRED];
   if (nd < 0 || nd > TJS_MAX_DIMS || nred < 0 || nred > nd) return TJS_ERR_ARG;
   if (op < 0 || op > TJS_RED_COUNT_NONZERO) return TJS_ERR_OP;
   if (din < 0 || din > TJS_F64 || dout < 0 || dout > TJS_F64) return TJS_ERR_DTYPE;
-  char* out = (char*)TJS_PTR(A[5]);
-  char* out2 = (char*)TJS_PTR(A[6]);
-  const char* in = (const char*)TJS_PTR(A[7]);
-  const int64_t* shape = &A[8];
-  const int64_t* istr = &A[8 + nd];
-  const int64_t* ostr = &A[8 + 2 * nd];
+  char* out = (char*)TJS_PTR(A[TJS_REDUCE_OUT]);
+  char* out2 = (char*)TJS_PTR(A[TJS_REDUCE_OUT2]);
+  const char* in = (const char*)TJS_PTR(A[TJS_REDUCE_IN]);
+  const int64_t* shape = &A[TJS_REDUCE_SHAPE];
+  const int64_t* istr = &A[TJS_REDUCE_IN_STRIDES(nd)];
+  const int64_t* ostr = &A[TJS_REDUCE_OUT_STRIDES(nd)];
   const int nkeep = nd - nred;
   tjs_iter otv, itv;
   const int64_t* so[2] = {ostr, istr};
@@ -369,10 +370,10 @@ TJS_EXPORT int tjs_reduce(void) {
   } while (0)
 
 TJS_EXPORT int tjs_softmax(void) {
-  const int lg = (int)A[0], dt = (int)A[1];
-  const int64_t outer = A[2], n = A[3];
-  char* out = (char*)TJS_PTR(A[4]);
-  const char* in = (const char*)TJS_PTR(A[5]);
+  const int lg = (int)A[TJS_SOFTMAX_LOG], dt = (int)A[TJS_SOFTMAX_DTYPE];
+  const int64_t outer = A[TJS_SOFTMAX_OUTER], n = A[TJS_SOFTMAX_N];
+  char* out = (char*)TJS_PTR(A[TJS_SOFTMAX_OUT]);
+  const char* in = (const char*)TJS_PTR(A[TJS_SOFTMAX_IN]);
   if (dt == TJS_F32) SOFTMAX(float, expf, log);
   else if (dt == TJS_F64) SOFTMAX(double, exp, log);
   else return TJS_ERR_DTYPE;
@@ -403,10 +404,10 @@ TJS_EXPORT int tjs_softmax(void) {
   } while (0)
 
 TJS_EXPORT int tjs_cumulative(void) {
-  const int op = (int)A[0], dt = (int)A[1];
-  const int64_t outer = A[2], n = A[3], inner = A[4];
-  char* out = (char*)TJS_PTR(A[5]);
-  const char* in = (const char*)TJS_PTR(A[6]);
+  const int op = (int)A[TJS_CUMULATIVE_OP], dt = (int)A[TJS_CUMULATIVE_DTYPE];
+  const int64_t outer = A[TJS_CUMULATIVE_OUTER], n = A[TJS_CUMULATIVE_N], inner = A[TJS_CUMULATIVE_INNER];
+  char* out = (char*)TJS_PTR(A[TJS_CUMULATIVE_OUT]);
+  const char* in = (const char*)TJS_PTR(A[TJS_CUMULATIVE_IN]);
   if (op != 0 && op != 1) return TJS_ERR_OP;
   switch (dt) {
   case TJS_F32: if (op == 0) CUM(float, double, +=, 0); else CUM(float, double, *=, 1); break;

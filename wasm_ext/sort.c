@@ -285,18 +285,17 @@ static inline int64_t lg2(int64_t n) { int64_t k = 0; while (n > 1) { n >>= 1; k
 DEFINE_ALGOS(double, F, ISNAN_F)
 DEFINE_ALGOS(int64_t, I, ISNAN_I)
 
-/* dtype, outer, n, op (0 stable sort, 1 sort, 2 topk, 3 kthvalue, 4 mode), descending/largest, sorted, k,
- * in, out_values, out_indices, scratch (2n pairs of 16 bytes).
+/* op 0 stable sort, 1 sort, 2 topk, 3 kthvalue, 4 mode; scratch holds 2n pairs of 16 bytes.
  * in: contiguous [outer, n]; outputs contiguous [outer, kout] with kout = n (sort), k (topk), 1 (others). */
 TJS_EXPORT int tjs_sort(void) {
-  const int dt = (int)A[0];
-  const int64_t outer = A[1], n = A[2];
-  const int op = (int)A[3], desc = (int)A[4], sorted = (int)A[5];
-  const int64_t k = A[6];
-  const char* in = (const char*)TJS_PTR(A[7]);
-  char* ov = (char*)TJS_PTR(A[8]);
-  int64_t* oi = (int64_t*)TJS_PTR(A[9]);
-  void* scratch = TJS_PTR(A[10]);
+  const int dt = (int)A[TJS_SORT_DTYPE];
+  const int64_t outer = A[TJS_SORT_OUTER], n = A[TJS_SORT_N];
+  const int op = (int)A[TJS_SORT_OP], desc = (int)A[TJS_SORT_DESCENDING], sorted = (int)A[TJS_SORT_SORTED];
+  const int64_t k = A[TJS_SORT_K];
+  const char* in = (const char*)TJS_PTR(A[TJS_SORT_IN]);
+  char* ov = (char*)TJS_PTR(A[TJS_SORT_OUT_VALUES]);
+  int64_t* oi = (int64_t*)TJS_PTR(A[TJS_SORT_OUT_INDICES]);
+  void* scratch = TJS_PTR(A[TJS_SORT_SCRATCH]);
   const int es = elem_size(dt);
   if (!es) return TJS_ERR_DTYPE;
   if (op < 0 || op > 4) return TJS_ERR_OP;
@@ -320,16 +319,16 @@ TJS_EXPORT int tjs_sort(void) {
   return TJS_OK;
 }
 
-/* cummax / cummin with indices (ATen cummax_cummin_helper): dtype, outer, n, inner, op (0 max, 1 min), in,
- * out_values, out_indices; contiguous [outer, n, inner], scan over n. Ties move the index forward (>=, <=);
+/* cummax / cummin with indices (ATen cummax_cummin_helper), op 0 max, 1 min; contiguous [outer, n, inner],
+ * scan over n. Ties move the index forward (>=, <=);
  * a NaN sticks and every later NaN takes over the index. */
 TJS_EXPORT int tjs_cumext(void) {
-  const int dt = (int)A[0];
-  const int64_t outer = A[1], n = A[2], inner = A[3];
-  const int op = (int)A[4];
-  const char* in = (const char*)TJS_PTR(A[5]);
-  char* ov = (char*)TJS_PTR(A[6]);
-  int64_t* oi = (int64_t*)TJS_PTR(A[7]);
+  const int dt = (int)A[TJS_CUMEXT_DTYPE];
+  const int64_t outer = A[TJS_CUMEXT_OUTER], n = A[TJS_CUMEXT_N], inner = A[TJS_CUMEXT_INNER];
+  const int op = (int)A[TJS_CUMEXT_OP];
+  const char* in = (const char*)TJS_PTR(A[TJS_CUMEXT_IN]);
+  char* ov = (char*)TJS_PTR(A[TJS_CUMEXT_OUT_VALUES]);
+  int64_t* oi = (int64_t*)TJS_PTR(A[TJS_CUMEXT_OUT_INDICES]);
   const int es = elem_size(dt);
   if (!es) return TJS_ERR_DTYPE;
   const int fl = is_float_dtype(dt);
@@ -359,12 +358,12 @@ TJS_EXPORT int tjs_cumext(void) {
   return TJS_OK;
 }
 
-/* logcumsumexp (ATen's log_add_exp scan, accumulated in double): dtype (F32/F64), outer, n, inner, in, out */
+/* logcumsumexp (ATen's log_add_exp scan, accumulated in double), F32/F64 */
 TJS_EXPORT int tjs_logcumsumexp(void) {
-  const int dt = (int)A[0];
-  const int64_t outer = A[1], n = A[2], inner = A[3];
-  const char* in = (const char*)TJS_PTR(A[4]);
-  char* out = (char*)TJS_PTR(A[5]);
+  const int dt = (int)A[TJS_LOGCUMSUMEXP_DTYPE];
+  const int64_t outer = A[TJS_LOGCUMSUMEXP_OUTER], n = A[TJS_LOGCUMSUMEXP_N], inner = A[TJS_LOGCUMSUMEXP_INNER];
+  const char* in = (const char*)TJS_PTR(A[TJS_LOGCUMSUMEXP_IN]);
+  char* out = (char*)TJS_PTR(A[TJS_LOGCUMSUMEXP_OUT]);
   if (dt != TJS_F32 && dt != TJS_F64) return TJS_ERR_DTYPE;
   const double inf = 1.0 / 0.0;
   for (int64_t o = 0; o < outer; o++)
@@ -387,17 +386,17 @@ TJS_EXPORT int tjs_logcumsumexp(void) {
   return TJS_OK;
 }
 
-/* searchsorted: dtype (F64 or I64 keys), rows, nb, nv, right, bnd_row_stride (0: one boundary row for all),
- * bnd, vals, out (int64). vals/out contiguous [rows, nv]; bnd rows of nb. ATen's cus_lower/upper_bound:
+/* searchsorted, F64 or I64 keys; bnd_row_stride 0: one boundary row for all. vals/out (int64) contiguous
+ * [rows, nv]; bnd rows of nb. ATen's cus_lower/upper_bound:
  * lower moves right while !(b >= v), upper while !(b > v). */
 TJS_EXPORT int tjs_searchsorted(void) {
-  const int dt = (int)A[0];
-  const int64_t rows = A[1], nb = A[2], nv = A[3];
-  const int right = (int)A[4];
-  const int64_t bstride = A[5];
-  const char* bnd = (const char*)TJS_PTR(A[6]);
-  const char* vals = (const char*)TJS_PTR(A[7]);
-  int64_t* out = (int64_t*)TJS_PTR(A[8]);
+  const int dt = (int)A[TJS_SEARCHSORTED_DTYPE];
+  const int64_t rows = A[TJS_SEARCHSORTED_ROWS], nb = A[TJS_SEARCHSORTED_NB], nv = A[TJS_SEARCHSORTED_NV];
+  const int right = (int)A[TJS_SEARCHSORTED_RIGHT];
+  const int64_t bstride = A[TJS_SEARCHSORTED_BND_ROW_STRIDE];
+  const char* bnd = (const char*)TJS_PTR(A[TJS_SEARCHSORTED_BND]);
+  const char* vals = (const char*)TJS_PTR(A[TJS_SEARCHSORTED_VALS]);
+  int64_t* out = (int64_t*)TJS_PTR(A[TJS_SEARCHSORTED_OUT]);
   if (dt != TJS_F64 && dt != TJS_I64) return TJS_ERR_DTYPE;
   for (int64_t r = 0; r < rows; r++) {
     for (int64_t j = 0; j < nv; j++) {

@@ -16,6 +16,7 @@
 #define TJS_H
 #include <stdint.h>
 #include <stddef.h>
+#include "tjs_abi.h"   /* where each kernel's arguments sit in tjs_args (generated) */
 
 #define TJS_EXPORT __attribute__((visibility("default")))
 #define TJS_MAX_DIMS 16

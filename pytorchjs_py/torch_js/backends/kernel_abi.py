@@ -104,16 +104,21 @@ class Layout:
 
     def offsets(self):
         """[(slot, offset as Linear)] in block units."""
-        at, out = Linear({}), []
+        out, at = [], Linear({})
         for s in self.slots:
             out.append((s, at))
-            at = at + (s.length.scaled(self._units[s.kind]) if s.length else Linear({"": self._units[s.kind]}))
+            at = at + self._width(s)
         return out
 
     def size(self):
         """Total length in block units, as a Linear."""
-        (last, at), = self.offsets()[-1:]
-        return at + (last.length.scaled(self._units[last.kind]) if last.length else Linear({"": self._units[last.kind]}))
+        at = Linear({})
+        for s in self.slots:
+            at = at + self._width(s)
+        return at
+
+    def _width(self, s):
+        return s.length.scaled(self._units[s.kind]) if s.length is not None else Linear({"": self._units[s.kind]})
 
     def format(self, **dims):
         """struct codes (no byte-order prefix) for the given dimensions."""
