@@ -1,4 +1,4 @@
-"""Sorting/selection ops (ops/sorting.py, wasm_ext/sort.c) and the composite ops of ops/matrix_shape.py, repeat.py,
+"""Sorting/selection ops (ops/sorting.py, wasm_ext/sort.c), index_copy, and the composite ops of ops/matrix_shape.py, repeat.py,
 joining.py, pointwise_composites.py, calculus.py and histogram.py.
 
 Tests written as `fn(T)` run with T=torch_js and, where torch is importable, with T=torch, and the results are
@@ -325,3 +325,59 @@ def test_composite_grads(name):
             return grads(T, lambda t: T.REGISTRY[("linalg", "cross")].fn(t[:, :3], t[:, 3:]), x)
         return grads(T, lambda t: fns[name](T, t), x)
     both(f, rtol=1e-10, atol=1e-12)
+
+
+def test_index_copy():
+    # the op added by docs/architecture.md's "how to add an op": values, duplicates (last write wins), 0-d forms,
+    # the in-place method, and PyTorch's checks in PyTorch's order
+    def f(T):
+        x = T.zeros(3, 4)
+        b = T.zeros(3)
+        return [x.index_copy(1, T.tensor([0, 2]), T.arange(6.0).reshape(3, 2)),
+                T.index_copy(x, 0, T.tensor([2, 0]), T.ones(2, 4)),
+                T.zeros(5).index_copy(0, T.tensor([1, 1]), T.tensor([1.0, 2.0])),
+                T.zeros(()).index_copy(0, T.tensor(0), T.tensor(5.0)),
+                T.zeros(3).index_copy(0, T.tensor([1]), T.tensor(5.0)),
+                T.zeros(3, dtype=T.int64).index_copy(0, T.tensor([2]), T.tensor([7])),
+                b.index_copy_(0, T.tensor([1]), T.tensor([4.0])), b]
+    r = both(f)
+    assert r[0].tolist() == [[0.0, 0.0, 1.0, 0.0], [2.0, 0.0, 3.0, 0.0], [4.0, 0.0, 5.0, 0.0]]
+    assert r[2].tolist() == [0.0, 2.0, 0.0, 0.0, 0.0] and r[6] is r[7] and r[7].tolist() == [0.0, 4.0, 0.0]
+    T = torch_js
+    x = T.zeros(3, 4)
+    cases = [
+        (lambda: x.index_copy(0, T.tensor([[0, 2]]), T.ones(2, 4)), IndexError,
+         "index_copy_(): Index should have dimension 1 or 0 (got 2)"),
+        (lambda: x.index_copy(0, T.tensor([0, 1, 2], dtype=T.int32), T.ones(2, 4)), RuntimeError,
+         "index_copy_(): Expected a long tensor for index, but got Int"),
+        (lambda: x.index_copy(0, T.tensor([0, 1, 2]), T.ones(2, 4, dtype=T.float64)), RuntimeError,
+         "index_copy_(): self and source expected to have the same dtype, but got (self) Float and (source) Double"),
+        (lambda: x.index_copy(0, T.tensor([0, 1]), T.ones(2, 4, 1)), IndexError,
+         "index_copy_(): When source and destination are not scalars, their dimensionality must match. Source "
+         "dimensionality (3), destination dimensionality (2)"),
+        (lambda: x.index_copy(0, T.tensor([0, 1, 2]), T.ones(2, 3)), RuntimeError,
+         "index_copy_(): Source/destination tensor must have same slice shapes. Destination slice shape: 4 at "
+         "dimension 0 and source slice shape: 3 at dimension 0."),
+        (lambda: x.index_copy(0, T.tensor([0, 1, 2]), T.ones(2, 4)), IndexError,
+         "index_copy_(): Number of indices (3) should be equal to source.size(dim) (2)"),
+        (lambda: x.index_copy(0, T.tensor([0, -1]), T.ones(2, 4)), IndexError,
+         "index_copy_(): index -1 is out of bounds for dimension 0 with size 3"),
+        (lambda: T.zeros(3).index_copy(0, T.tensor([1, 2]), T.tensor(5.0)), IndexError,
+         "index_copy_(): When source is scalar, index should have one element (got 2)"),
+    ]
+    for call, exc, msg in cases:
+        with pytest.raises(exc) as info:
+            call()
+        assert str(info.value) == msg
+
+
+@needs_torch
+def test_index_copy_grads():
+    def f(T):
+        x = T.tensor([v / 2.0 for v in lcg(12, -4, 4, 3)], dtype=T.float64).reshape(3, 4)
+        src = T.tensor([v / 4.0 for v in lcg(8, -4, 4, 5)], dtype=T.float64).reshape(2, 4).requires_grad_()
+        gx = grads(T, lambda t: T.index_copy(t, 0, T.tensor([2, 0]), src), x)
+        x2 = x.detach().requires_grad_()
+        (T.index_copy(x2, 0, T.tensor([2, 0]), src) * T.arange(12.0, dtype=T.float64).reshape(3, 4)).sum().backward()
+        return [gx, src.grad]
+    both(f)

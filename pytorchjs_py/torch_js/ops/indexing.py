@@ -601,6 +601,54 @@ def index_fill_(self, dim, index, value):
     return _ip.inplace_from(self, index_fill(self, dim, index, value))
 
 
+# ---- index_copy ----------------------------------------------------------------------------------------------
+
+def _index_copy_checks(input, d, index, source):
+    """PyTorch's checks for index_copy, in its order, with its messages."""
+    name = "index_copy_(): "
+    check(index.dim() <= 1, lambda: f"{name}Index should have dimension 1 or 0 (got {index.dim()})", IndexError)
+    check(index._dtype is D.int64,
+          lambda: f"{name}Expected a long tensor for index, but got {D.scalar_type_name(index._dtype)}")
+    check(input._dtype is source._dtype, lambda: f"{name}self and source expected to have the same dtype, but got "
+          f"(self) {D.scalar_type_name(input._dtype)} and (source) {D.scalar_type_name(source._dtype)}")
+    n = index.numel()
+    if source.dim() == 0:
+        check(n == 1, lambda: f"{name}When source is scalar, index should have one element (got {n})", IndexError)
+    elif input.dim() and source.dim() != input.dim():
+        raise IndexError(f"{name}When source and destination are not scalars, their dimensionality must match. "
+                         f"Source dimensionality ({source.dim()}), destination dimensionality ({input.dim()})")
+    dst_slice = [s for i, s in enumerate(input._shape) if i != d]
+    src_slice = [s for i, s in enumerate(source._shape) if i != d]
+    check(dst_slice == src_slice, lambda: f"{name}Source/destination tensor must have same slice shapes. "
+          f"Destination slice shape: {' '.join(map(str, dst_slice))} at dimension {d} and source slice shape: "
+          f"{' '.join(map(str, src_slice))} at dimension 0.")
+    if source.dim():
+        check(n == source._shape[d], lambda: f"{name}Number of indices ({n}) should be equal to source.size(dim) "
+              f"({source._shape[d]})", IndexError)
+    size = input._shape[d] if input.dim() else 1
+    if n:
+        bad = ((index < 0) | (index >= size)).reshape(-1)
+        if bad.any().item():   # negative indices are out of bounds here, unlike in index_put
+            first = index.reshape(-1)[bad.nonzero()[0, 0].item()].item()
+            raise IndexError(f"{name}index {first} is out of bounds for dimension {d} with size {size}")
+
+
+def index_copy(input, dim, index, source):
+    """A copy of input with input.select(dim, index[i]) = source.select(dim, i); the last write wins."""
+    d = wrap_dim(dim, input.dim())
+    _index_copy_checks(input, d, index, source)
+    x = input if input.dim() else input.reshape(1)
+    src = source if source.dim() else source.reshape((1,) * x.dim())
+    idx = index.reshape(-1)
+    same_device(x, idx)
+    r = index_put_plan(x, _Plan(x, [d], [idx]), src, accumulate=False)
+    return rename_grad_fn(r if input.dim() else r.reshape(()), "IndexCopyBackward0")
+
+
+def index_copy_(self, dim, index, source):
+    return _ip.inplace_from(self, index_copy(self, dim, index, source))
+
+
 def _register_all():
     Tensor.__getitem__ = getitem
     Tensor.__setitem__ = setitem
@@ -620,6 +668,7 @@ def _register_all():
                      ("roll", roll)]:
         register(name, fn, I, dtype="any")
     register("index_fill", index_fill, I, dtype="any", inplace=index_fill_)
+    register("index_copy", index_copy, I, dtype="any", inplace=index_copy_)
     Tensor.index_put_ = index_put_
     Tensor.scatter_ = lambda self, dim, index, src=None, *, value=None, reduce=None: _ip.inplace_from(
         self, scatter(self, dim, index, src, value=value, reduce=reduce))
