@@ -7,6 +7,7 @@ from ...ops import elementwise as _E
 from ...ops import inplace as _ip
 from ...ops import reduction as _R
 from ...ops.elementwise import UnaryOp, unary, SAME, where as _where
+from ...ops._registry import formula
 from ._common import D, Tensor, ones, reg
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
@@ -59,6 +60,10 @@ def _hardtanh_grad(g, x, y, lo, hi):
     return g.masked_fill((x <= lo) | (x >= hi), 0)
 
 
+def _relu6_grad(g, x, y):
+    return _hardtanh_grad(g, x, y, 0.0, 6.0)
+
+
 _ONE_SIXTH_F32 = 0.1666666716337204  # ATen's hardsigmoid_backward uses the float literal 1.0f / 6.0f, even for double
 
 
@@ -88,7 +93,7 @@ SOFTPLUS = _op("softplus", _softplus_grad)
 LEAKY_RELU = _op("leaky_relu", _leaky_grad)
 ELU = _op("elu", _elu_grad)
 HARDTANH = _op("hardtanh", _hardtanh_grad)
-RELU6 = _op("relu6", lambda g, x, y: _hardtanh_grad(g, x, y, 0.0, 6.0))
+RELU6 = _op("relu6", _relu6_grad)
 HARDSIGMOID = _op("hardsigmoid", _hardsigmoid_grad)
 HARDSWISH = _op("hardswish", _hardswish_grad)
 MISH = _op("mish", _mish_grad)
@@ -343,19 +348,46 @@ def glu(input, dim=-1):
     return a * b.sigmoid()
 
 
-for _name, _fn in [("relu", relu), ("relu6", relu6), ("leaky_relu", leaky_relu), ("elu", elu), ("selu", selu),
-                   ("celu", celu), ("gelu", gelu), ("silu", silu), ("mish", mish), ("softplus", softplus),
-                   ("hardtanh", hardtanh), ("hardswish", hardswish), ("hardsigmoid", hardsigmoid),
-                   ("logsigmoid", logsigmoid), ("softsign", softsign), ("tanhshrink", tanhshrink),
-                   ("softshrink", softshrink), ("hardshrink", hardshrink), ("threshold", threshold),
-                   ("prelu", prelu), ("rrelu", rrelu), ("softmin", softmin), ("glu", glu)]:
-    reg(_name, _fn, "activation", primitive="unary" if _name in ("gelu", "silu", "mish", "softplus", "elu")
-        else None)
-reg("softmax", softmax, "activation", opinfo=("softmax",))
+# Declarations, one row per op: (name, fn, dtype rule, the UnaryOp grads of a kernel activation or None).
+# A kernel activation calls the `unary` primitive and differentiates by its UnaryOp's grad (relu6 and hardtanh
+# take that path for floating inputs; integers go through clamp). The others are composites whose gradients come
+# from the ops they are written in (relu: Tensor.relu; rrelu: leaky_relu, or a product with drawn noise).
+# Float-checked ops keep the input's dtype ("same"); those written in division, tanh or sigmoid turn integers
+# into the default float ("float"). softmin, like softmax below, has no DTYPE_RULES key: floating inputs, the
+# input's dtype unless `dtype=` is given (torch.softmax's declaration leaves it None too).
+for _name, _fn, _dtype, _grads in [
+        ("relu", relu, "same", None),
+        ("relu6", relu6, "same", (_relu6_grad,)),
+        ("leaky_relu", leaky_relu, "same", (_leaky_grad,)),
+        ("elu", elu, "same", (_elu_grad,)),
+        ("selu", selu, "same", (_elu_grad,)),
+        ("celu", celu, "same", (_elu_grad,)),
+        ("gelu", gelu, "same", (_gelu_erf_grad, _gelu_tanh_grad)),   # one grad per `approximate` kernel
+        ("silu", silu, "same", (_silu_grad,)),
+        ("mish", mish, "same", (_mish_grad,)),
+        ("softplus", softplus, "same", (_softplus_grad,)),
+        ("hardtanh", hardtanh, "same", (_hardtanh_grad,)),
+        ("hardswish", hardswish, "same", (_hardswish_grad,)),
+        ("hardsigmoid", hardsigmoid, "same", (_hardsigmoid_grad,)),
+        ("logsigmoid", logsigmoid, "same", (_logsigmoid_grad,)),
+        ("softsign", softsign, "float", None),
+        ("tanhshrink", tanhshrink, "float", None),
+        ("softshrink", softshrink, "float", None),
+        ("hardshrink", hardshrink, "same", None),
+        ("threshold", threshold, "same", None),
+        ("prelu", prelu, "same", None),
+        ("rrelu", rrelu, "same", None),
+        ("softmin", softmin, None, None),
+        ("glu", glu, "float", None)]:
+    if _grads is None:
+        reg(_name, _fn, "activation", dtype=_dtype)
+    else:
+        reg(_name, _fn, "activation", primitive="unary", dtype=_dtype, derivative=formula(*_grads))
+reg("softmax", softmax, "activation", opinfo=("softmax",))           # dtype: as softmin
 reg("log_softmax", log_softmax, "activation", opinfo=("log_softmax",))
-reg("sigmoid", sigmoid, "activation", opinfo=("sigmoid",))
-reg("tanh", tanh, "activation", opinfo=("tanh",))
+reg("sigmoid", sigmoid, "activation", dtype="float", opinfo=("sigmoid",))
+reg("tanh", tanh, "activation", dtype="float", opinfo=("tanh",))
 for _name, _fn in [("relu_", relu_), ("leaky_relu_", leaky_relu_), ("elu_", elu_), ("selu_", selu_),
                    ("celu_", celu_), ("hardtanh_", hardtanh_), ("threshold_", threshold_)]:
-    reg(_name, _fn, "activation", opinfo=())
+    reg(_name, _fn, "activation", dtype="same", opinfo=())
 Tensor.hardshrink = hardshrink

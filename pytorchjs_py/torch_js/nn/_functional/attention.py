@@ -240,5 +240,6 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     return out, None
 
 
-reg("scaled_dot_product_attention", scaled_dot_product_attention, "attention")
-reg("multi_head_attention_forward", multi_head_attention_forward, "attention")
+# composites over matmul, softmax, dropout and linear: floating inputs, the input's dtype out
+reg("scaled_dot_product_attention", scaled_dot_product_attention, "attention", dtype="same")
+reg("multi_head_attention_forward", multi_head_attention_forward, "attention", dtype="same")

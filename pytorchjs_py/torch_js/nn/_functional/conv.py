@@ -7,7 +7,9 @@ as A, no per-image copy of the weight) and the weight gradient comes out of the 
 over the batch. 1-D convolutions run as 2-D with H = 1.
 """
 from ...ops._util import GRAD_ENABLED, record
+from ...ops._registry import backward
 from ...ops.linalg import gemm
+from ...ops.linalg.products import _gemm_backward  # the backward gemm records, named in the declarations
 from ..._tensor import _empty
 from ._common import D, Tensor, ntuple, reg
 from .misc import pad
@@ -363,9 +365,12 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                               "conv_transpose2d")
 
 
-reg("unfold", unfold, "conv", primitive="im2col")
-reg("fold", fold, "conv", primitive="col2im", opinfo=())
-reg("conv1d", conv1d, "conv", primitive="im2col")
-reg("conv2d", conv2d, "conv", primitive="im2col")
-reg("conv_transpose1d", conv_transpose1d, "conv", primitive="col2im")
-reg("conv_transpose2d", conv_transpose2d, "conv", primitive="col2im")
+# unfold / fold are the im2col / col2im primitives; a convolution is im2col then a batched gemm (a 1×1 stride-1
+# convolution skips im2col), a transposed one gemm then col2im. Each records the backward of the primitives it
+# runs. Floating inputs and int64 for the convolutions, the input's dtype out; unfold moves data of any dtype.
+reg("unfold", unfold, "conv", primitive="im2col", dtype="any", derivative=backward(_im2col_back))
+reg("fold", fold, "conv", primitive="col2im", dtype="same", derivative=backward(_col2im_back), opinfo=())
+for _n, _f in [("conv1d", conv1d), ("conv2d", conv2d)]:
+    reg(_n, _f, "conv", primitive="im2col/gemm", dtype="same", derivative=backward(_im2col_back, _gemm_backward))
+for _n, _f in [("conv_transpose1d", conv_transpose1d), ("conv_transpose2d", conv_transpose2d)]:
+    reg(_n, _f, "conv", primitive="gemm/col2im", dtype="same", derivative=backward(_gemm_backward, _col2im_back))

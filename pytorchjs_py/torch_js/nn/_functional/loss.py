@@ -317,4 +317,4 @@ for _n, _f in [("nll_loss", nll_loss), ("cross_entropy", cross_entropy), ("mse_l
                ("poisson_nll_loss", poisson_nll_loss), ("gaussian_nll_loss", gaussian_nll_loss),
                ("triplet_margin_loss", triplet_margin_loss),
                ("multilabel_soft_margin_loss", multilabel_soft_margin_loss)]:
-    reg(_n, _f, "loss")
+    reg(_n, _f, "loss", dtype="float")   # composites; losses are computed in floating point

@@ -4,6 +4,7 @@ import math
 import struct
 import warnings
 
+from ...ops._registry import NOT_DIFFERENTIABLE, backward
 from ...ops._util import GRAD_ENABLED, broadcast_shapes, record
 from ...ops import shape as _S
 from ...ops.elementwise import where as _where
@@ -507,17 +508,27 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return r
 
 
-for _n, _f in [("linear", linear), ("bilinear", bilinear), ("embedding", embedding), ("one_hot", one_hot),
-               ("dropout", dropout), ("alpha_dropout", alpha_dropout), ("dropout2d", dropout2d),
-               ("pixel_shuffle", pixel_shuffle), ("pixel_unshuffle", pixel_unshuffle),
-               ("channel_shuffle", channel_shuffle), ("cosine_similarity", cosine_similarity),
-               ("pairwise_distance", pairwise_distance), ("pdist", pdist), ("normalize", normalize),
-               ("upsample_nearest", upsample_nearest), ("upsample_bilinear", upsample_bilinear)]:
-    reg(_n, _f, "nn")
-reg("dropout1d", dropout1d, "nn", opinfo=())
-reg("dropout3d", dropout3d, "nn")
-reg("feature_alpha_dropout", feature_alpha_dropout, "nn")
-reg("pad", pad, "nn")      # op_db has only variants (pad.constant, ...): the oracle tests them all
-reg("interpolate", interpolate, "nn")
-reg("upsample", upsample, "nn", opinfo=())
-reg("embedding_renorm_", embedding_renorm_, "nn", opinfo=())
+# All composites (gradients from the ops they are written in) except: embedding records its own backward (a
+# gather of weight rows, whose gradient is an index_add); one_hot (int64) and embedding_renorm_ (in place, under
+# no_grad) are not differentiable. Dtype: the products keep their inputs' dtype as matmul does; embedding, the
+# shuffles and pad move data of any dtype (embedding: weight's); dropout and interpolation keep the input's dtype
+# (dropout and linear interpolation need floating inputs, interpolation's uint8 path excepted); the distances
+# turn integers into the default float; normalize and pdist take floating inputs.
+for _n, _f, _dtype, _deriv in [
+        ("linear", linear, "same", True), ("bilinear", bilinear, "same", True),
+        ("embedding", embedding, "any", backward(_embedding_back)), ("one_hot", one_hot, "index", NOT_DIFFERENTIABLE),
+        ("dropout", dropout, "same", True), ("alpha_dropout", alpha_dropout, "same", True),
+        ("dropout2d", dropout2d, "same", True), ("pixel_shuffle", pixel_shuffle, "any", True),
+        ("pixel_unshuffle", pixel_unshuffle, "any", True), ("channel_shuffle", channel_shuffle, "any", True),
+        ("cosine_similarity", cosine_similarity, "float", True),
+        ("pairwise_distance", pairwise_distance, "float", True), ("pdist", pdist, "same", True),
+        ("normalize", normalize, "same", True), ("upsample_nearest", upsample_nearest, "same", True),
+        ("upsample_bilinear", upsample_bilinear, "same", True)]:
+    reg(_n, _f, "nn", dtype=_dtype, derivative=_deriv)
+reg("dropout1d", dropout1d, "nn", dtype="same", opinfo=())
+reg("dropout3d", dropout3d, "nn", dtype="same")
+reg("feature_alpha_dropout", feature_alpha_dropout, "nn", dtype="same")
+reg("pad", pad, "nn", dtype="any")      # op_db has only variants (pad.constant, ...): the oracle tests them all
+reg("interpolate", interpolate, "nn", dtype="same")
+reg("upsample", upsample, "nn", dtype="same", opinfo=())
+reg("embedding_renorm_", embedding_renorm_, "nn", dtype="same", derivative=NOT_DIFFERENTIABLE, opinfo=())

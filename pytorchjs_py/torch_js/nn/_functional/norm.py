@@ -162,6 +162,9 @@ def local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0):
     return input / div
 
 
-for _n, _f in [("batch_norm", batch_norm), ("instance_norm", instance_norm), ("layer_norm", layer_norm),
-               ("group_norm", group_norm), ("rms_norm", rms_norm), ("local_response_norm", local_response_norm)]:
-    reg(_n, _f, "norm")
+# composites; floating inputs, the input's dtype out (their mean/var reject integers), except local_response_norm,
+# an average pool of squares, which turns integers into the default float
+for _n, _f, _dtype in [("batch_norm", batch_norm, "same"), ("instance_norm", instance_norm, "same"),
+                       ("layer_norm", layer_norm, "same"), ("group_norm", group_norm, "same"),
+                       ("rms_norm", rms_norm, "same"), ("local_response_norm", local_response_norm, "float")]:
+    reg(_n, _f, "norm", dtype=_dtype)

@@ -6,6 +6,7 @@ tjs_pool2d_backward); that is itself recorded, with derivative: max — a gather
 saved indices; avg — the average pool of the incoming gradient. Both are linear, so higher orders close.
 """
 
+from ...ops._registry import backward
 from ...ops._util import GRAD_ENABLED, record
 from ..._tensor import _empty
 from ._common import D, Tensor, ntuple, reg
@@ -395,14 +396,17 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     return (out.sign() * out.abs().relu()).mul(kernel_size).pow(1.0 / norm_type)
 
 
+# The kernel pools call pool2d forward and pool2d_backward in the backward they record (_pool_forward_back); the
+# output keeps the input's dtype (max and avg pooling also take integers, adaptive pooling floats only)
 for _n, _f in [("max_pool1d", max_pool1d), ("max_pool2d", max_pool2d), ("avg_pool1d", avg_pool1d),
                ("avg_pool2d", avg_pool2d), ("adaptive_avg_pool1d", adaptive_avg_pool1d),
                ("adaptive_avg_pool2d", adaptive_avg_pool2d), ("adaptive_max_pool1d", adaptive_max_pool1d),
                ("adaptive_max_pool2d", adaptive_max_pool2d)]:
-    reg(_n, _f, "pooling", primitive="pool2d")
-for _n, _f in [("max_pool1d_with_indices", max_pool1d_with_indices),
-               ("max_pool2d_with_indices", max_pool2d_with_indices),
-               ("adaptive_max_pool1d_with_indices", adaptive_max_pool1d_with_indices),
-               ("adaptive_max_pool2d_with_indices", adaptive_max_pool2d_with_indices),
-               ("lp_pool1d", lp_pool1d), ("lp_pool2d", lp_pool2d)]:
-    reg(_n, _f, "pooling", opinfo=())
+    reg(_n, _f, "pooling", primitive="pool2d/pool2d_backward", dtype="same", derivative=backward(_pool_forward_back))
+# composites: the *_with_indices forms call the pools above; lp pooling is avg_pool of a power (integers -> float)
+for _n, _f, _dtype in [("max_pool1d_with_indices", max_pool1d_with_indices, "same"),
+                       ("max_pool2d_with_indices", max_pool2d_with_indices, "same"),
+                       ("adaptive_max_pool1d_with_indices", adaptive_max_pool1d_with_indices, "same"),
+                       ("adaptive_max_pool2d_with_indices", adaptive_max_pool2d_with_indices, "same"),
+                       ("lp_pool1d", lp_pool1d, "float"), ("lp_pool2d", lp_pool2d, "float")]:
+    reg(_n, _f, "pooling", dtype=_dtype, opinfo=())
