@@ -41,8 +41,6 @@ CALL_ADAPTERS = {
 # Known gaps, as data: (op label, dtype or None for all dtypes[, sample index]) -> reason.
 # Each entry marks the matching cases xfail(strict=False); fix the gap, then delete the entry.
 XFAIL = {
-    ("scatter", "float64", 5): "scatter(reduce='multiply') (deprecated reduce= argument) not implemented",
-    ("scatter", "float64", 26): "scatter(reduce='multiply') (deprecated reduce= argument) not implemented",
     # PyTorch's CPU uint8 bilinear/bicubic is a fixed-point, Pillow-style separable kernel (AVX2 path, weights in
     # int16 with rounding between the passes); torch_js evaluates in float32 and rounds once: same dtype and shape,
     # values within a few units

@@ -14,7 +14,7 @@ from ._util import (GRAD_ENABLED, broadcast_shapes, c_type_name, check, expand_s
 from . import inplace as _ip
 from . import shape as S
 from .convert import copy_, fill_
-from .creation import arange, full, tensor, zeros
+from .creation import arange, full, ones, tensor, zeros
 
 _int_types = (int,)
 
@@ -428,14 +428,67 @@ def _scatter_back(ctx, g):
     return gi, gs
 
 
+def _scatter_multiply(input, dim, index, src):
+    """scatter(reduce='multiply'): every target is multiplied by each value scattered to it, in index order (as
+    PyTorch's CPU kernel). Duplicates are applied in rounds, the k-th occurrence of each target in round k, so
+    every round writes distinct targets with one gather and one put: exact, and a composite on every device."""
+    if input.dim() == 0:
+        wrap_dim(dim, 0)
+        src1 = src.reshape(1) if isinstance(src, Tensor) else src
+        return _scatter_multiply(input.reshape(1), 0, index.reshape(1), src1).reshape(())
+    d = wrap_dim(dim, input.dim())
+    if index._dtype is not D.int64:
+        check(index._dtype is D.int32, "scatter(): Expected dtype int64 for index")
+        index = index.to(D.int64)
+    if index.dim() == 0:
+        index = index.reshape((1,) * input.dim())
+        src = src.reshape((1,) * input.dim()) if isinstance(src, Tensor) and src.dim() == 0 else src
+    _check_scatter(input, d, index, src)
+    if isinstance(src, Tensor):
+        check(src._dtype is input._dtype, "scatter(): Expected self.dtype to be equal to src.dtype")
+    out = input.detach().contiguous().clone()   # contiguous: `target` indexes its flat view
+    if index.numel():
+        dev = out._storage.device
+        target = _GatherPlan(out, d, index).offsets(out)
+        for k, (n, st) in enumerate(zip(index._shape, out._stride)):
+            if k != d:
+                target = target + arange(n, device=dev).reshape((n,) + (1,) * (index.dim() - k - 1)) * st
+        target = target.reshape(-1)
+        if isinstance(src, Tensor):
+            vals = src.detach()[tuple(slice(0, n) for n in index._shape)].reshape(-1)
+        else:
+            vals = full((target.numel(),), src, dtype=input._dtype, device=dev)
+        order = target.argsort(stable=True)
+        sorted_target = target[order]
+        pos = arange(target.numel(), device=dev)
+        starts = S.cat([ones(1, dtype=D.bool_, device=dev), sorted_target[1:] != sorted_target[:-1]])
+        rank = zeros(target.numel(), dtype=D.int64, device=dev)
+        rank[order] = pos - pos.where(starts, 0).cummax(0).values
+        flat = out.view(-1)
+        for r in range(rank.max().item() + 1):
+            sel = rank == r
+            t, v = target[sel], vals[sel]
+            flat[t] = flat[t] * v
+    if GRAD_ENABLED[0] and (input._requires_grad or (isinstance(src, Tensor) and src._requires_grad)):
+        record("ScatterReduceBackward0", _not_implemented_back, (input, src if isinstance(src, Tensor) else None),
+               (out,), attrs="aten::scatter")
+    return out
+
+
+def _not_implemented_back(ctx, g):
+    raise RuntimeError(f"derivative for {ctx.attrs} is not implemented")
+
+
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if src is None:
         src = value
-    if reduce is not None:
-        if reduce == "add":
-            return _scatter_impl(input, dim, index, src, True, "scatter")
-        raise NotImplementedError(f"torch_js: scatter reduce='{reduce}' is not implemented")
-    return _scatter_impl(input, dim, index, src, False, "scatter")
+    if reduce is None:
+        return _scatter_impl(input, dim, index, src, False, "scatter")
+    if reduce == "add":
+        return _scatter_impl(input, dim, index, src, True, "scatter")
+    if reduce == "multiply":
+        return _scatter_multiply(input, dim, index, src)
+    raise RuntimeError("reduce argument must be either add or multiply.")
 
 
 def scatter_add(input, dim, index, src):
@@ -656,26 +709,26 @@ def _register_all():
     read, write = "index_offsets/take", "index_offsets/put"
     register("index_select", index_select, I, primitive=read, dtype="any", derivative=backward(_index_back))
     register("gather", gather, I, primitive=read, dtype="any", derivative=backward(_gather_back))
-    register("scatter", scatter, I, primitive=write + "/fill", dtype="any", derivative=backward(_scatter_back))
-    register("scatter_add", scatter_add, I, primitive=write, dtype="any", derivative=backward(_scatter_back))
-    register("index_add", index_add, I, primitive=write, dtype="any", derivative=backward(_scatter_back))
-    register("index_put", index_put, I, primitive=write, dtype="any", derivative=backward(_index_put_back))
+    register("scatter", scatter, I, primitive=write + "/fill", dtype="any", derivative=backward(_scatter_back),
+             inplace=lambda self, dim, index, src=None, *, value=None, reduce=None: _ip.inplace_from(
+                 self, scatter(self, dim, index, src, value=value, reduce=reduce)))
+    register("scatter_add", scatter_add, I, primitive=write, dtype="any", derivative=backward(_scatter_back),
+             inplace=lambda self, dim, index, src: _ip.inplace_from(self, scatter_add(self, dim, index, src)))
+    register("index_add", index_add, I, primitive=write, dtype="any", derivative=backward(_scatter_back),
+             inplace=lambda self, dim, index, source, *, alpha=1: _ip.inplace_from(
+                 self, index_add(self, dim, index, source, alpha=alpha)))
+    register("index_put", index_put, I, primitive=write, dtype="any", derivative=backward(_index_put_back),
+             inplace=index_put_)
     # nonzero writes each non-zero element's linear index with one put kernel, the rest is other ops
     register("nonzero", nonzero, I, primitive="put", dtype="index", derivative=NOT_DIFFERENTIABLE)
     register("argwhere", argwhere, I, dtype="index", derivative=NOT_DIFFERENTIABLE)
     for name, fn in [("take_along_dim", take_along_dim), ("take", take), ("masked_select", masked_select),
-                     ("masked_scatter", masked_scatter), ("flip", flip), ("fliplr", fliplr), ("flipud", flipud),
-                     ("roll", roll)]:
+                     ("flip", flip), ("fliplr", fliplr), ("flipud", flipud), ("roll", roll)]:
         register(name, fn, I, dtype="any")
+    register("masked_scatter", masked_scatter, I, dtype="any",
+             inplace=lambda self, mask, source: _ip.inplace_from(self, masked_scatter(self, mask, source)))
     register("index_fill", index_fill, I, dtype="any", inplace=index_fill_)
     register("index_copy", index_copy, I, dtype="any", inplace=index_copy_)
-    Tensor.index_put_ = index_put_
-    Tensor.scatter_ = lambda self, dim, index, src=None, *, value=None, reduce=None: _ip.inplace_from(
-        self, scatter(self, dim, index, src, value=value, reduce=reduce))
-    Tensor.scatter_add_ = lambda self, dim, index, src: _ip.inplace_from(self, scatter_add(self, dim, index, src))
-    Tensor.index_add_ = lambda self, dim, index, source, *, alpha=1: _ip.inplace_from(
-        self, index_add(self, dim, index, source, alpha=alpha))
-    Tensor.masked_scatter_ = lambda self, mask, source: _ip.inplace_from(self, masked_scatter(self, mask, source))
 
 
 _register_all()

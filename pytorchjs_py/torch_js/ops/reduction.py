@@ -569,8 +569,8 @@ def cumprod(input, dim, *, dtype=None, out=None):
 def _register_all():
     R = "reduction"
 
-    def reduce_op(name, fn, derivative, dtype="reduction", primitive="reduce"):
-        register(name, fn, R, primitive=primitive, dtype=dtype, derivative=derivative)
+    def reduce_op(name, fn, derivative, dtype="reduction", primitive="reduce", inplace=None):
+        register(name, fn, R, primitive=primitive, dtype=dtype, derivative=derivative, inplace=inplace)
 
     reduce_op("sum", sum, backward(_sum_back))
     reduce_op("prod", prod, backward(_prod_back))
@@ -590,13 +590,13 @@ def _register_all():
     reduce_op("logsumexp", logsumexp, COMPOSITE, dtype="float")
     reduce_op("softmax", softmax, backward(_softmax_back), dtype=None, primitive="softmax")
     reduce_op("log_softmax", log_softmax, backward(_softmax_back), dtype=None, primitive="softmax")
-    reduce_op("cumsum", cumsum, backward(_cumsum_back, _identity_back), primitive="cumulative")
+    reduce_op("cumsum", cumsum, backward(_cumsum_back, _identity_back), primitive="cumulative",
+              inplace=lambda self, dim, *, dtype=None: _ip.inplace_from(self, cumsum(self, dim, dtype=dtype)))
     reduce_op("cumprod", cumprod, backward(_cumprod_back, _identity_back), primitive="cumulative")
     for name, fn in [("nansum", nansum), ("mean", mean), ("nanmean", nanmean), ("var", var), ("std", std),
                      ("var_mean", var_mean), ("std_mean", std_mean), ("norm", norm)]:
         register(name, fn, R, dtype="reduction")
     register("sum_to_size", sum_to_size, R, dtype="same", function=False, opinfo=())
-    Tensor.cumsum_ = lambda self, dim, *, dtype=None: _ip.inplace_from(self, cumsum(self, dim, dtype=dtype))
 
 
 _register_all()
