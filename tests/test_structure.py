@@ -1,0 +1,67 @@
+"""The architecture's rules, checked from the source (tools/structure.py reads it): imports go one way with no
+cycle, function-level imports say why, files stay small, and every op declaration names real primitives and its
+derivative. That every backend implements every primitive, with the interface's signature, is checked in
+tests/test_kernel_abi.py beside the argument layouts. CPython only (it reads the git checkout)."""
+import os
+import sys
+
+import pytest
+
+if sys.platform == "emscripten":
+    pytest.skip("structure checks read the git checkout; CPython only", allow_module_level=True)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import structure  # noqa: E402
+
+import torch_js  # noqa: E402,F401
+import torch_js.nn  # noqa: E402,F401  (declares nn.functional)
+from torch_js.backends import interface  # noqa: E402
+from torch_js.ops._registry import REGISTRY, Derivative  # noqa: E402
+
+MAX_SOURCE_LINES = 800
+MAX_TRACKED_BYTES = 1_000_000
+
+
+@pytest.fixture(scope="module")
+def edges():
+    return structure.imports()
+
+
+def test_no_import_cycle(edges):
+    assert structure.cycles(edges) == [], "modules that import each other (counting imports inside functions)"
+
+
+def test_imports_go_down_the_layers(edges):
+    up = [f"{e} ({structure.layer_of(e.src)[0]} -> {structure.layer_of(e.dst)[0]})"
+          for e in structure.upward_imports(edges)]
+    assert up == []
+
+
+def test_function_level_imports_say_why(edges):
+    silent = [repr(e) for e in edges if e.function_level and not e.comment]
+    assert silent == [], "a function-level import needs a comment saying why it cannot be at the top"
+
+
+def test_no_source_file_over_800_lines():
+    counts = structure.line_counts(structure.tracked_files())
+    assert {p: n for p, n in counts.items() if n > MAX_SOURCE_LINES} == {}
+
+
+def test_no_tracked_file_over_1mb():
+    big = {p: os.path.getsize(os.path.join(ROOT, p)) for p in structure.tracked_files()
+           if os.path.exists(os.path.join(ROOT, p)) and os.path.getsize(os.path.join(ROOT, p)) > MAX_TRACKED_BYTES}
+    assert big == {}
+
+
+def test_declared_primitives_exist():
+    unknown = {f"{ns}.{name}": op.primitive for (ns, name), op in REGISTRY.items()
+               if any(p not in interface.PRIMITIVES for p in op.primitives)}
+    assert unknown == {}
+
+
+def test_primitive_ops_name_their_derivative():
+    # a primitive op's gradient is a formula, a named backward, or none; "composite" is for decompositions
+    vague = sorted(f"{ns}.{name}" for (ns, name), op in REGISTRY.items()
+                   if op.primitives and op.derivative.kind == Derivative.BACKWARD and not op.derivative.fns)
+    assert vague == []
