@@ -65,3 +65,7 @@ def test_primitive_ops_name_their_derivative():
     vague = sorted(f"{ns}.{name}" for (ns, name), op in REGISTRY.items()
                    if op.primitives and op.derivative.kind == Derivative.BACKWARD and not op.derivative.fns)
     assert vague == []
+
+
+def test_every_op_declares_its_dtype_rule():
+    assert sorted(f"{ns}.{name}" for (ns, name), op in REGISTRY.items() if op.dtype is None) == []

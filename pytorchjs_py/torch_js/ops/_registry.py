@@ -26,7 +26,12 @@ DTYPE_RULES = {
     "compare": "computed in the promoted dtype, bool result",
     "logical": "bool result, inputs of any dtype",
     "integral": "integer and bool inputs only, promoted",
-    "index": "int64 (indices)",
+    "index": "int64 (indices, counts)",
+    "softmax": "the input's floating dtype (integers raise); `dtype=` casts the input first",
+    "target": "the dtype asked for (an argument, or another tensor's dtype)",
+    "python": "Python values or a bool, not a tensor",
+    "double": "float64, whatever the inputs",
+    "counts": "int64 counts, or the weights' dtype (float64 for float weights)",
     "reduction": "the input's dtype; integer sums and products widen to int64; `dtype=` overrides",
     "factory": "`dtype=`, else inferred from the data or the default dtype",
     "linalg": "float32/float64 inputs, same dtype out",
@@ -72,7 +77,7 @@ class OpDef:
         self.fn = fn
         self.kind = kind                    # family: unary, binary, reduction, view, linalg, index, ...
         self.primitive = primitive          # backend primitive(s) it calls, "a/b" for several; None: composite
-        self.dtype = dtype                  # a DTYPE_RULES key, or None where the op's own code documents it
+        self.dtype = dtype                  # a DTYPE_RULES key
         self.derivative = derivative        # a Derivative
         self.opinfo = opinfo                # OpInfo names in PyTorch's op_db that test it
         self.function = function

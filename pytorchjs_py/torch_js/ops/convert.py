@@ -204,16 +204,18 @@ def numpy(self, *, force=False):
 
 def _register_all():
     C = "convert"
-    register("to", to, C, primitive="copy/read_bytes/from_bytes",
+    register("to", to, C, primitive="copy/read_bytes/from_bytes", dtype="target",
              derivative=backward(_to_dtype_back, _to_device_back), function=False, opinfo=())
     register("cpu", cpu, C, primitive="read_bytes/from_bytes", dtype="any", derivative=backward(_to_device_back),
              function=False, opinfo=())
-    register("type_as", type_as, C, primitive="copy", derivative=backward(_to_dtype_back), function=False, opinfo=())
+    register("type_as", type_as, C, primitive="copy", dtype="target", derivative=backward(_to_dtype_back),
+             function=False, opinfo=())
     # in place: under autograd the new value is computed with ops and committed (inplace.commit moves the history)
     for name, fn, primitive in [("copy_", copy_, "copy"), ("fill_", fill_, "fill"), ("zero_", zero_, "fill")]:
         register(name, fn, C, primitive=primitive, dtype="any", derivative=COMPOSITE, function=False, opinfo=())
     for name, fn, primitive in [("item", item, "read_bytes"), ("tolist", tolist, "read_bytes"), ("numpy", numpy, None)]:
-        register(name, fn, C, primitive=primitive, derivative=NOT_DIFFERENTIABLE, function=False, opinfo=())
+        register(name, fn, C, primitive=primitive, dtype="python", derivative=NOT_DIFFERENTIABLE, function=False,
+                 opinfo=())
     for name, d in [("float", D.float32), ("double", D.float64), ("half", D.float16), ("bfloat16", D.bfloat16),
                     ("long", D.int64), ("int", D.int32), ("short", D.int16), ("char", D.int8), ("byte", D.uint8),
                     ("bool", D.bool_)]:

@@ -47,7 +47,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
 
 
 def _register_all():
-    register("bincount", bincount, "index", derivative=NOT_DIFFERENTIABLE)
+    register("bincount", bincount, "index", dtype="counts", derivative=NOT_DIFFERENTIABLE)
     register("histc", histc, "index", dtype="same", derivative=NOT_DIFFERENTIABLE)
 
 

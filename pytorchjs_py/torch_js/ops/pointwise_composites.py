@@ -204,12 +204,12 @@ def _register_all():
     register("deg2rad", deg2rad, "unary", dtype="float", inplace=lambda self: _ip.inplace_from(self, deg2rad(self)))
     register("rad2deg", rad2deg, "unary", dtype="float", inplace=lambda self: _ip.inplace_from(self, rad2deg(self)))
     register("nan_to_num", nan_to_num, "unary", dtype="same", inplace=nan_to_num_)
-    register("float_power", float_power, "binary", inplace=float_power_)
+    register("float_power", float_power, "binary", dtype="double", inplace=float_power_)
     register("addcmul", addcmul, "ternary", dtype="promote", inplace=addcmul_)
     register("addcdiv", addcdiv, "ternary", dtype="promote", inplace=addcdiv_)
     register("isclose", isclose, "binary", dtype="bool", derivative=NOT_DIFFERENTIABLE)
-    register("allclose", allclose, "binary", derivative=NOT_DIFFERENTIABLE)
-    register("equal", equal, "binary", derivative=NOT_DIFFERENTIABLE)
+    register("allclose", allclose, "binary", dtype="python", derivative=NOT_DIFFERENTIABLE)
+    register("equal", equal, "binary", dtype="python", derivative=NOT_DIFFERENTIABLE)
 
 
 _register_all()

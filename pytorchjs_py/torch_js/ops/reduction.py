@@ -588,8 +588,8 @@ def _register_all():
     # the max that shifts the exponentials is a constant (computed on the detached input); the gradient comes
     # from the ops the rest is written in
     reduce_op("logsumexp", logsumexp, COMPOSITE, dtype="float")
-    reduce_op("softmax", softmax, backward(_softmax_back), dtype=None, primitive="softmax")
-    reduce_op("log_softmax", log_softmax, backward(_softmax_back), dtype=None, primitive="softmax")
+    reduce_op("softmax", softmax, backward(_softmax_back), dtype="softmax", primitive="softmax")
+    reduce_op("log_softmax", log_softmax, backward(_softmax_back), dtype="softmax", primitive="softmax")
     reduce_op("cumsum", cumsum, backward(_cumsum_back, _identity_back), primitive="cumulative",
               inplace=lambda self, dim, *, dtype=None: _ip.inplace_from(self, cumsum(self, dim, dtype=dtype)))
     reduce_op("cumprod", cumprod, backward(_cumprod_back, _identity_back), primitive="cumulative")

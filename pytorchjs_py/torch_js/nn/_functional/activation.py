@@ -377,14 +377,14 @@ for _name, _fn, _dtype, _grads in [
         ("threshold", threshold, "same", None),
         ("prelu", prelu, "same", None),
         ("rrelu", rrelu, "same", None),
-        ("softmin", softmin, None, None),
+        ("softmin", softmin, "softmax", None),
         ("glu", glu, "float", None)]:
     if _grads is None:
         reg(_name, _fn, "activation", dtype=_dtype)
     else:
         reg(_name, _fn, "activation", primitive="unary", dtype=_dtype, derivative=formula(*_grads))
-reg("softmax", softmax, "activation", opinfo=("softmax",))           # dtype: as softmin
-reg("log_softmax", log_softmax, "activation", opinfo=("log_softmax",))
+reg("softmax", softmax, "activation", dtype="softmax", opinfo=("softmax",))
+reg("log_softmax", log_softmax, "activation", dtype="softmax", opinfo=("log_softmax",))
 reg("sigmoid", sigmoid, "activation", dtype="float", opinfo=("sigmoid",))
 reg("tanh", tanh, "activation", dtype="float", opinfo=("tanh",))
 for _name, _fn in [("relu_", relu_), ("leaky_relu_", leaky_relu_), ("elu_", elu_), ("selu_", selu_),

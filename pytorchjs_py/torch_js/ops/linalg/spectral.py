@@ -302,7 +302,8 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, out=None)
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("matrix_rank", matrix_rank, "linalg", namespace="linalg", method=False, derivative=NOT_DIFFERENTIABLE,
+register("matrix_rank", matrix_rank, "linalg", namespace="linalg", method=False, dtype="index",
+         derivative=NOT_DIFFERENTIABLE,
          opinfo=("linalg.matrix_rank",))
 
 
