@@ -353,8 +353,7 @@ def glu(input, dim=-1):
 # take that path for floating inputs; integers go through clamp). The others are composites whose gradients come
 # from the ops they are written in (relu: Tensor.relu; rrelu: leaky_relu, or a product with drawn noise).
 # Float-checked ops keep the input's dtype ("same"); those written in division, tanh or sigmoid turn integers
-# into the default float ("float"). softmin, like softmax below, has no DTYPE_RULES key: floating inputs, the
-# input's dtype unless `dtype=` is given (torch.softmax's declaration leaves it None too).
+# into the default float ("float"); the softmax family has its own rule.
 for _name, _fn, _dtype, _grads in [
         ("relu", relu, "same", None),
         ("relu6", relu6, "same", (_relu6_grad,)),
