@@ -69,3 +69,29 @@ def test_primitive_ops_name_their_derivative():
 
 def test_every_op_declares_its_dtype_rule():
     assert sorted(f"{ns}.{name}" for (ns, name), op in REGISTRY.items() if op.dtype is None) == []
+
+
+_RULE_RESULT = {   # rule -> result dtype for one input dtype, where the rule fixes it
+    "same": lambda d: d,
+    "float": lambda d: d if d.is_floating_point else torch_js.get_default_dtype(),
+    "bool": lambda d: torch_js.bool,
+    "compare": lambda d: torch_js.bool,
+    "logical": lambda d: torch_js.bool,
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])
+def test_elementwise_results_follow_their_declared_rule(dtype):
+    d = getattr(torch_js, dtype)
+    x = torch_js.tensor([1, 0, 1], dtype=d)
+    wrong = {}
+    for (ns, name), op in REGISTRY.items():
+        if op.kind not in ("unary", "binary") or op.dtype not in _RULE_RESULT or not op.function:
+            continue
+        try:
+            r = op.fn(x) if op.kind == "unary" else op.fn(x, x)
+        except (RuntimeError, TypeError, NotImplementedError):
+            continue   # the op rejects this dtype, as PyTorch does
+        if r.dtype is not _RULE_RESULT[op.dtype](d):
+            wrong[f"{ns}.{name}"] = (op.dtype, str(r.dtype))
+    assert wrong == {}

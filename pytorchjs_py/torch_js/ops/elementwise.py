@@ -95,7 +95,7 @@ def unary(op, x, p0=0.0, p1=0.0, p2=0.0, params=()):
 
 
 def _declare_unary(name, rule, grad=None, saves="", float_only=False, method=True, function=True,
-                   opinfo=None, namespace="torch", aliases=()):
+                   opinfo=None, namespace="torch", aliases=(), dtype=None):
     op = UnaryOp(name, rule, grad, saves, float_only)
 
     def fn(input, *, out=None):
@@ -107,8 +107,8 @@ def _declare_unary(name, rule, grad=None, saves="", float_only=False, method=Tru
 
     fn.__name__ = name
     fn.__qualname__ = name
-    register(name, fn, "unary", primitive="unary", dtype=rule, derivative=formula(grad) if grad else NOT_DIFFERENTIABLE,
-             opinfo=opinfo, method=method,
+    register(name, fn, "unary", primitive="unary", dtype=dtype or rule,
+             derivative=formula(grad) if grad else NOT_DIFFERENTIABLE, opinfo=opinfo, method=method,
              function=function, inplace=fn_ if rule is not BOOL else None, namespace=namespace, aliases=aliases)
     return op
 
@@ -154,7 +154,8 @@ _declare_unary("floor", SAME, _zeros_grad)
 _declare_unary("ceil", SAME, _zeros_grad)
 _declare_unary("trunc", SAME, _zeros_grad, aliases=("fix",))
 _declare_unary("frac", SAME, lambda g, x, y: g, float_only=True)
-_declare_unary("square", SAME, lambda g, x, y: g * 2 * x, "x")
+# square is pow(x, 2): the scalar 2 promotes bool to int64
+_declare_unary("square", SAME, lambda g, x, y: g * 2 * x, "x", dtype="promote")
 RELU = _declare_unary("relu", SAME, lambda g, x, y: g * (y > 0), "y", opinfo=("nn.functional.relu",))
 _declare_unary("isnan", BOOL)
 _declare_unary("isinf", BOOL)
