@@ -55,7 +55,8 @@ class Derivative:
 
 
 def formula(*grads):
-    """Derivative as expressions in other ops, one per differentiable input (a UnaryOp/BinaryOp's grads)."""
+    """Derivative as expressions in other ops: a UnaryOp/BinaryOp's grads, one per differentiable input (or one per
+    kernel variant of a unary op, e.g. gelu's two approximations)."""
     return Derivative(Derivative.FORMULA, grads)
 
 
