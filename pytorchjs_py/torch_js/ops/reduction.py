@@ -6,7 +6,8 @@ end (a free view) and makes one kernel call."""
 from .. import _dtype as D
 from .._tensor import Tensor, _empty, _make, numel_of, wrap_dim
 from ._registry import COMPOSITE, NOT_DIFFERENTIABLE, backward, linalg_ops, register
-from ._util import GRAD_ENABLED, c_type_name, check, dims_arg, record, rename_grad_fn, require_tensor
+from ._util import (GRAD_ENABLED, c_type_name, check, dims_arg, identity_backward, record, rename_grad_fn,
+                    require_tensor)
 from . import inplace as _ip
 from .creation import ones, ones_like, zeros, zeros_like
 from .elementwise import maximum, minimum
@@ -527,10 +528,6 @@ def _cum(op, input, dim, dtype):
     return x, d, y
 
 
-def _identity_back(ctx, g):
-    return g
-
-
 def _cumsum_back(ctx, g):
     d = ctx.attrs
     return g.flip(d).cumsum(d).flip(d)
@@ -539,7 +536,7 @@ def _cumsum_back(ctx, g):
 def cumsum(input, dim, *, dtype=None, out=None):
     x, d, y = _cum("sum", input, dim, dtype)
     if GRAD_ENABLED[0] and x._requires_grad:
-        record("CumsumBackward0", _cumsum_back if x.dim() else _identity_back, (x,), (y,), attrs=d)
+        record("CumsumBackward0", _cumsum_back if x.dim() else identity_backward, (x,), (y,), attrs=d)
     return _ip.write_out(out, y) if out is not None else y
 
 
@@ -561,7 +558,7 @@ def _cumprod_back(ctx, g):
 def cumprod(input, dim, *, dtype=None, out=None):
     x, d, y = _cum("prod", input, dim, dtype)
     if GRAD_ENABLED[0] and x._requires_grad:
-        node = record("CumprodBackward0", _cumprod_back if x.dim() else _identity_back, (x,), (y,), attrs=d)
+        node = record("CumprodBackward0", _cumprod_back if x.dim() else identity_backward, (x,), (y,), attrs=d)
         node.save((x,), (y,))
     return _ip.write_out(out, y) if out is not None else y
 
@@ -590,9 +587,9 @@ def _register_all():
     reduce_op("logsumexp", logsumexp, COMPOSITE, dtype="float")
     reduce_op("softmax", softmax, backward(_softmax_back), dtype="softmax", primitive="softmax")
     reduce_op("log_softmax", log_softmax, backward(_softmax_back), dtype="softmax", primitive="softmax")
-    reduce_op("cumsum", cumsum, backward(_cumsum_back, _identity_back), primitive="cumulative",
+    reduce_op("cumsum", cumsum, backward(_cumsum_back, identity_backward), primitive="cumulative",
               inplace=lambda self, dim, *, dtype=None: _ip.inplace_from(self, cumsum(self, dim, dtype=dtype)))
-    reduce_op("cumprod", cumprod, backward(_cumprod_back, _identity_back), primitive="cumulative")
+    reduce_op("cumprod", cumprod, backward(_cumprod_back, identity_backward), primitive="cumulative")
     for name, fn in [("nansum", nansum), ("mean", mean), ("nanmean", nanmean), ("var", var), ("std", std),
                      ("var_mean", var_mean), ("std_mean", std_mean), ("norm", norm)]:
         register(name, fn, R, dtype="reduction")

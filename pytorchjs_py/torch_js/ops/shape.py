@@ -7,7 +7,7 @@ an expand, scatter a slice into zeros)."""
 from .. import _dtype as D
 from .._tensor import Tensor, _contig, _empty, _empty_strided, _make, numel_of, wrap_dim
 from ._registry import backward, register
-from ._util import GRAD_ENABLED, check, dense_strides, expand_strides, record, rename_grad_fn
+from ._util import GRAD_ENABLED, check, dense_strides, expand_strides, identity_backward, record, rename_grad_fn
 from . import inplace as _ip
 from .creation import arange, zeros
 
@@ -473,10 +473,6 @@ def _unfold_back(ctx, g):
 
 # ---- copies ---------------------------------------------------------------------------------------------------
 
-def _identity_back(ctx, g):
-    return g
-
-
 def clone(self, *, memory_format=None):
     # preserve_format (the default): a dense permuted tensor keeps its strides, as in PyTorch
     strides = None
@@ -491,7 +487,7 @@ def clone(self, *, memory_format=None):
         out = _empty(self._shape, self._dtype, self._storage.device)
     out._storage.backend.copy(out, self, self._stride)
     if GRAD_ENABLED[0] and self._requires_grad:
-        record("CloneBackward0", _identity_back, (self,), (out,))
+        record("CloneBackward0", identity_backward, (self,), (out,))
     return out
 
 
@@ -670,7 +666,7 @@ def _register_all():
                  function=name not in ("view_as", "expand_as", "reshape_as"))
     register("movedim", movedim, V, dtype="any", aliases=("moveaxis",))
     register("swapaxes", swapaxes, V, dtype="any", opinfo=(), aliases=("swapdims",))
-    register("clone", clone, "copy", primitive="copy", dtype="any", derivative=backward(_identity_back))
+    register("clone", clone, "copy", primitive="copy", dtype="any", derivative=backward(identity_backward))
     register("contiguous", contiguous, "copy", dtype="any", function=False, opinfo=())
     register("narrow_copy", narrow_copy, "shape", dtype="any")
     register("cat", cat, "join", primitive="copy", dtype="promote", derivative=backward(_cat_back), method=False,

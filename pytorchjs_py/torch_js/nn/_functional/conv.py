@@ -9,7 +9,7 @@ over the batch. 1-D convolutions run as 2-D with H = 1.
 from ...ops._util import GRAD_ENABLED, record
 from ...ops._registry import backward
 from ...ops.linalg import gemm
-from ...ops.linalg.products import _gemm_backward  # the backward gemm records, named in the declarations
+from ...ops.linalg.products import gemm_backward  # the backward gemm records, named in the declarations
 from ..._tensor import _empty
 from ._common import D, Tensor, ntuple, reg
 from .misc import pad
@@ -371,6 +371,6 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 reg("unfold", unfold, "conv", primitive="im2col", dtype="any", derivative=backward(_im2col_back))
 reg("fold", fold, "conv", primitive="col2im", dtype="same", derivative=backward(_col2im_back), opinfo=())
 for _n, _f in [("conv1d", conv1d), ("conv2d", conv2d)]:
-    reg(_n, _f, "conv", primitive="im2col/gemm", dtype="same", derivative=backward(_im2col_back, _gemm_backward))
+    reg(_n, _f, "conv", primitive="im2col/gemm", dtype="same", derivative=backward(_im2col_back, gemm_backward))
 for _n, _f in [("conv_transpose1d", conv_transpose1d), ("conv_transpose2d", conv_transpose2d)]:
-    reg(_n, _f, "conv", primitive="gemm/col2im", dtype="same", derivative=backward(_gemm_backward, _col2im_back))
+    reg(_n, _f, "conv", primitive="gemm/col2im", dtype="same", derivative=backward(gemm_backward, _col2im_back))

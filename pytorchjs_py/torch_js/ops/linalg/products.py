@@ -16,7 +16,7 @@ def _dtype_name(d):
             "bool": "bool"}[d.name]
 
 
-def _gemm_backward(ctx, g):
+def gemm_backward(ctx, g):
     a, b = ctx.saved_tensors
     ea, eb = ctx.next_functions
     ga = gemm(g, b.transpose(-1, -2)) if ea is not None else None
@@ -46,7 +46,7 @@ def gemm(a, b):
             out._storage.backend.gemm(out, a, b, sa[0], sa[1], sb[2], sa[2], a._stride, b._stride)
             name = "BmmBackward0"
         if GRAD_ENABLED[0] and (a._requires_grad or b._requires_grad):
-            record(name, _gemm_backward, (a, b), (out,), save_inputs=(a, b))
+            record(name, gemm_backward, (a, b), (out,), save_inputs=(a, b))
         return out
     if a._dtype is not b._dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_dtype_name(a._dtype)} != "
@@ -64,7 +64,7 @@ def gemm(a, b):
     out = _empty(shape, a._dtype, dev)
     out._storage.backend.gemm(out, a, b, batch, m, n, k, _batch_strides(a), _batch_strides(b))
     if GRAD_ENABLED[0] and (a._requires_grad or b._requires_grad):
-        node = record("BmmBackward0" if batched else "MmBackward0", _gemm_backward, (a, b), (out,))
+        node = record("BmmBackward0" if batched else "MmBackward0", gemm_backward, (a, b), (out,))
         node.save((a, b))
     return out
 
@@ -81,7 +81,7 @@ def mm(input, mat2, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("mm", mm, "linalg", primitive="gemm", dtype="same", derivative=backward(_gemm_backward))
+register("mm", mm, "linalg", primitive="gemm", dtype="same", derivative=backward(gemm_backward))
 
 
 def bmm(input, mat2, *, out=None):
@@ -97,7 +97,7 @@ def bmm(input, mat2, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("bmm", bmm, "linalg", primitive="gemm", dtype="same", derivative=backward(_gemm_backward))
+register("bmm", bmm, "linalg", primitive="gemm", dtype="same", derivative=backward(gemm_backward))
 
 
 def matmul(input, other, *, out=None):
@@ -139,7 +139,7 @@ def matmul(input, other, *, out=None):
 
 
 # calls gemm itself on its batched path; the other paths go through mm / dot, which record the same node
-register("matmul", matmul, "linalg", primitive="gemm", dtype="same", derivative=backward(_gemm_backward))
+register("matmul", matmul, "linalg", primitive="gemm", dtype="same", derivative=backward(gemm_backward))
 Tensor.__matmul__ = lambda self, other: matmul(self, other)
 Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
 
@@ -158,7 +158,7 @@ def dot(input, other, *, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("dot", dot, "linalg", primitive="gemm", dtype="same", derivative=backward(_gemm_backward))
+register("dot", dot, "linalg", primitive="gemm", dtype="same", derivative=backward(gemm_backward))
 
 
 def mv(input, vec, *, out=None):
