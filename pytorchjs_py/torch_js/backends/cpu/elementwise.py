@@ -90,7 +90,8 @@ class CPUElementwise:
         nd = len(out._shape)
         ad = a._dtype
         # pointers inlined: this is the hottest call in eager code
-        _BINARY_FMT[nd].pack_into(_ARGS, 0, BINARY_OPS[op], ad.code, nd, out._storage.ptr + out._offset * out._dtype.itemsize,
+        _BINARY_FMT[nd].pack_into(_ARGS, 0, BINARY_OPS[op], ad.code, nd,
+                                  out._storage.ptr + out._offset * out._dtype.itemsize,
                                   a._storage.ptr + a._offset * ad.itemsize, b._storage.ptr + b._offset * ad.itemsize,
                                   *out._shape, *out._stride, *a_strides, *b_strides, alpha)
         rc = _k_binary()
