@@ -13,7 +13,8 @@ import math
 import os
 import struct
 
-from .backends.cpu.library import kernel, pack
+from .backends import kernel_abi
+from .backends.cpu.library import ARGS_VIEW, kernel
 
 STATE_SIZE = 5056          # sizeof(CPUGeneratorImplState)
 LEGACY_STATE_SIZE = 5048   # sizeof(CPUGeneratorImplStateLegacy): accepted by set_state, like torch
@@ -24,15 +25,15 @@ _U64 = 1 << 64
 BOOL, U8, I8, I16, I32, I64, F16, BF16, F32, F64 = range(10)
 _FLOAT_CODES = (F16, BF16, F32, F64)
 
-_k_seed = kernel("rng_seed")
-_k_uniform = kernel("rng_uniform")
-_k_normal = kernel("rng_normal")
-_k_randint = kernel("rng_randint")
-_k_random_bits = kernel("rng_random_bits")
-_k_randperm = kernel("rng_randperm")
-_k_bernoulli_tensor = kernel("rng_bernoulli_tensor")
-_k_bernoulli_scalar = kernel("rng_bernoulli_scalar")
-_k_exponential = kernel("rng_exponential")
+# tjs_rng_* kernels: their argument layouts come from backends/kernel_abi.py
+_RNG_KERNELS = {k.name: (kernel(k.name), kernel_abi.struct_for(k.name)) for k in kernel_abi.KERNELS
+                if k.section == "random"}
+
+
+def _run(name, what, *args):
+    k, layout = _RNG_KERNELS[name]
+    layout.pack_into(ARGS_VIEW, 0, *args)
+    _check(k(), what)
 
 # state struct: seed u64, left i32, seeded i32, next u64, state u64[624], normal_x/y/rho f64,
 # normal_is_valid i32 (+4 pad), next_float_normal_sample f32, float valid u8 (+3 pad)
@@ -79,8 +80,7 @@ class Generator:
         self._seed_raw(DEFAULT_SEED)
 
     def _seed_raw(self, seed_u64):
-        pack("<qq", self._addr, _i64(seed_u64))
-        _check(_k_seed(), "manual_seed")
+        _run("rng_seed", "manual_seed", self._addr, _i64(seed_u64))
 
     # -- torch.Generator API ------------------------------------------------------------------------
     def manual_seed(self, seed):
@@ -140,15 +140,14 @@ class Generator:
     # -- raw fills (contiguous caller-owned buffers; addr = byte address) --------------------------
     def fill_uniform(self, addr, n, dtype_code=F32, low=0.0, high=1.0):
         """uniform_(low, high) / rand: F32 (fused multiply-add, as torch's AVX2 build), F64, F16, BF16."""
-        pack("<qqqqdd", self._addr, addr, n, dtype_code, float(low), float(high))
-        _check(_k_uniform(), "uniform_")
+        _run("rng_uniform", "uniform_", self._addr, addr, n, dtype_code, float(low), float(high))
 
     def fill_normal(self, addr, n, dtype_code=F32, mean=0.0, std=1.0, vectorized=True):
         """normal_(mean, std) / randn. vectorized=True for a contiguous tensor (n >= 16 then takes torch's
         16-wide block path); False for torch's scalar path (non-contiguous), which uses the cache.
         F16/BF16 work only on the scalar path (vectorized and n >= 16 raises)."""
-        pack("<qqqqddq", self._addr, addr, n, dtype_code, float(mean), float(std), 1 if vectorized else 0)
-        _check(_k_normal(), "normal_")
+        _run("rng_normal", "normal_", self._addr, addr, n, dtype_code, float(mean), float(std),
+             1 if vectorized else 0)
 
     def fill_randint(self, addr, n, low, high):
         """int64 values in [low, high): random_(low, high) / randint. A range of 2^64 (low = -2^63,
@@ -156,35 +155,29 @@ class Generator:
         rng = int(high) - int(low)
         if rng <= 0 or rng > _U64:
             raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-        pack("<qqqqq", self._addr, addr, n, _i64(low), _i64(rng))   # range 2^64 travels as 0
-        _check(_k_randint(), "random_")
+        _run("rng_randint", "random_", self._addr, addr, n, _i64(low), _i64(rng))   # range 2^64 travels as 0
 
     def fill_random_bits(self, addr, n, dtype_code):
         """random_() with no arguments, any dtype (int64: random64 mod 2^63, float32: u32 mod 2^24+1, ...)."""
-        pack("<qqqq", self._addr, addr, n, dtype_code)
-        _check(_k_random_bits(), "random_")
+        _run("rng_random_bits", "random_", self._addr, addr, n, dtype_code)
 
     def randperm(self, addr, n):
         """A permutation of 0..n-1 into an int64 buffer (torch.randperm)."""
-        pack("<qqq", self._addr, addr, n)
-        _check(_k_randperm(), "randperm")
+        _run("rng_randperm", "randperm", self._addr, addr, n)
 
     def fill_bernoulli_tensor(self, out_addr, p_addr, n, dtype_code, out_dtype_code=None):
         """torch.bernoulli(p): F32/F16/BF16 p take one u32 draw per element, F64 p one random64.
         0/1 written as out_dtype_code (default: p's dtype)."""
         od = dtype_code if out_dtype_code is None else out_dtype_code
-        pack("<qqqqqq", self._addr, out_addr, p_addr, n, dtype_code, od)
-        _check(_k_bernoulli_tensor(), "bernoulli")
+        _run("rng_bernoulli_tensor", "bernoulli", self._addr, out_addr, p_addr, n, dtype_code, od)
 
     def fill_bernoulli_scalar(self, out_addr, n, p, dtype_code):
         """bernoulli_(p) for a float p: one random64 per element, 0/1 as dtype_code (any dtype)."""
-        pack("<qqqdq", self._addr, out_addr, n, float(p), dtype_code)
-        _check(_k_bernoulli_scalar(), "bernoulli_")
+        _run("rng_bernoulli_scalar", "bernoulli_", self._addr, out_addr, n, float(p), dtype_code)
 
     def fill_exponential(self, addr, n, lambd, dtype_code=F32):
         """exponential_(lambd): (-1/lambd) * log1p(-u) in double, u from random64."""
-        pack("<qqqdq", self._addr, addr, n, float(lambd), dtype_code)
-        _check(_k_exponential(), "exponential_")
+        _run("rng_exponential", "exponential_", self._addr, addr, n, float(lambd), dtype_code)
 
 
 default_generator = Generator()

@@ -10,6 +10,16 @@ tests/test_kernel_abi.py checks that each backend overrides every name in PRIMIT
 """
 
 
+class KernelIndexError(IndexError):
+    """An index a kernel found out of range. Backends raise it with the index and the dimension's size; the ops
+    layer, which knows the dimension, words PyTorch's message from them."""
+
+    def __init__(self, index, size):
+        super().__init__(f"index {index} is out of bounds for dimension with size {size}")
+        self.index = index
+        self.size = size
+
+
 class Backend:
     """Base of the device backends (backends/cpu, backends/webgpu); every primitive raises until overridden."""
 

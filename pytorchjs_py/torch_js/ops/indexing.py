@@ -6,8 +6,8 @@ offsets with one bounds-checked kernel per indexed dim, then one take (read) or 
 data; gather, scatter, index_select and index_add are the same two primitives with other layouts.
 """
 from .. import _dtype as D
-from ..backends.cpu import library as _native
 from .._tensor import Tensor, _empty, numel_of, wrap_dim
+from ..backends.interface import KernelIndexError
 from ._registry import NOT_DIFFERENTIABLE, backward, register
 from ._util import (GRAD_ENABLED, broadcast_shapes, c_type_name, check, expand_strides, record, rename_grad_fn,
                     same_device)
@@ -50,7 +50,7 @@ def _offsets(t, dims, idxs, bshape):
             try:
                 be.index_offsets(offs, idx, expand_strides(idx._shape, idx._stride, bshape), t._shape[d],
                                  t._stride[d], True)
-            except IndexError as e:
+            except KernelIndexError as e:
                 raise IndexError(_bounds_message(e, d)) from None
         elif numel_of(bshape) and t._shape[d] == 0:
             raise IndexError(f"index is out of bounds for dimension {d} with size 0")
@@ -58,8 +58,8 @@ def _offsets(t, dims, idxs, bshape):
 
 
 def _bounds_message(err, dim):
-    """The backend's IndexError (index, size) as PyTorch words it, with the dimension."""
-    return f"index {_native.ERR[0]} is out of bounds for dimension {dim} with size {_native.ERR[1]}"
+    """The backend's KernelIndexError (index, size) as PyTorch words it, with the dimension."""
+    return f"index {err.index} is out of bounds for dimension {dim} with size {err.size}"
 
 
 class _Plan:
@@ -314,7 +314,7 @@ class _GatherPlan:
             try:
                 t._storage.backend.index_offsets(offs, self.index, self.index._stride, t._shape[self.dim],
                                                  t._stride[self.dim], False)
-            except IndexError as e:
+            except KernelIndexError as e:
                 # gather/scatter/index_add report bad indices as RuntimeError, unlike t[idx]
                 raise RuntimeError(_bounds_message(e, self.dim)) from None
         return offs

@@ -8,8 +8,9 @@ call, so the shared argument block cannot be overwritten by another thread mid-c
 import ctypes
 import os
 import re
-import struct
 import sys
+
+from ..interface import KernelIndexError
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _LIB_DIR = os.path.normpath(os.path.join(_HERE, "..", "..", "_lib"))
@@ -64,8 +65,6 @@ ERR = (ctypes.c_int64 * 4).in_dll(lib, "tjs_err")
 
 TJS_OK, TJS_ERR_DTYPE, TJS_ERR_OP, TJS_ERR_ZERO_DIV, TJS_ERR_INDEX, TJS_ERR_ARG = range(6)
 
-_pack_into = struct.pack_into
-
 
 def kernel(name):
     """The kernel `tjs_<name>` as a zero-argument callable returning its int status."""
@@ -98,11 +97,6 @@ BINARY_OPS = OPCODES["BIN"]
 REDUCE_OPS = OPCODES["RED"]
 
 
-def pack(fmt, *values):
-    """Write values into the argument block (fmt: struct format, little-endian 'q'/'d' slots)."""
-    _pack_into(fmt, ARGS, 0, *values)
-
-
 def check(rc, what):
     """Raise PyTorch's exception for a kernel's non-zero status."""
     if rc == 0:
@@ -110,7 +104,7 @@ def check(rc, what):
     if rc == TJS_ERR_ZERO_DIV:
         raise RuntimeError("ZeroDivisionError")
     if rc == TJS_ERR_INDEX:
-        raise IndexError(f"index {ERR[0]} is out of bounds for dimension with size {ERR[1]}")
+        raise KernelIndexError(ERR[0], ERR[1])
     if rc == TJS_ERR_DTYPE:
         raise RuntimeError(f"torch_js: {what} has no CPU kernel for this dtype")
     raise RuntimeError(f"torch_js: {what} failed (kernel error {rc})")

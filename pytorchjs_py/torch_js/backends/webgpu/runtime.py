@@ -10,6 +10,7 @@ import json
 import sys
 
 from ... import _dtype as D
+from ..interface import KernelIndexError
 
 IN_PYODIDE = sys.platform == "emscripten"
 ARG_BYTES = 8192
@@ -90,7 +91,7 @@ def read_error(e):
     i = msg.find("TJS_INDEX_ERROR ")
     if i >= 0:
         idx, size = msg[i + 16:].split()[:2]
-        return IndexError(f"index {idx} is out of bounds for dimension with size {size}")
+        return KernelIndexError(int(idx), int(size))
     return RuntimeError(msg)
 
 

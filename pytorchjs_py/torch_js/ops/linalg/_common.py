@@ -71,14 +71,6 @@ def _work_copy(x, shape=None):
     return out
 
 
-def _backend(x):
-    b = x._storage.backend
-    if not hasattr(b, "lu"):
-        raise NotImplementedError(f"torch_js: linear algebra factorizations are not implemented on "
-                                  f"{x._storage.device}; move the tensor to the CPU")
-    return b
-
-
 # ---- small matrix helpers (differentiable: written in ops) -------------------------------------------------
 
 def _mT(x):

@@ -7,7 +7,7 @@ from .._registry import backward, register
 from .._util import GRAD_ENABLED, check, record
 from .. import inplace as _ip
 from ..creation import eye
-from ._common import LinAlgError, _backend, _batch_msg, _check_matrix, _mT, _result_type, _tril, _work_copy
+from ._common import LinAlgError, _batch_msg, _check_matrix, _mT, _result_type, _tril, _work_copy
 from .triangular import solve_triangular
 
 CholeskyExResult = _result_type("linalg_cholesky_ex", ("L", "info"))
@@ -37,7 +37,7 @@ def _cholesky_impl(A, upper, fname, check_errors):
     info._storage.backend.fill(info, 0)
     nb = numel_of(batch)
     if nb and n:
-        _backend(A).cholesky(L, info, nb, n)
+        A._storage.backend.cholesky(L, info, nb, n)
     if check_errors:
         bad = _batch_msg(fname, info, A.dim() > 2)
         if bad:

@@ -14,7 +14,7 @@ from .. import inplace as _ip
 from ..creation import arange, tensor, zeros_like
 from ..elementwise import where
 from ..shape import cat, stack
-from ._common import (LinAlgError, _backend, _batch_msg, _check_matrix, _eye_like, _eye_rect, _mT, _result_type,
+from ._common import (LinAlgError, _batch_msg, _check_matrix, _eye_like, _eye_rect, _mT, _result_type,
                       _tril, _triu, _work_copy)
 from .triangular import solve_triangular
 
@@ -37,7 +37,7 @@ def _lu_raw(A):
     info = _empty(batch, D.int64, A._storage.device)
     nb = numel_of(batch)
     if nb and m and n:
-        _backend(A).lu(lu, piv, info, nb, m, n)
+        A._storage.backend.lu(lu, piv, info, nb, m, n)
     elif nb:
         info._storage.backend.fill(info, 0)
     return lu, piv, info
@@ -50,7 +50,7 @@ def _lu_solve_raw(lu, piv, B):
     X = _work_copy(B, batch + (n, k))
     nb = numel_of(batch)
     if nb and n and k:
-        _backend(B).lu_solve(lu, piv, X, nb, n, k)
+        B._storage.backend.lu_solve(lu, piv, X, nb, n, k)
     return X
 
 
@@ -245,7 +245,7 @@ def _solve_mat(A, B, fname="torch.linalg.solve", check_errors=True, want_info=Fa
     info._storage.backend.fill(info, 0)
     nb = numel_of(batch)
     if nb and n:
-        _backend(A).lu(Ab, lu_t, info, nb, n, n)
+        A._storage.backend.lu(Ab, lu_t, info, nb, n, n)
     if check_errors:
         bad = _batch_msg(fname, info, len(batch) > 0)
         if bad:

@@ -7,7 +7,7 @@ from .._util import GRAD_ENABLED, check, record
 from .. import inplace as _ip
 from ..creation import eye, zeros
 from ..shape import cat
-from ._common import _backend, _check_matrix, _diag_embed, _mT, _result_type, _tril, _triu, _work_copy
+from ._common import _check_matrix, _diag_embed, _mT, _result_type, _tril, _triu, _work_copy
 from .triangular import solve_triangular
 
 QRResult = _result_type("linalg_qr", ("Q", "R"))
@@ -61,7 +61,7 @@ def _qr_impl(A, mode, fname):
     work = _work_copy(A)
     tau = _empty(batch + (k,), A._dtype, dev)
     if nb and m and n:
-        _backend(A).geqrf(work, tau, nb, m, n)
+        A._storage.backend.geqrf(work, tau, nb, m, n)
     R = _triu(work if mode == "complete" else work.narrow(-2, 0, k)).contiguous()
     if mode == "r":
         Q = _empty((0,), A._dtype, dev)
@@ -71,7 +71,7 @@ def _qr_impl(A, mode, fname):
         if nb and m and nc:
             if k:
                 Q.narrow(-1, 0, k).copy_(work.narrow(-1, 0, k))
-            _backend(A).orgqr(Q, tau, nb, m, nc, k)
+            A._storage.backend.orgqr(Q, tau, nb, m, nc, k)
     if GRAD_ENABLED[0] and A._requires_grad:
         record("LinalgQrBackward0", _qr_backward, (A,), (Q if mode != "r" else None, R), attrs=(mode,),
                save_outputs=(Q, R) if mode != "r" else (R,))
@@ -105,7 +105,7 @@ def geqrf(input, *, out=None):
     tau = _empty(batch + (min(m, n),), input._dtype, input._storage.device)
     nb = numel_of(batch)
     if nb and m and n:
-        _backend(input).geqrf(a, tau, nb, m, n)
+        input._storage.backend.geqrf(a, tau, nb, m, n)
     return GeqrfResult((a, tau))
 
 
@@ -134,7 +134,7 @@ def householder_product(A, tau, *, out=None):
     t = _work_copy(tau)
     nb = numel_of(A._shape[:-2])
     if nb and m and n:
-        _backend(A).orgqr(Q, t, nb, m, n, k)
+        A._storage.backend.orgqr(Q, t, nb, m, n, k)
     return _ip.write_out(out, Q) if out is not None else Q
 
 

@@ -15,7 +15,7 @@ from .. import inplace as _ip
 from ..creation import ones_like, tensor, zeros, zeros_like
 from ..elementwise import maximum, where
 from ..shape import cat
-from ._common import _backend, _check_matrix, _diag_embed, _mT, _result_type, _tril, _triu, _work_copy
+from ._common import _check_matrix, _diag_embed, _mT, _result_type, _tril, _triu, _work_copy
 from .lu import inv_ex
 from .norms import matrix_norm
 from .qr import qr
@@ -63,7 +63,7 @@ def _svd_parts(A):
     V = _empty(batch + (n, n), A._dtype, A._storage.device)
     S = _empty(batch + (n,), A._dtype, A._storage.device)
     if nb and n:
-        _backend(A).svd_jacobi(W, V, S, nb, m, n)
+        A._storage.backend.svd_jacobi(W, V, S, nb, m, n)
         svals = S.reshape(nb, n).tolist()
         order = [sorted(range(n), key=lambda i, r=r: -r[i]) for r in svals]
         idx = tensor(order, dtype=D.int64, device=A._storage.device).reshape(batch + (n,))
@@ -206,7 +206,7 @@ def _eigh_impl(A, UPLO, fname):
     nb = numel_of(batch)
     L = _empty(batch + (n,), A._dtype, A._storage.device)
     if nb and n:
-        _backend(A).eigh_jacobi(V, L, nb, n)
+        A._storage.backend.eigh_jacobi(V, L, nb, n)
     L, V = _sort_columns(L, V, False)
     (V,) = _fix_signs(V)
     L, V = L.contiguous(), V.contiguous()

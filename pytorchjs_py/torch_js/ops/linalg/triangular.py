@@ -5,7 +5,7 @@ from ..._tensor import numel_of
 from .._registry import backward, register
 from .._util import GRAD_ENABLED, broadcast_shapes, check, record
 from .. import inplace as _ip
-from ._common import _backend, _check_matrix, _mT, _result_type, _tril, _triu, _work_copy
+from ._common import _check_matrix, _mT, _result_type, _tril, _triu, _work_copy
 
 TriangularSolveResult = _result_type("triangular_solve", ("solution", "cloned_coefficient"))
 
@@ -19,7 +19,7 @@ def _trsm_raw(A, B, upper, unitriangular):
     if nb and n and k:
         Ae = A.detach().expand(batch + (n, n))
         Ae = Ae.reshape((nb, n, n))  # a view when the batch dims are uniform, a copy otherwise
-        _backend(A).trsm(Ae, Ae._stride, X, nb, n, k, upper, unitriangular)
+        A._storage.backend.trsm(Ae, Ae._stride, X, nb, n, k, upper, unitriangular)
     return X
 
 
