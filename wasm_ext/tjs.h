@@ -45,7 +45,7 @@ enum {
 };
 
 
-/* op codes: torch_js/backends/cpu.py reads these enums from this header (tests check it) */
+/* op codes: torch_js/backends/cpu/library.py reads these enums from this header (tests check it) */
 enum {
   TJS_UN_NEG = 0,
   TJS_UN_ABS = 1,

@@ -1,4 +1,4 @@
-// The API that torch_js/backends/webgpu.py calls. Coarse and numeric: Python packs one primitive's
+// The API that torch_js/backends/webgpu/ calls. Coarse and numeric: Python packs one primitive's
 // arguments into its argument block (Python-owned memory in the wasm heap) and calls run() with no
 // arguments; buffers are integer ids. One bridge call per op, plus alloc/release.
 //

@@ -1,6 +1,6 @@
 """torch_js.linalg: PyTorch's torch.linalg namespace.
 
-Every op registered with namespace "linalg" (ops/linalg.py, linalg_extra.py, linalg_factor.py, linalg_spectral.py) is
+Every op registered with namespace "linalg" (the ops/linalg/ package, ops/calculus.py for cross) is
 exported here under its own name, plus LinAlgError.
 """
 import sys as _sys
