@@ -14,7 +14,7 @@ import os
 import struct
 
 from .backends import kernel_abi
-from .backends.cpu.library import ARGS_VIEW, kernel
+from .backends.cpu.library import Kernel
 
 STATE_SIZE = 5056          # sizeof(CPUGeneratorImplState)
 LEGACY_STATE_SIZE = 5048   # sizeof(CPUGeneratorImplStateLegacy): accepted by set_state, like torch
@@ -25,15 +25,12 @@ _U64 = 1 << 64
 BOOL, U8, I8, I16, I32, I64, F16, BF16, F32, F64 = range(10)
 _FLOAT_CODES = (F16, BF16, F32, F64)
 
-# tjs_rng_* kernels: their argument layouts come from backends/kernel_abi.py
-_RNG_KERNELS = {k.name: (kernel(k.name), kernel_abi.struct_for(k.name)) for k in kernel_abi.KERNELS
-                if k.section == "random"}
+# the tjs_rng_* kernels, bound to their layouts in backends/kernel_abi.py
+_RNG_KERNELS = {k.name: Kernel(k.name) for k in kernel_abi.KERNELS if k.section == "random"}
 
 
 def _run(name, what, *args):
-    k, layout = _RNG_KERNELS[name]
-    layout.pack_into(ARGS_VIEW, 0, *args)
-    _check(k(), what)
+    _RNG_KERNELS[name](what, *args)
 
 # state struct: seed u64, left i32, seeded i32, next u64, state u64[624], normal_x/y/rho f64,
 # normal_is_valid i32 (+4 pad), next_float_normal_sample f32, float valid u8 (+3 pad)
@@ -47,11 +44,6 @@ def _i64(v):
     """An unsigned 64-bit value as the signed int64 a 'q' slot takes."""
     v &= _U64 - 1
     return v - _U64 if v >> 63 else v
-
-
-def _check(rc, what):
-    if rc != 0:
-        raise RuntimeError(f"torch_js: {what} failed (kernel status {rc}; unsupported dtype?)")
 
 
 def _unpack_seed(seed):

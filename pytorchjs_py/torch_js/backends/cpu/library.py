@@ -10,6 +10,7 @@ import os
 import re
 import sys
 
+from .. import kernel_abi
 from ..interface import KernelIndexError
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -72,6 +73,23 @@ def kernel(name):
     fn.argtypes = ()
     fn.restype = ctypes.c_int
     return fn
+
+
+class Kernel:
+    """A kernel with a fixed layout, bound to it from backends/kernel_abi.py: `K(*args, what)` packs the
+    argument block in the table's order, runs `tjs_<name>` and raises PyTorch's exception for its status.
+    (The hot elementwise/reduce/index kernels, whose layouts depend on ndim, pack their own precompiled structs.)"""
+    __slots__ = ("run", "layout")
+
+    def __init__(self, name):
+        self.run = kernel(name)
+        self.layout = kernel_abi.struct_for(name)
+
+    def __call__(self, what, *args):
+        self.layout.pack_into(ARGS_VIEW, 0, *args)
+        rc = self.run()
+        if rc:
+            check(rc, what)
 
 
 def _read_enums():
