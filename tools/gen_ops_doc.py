@@ -4,12 +4,13 @@
     .venv/bin/python tools/gen_ops_doc.py --junit FILE    # reuse a junit xml from an earlier run
     .venv/bin/python tools/gen_ops_doc.py --no-tests      # declarations only (status columns left empty)
 
-The table has, per registry entry: namespace, name, kind, Tensor method?, in-place variant?, derivative?,
-primitive (the backend method(s) it calls) or decomposition, OpInfo names, the conformance counts and a WebGPU
-column. test_opinfo.py runs forward and backward in one test per (op, dtype, sample), so a case counts as passed
-when both passed; failures are split by the phase named in the failure message (forward / backward / error
-inputs). WebGPU: "yes" when the webgpu backend implements every primitive the op calls, "no" when it lacks one,
-"decomp" for a decomposition (it runs wherever its constituent ops do), "—" when there is no webgpu backend.
+The table has, per registry entry, its declaration (ops/_registry.py): namespace, name, kind, Tensor method?,
+in-place variant?, dtype rule, derivative (formula / named backward / composite / none), primitive (the backend
+method(s) it calls) or composite; then the OpInfo names, the conformance counts and a WebGPU column.
+test_opinfo.py runs forward and backward in one test per (op, dtype, sample), so a case counts as passed when both
+passed; failures are split by the phase named in the failure message (forward / backward / error
+inputs). WebGPU: "yes" when the webgpu backend implements every primitive the op calls, "no" when it lacks
+one, "composite" for a composite (it runs wherever its constituent ops do).
 """
 import argparse
 import collections
@@ -82,14 +83,18 @@ def assign(cases, registry):
 
 
 def webgpu_status(op):
-    try:
-        from torch_js.backends.webgpu import WebGPUBackend
-    except Exception:  # noqa: BLE001
-        return "—"
-    if op.primitive is None:
-        return "decomp"
-    prims = op.primitive.split("/")
-    return "yes" if all(hasattr(WebGPUBackend, p) for p in prims) else "no"
+    from torch_js.backends.interface import Backend
+    from torch_js.backends.webgpu import WebGPUBackend
+    if not op.primitives:
+        return "composite"
+    implemented = all(getattr(WebGPUBackend, p, None) is not getattr(Backend, p, None) for p in op.primitives)
+    return "yes" if implemented else "no"
+
+
+def derivative_cell(op):
+    d = op.derivative
+    names = ", ".join(f"`{f.__name__}`" for f in d.fns if getattr(f, "__name__", "<lambda>") != "<lambda>")
+    return f"{d.kind}: {names}" if names else d.kind
 
 
 def main():
@@ -133,9 +138,9 @@ def main():
             if c["xfail"]:
                 status += f" ({c['xfail']} xfail)"
         fails = ", ".join(f"{c['fail_' + ph]} {ph}" for ph in ("forward", "backward", "error") if c["fail_" + ph])
-        rows.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+        rows.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
             key[0], f"`{key[1]}`", op.kind, "yes" if op.method else "", "yes" if op.inplace is not None else "",
-            "yes" if op.has_derivative else "", op.primitive or "decomposition",
+            op.dtype or "", derivative_cell(op), op.primitive or "composite",
             ", ".join(op.opinfo) if op.opinfo else "—", status, fails, webgpu_status(op)))
 
     lines = [
@@ -158,13 +163,17 @@ def main():
             "",
         ]
     lines += [
-        "Columns: **method** — a `Tensor.<name>` method; **in-place** — a `Tensor.<name>_` variant; **derivative** — "
-        "differentiable (its own formula, or through its decomposition); **primitive** — the backend method(s) it "
-        "calls, or `decomposition` into other ops; **OpInfo** — the op_db entries that test it; **pass** — passed / "
-        "cases; **failures** — by phase; **webgpu** — see the script's docstring.",
+        "Columns: **method** — a `Tensor.<name>` method; **in-place** — a `Tensor.<name>_` variant; **dtype** — the "
+        "declared dtype rule (`DTYPE_RULES` in ops/_registry.py); **derivative** — `formula` (expressions in other "
+        "ops), `backward` (the named backward function it records), `composite` (through the ops it is written in) "
+        "or `none`; **primitive** — the backend primitive(s) it calls (backends/interface.py), or `composite`; "
+        "**OpInfo** — the op_db entries that test it; **pass** — passed / cases; **failures** — by phase; "
+        "**webgpu** — `yes` when the webgpu backend implements its primitives, `composite` when it runs wherever "
+        "its constituent ops do.",
         "",
-        "| namespace | name | kind | method | in-place | derivative | primitive | OpInfo | pass | failures | webgpu |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| namespace | name | kind | method | in-place | dtype | derivative | primitive | OpInfo | pass | failures "
+        "| webgpu |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ] + rows + [""]
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
