@@ -375,21 +375,24 @@ def _register_all():
         return tensor(data, dtype=dtype or self._dtype, device=device or self._storage.device,
                       requires_grad=requires_grad)
 
-    def _new(fn):
+    def _new(name, fn):
         def method(self, *size, dtype=None, device=None, requires_grad=False, **kw):
             return fn(*size, dtype=dtype or self._dtype, device=device or self._storage.device,
                       requires_grad=requires_grad)
+        method.__name__ = method.__qualname__ = name
         return method
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
         return full(size, fill_value, dtype=dtype or self._dtype, device=device or self._storage.device,
                     requires_grad=requires_grad)
 
-    Tensor.new_tensor = new_tensor
-    Tensor.new_zeros = _new(zeros)
-    Tensor.new_ones = _new(ones)
-    Tensor.new_empty = _new(empty)
-    Tensor.new_full = new_full
+    # Tensor.new_*: the factories with the tensor's dtype and device as defaults
+    for name, fn, primitive in [("new_tensor", new_tensor, "from_bytes"), ("new_full", new_full, "fill"),
+                                ("new_zeros", _new("new_zeros", zeros), "fill"),
+                                ("new_ones", _new("new_ones", ones), "fill"),
+                                ("new_empty", _new("new_empty", empty), "alloc")]:
+        register(name, fn, C, primitive=primitive, dtype="factory", derivative=NOT_DIFFERENTIABLE, function=False,
+                 opinfo=())
 
 
 _register_all()

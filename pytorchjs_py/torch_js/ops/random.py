@@ -242,11 +242,10 @@ def _register_all():
                             ("bernoulli", bernoulli, "same")]:
         register(name, fn, "random", dtype=dtype, derivative=NOT_DIFFERENTIABLE,
                  method=name in ("bernoulli", "multinomial"), opinfo=())
-    Tensor.uniform_ = uniform_
-    Tensor.normal_ = normal_
-    Tensor.random_ = random_
-    Tensor.exponential_ = exponential_
-    Tensor.bernoulli_ = bernoulli_
+    # in-place draws into an existing tensor (Tensor methods only)
+    for name, fn in [("uniform_", uniform_), ("normal_", normal_), ("random_", random_),
+                     ("exponential_", exponential_), ("bernoulli_", bernoulli_)]:
+        register(name, fn, "random", dtype="same", derivative=NOT_DIFFERENTIABLE, function=False, opinfo=())
 
 
 _register_all()
