@@ -95,3 +95,14 @@ def test_elementwise_results_follow_their_declared_rule(dtype):
         if r.dtype is not _RULE_RESULT[op.dtype](d):
             wrong[f"{ns}.{name}"] = (op.dtype, str(r.dtype))
     assert wrong == {}
+
+
+def test_ops_doc_is_generated_from_the_declarations():
+    import gen_ops_doc
+    with open(os.path.join(ROOT, "docs", "ops.md"), encoding="utf-8") as f:
+        rows = [line.strip().strip("|").split(" | ") for line in f if line.startswith("| ") and "`" in line]
+    documented = {(cells[0].strip(), cells[1].strip()): [c.strip() for c in cells[:8]] for cells in rows}
+    declared = {key: [c.strip() for c in gen_ops_doc.declaration_cells(key, op)] for key, op in REGISTRY.items()}
+    stale = sorted(k for k in set(declared) | {(ns, n.strip("`")) for ns, n in documented}
+                   if documented.get((k[0], f"`{k[1]}`")) != declared.get(k))
+    assert stale == [], "docs/ops.md is stale: run `make docs`"

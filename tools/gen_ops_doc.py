@@ -97,6 +97,13 @@ def derivative_cell(op):
     return f"{d.kind}: {names}" if names else d.kind
 
 
+def declaration_cells(key, op):
+    """The table's first cells, read from the op's declaration (tests/test_structure.py compares them with
+    docs/ops.md, so the file cannot drift from the registry)."""
+    return [key[0], f"`{key[1]}`", op.kind, "yes" if op.method else "", "yes" if op.inplace is not None else "",
+            op.dtype or "", derivative_cell(op), op.primitive or "composite"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--junit", help="junit xml of a tests/test_opinfo.py run (default: run it now)")
@@ -113,9 +120,6 @@ def main():
             run_pytest(junit)
         cases = read_junit(junit)
     per_op = assign(cases, registry)
-    aliases = {}
-    for key, op in registry.items():
-        aliases.setdefault(id(op.fn), []).append(key)
 
     rows = []
     totals = collections.Counter()
@@ -138,10 +142,9 @@ def main():
             if c["xfail"]:
                 status += f" ({c['xfail']} xfail)"
         fails = ", ".join(f"{c['fail_' + ph]} {ph}" for ph in ("forward", "backward", "error") if c["fail_" + ph])
-        rows.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
-            key[0], f"`{key[1]}`", op.kind, "yes" if op.method else "", "yes" if op.inplace is not None else "",
-            op.dtype or "", derivative_cell(op), op.primitive or "composite",
-            ", ".join(op.opinfo) if op.opinfo else "—", status, fails, webgpu_status(op)))
+        cells = declaration_cells(key, op) + [", ".join(op.opinfo) if op.opinfo else "—", status, fails,
+                                               webgpu_status(op)]
+        rows.append("| " + " | ".join(cells) + " |")
 
     lines = [
         "# torch_js ops",
