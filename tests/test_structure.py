@@ -106,3 +106,23 @@ def test_ops_doc_is_generated_from_the_declarations():
     stale = sorted(k for k in set(declared) | {(ns, n.strip("`")) for ns, n in documented}
                    if documented.get((k[0], f"`{k[1]}`")) != declared.get(k))
     assert stale == [], "docs/ops.md is stale: run `make docs`"
+
+
+def test_elementwise_ops_record_what_their_derivative_declares():
+    # a declared formula/backward records a node for a float input that requires grad; "none" records none, or
+    # PyTorch's NotImplemented node that raises at backward
+    x = torch_js.tensor([0.5, 0.25, 0.75], requires_grad=True)
+    wrong = {}
+    for (ns, name), op in REGISTRY.items():
+        if op.kind not in ("unary", "binary") or not op.function or op.derivative.kind == Derivative.COMPOSITE:
+            continue
+        try:
+            r = op.fn(x) if op.kind == "unary" else op.fn(x, x)
+        except (RuntimeError, TypeError, NotImplementedError):
+            continue
+        if not isinstance(r, torch_js.Tensor) or not r.dtype.is_floating_point:
+            continue   # a bool or Python result has no gradient whatever the declaration says
+        differentiable = r.grad_fn is not None and r.grad_fn.name() != "NotImplemented"
+        if differentiable != op.has_derivative:
+            wrong[f"{ns}.{name}"] = (op.derivative.kind, type(r.grad_fn).__name__)
+    assert wrong == {}

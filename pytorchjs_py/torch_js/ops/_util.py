@@ -165,3 +165,9 @@ def record(name, backward_fn, inputs, outputs, attrs=None, save_inputs=(), save_
 def identity_backward(ctx, g):
     """The backward of ops whose gradient passes through unchanged (clone, a 0-d cumsum/cumprod)."""
     return g
+
+
+def derivative_not_implemented(aten_name):
+    """What PyTorch's NotImplemented node raises on backward, for ops it gives no derivative (floor_divide,
+    scatter with reduce=...): the forward still records a node, so the error comes at backward, as there."""
+    raise RuntimeError(f"derivative for {aten_name} is not implemented")

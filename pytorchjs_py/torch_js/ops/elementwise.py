@@ -11,7 +11,8 @@ import math
 from .. import _dtype as D
 from .._tensor import Tensor, _empty
 from ._registry import NOT_DIFFERENTIABLE, backward, formula, register
-from ._util import GRAD_ENABLED, broadcast_pair, expand_strides, record, rename_grad_fn, same_device, scalar_tensor
+from ._util import (GRAD_ENABLED, broadcast_pair, derivative_not_implemented, expand_strides, record, rename_grad_fn,
+                    same_device, scalar_tensor)
 from . import inplace as _ip
 
 _int_types = (int, bool)
@@ -367,8 +368,13 @@ ADD = _declare_binary("add", SAME, lambda g, a, b, y, al: g, lambda g, a, b, y, 
 SUB = _declare_binary("sub", SAME, lambda g, a, b, y, al: g, lambda g, a, b, y, al: -_scaled(g, al))
 MUL = _declare_binary("mul", SAME, lambda g, a, b, y, al: g * b, lambda g, a, b, y, al: g * a, "ab")
 DIV = _declare_binary("div", FLOAT, lambda g, a, b, y, al: g / b, lambda g, a, b, y, al: -(g * a) / (b * b), "ab")
-FLOOR_DIVIDE = _declare_binary("floor_divide", SAME, lambda g, a, b, y, al: g * 0, lambda g, a, b, y, al: g * 0)
-TRUNC_DIVIDE = _declare_binary("trunc_divide", SAME, lambda g, a, b, y, al: g * 0, lambda g, a, b, y, al: g * 0)
+# div(rounding_mode="floor" / "trunc"): zero gradients (PyTorch's DivBackward2); floor_divide itself has none
+FLOOR_DIVIDE = BinaryOp("floor_divide", SAME, lambda g, a, b, y, al: g * 0, lambda g, a, b, y, al: g * 0, "",
+                        node="DivBackward2")
+TRUNC_DIVIDE = BinaryOp("trunc_divide", SAME, lambda g, a, b, y, al: g * 0, lambda g, a, b, y, al: g * 0, "",
+                        node="DivBackward2")
+_FLOOR_DIVIDE_FN = BinaryOp("floor_divide", SAME, lambda *_: derivative_not_implemented("aten::floor_divide"),
+                            lambda *_: derivative_not_implemented("aten::floor_divide"), "", node="NotImplemented")
 REMAINDER = _declare_binary("remainder", SAME, lambda g, a, b, y, al: g,
                             lambda g, a, b, y, al: -(g * (a / b).floor()), "ab")
 FMOD = _declare_binary("fmod", SAME, lambda g, a, b, y, al: g, lambda g, a, b, y, al: -(g * (a / b).trunc()), "ab")
@@ -450,7 +456,7 @@ def true_divide(input, other, *, out=None):
 
 
 def floor_divide(input, other, *, out=None):
-    r = binary(FLOOR_DIVIDE, input, other)
+    r = binary(_FLOOR_DIVIDE_FN, input, other)
     return _ip.write_out(out, r) if out is not None else r
 
 
@@ -649,9 +655,9 @@ def _register_all():
                            self, {None: DIV, "trunc": TRUNC_DIVIDE, "floor": FLOOR_DIVIDE}[rounding_mode], other))
     register("true_divide", true_divide, "binary", dtype="float", opinfo=(),
              inplace=lambda self, other: inplace_binary(self, DIV, other))
-    # PyTorch defines no derivative for floor division (its kernel's zero grads only serve rounding_mode="floor")
+    # PyTorch defines no derivative for floor_divide: a NotImplemented node raises at backward
     register("floor_divide", floor_divide, "binary", primitive="binary", dtype="promote", derivative=NOT_DIFFERENTIABLE,
-             inplace=lambda self, other: inplace_binary(self, FLOOR_DIVIDE, other))
+             inplace=lambda self, other: inplace_binary(self, _FLOOR_DIVIDE_FN, other))
     # a scalar exponent or base runs the unary kernel (pow_scalar / rpow_scalar / square), tensors the binary one
     register("pow", pow, "binary", primitive="unary/binary", dtype="promote",
              derivative=formula(_pow_grad_a, _pow_grad_b), inplace=lambda self, e: _ip.inplace_from(self, pow(self, e)))

@@ -9,8 +9,8 @@ from .. import _dtype as D
 from .._tensor import Tensor, _empty, numel_of, wrap_dim
 from ..backends.interface import KernelIndexError
 from ._registry import NOT_DIFFERENTIABLE, backward, register
-from ._util import (GRAD_ENABLED, broadcast_shapes, c_type_name, check, expand_strides, record, rename_grad_fn,
-                    same_device)
+from ._util import (GRAD_ENABLED, broadcast_shapes, c_type_name, check, derivative_not_implemented, expand_strides,
+                    record, rename_grad_fn, same_device)
 from . import inplace as _ip
 from . import shape as S
 from .convert import copy_, fill_
@@ -470,13 +470,13 @@ def _scatter_multiply(input, dim, index, src):
             t, v = target[sel], vals[sel]
             flat[t] = flat[t] * v
     if GRAD_ENABLED[0] and (input._requires_grad or (isinstance(src, Tensor) and src._requires_grad)):
-        record("ScatterReduceBackward0", _not_implemented_back, (input, src if isinstance(src, Tensor) else None),
+        record("NotImplemented", _not_implemented_back, (input, src if isinstance(src, Tensor) else None),
                (out,), attrs="aten::scatter")
     return out
 
 
 def _not_implemented_back(ctx, g):
-    raise RuntimeError(f"derivative for {ctx.attrs} is not implemented")
+    derivative_not_implemented(ctx.attrs)
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
