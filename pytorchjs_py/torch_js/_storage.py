@@ -1,4 +1,33 @@
 """Flat per-device buffers. A tensor is a view (shape, strides, offset, dtype) over one of these."""
+import os
+import sys
+
+INT64_MAX = (1 << 63) - 1
+
+
+def _memory_limit():
+    """The most bytes one allocation may ask for: wasm32's address space in Pyodide, else the machine's memory
+    (an allocation past it can only fail, or be overcommitted and kill the process when touched)."""
+    if sys.platform == "emscripten":
+        return 1 << 32
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return INT64_MAX
+
+
+MAX_ALLOC_BYTES = [_memory_limit()]  # a list so tests (and embedders) can lower it
+
+
+def alloc_error(nbytes):
+    return RuntimeError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {nbytes} bytes. "
+                        "Error code 12 (Cannot allocate memory)")
+
+
+def check_alloc(nbytes):
+    """PyTorch's allocator error for a request no runtime could serve, raised before anything is allocated."""
+    if nbytes > MAX_ALLOC_BYTES[0]:
+        raise alloc_error(nbytes)
 
 
 class device:

@@ -9,7 +9,7 @@ import weakref
 
 from . import _dtype as D
 from ._grad_mode import GRAD_ENABLED, no_grad
-from ._storage import CPU
+from ._storage import CPU, INT64_MAX, MAX_ALLOC_BYTES, alloc_error, check_alloc
 
 _new = object.__new__
 
@@ -23,14 +23,32 @@ def contiguous_strides(shape):
     return tuple(reversed(strides))
 
 
-_STRIDES_CACHE = {}
+_STRIDES_CACHE = {}  # shape -> contiguous strides; holds only shapes that _shape_problem accepts
+
+
+def _shape_problem(shape):
+    """Why a new contiguous tensor cannot have this shape (PyTorch's message), or None."""
+    for s in shape:
+        if s < 0:
+            return f"Trying to create tensor with negative dimension {s}: {list(shape)}"
+    n = 1
+    for s in shape:
+        n *= s
+        if n > INT64_MAX:
+            return f"Storage size calculation overflowed with sizes={list(shape)}"
+    acc = 1
+    for s in reversed(shape[1:]):
+        acc *= s if s > 1 else 1
+        if acc > INT64_MAX:
+            return "Stride calculation overflowed"
+    return None
 
 
 def _contig(shape):
     st = _STRIDES_CACHE.get(shape)
     if st is None:
         st = contiguous_strides(shape)
-        if len(_STRIDES_CACHE) < 4096:
+        if len(_STRIDES_CACHE) < 4096 and _shape_problem(shape) is None:
             _STRIDES_CACHE[shape] = st
     return st
 
@@ -40,6 +58,101 @@ def numel_of(shape):
     for s in shape:
         n *= s
     return n
+
+
+# ---- validating geometry: what every tensor and view made from user-given sizes goes through ------------------
+# Kernels trust a tensor's (shape, stride, offset) to stay inside its storage; these checks keep that true.
+# Python ints do not overflow, so each bound is compared with int64's range (PyTorch's limits) explicitly.
+
+def checked_numel(shape):
+    """The number of elements, with PyTorch's error when a size is negative or the product leaves int64."""
+    n = 1
+    for s in shape:
+        n *= s
+        if s < 0 or n > INT64_MAX:
+            raise RuntimeError("numel: integer multiplication overflow")
+    return n
+
+
+def storage_nbytes(shape, stride, itemsize, offset=0):
+    """PyTorch's computeStorageNbytes: the bytes a view reaches from the storage's start (0 with no elements);
+    a negative size or stride, or a result past int64, raises PyTorch's overflow error."""
+    bad = False
+    for n in shape:
+        if n < 0:
+            bad = True
+    if not bad and 0 in shape:
+        return 0
+    size = offset + 1
+    for n, st in zip(shape, stride):
+        if st < 0:
+            bad = True
+        size += (n - 1) * st
+    size *= itemsize
+    if bad or size > INT64_MAX:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)} and strides={list(stride)}")
+    return size
+
+
+def int_tuple(values, op_name, arg, pos):
+    """A size/stride argument as a tuple of Python ints in int64's range, with PyTorch's argument errors."""
+    if not isinstance(values, (tuple, list)):
+        raise TypeError(f"{op_name}(): argument '{arg}' (position {pos}) must be tuple of ints, not "
+                        f"{type(values).__name__}")
+    out = []
+    for i, v in enumerate(values):
+        if v.__class__ is not int:
+            try:
+                if isinstance(v, (bool, float)):
+                    raise TypeError
+                v = v.__index__()
+            except (TypeError, AttributeError, ValueError, RuntimeError):
+                raise TypeError(f"{op_name}(): argument '{arg}' (position {pos}) must be tuple of ints, but found "
+                                f"element of type {type(v).__name__} at pos {i}") from None
+        if v > INT64_MAX or v < -INT64_MAX - 1:
+            raise TypeError(f"{op_name}(): argument '{arg}' failed to unpack the object at pos {i + 1} with error "
+                            "\"Overflow when unpacking long long\"")
+        out.append(v)
+    return tuple(out)
+
+
+def check_view(storage, shape, stride, offset, dtype, op_name):
+    """The one check of a view made from user-given geometry (as_strided, resize_, empty_strided, the loaders):
+    sizes, strides and offset are ints in int64's range, strides and offset are non-negative, and the furthest
+    element the view reaches lies inside `storage`'s bytes (PyTorch's setStorage checks and messages).
+    Returns (shape, stride, offset) as Python ints; only then may the view be made and reach a kernel."""
+    shape = int_tuple(shape, op_name, "size", 1)
+    stride = int_tuple(stride, op_name, "stride", 2)
+    if offset.__class__ is not int:
+        if isinstance(offset, (bool, float)) or not hasattr(offset, "__index__"):
+            raise TypeError(f"{op_name}(): argument 'storage_offset' (position 3) must be int, not "
+                            f"{type(offset).__name__}")
+        offset = offset.__index__()
+    if offset > INT64_MAX or offset < -INT64_MAX - 1:
+        raise ValueError("Overflow when unpacking long long")
+    if len(shape) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    for st in stride:
+        if st < 0:
+            raise RuntimeError(f"{op_name}: Negative strides are not supported at the moment, got strides: "
+                               f"{list(stride)}")
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    need = storage_nbytes(shape, stride, dtype.itemsize, offset)
+    if need > storage.nbytes:
+        raise RuntimeError(f"setStorage: sizes {list(shape)}, strides {list(stride)}, storage offset {offset}, and "
+                           f"itemsize {dtype.itemsize} requiring a storage size of {need} are out of bounds for "
+                           f"storage of size {storage.nbytes}")
+    checked_numel(shape)
+    return shape, stride, offset
+
+
+def _size_error(shape, nbytes):
+    """The error for a contiguous allocation past the runtime's limit: overflow past int64, else out of memory."""
+    problem = _shape_problem(shape)
+    if problem is None and nbytes > INT64_MAX:
+        problem = f"Storage size calculation overflowed with sizes={list(shape)}"
+    return RuntimeError(problem) if problem is not None else alloc_error(nbytes)
 
 
 def _make(storage, shape, stride, offset, dtype):
@@ -55,10 +168,20 @@ def _make(storage, shape, stride, offset, dtype):
 
 
 def _empty(shape, dtype, dev=CPU):
-    """A new contiguous tensor (uninitialised)."""
+    """A new contiguous tensor (uninitialised). Every allocation funnels through here or _empty_strided: a
+    negative size, an int64 overflow or a request past the runtime's memory raises PyTorch's error first."""
+    st = _STRIDES_CACHE.get(shape)
+    if st is None:  # a shape not seen before: validate it (the cache only holds valid shapes)
+        problem = _shape_problem(shape)
+        if problem is not None:
+            raise RuntimeError(problem)
+        st = _contig(shape)
     n = 1
     for s in shape:
         n *= s
+    nbytes = n * dtype.itemsize
+    if nbytes > MAX_ALLOC_BYTES[0]:
+        raise _size_error(shape, nbytes)
     if dev is CPU:
         backend = _CPU_BACKEND[0]
     else:
@@ -66,11 +189,8 @@ def _empty(shape, dtype, dev=CPU):
         check_dtype = getattr(backend, "check_dtype", None)
         if check_dtype is not None:
             check_dtype(dtype)
-    st = _STRIDES_CACHE.get(shape)
-    if st is None:
-        st = _contig(shape)
     t = _new(Tensor)
-    t._storage = backend.alloc(n * dtype.itemsize)
+    t._storage = backend.alloc(nbytes)
     t._shape = shape
     t._stride = st
     t._offset = 0
@@ -79,17 +199,19 @@ def _empty(shape, dtype, dev=CPU):
 
 
 def _empty_strided(shape, stride, dtype, dev=CPU, like=None):
-    """A new tensor; with `stride`, laid out with those strides (dense strides only)."""
+    """A new tensor; with `stride`, laid out with those strides (checked as PyTorch's empty_strided checks)."""
     if stride is None or not shape:
         return _empty(shape, dtype, dev)
-    size = 1
-    for s, st in zip(shape, stride):
-        if s == 0:
-            size = 0
-            break
-        size += (s - 1) * st
-    backend = dev.backend
-    return _make(backend.alloc(size * dtype.itemsize), shape, stride, 0, dtype)
+    if len(shape) != len(stride):
+        raise RuntimeError(f"dimensionality of sizes ({len(shape)}) must match dimensionality of strides "
+                           f"({len(stride)})")
+    for s in shape:
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
+    nbytes = storage_nbytes(shape, stride, dtype.itemsize)
+    checked_numel(shape)
+    check_alloc(nbytes)
+    return _make(dev.backend.alloc(nbytes), shape, stride, 0, dtype)
 
 
 # ---- late-bound hooks: what core calls but a layer above it defines -------------------------------------------

@@ -5,7 +5,7 @@ stack; split/chunk/tensor_split/unbind.
 A view shares its input's storage; its backward maps the gradient back to the input's shape (permute back, sum
 an expand, scatter a slice into zeros)."""
 from .. import _dtype as D
-from .._tensor import Tensor, _contig, _empty, _empty_strided, _make, numel_of, wrap_dim
+from .._tensor import Tensor, _contig, _empty, _empty_strided, _make, check_view, numel_of, wrap_dim
 from ._registry import backward, register
 from ._util import GRAD_ENABLED, check, dense_strides, expand_strides, identity_backward, record, rename_grad_fn
 from . import inplace as _ip
@@ -404,8 +404,8 @@ def select(self, dim, index):
 
 
 def as_strided(self, size, stride, storage_offset=None):
-    size, stride = tuple(size), tuple(stride)
     off = self._offset if storage_offset is None else storage_offset
+    size, stride, off = check_view(self._storage, size, stride, off, self._dtype, "as_strided")
     return make_view(self, size, stride, off, "AsStridedBackward0", _as_strided_back,
                      ((size, stride, off - self._offset), self._shape))
 
