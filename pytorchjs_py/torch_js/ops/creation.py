@@ -4,8 +4,8 @@ import math
 import struct
 
 from .. import _dtype as D
-from .._storage import CPU, Storage, device as _device
-from .._tensor import Tensor, _contig, _empty, _empty_strided, _make, set_legacy_constructor
+from .._storage import CPU, INT64_MAX, Storage, device as _device
+from .._tensor import Tensor, _contig, _empty, _empty_strided, _make, int_tuple, set_legacy_constructor
 from ._registry import NOT_DIFFERENTIABLE, register
 from ._util import check, dense_strides
 from .inplace import resize_, write_out
@@ -32,6 +32,9 @@ def size_arg(size, name="empty"):
             except AttributeError:
                 raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not "
                                 f"{type(s).__name__}") from None
+        if s > INT64_MAX or s < -INT64_MAX - 1:
+            raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos {len(out) + 1} with "
+                            "error \"Overflow when unpacking long long\"")
         if s < 0:
             if name != "empty":
                 raise RuntimeError(f"{name}: Dimension size must be non-negative.")
@@ -287,9 +290,11 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     return with_requires_grad(t, requires_grad)
 
 
-def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False):
-    return with_requires_grad(_empty_strided(tuple(size), tuple(stride), dtype or D.get_default_dtype(), device_arg(device)),
-                   requires_grad)
+def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    size = int_tuple(size, "empty_strided", "size", 1)
+    stride = int_tuple(stride, "empty_strided", "stride", 2)
+    t = _empty_strided(size, stride, dtype or D.get_default_dtype(), device_arg(device))
+    return with_requires_grad(t, requires_grad)
 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):

@@ -9,7 +9,8 @@ Sits right above _util: every op module writes its `out=` and in-place variants 
 calls other ops only as Tensor methods.
 """
 from .. import _dtype as D
-from .._tensor import Tensor, _contig, _make
+from .._storage import INT64_MAX, check_alloc
+from .._tensor import Tensor, _contig, _make, check_view, checked_numel, int_tuple
 from ._util import GRAD_ENABLED, broadcast_pair, dense_strides, expand_strides, record
 
 def can_cast(from_, to):
@@ -198,19 +199,26 @@ def maybe_write_out(out, r):
     return write_out(out, r) if out is not None else r
 
 
-def resize_(self, shape):
-    shape = tuple(shape)
-    n = 1
-    for s in shape:
-        n *= s
-    need = (self._offset + n) * self._dtype.itemsize
+def resize_(self, *sizes, memory_format=None):
+    """Tensor.resize_: self becomes a contiguous view of the new sizes from its storage offset, the storage
+    growing (its old bytes kept) when too small. Sizes are checked before anything is allocated."""
+    shape = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+    shape = int_tuple(shape, "resize_", "size", 1)
+    n = checked_numel(shape)
+    itemsize = self._dtype.itemsize
+    need = (self._offset + n) * itemsize if n else 0
+    if need > INT64_MAX:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
     if need > self._storage.nbytes:
+        check_alloc(need)
         old = self._storage
         new = old.backend.alloc(need)
         keep = min(old.nbytes, need)
         if keep:
             new.backend.copy(_make(new, (keep,), (1,), 0, D.uint8), _make(old, (keep,), (1,), 0, D.uint8), (1,))
         self._storage = new
+    stride = _contig(shape)
+    check_view(self._storage, shape, stride, self._offset, self._dtype, "resize_")
     self._shape = shape
-    self._stride = _contig(shape)
+    self._stride = stride
     return self

@@ -5,7 +5,8 @@ stack; split/chunk/tensor_split/unbind.
 A view shares its input's storage; its backward maps the gradient back to the input's shape (permute back, sum
 an expand, scatter a slice into zeros)."""
 from .. import _dtype as D
-from .._tensor import Tensor, _contig, _empty, _empty_strided, _make, check_view, numel_of, wrap_dim
+from .._tensor import (Tensor, _contig, _empty, _empty_strided, _make, check_view, checked_numel, int_tuple,
+                       numel_of, wrap_dim)
 from ._registry import backward, register
 from ._util import GRAD_ENABLED, check, dense_strides, expand_strides, identity_backward, record, rename_grad_fn
 from . import inplace as _ip
@@ -26,16 +27,16 @@ def _reshape_back(ctx, g):
 
 # ---- view / reshape -------------------------------------------------------------------------------------------
 
-def _infer_shape(shape, numel):
+def _infer_shape(shape, numel, name="view"):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    shape = tuple(int(s) for s in shape)
+        shape = shape[0]
+    shape = int_tuple(shape, name, "size", 1)
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
         raise RuntimeError("only one dimension can be inferred")
-    for s in shape:
+    for i, s in enumerate(shape):
         if s < -1:
-            raise RuntimeError(f"invalid shape dimension {s}")
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {list(shape)}")
     if neg:
         known = 1
         for s in shape:
@@ -49,6 +50,8 @@ def _infer_shape(shape, numel):
         shape = shape[:neg[0]] + (numel // known,) + shape[neg[0] + 1:]
     if numel_of(shape) != numel:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    if not numel:  # sizes with a 0 among them: the others are otherwise unbounded
+        checked_numel(shape)
     return shape
 
 
@@ -104,7 +107,7 @@ def view_as_dtype(self, d):
 
 
 def reshape(self, *shape):
-    shape = _infer_shape(shape, self.numel())
+    shape = _infer_shape(shape, self.numel(), "reshape")
     stride = _view_strides(self._shape, self._stride, shape)
     if stride is not None:
         return make_view(self, shape, stride, self._offset, "ViewBackward0", _reshape_back, self._shape)
@@ -227,8 +230,8 @@ def _expand_back(ctx, g):
 
 def expand(self, *sizes):
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
-        sizes = tuple(sizes[0])
-    sizes = tuple(int(s) for s in sizes)
+        sizes = sizes[0]
+    sizes = int_tuple(sizes, "expand", "size", 1)
     nd = self.dim()
     if len(sizes) < nd:
         raise RuntimeError(f"expand(torch.FloatTensor{{{list(self._shape)}}}, size={list(sizes)}): the number of "
@@ -260,6 +263,7 @@ def expand(self, *sizes):
     shape = tuple(shape)
     if shape == self._shape:
         return make_view(self, shape, self._stride, self._offset, "ExpandBackward0", _expand_back, self._shape)
+    checked_numel(shape)  # a negative size on a broadcast dim, or sizes whose product leaves int64
     return make_view(self, shape, tuple(stride), self._offset, "ExpandBackward0", _expand_back, self._shape)
 
 
@@ -444,6 +448,8 @@ def unfold(self, dimension, size, step):
     nd = self.dim()
     d = wrap_dim(dimension, nd) if nd else 0
     dim_size = self._shape[d] if nd else 1
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
     if size > dim_size:
         raise RuntimeError(f"maximum size for tensor at dimension {d} is {dim_size} but size is {size}")
     if step <= 0:
