@@ -58,6 +58,12 @@ class Parameter(Tensor):
 
 
 def _rebuild_parameter(data, requires_grad):
+    """Target of Parameter.__reduce_ex__ (and an allowed global of torch_js.load): the Parameter wraps data's view,
+    which its own rebuild validated; nothing else from the file reaches the Parameter's internals."""
+    if not isinstance(data, Tensor):
+        raise TypeError(f"_rebuild_parameter: data must be a Tensor, not {type(data).__name__}")
+    if not isinstance(requires_grad, bool):
+        raise TypeError(f"_rebuild_parameter: requires_grad must be a bool, not {type(requires_grad).__name__}")
     return Parameter(data, requires_grad)
 
 

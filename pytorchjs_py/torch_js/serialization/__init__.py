@@ -1,0 +1,15 @@
+"""Checkpoints: torch_js.save / torch_js.load in PyTorch's zip format, and safetensors. Nothing in a file runs,
+and a damaged or hostile file raises an exception naming the problem (never a crash, a hang or an unbounded
+allocation).
+
+- `_checkpoint`: save / load, PyTorch's zip checkpoint format (the pickler that writes what torch.save writes).
+- `_zip`: the archive reader: declared member sizes checked before anything is inflated, bounded reads.
+- `_unpickler`: the restricted unpickler (allowed opcodes and globals, nesting and allocation bounds) and the
+  validated tensor constructors it calls.
+- `_safetensors`: save_safetensors / load_safetensors, validated as the safetensors crate validates.
+"""
+from ._checkpoint import load, save
+from ._safetensors import SafetensorError, load_safetensors, save_safetensors
+from ._unpickler import rebuild_from_bytes as _rebuild_from_bytes  # noqa: F401  (plain pickles name it here)
+
+__all__ = ["save", "load", "save_safetensors", "load_safetensors", "SafetensorError"]

@@ -1,0 +1,282 @@
+"""torch_js.save / torch_js.load in PyTorch's zip checkpoint format.
+
+save(obj, f) writes what `torch.save` writes (protocol-2 pickle `archive/data.pkl` whose tensors are
+`torch._utils._rebuild_tensor_v2(('storage', torch.<T>Storage, key, 'cpu', numel), offset, size, stride,
+requires_grad, OrderedDict())`, one raw little-endian `archive/data/<key>` per storage, 64-byte aligned), so real
+`torch.load(f, weights_only=True)` reads it. Two views of one storage are saved once and stay shared.
+
+load(f) reads files written by real `torch.save`: the archive through `_zip.Archive` (declared sizes checked before
+anything is inflated), data.pkl through `_unpickler.RestrictedUnpickler` (nothing in the file runs; tensors only
+from validated views of storage records whose size must match what the pickle declares).
+"""
+import io
+import os
+import pickle
+import struct
+import zipfile
+from collections import OrderedDict
+
+from .. import _dtype as D
+from .._storage import CPU, device as _device
+from .._tensor import Size, Tensor, _CPU_BACKEND
+from ..nn.parameter import Parameter
+from ._unpickler import (STORAGE_NAMES, LoadedStorage, RestrictedUnpickler, StorageType, _short,
+                         rebuild_from_bytes)
+from ._zip import Archive
+
+_STORAGE_OF = {d: n for n, d in STORAGE_NAMES.items()}
+
+
+def _storage_bytes(storage):
+    return storage.backend.read_bytes(storage, 0, storage.nbytes)
+
+
+# ---- pickling Tensors the way torch does -------------------------------------------------------------------------
+
+def _tensor_reduce_ex(self, proto):
+    t = self.detach().contiguous().cpu()
+    return (rebuild_from_bytes, (t._raw_bytes(), tuple(self._shape), self._dtype.name, self._requires_grad))
+
+
+Tensor.__reduce_ex__ = _tensor_reduce_ex  # plain `pickle` of a tensor (core's Tensor cannot import this module)
+
+
+class _Global:
+    """A GLOBAL opcode naming `module.name` (written without importing it, so torch need not be installed)."""
+    __slots__ = ("module", "name")
+
+    def __init__(self, module, name):
+        self.module = module
+        self.name = name
+
+    def __call__(self, *args):  # pickle's save_reduce checks callable(func)
+        raise TypeError(f"{self.module}.{self.name} is a pickle placeholder")
+
+
+class _StorageRef:
+    __slots__ = ("storage", "dtype")
+
+    def __init__(self, storage, dtype):
+        self.storage = storage
+        self.dtype = dtype
+
+
+class _TorchPickler(pickle._Pickler):
+    def __init__(self, file, storages):
+        super().__init__(file, protocol=2)
+        self._storages = storages        # id(storage) -> (key, storage, dtype)
+        self._refs = {}
+
+    def save(self, obj, save_persistent_id=True):
+        if isinstance(obj, _Global):
+            self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode("utf-8"))
+            return
+        super().save(obj, save_persistent_id)
+
+    def persistent_id(self, obj):
+        if isinstance(obj, _StorageRef):
+            st = obj.storage
+            entry = self._storages.get(id(st))
+            if entry is None:
+                entry = (str(len(self._storages)), st, obj.dtype)
+                self._storages[id(st)] = entry
+            elif entry[2] is not obj.dtype:
+                raise RuntimeError("Cannot save multiple tensors or storages that view the same data as different "
+                                   "types")
+            key = entry[0]
+            return ("storage", _Global("torch", _STORAGE_OF[obj.dtype]), key, "cpu", st.nbytes // obj.dtype.itemsize)
+        return None
+
+    def reducer_override(self, obj):
+        if isinstance(obj, Tensor):
+            if isinstance(obj, Parameter):
+                return (_Global("torch._utils", "_rebuild_parameter"),
+                        (obj.detach(), obj.requires_grad, OrderedDict()))
+            t = obj
+            if t._storage.device is not CPU:
+                t = t.detach().cpu()
+            # one _StorageRef per storage object so the pickle memo shares the persistent id like torch does
+            ref = self._refs.get(id(t._storage))
+            if ref is None:
+                ref = _StorageRef(t._storage, t._dtype)
+                self._refs[id(t._storage)] = ref
+                self._keep = getattr(self, "_keep", [])
+                self._keep.append(t)
+            elif ref.dtype is not t._dtype:
+                raise RuntimeError("Cannot save multiple tensors or storages that view the same data as different "
+                                   "types")
+            return (_Global("torch._utils", "_rebuild_tensor_v2"),
+                    (ref, t._offset, tuple(t._shape), tuple(t._stride), obj.requires_grad, OrderedDict()))
+        if isinstance(obj, _device):
+            return (_Global("torch", "device"), (str(obj),))
+        if isinstance(obj, Size):
+            return (_Global("torch", "Size"), (tuple(obj),))
+        return NotImplemented
+
+
+def _pickle_dtype(pickler, obj):
+    pickler.write(pickle.GLOBAL + f"torch\n{obj.name}\n".encode("utf-8"))
+
+
+_TorchPickler.dispatch = dict(pickle._Pickler.dispatch)
+_TorchPickler.dispatch[D.dtype] = _pickle_dtype
+
+
+def _aligned_zipinfo(zf, name, data_len, align=64):
+    zi = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    zi.compress_type = zipfile.ZIP_STORED
+    zi.external_attr = 0o600 << 16
+    offset = zf.fp.tell() if hasattr(zf.fp, "tell") else 0
+    header = 30 + len(name.encode("utf-8"))
+    pad = (-(offset + header + 4)) % align
+    zi.extra = b"FB" + struct.pack("<H", pad) + b"Z" * pad
+    return zi
+
+
+def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False):
+    """Save obj in PyTorch's zip checkpoint format (readable by `torch.load(..., weights_only=True)`)."""
+    buf = io.BytesIO()
+    storages = {}
+    p = _TorchPickler(buf, storages)
+    p.dump(obj)
+    data_pkl = buf.getvalue()
+    close = False
+    if isinstance(f, (str, os.PathLike)):
+        f = open(f, "wb")
+        close = True
+    try:
+        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
+            def put(name, data):
+                zf.writestr(_aligned_zipinfo(zf, "archive/" + name, len(data)), data)
+            put("data.pkl", data_pkl)
+            put(".format_version", b"1")
+            put(".storage_alignment", b"64")
+            put("byteorder", b"little")
+            for key, st, _dt in sorted(storages.values(), key=lambda e: int(e[0])):
+                put("data/" + key, _storage_bytes(st))
+            put("version", b"3\n")
+            put(".data/serialization_id", ("%040d" % (int.from_bytes(os.urandom(8), "little") % 10 ** 40)).encode())
+    finally:
+        if close:
+            f.close()
+
+
+# ---- loading ---------------------------------------------------------------------------------------------------
+
+def _map_location(t, map_location):
+    if map_location is None:
+        return t
+    if callable(map_location) and not isinstance(map_location, (str, _device)):
+        return t
+    if isinstance(map_location, dict):
+        target = map_location.get("cpu")
+        if target is None:
+            return t
+        map_location = target
+    dev = _device(map_location) if not isinstance(map_location, _device) else map_location
+    if dev.type in ("cpu", "cuda", "mps", "meta"):
+        return t
+    return t.to(dev)
+
+
+def _walk(obj, fn, memo):
+    """Apply fn to every tensor in a loaded container (map_location), keeping identity and sharing. The loader
+    bounds the nesting depth, so the recursion is bounded too."""
+    if id(obj) in memo:
+        return memo[id(obj)]
+    if isinstance(obj, Tensor):
+        r = fn(obj)
+    elif isinstance(obj, OrderedDict):
+        r = OrderedDict((k, _walk(v, fn, memo)) for k, v in obj.items())
+        if hasattr(obj, "_metadata"):
+            r._metadata = obj._metadata
+    elif isinstance(obj, dict):
+        r = {k: _walk(v, fn, memo) for k, v in obj.items()}
+    elif isinstance(obj, list):
+        r = [_walk(v, fn, memo) for v in obj]
+    elif isinstance(obj, tuple):
+        r = tuple(_walk(v, fn, memo) for v in obj)
+    else:
+        r = obj
+    memo[id(obj)] = r
+    return r
+
+
+def _storage_loader(archive, prefix):
+    """persistent_load for data.pkl: ('storage', torch.<T>Storage, key, location, numel) -> the record, read once
+    per key; its size must be exactly numel elements of the storage type's dtype (as torch's reader demands)."""
+    loaded = {}
+    backend = _CPU_BACKEND[0]
+
+    def persistent_load(pid):
+        if type(pid) is not tuple or len(pid) != 5 or pid[0] != "storage":
+            raise pickle.UnpicklingError(f"torch_js.load: only persistent ids of storages are allowed, not "
+                                         f"{_short(pid)}")
+        _, stype, key, location, numel = pid
+        if not isinstance(stype, StorageType):
+            raise pickle.UnpicklingError(f"torch_js.load: storage record names {_short(stype)} as its type, not "
+                                         "a storage type")
+        if type(key) is not str or type(location) is not str or type(numel) is not int or numel < 0:
+            raise pickle.UnpicklingError("torch_js.load: malformed storage record: expected a str key, a str "
+                                         "location and a non-negative int element count")
+        if key in loaded:
+            return loaded[key]
+        dtype = stype.dtype
+        rec = prefix + "data/" + key
+        if rec not in archive:
+            raise RuntimeError(f"torch_js.load: PytorchStreamReader failed locating file data/{_short(key)}: file "
+                               "not found")
+        size = archive.file_size(rec)
+        if size != numel * dtype.itemsize:
+            raise RuntimeError(f"torch_js.load: record size ({size} bytes) does not match expected size "
+                               f"({numel * dtype.itemsize} bytes = {numel} elements * {dtype.itemsize} "
+                               f"bytes/element) for dtype {dtype.name}")
+        ls = LoadedStorage(backend.from_bytes(archive.read(rec)), dtype, numel)
+        loaded[key] = ls
+        return ls
+
+    return persistent_load
+
+
+def _read_all(f):
+    if isinstance(f, (str, os.PathLike)):
+        with open(f, "rb") as fh:
+            return fh.read()
+    return f.read() if hasattr(f, "read") else bytes(f)
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args):
+    """Load a checkpoint written by torch.save (zip format) or torch_js.save.
+
+    The pickle is always read with the restricted unpickler (weights_only=False is accepted but gives no extra
+    power: arbitrary objects cannot be rebuilt in the browser). map_location: None/'cpu' keep tensors on the
+    CPU; 'webgpu' (or a torch_js.device) moves them there. A damaged or hostile file raises (RuntimeError for the
+    archive, pickle.UnpicklingError for its pickle), never crashes or allocates without bound."""
+    data = _read_all(f)
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        if data[:4] == b"PK\x03\x04":
+            raise RuntimeError("torch_js.load: PytorchStreamReader failed reading zip archive: failed finding "
+                               "central directory. The checkpoint file is damaged, truncated or not a checkpoint")
+        if data[:2] == b"\x80\x02" or data[:1] == b"\x80":
+            raise RuntimeError("torch_js.load: this is a legacy (pre-1.6, non-zip) torch checkpoint, which torch_js "
+                               "does not read; re-save it with a current torch.save")
+        raise RuntimeError("torch_js.load: not a PyTorch zip checkpoint")
+    archive = Archive(data)
+    names = archive.names
+    pkl_names = [n for n in names if n.endswith("/data.pkl") and n.count("/") == 1] or \
+        [n for n in names if n == "data.pkl"]
+    if not pkl_names:
+        raise RuntimeError("torch_js.load: archive has no data.pkl")
+    prefix = pkl_names[0][: -len("data.pkl")]
+    if prefix + "byteorder" in archive:
+        order = archive.read(prefix + "byteorder").decode("utf-8", "replace").strip()
+        if order != "little":
+            raise RuntimeError(f"torch_js.load: byteorder '{_short(order)}' is not supported")
+    pkl = archive.read(pkl_names[0])
+    up = RestrictedUnpickler(io.BytesIO(pkl), len(pkl), _storage_loader(archive, prefix))
+    obj = up.load()
+    if map_location is not None:
+        obj = _walk(obj, lambda t: _map_location(t, map_location), {})
+    return obj
+

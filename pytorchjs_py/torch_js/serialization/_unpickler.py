@@ -1,0 +1,549 @@
+"""The restricted unpickler that reads a checkpoint's data.pkl (torch_js.load), and the rebuild functions it calls.
+
+Nothing in the file runs. Only an allow-list of pickle opcodes is read (the data opcodes of protocols 2 to 4, as
+PyTorch's weights_only unpickler; INST, OBJ, NEWOBJ_EX, EXT*, PERSID, the text opcodes and the buffer opcodes are
+refused); GLOBAL resolves only the rebuild functions, storage types, dtypes and plain containers a checkpoint needs;
+REDUCE and NEWOBJ call only those; BUILD only adds public attributes to a tensor or `_metadata` to an OrderedDict.
+
+Tensors are built only by the rebuild functions here, from a storage record and a view (offset, size, stride) that
+is checked against the storage's byte length, within int64, before the tensor exists; the dtype comes from the
+storage type's allow-list. A file never sets a tensor's internals (`_storage`, `_offset`, `_shape`, `_stride`,
+`_dtype`, the autograd fields): a restored attribute must be a name the class does not define, and it goes into
+the instance dict, never through setattr.
+
+Resources are bounded. Containers nest at most MAX_NESTING deep: every container's height is known when it is made
+and a container may not change once it sits inside another (so no self-referencing structure can be built either);
+a deeper one, like a deeper MARK stack, raises before anything recursive (hashing a key, repr, map_location's
+walk) could exhaust the stack. The containers built are charged against a budget proportional to the pickle's
+length (BUDGET_FACTOR bytes per byte plus BUDGET_SLACK), so a small pickle cannot allocate gigabytes.
+"""
+import pickle
+import pickletools
+import sys
+from collections import OrderedDict
+
+from .. import _dtype as D
+from .._storage import device as _device
+from .._tensor import Size, Tensor, _CPU_BACKEND, _make, contiguous_strides
+from ..nn.parameter import Parameter, _rebuild_parameter as _js_rebuild_parameter
+
+MAX_NESTING = 256
+BUDGET_FACTOR = 64               # bytes of Python objects per byte of pickle (legit checkpoints use about 15-40) ...
+BUDGET_SLACK = 64 << 20          # ... plus this
+INT64_MAX = (1 << 63) - 1
+
+UnpicklingError = pickle.UnpicklingError
+
+STORAGE_NAMES = {
+    "FloatStorage": D.float32, "DoubleStorage": D.float64, "HalfStorage": D.float16, "BFloat16Storage": D.bfloat16,
+    "LongStorage": D.int64, "IntStorage": D.int32, "ShortStorage": D.int16, "CharStorage": D.int8,
+    "ByteStorage": D.uint8, "BoolStorage": D.bool_,
+}
+DTYPE_NAMES = {d.name: d for d in D.ALL_DTYPES}
+_DTYPE_ALIASES = {"float": D.float32, "double": D.float64, "half": D.float16, "long": D.int64, "int": D.int32,
+                  "short": D.int16}
+# torch dtypes (and their storages) that torch_js has no kernels for: refused with a message saying so
+_TORCH_ONLY_DTYPES = ("complex", "cfloat", "cdouble", "chalf", "uint16", "uint32", "uint64", "float8", "qint",
+                      "quint", "bits", "int1", "int2", "int3", "int4", "int5", "int6", "int7", "uint1", "uint2",
+                      "uint3", "uint4", "uint5", "uint6", "uint7", "float4")
+
+
+def _short(obj, n=100):
+    text = obj if isinstance(obj, str) else type(obj).__name__
+    return text if len(text) <= n else text[:n] + "..."
+
+
+# ---- validated tensor constructors -------------------------------------------------------------------------------
+
+def _dim(value, what, op):
+    if type(value) is not int:
+        raise UnpicklingError(f"{op}: {what} must be an int, not {_short(value)}")
+    if not 0 <= value <= INT64_MAX:
+        raise UnpicklingError(f"{op}: {what} {value} is out of range: it must lie in [0, 2**63 - 1]")
+    return value
+
+
+def _dims(values, what, op):
+    if type(values) not in (tuple, list, Size):
+        raise UnpicklingError(f"{op}: {what} must be a tuple of ints, not {_short(values)}")
+    return tuple(_dim(v, f"{what}[{i}]", op) for i, v in enumerate(values))
+
+
+def _check_shape(shape, op):
+    """Sizes whose product (zeros left out, as contiguous strides need) and byte count stay within int64."""
+    n = 1
+    for s in shape:
+        n *= s if s > 1 else 1
+        if n > INT64_MAX:
+            raise UnpicklingError(f"{op}: the element count of size {shape} overflows int64")
+
+
+def check_view(nbytes, dtype, offset, size, stride, op):
+    """A view (storage offset, size, stride, in elements of dtype) of a storage of nbytes bytes: every element it
+    can address lies inside the storage, and every figure is a non-negative int64."""
+    offset = _dim(offset, "storage offset", op)
+    size = _dims(size, "size", op)
+    stride = _dims(stride, "stride", op)
+    if len(size) != len(stride):
+        raise UnpicklingError(f"{op}: size {size} and stride {stride} have different lengths")
+    _check_shape(size, op)
+    itemsize = dtype.itemsize
+    if any(s == 0 for s in size):
+        end = offset                                      # no element: the offset may sit at the storage's end
+    else:
+        end = offset + sum((s - 1) * st for s, st in zip(size, stride)) + 1
+    if end * itemsize > nbytes or end > INT64_MAX:
+        raise UnpicklingError(
+            f"{op}: tensor view (storage offset {offset}, size {size}, stride {stride}) reaches past its storage: "
+            f"itemsize {itemsize} requires a storage of {end * itemsize} bytes, the storage has {nbytes}")
+    return offset, size, stride
+
+
+class StorageType:
+    """What GLOBAL torch.<T>Storage resolves to: the dtype of the records it names."""
+    __slots__ = ("dtype",)
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+
+class LoadedStorage:
+    """A storage record read from the archive (what a persistent id resolves to)."""
+    __slots__ = ("storage", "dtype", "numel")
+
+    def __init__(self, storage, dtype, numel):
+        self.storage = storage
+        self.dtype = dtype
+        self.numel = numel
+
+
+def _flag(value, what, op):
+    if type(value) is not bool:
+        raise UnpicklingError(f"{op}: {what} must be a bool, not {_short(value)}")
+    return value
+
+
+def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None,
+                       metadata=None):
+    op = "torch_js.load: _rebuild_tensor_v2"
+    if not isinstance(storage, LoadedStorage):
+        raise UnpicklingError(f"{op} expects a storage record, not {_short(storage)}")
+    requires_grad = _flag(requires_grad, "requires_grad", op)
+    offset, size, stride = check_view(storage.storage.nbytes, storage.dtype, storage_offset, size, stride, op)
+    t = _make(storage.storage, size, stride, offset, storage.dtype)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _rebuild_tensor(storage, storage_offset, size, stride):
+    return _rebuild_tensor_v2(storage, storage_offset, size, stride)
+
+
+def rebuild_from_bytes(raw, shape, dtype_name, requires_grad):
+    """Target of Tensor.__reduce_ex__ (a plain pickle of a tensor): its bytes, shape, dtype name and flag."""
+    op = "torch_js: rebuilding a pickled tensor"
+    if type(raw) not in (bytes, bytearray):
+        raise UnpicklingError(f"{op}: the data must be bytes, not {_short(raw)}")
+    d = DTYPE_NAMES.get(dtype_name) if type(dtype_name) is str else None
+    if d is None:
+        raise UnpicklingError(f"{op}: unknown dtype {_short(dtype_name)!r}")
+    shape = _dims(shape, "size", op)
+    _check_shape(shape, op)
+    requires_grad = _flag(requires_grad, "requires_grad", op)
+    n = 1
+    for s in shape:
+        n *= s
+    if len(raw) != n * d.itemsize:
+        raise UnpicklingError(f"{op}: {len(raw)} bytes do not hold a {d.name} tensor of size {shape} "
+                              f"({n * d.itemsize} bytes)")
+    t = _make(_CPU_BACKEND[0].from_bytes(bytes(raw)), shape, contiguous_strides(shape), 0, d)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+rebuild_from_bytes.__module__ = "torch_js.serialization"   # the name plain pickles have always recorded
+rebuild_from_bytes.__name__ = rebuild_from_bytes.__qualname__ = "_rebuild_from_bytes"
+
+
+def _restore_attributes(obj, state, op):
+    """Python attributes saved with a tensor (torch's _set_obj_state): a dict, or a (dict, slots) pair without
+    slots. Each name must be one the class does not define (no internals, properties or methods) and no dunder;
+    the value goes into the instance dict."""
+    slots = None
+    if type(state) is tuple and len(state) == 2:
+        state, slots = state
+    if slots:
+        raise UnpicklingError(f"{op}: refusing slot state on a {type(obj).__name__}")
+    if state is None:
+        return obj
+    if type(state) is not dict:
+        raise UnpicklingError(f"{op}: the attribute state must be a dict, not {_short(state)}")
+    for k, v in state.items():
+        if type(k) is not str or not k.isidentifier() or k.startswith("__") or hasattr(type(obj), k) or \
+                hasattr(Tensor, k):
+            raise UnpicklingError(f"{op}: refusing to set attribute {_short(k)!r} on a {type(obj).__name__}: only "
+                                  "new public attributes can be restored (a tensor's storage, view, dtype and "
+                                  "autograd fields come from its validated rebuild)")
+        obj.__dict__[k] = v
+    return obj
+
+
+def _rebuild_parameter(data, requires_grad, backward_hooks=None):
+    op = "torch_js.load: _rebuild_parameter"
+    if not isinstance(data, Tensor):
+        raise UnpicklingError(f"{op} expects a tensor, not {_short(data)}")
+    return Parameter(data, _flag(requires_grad, "requires_grad", op))
+
+
+def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
+    p = _rebuild_parameter(data, requires_grad)
+    return _restore_attributes(p, state, "torch_js.load: _rebuild_parameter_with_state")
+
+
+class _TensorType:
+    """What GLOBAL torch.Tensor resolves to (only as _rebuild_from_type_v2's target type)."""
+    __slots__ = ()
+
+
+_TENSOR_TYPE = _TensorType()
+
+
+def _rebuild_from_type_v2(func, new_type, args, state):
+    op = "torch_js.load: _rebuild_from_type_v2"
+    if not any(func is f for f in _TENSOR_REBUILDS) or new_type is not _TENSOR_TYPE or type(args) is not tuple:
+        raise UnpicklingError(f"{op} rebuilds only plain tensors through the tensor rebuild functions")
+    return _restore_attributes(func(*args), state, op)
+
+
+def _codecs_encode(obj, encoding="utf-8"):
+    # protocol 2 pickles bytes as _codecs.encode(str, 'latin1')
+    if type(obj) is not str or encoding not in ("latin1", "latin-1", "utf-8", "utf8"):
+        raise UnpicklingError("torch_js.load: unsupported _codecs.encode call")
+    return obj.encode(encoding)
+
+
+def _device_ctor(type_or_device, index=None):
+    if type(type_or_device) is not str or not (index is None or type(index) is int):
+        raise UnpicklingError("torch_js.load: torch.device expects a device string and an optional int index")
+    return _device(type_or_device, index)
+
+
+def _torch_version(text):
+    if type(text) is not str:
+        raise UnpicklingError("torch_js.load: TorchVersion expects a str")
+    return text
+
+
+def _dtype_by_name(name):
+    d = DTYPE_NAMES.get(name) if type(name) is str else None
+    if d is None:
+        raise UnpicklingError(f"torch_js.load: unknown dtype {_short(name)!r}")
+    return d
+
+
+_TENSOR_REBUILDS = (_rebuild_tensor_v2, _rebuild_tensor, rebuild_from_bytes)   # what _rebuild_from_type_v2 calls
+
+
+def allowed_globals():
+    allowed = {
+        ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
+        ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
+        ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
+        ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter_with_state,
+        ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type_v2,
+        ("torch", "Tensor"): _TENSOR_TYPE,
+        ("collections", "OrderedDict"): OrderedDict,
+        ("torch.torch_version", "TorchVersion"): _torch_version,  # torch.__version__ in a checkpoint: its text
+        ("torch", "device"): _device_ctor,
+        ("torch", "Size"): Size,
+        ("torch._tensor", "Size"): Size,
+        ("_codecs", "encode"): _codecs_encode,
+        ("builtins", "set"): set,
+        ("builtins", "frozenset"): frozenset,
+        ("builtins", "complex"): complex,
+        ("builtins", "slice"): slice,
+        ("torch_js.serialization", "_rebuild_from_bytes"): rebuild_from_bytes,
+        ("torch_js.nn.parameter", "_rebuild_parameter"): _js_rebuild_parameter,
+        ("torch_js._dtype", "_dtype_by_name"): _dtype_by_name,
+        ("torch_js._tensor", "Size"): Size,
+        ("torch_js._storage", "device"): _device_ctor,
+    }
+    for n, d in STORAGE_NAMES.items():
+        allowed[("torch", n)] = StorageType(d)
+    allowed[("torch", "UntypedStorage")] = StorageType(D.uint8)
+    for n, d in list(DTYPE_NAMES.items()) + list(_DTYPE_ALIASES.items()):
+        allowed[("torch", n)] = d
+    return allowed
+
+
+_NEWOBJ_TYPES = (OrderedDict, set, frozenset, Size)     # the classes NEWOBJ may instantiate (cls.__new__ only)
+
+# ---- the unpickler -------------------------------------------------------------------------------------------
+
+_OPCODE_NAMES = {op.code.encode("latin-1")[0]: op.name for op in pickletools.opcodes}
+_P = pickle._Unpickler.dispatch
+_PLAIN = ("PROTO", "STOP", "FRAME", "POP", "POP_MARK", "DUP", "NONE", "NEWTRUE", "NEWFALSE", "BININT", "BININT1",
+          "BININT2", "LONG1", "LONG4", "BINFLOAT", "BINSTRING", "SHORT_BINSTRING", "BINUNICODE", "SHORT_BINUNICODE",
+          "BINUNICODE8", "BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "EMPTY_TUPLE", "BINGET", "LONG_BINGET",
+          "GLOBAL", "STACK_GLOBAL", "BINPERSID")
+_CONTAINERS = (tuple, list, dict, set, frozenset, slice, Tensor)
+_EMPTY_COST = {list: sys.getsizeof([]), dict: sys.getsizeof({}), set: sys.getsizeof(set())}
+_ITEM_COST = 64                  # a list slot, a dict or set entry, a memo entry, with their growth
+_TRACK_COST = 128                # the unpickler's own record of a container (height, keep-alive reference)
+
+
+class _Dispatch(dict):
+    def __missing__(self, code):
+        name = _OPCODE_NAMES.get(code)
+        what = f"pickle opcode {name} ({bytes([code])!r})" if name else f"byte {bytes([code])!r}, not a pickle opcode"
+        raise UnpicklingError(f"torch_js.load: unsupported operand: {what} is not allowed in a checkpoint (only "
+                              "the data opcodes of protocols 2-4 are read; nothing that creates arbitrary objects)")
+
+
+class RestrictedUnpickler(pickle._Unpickler):
+    """See the module docstring. `persistent_load(pid)` resolves storage records; `length` is the pickle's byte
+    length (it sets the allocation budget)."""
+
+    def __init__(self, file, length, persistent_load=None, encoding="utf-8"):
+        super().__init__(file, encoding=encoding)
+        self._allowed = allowed_globals()
+        self._callables = {id(v) for v in self._allowed.values() if callable(v)}
+        self._pload = persistent_load
+        self._height = {}          # id -> height, for every container built here (kept alive by _keep)
+        self._nested = set()       # ids of containers already placed inside another container
+        self._keep = []
+        self._budget = BUDGET_FACTOR * length + BUDGET_SLACK
+
+    # ---- bookkeeping -----------------------------------------------------------------------------------------
+    def _charge(self, cost):
+        self._budget -= cost
+        if self._budget < 0:
+            raise UnpicklingError("torch_js.load: the pickle builds more Python objects than its size allows (a "
+                                  "memory bomb?)")
+
+    def _h(self, obj):
+        return self._height.get(id(obj), 0)
+
+    def _made(self, obj, height, cost):
+        """Register a container built here: its height (1 + its deepest child) and its cost."""
+        if height > MAX_NESTING:
+            raise UnpicklingError(f"torch_js.load: the pickle nests containers more than {MAX_NESTING} deep")
+        key = id(obj)
+        if key not in self._height:
+            self._keep.append(obj)
+            cost += _TRACK_COST
+        self._height[key] = max(height, self._height.get(key, 0))
+        self._charge(cost)
+
+    def _children(self, items):
+        """Height of a container of `items` (which become nested)."""
+        h = 0
+        for it in items:
+            key = id(it)
+            if key in self._height:
+                self._nested.add(key)
+                h = max(h, self._height[key])
+        return h + 1
+
+    def _modify(self, container, items, allowed_types, opname):
+        if type(container) not in allowed_types:
+            raise UnpicklingError(f"torch_js.load: {opname} on a {type(container).__name__} is not allowed")
+        key = id(container)
+        if key in self._nested or any(it is container for it in items):
+            raise UnpicklingError(f"torch_js.load: {opname} changes a container after it was placed inside "
+                                  "another (or into itself), which a checkpoint never needs: it would build "
+                                  "self-referencing or unboundedly deep structures")
+        self._made(container, self._children(items), _ITEM_COST * len(items))
+
+    # ---- opcodes ---------------------------------------------------------------------------------------------
+    def load_mark(self):
+        if len(self.metastack) >= MAX_NESTING:
+            raise UnpicklingError(f"torch_js.load: the pickle nests MARKs more than {MAX_NESTING} deep")
+        self._charge(_EMPTY_COST[list])
+        pickle._Unpickler.load_mark(self)
+
+    def load_put(self, index):
+        if index < 0:
+            raise UnpicklingError("torch_js.load: negative memo index")
+        self._charge(_ITEM_COST)
+        self.memo[index] = self.stack[-1]
+
+    def load_binput(self):
+        self.load_put(self.read(1)[0])
+
+    def load_long_binput(self):
+        self.load_put(int.from_bytes(self.read(4), "little"))
+
+    def load_memoize(self):
+        self.load_put(len(self.memo))
+
+    def _push_new(self, obj):
+        self._made(obj, 1, _EMPTY_COST[type(obj)])
+        self.append(obj)
+
+    def load_empty_list(self):
+        self._push_new([])
+
+    def load_empty_dict(self):
+        self._push_new({})
+
+    def load_empty_set(self):
+        self._push_new(set())
+
+    def _tuple(self, items):
+        t = tuple(items)
+        if t:
+            self._made(t, self._children(t), sys.getsizeof(t))
+        return t
+
+    def load_tuple(self):
+        items = self.pop_mark()           # (before self.append is looked up: pop_mark rebinds it)
+        self.append(self._tuple(items))
+
+    def load_tuple1(self):
+        self.stack[-1] = self._tuple(self.stack[-1:])
+
+    def load_tuple2(self):
+        self.stack[-2:] = [self._tuple(self.stack[-2:])]
+
+    def load_tuple3(self):
+        self.stack[-3:] = [self._tuple(self.stack[-3:])]
+
+    def load_append(self):
+        item = self.stack.pop()
+        self._modify(self.stack[-1], (item,), (list,), "APPEND")
+        self.stack[-1].append(item)
+
+    def load_appends(self):
+        items = self.pop_mark()
+        self._modify(self.stack[-1], items, (list,), "APPENDS")
+        self.stack[-1].extend(items)
+
+    def load_setitem(self):
+        value = self.stack.pop()
+        key = self.stack.pop()
+        self._modify(self.stack[-1], (key, value), (dict, OrderedDict), "SETITEM")
+        self.stack[-1][key] = value
+
+    def load_setitems(self):
+        items = self.pop_mark()
+        if len(items) % 2:
+            raise UnpicklingError("torch_js.load: SETITEMS needs key/value pairs")
+        self._modify(self.stack[-1], items, (dict, OrderedDict), "SETITEMS")
+        d = self.stack[-1]
+        for i in range(0, len(items), 2):
+            d[items[i]] = items[i + 1]
+
+    def load_additems(self):
+        items = self.pop_mark()
+        self._modify(self.stack[-1], items, (set,), "ADDITEMS")
+        self.stack[-1].update(items)
+
+    def load_frozenset(self):
+        items = self.pop_mark()
+        fs = frozenset(items)
+        self._made(fs, self._children(items), sys.getsizeof(fs))
+        self.append(fs)
+
+    def _result(self, obj, height):
+        if isinstance(obj, _CONTAINERS):
+            self._made(obj, max(height, 1), sys.getsizeof(obj))
+        return obj
+
+    def load_reduce(self):
+        args = self.stack.pop()
+        func = self.stack[-1]
+        if id(func) not in self._callables:
+            raise UnpicklingError(f"torch_js.load: REDUCE calls a {_short(func)} object, which is not one of the "
+                                  "allowed rebuild functions")
+        if type(args) is not tuple:
+            raise UnpicklingError("torch_js.load: REDUCE arguments must be a tuple")
+        self.stack[-1] = self._result(func(*args), self._h(args))
+
+    def load_newobj(self):
+        args = self.stack.pop()
+        cls = self.stack[-1]
+        if type(args) is not tuple:
+            raise UnpicklingError("torch_js.load: NEWOBJ arguments must be a tuple")
+        if cls is _torch_version:                 # torch.__version__ (a str subclass) pickles as NEWOBJ
+            self.stack[-1] = _torch_version(*args)
+            return
+        if not any(cls is c for c in _NEWOBJ_TYPES):
+            raise UnpicklingError(f"torch_js.load: NEWOBJ may create only OrderedDict, set, frozenset, torch.Size "
+                                  f"or TorchVersion, not a {_short(cls)}")
+        self.stack[-1] = self._result(cls.__new__(cls, *args), self._h(args))
+
+    def load_build(self):
+        state = self.stack.pop()
+        inst = self.stack[-1]
+        if type(inst) is OrderedDict:
+            # a state_dict's per-module versions, nothing else
+            if type(state) is not dict or set(state) - {"_metadata"} or \
+                    not isinstance(state.get("_metadata", {}), dict):
+                raise UnpicklingError("torch_js.load: refusing BUILD on an OrderedDict with other state than its "
+                                      "_metadata dict")
+            self._modify(inst, (state,), (OrderedDict,), "BUILD")
+            if "_metadata" in state:
+                inst._metadata = state["_metadata"]
+            return
+        if not isinstance(inst, Tensor):
+            raise UnpicklingError(f"torch_js.load: refusing BUILD on {type(inst).__name__}: only a tensor or an "
+                                  "OrderedDict can be built")
+        self._modify(inst, (state,), (type(inst),), "BUILD")
+        _restore_attributes(inst, state, "torch_js.load: BUILD")
+
+    def find_class(self, module, name):
+        if module == "__builtin__":               # protocol 2 names Python 3's builtins as Python 2's
+            module = "builtins"
+        fn = self._allowed.get((module, name))
+        if fn is not None:
+            return fn
+        if module == "torch" and type(name) is str:
+            base = name[:-len("Storage")] if name.endswith("Storage") else name
+            if base.lower().startswith(_TORCH_ONLY_DTYPES) or name in ("ComplexFloatStorage",
+                                                                     "ComplexDoubleStorage"):
+                what = "storage type" if name.endswith("Storage") else "dtype"
+                raise UnpicklingError(f"torch_js.load: refusing to load global 'torch.{_short(name)}': the {what} "
+                                      f"torch.{_short(name)} is not supported by torch_js (its dtypes: "
+                                      f"{', '.join(DTYPE_NAMES)})")
+        raise UnpicklingError(
+            f"torch_js.load: refusing to load global '{_short(module)}.{_short(name)}': only tensors, parameters, "
+            "storages, dtypes and plain containers can be loaded (the file may be malicious or contain custom "
+            "objects)")
+
+    def persistent_load(self, pid):
+        if self._pload is None:
+            raise UnpicklingError("torch_js.load: unexpected persistent id")
+        return self._pload(pid)
+
+    def load(self):
+        try:
+            return pickle._Unpickler.load(self)
+        except (UnpicklingError, RuntimeError, MemoryError):
+            raise
+        except EOFError:
+            raise UnpicklingError("torch_js.load: the pickle ends before its STOP opcode (truncated)") from None
+        except Exception as e:  # malformed input: stack underflow, bad arguments to an allowed function, ...
+            raise UnpicklingError(f"torch_js.load: malformed pickle ({type(e).__name__}: {_short(str(e), 200)})") \
+                from None
+
+
+def _dispatch():
+    table = _Dispatch()
+    by_name = {n: c for c, n in _OPCODE_NAMES.items()}
+    for name in _PLAIN:
+        table[by_name[name]] = _P[by_name[name]]
+    own = {"MARK": "load_mark", "BINPUT": "load_binput", "LONG_BINPUT": "load_long_binput",
+           "MEMOIZE": "load_memoize", "EMPTY_LIST": "load_empty_list", "EMPTY_DICT": "load_empty_dict",
+           "EMPTY_SET": "load_empty_set", "TUPLE": "load_tuple", "TUPLE1": "load_tuple1", "TUPLE2": "load_tuple2",
+           "TUPLE3": "load_tuple3", "APPEND": "load_append", "APPENDS": "load_appends", "SETITEM": "load_setitem",
+           "SETITEMS": "load_setitems", "ADDITEMS": "load_additems", "FROZENSET": "load_frozenset",
+           "REDUCE": "load_reduce", "NEWOBJ": "load_newobj", "BUILD": "load_build"}
+    for name, meth in own.items():
+        table[by_name[name]] = getattr(RestrictedUnpickler, meth)
+    return table
+
+
+RestrictedUnpickler.dispatch = _dispatch()
