@@ -112,6 +112,12 @@ def test_nesting_up_to_the_limit_loads_and_one_more_is_refused():
     assert torch_js.load(io.BytesIO(legal))["a"][0]["b"][1][1][1][0].shape == (4,)
 
 
+def test_empty_view_past_the_storage_end_loads_like_torch():
+    # PyTorch's set_ accepts any offset for a view without elements (it reaches no byte); so does core check_view
+    t = torch_js.load(io.BytesIO(H.pt({"w": H.tensor(offset=100, size=(0,))})))["w"]
+    assert t.shape == (0,) and t.storage_offset() == 100 and t.tolist() == [] and (t + 1).tolist() == []
+
+
 def test_memory_bomb_of_empty_containers_is_refused(monkeypatch):
     monkeypatch.setattr(_unpickler, "BUDGET_SLACK", 0)
     data = H.checkpoint(b"\x80\x02" + b"\x8f" * 200_000 + b".")

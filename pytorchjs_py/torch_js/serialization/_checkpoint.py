@@ -20,7 +20,7 @@ from .. import _dtype as D
 from .._storage import CPU, device as _device
 from .._tensor import Size, Tensor, _CPU_BACKEND
 from ..nn.parameter import Parameter
-from ._unpickler import (STORAGE_NAMES, LoadedStorage, RestrictedUnpickler, StorageType, _short,
+from ._unpickler import (STORAGE_NAMES, LoadedStorage, RestrictedUnpickler, StorageType, _short, _what,
                          rebuild_from_bytes)
 from ._zip import Archive
 
@@ -212,10 +212,10 @@ def _storage_loader(archive, prefix):
     def persistent_load(pid):
         if type(pid) is not tuple or len(pid) != 5 or pid[0] != "storage":
             raise pickle.UnpicklingError(f"torch_js.load: only persistent ids of storages are allowed, not "
-                                         f"{_short(pid)}")
+                                         f"{_what(pid)}")
         _, stype, key, location, numel = pid
         if not isinstance(stype, StorageType):
-            raise pickle.UnpicklingError(f"torch_js.load: storage record names {_short(stype)} as its type, not "
+            raise pickle.UnpicklingError(f"torch_js.load: storage record names a {_short(stype)} as its type, not "
                                          "a storage type")
         if type(key) is not str or type(location) is not str or type(numel) is not int or numel < 0:
             raise pickle.UnpicklingError("torch_js.load: malformed storage record: expected a str key, a str "

@@ -17,7 +17,7 @@ from array import array
 from itertools import accumulate
 
 from .. import _dtype as D
-from .._tensor import Tensor, _CPU_BACKEND, _make, contiguous_strides
+from .._tensor import Tensor, _CPU_BACKEND, _make, check_view, contiguous_strides
 
 MAX_HEADER_SIZE = 100_000_000   # the Rust crate's cap
 JSON_RECURSION_LIMIT = 128      # serde_json's: a header nested this deep is refused
@@ -248,9 +248,13 @@ def load_safetensors(f, device="cpu"):
     out = {}
     for name in order:
         begin, end, _, dtype_name, shape = by_name[name]
-        shape = tuple(shape)
-        t = _make(backend.from_bytes(bytes(body[begin:end])), shape, contiguous_strides(shape), 0,
-                  _ST_DTYPES[dtype_name])
+        d = _ST_DTYPES[dtype_name]
+        st = backend.from_bytes(bytes(body[begin:end]))
+        try:      # core's one check of a view (cannot fail after the checks above; the last gate before kernels)
+            shape, stride, _ = check_view(st, shape, contiguous_strides(shape), 0, d, "load_safetensors")
+        except (RuntimeError, TypeError) as e:
+            raise ValueError(f"load_safetensors: tensor `{name[:100]}`: {e}") from None
+        t = _make(st, shape, stride, 0, d)
         if str(device) != "cpu":
             t = t.to(device)
         out[name] = t

@@ -24,13 +24,12 @@ from collections import OrderedDict
 
 from .. import _dtype as D
 from .._storage import device as _device
-from .._tensor import Size, Tensor, _CPU_BACKEND, _make, contiguous_strides
+from .._tensor import Size, Tensor, _CPU_BACKEND, _make, check_view, checked_numel, contiguous_strides
 from ..nn.parameter import Parameter, _rebuild_parameter as _js_rebuild_parameter
 
 MAX_NESTING = 256
 BUDGET_FACTOR = 64               # bytes of Python objects per byte of pickle (legit checkpoints use about 15-40) ...
 BUDGET_SLACK = 64 << 20          # ... plus this
-INT64_MAX = (1 << 63) - 1
 
 UnpicklingError = pickle.UnpicklingError
 
@@ -49,53 +48,36 @@ _TORCH_ONLY_DTYPES = ("complex", "cfloat", "cdouble", "chalf", "uint16", "uint32
 
 
 def _short(obj, n=100):
+    """A name from the file (str), shortened; any other object by its type."""
     text = obj if isinstance(obj, str) else type(obj).__name__
     return text if len(text) <= n else text[:n] + "..."
 
 
+def _what(obj):
+    """A value from the file described for a message: a short repr of a scalar, else its type."""
+    if isinstance(obj, (str, bytes, int, float, complex)) or obj is None:
+        text = repr(obj)
+        return f"{type(obj).__name__} {text if len(text) <= 60 else text[:60] + '...'}"
+    return type(obj).__name__
+
+
 # ---- validated tensor constructors -------------------------------------------------------------------------------
 
-def _dim(value, what, op):
-    if type(value) is not int:
-        raise UnpicklingError(f"{op}: {what} must be an int, not {_short(value)}")
-    if not 0 <= value <= INT64_MAX:
-        raise UnpicklingError(f"{op}: {what} {value} is out of range: it must lie in [0, 2**63 - 1]")
-    return value
+def _brief(obj, n=80):
+    text = repr(obj) if isinstance(obj, (int, tuple, list)) else type(obj).__name__
+    return text if len(text) <= n else text[:n] + "..."
 
 
-def _dims(values, what, op):
-    if type(values) not in (tuple, list, Size):
-        raise UnpicklingError(f"{op}: {what} must be a tuple of ints, not {_short(values)}")
-    return tuple(_dim(v, f"{what}[{i}]", op) for i, v in enumerate(values))
-
-
-def _check_shape(shape, op):
-    """Sizes whose product (zeros left out, as contiguous strides need) and byte count stay within int64."""
-    n = 1
-    for s in shape:
-        n *= s if s > 1 else 1
-        if n > INT64_MAX:
-            raise UnpicklingError(f"{op}: the element count of size {shape} overflows int64")
-
-
-def check_view(nbytes, dtype, offset, size, stride, op):
-    """A view (storage offset, size, stride, in elements of dtype) of a storage of nbytes bytes: every element it
-    can address lies inside the storage, and every figure is a non-negative int64."""
-    offset = _dim(offset, "storage offset", op)
-    size = _dims(size, "size", op)
-    stride = _dims(stride, "stride", op)
-    if len(size) != len(stride):
-        raise UnpicklingError(f"{op}: size {size} and stride {stride} have different lengths")
-    _check_shape(size, op)
-    itemsize = dtype.itemsize
-    if any(s == 0 for s in size):
-        end = offset                                      # no element: the offset may sit at the storage's end
-    else:
-        end = offset + sum((s - 1) * st for s, st in zip(size, stride)) + 1
-    if end * itemsize > nbytes or end > INT64_MAX:
-        raise UnpicklingError(
-            f"{op}: tensor view (storage offset {offset}, size {size}, stride {stride}) reaches past its storage: "
-            f"itemsize {itemsize} requires a storage of {end * itemsize} bytes, the storage has {nbytes}")
+def checked_view(storage, dtype, offset, size, stride, op):
+    """Core's check_view (the one check of a view made from untrusted geometry: int64 ints, non-negative strides
+    and offset, furthest element inside the storage's bytes, numel within int64), its PyTorch-worded error turned
+    into an UnpicklingError that names the view. Returns (offset, size, stride) as tuples of Python ints."""
+    try:
+        size, stride, offset = check_view(storage, size, stride, offset, dtype, op)
+    except (RuntimeError, TypeError, ValueError) as e:
+        problem = "reaches past its storage" if "out of bounds" in str(e) else "is invalid"
+        raise UnpicklingError(f"torch_js.load: {op}: tensor view (storage offset {_brief(offset)}, size "
+                              f"{_brief(size)}, stride {_brief(stride)}) {problem}: {e}") from None
     return offset, size, stride
 
 
@@ -119,7 +101,7 @@ class LoadedStorage:
 
 def _flag(value, what, op):
     if type(value) is not bool:
-        raise UnpicklingError(f"{op}: {what} must be a bool, not {_short(value)}")
+        raise UnpicklingError(f"{op}: {what} must be a bool, not {_what(value)}")
     return value
 
 
@@ -127,9 +109,10 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=Fals
                        metadata=None):
     op = "torch_js.load: _rebuild_tensor_v2"
     if not isinstance(storage, LoadedStorage):
-        raise UnpicklingError(f"{op} expects a storage record, not {_short(storage)}")
+        raise UnpicklingError(f"{op} expects a storage record, not {_what(storage)}")
     requires_grad = _flag(requires_grad, "requires_grad", op)
-    offset, size, stride = check_view(storage.storage.nbytes, storage.dtype, storage_offset, size, stride, op)
+    offset, size, stride = checked_view(storage.storage, storage.dtype, storage_offset, size, stride,
+                                        "_rebuild_tensor_v2")
     t = _make(storage.storage, size, stride, offset, storage.dtype)
     if requires_grad:
         t.requires_grad_(True)
@@ -144,20 +127,20 @@ def rebuild_from_bytes(raw, shape, dtype_name, requires_grad):
     """Target of Tensor.__reduce_ex__ (a plain pickle of a tensor): its bytes, shape, dtype name and flag."""
     op = "torch_js: rebuilding a pickled tensor"
     if type(raw) not in (bytes, bytearray):
-        raise UnpicklingError(f"{op}: the data must be bytes, not {_short(raw)}")
+        raise UnpicklingError(f"{op}: the data must be bytes, not {_what(raw)}")
     d = DTYPE_NAMES.get(dtype_name) if type(dtype_name) is str else None
     if d is None:
         raise UnpicklingError(f"{op}: unknown dtype {_short(dtype_name)!r}")
-    shape = _dims(shape, "size", op)
-    _check_shape(shape, op)
     requires_grad = _flag(requires_grad, "requires_grad", op)
-    n = 1
-    for s in shape:
-        n *= s
+    if type(shape) not in (tuple, list, Size) or any(type(v) is not int for v in shape):
+        raise UnpicklingError(f"{op}: the size must be a tuple of ints, not {_brief(shape)}")
+    st = _CPU_BACKEND[0].from_bytes(bytes(raw))
+    _, shape, _ = checked_view(st, d, 0, shape, contiguous_strides(shape), "_rebuild_from_bytes")
+    n = checked_numel(shape)
     if len(raw) != n * d.itemsize:
         raise UnpicklingError(f"{op}: {len(raw)} bytes do not hold a {d.name} tensor of size {shape} "
                               f"({n * d.itemsize} bytes)")
-    t = _make(_CPU_BACKEND[0].from_bytes(bytes(raw)), shape, contiguous_strides(shape), 0, d)
+    t = _make(st, shape, contiguous_strides(shape), 0, d)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -179,7 +162,7 @@ def _restore_attributes(obj, state, op):
     if state is None:
         return obj
     if type(state) is not dict:
-        raise UnpicklingError(f"{op}: the attribute state must be a dict, not {_short(state)}")
+        raise UnpicklingError(f"{op}: the attribute state must be a dict, not {_what(state)}")
     for k, v in state.items():
         if type(k) is not str or not k.isidentifier() or k.startswith("__") or hasattr(type(obj), k) or \
                 hasattr(Tensor, k):
@@ -193,7 +176,7 @@ def _restore_attributes(obj, state, op):
 def _rebuild_parameter(data, requires_grad, backward_hooks=None):
     op = "torch_js.load: _rebuild_parameter"
     if not isinstance(data, Tensor):
-        raise UnpicklingError(f"{op} expects a tensor, not {_short(data)}")
+        raise UnpicklingError(f"{op} expects a tensor, not {_what(data)}")
     return Parameter(data, _flag(requires_grad, "requires_grad", op))
 
 
@@ -297,7 +280,7 @@ _TRACK_COST = 128                # the unpickler's own record of a container (he
 class _Dispatch(dict):
     def __missing__(self, code):
         name = _OPCODE_NAMES.get(code)
-        what = f"pickle opcode {name} ({bytes([code])!r})" if name else f"byte {bytes([code])!r}, not a pickle opcode"
+        what = f"pickle opcode {name} ({bytes([code])!r})" if name else f"byte {bytes([code])!r} (not an opcode)"
         raise UnpicklingError(f"torch_js.load: unsupported operand: {what} is not allowed in a checkpoint (only "
                               "the data opcodes of protocols 2-4 are read; nothing that creates arbitrary objects)")
 
