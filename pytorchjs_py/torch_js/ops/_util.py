@@ -1,6 +1,7 @@
 """Shared pieces of the ops layer: broadcasting, dims, scalars, devices, memory layouts, error wording, and
 recording autograd nodes. The lowest ops module: it imports only the core."""
 from .. import _dtype as D
+from .._storage import INT64_MAX
 from .._tensor import Size, Tensor, _empty, wrap_dim
 from .._graph import node_class
 from .._grad_mode import GRAD_ENABLED
@@ -118,11 +119,62 @@ def same_device(a, b):
     return da
 
 
+# ---- Python scalars going into a dtype ---------------------------------------------------------------------
+# PyTorch holds a Python int as an int64 Scalar, or a uint64 one above int64's range; past that the conversion
+# fails. Writes of a scalar into a tensor (fill_, full, ...) then check it fits the dtype (checked_convert),
+# while arithmetic casts it (uint8 + 300 wraps), so each has its helper.
+
+INT64_MIN = -(1 << 63)
+_UINT64_END = 1 << 64
+INT_LIMITS = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767), "int32": (-(1 << 31), (1 << 31) - 1),
+              "int64": (INT64_MIN, INT64_MAX)}
+_CHECKED_NAMES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+                  "float32": "float"}
+_FLOAT32_MAX = 3.4028234663852886e38
+
+
+def scalar_int(value):
+    """A Python int as PyTorch's Scalar takes it: past uint64's range, PyTorch's OverflowError."""
+    if value < INT64_MIN or value >= _UINT64_END:
+        raise OverflowError("int too big to convert")
+    return value
+
+
+def int_overflows(value, lo, hi):
+    """c10's overflows<int type>(int value): out of [lo, hi], except that negatives down to -max wrap into an
+    unsigned dtype (uint8 accepts -255..255)."""
+    return value > hi or (value < lo and (lo != 0 or -value > hi))
+
+
+def checked_scalar(value, d):
+    """A Python number about to be written into dtype d (fill_, full, full_like), or PyTorch's checked_convert
+    error: integral dtypes take only values they can hold (NaN and inf never), float32 only finite values
+    within its range (inf and NaN pass); float16/bfloat16/float64/bool take anything."""
+    cls = value.__class__
+    if cls is bool:
+        return value
+    if cls is int or (isinstance(value, int) and not isinstance(value, bool)):
+        value = scalar_int(int(value))
+        lim = INT_LIMITS.get(d.name)
+        if lim is not None and int_overflows(value, *lim):
+            raise RuntimeError(f"value cannot be converted to type {_CHECKED_NAMES[d.name]} without overflow")
+        return value
+    if isinstance(value, float):
+        lim = INT_LIMITS.get(d.name)
+        if lim is not None:
+            if not lim[0] <= value <= lim[1]:  # NaN fails both comparisons
+                raise RuntimeError(f"value cannot be converted to type {_CHECKED_NAMES[d.name]} without overflow")
+        elif d.name == "float32" and _FLOAT32_MAX < abs(value) < float("inf"):
+            raise RuntimeError("value cannot be converted to type float without overflow")
+    return value
+
+
 _SCALAR_CACHE = {}
 
 
 def scalar_tensor(value, dtype, dev):
     """A 0-d tensor holding a Python scalar, cached: binary ops with a scalar operand use it as a stride-0 input.
+    An int in uint64's range above int64 wraps into an integral dtype, as PyTorch's arithmetic does.
 
     Only ever read by kernels, never handed to users (so the cache cannot be mutated).
     """
@@ -130,7 +182,12 @@ def scalar_tensor(value, dtype, dev):
     t = _SCALAR_CACHE.get(key)
     if t is None:
         t = _empty((), dtype, dev)
-        t._storage.backend.fill(t, value)
+        v = value
+        if v.__class__ is int and not INT64_MIN <= v <= INT64_MAX:
+            scalar_int(v)
+            if not dtype.is_floating_point:
+                v -= _UINT64_END
+        t._storage.backend.fill(t, v)
         # -0.0 and NaN must not alias 0.0 / each other in the cache
         if not (isinstance(value, float) and (value != value or value == 0.0)):
             if len(_SCALAR_CACHE) > 4096:

@@ -5,7 +5,7 @@ from .. import _dtype as D
 from .._storage import CPU, device as _device
 from .._tensor import Tensor, _empty, _make
 from ._registry import COMPOSITE, NOT_DIFFERENTIABLE, backward, register
-from ._util import GRAD_ENABLED, broadcast_pair, expand_strides, record
+from ._util import GRAD_ENABLED, broadcast_pair, checked_scalar, expand_strides, record
 from . import inplace as _ip
 from .creation import full
 
@@ -105,6 +105,7 @@ def type_as(self, other):
 def copy_(self, src, non_blocking=False):
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+    _ip.check_writable(self, src)  # PyTorch's internal- and partial-overlap errors
     shape = broadcast_pair(self._shape, src._shape)
     if shape != self._shape:
         raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the broadcast shape {list(shape)}")
@@ -117,7 +118,7 @@ def copy_(self, src, non_blocking=False):
             r = src.expand(self._shape) + 0 if src._shape != self._shape else src.clone()
         return _ip.commit(self, r)
     if src._storage is self._storage and (src._offset != self._offset or src._stride != self._stride):
-        src = src.clone()
+        src = src.clone()  # overlaps PyTorch does not detect (it calls them "too hard") still copy correctly
     self._storage.backend.copy(self, src, expand_strides(src._shape, src._stride, shape))
     self._storage.version += 1
     return self
@@ -130,7 +131,10 @@ def fill_(self, value):
                                "dimensions.")
         if GRAD_ENABLED[0] and value._requires_grad:
             return copy_(self, value.expand(self._shape))
-        value = value.item()
+        # a tensor value is cast as copy_ casts it (int64 -> uint8 wraps), not checked like a Python number
+        value = item(_to_dtype(value.detach(), self._dtype)) if value._dtype is not self._dtype else item(value)
+    else:
+        value = checked_scalar(value, self._dtype)
     if GRAD_ENABLED[0] and self._requires_grad:
         _ip.check_leaf(self)
         return _ip.commit(self, full(self._shape, value, dtype=self._dtype, device=self._storage.device))

@@ -4,10 +4,12 @@ import math
 import struct
 
 from .. import _dtype as D
-from .._storage import CPU, INT64_MAX, Storage, device as _device
-from .._tensor import Tensor, _contig, _empty, _empty_strided, _make, int_tuple, set_legacy_constructor
+from .._storage import CPU, INT64_MAX, Storage, check_alloc, device as _device
+from .._tensor import (Tensor, _contig, _empty, _empty_strided, _make, _shape_problem, checked_numel, int_tuple, numel_of,
+                       set_legacy_constructor)
 from ._registry import NOT_DIFFERENTIABLE, register
-from ._util import check, dense_strides
+from ._util import (GRAD_ENABLED, INT64_MIN, INT_LIMITS, check, checked_scalar, dense_strides, int_overflows,
+                    scalar_int, scalar_tensor as _scalar_operand)
 from .inplace import resize_, write_out
 
 
@@ -43,6 +45,18 @@ def size_arg(size, name="empty"):
     return tuple(out)
 
 
+def _check_new_size(shape, dtype):
+    """The errors _empty gives for a new tensor of this shape (negative or overflowing sizes, more bytes than the
+    runtime has), raised before a factory builds Python values for it. dtype None: the smallest, one byte."""
+    problem = _shape_problem(shape)
+    if problem is not None:
+        raise RuntimeError(problem)
+    nbytes = numel_of(shape) * (dtype.itemsize if dtype is not None else 1)
+    if nbytes > INT64_MAX:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
+    check_alloc(nbytes)
+
+
 # ---- from Python data ----------------------------------------------------------------------------------------
 
 def _flatten(data):
@@ -51,19 +65,20 @@ def _flatten(data):
         return data._shape, data.reshape(-1).tolist(), data._dtype
     shape = []
     probe = data
-    while isinstance(probe, (list, tuple)) or _is_array_like(probe):
+    while isinstance(probe, (list, tuple, range)) or _is_array_like(probe):
         n = len(probe)
         shape.append(n)
         if n == 0:
             break
         probe = probe[0]
+    _check_new_size(tuple(shape), None)  # before building the flat list (a range can be huge)
     flat = [data]
     for depth, n in enumerate(shape):
         nxt = []
         for item in flat:
             if isinstance(item, Tensor):
                 item = item.tolist()
-            if not (isinstance(item, (list, tuple)) or _is_array_like(item)) or len(item) != n:
+            if not (isinstance(item, (list, tuple, range)) or _is_array_like(item)) or len(item) != n:
                 raise ValueError(f"expected sequence of length {n} at dim {depth} (got "
                                  f"{len(item) if hasattr(item, '__len__') else type(item).__name__})")
             nxt.extend(item)
@@ -96,25 +111,39 @@ def _is_array_like(x):
 
 
 def _pack_values(flat, d):
-    if d is D.bfloat16:
-        return b"".join(D.pack_scalar(d, float(v)) for v in flat)
-    if d.is_floating_point:
-        return struct.pack(f"<{len(flat)}{d.fmt}", *[float(v) for v in flat])
+    """The bytes of Python numbers as dtype d (float16/bfloat16 come here as float32), raising where PyTorch's
+    tensor() does: an int past int64 ("Overflow when unpacking long long"), a value an integral dtype cannot
+    hold, NaN or inf into an integral dtype; floats beyond float32's range become inf, as there."""
+    n = len(flat)
     if d is D.bool_:
         return bytes(1 if v else 0 for v in flat)
-    bits = d.itemsize * 8
-    mask = (1 << bits) - 1
+    if d.is_floating_point:
+        vals = [float(v) for v in flat]  # Python's OverflowError for an int past float64, as in PyTorch
+        try:
+            return struct.pack(f"<{n}{d.fmt}", *vals)
+        except OverflowError:  # beyond float32's range: the caller casts from float64 (inf, as PyTorch gives)
+            return None
+    try:
+        return struct.pack(f"<{n}{d.fmt}", *flat)  # ints (and bools) within range: no per-value work
+    except struct.error:
+        pass
+    lo, hi = INT_LIMITS[d.name]
     vals = []
     for v in flat:
         if isinstance(v, float):
-            if v != v or v in (float("inf"), float("-inf")):
+            if not lo <= v <= hi:  # NaN fails both comparisons
                 raise RuntimeError(f"value cannot be converted to type {d.name} without overflow")
             v = int(v)
-        v = int(v) & mask
-        if d.is_signed and v >> (bits - 1):
-            v -= 1 << bits
+        else:
+            v = int(v)
+            if v > INT64_MAX or v < INT64_MIN:
+                raise ValueError("Overflow when unpacking long long")
+            if int_overflows(v, lo, hi):
+                raise RuntimeError(f"value cannot be converted to type {d.name} without overflow")
+            if v < 0 and lo == 0:
+                v += hi + 1  # -1 -> 255 in uint8, as PyTorch wraps it
         vals.append(v)
-    return struct.pack(f"<{len(vals)}{d.fmt}", *vals)
+    return struct.pack(f"<{n}{d.fmt}", *vals)
 
 
 def _from_numpy_like(data, dtype, dev):
@@ -153,11 +182,15 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         else:
             shape, flat, inferred = _flatten(data)
         d = dtype or inferred
-        if d is D.bfloat16 or d is D.float16:
-            t = _make(CPU.backend.from_bytes(_pack_values(flat, D.float32)), shape, _contig(shape), 0, D.float32)
+        _check_new_size(shape, d)
+        packed_as = D.float32 if d is D.bfloat16 or d is D.float16 else d
+        data = _pack_values(flat, packed_as)
+        if data is None:  # floats past float32's range: from float64, cast by the kernels (inf)
+            packed_as = D.float64
+            data = _pack_values(flat, packed_as)
+        t = _make(CPU.backend.from_bytes(data), shape, _contig(shape), 0, packed_as)
+        if packed_as is not d:
             t = t.to(d)
-        else:
-            t = _make(CPU.backend.from_bytes(_pack_values(flat, d)), shape, _contig(shape), 0, d)
         if dev is not CPU:
             t = t.to(dev)
     if requires_grad:
@@ -237,28 +270,42 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
         dtype = D.scalar_dtype(fill_value) if not isinstance(fill_value, Tensor) else fill_value._dtype
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    fill_value = checked_scalar(fill_value, dtype)
+    if out is not None:
+        return _fill_out(out, shape, fill_value)
     t = _empty(shape, dtype, device_arg(device))
     t._storage.backend.fill(t, fill_value)
-    if out is not None:
-        return write_out(out, t)
     return with_requires_grad(t, requires_grad)
+
+
+def _fill_out(out, shape, value):
+    """zeros/ones/full with out=: resize out, then fill it (PyTorch's fill_, which allows an expanded out)."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
+    if out._requires_grad and GRAD_ENABLED[0]:
+        return write_out(out, full(shape, value, dtype=out._dtype, device=out._storage.device))
+    if out._shape != shape:
+        resize_(out, shape)
+    out._storage.backend.fill(out, checked_scalar(value, out._dtype))
+    out._storage.version += 1
+    return out
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     shape = size_arg(size, "zeros")
+    if out is not None:
+        return _fill_out(out, shape, 0)
     t = _empty(shape, dtype or D.get_default_dtype(), device_arg(device))
     t._storage.backend.fill(t, 0)
-    if out is not None:
-        return write_out(out, t)
     return with_requires_grad(t, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     shape = size_arg(size, "ones")
+    if out is not None:
+        return _fill_out(out, shape, 1)
     t = _empty(shape, dtype or D.get_default_dtype(), device_arg(device))
     t._storage.backend.fill(t, 1)
-    if out is not None:
-        return write_out(out, t)
     return with_requires_grad(t, requires_grad)
 
 
@@ -283,10 +330,10 @@ empty_like = _like(None)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None):
-    if dtype is None and isinstance(fill_value, Tensor):
+    if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     t = _like_tensor(input, dtype, device, memory_format)
-    t._storage.backend.fill(t, fill_value)
+    t._storage.backend.fill(t, checked_scalar(fill_value, t._dtype))
     return with_requires_grad(t, requires_grad)
 
 
@@ -307,53 +354,159 @@ def _num(x):
     return x.item() if isinstance(x, Tensor) else x
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    start, end, step = _num(start), _num(end), _num(step)
-    if end is None:
-        start, end = 0, start
-    check(step != 0, "step must be nonzero")
-    check((step > 0 and end >= start) or (step < 0 and end <= start),
-          "upper bound and lower bound inconsistent with step sign")
-    if dtype is None:
-        dtype = D.get_default_dtype() if any(isinstance(v, float) for v in (start, end, step)) else D.int64
-    n = int(math.ceil((end - start) / step))
-    if dtype.is_floating_point:
-        # PyTorch computes start + i*step in double, then casts
-        vals = [start + i * step for i in range(n)]
+def _range_scalar(v, name):
+    """A range endpoint or step: a Python number (0-d tensors give their value), ints within uint64's range."""
+    v = _num(v)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        if hasattr(v, "__index__"):
+            return v.__index__()
+        if hasattr(v, "__float__"):
+            return float(v)
+        raise TypeError(f"{name}(): argument must be a number, not {type(v).__name__}")
+    return scalar_int(v) if isinstance(v, int) else v
+
+
+def _steps_arg(steps, name):
+    if steps.__class__ is not int:
+        if isinstance(steps, (bool, float)) or not hasattr(steps, "__index__"):
+            raise TypeError(f"{name}(): argument 'steps' (position 3) must be int, not {type(steps).__name__}")
+        steps = steps.__index__()
+    if not INT64_MIN <= steps <= INT64_MAX:
+        raise ValueError("Overflow when unpacking long long")
+    check(steps >= 0, "number of steps must be non-negative")
+    return steps
+
+
+def _iota(n, d):
+    """0, 1, ..., n-1 as a new CPU tensor of dtype d (int64 or float64): each kernel call doubles the filled
+    prefix, so n values cost log2(n) calls and no Python list."""
+    t = _empty((n,), d, CPU)
+    if n:
+        st, be = t._storage, t._storage.backend
+        be.fill(_make(st, (1,), (1,), 0, d), 0)
+        k = 1
+        while k < n:
+            m = min(k, n - k)
+            be.binary("add", _make(st, (m,), (1,), k, d), _make(st, (m,), (1,), 0, d), (1,),
+                      _scalar_operand(k, d, CPU), (0,))
+            k += m
+    return t
+
+
+def _scalar_op(op, t, value, scalar_first=False):
+    """t = t <op> value (or value <op> t), in place, on a 1-d contiguous CPU tensor."""
+    s = _scalar_operand(value, t._dtype, CPU)
+    if scalar_first:
+        t._storage.backend.binary(op, t, s, (0,), t, (1,))
     else:
-        vals = [int(start + i * step) for i in range(n)] if not isinstance(start, float) else \
-            [int(start + i * step) for i in range(n)]
-    t = tensor(vals, dtype=dtype, device=device) if n else empty(0, dtype=dtype, device=device)
+        t._storage.backend.binary(op, t, t, (1,), s, (0,))
+
+
+def _cast_to(t, dtype, device, out=None, requires_grad=False):
+    """A range computed in float64/int64 on the CPU, cast as PyTorch casts its accumulator (float64 -> float32
+    rounds to nearest, float64 -> an integral dtype truncates through int64, int64 -> a narrower int wraps)."""
+    chain = {D.float16: (D.float32,), D.bfloat16: (D.float32,)}.get(dtype, ())
+    if t._dtype is D.float64 and not dtype.is_floating_point and dtype is not D.bool_:
+        chain = (D.int64,)
+    for d in chain + (dtype,):
+        if t._dtype is not d:
+            r = _empty(t._shape, d, CPU)
+            r._storage.backend.copy(r, t, t._stride)
+            t = r
+    dev = device_arg(device)
+    if dev is not CPU:
+        t = t.to(dev)
     if out is not None:
         return write_out(out, t)
     return with_requires_grad(t, requires_grad)
 
 
+def _trunc_div(a, b):
+    q = abs(a) // abs(b)
+    return q if (a < 0) == (b < 0) else -q
+
+
+def _fmt(v):
+    return str(v) if isinstance(v, int) else f"{v:g}"
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    if end is None:
+        start, end = 0, start
+    start, end, step = (_range_scalar(v, "arange") for v in (start, end, step))
+    if dtype is None:
+        dtype = D.get_default_dtype() if any(isinstance(v, float) for v in (start, end, step)) else D.int64
+    check(step != 0, "step must be nonzero")
+    check(math.isfinite(start) and math.isfinite(end), lambda: f"unsupported range: {_fmt(start)} -> {_fmt(end)}")
+    check((step > 0 and end >= start) or (step < 0 and end <= start),
+          "upper bound and lower bound inconsistent with step sign")
+    if dtype is not D.int64:  # the size from the given values, in double
+        size = (float(end) - float(start)) / float(step)
+        check(size == size and size <= INT64_MAX, "invalid size, possible overflow?")
+        n = math.ceil(size)
+    integral = not dtype.is_floating_point and dtype is not D.bool_
+    if integral:  # PyTorch's accumulator is int64: the endpoints and step convert to it (truncating)
+        start, end, step = (int(checked_scalar(v, D.int64)) for v in (start, end, step))
+    if dtype is D.int64:  # int64 sizes in exact integer arithmetic
+        check(step != 0, "step must be nonzero", ValueError)
+        sgn = 1 if step > 0 else -1
+        n = _trunc_div(end - start + step - sgn, step)
+    check(0 <= n <= INT64_MAX, "invalid size, possible overflow?")
+    _check_new_size((n,), dtype)  # before computing anything: arange(2**40) raises at once
+    if integral:
+        t = _iota(n, D.int64)  # start + i*step stays within [start, end]: no int64 overflow
+    else:  # PyTorch computes start + i*step in double, then casts
+        t = _iota(n, D.float64)
+        start, step = float(start), float(step)
+    if n:
+        _scalar_op("mul", t, step)
+        _scalar_op("add", t, start)
+    return _cast_to(t, dtype, device, out, requires_grad)
+
+
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    start, end = _num(start), _num(end)
-    check(steps >= 0, "number of steps must be non-negative")
+    start, end = _range_scalar(start, "linspace"), _range_scalar(end, "linspace")
+    steps = _steps_arg(steps, "linspace")
     dtype = dtype or D.get_default_dtype()
+    checked_scalar(start, dtype)
+    checked_scalar(end, dtype)
+    _check_new_size((steps,), dtype)  # before computing anything
+    t = _empty((steps,), D.float64, CPU)
     if steps == 1:
-        vals = [start]
-    else:
-        step = (end - start) / (steps - 1) if steps > 1 else 0
+        t._storage.backend.fill(t, float(start))
+    elif steps > 1:
+        step = (end - start) / (steps - 1)
         half = steps // 2
-        # PyTorch fills the first half from start and the second half from end, for symmetry
-        vals = [start + step * i if i < half else end - step * (steps - i - 1) for i in range(steps)]
-    if not dtype.is_floating_point:
-        vals = [int(v) for v in vals]
-    t = tensor(vals, dtype=dtype, device=device) if steps else empty(0, dtype=dtype, device=device)
-    return with_requires_grad(t, requires_grad)
+        t = _iota(steps, D.float64)
+        # PyTorch fills the first half from start (start + step*i) and the second half from end
+        # (end - step*(steps-1-i)), for symmetry; the same double operations as Python's, one kernel each
+        first = _make(t._storage, (half,), (1,), 0, D.float64)
+        second = _make(t._storage, (steps - half,), (1,), half, D.float64)
+        _scalar_op("mul", first, step)
+        _scalar_op("add", first, start)
+        _scalar_op("sub", second, steps - 1, scalar_first=True)
+        _scalar_op("mul", second, step)
+        _scalar_op("sub", second, end, scalar_first=True)
+    return _cast_to(t, dtype, device, out, requires_grad)
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False, out=None,
+             layout=None):
+    steps = _steps_arg(steps, "logspace")
+    dtype = dtype or D.get_default_dtype()
+    _check_new_size((steps,), dtype)  # PyTorch's allocator error counts the result's bytes
     lin = linspace(start, end, steps, dtype=D.float64)
-    return with_requires_grad((base ** lin).to(dtype or D.get_default_dtype()).to(device_arg(device)), requires_grad)
+    t = (base ** lin).to(dtype).to(device_arg(device))
+    if out is not None:
+        return write_out(out, t)
+    return with_requires_grad(t, requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     m = n if m is None else m
     check(n >= 0, f"n must be greater or equal to 0, got {n}")
+    check(m >= 0, f"m must be greater or equal to 0, got {m}")
+    checked_numel((n, m))
     t = zeros(n, m, dtype=dtype, device=device)
     k = min(n, m)
     if k:

@@ -254,6 +254,7 @@ def setitem(self, key, value):
     view, adv_dims, adv_idx = _expand_key(self, key)
     if not isinstance(value, Tensor):
         if not adv_dims:
+            _ip.check_writable(view)  # t[:] = v on an expanded t raises in PyTorch, though fill_ itself does not
             fill_(view, value)
             return
         value = full((), value, dtype=self._dtype, device=self._storage.device)

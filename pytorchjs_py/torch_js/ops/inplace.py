@@ -57,9 +57,11 @@ def _span(t):
 
 
 def check_writable(out, *inputs, any_overlap=False):
-    """PyTorch's overlap checks for a tensor about to be written in place (or as out=)."""
+    """PyTorch's overlap checks for a tensor about to be written in place (or as out=): assert_no_internal_overlap
+    (a dim of stride 0 and size > 1 in a tensor with elements: the writes would race for one location), then
+    partial overlap with an input when both are dense (sparser overlaps PyTorch calls "too hard" and allows)."""
     for n, s in zip(out._shape, out._stride):
-        if s == 0 and n > 1:
+        if s == 0 and n > 1 and 0 not in out._shape:
             raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
                                "single memory location. Please clone() the tensor before performing the operation.")
     for t in inputs:
