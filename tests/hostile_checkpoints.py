@@ -317,6 +317,9 @@ raw_case("self_setitem", lambda m: b"\x80\x02}q\x00" + enc("k") + b"h\x00s.", ma
 raw_case("cycle_two_lists", lambda m: b"\x80\x02]q\x00]q\x01ah\x01h\x00a.",
          match=r"changes a container after it was placed inside another")
 raw_case("stack_underflow", lambda m: b"\x80\x02a.", match=r"malformed pickle")
+raw_case("tuple2_underflow", lambda m: b"\x80\x02N\x86.", match=r"TUPLE2 on a stack of 1")
+raw_case("device_index_out_of_range", lambda m: pkl(call(G("torch", "device"), "cpu", 2 ** 40)),
+         match=r"index in \[0, 127\]")
 raw_case("truncated_pickle", lambda m: pkl({"w": tensor()})[:-1], match=r"ends before its STOP opcode \(truncated\)")
 raw_case("truncated_pickle_mid_global", lambda m: pkl({"w": tensor()})[:-40],
          match=r"refusing to load global|malformed pickle|ends before its STOP")

@@ -18,7 +18,6 @@ walk) could exhaust the stack. The containers built are charged against a budget
 length (BUDGET_FACTOR bytes per byte plus BUDGET_SLACK), so a small pickle cannot allocate gigabytes.
 """
 import pickle
-import pickletools
 import sys
 from collections import OrderedDict
 
@@ -208,8 +207,10 @@ def _codecs_encode(obj, encoding="utf-8"):
 
 
 def _device_ctor(type_or_device, index=None):
-    if type(type_or_device) is not str or not (index is None or type(index) is int):
-        raise UnpicklingError("torch_js.load: torch.device expects a device string and an optional int index")
+    if type(type_or_device) is not str or len(type_or_device) > 32 or \
+            not (index is None or (type(index) is int and 0 <= index <= 127)):   # c10's DeviceIndex is an int8
+        raise UnpicklingError("torch_js.load: torch.device expects a device string and an optional index in "
+                              "[0, 127]")
     return _device(type_or_device, index)
 
 
@@ -265,7 +266,8 @@ _NEWOBJ_TYPES = (OrderedDict, set, frozenset, Size)     # the classes NEWOBJ may
 
 # ---- the unpickler -------------------------------------------------------------------------------------------
 
-_OPCODE_NAMES = {op.code.encode("latin-1")[0]: op.name for op in pickletools.opcodes}
+_OPCODE_NAMES = {v[0]: k for k, v in vars(pickle).items()        # (pickletools may be absent in Pyodide)
+                 if k.isupper() and isinstance(v, bytes) and len(v) == 1}
 _P = pickle._Unpickler.dispatch
 _PLAIN = ("PROTO", "STOP", "FRAME", "POP", "POP_MARK", "DUP", "NONE", "NEWTRUE", "NEWFALSE", "BININT", "BININT1",
           "BININT2", "LONG1", "LONG4", "BINFLOAT", "BINSTRING", "SHORT_BINSTRING", "BINUNICODE", "SHORT_BINUNICODE",
@@ -385,14 +387,19 @@ class RestrictedUnpickler(pickle._Unpickler):
         items = self.pop_mark()           # (before self.append is looked up: pop_mark rebinds it)
         self.append(self._tuple(items))
 
+    def _tuple_n(self, n):
+        if len(self.stack) < n:
+            raise UnpicklingError(f"torch_js.load: malformed pickle (TUPLE{n} on a stack of {len(self.stack)})")
+        self.stack[-n:] = [self._tuple(self.stack[-n:])]
+
     def load_tuple1(self):
-        self.stack[-1] = self._tuple(self.stack[-1:])
+        self._tuple_n(1)
 
     def load_tuple2(self):
-        self.stack[-2:] = [self._tuple(self.stack[-2:])]
+        self._tuple_n(2)
 
     def load_tuple3(self):
-        self.stack[-3:] = [self._tuple(self.stack[-3:])]
+        self._tuple_n(3)
 
     def load_append(self):
         item = self.stack.pop()
