@@ -59,7 +59,7 @@ def _check_new_size(shape, dtype):
 
 # ---- from Python data ----------------------------------------------------------------------------------------
 
-def _flatten(data):
+def _flatten(data, dtype=None):
     """Shape, flat list and the inferred dtype of nested sequences of numbers (iterative, no recursion limit)."""
     if isinstance(data, Tensor):
         return data._shape, data.reshape(-1).tolist(), data._dtype
@@ -71,7 +71,8 @@ def _flatten(data):
         if n == 0:
             break
         probe = probe[0]
-    _check_new_size(tuple(shape), None)  # before building the flat list (a range can be huge)
+    # before building the flat list (a range can be huge), at the itemsize the values will have
+    _check_new_size(tuple(shape), dtype or (D.scalar_dtype(probe) if isinstance(probe, (bool, int, float)) else None))
     flat = [data]
     for depth, n in enumerate(shape):
         nxt = []
@@ -180,7 +181,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         if isinstance(data, (bool, int, float)):
             shape, flat, inferred = (), [data], D.scalar_dtype(data)
         else:
-            shape, flat, inferred = _flatten(data)
+            shape, flat, inferred = _flatten(data, dtype)
         d = dtype or inferred
         _check_new_size(shape, d)
         packed_as = D.float32 if d is D.bfloat16 or d is D.float16 else d
