@@ -32,7 +32,7 @@ NODE_FLAGS := --experimental-wasm-stack-switching --experimental-wasm-relaxed-si
 NODE := node $(NODE_FLAGS)
 
 .PHONY: setup build fixtures test test-py test-pyodide test-webgpu clean wheel bench pyodide-deps example site serve bundle
-.PHONY: test-site docs check-structure FORCE
+.PHONY: test-site docs check-structure fuzz sanitize test-sanitize FORCE
 
 setup: $(VENV)/.setup-done node_modules/.setup-done pyodide-deps
 
@@ -97,7 +97,7 @@ $(OPINFO_FIXTURE): tools/gen_fixtures.py tests/oracle.py tests/oracle_cases.py $
 
 FORCE:
 
-test: setup build test-py test-pyodide test-webgpu test-site
+test: setup build test-py test-sanitize test-pyodide test-webgpu test-site
 
 # tests/test_structure.py is part of tests/ (test-py runs it too); this runs it alone.
 check-structure: $(VENV)/.setup-done
@@ -170,3 +170,52 @@ test-site: bundle pyodide-deps fixtures
 # docs/ops.md: every registered op with its OpInfo conformance (runs tests/test_opinfo.py; JUNIT=file reuses a run).
 docs: setup build fixtures
 	$(PY) tools/gen_ops_doc.py $(if $(JUNIT),--junit $(JUNIT))
+
+# ---- fuzzing and sanitizers ---------------------------------------------------------------------------------------
+# `make fuzz`: tools/fuzz.py's long differential run (torch_js against the .venv's torch; several thousand calls over
+# the whole registry, about 3 min), findings with pasteable reproducers in build/fuzz/report.json. It reports, it does
+# not fail; tests/test_fuzz.py (in test-py) is the short fixed-seed slice that asserts no crash/hang/internal error.
+# FUZZ_SEED / FUZZ_CALLS / FUZZ_ARGS (e.g. FUZZ_ARGS="--ops as_strided,__getitem__") pick the run.
+FUZZ_SEED ?= 1
+FUZZ_CALLS ?= 4000
+FUZZ_ARGS ?=
+fuzz: setup build
+	$(PY) tools/fuzz.py --seed $(FUZZ_SEED) --calls $(FUZZ_CALLS) --out build/fuzz/report.json \
+	  --save-calls build/fuzz/calls.json $(FUZZ_ARGS)
+
+# `make sanitize`: the kernels built with AddressSanitizer + UndefinedBehaviorSanitizer into build/asan/ (the real
+# library is untouched), loaded through TORCH_JS_NATIVE_LIB, then the CPython suite (about 6 min under them) and a
+# torch_js-only replay of fuzz calls; any sanitizer report fails it (SANITIZE_TESTS picks another slice). libasan goes first (LD_PRELOAD: CPython itself is not built with
+# it), libstdc++ with it (torch's C++ exceptions in the test oracle need its __cxa_throw at ASan's start);
+# PYTHONMALLOC=malloc puts every buffer under ASan's redzones (pymalloc would hide small overflows); leaks are not
+# checked (CPython keeps objects alive at exit by design). The sanitizer runtimes come with gcc (libasan8, libubsan1).
+# `make test-sanitize` (part of test-py) is the short slice.
+ASAN_LIB := build/asan/libtjs_native.so
+SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_ENV = PYTHONMALLOC=malloc LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libstdc++.so)" \
+  ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:max_allocation_size_mb=1024 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 TORCH_JS_NATIVE_LIB=$(ASAN_LIB)
+SANITIZE_TESTS ?= tests --ignore=tests/test_fuzz.py
+SANITIZE_CALLS ?= 3000
+SANITIZE_QUICK_TESTS := tests/test_tensor_core.py tests/test_ops_extra.py
+
+$(ASAN_LIB): $(KERNEL_SRC) $(KERNEL_HDR)
+	@mkdir -p $(dir $@)
+	@test -f "$$(gcc -print-file-name=libasan.so)" -a -f "$$(gcc -print-file-name=libubsan.so)" || \
+	  { echo "need gcc's sanitizer runtimes (apt-get install libasan8 libubsan1)"; exit 1; }
+	gcc $(CFLAGS_COMMON) $(SAN_CFLAGS) -fPIC -shared -o $@ $(KERNEL_SRC) -lm
+
+# $(1): pytest files, $(2): fuzz calls, $(3): seed. The calls are drawn with torch (no sanitizer), then replayed on
+# torch_js alone under the sanitizers: a worker that dies (a sanitizer report aborts it) fails the run.
+define run_sanitized
+	$(SAN_ENV) $(PY) -m pytest -q -p no:cacheprovider $(1)
+	$(PY) tools/fuzz.py --seed $(3) --calls $(2) --save-calls build/fuzz/sanitize-calls.json --generate-only --quiet
+	$(SAN_ENV) $(PY) tools/fuzz.py --replay build/fuzz/sanitize-calls.json --no-torch --mem-gib 0 \
+	  --out build/fuzz/sanitize.json --fail-on crash --quiet
+endef
+
+sanitize: setup build fixtures $(ASAN_LIB)
+	$(call run_sanitized,$(SANITIZE_TESTS),$(SANITIZE_CALLS),$(FUZZ_SEED))
+
+test-sanitize: setup build fixtures $(ASAN_LIB)
+	$(call run_sanitized,$(SANITIZE_QUICK_TESTS),600,7)
