@@ -32,7 +32,7 @@ NODE_FLAGS := --experimental-wasm-stack-switching --experimental-wasm-relaxed-si
 NODE := node $(NODE_FLAGS)
 
 .PHONY: setup build fixtures test test-py test-pyodide test-webgpu clean wheel bench pyodide-deps example site serve bundle
-.PHONY: test-site docs check-structure fuzz sanitize test-sanitize FORCE
+.PHONY: test-site docs check-structure fuzz fuzz-pyodide sanitize test-sanitize FORCE
 
 setup: $(VENV)/.setup-done node_modules/.setup-done pyodide-deps
 
@@ -182,6 +182,14 @@ FUZZ_ARGS ?=
 fuzz: setup build
 	$(PY) tools/fuzz.py --seed $(FUZZ_SEED) --calls $(FUZZ_CALLS) --out build/fuzz/report.json \
 	  --save-calls build/fuzz/calls.json $(FUZZ_ARGS)
+
+# `make fuzz-pyodide`: the same kind of calls (drawn with torch here) replayed on torch_js alone inside Pyodide, with
+# the wasm32 kernels, in one process: a wasm trap or an internal exception is the finding (no hang detection there).
+fuzz-pyodide: setup build
+	$(PY) tools/fuzz.py --seed $(FUZZ_SEED) --calls $(FUZZ_CALLS) --save-calls build/fuzz/pyodide-calls.json \
+	  --generate-only --quiet $(FUZZ_ARGS)
+	TORCH_JS_INSTALL=source $(NODE) js_bridge/pyrun.mjs tools/fuzz.py --replay build/fuzz/pyodide-calls.json \
+	  --no-torch --in-process --out build/fuzz/pyodide.json --fail-on crash
 
 # `make sanitize`: the kernels built with AddressSanitizer + UndefinedBehaviorSanitizer into build/asan/ (the real
 # library is untouched), loaded through TORCH_JS_NATIVE_LIB, then the CPython suite (about 6 min under them) and a

@@ -60,12 +60,17 @@ def generate(seed, n, only=None, raw_share=0.15, without=()):
     return calls
 
 
-def run_in_process(calls):
-    """torch_js alone, in this process (Pyodide has no subprocesses: a crash ends the run, a hang is not caught)."""
+def run_in_process(calls, trace=False):
+    """torch_js alone, in this process (Pyodide has no subprocesses: a crash ends the run, a hang is not caught;
+    trace=True names each call on stderr before it runs, so the last line names the one that took the run down)."""
+    import warnings
     import torch_js
     import torch_js.nn  # noqa: F401  (registers nn.functional)
+    warnings.simplefilter("ignore")
     out = []
     for call in calls:
+        if trace:
+            print(f"fuzz: call {call.get('id')}: {spec.repro(call)[:300]}", file=sys.stderr, flush=True)
         torch_js.manual_seed(0)
         try:
             res = spec.run_side(torch_js, call)
@@ -93,6 +98,7 @@ def main(argv=None):
     ap.add_argument("--replay", default="", help="a JSON call list (from --save-calls) instead of generating")
     ap.add_argument("--no-torch", action="store_true", help="run torch_js alone: crash / hang / internal only")
     ap.add_argument("--in-process", action="store_true", help="no worker processes (Pyodide)")
+    ap.add_argument("--trace", action="store_true", help="--in-process: name each call on stderr before it runs")
     ap.add_argument("--fail-on", default="", help="comma-separated classes that make the exit status 1")
     ap.add_argument("--no-minimize", action="store_true", help="keep findings' calls as drawn")
     ap.add_argument("--quiet", action="store_true")
@@ -117,7 +123,7 @@ def main(argv=None):
             return 0
     use_torch = not a.no_torch
     if a.in_process:
-        results = run_in_process(calls)
+        results = run_in_process(calls, a.trace)
     else:
         def progress(done, total):
             if not a.quiet and (done % 100 == 0 or done == total):

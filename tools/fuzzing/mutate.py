@@ -11,8 +11,8 @@ SENTINEL = 77
 
 
 def _fresh(call):
-    """Indices of the call's table entries that are fresh bases without views."""
-    return [i for i, s in enumerate(call["tensors"]) if "of" not in s and not s.get("views")]
+    """Indices of the call's table entries that are fresh bases without views (nor gradients)."""
+    return [i for i, s in enumerate(call["tensors"]) if "of" not in s and not s.get("views") and not s.get("rg")]
 
 
 def _logical(s):
@@ -321,8 +321,25 @@ def mut_floatvals(call, rng, opdef):
     return call
 
 
+def mut_grad(call, rng, opdef):
+    """The "grad" form: floating inputs require grad, result.sum().backward(), the gradients compared."""
+    if call["form"] not in ("fn", "method") or call.get("grad") or "out" in call["kwargs"]:
+        return None
+    if opdef is not None and not opdef.has_derivative:
+        return None
+    used = {a["T"] for a in call["args"] if isinstance(a, dict) and "T" in a}
+    used |= {v["T"] for v in call["kwargs"].values() if isinstance(v, dict) and "T" in v}
+    leaves = [i for i in _fresh(call) if i in used and call["tensors"][i]["dtype"] in ("float32", "float64")]
+    if not leaves:
+        return None
+    for i in leaves:
+        call["tensors"][i]["rg"] = True
+    call["grad"] = True
+    return call
+
+
 MUTATORS = ((mut_dtype, 3), (mut_shape, 3), (mut_noncontig, 3), (mut_variant, 2), (mut_badarg, 3),
-            (mut_tensor_type, 1), (mut_intvals, 2), (mut_floatvals, 1))
+            (mut_tensor_type, 1), (mut_intvals, 2), (mut_floatvals, 1), (mut_grad, 2))
 NAMES = tuple(m.__name__[4:] for m, _ in MUTATORS)
 
 

@@ -246,10 +246,29 @@ def run_side(lib, call):
         result = invoke(lib, call, table)
     except Exception as e:  # noqa: BLE001
         return exc_record(e, "call")
+    if call.get("grad"):
+        try:
+            result = backward(lib, result, table)
+        except Exception as e:  # noqa: BLE001
+            return exc_record(e, "backward")
     try:
         return {"ok": summarize(lib, result), "after": [summarize(lib, t) for t in table]}
     except Exception as e:  # noqa: BLE001
         return exc_record(e, "summary")
+
+
+def grad_root(lib, result):
+    """The first floating tensor among the results (what the "grad" form differentiates)."""
+    for r in (result if isinstance(result, (tuple, list)) else [result]):
+        if isinstance(r, lib.Tensor) and r.dtype.is_floating_point and r.requires_grad:
+            return r
+    raise TypeError("the result has no floating tensor that requires grad")
+
+
+def backward(lib, result, table):
+    """The "grad" form: result.sum().backward(); the gradients of the table tensors that require grad."""
+    grad_root(lib, result).sum().backward()
+    return [t.grad for t in table if t.requires_grad and t.grad_fn is None]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -351,14 +370,25 @@ def repro(call, lib_name="torch_js"):
     args = [src_value(a, names) for a in call["args"]]
     kw = [f"{k}={src_value(v, names)}" for k, v in call["kwargs"].items()]
     form, op = call["form"], call["op"]
+    if call.get("grad"):
+        lines.append("r = " + _src_call(call, names, args, kw))
+        leaves = [names[i] for i, s in enumerate(call["tensors"]) if s.get("rg") and not s.get("views")]
+        lines.append("[x for x in (r if isinstance(r, (tuple, list)) else [r]) if isinstance(x, torch.Tensor) "
+                     "and x.is_floating_point() and x.requires_grad][0].sum().backward()")
+        lines.append("[" + ", ".join(f"{n}.grad" for n in leaves) + "]")
+        return "; ".join(lines)
+    lines.append(_src_call(call, names, args, kw))
+    return "; ".join(lines)
+
+
+def _src_call(call, names, args, kw):
+    form, op = call["form"], call["op"]
     if form == "fn":
         prefix = {"torch": "torch", "nn.functional": "torch.nn.functional"}.get(call["ns"], "torch." + call["ns"])
-        lines.append(f"{prefix}.{op}(" + ", ".join(args + kw) + ")")
-    elif form in ("method", "inplace"):
+        return f"{prefix}.{op}(" + ", ".join(args + kw) + ")"
+    if form in ("method", "inplace"):
         suffix = "_" if form == "inplace" else ""
-        lines.append(f"{args[0]}.{op}{suffix}(" + ", ".join(args[1:] + kw) + ")")
-    elif form == "getitem":
-        lines.append(f"{args[0]}[{_src_index(call['args'][1], names)}]")
-    else:
-        lines.append(f"{args[0]}[{_src_index(call['args'][1], names)}] = {args[2]}")
-    return "; ".join(lines)
+        return f"{args[0]}.{op}{suffix}(" + ", ".join(args[1:] + kw) + ")"
+    if form == "getitem":
+        return f"{args[0]}[{_src_index(call['args'][1], names)}]"
+    return f"{args[0]}[{_src_index(call['args'][1], names)}] = {args[2]}"
