@@ -390,9 +390,10 @@ def test_one_view_check_for_every_maker():
 def test_allocation_limit_is_the_runtimes():
     """Past MAX_ALLOC_BYTES (the machine's memory; 4 GiB in wasm32) every allocating path raises before
     allocating; lowering it shows the same error on small sizes."""
-    from torch_js import _storage
+    from torch_js import _storage, _tensor
     old = _storage.MAX_ALLOC_BYTES[0]
-    _storage.MAX_ALLOC_BYTES[0] = 1 << 20
+    torch_js.zeros(1 << 18, 2)  # a shape seen under the old limit is checked again under the new one
+    _tensor.set_alloc_limit(1 << 20)
     try:
         for make in (lambda: torch_js.zeros(1 << 18, 2), lambda: torch_js.arange(1 << 18, dtype=torch_js.float64),
                      lambda: torch_js.ones(1 << 19).reshape(1, -1).expand(2, -1).clone(),
@@ -402,4 +403,4 @@ def test_allocation_limit_is_the_runtimes():
                 make()
         assert torch_js.zeros(1 << 18).numel() == 1 << 18  # 1 MiB exactly fits
     finally:
-        _storage.MAX_ALLOC_BYTES[0] = old
+        _tensor.set_alloc_limit(old)

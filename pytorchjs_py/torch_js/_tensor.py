@@ -23,7 +23,9 @@ def contiguous_strides(shape):
     return tuple(reversed(strides))
 
 
-_STRIDES_CACHE = {}  # shape -> contiguous strides; holds only shapes that _shape_problem accepts
+# shape -> contiguous strides. Holds only shapes that a tensor of any dtype may have (_cacheable), so that _empty
+# validates a shape once and its hot path (a cached shape) checks nothing.
+_STRIDES_CACHE = {}
 
 
 def _shape_problem(shape):
@@ -44,13 +46,24 @@ def _shape_problem(shape):
     return None
 
 
+def _cacheable(shape):
+    """Valid sizes whose elements fit the allocation limit at the widest itemsize (8)."""
+    return _shape_problem(shape) is None and numel_of(shape) * 8 <= MAX_ALLOC_BYTES[0]
+
+
 def _contig(shape):
     st = _STRIDES_CACHE.get(shape)
     if st is None:
         st = contiguous_strides(shape)
-        if len(_STRIDES_CACHE) < 4096 and _shape_problem(shape) is None:
+        if len(_STRIDES_CACHE) < 4096 and _cacheable(shape):
             _STRIDES_CACHE[shape] = st
     return st
+
+
+def set_alloc_limit(nbytes):
+    """Set the most bytes one allocation may ask for (default: the machine's memory, 4 GiB in wasm32)."""
+    MAX_ALLOC_BYTES[0] = nbytes
+    _STRIDES_CACHE.clear()  # its shapes were admitted under the old limit
 
 
 def numel_of(shape):
@@ -171,17 +184,17 @@ def _empty(shape, dtype, dev=CPU):
     """A new contiguous tensor (uninitialised). Every allocation funnels through here or _empty_strided: a
     negative size, an int64 overflow or a request past the runtime's memory raises PyTorch's error first."""
     st = _STRIDES_CACHE.get(shape)
-    if st is None:  # a shape not seen before: validate it (the cache only holds valid shapes)
+    if st is None:  # not a cached shape (those any dtype may allocate): validate it
         problem = _shape_problem(shape)
         if problem is not None:
             raise RuntimeError(problem)
+        nbytes = numel_of(shape) * dtype.itemsize
+        if nbytes > MAX_ALLOC_BYTES[0]:
+            raise _size_error(shape, nbytes)
         st = _contig(shape)
     n = 1
     for s in shape:
         n *= s
-    nbytes = n * dtype.itemsize
-    if nbytes > MAX_ALLOC_BYTES[0]:
-        raise _size_error(shape, nbytes)
     if dev is CPU:
         backend = _CPU_BACKEND[0]
     else:
@@ -190,7 +203,7 @@ def _empty(shape, dtype, dev=CPU):
         if check_dtype is not None:
             check_dtype(dtype)
     t = _new(Tensor)
-    t._storage = backend.alloc(nbytes)
+    t._storage = backend.alloc(n * dtype.itemsize)
     t._shape = shape
     t._stride = st
     t._offset = 0

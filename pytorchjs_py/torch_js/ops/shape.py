@@ -540,10 +540,9 @@ def cat(tensors, dim=0, *, out=None):
     if out is not None:
         _ip.check_writable(out, *tensors, any_overlap=True)
     check(len(tensors) > 0, "torch.cat(): expected a non-empty list of Tensors", ValueError)
-    for t in tensors:
+    for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element {tensors.index(t)} in argument 0, but got "
-                            f"{type(t).__name__}")
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
     # legacy: 1-D empty tensors are skipped
     ts = [t for t in tensors if not (t.dim() == 1 and t._shape[0] == 0)] or tensors[:1]
     ref = ts[0]
@@ -580,7 +579,12 @@ def cat(tensors, dim=0, *, out=None):
 
 
 def stack(tensors, dim=0, *, out=None):
+    if isinstance(tensors, Tensor):
+        raise TypeError("stack(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
     tensors = list(tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
     check(len(tensors) > 0, "stack expects a non-empty TensorList")
     shape0 = tensors[0]._shape
     for i, t in enumerate(tensors):
