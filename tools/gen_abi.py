@@ -73,6 +73,12 @@ def abi_h():
         " * Kernels read their arguments only through these, so the layout is written once, in kernel_abi.py. */",
         "#ifndef TJS_ABI_H",
         "#define TJS_ABI_H",
+        "",
+        "/* kernel_abi.MAX_DIMS (the most dims a shape[ndim] array holds), ARGS_LEN (int64 slots of tjs_args) and",
+        " * GEMM_DEFAULT_PART_WORK (tjs_gemm's default part size) */",
+        f"#define TJS_MAX_DIMS {kernel_abi.MAX_DIMS}",
+        f"#define TJS_ARGS_LEN {kernel_abi.ARGS_LEN}",
+        f"#define TJS_GEMM_DEFAULT_PART_WORK {kernel_abi.GEMM_DEFAULT_PART_WORK}LL",
     ]
     for k in kernel_abi.KERNELS:
         lines += [""] + textwrap.wrap(f"tjs_{k.name}: {k.layout.render()} */", 116, initial_indent="/* ",

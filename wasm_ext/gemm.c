@@ -256,31 +256,42 @@ INLINE idx_t even_block(idx_t n, idx_t blk, idx_t mult) {
   return b > blk ? blk : b;
 }
 
+/* Units of work: the (jc, pc, ic) blocks of the loops below, numbered in their order. A driver call runs units
+ * [u0, u1) of blocked_units(); run in pieces, every C element gets the same k blocks added in the same order
+ * (the block sizes depend on M, N, K only), so the result is bit-identical to one call over all units. A
+ * piece that starts inside a (jc, pc) block packs its B panel again. */
 #define DEFINE_BLOCKED(NAME, T, MC, NC, MR, NR, PA, PB, UKR, BUF)                                          \
   NOINLINE void NAME(idx_t M, idx_t N, idx_t K, const T *a, idx_t ars, idx_t acs, const T *b, idx_t brs,  \
-                     idx_t bcs, T *c, idx_t ldc) {                                                         \
+                     idx_t bcs, T *c, idx_t ldc, int64_t u0, int64_t u1) {                                 \
     T *pa = pack_a.BUF, *pb = pack_b.BUF;                                                                  \
     idx_t kcb = even_block(K, KC, 8);                                                                      \
     idx_t mcb = even_block(M, MC, MR);                                                                     \
-    for (idx_t jc = 0; jc < N; jc += NC) {                                                                 \
-      idx_t nc = imin(NC, N - jc);                                                                         \
-      for (idx_t pc = 0; pc < K; pc += kcb) {                                                              \
-        idx_t kc = imin(kcb, K - pc);                                                                      \
+    int64_t ni = (M + mcb - 1) / mcb, np = (K + kcb - 1) / kcb, packed = -1;                               \
+    for (int64_t u = u0; u < u1; u++) {                                                                    \
+      int64_t jp = u / ni;                                                                                 \
+      idx_t ic = (idx_t)(u % ni) * mcb, pc = (idx_t)(jp % np) * kcb, jc = (idx_t)(jp / np) * NC;           \
+      idx_t nc = imin(NC, N - jc), kc = imin(kcb, K - pc), mc = imin(mcb, M - ic);                         \
+      if (jp != packed) {                                                                                  \
         PB(b + pc * brs + jc * bcs, brs, bcs, kc, nc, pb);                                                 \
-        for (idx_t ic = 0; ic < M; ic += mcb) {                                                            \
-          idx_t mc = imin(mcb, M - ic);                                                                    \
-          PA(a + ic * ars + pc * acs, ars, acs, mc, kc, pa);                                               \
-          for (idx_t jr = 0; jr < nc; jr += NR) {                                                          \
-            idx_t nr = imin(NR, nc - jr);                                                                  \
-            const T *bp = pb + jr * kc;                                                                    \
-            T *cj = c + ic * ldc + jc + jr;                                                                \
-            for (idx_t ir = 0; ir < mc; ir += MR)                                                          \
-              UKR(kc, pa + ir * kc, bp, cj + ir * ldc, ldc, pc > 0, imin(MR, mc - ir), nr);                \
-          }                                                                                                \
-        }                                                                                                  \
+        packed = jp;                                                                                       \
+      }                                                                                                    \
+      PA(a + ic * ars + pc * acs, ars, acs, mc, kc, pa);                                                   \
+      for (idx_t jr = 0; jr < nc; jr += NR) {                                                              \
+        idx_t nr = imin(NR, nc - jr);                                                                      \
+        const T *bp = pb + jr * kc;                                                                        \
+        T *cj = c + ic * ldc + jc + jr;                                                                    \
+        for (idx_t ir = 0; ir < mc; ir += MR)                                                              \
+          UKR(kc, pa + ir * kc, bp, cj + ir * ldc, ldc, pc > 0, imin(MR, mc - ir), nr);                    \
       }                                                                                                    \
     }                                                                                                      \
   }
+
+/* how many units blocked_<T> cuts a product into, and the multiply-adds of the largest */
+static int64_t blocked_units(idx_t M, idx_t N, idx_t K, idx_t MC, idx_t NC, idx_t MR, int64_t *cost) {
+  idx_t kcb = even_block(K, KC, 8), mcb = even_block(M, MC, MR);
+  *cost = (int64_t)mcb * NC * kcb;
+  return ((int64_t)(N + NC - 1) / NC) * ((K + kcb - 1) / kcb) * ((M + mcb - 1) / mcb);
+}
 
 DEFINE_BLOCKED(blocked_f32, float, MC_F, NC_F, MR_F, NR_F, pack_a_f32, pack_b_f32, ukr_f32, f)
 DEFINE_BLOCKED(blocked_f64, double, MC_D, NC_D, MR_D, NR_D, pack_a_f64, pack_b_f64, ukr_f64, d)
@@ -385,18 +396,6 @@ INLINE int use_direct(idx_t M, idx_t N, idx_t K, idx_t bcs) {
   return M == 1 || N == 1 || (K == 1 && bcs == 1) || (int64_t)M * N * K <= DIRECT_MAX;
 }
 
-static void gemm_f32(idx_t M, idx_t N, idx_t K, const float *a, idx_t ars, idx_t acs, const float *b, idx_t brs,
-                     idx_t bcs, float *c) {
-  if (use_direct(M, N, K, bcs)) direct_f32(M, N, K, a, ars, acs, b, brs, bcs, c, N);
-  else blocked_f32(M, N, K, a, ars, acs, b, brs, bcs, c, N);
-}
-
-static void gemm_f64(idx_t M, idx_t N, idx_t K, const double *a, idx_t ars, idx_t acs, const double *b,
-                     idx_t brs, idx_t bcs, double *c) {
-  if (use_direct(M, N, K, bcs)) direct_f64(M, N, K, a, ars, acs, b, brs, bcs, c, N);
-  else blocked_f64(M, N, K, a, ars, acs, b, brs, bcs, c, N);
-}
-
 /* ------------------------------------------------------------------------------------------------------ */
 /* integers: wrapping triple loop in unsigned arithmetic (U at least 32 bits so products never promote to int) */
 
@@ -422,6 +421,49 @@ DEFINE_INT_GEMM(gemm_u8, uint8_t, uint32_t)
 
 /* ------------------------------------------------------------------------------------------------------ */
 
+/* Work weights per multiply-add, so that a part takes about as long on every path (measured natively: the
+ * blocked f32 kernel is the fastest; f64 has half the lanes; the direct loops and the integer triple loop
+ * neither pack nor keep a register tile). */
+#define W_BLOCKED_F32 1
+#define W_BLOCKED_F64 2
+#define W_DIRECT 4
+#define W_INT 16
+
+/* rows [r0, r1) of batch bt's product (direct and integer paths: each row computed on its own) or units
+ * [r0, r1) of the blocked drivers */
+static void run_batch(int dtype, int direct, idx_t M, idx_t N, idx_t K, const char *a, idx_t a_rs, idx_t a_cs,
+                      const char *b, idx_t b_rs, idx_t b_cs, char *out, int64_t r0, int64_t r1) {
+  idx_t ro = (idx_t)r0, rn = (idx_t)(r1 - r0);
+  switch (dtype) {
+    case TJS_F32:
+      if (direct) direct_f32(rn, N, K, (const float *)a + ro * a_rs, a_rs, a_cs, (const float *)b, b_rs, b_cs,
+                             (float *)out + ro * N, N);
+      else blocked_f32(M, N, K, (const float *)a, a_rs, a_cs, (const float *)b, b_rs, b_cs, (float *)out, N, r0, r1);
+      break;
+    case TJS_F64:
+      if (direct) direct_f64(rn, N, K, (const double *)a + ro * a_rs, a_rs, a_cs, (const double *)b, b_rs, b_cs,
+                             (double *)out + ro * N, N);
+      else blocked_f64(M, N, K, (const double *)a, a_rs, a_cs, (const double *)b, b_rs, b_cs, (double *)out, N,
+                       r0, r1);
+      break;
+#define INT_CASE(CODE, T, FN)                                                                               \
+    case CODE:                                                                                             \
+      FN(rn, N, K, (const T *)a + ro * a_rs, a_rs, a_cs, (const T *)b, b_rs, b_cs, (T *)out + ro * N);    \
+      break;
+    INT_CASE(TJS_I64, int64_t, gemm_i64)
+    INT_CASE(TJS_I32, int32_t, gemm_i32)
+    INT_CASE(TJS_I16, int16_t, gemm_i16)
+    INT_CASE(TJS_I8, int8_t, gemm_i8)
+    INT_CASE(TJS_U8, uint8_t, gemm_u8)
+#undef INT_CASE
+  }
+}
+
+/* Parts: the product's units (rows of each batch on the direct and integer paths, the blocked drivers' units
+ * otherwise), all batches' in a row, are cut into parts of about part_work weighted multiply-adds (<= 0:
+ * TJS_GEMM_DEFAULT_PART_WORK); the call runs part `part` and returns TJS_MORE while later parts remain. Which path
+ * a batch takes is decided on the whole product, as in one call, so every part computes its elements exactly as
+ * the whole would. */
 TJS_EXPORT int tjs_gemm(void) {
   int dtype = (int)tjs_args[TJS_GEMM_DTYPE];
   int64_t batch = tjs_args[TJS_GEMM_BATCH];
@@ -433,6 +475,7 @@ TJS_EXPORT int tjs_gemm(void) {
         a_cs = (idx_t)tjs_args[TJS_GEMM_A_CS];
   idx_t b_bs = (idx_t)tjs_args[TJS_GEMM_B_BS], b_rs = (idx_t)tjs_args[TJS_GEMM_B_RS],
         b_cs = (idx_t)tjs_args[TJS_GEMM_B_CS];
+  int64_t part = tjs_args[TJS_GEMM_PART], part_work = tjs_args[TJS_GEMM_PART_WORK];
 
   size_t esz;
   switch (dtype) {
@@ -442,10 +485,11 @@ TJS_EXPORT int tjs_gemm(void) {
     case TJS_I8: case TJS_U8: esz = 1; break;
     default: return TJS_ERR_DTYPE;
   }
+  if (part < 0) return TJS_ERR_ARG;
   if (batch <= 0 || M <= 0 || N <= 0) return TJS_OK;
   if (K <= 0) {
-    /* empty sum: zeros (all dtypes here have all-zero-bits zero) */
-    __builtin_memset(out, 0, (size_t)batch * (size_t)M * (size_t)N * esz);
+    /* empty sum: zeros (all dtypes here have all-zero-bits zero); memory-bound, so all in part 0 */
+    if (part == 0) __builtin_memset(out, 0, (size_t)batch * (size_t)M * (size_t)N * esz);
     return TJS_OK;
   }
   /* a row index can stand in for a batch index: with M == 1 the row stride is free */
@@ -455,38 +499,42 @@ TJS_EXPORT int tjs_gemm(void) {
     M *= (idx_t)batch;
     batch = 1;
   }
-  idx_t c_bs = M * N;
-  for (int64_t bt = 0; bt < batch; bt++) {
-    idx_t ao = (idx_t)bt * a_bs, bo = (idx_t)bt * b_bs, co = (idx_t)bt * c_bs;
-    switch (dtype) {
-      case TJS_F32:
-        gemm_f32(M, N, K, (const float *)a + ao, a_rs, a_cs, (const float *)b + bo, b_rs, b_cs, (float *)out + co);
-        break;
-      case TJS_F64:
-        gemm_f64(M, N, K, (const double *)a + ao, a_rs, a_cs, (const double *)b + bo, b_rs, b_cs,
-                 (double *)out + co);
-        break;
-      case TJS_I64:
-        gemm_i64(M, N, K, (const int64_t *)a + ao, a_rs, a_cs, (const int64_t *)b + bo, b_rs, b_cs,
-                 (int64_t *)out + co);
-        break;
-      case TJS_I32:
-        gemm_i32(M, N, K, (const int32_t *)a + ao, a_rs, a_cs, (const int32_t *)b + bo, b_rs, b_cs,
-                 (int32_t *)out + co);
-        break;
-      case TJS_I16:
-        gemm_i16(M, N, K, (const int16_t *)a + ao, a_rs, a_cs, (const int16_t *)b + bo, b_rs, b_cs,
-                 (int16_t *)out + co);
-        break;
-      case TJS_I8:
-        gemm_i8(M, N, K, (const int8_t *)a + ao, a_rs, a_cs, (const int8_t *)b + bo, b_rs, b_cs,
-                (int8_t *)out + co);
-        break;
-      case TJS_U8:
-        gemm_u8(M, N, K, (const uint8_t *)a + ao, a_rs, a_cs, (const uint8_t *)b + bo, b_rs, b_cs,
-                (uint8_t *)out + co);
-        break;
-    }
+  int is_float = dtype == TJS_F32 || dtype == TJS_F64;
+  int direct = !is_float || use_direct(M, N, K, b_cs);
+  int64_t per_batch, cost;
+  if (direct) {
+    per_batch = M;
+    cost = (int64_t)N * K * (is_float ? W_DIRECT : W_INT);
+  } else if (dtype == TJS_F32) {
+    per_batch = blocked_units(M, N, K, MC_F, NC_F, MR_F, &cost);
+    cost *= W_BLOCKED_F32;
+  } else {
+    per_batch = blocked_units(M, N, K, MC_D, NC_D, MR_D, &cost);
+    cost *= W_BLOCKED_F64;
   }
-  return TJS_OK;
+  if (part_work <= 0) part_work = TJS_GEMM_DEFAULT_PART_WORK;
+  int64_t total = batch * per_batch, all;
+  idx_t c_bs = M * N;
+  if (part == 0 && !__builtin_mul_overflow(total, cost, &all) && all <= part_work) {
+    /* one part (every small product): no unit arithmetic */
+    for (int64_t bt = 0; bt < batch; bt++) {
+      idx_t bi = (idx_t)bt, es = (idx_t)esz;
+      run_batch(dtype, direct, M, N, K, a + bi * a_bs * es, a_rs, a_cs, b + bi * b_bs * es, b_rs, b_cs,
+                out + bi * c_bs * es, 0, per_batch);
+    }
+    return TJS_OK;
+  }
+  int64_t per = part_work / cost;
+  if (per < 1) per = 1;
+  if (part > (total - 1) / per) return TJS_OK;   /* past the last part: nothing left */
+  int64_t u0 = part * per, u1 = total - u0 > per ? u0 + per : total;
+  for (int64_t u = u0; u < u1;) {
+    int64_t bt = u / per_batch, lo = u % per_batch;
+    int64_t hi = per_batch - lo < u1 - u ? per_batch : lo + (u1 - u);
+    idx_t bi = (idx_t)bt, es = (idx_t)esz;
+    run_batch(dtype, direct, M, N, K, a + bi * a_bs * es, a_rs, a_cs, b + bi * b_bs * es, b_rs, b_cs,
+              out + bi * c_bs * es, lo, hi);
+    u += hi - lo;
+  }
+  return u1 < total ? TJS_MORE : TJS_OK;
 }

@@ -16,11 +16,9 @@
 #define TJS_H
 #include <stdint.h>
 #include <stddef.h>
-#include "tjs_abi.h"   /* where each kernel's arguments sit in tjs_args (generated) */
+#include "tjs_abi.h"   /* where each kernel's arguments sit in tjs_args, TJS_MAX_DIMS, TJS_ARGS_LEN (generated) */
 
 #define TJS_EXPORT __attribute__((visibility("default")))
-#define TJS_MAX_DIMS 16
-#define TJS_ARGS_LEN 1024
 
 typedef float f4 __attribute__((vector_size(16)));
 typedef double d2 __attribute__((vector_size(16)));
@@ -42,6 +40,9 @@ enum {
   TJS_ERR_ZERO_DIV = 3,     /* integer division or remainder by zero */
   TJS_ERR_INDEX = 4,        /* index out of range: tjs_err[0] = index, tjs_err[1] = size */
   TJS_ERR_ARG = 5,          /* bad argument (ndim too large, ...) */
+  TJS_ERR_BOUNDS = 6,       /* TJS_DEBUG builds: an address outside the extent its arguments imply (nothing
+                               written there) */
+  TJS_MORE = 7,             /* a kernel run in parts (tjs_gemm): this part is done, call again for the next */
 };
 
 

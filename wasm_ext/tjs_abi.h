@@ -6,6 +6,12 @@
 #ifndef TJS_ABI_H
 #define TJS_ABI_H
 
+/* kernel_abi.MAX_DIMS (the most dims a shape[ndim] array holds), ARGS_LEN (int64 slots of tjs_args) and
+ * GEMM_DEFAULT_PART_WORK (tjs_gemm's default part size) */
+#define TJS_MAX_DIMS 64
+#define TJS_ARGS_LEN 1024
+#define TJS_GEMM_DEFAULT_PART_WORK 268435456LL
+
 /* tjs_copy: dtype_out, dtype_in, ndim, out ptr, in ptr, shape[ndim], out_strides[ndim], in_strides[ndim] */
 #define TJS_COPY_DTYPE_OUT 0
 #define TJS_COPY_DTYPE_IN 1
@@ -98,7 +104,7 @@
 #define TJS_CUMULATIVE_OUT 5
 #define TJS_CUMULATIVE_IN 6
 
-/* tjs_gemm: dtype, batch, M, N, K, out ptr, a ptr, b ptr, a_bs, a_rs, a_cs, b_bs, b_rs, b_cs */
+/* tjs_gemm: dtype, batch, M, N, K, out ptr, a ptr, b ptr, a_bs, a_rs, a_cs, b_bs, b_rs, b_cs, part, part_work */
 #define TJS_GEMM_DTYPE 0
 #define TJS_GEMM_BATCH 1
 #define TJS_GEMM_M 2
@@ -113,6 +119,8 @@
 #define TJS_GEMM_B_BS 11
 #define TJS_GEMM_B_RS 12
 #define TJS_GEMM_B_CS 13
+#define TJS_GEMM_PART 14
+#define TJS_GEMM_PART_WORK 15
 
 /* tjs_index_offsets: ndim, offs ptr, idx ptr, shape[ndim], offs_strides[ndim], idx_strides[ndim], dim_size,
  * dim_stride, accumulate */

@@ -10,10 +10,19 @@ Layout notation, one token per slot: `name` (an int64), `name:f64` (a double sto
 `name:u64` (an unsigned value travelling as its int64 bit pattern), `name:ptr` (a byte address), and
 `name[len]` (len int64 slots inline; len is a number or a sum of earlier slots' names, e.g. `ndim-nred`).
 """
+import functools
 import re
 import struct
 
-MAX_DIMS = 16
+# The kernels' dimension limit (TJS_MAX_DIMS, generated into wasm_ext/tjs_abi.h). 64 holds every tensor that has
+# elements: size-1 dims are dropped before a call (backends/strided.py), and 64 dims of size >= 2 would be 2^64
+# elements. Structs for ndim <= HOT_DIMS are built at import (the hot paths index a list), the rest on demand.
+MAX_DIMS = 64
+HOT_DIMS = 16
+ARGS_LEN = 1024   # int64 slots of tjs_args (TJS_ARGS_LEN)
+# tjs_gemm's default part size (TJS_GEMM_DEFAULT_PART_WORK): weighted multiply-adds per call, ~15 ms natively for f32,
+# so that a KeyboardInterrupt lands between parts of a long product (backends/cpu/reduction.py loops over them)
+GEMM_DEFAULT_PART_WORK = 1 << 28
 _TOKEN = re.compile(r"^(\w+)(?:\[([\w+\-* ]+)\])?(?::(\w+))?$")
 
 
@@ -188,8 +197,10 @@ KERNELS = (
        "op dtype outer n inner out:ptr in:ptr",
        "op 0 sum, 1 prod; contiguous [outer, n, inner], scan over n"),
     _K("gemm", "gemm.c", "core",
-       "dtype batch M N K out:ptr a:ptr b:ptr a_bs a_rs a_cs b_bs b_rs b_cs",
-       "out[bt] (contiguous M×N) = a[bt] (M×K, strided) @ b[bt] (K×N, strided)"),
+       "dtype batch M N K out:ptr a:ptr b:ptr a_bs a_rs a_cs b_bs b_rs b_cs part part_work",
+       "out[bt] (contiguous M×N) = a[bt] (M×K, strided) @ b[bt] (K×N, strided); computes part `part` of about "
+       "part_work weighted multiply-adds (≤ 0: TJS_GEMM_DEFAULT_PART_WORK) and returns TJS_MORE while parts remain; "
+       "parts give the same bits as one call"),
     _K("index_offsets", "index.c", "core",
        "ndim offs:ptr idx:ptr shape[ndim] offs_strides[ndim] idx_strides[ndim] dim_size dim_stride accumulate",
        "offs (int64) (+)= wrap(idx)·dim_stride; an index outside [-dim_size, dim_size) returns TJS_ERR_INDEX "
@@ -297,5 +308,11 @@ def struct_for(name, **dims):
 
 
 def structs_by_ndim(name):
-    """struct_for(name, ndim=n) for n = 0..MAX_DIMS, built once (the hot path indexes by ndim)."""
-    return [struct_for(name, ndim=n) for n in range(MAX_DIMS + 1)]
+    """struct_for(name, ndim=n) for n = 0..HOT_DIMS, built once (the hot path indexes by ndim)."""
+    return [struct_for(name, ndim=n) for n in range(HOT_DIMS + 1)]
+
+
+@functools.lru_cache(maxsize=512)
+def struct_cached(name, **dims):
+    """struct_for, kept: for the rank-general paths (ndim up to MAX_DIMS)."""
+    return struct_for(name, **dims)

@@ -1,10 +1,14 @@
 """CPU indexing primitives (wasm_ext/index.c): element offsets from index tensors, gather (take), scatter (put).
 
-Same conventions as elementwise.py: one struct precompiled per ndim from kernel_abi's layout, one kernel call.
+Same conventions as elementwise.py: one struct precompiled per ndim from kernel_abi's layout, one kernel call;
+high-rank or large calls go through library.run_strided (pieces in row-major order: scatters keep their write
+order, an out-of-range index is the first one in that order).
 """
-from ..kernel_abi import structs_by_ndim
+from ..kernel_abi import HOT_DIMS as _HOT, structs_by_ndim
 from . import library
-from .library import ARGS_VIEW as _ARGS, check as _check, ptr as _ptr
+from .library import ARGS_VIEW as _ARGS, check as _check, ptr as _ptr, run_strided
+
+_BIG = library.BIG   # bytes of an offsets tensor past which a call counts its elements (tests lower it)
 
 _k_index_offsets = library.kernel("index_offsets")
 _k_take = library.kernel("take")
@@ -18,18 +22,34 @@ _PUT_FMT = structs_by_ndim("put")
 class CPUIndexing:
     def index_offsets(self, offs, idx, idx_strides, dim_size, dim_stride, accumulate):
         nd = len(offs._shape)
+        if nd > _HOT or offs._storage.nbytes > _BIG:
+            run_strided("index_offsets", "index", (), offs._shape,
+                        ((_ptr(offs), 8, offs._stride), (_ptr(idx), 8, idx_strides)),
+                        (dim_size, dim_stride, 1 if accumulate else 0))
+            return
         _OFFS_FMT[nd].pack_into(_ARGS, 0, nd, _ptr(offs), _ptr(idx), *offs._shape, *offs._stride, *idx_strides,
                                 dim_size, dim_stride, 1 if accumulate else 0)
         _check(_k_index_offsets(), "index")
 
     def take(self, out, src, offs, src_strides, offs_strides):
         nd = len(out._shape)
+        if nd > _HOT or out._storage.nbytes > _BIG:
+            isz = out._dtype.itemsize
+            run_strided("take", "index", (out._dtype.code,), out._shape,
+                        ((_ptr(out), isz, out._stride), (_ptr(src), isz, src_strides), (_ptr(offs), 8, offs_strides)))
+            return
         _TAKE_FMT[nd].pack_into(_ARGS, 0, out._dtype.code, nd, _ptr(out), _ptr(src), _ptr(offs), *out._shape,
                                 *out._stride, *src_strides, *offs_strides)
         _check(_k_take(), "index")
 
     def put(self, dst, val, offs, shape, val_strides, dst_strides, offs_strides, accumulate):
         nd = len(shape)
+        if nd > _HOT or max(offs._storage.nbytes, val._storage.nbytes, dst._storage.nbytes) > _BIG:
+            isz = dst._dtype.itemsize
+            run_strided("put", "index_put", (dst._dtype.code, 1 if accumulate else 0), shape,
+                        ((_ptr(val), isz, val_strides), (_ptr(dst), isz, dst_strides), (_ptr(offs), 8, offs_strides)),
+                        ptr_order=(1, 0, 2))
+            return
         _PUT_FMT[nd].pack_into(_ARGS, 0, dst._dtype.code, 1 if accumulate else 0, nd, _ptr(dst), _ptr(val),
                                _ptr(offs), *shape, *val_strides, *dst_strides, *offs_strides)
         _check(_k_put(), "index_put")

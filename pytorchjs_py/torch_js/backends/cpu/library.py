@@ -12,6 +12,7 @@ import sys
 
 from .. import kernel_abi
 from ..interface import KernelIndexError
+from ..strided import coalesce, pieces
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _LIB_DIR = os.path.normpath(os.path.join(_HERE, "..", "..", "_lib"))
@@ -58,13 +59,39 @@ def _lib_path():
 
 LIB_PATH = _lib_path()
 lib = ctypes.PyDLL(LIB_PATH)
-ARGS_LEN = 1024
+ARGS_LEN = kernel_abi.ARGS_LEN
 _args_addr = ctypes.addressof(ctypes.c_int64.in_dll(lib, "tjs_args"))
 ARGS = (ctypes.c_char * (8 * ARGS_LEN)).from_address(_args_addr)
 ARGS_VIEW = memoryview(ARGS).cast("B")   # what the backends' struct.pack_into writes
 ERR = (ctypes.c_int64 * 4).in_dll(lib, "tjs_err")
 
-TJS_OK, TJS_ERR_DTYPE, TJS_ERR_OP, TJS_ERR_ZERO_DIV, TJS_ERR_INDEX, TJS_ERR_ARG = range(6)
+TJS_OK, TJS_ERR_DTYPE, TJS_ERR_OP, TJS_ERR_ZERO_DIV, TJS_ERR_INDEX, TJS_ERR_ARG, TJS_ERR_BOUNDS, TJS_MORE = range(8)
+
+# Bounded work per kernel call, so that a KeyboardInterrupt lands while a long operation runs (a ctypes call
+# holds the GIL: Python delivers a signal only between calls). PIECE: elements per call of a strided kernel
+# (elementwise, reduce, indexing; a reduction's kept element counts its reduced elements), and cheap steps per
+# call of the row-wise kernels (library.row_ranges); BIG: an elementwise call whose storage has more bytes than
+# this goes down the path that counts its elements (the hot paths copy it into a module global). Each is a few
+# tens of ms at most natively (the wasm build is 2-3x slower); tjs_gemm's parts are kernel_abi.GEMM_DEFAULT_PART_WORK.
+# tests/test_limits.py shrinks them all to test the split paths.
+PIECE = 1 << 22
+BIG = 1 << 22
+
+
+def _signal_check():
+    """PyErr_CheckSignals: runs pending signal handlers (raising their exception, KeyboardInterrupt for SIGINT).
+    In Pyodide it also polls the interrupt buffer (pyodide.setInterruptBuffer), which the interpreter itself
+    reads only every 50th eval-breaker check."""
+    try:
+        fn = ctypes.pythonapi.PyErr_CheckSignals
+    except (AttributeError, OSError):   # no pythonapi in this build: the loop's own bytecodes still check
+        return lambda: 0
+    fn.argtypes = ()
+    fn.restype = ctypes.c_int   # PyDLL: -1 with an exception set raises that exception
+    return fn
+
+
+check_signals = _signal_check()
 
 
 def kernel(name):
@@ -125,7 +152,56 @@ def check(rc, what):
         raise KernelIndexError(ERR[0], ERR[1])
     if rc == TJS_ERR_DTYPE:
         raise RuntimeError(f"torch_js: {what} has no CPU kernel for this dtype")
+    if rc == TJS_ERR_BOUNDS:
+        raise RuntimeError(f"torch_js: {what}: the kernel's bounds check failed (an address outside the "
+                           "operand's storage; debug build)")
     raise RuntimeError(f"torch_js: {what} failed (kernel error {rc})")
+
+
+def run_strided(name, what, head, shape, operands, tail=(), ptr_order=None):
+    """Run a strided kernel (layout: head..., ndim, pointers, shape[ndim], strides[ndim] per operand, tail...) on
+    any rank and size: coalesce (dropping size-1 dims brings every non-empty tensor within MAX_DIMS), then one
+    call per piece of at most PIECE elements, checking for signals between pieces. operands: (byte address,
+    itemsize, strides) in the layout's stride order; ptr_order: the operands' order in the pointer slots when it
+    differs. Returns False when the space is empty (no call made)."""
+    shape, strides = coalesce(shape, [op[2] for op in operands])
+    if 0 in shape:
+        return False
+    if len(shape) > kernel_abi.MAX_DIMS:   # only an element count past int64 gets here
+        raise RuntimeError(f"{what}: tensors with more than {kernel_abi.MAX_DIMS} dimensions of size > 1 are "
+                           "not supported")
+    run = _KERNELS.get(name) or _KERNELS.setdefault(name, kernel(name))
+    first = True
+    for sub, sub_st, offs in pieces(shape, strides, PIECE):
+        if not first:
+            check_signals()
+        first = False
+        ptrs = [op[0] + off * op[1] for op, off in zip(operands, offs)]
+        if ptr_order is not None:
+            ptrs = [ptrs[i] for i in ptr_order]
+        nd = len(sub)
+        flat = [x for st in sub_st for x in st]
+        kernel_abi.struct_cached(name, ndim=nd).pack_into(ARGS_VIEW, 0, *head, nd, *ptrs, *sub, *flat, *tail)
+        rc = run()
+        if rc:
+            check(rc, what)
+    return True
+
+
+_KERNELS = {}
+
+
+def row_ranges(rows, row_work):
+    """[r0, r1) ranges covering `rows` independent rows (matrices, planes, images) of about row_work cheap steps
+    each, about PIECE steps per range and at least one row; signals are checked between ranges."""
+    per = max(1, PIECE // max(1, row_work))
+    if per >= rows:
+        yield 0, rows
+        return
+    for r0 in range(0, rows, per):
+        if r0:
+            check_signals()
+        yield r0, min(rows, r0 + per)
 
 
 def ptr(t):

@@ -5,36 +5,64 @@ overwrite and allocated the outputs; each method packs one struct precompiled fr
 makes one kernel call. `info` arrays are int64, LAPACK's convention (0 = success, i > 0 = the 1-based
 position where the factorization broke down).
 """
-from .library import Kernel, ptr as _ptr
+from .library import Kernel, ptr as _ptr, row_ranges
 
 _LU, _LU_SOLVE, _CHOLESKY, _GEQRF, _ORGQR, _TRSM, _SVD, _EIGH = (
     Kernel(k) for k in ("lu", "lu_solve", "cholesky", "geqrf", "orgqr", "trsm", "svd", "eigh"))
 
 
+# Batches run in ranges of about library.PIECE flops (row_ranges; each matrix on its own, so the same bits), so
+# that a KeyboardInterrupt lands between them. One large matrix is still one call.
 class CPULinalg:
     def lu(self, a, piv, info, batch, m, n):
-        _LU("linalg.lu_factor", a._dtype.code, batch, m, n, _ptr(a), _ptr(piv), _ptr(info))
+        isz, k = a._dtype.itemsize, min(m, n)
+        ap, pp, ip = _ptr(a), _ptr(piv), _ptr(info)
+        for b0, b1 in row_ranges(batch, m * n * k):
+            _LU("linalg.lu_factor", a._dtype.code, b1 - b0, m, n, ap + b0 * m * n * isz, pp + b0 * k * 8, ip + b0 * 8)
 
     def lu_solve(self, lu, piv, b, batch, n, k):
-        _LU_SOLVE("linalg.lu_solve", lu._dtype.code, batch, n, k, _ptr(lu), _ptr(piv), _ptr(b))
+        isz = lu._dtype.itemsize
+        lp, pp, bp = _ptr(lu), _ptr(piv), _ptr(b)
+        for b0, b1 in row_ranges(batch, 2 * n * n * k):
+            _LU_SOLVE("linalg.lu_solve", lu._dtype.code, b1 - b0, n, k, lp + b0 * n * n * isz, pp + b0 * n * 8,
+                      bp + b0 * n * k * isz)
 
     def cholesky(self, a, info, batch, n):
-        _CHOLESKY("linalg.cholesky", a._dtype.code, batch, n, _ptr(a), _ptr(info))
+        isz = a._dtype.itemsize
+        ap, ip = _ptr(a), _ptr(info)
+        for b0, b1 in row_ranges(batch, n * n * n):
+            _CHOLESKY("linalg.cholesky", a._dtype.code, b1 - b0, n, ap + b0 * n * n * isz, ip + b0 * 8)
 
     def geqrf(self, a, tau, batch, m, n):
-        _GEQRF("geqrf", a._dtype.code, batch, m, n, _ptr(a), _ptr(tau))
+        isz, k = a._dtype.itemsize, min(m, n)
+        ap, tp = _ptr(a), _ptr(tau)
+        for b0, b1 in row_ranges(batch, 2 * m * n * k):
+            _GEQRF("geqrf", a._dtype.code, b1 - b0, m, n, ap + b0 * m * n * isz, tp + b0 * k * isz)
 
     def orgqr(self, a, tau, batch, m, nc, k):
-        _ORGQR("orgqr", a._dtype.code, batch, m, nc, k, _ptr(a), _ptr(tau))
+        isz = a._dtype.itemsize
+        ap, tp = _ptr(a), _ptr(tau)
+        for b0, b1 in row_ranges(batch, 2 * m * nc * k):
+            _ORGQR("orgqr", a._dtype.code, b1 - b0, m, nc, k, ap + b0 * m * nc * isz, tp + b0 * k * isz)
 
     def trsm(self, a, a_strides, b, batch, n, k, upper, unit):
-        _TRSM("linalg.solve_triangular", a._dtype.code, batch, n, k, _ptr(a), *a_strides, _ptr(b),
-              1 if upper else 0, 1 if unit else 0)
+        isz = a._dtype.itemsize
+        ap, bp = _ptr(a), _ptr(b)
+        for b0, b1 in row_ranges(batch, n * n * k):
+            _TRSM("linalg.solve_triangular", a._dtype.code, b1 - b0, n, k, ap + b0 * a_strides[0] * isz,
+                  *a_strides, bp + b0 * n * k * isz, 1 if upper else 0, 1 if unit else 0)
 
     def svd_jacobi(self, a, v, s, batch, m, n):
         scratch = self.alloc(8 * (m * n + n * n + n))   # f64 work space, see kernel_abi's "svd"
-        _SVD("linalg.svd", a._dtype.code, batch, m, n, _ptr(a), _ptr(v), _ptr(s), scratch.ptr)
+        isz = a._dtype.itemsize
+        ap, vp, sp = _ptr(a), _ptr(v), _ptr(s)
+        for b0, b1 in row_ranges(batch, 20 * m * n * n):
+            _SVD("linalg.svd", a._dtype.code, b1 - b0, m, n, ap + b0 * m * n * isz, vp + b0 * n * n * isz,
+                 sp + b0 * n * isz, scratch.ptr)
 
     def eigh_jacobi(self, a, w, batch, n):
         scratch = self.alloc(8 * (2 * n * n + n))
-        _EIGH("linalg.eigh", a._dtype.code, batch, n, _ptr(a), _ptr(w), scratch.ptr)
+        isz = a._dtype.itemsize
+        ap, wp = _ptr(a), _ptr(w)
+        for b0, b1 in row_ranges(batch, 20 * n * n * n):
+            _EIGH("linalg.eigh", a._dtype.code, b1 - b0, n, ap + b0 * n * n * isz, wp + b0 * n * isz, scratch.ptr)

@@ -1,24 +1,35 @@
 """CPU reductions, scans and the matrix product (wasm_ext/reduce.c, gemm.c).
 
-Same conventions as elementwise.py: one struct precompiled from kernel_abi's layout, one kernel call.
+Same conventions as elementwise.py: one struct precompiled from kernel_abi's layout, one kernel call. A reduction
+of more than HOT_DIMS dims or over large storages is coalesced and split over its kept elements into calls of
+about library.PIECE input elements (each output element still reduced whole, in one call); gemm runs in parts
+of bounded work that tjs_gemm defines.
 float16/bfloat16 reductions go through CPUElementwise._via_float32 (the mixins share one class).
 """
+import math
+import struct
+
 from ... import _dtype as D
-from ..kernel_abi import MAX_DIMS, struct_for
+from ..kernel_abi import HOT_DIMS, KERNEL, MAX_DIMS, struct_cached, struct_for
+from ..strided import coalesce, pieces
 from . import library
-from .library import ARGS_VIEW as _ARGS, REDUCE_OPS, check as _check, ptr as _ptr
+from .library import (ARGS_VIEW as _ARGS, REDUCE_OPS, TJS_MORE, check as _check, ptr as _ptr, row_ranges)
 
 _HALF = (D.float16, D.bfloat16)
+
+_BIG = library.BIG   # storage bytes past which a reduction counts its work (tests/test_limits.py lowers it)
 
 _k_reduce = library.kernel("reduce")
 _k_softmax = library.kernel("softmax")
 _k_cumulative = library.kernel("cumulative")
 _k_gemm = library.kernel("gemm")
 
-_REDUCE_FMT = [[struct_for("reduce", ndim=n, nred=r) for r in range(n + 1)] for n in range(MAX_DIMS + 1)]
+_REDUCE_FMT = [[struct_for("reduce", ndim=n, nred=r) for r in range(n + 1)] for n in range(HOT_DIMS + 1)]
 _SOFTMAX_FMT = struct_for("softmax")
 _CUMUL_FMT = struct_for("cumulative")
 _GEMM_FMT = struct_for("gemm")
+assert [s.name for s in KERNEL["gemm"].layout.slots[-2:]] == ["part", "part_work"]
+_GEMM_HEAD = struct.Struct(_GEMM_FMT.format[:-2] + "16x")   # all but part, part_work: those packed as 0
 
 
 class CPUReductions:
@@ -26,27 +37,86 @@ class CPUReductions:
         if x._dtype in _HALF:
             return self._via_float32(lambda o, a: self.reduce(op, o, a, nred, out2), out, (x,), keep_strides=True)
         nd = len(x._shape)
+        if nd > HOT_DIMS or x._storage.nbytes > _BIG or out._storage.nbytes > _BIG:
+            return self._reduce_pieces(op, out, x, nred, out2)
         _REDUCE_FMT[nd][nred].pack_into(_ARGS, 0, REDUCE_OPS[op], x._dtype.code, out._dtype.code, nd, nred,
                                         _ptr(out), _ptr(out2) if out2 is not None else 0, _ptr(x), *x._shape,
                                         *x._stride, *out._stride)
         _check(_k_reduce(), op)
 
+    def _reduce_pieces(self, op, out, x, nred, out2):
+        """reduce() for a high rank or a large input: kept and reduced dims coalesced apart (as tjs_reduce does),
+        the kept space split so that a call reduces about PIECE input elements."""
+        nkeep = len(x._shape) - nred
+        kshape, (kout, kin) = coalesce(x._shape[:nkeep], [out._stride, x._stride[:nkeep]])
+        rshape, (rin,) = coalesce(x._shape[nkeep:], [x._stride[nkeep:]])
+        if 0 in kshape:
+            return
+        if 0 in rshape:
+            rshape, rin = [0], [0]   # an empty reduction: every output gets the op's identity (or the error)
+        if len(kshape) + len(rshape) > MAX_DIMS:   # only an element count past int64 gets here
+            raise RuntimeError(f"{op}: tensors with more than {MAX_DIMS} dimensions of size > 1 are not supported")
+        per = max(1, library.PIECE // max(1, math.prod(rshape)))
+        osz, xsz = out._dtype.itemsize, x._dtype.itemsize
+        o, o2, xp = _ptr(out), (_ptr(out2) if out2 is not None else 0), _ptr(x)
+        first = True
+        for sub, (so, si), (oo, io) in pieces(kshape, [kout, kin], per):
+            if not first:
+                library.check_signals()
+            first = False
+            nd = len(sub) + len(rshape)
+            struct_cached("reduce", ndim=nd, nred=len(rshape)).pack_into(
+                _ARGS, 0, REDUCE_OPS[op], x._dtype.code, out._dtype.code, nd, len(rshape), o + oo * osz,
+                o2 + oo * 8 if o2 else 0, xp + io * xsz, *sub, *rshape, *si, *rin, *so)
+            rc = _k_reduce()
+            if rc:
+                _check(rc, op)
+
     def softmax(self, out, x, log):
         n = x._shape[-1] if x._shape else 1
         outer = (x.numel() // n) if n else 0
-        _SOFTMAX_FMT.pack_into(_ARGS, 0, 1 if log else 0, x._dtype.code, outer, n, _ptr(out), _ptr(x))
-        _check(_k_softmax(), "softmax")
+        isz, osz = x._dtype.itemsize, out._dtype.itemsize
+        op, xp = _ptr(out), _ptr(x)
+        for r0, r1 in row_ranges(outer, 4 * n):
+            _SOFTMAX_FMT.pack_into(_ARGS, 0, 1 if log else 0, x._dtype.code, r1 - r0, n, op + r0 * n * osz,
+                                   xp + r0 * n * isz)
+            _check(_k_softmax(), "softmax")
 
     def cumulative(self, op, out, x, outer, n, inner):
-        _CUMUL_FMT.pack_into(_ARGS, 0, 0 if op == "sum" else 1, x._dtype.code, outer, n, inner, _ptr(out), _ptr(x))
-        _check(_k_cumulative(), "cum" + op)
+        isz, osz, plane = x._dtype.itemsize, out._dtype.itemsize, n * inner
+        o, xp = _ptr(out), _ptr(x)
+        for r0, r1 in row_ranges(outer, plane):
+            _CUMUL_FMT.pack_into(_ARGS, 0, 0 if op == "sum" else 1, x._dtype.code, r1 - r0, n, inner,
+                                 o + r0 * plane * osz, xp + r0 * plane * isz)
+            _check(_k_cumulative(), "cum" + op)
 
 
 class CPUGemm:
     def gemm(self, out, a, b, batch, m, n, k, a_strides, b_strides):
         isz = a._dtype.itemsize
-        _GEMM_FMT.pack_into(_ARGS, 0, a._dtype.code, batch, m, n, k, out._storage.ptr + out._offset * isz,
-                            a._storage.ptr + a._offset * isz, b._storage.ptr + b._offset * isz, *a_strides, *b_strides)
+        # part 0 at the kernel's default part size: the two last slots packed as zero bytes (no cost)
+        _GEMM_HEAD.pack_into(_ARGS, 0, a._dtype.code, batch, m, n, k, out._storage.ptr + out._offset * isz,
+                             a._storage.ptr + a._offset * isz, b._storage.ptr + b._offset * isz, *a_strides,
+                             *b_strides)
         rc = _k_gemm()
         if rc:
-            _check(rc, "matmul")
+            if rc == TJS_MORE:
+                rc = gemm_parts(out, a, b, batch, m, n, k, a_strides, b_strides, 1, 0)
+            if rc:
+                _check(rc, "matmul")
+
+
+def gemm_parts(out, a, b, batch, m, n, k, a_strides, b_strides, first, work):
+    """tjs_gemm's parts from `first` on, of `work` weighted multiply-adds each (0: the kernel's default), one
+    call each, checking for signals between calls; returns the last status."""
+    isz = a._dtype.itemsize
+    args = (a._dtype.code, batch, m, n, k, out._storage.ptr + out._offset * isz, a._storage.ptr + a._offset * isz,
+            b._storage.ptr + b._offset * isz, *a_strides, *b_strides)
+    part, rc = first, TJS_MORE
+    while rc == TJS_MORE:
+        if part:
+            library.check_signals()
+        _GEMM_FMT.pack_into(_ARGS, 0, *args, part, work)
+        rc = _k_gemm()
+        part += 1
+    return rc

@@ -23,8 +23,9 @@ from ..._storage import Storage, device
 from ..._tensor import _empty
 from ..interface import Backend
 from ..kernel_abi import SORT_OPS
+from ..strided import coalesce
 from . import runtime as _rt
-from .bridge_abi import FAMILY, struct_for, structs_by_nd
+from .bridge_abi import FAMILY, MAX_DIMS, struct_for, structs_by_nd
 
 WEBGPU = device("webgpu")
 _ARGS = _rt.ARGS
@@ -90,6 +91,22 @@ def _fill_bits(d, value):
     return lo - (1 << 32) if lo >= 1 << 31 else lo, hi - (1 << 32) if hi >= 1 << 31 else hi
 
 
+def _fit(what, shape, strides):
+    """A call of more dims than the bridge's params hold (MAX_DIMS), coalesced: (nd, shape, strides), None when it
+    is empty, RuntimeError (worded as PyTorch's MPS limit) when it still does not fit."""
+    shape, strides = coalesce(shape, strides)
+    if 0 in shape:
+        return None
+    if len(shape) > MAX_DIMS:
+        _too_many(what, len(shape))
+    return len(shape), shape, strides
+
+
+def _too_many(what, nd):
+    raise RuntimeError(f"{what}: webgpu supports tensors with dimensions <= {MAX_DIMS} (after merging contiguous "
+                       f"dimensions), but got {nd}. Move the tensor to the CPU.")
+
+
 def _pack_f(v, fmt):
     try:
         return struct.pack("<" + fmt, v)
@@ -145,60 +162,102 @@ class WebGPUBackend(Backend):
 
     # ---- elementwise ---------------------------------------------------------------------------------------
     def copy(self, out, x, x_strides=None):
-        nd = len(out._shape)
+        shape, ost, xst = out._shape, out._stride, (x._stride if x_strides is None else x_strides)
+        nd = len(shape)
+        if nd > MAX_DIMS:
+            fit = _fit("copy", shape, (ost, xst))
+            if fit is None:
+                return
+            nd, shape, (ost, xst) = fit
         s = out._storage
         _COPY[nd].pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, COPY, 0, nd, s.ptr, out._dtype.code, out._offset,
-                            x._storage.ptr, x._dtype.code, x._offset, *out._shape, *out._stride,
-                            *(x._stride if x_strides is None else x_strides))
+                            x._storage.ptr, x._dtype.code, x._offset, *shape, *ost, *xst)
         rc = _rt.run()
         if rc:
             _rt.fail(rc, "copy", (out._dtype, x._dtype))
 
     def fill(self, out, value):
-        nd = len(out._shape)
+        shape, (ost,) = out._shape, (out._stride,)
+        nd = len(shape)
+        if nd > MAX_DIMS:
+            fit = _fit("fill", shape, (ost,))
+            if fit is None:
+                return
+            nd, shape, (ost,) = fit
         lo, hi = _fill_bits(out._dtype, value)
         _FILL[nd].pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, FILL, 0, nd, out._storage.ptr, out._dtype.code,
-                            out._offset, lo, hi, *out._shape, *out._stride)
+                            out._offset, lo, hi, *shape, *ost)
         rc = _rt.run()
         if rc:
             _rt.fail(rc, "fill", (out._dtype,))
 
     def unary(self, op, out, x, p0=0.0, p1=0.0, p2=0.0):
-        nd = len(out._shape)
+        shape, ost, xst = out._shape, out._stride, x._stride
+        nd = len(shape)
+        if nd > MAX_DIMS:
+            fit = _fit(op, shape, (ost, xst))
+            if fit is None:
+                return
+            nd, shape, (ost, xst) = fit
         _UNARY[nd].pack_into(_ARGS, 0, p0, p1, p2, 0.0, UNARY, _rt.UNARY_OPS.get(op, -1), nd, out._storage.ptr,
                              out._dtype.code, out._offset, x._storage.ptr, x._dtype.code, x._offset,
-                             *out._shape, *out._stride, *x._stride)
+                             *shape, *ost, *xst)
         rc = _rt.run()
         if rc:
             _rt.fail(rc, op, (x._dtype,))
 
     def binary(self, op, out, a, a_strides, b, b_strides, alpha=1.0):
-        nd = len(out._shape)
+        shape, ost = out._shape, out._stride
+        nd = len(shape)
+        if nd > MAX_DIMS:
+            fit = _fit(op, shape, (ost, a_strides, b_strides))
+            if fit is None:
+                return
+            nd, shape, (ost, a_strides, b_strides) = fit
         _BINARY[nd].pack_into(_ARGS, 0, 0.0, 0.0, 0.0, alpha, BINARY, _rt.BINARY_OPS.get(op, -1), nd,
                               out._storage.ptr, out._dtype.code, out._offset, a._storage.ptr, a._dtype.code,
-                              a._offset, b._storage.ptr, b._dtype.code, b._offset, *out._shape, *out._stride,
+                              a._offset, b._storage.ptr, b._dtype.code, b._offset, *shape, *ost,
                               *a_strides, *b_strides)
         rc = _rt.run()
         if rc:
             _rt.fail(rc, op, (a._dtype,))
 
     def where(self, out, cond, c_strides, a, a_strides, b, b_strides):
-        nd = len(out._shape)
+        shape, ost = out._shape, out._stride
+        nd = len(shape)
+        if nd > MAX_DIMS:
+            fit = _fit("where", shape, (ost, c_strides, a_strides, b_strides))
+            if fit is None:
+                return
+            nd, shape, (ost, c_strides, a_strides, b_strides) = fit
         _WHERE[nd].pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, WHERE, 0, nd, out._storage.ptr, out._dtype.code,
                              out._offset, cond._storage.ptr, cond._dtype.code, cond._offset, a._storage.ptr,
-                             a._dtype.code, a._offset, b._storage.ptr, b._dtype.code, b._offset, *out._shape,
-                             *out._stride, *c_strides, *a_strides, *b_strides)
+                             a._dtype.code, a._offset, b._storage.ptr, b._dtype.code, b._offset, *shape,
+                             *ost, *c_strides, *a_strides, *b_strides)
         rc = _rt.run()
         if rc:
             _rt.fail(rc, "where", (out._dtype,))
 
     # ---- reductions ----------------------------------------------------------------------------------------
     def reduce(self, op, out, x, nred, out2=None):
-        nd = len(x._shape)
+        shape, xst, ost = x._shape, x._stride, out._stride
+        nd = len(shape)
+        if nd > MAX_DIMS:   # kept and reduced dims coalesced apart
+            nkeep = nd - nred
+            kshape, (ost, kst) = coalesce(shape[:nkeep], (ost, xst[:nkeep]))
+            rshape, (rst,) = coalesce(shape[nkeep:], (xst[nkeep:],))
+            if 0 in kshape:
+                return
+            if 0 in rshape:
+                rshape, rst = [0], [0]
+            nd, nred = len(kshape) + len(rshape), len(rshape)
+            if nd > MAX_DIMS:
+                _too_many(op, nd)
+            shape, xst = kshape + rshape, kst + rst
         o2 = (out2._storage.ptr, out2._dtype.code, out2._offset) if out2 is not None else (0, 0, 0)
         _REDUCE[nd][nred].pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, REDUCE, _rt.REDUCE_OPS.get(op, -1), nd, nred,
                                     out._storage.ptr, out._dtype.code, out._offset, *o2, x._storage.ptr,
-                                    x._dtype.code, x._offset, *x._shape, *x._stride, *out._stride)
+                                    x._dtype.code, x._offset, *shape, *xst, *ost)
         rc = _rt.run()
         if rc:
             _rt.fail(rc, op, (x._dtype, out._dtype))
@@ -230,27 +289,42 @@ class WebGPUBackend(Backend):
 
     # ---- indexing ------------------------------------------------------------------------------------------
     def index_offsets(self, offs, idx, idx_strides, dim_size, dim_stride, accumulate):
-        nd = len(offs._shape)
+        shape, ost = offs._shape, offs._stride
+        nd = len(shape)
+        if nd > MAX_DIMS:
+            fit = _fit("index", shape, (ost, idx_strides))
+            if fit is None:
+                return
+            nd, shape, (ost, idx_strides) = fit
         _INDEX_OFFSETS[nd].pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, INDEX_OFFSETS, 0, nd, offs._storage.ptr,
                                      offs._dtype.code, offs._offset, idx._storage.ptr, idx._dtype.code, idx._offset,
-                                     dim_size, dim_stride, 1 if accumulate else 0, *offs._shape, *offs._stride,
-                                     *idx_strides)
+                                     dim_size, dim_stride, 1 if accumulate else 0, *shape, *ost, *idx_strides)
         rc = _rt.run()
         if rc:
             _rt.fail(rc, "index", (idx._dtype,))
 
     def take(self, out, src, offs, src_strides, offs_strides):
-        nd = len(out._shape)
+        shape, ost = out._shape, out._stride
+        nd = len(shape)
+        if nd > MAX_DIMS:
+            fit = _fit("index", shape, (ost, src_strides, offs_strides))
+            if fit is None:
+                return
+            nd, shape, (ost, src_strides, offs_strides) = fit
         _TAKE[nd].pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, TAKE, 0, nd, out._storage.ptr, out._dtype.code,
                             out._offset, src._storage.ptr, src._dtype.code, src._offset, offs._storage.ptr,
-                            offs._dtype.code, offs._offset, *out._shape, *out._stride, *src_strides,
-                            *offs_strides)
+                            offs._dtype.code, offs._offset, *shape, *ost, *src_strides, *offs_strides)
         rc = _rt.run()
         if rc:
             _rt.fail(rc, "index", (src._dtype,))
 
     def put(self, dst, val, offs, shape, val_strides, dst_strides, offs_strides, accumulate):
         nd = len(shape)
+        if nd > MAX_DIMS:
+            fit = _fit("index_put", shape, (val_strides, dst_strides, offs_strides))
+            if fit is None:
+                return
+            nd, shape, (val_strides, dst_strides, offs_strides) = fit
         _PUT[nd].pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, PUT, 0, nd, 1 if accumulate else 0,
                            dst._storage.ptr, dst._dtype.code, dst._offset, val._storage.ptr, val._dtype.code,
                            val._offset, offs._storage.ptr, offs._dtype.code, offs._offset, *shape,

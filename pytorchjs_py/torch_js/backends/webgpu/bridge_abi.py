@@ -10,7 +10,12 @@ abi.mjs is current.
 """
 import struct
 
-from ..kernel_abi import MAX_DIMS, Layout
+from ..kernel_abi import Layout
+
+# Dims a family's arrays hold: the bridge's params slot has room for 6 arrays of 16 words (MAX_DIMS in
+# js_bridge/webgpu/kernels/common.mjs; tests/test_kernel_abi.py checks they agree). The backend coalesces a
+# higher-rank call first (backends/strided.py) and raises if it still does not fit.
+MAX_DIMS = 16
 
 UNITS = {"i32": 1, "operand": 3}
 CODES = {"i32": "i", "operand": "iii"}
