@@ -140,6 +140,11 @@ CRASHERS = [
     ("arange_end_past_uint64", "T.arange(0, 2**64)", O, "int too big to convert"),
     ("linspace_steps_past_int64", "T.linspace(0, 1, 2**63)", V, "Overflow when unpacking long long"),
     ("linspace_negative_steps", "T.linspace(0, 1, -1)", R, "number of steps must be non-negative"),
+    ("unbind_huge_empty", "T.zeros(2**40, 0).unbind()", R, "std::bad_alloc"),
+    ("split_huge_empty", "T.zeros(2**40, 0).split(1)", R, "std::bad_alloc"),
+    ("chunk_huge_empty", "T.zeros(2**40, 0).chunk(2**40)", R, "std::bad_alloc"),
+    ("tensor_split_huge", "T.zeros(4).tensor_split(2**40)", R, "std::bad_alloc"),
+    ("tolist_huge_empty", "T.zeros(2**62, 0).tolist()", MemoryError, ""),
 ]
 
 # (id, expression, exception type, message): Python numbers a dtype cannot hold, and writes into tensors whose

@@ -2,7 +2,7 @@
 import struct
 
 from .. import _dtype as D
-from .._storage import CPU, device as _device
+from .._storage import CPU, MAX_ALLOC_BYTES, device as _device
 from .._tensor import Tensor, _empty, _make
 from ._registry import COMPOSITE, NOT_DIFFERENTIABLE, backward, register
 from ._util import GRAD_ENABLED, broadcast_pair, checked_scalar, expand_strides, record
@@ -178,6 +178,15 @@ def tolist(self):
 
 
 def _empty_nest(shape):
+    """Nested empty lists for a tensor with no elements (zeros(3, 0) -> [[], [], []]); like PyTorch, a MemoryError
+    at once where the lists cannot exist (zeros(2**62, 0)), not after building them until memory runs out."""
+    lists = 1
+    for s in shape[:-1]:
+        if s == 0:
+            break
+        lists *= s
+        if lists * 64 > MAX_ALLOC_BYTES[0]:
+            raise MemoryError()
     if not shape or shape[0] == 0:
         return []
     return [_empty_nest(shape[1:]) for _ in range(shape[0])]

@@ -5,6 +5,7 @@ stack; split/chunk/tensor_split/unbind.
 A view shares its input's storage; its backward maps the gradient back to the input's shape (permute back, sum
 an expand, scatter a slice into zeros)."""
 from .. import _dtype as D
+from .._storage import MAX_ALLOC_BYTES
 from .._tensor import (Tensor, _contig, _empty, _empty_strided, _make, check_view, checked_numel, int_tuple,
                        numel_of, wrap_dim)
 from ._registry import backward, register
@@ -596,6 +597,13 @@ def stack(tensors, dim=0, *, out=None):
     return rename_grad_fn(r, "StackBackward0") if out is None else r
 
 
+def _check_output_count(n):
+    """Ops returning one tensor per slice: PyTorch reserves their vector first and fails with std::bad_alloc
+    where n tensors cannot exist (each costs a few hundred bytes), instead of building them until memory runs out."""
+    if n * 256 > MAX_ALLOC_BYTES[0]:
+        raise RuntimeError("std::bad_alloc")
+
+
 def split(self, split_size_or_sections, dim=0):
     d = wrap_dim(dim, self.dim())
     size = self._shape[d]
@@ -605,6 +613,7 @@ def split(self, split_size_or_sections, dim=0):
                                                f"dimension size of {size}")
         if s == 0:
             return (self,)
+        _check_output_count(size // s + 1)
         sections = [s] * (size // s) + ([size % s] if size % s else [])
         if not sections:
             sections = [0]
@@ -643,6 +652,8 @@ def tensor_split(self, indices_or_sections, dim=0):
             indices_or_sections.tolist()
     if isinstance(indices_or_sections, int):
         n = indices_or_sections
+        check(n > 0, f"number of sections must be larger than 0, got {n}")
+        _check_output_count(n)
         base, extra = divmod(size, n)
         sizes = [base + 1] * extra + [base] * (n - extra)
         return split(self, sizes, d)
@@ -654,6 +665,7 @@ def unbind(self, dim=0):
     if self.dim() == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = wrap_dim(dim, self.dim())
+    _check_output_count(self._shape[d])
     return tuple(rename_grad_fn(select(self, d, i), "UnbindBackward0") for i in range(self._shape[d]))
 
 
