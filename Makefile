@@ -191,15 +191,16 @@ fuzz-pyodide: setup build
 	TORCH_JS_INSTALL=source $(NODE) js_bridge/pyrun.mjs tools/fuzz.py --replay build/fuzz/pyodide-calls.json \
 	  --no-torch --in-process --out build/fuzz/pyodide.json --fail-on crash
 
-# `make sanitize`: the kernels built with AddressSanitizer + UndefinedBehaviorSanitizer into build/asan/ (the real
-# library is untouched), loaded through TORCH_JS_NATIVE_LIB, then the CPython suite (about 6 min under them) and a
-# torch_js-only replay of fuzz calls; any sanitizer report fails it (SANITIZE_TESTS picks another slice). libasan goes first (LD_PRELOAD: CPython itself is not built with
-# it), libstdc++ with it (torch's C++ exceptions in the test oracle need its __cxa_throw at ASan's start);
+# `make sanitize`: the kernels built with AddressSanitizer + UndefinedBehaviorSanitizer (plus float-cast-overflow,
+# which -fsanitize=undefined leaves out; every report aborts) into build/asan/ (the real library is untouched), loaded
+# through TORCH_JS_NATIVE_LIB, then the CPython suite (about 6 min under them; SANITIZE_TESTS picks another slice) and
+# a torch_js-only replay of fuzz calls; any sanitizer report fails it. libasan is preloaded (CPython is not built
+# with it), libstdc++ with it (torch's C++ exceptions in the test oracle need its __cxa_throw when ASan starts);
 # PYTHONMALLOC=malloc puts every buffer under ASan's redzones (pymalloc would hide small overflows); leaks are not
-# checked (CPython keeps objects alive at exit by design). The sanitizer runtimes come with gcc (libasan8, libubsan1).
-# `make test-sanitize` (part of test-py) is the short slice.
+# checked (CPython keeps objects alive at exit by design). The runtimes come with gcc (libasan8, libubsan1).
+# `make test-sanitize` (part of `make test`) is the short slice: two test files and 600 replayed calls.
 ASAN_LIB := build/asan/libtjs_native.so
-SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_CFLAGS := -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_ENV = PYTHONMALLOC=malloc LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libstdc++.so)" \
   ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:max_allocation_size_mb=1024 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 TORCH_JS_NATIVE_LIB=$(ASAN_LIB)
@@ -207,7 +208,7 @@ SANITIZE_TESTS ?= tests --ignore=tests/test_fuzz.py
 SANITIZE_CALLS ?= 3000
 SANITIZE_QUICK_TESTS := tests/test_tensor_core.py tests/test_ops_extra.py
 
-$(ASAN_LIB): $(KERNEL_SRC) $(KERNEL_HDR)
+$(ASAN_LIB): $(KERNEL_SRC) $(KERNEL_HDR) Makefile
 	@mkdir -p $(dir $@)
 	@test -f "$$(gcc -print-file-name=libasan.so)" -a -f "$$(gcc -print-file-name=libubsan.so)" || \
 	  { echo "need gcc's sanitizer runtimes (apt-get install libasan8 libubsan1)"; exit 1; }

@@ -79,6 +79,11 @@ def mut_shape(call, rng, opdef):
     elif r < 0.85 and shape:
         i = rng.randrange(len(shape))
         shape[i] = rng.choice((1, 2, 3, 5, 7))
+    elif r < 0.9:   # high rank: PyTorch stops at 64 dims; kernels get every non-trivial one
+        rank = rng.choice((9, 17, 33, 64, 65, 100))
+        shape = [1] * rank
+        for i in rng.sample(range(rank), min(rank, rng.randint(1, 6))):
+            shape[i] = 2
     else:
         shape = [rng.randint(0, 4) for _ in range(rng.randint(0, 4))]
     if shape == s["shape"]:
