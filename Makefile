@@ -198,7 +198,8 @@ fuzz-pyodide: setup build
 # with it), libstdc++ with it (torch's C++ exceptions in the test oracle need its __cxa_throw when ASan starts);
 # PYTHONMALLOC=malloc puts every buffer under ASan's redzones (pymalloc would hide small overflows); leaks are not
 # checked (CPython keeps objects alive at exit by design). The runtimes come with gcc (libasan8, libubsan1).
-# `make test-sanitize` (part of `make test`) is the short slice: two test files and 600 replayed calls.
+# `make test-sanitize` (part of `make test`) is the short slice: two test files and 600 replayed calls over the ops
+# tools/fuzz.py's CLEAN_OPS names.
 ASAN_LIB := build/asan/libtjs_native.so
 SAN_CFLAGS := -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_ENV = PYTHONMALLOC=malloc LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libstdc++.so)" \
@@ -214,17 +215,36 @@ $(ASAN_LIB): $(KERNEL_SRC) $(KERNEL_HDR) Makefile
 	  { echo "need gcc's sanitizer runtimes (apt-get install libasan8 libubsan1)"; exit 1; }
 	gcc $(CFLAGS_COMMON) $(SAN_CFLAGS) -fPIC -shared -o $@ $(KERNEL_SRC) -lm
 
-# $(1): pytest files, $(2): fuzz calls, $(3): seed. The calls are drawn with torch (no sanitizer), then replayed on
-# torch_js alone under the sanitizers: a worker that dies (a sanitizer report aborts it) fails the run.
+# $(1): pytest files, $(2): how the fuzz calls are drawn (tools/fuzz.py arguments). They are drawn with torch (no
+# sanitizer), then replayed on torch_js alone under the sanitizers: a worker that dies (a report aborts it) fails it.
 define run_sanitized
 	$(SAN_ENV) $(PY) -m pytest -q -p no:cacheprovider $(1)
-	$(PY) tools/fuzz.py --seed $(3) --calls $(2) --save-calls build/fuzz/sanitize-calls.json --generate-only --quiet
+	$(PY) tools/fuzz.py $(2) --save-calls build/fuzz/sanitize-calls.json --generate-only --quiet
 	$(SAN_ENV) $(PY) tools/fuzz.py --replay build/fuzz/sanitize-calls.json --no-torch --mem-gib 0 \
 	  --out build/fuzz/sanitize.json --fail-on crash --quiet
 endef
 
 sanitize: setup build fixtures $(ASAN_LIB)
-	$(call run_sanitized,$(SANITIZE_TESTS),$(SANITIZE_CALLS),$(FUZZ_SEED))
+	$(call run_sanitized,$(SANITIZE_TESTS),--seed $(FUZZ_SEED) --calls $(SANITIZE_CALLS))
 
 test-sanitize: setup build fixtures $(ASAN_LIB)
-	$(call run_sanitized,$(SANITIZE_QUICK_TESTS),600,7)
+	$(call run_sanitized,$(SANITIZE_QUICK_TESTS),--seed 7 --calls 600 --ops clean)
+
+# ---- debug kernels: TJS_DEBUG bounds checks (block kept by the kernels/backends work; wasm_ext/iter.h, index.c) ----
+# `make build-debug`: the kernels built with -DTJS_DEBUG into build/debug/ (the real library is untouched): iter.h
+# checks every row it hands out against the extent its operand's shape and strides imply (int64 overflow counts as
+# outside), take/put check every element they gather or scatter against the storage's byte range, all before
+# anything is written; a fault comes back as RuntimeError ("kernel bounds check failed") instead of a stray access.
+# `make test-debug`: the CPython suite on it (through TORCH_JS_NATIVE_LIB). tests/test_kernel_abi.py builds its own
+# -O0 copy to test the checks. -DTJS_DEBUG composes with other flags (e.g. the sanitizer build's).
+DEBUG_LIB := build/debug/libtjs_native.so
+.PHONY: build-debug test-debug
+
+$(DEBUG_LIB): $(KERNEL_SRC) $(KERNEL_HDR)
+	@mkdir -p $(dir $@)
+	gcc $(CFLAGS_COMMON) -O1 -g -DTJS_DEBUG -fPIC -shared -o $@ $(KERNEL_SRC) -lm
+
+build-debug: $(DEBUG_LIB)
+
+test-debug: setup build fixtures $(DEBUG_LIB)
+	TORCH_JS_NATIVE_LIB=$(DEBUG_LIB) $(PY) -m pytest -q -p no:cacheprovider tests

@@ -17,16 +17,10 @@ FUZZ = os.path.join(ROOT, "tools", "fuzz.py")
 sys.path.insert(0, os.path.join(ROOT, "tools", "fuzzing"))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
-import runner  # noqa: E402  (tools/fuzzing is put on sys.path just above)
+import fuzz  # noqa: E402  (tools/ and tools/fuzzing are put on sys.path just above)
+import runner  # noqa: E402
 import spec  # noqa: E402
 
-# Ops whose fuzzed calls (seed below) raise PyTorch's exception or return its result: no crash, no hang, no Python
-# internal exception escaping. Grow the list as ops get clean under `make fuzz`.
-CLEAN_OPS = ("add", "mul", "sub", "div", "pow", "exp", "abs", "clamp", "sum", "mean", "amax", "cumsum",
-             "softmax", "gather", "scatter_add", "index_select", "index_copy", "take", "masked_fill",
-             "cat", "sort", "topk", "mm", "bmm", "nn.functional.conv1d", "nn.functional.max_pool2d",
-             "as_strided", "__getitem__", "__setitem__", "view", "expand", "narrow", "select", "unfold",
-             "empty_strided")
 SEED = 14
 CALLS = 300
 
@@ -41,7 +35,7 @@ def test_pool_isolates_crash_and_hang():
     t = {"dtype": "float32", "shape": [2, 3], "pat": [7, 5, 2, 2]}
     ok = _call("sum", tensors=[t], args=[{"T": 0}])
     calls = [_call("__selftest_crash__"), ok, _call("__selftest_hang__"), ok]
-    results = runner.run_calls(calls, use_torch=False, jobs=1, timeout=2.0, nice=0)
+    results = runner.run_calls(calls, use_torch=False, jobs=1, timeout=5.0, nice=0)
     assert [runner.classify(c, got)[0] for c, got in results] == ["crash", "ok", "hang", "ok"]
     assert results[1][1]["tj"]["ok"]["vals"] == [sum(spec.pattern(6, [7, 5, 2, 2], True))]
 
@@ -65,8 +59,7 @@ def test_outcomes_classify_like_pytorch():
 def test_calls_are_json_and_reproducers_replay():
     """A generated call survives JSON, and its reproducer line run on torch does what the call does on torch."""
     import torch
-    import fuzz
-    calls = json.loads(json.dumps(fuzz.generate(5, 40, set(CLEAN_OPS))))
+    calls = json.loads(json.dumps(fuzz.generate(5, 40, set(fuzz.CLEAN_OPS))))
     assert len(calls) == 40
     for c in calls:
         if c["op"] in runner.UNINIT_OPS:
@@ -91,8 +84,9 @@ def test_calls_are_json_and_reproducers_replay():
 @needs_torch
 def test_fuzz_slice_has_no_crash_hang_or_internal(tmp_path):
     out = tmp_path / "report.json"
-    proc = subprocess.run([sys.executable, FUZZ, "--seed", str(SEED), "--calls", str(CALLS), "--ops",
-                           ",".join(CLEAN_OPS), "--out", str(out), "--no-minimize", "--quiet", "--without", "tensor_type"],
+    proc = subprocess.run([sys.executable, FUZZ, "--seed", str(SEED), "--calls", str(CALLS), "--ops", "clean",
+                           "--out", str(out), "--no-minimize", "--quiet", "--without", "tensor_type",
+                           "--timeout", "30"],   # a loaded CI machine is slow, not hung
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(out.read_text())
