@@ -96,8 +96,7 @@ class Encoder:
             if v.type != "cpu":
                 raise Unconvertible("device")
             return {"device": "cpu"}
-        if type(v).__module__ == "numpy" and hasattr(v, "item") and not hasattr(v, "shape") or (
-                type(v).__module__ == "numpy" and getattr(v, "shape", None) == ()):
+        if type(v).__module__ == "numpy" and getattr(v, "shape", None) == ():   # a numpy scalar
             return self.value(v.item())
         raise Unconvertible(f"argument of type {type(v).__name__}")
 
@@ -260,7 +259,7 @@ def base_tensor(rng, dtype=None, shape=None):
     return {"dtype": dtype, "shape": shape, "pat": random_pat(rng, dtype)}
 
 
-def _wild_index(rng, ndim, n_tensors, tensors):
+def _wild_index(rng, tensors):
     """One index element: int, slice, None, Ellipsis, bool, index tensor, bool mask, list."""
     r = rng.random()
     if r < 0.25:
@@ -315,7 +314,7 @@ def raw_call(rng):
         return {"op": "resize", "ns": "torch", "form": "inplace", "tensors": tensors,
                 "args": [t0, {"tuple": size}], "kwargs": {}, "src": "raw:resize_"}
     if kind in ("getitem", "setitem"):
-        idx = [_wild_index(rng, nd, 1, tensors) for _ in range(rng.randint(1, 3))]
+        idx = [_wild_index(rng, tensors) for _ in range(rng.randint(1, 3))]
         index = idx[0] if len(idx) == 1 and rng.random() < 0.5 else {"tuple": idx}
         args = [t0, index]
         if kind == "setitem":
