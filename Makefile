@@ -204,7 +204,7 @@ ASAN_LIB := build/asan/libtjs_native.so
 SAN_CFLAGS := -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_ENV = PYTHONMALLOC=malloc LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libstdc++.so)" \
   ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:max_allocation_size_mb=1024 \
-  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 TORCH_JS_NATIVE_LIB=$(ASAN_LIB)
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 TORCH_JS_NATIVE_LIB=$(abspath $(ASAN_LIB))
 SANITIZE_TESTS ?= tests --ignore=tests/test_fuzz.py
 SANITIZE_CALLS ?= 3000
 SANITIZE_QUICK_TESTS := tests/test_tensor_core.py tests/test_ops_extra.py
