@@ -19,6 +19,8 @@ import struct
 DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64")
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 INT_BITS = {"uint8": 8, "int8": 8, "int16": 16, "int32": 32, "int64": 64}
+# what a kernel built with -DTJS_DEBUG (make build-debug) raises when it catches its own out-of-bounds access
+KERNEL_CHECK = "kernel bounds check failed"
 SUMMARY_MAX_NUMEL = 4096     # results with more elements are compared by dtype/shape only
 # Python exceptions that mean a bug inside the library rather than a checked argument (unless torch raises the same)
 INTERNAL = frozenset(("AttributeError", "KeyError", "error", "OverflowError", "RecursionError", "ZeroDivisionError",
