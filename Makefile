@@ -247,4 +247,4 @@ $(DEBUG_LIB): $(KERNEL_SRC) $(KERNEL_HDR)
 build-debug: $(DEBUG_LIB)
 
 test-debug: setup build fixtures $(DEBUG_LIB)
-	TORCH_JS_NATIVE_LIB=$(DEBUG_LIB) $(PY) -m pytest -q -p no:cacheprovider tests
+	TORCH_JS_NATIVE_LIB=$(abspath $(DEBUG_LIB)) $(PY) -m pytest -q -p no:cacheprovider tests

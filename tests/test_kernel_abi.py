@@ -315,3 +315,64 @@ console.log(JSON.stringify(out));
     for case, got in zip(cases, json.loads(res.stdout)):
         assert got["number"] == case["number"], case["family"]
         assert got["got"] == case["expect"], case["family"]
+
+
+# ---- TJS_DEBUG bounds checks ----------------------------------------------------------------------------------
+
+_DEBUG_SCRIPT = r"""
+import torch_js as T
+from torch_js._tensor import _make
+from torch_js.backends.cpu import library
+assert library.DEBUG_FAULT is not None, "not the debug build"
+be = T.zeros(1)._storage.backend
+
+def bounds_error(fn):
+    try:
+        fn()
+    except RuntimeError as e:
+        assert "bounds check failed" in str(e), e
+        return True
+    return False
+
+# ordinary work passes the checks
+x = T.arange(24.0).reshape(2, 3, 4)
+assert x.permute(2, 0, 1).contiguous().sum().item() == 276.0
+assert x[:, T.tensor([2, 0])].sum().item() == 184.0
+y = x.clone(); y[T.tensor([1, 1])] = 5.0; assert y.sum().item() == 66 + 60
+y.index_put_((T.tensor([0, 0]),), T.ones(3, 4), accumulate=True); assert y.sum().item() == 126 + 24
+assert (x @ x.transpose(1, 2)).shape == (2, 3, 3)
+
+# take: an element offset past the storage (1 past the end) -> error, out untouched
+src, out = T.arange(10.0), T.full((2,), -1.0)
+assert bounds_error(lambda: be.take(out, src, T.tensor([0, 10]), (0,), (1,)))
+assert out.tolist() == [-1.0, -1.0]
+assert bounds_error(lambda: be.take(out, src[5:], T.tensor([0, -6]), (0,), (1,)))
+be.take(out, src[5:], T.tensor([4, -5]), (0,), (1,)); assert out.tolist() == [9.0, 0.0]
+
+# put: one target out of range -> nothing written, not even the valid first one
+dst = T.zeros(10)
+assert bounds_error(lambda: be.put(dst, T.ones(2), T.tensor([3, -1]), (2,), (1,), (0,), (1,), False))
+assert bounds_error(lambda: be.put(dst, T.ones(2), T.tensor([3, 10]), (2,), (1,), (0,), (1,), True))
+assert dst.sum().item() == 0.0
+
+# the strided iterator: offsets whose extent overflows int64 -> error before any row is touched
+big = _make(src._storage, (4,), (2 ** 62,), 0, src.dtype)
+out4 = T.full((4,), -1.0)
+assert bounds_error(lambda: be.copy(out4, big))
+assert bounds_error(lambda: be.binary("add", out4, big, (2 ** 62,), src, (1,), 1.0))
+assert out4.tolist() == [-1.0] * 4
+print("debug-ok")
+"""
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+def test_debug_build_checks_bounds(tmp_path):
+    """The TJS_DEBUG build (make build-debug) passes ordinary work and turns an address outside what the arguments
+    allow into RuntimeError with nothing written (take/put against their storage, iter.h against the strides)."""
+    lib = tmp_path / "libtjs_debug.so"
+    srcs = sorted(os.path.join(WASM_EXT, f) for f in os.listdir(WASM_EXT) if f.endswith(".c"))
+    subprocess.run(["gcc", "-std=gnu11", "-ffreestanding", "-ffp-contract=off", "-fno-math-errno", "-O0",
+                    "-DTJS_DEBUG", "-fPIC", "-shared", "-o", str(lib), *srcs, "-lm"], check=True)
+    env = dict(os.environ, TORCH_JS_NATIVE_LIB=str(lib), PYTHONPATH=os.path.join(ROOT, "pytorchjs_py"))
+    r = subprocess.run([sys.executable, "-c", _DEBUG_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and "debug-ok" in r.stdout, r.stdout + r.stderr

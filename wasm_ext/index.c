@@ -8,6 +8,10 @@
  * idx and offs are int64; offsets and strides count elements. take/put only move bytes (the dtype sets the
  * element size); put with accumulate adds per dtype: floats add, ints wrap, bool ors, f16/bf16 add in f32 and
  * round back after every addition (what c10::Half / c10::BFloat16 arithmetic does).
+ *
+ * take/put also receive the byte range of the gathered / scattered storage ([start, end)). A TJS_DEBUG build
+ * walks every index once before moving anything and returns TJS_ERR_BOUNDS (nothing written) if an element falls
+ * outside it; the strided operands are checked by iter.h.
  */
 #include "tjs.h"
 #include "iter.h"
@@ -72,6 +76,28 @@ TJS_EXPORT int tjs_index_offsets(void) {
       for (idx_t i = 0; i < n; i++) o[i * so] = s[(idx_t)f[i * sf] + i * ss];                              \
   } while (0)
 
+#ifdef TJS_DEBUG
+/* every element `base[it.off[op] + offs[i] + i·is[op]]` (es bytes) inside the bytes [start, end)? Walks the whole
+ * space and leaves the iterator rewound. */
+static int indices_in(tjs_iter *it, int op, int fop, const void *base, int es, const int64_t *offs, int64_t start,
+                      int64_t end) {
+  const int64_t n = it->n, s = it->is[op], sf = it->is[fop], b = (int64_t)(uintptr_t)base;
+  do {
+    const int64_t *f = offs + it->off[fop];
+    for (int64_t i = 0; i < n; i++) {
+      int64_t t = 0, at = 0;
+      if (__builtin_mul_overflow(i, s, &t) || __builtin_add_overflow(it->off[op], t, &t) ||
+          __builtin_add_overflow(t, f[i * sf], &t) || __builtin_mul_overflow(t, (int64_t)es, &at) ||
+          __builtin_add_overflow(at, b, &at) || at < start || at > end - es) {
+        tjs_debug_trip(100 + op, t, start, end);
+        return 0;
+      }
+    }
+  } while (tjs_iter_next(it));
+  return !tjs_debug_fault[0];
+}
+#endif
+
 TJS_EXPORT int tjs_take(void) {
   int dtype = (int)tjs_args[TJS_TAKE_DTYPE];
   int ndim = (int)tjs_args[TJS_TAKE_NDIM];
@@ -84,9 +110,14 @@ TJS_EXPORT int tjs_take(void) {
   const int64_t *shape = tjs_args + TJS_TAKE_SHAPE;
   const int64_t *strides[3] = {tjs_args + TJS_TAKE_OUT_STRIDES(ndim), tjs_args + TJS_TAKE_SRC_STRIDES(ndim),
                                tjs_args + TJS_TAKE_OFFS_STRIDES(ndim)};
+  const int64_t src_start = tjs_args[TJS_TAKE_SRC_START(ndim)], src_end = tjs_args[TJS_TAKE_SRC_END(ndim)];
+  (void)src_start; (void)src_end;
 
   tjs_iter it;
   if (!tjs_iter_init(&it, ndim, shape, 3, strides)) return TJS_OK;
+#ifdef TJS_DEBUG
+  if (!indices_in(&it, 1, 2, src, es, offs, src_start, src_end)) return TJS_ERR_BOUNDS;
+#endif
   idx_t n = (idx_t)it.n, so = (idx_t)it.is[0], ss = (idx_t)it.is[1], sf = (idx_t)it.is[2];
   do {
     switch (es) {
@@ -129,9 +160,14 @@ TJS_EXPORT int tjs_put(void) {
   const int64_t *shape = tjs_args + TJS_PUT_SHAPE;
   const int64_t *strides[3] = {tjs_args + TJS_PUT_VAL_STRIDES(ndim), tjs_args + TJS_PUT_DST_STRIDES(ndim),
                                tjs_args + TJS_PUT_OFFS_STRIDES(ndim)};
+  const int64_t dst_start = tjs_args[TJS_PUT_DST_START(ndim)], dst_end = tjs_args[TJS_PUT_DST_END(ndim)];
+  (void)dst_start; (void)dst_end;
 
   tjs_iter it;
   if (!tjs_iter_init(&it, ndim, shape, 3, strides)) return TJS_OK;
+#ifdef TJS_DEBUG
+  if (!indices_in(&it, 1, 2, dst, es, offs, dst_start, dst_end)) return TJS_ERR_BOUNDS;
+#endif
   idx_t n = (idx_t)it.n, sv = (idx_t)it.is[0], sd = (idx_t)it.is[1], sf = (idx_t)it.is[2];
   do {
     if (!accumulate) {

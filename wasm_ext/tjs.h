@@ -25,6 +25,11 @@ typedef double d2 __attribute__((vector_size(16)));
 
 extern int64_t tjs_args[TJS_ARGS_LEN];
 extern int64_t tjs_err[4];
+#ifdef TJS_DEBUG
+/* TJS_DEBUG builds (make build-debug): bounds checks in iter.h and index.c record their first fault here
+ * ({what, offset, lo, hi}); Python clears it before each call and reports TJS_ERR_BOUNDS when it is set. */
+extern int64_t tjs_debug_fault[4];
+#endif
 
 /* dtype codes: keep in sync with torch_js/_dtype.py */
 enum {

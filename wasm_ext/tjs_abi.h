@@ -135,7 +135,7 @@
 #define TJS_INDEX_OFFSETS_ACCUMULATE(ndim) (5 + 3 * (ndim))
 
 /* tjs_take: dtype, ndim, out ptr, src ptr, offs ptr, shape[ndim], out_strides[ndim], src_strides[ndim],
- * offs_strides[ndim] */
+ * offs_strides[ndim], src_start ptr, src_end ptr */
 #define TJS_TAKE_DTYPE 0
 #define TJS_TAKE_NDIM 1
 #define TJS_TAKE_OUT 2
@@ -145,9 +145,11 @@
 #define TJS_TAKE_OUT_STRIDES(ndim) (5 + (ndim))
 #define TJS_TAKE_SRC_STRIDES(ndim) (5 + 2 * (ndim))
 #define TJS_TAKE_OFFS_STRIDES(ndim) (5 + 3 * (ndim))
+#define TJS_TAKE_SRC_START(ndim) (5 + 4 * (ndim))
+#define TJS_TAKE_SRC_END(ndim) (6 + 4 * (ndim))
 
 /* tjs_put: dtype, accumulate, ndim, dst ptr, val ptr, offs ptr, shape[ndim], val_strides[ndim], dst_strides[ndim],
- * offs_strides[ndim] */
+ * offs_strides[ndim], dst_start ptr, dst_end ptr */
 #define TJS_PUT_DTYPE 0
 #define TJS_PUT_ACCUMULATE 1
 #define TJS_PUT_NDIM 2
@@ -158,6 +160,8 @@
 #define TJS_PUT_VAL_STRIDES(ndim) (6 + (ndim))
 #define TJS_PUT_DST_STRIDES(ndim) (6 + 2 * (ndim))
 #define TJS_PUT_OFFS_STRIDES(ndim) (6 + 3 * (ndim))
+#define TJS_PUT_DST_START(ndim) (6 + 4 * (ndim))
+#define TJS_PUT_DST_END(ndim) (7 + 4 * (ndim))
 
 /* tjs_rng_seed: state ptr, seed u64 */
 #define TJS_RNG_SEED_STATE 0

@@ -206,12 +206,15 @@ KERNELS = (
        "offs (int64) (+)= wrap(idx)·dim_stride; an index outside [-dim_size, dim_size) returns TJS_ERR_INDEX "
        "with tjs_err = {index, dim_size}"),
     _K("take", "index.c", "core",
-       "dtype ndim out:ptr src:ptr offs:ptr shape[ndim] out_strides[ndim] src_strides[ndim] offs_strides[ndim]",
-       "out[i] = src[offs[i] + Σ i_d·src_strides_d]"),
+       "dtype ndim out:ptr src:ptr offs:ptr shape[ndim] out_strides[ndim] src_strides[ndim] offs_strides[ndim] "
+       "src_start:ptr src_end:ptr",
+       "out[i] = src[offs[i] + Σ i_d·src_strides_d]; [src_start, src_end): the bytes of src's storage (TJS_DEBUG "
+       "builds check every element read against it before writing anything)"),
     _K("put", "index.c", "core",
        "dtype accumulate ndim dst:ptr val:ptr offs:ptr shape[ndim] val_strides[ndim] dst_strides[ndim] "
-       "offs_strides[ndim]",
-       "dst[offs[i] + Σ i_d·dst_strides_d] (+)= val[i]; writes go in index order (last write wins, as PyTorch CPU)"),
+       "offs_strides[ndim] dst_start:ptr dst_end:ptr",
+       "dst[offs[i] + Σ i_d·dst_strides_d] (+)= val[i]; writes go in index order (last write wins, as PyTorch CPU); "
+       "[dst_start, dst_end) as take's src_start/src_end"),
     # ---- random.c ------------------------------------------------------------------------------------------
     _K("rng_seed", "random.c", "random", "state:ptr seed:u64",
        "manual_seed: whole buffer rewritten (caches cleared)"),

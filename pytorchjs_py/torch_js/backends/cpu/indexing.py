@@ -33,23 +33,26 @@ class CPUIndexing:
 
     def take(self, out, src, offs, src_strides, offs_strides):
         nd = len(out._shape)
+        s = src._storage   # its byte range goes with the call (checked in TJS_DEBUG builds)
         if nd > _HOT or out._storage.nbytes > _BIG:
             isz = out._dtype.itemsize
             run_strided("take", "index", (out._dtype.code,), out._shape,
-                        ((_ptr(out), isz, out._stride), (_ptr(src), isz, src_strides), (_ptr(offs), 8, offs_strides)))
+                        ((_ptr(out), isz, out._stride), (_ptr(src), isz, src_strides), (_ptr(offs), 8, offs_strides)),
+                        (s.ptr, s.ptr + s.nbytes))
             return
         _TAKE_FMT[nd].pack_into(_ARGS, 0, out._dtype.code, nd, _ptr(out), _ptr(src), _ptr(offs), *out._shape,
-                                *out._stride, *src_strides, *offs_strides)
+                                *out._stride, *src_strides, *offs_strides, s.ptr, s.ptr + s.nbytes)
         _check(_k_take(), "index")
 
     def put(self, dst, val, offs, shape, val_strides, dst_strides, offs_strides, accumulate):
         nd = len(shape)
+        s = dst._storage
         if nd > _HOT or max(offs._storage.nbytes, val._storage.nbytes, dst._storage.nbytes) > _BIG:
             isz = dst._dtype.itemsize
             run_strided("put", "index_put", (dst._dtype.code, 1 if accumulate else 0), shape,
                         ((_ptr(val), isz, val_strides), (_ptr(dst), isz, dst_strides), (_ptr(offs), 8, offs_strides)),
-                        ptr_order=(1, 0, 2))
+                        (s.ptr, s.ptr + s.nbytes), ptr_order=(1, 0, 2))
             return
         _PUT_FMT[nd].pack_into(_ARGS, 0, dst._dtype.code, 1 if accumulate else 0, nd, _ptr(dst), _ptr(val),
-                               _ptr(offs), *shape, *val_strides, *dst_strides, *offs_strides)
+                               _ptr(offs), *shape, *val_strides, *dst_strides, *offs_strides, s.ptr, s.ptr + s.nbytes)
         _check(_k_put(), "index_put")

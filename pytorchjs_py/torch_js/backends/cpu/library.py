@@ -94,12 +94,27 @@ def _signal_check():
 check_signals = _signal_check()
 
 
+try:   # a TJS_DEBUG build (make build-debug) exports its bounds-fault record
+    DEBUG_FAULT = (ctypes.c_int64 * 4).in_dll(lib, "tjs_debug_fault")
+except ValueError:
+    DEBUG_FAULT = None
+
+
 def kernel(name):
-    """The kernel `tjs_<name>` as a zero-argument callable returning its int status."""
+    """The kernel `tjs_<name>` as a zero-argument callable returning its int status. In a TJS_DEBUG build the
+    callable clears the bounds-fault record first and returns TJS_ERR_BOUNDS when the kernel tripped it."""
     fn = getattr(lib, "tjs_" + name)
     fn.argtypes = ()
     fn.restype = ctypes.c_int
-    return fn
+    if DEBUG_FAULT is None:
+        return fn
+    fault = DEBUG_FAULT
+
+    def checked():
+        fault[0] = 0
+        rc = fn()
+        return TJS_ERR_BOUNDS if fault[0] else rc
+    return checked
 
 
 class Kernel:
@@ -153,8 +168,9 @@ def check(rc, what):
     if rc == TJS_ERR_DTYPE:
         raise RuntimeError(f"torch_js: {what} has no CPU kernel for this dtype")
     if rc == TJS_ERR_BOUNDS:
-        raise RuntimeError(f"torch_js: {what}: the kernel's bounds check failed (an address outside the "
-                           "operand's storage; debug build)")
+        what_, at, lo, hi = DEBUG_FAULT if DEBUG_FAULT is not None else (0, 0, 0, 0)
+        raise RuntimeError(f"torch_js: {what}: kernel bounds check failed (TJS_DEBUG build): operand {what_} at "
+                           f"{at} outside [{lo}, {hi}]; nothing was written out of bounds")
     raise RuntimeError(f"torch_js: {what} failed (kernel error {rc})")
 
 
