@@ -140,6 +140,9 @@ CRASHERS = [
     ("arange_end_past_uint64", "T.arange(0, 2**64)", O, "int too big to convert"),
     ("linspace_steps_past_int64", "T.linspace(0, 1, 2**63)", V, "Overflow when unpacking long long"),
     ("linspace_negative_steps", "T.linspace(0, 1, -1)", R, "number of steps must be non-negative"),
+    ("unfold_step_past_int64", "T.zeros(4).unfold(0, 2, 2**63).sum()", V, "Overflow when unpacking long long"),
+    ("narrow_length_past_int64", "T.zeros(4).narrow(0, 0, 2**70)", V, "Overflow when unpacking long long"),
+    ("diagonal_offset_past_int64", "T.zeros(4, 4).diagonal(2**64)", V, "Overflow when unpacking long long"),
     ("unbind_huge_empty", "T.zeros(2**40, 0).unbind()", R, "std::bad_alloc"),
     ("split_huge_empty", "T.zeros(2**40, 0).split(1)", R, "std::bad_alloc"),
     ("chunk_huge_empty", "T.zeros(2**40, 0).chunk(2**40)", R, "std::bad_alloc"),
@@ -226,6 +229,9 @@ LEGIT = [
     ("as_strided_empty_far_offset", "T.zeros(4).as_strided((0,), (2**62,), 5)", []),
     ("as_strided_last_element", "T.arange(4.).as_strided((1,), (1,), 3)", [3.0]),
     ("as_strided_overlapping_windows", "T.arange(4.).as_strided((3, 2), (1, 1))", [[0., 1.], [1., 2.], [2., 3.]]),
+    ("slice_step_past_int64", "T.arange(4.)[::2**70]", [0.0]),
+    ("slice_inner_step_past_int64", "T.arange(8.).view(2, 4)[:, ::2**70]", [[0.0], [4.0]]),
+    ("unfold_one_window_huge_step", "T.arange(8.).view(4, 2).unfold(0, 2, 2**62)", [[[0.0, 2.0], [1.0, 3.0]]]),
     ("empty_strided_expanded_layout", "T.empty_strided((2, 3), (0, 1)).fill_(2)", [[2.] * 3] * 2),
     ("resize_grow_keeps_prefix", "T.arange(4.).resize_(8)[:4]", [0., 1., 2., 3.]),
     ("resize_shrink", "T.arange(4.).resize_(2, 1)", [[0.], [1.]]),
@@ -270,6 +276,11 @@ LEGIT = [
     ("add_out_identical_input", "(lambda a: T.add(a[1:], a[1:], out=a[1:]))(A())", [2.0, 4.0, 6.0, 8.0, 10.0]),
     ("unfold_write_allowed", "T.zeros(4).unfold(0, 2, 1).zero_()", [[0.0, 0.0]] * 3),
 ]
+
+
+# PyTorch's int64 arithmetic overflows on these (a slice of step 2**63-1 comes out empty; unfold's window stride
+# 2**62 * 2 is "not representable as a SymInt"); the pinned values are the mathematically right ones
+_TORCH_OVERFLOWS = {"slice_step_past_int64", "slice_inner_step_past_int64", "unfold_one_window_huge_step"}
 
 
 def _outcome(T, expr):
@@ -375,7 +386,7 @@ def test_raises_like_pytorch(cid, expr, exc, msg):
 def test_legit_neighbours_work(cid, expr, expected):
     got = _outcome(torch_js, expr)
     assert got == ("ok", expected)
-    if torch is not None:
+    if torch is not None and cid not in _TORCH_OVERFLOWS:
         assert _outcome(torch, expr) == got
 
 

@@ -5,11 +5,11 @@ stack; split/chunk/tensor_split/unbind.
 A view shares its input's storage; its backward maps the gradient back to the input's shape (permute back, sum
 an expand, scatter a slice into zeros)."""
 from .. import _dtype as D
-from .._storage import MAX_ALLOC_BYTES
+from .._storage import INT64_MAX, MAX_ALLOC_BYTES
 from .._tensor import (Tensor, _contig, _empty, _empty_strided, _make, check_view, checked_numel, int_tuple,
                        numel_of, wrap_dim)
 from ._registry import backward, register
-from ._util import GRAD_ENABLED, check, dense_strides, expand_strides, identity_backward, record, rename_grad_fn
+from ._util import GRAD_ENABLED, INT64_MIN, check, dense_strides, expand_strides, identity_backward, record, rename_grad_fn
 from . import inplace as _ip
 from .creation import arange, zeros
 
@@ -363,7 +363,10 @@ def slice_dim(self, dim, start, stop, step=1):
     start, stop, _ = slice(start, stop, 1).indices(size)
     n = max(0, (stop - start + step - 1) // step) if stop > start else 0
     shape = self._shape[:dim] + (n,) + self._shape[dim + 1:]
-    stride = self._stride[:dim] + (self._stride[dim] * step,) + self._stride[dim + 1:]
+    st = self._stride[dim] * step
+    if n <= 1 and st > INT64_MAX:  # t[::2**70]: one element, whose stride is never used (and must fit int64)
+        st = self._stride[dim]
+    stride = self._stride[:dim] + (st,) + self._stride[dim + 1:]
     offset = self._offset + start * self._stride[dim]
     return make_view(self, shape, stride, offset, "SliceBackward0", _slice_back,
                      ((lambda t, d=dim, a=start, b=stop, s=step: slice_dim(t, d, a, b, s)), self._shape))
@@ -377,6 +380,8 @@ def narrow(self, dim, start, length):
         if start.dim() != 0 or start._dtype.is_floating_point or start._dtype is D.bool_:
             raise RuntimeError("start must be an 0-dim integral Tensor.")
         start = int(start.item())
+    if not (INT64_MIN <= start <= INT64_MAX and INT64_MIN <= length <= INT64_MAX):
+        raise ValueError("Overflow when unpacking long long")
     size = self._shape[d]
     if start < -size or start > size:
         raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
@@ -428,6 +433,8 @@ def _as_strided_back(ctx, g):
 
 
 def diagonal(self, offset=0, dim1=0, dim2=1):
+    if not INT64_MIN <= offset <= INT64_MAX:
+        raise ValueError("Overflow when unpacking long long")
     nd = self.dim()
     d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
     if d1 == d2:
@@ -455,12 +462,18 @@ def unfold(self, dimension, size, step):
         raise RuntimeError(f"maximum size for tensor at dimension {d} is {dim_size} but size is {size}")
     if step <= 0:
         raise RuntimeError(f"step is {step} but must be > 0")
+    if step > INT64_MAX:
+        raise ValueError("Overflow when unpacking long long")
     n = (dim_size - size) // step + 1
     if nd == 0:
         return make_view(self, (size,), (1,), self._offset, "UnfoldBackward0", _as_strided_back,
                          (((size,), (1,), 0), self._shape))
     shape = self._shape[:d] + (n,) + self._shape[d + 1:] + (size,)
-    stride = self._stride[:d] + (self._stride[d] * step,) + self._stride[d + 1:] + (self._stride[d],)
+    win = self._stride[d] * step
+    if n <= 1 and win > INT64_MAX:  # one window: its stride is never used (and must fit int64)
+        win = self._stride[d]
+    stride = self._stride[:d] + (win,) + self._stride[d + 1:] + (self._stride[d],)
+    shape, stride, _ = check_view(self._storage, shape, stride, self._offset, self._dtype, "unfold")
     v = _make(self._storage, shape, stride, self._offset, self._dtype)
     v._base = self._base if self._base is not None else self
     if GRAD_ENABLED[0] and self._requires_grad:
