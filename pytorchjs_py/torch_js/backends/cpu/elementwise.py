@@ -1,8 +1,8 @@
 """CPU memory and elementwise primitives (wasm_ext/elementwise.c): alloc, copy, fill, unary, binary, where.
 
 Each primitive packs the argument block with one struct precompiled per ndim from kernel_abi's layout and makes
-one zero-argument kernel call. A call of more than HOT_DIMS dims, or whose output storage is over _BIG bytes,
-goes through library.run_strided instead (coalesced to fit the kernels' MAX_DIMS, split into pieces of bounded
+one zero-argument kernel call. A call of more than HOT_DIMS dims, or of more than library.PIECE elements (counted
+only when the output's storage is over _BIG bytes), goes through library.run_strided instead (coalesced to fit the kernels' MAX_DIMS, split into pieces of bounded
 work so that a KeyboardInterrupt lands; the same bits either way). float16/bfloat16 arithmetic runs in float32
 and rounds back, as PyTorch does on CPU.
 """
@@ -10,7 +10,7 @@ import ctypes
 
 from ... import _dtype as D
 from ..._storage import CPU, Storage
-from ..._tensor import _empty_strided
+from ..._tensor import _empty_strided, numel_of
 from ..kernel_abi import HOT_DIMS as _HOT, structs_by_ndim
 from . import library
 from .library import ARGS_VIEW as _ARGS, BINARY_OPS, UNARY_OPS, check as _check, ptr as _ptr, run_strided
@@ -58,7 +58,7 @@ class CPUMemory:
 class CPUElementwise:
     def copy(self, out, x, x_strides=None):
         nd = len(out._shape)
-        if nd > _HOT or out._storage.nbytes > _BIG:
+        if nd > _HOT or (out._storage.nbytes > _BIG and numel_of(out._shape) > library.PIECE):
             run_strided("copy", "copy", (out._dtype.code, x._dtype.code), out._shape,
                         ((_ptr(out), out._dtype.itemsize, out._stride),
                          (_ptr(x), x._dtype.itemsize, x._stride if x_strides is None else x_strides)))
@@ -77,7 +77,7 @@ class CPUElementwise:
             if d is D.bool_:
                 iv = 1 if value else 0
             fv = 0.0
-        if nd > _HOT or out._storage.nbytes > _BIG:
+        if nd > _HOT or (out._storage.nbytes > _BIG and numel_of(out._shape) > library.PIECE):
             run_strided("fill", "fill", (d.code,), out._shape, ((_ptr(out), d.itemsize, out._stride),), (fv, iv))
             return
         _FILL_FMT[nd].pack_into(_ARGS, 0, d.code, nd, _ptr(out), *out._shape, *out._stride, fv, iv)
@@ -87,7 +87,7 @@ class CPUElementwise:
         if x._dtype in _HALF:
             return self._via_float32(lambda o, a: self.unary(op, o, a, p0, p1, p2), out, (x,))
         nd = len(out._shape)
-        if nd > _HOT or out._storage.nbytes > _BIG:
+        if nd > _HOT or (out._storage.nbytes > _BIG and numel_of(out._shape) > library.PIECE):
             run_strided("unary", op, (UNARY_OPS[op], x._dtype.code), out._shape,
                         ((_ptr(out), out._dtype.itemsize, out._stride), (_ptr(x), x._dtype.itemsize, x._stride)),
                         (p0, p1, p2))
@@ -106,7 +106,7 @@ class CPUElementwise:
                                      out, (a, b), keep_strides=True)
         nd = len(out._shape)
         ad = a._dtype
-        if nd > _HOT or out._storage.nbytes > _BIG:
+        if nd > _HOT or (out._storage.nbytes > _BIG and numel_of(out._shape) > library.PIECE):
             run_strided("binary", op, (BINARY_OPS[op], ad.code), out._shape,
                         ((_ptr(out), out._dtype.itemsize, out._stride), (_ptr(a), ad.itemsize, a_strides),
                          (_ptr(b), ad.itemsize, b_strides)), (alpha,))
@@ -122,7 +122,7 @@ class CPUElementwise:
 
     def where(self, out, cond, c_strides, a, a_strides, b, b_strides):
         nd = len(out._shape)
-        if nd > _HOT or out._storage.nbytes > _BIG:
+        if nd > _HOT or (out._storage.nbytes > _BIG and numel_of(out._shape) > library.PIECE):
             isz = out._dtype.itemsize
             run_strided("where", "where", (out._dtype.code,), out._shape,
                         ((_ptr(out), isz, out._stride), (_ptr(cond), 1, c_strides), (_ptr(a), isz, a_strides),

@@ -4,6 +4,7 @@ Same conventions as elementwise.py: one struct precompiled per ndim from kernel_
 high-rank or large calls go through library.run_strided (pieces in row-major order: scatters keep their write
 order, an out-of-range index is the first one in that order).
 """
+from ..._tensor import numel_of
 from ..kernel_abi import HOT_DIMS as _HOT, structs_by_ndim
 from . import library
 from .library import ARGS_VIEW as _ARGS, check as _check, ptr as _ptr, run_strided
@@ -22,7 +23,7 @@ _PUT_FMT = structs_by_ndim("put")
 class CPUIndexing:
     def index_offsets(self, offs, idx, idx_strides, dim_size, dim_stride, accumulate):
         nd = len(offs._shape)
-        if nd > _HOT or offs._storage.nbytes > _BIG:
+        if nd > _HOT or (offs._storage.nbytes > _BIG and numel_of(offs._shape) > library.PIECE):
             run_strided("index_offsets", "index", (), offs._shape,
                         ((_ptr(offs), 8, offs._stride), (_ptr(idx), 8, idx_strides)),
                         (dim_size, dim_stride, 1 if accumulate else 0))
@@ -34,7 +35,7 @@ class CPUIndexing:
     def take(self, out, src, offs, src_strides, offs_strides):
         nd = len(out._shape)
         s = src._storage   # its byte range goes with the call (checked in TJS_DEBUG builds)
-        if nd > _HOT or out._storage.nbytes > _BIG:
+        if nd > _HOT or (out._storage.nbytes > _BIG and numel_of(out._shape) > library.PIECE):
             isz = out._dtype.itemsize
             run_strided("take", "index", (out._dtype.code,), out._shape,
                         ((_ptr(out), isz, out._stride), (_ptr(src), isz, src_strides), (_ptr(offs), 8, offs_strides)),
@@ -47,7 +48,8 @@ class CPUIndexing:
     def put(self, dst, val, offs, shape, val_strides, dst_strides, offs_strides, accumulate):
         nd = len(shape)
         s = dst._storage
-        if nd > _HOT or max(offs._storage.nbytes, val._storage.nbytes, dst._storage.nbytes) > _BIG:
+        if nd > _HOT or (max(offs._storage.nbytes, val._storage.nbytes, s.nbytes) > _BIG
+                          and numel_of(shape) > library.PIECE):
             isz = dst._dtype.itemsize
             run_strided("put", "index_put", (dst._dtype.code, 1 if accumulate else 0), shape,
                         ((_ptr(val), isz, val_strides), (_ptr(dst), isz, dst_strides), (_ptr(offs), 8, offs_strides)),

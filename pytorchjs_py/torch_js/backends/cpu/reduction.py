@@ -37,7 +37,8 @@ class CPUReductions:
         if x._dtype in _HALF:
             return self._via_float32(lambda o, a: self.reduce(op, o, a, nred, out2), out, (x,), keep_strides=True)
         nd = len(x._shape)
-        if nd > HOT_DIMS or x._storage.nbytes > _BIG or out._storage.nbytes > _BIG:
+        if nd > HOT_DIMS or ((x._storage.nbytes > _BIG or out._storage.nbytes > _BIG)
+                             and math.prod(x._shape) > library.PIECE):
             return self._reduce_pieces(op, out, x, nred, out2)
         _REDUCE_FMT[nd][nred].pack_into(_ARGS, 0, REDUCE_OPS[op], x._dtype.code, out._dtype.code, nd, nred,
                                         _ptr(out), _ptr(out2) if out2 is not None else 0, _ptr(x), *x._shape,
