@@ -12,6 +12,7 @@ from ._grad_mode import GRAD_ENABLED, no_grad
 from ._storage import CPU, INT64_MAX, MAX_ALLOC_BYTES, alloc_error, check_alloc
 
 _new = object.__new__
+_I64_MIN = -INT64_MAX - 1
 
 
 def contiguous_strides(shape):
@@ -112,6 +113,8 @@ def int_tuple(values, op_name, arg, pos):
     if not isinstance(values, (tuple, list)):
         raise TypeError(f"{op_name}(): argument '{arg}' (position {pos}) must be tuple of ints, not "
                         f"{type(values).__name__}")
+    if values.__class__ is tuple and all(v.__class__ is int and _I64_MIN <= v <= INT64_MAX for v in values):
+        return values  # the common case: already a tuple of int64-range ints
     out = []
     for i, v in enumerate(values):
         if v.__class__ is not int:
@@ -122,7 +125,7 @@ def int_tuple(values, op_name, arg, pos):
             except (TypeError, AttributeError, ValueError, RuntimeError):
                 raise TypeError(f"{op_name}(): argument '{arg}' (position {pos}) must be tuple of ints, but found "
                                 f"element of type {type(v).__name__} at pos {i}") from None
-        if v > INT64_MAX or v < -INT64_MAX - 1:
+        if not _I64_MIN <= v <= INT64_MAX:
             raise TypeError(f"{op_name}(): argument '{arg}' failed to unpack the object at pos {i + 1} with error "
                             "\"Overflow when unpacking long long\"")
         out.append(v)
@@ -141,7 +144,7 @@ def check_view(storage, shape, stride, offset, dtype, op_name):
             raise TypeError(f"{op_name}(): argument 'storage_offset' (position 3) must be int, not "
                             f"{type(offset).__name__}")
         offset = offset.__index__()
-    if offset > INT64_MAX or offset < -INT64_MAX - 1:
+    if not _I64_MIN <= offset <= INT64_MAX:
         raise ValueError("Overflow when unpacking long long")
     if len(shape) != len(stride):
         raise RuntimeError("mismatch in length of strides and shape")
