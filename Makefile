@@ -173,15 +173,21 @@ docs: setup build fixtures
 
 # ---- fuzzing and sanitizers ---------------------------------------------------------------------------------------
 # `make fuzz`: tools/fuzz.py's long differential run (torch_js against the .venv's torch; several thousand calls over
-# the whole registry, about 3 min), findings with pasteable reproducers in build/fuzz/report.json. It reports, it does
-# not fail; tests/test_fuzz.py (in test-py) is the short fixed-seed slice that asserts no crash/hang/internal error.
+# the whole registry, about 3 min), then the same calls on torch_js alone with the sanitized kernels (see `make
+# sanitize`; an out-of-bounds read that returns plausible bytes shows only there), its crashes added to the report as
+# "sanitizer_replay". Findings with pasteable reproducers in build/fuzz/report.json. It reports, it does not fail;
+# tests/test_fuzz.py (in test-py) is the short fixed-seed slice that asserts no crash/hang/internal error.
 # FUZZ_SEED / FUZZ_CALLS / FUZZ_ARGS (e.g. FUZZ_ARGS="--ops as_strided,__getitem__") pick the run.
 FUZZ_SEED ?= 1
 FUZZ_CALLS ?= 4000
+ASAN_LIB := build/asan/libtjs_native.so
+NO_TORCH := build/asan/notorch/torch/__init__.py
 FUZZ_ARGS ?=
-fuzz: setup build
+fuzz: setup build $(ASAN_LIB) $(NO_TORCH)
 	$(PY) tools/fuzz.py --seed $(FUZZ_SEED) --calls $(FUZZ_CALLS) --out build/fuzz/report.json \
 	  --save-calls build/fuzz/calls.json $(FUZZ_ARGS)
+	$(SAN_ENV) $(PY) tools/fuzz.py --replay build/fuzz/calls.json --no-torch --mem-gib 0 --no-minimize \
+	  --out build/fuzz/report-sanitizer.json --merge-into build/fuzz/report.json
 
 # `make fuzz-pyodide`: the same kind of calls (drawn with torch here) replayed on torch_js alone inside Pyodide, with
 # the wasm32 kernels, in one process: a wasm trap or an internal exception is the finding (no hang detection there).
@@ -202,8 +208,6 @@ fuzz-pyodide: setup build
 # Python level (--capture=sys) so a sanitizer's report reaches the terminal. The runtimes come with gcc (libasan8,
 # libubsan1). `make test-sanitize` (part of `make test`, about 2 min) is the same suite and 600 replayed calls over
 # the ops tools/fuzz.py's CLEAN_OPS names.
-ASAN_LIB := build/asan/libtjs_native.so
-NO_TORCH := build/asan/notorch/torch/__init__.py
 SAN_CFLAGS := -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_ENV = PYTHONPATH=$(abspath $(dir $(NO_TORCH))..) PYTHONMALLOC=malloc \
   LD_PRELOAD="$$(gcc -print-file-name=libasan.so)" ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:max_allocation_size_mb=1024 \

@@ -87,6 +87,17 @@ def run_in_process(calls, trace=False):
     return out
 
 
+def merge_into(path, report):
+    """Add a torch_js-only replay's crashes and hangs (e.g. under the sanitizers) to another run's report, as its
+    "sanitizer_replay" section: the differential run cannot see an out-of-bounds read that returned plausible bytes."""
+    with open(path) as f:
+        base = json.load(f)
+    base["sanitizer_replay"] = {"native_lib": report.get("native_lib", ""), "counts": report["counts"],
+                                "findings": [f for f in report["findings"] if f["class"] in ("crash", "hang")]}
+    with open(path, "w") as f:
+        json.dump(base, f, indent=1)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=0)
@@ -106,6 +117,7 @@ def main(argv=None):
     ap.add_argument("--replay", default="", help="a JSON call list (from --save-calls) instead of generating")
     ap.add_argument("--no-torch", action="store_true", help="run torch_js alone: crash / hang / internal only")
     ap.add_argument("--in-process", action="store_true", help="no worker processes (Pyodide)")
+    ap.add_argument("--merge-into", default="", help="also add this run's crashes/hangs to that report")
     ap.add_argument("--trace", action="store_true", help="--in-process: name each call on stderr before it runs")
     ap.add_argument("--fail-on", default="", help="comma-separated classes that make the exit status 1")
     ap.add_argument("--no-minimize", action="store_true", help="keep findings' calls as drawn")
@@ -159,6 +171,8 @@ def main(argv=None):
         os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
         with open(a.out, "w") as f:
             json.dump(report, f, indent=1)
+    if a.merge_into:
+        merge_into(a.merge_into, report)
     if not a.quiet:
         print(runner.summary_text(report))
         if a.out:
