@@ -4,11 +4,12 @@
     python tools/fuzz.py --seed S --calls N --save-calls build/fuzz/calls.json   # also keep the call list
     python tools/fuzz.py --replay build/fuzz/calls.json --no-torch               # torch_js alone (sanitizers)
     python tools/fuzz.py --replay calls.json --no-torch --in-process             # no subprocesses (Pyodide)
+    (`make fuzz`, `make fuzz-pyodide`, `make sanitize`, `make test-sanitize` run these; see the Makefile)
 
 Calls are drawn over the op catalogue (torch_js.REGISTRY): PyTorch's OpInfo sample and error inputs as seeds, then
-mutated (dtypes, 0-size and 0-d shapes, non-contiguous / offset / expanded / overlapping views, in-place and out=,
-hostile arguments and index values), plus raw view-makers (as_strided, empty_strided, resize_, indexing) with wild
-geometry. Each call runs in a worker process (a dead worker = crash, no answer within --timeout = hang). The JSON
+mutated (dtypes, 0-size, 0-d and high-rank shapes, non-contiguous / offset / expanded / overlapping views, in-place
+and out=, hostile arguments and index values, non-tensors for tensors, the "grad" form that compares gradients), plus
+raw view-makers (as_strided, empty_strided, resize_, indexing) with wild geometry. Each call runs in a worker process (a dead worker = crash, no answer within --timeout = hang). The JSON
 report counts the outcome classes (tools/fuzzing/runner.py) and keeps one pasteable reproducer line per distinct
 finding. The call format (tools/fuzzing/spec.py) is JSON and torch-free, so a recorded list replays anywhere.
 Exit status: 0, or 1 with --fail-on CLASSES when any of those classes occurred.
@@ -25,7 +26,9 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(HERE, "fuzzing"))
 sys.path.insert(0, os.path.join(ROOT, "pytorchjs_py"))
 
-import runner  # noqa: E402  (tools/fuzzing is put on sys.path just above)
+import corpus  # noqa: E402  (tools/fuzzing is put on sys.path just above; none of these imports torch)
+import mutate  # noqa: E402
+import runner  # noqa: E402
 import spec  # noqa: E402
 
 # Ops whose fuzzed calls raise PyTorch's exception or return a result, with no crash, hang or internal exception
@@ -41,8 +44,6 @@ RAW_OPS = {"as_strided", "empty_strided", "resize_", "__getitem__", "__setitem__
 
 def generate(seed, n, only=None, raw_share=0.15, without=()):
     """n calls, a pure function of the arguments and the installed torch / torch_js."""
-    import corpus
-    import mutate
     rng = random.Random(seed)
     cp = corpus.Corpus(only)
     raw_ok = only is None or bool(only & RAW_OPS)
