@@ -59,6 +59,13 @@ def _check_new_size(shape, dtype):
 
 # ---- from Python data ----------------------------------------------------------------------------------------
 
+def _seq_len(seq):
+    """len(seq), also for a range longer than sys.maxsize (wasm32's ssize_t), where len() raises OverflowError."""
+    if isinstance(seq, range):
+        return max(0, (seq.stop - seq.start + seq.step - (1 if seq.step > 0 else -1)) // seq.step)
+    return len(seq)
+
+
 def _flatten(data, dtype=None):
     """Shape, flat list and the inferred dtype of nested sequences of numbers (iterative, no recursion limit)."""
     if isinstance(data, Tensor):
@@ -66,7 +73,7 @@ def _flatten(data, dtype=None):
     shape = []
     probe = data
     while isinstance(probe, (list, tuple, range)) or _is_array_like(probe):
-        n = len(probe)
+        n = _seq_len(probe)
         shape.append(n)
         if n == 0:
             break
