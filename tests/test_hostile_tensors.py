@@ -420,3 +420,23 @@ def test_allocation_limit_is_the_runtimes():
         assert torch_js.zeros(1 << 18).numel() == 1 << 18  # 1 MiB exactly fits
     finally:
         _tensor.set_alloc_limit(old)
+
+
+def test_fuzz_found_out_of_bounds_kernel_calls_are_refused():
+    # tools/fuzz.py + the sanitizer replay found these reaching the kernels with a geometry they write/read past
+    T = torch_js
+    cases = [
+        (lambda: T.index_add(T.zeros(5, 5), -1, T.tensor([2, 0, 1, 3, 4]), T.tensor(-1.5)), RuntimeError,
+         "index_add_(): Indexing dim 1 is out of bounds of the source tensor with dim 0"),
+        (lambda: T.zeros(5, 5).index_add_(0, T.tensor([2, 0]), T.tensor(-1.5)), IndexError,
+         "Dimension specified as 0 but tensor has no dimensions"),
+        (lambda: T.linalg.householder_product(T.ones(1, 5, 5), T.ones(0, 5)), RuntimeError,
+         "torch.linalg.householder_product: Expected batch dimensions of tau to be equal to input.shape[:-2], "
+         "but got [0]"),
+        (lambda: T.linalg.householder_product(T.ones(2, 1, 6, 5, dtype=T.float64), T.ones(2, 1, 2, dtype=T.bool)),
+         RuntimeError, "torch.linalg.householder_product: tau dtype Bool does not match input dtype Double"),
+    ]
+    for call, exc, msg in cases:
+        with pytest.raises(exc) as info:
+            call()
+        assert str(info.value) == msg

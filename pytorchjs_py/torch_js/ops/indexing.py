@@ -500,6 +500,14 @@ def index_add(input, dim, index, source, *, alpha=1):
     d = wrap_dim(dim, input.dim()) if input.dim() else 0
     src = source if alpha == 1 else source * alpha
     idx = _as_index(index, input).reshape(-1)
+    if source.dim() == 0 and input.dim() > 1:
+        # a 0-d source into a matrix would scatter one value across a whole slice (PyTorch refuses, as here)
+        if d == 0:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        raise RuntimeError(f"index_add_(): Indexing dim {d} is out of bounds of the source tensor with dim 0")
+    if source.dim() == 0 and input.dim() == 1:
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
+                           f"Got self.shape = {list(input._shape)} source.shape = []")
     if source.dim() != input.dim() and source.dim() and input.dim():
         raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
                            f"Got self.shape = {list(input._shape)} source.shape = {list(source._shape)}")
@@ -509,7 +517,8 @@ def index_add(input, dim, index, source, *, alpha=1):
                                f"dimension. Got self.shape = {list(input._shape)} source.shape = "
                                f"{list(source._shape)}")
     if src.dim() and src._shape[d] != idx._shape[0]:
-        raise RuntimeError("index_add_(): Number of indices should be equal to self.size(dim)")
+        raise RuntimeError(f"index_add_(): Number of indices ({idx._shape[0]}) should be equal to source.size(dim): "
+                           f"({src._shape[d]}), for dim: {d}")
     shape = src._shape
     expanded = idx.reshape(tuple(-1 if i == d else 1 for i in range(len(shape)))).expand(shape) if shape else idx
     return _scatter_impl(input, d, expanded.contiguous() if shape else idx, src, True, "index_add", checked=True)

@@ -1,6 +1,7 @@
 """QR by Householder reflections (the geqrf and orgqr kernels): linalg.qr, torch.qr, geqrf,
 linalg.householder_product. qr's backward is PyTorch's; householder_product is differentiable through its
 composite form."""
+from ... import _dtype as D
 from ..._tensor import _empty, numel_of
 from .._registry import COMPOSITE, NOT_DIFFERENTIABLE, backward, register
 from .._util import GRAD_ENABLED, check, record
@@ -115,11 +116,17 @@ register("geqrf", geqrf, "linalg", primitive="geqrf", dtype="linalg", derivative
 def householder_product(A, tau, *, out=None):
     _check_matrix(A, "torch.linalg.householder_product", square=False)
     m, n = A._shape[-2], A._shape[-1]
+    check(tau.dim() >= 1, "Dimension specified as -1 but tensor has no dimensions", IndexError)
     k = tau._shape[-1]
     check(m >= n, "torch.linalg.householder_product: input.shape[-2] must be greater than or equal to "
                   "input.shape[-1]")
     check(n >= k, "torch.linalg.householder_product: input.shape[-1] must be greater than or equal to "
                   "tau.shape[-1]")
+    # the kernel reads tau as input's dtype, batch by batch: both must match before it runs
+    check(tau._shape[:-1] == A._shape[:-2], lambda: "torch.linalg.householder_product: Expected batch dimensions of "
+          f"tau to be equal to input.shape[:-2], but got {list(tau._shape[:-1])}")
+    check(tau._dtype is A._dtype, lambda: f"torch.linalg.householder_product: tau dtype "
+          f"{D.scalar_type_name(tau._dtype)} does not match input dtype {D.scalar_type_name(A._dtype)}")
     if GRAD_ENABLED[0] and (A._requires_grad or tau._requires_grad):
         # differentiable form: Q = H_0 ... H_{k-1} I[:, :n], H_i = I - tau_i v_i v_i^T, applied right to left
         Vs = _tril(A, -1) + eye(m, n, dtype=A._dtype, device=A._storage.device)
