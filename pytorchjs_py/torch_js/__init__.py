@@ -46,7 +46,7 @@ def _export_ops():
     g = globals()
     for name, op in ops_in("torch").items():
         if name not in g or name in ("max", "min", "all", "any", "sum", "abs", "round", "pow"):
-            g[name] = op.fn
+            g[name] = op.api
 
 
 _export_ops()

@@ -12,14 +12,14 @@ from .ops._registry import ops_in as _ops_in
 def _export():
     g = globals()
     for name, op in _ops_in("linalg").items():
-        g[name] = op.fn
+        g[name] = op.api
     # the torch-namespace ops declared next to them (einsum, kron, cdist, det, ...) reach torch_js.<name> even
     # when this module is imported after torch_js's own export pass
     pkg = _sys.modules.get(__name__.rpartition(".")[0])
     if pkg is not None:
         for name, op in _ops_in("torch").items():
             if not hasattr(pkg, name):
-                setattr(pkg, name, op.fn)
+                setattr(pkg, name, op.api)
 
 
 _export()

@@ -22,3 +22,14 @@ from ._functional.misc import (alpha_dropout, bilinear, channel_shuffle, cosine_
                                normalize, one_hot, pad, pairwise_distance, pdist, pixel_shuffle, pixel_unshuffle,
                                upsample, upsample_bilinear, upsample_nearest)
 from ._functional.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
+from ..ops._registry import ops_in as _ops_in  # noqa: E402
+
+
+def _export():
+    """The declared ops as the public API calls them (ops/_api.py: PyTorch's argument errors)."""
+    g = globals()
+    for name, op in _ops_in("nn.functional").items():
+        g[name] = op.api
+
+
+_export()

@@ -14,6 +14,7 @@ tests/test_structure.py checks the declarations against the backends; tools/gen_
 from them.
 """
 from .._tensor import Tensor
+from ._api import guard
 
 REGISTRY = {}
 
@@ -70,12 +71,14 @@ COMPOSITE = Derivative(Derivative.COMPOSITE)
 
 
 class OpDef:
-    __slots__ = ("name", "fn", "kind", "primitive", "dtype", "derivative", "opinfo", "function", "method",
+    __slots__ = ("name", "fn", "api", "kind", "primitive", "dtype", "derivative", "opinfo", "function", "method",
                  "inplace", "namespace")
 
-    def __init__(self, name, fn, kind, primitive, dtype, derivative, opinfo, function, method, inplace, namespace):
+    def __init__(self, name, fn, kind, primitive, dtype, derivative, opinfo, function, method, inplace, namespace,
+                 api=None):
         self.name = name
-        self.fn = fn
+        self.fn = fn                        # what the package's own code calls
+        self.api = api or fn                # what torch_js.<name> / nn.functional.<name> export (ops/_api.py)
         self.kind = kind                    # family: unary, binary, reduction, view, linalg, index, ...
         self.primitive = primitive          # backend primitive(s) it calls, "a/b" for several; None: composite
         self.dtype = dtype                  # a DTYPE_RULES key
@@ -114,20 +117,22 @@ def register(name, fn, kind, *, primitive=None, dtype=None, derivative=True, opi
     if dtype is not None and dtype not in DTYPE_RULES:
         raise ValueError(f"op {name}: unknown dtype rule {dtype!r}")
     deriv = _derivative_of(derivative, primitive)
+    shown = name.rpartition(".")[2]
+    api = guard(shown, fn, namespace=namespace)
     op = OpDef(name, fn, kind, primitive, dtype, deriv, tuple(opinfo) if opinfo is not None else (name,),
-               function, method, inplace, namespace)
+               function, method, inplace, namespace, api)
     REGISTRY[(namespace, name)] = op
     if method:
-        setattr(Tensor, name, fn)
-        for alias in aliases:
-            setattr(Tensor, alias, fn)
+        as_method = guard(shown, fn, method=True, namespace=namespace)
+        for n in (name,) + tuple(aliases):
+            setattr(Tensor, n, as_method)
     if inplace is not None:
-        setattr(Tensor, name + "_", inplace)
-        for alias in aliases:
-            setattr(Tensor, alias + "_", inplace)
+        inplace_method = guard(shown + "_", inplace, method=True, namespace=namespace)
+        for n in (name,) + tuple(aliases):
+            setattr(Tensor, n + "_", inplace_method)
     for alias in aliases:
         REGISTRY[(namespace, alias)] = OpDef(alias, fn, kind, primitive, dtype, deriv, (), function, method,
-                                             inplace, namespace)
+                                             inplace, namespace, api)
     return fn
 
 

@@ -106,6 +106,17 @@ def require_tensor(name, input, *others):
                         f" (Tensor input, ...)")
 
 
+def require_args(args, name, param):
+    """PyTorch's TypeError for a method called without the sizes or dims it takes as varargs (x.expand())."""
+    if not args:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "{param}"')
+
+
+def not_implemented_for(kernel, dtype):
+    """PyTorch's error for a kernel with no variant for a dtype (its dispatch macros raise NotImplementedError)."""
+    return NotImplementedError(f'"{kernel}" not implemented for \'{D.scalar_type_name(dtype)}\'')
+
+
 def check(cond, msg, exc=RuntimeError):
     if not cond:
         raise exc(msg() if callable(msg) else msg)

@@ -20,8 +20,15 @@ def device_arg(device):
     return _device(device) if not isinstance(device, _device) else device
 
 
-def size_arg(size, name="empty"):
-    """A factory's `*size` (ints, one tuple/list, or 0-d tensors) as a tuple, with PyTorch's errors."""
+def size_arg(size, name="empty", size_kw=None):
+    """A factory's `*size` (ints, one tuple/list, or 0-d tensors; or `size=` given as a keyword) as a tuple, with
+    PyTorch's errors."""
+    if size_kw is not None:
+        if size:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        size = (size_kw,)
+    if not size:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     out = []
@@ -264,16 +271,16 @@ def with_requires_grad(t, requires_grad):
     return t
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False,
+def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False,
           memory_format=None):
-    shape = size_arg(size)
+    shape = size_arg(sizes, "empty", size)
     if out is not None:
         return resize_(out, shape)
     return with_requires_grad(_empty(shape, dtype or D.get_default_dtype(), device_arg(device)), requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    shape = size_arg((size,) if isinstance(size, int) else tuple(size))
+    shape = size_arg((size if isinstance(size, int) else tuple(size),))
     if dtype is None:
         dtype = D.scalar_dtype(fill_value) if not isinstance(fill_value, Tensor) else fill_value._dtype
     if isinstance(fill_value, Tensor):
@@ -299,8 +306,8 @@ def _fill_out(out, shape, value):
     return out
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    shape = size_arg(size, "zeros")
+def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    shape = size_arg(sizes, "zeros", size)
     if out is not None:
         return _fill_out(out, shape, 0)
     t = _empty(shape, dtype or D.get_default_dtype(), device_arg(device))
@@ -308,8 +315,8 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=
     return with_requires_grad(t, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    shape = size_arg(size, "ones")
+def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    shape = size_arg(sizes, "ones", size)
     if out is not None:
         return _fill_out(out, shape, 1)
     t = _empty(shape, dtype or D.get_default_dtype(), device_arg(device))
@@ -542,8 +549,9 @@ def _register_all():
                       requires_grad=requires_grad)
 
     def _new(name, fn):
-        def method(self, *size, dtype=None, device=None, requires_grad=False, **kw):
-            return fn(*size, dtype=dtype or self._dtype, device=device or self._storage.device,
+        def method(self, *sizes, size=None, dtype=None, device=None, requires_grad=False, **kw):
+            size_arg(sizes, name, size)   # PyTorch's errors under the method's own name
+            return fn(*sizes, size=size, dtype=dtype or self._dtype, device=device or self._storage.device,
                       requires_grad=requires_grad)
         method.__name__ = method.__qualname__ = name
         return method

@@ -11,8 +11,8 @@ import math
 from .. import _dtype as D
 from .._tensor import Tensor, _empty
 from ._registry import NOT_DIFFERENTIABLE, backward, formula, register
-from ._util import (GRAD_ENABLED, broadcast_pair, derivative_not_implemented, expand_strides, record, rename_grad_fn,
-                    same_device, scalar_tensor)
+from ._util import (GRAD_ENABLED, broadcast_pair, derivative_not_implemented, expand_strides, not_implemented_for,
+                    record, rename_grad_fn, same_device, scalar_tensor)
 from . import inplace as _ip
 
 _int_types = (int, bool)
@@ -79,7 +79,7 @@ def unary(op, x, p0=0.0, p1=0.0, p2=0.0, params=()):
         d = D.int64
     od = _unary_out_dtype(op, d)
     if op.float_only and not d.is_floating_point and op.rule is not FLOAT:
-        raise RuntimeError(f'"{op.name}" not implemented for \'{D.scalar_type_name(d)}\'')
+        raise not_implemented_for(f"{op.name}_cpu", d)
     if d is D.bool_ and op.name == "neg":
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
                            "invert a mask, use the `~` or `logical_not()` operator instead.")
@@ -170,7 +170,7 @@ _BITWISE_NOT = UnaryOp("bitwise_not", SAME, None, "", False)
 
 def bitwise_not(input, *, out=None):
     if input._dtype.is_floating_point:
-        raise RuntimeError(f'"bitwise_not_cpu" not implemented for \'{D.scalar_type_name(input._dtype)}\'')
+        raise not_implemented_for("bitwise_not_cpu", input._dtype)
     r = unary(_BITWISE_NOT, input)
     return _ip.write_out(out, r) if out is not None else r
 
@@ -300,7 +300,7 @@ def binary(op, a, b, alpha=1, out_dtype=None):
     if rule is FLOAT and not cd.is_floating_point:
         cd = D.get_default_dtype()
     elif rule is INTEGRAL and cd.is_floating_point:
-        raise NotImplementedError(f'"{op.name}_cpu" not implemented for \'{D.scalar_type_name(cd)}\'')
+        raise not_implemented_for(f"{op.name}_cpu", cd)
     od = out_dtype or (D.bool_ if rule is COMPARE or rule is LOGICAL else cd)
     if a_is_t and b_is_t:
         dev = same_device(a, b)

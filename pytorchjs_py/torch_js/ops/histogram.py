@@ -4,7 +4,7 @@ import math
 
 from .. import _dtype as D
 from ._registry import NOT_DIFFERENTIABLE, register
-from ._util import check
+from ._util import check, not_implemented_for
 from . import inplace as _ip
 from .creation import ones, zeros
 
@@ -28,8 +28,8 @@ def bincount(input, weights=None, minlength=0):
 
 
 def histc(input, bins=100, min=0, max=0, *, out=None):
-    check(input._dtype.is_floating_point, lambda: f'"histogram_cpu" not implemented for '
-          f"'{D.scalar_type_name(input._dtype)}'")
+    if not input._dtype.is_floating_point:
+        raise not_implemented_for("histogram_cpu", input._dtype)
     check(bins > 0, lambda: f"torch.histc(): bins must be > 0, but got {bins} for dimension 0")
     lo, hi = float(min), float(max)
     x = input.detach().reshape(-1)

@@ -6,7 +6,7 @@ import math
 from .. import _dtype as D
 from .._tensor import Tensor
 from ._registry import NOT_DIFFERENTIABLE, register
-from ._util import broadcast_shapes, check
+from ._util import broadcast_shapes, check, not_implemented_for
 from . import inplace as _ip
 from .elementwise import pow as _pow, where
 
@@ -48,7 +48,7 @@ def heaviside(input, values, *, out=None):
 def _need_float(name, *ts):
     for t in ts:
         if isinstance(t, Tensor) and not t._dtype.is_floating_point:
-            raise RuntimeError(f'"{name}_cpu" not implemented for \'{D.scalar_type_name(t._dtype)}\'')
+            raise not_implemented_for(f"{name}_cpu", t._dtype)
 
 
 def logaddexp(input, other, *, out=None):

@@ -10,7 +10,7 @@ from .._grad_mode import no_grad
 from .._storage import CPU
 from .._tensor import Tensor, _empty, _empty_strided
 from ._registry import NOT_DIFFERENTIABLE, register
-from ._util import broadcast_shapes, check, dense_strides
+from ._util import broadcast_shapes, check, dense_strides, not_implemented_for
 from . import inplace as _ip
 from .creation import device_arg, size_arg, tensor, with_requires_grad
 
@@ -42,13 +42,16 @@ def _fill(t, draw):
 
 
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
-    check(self._dtype.is_floating_point, f"uniform_ not implemented for '{self._dtype}'")
+    if not self._dtype.is_floating_point:
+        raise not_implemented_for("check_uniform_bounds", self._dtype)
     check(a <= b, f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
     g = _gen(generator)
     return _fill(self, lambda t: g.fill_uniform(_addr(t), t.numel(), t._dtype.code, float(a), float(b)))
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    if not self._dtype.is_floating_point:
+        raise not_implemented_for("normal_kernel_cpu", self._dtype)
     check(std >= 0.0, f"normal expects std >= 0.0, but found std {std}")
     g = _gen(generator)
     vectorized = self.is_contiguous()
@@ -75,6 +78,8 @@ def _fill_int(t, low, high, g):
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
+    check(self._dtype.is_floating_point, lambda: "Exponential distribution is a continuous probability distribution. "
+          f"dtype must be a floating point but you specified {D.scalar_type_name(self._dtype)}")
     g = _gen(generator)
     return _fill(self, lambda t: g.fill_exponential(_addr(t), t.numel(), float(lambd), t._dtype.code))
 
@@ -99,9 +104,12 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     g = _gen(generator)
     if p is not None:
         return bernoulli_(_empty(input._shape, input._dtype, input._storage.device), p, generator=g)
+    if not input._dtype.is_floating_point:
+        raise not_implemented_for("bernoulli_tensor_cpu_p_", input._dtype)
     probs = input.detach()
     if probs._storage.device is not CPU:
         probs = probs.cpu()
+    check(bool(((probs >= 0) & (probs <= 1)).all()), "Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
     work = probs if probs._dtype in (D.float32, D.float64) else probs.to(D.float32)
     work = work.contiguous()
     res = _empty(work._shape, work._dtype, CPU)
@@ -114,13 +122,22 @@ def _dtype_or_default(dtype):
     return dtype or D.get_default_dtype()
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    t = _empty(size_arg(size), _dtype_or_default(dtype), device_arg(device))
+def _sampled(name, sizes, size, dtype, device, out):
+    """The tensor rand/randn fill: out= resized to the size (its dtype is the result's), else a new one."""
+    shape = size_arg(sizes, name, size)
+    if out is None:
+        return _empty(shape, _dtype_or_default(dtype), device_arg(device))
+    check(dtype is None or dtype == out._dtype, lambda: f"{name}: dtype {dtype} does not match out's {out._dtype}")
+    return out.resize_(shape)
+
+
+def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    t = _sampled("rand", sizes, size, dtype, device, out)
     return with_requires_grad(uniform_(t, 0.0, 1.0, generator=generator), requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    t = _empty(size_arg(size), _dtype_or_default(dtype), device_arg(device))
+def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    t = _sampled("randn", sizes, size, dtype, device, out)
     return with_requires_grad(normal_(t, 0.0, 1.0, generator=generator), requires_grad)
 
 
@@ -146,7 +163,7 @@ def randint(low=None, high=None, size=None, *, generator=None, dtype=None, devic
         low = 0
     if high is None:
         low, high = 0, low
-    t = _empty(size_arg((size,) if isinstance(size, int) else tuple(size)), dtype or D.int64, device_arg(device))
+    t = _empty(size_arg((size if isinstance(size, int) else tuple(size),)), dtype or D.int64, device_arg(device))
     return _fill_int(t, low, high, _gen(generator))
 
 
@@ -173,7 +190,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         shape = like._shape if m is None or s is None else tuple(broadcast_shapes(m._shape, s._shape))
         z = normal_(_empty(shape, like._dtype, like._storage.device), 0.0, 1.0, generator=generator)
         return z * std + mean
-    t = _empty(size_arg((size,) if isinstance(size, int) else tuple(size)), _dtype_or_default(dtype), device_arg(device))
+    t = _empty(size_arg((size if isinstance(size, int) else tuple(size),)), _dtype_or_default(dtype), device_arg(device))
     return with_requires_grad(normal_(t, mean, std, generator=generator), requires_grad)
 
 

@@ -6,8 +6,8 @@ end (a free view) and makes one kernel call."""
 from .. import _dtype as D
 from .._tensor import Tensor, _empty, _make, numel_of, wrap_dim
 from ._registry import COMPOSITE, NOT_DIFFERENTIABLE, backward, linalg_ops, register
-from ._util import (GRAD_ENABLED, c_type_name, check, dims_arg, identity_backward, record, rename_grad_fn,
-                    require_tensor)
+from ._util import (GRAD_ENABLED, c_type_name, check, dims_arg, identity_backward, not_implemented_for, record,
+                    rename_grad_fn, require_args, require_tensor)
 from . import inplace as _ip
 from .creation import ones, ones_like, zeros, zeros_like
 from .elementwise import maximum, minimum
@@ -109,6 +109,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def sum_to_size(self, *size):
+    require_args(size, "sum_to_size", "size")
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     size = tuple(size)
@@ -468,7 +469,8 @@ def _softmax_back(ctx, g):
 def _softmax(input, dim, dtype, log, name):
     x = input if dtype is None else input.to(dtype)
     if not x._dtype.is_floating_point:
-        raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for \'{D.scalar_type_name(x._dtype)}\'')
+        lastdim = dim is None or dim in (-1, x.dim() - 1)   # PyTorch's kernel names differ by the dim reduced
+        raise not_implemented_for(f"{name}_lastdim_kernel_impl" if lastdim else f"{name}_kernel_impl", x._dtype)
     nd = x.dim()
     if dim is None:
         dim = 0 if nd in (0, 1, 3) else 1

@@ -6,7 +6,7 @@ import warnings
 from .. import _dtype as D
 from .._tensor import Tensor, wrap_dim
 from ._registry import register
-from ._util import check
+from ._util import check, require_args
 from .creation import arange, zeros
 from .shape import stack
 from .sorting import searchsorted
@@ -21,6 +21,7 @@ def _sizes(args):
 
 
 def repeat(self, *sizes):
+    require_args(sizes, "repeat", "repeats")
     sizes = _sizes(sizes)
     check(len(sizes) >= self.dim(), "Number of dimensions of repeat dims can not be smaller than number of "
           "dimensions of tensor")

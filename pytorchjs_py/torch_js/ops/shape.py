@@ -9,7 +9,8 @@ from .._storage import INT64_MAX, MAX_ALLOC_BYTES
 from .._tensor import (Tensor, _contig, _empty, _empty_strided, _make, check_view, checked_numel, int_tuple,
                        numel_of, wrap_dim)
 from ._registry import backward, register
-from ._util import GRAD_ENABLED, INT64_MIN, check, dense_strides, expand_strides, identity_backward, record, rename_grad_fn
+from ._util import (GRAD_ENABLED, INT64_MIN, check, dense_strides, expand_strides, identity_backward, record,
+                    rename_grad_fn, require_args)
 from . import inplace as _ip
 from .creation import arange, zeros
 
@@ -88,6 +89,9 @@ def _view_strides(old_shape, old_stride, new_shape):
 
 
 def view(self, *shape):
+    if not shape:
+        raise TypeError("view() received an invalid combination of arguments - got (), but expected one of:\n"
+                        " * (torch.dtype dtype)\n * (tuple of ints size)\n")
     if len(shape) == 1 and isinstance(shape[0], D.dtype):
         return view_as_dtype(self, shape[0])
     shape = _infer_shape(shape, self.numel())
@@ -108,6 +112,7 @@ def view_as_dtype(self, d):
 
 
 def reshape(self, *shape):
+    require_args(shape, "reshape", "shape")
     shape = _infer_shape(shape, self.numel(), "reshape")
     stride = _view_strides(self._shape, self._stride, shape)
     if stride is not None:
@@ -161,6 +166,7 @@ def _permute_back(ctx, g):
 
 
 def permute(self, *dims):
+    require_args(dims, "permute", "dims")
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
     nd = self.dim()
@@ -230,6 +236,7 @@ def _expand_back(ctx, g):
 
 
 def expand(self, *sizes):
+    require_args(sizes, "expand", "size")
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = sizes[0]
     sizes = int_tuple(sizes, "expand", "size", 1)

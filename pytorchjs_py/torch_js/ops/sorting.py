@@ -9,7 +9,7 @@ through the returned indices (gather/scatter ops, so they differentiate again).
 from .. import _dtype as D
 from .._tensor import Tensor, _empty, numel_of, wrap_dim
 from ._registry import NOT_DIFFERENTIABLE, backward, register
-from ._util import GRAD_ENABLED, check, record, same_device
+from ._util import GRAD_ENABLED, check, not_implemented_for, record, same_device
 from . import inplace as _ip
 from .creation import arange, full, ones, tensor, zeros
 from .reduction import KthvalueResult, ModeResult, SortResult, TopkResult, _named_result
@@ -67,7 +67,7 @@ def _record_select(name, x, vals, idx, d, squeezed=False):
 def _not_impl(x, kernel, allowed_bool=False, float_only=False):
     d = x._dtype
     if (d is D.bool_ and not allowed_bool) or (float_only and not d.is_floating_point):
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{D.scalar_type_name(d)}\'')
+        raise not_implemented_for(kernel, d)
 
 
 def _zero_index(x):

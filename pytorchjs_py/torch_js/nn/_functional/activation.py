@@ -6,6 +6,7 @@ import warnings
 from ...ops import elementwise as _E
 from ...ops import inplace as _ip
 from ...ops import reduction as _R
+from ...ops._util import not_implemented_for
 from ...ops.elementwise import UnaryOp, unary, SAME, where as _where
 from ...ops._registry import formula
 from ._common import D, Tensor, ones, reg
@@ -108,7 +109,7 @@ def _float_check(x, name):
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
     if not x._dtype.is_floating_point:
-        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{D.scalar_type_name(x._dtype)}\'')
+        raise not_implemented_for(f"{name}_cpu", x._dtype)
 
 
 def _maybe_inplace(input, result, inplace):

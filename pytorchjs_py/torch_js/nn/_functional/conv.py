@@ -6,7 +6,7 @@ Two primitives, each the other's derivative (so double backward works): `_im2col
 as A, no per-image copy of the weight) and the weight gradient comes out of the gemm's backward already summed
 over the batch. 1-D convolutions run as 2-D with H = 1.
 """
-from ...ops._util import GRAD_ENABLED, record
+from ...ops._util import GRAD_ENABLED, not_implemented_for, record
 from ...ops._registry import backward
 from ...ops.linalg import gemm
 from ...ops.linalg.products import gemm_backward  # the backward gemm records, named in the declarations
@@ -141,7 +141,7 @@ def _check_conv_dtypes(input, weight, bias):
     if bias is not None and bias._dtype is not input._dtype:
         raise RuntimeError(f"Input type ({_tname(input)}) and bias type ({_tname(bias)}) should be the same")
     if not input._dtype.is_floating_point and input._dtype is not D.int64:
-        raise NotImplementedError(f'"slow_conv2d_cpu" not implemented for \'{D.scalar_type_name(input._dtype)}\'')
+        raise not_implemented_for("slow_conv2d_cpu", input._dtype)
 
 
 def _tname(t):

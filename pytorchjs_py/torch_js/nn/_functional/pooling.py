@@ -7,7 +7,7 @@ saved indices; avg — the average pool of the incoming gradient. Both are linea
 """
 
 from ...ops._registry import backward
-from ...ops._util import GRAD_ENABLED, record
+from ...ops._util import GRAD_ENABLED, not_implemented_for, record
 from ..._tensor import _empty
 from ._common import D, Tensor, ntuple, reg
 
@@ -105,7 +105,7 @@ def _check_input(input, nd, name, ints=False):
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if not input._dtype.is_floating_point and not (ints and input._dtype is not D.bool_):
-        raise NotImplementedError(f'"{name}" not implemented for \'{D.scalar_type_name(input._dtype)}\'')
+        raise not_implemented_for(name, input._dtype)
 
 
 def _check_dim_range(input, lo, hi, name):
