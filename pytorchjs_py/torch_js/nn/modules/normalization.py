@@ -1,13 +1,15 @@
-"""LayerNorm, GroupNorm (torch.nn.modules.normalization)."""
+"""LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm, CrossMapLRN2d (torch.nn.modules.normalization)."""
 import numbers
 
+from ...autograd.function import Function
 from ...ops.creation import empty
+from ...ops.shape import cat, stack
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["LayerNorm", "GroupNorm", "RMSNorm"]
+__all__ = ["LayerNorm", "GroupNorm", "RMSNorm", "LocalResponseNorm", "CrossMapLRN2d"]
 
 
 def _init_affine(module, affine, bias, shape, fk):
@@ -107,3 +109,87 @@ class RMSNorm(Module):
 
     def extra_repr(self):
         return "{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}".format(**self.__dict__)
+
+
+class LocalResponseNorm(Module):
+    """x / (k + alpha/size · sum of x² over `size` neighbouring channels) ** beta."""
+    __constants__ = ["size", "alpha", "beta", "k"]
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return "{size}, alpha={alpha}, beta={beta}, k={k}".format(**self.__dict__)
+
+
+class _CrossMapLRN2dFunction(Function):
+    """Lua Torch's SpatialCrossMapLRN, kept with its quirks as PyTorch keeps them: the forward's channel window is
+    a running sum that, at channel pre_pad, still holds channel 0 (one square too many), and the backward is the
+    legacy closed form over a window shifted by one channel, not the exact derivative of that forward."""
+
+    @staticmethod
+    def forward(ctx, input, size, alpha=1e-4, beta=0.75, k=1):
+        if input.dim() != 4:
+            raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.dim()}D instead.")
+        channels = input.size(1)
+        square = input * input
+        pre_pad = int((size - 1) / 2 + 1)
+        running = square.new_zeros(square[:, 0].shape)
+        for c in range(min(pre_pad, channels)):
+            running = running + square[:, c]
+        sums = [running]
+        for c in range(1, channels):
+            if c < channels - pre_pad + 1:
+                running = running + square[:, c + pre_pad - 1]
+            if c > pre_pad:
+                running = running - square[:, c - pre_pad]
+            sums.append(running)
+        scale = stack(sums, 1) * (alpha / size) + k
+        output = scale.pow(-beta) * input
+        ctx.size, ctx.alpha, ctx.beta = size, alpha, beta
+        ctx.scale = scale
+        ctx.save_for_backward(input, output)
+        return output
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, output = ctx.saved_tensors
+        size, scale = ctx.size, ctx.scale
+        n, channels, h, w = input.shape
+        cache_ratio_value = 2 * ctx.alpha * ctx.beta / size
+        inverse_pre_pad = int(size - (size - 1) / 2)
+        ratio = grad_output * output / scale
+        padded = cat([ratio.new_zeros((n, inverse_pre_pad, h, w)), ratio,
+                      ratio.new_zeros((n, size - 1 - inverse_pre_pad, h, w))], 1)
+        base = scale.pow(-ctx.beta) * grad_output
+        accum = padded[:, :size - 1].sum(1)
+        grads = []
+        for c in range(channels):
+            accum = accum + padded[:, c + size - 1]
+            grads.append(base[:, c] - cache_ratio_value * input[:, c] * accum)
+            accum = accum - padded[:, c]
+        return stack(grads, 1), None, None, None, None
+
+
+class CrossMapLRN2d(Module):
+    """Legacy cross-channel LRN over 4-D input (see _CrossMapLRN2dFunction)."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1):
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input):
+        return _CrossMapLRN2dFunction.apply(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return "{size}, alpha={alpha}, beta={beta}, k={k}".format(**self.__dict__)
