@@ -4,8 +4,9 @@ torch_js.linalg.<op> or nn.functional.<op>.
 PyTorch checks each argument against the op's schema before any kernel runs; torch_js ops are Python functions that
 read what they are given, so a non-tensor where a tensor belongs ends in an AttributeError deep inside. `guard` wraps
 each declared op once, at declaration (ops/_registry.py), and reads the op's own signature:
-- before the call, for an op with bool flags (keepdim, upper, stable, ...) given more than its leading arguments: a
-  flag given an int, float or str raises PyTorch's TypeError (its bool arguments take only bools);
+- before the call, for an op given more than its leading arguments: a bool flag (keepdim, upper, ...) given an int,
+  float or str, an int argument (dim, offset, k, groups, ...) given a float, bool or str, a str option (UPLO,
+  approximate, ...) given anything else, raise PyTorch's TypeError — its schemas take exactly those types;
 - after a Python-internal exception: the argument to blame is the first one in a Tensor parameter (by the names
   PyTorch's schemas give them, TENSOR_PARAMS) that holds no Tensor, and PyTorch's TypeError names it; with none to
   blame, a RuntimeError naming the op, chained to the original.
@@ -23,41 +24,53 @@ TENSOR_PARAMS = frozenset((
     "input", "self", "other", "A", "B", "LU", "LU_data", "LU_pivots", "pivots", "a", "b", "anchor", "positive",
     "negative", "input1", "input2", "batch1", "batch2", "mat", "mat1", "mat2", "vec", "vec1", "vec2", "tensor1",
     "tensor2", "tensor", "weight", "bias", "target", "index", "indices", "mask", "source", "src", "tau", "condition",
-    "boundaries", "sorted_sequence", "running_mean", "running_var", "query", "key", "attn_mask", "pos_weight"))
+    "boundaries", "sorted_sequence", "running_mean", "running_var", "query", "key", "attn_mask", "pos_weight", "x1",
+    "x2"))
 # ... and these a sequence of Tensors (a list/tuple argument, or the op's *varargs)
 TENSOR_LIST_PARAMS = frozenset(("tensors", "matrices"))
 
-# nn.functional flags PyTorch's Python code reads with `if flag:` (any truthy value works there); its other flags
-# reach a C++ schema, which takes only bools
-LENIENT_FLAGS = frozenset(("inplace", "return_indices", "full", "antialias", "need_weights", "average_attn_weights",
-                           "add_zero_attn"))
+# Names PyTorch's schemas give int (or int-list) arguments: a parameter so named whose default is not a float
+INT_PARAMS = frozenset(("dim", "dim0", "dim1", "dim2", "start_dim", "end_dim", "diagonal", "offset", "n", "k",
+                        "groups", "ind", "num_classes", "minlength", "chunks", "num_samples", "r", "bins",
+                        "kernel_size", "stride", "dilation", "output_padding"))
+# ... and str options
+STR_PARAMS = frozenset(("approximate", "indexing", "UPLO", "rounding_mode", "side", "driver"))
+# nn.functional arguments PyTorch's Python code reads itself (`if flag:`, `mode == "..."`), so any value goes there;
+# its other arguments reach a C++ schema, which takes only its types
+LENIENT_NN = frozenset(("inplace", "return_indices", "full", "antialias", "need_weights", "average_attn_weights",
+                        "add_zero_attn", "mode"))
 
 # what escapes a Python function that read an argument it should not have been given
 INTERNAL_ERRORS = (AttributeError, KeyError, OverflowError, ZeroDivisionError, RecursionError, NameError,
                    AssertionError, struct.error, UnicodeError, StopIteration, FloatingPointError,
                    BufferError, ReferenceError)
-_NOT_BOOL = (int, float, str)
+# the argument types each kind refuses
+_REFUSED = {"bool": (int, float, str), "int": (float, bool, str), "str": (int, float, bool, list, tuple)}
 
 
 class _Param:
-    __slots__ = ("name", "index", "tensor", "tensor_list", "varargs")
+    __slots__ = ("name", "index", "tensor", "tensor_list", "varargs", "required")
 
     def __init__(self, p, index):
         self.name = p.name
         self.index = index                    # position among the positional parameters, None if keyword-only
         self.varargs = p.kind is p.VAR_POSITIONAL
+        self.required = p.default is p.empty and not self.varargs
         takes_tensor = p.default is p.empty or p.default is None
         self.tensor = takes_tensor and p.name in TENSOR_PARAMS and not self.varargs
         self.tensor_list = p.name in TENSOR_LIST_PARAMS and (takes_tensor or self.varargs)
 
 
-def _params(fn):
+def _signature(fn):
     try:
-        sig = inspect.signature(fn)
+        return tuple(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         return ()
+
+
+def _params(sig):
     out = []
-    for i, p in enumerate(sig.parameters.values()):
+    for i, p in enumerate(sig):
         if p.kind is p.VAR_KEYWORD:
             continue
         positional = p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
@@ -65,17 +78,24 @@ def _params(fn):
     return tuple(out)
 
 
-def _flags(fn, lenient):
-    """(position or None, name) of each bool-defaulted parameter."""
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return ()
-    flags = []
-    for i, p in enumerate(sig.parameters.values()):
-        if type(p.default) is bool and p.name not in lenient:
-            flags.append((i if p.kind is p.POSITIONAL_OR_KEYWORD else None, p.name))
-    return tuple(flags)
+def _kind(p):
+    if type(p.default) is bool:
+        return "bool"
+    if p.name in INT_PARAMS and not isinstance(p.default, float):
+        return "int"
+    if p.name in STR_PARAMS:
+        return "str"
+    return None
+
+
+def _typed(sig, lenient):
+    """(position or None, name, kind) of each parameter whose type PyTorch's schema fixes (see _kind)."""
+    typed = []
+    for i, p in enumerate(sig):
+        kind = _kind(p)
+        if kind is not None and p.name not in lenient and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+            typed.append((i if p.kind is p.POSITIONAL_OR_KEYWORD else None, p.name, kind))
+    return tuple(typed)
 
 
 def _type_name(v):
@@ -105,7 +125,7 @@ def blame(op, params, args, kwargs, shift):
         else:
             continue
         shown = p.index + shift if given else None
-        if p.tensor and v is not None and not isinstance(v, Tensor):
+        if p.tensor and (v is not None or p.required) and not isinstance(v, Tensor):
             if isinstance(v, (list, tuple)) and v and all(isinstance(t, Tensor) for t in v):
                 continue   # a tuple of index tensors (index_put's indices)
             return TypeError(f"{_where(op, p, shown)} must be Tensor, not {_type_name(v)}")
@@ -119,25 +139,26 @@ def blame(op, params, args, kwargs, shift):
     return None
 
 
-def _check_flags(op, flags, args, kwargs, shift):
-    for index, name in flags:
+def _check_types(op, typed, args, kwargs, shift):
+    for index, name, kind in typed:
         if index is not None and index < len(args):
             v, shown = args[index], f" (position {index + shift})"
         elif name in kwargs:
             v, shown = kwargs[name], ""
         else:
             continue
-        if type(v) in _NOT_BOOL:
-            raise TypeError(f"{op}(): argument '{name}'{shown} must be bool, not {_type_name(v)}")
+        if type(v) in _REFUSED[kind]:
+            raise TypeError(f"{op}(): argument '{name}'{shown} must be {kind}, not {_type_name(v)}")
 
 
 def guard(op, fn, *, method=False, namespace="torch"):
     """fn as the public API calls it (see the module docstring). `method`: positions count from the first argument
     after self, as PyTorch's messages for Tensor methods do."""
-    params = _params(fn)
+    sig = _signature(fn)
+    params = _params(sig)
     shift = 0 if method else 1
-    flags = _flags(fn, LENIENT_FLAGS if namespace == "nn.functional" else ())
-    leading = min((i for i, _ in flags if i is not None), default=len(params)) if flags else 0
+    typed = _typed(sig, LENIENT_NN if namespace == "nn.functional" else ())
+    leading = min((i for i, _, _ in typed if i is not None), default=len(sig))
 
     def _raise_for(e, args, kwargs):
         if type(e) is OverflowError and str(e).startswith("int too "):
@@ -147,11 +168,11 @@ def guard(op, fn, *, method=False, namespace="torch"):
             raise err from None
         raise RuntimeError(f"{op}: {type(e).__name__}: {e}") from e
 
-    if flags:
+    if typed:
         @functools.wraps(fn)
         def api(*args, **kwargs):
             if kwargs or len(args) > leading:
-                _check_flags(op, flags, args, kwargs, shift)
+                _check_types(op, typed, args, kwargs, shift)
             try:
                 return fn(*args, **kwargs)
             except INTERNAL_ERRORS as e:

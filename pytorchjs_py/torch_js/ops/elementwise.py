@@ -70,6 +70,21 @@ def _unary_backward(ctx, g):
     return op.grad(g, x, y, *params)
 
 
+# unary ops PyTorch has no bool kernel for, and its error for each
+_BOOL_REFUSED = {
+    "neg": lambda: RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                                "invert a mask, use the `~` or `logical_not()` operator instead."),
+    "relu": lambda: RuntimeError("Boolean inputs not supported for relu"),
+    "abs": lambda: not_implemented_for("abs_cpu", D.bool_),
+    "floor": lambda: not_implemented_for("floor_vml_cpu", D.bool_),
+    "ceil": lambda: not_implemented_for("ceil_vml_cpu", D.bool_),
+    "trunc": lambda: not_implemented_for("trunc_vml_cpu", D.bool_),
+}
+# bool-valued ops whose out= must be bool (PyTorch's isnan/isinf/isfinite take no out= at all)
+_BOOL_OUT_ONLY = ("isposinf", "isneginf", "signbit")
+_NO_OUT = ("isnan", "isinf", "isfinite")
+
+
 def unary(op, x, p0=0.0, p1=0.0, p2=0.0, params=()):
     if x.__class__ is not Tensor and not isinstance(x, Tensor):
         raise TypeError(f"{op.name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
@@ -80,9 +95,8 @@ def unary(op, x, p0=0.0, p1=0.0, p2=0.0, params=()):
     od = _unary_out_dtype(op, d)
     if op.float_only and not d.is_floating_point and op.rule is not FLOAT:
         raise not_implemented_for(f"{op.name}_cpu", d)
-    if d is D.bool_ and op.name == "neg":
-        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
-                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    if d is D.bool_ and op.name in _BOOL_REFUSED:
+        raise _BOOL_REFUSED[op.name]()
     src = x
     if od is not d and op.rule is FLOAT:
         src = x._to_dtype(od)
@@ -101,7 +115,19 @@ def _declare_unary(name, rule, grad=None, saves="", float_only=False, method=Tru
 
     def fn(input, *, out=None):
         r = unary(op, input)
-        return _ip.write_out(out, r) if out is not None else r
+        if out is None:
+            return r
+        if isinstance(out, Tensor) and out._dtype is not r._dtype:
+            if rule is SAME and name != "square":   # PyTorch's same-dtype unary kernels write only their dtype
+                raise RuntimeError(f"Found dtype {D.scalar_type_name(out._dtype)} but expected "
+                                   f"{D.scalar_type_name(r._dtype)}")
+            if name in _BOOL_OUT_ONLY:
+                raise RuntimeError(f"{name} does not support non-boolean outputs.")
+        return _ip.write_out(out, r)
+
+    if name in _NO_OUT:
+        def fn(input):   # noqa: F811  (the same op without out=, as PyTorch declares it)
+            return unary(op, input)
 
     def fn_(self):
         return inplace_unary(self, op, lambda src: unary(op, src))

@@ -11,7 +11,7 @@ calls other ops only as Tensor methods.
 from .. import _dtype as D
 from .._storage import INT64_MAX, check_alloc
 from .._tensor import Tensor, _contig, _make, check_view, checked_numel, int_tuple
-from ._util import GRAD_ENABLED, broadcast_pair, dense_strides, expand_strides, record
+from ._util import GRAD_ENABLED, broadcast_pair, c_type_name, dense_strides, expand_strides, record
 
 def can_cast(from_, to):
     """PyTorch's can_cast: no float -> integral, no non-bool -> bool."""
@@ -194,6 +194,16 @@ def write_out(out, r):
     out._storage.backend.copy(out, r, r._stride)
     out._storage.version += 1
     return out
+
+
+def write_out_exact(out, r):
+    """out= for the ops whose out must already have the result's dtype (PyTorch's kernels that do not cast)."""
+    if out is None:
+        return r
+    if isinstance(out, Tensor) and out._dtype is not r._dtype:
+        raise RuntimeError(f"Expected out tensor to have dtype {c_type_name(r._dtype)}, but got "
+                           f"{c_type_name(out._dtype)} instead")
+    return write_out(out, r)
 
 
 def maybe_write_out(out, r):

@@ -194,7 +194,9 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     return with_requires_grad(normal_(t, mean, std, generator=generator), requires_grad)
 
 
-def multinomial(input, num_samples, replacement=False, *, generator=None):
+def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+    check(input._dtype.is_floating_point, lambda: "multinomial only supports floating-point dtypes for input, got: "
+          f"{D.scalar_type_name(input._dtype)}")
     g = _gen(generator)
     probs = input.detach().to(D.float32)
     check(probs.dim() in (1, 2), "prob_dist must be 1 or 2 dim")
@@ -222,10 +224,15 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
             if num_samples == 1:
                 out_rows.append([int(q.argmax().item())])
             else:
-                out_rows.append(q.topk(num_samples).indices.tolist() if hasattr(q, "topk") else
-                                sorted(range(n_cat), key=lambda i: -q.tolist()[i])[:num_samples])
-    res = tensor(out_rows, dtype=D.int64, device=input._storage.device)
-    return res if input.dim() == 2 else res[0]
+                out_rows.append(q.topk(num_samples).indices.tolist())
+    res = (tensor(out_rows, dtype=D.int64, device=input._storage.device) if out_rows else
+           _empty((0, num_samples), D.int64, input._storage.device))
+    res = res if input.dim() == 2 else res[0]
+    if out is not None:
+        check(out._dtype is D.int64, lambda: f"multinomial expects Long tensor out, got: "
+              f"{D.scalar_type_name(out._dtype)}")
+        return _ip.write_out(out, res)
+    return res
 
 
 def manual_seed(seed):

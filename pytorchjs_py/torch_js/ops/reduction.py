@@ -103,9 +103,11 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    check(input._dtype.is_floating_point, lambda: "nanmean(): expected input to have floating point or complex dtype "
+          f"but got {D.scalar_type_name(input._dtype)}")
     notnan = input.isnan().logical_not()
-    return nansum(input, dim, keepdim, dtype=dtype) / notnan.sum(dim, keepdim)
+    return _ip.maybe_write_out(out, nansum(input, dim, keepdim, dtype=dtype) / notnan.sum(dim, keepdim))
 
 
 def sum_to_size(self, *size):
@@ -308,6 +310,7 @@ def min(input, dim=None, keepdim=False, *, out=None):
 
 
 def _arg(op, input, dim, keepdim, name):
+    check(input._dtype is not D.bool_, lambda: f"{name}(): does not support bool input")
     if dim is None:
         if input.numel() == 0:
             raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
@@ -325,12 +328,12 @@ def _arg(op, input, dim, keepdim, name):
     return _finish(r, input, (d,), keepdim)
 
 
-def argmax(input, dim=None, keepdim=False):
-    return _arg("argmax", input, dim, keepdim, "argmax")
+def argmax(input, dim=None, keepdim=False, *, out=None):
+    return _ip.write_out_exact(out, _arg("argmax", input, dim, keepdim, "argmax"))
 
 
-def argmin(input, dim=None, keepdim=False):
-    return _arg("argmin", input, dim, keepdim, "argmin")
+def argmin(input, dim=None, keepdim=False, *, out=None):
+    return _ip.write_out_exact(out, _arg("argmin", input, dim, keepdim, "argmin"))
 
 
 def aminmax(input, *, dim=None, keepdim=False, out=None):
@@ -498,12 +501,12 @@ def _softmax(input, dim, dtype, log, name):
     return y
 
 
-def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
-    return _softmax(input, dim, dtype, False, "softmax")
+def softmax(input, dim=None, dtype=None, *, _stacklevel=3, out=None):
+    return _ip.write_out_exact(out, _softmax(input, dim, dtype, False, "softmax"))
 
 
-def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
-    return _softmax(input, dim, dtype, True, "log_softmax")
+def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3, out=None):
+    return _ip.write_out_exact(out, _softmax(input, dim, dtype, True, "log_softmax"))
 
 
 # ---- scans -------------------------------------------------------------------------------------------------

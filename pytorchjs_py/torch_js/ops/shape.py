@@ -202,6 +202,10 @@ def t(self):
 
 
 def adjoint(self):
+    if self.dim() == 0:
+        return self.view(())   # PyTorch transposes a 0-d tensor to itself
+    check(self.dim() >= 2, lambda: "tensor.adjoint() is only supported on matrices or batches of matrices. Got "
+          f"{self.dim()}-D tensor.")
     return transpose(self, -2, -1)
 
 

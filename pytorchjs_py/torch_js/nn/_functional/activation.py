@@ -131,6 +131,8 @@ def relu_(input):
 
 
 def relu6(input, inplace=False):
+    if input._dtype is D.bool_:
+        raise RuntimeError("Bool inputs not supported for hardtanh")   # relu6 is hardtanh(0, 6) in PyTorch
     if not input._dtype.is_floating_point:
         return hardtanh(input, 0, 6, inplace)
     return _maybe_inplace(input, unary(RELU6, input), inplace)
@@ -205,6 +207,8 @@ def softplus(input, beta=1.0, threshold=20.0):
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if input._dtype is D.bool_:
+        raise RuntimeError("Bool inputs not supported for hardtanh")
     if not input._dtype.is_floating_point:
         return _maybe_inplace(input, input.clamp(int(min_val), int(max_val)), inplace)
     return _maybe_inplace(input, unary(HARDTANH, input, float(min_val), float(max_val), params=(min_val, max_val)),
@@ -260,10 +264,13 @@ def _dtype_max(d):
 
 
 def hardshrink(input, lambd=0.5):
+    _float_check(input, "hardshrink")
     return input.masked_fill((input >= -lambd) & (input <= lambd), 0)
 
 
 def threshold(input, threshold, value, inplace=False):
+    if input._dtype is D.bool_:
+        raise not_implemented_for("threshold_cpu", D.bool_)
     r = _where(input > threshold, input, _E._cast_scalar(value, input._dtype))
     return _maybe_inplace(input, r, inplace)
 
@@ -275,6 +282,7 @@ def threshold_(input, threshold, value):
 def prelu(input, weight):
     if not isinstance(weight, Tensor):
         raise TypeError("prelu(): argument 'weight' (position 2) must be Tensor")
+    _float_check(input, "prelu")
     w = weight
     if w.numel() != 1:
         if input.dim() == 0:
@@ -338,6 +346,7 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def glu(input, dim=-1):
+    _float_check(input, "glu")
     if input.dim() == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
     d = input._wrap_dim(dim)

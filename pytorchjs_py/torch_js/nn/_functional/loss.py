@@ -3,6 +3,7 @@ values agree with PyTorch's, weights, ignore_index and label smoothing included.
 import math
 import warnings
 
+from ...ops._util import not_implemented_for
 from ...ops.elementwise import where as _where
 from ._common import D, apply_reduction, legacy_reduction, ones, reg
 from .activation import logsigmoid
@@ -15,6 +16,13 @@ def _reduction(size_average, reduce, reduction):
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     return reduction
+
+
+def _float_kernel(kernel, input, target):
+    """PyTorch's pointwise loss kernels have floating variants only: two integer inputs have no kernel."""
+    d = D.promote_types(input._dtype, target._dtype)
+    if not d.is_floating_point:
+        raise not_implemented_for(kernel, d)
 
 
 def _weighted(loss, weight, reduction):
@@ -126,6 +134,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     _check_same_size(input, target, "mse_loss")
     reduction = _reduction(size_average, reduce, reduction)
+    _float_kernel("mse_cpu", input, target)
     d = input - target
     return _weighted(d * d, weight, reduction)
 
@@ -139,6 +148,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     _check_same_size(input, target, "smooth_l1_loss")
     reduction = _reduction(size_average, reduce, reduction)
+    _float_kernel("smooth_l1_cpu", input, target)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     z = (input - target).abs()
@@ -150,6 +160,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     _check_same_size(input, target, "huber_loss")
+    _float_kernel("huber_cpu", input, target)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     z = (input - target).abs()
@@ -197,6 +208,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
                       stacklevel=2)
+    if not (input._dtype.is_floating_point and target._dtype.is_floating_point):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if log_target:
         loss = target.exp() * (target - input)
     else:
