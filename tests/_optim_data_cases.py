@@ -15,6 +15,43 @@ OPTIM_CASES = [
     ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.9, "weight_decay": 0.1}),
     ("Adagrad", {"lr": 0.1}),
     ("Adagrad", {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.1, "initial_accumulator_value": 0.1}),
+    ("Adadelta", {}),
+    ("Adadelta", {"lr": 0.5, "rho": 0.8, "eps": 1e-4, "weight_decay": 0.1, "maximize": True}),
+    ("Adamax", {"lr": 0.02}),
+    ("Adamax", {"lr": 0.05, "betas": (0.8, 0.95), "eps": 1e-3, "weight_decay": 0.1, "maximize": True}),
+    ("NAdam", {"lr": 0.02}),
+    ("NAdam", {"lr": 0.02, "weight_decay": 0.1, "momentum_decay": 0.01}),
+    ("NAdam", {"lr": 0.03, "betas": (0.8, 0.9), "weight_decay": 0.1, "decoupled_weight_decay": True,
+               "maximize": True}),
+    ("RAdam", {"lr": 0.02}),
+    ("RAdam", {"lr": 0.05, "betas": (0.5, 0.6), "weight_decay": 0.1}),
+    ("RAdam", {"lr": 0.05, "betas": (0.5, 0.6), "weight_decay": 0.1, "decoupled_weight_decay": True,
+               "maximize": True}),
+    ("Rprop", {}),
+    ("Rprop", {"lr": 0.05, "etas": (0.3, 1.7), "step_sizes": (1e-3, 0.08), "maximize": True}),
+    ("ASGD", {"lr": 0.05}),
+    ("ASGD", {"lr": 0.05, "lambd": 0.01, "alpha": 0.5, "t0": 5, "weight_decay": 0.1}),
+    ("LBFGS", {"lr": 0.5, "max_iter": 2}),
+    ("LBFGS", {"max_iter": 3, "history_size": 2, "line_search_fn": "strong_wolfe"}),
+    ("LBFGS", {"max_iter": 4, "max_eval": 6, "line_search_fn": "strong_wolfe"}),
+]
+
+# optimizers whose step() needs a closure that re-evaluates the loss (run_optim steps every other one without)
+CLOSURE_OPTIMIZERS = {"LBFGS"}
+
+# Run under float64 default dtype, where torch_js and torch agree to ~1e-15: there the tests can hold each
+# algorithm's logic (branches, state updates, line search) to a tight tolerance, which float32 can't for LBFGS
+# (see tests/test_optim.py).
+OPTIM_F64_CASES = [
+    ("Adadelta", {"lr": 0.5, "rho": 0.8, "weight_decay": 0.1}),
+    ("Adamax", {"lr": 0.05, "weight_decay": 0.1}),
+    ("NAdam", {"lr": 0.03, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("RAdam", {"lr": 0.05, "betas": (0.5, 0.6), "weight_decay": 0.1}),
+    ("Rprop", {"lr": 0.05}),
+    ("ASGD", {"lr": 0.05, "lambd": 0.01, "t0": 5}),
+    ("LBFGS", {"lr": 0.5, "max_iter": 2}),
+    ("LBFGS", {"max_iter": 3, "history_size": 2, "line_search_fn": "strong_wolfe"}),
+    ("LBFGS", {"max_iter": 4, "max_eval": 6, "line_search_fn": "strong_wolfe"}),
 ]
 
 SCHED_CASES = [
@@ -34,8 +71,16 @@ SCHED_CASES = [
 STEPS = 15
 
 
-def run_optim(lib, name, kw, steps=STEPS, sched=None):
-    """Linear least squares under manual_seed(0); returns (final params, lr sequence, losses)."""
+def run_optim(lib, name, kw, steps=STEPS, sched=None, dtype=None):
+    """Linear least squares under manual_seed(0) (with `dtype`, e.g. lib.float64, as the default dtype while it
+    runs); returns (final params, lr sequence, losses)."""
+    if dtype is not None:
+        saved = lib.get_default_dtype()
+        lib.set_default_dtype(dtype)
+        try:
+            return run_optim(lib, name, kw, steps, sched)
+        finally:
+            lib.set_default_dtype(saved)
     lib.manual_seed(0)
     w = lib.randn(5, 3).requires_grad_()
     b = lib.randn(3).requires_grad_()
@@ -50,11 +95,18 @@ def run_optim(lib, name, kw, steps=STEPS, sched=None):
             skw["lr_lambda"] = lambda e: eval(expr, {"e": e})
         sch = getattr(lib.optim.lr_scheduler, sched[0])(opt, **skw)
     lrs, losses = [], []
-    for _ in range(steps):
+
+    def closure():
         opt.zero_grad()
         loss = ((x.matmul(w) + b - y) ** 2).mean()
         loss.backward()
-        opt.step()
+        return loss
+    for _ in range(steps):
+        if name in CLOSURE_OPTIMIZERS:
+            loss = opt.step(closure)
+        else:
+            loss = closure()
+            opt.step()
         losses.append(loss.item())
         if sch is not None:
             if sched[0] == "ReduceLROnPlateau":

@@ -25,15 +25,33 @@ def _assert_close(got, exp, rtol=2e-6, atol=2e-7):
         assert abs(a - b) <= atol + rtol * abs(b), f"element {i}: {a} vs {b}"
 
 
+# (rtol, atol) for the float32 parameters. LBFGS is second order: last-bit differences between torch's reduction
+# kernels (MKL dot/sum) and torch_js's move its converged point along the flat directions of this least-squares
+# problem by ~1e-4 (its losses still agree to 1e-6), so its parameters get a looser bound here; its float64 runs
+# (test_float64_trajectory_matches_torch) hold the algorithm itself to 1e-9.
+_PARAM_TOL = {"LBFGS": (1e-3, 5e-4)}
+
+
 @pytest.mark.parametrize("i", range(len(C.OPTIM_CASES)), ids=[f"{n}-{kw}" for n, kw in C.OPTIM_CASES])
 def test_optimizer_trajectory_matches_torch(i):
     name, kw = C.OPTIM_CASES[i]
     exp = FIX["optim"][i]
     assert exp["name"] == name and exp["kw"] == repr(kw)
     params, _, losses = C.run_optim(torch_js, name, kw)
-    _assert_close(params, exp["params"])
+    _assert_close(params, exp["params"], *_PARAM_TOL.get(name, (2e-6, 2e-7)))
     for a, b in zip(losses, exp["losses"]):
         assert abs(a - b) <= 1e-5 * abs(b) + 1e-7
+
+
+@pytest.mark.parametrize("i", range(len(C.OPTIM_F64_CASES)), ids=[f"{n}-{kw}" for n, kw in C.OPTIM_F64_CASES])
+def test_float64_trajectory_matches_torch(i):
+    name, kw = C.OPTIM_F64_CASES[i]
+    exp = FIX["optim_f64"][i]
+    assert exp["name"] == name and exp["kw"] == repr(kw)
+    params, _, losses = C.run_optim(torch_js, name, kw, dtype=torch_js.float64)
+    _assert_close(params, exp["params"], rtol=1e-9, atol=1e-10)
+    for a, b in zip(losses, exp["losses"]):
+        assert abs(a - b) <= 1e-12 * abs(b) + 1e-14
 
 
 @pytest.mark.parametrize("i", range(len(C.SCHED_CASES)), ids=[s[0] for s in C.SCHED_CASES])
@@ -120,7 +138,7 @@ def test_state_dict_loads_into_torch_and_back():
 
 
 @needs_torch
-@pytest.mark.parametrize("i", [0, 4, 9])
+@pytest.mark.parametrize("i", [0, 4, 9, 17, 29])
 def test_live_torch_agrees_with_fixture(i):
     name, kw = C.OPTIM_CASES[i]
     params, _, _ = C.run_optim(torch, name, kw)
