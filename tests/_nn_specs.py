@@ -78,7 +78,8 @@ SPECS = [
     "nn.SyncBatchNorm(4)", "nn.SyncBatchNorm(3, affine=False, track_running_stats=False)", "nn.RMSNorm(4)",
     "nn.LPPool1d(2, 3)", "nn.LPPool2d(1.5, (2, 2), stride=1, ceil_mode=True)", "nn.AvgPool1d(3, stride=2)",
     "nn.AdaptiveAvgPool1d(3)", "nn.AdaptiveMaxPool1d(2)", "nn.AdaptiveMaxPool2d((2, 1), return_indices=True)",
-    "nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True)",
+    "nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True)", "nn.MaxUnpool1d(2)",
+    "nn.MaxUnpool2d((2, 3), stride=1, padding=(0, 1))", "nn.MaxUnpool3d(2, 2)",
     "nn.FeatureAlphaDropout(0.2)", "nn.AlphaDropout(0.1)", "nn.Dropout3d()",
     # embeddings, wrappers, convolutions
     "nn.EmbeddingBag(10, 3)", "nn.EmbeddingBag(10, 4, mode='sum', padding_idx=-2, max_norm=1.0)",

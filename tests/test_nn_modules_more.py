@@ -29,6 +29,19 @@ def _nll2d(lib):
     return [lib.randn(2, 3, 4, 4).log_softmax(1), lib.randint(0, 3, (2, 4, 4))]
 
 
+def _pooled(nd, shape, kernel, **kw):
+    """Values and indices from max pooling (MaxUnpool's inputs)."""
+    def make(lib):
+        pool = getattr(lib.nn.functional, f"max_pool{nd}d")
+        return list(pool(lib.randn(*shape), kernel, return_indices=True, **kw))
+    return make
+
+
+def _unpool3d(lib):
+    # torch_js has no max_pool3d: distinct indices within each 4x4x4 output volume stand in for its indices
+    return [lib.randn(1, 2, 2, 2, 2), (lib.arange(8) * 7 + 3).reshape(1, 1, 2, 2, 2).expand(1, 2, 2, 2, 2)]
+
+
 def _bags_2d(lib):
     return [lib.randint(0, 10, (4, 5))]
 
@@ -102,6 +115,12 @@ CASES = [
     ("nn.LPPool1d(2, 3)", _randn(2, 3, 8), False),
     ("nn.LPPool2d(1.5, (2, 2), stride=1, ceil_mode=True)", _positive(1, 2, 5, 5), False),
     ("nn.LPPool2d(3, 2)", _randn(1, 2, 4, 6), False),
+    ("nn.MaxUnpool1d(2)", _pooled(1, (2, 3, 8), 2), False),
+    ("nn.MaxUnpool2d(2)", _pooled(2, (2, 3, 4, 6), 2), False),
+    ("nn.MaxUnpool2d(3, stride=2, padding=1)", _pooled(2, (3, 5, 5), 3, stride=2, padding=1), False),
+    ("nn.MaxUnpool2d((2, 3), stride=1, padding=(0, 1))", _pooled(2, (1, 2, 4, 5), (2, 3), stride=1, padding=(0, 1)),
+     False),
+    ("nn.MaxUnpool3d(2, 2)", _unpool3d, False),
     ("nn.NLLLoss2d()", _nll2d, False),
     ("nn.EmbeddingBag(10, 3)", _bags_2d, False),
     ("nn.EmbeddingBag(10, 3, mode='max')", _bags_offsets, False),
@@ -183,6 +202,21 @@ def _error(fn):
 
 
 ERRORS = [
+    ("nn.MaxUnpool2d(2)", lambda lib: [lib.randn(1, 2, 2, 2), lib.tensor([[[[0, 1], [2, 19]]] * 2])]),
+    ("nn.MaxUnpool2d(2)", lambda lib: [lib.randn(1, 2, 2, 2), lib.tensor([[[[0, 1], [-2, 3]]] * 2])]),
+    ("nn.MaxUnpool2d(2)", lambda lib: [lib.randn(1, 2, 2, 2), lib.zeros(1, 2, 2, 1, dtype=lib.int64)]),
+    ("nn.MaxUnpool2d(2)", lambda lib: [lib.randn(1, 2, 2, 2), lib.zeros(1, 2, 2, 2, dtype=lib.int32)]),
+    ("nn.MaxUnpool2d(2)", lambda lib: [lib.randn(2, 2), lib.zeros(2, 2, dtype=lib.int64)]),
+    ("nn.MaxUnpool2d(2)", lambda lib: [lib.randn(2, 0, 2, 2), lib.zeros(2, 0, 2, 2, dtype=lib.int64)]),
+    ("nn.MaxUnpool2d(2)", lambda lib: [lib.ones(1, 1, 2, 2, dtype=lib.int32),
+                                       lib.zeros(1, 1, 2, 2, dtype=lib.int64)]),
+    ("nn.MaxUnpool2d(2)", lambda lib: [lib.randn(1, 1, 2, 2), lib.zeros(1, 1, 2, 2, dtype=lib.int64), (6, 5)]),
+    ("nn.MaxUnpool2d(2)", lambda lib: [lib.randn(1, 1, 2, 2), lib.zeros(1, 1, 2, 2, dtype=lib.int64), [5]]),
+    ("nn.MaxUnpool2d(2, padding=3)", lambda lib: [lib.randn(1, 1, 2, 2), lib.zeros(1, 1, 2, 2, dtype=lib.int64)]),
+    ("nn.MaxUnpool1d(2)", lambda lib: [lib.randn(3, 2), lib.tensor([[0, 9], [1, 1], [0, 0]])]),
+    ("nn.MaxUnpool3d(2)", lambda lib: [lib.randn(3, 2, 2), lib.zeros(3, 2, 2, dtype=lib.int64)]),
+    ("nn.MaxUnpool3d(2, stride=0)", lambda lib: [lib.randn(3, 2, 2, 2), lib.zeros(3, 2, 2, 2, dtype=lib.int64)]),
+    ("nn.MaxUnpool3d(2)", lambda lib: [lib.randn(3, 2, 2, 2), lib.full((3, 2, 2, 2), 99, dtype=lib.int64)]),
     ("nn.CircularPad2d(1)", lambda lib: [lib.randn(2, 3)]),
     ("nn.InstanceNorm1d(3)", lambda lib: [lib.randn(2, 3, 4, 5)]),
     ("nn.InstanceNorm2d(3, affine=True)", lambda lib: [lib.randn(2, 4, 3, 3)]),

@@ -410,3 +410,98 @@ for _n, _f, _dtype in [("max_pool1d_with_indices", max_pool1d_with_indices, "sam
                        ("adaptive_max_pool2d_with_indices", adaptive_max_pool2d_with_indices, "same"),
                        ("lp_pool1d", lp_pool1d, "float"), ("lp_pool2d", lp_pool2d, "float")]:
     reg(_n, _f, "pooling", dtype=_dtype, opinfo=())
+
+
+# ---- max unpooling: the inverse of max pooling with indices ---------------------------------------------------
+
+def _unpool_output_size(input, kernel_size, stride, padding, output_size):
+    """The spatial output size: (in − 1)·stride + kernel − 2·padding, or output_size (optionally with its batch and
+    channel dims) if it lies within one stride of that."""
+    nd = len(kernel_size)
+    default = [(input._shape[input.dim() - nd + d] - 1) * stride[d] + kernel_size[d] - 2 * padding[d]
+               for d in range(nd)]
+    if output_size is None:
+        size = default
+    else:
+        if len(output_size) == nd + 2:
+            output_size = output_size[2:]
+        if len(output_size) != nd:
+            raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} elements, but it has a "
+                             f"length of '{len(output_size)}'")
+        for d in range(nd):
+            lo, hi = default[d] - stride[d], default[d] + stride[d]
+            if not lo < output_size[d] < hi:
+                raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between {lo} and {hi})')
+        size = [int(s) for s in output_size]
+    for d in range(nd):
+        if size[d] < 0:
+            raise ValueError(f"max_unpooling: output_size must contain non-negative spatial dimensions, but got "
+                             f"output_size[{d}]={size[d]}")
+    return size
+
+
+def _max_unpool(input, indices, size, name):
+    """Scatter each input value to its flat index within its (N, C) plane of the zero output of spatial `size`;
+    the gradient is the gather at the same indices (scatter's derivative)."""
+    nsp = len(size)
+    if input.dim() not in (nsp + 1, nsp + 2):
+        raise RuntimeError(f"Input to max_unpooling{nsp}d should be a {nsp + 1}d or {nsp + 2}d Tensor, but got a "
+                           f"tensor with {input.dim()} dimensions.")
+    if indices._dtype is not D.int64:
+        raise RuntimeError("elements in indices should be type int64" +
+                           (f" but got: {D.scalar_type_name(indices._dtype)}" if nsp == 2 else ""))
+    if indices._shape != input._shape:
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor ({list(input._shape)}) "
+                           f"but got indices tensor with shape: {list(indices._shape)}")
+    batched = input.dim() == nsp + 2
+    for d in range(1 if batched else 0, input.dim()):
+        if input._shape[d] == 0:
+            raise RuntimeError(f"max_unpooling{nsp}d_forward_out_cpu(): Expected input to have non-zero size for "
+                               f"non-batch dimensions, but got {list(input._shape)} with dimension {d} being empty.")
+    if not input._dtype.is_floating_point:
+        raise NotImplementedError(f"\"{name}\" not implemented for '{D.scalar_type_name(input._dtype)}'")
+    x = input if batched else input.unsqueeze(0)
+    idx = indices if batched else indices.unsqueeze(0)
+    n, c = x._shape[0], x._shape[1]
+    plane = 1
+    for s in size:
+        plane *= s
+    flat_idx = idx.reshape(n, c, -1)
+    invalid = flat_idx[(flat_idx < 0) | (flat_idx >= plane)]
+    if invalid.numel():
+        raise RuntimeError(f"Found an invalid max index: {int(invalid[0].item())} (output volumes are of size "
+                           f"{'x'.join(str(s) for s in size)})")
+    out = x.new_zeros((n, c, plane)).scatter(2, flat_idx, x.reshape(n, c, -1)).reshape((n, c) + tuple(size))
+    return out if batched else out.squeeze(0)
+
+
+def _unpool_args(kernel_size, stride, padding, nd):
+    k = ntuple(kernel_size, nd)
+    return k, (ntuple(stride, nd) if stride is not None else k), ntuple(padding, nd)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    k, s, p = _unpool_args(kernel_size, stride, padding, 1)
+    size = _unpool_output_size(input, k, s, p, output_size)
+    # PyTorch runs it as the 2-D op with W = 1 (its errors name max_unpool2d)
+    return _max_unpool(input.unsqueeze(-1), indices.unsqueeze(-1), size + [1], "max_unpool2d").squeeze(-1)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    k, s, p = _unpool_args(kernel_size, stride, padding, 2)
+    return _max_unpool(input, indices, _unpool_output_size(input, k, s, p, output_size), "max_unpool2d")
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    k, s, p = _unpool_args(kernel_size, stride, padding, 3)
+    if input.dim() not in (4, 5):
+        raise RuntimeError(f"Input to max_unpooling3d should be a 4d or 5d Tensor, but got a tensor with "
+                           f"{input.dim()} dimensions.")
+    if any(v <= 0 for v in s):
+        raise RuntimeError(f"strides should be greater than zero, but got stride: {list(s)}")
+    return _max_unpool(input, indices, _unpool_output_size(input, k, s, p, output_size), "max_unpool3d")
+
+
+# composites of scatter (and its gather derivative); floating inputs only, the input's dtype out
+for _n, _f in [("max_unpool1d", max_unpool1d), ("max_unpool2d", max_unpool2d), ("max_unpool3d", max_unpool3d)]:
+    reg(_n, _f, "pooling", dtype="same")
