@@ -85,6 +85,7 @@ SPECS = [
     "nn.EmbeddingBag(10, 3)", "nn.EmbeddingBag(10, 4, mode='sum', padding_idx=-2, max_norm=1.0)",
     "nn.EmbeddingBag(6, 2, mode='max', scale_grad_by_freq=False, include_last_offset=True)",
     "nn.DataParallel(nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2)))",
+    "nn.AdaptiveLogSoftmaxWithLoss(8, 20, [4, 10, 15], div_value=2.0, head_bias=True)",
     "nn.Conv1d(2, 4, 3, padding=2, padding_mode='circular')", "nn.ConvTranspose1d(2, 3, 3, stride=2)",
     # the remaining activations and losses
     "nn.RReLU(0.1, 0.3)", "nn.Softmax2d()", "nn.Hardtanh(min_val=-0.5, max_val=0.5, inplace=True)",

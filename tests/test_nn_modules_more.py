@@ -193,6 +193,30 @@ def test_feature_alpha_dropout_draws_like_torch():
     np.testing.assert_allclose(outs[0], outs[1], rtol=1e-6, atol=1e-6)
 
 
+@needs_torch
+def test_adaptive_log_softmax_matches_torch():
+    res = []
+    for lib in (torch_js, torch):
+        m = _build("nn.AdaptiveLogSoftmaxWithLoss(8, 20, [4, 10, 15], div_value=2.0, head_bias=True)", lib)
+        lib.manual_seed(1)
+        x = lib.randn(12, 8).requires_grad_()
+        target = lib.randint(0, 20, (12,))
+        out, loss = m(x, target)
+        loss.backward()
+        one_out, one_loss = m(x.detach()[3], target[3])
+        got = [out, loss, x.grad, m.head.weight.grad, m.head.bias.grad, m.tail[1][0].weight.grad,
+               m.log_prob(x.detach()), one_out, one_loss]
+        res.append(([np.array(t.detach().numpy()) for t in got], m.predict(x.detach()).tolist()))
+    for i, (a, b) in enumerate(zip(res[0][0], res[1][0])):
+        _assert_same(a, b, f"result {i}")
+    assert res[0][1] == res[1][1]
+    with pytest.raises(RuntimeError, match=r"Target values should be in \[0, 19\]"):
+        m = _build("nn.AdaptiveLogSoftmaxWithLoss(8, 20, [4, 10, 15])", torch_js)
+        m(torch_js.randn(2, 8), torch_js.tensor([3, 20]))
+    with pytest.raises(ValueError, match="cutoffs should be a sequence of unique"):
+        nn.AdaptiveLogSoftmaxWithLoss(8, 20, [4, 4])
+
+
 def _error(fn):
     try:
         fn()
