@@ -2,7 +2,7 @@
 kept as given (PyTorch does not check its length here; the functional op does)."""
 from collections.abc import Iterable
 
-__all__ = ["_ntuple", "_single", "_pair", "_triple", "_quadruple"]
+__all__ = ["_ntuple", "_single", "_pair", "_triple", "_quadruple", "_sextuple"]
 
 
 def _ntuple(n):
