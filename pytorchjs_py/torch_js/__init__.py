@@ -62,6 +62,13 @@ from . import webgpu  # noqa: E402,F401
 from . import nn, optim, utils  # noqa: E402,F401
 from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402,F401
 
+# ---- the device API of a PyTorch build without CUDA: torch.cuda, torch.amp, torch.accelerator, torch.backends.* --
+from . import accelerator, amp, cuda  # noqa: E402,F401
+from .amp.autocast_mode import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
+from .cuda import OutOfMemoryError  # noqa: E402,F401
+from .backends import cuda as _cuda_flags, cudnn as _cudnn_flags, mps as _mps_flags  # noqa: E402,F401
+from .backends import mkldnn as _mkldnn_flags, openmp as _openmp_flags  # noqa: E402,F401
+
 # torch.bool / torch.float / torch.int are dtypes. Bound last, so no code above (nor any function defined in this
 # module) reads them instead of the builtins; the functions torch_js exports live in other modules.
 globals().update({"bool": _dtype.bool_, "float": float32, "int": int32})

@@ -9,7 +9,7 @@ import weakref
 
 from . import _dtype as D
 from ._grad_mode import GRAD_ENABLED, no_grad
-from ._storage import CPU, INT64_MAX, MAX_ALLOC_BYTES, alloc_error, check_alloc
+from ._storage import CPU, INT64_MAX, MAX_ALLOC_BYTES, alloc_error, check_alloc, device as _device
 
 _new = object.__new__
 _I64_MIN = -INT64_MAX - 1
@@ -324,11 +324,23 @@ class Tensor:
         return self._storage.device.type == "webgpu"
 
     is_cuda = False
+    is_mps = False
+    is_xpu = False
     is_sparse = False
     is_quantized = False
     is_meta = False
     is_nested = False
     layout = "torch.strided"
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """torch_js has no CUDA: PyTorch's CPU builds' AssertionError (after their check of the device argument)."""
+        if device is not None and not isinstance(device, (int, str, _device)):
+            raise TypeError(f"cuda(): argument 'device' (position 1) must be torch.device, not {type(device).__name__}")
+        if isinstance(device, (str, _device)) and _device(device).type != "cuda":
+            raise RuntimeError("Invalid device, must be cuda device")
+        if isinstance(device, int):   # a bare index names a device of the accelerator, and there is none
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        raise AssertionError("Torch not compiled with CUDA enabled")
 
     @property
     def ndim(self):

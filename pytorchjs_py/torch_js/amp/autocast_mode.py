@@ -1,0 +1,158 @@
+"""torch.autocast: the autocast state per device type, as PyTorch keeps it, for a library with no autocast kernels.
+
+Autocast only changes ops on tensors of its device type. torch_js's tensors live on "cpu" and "webgpu", and it has no
+lower-precision autocast dispatch: an autocast region there is disabled with a UserWarning (PyTorch's own way of
+declining one it cannot honour, e.g. "cuda" on a build without CUDA), and ops keep their inputs' dtypes. For a device
+type no torch_js tensor can have ("mps"), the state is kept exactly as PyTorch keeps it, which changes no op.
+"""
+import functools
+import warnings
+
+from .. import _dtype as D
+from .._storage import device as _device
+from .._tensor import Tensor
+
+__all__ = ["autocast", "custom_fwd", "custom_bwd", "is_autocast_available", "is_autocast_enabled",
+           "get_autocast_dtype", "is_autocast_cache_enabled"]
+
+_SUPPORTED_DTYPES = (D.bfloat16, D.float16)
+_TENSORS_LIVE_HERE = ("cpu", "webgpu")   # device types with torch_js tensors (and no autocast kernels)
+
+# device type -> [enabled, lower-precision dtype]; PyTorch's defaults (bfloat16 on CPU, float16 elsewhere)
+_STATE = {"cpu": [False, D.bfloat16], "cuda": [False, D.float16], "mps": [False, D.float16],
+          "webgpu": [False, D.float16]}
+_CACHE_ENABLED = [True]
+
+
+def _device_type(device_type):
+    """The device type autocast keys its state by; PyTorch's errors for a non-str or an unknown type."""
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+    kind = _device(device_type).type   # an unknown name raises torch.device's RuntimeError
+    if kind not in _STATE:
+        raise RuntimeError(f"User specified an unsupported autocast device_type '{device_type}'")
+    return kind
+
+
+def is_autocast_available(device_type):
+    try:
+        _device_type(device_type)
+    except RuntimeError:
+        return False
+    return True
+
+
+def is_autocast_enabled(device_type=None):
+    """Whether autocast is on for device_type (no argument: "cuda", as PyTorch's legacy form)."""
+    return bool(_STATE[_device_type("cuda" if device_type is None else device_type)][0])
+
+
+def get_autocast_dtype(device_type):
+    return _STATE[_device_type(device_type)][1]
+
+
+def is_autocast_cache_enabled():
+    return _CACHE_ENABLED[0]
+
+
+class autocast:
+    """torch.autocast(device_type, dtype=None, enabled=True, cache_enabled=None): context manager and decorator."""
+
+    def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
+        kind = _device_type(device_type)
+        self.device = device_type
+        self.fast_dtype = _STATE[kind][1] if dtype is None else dtype
+        self._kind = kind
+        self._cache_enabled = _CACHE_ENABLED[0] if cache_enabled is None else cache_enabled
+        if enabled:
+            name = kind.upper()
+            if kind == "cuda":
+                warnings.warn("CUDA is not available or torch_xla is imported. Disabling autocast.", stacklevel=2)
+                enabled = False
+            elif self.fast_dtype not in _SUPPORTED_DTYPES:
+                warnings.warn(f"In {name} autocast, but the target dtype is not supported. Disabling autocast.\n"
+                              f"{name} Autocast only supports dtypes of "
+                              f"{', '.join(map(str, _SUPPORTED_DTYPES))} currently.", stacklevel=2)
+                enabled = False
+            elif kind in _TENSORS_LIVE_HERE:
+                warnings.warn(f"In {name} autocast, but torch_js has no autocast: ops keep their inputs' dtypes. "
+                              "Disabling autocast.", stacklevel=2)
+                enabled = False
+        self._enabled = enabled
+
+    def __enter__(self):
+        state = _STATE[self._kind]
+        self.prev, self.prev_fastdtype = state[0], state[1]
+        self.prev_cache_enabled = _CACHE_ENABLED[0]
+        state[0], state[1] = self._enabled, self.fast_dtype
+        _CACHE_ENABLED[0] = self._cache_enabled
+        return self
+
+    def __exit__(self, exc_type, exc_val, exc_tb):
+        state = _STATE[self._kind]
+        state[0], state[1] = self.prev, self.prev_fastdtype
+        _CACHE_ENABLED[0] = self.prev_cache_enabled
+        return False
+
+    def __call__(self, func):
+        if not callable(func):
+            raise TypeError(f"autocast()(func) requires a callable, but got {type(func).__name__}. "
+                            "Did you mean to use autocast as a context manager? For example:\n"
+                            "    with torch.autocast(device_type=...):\n"
+                            "        output = model(input)")
+
+        @functools.wraps(func)
+        def decorate_autocast(*args, **kwargs):
+            with self:
+                return func(*args, **kwargs)
+        return decorate_autocast
+
+
+def _cast(value, kind, dtype):
+    """value with its floating tensors of device type `kind` (float64 excepted) cast to dtype, through containers."""
+    if isinstance(value, Tensor):
+        eligible = value.is_floating_point() and value.device.type == kind and value.dtype is not D.float64
+        return value.to(dtype) if eligible else value
+    if isinstance(value, (str, bytes)):
+        return value
+    if isinstance(value, dict):
+        return {_cast(k, kind, dtype): _cast(v, kind, dtype) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return type(value)(_cast(v, kind, dtype) for v in value)
+    return value
+
+
+def custom_fwd(fwd=None, *, device_type, cast_inputs=None):
+    """Decorator for an autograd.Function's forward: records whether autocast was on (for custom_bwd) and, with
+    cast_inputs, runs forward on inputs cast to that dtype with autocast off, where autocast is on."""
+    kind = _device_type(device_type)
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+
+    @functools.wraps(fwd)
+    def decorate_fwd(*args, **kwargs):
+        ctx = args[0]
+        ctx._dtype = get_autocast_dtype(device_type)
+        if cast_inputs is None:
+            ctx._fwd_used_autocast = is_autocast_enabled(device_type)
+            return fwd(*args, **kwargs)
+        ctx._fwd_used_autocast = False
+        if not is_autocast_enabled(device_type):
+            return fwd(*args, **kwargs)
+        with autocast(device_type=device_type, enabled=False):
+            return fwd(*_cast(args, kind, cast_inputs), **_cast(kwargs, kind, cast_inputs))
+    return decorate_fwd
+
+
+def custom_bwd(bwd=None, *, device_type):
+    """Decorator for an autograd.Function's backward: runs it under the autocast state its forward saw."""
+    _device_type(device_type)
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+
+    @functools.wraps(bwd)
+    def decorate_bwd(*args, **kwargs):
+        ctx = args[0]
+        with autocast(device_type=device_type, enabled=ctx._fwd_used_autocast, dtype=ctx._dtype):
+            return bwd(*args, **kwargs)
+    return decorate_bwd
