@@ -3,6 +3,7 @@
 //
 //   node js_bridge/pyrun.mjs FILE.py [args...]
 //
+// `import torch` gives torch_js (torch_js.install_as_torch()), so PyTorch scripts run unchanged.
 // sys.argv = [FILE.py, args...]; sys.path[0] = FILE.py's folder; cwd = the caller's cwd. stdout/stderr go
 // byte for byte to the host's. A Python exception prints its traceback and exits 1; sys.exit(n) exits n.
 // The checkout (and the script's folder, and the cwd) are NODEFS-mounted at their host paths, so the script
@@ -13,6 +14,7 @@
 //   TORCH_JS_INSTALL=unpack|micropip|source   how torch_js gets in (default unpack: dist/torch_js-*.whl)
 //   TORCH_JS_TIMINGS=1                        print start-up timings to stderr
 //   TORCH_JS_NO_RELAUNCH=1                    keep node's flags as given (e.g. to try the non-relaxed build)
+//   TORCH_JS_IMPORT_TORCH=0                   leave `import torch` alone (default: it gives torch_js)
 //   TORCH_JS_*, PYTEST_*, PYTHON*, COLUMNS    passed through to os.environ
 import path from "node:path";
 import fs from "node:fs";
@@ -58,8 +60,11 @@ if (process.env.TORCH_JS_TIMINGS === "1") {
 
 // The runner lives in Python so tracebacks are Python's own (no JS PythonError wrapper).
 const runner = pyodide.runPython(`
-def _pyrun(script, argv, cwd):
+def _pyrun(script, argv, cwd, import_torch):
     import os, runpy, sys, traceback
+    if import_torch:
+        import torch_js
+        torch_js.install_as_torch()
     sys.argv = [script, *argv]
     sys.path.insert(0, os.path.dirname(script))
     os.chdir(cwd)
@@ -90,7 +95,8 @@ _pyrun
 // callPromising: the JSPI entry point, so pyodide.ffi.run_sync works inside the script.
 let code;
 try {
-  code = await runner.callPromising(script, pyodide.toPy(args), process.cwd());
+  const importTorch = process.env.TORCH_JS_IMPORT_TORCH !== "0";
+  code = await runner.callPromising(script, pyodide.toPy(args), process.cwd(), importTorch);
 } catch (e) {
   process.stderr.write(`pyrun: ${e.message ?? e}\n`);
   code = 1;

@@ -69,6 +69,9 @@ from .cuda import OutOfMemoryError  # noqa: E402,F401
 from .backends import cuda as _cuda_flags, cudnn as _cudnn_flags, mps as _mps_flags  # noqa: E402,F401
 from .backends import mkldnn as _mkldnn_flags, openmp as _openmp_flags  # noqa: E402,F401
 
+# ---- `import torch` as torch_js (python -m torch_js SCRIPT.py calls it) -------------------------------------------
+from ._torch_alias import install as install_as_torch  # noqa: E402,F401
+
 # torch.bool / torch.float / torch.int are dtypes. Bound last, so no code above (nor any function defined in this
 # module) reads them instead of the builtins; the functions torch_js exports live in other modules.
 globals().update({"bool": _dtype.bool_, "float": float32, "int": int32})
