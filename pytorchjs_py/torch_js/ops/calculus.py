@@ -46,6 +46,8 @@ def _cross(a, b, d):
 
 def linalg_cross(input, other, *, dim=-1, out=None):
     check(input.dim() == other.dim(), "linalg.cross: inputs must have the same number of dimensions.")
+    check(input._dtype is other._dtype, lambda: f"expected scalar type {D.scalar_type_name(input._dtype)} but found "
+          f"{D.scalar_type_name(other._dtype)}")
     shape = broadcast_shapes(input._shape, other._shape)
     d = wrap_dim(dim, len(shape))
     check(input._shape[d] == 3 and other._shape[d] == 3, lambda: f"linalg.cross: inputs dimension {dim} must have "

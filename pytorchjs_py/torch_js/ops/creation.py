@@ -347,6 +347,9 @@ empty_like = _like(None)
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None):
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    elif not isinstance(fill_value, (int, float, complex)):
+        raise TypeError(f"full_like(): argument 'fill_value' (position 2) must be Number, not "
+                        f"{type(fill_value).__name__}")
     t = _like_tensor(input, dtype, device, memory_format)
     t._storage.backend.fill(t, checked_scalar(fill_value, t._dtype))
     return with_requires_grad(t, requires_grad)

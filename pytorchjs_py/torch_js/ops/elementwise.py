@@ -615,6 +615,8 @@ def _cast_scalar(value, d):
 
 
 def inplace_unary(self, op, compute):
+    if self._dtype is D.bool_ and op.name in _BOOL_REFUSED:
+        raise _BOOL_REFUSED[op.name]()
     _ip.check_writable(self)
     od = _unary_out_dtype(op, self._dtype)
     _ip.check_cast(od, self)

@@ -9,8 +9,8 @@ from .. import _dtype as D
 from .._tensor import Tensor, _empty, numel_of, wrap_dim
 from ..backends.interface import KernelIndexError
 from ._registry import NOT_DIFFERENTIABLE, backward, register
-from ._util import (GRAD_ENABLED, broadcast_shapes, c_type_name, check, derivative_not_implemented, expand_strides,
-                    record, rename_grad_fn, same_device)
+from ._util import (GRAD_ENABLED, broadcast_shapes, c_type_name, check, checked_scalar, derivative_not_implemented,
+                    expand_strides, record, rename_grad_fn, same_device)
 from . import inplace as _ip
 from . import shape as S
 from .convert import copy_, fill_
@@ -69,7 +69,11 @@ class _Plan:
     def __init__(self, t, dims, idxs):
         self.dims = dims
         self.idxs = idxs
-        self.bshape = broadcast_shapes(*[i._shape for i in idxs])
+        try:
+            self.bshape = broadcast_shapes(*[i._shape for i in idxs])
+        except RuntimeError:
+            raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes " +
+                             ", ".join(str(list(i._shape)) for i in idxs)) from None
         self.rest = [d for d in range(t.dim()) if d not in dims]
         adjacent = list(dims) == list(range(dims[0], dims[0] + len(dims)))
         self.front = dims[0] if adjacent else 0
@@ -251,6 +255,8 @@ def _too_many():
 
 
 def setitem(self, key, value):
+    if isinstance(value, (int, float)):
+        value = checked_scalar(value, self._dtype)   # PyTorch converts the value before it reads the key
     view, adv_dims, adv_idx = _expand_key(self, key)
     if not isinstance(value, Tensor):
         if not adv_dims:
@@ -293,6 +299,7 @@ def index_put_(self, indices, values, accumulate=False):
 def index_select(input, dim, index, *, out=None):
     d = wrap_dim(dim, input.dim()) if input.dim() else 0
     check(index.dim() <= 1, "index_select(): Index is supposed to be a vector")
+    check(index._dtype in (D.int64, D.int32), "index_select(): Expected dtype int32 or int64 for index")
     if out is not None:
         _ip.check_writable(out, input, index, any_overlap=True)
     idx = _as_index(index, input).reshape(-1)
@@ -574,6 +581,7 @@ def argwhere(input):
 
 
 def masked_select(input, mask, *, out=None):
+    check(mask._dtype is D.bool_, "masked_select: expected BoolTensor for mask")
     if out is not None:
         _ip.check_writable(out, input, mask, any_overlap=True)
     shape = broadcast_shapes(input._shape, mask._shape)

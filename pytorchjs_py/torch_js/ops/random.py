@@ -50,7 +50,7 @@ def uniform_(self, a=0.0, b=1.0, *, generator=None):
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
-    if not self._dtype.is_floating_point:
+    if not self._dtype.is_floating_point and self.numel():   # an empty tensor never reaches the kernel
         raise not_implemented_for("normal_kernel_cpu", self._dtype)
     check(std >= 0.0, f"normal expects std >= 0.0, but found std {std}")
     g = _gen(generator)
@@ -78,7 +78,7 @@ def _fill_int(t, low, high, g):
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
-    check(self._dtype.is_floating_point, lambda: "Exponential distribution is a continuous probability distribution. "
+    check(self._dtype.is_floating_point or not self.numel(), lambda: "Exponential distribution is a continuous probability distribution. "
           f"dtype must be a floating point but you specified {D.scalar_type_name(self._dtype)}")
     g = _gen(generator)
     return _fill(self, lambda t: g.fill_exponential(_addr(t), t.numel(), float(lambd), t._dtype.code))
@@ -104,7 +104,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     g = _gen(generator)
     if p is not None:
         return bernoulli_(_empty(input._shape, input._dtype, input._storage.device), p, generator=g)
-    if not input._dtype.is_floating_point:
+    if not input._dtype.is_floating_point and input.numel():
         raise not_implemented_for("bernoulli_tensor_cpu_p_", input._dtype)
     probs = input.detach()
     if probs._storage.device is not CPU:

@@ -629,6 +629,7 @@ def _check_output_count(n):
 
 
 def split(self, split_size_or_sections, dim=0):
+    check(self.dim() > 0, "split expects at least a 1-dimensional tensor")
     d = wrap_dim(dim, self.dim())
     size = self._shape[d]
     if isinstance(split_size_or_sections, int):

@@ -248,10 +248,10 @@ def pad(input, pad, mode="constant", value=None):
             if len(parts) > 1:
                 x = _S.cat(parts, d)
         return x if x is not input else input.clone()
-    if value is not None and value != 0:
-        raise ValueError(f'Padding mode "{mode}" doesn\'t take in value argument.')
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise ValueError(f'Padding mode "{mode}" doesn\'t take in value argument.')
     if npd > 3 or input.dim() not in (npd + 1, npd + 2):
         raise NotImplementedError(f"Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now")
     for k in range(npd):
@@ -340,10 +340,6 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if align_corners is None:
         align_corners = False
     nsp = input.dim() - 2
-    if nsp < 1:
-        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
-                                  f"for the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
-                                  f"nearest-exact (got {mode})")
     if size is not None and scale_factor is not None:
         raise ValueError("only one of size or scale_factor should be defined")
     sp_in = input._shape[2:]
@@ -362,6 +358,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         scales = (None,) * nsp if recompute_scale_factor else sf
     else:
         raise ValueError("either size or scale_factor should be defined")
+    if nsp < 1:   # checked after the sizes, as PyTorch does
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
+                                  f"for the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
+                                  f"nearest-exact (got {mode})")
     if antialias:
         raise NotImplementedError("torch_js: interpolate(antialias=True) is not implemented")
     expected = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2}

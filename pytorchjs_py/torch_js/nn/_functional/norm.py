@@ -17,6 +17,19 @@ def _channel_view(t, ndim):
     return t.reshape((1, -1) + (1,) * (ndim - 2))
 
 
+def _check_param_dtypes(input, *params):
+    """ATen's CPU norms take parameters of the input's dtype, or float32 ones beside a bfloat16/float16 input (the
+    result keeps the input's dtype)."""
+    ps = [p for p in params if p is not None]
+    if all(p._dtype is input._dtype for p in ps):
+        return
+    if input._dtype in (D.bfloat16, D.float16) and all(p._dtype is D.float32 for p in ps):
+        return
+    if input._dtype is D.float64 and all(p._dtype is D.float32 for p in ps):
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+
+
 def _affine(y, weight, bias, shape_fn):
     if weight is not None:
         y = y * shape_fn(weight)
@@ -40,6 +53,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                     ("bias", bias)):
         if t is not None and t.numel() != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
+    _check_param_dtypes(input, weight, bias, running_mean, running_var)
     nd = input.dim()
     if input.numel() == 0:
         return input.clone()
@@ -58,7 +72,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         mean = _channel_view(running_mean, nd)
         var = _channel_view(running_var, nd)
     y = (input - mean) * (var + eps).rsqrt()
-    return _affine(y, weight, bias, lambda t: _channel_view(t, nd))
+    return _affine(y, weight, bias, lambda t: _channel_view(t, nd)).to(input._dtype)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
@@ -85,7 +99,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         mean = _channel_view(running_mean, nd)
         var = _channel_view(running_var, nd)
     y = (input - mean) * (var + eps).rsqrt()
-    return _affine(y, weight, bias, lambda t: _channel_view(t, nd))
+    return _affine(y, weight, bias, lambda t: _channel_view(t, nd)).to(input._dtype)
 
 
 def _norm_dims(input, normalized_shape, name, params=()):
@@ -112,9 +126,10 @@ def _norm_dims(input, normalized_shape, name, params=()):
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     ns, dims = _norm_dims(input, normalized_shape, "layer_norm", (("weight", weight), ("bias", bias)))
+    _check_param_dtypes(input, weight, bias)
     var, mean = _stats(input, dims)
     y = (input - mean) * (var + eps).rsqrt()
-    return _affine(y, weight, bias, lambda t: t)
+    return _affine(y, weight, bias, lambda t: t).to(input._dtype)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):

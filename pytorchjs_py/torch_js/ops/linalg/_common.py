@@ -2,7 +2,7 @@
 working copies, and the small matrix helpers (transpose, triangles, identity, diagonal embedding)."""
 from ... import _dtype as D
 from ..._tensor import Tensor, _empty, numel_of
-from .._util import check
+from .._util import check, not_implemented_for
 from ..creation import arange, eye
 
 
@@ -27,12 +27,34 @@ def _result_type(name, fields):
 
 # ---- checks ------------------------------------------------------------------------------------------------
 
+# PyTorch's errors for a dtype a factorization has no kernel for. The ops named in _KERNEL_ONLY reach their LAPACK
+# kernel directly, whose dispatch raises NotImplementedError naming it for any dtype but float32/float64; the others
+# first check for a floating input (RuntimeError), then meet the kernel in _LOW_PRECISION_KERNEL with float16/bfloat16
+# (or, with no kernel named, refuse low precision with a RuntimeError).
+_KERNEL_ONLY = {"linalg.lu_factor": "lu_cpu", "linalg.lu_factor_ex": "lu_cpu", "linalg.lu": "lu_cpu", "lu": "lu_cpu",
+                "linalg.eigh": "linalg_eigh_cpu", "linalg.eigvalsh": "linalg_eigh_cpu", "geqrf": "geqrf_cpu",
+                "cholesky": "cholesky_cpu", "linalg.solve_triangular": "triangular_solve_cpu",
+                "triangular_solve": "triangular_solve_cpu", "cholesky_solve": "cholesky_solve_cpu",
+                "cholesky_inverse": "cholesky_inverse_out_cpu"}
+_LOW_PRECISION_KERNEL = {"linalg.svd": "linalg_svd_cpu", "linalg.svdvals": "linalg_svd_cpu", "svd": "linalg_svd_cpu",
+                         "linalg.cond": "linalg_svd_cpu", "linalg.cholesky": "cholesky_cpu",
+                         "linalg.cholesky_ex": "cholesky_cpu", "linalg.qr": "geqrf_cpu", "qr": "geqrf_cpu",
+                         "linalg.det": "lu_cpu", "linalg.solve": "lu_cpu", "linalg.solve_ex": "lu_cpu"}
+
+
 def _check_float(A, fname):
-    if not A._dtype.is_floating_point:
+    d = A._dtype
+    if d is D.float32 or d is D.float64:
+        return
+    name = fname[6:] if fname.startswith("torch.") else fname
+    if name in _KERNEL_ONLY:
+        raise not_implemented_for(_KERNEL_ONLY[name], d)
+    if not d.is_floating_point:
         raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. Got "
-                           f"{D.scalar_type_name(A._dtype)}")
-    if A._dtype in (D.float16, D.bfloat16):
-        raise RuntimeError(f"{fname}: Low precision dtypes not supported. Got {D.scalar_type_name(A._dtype)}")
+                           f"{D.scalar_type_name(d)}")
+    if name in _LOW_PRECISION_KERNEL:
+        raise not_implemented_for(_LOW_PRECISION_KERNEL[name], d)
+    raise RuntimeError(f"{fname}: Low precision dtypes not supported. Got {D.scalar_type_name(d)}")
 
 
 def _check_matrix(A, fname, square=True, arg="A"):

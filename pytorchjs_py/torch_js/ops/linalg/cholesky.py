@@ -7,7 +7,7 @@ from .._registry import backward, register
 from .._util import GRAD_ENABLED, check, record
 from .. import inplace as _ip
 from ..creation import eye
-from ._common import LinAlgError, _batch_msg, _check_matrix, _mT, _result_type, _tril, _work_copy
+from ._common import LinAlgError, _batch_msg, _check_float, _check_matrix, _mT, _result_type, _tril, _work_copy
 from .triangular import solve_triangular
 
 CholeskyExResult = _result_type("linalg_cholesky_ex", ("L", "info"))
@@ -67,6 +67,7 @@ register("cholesky_ex", cholesky_ex, "linalg", namespace="linalg", method=False,
 
 
 def torch_cholesky(input, upper=False, *, out=None):
+    _check_float(input, "cholesky")
     r = _cholesky_impl(input, upper, "linalg.cholesky", True)[0]
     return _ip.write_out(out, r) if out is not None else r
 
@@ -93,6 +94,7 @@ def _cholesky_solve_backward(ctx, gX):
 
 def cholesky_solve(input, input2, upper=False, *, out=None):
     B, L = input, input2
+    _check_float(B, "cholesky_solve")
     check(B.dim() >= 2, f"b should have at least 2 dimensions, but has {B.dim()} dimensions instead")
     check(L.dim() >= 2, f"u should have at least 2 dimensions, but has {L.dim()} dimensions instead")
     with no_grad():
@@ -122,6 +124,7 @@ def _cholesky_inverse_backward(ctx, g):
 
 def cholesky_inverse(input, upper=False, *, out=None):
     L = input
+    _check_float(L, "cholesky_inverse")
     check(L.dim() >= 2, "cholesky_inverse: The input tensor A must have at least 2 dimensions.")
     n = L._shape[-1]
     with no_grad():

@@ -421,6 +421,9 @@ def _lu_unpack(LU, piv):
 
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     """linalg.lu_solve: differentiable in B (through solve with the unpacked factors) and in LU."""
+    check(pivots._dtype is D.int32, "linalg.lu_solve: pivots should be a Tensor of scalar type torch.int32")
+    check(numel_of(pivots._shape) == 0 or bool((pivots >= 1).all()), "Pivots given to lu_solve must all be greater "
+          "or equal to 1. Did you properly pass the result of lu_factor?")
     P, L, U = _lu_unpack(LU, pivots.to(D.int64))
     A = P.matmul(L).matmul(U)
     return solve(_mT(A) if adjoint else A, B, left=left)
@@ -455,6 +458,13 @@ register("lu", lu, "linalg", namespace="linalg", method=False, primitive="lu", d
 
 
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
+    check(LU_pivots._dtype is D.int32, "torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of "
+          "torch.int32 dtype.\nNote: this function is intended to be used with the output produced by "
+          "torch.linalg.lu_factor")
+    m = LU_data._shape[-2] if LU_data.dim() >= 2 else 0
+    check(numel_of(LU_pivots._shape) == 0 or bool(((LU_pivots >= 1) & (LU_pivots <= m)).all()),
+          "pivots passed to lu_unpack must be between 1 and LU.size(-2) inclusive.Did you properly pass the result "
+          "of lu_factor?")
     P, L, U = _lu_unpack(LU_data, LU_pivots.to(D.int64))
     # L and U through tril/triu of LU_data: differentiable as PyTorch's lu_unpack_backward
     return LuUnpackResult((P, L, U))

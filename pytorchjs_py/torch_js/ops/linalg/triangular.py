@@ -5,7 +5,7 @@ from ..._tensor import numel_of
 from .._registry import backward, register
 from .._util import GRAD_ENABLED, broadcast_shapes, check, record
 from .. import inplace as _ip
-from ._common import _check_matrix, _mT, _result_type, _tril, _triu, _work_copy
+from ._common import _check_float, _check_matrix, _mT, _result_type, _tril, _triu, _work_copy
 
 TriangularSolveResult = _result_type("triangular_solve", ("solution", "cloned_coefficient"))
 
@@ -65,6 +65,7 @@ register("solve_triangular", solve_triangular, "linalg", namespace="linalg", met
 
 
 def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, out=None):
+    _check_float(b, "triangular_solve")
     check(b.dim() >= 2, f"torch.triangular_solve: Expected b to have at least 2 dimensions, but it has {b.dim()} "
                         f"dimensions instead")
     check(A.dim() >= 2, f"torch.triangular_solve: Expected A to have at least 2 dimensions, but it has {A.dim()} "
