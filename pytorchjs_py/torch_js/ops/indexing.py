@@ -31,11 +31,11 @@ def _as_index(idx, like):
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         return idx if idx._dtype is D.int64 else idx.to(D.int64)
     t = tensor(idx, device=like._storage.device)
+    if t.numel() == 0 and t._dtype is not D.bool_:
+        return t.to(D.int64)   # [] indexes nothing, as an empty int64 index
     if t._dtype.is_floating_point:
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     if t._dtype is not D.bool_ and t._dtype is not D.int64:
-        t = t.to(D.int64)
-    if t.numel() == 0 and t._dtype is not D.bool_:
         t = t.to(D.int64)
     return t
 
@@ -92,9 +92,9 @@ class _Plan:
 
 
 def _take(src, plan):
-    offs = _offsets(src, plan.dims, plan.idxs, plan.bshape)
     out = _empty(plan.out_shape, src._dtype, src._storage.device)
-    if out.numel():
+    if out.numel():   # an empty result reads no index, so none is bounds-checked (as PyTorch's kernel)
+        offs = _offsets(src, plan.dims, plan.idxs, plan.bshape)
         s_str, o_str = plan.strides_for(src, offs)
         out._storage.backend.take(out, src, offs, s_str, o_str)
     return out
@@ -102,15 +102,18 @@ def _take(src, plan):
 
 def _put(dst, plan, values, accumulate):
     """In place into dst (no autograd): dst[plan] (+)= values broadcast to the plan's result shape."""
-    offs = _offsets(dst, plan.dims, plan.idxs, plan.bshape)
-    if values._dtype is not dst._dtype:
-        values = values.to(dst._dtype)
-    if not numel_of(plan.out_shape):
-        return
-    shape = broadcast_shapes(values._shape, plan.out_shape)
+    try:
+        shape = broadcast_shapes(values._shape, plan.out_shape)
+    except RuntimeError:
+        shape = None
     if shape != plan.out_shape:
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(values._shape)} cannot be broadcast to "
                            f"indexing result of shape {list(plan.out_shape)}")
+    if not numel_of(plan.out_shape):
+        return
+    offs = _offsets(dst, plan.dims, plan.idxs, plan.bshape)
+    if values._dtype is not dst._dtype:
+        values = values.to(dst._dtype)
     d_str, o_str = plan.strides_for(dst, offs)
     dst._storage.backend.put(dst, values, offs, plan.out_shape, expand_strides(values._shape, values._stride, shape),
                              d_str, o_str, accumulate)

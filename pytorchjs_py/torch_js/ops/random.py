@@ -27,6 +27,8 @@ def _addr(t):
 
 def _fill(t, draw):
     """Run draw(cpu_contiguous_tensor) and write the values into t (any device, any layout)."""
+    if not t.numel():
+        return t
     d = t._dtype
     work_dtype = D.float32 if d in _HALF else d
     dense = t.is_contiguous() or dense_strides(t) is not None
@@ -177,8 +179,10 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
     check(n >= 0, f"n must be non-negative, got{n}")
     tmp = _empty((n,), D.int64, CPU)
     _gen(generator).randperm(_addr(tmp), n)
+    if out is not None:
+        return _ip.write_out(out, tmp.to(out._dtype))
     r = tmp if (dtype in (None, D.int64)) else tmp.to(dtype)
-    return r.to(device_arg(device)) if device is not None else r
+    return with_requires_grad(r.to(device_arg(device)) if device is not None else r, requires_grad)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,

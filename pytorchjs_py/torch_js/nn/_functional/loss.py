@@ -201,8 +201,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    kernel_reduction = "sum" if reduction == "batchmean" else reduction
     if size_average is not None or reduce is not None:
-        reduction = legacy_reduction(size_average, reduce)
+        # PyTorch reduces as the legacy flags say, then still divides by the batch size if asked for batchmean
+        kernel_reduction = legacy_reduction(size_average, reduce)
     elif reduction == "mean":
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
@@ -214,11 +216,10 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         loss = target.exp() * (target - input)
     else:
         loss = target.xlogy(target) - target * input
-    if reduction == "batchmean":
-        if input.dim() == 0:
-            return loss.sum()
-        return loss.sum() / input._shape[0]
-    return apply_reduction(loss, reduction)
+    reduced = apply_reduction(loss, kernel_reduction)
+    if reduction == "batchmean" and input.dim() != 0:
+        return reduced / input._shape[0]
+    return reduced
 
 
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):

@@ -136,7 +136,9 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     ns, dims = _norm_dims(input, normalized_shape, "rms_norm", (("weight", weight),))
     if eps is None:
         eps = D.finfo(input._dtype).eps
-    y = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    # float16/bfloat16 are normalized in float32, as PyTorch's opmath does (x * x overflows float16 from 256 up)
+    x = input.float() if input._dtype in (D.float16, D.bfloat16) else input
+    y = (x * ((x * x).mean(dims, keepdim=True) + eps).rsqrt()).to(input._dtype)
     return y * weight if weight is not None else y
 
 
