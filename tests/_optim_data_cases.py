@@ -54,6 +54,20 @@ OPTIM_F64_CASES = [
     ("LBFGS", {"max_iter": 4, "max_eval": 6, "line_search_fn": "strong_wolfe"}),
 ]
 
+# LBFGS on non-quadratic objectives (float64, as above; run_lbfgs). With the strong-Wolfe line search a small lr
+# makes it extrapolate, a large one makes it zoom, some trial points landing near the bracket's ends; "shallow" has
+# gradients small enough that the first step is lr / |g|_1 uncapped; the fixed-step cases stop on a stalled loss
+# and skip the last iteration's evaluation.
+LBFGS_OBJECTIVE_CASES = [
+    ("rosenbrock", {"lr": 0.05, "max_iter": 10, "line_search_fn": "strong_wolfe"}),
+    ("rosenbrock", {"lr": 10, "max_iter": 10, "line_search_fn": "strong_wolfe"}),
+    ("wavy", {"lr": 100, "max_iter": 10, "line_search_fn": "strong_wolfe"}),
+    ("quartic", {"lr": 100, "max_iter": 10, "max_eval": 12, "history_size": 2, "line_search_fn": "strong_wolfe"}),
+    ("shallow", {"max_iter": 6, "line_search_fn": "strong_wolfe"}),
+    ("quartic", {"lr": 0.1, "max_iter": 5}),
+    ("wavy", {"lr": 0.5, "max_iter": 30, "tolerance_change": 1e-4}),
+]
+
 SCHED_CASES = [
     ("StepLR", {"step_size": 3, "gamma": 0.5}),
     ("MultiStepLR", {"milestones": [2, 5], "gamma": 0.1}),
@@ -115,6 +129,30 @@ def run_optim(lib, name, kw, steps=STEPS, sched=None, dtype=None):
                 sch.step()
             lrs.append(opt.param_groups[0]["lr"])
     return [w.detach().reshape(-1).tolist(), b.detach().tolist()], lrs, losses
+
+
+_OBJECTIVES = {
+    "rosenbrock": lambda x: (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum(),
+    "wavy": lambda x: (2 * x.sin() + (0.5 * x).cos() + 0.02 * x * x).sum() + 0.1 * ((x[1:] - x[:-1]) ** 2).sum(),
+    "quartic": lambda x: ((x - 1) ** 4).sum() + 0.01 * (x * x).sum(),
+    "shallow": lambda x: 1e-3 * (((x - 1) ** 4).sum() + 0.01 * (x * x).sum()),
+}
+
+
+def run_lbfgs(lib, objective, kw, steps=3):
+    """LBFGS(**kw) on an objective of 4 float64 variables; returns (final x, losses step() returned, func_evals,
+    n_iter)."""
+    x = lib.tensor([-1.5, 2.0, -0.5, 1.0], dtype=lib.float64, requires_grad=True)
+    opt = lib.optim.LBFGS([x], **kw)
+
+    def closure():
+        opt.zero_grad()
+        loss = _OBJECTIVES[objective](x)
+        loss.backward()
+        return loss
+    losses = [opt.step(closure).item() for _ in range(steps)]
+    state = opt.state[x]
+    return x.detach().tolist(), losses, state["func_evals"], state["n_iter"]
 
 
 def loader_orders(lib, epochs=2, **kw):

@@ -1,4 +1,4 @@
-"""torch_js.optim: optimizers with PyTorch's single-tensor update arithmetic, and lr schedulers."""
+"""torch_js.optim: optimizers with PyTorch's single-tensor update arithmetic, lr schedulers and SWA/EMA utilities."""
 from . import lr_scheduler  # noqa: F401
 from .adadelta import Adadelta  # noqa: F401
 from .adagrad import Adagrad  # noqa: F401
@@ -12,6 +12,7 @@ from .radam import RAdam  # noqa: F401
 from .rmsprop import RMSprop  # noqa: F401
 from .rprop import Rprop  # noqa: F401
 from .sgd import SGD  # noqa: F401
+from . import swa_utils  # noqa: F401
 
 __all__ = ["Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "ASGD", "LBFGS", "lr_scheduler", "NAdam", "Optimizer",
-           "RAdam", "RMSprop", "Rprop", "SGD"]
+           "RAdam", "RMSprop", "Rprop", "SGD", "swa_utils"]

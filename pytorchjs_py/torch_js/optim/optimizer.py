@@ -87,14 +87,16 @@ def _new_step():
 
 
 def _addcmul_(t, t1, t2, value):
-    """t += value * t1 * t2, rounded as torch's kernel does: (value * t1) * t2, then the add. (Tensor.addcmul_
-    computes value * (t1 * t2), which can differ in the last float32 bit when value is not +-1.)"""
-    return t.add_(t1.mul(value).mul_(t2))
+    """t += value * t1 * t2 in torch's kernel order: (value * t1) * t2, then the add. (Tensor.addcmul_ computes
+    value * (t1 * t2), which can differ in the last float32 bit when value is not +-1. torch's CPU kernel on an FMA
+    machine also fuses the last multiply with the add, which this can't.) The products are out of place: under
+    differentiable=True autograd keeps them for backward."""
+    return t.add_(t1.mul(value).mul(t2))
 
 
 def _addcdiv_(t, t1, t2, value):
-    """t += value * t1 / t2 in torch's order: (value * t1) / t2, then the add."""
-    return t.add_(t1.mul(value).div_(t2))
+    """t += value * t1 / t2 in torch's order: (value * t1) / t2, then the add (out of place, as _addcmul_)."""
+    return t.add_(t1.mul(value).div(t2))
 
 
 class Optimizer:
