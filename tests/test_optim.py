@@ -518,3 +518,26 @@ def test_swa_utils_self_consistent():
         swa.SWALR(opt, swa_lr=0.1, anneal_strategy="exp")
     with pytest.raises(ValueError, match="anneal_epochs must be equal or greater than 0"):
         swa.SWALR(opt, swa_lr=0.1, anneal_epochs=-1)
+
+
+def test_old_checkpoints_with_plain_number_scalars_load():
+    """Fixture-free: checkpoints from older torch versions hold step (and NAdam's mu_product, ASGD's eta and mu)
+    as plain numbers; loading turns them into 0-d tensors of the scalar dtype, and stepping goes on."""
+    for name, plain in (("NAdam", ("step", "mu_product")), ("ASGD", ("step", "eta", "mu")),
+                        ("Rprop", ("step",)), ("Adadelta", ("step",))):
+        w = torch_js.tensor([1.0, -2.0], requires_grad=True)
+        opt = getattr(torch_js.optim, name)([w])
+        (w * w).sum().backward()
+        opt.step()
+        sd = opt.state_dict()
+        expected = {key: sd["state"][0][key].item() for key in plain}
+        for key in plain:
+            sd["state"][0][key] = expected[key]
+        fresh = getattr(torch_js.optim, name)([w])
+        fresh.load_state_dict(sd)
+        for key in plain:
+            value = fresh.state[w][key]
+            assert isinstance(value, torch_js.Tensor) and value.dim() == 0 and value.dtype is torch_js.float32
+            assert value.item() == expected[key], (name, key)
+        fresh.step()
+        assert fresh.state[w]["step"].item() == 2.0, name
