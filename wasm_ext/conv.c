@@ -70,7 +70,7 @@ static inline void valid_range(idx_t off, idx_t S, idx_t W, idx_t OW, idx_t* lo,
         if (ih < 0 || ih >= H) continue;                                                                  \
         const T_* src = cp + n * csn + r * csr + oh * OW * csl;                                           \
         T_* dst = xp + ih * W + woff;                                                                     \
-        for (idx_t ow = lo; ow < hi; ow++) dst[ow * SW] += src[ow * csl];                                 \
+        for (idx_t ow = lo; ow < hi; ow++) dst[ow * SW] = TJS_WRAP_ADD(dst[ow * SW], src[ow * csl]);      \
       }                                                                                                   \
     )                                                                                                     \
   } while (0)

@@ -39,8 +39,8 @@ static inline void window(const pool_p* p, idx_t oh, idx_t ow, idx_t* h0, idx_t*
     idx_t a1 = a + (p->KH - 1) * p->DH + 1, b1 = b + (p->KW - 1) * p->DW + 1;
     if (a1 > p->H) a1 = p->H;
     if (b1 > p->W) b1 = p->W;
-    while (a < 0) a += p->DH;
-    while (b < 0) b += p->DW;
+    if (a < 0) a += (-a + p->DH - 1) / p->DH * p->DH;   /* the first tap at or past row 0 (no loop: O(1)) */
+    if (b < 0) b += (-b + p->DW - 1) / p->DW * p->DW;
     *h0 = a; *h1 = a1; *w0 = b; *w1 = b1; *div = 0;
     return;
   }
@@ -84,7 +84,7 @@ static inline void window(const pool_p* p, idx_t oh, idx_t ow, idx_t* h0, idx_t*
             if (h0 >= h1 || w0 >= w1) { yp[o] = 0; continue; }                                            \
             T_ s = 0;                                                                                     \
             for (idx_t ih = h0; ih < h1; ih++)                                                            \
-              for (idx_t iw = w0; iw < w1; iw++) s += xp[ih * p.W + iw];                                  \
+              for (idx_t iw = w0; iw < w1; iw++) s = TJS_WRAP_ADD(s, xp[ih * p.W + iw]);                  \
             if (p.adaptive) yp[o] = s / (T_)(h1 - h0) / (T_)(w1 - w0);                                    \
             else yp[o] = s / (T_)div;                                                                     \
           }                                                                                               \

@@ -164,6 +164,9 @@ enum {
 
 static inline double tjs_arg_f64(int i) { union { int64_t i; double d; } u; u.i = tjs_args[i]; return u.d; }
 
+/* a + b that wraps for int64 as PyTorch's CPU kernels do (signed overflow is undefined in C); plain + for floats */
+#define TJS_WRAP_ADD(a, b) _Generic((a), int64_t: (int64_t)((uint64_t)(a) + (uint64_t)(b)), default: (a) + (b))
+
 /* libm, resolved at load time */
 float expf(float); float logf(float); float sqrtf(float); float sinf(float); float cosf(float);
 float tanf(float); float tanhf(float); float log1pf(float); float expm1f(float); float asinf(float);

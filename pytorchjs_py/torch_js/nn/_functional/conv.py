@@ -103,6 +103,8 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     if input.dim() not in (2, 3):
         raise RuntimeError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported "
                            f"(got {input.dim()}D)")
+    if not input._dtype.is_floating_point:
+        raise not_implemented_for("col2im_out_cpu", input._dtype)
     batched = input.dim() == 3
     cols = input if batched else input.unsqueeze(0)
     kk = k[0] * k[1]
