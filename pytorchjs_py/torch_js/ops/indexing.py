@@ -647,7 +647,7 @@ def roll(input, shifts, dims=None):
         s %= n
         if s:
             r = S.cat([S.narrow(r, d, n - s, s), S.narrow(r, d, 0, n - s)], d)
-    return r
+    return input.clone() if r is input else r  # a new tensor even when nothing moves, as in PyTorch
 
 
 # ---- index_fill ----------------------------------------------------------------------------------------------
