@@ -30,6 +30,14 @@ def check_alloc(nbytes):
         raise alloc_error(nbytes)
 
 
+def no_cuda_error():
+    """What PyTorch's CPU builds raise when a tensor is put on a cuda device. Marked so the op wrappers
+    (ops/_api.py) pass it on as it is rather than as an internal AssertionError."""
+    e = AssertionError("Torch not compiled with CUDA enabled")
+    e.torch_js_public = True
+    return e
+
+
 class device:
     """torch.device: a type ("cpu", "webgpu") and an optional index."""
     __slots__ = ("type", "index")
@@ -83,6 +91,8 @@ class device:
         if be is None:
             if self.type == "webgpu":
                 raise RuntimeError("torch_js: the webgpu device is not available in this runtime")
+            if self.type == "cuda":
+                raise no_cuda_error()
             raise RuntimeError(f"torch_js has no backend for device type '{self.type}'")
         return be
 

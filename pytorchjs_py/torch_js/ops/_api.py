@@ -163,6 +163,8 @@ def guard(op, fn, *, method=False, namespace="torch"):
     def _raise_for(e, args, kwargs):
         if type(e) is OverflowError and str(e).startswith("int too "):
             raise e   # PyTorch lets Python's error for an int past the dtype out too (torch.full((2,), 2**70))
+        if getattr(e, "torch_js_public", False):
+            raise e   # PyTorch's own error (the AssertionError of a cuda device), not a slip of the Python code
         err = blame(op, params, args, kwargs, shift)
         if err is not None:
             raise err from None

@@ -251,7 +251,7 @@ class Module:
         return self
 
     def cuda(self, device=None):
-        raise RuntimeError("torch_js has no CUDA; use .to('webgpu')")
+        return self._apply(lambda t: t.cuda(device))  # raises Tensor.cuda's error: torch_js has no CUDA
 
     def cpu(self):
         return self._apply(lambda t: t.cpu())
