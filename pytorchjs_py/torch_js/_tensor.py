@@ -587,8 +587,8 @@ class Tensor:
         return self.__repr__()
 
     def __format__(self, spec):
-        if self.dim() == 0 and spec:
-            return self.item().__format__(spec)
+        if self.dim() == 0 and self._storage.device.type != "meta":
+            return self.item().__format__(spec)   # even for an empty spec: f"{t}" shows the Python number
         return object.__format__(self, spec) if spec else self.__repr__()
 
     def __deepcopy__(self, memo):
