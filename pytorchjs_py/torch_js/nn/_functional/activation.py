@@ -9,7 +9,7 @@ from ...ops import reduction as _R
 from ...ops._util import not_implemented_for
 from ...ops.elementwise import UnaryOp, unary, SAME, where as _where
 from ...ops._registry import formula
-from ._common import D, Tensor, ones, reg
+from ._common import GRAD_ENABLED, D, Tensor, ones, reg
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -99,6 +99,31 @@ HARDSIGMOID = _op("hardsigmoid", _hardsigmoid_grad)
 HARDSWISH = _op("hardswish", _hardswish_grad)
 MISH = _op("mish", _mish_grad)
 LOGSIGMOID = _op("logsigmoid", _logsigmoid_grad)
+CELU = UnaryOp("elu", SAME, _elu_grad, "x", True, node="CeluBackward0")
+RELU6.node = "HardtanhBackward0"  # PyTorch's relu6 is hardtanh(0, 6)
+
+# The node names PyTorch gives the in-place forms (its `*_` overloads are separate autograd functions).
+_INPLACE_NODE = {"leaky_relu": "LeakyReluBackward1", "elu": "EluBackward1", "CeluBackward0": "CeluBackward1"}
+
+
+def _inplace_op(op):
+    node = _INPLACE_NODE.get(op.node if op.node == "CeluBackward0" else op.name)
+    return op if node is None else UnaryOp(op.name, op.rule, op.grad, op.saves, op.float_only, node=node)
+
+
+_INPLACE_OPS = {id(op): _inplace_op(op) for op in (LEAKY_RELU, ELU, CELU, RELU6, HARDTANH, SILU, HARDSWISH,
+                                                    HARDSIGMOID, MISH)}
+
+
+def _activate(op, input, inplace, p0=0.0, p1=0.0, p2=0.0, params=()):
+    """A kernel activation, out of place or written into `input`. In place, the node keeps a copy of the input as
+    it was before the write (PyTorch's "original self"), so backward does not trip over the bumped version."""
+    if not inplace:
+        return unary(op, input, p0, p1, p2, params=params)
+    r = unary(_INPLACE_OPS[id(op)], input, p0, p1, p2, params=params)
+    if GRAD_ENABLED[0] and input._requires_grad and r._grad_fn is not None and input._grad_fn is not None:
+        r._grad_fn.save(inputs=(input.clone(),))
+    return _ip.inplace_from(input, r)
 
 
 def _softplus_op(x, beta, threshold):
@@ -135,25 +160,26 @@ def relu6(input, inplace=False):
         raise RuntimeError("Bool inputs not supported for hardtanh")   # relu6 is hardtanh(0, 6) in PyTorch
     if not input._dtype.is_floating_point:
         return hardtanh(input, 0, 6, inplace)
-    return _maybe_inplace(input, unary(RELU6, input), inplace)
+    return _activate(RELU6, input, inplace)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     _float_check(input, "leaky_relu")
-    return _maybe_inplace(input, unary(LEAKY_RELU, input, float(negative_slope), params=(negative_slope,)), inplace)
+    return _activate(LEAKY_RELU, input, inplace, float(negative_slope), params=(negative_slope,))
 
 
 def leaky_relu_(input, negative_slope=0.01):
     return leaky_relu(input, negative_slope, True)
 
 
-def _elu(input, alpha, scale, input_scale):
-    return unary(ELU, input, float(alpha), float(scale), float(input_scale), params=(alpha, scale, input_scale))
+def _elu(input, alpha, scale, input_scale, inplace, op=ELU):
+    return _activate(op, input, inplace, float(alpha), float(scale), float(input_scale),
+                     params=(alpha, scale, input_scale))
 
 
 def elu(input, alpha=1.0, inplace=False):
     _float_check(input, "elu")
-    return _maybe_inplace(input, _elu(input, alpha, 1.0, 1.0), inplace)
+    return _elu(input, alpha, 1.0, 1.0, inplace)
 
 
 def elu_(input, alpha=1.0):
@@ -162,7 +188,7 @@ def elu_(input, alpha=1.0):
 
 def selu(input, inplace=False):
     _float_check(input, "elu")
-    return _maybe_inplace(input, _elu(input, _SELU_ALPHA, _SELU_SCALE, 1.0), inplace)
+    return _elu(input, _SELU_ALPHA, _SELU_SCALE, 1.0, inplace)
 
 
 def selu_(input):
@@ -173,7 +199,7 @@ def celu(input, alpha=1.0, inplace=False):
     _float_check(input, "elu")
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
-    return _maybe_inplace(input, _elu(input, alpha, 1.0, 1.0 / alpha), inplace)
+    return _elu(input, alpha, 1.0, 1.0 / alpha, inplace, CELU)
 
 
 def celu_(input, alpha=1.0):
@@ -191,12 +217,12 @@ def gelu(input, approximate="none"):
 
 def silu(input, inplace=False):
     _float_check(input, "silu")
-    return _maybe_inplace(input, unary(SILU, input), inplace)
+    return _activate(SILU, input, inplace)
 
 
 def mish(input, inplace=False):
     _float_check(input, "mish")
-    return _maybe_inplace(input, unary(MISH, input), inplace)
+    return _activate(MISH, input, inplace)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -211,8 +237,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
         raise RuntimeError("Bool inputs not supported for hardtanh")
     if not input._dtype.is_floating_point:
         return _maybe_inplace(input, input.clamp(int(min_val), int(max_val)), inplace)
-    return _maybe_inplace(input, unary(HARDTANH, input, float(min_val), float(max_val), params=(min_val, max_val)),
-                          inplace)
+    return _activate(HARDTANH, input, inplace, float(min_val), float(max_val), params=(min_val, max_val))
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
@@ -221,12 +246,12 @@ def hardtanh_(input, min_val=-1.0, max_val=1.0):
 
 def hardswish(input, inplace=False):
     _float_check(input, "hardswish")
-    return _maybe_inplace(input, unary(HARDSWISH, input), inplace)
+    return _activate(HARDSWISH, input, inplace)
 
 
 def hardsigmoid(input, inplace=False):
     _float_check(input, "hardsigmoid")
-    return _maybe_inplace(input, unary(HARDSIGMOID, input), inplace)
+    return _activate(HARDSIGMOID, input, inplace)
 
 
 def logsigmoid(input):
@@ -315,7 +340,8 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         # drawn in float64 on the CPU generator (the device may have no float64), then moved
         r = ones(k, dtype=D.float64).uniform_(lower, upper).to(input._storage.device, input._dtype)
         noise = noise.reshape(-1).masked_scatter(neg.reshape(-1), r).reshape(input._shape)
-    return _maybe_inplace(input, input * noise, inplace)
+    # in place, the product reads a copy: the write into `input` must not invalidate what Mul saved
+    return _maybe_inplace(input, (input.clone() if inplace else input) * noise, inplace)
 
 
 # ---- softmax family / gated ------------------------------------------------------------------------------

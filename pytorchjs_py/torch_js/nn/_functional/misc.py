@@ -20,10 +20,37 @@ def linear(input, weight, bias=None):
         lead = input._shape[:-1]
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({int(math.prod(lead)) if lead else 1}x"
                            f"{input._shape[-1]} and {weight._shape[1]}x{weight._shape[0]})")
+    if (bias is not None and weight.dim() == 2 and bias.dim() == 1 and 1 <= input.dim()
+            and input._dtype is weight._dtype is bias._dtype and (input.dim() == 2 or input.is_contiguous())):
+        # PyTorch's fused path: one addmm over the flattened leading dims (AddmmBackward0, under a view when the
+        # input is not 2-D)
+        if input.dim() == 2:
+            return _addmm(bias, input, weight.t())
+        return _addmm(bias, input.view(-1, input._shape[-1]), weight.t()).view(input._shape[:-1] + (weight._shape[0],))
     y = input.matmul(weight.t() if weight.dim() == 2 else weight)
     if bias is not None:
         y = y + bias
     return y
+
+
+def _addmm(bias, mat1, mat2):
+    """bias + mat1 @ mat2 as one autograd node, as linear's addmm in PyTorch."""
+    with no_grad():
+        out = mat1.mm(mat2)
+        out.add_(bias)
+    if GRAD_ENABLED[0] and (bias._requires_grad or mat1._requires_grad or mat2._requires_grad):
+        node = record("AddmmBackward0", _addmm_backward, (bias, mat1, mat2), (out,))
+        node.save((mat1, mat2))
+    return out
+
+
+def _addmm_backward(ctx, g):
+    mat1, mat2 = ctx.saved_tensors
+    needs = [edge is not None for edge in ctx.next_functions]
+    g_bias = g.sum(0) if needs[0] else None
+    g_mat1 = g.mm(mat2.t()) if needs[1] else None
+    g_mat2 = mat1.t().mm(g) if needs[2] else None
+    return g_bias, g_mat1, g_mat2
 
 
 def bilinear(input1, input2, weight, bias=None):

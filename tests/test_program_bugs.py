@@ -1,0 +1,190 @@
+"""Bugs real PyTorch programs met: roll's alias, in-place activations in a training step, Linear's grad_fn
+names, 0-d tensor formatting, cuda devices on a build without CUDA, whole-module checkpoints."""
+import math
+
+import pytest
+
+import torch_js
+import torch_js.nn as jnn
+from optional_torch import needs_torch, torch
+
+
+# ---- roll ------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shifts,dims", [(0, None), (3, 1), ((0, 0), (0, 1)), (6, None), (-3, 1)])
+def test_roll_without_movement_returns_a_copy(shifts, dims):
+    x = torch_js.arange(6.0).reshape(2, 3)
+    y = torch_js.roll(x, shifts, dims)
+    assert y.data_ptr() != x.data_ptr()
+    assert y.tolist() == x.tolist()
+    y.add_(1)
+    assert x.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+
+
+# ---- in-place activations in a training step -------------------------------------------------------------------
+
+_INPLACE_ACTS = [("LeakyReLU", (0.1,)), ("ReLU", ()), ("ELU", (0.7,)), ("Hardtanh", (-0.5, 0.5)), ("ReLU6", ()),
+                 ("SELU", ()), ("CELU", (1.3,)), ("SiLU", ()), ("Hardswish", ()), ("Mish", ()), ("Hardsigmoid", ()),
+                 ("Threshold", (0.1, 2.0))]
+
+
+def _copy_params(src, dst):
+    for (name, p), (_, q) in zip(src.named_parameters(), dst.named_parameters()):
+        q.data = torch_js.tensor(p.detach().tolist())
+
+
+@needs_torch
+@pytest.mark.parametrize("name,args", _INPLACE_ACTS)
+def test_inplace_activation_training_step_matches_torch(name, args):
+    torch.manual_seed(0)
+    ref = torch.nn.Sequential(torch.nn.Linear(3, 5), getattr(torch.nn, name)(*args, inplace=True),
+                              torch.nn.Linear(5, 2))
+    mine = jnn.Sequential(jnn.Linear(3, 5), getattr(jnn, name)(*args, inplace=True), jnn.Linear(5, 2))
+    _copy_params(ref, mine)
+    x = torch.randn(4, 3) * 3
+    ref(x).pow(2).sum().backward()
+    mine(torch_js.tensor(x.tolist())).pow(2).sum().backward()
+    for p, q in zip(ref.parameters(), mine.parameters()):
+        assert torch.allclose(p.grad, torch.tensor(q.grad.tolist()), rtol=1e-5, atol=1e-6), name
+
+
+@needs_torch
+@pytest.mark.parametrize("fn", ["leaky_relu_", "elu_", "selu_", "celu_", "hardtanh_"])
+def test_inplace_functional_node_names(fn):
+    x = torch.randn(3, requires_grad=True)
+    ref = getattr(torch.nn.functional, fn)(x * 1)
+    xj = torch_js.randn(3, requires_grad=True)
+    mine = getattr(jnn.functional, fn)(xj * 1)
+    assert type(mine.grad_fn).__name__ == type(ref.grad_fn).__name__
+
+
+def test_inplace_rrelu_training_gradient_is_its_noise():
+    x = torch_js.randn(50, requires_grad=True)
+    y = x * 1
+    out = jnn.functional.rrelu(y, training=True, inplace=True)
+    assert out is y
+    out.sum().backward()
+    slope = x.grad.tolist()
+    for v, s in zip(x.tolist(), slope):
+        assert s == 1.0 if v > 0 else 1 / 8 <= s <= 1 / 3
+
+
+def test_inplace_activation_of_a_leaf_refuses():
+    x = torch_js.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        jnn.functional.elu_(x)
+
+
+def test_inplace_activation_double_backward():
+    # the kept input keeps its history, so a second derivative goes through it
+    x = torch_js.tensor([0.3, -0.4], requires_grad=True)
+    y = jnn.functional.silu(x * 1, inplace=True)
+    (g,) = torch_js.autograd.grad(y.sum(), x, create_graph=True)
+    (gg,) = torch_js.autograd.grad(g.sum(), x)
+    for v, got in zip([0.3, -0.4], gg.tolist()):
+        s = 1 / (1 + math.exp(-v))
+        assert math.isclose(got, s * (1 - s) * (2 + v * (1 - 2 * s)), rel_tol=1e-5)
+
+
+# ---- Linear's grad_fn ------------------------------------------------------------------------------------------
+
+def _chain(t):
+    names = [type(t.grad_fn).__name__]
+    nxt = [e for e in t.grad_fn.next_functions if e is not None and e[0] is not None]
+    if names[0] in ("ViewBackward0", "UnsafeViewBackward0") or names[0].startswith("Squeeze"):
+        names.append(type(nxt[0][0]).__name__)
+    return names
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(3,), (4, 3), (2, 4, 3), (2, 1, 4, 3)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_grad_fn_names(shape, bias):
+    torch.manual_seed(0)
+    ref = torch.nn.Linear(3, 2, bias=bias)
+    mine = jnn.Linear(3, 2, bias=bias)
+    _copy_params(ref, mine)
+    x = torch.randn(*shape)
+    r, m = ref(x), mine(torch_js.tensor(x.tolist()))
+    assert torch.allclose(r, torch.tensor(m.tolist()), atol=1e-6)
+    got, want = _chain(m), _chain(r)
+    if bias or len(shape) == 2:
+        assert got == want
+    else:
+        assert got[-1] == want[-1] == "MmBackward0"
+
+
+@needs_torch
+def test_linear_addmm_gradients_match_torch():
+    torch.manual_seed(1)
+    ref = torch.nn.Linear(3, 2)
+    mine = jnn.Linear(3, 2)
+    _copy_params(ref, mine)
+    x = torch.randn(2, 5, 3, requires_grad=True)
+    xj = torch_js.tensor(x.tolist(), requires_grad=True)
+    ref(x).tanh().sum().backward()
+    mine(xj).tanh().sum().backward()
+    for a, b in [(x.grad, xj.grad), (ref.weight.grad, mine.weight.grad), (ref.bias.grad, mine.bias.grad)]:
+        assert torch.allclose(a, torch.tensor(b.tolist()), atol=1e-6)
+
+
+def test_linear_addmm_self_check():
+    w = torch_js.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], requires_grad=True)
+    b = torch_js.tensor([0.5, -0.5, 1.0], requires_grad=True)
+    x = torch_js.tensor([[1.0, -1.0], [2.0, 0.0]], requires_grad=True)
+    y = jnn.functional.linear(x, w, b)
+    assert type(y.grad_fn).__name__ == "AddmmBackward0"
+    assert y.tolist() == [[-0.5, -1.5, 0.0], [2.5, 5.5, 11.0]]
+    y.backward(torch_js.tensor([[1.0, 0.0, 2.0], [0.0, 1.0, 0.0]]))
+    assert b.grad.tolist() == [1.0, 1.0, 2.0]
+    assert x.grad.tolist() == [[11.0, 14.0], [3.0, 4.0]]
+    assert w.grad.tolist() == [[1.0, -1.0], [2.0, 0.0], [2.0, -2.0]]
+
+
+# ---- formatting a 0-d tensor -----------------------------------------------------------------------------------
+
+_FORMAT_CASES = [(3.14159, "+.2f"), (3.14159, ""), (3, "d"), (3, ">5"), (True, ""), (2.5, "e"), (7, "x")]
+
+
+@needs_torch
+@pytest.mark.parametrize("value,spec", _FORMAT_CASES)
+def test_format_0d_matches_torch(value, spec):
+    assert format(torch_js.tensor(value), spec) == format(torch.tensor(value), spec)
+
+
+def test_format_0d_and_nd_self_check():
+    assert f"{torch_js.tensor(0.5)}" == "0.5"
+    assert f"{torch_js.tensor(2.0, requires_grad=True):.3f}" == "2.000"
+    assert format(torch_js.tensor([1.5, 2.0]), "") == str(torch_js.tensor([1.5, 2.0]))
+    with pytest.raises(TypeError, match="unsupported format string passed to Tensor.__format__"):
+        format(torch_js.tensor([1.5, 2.0]), ".2f")
+
+
+# ---- no CUDA ---------------------------------------------------------------------------------------------------
+
+_CUDA_CALLS = {
+    "zeros": lambda t: t.zeros(2, device="cuda"),
+    "tensor": lambda t: t.tensor([1.0], device="cuda"),
+    "randn": lambda t: t.randn(2, device=t.device("cuda")),
+    "to": lambda t: t.zeros(2).to("cuda"),
+    "to_index": lambda t: t.zeros(2).to("cuda:1"),
+    "tensor_cuda": lambda t: t.zeros(2).cuda(),
+    "module_cuda": lambda t: t.nn.Linear(2, 2).cuda(),
+    "module_to": lambda t: t.nn.Linear(2, 2).to("cuda"),
+}
+
+
+@pytest.mark.parametrize("call", sorted(_CUDA_CALLS))
+def test_cuda_device_raises_not_compiled(call):
+    with pytest.raises(AssertionError, match="^Torch not compiled with CUDA enabled$"):
+        _CUDA_CALLS[call](torch_js)
+
+
+@needs_torch
+@pytest.mark.parametrize("call", sorted(_CUDA_CALLS))
+def test_cuda_device_error_matches_torch(call):
+    with pytest.raises(AssertionError) as ref:
+        _CUDA_CALLS[call](torch)
+    with pytest.raises(AssertionError) as mine:
+        _CUDA_CALLS[call](torch_js)
+    assert str(mine.value) == str(ref.value)
