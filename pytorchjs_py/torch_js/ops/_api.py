@@ -103,7 +103,8 @@ def _type_name(v):
 
 
 def _where(op, param, shown):
-    return f"{op}(): argument '{param.name}'" + (f" (position {shown})" if shown is not None else "")
+    name = "input" if param.name == "self" else param.name   # the function form's name for a method's self
+    return f"{op}(): argument '{name}'" + (f" (position {shown})" if shown is not None else "")
 
 
 def blame(op, params, args, kwargs, shift):
@@ -114,7 +115,7 @@ def blame(op, params, args, kwargs, shift):
             if p.tensor_list:
                 for j, v in enumerate(values):
                     if not isinstance(v, Tensor):
-                        return TypeError(f"{op}(): expected Tensor as element {j} in argument {p.index + shift}, but "
+                        return TypeError(f"{op}(): expected Tensor as element {j} in argument {p.index}, but "
                                          f"got {_type_name(v)}")
             continue
         given = p.index is not None and p.index < len(args)
@@ -135,7 +136,7 @@ def blame(op, params, args, kwargs, shift):
             for j, t in enumerate(v):
                 if not isinstance(t, Tensor):
                     return TypeError(f"{op}(): expected Tensor as element {j} in argument "
-                                     f"{p.index + shift if p.index is not None else 0}, but got {_type_name(t)}")
+                                     f"{p.index if p.index is not None else 0}, but got {_type_name(t)}")
     return None
 
 

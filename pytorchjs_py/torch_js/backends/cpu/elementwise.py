@@ -13,7 +13,8 @@ from ..._storage import CPU, Storage
 from ..._tensor import _empty_strided, numel_of
 from ..kernel_abi import HOT_DIMS as _HOT, structs_by_ndim
 from . import library
-from .library import ARGS_VIEW as _ARGS, BINARY_OPS, UNARY_OPS, check as _check, ptr as _ptr, run_strided
+from .library import (ARGS_VIEW as _ARGS, BINARY_OPS, KERNEL_LOCK, UNARY_OPS, check as _check, ptr as _ptr,
+                      run_strided)
 
 _BIG = library.BIG   # module global: the hot paths compare with it (tests/test_limits.py lowers it)
 
@@ -63,9 +64,10 @@ class CPUElementwise:
                         ((_ptr(out), out._dtype.itemsize, out._stride),
                          (_ptr(x), x._dtype.itemsize, x._stride if x_strides is None else x_strides)))
             return
-        _COPY_FMT[nd].pack_into(_ARGS, 0, out._dtype.code, x._dtype.code, nd, _ptr(out), _ptr(x), *out._shape,
-                                *out._stride, *(x._stride if x_strides is None else x_strides))
-        _check(_k_copy(), "copy")
+        with KERNEL_LOCK:
+            _COPY_FMT[nd].pack_into(_ARGS, 0, out._dtype.code, x._dtype.code, nd, _ptr(out), _ptr(x), *out._shape,
+                                    *out._stride, *(x._stride if x_strides is None else x_strides))
+            _check(_k_copy(), "copy")
 
     def fill(self, out, value):
         nd = len(out._shape)
@@ -80,8 +82,9 @@ class CPUElementwise:
         if nd > _HOT or (out._storage.nbytes > _BIG and numel_of(out._shape) > library.PIECE):
             run_strided("fill", "fill", (d.code,), out._shape, ((_ptr(out), d.itemsize, out._stride),), (fv, iv))
             return
-        _FILL_FMT[nd].pack_into(_ARGS, 0, d.code, nd, _ptr(out), *out._shape, *out._stride, fv, iv)
-        _check(_k_fill(), "fill")
+        with KERNEL_LOCK:
+            _FILL_FMT[nd].pack_into(_ARGS, 0, d.code, nd, _ptr(out), *out._shape, *out._stride, fv, iv)
+            _check(_k_fill(), "fill")
 
     def unary(self, op, out, x, p0=0.0, p1=0.0, p2=0.0):
         if x._dtype in _HALF:
@@ -92,13 +95,14 @@ class CPUElementwise:
                         ((_ptr(out), out._dtype.itemsize, out._stride), (_ptr(x), x._dtype.itemsize, x._stride)),
                         (p0, p1, p2))
             return
-        _UNARY_FMT[nd].pack_into(_ARGS, 0, UNARY_OPS[op], x._dtype.code, nd,
-                                  out._storage.ptr + out._offset * out._dtype.itemsize,
-                                  x._storage.ptr + x._offset * x._dtype.itemsize, *out._shape, *out._stride,
-                                  *x._stride, p0, p1, p2)
-        rc = _k_unary()
-        if rc:
-            _check(rc, op)
+        with KERNEL_LOCK:
+            _UNARY_FMT[nd].pack_into(_ARGS, 0, UNARY_OPS[op], x._dtype.code, nd,
+                                      out._storage.ptr + out._offset * out._dtype.itemsize,
+                                      x._storage.ptr + x._offset * x._dtype.itemsize, *out._shape, *out._stride,
+                                      *x._stride, p0, p1, p2)
+            rc = _k_unary()
+            if rc:
+                _check(rc, op)
 
     def binary(self, op, out, a, a_strides, b, b_strides, alpha=1.0):
         if a._dtype in _HALF or b._dtype in _HALF:
@@ -112,13 +116,15 @@ class CPUElementwise:
                          (_ptr(b), ad.itemsize, b_strides)), (alpha,))
             return
         # pointers inlined: this is the hottest call in eager code
-        _BINARY_FMT[nd].pack_into(_ARGS, 0, BINARY_OPS[op], ad.code, nd,
-                                  out._storage.ptr + out._offset * out._dtype.itemsize,
-                                  a._storage.ptr + a._offset * ad.itemsize, b._storage.ptr + b._offset * ad.itemsize,
-                                  *out._shape, *out._stride, *a_strides, *b_strides, alpha)
-        rc = _k_binary()
-        if rc:
-            _check(rc, op)
+        with KERNEL_LOCK:
+            _BINARY_FMT[nd].pack_into(_ARGS, 0, BINARY_OPS[op], ad.code, nd,
+                                      out._storage.ptr + out._offset * out._dtype.itemsize,
+                                      a._storage.ptr + a._offset * ad.itemsize,
+                                      b._storage.ptr + b._offset * ad.itemsize,
+                                      *out._shape, *out._stride, *a_strides, *b_strides, alpha)
+            rc = _k_binary()
+            if rc:
+                _check(rc, op)
 
     def where(self, out, cond, c_strides, a, a_strides, b, b_strides):
         nd = len(out._shape)
@@ -128,9 +134,10 @@ class CPUElementwise:
                         ((_ptr(out), isz, out._stride), (_ptr(cond), 1, c_strides), (_ptr(a), isz, a_strides),
                          (_ptr(b), isz, b_strides)))
             return
-        _WHERE_FMT[nd].pack_into(_ARGS, 0, out._dtype.code, nd, _ptr(out), _ptr(cond), _ptr(a), _ptr(b),
-                                 *out._shape, *out._stride, *c_strides, *a_strides, *b_strides)
-        _check(_k_where(), "where")
+        with KERNEL_LOCK:
+            _WHERE_FMT[nd].pack_into(_ARGS, 0, out._dtype.code, nd, _ptr(out), _ptr(cond), _ptr(a), _ptr(b),
+                                     *out._shape, *out._stride, *c_strides, *a_strides, *b_strides)
+            _check(_k_where(), "where")
 
     def _via_float32(self, run, out, inputs, keep_strides=False):
         """float16/bfloat16: compute in float32 and round the result once, as PyTorch's CPU kernels do."""

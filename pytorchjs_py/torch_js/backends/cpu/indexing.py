@@ -7,7 +7,7 @@ order, an out-of-range index is the first one in that order).
 from ..._tensor import numel_of
 from ..kernel_abi import HOT_DIMS as _HOT, structs_by_ndim
 from . import library
-from .library import ARGS_VIEW as _ARGS, check as _check, ptr as _ptr, run_strided
+from .library import ARGS_VIEW as _ARGS, KERNEL_LOCK, check as _check, ptr as _ptr, run_strided
 
 _BIG = library.BIG   # bytes of an offsets tensor past which a call counts its elements (tests lower it)
 
@@ -28,9 +28,10 @@ class CPUIndexing:
                         ((_ptr(offs), 8, offs._stride), (_ptr(idx), 8, idx_strides)),
                         (dim_size, dim_stride, 1 if accumulate else 0))
             return
-        _OFFS_FMT[nd].pack_into(_ARGS, 0, nd, _ptr(offs), _ptr(idx), *offs._shape, *offs._stride, *idx_strides,
-                                dim_size, dim_stride, 1 if accumulate else 0)
-        _check(_k_index_offsets(), "index")
+        with KERNEL_LOCK:
+            _OFFS_FMT[nd].pack_into(_ARGS, 0, nd, _ptr(offs), _ptr(idx), *offs._shape, *offs._stride, *idx_strides,
+                                    dim_size, dim_stride, 1 if accumulate else 0)
+            _check(_k_index_offsets(), "index")
 
     def take(self, out, src, offs, src_strides, offs_strides):
         nd = len(out._shape)
@@ -41,9 +42,10 @@ class CPUIndexing:
                         ((_ptr(out), isz, out._stride), (_ptr(src), isz, src_strides), (_ptr(offs), 8, offs_strides)),
                         (s.ptr, s.ptr + s.nbytes))
             return
-        _TAKE_FMT[nd].pack_into(_ARGS, 0, out._dtype.code, nd, _ptr(out), _ptr(src), _ptr(offs), *out._shape,
-                                *out._stride, *src_strides, *offs_strides, s.ptr, s.ptr + s.nbytes)
-        _check(_k_take(), "index")
+        with KERNEL_LOCK:
+            _TAKE_FMT[nd].pack_into(_ARGS, 0, out._dtype.code, nd, _ptr(out), _ptr(src), _ptr(offs), *out._shape,
+                                    *out._stride, *src_strides, *offs_strides, s.ptr, s.ptr + s.nbytes)
+            _check(_k_take(), "index")
 
     def put(self, dst, val, offs, shape, val_strides, dst_strides, offs_strides, accumulate):
         nd = len(shape)
@@ -55,6 +57,8 @@ class CPUIndexing:
                         ((_ptr(val), isz, val_strides), (_ptr(dst), isz, dst_strides), (_ptr(offs), 8, offs_strides)),
                         (s.ptr, s.ptr + s.nbytes), ptr_order=(1, 0, 2))
             return
-        _PUT_FMT[nd].pack_into(_ARGS, 0, dst._dtype.code, 1 if accumulate else 0, nd, _ptr(dst), _ptr(val),
-                               _ptr(offs), *shape, *val_strides, *dst_strides, *offs_strides, s.ptr, s.ptr + s.nbytes)
-        _check(_k_put(), "index_put")
+        with KERNEL_LOCK:
+            _PUT_FMT[nd].pack_into(_ARGS, 0, dst._dtype.code, 1 if accumulate else 0, nd, _ptr(dst), _ptr(val),
+                                   _ptr(offs), *shape, *val_strides, *dst_strides, *offs_strides, s.ptr,
+                                   s.ptr + s.nbytes)
+            _check(_k_put(), "index_put")

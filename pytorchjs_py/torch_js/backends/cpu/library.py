@@ -3,12 +3,14 @@
 The same module serves CPython (the gcc build) and Pyodide (the wasm32 side module). Arguments travel in the
 library's exported int64 block `tjs_args`: one `struct.pack_into` fills it, then a zero-argument ctypes call
 runs the kernel (see wasm_ext/tjs.h for why). The library is opened with PyDLL, which keeps the GIL during the
-call, so the shared argument block cannot be overwritten by another thread mid-call.
+call; the GIL may still pass to another thread between the packing and the call, so each pack-call(-error read)
+holds KERNEL_LOCK.
 """
 import ctypes
 import os
 import re
 import sys
+import threading
 
 from .. import kernel_abi
 from ..interface import KernelIndexError
@@ -64,6 +66,9 @@ _args_addr = ctypes.addressof(ctypes.c_int64.in_dll(lib, "tjs_args"))
 ARGS = (ctypes.c_char * (8 * ARGS_LEN)).from_address(_args_addr)
 ARGS_VIEW = memoryview(ARGS).cast("B")   # what the backends' struct.pack_into writes
 ERR = (ctypes.c_int64 * 4).in_dll(lib, "tjs_err")
+# One argument block and one error block for all threads: whoever packs them holds this until the kernel has run and
+# its status (and error details) are read. Never held across a signal check or a Python callback.
+KERNEL_LOCK = threading.Lock()
 
 TJS_OK, TJS_ERR_DTYPE, TJS_ERR_OP, TJS_ERR_ZERO_DIV, TJS_ERR_INDEX, TJS_ERR_ARG, TJS_ERR_BOUNDS, TJS_MORE = range(8)
 
@@ -128,10 +133,11 @@ class Kernel:
         self.layout = kernel_abi.struct_for(name)
 
     def __call__(self, what, *args):
-        self.layout.pack_into(ARGS_VIEW, 0, *args)
-        rc = self.run()
-        if rc:
-            check(rc, what)
+        with KERNEL_LOCK:
+            self.layout.pack_into(ARGS_VIEW, 0, *args)
+            rc = self.run()
+            if rc:
+                check(rc, what)
 
 
 def _read_enums():
@@ -197,10 +203,11 @@ def run_strided(name, what, head, shape, operands, tail=(), ptr_order=None):
             ptrs = [ptrs[i] for i in ptr_order]
         nd = len(sub)
         flat = [x for st in sub_st for x in st]
-        kernel_abi.struct_cached(name, ndim=nd).pack_into(ARGS_VIEW, 0, *head, nd, *ptrs, *sub, *flat, *tail)
-        rc = run()
-        if rc:
-            check(rc, what)
+        with KERNEL_LOCK:
+            kernel_abi.struct_cached(name, ndim=nd).pack_into(ARGS_VIEW, 0, *head, nd, *ptrs, *sub, *flat, *tail)
+            rc = run()
+            if rc:
+                check(rc, what)
     return True
 
 

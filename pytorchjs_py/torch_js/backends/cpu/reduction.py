@@ -13,7 +13,8 @@ from ... import _dtype as D
 from ..kernel_abi import HOT_DIMS, KERNEL, MAX_DIMS, struct_cached, struct_for
 from ..strided import coalesce, pieces
 from . import library
-from .library import (ARGS_VIEW as _ARGS, REDUCE_OPS, TJS_MORE, check as _check, ptr as _ptr, row_ranges)
+from .library import (ARGS_VIEW as _ARGS, KERNEL_LOCK, REDUCE_OPS, TJS_MORE, check as _check, ptr as _ptr,
+                      row_ranges)
 
 _HALF = (D.float16, D.bfloat16)
 
@@ -40,10 +41,11 @@ class CPUReductions:
         if nd > HOT_DIMS or ((x._storage.nbytes > _BIG or out._storage.nbytes > _BIG)
                              and math.prod(x._shape) > library.PIECE):
             return self._reduce_pieces(op, out, x, nred, out2)
-        _REDUCE_FMT[nd][nred].pack_into(_ARGS, 0, REDUCE_OPS[op], x._dtype.code, out._dtype.code, nd, nred,
-                                        _ptr(out), _ptr(out2) if out2 is not None else 0, _ptr(x), *x._shape,
-                                        *x._stride, *out._stride)
-        _check(_k_reduce(), op)
+        with KERNEL_LOCK:
+            _REDUCE_FMT[nd][nred].pack_into(_ARGS, 0, REDUCE_OPS[op], x._dtype.code, out._dtype.code, nd, nred,
+                                            _ptr(out), _ptr(out2) if out2 is not None else 0, _ptr(x), *x._shape,
+                                            *x._stride, *out._stride)
+            _check(_k_reduce(), op)
 
     def _reduce_pieces(self, op, out, x, nred, out2):
         """reduce() for a high rank or a large input: kept and reduced dims coalesced apart (as tjs_reduce does),
@@ -66,12 +68,13 @@ class CPUReductions:
                 library.check_signals()
             first = False
             nd = len(sub) + len(rshape)
-            struct_cached("reduce", ndim=nd, nred=len(rshape)).pack_into(
-                _ARGS, 0, REDUCE_OPS[op], x._dtype.code, out._dtype.code, nd, len(rshape), o + oo * osz,
-                o2 + oo * 8 if o2 else 0, xp + io * xsz, *sub, *rshape, *si, *rin, *so)
-            rc = _k_reduce()
-            if rc:
-                _check(rc, op)
+            with KERNEL_LOCK:
+                struct_cached("reduce", ndim=nd, nred=len(rshape)).pack_into(
+                    _ARGS, 0, REDUCE_OPS[op], x._dtype.code, out._dtype.code, nd, len(rshape), o + oo * osz,
+                    o2 + oo * 8 if o2 else 0, xp + io * xsz, *sub, *rshape, *si, *rin, *so)
+                rc = _k_reduce()
+                if rc:
+                    _check(rc, op)
 
     def softmax(self, out, x, log):
         n = x._shape[-1] if x._shape else 1
@@ -79,37 +82,40 @@ class CPUReductions:
         isz, osz = x._dtype.itemsize, out._dtype.itemsize
         op, xp = _ptr(out), _ptr(x)
         for r0, r1 in row_ranges(outer, 4 * n):
-            _SOFTMAX_FMT.pack_into(_ARGS, 0, 1 if log else 0, x._dtype.code, r1 - r0, n, op + r0 * n * osz,
-                                   xp + r0 * n * isz)
-            _check(_k_softmax(), "softmax")
+            with KERNEL_LOCK:
+                _SOFTMAX_FMT.pack_into(_ARGS, 0, 1 if log else 0, x._dtype.code, r1 - r0, n, op + r0 * n * osz,
+                                       xp + r0 * n * isz)
+                _check(_k_softmax(), "softmax")
 
     def cumulative(self, op, out, x, outer, n, inner):
         isz, osz, plane = x._dtype.itemsize, out._dtype.itemsize, n * inner
         o, xp = _ptr(out), _ptr(x)
         for r0, r1 in row_ranges(outer, plane):
-            _CUMUL_FMT.pack_into(_ARGS, 0, 0 if op == "sum" else 1, x._dtype.code, r1 - r0, n, inner,
-                                 o + r0 * plane * osz, xp + r0 * plane * isz)
-            _check(_k_cumulative(), "cum" + op)
+            with KERNEL_LOCK:
+                _CUMUL_FMT.pack_into(_ARGS, 0, 0 if op == "sum" else 1, x._dtype.code, r1 - r0, n, inner,
+                                     o + r0 * plane * osz, xp + r0 * plane * isz)
+                _check(_k_cumulative(), "cum" + op)
 
 
 class CPUGemm:
     def gemm(self, out, a, b, batch, m, n, k, a_strides, b_strides):
         isz = a._dtype.itemsize
         # part 0 at the kernel's default part size: the two last slots packed as zero bytes (no cost)
-        _GEMM_HEAD.pack_into(_ARGS, 0, a._dtype.code, batch, m, n, k, out._storage.ptr + out._offset * isz,
-                             a._storage.ptr + a._offset * isz, b._storage.ptr + b._offset * isz, *a_strides,
-                             *b_strides)
-        rc = _k_gemm()
-        if rc:
-            if rc == TJS_MORE:
-                rc = gemm_parts(out, a, b, batch, m, n, k, a_strides, b_strides, 1, 0)
-            if rc:
+        with KERNEL_LOCK:
+            _GEMM_HEAD.pack_into(_ARGS, 0, a._dtype.code, batch, m, n, k, out._storage.ptr + out._offset * isz,
+                                 a._storage.ptr + a._offset * isz, b._storage.ptr + b._offset * isz, *a_strides,
+                                 *b_strides)
+            rc = _k_gemm()
+            if rc and rc != TJS_MORE:
                 _check(rc, "matmul")
+        if rc == TJS_MORE:
+            gemm_parts(out, a, b, batch, m, n, k, a_strides, b_strides, 1, 0)
 
 
 def gemm_parts(out, a, b, batch, m, n, k, a_strides, b_strides, first, work):
     """tjs_gemm's parts from `first` on, of `work` weighted multiply-adds each (0: the kernel's default), one
-    call each, checking for signals between calls; returns the last status."""
+    call each (each part writes its own rows: other threads' kernels may run between parts), checking for
+    signals between calls and raising for an error status; returns the last status."""
     isz = a._dtype.itemsize
     args = (a._dtype.code, batch, m, n, k, out._storage.ptr + out._offset * isz, a._storage.ptr + a._offset * isz,
             b._storage.ptr + b._offset * isz, *a_strides, *b_strides)
@@ -117,7 +123,10 @@ def gemm_parts(out, a, b, batch, m, n, k, a_strides, b_strides, first, work):
     while rc == TJS_MORE:
         if part:
             library.check_signals()
-        _GEMM_FMT.pack_into(_ARGS, 0, *args, part, work)
-        rc = _k_gemm()
+        with KERNEL_LOCK:
+            _GEMM_FMT.pack_into(_ARGS, 0, *args, part, work)
+            rc = _k_gemm()
+            if rc and rc != TJS_MORE:
+                _check(rc, "matmul")
         part += 1
     return rc

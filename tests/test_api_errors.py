@@ -1,0 +1,123 @@
+"""The public API's argument errors (ops/_api.py) and the calls the fuzzer found wrong, against PyTorch's types and
+messages; plus the kernel argument block under threads."""
+import sys
+import threading
+import time
+
+import pytest
+
+import torch_js as T
+from optional_torch import needs_torch, torch
+
+# (expression, exception type, text the message contains): `T` is the library
+CASES = [
+    ("T.ger(T.ones(3), 2)", TypeError, "ger(): argument 'vec2' (position 2) must be Tensor, not int"),
+    ("T.ones(3).ger(-1)", TypeError, "ger(): argument 'vec2' (position 1) must be Tensor, not int"),
+    ("T.t(True)", TypeError, "t(): argument 'input' (position 1) must be Tensor, not bool"),
+    ("T.tril(None)", TypeError, "tril(): argument 'input' (position 1) must be Tensor, not NoneType"),
+    ("T.hstack((1, 1))", TypeError, "expected Tensor as element 0 in argument 0, but got int"),
+    ("T.index_select(T.ones(2), 0, [1, 2])", TypeError, "argument 'index' (position 3) must be Tensor, not list"),
+    ("T.cdist(2.5, T.ones(2, 3))", TypeError, "argument 'x1' (position 1) must be Tensor, not float"),
+    ("T.nn.functional.layer_norm(2.5, (2,))", TypeError, "argument 'input' (position 1) must be Tensor"),
+    ("T.amax(T.ones(2), keepdim=1.0)", TypeError, "amax(): argument 'keepdim' must be bool, not float"),
+    ("T.diagonal(T.ones(2, 2), dim1=True)", TypeError, "diagonal(): argument 'dim1' must be int, not bool"),
+    ("T.eye(2.0)", TypeError, "eye(): argument 'n' (position 1) must be int, not float"),
+    ("T.linalg.eigh(T.eye(2), UPLO=1)", TypeError, "argument 'UPLO' must be str, not int"),
+    ("T.zeros()", TypeError, 'zeros() missing 1 required positional arguments: "size"'),
+    ("T.ones(2).new_zeros()", TypeError, 'new_zeros() missing 1 required positional arguments: "size"'),
+    ("T.ones(2).expand()", TypeError, 'expand() missing 1 required positional arguments: "size"'),
+    ("T.ones(2).view()", TypeError, "view() received an invalid combination of arguments"),
+    ("T.abs(T.tensor([True]))", NotImplementedError, '"abs_cpu" not implemented for \'Bool\''),
+    ("T.tensor([True]).relu_()", RuntimeError, "Boolean inputs not supported for relu"),
+    ("T.ones(2, dtype=T.int64).uniform_()", NotImplementedError, '"check_uniform_bounds" not implemented for'),
+    ("T.bernoulli(T.tensor([-1.0]))", RuntimeError, "Expected p_in >= 0 && p_in <= 1"),
+    ("T.argmax(T.tensor([True]))", RuntimeError, "argmax(): does not support bool input"),
+    ("T.softmax(T.ones(2), 0, out=T.empty(0, dtype=T.float64))", RuntimeError,
+     "Expected out tensor to have dtype float, but got double instead"),
+    ("T.isnan(T.ones(2), out=T.empty(2, dtype=T.bool))", TypeError, "unexpected keyword argument 'out'"),
+    ("T.abs(T.tensor([1]), out=T.empty(1))", RuntimeError, "Found dtype Float but expected Long"),
+    ("T.linalg.lu_factor(T.eye(2, dtype=T.int32))", NotImplementedError, '"lu_cpu" not implemented for \'Int\''),
+    ("T.linalg.svd(T.eye(2, dtype=T.float16))", NotImplementedError, '"linalg_svd_cpu" not implemented for'),
+    ("T.linalg.inv(T.eye(2, dtype=T.int32))", RuntimeError, "Expected a floating point or complex tensor"),
+    ("T.tensor([1, 2]).__setitem__(T.tensor([[5]]), float('nan'))", RuntimeError,
+     "value cannot be converted to type int64_t without overflow"),
+    ("T.ones(4, 5)[T.tensor([0, 1, 2]), T.tensor([0, 1])]", IndexError,
+     "shape mismatch: indexing tensors could not be broadcast together with shapes [3], [2]"),
+    ("T.nn.functional.layer_norm(T.ones(2, 3), (3,), T.ones(3, dtype=T.float64))", RuntimeError,
+     "mixed dtype (CPU): expect parameter to have scalar type of Float"),
+    ("T.nn.functional.interpolate(T.ones(1, 1, 2))", ValueError, "either size or scale_factor should be defined"),
+    ("T.nn.functional.pad(T.ones(1, 2, 2), (1, 1), 'bogus', 1.0)", NotImplementedError,
+     "Unrecognised padding mode bogus"),
+]
+
+
+@pytest.mark.parametrize("expr,exc,text", CASES, ids=[c[0] for c in CASES])
+def test_error_type_and_message(expr, exc, text):
+    with pytest.raises(exc) as info:
+        eval(expr)
+    assert text in str(info.value)
+
+
+@needs_torch
+@pytest.mark.parametrize("expr,exc,text", CASES, ids=[c[0] for c in CASES])
+def test_pytorch_raises_the_same(expr, exc, text):
+    with pytest.raises(exc):
+        eval(expr, {"T": torch})
+
+
+# calls that must succeed, with PyTorch's result
+WORKS = [
+    ("T.zeros(size=(2, 3)).shape", (2, 3)),
+    ("T.rand(3, out=T.empty(0)).shape", (3,)),
+    ("T.ones(3)[[]].shape", (0,)),
+    ("T.ones(0, 3)[:, [7]].shape", (0, 1)),           # an empty result reads (and bounds-checks) no index
+    ("T.adjoint(T.tensor(2.0)).tolist()", 2.0),
+    ("T.nn.functional.rms_norm(T.tensor([[300.0, 400.0]], dtype=T.float16), (2,)).tolist()",
+     [[0.8486328125, 1.1318359375]]),                 # x * x would overflow float16
+    ("T.nn.functional.avg_pool2d(T.full((1, 1, 2, 2), 2**62, dtype=T.int64), 2).tolist()", [[[[0]]]]),  # wraps
+    ("T.empty(0, 3, dtype=T.bool).normal_().shape", (0, 3)),
+    ("T.multinomial(T.empty(0, 3), 1).shape", (0, 1)),
+]
+
+
+@pytest.mark.parametrize("expr,expected", WORKS, ids=[w[0] for w in WORKS])
+def test_succeeds_like_pytorch(expr, expected):
+    got = eval(expr)
+    assert (tuple(got) if isinstance(got, T.Size) else got) == expected
+
+
+@needs_torch
+@pytest.mark.parametrize("expr,expected", WORKS, ids=[w[0] for w in WORKS])
+def test_pytorch_agrees(expr, expected):
+    got = eval(expr, {"T": torch})
+    assert (tuple(got) if isinstance(got, torch.Size) else got) == expected
+
+
+@pytest.mark.skipif(sys.platform == "emscripten", reason="no threads in Pyodide")
+def test_kernel_argument_block_is_not_shared_mid_call():
+    """Two threads running kernels: the GIL can pass between packing tjs_args and the call (a 'kernel error 5' or
+    a wrong sum before the lock)."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    errors = []
+
+    def work(k):
+        a = T.full((7,), float(k + 1))
+        b = T.full((5, 3), float(k + 2))
+        end = time.time() + 0.7
+        try:
+            while time.time() < end:
+                if (a + a).tolist() != [2.0 * (k + 1)] * 7 or b.sum(0).tolist() != [5.0 * (k + 2)] * 3:
+                    errors.append("wrong value")
+        except Exception as e:   # noqa: BLE001  (any failure is the finding)
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(2)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert not errors, errors[:3]
