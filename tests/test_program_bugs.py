@@ -188,3 +188,127 @@ def test_cuda_device_error_matches_torch(call):
     with pytest.raises(AssertionError) as mine:
         _CUDA_CALLS[call](torch_js)
     assert str(mine.value) == str(ref.value)
+
+
+# ---- torch.load of a whole pickled nn.Module -------------------------------------------------------------------
+
+import io  # noqa: E402
+import pickle  # noqa: E402
+import sys  # noqa: E402
+import types  # noqa: E402
+
+
+def _jmodel():
+    torch_js.manual_seed(0)
+    return jnn.Sequential(jnn.Linear(2, 3), jnn.ReLU(), jnn.Linear(3, 1))
+
+
+def _saved(obj, save=torch_js.save):
+    buf = io.BytesIO()
+    save(obj, buf)
+    return buf.getvalue()
+
+
+def test_whole_module_round_trip_with_weights_only_false():
+    m = _jmodel()
+    back = torch_js.load(io.BytesIO(_saved(m)), weights_only=False)
+    assert type(back[0]) is jnn.Linear and type(back) is jnn.Sequential
+    x = torch_js.randn(4, 2)
+    assert back(x).tolist() == m(x).tolist()
+    assert repr(back) == repr(m)
+
+
+def test_whole_module_refused_by_default_with_pytorchs_message():
+    data = _saved(_jmodel())
+    for kwargs in ({}, {"weights_only": True}):
+        with pytest.raises(pickle.UnpicklingError) as e:
+            torch_js.load(io.BytesIO(data), **kwargs)
+        msg = str(e.value)
+        assert msg.startswith("Weights only load failed. This file can still be loaded")
+        assert "Unsupported global: GLOBAL torch.nn.modules.container.Sequential was not an allowed global" in msg
+        assert msg.endswith("https://pytorch.org/docs/stable/generated/torch.load.html.")
+
+
+def test_safe_globals_allow_a_module_under_weights_only():
+    data = _saved(_jmodel())
+    allowed = [jnn.Sequential, jnn.Linear, jnn.ReLU]
+    torch_js.serialization.clear_safe_globals()
+    with torch_js.serialization.safe_globals(allowed):
+        assert set(torch_js.serialization.get_safe_globals()) == set(allowed)
+        back = torch_js.load(io.BytesIO(data))
+    assert torch_js.serialization.get_safe_globals() == []
+    assert type(back[2]) is jnn.Linear and back[2].weight.tolist() == _jmodel()[2].weight.tolist()
+    torch_js.serialization.add_safe_globals(allowed[:2])
+    try:
+        with pytest.raises(pickle.UnpicklingError, match="GLOBAL torch.nn.modules.activation.ReLU was not"):
+            torch_js.load(io.BytesIO(data))
+    finally:
+        torch_js.serialization.clear_safe_globals()
+
+
+def test_weights_only_with_a_pickle_module_is_refused():
+    with pytest.raises(RuntimeError, match="Can not safely load weights when explicit pickle_module is specified"):
+        torch_js.load(io.BytesIO(_saved({"a": torch_js.ones(1)})), pickle_module=pickle, weights_only=True)
+    assert torch_js.load(io.BytesIO(_saved({"a": 1})), pickle_module=pickle) == {"a": 1}
+
+
+@needs_torch
+def test_torch_pickled_module_loads_as_torch_js_modules():
+    torch.manual_seed(0)
+    m = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, padding=1), torch.nn.BatchNorm2d(2), torch.nn.ReLU(),
+                            torch.nn.Flatten(), torch.nn.Linear(2 * 4 * 4, 3), torch.nn.LeakyReLU(0.2))
+    m.eval()
+    data = _saved(m, torch.save)
+    with pytest.raises(pickle.UnpicklingError) as mine:
+        torch_js.load(io.BytesIO(data))
+    with pytest.raises(pickle.UnpicklingError) as ref:
+        torch.load(io.BytesIO(data))
+    assert str(ref.value).split("WeightsUnpickler error: ")[1].split("\n")[0] in str(mine.value)
+    back = torch_js.load(io.BytesIO(data), weights_only=False)
+    assert type(back[1]) is jnn.BatchNorm2d and not back.training
+    x = torch.randn(2, 1, 4, 4)
+    assert torch.allclose(m(x), torch.tensor(back(torch_js.tensor(x.tolist())).tolist()), atol=1e-5)
+
+
+@needs_torch
+def test_torch_js_pickled_module_loads_in_torch():
+    m = _jmodel()
+    back = torch.load(io.BytesIO(_saved(m)), weights_only=False)
+    assert type(back[0]) is torch.nn.Linear
+    x = torch_js.randn(3, 2)
+    assert torch.allclose(back(torch.tensor(x.tolist())), torch.tensor(m(x).tolist()), atol=1e-6)
+
+
+_NET_SOURCE = '''
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 2)
+        self.scale = 2.5
+
+    def forward(self, x):
+        return self.fc(x) * self.scale
+'''
+
+
+def _net_module(nn):
+    mod = types.ModuleType("_torch_js_test_netdefs")
+    mod.nn = nn
+    exec(_NET_SOURCE, mod.__dict__)
+    return mod
+
+
+@needs_torch
+def test_user_class_resolves_by_module_path():
+    # the same script under torch, then under torch_js: its class is looked up by module path
+    sys.modules["_torch_js_test_netdefs"] = _net_module(torch.nn)
+    try:
+        net = sys.modules["_torch_js_test_netdefs"].Net()
+        data = _saved(net, torch.save)
+        sys.modules["_torch_js_test_netdefs"] = _net_module(jnn)
+        back = torch_js.load(io.BytesIO(data), weights_only=False)
+        assert type(back) is sys.modules["_torch_js_test_netdefs"].Net and back.scale == 2.5
+        x = torch.randn(4, 3)
+        assert torch.allclose(net(x), torch.tensor(back(torch_js.tensor(x.tolist())).tolist()), atol=1e-6)
+    finally:
+        del sys.modules["_torch_js_test_netdefs"]

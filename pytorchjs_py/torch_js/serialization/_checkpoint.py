@@ -19,7 +19,10 @@ from collections import OrderedDict
 from .. import _dtype as D
 from .._storage import CPU, device as _device
 from .._tensor import Size, Tensor, _CPU_BACKEND
+from ..nn.modules.module import Module
 from ..nn.parameter import Parameter
+from ._safe_globals import torch_name
+from ._trusted import load_trusted
 from ._unpickler import (STORAGE_NAMES, LoadedStorage, RestrictedUnpickler, StorageType, _short, _what,
                          rebuild_from_bytes)
 from ._zip import Archive
@@ -72,6 +75,14 @@ class _TorchPickler(pickle._Pickler):
             self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode("utf-8"))
             return
         super().save(obj, save_persistent_id)
+
+    def save_global(self, obj, name=None):
+        # torch_js's classes (a whole nn.Module) go under torch's names, so PyTorch loads them as its own
+        module = getattr(obj, "__module__", None)
+        if isinstance(module, str) and torch_name(module) != module:
+            self.save(_Global(torch_name(module), name or obj.__qualname__))
+            return
+        super().save_global(obj, name)
 
     def persistent_id(self, obj):
         if isinstance(obj, _StorageRef):
@@ -187,6 +198,8 @@ def _walk(obj, fn, memo):
         return memo[id(obj)]
     if isinstance(obj, Tensor):
         r = fn(obj)
+    elif isinstance(obj, Module):
+        r = obj._apply(fn)
     elif isinstance(obj, OrderedDict):
         r = OrderedDict((k, _walk(v, fn, memo)) for k, v in obj.items())
         if hasattr(obj, "_metadata"):
@@ -246,22 +259,32 @@ def _read_all(f):
     return f.read() if hasattr(f, "read") else bytes(f)
 
 
-def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args):
-    """Load a checkpoint written by torch.save (zip format) or torch_js.save.
+UNSAFE_MESSAGE = ("In PyTorch 2.6, we changed the default value of the `weights_only` argument in `torch.load` from "
+                  "`False` to `True`. Re-running `torch.load` with `weights_only` set to `False` will likely succeed, "
+                  "but it can result in arbitrary code execution. Do it only if you got the file from a trusted "
+                  "source.")
+DOCS_MESSAGE = ("\n\nCheck the documentation of torch.load to learn more about types accepted by default with "
+                "weights_only https://pytorch.org/docs/stable/generated/torch.load.html.")
 
-    The pickle is always read with the restricted unpickler (weights_only=False is accepted but gives no extra
-    power: arbitrary objects cannot be rebuilt in the browser). map_location: None/'cpu' keep tensors on the
-    CPU; 'webgpu' (or a torch_js.device) moves them there. A damaged or hostile file raises (RuntimeError for the
-    archive, pickle.UnpicklingError for its pickle), never crashes or allocates without bound."""
-    data = _read_all(f)
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        if data[:4] == b"PK\x03\x04":
-            raise RuntimeError("torch_js.load: PytorchStreamReader failed reading zip archive: failed finding "
-                               "central directory. The checkpoint file is damaged, truncated or not a checkpoint")
-        if data[:2] == b"\x80\x02" or data[:1] == b"\x80":
-            raise RuntimeError("torch_js.load: this is a legacy (pre-1.6, non-zip) torch checkpoint, which torch_js "
-                               "does not read; re-save it with a current torch.save")
-        raise RuntimeError("torch_js.load: not a PyTorch zip checkpoint")
+
+def weights_only_message(message):
+    """PyTorch's wording around an error of the weights_only unpickler."""
+    if "was not an allowed global by default." in message:
+        text = ("Weights only load failed. This file can still be loaded, to do so you have two options, "
+                "\033[1mdo those steps only if you trust the source of the checkpoint\033[0m. "
+                f"\n\t(1) {UNSAFE_MESSAGE}\n\t(2) Alternatively, to load with `weights_only=True` please check "
+                "the recommended steps in the following error message.\n\tWeightsUnpickler error: " + message)
+    else:
+        text = f"Weights only load failed. {UNSAFE_MESSAGE}\n"
+        if "is blocked." not in message:
+            text += ("Please file an issue with the following so that we can make `weights_only=True` compatible "
+                     "with your use case: WeightsUnpickler error: ")
+        text += "\n\n" + message
+    return text + DOCS_MESSAGE
+
+
+def _open_archive(data):
+    """(archive, prefix of its records) of a zip checkpoint."""
     archive = Archive(data)
     names = archive.names
     pkl_names = [n for n in names if n.endswith("/data.pkl") and n.count("/") == 1] or \
@@ -273,10 +296,42 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         order = archive.read(prefix + "byteorder").decode("utf-8", "replace").strip()
         if order != "little":
             raise RuntimeError(f"torch_js.load: byteorder '{_short(order)}' is not supported")
-    pkl = archive.read(pkl_names[0])
-    up = RestrictedUnpickler(io.BytesIO(pkl), len(pkl), _storage_loader(archive, prefix))
-    obj = up.load()
+    return archive, prefix
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
+    """Load a checkpoint written by torch.save (zip format) or torch_js.save.
+
+    weights_only=True (the default, as in PyTorch 2.6+): the restricted unpickler (nothing in the file runs;
+    tensors only from validated views of storage records; other globals only when marked safe with
+    torch.serialization.add_safe_globals). weights_only=False: Python's unpickler for a trusted file (a whole
+    pickled nn.Module; torch.* classes resolve to torch_js's). map_location: None/'cpu' keep tensors on the CPU;
+    'webgpu' (or a torch_js.device) moves them there. A damaged or hostile file raises (RuntimeError for the
+    archive, pickle.UnpicklingError for its pickle), never crashes or allocates without bound."""
+    if weights_only is None:
+        weights_only = pickle_module is None     # PyTorch's default: weights only unless a pickle module is given
+    elif weights_only and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
+    encoding = pickle_load_args.get("encoding", "utf-8")
+    data = _read_all(f)
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        if data[:4] == b"PK\x03\x04":
+            raise RuntimeError("torch_js.load: PytorchStreamReader failed reading zip archive: failed finding "
+                               "central directory. The checkpoint file is damaged, truncated or not a checkpoint")
+        if data[:2] == b"\x80\x02" or data[:1] == b"\x80":
+            raise RuntimeError("torch_js.load: this is a legacy (pre-1.6, non-zip) torch checkpoint, which torch_js "
+                               "does not read; re-save it with a current torch.save")
+        raise RuntimeError("torch_js.load: not a PyTorch zip checkpoint")
+    archive, prefix = _open_archive(data)
+    pkl = archive.read(prefix + "data.pkl")
+    storages = _storage_loader(archive, prefix)
+    if weights_only:
+        try:
+            obj = RestrictedUnpickler(io.BytesIO(pkl), len(pkl), storages).load()
+        except pickle.UnpicklingError as e:
+            raise pickle.UnpicklingError(weights_only_message(str(e))) from None
+    else:
+        obj = load_trusted(io.BytesIO(pkl), storages, encoding)
     if map_location is not None:
         obj = _walk(obj, lambda t: _map_location(t, map_location), {})
     return obj
-

@@ -25,6 +25,7 @@ from .. import _dtype as D
 from .._storage import device as _device
 from .._tensor import Size, Tensor, _CPU_BACKEND, _make, check_view, checked_numel, contiguous_strides
 from ..nn.parameter import Parameter, _rebuild_parameter as _js_rebuild_parameter
+from ._safe_globals import user_allowed_globals
 
 MAX_NESTING = 256
 BUDGET_FACTOR = 64               # bytes of Python objects per byte of pickle (legit checkpoints use about 15-40) ...
@@ -294,7 +295,9 @@ class RestrictedUnpickler(pickle._Unpickler):
     def __init__(self, file, length, persistent_load=None, encoding="utf-8"):
         super().__init__(file, encoding=encoding)
         self._allowed = allowed_globals()
-        self._callables = {id(v) for v in self._allowed.values() if callable(v)}
+        self._user = user_allowed_globals()          # torch.serialization.add_safe_globals: the user's trust
+        self._user_classes = tuple(v for v in self._user.values() if isinstance(v, type))
+        self._callables = {id(v) for v in list(self._allowed.values()) + list(self._user.values()) if callable(v)}
         self._pload = persistent_load
         self._height = {}          # id -> height, for every container built here (kept alive by _keep)
         self._nested = set()       # ids of containers already placed inside another container
@@ -460,6 +463,9 @@ class RestrictedUnpickler(pickle._Unpickler):
         if cls is _torch_version:                 # torch.__version__ (a str subclass) pickles as NEWOBJ
             self.stack[-1] = _torch_version(*args)
             return
+        if any(cls is c for c in self._user_classes):
+            self.stack[-1] = cls.__new__(cls, *args)
+            return
         if not any(cls is c for c in _NEWOBJ_TYPES):
             raise UnpicklingError(f"torch_js.load: NEWOBJ may create only OrderedDict, set, frozenset, torch.Size "
                                   f"or TorchVersion, not a {_short(cls)}")
@@ -478,6 +484,9 @@ class RestrictedUnpickler(pickle._Unpickler):
             if "_metadata" in state:
                 inst._metadata = state["_metadata"]
             return
+        if any(type(inst) is c for c in self._user_classes):
+            self._build_allowed(inst, state)
+            return
         if not isinstance(inst, Tensor):
             raise UnpicklingError(f"torch_js.load: refusing BUILD on {type(inst).__name__}: only a tensor or an "
                                   "OrderedDict can be built")
@@ -490,6 +499,9 @@ class RestrictedUnpickler(pickle._Unpickler):
         fn = self._allowed.get((module, name))
         if fn is not None:
             return fn
+        fn = self._user.get(f"{module}.{name}")
+        if fn is not None:
+            return fn
         if module == "torch" and type(name) is str:
             base = name[:-len("Storage")] if name.endswith("Storage") else name
             if base.lower().startswith(_TORCH_ONLY_DTYPES) or name in ("ComplexFloatStorage",
@@ -498,10 +510,22 @@ class RestrictedUnpickler(pickle._Unpickler):
                 raise UnpicklingError(f"torch_js.load: refusing to load global 'torch.{_short(name)}': the {what} "
                                       f"torch.{_short(name)} is not supported by torch_js (its dtypes: "
                                       f"{', '.join(DTYPE_NAMES)})")
-        raise UnpicklingError(
-            f"torch_js.load: refusing to load global '{_short(module)}.{_short(name)}': only tensors, parameters, "
-            "storages, dtypes and plain containers can be loaded (the file may be malicious or contain custom "
-            "objects)")
+        raise UnpicklingError(_unsupported_global(_short(module), _short(name)))
+
+    def _build_allowed(self, inst, state):
+        """BUILD on an instance of a class the user marked safe: its __setstate__, else pickle's dict update."""
+        self._charge(_ITEM_COST)
+        if hasattr(inst, "__setstate__"):
+            inst.__setstate__(state)
+            return
+        slotstate = None
+        if isinstance(state, tuple) and len(state) == 2:
+            state, slotstate = state
+        if state:
+            inst.__dict__.update(state)
+        if slotstate:
+            for k, v in slotstate.items():
+                setattr(inst, k, v)
 
     def persistent_load(self, pid):
         if self._pload is None:
@@ -518,6 +542,23 @@ class RestrictedUnpickler(pickle._Unpickler):
         except Exception as e:  # malformed input: stack underflow, bad arguments to an allowed function, ...
             raise UnpicklingError(f"torch_js.load: malformed pickle ({type(e).__name__}: {_short(str(e), 200)})") \
                 from None
+
+
+_BLOCKED_MODULES = ("sys", "os", "posix", "nt")
+
+
+def _unsupported_global(module, name):
+    """PyTorch's weights_only message for a global outside the allow-lists, then torch_js's own line."""
+    full = f"{module}.{name}"
+    if module in _BLOCKED_MODULES:
+        msg = f"Trying to load unsupported GLOBAL {full} whose module {module} is blocked."
+    else:
+        shown = name if module == "builtins" else full
+        msg = (f"Unsupported global: GLOBAL {shown} was not an allowed global by default. Please use "
+               f"`torch.serialization.add_safe_globals([{shown}])` or the `torch.serialization.safe_globals("
+               f"[{shown}])` context manager to allowlist this global if you trust this class/function.")
+    return (f"{msg}\n(torch_js.load: refusing to load global '{full}': only tensors, parameters, storages, dtypes, "
+            "plain containers and the globals marked safe can be loaded with weights_only=True)")
 
 
 def _dispatch():
