@@ -27,6 +27,10 @@ def clamp(input, min=None, max=None, *, out=None):
     require_tensor("clamp", input, min, max)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if (min is not None and max is not None) and isinstance(min, Tensor) != isinstance(max, Tensor):
+        raise TypeError(f"clamp() received an invalid combination of arguments - got (Tensor, "
+                        f"{type(min).__name__}, {type(max).__name__}), but expected one of: (Tensor input, Tensor "
+                        "min, Tensor max) or (Tensor input, Number min, Number max)")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         r = _clamp_tensor(input, min if min is None or isinstance(min, Tensor) else scalar_like(min, input),
                           max if max is None or isinstance(max, Tensor) else scalar_like(max, input))

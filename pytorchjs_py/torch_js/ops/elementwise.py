@@ -443,11 +443,18 @@ def add(input, other, *, alpha=1, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
+def _no_bool_subtraction(a, b):
+    if any((isinstance(x, Tensor) and x._dtype is D.bool_) or x.__class__ is bool for x in (a, b)):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
 def sub(input, other, *, alpha=1, out=None):
     if isinstance(input, Tensor) and input._dtype is D.bool_ and (
             (isinstance(other, Tensor) and other._dtype is D.bool_) or isinstance(other, bool)):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
                            "`logical_xor()` operator instead.")
+    _no_bool_subtraction(input, other)
     if alpha != 1:
         _alpha_check(alpha, input, other)
     r = binary(SUB, input, other, alpha)
@@ -667,9 +674,12 @@ _BINARY_DTYPE = {SAME: "promote", FLOAT: "float", COMPARE: "compare", LOGICAL: "
 def _declare_binary_op(name, fn, op, inplace_op=None, **kw):
     """Register a function form backed by one BinaryOp: its grads are the derivative formula."""
     inplace_op = inplace_op or op
+    inplace = kw.pop("inplace", None)   # False: PyTorch has no Tensor.<name>_
+    if inplace is None:
+        inplace = lambda self, other: inplace_binary(self, inplace_op, other)   # noqa: E731
     register(name, fn, "binary", primitive="binary", dtype=_BINARY_DTYPE[op.rule],
              derivative=formula(op.grad_a, op.grad_b) if op.grad_a is not None else NOT_DIFFERENTIABLE,
-             inplace=kw.pop("inplace", None) or (lambda self, other: inplace_binary(self, inplace_op, other)), **kw)
+             inplace=inplace or None, **kw)
 
 
 def _register_all():
@@ -691,7 +701,8 @@ def _register_all():
              derivative=formula(_pow_grad_a, _pow_grad_b), inplace=lambda self, e: _ip.inplace_from(self, pow(self, e)))
     for op in (REMAINDER, FMOD, MAXIMUM, MINIMUM, FMAX, FMIN, ATAN2, HYPOT, XLOGY, COPYSIGN):
         fn = maximum if op is MAXIMUM else minimum if op is MINIMUM else _simple_binary(op, op.name)
-        _declare_binary_op(op.name, fn, op, aliases=("arctan2",) if op is ATAN2 else ())
+        _declare_binary_op(op.name, fn, op, aliases=("arctan2",) if op is ATAN2 else (),
+                           inplace=False if op in (MAXIMUM, MINIMUM, FMAX, FMIN) else None)
     aliases = {"ne": ("not_equal",), "lt": ("less",), "le": ("less_equal",), "gt": ("greater",),
                "ge": ("greater_equal",)}
     for table in (_COMPARE, _LOGICAL, _BITWISE, _SHIFT):

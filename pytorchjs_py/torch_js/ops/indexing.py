@@ -274,6 +274,7 @@ def setitem(self, key, value):
             value = value.expand(view._shape)  # PyTorch's "expanded size" error for a mismatched value
         copy_(view, value)
         return
+    _check_put_dtype(self, value)
     plan = _Plan(view, adv_dims, adv_idx)
     if GRAD_ENABLED[0] and (self._requires_grad or value._requires_grad):
         _ip.check_leaf(self)
@@ -286,7 +287,14 @@ def setitem(self, key, value):
 
 # ---- the op family -------------------------------------------------------------------------------------------
 
+def _check_put_dtype(dst, values):
+    check(values._dtype is dst._dtype, lambda: "Index put requires the source and destination dtypes match, got "
+          f"{D.scalar_type_name(dst._dtype)} for the destination and {D.scalar_type_name(values._dtype)} for the "
+          "source.")
+
+
 def index_put(input, indices, values, accumulate=False):
+    _check_put_dtype(input, values)
     dims = list(range(len(indices)))
     idxs = [_as_index(i, input) for i in indices]
     if any(i._dtype is D.bool_ for i in idxs):
@@ -576,7 +584,11 @@ def nonzero(input, *, as_tuple=False, out=None):
     if as_tuple:
         return tuple(coords) if input.dim() else (lin * 0,)
     r = S.stack(coords, 1) if coords else zeros((count, 0), dtype=D.int64, device=input._storage.device)
-    return _ip.write_out(out, r) if out is not None else r
+    if out is not None:
+        check(out._dtype is D.int64, lambda: "nonzero: Expected out tensor to have scalar type Long but got scalar "
+              f"type{D.scalar_type_name(out._dtype)}")
+        return _ip.write_out(out, r)
+    return r
 
 
 def argwhere(input):
@@ -593,6 +605,8 @@ def masked_select(input, mask, *, out=None):
 
 
 def masked_scatter(input, mask, source):
+    check(input._dtype is source._dtype, lambda: f"masked_scatter: expected self and source to have same dtypes but "
+          f"got{D.scalar_type_name(input._dtype)} and {D.scalar_type_name(source._dtype)}")
     if mask._dtype is not D.bool_:
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype "
                            f"{D.scalar_type_name(mask._dtype)}")
@@ -608,6 +622,8 @@ def masked_scatter(input, mask, source):
 
 def flip(input, dims):
     dims = [wrap_dim(d, input.dim()) for d in (dims if isinstance(dims, (tuple, list)) else (dims,))]
+    if input.dim() == 0:
+        return rename_grad_fn(input.clone(), "FlipBackward0")
     r = input
     for d in dims:
         n = r._shape[d]

@@ -24,9 +24,10 @@ def can_cast(from_, to):
 
 def check_leaf(self):
     if GRAD_ENABLED[0] and self._requires_grad:
-        if self._grad_fn is None and self._base is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         base = self._base
+        if self._grad_fn is None:   # a leaf; a view made a leaf by requires_grad_() counts as a view of one
+            raise RuntimeError(("a view of a leaf Variable" if base is not None else "a leaf Variable") +
+                               " that requires grad is being used in an in-place operation.")
         if base is not None and base._requires_grad and base._grad_fn is None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
 

@@ -3,7 +3,7 @@ and their index lists), diagonals (diag, diag_embed, diagflat, trace), rot90 and
 from .. import _dtype as D
 from .._tensor import wrap_dim
 from ._registry import NOT_DIFFERENTIABLE, register
-from ._util import check
+from ._util import check, not_implemented_for
 from . import inplace as _ip
 from .creation import arange, zeros
 from .shape import cat
@@ -81,6 +81,8 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
 
 def _tri_indices(row, col, offset, lower, dtype, device):
     dt = dtype or D.int64
+    if dt not in (D.int64, D.int32):
+        raise not_implemented_for("tril_indices" if lower else "triu_indices", dt)
     m = zeros((row, col), dtype=D.bool_, device=device)
     keep = _tri_keep(m, offset, lower)
     nz = keep.nonzero()

@@ -46,9 +46,13 @@ def heaviside(input, values, *, out=None):
 
 
 def _need_float(name, *ts):
+    """A float kernel: the promoted dtype of the tensors must be floating (int + float promotes to float)."""
+    d = None
     for t in ts:
-        if isinstance(t, Tensor) and not t._dtype.is_floating_point:
-            raise not_implemented_for(f"{name}_cpu", t._dtype)
+        if isinstance(t, Tensor):
+            d = t._dtype if d is None else D.promote_types(d, t._dtype)
+    if d is not None and not d.is_floating_point:
+        raise not_implemented_for(f"{name}_cpu", d)
 
 
 def logaddexp(input, other, *, out=None):

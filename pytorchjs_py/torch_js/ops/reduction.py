@@ -364,14 +364,20 @@ def _bool_reduce(op, input, dim, keepdim):
     return r.to(od) if od is not D.bool_ else r
 
 
+def _bool_out(name, out, r):
+    if out is None:
+        return r
+    check(out._dtype in (D.bool_, D.uint8), lambda: f"{name} only supports bool tensor for result, got: "
+          f"{D.scalar_type_name(out._dtype)}")
+    return _ip.write_out(out, r.to(out._dtype))
+
+
 def all(input, dim=None, keepdim=False, *, out=None):
-    r = _bool_reduce("all", input, dim, keepdim)
-    return _ip.write_out(out, r) if out is not None else r
+    return _bool_out("all", out, _bool_reduce("all", input, dim, keepdim))
 
 
 def any(input, dim=None, keepdim=False, *, out=None):
-    r = _bool_reduce("any", input, dim, keepdim)
-    return _ip.write_out(out, r) if out is not None else r
+    return _bool_out("any", out, _bool_reduce("any", input, dim, keepdim))
 
 
 def count_nonzero(input, dim=None):
@@ -596,8 +602,10 @@ def _register_all():
               inplace=lambda self, dim, *, dtype=None: _ip.inplace_from(self, cumsum(self, dim, dtype=dtype)))
     reduce_op("cumprod", cumprod, backward(_cumprod_back, identity_backward), primitive="cumulative")
     for name, fn in [("nansum", nansum), ("mean", mean), ("nanmean", nanmean), ("var", var), ("std", std),
-                     ("var_mean", var_mean), ("std_mean", std_mean), ("norm", norm)]:
+                     ("norm", norm)]:
         register(name, fn, R, dtype="reduction")
+    for name, fn in [("var_mean", var_mean), ("std_mean", std_mean)]:
+        register(name, fn, R, dtype="reduction", method=False)   # functions only, as in PyTorch
     register("sum_to_size", sum_to_size, R, dtype="same", function=False, opinfo=())
 
 

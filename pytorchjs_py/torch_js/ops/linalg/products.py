@@ -78,7 +78,7 @@ def mm(input, mat2, *, out=None):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({input._shape[0]}x{input._shape[1]} and "
                            f"{mat2._shape[0]}x{mat2._shape[1]})")
     r = gemm(input, mat2)
-    return _ip.write_out(out, r) if out is not None else r
+    return _ip.write_out_exact(out, r)
 
 
 register("mm", mm, "linalg", primitive="gemm", dtype="same", derivative=backward(gemm_backward))
@@ -94,7 +94,7 @@ def bmm(input, mat2, *, out=None):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{input._shape[0]}, "
                            f"{input._shape[2]}] but got: [{mat2._shape[0]}, {mat2._shape[1]}].")
     r = gemm(input, mat2)
-    return _ip.write_out(out, r) if out is not None else r
+    return _ip.write_out_exact(out, r)
 
 
 register("bmm", bmm, "linalg", primitive="gemm", dtype="same", derivative=backward(gemm_backward))
@@ -175,6 +175,8 @@ register("mv", mv, "linalg", dtype="same")
 
 def inner(input, other, *, out=None):
     """Contraction over the last dims: (..., k), (..., k) -> input.shape[:-1] + other.shape[:-1]; 0-d multiplies."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"inner(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
     if input.dim() == 0 or other.dim() == 0:
         r = input * other
     else:
