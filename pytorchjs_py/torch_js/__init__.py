@@ -3,7 +3,7 @@
 Tensors, autograd and the op catalogue in Python; compute in the wasm_ext kernel library (CPU: native in
 CPython, WebAssembly SIMD in Pyodide) and, through js_bridge, in WebGPU.
 """
-__version__ = "0.1.0"
+from .version import __version__  # noqa: F401  (a TorchVersion: PyTorch's release with torch_js's own as its label)
 
 from . import _dtype
 from ._dtype import (bfloat16, dtype, finfo, float16, float32, float64, get_default_dtype, iinfo, int8, int16,
@@ -68,6 +68,14 @@ from .amp.autocast_mode import autocast, get_autocast_dtype, is_autocast_enabled
 from .cuda import OutOfMemoryError  # noqa: E402,F401
 from .backends import cuda as _cuda_flags, cudnn as _cudnn_flags, mps as _mps_flags  # noqa: E402,F401
 from .backends import mkldnn as _mkldnn_flags, openmp as _openmp_flags  # noqa: E402,F401
+
+# ---- PyTorch's legacy tensor types, torch.functional, torch.version -----------------------------------------------
+from . import functional, torch_version, version  # noqa: E402,F401
+from .functional import broadcast_tensors  # noqa: E402,F401
+from ._legacy_types import CPU_TYPES as _LEGACY_CPU_TYPES, CUDA_TYPES as _LEGACY_CUDA_TYPES  # noqa: E402
+globals().update(_LEGACY_CPU_TYPES)          # torch.FloatTensor, torch.LongTensor, ...
+for _name, _type in _LEGACY_CUDA_TYPES.items():
+    setattr(cuda, _name, _type)                # torch.cuda.FloatTensor, ...
 
 # ---- `import torch` as torch_js (python -m torch_js SCRIPT.py calls it) -------------------------------------------
 from ._torch_alias import install as install_as_torch  # noqa: E402,F401

@@ -1,0 +1,141 @@
+"""PyTorch's legacy tensor types: torch.FloatTensor, torch.LongTensor, ... and their torch.cuda twins.
+
+Each is a class (of the metaclass `tensortype`, as in PyTorch) that is not a Tensor subclass: calling it is the
+legacy constructor (`torch.FloatTensor(2, 3)`: uninitialised sizes; `torch.FloatTensor([1, 2])`: data), and
+`isinstance(t, torch.FloatTensor)` asks whether t is a float32 CPU tensor. `Tensor.type()` names them and
+`Tensor.type(torch.LongTensor)` / `Tensor.type("torch.LongTensor")` converts to them.
+"""
+from . import _dtype as D
+from ._storage import device as _device
+from ._tensor import Size, Tensor
+from .ops.creation import empty, tensor
+
+__all__ = ["tensortype", "CPU_TYPES", "CUDA_TYPES", "legacy_new"]
+
+_NAMES = (("FloatTensor", D.float32), ("DoubleTensor", D.float64), ("HalfTensor", D.float16),
+          ("BFloat16Tensor", D.bfloat16), ("LongTensor", D.int64), ("IntTensor", D.int32), ("ShortTensor", D.int16),
+          ("CharTensor", D.int8), ("ByteTensor", D.uint8), ("BoolTensor", D.bool_))
+
+_CPP_DTYPE = {D.float32: "float", D.float64: "double", D.float16: "c10::Half", D.bfloat16: "c10::BFloat16",
+              D.int64: "long int", D.int32: "int", D.int16: "short int", D.int8: "signed char",
+              D.uint8: "unsigned char", D.bool_: "bool"}
+
+_NO_CUDA_LIBRARY = (
+    "Cannot initialize CUDA without ATen_cuda library. PyTorch splits its backend into two shared libraries: a CPU "
+    "library and a CUDA library; this error has occurred because you are trying to use some CUDA functionality, but "
+    "the CUDA library has not been loaded by the dynamic linker for some reason.  The CUDA library MUST be loaded, "
+    "EVEN IF you don't directly use any symbols from the CUDA library! One common culprit is a lack of "
+    "-Wl,--no-as-needed in your link arguments; many dynamic linkers will delete dynamic library dependencies if "
+    "you don't depend on any of their symbols.  You can check if this has occurred by using ldd on your binary to "
+    "see if there is a dependency on *_cuda.so library.")
+
+_SIGNATURES = (" * (*, torch.device device = None)\n * (torch.Storage storage)\n * (Tensor other)\n"
+               " * (tuple of ints size, *, torch.device device = None)\n * (object data, *, torch.device device = None)\n")
+
+
+class tensortype(type):
+    """The metaclass of the legacy types: isinstance() checks a tensor's dtype and device."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj.device.type == ("cuda" if cls.is_cuda
+                                                                                            else "cpu")
+
+    def __subclasscheck__(cls, sub):
+        return type.__subclasscheck__(cls, sub)
+
+    def __repr__(cls):
+        return f"<class '{cls.__module__}.{cls.__qualname__}'>"
+
+
+def _options(d):
+    return (f"TensorOptions(dtype={_CPP_DTYPE[d]}, device=cpu, layout=Strided, requires_grad=false (default), "
+            "pinned_memory=false (default), memory_format=(nullopt))")
+
+
+def _invalid_args(args, kwargs, bad_keywords):
+    got = ", ".join([type(a).__name__ for a in args] + [f"{k}={type(v).__name__}" for k, v in kwargs.items()])
+    sigs = _SIGNATURES
+    if bad_keywords:
+        first, rest = sigs.split("\n", 1)
+        sigs = (f"{first}\n      didn't match because some of the keywords were incorrect: "
+                f"{', '.join(bad_keywords)}\n{rest}")
+    return TypeError(f"new() received an invalid combination of arguments - got ({got}), but expected one of:\n{sigs}")
+
+
+def legacy_new(dtype, args, kwargs):
+    """PyTorch's legacy constructor of a CPU tensor type: sizes, data, a tensor of the same type, or nothing."""
+    bad = [k for k in kwargs if k != "device"]
+    if bad:
+        raise _invalid_args(args, kwargs, bad)
+    dev = kwargs.get("device")
+    if dev is not None:
+        dev = _device(dev)
+        if dev.type != "cpu":
+            raise RuntimeError(f"legacy constructor expects device type: cpu but device type: {dev.type} was passed")
+    if not args:
+        return empty(0, dtype=dtype)
+    if len(args) == 1:
+        (a,) = args
+        if isinstance(a, Tensor):
+            if a.dtype is not dtype or a.device.type != "cpu":
+                raise TypeError(f"expected {_options(dtype)} (got {_options(a.dtype)})")
+            return a.detach()
+        if isinstance(a, Size):
+            return _sized(dtype, tuple(a))
+        if isinstance(a, bool) or isinstance(a, float):
+            raise TypeError(f"new(): data must be a sequence (got {type(a).__name__})")
+        if isinstance(a, int):
+            return _sized(dtype, (a,))
+        if isinstance(a, str):
+            raise TypeError("new(): invalid data type 'str'")
+        return tensor(a, dtype=dtype)
+    for i, a in enumerate(args):
+        if not isinstance(a, int) or isinstance(a, bool):
+            raise TypeError(f"new(): argument 'size' failed to unpack the object at pos {i + 1} with error \"type "
+                            f"must be tuple of ints,but got {type(a).__name__}\"")
+    return _sized(dtype, args)
+
+
+def _sized(dtype, sizes):
+    for n in sizes:
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(sizes)}")
+    return empty(sizes, dtype=dtype)
+
+
+def _make_type(name, dtype, is_cuda):
+    def __new__(cls, *args, **kwargs):
+        if cls.is_cuda:
+            raise TypeError(f"type torch.cuda.{name} not available. Torch not compiled with CUDA enabled.")
+        return legacy_new(cls.dtype, args, kwargs)
+
+    cls = tensortype(name, (), {"__new__": __new__, "dtype": dtype, "is_cuda": is_cuda, "is_sparse": False,
+                                "layout": "torch.strided", "__module__": "torch.cuda" if is_cuda else "torch",
+                                "__doc__": None})
+    return cls
+
+
+CPU_TYPES = {name: _make_type(name, d, False) for name, d in _NAMES}
+CUDA_TYPES = {name: _make_type(name, d, True) for name, d in _NAMES}
+_BY_NAME = {f"torch.{n}": t for n, t in CPU_TYPES.items()}
+_BY_NAME.update({f"torch.cuda.{n}": t for n, t in CUDA_TYPES.items()})
+
+
+def _type(self, dtype=None, non_blocking=False, **kwargs):
+    """Tensor.type: the legacy type's name, or the tensor converted to a dtype, legacy type or its name."""
+    if dtype is None:
+        return self._type_string()
+    if isinstance(dtype, str):
+        if dtype not in _BY_NAME:
+            raise ValueError(f"invalid type: '{dtype}'")
+        dtype = _BY_NAME[dtype]
+    if isinstance(dtype, tensortype):
+        if dtype.is_cuda:
+            raise RuntimeError(_NO_CUDA_LIBRARY)
+        dtype = dtype.dtype
+    elif not isinstance(dtype, D.dtype):
+        raise TypeError("dtype must be a type, str, or dtype object")
+    return self if dtype is self._dtype else self.to(dtype, non_blocking=non_blocking)
+
+
+Tensor.type = _type  # core's Tensor cannot import the legacy types (they construct through ops)
