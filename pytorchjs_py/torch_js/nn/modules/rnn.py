@@ -14,6 +14,7 @@ from ...ops.shape import cat, stack
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from .._packed_sequence import PackedSequence
 from .module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -198,6 +199,90 @@ class RNNBase(Module):
         c_n = stack(c_out, 0) if c_out else None
         return layer_input, h_n, c_n
 
+    def _run_packed(self, data, batch_sizes, hx, cx):
+        """The recurrence over a PackedSequence's data (N, I): at step t only the first batch_sizes[t] sequences
+        run; the others keep their state (forward: they ended; reverse: they have not started, and start from
+        their initial state). Returns the packed output data, h_n, c_n."""
+        num_directions = 2 if self.bidirectional else 1
+        sizes = [int(b) for b in batch_sizes.tolist()]
+        offsets = [0]
+        for bs in sizes:
+            offsets.append(offsets[-1] + bs)
+        h_out, c_out = [], []
+        layer_input = data
+        for layer in range(self.num_layers):
+            dir_outputs = []
+            for direction in range(num_directions):
+                idx = layer * num_directions + direction
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._layer_params(layer, direction)
+                gi_all = F.linear(layer_input, w_ih, b_ih)
+                h0 = hx[idx]
+                c0 = cx[idx] if cx is not None else None
+                outs = [None] * len(sizes)
+                if direction == 0:
+                    h, c = h0, c0
+                    for t, bs in enumerate(sizes):
+                        h_t, c_t = self._step(gi_all[offsets[t]:offsets[t + 1]], h[:bs],
+                                              c[:bs] if c is not None else None, w_hh, b_hh, w_hr)
+                        outs[t] = h_t
+                        h = h_t if bs == h.shape[0] else cat([h_t, h[bs:]], 0)
+                        if c is not None:
+                            c = c_t if bs == c.shape[0] else cat([c_t, c[bs:]], 0)
+                else:
+                    h = h0[:sizes[-1]] if sizes else h0
+                    c = c0[:sizes[-1]] if c0 is not None and sizes else c0
+                    for t in range(len(sizes) - 1, -1, -1):
+                        bs = sizes[t]
+                        if bs > h.shape[0]:   # sequences that end at this step start here, from their initial state
+                            h = cat([h, h0[h.shape[0]:bs]], 0)
+                            if c is not None:
+                                c = cat([c, c0[c.shape[0]:bs]], 0)
+                        h, c = self._step(gi_all[offsets[t]:offsets[t + 1]], h, c, w_hh, b_hh, w_hr)
+                        outs[t] = h
+                dir_outputs.append(cat(outs, 0) if outs else layer_input.new_zeros((0, h0.shape[-1])))
+                h_out.append(h)
+                if c is not None:
+                    c_out.append(c)
+            layer_output = dir_outputs[0] if num_directions == 1 else cat(dir_outputs, 1)
+            if self.dropout != 0 and self.training and layer < self.num_layers - 1:
+                layer_output = F.dropout(layer_output, self.dropout, True)
+            layer_input = layer_output
+        return layer_input, stack(h_out, 0), (stack(c_out, 0) if c_out else None)
+
+    def _step(self, gi, h, c, w_hh, b_hh, w_hr):
+        if self.mode == "LSTM":
+            return _lstm_cell(gi, h, c, w_hh, b_hh, w_hr)
+        if self.mode == "GRU":
+            return _gru_cell(gi, h, w_hh, b_hh), None
+        return _rnn_cell(gi, h, w_hh, b_hh, self.mode == "RNN_RELU"), None
+
+    def _packed_state(self, hx, packed, size, name="hx"):
+        """The initial state for a PackedSequence: zeros, or hx reordered as the batch was sorted."""
+        num_directions = 2 if self.bidirectional else 1
+        data = packed.data
+        max_batch = int(packed.batch_sizes[0]) if packed.batch_sizes.numel() else 0
+        if hx is None:
+            return zeros((self.num_layers * num_directions, max_batch, size), dtype=data.dtype, device=data.device)
+        if hx.dim() != 3:
+            raise RuntimeError(f"For batched 3-D input, {name} should also be 3-D but got {hx.dim()}-D tensor")
+        expected = (self.num_layers * num_directions, max_batch, size)
+        if tuple(hx.shape) != expected:
+            raise RuntimeError(f"Expected hidden size {expected}, got {list(hx.shape)}")
+        return hx if packed.sorted_indices is None else hx.index_select(1, packed.sorted_indices)
+
+    def _packed_forward(self, packed, hx, cx):
+        if packed.data.dim() != 2:
+            raise RuntimeError(f"input must have 2 dimensions, got {packed.data.dim()}")
+        if packed.data.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
+                               f"{packed.data.shape[-1]}")
+        out, h_n, c_n = self._run_packed(packed.data, packed.batch_sizes, hx, cx)
+        output = PackedSequence(out, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
+        if packed.unsorted_indices is not None:     # the final states back in the caller's batch order
+            h_n = h_n.index_select(1, packed.unsorted_indices)
+            c_n = c_n.index_select(1, packed.unsorted_indices) if c_n is not None else None
+        return output, h_n, c_n
+
     def _prepare(self, input, hx_shape_last):
         is_batched = input.dim() == 3
         if input.dim() not in (2, 3):
@@ -237,6 +322,9 @@ class RNNBase(Module):
 
     def _forward_hidden_only(self, input, hx):
         """RNN/GRU forward: one hidden state in, (output, h_n) out (LSTM also carries a cell state)."""
+        if isinstance(input, PackedSequence):
+            output, h_n, _ = self._packed_forward(input, self._packed_state(hx, input, self.hidden_size), None)
+            return output, h_n
         x, is_batched = self._prepare(input, self.hidden_size)
         h0 = self._init_state(hx, x, is_batched, self.hidden_size)
         out, h_n, _ = self._run(x, h0, None)
@@ -277,8 +365,13 @@ class LSTM(RNNBase):
         super().__init__("LSTM", *args, **kwargs)
 
     def forward(self, input, hx=None):
-        x, is_batched = self._prepare(input, self.hidden_size)
         real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
+        if isinstance(input, PackedSequence):
+            h0 = self._packed_state(None if hx is None else hx[0], input, real_hidden)
+            c0 = self._packed_state(None if hx is None else hx[1], input, self.hidden_size, "cx")
+            output, h_n, c_n = self._packed_forward(input, h0, c0)
+            return output, (h_n, c_n)
+        x, is_batched = self._prepare(input, self.hidden_size)
         if hx is None:
             h0 = self._init_state(None, x, is_batched, real_hidden)
             c0 = self._init_state(None, x, is_batched, self.hidden_size)
