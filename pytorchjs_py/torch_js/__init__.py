@@ -60,6 +60,8 @@ from . import webgpu  # noqa: E402,F401
 
 # ---- nn / optim / utils.data / checkpoints ----------------------------------------------------------------------
 from . import nn, optim, utils  # noqa: E402,F401
+from . import func, testing  # noqa: E402,F401  (torch.func, torch.testing)
+from .func import vmap  # noqa: E402,F401
 from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402,F401
 
 # ---- the device API of a PyTorch build without CUDA: torch.cuda, torch.amp, torch.accelerator, torch.backends.* --
