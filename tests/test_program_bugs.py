@@ -312,3 +312,50 @@ def test_user_class_resolves_by_module_path():
         assert torch.allclose(net(x), torch.tensor(back(torch_js.tensor(x.tolist())).tolist()), atol=1e-6)
     finally:
         del sys.modules["_torch_js_test_netdefs"]
+
+
+# ---- nn.parallel, distributed, onnx, hub -----------------------------------------------------------------------
+
+def test_parallel_distributed_onnx_hub_say_what_they_cannot_do(tmp_path, monkeypatch):
+    m = jnn.Linear(2, 2)
+    x = torch_js.ones(1, 2)
+    assert jnn.parallel.DataParallel(m)(x).tolist() == m(x).tolist()
+    assert jnn.parallel.DataParallel is jnn.DataParallel
+    with pytest.raises(RuntimeError, match="DistributedDataParallel: torch.distributed is not available"):
+        jnn.parallel.DistributedDataParallel(m)
+    with pytest.raises(RuntimeError, match="^device type could not be determined$"):
+        jnn.parallel.data_parallel(m, x)
+    assert torch_js.distributed.is_available() is False and torch_js.distributed.is_initialized() is False
+    for name in ("init_process_group", "get_rank", "all_reduce", "barrier"):
+        with pytest.raises(RuntimeError, match=f"torch.distributed.{name}: .*cannot run in a browser"):
+            getattr(torch_js.distributed, name)()
+    with pytest.raises(RuntimeError, match="torch.onnx.export is not available"):
+        torch_js.onnx.export(m, (x,), str(tmp_path / "m.onnx"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    assert torch_js.hub.get_dir() == str(tmp_path / "th" / "hub")
+    with pytest.raises(RuntimeError, match="cannot download .*no network access"):
+        torch_js.hub.load_state_dict_from_url("https://example.invalid/models/w.pth")
+    # a file already in the hub cache loads as PyTorch loads it after its download
+    torch_js.hub.set_dir(str(tmp_path / "hub"))
+    try:
+        (tmp_path / "hub" / "checkpoints").mkdir(parents=True)
+        torch_js.save({"w": torch_js.arange(3.0)}, str(tmp_path / "hub" / "checkpoints" / "w.pth"))
+        sd = torch_js.hub.load_state_dict_from_url("https://example.invalid/models/w.pth")
+        assert sd["w"].tolist() == [0.0, 1.0, 2.0]
+        (tmp_path / "repo").mkdir()
+        (tmp_path / "repo" / "hubconf.py").write_text("def tiny(n=2):\n    return list(range(n))\n")
+        assert torch_js.hub.load(str(tmp_path / "repo"), "tiny", 3, source="local") == [0, 1, 2]
+        with pytest.raises(RuntimeError, match="no network access"):
+            torch_js.hub.load("pytorch/vision", "resnet18")
+    finally:
+        torch_js.hub._hub_dir = None
+
+
+@needs_torch
+def test_hub_dir_matches_torch(tmp_path, monkeypatch):
+    for env in ({"TORCH_HOME": str(tmp_path / "a")}, {"XDG_CACHE_HOME": str(tmp_path / "b")}):
+        monkeypatch.delenv("TORCH_HOME", raising=False)
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        assert torch_js.hub.get_dir() == torch.hub.get_dir()
