@@ -141,3 +141,24 @@ def test_matches_the_plain_computation(reentrant):
         assert type(node).__name__ == "CheckpointBackward"
         leaves = {id(e[0].variable) for e in node.next_functions if e is not None}
         assert leaves == {id(x), id(lin.weight), id(lin.bias)}
+
+
+def test_context_fn_wraps_forward_and_recompute():
+    def run(m):
+        entered = []
+
+        class Ctx:
+            def __init__(self, name):
+                self.name = name
+
+            def __enter__(self):
+                entered.append((self.name, m.is_grad_enabled()))
+
+            def __exit__(self, *exc):
+                return False
+        x = m.ones(2, requires_grad=True)
+        y = checkpoint_of(m)(lambda t: t.exp(), x, use_reentrant=False,
+                             context_fn=lambda: (Ctx("forward"), Ctx("recompute")))
+        y.sum().backward()
+        return entered, x.grad
+    both(run)

@@ -4,8 +4,10 @@ are stacked at out_dims.
 Cost: batch-size calls of func (PyTorch runs it once on batched tensors), so time grows linearly with the batch and
 nothing is vectorized across it; values, shapes, autograd history and errors are PyTorch's. randomness: 'same'
 gives every element the draw an unbatched call would make (bit for bit PyTorch's, since torch_js's generator is);
-'different' gives each element its own draw, in sequence (independent, but not PyTorch's numbers); 'error' raises
-PyTorch's error when func draws from the default generator.
+'different' gives each element its own draw, one element after the other: PyTorch's numbers where its one batched
+draw takes the generator's values in element order (rand, dropout, bernoulli), other independent numbers where it
+does not (randn of 16 or more values in all takes PyTorch's 16-wide path); 'error' raises PyTorch's error when func
+draws from the default generator.
 """
 import functools
 

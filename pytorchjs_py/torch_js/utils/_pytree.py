@@ -1,9 +1,13 @@
-"""torch.utils._pytree: nested Python containers (tuple, list, dict, OrderedDict, namedtuple) as trees of leaves.
+"""torch.utils._pytree: nested Python containers (tuple, list, dict, OrderedDict, namedtuple, torch.Size,
+torch.return_types) as trees of leaves.
 
 torch.func's transforms use it to find the tensors inside their arguments and outputs. As in PyTorch 2.13, every
 object that is not one of those containers is a leaf, None included; a dict keeps its insertion order.
 """
 import collections
+
+from .._tensor import Size
+from ..ops.reduction import _MinMaxResult
 
 __all__ = ["TreeSpec", "LeafSpec", "tree_flatten", "tree_unflatten", "tree_leaves", "tree_structure", "tree_map",
            "tree_map_", "treespec_pprint"]
@@ -17,9 +21,11 @@ def _node_type(obj):
     """The container kind of obj (as TreeSpec.type), or None when obj is a leaf."""
     if _is_namedtuple(obj):
         return "namedtuple"
-    for kind in (tuple, list, collections.OrderedDict, dict):   # OrderedDict before its base class dict
+    for kind in (tuple, list, collections.OrderedDict, dict, Size):
         if type(obj) is kind:
             return kind
+    if isinstance(obj, _MinMaxResult):   # torch.return_types.max & co. (PyTorch's structseq nodes)
+        return type(obj)
     return None
 
 
