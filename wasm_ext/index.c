@@ -1,6 +1,7 @@
 /* Advanced indexing in one general form (index, gather, scatter, index_select, index_add, take, put, ...).
  *
- *   tjs_index_offsets: offs (=|+=) wrap(idx) · dim_stride, bounds-checked; called once per indexed dim,
+ *   tjs_index_offsets: offs (=|+=) wrap(idx) · dim_stride, bounds-checked (negative indices wrap unless refused:
+ *                      gather and index_select take none); called once per indexed dim,
  *                      so offs ends up holding each result element's source (or target) element offset.
  *   tjs_take:          out[i] = src[offs[i] + Σ i_d·src_strides_d]
  *   tjs_put:           dst[offs[i] + Σ i_d·dst_strides_d] (+)= val[i], in row-major index order (last wins)
@@ -39,7 +40,9 @@ TJS_EXPORT int tjs_index_offsets(void) {
                                tjs_args + TJS_INDEX_OFFSETS_IDX_STRIDES(ndim)};
   int64_t dim_size = tjs_args[TJS_INDEX_OFFSETS_DIM_SIZE(ndim)];
   int64_t dim_stride = tjs_args[TJS_INDEX_OFFSETS_DIM_STRIDE(ndim)];
-  int accumulate = (int)tjs_args[TJS_INDEX_OFFSETS_ACCUMULATE(ndim)];
+  const int flags = (int)tjs_args[TJS_INDEX_OFFSETS_FLAGS(ndim)];
+  const int accumulate = flags & TJS_INDEX_ACCUMULATE;
+  const int64_t lowest = (flags & TJS_INDEX_NO_NEGATIVE) ? 0 : -dim_size;
 
   tjs_iter it;
   if (!tjs_iter_init(&it, ndim, shape, 2, strides)) return TJS_OK;
@@ -49,7 +52,7 @@ TJS_EXPORT int tjs_index_offsets(void) {
     const int64_t *x = idx + it.off[1];
     for (idx_t i = 0; i < n; i++) {
       int64_t v = x[i * si];
-      if (v < -dim_size || v >= dim_size) {
+      if (v < lowest || v >= dim_size) {
         tjs_err[0] = v;
         tjs_err[1] = dim_size;
         return TJS_ERR_INDEX;

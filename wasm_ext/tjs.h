@@ -164,6 +164,10 @@ enum {
 
 static inline double tjs_arg_f64(int i) { union { int64_t i; double d; } u; u.i = tjs_args[i]; return u.d; }
 
+/* tjs_index_offsets' flags */
+#define TJS_INDEX_ACCUMULATE 1
+#define TJS_INDEX_NO_NEGATIVE 2
+
 /* a + b that wraps for int64 as PyTorch's CPU kernels do (signed overflow is undefined in C); plain + for floats */
 #define TJS_WRAP_ADD(a, b) _Generic((a), int64_t: (int64_t)((uint64_t)(a) + (uint64_t)(b)), default: (a) + (b))
 

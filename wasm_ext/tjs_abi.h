@@ -123,7 +123,7 @@
 #define TJS_GEMM_PART_WORK 15
 
 /* tjs_index_offsets: ndim, offs ptr, idx ptr, shape[ndim], offs_strides[ndim], idx_strides[ndim], dim_size,
- * dim_stride, accumulate */
+ * dim_stride, flags */
 #define TJS_INDEX_OFFSETS_NDIM 0
 #define TJS_INDEX_OFFSETS_OFFS 1
 #define TJS_INDEX_OFFSETS_IDX 2
@@ -132,7 +132,7 @@
 #define TJS_INDEX_OFFSETS_IDX_STRIDES(ndim) (3 + 2 * (ndim))
 #define TJS_INDEX_OFFSETS_DIM_SIZE(ndim) (3 + 3 * (ndim))
 #define TJS_INDEX_OFFSETS_DIM_STRIDE(ndim) (4 + 3 * (ndim))
-#define TJS_INDEX_OFFSETS_ACCUMULATE(ndim) (5 + 3 * (ndim))
+#define TJS_INDEX_OFFSETS_FLAGS(ndim) (5 + 3 * (ndim))
 
 /* tjs_take: dtype, ndim, out ptr, src ptr, offs ptr, shape[ndim], out_strides[ndim], src_strides[ndim],
  * offs_strides[ndim], src_start ptr, src_end ptr */

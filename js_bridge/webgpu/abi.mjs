@@ -21,8 +21,7 @@
 //                    op 0 sum, 1 prod; contiguous
 //   GEMM           batch, m, n, k, out operand, a operand, b operand, a_st[3], b_st[3]
 //                    strides (batch, row, col)
-//   INDEX_OFFSETS  nd, offs operand, idx operand, dim_size, dim_stride, accumulate, shape[nd], offs_st[nd],
-//                  idx_st[nd]
+//   INDEX_OFFSETS  nd, offs operand, idx operand, dim_size, dim_stride, flags, shape[nd], offs_st[nd], idx_st[nd]
 //   TAKE           nd, out operand, src operand, offs operand, shape[nd], out_st[nd], src_st[nd], offs_st[nd]
 //   PUT            nd, accumulate, dst operand, val operand, offs operand, shape[nd], val_st[nd], dst_st[nd],
 //                  offs_st[nd]
@@ -121,8 +120,8 @@ export const ARGS = Object.freeze({
   },
   INDEX_OFFSETS(I) {
     const nd = I[2];
-    return { op: I[1], nd, offs: operand(I, 3), idx: operand(I, 6), dim_size: I[9], dim_stride: I[10],
-      accumulate: I[11], shape: arr(I, 12, nd), offs_st: arr(I, 12 + nd, nd), idx_st: arr(I, 12 + 2 * nd, nd) };
+    return { op: I[1], nd, offs: operand(I, 3), idx: operand(I, 6), dim_size: I[9], dim_stride: I[10], flags: I[11],
+      shape: arr(I, 12, nd), offs_st: arr(I, 12 + nd, nd), idx_st: arr(I, 12 + 2 * nd, nd) };
   },
   TAKE(I) {
     const nd = I[2];

@@ -342,7 +342,7 @@ export class Bridge {
 
   _indexOffsets(a) {
     const { id: oid, off: ooff } = a.offs, { id: iid, dt: idt, off: ioff } = a.idx;
-    const { dim_size: size, dim_stride: stride, accumulate: acc, shape } = a;
+    const { dim_size: size, dim_stride: stride, flags, shape } = a;
     let n = 1;
     for (const s of shape) n *= s;
     if (!n) return;
@@ -354,7 +354,7 @@ export class Bridge {
     const u32 = d.u32;
     const [gx, gy] = grid(Math.ceil(n / WG));
     u32[w] = n; u32[w + 1] = cs.length; u32[w + 2] = gx; u32[w + 3] = ooff; u32[w + 4] = ioff;
-    u32[w + 8] = size; u32[w + 9] = stride; u32[w + 10] = acc;
+    u32[w + 8] = size; u32[w + 9] = stride; u32[w + 10] = flags;
     for (let j = 0; j < cs.length; j++) { u32[w + ARR(0) + j] = cs[j]; u32[w + ARR(1) + j] = cst[0][j]; u32[w + ARR(2) + j] = cst[1][j]; }
     d.dispatch(p, [oid, iid, this.errId], w, gx, gy);
     this.indexUsed = true;

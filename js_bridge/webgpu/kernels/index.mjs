@@ -41,14 +41,14 @@ export function indexOffsetsSource(idd, b, vE) {
   let size = pi(8u);
   var w = v;
   if (w < 0) { w += size; }
-  if (!fits || w < 0 || w >= size) {
+  if (!fits || w < 0 || w >= size || ((pu(10u) & 2u) != 0u && v < 0)) {   // flags bit 1: negatives refused
     if (atomicCompareExchangeWeak(&${vE}[0], 0u, 1u).exchanged) {
       atomicStore(&${vE}[1], r.x); atomicStore(&${vE}[2], select(select(0u, 0xffffffffu, v < 0), r.y, ${idd === DT.int64})); atomicStore(&${vE}[3], u32(size));
     }
     w = 0;
   }
   var off = w * pi(9u);
-  if (pu(10u) == 1u) { off += ld_O(o0); }
+  if ((pu(10u) & 1u) == 1u) { off += ld_O(o0); }   // flags bit 0: accumulate
   st_O(o0, off);
 `, b);
 }

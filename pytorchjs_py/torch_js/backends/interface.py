@@ -90,9 +90,9 @@ class Backend:
         raise NotImplementedError
 
     # ---- indexing ------------------------------------------------------------------------------------------
-    def index_offsets(self, offs, idx, idx_strides, dim_size, dim_stride, accumulate):
+    def index_offsets(self, offs, idx, idx_strides, dim_size, dim_stride, accumulate, wrap_negative=True):
         """offs (int64, offs' shape) = (offs + if accumulate) wrapped idx · dim_stride; an index outside
-        [-dim_size, dim_size) raises IndexError."""
+        [-dim_size, dim_size) — [0, dim_size) without wrap_negative — raises KernelIndexError."""
         raise NotImplementedError
 
     def take(self, out, src, offs, src_strides, offs_strides):

@@ -202,9 +202,10 @@ KERNELS = (
        "part_work weighted multiply-adds (≤ 0: TJS_GEMM_DEFAULT_PART_WORK) and returns TJS_MORE while parts remain; "
        "parts give the same bits as one call"),
     _K("index_offsets", "index.c", "core",
-       "ndim offs:ptr idx:ptr shape[ndim] offs_strides[ndim] idx_strides[ndim] dim_size dim_stride accumulate",
-       "offs (int64) (+)= wrap(idx)·dim_stride; an index outside [-dim_size, dim_size) returns TJS_ERR_INDEX "
-       "with tjs_err = {index, dim_size}"),
+       "ndim offs:ptr idx:ptr shape[ndim] offs_strides[ndim] idx_strides[ndim] dim_size dim_stride flags",
+       "offs (int64) (+)= wrap(idx)·dim_stride; flags: bit 0 accumulate (+=), bit 1 refuse negative indices (gather, "
+       "index_select: PyTorch does not wrap them); an index outside [-dim_size, dim_size) (or [0, dim_size)) returns "
+       "TJS_ERR_INDEX with tjs_err = {index, dim_size}"),
     _K("take", "index.c", "core",
        "dtype ndim out:ptr src:ptr offs:ptr shape[ndim] out_strides[ndim] src_strides[ndim] offs_strides[ndim] "
        "src_start:ptr src_end:ptr",
@@ -303,6 +304,11 @@ KERNEL = {k.name: k for k in KERNELS}
 
 # tjs_sort's op codes (also the WebGPU bridge's SORT op word)
 SORT_OPS = {"stable": 0, "sort": 1, "topk": 2, "kthvalue": 3, "mode": 4}
+INDEX_ACCUMULATE, INDEX_NO_NEGATIVE = 1, 2   # index_offsets' flags (TJS_INDEX_* in wasm_ext/tjs.h)
+
+
+def index_flags(accumulate, wrap_negative):
+    return (INDEX_ACCUMULATE if accumulate else 0) | (0 if wrap_negative else INDEX_NO_NEGATIVE)
 
 
 def struct_for(name, **dims):

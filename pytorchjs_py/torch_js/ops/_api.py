@@ -160,6 +160,8 @@ def guard(op, fn, *, method=False, namespace="torch"):
     shift = 0 if method else 1
     typed = _typed(sig, LENIENT_NN if namespace == "nn.functional" else ())
     leading = min((i for i, _, _ in typed if i is not None), default=len(sig))
+    # PyTorch's Tensor methods take no out= (x.add(y, out=z) is a TypeError), though the function they share does
+    refuse_out = method and any(p.name == "out" for p in params)
 
     def _raise_for(e, args, kwargs):
         if type(e) is OverflowError and str(e).startswith("int too "):
@@ -171,10 +173,12 @@ def guard(op, fn, *, method=False, namespace="torch"):
             raise err from None
         raise RuntimeError(f"{op}: {type(e).__name__}: {e}") from e
 
-    if typed:
+    if typed or refuse_out:
         @functools.wraps(fn)
         def api(*args, **kwargs):
             if kwargs or len(args) > leading:
+                if refuse_out and "out" in kwargs:
+                    raise TypeError(f"{op}() got an unexpected keyword argument 'out'")
                 _check_types(op, typed, args, kwargs, shift)
             try:
                 return fn(*args, **kwargs)

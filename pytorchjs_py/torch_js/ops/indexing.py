@@ -40,7 +40,7 @@ def _as_index(idx, like):
     return t
 
 
-def _offsets(t, dims, idxs, bshape):
+def _offsets(t, dims, idxs, bshape, wrap_negative=True):
     """int64 offsets (in t's elements, relative to t's storage offset) for index tensors on `dims`."""
     offs = zeros(bshape, dtype=D.int64, device=t._storage.device)
     be = t._storage.backend
@@ -49,7 +49,7 @@ def _offsets(t, dims, idxs, bshape):
         if idx.numel() and numel_of(bshape):
             try:
                 be.index_offsets(offs, idx, expand_strides(idx._shape, idx._stride, bshape), t._shape[d],
-                                 t._stride[d], True)
+                                 t._stride[d], True, wrap_negative)
             except KernelIndexError as e:
                 raise IndexError(_bounds_message(e, d)) from None
         elif numel_of(bshape) and t._shape[d] == 0:
@@ -63,10 +63,12 @@ def _bounds_message(err, dim):
 
 
 class _Plan:
-    """Where the broadcast index dims and the remaining dims of t land in the result."""
-    __slots__ = ("dims", "idxs", "bshape", "rest", "front", "out_shape")
+    """Where the broadcast index dims and the remaining dims of t land in the result. wrap_negative: t[-1] reads the
+    last element; index_select refuses negative indices."""
+    __slots__ = ("dims", "idxs", "bshape", "rest", "front", "out_shape", "wrap_negative")
 
-    def __init__(self, t, dims, idxs):
+    def __init__(self, t, dims, idxs, wrap_negative=True):
+        self.wrap_negative = wrap_negative
         self.dims = dims
         self.idxs = idxs
         try:
@@ -94,7 +96,7 @@ class _Plan:
 def _take(src, plan):
     out = _empty(plan.out_shape, src._dtype, src._storage.device)
     if out.numel():   # an empty result reads no index, so none is bounds-checked (as PyTorch's kernel)
-        offs = _offsets(src, plan.dims, plan.idxs, plan.bshape)
+        offs = _offsets(src, plan.dims, plan.idxs, plan.bshape, plan.wrap_negative)
         s_str, o_str = plan.strides_for(src, offs)
         out._storage.backend.take(out, src, offs, s_str, o_str)
     return out
@@ -111,7 +113,7 @@ def _put(dst, plan, values, accumulate):
                            f"indexing result of shape {list(plan.out_shape)}")
     if not numel_of(plan.out_shape):
         return
-    offs = _offsets(dst, plan.dims, plan.idxs, plan.bshape)
+    offs = _offsets(dst, plan.dims, plan.idxs, plan.bshape, plan.wrap_negative)
     if values._dtype is not dst._dtype:
         values = values.to(dst._dtype)
     d_str, o_str = plan.strides_for(dst, offs)
@@ -315,27 +317,28 @@ def index_select(input, dim, index, *, out=None):
         _ip.check_writable(out, input, index, any_overlap=True)
     idx = _as_index(index, input).reshape(-1)
     if input.dim() == 0:
-        r = index_plan(input.reshape(1), _Plan(input.reshape(1), [0], [idx])).reshape(())
+        r = index_plan(input.reshape(1), _Plan(input.reshape(1), [0], [idx], wrap_negative=False)).reshape(())
     else:
-        r = index_plan(input, _Plan(input, [d], [idx]))
+        r = index_plan(input, _Plan(input, [d], [idx], wrap_negative=False))
     return _ip.write_out(out, r) if out is not None else r
 
 
 class _GatherPlan:
-    __slots__ = ("dim", "index")
+    """gather/scatter's offsets: negative indices are out of bounds there (PyTorch does not wrap them); a bad
+    index is a RuntimeError (index_add's an IndexError), unlike t[idx]'s IndexError."""
+    __slots__ = ("dim", "index", "error")
 
-    def __init__(self, t, dim, index):
-        self.dim, self.index = dim, index
+    def __init__(self, t, dim, index, error=RuntimeError):
+        self.dim, self.index, self.error = dim, index, error
 
     def offsets(self, t):
         offs = zeros(self.index._shape, dtype=D.int64, device=t._storage.device)
         if self.index.numel():
             try:
                 t._storage.backend.index_offsets(offs, self.index, self.index._stride, t._shape[self.dim],
-                                                 t._stride[self.dim], False)
+                                                 t._stride[self.dim], False, False)
             except KernelIndexError as e:
-                # gather/scatter/index_add report bad indices as RuntimeError, unlike t[idx]
-                raise RuntimeError(_bounds_message(e, self.dim)) from None
+                raise self.error(_bounds_message(e, self.dim)) from None
         return offs
 
     def strides(self, t):
@@ -429,7 +432,7 @@ def _scatter_impl(input, dim, index, src, accumulate, name, checked=False):
         v_strides = (0,) * index.dim()
     out = input.detach().clone()
     if index.numel():
-        plan = _GatherPlan(out, d, index)
+        plan = _GatherPlan(out, d, index, IndexError if name == "index_add" else RuntimeError)
         offs = plan.offsets(out)
         out._storage.backend.put(out, val, offs, index._shape, v_strides, plan.strides(out), offs._stride,
                                  accumulate)
@@ -543,10 +546,13 @@ def index_add(input, dim, index, source, *, alpha=1):
 
 
 def take_along_dim(input, indices, dim=None, *, out=None):
+    # negative indices count from the end here (unlike gather's): shifted by the dim's size first, as PyTorch does
     if dim is None:
-        r = gather(input.reshape(-1), 0, indices.reshape(-1))
+        n = input.numel()
+        r = gather(input.reshape(-1), 0, (indices + (indices < 0) * n).reshape(-1))
     else:
         d = wrap_dim(dim, input.dim())
+        indices = indices + (indices < 0) * input._shape[d]
         shape = list(broadcast_shapes(input._shape[:d] + (1,) + input._shape[d + 1:],
                                       indices._shape[:d] + (1,) + indices._shape[d + 1:]))
         in_shape = shape.copy()
@@ -560,7 +566,9 @@ def take_along_dim(input, indices, dim=None, *, out=None):
 def take(input, index, *, out=None):
     if out is not None:
         _ip.check_writable(out, input, index, any_overlap=True)
-    r = gather(input.reshape(-1), 0, index.reshape(-1)).reshape(index._shape)
+    flat = input.reshape(-1)
+    idx = _as_index(index, flat).reshape(-1)   # take wraps negative indices, as t[idx] does
+    r = rename_grad_fn(index_plan(flat, _Plan(flat, [0], [idx])).reshape(index._shape), "TakeBackward0")
     return _ip.write_out(out, r) if out is not None else r
 
 
@@ -681,7 +689,7 @@ def index_fill(input, dim, index, value):
     dev = x._storage.device
     mask = zeros((n,), dtype=D.bool_, device=dev)
     if index.numel():
-        mask = mask.scatter(0, index.reshape(-1), True)
+        mask[index.reshape(-1)] = True   # negative indices count from the end, as PyTorch's index_fill does
     mask = mask.reshape((n,) + (1,) * (x.dim() - d - 1))
     r = x.masked_fill(mask, value)
     return r if nd else r.reshape(())

@@ -5,7 +5,7 @@ high-rank or large calls go through library.run_strided (pieces in row-major ord
 order, an out-of-range index is the first one in that order).
 """
 from ..._tensor import numel_of
-from ..kernel_abi import HOT_DIMS as _HOT, structs_by_ndim
+from ..kernel_abi import HOT_DIMS as _HOT, index_flags, structs_by_ndim
 from . import library
 from .library import ARGS_VIEW as _ARGS, KERNEL_LOCK, check as _check, ptr as _ptr, run_strided
 
@@ -21,16 +21,17 @@ _PUT_FMT = structs_by_ndim("put")
 
 
 class CPUIndexing:
-    def index_offsets(self, offs, idx, idx_strides, dim_size, dim_stride, accumulate):
+    def index_offsets(self, offs, idx, idx_strides, dim_size, dim_stride, accumulate, wrap_negative=True):
+        flags = index_flags(accumulate, wrap_negative)
         nd = len(offs._shape)
         if nd > _HOT or (offs._storage.nbytes > _BIG and numel_of(offs._shape) > library.PIECE):
             run_strided("index_offsets", "index", (), offs._shape,
                         ((_ptr(offs), 8, offs._stride), (_ptr(idx), 8, idx_strides)),
-                        (dim_size, dim_stride, 1 if accumulate else 0))
+                        (dim_size, dim_stride, flags))
             return
         with KERNEL_LOCK:
             _OFFS_FMT[nd].pack_into(_ARGS, 0, nd, _ptr(offs), _ptr(idx), *offs._shape, *offs._stride, *idx_strides,
-                                    dim_size, dim_stride, 1 if accumulate else 0)
+                                    dim_size, dim_stride, flags)
             _check(_k_index_offsets(), "index")
 
     def take(self, out, src, offs, src_strides, offs_strides):

@@ -22,7 +22,7 @@ from ... import _dtype as D
 from ..._storage import Storage, device
 from ..._tensor import _empty
 from ..interface import Backend
-from ..kernel_abi import SORT_OPS
+from ..kernel_abi import SORT_OPS, index_flags
 from ..strided import coalesce
 from . import runtime as _rt
 from .bridge_abi import FAMILY, MAX_DIMS, struct_for, structs_by_nd
@@ -288,7 +288,7 @@ class WebGPUBackend(Backend):
             _rt.fail(rc, "matmul", (a._dtype,))
 
     # ---- indexing ------------------------------------------------------------------------------------------
-    def index_offsets(self, offs, idx, idx_strides, dim_size, dim_stride, accumulate):
+    def index_offsets(self, offs, idx, idx_strides, dim_size, dim_stride, accumulate, wrap_negative=True):
         shape, ost = offs._shape, offs._stride
         nd = len(shape)
         if nd > MAX_DIMS:
@@ -298,7 +298,8 @@ class WebGPUBackend(Backend):
             nd, shape, (ost, idx_strides) = fit
         _INDEX_OFFSETS[nd].pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, INDEX_OFFSETS, 0, nd, offs._storage.ptr,
                                      offs._dtype.code, offs._offset, idx._storage.ptr, idx._dtype.code, idx._offset,
-                                     dim_size, dim_stride, 1 if accumulate else 0, *shape, *ost, *idx_strides)
+                                     dim_size, dim_stride, index_flags(accumulate, wrap_negative), *shape, *ost,
+                                     *idx_strides)
         rc = _rt.run()
         if rc:
             _rt.fail(rc, "index", (idx._dtype,))

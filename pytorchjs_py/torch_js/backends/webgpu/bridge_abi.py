@@ -42,7 +42,7 @@ _SPECS = (
     ("SOFTMAX", "log outer n out:operand x:operand", "contiguous rows"),
     ("CUMUL", "outer n inner out:operand x:operand", "op 0 sum, 1 prod; contiguous"),
     ("GEMM", "batch m n k out:operand a:operand b:operand a_st[3] b_st[3]", "strides (batch, row, col)"),
-    ("INDEX_OFFSETS", "nd offs:operand idx:operand dim_size dim_stride accumulate shape[nd] offs_st[nd] idx_st[nd]",
+    ("INDEX_OFFSETS", "nd offs:operand idx:operand dim_size dim_stride flags shape[nd] offs_st[nd] idx_st[nd]",
      ""),
     ("TAKE", "nd out:operand src:operand offs:operand shape[nd] out_st[nd] src_st[nd] offs_st[nd]", ""),
     ("PUT", "nd accumulate dst:operand val:operand offs:operand shape[nd] val_st[nd] dst_st[nd] offs_st[nd]", ""),
