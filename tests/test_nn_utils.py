@@ -255,7 +255,8 @@ def test_weight_norm_parametrization_matches_torch(dim):
 
 
 def test_weight_norm_loads_the_older_hooks_checkpoint():
-    old = jnn.utils.weight_norm(jnn.Linear(3, 2))
+    with pytest.warns(FutureWarning):
+        old = jnn.utils.weight_norm(jnn.Linear(3, 2))
     new = jnn.utils.parametrizations.weight_norm(jnn.Linear(3, 2))
     new.load_state_dict(old.state_dict())
     assert torch_js.allclose(new.weight, old.weight)
@@ -324,7 +325,7 @@ def test_old_weight_norm_matches_torch():
     ref(x).sum().backward()
     mine(J(x)).sum().backward()
     assert close(ref.weight_g.grad, mine.weight_g.grad) and close(ref.weight_v.grad, mine.weight_v.grad)
-    with pytest.raises(RuntimeError, match="Cannot register two weight_norm hooks"):
+    with pytest.raises(RuntimeError, match="Cannot register two weight_norm hooks"), pytest.warns(FutureWarning):
         jnn.utils.weight_norm(mine)
     torch.nn.utils.remove_weight_norm(ref)
     jnn.utils.remove_weight_norm(mine)
