@@ -103,6 +103,8 @@ def type_as(self, other):
 # ---- writing into existing tensors ---------------------------------------------------------------------------
 
 def copy_(self, src, non_blocking=False):
+    if isinstance(src, (int, float, bool)):
+        return fill_(self, src)   # PyTorch's copy_ takes a number as a 0-d tensor
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
     _ip.check_writable(self, src)  # PyTorch's internal- and partial-overlap errors

@@ -444,16 +444,21 @@ def add(input, other, *, alpha=1, out=None):
 
 
 def _no_bool_subtraction(a, b):
-    if any((isinstance(x, Tensor) and x._dtype is D.bool_) or x.__class__ is bool for x in (a, b)):
+    bools = [(isinstance(x, Tensor) and x._dtype is D.bool_) or x.__class__ is bool for x in (a, b)]
+    if all(bools):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                           "`logical_xor()` operator instead.")
+    if any(bools):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
                            "invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
+def _sub_(self, other, *, alpha=1):
+    _no_bool_subtraction(self, other)
+    return inplace_binary(self, SUB, other, alpha)
+
+
 def sub(input, other, *, alpha=1, out=None):
-    if isinstance(input, Tensor) and input._dtype is D.bool_ and (
-            (isinstance(other, Tensor) and other._dtype is D.bool_) or isinstance(other, bool)):
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
-                           "`logical_xor()` operator instead.")
     _no_bool_subtraction(input, other)
     if alpha != 1:
         _alpha_check(alpha, input, other)
@@ -684,8 +689,7 @@ def _declare_binary_op(name, fn, op, inplace_op=None, **kw):
 
 def _register_all():
     _declare_binary_op("add", add, ADD, inplace=lambda self, other, *, alpha=1: inplace_binary(self, ADD, other, alpha))
-    _declare_binary_op("sub", sub, SUB, aliases=("subtract",),
-                       inplace=lambda self, other, *, alpha=1: inplace_binary(self, SUB, other, alpha))
+    _declare_binary_op("sub", sub, SUB, aliases=("subtract",), inplace=_sub_)
     register("rsub", rsub, "binary", dtype="promote", method=False)
     _declare_binary_op("mul", mul, MUL, aliases=("multiply",))
     _declare_binary_op("div", div, DIV, aliases=("divide",),

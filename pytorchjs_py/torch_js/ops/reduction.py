@@ -83,9 +83,9 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-def nansum(input, dim=None, keepdim=False, *, dtype=None):
+def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     return sum(input.masked_fill(input.isnan(), 0) if input._dtype.is_floating_point else input, dim, keepdim,
-               dtype=dtype)
+               dtype=dtype, out=out)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
