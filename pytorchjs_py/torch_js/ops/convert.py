@@ -8,6 +8,7 @@ from ._registry import COMPOSITE, NOT_DIFFERENTIABLE, backward, register
 from ._util import GRAD_ENABLED, broadcast_pair, checked_scalar, expand_strides, record
 from . import inplace as _ip
 from .creation import full
+from ._numpy_interop import numpy_module, numpy_view
 
 
 def _to_dtype_back(ctx, g):
@@ -195,7 +196,7 @@ def _empty_nest(shape):
 
 
 def numpy(self, *, force=False):
-    import numpy as np  # optional dependency, imported by the functions that take or give numpy arrays
+    np = numpy_module("Tensor.numpy()")
     if self._requires_grad and not force:
         raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
     if self._storage.device.type != "cpu":
@@ -203,18 +204,7 @@ def numpy(self, *, force=False):
             raise TypeError(f"can't convert {self._storage.device.type} device type tensor to numpy. Use Tensor.cpu() "
                             "to copy the tensor to host memory first.")
         return numpy(cpu(self), force=force)
-    if self._dtype is D.bfloat16:
-        raise TypeError("Got unsupported ScalarType BFloat16")
-    npd = np.dtype(self._dtype.name if self._dtype is not D.bool_ else "bool")
-    isz = self._dtype.itemsize
-    # share memory with the tensor, as PyTorch's numpy() does; the array's base keeps the buffer alive
-    import ctypes  # only this CPython path needs it (Pyodide's ctypes is partial)
-    raw = (ctypes.c_char * max(self._storage.nbytes, 1)).from_address(self._storage.ptr)
-    raw._torch_js_storage = self._storage  # the array's base chain keeps the tensor's memory alive
-    mem = np.frombuffer(raw, dtype=np.uint8)
-    span = (sum((n - 1) * s for n, s in zip(self._shape, self._stride)) + 1) if self.numel() else 0
-    flat = mem[self._offset * isz:(self._offset + span) * isz].view(npd) if span else np.empty(0, npd)
-    return np.lib.stride_tricks.as_strided(flat, shape=self._shape, strides=tuple(s * isz for s in self._stride))
+    return numpy_view(self, np)  # shares memory with the tensor, as PyTorch's numpy() does
 
 
 def _register_all():

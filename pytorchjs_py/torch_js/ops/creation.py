@@ -4,13 +4,14 @@ import math
 import struct
 
 from .. import _dtype as D
-from .._storage import CPU, INT64_MAX, Storage, check_alloc, device as _device
+from .._storage import CPU, INT64_MAX, check_alloc, device as _device
 from .._tensor import (Tensor, _contig, _empty, _empty_strided, _make, _shape_problem, checked_numel, int_tuple, numel_of,
                        set_legacy_constructor)
 from ._registry import NOT_DIFFERENTIABLE, register
 from ._util import (GRAD_ENABLED, INT64_MIN, INT_LIMITS, check, checked_scalar, dense_strides, int_overflows,
                     scalar_int, scalar_tensor as _scalar_operand)
 from .inplace import resize_, write_out
+from ._numpy_interop import dtype_from_numpy, from_numpy, from_numpy_value, is_numpy_value, numpy_if_loaded
 
 
 def device_arg(device):
@@ -98,25 +99,34 @@ def _flatten(data, dtype=None):
                                  f"{len(item) if hasattr(item, '__len__') else type(item).__name__})")
             nxt.extend(item)
         flat = nxt
-    kind = 0  # 0 bool, 1 int, 2 float
+    kind = -1  # of the Python numbers: -1 none, 0 bool, 1 int, 2 float
+    typed = None  # the promoted dtype of the elements that carry one (tensors, numpy values), as PyTorch infers it
+    np = numpy_if_loaded()
+    np_types = (np.ndarray, np.generic) if np is not None else ()
     for i, v in enumerate(flat):
-        if isinstance(v, bool):
-            continue
-        if isinstance(v, int):
-            kind = kind if kind > 1 else 1
-        elif isinstance(v, float):
+        t = type(v)  # exact types first: the common case, and np.float64 subclasses float but carries a dtype
+        if t is float:
             kind = 2
-        elif isinstance(v, Tensor):
-            flat[i] = v = v.item()
-            kind = max(kind, 2 if isinstance(v, float) else (1 if not isinstance(v, bool) else 0))
-        elif hasattr(v, "item") and hasattr(v, "dtype"):  # numpy scalar
+        elif t is int:
+            kind = kind if kind > 1 else 1
+        elif t is bool:
+            kind = kind if kind > 0 else 0
+        elif isinstance(v, Tensor) or isinstance(v, np_types):  # a 0-d tensor, a numpy scalar or 0-d array
+            d = v._dtype if isinstance(v, Tensor) else dtype_from_numpy(v.dtype)
+            typed = d if typed is None else D.promote_types(typed, d)
+            flat[i] = v.item()
+        elif isinstance(v, (bool, int, float)):  # subclasses (IntEnum ...)
+            kind = max(kind, 0 if isinstance(v, bool) else 1 if isinstance(v, int) else 2)
+        elif hasattr(v, "item") and hasattr(v, "dtype"):  # another library's scalar: by its Python value
             flat[i] = v = v.item()
             kind = max(kind, 2 if isinstance(v, float) else (1 if not isinstance(v, bool) else 0))
         elif isinstance(v, complex):
             raise TypeError("torch_js does not support complex numbers")
         else:
             raise TypeError(f"new(): invalid data type '{type(v).__name__}'")
-    inferred = (D.bool_, D.int64, D.get_default_dtype())[kind] if flat else D.get_default_dtype()
+    inferred = (D.bool_, D.int64, D.get_default_dtype())[kind] if kind >= 0 else typed or D.get_default_dtype()
+    if kind >= 0 and typed is not None:
+        inferred = D.promote_types(inferred, typed)
     return tuple(shape), flat, inferred
 
 
@@ -161,30 +171,10 @@ def _pack_values(flat, d):
     return struct.pack(f"<{n}{d.fmt}", *vals)
 
 
-def _from_numpy_like(data, dtype, dev):
-    import numpy as np  # optional dependency, imported by the functions that take or give numpy arrays
-    arr = np.array(data, copy=True, order="C")  # keeps 0-d arrays and numpy scalars 0-d
-    d = _numpy_to_dtype(arr.dtype)
-    t = _make(CPU.backend.from_bytes(arr.tobytes()), tuple(arr.shape), _contig(tuple(arr.shape)), 0, d)
-    if dtype is not None and dtype is not d:
-        t = t.to(dtype)
-    return t.to(dev) if dev is not CPU else t
-
-
-def _numpy_to_dtype(np_dtype):
-    name = str(np_dtype)
-    table = {"float32": D.float32, "float64": D.float64, "float16": D.float16, "int64": D.int64, "int32": D.int32,
-             "int16": D.int16, "int8": D.int8, "uint8": D.uint8, "bool": D.bool_}
-    if name not in table:
-        raise TypeError(f"can't convert np.ndarray of type numpy.{name}. The only supported types are: float64, "
-                        "float32, float16, int64, int32, int16, int8, uint8, and bool.")
-    return table[name]
-
-
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     dev = device_arg(device)
-    if type(data).__module__ == "numpy" and hasattr(data, "dtype"):
-        t = _from_numpy_like(data, dtype, dev)
+    if is_numpy_value(data):
+        t = from_numpy_value(data, dtype, dev, copy=True)
     elif isinstance(data, Tensor):
         t = data.detach().clone()
         if dtype is not None:
@@ -223,6 +213,8 @@ def as_tensor(data, dtype=None, device=None):
         if device is not None and device_arg(device) != r._storage.device:
             r = r.to(device_arg(device))
         return r
+    if is_numpy_value(data):  # shares the array's memory where dtype and device match, as PyTorch's does
+        return from_numpy_value(data, dtype, device_arg(device), copy=False)
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -231,26 +223,6 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     if requires_grad:
         t.requires_grad_(True)
     return t
-
-
-def from_numpy(ndarray):
-    """A tensor sharing the array's memory, as PyTorch's from_numpy does."""
-    import numpy as np  # optional dependency, imported by the functions that take or give numpy arrays
-    if not isinstance(ndarray, np.ndarray):
-        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
-    d = _numpy_to_dtype(ndarray.dtype)
-    if ndarray.dtype.byteorder not in ("=", "|", "<"):
-        raise ValueError("given numpy array has byte order different from the native byte order.")
-    isz = ndarray.itemsize
-    if any(s % isz or s < 0 for s in ndarray.strides):
-        raise ValueError("At least one stride in the given numpy array is negative or not a multiple of the "
-                         "element size; this is not supported. (You can probably work around this by making a "
-                         "copy of your array with array.copy().)")
-    shape = tuple(ndarray.shape)
-    strides = tuple(s // isz for s in ndarray.strides)
-    span = (sum((n - 1) * s for n, s in zip(shape, strides)) + 1) * isz if ndarray.size else 0
-    storage = Storage(span, CPU, CPU.backend, ndarray, ndarray.__array_interface__["data"][0])
-    return _make(storage, shape, strides, 0, d)
 
 
 def _legacy_tensor_new(*args, dtype=None, device=None):
