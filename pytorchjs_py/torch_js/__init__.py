@@ -60,7 +60,7 @@ from . import webgpu  # noqa: E402,F401
 
 # ---- nn / optim / utils.data / checkpoints ----------------------------------------------------------------------
 from . import nn, optim, utils  # noqa: E402,F401
-from . import special  # noqa: E402,F401  (torch_js.special: torch.special's functions)
+from . import distributions, special  # noqa: E402,F401  (torch.distributions, torch.special)
 from . import func, testing  # noqa: E402,F401  (torch.func, torch.testing)
 from .func import vmap  # noqa: E402,F401
 from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402,F401
