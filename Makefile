@@ -144,7 +144,8 @@ clean:
 
 # ---- JupyterLite site (jupyterlite_config/, tools/build_site.py, content/, site_tests/) ----------------------------
 # `make site`: the offline site in _output/ (pinned jupyterlite-core/-pyodide-kernel, the npm Pyodide core, torch_js
-# preloaded by the kernel); always rebuilt from a clean state. `make serve [PORT=8000]`: build and serve it on
+# preloaded by the kernel, with the `torch` shim of torch_shim/ so that a notebook's `import torch` gives torch_js);
+# always rebuilt from a clean state. `make serve [PORT=8000]`: build and serve it on
 # 127.0.0.1. `make bundle`: dist/torch_js-site-<version>.zip for a classroom (unzip, `python3 -m http.server`).
 # `make test-site`: every content/ notebook and the embed demo in headless Chromium (/usr/bin/chromium).
 PORT ?= 8000

@@ -26,13 +26,16 @@ STATE_JS = """() => {
     if (c.type !== 'code') continue;
     const errors = [];
     let stdout = '';
+    let svgs = 0;
     for (let j = 0; j < c.outputs.length; j++) {
       const o = c.outputs.get(j).toJSON();
       if (o.output_type === 'stream' && o.name === 'stdout') stdout += Array.isArray(o.text) ? o.text.join('') : o.text;
       if (o.output_type === 'error') errors.push(o.ename + ': ' + o.evalue + '\\n' + (o.traceback || []).join('\\n'));
       else if (o.output_type === 'stream' && o.name === 'stderr') errors.push('stderr: ' + o.text);
+      const rich = o.data && (o.data['text/html'] || o.data['image/svg+xml']);
+      if (rich) svgs += ([].concat(rich).join('').match(/<svg/g) || []).length;
     }
-    cells.push({count: c.executionCount, state: c.executionState, errors, stdout});
+    cells.push({count: c.executionCount, state: c.executionState, errors, stdout, svgs});
   }
   const kernel = w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
   return {
@@ -67,21 +70,20 @@ EXPECT_STDOUT = {
 }
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_runs_offline(context, site_url, artifacts, name):
-    page = context.new_page()
-    page_errors = []
-    page.on("pageerror", lambda e: page_errors.append(str(e)))
+def open_notebook(page, site_url, name, n_code):
+    """Open content `name` in the Notebook app and wait for its kernel; returns the seconds that took."""
     t0 = time.monotonic()
     page.goto(f"{site_url}/notebooks/index.html?path={name}")
     page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=120_000)
     wait_kernel_idle(page)
-    t_ready = time.monotonic() - t0
-    nb = json.loads((REPO / "content" / name).read_text())
-    n_code = sum(c["cell_type"] == "code" for c in nb["cells"])
     state = page.evaluate(STATE_JS)
     assert state and len(state["cells"]) == n_code, state
+    return time.monotonic() - t0
 
+
+def run_all_cells(page, artifacts, name, n_code):
+    """Run → Run All Cells, until every cell ran once, in order, with no error output (else a screenshot and a
+    failure). Returns (final state, seconds to the first cell's end, seconds to the last's)."""
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-item:visible .lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
     t_run = time.monotonic()
@@ -102,9 +104,20 @@ def test_notebook_runs_offline(context, site_url, artifacts, name):
             page.screenshot(path=str(artifacts / f"{Path(name).stem}-timeout.png"))
             pytest.fail(f"{name}: cells not finished after {deadline - t_run:.0f} s: {state['cells']}")
         time.sleep(0.25)
-    t_all = time.monotonic() - t_run
     counts = [c["count"] for c in state["cells"]]
     assert counts == list(range(1, n_code + 1)), f"cells did not run once each, in order: {counts}"
+    return state, t_first, time.monotonic() - t_run
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs_offline(context, site_url, artifacts, name):
+    page = context.new_page()
+    page_errors = []
+    page.on("pageerror", lambda e: page_errors.append(str(e)))
+    nb = json.loads((REPO / "content" / name).read_text())
+    n_code = sum(c["cell_type"] == "code" for c in nb["cells"])
+    t_ready = open_notebook(page, site_url, name, n_code)
+    state, t_first, t_all = run_all_cells(page, artifacts, name, n_code)
 
     page.locator(".jp-Notebook .jp-Cell").last.scroll_into_view_if_needed()
     time.sleep(0.3)
@@ -120,6 +133,52 @@ def test_notebook_runs_offline(context, site_url, artifacts, name):
     stdout = "".join(c["stdout"] for c in state["cells"])
     for text in EXPECT_STDOUT.get(name, ()):
         assert text in stdout, f"{name}: {text!r} not printed; stdout:\n{stdout[-3000:]}"
+
+
+# A reader's own notebook, made in the browser (not one of content/): PyTorch code with `import torch`, no setup cell.
+IMPORT_TORCH_CELLS = [
+    ('import torch; print(torch.tensor([1., 2.]) * 2, torch.nn.functional is __import__("torch_js").nn.functional)',
+     "tensor([2., 4.]) True"),
+    ("import torch.nn.functional as F\nfrom torch.utils.data import DataLoader, TensorDataset\n"
+     "loader = DataLoader(TensorDataset(torch.arange(4.)), batch_size=2)\n"
+     "print('relu', F.relu(torch.tensor([-1.0, 2.0])).tolist(), 'batches', len(loader))",
+     "relu [0.0, 2.0] batches 2"),
+    ("try:\n    torch.ones(2).numpy()\nexcept RuntimeError as e:\n    print('numpy:', e)",
+     "numpy: Numpy is not available: Tensor.numpy() needs numpy"),
+    ("from torch.utils.tensorboard import SummaryWriter\n"
+     "with SummaryWriter() as writer:\n"
+     "    for step in range(30):\n"
+     "        writer.add_scalar('Loss/train', 1.0 / (step + 1), step)\n"
+     "        writer.add_scalars('acc', {'train': step / 30, 'val': step / 40}, step)\n"
+     "print('drawn inline:', writer.inline)",
+     "drawn inline: True"),
+]
+
+
+def test_reader_notebook_import_torch(context, site_url, artifacts):
+    """A new notebook whose first cell is `import torch` runs PyTorch code on torch_js: torch.nn.functional is
+    torch_js's own module, .numpy() says why there is no numpy, SummaryWriter draws its charts inline."""
+    name = "import_torch.ipynb"
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python", "display_name":
+          "Python (Pyodide)", "language": "python"}},
+          "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None, "outputs": [],
+                     "source": code} for i, (code, _) in enumerate(IMPORT_TORCH_CELLS)]}
+    page = context.new_page()
+    page.goto(f"{site_url}/tree/index.html")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.serviceManager", timeout=120_000)
+    # saved in this browser context's storage, where the Notebook app opens it from
+    page.evaluate("""async ([path, content]) => {
+      const sm = window.jupyterapp.serviceManager;
+      await sm.ready;
+      await sm.contents.save(path, {type: 'notebook', format: 'json', content});
+    }""", [name, nb])
+    open_notebook(page, site_url, name, len(IMPORT_TORCH_CELLS))
+    state, _, t_all = run_all_cells(page, artifacts, name, len(IMPORT_TORCH_CELLS))
+    page.screenshot(path=str(artifacts / "import_torch.png"), full_page=True)
+    for cell, (code, expected) in zip(state["cells"], IMPORT_TORCH_CELLS):
+        assert expected in cell["stdout"], f"{code!r}: {expected!r} not printed; stdout: {cell['stdout']!r}"
+    assert state["cells"][-1]["svgs"] == 2, "SummaryWriter's output: one chart per tag (Loss/train, acc)"
+    record_timing(artifacts, name, {"all_cells_s": round(t_all, 2)})
 
 
 def run_embed_demo(page, base):

@@ -10,18 +10,21 @@ Everything comes from pinned inputs and is rebuilt from a clean state each time 
   2. The Pyodide core from npm (node_modules/pyodide, version pinned in package.json) is staged as the lite dir's
      well-known static/pyodide/, with those wheels and the torch_js wheel beside it, and its pyodide-lock.json
      rewritten: the wheels' sha256 set to the PyPI files' hashes (Pyodide's own builds of the same versions differ,
-     and its integrity check then fails with "Failed to fetch"); comm, ipython-pygments-lexers and torch_js added
-     as packages; every entry's `depends` completed from its wheel's Requires-Dist (markers evaluated for
+     and its integrity check then fails with "Failed to fetch"); comm, ipython-pygments-lexers, torch_js and the
+     `torch` shim (torch_shim/build_wheel.py: `import torch` gives torch_js) added as packages; every entry's `depends` completed from its wheel's Requires-Dist (markers evaluated for
      Pyodide), and the build fails if one names a package the site does not ship; every entry whose file is not
      in the site dropped (so `import numpy` says ModuleNotFoundError instead of fetching a missing wheel).
   3. How the kernel gets torch_js: jupyter-lite.json sets the Pyodide kernel's loadPyodideOptions.packages to
-     micropip, ipython, jedi, comm and torch-js, so loadPyodide() itself installs them from the site's lock, all
-     fetched in parallel, before the kernel starts (the kernel then skips its own one-by-one piplite installs of
-     those). A notebook's first cell can be `import torch_js as torch`; no %pip, no micropip. This is the
-     mechanism Pyodide offers for "installed at start" (no startup snippet, no network, integrity-checked);
-     the wheel is not imported until the user imports it. comm, ipython-pygments-lexers and the torch_js wheel
-     are also piplite wheels (pypi/all.json), so `%pip install torch_js` resolves offline too (a no-op).
-     disablePyPIFallback is on: piplite never reaches for pypi.org.
+     micropip, ipython, jedi, comm, torch-js and torch, so loadPyodide() itself installs them from the site's
+     lock, all fetched in parallel, before the kernel starts (the kernel then skips its own one-by-one piplite
+     installs of those). A notebook's first cell can be `import torch`: the `torch` package is the shim, whose
+     import imports torch_js, calls torch_js.install_as_torch() and leaves torch_js in sys.modules["torch"]
+     (`import torch_js as torch` works too); no %pip, no micropip. This is the mechanism Pyodide offers for
+     "installed at start" (no startup snippet: neither the kernel's settings nor loadPyodide have one; no network,
+     integrity-checked); nothing is imported until the user imports it. comm, ipython-pygments-lexers, the
+     torch_js wheel and the shim are also piplite wheels (pypi/all.json), so `%pip install torch_js` or
+     `%pip install torch` resolves offline too (a no-op). disablePyPIFallback is on: piplite never reaches for
+     pypi.org.
   4. Data for the notebooks, generated with the .venv's CPython: content/data/digits.pt (torch_js.save of the
      8x8 digits from the scikit-learn wheel) and content/data/digits_mlp_pytorch.pt (an MLP trained and saved
      by real PyTorch), staged with content/*.ipynb.
@@ -197,8 +200,9 @@ def top_level_imports(whl):
                   if not n.endswith((".dist-info", ".data")) and (n.endswith(".py") or "." not in n))
 
 
-def stage_pyodide(dest, site_wheels, torch_wheel):
-    """The npm core + every wheel the kernel loads, in one pyodide-lock.json (see the module docstring)."""
+def stage_pyodide(dest, site_wheels, local_wheels):
+    """The npm core + every wheel the kernel loads, in one pyodide-lock.json (see the module docstring).
+    local_wheels: {lock name: wheel} built here (torch-js, the torch shim)."""
     npm_version = json.loads((NPM_PYODIDE / "package.json").read_text())["version"]
     dest.mkdir(parents=True)
     for f in sorted(NPM_PYODIDE.iterdir()):
@@ -208,13 +212,13 @@ def stage_pyodide(dest, site_wheels, torch_wheel):
     pyver = lock["info"]["python"]
     pkgs = lock["packages"]
     kept = {}
-    for name, whl in sorted({**site_wheels, "torch-js": torch_wheel}.items()):
+    for name, whl in sorted({**site_wheels, **local_wheels}.items()):
         dist_name, version = Path(whl).name.split("-")[:2]
         entry = pkgs.get(name)
         if entry is not None and entry["version"] != version:
             raise SystemExit(f"build_site: {whl.name}: the Pyodide {npm_version} lock has {entry['version']} for "
                              f"{name}; pin that version in jupyterlite_config/pyodide-site-wheels.txt")
-        if entry is None:  # not a Pyodide package (comm, ipython-pygments-lexers, torch_js): a new entry
+        if entry is None:  # not a Pyodide package (comm, ipython-pygments-lexers, torch_js, torch): a new entry
             entry = {"depends": [], "imports": top_level_imports(whl), "install_dir": "site", "name": dist_name,
                      "package_type": "package", "tool": {}, "unvendored_tests": False, "version": version}
         depends = sorted(set(map(canon, entry["depends"])) | wheel_requires(whl, pyver))
@@ -233,6 +237,15 @@ def stage_pyodide(dest, site_wheels, torch_wheel):
     return npm_version
 
 
+def build_torch_shim(out_dir):
+    """The `torch` shim wheel (torch_shim/build_wheel.py): `import torch` in the kernel gives torch_js."""
+    r = subprocess.run([str(PY), str(REPO / "torch_shim" / "build_wheel.py"), str(out_dir)], capture_output=True,
+                       text=True)
+    if r.returncode:
+        raise SystemExit(f"build_site: torch_shim/build_wheel.py failed:\n{r.stderr}")
+    return Path(r.stdout.strip().splitlines()[-1])
+
+
 # ---- checks ------------------------------------------------------------------------------------------------------
 
 def check_site(out):
@@ -240,7 +253,7 @@ def check_site(out):
     kernel = cfg["litePluginSettings"]["@jupyterlite/pyodide-kernel-extension:kernel"]
     assert kernel["pyodideUrl"].startswith("./static/pyodide/"), kernel["pyodideUrl"]
     assert kernel["disablePyPIFallback"] is True
-    assert "torch-js" in kernel["loadPyodideOptions"]["packages"]
+    assert {"torch-js", "torch"} <= set(kernel["loadPyodideOptions"]["packages"])
     for url in kernel.get("pipliteUrls", []):
         assert not re.match(r"^[a-z]+://", url), f"off-site piplite URL {url}"
     lock_dir = out / "static" / "pyodide"
@@ -250,7 +263,7 @@ def check_site(out):
         assert f.exists(), f"lock entry {name}: {f} missing"
         assert sha256(f) == entry["sha256"], f"lock entry {name}: sha256 mismatch"
     all_json = json.loads((out / "pypi" / "all.json").read_text())
-    for name in ("comm", "ipython-pygments-lexers", "torch-js"):
+    for name in ("comm", "ipython-pygments-lexers", "torch-js", "torch"):
         assert any(canon(k) == name for k in all_json), f"piplite index lacks {name}"
     for nb in (out / "files").glob("*.ipynb"):
         json.loads(nb.read_text())
@@ -286,6 +299,7 @@ and open http://127.0.0.1:8000/ (notebooks: http://127.0.0.1:8000/tree/index.htm
 serve.py sets the MIME types itself, which helps on Windows, where the registry sometimes maps .js to text/plain
 and `python -m http.server` then serves JavaScript that browsers refuse to run.
 
+In a notebook, `import torch` gives torch_js (PyTorch code runs unchanged); `import torch_js` works too.
 Notebooks edited in the browser are saved in that browser's storage, not in this folder.
 Built from: {info}
 """
@@ -334,10 +348,12 @@ def build(args, out):
     lite = BUILD / "lite"
     lite.mkdir(parents=True)
     core_lock = json.loads((NPM_PYODIDE / "pyodide-lock.json").read_text())["packages"]
-    piplite_wheels = [w for n, w in site_wheels.items() if n not in core_lock] + [torch_wheel]
+    shim_wheel = build_torch_shim(BUILD / "torch-shim")
+    piplite_wheels = [w for n, w in site_wheels.items() if n not in core_lock] + [torch_wheel, shim_wheel]
 
-    # 2. Pyodide core (+ torch_js) as the lite dir's well-known static/pyodide
-    npm_version = stage_pyodide(lite / "static" / "pyodide", site_wheels, torch_wheel)
+    # 2. Pyodide core (+ torch_js and the torch shim) as the lite dir's well-known static/pyodide
+    npm_version = stage_pyodide(lite / "static" / "pyodide", site_wheels,
+                                {"torch-js": torch_wheel, "torch": shim_wheel})
 
     # 3. config + piplite wheels (the piplite addon indexes every wheel in <lite_dir>/pypi/)
     for name in ("jupyter-lite.json", "jupyter_lite_config.json"):

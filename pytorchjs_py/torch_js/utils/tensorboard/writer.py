@@ -253,7 +253,8 @@ class SummaryWriter:
                 charts.append(line_chart(tag, series))
         e = html.escape
         parts = [f'<div style="font-family:sans-serif;font-size:12px">'
-                 f'<div style="color:#666;margin:2px 0 6px">SummaryWriter {e(str(self.log_dir))}: '
+                 f'<div style="color:#666;margin:2px 0 6px">SummaryWriter {e(str(self.log_dir))}'
+                 f'{" (drawn here; no files written)" if self.inline else ""}: '
                  f'{sum(len(p) for r in self.scalars.values() for p in r.values())} scalar values, '
                  f'{sum(map(len, self.histograms.values()))} histogram records</div>',
                  '<div style="display:flex;flex-wrap:wrap;gap:10px">', *charts, "</div>"]
