@@ -153,81 +153,102 @@ static inline double dabs(double x) { return x < 0 ? -x : x; }
       }                                                                                                       \
     }                                                                                                         \
   }                                                                                                           \
-  /* One-sided Jacobi SVD of a (m×n, m >= n), in double scratch w (m×n) and v (n×n): on exit a's columns     \
-   * are U·S (unnormalised), v holds V (row-major n×n), s the singular values (unsorted). */                 \
-  static void svd_##S(T* a, int64_t m, int64_t n, double* w, double* v, double* s) {                         \
-    for (int64_t i = 0; i < m * n; i++) w[i] = a[i];                                                          \
+  /* svd_in/out: a (row-major m×n, T) to/from the column-major double scratch w the Jacobi sweeps work on. */ \
+  static void svd_in_##S(const T* a, int64_t m, int64_t n, double* w, double* v) {                           \
+    for (int64_t r = 0; r < m; r++)                                                                           \
+      for (int64_t c = 0; c < n; c++) w[c * m + r] = a[r * n + c];                                            \
     for (int64_t i = 0; i < n * n; i++) v[i] = 0;                                                             \
     for (int64_t i = 0; i < n; i++) v[i * n + i] = 1;                                                         \
-    for (int sweep = 0; sweep < 60; sweep++) {                                                                \
-      int rotated = 0;                                                                                        \
-      for (int64_t p = 0; p < n - 1; p++)                                                                     \
-        for (int64_t q = p + 1; q < n; q++) {                                                                 \
-          double al = 0, be = 0, ga = 0;                                                                      \
-          for (int64_t r = 0; r < m; r++) {                                                                   \
-            double x = w[r * n + p], y = w[r * n + q];                                                        \
-            al += x * x; be += y * y; ga += x * y;                                                            \
-          }                                                                                                   \
-          if (ga == 0 || dabs(ga) <= 1e-300 || dabs(ga) <= 2.3e-16 * sqrt(al * be)) continue;                 \
-          rotated = 1;                                                                                        \
-          double zeta = (be - al) / (2 * ga);                                                                 \
-          double t = (zeta >= 0 ? 1.0 : -1.0) / (dabs(zeta) + sqrt(1 + zeta * zeta));                        \
-          double c = 1 / sqrt(1 + t * t), sn = c * t;                                                         \
-          for (int64_t r = 0; r < m; r++) {                                                                   \
-            double x = w[r * n + p], y = w[r * n + q];                                                        \
-            w[r * n + p] = c * x - sn * y; w[r * n + q] = sn * x + c * y;                                     \
-          }                                                                                                   \
-          for (int64_t r = 0; r < n; r++) {                                                                   \
-            double x = v[r * n + p], y = v[r * n + q];                                                        \
-            v[r * n + p] = c * x - sn * y; v[r * n + q] = sn * x + c * y;                                     \
-          }                                                                                                   \
-        }                                                                                                     \
-      if (!rotated) break;                                                                                    \
-    }                                                                                                         \
+  }                                                                                                           \
+  static void svd_out_##S(T* a, T* vo, T* so, int64_t m, int64_t n, const double* w, const double* v) {      \
     for (int64_t c = 0; c < n; c++) {                                                                         \
       double nn = 0;                                                                                          \
-      for (int64_t r = 0; r < m; r++) nn += w[r * n + c] * w[r * n + c];                                     \
-      s[c] = sqrt(nn);                                                                                        \
+      for (int64_t r = 0; r < m; r++) nn += w[c * m + r] * w[c * m + r];                                     \
+      so[c] = (T)sqrt(nn);                                                                                    \
     }                                                                                                         \
-    for (int64_t i = 0; i < m * n; i++) a[i] = (T)w[i];                                                       \
+    for (int64_t r = 0; r < m; r++)                                                                           \
+      for (int64_t c = 0; c < n; c++) a[r * n + c] = (T)w[c * m + r];                                         \
+    for (int64_t r = 0; r < n; r++)                                                                           \
+      for (int64_t c = 0; c < n; c++) vo[r * n + c] = (T)v[c * n + r];                                        \
   }
-
-/* Cyclic Jacobi eigen-decomposition of a symmetric n×n matrix in double scratch a (destroyed) and v (n×n):
- * on exit v's columns are the eigenvectors, w the eigenvalues (unsorted). */
-static void eigh_jacobi(double* a, double* v, double* w, int64_t n) {
-  for (int64_t i = 0; i < n * n; i++) v[i] = 0;
-  for (int64_t i = 0; i < n; i++) v[i * n + i] = 1;
-  for (int sweep = 0; sweep < 100; sweep++) {
-    double off = 0, tot = 0;
-    for (int64_t p = 0; p < n; p++)
-      for (int64_t q = 0; q < n; q++) { double x = a[p * n + q] * a[p * n + q]; tot += x; if (p != q) off += x; }
-    if (off <= 1e-30 * tot || off == 0) break;
-    for (int64_t p = 0; p < n - 1; p++)
-      for (int64_t q = p + 1; q < n; q++) {
-        double apq = a[p * n + q];
-        if (apq == 0) continue;
-        double theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
-        double t = (theta >= 0 ? 1.0 : -1.0) / (dabs(theta) + sqrt(theta * theta + 1));
-        double c = 1 / sqrt(t * t + 1), s = t * c;
-        for (int64_t k = 0; k < n; k++) {  /* columns p, q */
-          double akp = a[k * n + p], akq = a[k * n + q];
-          a[k * n + p] = c * akp - s * akq; a[k * n + q] = s * akp + c * akq;
-        }
-        for (int64_t k = 0; k < n; k++) {  /* rows p, q */
-          double apk = a[p * n + k], aqk = a[q * n + k];
-          a[p * n + k] = c * apk - s * aqk; a[q * n + k] = s * apk + c * aqk;
-        }
-        for (int64_t k = 0; k < n; k++) {
-          double vkp = v[k * n + p], vkq = v[k * n + q];
-          v[k * n + p] = c * vkp - s * vkq; v[k * n + q] = s * vkp + c * vkq;
-        }
-      }
-  }
-  for (int64_t i = 0; i < n; i++) w[i] = a[i * n + i];
-}
 
 DEFINE_LINALG(float, f32)
 DEFINE_LINALG(double, f64)
+
+#define SVD_MAX_SWEEPS 60
+#define EIGH_MAX_SWEEPS 100
+
+/* Rows p0 ≤ p < p1 of one sweep of one-sided Jacobi (Hestenes) over the columns of w (m×n) and v (n×n), both
+ * column-major so that every inner loop runs over contiguous memory; returns whether any pair was rotated. On convergence w's columns
+ * are U·S (unnormalised) and v's columns V. */
+static int svd_sweep(double* w, double* v, int64_t m, int64_t n, int64_t p0, int64_t p1) {
+  int rotated = 0;
+  for (int64_t p = p0; p < p1 && p < n - 1; p++)
+    for (int64_t q = p + 1; q < n; q++) {
+      double* wp = w + p * m; double* wq = w + q * m;
+      double al = 0, be = 0, ga = 0;
+      for (int64_t r = 0; r < m; r++) {
+        double x = wp[r], y = wq[r];
+        al += x * x; be += y * y; ga += x * y;
+      }
+      if (ga == 0 || dabs(ga) <= 1e-300 || dabs(ga) <= 2.3e-16 * sqrt(al * be)) continue;
+      rotated = 1;
+      double zeta = (be - al) / (2 * ga);
+      double t = (zeta >= 0 ? 1.0 : -1.0) / (dabs(zeta) + sqrt(1 + zeta * zeta));
+      double c = 1 / sqrt(1 + t * t), sn = c * t;
+      for (int64_t r = 0; r < m; r++) {
+        double x = wp[r], y = wq[r];
+        wp[r] = c * x - sn * y; wq[r] = sn * x + c * y;
+      }
+      double* vp = v + p * n; double* vq = v + q * n;
+      for (int64_t r = 0; r < n; r++) {
+        double x = vp[r], y = vq[r];
+        vp[r] = c * x - sn * y; vq[r] = sn * x + c * y;
+      }
+    }
+  return rotated;
+}
+
+/* Rows p0 ≤ p < p1 of one sweep of cyclic Jacobi on the symmetric a (n×n, row-major, double), accumulating the
+ * rotations into v (column-major: v[p·n + k] is the k-th entry of eigenvector p); a sweep starts only while
+ * eigh_converged is false.
+ * Rows p and q are rotated where they are contiguous and mirrored into columns p and q (a stays exactly
+ * symmetric: each off-diagonal pair is computed from equal operands); the 2×2 block goes as column-then-row. */
+static int eigh_converged(const double* a, int64_t n) {
+  double off = 0, tot = 0;
+  for (int64_t p = 0; p < n; p++)
+    for (int64_t q = 0; q < n; q++) { double x = a[p * n + q] * a[p * n + q]; tot += x; if (p != q) off += x; }
+  return off <= 1e-30 * tot || off == 0;
+}
+
+static void eigh_sweep(double* a, double* v, int64_t n, int64_t p0, int64_t p1) {
+  for (int64_t p = p0; p < p1 && p < n - 1; p++)
+    for (int64_t q = p + 1; q < n; q++) {
+      double apq = a[p * n + q];
+      if (apq == 0) continue;
+      double theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
+      double t = (theta >= 0 ? 1.0 : -1.0) / (dabs(theta) + sqrt(theta * theta + 1));
+      double c = 1 / sqrt(t * t + 1), s = t * c;
+      double app = a[p * n + p], aqq = a[q * n + q], aqp = a[q * n + p];
+      /* the 2×2 block: columns p, q first, then rows p, q */
+      double cpp = c * app - s * apq, cpq = s * app + c * apq, cqp = c * aqp - s * aqq, cqq = s * aqp + c * aqq;
+      double* rp = a + p * n; double* rq = a + q * n;
+      for (int64_t k = 0; k < n; k++) {
+        if (k == p || k == q) continue;
+        double x = rp[k], y = rq[k];
+        double nx = c * x - s * y, ny = s * x + c * y;
+        rp[k] = nx; rq[k] = ny;
+        a[k * n + p] = nx; a[k * n + q] = ny;
+      }
+      rp[p] = c * cpp - s * cqp; rq[p] = s * cpp + c * cqp;
+      rp[q] = c * cpq - s * cqq; rq[q] = s * cpq + c * cqq;
+      double* vp = v + p * n; double* vq = v + q * n;
+      for (int64_t k = 0; k < n; k++) {
+        double x = vp[k], y = vq[k];
+        vp[k] = c * x - s * y; vq[k] = s * x + c * y;
+      }
+    }
+}
 
 #define DISPATCH(dtype, F32CALL, F64CALL)                                                                     \
   do {                                                                                                        \
@@ -298,41 +319,79 @@ TJS_EXPORT int tjs_trsm(void) {
   return TJS_OK;
 }
 
+/* part < 0: whole decompositions, batch by batch. part >= 0 (batch 1): the work in pieces, one per call, the
+ * state kept in scratch — part k is rows [b·p_step, (b+1)·p_step) of sweep k / nb (b = k mod nb, nb = the
+ * blocks of a sweep); part 0 reads a, and the call that converges (or ends the last sweep allowed) writes the
+ * results and returns TJS_OK, the others TJS_MORE — so that a signal can land between calls. */
+static int sweep_part(int64_t part, int64_t p_step, int64_t n, int64_t* sweep, int64_t* p0, int64_t* p1) {
+  if (p_step < 1) return 0;
+  int64_t nb = (n - 1 + p_step - 1) / p_step;
+  if (nb < 1) nb = 1;
+  *sweep = part / nb; *p0 = (part % nb) * p_step; *p1 = *p0 + p_step;
+  return (part % nb) == nb - 1;   /* the sweep's last block */
+}
+
 TJS_EXPORT int tjs_svd(void) {
   int dt = (int)A[TJS_SVD_DTYPE]; int64_t batch = A[TJS_SVD_BATCH], m = A[TJS_SVD_M], n = A[TJS_SVD_N];
+  int64_t part = A[TJS_SVD_PART], p_step = A[TJS_SVD_P_STEP];
   char* a = (char*)(intptr_t)A[TJS_SVD_A];
   char* v = (char*)(intptr_t)A[TJS_SVD_V];
   char* s = (char*)(intptr_t)A[TJS_SVD_S];
-  double* w = (double*)(intptr_t)A[TJS_SVD_SCRATCH]; double* vv = w + m * n; double* ss = vv + n * n;
+  double* w = (double*)(intptr_t)A[TJS_SVD_SCRATCH]; double* vv = w + m * n; double* rotated = vv + n * n;
   if (m < n) return TJS_ERR_ARG;
+  if (dt != TJS_F32 && dt != TJS_F64) return TJS_ERR_DTYPE;
+  if (part >= 0 && (batch != 1 || p_step < 1)) return TJS_ERR_ARG;
   for (int64_t b = 0; b < batch; b++) {
-    if (dt == TJS_F32) svd_f32((float*)a + b * m * n, m, n, w, vv, ss);
-    else if (dt == TJS_F64) svd_f64((double*)a + b * m * n, m, n, w, vv, ss);
-    else return TJS_ERR_DTYPE;
-    for (int64_t i = 0; i < n * n; i++) {
-      if (dt == TJS_F32) ((float*)v)[b * n * n + i] = (float)vv[i]; else ((double*)v)[b * n * n + i] = vv[i];
+    if (part < 0) {
+      DISPATCH(dt, svd_in_f32((float*)a + b * m * n, m, n, w, vv), svd_in_f64((double*)a + b * m * n, m, n, w, vv));
+      for (int k = 0; k < SVD_MAX_SWEEPS && svd_sweep(w, vv, m, n, 0, n); k++) {}
+    } else {
+      int64_t sweep = 0, p0 = 0, p1 = 0;
+      int last = sweep_part(part, p_step, n, &sweep, &p0, &p1);
+      if (part == 0)
+        DISPATCH(dt, svd_in_f32((float*)a, m, n, w, vv), svd_in_f64((double*)a, m, n, w, vv));
+      if (p0 == 0) *rotated = 0;
+      if (svd_sweep(w, vv, m, n, p0, p1)) *rotated = 1;
+      if (!last || (*rotated != 0 && sweep + 1 < SVD_MAX_SWEEPS)) return TJS_MORE;
     }
-    for (int64_t i = 0; i < n; i++) {
-      if (dt == TJS_F32) ((float*)s)[b * n + i] = (float)ss[i]; else ((double*)s)[b * n + i] = ss[i];
-    }
+    DISPATCH(dt, svd_out_f32((float*)a + b * m * n, (float*)v + b * n * n, (float*)s + b * n, m, n, w, vv),
+             svd_out_f64((double*)a + b * m * n, (double*)v + b * n * n, (double*)s + b * n, m, n, w, vv));
   }
   return TJS_OK;
 }
 
 TJS_EXPORT int tjs_eigh(void) {
   int dt = (int)A[TJS_EIGH_DTYPE]; int64_t batch = A[TJS_EIGH_BATCH], n = A[TJS_EIGH_N];
+  int64_t part = A[TJS_EIGH_PART], p_step = A[TJS_EIGH_P_STEP];
   char* a = (char*)(intptr_t)A[TJS_EIGH_A]; char* w = (char*)(intptr_t)A[TJS_EIGH_W];
-  double* sa = (double*)(intptr_t)A[TJS_EIGH_SCRATCH]; double* sv = sa + n * n; double* sw = sv + n * n;
+  double* sa = (double*)(intptr_t)A[TJS_EIGH_SCRATCH]; double* sv = sa + n * n;
   if (dt != TJS_F32 && dt != TJS_F64) return TJS_ERR_DTYPE;
+  if (part >= 0 && (batch != 1 || p_step < 1)) return TJS_ERR_ARG;
   for (int64_t b = 0; b < batch; b++) {
-    for (int64_t i = 0; i < n * n; i++)
-      sa[i] = dt == TJS_F32 ? (double)((float*)a)[b * n * n + i] : ((double*)a)[b * n * n + i];
-    eigh_jacobi(sa, sv, sw, n);
-    for (int64_t i = 0; i < n * n; i++) {
-      if (dt == TJS_F32) ((float*)a)[b * n * n + i] = (float)sv[i]; else ((double*)a)[b * n * n + i] = sv[i];
+    if (part <= 0) {
+      for (int64_t i = 0; i < n * n; i++)
+        sa[i] = dt == TJS_F32 ? (double)((float*)a)[b * n * n + i] : ((double*)a)[b * n * n + i];
+      for (int64_t i = 0; i < n * n; i++) sv[i] = 0;
+      for (int64_t i = 0; i < n; i++) sv[i * n + i] = 1;
     }
+    if (part < 0) {
+      for (int k = 0; k < EIGH_MAX_SWEEPS && !eigh_converged(sa, n); k++) eigh_sweep(sa, sv, n, 0, n);
+    } else {
+      int64_t sweep = 0, p0 = 0, p1 = 0;
+      sweep_part(part, p_step, n, &sweep, &p0, &p1);
+      if (!(p0 == 0 && (sweep >= EIGH_MAX_SWEEPS || eigh_converged(sa, n)))) {
+        eigh_sweep(sa, sv, n, p0, p1);
+        return TJS_MORE;
+      }
+    }
+    /* eigenvectors as columns of a (row-major): a[k][p] = entry k of vector p */
+    for (int64_t k = 0; k < n; k++)
+      for (int64_t p = 0; p < n; p++) {
+        double x = sv[p * n + k];
+        if (dt == TJS_F32) ((float*)a)[b * n * n + k * n + p] = (float)x; else ((double*)a)[b * n * n + k * n + p] = x;
+      }
     for (int64_t i = 0; i < n; i++) {
-      if (dt == TJS_F32) ((float*)w)[b * n + i] = (float)sw[i]; else ((double*)w)[b * n + i] = sw[i];
+      if (dt == TJS_F32) ((float*)w)[b * n + i] = (float)sa[i * n + i]; else ((double*)w)[b * n + i] = sa[i * n + i];
     }
   }
   return TJS_OK;

@@ -369,7 +369,7 @@
 #define TJS_TRSM_UPPER 9
 #define TJS_TRSM_UNIT 10
 
-/* tjs_svd: dtype, batch, m, n, a ptr, v ptr, s ptr, scratch ptr */
+/* tjs_svd: dtype, batch, m, n, a ptr, v ptr, s ptr, scratch ptr, part, p_step */
 #define TJS_SVD_DTYPE 0
 #define TJS_SVD_BATCH 1
 #define TJS_SVD_M 2
@@ -378,14 +378,18 @@
 #define TJS_SVD_V 5
 #define TJS_SVD_S 6
 #define TJS_SVD_SCRATCH 7
+#define TJS_SVD_PART 8
+#define TJS_SVD_P_STEP 9
 
-/* tjs_eigh: dtype, batch, n, a ptr, w ptr, scratch ptr */
+/* tjs_eigh: dtype, batch, n, a ptr, w ptr, scratch ptr, part, p_step */
 #define TJS_EIGH_DTYPE 0
 #define TJS_EIGH_BATCH 1
 #define TJS_EIGH_N 2
 #define TJS_EIGH_A 3
 #define TJS_EIGH_W 4
 #define TJS_EIGH_SCRATCH 5
+#define TJS_EIGH_PART 6
+#define TJS_EIGH_P_STEP 7
 
 /* tjs_sort: dtype, outer, n, op, descending, sorted, k, in ptr, out_values ptr, out_indices ptr, scratch ptr */
 #define TJS_SORT_DTYPE 0

@@ -281,12 +281,14 @@ KERNELS = (
        "(k ≤ nc ≤ m, else TJS_ERR_ARG)"),
     _K("trsm", "linalg.c", "linalg", "dtype batch n k a:ptr a_bs a_rs a_cs b:ptr upper unit",
        "b (contiguous batch, n, k) ← A⁻¹ b for triangular A given by strides (a_bs may be 0)"),
-    _K("svd", "linalg.c", "linalg", "dtype batch m n a:ptr v:ptr s:ptr scratch:ptr",
+    _K("svd", "linalg.c", "linalg", "dtype batch m n a:ptr v:ptr s:ptr scratch:ptr part p_step",
        "one-sided Jacobi, m ≥ n (else TJS_ERR_ARG): a ← U·S (columns unnormalised), v (batch, n, n) ← V, "
-       "s (batch, n) ← singular values in column order (unsorted); scratch: f64 × (m·n + n·n + n)"),
-    _K("eigh", "linalg.c", "linalg", "dtype batch n a:ptr w:ptr scratch:ptr",
+       "s (batch, n) ← singular values in column order (unsorted); scratch: f64 × (m·n + n·n + 1). part < 0: "
+       "all of it; part ≥ 0 (batch 1): p_step rows of a Jacobi sweep per call, the state in scratch, TJS_MORE "
+       "until the call that converges writes the results"),
+    _K("eigh", "linalg.c", "linalg", "dtype batch n a:ptr w:ptr scratch:ptr part p_step",
        "cyclic Jacobi on a symmetric a (batch, n, n; both triangles read): a ← eigenvectors as columns, "
-       "w (batch, n) ← eigenvalues in column order (unsorted); scratch: f64 × (2·n·n + n)"),
+       "w (batch, n) ← eigenvalues in column order (unsorted); scratch: f64 × (2·n·n); part, p_step as svd's"),
     # ---- sort.c --------------------------------------------------------------------------------------------
     _K("sort", "sort.c", "sort",
        "dtype outer n op descending sorted k in:ptr out_values:ptr out_indices:ptr scratch:ptr",

@@ -139,6 +139,22 @@ class Kernel:
             if rc:
                 check(rc, what)
 
+    def in_parts(self, what, *args, **tail):
+        """A kernel that does its work in parts (a `part` argument, then `tail`'s values): parts 0, 1, ... while it
+        returns TJS_MORE, signals checked between calls."""
+        part = 0
+        while True:
+            if part:
+                check_signals()
+            with KERNEL_LOCK:
+                self.layout.pack_into(ARGS_VIEW, 0, *args, part, *tail.values())
+                rc = self.run()
+                if rc and rc != TJS_MORE:
+                    check(rc, what)
+            if rc != TJS_MORE:
+                return
+            part += 1
+
 
 def _read_enums():
     """Op codes from wasm_ext/tjs.h's enums, so C and Python cannot drift apart."""
