@@ -534,3 +534,23 @@ def test_torch_state_interchange():
     g.set_state(tbytes(tg.get_state()))
     assert raw(rand(g, 10), 10, F32) == tbytes(torch.rand(10, generator=tg))
     assert Generator().get_state() == tbytes(torch.Generator().get_state())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+@pytest.mark.parametrize("n", [16, 1000, 1003, 1040])
+def test_fills_in_pieces_draw_what_one_call_draws(monkeypatch, dtype, n):
+    """A long uniform_/normal_ goes in pieces of library.PIECE elements (signals land between them); the values and
+    the generator state after must be those of one call (the normal tail block drawn last)."""
+    import torch_js   # noqa: PLC0415  (this module tests the raw generator; the tensor API only here)
+    from torch_js.backends.cpu import library
+    dt = getattr(torch_js, dtype)
+
+    def fill():
+        g = torch_js.Generator().manual_seed(7)
+        a = torch_js.empty(n, dtype=dt).normal_(generator=g)
+        b = torch_js.empty(n, dtype=dt).uniform_(generator=g)
+        return a.tolist(), b.tolist(), bytes(g.get_state())
+
+    whole = fill()
+    monkeypatch.setattr(library, "PIECE", 64)
+    assert fill() == whole

@@ -14,6 +14,7 @@ import os
 import struct
 
 from .backends import kernel_abi
+from .backends.cpu import library
 from .backends.cpu.library import Kernel
 
 STATE_SIZE = 5056          # sizeof(CPUGeneratorImplState)
@@ -27,6 +28,18 @@ _FLOAT_CODES = (F16, BF16, F32, F64)
 
 # the tjs_rng_* kernels, bound to their layouts in backends/kernel_abi.py
 _RNG_KERNELS = {k.name: Kernel(k.name) for k in kernel_abi.KERNELS if k.section == "random"}
+_ITEMSIZE = {F16: 2, BF16: 2, F32: 4, F64: 8}
+
+
+def _chunks(n, align):
+    """[start, count) pieces of about library.PIECE elements, starts multiples of `align`; the last piece takes the
+    remainder (so a normal_ fill's tail block is drawn by the last call, after all the others, as in one call)."""
+    step = max(align, library.PIECE // align * align)
+    start = 0
+    while n - start > step + align:   # the last piece is never shorter than `align`
+        yield start, step
+        start += step
+    yield start, n - start
 
 
 def _run(name, what, *args):
@@ -131,15 +144,27 @@ class Generator:
 
     # -- raw fills (contiguous caller-owned buffers; addr = byte address) --------------------------
     def fill_uniform(self, addr, n, dtype_code=F32, low=0.0, high=1.0):
-        """uniform_(low, high) / rand: F32 (fused multiply-add, as torch's AVX2 build), F64, F16, BF16."""
-        _run("rng_uniform", "uniform_", self._addr, addr, n, dtype_code, float(low), float(high))
+        """uniform_(low, high) / rand: F32 (fused multiply-add, as torch's AVX2 build), F64, F16, BF16. One draw per
+        element, in order: a long fill goes in pieces (signals are checked between them), the same draws."""
+        isz = _ITEMSIZE.get(dtype_code, 0)
+        for k, (start, count) in enumerate(_chunks(n, 1) if isz else [(0, n)]):
+            if k:
+                library.check_signals()
+            _run("rng_uniform", "uniform_", self._addr, addr + start * isz, count, dtype_code, float(low),
+                 float(high))
 
     def fill_normal(self, addr, n, dtype_code=F32, mean=0.0, std=1.0, vectorized=True):
         """normal_(mean, std) / randn. vectorized=True for a contiguous tensor (n >= 16 then takes torch's
         16-wide block path); False for torch's scalar path (non-contiguous), which uses the cache.
-        F16/BF16 work only on the scalar path (vectorized and n >= 16 raises)."""
-        _run("rng_normal", "normal_", self._addr, addr, n, dtype_code, float(mean), float(std),
-             1 if vectorized else 0)
+        F16/BF16 work only on the scalar path (vectorized and n >= 16 raises).
+        The block path goes in pieces of whole 16-blocks, the last piece with the tail (same draws as one call)."""
+        isz = _ITEMSIZE.get(dtype_code, 0)
+        pieces = _chunks(n, 16) if vectorized and isz and n >= 16 else [(0, n)]
+        for k, (start, count) in enumerate(pieces):
+            if k:
+                library.check_signals()
+            _run("rng_normal", "normal_", self._addr, addr + start * isz, count, dtype_code, float(mean),
+                 float(std), 1 if vectorized else 0)
 
     def fill_randint(self, addr, n, low, high):
         """int64 values in [low, high): random_(low, high) / randint. A range of 2^64 (low = -2^63,
