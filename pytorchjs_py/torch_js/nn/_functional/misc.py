@@ -9,7 +9,7 @@ from ...ops._util import GRAD_ENABLED, broadcast_shapes, record
 from ...ops import shape as _S
 from ...ops.elementwise import where as _where
 from ...ops.inplace import write_out
-from ._common import D, Tensor, no_grad, ntuple, reg, zeros, full, arange, empty
+from ._common import D, Tensor, no_grad, ntuple, reg, zeros, full, arange, empty, empty_like
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 
 
@@ -161,7 +161,9 @@ def _dropout_impl(input, p, training, inplace, feature, alpha):
     if feature:
         noise = empty(input._shape[:2] + (1,) * (input.dim() - 2), dtype=input._dtype, device=input.device)
     else:
-        noise = empty(input._shape, dtype=input._dtype, device=input.device)
+        # laid out like the input (PyTorch's empty_like): the draws fill memory order, so a transposed input (an
+        # attention output) gets PyTorch's mask
+        noise = empty_like(input)
     noise.bernoulli_(1 - p)
     b = None
     if alpha:
@@ -510,6 +512,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    eps = float(eps)   # a double in PyTorch's schema (an int past int64 converts, as there)
     out_dim = max(x1.dim(), x2.dim())
     inner = out_dim - 1
     if out_dim == 0:
