@@ -1,5 +1,8 @@
 """Bugs real PyTorch programs met: roll's alias, in-place activations in a training step, Linear's grad_fn
-names, 0-d tensor formatting, cuda devices on a build without CUDA, whole-module checkpoints."""
+names, 0-d tensor formatting, cuda devices on a build without CUDA, whole-module checkpoints; and those the program
+corpus (tests/programs, tests/test_programs.py) met: dropout and the *_like samplers on transposed tensors (an
+attention output), the line a repr's dtype=/grad_fn= goes on, custom Functions' node class, the losses' node names,
+weighted mse/l1 means, round(decimals=)'s node."""
 import math
 
 import pytest
@@ -359,3 +362,187 @@ def test_hub_dir_matches_torch(tmp_path, monkeypatch):
         for k, v in env.items():
             monkeypatch.setenv(k, v)
         assert torch_js.hub.get_dir() == torch.hub.get_dir()
+
+
+# ---- random draws on a transposed tensor -------------------------------------------------------------------------
+# PyTorch fills a new tensor laid out like a dense input (empty_like) in memory order: dropout's mask for a transposed
+# input (MultiheadAttention's batch_first output) and rand_like(x.t()) are the transposes of the contiguous draws.
+
+def test_dropout_of_a_transposed_input_transposes_the_mask():
+    x = torch_js.arange(1.0, 61.0).reshape(6, 10)
+    torch_js.manual_seed(3)
+    want = jnn.functional.dropout(x, 0.4).t()
+    torch_js.manual_seed(3)
+    got = jnn.functional.dropout(x.t(), 0.4)   # the same memory: the same draws for each value
+    assert got.tolist() == want.tolist()
+    assert got.count_nonzero().item() not in (0, 60)
+
+
+@pytest.mark.parametrize("fn", ["rand_like", "randn_like", "randint_like"])
+def test_like_samplers_fill_in_memory_order(fn):
+    args = (7,) if fn == "randint_like" else ()
+    x = torch_js.zeros(3, 5)   # under 16 values: randn of a contiguous tensor is not vectorised either
+    torch_js.manual_seed(11)
+    want = getattr(torch_js, fn)(x, *args).t()
+    torch_js.manual_seed(11)
+    got = getattr(torch_js, fn)(x.t(), *args)
+    assert got.stride() == (1, 5) and got.tolist() == want.tolist()
+    torch_js.manual_seed(11)
+    contiguous = getattr(torch_js, fn)(x.t(), *args, memory_format=torch_js.contiguous_format)
+    assert contiguous.is_contiguous()
+
+
+@needs_torch
+def test_transposed_draws_match_torch():
+    def draws(T):
+        T.manual_seed(0)
+        x = T.arange(1.0, 13.0).reshape(3, 4).t()
+        y = T.zeros(2, 3, 4).permute(2, 0, 1)
+        return [T.nn.functional.dropout(x, 0.5), T.rand_like(x), T.randn_like(y), T.randint_like(x, 2, 9),
+                T.randn_like(T.zeros(8, 4).t())]
+    for i, (a, b) in enumerate(zip(draws(torch), draws(torch_js))):
+        assert a.tolist() == b.tolist()
+        assert i == 0 or a.stride() == b.stride()   # (an elementwise result's layout is not at issue here)
+
+
+@needs_torch
+def test_transformer_layer_training_matches_torch():
+    def run(T):
+        T.manual_seed(21)
+        layer = T.nn.TransformerEncoderLayer(16, 2, dim_feedforward=32, dropout=0.1, batch_first=True,
+                                             norm_first=True)
+        return layer(T.randn(4, 5, 16))
+    assert torch.allclose(run(torch), torch.tensor(run(torch_js).tolist()), atol=1e-5)
+
+
+# ---- repr: a suffix past the line width starts a new line ----------------------------------------------------------
+
+_SUFFIX_REPRS = {
+    "float64_row": lambda T: T.tensor([[0.85919, 0.88715, 0.91129, 0.93170, 0.94877]], dtype=T.float64) * 1,
+    "grad_fn_row": lambda T: T.arange(10.0, requires_grad=True) * 1.5,
+    "int32_long": lambda T: T.arange(25, dtype=T.int32),
+    "two_suffixes": lambda T: (T.arange(9.0, dtype=T.float64, requires_grad=True) * 1.25).reshape(3, 3).t(),
+    "requires_grad_long": lambda T: T.linspace(0, 1, 11, requires_grad=True),
+    "short": lambda T: T.ones(2, dtype=T.float16, requires_grad=True),
+}
+
+
+def test_repr_suffix_wraps_past_the_line_width():
+    t = torch_js.tensor([[-0.75603, -0.73006, -0.70506, -0.68211, -0.66117]], dtype=torch_js.float64)
+    torch_js.set_printoptions(precision=5)
+    try:
+        assert repr(t) == ("tensor([[-0.75603, -0.73006, -0.70506, -0.68211, -0.66117]],\n"
+                           "       dtype=torch.float64)")
+    finally:
+        torch_js.set_printoptions(profile="default")
+    assert repr(torch_js.tensor([1.5], dtype=torch_js.float64)) == "tensor([1.5000], dtype=torch.float64)"
+
+
+@needs_torch
+@pytest.mark.parametrize("name", sorted(_SUFFIX_REPRS))
+@pytest.mark.parametrize("linewidth", [80, 40])
+def test_repr_suffixes_match_torch(name, linewidth):
+    torch.set_printoptions(linewidth=linewidth)
+    torch_js.set_printoptions(linewidth=linewidth)
+    try:
+        assert repr(_SUFFIX_REPRS[name](torch_js)) == repr(_SUFFIX_REPRS[name](torch))
+    finally:
+        torch.set_printoptions(profile="default")
+        torch_js.set_printoptions(profile="default")
+
+
+# ---- custom autograd.Function nodes --------------------------------------------------------------------------------
+
+class _Cube(torch_js.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 3 * x ** 2
+
+
+def test_custom_function_node_prints_as_pytorchs():
+    x = torch_js.tensor([2.0], requires_grad=True)
+    y = _Cube.apply(x)
+    node = y.grad_fn
+    assert type(node).__name__ == "_CubeBackward" and node.name() == "_CubeBackward"
+    assert type(node).__module__ == "torch.autograd.function"
+    assert repr(node).startswith("<torch.autograd.function._CubeBackward object at 0x")
+    assert repr(y) == "tensor([8.], grad_fn=<_CubeBackward>)"
+
+    class Other(torch_js.autograd.Function):   # its own node class, as each Function has in PyTorch
+        forward = staticmethod(lambda ctx, x: x * 2)
+        backward = staticmethod(lambda ctx, g: g * 2)
+    assert type(Other.apply(x).grad_fn) is not type(node)
+    y.backward()
+    assert x.grad.tolist() == [12.0]
+
+
+# ---- the losses' node names, weighted means ------------------------------------------------------------------------
+
+def _loss_calls(T):
+    F = T.nn.functional
+    T.manual_seed(0)
+    x = T.rand(4, 3, requires_grad=True)
+    t = T.rand(4, 3)
+    c = T.tensor([0, 2, 1, 1])
+    calls = {}
+    for red in ("mean", "sum", "none"):
+        calls.update({
+            f"mse_{red}": lambda red=red: F.mse_loss(x, t, reduction=red),
+            f"smooth_l1_{red}": lambda red=red: F.smooth_l1_loss(x, t, reduction=red),
+            f"huber_{red}": lambda red=red: F.huber_loss(x, t, reduction=red),
+            f"bce_{red}": lambda red=red: F.binary_cross_entropy(x.sigmoid(), t, reduction=red),
+            f"bce_logits_{red}": lambda red=red: F.binary_cross_entropy_with_logits(x, t, reduction=red),
+            f"cross_entropy_{red}": lambda red=red: F.cross_entropy(x, c, reduction=red),
+            f"nll_{red}": lambda red=red: F.nll_loss(x, c, reduction=red),
+            f"nll_3d_{red}": lambda red=red: F.nll_loss(x.view(2, 3, 2), c.view(2, 2) % 3, reduction=red),
+            f"nll_4d_{red}": lambda red=red: F.nll_loss(x.view(1, 3, 2, 2), c.view(1, 2, 2) % 3, reduction=red),
+            f"soft_margin_{red}": lambda red=red: F.soft_margin_loss(x, t, reduction=red),
+            f"ce_probs_{red}": lambda red=red: F.cross_entropy(x, t, reduction=red),
+        })
+    calls["smooth_l1_beta0"] = lambda: F.smooth_l1_loss(x, t, beta=0.0)
+    calls["mse_weighted"] = lambda: F.mse_loss(x, t, weight=t)
+    calls["huber_weighted_none"] = lambda: F.huber_loss(x, t, weight=t, reduction="none")
+    calls["round_decimals"] = lambda: x.round(decimals=2)
+    return calls
+
+
+_LOSS_NODES = {"mse_mean": "MseLossBackward0", "mse_none": "MseLossBackward0", "nll_sum": "NllLossBackward0",
+               "cross_entropy_mean": "NllLossBackward0", "nll_3d_mean": "NllLoss2DBackward0",
+               "nll_3d_none": "ViewBackward0", "nll_4d_none": "NllLoss2DBackward0",
+               "bce_logits_none": "BinaryCrossEntropyWithLogitsBackward0", "bce_sum": "BinaryCrossEntropyBackward0",
+               "huber_mean": "HuberLossBackward0", "smooth_l1_none": "SmoothL1LossBackward0",
+               "soft_margin_mean": "SoftMarginLossBackward0", "ce_probs_mean": "DivBackward1",
+               "smooth_l1_beta0": "MeanBackward0", "round_decimals": "RoundBackward1"}
+
+
+@pytest.mark.parametrize("call", sorted(_LOSS_NODES))
+def test_loss_node_names(call):
+    assert type(_loss_calls(torch_js)[call]().grad_fn).__name__ == _LOSS_NODES[call]
+
+
+@needs_torch
+def test_loss_node_names_and_values_match_torch():
+    mine, ref = _loss_calls(torch_js), _loss_calls(torch)
+    for call in ref:
+        m, r = mine[call](), ref[call]()
+        assert type(m.grad_fn).__name__ == type(r.grad_fn).__name__, call
+        assert torch.allclose(torch.tensor(m.tolist()), r.detach(), atol=1e-6), call
+
+
+@pytest.mark.parametrize("fn", ["mse_loss", "l1_loss"])
+def test_weighted_mean_divides_by_the_weights(fn):
+    x = torch_js.tensor([1.0, 2.0, 4.0])
+    t = torch_js.tensor([0.0, 0.0, 0.0])
+    w = torch_js.tensor([1.0, 0.0, 3.0])
+    per = [1.0, 4.0, 16.0] if fn == "mse_loss" else [1.0, 2.0, 4.0]
+    F = jnn.functional
+    assert getattr(F, fn)(x, t, weight=w).item() == (per[0] + 3 * per[2]) / 4
+    assert getattr(F, fn)(x, t, weight=w, reduction="sum").item() == per[0] + 3 * per[2]
+    with pytest.raises(ValueError, match="^Weights and input must have the same size.$"):
+        getattr(F, fn)(x, t, weight=w[:2])

@@ -185,10 +185,23 @@ def _tensor_repr(t):
         suffixes.append(f"grad_fn=<{t._grad_fn.name()}>")
     elif t._requires_grad:
         suffixes.append("requires_grad=True")
-    out = prefix + body
+    return _add_suffixes(prefix + body, suffixes, indent)
+
+
+def _add_suffixes(text, suffixes, indent):
+    """Append ", dtype=..." & co.; one that would pass the line width starts a new line, as PyTorch's repr does (its
+    running length counts two characters more than the last line holds, kept as it is so the breaks fall alike)."""
+    parts = [text]
+    last_line_len = len(text) - text.rfind("\n") + 1
     for s in suffixes:
-        out += ", " + s
-    return out + ")"
+        if last_line_len + len(s) + 2 > PRINT_OPTS["linewidth"]:
+            parts.append(",\n" + " " * indent + s)
+            last_line_len = indent + len(s)
+        else:
+            parts.append(", " + s)
+            last_line_len += len(s) + 2
+    parts.append(")")
+    return "".join(parts)
 
 
 Tensor.__repr__ = tensor_repr  # (core's Tensor cannot import this module)

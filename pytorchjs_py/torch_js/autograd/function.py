@@ -1,7 +1,7 @@
 """torch.autograd.Function: user-defined ops with their own forward and backward."""
 from .._grad_mode import GRAD_ENABLED
 from .._tensor import Tensor
-from .._graph import node_class
+from .._graph import Node
 
 
 class FunctionCtx:
@@ -33,8 +33,18 @@ class FunctionCtx:
         self.materialize_grads = bool(value)
 
 
+class _FunctionBackward(Node):
+    """The node class of a custom Function's outputs: one per Function subclass, named <Name>Backward and shown as
+    PyTorch shows it (<torch.autograd.function.NameBackward object at 0x...>)."""
+    __slots__ = ()
+    __repr__ = object.__repr__
+
+
 class _FunctionMeta(type):
-    pass
+    def __init__(cls, name, bases, attrs):
+        super().__init__(name, bases, attrs)
+        cls._backward_cls = type(name + "Backward", (_FunctionBackward,),
+                                 {"__slots__": (), "__module__": "torch.autograd.function"})
 
 
 class Function(metaclass=_FunctionMeta):
@@ -66,8 +76,7 @@ class Function(metaclass=_FunctionMeta):
         outs = (outputs,) if single else outputs
         if prev and any(ctx.needs_input_grad):
             inputs = [a if a is not None and a._requires_grad else None for a in tensor_args]
-            name = cls.__name__ + "Backward"
-            node = node_class(name)(name, _function_backward, inputs, len(outs))
+            node = cls._backward_cls(cls._backward_cls.__name__, _function_backward, inputs, len(outs))
             node.ctx = ctx
             node.attrs = (cls, len(args))
             ctx._node = node

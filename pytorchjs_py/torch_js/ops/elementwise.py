@@ -217,7 +217,7 @@ def round(input, *, decimals=0, out=None):
         r = unary(_ROUND, input)
     else:
         scale = 10.0 ** decimals
-        r = unary(_ROUND, input * scale) / scale
+        r = rename_grad_fn(unary(_ROUND, input * scale) / scale, "RoundBackward1")   # round.decimals's node
     return _ip.write_out(out, r) if out is not None else r
 
 

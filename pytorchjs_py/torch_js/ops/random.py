@@ -12,7 +12,7 @@ from .._tensor import Tensor, _empty, _empty_strided
 from ._registry import NOT_DIFFERENTIABLE, register
 from ._util import broadcast_shapes, check, dense_strides, not_implemented_for
 from . import inplace as _ip
-from .creation import device_arg, size_arg, tensor, with_requires_grad
+from .creation import _like_tensor, device_arg, size_arg, tensor, with_requires_grad
 
 _HALF = (D.float16, D.bfloat16)
 
@@ -72,7 +72,7 @@ def random_(self, from_=None, to=None, *, generator=None):
 
 def _fill_int(t, low, high, g):
     check(low < high, f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    tmp = _empty(t._shape, D.int64, CPU)
+    tmp = _empty_strided(t._shape, dense_strides(t), D.int64, CPU)   # memory order, as _fill
     g.fill_randint(_addr(tmp), tmp.numel(), int(low), int(high))
     with no_grad():
         t.copy_(tmp)
@@ -143,14 +143,16 @@ def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_g
     return with_requires_grad(normal_(t, 0.0, 1.0, generator=generator), requires_grad)
 
 
+# The *_like samplers fill a tensor laid out like their input (PyTorch's empty_like keeps a dense input's strides),
+# in memory order: rand_like of a transposed tensor draws what PyTorch's does.
 def rand_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return rand(input._shape, dtype=dtype or input._dtype, device=device or input._storage.device,
-                requires_grad=requires_grad)
+    t = _like_tensor(input, dtype, device, memory_format)
+    return with_requires_grad(uniform_(t, 0.0, 1.0), requires_grad)
 
 
 def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return randn(input._shape, dtype=dtype or input._dtype, device=device or input._storage.device,
-                 requires_grad=requires_grad)
+    t = _like_tensor(input, dtype, device, memory_format)
+    return with_requires_grad(normal_(t, 0.0, 1.0), requires_grad)
 
 
 def randint(low=None, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False,
@@ -169,10 +171,10 @@ def randint(low=None, high=None, size=None, *, generator=None, dtype=None, devic
     return _fill_int(t, low, high, _gen(generator))
 
 
-def randint_like(input, low, high=None, *, dtype=None, device=None):
+def randint_like(input, low, high=None, *, dtype=None, device=None, memory_format=None):
     if high is None:
         low, high = 0, low
-    return randint(low, high, input._shape, dtype=dtype or input._dtype, device=device or input._storage.device)
+    return _fill_int(_like_tensor(input, dtype, device, memory_format), low, high, _gen(None))
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, out=None):

@@ -9,9 +9,10 @@ from ...ops import creation as _C
 from ..._grad_mode import no_grad
 
 __all__ = ["D", "Tensor", "GRAD_ENABLED", "check", "record", "no_grad", "ntuple", "reduction_enum", "apply_reduction",
-           "legacy_reduction", "reg", "zeros", "ones", "full", "arange", "empty", "is_tensor_like"]
+           "legacy_reduction", "reg", "zeros", "ones", "full", "arange", "empty", "empty_like",
+           "is_tensor_like"]
 
-zeros, ones, full, arange, empty = _C.zeros, _C.ones, _C.full, _C.arange, _C.empty
+zeros, ones, full, arange, empty, empty_like = _C.zeros, _C.ones, _C.full, _C.arange, _C.empty, _C.empty_like
 
 
 def ntuple(x, n, name="argument"):

@@ -3,7 +3,7 @@ values agree with PyTorch's, weights, ignore_index and label smoothing included.
 import math
 import warnings
 
-from ...ops._util import not_implemented_for
+from ...ops._util import not_implemented_for, rename_grad_fn
 from ...ops.elementwise import where as _where
 from ._common import D, apply_reduction, legacy_reduction, ones, reg
 from .activation import logsigmoid
@@ -28,6 +28,23 @@ def _float_kernel(kernel, input, target):
 def _weighted(loss, weight, reduction):
     if weight is not None:
         loss = loss * weight
+    return apply_reduction(loss, reduction)
+
+
+def _check_weight_size(weight, input):
+    if weight is not None and weight._shape != input._shape:
+        raise ValueError("Weights and input must have the same size.")
+
+
+def _weight_normalised(loss, weight, reduction, node):
+    """mse_loss/l1_loss: with a weight, PyTorch's mean is sum(weight * loss) / sum(weight); without one the loss is
+    a single node of PyTorch's (node; l1_loss has none: it is abs().mean() there too)."""
+    if weight is None:
+        r = apply_reduction(loss, reduction)
+        return rename_grad_fn(r, node) if node else r
+    loss = loss * weight
+    if reduction == "mean":
+        return loss.sum() / weight.sum()
     return apply_reduction(loss, reduction)
 
 
@@ -74,10 +91,18 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if weight is None:
         loss = loss.masked_fill(ignore, 0)
     if reduction == "none":
-        return loss.squeeze(0) if unbatched else loss
-    if reduction == "sum":
-        return loss.sum()
-    return loss.sum() / w.sum()
+        r = loss.squeeze(0) if unbatched else loss
+    elif reduction == "sum":
+        r = loss.sum()
+    else:
+        r = loss.sum() / w.sum()
+    # PyTorch's node: nll_loss up to 2-D, nll_loss2d beyond (3-D and 5-D+ inputs through a view, which is what an
+    # unreduced loss of those shows)
+    if input.dim() <= 2:
+        return rename_grad_fn(r, "NllLossBackward0")
+    if reduction != "none" or input.dim() == 4:
+        return rename_grad_fn(r, "NllLoss2DBackward0")
+    return rename_grad_fn(r, "ViewBackward0")
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
@@ -105,7 +130,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             return -prod.sum()
         if input.numel() == 0:
             return -prod.sum() * float("nan")
-        return -prod.sum() / (input.numel() // c)
+        return rename_grad_fn(-prod.sum() / (input.numel() // c), "DivBackward1")   # ATen divides by a Scalar
     nll = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
     if label_smoothing <= 0:
         return nll
@@ -134,15 +159,17 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     _check_same_size(input, target, "mse_loss")
     reduction = _reduction(size_average, reduce, reduction)
+    _check_weight_size(weight, input)
     _float_kernel("mse_cpu", input, target)
     d = input - target
-    return _weighted(d * d, weight, reduction)
+    return _weight_normalised(d * d, weight, reduction, "MseLossBackward0")
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     _check_same_size(input, target, "l1_loss")
     reduction = _reduction(size_average, reduce, reduction)
-    return _weighted((input - target).abs(), weight, reduction)
+    _check_weight_size(weight, input)
+    return _weight_normalised((input - target).abs(), weight, reduction, None)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -153,9 +180,9 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     z = (input - target).abs()
     if beta == 0:
-        return apply_reduction(z, reduction)
+        return apply_reduction(z, reduction)   # l1_loss in PyTorch too
     loss = _where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta)
-    return apply_reduction(loss, reduction)
+    return rename_grad_fn(apply_reduction(loss, reduction), "SmoothL1LossBackward0")
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -163,9 +190,13 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     _float_kernel("huber_cpu", input, target)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _check_weight_size(weight, input)
     z = (input - target).abs()
     loss = _where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
-    return _weighted(loss, weight, _reduction(None, None, reduction))
+    if weight is None:
+        return rename_grad_fn(apply_reduction(loss, _reduction(None, None, reduction)), "HuberLossBackward0")
+    # PyTorch weighs the unreduced huber_loss
+    return _weighted(rename_grad_fn(loss, "HuberLossBackward0"), weight, _reduction(None, None, reduction))
 
 
 # ---- binary / probabilistic ----------------------------------------------------------------------------------
@@ -182,7 +213,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     loss = -(target * input.log().clamp_min(-100) + (1 - target) * (1 - input).log().clamp_min(-100))
     if weight is not None:
         loss = loss * weight
-    return apply_reduction(loss, reduction)
+    return rename_grad_fn(apply_reduction(loss, reduction), "BinaryCrossEntropyBackward0")
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
@@ -197,7 +228,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         loss = (1 - target) * input - logsigmoid(input)
     if weight is not None:
         loss = loss * weight
-    return apply_reduction(loss, reduction)
+    return rename_grad_fn(apply_reduction(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0")
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
@@ -232,7 +263,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
-    return apply_reduction((-input * target).exp().log1p(), reduction)
+    return rename_grad_fn(apply_reduction((-input * target).exp().log1p(), reduction), "SoftMarginLossBackward0")
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
