@@ -22,7 +22,7 @@ WASM_FLAGS = -isystem $(ZIG_INC) --target=wasm32-unknown-emscripten -fPIC -msimd
 # other copy's argument block and scribble over the Python heap.
 WASM_LD := wasm-ld --experimental-pic -shared --unresolved-symbols=import-dynamic --no-entry -Bsymbolic
 
-VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' pytorchjs_py/torch_js/__init__.py)
+VERSION := $(shell sed -n 's/^torchjs = "\([^"]*\)".*/\1/p' pytorchjs_py/torch_js/version.py)
 WHEEL := dist/torch_js-$(VERSION)-py3-none-any.whl
 PY_SRC = $(shell find pytorchjs_py/torch_js -name '*.py')
 PYODIDE_WHEELS := build/pyodide-wheels
@@ -116,10 +116,12 @@ $(WHEEL): pyproject.toml $(PY_SRC) $(NATIVE_LIB) $(WASM_LIB) $(WASM_RELAXED_LIB)
 	$(PY) -m pip wheel -q --no-deps -w dist .
 	@test -f $@ || { echo "expected $@ (version mismatch?)"; ls dist; exit 1; }
 
-# Pyodide: the wheel through micropip (relaxed SIMD on and off), the example, then the whole suite under pytest.
+# Pyodide: the wheel through micropip (relaxed SIMD on and off), the example, the PyTorch programs of tests/programs
+# against what PyTorch printed (tools/run_programs.py, about 40 s), then the whole suite under pytest.
 test-pyodide: setup build wheel fixtures
 	$(NODE) js_bridge/wheel_check.mjs
 	$(NODE) js_bridge/pyrun.mjs examples/linear_regression.py
+	$(NODE) js_bridge/pyrun.mjs tools/run_programs.py
 	$(NODE) js_bridge/pyodide_check.mjs tests
 
 # The webgpu device in Pyodide-in-Node: Dawn (npm webgpu) on SwiftShader, Chromium's software Vulkan ICD
