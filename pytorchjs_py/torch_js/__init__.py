@@ -8,9 +8,9 @@ from .version import __version__  # noqa: F401  (a TorchVersion: PyTorch's relea
 from . import _dtype
 from ._dtype import (bfloat16, dtype, finfo, float16, float32, float64, get_default_dtype, iinfo, int8, int16,
                      int32, int64, promote_types, set_default_dtype, uint8)
-from ._storage import device
+from ._storage import device, get_default_device, set_default_device
 from ._tensor import Size, Tensor
-from .backends import cpu as _cpu_backend
+from .backends import cpu as _cpu_backend, meta as _meta_backend  # noqa: F401  (registers the meta device)
 from . import _tensor
 
 _tensor.set_cpu_backend(_cpu_backend.BACKEND)

@@ -6,8 +6,8 @@ legacy constructor (`torch.FloatTensor(2, 3)`: uninitialised sizes; `torch.Float
 `Tensor.type(torch.LongTensor)` / `Tensor.type("torch.LongTensor")` converts to them.
 """
 from . import _dtype as D
-from ._storage import device as _device
-from ._tensor import Size, Tensor
+from ._storage import CPU, device as _device
+from ._tensor import Size, Tensor, set_legacy_constructor
 from .ops.creation import empty, tensor
 
 __all__ = ["tensortype", "CPU_TYPES", "CUDA_TYPES", "legacy_new"]
@@ -52,8 +52,14 @@ def _options(d):
             "pinned_memory=false (default), memory_format=(nullopt))")
 
 
+def _type_name(v):
+    """A value's type as PyTorch's argument errors name it (torch.dtype, torch.device, ...)."""
+    t = type(v)
+    return f"torch.{t.__name__}" if t.__module__.startswith("torch_js") else t.__name__
+
+
 def _invalid_args(args, kwargs, bad_keywords):
-    got = ", ".join([type(a).__name__ for a in args] + [f"{k}={type(v).__name__}" for k, v in kwargs.items()])
+    got = ", ".join([_type_name(a) for a in args] + [f"{k}={_type_name(v)}" for k, v in kwargs.items()])
     sigs = _SIGNATURES
     if bad_keywords:
         first, rest = sigs.split("\n", 1)
@@ -63,7 +69,10 @@ def _invalid_args(args, kwargs, bad_keywords):
 
 
 def legacy_new(dtype, args, kwargs):
-    """PyTorch's legacy constructor of a CPU tensor type: sizes, data, a tensor of the same type, or nothing."""
+    """PyTorch's legacy constructor: sizes (ints or a torch.Size; uninitialised), data (a copy), a tensor (the same
+    data, shared), or nothing (an empty tensor). Always on the CPU: it does not follow the default device, and
+    device= may name only the CPU. dtype None is torch.Tensor's: the default dtype, and a tensor of any dtype is
+    taken as it is; a typed constructor (torch.FloatTensor) takes only tensors of its own type."""
     bad = [k for k in kwargs if k != "device"]
     if bad:
         raise _invalid_args(args, kwargs, bad)
@@ -72,35 +81,42 @@ def legacy_new(dtype, args, kwargs):
         dev = _device(dev)
         if dev.type != "cpu":
             raise RuntimeError(f"legacy constructor expects device type: cpu but device type: {dev.type} was passed")
+    typed = dtype is not None
+    if not typed:
+        dtype = D.get_default_dtype()
     if not args:
-        return empty(0, dtype=dtype)
+        return empty(0, dtype=dtype, device=CPU)
     if len(args) == 1:
         (a,) = args
         if isinstance(a, Tensor):
-            if a.dtype is not dtype or a.device.type != "cpu":
+            if typed and (a.dtype is not dtype or a.device.type != "cpu"):
                 raise TypeError(f"expected {_options(dtype)} (got {_options(a.dtype)})")
             return a.detach()
         if isinstance(a, Size):
             return _sized(dtype, tuple(a))
         if isinstance(a, bool) or isinstance(a, float):
             raise TypeError(f"new(): data must be a sequence (got {type(a).__name__})")
-        if isinstance(a, int):
-            return _sized(dtype, (a,))
         if isinstance(a, str):
             raise TypeError("new(): invalid data type 'str'")
-        return tensor(a, dtype=dtype)
+        if not hasattr(a, "__index__") or hasattr(a, "__len__"):   # data; an int (or int-like) alone is a size
+            return tensor(a, dtype=dtype, device=CPU)
     for i, a in enumerate(args):
-        if not isinstance(a, int) or isinstance(a, bool):
+        if isinstance(a, (bool, float)) or not hasattr(a, "__index__"):
             raise TypeError(f"new(): argument 'size' failed to unpack the object at pos {i + 1} with error \"type "
                             f"must be tuple of ints,but got {type(a).__name__}\"")
     return _sized(dtype, args)
 
 
 def _sized(dtype, sizes):
+    sizes = tuple(s.__index__() for s in sizes)
     for n in sizes:
         if n < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(sizes)}")
-    return empty(sizes, dtype=dtype)
+    return empty(sizes, dtype=dtype, device=CPU)
+
+
+# torch.Tensor(...): core's Tensor.__new__ calls it (core cannot import this module)
+set_legacy_constructor(lambda *args, **kwargs: legacy_new(None, args, kwargs))
 
 
 def _make_type(name, dtype, is_cuda):

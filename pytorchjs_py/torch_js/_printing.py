@@ -155,7 +155,10 @@ def _tensor_repr(t):
     dev = t._storage.device
     if dev.type != "cpu":
         suffixes.append(f"device='{dev}'")
-    if t.numel() == 0 and t._shape != (0,):
+    if dev.type == "meta":   # no values to show: the size instead
+        body = "..."
+        suffixes.append(f"size={tuple(t._shape)}")
+    elif t.numel() == 0 and t._shape != (0,):
         body = "[]"
         suffixes.append(f"size={tuple(t._shape)}")
     elif t.numel() == 0:
@@ -176,10 +179,12 @@ def _tensor_repr(t):
         if d is D.bool_:
             fmt.max_width = max(len(str(v)) for v in flat)
         body = _str(vals, fmt, indent, t.dim()) if t.dim() else fmt.format(flat[0]).strip()
-    default = d in (D.get_default_dtype(), D.int64, D.bool_)
-    if not default or (t.numel() == 0 and d is not D.get_default_dtype() and d is not D.int64 and d is not D.bool_):
-        suffixes.append(f"dtype={d!r}")
-    elif t.numel() == 0 and d is D.int64:
+    # values show int64 and bool for what they are; with none shown, any dtype but the default is named
+    if dev.type == "meta" or t.numel() == 0:
+        show_dtype = d is not D.get_default_dtype()
+    else:
+        show_dtype = d not in (D.get_default_dtype(), D.int64, D.bool_)
+    if show_dtype:
         suffixes.append(f"dtype={d!r}")
     if t._grad_fn is not None:
         suffixes.append(f"grad_fn=<{t._grad_fn.name()}>")

@@ -85,6 +85,17 @@ class device:
     def __reduce__(self):
         return (device, (str(self),))
 
+    # `with torch.device(d):` makes d the default device of the factories inside the block (PyTorch's
+    # DeviceContext); blocks nest, and leaving one restores the default in force when it was entered
+    def __enter__(self):
+        _DEFAULT_STACK.append(DEFAULT_DEVICE[0])
+        DEFAULT_DEVICE[0] = self
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        DEFAULT_DEVICE[0] = _DEFAULT_STACK.pop()
+        return False
+
     @property
     def backend(self):
         be = device._BACKENDS.get(self.type)
@@ -99,6 +110,23 @@ class device:
 
 _DEVICE_CACHE = {}
 CPU = device("cpu")
+META = device("meta")
+META_NO_DATA = "Cannot copy out of meta tensor; no data!"   # PyTorch's error for reading a meta tensor's values
+
+# The device factories put a tensor on when they are given no device= (ops/creation.device_arg reads it: one list
+# read on their hot path). set_default_device sets it; each `with device:` block saves the one it replaces here.
+DEFAULT_DEVICE = [CPU]
+_DEFAULT_STACK = []
+
+
+def set_default_device(dev):
+    """torch.set_default_device: the device of factory calls given no device= (None: the CPU again)."""
+    DEFAULT_DEVICE[0] = CPU if dev is None else device(dev)
+
+
+def get_default_device():
+    """torch.get_default_device: the device factories use when given none (the CPU unless set)."""
+    return DEFAULT_DEVICE[0]
 
 
 class Storage:

@@ -9,7 +9,8 @@ import weakref
 
 from . import _dtype as D
 from ._grad_mode import GRAD_ENABLED, no_grad
-from ._storage import CPU, INT64_MAX, MAX_ALLOC_BYTES, alloc_error, check_alloc, device as _device
+from ._storage import (CPU, INT64_MAX, MAX_ALLOC_BYTES, META, META_NO_DATA, alloc_error, check_alloc,
+                       device as _device)
 
 _new = object.__new__
 _I64_MIN = -INT64_MAX - 1
@@ -185,14 +186,15 @@ def _make(storage, shape, stride, offset, dtype):
 
 def _empty(shape, dtype, dev=CPU):
     """A new contiguous tensor (uninitialised). Every allocation funnels through here or _empty_strided: a
-    negative size, an int64 overflow or a request past the runtime's memory raises PyTorch's error first."""
+    negative size, an int64 overflow or a request past the runtime's memory raises PyTorch's error first (the
+    meta device allocates nothing: only int64's bound applies there)."""
     st = _STRIDES_CACHE.get(shape)
     if st is None:  # not a cached shape (those any dtype may allocate): validate it
         problem = _shape_problem(shape)
         if problem is not None:
             raise RuntimeError(problem)
         nbytes = numel_of(shape) * dtype.itemsize
-        if nbytes > MAX_ALLOC_BYTES[0]:
+        if nbytes > MAX_ALLOC_BYTES[0] and (dev is not META or nbytes > INT64_MAX):
             raise _size_error(shape, nbytes)
         st = _contig(shape)
     n = 1
@@ -226,7 +228,8 @@ def _empty_strided(shape, stride, dtype, dev=CPU, like=None):
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
     nbytes = storage_nbytes(shape, stride, dtype.itemsize)
     checked_numel(shape)
-    check_alloc(nbytes)
+    if dev is not META:
+        check_alloc(nbytes)
     return _make(dev.backend.alloc(nbytes), shape, stride, 0, dtype)
 
 
@@ -323,12 +326,15 @@ class Tensor:
     def is_webgpu(self):
         return self._storage.device.type == "webgpu"
 
+    @property
+    def is_meta(self):
+        return self._storage.device is META
+
     is_cuda = False
     is_mps = False
     is_xpu = False
     is_sparse = False
     is_quantized = False
-    is_meta = False
     is_nested = False
     layout = "torch.strided"
 
@@ -380,8 +386,8 @@ class Tensor:
         return self._dtype.is_signed
 
     def data_ptr(self):
-        if not self._storage.ptr or self.numel() == 0:
-            return 0  # PyTorch reports 0 for tensors with no elements
+        if self._storage.device is META or not self._storage.ptr or self.numel() == 0:
+            return 0  # PyTorch reports 0 for tensors with no elements, and for meta tensors (no memory)
         return self._storage.ptr + self._offset * self._dtype.itemsize
 
     def untyped_storage(self):
@@ -606,7 +612,9 @@ class Tensor:
         return new
 
     def _raw_bytes(self):
-        """The bytes of a contiguous tensor's elements."""
+        """The bytes of a contiguous tensor's elements (what .cpu(), .tolist() and the savers read)."""
+        if self._storage.device is META:
+            raise NotImplementedError(META_NO_DATA)
         t = self if self.is_contiguous() else self.contiguous()
         return t._storage.backend.read_bytes(t._storage, t._offset * t._dtype.itemsize, t.numel() * t._dtype.itemsize)
 

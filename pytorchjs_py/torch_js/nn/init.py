@@ -51,14 +51,16 @@ def _no_grad_trunc_normal_(tensor, mean, std, a, b, generator=None):
     def norm_cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
+    if tensor.is_meta:   # no values to sample (and the loop below reads them)
+        return tensor
     if (mean < a - 2 * std) or (mean > b + 2 * std):
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values "
                       "may be incorrect.", stacklevel=2)
     with no_grad():
         p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
         if p > 0.3:
-            lo = torch_ops.tensor(a, dtype=tensor.dtype).item()
-            hi = torch_ops.tensor(b, dtype=tensor.dtype).item()
+            lo = torch_ops.tensor(a, dtype=tensor.dtype, device="cpu").item()   # (not the default device)
+            hi = torch_ops.tensor(b, dtype=tensor.dtype, device="cpu").item()
             result = tensor.normal_(mean, std, generator=generator)
             while True:
                 mask = (result < lo) | (result > hi)
@@ -122,7 +124,7 @@ def eye_(tensor):
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     with no_grad():
-        tensor.copy_(torch_ops.eye(*tensor.shape, dtype=tensor.dtype))
+        tensor.copy_(torch_ops.eye(*tensor.shape, dtype=tensor.dtype, device=tensor.device))
     return tensor
 
 
@@ -135,6 +137,8 @@ def dirac_(tensor, groups=1):
         raise ValueError("dim 0 must be divisible by groups")
     out_chans_per_grp = sizes[0] // groups
     min_dim = min(out_chans_per_grp, sizes[1])
+    if tensor.is_meta:
+        return tensor
     with no_grad():
         tensor.zero_()
         for g in range(groups):
@@ -225,7 +229,7 @@ def _qr_q(a):
 def orthogonal_(tensor, gain=1, generator=None):
     if tensor.ndimension() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    if tensor.numel() == 0:
+    if tensor.numel() == 0 or tensor.is_meta:
         return tensor
     rows = tensor.size(0)
     cols = tensor.numel() // rows
@@ -246,6 +250,8 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
     num_zeros = int(math.ceil(sparsity * rows))
+    if tensor.is_meta:
+        return tensor
     with no_grad():
         tensor.normal_(0, std, generator=generator)
         for col_idx in range(cols):

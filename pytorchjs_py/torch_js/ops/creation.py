@@ -4,9 +4,8 @@ import math
 import struct
 
 from .. import _dtype as D
-from .._storage import CPU, INT64_MAX, check_alloc, device as _device
-from .._tensor import (Tensor, _contig, _empty, _empty_strided, _make, _shape_problem, checked_numel, int_tuple, numel_of,
-                       set_legacy_constructor)
+from .._storage import CPU, DEFAULT_DEVICE, INT64_MAX, check_alloc, device as _device
+from .._tensor import Tensor, _contig, _empty, _empty_strided, _make, _shape_problem, checked_numel, int_tuple, numel_of
 from ._registry import NOT_DIFFERENTIABLE, register
 from ._util import (GRAD_ENABLED, INT64_MIN, INT_LIMITS, check, checked_scalar, dense_strides, int_overflows,
                     scalar_int, scalar_tensor as _scalar_operand)
@@ -15,9 +14,10 @@ from ._numpy_interop import dtype_from_numpy, from_numpy, from_numpy_value, is_n
 
 
 def device_arg(device):
-    """A `device=` argument (None, a string or a device) as a device; None is the CPU."""
+    """A `device=` argument (None, a string or a device) as a device; None is the default device (the CPU unless
+    torch.set_default_device or a `with torch.device(...)` block says otherwise)."""
     if device is None:
-        return CPU
+        return DEFAULT_DEVICE[0]
     return _device(device) if not isinstance(device, _device) else device
 
 
@@ -210,8 +210,10 @@ def as_tensor(data, dtype=None, device=None):
         r = data
         if dtype is not None and dtype is not r._dtype:
             r = r.to(dtype)
-        if device is not None and device_arg(device) != r._storage.device:
-            r = r.to(device_arg(device))
+        if device is not None or DEFAULT_DEVICE[0] is not CPU:   # a default device set moves it, as in PyTorch
+            dev = device_arg(device)
+            if dev != r._storage.device:
+                r = r.to(dev)
         return r
     if is_numpy_value(data):  # shares the array's memory where dtype and device match, as PyTorch's does
         return from_numpy_value(data, dtype, device_arg(device), copy=False)
@@ -223,15 +225,6 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     if requires_grad:
         t.requires_grad_(True)
     return t
-
-
-def _legacy_tensor_new(*args, dtype=None, device=None):
-    if len(args) == 1 and not isinstance(args[0], int):
-        return tensor(args[0], dtype=dtype or D.float32, device=device)
-    return empty(*args, dtype=dtype or D.float32, device=device)
-
-
-set_legacy_constructor(_legacy_tensor_new)  # Tensor.__new__ calls it (core cannot import ops)
 
 
 # ---- fills ---------------------------------------------------------------------------------------------------

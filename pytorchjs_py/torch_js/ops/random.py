@@ -7,7 +7,7 @@ import bisect
 from .. import _dtype as D
 from .._generator import default_generator
 from .._grad_mode import no_grad
-from .._storage import CPU
+from .._storage import CPU, META
 from .._tensor import Tensor, _empty, _empty_strided
 from ._registry import NOT_DIFFERENTIABLE, register
 from ._util import broadcast_shapes, check, dense_strides, not_implemented_for
@@ -26,8 +26,9 @@ def _addr(t):
 
 
 def _fill(t, draw):
-    """Run draw(cpu_contiguous_tensor) and write the values into t (any device, any layout)."""
-    if not t.numel():
+    """Run draw(cpu_contiguous_tensor) and write the values into t (any device, any layout). A meta tensor has no
+    values to write: nothing is drawn (PyTorch's meta kernels leave the generator as it was)."""
+    if not t.numel() or t._storage.device is META:
         return t
     d = t._dtype
     work_dtype = D.float32 if d in _HALF else d
@@ -72,6 +73,8 @@ def random_(self, from_=None, to=None, *, generator=None):
 
 def _fill_int(t, low, high, g):
     check(low < high, f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    if t._storage.device is META:
+        return t
     tmp = _empty_strided(t._shape, dense_strides(t), D.int64, CPU)   # memory order, as _fill
     g.fill_randint(_addr(tmp), tmp.numel(), int(low), int(high))
     with no_grad():
@@ -184,7 +187,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
     if out is not None:
         return _ip.write_out(out, tmp.to(out._dtype))
     r = tmp if (dtype in (None, D.int64)) else tmp.to(dtype)
-    return with_requires_grad(r.to(device_arg(device)) if device is not None else r, requires_grad)
+    return with_requires_grad(r.to(device_arg(device)), requires_grad)   # device_arg: None is the default device
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,
@@ -196,7 +199,9 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         shape = like._shape if m is None or s is None else tuple(broadcast_shapes(m._shape, s._shape))
         z = normal_(_empty(shape, like._dtype, like._storage.device), 0.0, 1.0, generator=generator)
         return z * std + mean
-    t = _empty(size_arg((size if isinstance(size, int) else tuple(size),)), _dtype_or_default(dtype), device_arg(device))
+    # the CPU when no device is given: torch.normal is not one of the factories the default device applies to
+    t = _empty(size_arg((size if isinstance(size, int) else tuple(size),)), _dtype_or_default(dtype),
+               device_arg(device) if device is not None else CPU)
     return with_requires_grad(normal_(t, mean, std, generator=generator), requires_grad)
 
 

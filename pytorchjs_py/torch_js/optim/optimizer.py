@@ -82,8 +82,9 @@ def _to_scalar(x):
 
 
 def _new_step():
-    # state["step"] is a 0-d tensor (float64 under a float64 default dtype) so torch can load it unchanged
-    return tensor(0.0, dtype=D.float64 if D.get_default_dtype() is D.float64 else D.float32)
+    # state["step"] is a 0-d CPU tensor (float64 under a float64 default dtype) so torch can load it unchanged; on
+    # the CPU whatever the default device, as torch keeps it
+    return tensor(0.0, dtype=D.float64 if D.get_default_dtype() is D.float64 else D.float32, device="cpu")
 
 
 def _addcmul_(t, t1, t2, value):

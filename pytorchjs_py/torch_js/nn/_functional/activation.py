@@ -338,7 +338,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     noise = ones(input._shape, dtype=input._dtype, device=input._storage.device)
     if k:
         # drawn in float64 on the CPU generator (the device may have no float64), then moved
-        r = ones(k, dtype=D.float64).uniform_(lower, upper).to(input._storage.device, input._dtype)
+        r = ones(k, dtype=D.float64, device="cpu").uniform_(lower, upper).to(input._storage.device, input._dtype)
         noise = noise.reshape(-1).masked_scatter(neg.reshape(-1), r).reshape(input._shape)
     # in place, the product reads a copy: the write into `input` must not invalidate what Mul saved
     return _maybe_inplace(input, (input.clone() if inplace else input) * noise, inplace)

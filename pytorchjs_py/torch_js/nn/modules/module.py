@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from ... import _dtype as D
 from ..._grad_mode import no_grad
-from ..._storage import device as _device
+from ..._storage import META_NO_DATA, device as _device
 from ..._tensor import Tensor
 from ...ops._registry import torch_ops
 from ...utils.hooks import RemovableHandle
@@ -296,7 +296,14 @@ class Module:
 
         def convert(t):
             if dev is not None:
-                t = t.to(dev)
+                try:
+                    t = t.to(dev)
+                except NotImplementedError as e:
+                    if str(e) != META_NO_DATA:
+                        raise
+                    raise NotImplementedError(f"{e} Please use torch.nn.Module.to_empty() instead of "
+                                              "torch.nn.Module.to() when moving module from meta to a different "
+                                              "device.") from None
             if dtype is not None and t.is_floating_point():
                 t = t.to(dtype)
             return t
@@ -552,6 +559,11 @@ class Module:
                     error_msgs.append(f"size mismatch for {key}: copying a param with shape {input_param.shape} "
                                       f"from checkpoint, the shape in current model is {param.shape}.")
                     continue
+                if param.is_meta and not input_param.is_meta and not assign:
+                    warnings.warn(f"for {key}: copying from a non-meta parameter in the checkpoint to a meta parameter "
+                                  "in the current model, which is a no-op. (Did you mean to pass `assign=True` to "
+                                  "assign items in the state dictionary to their corresponding key in the module "
+                                  "instead of copying them in place?)")
                 try:
                     with no_grad():
                         if assign:
