@@ -488,5 +488,121 @@ st_case("st_nest_unclosed_100k", lambda: st(None, raw=b'{"a": ' + b"[" * DEEP), 
 st_case("st_nest_metadata", lambda: st(None, raw=b'{"__metadata__": {"a": ' + b"{" * 300 + b"}" * 300 + b"}}"),
         r"recursion limit exceeded")
 
+# legacy (pre-1.6, non-zip) checkpoints: magic number, protocol version, system info, the object, the storage
+# keys, then per key an int64 element count and the raw bytes (see torch_js/serialization/_legacy.py)
+LEGACY_MAGIC = 0x1950a86a20f9469cfc6c
+SYS_INFO = {"protocol_version": 1001, "little_endian": True, "type_sizes": {"short": 2, "int": 4, "long": 4}}
+
+
+def legacy_storage(stype="FloatStorage", key="0", numel=4, location="cpu", view=None):
+    return Raw(b"(" + enc("storage") + enc(G("torch", stype)) + enc(key) + enc(location) + enc(numel) + enc(view) +
+               b"tQ")
+
+
+def legacy_tensor(offset=0, size=(4,), stride=(1,), requires_grad=False, **st):
+    return call(G("torch._utils", "_rebuild_tensor_v2"), legacy_storage(**st), offset, size, stride, requires_grad,
+                OD)
+
+
+def record(numel, data):
+    """One storage's data in a legacy file: its element count (int64, little endian), then its bytes."""
+    return struct.pack("<q", numel) + data
+
+
+def legacy(obj, keys=("0",), records=None, magic=LEGACY_MAGIC, version=1001, sys_info=None, raw_obj=None,
+           raw_keys=None):
+    """A legacy checkpoint: pickles of magic, version, sys_info, obj (or the opcode bytes raw_obj) and the key
+    list (or raw_keys), then the records (default: one float32 storage of 4 zeros)."""
+    if records is None:
+        records = record(4, bytes(16))
+    return (pkl(magic) + pkl(version) + pkl(SYS_INFO if sys_info is None else sys_info) +
+            (raw_obj if raw_obj is not None else pkl(obj)) +
+            (raw_keys if raw_keys is not None else pkl(list(keys))) + records)
+
+
+def legacy_case(id, build, error=UP, match=""):
+    CASES.append(Case(id, "pt", build, error, match))
+
+
+LT = legacy_tensor
+legacy_case("legacy_bad_magic", lambda m: legacy({"w": LT()}, magic=12345), RuntimeError,
+            r"Invalid magic number; corrupt file\?")
+legacy_case("legacy_magic_not_int", lambda m: legacy({"w": LT()}, magic="x"), RuntimeError, r"Invalid magic number")
+legacy_case("legacy_bad_protocol_version", lambda m: legacy({"w": LT()}, version=1000), RuntimeError,
+            r"Invalid protocol version: int 1000")
+legacy_case("legacy_magic_runs_code", lambda m: legacy({"w": LT()}, magic=call(G("os", "system"), touch(m))),
+            match=r"(?s)magic number: .*refusing to load global 'os\.system'")
+legacy_case("legacy_sys_info_runs_code", lambda m: legacy({"w": LT()}, sys_info=call(G("os", "system"), touch(m))),
+            match=r"(?s)system information: .*refusing to load global 'os\.system'")
+legacy_case("legacy_keys_run_code", lambda m: legacy({"w": LT()}, raw_keys=pkl(call(G("os", "system"), touch(m)))),
+            match=r"(?s)storage keys: .*refusing to load global 'os\.system'")
+legacy_case("legacy_object_runs_code", lambda m: legacy({"w": call(G("os", "system"), touch(m))}),
+            match=r"(?s)Weights only load failed.*refusing to load global 'os\.system'")
+legacy_case("legacy_object_inst_opcode", lambda m: legacy(None, raw_obj=b"\x80\x02(" + enc(touch(m)) +
+                                                          b"ios\nsystem\n."), match=r"opcode INST")
+legacy_case("legacy_sys_info_not_dict", lambda m: legacy({"w": LT()}, sys_info=[1]), RuntimeError,
+            r"system information is a list, not a dict")
+legacy_case("legacy_big_endian", lambda m: legacy({"w": LT()}, sys_info=dict(SYS_INFO, little_endian=False)),
+            RuntimeError, r"big-endian")
+legacy_case("legacy_truncated_after_magic", lambda m: pkl(LEGACY_MAGIC),
+            match=r"protocol version: .*ends before its STOP opcode \(truncated\)")
+legacy_case("legacy_truncated_object", lambda m: legacy({"w": LT()})[:70],
+            match=r"ends before its STOP opcode|malformed pickle")
+legacy_case("legacy_truncated_before_keys", lambda m: legacy({"w": LT()}, raw_keys=b"", records=b""),
+            match=r"storage keys: .*ends before its STOP opcode")
+legacy_case("legacy_truncated_size", lambda m: legacy({"w": LT()}, records=b"\x04\x00\x00"), RuntimeError,
+            r"unexpected EOF reading the size of storage '0'")
+legacy_case("legacy_truncated_data", lambda m: legacy({"w": LT()}, records=record(4, bytes(13))), RuntimeError,
+            r"unexpected EOF, expected 3 more bytes")
+legacy_case("legacy_record_numel_mismatch", lambda m: legacy({"w": LT()}, records=record(5, bytes(20))),
+            RuntimeError, r"storage '0' has wrong byte size: expected 20 got 16")
+legacy_case("legacy_record_numel_huge", lambda m: legacy({"w": LT()}, records=record(2 ** 62, bytes(16))),
+            RuntimeError, r"has wrong byte size: expected 18446744073709551616 got 16")
+legacy_case("legacy_record_numel_negative", lambda m: legacy({"w": LT()}, records=record(-1, bytes(16))),
+            RuntimeError, r"has wrong byte size: expected -4 got 16")
+legacy_case("legacy_storage_claims_huge_numel", lambda m: legacy({"w": LT(numel=2 ** 40)}), RuntimeError,
+            r"storages declare 4398046511104 bytes .* more than the \d+-byte file holds")
+legacy_case("legacy_storages_add_up_past_file",
+            lambda m: legacy({f"w{i}": LT(key=str(i), numel=1 << 16) for i in range(64)},
+                             keys=[str(i) for i in range(64)], records=b""), RuntimeError,
+            r"storages declare \d+ bytes .* more than the \d+-byte file holds")
+legacy_case("legacy_key_not_found", lambda m: legacy({"w": LT()}, keys=["0", "9"]), RuntimeError,
+            r"storage key '9' not found")
+legacy_case("legacy_key_missing", lambda m: legacy({"w": LT()}, keys=[], records=b""), RuntimeError,
+            r"no data for storage '0'")
+legacy_case("legacy_key_twice", lambda m: legacy({"w": LT()}, keys=["0", "0"]), RuntimeError, r"listed twice")
+legacy_case("legacy_keys_not_list", lambda m: legacy({"w": LT()}, raw_keys=pkl("0")), RuntimeError,
+            r"storage keys must be a list of str")
+legacy_case("legacy_key_not_str", lambda m: legacy({"w": LT()}, raw_keys=pkl([0])), RuntimeError,
+            r"storage keys must be a list of str")
+legacy_case("legacy_view_metadata", lambda m: legacy({"w": LT(view=("1", 0, 2))}),
+            match=r"storage views .* are not supported")
+legacy_case("legacy_zip_style_pid", lambda m: legacy({"w": tensor()}), match=r"only persistent ids of storages")
+legacy_case("legacy_module_pid_weights_only",
+            lambda m: legacy(None, raw_obj=b"\x80\x02(" + enc("module") + enc(None) + enc("f.py") + enc("src") +
+                             b"tQ."), match=r"only persistent ids of storages")
+legacy_case("legacy_storage_type_conflict",
+            lambda m: legacy({"a": LT(), "b": LT(stype="IntStorage")}), match=r"storage '0' is named as 4 float32 "
+                                                                             r"elements and as 4 int32 elements")
+legacy_case("legacy_storage_type_not_storage", lambda m: legacy({"w": LT(stype="float32")}),
+            match=r"not a storage type")
+legacy_case("legacy_negative_numel", lambda m: legacy({"w": LT(numel=-1)}), match=r"malformed storage record")
+legacy_case("legacy_view_past_storage", lambda m: legacy({"w": LT(size=(5,))}), match=r"reaches past its storage")
+legacy_case("legacy_nest_tuple1_chain", lambda m: legacy(None, raw_obj=b"\x80\x02)" + b"\x85" * DEEP + b"."),
+            match=r"nests containers more than")
+
+
+@case("legacy_tar_format", "pt", RuntimeError, r"tar-format torch checkpoint")
+def _(marker):
+    import io
+    import tarfile
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        info = tarfile.TarInfo("pickle")
+        info.size = 4
+        tf.addfile(info, io.BytesIO(b"\x80\x02N."))
+    return buf.getvalue()
+
+
 IDS = [c.id for c in CASES]
 assert len(set(IDS)) == len(IDS), "duplicate case ids"

@@ -78,7 +78,9 @@ def test_corpus_covers_the_brief():
                    "dtype_complex_storage", "zip_bomb_declared_huge", "zip_bomb_many_members",
                    "zip_member_lies_small_bad_crc", "zip_truncated_half", "nest_tuple1_chain", "st_nest_100k",
                    "st_negative_shape", "st_float_offsets", "st_overlapping", "st_reversed_range", "st_gap",
-                   "st_numel_overflow", "st_huge_header_length", "st_not_json", "st_unknown_dtype"]:
+                   "st_numel_overflow", "st_huge_header_length", "st_not_json", "st_unknown_dtype",
+                   "legacy_bad_magic", "legacy_object_runs_code", "legacy_magic_runs_code", "legacy_truncated_data",
+                   "legacy_storage_claims_huge_numel", "legacy_key_not_found", "legacy_record_numel_mismatch"]:
         assert needed in ids, needed
 
 

@@ -231,6 +231,17 @@ def test_skip_init():
         assert nn.utils.skip_init(nn.Linear, 2, 2).weight.device.type == "cpu"
 
 
+def test_save_and_load_meta():
+    import io
+    buf = io.BytesIO()
+    torch_js.save({"m": meta(2, 5).t(), "p": nn.Parameter(meta(3))}, buf)
+    o = torch_js.load(io.BytesIO(buf.getvalue()))
+    assert o["m"].is_meta and o["m"].shape == (5, 2) and o["m"].stride() == (1, 5)
+    assert isinstance(o["p"], nn.Parameter) and o["p"].is_meta and o["p"].requires_grad
+    import pickle
+    assert pickle.loads(pickle.dumps(meta(2, dtype=torch_js.int16))).dtype is torch_js.int16
+
+
 # ---- against torch ----------------------------------------------------------------------------------------------
 
 @needs_torch

@@ -3,6 +3,7 @@
 allocation).
 
 - `_checkpoint`: save / load, PyTorch's zip checkpoint format (the pickler that writes what torch.save writes).
+- `_legacy`: load of the legacy (pre-1.6, non-zip) format: a sequence of pickles, then the storages' raw bytes.
 - `_zip`: the archive reader: declared member sizes checked before anything is inflated, bounded reads.
 - `_unpickler`: the restricted unpickler (allowed opcodes and globals, nesting and allocation bounds) and the
   validated tensor constructors it calls.
@@ -14,6 +15,7 @@ from ._checkpoint import load, save
 from ._safe_globals import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 from ._safetensors import SafetensorError, load_safetensors, save_safetensors
 from ._unpickler import rebuild_from_bytes as _rebuild_from_bytes  # noqa: F401  (plain pickles name it here)
+from ._unpickler import rebuild_meta as _rebuild_meta_tensor_no_storage  # noqa: F401  (... and this, meta tensors)
 
 __all__ = ["save", "load", "save_safetensors", "load_safetensors", "SafetensorError", "add_safe_globals",
            "clear_safe_globals", "get_safe_globals", "safe_globals"]

@@ -7,7 +7,11 @@ requires_grad, OrderedDict())`, one raw little-endian `archive/data/<key>` per s
 
 load(f) reads files written by real `torch.save`: the archive through `_zip.Archive` (declared sizes checked before
 anything is inflated), data.pkl through `_unpickler.RestrictedUnpickler` (nothing in the file runs; tensors only
-from validated views of storage records whose size must match what the pickle declares).
+from validated views of storage records whose size must match what the pickle declares); legacy (pre-1.6, non-zip)
+files through `_legacy`, under the same rules.
+
+Meta tensors (no data) are saved as torch saves them: `torch._utils._rebuild_meta_tensor_no_storage(dtype, size,
+stride, requires_grad)`, no storage record.
 """
 import io
 import os
@@ -17,14 +21,15 @@ import zipfile
 from collections import OrderedDict
 
 from .. import _dtype as D
-from .._storage import CPU, device as _device
+from .._storage import CPU, META, device as _device
 from .._tensor import Size, Tensor, _CPU_BACKEND
 from ..nn.modules.module import Module
 from ..nn.parameter import Parameter
 from ._safe_globals import torch_name
+from ._legacy import is_legacy, load_legacy
 from ._trusted import load_trusted
 from ._unpickler import (STORAGE_NAMES, LoadedStorage, RestrictedUnpickler, StorageType, _short, _what,
-                         rebuild_from_bytes)
+                         rebuild_from_bytes, rebuild_meta)
 from ._zip import Archive
 
 _STORAGE_OF = {d: n for n, d in STORAGE_NAMES.items()}
@@ -37,6 +42,8 @@ def _storage_bytes(storage):
 # ---- pickling Tensors the way torch does -------------------------------------------------------------------------
 
 def _tensor_reduce_ex(self, proto):
+    if self._storage.device is META:
+        return (rebuild_meta, (self._dtype, tuple(self._shape), tuple(self._stride), self._requires_grad))
     t = self.detach().contiguous().cpu()
     return (rebuild_from_bytes, (t._raw_bytes(), tuple(self._shape), self._dtype.name, self._requires_grad))
 
@@ -104,6 +111,9 @@ class _TorchPickler(pickle._Pickler):
                 return (_Global("torch._utils", "_rebuild_parameter"),
                         (obj.detach(), obj.requires_grad, OrderedDict()))
             t = obj
+            if t._storage.device is META:   # no data to write: torch's rebuild of a meta tensor from its geometry
+                return (_Global("torch._utils", "_rebuild_meta_tensor_no_storage"),
+                        (t._dtype, tuple(t._shape), tuple(t._stride), obj.requires_grad))
             if t._storage.device is not CPU:
                 t = t.detach().cpu()
             # one _StorageRef per storage object so the pickle memo shares the persistent id like torch does
@@ -186,7 +196,7 @@ def _map_location(t, map_location):
             return t
         map_location = target
     dev = _device(map_location) if not isinstance(map_location, _device) else map_location
-    if dev.type in ("cpu", "cuda", "mps", "meta"):
+    if dev.type in ("cpu", "cuda", "mps") or t._storage.device is dev:
         return t
     return t.to(dev)
 
@@ -300,13 +310,14 @@ def _open_archive(data):
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
-    """Load a checkpoint written by torch.save (zip format) or torch_js.save.
+    """Load a checkpoint written by torch.save (zip format, or the legacy format of torch < 1.6 and
+    `_use_new_zipfile_serialization=False`) or torch_js.save.
 
     weights_only=True (the default, as in PyTorch 2.6+): the restricted unpickler (nothing in the file runs;
     tensors only from validated views of storage records; other globals only when marked safe with
     torch.serialization.add_safe_globals). weights_only=False: Python's unpickler for a trusted file (a whole
     pickled nn.Module; torch.* classes resolve to torch_js's). map_location: None/'cpu' keep tensors on the CPU;
-    'webgpu' (or a torch_js.device) moves them there. A damaged or hostile file raises (RuntimeError for the
+    'webgpu' or 'meta' (or a torch_js.device) moves them there. A damaged or hostile file raises (RuntimeError for the
     archive, pickle.UnpicklingError for its pickle), never crashes or allocates without bound."""
     if weights_only is None:
         weights_only = pickle_module is None     # PyTorch's default: weights only unless a pickle module is given
@@ -318,9 +329,13 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         if data[:4] == b"PK\x03\x04":
             raise RuntimeError("torch_js.load: PytorchStreamReader failed reading zip archive: failed finding "
                                "central directory. The checkpoint file is damaged, truncated or not a checkpoint")
-        if data[:2] == b"\x80\x02" or data[:1] == b"\x80":
-            raise RuntimeError("torch_js.load: this is a legacy (pre-1.6, non-zip) torch checkpoint, which torch_js "
-                               "does not read; re-save it with a current torch.save")
+        if is_legacy(data):
+            obj = load_legacy(data, weights_only, encoding,
+                              lambda e: pickle.UnpicklingError(weights_only_message(str(e))))
+            return _walk(obj, lambda t: _map_location(t, map_location), {}) if map_location is not None else obj
+        if len(data) > 262 and data[257:262] == b"ustar":
+            raise RuntimeError("torch_js.load: this is a tar-format torch checkpoint (torch < 0.1.10), which "
+                               "torch_js does not read; re-save it with a current torch.save")
         raise RuntimeError("torch_js.load: not a PyTorch zip checkpoint")
     archive, prefix = _open_archive(data)
     pkl = archive.read(prefix + "data.pkl")

@@ -22,8 +22,9 @@ import sys
 from collections import OrderedDict
 
 from .. import _dtype as D
-from .._storage import device as _device
-from .._tensor import Size, Tensor, _CPU_BACKEND, _make, check_view, checked_numel, contiguous_strides
+from .._storage import META, device as _device
+from .._tensor import (Size, Tensor, _CPU_BACKEND, _empty_strided, _make, check_view, checked_numel,
+                       contiguous_strides, int_tuple)
 from ..nn.parameter import Parameter, _rebuild_parameter as _js_rebuild_parameter
 from ._safe_globals import user_allowed_globals
 
@@ -150,6 +151,33 @@ rebuild_from_bytes.__module__ = "torch_js.serialization"   # the name plain pick
 rebuild_from_bytes.__name__ = rebuild_from_bytes.__qualname__ = "_rebuild_from_bytes"
 
 
+def rebuild_meta(dtype, size, stride, requires_grad=False):
+    """torch._utils._rebuild_meta_tensor_no_storage: a meta tensor (no data) of this dtype and geometry, which is
+    checked as empty_strided checks it (ints in int64's range, no negative size or stride, a byte size within
+    int64); nothing is allocated."""
+    op = "torch_js.load: _rebuild_meta_tensor_no_storage"
+    if not isinstance(dtype, D.dtype):
+        raise UnpicklingError(f"{op} expects a dtype, not {_what(dtype)}")
+    requires_grad = _flag(requires_grad, "requires_grad", op)
+    try:
+        size = int_tuple(size, "_rebuild_meta_tensor_no_storage", "size", 2)
+        stride = int_tuple(stride, "_rebuild_meta_tensor_no_storage", "stride", 3)
+        for s in stride:
+            if s < 0:
+                raise RuntimeError(f"negative stride {s}")
+        t = _empty_strided(size, stride, dtype, META)
+    except (RuntimeError, TypeError, ValueError) as e:
+        raise UnpicklingError(f"{op}: meta tensor (size {_brief(size)}, stride {_brief(stride)}) is invalid: "
+                              f"{e}") from None
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+rebuild_meta.__module__ = "torch_js.serialization"   # where a plain pickle of a meta tensor finds it
+rebuild_meta.__name__ = rebuild_meta.__qualname__ = "_rebuild_meta_tensor_no_storage"
+
+
 def _restore_attributes(obj, state, op):
     """Python attributes saved with a tensor (torch's _set_obj_state): a dict, or a (dict, slots) pair without
     slots. Each name must be one the class does not define (no internals, properties or methods) and no dunder;
@@ -235,6 +263,7 @@ def allowed_globals():
     allowed = {
         ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
         ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
+        ("torch._utils", "_rebuild_meta_tensor_no_storage"): rebuild_meta,
         ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
         ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter_with_state,
         ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type_v2,
@@ -250,6 +279,7 @@ def allowed_globals():
         ("builtins", "complex"): complex,
         ("builtins", "slice"): slice,
         ("torch_js.serialization", "_rebuild_from_bytes"): rebuild_from_bytes,
+        ("torch_js.serialization", "_rebuild_meta_tensor_no_storage"): rebuild_meta,
         ("torch_js.nn.parameter", "_rebuild_parameter"): _js_rebuild_parameter,
         ("torch_js._dtype", "_dtype_by_name"): _dtype_by_name,
         ("torch_js._tensor", "Size"): Size,
