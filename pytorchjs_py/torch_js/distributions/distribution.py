@@ -4,15 +4,15 @@ variance, enumerate_support, expand)."""
 import warnings
 
 from . import constraints
-from ._torch import Size, Tensor, no_grad
+from ._torch import D, Size, Tensor, no_grad
 from .utils import _size, lazy_property
 
 __all__ = ["Distribution"]
 
 
 def _is_all_true(valid):
-    # torch._is_all_true: the check results are bool tensors
-    if valid.dtype.is_floating_point or str(valid.dtype) != "torch.bool":
+    # torch._is_all_true: every element of a bool tensor is True
+    if valid.dtype is not D.bool_:
         raise RuntimeError("Expect a boolean tensor")
     return bool(valid.all())
 
@@ -41,8 +41,9 @@ class Distribution:
                 arg_constraints = self.arg_constraints
             except NotImplementedError:
                 arg_constraints = {}
-                warnings.warn(f"{self.__class__} does not define `arg_constraints`. Please set `arg_constraints = {{}}` "
-                              "or initialize the distribution with `validate_args=False` to turn off validation.",
+                warnings.warn(f"{self.__class__} does not define `arg_constraints`. Please set "
+                              "`arg_constraints = {}` or initialize the distribution with `validate_args=False` to "
+                              "turn off validation.",
                               stacklevel=2)
             for param, constraint in arg_constraints.items():
                 if constraints.is_dependent(constraint):

@@ -1,6 +1,6 @@
 """torch.distributions.Geometric."""
 from . import constraints
-from ._torch import D, F, Size, no_grad
+from ._torch import D, F, Size, T, no_grad
 from .distribution import Distribution
 from .utils import (_expanded_probs_logits, _is_number, _one_of_probs_logits, broadcast_all, lazy_property,
                     logits_to_probs, probs_to_logits)
@@ -44,7 +44,7 @@ class Geometric(Distribution):
 
     @property
     def mode(self):
-        return self.probs.new_zeros(self.probs.shape)
+        return T.zeros_like(self.probs)
 
     @property
     def variance(self):

@@ -4,7 +4,8 @@ digamma, trigamma, the Hurwitz zeta function, polygamma and the regularized inco
 digamma, trigamma and zeta follow the algorithms of PyTorch's CPU kernels (ATen's Math.h, after Cephes) step for
 step, so their values agree to rounding, including where those algorithms are themselves inexact (trigamma's
 truncated asymptotic series). log-gamma (PyTorch calls the C library's lgamma) is a Taylor series at 2, the
-recurrence and Stirling's series, with the reflection formula below 1/2; the incomplete gamma functions are the power series and Lentz's continued fraction."""
+recurrence and Stirling's series, with the reflection formula below 1/2; the incomplete gamma functions are the power
+series and Lentz's continued fraction."""
 import math
 from fractions import Fraction
 
