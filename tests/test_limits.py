@@ -277,6 +277,9 @@ def _cases():
         "qr": lambda: T.linalg.qr(A),
         "solve_triangular": lambda: T.linalg.solve_triangular(spd, A, upper=False),
         "svd": lambda: T.linalg.svd(A),
+        "svd_tall": lambda: T.linalg.svd(r(40, 17, dtype=T.float64)),
+        "normal_fill": lambda: T.randn(1003, generator=T.Generator().manual_seed(5)),
+        "uniform_fill": lambda: T.rand(1003, dtype=T.float64, generator=T.Generator().manual_seed(5)),
         "eigh": lambda: T.linalg.eigh(spd),
         "mm_f32": lambda: r(300, 200) @ r(200, 530),
         "mm_f32_t": lambda: r(200, 300).t() @ r(530, 200).t(),
@@ -331,8 +334,8 @@ def test_interrupted_op_leaves_the_library_usable(monkeypatch):
             raise KeyboardInterrupt
         return 0
 
+    a, b = T.randn(300, 300), T.randn(300, 300)   # (random fills check for signals between pieces too)
     monkeypatch.setattr(library, "check_signals", interrupt)
-    a, b = T.randn(300, 300), T.randn(300, 300)
     with pytest.raises(KeyboardInterrupt):
         a @ b
     n.clear()
