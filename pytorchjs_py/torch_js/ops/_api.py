@@ -25,7 +25,7 @@ TENSOR_PARAMS = frozenset((
     "negative", "input1", "input2", "batch1", "batch2", "mat", "mat1", "mat2", "vec", "vec1", "vec2", "tensor1",
     "tensor2", "tensor", "weight", "bias", "target", "index", "indices", "mask", "source", "src", "tau", "condition",
     "boundaries", "sorted_sequence", "running_mean", "running_var", "query", "key", "attn_mask", "pos_weight", "x1",
-    "x2"))
+    "x2", "real", "imag", "abs", "angle"))
 # ... and these a sequence of Tensors (a list/tuple argument, or the op's *varargs)
 TENSOR_LIST_PARAMS = frozenset(("tensors", "matrices"))
 
