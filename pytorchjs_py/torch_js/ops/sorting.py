@@ -345,6 +345,10 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         check(not (right and side == "left"), "torch.searchsorted(): side and right can't be set to opposites, got "
               "side of left while right was True")
         right = side == "right"
+    if out is not None and isinstance(out, Tensor) and out._dtype is not (D.int32 if out_int32 else D.int64):
+        raise RuntimeError("torch.searchsorted(): output tensor's dtype is wrong, it can only be Int(int32) or "
+                           "Long(int64) depending on whether out_int32 flag is True, but we got output tensor's dtype "
+                           f"{D.scalar_type_name(out._dtype)} and out_int32 flag is {bool(out_int32)}")
     seq = sorted_sequence
     scalar = not isinstance(input, Tensor)
     vals = tensor(input, device=seq._storage.device) if scalar else input
