@@ -287,10 +287,10 @@ pt_case("record_type_not_storage", Raw(b"(" + enc("storage") + enc(G("torch", "f
                                        enc(4) + b"tQ"), match=r"not a storage type")
 
 # unknown dtypes
-pt_case("dtype_complex_storage", tensor(stype="ComplexFloatStorage"),
-        match=r"storage type torch\.ComplexFloatStorage is not supported by torch_js")
+pt_case("dtype_complex_storage", tensor(stype="ComplexHalfStorage"),
+        match=r"storage type torch\.ComplexHalfStorage is not supported by torch_js")
 pt_case("dtype_unknown_storage", tensor(stype="FooStorage"), match=r"refusing to load global 'torch\.FooStorage'")
-pt_case("dtype_complex64", {"d": G("torch", "complex64")}, match=r"dtype torch\.complex64 is not supported")
+pt_case("dtype_complex32", {"d": G("torch", "complex32")}, match=r"dtype torch\.complex32 is not supported")
 pt_case("dtype_float8", {"d": G("torch", "float8_e4m3fn")}, match=r"dtype torch\.float8_e4m3fn is not supported")
 pt_case("dtype_by_name_unknown", call(G("torch_js._dtype", "_dtype_by_name"), "float128"),
         match=r"unknown dtype 'float128'")

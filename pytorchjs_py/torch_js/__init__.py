@@ -6,8 +6,8 @@ CPython, WebAssembly SIMD in Pyodide) and, through js_bridge, in WebGPU.
 from .version import __version__  # noqa: F401  (a TorchVersion: PyTorch's release with torch_js's own as its label)
 
 from . import _dtype
-from ._dtype import (bfloat16, dtype, finfo, float16, float32, float64, get_default_dtype, iinfo, int8, int16,
-                     int32, int64, promote_types, set_default_dtype, uint8)
+from ._dtype import (bfloat16, complex64, complex128, dtype, finfo, float16, float32, float64, get_default_dtype,
+                     iinfo, int8, int16, int32, int64, promote_types, set_default_dtype, uint8)
 from ._storage import device, get_default_device, set_default_device
 from ._tensor import Size, Tensor
 from .backends import cpu as _cpu_backend, meta as _meta_backend  # noqa: F401  (registers the meta device)
@@ -31,6 +31,8 @@ half = float16
 double = float64
 long = int64
 short = int16
+cfloat = complex64
+cdouble = complex128
 strided = "torch.strided"
 contiguous_format = "torch.contiguous_format"
 preserve_format = "torch.preserve_format"
@@ -62,6 +64,7 @@ from . import webgpu  # noqa: E402,F401
 from . import nn, optim, utils  # noqa: E402,F401
 from . import distributions, special  # noqa: E402,F401  (torch.distributions, torch.special)
 from . import func, testing  # noqa: E402,F401  (torch.func, torch.testing)
+from . import fft  # noqa: E402,F401  (torch.fft: the discrete Fourier transforms)
 from .func import vmap  # noqa: E402,F401
 from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402,F401
 

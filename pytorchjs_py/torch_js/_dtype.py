@@ -5,17 +5,20 @@ __all__ = ["dtype", "promote_types", "get_default_dtype", "set_default_dtype"]
 
 
 class dtype:
-    __slots__ = ("name", "code", "itemsize", "is_floating_point", "is_signed", "fmt", "_rank", "is_complex")
+    __slots__ = ("name", "code", "itemsize", "is_floating_point", "is_signed", "fmt", "_rank", "is_complex", "_real",
+                 "_complex")
 
-    def __init__(self, name, code, itemsize, is_floating_point, is_signed, fmt, rank):
+    def __init__(self, name, code, itemsize, is_floating_point, is_signed, fmt, rank, real=None):
         self.name = name
-        self.code = code              # wasm_ext/tjs.h dtype code
+        self.code = code              # wasm_ext/tjs.h dtype code (complex dtypes have none there: see below)
         self.itemsize = itemsize
         self.is_floating_point = is_floating_point
         self.is_signed = is_signed
-        self.fmt = fmt                # struct / memoryview format ('' where Python has none: bfloat16)
+        self.fmt = fmt                # struct / memoryview format ('' where Python has none: bfloat16, complex)
         self._rank = rank             # order within its category, for promotion
-        self.is_complex = False
+        self.is_complex = real is not None
+        self._real = real or self     # a complex dtype's part dtype (complex64 -> float32); itself otherwise
+        self._complex = None          # a float dtype's complex counterpart, set below
 
     def __repr__(self):
         return "torch." + self.name
@@ -24,7 +27,15 @@ class dtype:
         return (_dtype_by_name, (self.name,))
 
     def to_real(self):
-        return self
+        return self._real
+
+    def to_complex(self):
+        if self.is_complex:
+            return self
+        if self._complex is None:
+            raise RuntimeError(f"torch_js has no complex dtype with {self.name} parts (PyTorch's complex32 is not "
+                               "supported)")
+        return self._complex
 
     @property
     def itemsize_bits(self):
@@ -41,13 +52,23 @@ float16 = dtype("float16", 6, 2, True, True, "e", 1)
 bfloat16 = dtype("bfloat16", 7, 2, True, True, "", 1)
 float32 = dtype("float32", 8, 4, True, True, "f", 2)
 float64 = dtype("float64", 9, 8, True, True, "d", 3)
+# A complex tensor's storage holds (real, imaginary) pairs of its part dtype; no kernel takes a complex dtype
+# (their codes are unknown to wasm_ext, which answers TJS_ERR_DTYPE): backends move complex data through the
+# float view (backends/complex_data.py) and ops/complex.py computes on it.
+complex64 = dtype("complex64", 10, 8, False, True, "", 2, real=float32)
+complex128 = dtype("complex128", 11, 16, False, True, "", 3, real=float64)
+float32._complex = complex64
+float64._complex = complex128
+bfloat16._complex = complex64   # PyTorch's promotion of bfloat16 with a complex scalar gives complex64
 
-ALL_DTYPES = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64)
+ALL_DTYPES = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64, complex128)
 BY_CODE = {d.code: d for d in ALL_DTYPES}
 ALIASES = {"bool": bool_, "uint8": uint8, "int8": int8, "int16": int16, "short": int16, "int32": int32,
            "int": int32, "int64": int64, "long": int64, "float16": float16, "half": float16,
-           "bfloat16": bfloat16, "float32": float32, "float": float32, "float64": float64, "double": float64}
+           "bfloat16": bfloat16, "float32": float32, "float": float32, "float64": float64, "double": float64,
+           "complex64": complex64, "cfloat": complex64, "complex128": complex128, "cdouble": complex128}
 FLOATING = (float16, bfloat16, float32, float64)
+COMPLEX = (complex64, complex128)
 INTEGRAL = (uint8, int8, int16, int32, int64)
 
 
@@ -57,7 +78,7 @@ def _dtype_by_name(name):
 
 _SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
                       "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                      "bool": "Bool"}
+                      "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
 def scalar_type_name(d):
@@ -66,12 +87,19 @@ def scalar_type_name(d):
 
 
 def _category(d):
-    return 2 if d.is_floating_point else (0 if d is bool_ else 1)
+    return 3 if d.is_complex else 2 if d.is_floating_point else (0 if d is bool_ else 1)
 
 
 def _promote_uncached(a, b):
     if a is b:
         return a
+    if a.is_complex or b.is_complex:
+        # complex with integral/bool: the complex dtype; with float or complex: the complex dtype of the promoted
+        # part dtypes (float64 + complex64 -> complex128, float16 + complex64 -> complex64)
+        ra, rb = a.to_real(), b.to_real()
+        if not (ra.is_floating_point and rb.is_floating_point):
+            return a if a.is_complex else b
+        return _promote_uncached(ra, rb).to_complex()
     ca, cb = _category(a), _category(b)
     if ca != cb:
         return a if ca > cb else b
@@ -107,6 +135,12 @@ def set_default_dtype(d):
     _default_dtype[0] = d
 
 
+def default_complex_dtype():
+    """The dtype of a Python complex made a tensor: complex128 under a float64 default, else complex64 (PyTorch's
+    complex32 for a float16 default is not supported)."""
+    return complex128 if _default_dtype[0] is float64 else complex64
+
+
 def scalar_dtype(value):
     """The dtype a Python scalar takes when it becomes a tensor on its own."""
     if isinstance(value, bool):
@@ -116,7 +150,7 @@ def scalar_dtype(value):
     if isinstance(value, float):
         return _default_dtype[0]
     if isinstance(value, complex):
-        raise TypeError("torch_js does not support complex numbers")
+        return default_complex_dtype()
     raise TypeError(f"expected a number, got {type(value).__name__}")
 
 
@@ -126,6 +160,11 @@ def _combine(higher, lower):
         return lower
     if lower is None:
         return higher
+    if higher.is_complex:
+        return higher
+    if lower.is_complex:
+        # a float keeps its precision with a lower-priority complex operand (float64 tensor * 1j -> complex128)
+        return higher.to_complex() if higher.is_floating_point else lower
     if higher.is_floating_point:
         return higher
     if higher is bool_ or lower.is_floating_point:
@@ -157,7 +196,7 @@ class finfo:
     }
 
     def __init__(self, type=None):
-        type = type or get_default_dtype()
+        type = (type or get_default_dtype()).to_real()   # a complex dtype's finfo is its parts' (PyTorch's)
         if not type.is_floating_point:
             raise TypeError("torch.finfo() requires a floating point input type.")
         self.dtype = type.name
@@ -172,7 +211,7 @@ class finfo:
 
 class iinfo:
     def __init__(self, type):
-        if type.is_floating_point:
+        if type.is_floating_point or type.is_complex:
             raise TypeError("torch.iinfo() requires an integer input type.")
         self.dtype = type.name
         self.bits = type.itemsize * 8
@@ -189,6 +228,9 @@ class iinfo:
 
 def pack_scalar(d, value):
     """Bytes of one element of dtype d holding value (used for fills and tensor construction)."""
+    if d.is_complex:
+        value = complex(value)
+        return struct.pack("<2" + d.to_real().fmt, value.real, value.imag)
     if d is bfloat16:
         bits = struct.unpack("<I", struct.pack("<f", value))[0]
         if (bits & 0x7F800000) == 0x7F800000 and bits & 0x7FFFFF:

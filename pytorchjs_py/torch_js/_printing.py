@@ -27,53 +27,34 @@ def get_printoptions():
 
 
 class _Formatter:
+    """PyTorch's element formatter: the width and mode come from the nonzero finite values alone (zeros, NaN and
+    inf print in whatever width that gives); integral floats print as '3.', sci mode when the magnitudes span more
+    than 1000x or reach past 1e8 or below 1e-4 (or as set_printoptions(sci_mode=) says)."""
+
     def __init__(self, values, floating):
         self.floating = floating
         self.int_mode = True
         self.sci_mode = False
         self.max_width = 1
-        prec = PRINT_OPTS["precision"]
         if not floating:
             for v in values:
                 self.max_width = max(self.max_width, len(str(v)))
             return
-        signed = [v for v in values if math.isfinite(v)]
-        finite = [abs(v) for v in signed]
-        nonzero = [v for v in finite if v != 0]
-        for v in finite:
-            if v != math.ceil(v):
-                self.int_mode = False
-                break
+        nonzero = [v for v in values if v != 0 and math.isfinite(v)]
         if not nonzero:
-            self.max_width = max([len(self._fmt_special(v)) for v in values if not math.isfinite(v)] + [2])
-            self.int_mode = True
-            if values and all(math.isfinite(v) for v in values):
-                self.max_width = 2
             return
-        mx, mn = max(nonzero), min(nonzero)
-        if self.int_mode:
-            if mx / mn > 1000.0 or mx > 1.0e8:
-                self.sci_mode = True
-                self.max_width = max(len(f"{v:.{prec}e}") for v in signed)
-            else:
-                self.max_width = max(len(f"{v:.0f}") for v in signed) + 1
+        mags = [abs(v) for v in nonzero]
+        mx, mn = max(mags), min(mags)
+        self.int_mode = all(v == math.ceil(v) for v in nonzero)
+        sci = PRINT_OPTS["sci_mode"]
+        self.sci_mode = (mx / mn > 1000.0 or mx > 1.0e8 or mn < 1.0e-4) if sci is None else sci
+        prec = PRINT_OPTS["precision"]
+        if self.sci_mode:
+            self.max_width = max(len(f"{v:.{prec}e}") for v in nonzero)
+        elif self.int_mode:
+            self.max_width = max(len(f"{v:.0f}") for v in nonzero) + 1   # the '.'
         else:
-            if mx / mn > 1000.0 or mx > 1.0e8 or mn < 1.0e-4:
-                self.sci_mode = True
-                self.max_width = max(len(f"{v:.{prec}e}") for v in signed)
-            else:
-                self.max_width = max(len(f"{v:.{prec}f}") for v in signed)
-        if PRINT_OPTS["sci_mode"] is not None and PRINT_OPTS["sci_mode"] != self.sci_mode:
-            self.sci_mode = PRINT_OPTS["sci_mode"]
-            fmt = (lambda v: f"{v:.{prec}e}") if self.sci_mode else (lambda v: f"{v:.{prec}f}")
-            self.max_width = max(len(fmt(v)) for v in signed)
-        for v in values:
-            if not math.isfinite(v):
-                self.max_width = max(self.max_width, len(self._fmt_special(v)))
-
-    @staticmethod
-    def _fmt_special(v):
-        return "nan" if v != v else ("inf" if v > 0 else "-inf")
+            self.max_width = max(len(f"{v:.{prec}f}") for v in nonzero)
 
     def width(self):
         return self.max_width
@@ -81,15 +62,29 @@ class _Formatter:
     def format(self, v):
         if not self.floating:
             s = str(v)
-        elif not math.isfinite(v):
-            s = self._fmt_special(v)
         elif self.sci_mode:
             s = f"{v:.{PRINT_OPTS['precision']}e}"
         elif self.int_mode:
-            s = f"{v:.0f}."
+            s = f"{v:.0f}" + ("." if math.isfinite(v) else "")
         else:
             s = f"{v:.{PRINT_OPTS['precision']}f}"
         return " " * (self.max_width - len(s)) + s
+
+
+class _ComplexFormatter:
+    """PyTorch's complex layout: the real parts with one formatter, the imaginary parts with another (each sized
+    over its own values), joined as re+imj; an element takes both widths and the 'j'."""
+
+    def __init__(self, values):
+        self.real = _Formatter([v.real for v in values], True)
+        self.imag = _Formatter([v.imag for v in values], True)
+
+    def width(self):
+        return self.real.width() + self.imag.width() + 1
+
+    def format(self, v):
+        im = (self.imag.format(v.imag) + "j").lstrip()
+        return self.real.format(v.real) + (im if im[0] in "+-" else "+" + im)
 
 
 def _values(obj, out):
@@ -175,7 +170,7 @@ def _tensor_repr(t):
         vals = _nested(src)
         flat = []
         _values(vals, flat)
-        fmt = _Formatter(flat, d.is_floating_point)
+        fmt = _ComplexFormatter(flat) if d.is_complex else _Formatter(flat, d.is_floating_point)
         if d is D.bool_:
             fmt.max_width = max(len(str(v)) for v in flat)
         body = _str(vals, fmt, indent, t.dim()) if t.dim() else fmt.format(flat[0]).strip()
@@ -183,7 +178,7 @@ def _tensor_repr(t):
     if dev.type == "meta" or t.numel() == 0:
         show_dtype = d is not D.get_default_dtype()
     else:
-        show_dtype = d not in (D.get_default_dtype(), D.int64, D.bool_)
+        show_dtype = d not in (D.get_default_dtype(), D.default_complex_dtype(), D.int64, D.bool_)
     if show_dtype:
         suffixes.append(f"dtype={d!r}")
     if t._grad_fn is not None:

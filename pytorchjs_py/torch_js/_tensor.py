@@ -380,7 +380,7 @@ class Tensor:
         return self._dtype.is_floating_point
 
     def is_complex(self):
-        return False
+        return self._dtype.is_complex
 
     def is_signed(self):
         return self._dtype.is_signed
@@ -574,7 +574,7 @@ class Tensor:
         return int(self._scalar_value("int"))
 
     def __index__(self):
-        if self._dtype.is_floating_point or self.numel() != 1:
+        if self._dtype.is_floating_point or self._dtype.is_complex or self.numel() != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
@@ -584,7 +584,13 @@ class Tensor:
     def _scalar_value(self, kind):
         if self.numel() != 1:
             raise ValueError(f"only one element tensors can be converted to Python scalars")
-        return self.item()
+        v = self.item()
+        if v.__class__ is complex:   # PyTorch's checked conversion: only a complex with no imaginary part
+            if v.imag != 0:
+                raise RuntimeError(f"value cannot be converted to type {'double' if kind == 'float' else 'int64_t'} "
+                                   "without overflow")
+            v = v.real
+        return v
 
     def __hash__(self):
         return id(self)
@@ -621,7 +627,8 @@ class Tensor:
     def _type_string(self):
         names = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
                  "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-                 "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+                 "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
+                 "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor"}
         return "torch." + names[self._dtype.name]
 
     def type(self, dtype=None, non_blocking=False):

@@ -4,10 +4,11 @@ The modules import one way, in this order (each imports only modules before it; 
 called as a Tensor method or through _registry's torch_ops/linalg_ops namespaces):
   _util -> inplace -> creation -> convert -> elementwise -> clamp, operators, pointwise_composites
   -> shape -> joining -> reduction -> indexing -> sorting -> repeat, matrix_shape, calculus, histogram, random
-  -> linalg.
+  -> complex -> linalg.
 """
 from . import (inplace, creation, convert, elementwise, clamp, operators, pointwise_composites,  # noqa: F401
-               shape, joining, reduction, indexing, sorting, repeat, matrix_shape, calculus, histogram, random)
+               shape, joining, reduction, indexing, sorting, repeat, matrix_shape, calculus, histogram, random,
+               complex)
 from . import linalg  # noqa: F401
 from ._registry import REGISTRY, ops_in
 from .creation import zeros, ones, zeros_like, ones_like, full_like, empty, tensor  # noqa: F401

@@ -37,6 +37,8 @@ DTYPE_RULES = {
     "factory": "`dtype=`, else inferred from the data or the default dtype",
     "linalg": "float32/float64 inputs, same dtype out",
     "any": "every dtype, the input's dtype out (data movement)",
+    "complex_parts": "a complex input's part dtype (complex64 -> float32); a real input's own",
+    "complex": "the complex dtype with the float inputs' dtype as parts (float32 -> complex64)",
 }
 
 

@@ -90,7 +90,7 @@ def dense_strides(t):
 
 _C_TYPE_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "bool": "bool",
                  "float16": "c10::Half", "bfloat16": "c10::BFloat16", "int16": "short int", "int8": "signed char",
-                 "uint8": "unsigned char"}
+                 "uint8": "unsigned char", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
 
 
 def c_type_name(d):
@@ -140,7 +140,7 @@ _UINT64_END = 1 << 64
 INT_LIMITS = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767), "int32": (-(1 << 31), (1 << 31) - 1),
               "int64": (INT64_MIN, INT64_MAX)}
 _CHECKED_NAMES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
-                  "float32": "float"}
+                  "float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}
 _FLOAT32_MAX = 3.4028234663852886e38
 
 
@@ -164,6 +164,13 @@ def checked_scalar(value, d):
     cls = value.__class__
     if cls is bool:
         return value
+    if cls is complex and not d.is_complex:
+        # into a real dtype: only a complex with no imaginary part converts (bool takes any value, as nonzero-ness)
+        if d is D.bool_:
+            return value != 0
+        if value.imag != 0:
+            raise RuntimeError(f"value cannot be converted to type {_CHECKED_NAMES[d.name]} without overflow")
+        value = value.real
     if cls is int or (isinstance(value, int) and not isinstance(value, bool)):
         value = scalar_int(int(value))
         lim = INT_LIMITS.get(d.name)
@@ -221,7 +228,7 @@ def record(name, backward_fn, inputs, outputs, attrs=None, save_inputs=(), save_
     node = node_class(name)(name, backward_fn, inputs, len(outputs))
     node.attrs = attrs
     for i, o in enumerate(outputs):
-        if o is not None and (o._dtype.is_floating_point):
+        if o is not None and (o._dtype.is_floating_point or o._dtype.is_complex):
             o._grad_fn = node
             o._output_nr = i
             o._requires_grad = True

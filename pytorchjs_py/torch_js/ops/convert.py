@@ -12,6 +12,8 @@ from ._numpy_interop import numpy_module, numpy_view
 
 
 def _to_dtype_back(ctx, g):
+    if g._dtype.is_complex and not ctx.attrs.is_complex:
+        g = g.real   # a real input of a complex cast gets the real part (PyTorch's, with no discard warning)
     return g.to(ctx.attrs)
 
 
@@ -21,7 +23,7 @@ def _to_dtype(self, d):
         return self
     out = _empty(self._shape, d, self._storage.device)
     out._storage.backend.copy(out, self, self._stride)
-    if GRAD_ENABLED[0] and self._requires_grad and d.is_floating_point:
+    if GRAD_ENABLED[0] and self._requires_grad and (d.is_floating_point or d.is_complex):
         record("ToCopyBackward0", _to_dtype_back, (self,), (out,), attrs=self._dtype)
     return out
 
@@ -159,6 +161,8 @@ def item(self):
     raw = self._storage.backend.read_bytes(self._storage, self._offset * d.itemsize, d.itemsize)
     if d is D.bfloat16:
         return struct.unpack("<f", b"\x00\x00" + raw)[0]
+    if d.is_complex:
+        return complex(*struct.unpack("<2" + d.to_real().fmt, raw))
     v = struct.unpack("<" + d.fmt, raw)[0]
     return v
 
@@ -173,6 +177,9 @@ def tolist(self):
     raw = t._raw_bytes()
     if t._dtype is D.float16:
         flat = list(struct.unpack(f"<{len(raw) // 2}e", raw))
+    elif t._dtype.is_complex:   # (real, imaginary) pairs
+        parts = memoryview(raw).cast(t._dtype.to_real().fmt).tolist()
+        flat = [complex(re, im) for re, im in zip(parts[0::2], parts[1::2])]
     else:
         flat = memoryview(raw).cast(t._dtype.fmt).tolist()
     for n in reversed(t._shape[1:]):
@@ -223,7 +230,7 @@ def _register_all():
                  opinfo=())
     for name, d in [("float", D.float32), ("double", D.float64), ("half", D.float16), ("bfloat16", D.bfloat16),
                     ("long", D.int64), ("int", D.int32), ("short", D.int16), ("char", D.int8), ("byte", D.uint8),
-                    ("bool", D.bool_)]:
+                    ("bool", D.bool_), ("cfloat", D.complex64), ("cdouble", D.complex128)]:
         setattr(Tensor, name, _type_method(d))
     Tensor._to_dtype = _to_dtype
     Tensor._to_device = _to_device

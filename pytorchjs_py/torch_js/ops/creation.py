@@ -99,7 +99,7 @@ def _flatten(data, dtype=None):
                                  f"{len(item) if hasattr(item, '__len__') else type(item).__name__})")
             nxt.extend(item)
         flat = nxt
-    kind = -1  # of the Python numbers: -1 none, 0 bool, 1 int, 2 float
+    kind = -1  # of the Python numbers: -1 none, 0 bool, 1 int, 2 float, 3 complex
     typed = None  # the promoted dtype of the elements that carry one (tensors, numpy values), as PyTorch infers it
     np = numpy_if_loaded()
     np_types = (np.ndarray, np.generic) if np is not None else ()
@@ -111,6 +111,8 @@ def _flatten(data, dtype=None):
             kind = kind if kind > 1 else 1
         elif t is bool:
             kind = kind if kind > 0 else 0
+        elif t is complex:
+            kind = 3
         elif isinstance(v, Tensor) or isinstance(v, np_types):  # a 0-d tensor, a numpy scalar or 0-d array
             d = v._dtype if isinstance(v, Tensor) else dtype_from_numpy(v.dtype)
             typed = d if typed is None else D.promote_types(typed, d)
@@ -121,10 +123,11 @@ def _flatten(data, dtype=None):
             flat[i] = v = v.item()
             kind = max(kind, 2 if isinstance(v, float) else (1 if not isinstance(v, bool) else 0))
         elif isinstance(v, complex):
-            raise TypeError("torch_js does not support complex numbers")
+            kind = 3
         else:
             raise TypeError(f"new(): invalid data type '{type(v).__name__}'")
-    inferred = (D.bool_, D.int64, D.get_default_dtype())[kind] if kind >= 0 else typed or D.get_default_dtype()
+    inferred = (D.bool_, D.int64, D.get_default_dtype(), D.default_complex_dtype())[kind] if kind >= 0 else \
+        typed or D.get_default_dtype()
     if kind >= 0 and typed is not None:
         inferred = D.promote_types(inferred, typed)
     return tuple(shape), flat, inferred
@@ -142,8 +145,23 @@ def _pack_values(flat, d):
     n = len(flat)
     if d is D.bool_:
         return bytes(1 if v else 0 for v in flat)
+    if d.is_complex:   # (real, imaginary) pairs
+        parts = []
+        for v in flat:
+            v = complex(v)
+            parts.append(v.real)
+            parts.append(v.imag)
+        try:
+            return struct.pack(f"<{2 * n}{d.to_real().fmt}", *parts)
+        except OverflowError:  # beyond complex64's range: the caller casts from complex128 (inf)
+            return None
     if d.is_floating_point:
-        vals = [float(v) for v in flat]  # Python's OverflowError for an int past float64, as in PyTorch
+        try:
+            vals = [float(v) for v in flat]  # Python's OverflowError for an int past float64, as in PyTorch
+        except TypeError:
+            if any(isinstance(v, complex) for v in flat):
+                raise TypeError("must be real number, not complex") from None
+            raise
         try:
             return struct.pack(f"<{n}{d.fmt}", *vals)
         except OverflowError:  # beyond float32's range: the caller casts from float64 (inf, as PyTorch gives)
@@ -155,6 +173,8 @@ def _pack_values(flat, d):
     lo, hi = INT_LIMITS[d.name]
     vals = []
     for v in flat:
+        if isinstance(v, complex):
+            raise TypeError("'complex' object cannot be interpreted as an integer")
         if isinstance(v, float):
             if not lo <= v <= hi:  # NaN fails both comparisons
                 raise RuntimeError(f"value cannot be converted to type {d.name} without overflow")
@@ -182,7 +202,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         if dev is not t._storage.device:
             t = t.to(dev)
     else:
-        if isinstance(data, (bool, int, float)):
+        if isinstance(data, (bool, int, float, complex)):
             shape, flat, inferred = (), [data], D.scalar_dtype(data)
         else:
             shape, flat, inferred = _flatten(data, dtype)
@@ -191,7 +211,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         packed_as = D.float32 if d is D.bfloat16 or d is D.float16 else d
         data = _pack_values(flat, packed_as)
         if data is None:  # floats past float32's range: from float64, cast by the kernels (inf)
-            packed_as = D.float64
+            packed_as = D.complex128 if d.is_complex else D.float64
             data = _pack_values(flat, packed_as)
         t = _make(CPU.backend.from_bytes(data), shape, _contig(shape), 0, packed_as)
         if packed_as is not d:
@@ -199,7 +219,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         if dev is not CPU:
             t = t.to(dev)
     if requires_grad:
-        if not t._dtype.is_floating_point:
+        if not (t._dtype.is_floating_point or t._dtype.is_complex):
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad_(True)
     return t

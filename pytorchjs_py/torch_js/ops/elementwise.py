@@ -17,6 +17,9 @@ from . import inplace as _ip
 
 _int_types = (int, bool)
 _num_types = (int, float, bool)
+# ops/complex.py (declared above this module) fills this with the complex branches of unary/binary/pow: complex
+# operands leave the real paths at one dtype check
+COMPLEX = [None]
 
 # dtype rules
 SAME = "same"          # result dtype = input dtype (ints allowed)
@@ -89,6 +92,8 @@ def unary(op, x, p0=0.0, p1=0.0, p2=0.0, params=()):
     if x.__class__ is not Tensor and not isinstance(x, Tensor):
         raise TypeError(f"{op.name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
     d = x._dtype
+    if d.is_complex:
+        return COMPLEX[0].unary(op, x, p0, p1, p2, params)
     if d is D.bool_ and op.name in ("square", "pow_scalar"):
         x = x._to_dtype(D.int64)  # PyTorch computes bool ** 2 as pow(bool, 2) -> int64
         d = D.int64
@@ -262,12 +267,15 @@ def _binary_dtype(a, b):
     if b.__class__ in _num_types:
         d = a._dtype
         if b.__class__ is float:
-            return d if d.is_floating_point else D.get_default_dtype()
+            return d if d.is_floating_point or d.is_complex else D.get_default_dtype()
         if b.__class__ is int:
             return D.int64 if d is D.bool_ else d
         return d
     if a.__class__ in _num_types:
         return _binary_dtype(b, a)
+    if a.__class__ is complex or b.__class__ is complex:
+        t, s = (a, b) if b.__class__ is complex else (b, a)
+        return D.result_type_of([t._dtype] if t._shape else [], [] if t._shape else [t._dtype], (s,))
     da, db = a._dtype, b._dtype
     if da is db:
         return da
@@ -295,7 +303,7 @@ def binary(op, a, b, alpha=1, out_dtype=None):
     if a.__class__ is Tensor and b.__class__ is Tensor and out_dtype is None:
         d = a._dtype
         if d is b._dtype and a._shape == b._shape and a._storage.device is b._storage.device and (
-                op.rule is SAME or (op.rule is FLOAT and d.is_floating_point)):
+                (op.rule is SAME and not d.is_complex) or (op.rule is FLOAT and d.is_floating_point)):
             out = _empty(a._shape, d, a._storage.device)
             out._storage.backend.binary(op.name, out, a, a._stride, b, b._stride, alpha)
             if GRAD_ENABLED[0] and (a._requires_grad or b._requires_grad) and op.grad_a is not None and \
@@ -319,9 +327,13 @@ def binary(op, a, b, alpha=1, out_dtype=None):
     if not a_is_t and not b_is_t:
         raise TypeError(f"{op.name}(): expected at least one Tensor argument")
     if (a_is_t or a.__class__ in _num_types) is False or (b_is_t or b.__class__ in _num_types) is False:
+        if a.__class__ is complex or b.__class__ is complex:
+            return COMPLEX[0].binary(op, a, b, alpha, out_dtype)
         bad = a if not (a_is_t or a.__class__ in _num_types) else b
         raise TypeError(f"{op.name}(): argument 'other' must be Tensor or Number, not {type(bad).__name__}")
     cd = _binary_dtype(a, b)
+    if cd.is_complex:
+        return COMPLEX[0].binary(op, a, b, alpha, out_dtype)
     rule = op.rule
     if rule is FLOAT and not cd.is_floating_point:
         cd = D.get_default_dtype()
@@ -524,7 +536,7 @@ def _simple_binary(op, name):
 
 
 def pow(input, exponent, *, out=None):
-    if isinstance(input, Tensor) and exponent.__class__ in _num_types:
+    if isinstance(input, Tensor) and exponent.__class__ in _num_types and not input._dtype.is_complex:
         d = input._dtype
         if not d.is_floating_point and isinstance(exponent, int) and exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
@@ -534,6 +546,9 @@ def pow(input, exponent, *, out=None):
             r = unary(_SQUARE_FOR_POW, input, params=(2,))
         else:
             r = unary(POW_SCALAR, input, float(exponent), params=(exponent,))
+    elif (isinstance(input, Tensor) and input._dtype.is_complex) or exponent.__class__ is complex or (
+            isinstance(exponent, Tensor) and exponent._dtype.is_complex) or input.__class__ is complex:
+        r = COMPLEX[0].pow(input, exponent)
     elif not isinstance(input, Tensor) and isinstance(exponent, Tensor):
         d = _binary_dtype(exponent, input)
         e = exponent if exponent._dtype is d else exponent._to_dtype(d)
@@ -576,7 +591,7 @@ def where(condition, input=None, other=None, *, out=None):
     r._storage.backend.where(r, condition, expand_strides(condition._shape, condition._stride, shape),
                              ta, expand_strides(ta._shape, ta._stride, shape),
                              tb, expand_strides(tb._shape, tb._stride, shape))
-    if GRAD_ENABLED[0] and cd.is_floating_point and (ta._requires_grad or tb._requires_grad):
+    if GRAD_ENABLED[0] and (cd.is_floating_point or cd.is_complex) and (ta._requires_grad or tb._requires_grad):
         node = record("WhereBackward0", _where_backward, (ta, tb), (r,))
         node.save((condition,))
     return _ip.write_out(out, r) if out is not None else r
@@ -615,6 +630,8 @@ def masked_fill(input, mask, value):
 
 
 def _cast_scalar(value, d):
+    if d.is_complex:
+        return complex(value)
     if d.is_floating_point:
         return float(value)
     if d is D.bool_:
@@ -627,6 +644,10 @@ def _cast_scalar(value, d):
 
 
 def inplace_unary(self, op, compute):
+    if self._dtype.is_complex:   # computed out of place on the float views (ops/complex.py), then written in
+        if op.name == "abs":
+            raise RuntimeError("In-place abs is not supported for complex tensors.")
+        return _ip.inplace_from(self, compute(self.clone() if GRAD_ENABLED[0] and self._requires_grad else self))
     if self._dtype is D.bool_ and op.name in _BOOL_REFUSED:
         raise _BOOL_REFUSED[op.name]()
     _ip.check_writable(self)
@@ -647,8 +668,11 @@ def inplace_binary(self, op, other, alpha=1):
     if GRAD_ENABLED[0] and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
         _ip.check_leaf(self)
         r = binary(op, self.clone() if self._requires_grad else self, other, alpha)
+        _ip.check_cast(r._dtype, self)
         return _ip.commit(self, r)
     cd = _binary_dtype(self, other)
+    if cd.is_complex:   # computed out of place on the float views (ops/complex.py), then written in
+        return _ip.inplace_from(self, binary(op, self, other, alpha))
     if op.rule is FLOAT and not cd.is_floating_point:
         cd = D.get_default_dtype()
     od = D.bool_ if op.rule is COMPARE or op.rule is LOGICAL else cd

@@ -14,8 +14,10 @@ from .._tensor import Tensor, _contig, _make, check_view, checked_numel, int_tup
 from ._util import GRAD_ENABLED, broadcast_pair, c_type_name, dense_strides, expand_strides, record
 
 def can_cast(from_, to):
-    """PyTorch's can_cast: no float -> integral, no non-bool -> bool."""
-    if from_.is_floating_point and not to.is_floating_point:
+    """PyTorch's can_cast: no complex -> real, no float -> integral, no non-bool -> bool."""
+    if from_.is_complex and not to.is_complex:
+        return False
+    if from_.is_floating_point and not (to.is_floating_point or to.is_complex):
         return False
     if from_ is not D.bool_ and to is D.bool_:
         return False

@@ -4,7 +4,7 @@ from .._tensor import Tensor
 from . import elementwise as E
 from . import inplace as _ip
 
-_num = (int, float, bool)
+_num = (int, float, bool, complex)
 
 
 def _ok(other):

@@ -176,7 +176,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     exact = input == other
     if input._dtype is D.bool_ or (rtol == 0 and atol == 0):
         return exact
-    if not input._dtype.is_floating_point:
+    if not (input._dtype.is_floating_point or input._dtype.is_complex):
         wide = input._storage.backend.wide_float
         a, b = input.to(wide), other.to(wide)
         return exact | ((a - b).abs() <= atol + rtol * b.abs())

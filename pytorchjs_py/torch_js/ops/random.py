@@ -3,12 +3,14 @@
 Values are generated on the CPU in memory order, exactly as PyTorch does, then moved to the target device:
 a seeded notebook gives PyTorch's numbers on every device."""
 import bisect
+import math
 
 from .. import _dtype as D
 from .._generator import default_generator
 from .._grad_mode import no_grad
 from .._storage import CPU, META
 from .._tensor import Tensor, _empty, _empty_strided
+from ..backends.complex_data import real_view
 from ._registry import NOT_DIFFERENTIABLE, register
 from ._util import broadcast_shapes, check, dense_strides, not_implemented_for
 from . import inplace as _ip
@@ -53,6 +55,9 @@ def uniform_(self, a=0.0, b=1.0, *, generator=None):
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    if self._dtype.is_complex:   # PyTorch's: the float view, each part with half the variance
+        normal_(real_view(self), mean, std / math.sqrt(2), generator=generator)
+        return self
     if not self._dtype.is_floating_point and self.numel():   # an empty tensor never reaches the kernel
         raise not_implemented_for("normal_kernel_cpu", self._dtype)
     check(std >= 0.0, f"normal expects std >= 0.0, but found std {std}")

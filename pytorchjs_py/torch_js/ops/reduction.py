@@ -5,6 +5,7 @@ The backend reduces the trailing dims of a strided input, so each reduction perm
 end (a free view) and makes one kernel call."""
 from .. import _dtype as D
 from .._tensor import Tensor, _empty, _make, numel_of, wrap_dim
+from ..backends.complex_data import real_view
 from ._registry import COMPOSITE, NOT_DIFFERENTIABLE, backward, linalg_ops, register
 from ._util import (GRAD_ENABLED, c_type_name, check, dims_arg, identity_backward, not_implemented_for, record,
                     rename_grad_fn, require_args, require_tensor)
@@ -69,11 +70,14 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     if dtype is not None:
         x = x.to(dtype)
     dims = _reduce_dims(x, dim)
-    od = dtype if dtype is not None else (x._dtype if x._dtype.is_floating_point else D.int64)
+    od = dtype if dtype is not None else (x._dtype if x._dtype.is_floating_point or x._dtype.is_complex else D.int64)
     if not dims:
         r = x.to(od) if od is not x._dtype else x.clone()
         return _ip.write_out(out, r) if out is not None else r
-    if not od.is_floating_point and od is not D.int64:
+    if od.is_complex:   # the real and imaginary parts summed apart, on the float view (its pair dim kept)
+        parts = raw_reduce("sum", real_view(x), dims, od.to_real())
+        r = _make(parts._storage, parts._shape[:-1], tuple(st // 2 for st in parts._stride[:-1]), 0, od)
+    elif not od.is_floating_point and od is not D.int64:
         r = raw_reduce("sum", x, dims, D.int64).to(od)  # the kernel accumulates integers in int64
     else:
         r = raw_reduce("sum", x, dims, od)
@@ -90,7 +94,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     x = input if dtype is None else input.to(dtype)
-    if not x._dtype.is_floating_point:
+    if not (x._dtype.is_floating_point or x._dtype.is_complex):
         which = "Input" if dtype is None else "Optional"
         raise RuntimeError(f"mean(): could not infer output dtype. {which} dtype must be either a floating point or "
                            f"complex dtype. Got: {D.scalar_type_name(x._dtype)}")

@@ -596,7 +596,7 @@ def cat(tensors, dim=0, *, out=None):
             dst = _make(r._storage, t._shape, r._stride, start * r._stride[d], dt)
             r._storage.backend.copy(dst, t, t._stride)
         start += n
-    if GRAD_ENABLED[0] and dt.is_floating_point and any(t._requires_grad for t in tensors):
+    if GRAD_ENABLED[0] and (dt.is_floating_point or dt.is_complex) and any(t._requires_grad for t in tensors):
         kept = set(map(id, ts))
         record("CatBackward0", _cat_back, tuple(tensors), (r,),
                attrs=(d, tuple(t._shape[d] if id(t) in kept else None for t in tensors)))

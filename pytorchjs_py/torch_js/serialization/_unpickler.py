@@ -37,13 +37,14 @@ UnpicklingError = pickle.UnpicklingError
 STORAGE_NAMES = {
     "FloatStorage": D.float32, "DoubleStorage": D.float64, "HalfStorage": D.float16, "BFloat16Storage": D.bfloat16,
     "LongStorage": D.int64, "IntStorage": D.int32, "ShortStorage": D.int16, "CharStorage": D.int8,
-    "ByteStorage": D.uint8, "BoolStorage": D.bool_,
+    "ByteStorage": D.uint8, "BoolStorage": D.bool_, "ComplexFloatStorage": D.complex64,
+    "ComplexDoubleStorage": D.complex128,
 }
 DTYPE_NAMES = {d.name: d for d in D.ALL_DTYPES}
 _DTYPE_ALIASES = {"float": D.float32, "double": D.float64, "half": D.float16, "long": D.int64, "int": D.int32,
-                  "short": D.int16}
+                  "short": D.int16, "cfloat": D.complex64, "cdouble": D.complex128}
 # torch dtypes (and their storages) that torch_js has no kernels for: refused with a message saying so
-_TORCH_ONLY_DTYPES = ("complex", "cfloat", "cdouble", "chalf", "uint16", "uint32", "uint64", "float8", "qint",
+_TORCH_ONLY_DTYPES = ("complex32", "chalf", "complexhalf", "uint16", "uint32", "uint64", "float8", "qint",
                       "quint", "bits", "int1", "int2", "int3", "int4", "int5", "int6", "int7", "uint1", "uint2",
                       "uint3", "uint4", "uint5", "uint6", "uint7", "float4")
 
@@ -534,8 +535,7 @@ class RestrictedUnpickler(pickle._Unpickler):
             return fn
         if module == "torch" and type(name) is str:
             base = name[:-len("Storage")] if name.endswith("Storage") else name
-            if base.lower().startswith(_TORCH_ONLY_DTYPES) or name in ("ComplexFloatStorage",
-                                                                     "ComplexDoubleStorage"):
+            if base.lower().startswith(_TORCH_ONLY_DTYPES):
                 what = "storage type" if name.endswith("Storage") else "dtype"
                 raise UnpicklingError(f"torch_js.load: refusing to load global 'torch.{_short(name)}': the {what} "
                                       f"torch.{_short(name)} is not supported by torch_js (its dtypes: "

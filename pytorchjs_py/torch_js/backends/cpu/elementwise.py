@@ -4,13 +4,14 @@ Each primitive packs the argument block with one struct precompiled per ndim fro
 one zero-argument kernel call. A call of more than HOT_DIMS dims, or of more than library.PIECE elements (counted
 only when the output's storage is over _BIG bytes), goes through library.run_strided instead (coalesced to fit the kernels' MAX_DIMS, split into pieces of bounded
 work so that a KeyboardInterrupt lands; the same bits either way). float16/bfloat16 arithmetic runs in float32
-and rounds back, as PyTorch does on CPU.
+and rounds back, as PyTorch does on CPU. Complex tensors move through their float views (../complex_data.py).
 """
 import ctypes
 
 from ... import _dtype as D
 from ..._storage import CPU, Storage
 from ..._tensor import _empty_strided, numel_of
+from .. import complex_data
 from ..kernel_abi import HOT_DIMS as _HOT, structs_by_ndim
 from . import library
 from .library import (ARGS_VIEW as _ARGS, BINARY_OPS, KERNEL_LOCK, UNARY_OPS, check as _check, ptr as _ptr,
@@ -58,6 +59,8 @@ class CPUMemory:
 
 class CPUElementwise:
     def copy(self, out, x, x_strides=None):
+        if out._dtype.is_complex or x._dtype.is_complex:
+            return complex_data.copy(self, out, x, x_strides)
         nd = len(out._shape)
         if nd > _HOT or (out._storage.nbytes > _BIG and numel_of(out._shape) > library.PIECE):
             run_strided("copy", "copy", (out._dtype.code, x._dtype.code), out._shape,
@@ -72,6 +75,8 @@ class CPUElementwise:
     def fill(self, out, value):
         nd = len(out._shape)
         d = out._dtype
+        if d.is_complex:
+            return complex_data.fill(self, out, value)
         if d.is_floating_point:
             fv, iv = float(value), 0
         else:
@@ -127,6 +132,8 @@ class CPUElementwise:
                 _check(rc, op)
 
     def where(self, out, cond, c_strides, a, a_strides, b, b_strides):
+        if out._dtype.is_complex:
+            return complex_data.where(self, out, cond, c_strides, a, a_strides, b, b_strides)
         nd = len(out._shape)
         if nd > _HOT or (out._storage.nbytes > _BIG and numel_of(out._shape) > library.PIECE):
             isz = out._dtype.itemsize

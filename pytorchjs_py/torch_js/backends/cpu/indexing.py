@@ -5,6 +5,7 @@ high-rank or large calls go through library.run_strided (pieces in row-major ord
 order, an out-of-range index is the first one in that order).
 """
 from ..._tensor import numel_of
+from .. import complex_data
 from ..kernel_abi import HOT_DIMS as _HOT, index_flags, structs_by_ndim
 from . import library
 from .library import ARGS_VIEW as _ARGS, KERNEL_LOCK, check as _check, ptr as _ptr, run_strided
@@ -35,6 +36,8 @@ class CPUIndexing:
             _check(_k_index_offsets(), "index")
 
     def take(self, out, src, offs, src_strides, offs_strides):
+        if out._dtype.is_complex:
+            return complex_data.take(self, out, src, offs, src_strides, offs_strides)
         nd = len(out._shape)
         s = src._storage   # its byte range goes with the call (checked in TJS_DEBUG builds)
         if nd > _HOT or (out._storage.nbytes > _BIG and numel_of(out._shape) > library.PIECE):
@@ -49,6 +52,8 @@ class CPUIndexing:
             _check(_k_take(), "index")
 
     def put(self, dst, val, offs, shape, val_strides, dst_strides, offs_strides, accumulate):
+        if dst._dtype.is_complex:
+            return complex_data.put(self, dst, val, offs, shape, val_strides, dst_strides, offs_strides, accumulate)
         nd = len(shape)
         s = dst._storage
         if nd > _HOT or (max(offs._storage.nbytes, val._storage.nbytes, s.nbytes) > _BIG

@@ -13,7 +13,8 @@ JSPI stack switching is available here; otherwise it raises and the async forms 
 
 dtypes: float32, float16, bfloat16 compute in f32; bool/uint8/int8/int16/int32 in i32; int64 is stored exactly
 (8 bytes) and copied, cast, filled, gathered and scattered exactly, but its arithmetic runs in 32 bits.
-float64 raises TypeError (WGSL has no f64), as PyTorch's MPS does.
+float64 raises TypeError (WGSL has no f64), as PyTorch's MPS does; so does complex128 (float64 parts), while
+complex64 moves through its float32 view (../complex_data.py).
 """
 import ctypes
 import struct
@@ -21,6 +22,7 @@ import struct
 from ... import _dtype as D
 from ..._storage import Storage, device
 from ..._tensor import _empty
+from .. import complex_data
 from ..interface import Backend
 from ..kernel_abi import SORT_OPS, index_flags
 from ..strided import coalesce
@@ -121,10 +123,13 @@ class WebGPUBackend(Backend):
 
     # ---- memory -------------------------------------------------------------------------------------------
     def check_dtype(self, dtype):
-        """Raise PyTorch-MPS-style: WGSL has no float64."""
+        """Raise PyTorch-MPS-style: WGSL has no float64 (nor complex128, of float64 parts)."""
         if dtype is D.float64:
             raise TypeError("Cannot convert a webgpu Tensor to float64 dtype as WGSL has no 64-bit floats. "
                             "Please use float32 instead.")
+        if dtype is D.complex128:
+            raise TypeError("Cannot convert a webgpu Tensor to complex128 dtype as WGSL has no 64-bit floats. "
+                            "Please use complex64 instead.")
 
     def alloc(self, nbytes):
         b = _rt.bridge
@@ -162,6 +167,8 @@ class WebGPUBackend(Backend):
 
     # ---- elementwise ---------------------------------------------------------------------------------------
     def copy(self, out, x, x_strides=None):
+        if out._dtype.is_complex or x._dtype.is_complex:
+            return complex_data.copy(self, out, x, x_strides)
         shape, ost, xst = out._shape, out._stride, (x._stride if x_strides is None else x_strides)
         nd = len(shape)
         if nd > MAX_DIMS:
@@ -177,6 +184,8 @@ class WebGPUBackend(Backend):
             _rt.fail(rc, "copy", (out._dtype, x._dtype))
 
     def fill(self, out, value):
+        if out._dtype.is_complex:
+            return complex_data.fill(self, out, value)
         shape, (ost,) = out._shape, (out._stride,)
         nd = len(shape)
         if nd > MAX_DIMS:
@@ -223,6 +232,8 @@ class WebGPUBackend(Backend):
             _rt.fail(rc, op, (a._dtype,))
 
     def where(self, out, cond, c_strides, a, a_strides, b, b_strides):
+        if out._dtype.is_complex:
+            return complex_data.where(self, out, cond, c_strides, a, a_strides, b, b_strides)
         shape, ost = out._shape, out._stride
         nd = len(shape)
         if nd > MAX_DIMS:
@@ -305,6 +316,8 @@ class WebGPUBackend(Backend):
             _rt.fail(rc, "index", (idx._dtype,))
 
     def take(self, out, src, offs, src_strides, offs_strides):
+        if out._dtype.is_complex:
+            return complex_data.take(self, out, src, offs, src_strides, offs_strides)
         shape, ost = out._shape, out._stride
         nd = len(shape)
         if nd > MAX_DIMS:
@@ -320,6 +333,8 @@ class WebGPUBackend(Backend):
             _rt.fail(rc, "index", (src._dtype,))
 
     def put(self, dst, val, offs, shape, val_strides, dst_strides, offs_strides, accumulate):
+        if dst._dtype.is_complex:
+            return complex_data.put(self, dst, val, offs, shape, val_strides, dst_strides, offs_strides, accumulate)
         nd = len(shape)
         if nd > MAX_DIMS:
             fit = _fit("index_put", shape, (val_strides, dst_strides, offs_strides))

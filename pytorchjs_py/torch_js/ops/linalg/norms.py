@@ -10,6 +10,8 @@ from .. import inplace as _ip
 
 def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     x = input if dtype is None else input.to(dtype)
+    if x._dtype.is_complex:   # a complex vector's norms are its magnitudes' (a real result)
+        x = x.abs()
     if not x._dtype.is_floating_point:
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
                            f"{D.scalar_type_name(x._dtype)}")

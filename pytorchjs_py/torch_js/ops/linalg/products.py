@@ -5,6 +5,7 @@ from ..._tensor import Tensor, _empty, numel_of
 from .._registry import backward, register
 from .._util import GRAD_ENABLED, broadcast_shapes, check, record, rename_grad_fn, same_device
 from .. import inplace as _ip
+from ..complex import from_parts, imag, real
 from ..creation import zeros_like
 
 _HALF = (D.float16, D.bfloat16)
@@ -13,7 +14,7 @@ _HALF = (D.float16, D.bfloat16)
 def _dtype_name(d):
     return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "float16": "c10::Half",
             "bfloat16": "c10::BFloat16", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-            "bool": "bool"}[d.name]
+            "bool": "bool", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}[d.name]
 
 
 def gemm_backward(ctx, g):
@@ -52,6 +53,10 @@ def gemm(a, b):
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_dtype_name(a._dtype)} != "
                            f"{_dtype_name(b._dtype)}")
     dev = same_device(a, b)
+    if a._dtype.is_complex:   # four real products of the parts (strided views: no copies)
+        ar, ai, br, bi = real(a), imag(a), real(b), imag(b)
+        return from_parts(gemm(ar, br) - gemm(ai, bi), gemm(ar, bi) + gemm(ai, br),
+                          "BmmBackward0" if a.dim() == 3 else "MmBackward0")
     if a._dtype in _HALF or a._dtype is D.bool_:
         work = D.float32 if a._dtype in _HALF else D.int64
         r = gemm(a.to(work), b.to(work)).to(a._dtype)
