@@ -126,8 +126,13 @@ def test_data_access_raises():
     for read in (t.tolist, t.cpu, lambda: t.to("cpu"), lambda: torch_js.ones(3, 4).copy_(t)):
         with pytest.raises(NotImplementedError, match=r"^Cannot copy out of meta tensor; no data!$"):
             read()
-    with pytest.raises(TypeError, match="can't convert meta device type tensor to numpy"):
-        t.numpy()
+    try:
+        import numpy  # noqa: F401,PLC0415  (absent in Pyodide offline: .numpy() says so before it looks at devices)
+    except ImportError:
+        pass
+    else:
+        with pytest.raises(TypeError, match="can't convert meta device type tensor to numpy"):
+            t.numpy()
     with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
         t + torch_js.ones(3, 4)
 
