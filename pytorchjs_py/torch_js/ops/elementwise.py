@@ -85,7 +85,7 @@ _BOOL_REFUSED = {
 }
 # bool-valued ops whose out= must be bool (PyTorch's isnan/isinf/isfinite take no out= at all)
 _BOOL_OUT_ONLY = ("isposinf", "isneginf", "signbit")
-_NO_OUT = ("isnan", "isinf", "isfinite")
+_NO_OUT = ("isnan", "isinf", "isfinite", "relu")
 
 
 def unary(op, x, p0=0.0, p1=0.0, p2=0.0, params=()):

@@ -386,6 +386,8 @@ def slice_dim(self, dim, start, stop, step=1):
 def narrow(self, dim, start, length):
     nd = self.dim()
     check(nd > 0, "narrow() cannot be applied to a 0-dim tensor.")
+    if not isinstance(length, Tensor) and isinstance(length, int) and length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")   # checked before dim and start, as PyTorch
     d = wrap_dim(dim, nd)
     if isinstance(start, Tensor):
         if start.dim() != 0 or start._dtype.is_floating_point or start._dtype is D.bool_:
@@ -465,7 +467,7 @@ def diagonal(self, offset=0, dim1=0, dim2=1):
 
 def unfold(self, dimension, size, step):
     nd = self.dim()
-    d = wrap_dim(dimension, nd) if nd else 0
+    d = wrap_dim(dimension, max(nd, 1))   # a 0-d tensor unfolds as if 1-d: dims -1 and 0
     dim_size = self._shape[d] if nd else 1
     if size < 0:
         raise RuntimeError(f"size is {size} but must be >= 0")

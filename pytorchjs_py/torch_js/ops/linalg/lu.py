@@ -462,7 +462,8 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
           "torch.int32 dtype.\nNote: this function is intended to be used with the output produced by "
           "torch.linalg.lu_factor")
     m = LU_data._shape[-2] if LU_data.dim() >= 2 else 0
-    check(numel_of(LU_pivots._shape) == 0 or bool(((LU_pivots >= 1) & (LU_pivots <= m)).all()),
+    check(numel_of(LU_pivots._shape) == 0 or numel_of(LU_data._shape) == 0 or
+          bool(((LU_pivots >= 1) & (LU_pivots <= m)).all()),
           "pivots passed to lu_unpack must be between 1 and LU.size(-2) inclusive.Did you properly pass the result "
           "of lu_factor?")
     P, L, U = _lu_unpack(LU_data, LU_pivots.to(D.int64))
