@@ -100,7 +100,7 @@ def storage_nbytes(shape, stride, itemsize, offset=0):
         return 0
     size = offset + 1
     for n, st in zip(shape, stride):
-        if st < 0:
+        if st < 0 and n > 1:   # PyTorch multiplies in uint64: a negative stride overflows unless the size is 1
             bad = True
         size += (n - 1) * st
     size *= itemsize
