@@ -308,6 +308,9 @@ def prelu(input, weight):
     if not isinstance(weight, Tensor):
         raise TypeError("prelu(): argument 'weight' (position 2) must be Tensor")
     _float_check(input, "prelu")
+    if weight._dtype is not input._dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {D.scalar_type_name(input._dtype)} and "
+                           f"{D.scalar_type_name(weight._dtype)}")
     w = weight
     if w.numel() != 1:
         if input.dim() == 0:

@@ -153,6 +153,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
         if t is not None and (t.dim() != 1 or t.numel() != c):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {list(t._shape)} and input of shape {list(input._shape)}")
+    _check_param_dtypes(input, weight, bias)
     x = input.reshape(n, num_groups, (input.numel() // n) // num_groups if n else 0)
     var, mean = _stats(x, (2,))
     y = ((x - mean) * (var + eps).rsqrt()).reshape(input._shape)

@@ -196,6 +196,8 @@ register("inner", inner, "linalg", dtype="same")
 
 
 def outer(input, vec2, *, out=None):
+    check(input.dim() == 1, lambda: f"outer: Expected 1-D argument self, but got {input.dim()}-D")
+    check(vec2.dim() == 1, lambda: f"outer: Expected 1-D argument vec2, but got {vec2.dim()}-D")
     r = input.reshape(-1, 1) * vec2.reshape(1, -1)
     return _ip.write_out(out, r) if out is not None else r
 
@@ -205,6 +207,8 @@ register("ger", outer, "linalg", dtype="promote", opinfo=())
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"addmm(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     prod = mm(mat1, mat2)
     r = _scale_add(input, prod, beta, alpha)
     return _ip.write_out(out, r) if out is not None else r
