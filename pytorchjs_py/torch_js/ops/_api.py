@@ -162,9 +162,27 @@ def guard(op, fn, *, method=False, namespace="torch"):
     leading = min((i for i, _, _ in typed if i is not None), default=len(sig))
     # PyTorch's Tensor methods take no out= (x.add(y, out=z) is a TypeError), though the function they share does
     refuse_out = method and any(p.name == "out" for p in params)
+    # float parameters (eps, delta, ...): PyTorch's schema converts any Python int to a double
+    floats = tuple((i if p.kind is p.POSITIONAL_OR_KEYWORD else None, p.name) for i, p in enumerate(sig)
+                   if type(p.default) is float)
+
+    def _as_doubles(args, kwargs):
+        """args/kwargs with float parameters given an int past int64 converted, or None if there is none."""
+        args, kwargs, changed = list(args), dict(kwargs), False
+        for index, name in floats:
+            if index is not None and index < len(args):
+                v = args[index]
+                if type(v) is int and not -(1 << 63) <= v < (1 << 63):
+                    args[index], changed = float(v), True
+            elif type(kwargs.get(name)) is int and not -(1 << 63) <= kwargs[name] < (1 << 63):
+                kwargs[name], changed = float(kwargs[name]), True
+        return (args, kwargs) if changed else None
 
     def _raise_for(e, args, kwargs):
         if type(e) is OverflowError and str(e).startswith("int too "):
+            converted = _as_doubles(args, kwargs)
+            if converted is not None:
+                return fn(*converted[0], **converted[1])
             raise e   # PyTorch lets Python's error for an int past the dtype out too (torch.full((2,), 2**70))
         if getattr(e, "torch_js_public", False):
             raise e   # PyTorch's own error (the AssertionError of a cuda device), not a slip of the Python code
@@ -183,12 +201,12 @@ def guard(op, fn, *, method=False, namespace="torch"):
             try:
                 return fn(*args, **kwargs)
             except INTERNAL_ERRORS as e:
-                _raise_for(e, args, kwargs)
+                return _raise_for(e, args, kwargs)
     else:
         @functools.wraps(fn)
         def api(*args, **kwargs):
             try:
                 return fn(*args, **kwargs)
             except INTERNAL_ERRORS as e:
-                _raise_for(e, args, kwargs)
+                return _raise_for(e, args, kwargs)
     return api

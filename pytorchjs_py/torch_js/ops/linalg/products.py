@@ -196,8 +196,9 @@ register("inner", inner, "linalg", dtype="same")
 
 
 def outer(input, vec2, *, out=None):
+    vdim = vec2.dim()   # a non-tensor fails here first: the API layer names it as ger's or outer's 'vec2'
     check(input.dim() == 1, lambda: f"outer: Expected 1-D argument self, but got {input.dim()}-D")
-    check(vec2.dim() == 1, lambda: f"outer: Expected 1-D argument vec2, but got {vec2.dim()}-D")
+    check(vdim == 1, lambda: f"outer: Expected 1-D argument vec2, but got {vdim}-D")
     r = input.reshape(-1, 1) * vec2.reshape(1, -1)
     return _ip.write_out(out, r) if out is not None else r
 
