@@ -35,6 +35,10 @@ INT_PARAMS = frozenset(("dim", "dim0", "dim1", "dim2", "start_dim", "end_dim", "
                         "kernel_size", "stride", "dilation", "output_padding"))
 # ... and str options
 STR_PARAMS = frozenset(("approximate", "indexing", "UPLO", "rounding_mode", "side", "driver"))
+# ops whose out= is a tuple of Tensors (one Tensor there is PyTorch's TypeError)
+TUPLE_OUT = frozenset(("sort", "topk", "kthvalue", "mode", "cummax", "cummin", "aminmax", "svd", "qr", "geqrf", "lu",
+                       "lu_unpack", "triangular_solve", "eigh", "slogdet", "lu_factor", "lu_factor_ex", "cholesky_ex",
+                       "inv_ex", "solve_ex", "frexp", "lstsq", "std_mean", "var_mean"))
 # nn.functional arguments PyTorch's Python code reads itself (`if flag:`, `mode == "..."`), so any value goes there;
 # its other arguments reach a C++ schema, which takes only its types
 LENIENT_NN = frozenset(("inplace", "return_indices", "full", "antialias", "need_weights", "average_attn_weights",
@@ -162,6 +166,7 @@ def guard(op, fn, *, method=False, namespace="torch"):
     leading = min((i for i, _, _ in typed if i is not None), default=len(sig))
     # PyTorch's Tensor methods take no out= (x.add(y, out=z) is a TypeError), though the function they share does
     refuse_out = method and any(p.name == "out" for p in params)
+    tuple_out = not method and op in TUPLE_OUT and any(p.name == "out" for p in params)
     # float parameters (eps, delta, ...): PyTorch's schema converts any Python int to a double
     floats = tuple((i if p.kind is p.POSITIONAL_OR_KEYWORD else None, p.name) for i, p in enumerate(sig)
                    if type(p.default) is float)
@@ -191,12 +196,14 @@ def guard(op, fn, *, method=False, namespace="torch"):
             raise err from None
         raise RuntimeError(f"{op}: {type(e).__name__}: {e}") from e
 
-    if typed or refuse_out:
+    if typed or refuse_out or tuple_out:
         @functools.wraps(fn)
         def api(*args, **kwargs):
             if kwargs or len(args) > leading:
                 if refuse_out and "out" in kwargs:
                     raise TypeError(f"{op}() got an unexpected keyword argument 'out'")
+                if tuple_out and isinstance(kwargs.get("out"), Tensor):
+                    raise TypeError(f"{op}(): argument 'out' must be tuple of Tensors, not Tensor")
                 _check_types(op, typed, args, kwargs, shift)
             try:
                 return fn(*args, **kwargs)

@@ -27,7 +27,7 @@ def _as_index(idx, like):
             idx = idx.to(like._storage.device)     # t[cpu_index] works on any device, as in PyTorch
         if idx._dtype is D.bool_ or idx._dtype is D.uint8:
             return idx
-        if idx._dtype.is_floating_point:
+        if idx._dtype.is_floating_point or idx._dtype in (D.int8, D.int16):
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         return idx if idx._dtype is D.int64 else idx.to(D.int64)
     t = tensor(idx, device=like._storage.device)

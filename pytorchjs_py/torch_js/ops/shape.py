@@ -530,7 +530,7 @@ def contiguous(self, memory_format=None):
     return clone(self, memory_format="torch.contiguous_format")
 
 
-def narrow_copy(input, dim, start, length):
+def narrow_copy(input, dim, start, length, *, out=None):
     nd = input.dim()
     check(dim < max(nd, 1), "Expected dim < static_cast<int64_t>(self_sizes.size()) to be true, but "
           "got false.  (Could this error message be improved?  If so, please report an enhancement request to "
@@ -542,7 +542,7 @@ def narrow_copy(input, dim, start, length):
         s = start + size if start < 0 else start
         check(length >= 0 and s + length <= size, lambda: f"start ({start}) + length ({length}) exceeds dimension "
               f"size ({size}).")
-    return input.narrow(dim, start, length).clone()
+    return _ip.maybe_write_out(out, input.narrow(dim, start, length).clone())
 
 
 # ---- joining and splitting -----------------------------------------------------------------------------------

@@ -171,7 +171,12 @@ def det(A, *, out=None):
 
 register("det", det, "linalg", namespace="linalg", method=False, primitive="lu", dtype="linalg",
          derivative=backward(_det_backward), opinfo=("linalg.det",))
-register("det", det, "linalg", primitive="lu", dtype="linalg", derivative=backward(_det_backward), opinfo=())
+def torch_det(input):
+    """torch.det / Tensor.det: linalg.det without out= (PyTorch's torch.det takes none)."""
+    return det(input)
+
+
+register("det", torch_det, "linalg", primitive="lu", dtype="linalg", derivative=backward(_det_backward), opinfo=())
 
 
 def _slogdet_backward(ctx, gsign, glogabsdet):
