@@ -415,6 +415,10 @@ def select(self, dim, index):
     size = self._shape[d]
     if isinstance(index, Tensor):
         index = int(index.item())
+    elif not isinstance(index, int) or isinstance(index, bool):
+        if not hasattr(index, "__index__") or isinstance(index, bool):
+            raise TypeError(f"select(): argument 'index' (position 3) must be int, not {type(index).__name__}")
+        index = index.__index__()
     if index < -size or index >= size:
         raise IndexError(f"select(): index {index} out of range for tensor of size {list(self._shape)} at "
                          f"dimension {d}")
