@@ -16,6 +16,9 @@ from ..._tensor import Tensor
 from ...ops._registry import torch_ops
 from ...utils.hooks import RemovableHandle
 from ..parameter import Buffer, Parameter
+from . import _hooks
+from ._hooks import (register_module_backward_hook, register_module_full_backward_hook,  # noqa: F401
+                     register_module_full_backward_pre_hook)
 
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 
@@ -332,16 +335,19 @@ class Module:
         return handle
 
     def register_full_backward_hook(self, hook, prepend=False):
-        raise NotImplementedError("torch_js: module full backward hooks are not supported yet; "
-                                  "use Tensor.register_hook on the output")
+        return _hooks.add_backward_hook(self, hook, prepend, full=True)
 
-    register_backward_hook = register_full_backward_hook
-    register_full_backward_pre_hook = register_full_backward_hook
+    def register_backward_hook(self, hook):
+        return _hooks.add_backward_hook(self, hook, False, full=False)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        return _hooks.add_backward_pre_hook(self, hook, prepend)
 
     def _call_impl(self, *args, **kwargs):
         forward_call = self.forward
+        backward_hooked = _hooks.has_backward_hooks(self)
         if not (self._forward_hooks or self._forward_pre_hooks or _global_forward_hooks
-                or _global_forward_pre_hooks):
+                or _global_forward_pre_hooks or backward_hooked):
             return forward_call(*args, **kwargs)
         for hook_id, hook in (*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()):
             if hook_id in self._forward_pre_hooks_with_kwargs:
@@ -358,6 +364,12 @@ class Module:
                     if not isinstance(args_result, tuple):
                         args_result = (args_result,)
                     args = args_result
+        full_hooks, non_full_hooks, bw_hook = [], [], None
+        if backward_hooked:
+            full_hooks, non_full_hooks, pre_hooks = _hooks.backward_hooks_of(self)
+            if full_hooks or pre_hooks:
+                bw_hook = _hooks.BackwardHook(self, full_hooks, pre_hooks)
+                args = bw_hook.setup_input_hook(args)
         result = None
         called = set()
         try:
@@ -371,6 +383,13 @@ class Module:
                     hook_result = hook(self, args, result)
                 if hook_result is not None:
                     result = hook_result
+            if bw_hook is not None:
+                if not isinstance(result, (Tensor, tuple)):
+                    warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple of "
+                                  f"Tensors but received {type(result)}", stacklevel=2)
+                result = bw_hook.setup_output_hook(result)
+            if non_full_hooks:
+                _hooks.setup_non_full_hooks(self, result, non_full_hooks)
             return result
         except Exception:
             for hook_id, hook in self._forward_hooks.items():
