@@ -14,9 +14,10 @@ from ._functional.norm import (batch_norm, group_norm, instance_norm, layer_norm
                                rms_norm)
 from ._functional.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                                cosine_embedding_loss, cross_entropy, gaussian_nll_loss, hinge_embedding_loss,
-                               huber_loss, kl_div, l1_loss, margin_ranking_loss, mse_loss,
-                               multilabel_soft_margin_loss, nll_loss, poisson_nll_loss, smooth_l1_loss,
-                               soft_margin_loss, triplet_margin_loss)
+                               huber_loss, kl_div, l1_loss, margin_ranking_loss, mse_loss, multi_margin_loss,
+                               multilabel_margin_loss, multilabel_soft_margin_loss, nll_loss, poisson_nll_loss,
+                               smooth_l1_loss, soft_margin_loss, triplet_margin_loss,
+                               triplet_margin_with_distance_loss)
 from ._functional.misc import (alpha_dropout, bilinear, channel_shuffle, cosine_similarity, dropout,  # noqa: F401
                                dropout1d, dropout2d, dropout3d, embedding, feature_alpha_dropout, interpolate, linear,
                                normalize, one_hot, pad, pairwise_distance, pdist, pixel_shuffle, pixel_unshuffle,

@@ -5,7 +5,7 @@ import warnings
 
 from ...ops._util import not_implemented_for, rename_grad_fn
 from ...ops.elementwise import where as _where
-from ._common import D, apply_reduction, legacy_reduction, ones, reg
+from ._common import D, apply_reduction, arange, legacy_reduction, ones, reg
 from .activation import logsigmoid
 from .misc import pairwise_distance
 
@@ -353,6 +353,121 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return apply_reduction(loss, reduction)
 
 
+# ---- multi-class margin losses (ATen's LossMultiMargin.cpp / LossMultiLabelMargin.cpp as tensor ops) ----------
+
+def _margin_loss_frames(input):
+    """(nframe, dim) of a multi(label)_margin_loss input: a scalar, a vector or a batch of vectors."""
+    nd = input.dim()
+    if not (nd == 0 or (nd == 1 and input._shape[0] != 0) or (nd == 2 and input._shape[1] != 0)):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(input._shape)}")
+    return (input._shape[0] if nd == 2 else 1), (input._shape[-1] if nd else 1)
+
+
+def _check_margin_dtypes(kernel, input, target):
+    # PyTorch's kernels have float and double variants only, and read the target as int64
+    if input._dtype not in (D.float32, D.float64):
+        raise not_implemented_for(kernel, input._dtype)
+    if target._dtype is not D.int64:
+        raise RuntimeError(f"expected scalar type Long but found {D.scalar_type_name(target._dtype)}")
+
+
+def _hinge(z):
+    """max(0, z) whose gradient is 0 at z == 0, as ATen's backward (clamp_min's passes it there)."""
+    return _where(z > 0, z, 0.0)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    if p != 1 and p != 2:
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.dim() != 1:
+        raise ValueError("weight must be one-dimensional")
+    nframe, dim = _margin_loss_frames(input)
+    if target.dim() > 1 or target.numel() != nframe:
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
+                           f"samples (batch size). Expected target size [{nframe}], but got {list(target._shape)}. "
+                           f"Input has shape {list(input._shape)}.")
+    if weight is not None and weight.numel() != dim:
+        raise RuntimeError(f"inconsistent weight size, expected {dim} but got {list(weight._shape)}")
+    _check_margin_dtypes("multi_margin_loss_cpu_kernel", input, target)
+    if weight is not None and weight._dtype is not input._dtype:
+        raise RuntimeError(f"expected scalar type {D.scalar_type_name(input._dtype)} but found "
+                           f"{D.scalar_type_name(weight._dtype)}")
+    x = input.reshape(nframe, dim)
+    t = target.reshape(nframe, 1)
+    if nframe and bool(((t < 0) | (t >= dim)).any()):
+        raise RuntimeError("target out of range")
+    # z[n, i] = max(0, margin - x[n, target] + x[n, i]) ** p over the classes i other than the target
+    z = _hinge(margin - x.gather(1, t) + x)
+    if p == 2:
+        z = z * z
+    z = _where(arange(dim, device=input._storage.device) == t, 0.0, z)
+    if weight is not None:
+        # the target class's weight scales its row; PyTorch gives the weight no gradient
+        z = z * weight.detach().index_select(0, t.reshape(-1)).unsqueeze(1)
+    loss = z.sum(1) / dim
+    if reduction == "none":
+        out = loss.reshape(target._shape)
+    elif reduction == "sum" or nframe == 0:
+        out = loss.sum()
+    else:
+        out = loss.sum() / nframe
+    return rename_grad_fn(out, "MultiMarginLossBackward0")
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    nframe, dim = _margin_loss_frames(input)
+    if input.dim() <= 1:
+        fits = target.dim() <= 1 and target.numel() == dim
+    else:
+        fits = target.dim() == 2 and target._shape[0] == nframe and target._shape[1] == dim
+    if not fits:
+        raise RuntimeError(f"inconsistent target size: {list(target._shape)} for input of size: "
+                           f"{list(input._shape)}")
+    _check_margin_dtypes("multilabel_margin_loss_forward_out_frame", input, target)
+    x = input.reshape(nframe, dim)
+    t = target.reshape(nframe, dim)
+    if nframe and bool(((t < -1) | (t >= dim)).any()):
+        raise RuntimeError("argument #2 'target' is out of range")
+    # a row's labels are its entries before the first -1; a label listed twice counts twice, as in ATen's loop
+    listed = ((t < 0).to(D.int64).cumsum(1) == 0).unsqueeze(2)
+    hits = (t.unsqueeze(2) == arange(dim, device=input._storage.device)) & listed     # [n, slot, class]
+    count = hits.to(x._dtype).sum(1)                                                   # [n, class]
+    non_target = (count == 0).unsqueeze(1)                                             # [n, 1, other class]
+    # z[n, j, i] = max(0, 1 - x[n, j] + x[n, i]) for target classes j and non-target classes i
+    z = _where(non_target, _hinge(1 - x.unsqueeze(2) + x.unsqueeze(1)), 0.0)
+    loss = (z.sum(2) * count).sum(1) / dim
+    if reduction == "none":
+        out = loss if input.dim() == 2 else loss.reshape(())
+    elif reduction == "sum" or nframe == 0:
+        out = loss.sum()
+    else:
+        out = loss.sum() / nframe
+    return rename_grad_fn(out, "MultilabelMarginLossBackward0")
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a, pd, nd = anchor.dim(), positive.dim(), negative.dim()
+    if not a == pd == nd:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a}D, positive {pd}D, and negative {nd}D inputs")
+    distance = distance_function if distance_function is not None else pairwise_distance
+    d_pos = distance(anchor, positive)
+    d_neg = distance(anchor, negative)
+    if swap:
+        # the distance swap (Balntas et al.): the harder of the two negatives' distances
+        d_neg = d_neg.minimum(distance(positive, negative))
+    return apply_reduction((margin + d_pos - d_neg).clamp_min(0), reduction)
+
+
 for _n, _f in [("nll_loss", nll_loss), ("cross_entropy", cross_entropy), ("mse_loss", mse_loss),
                ("l1_loss", l1_loss), ("smooth_l1_loss", smooth_l1_loss), ("huber_loss", huber_loss),
                ("binary_cross_entropy", binary_cross_entropy),
@@ -361,5 +476,7 @@ for _n, _f in [("nll_loss", nll_loss), ("cross_entropy", cross_entropy), ("mse_l
                ("hinge_embedding_loss", hinge_embedding_loss), ("cosine_embedding_loss", cosine_embedding_loss),
                ("poisson_nll_loss", poisson_nll_loss), ("gaussian_nll_loss", gaussian_nll_loss),
                ("triplet_margin_loss", triplet_margin_loss),
-               ("multilabel_soft_margin_loss", multilabel_soft_margin_loss)]:
+               ("multilabel_soft_margin_loss", multilabel_soft_margin_loss),
+               ("multi_margin_loss", multi_margin_loss), ("multilabel_margin_loss", multilabel_margin_loss),
+               ("triplet_margin_with_distance_loss", triplet_margin_with_distance_loss)]:
     reg(_n, _f, "loss", dtype="float")   # composites; losses are computed in floating point
