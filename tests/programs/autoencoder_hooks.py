@@ -1,7 +1,7 @@
 """An autoencoder with nn.Module hooks, the way feature-extraction and debugging snippets use them: a forward hook
 that stores activations in a dict, a forward pre-hook, a forward hook that puts a tensor hook on the output to record
 its gradient norms, a tensor hook on the bottleneck, handle.remove(); nn.init in a custom init, ReduceLROnPlateau,
-MSELoss and SmoothL1Loss. (Module.register_full_backward_hook is left out: torch_js does not have it yet.)"""
+MSELoss and SmoothL1Loss."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
