@@ -17,6 +17,7 @@ import functools
 import inspect
 import struct
 
+from .._storage import INT64_MAX
 from .._tensor import Tensor
 
 # Names PyTorch's schemas give Tensor arguments; a parameter so named, with no default or a None default, takes a Tensor
@@ -106,6 +107,15 @@ def _type_name(v):
     return type(v).__name__
 
 
+def _given(args, kwargs, index, name):
+    """(given, value, positional) of the parameter at `index` (None: keyword-only) named `name` in a call."""
+    if index is not None and index < len(args):
+        return True, args[index], True
+    if name in kwargs:
+        return True, kwargs[name], False
+    return False, None, False
+
+
 def _where(op, param, shown):
     name = "input" if param.name == "self" else param.name   # the function form's name for a method's self
     return f"{op}(): argument '{name}'" + (f" (position {shown})" if shown is not None else "")
@@ -122,14 +132,10 @@ def blame(op, params, args, kwargs, shift):
                         return TypeError(f"{op}(): expected Tensor as element {j} in argument {p.index}, but "
                                          f"got {_type_name(v)}")
             continue
-        given = p.index is not None and p.index < len(args)
-        if given:
-            v = args[p.index]
-        elif p.name in kwargs:
-            v = kwargs[p.name]
-        else:
+        given, v, positional = _given(args, kwargs, p.index, p.name)
+        if not given:
             continue
-        shown = p.index + shift if given else None
+        shown = p.index + shift if positional else None
         if p.tensor and (v is not None or p.required) and not isinstance(v, Tensor):
             if isinstance(v, (list, tuple)) and v and all(isinstance(t, Tensor) for t in v):
                 continue   # a tuple of index tensors (index_put's indices)
@@ -146,13 +152,9 @@ def blame(op, params, args, kwargs, shift):
 
 def _check_types(op, typed, args, kwargs, shift):
     for index, name, kind in typed:
-        if index is not None and index < len(args):
-            v, shown = args[index], f" (position {index + shift})"
-        elif name in kwargs:
-            v, shown = kwargs[name], ""
-        else:
-            continue
-        if type(v) in _REFUSED[kind]:
+        given, v, positional = _given(args, kwargs, index, name)
+        if given and type(v) in _REFUSED[kind]:
+            shown = f" (position {index + shift})" if positional else ""
             raise TypeError(f"{op}(): argument '{name}'{shown} must be {kind}, not {_type_name(v)}")
 
 
@@ -175,12 +177,13 @@ def guard(op, fn, *, method=False, namespace="torch"):
         """args/kwargs with float parameters given an int past int64 converted, or None if there is none."""
         args, kwargs, changed = list(args), dict(kwargs), False
         for index, name in floats:
-            if index is not None and index < len(args):
-                v = args[index]
-                if type(v) is int and not -(1 << 63) <= v < (1 << 63):
-                    args[index], changed = float(v), True
-            elif type(kwargs.get(name)) is int and not -(1 << 63) <= kwargs[name] < (1 << 63):
-                kwargs[name], changed = float(kwargs[name]), True
+            given, v, positional = _given(args, kwargs, index, name)
+            if given and type(v) is int and not -INT64_MAX - 1 <= v <= INT64_MAX:
+                if positional:
+                    args[index] = float(v)
+                else:
+                    kwargs[name] = float(v)
+                changed = True
         return (args, kwargs) if changed else None
 
     def _raise_for(e, args, kwargs):
