@@ -77,6 +77,29 @@ def _fmt(v):
     return f"{v:.4g}"
 
 
+def svg_series(xs, ys, px, py, color, dot_radius, stroke_width):
+    """One series as SVG: a polyline per run of finite values (NaN/inf break the line), a dot for a lone point.
+    px, py map data to pixel coordinates."""
+    segs, cur = [], []
+    for a, b in zip(xs, ys):
+        if math.isfinite(b):
+            cur.append(f"{px(a):.1f},{py(b):.1f}")
+        elif cur:
+            segs.append(cur)
+            cur = []
+    if cur:
+        segs.append(cur)
+    out = []
+    for seg in segs:
+        if len(seg) == 1:
+            cx, cy = seg[0].split(",")
+            out.append(f'<circle cx="{cx}" cy="{cy}" r="{dot_radius}" fill="{color}"/>')
+        else:
+            out.append(f'<polyline fill="none" stroke="{color}" stroke-width="{stroke_width}" '
+                       f'points="{" ".join(seg)}"/>')
+    return out
+
+
 def line_plot(*series, x=None, labels=None, title=None, xlabel=None, ylabel=None, logy=False, width=520,
               height=280):
     """One or more y-series (lists, 1-D tensors) against `x` (default 0, 1, 2, ...). Returns an `SVG`."""
@@ -125,22 +148,7 @@ def line_plot(*series, x=None, labels=None, title=None, xlabel=None, ylabel=None
         out.append(f'<text x="{xx:.1f}" y="{mt + ph + 16}" text-anchor="middle" fill="#444">{_fmt(t)}</text>')
     out.append(f'<rect x="{ml}" y="{mt}" width="{pw}" height="{ph}" fill="none" stroke="#444"/>')
     for i, (xx, y) in enumerate(zip(xs, ys)):
-        color = _COLORS[i % len(_COLORS)]
-        segs, cur = [], []
-        for a, b in zip(xx, y):
-            if math.isfinite(b):
-                cur.append(f"{px(a):.1f},{py(b):.1f}")
-            elif cur:
-                segs.append(cur)
-                cur = []
-        if cur:
-            segs.append(cur)
-        for seg in segs:
-            if len(seg) == 1:
-                cx, cy = seg[0].split(",")
-                out.append(f'<circle cx="{cx}" cy="{cy}" r="2" fill="{color}"/>')
-            else:
-                out.append(f'<polyline fill="none" stroke="{color}" stroke-width="1.8" points="{" ".join(seg)}"/>')
+        out.extend(svg_series(xx, y, px, py, _COLORS[i % len(_COLORS)], "2", "1.8"))
     if labels:
         for i, name in enumerate(labels):
             color = _COLORS[i % len(_COLORS)]

@@ -7,7 +7,7 @@ quickly; the writer keeps every value.
 import html
 import math
 
-from ..plot import _COLORS, _fmt, _nice_ticks
+from ..plot import _COLORS, _fmt, _nice_ticks, svg_series
 
 MAX_POINTS = 800
 
@@ -61,22 +61,7 @@ def line_chart(title, series, width=380, height=230):
         out.append(f'<text x="{xx:.1f}" y="{mt + ph + 14}" text-anchor="middle" fill="#555">{_fmt(t)}</text>')
     out.append(f'<rect x="{ml}" y="{mt}" width="{pw}" height="{ph}" fill="none" stroke="#999"/>')
     for i, (label, xs, ys) in enumerate(series):
-        color = _COLORS[i % len(_COLORS)]
-        segs, cur = [], []
-        for x, y in zip(xs, ys):
-            if math.isfinite(y):
-                cur.append(f"{px(x):.1f},{py(y):.1f}")
-            elif cur:
-                segs.append(cur)
-                cur = []
-        if cur:
-            segs.append(cur)
-        for seg in segs:
-            if len(seg) == 1:
-                cx, cy = seg[0].split(",")
-                out.append(f'<circle cx="{cx}" cy="{cy}" r="2.2" fill="{color}"/>')
-            else:
-                out.append(f'<polyline fill="none" stroke="{color}" stroke-width="1.6" points="{" ".join(seg)}"/>')
+        out.extend(svg_series(xs, ys, px, py, _COLORS[i % len(_COLORS)], "2.2", "1.6"))
     if len(series) > 1:
         for i, (label, _, ys) in enumerate(series):
             color = _COLORS[i % len(_COLORS)]
