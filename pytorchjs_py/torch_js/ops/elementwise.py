@@ -118,21 +118,21 @@ def _declare_unary(name, rule, grad=None, saves="", float_only=False, method=Tru
                    opinfo=None, namespace="torch", aliases=(), dtype=None):
     op = UnaryOp(name, rule, grad, saves, float_only)
 
-    def fn(input, *, out=None):
-        r = unary(op, input)
-        if out is None:
-            return r
-        if isinstance(out, Tensor) and out._dtype is not r._dtype:
-            if rule is SAME and name != "square":   # PyTorch's same-dtype unary kernels write only their dtype
-                raise RuntimeError(f"Found dtype {D.scalar_type_name(out._dtype)} but expected "
-                                   f"{D.scalar_type_name(r._dtype)}")
-            if name in _BOOL_OUT_ONLY:
-                raise RuntimeError(f"{name} does not support non-boolean outputs.")
-        return _ip.write_out(out, r)
-
     if name in _NO_OUT:
-        def fn(input):   # noqa: F811  (the same op without out=, as PyTorch declares it)
+        def fn(input):   # as PyTorch declares it: no out=
             return unary(op, input)
+    else:
+        def fn(input, *, out=None):
+            r = unary(op, input)
+            if out is None:
+                return r
+            if isinstance(out, Tensor) and out._dtype is not r._dtype:
+                if rule is SAME and name != "square":   # PyTorch's same-dtype unary kernels write only their dtype
+                    raise RuntimeError(f"Found dtype {D.scalar_type_name(out._dtype)} but expected "
+                                       f"{D.scalar_type_name(r._dtype)}")
+                if name in _BOOL_OUT_ONLY:
+                    raise RuntimeError(f"{name} does not support non-boolean outputs.")
+            return _ip.write_out(out, r)
 
     def fn_(self):
         return inplace_unary(self, op, lambda src: unary(op, src))
