@@ -1,8 +1,6 @@
 """Embedding, EmbeddingBag (torch.nn.modules.sparse)."""
-from ... import _dtype as D
 from ..._grad_mode import no_grad
-from ...ops.creation import empty, tensor
-from ...ops.shape import stack
+from ...ops.creation import empty
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -81,86 +79,6 @@ class Embedding(Module):
                    scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
 
 
-def _bag_bounds(input, offsets, include_last_offset):
-    """(start, end) of each bag in the flattened input, checked as ATen checks offsets."""
-    n = input.numel()
-    if input.dim() == 2:
-        width = input.size(1)
-        return [(b * width, (b + 1) * width) for b in range(input.size(0))]
-    offs = [int(o) for o in offsets.tolist()]
-    if offs and offs[0] != 0:
-        raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
-                           f"position 0. However, got {offs[0]}")
-    if offs and offs[-1] > n:
-        raise RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of "
-                           f"{offs[-1]}")
-    if any(b < a for a, b in zip(offs, offs[1:])):
-        raise RuntimeError(f"embedding_bag: offsets must be non-decreasing, got {offs}")
-    ends = offs[1:] if include_last_offset else offs[1:] + [n]
-    return list(zip(offs, ends))
-
-
-def _embedding_bag(input, weight, offsets, max_norm, norm_type, scale_grad_by_freq, mode, sparse,
-                   per_sample_weights, include_last_offset, padding_idx):
-    """nn.functional.embedding_bag's semantics (torch_js.nn.functional does not have it yet) composed from
-    F.embedding, which brings max_norm renormalisation, scale_grad_by_freq and the embedding gradient: the rows
-    of each bag, padding_idx entries left out, reduced by sum (optionally weighted per sample), mean or max; an
-    empty bag gives zeros."""
-    if per_sample_weights is not None and input.size() != per_sample_weights.size():
-        raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, then it "
-                         f"must have the same shape as the input ({input.shape})")
-    if weight.dim() != 2:
-        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.dim()}")
-    if input.dim() == 2:
-        if offsets is not None:
-            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
-                             f"fixed length sequences. However, found offsets of type {type(offsets)}")
-    elif input.dim() == 1:
-        if offsets is None:
-            raise ValueError("offsets has to be a 1D Tensor but got None")
-        if offsets.dim() != 1:
-            raise ValueError("offsets has to be a 1D Tensor")
-    else:
-        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
-    if mode == "max":
-        if scale_grad_by_freq:
-            raise ValueError("max mode does not support scaling the gradient by the frequency")
-        if sparse:
-            raise ValueError("max mode does not support sparse weights")
-    elif mode not in ("sum", "mean"):
-        raise ValueError("mode has to be one of sum, mean or max")
-    if per_sample_weights is not None and mode != "sum":
-        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
-                                  f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
-                                  "GitHub.")
-    if input.dtype not in (D.int64, D.int32):
-        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
-                           f"Long, Int; but got {input.type()} instead (while checking arguments for embedding_bag)")
-    bounds = _bag_bounds(input, offsets, include_last_offset)
-    flat = input.reshape(-1)
-    rows = F.embedding(flat, weight, None, max_norm, norm_type, scale_grad_by_freq, sparse)
-    if per_sample_weights is not None:
-        rows = rows * per_sample_weights.reshape(-1, 1)
-    flat_list = flat.tolist()
-    members = [[i for i in range(a, b) if flat_list[i] != padding_idx] for a, b in bounds]
-    out = weight.new_zeros((len(bounds), weight.size(1)))
-
-    def index(ints):
-        return tensor(ints, dtype=D.int64, device=weight.device)
-
-    if mode == "max":
-        if not members:
-            return out
-        return stack([rows.index_select(0, index(m)).max(0).values if m else out[0] for m in members], 0)
-    kept = [i for m in members for i in m]
-    bag_of = [b for b, m in enumerate(members) for _ in m]
-    out = out.index_add(0, index(bag_of), rows.index_select(0, index(kept)))
-    if mode == "mean":
-        sizes = tensor([max(len(m), 1) for m in members], dtype=out.dtype, device=weight.device)
-        out = out / sizes.unsqueeze(1)
-    return out
-
-
 class EmbeddingBag(Module):
     """Sums, averages or takes the max of the embeddings of each bag of indices, without the (bags, length, dim)
     intermediate of Embedding followed by a reduction."""
@@ -199,8 +117,8 @@ class EmbeddingBag(Module):
                 self.weight[self.padding_idx].fill_(0)
 
     def forward(self, input, offsets=None, per_sample_weights=None):
-        return _embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
-                              self.mode, self.sparse, per_sample_weights, self.include_last_offset, self.padding_idx)
+        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
+                               self.mode, self.sparse, per_sample_weights, self.include_last_offset, self.padding_idx)
 
     def extra_repr(self):
         s = "{num_embeddings}, {embedding_dim}"
