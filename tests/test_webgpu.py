@@ -384,6 +384,25 @@ def test_async_readback():
     assert run_sync(t.cpu_async()).device.type == "cpu"
 
 
+def test_work_counters():
+    t = torch.ones(1024).to(GPU)
+    (t * 2 + 1).sum().item()   # the scalars 2 and 1 are made (filled) once, then cached
+    torch.webgpu.reset_stats()
+    assert torch.webgpu.stats()["dispatches"] == 0
+    with torch.webgpu.counter() as c:
+        v = (t * 2 + 1).sum().item()
+    assert v == 3072.0
+    assert c["readbacks"] == 1 and c["bytes_read"] == 4 and c["submits"] >= 1, c
+    assert 1 <= c["dispatches"] <= 3, c
+    with torch.webgpu.counter() as c:
+        u = torch.arange(4.0).to(GPU)
+        w = u + 1      # recorded: counted when the block ends, whether or not the op was deferred
+    assert c["bytes_uploaded"] == 16 and c["dispatches"] == 1 and c["readbacks"] == 0, c
+    assert w.tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert torch.webgpu.stats()["readbacks"] == 2
+    assert set(torch.webgpu.stats()) == set(torch.webgpu.COUNTERS)
+
+
 def test_half_types_roundtrip():
     x = sample((3, 4), seed=20)
     for d in (torch.float16, torch.bfloat16):

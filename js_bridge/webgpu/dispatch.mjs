@@ -11,6 +11,13 @@ import { PARAM_SLOT_BYTES, PARAM_WORDS } from './kernels/common.mjs';
 export const BATCH = 64;
 export let DEBUG = Number(globalThis.process?.env?.TORCH_JS_WEBGPU_DEBUG ?? 0);   // >= 2 prints shaders
 
+/** The counters a user reads through torch_js.webgpu.stats(): work the bridge sent to the GPU, by kind. */
+export function newCounts() {
+  return {
+    dispatches: 0, submits: 0, readbacks: 0, syncs: 0, compiles: 0, bytes_uploaded: 0, bytes_read: 0,
+  };
+}
+
 export class Dispatcher {
   constructor(device, buffers) {
     this.device = device;
@@ -28,7 +35,7 @@ export class Dispatcher {
     this.lastPipeline = null;             // set on the open pass (each Dawn call costs ~2 us through N-API)
     this.dynOffset = new Uint32Array(1);
     this.errors = [];                     // compile / validation messages not yet reported
-    this.dispatches = 0;
+    this.counts = newCounts();            // what torch_js.webgpu.stats() reports
     device.addEventListener?.('uncapturederror', (ev) => this._error(ev.error?.message ?? String(ev.error)));
   }
 
@@ -75,6 +82,7 @@ export class Dispatcher {
       this._error(`WGSL compile error\n${msg}\n--- source ---\n${lines.map((l, i) => `${String(i + 1).padStart(4)}  ${l}`).join('\n')}`);
     });
     const pipeline = this.device.createComputePipeline({ layout: this.layout(sig).pl, compute: { module, entryPoint: 'main' }, label: key });
+    this.counts.compiles++;
     p = { pipeline, sig, slots };
     this.pipelines.set(key, p);
     return p;
@@ -109,7 +117,7 @@ export class Dispatcher {
     this.pass.setBindGroup(0, bg, this.dynOffset, 0, 1);
     this.pass.dispatchWorkgroups(gx, gy, gz);
     this.count++;
-    this.dispatches++;
+    this.counts.dispatches++;
   }
 
   /** Record a buffer-to-buffer copy (ends the open compute pass). */
@@ -126,6 +134,7 @@ export class Dispatcher {
     if (this.pass) this.pass.end();
     if (this.count) this.device.queue.writeBuffer(this.params, 0, this.paramsCPU, 0, this.count * PARAM_SLOT_BYTES);
     this.device.queue.submit([this.encoder.finish()]);
+    this.counts.submits++;
     this.encoder = null;
     this.pass = null;
     this.count = 0;
@@ -133,6 +142,7 @@ export class Dispatcher {
   }
 
   get open() { return this.encoder !== null; }
+  get dispatches() { return this.counts.dispatches; }
 
   /** Forget cached bind groups (their buffers may be destroyed). */
   dropBindGroups() { this.bindGroups.clear(); }

@@ -13,7 +13,7 @@
 // found by an earlier index kernel, or with pending WGSL compile/validation messages.
 import { createDevice } from './device.mjs';
 import { Buffers } from './buffers.mjs';
-import { Dispatcher } from './dispatch.mjs';
+import { Dispatcher, newCounts } from './dispatch.mjs';
 import { ARR, DT, aliasOf, declare } from './kernels/common.mjs';
 import { BINARY_OPS, UNARY_OPS, WG, elementwiseSource, elementwiseSpecs } from './kernels/elementwise.mjs';
 import { REDUCE_OPS, WG_RED, cumulativeSource, reduceSource, reduceSpecs, rowSpecs, softmaxSource } from './kernels/reduce.mjs';
@@ -96,11 +96,19 @@ export class Bridge {
   release(id) { this.buffers.release(id, this.disp.open); }
   /** Copy nbytes at wasm address ptr into (fresh) buffer id. */
   upload(id, ptr, nbytes) {
-    if (nbytes) this.buffers.upload(id, this.mod.HEAPU8.subarray(ptr, ptr + nbytes));
+    if (nbytes) this.uploadBytes(id, this.mod.HEAPU8.subarray(ptr, ptr + nbytes));
   }
-  uploadBytes(id, u8) { this.buffers.upload(id, u8); }
+  uploadBytes(id, u8) { this.buffers.upload(id, u8); this.disp.counts.bytes_uploaded += u8.byteLength; }
   emptyCache() { this.disp.flush(); this.buffers.emptyCache(); this.disp.dropBindGroups(); }
   stats() { return JSON.stringify({ ...this.buffers.stats(), dispatches: this.disp.dispatches, pipelines: this.disp.pipelines.size }); }
+  /** Dispatch the pending (lazily recorded) work into the open command batch; no submit, no wait. */
+  flush() { }
+  /** The work counters (dispatch.mjs newCounts) as JSON; `reset` zeroes them after reading. */
+  counts(reset = false) {
+    const c = JSON.stringify(this.disp.counts);
+    if (reset) this.disp.counts = newCounts();
+    return c;
+  }
 
   /** Bytes [off, off+n) of buffer id, after every recorded command. */
   async read(id, off, n) {
@@ -110,6 +118,8 @@ export class Bridge {
     const total = size + (withErr ? 16 : 0);
     if (!total) { this.disp.flush(); this._throwPending(); return new Uint8Array(0); }
     const staging = this.buffers.stagingFor(total);
+    this.disp.counts.readbacks++;
+    this.disp.counts.bytes_read += n;
     if (size) this.disp.copyBuffer(src, start, staging, 0, size);
     if (withErr) this.disp.copyBuffer(this.buffers.get(this.errId), 0, staging, size, 16);
     this.disp.flush();
@@ -144,6 +154,7 @@ export class Bridge {
   async synchronize() {
     if (this.indexUsed) { await this.read(this.errId, 0, 0); return; }
     this.disp.flush();
+    this.disp.counts.syncs++;
     await this.device.queue.onSubmittedWorkDone();
     this._throwPending();
   }

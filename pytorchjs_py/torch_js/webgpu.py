@@ -45,6 +45,57 @@ async def synchronize_async():
         raise _rt.read_error(e) from None
 
 
+# the bridge's work counters (js_bridge/webgpu/dispatch.mjs newCounts), in the order stats() lists them
+COUNTERS = ("dispatches", "submits", "readbacks", "syncs", "compiles", "bytes_uploaded", "bytes_read")
+
+
+def stats():
+    """The work the bridge sent to the GPU since start or reset_stats(): kernel dispatches, queue submits,
+    readbacks (.item(), .cpu(), print...), syncs (synchronize() with no readback), pipeline compiles, and bytes
+    uploaded / read back. Pending (recorded, not yet dispatched) work is not counted until it is dispatched."""
+    if _rt.bridge is None:
+        return dict.fromkeys(COUNTERS, 0)
+    return json.loads(_rt.bridge.counts(False))
+
+
+def reset_stats():
+    """Zero the counters of stats()."""
+    if _rt.bridge is not None:
+        _rt.bridge.counts(True)
+
+
+class counter:
+    """`with torch_js.webgpu.counter() as c: ...` counts the work of the block: afterwards c["dispatches"],
+    c["submits"], ... (the keys of stats()) hold what the block added. Leaving the block dispatches the work it
+    recorded and left pending (no wait for the GPU), so that it is counted in this block, not the next."""
+
+    def __init__(self):
+        self.counts = dict.fromkeys(COUNTERS, 0)
+        self._start = None
+
+    def __enter__(self):
+        self._start = stats()
+        return self
+
+    def __exit__(self, *exc):
+        flush()
+        end = stats()
+        self.counts = {k: end.get(k, 0) - self._start.get(k, 0) for k in end}
+        return False
+
+    def __getitem__(self, key):
+        return self.counts[key]
+
+    def __repr__(self):
+        return "counter(" + ", ".join(f"{k}={v}" for k, v in self.counts.items()) + ")"
+
+
+def flush():
+    """Dispatch the recorded work that is still pending (lazy mode); does not wait for the GPU."""
+    if _rt.bridge is not None:
+        _rt.bridge.flush()
+
+
 def memory_stats():
     """Bytes held by live tensors ('allocated'), by GPU buffers incl. the pool ('reserved'), pool size, counts."""
     if _rt.bridge is None:
