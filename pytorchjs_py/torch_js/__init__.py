@@ -65,6 +65,8 @@ from . import nn, optim, utils  # noqa: E402,F401
 from . import distributions, special  # noqa: E402,F401  (torch.distributions, torch.special)
 from . import func, testing  # noqa: E402,F401  (torch.func, torch.testing)
 from . import fft  # noqa: E402,F401  (torch.fft: the discrete Fourier transforms)
+from ._functional_aliases import exported as _functional_aliases  # noqa: E402
+globals().update(_functional_aliases())      # torch.conv2d, torch.layer_norm, torch.dropout, ... (ATen's signatures)
 from .func import vmap  # noqa: E402,F401
 from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402,F401
 
@@ -83,6 +85,10 @@ from ._legacy_types import CPU_TYPES as _LEGACY_CPU_TYPES, CUDA_TYPES as _LEGACY
 globals().update(_LEGACY_CPU_TYPES)          # torch.FloatTensor, torch.LongTensor, ...
 for _name, _type in _LEGACY_CUDA_TYPES.items():
     setattr(cuda, _name, _type)                # torch.cuda.FloatTensor, ...
+
+# ---- torch.abs_, torch.clamp_, torch.zero_, torch.detach, ...: the Tensor methods PyTorch also has as functions -----
+from .ops.inplace import method_functions as _method_functions  # noqa: E402
+globals().update(_method_functions())
 
 # ---- `import torch` as torch_js (python -m torch_js SCRIPT.py calls it) -------------------------------------------
 from ._torch_alias import install as install_as_torch  # noqa: E402,F401

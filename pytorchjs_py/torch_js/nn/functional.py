@@ -3,8 +3,8 @@ activation, conv (im2col + gemm), pooling (C kernels), norm, loss, misc (linear,
 interpolate, ...), attention."""
 from ._functional.activation import (celu, celu_, elu, elu_, gelu, glu, hardshrink, hardsigmoid, hardswish,  # noqa: F401
                                      hardtanh, hardtanh_, leaky_relu, leaky_relu_, log_softmax, logsigmoid, mish,
-                                     prelu, relu, relu6, relu_, rrelu, selu, selu_, sigmoid, silu, softmax, softmin,
-                                     softplus, softshrink, softsign, tanh, tanhshrink, threshold, threshold_)
+                                     prelu, relu, relu6, relu_, rrelu, rrelu_, selu, selu_, sigmoid, silu, softmax,
+                                     softmin, softplus, softshrink, softsign, tanh, tanhshrink, threshold, threshold_)
 from ._functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold  # noqa: F401
 from ._functional.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: F401
                                   adaptive_max_pool1d_with_indices, adaptive_max_pool2d,

@@ -152,6 +152,11 @@ def zero_(self):
     return fill_(self, 0)
 
 
+def fill(input, value):
+    """torch.fill: a copy of input (its dtype, shape and layout) holding value, differentiable in a tensor value."""
+    return fill_(input.clone(), value)
+
+
 # ---- reading values ------------------------------------------------------------------------------------------
 
 def item(self):
@@ -225,6 +230,7 @@ def _register_all():
     # in place: under autograd the new value is computed with ops and committed (inplace.commit moves the history)
     for name, fn, primitive in [("copy_", copy_, "copy"), ("fill_", fill_, "fill"), ("zero_", zero_, "fill")]:
         register(name, fn, C, primitive=primitive, dtype="any", derivative=COMPOSITE, function=False, opinfo=())
+    register("fill", fill, C, dtype="any", derivative=COMPOSITE, method=False, opinfo=())
     for name, fn, primitive in [("item", item, "read_bytes"), ("tolist", tolist, "read_bytes"), ("numpy", numpy, None)]:
         register(name, fn, C, primitive=primitive, dtype="python", derivative=NOT_DIFFERENTIABLE, function=False,
                  opinfo=())

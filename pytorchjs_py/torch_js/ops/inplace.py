@@ -237,3 +237,34 @@ def resize_(self, *sizes, memory_format=None):
     self._shape = shape
     self._stride = stride
     return self
+
+
+# --- torch.<name>_ functions --------------------------------------------------------------------------------------
+
+# The in-place ops PyTorch exposes as torch.<name>_ functions as well as Tensor methods (nn ones such as torch.relu_
+# come with the other nn aliases, torch_js/_functional_aliases.py); the others (add_, mul_, ...) are methods only.
+TORCH_INPLACE_FUNCTIONS = (
+    "abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_",
+    "as_strided_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_",
+    "conj_physical_", "cos_", "cosh_", "deg2rad_", "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_",
+    "fix_", "floor_", "frac_", "gcd_", "i0_", "index_put_", "lcm_", "ldexp_", "log10_", "log1p_", "log2_", "log_",
+    "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_", "reciprocal_", "resize_as_", "resize_as_sparse_",
+    "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_", "xlogy_",
+    "zero_")
+
+
+def _method_as_function(name, method):
+    def function(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        return method(input, *args, **kwargs)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"torch.{name}(input, ...) is input.{name}(...)."
+    return function
+
+
+def method_functions():
+    """{name: torch.<name>} for each of TORCH_INPLACE_FUNCTIONS (and detach) that Tensor has as a method: the method
+    called on its first argument. Run once the ops are declared (a method declared later gets no function)."""
+    return {name: _method_as_function(name, getattr(Tensor, name))
+            for name in TORCH_INPLACE_FUNCTIONS + ("detach",) if hasattr(Tensor, name)}

@@ -330,6 +330,15 @@ def prelu(input, weight):
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    return rrelu_with_noise(input, lower, upper, training, inplace)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu_with_noise(input, lower, upper, training, True)
+
+
+def rrelu_with_noise(input, lower, upper, training, inplace, generator=None):
+    """rrelu drawing its slopes from `generator` (torch.rrelu's argument; None: the default generator)."""
     if lower > upper:
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     if not training:
@@ -341,7 +350,8 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     noise = ones(input._shape, dtype=input._dtype, device=input._storage.device)
     if k:
         # drawn in float64 on the CPU generator (the device may have no float64), then moved
-        r = ones(k, dtype=D.float64, device="cpu").uniform_(lower, upper).to(input._storage.device, input._dtype)
+        r = ones(k, dtype=D.float64, device="cpu").uniform_(lower, upper, generator=generator)
+        r = r.to(input._storage.device, input._dtype)
         noise = noise.reshape(-1).masked_scatter(neg.reshape(-1), r).reshape(input._shape)
     # in place, the product reads a copy: the write into `input` must not invalidate what Mul saved
     return _maybe_inplace(input, (input.clone() if inplace else input) * noise, inplace)
@@ -426,6 +436,7 @@ reg("log_softmax", log_softmax, "activation", dtype="softmax", opinfo=("log_soft
 reg("sigmoid", sigmoid, "activation", dtype="float", opinfo=("sigmoid",))
 reg("tanh", tanh, "activation", dtype="float", opinfo=("tanh",))
 for _name, _fn in [("relu_", relu_), ("leaky_relu_", leaky_relu_), ("elu_", elu_), ("selu_", selu_),
-                   ("celu_", celu_), ("hardtanh_", hardtanh_), ("threshold_", threshold_)]:
+                   ("celu_", celu_), ("hardtanh_", hardtanh_), ("threshold_", threshold_), ("rrelu_", rrelu_)]:
     reg(_name, _fn, "activation", dtype="same", opinfo=())
 Tensor.hardshrink = hardshrink
+Tensor.prelu = prelu

@@ -221,6 +221,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction = _reduction(size_average, reduce, reduction)
     if target._shape != input._shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    return aten_bce_with_logits(input, target, weight, pos_weight, reduction)
+
+
+def aten_bce_with_logits(input, target, weight, pos_weight, reduction):
+    """The op under nn.functional's shape check (torch.binary_cross_entropy_with_logits broadcasts)."""
     if pos_weight is not None:
         log_weight = (pos_weight - 1) * target + 1
         loss = (1 - target) * input - log_weight * logsigmoid(input)
@@ -336,6 +341,11 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-06, 
     if not a == pd == nd:
         raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
                            f"dimensions, but got: anchor {a}D, positive {pd}D, and negative {nd}D inputs")
+    return aten_triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap, reduction)
+
+
+def aten_triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap, reduction):
+    """The op under nn.functional's checks (torch.triplet_margin_loss takes any margin)."""
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:

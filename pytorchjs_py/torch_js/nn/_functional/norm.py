@@ -48,6 +48,24 @@ def _update_running(running_mean, running_var, mean, var_biased, n, momentum):
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-05):
+    if training:
+        _verify_batch_size(input._shape)
+    return native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps)[0]
+
+
+def _verify_batch_size(shape):
+    """nn.functional's own check (torch.batch_norm, the ATen op, computes a zero variance instead)."""
+    n = shape[0] if shape else 1
+    for s in shape[2:]:
+        n *= s
+    if n == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                         f"torch.Size({list(shape)})")
+
+
+def native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps):
+    """ATen's batch norm: (output, save_mean, save_invstd); the saved statistics are the batch's when training
+    (not differentiable), empty in evaluation."""
     c = input._shape[1] if input.dim() >= 2 else 0
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                     ("bias", bias)):
@@ -55,14 +73,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
     _check_param_dtypes(input, weight, bias, running_mean, running_var)
     nd = input.dim()
+    none = input.new_empty((0,))
     if input.numel() == 0:
-        return input.clone()
+        return input.clone(), none, none
     dims = (0,) + tuple(range(2, nd))
     if training:
         n = input.numel() // c if c else 0
-        if n <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
-                             f"torch.Size({list(input._shape)})")
         var, mean = _stats(input, dims)
         if running_mean is not None or running_var is not None:
             _update_running(running_mean, running_var, mean, var, n, momentum)
@@ -71,8 +87,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
         mean = _channel_view(running_mean, nd)
         var = _channel_view(running_var, nd)
-    y = (input - mean) * (var + eps).rsqrt()
-    return _affine(y, weight, bias, lambda t: _channel_view(t, nd)).to(input._dtype)
+    invstd = (var + eps).rsqrt()
+    y = _affine((input - mean) * invstd, weight, bias, lambda t: _channel_view(t, nd)).to(input._dtype)
+    if not training:
+        return y, none, none
+    return y, mean.detach().reshape(c), invstd.detach().reshape(c)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
@@ -81,14 +100,24 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if nd < 3:
         raise ValueError(f"Expected 2D (unbatched) or 3D (batched) input to instance_norm, but got input of size: "
                          f"{list(input._shape)}" if nd < 2 else "instance_norm expects at least 3-D input")
+    if use_input_stats:   # nn.functional's own check (torch.instance_norm computes a zero variance instead)
+        n = 1
+        for s in input._shape[2:]:
+            n *= s
+        if n == 1:
+            raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                             f"torch.Size({list(input._shape)})")
+    return aten_instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps)
+
+
+def aten_instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps):
+    """torch.instance_norm: each (sample, channel) normalised over its spatial dims."""
+    nd = input.dim()
     dims = tuple(range(2, nd))
     if use_input_stats:
         n = 1
         for d in dims:
             n *= input._shape[d]
-        if n <= 1:
-            raise ValueError(f"Expected more than 1 spatial element when training, got input size "
-                             f"torch.Size({list(input._shape)})")
         var, mean = _stats(input, dims)
         if running_mean is not None or running_var is not None:
             with no_grad():
@@ -125,11 +154,18 @@ def _norm_dims(input, normalized_shape, name, params=()):
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    return native_layer_norm(input, normalized_shape, weight, bias, eps)[0]
+
+
+def native_layer_norm(input, normalized_shape, weight, bias, eps):
+    """ATen's layer norm: (output, mean, rstd), the statistics kept with size-1 normalized dims (not
+    differentiable)."""
     ns, dims = _norm_dims(input, normalized_shape, "layer_norm", (("weight", weight), ("bias", bias)))
     _check_param_dtypes(input, weight, bias)
     var, mean = _stats(input, dims)
-    y = (input - mean) * (var + eps).rsqrt()
-    return _affine(y, weight, bias, lambda t: t).to(input._dtype)
+    rstd = (var + eps).rsqrt()
+    y = _affine((input - mean) * rstd, weight, bias, lambda t: t).to(input._dtype)
+    return y, mean.detach(), rstd.detach()
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -154,10 +190,19 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {list(t._shape)} and input of shape {list(input._shape)}")
     _check_param_dtypes(input, weight, bias)
+    return group_norm_stats(input, weight, bias, num_groups, eps)[0]
+
+
+def group_norm_stats(input, weight, bias, num_groups, eps):
+    """(output, mean, rstd) of a group norm, the statistics (N, num_groups) in the graph (torch.native_group_norm's
+    are differentiable too)."""
+    n = input._shape[0]
     x = input.reshape(n, num_groups, (input.numel() // n) // num_groups if n else 0)
     var, mean = _stats(x, (2,))
-    y = ((x - mean) * (var + eps).rsqrt()).reshape(input._shape)
-    return _affine(y, weight, bias, lambda t: _channel_view(t, input.dim()))
+    rstd = (var + eps).rsqrt()
+    y = ((x - mean) * rstd).reshape(input._shape)
+    return (_affine(y, weight, bias, lambda t: _channel_view(t, input.dim())), mean.reshape(n, num_groups),
+            rstd.reshape(n, num_groups))
 
 
 def local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0):
