@@ -34,6 +34,8 @@ CALL_ADAPTERS = {
     "where": lambda fn, inp, args, kw: fn(args[0], inp, *args[1:], **kw),
     # op=lambda weight, idx, **kwargs: F.embedding(idx, weight, **kwargs)
     "nn.functional.embedding": lambda fn, inp, args, kw: fn(args[0], inp, *args[1:], **kw),
+    # op=lambda x, n, **kwargs: torch.polygamma(n, x, **kwargs)
+    **{f"polygamma.polygamma_n_{n}": lambda fn, inp, args, kw: fn(args[0], inp, **kw) for n in range(5)},
 }
 
 
@@ -47,6 +49,10 @@ XFAIL = {
     ("nn.functional.interpolate.bilinear", "uint8"): "uint8 bilinear uses PyTorch's fixed-point kernel (not ported)",
     ("nn.functional.interpolate.bicubic", "uint8"): "uint8 bicubic uses PyTorch's fixed-point kernel (not ported)",
     ("nn.functional.upsample_bilinear", "uint8"): "uint8 bilinear uses PyTorch's fixed-point kernel (not ported)",
+    # these samples put polygamma's input on its poles (negative integers) or next to them, where PyTorch's float32
+    # kernel returns its rounding noise; torch_js computes in float64 and rounds the result
+    **{(f"polygamma{v}.polygamma_n_{n}", dtype, idx): "polygamma at its poles: float32 noise vs float64"
+       for n in range(5) for v in ("", "_") for dtype in ("float32", "int8", "int16") for idx in (0, 5)},
 }
 # Known gaps by keyword argument: (dtype label, kwarg name) -> reason ("error" = OpInfo error_inputs cases).
 XFAIL_KWARG = {
@@ -289,7 +295,7 @@ def resolve_fn(tj, case):
 def call_op(tj, case, inp, args, kwargs):
     fn = resolve_fn(tj, case)
     adapter = CALL_ADAPTERS.get(case["opinfo"])
-    if adapter is not None:
+    if adapter is not None and case.get("variant") != "inplace":   # in-place variants are Tensor methods
         return adapter(fn, inp, args, kwargs)
     return fn(inp, *args, **kwargs)
 

@@ -10,7 +10,7 @@ import random
 import pytest
 
 import torch_js as tj
-from torch_js.fft import _engine
+from torch_js.ops import dft as _engine
 from optional_torch import needs_torch, torch
 
 # lengths covering the plans: direct (<= 16, primes <= 64), radix steps, a prime radix (17·19), Bluestein

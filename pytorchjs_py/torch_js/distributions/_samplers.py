@@ -5,12 +5,12 @@ The native kernels' streams are not reproduced: under manual_seed these give oth
 from torch_js's generator, so they are reproducible within torch_js). Each is an exact sampler of its distribution:
 Marsaglia and Tsang's rejection method for the gamma, Hormann's transformed rejection (PTRS, BTRS) for large Poisson
 rates and binomial means, counting exponential or geometric gaps below that. The gamma's reparameterized gradient is
-the implicit one, dx/dalpha = -(dF/dalpha) / f(x) with F the gamma CDF, computed to double precision (special/
-_gamma.py: gamma_sample_grad), where PyTorch's kernel uses approximations good to about 1e-3.
+the implicit one, dx/dalpha = -(dF/dalpha) / f(x) with F the gamma CDF, computed to double precision
+(ops/special_math/gamma.py: gamma_sample_grad), where PyTorch's kernel uses approximations good to about 1e-3.
 """
 import math
 
-from ..special import _gamma
+from ..ops.special_math import gamma as _gamma
 from ._torch import D, Function, T, broadcast
 
 F64 = D.float64

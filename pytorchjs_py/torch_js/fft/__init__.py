@@ -3,7 +3,7 @@
 The transforms take PyTorch's arguments (`n`/`s` trim or zero-pad the signal, `dim`, `norm` = "backward" (the
 default: forward transforms unscaled, inverse ones by 1/n), "ortho" (1/sqrt(n) both ways) or "forward" (the
 reverse of "backward")) and return complex64 for float32 (or integral/bool) input and complex128 for float64.
-They run on _engine.dft, an O(n log n) transform written in real tensor ops, so they differentiate like any
+They run on ops/dft.py's dft, an O(n log n) transform written in real tensor ops, so they differentiate like any
 composite: gradients of real-valued losses through fft/ifft/rfft/irfft/hfft/ihfft and the n-dim forms match
 PyTorch's (its complex gradient convention is the real views' gradient; see ops/complex.py).
 
@@ -17,7 +17,7 @@ from ..ops import inplace as _ip
 from ..ops._registry import torch_ops
 from ..ops._util import rename_grad_fn
 from ..ops.complex import from_parts, imag, real
-from ._engine import dft
+from ..ops.dft import dft
 
 __all__ = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2", "fftn", "ifftn",
            "rfftn", "irfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]

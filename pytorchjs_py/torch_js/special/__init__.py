@@ -1,17 +1,19 @@
 """torch_js.special: PyTorch's torch.special namespace.
 
-The functions torch_js already declares as ops (erf, erfc, expm1, exp2, log1p, sinc, round, xlogy, logsumexp,
-softmax, log_softmax, sigmoid as expit) are those ops under their special names. The others are composites of
-torch_js ops: their values come from float64 computations (_gamma.py, _erf.py, _bessel.py) rounded to the result
-dtype, their gradients from PyTorch's derivative formulas (differentiable themselves, so higher derivatives work).
+The functions torch_js declares as ops (erf, erfc, expm1, exp2, log1p, sinc, round, xlogy, logsumexp, softmax,
+log_softmax, sigmoid as expit; lgamma as gammaln, digamma as psi too, polygamma, mvlgamma as multigammaln, erfinv,
+i0, i1, logit, igamma/igammac as gammainc/gammaincc: ops/special_functions.py) are those ops under their special
+names. The others are composites of torch_js ops: their values come from float64 computations (ops/special_math/)
+rounded to the result dtype, their gradients from PyTorch's derivative formulas (differentiable themselves, so
+higher derivatives work).
 """
 import math
 
 from .. import _dtype as D
 from .._grad_mode import no_grad
 from .._tensor import Tensor
-from . import _bessel, _erf, _gamma
-from ._common import (T, Spec, apply, broadcast, finish, float64_value, not_implemented_grad, result_dtype,
+from ..ops.special_math import bessel as _bessel, erf as _erf, gamma as _gamma
+from ._common import (T, OpsApi, Spec, apply, broadcast, finish, float64_value, not_implemented_grad, result_dtype,
                       tensor_arg, where)
 
 __all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
@@ -38,15 +40,49 @@ def _sgn(x):
     return x.sign()
 
 
-gammaln = _unary("gammaln", _gamma.lgamma, lambda g, x: g * digamma(x))
-digamma = _unary("digamma", _gamma.digamma, lambda g, x: g * polygamma(1, x))
-psi = _unary("psi", _gamma.digamma, lambda g, x: g * polygamma(1, x))
-erfinv = _unary("erfinv", _erf.erfinv, lambda g, x: g * (0.5 * math.sqrt(math.pi)) * erfinv(x).pow(2).exp())
+def _same_as_op(name, op_name=None, namespace=T):
+    """special.<name>: the op of that name, under PyTorch's special_<name> argument errors."""
+    def fn(input, *args, **kwargs):
+        tensor_arg(f"special_{name}", input)
+        return getattr(namespace, op_name or name)(input, *args, **kwargs)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"torch.special.{name}: torch.{op_name or name}."
+    return fn
+
+
+gammaln = _same_as_op("gammaln", "lgamma")
+digamma = _same_as_op("digamma")
+psi = _same_as_op("psi", "digamma")
+erfinv = _same_as_op("erfinv")
+i0 = _same_as_op("i0")
+i1 = _same_as_op("i1", namespace=OpsApi("special"))
+logit = _same_as_op("logit")
+multigammaln = _same_as_op("multigammaln", "mvlgamma")
+
+
+def polygamma(n, input, *, out=None):
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"special_polygamma(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+    tensor_arg("special_polygamma", input, 2)
+    return T.polygamma(n, input, out=out)
+
+
+def _incomplete(name, op_name):
+    def fn(input, other, *, out=None):
+        tensor_arg(f"special_{name}", input)
+        tensor_arg(f"special_{name}", other, 2, "other")
+        return getattr(T, op_name)(input, other, out=out)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"torch.special.{name}: torch.{op_name}."
+    return fn
+
+
+gammainc = _incomplete("gammainc", "igamma")
+gammaincc = _incomplete("gammaincc", "igammac")
 erfcx = _unary("erfcx", _erf.erfcx, lambda g, x: g * (2.0 * x * erfcx(x) - 2.0 / math.sqrt(math.pi)))
 ndtri = _unary("ndtri", _erf.ndtri, lambda g, x: g * _SQRT_2PI * (ndtri(x).pow(2) * 0.5).exp())
 log_ndtr = _unary("log_ndtr", _erf.log_ndtr,
                   lambda g, x: g / _SQRT_2PI * (-(log_ndtr(x) + x.pow(2) / 2)).exp())
-i0 = _unary("i0", _bessel.i0, lambda g, x: g * i1(x))
 i0e = _unary("i0e", _bessel.i0e, lambda g, x: g * (i1e(x) - _sgn(x) * i0e(x)))
 
 
@@ -55,7 +91,6 @@ def _nonzero(x):
     return where(x == 0, 1.0, x)
 
 
-i1 = _unary("i1", _bessel.i1, lambda g, x: where(x == 0, 0.5 * g, g * (i0(x) - i1(x) / _nonzero(x))))
 i1e = _unary("i1e", _bessel.i1e,
              lambda g, x: where(x == 0, 0.5 * g, g * (i0e(x) - i1e(x) * (_sgn(x) + 1.0 / _nonzero(x)))))
 
@@ -82,27 +117,6 @@ def ndtr(input, *, out=None):
     tensor_arg("special_ndtr", input)
     x = input if input.is_floating_point() else input.to(D.get_default_dtype())
     return finish(_erf.ndtr(x), out)
-
-
-def polygamma(n, input, *, out=None):
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"special_polygamma(): argument 'n' (position 1) must be int, not {type(n).__name__}")
-    tensor_arg("special_polygamma", input, 2)
-    if n < 0:
-        raise RuntimeError("polygamma(n, x) does not support negative n.")
-    spec = Spec(float64_value(lambda x: _gamma.polygamma(n, x)), lambda ctx, g, x: (g * polygamma(n + 1, x),))
-    return finish(apply(spec, input), out)
-
-
-def multigammaln(input, p, *, out=None):
-    """log of the multivariate gamma function: sum_i lgamma(x - i/2), i < p, plus p(p - 1)/4 log(pi)."""
-    tensor_arg("special_multigammaln", input)
-    if p < 1:
-        raise RuntimeError("p has to be greater than or equal to 1")
-    x = input if input.is_floating_point() else input.to(D.get_default_dtype())
-    shifts = T.arange(-p * 0.5 + 0.5, 0.5, 0.5, dtype=x.dtype, device=x.device)
-    r = gammaln(x.unsqueeze(-1) + shifts).sum(-1) + p * (p - 1) / 4.0 * math.log(math.pi)
-    return finish(r.to(x.dtype), out)
 
 
 def _binary_args(name, input, other):
@@ -141,28 +155,6 @@ def zeta(input, other, *, out=None):
     return finish(apply(Spec(float64_value(_zeta_value), _zeta_grads), x, q), out)
 
 
-def _incomplete(name, index, what, sign):
-    def grads(ctx, g, a, x):
-        if ctx.needs_input_grad[1]:
-            not_implemented_grad(what)
-        return None, sign * g * ((a - 1.0) * x.log() - x - gammaln(a)).exp()
-
-    spec = Spec(float64_value(lambda a, x: _gamma.incomplete_gamma(a, x)[index]), grads)
-
-    def fn(input, other, *, out=None):
-        tensor_arg(f"special_{name}", input)
-        tensor_arg(f"special_{name}", other, 2, "other")
-        return finish(apply(spec, input, other), out)
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"torch.special.{name}: the regularized {'lower' if index == 0 else 'upper'} incomplete gamma " \
-                 "function of (a = input, x = other)."
-    return fn
-
-
-gammainc = _incomplete("gammainc", 0, "igamma: input", 1.0)
-gammaincc = _incomplete("gammaincc", 1, "igammac: input", -1.0)
-
-
 # ---- elementary functions, computed in the result dtype as PyTorch's kernels do ---------------------------------
 
 def _in_float(input):
@@ -170,28 +162,6 @@ def _in_float(input):
     dtype = input.dtype if input.is_floating_point() else D.get_default_dtype()
     work = D.float32 if dtype in (D.float16, D.bfloat16) else dtype
     return input.detach().to(work), dtype
-
-
-def _logit_value(x, eps):
-    w, dtype = _in_float(x)
-    if eps is not None:
-        w = w.clamp(eps, 1.0 - eps)
-    return (w / (1.0 - w)).log().to(dtype)
-
-
-def _logit_grads(ctx, g, x, eps):
-    if eps is None:
-        return where((x < 0) | (x > 1), float("nan"), g / (x * (1.0 - x))), None
-    return where((x < eps) | (x > 1.0 - eps), 0.0, g / (x * (1.0 - x))), None
-
-
-_LOGIT = Spec(_logit_value, _logit_grads)
-
-
-def logit(input, eps=None, *, out=None):
-    """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when eps is given."""
-    tensor_arg("special_logit", input)
-    return finish(apply(_LOGIT, input, None if eps is None else float(eps)), out)
 
 
 def _entr_value(x):
@@ -259,16 +229,6 @@ def spherical_bessel_j0(input, *, out=None):
     tensor_arg("special_spherical_bessel_j0", input)
     with no_grad():
         return finish(_spherical_j0_value(input), out)
-
-
-def _same_as_op(name, op_name=None):
-    """special.<name>: the torch op of that name, under PyTorch's special_<name> argument errors."""
-    def fn(input, *args, **kwargs):
-        tensor_arg(f"special_{name}", input)
-        return getattr(T, op_name or name)(input, *args, **kwargs)
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"torch.special.{name}: torch.{op_name or name}."
-    return fn
 
 
 erf = _same_as_op("erf")

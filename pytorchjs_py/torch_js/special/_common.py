@@ -5,7 +5,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..ops import inplace as _ip
 from ..ops._registry import REGISTRY
-from ..ops._util import broadcast_shapes
+from ..ops.special_math import broadcast  # noqa: F401  (torch.broadcast_tensors, for special and distributions)
 
 
 class OpsApi:
@@ -55,12 +55,6 @@ def as_f64(x, like=None):
     return T.tensor(float(x), dtype=F64, device=dev)
 
 
-def broadcast(*tensors):
-    """torch.broadcast_tensors: every tensor expanded to the common shape."""
-    shape = broadcast_shapes(*[t.shape for t in tensors])
-    return tuple(t if t.shape == shape else t.expand(shape) for t in tensors)
-
-
 def finish(r, out):
     return _ip.write_out(out, r) if out is not None else r
 
@@ -106,14 +100,6 @@ def float64_value(fn):
         r = fn(*[as_f64(a) if isinstance(a, Tensor) else a for a in args])
         return r.to(dtype)
     return value
-
-
-def polyval(coeffs, x):
-    """sum(c * x**k), coefficients from the highest power down (Horner)."""
-    acc = T.full_like(x, coeffs[0])
-    for c in coeffs[1:]:
-        acc = acc * x + c
-    return acc
 
 
 def not_implemented_grad(what):

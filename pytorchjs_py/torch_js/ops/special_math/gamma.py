@@ -1,4 +1,4 @@
-"""The gamma family on float64 tensors (no autograd; _common.Elementwise adds PyTorch's derivatives): log-gamma,
+"""The gamma family on float64 tensors (values only; the ops add PyTorch's derivatives): log-gamma,
 digamma, trigamma, the Hurwitz zeta function, polygamma and the regularized incomplete gamma functions.
 
 digamma, trigamma and zeta follow the algorithms of PyTorch's CPU kernels (ATen's Math.h, after Cephes) step for
@@ -9,8 +9,8 @@ series and Lentz's continued fraction."""
 import math
 from fractions import Fraction
 
-from .._grad_mode import no_grad
-from ._common import T, broadcast, polyval, where
+from ..._grad_mode import no_grad
+from . import T, broadcast, polyval, where
 
 INF = float("inf")
 NAN = float("nan")

@@ -1,4 +1,4 @@
-"""The error-function family on float64 tensors (no autograd; _common.Elementwise adds the derivatives): erfinv,
+"""The error-function family on float64 tensors (values only; the ops add the derivatives): erfinv,
 erfcx, ndtr, ndtri, log_ndtr.
 
 ndtr and log_ndtr are PyTorch's formulas (so they agree with it to rounding, including ndtr's underflow to 0 below
@@ -7,7 +7,7 @@ tails on erfc (in log space, so a start far off still converges fast), around ze
 an ulp or two of PyTorch's (whose double erfinv is correctly rounded nearly everywhere)."""
 import math
 
-from ._common import T, where
+from . import T, where
 
 INF = float("inf")
 NAN = float("nan")

@@ -1,11 +1,11 @@
 """Modified Bessel functions of the first kind, orders 0 and 1, plain and exponentially scaled, on float64 tensors
-(no autograd; _common.Elementwise adds the derivatives).
+(values only; the ops add the derivatives).
 
 Up to |x| = 20 the power series (all its terms are positive, so it is accurate to a few ulps); beyond, Hankel's
 asymptotic expansion, whose smallest term there is below 1e-17 of the sum."""
 import math
 
-from ._common import T, where
+from . import T, where
 
 SERIES_LIMIT = 20.0
 _SERIES_TERMS = 48      # (x^2/4)^k / k!^2 < 1e-17 of I0(20) from k = 38

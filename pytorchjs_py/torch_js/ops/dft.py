@@ -25,7 +25,7 @@ import math
 from .. import _dtype as D
 from .._grad_mode import no_grad
 from .._storage import CPU
-from ..ops._registry import torch_ops
+from ._registry import torch_ops
 
 DIRECT_MAX = 4         # lengths up to this take a direct DFT
 PRIME_DIRECT_MAX = 64  # a prime factor up to this is a radix (or, alone, a direct DFT); larger ones: Bluestein
