@@ -3,11 +3,14 @@ values agree with PyTorch's, weights, ignore_index and label smoothing included.
 import math
 import warnings
 
+from ...ops._registry import backward
 from ...ops._util import not_implemented_for, rename_grad_fn
+from ...ops import shape as _S
+from ...ops.creation import tensor as _tensor
 from ...ops.elementwise import where as _where
-from ._common import D, apply_reduction, arange, legacy_reduction, ones, reg
+from ._common import D, GRAD_ENABLED, Tensor, apply_reduction, arange, full, legacy_reduction, ones, record, reg, zeros
 from .activation import logsigmoid
-from .misc import pairwise_distance
+from .misc import linear as _linear, pairwise_distance
 
 
 def _reduction(size_average, reduce, reduction):
@@ -478,6 +481,254 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     return apply_reduction((margin + d_pos - d_neg).clamp_min(0), reduction)
 
 
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
+                         ignore_index=None, label_smoothing=0.0, options=None):
+    """cross_entropy(linear(input, linear_weight, linear_bias), target, ...), linear_weight (C, *out_features, in)
+    giving K-dimensional logits. `options` (LinearCrossEntropyOptions) asks PyTorch for its batch-chunked kernel,
+    which only saves memory; torch_js computes the reference path for every call, with the same values."""
+    if input.dim() < 1 or input.dim() > 2:
+        raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.dim()}")
+    if linear_weight.dim() < 2:
+        raise RuntimeError(f"expected linear_weight with dimensionality at least 2, got {linear_weight.dim()}")
+    num_batches = tuple(input._shape[:-1])
+    in_features = input._shape[-1]
+    if in_features != linear_weight._shape[-1]:
+        raise RuntimeError("expected equal input and linear_weight last dimensions (in_features), got "
+                           f"{input._shape[-1]} and {linear_weight._shape[-1]}, respectively")
+    num_classes = linear_weight._shape[0]
+    out_features = tuple(linear_weight._shape[1:-1])
+    if linear_bias is not None and tuple(linear_bias._shape) != (num_classes, *out_features):
+        raise RuntimeError(f"expected linear_bias shape {(num_classes, *out_features)}, got "
+                           f"{tuple(linear_bias._shape)}")
+    if out_features and not num_batches:
+        raise RuntimeError(f"K-dimensional loss defined by linear_weight shape {tuple(linear_weight._shape)} "
+                           f"requires batched input, (N, {in_features}), got unbatched input with shape "
+                           f"{tuple(input._shape)}")
+    logits_shape = (*num_batches, num_classes, *out_features)
+    if tuple(target._shape) == logits_shape and ignore_index is not None:
+        raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
+    ignore_index = ignore_index if ignore_index is not None else -100
+    if options is not None and (out_features or reduction not in ("mean", "sum", "none") or label_smoothing != 0.0
+                                or target._dtype is not D.int64):
+        warnings.warn("linear_cross_entropy: ``options`` ignored; chunked path needs reduction in "
+                      "{'mean','sum','none'}, label_smoothing == 0, target.dtype == int64, out_features == (). Got "
+                      f"reduction={reduction!r}, label_smoothing={label_smoothing}, target.dtype={target.dtype}, "
+                      f"out_features={out_features}, tracing=False, linear_bias.shape="
+                      f"{tuple(linear_bias._shape) if linear_bias is not None else None}.", stacklevel=2)
+    if out_features:
+        flat = math.prod(out_features) * num_classes
+        linear_weight = linear_weight.reshape(flat, in_features)
+        if linear_bias is not None:
+            linear_bias = linear_bias.reshape(flat)
+    logits = _linear(input, linear_weight, linear_bias).reshape(logits_shape)
+    return cross_entropy(logits, target, weight=weight, reduction=reduction, ignore_index=ignore_index,
+                         label_smoothing=label_smoothing)
+
+
+# ---- CTC (ATen's LossCTC.cpp: Graves et al.'s alpha/beta recursions in log space, vectorised over batch and
+# states, one time step per iteration) ------------------------------------------------------------------------
+
+_CTC_CHECK = " (while checking arguments for ctc_loss_allocate_outputs)"
+_NEG_INF = float("-inf")
+
+
+def _ctc_lengths(value, name):
+    if isinstance(value, Tensor):
+        if value._dtype.is_floating_point or value._dtype.is_complex or value._dtype is D.bool_:
+            raise RuntimeError(f"{name} must be integral")
+        return [int(v) for v in value.reshape(-1).tolist()]
+    return [int(v) for v in value]
+
+
+def _ctc_padded_targets(targets, target_lengths, batch, dev):
+    """(batch, longest target) labels from padded (batch, S) or concatenated targets, checked as ATen checks them."""
+    longest = max(target_lengths, default=0)
+    for length in target_lengths:
+        if length < 0:
+            raise RuntimeError(f"Expected target_lengths to have value at least 0, but got value {length}{_CTC_CHECK}")
+    if targets.dim() == 1:
+        total = sum(target_lengths)
+        if targets._shape[0] != total:
+            raise RuntimeError(f"Expected tensor to have size {total} at dimension 0, but got size "
+                               f"{targets._shape[0]} for argument #2 'targets'{_CTC_CHECK}")
+        starts = [sum(target_lengths[:b]) for b in range(batch)]
+        pos = arange(longest, dtype=D.int64, device=dev)
+        within = pos < _tensor(target_lengths, dtype=D.int64, device=dev).unsqueeze(1)
+        index = (_tensor(starts, dtype=D.int64, device=dev).unsqueeze(1) + pos).masked_fill(~within, 0)
+        labels = targets.index_select(0, index.reshape(-1)).view(batch, longest) if total else \
+            zeros((batch, longest), dtype=D.int64, device=dev)
+    else:
+        if targets._shape[0] != batch:
+            raise RuntimeError(f"Expected tensor to have size {batch} at dimension 0, but got size "
+                               f"{targets._shape[0]} for argument #2 'targets'{_CTC_CHECK}")
+        if targets._shape[1] < longest:
+            raise RuntimeError(f"Expected tensor to have size at least {longest} at dimension 1, but got size "
+                               f"{targets._shape[1]} for argument #2 'targets'{_CTC_CHECK}")
+        labels = targets.narrow(1, 0, longest)
+        within = arange(longest, dtype=D.int64, device=dev) < _tensor(target_lengths, dtype=D.int64, device=dev).unsqueeze(1)
+    return labels, within
+
+
+def _shift(x, k, fill=_NEG_INF):
+    """x (rows, states) moved k states right (k > 0) or left (k < 0), the gap filled."""
+    states = x._shape[1]
+    if abs(k) >= states:
+        return full(x._shape, fill, dtype=x._dtype, device=x._storage.device)
+    gap = full((x._shape[0], abs(k)), fill, dtype=x._dtype, device=x._storage.device)
+    if k > 0:
+        return _S.cat([gap, x.narrow(1, 0, states - k)], 1)
+    return _S.cat([x.narrow(1, -k, states + k), gap], 1)
+
+
+def _log_add3(a, b, c):
+    """log(e^a + e^b + e^c) as ATen's loops compute it (the max taken out, 0 when all are -inf)."""
+    m = a.maximum(b).maximum(c)
+    m = m.masked_fill(m == _NEG_INF, 0)
+    return ((a - m).exp() + (b - m).exp() + (c - m).exp()).log() + m
+
+
+def _ctc_alpha(lp_ext, skip, first_label_ok):
+    """log alpha (T, N, S): paths through the extended target (blanks between and around the labels)."""
+    steps, batch, states = lp_ext._shape
+    row = full((batch, states), _NEG_INF, dtype=lp_ext._dtype, device=lp_ext._storage.device)
+    if steps == 0:
+        return row.unsqueeze(0).narrow(0, 0, 0)
+    start = arange(states, device=lp_ext._storage.device) < 2
+    start = start.unsqueeze(0) & (first_label_ok.unsqueeze(1) | (arange(states, device=lp_ext._storage.device) == 0))
+    rows = [_where(start, lp_ext[0], row)]
+    for t in range(1, steps):
+        prev = rows[-1]
+        rows.append(_log_add3(prev, _shift(prev, 1), _where(skip, _shift(prev, 2), _NEG_INF)) + lp_ext[t])
+    return _S.stack(rows, 0)
+
+
+def _ctc_loss_back(ctx, g):
+    (lp,) = ctx.saved_tensors
+    ext, skip, log_alpha, lp_ext, nll, input_lengths, target_lengths, zero_infinity = ctx.attrs
+    steps, batch, classes = lp._shape
+    states = ext._shape[1]
+    dev = lp._storage.device
+    state = arange(states, device=dev).unsqueeze(0)
+    last = (2 * target_lengths).unsqueeze(1)
+    live = state <= last                                               # states of each item's own target
+    ends = (state == last) | ((state == last - 1) & (target_lengths > 0).unsqueeze(1))
+    may_step = state < last
+    may_skip = (state < last - 1) & _shift(skip, -2, False)
+    ninf = full((batch, states), _NEG_INF, dtype=lp._dtype, device=dev)
+    rows = [None] * steps
+    nxt = ninf
+    for t in range(steps - 1, -1, -1):
+        lp_t = lp_ext[t]
+        recurse = _log_add3(nxt, _where(may_step, _shift(nxt, -1), _NEG_INF),
+                            _where(may_skip, _shift(nxt, -2), _NEG_INF)) + lp_t
+        final = (input_lengths - 1 == t).unsqueeze(1)
+        inside = (input_lengths - 1 > t).unsqueeze(1)
+        beta = _where(final, _where(ends, lp_t, _NEG_INF), _where(inside & live, recurse, _NEG_INF))
+        rows[t] = beta
+        nxt = beta
+    log_beta = _S.stack(rows, 0) if steps else ninf.unsqueeze(0).narrow(0, 0, 0)
+    # log of the summed alpha * beta of the states of each class (the blank's and each label's), per step
+    ab = (log_alpha + log_beta).masked_fill(~live.unsqueeze(0), _NEG_INF)
+    top = ab.amax(2, keepdim=True)
+    top = top.masked_fill(top == _NEG_INF, 0)
+    summed = zeros((steps, batch, classes), dtype=lp._dtype, device=dev).scatter_add(
+        2, ext.unsqueeze(0).expand(steps, batch, states), (ab - top).exp())
+    collected = summed.log() + top
+    # PyTorch's formula: the gradient of the loss with respect to the logits under log_softmax
+    grad = (lp.exp() - (collected + nll.view(1, batch, 1) - lp).exp()) * g.view(1, batch, 1)
+    keep = arange(steps, device=dev).view(steps, 1) < input_lengths.view(1, batch)
+    if zero_infinity:
+        keep = keep & (nll != float("inf")).view(1, batch)
+    return grad.masked_fill(~keep.unsqueeze(2), 0)
+
+
+def _ctc_reduction(reduction):
+    if reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
+                      stacklevel=3)
+        return "mean"
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    reduction = _ctc_reduction(reduction)
+    as_tensors = isinstance(input_lengths, Tensor), isinstance(target_lengths, Tensor)
+    as_lists = isinstance(input_lengths, (list, tuple)), isinstance(target_lengths, (list, tuple))
+    if not (all(as_tensors) or all(as_lists)):
+        raise TypeError("ctc_loss() received an invalid combination of arguments: input_lengths and target_lengths "
+                        "must both be Tensors or both be tuples of ints")
+    input_lens = _ctc_lengths(input_lengths, "input_lengths")
+    target_lens = _ctc_lengths(target_lengths, "target_lengths")
+    batched = log_probs.dim() == 3
+    lp = log_probs if batched else log_probs.unsqueeze(1)
+    if lp._dtype not in (D.float32, D.float64):
+        raise not_implemented_for("ctc_loss_cpu", lp._dtype)
+    if lp.dim() != 3:
+        raise RuntimeError(f"Expected 3-dimensional tensor, but got {lp.dim()}-dimensional tensor for argument #1 "
+                           f"'log_probs'{_CTC_CHECK}")
+    if not 1 <= targets.dim() <= 2:
+        raise RuntimeError(f"Expected 1 to 2 dimensions, but got {targets.dim()}-dimensional tensor for argument #2 "
+                           f"'targets'{_CTC_CHECK}")
+    steps, batch, classes = lp._shape
+    if not 0 <= blank < classes:
+        raise RuntimeError("blank must be in label range")
+    if len(input_lens) != batch:
+        raise RuntimeError("input_lengths must be of size batch_size")
+    if len(target_lens) != batch:
+        raise RuntimeError("target_lengths must be of size batch_size")
+    dev = lp._storage.device
+    labels, within = _ctc_padded_targets(targets.to(D.int64), target_lens, batch, dev)
+    for length in input_lens:
+        if length < 0:
+            raise RuntimeError(f"Expected input_lengths to have value at least 0, but got value {length}{_CTC_CHECK}")
+        if length > steps:
+            raise RuntimeError(f"Expected input_lengths to have value at most {steps}, but got value {length}"
+                               f"{_CTC_CHECK}")
+    if labels.numel() and bool((within & ((labels < 0) | (labels >= classes))).any()):
+        # PyTorch reads past the class dimension here; an error is kinder than its garbage
+        raise RuntimeError(f"ctc_loss: target labels must be in [0, {classes}) (the number of classes)")
+    # the extended target: blank, l1, blank, l2, ..., blank; a label may be skipped to when it differs from the
+    # label two states back
+    labels = labels.masked_fill(~within, blank)
+    longest = labels._shape[1]
+    blanks = full((batch, longest), blank, dtype=D.int64, device=dev)
+    ext = _S.cat([_S.stack([blanks, labels], 2).reshape(batch, 2 * longest),
+                  full((batch, 1), blank, dtype=D.int64, device=dev)], 1)
+    states = 2 * longest + 1
+    skip = _shift(ext, 2, -1) != ext
+    skip = skip & (arange(states, device=dev) >= 2)
+    x = lp.detach()
+    lp_ext = x.gather(2, ext.unsqueeze(0).expand(steps, batch, states))
+    il = _tensor(input_lens, dtype=D.int64, device=dev)
+    tl = _tensor(target_lens, dtype=D.int64, device=dev)
+    log_alpha = _ctc_alpha(lp_ext, skip, tl > 0)
+    # the likelihood: paths ending in the last label or the blank after it
+    last = log_alpha.gather(0, (il - 1).clamp_min(0).view(1, batch, 1).expand(1, batch, states)).squeeze(0) \
+        if steps else full((batch, states), _NEG_INF, dtype=x._dtype, device=dev)
+    l1 = last.gather(1, (2 * tl).unsqueeze(1)).squeeze(1)
+    l2 = last.gather(1, (2 * tl - 1).clamp_min(0).unsqueeze(1)).squeeze(1)
+    m = l1.maximum(l2)
+    m = m.masked_fill(m == _NEG_INF, 0)
+    both = ((l1 - m).exp() + (l2 - m).exp()).log() + m
+    log_likelihood = _where(tl > 0, both, l1)
+    log_likelihood = _where(il > 0, log_likelihood, _where(tl > 0, _NEG_INF, 0.0).to(x._dtype))
+    nll = -log_likelihood
+    if GRAD_ENABLED[0] and lp._requires_grad:
+        node = record("CtcLossBackward0", _ctc_loss_back, (lp,), (nll,),
+                      attrs=(ext, skip, log_alpha, lp_ext, nll.detach(), il, tl, bool(zero_infinity)))
+        node.save((x,))
+    res = nll
+    if zero_infinity:
+        res = _where(res == float("inf"), zeros((), dtype=res._dtype, device=dev), res)
+    if reduction == "mean":
+        return (res / tl.clamp_min(1).to(res._dtype)).mean()
+    if reduction == "sum":
+        return res.sum()
+    return res if batched else res.squeeze(0)
+
+
 for _n, _f in [("nll_loss", nll_loss), ("cross_entropy", cross_entropy), ("mse_loss", mse_loss),
                ("l1_loss", l1_loss), ("smooth_l1_loss", smooth_l1_loss), ("huber_loss", huber_loss),
                ("binary_cross_entropy", binary_cross_entropy),
@@ -490,3 +741,5 @@ for _n, _f in [("nll_loss", nll_loss), ("cross_entropy", cross_entropy), ("mse_l
                ("multi_margin_loss", multi_margin_loss), ("multilabel_margin_loss", multilabel_margin_loss),
                ("triplet_margin_with_distance_loss", triplet_margin_with_distance_loss)]:
     reg(_n, _f, "loss", dtype="float")   # composites; losses are computed in floating point
+reg("linear_cross_entropy", linear_cross_entropy, "loss", dtype="float")
+reg("ctc_loss", ctc_loss, "loss", dtype="float", derivative=backward(_ctc_loss_back))
