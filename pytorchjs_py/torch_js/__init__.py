@@ -90,6 +90,15 @@ for _name, _type in _LEGACY_CUDA_TYPES.items():
 from .ops.inplace import method_functions as _method_functions  # noqa: E402
 globals().update(_method_functions())
 
+# ---- torch.jit, torch.profiler, the other device modules, torch.compile's companions, storages, ... -----------------
+from . import futures, jit, profiler, random, multiprocessing, cpu, mps, xpu, mtia  # noqa: E402,F401
+from . import _dynamo, compiler, overrides, types, return_types, storage, export, package, library, _C  # noqa: E402,F401
+from ._streams import Event, Stream  # noqa: E402,F401
+from .futures import Future  # noqa: E402,F401
+from .jit import fork, wait  # noqa: E402,F401
+from .storage import TypedStorage, UntypedStorage  # noqa: E402,F401
+globals().update(storage.LEGACY_STORAGE_CLASSES)   # torch.FloatStorage, torch.LongStorage, ...
+
 # ---- `import torch` as torch_js (python -m torch_js SCRIPT.py calls it) -------------------------------------------
 from ._torch_alias import install as install_as_torch  # noqa: E402,F401
 

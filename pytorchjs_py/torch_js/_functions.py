@@ -59,7 +59,7 @@ def set_num_threads(n):
 
 
 def compile(model=None, **kwargs):
-    """No compiler in the browser: returns the model unchanged, so code written for torch.compile runs."""
-    if model is None:
-        return lambda m: m
-    return model
+    """torch.compile without a compiler: checks the arguments as PyTorch does and returns the model wrapped as
+    PyTorch's compiled models are (an OptimizedModule for an nn.Module), running eagerly (_dynamo/eval_frame.py)."""
+    from ._dynamo.eval_frame import compile_model
+    return compile_model(model, **kwargs)

@@ -158,3 +158,53 @@ def get_arch_list():
 
 def get_gencode_flags():
     return ""
+
+
+# ---- streams, events, graphs: the classes exist; constructing them needs CUDA ---------------------------------------
+
+def _dummy(name):
+    class Dummy:
+        def __init__(self, *args, **kwargs):
+            raise RuntimeError(f"Tried to instantiate dummy base class {name}")
+    Dummy.__name__ = Dummy.__qualname__ = name
+    return Dummy
+
+
+class Stream:
+    """torch.cuda.Stream: needs CUDA."""
+
+    def __init__(self, device=None, priority=0, **kwargs):
+        raise RuntimeError("torch.cuda.Stream requires CUDA support")
+
+
+class ExternalStream(Stream):
+    pass
+
+
+Event = _dummy("Event")
+CUDAGraph = _dummy("CUDAGraph")
+
+
+class StreamContext:
+    """Selects a CUDA stream inside the block; without CUDA there is none to select, and it does nothing (as
+    PyTorch's does on a build without CUDA)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def stream(stream):
+    return StreamContext(stream)
+
+
+def set_stream(stream):
+    pass
+
+
+__all__ += ["Stream", "ExternalStream", "Event", "CUDAGraph", "StreamContext", "stream", "set_stream"]

@@ -158,6 +158,12 @@ def _check_types(op, typed, args, kwargs, shift):
             raise TypeError(f"{op}(): argument '{name}'{shown} must be {kind}, not {_type_name(v)}")
 
 
+# The recording profiler (autograd/profiler.py's Recording) while one is on, else None: each op call reads it once
+PROFILER = None
+# PyTorch's event names: aten::<op>, aten::linalg_<op>, ...
+_EVENT_PREFIX = {"linalg": "linalg_", "special": "special_", "fft": "fft_"}
+
+
 def guard(op, fn, *, method=False, namespace="torch"):
     """fn as the public API calls it (see the module docstring). `method`: positions count from the first argument
     after self, as PyTorch's messages for Tensor methods do."""
@@ -172,6 +178,7 @@ def guard(op, fn, *, method=False, namespace="torch"):
     # float parameters (eps, delta, ...): PyTorch's schema converts any Python int to a double
     floats = tuple((i if p.kind is p.POSITIONAL_OR_KEYWORD else None, p.name) for i, p in enumerate(sig)
                    if type(p.default) is float)
+    event = f"aten::{_EVENT_PREFIX.get(namespace, '')}{op}"
 
     def _as_doubles(args, kwargs):
         """args/kwargs with float parameters given an int past int64 converted, or None if there is none."""
@@ -208,15 +215,25 @@ def guard(op, fn, *, method=False, namespace="torch"):
                 if tuple_out and isinstance(kwargs.get("out"), Tensor):
                     raise TypeError(f"{op}(): argument 'out' must be tuple of Tensors, not Tensor")
                 _check_types(op, typed, args, kwargs, shift)
+            rec = PROFILER
+            raw = rec.begin(event, args, kwargs) if rec is not None else None
             try:
                 return fn(*args, **kwargs)
             except INTERNAL_ERRORS as e:
                 return _raise_for(e, args, kwargs)
+            finally:
+                if raw is not None:
+                    rec.end(raw)
     else:
         @functools.wraps(fn)
         def api(*args, **kwargs):
+            rec = PROFILER
+            raw = rec.begin(event, args, kwargs) if rec is not None else None
             try:
                 return fn(*args, **kwargs)
             except INTERNAL_ERRORS as e:
                 return _raise_for(e, args, kwargs)
+            finally:
+                if raw is not None:
+                    rec.end(raw)
     return api
