@@ -411,11 +411,11 @@ def test_half_types_roundtrip():
 
 # ---- nn primitives: conv (im2col + gemm, col2im), pooling ------------------------------------------------------
 
-def test_conv_and_pool_forward_backward():
+def _conv_pool_cases():
     F = torch.nn.functional
-    x = sample((2, 3, 7, 6), seed=21)
-    w = sample((4, 3, 3, 2), seed=22)
-    fns = {
+    x2, w2 = sample((2, 3, 7, 6), seed=21), sample((4, 3, 3, 2), seed=22)
+    x3, w3 = sample((1, 2, 4, 5, 4), seed=23), sample((3, 2, 2, 3, 2), seed=24)
+    two_d = {
         "conv": lambda t, k: F.conv2d(t, k, stride=(2, 1), padding=1, dilation=(1, 2)),
         "conv_groups": lambda t, k: F.conv2d(t[:, :2], k[:, :1], groups=2, padding=(0, 1)),
         "maxpool": lambda t, k: F.max_pool2d(t, 3, stride=2, padding=1),
@@ -427,7 +427,21 @@ def test_conv_and_pool_forward_backward():
         "unfold": lambda t, k: F.unfold(t, (2, 3), padding=1),
         "fold": lambda t, k: F.fold(F.unfold(t, 2), (7, 6), 2),
     }
-    for name, fn in fns.items():
+    # three spatial dims: the same kernels with a depth
+    three_d = {
+        "conv3d": lambda t, k: F.conv3d(t, k, stride=(1, 2, 1), padding=(1, 0, 1), dilation=(2, 1, 1)),
+        "conv_transpose3d": lambda t, k: F.conv_transpose3d(t, k.transpose(0, 1), stride=2, output_padding=1),
+        "maxpool3d": lambda t, k: F.max_pool3d(t, 2, stride=(1, 2, 1), padding=1, dilation=(2, 1, 1)),
+        "avgpool3d": lambda t, k: F.avg_pool3d(t, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+        "avgpool3d_div": lambda t, k: F.avg_pool3d(t, 2, divisor_override=3),
+        "adaptive_avg3d": lambda t, k: F.adaptive_avg_pool3d(t, (3, 2, 3)),
+        "adaptive_max3d": lambda t, k: F.adaptive_max_pool3d(t, (2, 3, 2)),
+    }
+    return [(name, fn, x2, w2) for name, fn in two_d.items()] + [(name, fn, x3, w3) for name, fn in three_d.items()]
+
+
+def test_conv_and_pool_forward_backward():
+    for name, fn, x, w in _conv_pool_cases():
         xc, wc = x.clone().requires_grad_(), w.clone().requires_grad_()
         xg, wg = x.to(GPU).requires_grad_(), w.to(GPU).requires_grad_()
         yc, yg = fn(xc, wc), fn(xg, wg)

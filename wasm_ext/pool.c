@@ -1,144 +1,160 @@
-/* 2-D pooling over contiguous planes (N·C planes of H×W; 1-D pooling passes H = 1, KH = 1), PyTorch CPU semantics.
+/* Pooling over contiguous planes of up to three spatial dims (N·C planes of D×H×W; 2-D pooling passes D = 1,
+ * KD = 1, 1-D also H = 1, KH = 1), PyTorch CPU semantics.
  *
- *   tjs_pool2d:          max or average, fixed windows (kernel, stride, padding, dilation) or adaptive windows
- *                        [floor(o·I/O), ceil((o+1)·I/O)). Max writes the flat index ih·W + iw of each maximum
- *                        (NaN wins, the last NaN of a window; ties keep the first); avg sums in the element type
- *                        in row-major order, then divides once (adaptive: sum / kh / kw, as ATen).
- *   tjs_pool2d_backward: the adjoint into a zeroed contiguous grad_input: max adds each gradient at its saved
- *                        index, avg adds gradient / divisor over the window.
+ *   tjs_pool:          max or average, fixed windows (kernel, stride, padding, dilation) or adaptive windows
+ *                      [floor(o·I/O), ceil((o+1)·I/O)). Max writes the flat index (id·H + ih)·W + iw of each
+ *                      maximum (NaN wins, the last NaN of a window; ties keep the first); avg sums in the element
+ *                      type in row-major order, then divides once (adaptive: sum / kd / kh / kw, as ATen).
+ *   tjs_pool_backward: the adjoint into a zeroed contiguous grad_input: max adds each gradient at its saved
+ *                      index, avg adds gradient / divisor over the window.
  * Output sizes (ceil_mode) are computed in Python. f32 and f64 (forward also i64); Python upcasts halves.
  *
- * Arguments (both kernels): mode (0 max, 1 avg), adaptive, dtype, planes, H, W, OH, OW, KH, KW, SH, SW, PH, PW,
- * DH, DW, count_include_pad, divisor_override (0: none), a, b, idx — forward: a = in, b = out, idx (int64, 0 for
- * none); backward: a = grad_in, b = grad_out, idx.
+ * Arguments (both kernels): mode (0 max, 1 avg), adaptive, dtype, planes, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH,
+ * SW, PD, PH, PW, DD, DH, DW, count_include_pad, divisor_override (0: none), a, b, idx — forward: a = in,
+ * b = out, idx (int64, 0 for none); backward: a = grad_in, b = grad_out, idx.
  */
 #include "tjs.h"
 #include "iter.h"
 
 typedef ptrdiff_t idx_t;
 
+/* one spatial dim: input size I, output size O, kernel, stride, padding, dilation */
+typedef struct { idx_t I, O, K, S, P, Dl; } pool_dim;
+
 typedef struct {
   int mode, adaptive;
-  idx_t planes, H, W, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW, cip, dov;
+  idx_t planes, cip, dov;
+  pool_dim d[3];   /* depth, height, width */
 } pool_p;
 
-static inline idx_t start_index(idx_t o, idx_t O, idx_t I) { return (o * I) / O; }
-static inline idx_t end_index(idx_t o, idx_t O, idx_t I) { return ((o + 1) * I + O - 1) / O; }
-
-/* the window of output (oh, ow): rows [h0, h1) step dh, cols [w0, w1) step dw, and the avg divisor */
-static inline void window(const pool_p* p, idx_t oh, idx_t ow, idx_t* h0, idx_t* h1, idx_t* w0, idx_t* w1,
-                          idx_t* div) {
+/* one dim of the window of output o: taps [lo, hi) (step: the dilation for max pooling, else 1), and for
+ * average pooling the window's extent within the padded input (ATen's pool_size factor) */
+static inline void window1(const pool_p* p, const pool_dim* d, idx_t o, idx_t* lo, idx_t* hi, idx_t* padded) {
+  *padded = 0;
   if (p->adaptive) {
-    *h0 = start_index(oh, p->OH, p->H); *h1 = end_index(oh, p->OH, p->H);
-    *w0 = start_index(ow, p->OW, p->W); *w1 = end_index(ow, p->OW, p->W);
-    *div = 0;
+    *lo = (o * d->I) / d->O;
+    *hi = ((o + 1) * d->I + d->O - 1) / d->O;
     return;
   }
+  idx_t a = o * d->S - d->P;
   if (p->mode == 0) {
-    idx_t a = oh * p->SH - p->PH, b = ow * p->SW - p->PW;
-    idx_t a1 = a + (p->KH - 1) * p->DH + 1, b1 = b + (p->KW - 1) * p->DW + 1;
-    if (a1 > p->H) a1 = p->H;
-    if (b1 > p->W) b1 = p->W;
-    if (a < 0) a += (-a + p->DH - 1) / p->DH * p->DH;   /* the first tap at or past row 0 (no loop: O(1)) */
-    if (b < 0) b += (-b + p->DW - 1) / p->DW * p->DW;
-    *h0 = a; *h1 = a1; *w0 = b; *w1 = b1; *div = 0;
+    idx_t a1 = a + (d->K - 1) * d->Dl + 1;
+    if (a1 > d->I) a1 = d->I;
+    if (a < 0) a += (-a + d->Dl - 1) / d->Dl * d->Dl;   /* the first tap at or past 0 (no loop: O(1)) */
+    *lo = a; *hi = a1;
     return;
   }
-  idx_t a = oh * p->SH - p->PH, b = ow * p->SW - p->PW;
-  idx_t a1 = a + p->KH, b1 = b + p->KW;
-  if (a1 > p->H + p->PH) a1 = p->H + p->PH;
-  if (b1 > p->W + p->PW) b1 = p->W + p->PW;
-  const idx_t pool_size = (a1 - a) * (b1 - b);
+  idx_t a1 = a + d->K;
+  if (a1 > d->I + d->P) a1 = d->I + d->P;
+  *padded = a1 - a;
   if (a < 0) a = 0;
-  if (b < 0) b = 0;
-  if (a1 > p->H) a1 = p->H;
-  if (b1 > p->W) b1 = p->W;
-  *h0 = a; *h1 = a1; *w0 = b; *w1 = b1;
-  *div = p->dov ? p->dov : (p->cip ? pool_size : (a1 - a) * (b1 - b));
+  if (a1 > d->I) a1 = d->I;
+  *lo = a; *hi = a1;
 }
 
-#define POOL_FWD(T_, LOWEST) do {                                                                                 \
+/* the window of output (od, oh, ow): lo/hi per dim and the avg divisor (0 for adaptive and max windows) */
+static inline void window(const pool_p* p, const idx_t* o, idx_t* lo, idx_t* hi, idx_t* div) {
+  idx_t padded = 1, inside = 1;
+  for (int k = 0; k < 3; k++) {
+    idx_t pk;
+    window1(p, &p->d[k], o[k], &lo[k], &hi[k], &pk);
+    padded *= pk;
+    inside *= hi[k] > lo[k] ? hi[k] - lo[k] : 0;
+  }
+  *div = (p->adaptive || p->mode == 0) ? 0 : p->dov ? p->dov : (p->cip ? padded : inside);
+}
+
+#define FOR_EACH_OUTPUT(...)                                                                              \
+  for (idx_t pl = 0; pl < p.planes; pl++)                                                                 \
+    for (idx_t od = 0; od < p.d[0].O; od++)                                                               \
+      for (idx_t oh = 0; oh < p.d[1].O; oh++)                                                             \
+        for (idx_t ow = 0; ow < p.d[2].O; ow++) {                                                         \
+          const idx_t oi[3] = {od, oh, ow};                                                               \
+          idx_t lo[3], hi[3], div;                                                                        \
+          window(&p, oi, lo, hi, &div);                                                                   \
+          const idx_t o = pl * out_sz + (od * p.d[1].O + oh) * p.d[2].O + ow;                             \
+          const idx_t base = pl * in_sz;                                                                  \
+          __VA_ARGS__                                                                                     \
+        }
+
+#define POOL_FWD(T_, LOWEST) do {                                                                         \
     const T_* x = (const T_*)pa; T_* y = (T_*)pb;                                                         \
-    const idx_t dh = (p.mode == 0 && !p.adaptive) ? p.DH : 1, dw = (p.mode == 0 && !p.adaptive) ? p.DW : 1; \
-    for (idx_t pl = 0; pl < p.planes; pl++) {                                                             \
-      const T_* xp = x + pl * p.H * p.W;                                                                  \
-      T_* yp = y + pl * p.OH * p.OW;                                                                      \
-      int64_t* ip = idx ? idx + pl * p.OH * p.OW : 0;                                                     \
-      for (idx_t oh = 0; oh < p.OH; oh++)                                                                 \
-        for (idx_t ow = 0; ow < p.OW; ow++) {                                                             \
-          idx_t h0, h1, w0, w1, div;                                                                      \
-          window(&p, oh, ow, &h0, &h1, &w0, &w1, &div);                                                   \
-          const idx_t o = oh * p.OW + ow;                                                                 \
-          if (p.mode == 0) {                                                                              \
-            idx_t mi = h0 * p.W + w0;                                                                     \
-            T_ mv = LOWEST;                                                                 \
-            for (idx_t ih = h0; ih < h1; ih += dh)                                                        \
-              for (idx_t iw = w0; iw < w1; iw += dw) {                                                    \
-                const idx_t k = ih * p.W + iw;                                                            \
-                const T_ v = xp[k];                                                                       \
-                if (v > mv || v != v) { mv = v; mi = k; }                                                 \
-              }                                                                                           \
-            yp[o] = mv;                                                                                   \
-            if (ip) ip[o] = mi;                                                                           \
-          } else {                                                                                        \
-            if (h0 >= h1 || w0 >= w1) { yp[o] = 0; continue; }                                            \
-            T_ s = 0;                                                                                     \
-            for (idx_t ih = h0; ih < h1; ih++)                                                            \
-              for (idx_t iw = w0; iw < w1; iw++) s = TJS_WRAP_ADD(s, xp[ih * p.W + iw]);                  \
-            if (p.adaptive) yp[o] = s / (T_)(h1 - h0) / (T_)(w1 - w0);                                    \
-            else yp[o] = s / (T_)div;                                                                     \
-          }                                                                                               \
-        }                                                                                                 \
-    }                                                                                                     \
+    const int dil = p.mode == 0 && !p.adaptive;                                                           \
+    const idx_t sd = dil ? p.d[0].Dl : 1, sh = dil ? p.d[1].Dl : 1, sw = dil ? p.d[2].Dl : 1;             \
+    FOR_EACH_OUTPUT(                                                                                      \
+      if (p.mode == 0) {                                                                                  \
+        idx_t mi = (lo[0] * H + lo[1]) * W + lo[2];                                                       \
+        T_ mv = LOWEST;                                                                                   \
+        for (idx_t id = lo[0]; id < hi[0]; id += sd)                                                      \
+          for (idx_t ih = lo[1]; ih < hi[1]; ih += sh)                                                    \
+            for (idx_t iw = lo[2]; iw < hi[2]; iw += sw) {                                                \
+              const idx_t k = (id * H + ih) * W + iw;                                                     \
+              const T_ v = x[base + k];                                                                   \
+              if (v > mv || v != v) { mv = v; mi = k; }                                                   \
+            }                                                                                             \
+        y[o] = mv;                                                                                        \
+        if (idx) idx[o] = mi;                                                                             \
+      } else {                                                                                            \
+        if (lo[0] >= hi[0] || lo[1] >= hi[1] || lo[2] >= hi[2]) { y[o] = 0; continue; }                   \
+        T_ s = 0;                                                                                         \
+        for (idx_t id = lo[0]; id < hi[0]; id++)                                                          \
+          for (idx_t ih = lo[1]; ih < hi[1]; ih++)                                                        \
+            for (idx_t iw = lo[2]; iw < hi[2]; iw++) s = TJS_WRAP_ADD(s, x[base + (id * H + ih) * W + iw]); \
+        if (p.adaptive) y[o] = s / (T_)(hi[0] - lo[0]) / (T_)(hi[1] - lo[1]) / (T_)(hi[2] - lo[2]);       \
+        else y[o] = s / (T_)div;                                                                          \
+      }                                                                                                   \
+    )                                                                                                     \
   } while (0)
 
 #define POOL_BWD(T_) do {                                                                                 \
     T_* gi = (T_*)pa; const T_* go = (const T_*)pb;                                                       \
-    const idx_t in_sz = p.H * p.W, out_sz = p.OH * p.OW, total = p.planes * in_sz;                        \
+    const idx_t total = p.planes * in_sz;                                                                 \
     for (idx_t i = 0; i < total; i++) gi[i] = 0;                                                          \
-    for (idx_t pl = 0; pl < p.planes; pl++) {                                                             \
-      T_* gip = gi + pl * in_sz;                                                                          \
-      const T_* gop = go + pl * out_sz;                                                                   \
-      if (p.mode == 0) {                                                                                  \
-        const int64_t* ip = idx + pl * out_sz;                                                            \
-        for (idx_t o = 0; o < out_sz; o++) gip[ip[o]] += gop[o];                                          \
-        continue;                                                                                         \
-      }                                                                                                   \
-      for (idx_t oh = 0; oh < p.OH; oh++)                                                                 \
-        for (idx_t ow = 0; ow < p.OW; ow++) {                                                             \
-          idx_t h0, h1, w0, w1, div;                                                                      \
-          window(&p, oh, ow, &h0, &h1, &w0, &w1, &div);                                                   \
-          if (h0 >= h1 || w0 >= w1) continue;                                                             \
-          const T_ g = gop[oh * p.OW + ow];                                                               \
-          const T_ d = p.adaptive ? g / (T_)(h1 - h0) / (T_)(w1 - w0) : g / (T_)div;                      \
-          for (idx_t ih = h0; ih < h1; ih++)                                                              \
-            for (idx_t iw = w0; iw < w1; iw++) gip[ih * p.W + iw] += d;                                   \
-        }                                                                                                 \
+    if (p.mode == 0) {                                                                                    \
+      for (idx_t pl = 0; pl < p.planes; pl++)                                                             \
+        for (idx_t o = pl * out_sz; o < (pl + 1) * out_sz; o++) gi[pl * in_sz + idx[o]] += go[o];         \
+      break;                                                                                              \
     }                                                                                                     \
+    FOR_EACH_OUTPUT(                                                                                      \
+      if (lo[0] >= hi[0] || lo[1] >= hi[1] || lo[2] >= hi[2]) continue;                                   \
+      const T_ g = go[o];                                                                                 \
+      const T_ d = p.adaptive ? g / (T_)(hi[0] - lo[0]) / (T_)(hi[1] - lo[1]) / (T_)(hi[2] - lo[2])       \
+                              : g / (T_)div;                                                              \
+      for (idx_t id = lo[0]; id < hi[0]; id++)                                                            \
+        for (idx_t ih = lo[1]; ih < hi[1]; ih++)                                                          \
+          for (idx_t iw = lo[2]; iw < hi[2]; iw++) gi[base + (id * H + ih) * W + iw] += d;                \
+    )                                                                                                     \
   } while (0)
 
 static int read_args(pool_p* p, int* dt, char** pa, char** pb, int64_t** idx) {
   const int64_t* A = tjs_args;
-  /* pool2d_backward has pool2d's layout (grad_in, grad_out in place of in, out): one reader for both */
-  p->mode = (int)A[TJS_POOL2D_MODE]; p->adaptive = (int)A[TJS_POOL2D_ADAPTIVE]; *dt = (int)A[TJS_POOL2D_DTYPE];
-  p->planes = (idx_t)A[TJS_POOL2D_PLANES]; p->H = (idx_t)A[TJS_POOL2D_H]; p->W = (idx_t)A[TJS_POOL2D_W];
-  p->OH = (idx_t)A[TJS_POOL2D_OH]; p->OW = (idx_t)A[TJS_POOL2D_OW];
-  p->KH = (idx_t)A[TJS_POOL2D_KH]; p->KW = (idx_t)A[TJS_POOL2D_KW]; p->SH = (idx_t)A[TJS_POOL2D_SH];
-  p->SW = (idx_t)A[TJS_POOL2D_SW]; p->PH = (idx_t)A[TJS_POOL2D_PH]; p->PW = (idx_t)A[TJS_POOL2D_PW];
-  p->DH = (idx_t)A[TJS_POOL2D_DH]; p->DW = (idx_t)A[TJS_POOL2D_DW];
-  p->cip = (idx_t)A[TJS_POOL2D_COUNT_INCLUDE_PAD]; p->dov = (idx_t)A[TJS_POOL2D_DIVISOR_OVERRIDE];
-  *pa = (char*)TJS_PTR(A[TJS_POOL2D_IN]); *pb = (char*)TJS_PTR(A[TJS_POOL2D_OUT]);
-  *idx = (int64_t*)TJS_PTR(A[TJS_POOL2D_IDX]);
+  /* pool_backward has pool's layout (grad_in, grad_out in place of in, out): one reader for both */
+  p->mode = (int)A[TJS_POOL_MODE]; p->adaptive = (int)A[TJS_POOL_ADAPTIVE]; *dt = (int)A[TJS_POOL_DTYPE];
+  p->planes = (idx_t)A[TJS_POOL_PLANES];
+  const idx_t I[3] = {A[TJS_POOL_D], A[TJS_POOL_H], A[TJS_POOL_W]};
+  const idx_t O[3] = {A[TJS_POOL_OD], A[TJS_POOL_OH], A[TJS_POOL_OW]};
+  const idx_t K[3] = {A[TJS_POOL_KD], A[TJS_POOL_KH], A[TJS_POOL_KW]};
+  const idx_t S[3] = {A[TJS_POOL_SD], A[TJS_POOL_SH], A[TJS_POOL_SW]};
+  const idx_t P[3] = {A[TJS_POOL_PD], A[TJS_POOL_PH], A[TJS_POOL_PW]};
+  const idx_t Dl[3] = {A[TJS_POOL_DD], A[TJS_POOL_DH], A[TJS_POOL_DW]};
+  for (int k = 0; k < 3; k++) {
+    p->d[k] = (pool_dim){I[k], O[k], K[k], S[k], P[k], Dl[k]};
+    if (!p->adaptive && (Dl[k] <= 0 || S[k] <= 0)) return TJS_ERR_ARG;
+    if (p->adaptive && O[k] <= 0) return TJS_ERR_ARG;
+  }
+  p->cip = (idx_t)A[TJS_POOL_COUNT_INCLUDE_PAD]; p->dov = (idx_t)A[TJS_POOL_DIVISOR_OVERRIDE];
+  *pa = (char*)TJS_PTR(A[TJS_POOL_IN]); *pb = (char*)TJS_PTR(A[TJS_POOL_OUT]);
+  *idx = (int64_t*)TJS_PTR(A[TJS_POOL_IDX]);
   if (p->mode < 0 || p->mode > 1) return TJS_ERR_OP;
-  if (!p->adaptive && (p->DH <= 0 || p->DW <= 0 || p->SH <= 0 || p->SW <= 0)) return TJS_ERR_ARG;
-  if (p->adaptive && (p->OH <= 0 || p->OW <= 0)) return TJS_ERR_ARG;
   return TJS_OK;
 }
 
-TJS_EXPORT int tjs_pool2d(void) {
+TJS_EXPORT int tjs_pool(void) {
   pool_p p; int dt; char *pa, *pb; int64_t* idx;
   int rc = read_args(&p, &dt, &pa, &pb, &idx);
   if (rc) return rc;
+  const idx_t H = p.d[1].I, W = p.d[2].I;
+  const idx_t in_sz = p.d[0].I * H * W, out_sz = p.d[0].O * p.d[1].O * p.d[2].O;
   if (dt == TJS_F32) POOL_FWD(float, -(float)__builtin_inf());
   else if (dt == TJS_F64) POOL_FWD(double, -__builtin_inf());
   else if (dt == TJS_I64) POOL_FWD(int64_t, INT64_MIN);   /* integer avg divides (truncating), as ATen */
@@ -146,11 +162,13 @@ TJS_EXPORT int tjs_pool2d(void) {
   return TJS_OK;
 }
 
-TJS_EXPORT int tjs_pool2d_backward(void) {
+TJS_EXPORT int tjs_pool_backward(void) {
   pool_p p; int dt; char *pa, *pb; int64_t* idx;
   int rc = read_args(&p, &dt, &pa, &pb, &idx);
   if (rc) return rc;
   if (p.mode == 0 && !idx) return TJS_ERR_ARG;
+  const idx_t H = p.d[1].I, W = p.d[2].I;
+  const idx_t in_sz = p.d[0].I * H * W, out_sz = p.d[0].O * p.d[1].O * p.d[2].O;
   if (dt == TJS_F32) POOL_BWD(float);
   else if (dt == TJS_F64) POOL_BWD(double);
   else return TJS_ERR_DTYPE;

@@ -224,95 +224,120 @@
 #define TJS_RNG_EXPONENTIAL_LAMBD 3
 #define TJS_RNG_EXPONENTIAL_DTYPE 4
 
-/* tjs_im2col: dtype, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, in ptr, in_strides[4], out ptr,
- * out_strides[3] */
+/* tjs_im2col: dtype, N, C, D, H, W, KD, KH, KW, SD, SH, SW, PD, PH, PW, DD, DH, DW, OD, OH, OW, in ptr,
+ * in_strides[5], out ptr, out_strides[3] */
 #define TJS_IM2COL_DTYPE 0
 #define TJS_IM2COL_N 1
 #define TJS_IM2COL_C 2
-#define TJS_IM2COL_H 3
-#define TJS_IM2COL_W 4
-#define TJS_IM2COL_KH 5
-#define TJS_IM2COL_KW 6
-#define TJS_IM2COL_SH 7
-#define TJS_IM2COL_SW 8
-#define TJS_IM2COL_PH 9
-#define TJS_IM2COL_PW 10
-#define TJS_IM2COL_DH 11
-#define TJS_IM2COL_DW 12
-#define TJS_IM2COL_OH 13
-#define TJS_IM2COL_OW 14
-#define TJS_IM2COL_IN 15
-#define TJS_IM2COL_IN_STRIDES 16
-#define TJS_IM2COL_OUT 20
-#define TJS_IM2COL_OUT_STRIDES 21
+#define TJS_IM2COL_D 3
+#define TJS_IM2COL_H 4
+#define TJS_IM2COL_W 5
+#define TJS_IM2COL_KD 6
+#define TJS_IM2COL_KH 7
+#define TJS_IM2COL_KW 8
+#define TJS_IM2COL_SD 9
+#define TJS_IM2COL_SH 10
+#define TJS_IM2COL_SW 11
+#define TJS_IM2COL_PD 12
+#define TJS_IM2COL_PH 13
+#define TJS_IM2COL_PW 14
+#define TJS_IM2COL_DD 15
+#define TJS_IM2COL_DH 16
+#define TJS_IM2COL_DW 17
+#define TJS_IM2COL_OD 18
+#define TJS_IM2COL_OH 19
+#define TJS_IM2COL_OW 20
+#define TJS_IM2COL_IN 21
+#define TJS_IM2COL_IN_STRIDES 22
+#define TJS_IM2COL_OUT 27
+#define TJS_IM2COL_OUT_STRIDES 28
 
-/* tjs_col2im: dtype, N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, cols ptr, cols_strides[3], out ptr */
+/* tjs_col2im: dtype, N, C, D, H, W, KD, KH, KW, SD, SH, SW, PD, PH, PW, DD, DH, DW, OD, OH, OW, cols ptr,
+ * cols_strides[3], out ptr */
 #define TJS_COL2IM_DTYPE 0
 #define TJS_COL2IM_N 1
 #define TJS_COL2IM_C 2
-#define TJS_COL2IM_H 3
-#define TJS_COL2IM_W 4
-#define TJS_COL2IM_KH 5
-#define TJS_COL2IM_KW 6
-#define TJS_COL2IM_SH 7
-#define TJS_COL2IM_SW 8
-#define TJS_COL2IM_PH 9
-#define TJS_COL2IM_PW 10
-#define TJS_COL2IM_DH 11
-#define TJS_COL2IM_DW 12
-#define TJS_COL2IM_OH 13
-#define TJS_COL2IM_OW 14
-#define TJS_COL2IM_COLS 15
-#define TJS_COL2IM_COLS_STRIDES 16
-#define TJS_COL2IM_OUT 19
+#define TJS_COL2IM_D 3
+#define TJS_COL2IM_H 4
+#define TJS_COL2IM_W 5
+#define TJS_COL2IM_KD 6
+#define TJS_COL2IM_KH 7
+#define TJS_COL2IM_KW 8
+#define TJS_COL2IM_SD 9
+#define TJS_COL2IM_SH 10
+#define TJS_COL2IM_SW 11
+#define TJS_COL2IM_PD 12
+#define TJS_COL2IM_PH 13
+#define TJS_COL2IM_PW 14
+#define TJS_COL2IM_DD 15
+#define TJS_COL2IM_DH 16
+#define TJS_COL2IM_DW 17
+#define TJS_COL2IM_OD 18
+#define TJS_COL2IM_OH 19
+#define TJS_COL2IM_OW 20
+#define TJS_COL2IM_COLS 21
+#define TJS_COL2IM_COLS_STRIDES 22
+#define TJS_COL2IM_OUT 25
 
-/* tjs_pool2d: mode, adaptive, dtype, planes, H, W, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW, count_include_pad,
- * divisor_override, in ptr, out ptr, idx ptr */
-#define TJS_POOL2D_MODE 0
-#define TJS_POOL2D_ADAPTIVE 1
-#define TJS_POOL2D_DTYPE 2
-#define TJS_POOL2D_PLANES 3
-#define TJS_POOL2D_H 4
-#define TJS_POOL2D_W 5
-#define TJS_POOL2D_OH 6
-#define TJS_POOL2D_OW 7
-#define TJS_POOL2D_KH 8
-#define TJS_POOL2D_KW 9
-#define TJS_POOL2D_SH 10
-#define TJS_POOL2D_SW 11
-#define TJS_POOL2D_PH 12
-#define TJS_POOL2D_PW 13
-#define TJS_POOL2D_DH 14
-#define TJS_POOL2D_DW 15
-#define TJS_POOL2D_COUNT_INCLUDE_PAD 16
-#define TJS_POOL2D_DIVISOR_OVERRIDE 17
-#define TJS_POOL2D_IN 18
-#define TJS_POOL2D_OUT 19
-#define TJS_POOL2D_IDX 20
+/* tjs_pool: mode, adaptive, dtype, planes, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, PD, PH, PW, DD, DH, DW,
+ * count_include_pad, divisor_override, in ptr, out ptr, idx ptr */
+#define TJS_POOL_MODE 0
+#define TJS_POOL_ADAPTIVE 1
+#define TJS_POOL_DTYPE 2
+#define TJS_POOL_PLANES 3
+#define TJS_POOL_D 4
+#define TJS_POOL_H 5
+#define TJS_POOL_W 6
+#define TJS_POOL_OD 7
+#define TJS_POOL_OH 8
+#define TJS_POOL_OW 9
+#define TJS_POOL_KD 10
+#define TJS_POOL_KH 11
+#define TJS_POOL_KW 12
+#define TJS_POOL_SD 13
+#define TJS_POOL_SH 14
+#define TJS_POOL_SW 15
+#define TJS_POOL_PD 16
+#define TJS_POOL_PH 17
+#define TJS_POOL_PW 18
+#define TJS_POOL_DD 19
+#define TJS_POOL_DH 20
+#define TJS_POOL_DW 21
+#define TJS_POOL_COUNT_INCLUDE_PAD 22
+#define TJS_POOL_DIVISOR_OVERRIDE 23
+#define TJS_POOL_IN 24
+#define TJS_POOL_OUT 25
+#define TJS_POOL_IDX 26
 
-/* tjs_pool2d_backward: mode, adaptive, dtype, planes, H, W, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW,
- * count_include_pad, divisor_override, grad_in ptr, grad_out ptr, idx ptr */
-#define TJS_POOL2D_BACKWARD_MODE 0
-#define TJS_POOL2D_BACKWARD_ADAPTIVE 1
-#define TJS_POOL2D_BACKWARD_DTYPE 2
-#define TJS_POOL2D_BACKWARD_PLANES 3
-#define TJS_POOL2D_BACKWARD_H 4
-#define TJS_POOL2D_BACKWARD_W 5
-#define TJS_POOL2D_BACKWARD_OH 6
-#define TJS_POOL2D_BACKWARD_OW 7
-#define TJS_POOL2D_BACKWARD_KH 8
-#define TJS_POOL2D_BACKWARD_KW 9
-#define TJS_POOL2D_BACKWARD_SH 10
-#define TJS_POOL2D_BACKWARD_SW 11
-#define TJS_POOL2D_BACKWARD_PH 12
-#define TJS_POOL2D_BACKWARD_PW 13
-#define TJS_POOL2D_BACKWARD_DH 14
-#define TJS_POOL2D_BACKWARD_DW 15
-#define TJS_POOL2D_BACKWARD_COUNT_INCLUDE_PAD 16
-#define TJS_POOL2D_BACKWARD_DIVISOR_OVERRIDE 17
-#define TJS_POOL2D_BACKWARD_GRAD_IN 18
-#define TJS_POOL2D_BACKWARD_GRAD_OUT 19
-#define TJS_POOL2D_BACKWARD_IDX 20
+/* tjs_pool_backward: mode, adaptive, dtype, planes, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, PD, PH, PW, DD,
+ * DH, DW, count_include_pad, divisor_override, grad_in ptr, grad_out ptr, idx ptr */
+#define TJS_POOL_BACKWARD_MODE 0
+#define TJS_POOL_BACKWARD_ADAPTIVE 1
+#define TJS_POOL_BACKWARD_DTYPE 2
+#define TJS_POOL_BACKWARD_PLANES 3
+#define TJS_POOL_BACKWARD_D 4
+#define TJS_POOL_BACKWARD_H 5
+#define TJS_POOL_BACKWARD_W 6
+#define TJS_POOL_BACKWARD_OD 7
+#define TJS_POOL_BACKWARD_OH 8
+#define TJS_POOL_BACKWARD_OW 9
+#define TJS_POOL_BACKWARD_KD 10
+#define TJS_POOL_BACKWARD_KH 11
+#define TJS_POOL_BACKWARD_KW 12
+#define TJS_POOL_BACKWARD_SD 13
+#define TJS_POOL_BACKWARD_SH 14
+#define TJS_POOL_BACKWARD_SW 15
+#define TJS_POOL_BACKWARD_PD 16
+#define TJS_POOL_BACKWARD_PH 17
+#define TJS_POOL_BACKWARD_PW 18
+#define TJS_POOL_BACKWARD_DD 19
+#define TJS_POOL_BACKWARD_DH 20
+#define TJS_POOL_BACKWARD_DW 21
+#define TJS_POOL_BACKWARD_COUNT_INCLUDE_PAD 22
+#define TJS_POOL_BACKWARD_DIVISOR_OVERRIDE 23
+#define TJS_POOL_BACKWARD_GRAD_IN 24
+#define TJS_POOL_BACKWARD_GRAD_OUT 25
+#define TJS_POOL_BACKWARD_IDX 26
 
 /* tjs_lu: dtype, batch, m, n, a ptr, piv ptr, info ptr */
 #define TJS_LU_DTYPE 0

@@ -25,14 +25,14 @@
 //   TAKE           nd, out operand, src operand, offs operand, shape[nd], out_st[nd], src_st[nd], offs_st[nd]
 //   PUT            nd, accumulate, dst operand, val operand, offs operand, shape[nd], val_st[nd], dst_st[nd],
 //                  offs_st[nd]
-//   IM2COL         N, C, H, W, geom[10], out operand, x operand, x_st[4], out_st[3]
-//                    geom KH KW SH SW PH PW DH DW OH OW
-//   COL2IM         N, C, H, W, geom[10], out operand, cols operand, cols_st[3]
+//   IM2COL         N, C, D, H, W, geom[15], out operand, x operand, x_st[5], out_st[3]
+//                    geom KD KH KW SD SH SW PD PH PW DD DH DW OD OH OW
+//   COL2IM         N, C, D, H, W, geom[15], out operand, cols operand, cols_st[3]
 //                    out contiguous
-//   POOL           mode, adaptive, planes, H, W, OH, OW, geom[8], count_include_pad, divisor_override, out operand,
-//                  x operand, idx operand
-//                    geom KH KW SH SW PH PW DH DW; idx id 0: none; contiguous planes
-//   POOL_BWD       mode, adaptive, planes, H, W, OH, OW, geom[8], count_include_pad, divisor_override,
+//   POOL           mode, adaptive, planes, D, H, W, OD, OH, OW, geom[12], count_include_pad, divisor_override,
+//                  out operand, x operand, idx operand
+//                    geom KD KH KW SD SH SW PD PH PW DD DH DW; idx id 0: none; contiguous planes
+//   POOL_BWD       mode, adaptive, planes, D, H, W, OD, OH, OW, geom[12], count_include_pad, divisor_override,
 //                  grad_in operand, grad_out operand, idx operand
 //                    as POOL
 //   SORT           outer, n, descending, k, values operand, indices operand, x operand
@@ -135,22 +135,22 @@ export const ARGS = Object.freeze({
       offs_st: arr(I, 13 + 3 * nd, nd) };
   },
   IM2COL(I) {
-    return { op: I[1], N: I[2], C: I[3], H: I[4], W: I[5], geom: arr(I, 6, 10), out: operand(I, 16),
-      x: operand(I, 19), x_st: arr(I, 22, 4), out_st: arr(I, 26, 3) };
+    return { op: I[1], N: I[2], C: I[3], D: I[4], H: I[5], W: I[6], geom: arr(I, 7, 15), out: operand(I, 22),
+      x: operand(I, 25), x_st: arr(I, 28, 5), out_st: arr(I, 33, 3) };
   },
   COL2IM(I) {
-    return { op: I[1], N: I[2], C: I[3], H: I[4], W: I[5], geom: arr(I, 6, 10), out: operand(I, 16),
-      cols: operand(I, 19), cols_st: arr(I, 22, 3) };
+    return { op: I[1], N: I[2], C: I[3], D: I[4], H: I[5], W: I[6], geom: arr(I, 7, 15), out: operand(I, 22),
+      cols: operand(I, 25), cols_st: arr(I, 28, 3) };
   },
   POOL(I) {
-    return { op: I[1], mode: I[2], adaptive: I[3], planes: I[4], H: I[5], W: I[6], OH: I[7], OW: I[8],
-      geom: arr(I, 9, 8), count_include_pad: I[17], divisor_override: I[18], out: operand(I, 19), x: operand(I, 22),
-      idx: operand(I, 25) };
+    return { op: I[1], mode: I[2], adaptive: I[3], planes: I[4], D: I[5], H: I[6], W: I[7], OD: I[8], OH: I[9],
+      OW: I[10], geom: arr(I, 11, 12), count_include_pad: I[23], divisor_override: I[24], out: operand(I, 25),
+      x: operand(I, 28), idx: operand(I, 31) };
   },
   POOL_BWD(I) {
-    return { op: I[1], mode: I[2], adaptive: I[3], planes: I[4], H: I[5], W: I[6], OH: I[7], OW: I[8],
-      geom: arr(I, 9, 8), count_include_pad: I[17], divisor_override: I[18], grad_in: operand(I, 19),
-      grad_out: operand(I, 22), idx: operand(I, 25) };
+    return { op: I[1], mode: I[2], adaptive: I[3], planes: I[4], D: I[5], H: I[6], W: I[7], OD: I[8], OH: I[9],
+      OW: I[10], geom: arr(I, 11, 12), count_include_pad: I[23], divisor_override: I[24], grad_in: operand(I, 25),
+      grad_out: operand(I, 28), idx: operand(I, 31) };
   },
   SORT(I) {
     return { op: I[1], outer: I[2], n: I[3], descending: I[4], k: I[5], values: operand(I, 6),

@@ -391,22 +391,24 @@ export class Bridge {
 }
 
 Bridge.prototype._im2col = function (a, fwd) {
-  const { N, C, H, W, geom } = a;
+  const { N, C, D, H, W, geom } = a;
   const { id: oid, dt: odt, off: ooff } = a.out, { id: sid, dt: sdt, off: soff } = fwd ? a.x : a.cols;
-  const n = fwd ? N * C * geom[0] * geom[1] * geom[8] * geom[9] : N * C * H * W;
+  // geom: KD KH KW SD SH SW PD PH PW DD DH DW OD OH OW
+  const n = fwd ? N * C * geom[0] * geom[1] * geom[2] * geom[12] * geom[13] * geom[14] : N * C * D * H * W;
   if (!n) return;
   this._checkDtypes([odt, sdt]);
   const p = fwd
     ? this._pipe(`im2col:${odt}`, [oid, sid], () => im2colSpecs(odt), (b) => im2colSource(odt, b))
     : this._pipe(`col2im:${odt}`, [oid, sid], () => col2imSpecs(odt), (b) => col2imSource(odt, b));
-  this._launch(p, [oid, sid], n, WG, [N, C, H, W, ...geom, soff, ooff, ...(fwd ? [...a.x_st, ...a.out_st] : a.cols_st)]);
+  this._launch(p, [oid, sid], n, WG, [N, C, D, H, W, ...geom, soff, ooff,
+    ...(fwd ? [...a.x_st, ...a.out_st] : a.cols_st)]);
 };
 
 Bridge.prototype._pool = function (a, fwd) {
-  const { mode, adaptive, planes, H, W, OH, OW } = a;
+  const { mode, adaptive, planes, D, H, W, OD, OH, OW } = a;
   const { id: yid, dt: ydt, off: yoff } = fwd ? a.out : a.grad_in, { id: xid, dt: xdt, off: xoff } = fwd ? a.x : a.grad_out;
   const { id: iid, off: ioff } = a.idx;
-  const n = planes * OH * OW;
+  const n = planes * OD * OH * OW;
   if (!n) return;
   this._checkDtypes([ydt, xdt]);
   const withIdx = iid !== 0;
@@ -414,12 +416,12 @@ Bridge.prototype._pool = function (a, fwd) {
   let p;
   if (fwd) p = this._pipe(`pool:${ydt}:${+withIdx}`, ids, () => poolSpecs(ydt, withIdx), (b) => poolSource(ydt, withIdx, b));
   else {
-    if (ydt !== DT.float32) throw new UnsupportedError('pool2d_backward: float32 only');
+    if (ydt !== DT.float32) throw new UnsupportedError('pool_backward: float32 only');
     p = this._pipe(`pool_bwd:${+withIdx}`, ids, () => poolBackwardSpecs(ydt, withIdx), (b, v) => poolBackwardSource(withIdx, b, v[0]));
   }
-  // header: x / grad_in offset at 19, out / grad_out at 20 (see kernels/nn.mjs)
-  this._launch(p, ids, n, WG, [mode, adaptive, H, W, OH, OW, ...a.geom, a.count_include_pad, a.divisor_override,
-    fwd ? xoff : yoff, fwd ? yoff : xoff, ioff]);
+  // header: x / grad_in offset at 25, out / grad_out at 26 (see kernels/nn.mjs)
+  this._launch(p, ids, n, WG, [mode, adaptive, D, H, W, OD, OH, OW, ...a.geom, a.count_include_pad,
+    a.divisor_override, fwd ? xoff : yoff, fwd ? yoff : xoff, ioff]);
 };
 
 /** Record one dispatch of `p` over `count` invocations of `wg`-wide workgroups; header words 3.. = `words`. */

@@ -105,22 +105,24 @@ class Backend:
 
     # ---- nn: convolution columns and pooling ---------------------------------------------------------------
     def im2col(self, out, x, geom):
-        """out[n, (c·KH+kh)·KW+kw, oh·OW+ow] = x[n, c, ih, iw] (0 in the padding); x (N, C, H, W) and out
-        (N, C·KH·KW, OH·OW) with any strides; geom = (KH, KW, SH, SW, PH, PW, DH, DW, OH, OW)."""
+        """out[n, ((c·KD+kd)·KH+kh)·KW+kw, (od·OH+oh)·OW+ow] = x[n, c, id, ih, iw] (0 in the padding); x
+        (N, C, D, H, W) and out (N, C·KD·KH·KW, OD·OH·OW) with any strides; geom = (KD, KH, KW, SD, SH, SW, PD, PH,
+        PW, DD, DH, DW, OD, OH, OW)."""
         raise NotImplementedError
 
     def col2im(self, out, cols, geom):
-        """The adjoint of im2col: out (contiguous N, C, H, W) = sum of the cols entries reading each pixel."""
+        """The adjoint of im2col: out (contiguous N, C, D, H, W) = sum of the cols entries reading each voxel."""
         raise NotImplementedError
 
-    def pool2d(self, out, x, idx, mode, adaptive, geom, count_include_pad=True, divisor_override=0):
+    def pool(self, out, x, idx, mode, adaptive, geom, count_include_pad=True, divisor_override=0):
         """Max (mode 0; argmax flat indices into idx, or idx None) or average (mode 1) pooling of contiguous x
-        (planes, H, W) into contiguous out (planes, OH, OW); geom = (KH, KW, SH, SW, PH, PW, DH, DW)."""
+        (planes, D, H, W) into contiguous out (planes, OD, OH, OW); geom = (KD, KH, KW, SD, SH, SW, PD, PH, PW, DD,
+        DH, DW)."""
         raise NotImplementedError
 
-    def pool2d_backward(self, grad_in, grad_out, idx, mode, adaptive, geom, count_include_pad=True,
-                        divisor_override=0):
-        """grad_in (contiguous planes, H, W) = the adjoint of pool2d applied to grad_out (planes, OH, OW)."""
+    def pool_backward(self, grad_in, grad_out, idx, mode, adaptive, geom, count_include_pad=True,
+                      divisor_override=0):
+        """grad_in (contiguous planes, D, H, W) = the adjoint of pool applied to grad_out (planes, OD, OH, OW)."""
         raise NotImplementedError
 
     # ---- sorting and scans with indices --------------------------------------------------------------------
@@ -184,7 +186,7 @@ PRIMITIVES = (
     "copy", "fill", "unary", "binary", "where",
     "reduce", "softmax", "cumulative", "gemm",
     "index_offsets", "take", "put",
-    "im2col", "col2im", "pool2d", "pool2d_backward",
+    "im2col", "col2im", "pool", "pool_backward",
     "sort_rows", "cumext", "logcumsumexp", "searchsorted",
     "lu", "lu_solve", "cholesky", "geqrf", "orgqr", "trsm", "svd_jacobi", "eigh_jacobi",
 )

@@ -245,23 +245,23 @@ KERNELS = (
        "like static_cast)"),
     # ---- conv.c, pool.c ------------------------------------------------------------------------------------
     _K("im2col", "conv.c", "nn",
-       "dtype N C H W KH KW SH SW PH PW DH DW OH OW in:ptr in_strides[4] out:ptr out_strides[3]",
-       "in_strides (n, c, h, w), out_strides (n, r, l): `out[n, (c·KH+kh)·KW+kw, oh·OW+ow] = "
-       "in[n, c, oh·SH−PH+kh·DH, ow·SW−PW+kw·DW]`, 0 outside; any dtype (moves bytes). Strided out serves "
-       "F.unfold's (N, R, L) and conv's (R, N, L) layouts"),
+       "dtype N C D H W KD KH KW SD SH SW PD PH PW DD DH DW OD OH OW in:ptr in_strides[5] out:ptr out_strides[3]",
+       "in_strides (n, c, d, h, w), out_strides (n, r, l): `out[n, ((c·KD+kd)·KH+kh)·KW+kw, (od·OH+oh)·OW+ow] = "
+       "in[n, c, od·SD−PD+kd·DD, oh·SH−PH+kh·DH, ow·SW−PW+kw·DW]`, 0 outside; any dtype (moves bytes). Strided "
+       "out serves F.unfold's (N, R, L) and conv's (R, N, L) layouts"),
     _K("col2im", "conv.c", "nn",
-       "dtype N C H W KH KW SH SW PH PW DH DW OH OW cols:ptr cols_strides[3] out:ptr",
-       "the adjoint: out (contiguous N, C, H, W) zeroed, then every cols entry (strides n, r, l) added at the "
-       "pixel it reads; F32 F64 I64"),
-    _K("pool2d", "pool.c", "nn",
-       "mode adaptive dtype planes H W OH OW KH KW SH SW PH PW DH DW count_include_pad divisor_override "
-       "in:ptr out:ptr idx:ptr",
-       "mode 0 max, 1 avg; in/out contiguous (planes, H, W)/(planes, OH, OW); max writes int64 flat indices "
-       "ih·W+iw to idx (0: none; NaN wins, ties keep the first); avg: ATen's window/divisor rules (adaptive: "
-       "sum / kh / kw; divisor_override 0: none); F32 F64 I64 (integer avg truncates)"),
-    _K("pool2d_backward", "pool.c", "nn",
-       "mode adaptive dtype planes H W OH OW KH KW SH SW PH PW DH DW count_include_pad divisor_override "
-       "grad_in:ptr grad_out:ptr idx:ptr",
+       "dtype N C D H W KD KH KW SD SH SW PD PH PW DD DH DW OD OH OW cols:ptr cols_strides[3] out:ptr",
+       "the adjoint: out (contiguous N, C, D, H, W) zeroed, then every cols entry (strides n, r, l) added at the "
+       "voxel it reads; F32 F64 I64"),
+    _K("pool", "pool.c", "nn",
+       "mode adaptive dtype planes D H W OD OH OW KD KH KW SD SH SW PD PH PW DD DH DW count_include_pad "
+       "divisor_override in:ptr out:ptr idx:ptr",
+       "mode 0 max, 1 avg; in/out contiguous (planes, D, H, W)/(planes, OD, OH, OW); max writes int64 flat "
+       "indices (id·H+ih)·W+iw to idx (0: none; NaN wins, ties keep the first); avg: ATen's window/divisor rules "
+       "(adaptive: sum / kd / kh / kw; divisor_override 0: none); F32 F64 I64 (integer avg truncates)"),
+    _K("pool_backward", "pool.c", "nn",
+       "mode adaptive dtype planes D H W OD OH OW KD KH KW SD SH SW PD PH PW DD DH DW count_include_pad "
+       "divisor_override grad_in:ptr grad_out:ptr idx:ptr",
        "grad_in contiguous, zeroed by the kernel; max scatters grad_out at idx (idx required), avg spreads "
        "grad_out / divisor over each window; F32 F64"),
     # ---- linalg.c ------------------------------------------------------------------------------------------

@@ -1,15 +1,20 @@
 """torch_js.nn.functional: PyTorch's functional API. The ops live in nn/_functional/, one family per file:
-activation, conv (im2col + gemm), pooling (C kernels), norm, loss, misc (linear, embedding, dropout, pad,
+activation, conv (im2col + gemm), pooling (C kernels), fractional_pool, norm, loss, misc (linear, embedding, dropout, pad,
 interpolate, ...), sampling (grid_sample, affine_grid), attention."""
 from ._functional.activation import (celu, celu_, elu, elu_, gelu, glu, hardshrink, hardsigmoid, hardswish,  # noqa: F401
                                      hardtanh, hardtanh_, leaky_relu, leaky_relu_, log_softmax, logsigmoid, mish,
                                      prelu, relu, relu6, relu_, rrelu, rrelu_, selu, selu_, sigmoid, silu, softmax,
                                      softmin, softplus, softshrink, softsign, tanh, tanhshrink, threshold, threshold_)
-from ._functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold  # noqa: F401
-from ._functional.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: F401
-                                  adaptive_max_pool1d_with_indices, adaptive_max_pool2d,
-                                  adaptive_max_pool2d_with_indices, avg_pool1d, avg_pool2d, lp_pool1d, lp_pool2d,
-                                  max_pool1d, max_pool1d_with_indices, max_pool2d, max_pool2d_with_indices)
+from ._functional.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,  # noqa: F401
+                               conv_transpose3d, fold, unfold)
+from ._functional.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d,  # noqa: F401
+                                  adaptive_max_pool1d, adaptive_max_pool1d_with_indices, adaptive_max_pool2d,
+                                  adaptive_max_pool2d_with_indices, adaptive_max_pool3d,
+                                  adaptive_max_pool3d_with_indices, avg_pool1d, avg_pool2d, avg_pool3d, lp_pool1d,
+                                  lp_pool2d, lp_pool3d, max_pool1d, max_pool1d_with_indices, max_pool2d,
+                                  max_pool2d_with_indices, max_pool3d, max_pool3d_with_indices)
+from ._functional.fractional_pool import (fractional_max_pool2d, fractional_max_pool2d_with_indices,  # noqa: F401
+                                          fractional_max_pool3d, fractional_max_pool3d_with_indices)
 from ._functional.norm import (batch_norm, group_norm, instance_norm, layer_norm, local_response_norm,  # noqa: F401
                                rms_norm)
 from ._functional.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401

@@ -351,8 +351,8 @@ class WebGPUBackend(Backend):
 
     # ---- nn: convolution columns and pooling (wasm_ext/conv.c, pool.c semantics) ------------------------------
     def im2col(self, out, x, geom):
-        n, c, h, w = x._shape
-        _IM2COL.pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, IM2COL, 0, n, c, h, w, *geom, out._storage.ptr,
+        n, c, d, h, w = x._shape
+        _IM2COL.pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, IM2COL, 0, n, c, d, h, w, *geom, out._storage.ptr,
                           out._dtype.code, out._offset, x._storage.ptr, x._dtype.code, x._offset, *x._stride,
                           *out._stride)
         rc = _rt.run()
@@ -360,8 +360,8 @@ class WebGPUBackend(Backend):
             _rt.fail(rc, "im2col", (x._dtype,))
 
     def col2im(self, out, cols, geom):
-        n, c, h, w = out._shape
-        _COL2IM.pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, COL2IM, 0, n, c, h, w, *geom, out._storage.ptr,
+        n, c, d, h, w = out._shape
+        _COL2IM.pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, COL2IM, 0, n, c, d, h, w, *geom, out._storage.ptr,
                           out._dtype.code, out._offset, cols._storage.ptr, cols._dtype.code, cols._offset,
                           *cols._stride)
         rc = _rt.run()
@@ -369,24 +369,24 @@ class WebGPUBackend(Backend):
             _rt.fail(rc, "col2im", (out._dtype,))
 
     def _pool(self, fam, written, read, idx, mode, adaptive, geom, count_include_pad, divisor_override):
-        big, small = (read, written) if fam == POOL else (written, read)   # (planes, H, W), (planes, OH, OW)
-        planes, h, w = big._shape
-        oh, ow = small._shape[1], small._shape[2]
+        big, small = (read, written) if fam == POOL else (written, read)   # (planes, D, H, W), (planes, OD, OH, OW)
+        planes, d, h, w = big._shape
+        od, oh, ow = small._shape[1:]
         i3 = (idx._storage.ptr, idx._dtype.code, idx._offset) if idx is not None else (0, 0, 0)
-        _POOL[fam].pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, fam, 0, mode, 1 if adaptive else 0, planes, h, w, oh, ow,
-                             *geom, 1 if count_include_pad else 0, divisor_override or 0, written._storage.ptr,
+        _POOL[fam].pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, fam, 0, mode, 1 if adaptive else 0, planes, d, h, w, od, oh,
+                             ow, *geom, 1 if count_include_pad else 0, divisor_override or 0, written._storage.ptr,
                              written._dtype.code, written._offset, read._storage.ptr, read._dtype.code, read._offset,
                              *i3)
         rc = _rt.run()
         if rc:
-            _rt.fail(rc, "pool2d" if fam == POOL else "pool2d_backward", (read._dtype,))
+            _rt.fail(rc, "pool" if fam == POOL else "pool_backward", (read._dtype,))
 
-    def pool2d(self, out, x, idx, mode, adaptive, geom, count_include_pad=True, divisor_override=0):
-        """x contiguous (planes, H, W) -> out (planes, OH, OW); idx int64 like out (max) or None."""
+    def pool(self, out, x, idx, mode, adaptive, geom, count_include_pad=True, divisor_override=0):
+        """x contiguous (planes, D, H, W) -> out (planes, OD, OH, OW); idx int64 like out (max) or None."""
         self._pool(POOL, out, x, idx, mode, adaptive, geom, count_include_pad, divisor_override)
 
-    def pool2d_backward(self, grad_in, grad_out, idx, mode, adaptive, geom, count_include_pad=True,
-                        divisor_override=0):
+    def pool_backward(self, grad_in, grad_out, idx, mode, adaptive, geom, count_include_pad=True,
+                      divisor_override=0):
         self.fill(grad_in, 0)
         self._pool(POOL_BWD, grad_in, grad_out, idx, mode, adaptive, geom, count_include_pad, divisor_override)
 

@@ -46,11 +46,12 @@ _SPECS = (
      ""),
     ("TAKE", "nd out:operand src:operand offs:operand shape[nd] out_st[nd] src_st[nd] offs_st[nd]", ""),
     ("PUT", "nd accumulate dst:operand val:operand offs:operand shape[nd] val_st[nd] dst_st[nd] offs_st[nd]", ""),
-    ("IM2COL", "N C H W geom[10] out:operand x:operand x_st[4] out_st[3]", "geom KH KW SH SW PH PW DH DW OH OW"),
-    ("COL2IM", "N C H W geom[10] out:operand cols:operand cols_st[3]", "out contiguous"),
-    ("POOL", "mode adaptive planes H W OH OW geom[8] count_include_pad divisor_override out:operand x:operand "
-             "idx:operand", "geom KH KW SH SW PH PW DH DW; idx id 0: none; contiguous planes"),
-    ("POOL_BWD", "mode adaptive planes H W OH OW geom[8] count_include_pad divisor_override grad_in:operand "
+    ("IM2COL", "N C D H W geom[15] out:operand x:operand x_st[5] out_st[3]",
+     "geom KD KH KW SD SH SW PD PH PW DD DH DW OD OH OW"),
+    ("COL2IM", "N C D H W geom[15] out:operand cols:operand cols_st[3]", "out contiguous"),
+    ("POOL", "mode adaptive planes D H W OD OH OW geom[12] count_include_pad divisor_override out:operand "
+             "x:operand idx:operand", "geom KD KH KW SD SH SW PD PH PW DD DH DW; idx id 0: none; contiguous planes"),
+    ("POOL_BWD", "mode adaptive planes D H W OD OH OW geom[12] count_include_pad divisor_override grad_in:operand "
                  "grad_out:operand idx:operand", "as POOL"),
     ("SORT", "outer n descending k values:operand indices:operand x:operand",
      "op: kernel_abi.SORT_OPS; contiguous"),

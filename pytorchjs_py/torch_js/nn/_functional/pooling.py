@@ -1,11 +1,11 @@
-"""Pooling on the tjs_pool2d kernels: max (with indices, dilation, ceil_mode), average (padding, ceil_mode,
-count_include_pad, divisor_override), adaptive average and adaptive max; 1-D variants run as 2-D with H = 1.
+"""Pooling on the tjs_pool kernels, over up to three spatial dims (2-D runs with D = 1, 1-D also with H = 1): max
+(with indices, dilation, ceil_mode), average (padding, ceil_mode, count_include_pad, divisor_override), adaptive
+average and adaptive max; lp pooling over average (or max) pooling. (Fractional max pooling: fractional_pool.py.)
 
 Primitives and derivatives: the forward pool records a node whose backward is `_pool_backward` (kernel
-tjs_pool2d_backward); that is itself recorded, with derivative: max — a gather of the incoming gradient at the
+tjs_pool_backward); that is itself recorded, with derivative: max — a gather of the incoming gradient at the
 saved indices; avg — the average pool of the incoming gradient. Both are linear, so higher orders close.
 """
-
 from ...ops._registry import backward
 from ...ops._util import GRAD_ENABLED, not_implemented_for, record
 from ..._tensor import _empty
@@ -16,11 +16,28 @@ MAX, AVG = 0, 1
 
 
 class _Pool:
-    """One pooling configuration: mode, adaptive, geometry (KH, KW, SH, SW, PH, PW, DH, DW), avg options."""
-    __slots__ = ("mode", "adaptive", "geom", "cip", "dov")
+    """One pooling configuration: mode, adaptive, geometry (KD, KH, KW, SD, SH, SW, PD, PH, PW, DD, DH, DW), avg
+    options, and the names of the autograd nodes it records (by spatial rank, as PyTorch's)."""
+    __slots__ = ("mode", "adaptive", "geom", "cip", "dov", "names")
 
-    def __init__(self, mode, adaptive, geom, cip=True, dov=0):
+    def __init__(self, mode, adaptive, geom, nd, cip=True, dov=0):
         self.mode, self.adaptive, self.geom, self.cip, self.dov = mode, adaptive, geom, cip, dov
+        rank = "3D" if nd == 3 else "2D"
+        if mode == MAX:
+            fwd = f"AdaptiveMaxPool{rank}Backward0" if adaptive else (
+                "MaxPool3DWithIndicesBackward0" if nd == 3 else "MaxPool2DBackward0")
+            self.names = (fwd, f"MaxPool{rank}WithIndicesBackwardBackward0")
+        else:
+            self.names = (f"{'Adaptive' if adaptive else ''}AvgPool{rank}Backward0", f"AvgPool{rank}BackwardBackward0")
+
+
+def _lift_geom(k, s, p, d):
+    """Per-dim kernel, stride, padding, dilation of an nd-dim pool -> the kernels' 12-int 3-D geometry."""
+    pad = 3 - len(k)
+    return ((1,) * pad + tuple(k) + (1,) * pad + tuple(s) + (0,) * pad + tuple(p) + (1,) * pad + tuple(d))
+
+
+_ADAPTIVE_GEOM = (1,) * 12
 
 
 def _pool_backward_back(ctx, gg):
@@ -29,17 +46,16 @@ def _pool_backward_back(ctx, gg):
         (idx,) = ctx.saved_tensors
         planes = idx._shape[0]
         return gg.reshape(planes, -1).gather(1, idx.reshape(planes, -1)).reshape(out_shape)
-    return _pool_forward(gg, cfg, out_shape[1], out_shape[2])[0]
+    return _pool_forward(gg, cfg, out_shape[1:])[0]
 
 
 def _pool_backward(g, idx, cfg, in_shape):
-    """grad_input (planes, H, W) of the pool whose output gradient is g (planes, OH, OW)."""
+    """grad_input (planes, D, H, W) of the pool whose output gradient is g (planes, OD, OH, OW)."""
     g = g.contiguous()
     gi = _empty(tuple(in_shape), g._dtype, g._storage.device)
-    gi._storage.backend.pool2d_backward(gi, g, idx, cfg.mode, cfg.adaptive, cfg.geom, cfg.cip, cfg.dov)
+    gi._storage.backend.pool_backward(gi, g, idx, cfg.mode, cfg.adaptive, cfg.geom, cfg.cip, cfg.dov)
     if GRAD_ENABLED[0] and g._requires_grad:
-        node = record("MaxPool2DWithIndicesBackwardBackward0" if cfg.mode == MAX else "AvgPool2DBackwardBackward0",
-                      _pool_backward_back, (g,), (gi,), attrs=(cfg, tuple(in_shape), g._shape))
+        node = record(cfg.names[1], _pool_backward_back, (g,), (gi,), attrs=(cfg, tuple(in_shape), g._shape))
         if cfg.mode == MAX:
             node.save((idx,))
     return gi
@@ -53,39 +69,38 @@ def _pool_forward_back(ctx, g, gidx=None):
     return _pool_backward(g, idx, cfg, in_shape)
 
 
-def _pool_forward(x, cfg, oh, ow):
-    """x (planes, H, W) float32/float64 -> (out (planes, OH, OW), int64 indices or None)."""
+def _pool_forward(x, cfg, osz):
+    """x (planes, D, H, W) float32/float64/int64 -> (out (planes, OD, OH, OW), int64 indices or None)."""
     xc = x.contiguous()
-    planes = xc._shape[0]
-    out = _empty((planes, oh, ow), xc._dtype, xc._storage.device)
-    idx = _empty((planes, oh, ow), D.int64, xc._storage.device) if cfg.mode == MAX else None
+    shape = (xc._shape[0],) + tuple(osz)
+    out = _empty(shape, xc._dtype, xc._storage.device)
+    idx = _empty(shape, D.int64, xc._storage.device) if cfg.mode == MAX else None
     if out.numel():
-        out._storage.backend.pool2d(out, xc, idx, cfg.mode, cfg.adaptive, cfg.geom, cfg.cip, cfg.dov)
+        out._storage.backend.pool(out, xc, idx, cfg.mode, cfg.adaptive, cfg.geom, cfg.cip, cfg.dov)
     if GRAD_ENABLED[0] and x._requires_grad:
-        name = ("Adaptive" if cfg.adaptive else "") + ("MaxPool2DBackward0" if cfg.mode == MAX else "AvgPool2DBackward0")
-        node = record(name, _pool_forward_back, (xc,), (out, idx) if idx is not None else (out,),
+        node = record(cfg.names[0], _pool_forward_back, (xc,), (out, idx) if idx is not None else (out,),
                       attrs=(cfg, xc._shape))
         if idx is not None:
             node.save((idx,))
     return out, idx
 
 
-def _run(input, cfg, nd, oh, ow, name):
-    """Batch/unbatched (N, C, *spatial) input -> pooled output (and indices) through the (planes, H, W) kernel."""
+def _run(input, cfg, nd, osz):
+    """Batch/unbatched (N, C, *spatial) input -> pooled output (and indices) through the (planes, D, H, W)
+    kernel; osz: the nd output sizes."""
     lead = input._shape[:-nd]
-    sp = input._shape[-nd:]
-    h, w = (1, sp[0]) if nd == 1 else sp
-    x = input.reshape(-1, h, w)
-    half = x._dtype in _HALF
-    if half:
+    lift = (1,) * (3 - nd)
+    x = input.reshape((-1,) + lift + tuple(input._shape[-nd:]))
+    cast = x._dtype in _HALF
+    if cast:
         x = x.to(D.float32)
     elif not x._dtype.is_floating_point and x._dtype is not D.int64:
         x = x.to(D.int64)           # the kernel's integer path is int64; max/avg of smaller ints fit
-        half = True
-    out, idx = _pool_forward(x, cfg, oh, ow)
-    if half:
+        cast = True
+    out, idx = _pool_forward(x, cfg, lift + tuple(osz))
+    if cast:
         out = out.to(input._dtype)
-    oshape = lead + ((ow,) if nd == 1 else (oh, ow))
+    oshape = lead + tuple(osz)
     out = out.view(oshape)
     if idx is not None:
         idx = idx.view(oshape)
@@ -106,6 +121,11 @@ def _check_input(input, nd, name, ints=False):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if not input._dtype.is_floating_point and not (ints and input._dtype is not D.bool_):
         raise not_implemented_for(name, input._dtype)
+
+
+def _check_tensor(input, name):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
 
 
 def _check_dim_range(input, lo, hi, name):
@@ -137,6 +157,19 @@ def _pair_arg(v, name, arg, allow_empty=False):
     return (int(v), int(v))
 
 
+def _triple_arg(v, message, default=None):
+    """max_pool3d/avg_pool3d's arguments: the binding's IntArrayRef[3] (an int thrice, a sequence as given; None
+    the empty list), then ATen's 1-or-3 rule (an empty stride takes `default`, the kernel size)."""
+    if v is None:
+        v = []
+    vals = [int(x) for x in v] if isinstance(v, (list, tuple)) else [int(v)] * 3
+    if not vals and default is not None:
+        return default
+    if len(vals) not in (1, 3):
+        raise RuntimeError(message)
+    return tuple(vals) * 3 if len(vals) == 1 else tuple(vals)
+
+
 def _pool_out_checked(i, k, p, s, d, ceil_mode):
     """ATen's pooling_output_shape, with its checks."""
     if s == 0:
@@ -150,7 +183,7 @@ def _pool_out_checked(i, k, p, s, d, ceil_mode):
 
 
 def _pool2d_geometry(input, k, s, p, d, ceil_mode, name):
-    """max_pool2d_with_indices / avg_pool2d meta checks on a 3-D or 4-D input -> (geom, OH, OW)."""
+    """max_pool2d_with_indices / avg_pool2d meta checks on a 3-D or 4-D input -> (geom, (OH, OW))."""
     if input.dim() not in (3, 4):
         if name.startswith("avg"):
             input.size(-3)  # PyTorch reads size(-3) first: IndexError on 1-D/2-D input
@@ -176,7 +209,38 @@ def _pool2d_geometry(input, k, s, p, d, ceil_mode, name):
     if oh < 1 or ow < 1:
         raise RuntimeError(f"Given input size: ({planes}x{h}x{w}). Calculated output size: ({planes}x{oh}x{ow}). "
                            f"Output size is too small")
-    return (k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1]), oh, ow
+    return _lift_geom(k, s, p, d), (oh, ow)
+
+
+def _pool3d_geometry(input, k, s, p, d, ceil_mode, fn_name, avg=False):
+    """max_pool3d_with_indices / avg_pool3d checks (pooling_output_shape, pool3d_shape_check) on a 4-D or 5-D
+    input -> (geom, (OT, OH, OW))."""
+    if input.dim() not in (4, 5):
+        raise RuntimeError("non-empty 4D or 5D (batch mode) tensor expected for input")
+    sizes = input._shape[-3:]
+    osz = tuple(_pool_out_checked(i, kk, pp, ss, dd, ceil_mode) for i, kk, pp, ss, dd in zip(sizes, k, p, s, d))
+    if any(v <= 0 for v in k):
+        raise RuntimeError(f"kernel size should be greater than zero, but got kT: {k[0]} kH: {k[1]} kW: {k[2]}")
+    if any(v <= 0 for v in s):
+        raise RuntimeError(f"stride should be greater than zero, but got dT: {s[0]} dH: {s[1]} dW: {s[2]}")
+    if any(v <= 0 for v in d):
+        raise RuntimeError(f"dilation should be greater than zero, but got dilationT: {d[0]} dilationH: {d[1]} "
+                           f"dilationW: {d[2]}")
+    for i, n in enumerate(input._shape):
+        if n == 0 and not (input.dim() == 5 and i == 0):
+            raise RuntimeError(f"{fn_name}: Expected input's non-batch dimensions to have positive length, but input "
+                               f"has a shape of {list(input._shape)} and non-batch dimension 0 has length zero!")
+    if avg and any(i < kk for i, kk in zip(sizes, k)):
+        raise RuntimeError(f"input image (T: {sizes[0]} H: {sizes[1]} W: {sizes[2]}) smaller than kernel size "
+                           f"(kT: {k[0]} kH: {k[1]} kW: {k[2]})")
+    if any(kk // 2 < pp for kk, pp in zip(k, p)):
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got kT: {k[0]} kW: {k[2]} "
+                           f"kH: {k[1]} padT: {p[0]} padW: {p[2]} padH: {p[1]}")
+    if any(v < 1 for v in osz):
+        planes = input._shape[-4]
+        raise RuntimeError(f"Given input size: ({planes}x{'x'.join(map(str, sizes))}). Calculated output size: "
+                           f"({planes}x{'x'.join(map(str, osz))}). Output size is too small")
+    return _lift_geom(k, s, p, d), osz
 
 
 def _window1d(input, kernel_size, stride, padding, dilation, ceil_mode, name):
@@ -226,26 +290,37 @@ def _max_pool1d_checks(input, kernel_size, stride, padding, dilation, ceil_mode)
     ow = _pool_out(sh[-1], k, s, p, d, ceil_mode)
     if ow <= 0:
         raise RuntimeError(f"max_pool1d() Invalid computed output size: {ow}")
-    return (1, k, 1, s, 0, p, 1, d), 1, ow
+    return _lift_geom((k,), (s,), (p,), (d,)), (ow,)
 
 
 # ---- max pooling ---------------------------------------------------------------------------------------------
 
 def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices, name):
-    _check_input(input, nd, name, ints=True)
+    if nd == 3:
+        _check_tensor(input, name)
+        k = _triple_arg(kernel_size, "max_pool3d: kernel_size must either be a single int, or a tuple of three ints")
+        s = _triple_arg(stride, "max_pool3d: stride must either be omitted, a single int, or a tuple of three ints",
+                        default=k)
+        p = _triple_arg(padding, "max_pool3d: padding must either be a single int, or a tuple of three ints")
+        d = _triple_arg(dilation, "max_pool3d: dilation must be either a single int, or a tuple of three ints")
+        geom, osz = _pool3d_geometry(input, k, s, p, d, ceil_mode, "max_pool3d_with_indices_out_cpu_template()")
+        _check_input(input, nd, name, ints=True)
+    else:
+        _check_input(input, nd, name, ints=True)
     if nd == 1:
         if not return_indices:  # at::max_pool1d checks first, whether or not it then needs indices for autograd
-            geom, oh, ow = _max_pool1d_checks(input, kernel_size, stride, padding, dilation, ceil_mode)
+            geom, osz = _max_pool1d_checks(input, kernel_size, stride, padding, dilation, ceil_mode)
         else:  # at::max_pool1d_with_indices: max_pool2d_with_indices on input.unsqueeze(-2)
             k, s, p, d = _window1d(input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool1d")
-            geom, oh, ow = _pool2d_geometry(input.unsqueeze(-2), k, s, p, d, ceil_mode, name)
-    else:
+            geom, (_, ow) = _pool2d_geometry(input.unsqueeze(-2), k, s, p, d, ceil_mode, name)
+            geom, osz = _lift_geom(k[1:], s[1:], p[1:], d[1:]), (ow,)
+    elif nd == 2:
         k = _pair_arg(kernel_size, "max_pool2d", "kernel_size")
         s = _pair_arg(stride, "max_pool2d", "stride", allow_empty=True) or k
         p = _pair_arg(padding, "max_pool2d", "padding")
         d = _pair_arg(dilation, "max_pool2d", "dilation")
-        geom, oh, ow = _pool2d_geometry(input, k, s, p, d, ceil_mode, name)
-    out, idx = _run(input, _Pool(MAX, False, geom), nd, oh, ow, name)
+        geom, osz = _pool2d_geometry(input, k, s, p, d, ceil_mode, name)
+    out, idx = _run(input, _Pool(MAX, False, geom, nd), nd, osz)
     return (out, idx) if return_indices else out
 
 
@@ -255,6 +330,10 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool2d")
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool3d")
 
 
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -267,23 +346,44 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
 # ---- average pooling -----------------------------------------------------------------------------------------
 
 def _avg_pool(input, nd, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, name):
-    _check_input(input, nd, name, ints=True)
-    if nd == 1:
-        k, s, p, _ = _window1d(input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool1d")
-        x = input.unsqueeze(-2)
+    if nd == 3:
+        _check_tensor(input, name)
+        k = _triple_arg(kernel_size, "avg_pool3d: kernel_size must be a single int, or a tuple of three ints")
+        s = _triple_arg(stride, "avg_pool3d: stride must be omitted, a single int, or a tuple of three ints",
+                        default=k)
+        p = _triple_arg(padding, "avg_pool3d: padding must be a single int, or a tuple of three ints")
+        if input.dim() not in (4, 5):
+            raise RuntimeError("non-empty 4D or 5D (batch mode) tensor expected for input")
+        if divisor_override is not None and divisor_override == 0:
+            raise RuntimeError("divisor must be not zero")
+        geom, osz = _pool3d_geometry(input, k, s, p, (1, 1, 1), ceil_mode, "avg_pool3d()", avg=True)
+        if input._dtype not in (D.float32, D.float64, D.int64):   # avg_pool3d_out_frame's dispatch
+            raise not_implemented_for("avg_pool3d_out_frame", input._dtype)
     else:
-        k = _pair_arg(kernel_size, "avg_pool2d", "kernel_size")
-        s = _pair_arg(stride, "avg_pool2d", "stride", allow_empty=True) or k
-        p = _pair_arg(padding, "avg_pool2d", "padding")
-        x = input
-    if divisor_override is not None and divisor_override == 0:
-        raise RuntimeError("divisor must be not zero")
-    geom, oh, ow = _pool2d_geometry(x, k, s, p, (1, 1), ceil_mode, name)
-    cfg = _Pool(AVG, False, geom, bool(count_include_pad), int(divisor_override or 0))
-    return _run(input, cfg, nd, oh, ow, name)[0]
+        _check_input(input, nd, name, ints=True)
+        if nd == 1:
+            k, s, p, _ = _window1d(input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool1d")
+            x = input.unsqueeze(-2)
+        else:
+            k = _pair_arg(kernel_size, "avg_pool2d", "kernel_size")
+            s = _pair_arg(stride, "avg_pool2d", "stride", allow_empty=True) or k
+            p = _pair_arg(padding, "avg_pool2d", "padding")
+            x = input
+        if divisor_override is not None and divisor_override == 0:
+            raise RuntimeError("divisor must be not zero")
+        geom, osz = _pool2d_geometry(x, k, s, p, (1, 1), ceil_mode, name)
+        if nd == 1:
+            geom, osz = _lift_geom(k[1:], s[1:], p[1:], (1,)), osz[1:]
+    cfg = _Pool(AVG, False, geom, nd, bool(count_include_pad), int(divisor_override or 0))
+    return _run(input, cfg, nd, osz)[0]
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
@@ -296,46 +396,58 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                      "avg_pool2d")
 
 
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    return _avg_pool(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                     "avg_pool3d")
+
+
 # ---- adaptive pooling ----------------------------------------------------------------------------------------
 
 def _adaptive_sizes(input, output_size, nd, mode, name):
-    """PyTorch's checks for adaptive pooling, in its order -> (OH, OW) of the 2-D kernel."""
+    """PyTorch's checks for adaptive pooling, in its order -> the output's spatial sizes."""
     if nd == 1:
         _check_dim_range(input, 2, 4, name)
         o = _check1d(output_size, "output_size", name)
         if mode == MAX:
             _check_nonempty(input, range(1, input.dim()), name)
-        outs = (1, o)
+        outs = (1, o)          # PyTorch runs it as the 2-D op with H = 1
         x_shape = input._shape[:-1] + (1, input._shape[-1])
+        kd = 2
     else:
-        if isinstance(output_size, (list, tuple)):  # F.adaptive_*_pool2d's _list_with_default
+        if isinstance(output_size, (list, tuple)):  # F.adaptive_*_pool{2,3}d's _list_with_default
             if input.dim() <= len(output_size):
                 raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
             tail = input._shape[-len(output_size):] if output_size else ()
             outs = tuple(int(d) if o is None else int(o) for o, d in zip(output_size, tail))
         else:
-            outs = (int(output_size),) * 2
+            outs = (int(output_size),) * nd
         x_shape = input._shape
+        kd = nd
+    kname = f"adaptive_{'avg' if mode == AVG else 'max'}_pool{kd}d"
+    dims = (3, 4) if kd == 2 else (4, 5)
     if mode == AVG:
-        if len(outs) != 2:
-            raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
-        if outs[0] < 0 or outs[1] < 0:
-            raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 but "
-                               f"received {{{outs[0]}, {outs[1]}}}")
-        if len(x_shape) not in (3, 4):
-            raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(x_shape)}")
-        _check_nonempty_shape(x_shape, (len(x_shape) - 2, len(x_shape) - 1), "adaptive_avg_pool2d")
+        if len(outs) != kd:
+            raise RuntimeError(f"{kname}: output_size must be {kd}")
+        if any(o < 0 for o in outs):
+            got = f"{outs[0]}, {outs[1]}" if kd == 2 else f"{outs[0]}, {outs[1]},{outs[2]}"
+            raise RuntimeError(f"{kname}: elements of output_size must be greater than or equal to 0 but received "
+                               f"{{{got}}}")
+        if len(x_shape) not in dims:
+            raise RuntimeError(f"{kname}(): Expected {dims[0]}D or {dims[1]}D tensor, but got {list(x_shape)}")
+        _check_nonempty_shape(x_shape, range(len(x_shape) - kd, len(x_shape)) if kd == 2 else
+                              range(1, len(x_shape)), kname)
     else:
-        if len(x_shape) not in (3, 4):
-            raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: {list(x_shape)}")
-        _check_nonempty_shape(x_shape, range(1, len(x_shape)), "adaptive_max_pool2d")
-        if len(outs) != 2:
-            raise RuntimeError("adaptive_max_pool2d(): internal error: output_size.size() must be 2")
-        if outs[0] < 0 or outs[1] < 0:
-            shape = list(x_shape[:-2]) + list(outs)
-            neg = outs[0] if outs[0] < 0 else outs[1]
+        if len(x_shape) not in dims:
+            raise RuntimeError(f"{kname}(): Expected {dims[0]}D or {dims[1]}D tensor, but got: {list(x_shape)}")
+        _check_nonempty_shape(x_shape, range(1, len(x_shape)), kname)
+        if len(outs) != kd:
+            raise RuntimeError(f"{kname}(): internal error: output_size.size() must be {kd}")
+        if any(o < 0 for o in outs):
+            shape = list(x_shape[:-kd]) + list(outs)
+            neg = next(o for o in outs if o < 0)
             raise RuntimeError(f"Trying to create tensor with negative dimension {neg}: {shape}")
-    return outs
+    return outs[-nd:]
 
 
 def _check_nonempty(input, dims, name):
@@ -350,14 +462,18 @@ def _check_nonempty_shape(shape, dims, name):
 
 
 def _adaptive(input, output_size, nd, mode, return_indices, name):
-    _check_input(input, nd, name)
-    oh, ow = _adaptive_sizes(input, output_size, nd, mode, name)
-    if oh == 0 or ow == 0:
-        lead = input._shape[:-nd]
-        shape = lead + ((ow,) if nd == 1 else (oh, ow))
+    if nd == 3:   # the 3-D kernels check the dtype after the shapes
+        _check_tensor(input, name)
+        osz = _adaptive_sizes(input, output_size, nd, mode, name)
+        _check_input(input, nd, f"{name}_cpu")
+    else:
+        _check_input(input, nd, name)
+        osz = _adaptive_sizes(input, output_size, nd, mode, name)
+    if 0 in osz:
+        shape = input._shape[:-nd] + tuple(osz)
         out = _empty(shape, input._dtype, input._storage.device)
         return (out, _empty(shape, D.int64, input._storage.device)) if mode == MAX and return_indices else out
-    out, idx = _run(input, _Pool(mode, True, (0,) * 8), nd, oh, ow, name)
+    out, idx = _run(input, _Pool(mode, True, _ADAPTIVE_GEOM, nd), nd, osz)
     return (out, idx) if mode == MAX and return_indices else out
 
 
@@ -369,12 +485,20 @@ def adaptive_avg_pool2d(input, output_size):
     return _adaptive(input, output_size, 2, AVG, False, "adaptive_avg_pool2d")
 
 
+def adaptive_avg_pool3d(input, output_size):
+    return _adaptive(input, output_size, 3, AVG, False, "adaptive_avg_pool3d")
+
+
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     return _adaptive(input, output_size, 1, MAX, return_indices, "adaptive_max_pool1d")
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     return _adaptive(input, output_size, 2, MAX, return_indices, "adaptive_max_pool2d")
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    return _adaptive(input, output_size, 3, MAX, return_indices, "adaptive_max_pool3d")
 
 
 def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
@@ -385,30 +509,62 @@ def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
     return adaptive_max_pool2d(input, output_size, True)
 
 
-def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
-    kw, kh = ntuple(kernel_size, 2)
-    out = avg_pool2d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
-    return (out.sign() * out.abs().relu()).mul(kw * kh).pow(1.0 / norm_type)
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool3d(input, output_size, True)
+
+
+# ---- power-average pooling -----------------------------------------------------------------------------------
+
+def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, nd):
+    """F.lp_pool{1,2,3}d: (sum over the window of x**p) ** (1/p) as avg_pool · window size; p = ±inf is max
+    pooling of |x| (negated for −inf)."""
+    max_pool, avg_pool = ((max_pool1d, avg_pool1d), (max_pool2d, avg_pool2d), (max_pool3d, avg_pool3d))[nd - 1]
+    if isinstance(norm_type, (int, float)):
+        if norm_type == float("inf"):
+            return max_pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+        if norm_type == -float("inf"):
+            return -max_pool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if stride is not None:
+        out = avg_pool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    else:
+        out = avg_pool(input.pow(norm_type), kernel_size, padding=0, ceil_mode=ceil_mode)
+    window = kernel_size
+    if nd > 1:
+        window = 1
+        for v in ntuple(kernel_size, nd):
+            window *= v
+    return (out.sign() * out.abs().relu()).mul(window).pow(1.0 / norm_type)
 
 
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
-    out = avg_pool1d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
-    return (out.sign() * out.abs().relu()).mul(kernel_size).pow(1.0 / norm_type)
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 1)
 
 
-# The kernel pools call pool2d forward and pool2d_backward in the backward they record (_pool_forward_back); the
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 3)
+
+
+# The kernel pools call pool forward and pool_backward in the backward they record (_pool_forward_back); the
 # output keeps the input's dtype (max and avg pooling also take integers, adaptive pooling floats only)
-for _n, _f in [("max_pool1d", max_pool1d), ("max_pool2d", max_pool2d), ("avg_pool1d", avg_pool1d),
-               ("avg_pool2d", avg_pool2d), ("adaptive_avg_pool1d", adaptive_avg_pool1d),
-               ("adaptive_avg_pool2d", adaptive_avg_pool2d), ("adaptive_max_pool1d", adaptive_max_pool1d),
-               ("adaptive_max_pool2d", adaptive_max_pool2d)]:
-    reg(_n, _f, "pooling", primitive="pool2d/pool2d_backward", dtype="same", derivative=backward(_pool_forward_back))
+for _n, _f in [("max_pool1d", max_pool1d), ("max_pool2d", max_pool2d), ("max_pool3d", max_pool3d),
+               ("avg_pool1d", avg_pool1d), ("avg_pool2d", avg_pool2d), ("avg_pool3d", avg_pool3d),
+               ("adaptive_avg_pool1d", adaptive_avg_pool1d), ("adaptive_avg_pool2d", adaptive_avg_pool2d),
+               ("adaptive_avg_pool3d", adaptive_avg_pool3d), ("adaptive_max_pool1d", adaptive_max_pool1d),
+               ("adaptive_max_pool2d", adaptive_max_pool2d), ("adaptive_max_pool3d", adaptive_max_pool3d)]:
+    reg(_n, _f, "pooling", primitive="pool/pool_backward", dtype="same", derivative=backward(_pool_forward_back))
 # composites: the *_with_indices forms call the pools above; lp pooling is avg_pool of a power (integers -> float)
 for _n, _f, _dtype in [("max_pool1d_with_indices", max_pool1d_with_indices, "same"),
                        ("max_pool2d_with_indices", max_pool2d_with_indices, "same"),
+                       ("max_pool3d_with_indices", max_pool3d_with_indices, "same"),
                        ("adaptive_max_pool1d_with_indices", adaptive_max_pool1d_with_indices, "same"),
                        ("adaptive_max_pool2d_with_indices", adaptive_max_pool2d_with_indices, "same"),
-                       ("lp_pool1d", lp_pool1d, "float"), ("lp_pool2d", lp_pool2d, "float")]:
+                       ("adaptive_max_pool3d_with_indices", adaptive_max_pool3d_with_indices, "same"),
+                       ("lp_pool1d", lp_pool1d, "float"), ("lp_pool2d", lp_pool2d, "float"),
+                       ("lp_pool3d", lp_pool3d, "float")]:
     reg(_n, _f, "pooling", dtype=_dtype, opinfo=())
 
 
