@@ -515,7 +515,15 @@ _TENSOR_PAIR_ONLY = {"maximum", "minimum", "fmax", "fmin", "atan2", "hypot", "lo
                      "logical_xor"}
 
 
+# ... and those that also take a Number first (xlogy(2, t))
+_NUMBER_FIRST = {"xlogy"}
+# float kernels PyTorch has no integer variant of (hypot of two ints raises; an int meeting a float promotes)
+_FLOAT_KERNEL_ONLY = {"hypot"}
+
+
 def check_binary_args(name, input, other):
+    if name in _NUMBER_FIRST and isinstance(other, Tensor) and input.__class__ in _num_types:
+        return
     if name in _TENSOR_PAIR_ONLY:
         for pos, (arg, v) in enumerate((("input", input), ("other", other)), 1):
             if not isinstance(v, Tensor):
@@ -529,6 +537,10 @@ def check_binary_args(name, input, other):
 def _simple_binary(op, name):
     def fn(input, other, *, out=None):
         check_binary_args(name, input, other)
+        if name in _FLOAT_KERNEL_ONLY:
+            d = _binary_dtype(input, other)
+            if not (d.is_floating_point or d.is_complex):
+                raise not_implemented_for(f"{name}_cpu", d)
         r = binary(op, input, other)
         return _ip.write_out(out, r) if out is not None else r
     fn.__name__ = fn.__qualname__ = name

@@ -6,7 +6,8 @@ import math
 from .. import _dtype as D
 from .._tensor import Tensor
 from ._registry import NOT_DIFFERENTIABLE, register
-from ._util import broadcast_shapes, check, not_implemented_for
+from ._util import (GRAD_ENABLED, broadcast_shapes, check, derivative_not_implemented, not_implemented_for,
+                    record)
 from . import inplace as _ip
 from .elementwise import pow as _pow, where
 
@@ -36,12 +37,17 @@ def _tensor_args(name, *pairs):
 
 def heaviside(input, values, *, out=None):
     _tensor_args("heaviside", ("input", input), ("values", values))
-    check(input._dtype is values._dtype, "heaviside is not yet implemented for tensors with different dtypes")
+    check(not (input._dtype.is_complex or values._dtype.is_complex),
+          "heaviside is not yet implemented for complex tensors.")
+    check(input._dtype is values._dtype, "heaviside is not yet implemented for tensors with different dtypes.")
     x, v = input.detach(), values.detach()
     r = where(x == 0, v, (x > 0).to(x._dtype))
     shape = broadcast_shapes(x._shape, v._shape)
     if r._shape != shape:
         r = r.expand(shape).contiguous()
+    if GRAD_ENABLED[0] and (input._requires_grad or values._requires_grad) and r._dtype.is_floating_point:
+        # PyTorch gives heaviside no derivative: its NotImplemented node raises at backward
+        record("NotImplemented", lambda ctx, g: derivative_not_implemented("aten::heaviside"), (input, values), (r,))
     return _ip.maybe_write_out(out, r)
 
 
@@ -74,6 +80,10 @@ def logaddexp2(input, other, *, out=None):
 
 
 def sinc(input, *, out=None):
+    if input._dtype.is_complex:   # sin(pi z) / (pi z), 1 at 0
+        zero = input == 0
+        pz = where(zero, 1.0, input) * math.pi
+        return _ip.maybe_write_out(out, where(zero, 1.0, pz.sin() / pz))
     x = _float_of(input)
     zero = x == 0
     safe = x.masked_fill(zero, 1.0)  # keeps the gradient at 0 finite (it is 0 there, as in PyTorch)
@@ -109,19 +119,28 @@ def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
     return _ip.inplace_from(self, nan_to_num(self, nan, posinf, neginf))
 
 
+def _float_power_dtype(input, exponent):
+    """complex128 if either operand is complex, else float64."""
+    complex_ = any(v._dtype.is_complex if isinstance(v, Tensor) else isinstance(v, complex) for v in (input, exponent))
+    return D.complex128 if complex_ else D.float64
+
+
 def float_power(input, exponent, *, out=None):
-    a = input.to(D.float64) if isinstance(input, Tensor) else float(input)
-    b = exponent.to(D.float64) if isinstance(exponent, Tensor) else float(exponent)
+    d = _float_power_dtype(input, exponent)
+    scalar = complex if d is D.complex128 else float
+    a = input.to(d) if isinstance(input, Tensor) else scalar(input)
+    b = exponent.to(d) if isinstance(exponent, Tensor) else scalar(exponent)
     r = _pow(a, b)
     if out is not None:
-        check(out._dtype is D.float64, lambda: f"the output given to float_power has dtype "
-              f"{D.scalar_type_name(out._dtype)} but the operation's result requires dtype Double")
+        check(out._dtype is d, lambda: f"the output given to float_power has dtype "
+              f"{D.scalar_type_name(out._dtype)} but the operation's result requires dtype {D.scalar_type_name(d)}")
     return _ip.maybe_write_out(out, r)
 
 
 def float_power_(self, exponent):
-    check(self._dtype is D.float64, lambda: f"the base given to float_power_ has dtype "
-          f"{D.scalar_type_name(self._dtype)} but the operation's result requires dtype Double")
+    d = _float_power_dtype(self, exponent)
+    check(self._dtype is d, lambda: f"the base given to float_power_ has dtype "
+          f"{D.scalar_type_name(self._dtype)} but the operation's result requires dtype {D.scalar_type_name(d)}")
     return _ip.inplace_from(self, float_power(self, exponent))
 
 
