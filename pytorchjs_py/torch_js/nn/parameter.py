@@ -5,6 +5,7 @@ A Parameter is a Tensor subclass that shares the storage of the tensor it wraps 
 Tensors (ops build results with `_tensor._make`).
 """
 import copy
+import sys
 
 from .._tensor import Tensor, _make
 from .._grad_mode import no_grad
@@ -84,9 +85,135 @@ class Buffer(Tensor):
     __hash__ = Tensor.__hash__
 
 
+# ---- uninitialized parameters and buffers (the lazy modules') -------------------------------------------------
+
+_SHAPE_SLOT = Tensor.__dict__["_shape"]      # the real shape field, under UninitializedTensorMixin's guard
+
+
+def _uninitialized_use(cls, where):
+    return ValueError(f"Attempted to use an uninitialized parameter in {where}. This error happens when you are "
+                      f"using a `LazyModule` or explicitly manipulating `torch.nn.parameter.{cls.__name__}` objects. "
+                      "When using LazyModules Call `forward` with a dummy batch to initialize the parameters before "
+                      "calling torch functions")
+
+
+class UninitializedTensorMixin:
+    """A placeholder tensor (0 elements) until `materialize(shape)` gives it storage and turns it into
+    `cls_to_become`. PyTorch refuses every op on one (its __torch_function__); torch_js ops read `_shape` first, which
+    refuses here, so any op raises PyTorch's ValueError. The conversions PyTorch allows (to, float, cpu, ...), dtype,
+    device, size() and `.data` work; `.shape` raises RuntimeError as there."""
+    __slots__ = ()
+    cls_to_become = None
+    _converts_to_self = False       # conversions return a plain Tensor (a parameter's) or the same class (a buffer's)
+
+    @property
+    def _shape(self):
+        raise _uninitialized_use(type(self), f"<function {sys._getframe(1).f_code.co_name}>")
+
+    @_shape.setter
+    def _shape(self, value):
+        _SHAPE_SLOT.__set__(self, value)
+
+    def _placeholder(self):
+        """The 0-element tensor behind this one (same storage, dtype and device)."""
+        return _make(self._storage, _SHAPE_SLOT.__get__(self), self._stride, self._offset, self._dtype)
+
+    @property
+    def data(self):
+        return self._placeholder()
+
+    @data.setter
+    def data(self, value):
+        Tensor.data.fset(self, value)
+
+    def size(self, dim=None):
+        return self._placeholder().size(dim)
+
+    @property
+    def shape(self):
+        raise RuntimeError("Can't access the shape of an uninitialized parameter or buffer. This error usually "
+                           "happens in `load_state_dict` when trying to load an uninitialized parameter into an "
+                           "initialized one. Call `forward` to initialize the parameters before accessing their "
+                           "attributes.")
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Give the tensor storage of `shape` (uninitialized values) and make it a `cls_to_become`."""
+        placeholder = self._placeholder()
+        data = torch_ops.empty(shape, device=placeholder.device if device is None else device,
+                               dtype=placeholder.dtype if dtype is None else dtype)
+        self.__class__ = self.cls_to_become
+        self.data = data
+
+    def share_memory_(self):
+        raise RuntimeError("Can't share memory on an uninitialized parameter or buffer. Call `forward` to initialize "
+                           "the parameters before calling `module.share_memory()`.")
+
+    def __repr__(self):
+        return f"<{self.__class__.__name__}>"
+
+    def __reduce_ex__(self, proto):
+        return (self.__class__, (self.requires_grad,))
+
+    __hash__ = Tensor.__hash__
+
+
+def _allowed_conversion(name):
+    def convert(self, *args, **kwargs):
+        out = getattr(self._placeholder(), name)(*args, **kwargs)
+        if self._converts_to_self and isinstance(out, Tensor):
+            out = _wrap(out, type(self))
+        return out
+    convert.__name__ = name
+    return convert
+
+
+# what PyTorch lets through to an uninitialized tensor (UninitializedTensorMixin._allowed_methods there)
+for _name in ("copy_", "is_complex", "is_floating_point", "half", "float", "double", "char", "short", "int", "long",
+              "cuda", "cpu", "to", "get_device"):
+    setattr(UninitializedTensorMixin, _name, _allowed_conversion(_name))
+
+
 def is_lazy(param):
-    return False
+    """True for an uninitialized parameter or buffer."""
+    return isinstance(param, UninitializedTensorMixin)
 
 
-class UninitializedParameter(Parameter):
-    pass
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """A Parameter whose shape is not known yet (the lazy modules' weights); becomes a Parameter on `materialize`."""
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        t = _wrap(torch_ops.empty(0, device=device, dtype=dtype), cls)
+        t.requires_grad = requires_grad
+        return t
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            placeholder = self._placeholder()
+            memo[id(self)] = type(self)(self.requires_grad, placeholder.device, placeholder.dtype)
+        return memo[id(self)]
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Buffer):
+    """A buffer whose shape is not known yet (the lazy norms' running stats); becomes a Tensor on `materialize`."""
+    cls_to_become = Tensor
+    _converts_to_self = True
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
+        t = _wrap(torch_ops.empty(0, device=device, dtype=dtype), cls)
+        t.requires_grad = requires_grad
+        t.persistent = persistent
+        return t
+
+    def __init__(self, requires_grad=False, device=None, dtype=None, persistent=True):
+        pass
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            placeholder = self._placeholder()
+            memo[id(self)] = type(self)(self.requires_grad, placeholder.device, placeholder.dtype,
+                                        self.__dict__.get("persistent", True))
+        return memo[id(self)]

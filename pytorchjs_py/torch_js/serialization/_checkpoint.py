@@ -24,7 +24,7 @@ from .. import _dtype as D
 from .._storage import CPU, META, device as _device
 from .._tensor import Size, Tensor, _CPU_BACKEND
 from ..nn.modules.module import Module
-from ..nn.parameter import Parameter
+from ..nn.parameter import Parameter, is_lazy
 from ._safe_globals import torch_name
 from ._legacy import is_legacy, load_legacy
 from ._trusted import load_trusted
@@ -106,7 +106,7 @@ class _TorchPickler(pickle._Pickler):
         return None
 
     def reducer_override(self, obj):
-        if isinstance(obj, Tensor):
+        if isinstance(obj, Tensor) and not is_lazy(obj):   # an uninitialized placeholder pickles as its class
             if isinstance(obj, Parameter):
                 return (_Global("torch._utils", "_rebuild_parameter"),
                         (obj.detach(), obj.requires_grad, OrderedDict()))

@@ -15,7 +15,7 @@ from ..._storage import META_NO_DATA, device as _device
 from ..._tensor import Tensor
 from ...ops._registry import torch_ops
 from ...utils.hooks import RemovableHandle
-from ..parameter import Buffer, Parameter
+from ..parameter import Buffer, Parameter, is_lazy
 from . import _hooks
 from ._hooks import (register_module_backward_hook, register_module_full_backward_hook,  # noqa: F401
                      register_module_full_backward_pre_hook)
@@ -126,7 +126,7 @@ class Module:
             raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
         else:
-            if isinstance(tensor, Buffer):
+            if isinstance(tensor, Buffer) and not is_lazy(tensor):   # an uninitialized buffer stays itself
                 tensor = tensor.detach()
             self._buffers[name] = tensor
             if persistent:
