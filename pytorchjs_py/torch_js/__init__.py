@@ -10,6 +10,8 @@ from ._dtype import (bfloat16, complex64, complex128, dtype, finfo, float16, flo
                      iinfo, int8, int16, int32, int64, promote_types, set_default_dtype, uint8)
 from ._storage import device, get_default_device, set_default_device
 from ._tensor import Size, Tensor
+from ._tensor import (_mkldnn, jagged, layout, sparse_bsc, sparse_bsr, sparse_coo, sparse_csc,  # noqa: F401
+                      sparse_csr, strided)
 from .backends import cpu as _cpu_backend, meta as _meta_backend  # noqa: F401  (registers the meta device)
 from . import _tensor
 
@@ -33,7 +35,6 @@ long = int64
 short = int16
 cfloat = complex64
 cdouble = complex128
-strided = "torch.strided"
 contiguous_format = "torch.contiguous_format"
 preserve_format = "torch.preserve_format"
 channels_last = "torch.channels_last"
@@ -42,6 +43,7 @@ e = 2.718281828459045
 
 
 from . import linalg  # noqa: E402  (torch_js.linalg; registers the factorizations and einsum & co.)
+from . import sparse  # noqa: E402  (torch_js.sparse; declares sparse_coo_tensor & co. and the sparse kernels)
 
 
 def _export_ops():

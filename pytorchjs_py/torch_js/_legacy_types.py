@@ -7,7 +7,7 @@ legacy constructor (`torch.FloatTensor(2, 3)`: uninitialised sizes; `torch.Float
 """
 from . import _dtype as D
 from ._storage import CPU, device as _device
-from ._tensor import Size, Tensor, set_legacy_constructor
+from ._tensor import Size, Tensor, set_legacy_constructor, strided
 from .ops.creation import empty, tensor
 
 __all__ = ["tensortype", "CPU_TYPES", "CUDA_TYPES", "legacy_new"]
@@ -37,8 +37,8 @@ class tensortype(type):
     """The metaclass of the legacy types: isinstance() checks a tensor's dtype and device."""
 
     def __instancecheck__(cls, obj):
-        return isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj.device.type == ("cuda" if cls.is_cuda
-                                                                                            else "cpu")
+        return (isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj.layout is cls.layout
+                and obj.device.type == ("cuda" if cls.is_cuda else "cpu"))
 
     def __subclasscheck__(cls, sub):
         return type.__subclasscheck__(cls, sub)
@@ -126,7 +126,7 @@ def _make_type(name, dtype, is_cuda):
         return legacy_new(cls.dtype, args, kwargs)
 
     cls = tensortype(name, (), {"__new__": __new__, "dtype": dtype, "is_cuda": is_cuda, "is_sparse": False,
-                                "layout": "torch.strided", "__module__": "torch.cuda" if is_cuda else "torch",
+                                "layout": strided, "__module__": "torch.cuda" if is_cuda else "torch",
                                 "__doc__": None})
     return cls
 

@@ -143,6 +143,8 @@ def tensor_repr(t, *, tensor_contents=None):
 
 
 def _tensor_repr(t):
+    if t._sparse is not None:
+        return _sparse_repr(t)
     prefix = "tensor("
     indent = len(prefix)
     d = t._dtype
@@ -165,36 +167,76 @@ def _tensor_repr(t):
                 src = t.cpu()
             except Exception as e:  # synchronous readback unavailable (e.g. no JSPI): degrade, don't raise
                 return f"tensor(<{tuple(t._shape)} on {dev}, value not read back: {e}>)"
-        if src._dtype in (D.float16, D.bfloat16):
-            src = src.to(D.float32)
-        vals = _nested(src)
-        flat = []
-        _values(vals, flat)
-        fmt = _ComplexFormatter(flat) if d.is_complex else _Formatter(flat, d.is_floating_point)
-        if d is D.bool_:
-            fmt.max_width = max(len(str(v)) for v in flat)
-        body = _str(vals, fmt, indent, t.dim()) if t.dim() else fmt.format(flat[0]).strip()
+        body = _body(src, indent)
     # values show int64 and bool for what they are; with none shown, any dtype but the default is named
     if dev.type == "meta" or t.numel() == 0:
         show_dtype = d is not D.get_default_dtype()
     else:
-        show_dtype = d not in (D.get_default_dtype(), D.default_complex_dtype(), D.int64, D.bool_)
+        show_dtype = not _dtype_shows_itself(d)
     if show_dtype:
         suffixes.append(f"dtype={d!r}")
+    return _add_suffixes(prefix + body, suffixes + _grad_suffix(t), indent)
+
+
+def _dtype_shows_itself(d):
+    return d in (D.get_default_dtype(), D.default_complex_dtype(), D.int64, D.bool_)
+
+
+def _grad_suffix(t):
     if t._grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t._grad_fn.name()}>")
-    elif t._requires_grad:
-        suffixes.append("requires_grad=True")
-    return _add_suffixes(prefix + body, suffixes, indent)
+        return [f"grad_fn=<{t._grad_fn.name()}>"]
+    return ["requires_grad=True"] if t._requires_grad else []
 
 
-def _add_suffixes(text, suffixes, indent):
+def _body(src, indent):
+    """The bracketed values of a CPU tensor with elements, laid out from column `indent`."""
+    d = src._dtype
+    if d in (D.float16, D.bfloat16):
+        src = src.to(D.float32)
+    vals = _nested(src)
+    flat = []
+    _values(vals, flat)
+    fmt = _ComplexFormatter(flat) if d.is_complex else _Formatter(flat, d.is_floating_point)
+    if d is D.bool_:
+        fmt.max_width = max(len(str(v)) for v in flat)
+    return _str(vals, fmt, indent, src.dim()) if src.dim() else fmt.format(flat[0]).strip()
+
+
+# the tensors a sparse tensor of each layout prints, with their names
+_SPARSE_PARTS = {"sparse_coo": (("indices", "_indices"), ("values", "_values")),
+                 "sparse_csr": (("crow_indices", "crow_indices"), ("col_indices", "col_indices"), ("values", "values"))}
+
+
+def _sparse_repr(t):
+    """PyTorch's layout for a sparse tensor: each index tensor and the values as tensors, then size, nnz, dtype (unless
+    the default, int64 or bool) and layout, the first suffix on a new line."""
+    prefix = "tensor("
+    indent = len(prefix)
+    suffixes = [] if t._storage.device.type == "cpu" else [f"device='{t._storage.device}'"]
+    suffixes += [f"size={tuple(t._shape)}", f"nnz={t._nnz()}"]
+    if not _dtype_shows_itself(t._dtype):
+        suffixes.append(f"dtype={t._dtype!r}")
+    parts = []
+    for name, getter in _SPARSE_PARTS[t.layout.name]:
+        part = getattr(t, getter)().detach()
+        head = f"{name}=tensor("
+        body = _body(part.cpu(), indent + len(head)) if part.numel() else "[]"
+        if part.numel() == 0:
+            body += f", size={tuple(part._shape)}"
+        parts.append(head + body + ")")
+    text = prefix + (",\n" + " " * indent).join(parts)
+    return _add_suffixes(text, suffixes + [f"layout={t.layout!r}"] + _grad_suffix(t), indent,
+                         force_newline=t.layout.name == "sparse_coo")
+
+
+def _add_suffixes(text, suffixes, indent, force_newline=False):
     """Append ", dtype=..." & co.; one that would pass the line width starts a new line, as PyTorch's repr does (its
     running length counts two characters more than the last line holds, kept as it is so the breaks fall alike)."""
     parts = [text]
     last_line_len = len(text) - text.rfind("\n") + 1
     for s in suffixes:
-        if last_line_len + len(s) + 2 > PRINT_OPTS["linewidth"]:
+        if force_newline or last_line_len + len(s) + 2 > PRINT_OPTS["linewidth"]:
+            force_newline = False
             parts.append(",\n" + " " * indent + s)
             last_line_len = indent + len(s)
         else:

@@ -247,6 +247,62 @@ def set_legacy_constructor(fn):
     _LEGACY_CONSTRUCTOR[0] = fn
 
 
+# ---- layouts: strided tensors are views over a Storage; the sparse layouts hold index and value tensors -------------
+class layout:
+    """torch.layout: how a tensor holds its elements (torch.strided, torch.sparse_coo, torch.sparse_csr, ...)."""
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return "torch." + self.name
+
+    def __reduce__(self):
+        return self.name   # pickled as the module global of that name, as torch pickles torch.sparse_coo
+
+
+strided = layout("strided")
+sparse_coo = layout("sparse_coo")
+sparse_csr = layout("sparse_csr")
+sparse_csc = layout("sparse_csc")
+sparse_bsr = layout("sparse_bsr")
+sparse_bsc = layout("sparse_bsc")
+_mkldnn = layout("_mkldnn")
+jagged = layout("jagged")
+
+
+class NotStridedError(NotImplementedError):
+    """A strided (dense) kernel reached a tensor of another layout. Its storage raises this when a kernel asks for its
+    memory, and its strides when a view is computed; the op wrappers (ops/_api.py) catch it and run the op's kernel
+    for that layout, or raise PyTorch's error naming the op and the layout's backend."""
+
+    def __init__(self, layout_):
+        NotImplementedError.__init__(self, f"torch_js: this operation has no kernel for {layout_!r} tensors")
+        self.layout = layout_
+
+
+class _NoStrides:
+    """The strides of a tensor that has none (a sparse tensor): any use by a strided view or kernel raises."""
+    __slots__ = ("layout",)
+
+    def __init__(self, layout_):
+        self.layout = layout_
+
+    def _refuse(self, *args):
+        raise NotStridedError(self.layout)
+
+    __getitem__ = __iter__ = __len__ = __reversed__ = __contains__ = __add__ = __radd__ = _refuse
+
+
+def make_non_strided(parts, shape, dtype, storage):
+    """A tensor of a sparse layout: `parts` holds its index and value tensors and its layout (sparse/), `storage` is
+    a storage whose memory no strided kernel may reach (its version counter is the tensor's)."""
+    t = _make(storage, shape, _NoStrides(parts.layout), 0, dtype)
+    t._sparse = parts
+    return t
+
+
 class _RemovableHandle:
     """Handle returned by a tensor's or a graph node's hook registration; remove() takes the hook off its list.
     (In core because Tensor.register_hook returns one; _graph's nodes use it too.)"""
@@ -274,6 +330,7 @@ class Tensor:
     _hooks = None
     _post_acc_hooks = None
     _retains_grad = False
+    _sparse = None   # a sparse tensor's parts (indices, values, ...: see make_non_strided); None when strided
 
     # torch.Tensor(...) is the legacy float32 constructor
     def __new__(cls, *args, **kwargs):
@@ -303,6 +360,8 @@ class Tensor:
         return self._shape[self._wrap_dim(dim)]
 
     def stride(self, dim=None):
+        if self._sparse is not None:
+            return self._sparse.stride(self, dim)
         if dim is None:
             return self._stride
         return self._stride[self._wrap_dim(dim)]
@@ -333,10 +392,20 @@ class Tensor:
     is_cuda = False
     is_mps = False
     is_xpu = False
-    is_sparse = False
     is_quantized = False
     is_nested = False
-    layout = "torch.strided"
+
+    @property
+    def layout(self):
+        return strided if self._sparse is None else self._sparse.layout
+
+    @property
+    def is_sparse(self):
+        return self._sparse is not None and self._sparse.layout is sparse_coo
+
+    @property
+    def is_sparse_csr(self):
+        return self._sparse is not None and self._sparse.layout is sparse_csr
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
         """torch_js has no CUDA: PyTorch's CPU builds' AssertionError (after their check of the device argument)."""
@@ -386,11 +455,15 @@ class Tensor:
         return self._dtype.is_signed
 
     def data_ptr(self):
+        if self._sparse is not None:
+            raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
         if self._storage.device is META or not self._storage.ptr or self.numel() == 0:
             return 0  # PyTorch reports 0 for tensors with no elements, and for meta tensors (no memory)
         return self._storage.ptr + self._offset * self._dtype.itemsize
 
     def untyped_storage(self):
+        if self._sparse is not None:
+            raise NotImplementedError(f"Cannot access storage of {self._sparse.impl_name}")
         return self._storage
 
     def _wrap_dim(self, dim):
@@ -398,6 +471,8 @@ class Tensor:
         return wrap_dim(dim, n)
 
     def is_contiguous(self, memory_format=None):
+        if self._sparse is not None:
+            return self._sparse.is_contiguous()
         expected = 1
         for s, st in zip(reversed(self._shape), reversed(self._stride)):
             if s == 1:
@@ -524,6 +599,8 @@ class Tensor:
         return _RemovableHandle(self._post_acc_hooks, hook)
 
     def detach(self):
+        if self._sparse is not None:
+            return make_non_strided(self._sparse.detached(), self._shape, self._dtype, self._storage)
         t = _make(self._storage, self._shape, self._stride, self._offset, self._dtype)
         t._base = self._base if self._base is not None else None
         return t
@@ -537,11 +614,15 @@ class Tensor:
         return self
 
     def _alias_without_history(self):
+        if self._sparse is not None:
+            return make_non_strided(self._sparse, self._shape, self._dtype, self._storage)
         return _make(self._storage, self._shape, self._stride, self._offset, self._dtype)
 
     @property
     def data(self):
         # shares memory but not the version counter: writes through .data stay invisible to autograd's checks
+        if self._sparse is not None:
+            return make_non_strided(self._sparse.detached(), self._shape, self._dtype, self._storage.alias())
         return _make(self._storage.alias(), self._shape, self._stride, self._offset, self._dtype)
 
     @data.setter
@@ -550,6 +631,8 @@ class Tensor:
             raise TypeError("data must be a Tensor")
         self._storage, self._shape, self._stride = value._storage, value._shape, value._stride
         self._offset, self._dtype = value._offset, value._dtype
+        if value._sparse is not None or self._sparse is not None:
+            self._sparse = value._sparse
 
     # ---- Python protocol -----------------------------------------------------------------------------------
     def __len__(self):
@@ -621,6 +704,8 @@ class Tensor:
         """The bytes of a contiguous tensor's elements (what .cpu(), .tolist() and the savers read)."""
         if self._storage.device is META:
             raise NotImplementedError(META_NO_DATA)
+        if self._sparse is not None:
+            raise NotStridedError(self._sparse.layout)   # (the op reading them names itself: ops/_api.py)
         t = self if self.is_contiguous() else self.contiguous()
         return t._storage.backend.read_bytes(t._storage, t._offset * t._dtype.itemsize, t.numel() * t._dtype.itemsize)
 
@@ -629,7 +714,7 @@ class Tensor:
                  "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
                  "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
                  "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor"}
-        return "torch." + names[self._dtype.name]
+        return ("torch.sparse." if self.is_sparse else "torch.") + names[self._dtype.name]
 
     def type(self, dtype=None, non_blocking=False):
         if dtype is None:

@@ -63,7 +63,12 @@ def _accumulate(buffers, node, nr, g):
     if buf is None:
         buf = buffers[node] = [None] * max(node.n_outputs, 1)
     prev = buf[nr]
-    buf[nr] = g if prev is None else prev + g
+    buf[nr] = g if prev is None else _sum_grads(prev, g)
+
+
+def _sum_grads(a, b):
+    """a + b for gradients of any layouts (a sparse one added into a dense one: PyTorch's accumulation)."""
+    return b + a if a._sparse is not None and b._sparse is None else a + b
 
 
 def run_backward(roots, retain_graph, create_graph, capture=None):
@@ -155,8 +160,8 @@ def _accumulate_into_leaf(t, g, create_graph):
         t._grad = g.clone(memory_format=None) if not create_graph else g + 0
         if not create_graph:
             t._grad._requires_grad = False
-    elif create_graph:
-        t._grad = t._grad + g
+    elif create_graph or (t._grad._sparse is not None and g._sparse is None):
+        t._grad = _sum_grads(t._grad, g)   # (a dense gradient into a sparse .grad makes it dense, as in PyTorch)
     else:
         t._grad.add_(g)
     for hook in t._post_acc_hooks or ():

@@ -18,7 +18,7 @@ import inspect
 import struct
 
 from .._storage import INT64_MAX
-from .._tensor import Tensor
+from .._tensor import NotStridedError, Tensor
 
 # Names PyTorch's schemas give Tensor arguments; a parameter so named, with no default or a None default, takes a Tensor
 TENSOR_PARAMS = frozenset((
@@ -158,6 +158,30 @@ def _check_types(op, typed, args, kwargs, shift):
             raise TypeError(f"{op}(): argument '{name}'{shown} must be {kind}, not {_type_name(v)}")
 
 
+# ---- ops on tensors of other layouts (sparse) ----------------------------------------------------------------------
+# An op's code is written for strided tensors; given a sparse one it fails with NotStridedError as soon as it reaches
+# the tensor's memory or strides. The wrappers catch that and run the op's kernel for the layout, declared here by
+# the package that defines the layout (torch_js/sparse) under the op's public name ("add", "add_", "mm", ...).
+# The kernel takes the op's own arguments and handles every mix of layouts the op accepts.
+LAYOUT_KERNELS = {}
+_DISPATCH_KEYS = {"sparse_coo": "SparseCPU", "sparse_csr": "SparseCsrCPU", "sparse_csc": "SparseCsrCPU",
+                  "sparse_bsr": "SparseCsrCPU", "sparse_bsc": "SparseCsrCPU"}
+
+
+def layout_kernel(op, error, args, kwargs, namespace="torch"):
+    """Run op's kernel for the layout that `error` (a NotStridedError) met, or raise PyTorch's error for an op with
+    no kernel for that layout."""
+    kernel = LAYOUT_KERNELS.get((namespace, op))
+    if kernel is not None:
+        return kernel(*args, **kwargs)
+    # (an op that met the layout inside another op's code is named by the outermost op, as PyTorch names the op called)
+    key = _DISPATCH_KEYS.get(error.layout.name, error.layout.name)
+    e = NotStridedError(error.layout)
+    e.args = (f"Could not run 'aten::{op}' with arguments from the '{key}' backend. This could be because the operator "
+              f"doesn't exist for this backend (torch_js has no {error.layout!r} kernel for {op}).",)
+    raise e from None
+
+
 # The recording profiler (autograd/profiler.py's Recording) while one is on, else None: each op call reads it once
 PROFILER = None
 # PyTorch's event names: aten::<op>, aten::linalg_<op>, ...
@@ -221,6 +245,8 @@ def guard(op, fn, *, method=False, namespace="torch"):
                 return fn(*args, **kwargs)
             except INTERNAL_ERRORS as e:
                 return _raise_for(e, args, kwargs)
+            except NotStridedError as e:
+                return layout_kernel(op, e, args, kwargs, namespace)
             finally:
                 if raw is not None:
                     rec.end(raw)
@@ -233,6 +259,8 @@ def guard(op, fn, *, method=False, namespace="torch"):
                 return fn(*args, **kwargs)
             except INTERNAL_ERRORS as e:
                 return _raise_for(e, args, kwargs)
+            except NotStridedError as e:
+                return layout_kernel(op, e, args, kwargs, namespace)
             finally:
                 if raw is not None:
                     rec.end(raw)

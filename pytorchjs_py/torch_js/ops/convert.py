@@ -3,7 +3,8 @@ import struct
 
 from .. import _dtype as D
 from .._storage import CPU, MAX_ALLOC_BYTES, device as _device
-from .._tensor import Tensor, _empty, _make
+from .._tensor import NotStridedError, Tensor, _empty, _make
+from ._api import layout_kernel
 from ._registry import COMPOSITE, NOT_DIFFERENTIABLE, backward, register
 from ._util import GRAD_ENABLED, broadcast_pair, checked_scalar, expand_strides, record
 from . import inplace as _ip
@@ -95,7 +96,10 @@ def cpu(self, memory_format=None):
 
 def _type_method(d):
     def m(self, memory_format=None):
-        return _to_dtype(self, d)
+        try:
+            return _to_dtype(self, d)
+        except NotStridedError as e:   # a sparse tensor: its layout's `to` (ops/_api.py)
+            return layout_kernel("to", e, (self, d), {})
     return m
 
 

@@ -1,8 +1,9 @@
 """Python operators on Tensor, mapped onto the registered ops."""
 from .. import _dtype as D
-from .._tensor import Tensor
+from .._tensor import NotStridedError, Tensor
 from . import elementwise as E
 from . import inplace as _ip
+from ._api import layout_kernel
 
 _num = (int, float, bool, complex)
 
@@ -11,40 +12,64 @@ def _ok(other):
     return isinstance(other, Tensor) or other.__class__ in _num or isinstance(other, _num)
 
 
-def _binop(op):
+# An operand of a sparse layout meets NotStridedError in the strided code; the op's layout kernel (ops/_api.py) runs.
+
+def _binop(op, name):
     def f(self, other):
         if not _ok(other):
             return NotImplemented
-        return E.binary(op, self, other)
+        try:
+            return E.binary(op, self, other)
+        except NotStridedError as e:
+            return layout_kernel(name, e, (self, other), {})
     return f
 
 
-def _rbinop(op):
+def _rbinop(op, name):
     def f(self, other):
         if not _ok(other):
             return NotImplemented
-        return E.binary(op, other, self)
+        try:
+            return E.binary(op, other, self)
+        except NotStridedError as e:
+            return layout_kernel(name, e, (other, self), {})
     return f
 
 
-def _ibinop(op):
+def _ibinop(op, name):
     def f(self, other):
         if not _ok(other):
             return NotImplemented
-        return E.inplace_binary(self, op, other)
+        try:
+            return E.inplace_binary(self, op, other)
+        except NotStridedError as e:
+            return layout_kernel(name + "_", e, (self, other), {})
     return f
 
 
 def _sub(self, other):
     if not _ok(other):
         return NotImplemented
-    return E.sub(self, other)
+    try:
+        return E.sub(self, other)
+    except NotStridedError as e:
+        return layout_kernel("sub", e, (self, other), {})
 
 
 def _rsub(self, other):
     if not _ok(other):
         return NotImplemented
-    return E.sub(other, self)
+    try:
+        return E.sub(other, self)
+    except NotStridedError as e:
+        return layout_kernel("sub", e, (other, self), {})
+
+
+def _neg(self):
+    try:
+        return E.unary(E.NEG, self)
+    except NotStridedError as e:
+        return layout_kernel("neg", e, (self,), {})
 
 
 def _pow(self, other):
@@ -102,44 +127,44 @@ def _invert(self):
 
 def _register_all():
     T = Tensor
-    T.__add__ = _binop(E.ADD)
-    T.__radd__ = _rbinop(E.ADD)
-    T.__iadd__ = _ibinop(E.ADD)
+    T.__add__ = _binop(E.ADD, "add")
+    T.__radd__ = _rbinop(E.ADD, "add")
+    T.__iadd__ = _ibinop(E.ADD, "add")
     T.__sub__ = _sub
     T.__rsub__ = _rsub
-    T.__isub__ = _ibinop(E.SUB)
-    T.__mul__ = _binop(E.MUL)
-    T.__rmul__ = _rbinop(E.MUL)
-    T.__imul__ = _ibinop(E.MUL)
-    T.__truediv__ = _binop(E.DIV)
-    T.__rtruediv__ = _rbinop(E.DIV)
-    T.__itruediv__ = _ibinop(E.DIV)
-    T.__floordiv__ = _binop(E.FLOOR_DIVIDE)
-    T.__rfloordiv__ = _rbinop(E.FLOOR_DIVIDE)
-    T.__ifloordiv__ = _ibinop(E.FLOOR_DIVIDE)
-    T.__mod__ = _binop(E.REMAINDER)
-    T.__rmod__ = _rbinop(E.REMAINDER)
-    T.__imod__ = _ibinop(E.REMAINDER)
+    T.__isub__ = _ibinop(E.SUB, "sub")
+    T.__mul__ = _binop(E.MUL, "mul")
+    T.__rmul__ = _rbinop(E.MUL, "mul")
+    T.__imul__ = _ibinop(E.MUL, "mul")
+    T.__truediv__ = _binop(E.DIV, "div")
+    T.__rtruediv__ = _rbinop(E.DIV, "div")
+    T.__itruediv__ = _ibinop(E.DIV, "div")
+    T.__floordiv__ = _binop(E.FLOOR_DIVIDE, "floor_divide")
+    T.__rfloordiv__ = _rbinop(E.FLOOR_DIVIDE, "floor_divide")
+    T.__ifloordiv__ = _ibinop(E.FLOOR_DIVIDE, "floor_divide")
+    T.__mod__ = _binop(E.REMAINDER, "remainder")
+    T.__rmod__ = _rbinop(E.REMAINDER, "remainder")
+    T.__imod__ = _ibinop(E.REMAINDER, "remainder")
     T.__pow__ = _pow
     T.__rpow__ = _rpow
     T.__ipow__ = _ipow
-    T.__neg__ = lambda self: E.unary(E.NEG, self)
+    T.__neg__ = _neg
     T.__pos__ = lambda self: self
     T.__abs__ = lambda self: E.unary(E.ABS, self)
     T.__invert__ = _invert
     T.__eq__ = _eq
     T.__ne__ = _ne
-    T.__lt__ = _binop(E._COMPARE["lt"])
-    T.__le__ = _binop(E._COMPARE["le"])
-    T.__gt__ = _binop(E._COMPARE["gt"])
-    T.__ge__ = _binop(E._COMPARE["ge"])
+    T.__lt__ = _binop(E._COMPARE["lt"], "lt")
+    T.__le__ = _binop(E._COMPARE["le"], "le")
+    T.__gt__ = _binop(E._COMPARE["gt"], "gt")
+    T.__ge__ = _binop(E._COMPARE["ge"], "ge")
     for name in ("and", "or", "xor"):
         f, r, i = _logic(name, E._BITWISE["bitwise_" + name])
         setattr(T, f"__{name}__", f)
         setattr(T, f"__r{name}__", r)
         setattr(T, f"__i{name}__", i)
-    T.__lshift__ = _binop(E._SHIFT["bitwise_left_shift"])
-    T.__rshift__ = _binop(E._SHIFT["bitwise_right_shift"])
+    T.__lshift__ = _binop(E._SHIFT["bitwise_left_shift"], "bitwise_left_shift")
+    T.__rshift__ = _binop(E._SHIFT["bitwise_right_shift"], "bitwise_right_shift")
     T.__hash__ = lambda self: id(self)
 
 

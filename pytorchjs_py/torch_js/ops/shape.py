@@ -727,8 +727,9 @@ def _register_all():
     register("stack", stack, "join", dtype="promote", method=False)
     for name, fn in (("squeeze_", squeeze_), ("unsqueeze_", unsqueeze_), ("t_", t_), ("transpose_", transpose_)):
         setattr(Tensor, name, fn)
-    Tensor.T = property(lambda self: permute(self, tuple(reversed(range(self.dim())))))
-    Tensor.mT = property(lambda self: transpose(self, -2, -1))
+    # through the ops' public forms, which run a sparse tensor's kernels (ops/_api.py)
+    Tensor.T = property(lambda self: Tensor.permute(self, tuple(reversed(range(self.dim())))))
+    Tensor.mT = property(lambda self: Tensor.transpose(self, -2, -1))
     Tensor.H = property(lambda self: permute(self, tuple(reversed(range(self.dim())))))
     Tensor.mH = property(lambda self: transpose(self, -2, -1))
     Tensor.resize_ = _ip.resize_

@@ -4,7 +4,7 @@ import math
 import struct
 import warnings
 
-from ...ops._registry import NOT_DIFFERENTIABLE, backward
+from ...ops._registry import NOT_DIFFERENTIABLE, backward, torch_ops
 from ...ops._util import GRAD_ENABLED, broadcast_shapes, record
 from ...ops import shape as _S
 from ...ops.elementwise import where as _where
@@ -74,9 +74,16 @@ def bilinear(input1, input2, weight, bias=None):
 
 def _embedding_back(ctx, g):
     (idx,) = ctx.saved_tensors
-    num, padding_idx, scale = ctx.attrs
+    num, padding_idx, scale, sparse = ctx.attrs
     dev = g._storage.device
     gd = g.reshape(-1, g._shape[-1])
+    if sparse:   # a COO gradient: one entry per lookup (uncoalesced), none for padding_idx
+        if scale:
+            raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
+        if padding_idx is not None:
+            keep = idx != padding_idx
+            idx, gd = idx[keep], gd[keep]
+        return torch_ops.sparse_coo_tensor(idx.unsqueeze(0), gd, (num, g._shape[-1]))
     if padding_idx is not None:
         gd = gd.masked_fill((idx == padding_idx).unsqueeze(1), 0)
     if scale:
@@ -110,7 +117,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     out = weight.detach().index_select(0, idx).view(input._shape + (weight._shape[1],))
     if GRAD_ENABLED[0] and weight._requires_grad:
         node = record("EmbeddingBackward0", _embedding_back, (weight,), (out,),
-                      attrs=(num, padding_idx, scale_grad_by_freq))
+                      attrs=(num, padding_idx, scale_grad_by_freq, bool(sparse)))
         node.save((idx,))
     return out
 
