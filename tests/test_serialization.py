@@ -227,3 +227,28 @@ def test_build_on_allowed_global_is_refused():
     payload = b"\x80\x02ccollections\nOrderedDict\n)R}X\x08\x00\x00\x00__dict__K\x01sb."
     with pytest.raises(pickle.UnpicklingError, match="refusing BUILD"):
         torch_js.load(_zip_with_pickle(payload))
+
+
+def test_module_holding_a_functional_pickles_under_torch_names(tmp_path):
+    """A whole module whose attribute is nn.functional.relu (TransformerEncoderLayer.activation) saves it as
+    torch.nn.functional.relu: torch_js loads it back with that function marked safe, and so does PyTorch."""
+    F = torch_js.nn.functional
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0)
+    path = str(tmp_path / "layer.pt")
+    torch_js.save(layer, path)
+    with open(path, "rb") as fh, zipfile.ZipFile(fh) as z:
+        pkl = z.read([n for n in z.namelist() if n.endswith("data.pkl")][0])
+    assert b"torch.nn.functional\nrelu\n" in pkl
+    with pytest.raises(pickle.UnpicklingError, match="refusing to load global"):
+        torch_js.load(path)
+    marked = [F.relu, nn.TransformerEncoderLayer, nn.MultiheadAttention, nn.Linear, nn.LayerNorm, nn.Dropout,
+              nn.modules.linear.NonDynamicallyQuantizableLinear]
+    with torch_js.serialization.safe_globals(marked):
+        back = torch_js.load(path)
+    assert back.activation is F.relu
+    x = torch_js.randn(3, 8)
+    assert back(x).tolist() == layer(x).tolist()
+    if HAVE_TORCH:
+        theirs = torch.load(path, weights_only=False)
+        assert theirs.activation is torch.nn.functional.relu
+        assert theirs(torch.tensor(x.tolist())).tolist() == pytest.approx(layer(x).tolist(), abs=1e-5)

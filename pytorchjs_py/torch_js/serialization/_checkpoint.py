@@ -19,13 +19,14 @@ import pickle
 import struct
 import zipfile
 from collections import OrderedDict
+from types import FunctionType
 
 from .. import _dtype as D
 from .._storage import CPU, META, device as _device
 from .._tensor import Size, Tensor, _CPU_BACKEND
 from ..nn.modules.module import Module
 from ..nn.parameter import Parameter, is_lazy
-from ._safe_globals import torch_name
+from ._safe_globals import is_torch_js, public_name, torch_name
 from ._legacy import is_legacy, load_legacy
 from ._trusted import load_trusted
 from ._unpickler import (STORAGE_NAMES, LoadedStorage, RestrictedUnpickler, StorageType, _short, _what,
@@ -81,13 +82,18 @@ class _TorchPickler(pickle._Pickler):
         if isinstance(obj, _Global):
             self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode("utf-8"))
             return
+        if isinstance(obj, FunctionType) and is_torch_js(obj):
+            # pickle's dispatch table sends functions to the base class's save_global, past the override below
+            self.save_global(obj)
+            return
         super().save(obj, save_persistent_id)
 
     def save_global(self, obj, name=None):
-        # torch_js's classes (a whole nn.Module) go under torch's names, so PyTorch loads them as its own
-        module = getattr(obj, "__module__", None)
-        if isinstance(module, str) and torch_name(module) != module:
-            self.save(_Global(torch_name(module), name or obj.__qualname__))
+        # torch_js's classes (a whole nn.Module) and functions (an activation held by a module) go under torch's
+        # names, so PyTorch loads them as its own
+        if is_torch_js(obj):
+            module, qualname = public_name(obj, name)
+            self.save(_Global(torch_name(module), qualname))
             return
         super().save_global(obj, name)
 
@@ -133,6 +139,7 @@ class _TorchPickler(pickle._Pickler):
         if isinstance(obj, Size):
             return (_Global("torch", "Size"), (tuple(obj),))
         return NotImplemented
+
 
 
 def _pickle_dtype(pickler, obj):

@@ -5,9 +5,12 @@ A checkpoint names a global `{module}.{qualname}`. PyTorch writes torch's classe
 classes live in `torch_js.*` and are written under the same `torch.*` names (so PyTorch reads them), so an entry
 for a torch_js class is found under both spellings.
 """
+import sys
+from pickle import PicklingError
+from types import FunctionType
 
 __all__ = ["add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals", "user_allowed_globals",
-           "torch_name", "torch_js_module"]
+           "torch_name", "torch_js_module", "is_torch_js", "public_name"]
 
 _MARKED = set()
 
@@ -18,6 +21,39 @@ def torch_name(module):
     if module == "torch_js" or module.startswith("torch_js."):
         return "torch" + module[len("torch_js"):]
     return module
+
+
+def is_torch_js(obj):
+    """True for a class or function of torch_js's own (it goes by a torch name in a checkpoint)."""
+    module = getattr(obj, "__module__", None)
+    return isinstance(module, str) and torch_name(module) != module
+
+
+# Where PyTorch users reach torch_js functions that are defined in private modules (F.relu lives in
+# nn/_functional/activation.py, torch.add in ops/elementwise.py): the public namespace that holds the very object.
+_PUBLIC_MODULES = ("torch_js.nn.functional", "torch_js", "torch_js.special", "torch_js.linalg", "torch_js.fft",
+                   "torch_js.nn.init")
+
+
+def public_name(obj, name=None):
+    """(module, qualname) under which unpickling finds `obj` itself: a public namespace's for a function (where
+    PyTorch has it too), else its own."""
+    module, qualname = obj.__module__, name or obj.__qualname__
+    if isinstance(obj, FunctionType):
+        for public in _PUBLIC_MODULES:
+            if _lookup(public, obj.__name__) is obj:
+                return public, obj.__name__
+    if _lookup(module, qualname) is obj:
+        return module, qualname
+    raise PicklingError(f"Can't pickle {obj!r}: it is not reachable as {module}.{qualname} nor under a "
+                               "public torch namespace")
+
+
+def _lookup(module, qualname):
+    target = sys.modules.get(module)
+    for part in qualname.split("."):
+        target = getattr(target, part, None)
+    return target
 
 
 def torch_js_module(module):
@@ -79,4 +115,7 @@ def user_allowed_globals():
         module, name = entry.__module__, entry.__qualname__
         allowed[f"{module}.{name}"] = entry
         allowed[f"{torch_name(module)}.{name}"] = entry
+        if is_torch_js(entry):   # F.relu is saved as torch.nn.functional.relu, not under its defining module
+            module, name = public_name(entry)
+            allowed[f"{torch_name(module)}.{name}"] = entry
     return allowed
