@@ -8,3 +8,4 @@ from .modules.module import _IncompatibleKeys  # noqa: F401
 from . import modules  # noqa: F401
 from . import utils  # noqa: F401
 from . import parallel  # noqa: F401
+from . import attention  # noqa: F401

@@ -40,3 +40,5 @@ def _export():
 
 
 _export()
+# torch.native_channel_shuffle is the same op, which PyTorch binds here too (after _export: the checked form)
+native_channel_shuffle = channel_shuffle

@@ -9,7 +9,9 @@ from ...ops import reduction as _R
 from ...ops._util import not_implemented_for
 from ...ops.elementwise import UnaryOp, unary, SAME, where as _where
 from ...ops._registry import formula
-from ._common import GRAD_ENABLED, D, Tensor, ones, reg
+from ..._memory_format import contiguous_format
+from ...ops.creation import zeros_like
+from ._common import GRAD_ENABLED, D, Tensor, empty_like, ones, reg
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -384,6 +386,21 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return _R.softmax(-x, dim)
 
 
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """Softmax of (logits + Gumbel noise) / tau: a differentiable sample of a categorical distribution; `hard`
+    returns the one-hot argmax with the soft sample's gradient (straight through). The noise is drawn as PyTorch
+    draws it (-log of exponential_ over an empty_like), so a seeded run gives PyTorch's sample."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=3)
+    gumbels = -empty_like(logits, memory_format=contiguous_format).exponential_().log()
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = zeros_like(logits, memory_format=contiguous_format).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
+
+
 def glu(input, dim=-1):
     _float_check(input, "glu")
     if input.dim() == 0:
@@ -432,6 +449,7 @@ for _name, _fn, _dtype, _grads in [
     else:
         reg(_name, _fn, "activation", primitive="unary", dtype=_dtype, derivative=formula(*_grads))
 reg("softmax", softmax, "activation", dtype="softmax", opinfo=("softmax",))
+reg("gumbel_softmax", gumbel_softmax, "activation", dtype="same", opinfo=())   # random: tests/test_nn_misc_more.py
 reg("log_softmax", log_softmax, "activation", dtype="softmax", opinfo=("log_softmax",))
 reg("sigmoid", sigmoid, "activation", dtype="float", opinfo=("sigmoid",))
 reg("tanh", tanh, "activation", dtype="float", opinfo=("tanh",))

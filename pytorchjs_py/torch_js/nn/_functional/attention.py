@@ -3,6 +3,7 @@ multi_head_attention_forward, ported from torch.nn.functional so nn.MultiheadAtt
 import math
 import warnings
 
+from ...backends import cuda as _sdp_switches
 from ...ops import shape as _S
 from ._common import D, reg, zeros, arange
 from .misc import dropout, linear, pad
@@ -15,6 +16,10 @@ def _causal_mask(l, s, dev):
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
+    if not (_sdp_switches.math_sdp_enabled() or _sdp_switches.flash_sdp_enabled()):
+        # nn.attention.sdpa_kernel left only kernels a CPU build of PyTorch lacks
+        raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This is likely due to "
+                           "turning off both the math kernel and the fused kernels.")
     l, s = query._shape[-2], key._shape[-2]
     e = query._shape[-1]
     scale_factor = 1.0 / math.sqrt(e) if scale is None else scale

@@ -178,7 +178,7 @@ def _embedding_bag_back(ctx, g):
     saved = ctx.saved_tensors
     weight, indices, offset2bag, bag_size, keep = saved[:5]
     per_sample_weights = saved[5] if len(saved) > 5 else None
-    mode, scale_grad_by_freq, max_rows = ctx.attrs
+    mode, scale_grad_by_freq, max_rows, sparse = ctx.attrs
     num, dim = weight._shape
     dev = g._storage.device
     needs = [edge is not None for edge in ctx.next_functions]
@@ -200,6 +200,10 @@ def _embedding_bag_back(ctx, g):
             g_rows = g_rows / sizes.index_select(0, offset2bag).unsqueeze(1)
         if per_sample_weights is not None:
             g_rows = g_rows * per_sample_weights.unsqueeze(1)
+        if sparse:   # a COO gradient: one entry per kept lookup, uncoalesced (ATen's embedding_backward)
+            if scale_grad_by_freq:
+                raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
+            return torch_ops.sparse_coo_tensor(indices[keep].unsqueeze(0), g_rows[keep], (num, dim)), grad_psw
         g_rows = g_rows.masked_fill(~keep.unsqueeze(1), 0)
         if scale_grad_by_freq:
             g_rows = g_rows / _bag_freq_divisor(indices, num, g._dtype).unsqueeze(1)
@@ -339,7 +343,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     psw = per_sample_weights
     if GRAD_ENABLED[0] and (weight._requires_grad or (psw is not None and psw._requires_grad)):
         node = record("EmbeddingBagBackward0", _embedding_bag_back, (weight, psw), (out,),
-                      attrs=(mode_id, scale_grad_by_freq, max_rows))
+                      attrs=(mode_id, scale_grad_by_freq, max_rows, bool(sparse)))
         saved = (w, indices, offset2bag, bag_size, keep) + ((psw.detach(),) if psw is not None else ())
         node.save(saved)
     return out
@@ -705,6 +709,14 @@ def pixel_unshuffle(input, downscale_factor):
 
 
 def channel_shuffle(input, groups):
+    if input.dim() <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes "
+                           f"{list(input._shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    if input._shape[1] % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {input._shape[1]} channels and "
+                           f"{groups} groups.")
     n, c = input._shape[0], input._shape[1]
     rest = input._shape[2:]
     return input.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape(input._shape)
