@@ -61,5 +61,5 @@ def set_num_threads(n):
 def compile(model=None, **kwargs):
     """torch.compile without a compiler: checks the arguments as PyTorch does and returns the model wrapped as
     PyTorch's compiled models are (an OptimizedModule for an nn.Module), running eagerly (_dynamo/eval_frame.py)."""
-    from ._dynamo.eval_frame import compile_model
+    from ._dynamo.eval_frame import compile_model   # _dynamo imports nn, which the package loads after this module
     return compile_model(model, **kwargs)

@@ -82,6 +82,8 @@ class Event:
         pass
 
     def elapsed_time(self, end_event):
+        if not (self._flag and getattr(end_event, "_flag", 0)):
+            raise ValueError("Both events must be created with argument 'enable_timing=True'.")
         raise ValueError("Both events must be recorded before calculating elapsed time.")
 
     def __repr__(self):

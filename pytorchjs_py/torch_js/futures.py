@@ -6,6 +6,8 @@ when it completes, or at once on a completed one, as PyTorch's do. Waiting on a 
 only hang a single thread; wait() raises a RuntimeError saying so instead.
 """
 
+from ._storage import device
+
 __all__ = ["Future", "collect_all", "wait_all"]
 
 _PENDING = object()
@@ -15,7 +17,6 @@ class Future:
     """torch.futures.Future: a value (or an exception) set once, and the callbacks waiting for it."""
 
     def __init__(self, *, devices=None):
-        from ._storage import device
         self._devices = [device(d) for d in (devices or [])]
         self._result = _PENDING
         self._exception = None

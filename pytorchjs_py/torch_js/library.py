@@ -9,6 +9,7 @@ which torch_js does not have: those raise a RuntimeError that says so.
 import inspect
 
 from ._tensor import Tensor
+from .autograd.function import Function
 
 __all__ = ["custom_op", "register_autograd", "register_fake", "register_kernel", "CustomOpDef", "Library",
            "define", "impl", "get_ctx", "opcheck"]
@@ -67,7 +68,6 @@ class CustomOpDef:
 
     def _autograd_function(self):
         if self._function is None:
-            from .autograd.function import Function
             op = self
 
             class CustomOp(Function):

@@ -6,11 +6,15 @@ Tensors and Parameters never count), the most derived type first, TypeError when
 torch_js's own ops do not dispatch to __torch_function__ overrides or modes, so TorchFunctionMode refuses to be
 entered rather than be silently skipped.
 """
+import collections
 import contextlib
 import functools
+import importlib
 import warnings
 
+from . import _functions
 from ._tensor import Tensor
+from .ops._registry import REGISTRY
 
 __all__ = ["get_ignored_functions", "get_overridable_functions", "get_testing_overrides", "handle_torch_function",
            "has_torch_function", "resolve_name", "is_tensor_like", "is_tensor_method_or_property",
@@ -112,10 +116,7 @@ def is_tensor_method_or_property(func):
 def get_overridable_functions():
     """{namespace: [functions]} for the op namespaces (torch, torch.Tensor, torch.nn.functional, torch.linalg,
     torch.special, torch.fft): every declared op."""
-    import importlib
-    from collections import defaultdict
-    from .ops._registry import REGISTRY
-    out = defaultdict(list)
+    out = collections.defaultdict(list)
     package = __name__.rpartition(".")[0]
     modules = {"torch": package, "nn.functional": f"{package}.nn.functional", "linalg": f"{package}.linalg",
                "special": f"{package}.special", "fft": f"{package}.fft"}
@@ -132,7 +133,6 @@ def get_overridable_functions():
 
 def get_ignored_functions():
     """The public torch.* functions that take no tensor to dispatch on (factories' helpers, queries, switches)."""
-    from . import _functions
     return {getattr(_functions, n) for n in _functions.__all__}
 
 

@@ -6,6 +6,7 @@ PyTorch forks it, and refuses as PyTorch's does.
 """
 import contextlib
 
+from . import accelerator
 from ._generator import default_generator
 from .ops.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 
@@ -45,7 +46,6 @@ def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="device
     if device_type == "meta":
         yield
         return
-    from . import accelerator
     acc = accelerator.current_accelerator()
     device_type = device_type or (acc.type if acc is not None else "cuda")
     device_mod = _device_module(device_type)

@@ -13,6 +13,7 @@ import weakref
 from . import _dtype as D
 from ._storage import META, Storage, device as _device
 from ._tensor import Tensor, _make
+from .ops._registry import torch_ops
 
 __all__ = ["TypedStorage", "UntypedStorage"]
 
@@ -28,11 +29,6 @@ def _warn_typed_storage_removal(stacklevel=3):
                       UserWarning, stacklevel=stacklevel)
 
 
-def _ops():
-    from .ops._registry import torch_ops
-    return torch_ops
-
-
 def _new_storage(nbytes, dev, data=None):
     """A fresh internal Storage of nbytes on dev (zero-filled), or holding `data` (bytes)."""
     dev = _device("cpu") if dev is None else _device(dev)
@@ -40,7 +36,7 @@ def _new_storage(nbytes, dev, data=None):
         raise RuntimeError(f"alloc_cpu() seems to have been called with negative number: {nbytes}")
     if data is not None:
         return dev.backend.from_bytes(bytes(data))
-    return _ops().zeros(nbytes, dtype=D.uint8, device=dev)._storage
+    return torch_ops.zeros(nbytes, dtype=D.uint8, device=dev)._storage
 
 
 def _elements(storage, dtype):
@@ -250,7 +246,7 @@ class TypedStorage(_StorageBase):
         elif len(args) == 1 and isinstance(args[0], int) and not isinstance(args[0], bool):
             self._untyped_storage = UntypedStorage(args[0] * self.dtype.itemsize, device=device)
         elif len(args) == 1 and isinstance(args[0], (list, tuple)):
-            values = _ops().tensor(list(args[0]), dtype=self.dtype, device=device)
+            values = torch_ops.tensor(list(args[0]), dtype=self.dtype, device=device)
             self._untyped_storage = UntypedStorage._wrap(values._storage)
         else:
             name = type(self).__name__
@@ -331,6 +327,42 @@ class TypedStorage(_StorageBase):
         values = self._values().to(dtype)
         return TypedStorage(wrap_storage=UntypedStorage._wrap(values._storage), dtype=dtype, _internal=True)
 
+    def double(self):
+        return self._to(D.float64)
+
+    def float(self):
+        return self._to(D.float32)
+
+    def half(self):
+        return self._to(D.float16)
+
+    def bfloat16(self):
+        return self._to(D.bfloat16)
+
+    def long(self):
+        return self._to(D.int64)
+
+    def int(self):
+        return self._to(D.int32)
+
+    def short(self):
+        return self._to(D.int16)
+
+    def char(self):
+        return self._to(D.int8)
+
+    def byte(self):
+        return self._to(D.uint8)
+
+    def bool(self):
+        return self._to(D.bool_)
+
+    def cfloat(self):
+        return self._to(D.complex64)
+
+    def cdouble(self):
+        return self._to(D.complex128)
+
     @classmethod
     def from_buffer(cls, buffer, byte_order="native", count=-1, offset=0, dtype=None):
         dtype = getattr(cls, "_legacy_dtype", None) or dtype or D.get_default_dtype()
@@ -368,7 +400,19 @@ class _LegacyStorageMeta(type):
 
 
 class _LegacyStorage(TypedStorage, metaclass=_LegacyStorageMeta):
+    """torch.FloatStorage(...) & co. make a TypedStorage of their dtype (the class is only its dtype's name)."""
     _legacy_dtype = None
+
+    def __new__(cls, *args, device=None, wrap_storage=None):
+        _warn_typed_storage_removal()
+        if wrap_storage is not None:
+            return TypedStorage(wrap_storage=wrap_storage, dtype=cls._legacy_dtype, _internal=True)
+        try:
+            return TypedStorage(*args, dtype=cls._legacy_dtype, device=device, _internal=True)
+        except TypeError:
+            raise TypeError(f"{cls!r}.__new__ received an invalid combination of arguments. Expected one of:\n"
+                            " * no arguments\n * (int size)\n * (Sequence data)\n * (*, UntypedStorage "
+                            "wrap_storage)") from None
 
 
 def _legacy_class(name, dtype):

@@ -7,7 +7,8 @@ own, and any other name raises an AttributeError that says torch._C is PyTorch's
 from .._generator import Generator  # noqa: F401
 from .._tensor import Tensor as TensorBase
 from ..futures import Future  # noqa: F401
-from ..jit import ScriptFunction, ScriptModule  # noqa: F401
+from ..backends import cudnn as _cudnn
+from ..jit import ScriptFunction, ScriptModule, is_tracing as _is_tracing_now  # noqa: F401
 from ..overrides import _disabled_torch_function_impl  # noqa: F401
 
 _TensorBase = TensorBase
@@ -53,8 +54,7 @@ def _get_tracing_state():
 
 
 def _is_tracing():
-    from ..jit import is_tracing
-    return is_tracing()
+    return _is_tracing_now()
 
 
 def _is_torch_function_enabled():
@@ -70,8 +70,7 @@ def _cuda_getDeviceCount():
 
 
 def _get_cudnn_enabled():
-    from ..backends import cudnn
-    return bool(cudnn.enabled)
+    return bool(_cudnn.enabled)
 
 
 def __getattr__(name):

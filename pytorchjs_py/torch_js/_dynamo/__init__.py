@@ -5,8 +5,8 @@ config (settings with PyTorch's names and defaults), reset(), disable, mark_dyna
 nothing to hint), allow_in_graph, optimize, the backend registry, is_compiling() False. What needs a compiled graph
 (explain, export) raises a RuntimeError saying torch_js has none.
 """
-from . import config
-from .eval_frame import DisableContext, InvalidBackend, OptimizedModule, disable, innermost_fn
+from . import config, eval_frame
+from .eval_frame import DisableContext, InvalidBackend, OptimizedModule, disable, innermost_fn  # noqa: F401
 
 __all__ = ["allow_in_graph", "assume_constant_result", "config", "disable", "disallow_in_graph", "explain",
            "export", "forbid_in_graph", "graph_break", "is_compiling", "is_dynamo_supported",
@@ -81,10 +81,9 @@ def mark_static_address(t, guard=True):
 
 
 def list_backends(exclude_tags=("debug", "experimental")):
-    from .eval_frame import BACKENDS, DEBUG_BACKENDS
-    names = set(BACKENDS) | set(_REGISTERED)
+    names = set(eval_frame.BACKENDS) | set(_REGISTERED)
     if not exclude_tags or "debug" not in exclude_tags:
-        names |= set(DEBUG_BACKENDS)
+        names |= set(eval_frame.DEBUG_BACKENDS)
     return sorted(names)
 
 
@@ -101,7 +100,6 @@ def register_backend(compiler_fn=None, name=None, tags=()):
     if compiler_fn is None:
         return lambda fn: register_backend(fn, name=name, tags=tags)
     _REGISTERED[name or compiler_fn.__name__] = compiler_fn
-    from . import eval_frame
     eval_frame.BACKENDS = tuple(sorted(set(eval_frame.BACKENDS) | {name or compiler_fn.__name__}))
     return compiler_fn
 
@@ -111,8 +109,7 @@ class _OptimizeContext:
         self.options = options
 
     def __call__(self, fn):
-        from .eval_frame import compile_model
-        return compile_model(fn, **self.options)
+        return eval_frame.compile_model(fn, **self.options)
 
     def __enter__(self):
         return self

@@ -66,9 +66,29 @@ def load_config(saved):
     _values.update(saved)
 
 
+class _Patch(contextlib.ContextDecorator):
+    """Settings changed while entered (a `with` block or a decorated function's call), restored on exit."""
+
+    def __init__(self, changes):
+        self.changes = changes
+        self.saved = []
+
+    def __enter__(self):
+        module = sys.modules[__name__]
+        self.saved.append({name: getattr(module, name) for name in self.changes})
+        for name, value in self.changes.items():
+            setattr(module, name, value)
+        return self
+
+    def __exit__(self, *exc):
+        module = sys.modules[__name__]
+        for name, value in self.saved.pop().items():
+            setattr(module, name, value)
+        return False
+
+
 def patch(arg1=None, arg2=None, **changes):
-    """Settings changed inside a `with` block or a decorated function, restored after:
-    patch(name=value, ...), patch("name", value) or patch({"name": value})."""
+    """patch(name=value, ...), patch("name", value) or patch({"name": value}): a context manager / decorator."""
     if isinstance(arg1, str):
         changes = {arg1: arg2}
     elif isinstance(arg1, dict):
@@ -76,18 +96,7 @@ def patch(arg1=None, arg2=None, **changes):
     module = sys.modules[__name__]
     for name in changes:
         getattr(module, name)   # an unknown name raises now, as PyTorch's patch does
-
-    @contextlib.contextmanager
-    def patched():
-        saved = {name: getattr(module, name) for name in changes}
-        for name, value in changes.items():
-            setattr(module, name, value)
-        try:
-            yield
-        finally:
-            for name, value in saved.items():
-                setattr(module, name, value)
-    return patched()
+    return _Patch(changes)
 
 
 sys.modules[__name__].__class__ = _ConfigModule

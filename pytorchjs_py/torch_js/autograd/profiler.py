@@ -20,6 +20,9 @@ import time
 import traceback
 import weakref
 
+from .._storage import device
+from .._tensor import Tensor
+from ..ops import _api
 from .profiler_util import EventList, FunctionEvent
 
 __all__ = ["profile", "record_function", "EventList", "FunctionEvent", "emit_nvtx", "emit_itt", "load_nvprof"]
@@ -141,8 +144,6 @@ class Recording:
 
     # ---- start / stop ------------------------------------------------------------------------------------------
     def start(self):
-        from .._storage import device
-        from ..ops import _api
         self.start_ns = _perf_ns()
         self.wall_start_ns = time.time_ns()
         if self.profile_memory:
@@ -155,7 +156,6 @@ class Recording:
         _api.PROFILER = self
 
     def stop(self):
-        from ..ops import _api
         if _api.PROFILER is self:
             _api.PROFILER = self.outer
         self.recording = False
@@ -172,7 +172,6 @@ class Recording:
         self._unwrap_operators()
 
     def _wrap_operators(self):
-        from .._tensor import Tensor
         for dunder, name in _OPERATORS.items():
             method = Tensor.__dict__.get(dunder)
             if method is None or getattr(method, "_profiled", False):
@@ -181,7 +180,6 @@ class Recording:
             setattr(Tensor, dunder, _profiled_operator(method, name))
 
     def _unwrap_operators(self):
-        from .._tensor import Tensor
         for dunder, method in self._saved_operators.items():
             setattr(Tensor, dunder, method)
         self._saved_operators = {}
@@ -211,14 +209,15 @@ class Recording:
 
 _STEP = re.compile(r"^ProfilerStep#\d+$")
 
-# the Tensor operators that bypass the op wrappers, and PyTorch's names for what they run
+# the Tensor operators that bypass the op wrappers, and PyTorch's names for what they run (x @ y calls the matmul
+# op's wrapper, which records it)
 _OPERATORS = {
     "__add__": "aten::add", "__radd__": "aten::add", "__iadd__": "aten::add_", "__sub__": "aten::sub",
     "__rsub__": "aten::rsub", "__isub__": "aten::sub_", "__mul__": "aten::mul", "__rmul__": "aten::mul",
     "__imul__": "aten::mul_", "__truediv__": "aten::div", "__rtruediv__": "aten::div", "__itruediv__": "aten::div_",
     "__floordiv__": "aten::floor_divide", "__rfloordiv__": "aten::floor_divide", "__mod__": "aten::remainder",
     "__rmod__": "aten::remainder", "__pow__": "aten::pow", "__rpow__": "aten::pow", "__ipow__": "aten::pow_",
-    "__matmul__": "aten::matmul", "__rmatmul__": "aten::matmul", "__neg__": "aten::neg", "__abs__": "aten::abs",
+    "__neg__": "aten::neg", "__abs__": "aten::abs",
     "__lt__": "aten::lt", "__le__": "aten::le", "__gt__": "aten::gt", "__ge__": "aten::ge", "__eq__": "aten::eq",
     "__ne__": "aten::ne",
 }
@@ -226,7 +225,6 @@ _OPERATORS = {
 
 def _profiled_operator(method, name):
     def operator(*args):
-        from ..ops import _api
         rec = _api.PROFILER
         if rec is None:
             return method(*args)
@@ -241,7 +239,6 @@ def _profiled_operator(method, name):
 
 
 def active_recording():
-    from ..ops import _api
     return _api.PROFILER
 
 

@@ -6,7 +6,7 @@ wait for and its Stream/Event do nothing, as PyTorch's CPU ones do.
 from contextlib import AbstractContextManager
 from types import MappingProxyType
 
-from . import amp
+from . import amp  # noqa: F401  (torch.cpu.amp)
 
 __all__ = ["is_available", "is_initialized", "synchronize", "current_device", "current_stream", "stream",
            "set_device", "device_count", "Stream", "StreamContext", "Event", "get_capabilities"]

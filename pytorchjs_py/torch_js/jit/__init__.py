@@ -7,16 +7,17 @@ interface, script_if_tracing, ...) mark functions as PyTorch's do; fork() runs i
 completed Future. What needs compiled code — .code and .graph, saving or loading a TorchScript archive, compiling
 TorchScript source (CompilationUnit) — raises a RuntimeError that says so.
 """
-import collections
 import contextlib
 import functools
 import typing
+import warnings
 
 from ..futures import Future
-from ._script import (Error, FunctionModifiers, RecursiveScriptModule, ScriptFunction, ScriptModule, archive_error,
-                      freeze_module as _freeze_module, script, script_method)
-from ._trace import (TopLevelTracedModule, TracedModule, TracerWarning, TracingCheckError, is_tracing, trace,
-                     trace_module)
+from ._script import (Attribute, Error, FunctionModifiers, RecursiveScriptModule,  # noqa: F401  (re-exported)
+                      ScriptFunction, ScriptModule, archive_error, freeze_module as _freeze_module, script,
+                      script_method, warn_deprecated as _warn_deprecated)
+from ._trace import (TopLevelTracedModule, TracedModule, TracerWarning,  # noqa: F401  (re-exported)
+                     TracingCheckError, is_tracing, trace, trace_module)
 
 __all__ = ["Attribute", "CompilationUnit", "Error", "Future", "ScriptFunction", "ScriptModule", "annotate",
            "enable_onednn_fusion", "export", "export_opnames", "fork", "freeze", "interface", "ignore", "isinstance",
@@ -26,10 +27,6 @@ __all__ = ["Attribute", "CompilationUnit", "Error", "Future", "ScriptFunction", 
 _builtin_isinstance = isinstance
 
 Final = typing.Final
-
-# In PyTorch's Python (not compiled) code, Attribute(value, type) is this namedtuple; scripting a module stores the
-# value itself (torch_js's scripted modules do too).
-Attribute = collections.namedtuple("Attribute", ["value", "type"])
 
 
 class ScriptWarning(Warning):
@@ -48,8 +45,9 @@ def annotate(the_type, the_value):
 
 def interface(obj):
     """@torch.jit.interface: marks a class as a TorchScript interface; returns it unchanged."""
+    _warn_deprecated("interface", "use `torch.compile` instead")
     if not _builtin_isinstance(obj, type):
-        raise RuntimeError(f"interface must be applied to a class, got {obj}")
+        raise RuntimeError("interface must be applied to a class")
     return obj
 
 
@@ -111,6 +109,7 @@ def script_if_tracing(fn):
 def fork(func, *args, **kwargs):
     """torch.jit.fork: runs func(*args, **kwargs) now (there is no other thread) and returns its completed Future;
     an error func raises propagates from fork, as in PyTorch's Python mode."""
+    _warn_deprecated("fork", "use `torch.compile` instead")
     fut = Future()
     fut.set_result(func(*args, **kwargs))
     return fut
@@ -118,6 +117,7 @@ def fork(func, *args, **kwargs):
 
 def wait(future):
     """torch.jit.wait: the Future's result."""
+    _warn_deprecated("wait", "use `torch.compile` instead")
     return future.wait()
 
 
@@ -128,10 +128,13 @@ def freeze(mod, preserved_attrs=None, optimize_numerics=True):
 
 def optimize_for_inference(mod, other_methods=None):
     """torch.jit.optimize_for_inference: freezes the module (in eval mode); no further optimization here."""
+    _warn_deprecated("optimize_for_inference", "use `torch.compile` instead")
     if not _builtin_isinstance(mod, ScriptModule):
         raise RuntimeError("optimize_for_inference expects a ScriptModule as input. Please use torch.jit.script or "
                            "torch.jit.trace to script your 'nn.Module'.")
-    return _freeze_module(mod.eval(), other_methods, "optimize_for_inference")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)   # warned once, as optimize_for_inference
+        return _freeze_module(mod.eval(), other_methods, "optimize_for_inference")
 
 
 def run_frozen_optimizations(mod, optimize_numerics=True, preserved_methods=None):
@@ -140,11 +143,13 @@ def run_frozen_optimizations(mod, optimize_numerics=True, preserved_methods=None
 
 def save(m, f, _extra_files=None):
     """torch.jit.save: TorchScript archives cannot be written here (RuntimeError; use state_dict)."""
+    _warn_deprecated("save", "switch to `torch.export`")
     raise archive_error("torch.jit.save", m)
 
 
 def load(f, map_location=None, _extra_files=None, _restore_shapes=False):
     """torch.jit.load: TorchScript archives cannot be read here (RuntimeError)."""
+    _warn_deprecated("load", "switch to `torch.export`")
     raise RuntimeError("torch.jit.load: TorchScript archives are not supported in torch_js (it has no TorchScript "
                        "interpreter); load a state_dict saved with torch.save(model.state_dict(), f) into the model "
                        "defined in Python instead")
@@ -199,6 +204,7 @@ _onednn_fusion = [False]
 
 
 def set_fusion_strategy(strategy):
+    _warn_deprecated("set_fusion_strategy", "use `torch.compile` instead")
     old = list(_fusion_strategy)
     _fusion_strategy[:] = list(strategy)
     return old

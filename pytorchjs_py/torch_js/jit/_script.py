@@ -12,8 +12,11 @@ first in the MRO (repr, _get_name, the TorchScript-only members) and the origina
 other methods, properties and container protocols (Sequential's indexing, ModuleList's iteration) are the
 original's. Methods marked @torch.jit.unused raise as PyTorch's compiled stubs do.
 """
+import collections
 import functools
 import pickle
+import sys
+import warnings
 
 from ..nn.modules.module import Module
 
@@ -33,6 +36,15 @@ def archive_error(name, obj=None):
         advice = f"this is an nn.Module: {advice}"
     return RuntimeError(f"{name}: TorchScript archives are not supported in torch_js (it has no TorchScript "
                         f"compiler or interpreter); {advice}")
+
+
+def warn_deprecated(name, use="switch to `torch.compile` or `torch.export`"):
+    """PyTorch 2.13's DeprecationWarning for the TorchScript API (`name`: script, trace, ...)."""
+    if use.startswith("switch") and sys.version_info >= (3, 14):
+        message = f"`torch.jit.{name}` is not supported in Python 3.14+ and may break. Please {use}."
+    else:
+        message = f"`torch.jit.{name}` is deprecated. Please {use}."
+    warnings.warn(message, DeprecationWarning)   # no stacklevel: attributed to torch_js, as PyTorch's to torch
 
 
 class Error(Exception):
@@ -164,8 +176,12 @@ _HOOK_DICTS = ("_backward_pre_hooks", "_backward_hooks", "_forward_hooks", "_for
                "_load_state_dict_post_hooks")
 
 
+# In PyTorch's Python (not compiled) code, torch.jit.Attribute(value, type) is this namedtuple; scripting a module
+# stores the value itself (torch_js's scripted modules do too).
+Attribute = collections.namedtuple("Attribute", ["value", "type"])
+
+
 def _attribute_value(v):
-    from . import Attribute
     return v.value if isinstance(v, Attribute) else v
 
 
@@ -195,6 +211,7 @@ def convert_module(module, top, sub, memo=None, copy_scripted=False):
 def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
     """torch.jit.script: a ScriptModule / ScriptFunction that runs `obj`'s Python code (see the module docstring).
     A class is returned as it is (its instances already behave as TorchScript's would)."""
+    warn_deprecated("script")
     if isinstance(obj, (ScriptModule, ScriptFunction)):
         return obj
     if isinstance(obj, Module):
@@ -204,6 +221,8 @@ def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
             raise TypeError(f"{obj} is a built-in class")
         return obj
     if not callable(obj):
+        if type(obj).__module__ == "builtins":   # PyTorch compiles the object's class, and refuses a builtin one
+            raise TypeError(f"{type(obj)} is a built-in class")
         raise RuntimeError(f"torch.jit.script: cannot script an object of type {type(obj).__name__}: it takes a "
                            "function, an nn.Module or a class")
     return ScriptFunction(obj)
@@ -211,12 +230,14 @@ def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
 
 def script_method(fn):
     """The legacy `@torch.jit.script_method` of ScriptModule subclasses: the method runs as written."""
+    warn_deprecated("script_method")
     return fn
 
 
 def freeze_module(mod, preserved_attrs, name):
     """torch.jit.freeze: a copy whose parameters and buffers are constants, as PyTorch's frozen modules are: plain
     tensors (detached, sharing memory) read by forward, gone from parameters(), buffers() and state_dict()."""
+    warn_deprecated({"Freezing": "freeze"}.get(name, name), "use `torch.compile` instead")
     if not isinstance(mod, ScriptModule):
         raise RuntimeError(f"{name} expects a ScriptModule as input. Please use torch.jit.script or torch.jit.trace "
                            "to script your 'nn.Module'.")

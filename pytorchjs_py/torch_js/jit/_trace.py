@@ -11,7 +11,7 @@ import warnings
 
 from .._tensor import Tensor
 from ..nn.modules.module import Module
-from ._script import ScriptFunction, ScriptModule, convert_module
+from ._script import ScriptFunction, ScriptModule, convert_module, warn_deprecated
 
 _TRACING = [0]   # how many traces are running (trace() can run inside a traced function's example run)
 
@@ -144,6 +144,7 @@ def trace(func, example_inputs=None, optimize=None, check_trace=True, check_inpu
           _store_inputs=True):
     """torch.jit.trace: runs `func` once on the example inputs (see the module docstring) and returns a
     ScriptFunction, or for an nn.Module a TopLevelTracedModule, that runs it."""
+    warn_deprecated("trace")
     if isinstance(func, (ScriptModule, ScriptFunction)):
         warnings.warn("The input to trace is already a ScriptModule, tracing it is a no-op. Returning the object as "
                       "is.", stacklevel=2)
@@ -165,6 +166,7 @@ def trace_module(mod, inputs, optimize=None, check_trace=True, check_inputs=None
                  _force_outplace=False, _module_class=None, _compilation_unit=None, example_inputs_is_kwarg=False,
                  _store_inputs=True):
     """torch.jit.trace_module: runs each method named in `inputs` on its example inputs; a TopLevelTracedModule."""
+    warn_deprecated("trace_method")
     if not isinstance(mod, Module):
         raise AttributeError("expected torch.nn.Module as the first argument")
     if not isinstance(inputs, dict):

@@ -10,14 +10,13 @@ CUDA on a machine without it.
 import contextlib
 import enum
 import os
-import socket
 import time
 import warnings
 from functools import partial
 
 from ..autograd import profiler as _autograd_profiler
 from ..autograd.profiler import record_function
-from ..autograd.profiler_util import EventList
+from ..autograd.profiler_util import EventList  # noqa: F401  (torch.profiler.EventList)
 
 __all__ = ["profile", "record_function", "ProfilerActivity", "ProfilerAction", "schedule",
            "tensorboard_trace_handler", "supported_activities", "kineto_available", "DeviceType",
@@ -102,7 +101,12 @@ def tensorboard_trace_handler(dir_name, worker_name=None, use_gzip=False, use_py
             except Exception as e:
                 raise RuntimeError("Can't create directory: " + dir_name) from e
         if not worker_name:
-            worker_name = f"{socket.gethostname()}_{os.getpid()}"
+            import socket   # only for the default worker name (a browser's Python may have no host name)
+            try:
+                host = socket.gethostname()
+            except OSError:
+                host = "localhost"
+            worker_name = f"{host}_{os.getpid()}"
         file_name = f"{worker_name}.{time.time_ns()}.pt.trace.json" + (".gz" if use_gzip else "")
         prof.export_chrome_trace(os.path.join(dir_name, file_name))
     return handler_fn
