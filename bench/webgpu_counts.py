@@ -1,6 +1,7 @@
 """GPU work per step on webgpu, counted by the bridge (torch_js.webgpu.counter), with wall times beside them:
 
     TORCH_JS_WEBGPU=1 node js_bridge/pyrun.mjs bench/webgpu_counts.py [--json out.json] [--steps N] [--only NAME]
+        [--lazy 0|1]     (default: the device's default, lazy execution on unless TORCH_JS_WEBGPU_LAZY=0)
 
 Workloads (as a notebook writes them; data stays on the device):
   tiny_chain       `(t * 2 + 1).sum().item()` on 1024 floats
@@ -140,9 +141,10 @@ def main():
     out = args[args.index("--json") + 1] if "--json" in args else None
     only = args[args.index("--only") + 1].split(",") if "--only" in args else list(WORKLOADS)
     torch.webgpu._init_sync()
+    if "--lazy" in args:
+        torch.webgpu.set_lazy(args[args.index("--lazy") + 1] != "0")
     info = torch.webgpu.device_info()
-    results = {"adapter": info, "lazy": torch.webgpu.lazy_enabled() if hasattr(torch.webgpu, "lazy_enabled")
-               else False, "steps": steps, "workloads": {}}
+    results = {"adapter": info, "lazy": torch.webgpu.lazy_enabled(), "steps": steps, "workloads": {}}
     print("webgpu adapter:", info.get("description") or info.get("vendor"), "| lazy:", results["lazy"])
     for name in only:
         row = results["workloads"][name] = measure(WORKLOADS[name], steps)

@@ -403,6 +403,96 @@ def test_work_counters():
     assert set(torch.webgpu.stats()) == set(torch.webgpu.COUNTERS)
 
 
+# ---- lazy execution (js_bridge/webgpu/lazy.mjs): recorded elementwise ops run fused at sync points ---------------
+
+@pytest.fixture(params=[True, False], ids=["lazy", "eager"])
+def lazy_mode(request):
+    was = torch.webgpu.set_lazy(request.param)
+    yield request.param
+    torch.webgpu.set_lazy(was)
+
+
+def _hazards(dev):
+    """Elementwise programs whose fusion must respect views, in-place writes, dtypes and broadcasting."""
+    x = sample((6, 5), seed=30).to(dev)
+    v = sample((5,), seed=31).to(dev)
+    out = {}
+    a = x * 2 + 1
+    out["transposed read of a pending value"] = a.t() * 3 - a.t().exp()
+    y = x * 2
+    x2 = x.clone()
+    x2.add_(1)                     # in place after a read of the old value
+    out["read before an in-place write"] = y + x2
+    buf = torch.zeros(6, 5, device=dev)
+    buf[:, 0] = v[0] * 2           # writes through a column view, then the whole is read
+    buf[2] = v + 1
+    out["writes through views"] = buf * 1.5
+    h = (x.to(torch.float16) * 3 + 0.1).to(torch.float16)
+    out["float16 rounding between ops"] = (h * 7).float()
+    u = (x * 100).to(torch.uint8)  # float -> uint8 truncates then wraps
+    out["uint8 wrap"] = (u + 200).to(torch.int32)
+    m = x > 0
+    out["bool mask and where"] = torch.where(m & (v > -1), x.exp(), -x) + m.float()
+    i = (x * 10).to(torch.int64)   # int64 results run alone, exactly
+    out["int64 in a chain"] = (i * 3 + 5).float() * 0.5
+    out["broadcast row"] = (x - v).relu() * v.unsqueeze(0).sigmoid()
+    z = x.clone()
+    z.mul_(2).sub_(v).clamp_(-1, 1)
+    out["in-place chain"] = z
+    out["scalar chain"] = ((x * 2 + 1) / 3 - 0.25).sum(dim=1)
+    sq = x[:5, :5] * 1.0
+    tr = sq.t() * 2 + 0.5          # read transposed, then written in place through the plain view
+    sq.add_(1)
+    out["in-place write after a transposed read"] = tr
+    out["the square after it"] = sq
+    return out
+
+
+def test_lazy_matches_eager(lazy_mode):
+    want = _hazards("cpu")
+    got = _hazards(GPU)
+    for what, c in want.items():
+        tol = 1e-2 if "float16" in what else 1e-4
+        assert_close(c, got[what], rtol=tol, atol=tol, what=what)
+
+
+def test_lazy_fuses_and_skips_intermediates():
+    t = torch.randn(4096).to(GPU)
+    (t * 2 + 1).exp().sum().item()
+    with torch.webgpu.counter() as c:
+        r = ((t * 2 + 1).exp() - t).sum().item()
+    want = ((t.cpu() * 2 + 1).exp() - t.cpu()).sum().item()
+    assert abs(r - want) <= 1e-4 * abs(want)
+    if torch.webgpu.lazy_enabled():
+        # one fused kernel for the chain, one reduction; the three intermediates never reach memory
+        assert c["dispatches"] == 2 and c["fused_kernels"] == 1 and c["fused_nodes"] == 4, c
+        assert c["stores_skipped"] == 3, c
+    held = t * 2                   # a value a Python name holds is written
+    torch.webgpu.flush()
+    assert held.tolist() == [v * 2 for v in t.tolist()]
+
+
+def test_lazy_errors_raise_at_the_op():
+    was = torch.webgpu.set_lazy(True)
+    try:
+        f = torch.ones(3, device=GPU)
+        with pytest.raises(TypeError, match="bitwise_not"):
+            out = _empty((3,), torch.float32, torch.device(GPU))
+            GPU_BE.unary("bitwise_not", out, f)
+        with pytest.raises(RuntimeError):
+            f + torch.ones(4, device=GPU)
+        assert (f + 1).tolist() == [2.0, 2.0, 2.0]
+    finally:
+        torch.webgpu.set_lazy(was)
+
+
+def test_lazy_flag():
+    was = torch.webgpu.set_lazy(False)
+    assert torch.webgpu.lazy_enabled() is False
+    assert torch.webgpu.set_lazy(was) is False
+    assert torch.webgpu.lazy_enabled() is was
+
+
 def test_half_types_roundtrip():
     x = sample((3, 4), seed=20)
     for d in (torch.float16, torch.bfloat16):

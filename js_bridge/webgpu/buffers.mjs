@@ -2,6 +2,8 @@
 // (tinygrad's LRUAllocator, jax-js's #acquireBuffer). A buffer freed while the open command batch may still
 // use it waits in `pendingFree` until that batch is submitted, so a later queue.writeBuffer into a reused
 // buffer can never overtake commands recorded before it.
+// An id gets its GPUBuffer on first use (get), not at alloc: under lazy execution (lazy.mjs) an intermediate
+// that a fused kernel keeps in registers is never written, so it never needs memory.
 
 export const MAX_REUSABLE_BUFFER_BYTES = 64 << 20;   // larger buffers are destroyed, not pooled
 export const MAX_POOL_BYTES = 512 << 20;              // pool beyond this is trimmed
@@ -43,17 +45,8 @@ export class Buffers {
   }
 
   alloc(nbytes) {
-    const size = paddedSize(nbytes);
-    const list = this.pool.get(size);
-    let buf;
-    if (list && list.length) {
-      buf = list.pop();
-      this.pooled -= size;
-    } else {
-      buf = this._create(size);
-    }
     const id = this.nextId++;
-    this.byId.set(id, { buf, nbytes });
+    this.byId.set(id, { buf: null, nbytes });
     this.allocated += nbytes;
     return id;
   }
@@ -61,7 +54,17 @@ export class Buffers {
   get(id) {
     const e = this.byId.get(id);
     if (!e) throw new Error(`torch_js webgpu: buffer ${id} was already released`);
-    return e.buf;
+    return e.buf ?? (e.buf = this._take(paddedSize(e.nbytes)));
+  }
+
+  /** A pooled buffer of padded size `size`, or a new one. */
+  _take(size) {
+    const list = this.pool.get(size);
+    if (list && list.length) {
+      this.pooled -= size;
+      return list.pop();
+    }
+    return this._create(size);
   }
 
   /** `batchOpen`: the dispatcher has recorded commands not yet submitted. */
@@ -70,6 +73,7 @@ export class Buffers {
     if (!e) return;
     this.byId.delete(id);
     this.allocated -= e.nbytes;
+    if (!e.buf) return;
     if (batchOpen) this.pendingFree.push(e.buf);
     else this._toPool(e.buf);
   }

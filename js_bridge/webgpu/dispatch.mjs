@@ -3,12 +3,15 @@
 // Pipelines are cached by key (family/op/dtypes/variant); shapes and strides travel in a per-dispatch
 // uniform slot, so one pipeline serves every shape and rank (the rank is a loop bound, not baked in: in eager
 // code a new rank must not cost a shader compile). One command encoder and one compute pass stay open;
-// they are submitted every BATCH dispatches and before any readback (tfjs's recordAndSubmit). All params of a
-// batch live in one uniform buffer bound with a dynamic offset; it is written with one writeBuffer right
-// before the submit, so queue order keeps earlier batches' params intact.
+// they are submitted every BATCH dispatches, when the params buffer is full, and before any readback (tfjs's
+// recordAndSubmit). All params of a batch live in one uniform buffer bound with a dynamic offset; it is written
+// with one writeBuffer right before the submit, so queue order keeps earlier batches' params intact. A kernel
+// takes one 512-byte params slot, or `pslots` consecutive ones (fused kernels, kernels/fused.mjs).
 import { PARAM_SLOT_BYTES, PARAM_WORDS } from './kernels/common.mjs';
 
-export const BATCH = 64;
+export const BATCH = 256;            // dispatches per submit
+export const PARAM_SLOTS = 1024;     // params slots per submit (512 KiB uniform buffer)
+const SLOT_WORDS = PARAM_SLOT_BYTES / 4;
 export let DEBUG = Number(globalThis.process?.env?.TORCH_JS_WEBGPU_DEBUG ?? 0);   // >= 2 prints shaders
 
 /** The counters a user reads through torch_js.webgpu.stats(): work the bridge sent to the GPU, by kind. */
@@ -23,19 +26,22 @@ export class Dispatcher {
     this.device = device;
     this.buffers = buffers;
     this.pipelines = new Map();           // key -> {pipeline, nbind}
-    this.layouts = new Map();             // binding signature ('r'/'w' per storage binding) -> {bgl, pl}
-    this.bindGroups = new Map();          // cache: nbind|serials -> GPUBindGroup
-    this.params = device.createBuffer({ size: BATCH * PARAM_SLOT_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    this.paramsCPU = new ArrayBuffer(BATCH * PARAM_SLOT_BYTES);
+    this.layouts = new Map();             // params slots + binding signature ('r'/'w' per storage binding) -> {bgl, pl}
+    this.bindGroups = new Map();          // cache: params slots|sig|serials -> GPUBindGroup
+    this.params = device.createBuffer({ size: PARAM_SLOTS * PARAM_SLOT_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.paramsCPU = new ArrayBuffer(PARAM_SLOTS * PARAM_SLOT_BYTES);
     this.u32 = new Uint32Array(this.paramsCPU);
     this.f32 = new Float32Array(this.paramsCPU);
     this.encoder = null;
     this.pass = null;
-    this.count = 0;                       // dispatches in the open batch
+    this.count = 0;                       // params slots used by the open batch
+    this.ndisp = 0;                       // dispatches in the open batch
+    this.nextSlots = 1;                   // slots reserved by the last slot() call
     this.lastPipeline = null;             // set on the open pass (each Dawn call costs ~2 us through N-API)
     this.dynOffset = new Uint32Array(1);
     this.errors = [];                     // compile / validation messages not yet reported
     this.counts = newCounts();            // what torch_js.webgpu.stats() reports
+    this.kernelLog = null;                // while an array: the pipeline key of every dispatch (counter(kernels=True))
     device.addEventListener?.('uncapturederror', (ev) => this._error(ev.error?.message ?? String(ev.error)));
   }
 
@@ -51,27 +57,32 @@ export class Dispatcher {
     return e;
   }
 
-  layout(sig) {
-    let l = this.layouts.get(sig);
+  /** Bytes of the params binding of a kernel taking `pslots` slots (one slot: the PARAM_WORDS that kernels read). */
+  static paramBytes(pslots) { return pslots === 1 ? PARAM_WORDS * 4 : pslots * PARAM_SLOT_BYTES; }
+
+  layout(sig, pslots = 1) {
+    const lkey = pslots + sig;
+    let l = this.layouts.get(lkey);
     if (l) return l;
-    const entries = [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: PARAM_WORDS * 4 } }];
+    const entries = [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: Dispatcher.paramBytes(pslots) } }];
     for (let i = 0; i < sig.length; i++) {
       entries.push({ binding: i + 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: sig[i] === 'w' ? 'storage' : 'read-only-storage' } });
     }
     const bgl = this.device.createBindGroupLayout({ entries });
     l = { bgl, pl: this.device.createPipelineLayout({ bindGroupLayouts: [bgl] }) };
-    this.layouts.set(sig, l);
+    this.layouts.set(lkey, l);
     return l;
   }
 
   /**
-   * The pipeline for `key`, compiling on first use: `make()` returns {code, sig, slots}, where sig gives each
-   * storage binding's access and slots[j] the operand whose buffer goes to binding j + 1.
+   * The pipeline for `key`, compiling on first use: `make()` returns {code, sig, slots, pslots?}, where sig gives
+   * each storage binding's access, slots[j] the operand whose buffer goes to binding j + 1, and pslots the params
+   * slots the kernel reads (default 1).
    */
   pipeline(key, make) {
     let p = this.pipelines.get(key);
     if (p) return p;
-    const { code, sig, slots } = make();
+    const { code, sig, slots, pslots = 1 } = make();
     if (DEBUG >= 2) console.error(`[torch_js webgpu] ${key}\n${code}`);
     const module = this.device.createShaderModule({ code, label: key });
     module.getCompilationInfo?.().then((info) => {
@@ -81,18 +92,19 @@ export class Dispatcher {
       const msg = errs.map((m) => `${key}:${m.lineNum}:${m.linePos}: ${m.message}\n    ${lines[m.lineNum - 1] ?? ''}`).join('\n');
       this._error(`WGSL compile error\n${msg}\n--- source ---\n${lines.map((l, i) => `${String(i + 1).padStart(4)}  ${l}`).join('\n')}`);
     });
-    const pipeline = this.device.createComputePipeline({ layout: this.layout(sig).pl, compute: { module, entryPoint: 'main' }, label: key });
+    const pipeline = this.device.createComputePipeline({ layout: this.layout(sig, pslots).pl, compute: { module, entryPoint: 'main' }, label: key });
     this.counts.compiles++;
-    p = { pipeline, sig, slots };
+    p = { pipeline, sig, slots, pslots, key };
     this.pipelines.set(key, p);
     return p;
   }
 
-  /** The params slot (word index into this.u32 / this.f32) for the next dispatch; zeroed. */
-  slot() {
-    if (this.count >= BATCH) this.flush();
-    const w = this.count * (PARAM_SLOT_BYTES / 4);
-    this.u32.fill(0, w, w + PARAM_WORDS);
+  /** The params (word index into this.u32 / this.f32) for the next dispatch, `n` slots long; zeroed. */
+  slot(n = 1) {
+    if (this.ndisp >= BATCH || this.count + n > PARAM_SLOTS) this.flush();
+    const w = this.count * SLOT_WORDS;
+    this.u32.fill(0, w, w + n * SLOT_WORDS);
+    this.nextSlots = n;
     return w;
   }
 
@@ -101,14 +113,14 @@ export class Dispatcher {
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     if (!this.pass) { this.pass = this.encoder.beginComputePass(); this.lastPipeline = null; }
     const slots = p.slots;
-    let key = p.sig;
+    let key = p.pslots + p.sig;
     const bufs = new Array(slots.length);
     for (let i = 0; i < slots.length; i++) { bufs[i] = this.buffers.get(ids[slots[i]]); key += '|' + bufs[i]._tjsSerial; }
     let bg = this.bindGroups.get(key);
     if (!bg) {
-      const entries = [{ binding: 0, resource: { buffer: this.params, size: PARAM_WORDS * 4 } }];
+      const entries = [{ binding: 0, resource: { buffer: this.params, size: Dispatcher.paramBytes(p.pslots) } }];
       for (let i = 0; i < bufs.length; i++) entries.push({ binding: i + 1, resource: { buffer: bufs[i] } });
-      bg = this.device.createBindGroup({ layout: this.layout(p.sig).bgl, entries });
+      bg = this.device.createBindGroup({ layout: this.layout(p.sig, p.pslots).bgl, entries });
       if (this.bindGroups.size > 8192) this.bindGroups.clear();
       this.bindGroups.set(key, bg);
     }
@@ -116,8 +128,11 @@ export class Dispatcher {
     this.dynOffset[0] = this.count * PARAM_SLOT_BYTES;
     this.pass.setBindGroup(0, bg, this.dynOffset, 0, 1);
     this.pass.dispatchWorkgroups(gx, gy, gz);
-    this.count++;
+    this.count += this.nextSlots;
+    this.nextSlots = 1;
+    this.ndisp++;
     this.counts.dispatches++;
+    if (this.kernelLog) this.kernelLog.push(p.key);
   }
 
   /** Record a buffer-to-buffer copy (ends the open compute pass). */
@@ -138,6 +153,7 @@ export class Dispatcher {
     this.encoder = null;
     this.pass = null;
     this.count = 0;
+    this.ndisp = 0;
     this.buffers.afterSubmit();
   }
 

@@ -15,7 +15,9 @@ import { createDevice } from './device.mjs';
 import { Buffers } from './buffers.mjs';
 import { Dispatcher, newCounts } from './dispatch.mjs';
 import { ARR, DT, aliasOf, declare } from './kernels/common.mjs';
-import { BINARY_OPS, UNARY_OPS, WG, elementwiseSource, elementwiseSpecs } from './kernels/elementwise.mjs';
+import { BINARY_OPS, UNARY_OPS, WG, binaryExpr, elementwiseSource, elementwiseSpecs, unaryExpr } from './kernels/elementwise.mjs';
+import { WG_FUSED, fusedKey, fusedSource, fusedSpecs, writeFusedParams } from './kernels/fused.mjs';
+import { Lazy } from './lazy.mjs';
 import { REDUCE_OPS, WG_RED, cumulativeSource, reduceSource, reduceSpecs, rowSpecs, softmaxSource } from './kernels/reduce.mjs';
 import { GEMM_CONFIGS, TM_INT, TN_INT, gemmConfig, gemmSource, gemmSpecs } from './kernels/matmul.mjs';
 import { indexOffsetsSource, indexOffsetsSpecs, putSource, putSpecs, takeSource, takeSpecs } from './kernels/index.mjs';
@@ -74,6 +76,14 @@ export class Bridge {
     this.argPtr = 0;
     this.argBytes = 0;
     this.heap = null;
+    this.checked = new Set();             // elementwise (family, op, dtypes) found valid
+    this.lazy = new Lazy({
+      runFused: (g) => this._runFused(g),
+      runEager: (a) => this._ew(a.fam, a.op, a.operands, a.shape, a.strides, this._extra(a)),
+      releaseNow: (id) => this.buffers.release(id, this.disp.open),
+      maxBindings: Math.min(ctx.limits.maxStorageBuffersPerShaderStage ?? 8, 16),
+    });
+    this.lazy.on = globalThis.process?.env?.TORCH_JS_WEBGPU_LAZY !== '0';
   }
 
   // ---- setup ------------------------------------------------------------------------------------------
@@ -93,25 +103,38 @@ export class Bridge {
 
   // ---- memory -----------------------------------------------------------------------------------------
   alloc(nbytes) { return this.buffers.alloc(nbytes); }
-  release(id) { this.buffers.release(id, this.disp.open); }
+  release(id) { if (!this.lazy.release(id)) this.buffers.release(id, this.disp.open); }
   /** Copy nbytes at wasm address ptr into (fresh) buffer id. */
   upload(id, ptr, nbytes) {
     if (nbytes) this.uploadBytes(id, this.mod.HEAPU8.subarray(ptr, ptr + nbytes));
   }
   uploadBytes(id, u8) { this.buffers.upload(id, u8); this.disp.counts.bytes_uploaded += u8.byteLength; }
-  emptyCache() { this.disp.flush(); this.buffers.emptyCache(); this.disp.dropBindGroups(); }
+  emptyCache() { this.lazy.flush(); this.disp.flush(); this.buffers.emptyCache(); this.disp.dropBindGroups(); }
   stats() { return JSON.stringify({ ...this.buffers.stats(), dispatches: this.disp.dispatches, pipelines: this.disp.pipelines.size }); }
   /** Dispatch the pending (lazily recorded) work into the open command batch; no submit, no wait. */
-  flush() { }
+  flush() { this.lazy.flush(); }
+  /** Start (on) or stop logging the pipeline key of each dispatch; returns the log so far as JSON. */
+  logKernels(on) {
+    const log = JSON.stringify(this.disp.kernelLog ?? []);
+    this.disp.kernelLog = on ? [] : null;
+    return log;
+  }
+  /** Lazy execution on (true) or off; turning it off flushes. Returns the previous setting. */
+  setLazy(on) { const was = this.lazy.on; if (!on) this.lazy.flush(); this.lazy.on = !!on; return was; }
+  lazyEnabled() { return this.lazy.on; }
   /** The work counters (dispatch.mjs newCounts) as JSON; `reset` zeroes them after reading. */
   counts(reset = false) {
-    const c = JSON.stringify(this.disp.counts);
-    if (reset) this.disp.counts = newCounts();
+    const c = JSON.stringify({ ...this.disp.counts, ...this.lazy.counts });
+    if (reset) {
+      this.disp.counts = newCounts();
+      for (const k in this.lazy.counts) this.lazy.counts[k] = 0;
+    }
     return c;
   }
 
   /** Bytes [off, off+n) of buffer id, after every recorded command. */
   async read(id, off, n) {
+    this.lazy.flush();
     const src = this.buffers.get(id);
     const start = off & ~3, end = (off + n + 3) & ~3, size = end - start;
     const withErr = this.indexUsed;
@@ -152,6 +175,7 @@ export class Bridge {
 
   /** Wait for all recorded work; reports bounds errors and validation errors like read(). */
   async synchronize() {
+    this.lazy.flush();
     if (this.indexUsed) { await this.read(this.errId, 0, 0); return; }
     this.disp.flush();
     this.disp.counts.syncs++;
@@ -176,26 +200,27 @@ export class Bridge {
     switch (fam) {
       case FAMILY.COPY: {
         const a = ARGS.COPY(I);
-        return this._ew('copy', '', [a.out, a.x], a.shape, [a.out_st, a.x_st]);
+        return this._elementwise('copy', '', [a.out, a.x], a.shape, [a.out_st, a.x_st], F);
       }
       case FAMILY.FILL: {
         const a = ARGS.FILL(I);
-        return this._ew('fill', '', [a.out], a.shape, [a.out_st], (w, u32) => { u32[w + 13] = a.bits_lo; u32[w + 14] = a.bits_hi; });
+        return this._elementwise('fill', '', [a.out], a.shape, [a.out_st], F, [a.bits_lo, a.bits_hi]);
       }
       case FAMILY.UNARY: {
         const a = ARGS.UNARY(I);
-        return this._ew('unary', OPS.unary[a.op], [a.out, a.x], a.shape, [a.out_st, a.x_st],
-          (w, u32, f32) => { f32[w + 8] = F[0]; f32[w + 9] = F[1]; f32[w + 10] = F[2]; });
+        return this._elementwise('unary', OPS.unary[a.op], [a.out, a.x], a.shape, [a.out_st, a.x_st], F);
       }
       case FAMILY.BINARY: {
         const a = ARGS.BINARY(I);
-        return this._ew('binary', OPS.binary[a.op], [a.out, a.a, a.b], a.shape, [a.out_st, a.a_st, a.b_st],
-          (w, u32, f32) => { f32[w + 11] = F[3]; u32[w + 12] = Math.trunc(F[3]) | 0; });
+        return this._elementwise('binary', OPS.binary[a.op], [a.out, a.a, a.b], a.shape, [a.out_st, a.a_st, a.b_st], F);
       }
       case FAMILY.WHERE: {
         const a = ARGS.WHERE(I);
-        return this._ew('where', '', [a.out, a.cond, a.a, a.b], a.shape, [a.out_st, a.cond_st, a.a_st, a.b_st]);
+        return this._elementwise('where', '', [a.out, a.cond, a.a, a.b], a.shape, [a.out_st, a.cond_st, a.a_st, a.b_st], F);
       }
+    }
+    this.lazy.flush();   // every other primitive reads or writes memory now: pending work goes first
+    switch (fam) {
       case FAMILY.TAKE: {
         const a = ARGS.TAKE(I);
         return this._ew('take', '', [a.out, a.src, a.offs], a.shape, [a.out_st, a.src_st, a.offs_st]);
@@ -233,6 +258,51 @@ export class Bridge {
       if (d === DT.float64) throw new UnsupportedError('float64');
       if (d < 0 || d > 9) throw new UnsupportedError(`dtype code ${d}`);
     }
+  }
+
+  /**
+   * An elementwise primitive (copy, fill, unary, binary, where) from the argument block: checked now (so the op
+   * that causes an error raises it), then recorded for lazy execution or dispatched. F: the block's four f64
+   * (p0..p2, alpha), copied; bits: fill's value bits (lo, hi).
+   */
+  _elementwise(fam, op, operands, shape, strides, F, bits = null) {
+    if (op === undefined) throw Object.assign(new Error(`unknown ${fam} op`), { code: 2 });
+    let n = 1;
+    for (const s of shape) n *= s;
+    if (n === 0) return;
+    const dts = operands.map((o) => o.dt);
+    const ckey = `${fam}:${op}:${dts}`;
+    if (!this.checked.has(ckey)) {
+      this._checkDtypes(dts);
+      if (fam === 'unary') unaryExpr(op, dts[1]);
+      if (fam === 'binary') binaryExpr(op, dts[1]);
+      this.checked.add(ckey);
+    }
+    const a = { fam, op, operands, shape, strides, p: [F[0], F[1], F[2], F[3]], bits: bits ? bits[0] : 0, bitsHi: bits ? bits[1] : 0 };
+    if (this.lazy.on) this.lazy.record(a);
+    else this._ew(fam, op, operands, shape, strides, this._extra(a));
+  }
+
+  /** The family-specific header words of an eager elementwise kernel (elementwise.mjs's layout). */
+  _extra(a) {
+    const { p } = a;
+    if (a.fam === 'fill') return (w, u32) => { u32[w + 13] = a.bits; u32[w + 14] = a.bitsHi; };
+    if (a.fam === 'unary') return (w, u32, f32) => { f32[w + 8] = p[0]; f32[w + 9] = p[1]; f32[w + 10] = p[2]; };
+    if (a.fam === 'binary') return (w, u32, f32) => { f32[w + 11] = p[3]; u32[w + 12] = Math.trunc(p[3]) | 0; };
+    return null;
+  }
+
+  /** Dispatch a fused group (lazy.mjs) as one generated kernel. */
+  _runFused(g) {
+    const ids = g.operands.map((o) => o.id);
+    const alias = aliasOf(ids);
+    const p = this.disp.pipeline(fusedKey(g, alias), () => fusedSource(g, declare(fusedSpecs(g), alias)));
+    const d = this.disp;
+    const w = d.slot(p.pslots);
+    writeFusedParams(g, d.u32, d.f32, w);
+    const [gx, gy] = grid(Math.ceil(g.n / WG_FUSED));
+    d.u32[w + 2] = gx;
+    d.dispatch(p, ids, w, gx, gy);
   }
 
   /** Elementwise-shaped families: `operands` ({id, dt, off}) over `shape`, one stride list per operand. */

@@ -5,11 +5,15 @@
     x = torch.ones(4).to("webgpu")
     y = (x + x).cpu()                  # sync readback (JSPI); or: await (x + x).cpu_async()
 
+Elementwise ops are recorded and run fused at the next sync point (lazy execution, set_lazy); stats() and
+counter() count the work that reaches the GPU.
+
 The JS side (js_bridge/webgpu/index.mjs) must be loaded into the page or runner first: it defines
 `globalThis.torchJsWebGPUInit`, which creates the GPUDevice on demand. In plain CPython nothing here touches
 `js`: is_available() is False and the device raises as before.
 """
 import json
+import os
 
 from ._storage import CPU, device as _device
 from ._tensor import Tensor, _make
@@ -45,14 +49,17 @@ async def synchronize_async():
         raise _rt.read_error(e) from None
 
 
-# the bridge's work counters (js_bridge/webgpu/dispatch.mjs newCounts), in the order stats() lists them
-COUNTERS = ("dispatches", "submits", "readbacks", "syncs", "compiles", "bytes_uploaded", "bytes_read")
+# the bridge's work counters (js_bridge/webgpu/dispatch.mjs newCounts, lazy.mjs), in the order stats() lists them
+COUNTERS = ("dispatches", "submits", "readbacks", "syncs", "compiles", "bytes_uploaded", "bytes_read",
+            "recorded", "fused_kernels", "fused_nodes", "stores_skipped")
 
 
 def stats():
     """The work the bridge sent to the GPU since start or reset_stats(): kernel dispatches, queue submits,
     readbacks (.item(), .cpu(), print...), syncs (synchronize() with no readback), pipeline compiles, and bytes
-    uploaded / read back. Pending (recorded, not yet dispatched) work is not counted until it is dispatched."""
+    uploaded / read back; under lazy execution also the elementwise ops recorded, the fused kernels run and the
+    ops they held, and the values never written to memory (intermediates nobody held). Pending (recorded, not yet
+    dispatched) work is not counted until it is dispatched."""
     if _rt.bridge is None:
         return dict.fromkeys(COUNTERS, 0)
     return json.loads(_rt.bridge.counts(False))
@@ -67,13 +74,18 @@ def reset_stats():
 class counter:
     """`with torch_js.webgpu.counter() as c: ...` counts the work of the block: afterwards c["dispatches"],
     c["submits"], ... (the keys of stats()) hold what the block added. Leaving the block dispatches the work it
-    recorded and left pending (no wait for the GPU), so that it is counted in this block, not the next."""
+    recorded and left pending (no wait for the GPU), so that it is counted in this block, not the next.
+    With kernels=True, c.kernels lists the kernel (pipeline key) of every dispatch, in order: where they go."""
 
-    def __init__(self):
+    def __init__(self, kernels=False):
         self.counts = dict.fromkeys(COUNTERS, 0)
+        self.kernels = [] if kernels else None
         self._start = None
 
     def __enter__(self):
+        if self.kernels is not None:
+            flush()
+            _rt.ensure().logKernels(True)
         self._start = stats()
         return self
 
@@ -81,6 +93,8 @@ class counter:
         flush()
         end = stats()
         self.counts = {k: end.get(k, 0) - self._start.get(k, 0) for k in end}
+        if self.kernels is not None:
+            self.kernels = json.loads(_rt.bridge.logKernels(False))
         return False
 
     def __getitem__(self, key):
@@ -94,6 +108,21 @@ def flush():
     """Dispatch the recorded work that is still pending (lazy mode); does not wait for the GPU."""
     if _rt.bridge is not None:
         _rt.bridge.flush()
+
+
+def set_lazy(enabled):
+    """Lazy execution on or off; returns the previous setting. On (the default; TORCH_JS_WEBGPU_LAZY=0 turns it
+    off at start), elementwise ops are recorded and run fused at the next sync point: a readback, a kernel that
+    is not elementwise, synchronize() or flush() (js_bridge/webgpu/lazy.mjs). Off, every op dispatches its own
+    kernel when called. Results are the same either way, up to float rounding of fused float16/bfloat16 chains."""
+    return bool(_rt.ensure().setLazy(bool(enabled)))
+
+
+def lazy_enabled():
+    """Whether elementwise ops are recorded lazily (see set_lazy)."""
+    if _rt.bridge is None:
+        return os.environ.get("TORCH_JS_WEBGPU_LAZY") != "0"
+    return bool(_rt.bridge.lazyEnabled())
 
 
 def memory_stats():

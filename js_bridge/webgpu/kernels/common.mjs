@@ -31,8 +31,9 @@ export const PARAM_WORDS = 112;              // 448 bytes, room for header + 6 a
 export const PARAM_SLOT_BYTES = 512;         // multiple of minUniformBufferOffsetAlignment (256)
 export const ARR = (k) => 16 + k * MAX_DIMS; // word index of the k-th array
 
-export const PRELUDE = /* wgsl */`
-struct Params { v: array<vec4<u32>, ${PARAM_WORDS / 4}> }
+/** The shared WGSL prelude with a params uniform of `words` words (fused kernels take several slots). */
+export const prelude = (words = PARAM_WORDS) => /* wgsl */`
+struct Params { v: array<vec4<u32>, ${words / 4}> }
 @group(0) @binding(0) var<uniform> P: Params;
 fn pu(i: u32) -> u32 { return P.v[i >> 2u][i & 3u]; }
 fn pi(i: u32) -> i32 { return bitcast<i32>(pu(i)); }
@@ -85,20 +86,25 @@ fn f2bf(f: f32) -> u32 {
   return ((u + 0x7fffu + ((u >> 16u) & 1u)) >> 16u) & 0xffffu;
 }
 `;
+export const PRELUDE = prelude();
 
 // Word read/write on buffer variable `v` (atomic bindings need atomicLoad).
 const rd = (v, atomic, w) => (atomic ? `atomicLoad(&${v}[${w}])` : `${v}[${w}]`);
 
-/** Alias pattern of a dispatch's buffer ids: for each operand, the index of the first operand with its buffer. */
+/**
+ * Alias pattern of a dispatch's buffer ids: for each operand, the index of the first operand with its buffer, as
+ * one character (code 48 + index: '0'..'9' and on, so fused kernels with many operands fit too).
+ */
 export function aliasOf(ids) {
   let key = '';
   for (let k = 0; k < ids.length; k++) {
     let j = 0;
     while (ids[j] !== ids[k]) j++;
-    key += j;
+    key += String.fromCharCode(48 + j);
   }
   return key;
 }
+const aliasAt = (alias, k) => alias.charCodeAt(k) - 48;
 
 /**
  * Bindings and helpers for a kernel's operands. WebGPU forbids binding one buffer twice when either binding is
@@ -112,9 +118,9 @@ export function declare(specs, alias) {
   const slots = [];
   const varOf = [];
   for (let k = 0; k < specs.length; k++) {
-    const a = +alias[k];
+    const a = aliasAt(alias, k);
     if (a !== k) { varOf.push(varOf[a]); continue; }
-    const group = specs.filter((_, j) => +alias[j] === k);
+    const group = specs.filter((_, j) => aliasAt(alias, j) === k);
     const write = group.some((s) => s.write);
     const atomic = group.some((s) => s.atomic);
     const v = specs[k].vec4 ? `${specs[k].name}4` : `buf${slots.length}`;   // vec4 operands are never aliased

@@ -122,7 +122,8 @@ const RANGE = { [DT.bool]: [0, 1], [DT.uint8]: [0, 255], [DT.int8]: [-128, 127],
 
 class OpError extends Error { constructor(m) { super(m); this.code = 2; } }
 
-function unaryExpr(op, d) {
+/** {expr, kind}: op's WGSL expression of `x` (and p0..p2) for input dtype d; kind of the result ('f' or 'i'). */
+export function unaryExpr(op, d) {
   const e = U[op];
   if (!e) throw new OpError(`unknown unary op ${op}`);
   const k = kindOf(d);
@@ -131,12 +132,13 @@ function unaryExpr(op, d) {
   if (x === 'BNOT') x = d === DT.bool ? 'x ^ 1' : '~x';
   if (x === 'ICLAMP') {
     const [lo, hi] = RANGE[d] || [-2147483648, 2147483647];
-    x = `iclamp_(x, f32(${lo}), f32(${hi}))`;
+    x = `iclamp_(x, p0, p1, f32(${lo}), f32(${hi}))`;
   }
   return { expr: x, kind: e.out === 'bool' ? 'i' : k };
 }
 
-function binaryExpr(op, d) {
+/** {expr, kind}: op's WGSL expression of `a`, `b` (and alpha `al`) for operand dtype d. */
+export function binaryExpr(op, d) {
   const e = B[op];
   if (!e) throw new OpError(`unknown binary op ${op}`);
   const k = kindOf(d);
@@ -150,8 +152,8 @@ function binaryExpr(op, d) {
   return { expr: x, kind: e.out === 'bool' ? 'i' : k };
 }
 
-const ICLAMP = `fn iclamp_(x: i32, flo: f32, fhi: f32) -> i32 {
-  let lo = i32(clamp(pf(8u), flo, fhi)); let hi = i32(clamp(pf(9u), flo, fhi));
+export const ICLAMP = `fn iclamp_(x: i32, p0: f32, p1: f32, flo: f32, fhi: f32) -> i32 {
+  let lo = i32(clamp(p0, flo, fhi)); let hi = i32(clamp(p1, flo, fhi));
   if (lo > hi) { return hi; } return select(select(x, hi, x > hi), lo, x < lo); }\n`;
 
 function shell(bindings, body, extra = '') {

@@ -6,7 +6,11 @@ bridge call with no arguments: a Python->JS call costs a few microseconds in Pyo
 list costs ten times that. Storage.ptr is the bridge's integer buffer id; the GPU buffer goes back to the
 bridge's pool when the Storage dies. runtime.py holds the bridge handle.
 
-Kernels run asynchronously: they are recorded into a command batch and submitted in groups. Readback
+Kernels run asynchronously: they are recorded into a command batch and submitted in groups. Elementwise
+primitives (copy, fill, unary, binary, where) are checked when called but, under lazy execution (the default;
+torch_js.webgpu.set_lazy), recorded by the bridge and run fused at the next sync point (js_bridge/webgpu/lazy.mjs):
+a Storage that dies before then is released to the bridge as usual, which is how it learns that a value held only
+in registers need never be written. Readback
 (`read_bytes`, used by .cpu(), .item(), .tolist(), print) waits for the GPU with `pyodide.ffi.run_sync` when
 JSPI stack switching is available here; otherwise it raises and the async forms (`await t.cpu_async()`,
 `await t.tolist_async()`, `await t.item_async()`) must be used.

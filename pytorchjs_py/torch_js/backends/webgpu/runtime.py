@@ -7,6 +7,7 @@ that run there, so this module (and the backend) import in plain CPython.
 """
 import ctypes
 import json
+import os
 import sys
 
 from ... import _dtype as D
@@ -46,6 +47,8 @@ def attach(b):
     BINARY_OPS = {n: i for i, n in enumerate(names["binary"])}
     REDUCE_OPS = {n: i for i, n in enumerate(names["reduce"])}
     LINALG_OPS = {n: i for i, n in enumerate(names["linalg"])}
+    if os.environ.get("TORCH_JS_WEBGPU_LAZY") == "0":   # lazy execution off (js_bridge/webgpu/lazy.mjs)
+        b.setLazy(False)
     bridge = b
     run = b.run
 
