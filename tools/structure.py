@@ -148,7 +148,7 @@ def cycles(edges):
 # Layers, low to high: a module imports only modules of its own layer or lower (docs/architecture.md draws them).
 # The first matching prefix decides; a package's modules share its layer.
 LAYERS = (
-    ("core", 1, ("torch_js._dtype", "torch_js._storage", "torch_js._grad_mode",
+    ("core", 1, ("torch_js._dtype", "torch_js._storage", "torch_js._grad_mode", "torch_js._memory_format",
                  "torch_js._tensor")),
     ("backends", 2, ("torch_js.backends",)),
     ("autograd graph", 3, ("torch_js._graph",)),

@@ -35,9 +35,9 @@ long = int64
 short = int16
 cfloat = complex64
 cdouble = complex128
-contiguous_format = "torch.contiguous_format"
-preserve_format = "torch.preserve_format"
-channels_last = "torch.channels_last"
+from ._memory_format import (channels_last, channels_last_3d, contiguous_format,  # noqa: E402,F401
+                             legacy_contiguous_format, memory_format, preserve_format)
+newaxis = None
 pi = 3.141592653589793
 e = 2.718281828459045
 
@@ -56,8 +56,10 @@ def _export_ops():
 _export_ops()
 
 
-from ._functions import (can_cast, compile, get_num_threads, is_floating_point, is_grad_enabled_,  # noqa: E402
-                         is_nonzero, is_tensor, numel, result_type, set_num_threads, use_deterministic_algorithms)
+from ._functions import *  # noqa: E402,F401,F403  (is_tensor, numel, settings and introspection: its __all__)
+from . import _tensor_methods  # noqa: E402,F401  (Tensor.pin_memory, dim_order, get_device, is_inference, ...)
+from ._sym import *  # noqa: E402,F401,F403  (sym_int, sym_max, ..., SymInt/SymFloat/SymBool: plain Python numbers)
+from .utils.dlpack import from_dlpack, to_dlpack  # noqa: E402,F401
 
 # ---- WebGPU device: registers device._BACKENDS['webgpu'] when the host loaded js_bridge/webgpu ------------------
 from . import webgpu  # noqa: E402,F401
@@ -74,7 +76,14 @@ from .serialization import load, load_safetensors, save, save_safetensors  # noq
 
 # ---- the device API of a PyTorch build without CUDA: torch.cuda, torch.amp, torch.accelerator, torch.backends.* --
 from . import accelerator, amp, cuda  # noqa: E402,F401
-from .amp.autocast_mode import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
+from .amp import GradScaler  # noqa: E402,F401
+from .amp.autocast_mode import (LEGACY_FUNCTIONS as _LEGACY_AUTOCAST, autocast,  # noqa: E402,F401
+                                autocast_decrement_nesting, autocast_increment_nesting, clear_autocast_cache,
+                                get_autocast_dtype, is_autocast_cache_enabled, is_autocast_enabled,
+                                set_autocast_cache_enabled, set_autocast_dtype, set_autocast_enabled)
+globals().update(_LEGACY_AUTOCAST)           # torch.get_autocast_cpu_dtype, torch.set_autocast_gpu_dtype, ...
+from .autograd.anomaly_mode import (is_anomaly_check_nan_enabled, is_anomaly_enabled,  # noqa: E402,F401
+                                    set_anomaly_enabled)
 from .cuda import OutOfMemoryError  # noqa: E402,F401
 from .backends import cuda as _cuda_flags, cudnn as _cudnn_flags, mps as _mps_flags  # noqa: E402,F401
 from .backends import mkldnn as _mkldnn_flags, openmp as _openmp_flags  # noqa: E402,F401
@@ -107,3 +116,4 @@ from ._torch_alias import install as install_as_torch  # noqa: E402,F401
 # torch.bool / torch.float / torch.int are dtypes. Bound last, so no code above (nor any function defined in this
 # module) reads them instead of the builtins; the functions torch_js exports live in other modules.
 globals().update({"bool": _dtype.bool_, "float": float32, "int": int32})
+from .ops.creation import range_ as range  # noqa: E402,F401,A001  (torch.range, deprecated; bound last as the dtypes)

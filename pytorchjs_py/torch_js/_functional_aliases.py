@@ -18,6 +18,7 @@ from .nn import functional as F
 from .nn._functional import activation as _act, loss as _loss, misc as _misc, norm as _norm
 from .nn.modules import rnn as _rnn
 from .ops._api import guard
+from .ops._util import broadcast_shapes
 
 __all__ = ["exported"]
 _ATEN_FORMS = {}   # name -> the torch.<name> function defined below
@@ -257,6 +258,16 @@ def kl_div(input, target, reduction=0, *, log_target=False):
 
 @_aten("binary_cross_entropy_with_logits", reduction="int")
 def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=0):
+    # ATen's in-place steps: (1 - target) *= input, log_sigmoid(input) *= (pos_weight - 1) * target + 1, loss *= weight
+    steps = [(target.shape, input.shape)]
+    if pos_weight is not None:
+        steps.append((input.shape, broadcast_shapes(pos_weight.shape, target.shape)))
+    if weight is not None:
+        steps.append((target.shape, weight.shape))
+    for written, operand in steps:
+        shape = tuple(broadcast_shapes(written, operand))
+        if shape != tuple(written):
+            raise RuntimeError(f"output with shape {list(written)} doesn't match the broadcast shape {list(shape)}")
     return _loss.aten_bce_with_logits(input, target, weight, pos_weight, _reduction_name(reduction))
 
 
@@ -291,6 +302,36 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-06
 def constant_pad_nd(input, pad, value=0):
     """input padded (or, for negative amounts, cropped) by `pad`, last dim first, with `value`."""
     return F.pad(input, pad, "constant", value)
+
+
+# ---- sampling ---------------------------------------------------------------------------------------------------
+_GRID_MODES = ("bilinear", "nearest", "bicubic")
+_GRID_PADDINGS = ("zeros", "border", "reflection")
+
+
+def _grid_sampler(name, dims):
+    def grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
+        if dims and (input.dim() != dims or grid.dim() != dims):
+            raise RuntimeError(f"grid_sampler(): expected {dims}D input and grid with same number of dimensions, but "
+                               f"got input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
+        if not 0 <= interpolation_mode < 3 or not 0 <= padding_mode < 3:
+            raise RuntimeError(f"{name}: interpolation_mode (0 bilinear, 1 nearest, 2 bicubic) and padding_mode "
+                               f"(0 zeros, 1 border, 2 reflection) must be 0, 1 or 2, got {interpolation_mode} and "
+                               f"{padding_mode}")
+        return F.grid_sample(input, grid, _GRID_MODES[interpolation_mode], _GRID_PADDINGS[padding_mode],
+                             align_corners)
+    grid_sampler.__doc__ = f"torch.{name}: nn.functional.grid_sample with its modes as ATen's ints."
+    return _aten(name, interpolation_mode="int", padding_mode="int", align_corners="bool")(grid_sampler)
+
+
+grid_sampler = _grid_sampler("grid_sampler", 0)
+grid_sampler_2d = _grid_sampler("grid_sampler_2d", 4)
+grid_sampler_3d = _grid_sampler("grid_sampler_3d", 5)
+
+
+@_aten("affine_grid_generator", align_corners="bool")
+def affine_grid_generator(theta, size, align_corners):
+    return F.affine_grid(theta, size, align_corners)
 
 
 # ---- recurrent cells --------------------------------------------------------------------------------------------

@@ -5,6 +5,10 @@ import inspect
 
 # A one-element list so the hot path reads it without a function call.
 GRAD_ENABLED = [True]
+# Inference mode: storage allocated while it is on makes inference tensors (Tensor.is_inference)
+INFERENCE_MODE = [False]
+# Anomaly detection: [enabled, check_nan] (nodes keep their forward stack; backward checks outputs for NaN)
+ANOMALY_MODE = [False, True]
 
 
 def is_grad_enabled():
@@ -15,17 +19,24 @@ class _GradModeContext:
     """Base for no_grad / enable_grad / set_grad_enabled: usable as a context manager and a decorator."""
     _mode = True
 
-    def __enter__(self):
-        self._prev = GRAD_ENABLED[0]
+    def _switch(self):
+        """Set this context's mode; return what _restore needs to undo it."""
+        prev = GRAD_ENABLED[0]
         GRAD_ENABLED[0] = self._mode
+        return prev
+
+    def _restore(self, prev):
+        GRAD_ENABLED[0] = prev
+
+    def __enter__(self):
+        self._prev = self._switch()
         return self
 
     def __exit__(self, *exc):
-        GRAD_ENABLED[0] = self._prev
+        self._restore(self._prev)
         return False
 
     def __call__(self, fn):
-        mode = self._mode
         if inspect.isgeneratorfunction(fn):
             @functools.wraps(fn)
             def gen_wrapper(*args, **kwargs):
@@ -33,25 +44,23 @@ class _GradModeContext:
                 gen = fn(*args, **kwargs)
                 value = None
                 while True:
-                    prev = GRAD_ENABLED[0]
-                    GRAD_ENABLED[0] = mode
+                    prev = self._switch()
                     try:
                         item = gen.send(value)
                     except StopIteration as stop:
                         return stop.value
                     finally:
-                        GRAD_ENABLED[0] = prev
+                        self._restore(prev)
                     value = yield item
             return gen_wrapper
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            prev = GRAD_ENABLED[0]
-            GRAD_ENABLED[0] = mode
+            prev = self._switch()
             try:
                 return fn(*args, **kwargs)
             finally:
-                GRAD_ENABLED[0] = prev
+                self._restore(prev)
         return wrapper
 
     def clone(self):
@@ -82,7 +91,24 @@ class inference_mode(_GradModeContext):
         return super().__new__(cls)
 
     def __init__(self, mode=True):
+        self.mode = mode
         self._mode = not mode
+
+    def _switch(self):
+        prev = GRAD_ENABLED[0], INFERENCE_MODE[0]
+        GRAD_ENABLED[0] = self._mode
+        INFERENCE_MODE[0] = bool(self.mode)
+        return prev
+
+    def _restore(self, prev):
+        GRAD_ENABLED[0], INFERENCE_MODE[0] = prev
+
+    def clone(self):
+        return type(self)(self.mode)
+
+
+def is_inference_mode_enabled():
+    return INFERENCE_MODE[0]
 
 
 class set_grad_enabled(_GradModeContext):

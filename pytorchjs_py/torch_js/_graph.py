@@ -8,7 +8,7 @@ them after an in-place change raises PyTorch's error.
 import itertools
 import weakref
 
-from ._grad_mode import GRAD_ENABLED
+from ._grad_mode import ANOMALY_MODE, GRAD_ENABLED
 from ._tensor import _RemovableHandle
 
 _seq_counter = itertools.count()
@@ -48,9 +48,19 @@ class SavedTensor:
         return t
 
 
+_PACKAGE_DIR = __file__.rpartition("/")[0] + "/"
+
+
+def _user_stack():
+    """The current Python stack less torch_js's own frames, formatted as a traceback."""
+    import traceback
+    frames = [f for f in traceback.extract_stack() if not f.filename.startswith(_PACKAGE_DIR)]
+    return "".join(traceback.format_list(frames))
+
+
 class Node:
     __slots__ = ("_name", "backward_fn", "next_functions", "_saved", "attrs", "seq", "input_meta",
-                 "n_outputs", "pre_hooks", "post_hooks", "_released", "ctx", "__weakref__")
+                 "n_outputs", "pre_hooks", "post_hooks", "_released", "ctx", "forward_stack", "__weakref__")
 
     def __init__(self, name, backward_fn, inputs, n_outputs=1):
         self._name = name
@@ -75,6 +85,8 @@ class Node:
         self.post_hooks = None
         self._released = False
         self.ctx = None
+        # anomaly mode: where the forward made this node, for the warning when its backward fails
+        self.forward_stack = _user_stack() if ANOMALY_MODE[0] else None
 
     def name(self):
         return self._name

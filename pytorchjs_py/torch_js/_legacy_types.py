@@ -5,12 +5,15 @@ legacy constructor (`torch.FloatTensor(2, 3)`: uninitialised sizes; `torch.Float
 `isinstance(t, torch.FloatTensor)` asks whether t is a float32 CPU tensor. `Tensor.type()` names them and
 `Tensor.type(torch.LongTensor)` / `Tensor.type("torch.LongTensor")` converts to them.
 """
+import numbers
+import warnings
+
 from . import _dtype as D
 from ._storage import CPU, device as _device
 from ._tensor import Size, Tensor, set_legacy_constructor, strided
 from .ops.creation import empty, tensor
 
-__all__ = ["tensortype", "CPU_TYPES", "CUDA_TYPES", "legacy_new"]
+__all__ = ["tensortype", "CPU_TYPES", "CUDA_TYPES", "legacy_new", "tensor_type_named"]
 
 _NAMES = (("FloatTensor", D.float32), ("DoubleTensor", D.float64), ("HalfTensor", D.float16),
           ("BFloat16Tensor", D.bfloat16), ("LongTensor", D.int64), ("IntTensor", D.int32), ("ShortTensor", D.int16),
@@ -137,6 +140,17 @@ _BY_NAME = {f"torch.{n}": t for n, t in CPU_TYPES.items()}
 _BY_NAME.update({f"torch.cuda.{n}": t for n, t in CUDA_TYPES.items()})
 
 
+def tensor_type_named(name):
+    """The legacy type a dotted name ('torch.DoubleTensor') names; PyTorch imports the name, and so fails as an
+    import does for any other."""
+    if name in _BY_NAME:
+        return _BY_NAME[name]
+    head, _, rest = name.partition(".")
+    if head != "torch":
+        raise ModuleNotFoundError(f"No module named '{head}'")
+    raise AttributeError(f"module 'torch' has no attribute '{rest}'")
+
+
 def _type(self, dtype=None, non_blocking=False, **kwargs):
     """Tensor.type: the legacy type's name, or the tensor converted to a dtype, legacy type or its name."""
     if dtype is None:
@@ -155,3 +169,91 @@ def _type(self, dtype=None, non_blocking=False, **kwargs):
 
 
 Tensor.type = _type  # core's Tensor cannot import the legacy types (they construct through ops)
+
+
+# ---- legacy Tensor methods --------------------------------------------------------------------------------------
+
+def _tensor_new(self, *args, **kwargs):
+    """Tensor.new: the legacy constructor with self's dtype (a tensor argument must have it), on self's device."""
+    t = legacy_new(self._dtype, args, kwargs)
+    return t if self.device.type == "cpu" or "device" in kwargs else t.to(self.device)
+
+
+def _resize(self, *sizes):
+    """Tensor.resize (deprecated): a reshape that keeps the number of elements (autograd's old Resize)."""
+    warnings.warn("non-inplace resize is deprecated", stacklevel=2)
+    return _resize_to(self, sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes)
+
+
+def _resize_as(self, tensor):
+    warnings.warn("non-inplace resize_as is deprecated", stacklevel=2)
+    return _resize_to(self, tensor.shape)
+
+
+def _resize_to(self, sizes):
+    n = 1
+    for s in sizes:
+        n *= s
+    if n != self.numel():
+        raise RuntimeError(f"requested resize to {'x'.join(map(str, sizes))} ({n} elements in total), but the given "
+                           f"tensor has a size of {'x'.join(map(str, self.shape))} ({self.numel()} elements). "
+                           "autograd's resize can only change the shape of a given tensor, while preserving the "
+                           "number of elements. ")
+    return self.contiguous().view(tuple(sizes))
+
+
+def _volatile_get(self):
+    warnings.warn("volatile was removed (Variable.volatile is always False)", stacklevel=2)
+    return False
+
+
+def _volatile_set(self, value):
+    warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` instead.", stacklevel=2)
+
+
+def _reinforce(self, reward):
+    raise RuntimeError("reinforce() was removed.\nUse torch.distributions instead.\n"
+                       "See https://pytorch.org/docs/main/distributions.html")
+
+
+def _elementwise_python(name, self, others, fn):
+    """apply_/map_/map2_: self[i] = fn(self[i], others[i]...) in Python on a CPU tensor (others broadcast to self),
+    each result converted as the dtype's C++ cast converts a double (ints truncate)."""
+    if self.device.type != "cpu":
+        raise RuntimeError(f"{name} is only implemented on CPU tensors")
+    if self.requires_grad:
+        raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use var.detach().{name}() instead.")
+    flat = [t.detach().expand(self.shape).reshape(-1).tolist() for t in (self,) + others]
+    kind = complex if self.dtype.is_complex else float if self.dtype.is_floating_point else (
+        bool if self.dtype is D.bool_ else int)
+    out = []
+    for values in zip(*flat):
+        v = fn(*values)
+        if not isinstance(v, numbers.Number):
+            raise TypeError(f"must be real number, not {type(v).__name__}")
+        out.append(kind(v))
+    if out:
+        self.copy_(tensor(out, dtype=self.dtype).reshape(self.shape))
+    return self
+
+
+def _apply_(self, callable):
+    return _elementwise_python("apply_", self, (), callable)
+
+
+def _map_(self, tensor, callable):
+    return _elementwise_python("map_", self, (tensor,), callable)
+
+
+def _map2_(self, x, y, callable):
+    return _elementwise_python("map2_", self, (x, y), callable)
+
+
+Tensor.new = _tensor_new
+Tensor.resize = _resize
+Tensor.resize_as = _resize_as
+Tensor.volatile = property(_volatile_get, _volatile_set)
+Tensor.reinforce = _reinforce
+Tensor.apply_ = _apply_
+Tensor.map_ = _map_
+Tensor.map2_ = _map2_

@@ -2,6 +2,8 @@
 import os
 import sys
 
+from ._grad_mode import INFERENCE_MODE
+
 INT64_MAX = (1 << 63) - 1
 
 
@@ -130,8 +132,9 @@ def get_default_device():
 
 
 class Storage:
-    """A device buffer plus the version counter that every view of it shares (autograd's in-place check)."""
-    __slots__ = ("nbytes", "device", "backend", "ptr", "buf", "version", "owner", "__weakref__")
+    """A device buffer plus the version counter that every view of it shares (autograd's in-place check).
+    `inference`: allocated under inference mode, so its tensors are inference tensors (Tensor.is_inference)."""
+    __slots__ = ("nbytes", "device", "backend", "ptr", "buf", "version", "owner", "inference", "__weakref__")
 
     def __init__(self, nbytes, dev, backend, buf, ptr):
         self.nbytes = nbytes
@@ -141,9 +144,11 @@ class Storage:
         self.ptr = ptr
         self.version = 0
         self.owner = None
+        self.inference = INFERENCE_MODE[0]
 
     def alias(self):
         """The same memory under a fresh version counter (what `tensor.data` hands out, as in PyTorch)."""
         s = Storage(self.nbytes, self.device, self.backend, self.buf, self.ptr)
         s.owner = self.owner or self  # keeps the memory (and a device buffer's finalizer) alive
+        s.inference = self.inference
         return s

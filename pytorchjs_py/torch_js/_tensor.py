@@ -484,9 +484,6 @@ class Tensor:
             expected *= s
         return True
 
-    def is_shared(self):
-        return False
-
     def is_pinned(self):
         return False
 

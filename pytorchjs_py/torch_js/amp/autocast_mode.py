@@ -13,15 +13,18 @@ from .._storage import device as _device
 from .._tensor import Tensor
 
 __all__ = ["autocast", "custom_fwd", "custom_bwd", "is_autocast_available", "is_autocast_enabled",
-           "get_autocast_dtype", "is_autocast_cache_enabled"]
+           "get_autocast_dtype", "is_autocast_cache_enabled", "set_autocast_enabled", "set_autocast_dtype",
+           "set_autocast_cache_enabled", "clear_autocast_cache", "autocast_increment_nesting",
+           "autocast_decrement_nesting", "LEGACY_FUNCTIONS"]
 
 _SUPPORTED_DTYPES = (D.bfloat16, D.float16)
 _TENSORS_LIVE_HERE = ("cpu", "webgpu")   # device types with torch_js tensors (and no autocast kernels)
 
 # device type -> [enabled, lower-precision dtype]; PyTorch's defaults (bfloat16 on CPU, float16 elsewhere)
 _STATE = {"cpu": [False, D.bfloat16], "cuda": [False, D.float16], "mps": [False, D.float16],
-          "webgpu": [False, D.float16]}
+          "webgpu": [False, D.float16], "ipu": [False, D.float16], "xla": [False, D.bfloat16]}
 _CACHE_ENABLED = [True]
+_NESTING = [0]
 
 
 def _device_type(device_type):
@@ -55,6 +58,112 @@ def is_autocast_cache_enabled():
     return _CACHE_ENABLED[0]
 
 
+def _declined(kind, dtype):
+    """Why autocast on `kind` with `dtype` cannot be honoured here (PyTorch's warning, or torch_js's), or None."""
+    name = kind.upper()
+    if kind == "cuda":
+        return "CUDA is not available or torch_xla is imported. Disabling autocast."
+    if dtype not in _SUPPORTED_DTYPES:
+        return (f"In {name} autocast, but the target dtype is not supported. Disabling autocast.\n"
+                f"{name} Autocast only supports dtypes of {', '.join(map(str, _SUPPORTED_DTYPES))} currently.")
+    if kind in _TENSORS_LIVE_HERE:
+        return (f"In {name} autocast, but torch_js has no autocast: ops keep their inputs' dtypes. Disabling "
+                "autocast.")
+    return None
+
+
+def _bool_arg(fn, name, value, position):
+    if type(value) is not bool:
+        raise TypeError(f"{fn}(): argument '{name}' (position {position}) must be bool, not {type(value).__name__}")
+
+
+def set_autocast_enabled(device_type, enabled=None):
+    """torch.set_autocast_enabled(device_type, enabled), or the legacy (enabled) for "cuda". Where autocast cannot
+    run (see the module docstring) it stays off, with the warning torch.autocast gives."""
+    if enabled is None:
+        device_type, enabled = "cuda", device_type
+        _bool_arg("set_autocast_enabled", "enabled", enabled, 1)
+    else:
+        _bool_arg("set_autocast_enabled", "enabled", enabled, 2)
+    _set_enabled(_device_type(device_type), enabled)
+
+
+def _set_enabled(kind, enabled):
+    if enabled:
+        reason = _declined(kind, _STATE[kind][1])
+        if reason is not None:
+            warnings.warn(reason, stacklevel=3)
+            enabled = False
+    _STATE[kind][0] = enabled
+
+
+def set_autocast_dtype(device_type, dtype):
+    if not isinstance(dtype, D.dtype):
+        raise TypeError(f"set_autocast_dtype(): argument 'dtype' (position 2) must be torch.dtype, not "
+                        f"{type(dtype).__name__}")
+    _STATE[_device_type(device_type)][1] = dtype
+
+
+def set_autocast_cache_enabled(enabled):
+    if type(enabled) is not bool:
+        raise TypeError(f"enabled must be a bool (got {type(enabled).__name__})")
+    _CACHE_ENABLED[0] = enabled
+
+
+def clear_autocast_cache():
+    pass   # nothing is cached: autocast never casts here
+
+
+def autocast_increment_nesting():
+    _NESTING[0] += 1
+    return _NESTING[0]
+
+
+def autocast_decrement_nesting():
+    _NESTING[0] -= 1
+    return _NESTING[0]
+
+
+def _legacy(name, kind, what):
+    """torch.get_autocast_cpu_dtype & co.: the per-device forms PyTorch keeps, with its DeprecationWarning."""
+    args = {"get_dtype": "()", "is_enabled": "()", "set_dtype": "(dtype)", "set_enabled": "(enabled)"}[what]
+    new = {"get_dtype": f"get_autocast_dtype('{kind}')", "is_enabled": f"is_autocast_enabled('{kind}')",
+           "set_dtype": f"set_autocast_dtype('{kind}', dtype)",
+           "set_enabled": f"set_autocast_enabled('{kind}', enabled)"}[what]
+
+    def fn(*value):
+        warnings.warn(f"torch.{name}{args} is deprecated. Please use torch.{new} instead.", DeprecationWarning,
+                      stacklevel=2)
+        if len(value) != (args != "()"):
+            raise TypeError(f"{name}() takes {int(args != '()')} positional arguments but {len(value)} were given")
+        state = _STATE[kind]
+        if what == "get_dtype":
+            return state[1]
+        if what == "is_enabled":
+            return state[0]
+        if what == "set_dtype":
+            if not isinstance(value[0], D.dtype):
+                raise TypeError(f"{name}(): argument 'dtype' (position 1) must be torch.dtype, not "
+                                f"{type(value[0]).__name__}")
+            state[1] = value[0]
+        else:
+            _bool_arg(name, "enabled", value[0], 1)
+            _set_enabled(kind, value[0])
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+# name -> function: the deprecated per-device autocast state functions torch exports
+LEGACY_FUNCTIONS = {name: _legacy(name, kind, what) for name, kind, what in [
+    ("get_autocast_cpu_dtype", "cpu", "get_dtype"), ("get_autocast_gpu_dtype", "cuda", "get_dtype"),
+    ("get_autocast_ipu_dtype", "ipu", "get_dtype"), ("get_autocast_xla_dtype", "xla", "get_dtype"),
+    ("set_autocast_cpu_dtype", "cpu", "set_dtype"), ("set_autocast_gpu_dtype", "cuda", "set_dtype"),
+    ("set_autocast_ipu_dtype", "ipu", "set_dtype"), ("set_autocast_xla_dtype", "xla", "set_dtype"),
+    ("is_autocast_cpu_enabled", "cpu", "is_enabled"), ("is_autocast_ipu_enabled", "ipu", "is_enabled"),
+    ("is_autocast_xla_enabled", "xla", "is_enabled"), ("set_autocast_cpu_enabled", "cpu", "set_enabled"),
+    ("set_autocast_ipu_enabled", "ipu", "set_enabled"), ("set_autocast_xla_enabled", "xla", "set_enabled")]}
+
+
 class autocast:
     """torch.autocast(device_type, dtype=None, enabled=True, cache_enabled=None): context manager and decorator."""
 
@@ -65,18 +174,9 @@ class autocast:
         self._kind = kind
         self._cache_enabled = _CACHE_ENABLED[0] if cache_enabled is None else cache_enabled
         if enabled:
-            name = kind.upper()
-            if kind == "cuda":
-                warnings.warn("CUDA is not available or torch_xla is imported. Disabling autocast.", stacklevel=2)
-                enabled = False
-            elif self.fast_dtype not in _SUPPORTED_DTYPES:
-                warnings.warn(f"In {name} autocast, but the target dtype is not supported. Disabling autocast.\n"
-                              f"{name} Autocast only supports dtypes of "
-                              f"{', '.join(map(str, _SUPPORTED_DTYPES))} currently.", stacklevel=2)
-                enabled = False
-            elif kind in _TENSORS_LIVE_HERE:
-                warnings.warn(f"In {name} autocast, but torch_js has no autocast: ops keep their inputs' dtypes. "
-                              "Disabling autocast.", stacklevel=2)
+            reason = _declined(kind, self.fast_dtype)
+            if reason is not None:
+                warnings.warn(reason, stacklevel=2)
                 enabled = False
         self._enabled = enabled
 

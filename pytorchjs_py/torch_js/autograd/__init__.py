@@ -7,6 +7,9 @@ from .._graph import Node
 from . import functional  # noqa: F401  (torch.autograd.functional)
 from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
 from .variable import Variable  # noqa: F401
+from . import anomaly_mode  # noqa: F401
+from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "no_grad", "enable_grad", "set_grad_enabled",
-           "inference_mode", "is_grad_enabled", "Node", "gradcheck", "gradgradcheck", "Variable", "functional"]
+           "inference_mode", "is_grad_enabled", "Node", "gradcheck", "gradgradcheck", "Variable", "functional",
+           "detect_anomaly", "set_detect_anomaly"]

@@ -4,8 +4,9 @@ Iterative throughout (a deep graph must not hit Python's recursion limit, which 
 nodes whose inputs are all ready, the most recently created runs first, as in PyTorch.
 """
 import heapq
+import warnings
 
-from .._grad_mode import GRAD_ENABLED
+from .._grad_mode import ANOMALY_MODE, GRAD_ENABLED
 from .._tensor import Tensor
 from ..ops._registry import torch_ops
 from .._graph import AccumulateGrad, edge_of
@@ -113,14 +114,22 @@ def run_backward(roots, retain_graph, create_graph, capture=None):
                 continue
             if node._released:
                 node.saved_tensors  # raises the "backward through the graph a second time" error
-            in_grads = node.backward_fn(node, *grads)
-            if not isinstance(in_grads, tuple):
-                in_grads = (in_grads,)
-            if node.post_hooks:
-                for hook in node.post_hooks:
-                    out = hook(in_grads, tuple(grads))
-                    if out is not None:
-                        in_grads = tuple(out)
+            try:
+                in_grads = node.backward_fn(node, *grads)
+                if not isinstance(in_grads, tuple):
+                    in_grads = (in_grads,)
+                if node.post_hooks:
+                    for hook in node.post_hooks:
+                        out = hook(in_grads, tuple(grads))
+                        if out is not None:
+                            in_grads = tuple(out)
+                if ANOMALY_MODE[0] and ANOMALY_MODE[1]:
+                    _check_nan(node, in_grads)
+            except Exception:
+                if node.forward_stack is not None:
+                    warnings.warn(f"Error detected in {node.name()}. Traceback of forward call that caused the "
+                                  f"error:\n{node.forward_stack}", stacklevel=2)
+                raise
             if not retain_graph:
                 node.release()
             for edge, g, meta in zip(node.next_functions, in_grads, node.input_meta):
@@ -135,6 +144,13 @@ def run_backward(roots, retain_graph, create_graph, capture=None):
     finally:
         GRAD_ENABLED[0] = prev_mode
     return captured
+
+
+def _check_nan(node, grads):
+    """Anomaly mode's check of a node's outputs (PyTorch's message, ordinals included)."""
+    for i, g in enumerate(grads):
+        if g is not None and (g._dtype.is_floating_point or g._dtype.is_complex) and bool(g.isnan().any()):
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
 
 
 def _release_edges(node, deps, heap):

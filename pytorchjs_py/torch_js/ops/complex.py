@@ -22,6 +22,7 @@ import math
 from .. import _dtype as D
 from .._grad_mode import no_grad
 from .._tensor import Tensor, _empty, _make
+from .._memory_format import contiguous_format
 from ..backends.complex_data import part as _part_view, real_view as _float_view
 from . import elementwise as E
 from . import inplace as _ip
@@ -47,7 +48,7 @@ def view_as_real(input):
 
 
 def _view_as_real_back(ctx, g):
-    return _pairs_to_complex(g if _pairs_ok(g) else g.clone(memory_format="torch.contiguous_format"))
+    return _pairs_to_complex(g if _pairs_ok(g) else g.clone(memory_format=contiguous_format))
 
 
 def _pairs_ok(r):

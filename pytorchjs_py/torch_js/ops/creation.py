@@ -2,9 +2,11 @@
 (Random draws are in random.py.)"""
 import math
 import struct
+import warnings
 
 from .. import _dtype as D
 from .._storage import CPU, DEFAULT_DEVICE, INT64_MAX, check_alloc, device as _device
+from .._memory_format import preserve_format
 from .._tensor import Tensor, _contig, _empty, _empty_strided, _make, _shape_problem, checked_numel, int_tuple, numel_of
 from ._registry import NOT_DIFFERENTIABLE, register
 from ._util import (GRAD_ENABLED, INT64_MIN, INT_LIMITS, check, checked_scalar, dense_strides, int_overflows,
@@ -311,7 +313,7 @@ def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=No
 
 def _like_tensor(input, dtype, device, memory_format):
     dev = device_arg(device) if device is not None else input._storage.device
-    strides = dense_strides(input) if memory_format in (None, "torch.preserve_format") else None
+    strides = dense_strides(input) if memory_format is None or memory_format is preserve_format else None
     return _empty_strided(input._shape, strides, dtype or input._dtype, dev)
 
 
@@ -518,6 +520,49 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None, la
     return with_requires_grad(t, requires_grad)
 
 
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None, requires_grad=False,
+                   pin_memory=False):
+    """An uninitialised tensor of `size` whose dims lie in memory in the order physical_layout gives (outermost
+    first): empty(size permuted) permuted back."""
+    size = int_tuple(size, "empty_permuted", "size", 1)
+    order = int_tuple(physical_layout, "empty_permuted", "physical_layout", 2)
+    if len(size) != len(order):
+        raise RuntimeError(f"Number of dimensions in size does not match the length of the physical_layout; i.e. "
+                           f"len(size) = {len(size)} is not equal to len(physical_layout) = {len(order)}")
+    seen = set()
+    for d in order:
+        check(0 <= d < len(size), lambda: f"Dimension out of range (expected to be in range of [0, {len(size) - 1}],"
+              f" but got {d})", IndexError)
+        check(d not in seen, "Duplicate dim not allowed")
+        seen.add(d)
+    physical = _contig(tuple(size[d] for d in order))
+    stride = [0] * len(size)
+    for i, d in enumerate(order):
+        stride[d] = physical[i]
+    return empty_strided(size, stride, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def range_(start, end, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """torch.range (deprecated): start, start + step, ... up to end inclusive, in the default float dtype unless
+    dtype is given; values computed in double (int64 for integral dtypes) as ATen's kernel does."""
+    warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
+                  "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
+                  "[start, end).", UserWarning, stacklevel=2)
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = vals
+    dtype = dtype or D.get_default_dtype()
+    check(step != 0, "step must be nonzero")
+    check(math.isfinite(start) and math.isfinite(end), lambda: f"unsupported range: {start} -> {end}")
+    check((step > 0 and end >= start) or (step < 0 and end <= start),
+          "upper bound and lower bound inconsistent with step sign")
+    n = int(math.floor((end - start) / step)) + 1
+    work = D.int64 if not (dtype.is_floating_point or dtype.is_complex) else D.float64
+    r = (arange(n, dtype=work, device=device) * step + start).to(dtype)
+    if out is not None:
+        return write_out(out, r)
+    return with_requires_grad(r, requires_grad)
+
+
 def _register_all():
     C = "creation"
     for name, fn, primitive, dtype in [
@@ -529,7 +574,7 @@ def _register_all():
             ("full_like", full_like, "fill", "same"), ("empty_strided", empty_strided, "alloc", "factory"),
             ("scalar_tensor", scalar_tensor, None, "factory"), ("arange", arange, None, "factory"),
             ("linspace", linspace, None, "factory"), ("logspace", logspace, None, "factory"),
-            ("eye", eye, "fill", "factory")]:
+            ("eye", eye, "fill", "factory"), ("empty_permuted", empty_permuted, "alloc", "factory")]:
         register(name, fn, C, primitive=primitive, dtype=dtype, derivative=NOT_DIFFERENTIABLE, method=False, opinfo=())
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
@@ -548,8 +593,14 @@ def _register_all():
         return full(size, fill_value, dtype=dtype or self._dtype, device=device or self._storage.device,
                     requires_grad=requires_grad)
 
+    def new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad=False, layout=None,
+                          pin_memory=False):
+        return empty_strided(size, stride, dtype=dtype or self._dtype, device=device or self._storage.device,
+                             requires_grad=requires_grad)
+
     # Tensor.new_*: the factories with the tensor's dtype and device as defaults
     for name, fn, primitive in [("new_tensor", new_tensor, "from_bytes"), ("new_full", new_full, "fill"),
+                                ("new_empty_strided", new_empty_strided, "alloc"),
                                 ("new_zeros", _new("new_zeros", zeros), "fill"),
                                 ("new_ones", _new("new_ones", ones), "fill"),
                                 ("new_empty", _new("new_empty", empty), "alloc")]:

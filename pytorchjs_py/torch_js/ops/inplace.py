@@ -9,7 +9,7 @@ Sits right above _util: every op module writes its `out=` and in-place variants 
 calls other ops only as Tensor methods.
 """
 from .. import _dtype as D
-from .._storage import INT64_MAX, check_alloc
+from .._storage import INT64_MAX, Storage, check_alloc
 from .._tensor import Tensor, _contig, _make, check_view, checked_numel, int_tuple
 from ._util import GRAD_ENABLED, broadcast_pair, c_type_name, dense_strides, expand_strides, record
 
@@ -95,6 +95,13 @@ def inplace_from(self, r):
         check_leaf(self)
     check_cast(r._dtype, self)
     return commit(self, r)
+
+
+def inplace_of(self, op, *args, **kwargs):
+    """Tensor.<op>_(...): op computed out of place, then written into self. Under autograd op reads a clone of
+    self, so the values its nodes save are not the ones the write overwrites."""
+    src = self.clone() if GRAD_ENABLED[0] and self._requires_grad else self
+    return inplace_from(self, op(src, *args, **kwargs))
 
 
 def commit(self, r):
@@ -236,6 +243,56 @@ def resize_(self, *sizes, memory_format=None):
     check_view(self._storage, shape, stride, self._offset, self._dtype, "resize_")
     self._shape = shape
     self._stride = stride
+    return self
+
+
+def resize_as_(self, the_template, *, memory_format=None):
+    """Tensor.resize_as_: resize_ to the template's sizes."""
+    if not isinstance(the_template, Tensor):
+        raise TypeError(f"resize_as_(): argument 'the_template' (position 1) must be Tensor, not "
+                        f"{type(the_template).__name__}")
+    return resize_(self, the_template._shape)
+
+
+def set_(self, source=None, storage_offset=None, size=None, stride=None):
+    """Tensor.set_: self becomes a view of `source` (a tensor: its storage and geometry, or the geometry given; a
+    storage: from storage_offset, contiguous unless stride is given, all of it if no size), or of a new empty
+    storage. The dtype stays self's; the version counter moves on."""
+    if isinstance(self, Tensor) and GRAD_ENABLED[0] and self._requires_grad:
+        check_leaf(self)
+    if source is None:
+        storage, shape, stride_, offset = self._storage.backend.alloc(0), (0,), (1,), 0
+    else:
+        if isinstance(source, Tensor):
+            if source._dtype is not self._dtype:
+                raise RuntimeError(f"Could not set tensor of type {c_type_name(source._dtype)} to a tensor of type "
+                                   f"{c_type_name(self._dtype)}")
+            storage = source._storage
+            if storage_offset is None and size is None:
+                shape, stride_, offset = source._shape, source._stride, source._offset
+        else:
+            # a TypedStorage wraps an UntypedStorage, which wraps the internal storage
+            storage = getattr(source, "_untyped_storage", source)
+            storage = getattr(storage, "_storage", storage)
+            if not isinstance(storage, Storage):
+                raise TypeError(f"set_(): argument 'source' (position 1) must be torch.Storage or Tensor, not "
+                                f"{type(source).__name__}")
+            if size is None:
+                if storage_offset is not None:
+                    raise TypeError("set_() received an invalid combination of arguments - got (Storage, int): "
+                                    "storage_offset needs size")
+                shape, stride_, offset = (storage.nbytes // self._dtype.itemsize,), (1,), 0
+        if storage_offset is not None or size is not None:
+            if size is None or storage_offset is None:
+                raise TypeError("set_() received an invalid combination of arguments: storage_offset and size go "
+                                "together")
+            shape = int_tuple(size, "set_", "size", 3)
+            stride_ = _contig(shape) if stride is None else stride
+            offset = storage_offset
+        shape, stride_, offset = check_view(storage, shape, stride_, offset, self._dtype, "set_")
+    self._storage = storage
+    self._shape, self._stride, self._offset = shape, stride_, offset
+    storage.version += 1
     return self
 
 

@@ -216,7 +216,15 @@ def equal(input, other):
     return bool((input == other).all().item())
 
 
+def positive(input):
+    """input itself (unary plus), which PyTorch refuses for bool."""
+    if input._dtype is D.bool_:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
 def _register_all():
+    register("positive", positive, "unary", dtype="same")
     register("lerp", lerp, "ternary", dtype="promote",
              inplace=lambda self, end, weight: _ip.inplace_from(self, lerp(self, end, weight)))
     register("heaviside", heaviside, "binary", dtype="same", derivative=NOT_DIFFERENTIABLE,

@@ -6,6 +6,7 @@ A view shares its input's storage; its backward maps the gradient back to the in
 an expand, scatter a slice into zeros)."""
 from .. import _dtype as D
 from .._storage import INT64_MAX, MAX_ALLOC_BYTES
+from .._memory_format import contiguous_format, preserve_format
 from .._tensor import (Tensor, _contig, _empty, _empty_strided, _make, check_view, checked_numel, int_tuple,
                        numel_of, wrap_dim)
 from ._registry import backward, register
@@ -340,6 +341,10 @@ def transpose_(self, dim0, dim1):
     return _inplace_view(self, self.transpose(dim0, dim1))
 
 
+def as_strided_(self, size, stride, storage_offset=None):
+    return _inplace_view(self, self.as_strided(size, stride, storage_offset))
+
+
 # ---- slicing views -------------------------------------------------------------------------------------------
 
 def _slice_back(ctx, g):
@@ -513,7 +518,7 @@ def _unfold_back(ctx, g):
 def clone(self, *, memory_format=None):
     # preserve_format (the default): a dense permuted tensor keeps its strides, as in PyTorch
     strides = None
-    if memory_format in (None, "torch.preserve_format"):
+    if memory_format is None or memory_format is preserve_format:
         if self.numel() == 0:
             strides = self._stride
         elif not self.is_contiguous():
@@ -531,7 +536,7 @@ def clone(self, *, memory_format=None):
 def contiguous(self, memory_format=None):
     if self.is_contiguous():
         return self
-    return clone(self, memory_format="torch.contiguous_format")
+    return clone(self, memory_format=contiguous_format)
 
 
 def narrow_copy(input, dim, start, length, *, out=None):
@@ -725,7 +730,8 @@ def _register_all():
     register("cat", cat, "join", primitive="copy", dtype="promote", derivative=backward(_cat_back), method=False,
              aliases=("concat", "concatenate"))
     register("stack", stack, "join", dtype="promote", method=False)
-    for name, fn in (("squeeze_", squeeze_), ("unsqueeze_", unsqueeze_), ("t_", t_), ("transpose_", transpose_)):
+    for name, fn in (("squeeze_", squeeze_), ("unsqueeze_", unsqueeze_), ("t_", t_), ("transpose_", transpose_),
+                     ("swapaxes_", transpose_), ("swapdims_", transpose_), ("as_strided_", as_strided_)):
         setattr(Tensor, name, fn)
     # through the ops' public forms, which run a sparse tensor's kernels (ops/_api.py)
     Tensor.T = property(lambda self: Tensor.permute(self, tuple(reversed(range(self.dim())))))
@@ -733,6 +739,8 @@ def _register_all():
     Tensor.H = property(lambda self: permute(self, tuple(reversed(range(self.dim())))))
     Tensor.mH = property(lambda self: transpose(self, -2, -1))
     Tensor.resize_ = _ip.resize_
+    Tensor.resize_as_ = _ip.resize_as_
+    Tensor.set_ = _ip.set_
 
 
 _register_all()
