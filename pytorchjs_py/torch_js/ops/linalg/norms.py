@@ -15,6 +15,9 @@ def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     if not x._dtype.is_floating_point:
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
                            f"{D.scalar_type_name(x._dtype)}")
+    if x._dtype in (D.float16, D.bfloat16):   # PyTorch computes a half-precision norm in float32, rounding once
+        r = vector_norm(x.float(), ord, dim, keepdim).to(x._dtype)
+        return _ip.write_out(out, r) if out is not None else r
     a = x.abs()
     inf = float("inf")
     if ord == inf:

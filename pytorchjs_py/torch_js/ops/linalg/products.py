@@ -207,9 +207,19 @@ register("outer", outer, "linalg", dtype="promote")
 register("ger", outer, "linalg", dtype="promote", opinfo=())
 
 
+def _rounded_once(input, mat1, mat2):
+    """Whether PyTorch's CPU kernel computes this half-precision addmm/baddbmm in float32 and rounds only the result
+    (beta * input + alpha * product)."""
+    d = mat1._dtype
+    return d in _HALF and mat2._dtype is d and input._dtype is d
+
+
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     if not isinstance(input, Tensor):
         raise TypeError(f"addmm(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if _rounded_once(input, mat1, mat2):
+        r = addmm(input.float(), mat1.float(), mat2.float(), beta=beta, alpha=alpha).to(mat1._dtype)
+        return _ip.write_out(out, r) if out is not None else r
     prod = mm(mat1, mat2)
     r = _scale_add(input, prod, beta, alpha)
     return _ip.write_out(out, r) if out is not None else r
@@ -219,6 +229,9 @@ register("addmm", addmm, "linalg", dtype="same")
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    if isinstance(input, Tensor) and _rounded_once(input, batch1, batch2):
+        r = baddbmm(input.float(), batch1.float(), batch2.float(), beta=beta, alpha=alpha).to(batch1._dtype)
+        return _ip.write_out(out, r) if out is not None else r
     r = _scale_add(input, bmm(batch1, batch2), beta, alpha)
     return _ip.write_out(out, r) if out is not None else r
 
