@@ -103,3 +103,13 @@ def test_random_sampler_replacement_matches_torch():
         s = lib.utils.data.RandomSampler(range(7), replacement=True, num_samples=40)
         res.append(list(s))
     assert res[0] == res[1]
+
+
+def test_pin_memory_without_accelerator_warns_as_pytorch():
+    from torch_js import accelerator
+    from torch_js.utils.data import DataLoader
+    loader = DataLoader(list(range(4)), batch_size=2, pin_memory=True)
+    if accelerator.is_available():
+        pytest.skip("an accelerator is present: PyTorch pins silently")
+    with pytest.warns(UserWarning, match="'pin_memory' argument is set as true but no accelerator is found"):
+        assert [b.tolist() for b in loader] == [[0, 1], [2, 3]]

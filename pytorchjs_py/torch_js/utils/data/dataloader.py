@@ -8,8 +8,9 @@ order. num_workers, pin_memory, prefetch_factor, persistent_workers are accepted
 import collections
 import math
 import re
+import warnings
 
-from ... import _dtype as D
+from ... import _dtype as D, accelerator
 from ..._tensor import Tensor
 from ...ops._registry import torch_ops
 from .dataset import IterableDataset
@@ -126,6 +127,8 @@ class DataLoader:
         self.num_workers = num_workers
         self.prefetch_factor = prefetch_factor
         self.pin_memory = pin_memory
+        self.pin_memory_device = pin_memory_device
+        self.in_order = in_order
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
         self.persistent_workers = persistent_workers
@@ -181,6 +184,12 @@ class DataLoader:
         return self.batch_sampler if self._auto_collation else self.sampler
 
     def __iter__(self):
+        if self.pin_memory and self.pin_memory_device:
+            warnings.warn("pin_memory_device is deprecated, the current accelerator will be used as the device,"
+                          f"ignore pin_memory_device='{self.pin_memory_device}'.", stacklevel=2)
+        if self.pin_memory and not accelerator.is_available():
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+                          "memory won't be used.", stacklevel=2)
         # PyTorch's _BaseDataLoaderIter draws a base seed for workers even with num_workers=0
         torch_ops.empty((), dtype=D.int64).random_(generator=self.generator)
         if self._is_iterable:
