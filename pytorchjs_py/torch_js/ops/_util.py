@@ -117,6 +117,18 @@ def not_implemented_for(kernel, dtype):
     return NotImplementedError(f'"{kernel}" not implemented for \'{D.scalar_type_name(dtype)}\'')
 
 
+def result_type(name, fields):
+    """A torch.return_types.<name> lookalike: a tuple with named fields."""
+    def make_prop(i):
+        return property(lambda self: self[i])
+    ns = {"__slots__": (), "_fields": fields}
+    for i, f in enumerate(fields):
+        ns[f] = make_prop(i)
+    ns["__repr__"] = lambda self: (f"torch.return_types.{name}(\n" + ",\n".join(
+        f"{f}={v!r}" for f, v in zip(fields, self)) + ")")
+    return type(name, (tuple,), ns)
+
+
 def check(cond, msg, exc=RuntimeError):
     if not cond:
         raise exc(msg() if callable(msg) else msg)
@@ -246,3 +258,8 @@ def derivative_not_implemented(aten_name):
     """What PyTorch's NotImplemented node raises on backward, for ops it gives no derivative (floor_divide,
     scatter with reduce=...): the forward still records a node, so the error comes at backward, as there."""
     raise RuntimeError(f"derivative for {aten_name} is not implemented")
+
+
+def not_implemented_backward(ctx, g):
+    """The backward of a NotImplemented node recorded with the aten op's name as its attrs."""
+    derivative_not_implemented(ctx.attrs)
