@@ -67,6 +67,7 @@ from . import webgpu  # noqa: E402,F401
 # ---- nn / optim / utils.data / checkpoints ----------------------------------------------------------------------
 from . import nn, optim, utils  # noqa: E402,F401
 from . import distributions, special  # noqa: E402,F401  (torch.distributions, torch.special)
+from . import signal  # noqa: E402,F401  (torch.signal.windows)
 from . import func, testing  # noqa: E402,F401  (torch.func, torch.testing)
 from . import fft  # noqa: E402,F401  (torch.fft: the discrete Fourier transforms)
 from ._functional_aliases import exported as _functional_aliases  # noqa: E402
