@@ -1,6 +1,6 @@
 """torch_js.nn.functional: PyTorch's functional API. The ops live in nn/_functional/, one family per file:
 activation, conv (im2col + gemm), pooling (C kernels), fractional_pool, norm, loss, misc (linear, embedding, dropout, pad,
-interpolate, ...), sampling (grid_sample, affine_grid), attention."""
+interpolate, ...), embedding_bag, sampling (grid_sample, affine_grid), attention."""
 from ._functional.activation import (celu, celu_, elu, elu_, gelu, glu, hardshrink, hardsigmoid, hardswish,  # noqa: F401
                                      hardtanh, hardtanh_, leaky_relu, leaky_relu_, log_softmax, logsigmoid, mish,
                                      prelu, relu, relu6, relu_, rrelu, rrelu_, selu, selu_, sigmoid, silu, softmax,
@@ -27,6 +27,7 @@ from ._functional.misc import (alpha_dropout, bilinear, channel_shuffle, cosine_
                                dropout1d, dropout2d, dropout3d, embedding, feature_alpha_dropout, interpolate, linear,
                                normalize, one_hot, pad, pairwise_distance, pdist, pixel_shuffle, pixel_unshuffle,
                                upsample, upsample_bilinear, upsample_nearest)
+from ._functional.embedding_bag import embedding_bag  # noqa: F401
 from ._functional.sampling import affine_grid, grid_sample  # noqa: F401
 from ._functional.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
 from ..ops._registry import ops_in as _ops_in  # noqa: E402

@@ -546,14 +546,14 @@ def _ctc_padded_targets(targets, target_lengths, batch, dev):
     for length in target_lengths:
         if length < 0:
             raise RuntimeError(f"Expected target_lengths to have value at least 0, but got value {length}{_CTC_CHECK}")
+    pos = arange(longest, dtype=D.int64, device=dev)
+    within = pos < _tensor(target_lengths, dtype=D.int64, device=dev).unsqueeze(1)      # (batch, longest)
     if targets.dim() == 1:
         total = sum(target_lengths)
         if targets._shape[0] != total:
             raise RuntimeError(f"Expected tensor to have size {total} at dimension 0, but got size "
                                f"{targets._shape[0]} for argument #2 'targets'{_CTC_CHECK}")
         starts = [sum(target_lengths[:b]) for b in range(batch)]
-        pos = arange(longest, dtype=D.int64, device=dev)
-        within = pos < _tensor(target_lengths, dtype=D.int64, device=dev).unsqueeze(1)
         index = (_tensor(starts, dtype=D.int64, device=dev).unsqueeze(1) + pos).masked_fill(~within, 0)
         labels = targets.index_select(0, index.reshape(-1)).view(batch, longest) if total else \
             zeros((batch, longest), dtype=D.int64, device=dev)
@@ -565,7 +565,6 @@ def _ctc_padded_targets(targets, target_lengths, batch, dev):
             raise RuntimeError(f"Expected tensor to have size at least {longest} at dimension 1, but got size "
                                f"{targets._shape[1]} for argument #2 'targets'{_CTC_CHECK}")
         labels = targets.narrow(1, 0, longest)
-        within = arange(longest, dtype=D.int64, device=dev) < _tensor(target_lengths, dtype=D.int64, device=dev).unsqueeze(1)
     return labels, within
 
 
