@@ -563,3 +563,14 @@ def test_sdpa_kernel_matches_torch():
         with pytest.raises(AssertionError, match="Backend must be an instance of SDPBackend"):
             with j_kernel(backends):
                 pass
+
+
+@needs_torch
+@pytest.mark.parametrize("pad", [0, 1, 2])
+def test_conv_tbc_matches_torch(pad):
+    gen = torch.Generator().manual_seed(13)
+    x, w, b = (torch.randn(s, dtype=torch.float64, generator=gen) for s in ((5, 2, 3), (3, 3, 4), (4,)))
+    t_in = [t.clone().requires_grad_() for t in (x, w, b)]
+    j_in = [_j(t, True) for t in (x, w, b)]
+    assert JF.conv_tbc is tj.conv_tbc
+    _compare(torch.nn.functional.conv_tbc(*t_in, pad), JF.conv_tbc(*j_in, pad), t_in, j_in)

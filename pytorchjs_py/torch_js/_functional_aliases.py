@@ -18,7 +18,7 @@ from .nn import functional as F
 from .nn._functional import activation as _act, loss as _loss, misc as _misc, norm as _norm
 from .nn.modules import rnn as _rnn
 from .ops._api import guard
-from .ops._util import broadcast_shapes
+from .ops._util import broadcast_shapes, rename_grad_fn
 
 __all__ = ["exported"]
 _ATEN_FORMS = {}   # name -> the torch.<name> function defined below
@@ -109,7 +109,7 @@ def conv_tbc(input, weight, bias, pad=0):
     if weight.shape[2] != bias.shape[0]:
         raise RuntimeError("Bias size must equal dim 2 in the weight tensor (output channels).")
     y = F.conv1d(input.permute(1, 2, 0), weight.permute(2, 1, 0), bias, 1, pad)
-    return y.permute(2, 0, 1)
+    return rename_grad_fn(y.permute(2, 0, 1), "ConvTbcBackward0")
 
 
 # ---- pooling ----------------------------------------------------------------------------------------------------
@@ -380,6 +380,10 @@ def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One Elman RNN step with relu."""
     _check_cell(input, (hx,), w_ih, w_hh, 1, "rnn_relu_cell")
     return _rnn._rnn_cell(F.linear(input, w_ih, b_ih), hx, w_hh, b_hh, True)
+
+
+# nn.functional binds this ATen form too (F.conv_tbc is torch.conv_tbc in PyTorch)
+F.conv_tbc = _ATEN_FORMS["conv_tbc"]
 
 
 def exported():
