@@ -104,8 +104,8 @@ def _cubic_grad(t):
 
 
 def _axis_taps(coord, size, mode, padding_mode, align_corners):
-    """Along one spatial axis: per tap, the integer source position (as floats), whether it lies inside, its
-    weight and d weight / d coord (None for nearest); and d pixel / d coord."""
+    """Along one spatial axis: the taps' integer source positions (as floats), their weights and d weight / d pixel
+    coordinate (None for nearest: weight 1, no gradient), and d pixel coordinate / d grid (PyTorch's multiplier)."""
     x, scale = _unnormalize(coord, size, align_corners)
     if mode == "bicubic":
         base = x.floor()
@@ -141,9 +141,10 @@ def _taps(grid, sizes, mode, padding_mode, align_corners):
         if k < 0:
             indices.append(_where(inside, index, 0))
             mask = inside.to(grid._dtype)
+            # a product with the mask (not a select): a NaN weight stays NaN, as ATen's 0-valued tap times it
             weights.append(mask if weight is None else weight * mask)
-            for axis in range(nd):
-                if mode != "nearest":
+            if mode != "nearest":
+                for axis in range(nd):
                     dweights[axis].append(_tap_dweight(axes, chosen, axis) * mask)
             return
         positions, axis_weights, _, _ = axes[k]
@@ -154,8 +155,9 @@ def _taps(grid, sizes, mode, padding_mode, align_corners):
         for tap, (p, w) in enumerate(zip(positions, axis_weights)):
             ok = (p > -1) & (p < size)
             pos = _where(ok, p, 0.0).to(D.int64) * stride
-            combine(k - 1, pos if index is None else index + pos, w if weight is None else
-                    (weight * w if w is not None else weight), ok if inside is None else inside & ok,
+            if w is not None and weight is not None:
+                w = weight * w
+            combine(k - 1, pos if index is None else index + pos, w, ok if inside is None else inside & ok,
                     chosen + (tap,))
 
     # outermost axis (z or y) first, so taps come in ATen's order

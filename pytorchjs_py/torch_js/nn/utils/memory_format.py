@@ -1,6 +1,6 @@
-"""torch.nn.utils.convert_conv2d/3d_weight_memory_format: re-lay a model's convolution weights in a memory format.
-torch_js accepts every memory format and keeps tensors in the contiguous layout (its kernels read strides, so the
-results are the same), so the weights keep their values and the module its parameters, as in PyTorch."""
+"""torch.nn.utils.convert_conv2d/3d_weight_memory_format: re-lay a model's convolution weights in a memory format,
+written as PyTorch's (clone and resize_ in that format, into the same Parameter). torch_js accepts every memory
+format but lays tensors out contiguously, so here the weights keep their values and layout; no result changes."""
 from ..modules.conv import Conv2d, Conv3d, ConvTranspose2d, ConvTranspose3d
 
 __all__ = ["convert_conv2d_weight_memory_format", "convert_conv3d_weight_memory_format"]
