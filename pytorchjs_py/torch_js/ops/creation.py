@@ -480,19 +480,36 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
     if steps == 1:
         t._storage.backend.fill(t, float(start))
     elif steps > 1:
-        step = (end - start) / (steps - 1)
-        half = steps // 2
-        t = _iota(steps, D.float64)
-        # PyTorch fills the first half from start (start + step*i) and the second half from end
-        # (end - step*(steps-1-i)), for symmetry; the same double operations as Python's, one kernel each
-        first = _make(t._storage, (half,), (1,), 0, D.float64)
-        second = _make(t._storage, (steps - half,), (1,), half, D.float64)
-        _scalar_op("mul", first, step)
-        _scalar_op("add", first, start)
-        _scalar_op("sub", second, steps - 1, scalar_first=True)
-        _scalar_op("mul", second, step)
-        _scalar_op("sub", second, end, scalar_first=True)
+        t = _linspace_values(start, end, steps, dtype)
     return _cast_to(t, dtype, device, out, requires_grad)
+
+
+def _linspace_values(start, end, steps, dtype):
+    """PyTorch's linspace values, in float64: the step (end - start) / (steps - 1) computed in the result's dtype,
+    then start + step*i for the first half and end - step*(steps-1-i) for the rest, each rounded once (its kernel's
+    fused multiply-add: here an exact two-part product and a compensated sum)."""
+    if dtype.is_floating_point:
+        start, end = _in_dtype(start, dtype), _in_dtype(end, dtype)
+        step = _in_dtype(_in_dtype(end - start, dtype) / (steps - 1), dtype)
+    else:   # the ends truncated to integers first, the step a double
+        start, end = int(start), int(end)
+        step = (end - start) / (steps - 1)
+    half = steps // 2
+    k = _iota(steps, D.float64)   # i, then -(steps - 1 - i) from the half on
+    _scalar_op("sub", _make(k._storage, (steps - half,), (1,), half, D.float64), steps - 1)
+    base = full((steps,), float(start), dtype=D.float64)
+    base[half:] = float(end)
+    split = step * 134217729.0    # Veltkamp: step = hi + lo, halves whose products with k are exact
+    hi = split - (split - step)
+    p_hi, p_lo = k * hi, k * (step - hi)
+    s = base + p_hi
+    back = s - base
+    return s + (((base - (s - back)) + (p_hi - back)) + p_lo)
+
+
+def _in_dtype(value, dtype):
+    """A Python number rounded to a floating dtype, as a Python float."""
+    return float(value) if dtype is D.float64 else tensor(float(value), dtype=dtype).item()
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False, out=None,

@@ -9,8 +9,8 @@ from .. import _dtype as D
 from .._tensor import Tensor, _empty, numel_of, wrap_dim
 from ..backends.interface import KernelIndexError
 from ._registry import NOT_DIFFERENTIABLE, backward, register
-from ._util import (GRAD_ENABLED, broadcast_shapes, c_type_name, check, checked_scalar, derivative_not_implemented,
-                    expand_strides, record, rename_grad_fn, same_device)
+from ._util import (GRAD_ENABLED, broadcast_shapes, c_type_name, check, checked_scalar, expand_strides,
+                    not_implemented_backward, record, rename_grad_fn, same_device)
 from . import inplace as _ip
 from . import shape as S
 from .convert import copy_, fill_
@@ -450,10 +450,35 @@ def _scatter_back(ctx, g):
     return gi, gs
 
 
+def scatter_targets(out, d, index):
+    """Where each element of `index` scatters along dim d: flat offsets into contiguous `out`, index's order."""
+    dev = out._storage.device
+    target = _GatherPlan(out, d, index).offsets(out)
+    for k, (n, st) in enumerate(zip(index._shape, out._stride)):
+        if k != d:
+            target = target + arange(n, device=dev).reshape((n,) + (1,) * (index.dim() - k - 1)) * st
+    return target.reshape(-1)
+
+
+def multiply_into(flat, target, vals):
+    """flat[target[i]] *= vals[i] in place, in i's order (as PyTorch's CPU kernel). Duplicate targets are applied
+    in rounds, the k-th occurrence of each target in round k, so every round writes distinct targets with one
+    gather and one put: exact, and a composite on every device."""
+    dev = flat._storage.device
+    order = target.argsort(stable=True)
+    sorted_target = target[order]
+    pos = arange(target.numel(), device=dev)
+    starts = S.cat([ones(1, dtype=D.bool_, device=dev), sorted_target[1:] != sorted_target[:-1]])
+    rank = zeros(target.numel(), dtype=D.int64, device=dev)
+    rank[order] = pos - pos.where(starts, 0).cummax(0).values
+    for r in range(rank.max().item() + 1):
+        sel = rank == r
+        t, v = target[sel], vals[sel]
+        flat[t] = flat[t] * v
+
+
 def _scatter_multiply(input, dim, index, src):
-    """scatter(reduce='multiply'): every target is multiplied by each value scattered to it, in index order (as
-    PyTorch's CPU kernel). Duplicates are applied in rounds, the k-th occurrence of each target in round k, so
-    every round writes distinct targets with one gather and one put: exact, and a composite on every device."""
+    """scatter(reduce='multiply'): every target is multiplied by each value scattered to it, in index order."""
     if input.dim() == 0:
         wrap_dim(dim, 0)
         src1 = src.reshape(1) if isinstance(src, Tensor) else src
@@ -470,35 +495,16 @@ def _scatter_multiply(input, dim, index, src):
         check(src._dtype is input._dtype, "scatter(): Expected self.dtype to be equal to src.dtype")
     out = input.detach().contiguous().clone()   # contiguous: `target` indexes its flat view
     if index.numel():
-        dev = out._storage.device
-        target = _GatherPlan(out, d, index).offsets(out)
-        for k, (n, st) in enumerate(zip(index._shape, out._stride)):
-            if k != d:
-                target = target + arange(n, device=dev).reshape((n,) + (1,) * (index.dim() - k - 1)) * st
-        target = target.reshape(-1)
+        target = scatter_targets(out, d, index)
         if isinstance(src, Tensor):
             vals = src.detach()[tuple(slice(0, n) for n in index._shape)].reshape(-1)
         else:
-            vals = full((target.numel(),), src, dtype=input._dtype, device=dev)
-        order = target.argsort(stable=True)
-        sorted_target = target[order]
-        pos = arange(target.numel(), device=dev)
-        starts = S.cat([ones(1, dtype=D.bool_, device=dev), sorted_target[1:] != sorted_target[:-1]])
-        rank = zeros(target.numel(), dtype=D.int64, device=dev)
-        rank[order] = pos - pos.where(starts, 0).cummax(0).values
-        flat = out.view(-1)
-        for r in range(rank.max().item() + 1):
-            sel = rank == r
-            t, v = target[sel], vals[sel]
-            flat[t] = flat[t] * v
+            vals = full((target.numel(),), src, dtype=input._dtype, device=out._storage.device)
+        multiply_into(out.view(-1), target, vals)
     if GRAD_ENABLED[0] and (input._requires_grad or (isinstance(src, Tensor) and src._requires_grad)):
-        record("NotImplemented", _not_implemented_back, (input, src if isinstance(src, Tensor) else None),
+        record("NotImplemented", not_implemented_backward, (input, src if isinstance(src, Tensor) else None),
                (out,), attrs="aten::scatter")
     return out
-
-
-def _not_implemented_back(ctx, g):
-    derivative_not_implemented(ctx.attrs)
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):

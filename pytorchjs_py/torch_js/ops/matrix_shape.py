@@ -1,5 +1,5 @@
 """Matrix-shaped ops written in other ops (every device and autograd get them for free): triangles (tril/triu
-and their index lists), diagonals (diag, diag_embed, diagflat, trace), rot90 and block_diag."""
+and their index lists), diagonals (diag, diag_embed, diagflat, trace, fill_diagonal_), rot90 and block_diag."""
 from .. import _dtype as D
 from .._tensor import wrap_dim
 from ._registry import NOT_DIFFERENTIABLE, register
@@ -131,6 +131,35 @@ def block_diag(*tensors):
     return cat(rows, 0)
 
 
+def fill_diagonal_(self, fill_value, wrap=False):
+    """Fill the main diagonal (all indices equal) in place; with wrap, a tall matrix's diagonal restarts every
+    width + 1 rows (numpy's fill_diagonal). The elements are those of PyTorch's strided views, filled through a mask."""
+    nd = self.dim()
+    check(nd >= 2, "dimensions must larger than 1")
+    height, width = self._shape[0], self._shape[1]
+    check(nd == 2 or all(s == height for s in self._shape[1:]), "all dimensions of input must be of equal length")
+    step = sum(self._stride)
+    size = min(height, width)
+    mask = _at_offsets(self, self._offset, step, size)
+    if wrap and nd == 2 and height > width + 1:
+        more = (self.numel() + width) // (width + 1) - size
+        mask = mask | _at_offsets(self, self._offset + self._stride[0] * (width + 1), step, more)
+    return self.masked_fill_(mask, fill_value)
+
+
+def _at_offsets(t, start, step, count):
+    """Which elements of t lie at storage offsets start + k*step, 0 <= k < count: the elements PyTorch's
+    t.as_strided((count,), (step,), start) views (a mask, so that the fill is one in-place op on t itself)."""
+    dev = t._storage.device
+    offsets = zeros((), dtype=D.int64, device=dev) + t._offset
+    for i, (n, st) in enumerate(zip(t._shape, t._stride)):
+        offsets = offsets + (arange(n, device=dev) * st).reshape((n,) + (1,) * (t.dim() - i - 1))
+    rel = offsets - start
+    if step == 0:
+        return (rel == 0) & (count > 0)
+    return (rel >= 0) & (rel % step == 0) & (rel < step * count)
+
+
 def _register_all():
     S = "shape"
     register("tril", tril, S, dtype="same",
@@ -145,6 +174,7 @@ def _register_all():
     register("triu_indices", triu_indices, S, dtype="index", derivative=NOT_DIFFERENTIABLE, method=False)
     register("rot90", rot90, S, dtype="same")
     register("block_diag", block_diag, S, dtype="promote", method=False)
+    register("fill_diagonal_", fill_diagonal_, S, dtype="same", function=False, opinfo=())
 
 
 _register_all()

@@ -1,6 +1,6 @@
 """Views and the shape ops around them: reshape/view, permutations, expand/squeeze, slicing views (narrow,
 select, diagonal, unfold, as_strided) and the in-place view ops; copies (clone, contiguous, narrow_copy); cat and
-stack; split/chunk/tensor_split/unbind.
+stack; split/chunk/tensor_split/unbind and their unsafe_* forms.
 
 A view shares its input's storage; its backward maps the gradient back to the input's shape (permute back, sum
 an expand, scatter a slice into zeros)."""
@@ -705,6 +705,27 @@ def unbind(self, dim=0):
     return tuple(rename_grad_fn(select(self, d, i), "UnbindBackward0") for i in range(self._shape[d]))
 
 
+def _unsafe(pieces, name):
+    """split's pieces as PyTorch's unsafe_* variants give them: not views (in-place changes to one are not tracked
+    on the input), each recording `name`."""
+    for p in pieces:
+        p._base = None
+        rename_grad_fn(p, name)
+    return pieces
+
+
+def unsafe_split(self, split_size, dim=0):
+    return _unsafe(split(self, split_size, dim), "UnsafeSplitBackward0")
+
+
+def unsafe_split_with_sizes(self, split_sizes, dim=0):
+    return _unsafe(split(self, list(split_sizes), dim), "UnsafeSplitWithSizesBackward0")
+
+
+def unsafe_chunk(self, chunks, dim=0):
+    return _unsafe(chunk(self, chunks, dim), "UnsafeSplitBackward0")
+
+
 def _register_all():
     V = "view"
     # views: no kernel, each records the backward that maps the gradient back to its input's shape
@@ -722,6 +743,9 @@ def _register_all():
                      ("tensor_split", tensor_split), ("unbind", unbind), ("split_with_sizes", split_with_sizes)]:
         register(name, fn, V, dtype="any", opinfo=() if name == "adjoint" else (name,),
                  function=name not in ("view_as", "expand_as", "reshape_as"))
+    register("unsafe_split", unsafe_split, V, dtype="any")
+    register("unsafe_split_with_sizes", unsafe_split_with_sizes, V, dtype="any", opinfo=())
+    register("unsafe_chunk", unsafe_chunk, V, dtype="any")
     register("movedim", movedim, V, dtype="any", aliases=("moveaxis",))
     register("swapaxes", swapaxes, V, dtype="any", opinfo=(), aliases=("swapdims",))
     register("clone", clone, "copy", primitive="copy", dtype="any", derivative=backward(identity_backward))

@@ -1,5 +1,5 @@
 """Sorting, selection and search: sort/argsort/msort, topk, kthvalue, median/nanmedian, mode, unique,
-unique_consecutive, searchsorted/bucketize, cummax/cummin, logcumsumexp.
+unique_consecutive, searchsorted/bucketize, isin, cummax/cummin, logcumsumexp.
 
 One backend primitive family (`sort_rows`, wasm_ext/sort.c) sorts or selects along the last dim of a contiguous
 [outer, n] buffer; ops move the dim last, copy, call it once and move the dim back. The kernel transcribes the
@@ -395,6 +395,37 @@ def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
 
 # ---- cummax / cummin / logcumsumexp --------------------------------------------------------------------------
 
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """Whether each element occurs in test_elements (a binary search of the sorted test elements), in the two
+    arguments' promoted dtype; either may be a Python scalar. NaN is in nothing."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError(f"isin() received an invalid combination of arguments - got ({type(elements).__name__}, "
+                        f"{type(test_elements).__name__}), but expected one of: (Tensor elements, Tensor "
+                        "test_elements, ...)")
+    like = elements if isinstance(elements, Tensor) else test_elements
+    for t in (elements, test_elements):
+        if isinstance(t, Tensor):
+            check(not (t._dtype is D.bool_ or t._dtype.is_complex), lambda: "Unsupported input type encountered for "
+                  f"isin(): {D.scalar_type_name(t._dtype)}")
+    dims = [t._dtype for t in (elements, test_elements) if isinstance(t, Tensor) and t.dim()]
+    zero = [t._dtype for t in (elements, test_elements) if isinstance(t, Tensor) and not t.dim()]
+    scalars = [v for v in (elements, test_elements) if not isinstance(v, Tensor)]
+    cd = D.result_type_of(dims, zero, scalars)
+    dev = like._storage.device
+    el = (elements if isinstance(elements, Tensor) else tensor(elements, device=dev)).detach().to(cd)
+    test = (test_elements if isinstance(test_elements, Tensor) else tensor(test_elements, device=dev))
+    test = test.detach().to(cd).reshape(-1)
+    if cd.is_floating_point:
+        test = test[test.isnan().logical_not()]   # NaN equals nothing (and would spoil the binary search)
+    test = test.sort().values
+    if test.numel() == 0:
+        found = zeros(el._shape, dtype=D.bool_, device=dev)
+    else:
+        pos = searchsorted(test, el.contiguous()).clamp(max=test.numel() - 1)
+        found = test[pos] == el
+    return found.logical_not() if invert else found
+
+
 def _cumext_back(ctx, g, gi=None):
     (idx,) = ctx.saved_tensors
     in_shape, d = ctx.attrs
@@ -492,6 +523,7 @@ def _register_all():
     register("searchsorted", searchsorted, K, primitive="searchsorted", dtype="index", derivative=NOT_DIFFERENTIABLE,
              method=False)
     register("bucketize", bucketize, K, dtype="index", derivative=NOT_DIFFERENTIABLE, method=False)
+    register("isin", isin, K, dtype="bool", derivative=NOT_DIFFERENTIABLE, method=False)
     register("cummax", cummax, K, primitive="cumext", dtype="any", derivative=backward(_cumext_back))
     register("cummin", cummin, K, primitive="cumext", dtype="any", derivative=backward(_cumext_back))
     register("logcumsumexp", logcumsumexp, K, primitive="logcumsumexp", dtype="same", derivative=backward(_lcse_back))

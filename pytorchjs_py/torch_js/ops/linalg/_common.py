@@ -2,7 +2,7 @@
 working copies, and the small matrix helpers (transpose, triangles, identity, diagonal embedding)."""
 from ... import _dtype as D
 from ..._tensor import Tensor, _empty, numel_of
-from .._util import check, not_implemented_for
+from .._util import check, not_implemented_for, result_type as _result_type  # noqa: F401  (the modules' import)
 from ..creation import arange, eye
 
 
@@ -11,18 +11,6 @@ class LinAlgError(RuntimeError):
 
 
 LinAlgError.__module__ = "torch_js.linalg"
-
-
-def _result_type(name, fields):
-    """A torch.return_types.<name> lookalike: a tuple with named fields."""
-    def make_prop(i):
-        return property(lambda self: self[i])
-    ns = {"__slots__": (), "_fields": fields}
-    for i, f in enumerate(fields):
-        ns[f] = make_prop(i)
-    ns["__repr__"] = lambda self: (f"torch.return_types.{name}(\n" + ",\n".join(
-        f"{f}={v!r}" for f, v in zip(fields, self)) + ")")
-    return type(name, (tuple,), ns)
 
 
 # ---- checks ------------------------------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """Vector and matrix norms: linalg.vector_norm (p-norms record PyTorch's norm backward, the rest are reductions),
-linalg.matrix_norm (Frobenius, 1/inf over reductions; 2 and nuclear over the singular values), linalg.norm."""
+linalg.matrix_norm (Frobenius, 1/inf over reductions; 2 and nuclear over the singular values), linalg.norm, and
+the ops written in vector norms: dist (the norm of a difference) and renorm (slices scaled down to a max norm)."""
 from ... import _dtype as D
 from ..._grad_mode import no_grad
 from ..._tensor import wrap_dim
 from .._registry import backward, linalg_ops, register
-from .._util import GRAD_ENABLED, check, record
+from .._util import GRAD_ENABLED, check, record, rename_grad_fn
 from .. import inplace as _ip
+from ..elementwise import where
 
 
 def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -152,3 +154,31 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
 
 
 register("norm", norm, "linalg", namespace="linalg", method=False, dtype="linalg", opinfo=("linalg.norm",))
+
+
+def dist(input, other, p=2):
+    x = input - other
+    check(x._dtype.is_floating_point or x._dtype.is_complex, lambda: "norm(): input dtype should be either floating "
+          f"point or complex. Got {D.scalar_type_name(x._dtype)} instead.")
+    return rename_grad_fn(vector_norm(x, p), "DistBackward0")
+
+
+register("dist", dist, "linalg", dtype="linalg")
+
+
+def renorm(input, p, dim, maxnorm, *, out=None):
+    """Each slice input.select(dim, i) whose p-norm exceeds maxnorm scaled to norm maxnorm (PyTorch's 1e-7 guard)."""
+    check(not isinstance(p, complex), "renorm: p must be real-valued")
+    check(p > 0, "renorm: non-positive-norm not supported")
+    check(not isinstance(maxnorm, complex), "renorm: maxnorm must be real-valued")
+    check(maxnorm >= 0, lambda: f"renorm: expected maxnorm to be >= 0 but got {float(maxnorm)}")
+    check(input.dim() > 1, lambda: f"renorm: input needs at least 2 dimensions, got {input.dim()} dimensions")
+    d = wrap_dim(dim, input.dim())
+    norm = vector_norm(input, p, [i for i in range(input.dim()) if i != d], True)
+    factor = where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
+    r = rename_grad_fn(input * factor.to(input._dtype), "RenormBackward0")
+    return _ip.write_out(out, r) if out is not None else r
+
+
+register("renorm", renorm, "linalg", dtype="linalg",
+         inplace=lambda self, p, dim, maxnorm: _ip.inplace_of(self, renorm, p, dim, maxnorm))

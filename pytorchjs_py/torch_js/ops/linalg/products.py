@@ -3,7 +3,8 @@ addmm, baddbmm, addmv, and the `@` operator. gemm() records PyTorch's Mm/BmmBack
 from ... import _dtype as D
 from ..._tensor import Tensor, _empty, numel_of
 from .._registry import backward, register
-from .._util import GRAD_ENABLED, broadcast_shapes, check, record, rename_grad_fn, same_device
+from .._util import (GRAD_ENABLED, broadcast_shapes, check, not_implemented_for, record, rename_grad_fn,
+                     same_device)
 from .. import inplace as _ip
 from ..complex import from_parts, imag, real
 from ..creation import zeros_like
@@ -155,6 +156,8 @@ def dot(input, other, *, out=None):
     if input._dtype is not other._dtype:
         raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
                            f"{D.scalar_type_name(input._dtype)} and {D.scalar_type_name(other._dtype)}")
+    if input._dtype is D.bool_:
+        raise not_implemented_for("dot", input._dtype)
     if input._shape[0] != other._shape[0]:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{input._shape[0]}] and src "
                            f"[{other._shape[0]}] to have the same number of elements, but got {input._shape[0]} and "
@@ -207,6 +210,21 @@ register("outer", outer, "linalg", dtype="promote")
 register("ger", outer, "linalg", dtype="promote", opinfo=())
 
 
+def vdot(input, other, *, out=None):
+    """dot with the first vector conjugated."""
+    return dot(input.conj() if input._dtype.is_complex else input, other, out=out)
+
+
+register("vdot", vdot, "linalg", dtype="same")
+
+
+def _inplace(fn):
+    """The in-place variant (Tensor.<name>_) of an `input * beta + alpha * product` op."""
+    def inplace(self, *args, beta=1, alpha=1):
+        return _ip.inplace_of(self, fn, *args, beta=beta, alpha=alpha)
+    return inplace
+
+
 def _rounded_once(input, mat1, mat2):
     """Whether PyTorch's CPU kernel computes this half-precision addmm/baddbmm in float32 and rounds only the result
     (beta * input + alpha * product)."""
@@ -225,7 +243,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("addmm", addmm, "linalg", dtype="same")
+register("addmm", addmm, "linalg", dtype="same", inplace=_inplace(addmm))
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
@@ -236,7 +254,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("baddbmm", baddbmm, "linalg", dtype="same")
+register("baddbmm", baddbmm, "linalg", dtype="same", inplace=_inplace(baddbmm))
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
@@ -244,7 +262,68 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
-register("addmv", addmv, "linalg", dtype="same")
+register("addmv", addmv, "linalg", dtype="same", inplace=_inplace(addmv))
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """input * beta + alpha * (the sum over the batch of batch1[i] @ batch2[i]): one mm over (batch, k) pairs."""
+    n, p = batch1.size(1), batch2.size(2)   # PyTorch reads these first (an IndexError for a 2-D batch)
+    check(batch1.dim() == 3, "batch1 must be a 3D tensor")
+    check(batch2.dim() == 3, "batch2 must be a 3D tensor")
+    b, k = batch1._shape[0], batch1._shape[2]
+    check(b == batch2._shape[0], lambda: f"batch1 and batch2 must have same number of batches, got {b} and "
+          f"{batch2._shape[0]}")
+    check(k == batch2._shape[1], lambda: f"Incompatible matrix sizes for bmm ({n}x{k} and {batch2._shape[1]}x{p})")
+    input.expand(n, p)   # PyTorch's expand error for an input that does not broadcast to the product
+    prod = mm(batch1.transpose(0, 1).reshape(n, b * k), batch2.reshape(b * k, p))
+    r = _scale_add(input, prod, beta, alpha)
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+    """PyTorch writes addbmm_ through its out= form: a self that only broadcasts to the product is resized to it."""
+    if GRAD_ENABLED[0] and self._requires_grad:
+        _ip.check_leaf(self)
+    src = self.clone() if GRAD_ENABLED[0] and self._requires_grad else self
+    r = addbmm(src, batch1, batch2, beta=beta, alpha=alpha)
+    if r._shape != self._shape:
+        _ip.resize_(self, r._shape)
+    return _ip.inplace_from(self, r)
+
+
+register("addbmm", addbmm, "linalg", dtype="same", inplace=addbmm_)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+    """input * beta + alpha * outer(vec1, vec2), in the three tensors' promoted dtype (logical for bool)."""
+    for name, v in (("vec1", vec1), ("vec2", vec2)):
+        check(v.dim() == 1, lambda: f"addr: Expected 1-D argument {name}, but got {v.dim()}-D")
+    shape = (vec1._shape[0], vec2._shape[0])
+    input.expand(shape)
+    dtype = D.promote_types(D.promote_types(input._dtype, vec1._dtype), vec2._dtype)
+    for name, v in (("beta", beta), ("alpha", alpha)):
+        check(not isinstance(v, bool) or dtype is D.bool_, lambda: f"Boolean {name} only supported for Boolean "
+              "results.")
+        check(dtype.is_floating_point or dtype.is_complex or not isinstance(v, float), lambda: "For integral input "
+              f"tensors, argument {name} must not be a floating point number.")
+    a, b = vec1.to(dtype).reshape(-1, 1), vec2.to(dtype)
+    x = input.to(dtype)
+    if dtype is D.bool_:
+        prod = a & b if alpha else zeros_like(a & b)
+        r = (prod | x) if beta else prod
+    elif beta == 0:
+        r = (a * alpha) * b + zeros_like(x)   # input ignored: its NaN and inf do not propagate
+    else:
+        r = x * beta + (a * alpha) * b
+    return _ip.write_out(out, r) if out is not None else r
+
+
+def addr_(self, vec1, vec2, *, beta=1, alpha=1):
+    check(self.dim() == 2, lambda: f"2D tensor expected, got {self.dim()}D tensor for input")
+    return _ip.inplace_of(self, addr, vec1, vec2, beta=beta, alpha=alpha)
+
+
+register("addr", addr, "linalg", dtype="promote", inplace=addr_)
 
 
 def _scale_add(input, prod, beta, alpha):
