@@ -17,7 +17,7 @@ from ..ops import inplace as _ip
 from ..ops._registry import torch_ops
 from ..ops._util import rename_grad_fn
 from ..ops.complex import from_parts, imag, real
-from ..ops.dft import dft
+from ..ops.dft import dft, hermitian_complete
 
 __all__ = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2", "fftn", "ifftn",
            "rfftn", "irfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
@@ -146,12 +146,7 @@ def _hermitian_inverse(z, dim, n, sign, scale):
     are their own mirror (0, and n/2 for even n) do not reach the result, as in PyTorch's irfft."""
     z = _resize(z, dim, n // 2 + 1)
     last = z.movedim(dim, -1)
-    zr, zi = real(last), imag(last)
-    mirror = n - (n // 2 + 1)
-    if mirror:
-        zr = torch_ops.cat([zr, zr[..., 1:mirror + 1].flip(-1)], -1)
-        zi = torch_ops.cat([zi, -zi[..., 1:mirror + 1].flip(-1)], -1)
-    xr, _ = dft(zr, zi, sign)
+    xr, _ = dft(*hermitian_complete(real(last), imag(last), n), sign)
     if scale != 1:
         xr = xr * scale
     return xr.movedim(-1, dim)

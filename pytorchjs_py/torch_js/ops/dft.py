@@ -227,3 +227,14 @@ def dft(re, im, sign):
     xi = None if im is None else im.reshape(-1, n)
     out_re, out_im = _dft2d(xr, xi, n, sign)
     return out_re.reshape(shape), out_im.reshape(shape)
+
+
+def hermitian_complete(zr, zi, n):
+    """The n-point spectrum (real and imaginary parts, last dim) whose first n//2 + 1 bins are zr, zi: the rest is
+    their conjugate mirror, X[n - k] = conj(X[k]) (what a real signal's DFT is)."""
+    mirror = n - (n // 2 + 1)
+    if not mirror:
+        return zr, zi
+    zr = torch_ops.cat([zr, zr[..., 1:mirror + 1].flip(-1)], -1)
+    zi = torch_ops.cat([zi, -zi[..., 1:mirror + 1].flip(-1)], -1)
+    return zr, zi
