@@ -3,7 +3,10 @@
 save(obj, f) writes what `torch.save` writes (protocol-2 pickle `archive/data.pkl` whose tensors are
 `torch._utils._rebuild_tensor_v2(('storage', torch.<T>Storage, key, 'cpu', numel), offset, size, stride,
 requires_grad, OrderedDict())`, one raw little-endian `archive/data/<key>` per storage, 64-byte aligned), so real
-`torch.load(f, weights_only=True)` reads it. Two views of one storage are saved once and stay shared.
+`torch.load(f, weights_only=True)` reads it. Two views of one storage are saved once and stay shared. With
+`_use_new_zipfile_serialization=False` it writes torch's legacy format instead (_write_legacy), and `pickle_protocol`
+sets the pickles' protocol, as torch.save's. Sparse tensors pickle as torch's `_rebuild_sparse_tensor(layout,
+parts)`.
 
 load(f) reads files written by real `torch.save`: the archive through `_zip.Archive` (declared sizes checked before
 anything is inflated), data.pkl through `_unpickler.RestrictedUnpickler` (nothing in the file runs; tensors only
@@ -14,6 +17,7 @@ Meta tensors (no data) are saved as torch saves them: `torch._utils._rebuild_met
 stride, requires_grad)`, no storage record.
 """
 import io
+import operator
 import os
 import pickle
 import struct
@@ -23,14 +27,16 @@ from types import FunctionType
 
 from .. import _dtype as D
 from .._storage import CPU, META, device as _device
-from .._tensor import Size, Tensor, _CPU_BACKEND
+from .._tensor import Size, Tensor, _CPU_BACKEND, layout, sparse_coo, sparse_csr
 from ..nn.modules.module import Module
 from ..nn.parameter import Parameter, is_lazy
 from ._safe_globals import is_torch_js, public_name, torch_name
+from ._legacy import MAGIC_NUMBER as LEGACY_MAGIC_NUMBER, PROTOCOL_VERSION as LEGACY_PROTOCOL_VERSION
 from ._legacy import is_legacy, load_legacy
 from ._trusted import load_trusted
 from ._unpickler import (STORAGE_NAMES, LoadedStorage, RestrictedUnpickler, StorageType, _short, _what,
-                         rebuild_from_bytes, rebuild_meta)
+                         rebuild_from_bytes, rebuild_meta, validate_loaded_sparse)
+from ._unpickler import _PENDING_SPARSE as pending_sparse
 from ._zip import Archive
 
 _STORAGE_OF = {d: n for n, d in STORAGE_NAMES.items()}
@@ -73,10 +79,11 @@ class _StorageRef:
 
 
 class _TorchPickler(pickle._Pickler):
-    def __init__(self, file, storages):
-        super().__init__(file, protocol=2)
+    def __init__(self, file, storages, protocol=2, legacy=False):
+        super().__init__(file, protocol=protocol)
         self._storages = storages        # id(storage) -> (key, storage, dtype)
         self._refs = {}
+        self._legacy = legacy            # the legacy format's persistent ids carry a sixth field (view metadata)
 
     def save(self, obj, save_persistent_id=True):
         if isinstance(obj, _Global):
@@ -108,10 +115,15 @@ class _TorchPickler(pickle._Pickler):
                 raise RuntimeError("Cannot save multiple tensors or storages that view the same data as different "
                                    "types")
             key = entry[0]
-            return ("storage", _Global("torch", _STORAGE_OF[obj.dtype]), key, "cpu", st.nbytes // obj.dtype.itemsize)
+            pid = ("storage", _Global("torch", _STORAGE_OF[obj.dtype]), key, "cpu", st.nbytes // obj.dtype.itemsize)
+            return pid + (None,) if self._legacy else pid
         return None
 
     def reducer_override(self, obj):
+        if isinstance(obj, Tensor) and obj._sparse is not None:   # torch's: the layout and the parts
+            return (_Global("torch._utils", "_rebuild_sparse_tensor"), (obj.layout, _sparse_parts(obj)))
+        if isinstance(obj, layout):
+            return (_Global("torch.serialization", "_get_layout"), (repr(obj),))
         if isinstance(obj, Tensor) and not is_lazy(obj):   # an uninitialized placeholder pickles as its class
             if isinstance(obj, Parameter):
                 return (_Global("torch._utils", "_rebuild_parameter"),
@@ -142,6 +154,14 @@ class _TorchPickler(pickle._Pickler):
 
 
 
+def _sparse_parts(t):
+    if t.layout is sparse_coo:
+        return (t._indices(), t._values(), Size(t._shape), t.is_coalesced())
+    if t.layout is sparse_csr:
+        return (t.crow_indices(), t.col_indices(), t.values(), Size(t._shape))
+    raise NotImplementedError(f"torch_js.save: saving a {t.layout!r} tensor is not supported")
+
+
 def _pickle_dtype(pickler, obj):
     pickler.write(pickle.GLOBAL + f"torch\n{obj.name}\n".encode("utf-8"))
 
@@ -163,10 +183,17 @@ def _aligned_zipinfo(zf, name, data_len, align=64):
 
 def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
          _disable_byteorder_record=False):
-    """Save obj in PyTorch's zip checkpoint format (readable by `torch.load(..., weights_only=True)`)."""
+    """Save obj as `torch.save` does: PyTorch's zip checkpoint format, or with _use_new_zipfile_serialization=False
+    the legacy format of torch < 1.6 (both readable by `torch.load(..., weights_only=True)`); the pickles in
+    protocol `pickle_protocol`."""
+    pickle_protocol = operator.index(pickle_protocol)   # pickle's checks and messages; < 0 is the highest
+    if pickle_protocol < 0:
+        pickle_protocol = pickle.HIGHEST_PROTOCOL
+    if pickle_protocol > pickle.HIGHEST_PROTOCOL:
+        raise ValueError(f"pickle protocol must be <= {pickle.HIGHEST_PROTOCOL}")
     buf = io.BytesIO()
     storages = {}
-    p = _TorchPickler(buf, storages)
+    p = _TorchPickler(buf, storages, pickle_protocol, legacy=not _use_new_zipfile_serialization)
     p.dump(obj)
     data_pkl = buf.getvalue()
     close = False
@@ -174,6 +201,9 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
         f = open(f, "wb")
         close = True
     try:
+        if not _use_new_zipfile_serialization:
+            _write_legacy(f, data_pkl, storages, pickle_protocol)
+            return
         with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
             def put(name, data):
                 zf.writestr(_aligned_zipinfo(zf, "archive/" + name, len(data)), data)
@@ -188,6 +218,24 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
     finally:
         if close:
             f.close()
+
+
+def _write_legacy(f, data_pkl, storages, protocol):
+    """The legacy format (what torch.save writes with _use_new_zipfile_serialization=False): pickles of the magic
+    number, the protocol version, the system information, the object (data_pkl) and the sorted storage keys, then
+    each storage in that key order as its element count (int64, little endian) and its bytes."""
+    sys_info = {"protocol_version": LEGACY_PROTOCOL_VERSION, "little_endian": True,
+                "type_sizes": {"short": 2, "int": 4, "long": 4}}
+    for header in (LEGACY_MAGIC_NUMBER, LEGACY_PROTOCOL_VERSION, sys_info):
+        f.write(pickle.dumps(header, protocol=protocol))
+    f.write(data_pkl)
+    by_key = {key: (st, dt) for key, st, dt in storages.values()}
+    keys = sorted(by_key)
+    f.write(pickle.dumps(keys, protocol=protocol))
+    for key in keys:
+        st, dt = by_key[key]
+        f.write(struct.pack("<q", st.nbytes // dt.itemsize))
+        f.write(_storage_bytes(st))
 
 
 # ---- loading ---------------------------------------------------------------------------------------------------
@@ -332,14 +380,26 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
     encoding = pickle_load_args.get("encoding", "utf-8")
     data = _read_all(f)
+    pending_sparse.clear()
+    try:
+        obj = _load(data, weights_only, encoding)
+        validate_loaded_sparse()
+    finally:
+        pending_sparse.clear()
+    if map_location is not None:
+        obj = _walk(obj, lambda t: _map_location(t, map_location), {})
+    return obj
+
+
+def _load(data, weights_only, encoding):
+    """The object a checkpoint's bytes hold (zip or legacy format)."""
     if not zipfile.is_zipfile(io.BytesIO(data)):
         if data[:4] == b"PK\x03\x04":
             raise RuntimeError("torch_js.load: PytorchStreamReader failed reading zip archive: failed finding "
                                "central directory. The checkpoint file is damaged, truncated or not a checkpoint")
         if is_legacy(data):
-            obj = load_legacy(data, weights_only, encoding,
-                              lambda e: pickle.UnpicklingError(weights_only_message(str(e))))
-            return _walk(obj, lambda t: _map_location(t, map_location), {}) if map_location is not None else obj
+            return load_legacy(data, weights_only, encoding,
+                               lambda e: pickle.UnpicklingError(weights_only_message(str(e))))
         if len(data) > 262 and data[257:262] == b"ustar":
             raise RuntimeError("torch_js.load: this is a tar-format torch checkpoint (torch < 0.1.10), which "
                                "torch_js does not read; re-save it with a current torch.save")
@@ -354,6 +414,4 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
             raise pickle.UnpicklingError(weights_only_message(str(e))) from None
     else:
         obj = load_trusted(io.BytesIO(pkl), storages, encoding)
-    if map_location is not None:
-        obj = _walk(obj, lambda t: _map_location(t, map_location), {})
     return obj

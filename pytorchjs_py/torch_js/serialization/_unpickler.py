@@ -24,8 +24,10 @@ from collections import OrderedDict
 from .. import _dtype as D
 from .._storage import META, device as _device
 from .._tensor import (Size, Tensor, _CPU_BACKEND, _empty_strided, _make, check_view, checked_numel,
-                       contiguous_strides, int_tuple)
+                       contiguous_strides, int_tuple, sparse_coo, sparse_csr, strided)
 from ..nn.parameter import Parameter, _rebuild_parameter as _js_rebuild_parameter
+from ..sparse._coo import linear_index, sparse_coo_tensor
+from ..sparse._csr import sparse_csr_tensor
 from ._safe_globals import user_allowed_globals
 
 MAX_NESTING = 256
@@ -214,6 +216,80 @@ def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
     return _restore_attributes(p, state, "torch_js.load: _rebuild_parameter_with_state")
 
 
+_LAYOUTS = {f"torch.{l.name}": l for l in (strided, sparse_coo, sparse_csr)}
+
+
+def _get_layout(name):
+    """torch.serialization._get_layout: the layout a checkpoint names ('torch.sparse_coo')."""
+    layout = _LAYOUTS.get(name) if type(name) is str else None
+    if layout is None:
+        raise UnpicklingError(f"torch_js.load: unknown or unsupported layout {_what(name)}")
+    return layout
+
+
+# Sparse tensors a load made, validated once the load has filled every storage (a legacy file's bytes come after
+# its pickle): (tensor, its index tensors, size)
+_PENDING_SPARSE = []
+
+
+def _rebuild_sparse_tensor(layout, data):
+    """torch._utils._rebuild_sparse_tensor: a COO tensor from (indices, values, size[, is_coalesced]) or a CSR one
+    from (crow_indices, col_indices, values, size). Its indices are checked against the size when the load ends
+    (validate_loaded_sparse), as torch.load validates the sparse tensors it loads."""
+    op = "torch_js.load: _rebuild_sparse_tensor"
+    if type(data) is not tuple or not 3 <= len(data) <= 4:
+        raise UnpicklingError(f"{op} expects a tuple of 3 or 4 parts, not {_what(data)}")
+    if layout is sparse_coo:
+        indices, values, size = data[:3]
+        coalesced = data[3] if len(data) == 4 else None
+        index_parts = (indices,)
+    elif layout is sparse_csr and len(data) == 4:
+        crow, col, values, size = data
+        index_parts, coalesced = (crow, col), None
+    else:
+        raise UnpicklingError(f"{op}: layout {_what(layout)} with {len(data)} parts is not supported")
+    if not all(isinstance(t, Tensor) and t._sparse is None and t._storage.device is not META
+               for t in index_parts + (values,)):
+        raise UnpicklingError(f"{op} expects strided tensors as the index and value parts")
+    if coalesced is not None and type(coalesced) is not bool:
+        raise UnpicklingError(f"{op}: is_coalesced must be a bool or None, not {_what(coalesced)}")
+    if any(t._dtype is not D.int64 for t in index_parts) or len(data) == 4 and layout is sparse_coo and \
+            indices.dim() != 2:
+        raise UnpicklingError(f"{op}: the indices must be int64 (COO: of shape (sparse_dim, nnz))")
+    try:
+        size = int_tuple(size, "_rebuild_sparse_tensor", "size", 3)
+        if layout is sparse_coo:
+            t = sparse_coo_tensor(indices, values, size, check_invariants=False, is_coalesced=coalesced)
+        else:
+            t = sparse_csr_tensor(crow, col, values, size)
+    except (RuntimeError, ValueError, TypeError, IndexError) as e:
+        raise UnpicklingError(f"{op}: invalid sparse tensor: {e}") from None
+    _PENDING_SPARSE.append((t, index_parts, size))
+    return t
+
+
+def validate_loaded_sparse():
+    """Check the indices of the sparse tensors the load made against their sizes (they are in range, a CSR row
+    pointer runs from 0 to nnz without decreasing), then forget them."""
+    pending = list(_PENDING_SPARSE)
+    _PENDING_SPARSE.clear()
+    for t, parts, size in pending:
+        if len(parts) == 1:
+            idx = parts[0]
+            bad = idx._shape[1] and any(lo < 0 or hi >= n for lo, hi, n in
+                                        zip(idx.amin(1).tolist(), idx.amax(1).tolist(), size))
+            if not bad and t.is_coalesced() and idx._shape[1] > 1:   # the claim: sorted, no duplicates
+                lin = linear_index(idx, size[:idx._shape[0]])
+                bad = bool((lin[1:] <= lin[:-1]).any())
+        else:
+            crow, col = parts
+            bad = bool(crow[0].item() != 0 or crow[-1].item() != col._shape[0] or (crow[1:] < crow[:-1]).any() or
+                       (col._shape[0] and (col.min().item() < 0 or col.max().item() >= size[-1])))
+        if bad:
+            raise RuntimeError(f"torch_js.load: a loaded {t.layout!r} tensor has indices outside its size "
+                               f"{list(size)}, or is flagged coalesced with unsorted or repeated indices")
+
+
 class _TensorType:
     """What GLOBAL torch.Tensor resolves to (only as _rebuild_from_type_v2's target type)."""
     __slots__ = ()
@@ -267,6 +343,8 @@ def allowed_globals():
         ("torch._utils", "_rebuild_meta_tensor_no_storage"): rebuild_meta,
         ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
         ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter_with_state,
+        ("torch._utils", "_rebuild_sparse_tensor"): _rebuild_sparse_tensor,
+        ("torch.serialization", "_get_layout"): _get_layout,
         ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type_v2,
         ("torch", "Tensor"): _TENSOR_TYPE,
         ("collections", "OrderedDict"): OrderedDict,
