@@ -230,6 +230,7 @@ def _cases():
     A = r(6, 12, 12, dtype=T.float64)
     spd = A @ A.transpose(-1, -2) + 12 * T.eye(12, dtype=T.float64)
     idx = T.randint(-37, 37, (500,), generator=g)
+    vol, w3 = r(2, 3, 7, 9, 8), r(4, 3, 2, 3, 2)
     return {
         "add": lambda: x + y,
         "add_bcast_col": lambda: x + y[:, :1],
@@ -271,6 +272,11 @@ def _cases():
         "avg_pool": lambda: F.avg_pool2d(img, 4, 2, padding=1),
         "adaptive_avg_pool": lambda: F.adaptive_avg_pool2d(img, (5, 4)),
         "pool_grad": lambda: _pool_grad(img),
+        "conv3d": lambda: F.conv3d(vol, w3, padding=1, stride=(1, 2, 1)),
+        "conv_transpose3d": lambda: F.conv_transpose3d(vol, w3.transpose(0, 1), stride=2),
+        "max_pool3d": lambda: F.max_pool3d(vol, 3, 1, 1, return_indices=True),
+        "avg_pool3d": lambda: F.avg_pool3d(vol, 3, 2, 1, count_include_pad=False),
+        "adaptive_max_pool3d": lambda: F.adaptive_max_pool3d(vol, (3, 4, 5), return_indices=True),
         "lu": lambda: T.linalg.lu_factor(A),
         "solve": lambda: T.linalg.solve(A, r(6, 12, 3, dtype=T.float64)),
         "cholesky": lambda: T.linalg.cholesky(spd),

@@ -7,6 +7,8 @@ that buffer is a (g, Cg·KD·KH·KW, N·L) batch of matrices, so the whole convo
 (g, Og, Cg·KD·KH·KW) as A, no per-image copy of the weight) and the weight gradient comes out of the gemm's backward
 already summed over the batch.
 """
+import warnings
+
 from ...ops._util import GRAD_ENABLED, not_implemented_for, record
 from ...ops._registry import backward
 from ...ops.linalg import gemm
@@ -205,11 +207,19 @@ def _check_shape_forward(x, weight, bias, s, p, op, d, transposed, groups):
                            f"{ws[1] * groups} elements, but got bias of size {list(bias._shape)} instead")
 
 
-def _check_conv_dtypes(input, weight, bias, nd, transposed):
-    """The kernels' dtype checks: a float32 input takes the oneDNN path's messages, other dtypes the native
-    kernels'. Floating types everywhere; integers: int64 for the transposed kernels, every one but bool for the
-    others (computed here in int64: the wrapped result is the same)."""
-    onednn = input._dtype is D.float32
+def _uses_onednn(x, weight, s, op, d, groups, transposed):
+    """Whether PyTorch's CPU build runs this float convolution through oneDNN (ConvParams::use_mkldnn, with more
+    than one thread): that path's checks word some errors differently."""
+    if x._dtype is not D.float32 or (transposed and any(a >= b for a, b in zip(op, s))):
+        return False
+    ws, xs = weight._shape, x._shape
+    big_kernel = len(ws) >= 4 and ws[-1] > 3 and ws[-2] > 3
+    return groups > 1 or big_kernel or xs[0] > 1 or _prod(xs[:4]) > 20480
+
+
+def _check_conv_dtypes(input, weight, bias, nd, transposed, onednn, needs_columns):
+    """The kernels' dtype checks. Floating types everywhere; integers: int64 for the transposed kernels, every one
+    but bool for the others (computed here in int64: the wrapped result is the same)."""
     if weight._dtype is not input._dtype:
         if onednn:
             raise RuntimeError(f"Input type ({input.type()}) and weight type ({weight.type()}) should be the same or "
@@ -224,8 +234,12 @@ def _check_conv_dtypes(input, weight, bias, nd, transposed):
     dt = input._dtype
     if dt.is_floating_point or dt is D.int64 or (not transposed and dt is not D.bool_):
         return
-    kernel = (f"slow_conv_transpose{max(nd, 2)}d_out_cpu" if transposed else
-              "compute_columns3d" if nd == 3 else "slow_conv2d_cpu")
+    if transposed:
+        kernel = f"slow_conv_transpose{max(nd, 2)}d_out_cpu"
+    elif nd == 3:   # slow_conv3d dispatches its column copy first, when it needs one
+        kernel = "compute_columns3d" if needs_columns else "slow_conv3d_cpu"
+    else:
+        kernel = "slow_conv2d_cpu"
     raise not_implemented_for(kernel, dt)
 
 
@@ -367,14 +381,18 @@ def _convolution(input, weight, bias, stride, padding, dilation, transposed, out
     if p is None:
         p, extra = _same_padding(tuple(weight._shape[2:]), d)
         if any(extra):
+            warnings.warn("Using padding='same' with even kernel lengths and odd dilation may require a zero-padded "
+                          "copy of the input be created", UserWarning, stacklevel=4)
             pads = []
             for e in reversed(extra):
                 pads += [0, e]
             x = pad(x, pads)
     _check_shape_forward(x, weight, bias, s, p, op, d, transposed, groups)
-    _check_conv_dtypes(input, weight, bias, nd, transposed)
+    onednn = _uses_onednn(x, weight, s, op, d, groups, transposed)
+    needs_columns = any(v != 1 for v in weight._shape[2:] + s) or any(p)
+    _check_conv_dtypes(input, weight, bias, nd, transposed, onednn, needs_columns)
     if any(v == 0 for v in d):
-        if transposed or nd == 3:
+        if transposed or onednn:
             raise RuntimeError("non-positive dilation is not supported")
         # (the 2-D CPU kernel's check; 1-D convolutions run there as 2-D with H = 1)
         raise RuntimeError(f"dilation should be greater than zero, but got {([1] if nd == 1 else []) + list(d)}")

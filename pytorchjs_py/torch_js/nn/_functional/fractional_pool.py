@@ -154,7 +154,7 @@ def _fractional(input, kernel_size, output_size, output_ratio, return_indices, s
     planes = n * c
     flat = x.contiguous().reshape((planes,) + x._shape[2:])
     count, volume = _volume(osz), _volume(x._shape[2:])
-    if planes == 0 or count == 0:
+    if planes == 0 or count == 0 or input.is_meta:    # (meta tensors: shapes only)
         idx = _empty((planes, count), D.int64, input._storage.device)
     else:
         with no_grad():

@@ -17,18 +17,24 @@ MAX, AVG = 0, 1
 
 class _Pool:
     """One pooling configuration: mode, adaptive, geometry (KD, KH, KW, SD, SH, SW, PD, PH, PW, DD, DH, DW), avg
-    options, and the names of the autograd nodes it records (by spatial rank, as PyTorch's)."""
-    __slots__ = ("mode", "adaptive", "geom", "cip", "dov", "names")
+    options, the spatial rank nd, and the names of the autograd nodes it records (by rank, as PyTorch's)."""
+    __slots__ = ("mode", "adaptive", "geom", "nd", "cip", "dov", "names")
 
     def __init__(self, mode, adaptive, geom, nd, cip=True, dov=0):
-        self.mode, self.adaptive, self.geom, self.cip, self.dov = mode, adaptive, geom, cip, dov
+        self.mode, self.adaptive, self.geom, self.nd, self.cip, self.dov = mode, adaptive, geom, nd, cip, dov
         rank = "3D" if nd == 3 else "2D"
         if mode == MAX:
-            fwd = f"AdaptiveMaxPool{rank}Backward0" if adaptive else (
-                "MaxPool3DWithIndicesBackward0" if nd == 3 else "MaxPool2DBackward0")
+            fwd = f"AdaptiveMaxPool{rank}Backward0" if adaptive else f"MaxPool{rank}WithIndicesBackward0"
             self.names = (fwd, f"MaxPool{rank}WithIndicesBackwardBackward0")
         else:
             self.names = (f"{'Adaptive' if adaptive else ''}AvgPool{rank}Backward0", f"AvgPool{rank}BackwardBackward0")
+
+    def kernel_shape(self, shape):
+        """A (*lead, *spatial) shape as the kernels' (planes, D, H, W)."""
+        planes = 1
+        for v in shape[:-self.nd]:
+            planes *= v
+        return (planes,) + (1,) * (3 - self.nd) + tuple(shape[-self.nd:])
 
 
 def _lift_geom(k, s, p, d):
@@ -40,20 +46,25 @@ def _lift_geom(k, s, p, d):
 _ADAPTIVE_GEOM = (1,) * 12
 
 
+# The pool ops take and give (*lead, *spatial) tensors (the nodes they record have the user's shapes); the kernels
+# see them as (planes, D, H, W) views.
+
 def _pool_backward_back(ctx, gg):
     cfg, in_shape, out_shape = ctx.attrs
     if cfg.mode == MAX:
         (idx,) = ctx.saved_tensors
-        planes = idx._shape[0]
+        planes = cfg.kernel_shape(out_shape)[0]
         return gg.reshape(planes, -1).gather(1, idx.reshape(planes, -1)).reshape(out_shape)
-    return _pool_forward(gg, cfg, out_shape[1:])[0]
+    return _pool_forward(gg, cfg, out_shape[-cfg.nd:])[0]
 
 
 def _pool_backward(g, idx, cfg, in_shape):
-    """grad_input (planes, D, H, W) of the pool whose output gradient is g (planes, OD, OH, OW)."""
+    """grad_input (in_shape) of the pool whose output gradient is g."""
     g = g.contiguous()
     gi = _empty(tuple(in_shape), g._dtype, g._storage.device)
-    gi._storage.backend.pool_backward(gi, g, idx, cfg.mode, cfg.adaptive, cfg.geom, cfg.cip, cfg.dov)
+    gi._storage.backend.pool_backward(gi.view(cfg.kernel_shape(in_shape)), g.detach().view(cfg.kernel_shape(g._shape)),
+                                      idx.view(cfg.kernel_shape(idx._shape)) if idx is not None else None, cfg.mode,
+                                      cfg.adaptive, cfg.geom, cfg.cip, cfg.dov)
     if GRAD_ENABLED[0] and g._requires_grad:
         node = record(cfg.names[1], _pool_backward_back, (g,), (gi,), attrs=(cfg, tuple(in_shape), g._shape))
         if cfg.mode == MAX:
@@ -70,13 +81,16 @@ def _pool_forward_back(ctx, g, gidx=None):
 
 
 def _pool_forward(x, cfg, osz):
-    """x (planes, D, H, W) float32/float64/int64 -> (out (planes, OD, OH, OW), int64 indices or None)."""
+    """x (*lead, *spatial) float32/float64/int64 -> (out (*lead, *osz), int64 indices or None)."""
     xc = x.contiguous()
-    shape = (xc._shape[0],) + tuple(osz)
+    shape = xc._shape[:-cfg.nd] + tuple(osz)
     out = _empty(shape, xc._dtype, xc._storage.device)
     idx = _empty(shape, D.int64, xc._storage.device) if cfg.mode == MAX else None
     if out.numel():
-        out._storage.backend.pool(out, xc, idx, cfg.mode, cfg.adaptive, cfg.geom, cfg.cip, cfg.dov)
+        ks = cfg.kernel_shape(shape)
+        out._storage.backend.pool(out.view(ks), xc.detach().view(cfg.kernel_shape(xc._shape)),
+                                  idx.view(ks) if idx is not None else None, cfg.mode, cfg.adaptive, cfg.geom,
+                                  cfg.cip, cfg.dov)
     if GRAD_ENABLED[0] and x._requires_grad:
         node = record(cfg.names[0], _pool_forward_back, (xc,), (out, idx) if idx is not None else (out,),
                       attrs=(cfg, xc._shape))
@@ -85,25 +99,19 @@ def _pool_forward(x, cfg, osz):
     return out, idx
 
 
-def _run(input, cfg, nd, osz):
-    """Batch/unbatched (N, C, *spatial) input -> pooled output (and indices) through the (planes, D, H, W)
-    kernel; osz: the nd output sizes."""
-    lead = input._shape[:-nd]
-    lift = (1,) * (3 - nd)
-    x = input.reshape((-1,) + lift + tuple(input._shape[-nd:]))
+def _run(input, cfg, osz):
+    """Batched or unbatched (*lead, *spatial) input -> pooled output (and indices); osz: the output's spatial
+    sizes."""
+    x = input
     cast = x._dtype in _HALF
     if cast:
         x = x.to(D.float32)
     elif not x._dtype.is_floating_point and x._dtype is not D.int64:
         x = x.to(D.int64)           # the kernel's integer path is int64; max/avg of smaller ints fit
         cast = True
-    out, idx = _pool_forward(x, cfg, lift + tuple(osz))
+    out, idx = _pool_forward(x, cfg, osz)
     if cast:
         out = out.to(input._dtype)
-    oshape = lead + tuple(osz)
-    out = out.view(oshape)
-    if idx is not None:
-        idx = idx.view(oshape)
     return out, idx
 
 
@@ -320,7 +328,7 @@ def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, retu
         p = _pair_arg(padding, "max_pool2d", "padding")
         d = _pair_arg(dilation, "max_pool2d", "dilation")
         geom, osz = _pool2d_geometry(input, k, s, p, d, ceil_mode, name)
-    out, idx = _run(input, _Pool(MAX, False, geom, nd), nd, osz)
+    out, idx = _run(input, _Pool(MAX, False, geom, nd), osz)
     return (out, idx) if return_indices else out
 
 
@@ -383,7 +391,7 @@ def _avg_pool(input, nd, kernel_size, stride, padding, ceil_mode, count_include_
         if nd == 1:
             geom, osz = _lift_geom(k[1:], s[1:], p[1:], (1,)), osz[1:]
     cfg = _Pool(AVG, False, geom, nd, bool(count_include_pad), int(divisor_override or 0))
-    return _run(input, cfg, nd, osz)[0]
+    return _run(input, cfg, osz)[0]
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
@@ -473,7 +481,7 @@ def _adaptive(input, output_size, nd, mode, return_indices, name):
         shape = input._shape[:-nd] + tuple(osz)
         out = _empty(shape, input._dtype, input._storage.device)
         return (out, _empty(shape, D.int64, input._storage.device)) if mode == MAX and return_indices else out
-    out, idx = _run(input, _Pool(mode, True, _ADAPTIVE_GEOM, nd), nd, osz)
+    out, idx = _run(input, _Pool(mode, True, _ADAPTIVE_GEOM, nd), osz)
     return (out, idx) if mode == MAX and return_indices else out
 
 
