@@ -120,6 +120,14 @@ def test_conv3d_second_derivatives_match_torch():
 
 
 @needs_torch
+def test_conv1d_conv2d_integers_match_torch():
+    x, w = torch.arange(48, dtype=torch.int32).reshape(1, 3, 4, 4), torch.ones(2, 3, 2, 2, dtype=torch.int32)
+    assert JF.conv2d(_j(x), _j(w), padding=1).tolist() == torch.nn.functional.conv2d(x, w, padding=1).tolist()
+    x8, w8 = x.flatten(2).to(torch.int8), w.flatten(2).to(torch.int8) * 50
+    assert JF.conv1d(_j(x8), _j(w8), stride=2).tolist() == torch.nn.functional.conv1d(x8, w8, stride=2).tolist()
+
+
+@needs_torch
 @pytest.mark.parametrize("dtype", ["int8", "int32", "int64", "uint8"])
 def test_conv3d_integers_wrap_as_torch(dtype):
     g = torch.Generator().manual_seed(3)
@@ -506,6 +514,24 @@ ERRORS = {
                                                                 _z(m, 2, 2, 1, 1, 1, dtype="int32")),
     "conv_t3d_groups": lambda m: m.nn.functional.conv_transpose3d(_z(m, 1, 3, 3, 3, 3), _z(m, 3, 2, 1, 1, 1),
                                                                  groups=2),
+    # the same path runs 1-D and 2-D convolutions; a float32 batch > 1 takes PyTorch's oneDNN path and its wording
+    "conv3d_onednn_weight_dtype": lambda m: m.nn.functional.conv3d(_z(m, 2, 2, 3, 3, 3),
+                                                                  _z(m, 2, 2, 1, 1, 1, dtype="float64")),
+    "conv3d_onednn_dilation0": lambda m: m.nn.functional.conv3d(_z(m, 2, 2, 3, 3, 3), _z(m, 2, 2, 2, 2, 2),
+                                                               dilation=0),
+    "conv_t3d_onednn_bias_dtype": lambda m: m.nn.functional.conv_transpose3d(
+        _z(m, 2, 2, 3, 3, 3), _z(m, 2, 2, 1, 1, 1), _z(m, 2, dtype="float64")),
+    "conv1d_kernel_too_big": lambda m: m.nn.functional.conv1d(_z(m, 1, 3, 2), _z(m, 4, 3, 3)),
+    "conv1d_dilation0": lambda m: m.nn.functional.conv1d(_z(m, 1, 3, 6), _z(m, 4, 3, 3), dilation=0),
+    "conv2d_onednn_dilation0": lambda m: m.nn.functional.conv2d(_z(m, 2, 3, 5, 6), _z(m, 4, 3, 3, 2), dilation=0),
+    "conv2d_weight_dtype": lambda m: m.nn.functional.conv2d(_z(m, 1, 3, 5, 6), _z(m, 4, 3, 3, 2, dtype="float64")),
+    "conv2d_bias_dtype_long": lambda m: m.nn.functional.conv2d(_z(m, 1, 3, 5, 6, dtype="int64"),
+                                                              _z(m, 4, 3, 3, 2, dtype="int64"),
+                                                              _z(m, 4, dtype="float64")),
+    "conv_t1d_output_padding": lambda m: m.nn.functional.conv_transpose1d(_z(m, 1, 3, 4), _z(m, 3, 2, 1), stride=2,
+                                                                         output_padding=2),
+    "conv_t2d_int32": lambda m: m.nn.functional.conv_transpose2d(_z(m, 1, 3, 4, 4, dtype="int32"),
+                                                                _z(m, 3, 2, 2, 2, dtype="int32")),
     # max_pool3d
     "max_pool3d_dims": lambda m: m.nn.functional.max_pool3d(_z(m, 3, 4, 5), 2),
     "max_pool3d_kernel_len": lambda m: m.nn.functional.max_pool3d(_z(m, 1, 2, 4, 4, 4), (2, 2)),

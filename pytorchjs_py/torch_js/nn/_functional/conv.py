@@ -229,6 +229,9 @@ def _check_conv_dtypes(input, weight, bias, nd, transposed, onednn, needs_column
     if bias is not None and bias._dtype is not input._dtype:
         if not transposed:
             raise RuntimeError(f"Input type ({_tname(input)}) and bias type ({_tname(bias)}) should be the same")
+        if onednn:
+            raise RuntimeError(f"Input type ({input.type()}) and bias type ({bias.type()}) should be the same or "
+                               f"input should be a MKLDNN tensor and bias is a dense tensor")
         raise RuntimeError(f"expected scalar type {D.scalar_type_name(input._dtype)} but found "
                            f"{D.scalar_type_name(bias._dtype)}")
     dt = input._dtype
