@@ -215,3 +215,35 @@ def test_muon_update_is_roughly_orthogonal():
     s = tj.linalg.svdvals(o)
     assert all(0.5 < v < 1.5 for v in s.tolist())
     assert math.isclose(tj.optim.Muon([tj.ones(2, 2, requires_grad=True)], lr=0.1).param_groups[0]["lr"], 0.1)
+
+
+SPARSE_GRAD_CASES = [("SGD", {"lr": 0.1}), ("SGD", {"lr": 0.1, "momentum": 0.9}),
+                     ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}), ("Adagrad", {"lr": 0.1}),
+                     ("Adagrad", {"lr": 0.1, "lr_decay": 0.1, "eps": 1e-3}), ("Adagrad", {"weight_decay": 0.1}),
+                     ("Adam", {}), ("AdamW", {}), ("RMSprop", {}), ("Adadelta", {}), ("Adamax", {}), ("NAdam", {}),
+                     ("RAdam", {}), ("ASGD", {}), ("Rprop", {})]
+
+
+@needs_torch
+@pytest.mark.parametrize("name,kw", SPARSE_GRAD_CASES, ids=[f"{n}-{k}" for n, k in SPARSE_GRAD_CASES])
+def test_sparse_gradients_step_or_are_refused_as_in_torch(name, kw):
+    """nn.Embedding(sparse=True)'s COO gradients: SGD and Adagrad step on them as PyTorch's do, the others refuse
+    them with PyTorch's error."""
+    def run(L):
+        L.manual_seed(0)
+        e = L.nn.Embedding(5, 2, sparse=True)
+        opt = getattr(L.optim, name)(e.parameters(), **kw)
+
+        def steps():
+            for s in range(3):
+                opt.zero_grad()
+                (e(L.tensor([s % 5, 1, 3])) * (s + 1)).sum().backward()
+                opt.step()
+            return e.weight.tolist()
+        err = _error(steps)
+        return err if err is not None else e.weight.tolist()
+    got, want = run(tj), run(torch)
+    if isinstance(want, tuple):
+        assert got == want
+    else:
+        _assert_close(got, want, 1e-6, 1e-6)

@@ -1,14 +1,25 @@
-"""Adagrad, in PyTorch's single-tensor update order (dense gradients)."""
+"""Adagrad, in PyTorch's single-tensor update order (dense or sparse gradients)."""
 from .._tensor import Tensor
+from ..ops._registry import torch_ops
 from ..ops.creation import full_like
 from .optimizer import Optimizer, _addcdiv_, _addcmul_, _get_value, _new_step, _to_scalar
 
 __all__ = ["Adagrad"]
 
 
+def _sparse_update(p, grad, state_sum, clr, eps):
+    """PyTorch's Adagrad step for a sparse gradient: the sum and the parameter change only at its entries."""
+    grad = grad.coalesce()   # the update is not linear: one entry per position
+    indices, values = grad._indices(), grad._values()
+    state_sum.add_(torch_ops.sparse_coo_tensor(indices, values.pow(2), grad.shape))
+    std_values = state_sum.sparse_mask(grad)._values().sqrt_().add_(eps)
+    p.add_(torch_ops.sparse_coo_tensor(indices, values / std_values, grad.shape), alpha=-clr)
+
+
 class Adagrad(Optimizer):
     _group_fallbacks = {"foreach": None, "maximize": False, "differentiable": False, "fused": None}
     _tensor_step = True
+    _sparse_grads = True
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
@@ -46,8 +57,13 @@ class Adagrad(Optimizer):
             state["step"].add_(1)
             step = _get_value(state["step"])
             if weight_decay != 0:
+                if grad.is_sparse:
+                    raise RuntimeError("weight_decay option is not compatible with sparse gradients")
                 grad = grad.add(p, alpha=weight_decay)
             clr = lr / (1 + (step - 1) * lr_decay)
+            if grad.is_sparse:
+                _sparse_update(p, grad, state["sum"], clr, eps)
+                continue
             _addcmul_(state["sum"], grad, grad, 1)
             std = state["sum"].sqrt() + eps if group["differentiable"] else state["sum"].sqrt().add_(eps)
             _addcdiv_(p, grad, std, -clr)

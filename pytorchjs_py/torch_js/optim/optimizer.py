@@ -281,9 +281,17 @@ class Optimizer:
             GRAD_ENABLED[0] = prev
         return loss
 
+    _sparse_grads = False        # whether the update takes a sparse (COO) gradient (Adagrad; SGD, SparseAdam on their own)
+    _sparse_grad_error = None    # PyTorch's message refusing one (default: "<name> does not support sparse gradients")
+
     def _with_grads(self, group, init_state):
         """(param, grad, state) for each param of `group` that has a gradient (negated under maximize=True);
         init_state(param, state) fills the state the first time a param is stepped."""
+        if not self._sparse_grads:
+            for p in group["params"]:
+                if p.grad is not None and p.grad.is_sparse:
+                    raise RuntimeError(self._sparse_grad_error or
+                                       f"{type(self).__name__} does not support sparse gradients")
         for p in group["params"]:
             if p.grad is None:
                 continue
