@@ -16,7 +16,7 @@ import { Buffers } from './buffers.mjs';
 import { Dispatcher, newCounts } from './dispatch.mjs';
 import { ARR, DT, aliasOf, declare } from './kernels/common.mjs';
 import { BINARY_OPS, UNARY_OPS, WG, binaryExpr, elementwiseSource, elementwiseSpecs, unaryExpr } from './kernels/elementwise.mjs';
-import { WG_FUSED, fusedKey, fusedSource, fusedSpecs, writeFusedParams } from './kernels/fused.mjs';
+import { WG_FUSED, boundOperands, fusedKey, fusedSource, fusedSpecs, writeFusedParams } from './kernels/fused.mjs';
 import { Lazy } from './lazy.mjs';
 import { REDUCE_OPS, WG_RED, cumulativeSource, reduceSource, reduceSpecs, rowSpecs, softmaxSource } from './kernels/reduce.mjs';
 import { GEMM_CONFIGS, TM_INT, TN_INT, gemmConfig, gemmSource, gemmSpecs } from './kernels/matmul.mjs';
@@ -32,6 +32,7 @@ import { LINALG_OPS, WG_LINALG, linalgSource } from './kernels/linalg.mjs';
 import { ARGS, FAMILY } from './abi.mjs';
 
 export { FAMILY };
+const FAMILY_NAME = Object.fromEntries(Object.entries(FAMILY).map(([k, v]) => [v, k]));
 export const OPS = {
   unary: Object.keys(UNARY_OPS), binary: Object.keys(BINARY_OPS), reduce: Object.keys(REDUCE_OPS), linalg: LINALG_OPS,
 };
@@ -108,7 +109,11 @@ export class Bridge {
   upload(id, ptr, nbytes) {
     if (nbytes) this.uploadBytes(id, this.mod.HEAPU8.subarray(ptr, ptr + nbytes));
   }
-  uploadBytes(id, u8) { this.buffers.upload(id, u8); this.disp.counts.bytes_uploaded += u8.byteLength; }
+  uploadBytes(id, u8) {
+    this.lazy.forget(id);
+    this.buffers.upload(id, u8);
+    this.disp.counts.bytes_uploaded += u8.byteLength;
+  }
   emptyCache() { this.lazy.flush(); this.disp.flush(); this.buffers.emptyCache(); this.disp.dropBindGroups(); }
   stats() { return JSON.stringify({ ...this.buffers.stats(), dispatches: this.disp.dispatches, pipelines: this.disp.pipelines.size }); }
   /** Dispatch the pending (lazily recorded) work into the open command batch; no submit, no wait. */
@@ -220,6 +225,7 @@ export class Bridge {
       }
     }
     this.lazy.flush();   // every other primitive reads or writes memory now: pending work goes first
+    this._forgetWritten(fam, I);
     switch (fam) {
       case FAMILY.TAKE: {
         const a = ARGS.TAKE(I);
@@ -242,6 +248,16 @@ export class Bridge {
       case FAMILY.LINALG: return this._linalg(ARGS.LINALG(I));
       default: throw Object.assign(new Error(`unknown family ${fam}`), { code: 2 });
     }
+  }
+
+  /** A primitive that is not elementwise may write any buffer it names: no scalar value is known for them now. */
+  _forgetWritten(fam, I) {
+    const a = ARGS[FAMILY_NAME[fam]]?.(I);
+    if (!a) return;
+    for (const v of Object.values(a)) {
+      if (v && typeof v === 'object' && !Array.isArray(v) && v.id) this.lazy.forget(v.id);
+    }
+    if (fam === FAMILY.LINALG) for (const id of a.ids) this.lazy.forget(id);
   }
 
   /** Pipeline for `base` + the alias pattern of `ids`; on a miss, specs() -> declare -> src(code, varOf). */
@@ -292,15 +308,15 @@ export class Bridge {
     return null;
   }
 
-  /** Dispatch a fused group (lazy.mjs) as one generated kernel. */
-  _runFused(g) {
-    const ids = g.operands.map((o) => o.id);
+  /** Dispatch fused groups (lazy.mjs), side by side, as one generated kernel (kernels/fused.mjs). */
+  _runFused(segs) {
+    const ids = boundOperands(segs).map(({ o }) => o.id);
     const alias = aliasOf(ids);
-    const p = this.disp.pipeline(fusedKey(g, alias), () => fusedSource(g, declare(fusedSpecs(g), alias)));
+    const p = this.disp.pipeline(fusedKey(segs, alias), () => fusedSource(segs, declare(fusedSpecs(segs), alias)));
     const d = this.disp;
     const w = d.slot(p.pslots);
-    writeFusedParams(g, d.u32, d.f32, w);
-    const [gx, gy] = grid(Math.ceil(g.n / WG_FUSED));
+    const n = writeFusedParams(segs, d.u32, d.f32, w);
+    const [gx, gy] = grid(Math.ceil(n / WG_FUSED));
     d.u32[w + 2] = gx;
     d.dispatch(p, ids, w, gx, gy);
   }

@@ -17,11 +17,12 @@
 // from memory. A buffer released while pending nodes refer to it is kept until the flush, then freed: an
 // intermediate that nobody holds and that stayed in registers never gets a GPUBuffer at all (buffers.mjs).
 import { DT, isFloat } from './kernels/common.mjs';
-import { MAX_FUSED_WORDS, mapWords, nodeWords } from './kernels/fused.mjs';
+import { MAX_FUSED_WORDS, mapWords, nodeWords, programWords, segmentKey } from './kernels/fused.mjs';
 
 export const MAX_PENDING = 1024;       // recorded nodes that force a flush (the size-limit sync point)
 const MAX_GROUP_NODES = 64;           // nodes per fused kernel
 const SEARCH_GROUPS = 32;             // how far back a node looks for a group to join
+const MAX_SEGMENTS = 16;              // groups run side by side in one kernel
 
 /**
  * Canonical form of one operand's view over the row-major walk of `shape`: size-1 dims dropped, dims merged
@@ -42,6 +43,9 @@ export function canon(shape, st) {
   return { cls: 'r', shape: s, st: t, key: s.join(',') + ';' + t.join(',') };
 }
 
+/** The operands of a fused group that are buffers (known scalars travel in the params). */
+const bound = (g) => g.operands.filter((o) => o.mode !== 'k');
+const bindings = (g) => new Set(bound(g).map((o) => o.id)).size;
 const same = (a, b) => a.off === b.off && a.dt === b.dt && a.m.key === b.m.key;
 
 /** Whether a node can be part of a fused kernel (int64 values are exact only in the eager kernels). */
@@ -53,7 +57,7 @@ function fusable(fam, dts) {
 }
 
 export class Lazy {
-  /** `run(group)` dispatches a fused program; `runEager(node)` one node through its eager kernel. */
+  /** runFused(segments) dispatches a fused program; runEager(node) one node through its eager kernel. */
   constructor({ runFused, runEager, releaseNow, maxBindings }) {
     this.runFused = runFused;
     this.runEager = runEager;
@@ -63,6 +67,7 @@ export class Lazy {
     this.nodes = [];
     this.refs = new Set();              // buffer ids the pending nodes read or write
     this.dead = new Set();              // of those, the ones Python released meanwhile
+    this.consts = new Map();            // buffer id -> {dt, off, bits}: holds one element, filled with bits (scalars)
     this.flushing = false;
     this.counts = { recorded: 0, fused_kernels: 0, fused_nodes: 0, stores_skipped: 0 };
   }
@@ -74,6 +79,12 @@ export class Lazy {
     const views = a.operands.map((o, k) => ({ id: o.id, dt: o.dt, off: o.off, m: canon(a.shape, a.strides[k]) }));
     for (const v of views) this.refs.add(v.id);
     const out = views[0];
+    for (const v of views.slice(1)) {   // a scalar whose value is known: an immediate in the kernel, not a binding
+      const c = this.consts.get(v.id);
+      if (c && c.dt === v.dt && c.off === v.off && (v.m.cls === 's' || n === 1)) v.k = c.bits;
+    }
+    if (a.fam === 'fill' && n === 1 && out.dt !== DT.int64) this.consts.set(out.id, { dt: out.dt, off: out.off, bits: a.bits });
+    else this.consts.delete(out.id);
     // a write through a broadcast (stride-0) view is not a plain elementwise map: run it alone
     const ok = fusable(a.fam, dts) && !(out.m.cls === 's' && n > 1) && !(out.m.cls === 'r' && out.m.st.includes(0));
     this.nodes.push({ ...a, n, dts, out, ins: views.slice(1), fusable: ok });
@@ -81,8 +92,12 @@ export class Lazy {
     if (this.nodes.length >= MAX_PENDING) this.flush();
   }
 
+  /** Buffer `id` was written other than by a recorded node (another primitive, an upload): its value is unknown. */
+  forget(id) { this.consts.delete(id); }
+
   /** Python released buffer `id`: keep it while pending nodes use it. Returns true when deferred. */
   release(id) {
+    this.consts.delete(id);
     if (!this.refs.has(id)) return false;
     this.dead.add(id);
     return true;
@@ -95,15 +110,22 @@ export class Lazy {
     const nodes = this.nodes;
     this.nodes = [];
     try {
-      const groups = this.schedule(nodes);
-      this.markStores(groups);
-      for (const g of groups) {
-        if (g.single) this.runEager(g.single);
-        else if (g.nodes.length === 1) { if (g.operands.some((o) => o.store)) this.runEager(g.nodes[0]); else this.counts.stores_skipped++; }
-        else if (g.operands.some((o) => o.store)) {
+      // A value nobody holds any more takes no binding unless a later kernel reads it, which grouping cannot know
+      // yet: schedule on that guess, and again with less room in the rare case that stores overflow a kernel.
+      let groups;
+      for (let limit = this.maxBindings; ; limit--) {
+        groups = this.schedule(nodes, limit);
+        this.markStores(groups);
+        if (limit <= 4 || groups.every((g) => g.single || bindings(g) <= this.maxBindings)) break;
+      }
+      for (const g of groups) if (!g.single) this.counts.stores_skipped += g.lastWrite.size - g.operands.filter((o) => o.store).length;
+      for (const item of this.programs(groups)) {
+        if (item.single) this.runEager(item.single);
+        else if (item.segs.length === 1 && item.segs[0].nodes.length === 1) this.runEager(item.segs[0].nodes[0]);
+        else {
           this.counts.fused_kernels++;
-          this.counts.fused_nodes += g.nodes.length;
-          this.runFused(g);
+          for (const g of item.segs) this.counts.fused_nodes += g.nodes.length;
+          this.runFused(item.segs);
         }
       }
     } finally {
@@ -116,43 +138,50 @@ export class Lazy {
   }
 
   /**
-   * Cut the nodes into groups, in execution order. A node may join an earlier open group than the last one
-   * when nothing after that group touches what it reads or writes (a scalar fill between the ops of a chain,
-   * updates of tensors of another size interleaved): `lo` is the first group it may run in (after the last
-   * group that writes one of its inputs or its output, or reads its output).
+   * Cut the nodes into groups, in execution order. A node may join an earlier group than the last one when
+   * nothing after that group touches what it reads or writes (updates of tensors of another size interleaved,
+   * a scalar fill between the ops of a chain). A fill that opens a group opens it as early as its dependencies
+   * allow (a fill of a fresh buffer: first), so that the chain it feeds can stay one group; other nodes open
+   * theirs at the end.
+   * `lo` is the position of the last group that writes one of the node's inputs or its output, or reads its
+   * output: the node must run after it.
    */
-  schedule(nodes) {
+  schedule(nodes, limit) {
     const groups = [];
-    const lastW = new Map(), lastR = new Map();
+    const lastW = new Map(), lastR = new Map();          // buffer id -> the last group writing / reading it
+    const pos = (g) => (g ? g.pos : -1);
     for (const nd of nodes) {
-      let lo = Math.max(lastW.get(nd.out.id) ?? -1, lastR.get(nd.out.id) ?? -1);
-      for (const x of nd.ins) lo = Math.max(lo, lastW.get(x.id) ?? -1);
-      let gi = -1;
+      let lo = Math.max(pos(lastW.get(nd.out.id)), pos(lastR.get(nd.out.id)));
+      for (const x of nd.ins) lo = Math.max(lo, pos(lastW.get(x.id)));
+      let g = null;
       if (nd.fusable) {
-        for (let k = Math.max(lo, 0, groups.length - SEARCH_GROUPS); k < groups.length; k++) {
-          if (!groups[k].single && this.fits(groups[k], nd)) { gi = k; break; }
+        for (let k = Math.max(lo, 0, groups.length - SEARCH_GROUPS); k < groups.length && !g; k++) {
+          if (!groups[k].single && this.fits(groups[k], nd, limit)) g = groups[k];
         }
       }
-      if (gi < 0) {
-        gi = groups.length;
-        groups.push(nd.fusable ? { n: nd.n, nodes: [], operands: [], loadAt: new Map(), lastWrite: new Map(),
-          loads: new Map(), ids: new Set(), words: 3 } : { single: nd });
+      if (!g) {
+        g = nd.fusable ? { n: nd.n, nodes: [], operands: [], loadAt: new Map(), lastWrite: new Map(),
+          loads: new Map(), ids: new Set(), words: 3 } : { single: nd };
+        const at = nd.ins.length ? groups.length : lo + 1;   // fills as early as they may run, the rest in order
+        groups.splice(at, 0, g);
+        for (let k = at; k < groups.length; k++) groups[k].pos = k;
       }
-      if (nd.fusable) this.add(groups[gi], nd);
-      lastW.set(nd.out.id, gi);
-      for (const x of nd.ins) lastR.set(x.id, Math.max(lastR.get(x.id) ?? -1, gi));
+      if (nd.fusable) this.add(g, nd);
+      lastW.set(nd.out.id, g);
+      for (const x of nd.ins) if (pos(lastR.get(x.id)) < g.pos) lastR.set(x.id, g);
     }
     return groups;
   }
 
-  /** Can node nd join group g without a hazard, within the binding and params limits? */
-  fits(g, nd) {
+  /** Can node nd join group g without a hazard, within `limit` bindings and the params words? */
+  fits(g, nd, limit) {
     if (g.n !== nd.n || g.nodes.length >= MAX_GROUP_NODES) return false;
     let words = g.words + nodeWords(nd.fam) + 1;
     let ids = g.ids.size;
     for (const x of nd.ins) {
       const w = g.lastWrite.get(x.id);
       if (w) { if (!same(w, x)) return false; continue; }
+      if (x.k !== undefined) { words += 1; continue; }
       if (!g.ids.has(x.id)) ids++;
       words += 1 + mapWords(x.m);
     }
@@ -161,9 +190,9 @@ export class Lazy {
     if (read && read.some((r) => !same(r, o))) return false;
     const w = g.lastWrite.get(o.id);
     if (w && !same(w, o)) return false;
-    if (!g.ids.has(o.id) && !nd.ins.some((x) => x.id === o.id)) ids++;
+    if (!this.dead.has(o.id) && !g.ids.has(o.id) && !nd.ins.some((x) => x.id === o.id)) ids++;
     words += mapWords(o.m);
-    return ids <= this.maxBindings && words <= MAX_FUSED_WORDS;
+    return ids <= limit && words <= MAX_FUSED_WORDS;
   }
 
   add(g, nd) {
@@ -171,6 +200,17 @@ export class Lazy {
     const refs = nd.ins.map((x) => {
       const w = g.lastWrite.get(x.id);
       if (w) return w.j;
+      if (x.k !== undefined) {   // a known scalar: its bits go in the params, as the operand's offset word would
+        const key = `k:${x.dt}:${x.k}`;
+        let k = g.loadAt.get(key);
+        if (k === undefined) {
+          k = g.operands.length;
+          g.operands.push({ id: 0, dt: x.dt, off: x.k, m: { cls: 'k', key: 'k' }, mode: 'k', store: false });
+          g.loadAt.set(key, k);
+          g.words += 1;
+        }
+        return -(k + 1);
+      }
       const mode = nd.fam === 'copy' && x.dt === DT.int64 && isFloat(nd.dts[0]) ? 'ldf' : 'ld';
       const key = `${x.id}:${x.dt}:${x.off}:${x.m.key}:${mode}`;
       let k = g.loadAt.get(key);
@@ -187,7 +227,7 @@ export class Lazy {
     });
     g.nodes.push({ ...nd, refs });
     g.lastWrite.set(nd.out.id, { ...nd.out, j });
-    g.ids.add(nd.out.id);
+    if (!this.dead.has(nd.out.id)) g.ids.add(nd.out.id);
     g.words += nodeWords(nd.fam) + 1 + mapWords(nd.out.m);
   }
 
@@ -197,11 +237,42 @@ export class Lazy {
     for (let gi = groups.length - 1; gi >= 0; gi--) {
       const g = groups[gi];
       if (g.single) { for (const x of g.single.ins) readLater.add(x.id); continue; }
+      g.operands = g.operands.filter((o) => !o.store);
       for (const [id, w] of g.lastWrite) {
-        if (this.dead.has(id) && !readLater.has(id)) { this.counts.stores_skipped++; continue; }
+        if (this.dead.has(id) && !readLater.has(id)) continue;
         g.operands.push({ id, dt: w.dt, off: w.off, m: w.m, mode: 'st', store: true, node: w.j });
       }
-      for (const o of g.operands) if (!o.store) readLater.add(o.id);
+      for (const o of g.operands) if (!o.store && o.mode !== 'k') readLater.add(o.id);
     }
+  }
+
+  /**
+   * The kernels to run, in order: eager single nodes, and programs of one or more fused groups. Adjacent groups
+   * of the same structure that touch nothing the other writes run side by side as segments of one kernel (as
+   * PyTorch's multi-tensor apply: each parameter's optimizer update is such a group), within the binding limit.
+   * A group that stores nothing (all its values died in registers) runs nowhere.
+   */
+  programs(groups) {
+    const out = [];
+    let cur = null;
+    for (const g of groups) {
+      if (g.single) { out.push(g); cur = null; continue; }
+      if (!g.operands.some((o) => o.store)) continue;
+      const reads = new Set(bound(g).filter((o) => !o.store).map((o) => o.id));
+      const writes = new Set(g.operands.filter((o) => o.store).map((o) => o.id));
+      if (cur && cur.segs.length < MAX_SEGMENTS && segmentKey(g) === segmentKey(cur.segs[0]) &&
+          ![...writes].some((id) => cur.reads.has(id) || cur.writes.has(id)) &&
+          ![...reads].some((id) => cur.writes.has(id)) &&
+          new Set([...cur.ids, ...reads, ...writes]).size <= this.maxBindings &&
+          programWords([...cur.segs, g]) <= MAX_FUSED_WORDS) {
+        cur.segs.push(g);
+        for (const id of reads) { cur.reads.add(id); cur.ids.add(id); }
+        for (const id of writes) { cur.writes.add(id); cur.ids.add(id); }
+        continue;
+      }
+      cur = { segs: [g], reads, writes, ids: new Set([...reads, ...writes]) };
+      out.push(cur);
+    }
+    return out;
   }
 }

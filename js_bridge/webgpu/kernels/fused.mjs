@@ -1,19 +1,23 @@
-// Fused elementwise kernels: one generated WGSL kernel for a group of elementwise nodes over one iteration
-// space of n elements (lazy.mjs forms the groups). Each invocation computes element i of every node: a node's
-// inputs are loads (a buffer read through its own view of i) or earlier nodes' values, kept in registers; only
-// the values someone still needs are stored.
+// Fused elementwise kernels: one generated WGSL kernel for groups of elementwise nodes (lazy.mjs forms them).
+// A group is a segment: nodes over one iteration space of n elements; each invocation computes element e of
+// every node. A node's inputs are loads (a buffer read through its own view of e) or earlier nodes' values, kept
+// in registers; only the values someone still needs are stored. Independent segments of the same structure
+// (the update of each parameter in an optimizer step, say) run side by side in one kernel: invocation i belongs
+// to the first segment whose running end exceeds i.
 //
-// A program (built by lazy.mjs):
+// A segment (built by lazy.mjs):
 //   n         elements
 //   operands  [{id, dt, off, m, mode, store, node}]  buffer views: loads ('ld' in the compute kind, 'ldf' as
 //             f32: int64 exactly) and stores (of node `node`'s value); m = the view's canonical map (lazy.mjs
-//             canon): 'c' off + i, 's' off, 'r' off + a strided walk of m.shape / m.st
+//             canon): 'c' off + e, 's' off, 'r' off + a strided walk of m.shape / m.st. Mode 'k': a scalar
+//             whose value is known, no buffer: `off` holds its bits
 //   nodes     [{fam, op, dts, refs, p, bits}]  fam unary | binary | where | copy | fill with the primitive
 //             families' semantics (elementwise.mjs); refs[t] >= 0 a node's value, < 0 operand -(ref + 1)
-// The pipeline is keyed by the program's structure (ops, dtypes, wiring, map classes, strided ranks rounded up),
-// never by n, offsets, shapes or scalar values: those travel in the params, so eager code with new shapes
-// reuses its kernels. Params words: 0 n, 2 grid-x, 3 + k operand k's offset, then per strided map [nd,
-// shape[R], st[R]], then per node its scalars (unary p0 p1 p2, binary alpha as f32 and i32, fill the bits).
+// The pipeline is keyed by the program's structure (ops, dtypes, wiring, map classes, strided ranks rounded up,
+// segment count), never by n, offsets, shapes or scalar values: those travel in the params, so eager code with
+// new shapes reuses its kernels. Params words: 0 n, 2 grid-x, 3.. each segment's running end, then per segment
+// its operands' offsets (bits for 'k'), per strided map [nd, shape[R], st[R]], per node its scalars (unary
+// p0 p1 p2, binary alpha as f32 and i32, fill the bits).
 import {
   DT, PARAM_SLOT_BYTES, PARAM_WORDS, cvt, isFloat, isSubword, kernelMain, kindOf, prelude,
 } from './common.mjs';
@@ -30,14 +34,16 @@ export const rankClass = (nd) => (nd <= 2 ? 2 : nd <= 4 ? 4 : nd <= 8 ? 8 : 16);
 export const mapWords = (m) => (m.cls === 'r' ? 1 + 2 * rankClass(m.shape.length) : 0);
 export const nodeWords = (fam) => NODE_WORDS[fam];
 
-/** Word positions of a program's params (computed once): {maps: [{m, at, R}], mapOf (operand -> index into maps,
- * -1 none), nodeAt, words}. */
-function layoutOf(prog) {
-  if (prog.lay) return prog.lay;
+/**
+ * Word positions of a segment's params, from word `base` (computed once): {maps: [{m, at, R}], mapOf (operand ->
+ * index into maps, -1 none), nodeAt, end}.
+ */
+function layoutOf(seg, base) {
+  if (seg.lay && seg.lay.base === base) return seg.lay;
   const maps = [];
   const mapOf = [];
-  let w = 3 + prog.operands.length;
-  for (const o of prog.operands) {
+  let w = base + seg.operands.length;
+  for (const o of seg.operands) {
     if (o.m.cls !== 'r') { mapOf.push(-1); continue; }
     let j = maps.findIndex((x) => x.m.key === o.m.key);
     if (j < 0) {
@@ -47,29 +53,54 @@ function layoutOf(prog) {
     }
     mapOf.push(j);
   }
-  const nodeAt = prog.nodes.map((nd) => { const at = w; w += NODE_WORDS[nd.fam]; return at; });
-  return (prog.lay = { maps, mapOf, nodeAt, words: w });
+  const nodeAt = seg.nodes.map((nd) => { const at = w; w += NODE_WORDS[nd.fam]; return at; });
+  return (seg.lay = { base, maps, mapOf, nodeAt, end: w });
 }
+
+/** Layouts of every segment of a program: header words 0 n, 2 grid-x, 3.. each segment's end; then the blocks. */
+function layouts(segs) {
+  let w = 3 + segs.length;
+  return segs.map((seg) => { const lay = layoutOf(seg, w); w = lay.end; return lay; });
+}
+
+/** Params words a program of these segments takes. */
+export const programWords = (segs) => layouts(segs).at(-1).end;
 
 /** Params slots of a program of `words` words. */
-export const slotsFor = (words) => (words <= PARAM_WORDS ? 1 : Math.ceil(words / SLOT_WORDS));
+export const slotsFor = (words) => (words <= PARAM_WORDS ? 1 : Math.max(2, Math.ceil(words / SLOT_WORDS)));
 
-/** The pipeline key of a program: its structure, not its sizes. */
-export function fusedKey(prog, alias) {
-  const lay = layoutOf(prog);
-  let k = 'fused|';
-  prog.operands.forEach((o, i) => {
+/** A segment's structure: what its code depends on (not its sizes, offsets or scalars). */
+export function segmentKey(seg) {
+  if (seg.key) return seg.key;
+  const lay = layoutOf(seg, 0);
+  let k = '';
+  seg.operands.forEach((o, i) => {
     const mc = o.m.cls === 'r' ? `r${lay.maps[lay.mapOf[i]].R}.${lay.mapOf[i]}` : o.m.cls;
-    k += `${o.store ? 'S' + o.node : o.mode}${o.dt}${mc},`;
+    k += `${o.store ? 'S' + o.node : o.mode}${o.dt}${o.mode === 'k' ? '' : mc},`;
   });
   k += '|';
-  for (const nd of prog.nodes) k += `${nd.fam}:${nd.op}:${nd.dts.join('.')}:${nd.refs.join('.')};`;
-  return k + '|' + alias;
+  for (const nd of seg.nodes) k += `${nd.fam}:${nd.op}:${nd.dts.join('.')}:${nd.refs.join('.')};`;
+  return (seg.key = k);
 }
 
-/** Operand specs for common.declare. */
-export function fusedSpecs(prog) {
-  return prog.operands.map((o, k) => ({ name: `O${k}`, dt: o.dt, write: o.store, atomic: o.store && isSubword(o.dt) }));
+/** The pipeline key of a program (segments run side by side, each its own elements): structure, not sizes. */
+export function fusedKey(segs, alias) {
+  return 'fused|' + segs.map(segmentKey).join('#') + '|' + alias;
+}
+
+/** The operands that are buffers (known scalars travel in the params), every segment's in order. */
+export const boundOperands = (segs) => segs.flatMap((seg, s) => seg.operands.map((o, k) => ({ o, name: `O${s}_${k}` })))
+  .filter(({ o }) => o.mode !== 'k');
+
+/** Specs for common.declare, in boundOperands order. */
+export function fusedSpecs(segs) {
+  return boundOperands(segs).map(({ o, name }) => ({ name, dt: o.dt, write: o.store, atomic: o.store && isSubword(o.dt) }));
+}
+
+/** The value of dtype d stored as `bits` (an immediate operand, a fill). */
+function fromBits(d, bits) {
+  return d === DT.float32 ? `bitcast<f32>(${bits})` : d === DT.float16 ? `h2f(${bits})`
+    : d === DT.bfloat16 ? `bitcast<f32>(${bits} << 16u)` : `bitcast<i32>(${bits})`;
 }
 
 // The value as if stored in dtype d and loaded again (so a consumer in registers sees what it would read).
@@ -120,73 +151,83 @@ function nodeStatement(nd, j, x, w) {
       body = `v${j} = ${rounded(od, r)};`;
       break;
     }
-    case 'fill': {
-      const bits = `pu(${w}u)`;
-      const v = od === DT.float32 ? `bitcast<f32>(${bits})` : od === DT.float16 ? `h2f(${bits})`
-        : od === DT.bfloat16 ? `bitcast<f32>(${bits} << 16u)` : `bitcast<i32>(${bits})`;
-      body = `v${j} = ${rounded(od, v)};`;
+    case 'fill':
+      body = `v${j} = ${rounded(od, fromBits(od, `pu(${w}u)`))};`;
       break;
-    }
     default: throw new Error(`fused: unknown family ${nd.fam}`);
   }
   return `  var v${j}: ${ko === 'f' ? 'f32' : 'i32'};\n  {\n    ${body}\n  }\n`;
 }
 
-/** {code, sig, slots, pslots} of a program, for Dispatcher.pipeline (dec: common.declare of fusedSpecs). */
-export function fusedSource(prog, dec) {
-  const lay = layoutOf(prog);
-  const pslots = slotsFor(lay.words);
-  let fns = '';
+/** Statements of segment `s` over its element `e`: loads, node values, stores. `fns` collects its map functions. */
+function segmentCode(seg, s, lay, fns) {
   let body = '';
   lay.maps.forEach(({ at, R }, j) => {
-    fns += `fn map${j}(i: u32) -> u32 {
+    fns.push(`fn map${s}_${j}(i: u32) -> u32 {
   var rem = i; var o = 0u;
   for (var d = i32(pu(${at}u)) - 1; d >= 0; d--) {
     let sz = pu(${at + 1}u + u32(d)); let c = rem % sz; rem = rem / sz; o += c * pu(${at + 1 + R}u + u32(d));
   }
   return o;
 }
-`;
-    body += `  let m${j} = map${j}(i);\n`;
+`);
+    body += `  let m${j} = map${s}_${j}(e);\n`;
   });
+  const off = (k) => `pu(${lay.base + k}u)`;
   const index = (k) => {
-    const o = prog.operands[k];
-    return o.m.cls === 'c' ? `pu(${3 + k}u) + i` : o.m.cls === 's' ? `pu(${3 + k}u)` : `pu(${3 + k}u) + m${lay.mapOf[k]}`;
+    const o = seg.operands[k];
+    return o.m.cls === 'c' ? `${off(k)} + e` : o.m.cls === 's' ? off(k) : `${off(k)} + m${lay.mapOf[k]}`;
   };
   const val = (ref) => (ref >= 0 ? `v${ref}` : `l${-ref - 1}`);
-  prog.operands.forEach((o, k) => {
-    if (!o.store) body += `  let l${k} = ${o.mode === 'ldf' ? 'ldf' : 'ld'}_O${k}(${index(k)});\n`;
+  seg.operands.forEach((o, k) => {
+    if (o.mode === 'k') body += `  let l${k} = ${fromBits(o.dt, off(k))};\n`;
+    else if (!o.store) body += `  let l${k} = ${o.mode === 'ldf' ? 'ldf' : 'ld'}_O${s}_${k}(${index(k)});\n`;
   });
-  const exprs = [];
-  prog.nodes.forEach((nd, j) => {
-    const s = nodeStatement(nd, j, nd.refs.map(val), lay.nodeAt[j]);
-    exprs.push(s);
-    body += s;
+  seg.nodes.forEach((nd, j) => { body += nodeStatement(nd, j, nd.refs.map(val), lay.nodeAt[j]); });
+  seg.operands.forEach((o, k) => {
+    if (o.store) body += `  st_O${s}_${k}(${index(k)}, v${o.node});\n`;
   });
-  prog.operands.forEach((o, k) => {
-    if (o.store) body += `  st_O${k}(${index(k)}, v${o.node});\n`;
+  return body;
+}
+
+/** {code, sig, slots, pslots} of a program, for Dispatcher.pipeline (dec: common.declare of fusedSpecs). */
+export function fusedSource(segs, dec) {
+  const lays = layouts(segs);
+  const pslots = slotsFor(lays.at(-1).end);
+  const fns = [];
+  let body = '';
+  segs.forEach((seg, s) => {
+    const code = segmentCode(seg, s, lays[s], fns).replace(/^/gm, '  ');
+    const start = s === 0 ? '0u' : `pu(${3 + s - 1}u)`;
+    const test = s === segs.length - 1 ? '' : `if (i < pu(${3 + s}u)) `;
+    body += `${s ? '  else ' : '  '}${test}{\n    let e = i - ${start};\n${code}  }\n`;
   });
-  const all = exprs.join('');
-  const helpers = helpersFor(all) + (all.includes('iclamp_') ? ICLAMP : '');
-  const code = prelude(pslots === 1 ? PARAM_WORDS : pslots * SLOT_WORDS) + dec.code + helpers + fns +
+  const helpers = helpersFor(body) + (body.includes('iclamp_') ? ICLAMP : '');
+  const code = prelude(pslots === 1 ? PARAM_WORDS : pslots * SLOT_WORDS) + dec.code + helpers + fns.join('') +
     kernelMain(WG_FUSED, 'i', body);
   return { code, sig: dec.sig, slots: dec.slots, pslots };
 }
 
-/** Write a program's params at word w (header word 2, the grid's x extent, is the caller's). */
-export function writeFusedParams(prog, u32, f32, w) {
-  const lay = layoutOf(prog);
-  u32[w] = prog.n;
-  prog.operands.forEach((o, k) => { u32[w + 3 + k] = o.off; });
-  for (const { m, at, R } of lay.maps) {
-    u32[w + at] = m.shape.length;
-    for (let d = 0; d < m.shape.length; d++) { u32[w + at + 1 + d] = m.shape[d]; u32[w + at + 1 + R + d] = m.st[d]; }
-  }
-  prog.nodes.forEach((nd, j) => {
-    const at = w + lay.nodeAt[j];
-    if (nd.fam === 'unary') { f32[at] = nd.p[0]; f32[at + 1] = nd.p[1]; f32[at + 2] = nd.p[2]; }
-    else if (nd.fam === 'binary') { f32[at] = nd.p[3]; u32[at + 1] = Math.trunc(nd.p[3]) | 0; }
-    else if (nd.fam === 'fill') u32[at] = nd.bits;
+/** Write a program's params at word w (header word 2, the grid's x extent, is the caller's); returns n. */
+export function writeFusedParams(segs, u32, f32, w) {
+  const lays = layouts(segs);
+  let n = 0;
+  segs.forEach((seg, s) => {
+    const lay = lays[s];
+    n += seg.n;
+    u32[w + 3 + s] = n;
+    seg.operands.forEach((o, k) => { u32[w + lay.base + k] = o.off; });
+    for (const { m, at, R } of lay.maps) {
+      u32[w + at] = m.shape.length;
+      for (let d = 0; d < m.shape.length; d++) { u32[w + at + 1 + d] = m.shape[d]; u32[w + at + 1 + R + d] = m.st[d]; }
+    }
+    seg.nodes.forEach((nd, j) => {
+      const at = w + lay.nodeAt[j];
+      if (nd.fam === 'unary') { f32[at] = nd.p[0]; f32[at + 1] = nd.p[1]; f32[at + 2] = nd.p[2]; }
+      else if (nd.fam === 'binary') { f32[at] = nd.p[3]; u32[at + 1] = Math.trunc(nd.p[3]) | 0; }
+      else if (nd.fam === 'fill') u32[at] = nd.bits;
+    });
   });
-  return slotsFor(lay.words);
+  u32[w] = n;
+  return n;
 }
