@@ -497,7 +497,7 @@ def _linspace_values(start, end, steps, dtype):
     half = steps // 2
     k = _iota(steps, D.float64)   # i, then -(steps - 1 - i) from the half on
     _scalar_op("sub", _make(k._storage, (steps - half,), (1,), half, D.float64), steps - 1)
-    base = full((steps,), float(start), dtype=D.float64)
+    base = full((steps,), float(start), dtype=D.float64, device=CPU)
     base[half:] = float(end)
     split = step * 134217729.0    # Veltkamp: step = hi + lo, halves whose products with k are exact
     hi = split - (split - step)
@@ -509,7 +509,7 @@ def _linspace_values(start, end, steps, dtype):
 
 def _in_dtype(value, dtype):
     """A Python number rounded to a floating dtype, as a Python float."""
-    return float(value) if dtype is D.float64 else tensor(float(value), dtype=dtype).item()
+    return float(value) if dtype is D.float64 else tensor(float(value), dtype=dtype, device=CPU).item()
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False, out=None,
