@@ -506,3 +506,13 @@ def test_gradients_by_hand():
     g = e.weight.grad
     assert g.is_sparse and g._indices().tolist() == [[3, 1, 3]] and g.to_dense().tolist() == [[0, 0], [1, 1], [0, 0],
                                                                                              [2, 2]]
+
+
+@needs_torch
+def test_csr_leaf_gradient_through_to_dense_keeps_its_pattern():
+    out = []
+    for L in (torch, tj):
+        c = L.tensor([[0, 1., 0], [2, 0, 3]]).to_sparse_csr().requires_grad_()
+        (c.to_dense() * L.arange(6.).reshape(2, 3)).sum().backward()
+        out.append(_lists(c.grad))
+    _approx(out[1], out[0])

@@ -10,7 +10,7 @@ from .._grad_mode import GRAD_ENABLED, no_grad
 from .._tensor import Tensor, sparse_coo
 from ..ops._registry import NOT_DIFFERENTIABLE, backward, register, torch_ops
 from ..ops._util import check, record
-from ._layout import CooParts, coo_parts, make_coo
+from ._layout import CooParts, coo_parts, make_coo, make_csr
 
 
 def layout_word(t):
@@ -284,8 +284,9 @@ def csr_as_coo(p):
 
 def _to_dense_back(ctx, g):
     like = ctx.attrs
-    if like.layout is not sparse_coo:
-        return g.sparse_mask(like) if g._sparse is None else g
+    if like.layout is not sparse_coo:   # CSR: the gradient at its entries, a CSR tensor of its pattern
+        p = like._sparse
+        return make_csr(p.crow_indices, p.col_indices, gather_at(g, csr_as_coo(p).indices, like._shape), like._shape)
     return mask_like(g, like)
 
 
