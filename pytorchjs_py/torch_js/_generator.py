@@ -11,6 +11,7 @@ builds torch.rand/randn/randint/randperm/bernoulli/dropout/exponential_ on top o
 import ctypes
 import math
 import os
+import random
 import struct
 
 from .backends import kernel_abi
@@ -141,6 +142,29 @@ class Generator:
 
     def __repr__(self):
         return f"<torch_js.Generator object at {id(self):#x}>"
+
+    # -- the stream as a Python random.Random -------------------------------------------------------
+    def python_stream(self):
+        """A random.Random at this generator's position: CPython's Random is the same mt19937 (its words and
+        index are torch's words and 625 - left), so getrandbits(32) continues torch's stream. For samplers that
+        draw a data-dependent number of values per element (torch.poisson, torch.binomial). `resume` writes the
+        stream's position back."""
+        left = struct.unpack_from("<i", self._state, 8)[0]
+        words = _WORDS.unpack_from(self._state, 24)
+        stream = random.Random()
+        stream.setstate((3, tuple(words) + (625 - left,), None))
+        return stream
+
+    def resume(self, stream):
+        """Continue from where `stream` (from python_stream) stopped; the normal caches stay as they were."""
+        state = stream.getstate()[1]
+        index = state[624]
+        left = struct.unpack_from("<i", self._state, 8)[0]
+        if index == 625 - left and state[:624] == _WORDS.unpack_from(self._state, 24):
+            return      # nothing drawn (torch keeps `next` at 0 until the first draw after seeding)
+        struct.pack_into("<i", self._state, 8, 625 - index)
+        struct.pack_into("<Q", self._state, 16, index)
+        _WORDS.pack_into(self._state, 24, *state[:624])
 
     # -- raw fills (contiguous caller-owned buffers; addr = byte address) --------------------------
     def fill_uniform(self, addr, n, dtype_code=F32, low=0.0, high=1.0):

@@ -10,7 +10,7 @@ from . import (inplace, creation, convert, elementwise, clamp, operators, pointw
                shape, joining, reduction, indexing, sorting, repeat, matrix_shape, calculus, histogram, random,
                scatter_reduce, coordinates, complex, statistics, view_copies)
 from . import linalg  # noqa: F401
-from . import special_functions, number_functions, windows, spectral  # noqa: F401
+from . import special_functions, number_functions, windows, spectral, random_samplers  # noqa: F401
 from ._registry import REGISTRY, ops_in
 from .creation import zeros, ones, zeros_like, ones_like, full_like, empty, tensor  # noqa: F401
 from . import buffers  # noqa: F401,E402  (frombuffer, from_file: tensors over Python-held memory)
