@@ -17,14 +17,14 @@ def _broadcast_two(a, b):
         return a
     la, lb = len(a), len(b)
     n = la if la > lb else lb
-    out = []
-    for i in range(n):
+    out = [1] * n
+    for i in range(n - 1, -1, -1):    # from the right, as ATen's infer_size: it names the last mismatch
         da = a[i - n + la] if i - n + la >= 0 else 1
         db = b[i - n + lb] if i - n + lb >= 0 else 1
         if da == db or db == 1:
-            out.append(da)
+            out[i] = da
         elif da == 1:
-            out.append(db)
+            out[i] = db
         else:
             raise RuntimeError(f"The size of tensor a ({da}) must match the size of tensor b ({db}) at "
                                f"non-singleton dimension {i}")

@@ -269,8 +269,14 @@ def setitem(self, key, value):
             fill_(view, value)
             return
         value = full((), value, dtype=self._dtype, device=self._storage.device)
-    elif value._storage.device != self._storage.device and value.dim() == 0:
-        value = value.to(self._storage.device)
+    else:
+        if value._storage.device != self._storage.device and value.dim() == 0:
+            value = value.to(self._storage.device)
+        lead = 0    # PyTorch drops the value's leading size-1 dims first (slicePrefix1sSize): t[0] = ones(1, 1, n)
+        while lead < len(value._shape) and value._shape[lead] == 1:
+            lead += 1
+        if lead:
+            value = value.view(value._shape[lead:])
     if not adv_dims:
         if value._shape != view._shape:
             value = value.expand(view._shape)  # PyTorch's "expanded size" error for a mismatched value
