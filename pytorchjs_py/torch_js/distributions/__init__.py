@@ -4,11 +4,11 @@ Samplers built from torch.rand/randn/normal_/uniform_/exponential_/bernoulli/mul
 under the same manual_seed they give PyTorch's values: Normal, LogNormal, MultivariateNormal (to the rounding of
 its matrix product), Uniform, Bernoulli, Categorical, OneHotCategorical, Multinomial, Exponential, Laplace, Cauchy,
 Gumbel, Geometric, Pareto, Weibull, RelaxedBernoulli, RelaxedOneHotCategorical, HalfNormal, HalfCauchy,
-ContinuousBernoulli, GeneralizedPareto, Kumaraswamy, LogisticNormal, LowRankMultivariateNormal, VonMises. Gamma, Chi2,
-Beta, Dirichlet, StudentT, Poisson, Binomial and NegativeBinomial (and FisherSnedecor, InverseGamma, LKJCholesky,
-Wishart, made of them) rest on PyTorch's native kernels (_standard_gamma,
-_sample_dirichlet, poisson, binomial), which torch_js does not reproduce: their draws come from exact samplers of
-torch_js's own (_samplers.py), other values than PyTorch's under the same seed.
+ContinuousBernoulli, GeneralizedPareto, Kumaraswamy, LogisticNormal, LowRankMultivariateNormal, VonMises; Poisson and
+Binomial too (torch.poisson and torch.binomial draw as PyTorch's kernels do). Gamma, Chi2, Beta, Dirichlet, StudentT
+and NegativeBinomial (and FisherSnedecor, InverseGamma, LKJCholesky, Wishart, made of them) rest on PyTorch's native
+gamma kernels (_standard_gamma, _sample_dirichlet), which torch_js does not reproduce: their draws come from an exact
+sampler of torch_js's own (_samplers.py), other values than PyTorch's under the same seed.
 """
 from . import constraints, transforms  # noqa: F401
 from .bernoulli import Bernoulli

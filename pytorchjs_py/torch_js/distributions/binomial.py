@@ -1,7 +1,6 @@
 """torch.distributions.Binomial."""
 from ..special import gammaln
 from . import constraints
-from ._samplers import binomial
 from ._torch import Size, T, no_grad
 from .distribution import Distribution
 from .utils import (_expanded_probs_logits, _one_of_probs_logits, broadcast_all, lazy_property, logits_to_probs,
@@ -16,8 +15,7 @@ def _clamp_by_zero(x):
 
 
 class Binomial(Distribution):
-    """Binomial(total_count, probs or logits). Its sampler is an exact one of torch_js's own (PyTorch's
-    torch.binomial is a native kernel): under the same seed the draws differ from PyTorch's."""
+    """Binomial(total_count, probs or logits). Its draws are torch.binomial's, PyTorch's under the same seed."""
 
     arg_constraints = {"total_count": constraints.nonnegative_integer, "probs": constraints.unit_interval,
                        "logits": constraints.real}
@@ -75,7 +73,7 @@ class Binomial(Distribution):
     def sample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
         with no_grad():
-            return binomial(self.total_count.expand(shape), self.probs.expand(shape))
+            return T.binomial(self.total_count.expand(shape), self.probs.expand(shape))
 
     def log_prob(self, value):
         if self._validate_args:

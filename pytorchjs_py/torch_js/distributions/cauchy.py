@@ -2,7 +2,6 @@
 import math
 
 from . import constraints
-from ._samplers import cauchy
 from ._torch import Size, T
 from .distribution import Distribution
 from .utils import _expanded, _params_batch_shape, broadcast_all
@@ -38,7 +37,7 @@ class Cauchy(Distribution):
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        eps = cauchy(shape, self.loc.dtype, self.loc.device)
+        eps = T.empty(shape, dtype=self.loc.dtype, device=self.loc.device).cauchy_()
         return self.loc + eps * self.scale
 
     def log_prob(self, value):

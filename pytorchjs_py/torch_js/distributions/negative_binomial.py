@@ -1,7 +1,6 @@
 """torch.distributions.NegativeBinomial."""
 from ..special import gammaln
 from . import constraints
-from ._samplers import poisson
 from ._torch import F, Size, T, no_grad
 from .distribution import Distribution
 from .gamma import Gamma
@@ -70,7 +69,7 @@ class NegativeBinomial(Distribution):
 
     def sample(self, sample_shape=Size()):
         with no_grad():
-            return poisson(self._gamma.sample(sample_shape=sample_shape))
+            return T.poisson(self._gamma.sample(sample_shape=sample_shape))
 
     def log_prob(self, value):
         if self._validate_args:

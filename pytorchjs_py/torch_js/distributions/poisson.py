@@ -1,7 +1,6 @@
 """torch.distributions.Poisson."""
 from ..special import gammaln
 from . import constraints
-from ._samplers import poisson
 from ._torch import Size, T, no_grad
 from .exp_family import ExponentialFamily
 from .utils import _expanded, _params_batch_shape, broadcast_all
@@ -10,8 +9,7 @@ __all__ = ["Poisson"]
 
 
 class Poisson(ExponentialFamily):
-    """Poisson(rate). Its sampler is an exact one of torch_js's own (PyTorch's torch.poisson is a native kernel):
-    under the same seed the draws differ from PyTorch's."""
+    """Poisson(rate). Its draws are torch.poisson's, PyTorch's under the same seed."""
 
     arg_constraints = {"rate": constraints.nonnegative}
     support = constraints.nonnegative_integer
@@ -38,7 +36,7 @@ class Poisson(ExponentialFamily):
     def sample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
         with no_grad():
-            return poisson(self.rate.expand(shape))
+            return T.poisson(self.rate.expand(shape))
 
     def log_prob(self, value):
         if self._validate_args:
