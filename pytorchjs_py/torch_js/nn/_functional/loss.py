@@ -8,7 +8,9 @@ from ...ops._util import not_implemented_for, rename_grad_fn
 from ...ops import shape as _S
 from ...ops.creation import tensor as _tensor
 from ...ops.elementwise import where as _where
-from ._common import D, GRAD_ENABLED, Tensor, apply_reduction, arange, full, legacy_reduction, ones, record, reg, zeros
+from ...functional import broadcast_tensors as _broadcast_tensors
+from ._common import (D, GRAD_ENABLED, Tensor, apply_reduction, arange, full, legacy_reduction, no_grad, ones, record,
+                      reg, zeros)
 from .activation import logsigmoid
 from .misc import linear as _linear, pairwise_distance
 
@@ -164,8 +166,33 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     reduction = _reduction(size_average, reduce, reduction)
     _check_weight_size(weight, input)
     _float_kernel("mse_cpu", input, target)
-    d = input - target
-    return _weight_normalised(d * d, weight, reduction, "MseLossBackward0")
+    if weight is not None:
+        d = input - target
+        return _weight_normalised(d * d, weight, reduction, None)
+    if input._shape != target._shape:
+        input, target = _broadcast_tensors(input, target)   # F.mse_loss expands before the aten op, as PyTorch
+    # one MseLossBackward0 node over (input, target), as PyTorch's: its next_functions are the inputs' own nodes
+    with no_grad():
+        d = input - target
+        loss = apply_reduction(d * d, reduction)
+    if GRAD_ENABLED[0] and (input._requires_grad or target._requires_grad):
+        node = record("MseLossBackward0", _mse_loss_back, (input, target), (loss,), attrs=reduction)
+        node.save((input, target))
+    return loss
+
+
+def _mse_loss_backward(grad, input, target, reduction):
+    """ATen's mse_loss_backward: norm * (input - target) * grad, norm = 2 (/ numel for the mean)."""
+    norm = 2.0 / input.numel() if reduction == "mean" else 2.0
+    return (norm * (input - target) * grad).to(input._dtype)
+
+
+def _mse_loss_back(ctx, g):
+    input, target = ctx.saved_tensors
+    reduction = ctx.attrs
+    grad_input = _mse_loss_backward(g, input, target, reduction) if input._requires_grad else None
+    grad_target = _mse_loss_backward(g, target, input, reduction) if target._requires_grad else None
+    return grad_input, grad_target
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):

@@ -1,0 +1,94 @@
+"""Bugs found running the official PyTorch tutorials (pytorch/tutorials) unchanged under torch_js, each checked
+against live torch: what the tutorial printed or computed differently."""
+import warnings
+
+import pytest
+
+import torch_js as tj
+import torch_js.nn.functional as JF
+from optional_torch import needs_torch, torch
+
+
+def _node_chain(t, depth):
+    """The node names along next_functions[0] from t.grad_fn (the walk the 60-minute blitz prints)."""
+    names, fn = [], t.grad_fn
+    for _ in range(depth):
+        if fn is None:
+            break
+        names.append(type(fn).__name__)
+        fn = fn.next_functions[0][0] if fn.next_functions else None
+    return names
+
+
+# ---- mse_loss: one MseLossBackward0 node (blitz/neural_networks_tutorial walks loss.grad_fn.next_functions) --
+
+@needs_torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("target_kind", ["float_grad", "float", "int"])
+def test_mse_loss_is_one_node_with_pytorchs_gradients(reduction, target_kind):
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(3, 4, generator=g, dtype=torch.float64)
+    w = torch.randn(5, 4, generator=g, dtype=torch.float64)
+    target = torch.randn(3, 5, generator=g, dtype=torch.float64) * 2
+    if target_kind == "int":
+        target = target.round().long()
+    outs, grads = [], []
+    for lib in (torch, tj):
+        tw = lib.tensor(w.tolist(), dtype=lib.float64, requires_grad=True)
+        tx = lib.tensor(x.tolist(), dtype=lib.float64, requires_grad=True)
+        tt = lib.tensor(target.tolist(), dtype=lib.int64 if target_kind == "int" else lib.float64,
+                        requires_grad=target_kind == "float_grad")
+        loss = lib.nn.functional.mse_loss(tx @ tw.t(), tt, reduction=reduction)
+        outs.append((loss, _node_chain(loss, 3)))
+        inputs = [tw, tx] + ([tt] if tt.requires_grad else [])
+        first = lib.autograd.grad(loss.sum(), inputs, create_graph=True)
+        second = lib.autograd.grad(sum(gr.pow(2).sum() for gr in first), inputs)
+        grads.append([gr.flatten().tolist() for gr in first + second])
+    (t_loss, t_chain), (j_loss, j_chain) = outs
+    assert j_chain == t_chain       # MseLossBackward0 -> MmBackward0 -> ... as PyTorch, no composite's internals
+    assert j_chain[0] == "MseLossBackward0"
+    assert j_loss.flatten().tolist() == pytest.approx(t_loss.flatten().tolist(), rel=1e-12, abs=1e-12)
+    for jg, tg in zip(grads[1], grads[0]):
+        assert jg == pytest.approx(tg, rel=1e-10, abs=1e-12)
+
+
+@needs_torch
+def test_mse_loss_float32_gradient_bits_and_broadcast():
+    # ATen's mse_loss_backward: norm * (input - target) * grad in float, norm = 2 / numel for the mean
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(7, 5, generator=g)
+    y = torch.randn(7, 5, generator=g)
+    for reduction in ("mean", "sum"):
+        tx = x.clone().requires_grad_()
+        jx = tj.tensor(x.tolist(), requires_grad=True)
+        torch.nn.functional.mse_loss(tx, y, reduction=reduction).backward()
+        JF.mse_loss(jx, tj.tensor(y.tolist()), reduction=reduction).backward()
+        assert jx.grad.tolist() == tx.grad.tolist()
+    # a target of another shape broadcasts (with PyTorch's warning); the node's inputs are the expanded tensors
+    tx = x.clone().requires_grad_()
+    jx = tj.tensor(x.tolist(), requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        j_loss = JF.mse_loss(jx, tj.tensor(y[0].tolist()))
+        t_loss = torch.nn.functional.mse_loss(tx, y[0])
+    assert any("different to the input size" in str(w.message) for w in caught)
+    assert j_loss.item() == pytest.approx(t_loss.item(), rel=1e-6)
+    j_loss.backward()
+    t_loss.backward()
+    assert jx.grad.flatten().tolist() == pytest.approx(tx.grad.flatten().tolist(), rel=1e-6)
+    # two integer inputs have no kernel, as PyTorch
+    with pytest.raises(RuntimeError, match="mse"):
+        JF.mse_loss(tj.tensor([1, 2]), tj.tensor([1, 3]))
+
+
+def test_mse_loss_torch_free():
+    x = tj.tensor([1.0, 2.0, 4.0], requires_grad=True)
+    t = tj.tensor([0.0, 2.0, 1.0], requires_grad=True)
+    loss = JF.mse_loss(x, t)
+    assert loss.item() == pytest.approx(10.0 / 3)
+    assert type(loss.grad_fn).__name__ == "MseLossBackward0"
+    assert loss.grad_fn.next_functions[0][0] is not None and loss.grad_fn.next_functions[0][0].name() == \
+        "torch::autograd::AccumulateGrad"
+    loss.backward()
+    assert x.grad.tolist() == pytest.approx([2 / 3, 0.0, 2.0])
+    assert t.grad.tolist() == pytest.approx([-2 / 3, 0.0, -2.0])
