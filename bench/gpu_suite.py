@@ -1,0 +1,360 @@
+"""Issue 16's workloads, written once against the torch API, run by PyTorch (CUDA eager, CPU one thread) and by
+torch_js (webgpu in Pyodide-in-Node; wasm CPU) so the figures sit side by side from one source:
+
+    python3 bench/gpu_suite.py --device cuda --json cuda.json                 # PyTorch on the GPU
+    python3 bench/gpu_suite.py --device cpu --threads 1 --json cpu.json       # PyTorch, one CPU thread
+    TORCH_JS_WEBGPU=1 node js_bridge/pyrun.mjs bench/gpu_suite.py --device webgpu --json webgpu.json
+
+`import torch` is PyTorch under python3 and torch_js under pyrun.mjs (which installs torch_js as torch).
+--only a,b runs a subset; --quick shrinks step counts (a smoke test on SwiftShader, where times mean nothing).
+
+Workloads (float32, data made on the device once, random weights from a fixed seed):
+  tiny_op_us         host µs to issue `a + a` on 4 elements (recorded, not waited on); the queue is drained after
+  tiny_op_item_us    `(a + a).sum().item()`: an op and a readback, µs each
+  matmul_N           N x N @ N x N, N = 256 .. 4096: TFLOP/s with 10 back to back then one sync ("batch"), and
+                     with a one-element readback after each ("sync")
+  mlp_step_ms        MLP 784-512-512-10, batch 256: zero_grad, forward, cross-entropy, backward, Adam step
+  cnn_step_ms        2 conv + 2 pool + linear on 1x28x28, batch 64, Adam step
+  gpt2_forward_ms    GPT-2-small shapes (12 layers, d 768, 12 heads, vocab 50257), batch 1, seq 128, no_grad,
+                     logits read back
+  gpt2_train_ms      the same model: forward, loss, backward, AdamW step, loss read back
+  decode_tok_s       a 135M Llama-shaped model (SmolLM2-135M's shapes: 30 layers, d 576, 9 heads, 3 KV heads,
+                     MLP 1536, vocab 49152) generating greedily with a KV cache: tokens per second after a 16-token
+                     prompt, each token read back (the loop a chat demo runs)
+Every step-type workload reports the mean of its timed steps after warm-up, and under torch_js the GPU work of
+one step (dispatches, submits, readbacks) from torch.webgpu.counter().
+"""
+import argparse
+import json
+import math
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+IS_TORCH_JS = hasattr(torch, "webgpu") and hasattr(torch.webgpu, "counter")
+
+
+def sync(device):
+    if device == "cuda":
+        torch.cuda.synchronize()
+    elif device == "webgpu":
+        torch.webgpu.synchronize()
+
+
+class Counter:
+    """torch.webgpu.counter() under torch_js on webgpu; nothing elsewhere."""
+
+    def __init__(self, device):
+        self.active = IS_TORCH_JS and device == "webgpu"
+        self.counts = {}
+
+    def __enter__(self):
+        if self.active:
+            self._c = torch.webgpu.counter()
+            self._c.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.active:
+            self._c.__exit__(*exc)
+            self.counts = {k: self._c[k] for k in ("dispatches", "submits", "readbacks")}
+        return False
+
+
+def timed_steps(step, device, warmup, steps):
+    """Mean ms per step over `steps` after `warmup`, the queue drained inside the timing; the GPU work of one step."""
+    for _ in range(warmup):
+        step()
+    sync(device)
+    with Counter(device) as c:
+        step()
+    sync(device)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    sync(device)
+    return {"ms": (time.perf_counter() - t0) * 1e3 / steps, **c.counts}
+
+
+# ---- small ops ---------------------------------------------------------------------------------------------------
+
+def tiny_op(device, n):
+    a = torch.ones(4, device=device)
+    for _ in range(20):
+        a + a
+    sync(device)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        a + a
+    host = time.perf_counter() - t0
+    sync(device)
+    return {"us": host * 1e6 / n}
+
+
+def tiny_op_item(device, n):
+    a = torch.ones(4, device=device)
+    for _ in range(5):
+        (a + a).sum().item()
+    t0 = time.perf_counter()
+    for _ in range(n):
+        (a + a).sum().item()
+    return {"us": (time.perf_counter() - t0) * 1e6 / n}
+
+
+def matmul(device, n, reps):
+    g = torch.Generator().manual_seed(n)
+    a = torch.randn(n, n, generator=g).to(device)
+    b = torch.randn(n, n, generator=g).to(device)
+    flop = 2.0 * n ** 3
+    for _ in range(3):
+        (a @ b)[0, 0].item()
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        c = a @ b
+    c[0, 0].item()
+    batch = (time.perf_counter() - t0) / reps
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        (a @ b)[0, 0].item()
+    single = (time.perf_counter() - t0) / reps
+    return {"batch_tflops": flop / batch / 1e12, "sync_tflops": flop / single / 1e12}
+
+
+# ---- training steps ----------------------------------------------------------------------------------------------
+
+def train_step_fn(model, opt, x, y):
+    def step():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+    return step
+
+
+def mlp_step(device, warmup, steps):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                          nn.Linear(512, 10)).to(device)
+    x, y = torch.randn(256, 784).to(device), torch.randint(0, 10, (256,)).to(device)
+    return timed_steps(train_step_fn(model, torch.optim.Adam(model.parameters(), 1e-3), x, y), device, warmup, steps)
+
+
+def cnn_step(device, warmup, steps):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(32 * 7 * 7, 10)).to(device)
+    x, y = torch.randn(64, 1, 28, 28).to(device), torch.randint(0, 10, (64,)).to(device)
+    return timed_steps(train_step_fn(model, torch.optim.Adam(model.parameters(), 1e-3), x, y), device, warmup, steps)
+
+
+# ---- GPT-2-small shapes ------------------------------------------------------------------------------------------
+
+class GPT2Block(nn.Module):
+    def __init__(self, d, heads):
+        super().__init__()
+        self.heads = heads
+        self.ln_1, self.ln_2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.c_attn, self.c_proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+        self.c_fc, self.mlp_proj = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
+
+    def forward(self, x):
+        b, t, d = x.shape
+        q, k, v = self.c_attn(self.ln_1(x)).split(d, dim=2)
+        q, k, v = (z.view(b, t, self.heads, d // self.heads).transpose(1, 2) for z in (q, k, v))
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        x = x + self.c_proj(y.transpose(1, 2).contiguous().view(b, t, d))
+        return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
+
+
+class GPT2(nn.Module):
+    def __init__(self, vocab=50257, ctx=1024, d=768, layers=12, heads=12):
+        super().__init__()
+        self.wte, self.wpe = nn.Embedding(vocab, d), nn.Embedding(ctx, d)
+        self.h = nn.ModuleList(GPT2Block(d, heads) for _ in range(layers))
+        self.ln_f = nn.LayerNorm(d)
+        self.lm_head = nn.Linear(d, vocab, bias=False)
+        self.lm_head.weight = self.wte.weight
+
+    def forward(self, idx):
+        pos = torch.arange(idx.shape[1], device=idx.device)
+        x = self.wte(idx) + self.wpe(pos)
+        for block in self.h:
+            x = block(x)
+        return self.lm_head(self.ln_f(x))
+
+
+def gpt2_forward(device, warmup, steps, seq=128):
+    torch.manual_seed(0)
+    model = GPT2().to(device).eval()
+    idx = torch.randint(0, 50257, (1, seq)).to(device)
+
+    def step():
+        with torch.no_grad():
+            model(idx)[0, -1, 0].item()
+    return timed_steps(step, device, warmup, steps)
+
+
+def gpt2_train(device, warmup, steps, seq=128):
+    torch.manual_seed(0)
+    model = GPT2().to(device)
+    opt = torch.optim.AdamW(model.parameters(), 1e-4)
+    idx = torch.randint(0, 50257, (1, seq + 1)).to(device)
+    x, y = idx[:, :-1], idx[:, 1:]
+
+    def step():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x).view(-1, 50257), y.reshape(-1))
+        loss.backward()
+        opt.step()
+        loss.item()
+    return timed_steps(step, device, warmup, steps)
+
+
+# ---- 135M Llama-shaped decoding with a KV cache -----------------------------------------------------------------
+
+def rope(x, pos, base=10000.0):
+    """Rotary embedding of x (b, h, t, hd) at absolute positions pos (t,): the half-split form Llama uses."""
+    hd = x.shape[-1]
+    inv = 1.0 / base ** (torch.arange(0, hd, 2, device=x.device).float() / hd)
+    ang = pos.float()[:, None] * inv[None, :]
+    cos, sin = torch.cat([ang.cos()] * 2, -1), torch.cat([ang.sin()] * 2, -1)
+    x1, x2 = x[..., :hd // 2], x[..., hd // 2:]
+    return x * cos + torch.cat([-x2, x1], -1) * sin
+
+
+class LlamaBlock(nn.Module):
+    def __init__(self, d, heads, kv_heads, hidden):
+        super().__init__()
+        self.heads, self.kv_heads, self.hd = heads, kv_heads, d // heads
+        self.q = nn.Linear(d, d, bias=False)
+        self.k = nn.Linear(d, kv_heads * self.hd, bias=False)
+        self.v = nn.Linear(d, kv_heads * self.hd, bias=False)
+        self.o = nn.Linear(d, d, bias=False)
+        self.gate, self.up = nn.Linear(d, hidden, bias=False), nn.Linear(d, hidden, bias=False)
+        self.down = nn.Linear(hidden, d, bias=False)
+        self.n1, self.n2 = nn.RMSNorm(d, eps=1e-5), nn.RMSNorm(d, eps=1e-5)
+
+    def forward(self, x, pos, cache):
+        b, t, d = x.shape
+        h = self.n1(x)
+        q = self.q(h).view(b, t, self.heads, self.hd).transpose(1, 2)
+        k = self.k(h).view(b, t, self.kv_heads, self.hd).transpose(1, 2)
+        v = self.v(h).view(b, t, self.kv_heads, self.hd).transpose(1, 2)
+        q, k = rope(q, pos), rope(k, pos)
+        if cache is not None:
+            k, v = torch.cat([cache[0], k], 2), torch.cat([cache[1], v], 2)
+        rep = self.heads // self.kv_heads
+        y = F.scaled_dot_product_attention(q, k.repeat_interleave(rep, 1), v.repeat_interleave(rep, 1),
+                                           is_causal=cache is None)
+        x = x + self.o(y.transpose(1, 2).reshape(b, t, d))
+        h = self.n2(x)
+        return x + self.down(F.silu(self.gate(h)) * self.up(h)), (k, v)
+
+
+class Llama(nn.Module):
+    def __init__(self, vocab=49152, d=576, layers=30, heads=9, kv_heads=3, hidden=1536):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        self.layers = nn.ModuleList(LlamaBlock(d, heads, kv_heads, hidden) for _ in range(layers))
+        self.norm = nn.RMSNorm(d, eps=1e-5)
+        self.head = nn.Linear(d, vocab, bias=False)
+        self.head.weight = self.embed.weight
+
+    def forward(self, idx, start, caches):
+        pos = torch.arange(start, start + idx.shape[1], device=idx.device)
+        x = self.embed(idx)
+        new = []
+        for layer, cache in zip(self.layers, caches):
+            x, c = layer(x, pos, cache)
+            new.append(c)
+        return self.head(self.norm(x[:, -1:])), new
+
+
+def decode(device, tokens, prompt=16):
+    torch.manual_seed(0)
+    model = Llama().to(device).eval()
+    for p in model.parameters():
+        p.data.mul_(0.5)    # keep random activations in range over 30 layers
+    idx = torch.randint(0, 49152, (1, prompt)).to(device)
+    with torch.no_grad():
+        def generate(n):
+            logits, caches = model(idx, 0, [None] * len(model.layers))
+            tok = logits.argmax(-1)
+            out = [int(tok.item())]
+            for i in range(n - 1):
+                logits, caches = model(tok, prompt + i, caches)
+                tok = logits.argmax(-1)
+                out.append(int(tok.item()))
+            return out
+        generate(4)
+        t0 = time.perf_counter()
+        generate(1)
+        prefill = time.perf_counter() - t0
+        logits, caches = model(idx, 0, [None] * len(model.layers))
+        tok = logits.argmax(-1)
+        with Counter(device) as c:     # one decoding step's GPU work
+            logits, caches = model(tok, prompt, caches)
+            int(logits.argmax(-1).item())
+        t0 = time.perf_counter()
+        out = generate(tokens)
+        total = time.perf_counter() - t0
+    per_token = (total - prefill) / (tokens - 1)
+    return {"tok_s": 1.0 / per_token, "prefill_ms": prefill * 1e3, "first_tokens": out[:8],
+            **{f"token_{k}": v for k, v in c.counts.items()}}
+
+
+# ---- driver ------------------------------------------------------------------------------------------------------
+
+def workloads(device, quick):
+    s = (lambda full, small: small) if quick else (lambda full, small: full)
+    yield "tiny_op_us", lambda: tiny_op(device, s(5000, 200))
+    yield "tiny_op_item_us", lambda: tiny_op_item(device, s(500, 20))
+    for n in (256, 512, 1024, 2048, 4096):
+        if quick and n > 512:
+            continue
+        yield f"matmul_{n}", lambda n=n: matmul(device, n, s(10 if n >= 2048 else 30, 3))
+    yield "mlp_step_ms", lambda: mlp_step(device, s(5, 2), s(20, 2))
+    yield "cnn_step_ms", lambda: cnn_step(device, s(5, 2), s(20, 2))
+    if not quick:
+        yield "gpt2_forward_ms", lambda: gpt2_forward(device, 3, 10)
+        yield "gpt2_train_ms", lambda: gpt2_train(device, 2, 5)
+        yield "decode_tok_s", lambda: decode(device, 48)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--json")
+    ap.add_argument("--only", default="")
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    only = {w for w in args.only.split(",") if w}
+    engine = ("torch_js " if IS_TORCH_JS else "PyTorch ") + torch.__version__
+    results = {"engine": engine, "device": args.device, "threads": args.threads or None, "results": {}}
+    if args.device == "cuda":
+        results["gpu"] = torch.cuda.get_device_name()
+    print(f"# {engine} on {args.device}", flush=True)
+    for name, run in workloads(args.device, args.quick):
+        if only and name not in only:
+            continue
+        try:
+            r = run()
+        except Exception as e:  # noqa: BLE001  (a workload that fails is reported, the rest still run)
+            r = {"error": f"{type(e).__name__}: {e}"[:300]}
+        results["results"][name] = r
+        print(name, json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}), flush=True)
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump(results, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
