@@ -4,7 +4,8 @@ Each name is the very class the op returns (torch.max(x, 0) is a torch.return_ty
 pytree handling agree with what the ops give. The classes live beside their ops; the few PyTorch names whose op
 torch_js does not yet return as a named tuple (or has not) are defined here with PyTorch's fields.
 """
-from .ops import histogram as _histogram, reduction as _reduction, sorting as _sorting
+from .ops import (histogram as _histogram, number_functions as _number_functions, reduction as _reduction,
+                  sorting as _sorting)
 from .ops.linalg import (_common as _linalg_common, cholesky as _cholesky, lu as _lu, qr as _qr, spectral as _spectral,
                          triangular as _triangular)
 
@@ -34,12 +35,13 @@ linalg_lu = _lu.LuResult
 lu_unpack = _lu.LuUnpackResult
 triangular_solve = _triangular.TriangularSolveResult
 linalg_cholesky_ex = _cholesky.CholeskyExResult
+frexp = _number_functions.FrexpResult
+frexp_out = _number_functions.FrexpOutResult
 
 _make = _linalg_common._result_type
 histogram = getattr(_histogram, "HistogramResult", None) or _make("histogram", ("hist", "bin_edges"))
 histogramdd = getattr(_histogram, "HistogramddResult", None) or _make("histogramdd", ("hist", "bin_edges"))
 aminmax = _make("aminmax", ("min", "max"))
-frexp = _make("frexp", ("mantissa", "exponent"))
 linalg_eig = _make("linalg_eig", ("eigenvalues", "eigenvectors"))
 linalg_lstsq = _make("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
 linalg_ldl_factor = _make("linalg_ldl_factor", ("LD", "pivots"))
@@ -48,6 +50,6 @@ linalg_ldl_factor_ex = _make("linalg_ldl_factor_ex", ("LD", "pivots", "info"))
 all_return_types = [max, min, sort, topk, mode, kthvalue, median, nanmedian, cummax, cummin, svd, linalg_svd,
                     linalg_eigh, qr, linalg_qr, geqrf, slogdet, linalg_slogdet, linalg_inv_ex, linalg_solve_ex,
                     linalg_lu_factor, linalg_lu_factor_ex, linalg_lu, lu_unpack, triangular_solve, linalg_cholesky_ex,
-                    histogram, histogramdd, aminmax, frexp, linalg_eig, linalg_lstsq, linalg_ldl_factor,
+                    histogram, histogramdd, aminmax, frexp, frexp_out, linalg_eig, linalg_lstsq, linalg_ldl_factor,
                     linalg_ldl_factor_ex]
 __all__ = [t.__name__ for t in all_return_types]
