@@ -92,3 +92,64 @@ def test_mse_loss_torch_free():
     loss.backward()
     assert x.grad.tolist() == pytest.approx([2 / 3, 0.0, 2.0])
     assert t.grad.tolist() == pytest.approx([-2 / 3, 0.0, -2.0])
+
+
+# ---- torch.utils.swap_tensors and torch.__future__'s module conversion flags (recipes/swap_tensors.py) -------
+
+def _swap_scenario(lib):
+    """What the recipe observes: swapped contents, an optimizer's reference after module conversions, identities,
+    and load_state_dict's swap path (module_load's value swapped into the same Parameter object)."""
+    out = []
+    t1, t2 = lib.arange(2), lib.arange(3)
+    t1.requires_grad_(False)
+    lib.utils.swap_tensors(t1, t2)
+    out.append((t1.tolist(), t2.tolist()))
+    a = lib.nn.Parameter(lib.tensor([1.0, 2.0]))
+    b = lib.tensor([5.0, 6.0, 7.0], dtype=lib.float64)
+    lib.utils.swap_tensors(a, b)
+    out.append((type(a).__name__, a.tolist(), str(a.dtype), a.requires_grad, type(b).__name__, b.tolist(),
+                b.requires_grad))
+    for swap, overwrite in [(False, False), (True, False), (False, True)]:
+        lib.__future__.set_swap_module_params_on_conversion(swap)
+        lib.__future__.set_overwrite_module_params_on_conversion(overwrite)
+        try:
+            lib.manual_seed(0)
+            m = lib.nn.Linear(2, 3)
+            m(lib.ones(1, 2)).sum().backward()
+            opt = lib.optim.SGD(m.parameters(), lr=0.5)
+            w, g = m.weight, m.weight.grad
+            m.double()
+            opt_w = opt.param_groups[0]["params"][0]
+            out.append((swap, overwrite, m.weight is w, m.weight.grad is g, str(m.weight.dtype), str(opt_w.dtype),
+                        str(m.weight.grad.dtype), type(m.weight).__name__))
+            opt.step()   # the update reaches the module only through a shared object
+            out.append([round(v, 6) for v in m.weight.flatten().tolist()])
+            sd = {k: v.clone() * 2 for k, v in m.state_dict().items()}
+            w = m.weight
+            m.load_state_dict(sd)
+            out.append((m.weight is w, [round(v, 6) for v in m.weight.flatten().tolist()], m.weight.requires_grad,
+                        type(m.weight).__name__))
+            m.load_state_dict({k: v.float() for k, v in sd.items()}, assign=True)
+            out.append((m.weight is w, str(m.weight.dtype), m.weight.requires_grad, type(m.weight).__name__))
+        finally:
+            lib.__future__.set_swap_module_params_on_conversion(False)
+            lib.__future__.set_overwrite_module_params_on_conversion(False)
+    return out
+
+
+@needs_torch
+def test_swap_tensors_and_module_conversion_flags_match_torch():
+    assert _swap_scenario(tj) == _swap_scenario(torch)
+
+
+def test_swap_tensors_errors_and_weakrefs():
+    import weakref
+    a, b = tj.ones(2), tj.zeros(3)
+    keep = weakref.ref(a)
+    with pytest.raises(RuntimeError, match="Cannot swap t1 because it has weakref"):
+        tj.utils.swap_tensors(a, b)
+    del keep
+    tj.utils.swap_tensors(a, b)
+    assert a.tolist() == [0.0, 0.0, 0.0] and b.tolist() == [1.0, 1.0]
+    with pytest.raises(TypeError):
+        tj.utils.swap_tensors(a, [1.0])

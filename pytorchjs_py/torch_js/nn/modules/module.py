@@ -14,6 +14,8 @@ from ..._grad_mode import no_grad
 from ..._storage import META_NO_DATA, device as _device
 from ..._tensor import Tensor
 from ...ops._registry import torch_ops
+from ... import __future__ as _future
+from ...utils._swap import swap_tensors
 from ...utils.hooks import RemovableHandle
 from ..parameter import Buffer, Parameter, is_lazy
 from . import _hooks
@@ -230,18 +232,45 @@ class Module:
         if recurse:
             for module in self.children():
                 module._apply(fn)
+        use_swap = _future.get_swap_module_params_on_conversion()
+        overwrite = _future.get_overwrite_module_params_on_conversion()
         for key, param in self._parameters.items():
             if param is None:
                 continue
             with no_grad():
                 param_applied = fn(param)
             param_grad = param.grad
-            # like PyTorch's default (set_data): the Parameter object keeps its identity
-            param.data = param_applied
+            if use_swap:
+                # the new value is swapped into the Parameter object: references held elsewhere see it
+                try:
+                    if param_grad is not None:
+                        param.grad = None
+                    swap_tensors(param, Parameter(param_applied, requires_grad=param.requires_grad))
+                except Exception as e:
+                    if param_grad is not None:
+                        param.grad = param_grad
+                    raise RuntimeError(f"_apply(): Couldn't swap {self._get_name()}.{key}") from e
+                out_param = param
+            elif not overwrite:
+                param.data = param_applied   # PyTorch's default (set_data): the Parameter keeps its identity
+                out_param = param
+            else:
+                out_param = Parameter(param_applied, param.requires_grad)
+                self._parameters[key] = out_param
             if param_grad is not None:
                 with no_grad():
                     grad_applied = fn(param_grad)
-                param._grad = grad_applied.detach()
+                if use_swap:
+                    grad_applied.requires_grad_(param_grad.requires_grad)
+                    try:
+                        swap_tensors(param_grad, grad_applied)
+                    except Exception as e:
+                        raise RuntimeError(f"_apply(): Couldn't swap {self._get_name()}.{key}.grad") from e
+                    out_param.grad = param_grad
+                elif not overwrite:
+                    out_param.grad.data = grad_applied   # set_data: the gradient object keeps its identity too
+                else:
+                    out_param.grad = grad_applied.requires_grad_(param_grad.requires_grad)
         for key, buf in self._buffers.items():
             if buf is not None:
                 self._buffers[key] = fn(buf)
@@ -585,7 +614,20 @@ class Module:
                                   "instead of copying them in place?)")
                 try:
                     with no_grad():
-                        if assign:
+                        if _future.get_swap_module_params_on_conversion():
+                            # the value module_load makes is swapped into the parameter/buffer object itself
+                            new_value = param.module_load(input_param, assign=assign)
+                            if new_value is input_param or new_value is param:
+                                raise RuntimeError("module_load returned one of self or other, please .detach() "
+                                                   "the result if returning one of the inputs in module_load")
+                            if isinstance(param, Parameter):
+                                if not isinstance(new_value, Parameter):
+                                    new_value = Parameter(new_value, requires_grad=param.requires_grad)
+                                else:
+                                    new_value.requires_grad_(param.requires_grad)
+                            swap_tensors(param, new_value)
+                            del new_value
+                        elif assign:
                             if isinstance(param, Parameter):
                                 if not isinstance(input_param, Parameter):
                                     input_param = Parameter(input_param, requires_grad=param.requires_grad)
