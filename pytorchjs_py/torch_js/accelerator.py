@@ -4,11 +4,17 @@ Where the host loaded the WebGPU bridge, the accelerator is device("webgpu"), as
 theirs, so `torch.accelerator.current_accelerator()` picks it in device-generic code. Elsewhere (CPython, Pyodide
 without the bridge) there is none, and the calls that need one raise PyTorch's RuntimeError.
 """
+import warnings
+from collections import OrderedDict
+
 from ._storage import device as _device
 from . import webgpu as _webgpu
 
 __all__ = ["is_available", "current_accelerator", "device_count", "current_device_index", "set_device_index",
-           "synchronize", "empty_cache", "memory_allocated", "memory_reserved"]
+           "synchronize", "empty_cache", "memory_allocated", "memory_reserved", "device_index", "current_device_idx",
+           "set_device_idx", "memory_stats", "max_memory_allocated", "max_memory_reserved", "reset_peak_memory_stats",
+           "reset_accumulated_memory_stats", "get_memory_info", "empty_host_cache", "get_device_capability",
+           "current_stream", "set_stream", "Graph"]
 
 _NONE_AVAILABLE = "Cannot access accelerator device when none is available."
 
@@ -68,3 +74,99 @@ def memory_allocated(device_index=None):
 def memory_reserved(device_index=None):
     _require()
     return _webgpu.memory_reserved()
+
+
+def current_device_idx():
+    warnings.warn("Use `current_device_index` instead.", FutureWarning, stacklevel=2)
+    return current_device_index()
+
+
+def set_device_idx(device):
+    warnings.warn("Use `set_device_index` instead.", FutureWarning, stacklevel=2)
+    set_device_index(device)
+
+
+class device_index:
+    """`with torch.accelerator.device_index(i):` makes i the current device inside the block; None changes
+    nothing. WebGPU has the one device 0, so entering checks the index and leaving has nothing to restore."""
+
+    def __init__(self, device, /):
+        self.idx = device
+        self.prev_idx = -1
+
+    def __enter__(self):
+        if self.idx is not None:
+            set_device_index(self.idx)
+            self.prev_idx = 0
+
+    def __exit__(self, *exc_info):
+        return False
+
+
+def memory_stats(device_index=None, /):
+    """The allocator's counters under PyTorch's key names; WebGPU's bridge counts the current bytes only."""
+    stats = _webgpu_stats()
+    return OrderedDict([("allocated_bytes.all.current", stats["allocated"]),
+                        ("reserved_bytes.all.current", stats["reserved"])])
+
+
+def _webgpu_stats():
+    _require()
+    return _webgpu.memory_stats()
+
+
+def _untracked(what):
+    _require()
+    raise RuntimeError(f"torch.accelerator.{what}(): the webgpu device does not track peak or accumulated memory "
+                       "(memory_allocated() and memory_reserved() give the current bytes)")
+
+
+def max_memory_allocated(device_index=None, /):
+    _untracked("max_memory_allocated")
+
+
+def max_memory_reserved(device_index=None, /):
+    _untracked("max_memory_reserved")
+
+
+def reset_peak_memory_stats(device_index=None, /):
+    _untracked("reset_peak_memory_stats")
+
+
+def reset_accumulated_memory_stats(device_index=None, /):
+    _untracked("reset_accumulated_memory_stats")
+
+
+def get_memory_info(device_index=None, /):
+    _require()
+    raise RuntimeError("torch.accelerator.get_memory_info(): WebGPU does not report a device's free and total memory")
+
+
+def empty_host_cache():
+    _require()   # webgpu keeps no cache of pinned host memory: nothing to empty
+
+
+def get_device_capability(device=None, /):
+    """What the WebGPU adapter reports about itself (its features and limits)."""
+    _require()
+    return dict(_webgpu.device_info())
+
+
+def current_stream(device=None, /):
+    _require()
+    raise RuntimeError("torch.accelerator.current_stream(): torch_js's webgpu device runs one queue and exposes no "
+                       "streams")
+
+
+def set_stream(stream):
+    _require()
+    raise RuntimeError("torch.accelerator.set_stream(): torch_js's webgpu device runs one queue and exposes no "
+                       "streams")
+
+
+class Graph:
+    """torch.accelerator.Graph: captures device work to replay it; WebGPU has no graph capture."""
+
+    def __init__(self, keep_graph=False, *, pool=None, capture_error_mode="default"):
+        _require()
+        raise RuntimeError("torch.accelerator.Graph: the webgpu device has no graph capture")

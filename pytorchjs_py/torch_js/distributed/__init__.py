@@ -9,38 +9,12 @@ raise the same RuntimeError when used, while the pure configuration values (enum
 what works in one process (elastic's @record, activation checkpoint_wrapper) are real."""
 import enum
 
+from .._storage import device as _device
+from .._distributed_availability import (is_available, is_gloo_available, is_initialized, is_mpi_available,  # noqa: F401
+                      is_nccl_available, is_torchelastic_launched, unavailable)
+
 __all__ = ["is_available", "is_initialized", "is_nccl_available", "is_gloo_available", "is_mpi_available",
            "is_torchelastic_launched", "unavailable"]
-
-
-def unavailable(name):
-    return RuntimeError(f"{name}: torch.distributed is not available in torch_js: distributed "
-                        "training needs several processes communicating over NCCL, Gloo or MPI, which cannot run in "
-                        "a browser. Train in a single process (nn.DataParallel runs the model directly).")
-
-
-def is_available():
-    return False
-
-
-def is_initialized():
-    return False
-
-
-def is_nccl_available():
-    return False
-
-
-def is_gloo_available():
-    return False
-
-
-def is_mpi_available():
-    return False
-
-
-def is_torchelastic_launched():
-    return False
 
 
 def _refusing(name):
@@ -100,7 +74,6 @@ class Backend(str):
 
 def get_default_backend_for_device(device):
     """The backend PyTorch would pick for device's type ("gloo" for cpu, "nccl" for cuda, ...)."""
-    from .._storage import device as _device
     device_type = device.type if isinstance(device, _device) else _device(device).type
     backend = Backend.default_device_backend_map.get(device_type)
     if backend is None:

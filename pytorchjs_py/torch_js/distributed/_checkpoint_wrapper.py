@@ -8,6 +8,7 @@ import enum
 from functools import partial
 
 from ..nn.modules.module import Module
+from ..utils.checkpoint import checkpoint
 
 __all__ = ["CheckpointImpl", "ActivationWrapper", "CheckpointWrapper", "checkpoint_wrapper",
            "apply_activation_checkpointing"]
@@ -66,7 +67,6 @@ class CheckpointWrapper(ActivationWrapper):
         super().__init__(mod)
         self.checkpoint_impl = checkpoint_impl
         if checkpoint_fn is None:
-            from ..utils.checkpoint import checkpoint
             self.checkpoint_fn = partial(checkpoint, use_reentrant=checkpoint_impl == CheckpointImpl.REENTRANT,
                                          **checkpoint_fn_kwargs)
         else:

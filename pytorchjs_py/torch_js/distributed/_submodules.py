@@ -14,7 +14,7 @@ import importlib.machinery
 import sys
 import types
 
-from . import unavailable
+from .._distributed_availability import unavailable
 from ._checkpoint_wrapper import (ActivationWrapper, CheckpointImpl, CheckpointWrapper,
                                   apply_activation_checkpointing, checkpoint_wrapper)
 from ..nn.modules.batchnorm import _BatchNorm

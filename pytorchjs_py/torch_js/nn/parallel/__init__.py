@@ -1,7 +1,7 @@
 """torch.nn.parallel as PyTorch's CPU builds have it: DataParallel calls the wrapped module directly (no device to
 scatter over), data_parallel finds no accelerator device type, and DistributedDataParallel needs torch.distributed,
 which torch_js does not have (see torch_js.distributed)."""
-from ...distributed import unavailable
+from ..._distributed_availability import unavailable
 from ..modules.data_parallel import DataParallel
 from ..modules.module import Module
 

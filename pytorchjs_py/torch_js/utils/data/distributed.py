@@ -10,7 +10,7 @@ import math
 
 from ..._generator import Generator
 from ...ops._registry import torch_ops
-from ... import distributed as dist
+from ... import _distributed_availability as dist
 from .sampler import Sampler
 
 __all__ = ["DistributedSampler"]
