@@ -84,3 +84,100 @@ def test_setitem_value_with_leading_ones_keeps_gradient():
     (t * torch_js.arange(9.0).reshape(3, 3)).sum().backward()
     assert v.grad.shape == (1, 1, 3)
     assert v.grad.tolist() == [[[6.0, 8.0, 10.0]]]
+
+
+# ---- the autograd graph as programs walk it (torchviz, tutorials printing grad_fn.next_functions) ---------------
+
+def _graph(lib, root, depth=3):
+    """(node name, [children...]) down `depth` levels, as a graph-drawing program walks next_functions."""
+    def walk(fn, d):
+        if fn is None:
+            return None
+        kids = [] if d == 0 else [(walk(f, d - 1), nr) for f, nr in fn.next_functions]
+        return type(fn).__name__, kids
+    return walk(root.grad_fn, depth)
+
+
+_EXPRS = ["2 * c", "c * 2", "2 + c", "c + 2", "2 - c", "c - 2", "2 / c", "3.0 / c", "c / 2", "2 ** c", "c ** 2",
+          "c // 2", "-c", "c + c", "torch.tensor(3.) * c", "torch.rsub(c, 2, alpha=3)", "torch.rsub(c, b)",
+          "torch.where(c > 1, c, 0.)", "c.exp().sum()", "(1 - c).log1p()"]
+
+
+def _expr_case(lib, expr):
+    b = lib.tensor([1.0, 2.0], requires_grad=True)
+    c = b * 1
+    r = eval(expr, {"torch": lib, "b": b, "c": c})
+    return _graph(lib, r), r.detach().tolist()
+
+
+@needs_torch
+@pytest.mark.parametrize("expr", _EXPRS)
+def test_operator_graphs_match_torch(expr):
+    assert _expr_case(torch_js, expr) == _expr_case(torch, expr)
+
+
+def test_next_functions_have_pytorch_placeholders():
+    c = torch_js.tensor([1.0, 2.0], requires_grad=True) * 1
+    r = 2 * c + 1
+    (add_fn, nr), missing = r.grad_fn.next_functions
+    assert missing == (None, 0) and type(add_fn).__name__ == "MulBackward0" and nr == 0
+    assert [type(f).__name__ if f is not None else None for f, _ in add_fn.next_functions] == ["MulBackward0", None]
+    assert type((1 - c).grad_fn).__name__ == "RsubBackward1" and len((1 - c).grad_fn.next_functions) == 1
+
+
+@pytest.mark.parametrize("alpha", [1, 3, 0.5])
+def test_rsub_gradients(alpha):
+    x = torch_js.tensor([1.0, -2.0, 4.0], requires_grad=True)
+    o = torch_js.tensor([[0.5], [2.0]], requires_grad=True)
+    r = torch_js.rsub(x, o, alpha=alpha)          # o - alpha * x, broadcast to (2, 3)
+    assert r.tolist() == [[ov - alpha * xv for xv in (1.0, -2.0, 4.0)] for ov in (0.5, 2.0)]
+    r.sum().backward()
+    assert x.grad.tolist() == [-2.0 * alpha] * 3 and o.grad.tolist() == [[3.0], [3.0]]
+    y = torch_js.tensor([2.0], requires_grad=True)
+    (5 - y).backward()
+    assert y.grad.tolist() == [-1.0]
+
+
+def test_rtruediv_is_reciprocal_times_number():
+    x = torch_js.tensor([3.0, 7.0, 0.1], dtype=torch_js.float32)
+    assert (3.0 / x).tolist() == (x.reciprocal() * 3.0).tolist()
+    assert (1 / torch_js.tensor([2, 4])).dtype == torch_js.float32
+
+
+# ---- the grad_fn a printed module output shows (conv, norms, activations) ---------------------------------------
+
+def _module_cases(lib):
+    nn, F = lib.nn, lib.nn.functional
+    lib.manual_seed(0)
+    x1 = lib.randn(2, 3, 8, requires_grad=True)
+    x2 = lib.randn(2, 3, 6, 6)
+    s = lib.randn(2, 5, 6)
+    return {
+        "conv1d": lambda: nn.Conv1d(3, 4, 3)(x1), "conv1d_nobias": lambda: nn.Conv1d(3, 4, 3, bias=False)(x1),
+        "conv1d_n1": lambda: nn.Conv1d(3, 2, 1, bias=False)(x1[:1]), "conv2d": lambda: nn.Conv2d(3, 4, 3)(x2),
+        "conv_t2d": lambda: nn.ConvTranspose2d(3, 2, 2, bias=False)(x2), "conv_unbatched": lambda: nn.Conv1d(3, 2, 2)(x1[0]),
+        "conv_double": lambda: nn.Conv1d(3, 2, 2).double()(x1.double()),
+        "bn": lambda: nn.BatchNorm2d(3)(x2), "bn_eval": lambda: nn.BatchNorm1d(3).eval()(x1),
+        "bn_noaffine": lambda: nn.BatchNorm1d(3, affine=False)(x1), "ln": lambda: nn.LayerNorm(6)(s),
+        "ln_plain": lambda: F.layer_norm(x1, (8,)), "gn": lambda: nn.GroupNorm(1, 3)(x2), "gn_plain": lambda: F.group_norm(x1, 3),
+        "in": lambda: nn.InstanceNorm1d(3)(x1), "prelu": lambda: nn.PReLU()(x1), "pdist": lambda: F.pairwise_distance(x1[0], x1[1]),
+        "gelu": lambda: F.gelu(x1), "gelu_tanh": lambda: F.gelu(x1, approximate="tanh"), "log1p": lambda: x1.exp().log1p(),
+        "conv_relu_": lambda: F.relu(nn.Conv2d(3, 4, 3, bias=False)(x2), inplace=True),
+        "tel": lambda: nn.TransformerEncoderLayer(6, 2, 8, dropout=0.0, batch_first=True)(s),
+    }
+
+
+@needs_torch
+@pytest.mark.parametrize("name", list(_module_cases(torch_js)))
+def test_module_output_grad_fn_matches_torch(name):
+    mine = _module_cases(torch_js)[name]()
+    ref = _module_cases(torch)[name]()
+    assert type(mine.grad_fn).__name__ == type(ref.grad_fn).__name__
+    assert repr(mine.grad_fn).split(" object")[0] == repr(ref.grad_fn).split(" object")[0]
+
+
+@pytest.mark.parametrize("name", ["conv1d_nobias", "conv1d_n1", "conv_t2d", "conv_relu_"])
+def test_conv_output_is_not_a_view(name):
+    y = _module_cases(torch_js)[name]()
+    assert y._base is None and not y._is_view()
+    assert type(y.grad_fn).__name__ in ("ConvolutionBackward0", "ReluBackward0")

@@ -58,8 +58,11 @@ def _user_stack():
     return "".join(traceback.format_list(frames))
 
 
+_NO_EDGE = (None, 0)
+
+
 class Node:
-    __slots__ = ("_name", "backward_fn", "next_functions", "_saved", "attrs", "seq", "input_meta",
+    __slots__ = ("_name", "backward_fn", "edges", "_saved", "attrs", "seq", "input_meta",
                  "n_outputs", "pre_hooks", "post_hooks", "_released", "ctx", "forward_stack", "__weakref__")
 
     def __init__(self, name, backward_fn, inputs, n_outputs=1):
@@ -75,7 +78,7 @@ class Node:
                 fn = t._grad_fn
                 edges.append((fn, t._output_nr) if fn is not None else (grad_accumulator(t), 0))
                 metas.append((t._shape, t._dtype, t._storage.device))
-        self.next_functions = tuple(edges)
+        self.edges = tuple(edges)
         self.input_meta = tuple(metas)
         self._saved = ()
         self.attrs = None
@@ -91,12 +94,18 @@ class Node:
     def name(self):
         return self._name
 
+    @property
+    def next_functions(self):
+        """PyTorch's view of the edges: (node, input_nr) per input, (None, 0) for an input that needs no gradient
+        (self.edges holds None there, which the backward functions test)."""
+        return tuple(_NO_EDGE if e is None else e for e in self.edges)
+
     def __del__(self):
         # Freeing a long chain of nodes would recurse once per node in C (node -> edges -> node ...) and overflow
         # the wasm stack in Pyodide. Instead each dying node hands its references to a queue that the outermost
         # __del__ drains in a loop, so a graph of any depth is freed iteratively.
-        _DEFERRED.append((self.next_functions, self._saved, self.attrs, self.ctx))
-        self.next_functions = ()
+        _DEFERRED.append((self.edges, self._saved, self.attrs, self.ctx))
+        self.edges = ()
         self._saved = ()
         self.attrs = None
         self.ctx = None

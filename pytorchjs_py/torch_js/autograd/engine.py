@@ -22,7 +22,7 @@ def _collect(roots):
         if node in seen:
             continue
         seen.add(node)
-        for edge in node.next_functions:
+        for edge in node.edges:
             if edge is not None:
                 nxt = edge[0]
                 deps[nxt] = deps.get(nxt, 0) + 1
@@ -41,7 +41,7 @@ def _needed(nodes, targets):
         for node in order:
             if node in needed:
                 continue
-            for edge in node.next_functions:
+            for edge in node.edges:
                 if edge is not None and edge[0] in needed:
                     needed.add(node)
                     changed = True
@@ -132,7 +132,7 @@ def run_backward(roots, retain_graph, create_graph, capture=None):
                 raise
             if not retain_graph:
                 node.release()
-            for edge, g, meta in zip(node.next_functions, in_grads, node.input_meta):
+            for edge, g, meta in zip(node.edges, in_grads, node.input_meta):
                 if edge is None:
                     continue
                 nxt, nr = edge
@@ -154,7 +154,7 @@ def _check_nan(node, grads):
 
 
 def _release_edges(node, deps, heap):
-    for edge in node.next_functions:
+    for edge in node.edges:
         if edge is not None:
             nxt = edge[0]
             deps[nxt] -= 1

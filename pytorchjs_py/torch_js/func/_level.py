@@ -57,9 +57,9 @@ class GradLevel:
                 reach[node] = True
             elif not expanded:
                 stack.append((node, True))
-                stack.extend((e[0], False) for e in node.next_functions if e is not None and e[0] not in reach)
+                stack.extend((e[0], False) for e in node.edges if e is not None and e[0] not in reach)
             else:
-                reach[node] = any(e is not None and reach[e[0]] for e in node.next_functions)
+                reach[node] = any(e is not None and reach[e[0]] for e in node.edges)
         return reach[root]
 
     def unwrap(self, t):

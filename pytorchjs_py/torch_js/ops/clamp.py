@@ -67,7 +67,7 @@ def _clamp_tensor_backward(ctx, g):
     x = saved.pop(0)
     lo = saved.pop(0) if has_lo else None
     hi = saved.pop(0) if has_hi else None
-    ex, elo, ehi = ctx.next_functions
+    ex, elo, ehi = ctx.edges
     zero = g * 0
     gx = glo = ghi = None
     if ex is not None:

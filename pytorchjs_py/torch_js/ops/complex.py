@@ -136,7 +136,7 @@ def from_parts(re, im, name="ComplexBackward0"):
 
 
 def _from_parts_back(ctx, g):
-    er, ei = ctx.next_functions
+    er, ei = ctx.edges
     return real(g) if er is not None else None, imag(g) if ei is not None else None
 
 

@@ -31,8 +31,9 @@ INTEGRAL = "integral"  # binary: bitwise, integer/bool only
 
 
 def node_name(op_name):
-    """PyTorch's grad_fn name for an op: log_softmax -> LogSoftmaxBackward0."""
-    return "".join(p.capitalize() for p in op_name.split("_")) + "Backward0"
+    """PyTorch's grad_fn name for an op: log_softmax -> LogSoftmaxBackward0; each part title-cased as its
+    codegen does (log1p -> Log1PBackward0, special_i0e -> SpecialI0EBackward0)."""
+    return "".join(p.title() for p in op_name.split("_")) + "Backward0"
 
 
 class UnaryOp:
@@ -256,7 +257,7 @@ def _binary_backward(ctx, g):
         elif ch == "y":
             y = saved[i]
             i += 1
-    ea, eb = ctx.next_functions
+    ea, eb = ctx.edges
     ga = op.grad_a(g, a, b, y, alpha) if ea is not None else None
     gb = op.grad_b(g, a, b, y, alpha) if eb is not None else None
     return ga, gb
@@ -478,9 +479,30 @@ def sub(input, other, *, alpha=1, out=None):
     return _ip.write_out(out, r) if out is not None else r
 
 
+def _rsub_backward(ctx, g):
+    alpha = ctx.attrs.conjugate() if ctx.attrs.__class__ is complex else ctx.attrs
+    g_input = -_scaled(g, alpha) if ctx.edges[0] is not None else None
+    return (g_input, g) if len(ctx.edges) == 2 else (g_input,)
+
+
 def rsub(input, other, *, alpha=1):
+    """other - alpha * input in sub's one kernel, as ATen; its own node as PyTorch's (`1 - x` reads
+    grad_fn=<RsubBackward1>): RsubBackward1 over input for a number `other`, RsubBackward0 over (input, other)."""
     check_binary_args("rsub", input, other)
-    return sub(other, input * alpha if alpha != 1 else input)
+    prev = GRAD_ENABLED[0]
+    GRAD_ENABLED[0] = False
+    try:
+        r = sub(other, input, alpha=alpha)
+    finally:
+        GRAD_ENABLED[0] = prev
+    other_t = other if isinstance(other, Tensor) else None
+    if prev and (r._dtype.is_floating_point or r._dtype.is_complex) and (
+            input._requires_grad or (other_t is not None and other_t._requires_grad)):
+        if other_t is None:
+            record("RsubBackward1", _rsub_backward, (input,), (r,), attrs=alpha)
+        else:
+            record("RsubBackward0", _rsub_backward, (input, other_t), (r,), attrs=alpha)
+    return r
 
 
 def mul(input, other, *, out=None):
@@ -507,6 +529,9 @@ def true_divide(input, other, *, out=None):
 
 def floor_divide(input, other, *, out=None):
     r = binary(_FLOOR_DIVIDE_FN, input, other)
+    if r._grad_fn is not None and not isinstance(other, Tensor):
+        r._grad_fn.edges = r._grad_fn.edges[:1]   # floor_divide.Scalar's node has the tensor's edge only
+        r._grad_fn.input_meta = r._grad_fn.input_meta[:1]
     return _ip.write_out(out, r) if out is not None else r
 
 
@@ -611,7 +636,7 @@ def where(condition, input=None, other=None, *, out=None):
 
 def _where_backward(ctx, g):
     (cond,) = ctx.saved_tensors
-    ea, eb = ctx.next_functions
+    ea, eb = ctx.edges
     zero = g * 0
     return (where(cond, g, zero) if ea is not None else None, where(cond, zero, g) if eb is not None else None)
 

@@ -136,7 +136,7 @@ def index_plan(src, plan):
 
 def _index_put_back(ctx, g):
     plan, accumulate, v_shape = ctx.attrs
-    ea, eb = ctx.next_functions
+    ea, eb = ctx.edges
     ga = gb = None
     if ea is not None:
         ga = g if accumulate else index_put_plan(g, plan, g.new_zeros(()), accumulate=False)
@@ -450,7 +450,7 @@ def _scatter_impl(input, dim, index, src, accumulate, name, checked=False):
 
 def _scatter_back(ctx, g):
     d, index, accumulate = ctx.attrs
-    ea, eb = ctx.next_functions
+    ea, eb = ctx.edges
     gi = (g if accumulate else g.scatter(d, index, 0)) if ea is not None else None
     gs = g.gather(d, index) if eb is not None else None
     return gi, gs

@@ -183,7 +183,7 @@ def as_strided_scatter(input, src, geometry):
 
 def _as_strided_scatter_backward(ctx, g):
     geom = ctx.attrs
-    ea, eb = ctx.next_functions
+    ea, eb = ctx.edges
     g_region = region(g, geom)
     return (as_strided_scatter(g, g_region * 0, geom) if ea is not None else None,
             g_region if eb is not None else None)

@@ -60,9 +60,27 @@ def _rsub(self, other):
     if not _ok(other):
         return NotImplemented
     try:
-        return E.sub(other, self)
+        return E.rsub(self, other)
     except NotStridedError as e:
         return layout_kernel("sub", e, (other, self), {})
+
+
+def _rtruediv(self, other):
+    """PyTorch's __rdiv__: self.reciprocal() * other (its values and its MulBackward0 over ReciprocalBackward0)."""
+    if not _ok(other):
+        return NotImplemented
+    try:
+        return E.binary(E.MUL, self.reciprocal(), other)
+    except NotStridedError as e:
+        return layout_kernel("div", e, (other, self), {})
+
+
+def _floordiv(self, other):
+    return E.floor_divide(self, other) if _ok(other) else NotImplemented
+
+
+def _rfloordiv(self, other):
+    return E.floor_divide(other, self) if _ok(other) else NotImplemented
 
 
 def _neg(self):
@@ -127,20 +145,19 @@ def _invert(self):
 
 def _register_all():
     T = Tensor
-    T.__add__ = _binop(E.ADD, "add")
-    T.__radd__ = _rbinop(E.ADD, "add")
+    # __radd__/__rmul__ are add/mul(self, other) in PyTorch: self is the node's first input
+    T.__add__ = T.__radd__ = _binop(E.ADD, "add")
     T.__iadd__ = _ibinop(E.ADD, "add")
     T.__sub__ = _sub
     T.__rsub__ = _rsub
     T.__isub__ = _ibinop(E.SUB, "sub")
-    T.__mul__ = _binop(E.MUL, "mul")
-    T.__rmul__ = _rbinop(E.MUL, "mul")
+    T.__mul__ = T.__rmul__ = _binop(E.MUL, "mul")
     T.__imul__ = _ibinop(E.MUL, "mul")
     T.__truediv__ = _binop(E.DIV, "div")
-    T.__rtruediv__ = _rbinop(E.DIV, "div")
+    T.__rtruediv__ = _rtruediv
     T.__itruediv__ = _ibinop(E.DIV, "div")
-    T.__floordiv__ = _binop(E.FLOOR_DIVIDE, "floor_divide")
-    T.__rfloordiv__ = _rbinop(E.FLOOR_DIVIDE, "floor_divide")
+    T.__floordiv__ = _floordiv     # torch.floor_divide: its NotImplemented node
+    T.__rfloordiv__ = _rfloordiv
     T.__ifloordiv__ = _ibinop(E.FLOOR_DIVIDE, "floor_divide")
     T.__mod__ = _binop(E.REMAINDER, "remainder")
     T.__rmod__ = _rbinop(E.REMAINDER, "remainder")

@@ -114,7 +114,7 @@ def _scatter_reduce_back(ctx, g):
         g_self, g_src = self_is * share, src_is * share.gather(d, index)
     if not include_self:
         g_self = g_self.scatter(d, index, 0)
-    ea, eb = ctx.next_functions
+    ea, eb = ctx.edges
     return (g_self if ea is not None else None, _to_src_shape(g_src, src) if eb is not None else None)
 
 

@@ -366,7 +366,7 @@ def view_scatter(input, src, view_fn):
 
 def _view_scatter_backward(ctx, g):
     view_fn = ctx.attrs
-    ea, eb = ctx.next_functions
+    ea, eb = ctx.edges
     g_src = view_fn(g)
     return (view_scatter(g, g_src * 0, view_fn) if ea is not None else None, g_src if eb is not None else None)
 
@@ -560,7 +560,7 @@ def _cat_back(ctx, g):
     dim, sizes = ctx.attrs
     outs = []
     start = 0
-    for s, e in zip(sizes, ctx.next_functions):
+    for s, e in zip(sizes, ctx.edges):
         if s is None:  # a legacy empty 1-D input that cat skipped
             outs.append(g.new_zeros((0,)) if e is not None else None)
             continue

@@ -109,7 +109,7 @@ def mvlgamma(input, p, *, out=None):
 
 def _incomplete_grads(what, sign):
     def grads(ctx, g, a, x):
-        if ctx.next_functions[0] is not None:
+        if ctx.edges[0] is not None:
             raise NotImplementedError(f"the derivative for '{what}: input' is not implemented.")
         return None, sign * g * ((a - 1.0) * x.log() - x - lgamma(a)).exp()
     return grads

@@ -66,7 +66,7 @@ def _as_strided_scatter_back(ctx, g):
     if g._stride != layout or g._offset != 0:   # the region's offsets are in the result's layout: g takes it
         laid = _empty_strided(g._shape, layout, g._dtype, g._storage.device)
         g = laid.copy_(g)
-    ea, eb = ctx.next_functions
+    ea, eb = ctx.edges
     g_src = g.as_strided(size, stride, off)
     g_in = as_strided_scatter(g, zeros_like(g_src), size, stride, off) if ea is not None else None
     return g_in, (g_src.clone() if eb is not None else None)

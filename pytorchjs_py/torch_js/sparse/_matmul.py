@@ -72,7 +72,7 @@ def _product(a, b):
 
 def _mm_back(ctx, g):
     a, b = ctx.saved_tensors
-    need_a, need_b = (e is not None for e in ctx.next_functions)
+    need_a, need_b = (e is not None for e in ctx.edges)
     return (torch_ops_mm(g, b.t()) if need_a else None, torch_ops_mm(a.t(), g) if need_b else None)
 
 
@@ -110,7 +110,7 @@ def mv(input, vec, *, out=None):
 def _addmm_back(ctx, g):
     a, b = ctx.saved_tensors
     beta, alpha = ctx.attrs
-    need_in, need_a, need_b = (e is not None for e in ctx.next_functions)
+    need_in, need_a, need_b = (e is not None for e in ctx.edges)
     ga = torch_ops_mm(g, b.t()) if need_a else None
     gb = torch_ops_mm(a.t(), g) if need_b else None
     return (g * beta if need_in else None, ga * alpha if ga is not None else None,
@@ -147,7 +147,7 @@ def _masked_product_grad(g, mat1, mat2):
 def _sparse_addmm_back(ctx, g):
     a, b = ctx.saved_tensors
     beta, alpha = ctx.attrs
-    need_in, need_a, need_b = (e is not None for e in ctx.next_functions)
+    need_in, need_a, need_b = (e is not None for e in ctx.edges)
     ga = gb = None
     if need_a:
         ga = _masked_product_grad(g, a, b) if _is_sparse(a) else torch_ops_mm(g, b.t())

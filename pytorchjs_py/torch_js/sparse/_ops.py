@@ -255,8 +255,8 @@ def _other_pattern(a, b):
 
 def _mul_back(ctx, g):
     a, b = ctx.saved_tensors
-    return (mul(g, b) if ctx.next_functions[0] is not None else None,
-            mul(g, a) if ctx.next_functions[1] is not None else None)
+    return (mul(g, b) if ctx.edges[0] is not None else None,
+            mul(g, a) if ctx.edges[1] is not None else None)
 
 
 @kernel("mul", "multiply")

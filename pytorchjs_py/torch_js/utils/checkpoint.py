@@ -113,7 +113,7 @@ def _boundary(roots, start):
     stack = list(roots)
     while stack:
         node = stack.pop()
-        for edge, meta in zip(node.next_functions, node.input_meta):
+        for edge, meta in zip(node.edges, node.input_meta):
             if edge is None:
                 continue
             nxt = edge[0]
@@ -154,16 +154,16 @@ class _Frozen:
         self._nodes = nodes
 
     def __enter__(self):
-        self._saved = [(n, n.pre_hooks, n.post_hooks, n.backward_fn, n.next_functions) for n in self._nodes]
+        self._saved = [(n, n.pre_hooks, n.post_hooks, n.backward_fn, n.edges) for n in self._nodes]
         for n in self._nodes:
             n.pre_hooks = n.post_hooks = None
             if not isinstance(n, AccumulateGrad):
-                n.backward_fn, n.next_functions = _inert, ()
+                n.backward_fn, n.edges = _inert, ()
         return self
 
     def __exit__(self, *exc):
         for n, pre, post, fn, nxt in self._saved:
-            n.pre_hooks, n.post_hooks, n.backward_fn, n.next_functions = pre, post, fn, nxt
+            n.pre_hooks, n.post_hooks, n.backward_fn, n.edges = pre, post, fn, nxt
         return False
 
 
@@ -185,7 +185,7 @@ def _check_recomputed(seg, recomputed):
 def _checkpoint_backward(node, *grads):
     seg = node.attrs
     if all(g is None for g in grads):
-        return (None,) * len(node.next_functions)
+        return (None,) * len(node.edges)
     create_graph = GRAD_ENABLED[0]
     recompute_ctx = seg.recompute_ctx or seg.context_fn()[1]   # a context manager object is entered once
     seg.recompute_ctx = None
@@ -195,7 +195,7 @@ def _checkpoint_backward(node, *grads):
     flat, _, inside = _segment_outputs(out, start)
     recomputed = [flat[k] for k in inside]
     _check_recomputed(seg, recomputed)
-    edges = node.next_functions
+    edges = node.edges
     stray = set(_boundary([t.grad_fn for t in recomputed], start)) - set(edges)
     if stray:
         raise CheckpointError("torch.utils.checkpoint: the recomputation used tensors from outside the checkpointed "
@@ -228,7 +228,7 @@ def _checkpoint_without_reentrant(function, preserve_rng_state, context_fn, dete
     seg.metas = [_meta(t) for t in computed]
     seg.check = determinism_check == "default"
     node = node_class("CheckpointBackward")("CheckpointBackward", _checkpoint_backward, (), len(computed))
-    node.next_functions = tuple(boundary)
+    node.edges = tuple(boundary)
     node.input_meta = tuple(boundary.values())
     node.attrs = seg
     new_flat = list(flat)

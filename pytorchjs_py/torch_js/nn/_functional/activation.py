@@ -6,7 +6,7 @@ import warnings
 from ...ops import elementwise as _E
 from ...ops import inplace as _ip
 from ...ops import reduction as _R
-from ...ops._util import not_implemented_for
+from ...ops._util import not_implemented_for, rename_grad_fn
 from ...ops.elementwise import UnaryOp, unary, SAME, where as _where
 from ...ops._registry import formula
 from ..._memory_format import contiguous_format
@@ -21,8 +21,8 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _op(kernel, grad, saves="x"):
-    return UnaryOp(kernel, SAME, grad, saves, True)
+def _op(kernel, grad, saves="x", node=None):
+    return UnaryOp(kernel, SAME, grad, saves, True, node)
 
 
 def _gelu_erf_grad(g, x, y):
@@ -89,8 +89,8 @@ def _logsigmoid_grad(g, x, y):
     return g * (-x).sigmoid()
 
 
-GELU = _op("gelu_erf", _gelu_erf_grad)
-GELU_TANH = _op("gelu_tanh", _gelu_tanh_grad)
+GELU = _op("gelu_erf", _gelu_erf_grad, node="GeluBackward0")   # one aten::gelu node for either approximation
+GELU_TANH = _op("gelu_tanh", _gelu_tanh_grad, node="GeluBackward0")
 SILU = _op("silu", _silu_grad)
 SOFTPLUS = _op("softplus", _softplus_grad)
 LEAKY_RELU = _op("leaky_relu", _leaky_grad)
@@ -328,7 +328,7 @@ def prelu(input, weight):
             w = w.reshape((c,) + (1,) * (input.dim() - 2))
     else:
         w = w.reshape(())
-    return _where(input > 0, input, w * input)
+    return rename_grad_fn(_where(input > 0, input, w * input), "PreluKernelBackward0")   # aten::_prelu_kernel's
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):

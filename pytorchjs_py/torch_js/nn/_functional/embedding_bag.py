@@ -54,7 +54,7 @@ def _embedding_bag_back(ctx, g):
     mode, scale_grad_by_freq, max_rows, sparse = ctx.attrs
     num, dim = weight._shape
     dev = g._storage.device
-    needs = [edge is not None for edge in ctx.next_functions]
+    needs = [edge is not None for edge in ctx.edges]
     grad_weight = grad_psw = None
     if mode == 2:
         if needs[0]:

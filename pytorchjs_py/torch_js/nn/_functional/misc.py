@@ -5,7 +5,7 @@ import struct
 import warnings
 
 from ...ops._registry import NOT_DIFFERENTIABLE, backward, torch_ops
-from ...ops._util import GRAD_ENABLED, broadcast_shapes, record
+from ...ops._util import GRAD_ENABLED, broadcast_shapes, record, rename_grad_fn
 from ...ops import shape as _S
 from ...ops.elementwise import where as _where
 from ...ops.inplace import write_out
@@ -46,7 +46,7 @@ def _addmm(bias, mat1, mat2):
 
 def _addmm_backward(ctx, g):
     mat1, mat2 = ctx.saved_tensors
-    needs = [edge is not None for edge in ctx.next_functions]
+    needs = [edge is not None for edge in ctx.edges]
     g_bias = g.sum(0) if needs[0] else None
     g_mat1 = g.mm(mat2.t()) if needs[1] else None
     g_mat2 = mat1.t().mm(g) if needs[2] else None
@@ -532,7 +532,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     inner = out_dim - 1
     if out_dim == 0:
         return (x1 - x2 + eps).abs()
-    return (x1 - x2 + eps).norm(p, inner, keepdim=keepdim)
+    return rename_grad_fn((x1 - x2 + eps).norm(p, inner, keepdim=keepdim), "NormBackward1")   # at::norm's node
 
 
 def pdist(input, p=2):

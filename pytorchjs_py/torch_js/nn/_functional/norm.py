@@ -1,7 +1,7 @@
 """Normalisation layers as decompositions over reductions and elementwise ops (their gradients, including
 double backward, come from those ops). Running statistics are updated in place under no_grad, as ATen does:
 running = (1 − momentum)·running + momentum·batch, with the unbiased batch variance."""
-from ._common import D, no_grad, reg
+from ._common import D, as_aten_result, no_grad, reg
 from .misc import pad
 from .pooling import avg_pool2d
 
@@ -89,6 +89,7 @@ def native_batch_norm(input, weight, bias, running_mean, running_var, training, 
         var = _channel_view(running_var, nd)
     invstd = (var + eps).rsqrt()
     y = _affine((input - mean) * invstd, weight, bias, lambda t: _channel_view(t, nd)).to(input._dtype)
+    y = as_aten_result(y, "NativeBatchNormBackward0", (input,))
     if not training:
         return y, none, none
     return y, mean.detach().reshape(c), invstd.detach().reshape(c)
@@ -128,7 +129,9 @@ def aten_instance_norm(input, weight, bias, running_mean, running_var, use_input
         mean = _channel_view(running_mean, nd)
         var = _channel_view(running_var, nd)
     y = (input - mean) * (var + eps).rsqrt()
-    return _affine(y, weight, bias, lambda t: _channel_view(t, nd)).to(input._dtype)
+    # PyTorch's instance norm is a batch norm of the (1, N·C, ...) view, viewed back: its node is that ViewBackward0
+    return as_aten_result(_affine(y, weight, bias, lambda t: _channel_view(t, nd)).to(input._dtype), "ViewBackward0",
+                          (input,))
 
 
 def _norm_dims(input, normalized_shape, name, params=()):
@@ -165,7 +168,7 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps):
     var, mean = _stats(input, dims)
     rstd = (var + eps).rsqrt()
     y = _affine((input - mean) * rstd, weight, bias, lambda t: t).to(input._dtype)
-    return y, mean.detach(), rstd.detach()
+    return as_aten_result(y, "NativeLayerNormBackward0", (input,)), mean.detach(), rstd.detach()
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -201,8 +204,9 @@ def group_norm_stats(input, weight, bias, num_groups, eps):
     var, mean = _stats(x, (2,))
     rstd = (var + eps).rsqrt()
     y = ((x - mean) * rstd).reshape(input._shape)
-    return (_affine(y, weight, bias, lambda t: _channel_view(t, input.dim())), mean.reshape(n, num_groups),
-            rstd.reshape(n, num_groups))
+    y = as_aten_result(_affine(y, weight, bias, lambda t: _channel_view(t, input.dim())), "NativeGroupNormBackward0",
+                       (input,))
+    return y, mean.reshape(n, num_groups), rstd.reshape(n, num_groups)
 
 
 def local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0):

@@ -181,7 +181,7 @@ def _grid_sampler_back(ctx, g):
     n, c = input._shape[:2]
     spatial = input._shape[2:]
     taps, points = index._shape[1], index._shape[2]
-    needs = [edge is not None for edge in ctx.next_functions]
+    needs = [edge is not None for edge in ctx.edges]
     g = g.reshape(n, c, 1, points)
     grad_input = grad_grid = None
     if needs[0]:

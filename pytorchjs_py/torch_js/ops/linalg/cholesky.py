@@ -82,7 +82,7 @@ register("cholesky", torch_cholesky, "linalg", primitive="cholesky", dtype="lina
 def _cholesky_solve_backward(ctx, gX):
     L, X = ctx.saved_tensors
     (upper,) = ctx.attrs
-    eb, el = ctx.next_functions
+    eb, el = ctx.edges
     gB = cholesky_solve(gX, L, upper)
     gL = None
     if el is not None:

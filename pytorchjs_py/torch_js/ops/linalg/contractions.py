@@ -351,7 +351,7 @@ _CDIST_MODES = {"use_mm_for_euclid_dist_if_necessary": 0, "use_mm_for_euclid_dis
 def _euclid_backward(ctx, g):
     x1, x2, res = ctx.saved_tensors
     ratio = (g / res).masked_fill(res == 0, 0)
-    e1, e2 = ctx.next_functions
+    e1, e2 = ctx.edges
     g1 = x1 * ratio.sum(-1, keepdim=True) - ratio.matmul(x2) if e1 is not None else None
     g2 = x2 * ratio.sum(-2).unsqueeze(-1) - ratio.transpose(-1, -2).matmul(x1) if e2 is not None else None
     return g1, g2

@@ -230,7 +230,7 @@ register("logdet", logdet, "linalg", primitive="lu", dtype="linalg", derivative=
 def _solve_backward(ctx, gX):
     A, X = ctx.saved_tensors
     a_shape, b_shape = ctx.attrs
-    ea, eb = ctx.next_functions
+    ea, eb = ctx.edges
     gB = _solve_mat(_mT(A), gX)
     gA = -(gB.matmul(_mT(X))) if ea is not None else None
     if gA is not None and gA._shape != a_shape:

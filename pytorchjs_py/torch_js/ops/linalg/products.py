@@ -20,7 +20,7 @@ def _dtype_name(d):
 
 def gemm_backward(ctx, g):
     a, b = ctx.saved_tensors
-    ea, eb = ctx.next_functions
+    ea, eb = ctx.edges
     ga = gemm(g, b.transpose(-1, -2)) if ea is not None else None
     gb = gemm(a.transpose(-1, -2), g) if eb is not None else None
     return ga, gb

@@ -26,7 +26,7 @@ def _trsm_raw(A, B, upper, unitriangular):
 def _solve_triangular_backward(ctx, gX):
     A, X = ctx.saved_tensors
     upper, left, unit, a_shape, b_shape = ctx.attrs
-    ea, eb = ctx.next_functions
+    ea, eb = ctx.edges
     gB = solve_triangular(_mT(A), gX, upper=not upper, left=left, unitriangular=unit)
     gA = None
     if ea is not None:
