@@ -42,6 +42,25 @@ def test_distributed_sampler_indices_equal_pytorch(n, replicas, shuffle, seed, d
             assert list(mine) == list(theirs), (rank, epoch)
 
 
+# recorded from PyTorch 2.13 for the runtimes without it (Pyodide): randperm under seed + epoch, padding, drop_last
+RECORDED_SHARES = [
+    (dict(n=10, num_replicas=3, seed=4, drop_last=False, epoch=2), [[0, 1, 9, 6], [7, 8, 2, 0], [5, 3, 4, 7]]),
+    (dict(n=7, num_replicas=4, seed=0, drop_last=True, epoch=0), [[4], [0], [5], [3]]),
+]
+
+
+@pytest.mark.parametrize("config,shares", RECORDED_SHARES)
+def test_distributed_sampler_recorded_shares(config, shares):
+    config = dict(config)
+    n, epoch = config.pop("n"), config.pop("epoch")
+    got = []
+    for rank in range(config["num_replicas"]):
+        sampler = DistributedSampler(range(n), rank=rank, **config)
+        sampler.set_epoch(epoch)
+        got.append(list(sampler))
+    assert got == shares
+
+
 def test_distributed_sampler_partitions_and_reshuffles():
     dataset = list(range(9))
     samplers = [DistributedSampler(dataset, num_replicas=3, rank=r, seed=2) for r in range(3)]

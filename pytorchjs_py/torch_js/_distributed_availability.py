@@ -3,7 +3,7 @@ which builds on nn (checkpoint_wrapper, FSDP's MixedPrecision), so that nn.paral
 ask it without importing that package."""
 
 __all__ = ["is_available", "is_initialized", "is_nccl_available", "is_gloo_available", "is_mpi_available",
-           "is_torchelastic_launched", "unavailable"]
+           "is_torchelastic_launched", "unavailable", "refusing_function"]
 
 
 def unavailable(name):
@@ -34,3 +34,12 @@ def is_mpi_available():
 
 def is_torchelastic_launched():
     return False
+
+
+def refusing_function(torch_name, module_name="torch_js.distributed"):
+    """A function named as torch_name's last part that raises unavailable(torch_name) however it is called."""
+    def refuse(*args, **kwargs):
+        raise unavailable(torch_name)
+    refuse.__name__ = refuse.__qualname__ = torch_name.rsplit(".", 1)[-1]
+    refuse.__module__ = module_name
+    return refuse

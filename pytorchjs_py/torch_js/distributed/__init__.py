@@ -10,18 +10,12 @@ what works in one process (elastic's @record, activation checkpoint_wrapper) are
 import enum
 
 from .._storage import device as _device
-from .._distributed_availability import (is_available, is_gloo_available, is_initialized, is_mpi_available,  # noqa: F401
-                      is_nccl_available, is_torchelastic_launched, unavailable)
+from .._distributed_availability import (is_available, is_gloo_available, is_initialized,  # noqa: F401
+                                         is_mpi_available, is_nccl_available, is_torchelastic_launched,
+                                         refusing_function, unavailable)
 
 __all__ = ["is_available", "is_initialized", "is_nccl_available", "is_gloo_available", "is_mpi_available",
            "is_torchelastic_launched", "unavailable"]
-
-
-def _refusing(name):
-    def refuse(*args, **kwargs):
-        raise unavailable(f"torch.distributed.{name}")
-    refuse.__name__ = refuse.__qualname__ = name
-    return refuse
 
 
 # the process-group API real programs call; each raises unavailable()
@@ -31,7 +25,7 @@ _API = ("init_process_group", "destroy_process_group", "new_group", "get_rank", 
         "gather", "gather_object", "send", "recv", "isend", "irecv", "monitored_barrier", "get_process_group_ranks",
         "get_global_rank", "get_group_rank")
 for _name in _API:
-    globals()[_name] = _refusing(_name)
+    globals()[_name] = refusing_function(f"torch.distributed.{_name}")
 __all__ += list(_API)
 
 

@@ -14,7 +14,7 @@ import importlib.machinery
 import sys
 import types
 
-from .._distributed_availability import unavailable
+from .._distributed_availability import refusing_function, unavailable
 from ._checkpoint_wrapper import (ActivationWrapper, CheckpointImpl, CheckpointWrapper,
                                   apply_activation_checkpointing, checkpoint_wrapper)
 from ..nn.modules.batchnorm import _BatchNorm
@@ -202,7 +202,7 @@ class _RefusingMeta(type):
     def __getattr__(cls, name):
         if name.startswith("_"):
             raise AttributeError(f"type object '{cls.__name__}' has no attribute '{name}'")
-        return _refusing_function(f"{cls._torch_name}.{name}")
+        return refusing_function(f"{cls._torch_name}.{name}", cls.__module__)
 
 
 def _refusing_class(torch_name, module_name=__name__):
@@ -211,14 +211,6 @@ def _refusing_class(torch_name, module_name=__name__):
     name = torch_name.rsplit(".", 1)[1]
     return _RefusingMeta(name, (), {"__init__": __init__, "_torch_name": torch_name, "__module__": module_name,
                                     "__doc__": f"{torch_name}: needs torch.distributed (unavailable in torch_js)."})
-
-
-def _refusing_function(torch_name, module_name=__name__):
-    def refuse(*args, **kwargs):
-        raise unavailable(torch_name)
-    refuse.__name__ = refuse.__qualname__ = torch_name.rsplit(".", 1)[1]
-    refuse.__module__ = module_name
-    return refuse
 
 
 def _install():
@@ -238,7 +230,7 @@ def _install():
                 elif name[0].isupper():
                     made[name] = _refusing_class(torch_name, full_name)
                 else:
-                    made[name] = _refusing_function(torch_name, full_name)
+                    made[name] = refusing_function(torch_name, full_name)
             setattr(module, name, made[name])
         sys.modules[full_name] = module
         parent_path, _, leaf = path.rpartition(".")
