@@ -6,6 +6,8 @@ PyTorch build has it, torch.accelerator, torch.utils.model_zoo.
 import importlib
 import inspect
 import os
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -98,7 +100,8 @@ def test_distributed_sampler_in_dataloader():
 # the imports found at the top of pytorch/examples' distributed scripts (and common elsewhere)
 TOP_IMPORTS = [
     ("torch.utils.data.distributed", ["DistributedSampler"]),
-    ("torch.distributed", ["init_process_group", "destroy_process_group", "ReduceOp", "get_default_backend_for_device"]),
+    ("torch.distributed", ["init_process_group", "destroy_process_group", "ReduceOp",
+                           "get_default_backend_for_device"]),
     ("torch.distributed.rpc", ["RRef", "rpc_sync", "rpc_async", "remote", "init_rpc", "TensorPipeRpcBackendOptions"]),
     ("torch.distributed.autograd", ["context", "backward", "get_gradients"]),
     ("torch.distributed.optim", ["DistributedOptimizer", "ZeroRedundancyOptimizer"]),
@@ -156,10 +159,8 @@ def test_table_names_exist_in_pytorch(module):
 
 
 def test_import_as_torch_in_a_script(tmp_path):
-    if not hasattr(os, "fork") or os.sys.platform == "emscripten":
-        pytest.skip("subprocess")
-    import subprocess
-    import sys
+    if sys.platform == "emscripten":
+        pytest.skip("no subprocesses in Pyodide")
     script = tmp_path / "train.py"
     script.write_text(
         "import torch\n"
@@ -242,7 +243,8 @@ def test_config_values_as_pytorch():
     for mod_js, mod_t, name in [(jfsdp, tfsdp, n) for n in (
             "MixedPrecision", "CPUOffload", "StateDictConfig", "FullStateDictConfig", "ShardedStateDictConfig",
             "LocalStateDictConfig", "OptimStateDictConfig", "FullOptimStateDictConfig", "ShardedOptimStateDictConfig",
-            "LocalOptimStateDictConfig", "MixedPrecisionPolicy", "CPUOffloadPolicy")] + [(jsd, tsd, "StateDictOptions")]:
+            "LocalOptimStateDictConfig", "MixedPrecisionPolicy", "CPUOffloadPolicy")] + [
+            (jsd, tsd, "StateDictOptions")]:
         js_fields = [(f.name, f.default) for f in dataclasses.fields(getattr(mod_js, name))]
         t_fields = [(f.name, f.default) for f in dataclasses.fields(getattr(mod_t, name))]
         assert [n for n, _ in js_fields] == [n for n, _ in t_fields], name
@@ -454,8 +456,9 @@ def test_cuda_and_accelerator_have_pytorchs_names():
     for sub in ("nccl", "nvtx", "memory", "random", "graphs", "profiler", "tunable", "gds", "green_contexts", "sparse",
                 "streams", "jiterator"):
         real = getattr(torch.cuda, sub)
-        names = real.__all__ if hasattr(real, "__all__") else [n for n in dir(real) if not n.startswith("_") and not isinstance(
-            getattr(real, n), pytypes.ModuleType) and n not in ("annotations",)]
+        names = real.__all__ if hasattr(real, "__all__") else [
+            n for n in dir(real) if not n.startswith("_") and not isinstance(getattr(real, n), pytypes.ModuleType)
+            and n not in ("annotations",)]
         assert [n for n in names if not hasattr(getattr(torch_js.cuda, sub), n)] == [], sub
         assert importlib.import_module(f"torch_js.cuda.{sub}") is getattr(torch_js.cuda, sub)
 

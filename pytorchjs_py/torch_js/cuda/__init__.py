@@ -352,8 +352,8 @@ _REFUSED = {
                     "set_per_process_memory_fraction get_sync_debug_mode set_sync_debug_mode get_stream_from_external "
                     "caching_allocator_alloc can_device_access_peer"),
     _no_cuda_runtime: ("caching_allocator_delete change_current_allocator get_allocator_backend memory_snapshot "
-                       "reset_accumulated_host_memory_stats reset_accumulated_memory_stats reset_peak_host_memory_stats "
-                       "reset_peak_memory_stats check_error"),
+                       "reset_accumulated_host_memory_stats reset_accumulated_memory_stats "
+                       "reset_peak_host_memory_stats reset_peak_memory_stats check_error"),
     _no_nvml: "clock_rate device_memory_used memory_usage power_draw temperature utilization",
 }
 
@@ -421,7 +421,8 @@ has_magma = False
 
 __all__ += _STORAGES + [
     "set_device", "device", "device_of", "memory_cached", "max_memory_cached", "memory_stats_as_nested_dict",
-    "reset_max_memory_allocated", "reset_max_memory_cached", "host_memory_stats", "host_memory_stats_as_nested_dict", "memory_summary", "list_gpu_processes",
+    "reset_max_memory_allocated", "reset_max_memory_cached", "host_memory_stats", "host_memory_stats_as_nested_dict",
+    "memory_summary", "list_gpu_processes",
     "caching_allocator_enable", "caching_allocator_disabled", "use_mem_pool", "is_current_stream_capturing",
     "graph_pool_handle", "graph", "make_graphed_callables", "CudaError", "DeferredCudaCallError", "cudaStatus",
     "MemPool", "CUDAPluggableAllocator", "GreenContext", "default_generators", "has_half", "has_magma"]

@@ -150,7 +150,8 @@ _FSDP1 = ("FullyShardedDataParallel ShardingStrategy BackwardPrefetch StateDictT
           "StateDictSettings")
 _FSDP2 = ("FSDPModule UnshardHandle DataParallelMeshDims fully_shard register_fsdp_forward_method share_comm_ctx "
           "MixedPrecisionPolicy OffloadPolicy CPUOffloadPolicy")
-_DTENSOR = "DTensor distribute_tensor distribute_module Shard Replicate Partial Placement ones empty full rand randn zeros"
+_DTENSOR = ("DTensor distribute_tensor distribute_module Shard Replicate Partial Placement ones empty full rand randn "
+            "zeros")
 _DEVICE_MESH = "DeviceMesh init_device_mesh"
 _PLANNERS = "DefaultSavePlanner DefaultLoadPlanner"
 _COLLECTIVES = "all_gather all_reduce all_to_all all_to_all_single broadcast gather reduce reduce_scatter scatter"
