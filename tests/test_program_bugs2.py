@@ -1,6 +1,10 @@
 """Bugs that third-party PyTorch programs (pytorch/examples, lucidrains' vit-pytorch, karpathy's repos, ...) met
 under torch_js, each pinned against PyTorch's behaviour: the dim a broadcast error names, setitem's value with
-leading size-1 dims."""
+leading size-1 dims; the autograd graph's next_functions and node names; print(type(t))."""
+import os
+import subprocess
+import sys
+
 import pytest
 
 import torch_js
@@ -181,3 +185,18 @@ def test_conv_output_is_not_a_view(name):
     y = _module_cases(torch_js)[name]()
     assert y._base is None and not y._is_view()
     assert type(y.grad_fn).__name__ in ("ConvolutionBackward0", "ReluBackward0")
+
+
+# ---- print(type(t)) under `python -m torch_js` -------------------------------------------------------------------
+
+@pytest.mark.skipif(sys.platform == "emscripten", reason="no subprocesses in Pyodide")
+def test_type_repr_reads_torch_under_the_alias():
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(torch_js.__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")]))
+    code = ("import torch\nclass Mine(torch.Tensor): pass\n"
+            "print(type(torch.zeros(1)), torch.Tensor, type(torch.nn.Parameter(torch.zeros(1))), Mine)")
+    r = subprocess.run([sys.executable, "-m", "torch_js", "-c", code], capture_output=True, text=True, timeout=120,
+                       env=env)
+    assert r.stdout.strip() == ("<class 'torch.Tensor'> <class 'torch.Tensor'> <class 'torch.nn.parameter.Parameter'> "
+                                "<class '__main__.Mine'>"), r.stderr
+    assert repr(torch_js.Tensor) == "<class 'torch_js._tensor.Tensor'>"   # imported by its own name: its own module

@@ -5,6 +5,7 @@ model, the autograd-facing attributes and the Python protocol methods. It is cor
 _storage and _grad_mode, and what it needs from the layers above is late-bound (see "late-bound hooks" below).
 """
 import copy
+import sys
 import weakref
 
 from . import _dtype as D
@@ -316,7 +317,22 @@ class _RemovableHandle:
             self._list.remove(self._fn)
 
 
-class Tensor:
+class _TensorMeta(type):
+    """Tensor's metaclass (PyTorch's Tensor has one too): where `import torch` is torch_js (python -m torch_js),
+    print(type(t)) reads <class 'torch.Tensor'> as PyTorch's does, not the module torch_js keeps it in."""
+
+    def __repr__(cls):
+        if sys.modules.get("torch") is None or sys.modules.get("torch") is not sys.modules.get("torch_js"):
+            return type.__repr__(cls)
+        module = cls.__module__
+        if cls.__qualname__ == "Tensor" and module == __name__:
+            module = "torch"
+        elif module == "torch_js" or module.startswith("torch_js."):
+            module = "torch" + module[len("torch_js"):]
+        return f"<class '{module}.{cls.__qualname__}'>"
+
+
+class Tensor(metaclass=_TensorMeta):
     """The op methods are attached by the op registry (ops/_registry.register); the upper layers attach the rest
     of the protocol at their import: __repr__ (_printing), backward (autograd.engine), __reduce_ex__
     (serialization)."""
