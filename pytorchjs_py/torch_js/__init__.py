@@ -105,6 +105,8 @@ globals().update(_method_functions())
 # ---- torch.jit, torch.profiler, the other device modules, torch.compile's companions, storages, ... -----------------
 from . import futures, jit, profiler, random, multiprocessing, cpu, mps, xpu, mtia  # noqa: E402,F401
 from . import _dynamo, compiler, overrides, types, return_types, storage, export, package, library, _C  # noqa: E402,F401
+from . import fx  # noqa: E402,F401  (torch.fx: symbolic tracing, GraphModule, Interpreter)
+from .fx._symbolic_trace import _assert  # noqa: E402,F401  (torch._assert: an assert symbolic tracing records)
 from ._streams import Event, Stream  # noqa: E402,F401
 from .futures import Future  # noqa: E402,F401
 from .jit import fork, wait  # noqa: E402,F401

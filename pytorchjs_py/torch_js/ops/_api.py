@@ -184,6 +184,9 @@ def layout_kernel(op, error, args, kwargs, namespace="torch"):
 
 # The recording profiler (autograd/profiler.py's Recording) while one is on, else None: each op call reads it once
 PROFILER = None
+# torch_js.fx's recorder, set once a Proxy exists: a call given a Proxy becomes a graph node instead of running
+# (it returns NotImplemented for a call without one)
+FX_INTERCEPT = None
 # PyTorch's event names: aten::<op>, aten::linalg_<op>, ...
 _EVENT_PREFIX = {"linalg": "linalg_", "special": "special_", "fft": "fft_"}
 
@@ -233,6 +236,10 @@ def guard(op, fn, *, method=False, namespace="torch"):
     if typed or refuse_out or tuple_out:
         @functools.wraps(fn)
         def api(*args, **kwargs):
+            if FX_INTERCEPT is not None:
+                traced = FX_INTERCEPT(api, args, kwargs)
+                if traced is not NotImplemented:
+                    return traced
             if kwargs or len(args) > leading:
                 if refuse_out and "out" in kwargs:
                     raise TypeError(f"{op}() got an unexpected keyword argument 'out'")
@@ -253,6 +260,10 @@ def guard(op, fn, *, method=False, namespace="torch"):
     else:
         @functools.wraps(fn)
         def api(*args, **kwargs):
+            if FX_INTERCEPT is not None:
+                traced = FX_INTERCEPT(api, args, kwargs)
+                if traced is not NotImplemented:
+                    return traced
             rec = PROFILER
             raw = rec.begin(event, args, kwargs) if rec is not None else None
             try:

@@ -133,8 +133,9 @@ def register(name, fn, kind, *, primitive=None, dtype=None, derivative=True, opi
         for n in (name,) + tuple(aliases):
             setattr(Tensor, n + "_", inplace_method)
     for alias in aliases:
+        # its own function object, as PyTorch's torch.arctan is not torch.atan (FX code names the one called)
         REGISTRY[(namespace, alias)] = OpDef(alias, fn, kind, primitive, dtype, deriv, (), function, method,
-                                             inplace, namespace, api)
+                                             inplace, namespace, guard(alias, fn, namespace=namespace))
     return fn
 
 
