@@ -14,6 +14,7 @@ from ._registry import NOT_DIFFERENTIABLE, backward, formula, register
 from ._util import (GRAD_ENABLED, broadcast_pair, derivative_not_implemented, expand_strides, not_implemented_for,
                     record, rename_grad_fn, same_device, scalar_tensor)
 from . import inplace as _ip
+from .deprecated_overloads import number_first
 
 _int_types = (int, bool)
 _num_types = (int, float, bool)
@@ -442,16 +443,27 @@ _SHIFT = {"bitwise_left_shift": _declare_binary("lshift", INTEGRAL),
           "bitwise_right_shift": _declare_binary("rshift", INTEGRAL)}
 
 
-def _alpha_check(alpha, a, b):
-    if alpha != 1 and isinstance(alpha, float):
+def _alpha_check(alpha, a, b=None):
+    """ATen's alpha_check on the result dtype (a's own for an in-place op, b None): a bool alpha needs a bool result,
+    a float one a floating or complex result, a complex one a complex result."""
+    if alpha.__class__ is int and alpha == 1:
+        return
+    if b is None:
+        d = a._dtype
+    else:
         d = _binary_dtype(a, b) if isinstance(a, Tensor) or isinstance(b, Tensor) else D.float32
-        if not d.is_floating_point:
-            raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if isinstance(alpha, bool) and d is not D.bool_:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if isinstance(alpha, float) and not (d.is_floating_point or d.is_complex):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if isinstance(alpha, complex) and not d.is_complex:
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex number.")
 
 
-def add(input, other, *, alpha=1, out=None):
-    if alpha != 1:
-        _alpha_check(alpha, input, other)
+def add(input, other, *deprecated, alpha=1, out=None):
+    if deprecated:   # add(input, Number alpha, Tensor other)
+        alpha, (other,) = number_first("add", other, deprecated, alpha)
+    _alpha_check(alpha, input, other)
     r = binary(ADD, input, other, alpha)
     return _ip.write_out(out, r) if out is not None else r
 
@@ -466,15 +478,26 @@ def _no_bool_subtraction(a, b):
                            "invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
-def _sub_(self, other, *, alpha=1):
+def _add_(self, other, *deprecated, alpha=1):
+    if deprecated:
+        alpha, (other,) = number_first("add_", other, deprecated, alpha)
+    _alpha_check(alpha, self)
+    return inplace_binary(self, ADD, other, alpha)
+
+
+def _sub_(self, other, *deprecated, alpha=1):
+    if deprecated:
+        alpha, (other,) = number_first("sub_", other, deprecated, alpha)
     _no_bool_subtraction(self, other)
+    _alpha_check(alpha, self)
     return inplace_binary(self, SUB, other, alpha)
 
 
-def sub(input, other, *, alpha=1, out=None):
+def sub(input, other, *deprecated, alpha=1, out=None):
+    if deprecated:   # sub(input, Number alpha, Tensor other)
+        alpha, (other,) = number_first("sub", other, deprecated, alpha)
     _no_bool_subtraction(input, other)
-    if alpha != 1:
-        _alpha_check(alpha, input, other)
+    _alpha_check(alpha, input, other)
     r = binary(SUB, input, other, alpha)
     return _ip.write_out(out, r) if out is not None else r
 
@@ -749,7 +772,7 @@ def _declare_binary_op(name, fn, op, inplace_op=None, **kw):
 
 
 def _register_all():
-    _declare_binary_op("add", add, ADD, inplace=lambda self, other, *, alpha=1: inplace_binary(self, ADD, other, alpha))
+    _declare_binary_op("add", add, ADD, inplace=_add_)
     _declare_binary_op("sub", sub, SUB, aliases=("subtract",), inplace=_sub_)
     register("rsub", rsub, "binary", dtype="promote", method=False)
     _declare_binary_op("mul", mul, MUL, aliases=("multiply",))

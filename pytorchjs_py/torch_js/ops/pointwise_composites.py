@@ -9,6 +9,7 @@ from ._registry import NOT_DIFFERENTIABLE, register
 from ._util import (GRAD_ENABLED, broadcast_shapes, check, derivative_not_implemented, not_implemented_for,
                     record)
 from . import inplace as _ip
+from .deprecated_overloads import number_first
 from .elementwise import pow as _pow, where
 
 
@@ -158,25 +159,33 @@ def _addc_check(input, t1, t2, value, name):
               "For integral input tensors, argument alpha must not be a floating point number.")
 
 
-def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+def addcmul(input, tensor1, tensor2, *deprecated, value=1, out=None):
+    if deprecated:   # addcmul(input, Number value, Tensor tensor1, Tensor tensor2)
+        value, (tensor1, tensor2) = number_first("addcmul", tensor1, (tensor2, *deprecated), value)
     _addc_check(input, tensor1, tensor2, value, "addcmul")
     # PyTorch's kernel evaluates self + value * t1 * t2 left to right: (value * t1) * t2
     r = input + ((tensor1 * value if value != 1 else tensor1) * tensor2)
     return _ip.maybe_write_out(out, r)
 
 
-def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+def addcdiv(input, tensor1, tensor2, *deprecated, value=1, out=None):
+    if deprecated:   # addcdiv(input, Number value, Tensor tensor1, Tensor tensor2)
+        value, (tensor1, tensor2) = number_first("addcdiv", tensor1, (tensor2, *deprecated), value)
     _addc_check(input, tensor1, tensor2, value, "addcdiv")
     r = input + ((tensor1 * value if value != 1 else tensor1) / tensor2)  # (value * t1) / t2, as PyTorch
     return _ip.maybe_write_out(out, r)
 
 
-def addcmul_(self, tensor1, tensor2, *, value=1):
+def addcmul_(self, tensor1, tensor2, *deprecated, value=1):
+    if deprecated:
+        value, (tensor1, tensor2) = number_first("addcmul_", tensor1, (tensor2, *deprecated), value)
     _addc_check(self, tensor1, tensor2, value, "addcmul")
     return self.add_((tensor1 * value if value != 1 else tensor1) * tensor2)
 
 
-def addcdiv_(self, tensor1, tensor2, *, value=1):
+def addcdiv_(self, tensor1, tensor2, *deprecated, value=1):
+    if deprecated:
+        value, (tensor1, tensor2) = number_first("addcdiv_", tensor1, (tensor2, *deprecated), value)
     _addc_check(self, tensor1, tensor2, value, "addcdiv")
     return self.add_((tensor1 * value if value != 1 else tensor1) / tensor2)
 
