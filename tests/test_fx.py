@@ -346,10 +346,10 @@ else:
 """
 
 
-def _run_example(which, name):
+def _run_example(which, path):
     env = dict(os.environ, PYTHONPATH=PKG)
-    r = subprocess.run([sys.executable, "-c", _RUNNER, which, os.path.join(HERE, "fx_examples", name + ".py")],
-                       capture_output=True, text=True, env=env, cwd=os.path.join(HERE, "fx_examples"), timeout=300)
+    r = subprocess.run([sys.executable, "-c", _RUNNER, which, path], capture_output=True, text=True, env=env,
+                       cwd=os.path.dirname(path), timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     return r.stdout
 
@@ -357,4 +357,63 @@ def _run_example(which, name):
 @needs_torch
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_pytorch_examples_fx(name):
-    assert _run_example("js", name) == _run_example("torch", name)
+    path = os.path.join(HERE, "fx_examples", name + ".py")
+    assert _run_example("js", path) == _run_example("torch", path)
+
+
+# a program using more of the surface: annotations (typing generics in the signature), a tensor constant on the
+# left of operators, slicing with Ellipsis, kwargs, dtype arguments, print_readable, *args, a custom leaf rule
+_PROGRAM = """
+import operator
+from typing import Tuple
+import torch, torch.fx as fx
+import torch.nn.functional as F
+
+class M(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = torch.nn.Conv2d(1, 2, 3)
+        self.seq = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(8, 3), torch.nn.Tanh())
+        self.register_buffer("k", torch.ones(2))
+    def forward(self, x: torch.Tensor, scale: float = 2.0) -> Tuple[torch.Tensor, torch.Tensor]:
+        y = self.c(x)
+        a = torch.ones(3) + y.mean()
+        b = y[:, 0, ...] * scale
+        z = y.permute(0, 2, 3, 1) @ self.k.unsqueeze(-1)
+        s = torch.stack([a, a]).clamp(min=0.1)
+        t = -z ** 2 // 3
+        return F.relu(b, inplace=True) + self.seq(y).sum(), s.to(torch.float64) + t.sum() + y.size(1)
+
+class KeepSequential(fx.Tracer):
+    def is_leaf_module(self, m, qualname):
+        return isinstance(m, torch.nn.Sequential) or super().is_leaf_module(m, qualname)
+
+def varargs(x, *rest, scale=1.0, **extra):
+    return torch.cat([x, rest[0]]) * scale
+
+def tensor_lhs(x, y):
+    t = torch.ones(2)
+    return t - x, t / x, t @ y, t ** x, t // x, t % x, t * x, t & x.bool(), 2 - x, torch.arctan2(x, t)
+
+torch.manual_seed(0)
+m = M()
+gm = fx.symbolic_trace(m)
+print(gm.code)
+print(gm.graph)
+x = torch.linspace(-1, 1, 32).reshape(2, 1, 4, 4)
+print([o.shape for o in gm(x)])
+print(all(torch.allclose(a, b) for a, b in zip(gm(x), m(x))))
+gm.print_readable()
+g = KeepSequential().trace(m)
+print(g)
+print(fx.GraphModule(m, g)(x)[1].dtype)
+print(fx.symbolic_trace(varargs).code)
+print(fx.symbolic_trace(tensor_lhs).code)
+"""
+
+
+@needs_torch
+def test_program_matches_torch(tmp_path):
+    path = tmp_path / "fx_program.py"
+    path.write_text(_PROGRAM)
+    assert _run_example("js", str(path)) == _run_example("torch", str(path))

@@ -252,7 +252,7 @@ class Tracer(TracerBase):
             elif param.kind is param.VAR_KEYWORD:
                 args.append(self.create_proxy("placeholder", f"**{name}", (), {}))
             else:
-                args.append(self._proxy_placeholder(param, concrete_args))
+                args.append(self._proxy_placeholder(param, concrete_args, fn_for_analysis.__annotations__))
         if has_var or co.co_kwonlyargcount:
             new_code = co.replace(co_flags=co.co_flags & ~(inspect.CO_VARARGS | inspect.CO_VARKEYWORDS),
                                   co_argcount=total, co_kwonlyargcount=0, co_posonlyargcount=0)
@@ -265,7 +265,7 @@ class Tracer(TracerBase):
                 return root(self.root, *a)
         return root_fn, args
 
-    def _proxy_placeholder(self, param, concrete_args):
+    def _proxy_placeholder(self, param, concrete_args, annotations=None):
         name = param.name
         default = () if param.default is inspect.Parameter.empty else (param.default,)
         if name in concrete_args:
@@ -289,7 +289,8 @@ class Tracer(TracerBase):
                                   "you specialized the function with.")
                 return x
             return map_aggregate(concrete_args[name], replace_ph)
-        return self.create_proxy("placeholder", name, default, {})
+        return self.create_proxy("placeholder", name, default, {},
+                                 type_expr=(annotations or {}).get(name, None))
 
     # --- tracing --------------------------------------------------------------------------------------------
     def trace(self, root, concrete_args=None):

@@ -12,13 +12,15 @@ import inspect
 import keyword
 import math
 import re
+import types
+import typing
 import warnings
 
 from .._tensor import Tensor
 from ..nn import Module
 from ._names import is_from_torch, qualified_name
 from ._wrap import wrap
-from .node import Node, map_arg
+from .node import Node, _type_repr, map_arg
 
 __all__ = ["Graph", "PythonCode", "CodeGen"]
 
@@ -41,6 +43,11 @@ inplace_methods = {"iadd": "{} += {}", "iand": "{} &= {}", "ifloordiv": "{} //= 
                    "imod": "{} %= {}", "imul": "{} *= {}", "imatmul": "{} @= {}", "ior": "{} |= {}",
                    "ipow": "{} **= {}", "irshift": "{} >>= {}", "isub": "{} -= {}", "itruediv": "{} /= {}",
                    "ixor": "{} ^= {}", "setitem": "{}[{}] = {}"}
+
+
+# typing's names for the builtin generics, as annotations print them (typing_Tuple[...])
+_origin_type_map = {list: typing.List, dict: typing.Dict, set: typing.Set, frozenset: typing.FrozenSet,
+                    tuple: typing.Tuple}
 
 
 def _snake_case(s):
@@ -188,6 +195,25 @@ class CodeGen:
                 return add_global(qualified_name(arg) if hasattr(arg, "__name__") else repr(arg), arg)
             return repr(arg)
 
+        def type_repr(o):
+            if o == ():
+                return "()"
+            typename = _type_repr(o)
+            if isinstance(o, types.UnionType) and "|" in typename:
+                return "|".join(type_repr(arg) for arg in typing.get_args(o))
+            origin_type = getattr(o, "__origin__", None)
+            if origin_type:
+                if isinstance(o, typing._GenericAlias):
+                    origin_type = _origin_type_map.get(origin_type, origin_type)
+                origin_typename = add_global(_type_repr(origin_type), origin_type)
+                type_args = typing.get_args(o)
+                if type_args:
+                    return f"{origin_typename}[{','.join(type_repr(arg) for arg in type_args)}]"
+                return origin_typename
+            if isinstance(o, type) and is_from_torch(o):
+                return qualified_name(o)
+            return add_global(typename, o)
+
         def format_args(args, kwargs):
             return ", ".join([get_repr(a) for a in args] + [f"{k} = {get_repr(v)}" for k, v in kwargs.items()])
 
@@ -199,11 +225,13 @@ class CodeGen:
                     seen.add(n)
                     user_to_last_uses.setdefault(node, []).append(n)
 
+        return_annotation = ""
         for node in nodes:
             op = node.op
+            annotation = "" if node.type is None else f" : {type_repr(node.type)}"
             if op == "placeholder":
                 default = "" if not node.args else f" = {get_repr(node.args[0])}"
-                free_vars.append(f"{node.target}{default}")
+                free_vars.append(f"{node.target}{annotation}{default}")
                 raw_name = node.target.replace("*", "")
                 if raw_name != repr(node):
                     body.append(f"{repr(node)} = {raw_name}\n")
@@ -234,6 +262,8 @@ class CodeGen:
             elif op == "get_attr":
                 body.append(f"{repr(node)} = {_format_target(root_module, node.target)}")
             elif op == "output":
+                if node.type is not None:
+                    return_annotation = f" -> {type_repr(node.type)}"
                 body.append(self.generate_output(node.args[0], repr_fn=get_repr))
                 body.append("\n")
                 continue
@@ -251,7 +281,7 @@ class CodeGen:
             wrap_stmts = "\n".join(f'{wrap_name}("{name}")' for name in wrapped_fns)
         else:
             wrap_stmts = ""
-        prologue = self.gen_fn_def(free_vars, "")
+        prologue = self.gen_fn_def(free_vars, return_annotation)
         code = "".join(body).lstrip("\n")
         code = "\n".join("    " + line for line in code.split("\n"))
         return PythonCode(f"\n{wrap_stmts}\n\n{prologue}\n{code}", globals_)

@@ -133,10 +133,12 @@ class GraphModule(Module):
         return python_code
 
     def print_readable(self, print_output=True, **kwargs):
-        name = self._get_name()
-        src = self._code.replace("def forward(", "def forward(")
-        body = "\n".join("    " + line if line else line for line in src.strip("\n").split("\n"))
-        out = f"class {name}(torch.nn.Module):\n{body}\n"
+        """forward's code inside a class statement (PyTorch's layout; no node here carries a stack trace)."""
+        lines = self._code.strip().split("\n")
+        if len(lines) > 1:
+            lines.insert(1, "    # No stacktrace found for following nodes")
+        body = "\n".join("    " + line for line in lines)
+        out = f"class {self._get_name()}(torch.nn.Module):\n{body}\n"
         if print_output:
             print(out)
         return out

@@ -4,7 +4,9 @@ A Node's args/kwargs are immutable containers (tuples, immutable_dict); setting 
 `users` so the def-use chains stay exact. Names of callables print as PyTorch's (torch.relu,
 torch.nn.functional.relu, operator.add): a torch_js function prints under the torch name it is published as.
 """
-from ._names import qualified_name
+import types
+
+from ._names import public_module_name, qualified_name
 
 __all__ = ["Node", "map_arg", "map_aggregate", "has_side_effect"]
 
@@ -74,6 +76,21 @@ def _pretty_target(target):
     if name is not None and module == "_operator":
         return f"operator.{name}"
     return qualified_name(target)
+
+
+def _type_repr(obj):
+    """A type annotation as FX prints it: module.qualname for classes (torch's names for torch_js's)."""
+    if isinstance(obj, type) and not isinstance(obj, types.GenericAlias):
+        if obj.__module__ == "builtins":
+            return obj.__qualname__
+        if obj.__module__.startswith("torch_js"):
+            return qualified_name(obj)
+        return f"{public_module_name(obj.__module__)}.{obj.__qualname__}"
+    if obj is ...:
+        return "..."
+    if isinstance(obj, types.FunctionType):
+        return obj.__name__
+    return repr(obj)
 
 
 def _format_arg(arg):
@@ -238,14 +255,16 @@ class Node:
 
     def format_node(self, placeholder_names=None, maybe_return_typename=None):
         """The node as Graph's str shows it (None for a placeholder when placeholder_names collects them)."""
+        typename = f"{_type_repr(self.type)} " if self.type is not None else ""
         if self.op == "placeholder":
             if placeholder_names:   # PyTorch's test: Graph's str passes an empty list, so placeholders print
                 placeholder_names.append(self.target)
                 return None
             default = "(default=" + str(self.args[0]) + ")" if self.args else ""
-            return f"%{self.name} : [num_users={len(self.users)}] = {self.op}[target={self.target}]{default}"
+            return f"%{self.name} : {typename}[num_users={len(self.users)}] = {self.op}[target={self.target}]{default}"
         if self.op == "get_attr":
-            return f"%{self.name} : [num_users={len(self.users)}] = {self.op}[target={_pretty_target(self.target)}]"
+            return (f"%{self.name} : {typename}[num_users={len(self.users)}] = "
+                    f"{self.op}[target={_pretty_target(self.target)}]")
         if self.op == "output":
             return f"return {self.args[0]}"
         return (f"%{self.name} : [num_users={len(self.users)}] = {self.op}[target={_pretty_target(self.target)}]"

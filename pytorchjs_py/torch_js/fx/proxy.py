@@ -327,11 +327,20 @@ def _define_magic(method):
     setattr(Proxy, impl.__name__, impl)
 
 
+# `tensor OP proxy`: the Tensor method PyTorch's __torch_function__ records (call_method on the tensor)
+_TENSOR_LHS_METHOD = {"add": "add", "sub": "sub", "mul": "mul", "truediv": "div", "matmul": "matmul", "pow": "pow",
+                      "floordiv": "__floordiv__", "mod": "remainder", "and_": "__and__", "or_": "__or__",
+                      "xor": "__xor__", "lshift": "__lshift__", "rshift": "__rshift__"}
+
+
 def _define_reflectable(orig_method_name):
     method_name = f"__r{orig_method_name.strip('_')}__"
     target = getattr(operator, orig_method_name)
+    tensor_method = _TENSOR_LHS_METHOD.get(orig_method_name)
 
     def impl(self, rhs):
+        if isinstance(rhs, Tensor) and tensor_method is not None:
+            return self.tracer.create_proxy("call_method", tensor_method, (rhs, self), {})
         return self.tracer.create_proxy("call_function", target, (rhs, self), {})
     impl.__name__ = method_name
     setattr(Proxy, method_name, impl)
