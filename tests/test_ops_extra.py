@@ -381,3 +381,18 @@ def test_index_copy_grads():
         (T.index_copy(x2, 0, T.tensor([2, 0]), src) * T.arange(12.0, dtype=T.float64).reshape(3, 4)).sum().backward()
         return [gx, src.grad]
     both(f)
+
+
+@needs_torch
+def test_cumprod_and_logical_not_in_place_match_torch():
+    def run(m):
+        a = m.tensor([1.5, 0.0, -2.0])
+        assert a.logical_not_() is a
+        b = m.tensor([1, 2, 3])
+        b.cumprod_(0)
+        x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * 1
+        y.cumprod_(0)
+        y.sum().backward()
+        return a.tolist(), b.tolist(), x.grad.tolist(), y.grad_fn.name()
+    assert run(torch_js) == run(torch)

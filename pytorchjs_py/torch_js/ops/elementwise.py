@@ -137,13 +137,16 @@ def _declare_unary(name, rule, grad=None, saves="", float_only=False, method=Tru
             return _ip.write_out(out, r)
 
     def fn_(self):
+        if rule is BOOL:   # logical_not_: the bool result written back in self's dtype
+            return _ip.inplace_from(self, fn(self))
         return inplace_unary(self, op, lambda src: unary(op, src))
 
     fn.__name__ = name
     fn.__qualname__ = name
     register(name, fn, "unary", primitive="unary", dtype=dtype or rule,
              derivative=formula(grad) if grad else NOT_DIFFERENTIABLE, opinfo=opinfo, method=method,
-             function=function, inplace=fn_ if rule is not BOOL else None, namespace=namespace, aliases=aliases)
+             function=function, inplace=fn_ if rule is not BOOL or name == "logical_not" else None,
+             namespace=namespace, aliases=aliases)
     return op
 
 

@@ -604,7 +604,8 @@ def _register_all():
     reduce_op("log_softmax", log_softmax, backward(_softmax_back), dtype="softmax", primitive="softmax")
     reduce_op("cumsum", cumsum, backward(_cumsum_back, identity_backward), primitive="cumulative",
               inplace=lambda self, dim, *, dtype=None: _ip.inplace_from(self, cumsum(self, dim, dtype=dtype)))
-    reduce_op("cumprod", cumprod, backward(_cumprod_back, identity_backward), primitive="cumulative")
+    reduce_op("cumprod", cumprod, backward(_cumprod_back, identity_backward), primitive="cumulative",
+              inplace=lambda self, dim, *, dtype=None: _ip.inplace_of(self, cumprod, dim, dtype=dtype))
     for name, fn in [("nansum", nansum), ("mean", mean), ("nanmean", nanmean), ("var", var), ("std", std),
                      ("norm", norm)]:
         register(name, fn, R, dtype="reduction")
