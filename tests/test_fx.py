@@ -111,6 +111,21 @@ def test_trace_matches_torch(name):
         assert _close(out_js, eager_js) and _close(out_js, out_pt)
 
 
+@pytest.mark.parametrize("name", ["MLP", "ConvNet", "Functional"])
+def test_trace_matches_recorded_torch(name):
+    """Where there is no live torch (Pyodide): the graph and code PyTorch 2.13 printed for the model
+    (tests/fixtures/fx/<name>.txt, written from torch.fx on this same _models source)."""
+    cls, inputs = _models(torch_js)[name]
+    torch_js.manual_seed(0)
+    m = cls()
+    gm = fx.symbolic_trace(m)
+    with open(os.path.join(HERE, "fixtures", "fx", name + ".txt"), encoding="utf-8") as f:
+        assert str(gm.graph) + "\n" + gm.code == f.read()
+    m.eval(), gm.eval()
+    for got, want in zip(*(r if isinstance(r, tuple) else (r,) for r in (gm(*inputs()), m(*inputs())))):
+        assert got == want if isinstance(got, int) else torch_js.allclose(got, want)
+
+
 def test_graph_module_parameters_are_the_roots():
     torch_js.manual_seed(0)
     m = _models(torch_js)["Functional"][0]()
@@ -309,6 +324,21 @@ def test_graph_editing_matches_torch():
     with pytest.raises(RuntimeError, match="used before it has been defined"):
         g.lint()
     assert c.prev is a
+
+
+def test_unpacking_and_iteration():
+    def unpack(x):   # `a, b = proxy` unpacks by indexing (read from the caller's bytecode)
+        a, b = x
+        return a - b
+
+    def loop(x):
+        return [v for v in x]
+    gm = fx.symbolic_trace(unpack)
+    assert [n.target for n in gm.graph.nodes if n.op == "call_function"] == [operator.getitem, operator.getitem,
+                                                                             operator.sub]
+    assert torch_js.equal(gm(torch_js.tensor([5.0, 2.0])), torch_js.tensor(3.0))
+    with pytest.raises(fx.proxy.TraceError, match="Proxy object cannot be iterated"):
+        fx.symbolic_trace(loop)
 
 
 def test_map_arg_and_aggregate():
