@@ -2,6 +2,7 @@
 rewriter and ShapeProp, each compared with live PyTorch's fx on the same model written once for both; and
 pytorch/examples' fx programs (tests/fx_examples, unchanged) run under both with their output compared."""
 import copy
+import io
 import operator
 import os
 import subprocess
@@ -124,6 +125,43 @@ def test_trace_matches_recorded_torch(name):
     m.eval(), gm.eval()
     for got, want in zip(*(r if isinstance(r, tuple) else (r,) for r in (gm(*inputs()), m(*inputs())))):
         assert got == want if isinstance(got, int) else torch_js.allclose(got, want)
+
+
+@needs_torch
+def test_nn_module_stack_and_pickle():
+    stacks = []
+    for lib in (torch_js, torch):
+        class Inner(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = lib.nn.Linear(2, 2)
+
+            def forward(self, x):
+                return lib.relu(self.lin(x)) + self.lin(x)
+
+        class Outer(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.inner = Inner()
+
+            def forward(self, x):
+                return self.inner(x) * 2
+        gm = lib.fx.symbolic_trace(Outer())
+        stacks.append([(n.name, [(k, v[0], v[1].__name__) for k, v in n.meta.get("nn_module_stack", {}).items()])
+                       for n in gm.graph.nodes])
+    assert stacks[0] == stacks[1]
+    lib = torch_js
+    torch_js.manual_seed(0)
+    m = _models(torch_js)["Functional"][0]()
+    gm = fx.symbolic_trace(m)
+    buf = io.BytesIO()
+    torch_js.save(gm, buf)
+    buf.seek(0)
+    loaded = torch_js.load(buf, weights_only=False)
+    x, y = _models(torch_js)["Functional"][1]()
+    assert loaded.code == gm.code and type(loaded).__name__ == "Functional"
+    assert torch_js.equal(loaded(x, y)[0], gm(x, y)[0])
+    assert list(loaded.state_dict()) == list(gm.state_dict())
 
 
 def test_graph_module_parameters_are_the_roots():

@@ -8,6 +8,7 @@ nothing. A registered op referenced directly (`from torch import cat`) is caught
 which is set only once a Proxy exists.
 """
 import builtins
+import collections
 import functools
 import importlib
 import inspect
@@ -144,7 +145,8 @@ class Tracer(TracerBase):
         self.submodule_paths = None
         self.root_module_name = ""
         self.scope = None
-        self.module_stack = {}
+        self.module_stack = collections.OrderedDict()
+        self.num_calls = {}
         self.node_name_to_scope = {}
 
     # --- argument lowering ----------------------------------------------------------------------------------
@@ -199,9 +201,17 @@ class Tracer(TracerBase):
     def call_module(self, m, forward, args, kwargs):
         """A leaf module becomes one call_module node; any other is traced through."""
         module_qualified_name = self.path_of_module(m)
-        if not self.is_leaf_module(m, module_qualified_name):
-            return forward(*args, **kwargs)
-        return self.create_proxy("call_module", module_qualified_name, args, kwargs)
+        num_calls = self.num_calls.get(module_qualified_name, 0)
+        # a module called again gets its own entry: qualname@count
+        module_key = f"{module_qualified_name}@{num_calls}" if num_calls > 0 else module_qualified_name
+        self.module_stack[module_key] = (module_qualified_name, type(m))
+        self.num_calls[module_qualified_name] = num_calls + 1
+        try:
+            if not self.is_leaf_module(m, module_qualified_name):
+                return forward(*args, **kwargs)
+            return self.create_proxy("call_module", module_qualified_name, args, kwargs)
+        finally:
+            self.module_stack.popitem(last=True)
 
     def getattr(self, attr, attr_val, parameter_proxy_cache):
         """A parameter (or, with proxy_buffer_attributes, a buffer) of the root read in forward: a get_attr proxy."""
@@ -306,6 +316,8 @@ class Tracer(TracerBase):
             fn = root
         self.graph = Graph(tracer_cls=getattr(self, "__class__", None))
         self.tensor_attrs = {}
+        self.module_stack = collections.OrderedDict()
+        self.num_calls = {}
 
         def collect_tensor_attrs(m, prefix):
             for k, v in m.__dict__.items():

@@ -5,8 +5,10 @@ objects), so state_dict keys are the root's for what the graph uses. Each GraphM
 the traced module) so recompile() can set `forward` on the class, as PyTorch's does.
 """
 import copy
+import importlib
 import itertools
 import linecache
+import math
 
 from ..nn import Module, Parameter
 from .._tensor import Tensor
@@ -60,6 +62,52 @@ def _assign_attr(from_obj, to_module, target):
         to_module.register_buffer(field, from_obj)
     else:
         setattr(to_module, field, from_obj)
+
+
+def _importable_name(obj):
+    """'module.qualname' that finds obj again (torch_js objects under torch_js's own module names)."""
+    return f"{obj.__module__}.{obj.__qualname__}"
+
+
+def _import(path):
+    module, _, attr = path.rpartition(".")
+    parts = attr.split(".")
+    try:
+        obj = importlib.import_module(module)
+    except ImportError:   # a qualname with dots: Outer.Inner
+        module, _, first = module.rpartition(".")
+        obj, parts = importlib.import_module(module), [first] + parts
+    for part in parts:
+        obj = getattr(obj, part)
+    return obj
+
+
+def _rebuild_graph_module(body, code, global_paths, class_name):
+    """Unpickle: forward from its code, the graph traced again from it (every submodule a leaf), as PyTorch's
+    reduce_graph_module does."""
+    # the tracer lives above this module (_symbolic_trace builds GraphModules), so it is found at call time
+    tracer_cls = importlib.import_module(f"{__package__}._symbolic_trace").Tracer
+
+    class KeepModules(tracer_cls):
+        def is_leaf_module(self, m, qualname):
+            return True
+
+    class CodeOnlyModule(Module):
+        def __init__(self, body):
+            super().__init__()
+            self.__dict__ = body
+
+    globals_ = {"torch": importlib.import_module(__name__.partition(".")[0]), "inf": math.inf, "nan": math.nan,
+                "NoneType": type(None)}
+    globals_.update({name: _import(path) for name, path in global_paths.items()})
+    CodeOnlyModule.forward = _forward_from_src(code, globals_)
+    com = CodeOnlyModule(body)
+    graph = KeepModules().trace(com)
+    gm = GraphModule(com, graph, class_name)
+    for k, v in body.items():   # attributes the graph does not reference (meta, user fields)
+        if k not in gm.__dict__:
+            gm.__dict__[k] = v
+    return gm
 
 
 class GraphModule(Module):
@@ -185,8 +233,13 @@ class GraphModule(Module):
             self.delete_submodule(name)
 
     def __reduce__(self):
-        raise NotImplementedError("pickling a torch_js GraphModule is not supported; save its state_dict and "
-                                  "trace the module again")
+        """Pickled as its attributes, forward's code and the importable names of the globals the code uses; the
+        graph is traced again from the code on load (PyTorch's scheme)."""
+        python_code = self.recompile()
+        body = {k: v for k, v in self.__dict__.items() if k != "_graph"}
+        global_paths = {name: _importable_name(obj) for name, obj in python_code.globals.items()
+                        if name not in ("torch", "inf", "nan", "NoneType")}
+        return (_rebuild_graph_module, (body, self._code, global_paths, self._get_name()))
 
     def __deepcopy__(self, memo):
         res = type(self).__new__(type(self))

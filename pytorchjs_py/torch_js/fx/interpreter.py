@@ -117,6 +117,7 @@ class _TransformerTracer(Tracer):
         super().__init__()
         self.graph = graph
         self.tensor_attrs = {}
+        self.submodule_paths = None
 
     def is_leaf_module(self, _, __):
         return True

@@ -39,7 +39,11 @@ class TracerBase:
     node_name_to_scope = None
 
     def create_node(self, kind, target, args, kwargs, name=None, type_expr=None):
-        return self.graph.create_node(kind, target, args, kwargs, name, type_expr)
+        node = self.graph.create_node(kind, target, args, kwargs, name, type_expr)
+        if self.module_stack:
+            # the modules (qualified name -> (path, type)) whose forward this node was recorded in
+            node.meta["nn_module_stack"] = copy.copy(self.module_stack)
+        return node
 
     def proxy(self, node):
         return Proxy(node, self)
