@@ -480,8 +480,80 @@ print(fx.symbolic_trace(tensor_lhs).code)
 """
 
 
+# model surgery as the FX conv/batch-norm fusion tutorial does it: named_modules, replacing a submodule,
+# replace_all_uses_with, erase_node, delete_all_unused_submodules, recompile; then ShapeProp
+_FUSION_PROGRAM = """import copy
+from typing import Type, Dict, Any, Tuple, Iterable
+import torch, torch.fx as fx
+import torch.nn as nn
+
+def _parent_name(target):
+    *parent, name = target.rsplit('.', 1)
+    return parent[0] if parent else '', name
+
+def replace_node_module(node, modules, new_module):
+    parent_name, name = _parent_name(node.target)
+    modules[node.target] = new_module
+    setattr(modules[parent_name], name, new_module)
+
+def fuse_conv_bn_eval(conv, bn):
+    fused = copy.deepcopy(conv)
+    w, b = fused.weight, fused.bias if fused.bias is not None else torch.zeros_like(bn.running_mean)
+    scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
+    fused.weight = nn.Parameter(w * scale.reshape(-1, 1, 1, 1))
+    fused.bias = nn.Parameter((b - bn.running_mean) * scale + bn.bias)
+    return fused
+
+def fuse(model):
+    model = copy.deepcopy(model)
+    fx_model = fx.symbolic_trace(model)
+    modules = dict(fx_model.named_modules())
+    for node in fx_model.graph.nodes:
+        if node.op != 'call_module':
+            continue
+        if type(modules[node.target]) is nn.BatchNorm2d and type(modules[node.args[0].target]) is nn.Conv2d:
+            if len(node.args[0].users) > 1:
+                continue
+            conv, bn = modules[node.args[0].target], modules[node.target]
+            replace_node_module(node.args[0], modules, fuse_conv_bn_eval(conv, bn))
+            node.replace_all_uses_with(node.args[0])
+            fx_model.graph.erase_node(node)
+    fx_model.graph.lint()
+    fx_model.delete_all_unused_submodules()
+    fx_model.recompile()
+    return fx_model
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 4, 3); self.bn1 = nn.BatchNorm2d(4)
+        self.layer = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU())
+    def forward(self, x):
+        return self.layer(torch.relu(self.bn1(self.conv1(x))))
+
+torch.manual_seed(0)
+net = Net()
+for m in net.modules():
+    if isinstance(m, nn.BatchNorm2d):
+        m.running_mean.uniform_(-0.5, 0.5); m.running_var.uniform_(0.5, 1.5)
+net.eval()
+fused = fuse(net)
+print(fused)
+print(fused.graph)
+x = torch.linspace(-1, 1, 2 * 3 * 6 * 6).reshape(2, 3, 6, 6)
+print(torch.allclose(fused(x), net(x), atol=1e-5))
+print(sorted(fused.state_dict().keys()))
+sp = __import__("torch.fx.passes.shape_prop", fromlist=["ShapeProp"])
+sp.ShapeProp(fused).propagate(x)
+for n in fused.graph.nodes:
+    tm = n.meta.get("tensor_meta")
+    print(n.name, tm.shape if tm is not None else None, tm.dtype if tm is not None else None)
+"""
+
+
 @needs_torch
-def test_program_matches_torch(tmp_path):
+@pytest.mark.parametrize("program", [_PROGRAM, _FUSION_PROGRAM], ids=["surface", "conv_bn_fusion"])
+def test_program_matches_torch(tmp_path, program):
     path = tmp_path / "fx_program.py"
-    path.write_text(_PROGRAM)
+    path.write_text(program)
     assert _run_example("js", str(path)) == _run_example("torch", str(path))
