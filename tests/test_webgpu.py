@@ -445,6 +445,14 @@ def _hazards(dev):
     sq.add_(1)
     out["in-place write after a transposed read"] = tr
     out["the square after it"] = sq
+    out["reduction with prologue and epilogue"] = ((x * 2 - v) ** 2).mean(dim=1) * 3 + 1
+    out["reduction read through a transposed view"] = (x * 3 + 1).t().sum(dim=1)
+    centered = x - x.sum(dim=1, keepdim=True) / 5     # the epilogue's result read broadcast by the next group
+    out["reduced value broadcast"] = centered * centered.abs().amax(dim=0)
+    out["any of a mask"] = (x * v > 0.5).any(dim=0)
+    out["argmax of a chain"] = (x * x - v).argmax(dim=1)
+    n16, n8 = (x * 3).to(torch.int16), (x * 3).to(torch.int8)
+    out["narrow ints against negative scalars"] = (n16 > -2) & (n8 != -1) | (n16 == -3)
     return out
 
 

@@ -1,7 +1,8 @@
 // GPU buffers behind integer ids (Python's Storage.ptr). Freed buffers go to a pool keyed by padded size
 // (tinygrad's LRUAllocator, jax-js's #acquireBuffer). A buffer freed while the open command batch may still
 // use it waits in `pendingFree` until that batch is submitted, so a later queue.writeBuffer into a reused
-// buffer can never overtake commands recorded before it.
+// buffer can never overtake commands recorded before it. A kernel may take such a buffer at once, though: its
+// commands are recorded after those that used the buffer last, and run after them.
 // An id gets its GPUBuffer on first use (get), not at alloc: under lazy execution (lazy.mjs) an intermediate
 // that a fused kernel keeps in registers is never written, so it never needs memory.
 
@@ -23,7 +24,7 @@ export class Buffers {
     this.byId = new Map();        // id -> {buf, nbytes}
     this.nextId = 1;
     this.pool = new Map();        // padded size -> [GPUBuffer]
-    this.pendingFree = [];
+    this.pendingFree = new Map();   // padded size -> [GPUBuffer] freed since the last submit
     this.allocated = 0;           // bytes held by live ids (their requested sizes)
     this.reserved = 0;            // bytes of GPUBuffers that exist (live + pooled), padded
     this.pooled = 0;
@@ -51,14 +52,17 @@ export class Buffers {
     return id;
   }
 
+  /** The GPUBuffer of `id` for a command being recorded (created, or taken from the pool, on first use). */
   get(id) {
     const e = this.byId.get(id);
     if (!e) throw new Error(`torch_js webgpu: buffer ${id} was already released`);
-    return e.buf ?? (e.buf = this._take(paddedSize(e.nbytes)));
+    return e.buf ?? (e.buf = this._take(paddedSize(e.nbytes), true));
   }
 
-  /** A pooled buffer of padded size `size`, or a new one. */
-  _take(size) {
+  /** A buffer of padded size `size`: freed in the open batch (only for commands: `recorded`), pooled, or new. */
+  _take(size, recorded) {
+    const pending = recorded && this.pendingFree.get(size);
+    if (pending && pending.length) return pending.pop();
     const list = this.pool.get(size);
     if (list && list.length) {
       this.pooled -= size;
@@ -74,15 +78,19 @@ export class Buffers {
     this.byId.delete(id);
     this.allocated -= e.nbytes;
     if (!e.buf) return;
-    if (batchOpen) this.pendingFree.push(e.buf);
+    if (batchOpen) {
+      let list = this.pendingFree.get(e.buf.size);
+      if (!list) this.pendingFree.set(e.buf.size, list = []);
+      list.push(e.buf);
+    }
     else this._toPool(e.buf);
   }
 
   /** Called by the dispatcher right after a submit. */
   afterSubmit() {
     const p = this.pendingFree;
-    this.pendingFree = [];
-    for (const b of p) this._toPool(b);
+    this.pendingFree = new Map();
+    for (const list of p.values()) for (const b of list) this._toPool(b);
   }
 
   _toPool(buf) {
@@ -108,7 +116,9 @@ export class Buffers {
 
   /** Write bytes (a Uint8Array) at the start of buffer `id`; the buffer must not be used by open commands. */
   upload(id, bytes) {
-    const buf = this.get(id);
+    const e = this.byId.get(id);
+    if (!e) throw new Error(`torch_js webgpu: buffer ${id} was already released`);
+    const buf = e.buf ?? (e.buf = this._take(paddedSize(e.nbytes), false));
     const n = bytes.byteLength & ~3;
     if (n) this.device.queue.writeBuffer(buf, 0, bytes.buffer, bytes.byteOffset, n);
     if (n !== bytes.byteLength) {   // tail: writeBuffer wants a multiple of 4 bytes

@@ -69,6 +69,7 @@ export class Lazy {
     this.dead = new Set();              // of those, the ones Python released meanwhile
     this.consts = new Map();            // buffer id -> {dt, off, bits}: holds one element, filled with bits (scalars)
     this.flushing = false;
+    this.assumeStored = new Set();
     this.counts = { recorded: 0, fused_kernels: 0, fused_nodes: 0, stores_skipped: 0 };
   }
 
@@ -92,6 +93,9 @@ export class Lazy {
     if (this.nodes.length >= MAX_PENDING) this.flush();
   }
 
+  /** Whether grouping counts a binding for a value written to buffer `id` (see flush). */
+  stored(id) { return !this.dead.has(id) || this.assumeStored.has(id); }
+
   /** Buffer `id` was written other than by a recorded node (another primitive, an upload): its value is unknown. */
   forget(id) { this.consts.delete(id); }
 
@@ -111,12 +115,17 @@ export class Lazy {
     this.nodes = [];
     try {
       // A value nobody holds any more takes no binding unless a later kernel reads it, which grouping cannot know
-      // yet: schedule on that guess, and again with less room in the rare case that stores overflow a kernel.
+      // yet: schedule on that guess, and again counting the stores that overflowed a kernel (rare; converges, as
+      // each round only adds to `assumeStored`).
       let groups;
-      for (let limit = this.maxBindings; ; limit--) {
-        groups = this.schedule(nodes, limit);
+      this.assumeStored = new Set();
+      for (;;) {
+        groups = this.schedule(nodes, this.maxBindings);
         this.markStores(groups);
-        if (limit <= 4 || groups.every((g) => g.single || bindings(g) <= this.maxBindings)) break;
+        const more = groups.filter((g) => !g.single && bindings(g) > this.maxBindings)
+          .flatMap((g) => g.operands.filter((o) => o.store && !this.stored(o.id)).map((o) => o.id));
+        if (!more.length) break;
+        for (const id of more) this.assumeStored.add(id);
       }
       for (const g of groups) if (!g.single) this.counts.stores_skipped += g.lastWrite.size - g.operands.filter((o) => o.store).length;
       for (const item of this.programs(groups)) {
@@ -190,7 +199,7 @@ export class Lazy {
     if (read && read.some((r) => !same(r, o))) return false;
     const w = g.lastWrite.get(o.id);
     if (w && !same(w, o)) return false;
-    if (!this.dead.has(o.id) && !g.ids.has(o.id) && !nd.ins.some((x) => x.id === o.id)) ids++;
+    if (this.stored(o.id) && !g.ids.has(o.id) && !nd.ins.some((x) => x.id === o.id)) ids++;
     words += mapWords(o.m);
     return ids <= limit && words <= MAX_FUSED_WORDS;
   }
@@ -227,7 +236,7 @@ export class Lazy {
     });
     g.nodes.push({ ...nd, refs });
     g.lastWrite.set(nd.out.id, { ...nd.out, j });
-    if (!this.dead.has(nd.out.id)) g.ids.add(nd.out.id);
+    if (this.stored(nd.out.id)) g.ids.add(nd.out.id);
     g.words += nodeWords(nd.fam) + 1 + mapWords(nd.out.m);
   }
 

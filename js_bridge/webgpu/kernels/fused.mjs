@@ -180,7 +180,7 @@ function segmentCode(seg, s, lay, fns) {
   };
   const val = (ref) => (ref >= 0 ? `v${ref}` : `l${-ref - 1}`);
   seg.operands.forEach((o, k) => {
-    if (o.mode === 'k') body += `  let l${k} = ${fromBits(o.dt, off(k))};\n`;
+    if (o.mode === 'k') body += `  let l${k} = ${rounded(o.dt, fromBits(o.dt, off(k)))};\n`;   // sign-extend narrow ints
     else if (!o.store) body += `  let l${k} = ${o.mode === 'ldf' ? 'ldf' : 'ld'}_O${s}_${k}(${index(k)});\n`;
   });
   seg.nodes.forEach((nd, j) => { body += nodeStatement(nd, j, nd.refs.map(val), lay.nodeAt[j]); });
