@@ -14,12 +14,15 @@
 import { createDevice } from './device.mjs';
 import { Buffers } from './buffers.mjs';
 import { Dispatcher, newCounts } from './dispatch.mjs';
-import { ARR, DT, aliasOf, declare } from './kernels/common.mjs';
+import { ARR, DT, aliasOf, declare, isFloat } from './kernels/common.mjs';
 import { BINARY_OPS, UNARY_OPS, WG, binaryExpr, elementwiseSource, elementwiseSpecs, unaryExpr } from './kernels/elementwise.mjs';
 import { WG_FUSED, boundOperands, fusedKey, fusedSource, fusedSpecs, writeFusedParams } from './kernels/fused.mjs';
 import { Lazy } from './lazy.mjs';
-import { REDUCE_OPS, WG_RED, cumulativeSource, reduceSource, reduceSpecs, rowSpecs, softmaxSource } from './kernels/reduce.mjs';
-import { GEMM_CONFIGS, TM_INT, TN_INT, gemmConfig, gemmSource, gemmSpecs } from './kernels/matmul.mjs';
+import {
+  REDUCE_OPS, WG_RED, cumulativeSource, reduceShape, reduceSource, reduceSpecs, rowSpecs, softmaxShape, softmaxSource,
+} from './kernels/reduce.mjs';
+import { TM_INT, TN_INT, gemmSource, gemmSpecs, pickProfile, planGemm } from './kernels/matmul.mjs';
+import { MATMUL_TABLE } from './kernels/matmul_table.mjs';
 import { indexOffsetsSource, indexOffsetsSpecs, putSource, putSpecs, takeSource, takeSpecs } from './kernels/index.mjs';
 import {
   col2imSource, col2imSpecs, im2colSource, im2colSpecs, poolBackwardSource, poolBackwardSpecs, poolSource, poolSpecs,
@@ -72,7 +75,8 @@ export class Bridge {
     this.buffers.upload(this.errId, new Uint8Array(16));
     this.indexUsed = false;
     this.lastError = '';
-    this.gemmForce = null;                // a GEMM_CONFIGS name to use for every float matmul (benchmarks)
+    this.gemmForce = null;                // a GEMM_VARIANTS name to use for every float matmul (benchmarks)
+    this.matmulProfile = pickProfile(MATMUL_TABLE, ctx.info);   // kernel choice by shape (kernels/matmul_table.mjs)
     this.mod = null;
     this.argPtr = 0;
     this.argBytes = 0;
@@ -367,10 +371,13 @@ export class Bridge {
     this._checkDtypes(withIdx ? [xdt, odt, o2dt] : [xdt, odt]);
     const d = this.disp;
     const ids = withIdx ? [oid, xid, o2id] : [oid, xid];
-    const p = this._pipe(`reduce:${op}:${xdt},${odt},${withIdx ? o2dt : ''}`, ids, () => reduceSpecs(op, xdt, odt, o2dt), (b) => reduceSource(op, xdt, odt, o2dt, b));
+    // the workgroup's shape by the data (kernels/reduce.mjs reduceShape)
+    const ws = reduceShape(nout, R, ks.length > 0 && kst[0][ks.length - 1] === 1 && !(rs.length === 1 && rst[0][0] === 1), rs.length);
+    const p = this._pipe(`reduce:${op}:${xdt},${odt},${withIdx ? o2dt : ''}:${ws.layout}${ws.S}${ws.fast ? 'f' : ''}`, ids,
+      () => reduceSpecs(op, xdt, odt, o2dt), (b) => reduceSource(op, xdt, odt, o2dt, b, ws));
     const w = d.slot();
     const u32 = d.u32;
-    const [gx, gy] = grid(nout);
+    const [gx, gy] = grid(Math.ceil(nout / ws.OX));
     u32[w] = nout; u32[w + 1] = ks.length; u32[w + 2] = gx; u32[w + 3] = xoff; u32[w + 4] = ooff; u32[w + 5] = o2off;
     u32[w + 6] = R; u32[w + 7] = rs.length;
     for (let j = 0; j < ks.length; j++) { u32[w + ARR(0) + j] = ks[j]; u32[w + ARR(1) + j] = kst[0][j]; u32[w + ARR(2) + j] = kst[1][j]; }
@@ -383,9 +390,10 @@ export class Bridge {
     if (!outer || !n) return;
     this._checkDtypes([xdt, odt]);
     const d = this.disp;
-    const p = this._pipe(`softmax:${xdt},${odt}`, [oid, xid], () => rowSpecs(xdt, odt), (b) => softmaxSource(xdt, odt, b));
+    const shape = softmaxShape(n);   // invocations per row fitting the row (kernels/reduce.mjs)
+    const p = this._pipe(`softmax:${xdt},${odt}:${shape.S}${shape.cache ? 'c' : ''}`, [oid, xid], () => rowSpecs(xdt, odt), (b) => softmaxSource(xdt, odt, b, shape));
     const w = d.slot();
-    const [gx, gy] = grid(outer);
+    const [gx, gy] = grid(Math.ceil(outer / shape.OX));
     d.u32.set([outer, n, gx, xoff, ooff, log], w);
     d.dispatch(p, [oid, xid], w, gx, gy);
   }
@@ -407,34 +415,23 @@ export class Bridge {
   _gemm(g) {
     const { batch, m, n, k } = g, { id: oid, dt: odt, off: ooff } = g.out;
     const { id: aid, dt: adt, off: aoff } = g.a, { id: bid, dt: bdt, off: boff } = g.b;
-    const [abs, ars, acs] = g.a_st, [bbs, brs, bcs] = g.b_st;
     if (!batch || !m || !n) return;
     this._checkDtypes([adt, bdt, odt]);
     if (batch > MAX_GROUPS) throw new Error(`matmul batch ${batch} > ${MAX_GROUPS}`);
-    const f = adt === DT.float32 || adt === DT.float16 || adt === DT.bfloat16;
     const d = this.disp;
-    const w = d.slot();
-    d.u32.set([m, n, k, batch, aoff, boff, ooff, abs, ars, acs, bbs, brs, bcs], w);
-    if (!f) {
+    if (!isFloat(adt)) {
+      const w = d.slot();
+      d.u32.set([m, n, k, batch, aoff, boff, ooff, ...g.a_st, ...g.b_st], w);
       const p = this._pipe(`gemm:${adt},${odt}`, [oid, aid, bid], () => gemmSpecs(adt, odt, false, false), (b) => gemmSource(adt, odt, false, false, b));
       d.dispatch(p, [oid, aid, bid], w, Math.ceil(n / TN_INT), Math.ceil(m / TM_INT), batch);
       return;
     }
-    // 4-element load groups along A's and B's contiguous dimension (k for A, n for B unless transposed);
-    // vec4 bindings where that dimension has unit stride, 16-byte alignment and an extent divisible by 4.
-    const distinct = aid !== bid && aid !== oid && bid !== oid;
-    const f32 = distinct && adt === DT.float32;
-    const aMode = acs !== 1 && ars === 1 ? 'm' : 'k';
-    const bMode = bcs !== 1 && brs === 1 ? 'k' : 'n';
-    const al4 = (x) => x % 4 === 0;
-    const vecA = f32 && al4(aoff) && (al4(abs) || batch === 1) &&
-      (aMode === 'k' ? acs === 1 && al4(ars) && al4(k) : al4(acs) && al4(m));
-    const vecB = f32 && al4(boff) && (al4(bbs) || batch === 1) &&
-      (bMode === 'n' ? bcs === 1 && al4(brs) && al4(n) : al4(bcs) && al4(k));
-    const cfg = (this.gemmForce && GEMM_CONFIGS[this.gemmForce]) || gemmConfig(m, n, batch);
-    const p = this._pipe(`gemm:${adt},${odt}:${cfg.name}:${aMode}${+vecA}${bMode}${+vecB}`, [oid, aid, bid],
-      () => gemmSpecs(adt, odt, vecA, vecB), (b) => gemmSource(adt, odt, vecA, vecB, b, cfg, aMode, bMode));
-    d.dispatch(p, [oid, aid, bid], w, Math.ceil(n / cfg.tn), Math.ceil(m / cfg.tm), batch);
+    // the kernel by shape (kernels/matmul.mjs planGemm, thresholds from kernels/matmul_table.mjs)
+    const plan = planGemm(g, this.matmulProfile, this.gemmForce);
+    const p = this._pipe(plan.key, plan.ids, plan.specs, plan.src);
+    const w = d.slot();
+    d.u32.set(plan.words, w);
+    d.dispatch(p, plan.ids, w, ...plan.grid);
   }
 
   _indexOffsets(a) {

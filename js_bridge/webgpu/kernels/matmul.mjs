@@ -11,7 +11,7 @@
 // one is multiplied and stored to the other half of workgroup memory after it, one barrier per tile.
 // `swz`: workgroups walk the output in column strips `swz` tiles tall, so concurrent workgroups share
 // operand tiles in L2. Everything inside a K tile is unrolled here (constant indices, accumulators in
-// registers). The size-dependent choice is gemmConfig().
+// registers).
 //
 // Operand loads: A is read in 4-element groups along k ('k' mode: rows contiguous along k, the usual case)
 // or along m ('m' mode: A transposed); B along n ('n') or along k ('k', B transposed). With vec4 set the
@@ -19,9 +19,15 @@
 // multiple of 4: the bridge checks); otherwise the 4 elements are read one by one (any dtype and strides).
 // Integer dtypes take a plain one-invocation-per-output kernel in i32.
 //
+// Which kernel runs for a shape is planGemm(): matrix-vector / skinny kernels (matvec.mjs) for a few rows (or a
+// few columns, transposed), small tiles for small outputs, big tiles where there are enough of them to fill the
+// GPU; the thresholds are data in matmul_table.mjs, measured per adapter by bench/webgpu_matmul_shapes.mjs.
+//
 // Header: 0 M, 1 N, 2 K, 3 batch, 4 a offset, 5 b offset, 6 out offset, 7..9 a strides (batch, row, col),
-// 10..12 b strides.
+// 10..12 b strides, 13..15 out strides (row, col, batch: the big tiles write contiguous out and ignore them).
 import { DT, PRELUDE, isFloat, isSubword, kindOf } from './common.mjs';
+import { MATMUL_TABLE } from './matmul_table.mjs';
+import { MATVEC_CONFIGS, matvecSource } from './matvec.mjs';
 
 /** Float kernel variants. rm, rn: per-invocation rows / columns (multiples of 4); tk: K tile. */
 export const GEMM_CONFIGS = {
@@ -40,13 +46,118 @@ export const GEMM_CONFIGS = {
 };
 for (const [k, c] of Object.entries(GEMM_CONFIGS)) { c.name = k; c.tm = 16 * c.rm; c.tn = 16 * c.rn; }
 
-/** The variant the bridge uses for an (m x n) output with `batch` matrices. */
+/** Small-tile variants (gemmSmallSource). */
+export const SMALL_CONFIGS = {
+  s16: { rm: 1, rn: 1, tk: 16 },
+  s32x16: { rm: 2, rn: 1, tk: 16 },
+  s32: { rm: 2, rn: 2, tk: 16 },
+};
+for (const [k, c] of Object.entries(SMALL_CONFIGS)) { c.name = k; c.tm = 16 * c.rm; c.tn = 16 * c.rn; c.small = true; }
+
+/** Every variant by name: tiles (GEMM_CONFIGS, SMALL_CONFIGS) and matvec (MATVEC_CONFIGS). */
+export const GEMM_VARIANTS = { ...GEMM_CONFIGS, ...SMALL_CONFIGS, ...MATVEC_CONFIGS };
+
+/** The matmul_table.mjs profile for an adapter (ctx.info: vendor, architecture, device, description). */
+export function pickProfile(table, info = {}) {
+  const name = [info.vendor, info.architecture, info.device, info.description].join(' ');
+  return table.find((p) => new RegExp(p.match, 'i').test(name)) ?? table[table.length - 1];
+}
+
+/** The tile variant for an (m x n) output of `batch` matrices: the profile's first with enough workgroups. */
+export function tileConfig(profile, m, n, batch) {
+  for (const [name, minWg] of profile.tiles) {
+    const c = GEMM_VARIANTS[name];
+    if (Math.ceil(m / c.tm) * Math.ceil(n / c.tn) * batch >= minWg) return c;
+  }
+  return GEMM_VARIANTS[profile.tiles[profile.tiles.length - 1][0]];
+}
+
+/** The matvec variant for `rows` rows with B's layout `mode` ('k' | 'n'), or null (beyond the profile's skinny M). */
+export function skinnyConfig(profile, rows, mode) {
+  for (const [maxM, name] of profile.skinny[mode] ?? []) if (rows <= maxM) return MATVEC_CONFIGS[name];
+  return null;
+}
+
+/** Kept for bench/webgpu_matmul_h100.mjs: the tile variant of the default (last) profile. */
 export function gemmConfig(m, n, batch) {
-  const tiles = (c) => Math.ceil(m / c.tm) * Math.ceil(n / c.tn) * batch;
-  const big = GEMM_CONFIGS.t128k8dsu;   // H100: ~35 TFLOP/s at 4096 (bench/results/SUMMARY.md)
-  // a 128 x 128 tile needs enough workgroups to fill a large GPU; below that the 64 x 64 tile wins
-  if (tiles(big) >= 256) return big;
-  return GEMM_CONFIGS.t64d;
+  return tileConfig(MATMUL_TABLE[MATMUL_TABLE.length - 1], m, n, batch);
+}
+
+/** B's layout for matvec: 'k' when contiguous along k (and not along n), else 'n'. */
+const matvecMode = (brs, bcs) => (bcs !== 1 && brs === 1 ? 'k' : 'n');
+
+/**
+ * How one float GEMM runs (g: the bridge's decoded GEMM arguments): the kernel by shape (the profile, or the
+ * variant named `force`), and whether it runs transposed (out^T = B^T A^T: few columns, many rows). Returns
+ * {key, specs(), src(b), ids, words (header 0..15), grid}.
+ */
+export function planGemm(g, profile, force = null) {
+  const { batch, k } = g;
+  let { m, n } = g;
+  const o = g.out;
+  let a = { ...g.a, st: g.a_st }, bm = { ...g.b, st: g.b_st };
+  let ost = [m * n, n, 1];   // out strides (batch, row, col)
+  const forced = force ? GEMM_VARIANTS[force] : null;
+  let cfg = null;
+  if (forced?.mode) {        // a matvec variant: transposed when that has fewer rows
+    if (n < m) ({ m, n, a, bm, ost } = transposed(m, n, a, bm, ost));
+    cfg = forced;
+  } else if (!forced) {
+    const rowsMode = matvecMode(bm.st[1], bm.st[2]);
+    cfg = skinnyConfig(profile, m, rowsMode);
+    if (n < m) {
+      const t = transposed(m, n, a, bm, ost);
+      const tc = skinnyConfig(profile, t.m, matvecMode(t.bm.st[1], t.bm.st[2]));
+      if (tc) ({ m, n, a, bm, ost } = t), cfg = tc;
+    }
+  }
+  const [abs, ars, acs] = a.st, [bbs, brs, bcs] = bm.st;
+  const words = [m, n, k, batch, a.off, bm.off, o.off, abs, ars, acs, bbs, brs, bcs, ost[1], ost[2], ost[0]];
+  const ids = [o.id, a.id, bm.id];
+  const adt = a.dt, odt = o.dt;
+  const distinct = a.id !== bm.id && a.id !== o.id && bm.id !== o.id;
+  const f32 = distinct && adt === DT.float32;
+  const al4 = (x) => x % 4 === 0;
+  const batchOk = (bs) => al4(bs) || batch === 1;
+  if (cfg) {                 // matvec: 4-element groups along k for A, along B's contiguous dimension for B
+    const mode = cfg.mode;
+    const vecA = f32 && al4(k) && acs === 1 && (al4(ars) || m === 1) && al4(a.off) && batchOk(abs);
+    const vecB = f32 && al4(bm.off) && batchOk(bbs) &&
+      (mode === 'k' ? brs === 1 && al4(bcs) && al4(k) : bcs === 1 && (al4(brs) || k === 1) && al4(n));
+    return {
+      key: `gemv:${adt},${odt}:${cfg.name}:${+vecA}${+vecB}`, cfg, ids, words,
+      specs: () => gemmSpecs(adt, odt, vecA, vecB), src: (b) => matvecSource(cfg, vecA, vecB, b),
+      grid: [Math.ceil(n / cfg.cols), Math.ceil(m / cfg.rows), batch],
+    };
+  }
+  cfg = forced ?? tileConfig(profile, m, n, batch);
+  // 4-element load groups along A's and B's contiguous dimension (k for A, n for B unless transposed);
+  // vec4 bindings where that dimension has unit stride, 16-byte alignment and an extent divisible by 4.
+  const aMode = acs !== 1 && ars === 1 ? 'm' : 'k';
+  const bMode = bcs !== 1 && brs === 1 ? 'k' : 'n';
+  const grid = [Math.ceil(n / cfg.tn), Math.ceil(m / cfg.tm), batch];
+  if (cfg.small) {
+    return {
+      key: `gemm:${adt},${odt}:${cfg.name}:${aMode}${bMode}`, cfg, ids, words, grid,
+      specs: () => gemmSpecs(adt, odt, false, false), src: (b) => gemmSmallSource(b, cfg, aMode, bMode),
+    };
+  }
+  const vecA = f32 && al4(a.off) && batchOk(abs) && (aMode === 'k' ? acs === 1 && al4(ars) && al4(k) : al4(acs) && al4(m));
+  const vecB = f32 && al4(bm.off) && batchOk(bbs) && (bMode === 'n' ? bcs === 1 && al4(brs) && al4(n) : al4(bcs) && al4(k));
+  return {
+    key: `gemm:${adt},${odt}:${cfg.name}:${aMode}${+vecA}${bMode}${+vecB}`, cfg, ids, words, grid,
+    specs: () => gemmSpecs(adt, odt, vecA, vecB), src: (b) => gemmSource(adt, odt, vecA, vecB, b, cfg, aMode, bMode),
+  };
+}
+
+/** The product transposed: out^T (n x m) = B^T (n x k) @ A^T (k x m), out written through its strides. */
+function transposed(m, n, a, bm, ost) {
+  return {
+    m: n, n: m,
+    a: { ...bm, st: [bm.st[0], bm.st[2], bm.st[1]] },
+    bm: { ...a, st: [a.st[0], a.st[2], a.st[1]] },
+    ost: [ost[0], ost[2], ost[1]],
+  };
 }
 
 // The integer kernel's dispatch tile.
@@ -249,6 +360,57 @@ ${tileIds}  let li = lid.y * 16u + lid.x;
 ${decl}${body}${out}}
 `;
   return s;
+}
+
+
+// Small tiles (16 x 16 invocations, each an rm x rn block of scalars: 16 x 16 to 32 x 32 outputs) for outputs
+// too small to give the big tiles' workgroups enough work or enough of them: a 64 x 64 tile over a 96 x 96
+// output computes 128 x 128. Any dtype and strides (scalar loads); workgroup-memory tiles are filled along each
+// operand's contiguous dimension (aMode / bMode as above).
+
+export function gemmSmallSource(b, cfg, aMode = 'k', bMode = 'n') {
+  const { rm, rn, tk: TK, tm: TM, tn: TN } = cfg;
+  // element e of a tile load: (row, k) of A and (k, column) of B, the contiguous index fastest
+  const aIdx = aMode === 'k' ? `let kk = e % ${TK}u; let r = e / ${TK}u;` : `let r = e % ${TM}u; let kk = e / ${TM}u;`;
+  const bIdx = bMode === 'n' ? `let c = e % ${TN}u; let kk = e / ${TN}u;` : `let kk = e % ${TK}u; let c = e / ${TK}u;`;
+  let acc = '', fma = '', out = '';
+  for (let i = 0; i < rm; i++) for (let j = 0; j < rn; j++) acc += `  var c${i}_${j} = 0.0;\n`;
+  for (let i = 0; i < rm; i++) fma += `      let a${i} = As[kk * ${TM}u + lid.y + ${16 * i}u];\n`;
+  for (let j = 0; j < rn; j++) fma += `      let b${j} = Bs[kk * ${TN}u + lid.x + ${16 * j}u];\n`;
+  for (let i = 0; i < rm; i++) for (let j = 0; j < rn; j++) fma += `      c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});\n`;
+  for (let i = 0; i < rm; i++) {
+    for (let j = 0; j < rn; j++) {
+      out += `  { let gr = m0 + lid.y + ${16 * i}u; let gc = n0 + lid.x + ${16 * j}u;
+    if (gr < M && gc < N) { st_O(pu(6u) + bt * pu(15u) + gr * pu(13u) + gc * pu(14u), c${i}_${j}); } }\n`;
+    }
+  }
+  return PRELUDE + b + `
+var<workgroup> As: array<f32, ${TM * TK}>;
+var<workgroup> Bs: array<f32, ${TN * TK}>;
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let M = pu(0u); let N = pu(1u); let K = pu(2u); let bt = wg.z;
+  let m0 = wg.y * ${TM}u; let n0 = wg.x * ${TN}u; let li = lid.y * 16u + lid.x;
+  let ab = pu(4u) + bt * pu(7u); let ars = pu(8u); let acs = pu(9u);
+  let bb = pu(5u) + bt * pu(10u); let brs = pu(11u); let bcs = pu(12u);
+${acc}  for (var k0 = 0u; k0 < K; k0 += ${TK}u) {
+    for (var e = li; e < ${TM * TK}u; e += 256u) {
+      ${aIdx} let gr = m0 + r; let gk = k0 + kk;
+      var v = 0.0; if (gr < M && gk < K) { v = f32(ld_A(ab + gr * ars + gk * acs)); }
+      As[kk * ${TM}u + r] = v;
+    }
+    for (var e = li; e < ${TN * TK}u; e += 256u) {
+      ${bIdx} let gc = n0 + c; let gk = k0 + kk;
+      var v = 0.0; if (gc < N && gk < K) { v = f32(ld_B(bb + gk * brs + gc * bcs)); }
+      Bs[kk * ${TN}u + c] = v;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < ${TK}u; kk++) {
+${fma}    }
+    workgroupBarrier();
+  }
+${out}}
+`;
 }
 
 export { kindOf };

@@ -2,13 +2,14 @@
 // cumulative scans. Semantics of wasm_ext/reduce.c, except that float sums accumulate in f32 (a tree over
 // the workgroup, so still better than a sequential f32 sum).
 //
-// reduce: one workgroup per output element; its WG invocations stride over the reduced elements, then a
-// tree in workgroup memory combines (value, index) pairs. Header: 0 n_out, 1 kept nd, 2 grid-x, 3 x offset,
+// reduce: 256-invocation workgroups shaped to the data (reduceShape: several outputs per workgroup for short
+// rows, coalesced columns for a reduction over a leading dim); an output's invocations stride over its reduced
+// elements, then a tree in workgroup memory combines (value, index) pairs. Header: 0 n_out, 1 kept nd, 2 grid-x, 3 x offset,
 // 4 out offset, 5 out2 offset, 6 reduced count, 7 reduced nd. Arrays: kept shape, x kept strides, out strides,
 // reduced shape, x reduced strides.
 import { ARR, DT, PRELUDE, UnsupportedDtype, ctype, cvt, isFloat, isSubword, kindOf } from './common.mjs';
 
-export const WG_RED = 64;
+export const WG_RED = 64;   // cumulative scans' workgroup
 
 // op -> [identity (by kind), combine (acc a/ai with candidate v/vi -> new a, ai), result kind of `a`]
 const RED = {
@@ -46,9 +47,31 @@ export function rowSpecs(xd, od) {
   return [{ name: 'O', dt: od, write: true, atomic: isSubword(od) }, { name: 'X', dt: xd }];
 }
 
-export function reduceSource(op, xd, od, o2d, b) {
+/**
+ * The shape of a reduction's workgroup (256 invocations): `S` invocations share one output, `OX` = 256 / S outputs
+ * per workgroup. 'row' layout (the reduced elements are contiguous, or nothing better applies): an output's S
+ * invocations are adjacent and S fits the row (about 4 elements each, up to 256), so short rows (softmax over 10
+ * classes, a 64-wide layer norm) fill the workgroup with many rows instead of idling 60 of 64 invocations.
+ * 'col' layout (the kept index is the contiguous one, as a sum over the batch dim): adjacent invocations take
+ * adjacent outputs (coalesced reads) and S slices split the reduced range. `fast`: the reduced dims are one
+ * strided dim, so an element's offset is a multiply, not a division per dim.
+ */
+export function reduceShape(nout, R, keptContiguous, reducedDims) {
+  const pow2 = (x) => 2 ** Math.ceil(Math.log2(Math.max(1, x)));
+  const fast = reducedDims <= 1;
+  if (keptContiguous && nout >= 16) {
+    const OX = Math.min(64, pow2(nout) >= 64 ? 64 : pow2(nout) >= 32 ? 32 : 16);
+    return { layout: 'col', OX, S: WG_ROW / OX, fast };
+  }
+  const S = Math.min(WG_ROW, pow2(Math.ceil(R / 4)));
+  return { layout: 'row', OX: WG_ROW / S, S, fast };
+}
+export const WG_ROW = 256;
+
+export function reduceSource(op, xd, od, o2d, b, shape = { layout: 'row', OX: 1, S: WG_ROW, fast: false }) {
   const r = RED[op];
   if (!r) throw Object.assign(new Error(`unknown reduce op ${op}`), { code: 2 });
+  const { layout, OX, S, fast } = shape;
   const k = r.bool ? 'i' : kindOf(xd);
   const T = ctype(k);
   let comb = r.comb;
@@ -58,85 +81,122 @@ export function reduceSource(op, xd, od, o2d, b) {
     : 'ld_X(off)';
   const withIdx = op === 'max_index' || op === 'min_index';
   let store;
-  if (op === 'argmax' || op === 'argmin') store = `st_O(oo, ${cvt('i', kindOf(od), 'i32(si[0])')});`;
-  else if (withIdx) store = `st_O(oo, ${cvt(k, kindOf(od), 'sv[0]')}); st_O2(pu(5u) + oo - pu(4u), i32(si[0]));`;
-  else store = `st_O(oo, ${cvt(k, kindOf(od), 'sv[0]')});`;
+  if (op === 'argmax' || op === 'argmin') store = `st_O(oo, ${cvt('i', kindOf(od), 'i32(ai)')});`;
+  else if (withIdx) store = `st_O(oo, ${cvt(k, kindOf(od), 'a')}); st_O2(pu(5u) + oo - pu(4u), i32(ai));`;
+  else store = `st_O(oo, ${cvt(k, kindOf(od), 'a')});`;
+  // invocation (o, s) of the workgroup: output o, slice s; its slot in workgroup memory
+  const [oOf, sOf] = layout === 'row' ? [`lid.x / ${S}u`, `lid.x % ${S}u`] : [`lid.x % ${OX}u`, `lid.x / ${OX}u`];
+  const slot = (sx) => (layout === 'row' ? `o * ${S}u + ${sx}` : `(${sx}) * ${OX}u + o`);
+  const offset = fast ? '    let off = xo + t * pu(' + ARR(4) + 'u);\n' : `    var off = xo; var q = t;
+    for (var d = i32(pu(7u)) - 1; d >= 0; d--) {
+      let sz = pu(${ARR(3)}u + u32(d)); let c = q % sz; q = q / sz; off += c * pu(${ARR(4)}u + u32(d));
+    }
+`;
+  const tree = S > 1 ? `  sv[lid.x] = a; si[lid.x] = ai;
+  workgroupBarrier();
+  for (var h = ${S / 2}u; h > 0u; h >>= 1u) {
+    if (s < h) {
+      let v = sv[${slot('s + h')}]; let vi = si[${slot('s + h')}];
+      ${comb}
+      sv[lid.x] = a; si[lid.x] = ai;
+    }
+    workgroupBarrier();
+  }
+` : '';
   return PRELUDE + b + `
-var<workgroup> sv: array<${T}, ${WG_RED}>;
-var<workgroup> si: array<u32, ${WG_RED}>;
-@compute @workgroup_size(${WG_RED})
+var<workgroup> sv: array<${T}, ${WG_ROW}>;
+var<workgroup> si: array<u32, ${WG_ROW}>;
+@compute @workgroup_size(${WG_ROW})
 fn main(@builtin(workgroup_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let j = gid.y * pu(2u) + gid.x;
-  if (j >= pu(0u)) { return; }   // uniform per workgroup
-  var xo = pu(3u); var oo = pu(4u); var rem = j;
+  let o = ${oOf}; let s = ${sOf};
+  let j = (gid.y * pu(2u) + gid.x) * ${OX}u + o;
+  let valid = j < pu(0u);   // invocations past the last output still take part in the barriers
+  var xo = pu(3u); var oo = pu(4u); var rem = min(j, pu(0u) - 1u);
   for (var d = i32(pu(1u)) - 1; d >= 0; d--) {
     let sz = pu(${ARR(0)}u + u32(d)); let c = rem % sz; rem = rem / sz;
     xo += c * pu(${ARR(1)}u + u32(d)); oo += c * pu(${ARR(2)}u + u32(d));
   }
   var a: ${T} = ${r[k]};
   var ai: u32 = 0xffffffffu;
-  let R = pu(6u);
-  for (var t = lid.x; t < R; t += ${WG_RED}u) {
-    var off = xo; var q = t;
-    for (var d = i32(pu(7u)) - 1; d >= 0; d--) {
-      let sz = pu(${ARR(3)}u + u32(d)); let c = q % sz; q = q / sz; off += c * pu(${ARR(4)}u + u32(d));
-    }
-    let v: ${T} = ${load}; let vi = t;
+  let R = select(0u, pu(6u), valid);
+  for (var t = s; t < R; t += ${S}u) {
+${offset}    let v: ${T} = ${load}; let vi = t;
     ${comb}
   }
-  sv[lid.x] = a; si[lid.x] = ai;
-  workgroupBarrier();
-  for (var s = ${WG_RED / 2}u; s > 0u; s >>= 1u) {
-    if (lid.x < s) {
-      a = sv[lid.x]; ai = si[lid.x];
-      let v = sv[lid.x + s]; let vi = si[lid.x + s];
-      ${comb}
-      sv[lid.x] = a; si[lid.x] = ai;
-    }
-    workgroupBarrier();
-  }
-  if (lid.x == 0u) { ${store} }
+${tree}  if (s == 0u && valid) { ${store} }
 }
 `;
 }
 
-// softmax / log_softmax over contiguous rows: one workgroup per row. Header: 0 rows, 1 n, 2 grid-x,
-// 3 x offset, 4 out offset, 5 log.
-export function softmaxSource(xd, od, b) {
-  if (!isFloat(xd) || !isFloat(od)) throw new UnsupportedDtype(xd);
-  return PRELUDE + b + `
-var<workgroup> sm: array<f32, ${WG_RED}>;
-@compute @workgroup_size(${WG_RED})
-fn main(@builtin(workgroup_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let row = gid.y * pu(2u) + gid.x;
-  if (row >= pu(0u)) { return; }
-  let n = pu(1u); let xb = pu(3u) + row * n; let ob = pu(4u) + row * n;
-  var m = -inf_();
-  var nan = false;
-  for (var t = lid.x; t < n; t += ${WG_RED}u) { let v = ld_X(xb + t); nan = nan || isnan_(v); m = max(m, v); }
-  if (nan) { m = nan_(); }
-  sm[lid.x] = m; workgroupBarrier();
-  for (var s = ${WG_RED / 2}u; s > 0u; s >>= 1u) {
-    if (lid.x < s) { let o = sm[lid.x + s]; sm[lid.x] = select(max(sm[lid.x], o), nan_(), isnan_(o) || isnan_(sm[lid.x])); }
-    workgroupBarrier();
-  }
-  m = sm[0];
-  workgroupBarrier();
-  if (isinf_(m) && m < 0.0) { m = 0.0; }
-  var acc = 0.0;
-  for (var t = lid.x; t < n; t += ${WG_RED}u) { acc += exp(ld_X(xb + t) - m); }
-  sm[lid.x] = acc; workgroupBarrier();
-  for (var s = ${WG_RED / 2}u; s > 0u; s >>= 1u) {
-    if (lid.x < s) { sm[lid.x] += sm[lid.x + s]; }
-    workgroupBarrier();
-  }
-  let tot = sm[0];
-  let lt = log(tot);
-  for (var t = lid.x; t < n; t += ${WG_RED}u) {
-    let z = ld_X(xb + t) - m;
-    st_O(ob + t, select(exp(z) / tot, z - lt, pu(5u) == 1u));
-  }
+// softmax / log_softmax over contiguous rows of n: `S` invocations per row (fitting the row, as reduceShape),
+// 256 / S rows per workgroup. One pass gathers each invocation's (max, sum of exp(x - max)) online, merged over
+// the row in workgroup memory; a second pass writes. With `cache` (n <= S * cache) the row stays in registers
+// between the passes: one read of x. A NaN or +inf anywhere makes the whole row NaN, as PyTorch's
+// exp(x - max) / sum does; a row of -inf gives NaN too (0 / 0). Header: 0 rows, 1 n, 2 grid-x, 3 x offset,
+// 4 out offset, 5 log.
+export const SOFTMAX_CACHE = 8;
+export function softmaxShape(n) {
+  const pow2 = (x) => 2 ** Math.ceil(Math.log2(Math.max(1, x)));
+  const S = Math.min(WG_ROW, pow2(Math.ceil(n / SOFTMAX_CACHE)));
+  return { S, OX: WG_ROW / S, cache: n <= S * SOFTMAX_CACHE ? SOFTMAX_CACHE : 0 };
 }
+
+export function softmaxSource(xd, od, b, shape = softmaxShape(1 << 30)) {
+  if (!isFloat(xd) || !isFloat(od)) throw new UnsupportedDtype(xd);
+  const { S, OX, cache } = shape;
+  const upd = `if (isnan_(v) || (isinf_(v) && v > 0.0)) { bad = true; } else if (v > m) { sum = sum * exp(m - v) + 1.0; m = v; } else if (v > -inf_()) { sum += exp(v - m); }`;
+  let pass1, pass2;
+  if (cache) {
+    pass1 = '';
+    for (let e = 0; e < cache; e++) {
+      pass1 += `  var x${e} = 0.0; if (t + ${e * S}u < n) { x${e} = ld_X(xb + t + ${e * S}u); { let v = x${e}; ${upd} } }\n`;
+    }
+    pass2 = '';
+    for (let e = 0; e < cache; e++) pass2 += `  if (t + ${e * S}u < n) { st_O(ob + t + ${e * S}u, res(x${e})); }\n`;
+  } else {
+    pass1 = `  for (var i = t; i < n; i += ${S}u) { let v = ld_X(xb + i); ${upd} }\n`;
+    pass2 = `  for (var i = t; i < n; i += ${S}u) { st_O(ob + i, res(ld_X(xb + i))); }\n`;
+  }
+  const tree = S > 1 ? `  sm[lid.x] = m; ss[lid.x] = sum; sb[lid.x] = u32(bad);
+  workgroupBarrier();
+  for (var h = ${S / 2}u; h > 0u; h >>= 1u) {
+    if (t < h) {
+      let m2 = sm[lid.x + h]; let s2 = ss[lid.x + h];
+      let mm = max(m, m2);
+      if (mm > -inf_()) { sum = sum * exp(m - mm) + s2 * exp(m2 - mm); }
+      m = mm;
+      bad = bad || sb[lid.x + h] != 0u;
+      sm[lid.x] = m; ss[lid.x] = sum; sb[lid.x] = u32(bad);
+    }
+    workgroupBarrier();
+  }
+  m = sm[lid.x - t]; sum = ss[lid.x - t]; bad = sb[lid.x - t] != 0u;
+` : '';
+  return PRELUDE + b + `
+var<workgroup> sm: array<f32, ${WG_ROW}>;
+var<workgroup> ss: array<f32, ${WG_ROW}>;
+var<workgroup> sb: array<u32, ${WG_ROW}>;
+var<private> m: f32;
+var<private> sum: f32;
+var<private> bad: bool;
+var<private> lsum: f32;
+var<private> islog: bool;
+fn res(v: f32) -> f32 {
+  // explicitly: exp(NaN) and log(0) are not NaN and -inf everywhere (SwiftShader); sum is 0 only for all -inf
+  if (bad || sum == 0.0) { return nan_(); }
+  let z = v - m;
+  return select(exp(z) / sum, z - lsum, islog);
+}
+@compute @workgroup_size(${WG_ROW})
+fn main(@builtin(workgroup_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let t = lid.x % ${S}u;
+  let row = (gid.y * pu(2u) + gid.x) * ${OX}u + lid.x / ${S}u;
+  let valid = row < pu(0u);   // invocations past the last row still take part in the barriers
+  let n = select(0u, pu(1u), valid);
+  let xb = pu(3u) + row * n; let ob = pu(4u) + row * n;
+  m = -inf_(); sum = 0.0; bad = false;
+${pass1}${tree}  lsum = log(sum); islog = pu(5u) == 1u;
+${pass2}}
 `;
 }
 

@@ -1,0 +1,33 @@
+// Which matmul kernel runs for which shape, per adapter: data, so that a measurement changes the choice and no
+// code does. bench/webgpu_matmul_shapes.mjs times every variant over shapes 1..4096 and, with WRITE_TABLE=1,
+// rewrites the profile of the adapter it ran on here (fitted from its timings: see fitProfile there).
+//
+// Profiles are tried in order: the first whose `match` (a case-insensitive regular expression) finds the
+// adapter's "vendor architecture device description" applies; the last matches every adapter.
+//   skinny.k / skinny.n  [[maxM, variant], ...], maxM ascending: a product with M <= maxM (or N <= maxM with
+//                        N < M: it runs transposed) takes that matvec variant (matvec.mjs); 'k' / 'n' by the
+//                        contiguous dimension of its B. Beyond the last maxM: the tiles.
+//   tiles                [[variant, minWorkgroups], ...]: the first tile variant (matmul.mjs GEMM_CONFIGS or
+//                        SMALL_CONFIGS) whose grid has at least minWorkgroups workgroups (the last: 0).
+// `measured` says where a profile's numbers come from; the unmeasured default is a guess that is correct on any
+// adapter (every variant computes the same product) and keeps SwiftShader's small workgroup memory (16 KiB).
+export const MATMUL_TABLE = [
+  {
+    match: 'swiftshader',
+    measured: 'guess: SwiftShader is a CPU, so fewer wasted flops win over more workgroups',
+    skinny: {
+      k: [[1, 'vk16r1'], [4, 'vk16r4'], [8, 'vk16r8']],
+      n: [[1, 'vn16r1'], [4, 'vn16r4'], [8, 'vn16r8']],
+    },
+    tiles: [['t64d', 4], ['s32', 0]],
+  },
+  {
+    match: '',
+    measured: 'guess (not yet measured): run bench/webgpu_matmul_shapes.mjs with WRITE_TABLE=1 on the adapter',
+    skinny: {
+      k: [[1, 'vk32r1'], [2, 'vk32r2'], [4, 'vk32r4'], [8, 'vk32r8']],
+      n: [[1, 'vn64r1'], [2, 'vn64r2'], [4, 'vn64r4'], [8, 'vn64r8']],
+    },
+    tiles: [['t128k8dsu', 256], ['t64d', 32], ['s32', 0]],
+  },
+];

@@ -1,0 +1,118 @@
+"""The webgpu device's kernel choice by shape against the CPU backend: matmul's variants (matrix-vector and skinny
+kernels, small and big tiles; js_bridge/webgpu/kernels/matmul.mjs planGemm and matmul_table.mjs), and reductions
+and softmax with workgroups shaped to the rows (kernels/reduce.mjs).
+
+Runs only in Pyodide with the WebGPU bridge loaded (`make test-webgpu`, SwiftShader); helpers from test_webgpu.py.
+"""
+import pytest
+
+pytest.importorskip("js")
+import torch_js as torch  # noqa: E402
+
+if not torch.webgpu.is_available():
+    pytest.skip("webgpu bridge not loaded (run `make test-webgpu`)", allow_module_level=True)
+
+from test_webgpu import GPU, assert_close, both, sample  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _init():
+    torch.webgpu._init_sync()
+    yield
+
+
+# ---- matmul: the kernel by shape -------------------------------------------------------------------------------
+def _matmul_programs():
+    """Products whose kernel choice differs by shape (js_bridge/webgpu/kernels/matmul.mjs planGemm): decoding
+    rows (M = 1), skinny row blocks, few columns (run transposed), nn.Linear's x @ W.T and its backward's g @ W,
+    odd sizes past every tile, batches, batch broadcast (stride 0) and transposed operands."""
+    w = sample((37, 66), seed=40)          # nn.Linear weight [out, in]
+    progs = {}
+    for m in (1, 2, 5, 16, 17):
+        x = sample((m, 66), seed=41 + m)
+        progs[f"x @ W.T, M={m}"] = (lambda x, w: x @ w.t(), x, w)
+        progs[f"x @ W, M={m}"] = (lambda x, w: x @ w, sample((m, 37), seed=50 + m), w)
+    progs["few columns (N=1)"] = (lambda a, v: a @ v, sample((70, 33), seed=60), sample((33, 1), seed=61))
+    progs["few columns (N=3), A transposed"] = (lambda a, b: a.t() @ b, sample((33, 70), seed=62), sample((33, 3), seed=63))
+    progs["matrix-vector"] = (lambda a, v: torch.mv(a, v), sample((45, 31), seed=64), sample((31,), seed=65))
+    progs["vector-matrix, odd K"] = (lambda v, a: v @ a, sample((31,), seed=66), sample((31, 45), seed=67))
+    progs["batched decode, A broadcast"] = (lambda q, k: q @ k.transpose(-1, -2), sample((1, 1, 16), seed=68),
+                                            sample((6, 23, 16), seed=69))
+    progs["batched skinny, transposed B"] = (lambda a, b: a @ b.transpose(1, 2), sample((3, 4, 20), seed=70),
+                                             sample((3, 50, 20), seed=71))
+    progs["small tiles 40x24x9"] = (lambda a, b: a @ b, sample((40, 9), seed=72), sample((9, 24), seed=73))
+    progs["K=1 outer product"] = (lambda a, b: a @ b, sample((19, 1), seed=74), sample((1, 21), seed=75))
+    return progs
+
+
+@pytest.mark.parametrize("variant", [None, "vk16r1", "vk32r4", "vk64r16", "vn64r1", "vn16r8", "vn32r16", "s16",
+                                     "s32x16", "s32", "t64d", "t128k8dsu"])
+def test_matmul_kernel_variants(variant):
+    """Every kernel family on every program (variant None: the choice by shape), against the CPU."""
+    bridge = torch.webgpu._rt.ensure()
+    bridge.gemmForce = variant
+    try:
+        for what, (fn, *args) in _matmul_programs().items():
+            assert_close(*both(fn, *args), rtol=1e-4, atol=1e-4, what=f"{variant}: {what}")
+        x, w = sample((3, 8), seed=80), sample((5, 8), seed=81)   # half and bfloat16 through the same kernels
+        assert_close(*both(lambda x, w: x @ w.t(), x.half(), w.half()), rtol=1e-2, atol=1e-2, what="half")
+        assert_close(*both(lambda x, w: x @ w.t(), x.bfloat16(), w.bfloat16()), rtol=2e-2, atol=2e-2, what="bf16")
+    finally:
+        bridge.gemmForce = None
+
+
+def test_matmul_choice_by_shape():
+    """Decoding takes the matrix-vector kernel, in one dispatch and without copying W.T; a big square the tiles."""
+    w = sample((96, 64), seed=82).to(GPU)
+    x = sample((1, 64), seed=83).to(GPU)
+    torch.webgpu.flush()
+    with torch.webgpu.counter(kernels=True) as c:
+        y = x @ w.t()
+    assert c["dispatches"] == 1 and c.kernels[0].startswith("gemv:"), c.kernels
+    assert_close(sample((1, 64), seed=83) @ sample((96, 64), seed=82).t(), y, what="decode")
+    a = torch.ones(128, 128, device=GPU)
+    with torch.webgpu.counter(kernels=True) as c:
+        a @ a
+    assert c["dispatches"] == 1 and c.kernels[0].startswith("gemm:"), c.kernels
+
+
+
+
+# ---- reductions and softmax: workgroups shaped to the rows -------------------------------------------------------
+
+@pytest.mark.parametrize("shape,dims", [
+    ((300, 3), (1,)), ((7, 33), (1,)), ((2, 1500), (1,)), ((3, 5000), (1,)),     # rows: short to long
+    ((500, 40), (0,)), ((6, 20, 24), (0,)), ((33, 12), (0,)), ((9, 70), (0,)),   # columns (kept dim contiguous)
+    ((4, 6, 10), (0, 2)), ((5, 6, 7), (1,)), ((1, 1), (0, 1)), ((40, 1), (1,)),  # strided / degenerate
+])
+def test_reduction_shapes(shape, dims):
+    """The reduction's workgroup shape (kernels/reduce.mjs reduceShape: rows per workgroup, columns, slices) on
+    every kind of layout; ties and NaN across slices keep PyTorch's first index."""
+    x = sample(shape, seed=sum(shape))
+    flat = x.reshape(-1)
+    flat[::7] = 2.5                      # ties (above every other value)
+    x2 = x.clone()
+    x2.reshape(-1)[len(flat) // 2] = float("nan")
+    d = dims[0]
+    fns = {"sum": lambda t: t.sum(dims), "amax": lambda t: t.amax(dims), "mean": lambda t: t.mean(dims),
+           "argmax": lambda t: t.argmax(d), "min_idx": lambda t: t.min(d).indices, "max": lambda t: t.max(d).values,
+           "any": lambda t: (t > 1.9).any(d), "int": lambda t: (t * 10).to(torch.int32).sum(dims)}
+    for name, fn in fns.items():
+        assert_close(*both(fn, x), rtol=1e-4, atol=1e-4, what=name)
+    for name in ("argmax", "max", "amax"):
+        assert_close(*both(fns[name], x2), rtol=1e-4, atol=1e-4, what=name + " nan")
+
+
+@pytest.mark.parametrize("n", [1, 5, 8, 31, 64, 300, 2048, 2049, 5000])
+def test_softmax_row_widths(n):
+    """Rows of every width (several rows per workgroup, registers, or streaming past 2048), with rows holding
+    NaN, +inf, -inf and all -inf, as PyTorch (any NaN or +inf: the row is NaN; all -inf: NaN)."""
+    rows = 6
+    x = sample((rows, n), -8, 8, seed=n)
+    x[1, n // 2] = float("nan")
+    x[2, n - 1] = float("inf")
+    x[3, 0] = float("-inf")
+    x[4] = float("-inf")
+    for fn in (lambda t: torch.softmax(t, -1), lambda t: torch.log_softmax(t, -1)):
+        assert_close(*both(fn, x), rtol=1e-4, atol=1e-5, what=f"n={n}")
+
