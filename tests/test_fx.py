@@ -379,6 +379,28 @@ def test_unpacking_and_iteration():
         fx.symbolic_trace(loop)
 
 
+@needs_torch
+def test_erasing_while_iterating_matches_torch():
+    def f(x):
+        return torch_or_js.sin(torch_or_js.exp(torch_or_js.neg(x))).cos()
+    codes = []
+    for lib in (torch_js, torch):
+        global torch_or_js
+        torch_or_js = lib
+        gm = lib.fx.symbolic_trace(f)
+        for n in gm.graph.nodes:
+            if n.name == "neg":   # erase the node after the current one
+                nxt = n.next
+                nxt.replace_all_uses_with(n)
+                gm.graph.erase_node(nxt)
+            if n.name == "sin":   # and the current one
+                n.replace_all_uses_with(n.args[0])
+                gm.graph.erase_node(n)
+        gm.recompile()
+        codes.append((gm.code, len(gm.graph.nodes), gm(lib.tensor([0.5])).tolist()))
+    assert codes[0] == codes[1]
+
+
 def test_map_arg_and_aggregate():
     g = fx.Graph()
     a, b = g.placeholder("a"), g.placeholder("b")

@@ -129,10 +129,9 @@ class _NodeList:
         root = self._graph._root
         cur = getattr(root, self._dir)
         while cur is not root:
-            nxt = getattr(cur, self._dir)
             if not cur._erased:
                 yield cur
-            cur = nxt
+            cur = getattr(cur, self._dir)   # read after the yield: the loop body may erase or insert nodes
 
     def __reversed__(self):
         return iter(_NodeList(self._graph, "_prev" if self._dir == "_next" else "_next"))

@@ -156,9 +156,9 @@ class Node:
         self._next.prepend(x)
 
     def _remove_from_list(self):
+        # the removed node keeps its links, so a loop that erases the node it stands on moves on from there
         p, n = self._prev, self._next
         p._next, n._prev = n, p
-        self._prev = self._next = self
 
     # --- arguments ------------------------------------------------------------------------------------------
     @property
