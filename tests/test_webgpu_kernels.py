@@ -1,6 +1,7 @@
 """The webgpu device's kernel choice by shape against the CPU backend: matmul's variants (matrix-vector and skinny
-kernels, small and big tiles; js_bridge/webgpu/kernels/matmul.mjs planGemm and matmul_table.mjs), and reductions
-and softmax with workgroups shaped to the rows (kernels/reduce.mjs).
+kernels, small and big tiles; js_bridge/webgpu/kernels/matmul.mjs planGemm and matmul_table.mjs), reductions and
+softmax with workgroups shaped to the rows (kernels/reduce.mjs), and the fused attention of
+F.scaled_dot_product_attention (kernels/attention.mjs, ops/fused_attention.py) with its recomputing backward.
 
 Runs only in Pyodide with the WebGPU bridge loaded (`make test-webgpu`, SwiftShader); helpers from test_webgpu.py.
 """
@@ -8,6 +9,7 @@ import pytest
 
 pytest.importorskip("js")
 import torch_js as torch  # noqa: E402
+import torch_js.nn.functional as F  # noqa: E402
 
 if not torch.webgpu.is_available():
     pytest.skip("webgpu bridge not loaded (run `make test-webgpu`)", allow_module_level=True)
@@ -116,3 +118,84 @@ def test_softmax_row_widths(n):
     for fn in (lambda t: torch.softmax(t, -1), lambda t: torch.log_softmax(t, -1)):
         assert_close(*both(fn, x), rtol=1e-4, atol=1e-5, what=f"n={n}")
 
+
+# ---- fused attention ---------------------------------------------------------------------------------------------
+
+def _sdpa_cases():
+    """(q, k, v, kwargs) with the layouts models use: heads from a transposed (B, L, H, E) projection, GQA, causal
+    with L != S, boolean and additive masks broadcast over batch and heads, a row with every key masked (NaN as
+    the composite), odd and unaligned sizes past the kernel's row and key blocks, few rows (the split-keys
+    kernel of decoding), 2-D and 5-D inputs."""
+    b, h, l, s, e = 2, 3, 70, 45, 20
+    q = sample((b, l, h, e), seed=90).transpose(1, 2)           # strided heads, as a GPT block's view
+    k = sample((b, s, h, e), seed=91).transpose(1, 2)
+    v = sample((b, h, s, 12), seed=92)
+    bool_mask = sample((l, s), seed=93) > -1.5
+    bool_mask[5] = False                                        # row 5: no key left -> NaN, as the composite
+    add_mask = sample((b, 1, l, s), seed=94)
+    return {
+        "plain": (q, k, v, {}),
+        "causal, L > S": (q, k, v, {"is_causal": True}),
+        "causal, square": (q, sample((b, h, l, e), seed=95), sample((b, h, l, 9), seed=96), {"is_causal": True}),
+        "bool mask": (q, k, v, {"attn_mask": bool_mask}),
+        "additive mask, scale": (q, k, v, {"attn_mask": add_mask, "scale": 0.3}),
+        "gqa": (sample((1, 6, 17, 8), seed=97), sample((1, 2, 33, 8), seed=98), sample((1, 2, 33, 8), seed=99),
+                {"enable_gqa": True, "is_causal": True}),
+        "decode (L = 1)": (sample((2, 4, 1, 16), seed=100), sample((2, 4, 40, 16), seed=101),
+                           sample((2, 4, 40, 16), seed=102), {}),
+        "few rows (keys split), bool mask": (q[:, :, :3], k, v, {"attn_mask": bool_mask[3:6]}),
+        "few rows, causal": (q[:, :, :12], q[:, :, :12], v[:, :, :12], {"is_causal": True}),
+        "few rows, additive mask": (q[:, :, :4], k, v, {"attn_mask": add_mask[:, :, :4]}),
+        "2-D": (sample((5, 7), seed=103), sample((9, 7), seed=104), sample((9, 3), seed=105), {}),
+        "5-D": (sample((2, 2, 2, 6, 4), seed=106), sample((2, 2, 2, 5, 4), seed=107), sample((2, 2, 2, 5, 4), seed=108), {}),
+    }
+
+
+@pytest.mark.parametrize("case", list(_sdpa_cases()))
+def test_sdpa_fused_matches_cpu(case):
+    q, k, v, kw = _sdpa_cases()[case]
+    assert_close(*both(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, **{
+        n: (x.to(q.device) if isinstance(x, torch.Tensor) else x) for n, x in kw.items()}), q, k, v),
+        rtol=1e-4, atol=1e-5, what=case)
+
+
+def test_sdpa_is_one_kernel_and_backward_matches():
+    """The forward is one dispatch (the composite: two products, a softmax, the masking); gradients of q, k, v
+    from the recomputing backward equal the composite's on the CPU."""
+    q, k, v, kw = _sdpa_cases()["causal, L > S"]
+    qg, kg, vg = (t.to(GPU) for t in (q, k, v))
+    torch.webgpu.flush()
+    with torch.webgpu.counter(kernels=True) as c:
+        F.scaled_dot_product_attention(qg, kg, vg, **kw)
+    assert c["dispatches"] == 1 and c.kernels[0].startswith("attention:"), c.kernels
+    for case in ("causal, L > S", "additive mask, scale", "gqa"):
+        q, k, v, kw = _sdpa_cases()[case]
+        grads = []
+        for dev in ("cpu", GPU):
+            leaves = [t.detach().to(dev).requires_grad_() for t in (q, k, v)]
+            args = {n: (x.to(dev) if isinstance(x, torch.Tensor) else x) for n, x in kw.items()}
+            out = F.scaled_dot_product_attention(*leaves, **args)
+            w = sample(out.shape, seed=110).to(dev)
+            (out * w).sum().backward()
+            grads.append([t.grad for t in leaves])
+            if dev == GPU:
+                assert out.grad_fn.name() == "ScaledDotProductFlashAttentionBackward0"
+        for name, gc, gg in zip("qkv", *grads):
+            assert_close(gc, gg, rtol=1e-4, atol=1e-4, what=f"{case}: d{name}")
+
+
+def test_sdpa_falls_back_to_the_composite():
+    """Dropout, a mask that needs its gradient and head dims past the kernel's run the composite (still right)."""
+    q, k, v = sample((2, 3, 6, 8), seed=120), sample((2, 3, 5, 8), seed=121), sample((2, 3, 5, 8), seed=122)
+    qg, kg, vg = (t.to(GPU) for t in (q, k, v))
+    m = sample((6, 5), seed=123).to(GPU).requires_grad_()
+    with torch.webgpu.counter(kernels=True) as c:
+        out = F.scaled_dot_product_attention(qg, kg, vg, attn_mask=m)
+    assert not any(kk.startswith("attention:") for kk in c.kernels), c.kernels
+    out.sum().backward()
+    assert m.grad is not None and m.grad.shape == (6, 5)
+    wide = sample((1, 1, 3, 300), seed=124)
+    assert_close(*both(lambda t: F.scaled_dot_product_attention(t, t, t), wide), rtol=1e-4, atol=1e-5, what="E=300")
+    torch.manual_seed(0)
+    d = F.scaled_dot_product_attention(qg, kg, vg, dropout_p=0.5)
+    assert d.shape == (2, 3, 6, 8)

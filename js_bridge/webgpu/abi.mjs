@@ -46,6 +46,10 @@
 //   LINALG         count, noperands, nwords, ids[noperands], words[nwords]
 //                    op: OPS.linalg index; count invocations; words go to the kernel header from word 3
 //                    (kernels/linalg.mjs)
+//   ATTENTION      B, H, L, S, E, Ev, rep, flags, out operand, q operand, k operand, v operand, mask operand,
+//                  q_st[4], k_st[4], v_st[4], m_st[4]
+//                    p0: scale; flags 1 causal, 2 mask (mask id 0: none); strides (batch, head, row, col); out
+//                    contiguous (B, H, L, Ev)
 
 export const FAMILY = Object.freeze({
   COPY: 1,
@@ -69,6 +73,7 @@ export const FAMILY = Object.freeze({
   LOGCUMSUMEXP: 19,
   SEARCHSORTED: 20,
   LINALG: 21,
+  ATTENTION: 22,
 });
 
 const operand = (I, at) => ({ id: I[at], dt: I[at + 1], off: I[at + 2] });
@@ -172,5 +177,10 @@ export const ARGS = Object.freeze({
     const nwords = I[4];
     return { op: I[1], count: I[2], noperands, nwords, ids: arr(I, 5, noperands),
       words: arr(I, 5 + noperands, nwords) };
+  },
+  ATTENTION(I) {
+    return { op: I[1], B: I[2], H: I[3], L: I[4], S: I[5], E: I[6], Ev: I[7], rep: I[8], flags: I[9],
+      out: operand(I, 10), q: operand(I, 13), k: operand(I, 16), v: operand(I, 19), mask: operand(I, 22),
+      q_st: arr(I, 25, 4), k_st: arr(I, 29, 4), v_st: arr(I, 33, 4), m_st: arr(I, 37, 4) };
   },
 });

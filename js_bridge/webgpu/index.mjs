@@ -32,6 +32,7 @@ import {
   sortInitSpecs, sortOutSource, sortOutSpecs, sortStepSource,
 } from './kernels/sort.mjs';
 import { LINALG_OPS, WG_LINALG, linalgSource } from './kernels/linalg.mjs';
+import { attentionRows, attentionSource, attentionSpecs } from './kernels/attention.mjs';
 import { ARGS, FAMILY } from './abi.mjs';
 
 export { FAMILY };
@@ -250,6 +251,7 @@ export class Bridge {
       case FAMILY.LOGCUMSUMEXP: return this._logcumsumexp(ARGS.LOGCUMSUMEXP(I));
       case FAMILY.SEARCHSORTED: return this._searchsorted(ARGS.SEARCHSORTED(I));
       case FAMILY.LINALG: return this._linalg(ARGS.LINALG(I));
+      case FAMILY.ATTENTION: return this._attention(ARGS.ATTENTION(I), F[0]);
       default: throw Object.assign(new Error(`unknown family ${fam}`), { code: 2 });
     }
   }
@@ -580,6 +582,26 @@ Bridge.prototype._linalg = function (a) {
   if (!count) return;
   const p = this.disp.pipeline(`linalg:${op}`, () => ({ ...linalgSource(op), slots: ids.map((_, k) => k) }));
   this._launch(p, ids, count, WG_LINALG, a.words);
+};
+
+Bridge.prototype._attention = function (a, scale) {
+  const { B, H, L, S, E, Ev, rep, flags } = a, { id: oid, dt: odt, off: ooff } = a.out;
+  const { q, k, v, mask } = a;
+  if (!B || !H || !L || !Ev) return;
+  const withMask = (flags & 2) !== 0;
+  const md = withMask ? mask.dt : -1;
+  this._checkDtypes(withMask ? [q.dt, odt, md] : [q.dt, odt]);
+  if (!isFloat(q.dt) || k.dt !== q.dt || v.dt !== q.dt || odt !== q.dt) throw new UnsupportedError('attention: one float dtype');
+  if (B > MAX_GROUPS || H > MAX_GROUPS) throw new UnsupportedError('attention: too many heads');
+  const ids = withMask ? [oid, q.id, k.id, v.id, mask.id] : [oid, q.id, k.id, v.id];
+  const rows = attentionRows(L, Ev);   // fewer rows per workgroup, keys split, for decoding
+  const p = this._pipe(`attention:${q.dt}:${md}:${E},${Ev}:${rows}`, ids, () => attentionSpecs(q.dt, md), (b) => attentionSource(E, Ev, md, b, rows));
+  const d = this.disp;
+  const w = d.slot();
+  d.u32.set([L, S, 0, H, rep, flags, q.off, k.off, v.off, withMask ? mask.off : 0, ooff], w);
+  d.f32[w + 11] = scale;
+  for (const [j, st] of [a.q_st, a.k_st, a.v_st, a.m_st].entries()) d.u32.set(st, w + ARR(j));
+  d.dispatch(p, ids, w, Math.ceil(L / rows), H, B);
 };
 
 /** Create the device and the bridge. */

@@ -40,8 +40,8 @@ COPY, FILL, UNARY, BINARY, WHERE, REDUCE, SOFTMAX, CUMUL, GEMM = (
     FAMILY[f] for f in ("COPY", "FILL", "UNARY", "BINARY", "WHERE", "REDUCE", "SOFTMAX", "CUMUL", "GEMM"))
 INDEX_OFFSETS, TAKE, PUT, IM2COL, COL2IM, POOL, POOL_BWD = (
     FAMILY[f] for f in ("INDEX_OFFSETS", "TAKE", "PUT", "IM2COL", "COL2IM", "POOL", "POOL_BWD"))
-SORT, CUMEXT, LOGCUMSUMEXP, SEARCHSORTED, LINALG = (
-    FAMILY[f] for f in ("SORT", "CUMEXT", "LOGCUMSUMEXP", "SEARCHSORTED", "LINALG"))
+SORT, CUMEXT, LOGCUMSUMEXP, SEARCHSORTED, LINALG, ATTENTION = (
+    FAMILY[f] for f in ("SORT", "CUMEXT", "LOGCUMSUMEXP", "SEARCHSORTED", "LINALG", "ATTENTION"))
 
 # structs by ndim (and by reduced dims for REDUCE), built once
 _COPY = structs_by_nd("COPY")
@@ -64,6 +64,7 @@ _CUMEXT = struct_for("CUMEXT")
 _LOGCUMSUMEXP = struct_for("LOGCUMSUMEXP")
 _SEARCHSORTED = struct_for("SEARCHSORTED")
 _LINALG = {}   # (noperands, nwords) -> struct
+_ATTENTION = struct_for("ATTENTION")
 
 
 class WebGPUStorage(Storage):
@@ -301,6 +302,22 @@ class WebGPUBackend(Backend):
         rc = _rt.run()
         if rc:
             _rt.fail(rc, "matmul", (a._dtype,))
+
+    # ---- fused attention (beyond the Backend interface: ops/fused_attention.py asks for it by name) ---------
+    def attention(self, out, q, k, v, mask, dims, strides, rep, causal, scale):
+        """out (contiguous B, H, L, Ev) = softmax(q k^T * scale + mask) v in one kernel (kernels/attention.mjs).
+        dims = (B, H, L, S, E, Ev): q is (B, H, L, E), k and v (B, H / rep, S, E or Ev), mask (bool or q's dtype;
+        None for none) (B, H, L, S), each read through its (batch, head, row, col) strides in `strides`."""
+        b, h, l, s, e, ev = dims
+        m = (mask._storage.ptr, mask._dtype.code, mask._offset) if mask is not None else (0, 0, 0)
+        flags = (1 if causal else 0) | (2 if mask is not None else 0)
+        _ATTENTION.pack_into(_ARGS, 0, scale, 0.0, 0.0, 0.0, ATTENTION, 0, b, h, l, s, e, ev, rep, flags,
+                             out._storage.ptr, out._dtype.code, out._offset, q._storage.ptr, q._dtype.code, q._offset,
+                             k._storage.ptr, k._dtype.code, k._offset, v._storage.ptr, v._dtype.code, v._offset, *m,
+                             *strides[0], *strides[1], *strides[2], *strides[3])
+        rc = _rt.run()
+        if rc:
+            _rt.fail(rc, "scaled_dot_product_attention", (q._dtype,))
 
     # ---- indexing ------------------------------------------------------------------------------------------
     def index_offsets(self, offs, idx, idx_strides, dim_size, dim_stride, accumulate, wrap_negative=True):

@@ -61,6 +61,10 @@ _SPECS = (
      "bnd_stride 0: one boundary row shared"),
     ("LINALG", "count noperands nwords ids[noperands] words[nwords]",
      "op: OPS.linalg index; count invocations; words go to the kernel header from word 3 (kernels/linalg.mjs)"),
+    ("ATTENTION", "B H L S E Ev rep flags out:operand q:operand k:operand v:operand mask:operand q_st[4] k_st[4] "
+                  "v_st[4] m_st[4]",
+     "p0: scale; flags 1 causal, 2 mask (mask id 0: none); strides (batch, head, row, col); out contiguous "
+     "(B, H, L, Ev)"),
 )
 FAMILIES = tuple(Family(name, i + 1, spec, doc) for i, (name, spec, doc) in enumerate(_SPECS))
 FAMILY = {f.name: f.number for f in FAMILIES}

@@ -5,6 +5,7 @@ import warnings
 
 from ...backends import cuda as _sdp_switches
 from ...ops import shape as _S
+from ...ops.fused_attention import fused_sdpa
 from ._common import D, reg, zeros, arange
 from .misc import dropout, linear, pad
 from .activation import softmax
@@ -25,6 +26,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     scale_factor = 1.0 / math.sqrt(e) if scale is None else scale
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    if dropout_p == 0.0 and (_sdp_switches.flash_sdp_enabled() or _sdp_switches.mem_efficient_sdp_enabled()):
+        out = fused_sdpa(query, key, value, attn_mask, is_causal, scale_factor, enable_gqa)   # None: no fused kernel
+        if out is not None:
+            return out
     if enable_gqa and query.dim() >= 3:
         hq, hk = query._shape[-3], key._shape[-3]
         if hq != hk:
