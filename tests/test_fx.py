@@ -12,7 +12,7 @@ import pytest
 
 import torch_js
 import torch_js.fx as fx
-from optional_torch import HAVE_TORCH, needs_torch, torch
+from optional_torch import needs_torch, torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PKG = os.path.join(os.path.dirname(HERE), "pytorchjs_py")

@@ -7,8 +7,8 @@ import importlib
 from .._tensor import Tensor
 
 # the public namespaces, torch's name for each (searched in this order: the first publishing a function names it)
-_PUBLIC = (("torch_js", "torch"), ("torch_js.nn.functional", "torch.nn.functional"), ("torch_js.linalg", "torch.linalg"),
-           ("torch_js.special", "torch.special"), ("torch_js.fft", "torch.fft"))
+_PUBLIC = (("torch_js", "torch"), ("torch_js.nn.functional", "torch.nn.functional"),
+           ("torch_js.linalg", "torch.linalg"), ("torch_js.special", "torch.special"), ("torch_js.fft", "torch.fft"))
 _published = None
 
 

@@ -4,8 +4,9 @@ While a Tracer traces, nn.Module.__call__ and __getattr__ are patched (submodule
 leaf modules; parameters read in forward become get_attr nodes), and so are the public torch_js functions
 (torch.*, torch.nn.functional.*, torch.linalg.*, ...): a call given a Proxy records a call_function node of that
 function, as PyTorch's __torch_function__ does. Everything is restored when tracing ends, so the normal path pays
-nothing. A registered op referenced directly (`from torch import cat`) is caught by ops/_api.guard's FX_INTERCEPT,
-which is set only once a Proxy exists.
+nothing. A public function imported by name into a traced forward's module (`from torch import relu`) is patched
+there too. Registered ops reached any other way (and Proxies used outside a trace: Transformer, graphs built by
+hand) are caught by ops/_api.guard's FX_INTERCEPT, set once a Proxy exists; the normal path pays one global check.
 """
 import builtins
 import collections
@@ -17,7 +18,6 @@ import types
 import warnings
 
 from .. import _functions
-from ..ops import _api
 from .._tensor import Tensor
 from ..nn import Module, Parameter, Sequential
 from ._names import _published_names
