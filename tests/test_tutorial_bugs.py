@@ -215,3 +215,63 @@ def test_alpha_checks_match_torch(dtype, alpha, form):
         except (RuntimeError, TypeError) as e:
             outcomes.append((type(e).__name__, str(e).split("\n")[0]))
     assert outcomes[1] == outcomes[0]
+
+
+# ---- batch norm: ATen's CPU kernel bit for bit (introyt/modelsyt_tutorial prints a BatchNorm1d output) ----------
+
+@pytest.fixture
+def torch_one_thread():
+    """PyTorch's batch statistics of (N, C) inputs depend on its thread count (per-thread partial sums); torch_js
+    computes what its one-thread run does."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@needs_torch
+@pytest.mark.parametrize("shape,affine", [((1, 4, 4), True), ((8, 6), True), ((4, 3, 5, 7), True),
+                                          ((4, 3, 5, 7), False), ((16, 5, 33), True), ((5, 3), False)])
+def test_batch_norm_float32_forward_bits_match_torch(shape, affine, torch_one_thread):
+    g = torch.Generator().manual_seed(7)
+    x = torch.randn(shape, generator=g) * 3 + 1
+    weight = (torch.rand(shape[1], generator=g) + 0.5).tolist()
+    bias = torch.randn(shape[1], generator=g).tolist()
+    mods = []
+    for lib in (torch, tj):
+        cls = lib.nn.BatchNorm2d if len(shape) == 4 else lib.nn.BatchNorm1d
+        bn = cls(shape[1], affine=affine)
+        if affine:
+            with lib.no_grad():
+                bn.weight.copy_(lib.tensor(weight))
+                bn.bias.copy_(lib.tensor(bias))
+        xs = lib.tensor(x.tolist(), requires_grad=True)
+        outs = [bn(xs), bn(xs.detach() * 0.5)]
+        bn.eval()
+        outs.append(bn(xs.detach()))
+        outs += [bn.running_mean, bn.running_var]
+        outs[0].backward(lib.ones(shape))
+        mods.append((outs, xs.grad, type(outs[0].grad_fn).__name__))
+    (t_outs, t_grad, t_node), (j_outs, j_grad, j_node) = mods
+    for t, j in zip(t_outs, j_outs):
+        assert j.detach().flatten().tolist() == t.detach().flatten().tolist()   # exact: same float32 bits
+    assert j_node == t_node == "NativeBatchNormBackward0"
+    assert j_grad.flatten().tolist() == pytest.approx(t_grad.flatten().tolist(), abs=1e-5)
+
+
+@needs_torch
+def test_batch_norm_float64_and_double_backward_match_torch():
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(4, 3, 5, generator=g, dtype=torch.float64)
+    w = torch.rand(3, generator=g, dtype=torch.float64) + 0.5
+    res = []
+    for lib in (torch, tj):
+        xs = lib.tensor(x.tolist(), dtype=lib.float64, requires_grad=True)
+        ws = lib.tensor(w.tolist(), dtype=lib.float64, requires_grad=True)
+        rm, rv = lib.zeros(3, dtype=lib.float64), lib.ones(3, dtype=lib.float64)
+        y = lib.nn.functional.batch_norm(xs, rm, rv, ws, None, training=True, momentum=0.3)
+        gx, gw = lib.autograd.grad((y * y.detach().sin()).sum(), (xs, ws), create_graph=True)
+        gg = lib.autograd.grad(gx.pow(2).sum() + gw.sum(), (xs, ws))
+        res.append([t.flatten().tolist() for t in (y, rm, rv, gx, gw, *gg)])
+    for j, t in zip(res[1], res[0]):
+        assert j == pytest.approx(t, rel=1e-9, abs=1e-10)

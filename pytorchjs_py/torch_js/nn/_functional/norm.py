@@ -77,14 +77,22 @@ def native_batch_norm(input, weight, bias, running_mean, running_var, training, 
     if input.numel() == 0:
         return input.clone(), none, none
     dims = (0,) + tuple(range(2, nd))
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+    if input._dtype in (D.float32, D.float64) and input._storage.device.type == "cpu" and (
+            weight is None or weight._dtype is input._dtype):
+        y, mean, invstd = _cpu_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
+                                          dims)
+        y = as_aten_result(y, "NativeBatchNormBackward0", (input,))
+        if not training:
+            return y, none, none
+        return y, mean.detach().reshape(c), invstd.detach().reshape(c)
     if training:
         n = input.numel() // c if c else 0
         var, mean = _stats(input, dims)
         if running_mean is not None or running_var is not None:
             _update_running(running_mean, running_var, mean, var, n, momentum)
     else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
         mean = _channel_view(running_mean, nd)
         var = _channel_view(running_var, nd)
     invstd = (var + eps).rsqrt()
@@ -93,6 +101,84 @@ def native_batch_norm(input, weight, bias, running_mean, running_var, training, 
     if not training:
         return y, none, none
     return y, mean.detach().reshape(c), invstd.detach().reshape(c)
+
+
+def _cpu_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps, dims):
+    """ATen's CPU batch norm (batch_norm_cpu_collect_stats / update_stats / transform_input), step for step so a
+    float32 output and running statistics are its bits (one thread's): the batch mean is the double sum / n rounded
+    to the dtype, the variance sum adds (x - mean)^2 (squared in the dtype) in double, invstd = 1/sqrt(var + eps) in
+    double; evaluation takes invstd = 1/sqrt(running_var + eps) in the dtype; the output is x * alpha + beta with
+    alpha = invstd * weight and beta = bias - mean * alpha per channel (fused multiply-adds, as the vectorised
+    kernel compiles). float64 values agree to rounding (its double sums' order and fused multiply-adds are not
+    emulated). Differentiable: the statistics are tensor ops of the input; gradients agree to rounding."""
+    dt = input._dtype
+    nd = input.dim()
+    if training:
+        n = input.numel() // input._shape[1]
+        if n == input._shape[0] and n <= _ORDERED_SUM_MAX:
+            # one value per (sample, channel): ATen's channels-last path adds the samples in the dtype, in order
+            # (one thread's sums); the values computed without a graph, the gradient the plain sums'
+            with no_grad():
+                ordered_mean = (_ordered_sum(input.detach()) / n).to(dt)
+            mean = _valued(input.mean(dims, keepdim=True), ordered_mean)
+            d = input - mean
+            with no_grad():
+                ordered_var_sum = _ordered_sum(d.detach(), squares=True)
+            var_sum = _valued((d * d).sum(dims, keepdim=True), ordered_var_sum)
+        else:
+            mean = (input.to(D.float64).sum(dims, keepdim=True) / n).to(dt)
+            d = input - mean
+            var_sum = (d * d).to(D.float64).sum(dims, keepdim=True).to(dt)
+        invstd = (1 / ((var_sum / n).to(D.float64) + eps).sqrt()).to(dt)
+        with no_grad():
+            m = input.new_full((), momentum)       # momentum and 1 - momentum in the dtype, as the kernel's
+            keep = 1 - m
+            if running_mean is not None:
+                running_mean.copy_(m * mean.detach().reshape(running_mean._shape) + keep * running_mean)
+            if running_var is not None:
+                unbiased = var_sum.detach().reshape(running_var._shape) / (n - 1) if n > 1 else \
+                    var_sum.detach().reshape(running_var._shape) * float("inf")
+                running_var.copy_(m.to(D.float64) * unbiased.to(D.float64) + (keep * running_var).to(D.float64))
+    else:
+        mean = _channel_view(running_mean, nd)
+        invstd = 1 / (_channel_view(running_var, nd) + input.new_full((), eps)).sqrt()
+    alpha = invstd if weight is None else invstd * _channel_view(weight, nd)
+    if dt is D.float64:
+        beta = -(mean * alpha) if bias is None else _channel_view(bias, nd) - mean * alpha
+        return input * alpha + beta, mean, invstd
+    # float32: the vectorised kernel's fused multiply-adds (bias - mean * alpha, x * alpha + beta), each rounded once
+    wide = D.float64
+    beta = (-(mean.to(wide) * alpha.to(wide)) if bias is None else
+            _channel_view(bias, nd).to(wide) - mean.to(wide) * alpha.to(wide)).to(dt)
+    return (input.to(wide) * alpha.to(wide) + beta.to(wide)).to(dt), mean, invstd
+
+
+# an ordered sum costs one op per sample: past this many samples the double-accumulated sum is used (its value may
+# differ from PyTorch's in the last bit, as PyTorch's own does between thread counts)
+_ORDERED_SUM_MAX = 512
+
+
+def _valued(differentiable, value):
+    """value, with differentiable's gradient (differentiable - its detached self is an exact zero)."""
+    return value + (differentiable - differentiable.detach())
+
+
+def _ordered_sum(x, squares=False):
+    """The (1, C, 1...) sum of x's samples (of their squares), added one after another in x's dtype; a float32
+    square is added with one rounding, as the kernel's fused multiply-add."""
+    if not squares:
+        total = x[0:1]
+        for i in range(1, x._shape[0]):
+            total = total + x[i:i + 1]
+        return total
+    wide = x.to(D.float64) if x._dtype is D.float32 else None
+    total = x[0:1] * x[0:1]
+    for i in range(1, x._shape[0]):
+        if wide is None:
+            total = total + x[i:i + 1] * x[i:i + 1]
+        else:
+            total = (total.to(D.float64) + wide[i:i + 1] * wide[i:i + 1]).to(x._dtype)
+    return total
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
