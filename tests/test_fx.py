@@ -401,6 +401,27 @@ def test_erasing_while_iterating_matches_torch():
     assert codes[0] == codes[1]
 
 
+@needs_torch
+def test_dead_code_keeps_side_effects_as_torch():
+    def f(x):
+        torch_or_js.relu_(x.clone())
+        torch_or_js.rand_like(x)
+        x.add_(1)
+        torch_or_js.neg(x)
+        torch_or_js._assert(x.sum() > -1e9, "never")
+        return x
+    codes = []
+    for lib in (torch_js, torch):
+        global torch_or_js
+        torch_or_js = lib
+        for impure_random in (True, False):
+            gm = lib.fx.symbolic_trace(f)
+            gm.graph.eliminate_dead_code(is_impure_node=lambda n: n.is_impure(impure_random=impure_random))
+            gm.recompile()
+            codes.append(gm.code)
+    assert codes[:2] == codes[2:] and "torch.rand_like(x)" in codes[0] and "add_" not in codes[0]
+
+
 def test_map_arg_and_aggregate():
     g = fx.Graph()
     a, b = g.placeholder("a"), g.placeholder("b")

@@ -24,7 +24,7 @@ from ._names import _published_names
 from ._wrap import _wrapped_fn_ids, _wrapped_fns_to_patch, wrap
 from .graph import Graph
 from .graph_module import GraphModule
-from .node import map_aggregate
+from .node import has_side_effect, map_aggregate
 from .proxy import ParameterProxy, Proxy, TracerBase, TraceError, _enable_op_interception, _has_proxy, record_call
 
 # generated code names wrap by PyTorch's home for it (torch.fx._symbolic_trace.wrap)
@@ -59,6 +59,10 @@ def _assert(condition, message):
 
 def _assert_is_none(value, msg):
     assert value is None, msg
+
+
+has_side_effect(_assert)
+has_side_effect(_assert_is_none)
 
 
 _traceable_cache = {}

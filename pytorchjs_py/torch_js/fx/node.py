@@ -4,6 +4,8 @@ A Node's args/kwargs are immutable containers (tuples, immutable_dict); setting 
 `users` so the def-use chains stay exact. Names of callables print as PyTorch's (torch.relu,
 torch.nn.functional.relu, operator.add): a torch_js function prints under the torch name it is published as.
 """
+import importlib
+import operator
 import types
 
 from ._names import public_module_name, qualified_name
@@ -11,8 +13,12 @@ from ._names import public_module_name, qualified_name
 __all__ = ["Node", "map_arg", "map_aggregate", "has_side_effect"]
 
 _OPS = ("placeholder", "call_method", "call_module", "call_function", "get_attr", "output", "root")
-# functions a Graph keeps even when their result is unused (eliminate_dead_code)
-_side_effectful_functions = set()
+# functions a Graph keeps even when their result is unused (eliminate_dead_code); torch._assert and
+# _assert_is_none join from _symbolic_trace
+_side_effectful_functions = {operator.setitem}
+# ... and the samplers (they advance the generator)
+_RANDOM_NAMES = ("rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "normal",
+                 "poisson", "bernoulli", "multinomial")
 
 
 def has_side_effect(fn):
@@ -230,9 +236,11 @@ class Node:
         if self.op in ("placeholder", "output"):
             return True
         if self.op == "call_function":
-            return self.target in _side_effectful_functions or getattr(self.target, "__name__", "").endswith("_")
-        if self.op == "call_method":
-            return isinstance(self.target, str) and self.target.endswith("_")
+            if self.target in _side_effectful_functions:
+                return True
+            # PyTorch keeps a plain sampler call whatever impure_random says (that flag reads op schemas)
+            torch_package = importlib.import_module(__name__.partition(".")[0])
+            return any(self.target is getattr(torch_package, n, None) for n in _RANDOM_NAMES)
         if self.op == "call_module":
             root = getattr(self.graph, "owning_module", None)
             if root is None:
