@@ -310,6 +310,30 @@ def test_replace_pattern_matches_torch():
 
 
 @needs_torch
+def test_replace_pattern_two_results_matches_torch():
+    results = []
+    for lib in (torch_js, torch):
+        class M(lib.nn.Module):
+            def forward(self, x, y):
+                a, b = lib.sin(x), lib.cos(x)
+                return a * b + lib.sin(y) - lib.cos(y), a + 1
+
+        def pattern(x):
+            return lib.sin(x), lib.cos(x)
+
+        def replacement(x):
+            s = lib.tanh(x)
+            return s, lib.neg(s)
+        gm = lib.fx.symbolic_trace(M())
+        matches = lib.fx.replace_pattern(gm, pattern, replacement)
+        out = gm(lib.tensor([0.5]), lib.tensor([1.5]))
+        results.append((gm.code, [m.anchor.name for m in matches],
+                        [sorted(f"{k.name}>{v.name}" for k, v in m.nodes_map.items()) for m in matches],
+                        [o.tolist() for o in out]))
+    assert results[0] == results[1]
+
+
+@needs_torch
 def test_shape_prop_matches_torch():
     metas = []
     for lib in (torch_js, torch):

@@ -60,31 +60,44 @@ def _match_node(pn, gn, nodes_map):
     return False
 
 
+def _match_anchors(anchors, candidates, nodes_map):
+    """Match every pattern anchor (returning node) to a graph node, backtracking over the choices."""
+    if not anchors:
+        return True
+    for gn in candidates:
+        saved = dict(nodes_map)
+        if _match_node(anchors[0], gn, nodes_map) and _match_anchors(anchors[1:], candidates, nodes_map):
+            return True
+        nodes_map.clear()
+        nodes_map.update(saved)
+    return False
+
+
 def _find_matches(graph, pattern_graph):
+    """[(returning graph nodes, nodes_map, graph nodes for the pattern's placeholders)], non-overlapping, in graph
+    order of the first returning node."""
     output = next(n for n in pattern_graph.nodes if n.op == "output")
     returned = output.args[0]
-    returning = list(returned) if isinstance(returned, (list, tuple)) else [returned]
-    if len(returning) != 1:
-        raise NotImplementedError("replace_pattern: torch_js matches patterns that return one value")
-    anchor = returning[0]
+    anchors = list(returned) if isinstance(returned, (list, tuple)) else [returned]
     pattern_nodes = [n for n in pattern_graph.nodes if n.op not in ("placeholder", "output")]
     placeholders = [n for n in pattern_graph.nodes if n.op == "placeholder"]
+    candidates = list(graph.nodes)
     matches, used = [], set()
-    for gn in graph.nodes:
+    for gn in candidates:
         nodes_map = {}
-        if not _match_node(anchor, gn, nodes_map):
+        if not (_match_node(anchors[0], gn, nodes_map) and _match_anchors(anchors[1:], candidates, nodes_map)):
             continue
         if any(pn not in nodes_map for pn in pattern_nodes):
             continue
         internal = {nodes_map[pn] for pn in pattern_nodes}
         # a matched inner value used outside the match cannot be removed
-        if any(u not in internal for pn in pattern_nodes if pn is not anchor for u in nodes_map[pn].users):
+        if any(u not in internal for pn in pattern_nodes if pn not in anchors for u in nodes_map[pn].users):
             continue
         if internal & used:
             continue
         used |= internal
-        matches.append((anchor, gn, nodes_map, [nodes_map.get(p) for p in placeholders]))
-    return matches
+        matches.append(([nodes_map[a] for a in anchors], nodes_map, [nodes_map.get(p) for p in placeholders]))
+    return matches, anchors
 
 
 def replace_pattern(gm, pattern, replacement):
@@ -93,24 +106,30 @@ def replace_pattern(gm, pattern, replacement):
     original_graph = gm.graph
     pattern_graph = _as_graph(pattern)
     replacement_graph = _as_graph(replacement)
+    matches, pattern_anchors = _find_matches(original_graph, pattern_graph)
     out = []
-    for pattern_anchor, anchor, nodes_map, placeholder_nodes in _find_matches(original_graph, pattern_graph):
+    for returning, nodes_map, placeholder_nodes in matches:
         replacement_placeholders = [n for n in replacement_graph.nodes if n.op == "placeholder"]
         if len(replacement_placeholders) != len(placeholder_nodes):
             raise AssertionError(f"Placeholder count mismatch: {len(placeholder_nodes)} vs "
                                  f"{len(replacement_placeholders)}")
         val_map = dict(zip(replacement_placeholders, placeholder_nodes))
-        users = list(anchor.users)
-        first_user = next((n for n in original_graph.nodes if n in users), None)
-        insert_point = first_user if first_user is not None else anchor.next
+        # the replacement goes before the first user of the match's results (else after the last result)
+        users = {u for n in returning for u in n.users}
+        insert_point = next((n for n in original_graph.nodes if n in users), None)
+        if insert_point is None:
+            last = [n for n in original_graph.nodes if n in returning][-1]
+            insert_point = last.next
         with original_graph.inserting_before(insert_point):
             copied = original_graph.graph_copy(replacement_graph, val_map)
-        if isinstance(copied, (list, tuple)):
-            copied = copied[0]
-        anchor.replace_all_uses_with(copied)
+        copied = list(copied) if isinstance(copied, (list, tuple)) else [copied]
+        if len(copied) != len(returning):
+            raise AssertionError(f"Returning nodes count mismatch: {len(returning)} vs {len(copied)}")
+        for gn, new in zip(returning, copied):
+            gn.replace_all_uses_with(new)
         for pn in reversed(list(pattern_graph.nodes)):
             if pn.op not in ("placeholder", "output"):
                 original_graph.erase_node(nodes_map[pn])
-        out.append(Match(anchor=pattern_anchor, nodes_map=nodes_map))
+        out.append(Match(anchor=pattern_anchors[0], nodes_map=nodes_map))
     gm.recompile()
     return out
