@@ -22,6 +22,15 @@ export const MATMUL_TABLE = [
     tiles: [['t64d', 4], ['s32', 0]],
   },
   {
+    match: 'nvidia',
+    measured: 'bench/webgpu_matmul_shapes.mjs 2026-12-06 on nvidia nvidia-h100-80gb-hbm3',
+    skinny: {
+      k: [[1, 'vk64r1'], [2, 'vk64r4'], [3, 'vk32r2'], [4, 'vk32r4'], [6, 'vk16r2'], [8, 'vk32r2'], [12, 'vk16r4'], [24, 'vk16r16']],
+      n: [[3, 'vn16r4'], [4, 'vn16r8'], [6, 'vn16r1'], [24, 'vn16r4']],
+    },
+    tiles: [['t128k8ds', 1024], ['t64du', 4], ['s16', 0]],
+  },
+  {
     match: '',
     measured: 'guess (not yet measured): run bench/webgpu_matmul_shapes.mjs with WRITE_TABLE=1 on the adapter',
     skinny: {
