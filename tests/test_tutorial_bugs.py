@@ -275,3 +275,35 @@ def test_batch_norm_float64_and_double_backward_match_torch():
         res.append([t.flatten().tolist() for t in (y, rm, rv, gx, gw, *gg)])
     for j, t in zip(res[1], res[0]):
         assert j == pytest.approx(t, rel=1e-9, abs=1e-10)
+
+
+# ---- LSTM output nodes: PyTorch's CPU build runs float32 LSTM layers through oneDNN (nlp/sequence_models) ------
+
+@needs_torch
+@pytest.mark.parametrize("kw", [{}, {"num_layers": 2}, {"bidirectional": True}, {"batch_first": True},
+                                {"proj_size": 2}])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("batched", [True, False])
+def test_lstm_node_names_match_torch(kw, dtype, batched):
+    names = []
+    for lib in (torch, tj):
+        lib.manual_seed(0)
+        m = lib.nn.LSTM(3, 4, dtype=getattr(lib, dtype), **kw)
+        x = lib.randn((5, 2, 3) if batched else (5, 3), dtype=getattr(lib, dtype))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out, (h, c) = m(x)
+        names.append([type(t.grad_fn).__name__ for t in (out, h, c)])
+    assert names[1] == names[0]
+
+
+def test_lstm_node_name_follows_mkldnn_flag():
+    m = tj.nn.LSTM(3, 4)
+    x = tj.randn(5, 2, 3)
+    assert type(m(x)[0].grad_fn).__name__ == "MkldnnRnnLayerBackward0"
+    prev = tj.backends.mkldnn.enabled
+    tj.backends.mkldnn.enabled = False
+    try:
+        assert type(m(x)[0].grad_fn).__name__ == "StackBackward0"   # PyTorch's native path
+    finally:
+        tj.backends.mkldnn.enabled = prev

@@ -9,6 +9,8 @@ import numbers
 import warnings
 
 from ... import _dtype as D
+from ...backends import mkldnn as _mkldnn
+from ...ops._util import rename_grad_fn
 from ...ops.creation import empty, zeros
 from ...ops.shape import cat, stack
 from .. import functional as F
@@ -187,7 +189,10 @@ class RNNBase(Module):
                     else:
                         h = _rnn_cell(gi, h, w_hh, b_hh, self.mode == "RNN_RELU")
                     outs[t] = h
-                dir_outputs.append(stack(outs, 0) if T > 0 else layer_input.new_zeros((0,) + tuple(h.shape)))
+                dir_out = stack(outs, 0) if T > 0 else layer_input.new_zeros((0,) + tuple(h.shape))
+                if T > 0 and self._onednn_layer(x, w_hr):
+                    dir_out = rename_grad_fn(dir_out, "MkldnnRnnLayerBackward0")
+                dir_outputs.append(dir_out)
                 h_out.append(h)
                 if c is not None:
                     c_out.append(c)
@@ -198,6 +203,12 @@ class RNNBase(Module):
         h_n = stack(h_out, 0)
         c_n = stack(c_out, 0) if c_out else None
         return layer_input, h_n, c_n
+
+    def _onednn_layer(self, x, w_hr):
+        """Whether PyTorch's CPU build runs this layer as oneDNN's rnn layer (a float32 LSTM without projections,
+        torch.backends.mkldnn.enabled): its output's node is then MkldnnRnnLayerBackward0."""
+        return (self.mode == "LSTM" and w_hr is None and x._dtype is D.float32 and x._storage.device.type == "cpu"
+                and _mkldnn.enabled)
 
     def _run_packed(self, data, batch_sizes, hx, cx):
         """The recurrence over a PackedSequence's data (N, I): at step t only the first batch_sizes[t] sequences
