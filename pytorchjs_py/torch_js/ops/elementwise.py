@@ -667,16 +667,8 @@ def _where_backward(ctx, g):
     return (where(cond, g, zero) if ea is not None else None, where(cond, zero, g) if eb is not None else None)
 
 
-def maximum(input, other, *, out=None):
-    check_binary_args("maximum", input, other)
-    r = binary(MAXIMUM, input, other)
-    return _ip.write_out(out, r) if out is not None else r
-
-
-def minimum(input, other, *, out=None):
-    check_binary_args("minimum", input, other)
-    r = binary(MINIMUM, input, other)
-    return _ip.write_out(out, r) if out is not None else r
+maximum = _simple_binary(MAXIMUM, "maximum")
+minimum = _simple_binary(MINIMUM, "minimum")
 
 
 def masked_fill(input, mask, value):
@@ -693,13 +685,9 @@ def masked_fill(input, mask, value):
 
 
 def _cast_scalar(value, d):
-    if d.is_complex:
-        return complex(value)
-    if d.is_floating_point:
-        return float(value)
-    if d is D.bool_:
-        return bool(value)
-    return int(value)
+    """A Python number as the Python type of dtype d's values."""
+    kind = complex if d.is_complex else float if d.is_floating_point else bool if d is D.bool_ else int
+    return kind(value)
 
 
 # ---------------------------------------------------------------------------------------------------------------
