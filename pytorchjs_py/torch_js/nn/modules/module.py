@@ -10,15 +10,14 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 from ... import _dtype as D
-from ..._grad_mode import no_grad
 from ..._storage import META_NO_DATA, device as _device
 from ..._tensor import Tensor
 from ...ops._registry import torch_ops
 from ... import __future__ as _future
-from ...utils._swap import swap_tensors
 from ...utils.hooks import RemovableHandle
 from ..parameter import Buffer, Parameter, is_lazy
 from . import _hooks
+from ._conversion import convert_parameter, load_value
 from ._hooks import (register_module_backward_hook, register_module_full_backward_hook,  # noqa: F401
                      register_module_full_backward_pre_hook)
 
@@ -235,42 +234,8 @@ class Module:
         use_swap = _future.get_swap_module_params_on_conversion()
         overwrite = _future.get_overwrite_module_params_on_conversion()
         for key, param in self._parameters.items():
-            if param is None:
-                continue
-            with no_grad():
-                param_applied = fn(param)
-            param_grad = param.grad
-            if use_swap:
-                # the new value is swapped into the Parameter object: references held elsewhere see it
-                try:
-                    if param_grad is not None:
-                        param.grad = None
-                    swap_tensors(param, Parameter(param_applied, requires_grad=param.requires_grad))
-                except Exception as e:
-                    if param_grad is not None:
-                        param.grad = param_grad
-                    raise RuntimeError(f"_apply(): Couldn't swap {self._get_name()}.{key}") from e
-                out_param = param
-            elif not overwrite:
-                param.data = param_applied   # PyTorch's default (set_data): the Parameter keeps its identity
-                out_param = param
-            else:
-                out_param = Parameter(param_applied, param.requires_grad)
-                self._parameters[key] = out_param
-            if param_grad is not None:
-                with no_grad():
-                    grad_applied = fn(param_grad)
-                if use_swap:
-                    grad_applied.requires_grad_(param_grad.requires_grad)
-                    try:
-                        swap_tensors(param_grad, grad_applied)
-                    except Exception as e:
-                        raise RuntimeError(f"_apply(): Couldn't swap {self._get_name()}.{key}.grad") from e
-                    out_param.grad = param_grad
-                elif not overwrite:
-                    out_param.grad.data = grad_applied   # set_data: the gradient object keeps its identity too
-                else:
-                    out_param.grad = grad_applied.requires_grad_(param_grad.requires_grad)
+            if param is not None:
+                convert_parameter(self, key, param, fn, use_swap, overwrite)
         for key, buf in self._buffers.items():
             if buf is not None:
                 self._buffers[key] = fn(buf)
@@ -613,29 +578,7 @@ class Module:
                                   "assign items in the state dictionary to their corresponding key in the module "
                                   "instead of copying them in place?)")
                 try:
-                    with no_grad():
-                        if _future.get_swap_module_params_on_conversion():
-                            # the value module_load makes is swapped into the parameter/buffer object itself
-                            new_value = param.module_load(input_param, assign=assign)
-                            if new_value is input_param or new_value is param:
-                                raise RuntimeError("module_load returned one of self or other, please .detach() "
-                                                   "the result if returning one of the inputs in module_load")
-                            if isinstance(param, Parameter):
-                                if not isinstance(new_value, Parameter):
-                                    new_value = Parameter(new_value, requires_grad=param.requires_grad)
-                                else:
-                                    new_value.requires_grad_(param.requires_grad)
-                            swap_tensors(param, new_value)
-                            del new_value
-                        elif assign:
-                            if isinstance(param, Parameter):
-                                if not isinstance(input_param, Parameter):
-                                    input_param = Parameter(input_param, requires_grad=param.requires_grad)
-                                else:
-                                    input_param.requires_grad_(param.requires_grad)
-                            setattr(self, name, input_param)
-                        else:
-                            param.copy_(input_param)
+                    load_value(self, name, param, input_param, assign)
                 except Exception as ex:
                     error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the model '
                                       f"are {param.size()} and whose dimensions in the checkpoint are "
