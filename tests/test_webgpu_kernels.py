@@ -86,10 +86,11 @@ def test_matmul_choice_by_shape():
     ((300, 3), (1,)), ((7, 33), (1,)), ((2, 1500), (1,)), ((3, 5000), (1,)),     # rows: short to long
     ((500, 40), (0,)), ((6, 20, 24), (0,)), ((33, 12), (0,)), ((9, 70), (0,)),   # columns (kept dim contiguous)
     ((4, 6, 10), (0, 2)), ((5, 6, 7), (1,)), ((1, 1), (0, 1)), ((40, 1), (1,)),  # strided / degenerate
+    ((3, 70001), (1,)), ((300, 410), (0, 1)),                                    # two passes (partials)
 ])
 def test_reduction_shapes(shape, dims):
-    """The reduction's workgroup shape (kernels/reduce.mjs reduceShape: rows per workgroup, columns, slices) on
-    every kind of layout; ties and NaN across slices keep PyTorch's first index."""
+    """The reduction's workgroup shape (kernels/reduce.mjs reduceShape: rows per workgroup, columns, slices, two
+    passes) on every kind of layout; ties and NaN across slices keep PyTorch's first index."""
     x = sample(shape, seed=sum(shape))
     flat = x.reshape(-1)
     flat[::7] = 2.5                      # ties (above every other value)
@@ -98,11 +99,22 @@ def test_reduction_shapes(shape, dims):
     d = dims[0]
     fns = {"sum": lambda t: t.sum(dims), "amax": lambda t: t.amax(dims), "mean": lambda t: t.mean(dims),
            "argmax": lambda t: t.argmax(d), "min_idx": lambda t: t.min(d).indices, "max": lambda t: t.max(d).values,
-           "any": lambda t: (t > 1.9).any(d), "int": lambda t: (t * 10).to(torch.int32).sum(dims)}
+           "any": lambda t: (t > 1.9).any(d), "int": lambda t: (t * 10).to(torch.int32).sum(dims),
+           "all": lambda t: (t > -1.99).all(), "count": lambda t: torch.count_nonzero(t > 0.5, dim=dims),
+           "prod": lambda t: (t * 0.01 + 1).prod(d), "amin": lambda t: t.amin(dims)}
     for name, fn in fns.items():
         assert_close(*both(fn, x), rtol=1e-4, atol=1e-4, what=name)
     for name in ("argmax", "max", "amax"):
         assert_close(*both(fns[name], x2), rtol=1e-4, atol=1e-4, what=name + " nan")
+
+
+def test_reduction_of_many_elements_takes_two_passes():
+    t = torch.ones(100_000, device=GPU)
+    torch.webgpu.flush()
+    with torch.webgpu.counter(kernels=True) as c:
+        s = t.sum()
+    assert [k.split("|")[0].endswith("p") for k in c.kernels] == [True, False], c.kernels   # partials, then theirs
+    assert s.item() == 100_000.0
 
 
 @pytest.mark.parametrize("n", [1, 5, 8, 31, 64, 300, 2048, 2049, 5000])

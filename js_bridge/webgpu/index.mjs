@@ -19,7 +19,8 @@ import { BINARY_OPS, UNARY_OPS, WG, binaryExpr, elementwiseSource, elementwiseSp
 import { WG_FUSED, boundOperands, fusedKey, fusedSource, fusedSpecs, writeFusedParams } from './kernels/fused.mjs';
 import { Lazy } from './lazy.mjs';
 import {
-  REDUCE_OPS, WG_RED, cumulativeSource, reduceShape, reduceSource, reduceSpecs, rowSpecs, softmaxShape, softmaxSource,
+  REDUCE_OPS, SPLIT_SECOND, WG_RED, cumulativeSource, reduceShape, reduceSource, reduceSpecs, rowSpecs, softmaxShape,
+  softmaxSource,
 } from './kernels/reduce.mjs';
 import { TM_INT, TN_INT, gemmSource, gemmSpecs, pickProfile, planGemm } from './kernels/matmul.mjs';
 import { MATMUL_TABLE } from './kernels/matmul_table.mjs';
@@ -371,19 +372,36 @@ export class Bridge {
     if (nout === 0) return;
     const withIdx = o2id !== 0;
     this._checkDtypes(withIdx ? [xdt, odt, o2dt] : [xdt, odt]);
+    // the workgroup's shape by the data (kernels/reduce.mjs reduceShape); few outputs of many elements: two passes
+    const keptContiguous = ks.length > 0 && kst[0][ks.length - 1] === 1 && !(rs.length === 1 && rst[0][0] === 1);
+    const ws = reduceShape(nout, R, { keptContiguous, reducedDims: rs.length, splittable: op in SPLIT_SECOND });
+    if (!ws.parts) {
+      this._reduceRun(op, withIdx ? [oid, xid, o2id] : [oid, xid], [xdt, odt, withIdx ? o2dt : -1], ws, nout,
+        [xoff, ooff, o2off], R, ks, kst[0], kst[1], rs, rst[0]);
+      return;
+    }
+    const pdt = REDUCE_OPS[op].bool || !isFloat(xdt) ? DT.int32 : DT.float32;   // the partials: the accumulator's type
+    const tid = this.buffers.alloc(nout * ws.parts * 4);
+    this._reduceRun(op, [tid, xid], [xdt, pdt, -1], ws, nout * ws.parts, [xoff, 0, 0], R, ks, kst[0], ks.map(() => 0), rs, rst[0]);
+    const tst = ks.map((_, j) => ws.parts * ks.slice(j + 1).reduce((x, y) => x * y, 1));   // the partials' kept strides
+    const op2 = SPLIT_SECOND[op];
+    this._reduceRun(op2, [oid, tid], [pdt, odt, -1], reduceShape(nout, ws.parts), nout, [0, ooff, 0], ws.parts,
+      ks, tst, kst[1], [ws.parts], [1]);
+    this.buffers.release(tid, true);
+  }
+
+  /** One reduce dispatch: ids out, x[, out2]; dts their dtypes (-1: no out2); offs x, out, out2. */
+  _reduceRun(op, ids, [xdt, odt, o2dt], ws, nout, [xoff, ooff, o2off], R, ks, kxst, kost, rs, rxst) {
     const d = this.disp;
-    const ids = withIdx ? [oid, xid, o2id] : [oid, xid];
-    // the workgroup's shape by the data (kernels/reduce.mjs reduceShape)
-    const ws = reduceShape(nout, R, ks.length > 0 && kst[0][ks.length - 1] === 1 && !(rs.length === 1 && rst[0][0] === 1), rs.length);
-    const p = this._pipe(`reduce:${op}:${xdt},${odt},${withIdx ? o2dt : ''}:${ws.layout}${ws.S}${ws.fast ? 'f' : ''}`, ids,
+    const p = this._pipe(`reduce:${op}:${xdt},${odt},${o2dt >= 0 ? o2dt : ''}:${ws.layout}${ws.S}${ws.fast ? 'f' : ''}${ws.parts ? 'p' : ''}`, ids,
       () => reduceSpecs(op, xdt, odt, o2dt), (b) => reduceSource(op, xdt, odt, o2dt, b, ws));
     const w = d.slot();
     const u32 = d.u32;
     const [gx, gy] = grid(Math.ceil(nout / ws.OX));
     u32[w] = nout; u32[w + 1] = ks.length; u32[w + 2] = gx; u32[w + 3] = xoff; u32[w + 4] = ooff; u32[w + 5] = o2off;
-    u32[w + 6] = R; u32[w + 7] = rs.length;
-    for (let j = 0; j < ks.length; j++) { u32[w + ARR(0) + j] = ks[j]; u32[w + ARR(1) + j] = kst[0][j]; u32[w + ARR(2) + j] = kst[1][j]; }
-    for (let j = 0; j < rs.length; j++) { u32[w + ARR(3) + j] = rs[j]; u32[w + ARR(4) + j] = rst[0][j]; }
+    u32[w + 6] = R; u32[w + 7] = rs.length; u32[w + 8] = ws.parts ?? 0; u32[w + 9] = ws.chunk ?? 0;
+    for (let j = 0; j < ks.length; j++) { u32[w + ARR(0) + j] = ks[j]; u32[w + ARR(1) + j] = kxst[j]; u32[w + ARR(2) + j] = kost[j]; }
+    for (let j = 0; j < rs.length; j++) { u32[w + ARR(3) + j] = rs[j]; u32[w + ARR(4) + j] = rxst[j]; }
     d.dispatch(p, ids, w, gx, gy);
   }
 

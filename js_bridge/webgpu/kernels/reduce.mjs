@@ -5,8 +5,8 @@
 // reduce: 256-invocation workgroups shaped to the data (reduceShape: several outputs per workgroup for short
 // rows, coalesced columns for a reduction over a leading dim); an output's invocations stride over its reduced
 // elements, then a tree in workgroup memory combines (value, index) pairs. Header: 0 n_out, 1 kept nd, 2 grid-x, 3 x offset,
-// 4 out offset, 5 out2 offset, 6 reduced count, 7 reduced nd. Arrays: kept shape, x kept strides, out strides,
-// reduced shape, x reduced strides.
+// 4 out offset, 5 out2 offset, 6 reduced count, 7 reduced nd, 8 partials per output and 9 chunk (split pass 1).
+// Arrays: kept shape, x kept strides, out strides, reduced shape, x reduced strides.
 import { ARR, DT, PRELUDE, UnsupportedDtype, ctype, cvt, isFloat, isSubword, kindOf } from './common.mjs';
 
 export const WG_RED = 64;   // cumulative scans' workgroup
@@ -52,26 +52,35 @@ export function rowSpecs(xd, od) {
  * per workgroup. 'row' layout (the reduced elements are contiguous, or nothing better applies): an output's S
  * invocations are adjacent and S fits the row (about 4 elements each, up to 256), so short rows (softmax over 10
  * classes, a 64-wide layer norm) fill the workgroup with many rows instead of idling 60 of 64 invocations.
- * 'col' layout (the kept index is the contiguous one, as a sum over the batch dim): adjacent invocations take
- * adjacent outputs (coalesced reads) and S slices split the reduced range. `fast`: the reduced dims are one
- * strided dim, so an element's offset is a multiply, not a division per dim.
+ * 'col' layout (keptContiguous: the kept index is the contiguous one, as a sum over the batch dim): adjacent
+ * invocations take adjacent outputs (coalesced reads) and S slices split the reduced range. `fast`: the reduced
+ * dims are one strided dim, so an element's offset is a multiply, not a division per dim. `parts`: few outputs
+ * of many elements (a full sum, a norm) run in two passes when `splittable`: pass 1 reduces chunks of `chunk`
+ * elements into `parts` partials per output, every workgroup of the GPU busy instead of one per output.
  */
-export function reduceShape(nout, R, keptContiguous, reducedDims) {
+export function reduceShape(nout, R, { keptContiguous = false, reducedDims = 1, splittable = false } = {}) {
   const pow2 = (x) => 2 ** Math.ceil(Math.log2(Math.max(1, x)));
   const fast = reducedDims <= 1;
+  if (splittable && fast && !keptContiguous && nout <= SPLIT_MAX_OUT && R >= SPLIT_MIN_R) {
+    const parts = Math.min(SPLIT_MAX_PARTS, Math.ceil(R / SPLIT_CHUNK));
+    return { layout: 'row', OX: 1, S: WG_ROW, fast, parts, chunk: Math.ceil(R / parts) };
+  }
   if (keptContiguous && nout >= 16) {
-    const OX = Math.min(64, pow2(nout) >= 64 ? 64 : pow2(nout) >= 32 ? 32 : 16);
+    const OX = pow2(nout) >= 64 ? 64 : pow2(nout) >= 32 ? 32 : 16;
     return { layout: 'col', OX, S: WG_ROW / OX, fast };
   }
   const S = Math.min(WG_ROW, pow2(Math.ceil(R / 4)));
   return { layout: 'row', OX: WG_ROW / S, S, fast };
 }
 export const WG_ROW = 256;
+const SPLIT_MAX_OUT = 64, SPLIT_MIN_R = 1 << 15, SPLIT_CHUNK = 4096, SPLIT_MAX_PARTS = 1024;
+// what pass 2 of a split reduction runs over the partials (ops with an index never split)
+export const SPLIT_SECOND = { sum: 'sum', prod: 'prod', max: 'max', min: 'min', any: 'any', all: 'all', count_nonzero: 'sum' };
 
 export function reduceSource(op, xd, od, o2d, b, shape = { layout: 'row', OX: 1, S: WG_ROW, fast: false }) {
   const r = RED[op];
   if (!r) throw Object.assign(new Error(`unknown reduce op ${op}`), { code: 2 });
-  const { layout, OX, S, fast } = shape;
+  const { layout, OX, S, fast, parts } = shape;
   const k = r.bool ? 'i' : kindOf(xd);
   const T = ctype(k);
   let comb = r.comb;
@@ -109,17 +118,19 @@ var<workgroup> si: array<u32, ${WG_ROW}>;
 @compute @workgroup_size(${WG_ROW})
 fn main(@builtin(workgroup_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let o = ${oOf}; let s = ${sOf};
-  let j = (gid.y * pu(2u) + gid.x) * ${OX}u + o;
-  let valid = j < pu(0u);   // invocations past the last output still take part in the barriers
-  var xo = pu(3u); var oo = pu(4u); var rem = min(j, pu(0u) - 1u);
+  let jo = (gid.y * pu(2u) + gid.x) * ${OX}u + o;
+  let valid = jo < pu(0u);   // invocations past the last output still take part in the barriers
+${parts ? `  // split pass 1: output jo = partial jo % parts of output jo / parts, over one chunk; partials contiguous
+  let j = jo / pu(8u); let t0 = (jo % pu(8u)) * pu(9u); let R = select(0u, min(pu(6u), t0 + pu(9u)), valid);
+` : `  let j = jo; let t0 = 0u; let R = select(0u, pu(6u), valid);
+`}  var xo = pu(3u); var oo = pu(4u); var rem = j;
   for (var d = i32(pu(1u)) - 1; d >= 0; d--) {
     let sz = pu(${ARR(0)}u + u32(d)); let c = rem % sz; rem = rem / sz;
     xo += c * pu(${ARR(1)}u + u32(d)); oo += c * pu(${ARR(2)}u + u32(d));
   }
-  var a: ${T} = ${r[k]};
+${parts ? '  oo = pu(4u) + jo;\n' : ''}  var a: ${T} = ${r[k]};
   var ai: u32 = 0xffffffffu;
-  let R = select(0u, pu(6u), valid);
-  for (var t = s; t < R; t += ${S}u) {
+  for (var t = t0 + s; t < R; t += ${S}u) {
 ${offset}    let v: ${T} = ${load}; let vi = t;
     ${comb}
   }
