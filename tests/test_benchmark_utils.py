@@ -266,3 +266,25 @@ def test_recipe_script_under_python_m_torch_js_prints_as_pytorchs(tmp_path):
                               text=True, timeout=300) for args in ([], ["-m", "torch_js"])]
     assert outputs[1].returncode == 0, outputs[1].stderr
     assert outputs[1].stdout == outputs[0].stdout
+
+
+def test_measurement_and_compare_print_as_recorded_from_pytorch():
+    """Torch-free (Pyodide too): PyTorch 2.13's output for these times, recorded."""
+    ms = [jbench.Measurement(10, [2.0e-5, 2.1e-5, 2.2e-5, 2.6e-5], jbench.TaskSpec(
+        "f(x)", "pass", label="L", sub_label="s", description=d, num_threads=n)) for d in ("a", "b") for n in (1, 2)]
+    assert repr(ms[0]).splitlines()[1:] == [
+        "L: s", "a", "  Median: 2.15 us", "  IQR:    0.22 us (2.08 to 2.30)",
+        "  4 measurements, 10 runs per measurement, 1 thread",
+        "  WARNING: Interquartile range is 10.5% of the median measurement.",
+        "           This could indicate system fluctuation."]
+    compare = jbench.Compare(ms)
+    compare.highlight_warnings()
+    assert str(compare) == (
+        "[----------------- L -----------------]\n"
+        "         |       a       |       b     \n"
+        "1 threads: ----------------------------\n"
+        "      s  |  2.1 (! 10%)  |  2.1 (! 10%)\n"
+        "2 threads: ----------------------------\n"
+        "      s  |  2.1 (! 10%)  |  2.1 (! 10%)\n\n"
+        "Times are in microseconds (us).\n"
+        "(! XX%) Measurement has high variance, where XX is the IQR / median * 100.\n")
