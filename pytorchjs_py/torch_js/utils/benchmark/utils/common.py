@@ -11,6 +11,8 @@ import math
 import struct
 import textwrap
 
+import torch_js
+
 __all__ = ["TaskSpec", "Measurement", "select_unit", "unit_to_english", "trim_sigfig", "ordered_unique",
            "set_torch_threads"]
 
@@ -245,7 +247,6 @@ def ordered_unique(elements):
 
 @contextlib.contextmanager
 def set_torch_threads(n):
-    import torch_js
     prior = torch_js.get_num_threads()
     try:
         torch_js.set_num_threads(n)
