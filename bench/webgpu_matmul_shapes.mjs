@@ -15,8 +15,9 @@
 // Correctness: every variant against a float64 CPU product on odd shapes (1, primes, non-multiples of every tile),
 // transposed operands (strides), batches, broadcast batches (stride 0) and offsets. Timing: each variant `reps`
 // times back to back, then one readback; the repetition count grows until a timing lasts MINMS; best of ROUNDS.
-// The fit (fitProfile): per B layout and row count M, the matvec variant with the lowest geometric-mean slowdown
-// against the best kernel of each (N, K), kept while it beats the best tile; for tiles, the ordered list of up to
+// The fit (fitProfile): per B layout, the matvec family (invocations per column / column quads) whose variants
+// with the fewest rows covering each M have the lowest median slowdown against the best kernel of each (N, K),
+// used up to the last M where it beats the best tile; for tiles, the ordered list of up to
 // three variants with workgroup-count thresholds that minimises the summed log slowdown over all shapes.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -83,7 +84,7 @@ const info = JSON.parse(bridge.info());
 log('adapter', JSON.stringify(info));
 const out = {
   date: new Date().toISOString(), node: process.version, adapter: info, quick: QUICK, minMs: MINMS, rounds: ROUNDS,
-  profileBefore: bridge.matmulProfile, checks: [], skinny: [], tiles: [],
+  profileBefore: bridge.matmulProfile, skinnyPlan: SKINNY_M.length * SKINNY_NK.length, checks: [], skinny: [], tiles: [],
 };
 
 function rand(n, seed) {
@@ -218,19 +219,28 @@ function fitProfile(res) {
   const skinny = {};
   for (const layout of ['k', 'n']) {
     const rows = res.skinny.filter((r) => r.layout === layout);
-    if (!rows.length) { skinny[layout] = before.skinny[layout]; continue; }
+    if (!rows.length || rows.length < (res.skinnyPlan ?? 0)) { skinny[layout] = before.skinny[layout]; continue; }   // cut short
+    const ms = [...new Set(rows.map((r) => r.m))].sort((x, y) => x - y);
+    // median slowdown at M of the variant `pick` chooses for each shape, against the best kernel there (the
+    // median: one hiccup of the host can make a timing 25 times too long)
+    const score = (m, pick) => {
+      const ratios = rows.filter((r) => r.m === m).map((r) => pick(r) / Math.min(...Object.values(r.ms))).sort((x, y) => x - y);
+      return (ratios[(ratios.length - 1) >> 1] + ratios[ratios.length >> 1]) / 2;
+    };
+    const tileScore = (m) => score(m, (r) => Math.min(...Object.keys(r.ms).filter((v) => !MATVEC_CONFIGS[v] && v !== 'auto').map((v) => r.ms[v])));
+    // one family (tpc / ct) per layout, its row block the fewest rows covering M: small products are bound by the
+    // host's dispatch cost and timed with 10-30 % noise, so a per-M pick would follow the noise
+    const families = [...new Set(Object.values(MATVEC_CONFIGS).filter((c) => c.mode === layout).map((c) => c.name.replace(/r\d+$/, '')))];
+    const rowsFor = (m) => Math.min(16, 2 ** Math.ceil(Math.log2(m)));
+    const variant = (f, m) => `${f}r${rowsFor(m)}`;
+    const total = (f) => ms.reduce((s, m) => s + Math.log(score(m, (r) => r.ms[variant(f, m)])), 0);
+    const fam = families.sort((x, y) => total(x) - total(y))[0];
     const list = [];
-    for (const m of [...new Set(rows.map((r) => r.m))].sort((x, y) => x - y)) {
-      const at = rows.filter((r) => r.m === m);
-      // geometric-mean slowdown of a variant against the best kernel of each shape
-      const score = (pick) => Math.exp(at.reduce((s, r) => s + Math.log(pick(r) / Math.min(...Object.values(r.ms))), 0) / at.length);
-      const names = Object.keys(at[0].ms).filter((v) => MATVEC_CONFIGS[v]);
-      let best = null, bestScore = Infinity;
-      for (const v of names) { const sc = score((r) => r.ms[v]); if (sc < bestScore) { best = v; bestScore = sc; } }
-      const tileScore = score((r) => Math.min(...Object.keys(r.ms).filter((v) => !MATVEC_CONFIGS[v] && v !== 'auto').map((v) => r.ms[v])));
-      if (!(bestScore < tileScore)) break;     // tiles from here on
-      if (list.length && list[list.length - 1][1] === best) list[list.length - 1][0] = m;
-      else list.push([m, best]);
+    for (const m of ms) {
+      if (!(score(m, (r) => r.ms[variant(fam, m)]) < tileScore(m))) break;   // tiles from here on
+      const v = variant(fam, m);
+      if (list.length && list[list.length - 1][1] === v) list[list.length - 1][0] = m;
+      else list.push([m, v]);
     }
     skinny[layout] = list;
   }

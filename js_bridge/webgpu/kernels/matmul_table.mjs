@@ -14,19 +14,19 @@
 export const MATMUL_TABLE = [
   {
     match: 'swiftshader',
-    measured: 'guess: SwiftShader is a CPU, so fewer wasted flops win over more workgroups',
+    measured: 'spot timings 2026-12-06 on a loaded 2-core host (M = 1..16 at 768 x 768, squares 32..256): rough',
     skinny: {
       k: [[1, 'vk16r1'], [4, 'vk16r4'], [8, 'vk16r8']],
-      n: [[1, 'vn16r1'], [4, 'vn16r4'], [8, 'vn16r8']],
+      n: [[1, 'vn64r1'], [4, 'vn64r4'], [8, 'vn64r8'], [16, 'vn64r16']],
     },
-    tiles: [['t64d', 4], ['s32', 0]],
+    tiles: [['t128k8dsu', 2], ['t64d', 0]],
   },
   {
     match: 'nvidia',
-    measured: 'bench/webgpu_matmul_shapes.mjs 2026-12-06 on nvidia nvidia-h100-80gb-hbm3',
+    measured: 'bench/webgpu_matmul_shapes.mjs 2026-12-06 on nvidia nvidia-h100-80gb-hbm3 (skinny refit: one family, median)',
     skinny: {
-      k: [[1, 'vk64r1'], [2, 'vk64r4'], [3, 'vk32r2'], [4, 'vk32r4'], [6, 'vk16r2'], [8, 'vk32r2'], [12, 'vk16r4'], [24, 'vk16r16']],
-      n: [[3, 'vn16r4'], [4, 'vn16r8'], [6, 'vn16r1'], [24, 'vn16r4']],
+      k: [[1, 'vk16r1'], [2, 'vk16r2'], [4, 'vk16r4'], [8, 'vk16r8'], [24, 'vk16r16']],
+      n: [[1, 'vn16r1'], [2, 'vn16r2'], [4, 'vn16r4'], [8, 'vn16r8'], [24, 'vn16r16']],
     },
     tiles: [['t128k8ds', 1024], ['t64du', 4], ['s16', 0]],
   },
