@@ -14,9 +14,9 @@
 import { createDevice } from './device.mjs';
 import { Buffers } from './buffers.mjs';
 import { Dispatcher, newCounts } from './dispatch.mjs';
-import { ARR, DT, aliasOf, declare, isFloat } from './kernels/common.mjs';
+import { ARR, DT, aliasOf, declare, isFloat, isSubword } from './kernels/common.mjs';
 import { BINARY_OPS, UNARY_OPS, WG, binaryExpr, elementwiseSource, elementwiseSpecs, unaryExpr } from './kernels/elementwise.mjs';
-import { WG_FUSED, boundOperands, fusedKey, fusedSource, fusedSpecs, writeFusedParams } from './kernels/fused.mjs';
+import { WG_FUSED, boundOperands, fusedKey, fusedReduce, fusedSource, fusedSpecs, writeFusedParams } from './kernels/fused.mjs';
 import { Lazy } from './lazy.mjs';
 import {
   REDUCE_OPS, SPLIT_SECOND, WG_RED, cumulativeSource, reduceShape, reduceSource, reduceSpecs, rowSpecs, softmaxShape,
@@ -87,6 +87,7 @@ export class Bridge {
     this.lazy = new Lazy({
       runFused: (g) => this._runFused(g),
       runEager: (a) => this._ew(a.fam, a.op, a.operands, a.shape, a.strides, this._extra(a)),
+      runReduce: (item) => this._runReduce(item),
       releaseNow: (id) => this.buffers.release(id, this.disp.open),
       maxBindings: Math.min(ctx.limits.maxStorageBuffersPerShaderStage ?? 8, 16),
     });
@@ -229,6 +230,16 @@ export class Bridge {
         const a = ARGS.WHERE(I);
         return this._elementwise('where', '', [a.out, a.cond, a.a, a.b], a.shape, [a.out_st, a.cond_st, a.a_st, a.b_st], F);
       }
+      case FAMILY.REDUCE: {
+        const a = ARGS.REDUCE(I);
+        const op = OPS.reduce[a.op];
+        if (this.lazy.on && op !== undefined && !a.out2.id && a.x.dt !== DT.int64) {
+          this._checkDtypes([a.x.dt, a.out.dt]);
+          if (!a.shape.slice(0, a.nd - a.nred).includes(0)) this.lazy.recordReduce(a, op);
+          return;
+        }
+        break;
+      }
     }
     this.lazy.flush();   // every other primitive reads or writes memory now: pending work goes first
     this._forgetWritten(fam, I);
@@ -355,7 +366,22 @@ export class Bridge {
     d.dispatch(p, ids, w, gx, gy);
   }
 
-  _reduce(a) {
+  /** A reduction with what lazy.mjs fused around it: plain (eager kernel), fused (fusedReduce), or nothing. */
+  _runReduce(item) {
+    const { red, pro, xw, epi } = item;
+    const stored = [pro, epi].some((g) => g && g.operands.some((o) => o.store));
+    if (!stored) return;
+    if (!pro && epi.nodes.length === 1) { this._reduce(red.a); return; }
+    this.lazy.counts.fused_kernels++;
+    this.lazy.counts.fused_nodes += epi.nodes.length + (pro ? pro.nodes.length : 0);
+    this._reduce(red.a, { f: fusedReduce(red, pro, xw, epi), pro: !!pro });
+  }
+
+  /**
+   * Reduction `a` (decoded REDUCE block). `fused` ({f: fusedReduce, pro}): the prologue replaces x's loads in
+   * the (first) pass, the epilogue the result's store in the (last) pass.
+   */
+  _reduce(a, fused = null) {
     const op = OPS.reduce[a.op];
     if (op === undefined) throw Object.assign(new Error('unknown reduce op'), { code: 2 });
     const { nd, nred, shape, x_st: xst, out_st: ost } = a;
@@ -375,33 +401,50 @@ export class Bridge {
     // the workgroup's shape by the data (kernels/reduce.mjs reduceShape); few outputs of many elements: two passes
     const keptContiguous = ks.length > 0 && kst[0][ks.length - 1] === 1 && !(rs.length === 1 && rst[0][0] === 1);
     const ws = reduceShape(nout, R, { keptContiguous, reducedDims: rs.length, splittable: op in SPLIT_SECOND });
+    const own = (name, id, dt) => ({ id, spec: { name, dt, write: name === 'O', atomic: name === 'O' && isSubword(dt) } });
+    const X = fused && !fused.pro ? [own('X', xid, xdt)] : [];
     if (!ws.parts) {
       this._reduceRun(op, withIdx ? [oid, xid, o2id] : [oid, xid], [xdt, odt, withIdx ? o2dt : -1], ws, nout,
-        [xoff, ooff, o2off], R, ks, kst[0], kst[1], rs, rst[0]);
+        [xoff, ooff, o2off], R, ks, kst[0], kst[1], rs, rst[0], fused && fused.f.pass(fused.pro, true, X));
       return;
     }
     const pdt = REDUCE_OPS[op].bool || !isFloat(xdt) ? DT.int32 : DT.float32;   // the partials: the accumulator's type
     const tid = this.buffers.alloc(nout * ws.parts * 4);
-    this._reduceRun(op, [tid, xid], [xdt, pdt, -1], ws, nout * ws.parts, [xoff, 0, 0], R, ks, kst[0], ks.map(() => 0), rs, rst[0]);
+    this._reduceRun(op, [tid, xid], [xdt, pdt, -1], ws, nout * ws.parts, [xoff, 0, 0], R, ks, kst[0], ks.map(() => 0), rs, rst[0],
+      fused && fused.f.pass(fused.pro, false, [own('O', tid, pdt), ...X]));
     const tst = ks.map((_, j) => ws.parts * ks.slice(j + 1).reduce((x, y) => x * y, 1));   // the partials' kept strides
     const op2 = SPLIT_SECOND[op];
     this._reduceRun(op2, [oid, tid], [pdt, odt, -1], reduceShape(nout, ws.parts), nout, [0, ooff, 0], ws.parts,
-      ks, tst, kst[1], [ws.parts], [1]);
+      ks, tst, kst[1], [ws.parts], [1], fused && fused.f.pass(false, true, [own('X', tid, pdt)]));
     this.buffers.release(tid, true);
   }
 
-  /** One reduce dispatch: ids out, x[, out2]; dts their dtypes (-1: no out2); offs x, out, out2. */
-  _reduceRun(op, ids, [xdt, odt, o2dt], ws, nout, [xoff, ooff, o2off], R, ks, kxst, kost, rs, rxst) {
+  /**
+   * One reduce dispatch: ids out, x[, out2]; dts their dtypes (-1: no out2); offs x, out, out2. `part`: a pass of a
+   * fusedReduce (its bindings replace ids).
+   */
+  _reduceRun(op, ids, [xdt, odt, o2dt], ws, nout, [xoff, ooff, o2off], R, ks, kxst, kost, rs, rxst, part = null) {
     const d = this.disp;
-    const p = this._pipe(`reduce:${op}:${xdt},${odt},${o2dt >= 0 ? o2dt : ''}:${ws.layout}${ws.S}${ws.fast ? 'f' : ''}${ws.parts ? 'p' : ''}`, ids,
-      () => reduceSpecs(op, xdt, odt, o2dt), (b) => reduceSource(op, xdt, odt, o2dt, b, ws));
-    const w = d.slot();
+    const key = `reduce:${op}:${xdt},${odt},${o2dt >= 0 ? o2dt : ''}:${ws.layout}${ws.S}${ws.fast ? 'f' : ''}${ws.parts ? 'p' : ''}`;
+    let p;
+    if (part) {
+      ids = part.ids;
+      const alias = aliasOf(ids);
+      p = d.pipeline(`${key}${part.key}|${alias}`, () => {
+        const dec = declare(part.specs, alias);
+        return { code: reduceSource(op, xdt, odt, o2dt, dec.code, ws, part.fuse), sig: dec.sig, slots: dec.slots, pslots: part.pslots };
+      });
+    } else {
+      p = this._pipe(key, ids, () => reduceSpecs(op, xdt, odt, o2dt), (b) => reduceSource(op, xdt, odt, o2dt, b, ws));
+    }
+    const w = d.slot(p.pslots);
     const u32 = d.u32;
     const [gx, gy] = grid(Math.ceil(nout / ws.OX));
     u32[w] = nout; u32[w + 1] = ks.length; u32[w + 2] = gx; u32[w + 3] = xoff; u32[w + 4] = ooff; u32[w + 5] = o2off;
     u32[w + 6] = R; u32[w + 7] = rs.length; u32[w + 8] = ws.parts ?? 0; u32[w + 9] = ws.chunk ?? 0;
     for (let j = 0; j < ks.length; j++) { u32[w + ARR(0) + j] = ks[j]; u32[w + ARR(1) + j] = kxst[j]; u32[w + ARR(2) + j] = kost[j]; }
     for (let j = 0; j < rs.length; j++) { u32[w + ARR(3) + j] = rs[j]; u32[w + ARR(4) + j] = rxst[j]; }
+    if (part) part.write(u32, d.f32, w);
     d.dispatch(p, ids, w, gx, gy);
   }
 

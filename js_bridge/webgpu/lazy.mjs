@@ -17,7 +17,7 @@
 // from memory. A buffer released while pending nodes refer to it is kept until the flush, then freed: an
 // intermediate that nobody holds and that stayed in registers never gets a GPUBuffer at all (buffers.mjs).
 import { DT, isFloat } from './kernels/common.mjs';
-import { MAX_FUSED_WORDS, mapWords, nodeWords, programWords, segmentKey } from './kernels/fused.mjs';
+import { MAX_FUSED_WORDS, RED_WORDS, mapWords, nodeWords, programWords, segmentKey } from './kernels/fused.mjs';
 
 export const MAX_PENDING = 1024;       // recorded nodes that force a flush (the size-limit sync point)
 const MAX_GROUP_NODES = 64;           // nodes per fused kernel
@@ -45,7 +45,19 @@ export function canon(shape, st) {
 
 /** The operands of a fused group that are buffers (known scalars travel in the params). */
 const bound = (g) => g.operands.filter((o) => o.mode !== 'k');
-const bindings = (g) => new Set(bound(g).map((o) => o.id)).size;
+const bindings = (g) => (g.red ? (g.pro ? bindings(g.pro) : 1) + bindings(g.epi) : new Set(bound(g).map((o) => o.id)).size);
+const newGroup = (n) => ({ n, nodes: [], operands: [], loadAt: new Map(), lastWrite: new Map(), loads: new Map(),
+  ids: new Set(), words: 3 });
+
+/** Does view x (canonical map, element offset) read exactly the n elements from `off` on (each once)? */
+function covers(x, off, n) {
+  if (x.off !== off) return false;
+  if (x.m.cls === 'c') return true;
+  if (x.m.cls !== 'r' || x.m.st.includes(0)) return false;
+  let last = off;
+  for (let d = 0; d < x.m.shape.length; d++) last += (x.m.shape[d] - 1) * x.m.st[d];
+  return last === off + n - 1;
+}
 const same = (a, b) => a.off === b.off && a.dt === b.dt && a.m.key === b.m.key;
 
 /** Whether a node can be part of a fused kernel (int64 values are exact only in the eager kernels). */
@@ -57,9 +69,13 @@ function fusable(fam, dts) {
 }
 
 export class Lazy {
-  /** runFused(segments) dispatches a fused program; runEager(node) one node through its eager kernel. */
-  constructor({ runFused, runEager, releaseNow, maxBindings }) {
+  /**
+   * runFused(segments) dispatches a fused program; runEager(node) one node through its eager kernel;
+   * runReduce(item) a reduction with its prologue and epilogue (see schedule).
+   */
+  constructor({ runFused, runEager, runReduce, releaseNow, maxBindings }) {
     this.runFused = runFused;
+    this.runReduce = runReduce;
     this.runEager = runEager;
     this.releaseNow = releaseNow;
     this.maxBindings = maxBindings;
@@ -93,6 +109,23 @@ export class Lazy {
     if (this.nodes.length >= MAX_PENDING) this.flush();
   }
 
+  /**
+   * Record a reduction (already checked) of x over shape's last `nred` dims into out (the kept dims): `a` = the
+   * decoded REDUCE block (abi.mjs), run as recorded (eager) when nothing fuses with it.
+   */
+  recordReduce(a, op) {
+    const kept = a.shape.slice(0, a.nd - a.nred);
+    const n = kept.reduce((x, y) => x * y, 1), nIn = a.shape.reduce((x, y) => x * y, 1);
+    const out = { ...a.out, m: canon(kept, a.out_st) };
+    const x = { ...a.x, m: canon(a.shape, a.x_st) };
+    this.refs.add(out.id);
+    this.refs.add(x.id);
+    this.consts.delete(out.id);
+    this.nodes.push({ fam: 'reduce', op, a, n, nIn, dts: [out.dt, x.dt], out, ins: [x], fusable: true });
+    this.counts.recorded++;
+    if (this.nodes.length >= MAX_PENDING) this.flush();
+  }
+
   /** Whether grouping counts a binding for a value written to buffer `id` (see flush). */
   stored(id) { return !this.dead.has(id) || this.assumeStored.has(id); }
 
@@ -119,17 +152,22 @@ export class Lazy {
       // each round only adds to `assumeStored`).
       let groups;
       this.assumeStored = new Set();
-      for (;;) {
-        groups = this.schedule(nodes, this.maxBindings);
+      for (let limit = this.maxBindings; ;) {
+        groups = this.schedule(nodes, limit);
         this.markStores(groups);
-        const more = groups.filter((g) => !g.single && bindings(g) > this.maxBindings)
+        const over = groups.filter((g) => !g.single && bindings(g) > this.maxBindings);
+        if (!over.length) break;
+        const more = over.flatMap((g) => (g.red ? [g.pro, g.epi] : [g])).filter(Boolean)
           .flatMap((g) => g.operands.filter((o) => o.store && !this.stored(o.id)).map((o) => o.id));
-        if (!more.length) break;
         for (const id of more) this.assumeStored.add(id);
+        if (!more.length && --limit < 4) throw new Error('lazy: kernels overflow the binding limit');   // not expected
       }
-      for (const g of groups) if (!g.single) this.counts.stores_skipped += g.lastWrite.size - g.operands.filter((o) => o.store).length;
+      for (const g of groups) for (const x of g.single ? [] : g.red ? [g.pro, g.epi] : [g]) {
+        if (x) this.counts.stores_skipped += x.lastWrite.size - x.operands.filter((o) => o.store).length;
+      }
       for (const item of this.programs(groups)) {
         if (item.single) this.runEager(item.single);
+        else if (item.red) this.runReduce(item);
         else if (item.segs.length === 1 && item.segs[0].nodes.length === 1) this.runEager(item.segs[0].nodes[0]);
         else {
           this.counts.fused_kernels++;
@@ -147,43 +185,115 @@ export class Lazy {
   }
 
   /**
-   * Cut the nodes into groups, in execution order. A node may join an earlier group than the last one when
-   * nothing after that group touches what it reads or writes (updates of tensors of another size interleaved,
-   * a scalar fill between the ops of a chain). A fill that opens a group opens it as early as its dependencies
-   * allow (a fill of a fresh buffer: first), so that the chain it feeds can stay one group; other nodes open
-   * theirs at the end.
-   * `lo` is the position of the last group that writes one of the node's inputs or its output, or reads its
-   * output: the node must run after it.
+   * Cut the nodes into groups, in execution order. Each group knows the groups it must run after (deps: the last
+   * writers of what its nodes read or write, the last readers of what they write) and those that must run after
+   * it (users). A node joins the first group it fits from `lo` on (the position of its last dependency: it must
+   * run after that), else opens a group: a fill (no inputs) as early as it may run, so that the chain it feeds
+   * can stay one group; any other node at the end. A node may also join the group that produced one of its
+   * inputs (in registers, then) when the groups that hold it back can move ahead of that group (a mask built
+   * after the scores it masks, say).
    */
   schedule(nodes, limit) {
     const groups = [];
     const lastW = new Map(), lastR = new Map();          // buffer id -> the last group writing / reading it
     const pos = (g) => (g ? g.pos : -1);
     for (const nd of nodes) {
-      let lo = Math.max(pos(lastW.get(nd.out.id)), pos(lastR.get(nd.out.id)));
-      for (const x of nd.ins) lo = Math.max(lo, pos(lastW.get(x.id)));
+      const deps = new Set([lastW.get(nd.out.id), lastR.get(nd.out.id), ...nd.ins.map((x) => lastW.get(x.id))]);
+      deps.delete(undefined);
+      let lo = -1;
+      for (const d of deps) lo = Math.max(lo, d.pos);
       let g = null;
-      if (nd.fusable) {
+      if (nd.fam === 'reduce') g = this.scheduleReduce(nd, lo, groups, lastW, limit);
+      else if (nd.fusable) {
         for (let k = Math.max(lo, 0, groups.length - SEARCH_GROUPS); k < groups.length && !g; k++) {
-          if (!groups[k].single && this.fits(groups[k], nd, limit)) g = groups[k];
+          if (this.fitsAny(groups[k], nd, limit)) g = groups[k];
         }
+        if (!g) g = this.pullForward(nd, deps, groups, lastW, limit);
       }
       if (!g) {
-        g = nd.fusable ? { n: nd.n, nodes: [], operands: [], loadAt: new Map(), lastWrite: new Map(),
-          loads: new Map(), ids: new Set(), words: 3 } : { single: nd };
-        const at = nd.ins.length ? groups.length : lo + 1;   // fills as early as they may run, the rest in order
+        g = nd.fusable ? newGroup(nd.n) : { single: nd };
+        g.deps = new Set();
+        g.users = new Set();
+        const at = nd.ins.length ? groups.length : lo + 1;
         groups.splice(at, 0, g);
         for (let k = at; k < groups.length; k++) groups[k].pos = k;
       }
-      if (nd.fusable) this.add(g, nd);
+      if (nd.fusable && nd.fam !== 'reduce') this.add(g.red ? g.epi : g, nd);
+      for (const d of deps) if (d !== g) { g.deps.add(d); d.users.add(g); }
       lastW.set(nd.out.id, g);
       for (const x of nd.ins) if (pos(lastR.get(x.id)) < g.pos) lastR.set(x.id, g);
     }
     return groups;
   }
 
-  /** Can node nd join group g without a hazard, within `limit` bindings and the params words? */
-  fits(g, nd, limit) {
+  /** Can node nd join group c (a plain group, or a reduction's epilogue)? */
+  fitsAny(c, nd, limit) {
+    return c.red ? this.fitsEpilogue(c, nd, limit) : !c.single && this.fits(c, nd, limit);
+  }
+
+  /**
+   * Join nd to the group c that produced one of its inputs although a dependency of nd runs after c: move those
+   * dependencies ahead of c when they may (their own deps run before c, and nothing from c up to them uses them).
+   * Returns c, or null (nothing moved).
+   */
+  pullForward(nd, deps, groups, lastW, limit) {
+    for (const x of nd.ins) {
+      const c = lastW.get(x.id);
+      if (!c || c.single || !this.fitsAny(c, nd, limit)) continue;
+      const blockers = [...deps].filter((d) => d.pos > c.pos).sort((a, b) => a.pos - b.pos);
+      const movable = (b) => [...b.deps].every((d) => d.pos < c.pos) &&
+        ![...b.users].some((u) => u.pos >= c.pos && u.pos < b.pos);
+      if (!blockers.every(movable)) continue;
+      for (const b of blockers) {
+        groups.splice(b.pos, 1);
+        groups.splice(c.pos, 0, b);
+        for (let k = 0; k < groups.length; k++) groups[k].pos = k;
+      }
+      return c;
+    }
+    return null;
+  }
+
+  /**
+   * A reduction becomes an item {red, pro, xw, epi} in the schedule: returned, to be recorded as nd's group. Its
+   * prologue is the group that wrote its input x, when the reduction may run where that group runs (`lo`:
+   * nothing after it touches the reduction's output), the group wrote x contiguously and the reduction reads
+   * each element of it once (x's view covers exactly what the group wrote): that group becomes the item, its
+   * nodes the prologue, run inside the reduction's loads. Its epilogue is a group over its outputs, opened with
+   * the result as node 0 ('reduced'), which later nodes join as they would join any group (fitsEpilogue).
+   */
+  scheduleReduce(nd, lo, groups, lastW, limit) {
+    const x = nd.ins[0];
+    const W = lastW.get(x.id);
+    const xw = W && !W.single && !W.red && W.pos === lo ? W.lastWrite.get(x.id) : null;
+    const absorb = xw && xw.m.cls === 'c' && xw.dt === x.dt && W.n === nd.nIn && covers(x, xw.off, nd.nIn) &&
+      W.ids.size + 1 <= limit && RED_WORDS + 1 + W.words + 3 + mapWords(nd.out.m) <= MAX_FUSED_WORDS;
+    const epi = newGroup(nd.n);
+    epi.nodes.push({ fam: 'reduced', op: nd.op, dts: [nd.out.dt], refs: [], out: nd.out, ins: [] });
+    epi.lastWrite.set(nd.out.id, { ...nd.out, j: 0 });
+    if (this.stored(nd.out.id)) epi.ids.add(nd.out.id);
+    epi.words += 1 + mapWords(nd.out.m);
+    if (!absorb) {
+      const item = { red: nd, pro: null, xw: null, epi, deps: new Set(), users: new Set(), pos: groups.length };
+      groups.push(item);
+      return item;
+    }
+    // W becomes the item (the same object keeps its place, deps and users); its group fields the prologue
+    const pro = newGroup(W.n);
+    for (const k of Object.keys(pro)) { pro[k] = W[k]; delete W[k]; }
+    return Object.assign(W, { red: nd, pro, xw, epi });
+  }
+
+  /** Can node nd join reduction item r's epilogue? Not if it races with the prologue's stores or x's reads. */
+  fitsEpilogue(r, nd, limit) {
+    const P = r.pro;
+    if (nd.out.id === r.red.ins[0].id) return false;
+    if (P && (nd.ins.some((v) => P.lastWrite.has(v.id)) || P.loads.has(nd.out.id) || P.lastWrite.has(nd.out.id))) return false;
+    return this.fits(r.epi, nd, limit - (P ? P.ids.size : 1), MAX_FUSED_WORDS - RED_WORDS - 1 - (P ? P.words : 0));
+  }
+
+  /** Can node nd join group g without a hazard, within `limit` bindings and `maxWords` params words? */
+  fits(g, nd, limit, maxWords = MAX_FUSED_WORDS) {
     if (g.n !== nd.n || g.nodes.length >= MAX_GROUP_NODES) return false;
     let words = g.words + nodeWords(nd.fam) + 1;
     let ids = g.ids.size;
@@ -201,7 +311,7 @@ export class Lazy {
     if (w && !same(w, o)) return false;
     if (this.stored(o.id) && !g.ids.has(o.id) && !nd.ins.some((x) => x.id === o.id)) ids++;
     words += mapWords(o.m);
-    return ids <= limit && words <= MAX_FUSED_WORDS;
+    return ids <= limit && words <= maxWords;
   }
 
   add(g, nd) {
@@ -243,15 +353,21 @@ export class Lazy {
   /** Add each group's stores: the last value written to each buffer, where it is still needed afterwards. */
   markStores(groups) {
     const readLater = new Set();
-    for (let gi = groups.length - 1; gi >= 0; gi--) {
-      const g = groups[gi];
-      if (g.single) { for (const x of g.single.ins) readLater.add(x.id); continue; }
+    const stores = (g) => {
       g.operands = g.operands.filter((o) => !o.store);
       for (const [id, w] of g.lastWrite) {
         if (this.dead.has(id) && !readLater.has(id)) continue;
         g.operands.push({ id, dt: w.dt, off: w.off, m: w.m, mode: 'st', store: true, node: w.j });
       }
       for (const o of g.operands) if (!o.store && o.mode !== 'k') readLater.add(o.id);
+    };
+    for (let gi = groups.length - 1; gi >= 0; gi--) {
+      const g = groups[gi];
+      if (g.single) { for (const x of g.single.ins) readLater.add(x.id); continue; }
+      if (!g.red) { stores(g); continue; }
+      stores(g.epi);
+      if (g.pro) stores(g.pro);
+      else readLater.add(g.red.ins[0].id);
     }
   }
 
@@ -265,7 +381,7 @@ export class Lazy {
     const out = [];
     let cur = null;
     for (const g of groups) {
-      if (g.single) { out.push(g); cur = null; continue; }
+      if (g.single || g.red) { out.push(g); cur = null; continue; }
       if (!g.operands.some((o) => o.store)) continue;
       const reads = new Set(bound(g).filter((o) => !o.store).map((o) => o.id));
       const writes = new Set(g.operands.filter((o) => o.store).map((o) => o.id));

@@ -27,7 +27,7 @@ import { helpersFor } from './math.mjs';
 export const WG_FUSED = 256;
 const SLOT_WORDS = PARAM_SLOT_BYTES / 4;
 export const MAX_FUSED_WORDS = 8 * SLOT_WORDS;
-const NODE_WORDS = { unary: 3, binary: 2, fill: 1, where: 0, copy: 0 };
+const NODE_WORDS = { unary: 3, binary: 2, fill: 1, where: 0, copy: 0, reduced: 0 };
 
 /** Dims a strided map's params hold: its rank rounded up (a pipeline serves every rank up to that). */
 export const rankClass = (nd) => (nd <= 2 ? 2 : nd <= 4 ? 4 : nd <= 8 ? 8 : 16);
@@ -145,7 +145,7 @@ function nodeStatement(nd, j, x, w) {
     case 'copy': {
       const xd = nd.dts[1];
       let r = x[0];
-      if (xd === DT.int64 && isFloat(od)) r = x[0];                       // loaded exactly as f32 ('ldf')
+      if (xd === DT.int64 && isFloat(od)) r = nd.refs[0] < 0 ? x[0] : `f32(${x[0]})`;   // a load: exactly, as f32 ('ldf')
       else if (kindOf(xd) === 'f' && ko === 'i') r = od === DT.bool ? `select(0, 1, ${x[0]} != 0.0)` : `f2i(${x[0]})`;
       else if (kindOf(xd) === 'i' && ko === 'f') r = `f32(${x[0]})`;
       body = `v${j} = ${rounded(od, r)};`;
@@ -153,6 +153,9 @@ function nodeStatement(nd, j, x, w) {
     }
     case 'fill':
       body = `v${j} = ${rounded(od, fromBits(od, `pu(${w}u)`))};`;
+      break;
+    case 'reduced':   // a reduction's result, in the epilogue of its kernel (fusedReduce)
+      body = `v${j} = ${rounded(od, cvt(nd.kind, ko, nd.src))};`;
       break;
     default: throw new Error(`fused: unknown family ${nd.fam}`);
   }
@@ -208,6 +211,13 @@ export function fusedSource(segs, dec) {
   return { code, sig: dec.sig, slots: dec.slots, pslots };
 }
 
+/** A node's scalars at word `at` (NODE_WORDS of its family). */
+function writeNodeParams(nd, u32, f32, at) {
+  if (nd.fam === 'unary') { f32[at] = nd.p[0]; f32[at + 1] = nd.p[1]; f32[at + 2] = nd.p[2]; }
+  else if (nd.fam === 'binary') { f32[at] = nd.p[3]; u32[at + 1] = Math.trunc(nd.p[3]) | 0; }
+  else if (nd.fam === 'fill') u32[at] = nd.bits;
+}
+
 /** Write a program's params at word w (header word 2, the grid's x extent, is the caller's); returns n. */
 export function writeFusedParams(segs, u32, f32, w) {
   const lays = layouts(segs);
@@ -221,13 +231,75 @@ export function writeFusedParams(segs, u32, f32, w) {
       u32[w + at] = m.shape.length;
       for (let d = 0; d < m.shape.length; d++) { u32[w + at + 1 + d] = m.shape[d]; u32[w + at + 1 + R + d] = m.st[d]; }
     }
-    seg.nodes.forEach((nd, j) => {
-      const at = w + lay.nodeAt[j];
-      if (nd.fam === 'unary') { f32[at] = nd.p[0]; f32[at + 1] = nd.p[1]; f32[at + 2] = nd.p[2]; }
-      else if (nd.fam === 'binary') { f32[at] = nd.p[3]; u32[at + 1] = Math.trunc(nd.p[3]) | 0; }
-      else if (nd.fam === 'fill') u32[at] = nd.bits;
-    });
+    seg.nodes.forEach((nd, j) => writeNodeParams(nd, u32, f32, w + lay.nodeAt[j]));
   });
   u32[w] = n;
   return n;
+}
+
+// ---- reductions with their neighbours ---------------------------------------------------------------------------
+// A reduction (kernels/reduce.mjs) runs with a prologue, the group P that computes its input x (each element of x is
+// read once, so P's values are computed, and stored where needed, inside the reduction's loads), and an epilogue,
+// the group E over its outputs whose node 0 is the reduction's result (E stores it, and what follows from it, where
+// the result is made). A reduction in two passes (reduceShape's `parts`) takes P in pass 1 and E in pass 2. The
+// reduction's own words keep their place (0..111); then x's offset in P's iteration (word 112), P's block, E's.
+const EMPTY = { n: 0, operands: [], nodes: [] };
+export const RED_WORDS = PARAM_WORDS;
+
+/**
+ * The fused parts of reduction `red` (its dtypes [out, x]) with prologue `pro` (or null: x read from memory), x's
+ * write in it `xw`, and epilogue `epi`. pass(withPro, withEpi, own) gives one dispatch's {key, specs, ids, fuse
+ * (reduceSource's hooks), write(u32, f32, w)}: `own` are the reduction's bindings the pass keeps, specs as
+ * reduceSpecs' ({name 'O' | 'X', ...}) with their ids: O where E does not store the result, X where P does not
+ * compute the input.
+ */
+export function fusedReduce(red, pro, xw, epi) {
+  const segs = [pro ?? EMPTY, epi];
+  const lp = layoutOf(segs[0], RED_WORDS + 1);
+  const le = layoutOf(epi, lp.end);
+  const pslots = slotsFor(le.end);
+  const words = pslots === 1 ? PARAM_WORDS : pslots * SLOT_WORDS;
+  const xd = red.dts[1];
+  const pass = (withPro, withEpi, own) => {
+    const parts = [withPro ? pro : EMPTY, withEpi ? epi : EMPTY];
+    const bound = boundOperands(parts);
+    const specs = [...own.map((o) => o.spec), ...fusedSpecs(parts)];
+    const ids = [...own.map((o) => o.id), ...bound.map(({ o }) => o.id)];
+    const key = `|${withPro ? segmentKey(pro) : '-'}|${withEpi ? segmentKey(epi) : '-'}`;
+    const fns = [];
+    let pre = '';
+    let epiCode = '';
+    const fuse = {
+      words,
+      load: withPro ? (off) => `pro_(${off} - pu(${RED_WORDS}u))` : null,
+      store: withEpi ? (res, kind) => {
+        epi.nodes[0].src = 'res_';
+        epi.nodes[0].kind = kind;
+        epiCode = segmentCode(epi, 1, le, fns).replace(/^/gm, '  ');
+        return `let res_ = ${res};\n    let e = j;\n${epiCode}`;
+      } : null,
+      fns: () => {
+        if (withPro) {
+          const code = segmentCode(pro, 0, lp, fns);
+          pre = `fn pro_(e: u32) -> ${kindOf(xd) === 'f' ? 'f32' : 'i32'} {\n${code}  return v${xw.j};\n}\n`;
+        }
+        const all = pre + epiCode;
+        return helpersFor(all) + (all.includes('iclamp_') ? ICLAMP : '') + fns.join('') + pre;
+      },
+    };
+    const write = (u32, f32, w) => {
+      u32[w + RED_WORDS] = withPro ? xw.off : 0;
+      [[withPro && pro, lp], [withEpi && epi, le]].forEach(([seg, lay]) => {
+        if (!seg) return;
+        seg.operands.forEach((o, k) => { u32[w + lay.base + k] = o.off; });
+        for (const { m, at, R } of lay.maps) {
+          u32[w + at] = m.shape.length;
+          for (let d = 0; d < m.shape.length; d++) { u32[w + at + 1 + d] = m.shape[d]; u32[w + at + 1 + R + d] = m.st[d]; }
+        }
+        seg.nodes.forEach((nd, j) => writeNodeParams(nd, u32, f32, w + lay.nodeAt[j]));
+      });
+    };
+    return { key, specs, ids, fuse, write, pslots };
+  };
+  return { pass };
 }

@@ -7,7 +7,7 @@
 // elements, then a tree in workgroup memory combines (value, index) pairs. Header: 0 n_out, 1 kept nd, 2 grid-x, 3 x offset,
 // 4 out offset, 5 out2 offset, 6 reduced count, 7 reduced nd, 8 partials per output and 9 chunk (split pass 1).
 // Arrays: kept shape, x kept strides, out strides, reduced shape, x reduced strides.
-import { ARR, DT, PRELUDE, UnsupportedDtype, ctype, cvt, isFloat, isSubword, kindOf } from './common.mjs';
+import { ARR, DT, PRELUDE, UnsupportedDtype, ctype, cvt, isFloat, isSubword, kindOf, prelude } from './common.mjs';
 
 export const WG_RED = 64;   // cumulative scans' workgroup
 
@@ -77,7 +77,13 @@ const SPLIT_MAX_OUT = 64, SPLIT_MIN_R = 1 << 15, SPLIT_CHUNK = 4096, SPLIT_MAX_P
 // what pass 2 of a split reduction runs over the partials (ops with an index never split)
 export const SPLIT_SECOND = { sum: 'sum', prod: 'prod', max: 'max', min: 'min', any: 'any', all: 'all', count_nonzero: 'sum' };
 
-export function reduceSource(op, xd, od, o2d, b, shape = { layout: 'row', OX: 1, S: WG_ROW, fast: false }) {
+/**
+ * WGSL of reduction `op` (x dtype xd, out od, out2 o2d; b: the bindings; shape: reduceShape's). `fuse`
+ * (kernels/fused.mjs fusedReduce) may replace the element load and the result's store: {words (params),
+ * load(offset expr) -> the element in x's compute kind, store(result expr, its kind) -> statements (output index
+ * `j`), fns() -> the functions they need}.
+ */
+export function reduceSource(op, xd, od, o2d, b, shape = { layout: 'row', OX: 1, S: WG_ROW, fast: false }, fuse = null) {
   const r = RED[op];
   if (!r) throw Object.assign(new Error(`unknown reduce op ${op}`), { code: 2 });
   const { layout, OX, S, fast, parts } = shape;
@@ -86,11 +92,14 @@ export function reduceSource(op, xd, od, o2d, b, shape = { layout: 'row', OX: 1,
   let comb = r.comb;
   if (comb === 'MAX' || comb === 'AMAX') comb = pairComb('>', k);
   if (comb === 'MIN' || comb === 'AMIN') comb = pairComb('<', k);
-  const load = r.bool ? (xd === DT.int64 ? 'i32(any(raw_X(off) != vec2<u32>(0u)))' : `i32(ld_X(off) != ${k === 'i' && !isFloat(xd) ? '0' : '0.0'})`)
-    : 'ld_X(off)';
+  const ldx = fuse?.load ? fuse.load('off') : 'ld_X(off)';
+  const load = r.bool ? (xd === DT.int64 ? 'i32(any(raw_X(off) != vec2<u32>(0u)))' : `i32(${ldx} != ${k === 'i' && !isFloat(xd) ? '0' : '0.0'})`)
+    : ldx;
   const withIdx = op === 'max_index' || op === 'min_index';
+  const index = op === 'argmax' || op === 'argmin';
   let store;
-  if (op === 'argmax' || op === 'argmin') store = `st_O(oo, ${cvt('i', kindOf(od), 'i32(ai)')});`;
+  if (fuse?.store) store = fuse.store(index ? 'i32(ai)' : 'a', index ? 'i' : k);
+  else if (index) store = `st_O(oo, ${cvt('i', kindOf(od), 'i32(ai)')});`;
   else if (withIdx) store = `st_O(oo, ${cvt(k, kindOf(od), 'a')}); st_O2(pu(5u) + oo - pu(4u), i32(ai));`;
   else store = `st_O(oo, ${cvt(k, kindOf(od), 'a')});`;
   // invocation (o, s) of the workgroup: output o, slice s; its slot in workgroup memory
@@ -112,7 +121,7 @@ export function reduceSource(op, xd, od, o2d, b, shape = { layout: 'row', OX: 1,
     workgroupBarrier();
   }
 ` : '';
-  return PRELUDE + b + `
+  return (fuse ? prelude(fuse.words) + b + fuse.fns() : PRELUDE + b) + `
 var<workgroup> sv: array<${T}, ${WG_ROW}>;
 var<workgroup> si: array<u32, ${WG_ROW}>;
 @compute @workgroup_size(${WG_ROW})
