@@ -200,3 +200,88 @@ def test_type_repr_reads_torch_under_the_alias():
     assert r.stdout.strip() == ("<class 'torch.Tensor'> <class 'torch.Tensor'> <class 'torch.nn.parameter.Parameter'> "
                                 "<class '__main__.Mine'>"), r.stderr
     assert repr(torch_js.Tensor) == "<class 'torch_js._tensor.Tensor'>"   # imported by its own name: its own module
+
+
+# ---- custom autograd.Function as torchdiffeq's adjoint uses it ---------------------------------------------------
+
+def _function_cases(lib):
+    log = []
+
+    class Two(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            ctx.k = k
+            ctx.save_for_backward(None, x)
+            return x * k, x + 1
+
+        @staticmethod
+        def backward(ctx, ga, gb):
+            none, x = ctx.saved_tensors
+            log.append(("two", ga.tolist(), gb.tolist(), none, x.tolist()))
+            return ga * ctx.k + gb, None
+
+    class NoMaterialize(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.set_materialize_grads(False)
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, ga, gb):
+            log.append(("nomat", ga.tolist(), gb))
+            return ga * 2
+
+    class SetupContext(lib.autograd.Function):
+        @staticmethod
+        def forward(x, y):
+            return x * y
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(*inputs, output)
+
+        @staticmethod
+        def backward(ctx, g):
+            x, y, out = ctx.saved_tensors
+            log.append(("setup", out.tolist()))
+            return g * y, g * x
+
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = lib.tensor([5.0, 7.0], requires_grad=True)
+    a, b = Two.apply(x, 3)
+    log.append((type(a.grad_fn).__name__, a.grad_fn.k, a.grad_fn is b.grad_fn, a.grad_fn.needs_input_grad))
+    a.sum().backward()
+    c, _ = NoMaterialize.apply(x)
+    c.sum().backward()
+    r = SetupContext.apply(x, y)
+    r.sum().backward()
+    log.append((x.grad.tolist(), y.grad.tolist(), r.tolist(), type(r.grad_fn).__name__))
+    try:
+        class Bad(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x, 3)
+                return x * 2
+        Bad.apply(x)
+    except TypeError as e:
+        log.append(str(e))
+    return log
+
+
+@needs_torch
+def test_custom_function_protocol_matches_torch():
+    assert _function_cases(torch_js) == _function_cases(torch)
+
+
+def test_custom_function_protocol_self_check():
+    log = _function_cases(torch_js)
+    assert log[0] == ("TwoBackward", 3, True, (True, False))
+    assert log[1] == ("two", [1.0, 1.0], [0.0, 0.0], None, [1.0, 2.0])   # the unused output's grad: zeros
+    assert log[2] == ("nomat", [1.0, 1.0], None)
+    assert log[-1] == "save_for_backward can only save variables, but argument 1 is of type int"
+
+
+def test_linalg_error_is_reachable_as_torch_C():
+    assert torch_js._C._LinAlgError is torch_js.linalg.LinAlgError
+    with pytest.raises(torch_js._C._LinAlgError):
+        torch_js.linalg.solve(torch_js.zeros(2, 2), torch_js.ones(2))

@@ -10,6 +10,7 @@ from ..futures import Future  # noqa: F401
 from ..backends import cudnn as _cudnn
 from ..jit import ScriptFunction, ScriptModule, is_tracing as _is_tracing_now  # noqa: F401
 from ..overrides import _disabled_torch_function_impl  # noqa: F401
+from ..ops.linalg._common import LinAlgError as _LinAlgError  # noqa: F401  (torch.linalg.LinAlgError is this)
 
 _TensorBase = TensorBase
 _JIT_FLAGS = {"profiling_executor": True, "profiling_mode": True, "can_fuse_on_cpu": False,

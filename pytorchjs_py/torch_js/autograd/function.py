@@ -1,7 +1,8 @@
 """torch.autograd.Function: user-defined ops with their own forward and backward."""
 from .._grad_mode import GRAD_ENABLED
 from .._tensor import Tensor
-from .._graph import Node
+from .._graph import Node, SavedTensor
+from ..ops._registry import torch_ops
 
 
 class FunctionCtx:
@@ -14,14 +15,20 @@ class FunctionCtx:
         self._dirty = set()
 
     def save_for_backward(self, *tensors):
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_backward can only save variables, but argument {i} is of type "
+                                f"{type(t).__name__}")
         self._to_save = tensors
 
     @property
     def saved_tensors(self):
         node = self._node
+        to_save = getattr(self, "_to_save", ())
         if node is None:
-            return tuple(getattr(self, "_to_save", ()))
-        return node.saved_tensors
+            return tuple(to_save)
+        kept = iter(node.saved_tensors)   # the node keeps the tensors; a saved None comes back in its place
+        return tuple(None if t is None else next(kept) for t in to_save)
 
     def mark_non_differentiable(self, *args):
         self._non_differentiable.update(id(a) for a in args)
@@ -35,9 +42,19 @@ class FunctionCtx:
 
 class _FunctionBackward(Node):
     """The node class of a custom Function's outputs: one per Function subclass, named <Name>Backward and shown as
-    PyTorch shows it (<torch.autograd.function.NameBackward object at 0x...>)."""
+    PyTorch shows it (<torch.autograd.function.NameBackward object at 0x...>). PyTorch's node is the ctx itself:
+    what forward set on ctx reads on grad_fn too (out.grad_fn.some_option)."""
     __slots__ = ()
     __repr__ = object.__repr__
+
+    def __getattr__(self, name):
+        ctx = Node.ctx.__get__(self) if name != "ctx" else None
+        if ctx is None:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        try:
+            return getattr(ctx, name)
+        except AttributeError:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'") from None
 
 
 class _FunctionMeta(type):
@@ -61,6 +78,10 @@ class Function(metaclass=_FunctionMeta):
 
     vjp = backward
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError("setup_context is not implemented.")
+
     @classmethod
     def apply(cls, *args, **kwargs):
         ctx = FunctionCtx()
@@ -69,7 +90,11 @@ class Function(metaclass=_FunctionMeta):
         prev = GRAD_ENABLED[0]
         GRAD_ENABLED[0] = False
         try:
-            outputs = cls.forward(ctx, *args, **kwargs)
+            if cls.setup_context is Function.setup_context:
+                outputs = cls.forward(ctx, *args, **kwargs)
+            else:   # the functorch style: forward(*args) without ctx, then setup_context(ctx, inputs, output)
+                outputs = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, outputs)
         finally:
             GRAD_ENABLED[0] = prev
         single = not isinstance(outputs, tuple)
@@ -78,10 +103,7 @@ class Function(metaclass=_FunctionMeta):
             inputs = [a if a is not None and a._requires_grad else None for a in tensor_args]
             node = cls._backward_cls(cls._backward_cls.__name__, _function_backward, inputs, len(outs))
             node.ctx = ctx
-            node.attrs = (cls, len(args))
             ctx._node = node
-            saved = getattr(ctx, "_to_save", ())
-            node.save([t for t in saved if t is not None])
             new_outs = []
             for i, o in enumerate(outs):
                 if isinstance(o, Tensor):
@@ -92,13 +114,25 @@ class Function(metaclass=_FunctionMeta):
                         o._output_nr = i
                         o._requires_grad = True
                 new_outs.append(o)
+            # what backward gets for an output no gradient reached: zeros of its shape (materialize_grads)
+            metas = tuple((o._shape, o._dtype, o._storage.device) if isinstance(o, Tensor) else None
+                          for o in new_outs)
+            node.attrs = (cls, len(args), metas)
+            # saved outputs are kept as outputs (no reference cycle output -> node -> output), after they know
+            # their output_nr
+            mine = {id(o): i for i, o in enumerate(new_outs) if isinstance(o, Tensor) and o._grad_fn is node}
+            node._saved = tuple(SavedTensor(t, id(t) in mine, mine.get(id(t), 0))
+                                for t in getattr(ctx, "_to_save", ()) if t is not None)
             outs = tuple(new_outs)
         return outs[0] if single else outs
 
 
 def _function_backward(node, *grads):
-    cls, nargs = node.attrs
+    cls, nargs, metas = node.attrs
     ctx = node.ctx
+    if ctx.materialize_grads:
+        grads = tuple(torch_ops.zeros(m[0], dtype=m[1], device=m[2]) if g is None and m is not None else g
+                      for g, m in zip(grads, metas))
     res = cls.backward(ctx, *grads)
     if not isinstance(res, tuple):
         res = (res,)

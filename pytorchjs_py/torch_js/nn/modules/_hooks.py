@@ -92,6 +92,7 @@ class _BackwardHookFunction(Function):
 
     @staticmethod
     def forward(ctx, on_backward, zeros_first, *tensors):
+        ctx.set_materialize_grads(False)   # the hooks see None where PyTorch's node hooks do: zeros come below
         ctx.on_backward = on_backward
         ctx.zeros_first = zeros_first
         ctx.metas = [(t.shape, t.dtype, t.device) for t in tensors]
