@@ -1,7 +1,7 @@
 """Shared pieces of the ops layer: broadcasting, dims, scalars, devices, memory layouts, error wording, and
 recording autograd nodes. The lowest ops module: it imports only the core."""
 from .. import _dtype as D
-from .._storage import INT64_MAX
+from .._storage import CPU, INT64_MAX
 from .._tensor import Size, Tensor, _empty, wrap_dim
 from .._graph import node_class
 from .._grad_mode import GRAD_ENABLED
@@ -127,6 +127,16 @@ def result_type(name, fields):
     ns["__repr__"] = lambda self: (f"torch.return_types.{name}(\n" + ",\n".join(
         f"{f}={v!r}" for f, v in zip(fields, self)) + ")")
     return type(name, (tuple,), ns)
+
+
+def float64_home(t):
+    """Where a float64 working copy of t is computed: t's device, or the CPU where that has no float64 (webgpu:
+    WGSL has no 64-bit floats); the result goes back to t's device."""
+    try:
+        t._storage.backend.check_dtype(D.float64)
+    except TypeError:
+        return CPU
+    return t._storage.device
 
 
 def check(cond, msg, exc=RuntimeError):

@@ -6,7 +6,7 @@ from .. import _dtype as D
 from .._grad_mode import no_grad
 from .._tensor import Tensor
 from ._registry import NOT_DIFFERENTIABLE, backward, register
-from ._util import (GRAD_ENABLED, broadcast_shapes, check, c_type_name, not_implemented_for, record,
+from ._util import (GRAD_ENABLED, broadcast_shapes, check, c_type_name, float64_home, not_implemented_for, record,
                     rename_grad_fn, result_type)
 from . import inplace as _ip
 from .creation import full
@@ -97,8 +97,9 @@ def frexp(input, *, out=None):
     check(isinstance(input, Tensor) and input._dtype.is_floating_point,
           "torch.frexp() only supports floating-point dtypes")
     with no_grad():
-        m64, e64 = _frexp64(input.detach().to(D.float64))
-        mantissa, exponent = m64.to(input._dtype), e64.to(D.int32)
+        m64, e64 = _frexp64(input.detach().to(float64_home(input), D.float64))
+        dev = input._storage.device
+        mantissa, exponent = m64.to(dev, input._dtype), e64.to(dev, D.int32)
     if GRAD_ENABLED[0] and input._requires_grad:
         record("FrexpBackward0", _frexp_backward, (input,), (mantissa, None), save_inputs=(exponent,))
     if out is None:
@@ -142,8 +143,9 @@ def ldexp(input, other, *, out=None):
     if _integral_exponent(other) and d.is_floating_point and (out is None or out._dtype is d):
         shape = broadcast_shapes(input._shape, other._shape)
         with no_grad():
-            x = input.detach().to(D.float64).expand(shape)
-            r = _ldexp_int(x, other.detach().expand(shape)).to(d)
+            home = float64_home(input)
+            x = input.detach().to(home, D.float64).expand(shape)
+            r = _ldexp_int(x, other.detach().to(home).expand(shape)).to(input._storage.device, d)
         if GRAD_ENABLED[0] and input._requires_grad:
             record("LdexpBackward0", _ldexp_backward, (input, other), (r,), save_inputs=(input, other))
         return _ip.maybe_write_out(out, r)

@@ -20,18 +20,9 @@ _SCATTER_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 _INDEX_REDUCTIONS = ("prod", "mean", "amax", "amin")
 
 
-def _identity(reduce, dtype):
-    """The value a place starts from when its own value is left out (include_self=False)."""
-    if reduce in ("sum", "mean"):
-        return 0
-    if reduce == "prod":
-        return 1
-    if dtype is D.bool_:
-        return reduce == "amin"
-    if dtype.is_floating_point:
-        return float("-inf") if reduce == "amax" else float("inf")
-    lo, hi = D.iinfo(dtype).min, D.iinfo(dtype).max
-    return lo if reduce == "amax" else hi
+def _identity(reduce):
+    """The value a place starts from when its own value is left out (include_self=False) of a sum, mean or prod."""
+    return 1 if reduce == "prod" else 0
 
 
 def _segment_extreme(target, vals, reduce):
@@ -59,15 +50,18 @@ def _reduced(input, d, index, src, reduce, include_self):
     flat = out.view(-1)
     target = scatter_targets(out, d, index)
     vals = src.detach()[tuple(slice(0, n) for n in index._shape)].reshape(-1).to(work)
-    if not include_self:
-        flat[target] = _identity(reduce, dtype)
+    extreme = reduce in ("amax", "amin")
+    if not include_self and not extreme:
+        flat[target] = _identity(reduce)
     if reduce in ("sum", "mean"):
         flat.index_put_((target,), vals, accumulate=True)
     elif reduce == "prod":
         multiply_into(flat, target, vals)
     else:
         places, ext = _segment_extreme(target, vals, reduce)
-        flat[places] = (maximum if reduce == "amax" else minimum)(flat[places], ext)
+        # without self, each place takes its extreme as it is (no identity: int64's bounds do not survive
+        # webgpu's 32-bit integer arithmetic)
+        flat[places] = (maximum if reduce == "amax" else minimum)(flat[places], ext) if include_self else ext
     if reduce == "mean":
         count = (ones if include_self else zeros)(flat._shape, dtype=work, device=flat._storage.device)
         count.index_put_((target,), ones_like(vals), accumulate=True)

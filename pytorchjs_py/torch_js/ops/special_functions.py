@@ -12,7 +12,7 @@ from .._grad_mode import no_grad
 from .._tensor import Tensor
 from ._api import guard
 from ._registry import backward, formula, register
-from ._util import GRAD_ENABLED, check, not_implemented_for, record, rename_grad_fn
+from ._util import GRAD_ENABLED, check, float64_home, not_implemented_for, record, rename_grad_fn
 from . import inplace as _ip
 from .creation import tensor
 from .elementwise import FLOAT, UnaryOp, _binary_dtype, inplace_unary, unary, where
@@ -45,8 +45,9 @@ def _float64_backward(ctx, g):
 def _evaluate(node, value, grads, dtype, tensors, params=()):
     """value(*float64 copies of tensors, *params) rounded to dtype; a `node` whose backward is
     grads(ctx, g, *tensors, *params) when a tensor requires grad."""
+    device = tensors[0]._storage.device
     with no_grad():
-        r = value(*[t.detach().to(F64) for t in tensors], *params).to(dtype)
+        r = value(*[t.detach().to(float64_home(t), F64) for t in tensors], *params).to(device, dtype)
     if GRAD_ENABLED[0] and any(t._requires_grad for t in tensors):
         record(node, _float64_backward, tensors, (r,), attrs=(grads, params), save_inputs=tensors)
     return r
