@@ -10,7 +10,9 @@ class LinAlgError(RuntimeError):
     """torch.linalg.LinAlgError: a factorization failed (singular / not positive-definite input)."""
 
 
-LinAlgError.__module__ = "torch_js.linalg"
+# PyTorch's class is torch._C._LinAlgError (type(e).__name__ reads _LinAlgError); torch_js._C has it by that name
+LinAlgError.__name__ = LinAlgError.__qualname__ = "_LinAlgError"
+LinAlgError.__module__ = "torch_js._C"
 
 
 # ---- checks ------------------------------------------------------------------------------------------------
