@@ -285,3 +285,29 @@ def test_linalg_error_is_reachable_as_torch_C():
     assert torch_js._C._LinAlgError is torch_js.linalg.LinAlgError
     with pytest.raises(torch_js._C._LinAlgError):
         torch_js.linalg.solve(torch_js.zeros(2, 2), torch_js.ones(2))
+
+
+# ---- dropout2d/3d's deprecation warnings: PyTorch's text, pointing at the caller (mnist_rnn's Dropout2d) ------------
+
+def _dropout_warnings(lib):
+    import warnings
+    nn, F = lib.nn, lib.nn.functional
+    out = []
+    for call in (lambda: nn.Dropout2d()(lib.ones(2, 3)), lambda: F.dropout2d(lib.ones(2, 3, 4)),
+                 lambda: F.dropout3d(lib.ones(2, 3)), lambda: nn.Dropout3d()(lib.ones(2, 3, 4))):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        out.append([(w.category.__name__, str(w.message), os.path.basename(w.filename)) for w in caught])
+    return out
+
+
+@needs_torch
+def test_dropout_nd_warnings_match_torch():
+    assert _dropout_warnings(torch_js) == _dropout_warnings(torch)
+
+
+def test_dropout_nd_warning_points_at_the_caller():
+    got = _dropout_warnings(torch_js)
+    assert got[1][0][2] == os.path.basename(__file__) and got[0][0][2] == "dropout.py"
+    assert got[0][0][1].endswith("(i.e. 3D or 4D inputs).")
