@@ -159,13 +159,15 @@ def _module_cases(lib):
     return {
         "conv1d": lambda: nn.Conv1d(3, 4, 3)(x1), "conv1d_nobias": lambda: nn.Conv1d(3, 4, 3, bias=False)(x1),
         "conv1d_n1": lambda: nn.Conv1d(3, 2, 1, bias=False)(x1[:1]), "conv2d": lambda: nn.Conv2d(3, 4, 3)(x2),
-        "conv_t2d": lambda: nn.ConvTranspose2d(3, 2, 2, bias=False)(x2), "conv_unbatched": lambda: nn.Conv1d(3, 2, 2)(x1[0]),
+        "conv_t2d": lambda: nn.ConvTranspose2d(3, 2, 2, bias=False)(x2),
+        "conv_unbatched": lambda: nn.Conv1d(3, 2, 2)(x1[0]),
         "conv_double": lambda: nn.Conv1d(3, 2, 2).double()(x1.double()),
         "bn": lambda: nn.BatchNorm2d(3)(x2), "bn_eval": lambda: nn.BatchNorm1d(3).eval()(x1),
         "bn_noaffine": lambda: nn.BatchNorm1d(3, affine=False)(x1), "ln": lambda: nn.LayerNorm(6)(s),
-        "ln_plain": lambda: F.layer_norm(x1, (8,)), "gn": lambda: nn.GroupNorm(1, 3)(x2), "gn_plain": lambda: F.group_norm(x1, 3),
-        "in": lambda: nn.InstanceNorm1d(3)(x1), "prelu": lambda: nn.PReLU()(x1), "pdist": lambda: F.pairwise_distance(x1[0], x1[1]),
-        "gelu": lambda: F.gelu(x1), "gelu_tanh": lambda: F.gelu(x1, approximate="tanh"), "log1p": lambda: x1.exp().log1p(),
+        "ln_plain": lambda: F.layer_norm(x1, (8,)), "gn": lambda: nn.GroupNorm(1, 3)(x2),
+        "gn_plain": lambda: F.group_norm(x1, 3), "in": lambda: nn.InstanceNorm1d(3)(x1),
+        "prelu": lambda: nn.PReLU()(x1), "pdist": lambda: F.pairwise_distance(x1[0], x1[1]), "gelu": lambda: F.gelu(x1),
+        "gelu_tanh": lambda: F.gelu(x1, approximate="tanh"), "log1p": lambda: x1.exp().log1p(),
         "conv_relu_": lambda: F.relu(nn.Conv2d(3, 4, 3, bias=False)(x2), inplace=True),
         "tel": lambda: nn.TransformerEncoderLayer(6, 2, 8, dropout=0.0, batch_first=True)(s),
     }
@@ -311,3 +313,61 @@ def test_dropout_nd_warning_points_at_the_caller():
     got = _dropout_warnings(torch_js)
     assert got[1][0][2] == os.path.basename(__file__) and got[0][0][2] == "dropout.py"
     assert got[0][0][1].endswith("(i.e. 3D or 4D inputs).")
+
+
+# ---- more printed grad_fn names, and results that must not alias their input -------------------------------------
+
+def _named_cases(lib):
+    F = lib.nn.functional
+    lib.manual_seed(0)
+    a = (lib.rand(3, 4) + 0.5).requires_grad_()
+    v = (lib.rand(4) + 0.5).requires_grad_()
+    m = (lib.rand(4, 4) + 0.5).requires_grad_()
+    b3 = (lib.rand(2, 3, 4) + 0.5).requires_grad_()
+    idx = lib.tensor([0, 2])
+    return {
+        "sum_keepdim": lambda: a.sum(dim=-1, keepdim=True), "mean_keepdim": lambda: a.mean(1, keepdim=True),
+        "v@v": lambda: v @ v, "dot": lambda: lib.dot(v, v), "m@v": lambda: m @ v, "v@m": lambda: v @ m,
+        "b3@m": lambda: b3 @ m, "b3@v": lambda: b3 @ v, "v@b3": lambda: v @ b3.transpose(1, 2),
+        "b3@b3": lambda: b3 @ b3.transpose(1, 2), "m@b3": lambda: m @ b3.transpose(1, 2),
+        "linear1d": lambda: F.linear(v, m), "linear3d": lambda: F.linear(b3, m),
+        "addmm": lambda: lib.addmm(v, a, m), "baddbmm": lambda: lib.baddbmm(b3, b3, m.expand(2, 4, 4)),
+        "lerp": lambda: a.lerp(a * 2, 0.5), "lerp_t": lambda: a.lerp(a * 2, lib.tensor(0.3)),
+        "addcmul": lambda: lib.addcmul(a, a, a, value=2), "addcdiv": lambda: lib.addcdiv(a, a, a),
+        "nan_to_num": lambda: a.nan_to_num(), "repeat": lambda: a.repeat(2, 1), "repeat_1": lambda: a.repeat(1, 1),
+        "tril": lambda: m.tril(), "triu": lambda: m.triu(1), "trace": lambda: lib.trace(m),
+        "index_select": lambda: a.index_select(0, idx), "masked_select": lambda: a.masked_select(a > 1),
+        "roll": lambda: a.roll(1, 0), "roll_flat": lambda: a.roll(2), "square": lambda: a.square(),
+        "pad": lambda: F.pad(a, (1, 1)), "pad_crop": lambda: F.pad(a, (-1, 0)), "pad_none": lambda: F.pad(a, (0, 0)),
+        "nearest1d": lambda: F.interpolate(b3, scale_factor=2),
+        "linear_up": lambda: F.interpolate(b3, size=6, mode="linear"),
+        "bilinear": lambda: F.interpolate(b3.unsqueeze(0), scale_factor=2, mode="bilinear"),
+        "nearest_exact": lambda: F.interpolate(b3, scale_factor=2, mode="nearest-exact"),
+    }
+
+
+@needs_torch
+@pytest.mark.parametrize("name", list(_named_cases(torch_js)))
+def test_result_node_and_view_match_torch(name):
+    mine, ref = _named_cases(torch_js)[name](), _named_cases(torch)[name]()
+    assert (type(mine.grad_fn).__name__, mine._is_view()) == (type(ref.grad_fn).__name__, ref._is_view())
+    assert torch.allclose(torch.tensor(mine.detach().tolist()), ref.detach(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("make", [lambda x: x.repeat(1, 1), lambda x: x.tile((1,)),
+                                  lambda x: torch_js.nn.functional.pad(x, (-1, 0)),
+                                  lambda x: torch_js.nn.functional.pad(x, (0, 0))])
+def test_copies_do_not_alias_their_input(make):
+    x = torch_js.arange(6.0).reshape(2, 3)
+    y = make(x)
+    y.fill_(-1.0)
+    assert x.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]] and not y._is_view()
+
+
+def test_inplace_on_matmul_result_records_the_op():
+    q = torch_js.rand(2, 3, 4, requires_grad=True)
+    scores = q @ q.transpose(1, 2)
+    scores.masked_fill_(torch_js.ones(3, 3, dtype=torch_js.bool).triu(1), float("-inf"))
+    assert type(scores.grad_fn).__name__ == "MaskedFillBackward0"
+    scores.softmax(-1).sum().backward()
+    assert q.grad.shape == (2, 3, 4)

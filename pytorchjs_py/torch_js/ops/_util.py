@@ -245,6 +245,16 @@ def rename_grad_fn(t, name):
     return t
 
 
+def as_op_result(t, name, inputs=()):
+    """A composite's result as the one ATen op PyTorch runs for it gives it: its final node named as that op's
+    (what a printed tensor shows as grad_fn=<...>), and not a view when the composite ended on a view of its own
+    intermediates (which nothing else holds): an in-place op on it then acts on it alone, as on PyTorch's fresh
+    output. A view of one of `inputs` stays a view."""
+    if t._base is not None and not any(isinstance(i, Tensor) and i._storage is t._storage for i in inputs):
+        t._base = None
+    return rename_grad_fn(t, name)
+
+
 def record(name, backward_fn, inputs, outputs, attrs=None, save_inputs=(), save_outputs=()):
     """Attach a new autograd node to `outputs` (differentiable float outputs only)."""
     node = node_class(name)(name, backward_fn, inputs, len(outputs))

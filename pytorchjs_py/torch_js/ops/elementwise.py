@@ -117,8 +117,8 @@ def unary(op, x, p0=0.0, p1=0.0, p2=0.0, params=()):
 
 
 def _declare_unary(name, rule, grad=None, saves="", float_only=False, method=True, function=True,
-                   opinfo=None, namespace="torch", aliases=(), dtype=None):
-    op = UnaryOp(name, rule, grad, saves, float_only)
+                   opinfo=None, namespace="torch", aliases=(), dtype=None, node=None):
+    op = UnaryOp(name, rule, grad, saves, float_only, node)
 
     if name in _NO_OUT:
         def fn(input):   # as PyTorch declares it: no out=
@@ -192,7 +192,7 @@ _declare_unary("ceil", SAME, _zeros_grad)
 _declare_unary("trunc", SAME, _zeros_grad, aliases=("fix",))
 _declare_unary("frac", SAME, lambda g, x, y: g, float_only=True)
 # square is pow(x, 2): the scalar 2 promotes bool to int64
-_declare_unary("square", SAME, lambda g, x, y: g * 2 * x, "x", dtype="promote")
+_declare_unary("square", SAME, lambda g, x, y: g * 2 * x, "x", dtype="promote", node="PowBackward0")
 RELU = _declare_unary("relu", SAME, lambda g, x, y: g * (y > 0), "y", opinfo=("nn.functional.relu",))
 _declare_unary("isnan", BOOL)
 _declare_unary("isinf", BOOL)

@@ -9,8 +9,8 @@ from .. import _dtype as D
 from .._tensor import Tensor, _empty, numel_of, wrap_dim
 from ..backends.interface import KernelIndexError
 from ._registry import NOT_DIFFERENTIABLE, backward, register
-from ._util import (GRAD_ENABLED, broadcast_shapes, c_type_name, check, checked_scalar, expand_strides,
-                    not_implemented_backward, record, rename_grad_fn, same_device)
+from ._util import (GRAD_ENABLED, as_op_result, broadcast_shapes, c_type_name, check, checked_scalar,
+                    expand_strides, not_implemented_backward, record, rename_grad_fn, same_device)
 from . import inplace as _ip
 from . import shape as S
 from .convert import copy_, fill_
@@ -326,6 +326,7 @@ def index_select(input, dim, index, *, out=None):
         r = index_plan(input.reshape(1), _Plan(input.reshape(1), [0], [idx], wrap_negative=False)).reshape(())
     else:
         r = index_plan(input, _Plan(input, [d], [idx], wrap_negative=False))
+    r = as_op_result(r, "IndexSelectBackward0", (input,))
     return _ip.write_out(out, r) if out is not None else r
 
 
@@ -620,7 +621,7 @@ def masked_select(input, mask, *, out=None):
     if out is not None:
         _ip.check_writable(out, input, mask, any_overlap=True)
     shape = broadcast_shapes(input._shape, mask._shape)
-    r = getitem(input.expand(shape), mask.expand(shape))
+    r = rename_grad_fn(getitem(input.expand(shape), mask.expand(shape)), "MaskedSelectBackward0")
     return _ip.write_out(out, r) if out is not None else r
 
 
@@ -668,7 +669,7 @@ def roll(input, shifts, dims=None):
     if dims is None or (isinstance(dims, (tuple, list)) and len(dims) == 0):
         if len(shifts) != 1:
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
-        return roll(input.reshape(-1), shifts[0], 0).reshape(input._shape)
+        return as_op_result(roll(input.reshape(-1), shifts[0], 0).reshape(input._shape), "RollBackward0", (input,))
     dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
     if input.dim() == 0:
         raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
@@ -683,7 +684,8 @@ def roll(input, shifts, dims=None):
         s %= n
         if s:
             r = S.cat([S.narrow(r, d, n - s, s), S.narrow(r, d, 0, n - s)], d)
-    return input.clone() if r is input else r  # a new tensor even when nothing moves, as in PyTorch
+    # a new tensor even when nothing moves, as in PyTorch; its node is RollBackward0
+    return rename_grad_fn(input.clone() if r is input else r, "RollBackward0")
 
 
 # ---- index_fill ----------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ and their index lists), diagonals (diag, diag_embed, diagflat, trace, fill_diago
 from .. import _dtype as D
 from .._tensor import wrap_dim
 from ._registry import NOT_DIFFERENTIABLE, register
-from ._util import check, not_implemented_for
+from ._util import check, not_implemented_for, rename_grad_fn
 from . import inplace as _ip
 from .creation import arange, zeros
 from .shape import cat
@@ -18,13 +18,13 @@ def _tri_keep(x, diagonal, lower):
 
 def tril(input, diagonal=0, *, out=None):
     check(input.dim() >= 2, "tril: input tensor must have at least 2 dimensions")
-    r = input.masked_fill(_tri_keep(input, diagonal, True).logical_not(), 0)
+    r = rename_grad_fn(input.masked_fill(_tri_keep(input, diagonal, True).logical_not(), 0), "TrilBackward0")
     return _ip.maybe_write_out(out, r)
 
 
 def triu(input, diagonal=0, *, out=None):
     check(input.dim() >= 2, "triu: input tensor must have at least 2 dimensions")
-    r = input.masked_fill(_tri_keep(input, diagonal, False).logical_not(), 0)
+    r = rename_grad_fn(input.masked_fill(_tri_keep(input, diagonal, False).logical_not(), 0), "TriuBackward0")
     return _ip.maybe_write_out(out, r)
 
 
@@ -68,7 +68,7 @@ def diagflat(input, offset=0):
 
 def trace(input):
     check(input.dim() == 2, lambda: f"trace: expected a matrix, but got tensor with dim {input.dim()}")
-    return input.diagonal().sum()
+    return rename_grad_fn(input.diagonal().sum(), "TraceBackward0")
 
 
 def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):

@@ -7,7 +7,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ._registry import NOT_DIFFERENTIABLE, register
 from ._util import (GRAD_ENABLED, broadcast_shapes, check, derivative_not_implemented, not_implemented_for,
-                    record)
+                    record, rename_grad_fn)
 from . import inplace as _ip
 from .deprecated_overloads import number_first
 from .elementwise import pow as _pow, where
@@ -22,6 +22,7 @@ def lerp(input, end, weight, *, out=None):
         r = input + weight * diff
     else:
         r = end - diff * (1 - weight)
+    r = rename_grad_fn(r, "LerpBackward1" if isinstance(weight, Tensor) else "LerpBackward0")   # ATen's nodes
     return _ip.maybe_write_out(out, r)
 
 
@@ -113,7 +114,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     neginf = -big if neginf is None else neginf
     r = input.masked_fill(input.isnan(), nan).masked_fill(input.isposinf(), posinf) \
         .masked_fill(input.isneginf(), neginf)
-    return _ip.maybe_write_out(out, r)
+    return _ip.maybe_write_out(out, rename_grad_fn(r, "NanToNumBackward0"))
 
 
 def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
@@ -165,7 +166,7 @@ def addcmul(input, tensor1, tensor2, *deprecated, value=1, out=None):
     _addc_check(input, tensor1, tensor2, value, "addcmul")
     # PyTorch's kernel evaluates self + value * t1 * t2 left to right: (value * t1) * t2
     r = input + ((tensor1 * value if value != 1 else tensor1) * tensor2)
-    return _ip.maybe_write_out(out, r)
+    return _ip.maybe_write_out(out, rename_grad_fn(r, "AddcmulBackward0"))
 
 
 def addcdiv(input, tensor1, tensor2, *deprecated, value=1, out=None):
@@ -173,7 +174,7 @@ def addcdiv(input, tensor1, tensor2, *deprecated, value=1, out=None):
         value, (tensor1, tensor2) = number_first("addcdiv", tensor1, (tensor2, *deprecated), value)
     _addc_check(input, tensor1, tensor2, value, "addcdiv")
     r = input + ((tensor1 * value if value != 1 else tensor1) / tensor2)  # (value * t1) / t2, as PyTorch
-    return _ip.maybe_write_out(out, r)
+    return _ip.maybe_write_out(out, rename_grad_fn(r, "AddcdivBackward0"))
 
 
 def addcmul_(self, tensor1, tensor2, *deprecated, value=1):

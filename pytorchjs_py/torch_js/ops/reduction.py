@@ -81,9 +81,12 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
         r = raw_reduce("sum", x, dims, D.int64).to(od)  # the kernel accumulates integers in int64
     else:
         r = raw_reduce("sum", x, dims, od)
-    if GRAD_ENABLED[0] and x._requires_grad:
-        record("SumBackward0" if dim is None else "SumBackward1", _sum_back, (x,), (r,), attrs=(x._shape, dims, False))
-    r = _finish(r, x, dims, keepdim)
+    if keepdim:
+        r = _finish(r, x, dims, keepdim)
+        r._base = None   # a view of the fresh reduction only: the kept-dims result is a tensor of its own, as ATen's
+    if GRAD_ENABLED[0] and x._requires_grad:   # on the result as returned: sum(dim, keepdim=True) reads SumBackward1
+        record("SumBackward0" if dim is None else "SumBackward1", _sum_back, (x,), (r,),
+               attrs=(x._shape, dims, keepdim))
     return _ip.write_out(out, r) if out is not None else r
 
 

@@ -6,7 +6,7 @@ import warnings
 from .. import _dtype as D
 from .._tensor import Tensor, wrap_dim
 from ._registry import register
-from ._util import check, require_args
+from ._util import as_op_result, check, require_args
 from .creation import arange, zeros
 from .shape import stack
 from .sorting import searchsorted
@@ -33,7 +33,10 @@ def repeat(self, *sizes):
         view += [1, s]
         exp += [r, s]
         final.append(r * s)
-    return x.reshape(tuple(view)).expand(tuple(exp)).reshape(tuple(final))
+    r = x.reshape(tuple(view)).expand(tuple(exp)).reshape(tuple(final))
+    if r._storage is self._storage:   # all repeats 1: the reshapes were views, and repeat always copies
+        r = r.clone()
+    return as_op_result(r, "RepeatBackward0", (self,))
 
 
 def tile(input, dims):

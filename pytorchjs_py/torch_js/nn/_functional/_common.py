@@ -4,13 +4,13 @@ import warnings
 from ... import _dtype as D
 from ..._tensor import Tensor
 from ...ops._registry import register
-from ...ops._util import GRAD_ENABLED, check, record, rename_grad_fn
+from ...ops._util import GRAD_ENABLED, as_op_result, check, record
 from ...ops import creation as _C
 from ..._grad_mode import no_grad
 
 __all__ = ["D", "Tensor", "GRAD_ENABLED", "check", "record", "no_grad", "ntuple", "reduction_enum", "apply_reduction",
            "legacy_reduction", "reg", "zeros", "ones", "full", "arange", "empty", "empty_like",
-           "is_tensor_like", "as_aten_result"]
+           "is_tensor_like", "as_op_result"]
 
 zeros, ones, full, arange, empty, empty_like = _C.zeros, _C.ones, _C.full, _C.arange, _C.empty, _C.empty_like
 
@@ -26,17 +26,6 @@ def ntuple(x, n, name="argument"):
 
 def is_tensor_like(x):
     return isinstance(x, Tensor)
-
-
-def as_aten_result(t, node, inputs=()):
-    """A composite's result as the one ATen op PyTorch runs for it gives it: its final node named as that op's
-    (what a printed tensor shows as grad_fn=<...>), and not a view when the composite ended on a view of its own
-    intermediates (which nothing else holds): an in-place op on it then acts on it alone, as on PyTorch's fresh
-    output. A view of one of `inputs` stays a view."""
-    base = t._base
-    if base is not None and not any(isinstance(i, Tensor) and i._storage is t._storage for i in inputs):
-        t._base = None
-    return rename_grad_fn(t, node)
 
 
 def legacy_reduction(size_average, reduce, emit_warning=True):

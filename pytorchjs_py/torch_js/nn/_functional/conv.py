@@ -14,7 +14,7 @@ from ...ops._registry import backward
 from ...ops.linalg import gemm
 from ...ops.linalg.products import gemm_backward  # the backward gemm records, named in the declarations
 from ..._tensor import _empty
-from ._common import D, Tensor, as_aten_result, ntuple, reg
+from ._common import D, Tensor, as_op_result, ntuple, reg
 from .misc import pad
 
 _HALF = (D.float16, D.bfloat16)
@@ -414,7 +414,7 @@ def _convolution(input, weight, bias, stride, padding, dilation, transposed, out
     y = _drop(y, nd)
     if y._dtype is not in_dtype:
         y = y.to(in_dtype)
-    y = as_aten_result(y, "ConvolutionBackward0", (input, weight, bias))
+    y = as_op_result(y, "ConvolutionBackward0", (input, weight, bias))
     return y if batched else y.squeeze(0)
 
 

@@ -293,7 +293,9 @@ def pad(input, pad, mode="constant", value=None):
                 parts.append(full(x._shape[:d] + (hi,) + x._shape[d + 1:], v, dtype=x._dtype, device=dev))
             if len(parts) > 1:
                 x = _S.cat(parts, d)
-        return x if x is not input else input.clone()
+        if x._storage is input._storage:   # nothing padded (or cropping only): still a new tensor, as ATen's clone
+            x = x.clone()
+        return rename_grad_fn(x, "ConstantPadNdBackward0")
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if value is not None and value != 0:
@@ -378,6 +380,12 @@ def _cubic_weights(n_in, n_out, scale, align_corners, dtype, dev):
     return idx, ws
 
 
+def _upsample_node(y, mode, nsp):
+    """ATen's upsample op's node name on the separable result (UpsampleNearest2DBackward0, ...)."""
+    kind = "".join(part.capitalize() for part in mode.split("-"))
+    return rename_grad_fn(y, f"Upsample{kind}{nsp}DBackward0")
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
@@ -435,7 +443,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         for k in range(nsp):
             d = 2 + k
             x = x.index_select(d, _nearest_index(sp_in[k], out_size[k], scales[k], mode == "nearest-exact", dev))
-        return x
+        return _upsample_node(x, mode, nsp)
     if mode in ("linear", "bilinear", "trilinear"):
         # separable, innermost dim first: matches ATen's h0l·(w0l·x00 + w1l·x01) + h1l·(...) evaluation order
         for k in reversed(range(nsp)):
@@ -443,7 +451,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             i0, i1, l0, l1 = _linear_weights(sp_in[k], out_size[k], scales[k], align_corners, x._dtype, dev)
             shp = (-1,) + (1,) * (nsp - 1 - k)
             x = x.index_select(d, i0) * l0.view(shp) + x.index_select(d, i1) * l1.view(shp)
-        return x
+        return _upsample_node(x, mode, nsp)
     if mode == "bicubic":
         for k in reversed(range(nsp)):
             d = 2 + k
@@ -454,7 +462,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                 term = x.index_select(d, ik) * wk.view(shp)
                 acc = term if acc is None else acc + term
             x = acc
-        return x
+        return _upsample_node(x, mode, nsp)
     raise NotImplementedError(f"torch_js: interpolate mode '{mode}' is not implemented")
 
 

@@ -1,7 +1,7 @@
 """Normalisation layers as decompositions over reductions and elementwise ops (their gradients, including
 double backward, come from those ops). Running statistics are updated in place under no_grad, as ATen does:
 running = (1 − momentum)·running + momentum·batch, with the unbiased batch variance."""
-from ._common import D, as_aten_result, no_grad, reg
+from ._common import D, as_op_result, no_grad, reg
 from .misc import pad
 from .pooling import avg_pool2d
 
@@ -83,7 +83,7 @@ def native_batch_norm(input, weight, bias, running_mean, running_var, training, 
             weight is None or weight._dtype is input._dtype):
         y, mean, invstd = _cpu_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
                                           dims)
-        y = as_aten_result(y, "NativeBatchNormBackward0", (input,))
+        y = as_op_result(y, "NativeBatchNormBackward0", (input,))
         if not training:
             return y, none, none
         return y, mean.detach().reshape(c), invstd.detach().reshape(c)
@@ -97,7 +97,7 @@ def native_batch_norm(input, weight, bias, running_mean, running_var, training, 
         var = _channel_view(running_var, nd)
     invstd = (var + eps).rsqrt()
     y = _affine((input - mean) * invstd, weight, bias, lambda t: _channel_view(t, nd)).to(input._dtype)
-    y = as_aten_result(y, "NativeBatchNormBackward0", (input,))
+    y = as_op_result(y, "NativeBatchNormBackward0", (input,))
     if not training:
         return y, none, none
     return y, mean.detach().reshape(c), invstd.detach().reshape(c)
@@ -216,7 +216,7 @@ def aten_instance_norm(input, weight, bias, running_mean, running_var, use_input
         var = _channel_view(running_var, nd)
     y = (input - mean) * (var + eps).rsqrt()
     # PyTorch's instance norm is a batch norm of the (1, N·C, ...) view, viewed back: its node is that ViewBackward0
-    return as_aten_result(_affine(y, weight, bias, lambda t: _channel_view(t, nd)).to(input._dtype), "ViewBackward0",
+    return as_op_result(_affine(y, weight, bias, lambda t: _channel_view(t, nd)).to(input._dtype), "ViewBackward0",
                           (input,))
 
 
@@ -254,7 +254,7 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps):
     var, mean = _stats(input, dims)
     rstd = (var + eps).rsqrt()
     y = _affine((input - mean) * rstd, weight, bias, lambda t: t).to(input._dtype)
-    return as_aten_result(y, "NativeLayerNormBackward0", (input,)), mean.detach(), rstd.detach()
+    return as_op_result(y, "NativeLayerNormBackward0", (input,)), mean.detach(), rstd.detach()
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -290,7 +290,7 @@ def group_norm_stats(input, weight, bias, num_groups, eps):
     var, mean = _stats(x, (2,))
     rstd = (var + eps).rsqrt()
     y = ((x - mean) * rstd).reshape(input._shape)
-    y = as_aten_result(_affine(y, weight, bias, lambda t: _channel_view(t, input.dim())), "NativeGroupNormBackward0",
+    y = as_op_result(_affine(y, weight, bias, lambda t: _channel_view(t, input.dim())), "NativeGroupNormBackward0",
                        (input,))
     return y, mean.reshape(n, num_groups), rstd.reshape(n, num_groups)
 

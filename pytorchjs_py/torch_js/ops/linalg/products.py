@@ -3,7 +3,8 @@ addmm, baddbmm, addmv, and the `@` operator. gemm() records PyTorch's Mm/BmmBack
 from ... import _dtype as D
 from ..._tensor import Tensor, _empty, numel_of
 from .._registry import backward, register
-from .._util import (GRAD_ENABLED, broadcast_shapes, check, not_implemented_for, record, rename_grad_fn,
+from .._util import (GRAD_ENABLED, as_op_result, broadcast_shapes, check, not_implemented_for, record,
+                     rename_grad_fn,
                      same_device)
 from .. import inplace as _ip
 from ..complex import from_parts, imag, real
@@ -109,17 +110,18 @@ register("bmm", bmm, "linalg", primitive="gemm", dtype="same", derivative=backwa
 def matmul(input, other, *, out=None):
     da, db = len(input._shape), len(other._shape)
     check(da > 0 and db > 0, f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D")
+    # the result is never a view of the gemm's output and its node is named as ATen's matmul leaves it
     if da == 1 and db == 1:
         r = dot(input, other)
     elif da == 2 and db == 2:
         r = mm(input, other)
     elif da == 1 and db == 2:
-        r = mm(input.unsqueeze(0), other).squeeze(0)
+        r = as_op_result(mm(input.unsqueeze(0), other).squeeze(0), "SqueezeBackward4", (input, other))
     elif da == 2 and db == 1:
         if input._shape[1] != other._shape[0]:
             raise RuntimeError(f"size mismatch, got input ({input._shape[0]}), mat ({input._shape[0]}x"
                                f"{input._shape[1]}), vec ({other._shape[0]})")
-        r = rename_grad_fn(mm(input, other.unsqueeze(1)).squeeze(1), "MvBackward0")
+        r = as_op_result(mm(input, other.unsqueeze(1)).squeeze(1), "MvBackward0", (input, other))
     else:
         a = input.unsqueeze(0) if da == 1 else input
         b = other.unsqueeze(-1) if db == 1 else other
@@ -141,6 +143,8 @@ def matmul(input, other, *, out=None):
             r = r.squeeze(-2)
         if db == 1:
             r = r.squeeze(-1)
+        # ATen folds and unfolds batches with _unsafe_view (a matrix first operand: a transposed product, cloned)
+        r = as_op_result(r, "CloneBackward0" if da == 2 else "UnsafeViewBackward0", (input, other))
     return _ip.write_out(out, r) if out is not None else r
 
 
@@ -162,7 +166,7 @@ def dot(input, other, *, out=None):
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{input._shape[0]}] and src "
                            f"[{other._shape[0]}] to have the same number of elements, but got {input._shape[0]} and "
                            f"{other._shape[0]} elements respectively")
-    r = gemm(input.unsqueeze(0), other.unsqueeze(1)).reshape(())
+    r = as_op_result(gemm(input.unsqueeze(0), other.unsqueeze(1)).reshape(()), "DotBackward0", (input, other))
     return _ip.write_out(out, r) if out is not None else r
 
 
@@ -239,7 +243,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
         r = addmm(input.float(), mat1.float(), mat2.float(), beta=beta, alpha=alpha).to(mat1._dtype)
         return _ip.write_out(out, r) if out is not None else r
     prod = mm(mat1, mat2)
-    r = _scale_add(input, prod, beta, alpha)
+    r = rename_grad_fn(_scale_add(input, prod, beta, alpha), "AddmmBackward0")
     return _ip.write_out(out, r) if out is not None else r
 
 
@@ -250,7 +254,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     if isinstance(input, Tensor) and _rounded_once(input, batch1, batch2):
         r = baddbmm(input.float(), batch1.float(), batch2.float(), beta=beta, alpha=alpha).to(batch1._dtype)
         return _ip.write_out(out, r) if out is not None else r
-    r = _scale_add(input, bmm(batch1, batch2), beta, alpha)
+    r = rename_grad_fn(_scale_add(input, bmm(batch1, batch2), beta, alpha), "BaddbmmBackward0")
     return _ip.write_out(out, r) if out is not None else r
 
 
