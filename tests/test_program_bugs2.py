@@ -354,14 +354,27 @@ def test_result_node_and_view_match_torch(name):
     assert torch.allclose(torch.tensor(mine.detach().tolist()), ref.detach(), rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("make", [lambda x: x.repeat(1, 1), lambda x: x.tile((1,)),
+@pytest.mark.parametrize("make", [lambda x: x.repeat(1, 1), lambda x: x.tile((1,)), lambda x: x.repeat_interleave(1),
+                                  lambda x: x.repeat_interleave(1, dim=1),
                                   lambda x: torch_js.nn.functional.pad(x, (-1, 0)),
                                   lambda x: torch_js.nn.functional.pad(x, (0, 0))])
 def test_copies_do_not_alias_their_input(make):
     x = torch_js.arange(6.0).reshape(2, 3)
     y = make(x)
     y.fill_(-1.0)
-    assert x.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]] and not y._is_view()
+    assert x.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+
+
+@needs_torch
+@pytest.mark.parametrize("expr", ["x.repeat(1, 1)", "x.repeat_interleave(1)", "x.repeat_interleave(2, dim=1)",
+                                  "torch.einsum('ij->ij', x)", "torch.einsum('ij', x)", "F.pad(x, (0, 0))",
+                                  "x.roll(3, 1)", "torch.cat([x])"])
+def test_identity_like_results_match_torch(expr):
+    def outcome(lib):
+        x = lib.arange(6.0).reshape(2, 3)
+        r = eval(expr, {"torch": lib, "F": lib.nn.functional, "x": x})
+        return r is x, r._is_view(), r.data_ptr() == x.data_ptr()
+    assert outcome(torch_js) == outcome(torch)
 
 
 def test_inplace_on_matmul_result_records_the_op():

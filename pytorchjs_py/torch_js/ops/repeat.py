@@ -78,7 +78,8 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         shp = list(x._shape)
         u = x.unsqueeze(d + 1)
         exp = shp[:d + 1] + [repeats] + shp[d + 1:]
-        return u.expand(tuple(exp)).reshape(tuple(shp[:d] + [n * repeats] + shp[d + 1:]))
+        # ATen's expand, clone, view: a view of a copy (of the input's storage even when repeats == 1)
+        return u.expand(tuple(exp)).clone().view(tuple(shp[:d] + [n * repeats] + shp[d + 1:]))
     check(repeats.dim() == 1, "repeat_interleave only accept 1D vector as repeat")
     check(repeats._shape[0] == n, "repeats must have the same size as input along dim")
     check(not repeats._dtype.is_floating_point, "repeats has to be Long or Int tensor")

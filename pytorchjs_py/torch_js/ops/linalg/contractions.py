@@ -178,7 +178,8 @@ def einsum(*args):
         t = t.unsqueeze(-1)
         lab = lab + [l]
     perm = [lab.index(l) for l in out]
-    return t.permute(perm) if perm != list(range(len(perm))) else t
+    # a permutation view even when nothing moved: einsum never hands back an operand itself
+    return t.permute(perm) if perm != list(range(len(perm))) or any(t is op for op in operands) else t
 
 
 def _einsum_sublist(*args):
