@@ -101,7 +101,7 @@ class Generator:
         return s
 
     def initial_seed(self):
-        return struct.unpack_from("<Q", self._state, 0)[0]
+        return _HEAD.unpack_from(self._state, 0)[0]
 
     def get_state(self):
         """The 5056 state bytes, identical to torch's Generator.get_state() bytes."""
@@ -149,7 +149,7 @@ class Generator:
         index are torch's words and 625 - left), so getrandbits(32) continues torch's stream. For samplers that
         draw a data-dependent number of values per element (torch.poisson, torch.binomial). `resume` writes the
         stream's position back."""
-        left = struct.unpack_from("<i", self._state, 8)[0]
+        left = _HEAD.unpack_from(self._state, 0)[1]
         words = _WORDS.unpack_from(self._state, 24)
         stream = random.Random()
         stream.setstate((3, tuple(words) + (625 - left,), None))
@@ -159,11 +159,10 @@ class Generator:
         """Continue from where `stream` (from python_stream) stopped; the normal caches stay as they were."""
         state = stream.getstate()[1]
         index = state[624]
-        left = struct.unpack_from("<i", self._state, 8)[0]
+        seed, left, seeded, _ = _HEAD.unpack_from(self._state, 0)
         if index == 625 - left and state[:624] == _WORDS.unpack_from(self._state, 24):
             return      # nothing drawn (torch keeps `next` at 0 until the first draw after seeding)
-        struct.pack_into("<i", self._state, 8, 625 - index)
-        struct.pack_into("<Q", self._state, 16, index)
+        _HEAD.pack_into(self._state, 0, seed, 625 - index, seeded, index)
         _WORDS.pack_into(self._state, 24, *state[:624])
 
     # -- raw fills (contiguous caller-owned buffers; addr = byte address) --------------------------
