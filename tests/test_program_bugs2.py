@@ -356,6 +356,9 @@ def test_result_node_and_view_match_torch(name):
 
 @pytest.mark.parametrize("make", [lambda x: x.repeat(1, 1), lambda x: x.tile((1,)), lambda x: x.repeat_interleave(1),
                                   lambda x: x.repeat_interleave(1, dim=1),
+                                  lambda x: torch_js.nn.functional.pixel_shuffle(x.view(1, 1, 2, 3), 1),
+                                  lambda x: torch_js.nn.functional.pixel_unshuffle(x.view(1, 1, 2, 3), 1),
+                                  lambda x: torch_js.nn.functional.channel_shuffle(x.view(1, 2, 3), 1),
                                   lambda x: torch_js.nn.functional.pad(x, (-1, 0)),
                                   lambda x: torch_js.nn.functional.pad(x, (0, 0))])
 def test_copies_do_not_alias_their_input(make):
@@ -368,7 +371,10 @@ def test_copies_do_not_alias_their_input(make):
 @needs_torch
 @pytest.mark.parametrize("expr", ["x.repeat(1, 1)", "x.repeat_interleave(1)", "x.repeat_interleave(2, dim=1)",
                                   "torch.einsum('ij->ij', x)", "torch.einsum('ij', x)", "F.pad(x, (0, 0))",
-                                  "x.roll(3, 1)", "torch.cat([x])"])
+                                  "x.roll(3, 1)", "torch.cat([x])", "F.pixel_shuffle(x.view(1, 1, 2, 3), 1)",
+                                  "F.channel_shuffle(x.view(1, 2, 3), 2)", "F.embedding(torch.tensor([[1, 0]]), x)",
+                                  "torch.take(x, torch.tensor([[0, 5]]))", "torch.kron(x, x)", "torch.diag(x[0])",
+                                  "torch.diag(x)", "F.fold(x.view(1, 1, 6), (2, 3), 1)"])
 def test_identity_like_results_match_torch(expr):
     def outcome(lib):
         x = lib.arange(6.0).reshape(2, 3)

@@ -581,7 +581,7 @@ def take(input, index, *, out=None):
         _ip.check_writable(out, input, index, any_overlap=True)
     flat = input.reshape(-1)
     idx = _as_index(index, flat).reshape(-1)   # take wraps negative indices, as t[idx] does
-    r = rename_grad_fn(index_plan(flat, _Plan(flat, [0], [idx])).reshape(index._shape), "TakeBackward0")
+    r = as_op_result(index_plan(flat, _Plan(flat, [0], [idx])).reshape(index._shape), "TakeBackward0", (input,))
     return _ip.write_out(out, r) if out is not None else r
 
 

@@ -3,7 +3,7 @@ and their index lists), diagonals (diag, diag_embed, diagflat, trace, fill_diago
 from .. import _dtype as D
 from .._tensor import wrap_dim
 from ._registry import NOT_DIFFERENTIABLE, register
-from ._util import check, not_implemented_for, rename_grad_fn
+from ._util import as_op_result, check, not_implemented_for, rename_grad_fn
 from . import inplace as _ip
 from .creation import arange, zeros
 from .shape import cat
@@ -58,7 +58,10 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 def diag(input, diagonal=0, *, out=None):
     nd = input.dim()
     check(nd in (1, 2), lambda: f"diag(): Supports 1D or 2D tensors. Got {nd}D")
-    r = _embed_last(input, diagonal) if nd == 1 else input.diagonal(diagonal).clone()
+    if nd == 1:
+        r = as_op_result(_embed_last(input, diagonal), "DiagEmbedBackward0", (input,))
+    else:
+        r = rename_grad_fn(input.diagonal(diagonal).clone(), "DiagonalBackward0_copy")
     return _ip.maybe_write_out(out, r)
 
 

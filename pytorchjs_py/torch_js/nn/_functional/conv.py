@@ -146,8 +146,9 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(f"Given output_size={o}, kernel_size={k}, dilation={d}, padding={p}, stride={s}, "
                            f"expected size of input's dimension 2 to match the calculated number of sliding blocks "
                            f"{oh} * {ow} = {oh * ow}, but got input.size(2)={cols._shape[2]}.")
-    r = _col2im(cols, geom, (cols._shape[0], cols._shape[1] // kk, 1, o[0], o[1])).squeeze(2)
-    return r if batched else r.squeeze(0)
+    r = as_op_result(_col2im(cols, geom, (cols._shape[0], cols._shape[1] // kk, 1, o[0], o[1])).squeeze(2),
+                     "Col2ImBackward0", (input,))
+    return r if batched else as_op_result(r.squeeze(0), "Col2ImBackward0", (input,))
 
 
 # ---- convolution ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from ...ops._util import GRAD_ENABLED, broadcast_shapes, record, rename_grad_fn
 from ...ops import shape as _S
 from ...ops.elementwise import where as _where
 from ...ops.inplace import write_out
-from ._common import D, Tensor, no_grad, ntuple, reg, zeros, full, arange, empty, empty_like
+from ._common import D, Tensor, as_op_result, no_grad, ntuple, reg, zeros, full, arange, empty, empty_like
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 
 
@@ -115,6 +115,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if max_norm is not None:
         embedding_renorm_(weight, idx, max_norm, norm_type)
     out = weight.detach().index_select(0, idx).view(input._shape + (weight._shape[1],))
+    out._base = None   # a view of the fresh gather only: the result is a tensor of its own, as ATen's
     if GRAD_ENABLED[0] and weight._requires_grad:
         node = record("EmbeddingBackward0", _embedding_back, (weight,), (out,),
                       attrs=(num, padding_idx, scale_grad_by_freq, bool(sparse)))
@@ -494,7 +495,7 @@ def pixel_shuffle(input, upscale_factor):
     oc = c // (r * r)
     x = input.reshape(lead + (oc, r, r, h, w))
     perm = tuple(range(nl)) + (nl, nl + 3, nl + 1, nl + 4, nl + 2)
-    return x.permute(perm).reshape(lead + (oc, h * r, w * r))
+    return _fresh_result(x.permute(perm).reshape(lead + (oc, h * r, w * r)), input, "PixelShuffleBackward0")
 
 
 def pixel_unshuffle(input, downscale_factor):
@@ -510,7 +511,7 @@ def pixel_unshuffle(input, downscale_factor):
     nl = len(lead)
     x = input.reshape(lead + (c, h // r, r, w // r, r))
     perm = tuple(range(nl)) + (nl, nl + 2, nl + 4, nl + 1, nl + 3)
-    return x.permute(perm).reshape(lead + (c * r * r, h // r, w // r))
+    return _fresh_result(x.permute(perm).reshape(lead + (c * r * r, h // r, w // r)), input, "PixelUnshuffleBackward0")
 
 
 def channel_shuffle(input, groups):
@@ -524,7 +525,13 @@ def channel_shuffle(input, groups):
                            f"{groups} groups.")
     n, c = input._shape[0], input._shape[1]
     rest = input._shape[2:]
-    return input.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape(input._shape)
+    return _fresh_result(input.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape(input._shape), input,
+                         "ChannelShuffleBackward0")
+
+
+def _fresh_result(r, input, node):
+    """A shuffle's result as ATen's: a new tensor even when the reshapes were views of the input (factor 1)."""
+    return as_op_result(r.clone() if r._storage is input._storage else r, node, (input,))
 
 
 # ---- distances -----------------------------------------------------------------------------------------------

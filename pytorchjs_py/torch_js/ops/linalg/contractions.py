@@ -6,7 +6,7 @@ from ... import _dtype as D
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor, numel_of, wrap_dim
 from .._registry import backward, register
-from .._util import GRAD_ENABLED, broadcast_shapes, check, record
+from .._util import GRAD_ENABLED, as_op_result, broadcast_shapes, check, record
 from .. import inplace as _ip
 from ..creation import ones_like, zeros
 from ..shape import cat
@@ -257,6 +257,7 @@ def kron(input, other, *, out=None):
         ib += [1, s]
     r = a.reshape(ia) * b.reshape(ib)
     r = r.reshape(tuple(x * y for x, y in zip(a._shape, b._shape)))
+    r = as_op_result(r, "UnsafeViewBackward0", (input, other))   # ATen's _unsafe_view of the product
     return _ip.write_out(out, r) if out is not None else r
 
 
