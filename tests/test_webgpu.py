@@ -451,6 +451,21 @@ def _hazards(dev):
     out["reduced value broadcast"] = centered * centered.abs().amax(dim=0)
     out["any of a mask"] = (x * v > 0.5).any(dim=0)
     out["argmax of a chain"] = (x * x - v).argmax(dim=1)
+    m = x.t() * 1.0                # (5, 6)
+    out["matmul epilogue"] = ((x @ m + v[0]).relu() * 2).half().float()
+    y = x @ m
+    y.add_(v[1])                   # in place on the product, as linear's addmm
+    out["matmul in-place bias"] = y
+    p = x @ m
+    out["matmul read transposed"] = p.t() - p
+    a = sample((128, 128), seed=32).to(dev)
+    q = a @ sample((128, 128), seed=33).to(dev)
+    a.t().mul_(2)                  # writes an input of the pending product (same size: could join its epilogue)
+    out["write after a matmul's read"] = q * a
+    # one op between two kernels runs its own: it reads a scalar nobody keeps (NaN is not cached) from memory
+    out["one op on a scalar nobody keeps"] = torch.cumsum(torch.cumsum(x, 0) * float("nan"), 0)
+    b = sample((64, 64), seed=34).to(dev)
+    out["matmul input read by its epilogue"] = b @ b + b      # the product may bind b as vec4
     n16, n8 = (x * 3).to(torch.int16), (x * 3).to(torch.int8)
     out["narrow ints against negative scalars"] = (n16 > -2) & (n8 != -1) | (n16 == -3)
     return out

@@ -16,7 +16,9 @@ import { Buffers } from './buffers.mjs';
 import { Dispatcher, newCounts } from './dispatch.mjs';
 import { ARR, DT, aliasOf, declare, isFloat, isSubword } from './kernels/common.mjs';
 import { BINARY_OPS, UNARY_OPS, WG, binaryExpr, elementwiseSource, elementwiseSpecs, unaryExpr } from './kernels/elementwise.mjs';
-import { WG_FUSED, boundOperands, fusedKey, fusedReduce, fusedSource, fusedSpecs, writeFusedParams } from './kernels/fused.mjs';
+import {
+  WG_FUSED, boundOperands, fusedKey, fusedReduce, fusedSource, fusedSpecs, gemmEpilogue, writeFusedParams,
+} from './kernels/fused.mjs';
 import { Lazy } from './lazy.mjs';
 import {
   REDUCE_OPS, SPLIT_SECOND, WG_RED, cumulativeSource, reduceShape, reduceSource, reduceSpecs, rowSpecs, softmaxShape,
@@ -122,7 +124,11 @@ export class Bridge {
     this.disp.counts.bytes_uploaded += u8.byteLength;
   }
   emptyCache() { this.lazy.flush(); this.disp.flush(); this.buffers.emptyCache(); this.disp.dropBindGroups(); }
-  stats() { return JSON.stringify({ ...this.buffers.stats(), dispatches: this.disp.dispatches, pipelines: this.disp.pipelines.size }); }
+  stats() {
+    const st = this.buffers.stats();
+    for (const id of this.lazy.dead) { st.allocated -= this.buffers.byId.get(id)?.nbytes ?? 0; st.live--; }   // freed by Python
+    return JSON.stringify({ ...st, dispatches: this.disp.dispatches, pipelines: this.disp.pipelines.size });
+  }
   /** Dispatch the pending (lazily recorded) work into the open command batch; no submit, no wait. */
   flush() { this.lazy.flush(); }
   /** Start (on) or stop logging the pipeline key of each dispatch; returns the log so far as JSON. */
@@ -239,6 +245,14 @@ export class Bridge {
           return;
         }
         break;
+      }
+      case FAMILY.GEMM: {
+        const a = ARGS.GEMM(I);
+        if (!this.lazy.on || !isFloat(a.a.dt) || a.out.dt === DT.float64) break;
+        this._checkDtypes([a.a.dt, a.b.dt, a.out.dt]);
+        if (a.batch > MAX_GROUPS) throw new Error(`matmul batch ${a.batch} > ${MAX_GROUPS}`);
+        if (a.batch && a.m && a.n) this.lazy.recordGemm(a);
+        return;
       }
     }
     this.lazy.flush();   // every other primitive reads or writes memory now: pending work goes first
@@ -371,6 +385,11 @@ export class Bridge {
     const { red, pro, xw, epi } = item;
     const stored = [pro, epi].some((g) => g && g.operands.some((o) => o.store));
     if (!stored) return;
+    if (red.fam === 'gemm') {
+      if (epi.nodes.length > 1) { this.lazy.counts.fused_kernels++; this.lazy.counts.fused_nodes += epi.nodes.length; }
+      this._gemm(red.a, epi.nodes.length > 1 ? gemmEpilogue(epi) : null);
+      return;
+    }
     if (!pro && epi.nodes.length === 1) { this._reduce(red.a); return; }
     this.lazy.counts.fused_kernels++;
     this.lazy.counts.fused_nodes += epi.nodes.length + (pro ? pro.nodes.length : 0);
@@ -475,7 +494,8 @@ export class Bridge {
     d.dispatch(p, [oid, xid], w, gx, gy);
   }
 
-  _gemm(g) {
+  /** Matmul `g` (decoded GEMM block); `epi`: a gemmEpilogue storing its product instead of the kernel's st_O. */
+  _gemm(g, epi = null) {
     const { batch, m, n, k } = g, { id: oid, dt: odt, off: ooff } = g.out;
     const { id: aid, dt: adt, off: aoff } = g.a, { id: bid, dt: bdt, off: boff } = g.b;
     if (!batch || !m || !n) return;
@@ -491,10 +511,23 @@ export class Bridge {
     }
     // the kernel by shape (kernels/matmul.mjs planGemm, thresholds from kernels/matmul_table.mjs)
     const plan = planGemm(g, this.matmulProfile, this.gemmForce);
-    const p = this._pipe(plan.key, plan.ids, plan.specs, plan.src);
-    const w = d.slot();
+    if (!epi) {
+      const p = this._pipe(plan.key, plan.ids, plan.specs, plan.src);
+      const w = d.slot();
+      d.u32.set(plan.words, w);
+      d.dispatch(p, plan.ids, w, ...plan.grid);
+      return;
+    }
+    const ids = [...plan.ids.slice(1), ...epi.ids];   // the output is the epilogue's to store
+    const alias = aliasOf(ids);
+    const p = d.pipeline(`${plan.key}${epi.key}|${alias}`, () => {
+      const dec = declare([...plan.specs().slice(1), ...epi.specs], alias);
+      return { code: epi.wrap(plan.src(dec.code)), sig: dec.sig, slots: dec.slots, pslots: epi.pslots };
+    });
+    const w = d.slot(p.pslots);
     d.u32.set(plan.words, w);
-    d.dispatch(p, plan.ids, w, ...plan.grid);
+    epi.write(d.u32, d.f32, w);
+    d.dispatch(p, ids, w, ...plan.grid);
   }
 
   _indexOffsets(a) {

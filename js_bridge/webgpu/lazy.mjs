@@ -45,9 +45,16 @@ export function canon(shape, st) {
 
 /** The operands of a fused group that are buffers (known scalars travel in the params). */
 const bound = (g) => g.operands.filter((o) => o.mode !== 'k');
-const bindings = (g) => (g.red ? (g.pro ? bindings(g.pro) : 1) + bindings(g.epi) : new Set(bound(g).map((o) => o.id)).size);
+const bindings = (g) => (g.red ? (g.pro ? bindings(g.pro) : g.red.ins.length) + bindings(g.epi) : new Set(bound(g).map((o) => o.id)).size);
 const newGroup = (n) => ({ n, nodes: [], operands: [], loadAt: new Map(), lastWrite: new Map(), loads: new Map(),
   ids: new Set(), words: 3 });
+
+/** The buffer ids a kernel of the flush may read or write (a group of one node runs eagerly: all its operands). */
+function idsOf(item) {
+  const nodes = item.single ? [item.single] : item.red ? [item.red, ...[item.pro, item.epi].flatMap((g) => g?.nodes ?? [])]
+    : item.segs.flatMap((g) => g.nodes);
+  return nodes.flatMap((nd) => [nd.out.id, ...nd.ins.map((x) => x.id)]);
+}
 
 /** Does view x (canonical map, element offset) read exactly the n elements from `off` on (each once)? */
 function covers(x, off, n) {
@@ -126,6 +133,21 @@ export class Lazy {
     if (this.nodes.length >= MAX_PENDING) this.flush();
   }
 
+  /**
+   * Record a float matmul (already checked): `a` = the decoded GEMM block. Its output (contiguous) takes an
+   * epilogue as a reduction's does: the bias add and activation after a linear layer run in its store.
+   */
+  recordGemm(a) {
+    const n = a.batch * a.m * a.n;
+    const opaque = (o) => ({ ...o, m: { cls: 'x', key: 'x' } });   // read by the matmul's own walk: never inline
+    const out = { ...a.out, m: { cls: 'c', key: 'c' } };
+    for (const id of [a.out.id, a.a.id, a.b.id]) this.refs.add(id);
+    this.consts.delete(out.id);
+    this.nodes.push({ fam: 'gemm', op: 'gemm', a, n, dts: [out.dt], out, ins: [opaque(a.a), opaque(a.b)], fusable: true });
+    this.counts.recorded++;
+    if (this.nodes.length >= MAX_PENDING) this.flush();
+  }
+
   /** Whether grouping counts a binding for a value written to buffer `id` (see flush). */
   stored(id) { return !this.dead.has(id) || this.assumeStored.has(id); }
 
@@ -165,7 +187,17 @@ export class Lazy {
       for (const g of groups) for (const x of g.single ? [] : g.red ? [g.pro, g.epi] : [g]) {
         if (x) this.counts.stores_skipped += x.lastWrite.size - x.operands.filter((o) => o.store).length;
       }
-      for (const item of this.programs(groups)) {
+      // a buffer Python released goes back as soon as the last kernel that uses it is recorded (a later kernel of
+      // this flush may take it: it runs after), so a long flush holds no more memory than eager execution would
+      const items = this.programs(groups);
+      const lastUse = new Map();
+      items.forEach((item, i) => { for (const id of idsOf(item)) lastUse.set(id, i); });
+      const freeAfter = items.map(() => []);
+      for (const id of this.dead) {
+        if (lastUse.has(id)) freeAfter[lastUse.get(id)].push(id);
+        else { this.dead.delete(id); this.releaseNow(id); }
+      }
+      items.forEach((item, i) => {
         if (item.single) this.runEager(item.single);
         else if (item.red) this.runReduce(item);
         else if (item.segs.length === 1 && item.segs[0].nodes.length === 1) this.runEager(item.segs[0].nodes[0]);
@@ -174,7 +206,8 @@ export class Lazy {
           for (const g of item.segs) this.counts.fused_nodes += g.nodes.length;
           this.runFused(item.segs);
         }
-      }
+        for (const id of freeAfter[i]) { this.dead.delete(id); this.releaseNow(id); }
+      });
     } finally {
       this.refs.clear();
       const dead = [...this.dead];
@@ -203,7 +236,7 @@ export class Lazy {
       let lo = -1;
       for (const d of deps) lo = Math.max(lo, d.pos);
       let g = null;
-      if (nd.fam === 'reduce') g = this.scheduleReduce(nd, lo, groups, lastW, limit);
+      if (nd.fam === 'reduce' || nd.fam === 'gemm') g = this.scheduleReduce(nd, lo, groups, lastW, limit);
       else if (nd.fusable) {
         for (let k = Math.max(lo, 0, groups.length - SEARCH_GROUPS); k < groups.length && !g; k++) {
           if (this.fitsAny(groups[k], nd, limit)) g = groups[k];
@@ -218,7 +251,7 @@ export class Lazy {
         groups.splice(at, 0, g);
         for (let k = at; k < groups.length; k++) groups[k].pos = k;
       }
-      if (nd.fusable && nd.fam !== 'reduce') this.add(g.red ? g.epi : g, nd);
+      if (nd.fusable && g.red !== nd) this.add(g.red ? g.epi : g, nd);
       for (const d of deps) if (d !== g) { g.deps.add(d); d.users.add(g); }
       lastW.set(nd.out.id, g);
       for (const x of nd.ins) if (pos(lastR.get(x.id)) < g.pos) lastR.set(x.id, g);
@@ -264,7 +297,7 @@ export class Lazy {
    */
   scheduleReduce(nd, lo, groups, lastW, limit) {
     const x = nd.ins[0];
-    const W = lastW.get(x.id);
+    const W = nd.fam === 'reduce' ? lastW.get(x.id) : null;   // a matmul takes no prologue
     const xw = W && !W.single && !W.red && W.pos === lo ? W.lastWrite.get(x.id) : null;
     const absorb = xw && xw.m.cls === 'c' && xw.dt === x.dt && W.n === nd.nIn && covers(x, xw.off, nd.nIn) &&
       W.ids.size + 1 <= limit && RED_WORDS + 1 + W.words + 3 + mapWords(nd.out.m) <= MAX_FUSED_WORDS;
@@ -284,12 +317,14 @@ export class Lazy {
     return Object.assign(W, { red: nd, pro, xw, epi });
   }
 
-  /** Can node nd join reduction item r's epilogue? Not if it races with the prologue's stores or x's reads. */
+  /** Can node nd join item r's epilogue? Not if it races with the prologue's stores or the inputs' reads. */
   fitsEpilogue(r, nd, limit) {
     const P = r.pro;
-    if (nd.out.id === r.red.ins[0].id) return false;
+    if (r.red.ins.some((x) => x.id === nd.out.id)) return false;
+    // a matmul may bind its inputs as vec4 arrays, which nothing else can share: its epilogue leaves them alone
+    if (r.red.fam === 'gemm' && nd.ins.some((v) => r.red.ins.some((x) => x.id === v.id))) return false;
     if (P && (nd.ins.some((v) => P.lastWrite.has(v.id)) || P.loads.has(nd.out.id) || P.lastWrite.has(nd.out.id))) return false;
-    return this.fits(r.epi, nd, limit - (P ? P.ids.size : 1), MAX_FUSED_WORDS - RED_WORDS - 1 - (P ? P.words : 0));
+    return this.fits(r.epi, nd, limit - (P ? P.ids.size : r.red.ins.length), MAX_FUSED_WORDS - RED_WORDS - 1 - (P ? P.words : 0));
   }
 
   /** Can node nd join group g without a hazard, within `limit` bindings and `maxWords` params words? */
@@ -364,10 +399,15 @@ export class Lazy {
     for (let gi = groups.length - 1; gi >= 0; gi--) {
       const g = groups[gi];
       if (g.single) { for (const x of g.single.ins) readLater.add(x.id); continue; }
-      if (!g.red) { stores(g); continue; }
+      if (!g.red) {
+        stores(g);
+        // a group of one node runs its eager kernel (flush), which reads even known scalars from memory
+        if (g.nodes.length === 1) for (const x of g.nodes[0].ins) readLater.add(x.id);
+        continue;
+      }
       stores(g.epi);
       if (g.pro) stores(g.pro);
-      else readLater.add(g.red.ins[0].id);
+      else for (const x of g.red.ins) readLater.add(x.id);
     }
   }
 

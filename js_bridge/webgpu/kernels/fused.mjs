@@ -303,3 +303,35 @@ export function fusedReduce(red, pro, xw, epi) {
   };
   return { pass };
 }
+
+/**
+ * A matmul's epilogue: E (node 0 the product) runs where each output element is stored. The matmul kernels
+ * (kernels/matmul.mjs, matvec.mjs) store through st_O(offset, value) into a contiguous output from header word 6:
+ * those calls become epi_(offset, value), e = offset - word 6. Returns {key, specs, ids, wrap(code), write, pslots}.
+ */
+export function gemmEpilogue(epi) {
+  const lay = layoutOf(epi, RED_WORDS);
+  const pslots = slotsFor(lay.end);
+  const segs = [EMPTY, epi];
+  const wrap = (code) => {
+    epi.nodes[0].src = 'v';
+    epi.nodes[0].kind = 'f';
+    const fns = [];
+    const body = segmentCode(epi, 1, lay, fns);
+    const fn = `fn epi_(o: u32, v: f32) {\n  let e = o - pu(6u);\n${body}}\n`;
+    const words = pslots === 1 ? PARAM_WORDS : pslots * SLOT_WORDS;
+    return code.replace(`array<vec4<u32>, ${PARAM_WORDS / 4}>`, `array<vec4<u32>, ${words / 4}>`)
+      .replace(/\bst_O\(/g, 'epi_(') + helpersFor(body) + (body.includes('iclamp_') ? ICLAMP : '') + fns.join('') + fn;
+  };
+  const write = (u32, f32, w) => {
+    epi.operands.forEach((o, k) => { u32[w + lay.base + k] = o.off; });
+    for (const { m, at, R } of lay.maps) {
+      u32[w + at] = m.shape.length;
+      for (let d = 0; d < m.shape.length; d++) { u32[w + at + 1 + d] = m.shape[d]; u32[w + at + 1 + R + d] = m.st[d]; }
+    }
+    epi.nodes.forEach((nd, j) => writeNodeParams(nd, u32, f32, w + lay.nodeAt[j]));
+  };
+  return {
+    key: `|epi|${segmentKey(epi)}`, specs: fusedSpecs(segs), ids: boundOperands(segs).map(({ o }) => o.id), wrap, write, pslots,
+  };
+}
