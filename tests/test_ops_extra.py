@@ -396,3 +396,16 @@ def test_cumprod_and_logical_not_in_place_match_torch():
         y.sum().backward()
         return a.tolist(), b.tolist(), x.grad.tolist(), y.grad_fn.name()
     assert run(torch_js) == run(torch)
+
+
+def test_nan_passes_through_clamps_and_clamped_activations():
+    """NaN stays NaN through clamp and the activations built on it, in every kernel build (the relaxed-SIMD wasm
+    one turned the clamp's selects into relaxed min/max, whose NaN lanes gave the bound)."""
+    F = torch_js.nn.functional
+    x = torch_js.tensor([float("nan"), 0.5, -2.0, 7.0] * 5)
+    for name, f in [("clip", lambda v: v.clip(-1, 1)), ("clamp_min", lambda v: v.clamp(min=-1)),
+                    ("clamp_max", lambda v: v.clamp(max=1)), ("relu6", F.relu6), ("hardtanh", F.hardtanh),
+                    ("hardsigmoid", F.hardsigmoid), ("hardswish", F.hardswish)]:
+        y = f(x).tolist()
+        assert all(math.isnan(v) for v in y[::4]), name
+        assert not any(math.isnan(v) for i, v in enumerate(y) if i % 4), name

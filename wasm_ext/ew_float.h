@@ -38,7 +38,11 @@ static inline T FN(madd_)(T x, T y, T z) {
   return MF(fma)(x, y, z);
 }
 static inline T FN(sign_)(T x) { return (T)((0 < x) - (x < 0)); }
-static inline T FN(clamp_)(T x, T lo, T hi) { T r = x < lo ? lo : x; return r > hi ? hi : r; }
+static inline T FN(clamp_)(T x, T lo, T hi) {   /* NaN test kept apart: see vclamp_ (loops vectorize this too) */
+  T r = x < lo ? lo : x;
+  r = r > hi ? hi : r;
+  return x != x ? x : r;
+}
 static inline T FN(maxnan_)(T a, T b) { return (a != a || b != b) ? a + b : (a > b ? a : b); }
 static inline T FN(minnan_)(T a, T b) { return (a != a || b != b) ? a + b : (a < b ? a : b); }
 static inline T FN(fmax_)(T a, T b) { return a != a ? b : (b != b ? a : (a > b ? a : b)); }
@@ -54,7 +58,10 @@ static inline V FN(vminnan_)(V a, V b) {
 }
 static inline V FN(vclamp_)(V x, T lo, T hi) {
   V r = FN(vsel_)(x < lo, VSPLAT(lo), x);
-  return FN(vsel_)(r > hi, VSPLAT(hi), r);
+  r = FN(vsel_)(r > hi, VSPLAT(hi), r);
+  /* NaN stays NaN: with -mrelaxed-simd clang turns the two selects into relaxed min/max, whose NaN lanes are
+     the engine's choice (V8 gives the bound) */
+  return FN(vsel_)(x != x, x, r);
 }
 static inline T FN(xlogy_)(T x, T y) {
   if (y != y) return y;
