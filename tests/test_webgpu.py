@@ -450,6 +450,10 @@ def _hazards(dev):
     centered = x - x.sum(dim=1, keepdim=True) / 5     # the epilogue's result read broadcast by the next group
     out["reduced value broadcast"] = centered * centered.abs().amax(dim=0)
     out["any of a mask"] = (x * v > 0.5).any(dim=0)
+    w = x * 1.0
+    m1, m2 = w.mean(dim=1), w.mean(dim=1) * 2       # the second is a copy of the first, in its epilogue
+    w.add_(0.25)                   # a write between two equal reductions: the next is not a copy
+    out["the same reduction twice"] = m1 + m2 + w.mean(dim=1)
     out["argmax of a chain"] = (x * x - v).argmax(dim=1)
     m = x.t() * 1.0                # (5, 6)
     out["matmul epilogue"] = ((x @ m + v[0]).relu() * 2).half().float()

@@ -228,15 +228,18 @@ export class Lazy {
    */
   schedule(nodes, limit) {
     const groups = [];
+    this.reductions = new Map();                         // reduction signature -> its item (reuseReduction)
     const lastW = new Map(), lastR = new Map();          // buffer id -> the last group writing / reading it
     const pos = (g) => (g ? g.pos : -1);
-    for (const nd of nodes) {
+    for (let nd of nodes) {
       const deps = new Set([lastW.get(nd.out.id), lastR.get(nd.out.id), ...nd.ins.map((x) => lastW.get(x.id))]);
       deps.delete(undefined);
       let lo = -1;
       for (const d of deps) lo = Math.max(lo, d.pos);
       let g = null;
-      if (nd.fam === 'reduce' || nd.fam === 'gemm') g = this.scheduleReduce(nd, lo, groups, lastW, limit);
+      if (nd.fam === 'reduce' && (g = this.reuseReduction(nd, lastW, limit))) {
+        nd = g.epi.nodes.at(-1);   // now a copy of the earlier result, in its epilogue
+      } else if (nd.fam === 'reduce' || nd.fam === 'gemm') g = this.scheduleReduce(nd, lo, groups, lastW, limit);
       else if (nd.fusable) {
         for (let k = Math.max(lo, 0, groups.length - SEARCH_GROUPS); k < groups.length && !g; k++) {
           if (this.fitsAny(groups[k], nd, limit)) g = groups[k];
@@ -306,15 +309,37 @@ export class Lazy {
     epi.lastWrite.set(nd.out.id, { ...nd.out, j: 0 });
     if (this.stored(nd.out.id)) epi.ids.add(nd.out.id);
     epi.words += 1 + mapWords(nd.out.m);
+    let item;
     if (!absorb) {
-      const item = { red: nd, pro: null, xw: null, epi, deps: new Set(), users: new Set(), pos: groups.length };
+      item = { red: nd, pro: null, xw: null, epi, deps: new Set(), users: new Set(), pos: groups.length };
       groups.push(item);
-      return item;
+    } else {
+      // W becomes the item (the same object keeps its place, deps and users); its group fields the prologue
+      const pro = newGroup(W.n);
+      for (const k of Object.keys(pro)) { pro[k] = W[k]; delete W[k]; }
+      item = Object.assign(W, { red: nd, pro, xw, epi });
     }
-    // W becomes the item (the same object keeps its place, deps and users); its group fields the prologue
-    const pro = newGroup(W.n);
-    for (const k of Object.keys(pro)) { pro[k] = W[k]; delete W[k]; }
-    return Object.assign(W, { red: nd, pro, xw, epi });
+    if (nd.fam === 'reduce') {
+      item.xWriter = lastW.get(x.id);
+      this.reductions.set(`${nd.op}|${x.id}|${x.dt}|${x.off}|${x.m.key}|${nd.nIn}|${nd.n}|${nd.out.dt}`, item);
+    }
+    return item;
+  }
+
+  /**
+   * The same reduction of the same input again (layer norm's mean, then its variance's own mean): no second
+   * kernel, the first one's epilogue copies its result to this one's output. Returns that item, or null.
+   */
+  reuseReduction(nd, lastW, limit) {
+    const x = nd.ins[0];
+    const key = `${nd.op}|${x.id}|${x.dt}|${x.off}|${x.m.key}|${nd.nIn}|${nd.n}|${nd.out.dt}`;
+    const r = this.reductions.get(key);
+    if (!r || r.xWriter !== lastW.get(x.id)) return null;
+    const copy = { fam: 'copy', op: '', dts: [nd.out.dt, nd.out.dt], n: nd.n, out: nd.out, ins: [{ ...r.red.out }],
+      p: [0, 0, 0, 0], fusable: true };
+    if (!this.fitsEpilogue(r, copy, limit)) return null;
+    this.add(r.epi, copy);
+    return r;
   }
 
   /** Can node nd join item r's epilogue? Not if it races with the prologue's stores or the inputs' reads. */
