@@ -328,6 +328,14 @@ def test_new_optimizer_argument_errors_match_torch():
         exp = _error(lambda: getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)], **kw))
         assert got == exp and exp is not None, (name, kw)
 
+    fused = [(name, kw) for name in ("SGD", "Adam", "AdamW", "Adagrad")
+             for kw in ({"fused": True, "foreach": True}, {"fused": True, "differentiable": True},
+                        {"fused": False, "foreach": True}, {"fused": True})]
+    for name, kw in fused:
+        got = _error(lambda: getattr(torch_js.optim, name)([torch_js.zeros(2, requires_grad=True)], lr=0.1, **kw))
+        exp = _error(lambda: getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)], lr=0.1, **kw))
+        assert got == exp, (name, kw)
+
     def two_groups(lib):
         return lib.optim.LBFGS([{"params": [lib.zeros(1, requires_grad=True)]},
                                 {"params": [lib.zeros(1, requires_grad=True)]}])

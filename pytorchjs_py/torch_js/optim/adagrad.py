@@ -2,7 +2,7 @@
 from .._tensor import Tensor
 from ..ops._registry import torch_ops
 from ..ops.creation import full_like
-from .optimizer import Optimizer, _addcdiv_, _addcmul_, _get_value, _new_step, _to_scalar
+from .optimizer import Optimizer, _addcdiv_, _addcmul_, _check_fused, _get_value, _new_step, _to_scalar
 
 __all__ = ["Adagrad"]
 
@@ -32,6 +32,7 @@ class Adagrad(Optimizer):
         super().__init__(params, {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
                                   "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
                                   "maximize": maximize, "differentiable": differentiable, "fused": fused})
+        _check_fused(self.defaults)
         # Unlike the other optimizers, state exists from construction (so state_dict() has it before any step).
         for group in self.param_groups:
             for p in group["params"]:

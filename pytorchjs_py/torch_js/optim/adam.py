@@ -2,7 +2,7 @@
 from .._tensor import Tensor
 from ..ops.creation import zeros_like
 from ..ops.elementwise import maximum
-from .optimizer import Optimizer, _addcdiv_, _addcmul_, _get_value, _new_step, _to_scalar
+from .optimizer import Optimizer, _addcdiv_, _addcmul_, _check_fused, _get_value, _new_step, _to_scalar
 
 __all__ = ["Adam", "AdamW"]
 
@@ -42,6 +42,7 @@ class Adam(Optimizer):
                                   "weight_decay": weight_decay, "amsgrad": amsgrad, "maximize": maximize,
                                   "foreach": foreach, "capturable": capturable, "differentiable": differentiable,
                                   "fused": fused, "decoupled_weight_decay": decoupled_weight_decay})
+        _check_fused(self.defaults)
 
     def step(self, closure=None):
         return self._step_groups(closure)

@@ -87,6 +87,17 @@ def _new_step():
     return tensor(0.0, dtype=D.float64 if D.get_default_dtype() is D.float64 else D.float32, device="cpu")
 
 
+def _check_fused(defaults):
+    """PyTorch's checks of fused=True at construction. torch_js runs the single-tensor update whatever fused and
+    foreach say (the same numbers): on webgpu its lazy execution runs the parameters' updates side by side in a
+    few kernels anyway (js_bridge/webgpu/lazy.mjs)."""
+    if defaults.get("fused"):
+        if defaults.get("differentiable"):
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if defaults.get("foreach"):
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
 def _addcmul_(t, t1, t2, value):
     """t += value * t1 * t2 in torch's kernel order: (value * t1) * t2, then the add. (Tensor.addcmul_ computes
     value * (t1 * t2), which can differ in the last float32 bit when value is not +-1. torch's CPU kernel on an FMA

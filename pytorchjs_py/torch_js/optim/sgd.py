@@ -1,6 +1,6 @@
 """SGD with momentum / dampening / Nesterov, in PyTorch's single-tensor update order."""
 from .._tensor import Tensor
-from .optimizer import Optimizer, _to_scalar
+from .optimizer import Optimizer, _check_fused, _to_scalar
 
 __all__ = ["SGD"]
 
@@ -21,10 +21,10 @@ class SGD(Optimizer):
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        # foreach / fused are accepted for API compatibility; torch_js always runs the single-tensor update
         super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening,
                                   "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
                                   "foreach": foreach, "differentiable": differentiable, "fused": fused})
+        _check_fused(self.defaults)
 
     def step(self, closure=None):
         return self._step_groups(closure)
