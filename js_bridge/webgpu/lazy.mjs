@@ -30,6 +30,15 @@ const MAX_SEGMENTS = 16;              // groups run side by side in one kernel
  * cls 'c': element i, 's': one element for all i, 'r': a strided walk.
  */
 export function canon(shape, st) {
+  let contiguous = true, zero = true;
+  for (let d = shape.length - 1, acc = 1; d >= 0; d--) {   // the common cases, allocation-free
+    if (shape[d] === 1) continue;
+    if (st[d] !== acc) contiguous = false;
+    if (st[d] !== 0) zero = false;
+    acc *= shape[d];
+  }
+  if (contiguous) return CONTIGUOUS;
+  if (zero) return SCALAR;
   const s = [], t = [];
   for (let d = 0; d < shape.length; d++) {
     if (shape[d] === 1) continue;
@@ -38,10 +47,10 @@ export function canon(shape, st) {
     s.push(shape[d]);
     t.push(st[d]);
   }
-  if (s.length === 0 || (s.length === 1 && t[0] === 1)) return { cls: 'c', key: 'c' };
-  if (s.length === 1 && t[0] === 0) return { cls: 's', key: 's' };
   return { cls: 'r', shape: s, st: t, key: s.join(',') + ';' + t.join(',') };
 }
+const CONTIGUOUS = Object.freeze({ cls: 'c', key: 'c' });
+const SCALAR = Object.freeze({ cls: 's', key: 's' });
 
 /** The operands of a fused group that are buffers (known scalars travel in the params). */
 const bound = (g) => g.operands.filter((o) => o.mode !== 'k');
@@ -98,20 +107,28 @@ export class Lazy {
 
   /** Record one elementwise primitive (already checked); `a` = {fam, op, operands, shape, strides, p, bits}. */
   record(a) {
-    const n = a.shape.reduce((x, y) => x * y, 1);
-    const dts = a.operands.map((o) => o.dt);
-    const views = a.operands.map((o, k) => ({ id: o.id, dt: o.dt, off: o.off, m: canon(a.shape, a.strides[k]) }));
-    for (const v of views) this.refs.add(v.id);
-    const out = views[0];
-    for (const v of views.slice(1)) {   // a scalar whose value is known: an immediate in the kernel, not a binding
-      const c = this.consts.get(v.id);
+    let n = 1;
+    for (const x of a.shape) n *= x;
+    const ops = a.operands;
+    const dts = new Array(ops.length);
+    const ins = new Array(ops.length - 1);
+    let out = null;
+    for (let k = 0; k < ops.length; k++) {
+      const o = ops[k];
+      const v = { id: o.id, dt: o.dt, off: o.off, m: canon(a.shape, a.strides[k]) };
+      dts[k] = o.dt;
+      this.refs.add(o.id);
+      if (k === 0) { out = v; continue; }
+      const c = this.consts.get(o.id);   // a scalar whose value is known: an immediate in the kernel, not a binding
       if (c && c.dt === v.dt && c.off === v.off && (v.m.cls === 's' || n === 1)) v.k = c.bits;
+      ins[k - 1] = v;
     }
     if (a.fam === 'fill' && n === 1 && out.dt !== DT.int64) this.consts.set(out.id, { dt: out.dt, off: out.off, bits: a.bits });
-    else this.consts.delete(out.id);
+    else if (this.consts.size) this.consts.delete(out.id);
     // a write through a broadcast (stride-0) view is not a plain elementwise map: run it alone
     const ok = fusable(a.fam, dts) && !(out.m.cls === 's' && n > 1) && !(out.m.cls === 'r' && out.m.st.includes(0));
-    this.nodes.push({ ...a, n, dts, out, ins: views.slice(1), fusable: ok });
+    a.n = n; a.dts = dts; a.out = out; a.ins = ins; a.fusable = ok;
+    this.nodes.push(a);
     this.counts.recorded++;
     if (this.nodes.length >= MAX_PENDING) this.flush();
   }
@@ -232,10 +249,13 @@ export class Lazy {
     const lastW = new Map(), lastR = new Map();          // buffer id -> the last group writing / reading it
     const pos = (g) => (g ? g.pos : -1);
     for (let nd of nodes) {
-      const deps = new Set([lastW.get(nd.out.id), lastR.get(nd.out.id), ...nd.ins.map((x) => lastW.get(x.id))]);
-      deps.delete(undefined);
+      const deps = [];   // the groups nd must run after (few: no Set)
+      const dep = (d) => { if (d && !deps.includes(d)) deps.push(d); };
+      dep(lastW.get(nd.out.id));
+      dep(lastR.get(nd.out.id));
+      for (const x of nd.ins) dep(lastW.get(x.id));
       let lo = -1;
-      for (const d of deps) lo = Math.max(lo, d.pos);
+      for (const d of deps) if (d.pos > lo) lo = d.pos;
       let g = null;
       if (nd.fam === 'reduce' && (g = this.reuseReduction(nd, lastW, limit))) {
         nd = g.epi.nodes.at(-1);   // now a copy of the earlier result, in its epilogue
@@ -276,7 +296,7 @@ export class Lazy {
     for (const x of nd.ins) {
       const c = lastW.get(x.id);
       if (!c || c.single || !this.fitsAny(c, nd, limit)) continue;
-      const blockers = [...deps].filter((d) => d.pos > c.pos).sort((a, b) => a.pos - b.pos);
+      const blockers = deps.filter((d) => d.pos > c.pos).sort((a, b) => a.pos - b.pos);
       const movable = (b) => [...b.deps].every((d) => d.pos < c.pos) &&
         ![...b.users].some((u) => u.pos >= c.pos && u.pos < b.pos);
       if (!blockers.every(movable)) continue;
@@ -404,8 +424,10 @@ export class Lazy {
       g.ids.add(x.id);
       return -(k + 1);
     });
-    g.nodes.push({ ...nd, refs });
-    g.lastWrite.set(nd.out.id, { ...nd.out, j });
+    nd.refs = refs;   // (a node joins one group per schedule: rescheduling overwrites them)
+    g.nodes.push(nd);
+    const o = nd.out;
+    g.lastWrite.set(o.id, { id: o.id, dt: o.dt, off: o.off, m: o.m, j });
     if (this.stored(nd.out.id)) g.ids.add(nd.out.id);
     g.words += nodeWords(nd.fam) + 1 + mapWords(nd.out.m);
   }
