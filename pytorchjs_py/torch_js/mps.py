@@ -5,6 +5,8 @@ PyTorch's builds without MPS do); everything that needs the device raises PyTorc
 RuntimeError. torch_js's GPU is "webgpu" (torch_js.webgpu).
 """
 
+from ._absent_device import device_count, is_available, manual_seed  # noqa: F401
+
 __all__ = ["Event", "compile_shader", "current_allocated_memory", "device_count", "driver_allocated_memory",
            "empty_cache", "get_rng_state", "is_available", "manual_seed", "recommended_max_memory", "seed",
            "set_per_process_memory_fraction", "set_rng_state", "synchronize"]
@@ -12,18 +14,6 @@ __all__ = ["Event", "compile_shader", "current_allocated_memory", "device_count"
 
 def _without_mps(what):
     return RuntimeError(f"Cannot execute {what}() without MPS backend.")
-
-
-def is_available():
-    return False
-
-
-def device_count():
-    return 0
-
-
-def manual_seed(seed):
-    int(seed)
 
 
 def seed():

@@ -1,6 +1,9 @@
 """torch_js.mtia (torch.mtia): Meta's MTIA accelerator as a PyTorch build without it reports it: is_available()
 False, device_count() 0, seeding and the memory counters accepted, the rest PyTorch's errors."""
 
+from ._absent_device import (device_count, is_available, is_initialized, manual_seed,  # noqa: F401
+                             manual_seed_all, memory_allocated)
+
 __all__ = ["current_device", "current_stream", "default_stream", "device_count", "empty_cache", "get_rng_state",
            "init", "initial_seed", "is_available", "is_bf16_supported", "is_initialized", "manual_seed",
            "manual_seed_all", "max_memory_allocated", "memory_allocated", "memory_stats", "reset_peak_memory_stats",
@@ -21,28 +24,8 @@ def _not_compiled(*args, **kwargs):
     raise AssertionError(_NOT_COMPILED)
 
 
-def is_available():
-    return False
-
-
-def device_count():
-    return 0
-
-
-def is_initialized():
-    return False
-
-
 def is_bf16_supported(including_emulation=True):
     return True
-
-
-def manual_seed(seed):
-    int(seed)
-
-
-def manual_seed_all(seed):
-    int(seed)
 
 
 def seed():
@@ -51,10 +34,6 @@ def seed():
 
 def seed_all():
     pass
-
-
-def memory_allocated(device=None):
-    return 0
 
 
 max_memory_allocated = memory_allocated

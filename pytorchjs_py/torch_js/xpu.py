@@ -4,7 +4,9 @@ What PyTorch's builds without XPU accept (seeding, the memory counters, is_avail
 refuse raises the same AssertionError "Torch not compiled with XPU enabled"; Stream/Event/StreamContext exist as
 classes whose construction raises, as PyTorch's dummy classes do.
 """
-from collections import OrderedDict
+from ._absent_device import (device_count, dummy_class, get_arch_list, get_gencode_flags, is_available,  # noqa: F401
+                             is_bf16_supported, is_initialized, is_tf32_supported, manual_seed,
+                             manual_seed_all, memory_allocated, memory_stats)
 
 __all__ = ["Event", "Stream", "StreamContext", "current_device", "current_stream", "device_count", "empty_cache",
            "get_arch_list", "get_device_capability", "get_device_name", "get_device_properties",
@@ -27,72 +29,20 @@ def _accept(*args, **kwargs):
     return None
 
 
-def is_available():
-    return False
-
-
-def device_count():
-    return 0
-
-
-def is_initialized():
-    return False
-
-
 init = current_device = synchronize = get_device_name = get_device_properties = get_device_capability = _refuse
 get_rng_state = initial_seed = current_stream = set_device = mem_get_info = _refuse
 empty_cache = seed = seed_all = set_rng_state = set_rng_state_all = set_stream = _accept
-
-
-def manual_seed(seed):
-    int(seed)
-
-
-def manual_seed_all(seed):
-    int(seed)
 
 
 def get_rng_state_all():
     return []
 
 
-def memory_allocated(device=None):
-    return 0
-
-
 max_memory_allocated = memory_reserved = max_memory_reserved = memory_allocated
 
 
-def memory_stats(device=None):
-    return OrderedDict()
-
-
-def is_bf16_supported(including_emulation=True):
-    return False
-
-
-def is_tf32_supported():
-    return False
-
-
-def get_arch_list():
-    return []
-
-
-def get_gencode_flags():
-    return ""
-
-
-def _dummy(name):
-    class Dummy:
-        def __init__(self, *args, **kwargs):
-            raise RuntimeError(f"Tried to instantiate dummy base class {name}")
-    Dummy.__name__ = Dummy.__qualname__ = name
-    return Dummy
-
-
-Stream = _dummy("Stream")
-Event = _dummy("Event")
+Stream = dummy_class("Stream")
+Event = dummy_class("Event")
 
 
 class StreamContext:

@@ -10,6 +10,9 @@ import warnings
 from collections import OrderedDict
 
 from . import amp
+from .._absent_device import (device_count, dummy_class, get_arch_list, get_gencode_flags, is_available,  # noqa: F401
+                             is_bf16_supported, is_initialized, is_tf32_supported, manual_seed, manual_seed_all,
+                             memory_allocated, memory_stats)
 from ._errors import NOT_COMPILED as _NOT_COMPILED, no_cuda_runtime as _no_cuda_runtime, no_nvml as _no_nvml
 from ._errors import not_compiled as _not_compiled
 from .._storage import device as _torch_device
@@ -27,32 +30,12 @@ class OutOfMemoryError(RuntimeError):
     """torch.OutOfMemoryError (torch.cuda.OutOfMemoryError): never raised by torch_js, caught by scripts."""
 
 
-def is_available():
-    return False
-
-
-def device_count():
-    return 0
-
-
-def is_initialized():
-    return False
-
-
 def init():
     raise _not_compiled()
 
 
 # Seeding is queued until CUDA initialises, which never happens here: accepted and dropped, as PyTorch's CPU wheels
-# do. The seed is still read as an int, so a bad one raises int()'s error there too.
-
-def manual_seed(seed):
-    int(seed)
-
-
-def manual_seed_all(seed):
-    int(seed)
-
+# do (manual_seed/manual_seed_all: _absent_device).
 
 def seed():
     pass
@@ -122,52 +105,11 @@ def default_stream(device=None):
     raise _not_compiled()
 
 
-# The allocator's counters exist without CUDA and read zero.
-
-def memory_allocated(device=None):
-    return 0
-
-
-def max_memory_allocated(device=None):
-    return 0
-
-
-def memory_reserved(device=None):
-    return 0
-
-
-def max_memory_reserved(device=None):
-    return 0
-
-
-def memory_stats(device=None):
-    return OrderedDict()
-
-
-def is_bf16_supported(including_emulation=True):
-    return False
-
-
-def is_tf32_supported():
-    return False
-
-
-def get_arch_list():
-    return []
-
-
-def get_gencode_flags():
-    return ""
+# The allocator's counters exist without CUDA and read zero (_absent_device.memory_allocated).
+max_memory_allocated = memory_reserved = max_memory_reserved = memory_allocated
 
 
 # ---- streams, events, graphs: the classes exist; constructing them needs CUDA ---------------------------------------
-
-def _dummy(name):
-    class Dummy:
-        def __init__(self, *args, **kwargs):
-            raise RuntimeError(f"Tried to instantiate dummy base class {name}")
-    Dummy.__name__ = Dummy.__qualname__ = name
-    return Dummy
 
 
 class Stream:
@@ -181,8 +123,8 @@ class ExternalStream(Stream):
     pass
 
 
-Event = _dummy("Event")
-CUDAGraph = _dummy("CUDAGraph")
+Event = dummy_class("Event")
+CUDAGraph = dummy_class("CUDAGraph")
 
 
 class StreamContext:
@@ -397,7 +339,7 @@ class cudaStatus:
     ERROR_NOT_READY = 34
 
 
-MemPool = _dummy("MemPool")
+MemPool = dummy_class("MemPool")
 
 
 class CUDAPluggableAllocator:
