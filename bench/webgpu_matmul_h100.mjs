@@ -21,6 +21,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { benchBridge } from './bridge_gemm.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const kitPkg = path.join(REPO, '.gpukit', 'package.json');
@@ -32,13 +33,12 @@ const gpu = globalThis.__torchJsDawnGPU;
 if (!globalThis.navigator) globalThis.navigator = { userAgent: 'Node.js' };
 Object.defineProperty(globalThis.navigator, 'gpu', { value: gpu, configurable: true });
 
-const { createBridge, FAMILY } = await import(pathToFileURL(path.join(REPO, 'js_bridge/webgpu/index.mjs')).href);
+const { createBridge } = await import(pathToFileURL(path.join(REPO, 'js_bridge/webgpu/index.mjs')).href);
 const { GEMM_CONFIGS, gemmConfig } = await import(pathToFileURL(path.join(REPO, 'js_bridge/webgpu/kernels/matmul.mjs')).href);
 
 const sizes = (process.env.SIZES || '256,512,1024,2048,4096').split(',').filter(Boolean).map(Number);
 const variants = ['auto', ...(process.env.VARIANTS ? process.env.VARIANTS.split(',') : Object.keys(GEMM_CONFIGS))];
 const minMs = Number(process.env.MINMS || 400);
-const F32 = 8;
 const log = (...a) => console.log(...a);
 
 const bridge = await createBridge({ gpu });
@@ -46,24 +46,7 @@ const info = JSON.parse(bridge.info());
 log('adapter', JSON.stringify(info));
 const out = { date: new Date().toISOString(), node: process.version, adapter: info, sizes, minMs, variants: {}, configs: GEMM_CONFIGS, checks: [], peers: {} };
 
-function rand(n, seed) {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; a[i] = s / 2 ** 31 - 1; }
-  return a;
-}
-function upload(arr) {
-  const id = bridge.alloc(arr.byteLength);
-  bridge.uploadBytes(id, new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
-  return id;
-}
-const I = new Int32Array(21);
-/** One GEMM through the bridge: out (batch x m x n) = A @ B with element strides (batch, row, col). */
-function gemm(batch, m, n, k, o, a, b, ast, bst, aoff = 0, boff = 0) {
-  I.set([FAMILY.GEMM, 0, batch, m, n, k, o, F32, 0, a, F32, aoff, b, F32, boff, ...ast, ...bst]);
-  bridge._gemm(I);
-}
-async function readF32(id, n) { const u8 = await bridge.read(id, 0, n * 4); return new Float32Array(u8.buffer, u8.byteOffset, n); }
+const { rand, upload, gemm, readF32 } = benchBridge(bridge);
 
 // ---- correctness: every variant, odd shapes, transposes, batches, offsets -------------------------------------
 async function check(variant) {

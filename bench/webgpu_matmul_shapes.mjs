@@ -23,6 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { benchBridge } from './bridge_gemm.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const KERNELS = path.join(REPO, 'js_bridge/webgpu/kernels');
@@ -38,7 +39,6 @@ const BUDGET_MS = Number(process.env.BUDGET_S || 520) * 1000;   // then stop tim
 const T0 = performance.now();
 const overBudget = () => performance.now() - T0 > BUDGET_MS;
 const log = (...a) => console.log(...a);
-const F32 = 8;
 
 // ---- shapes --------------------------------------------------------------------------------------------------
 // skinny study: rows M against (N, K) pairs (GPT-2 / SmolLM-like projections), B laid out 'k' (x @ W.T,
@@ -87,25 +87,7 @@ const out = {
   profileBefore: bridge.matmulProfile, skinnyPlan: SKINNY_M.length * SKINNY_NK.length, checks: [], skinny: [], tiles: [],
 };
 
-function rand(n, seed) {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; a[i] = s / 2 ** 31 - 1; }
-  return a;
-}
-function upload(arr) {
-  const id = bridge.alloc(arr.byteLength);
-  bridge.uploadBytes(id, new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
-  return id;
-}
-/** One GEMM through the bridge: out (batch x m x n, contiguous) = A @ B, A and B by (batch, row, col) strides. */
-function gemm(batch, m, n, k, o, a, b, ast, bst, aoff = 0, boff = 0) {
-  bridge._gemm({
-    batch, m, n, k, out: { id: o, dt: F32, off: 0 }, a: { id: a, dt: F32, off: aoff }, b: { id: b, dt: F32, off: boff },
-    a_st: ast, b_st: bst,
-  });
-}
-async function readF32(id, n) { const u8 = await bridge.read(id, 0, n * 4); return new Float32Array(u8.buffer, u8.byteOffset, n); }
+const { rand, upload, gemm, readF32 } = benchBridge(bridge);
 
 // ---- correctness ---------------------------------------------------------------------------------------------
 const CHECK_CASES = [   // batch, m, k, n, A batch-broadcast
