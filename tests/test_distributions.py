@@ -18,37 +18,7 @@ import torch_js
 import torch_js.distributions as JD
 from optional_torch import needs_torch, torch
 
-TD = torch.distributions if torch is not None else None
-
-
-class P:
-    """A tensor parameter, built in either library."""
-
-    def __init__(self, value, dtype="float64"):
-        self.value, self.dtype = value, dtype
-
-
-def _build(lib, name, kw, dtype=None):
-    mod = JD if lib is torch_js else TD
-    args = {k: (lib.tensor(v.value, dtype=getattr(lib, dtype or v.dtype)) if isinstance(v, P) else v)
-            for k, v in kw.items()}
-    return getattr(mod, name)(**args)
-
-
-def _values(x):
-    if isinstance(x, (int, float)):
-        return [float(x)]
-    return [float(v) for v in x.detach().reshape(-1).tolist()]
-
-
-def _close(got, want, rtol=1e-12, atol=1e-12):
-    a, b = _values(got), _values(want)
-    assert len(a) == len(b), (a, b)
-    for x, y in zip(a, b):
-        if math.isnan(y) or math.isinf(y):
-            assert (math.isnan(x) and math.isnan(y)) or x == y, (a, b)
-        else:
-            assert abs(x - y) <= atol + rtol * abs(y), (a, b)
+from _distribution_helpers import TD, P, build as _build, close as _close, values as _values  # noqa: F401
 
 
 # key -> (class, parameters, values for log_prob/cdf); univariate ones have batch shape (3,) so every pair of them
