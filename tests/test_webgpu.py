@@ -310,6 +310,19 @@ def test_index_error_is_reported():
     assert (x + 1).tolist() == [2.0, 2.0, 2.0]   # the error was consumed
 
 
+def test_bad_loss_target_is_reported_at_readback():
+    # as on CUDA, the target's bounds are checked on the device: the loss costs no sync, the error comes with the
+    # next readback and is consumed by it
+    logits = torch.zeros(2, 3, device=GPU)
+    with torch.webgpu.counter() as c:
+        loss = torch.nn.functional.cross_entropy(logits, torch.tensor([0, 3], device=GPU))
+    assert c["readbacks"] == 0
+    with pytest.raises(IndexError, match="out of bounds"):
+        loss.item()
+    good = torch.nn.functional.cross_entropy(logits, torch.tensor([0, 2], device=GPU))
+    assert abs(good.item() - 1.0986123) < 1e-5
+
+
 # ---- autograd, devices, memory ---------------------------------------------------------------------------------
 
 def _mlp_step(dev, steps=1):
