@@ -458,4 +458,19 @@
 #define TJS_SEARCHSORTED_VALS 7
 #define TJS_SEARCHSORTED_OUT 8
 
+/* tjs_quant_matmul: scheme, M, N, K, group, sdtype, out ptr, out_rs, x ptr, x_rs, w ptr, scales ptr, mins ptr */
+#define TJS_QUANT_MATMUL_SCHEME 0
+#define TJS_QUANT_MATMUL_M 1
+#define TJS_QUANT_MATMUL_N 2
+#define TJS_QUANT_MATMUL_K 3
+#define TJS_QUANT_MATMUL_GROUP 4
+#define TJS_QUANT_MATMUL_SDTYPE 5
+#define TJS_QUANT_MATMUL_OUT 6
+#define TJS_QUANT_MATMUL_OUT_RS 7
+#define TJS_QUANT_MATMUL_X 8
+#define TJS_QUANT_MATMUL_X_RS 9
+#define TJS_QUANT_MATMUL_W 10
+#define TJS_QUANT_MATMUL_SCALES 11
+#define TJS_QUANT_MATMUL_MINS 12
+
 #endif

@@ -36,6 +36,7 @@ import {
 } from './kernels/sort.mjs';
 import { LINALG_OPS, WG_LINALG, linalgSource } from './kernels/linalg.mjs';
 import { attentionRows, attentionSource, attentionSpecs } from './kernels/attention.mjs';
+import { runQuantMatmul } from './kernels/quant_matmul.mjs';
 import { ARGS, FAMILY } from './abi.mjs';
 
 export { FAMILY };
@@ -137,6 +138,10 @@ export class Bridge {
     this.disp.kernelLog = on ? [] : null;
     return log;
   }
+  /** Time each kernel on the GPU from now (dispatch.mjs startTiming); false when the adapter has no timestamps. */
+  startTiming() { this.lazy.flush(); return this.disp.startTiming(); }
+  /** Stop timing: JSON [[pipeline key, dispatches, GPU ns], ...] once the timed work has run. */
+  async stopTiming() { this.lazy.flush(); return JSON.stringify(await this.disp.stopTiming()); }
   /** Lazy execution on (true) or off; turning it off flushes. Returns the previous setting. */
   setLazy(on) { const was = this.lazy.on; if (!on) this.lazy.flush(); this.lazy.on = !!on; return was; }
   lazyEnabled() { return this.lazy.on; }
@@ -278,6 +283,7 @@ export class Bridge {
       case FAMILY.SEARCHSORTED: return this._searchsorted(ARGS.SEARCHSORTED(I));
       case FAMILY.LINALG: return this._linalg(ARGS.LINALG(I));
       case FAMILY.ATTENTION: return this._attention(ARGS.ATTENTION(I), F[0]);
+      case FAMILY.QUANT_MATMUL: return runQuantMatmul(this, ARGS.QUANT_MATMUL(I));
       default: throw Object.assign(new Error(`unknown family ${fam}`), { code: 2 });
     }
   }

@@ -44,6 +44,7 @@ e = 2.718281828459045
 
 from . import linalg  # noqa: E402  (torch_js.linalg; registers the factorizations and einsum & co.)
 from . import sparse  # noqa: E402  (torch_js.sparse; declares sparse_coo_tensor & co. and the sparse kernels)
+from .ops import quant_matmul as _quant_matmul  # noqa: E402,F401  (declares torch._weight_int8pack_mm)
 
 
 def _export_ops():
@@ -66,6 +67,7 @@ from . import webgpu  # noqa: E402,F401
 
 # ---- nn / optim / utils.data / checkpoints ----------------------------------------------------------------------
 from . import nn, optim, utils  # noqa: E402,F401
+from . import quant  # noqa: E402,F401  (torch_js.quant: weight-only quantized linear layers, torch_js's own)
 from . import distributions, special  # noqa: E402,F401  (torch.distributions, torch.special)
 from . import signal  # noqa: E402,F401  (torch.signal.windows)
 from . import func, testing  # noqa: E402,F401  (torch.func, torch.testing)

@@ -301,6 +301,13 @@ KERNELS = (
        "dtype F32/F64; contiguous [outer, n, inner], scan over n"),
     _K("searchsorted", "sort.c", "sort", "dtype rows nb nv right bnd_row_stride bnd:ptr vals:ptr out:ptr",
        "dtype F64/I64; bnd_row_stride 0: one boundary row shared by all rows; out int64 [rows, nv]"),
+    # ---- quant.c -------------------------------------------------------------------------------------------
+    _K("quant_matmul", "quant.c", "quant",
+       "scheme M N K group sdtype out:ptr out_rs x:ptr x_rs w:ptr scales:ptr mins:ptr",
+       "out[m, n] (f32, row stride out_rs) = Σ_k x[m, k] (f32, row stride x_rs) · w[n, k], w dequantised block by "
+       "block inside the dot product: scheme 0 int8 w (N, K) times scales[n, k / group]; scheme 1 Q4_1 (group 32): "
+       "w (N, K / 2) bytes, byte j of a block's 16 holds elements j (low nibble) and j + 16 (high), "
+       "w = scales·q + mins; scales/mins (N, K / group) of sdtype F32/F16/BF16 (else TJS_ERR_DTYPE)"),
 )
 KERNEL = {k.name: k for k in KERNELS}
 

@@ -24,6 +24,7 @@ _k_reduce = library.kernel("reduce")
 _k_softmax = library.kernel("softmax")
 _k_cumulative = library.kernel("cumulative")
 _k_gemm = library.kernel("gemm")
+_QUANT_MATMUL = library.Kernel("quant_matmul")
 
 _REDUCE_FMT = [[struct_for("reduce", ndim=n, nred=r) for r in range(n + 1)] for n in range(HOT_DIMS + 1)]
 _SOFTMAX_FMT = struct_for("softmax")
@@ -110,6 +111,20 @@ class CPUGemm:
                 _check(rc, "matmul")
         if rc == TJS_MORE:
             gemm_parts(out, a, b, batch, m, n, k, a_strides, b_strides, 1, 0)
+
+    def quant_matmul(self, out, x, w, scales, mins, scheme, group):
+        """out (float32, contiguous M x N) = x (float32 M x K, unit column stride) @ W^T with W (N x K) packed:
+        scheme 0 int8 w times scales[n, k / group], 1 Q4_1 nibbles (wasm_ext/quant.c), in ranges of columns."""
+        (m, k), n = x._shape, out._shape[1]
+        groups = -(-k // group)
+        wrow = k if scheme == 0 else k // 2
+        ssz = scales._dtype.itemsize
+        op, xp, wp, sp = _ptr(out), _ptr(x), _ptr(w), _ptr(scales)
+        mp = _ptr(mins) if mins is not None else 0
+        for n0, n1 in row_ranges(n, 2 * m * k):
+            _QUANT_MATMUL("quant_matmul", scheme, m, n1 - n0, k, group, scales._dtype.code, op + 4 * n0, n,
+                          xp, x._stride[0], wp + n0 * wrow, sp + n0 * groups * ssz,
+                          mp + n0 * groups * ssz if mp else 0)
 
 
 def gemm_parts(out, a, b, batch, m, n, k, a_strides, b_strides, first, work):

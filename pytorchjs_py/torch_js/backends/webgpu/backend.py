@@ -65,6 +65,7 @@ _LOGCUMSUMEXP = struct_for("LOGCUMSUMEXP")
 _SEARCHSORTED = struct_for("SEARCHSORTED")
 _LINALG = {}   # (noperands, nwords) -> struct
 _ATTENTION = struct_for("ATTENTION")
+QUANT_MATMUL, _QUANT_MATMUL = FAMILY["QUANT_MATMUL"], struct_for("QUANT_MATMUL")
 
 
 class WebGPUStorage(Storage):
@@ -318,6 +319,21 @@ class WebGPUBackend(Backend):
         rc = _rt.run()
         if rc:
             _rt.fail(rc, "scaled_dot_product_attention", (q._dtype,))
+
+    # ---- weight-only quantized product (beyond the interface: ops/quant_matmul.py asks for it by name) --------
+    def quant_matmul(self, out, x, w, scales, mins, scheme, group):
+        """out (float32, contiguous M x N) = x (float32 M x K, unit column stride) @ W^T with W (N x K) packed and
+        dequantised inside the kernel (kernels/quant_matmul.mjs): scheme 0 int8 w times scales[n, k / group],
+        1 Q4_1 nibbles with mins."""
+        (m, k), n = x._shape, out._shape[1]
+        mn = (mins._storage.ptr, mins._dtype.code, mins._offset) if mins is not None else (0, 0, 0)
+        _QUANT_MATMUL.pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, QUANT_MATMUL, scheme, m, n, k, group, x._stride[0],
+                                out._storage.ptr, out._dtype.code, out._offset, x._storage.ptr, x._dtype.code,
+                                x._offset, w._storage.ptr, w._dtype.code, w._offset, scales._storage.ptr,
+                                scales._dtype.code, scales._offset, *mn)
+        rc = _rt.run()
+        if rc:
+            _rt.fail(rc, "quant_matmul", (x._dtype,))
 
     # ---- indexing ------------------------------------------------------------------------------------------
     def index_offsets(self, offs, idx, idx_strides, dim_size, dim_stride, accumulate, wrap_negative=True):

@@ -65,6 +65,9 @@ _SPECS = (
                   "v_st[4] m_st[4]",
      "p0: scale; flags 1 causal, 2 mask (mask id 0: none); strides (batch, head, row, col); out contiguous "
      "(B, H, L, Ev)"),
+    ("QUANT_MATMUL", "M N K group x_rs out:operand x:operand w:operand scales:operand mins:operand",
+     "op: scheme (0 int8 w times scales[n, k / group], 1 Q4_1 nibbles with mins; kernel_abi's quant_matmul); "
+     "out f32 contiguous (M, N), x f32 rows of stride x_rs; mins id 0: none (kernels/quant_matmul.mjs)"),
 )
 FAMILIES = tuple(Family(name, i + 1, spec, doc) for i, (name, spec, doc) in enumerate(_SPECS))
 FAMILY = {f.name: f.number for f in FAMILIES}
