@@ -83,7 +83,8 @@ def test_weight_int8pack_mm_strided_rows_and_empty(device):
     wide = _rand((3, 100), 1).to(device)
     x = wide[:, 10:74]                        # row stride 100, unit column stride: allowed
     w, s = _randint8((5, 64), 2).to(device), _rand((5,), 3).to(device)
-    _close(tj._weight_int8pack_mm(x, w, s), x.double() @ (w.double() * s.double()[:, None]).t(), 1e-5)
+    want = x.cpu().double() @ (w.cpu().double() * s.cpu().double()[:, None]).t()
+    _close(tj._weight_int8pack_mm(x, w, s), want, 1e-5)
     assert tuple(tj._weight_int8pack_mm(x[:0], w, s).shape) == (0, 5)
     z = tj._weight_int8pack_mm(tj.zeros(3, 0, device=device), tj.zeros(5, 0, dtype=tj.int8, device=device), s)
     assert z.cpu().tolist() == [[0.0] * 5] * 3
@@ -316,3 +317,15 @@ def test_gradients_through_the_quantized_layer(scheme, device):
     _close(x.grad, g.cpu().double() @ w, 1e-5)
     _close(layer.bias.grad, g.cpu().double().sum(0), 1e-5)
     assert layer.qweight.grad is None and not layer.qweight.requires_grad
+
+
+@pytest.mark.skipif("webgpu" not in DEVICES, reason="needs the webgpu device (make test-webgpu)")
+@pytest.mark.parametrize("scheme,m", [("q8_0", 1), ("q4_1", 1), ("q4_1", 40), ("int8", 3)])
+def test_webgpu_dequantises_inside_one_kernel(scheme, m):
+    """The packed weight goes straight into one kernel: no float copy of it is made on the device."""
+    layer = BlockQuantLinear.from_float(jnn.Linear(64, 48, bias=False), scheme).to("webgpu")
+    x = _rand((m, 64), 11).to("webgpu")
+    with tj.webgpu.counter(kernels=True) as c:
+        y = layer(x)
+    assert c["dispatches"] == 1 and c.kernels[0].startswith("quant_matmul:"), c.kernels
+    _close(y, x.cpu().double() @ layer.dequantize().cpu().double().t(), 1e-5)
