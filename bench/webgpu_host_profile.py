@@ -4,7 +4,8 @@ by own time per step, with the GPU work of one step beside them. Run in Pyodide 
     TORCH_JS_WEBGPU=1 node js_bridge/pyrun.mjs bench/webgpu_host_profile.py [--only mlp,gpt2] [--json out.json]
 
 Calls into the JS bridge show as the own time of the Python function that makes them (e.g. backend.binary), and a
-readback's wait as `run_sync`.
+readback's wait as `run_sync`. One more step runs under torch.webgpu.counter(timing=True): the GPU time of each
+kernel, slowest first.
 """
 import argparse
 import cProfile
@@ -67,7 +68,11 @@ def profile(step, steps):
         rows.append({"fn": f"{short}:{line}({fn})", "calls": nc / steps, "own_ms": tt * 1e3 / steps,
                      "cum_ms": ct * 1e3 / steps})
     rows.sort(key=lambda r: -r["own_ms"])
-    return {"host_ms": host * 1e3 / steps, "wall_ms": wall * 1e3 / steps,
+    with torch.webgpu.counter(timing=True) as g:   # GPU time per kernel over one step
+        step()
+    gpu = [{"kernel": torch.webgpu.kernel_name(k), "key": k, "calls": n, "gpu_ms": ms} for k, n, ms in g.kernel_times]
+    print(g.table(25))
+    return {"gpu_kernels_ms": sum(r["gpu_ms"] for r in gpu), "gpu_kernels": gpu[:40],"host_ms": host * 1e3 / steps, "wall_ms": wall * 1e3 / steps,
             "profiled_ms": sum(r["own_ms"] for r in rows),
             **{k: c[k] for k in ("dispatches", "submits", "readbacks")}, "top": rows[:30]}
 

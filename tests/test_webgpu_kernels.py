@@ -212,3 +212,26 @@ def test_sdpa_falls_back_to_the_composite():
     torch.manual_seed(0)
     d = F.scaled_dot_product_attention(qg, kg, vg, dropout_p=0.5)
     assert d.shape == (2, 3, 6, 8)
+
+
+# ---- GPU time per kernel ---------------------------------------------------------------------------------------
+def test_counter_times_each_kernel():
+    """counter(timing=True): one timed entry per dispatch, grouped by kernel, and results unchanged by timing."""
+    x, w = sample((8, 64), seed=90), sample((32, 64), seed=91)
+    xg, wg = x.to(GPU), w.to(GPU)
+    torch.webgpu.flush()
+    with torch.webgpu.counter(kernels=True, timing=True) as c:
+        y = torch.relu(xg @ wg.t() + 1).softmax(-1)
+        y.sum()
+    assert sum(n for _, n, _ in c.kernel_times) == c["dispatches"] == len(c.kernels) > 0
+    assert {k for k, _, _ in c.kernel_times} == set(c.kernels)
+    assert all(ms >= 0 for _, _, ms in c.kernel_times)
+    assert c.kernel_times == sorted(c.kernel_times, key=lambda r: -r[2])
+    table = c.table().splitlines()
+    assert table[0].split()[:2] == ["kernel", "calls"] and table[-1].startswith("total")
+    assert len(table) == len(c.kernel_times) + 2
+    assert_close(torch.relu(x @ w.t() + 1).softmax(-1), y, what="timed")
+    with torch.webgpu.counter() as c2:       # timing is off again: one pass for the batch
+        (xg @ wg.t()).sum().item()
+    with pytest.raises(RuntimeError, match="timing=True"):
+        c2.table()

@@ -42,6 +42,7 @@ export class Dispatcher {
     this.errors = [];                     // compile / validation messages not yet reported
     this.counts = newCounts();            // what torch_js.webgpu.stats() reports
     this.kernelLog = null;                // while an array: the pipeline key of every dispatch (counter(kernels=True))
+    this.timing = null;                   // while on: GPU time per kernel (startTiming)
     device.addEventListener?.('uncapturederror', (ev) => this._error(ev.error?.message ?? String(ev.error)));
   }
 
@@ -111,7 +112,14 @@ export class Dispatcher {
   /** Record a dispatch of pipeline `p` over operand buffer ids `ids` with the params written at slot `w`. */
   dispatch(p, ids, w, gx, gy = 1, gz = 1) {
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
-    if (!this.pass) { this.pass = this.encoder.beginComputePass(); this.lastPipeline = null; }
+    const t = this.timing;
+    if (t) {   // a pass of its own, timestamped at its start and end
+      if (this.pass) this.pass.end();
+      const q = 2 * t.keys.length;
+      this.pass = this.encoder.beginComputePass({ timestampWrites: { querySet: t.querySet, beginningOfPassWriteIndex: q, endOfPassWriteIndex: q + 1 } });
+      this.lastPipeline = null;
+      t.keys.push(p.key);
+    } else if (!this.pass) { this.pass = this.encoder.beginComputePass(); this.lastPipeline = null; }
     const slots = p.slots;
     let key = p.pslots + p.sig;
     const bufs = new Array(slots.length);
@@ -133,6 +141,57 @@ export class Dispatcher {
     this.ndisp++;
     this.counts.dispatches++;
     if (this.kernelLog) this.kernelLog.push(p.key);
+    if (t) { this.pass.end(); this.pass = null; }
+  }
+
+  // ---- GPU time per kernel ----------------------------------------------------------------------------------
+  // While timing, every dispatch runs in a compute pass of its own whose start and end timestamps go to a query
+  // set; each submit resolves its queries into a buffer read back asynchronously, and the durations add up per
+  // pipeline key. Passes of one dispatch serialise work the GPU could overlap: the figures are for finding the
+  // slow kernels, not for the step's wall time.
+
+  /** Start timing (needs the 'timestamp-query' feature); false when the device cannot. */
+  startTiming() {
+    if (!this.device.features?.has('timestamp-query')) return false;
+    if (this.timing) return true;
+    this.flush();
+    this.timing = { querySet: this.device.createQuerySet({ type: 'timestamp', count: 2 * BATCH }), keys: [], pending: [], totals: new Map() };
+    return true;
+  }
+
+  /** Stop timing; resolves to [[pipeline key, dispatches, total ns], ...] for the work timed since startTiming. */
+  async stopTiming() {
+    const t = this.timing;
+    if (!t) return [];
+    this.flush();
+    this.timing = null;
+    await Promise.all(t.pending);
+    t.querySet.destroy();
+    return [...t.totals].map(([key, v]) => [key, v.n, v.ns]);
+  }
+
+  /** Resolve the open batch's timestamps (before its submit); the returned function, called after the submit,
+   *  reads them once the GPU is done. */
+  _resolveTiming(t) {
+    const n = t.keys.length, bytes = 16 * n;
+    const resolved = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const read = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.encoder.resolveQuerySet(t.querySet, 0, 2 * n, resolved, 0);
+    this.encoder.copyBufferToBuffer(resolved, 0, read, 0, bytes);
+    const keys = t.keys;
+    t.keys = [];
+    return () => t.pending.push(read.mapAsync(GPUMapMode.READ).then(() => {
+      const ts = new BigUint64Array(read.getMappedRange());
+      for (let i = 0; i < n; i++) {
+        const e = t.totals.get(keys[i]) ?? { n: 0, ns: 0 };
+        e.n++;
+        e.ns += ts[2 * i + 1] > ts[2 * i] ? Number(ts[2 * i + 1] - ts[2 * i]) : 0;
+        t.totals.set(keys[i], e);
+      }
+      read.unmap();
+      read.destroy();
+      resolved.destroy();
+    }));
   }
 
   /** Record a buffer-to-buffer copy (ends the open compute pass). */
@@ -147,8 +206,10 @@ export class Dispatcher {
   flush() {
     if (!this.encoder) return;
     if (this.pass) this.pass.end();
+    const readTiming = this.timing?.keys.length ? this._resolveTiming(this.timing) : null;
     if (this.count) this.device.queue.writeBuffer(this.params, 0, this.paramsCPU, 0, this.count * PARAM_SLOT_BYTES);
     this.device.queue.submit([this.encoder.finish()]);
+    readTiming?.();
     this.counts.submits++;
     this.encoder = null;
     this.pass = null;

@@ -14,6 +14,7 @@ The JS side (js_bridge/webgpu/index.mjs) must be loaded into the page or runner 
 """
 import json
 import os
+import re
 
 from ._storage import CPU, device as _device
 from ._tensor import Tensor, _make
@@ -75,17 +76,25 @@ class counter:
     """`with torch_js.webgpu.counter() as c: ...` counts the work of the block: afterwards c["dispatches"],
     c["submits"], ... (the keys of stats()) hold what the block added. Leaving the block dispatches the work it
     recorded and left pending (no wait for the GPU), so that it is counted in this block, not the next.
-    With kernels=True, c.kernels lists the kernel (pipeline key) of every dispatch, in order: where they go."""
+    With kernels=True, c.kernels lists the kernel (pipeline key) of every dispatch, in order: where they go.
+    With timing=True the GPU time of every kernel is measured too (timestamp queries; each dispatch then runs in a
+    pass of its own, so the block runs slower than it would): c.kernel_times lists (kernel, dispatches, GPU ms),
+    slowest first, and c.table() prints them. Leaving a timed block waits for the GPU (JSPI, as a readback)."""
 
-    def __init__(self, kernels=False):
+    def __init__(self, kernels=False, timing=False):
         self.counts = dict.fromkeys(COUNTERS, 0)
         self.kernels = [] if kernels else None
+        self.kernel_times = [] if timing else None
         self._start = None
 
     def __enter__(self):
-        if self.kernels is not None:
+        if self.kernels is not None or self.kernel_times is not None:
             flush()
+        if self.kernels is not None:
             _rt.ensure().logKernels(True)
+        if self.kernel_times is not None and not _rt.ensure().startTiming():
+            raise RuntimeError("torch_js.webgpu.counter(timing=True): this adapter has no 'timestamp-query' "
+                               "feature, so kernels cannot be timed on the GPU")
         self._start = stats()
         return self
 
@@ -95,13 +104,37 @@ class counter:
         self.counts = {k: end.get(k, 0) - self._start.get(k, 0) for k in end}
         if self.kernels is not None:
             self.kernels = json.loads(_rt.bridge.logKernels(False))
+        if self.kernel_times is not None:
+            from pyodide.ffi import run_sync  # type: ignore  (exists only in Pyodide)
+            rows = json.loads(run_sync(_rt.bridge.stopTiming()))
+            self.kernel_times = sorted(((key, n, ns / 1e6) for key, n, ns in rows), key=lambda r: -r[2])
         return False
+
+    def table(self, row_limit=20):
+        """The timed kernels as a table, slowest first: a short name (family and fused ops), dispatches, GPU
+        total and mean, share of the block's GPU time; the full pipeline keys are in kernel_times."""
+        if self.kernel_times is None:
+            raise RuntimeError("counter.table() needs counter(timing=True)")
+        total = sum(ms for _, _, ms in self.kernel_times) or 1.0
+        lines = [f"{'kernel':<48} {'calls':>6} {'GPU total':>11} {'GPU avg':>10} {'%':>6}"]
+        for key, n, ms in self.kernel_times[:row_limit]:
+            lines.append(f"{kernel_name(key)[:48]:<48} {n:>6} {ms:>8.3f} ms {ms * 1e3 / n:>7.1f} us "
+                         f"{100 * ms / total:>5.1f}%")
+        lines.append(f"{'total':<48} {sum(n for _, n, _ in self.kernel_times):>6} {total:>8.3f} ms")
+        return "\n".join(lines)
 
     def __getitem__(self, key):
         return self.counts[key]
 
     def __repr__(self):
         return "counter(" + ", ".join(f"{k}={v}" for k, v in self.counts.items()) + ")"
+
+
+def kernel_name(key):
+    """A readable name for a pipeline key: its family and variant, then the ops a fused kernel holds."""
+    head = key.split("|", 1)[0]
+    ops = list(dict.fromkeys(re.findall(r"(?:unary|binary|reduced):(\w+)", key)))
+    return head + (f" [{'+'.join(ops)}]" if ops else "")
 
 
 def flush():
