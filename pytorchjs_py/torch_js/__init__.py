@@ -75,7 +75,7 @@ from . import fft  # noqa: E402,F401  (torch.fft: the discrete Fourier transform
 from ._functional_aliases import exported as _functional_aliases  # noqa: E402
 globals().update(_functional_aliases())      # torch.conv2d, torch.layer_norm, torch.dropout, ... (ATen's signatures)
 from .func import vmap  # noqa: E402,F401
-from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402,F401
+from .serialization import load, load_gguf, load_safetensors, save, save_safetensors  # noqa: E402,F401
 
 # ---- the device API of a PyTorch build without CUDA: torch.cuda, torch.amp, torch.accelerator, torch.backends.* --
 from . import accelerator, amp, cuda  # noqa: E402,F401
