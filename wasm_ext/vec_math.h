@@ -1,0 +1,222 @@
+/* vec_math.h: float32 exp, expm1, log, log1p, tanh, erf and the activations built on them, VM_LANES lanes at a
+ * time with GCC/Clang vector extensions: one source that compiles to SSE2 (AVX2 in the target_clones copy of
+ * elementwise.c's loop) natively and to simd128 in wasm.
+ *
+ * Each function reduces its argument to a small interval and evaluates a polynomial fitted by
+ * tools/fit_vec_math.py (coefficients rounded to float32; the script prints them). No fused multiply-adds
+ * (-ffp-contract=off and none written), so every target returns the same bits. Error against the correctly
+ * rounded result, checked on float32 inputs by tests/test_vector_math.py: exp, log, expm1, log1p <= 2 ulp,
+ * tanh and erf <= 3 ulp. Special values as C99's libm: inf, NaN, -0, overflow to inf and gradual underflow.
+ */
+#ifndef TJS_VEC_MATH_H
+#define TJS_VEC_MATH_H
+#include "tjs.h"
+
+#if defined(__wasm__)
+#define VM_LANES 4   /* one v128 */
+#else
+#define VM_LANES 8   /* one ymm in the AVX2 clone, two xmm in the baseline one */
+#endif
+typedef float vmf __attribute__((vector_size(VM_LANES * 4)));
+typedef int32_t vmi __attribute__((vector_size(VM_LANES * 4)));
+typedef float vmf_u __attribute__((vector_size(VM_LANES * 4), aligned(4), may_alias));   /* unaligned load/store */
+
+#define VM_INLINE static inline __attribute__((always_inline))
+#define VM_SIGN ((int32_t)0x80000000)
+
+VM_INLINE vmf vm_sel(vmi m, vmf a, vmf b) { return (vmf)(((vmi)a & m) | ((vmi)b & ~m)); }
+VM_INLINE vmf vm_abs(vmf x) { return (vmf)((vmi)x & 0x7fffffff); }
+VM_INLINE vmf vm_with_sign(vmf mag, vmf sign_of) { return (vmf)((vmi)mag | ((vmi)sign_of & VM_SIGN)); }
+VM_INLINE vmf vm_splat(float s) { return (vmf){0} + s; }
+
+/* ln 2 in two parts: n * VM_LN2_HI is exact for |n| < 2^15 */
+#define VM_LN2_HI 0.693359375f
+#define VM_LN2_LO -2.12194440e-4f
+#define VM_LOG2E 1.44269504088896341f
+#define VM_ROUND_MAGIC 12582912.0f   /* 1.5 * 2^23: adding it rounds |v| < 2^22 to an integer in the low bits */
+
+/* p * 2^n for n in [-150, 128], one rounding at most (when the result is subnormal): two exact power-of-two
+ * factors, each a normal float, so p * 2^64 * 2^64 overflows and p * 2^-75 * 2^-75 underflows as it should */
+VM_INLINE vmf vm_ldexp(vmf p, vmi n) {
+  const vmi n1 = n >> 1, n2 = n - n1;
+  return p * (vmf)((n1 + 127) << 23) * (vmf)((n2 + 127) << 23);
+}
+
+/* e^r - 1 for |r| <= ln2/2 (plus the rounding slack of the reduction): r + r^2 P(r) */
+VM_INLINE vmf vm_expm1_reduced(vmf r) {
+  vmf p = 1.375140739e-03f * r + 8.368915878e-03f;
+  p = p * r + 4.166953266e-02f;
+  p = p * r + 1.666651815e-01f;
+  p = p * r + 4.999998808e-01f;
+  return r + (r * r) * p;
+}
+
+/* x = n ln2 + r: n (integer vector and float) and r, with |r| <= ln2/2. x is clamped to [-104, 89] first, where
+ * e^x is 0 and inf in float32 anyway; a NaN lane comes back with garbage n and the callers restore the NaN. */
+typedef struct { vmf r, nf; vmi n; } vm_reduced;
+VM_INLINE vm_reduced vm_reduce_ln2_unclamped(vmf x) {   /* |x| < 2^15 */
+  const vmf t = x * VM_LOG2E + VM_ROUND_MAGIC;
+  vm_reduced o;
+  o.n = (vmi)t - (vmi)vm_splat(VM_ROUND_MAGIC);
+  o.nf = t - VM_ROUND_MAGIC;
+  o.r = (x - o.nf * VM_LN2_HI) - o.nf * VM_LN2_LO;
+  return o;
+}
+VM_INLINE vm_reduced vm_reduce_ln2(vmf x) {
+  x = vm_sel(x < -104.0f, vm_splat(-104.0f), x);
+  x = vm_sel(x > 89.0f, vm_splat(89.0f), x);
+  return vm_reduce_ln2_unclamped(x);
+}
+
+VM_INLINE vmf vm_exp(vmf x) {
+  const vm_reduced k = vm_reduce_ln2(x);
+  const vmf e = vm_ldexp(1.0f + vm_expm1_reduced(k.r), k.n);
+  return vm_sel(x != x, x, e);   /* NaN: the clamp may have replaced it (relaxed SIMD min/max) */
+}
+
+/* e^x - 1: 2^n (e^r - 1) + (2^n - 1) while 2^n - 1 is exact (|n| <= 24), else e^x - 1 (one rounding of a
+ * result that is -1 or huge next to 1). n == 0 gives e^r - 1 itself, so tiny x returns x. */
+VM_INLINE vmf vm_expm1(vmf x) {
+  const vm_reduced k = vm_reduce_ln2(x);
+  const vmf em1 = vm_expm1_reduced(k.r);
+  const vmi in_range = (k.n >= -24) & (k.n <= 24);
+  const vmf s = (vmf)(((k.n & in_range) + 127) << 23);
+  const vmf near = s * em1 + (s - 1.0f);
+  const vmf far = vm_ldexp(1.0f + em1, k.n) - 1.0f;
+  const vmf r = vm_sel(in_range, near, far);
+  return vm_sel((x != x) | (x == 0.0f), x, r);   /* NaN, and -0 (r + r^2 P(r) gives +0 for r = -0) */
+}
+
+/* log(1 + f) for the reduced f = m - 1, m in [sqrt(1/2), sqrt(2)), as f - (f^2/2 - s (f^2/2 + R)) with
+ * s = f / (2 + f), R = s^2 Q(s^2) (log(1+f) = 2 atanh(s)); plus n ln2 in two parts. */
+VM_INLINE vmf vm_log_reduced(vmf f, vmf nf) {
+  const vmf s = f / (2.0f + f), z = s * s;
+  vmf q = 2.358540446e-01f * z + 2.853710949e-01f;
+  q = q * z + 4.000034034e-01f;
+  q = q * z + 6.666666269e-01f;
+  const vmf R = z * q, hfsq = 0.5f * f * f;
+  return nf * VM_LN2_HI - ((hfsq - (s * (hfsq + R) + nf * VM_LN2_LO)) - f);
+}
+
+/* x = m 2^n with m in [sqrt(1/2), sqrt(2)) (subnormal x scaled by 2^23 first); returns f = m - 1 (exact) and n */
+VM_INLINE vmf vm_split_exponent(vmf x, vmf* nf) {
+  const vmi sub = x < 1.17549435e-38f;
+  x = vm_sel(sub, x * 8388608.0f, x);
+  const vmi ix = (vmi)x + (0x3f800000 - 0x3f3504f3);
+  *nf = __builtin_convertvector((ix >> 23) - 127 - (sub & 23), vmf);
+  return (vmf)((ix & 0x007fffff) + 0x3f3504f3) - 1.0f;
+}
+
+/* the value at 0, negative and non-finite inputs of log and log1p (u = x or 1 + x); others keep r */
+VM_INLINE vmf vm_log_special(vmf u, vmf r) {
+  const float inf = __builtin_inff();
+  r = vm_sel(u == inf, u, r);
+  r = vm_sel(u == 0.0f, vm_splat(-inf), r);
+  return vm_sel((u < 0.0f) | (u != u), vm_splat(__builtin_nanf("")), r);
+}
+
+VM_INLINE vmf vm_log(vmf x) {
+  vmf nf;
+  const vmf f = vm_split_exponent(x, &nf);
+  return vm_log_special(x, vm_log_reduced(f, nf));
+}
+
+/* log(1 + x) = log(u) + (x - (u - 1)) / u with u = 1 + x rounded: the quotient restores what the rounding of u
+ * lost (it is x itself when u == 1) */
+VM_INLINE vmf vm_log1p(vmf x) {
+  const vmf u = 1.0f + x;
+  vmf nf;
+  const vmf f = vm_split_exponent(u, &nf);
+  const vmi finite_nonzero = (vm_abs(u) < __builtin_inff()) & (u != 0.0f);
+  const vmf c = vm_sel(finite_nonzero, (x - (u - 1.0f)) / u, vm_splat(0.0f));
+  const vmf r = vm_log_special(u, vm_log_reduced(f, nf) + c);
+  return vm_sel(x == 0.0f, x, r);   /* -0 */
+}
+
+/* tanh: |x| < 0.625: x + x^3 T(x^2); above, 1 - 2 / (e^{2|x|} + 1) (1 from |x| ~ 9 on, e^{2|x|} = inf included) */
+#define VM_TANH_SMALL 0.625f
+VM_INLINE vmf vm_tanh(vmf x) {
+  const vmf a = vm_abs(x), w = a * a;
+  vmf t = 2.142803743e-03f * w - 8.177093230e-03f;
+  t = t * w + 2.170050144e-02f;
+  t = t * w - 5.394670367e-02f;
+  t = t * w + 1.333320588e-01f;
+  t = t * w - 3.333333135e-01f;
+  const vmf small = a + a * (w * t);
+  const vmf big = 1.0f - 2.0f / (vm_exp(a + a) + 1.0f);
+  return vm_with_sign(vm_sel(a < VM_TANH_SMALL, small, big), x);   /* NaN: big is NaN */
+}
+
+/* erf of a = |x| and, where it is computed without cancellation, erfc(a):
+ *   a < 0.921875: a + a E(a^2)
+ *   a < 3.9:      1 - erfc(a), erfc(a) = e^{H(a - 2.5) - a^2}   (log erfc(a) + a^2 is smooth)
+ *   a >= 3.9:     1 (erf rounds to 1 in float32 from 3.8325 on)
+ * *erfc_mid gets erfc(a) on the middle interval (undefined elsewhere), to a few ulp: a^2 = ah^2 + al (a + ah)
+ * with ah^2 exact (ah: a's top 12 significant bits), and the exponent's reduction by ln2 starts from -ah^2 so
+ * that its rounding error is relative to the reduced argument, not to a^2 (up to 15). */
+#define VM_ERF_SMALL 0.921875f
+#define VM_ERF_BIG 3.9f
+VM_INLINE vmf vm_erf_abs(vmf a, vmf* erfc_mid) {
+  const vmf w = a * a;
+  vmf e = 8.392696327e-05f * w - 8.148506167e-04f;
+  e = e * w + 5.201591644e-03f;
+  e = e * w - 2.685964666e-02f;
+  e = e * w + 1.128370017e-01f;
+  e = e * w - 3.761263490e-01f;
+  e = e * w + 1.283791661e-01f;
+  const vmf small = a + a * e;
+  const vmf t = vm_sel(a < VM_ERF_BIG, a, vm_splat(VM_ERF_BIG)) - 2.5f;   /* inf/NaN stay out of H's Horner */
+  vmf h = 1.642188977e-06f * t - 1.327242808e-05f;
+  h = h * t + 7.729509525e-05f;
+  h = h * t - 4.202632408e-04f;
+  h = h * t + 2.165267244e-03f;
+  h = h * t - 1.085841097e-02f;
+  h = h * t + 5.610632524e-02f;
+  h = h * t - 3.526807129e-01f;
+  h = h * t - 1.556815267e+00f;
+  const vmf ah = (vmf)((vmi)a & (int32_t)0xfffff000), ah2 = ah * ah, tail = (h - (a - ah) * (a + ah));
+  const vmf tn = (tail - ah2) * VM_LOG2E + VM_ROUND_MAGIC, nf = tn - VM_ROUND_MAGIC;
+  const vmi n = (vmi)tn - (vmi)vm_splat(VM_ROUND_MAGIC);
+  const vmf r = ((-ah2 - nf * VM_LN2_HI) + tail) - nf * VM_LN2_LO;
+  const vmf erfc = vm_ldexp(1.0f + vm_expm1_reduced(r), n);
+  *erfc_mid = erfc;
+  return vm_sel(a < VM_ERF_SMALL, small, vm_sel(a >= VM_ERF_BIG, vm_splat(1.0f), 1.0f - erfc));   /* NaN: 1 - erfc */
+}
+
+VM_INLINE vmf vm_erf(vmf x) {
+  vmf erfc_mid;
+  return vm_with_sign(vm_erf_abs(vm_abs(x), &erfc_mid), x);
+}
+
+/* 1 + erf(z): for z <= -0.921875, erfc(-z) directly instead of 1 - erf(-z), whose cancellation leaves few
+ * correct bits (1 + erf(z) for z <= -3.9 is below 1e-7 and given as 1 - 1 = 0, as PyTorch's formula does) */
+VM_INLINE vmf vm_one_plus_erf(vmf z) {
+  vmf erfc_mid;
+  const vmf e = vm_with_sign(vm_erf_abs(vm_abs(z), &erfc_mid), z);
+  const vmi use_erfc = (z <= -VM_ERF_SMALL) & (z > -VM_ERF_BIG);
+  return vm_sel(use_erfc, erfc_mid, 1.0f + e);
+}
+
+/* sigmoid(x) = 1 / (1 + e^-x), as e^x / (1 + e^x) for x < 0 so that it follows e^x down to the subnormals
+ * instead of stopping at 0 where e^-x overflows; silu(x) = x sigmoid(x) with the same two forms */
+VM_INLINE vmf vm_sigmoid(vmf x) {
+  const vmf e = vm_exp(-vm_abs(x));
+  return vm_sel(x < 0.0f, e, vm_splat(1.0f)) / (1.0f + e);
+}
+/* x < 0: e^x carries a factor 2^32 until the last multiply, so that the results among the subnormals (x < -87)
+ * are rounded once, not made from a subnormal e^x's few bits; below -120 the result is -0 (NaN for -inf) */
+VM_INLINE vmf vm_silu(vmf x) {
+  const vmf a = vm_abs(x);
+  const vm_reduced k = vm_reduce_ln2_unclamped(-vm_sel(a > 120.0f, vm_splat(120.0f), a));
+  const vmf p = 1.0f + vm_expm1_reduced(k.r), e = vm_ldexp(p, k.n), e_2p32 = vm_ldexp(p, k.n + 32);
+  const vmf neg = vm_sel(x < -120.0f, x * 0.0f, (x * e_2p32) / (1.0f + e) * 2.3283064365386963e-10f);
+  return vm_sel(x < 0.0f, neg, x / (1.0f + e));
+}
+VM_INLINE vmf vm_gelu_erf(vmf x) { return x * 0.5f * vm_one_plus_erf(x * 0.70710678118654752440f); }
+/* 0.5 x (1 + tanh(u)) == x sigmoid(2u): no cancellation for negative x, and inf/NaN as the tanh form */
+VM_INLINE vmf vm_gelu_tanh(vmf x) {
+  const vmf u = 0.79788456080286535588f * (x + 0.044715f * (x * x * x));
+  return x / (1.0f + vm_exp(-(u + u)));
+}
+
+#endif
