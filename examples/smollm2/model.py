@@ -1,0 +1,214 @@
+"""A Llama decoder (SmolLM2) with a static KV cache, written against PyTorch's API: it runs under torch_js
+(`import torch` is torch_js in pyrun.mjs and `python -m torch_js`) and under PyTorch itself.
+
+Weights come from a GGUF file (llama.cpp's names: token_embd, blk.N.attn_q, ...; the module names here are those,
+so the state_dict keys are the file's). llama.cpp's converter permutes the rows of attn_q / attn_k for its RoPE
+layout; they are un-permuted on load so the Hugging Face rotate-half RoPE applies.
+
+The KV cache is preallocated for the whole generation (prompt + new tokens): each step writes its keys/values at
+its positions and attends over the full cache under a causal mask, so every decoding step has the same shapes.
+Grouped-query attention needs no copy of the cache: the query heads that share a KV head are stacked as rows.
+"""
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class LlamaConfig:
+    def __init__(self, vocab_size, dim, n_layers, n_heads, n_kv_heads, ffn_dim, rope_theta, norm_eps,
+                 context_length):
+        self.vocab_size, self.dim, self.n_layers = vocab_size, dim, n_layers
+        self.n_heads, self.n_kv_heads, self.ffn_dim = n_heads, n_kv_heads, ffn_dim
+        self.rope_theta, self.norm_eps, self.context_length = rope_theta, norm_eps, context_length
+        self.head_dim = dim // n_heads
+
+    @classmethod
+    def from_gguf_metadata(cls, meta):
+        arch = meta["general.architecture"]
+        if arch != "llama":
+            raise ValueError(f"model: a llama GGUF is needed, got architecture {arch!r}")
+
+        def key(name, default=None):
+            value = meta.get(f"{arch}.{name}", default)
+            if value is None:
+                raise ValueError(f"model: the GGUF metadata lacks {arch}.{name}")
+            return value
+        vocab = meta.get(f"{arch}.vocab_size") or len(meta["tokenizer.ggml.tokens"])
+        return cls(vocab, key("embedding_length"), key("block_count"), key("attention.head_count"),
+                   key("attention.head_count_kv", key("attention.head_count")), key("feed_forward_length"),
+                   key("rope.freq_base", 10000.0), key("attention.layer_norm_rms_epsilon"), key("context_length"))
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim, eps):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+def rotate_half(x):
+    half = x.shape[-1] // 2
+    return torch.cat([-x[..., half:], x[..., :half]], dim=-1)
+
+
+class Block(nn.Module):
+    """One decoder layer: pre-norm attention with RoPE and GQA, then a pre-norm SiLU-gated MLP."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        hd = cfg.head_dim
+        self.n_heads, self.n_kv_heads, self.head_dim = cfg.n_heads, cfg.n_kv_heads, hd
+        self.attn_norm = RMSNorm(cfg.dim, cfg.norm_eps)
+        self.attn_q = nn.Linear(cfg.dim, cfg.n_heads * hd, bias=False)
+        self.attn_k = nn.Linear(cfg.dim, cfg.n_kv_heads * hd, bias=False)
+        self.attn_v = nn.Linear(cfg.dim, cfg.n_kv_heads * hd, bias=False)
+        self.attn_output = nn.Linear(cfg.n_heads * hd, cfg.dim, bias=False)
+        self.ffn_norm = RMSNorm(cfg.dim, cfg.norm_eps)
+        self.ffn_gate = nn.Linear(cfg.dim, cfg.ffn_dim, bias=False)
+        self.ffn_up = nn.Linear(cfg.dim, cfg.ffn_dim, bias=False)
+        self.ffn_down = nn.Linear(cfg.ffn_dim, cfg.dim, bias=False)
+        self.cache_k = self.cache_v = None
+
+    def attention(self, x, cos, sin, pos, mask):
+        b, t, _ = x.shape
+        kv, rep, hd = self.n_kv_heads, self.n_heads // self.n_kv_heads, self.head_dim
+        q = self.attn_q(x).view(b, t, self.n_heads, hd).transpose(1, 2)
+        k = self.attn_k(x).view(b, t, kv, hd).transpose(1, 2)
+        v = self.attn_v(x).view(b, t, kv, hd).transpose(1, 2)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        self.cache_k[:, :, pos:pos + t] = k
+        self.cache_v[:, :, pos:pos + t] = v
+        # query head h reads KV head h // rep: the rep heads of one KV head become rep * t rows against it
+        q = q.reshape(b, kv, rep * t, hd)
+        scores = torch.matmul(q, self.cache_k.transpose(2, 3)) / math.sqrt(hd)
+        length = scores.shape[-1]
+        scores = scores.view(b, kv, rep, t, length) + mask
+        probs = torch.softmax(scores, dim=-1).view(b, kv, rep * t, length)
+        out = torch.matmul(probs, self.cache_v).view(b, self.n_heads, t, hd)
+        return self.attn_output(out.transpose(1, 2).reshape(b, t, self.n_heads * hd))
+
+    def forward(self, x, cos, sin, pos, mask):
+        x = x + self.attention(self.attn_norm(x), cos, sin, pos, mask)
+        h = self.ffn_norm(x)
+        return x + self.ffn_down(F.silu(self.ffn_gate(h)) * self.ffn_up(h))
+
+
+class Llama(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        self.token_embd = nn.Embedding(cfg.vocab_size, cfg.dim)
+        self.blk = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
+        self.output_norm = RMSNorm(cfg.dim, cfg.norm_eps)
+        self.output = None            # tied to token_embd unless the file has its own output.weight
+        self.max_len = 0
+
+    def setup_cache(self, max_len):
+        """Preallocate every layer's KV cache for max_len positions (zeros), and the RoPE / mask tables."""
+        cfg, weight = self.cfg, self.token_embd.weight
+        device, dtype = weight.device, weight.dtype
+        shape = (1, cfg.n_kv_heads, max_len, cfg.head_dim)
+        for block in self.blk:
+            block.cache_k = torch.zeros(shape, device=device, dtype=dtype)
+            block.cache_v = torch.zeros(shape, device=device, dtype=dtype)
+        hd = cfg.head_dim
+        inv_freq = 1.0 / (cfg.rope_theta ** (torch.arange(0, hd, 2, dtype=torch.int64).float() / hd))
+        freqs = torch.outer(torch.arange(max_len, dtype=torch.int64).float(), inv_freq)
+        emb = torch.cat([freqs, freqs], dim=-1)
+        self.cos, self.sin = emb.cos().to(device), emb.sin().to(device)
+        self.mask = torch.full((max_len, max_len), float("-inf")).triu(1).to(device)
+        self.max_len = max_len
+
+    def forward(self, ids, pos=0, last_only=True):
+        """Logits for ids (1, t) at positions pos..pos+t-1 (the cache holds the earlier ones); (1, vocab) of the
+        last position with last_only, else (1, t, vocab)."""
+        t = ids.shape[1]
+        if pos + t > self.max_len:
+            raise ValueError(f"model: positions up to {pos + t} do not fit the cache of {self.max_len}")
+        x = self.token_embd(ids)
+        cos, sin, mask = self.cos[pos:pos + t], self.sin[pos:pos + t], self.mask[pos:pos + t]
+        for block in self.blk:
+            x = block(x, cos, sin, pos, mask)
+        x = self.output_norm(x[:, -1] if last_only else x)
+        if self.output is not None:
+            return self.output(x)
+        return F.linear(x, self.token_embd.weight)
+
+
+def unpermute_rows(w, n_heads):
+    """Undo llama.cpp's RoPE row permutation of attn_q / attn_k (rows per head: (d/2, 2) -> (2, d/2))."""
+    rows = w.shape[0]
+    return w.reshape(n_heads, rows // n_heads // 2, 2, *w.shape[1:]).transpose(1, 2).reshape(w.shape)
+
+
+def read_gguf(path):
+    """(tensors, metadata) of a GGUF file: torch_js.load_gguf where torch is torch_js (tensors in torch order,
+    float32), else the gguf package with numpy (for PyTorch itself)."""
+    if hasattr(torch, "load_gguf"):
+        return torch.load_gguf(path)
+    import gguf
+    reader = gguf.GGUFReader(path)
+    meta = {k: f.contents() for k, f in reader.fields.items() if not k.startswith("GGUF.")}
+    tensors = {}
+    for t in reader.tensors:
+        shape = tuple(reversed([int(n) for n in t.shape]))
+        array = gguf.quants.dequantize(t.data, t.tensor_type).reshape(shape)
+        tensors[t.name] = torch.from_numpy(array.copy())
+    return tensors, meta
+
+
+def load_llama(path, device="cpu", quant="f32"):
+    """(model, metadata) from a llama GGUF file. quant "f32": every weight dequantised to float32; "q4_1" /
+    "q8_0" (torch_js only): the linear layers become torch_js.quant.BlockQuantLinear, keeping the file's blocks
+    where they are already of that scheme (else quantising the float weight), and the tied output projection
+    keeps token_embd's Q8_0 blocks."""
+    tensors, meta = read_gguf(path)
+    cfg = LlamaConfig.from_gguf_metadata(meta)
+    for i in range(cfg.n_layers):
+        for name, heads in (("attn_q", cfg.n_heads), ("attn_k", cfg.n_kv_heads)):
+            key = f"blk.{i}.{name}.weight"
+            tensors[key] = unpermute_rows(tensors[key], heads)
+    with torch.device("meta"):
+        model = Llama(cfg)
+    has_output = "output.weight" in tensors
+    if has_output:
+        model.output = nn.Linear(cfg.dim, cfg.vocab_size, bias=False, device="meta")
+    model.load_state_dict(tensors, strict=True, assign=True)
+    model.eval()
+    if quant != "f32":
+        quantize_model(model, path, quant)
+    return model.to(device), meta
+
+
+def quantize_model(model, path, scheme):
+    """Replace the linears with BlockQuantLinear (torch_js.quant): from the file's own blocks when they are in
+    `scheme` (q/k rows un-permuted as whole block rows), else from the float weight."""
+    quant = getattr(torch, "quant", None)
+    if quant is None:
+        raise ValueError("model: --quant needs torch_js.quant (PyTorch has no BlockQuantLinear)")
+    if scheme not in quant.SCHEMES:
+        raise ValueError(f"model: unknown quant scheme {scheme!r} (torch_js.quant has {sorted(quant.SCHEMES)})")
+    raw, _ = torch.load_gguf(path, dequantize=False)
+    cfg = model.cfg
+    names = ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down")
+    for i, block in enumerate(model.blk):
+        for name in names:
+            linear, blocks = getattr(block, name), raw[f"blk.{i}.{name}.weight"]
+            if getattr(blocks, "scheme", None) == scheme:
+                data = blocks.data
+                if name in ("attn_q", "attn_k"):
+                    data = unpermute_rows(data, cfg.n_heads if name == "attn_q" else cfg.n_kv_heads)
+                layer = quant.BlockQuantLinear.from_blocks(scheme, data, linear.out_features, linear.in_features)
+            else:
+                layer = quant.BlockQuantLinear.from_float(linear, scheme)
+            setattr(block, name, layer)
+    embd = raw.get("output.weight", raw["token_embd.weight"])
+    if getattr(embd, "scheme", None) in quant.SCHEMES and getattr(embd, "scheme", None) != "int8":
+        model.output = quant.BlockQuantLinear.from_blocks(embd.scheme, embd.data, cfg.vocab_size, cfg.dim, None)
+    return model
