@@ -9,7 +9,6 @@
 #include "tjs.h"
 #include "iter.h"
 #include "cvt.h"
-#include "vec_math.h"
 
 /* Strided rows stay scalar (vectorising them only emulates gathers and bloats the wasm). */
 #if defined(__clang__)
@@ -274,52 +273,23 @@ typedef int64_t l2v __attribute__((vector_size(16)));
 #undef TMIN
 #undef TMAX
 
-/* ---- float32 transcendental ops through vec_math.h ---- */
+/* ---- float32 transcendental ops through vec_math.h: 4 lanes here, 8 in vec_unary_avx2.c ---- */
+#define VEC_UNARY_F32 __attribute__((noinline)) static int un_vm4_f32
+#include "vec_unary.h"
 
-/* out = VEXPR(vx) VM_LANES elements at a time on every row: contiguous rows load and store directly, the tail
- * and strided rows go through a zero-padded lane buffer, so an element's result does not depend on the layout */
-#define VMAPF32(VEXPR) do { do {                                                              \
-    float* const o_ = (float*)out + it->off[0];                                               \
-    const float* const a_ = (const float*)in + it->off[1];                                    \
-    const int64_t n_ = it->n, so_ = it->is[0], sa_ = it->is[1];                               \
-    int64_t i_ = 0;                                                                           \
-    if (so_ == 1 && sa_ == 1)                                                                 \
-      for (; i_ + VM_LANES <= n_; i_ += VM_LANES) {                                           \
-        const vmf vx = *(const vmf_u*)(a_ + i_); *(vmf_u*)(o_ + i_) = (VEXPR);                \
-      }                                                                                       \
-    for (; i_ < n_; i_ += VM_LANES) {                                                         \
-      const int m_ = n_ - i_ < VM_LANES ? (int)(n_ - i_) : VM_LANES;                          \
-      vmf vx = {0};                                                                           \
-      NOVEC for (int k_ = 0; k_ < m_; k_++) vx[k_] = a_[(i_ + k_) * sa_];                     \
-      const vmf r_ = (VEXPR);                                                                 \
-      NOVEC for (int k_ = 0; k_ < m_; k_++) o_[(i_ + k_) * so_] = r_[k_];                     \
-    }                                                                                         \
-  } while (tjs_iter_next(it)); } while (0)
-
-/* Natively the loops are built twice, for AVX2 and for baseline x86-64, and the loader picks one (ifunc) */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(TJS_NO_CLONES)
-#define VM_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define VM_CLONES
-#endif
-
-/* TJS_ERR_OP for the ops it leaves to un_f32 */
-VM_CLONES __attribute__((noinline)) static int un_vm_f32(int op, tjs_iter* it, char* out, const char* in) {
-  switch (op) {
-  case TJS_UN_EXP: VMAPF32(vm_exp(vx)); break;
-  case TJS_UN_EXPM1: VMAPF32(vm_expm1(vx)); break;
-  case TJS_UN_LOG: VMAPF32(vm_log(vx)); break;
-  case TJS_UN_LOG1P: VMAPF32(vm_log1p(vx)); break;
-  case TJS_UN_TANH: VMAPF32(vm_tanh(vx)); break;
-  case TJS_UN_ERF: VMAPF32(vm_erf(vx)); break;
-  case TJS_UN_SIGMOID: VMAPF32(vm_sigmoid(vx)); break;
-  case TJS_UN_SILU: VMAPF32(vm_silu(vx)); break;
-  case TJS_UN_GELU_ERF: VMAPF32(vm_gelu_erf(vx)); break;
-  case TJS_UN_GELU_TANH: VMAPF32(vm_gelu_tanh(vx)); break;
-  default: return TJS_ERR_OP;
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(TJS_NO_AVX2)
+int tjs_vec_unary_f32_avx2(int op, tjs_iter* it, char* out, const char* in);
+static int un_vm_f32(int op, tjs_iter* it, char* out, const char* in) {
+  static int avx2 = -1;
+  if (avx2 < 0) {
+    __builtin_cpu_init();
+    avx2 = __builtin_cpu_supports("avx2") != 0;
   }
-  return TJS_OK;
+  return avx2 ? tjs_vec_unary_f32_avx2(op, it, out, in) : un_vm4_f32(op, it, out, in);
 }
+#else
+#define un_vm_f32 un_vm4_f32
+#endif
 
 #define A tjs_args
 

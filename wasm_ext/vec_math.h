@@ -1,6 +1,6 @@
 /* vec_math.h: float32 exp, expm1, log, log1p, tanh, erf and the activations built on them, VM_LANES lanes at a
- * time with GCC/Clang vector extensions: one source that compiles to SSE2 (AVX2 in the target_clones copy of
- * elementwise.c's loop) natively and to simd128 in wasm.
+ * time with GCC/Clang vector extensions: one source that compiles to simd128 in wasm and to SSE2 or AVX2 natively
+ * (vec_unary.h runs them over tensors).
  *
  * Each function reduces its argument to a small interval and evaluates a polynomial fitted by
  * tools/fit_vec_math.py (coefficients rounded to float32; the script prints them). No fused multiply-adds
@@ -12,10 +12,8 @@
 #define TJS_VEC_MATH_H
 #include "tjs.h"
 
-#if defined(__wasm__)
-#define VM_LANES 4   /* one v128 */
-#else
-#define VM_LANES 8   /* one ymm in the AVX2 clone, two xmm in the baseline one */
+#ifndef VM_LANES
+#define VM_LANES 4   /* one v128 in wasm, one xmm natively; vec_unary_avx2.c sets 8 (one ymm) */
 #endif
 typedef float vmf __attribute__((vector_size(VM_LANES * 4)));
 typedef int32_t vmi __attribute__((vector_size(VM_LANES * 4)));

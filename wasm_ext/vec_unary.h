@@ -1,0 +1,54 @@
+/* vec_unary.h: the float32 unary ops of vec_math.h over a tjs_iter's rows, a template included once per vector
+ * width: elementwise.c (VM_LANES 4: simd128 in wasm, SSE2 natively) and, on x86-64, vec_unary_avx2.c (VM_LANES 8,
+ * built for AVX2 and chosen at run time). The includer defines VEC_UNARY_F32 (the function's name, with its
+ * storage class). Both widths run the same operations lane by lane, so they return the same bits.
+ */
+#include "iter.h"
+#include "vec_math.h"
+
+#ifndef VEC_UNARY_H
+#define VEC_UNARY_H
+#if defined(__clang__)
+#define VM_NOVEC _Pragma("clang loop vectorize(disable) interleave(disable)")
+#else
+#define VM_NOVEC
+#endif
+
+/* out = VEXPR(vx) VM_LANES elements at a time on every row: contiguous rows load and store directly, the tail
+ * and strided rows go through a zero-padded lane buffer, so an element's result does not depend on the layout */
+#define VMAPF32(VEXPR) do { do {                                                              \
+    float* const o_ = (float*)out + it->off[0];                                               \
+    const float* const a_ = (const float*)in + it->off[1];                                    \
+    const int64_t n_ = it->n, so_ = it->is[0], sa_ = it->is[1];                               \
+    int64_t i_ = 0;                                                                           \
+    if (so_ == 1 && sa_ == 1)                                                                 \
+      for (; i_ + VM_LANES <= n_; i_ += VM_LANES) {                                           \
+        const vmf vx = *(const vmf_u*)(a_ + i_); *(vmf_u*)(o_ + i_) = (VEXPR);                \
+      }                                                                                       \
+    for (; i_ < n_; i_ += VM_LANES) {                                                         \
+      const int m_ = n_ - i_ < VM_LANES ? (int)(n_ - i_) : VM_LANES;                          \
+      vmf vx = {0};                                                                           \
+      VM_NOVEC for (int k_ = 0; k_ < m_; k_++) vx[k_] = a_[(i_ + k_) * sa_];                  \
+      const vmf r_ = (VEXPR);                                                                 \
+      VM_NOVEC for (int k_ = 0; k_ < m_; k_++) o_[(i_ + k_) * so_] = r_[k_];                  \
+    }                                                                                         \
+  } while (tjs_iter_next(it)); } while (0)
+#endif
+
+/* TJS_ERR_OP for the ops it leaves to the scalar kernels */
+VEC_UNARY_F32(int op, tjs_iter* it, char* out, const char* in) {
+  switch (op) {
+  case TJS_UN_EXP: VMAPF32(vm_exp(vx)); break;
+  case TJS_UN_EXPM1: VMAPF32(vm_expm1(vx)); break;
+  case TJS_UN_LOG: VMAPF32(vm_log(vx)); break;
+  case TJS_UN_LOG1P: VMAPF32(vm_log1p(vx)); break;
+  case TJS_UN_TANH: VMAPF32(vm_tanh(vx)); break;
+  case TJS_UN_ERF: VMAPF32(vm_erf(vx)); break;
+  case TJS_UN_SIGMOID: VMAPF32(vm_sigmoid(vx)); break;
+  case TJS_UN_SILU: VMAPF32(vm_silu(vx)); break;
+  case TJS_UN_GELU_ERF: VMAPF32(vm_gelu_erf(vx)); break;
+  case TJS_UN_GELU_TANH: VMAPF32(vm_gelu_tanh(vx)); break;
+  default: return TJS_ERR_OP;
+  }
+  return TJS_OK;
+}
