@@ -18,6 +18,9 @@ export let DEBUG = Number(globalThis.process?.env?.TORCH_JS_WEBGPU_DEBUG ?? 0); 
 export function newCounts() {
   return {
     dispatches: 0, submits: 0, readbacks: 0, syncs: 0, compiles: 0, bytes_uploaded: 0, bytes_read: 0,
+    // host time, µs: in the bridge's run() (recording an op, or running it and the pending work before it), and
+    // waiting for the GPU in readbacks and synchronize()
+    bridge_us: 0, wait_us: 0,
   };
 }
 

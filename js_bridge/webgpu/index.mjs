@@ -170,7 +170,9 @@ export class Bridge {
     if (withErr) this.disp.copyBuffer(this.buffers.get(this.errId), 0, staging, size, 16);
     this.disp.flush();
     this.indexUsed = false;
+    const t0 = performance.now();
     await staging.mapAsync(GPUMapMode.READ, 0, total);
+    this.disp.counts.wait_us += (performance.now() - t0) * 1e3;
     const pending = this.disp.takeErrors();   // a failed submit leaves the staging buffer stale: report that first
     if (pending.length) { staging.unmap(); this.buffers.returnStaging(staging); throw new Error(`torch_js webgpu error: ${pending.join('\n')}`); }
     const mapped = staging.getMappedRange(0, total);
@@ -202,12 +204,15 @@ export class Bridge {
     if (this.indexUsed) { await this.read(this.errId, 0, 0); return; }
     this.disp.flush();
     this.disp.counts.syncs++;
+    const t0 = performance.now();
     await this.device.queue.onSubmittedWorkDone();
+    this.disp.counts.wait_us += (performance.now() - t0) * 1e3;
     this._throwPending();
   }
 
   // ---- kernels ----------------------------------------------------------------------------------------
   run() {
+    const t0 = performance.now();
     try {
       this._views();
       this._run(this.i32, this.f64);
@@ -215,6 +220,8 @@ export class Bridge {
     } catch (e) {
       this.lastError = e.message;
       return e.code ?? 3;
+    } finally {
+      this.disp.counts.bridge_us += (performance.now() - t0) * 1e3;
     }
   }
 

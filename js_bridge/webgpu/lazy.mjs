@@ -102,7 +102,7 @@ export class Lazy {
     this.consts = new Map();            // buffer id -> {dt, off, bits}: holds one element, filled with bits (scalars)
     this.flushing = false;
     this.assumeStored = new Set();
-    this.counts = { recorded: 0, fused_kernels: 0, fused_nodes: 0, stores_skipped: 0 };
+    this.counts = { recorded: 0, fused_kernels: 0, fused_nodes: 0, stores_skipped: 0, flushes: 0, flush_us: 0 };
   }
 
   /** Record one elementwise primitive (already checked); `a` = {fam, op, operands, shape, strides, p, bits}. */
@@ -185,6 +185,8 @@ export class Lazy {
     this.flushing = true;
     const nodes = this.nodes;
     this.nodes = [];
+    const t0 = performance.now();
+    this.counts.flushes++;
     try {
       // A value nobody holds any more takes no binding unless a later kernel reads it, which grouping cannot know
       // yet: schedule on that guess, and again counting the stores that overflowed a kernel (rare; converges, as
@@ -231,6 +233,7 @@ export class Lazy {
       this.dead.clear();
       this.flushing = false;
       for (const id of dead) this.releaseNow(id);
+      this.counts.flush_us += (performance.now() - t0) * 1e3;
     }
   }
 
