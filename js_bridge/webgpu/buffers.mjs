@@ -29,6 +29,7 @@ export class Buffers {
     this.reserved = 0;            // bytes of GPUBuffers that exist (live + pooled), padded
     this.pooled = 0;
     this.serial = 0;              // GPUBuffer serials, for bind-group cache keys
+    this.created = 0;             // GPUBuffers made (pool misses)
     this.readStaging = [];        // MAP_READ buffers
   }
 
@@ -41,6 +42,7 @@ export class Buffers {
       buf = this.device.createBuffer({ size, usage: USAGE_STORAGE() });
     }
     buf._tjsSerial = ++this.serial;
+    this.created++;
     this.reserved += size;
     return buf;
   }

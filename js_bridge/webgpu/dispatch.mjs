@@ -20,7 +20,8 @@ export function newCounts() {
     dispatches: 0, submits: 0, readbacks: 0, syncs: 0, compiles: 0, bytes_uploaded: 0, bytes_read: 0,
     // host time, µs: in the bridge's run() (recording an op, or running it and the pending work before it), and
     // waiting for the GPU in readbacks and synchronize()
-    bridge_us: 0, wait_us: 0,
+    bridge_us: 0, wait_us: 0, encode_us: 0,   // encode_us: recording dispatches into the command encoder
+    buffers_created: 0, bind_groups_created: 0,   // GPU objects made (not found in the pool / cache)
   };
 }
 
@@ -114,6 +115,7 @@ export class Dispatcher {
 
   /** Record a dispatch of pipeline `p` over operand buffer ids `ids` with the params written at slot `w`. */
   dispatch(p, ids, w, gx, gy = 1, gz = 1) {
+    const t0 = performance.now();
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     const t = this.timing;
     if (t) {   // a pass of its own, timestamped at its start and end
@@ -132,6 +134,7 @@ export class Dispatcher {
       const entries = [{ binding: 0, resource: { buffer: this.params, size: Dispatcher.paramBytes(p.pslots) } }];
       for (let i = 0; i < bufs.length; i++) entries.push({ binding: i + 1, resource: { buffer: bufs[i] } });
       bg = this.device.createBindGroup({ layout: this.layout(p.sig, p.pslots).bgl, entries });
+      this.counts.bind_groups_created++;
       if (this.bindGroups.size > 8192) this.bindGroups.clear();
       this.bindGroups.set(key, bg);
     }
@@ -145,6 +148,7 @@ export class Dispatcher {
     this.counts.dispatches++;
     if (this.kernelLog) this.kernelLog.push(p.key);
     if (t) { this.pass.end(); this.pass = null; }
+    this.counts.encode_us += (performance.now() - t0) * 1e3;
   }
 
   // ---- GPU time per kernel ----------------------------------------------------------------------------------

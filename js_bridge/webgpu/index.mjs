@@ -147,6 +147,7 @@ export class Bridge {
   lazyEnabled() { return this.lazy.on; }
   /** The work counters (dispatch.mjs newCounts) as JSON; `reset` zeroes them after reading. */
   counts(reset = false) {
+    this.disp.counts.buffers_created = this.buffers.created;
     const c = JSON.stringify({ ...this.disp.counts, ...this.lazy.counts });
     if (reset) {
       this.disp.counts = newCounts();

@@ -52,17 +52,20 @@ async def synchronize_async():
 
 # the bridge's work counters (js_bridge/webgpu/dispatch.mjs newCounts, lazy.mjs), in the order stats() lists them
 COUNTERS = ("dispatches", "submits", "readbacks", "syncs", "compiles", "bytes_uploaded", "bytes_read",
-            "bridge_us", "wait_us", "recorded", "fused_kernels", "fused_nodes", "stores_skipped", "flushes", "flush_us")
+            "bridge_us", "wait_us", "encode_us", "buffers_created", "bind_groups_created", "recorded", "fused_kernels", "fused_nodes", "stores_skipped",
+            "flushes", "flush_us")
 
 
 def stats():
     """The work the bridge sent to the GPU since start or reset_stats(): kernel dispatches, queue submits,
     readbacks (.item(), .cpu(), print...), syncs (synchronize() with no readback), pipeline compiles, and bytes
-    uploaded / read back; the host time (µs) spent in the bridge's op calls (bridge_us) and waiting for the GPU
-    (wait_us); under lazy execution also the elementwise ops recorded, the fused kernels run and the ops they
-    held, the values never written to memory (intermediates nobody held), and the flushes of recorded work with
-    their host time (flush_us, part of bridge_us when an op caused them). Pending (recorded, not yet
-    dispatched) work is not counted until it is dispatched."""
+    uploaded / read back; the host time (µs) spent in the bridge's op calls (bridge_us), waiting for the GPU
+    (wait_us) and recording dispatches into command buffers (encode_us); the GPU buffers and bind groups
+    created (not taken from the pool or cache); under lazy execution also the
+    elementwise ops recorded, the fused kernels run and the ops they held, the values never written to memory
+    (intermediates nobody held), and the flushes of recorded work with their host time (flush_us, part of
+    bridge_us when an op caused them). Pending (recorded, not yet dispatched) work is not counted until it is
+    dispatched."""
     if _rt.bridge is None:
         return dict.fromkeys(COUNTERS, 0)
     return json.loads(_rt.bridge.counts(False))
