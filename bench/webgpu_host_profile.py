@@ -75,7 +75,7 @@ def profile(step, steps):
     return {"gpu_kernels_ms": sum(r["gpu_ms"] for r in gpu), "gpu_kernels": gpu[:40],"host_ms": host * 1e3 / steps, "wall_ms": wall * 1e3 / steps,
             "profiled_ms": sum(r["own_ms"] for r in rows),
             **{k: c[k] for k in ("dispatches", "submits", "readbacks", "flushes")},
-            **{k: c[k] / 1e3 for k in ("bridge_us", "flush_us", "wait_us")}, "top": rows[:30]}
+            **{k: c[k] / 1e3 for k in ("bridge_us", "flush_us", "encode_us", "wait_us")}, "top": rows[:30]}
 
 
 def main():
@@ -89,7 +89,7 @@ def main():
         r = out[name] = profile(WORKLOADS[name](), args.steps)
         print(f"== {name}: host {r['host_ms']:.2f} ms/step (no wait), wall {r['wall_ms']:.2f}, profiled "
               f"{r['profiled_ms']:.2f}; {r['dispatches']} dispatches, {r['submits']} submits, {r['readbacks']} readbacks; "
-              f"bridge {r['bridge_us']:.2f} ms ({r['flushes']} flushes {r['flush_us']:.2f} ms), GPU wait {r['wait_us']:.2f} ms")
+              f"bridge {r['bridge_us']:.2f} ms ({r['flushes']} flushes {r['flush_us']:.2f} ms, encoding {r['encode_us']:.2f} ms), GPU wait {r['wait_us']:.2f} ms")
         for row in r["top"][:20]:
             print(f"  {row['own_ms']:8.3f} ms  {row['calls']:7.1f}x  {row['fn']}")
     if args.json:
