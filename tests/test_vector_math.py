@@ -1,4 +1,4 @@
-"""float32 exp, expm1, log, log1p, tanh, erf, sigmoid, silu and gelu (both approximations): the vectorised kernels
+"""float32 exp, expm1, log, log1p, tanh, erf, sin, cos, sigmoid, silu and gelu (both approximations): the vectorised kernels
 of wasm_ext/vec_math.h swept over many float32 inputs (special values, the range-reduction and interval
 boundaries with their neighbours, random values over every binade) with a bound in ulps against the float64
 result. The reference is Python's math module, so the sweep runs in Pyodide too (the wasm kernels); under CPython
@@ -57,6 +57,15 @@ def _ln2_multiples():
     return out
 
 
+def _pio2_multiples():
+    """sin and cos: the float32 values nearest multiples of pi/2 (where the reduced argument cancels most), the
+    quadrant boundaries, and the two sides of 6000 (libm beyond)"""
+    out = [6000.0, 6000.5, 1e4, 1e6, 3e38]
+    for k in list(range(1, 40)) + list(range(40, 3820, 97)):
+        out += [k * math.pi / 2, (k + 0.5) * math.pi / 2]
+    return out
+
+
 # name: (torch_js fn, float64 reference, ulp bound, extra ulps allowed for input conditioning (|x| -> ulps),
 #        boundaries of the kernel's intervals)
 FUNCS = {
@@ -66,6 +75,8 @@ FUNCS = {
     "log1p": (tj.log1p, math.log1p, 2, None, [-0.29289322, 0.41421356, 5.96e-8, -1, -0.999999]),
     "tanh": (tj.tanh, math.tanh, 3, None, [0.625, 9.01, 44.4]),
     "erf": (tj.erf, math.erf, 3, None, [0.921875, 3.9, 3.8325, 2.5]),
+    "sin": (tj.sin, math.sin, 3, None, _pio2_multiples()),
+    "cos": (tj.cos, math.cos, 3, None, _pio2_multiples()),
     "sigmoid": (tj.sigmoid, _sigmoid, 3, None, [-88.7228, 88.7228, -103.97, 16.6]),
     "silu": (tj.nn.functional.silu, lambda x: x * _sigmoid(x), 3, None, [-88.7228, -103.97, 16.6]),
     # gelu's float32 inner argument x / sqrt(2) (x sqrt(2/pi) (1 + 0.044715 x^2)) carries a rounding that the

@@ -60,6 +60,22 @@ def main():
     ERF_BIG, ERF_MID = mp.mpf("3.9"), mp.mpf("2.5")
     H = lambda t: mp.log(mp.erfc(t + ERF_MID)) + (t + ERF_MID) ** 2
     show("erfc H(t)", *fit(H, lambda t: 1, ERF_SMALL - ERF_MID, ERF_BIG - ERF_MID, 8))
+    # sin, cos: x = j pi/2 + r, |r| <= pi/4; pi/2 in four parts, the first three of 12 bits (j p exact for |j| < 2^12)
+    pio2 = mp.pi / 2
+    p1 = top_bits(pio2, 12)
+    p2 = top_bits(pio2 - p1, 12)
+    p3 = top_bits(pio2 - p1 - p2, 12)
+    print(f"pi/2 = {f32(p1):.9e}f + {f32(p2):.9e}f + {f32(p3):.9e}f + {f32(pio2 - p1 - p2 - p3):.9e}f")
+    S = lambda w: (mp.sin(mp.sqrt(w)) - mp.sqrt(w)) / mp.sqrt(w) ** 3 if w > 0 else -mp.mpf(1) / 6
+    C = lambda w: (mp.cos(mp.sqrt(w)) - 1 + w / 2) / w ** 2 if w > 0 else mp.mpf(1) / 24
+    show("sin S(w): sin r = r + r^3 S(r^2)", *fit(S, lambda w: w, mp.mpf(0), (mp.pi / 4) ** 2, 2))
+    show("cos C(w): cos r = 1 - r^2/2 + r^4 C(r^2)", *fit(C, lambda w: w * w, mp.mpf(0), (mp.pi / 4) ** 2, 2))
+
+
+def top_bits(v, bits):
+    """v truncated to its leading `bits` significant bits"""
+    m, e = mp.frexp(v)
+    return mp.floor(m * 2 ** bits) / 2 ** bits * mp.mpf(2) ** e
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-/* vec_math.h: float32 exp, expm1, log, log1p, tanh, erf and the activations built on them, VM_LANES lanes at a
+/* vec_math.h: float32 exp, expm1, log, log1p, tanh, erf, sin, cos and the activations built on them, VM_LANES lanes at a
  * time with GCC/Clang vector extensions: one source that compiles to simd128 in wasm and to SSE2 or AVX2 natively
  * (vec_unary.h runs them over tensors).
  *
@@ -194,6 +194,33 @@ VM_INLINE vmf vm_one_plus_erf(vmf z) {
   const vmi use_erfc = (z <= -VM_ERF_SMALL) & (z > -VM_ERF_BIG);
   return vm_sel(use_erfc, erfc_mid, 1.0f + e);
 }
+
+/* sin and cos: x = j pi/2 + r, |r| <= pi/4, with pi/2 in four parts (the first three of 12 bits, so j times them
+ * is exact while |j| < 2^12, and r keeps its relative accuracy next to the multiples of pi/2); then sin r = r + r^3 S(r^2) or cos r = 1 - r^2/2 + r^4 C(r^2) by the quadrant j mod 4.
+ * Lanes with |x| > VM_TRIG_MAX (and inf, NaN) take libm's sinf/cosf, whose reduction is exact at any size. */
+#define VM_TRIG_MAX 6000.0f
+VM_INLINE vmf vm_sincos(vmf x, int cosine) {
+  const vmf a = vm_abs(x);   /* sin is odd, cos even: reduce |x| (-0 keeps its sign) */
+  const vmf t = a * 0.636619772367581343f + VM_ROUND_MAGIC, jf = t - VM_ROUND_MAGIC;
+  const vmi j = (vmi)t - (vmi)vm_splat(VM_ROUND_MAGIC) + cosine;   /* cos x = sin(x + pi/2) */
+  const vmf r = (((a - jf * 1.570312500e+00f) - jf * 4.837512970e-04f) - jf * 7.549533620e-08f)
+                - jf * 2.563344068e-12f, w = r * r;
+  vmf sp = -1.951595332e-04f * w + 8.332165889e-03f;
+  sp = sp * w - 1.666665524e-01f;
+  const vmf sin_r = r + r * (w * sp);
+  vmf cp = 2.443585254e-05f * w - 1.388734207e-03f;
+  cp = cp * w + 4.166664556e-02f;
+  const vmf cos_r = (1.0f - 0.5f * w) + (w * w) * cp;
+  const vmf v = vm_sel((j & 1) != 0, cos_r, sin_r);
+  vmf out = (vmf)((vmi)v ^ ((j & 2) << 30));   /* quadrants 2 and 3: negated */
+  if (!cosine) out = (vmf)((vmi)out ^ ((vmi)x & VM_SIGN));
+  const vmi far = ~(vm_abs(x) <= VM_TRIG_MAX);
+  for (int k = 0; k < VM_LANES; k++)
+    if (far[k]) out[k] = cosine ? cosf(x[k]) : sinf(x[k]);
+  return out;
+}
+VM_INLINE vmf vm_sin(vmf x) { return vm_sincos(x, 0); }
+VM_INLINE vmf vm_cos(vmf x) { return vm_sincos(x, 1); }
 
 /* sigmoid(x) = 1 / (1 + e^-x), as e^x / (1 + e^x) for x < 0 so that it follows e^x down to the subnormals
  * instead of stopping at 0 where e^-x overflows; silu(x) = x sigmoid(x) with the same two forms */

@@ -48,6 +48,8 @@ VEC_UNARY_F32(int op, tjs_iter* it, char* out, const char* in) {
   case TJS_UN_SILU: VMAPF32(vm_silu(vx)); break;
   case TJS_UN_GELU_ERF: VMAPF32(vm_gelu_erf(vx)); break;
   case TJS_UN_GELU_TANH: VMAPF32(vm_gelu_tanh(vx)); break;
+  case TJS_UN_SIN: VMAPF32(vm_sin(vx)); break;
+  case TJS_UN_COS: VMAPF32(vm_cos(vx)); break;
   default: return TJS_ERR_OP;
   }
   return TJS_OK;
