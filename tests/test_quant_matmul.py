@@ -329,3 +329,18 @@ def test_webgpu_dequantises_inside_one_kernel(scheme, m):
         y = layer(x)
     assert c["dispatches"] == 1 and c.kernels[0].startswith("quant_matmul:"), c.kernels
     _close(y, x.cpu().double() @ layer.dequantize().cpu().double().t(), 1e-5)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("scheme,shift", [("q8_0", 4), ("q8_0", 1), ("q4_1", 4)])
+def test_packed_weight_at_an_offset(scheme, shift, device):
+    """A packed weight that is a view at some byte offset (word-aligned or not) gives the same product."""
+    layer = BlockQuantLinear.from_float(jnn.Linear(64, 24), scheme).to(device)
+    x = _rand((3, 64), 12).to(device)
+    want = layer(x).cpu()
+    q = layer.qweight
+    big = tj.zeros(q.numel() + shift, dtype=q.dtype, device=device)
+    big[shift:] = q.reshape(-1)
+    layer.qweight = big[shift:].view(q.shape)
+    assert layer.qweight.storage_offset() == shift
+    _close(layer(x), want, 1e-6)

@@ -15,7 +15,7 @@
 //     invocation) staged in workgroup memory, a 4 x 4 register tile per invocation (quantTiledSource).
 // Header: 0 M, 1 N, 2 K, 3 group, 4 X row stride, 5 O offset, 6 X offset, 7 W offset (bytes), 8 S offset,
 // 9 Mn offset, 10 groups per row (ceil(K / group)), 11 column-block grid width, 12 W row bytes.
-import { DT, PRELUDE, isFloat } from './common.mjs';
+import { DT, PRELUDE, aliasOf, declare, isFloat } from './common.mjs';
 
 const WG = 256;
 const TILE = 64, TK = 16;     // tiled: output tile and K slice
@@ -29,11 +29,11 @@ export function quantRows(M) {
   return r;
 }
 
-/** Operand specs: out, x (bound as vec4 or not), packed w, scales, and the Q4_1 mins (mdt < 0: none). */
+/** Operand specs: out, x (bound as vec4 or not), scales, the Q4_1 mins (mdt < 0: none), packed w (last). */
 export function quantSpecs(wdt, sdt, mdt, vecX = false) {
-  const s = [{ name: 'O', dt: DT.float32, write: true }, { name: 'X', dt: DT.float32, vec4: vecX }, { name: 'W', dt: wdt },
-    { name: 'S', dt: sdt }];
+  const s = [{ name: 'O', dt: DT.float32, write: true }, { name: 'X', dt: DT.float32, vec4: vecX }, { name: 'S', dt: sdt }];
   if (mdt >= 0) s.push({ name: 'Mn', dt: mdt });
+  s.push({ name: 'W', dt: wdt });
   return s;
 }
 
@@ -47,12 +47,12 @@ export function quantMode(scheme, K, group, wOff) {
   return group === K ? 'row' : 'e';
 }
 
-// deq(n, k): one weight element, dequantised (the element path and the tiled kernel's staging)
+// deq(n, k): one weight element, dequantised (mode 'e': both kernels' element path; the group a runtime divisor)
 function deqSource(scheme, mode) {
-  const sidx = mode === 'row' ? 'n' : mode === 'blk' ? 'n * pu(10u) + (k >> 5u)' : 'n * pu(10u) + k / pu(3u)';
+  if (mode !== 'e') return '';
   if (scheme === 0) {
     return `fn deq(n: u32, k: u32) -> f32 {
-  return f32(ld_W(pu(7u) + n * pu(12u) + k)) * ld_S(pu(8u) + ${sidx});
+  return f32(ld_W(pu(7u) + n * pu(12u) + k)) * ld_S(pu(8u) + n * pu(10u) + k / pu(3u));
 }
 `;
   }
@@ -69,14 +69,27 @@ function deqSource(scheme, mode) {
 // xv(i): x's 4 floats i..i+3 (i a multiple of 4 when X is bound as vec4)
 const xvSource = (vecX) => (vecX ? 'fn xv(i: u32) -> vec4<f32> { return X4[i >> 2u]; }\n'
   : 'fn xv(i: u32) -> vec4<f32> { return vec4<f32>(ld_X(i), ld_X(i + 1u), ld_X(i + 2u), ld_X(i + 3u)); }\n');
+// wword(i) / wquad(i): W's 32-bit word i / words i..i+3 (i a multiple of 4), from the word binding `wv` or, where
+// W's rows sit at 16-byte boundaries, from W4 (array<vec4<u32>>: one 16-byte load per invocation, coalesced)
+const wordSource = (wv) => (wv
+  ? `fn wword(i: u32) -> u32 { return ${wv}[i]; }
+fn wquad(i: u32) -> vec4<u32> { return vec4<u32>(${wv}[i], ${wv}[i + 1u], ${wv}[i + 2u], ${wv}[i + 3u]); }
+`
+  : `fn wword(i: u32) -> u32 { return W4[i >> 2u][i & 3u]; }
+fn wquad(i: u32) -> vec4<u32> { return W4[i >> 2u]; }
+`);
 const I8 = (w) => `vec4<f32>(f32(bitcast<i32>(${w} << 24u) >> 24u), f32(bitcast<i32>(${w} << 16u) >> 24u), f32(bitcast<i32>(${w} << 8u) >> 24u), f32(bitcast<i32>(${w}) >> 24u))`;
 const LO = (w) => `vec4<f32>(f32(${w} & 15u), f32((${w} >> 8u) & 15u), f32((${w} >> 16u) & 15u), f32((${w} >> 24u) & 15u))`;
 const HI = (w) => `vec4<f32>(f32((${w} >> 4u) & 15u), f32((${w} >> 12u) & 15u), f32((${w} >> 20u) & 15u), f32(${w} >> 28u))`;
 
-/** Invocations per column: enough to cover a row's units of work (words, 16-element chunks or blocks) a few each. */
+/**
+ * Invocations per column by the units of work in a row (words, 16-element chunks or blocks). Few per column and
+ * more columns per workgroup measured best on an H100 for K = 576 (bench/quant_matmul_bench.mjs: T = 8 against 32
+ * gave int8 4 rows 2x faster, the rest equal or better).
+ */
 export function quantThreads(scheme, mode, K) {
   const units = mode === 'row' ? K / 4 : mode === 'e' ? K : scheme === 1 ? K / 32 : K / 16;
-  return units >= 96 ? 32 : units >= 32 ? 16 : 8;
+  return units >= 768 ? 32 : units >= 192 ? 16 : 8;
 }
 
 /**
@@ -85,7 +98,7 @@ export function quantThreads(scheme, mode, K) {
  * 'row' one word (4 int8), 'blk' Q8_0 a 16-element half block (4 words, one scale), Q4_1 a whole block (4 words:
  * low nibbles of bytes 0..15 are elements 0..15, high ones 16..31; one scale, one min); 'e' one element.
  */
-export function quantSkinnySource(scheme, mode, R, T, vecX, b, wv) {
+export function quantSkinnySource(scheme, mode, R, T, vecX, b, wv) {   // wv: W's word variable, or null: W4
   const C = WG / T;
   const rows = [...Array(R).keys()];
   const perRow = (f) => rows.map(f).join('');
@@ -99,14 +112,14 @@ ${perRow((r) => `    acc${r} += ld_X(xb${r} + k) * wq;\n`)}  }
     body = `  let words = pu(12u) / 4u; let wb = pu(7u) / 4u + n * words;
   let s = ld_S(pu(8u) + n);
   for (var u = t; u < words; u += ${T}u) {
-    let q = ${I8(`${wv}[wb + u]`)};
+    let q = ${I8('wword(wb + u)')};
 ${perRow((r) => `    acc${r} += dot(xv(xb${r} + u * 4u), q);\n`)}  }
 ${perRow((r) => `  acc${r} *= s;\n`)}`;
   } else if (scheme === 0) {
     body = `  let units = pu(2u) / 16u; let wb = pu(7u) / 4u + n * (pu(12u) / 4u);
   let sb = pu(8u) + n * pu(10u);
   for (var u = t; u < units; u += ${T}u) {
-    let w0 = ${wv}[wb + u * 4u]; let w1 = ${wv}[wb + u * 4u + 1u]; let w2 = ${wv}[wb + u * 4u + 2u]; let w3 = ${wv}[wb + u * 4u + 3u];
+    let wq = wquad(wb + u * 4u); let w0 = wq.x; let w1 = wq.y; let w2 = wq.z; let w3 = wq.w;
     let q0 = ${I8('w0')}; let q1 = ${I8('w1')}; let q2 = ${I8('w2')}; let q3 = ${I8('w3')};
     let s = ld_S(sb + (u >> 1u)); let k = u * 16u;
 ${perRow((r) => `    acc${r} += s * (dot(xv(xb${r} + k), q0) + dot(xv(xb${r} + k + 4u), q1) + dot(xv(xb${r} + k + 8u), q2) + dot(xv(xb${r} + k + 12u), q3));\n`)}  }
@@ -115,7 +128,7 @@ ${perRow((r) => `    acc${r} += s * (dot(xv(xb${r} + k), q0) + dot(xv(xb${r} + k
     body = `  let units = pu(2u) / 32u; let wb = pu(7u) / 4u + n * (pu(12u) / 4u);
   let sb = pu(8u) + n * pu(10u); let mb = pu(9u) + n * pu(10u);
   for (var u = t; u < units; u += ${T}u) {
-    let w0 = ${wv}[wb + u * 4u]; let w1 = ${wv}[wb + u * 4u + 1u]; let w2 = ${wv}[wb + u * 4u + 2u]; let w3 = ${wv}[wb + u * 4u + 3u];
+    let wq = wquad(wb + u * 4u); let w0 = wq.x; let w1 = wq.y; let w2 = wq.z; let w3 = wq.w;
     let d = ld_S(sb + u); let mn = ld_Mn(mb + u); let k = u * 32u;
     let one = vec4<f32>(1.0);
 ${perRow((r) => `    {
@@ -128,7 +141,7 @@ ${perRow((r) => `    {
 `)}  }
 `;
   }
-  return `${PRELUDE}${b}${deqSource(scheme, mode)}${xvSource(vecX)}
+  return `${PRELUDE}${b}${deqSource(scheme, mode)}${xvSource(vecX)}${wordSource(wv)}
 var<workgroup> red: array<f32, ${R * WG}>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -164,16 +177,16 @@ export function quantTiledSource(scheme, mode, vecX, b, wv) {
       + 'select(0.0, deq(n, min(k + 2u, K - 1u)), k + 2u < K), select(0.0, deq(n, min(k + 3u, K - 1u)), k + 3u < K))';
   } else if (scheme === 0) {
     const sidx = mode === 'row' ? 'n' : 'n * pu(10u) + (min(k, K - 4u) >> 5u)';
-    wload = `select(vec4<f32>(0.0), ${I8(`${wv}[pu(7u) / 4u + n * (pu(12u) / 4u) + min(k, K - 4u) / 4u]`)} * ld_S(pu(8u) + ${sidx}), k < K)`;
+    wload = `select(vec4<f32>(0.0), ${I8('wword(pu(7u) / 4u + n * (pu(12u) / 4u) + min(k, K - 4u) / 4u)')} * ld_S(pu(8u) + ${sidx}), k < K)`;
   } else {   // k0 is 16-aligned: the slice is the low (k % 32 < 16) or high nibbles of its block's 4 words
-    wload = `q4(${wv}[pu(7u) / 4u + n * (pu(12u) / 4u) + (k >> 5u) * 4u + ((k & 15u) >> 2u)], (k & 16u) != 0u, n * pu(10u) + (k >> 5u))`;
+    wload = `q4(wword(pu(7u) / 4u + n * (pu(12u) / 4u) + (k >> 5u) * 4u + ((k & 15u) >> 2u)), (k & 16u) != 0u, n * pu(10u) + (k >> 5u))`;
   }
   const q4fn = scheme === 1 && mode !== 'e' ? `fn q4(w: u32, high: bool, g: u32) -> vec4<f32> {
   let q = select(${LO('w')}, ${HI('w')}, high);
   return q * ld_S(pu(8u) + g) + vec4<f32>(ld_Mn(pu(9u) + g));
 }
 ` : '';
-  return `${PRELUDE}${b}${deqSource(scheme, mode)}${q4fn}
+  return `${PRELUDE}${b}${deqSource(scheme, mode)}${wordSource(wv)}${q4fn}
 var<workgroup> Xs: array<vec4<f32>, ${TK * TILE / 4}>;   // [k][rows / 4]
 var<workgroup> Ws: array<vec4<f32>, ${TK * TILE / 4}>;   // [k][columns / 4]
 @compute @workgroup_size(${WG})
@@ -232,12 +245,21 @@ export function runQuantMatmul(br, a) {
   const R = quantRows(M);
   const T = R ? quantThreads(scheme, mode, K) : 0;
   const vecX = mode !== 'e' && x.off % 4 === 0 && (M === 1 || xrs % 4 === 0);
-  const ids = withMins ? [out.id, x.id, w.id, scales.id, mins.id] : [out.id, x.id, w.id, scales.id];
-  const variant = `${R ? `r${R}t${T}` : 'tile'}${vecX ? 'v' : ''}`;
-  const p = br._pipe(`quant_matmul:${scheme}:${mode}:${w.dt}:${scales.dt}:${variant}`, ids,
-    () => quantSpecs(w.dt, scales.dt, withMins ? mins.dt : -1, vecX),
-    (b, varOf) => (R ? quantSkinnySource(scheme, mode, R, T, vecX, b, varOf[2])
-      : quantTiledSource(scheme, mode, vecX, b, varOf[2])));
+  const w4 = mode === 'blk' && w.off % 16 === 0;
+  const base = withMins ? [out.id, x.id, scales.id, mins.id] : [out.id, x.id, scales.id];
+  const ids = [...base, w.id];
+  const variant = `${R ? `r${R}t${T}` : 'tile'}${vecX ? 'v' : ''}${w4 ? 'w4' : ''}`;
+  const source = (b, wv) => (R ? quantSkinnySource(scheme, mode, R, T, vecX, b, wv) : quantTiledSource(scheme, mode, vecX, b, wv));
+  const specs = quantSpecs(w.dt, scales.dt, withMins ? mins.dt : -1, vecX);
+  // W4 is bound here, after declare()'s bindings (declare binds vec4 operands as vec4<f32> only); read-only, so
+  // it may share a buffer with another read-only operand
+  const alias = aliasOf(w4 ? base : ids);
+  const p = br.disp.pipeline(`quant_matmul:${scheme}:${mode}:${w.dt}:${scales.dt}:${variant}|${alias}`, () => {
+    const dec = declare(w4 ? specs.slice(0, -1) : specs, alias);
+    if (!w4) return { code: source(dec.code, dec.varOf[ids.length - 1]), sig: dec.sig, slots: dec.slots };
+    const wb = `@group(0) @binding(${dec.slots.length + 1}) var<storage, read> W4: array<vec4<u32>>;\n`;
+    return { code: source(dec.code + wb, null), sig: dec.sig + 'r', slots: [...dec.slots, ids.length - 1] };
+  });
   const blocks = Math.ceil(N / (R ? WG / T : TILE));
   const gx = Math.min(blocks, MAX_GROUPS), gy = Math.ceil(blocks / gx), gz = Math.ceil(M / (R || TILE));
   if (gz > MAX_GROUPS) throw new UnsupportedError('quant_matmul: too many rows');
