@@ -272,6 +272,8 @@ function finish(res) {
   log('wrote', file);
   if (!process.env.WRITE_TABLE) return;
   // this adapter's profile replaces the one with the same `match`, or goes ahead of the catch-all
+  const before = MATMUL_TABLE.find((p) => p.match === res.profile.match);
+  if (before?.splitK) res.profile.splitK = before.splitK;   // not fitted here: kept as measured before
   const table = MATMUL_TABLE.filter((p) => p.match !== res.profile.match);
   table.splice(Math.max(0, table.findIndex((p) => p.match === '')), 0, res.profile);
   if (pickProfile(table, res.adapter) !== res.profile) log('warning: the new profile does not match its own adapter');
@@ -284,7 +286,8 @@ function finish(res) {
       k: ${JSON.stringify(p.skinny.k)},
       n: ${JSON.stringify(p.skinny.n)},
     },
-    tiles: ${JSON.stringify(p.tiles)},
+    tiles: ${JSON.stringify(p.tiles)},${p.splitK ? `
+    splitK: ${JSON.stringify(p.splitK).replace(/"(\w+)":/g, '$1: ').replace(/,/g, ', ').replace(/[{]/, '{ ').replace(/[}]$/, ' }')},` : ''}
   },
 `;
   const body = table.map(fmt).join('').replace(/,(?=[[\d"])/g, ', ').replace(/"([^"']*)"/g, "'$1'");   // the repository's style

@@ -235,3 +235,30 @@ def test_counter_times_each_kernel():
         (xg @ wg.t()).sum().item()
     with pytest.raises(RuntimeError, match="timing=True"):
         c2.table()
+
+
+def test_split_k():
+    """K cut into slices summed by a second kernel (kernels/matmul.mjs splitKPlan), forced here: with and without a
+    fused epilogue (bias, activation), a float16 output, and a split that does not divide K (the plain kernel)."""
+    bridge = torch.webgpu._rt.ensure()
+    x, w, b = sample((70, 64), seed=95), sample((40, 64), seed=96), sample((40,), seed=97)
+    bridge.splitKForce = 4
+    try:
+        xg, wg, bg = x.to(GPU), w.to(GPU), b.to(GPU)
+        torch.webgpu.flush()
+        with torch.webgpu.counter(kernels=True) as c:
+            y = F.gelu(F.linear(xg, wg, bg))
+        assert c["dispatches"] == 2 and c.kernels[1].startswith("splitk_sum:"), c.kernels
+        assert_close(F.gelu(F.linear(x, w, b)), y, what="split-K with epilogue")
+        with torch.webgpu.counter(kernels=True) as c:
+            y2 = xg @ wg.t()
+        assert c["dispatches"] == 2, c.kernels
+        assert_close(x @ w.t(), y2, what="split-K")
+        assert_close(*both(lambda x, w: x @ w.t(), x.half(), w.half()), rtol=1e-2, atol=1e-2, what="split-K half")
+        x3 = sample((70, 60), seed=98)           # 60 is not 4 whole K tiles: no split
+        with torch.webgpu.counter() as c:
+            y3 = x3.to(GPU) @ sample((60, 40), seed=99).to(GPU)
+        assert c["dispatches"] == 1
+        assert_close(x3 @ sample((60, 40), seed=99), y3, what="no split")
+    finally:
+        bridge.splitKForce = None

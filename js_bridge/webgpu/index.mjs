@@ -24,7 +24,9 @@ import {
   REDUCE_OPS, SPLIT_SECOND, WG_RED, cumulativeSource, reduceShape, reduceSource, reduceSpecs, rowSpecs, softmaxShape,
   softmaxSource,
 } from './kernels/reduce.mjs';
-import { TM_INT, TN_INT, gemmSource, gemmSpecs, pickProfile, planGemm } from './kernels/matmul.mjs';
+import {
+  TM_INT, TN_INT, gemmSource, gemmSpecs, pickProfile, planGemm, splitKPlan, splitKSlices, splitKSumSource, splitKSumSpecs,
+} from './kernels/matmul.mjs';
 import { MATMUL_TABLE } from './kernels/matmul_table.mjs';
 import { indexOffsetsSource, indexOffsetsSpecs, putSource, putSpecs, takeSource, takeSpecs } from './kernels/index.mjs';
 import {
@@ -81,6 +83,7 @@ export class Bridge {
     this.indexUsed = false;
     this.lastError = '';
     this.gemmForce = null;                // a GEMM_VARIANTS name to use for every float matmul (benchmarks)
+    this.splitKForce = null;              // split K into this many slices wherever it divides (tests, benchmarks)
     this.matmulProfile = pickProfile(MATMUL_TABLE, ctx.info);   // kernel choice by shape (kernels/matmul_table.mjs)
     this.mod = null;
     this.argPtr = 0;
@@ -525,6 +528,8 @@ export class Bridge {
     }
     // the kernel by shape (kernels/matmul.mjs planGemm, thresholds from kernels/matmul_table.mjs)
     const plan = planGemm(g, this.matmulProfile, this.gemmForce);
+    const split = splitKPlan(plan, g, this.matmulProfile, this.splitKForce);
+    if (split) return this._gemmSplitK(g, plan, split, epi);
     if (!epi) {
       const p = this._pipe(plan.key, plan.ids, plan.specs, plan.src);
       const w = d.slot();
@@ -542,6 +547,32 @@ export class Bridge {
     d.u32.set(plan.words, w);
     epi.write(d.u32, d.f32, w);
     d.dispatch(p, ids, w, ...plan.grid);
+  }
+
+  /** A product as K slices into a scratch buffer, then their sum (with the epilogue): kernels/matmul.mjs splitKPlan. */
+  _gemmSplitK(g, plan, split, epi) {
+    const d = this.disp, mn = g.m * g.n;
+    const tid = this.buffers.alloc(split.splits * mn * 4);
+    const part = planGemm(splitKSlices(g, split, tid), this.matmulProfile, plan.cfg.name);
+    const pp = this._pipe(part.key, part.ids, part.specs, part.src);
+    let w = d.slot();
+    d.u32.set(part.words, w);
+    d.dispatch(pp, part.ids, w, ...part.grid);
+    const odt = g.out.dt;
+    const ids = epi ? [tid, ...epi.ids] : [g.out.id, tid];
+    const alias = aliasOf(ids);
+    const p = d.pipeline(`splitk_sum:${odt}${epi ? epi.key : ''}|${alias}`, () => {
+      const specs = epi ? [...splitKSumSpecs(odt).slice(1), ...epi.specs] : splitKSumSpecs(odt);
+      const dec = declare(specs, alias);
+      const code = splitKSumSource(dec.code);
+      return { code: epi ? epi.wrap(code) : code, sig: dec.sig, slots: dec.slots, pslots: epi ? epi.pslots : 1 };
+    });
+    const [gx, gy] = grid(Math.ceil(mn / 256));
+    w = d.slot(p.pslots);
+    d.u32[w] = mn; d.u32[w + 1] = split.splits; d.u32[w + 2] = gx; d.u32[w + 6] = g.out.off;
+    if (epi) epi.write(d.u32, d.f32, w);
+    d.dispatch(p, ids, w, gx, gy);
+    this.buffers.release(tid, true);
   }
 
   _indexOffsets(a) {

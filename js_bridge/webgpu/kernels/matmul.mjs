@@ -83,6 +83,59 @@ export function gemmConfig(m, n, batch) {
   return tileConfig(MATMUL_TABLE[MATMUL_TABLE.length - 1], m, n, batch);
 }
 
+/**
+ * Split-K for a big-tile product whose grid leaves the GPU idle (a GPT's 128 x 768 @ 768 x 3072: 96 workgroups,
+ * each looping over all of K, latency-bound on an H100's 132 SMs): K is cut into `splits` equal slices run as a
+ * batch of products into a float32 scratch [splits, M, N], then summed (splitKSumSource, which also runs the
+ * matmul's epilogue). The profile's `splitK` {below, target, minSlice} applies it to single products whose grid has
+ * fewer than `below` workgroups: the fewest splits (2, 4, 8, 16) reaching `target` workgroups, or the most whose
+ * slices stay whole K tiles of at least `minSlice`. `force`: that many splits wherever they divide K into whole tiles (tests).
+ * Returns {splits, kslice} or null.
+ */
+export function splitKPlan(plan, g, profile, force = null) {
+  const cfg = plan.cfg, rule = profile.splitK;
+  if (cfg.small || cfg.mode || g.batch !== 1 || !(force || rule)) return null;
+  const wgs = plan.grid[0] * plan.grid[1];
+  const fits = (sp) => g.k % (sp * cfg.tk) === 0 && g.k / sp >= (force ? cfg.tk : rule.minSlice);
+  if (force) return fits(force) ? { splits: force, kslice: g.k / force } : null;
+  if (wgs >= rule.below) return null;
+  let best = null;
+  for (const sp of [2, 4, 8, 16]) {
+    if (!fits(sp)) break;
+    best = { splits: sp, kslice: g.k / sp };
+    if (wgs * sp >= rule.target) break;
+  }
+  return best;
+}
+
+/** The product g as the batch of its K slices, into scratch buffer `tid` (float32, contiguous [splits, M, N]). */
+export function splitKSlices(g, { splits, kslice }, tid) {
+  const [, ars, acs] = g.a_st, [, brs, bcs] = g.b_st;
+  return {
+    ...g, batch: splits, k: kslice, out: { id: tid, dt: DT.float32, off: 0 },
+    a: { ...g.a }, b: { ...g.b }, a_st: [kslice * acs, ars, acs], b_st: [kslice * brs, brs, bcs],
+  };
+}
+
+/** Sum of the K slices: header 0 M*N, 1 splits, 2 grid-x, 6 out offset; out[i] = sum_s T[s*MN + i] (contiguous). */
+export function splitKSumSpecs(od) {
+  return [{ name: 'O', dt: od, write: true, atomic: isSubword(od) }, { name: 'T', dt: DT.float32 }];
+}
+
+export function splitKSumSource(b) {
+  return PRELUDE + b + `
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let mn = pu(0u);
+  let i = (wg.y * pu(2u) + wg.x) * 256u + lid.x;
+  if (i >= mn) { return; }
+  var acc = 0.0;
+  for (var s = 0u; s < pu(1u); s++) { acc += ld_T(s * mn + i); }
+  st_O(pu(6u) + i, acc);
+}
+`;
+}
+
 /** B's layout for matvec: 'k' when contiguous along k (and not along n), else 'n'. */
 const matvecMode = (brs, bcs) => (bcs !== 1 && brs === 1 ? 'k' : 'n');
 

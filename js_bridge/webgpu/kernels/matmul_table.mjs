@@ -9,6 +9,8 @@
 //                        contiguous dimension of its B. Beyond the last maxM: the tiles.
 //   tiles                [[variant, minWorkgroups], ...]: the first tile variant (matmul.mjs GEMM_CONFIGS or
 //                        SMALL_CONFIGS) whose grid has at least minWorkgroups workgroups (the last: 0).
+//   splitK               optional {below, target, minSlice}: K cut into slices for grids too small to fill the GPU
+//                        (matmul.mjs splitKPlan).
 // `measured` says where a profile's numbers come from; the unmeasured default is a guess that is correct on any
 // adapter (every variant computes the same product) and keeps SwiftShader's small workgroup memory (16 KiB).
 export const MATMUL_TABLE = [
@@ -29,6 +31,9 @@ export const MATMUL_TABLE = [
       n: [[1, 'vn16r1'], [2, 'vn16r2'], [4, 'vn16r4'], [8, 'vn16r8'], [24, 'vn16r16']],
     },
     tiles: [['t128k8ds', 1024], ['t64du', 4], ['s16', 0]],
+    // per-kernel GPU timestamps (torch.webgpu.counter(timing=True)) on an H100, 2026-12-06: a 64 x 64 tile over
+    // 128 x 768 @ 768 x 3072 took 240 us in 96 workgroups, and 109 us over 4x the rows (384 workgroups)
+    splitK: { below: 132, target: 264, minSlice: 128 },
   },
   {
     match: '',
