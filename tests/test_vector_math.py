@@ -1,5 +1,5 @@
-"""float32 exp, expm1, log, log1p, tanh, erf, sin, cos, sigmoid, silu and gelu (both approximations): the vectorised kernels
-of wasm_ext/vec_math.h swept over many float32 inputs (special values, the range-reduction and interval
+"""float32 exp, exp2, expm1, log, log2, log10, log1p, tanh, erf, sin, cos and the activations on them (sigmoid, silu,
+gelu in both approximations, softplus, logsigmoid, mish, elu, selu): the vectorised kernels of wasm_ext/vec_math.h swept over many float32 inputs (special values, the range-reduction and interval
 boundaries with their neighbours, random values over every binade) with a bound in ulps against the float64
 result. The reference is Python's math module, so the sweep runs in Pyodide too (the wasm kernels); under CPython
 the same sweep also runs against live torch's float64 ops, and special values against torch's float32 ones.
@@ -77,6 +77,18 @@ FUNCS = {
     "erf": (tj.erf, math.erf, 3, None, [0.921875, 3.9, 3.8325, 2.5]),
     "sin": (tj.sin, math.sin, 3, None, _pio2_multiples()),
     "cos": (tj.cos, math.cos, 3, None, _pio2_multiples()),
+    "exp2": (tj.exp2, lambda x: 2.0 ** x, 2, None, [128, 127.99, -126, -149, -150, -151, 0.5, -0.5]),
+    "log2": (tj.log2, math.log2, 2, None, [0.70710677, 1.4142135, 1.17549435e-38, 1, 2, 0.5, 1024]),
+    "log10": (tj.log10, math.log10, 3, None, [0.70710677, 1.4142135, 1.17549435e-38, 1, 10, 1e-5]),
+    "softplus": (tj.nn.functional.softplus, lambda x: x if x > 20 else math.log1p(math.exp(x)), 3, None, [20, -20]),
+    "logsigmoid": (tj.nn.functional.logsigmoid, lambda x: min(x, 0) - math.log1p(math.exp(-abs(x))), 3, None,
+                   [-88.7228, -103.97, 16.6]),
+    "mish": (tj.nn.functional.mish, lambda x: x if x > 50 else x * math.tanh(math.log1p(math.exp(x))), 4, None,
+             [-88.7228, -103.97, 0.625, -0.625]),
+    "elu": (tj.nn.functional.elu, lambda x: x if x > 0 else math.expm1(x), 2, None, [16.6355, -16.6355, -17.3287]),
+    "selu": (tj.nn.functional.selu,
+             lambda x: 1.0507009873554804934 * (x if x > 0 else 1.6732632423543772848 * math.expm1(x)), 3, None,
+             [16.6355, -16.6355, -17.3287]),
     "sigmoid": (tj.sigmoid, _sigmoid, 3, None, [-88.7228, 88.7228, -103.97, 16.6]),
     "silu": (tj.nn.functional.silu, lambda x: x * _sigmoid(x), 3, None, [-88.7228, -103.97, 16.6]),
     # gelu's float32 inner argument x / sqrt(2) (x sqrt(2/pi) (1 + 0.044715 x^2)) carries a rounding that the
@@ -87,8 +99,9 @@ FUNCS = {
                   lambda a: 5 * (a + 0.044715 * a ** 3), [-9.5, -4.9, 0.625]),
 }
 # below this |reference| only an absolute error is checked: gelu's tail under x = -3.9 sqrt(2) is 1 + erf = 0
-# as in PyTorch's formula (~1e-7 and less), gelu_tanh's under -9 stops where e^{-2u} overflows
-ABS_FLOOR = {"gelu": 1e-7, "gelu_tanh": 1e-30}
+# as in PyTorch's formula (~1e-7 and less), gelu_tanh's under -9 stops where e^{-2u} overflows; mish's results
+# below 2e-36 (x < -80) are x tanh(log1p(e^x)) of a subnormal e^x, PyTorch's formula, with that factor's few bits
+ABS_FLOOR = {"gelu": 1e-7, "gelu_tanh": 1e-30, "mish": 2e-36}
 
 SPECIALS = [f32(v) for v in (0.0, -0.0, INF, -INF, NAN, FLT_MAX, -FLT_MAX, 1.17549435e-38, -1.17549435e-38,
                               1e-45, -1e-45, 5.877472e-39, -5.877472e-39, 1.0, -1.0)]
@@ -140,6 +153,12 @@ def _check_ulps(name, values, got, ref):
     assert not bad, f"{name}: {len(bad)}/{len(values)} beyond {bound} ulp, e.g. (x, got, ref, ulps) {bad[:4]}"
 
 
+def _torch_fn(name):
+    if name == "gelu_tanh":
+        return lambda x: torch.nn.functional.gelu(x, approximate="tanh")
+    return getattr(torch.nn.functional, name, None) or getattr(torch, name)
+
+
 @pytest.mark.parametrize("name", sorted(FUNCS))
 def test_ulps_against_float64_math(name):
     fn, ref_fn, _, _, boundaries = FUNCS[name]
@@ -151,9 +170,7 @@ def test_ulps_against_float64_math(name):
 @pytest.mark.parametrize("name", sorted(FUNCS))
 def test_ulps_against_torch_float64(name):
     fn, _, _, _, boundaries = FUNCS[name]
-    torch_fns = {"silu": torch.nn.functional.silu, "gelu": torch.nn.functional.gelu,
-                 "gelu_tanh": lambda x: torch.nn.functional.gelu(x, approximate="tanh")}
-    tfn = torch_fns.get(name) or getattr(torch, name)
+    tfn = _torch_fn(name)
     values = sweep_inputs(boundaries, seed=1)
     ref = tfn(torch.tensor(values, dtype=torch.float64)).tolist()
     if name == "gelu_tanh":   # torch's float64 0.5 x (1 + tanh u) cancels in the tail: compare above it only
@@ -169,9 +186,7 @@ def test_special_values_as_torch(name):
     """inf, -inf, NaN, +-0 and the float32 extremes give PyTorch's float32 results (NaN where it has NaN, the same
     infinities and signed zeros), except where PyTorch's own float32 kernel is off by more than rounding."""
     fn = FUNCS[name][0]
-    torch_fns = {"silu": torch.nn.functional.silu, "gelu": torch.nn.functional.gelu,
-                 "gelu_tanh": lambda x: torch.nn.functional.gelu(x, approximate="tanh")}
-    tfn = torch_fns.get(name) or getattr(torch, name)
+    tfn = _torch_fn(name)
     values = [v for v in SPECIALS if abs(v) > 1e-30 or v == 0]
     # PyTorch's vectorised erf makes gelu(inf) NaN and gelu(FLT_MAX) inf; the exact values are inf and FLT_MAX
     if name == "gelu":

@@ -278,14 +278,14 @@ typedef int64_t l2v __attribute__((vector_size(16)));
 #include "vec_unary.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(TJS_NO_AVX2)
-int tjs_vec_unary_f32_avx2(int op, tjs_iter* it, char* out, const char* in);
-static int un_vm_f32(int op, tjs_iter* it, char* out, const char* in) {
+int tjs_vec_unary_f32_avx2(int op, tjs_iter* it, char* out, const char* in, double p0, double p1, double p2);
+static int un_vm_f32(int op, tjs_iter* it, char* out, const char* in, double p0, double p1, double p2) {
   static int avx2 = -1;
   if (avx2 < 0) {
     __builtin_cpu_init();
     avx2 = __builtin_cpu_supports("avx2") != 0;
   }
-  return avx2 ? tjs_vec_unary_f32_avx2(op, it, out, in) : un_vm4_f32(op, it, out, in);
+  return avx2 ? tjs_vec_unary_f32_avx2(op, it, out, in, p0, p1, p2) : un_vm4_f32(op, it, out, in, p0, p1, p2);
 }
 #else
 #define un_vm_f32 un_vm4_f32
@@ -308,7 +308,7 @@ TJS_EXPORT int tjs_unary(void) {
     return (dt == TJS_F16 || dt == TJS_BF16) ? TJS_ERR_DTYPE : TJS_OK;
   switch (dt) {
   case TJS_F32: {
-    const int r = un_vm_f32(op, &itv, out, in);
+    const int r = un_vm_f32(op, &itv, out, in, p0, p1, p2);
     return r != TJS_ERR_OP ? r : un_f32(op, &itv, out, in, p0, p1, p2);
   }
   case TJS_F64: return un_f64(op, &itv, out, in, p0, p1, p2);

@@ -96,6 +96,16 @@ VM_INLINE vmf vm_log_reduced(vmf f, vmf nf) {
   return nf * VM_LN2_HI - ((hfsq - (s * (hfsq + R) + nf * VM_LN2_LO)) - f);
 }
 
+/* 2^x = 2^n e^{(x - n) ln2}, n = round(x) (x - n is exact) */
+VM_INLINE vmf vm_exp2(vmf x) {
+  vmf xc = vm_sel(x < -151.0f, vm_splat(-151.0f), x);
+  xc = vm_sel(xc > 129.0f, vm_splat(129.0f), xc);
+  const vmf t = xc + VM_ROUND_MAGIC, nf = t - VM_ROUND_MAGIC;
+  const vmi n = (vmi)t - (vmi)vm_splat(VM_ROUND_MAGIC);
+  const vmf e = vm_ldexp(1.0f + vm_expm1_reduced((xc - nf) * 0.693147180559945309f), n);
+  return vm_sel(x != x, x, e);
+}
+
 /* x = m 2^n with m in [sqrt(1/2), sqrt(2)) (subnormal x scaled by 2^23 first); returns f = m - 1 (exact) and n */
 VM_INLINE vmf vm_split_exponent(vmf x, vmf* nf) {
   const vmi sub = x < 1.17549435e-38f;
@@ -117,6 +127,19 @@ VM_INLINE vmf vm_log(vmf x) {
   vmf nf;
   const vmf f = vm_split_exponent(x, &nf);
   return vm_log_special(x, vm_log_reduced(f, nf));
+}
+
+/* log2(x) = n + log(m) log2(e) and log10(x) = n log10(2) + log(m) log10(e): a power of two gives n exactly */
+VM_INLINE vmf vm_log2(vmf x) {
+  vmf nf;
+  const vmf f = vm_split_exponent(x, &nf);
+  return vm_log_special(x, vm_log_reduced(f, vm_splat(0.0f)) * 1.44269504088896341f + nf);
+}
+VM_INLINE vmf vm_log10(vmf x) {
+  vmf nf;
+  const vmf f = vm_split_exponent(x, &nf);
+  const vmf lm = vm_log_reduced(f, vm_splat(0.0f)) * 0.434294481903251828f;
+  return vm_log_special(x, (nf * 4.60503898e-06f + lm) + nf * 0.301025390625f);   /* log10(2) in two parts */
 }
 
 /* log(1 + x) = log(u) + (x - (u - 1)) / u with u = 1 + x rounded: the quotient restores what the rounding of u
@@ -242,6 +265,20 @@ VM_INLINE vmf vm_gelu_erf(vmf x) { return x * 0.5f * vm_one_plus_erf(x * 0.70710
 VM_INLINE vmf vm_gelu_tanh(vmf x) {
   const vmf u = 0.79788456080286535588f * (x + 0.044715f * (x * x * x));
   return x / (1.0f + vm_exp(-(u + u)));
+}
+
+/* the activations as PyTorch writes them, on the functions above */
+VM_INLINE vmf vm_softplus(vmf x, float beta, float threshold) {
+  const vmf z = x * beta;
+  return vm_sel(z > threshold, x, vm_log1p(vm_exp(z)) / beta);
+}
+VM_INLINE vmf vm_logsigmoid(vmf x) {
+  return vm_sel(x < 0.0f, x, vm_splat(0.0f)) - vm_log1p(vm_exp(-vm_abs(x)));
+}
+VM_INLINE vmf vm_mish(vmf x) { return x * vm_tanh(vm_log1p(vm_exp(x))); }
+/* elu, selu, celu: x <= 0 ? expm1(x input_scale) alpha scale : x scale */
+VM_INLINE vmf vm_elu(vmf x, float neg_coef, float pos_coef, float input_scale) {
+  return vm_sel(x <= 0.0f, vm_expm1(x * input_scale) * neg_coef, x * pos_coef);
 }
 
 #endif

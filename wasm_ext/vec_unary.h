@@ -36,7 +36,8 @@
 #endif
 
 /* TJS_ERR_OP for the ops it leaves to the scalar kernels */
-VEC_UNARY_F32(int op, tjs_iter* it, char* out, const char* in) {
+VEC_UNARY_F32(int op, tjs_iter* it, char* out, const char* in, double p0, double p1, double p2) {
+  const float t0 = (float)p0, t1 = (float)p1, t2 = (float)p2;
   switch (op) {
   case TJS_UN_EXP: VMAPF32(vm_exp(vx)); break;
   case TJS_UN_EXPM1: VMAPF32(vm_expm1(vx)); break;
@@ -50,6 +51,18 @@ VEC_UNARY_F32(int op, tjs_iter* it, char* out, const char* in) {
   case TJS_UN_GELU_TANH: VMAPF32(vm_gelu_tanh(vx)); break;
   case TJS_UN_SIN: VMAPF32(vm_sin(vx)); break;
   case TJS_UN_COS: VMAPF32(vm_cos(vx)); break;
+  case TJS_UN_EXP2: VMAPF32(vm_exp2(vx)); break;
+  case TJS_UN_LOG2: VMAPF32(vm_log2(vx)); break;
+  case TJS_UN_LOG10: VMAPF32(vm_log10(vx)); break;
+  case TJS_UN_SOFTPLUS: VMAPF32(vm_softplus(vx, t0, t1)); break;
+  case TJS_UN_LOGSIGMOID: VMAPF32(vm_logsigmoid(vx)); break;
+  case TJS_UN_MISH: VMAPF32(vm_mish(vx)); break;
+  case TJS_UN_ELU: { const float nc = (float)(p0 * p1); VMAPF32(vm_elu(vx, nc, t1, t2)); break; }
+  case TJS_UN_SELU: {   /* ew_float.h's constants */
+    const float sc = (float)1.0507009873554804934193349852946,
+                nc = (float)(1.6732632423543772848170429916717 * 1.0507009873554804934193349852946);
+    VMAPF32(vm_elu(vx, nc, sc, 1.0f)); break;
+  }
   default: return TJS_ERR_OP;
   }
   return TJS_OK;
