@@ -17,6 +17,7 @@
 #endif
 typedef float vmf __attribute__((vector_size(VM_LANES * 4)));
 typedef int32_t vmi __attribute__((vector_size(VM_LANES * 4)));
+typedef uint32_t vmu __attribute__((vector_size(VM_LANES * 4)));   /* bit arithmetic that may wrap (NaN lanes) */
 typedef float vmf_u __attribute__((vector_size(VM_LANES * 4), aligned(4), may_alias));   /* unaligned load/store */
 
 #define VM_INLINE static inline __attribute__((always_inline))
@@ -36,7 +37,7 @@ VM_INLINE vmf vm_splat(float s) { return (vmf){0} + s; }
 /* p * 2^n for n in [-150, 128], one rounding at most (when the result is subnormal): two exact power-of-two
  * factors, each a normal float, so p * 2^64 * 2^64 overflows and p * 2^-75 * 2^-75 underflows as it should */
 VM_INLINE vmf vm_ldexp(vmf p, vmi n) {
-  const vmi n1 = n >> 1, n2 = n - n1;
+  const vmu n1 = (vmu)(n >> 1), n2 = (vmu)n - n1;
   return p * (vmf)((n1 + 127) << 23) * (vmf)((n2 + 127) << 23);
 }
 
@@ -55,7 +56,7 @@ typedef struct { vmf r, nf; vmi n; } vm_reduced;
 VM_INLINE vm_reduced vm_reduce_ln2_unclamped(vmf x) {   /* |x| < 2^15 */
   const vmf t = x * VM_LOG2E + VM_ROUND_MAGIC;
   vm_reduced o;
-  o.n = (vmi)t - (vmi)vm_splat(VM_ROUND_MAGIC);
+  o.n = (vmi)((vmu)t - (vmu)vm_splat(VM_ROUND_MAGIC));
   o.nf = t - VM_ROUND_MAGIC;
   o.r = (x - o.nf * VM_LN2_HI) - o.nf * VM_LN2_LO;
   return o;
@@ -78,7 +79,7 @@ VM_INLINE vmf vm_expm1(vmf x) {
   const vm_reduced k = vm_reduce_ln2(x);
   const vmf em1 = vm_expm1_reduced(k.r);
   const vmi in_range = (k.n >= -24) & (k.n <= 24);
-  const vmf s = (vmf)(((k.n & in_range) + 127) << 23);
+  const vmf s = (vmf)(((vmu)(k.n & in_range) + 127) << 23);
   const vmf near = s * em1 + (s - 1.0f);
   const vmf far = vm_ldexp(1.0f + em1, k.n) - 1.0f;
   const vmf r = vm_sel(in_range, near, far);
@@ -101,7 +102,7 @@ VM_INLINE vmf vm_exp2(vmf x) {
   vmf xc = vm_sel(x < -151.0f, vm_splat(-151.0f), x);
   xc = vm_sel(xc > 129.0f, vm_splat(129.0f), xc);
   const vmf t = xc + VM_ROUND_MAGIC, nf = t - VM_ROUND_MAGIC;
-  const vmi n = (vmi)t - (vmi)vm_splat(VM_ROUND_MAGIC);
+  const vmi n = (vmi)((vmu)t - (vmu)vm_splat(VM_ROUND_MAGIC));
   const vmf e = vm_ldexp(1.0f + vm_expm1_reduced((xc - nf) * 0.693147180559945309f), n);
   return vm_sel(x != x, x, e);
 }
@@ -110,8 +111,8 @@ VM_INLINE vmf vm_exp2(vmf x) {
 VM_INLINE vmf vm_split_exponent(vmf x, vmf* nf) {
   const vmi sub = x < 1.17549435e-38f;
   x = vm_sel(sub, x * 8388608.0f, x);
-  const vmi ix = (vmi)x + (0x3f800000 - 0x3f3504f3);
-  *nf = __builtin_convertvector((ix >> 23) - 127 - (sub & 23), vmf);
+  const vmu ix = (vmu)x + (0x3f800000 - 0x3f3504f3);
+  *nf = __builtin_convertvector(((vmi)ix >> 23) - 127 - (sub & 23), vmf);
   return (vmf)((ix & 0x007fffff) + 0x3f3504f3) - 1.0f;
 }
 
@@ -197,7 +198,7 @@ VM_INLINE vmf vm_erf_abs(vmf a, vmf* erfc_mid) {
   h = h * t - 1.556815267e+00f;
   const vmf ah = (vmf)((vmi)a & (int32_t)0xfffff000), ah2 = ah * ah, tail = (h - (a - ah) * (a + ah));
   const vmf tn = (tail - ah2) * VM_LOG2E + VM_ROUND_MAGIC, nf = tn - VM_ROUND_MAGIC;
-  const vmi n = (vmi)tn - (vmi)vm_splat(VM_ROUND_MAGIC);
+  const vmi n = (vmi)((vmu)tn - (vmu)vm_splat(VM_ROUND_MAGIC));
   const vmf r = ((-ah2 - nf * VM_LN2_HI) + tail) - nf * VM_LN2_LO;
   const vmf erfc = vm_ldexp(1.0f + vm_expm1_reduced(r), n);
   *erfc_mid = erfc;
@@ -225,7 +226,7 @@ VM_INLINE vmf vm_one_plus_erf(vmf z) {
 VM_INLINE vmf vm_sincos(vmf x, int cosine) {
   const vmf a = vm_abs(x);   /* sin is odd, cos even: reduce |x| (-0 keeps its sign) */
   const vmf t = a * 0.636619772367581343f + VM_ROUND_MAGIC, jf = t - VM_ROUND_MAGIC;
-  const vmi j = (vmi)t - (vmi)vm_splat(VM_ROUND_MAGIC) + cosine;   /* cos x = sin(x + pi/2) */
+  const vmu j = (vmu)t - (vmu)vm_splat(VM_ROUND_MAGIC) + (uint32_t)cosine;   /* cos x = sin(x + pi/2) */
   const vmf r = (((a - jf * 1.570312500e+00f) - jf * 4.837512970e-04f) - jf * 7.549533620e-08f)
                 - jf * 2.563344068e-12f, w = r * r;
   vmf sp = -1.951595332e-04f * w + 8.332165889e-03f;
@@ -234,8 +235,8 @@ VM_INLINE vmf vm_sincos(vmf x, int cosine) {
   vmf cp = 2.443585254e-05f * w - 1.388734207e-03f;
   cp = cp * w + 4.166664556e-02f;
   const vmf cos_r = (1.0f - 0.5f * w) + (w * w) * cp;
-  const vmf v = vm_sel((j & 1) != 0, cos_r, sin_r);
-  vmf out = (vmf)((vmi)v ^ ((j & 2) << 30));   /* quadrants 2 and 3: negated */
+  const vmf v = vm_sel((vmi)((j & 1) != 0), cos_r, sin_r);
+  vmf out = (vmf)((vmu)v ^ ((j & 2) << 30));   /* quadrants 2 and 3: negated */
   if (!cosine) out = (vmf)((vmi)out ^ ((vmi)x & VM_SIGN));
   const vmi far = ~(vm_abs(x) <= VM_TRIG_MAX);
   for (int k = 0; k < VM_LANES; k++)
@@ -256,7 +257,7 @@ VM_INLINE vmf vm_sigmoid(vmf x) {
 VM_INLINE vmf vm_silu(vmf x) {
   const vmf a = vm_abs(x);
   const vm_reduced k = vm_reduce_ln2_unclamped(-vm_sel(a > 120.0f, vm_splat(120.0f), a));
-  const vmf p = 1.0f + vm_expm1_reduced(k.r), e = vm_ldexp(p, k.n), e_2p32 = vm_ldexp(p, k.n + 32);
+  const vmf p = 1.0f + vm_expm1_reduced(k.r), e = vm_ldexp(p, k.n), e_2p32 = vm_ldexp(p, (vmi)((vmu)k.n + 32));
   const vmf neg = vm_sel(x < -120.0f, x * 0.0f, (x * e_2p32) / (1.0f + e) * 2.3283064365386963e-10f);
   return vm_sel(x < 0.0f, neg, x / (1.0f + e));
 }
