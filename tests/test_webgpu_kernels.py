@@ -262,3 +262,49 @@ def test_split_k():
         assert_close(x3 @ sample((60, 40), seed=99), y3, what="no split")
     finally:
         bridge.splitKForce = None
+
+
+# ---- layer norm and RMS norm: one kernel ----------------------------------------------------------------------
+@pytest.mark.parametrize("n", [7, 64, 300, 3000])       # rows in registers (short, long) and streamed (beyond)
+def test_row_norm_one_kernel(n):
+    """F.layer_norm / F.rms_norm run as one kernel (kernels/norm.mjs, ops/fused_norm.py) with the composite's
+    values, statistics and gradients (input, weight, bias; and through create_graph, a second order)."""
+    x, w, b = sample((5, n), seed=100), sample((n,), seed=101), sample((n,), seed=102)
+    g = sample((5, n), seed=103)
+
+    def run(x, w, b, g, rms):
+        x, w, b = (t.clone().requires_grad_() for t in (x, w, b))
+        y = F.rms_norm(x, (n,), w, 1e-5) if rms else F.layer_norm(x, (n,), w, b, 1e-5)
+        grads = torch.autograd.grad(y, (x, w) if rms else (x, w, b), g)
+        return (y.detach(),) + grads
+
+    for rms in (False, True):
+        xg, wg, bg = x.to(GPU), w.to(GPU), b.to(GPU)
+        torch.webgpu.flush()
+        with torch.webgpu.counter(kernels=True) as c:
+            y = F.rms_norm(xg, (n,), wg, 1e-5) if rms else F.layer_norm(xg, (n,), wg, bg, 1e-5)
+        assert c["dispatches"] == 1 and c.kernels[0].startswith("row_norm:"), c.kernels
+        cpu, gpu = run(x, w, b, g, rms), run(xg, wg, bg, g.to(GPU), rms)
+        for k, (a, z) in enumerate(zip(cpu, gpu)):
+            assert_close(a, z, rtol=1e-4, atol=3e-5 * max(1, n / 64), what=f"rms={rms} output {k}")
+        assert y.grad_fn is None
+    out, mean, rstd = torch.native_layer_norm(x.to(GPU), (n,), None, None, 1e-5)
+    ref = torch.native_layer_norm(x, (n,), None, None, 1e-5)
+    for a, z in zip(ref, (out, mean, rstd)):
+        assert_close(a, z, rtol=1e-4, atol=3e-5, what="native_layer_norm")
+    xg = x.to(GPU).requires_grad_()
+    (gx,) = torch.autograd.grad(F.layer_norm(xg, (n,)).pow(2).sum(), xg, create_graph=True)
+    xc = x.clone().requires_grad_()
+    (gc,) = torch.autograd.grad(F.layer_norm(xc, (n,)).pow(2).sum(), xc, create_graph=True)
+    assert_close(torch.autograd.grad(gc.sum(), xc)[0], torch.autograd.grad(gx.sum(), xg)[0], rtol=1e-3, atol=1e-3,
+                 what="double backward")
+
+
+def test_row_norm_declines():
+    """Inputs the kernel does not take run the composite: a non-contiguous input, float16; 2-D norms are rows too."""
+    x = sample((6, 8), seed=104)
+    for fn in (lambda t: F.layer_norm(t.t(), (6,)), lambda t: F.layer_norm(t.half(), (8,)).float(),
+               lambda t: F.layer_norm(t.view(2, 3, 8), (3, 8))):
+        assert_close(*both(fn, x), rtol=1e-3, atol=2e-3)
+    assert torch.nn.LayerNorm(8).to(GPU)(x.to(GPU)).grad_fn.name() == "NativeLayerNormBackward0"
+    assert torch.nn.RMSNorm(8).to(GPU)(x.to(GPU)).grad_fn.name() == "MulBackward0"

@@ -50,6 +50,9 @@
 //                  q_st[4], k_st[4], v_st[4], m_st[4]
 //                    p0: scale; flags 1 causal, 2 mask (mask id 0: none); strides (batch, head, row, col); out
 //                    contiguous (B, H, L, Ev)
+//   ROW_NORM       outer, n, flags, out operand, mean operand, rstd operand, x operand, w operand, b operand
+//                    layer norm / RMS norm over contiguous rows of n (kernels/norm.mjs); p0: eps; flags 1 rms (no
+//                    mean), 2 weight, 4 bias, 8 mean and rstd stored (one per row); absent operands id 0
 //   QUANT_MATMUL   M, N, K, group, x_rs, out operand, x operand, w operand, scales operand, mins operand
 //                    op: scheme (0 int8 w times scales[n, k / group], 1 Q4_1 nibbles with mins; kernel_abi's
 //                    quant_matmul); out f32 contiguous (M, N), x f32 rows of stride x_rs; mins id 0: none
@@ -78,7 +81,8 @@ export const FAMILY = Object.freeze({
   SEARCHSORTED: 20,
   LINALG: 21,
   ATTENTION: 22,
-  QUANT_MATMUL: 23,
+  ROW_NORM: 23,
+  QUANT_MATMUL: 24,
 });
 
 const operand = (I, at) => ({ id: I[at], dt: I[at + 1], off: I[at + 2] });
@@ -187,6 +191,10 @@ export const ARGS = Object.freeze({
     return { op: I[1], B: I[2], H: I[3], L: I[4], S: I[5], E: I[6], Ev: I[7], rep: I[8], flags: I[9],
       out: operand(I, 10), q: operand(I, 13), k: operand(I, 16), v: operand(I, 19), mask: operand(I, 22),
       q_st: arr(I, 25, 4), k_st: arr(I, 29, 4), v_st: arr(I, 33, 4), m_st: arr(I, 37, 4) };
+  },
+  ROW_NORM(I) {
+    return { op: I[1], outer: I[2], n: I[3], flags: I[4], out: operand(I, 5), mean: operand(I, 8),
+      rstd: operand(I, 11), x: operand(I, 14), w: operand(I, 17), b: operand(I, 20) };
   },
   QUANT_MATMUL(I) {
     return { op: I[1], M: I[2], N: I[3], K: I[4], group: I[5], x_rs: I[6], out: operand(I, 7), x: operand(I, 10),

@@ -39,6 +39,7 @@ import {
 import { LINALG_OPS, WG_LINALG, linalgSource } from './kernels/linalg.mjs';
 import { attentionRows, attentionSource, attentionSpecs } from './kernels/attention.mjs';
 import { runQuantMatmul } from './kernels/quant_matmul.mjs';
+import { NORM_BIAS, NORM_STATS, NORM_WEIGHT, rowNormShape, rowNormSource, rowNormSpecs } from './kernels/norm.mjs';
 import { ARGS, FAMILY } from './abi.mjs';
 
 export { FAMILY };
@@ -294,6 +295,7 @@ export class Bridge {
       case FAMILY.SEARCHSORTED: return this._searchsorted(ARGS.SEARCHSORTED(I));
       case FAMILY.LINALG: return this._linalg(ARGS.LINALG(I));
       case FAMILY.ATTENTION: return this._attention(ARGS.ATTENTION(I), F[0]);
+      case FAMILY.ROW_NORM: return this._rowNorm(ARGS.ROW_NORM(I), F[0]);
       case FAMILY.QUANT_MATMUL: return runQuantMatmul(this, ARGS.QUANT_MATMUL(I));
       default: throw Object.assign(new Error(`unknown family ${fam}`), { code: 2 });
     }
@@ -495,6 +497,28 @@ export class Bridge {
     const [gx, gy] = grid(Math.ceil(outer / shape.OX));
     d.u32.set([outer, n, gx, xoff, ooff, log], w);
     d.dispatch(p, [oid, xid], w, gx, gy);
+  }
+
+  /** Layer norm / RMS norm over contiguous rows in one kernel (kernels/norm.mjs). */
+  _rowNorm(a, eps) {
+    const { outer, n, flags } = a;
+    if (!outer || !n) return;
+    const { id: oid, dt: odt, off: ooff } = a.out, { id: xid, dt: xdt, off: xoff } = a.x;
+    const wdt = flags & NORM_WEIGHT ? a.w.dt : flags & NORM_BIAS ? a.b.dt : xdt;
+    this._checkDtypes([xdt, odt, wdt]);
+    const ids = [oid, xid];
+    if (flags & NORM_WEIGHT) ids.push(a.w.id);
+    if (flags & NORM_BIAS) ids.push(a.b.id);
+    if (flags & NORM_STATS) ids.push(a.mean.id, a.rstd.id);
+    const d = this.disp;
+    const shape = rowNormShape(n);
+    const p = this._pipe(`row_norm:${xdt},${odt},${wdt}:${shape.S}${shape.cache ? 'c' : ''}:${flags}`, ids,
+      () => rowNormSpecs(xdt, odt, wdt, flags), (b) => rowNormSource(xdt, odt, flags, b, shape));
+    const w = d.slot();
+    const [gx, gy] = grid(Math.ceil(outer / shape.OX));
+    d.u32.set([outer, n, gx, xoff, ooff, a.w.off, a.b.off, a.mean.off, a.rstd.off], w);
+    d.f32[w + 9] = eps;
+    d.dispatch(p, ids, w, gx, gy);
   }
 
   _cumul(a) {

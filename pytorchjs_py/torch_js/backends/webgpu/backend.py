@@ -66,6 +66,8 @@ _SEARCHSORTED = struct_for("SEARCHSORTED")
 _LINALG = {}   # (noperands, nwords) -> struct
 _ATTENTION = struct_for("ATTENTION")
 QUANT_MATMUL, _QUANT_MATMUL = FAMILY["QUANT_MATMUL"], struct_for("QUANT_MATMUL")
+ROW_NORM, _ROW_NORM = FAMILY["ROW_NORM"], struct_for("ROW_NORM")
+_NO_OPERAND = (0, 0, 0)
 
 
 class WebGPUStorage(Storage):
@@ -303,6 +305,20 @@ class WebGPUBackend(Backend):
         rc = _rt.run()
         if rc:
             _rt.fail(rc, "matmul", (a._dtype,))
+
+    # ---- fused norms (beyond the Backend interface: ops/fused_norm.py asks for it by name) ------------------
+    def row_norm(self, out, mean, rstd, x, weight, bias, outer, n, eps, rms):
+        """Layer norm (RMS norm when rms) of `outer` contiguous rows of n in one kernel (kernels/norm.mjs): out =
+        (x - mean) * rstd * weight + bias; mean and rstd (one per row, contiguous), weight and bias (n
+        contiguous) may be None."""
+        op = lambda t: (t._storage.ptr, t._dtype.code, t._offset) if t is not None else _NO_OPERAND  # noqa: E731
+        flags = (1 if rms else 0) | (2 if weight is not None else 0) | (4 if bias is not None else 0) | \
+            (8 if mean is not None else 0)
+        _ROW_NORM.pack_into(_ARGS, 0, eps, 0.0, 0.0, 0.0, ROW_NORM, 0, outer, n, flags, *op(out), *op(mean),
+                            *op(rstd), *op(x), *op(weight), *op(bias))
+        rc = _rt.run()
+        if rc:
+            _rt.fail(rc, "rms_norm" if rms else "layer_norm", (x._dtype,))
 
     # ---- fused attention (beyond the Backend interface: ops/fused_attention.py asks for it by name) ---------
     def attention(self, out, q, k, v, mask, dims, strides, rep, causal, scale):

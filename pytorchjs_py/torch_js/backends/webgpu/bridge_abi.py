@@ -65,6 +65,9 @@ _SPECS = (
                   "v_st[4] m_st[4]",
      "p0: scale; flags 1 causal, 2 mask (mask id 0: none); strides (batch, head, row, col); out contiguous "
      "(B, H, L, Ev)"),
+    ("ROW_NORM", "outer n flags out:operand mean:operand rstd:operand x:operand w:operand b:operand",
+     "layer norm / RMS norm over contiguous rows of n (kernels/norm.mjs); p0: eps; flags 1 rms (no mean), 2 weight, "
+     "4 bias, 8 mean and rstd stored (one per row); absent operands id 0"),
     ("QUANT_MATMUL", "M N K group x_rs out:operand x:operand w:operand scales:operand mins:operand",
      "op: scheme (0 int8 w times scales[n, k / group], 1 Q4_1 nibbles with mins; kernel_abi's quant_matmul); "
      "out f32 contiguous (M, N), x f32 rows of stride x_rs; mins id 0: none (kernels/quant_matmul.mjs)"),

@@ -1,6 +1,8 @@
 """Normalisation layers as decompositions over reductions and elementwise ops (their gradients, including
-double backward, come from those ops). Running statistics are updated in place under no_grad, as ATen does:
+double backward, come from those ops); layer_norm and rms_norm take the device's fused kernel where it has one
+(ops/fused_norm.py). Running statistics are updated in place under no_grad, as ATen does:
 running = (1 − momentum)·running + momentum·batch, with the unbiased batch variance."""
+from ...ops.fused_norm import fused_row_norm
 from ._common import D, as_op_result, no_grad, reg
 from .misc import pad
 from .pooling import avg_pool2d
@@ -251,6 +253,9 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps):
     differentiable)."""
     ns, dims = _norm_dims(input, normalized_shape, "layer_norm", (("weight", weight), ("bias", bias)))
     _check_param_dtypes(input, weight, bias)
+    fused = fused_row_norm(input, len(ns), weight, bias, eps, rms=False)
+    if fused is not None:
+        return fused
     var, mean = _stats(input, dims)
     rstd = (var + eps).rsqrt()
     y = _affine((input - mean) * rstd, weight, bias, lambda t: t).to(input._dtype)
@@ -261,6 +266,9 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     ns, dims = _norm_dims(input, normalized_shape, "rms_norm", (("weight", weight),))
     if eps is None:
         eps = D.finfo(input._dtype).eps
+    fused = fused_row_norm(input, len(ns), weight, None, eps, rms=True)
+    if fused is not None:
+        return fused[0]
     # float16/bfloat16 are normalized in float32, as PyTorch's opmath does (x * x overflows float16 from 256 up)
     x = input.float() if input._dtype in (D.float16, D.bfloat16) else input
     y = (x * ((x * x).mean(dims, keepdim=True) + eps).rsqrt()).to(input._dtype)

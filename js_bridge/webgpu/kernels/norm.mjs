@@ -1,0 +1,59 @@
+// Layer norm and RMS norm over contiguous rows, one kernel: the row's mean (layer norm), then its variance about
+// that mean (two passes over the row, as accurate as PyTorch's, not E[x²] - E[x]²), then the normalised row with
+// its weight and bias; the row is read once into registers when it fits (softmax's shape: kernels/reduce.mjs).
+// Per row the kernel may also store the mean and 1/sqrt(var + eps), which the backward reuses.
+// Header: 0 rows, 1 n, 2 grid-x, 3 x offset, 4 out offset, 5 weight offset, 6 bias offset, 7 mean offset,
+// 8 rstd offset, 9 eps (f32).
+import { PRELUDE, UnsupportedDtype, isFloat, isSubword } from './common.mjs';
+import { WG_ROW, softmaxShape } from './reduce.mjs';
+
+export const NORM_RMS = 1, NORM_WEIGHT = 2, NORM_BIAS = 4, NORM_STATS = 8;
+
+/** Operand specs in binding order: O, X, then W, B, MU, RS as the flags ask. */
+export function rowNormSpecs(xd, od, wd, flags) {
+  const specs = [{ name: 'O', dt: od, write: true, atomic: isSubword(od) }, { name: 'X', dt: xd }];
+  if (flags & NORM_WEIGHT) specs.push({ name: 'W', dt: wd });
+  if (flags & NORM_BIAS) specs.push({ name: 'B', dt: wd });
+  if (flags & NORM_STATS) specs.push({ name: 'MU', dt: od, write: true }, { name: 'RS', dt: od, write: true });
+  return specs;
+}
+
+export const rowNormShape = softmaxShape;
+
+export function rowNormSource(xd, od, flags, b, shape) {
+  if (!isFloat(xd) || !isFloat(od)) throw new UnsupportedDtype(xd);
+  const { S, OX, cache } = shape;
+  const rms = flags & NORM_RMS;
+  // `acc` summed over the S invocations of a row (a tree in workgroup memory)
+  const rowSum = S > 1 ? `  sh[lid.x] = acc;
+  workgroupBarrier();
+  for (var h = ${S / 2}u; h > 0u; h >>= 1u) {
+    if (t < h) { acc += sh[lid.x + h]; sh[lid.x] = acc; }
+    workgroupBarrier();
+  }
+  acc = sh[lid.x - t];
+  workgroupBarrier();
+` : '';
+  const each = (body) => (cache
+    ? Array.from({ length: cache }, (_, e) => `  if (t + ${e * S}u < n) { let i = t + ${e * S}u; let v = x${e}; ${body} }\n`).join('')
+    : `  for (var i = t; i < n; i += ${S}u) { let v = ld_X(xb + i); ${body} }\n`);
+  const load = cache ? Array.from({ length: cache }, (_, e) => `  var x${e} = 0.0; if (t + ${e * S}u < n) { x${e} = ld_X(xb + t + ${e * S}u); }\n`).join('') : '';
+  let y = '(v - mean) * rstd';
+  if (flags & NORM_WEIGHT) y = `${y} * ld_W(pu(5u) + i)`;
+  if (flags & NORM_BIAS) y = `${y} + ld_B(pu(6u) + i)`;
+  const stats = flags & NORM_STATS ? '  if (t == 0u && valid) { st_MU(pu(7u) + row, mean); st_RS(pu(8u) + row, rstd); }\n' : '';
+  return PRELUDE + b + `
+var<workgroup> sh: array<f32, ${WG_ROW}>;
+@compute @workgroup_size(${WG_ROW})
+fn main(@builtin(workgroup_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let t = lid.x % ${S}u;
+  let row = (gid.y * pu(2u) + gid.x) * ${OX}u + lid.x / ${S}u;
+  let valid = row < pu(0u);   // invocations past the last row still take part in the barriers
+  let n = select(0u, pu(1u), valid);
+  let xb = pu(3u) + row * n; let ob = pu(4u) + row * n;
+  let nf = f32(max(n, 1u));
+${load}  var acc = 0.0;
+${rms ? '  let mean = 0.0;\n' : `${each('acc += v;')}${rowSum}  let mean = acc / nf;\n  acc = 0.0;\n`}${each('let c = v - mean; acc += c * c;')}${rowSum}  let rstd = inverseSqrt(acc / nf + pf(9u));
+${stats}${each(`st_O(ob + i, ${y});`)}}
+`;
+}
