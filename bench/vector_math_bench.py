@@ -3,6 +3,9 @@
     PYTHONPATH=pytorchjs_py .venv/bin/python bench/vector_math_bench.py [--reps N]   # native kernels + PyTorch
     TORCH_JS_INSTALL=source node js_bridge/pyrun.mjs bench/vector_math_bench.py     # wasm kernels (no PyTorch)
 
+TORCH_JS_NATIVE_LIB=path (a .so, or in Pyodide a .wasm inside the checkout) times another build of the kernels, e.g.
+an older one for a before/after. PyTorch runs on one thread, as torch_js's kernels do.
+
 Prints one JSON object: {"target": ..., "shape": [...], "ms": {op: {"torch_js": ms, "torch": ms|null}}}, each
 figure the best of --reps repetitions of --inner back-to-back calls (the least disturbed by other processes).
 """
@@ -37,6 +40,11 @@ def ops(lib):
         "log1p": lib.log1p,
         "sin": lib.sin,
         "cos": lib.cos,
+        "exp2": lib.exp2,
+        "log2": lib.log2,
+        "softplus": F.softplus,
+        "mish": F.mish,
+        "elu": F.elu,
     }
 
 
@@ -70,7 +78,7 @@ def main():
     for name, fn in js_ops.items():
         if wanted and name not in wanted:
             continue
-        log_like = name in ("log", "log1p")
+        log_like = name in ("log", "log1p", "log2")
         row = {"torch_js": round(best_ms(fn, x_log if log_like else x_js, args.reps, args.inner), 4), "torch": None}
         if torch is not None:
             row["torch"] = round(best_ms(pt_ops[name], x_pt_log if log_like else x_pt, args.reps, args.inner), 4)

@@ -273,19 +273,22 @@ typedef int64_t l2v __attribute__((vector_size(16)));
 #undef TMIN
 #undef TMAX
 
-/* ---- float32 transcendental ops through vec_math.h: 4 lanes here, 8 in vec_unary_avx2.c ---- */
+/* ---- float32 transcendental ops through vec_math.h: 4 lanes here, 8 and 16 in vec_unary_avx2.c / _avx512.c ---- */
 #define VEC_UNARY_F32 __attribute__((noinline)) static int un_vm4_f32
 #include "vec_unary.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(TJS_NO_AVX2)
 int tjs_vec_unary_f32_avx2(int op, tjs_iter* it, char* out, const char* in, double p0, double p1, double p2);
+int tjs_vec_unary_f32_avx512(int op, tjs_iter* it, char* out, const char* in, double p0, double p1, double p2);
 static int un_vm_f32(int op, tjs_iter* it, char* out, const char* in, double p0, double p1, double p2) {
-  static int avx2 = -1;
-  if (avx2 < 0) {
+  static int isa = -1;   /* 2: AVX-512F, 1: AVX2, 0: baseline */
+  if (isa < 0) {
     __builtin_cpu_init();
-    avx2 = __builtin_cpu_supports("avx2") != 0;
+    isa = __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
   }
-  return avx2 ? tjs_vec_unary_f32_avx2(op, it, out, in, p0, p1, p2) : un_vm4_f32(op, it, out, in, p0, p1, p2);
+  if (isa == 2) return tjs_vec_unary_f32_avx512(op, it, out, in, p0, p1, p2);
+  if (isa == 1) return tjs_vec_unary_f32_avx2(op, it, out, in, p0, p1, p2);
+  return un_vm4_f32(op, it, out, in, p0, p1, p2);
 }
 #else
 #define un_vm_f32 un_vm4_f32

@@ -27,6 +27,12 @@ VM_INLINE vmf vm_sel(vmi m, vmf a, vmf b) { return (vmf)(((vmi)a & m) | ((vmi)b 
 VM_INLINE vmf vm_abs(vmf x) { return (vmf)((vmi)x & 0x7fffffff); }
 VM_INLINE vmf vm_with_sign(vmf mag, vmf sign_of) { return (vmf)((vmi)mag | ((vmi)sign_of & VM_SIGN)); }
 VM_INLINE vmf vm_splat(float s) { return (vmf){0} + s; }
+VM_INLINE int vm_any(vmi m) {   /* some lane set: OR of the mask's 64-bit words */
+  uint64_t w[VM_LANES / 2], acc = 0;
+  __builtin_memcpy(w, &m, sizeof m);
+  for (int k = 0; k < VM_LANES / 2; k++) acc |= w[k];
+  return acc != 0;
+}
 
 /* ln 2 in two parts: n * VM_LN2_HI is exact for |n| < 2^15 */
 #define VM_LN2_HI 0.693359375f
@@ -239,8 +245,9 @@ VM_INLINE vmf vm_sincos(vmf x, int cosine) {
   vmf out = (vmf)((vmu)v ^ ((j & 2) << 30));   /* quadrants 2 and 3: negated */
   if (!cosine) out = (vmf)((vmi)out ^ ((vmi)x & VM_SIGN));
   const vmi far = ~(vm_abs(x) <= VM_TRIG_MAX);
-  for (int k = 0; k < VM_LANES; k++)
-    if (far[k]) out[k] = cosine ? cosf(x[k]) : sinf(x[k]);
+  if (vm_any(far))
+    for (int k = 0; k < VM_LANES; k++)
+      if (far[k]) out[k] = cosine ? cosf(x[k]) : sinf(x[k]);
   return out;
 }
 VM_INLINE vmf vm_sin(vmf x) { return vm_sincos(x, 0); }

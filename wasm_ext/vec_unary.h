@@ -1,7 +1,8 @@
 /* vec_unary.h: the float32 unary ops of vec_math.h over a tjs_iter's rows, a template included once per vector
- * width: elementwise.c (VM_LANES 4: simd128 in wasm, SSE2 natively) and, on x86-64, vec_unary_avx2.c (VM_LANES 8,
- * built for AVX2 and chosen at run time). The includer defines VEC_UNARY_F32 (the function's name, with its
- * storage class). Both widths run the same operations lane by lane, so they return the same bits.
+ * width: elementwise.c (VM_LANES 4: simd128 in wasm, SSE2 natively) and, on x86-64, vec_unary_avx2.c (8 lanes)
+ * and vec_unary_avx512.c (16), each built for its ISA and chosen at run time. The includer defines VEC_UNARY_F32
+ * (the function's name, with its storage class). Every width runs the same operations lane by lane, so they
+ * return the same bits.
  */
 #include "iter.h"
 #include "vec_math.h"
@@ -33,6 +34,17 @@
       VM_NOVEC for (int k_ = 0; k_ < m_; k_++) o_[(i_ + k_) * so_] = r_[k_];                  \
     }                                                                                         \
   } while (tjs_iter_next(it)); } while (0)
+
+/* The exported entry of an x86 AVX copy (vec_unary_avx2.c, _avx512.c): the template as vec_unary_f32_body, then
+ * vzeroupper, which GCC left out at the body's return. Dirty upper register halves would slow every SSE instruction
+ * that runs next, in libm or in PyTorch's kernels sharing the process (their erf and exp took 2x as long). */
+#define VEC_UNARY_X86_ENTRY(NAME)                                                                      \
+  __attribute__((visibility("hidden"))) int NAME(int op, tjs_iter* it, char* out, const char* in,     \
+                                                 double p0, double p1, double p2) {                  \
+    const int r = vec_unary_f32_body(op, it, out, in, p0, p1, p2);                                   \
+    __builtin_ia32_vzeroupper();                                                                     \
+    return r;                                                                                        \
+  }
 #endif
 
 /* TJS_ERR_OP for the ops it leaves to the scalar kernels */
