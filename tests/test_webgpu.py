@@ -310,6 +310,22 @@ def test_index_error_is_reported():
     assert (x + 1).tolist() == [2.0, 2.0, 2.0]   # the error was consumed
 
 
+def test_buffer_queue():
+    # tensors are numbered by Python and their births and deaths queued for the bridge (runtime.py): a queue that
+    # fills up without a bridge call is applied by one, and the bridge's accounting follows
+    from torch_js.backends.webgpu import runtime as rt
+    torch.webgpu.synchronize()
+    live = torch.webgpu.memory_stats()["live"]
+    ts = [torch.empty(4, device=GPU) for _ in range(2 * rt.QUEUE_ENTRIES + 5)]
+    assert 0 < rt.QUEUE[0] < rt.QUEUE_ENTRIES and all(t._storage.ptr % 2 == 1 for t in ts[:3])
+    for i, t in enumerate(ts[-3:]):
+        t.fill_(i)
+    assert [t.tolist() for t in ts[-3:]] == [[0.0] * 4, [1.0] * 4, [2.0] * 4]
+    assert torch.webgpu.memory_stats()["live"] == live + len(ts)
+    del ts, t
+    assert torch.webgpu.memory_stats()["live"] == live
+
+
 def test_bad_loss_target_is_reported_at_readback():
     # as on CUDA, the target's bounds are checked on the device: the loss costs no sync, the error comes with the
     # next readback and is consumed by it

@@ -22,7 +22,7 @@ export class Buffers {
   constructor(device) {
     this.device = device;
     this.byId = new Map();        // id -> {buf, nbytes}
-    this.nextId = 1;
+    this.nextId = 2;
     this.pool = new Map();        // padded size -> [GPUBuffer]
     this.pendingFree = new Map();   // padded size -> [GPUBuffer] freed since the last submit
     this.allocated = 0;           // bytes held by live ids (their requested sizes)
@@ -47,11 +47,18 @@ export class Buffers {
     return buf;
   }
 
+  /** A new id (even: Python numbers its own buffers with odd ids, allocAs) for nbytes. */
   alloc(nbytes) {
-    const id = this.nextId++;
+    const id = this.nextId;
+    this.nextId += 2;
+    this.allocAs(id, nbytes);
+    return id;
+  }
+
+  /** Register id (numbered by the caller) for nbytes. */
+  allocAs(id, nbytes) {
     this.byId.set(id, { buf: null, nbytes });
     this.allocated += nbytes;
-    return id;
   }
 
   /** The GPUBuffer of `id` for a command being recorded (created, or taken from the pool, on first use). */

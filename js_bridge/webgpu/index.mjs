@@ -1,9 +1,11 @@
 // The API that torch_js/backends/webgpu/ calls. Coarse and numeric: Python packs one primitive's
 // arguments into its argument block (Python-owned memory in the wasm heap) and calls run() with no
-// arguments; buffers are integer ids. One bridge call per op, plus alloc/release.
+// arguments; buffers are integer ids. One bridge call per op: Python numbers its own buffers (odd ids; the
+// bridge's own are even) and writes their allocations and releases into a queue in the wasm heap, which every
+// bridge call applies first (setQueue, _drain), so creating and freeing a tensor costs no call.
 //
 //   const bridge = await createBridge();           // or installWebGPU() -> globalThis.torchJsWebGPU
-//   bridge.attach(pyodideModule); bridge.setArgBlock(ptr, nbytes)   (Python does both at init)
+//   bridge.attach(pyodideModule); bridge.setArgBlock(ptr, nbytes); bridge.setQueue(ptr, entries)   (Python, at init)
 //
 // Argument block: four f64 then int32 words, [0] family, [1] op, then the family's words. Its layout is written
 // once, in torch_js/backends/webgpu/bridge_abi.py; tools/gen_abi.py generates ./abi.mjs from it (FAMILY and
@@ -99,11 +101,24 @@ export class Bridge {
       maxBindings: Math.min(ctx.limits.maxStorageBuffersPerShaderStage ?? 8, 16),
     });
     this.lazy.on = globalThis.process?.env?.TORCH_JS_WEBGPU_LAZY !== '0';
+    this.queuePtr = 0;
+    this.queueEntries = 0;
+    this.queue = null;
+    // every call from outside applies Python's queued allocations and releases first (run does it itself)
+    for (const name of Object.getOwnPropertyNames(Bridge.prototype)) {
+      const f = this[name];
+      if (name === 'constructor' || name === 'run' || name.startsWith('_') || typeof f !== 'function') continue;
+      this[name] = (...args) => { if (this.queue) this._drain(); return f.apply(this, args); };
+    }
   }
 
   // ---- setup ------------------------------------------------------------------------------------------
   attach(mod) { this.mod = mod; this.heap = null; }
   setArgBlock(ptr, nbytes) { this.argPtr = ptr; this.argBytes = nbytes; this.heap = null; }
+  /** The allocation queue: int32 [count, (id, nbytes) * entries], nbytes -1 for a release (runtime.py). */
+  setQueue(ptr, entries) { this.queuePtr = ptr; this.queueEntries = entries; this.heap = null; this._views(); }
+  /** Nothing but what every call does first: apply the queue (Python calls it when the queue is full). */
+  applyQueue() {}
   opNames() { return JSON.stringify(OPS); }
   info() { return JSON.stringify({ ...this.ctx.info, features: [...this.ctx.features], maxStorageBufferBindingSize: this.ctx.limits.maxStorageBufferBindingSize }); }
 
@@ -113,7 +128,20 @@ export class Bridge {
       this.heap = h.buffer;
       this.f64 = new Float64Array(this.heap, this.argPtr, 4);
       this.i32 = new Int32Array(this.heap, this.argPtr + 32, (this.argBytes - 32) >> 2);
+      this.queue = this.queuePtr ? new Int32Array(this.heap, this.queuePtr, 1 + 2 * this.queueEntries) : null;
     }
+  }
+
+  /** Apply the allocations and releases Python queued since the last call, in order. */
+  _drain() {
+    this._views();
+    const q = this.queue, n = q[0];
+    for (let i = 0; i < n; i++) {
+      const id = q[1 + 2 * i], nbytes = q[2 + 2 * i];
+      if (nbytes >= 0) this.buffers.allocAs(id, nbytes);
+      else if (!this.lazy.release(id)) this.buffers.release(id, this.disp.open);
+    }
+    q[0] = 0;
   }
 
   // ---- memory -----------------------------------------------------------------------------------------
@@ -220,6 +248,7 @@ export class Bridge {
     const t0 = performance.now();
     try {
       this._views();
+      if (this.queue && this.queue[0]) this._drain();
       this._run(this.i32, this.f64);
       return 0;
     } catch (e) {

@@ -75,10 +75,9 @@ class WebGPUStorage(Storage):
     __slots__ = ()
 
     def __del__(self):
-        b = _rt.bridge
-        if b is not None and self.ptr:
+        if _rt.bridge is not None and self.ptr:
             try:
-                b.release(self.ptr)
+                _rt.release_buffer(self.ptr)
             except Exception:   # interpreter shutdown, bridge gone
                 pass
 
@@ -140,10 +139,9 @@ class WebGPUBackend(Backend):
                             "Please use complex64 instead.")
 
     def alloc(self, nbytes):
-        b = _rt.bridge
-        if b is None:
-            b = _rt.ensure()
-        return WebGPUStorage(nbytes, WEBGPU, self, None, b.alloc(nbytes))
+        if _rt.bridge is None:
+            _rt.ensure()
+        return WebGPUStorage(nbytes, WEBGPU, self, None, _rt.new_buffer(nbytes))
 
     def from_bytes(self, data):
         s = self.alloc(len(data))

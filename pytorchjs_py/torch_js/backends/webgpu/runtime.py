@@ -21,6 +21,12 @@ run = None              # bridge.run: packs nothing, reads the argument block
 init_error = None       # why creating the device failed, if it did
 UNARY_OPS = BINARY_OPS = REDUCE_OPS = LINALG_OPS = None   # op name -> the bridge's op index
 ARGS = (ctypes.c_char * ARG_BYTES)()   # the argument block, in the wasm heap (Python-owned)
+# Buffer allocations and releases, applied by the bridge before its next call (index.mjs _drain): int32 [count,
+# (id, nbytes) * QUEUE_ENTRIES], nbytes -1 for a release. Python numbers its buffers (odd ids; the bridge's own are
+# even), so a tensor's birth and death cost no call into JS.
+QUEUE_ENTRIES = 1024
+QUEUE = (ctypes.c_int32 * (1 + 2 * QUEUE_ENTRIES))()
+_next_id = [1]
 
 
 def _js():
@@ -42,6 +48,7 @@ def attach(b):
     import pyodide_js  # type: ignore  (exists only in Pyodide)
     b.attach(pyodide_js._module)
     b.setArgBlock(ctypes.addressof(ARGS), ARG_BYTES)
+    b.setQueue(ctypes.addressof(QUEUE), QUEUE_ENTRIES)
     names = json.loads(b.opNames())
     UNARY_OPS = {n: i for i, n in enumerate(names["unary"])}
     BINARY_OPS = {n: i for i, n in enumerate(names["binary"])}
@@ -51,6 +58,31 @@ def attach(b):
         b.setLazy(False)
     bridge = b
     run = b.run
+
+
+def _queue(id_, nbytes):
+    n = QUEUE[0]
+    if n == QUEUE_ENTRIES:
+        bridge.applyQueue()
+        n = 0
+    QUEUE[1 + 2 * n] = id_
+    QUEUE[2 + 2 * n] = nbytes
+    QUEUE[0] = n + 1
+
+
+def new_buffer(nbytes):
+    """A buffer id for nbytes, queued for the bridge (the bridge must be attached)."""
+    i = _next_id[0]
+    if i >= 0x7fffffff:
+        raise RuntimeError("torch_js webgpu: out of buffer ids (2**30 allocations in one session)")
+    _next_id[0] = i + 2
+    _queue(i, nbytes)
+    return i
+
+
+def release_buffer(id_):
+    """Buffer id_ is no longer used by Python (queued; the bridge frees it once its pending work is done)."""
+    _queue(id_, -1)
 
 
 async def init():
