@@ -16,7 +16,7 @@
 import { createDevice } from './device.mjs';
 import { Buffers } from './buffers.mjs';
 import { Dispatcher, newCounts } from './dispatch.mjs';
-import { ARR, DT, aliasOf, declare, isFloat, isSubword } from './kernels/common.mjs';
+import { ARR, DT, MAX_GROUPS, aliasOf, declare, grid, isFloat, isSubword } from './kernels/common.mjs';
 import { BINARY_OPS, UNARY_OPS, WG, binaryExpr, elementwiseSource, elementwiseSpecs, unaryExpr } from './kernels/elementwise.mjs';
 import {
   WG_FUSED, boundOperands, fusedKey, fusedReduce, fusedSource, fusedSpecs, gemmEpilogue, writeFusedParams,
@@ -41,7 +41,7 @@ import {
 import { LINALG_OPS, WG_LINALG, linalgSource } from './kernels/linalg.mjs';
 import { attentionRows, attentionSource, attentionSpecs } from './kernels/attention.mjs';
 import { runQuantMatmul } from './kernels/quant_matmul.mjs';
-import { NORM_BIAS, NORM_STATS, NORM_WEIGHT, rowNormShape, rowNormSource, rowNormSpecs } from './kernels/norm.mjs';
+import { runRowNorm } from './kernels/norm.mjs';
 import { ARGS, FAMILY } from './abi.mjs';
 
 export { FAMILY };
@@ -49,13 +49,6 @@ const FAMILY_NAME = Object.fromEntries(Object.entries(FAMILY).map(([k, v]) => [v
 export const OPS = {
   unary: Object.keys(UNARY_OPS), binary: Object.keys(BINARY_OPS), reduce: Object.keys(REDUCE_OPS), linalg: LINALG_OPS,
 };
-const MAX_GROUPS = 65535;
-
-function grid(groups) {
-  const gx = Math.min(groups, MAX_GROUPS);
-  return [gx, Math.ceil(groups / gx)];
-}
-
 /** Drop size-1 dims and merge dims that are contiguous in every stride list (shape, strides mutated copies). */
 function coalesce(shape, strides) {
   const s = [], st = strides.map(() => []);
@@ -324,7 +317,7 @@ export class Bridge {
       case FAMILY.SEARCHSORTED: return this._searchsorted(ARGS.SEARCHSORTED(I));
       case FAMILY.LINALG: return this._linalg(ARGS.LINALG(I));
       case FAMILY.ATTENTION: return this._attention(ARGS.ATTENTION(I), F[0]);
-      case FAMILY.ROW_NORM: return this._rowNorm(ARGS.ROW_NORM(I), F[0]);
+      case FAMILY.ROW_NORM: return runRowNorm(this, ARGS.ROW_NORM(I), F[0]);
       case FAMILY.QUANT_MATMUL: return runQuantMatmul(this, ARGS.QUANT_MATMUL(I));
       default: throw Object.assign(new Error(`unknown family ${fam}`), { code: 2 });
     }
@@ -526,28 +519,6 @@ export class Bridge {
     const [gx, gy] = grid(Math.ceil(outer / shape.OX));
     d.u32.set([outer, n, gx, xoff, ooff, log], w);
     d.dispatch(p, [oid, xid], w, gx, gy);
-  }
-
-  /** Layer norm / RMS norm over contiguous rows in one kernel (kernels/norm.mjs). */
-  _rowNorm(a, eps) {
-    const { outer, n, flags } = a;
-    if (!outer || !n) return;
-    const { id: oid, dt: odt, off: ooff } = a.out, { id: xid, dt: xdt, off: xoff } = a.x;
-    const wdt = flags & NORM_WEIGHT ? a.w.dt : flags & NORM_BIAS ? a.b.dt : xdt;
-    this._checkDtypes([xdt, odt, wdt]);
-    const ids = [oid, xid];
-    if (flags & NORM_WEIGHT) ids.push(a.w.id);
-    if (flags & NORM_BIAS) ids.push(a.b.id);
-    if (flags & NORM_STATS) ids.push(a.mean.id, a.rstd.id);
-    const d = this.disp;
-    const shape = rowNormShape(n);
-    const p = this._pipe(`row_norm:${xdt},${odt},${wdt}:${shape.S}${shape.cache ? 'c' : ''}:${flags}`, ids,
-      () => rowNormSpecs(xdt, odt, wdt, flags), (b) => rowNormSource(xdt, odt, flags, b, shape));
-    const w = d.slot();
-    const [gx, gy] = grid(Math.ceil(outer / shape.OX));
-    d.u32.set([outer, n, gx, xoff, ooff, a.w.off, a.b.off, a.mean.off, a.rstd.off], w);
-    d.f32[w + 9] = eps;
-    d.dispatch(p, ids, w, gx, gy);
   }
 
   _cumul(a) {

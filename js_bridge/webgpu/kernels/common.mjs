@@ -255,3 +255,12 @@ ${body}}
 export class UnsupportedDtype extends Error {
   constructor(d) { super(`dtype ${DT_NAME[d] ?? d} is not supported on webgpu`); this.dtype = d; this.code = 1; }
 }
+
+/** Workgroups per grid dimension (WebGPU's default maxComputeWorkgroupsPerDimension). */
+export const MAX_GROUPS = 65535;
+
+/** `groups` workgroups as a 2-D grid [x, y] within MAX_GROUPS per dimension (kernels index gid.y * x + gid.x). */
+export function grid(groups) {
+  const gx = Math.min(groups, MAX_GROUPS);
+  return [gx, Math.ceil(groups / gx)];
+}

@@ -4,7 +4,7 @@
 // Per row the kernel may also store the mean and 1/sqrt(var + eps), which the backward reuses.
 // Header: 0 rows, 1 n, 2 grid-x, 3 x offset, 4 out offset, 5 weight offset, 6 bias offset, 7 mean offset,
 // 8 rstd offset, 9 eps (f32).
-import { PRELUDE, UnsupportedDtype, isFloat, isSubword } from './common.mjs';
+import { PRELUDE, UnsupportedDtype, grid, isFloat, isSubword } from './common.mjs';
 import { WG_ROW, softmaxShape } from './reduce.mjs';
 
 export const NORM_RMS = 1, NORM_WEIGHT = 2, NORM_BIAS = 4, NORM_STATS = 8;
@@ -56,4 +56,26 @@ ${load}  var acc = 0.0;
 ${rms ? '  let mean = 0.0;\n' : `${each('acc += v;')}${rowSum}  let mean = acc / nf;\n  acc = 0.0;\n`}${each('let c = v - mean; acc += c * c;')}${rowSum}  let rstd = inverseSqrt(acc / nf + pf(9u));
 ${stats}${each(`st_O(ob + i, ${y});`)}}
 `;
+}
+
+/** Run a decoded ROW_NORM block (abi.mjs) on bridge `br` (index.mjs's Bridge); eps from the block's p0. */
+export function runRowNorm(br, a, eps) {
+  const { outer, n, flags } = a;
+  if (!outer || !n) return;
+  const { id: oid, dt: odt, off: ooff } = a.out, { id: xid, dt: xdt, off: xoff } = a.x;
+  const wdt = flags & NORM_WEIGHT ? a.w.dt : flags & NORM_BIAS ? a.b.dt : xdt;
+  br._checkDtypes([xdt, odt, wdt]);
+  const ids = [oid, xid];
+  if (flags & NORM_WEIGHT) ids.push(a.w.id);
+  if (flags & NORM_BIAS) ids.push(a.b.id);
+  if (flags & NORM_STATS) ids.push(a.mean.id, a.rstd.id);
+  const d = br.disp;
+  const shape = rowNormShape(n);
+  const p = br._pipe(`row_norm:${xdt},${odt},${wdt}:${shape.S}${shape.cache ? 'c' : ''}:${flags}`, ids,
+    () => rowNormSpecs(xdt, odt, wdt, flags), (b) => rowNormSource(xdt, odt, flags, b, shape));
+  const w = d.slot();
+  const [gx, gy] = grid(Math.ceil(outer / shape.OX));
+  d.u32.set([outer, n, gx, xoff, ooff, a.w.off, a.b.off, a.mean.off, a.rstd.off], w);
+  d.f32[w + 9] = eps;
+  d.dispatch(p, ids, w, gx, gy);
 }
