@@ -9,7 +9,8 @@
 //   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json QUICK=1 node bench/quant_matmul_bench.mjs
 //   (on the GPU machine: as bench/webgpu_matmul_shapes.mjs, with .gpukit carried for npm webgpu)
 // env: QUICK=1 (small shapes, short timings: SwiftShader), MINMS (per timing, default 30; QUICK 10),
-//      RESULT_JSON=path (default bench/results/quant_matmul.json), M=list (rows, default 1,4,16,64).
+//      RESULT_JSON=path (default bench/results/quant_matmul.json), M=list (rows, default 1,4,16,64),
+//      NK=list of NxK (shapes, e.g. 49152x576,1536x576).
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -20,7 +21,8 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.env.QUICK === '1';
 const MINMS = Number(process.env.MINMS || (QUICK ? 10 : 30));
 const MS = (process.env.M || (QUICK ? '1,4,20' : '1,4,16,64')).split(',').map(Number);
-const SHAPES = QUICK ? [[256, 64], [384, 96]] : [[1536, 576], [576, 1536], [49152, 576]];   // (N, K)
+const SHAPES = process.env.NK ? process.env.NK.split(',').map((t) => t.split('x').map(Number))   // (N, K)
+  : QUICK ? [[256, 64], [384, 96]] : [[1536, 576], [576, 1536], [49152, 576]];
 const DT = { uint8: 1, int8: 2, float16: 6, float32: 8 };
 const log = (...a) => console.log(...a);
 
