@@ -5,7 +5,7 @@
 // Header: 0 rows, 1 n, 2 grid-x, 3 x offset, 4 out offset, 5 weight offset, 6 bias offset, 7 mean offset,
 // 8 rstd offset, 9 eps (f32).
 import { PRELUDE, UnsupportedDtype, grid, isFloat, isSubword } from './common.mjs';
-import { WG_ROW, softmaxShape } from './reduce.mjs';
+import { WG_ROW, rowMain, softmaxShape } from './reduce.mjs';
 
 export const NORM_RMS = 1, NORM_WEIGHT = 2, NORM_BIAS = 4, NORM_STATS = 8;
 
@@ -44,14 +44,7 @@ export function rowNormSource(xd, od, flags, b, shape) {
   const stats = flags & NORM_STATS ? '  if (t == 0u && valid) { st_MU(pu(7u) + row, mean); st_RS(pu(8u) + row, rstd); }\n' : '';
   return PRELUDE + b + `
 var<workgroup> sh: array<f32, ${WG_ROW}>;
-@compute @workgroup_size(${WG_ROW})
-fn main(@builtin(workgroup_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let t = lid.x % ${S}u;
-  let row = (gid.y * pu(2u) + gid.x) * ${OX}u + lid.x / ${S}u;
-  let valid = row < pu(0u);   // invocations past the last row still take part in the barriers
-  let n = select(0u, pu(1u), valid);
-  let xb = pu(3u) + row * n; let ob = pu(4u) + row * n;
-  let nf = f32(max(n, 1u));
+${rowMain(S, OX)}  let nf = f32(max(n, 1u));
 ${load}  var acc = 0.0;
 ${rms ? '  let mean = 0.0;\n' : `${each('acc += v;')}${rowSum}  let mean = acc / nf;\n  acc = 0.0;\n`}${each('let c = v - mean; acc += c * c;')}${rowSum}  let rstd = inverseSqrt(acc / nf + pf(9u));
 ${stats}${each(`st_O(ob + i, ${y});`)}}

@@ -161,6 +161,22 @@ export function softmaxShape(n) {
   return { S, OX: WG_ROW / S, cache: n <= S * SOFTMAX_CACHE ? SOFTMAX_CACHE : 0 };
 }
 
+/**
+ * The entry point of a row kernel (softmax, kernels/norm.mjs): S invocations per contiguous row, OX rows per
+ * workgroup; header 0 rows, 1 n, 2 grid-x, 3 x offset, 4 out offset. Defines t (the invocation in its row), row,
+ * valid, n (0 past the last row), xb, ob.
+ */
+export function rowMain(S, OX) {
+  return `@compute @workgroup_size(${WG_ROW})
+fn main(@builtin(workgroup_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let t = lid.x % ${S}u;
+  let row = (gid.y * pu(2u) + gid.x) * ${OX}u + lid.x / ${S}u;
+  let valid = row < pu(0u);   // invocations past the last row still take part in the barriers
+  let n = select(0u, pu(1u), valid);
+  let xb = pu(3u) + row * n; let ob = pu(4u) + row * n;
+`;
+}
+
 export function softmaxSource(xd, od, b, shape = softmaxShape(1 << 30)) {
   if (!isFloat(xd) || !isFloat(od)) throw new UnsupportedDtype(xd);
   const { S, OX, cache } = shape;
@@ -207,14 +223,7 @@ fn res(v: f32) -> f32 {
   let z = v - m;
   return select(exp(z) / sum, z - lsum, islog);
 }
-@compute @workgroup_size(${WG_ROW})
-fn main(@builtin(workgroup_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let t = lid.x % ${S}u;
-  let row = (gid.y * pu(2u) + gid.x) * ${OX}u + lid.x / ${S}u;
-  let valid = row < pu(0u);   // invocations past the last row still take part in the barriers
-  let n = select(0u, pu(1u), valid);
-  let xb = pu(3u) + row * n; let ob = pu(4u) + row * n;
-  m = -inf_(); sum = 0.0; bad = false;
+${rowMain(S, OX)}  m = -inf_(); sum = 0.0; bad = false;
 ${pass1}${tree}  lsum = log(sum); islog = pu(5u) == 1u;
 ${pass2}}
 `;
