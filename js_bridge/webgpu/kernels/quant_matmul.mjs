@@ -15,11 +15,10 @@
 //     invocation) staged in workgroup memory, a 4 x 4 register tile per invocation (quantTiledSource).
 // Header: 0 M, 1 N, 2 K, 3 group, 4 X row stride, 5 O offset, 6 X offset, 7 W offset (bytes), 8 S offset,
 // 9 Mn offset, 10 groups per row (ceil(K / group)), 11 column-block grid width, 12 W row bytes.
-import { DT, PRELUDE, aliasOf, declare, isFloat } from './common.mjs';
+import { DT, MAX_GROUPS, PRELUDE, aliasOf, declare, isFloat } from './common.mjs';
 
 const WG = 256;
 const TILE = 64, TK = 16;     // tiled: output tile and K slice
-const MAX_GROUPS = 65535;
 
 /** The skinny kernel's rows per workgroup for M rows (0: use the tiled kernel). */
 export function quantRows(M) {
