@@ -47,6 +47,7 @@ export class Dispatcher {
     this.counts = newCounts();            // what torch_js.webgpu.stats() reports
     this.kernelLog = null;                // while an array: the pipeline key of every dispatch (counter(kernels=True))
     this.timing = null;                   // while on: GPU time per kernel (startTiming)
+    this.recordOnly = false;              // a graph is capturing: encode nothing, as CUDA capture runs nothing (graph.mjs)
     device.addEventListener?.('uncapturederror', (ev) => this._error(ev.error?.message ?? String(ev.error)));
   }
 
@@ -141,7 +142,7 @@ export class Dispatcher {
     if (this.lastPipeline !== p.pipeline) { this.pass.setPipeline(p.pipeline); this.lastPipeline = p.pipeline; }
     this.dynOffset[0] = this.count * PARAM_SLOT_BYTES;
     this.pass.setBindGroup(0, bg, this.dynOffset, 0, 1);
-    this.pass.dispatchWorkgroups(gx, gy, gz);
+    if (!this.recordOnly) this.pass.dispatchWorkgroups(gx, gy, gz);
     this.count += this.nextSlots;
     this.nextSlots = 1;
     this.ndisp++;

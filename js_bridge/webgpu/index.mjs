@@ -22,6 +22,7 @@ import {
   WG_FUSED, boundOperands, fusedKey, fusedReduce, fusedSource, fusedSpecs, gemmEpilogue, writeFusedParams,
 } from './kernels/fused.mjs';
 import { Lazy } from './lazy.mjs';
+import { GRAPH_METHODS, Graphs } from './graph.mjs';
 import {
   REDUCE_OPS, SPLIT_SECOND, WG_RED, cumulativeSource, reduceShape, reduceSource, reduceSpecs, rowSpecs, softmaxShape,
   softmaxSource,
@@ -94,6 +95,7 @@ export class Bridge {
       maxBindings: Math.min(ctx.limits.maxStorageBuffersPerShaderStage ?? 8, 16),
     });
     this.lazy.on = globalThis.process?.env?.TORCH_JS_WEBGPU_LAZY !== '0';
+    this.graphs = new Graphs(this);       // capture and replay (graph.mjs)
     this.queuePtr = 0;
     this.queueEntries = 0;
     this.queue = null;
@@ -131,6 +133,7 @@ export class Bridge {
     const q = this.queue, n = q[0];
     for (let i = 0; i < n; i++) {
       const id = q[1 + 2 * i], nbytes = q[2 + 2 * i];
+      if (this.graphs.active && this.graphs.queued(id, nbytes)) continue;   // logged; a held id's release deferred
       if (nbytes >= 0) this.buffers.allocAs(id, nbytes);
       else if (!this.lazy.release(id)) this.buffers.release(id, this.disp.open);
     }
@@ -243,6 +246,7 @@ export class Bridge {
       this._views();
       if (this.queue && this.queue[0]) this._drain();
       this._run(this.i32, this.f64);
+      if (this.graphs.capturing) this.graphs.ran(this.i32, this.f64);
       return 0;
     } catch (e) {
       this.lastError = e.message;
@@ -637,6 +641,8 @@ export class Bridge {
     d.dispatch(p, [did, vid, fid], w, gx, gy);
   }
 }
+
+Object.assign(Bridge.prototype, GRAPH_METHODS);   // graphBegin, graphEnd, graphReplay, graphReset
 
 Bridge.prototype._im2col = function (a, fwd) {
   const { N, C, D, H, W, geom } = a;

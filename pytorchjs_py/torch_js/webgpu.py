@@ -18,6 +18,7 @@ import re
 
 from ._storage import CPU, device as _device
 from ._tensor import Tensor, _make
+from ._webgpu_graph import Graph, graph, is_current_stream_capturing  # noqa: F401  (capture and replay)
 from .backends.webgpu import BACKEND as _BACKEND
 from .backends.webgpu import runtime as _rt
 
@@ -37,6 +38,7 @@ def is_initialized():
 def synchronize():
     """Wait for every queued kernel; raises a deferred IndexError from an earlier indexing kernel."""
     from pyodide.ffi import run_sync  # type: ignore  (exists only in Pyodide)
+    _rt.refuse_while_capturing("torch_js.webgpu.synchronize()")
     try:
         run_sync(_rt.ensure().synchronize())
     except Exception as e:
@@ -44,6 +46,7 @@ def synchronize():
 
 
 async def synchronize_async():
+    _rt.refuse_while_capturing("torch_js.webgpu.synchronize_async()")
     try:
         await _rt.ensure().synchronize()
     except Exception as e:

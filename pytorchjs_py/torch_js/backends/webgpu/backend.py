@@ -68,6 +68,7 @@ _ATTENTION = struct_for("ATTENTION")
 QUANT_MATMUL, _QUANT_MATMUL = FAMILY["QUANT_MATMUL"], struct_for("QUANT_MATMUL")
 ROW_NORM, _ROW_NORM = FAMILY["ROW_NORM"], struct_for("ROW_NORM")
 _NO_OPERAND = (0, 0, 0)
+_READBACK = "reading a tensor back to the host (.item(), .cpu(), .tolist(), print)"
 
 
 class WebGPUStorage(Storage):
@@ -147,11 +148,14 @@ class WebGPUBackend(Backend):
         s = self.alloc(len(data))
         n = len(data)
         if n:
+            _rt.refuse_while_capturing("copying host data to the device (torch.tensor(..., device='webgpu'), "
+                                       ".to('webgpu') from the CPU, random ops, which draw on the CPU)")
             tmp = (ctypes.c_char * n).from_buffer_copy(data)
             _rt.bridge.upload(s.ptr, ctypes.addressof(tmp), n)
         return s
 
     def read_bytes(self, storage, byte_offset, nbytes):
+        _rt.refuse_while_capturing(_READBACK)
         from pyodide.ffi import can_run_sync, run_sync  # type: ignore  (exists only in Pyodide)
         if not can_run_sync():
             raise RuntimeError(
@@ -165,6 +169,7 @@ class WebGPUBackend(Backend):
         return res.to_bytes()
 
     async def read_bytes_async(self, storage, byte_offset, nbytes):
+        _rt.refuse_while_capturing(_READBACK)
         try:
             res = await _rt.bridge.read(storage.ptr, byte_offset, nbytes)
         except Exception as e:

@@ -27,6 +27,7 @@ ARGS = (ctypes.c_char * ARG_BYTES)()   # the argument block, in the wasm heap (P
 QUEUE_ENTRIES = 1024
 QUEUE = (ctypes.c_int32 * (1 + 2 * QUEUE_ENTRIES))()
 _next_id = [1]
+capturing = None        # the torch_js.webgpu.Graph being captured (_webgpu_graph.py), if any
 
 
 def _js():
@@ -142,3 +143,13 @@ def fail(rc, what, dtypes):
     if rc == 2:
         raise NotImplementedError(f"torch_js: {what} is not implemented on the webgpu device ({msg})")
     raise RuntimeError(f"torch_js webgpu: {what} failed: {msg}")
+
+
+def refuse_while_capturing(what):
+    """Raise for work a graph cannot capture (readbacks, uploads, synchronize): replay runs no Python, so it
+    could neither deliver host values nor take new ones (as CUDA's "operation not permitted when stream is
+    capturing")."""
+    if capturing is not None:
+        raise RuntimeError(f"torch_js webgpu: {what} is not permitted while a graph is being captured "
+                           "(torch_js.webgpu.graph): it cannot be captured, since replay() runs no Python. Do it "
+                           "before capture_begin() or after capture_end()")

@@ -1,0 +1,234 @@
+"""torch_js.webgpu.Graph / torch_js.webgpu.graph: capture once, replay with no Python (torch.cuda.CUDAGraph and
+torch.cuda.graph semantics; js_bridge/webgpu/graph.mjs, torch_js/_webgpu_graph.py). Static inputs get new data
+by copy_, static outputs are overwritten by each replay, capture itself runs nothing, and work that cannot be
+captured (readbacks, uploads, random ops, synchronize) raises.
+
+Runs only in Pyodide with the WebGPU bridge loaded (`make test-webgpu`, SwiftShader); helpers from test_webgpu.py.
+"""
+import time
+
+import pytest
+
+pytest.importorskip("js")
+import torch_js as torch  # noqa: E402
+import torch_js.nn.functional as F  # noqa: E402
+
+if not torch.webgpu.is_available():
+    pytest.skip("webgpu bridge not loaded (run `make test-webgpu`)", allow_module_level=True)
+
+from test_webgpu import GPU, assert_close, sample  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _init():
+    torch.webgpu._init_sync()
+    yield
+
+
+def _mlp():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 4)).to(GPU)
+
+
+def _trainer():
+    model = _mlp()
+    return model, torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+
+
+def _step(model, opt, x, t):
+    loss = F.mse_loss(model(x), t)
+    loss.backward()
+    opt.step()
+    return loss
+
+
+def _batches(n, first=10):
+    return [(sample((6, 8), seed=first + i), sample((6, 4), seed=first + 100 + i)) for i in range(n)]
+
+
+def _captured_training(model, opt, warmup):
+    """Warm up eagerly, then capture one step (grads None before capture, as PyTorch's docs say)."""
+    for x, t in warmup:
+        opt.zero_grad(set_to_none=True)
+        _step(model, opt, x.to(GPU), t.to(GPU))
+    static_x, static_t = torch.zeros(6, 8, device=GPU), torch.zeros(6, 4, device=GPU)
+    opt.zero_grad(set_to_none=True)
+    g = torch.webgpu.Graph()
+    with torch.webgpu.graph(g):
+        static_loss = _step(model, opt, static_x, static_t)
+    return g, static_x, static_t, static_loss
+
+
+def test_inference_replay_runs_no_python():
+    model = _mlp()
+    static_in = torch.zeros(5, 8, device=GPU)
+    calls = []
+
+    def fn(x):
+        calls.append(1)
+        return torch.softmax(model(x) * 2.0 + 1.0, dim=-1)
+
+    with torch.no_grad():
+        fn(static_in)                                   # warm-up
+        g = torch.webgpu.Graph()
+        with torch.webgpu.graph(g):
+            assert torch.webgpu.is_current_stream_capturing()
+            static_out = fn(static_in)
+        assert not torch.webgpu.is_current_stream_capturing()
+        for seed in (2, 3, 4):
+            x = sample((5, 8), seed=seed)
+            static_in.copy_(x.to(GPU))
+            g.replay()
+            assert_close(fn(x.to(GPU)).cpu(), static_out, what=f"replay {seed}")
+    assert len(calls) == 2 + 3                          # warm-up, capture, the eager references: not the replays
+    assert "primitives" in repr(g)
+
+
+def test_training_step_replay_matches_eager():
+    model_g, opt_g = _trainer()
+    model_e, opt_e = _trainer()
+    data = _batches(6)
+    for x, t in data[:2]:                               # the eager twin takes the same warm-up steps
+        opt_e.zero_grad(set_to_none=True)
+        _step(model_e, opt_e, x.to(GPU), t.to(GPU))
+    g, static_x, static_t, static_loss = _captured_training(model_g, opt_g, data[:2])
+    for p, q in zip(model_e.parameters(), model_g.parameters()):   # capture ran nothing: no update yet
+        assert_close(p.detach().cpu(), q.detach(), what="after capture")
+    for i, (x, t) in enumerate(data[2:]):
+        static_x.copy_(x.to(GPU))
+        static_t.copy_(t.to(GPU))
+        g.replay()
+        opt_e.zero_grad(set_to_none=True)
+        loss = _step(model_e, opt_e, x.to(GPU), t.to(GPU))
+        assert_close(loss.detach().cpu(), static_loss.detach(), what=f"loss, step {i}")
+        for (name, p), q in zip(model_e.named_parameters(), model_g.parameters()):
+            assert_close(p.detach().cpu(), q.detach(), what=f"{name}, step {i}")
+            assert_close(p.grad.cpu(), q.grad, what=f"{name}.grad, step {i}")
+
+
+def test_replay_does_one_eager_step_of_work():
+    """A replay dispatches the kernels of one eager step, with no readback, compile or Python: its host time is
+    the bridge's alone (printed, not asserted)."""
+    model, opt = _trainer()
+    data = _batches(4, first=40)
+    x, t = data[3][0].to(GPU), data[3][1].to(GPU)
+    for xx, tt in data[:3]:
+        opt.zero_grad(set_to_none=True)
+        _step(model, opt, xx.to(GPU), tt.to(GPU))
+    for _ in range(2):                                  # the second one's kernels are compiled: time it
+        opt.zero_grad(set_to_none=True)
+        torch.webgpu.synchronize()
+        t0 = time.perf_counter()
+        with torch.webgpu.counter(kernels=True) as eager:
+            loss = _step(model, opt, x, t)              # held, as the captured step's static loss is
+        eager_ms = (time.perf_counter() - t0) * 1e3
+        del loss
+    g, static_x, static_t, _ = _captured_training(model, opt, [])
+    static_x.copy_(x)
+    static_t.copy_(t)
+    g.replay()
+    torch.webgpu.synchronize()
+    with torch.webgpu.counter(kernels=True) as rep:
+        g.replay()
+    assert rep.kernels == eager.kernels
+    for key in ("readbacks", "syncs", "compiles", "bytes_uploaded", "bytes_read"):
+        assert rep[key] == 0, key
+    n = 20
+    torch.webgpu.synchronize()
+    t0 = time.perf_counter()
+    with torch.webgpu.counter() as many:
+        for _ in range(n):
+            g.replay()
+    replay_ms = (time.perf_counter() - t0) * 1e3 / n
+    print(f"\nMLP training step: {eager['dispatches']} dispatches; host time eager {eager_ms:.2f} ms, replay "
+          f"{replay_ms:.2f} ms ({eager_ms / replay_ms:.1f}x); one replay's counters {rep.counts}; {n} replays "
+          f"{many.counts}")
+
+
+def test_memory_flat_over_replays():
+    model, opt = _trainer()
+    g, static_x, static_t, static_loss = _captured_training(model, opt, _batches(1, first=60))
+    static_x.copy_(sample((6, 8), seed=61).to(GPU))
+    g.replay()
+    torch.webgpu.flush()
+    before = torch.webgpu.memory_stats()
+    for _ in range(50):
+        g.replay()
+    torch.webgpu.synchronize()
+    after = torch.webgpu.memory_stats()
+    assert (after["live"], after["allocated"]) == (before["live"], before["allocated"])
+    assert after["reserved"] <= before["reserved"] + 4096, (before, after)
+    assert static_loss.item() == static_loss.item()     # a value (not NaN), read after capture
+
+
+def test_outputs_kept_by_the_graph_until_reset():
+    x = torch.ones(4, 3, device=GPU)
+    torch.webgpu.flush()
+    base = torch.webgpu.memory_stats()["live"]
+    g = torch.webgpu.Graph()
+    with torch.webgpu.graph(g):
+        h = x * 2.0
+        out = (h + 1.0).sum(dim=1)
+        del h
+    del out                                             # the graph keeps the output's buffer
+    x.fill_(2.0)
+    g.replay()                                          # writes into the kept buffer: no error, no growth
+    live = torch.webgpu.memory_stats()["live"]
+    g.replay()
+    assert torch.webgpu.memory_stats()["live"] == live > base
+    g.reset()
+    torch.webgpu.flush()
+    assert torch.webgpu.memory_stats()["live"] == base
+    with pytest.raises(RuntimeError, match="without a preceding successful capture"):
+        g.replay()
+    with torch.webgpu.graph(g):                         # a reset graph captures again
+        out = x.sum()
+    x.fill_(3.0)
+    g.replay()
+    assert out.item() == 36.0
+
+
+def test_capture_begin_twice_and_end_without_begin():
+    g = torch.webgpu.Graph()
+    with pytest.raises(RuntimeError, match="without a matching capture_begin"):
+        g.capture_end()
+    x = torch.ones(2, device=GPU)
+    with torch.webgpu.graph(g):
+        y = x + 1.0
+    with pytest.raises(RuntimeError, match="already owns a captured graph"):
+        g.capture_begin()
+    g.replay()
+    assert y.tolist() == [2.0, 2.0]
+
+
+_UNCAPTURABLE = {
+    "item": lambda y: y.sum().item(),
+    "cpu": lambda y: y.cpu(),
+    "tolist": lambda y: y.tolist(),
+    "tensor upload": lambda y: torch.tensor([1.0, 2.0], device=GPU),
+    ".to from the CPU": lambda y: torch.ones(3).to(GPU),
+    "rand": lambda y: torch.rand(3, device=GPU),
+    "dropout": lambda y: F.dropout(y, 0.5, training=True),
+    "synchronize": lambda y: torch.webgpu.synchronize(),
+}
+
+
+@pytest.mark.parametrize("what", list(_UNCAPTURABLE))
+def test_uncapturable_work_raises_and_abandons_capture(what):
+    x = torch.ones(3, device=GPU)
+    g = torch.webgpu.Graph()
+    with pytest.raises(RuntimeError, match="not permitted while a graph is being captured"):
+        with torch.webgpu.graph(g):
+            _UNCAPTURABLE[what](x * 2.0)
+    assert not torch.webgpu.is_current_stream_capturing()
+    with pytest.raises(RuntimeError, match="without a preceding successful capture"):
+        g.replay()
+    assert (x * 3.0).tolist() == [3.0, 3.0, 3.0]        # the device works as before
+
+
+def test_repr_during_capture_says_why_no_value():
+    x = torch.ones(3, device=GPU)
+    g = torch.webgpu.Graph()
+    with torch.webgpu.graph(g):
+        text = repr(x * 2.0)                            # repr never raises: it says why the value is missing
+    assert "not permitted while a graph is being captured" in text
