@@ -14,6 +14,7 @@ Workloads (float32, data made on the device once, random weights from a fixed se
   matmul_N           N x N @ N x N, N = 256 .. 4096: TFLOP/s with 10 back to back then one sync ("batch"), and
                      with a one-element readback after each ("sync")
   mlp_step_ms        MLP 784-512-512-10, batch 256: zero_grad, forward, cross-entropy, backward, Adam step
+  mlp_step_graph_ms  the same step with SGD, captured once as a graph and replayed (cuda and webgpu only)
   cnn_step_ms        2 conv + 2 pool + linear on 1x28x28, batch 64, Adam step
   gpt2_forward_ms    GPT-2-small shapes (12 layers, d 768, 12 heads, vocab 50257), batch 1, seq 128, no_grad,
                      logits read back
@@ -141,6 +142,40 @@ def mlp_step(device, warmup, steps):
                           nn.Linear(512, 10)).to(device)
     x, y = torch.randn(256, 784).to(device), torch.randint(0, 10, (256,)).to(device)
     return timed_steps(train_step_fn(model, torch.optim.Adam(model.parameters(), 1e-3), x, y), device, warmup, steps)
+
+
+def mlp_step_graph(device, warmup, steps):
+    """mlp_step's model and data, its step captured once as a graph (torch.cuda.graph / torch.webgpu.graph) and
+    replayed: ms per replay. SGD with a constant lr, not Adam: Adam's step count and bias correction are host
+    floats (torch_js), which a capture would freeze. Warm-up on a side stream and grads None before capture, as
+    PyTorch's CUDA graph docs say."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                          nn.Linear(512, 10)).to(device)
+    x, y = torch.randn(256, 784).to(device), torch.randint(0, 10, (256,)).to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+
+    def warm_up():
+        for _ in range(max(warmup, 3)):
+            opt.zero_grad(set_to_none=True)
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+
+    if device == "cuda":
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            warm_up()
+        torch.cuda.current_stream().wait_stream(side)
+        g, capture = torch.cuda.CUDAGraph(), torch.cuda.graph
+    else:
+        warm_up()
+        g, capture = torch.webgpu.Graph(), torch.webgpu.graph
+    opt.zero_grad(set_to_none=True)
+    with capture(g):
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    return timed_steps(g.replay, device, warmup, steps)
 
 
 def cnn_step(device, warmup, steps):
@@ -319,6 +354,8 @@ def workloads(device, quick):
             continue
         yield f"matmul_{n}", lambda n=n: matmul(device, n, s(10 if n >= 2048 else 30, 3))
     yield "mlp_step_ms", lambda: mlp_step(device, s(5, 2), s(20, 2))
+    if device in ("cuda", "webgpu"):   # graph capture: torch.cuda.graph / torch.webgpu.graph
+        yield "mlp_step_graph_ms", lambda: mlp_step_graph(device, s(5, 2), s(20, 2))
     yield "cnn_step_ms", lambda: cnn_step(device, s(5, 2), s(20, 2))
     if not quick:
         yield "gpt2_forward_ms", lambda: gpt2_forward(device, 3, 10)
