@@ -27,9 +27,12 @@ torch_js draws random numbers on the CPU and uploads them, so a replay could onl
 """
 import gc
 
+from ._tensor import Tensor
+from .autograd.engine import grad as _autograd_grad
+from .autograd.function import Function
 from .backends.webgpu import runtime as _rt
 
-__all__ = ["Graph", "graph", "is_current_stream_capturing"]
+__all__ = ["Graph", "graph", "is_current_stream_capturing", "make_graphed_callables"]
 
 _CAPTURE_ERROR_MODES = ("global", "thread_local", "relaxed")
 
@@ -147,3 +150,123 @@ class graph:
             return False
         self.cuda_graph.capture_end()
         return False
+
+
+def _flatten(tree):
+    """The leaves of nested tuples / lists (a graphed callable's arguments and outputs), and how to rebuild them
+    (_unflatten). utils._pytree is not imported: utils -> data -> webgpu would make an import cycle."""
+    if not isinstance(tree, (tuple, list)):
+        return [tree], None
+    leaves, specs = [], []
+    for t in tree:
+        sub, spec = _flatten(t)
+        leaves += sub
+        specs.append((len(sub), spec))
+    return leaves, (type(tree), specs)
+
+
+def _unflatten(leaves, spec):
+    if spec is None:
+        return leaves[0]
+    kind, specs = spec
+    out, i = [], 0
+    for n, sub in specs:
+        out.append(_unflatten(leaves[i:i + n], sub))
+        i += n
+    return kind(out) if kind in (tuple, list) else kind(*out)   # namedtuples take fields
+
+
+def _is_module(fn):
+    """An nn.Module, told by its interface: importing nn here would make an import cycle (nn -> ... -> webgpu)."""
+    return callable(getattr(fn, "parameters", None)) and hasattr(fn, "training") and hasattr(fn, "_forward_hooks")
+
+
+def make_graphed_callables(callables, sample_args, num_warmup_iters=3, allow_unused_input=False, pool=None):
+    """Graphed versions of callables (functions or Modules), as torch.cuda.make_graphed_callables: each one's
+    forward and its backward (autograd.grad of its outputs w.r.t. its tensor inputs and parameters) are captured
+    as two graphs after `num_warmup_iters` eager runs on `sample_args`, and every later call copies its inputs into
+    the static ones and replays (outputs alias the static outputs, overwritten by the next call). Arguments must
+    have the sample args' shapes, dtypes and requires_grad; a Module is graphed in its current training mode (the
+    other mode runs its original forward). `pool` is accepted and ignored."""
+    just_one = not isinstance(callables, tuple)
+    if just_one:
+        callables, sample_args = (callables,), (sample_args,)
+    graphed = []
+    for fn, args in zip(callables, sample_args):
+        if _is_module(fn):
+            if fn._backward_hooks or fn._forward_hooks or fn._forward_pre_hooks:
+                raise RuntimeError("Modules must not have hooks registered at the time they are passed. However, "
+                                   "registering hooks on modules after passing them through make_graphed_callables "
+                                   "is allowed.")
+            if any(b.requires_grad for b in fn.buffers()):
+                raise RuntimeError("In any :class:`~torch.nn.Module` passed to :func:`~make_graphed_callables`, "
+                                   "only parameters may be trainable. All buffers must have ``requires_grad=False``.")
+        flat_args, _ = _flatten(args)
+        if not all(isinstance(a, Tensor) for a in flat_args):
+            raise TypeError("In the beta API, sample_args for each callable must contain only Tensors. Other types "
+                            "are not allowed.")
+        params = tuple(fn.parameters()) if _is_module(fn) else ()
+        graphed.append(_graph_one(fn, args, tuple(flat_args) + params, len(flat_args), num_warmup_iters,
+                                  allow_unused_input))
+    return graphed[0] if just_one else tuple(graphed)
+
+
+def _graph_one(fn, args, surface, n_args, num_warmup_iters, allow_unused):
+    """Capture fn's forward and backward on the static inputs `surface` (args, then parameters)."""
+    needs_grad = tuple(i for i in surface if i.requires_grad)
+
+    def backward_of(outputs, grad_outputs):
+        outs = tuple(o for o in outputs if o.requires_grad)
+        if not outs or not needs_grad:
+            return ()
+        return _autograd_grad(outs, needs_grad, tuple(g for g in grad_outputs if g is not None),
+                              only_inputs=True, allow_unused=allow_unused)
+
+    for _ in range(num_warmup_iters):
+        outputs, _ = _flatten(fn(*args))
+        backward_of(outputs, [o.new_empty(o.shape) if o.requires_grad else None for o in outputs])
+        del outputs
+    fwd, bwd = Graph(), Graph()
+    with graph(fwd):
+        static_out = fn(*args)
+    static_outputs, out_spec = _flatten(static_out)
+    static_outputs = tuple(static_outputs)
+    static_grad_outputs = tuple(o.new_empty(o.shape) if o.requires_grad else None for o in static_outputs)
+    with graph(bwd):
+        grads = iter(backward_of(static_outputs, static_grad_outputs))
+        static_grad_inputs = tuple(next(grads) if i.requires_grad else None for i in surface)
+
+    class Graphed(Function):
+        @staticmethod
+        def forward(ctx, *inputs):
+            for static, new in zip(surface, inputs):
+                if static.data_ptr() != new.data_ptr():
+                    static.copy_(new)
+            fwd.replay()
+            return tuple(o.detach() for o in static_outputs)
+
+        @staticmethod
+        def backward(ctx, *grad_outputs):
+            for static, new in zip(static_grad_outputs, grad_outputs):
+                if static is not None and new is not None and static.data_ptr() != new.data_ptr():
+                    static.copy_(new)
+            bwd.replay()
+            return tuple(g.detach() if g is not None else None for g in static_grad_inputs)
+
+    def functionalized(*user_args):
+        flat, _ = _flatten(user_args)
+        if len(flat) != n_args:
+            raise RuntimeError(f"graphed callable: expected {n_args} tensor arguments (as sample_args), got {len(flat)}")
+        return _unflatten(list(Graphed.apply(*flat, *surface[n_args:])), out_spec)
+
+    functionalized._graphs = (fwd, bwd)   # kept alive with the callable
+    if _is_module(fn):
+        training, plain_forward = fn.training, fn.forward
+
+        def forward(*user_args, **user_kwargs):
+            if fn.training == training:
+                return functionalized(*user_args, **user_kwargs)
+            return plain_forward(*user_args, **user_kwargs)
+        fn.forward = forward
+        return fn
+    return functionalized

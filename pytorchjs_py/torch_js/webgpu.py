@@ -18,7 +18,7 @@ import re
 
 from ._storage import CPU, device as _device
 from ._tensor import Tensor, _make
-from ._webgpu_graph import Graph, graph, is_current_stream_capturing  # noqa: F401  (capture and replay)
+from ._webgpu_graph import Graph, graph, is_current_stream_capturing, make_graphed_callables  # noqa: F401
 from .backends.webgpu import BACKEND as _BACKEND
 from .backends.webgpu import runtime as _rt
 
