@@ -81,7 +81,7 @@ def test_inference_replay_runs_no_python():
             g.replay()
             assert_close(fn(x.to(GPU)).cpu(), static_out, what=f"replay {seed}")
     assert len(calls) == 2 + 3                          # warm-up, capture, the eager references: not the replays
-    assert "primitives" in repr(g)
+    assert "kernels" in repr(g)
 
 
 def test_training_step_replay_matches_eager():

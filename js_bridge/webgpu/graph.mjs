@@ -1,44 +1,33 @@
 // CUDA-graph-style capture and replay of the bridge's work (torch_js.webgpu.Graph / torch_js.webgpu.graph, in
-// pytorchjs_py/torch_js/_webgpu_graph.py). While a graph captures, the bridge works as usual (pipelines compiled,
-// bind groups made) except that no kernel runs (dispatch.mjs recordOnly), as CUDA capture runs nothing; it logs,
-// in order, every queue entry it applies (Python's buffer allocations and releases, index.mjs _drain) and a copy of
-// every argument block that run() executed (the words its family uses and the four f64). replay() applies the log
-// again in one call, then flushes: no Python runs, the kernels come from the pipeline and bind-group caches.
+// pytorchjs_py/torch_js/_webgpu_graph.py). While a graph captures, the bridge works as usual (primitives decoded,
+// elementwise work fused by lazy.mjs, pipelines compiled, bind groups made) except that no kernel runs
+// (dispatch.mjs recordOnly), as CUDA capture runs nothing; the graph logs, in order, every dispatch (its pipeline,
+// buffer ids, params words and grid) and every buffer allocation and release (Python's, through index.mjs _drain,
+// and the bridge's own scratch buffers). replay() applies the log again in one call: no Python, no decoding, no
+// fusion planning; each kernel comes from the pipeline cache and, its buffers being those of the last replay,
+// its bind group from the bind-group cache.
 //
 // Buffers, as a CUDA graph's private pool: ids that exist at replay keep their buffers (an allocation entry for a
 // live id is skipped), so the tensors created during capture are the static outputs that every replay overwrites;
-// ids allocated and released within the capture (intermediates) are allocated and released again, from the pool.
-// The graph holds until reset() every id it needs at replay: those allocated during capture and not released in
-// it (outputs, new grads, saved tensors), and those from before capture that a logged block names (inputs,
+// ids allocated and released within the capture (intermediates, scratch) are allocated and released again, from
+// the pool. The graph holds until reset() every id it needs at replay: those allocated during capture and not
+// released in it (outputs, new grads, saved tensors), and those from before capture that a dispatch uses (inputs,
 // parameters). Python releasing a held id is deferred (an orphan) until the last graph holding it is reset.
-import { ARGS, FAMILY } from './abi.mjs';
+import { PARAM_SLOT_BYTES } from './kernels/common.mjs';
 
-const FAMILY_NAME = Object.fromEntries(Object.entries(FAMILY).map(([k, v]) => [v, k]));
-
-/** The int32 words block I uses (decoders list every field in layout order) and the buffer ids it names. */
-function scan(I) {
-  const a = ARGS[FAMILY_NAME[I[0]]]?.(I);
-  if (!a) throw new Error(`torch_js webgpu graph: unknown family ${I[0]}`);
-  let n = 2;   // family, op
-  const ids = I[0] === FAMILY.LINALG ? [...a.ids] : [];
-  for (const [k, v] of Object.entries(a)) {
-    if (k === 'op') continue;
-    if (Array.isArray(v)) n += v.length;
-    else if (v && typeof v === 'object') { n += 3; if (v.id) ids.push(v.id); }
-    else n += 1;
-  }
-  return { n, ids };
-}
+const SLOT_WORDS = PARAM_SLOT_BYTES / 4;
 
 class Graph {
   constructor() {
-    this.log = [];                // {id, nbytes} queue entries and {I, F} argument blocks, in order
+    this.log = [];                // {alloc: id, nbytes}, {release: id} and {p, ids, words, grid} dispatches, in order
     this.allocated = new Set();   // ids allocated during capture
-    this.released = new Set();    // ids released during capture
-    this.named = new Set();       // ids from before capture that a logged block names
+    this.released = new Set();    // of those, the ones released during capture
+    this.used = new Set();        // ids from before capture that a dispatch uses
     this.held = new Set();        // ids this graph keeps alive until reset
+    this.written = [];            // every id a dispatch names (lazy.mjs forgets what it knew of their values)
+    this.indexChecks = false;     // a dispatch writes the bridge's bounds-error buffer
     this.captured = false;
-    this.runs = 0;
+    this.dispatches = 0;
   }
 }
 
@@ -55,33 +44,35 @@ export class Graphs {
   /** Whether _drain must show its entries to queued(). */
   get active() { return this.capturing !== null || this.holds.size > 0; }
 
-  /** A queue entry being applied: logged while capturing; true when it is a release the graphs defer. */
+  /** A queue entry about to be applied: true when it is the release of a held id (deferred). */
   queued(id, nbytes) {
+    if (nbytes >= 0) return false;
     const g = this.capturing;
-    if (g) {
-      g.log.push({ id, nbytes });
-      if (nbytes >= 0) g.allocated.add(id);
-      else if (g.allocated.has(id)) g.released.add(id);
-      else this._hold(g, id);   // from before capture: a logged block may read it at replay
-    }
-    if (nbytes < 0 && this.holds.has(id)) { this.orphans.add(id); return true; }
+    if (g && !g.allocated.has(id)) this._hold(g, id);   // from before capture: a logged dispatch may use it
+    if (this.holds.has(id)) { this.orphans.add(id); return true; }
     return false;
-  }
-
-  /** run() executed block I (int32 words) with F (four f64): log a copy while capturing. */
-  ran(I, F) {
-    const g = this.capturing, { n, ids } = scan(I);
-    g.log.push({ I: I.slice(0, n), F: F.slice() });
-    g.runs++;
-    for (const id of ids) if (!g.allocated.has(id)) g.named.add(id);
   }
 
   begin() {
     if (this.capturing) throw new Error('torch_js webgpu: a graph is already being captured');
-    this.bridge.lazy.flush();   // work recorded before capture is not part of the graph
-    const h = this.nextHandle++;
-    this.byHandle.set(h, this.capturing = new Graph());
-    this.bridge.disp.recordOnly = true;
+    const b = this.bridge, d = b.disp, bufs = b.buffers;
+    b.lazy.flush();   // work recorded before capture is not part of the graph
+    const h = this.nextHandle++, g = new Graph();
+    this.byHandle.set(h, this.capturing = g);
+    d.recordOnly = true;
+    // log through instance wrappers (removed by _stopLogging): allocAs also serves alloc, the bridge's own ids
+    const { dispatch } = d, { allocAs, release } = bufs;
+    d.dispatch = (p, ids, w, gx, gy = 1, gz = 1) => {
+      g.log.push({ p, ids: ids.slice(), words: d.u32.slice(w, w + d.nextSlots * SLOT_WORDS), grid: [gx, gy, gz] });
+      for (const id of ids) if (!g.allocated.has(id)) g.used.add(id);
+      return dispatch.call(d, p, ids, w, gx, gy, gz);
+    };
+    bufs.allocAs = (id, nbytes) => { g.log.push({ alloc: id, nbytes }); g.allocated.add(id); return allocAs.call(bufs, id, nbytes); };
+    bufs.release = (id, open) => {
+      g.log.push({ release: id });
+      if (g.allocated.has(id)) g.released.add(id);
+      return release.call(bufs, id, open);
+    };
     return h;
   }
 
@@ -89,39 +80,56 @@ export class Graphs {
     const g = this._get(h);
     if (g !== this.capturing) throw new Error('torch_js webgpu: capture_end() without capture_begin()');
     this.bridge.lazy.flush();
-    this.capturing = null;
-    this.bridge.disp.recordOnly = false;
+    this._stopLogging();
     for (const id of g.allocated) if (!g.released.has(id)) this._hold(g, id);
-    for (const id of g.named) this._hold(g, id);
-    for (const id of [...g.held]) {   // released during capture, from before it, and named by no block: free now
-      if (!g.allocated.has(id) && !g.named.has(id)) this._unhold(g, id);
+    for (const id of g.used) this._hold(g, id);
+    for (const id of [...g.held]) {   // released during capture, from before it, and used by no dispatch: free now
+      if (!g.allocated.has(id) && !g.used.has(id)) this._unhold(g, id);
     }
+    const named = new Set();
+    for (const e of g.log) if (e.p) { g.dispatches++; for (const id of e.ids) named.add(id); }
+    g.written = [...named];
+    g.indexChecks = named.has(this.bridge.errId);
     g.captured = true;
-    return g.runs;
+    return g.dispatches;
   }
 
   replay(h) {
-    const g = this._get(h), b = this.bridge;
+    const g = this._get(h), b = this.bridge, d = b.disp, bufs = b.buffers;
     if (!g.captured) throw new Error('torch_js webgpu: replay() without a preceding successful capture');
     if (this.capturing) throw new Error('torch_js webgpu: replay() is not permitted while a graph is being captured');
     const t0 = performance.now();
-    b.lazy.flush();
+    b.lazy.flush();   // pending work (the copies into the static inputs) goes first
+    if (b.lazy.consts.size) for (const id of g.written) b.lazy.forget(id);
     for (const e of g.log) {
-      if (e.I) b._run(e.I, e.F);
-      else if (e.nbytes >= 0) { if (!b.buffers.byId.has(e.id)) b.buffers.allocAs(e.id, e.nbytes); }
-      else if (!this.holds.has(e.id)) this._release(e.id);
+      if (e.p) {
+        const w = d.slot(e.words.length / SLOT_WORDS);
+        d.u32.set(e.words, w);
+        d.dispatch(e.p, e.ids, w, e.grid[0], e.grid[1], e.grid[2]);
+      } else if (e.alloc !== undefined) {
+        if (!bufs.byId.has(e.alloc)) bufs.allocAs(e.alloc, e.nbytes);
+      } else if (!this.holds.has(e.release)) bufs.release(e.release, d.open);
     }
-    b.lazy.flush();
-    b.disp.counts.bridge_us += (performance.now() - t0) * 1e3;
+    if (g.indexChecks) b.indexUsed = true;
+    d.counts.bridge_us += (performance.now() - t0) * 1e3;
   }
 
   /** Drop the graph (a capture in progress is abandoned): its held buffers go back unless Python still owns them. */
   reset(h) {
     const g = this.byHandle.get(h);
     if (!g) return;
-    if (g === this.capturing) { this.bridge.lazy.flush(); this.capturing = null; this.bridge.disp.recordOnly = false; }
+    if (g === this.capturing) { this.bridge.lazy.flush(); this._stopLogging(); }
     for (const id of [...g.held]) this._unhold(g, id);
     this.byHandle.delete(h);
+  }
+
+  _stopLogging() {
+    const b = this.bridge;
+    delete b.disp.dispatch;
+    delete b.buffers.allocAs;
+    delete b.buffers.release;
+    b.disp.recordOnly = false;
+    this.capturing = null;
   }
 
   _get(h) {

@@ -133,7 +133,7 @@ export class Bridge {
     const q = this.queue, n = q[0];
     for (let i = 0; i < n; i++) {
       const id = q[1 + 2 * i], nbytes = q[2 + 2 * i];
-      if (this.graphs.active && this.graphs.queued(id, nbytes)) continue;   // logged; a held id's release deferred
+      if (this.graphs.active && this.graphs.queued(id, nbytes)) continue;   // a graph holds id: release deferred
       if (nbytes >= 0) this.buffers.allocAs(id, nbytes);
       else if (!this.lazy.release(id)) this.buffers.release(id, this.disp.open);
     }
@@ -246,7 +246,6 @@ export class Bridge {
       this._views();
       if (this.queue && this.queue[0]) this._drain();
       this._run(this.i32, this.f64);
-      if (this.graphs.capturing) this.graphs.ran(this.i32, this.f64);
       return 0;
     } catch (e) {
       this.lastError = e.message;

@@ -56,7 +56,7 @@ class Graph:
     def __init__(self, keep_graph=False):
         self._handle = None
         self._captured = False
-        self._primitives = 0
+        self._kernels = 0
 
     def capture_begin(self, pool=None, capture_error_mode="global"):
         """Start capturing the webgpu work that follows. `pool` (sharing a memory pool between graphs) is accepted
@@ -79,7 +79,7 @@ class Graph:
         if _rt.capturing is not self:
             raise RuntimeError("torch_js webgpu: capture_end() without a matching capture_begin()")
         _rt.capturing = None
-        self._primitives = _bridge_call("capture_end", _rt.bridge.graphEnd, self._handle)
+        self._kernels = _bridge_call("capture_end", _rt.bridge.graphEnd, self._handle)
         self._captured = True
 
     def _abort(self):
@@ -107,7 +107,7 @@ class Graph:
             _rt.bridge.graphReset(self._handle)
         self._handle = None
         self._captured = False
-        self._primitives = 0
+        self._kernels = 0
 
     def pool(self):
         """An opaque token for torch's `pool=` arguments (ignored here: graphs do not share memory)."""
@@ -121,7 +121,7 @@ class Graph:
             pass
 
     def __repr__(self):
-        state = f"{self._primitives} primitives" if self._captured else "not captured"
+        state = f"{self._kernels} kernels" if self._captured else "not captured"
         return f"torch_js.webgpu.Graph({state})"
 
 
