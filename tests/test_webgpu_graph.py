@@ -188,6 +188,21 @@ def test_outputs_kept_by_the_graph_until_reset():
     assert out.item() == 36.0
 
 
+def test_scalar_tensor_filled_before_capture_is_an_input():
+    """A one-element tensor filled before capture is read from memory at replay (the lazy engine may not bake its
+    value into the captured kernels), so fill_ between replays takes effect, as in CUDA."""
+    x = torch.ones(4, device=GPU)
+    scale = torch.full((), 2.0, device=GPU)
+    g = torch.webgpu.Graph()
+    with torch.webgpu.graph(g):
+        out = x * scale + 1.0
+    g.replay()
+    assert out.tolist() == [3.0] * 4
+    scale.fill_(5.0)
+    g.replay()
+    assert out.tolist() == [6.0] * 4
+
+
 def test_capture_begin_twice_and_end_without_begin():
     g = torch.webgpu.Graph()
     with pytest.raises(RuntimeError, match="without a matching capture_begin"):

@@ -57,6 +57,7 @@ export class Graphs {
     if (this.capturing) throw new Error('torch_js webgpu: a graph is already being captured');
     const b = this.bridge, d = b.disp, bufs = b.buffers;
     b.lazy.flush();   // work recorded before capture is not part of the graph
+    b.lazy.consts.clear();   // a scalar filled before capture is an input: read at replay, never baked in as a value
     const h = this.nextHandle++, g = new Graph();
     this.byHandle.set(h, this.capturing = g);
     d.recordOnly = true;

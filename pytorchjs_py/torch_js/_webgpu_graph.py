@@ -10,9 +10,9 @@ torch.cuda.CUDAGraph and torch.cuda.graph do.
     g.replay()                     # static_out now holds fn(new_batch)
 
 As in CUDA, capture runs nothing on the GPU (outputs hold no values, an optimizer step inside it has not updated
-the parameters yet): the bridge logs every primitive called during capture (its argument block) and every buffer
-allocation and release, and replay() re-applies the log in one call into JS (js_bridge/webgpu/graph.mjs), which
-runs the work on the GPU from cached pipelines and bind groups. Python code is not re-run, so
+the parameters yet): the bridge plans the work as usual (fusion included) and logs every kernel dispatch (pipeline,
+buffers, parameters) and every buffer allocation and release; replay() re-issues the log in one call into JS
+(js_bridge/webgpu/graph.mjs), from cached pipelines and bind groups. Python code is not re-run, so
 anything Python decided during capture is frozen: shapes, branches on values, host scalars such as a learning
 rate or Adam's step count and bias correction (use a constant lr, or an optimizer whose state lives in tensors).
 Static inputs: copy new data into the tensors used during capture. Static outputs: the tensors created during
