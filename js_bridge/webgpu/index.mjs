@@ -175,9 +175,10 @@ export class Bridge {
   lazyEnabled() { return this.lazy.on; }
   /** The work counters (dispatch.mjs newCounts) as JSON; `reset` zeroes them after reading. */
   counts(reset = false) {
-    this.disp.counts.buffers_created = this.buffers.created;
+    this.disp.counts.buffers_created = this.buffers.created - (this.createdAtReset ?? 0);
     const c = JSON.stringify({ ...this.disp.counts, ...this.lazy.counts });
     if (reset) {
+      this.createdAtReset = this.buffers.created;
       this.disp.counts = newCounts();
       for (const k in this.lazy.counts) this.lazy.counts[k] = 0;
     }
