@@ -8,6 +8,11 @@ layout; they are un-permuted on load so the Hugging Face rotate-half RoPE applie
 The KV cache is preallocated for the whole generation (prompt + new tokens): each step writes its keys/values at
 its positions and attends over the full cache under a causal mask, so every decoding step has the same shapes.
 Grouped-query attention needs no copy of the cache: the query heads that share a KV head are stacked as rows.
+
+The position can be a device tensor (Llama.step): the cache write indexes the cache with it and the RoPE and mask
+rows are gathered with it from tables made once for the whole length, so no Python decides anything from the
+position and one decoding step can be captured as a CUDA-style graph (torch.cuda.graph / torch_js.webgpu.graph)
+and replayed for every token (generate(..., graph=True), as Hugging Face's StaticCache does for torch.cuda).
 """
 import math
 
@@ -74,7 +79,7 @@ class Block(nn.Module):
         self.ffn_down = nn.Linear(cfg.ffn_dim, cfg.dim, bias=False)
         self.cache_k = self.cache_v = None
 
-    def attention(self, x, cos, sin, pos, mask):
+    def attention(self, x, cos, sin, positions, mask):
         b, t, _ = x.shape
         kv, rep, hd = self.n_kv_heads, self.n_heads // self.n_kv_heads, self.head_dim
         q = self.attn_q(x).view(b, t, self.n_heads, hd).transpose(1, 2)
@@ -82,8 +87,10 @@ class Block(nn.Module):
         v = self.attn_v(x).view(b, t, kv, hd).transpose(1, 2)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
-        self.cache_k[:, :, pos:pos + t] = k
-        self.cache_v[:, :, pos:pos + t] = v
+        # an index tensor, not a slice: a replayed graph writes where the position tensor says. Not index_copy_:
+        # torch_js checks its indices on the host (a readback, which a graph cannot capture)
+        self.cache_k[:, :, positions] = k
+        self.cache_v[:, :, positions] = v
         # query head h reads KV head h // rep: the rep heads of one KV head become rep * t rows against it
         q = q.reshape(b, kv, rep * t, hd)
         scores = torch.matmul(q, self.cache_k.transpose(2, 3)) / math.sqrt(hd)
@@ -93,8 +100,8 @@ class Block(nn.Module):
         out = torch.matmul(probs, self.cache_v).view(b, self.n_heads, t, hd)
         return self.attn_output(out.transpose(1, 2).reshape(b, t, self.n_heads * hd))
 
-    def forward(self, x, cos, sin, pos, mask):
-        x = x + self.attention(self.attn_norm(x), cos, sin, pos, mask)
+    def forward(self, x, cos, sin, positions, mask):
+        x = x + self.attention(self.attn_norm(x), cos, sin, positions, mask)
         h = self.ffn_norm(x)
         return x + self.ffn_down(F.silu(self.ffn_gate(h)) * self.ffn_up(h))
 
@@ -110,7 +117,8 @@ class Llama(nn.Module):
         self.max_len = 0
 
     def setup_cache(self, max_len):
-        """Preallocate every layer's KV cache for max_len positions (zeros), and the RoPE / mask tables."""
+        """Preallocate every layer's KV cache for max_len positions (zeros), and the RoPE / mask / position tables
+        (on the device, so that a step gathers its rows there)."""
         cfg, weight = self.cfg, self.token_embd.weight
         device, dtype = weight.device, weight.dtype
         shape = (1, cfg.n_kv_heads, max_len, cfg.head_dim)
@@ -123,22 +131,34 @@ class Llama(nn.Module):
         emb = torch.cat([freqs, freqs], dim=-1)
         self.cos, self.sin = emb.cos().to(device), emb.sin().to(device)
         self.mask = torch.full((max_len, max_len), float("-inf")).triu(1).to(device)
+        self.positions = torch.arange(max_len, device=device)
         self.max_len = max_len
 
     def forward(self, ids, pos=0, last_only=True):
         """Logits for ids (1, t) at positions pos..pos+t-1 (the cache holds the earlier ones); (1, vocab) of the
-        last position with last_only, else (1, t, vocab)."""
+        last position with last_only, else (1, t, vocab). pos: an int, or an int64 tensor of one element on the
+        model's device (then nothing here depends on its value, and positions past the cache are not checked)."""
         t = ids.shape[1]
-        if pos + t > self.max_len:
-            raise ValueError(f"model: positions up to {pos + t} do not fit the cache of {self.max_len}")
+        if isinstance(pos, int):
+            if pos + t > self.max_len:
+                raise ValueError(f"model: positions up to {pos + t} do not fit the cache of {self.max_len}")
+            positions = self.positions[pos:pos + t]
+        else:
+            positions = self.positions[:t] + pos.reshape(1)
         x = self.token_embd(ids)
-        cos, sin, mask = self.cos[pos:pos + t], self.sin[pos:pos + t], self.mask[pos:pos + t]
+        cos, sin = self.cos.index_select(0, positions), self.sin.index_select(0, positions)
+        mask = self.mask.index_select(0, positions)
         for block in self.blk:
-            x = block(x, cos, sin, pos, mask)
+            x = block(x, cos, sin, positions, mask)
         x = self.output_norm(x[:, -1] if last_only else x)
         if self.output is not None:
             return self.output(x)
         return F.linear(x, self.token_embd.weight)
+
+    def step(self, ids, pos):
+        """One decoding step: logits (1, vocab) for the token ids (1, 1) at position pos (an int64 tensor of one
+        element on the device) -- the same work whatever the position, so it can be captured as a graph."""
+        return self(ids, pos)
 
 
 def sample(logits, temperature, top_k):
@@ -156,12 +176,22 @@ def sample(logits, temperature, top_k):
 
 @torch.no_grad()
 def generate(model, prompt_ids, max_new_tokens, temperature=0.0, top_k=0, stop_ids=(), on_token=None,
-             on_logits=None):
+             on_logits=None, graph=False, warmup=2):
     """New token ids after prompt_ids (a list), one forward pass per token over the KV cache; stops at a stop id
-    (not returned). on_token(id) is called for each as it comes, on_logits(logits) with each step's (1, vocab)."""
+    (not returned). on_token(id) is called for each as it comes, on_logits(logits) with each step's (1, vocab).
+    graph=True (greedy, on webgpu or cuda): the prompt runs eagerly, then `warmup` decoding steps, then one step is
+    captured as a graph and replayed for each later token (generate_graphed)."""
     device = model.token_embd.weight.device
+    if graph:
+        graph_api(device)                      # the errors before any work
+        if temperature > 0:
+            raise ValueError("model: graph decoding is greedy (temperature 0): sampling draws random numbers on "
+                             "the host, which a captured graph cannot repeat")
     model.setup_cache(len(prompt_ids) + max_new_tokens)
     logits = model(torch.tensor([prompt_ids], device=device), pos=0)
+    if graph:
+        return generate_graphed(model, logits, len(prompt_ids), max_new_tokens, stop_ids, on_token, on_logits,
+                                warmup)
     out, pos = [], len(prompt_ids)
     for _ in range(max_new_tokens):
         if on_logits is not None:
@@ -176,6 +206,57 @@ def generate(model, prompt_ids, max_new_tokens, temperature=0.0, top_k=0, stop_i
             break
         logits = model(torch.tensor([[next_id]], device=device), pos=pos)
         pos += 1
+    return out
+
+
+def graph_api(device):
+    """(Graph class, capture context) of the device's CUDA-style graphs: torch.cuda's, or torch_js.webgpu's."""
+    if device.type == "cuda":
+        return torch.cuda.CUDAGraph, torch.cuda.graph
+    if device.type == "webgpu":
+        return torch.webgpu.Graph, torch.webgpu.graph
+    raise ValueError(f"model: graph decoding needs a GPU device (webgpu or cuda), not {device.type!r}: a graph "
+                     "replays GPU work")
+
+
+def greedy_step(model, ids, pos):
+    """One greedy decoding step on device tensors: the logits of ids (1, 1) at pos, then, in place, ids <- their
+    argmax and pos <- pos + 1, which the next step (or the next replay of its graph) reads: no host round trip."""
+    logits = model.step(ids, pos)
+    ids.copy_(logits.argmax(-1, keepdim=True))
+    pos.add_(1)
+    return logits
+
+
+def generate_graphed(model, logits, pos, max_new_tokens, stop_ids=(), on_token=None, on_logits=None, warmup=2):
+    """Greedy decoding after the prompt's logits (1, vocab), its next position `pos` (an int) in the cache: the
+    token ids and the position live in two device tensors that greedy_step updates; `warmup` steps run eagerly
+    (compiling the kernels), then one is captured and each later token costs one replay and one readback (its id,
+    read to be returned and printed; the logits too where on_logits asks)."""
+    device = model.token_embd.weight.device
+    graph_class, capture = graph_api(device)
+    ids = logits.argmax(-1, keepdim=True)
+    position = torch.tensor([pos], device=device)
+    out, graph = [], None
+    for done in range(max_new_tokens):
+        if on_logits is not None:
+            on_logits(logits)
+        next_id = int(ids.item())
+        if next_id in stop_ids:
+            break
+        out.append(next_id)
+        if on_token is not None:
+            on_token(next_id)
+        if len(out) == max_new_tokens:
+            break
+        if graph is None and done >= warmup:
+            graph = graph_class()
+            with capture(graph):
+                logits = greedy_step(model, ids, position)     # captured, not run: the replay below runs it
+        if graph is None:
+            logits = greedy_step(model, ids, position)
+        else:
+            graph.replay()
     return out
 
 
