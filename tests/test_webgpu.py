@@ -326,6 +326,23 @@ def test_buffer_queue():
     assert torch.webgpu.memory_stats()["live"] == live
 
 
+def test_index_copy_checks_on_the_device():
+    # index_copy_ with a device index costs no readback; a bad index (negative ones too: index_copy does not wrap
+    # them) is reported at the next readback, as CUDA's device-side assert is
+    x = torch.zeros(4, 3, device=GPU)
+    src = torch.arange(6, dtype=torch.float32).reshape(2, 3).to(GPU)
+    idx = torch.tensor([3, 1], device=GPU)
+    with torch.webgpu.counter() as c:
+        x.index_copy_(0, idx, src)
+    assert c["readbacks"] == 0
+    assert x.tolist() == [[0.0] * 3, [3.0, 4.0, 5.0], [0.0] * 3, [0.0, 1.0, 2.0]]
+    for bad in ([0, 4], [-1, 0]):
+        y = torch.zeros(4, 3, device=GPU).index_copy_(0, torch.tensor(bad, device=GPU), src)
+        with pytest.raises(IndexError, match="out of bounds"):
+            y.cpu()
+    assert (x + 0).sum().item() == 15.0
+
+
 def test_bad_loss_target_is_reported_at_readback():
     # as on CUDA, the target's bounds are checked on the device: the loss costs no sync, the error comes with the
     # next readback and is consumed by it

@@ -738,7 +738,9 @@ def _index_copy_checks(input, d, index, source):
         check(n == source._shape[d], lambda: f"{name}Number of indices ({n}) should be equal to source.size(dim) "
               f"({source._shape[d]})", IndexError)
     size = input._shape[d] if input.dim() else 1
-    if n:
+    # on webgpu, as on CUDA, the put kernel checks the indices on the device (negative ones too: index_copy does not
+    # wrap them) and the error comes with the next readback: checking here would cost a sync per call
+    if n and input._storage.device.type != "webgpu":
         bad = ((index < 0) | (index >= size)).reshape(-1)
         if bad.any().item():   # negative indices are out of bounds here, unlike in index_put
             first = index.reshape(-1)[bad.nonzero()[0, 0].item()].item()
@@ -753,7 +755,7 @@ def index_copy(input, dim, index, source):
     src = source if source.dim() else source.reshape((1,) * x.dim())
     idx = index.reshape(-1)
     same_device(x, idx)
-    r = index_put_plan(x, _Plan(x, [d], [idx]), src, accumulate=False)
+    r = index_put_plan(x, _Plan(x, [d], [idx], wrap_negative=False), src, accumulate=False)
     return rename_grad_fn(r if input.dim() else r.reshape(()), "IndexCopyBackward0")
 
 
