@@ -27,6 +27,9 @@ class Backend:
     device = None       # the torch_js.device the backend's storages live on
     wide_float = None   # the widest float dtype it computes in: what ops widen to for exact-ish comparisons
                         # (searchsorted keys, integer isclose): float64 on CPU, float32 where there is no f64
+    # index kernels report an index out of range at the next readback (as CUDA's device-side asserts), not when
+    # called: ops then leave bounds to the kernels instead of checking on the host, which would cost a sync per call
+    index_errors_deferred = False
 
     # ---- memory -------------------------------------------------------------------------------------------
     def alloc(self, nbytes):

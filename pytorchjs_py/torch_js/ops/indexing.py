@@ -738,9 +738,9 @@ def _index_copy_checks(input, d, index, source):
         check(n == source._shape[d], lambda: f"{name}Number of indices ({n}) should be equal to source.size(dim) "
               f"({source._shape[d]})", IndexError)
     size = input._shape[d] if input.dim() else 1
-    # on webgpu, as on CUDA, the put kernel checks the indices on the device (negative ones too: index_copy does not
-    # wrap them) and the error comes with the next readback: checking here would cost a sync per call
-    if n and input._storage.device.type != "webgpu":
+    # where index errors are deferred (webgpu), the put kernel checks the indices, negative ones too: index_copy
+    # does not wrap them
+    if n and not input._storage.backend.index_errors_deferred:
         bad = ((index < 0) | (index >= size)).reshape(-1)
         if bad.any().item():   # negative indices are out of bounds here, unlike in index_put
             first = index.reshape(-1)[bad.nonzero()[0, 0].item()].item()

@@ -128,6 +128,7 @@ class WebGPUBackend(Backend):
     name = "webgpu"
     device = WEBGPU
     wide_float = D.float32
+    index_errors_deferred = True   # the bridge's error buffer, read with the next readback
 
     # ---- memory -------------------------------------------------------------------------------------------
     def check_dtype(self, dtype):

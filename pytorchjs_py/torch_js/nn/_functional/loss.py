@@ -82,9 +82,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     t = t.to(D.int64)
     ignore = t == ignore_index
     safe = t.masked_fill(ignore, 0)
-    # On webgpu, as on CUDA, a bad target is caught by the gather's device-side bounds check and raised at the next
-    # readback: checking here would cost a sync per loss
-    if x.numel() and t.numel() and x.device.type != "webgpu":
+    # where index errors are deferred (webgpu), the gather below checks the targets' bounds
+    if x.numel() and t.numel() and not x._storage.backend.index_errors_deferred:
         bad = (safe < 0) | (safe >= c)
         if bool(bad.any()):
             v = int(t.masked_select(bad)[0].item())
