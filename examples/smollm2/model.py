@@ -196,17 +196,21 @@ def generate(model, prompt_ids, max_new_tokens, temperature=0.0, top_k=0, stop_i
     for _ in range(max_new_tokens):
         if on_logits is not None:
             on_logits(logits)
-        next_id = sample(logits.float(), temperature, top_k)
-        if next_id in stop_ids:
+        if not _emit(sample(logits.float(), temperature, top_k), out, stop_ids, on_token, max_new_tokens):
             break
-        out.append(next_id)
-        if on_token is not None:
-            on_token(next_id)
-        if len(out) == max_new_tokens:
-            break
-        logits = model(torch.tensor([[next_id]], device=device), pos=pos)
+        logits = model(torch.tensor([[out[-1]]], device=device), pos=pos)
         pos += 1
     return out
+
+
+def _emit(next_id, out, stop_ids, on_token, max_new_tokens):
+    """Take a generated token: False at a stop token (not kept) or once max_new_tokens are kept."""
+    if next_id in stop_ids:
+        return False
+    out.append(next_id)
+    if on_token is not None:
+        on_token(next_id)
+    return len(out) < max_new_tokens
 
 
 def graph_api(device):
@@ -241,13 +245,7 @@ def generate_graphed(model, logits, pos, max_new_tokens, stop_ids=(), on_token=N
     for done in range(max_new_tokens):
         if on_logits is not None:
             on_logits(logits)
-        next_id = int(ids.item())
-        if next_id in stop_ids:
-            break
-        out.append(next_id)
-        if on_token is not None:
-            on_token(next_id)
-        if len(out) == max_new_tokens:
+        if not _emit(int(ids.item()), out, stop_ids, on_token, max_new_tokens):
             break
         if graph is None and done >= warmup:
             graph = graph_class()
