@@ -193,4 +193,4 @@ PRIMITIVES = (
     "sort_rows", "cumext", "logcumsumexp", "searchsorted",
     "lu", "lu_solve", "cholesky", "geqrf", "orgqr", "trsm", "svd_jacobi", "eigh_jacobi",
 )
-ATTRIBUTES = ("name", "device", "wide_float")
+ATTRIBUTES = ("name", "device", "wide_float", "index_errors_deferred")
