@@ -311,15 +311,43 @@ def test_live_torch_agrees_with_fixture():
     assert stale == [], "run tools/gen_device_api_fixtures.py"
 
 
-def test_accelerator_is_webgpu_where_the_runtime_has_it(monkeypatch):
+HARDWARE_ADAPTER = {"vendor": "nvidia", "architecture": "ampere", "device": "", "description": "",
+                    "isFallbackAdapter": False}
+
+
+@pytest.mark.parametrize("software", [
+    {"isFallbackAdapter": True},
+    {"vendor": "google", "architecture": "swiftshader", "description": "SwiftShader Device (Subzero)"},
+    {"vendor": "mesa", "description": "llvmpipe (LLVM 17.0.6, 256 bits)"},
+])
+def test_accelerator_is_webgpu_only_on_a_hardware_adapter(monkeypatch, software):
+    """torch.accelerator picks webgpu where the runtime has it on a hardware adapter; a software adapter (slower
+    than the CPU kernels) or a failed device creation leaves it unavailable; reason() says which, in one line."""
     monkeypatch.setitem(torch_js.device._BACKENDS, "webgpu", object())
     monkeypatch.setattr(torch_js.webgpu, "is_available", lambda: True)
+    monkeypatch.setattr(torch_js.webgpu, "device_info", lambda: HARDWARE_ADAPTER)
     acc = torch_js.accelerator
     assert acc.is_available() and acc.current_accelerator(check_available=True) == torch_js.device("webgpu")
     assert (acc.device_count(), acc.current_device_index()) == (1, 0)
+    assert acc.reason() == "webgpu: a hardware WebGPU adapter (nvidia ampere)"
+    monkeypatch.setattr(torch_js.webgpu, "device_info", lambda: dict(HARDWARE_ADAPTER, **software))
+    assert acc.current_accelerator() == torch_js.device("webgpu") and acc.current_accelerator(True) is None
+    assert (acc.is_available(), acc.device_count()) == (False, 0)
+    assert acc.reason().startswith("cpu: the WebGPU adapter is a software one (") and "\n" not in acc.reason()
+    with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is available"):
+        acc.synchronize()
     monkeypatch.setattr(torch_js.webgpu, "is_available", lambda: False)   # bridge loaded, device creation failed
     assert acc.current_accelerator() == torch_js.device("webgpu") and acc.current_accelerator(True) is None
-    assert acc.device_count() == 0
+    assert acc.device_count() == 0 and acc.reason().startswith("cpu: webgpu is not available (")
+
+
+def test_accelerator_reason_without_webgpu():
+    if "webgpu" in torch_js.device._BACKENDS:
+        pytest.skip("this runtime has the WebGPU device")
+    assert torch_js.accelerator.reason().startswith("cpu: this runtime has no accelerator")
+    with pytest.raises(RuntimeError, match="^torch_js: the webgpu device is not available in this runtime: .*"
+                                           "TORCH_JS_WEBGPU_BRIDGE.*use device 'cpu'$"):
+        torch_js.ones(2).to("webgpu")
 
 
 @pytest.mark.parametrize("kind", ["cpu", "webgpu"])

@@ -39,6 +39,8 @@ export async function createDevice({ gpu, powerPreference = 'high-performance' }
     gpu, device, adapter,
     features: new Set(requiredFeatures),
     limits: device.limits,
-    info: { vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '', description: info.description ?? '' },
+    // isFallbackAdapter: a software adapter (SwiftShader...); GPUAdapterInfo has it now, GPUAdapter had it before
+    info: { vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '', description: info.description ?? '',
+      isFallbackAdapter: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter) },
   };
 }

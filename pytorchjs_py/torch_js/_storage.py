@@ -103,13 +103,17 @@ class device:
         be = device._BACKENDS.get(self.type)
         if be is None:
             if self.type == "webgpu":
-                raise RuntimeError("torch_js: the webgpu device is not available in this runtime")
+                raise RuntimeError(WEBGPU_UNAVAILABLE)
             if self.type == "cuda":
                 raise no_cuda_error()
             raise RuntimeError(f"torch_js has no backend for device type '{self.type}'")
         return be
 
 
+# where the runtime has no webgpu backend (CPython; Pyodide without the bridge): what to do, in one line
+WEBGPU_UNAVAILABLE = ("torch_js: the webgpu device is not available in this runtime: it needs torch_js in Pyodide with "
+                      "its WebGPU bridge (set TORCH_JS_WEBGPU_BRIDGE to the URL of js_bridge/webgpu/index.mjs, or "
+                      "call its installWebGPU(), before importing torch_js); use device 'cpu'")
 _DEVICE_CACHE = {}
 CPU = device("cpu")
 META = device("meta")

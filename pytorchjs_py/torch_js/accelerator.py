@@ -1,8 +1,15 @@
 """torch_js.accelerator (torch.accelerator): the device-generic view of the one accelerator torch_js has, WebGPU.
 
-Where the host loaded the WebGPU bridge, the accelerator is device("webgpu"), as PyTorch names "cuda" or "mps" on
-theirs, so `torch.accelerator.current_accelerator()` picks it in device-generic code. Elsewhere (CPython, Pyodide
-without the bridge) there is none, and the calls that need one raise PyTorch's RuntimeError.
+Where the host has the WebGPU bridge, the accelerator is device("webgpu"), as PyTorch names "cuda" or "mps" on
+theirs: `current_accelerator()` is webgpu there (the runtime's accelerator, as PyTorch's is the build's). Whether it
+is *available* (is_available(), current_accelerator(check_available=True), device_count()) depends on the adapter:
+only a hardware one counts. A software adapter (SwiftShader, llvmpipe: `isFallbackAdapter`) runs WebGPU on the CPU,
+slower than torch_js's WebAssembly kernels, so device-generic code picks the CPU there; device("webgpu") still works
+when named. reason() says in one line why. Elsewhere (CPython, Pyodide without the bridge) there is none, and the
+calls that need one raise PyTorch's RuntimeError.
+
+    device = torch.accelerator.current_accelerator(check_available=True) or torch.device("cpu")
+    print(torch.accelerator.reason())   # e.g. "cpu: the WebGPU adapter is a software one (google swiftshader ...)"
 """
 import warnings
 from collections import OrderedDict
@@ -24,12 +31,37 @@ def _has_webgpu():
     return "webgpu" in _device._BACKENDS
 
 
+def _choose():
+    """(device("webgpu") or None, why in one line). Creates the webgpu device (once) to see its adapter."""
+    if not _has_webgpu():
+        return None, ("cpu: this runtime has no accelerator (torch_js's is WebGPU, in Pyodide with its bridge: a "
+                      "browser with WebGPU or Node)")
+    if not _webgpu.is_available():
+        return None, f"cpu: webgpu is not available ({_webgpu.unavailable_reason()})"
+    try:
+        info = _webgpu.device_info()
+    except RuntimeError as e:
+        return None, f"cpu: webgpu is not available ({str(e).removeprefix('torch_js: ')})"
+    name = _webgpu.adapter_name(info)
+    if _webgpu.is_software_adapter(info):
+        return None, (f"cpu: the WebGPU adapter is a software one ({name}), slower than the CPU's WebAssembly "
+                      "kernels (device 'webgpu' still works when asked for)")
+    return _device("webgpu"), f"webgpu: a hardware WebGPU adapter ({name})"
+
+
+def reason():
+    """Why is_available() / current_accelerator(check_available=True) answer as they do, in one line starting with
+    the device they pick ("webgpu: ..." or "cpu: ..."). torch_js's own: PyTorch has no such call."""
+    return _choose()[1]
+
+
 def is_available():
-    return _has_webgpu() and _webgpu.is_available()
+    """True where the runtime has the webgpu device on a hardware adapter (see the module's docstring)."""
+    return _choose()[0] is not None
 
 
 def current_accelerator(check_available=False):
-    """device("webgpu") where the runtime has it (and, with check_available, where it works), else None."""
+    """device("webgpu") where the runtime has it (and, with check_available, where is_available()), else None."""
     if not _has_webgpu() or (check_available and not is_available()):
         return None
     return _device("webgpu")

@@ -191,6 +191,35 @@ def device_info():
     return json.loads(_rt.ensure().info())
 
 
+# adapters that run on the CPU: WebGPU on them is slower than torch_js's WebAssembly kernels
+_SOFTWARE_ADAPTERS = ("swiftshader", "llvmpipe", "lavapipe", "softpipe", "microsoft basic render")
+
+
+def adapter_name(info=None):
+    """The adapter in a few words (vendor, architecture, description), from device_info()."""
+    info = device_info() if info is None else info
+    words = [info.get(k, "") for k in ("vendor", "architecture", "description") if info.get(k)]
+    return " ".join(dict.fromkeys(words)) or "unnamed adapter"
+
+
+def is_software_adapter(info=None):
+    """True for a fallback (software) adapter: `isFallbackAdapter`, or a known software renderer's name."""
+    info = device_info() if info is None else info
+    if info.get("isFallbackAdapter"):
+        return True
+    text = " ".join(str(info.get(k, "")) for k in ("vendor", "architecture", "device", "description")).lower()
+    return any(name in text for name in _SOFTWARE_ADAPTERS)
+
+
+def unavailable_reason():
+    """Why is_available() is False, in one line (None when it is True)."""
+    if _rt.init_error is not None:
+        return str(_rt.init_error)
+    if not _rt.host_has_bridge():
+        return "this runtime has no WebGPU bridge (torch_js in a browser or Node, in Pyodide, has one)"
+    return None
+
+
 # ---- async readback on Tensor (work everywhere, JSPI or not) ----------------------------------------------------
 
 async def _cpu_async(self):

@@ -2,7 +2,9 @@
 and mapping the bridge's errors to PyTorch's exceptions.
 
 The JS side (js_bridge/webgpu/index.mjs) defines `globalThis.torchJsWebGPUInit` (or an initialised
-`torchJsWebGPU`). `js`, `pyodide` and `pyodide_js` exist only in Pyodide: they are imported inside the functions
+`torchJsWebGPU`). A host that has not loaded it can name it instead: TORCH_JS_WEBGPU_BRIDGE (os.environ, e.g.
+loadPyodide's `env`, as the JupyterLite site sets it) is the URL of index.mjs, absolute or relative to the page or
+worker running Pyodide, and init() imports it on first use. `js`, `pyodide` and `pyodide_js` exist only in Pyodide: they are imported inside the functions
 that run there, so this module (and the backend) import in plain CPython.
 """
 import ctypes
@@ -11,6 +13,7 @@ import os
 import sys
 
 from ... import _dtype as D
+from ..._storage import WEBGPU_UNAVAILABLE
 from ..interface import KernelIndexError
 
 IN_PYODIDE = sys.platform == "emscripten"
@@ -35,12 +38,43 @@ def _js():
     return js
 
 
-def host_has_bridge():
-    """True when the host loaded js_bridge/webgpu (Pyodide only)."""
-    if not IN_PYODIDE:
-        return False
+BRIDGE_URL_ENV = "TORCH_JS_WEBGPU_BRIDGE"
+
+
+def _bridge_loaded():
     js = _js()
     return getattr(js, "torchJsWebGPU", None) is not None or getattr(js, "torchJsWebGPUInit", None) is not None
+
+
+def host_has_bridge():
+    """True when the host loaded js_bridge/webgpu or named its URL in TORCH_JS_WEBGPU_BRIDGE (Pyodide only)."""
+    if not IN_PYODIDE:
+        return False
+    return bool(os.environ.get(BRIDGE_URL_ENV)) or _bridge_loaded()
+
+
+async def _load_bridge():
+    """Import index.mjs from TORCH_JS_WEBGPU_BRIDGE and run its installWebGPU() (what a loader cell used to do)."""
+    js = _js()
+    where = getattr(js, "location", None)   # the page or worker; Node has none (the URL must be absolute there)
+    url = js.URL.new(os.environ[BRIDGE_URL_ENV], *([where.href] if where is not None else [])).href
+    load = js.Function.new("url", "return import(url).then((m) => m.installWebGPU()).then(() => undefined)")
+    try:
+        await load(url)
+    except Exception as e:
+        raise RuntimeError(f"torch_js: could not load the WebGPU bridge from {url} ({e}); use device 'cpu'") from None
+
+
+def _no_device_hint(error):
+    """What to do, in one line, when creating the device failed."""
+    js = _js()
+    navigator = getattr(js, "navigator", None)
+    if navigator is not None and getattr(navigator, "gpu", None) is None and getattr(js, "process", None) is None:
+        return ("this browser has no WebGPU (navigator.gpu is missing): use a recent Chrome or Edge, or "
+                "device 'cpu'")
+    if "requestAdapter() returned null" in str(error):
+        return "WebGPU found no adapter (GPU disabled or blocklisted: see chrome://gpu); use device 'cpu'"
+    return f"{error}; use device 'cpu'"
 
 
 def attach(b):
@@ -91,17 +125,20 @@ async def init():
     global init_error
     if bridge is not None:
         return
+    if init_error is not None:
+        raise RuntimeError(f"torch_js: the webgpu device is not available: {init_error}")
     if not host_has_bridge():
-        raise RuntimeError("torch_js: the webgpu device is not available in this runtime (load js_bridge/webgpu "
-                           "and call installWebGPU() before using it)")
+        raise RuntimeError(WEBGPU_UNAVAILABLE)
+    if not _bridge_loaded():
+        await _load_bridge()
     js = _js()
     b = getattr(js, "torchJsWebGPU", None)
     try:
         if b is None:
             b = await js.torchJsWebGPUInit()
     except Exception as e:
-        init_error = e
-        raise RuntimeError(f"torch_js: could not create the webgpu device: {e}") from None
+        init_error = _no_device_hint(e)
+        raise RuntimeError(f"torch_js: could not create the webgpu device: {init_error}") from None
     attach(b)
 
 
