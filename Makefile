@@ -178,6 +178,7 @@ $(VENV)/.site-setup-done: jupyterlite_config/requirements-site.txt $(VENV)/.setu
 
 site: $(VENV)/.site-setup-done node_modules/.setup-done wheel
 	$(PY) tools/build_site.py
+	$(PY) tools/site_models.py
 
 serve: site
 	$(PY) tools/serve_site.py --port $(PORT)
