@@ -2,7 +2,7 @@
 //
 //   <script type="module" src="https://your.site/embed/embed.js"></script>
 //   <pre class="torch-js">
-//   import torch_js as torch
+//   import torch                              (torch_js; `import torch_js` works too)
 //   x = torch.randn(3, requires_grad=True)
 //   (x ** 2).sum().backward(); print(x.grad)
 //   </pre>
@@ -15,7 +15,8 @@
 // Options, as attributes of the <script> tag or of a <pre>:
 //   data-pyodide-url  where pyodide.mjs lives (default: ../static/pyodide/pyodide.mjs relative to embed.js)
 //   data-autorun      on a <pre>: run it once the page loads (boots Pyodide right away)
-//   data-webgpu       on the <script>: also load js_bridge/webgpu so torch_js can use device="webgpu"
+//   data-webgpu       on the <script>: load js_bridge/webgpu at boot (without it, device="webgpu" loads it on
+//                     first use, from the same site)
 //
 // JS API (window.torchJsEmbed): ready() -> Promise<pyodide>; run(code) -> Promise<{stdout, stderr, result, error}>;
 // cells: the Cell objects, in page order.
@@ -66,14 +67,17 @@ export function ready() {
       status("loading Python…");
       const { loadPyodide } = await import(PYODIDE_URL);
       const indexURL = PYODIDE_URL.replace(/[^/]*$/, "");
+      // torch: the site's shim (`import torch` gives torch_js), tqdm: torch_js's progress bar under tqdm's names;
+      // TORCH_JS_WEBGPU_BRIDGE: where device "webgpu" loads its bridge from on first use
       const pyodide = await loadPyodide({
         indexURL,
-        packages: ["torch-js"],
+        packages: ["torch-js", "torch", "tqdm"],
+        env: { TORCH_JS_WEBGPU_BRIDGE: WEBGPU_URL },
         stdout: (s) => sink?.("out", s + "\n"),
         stderr: (s) => sink?.("err", s + "\n"),
       });
-      status("importing torch_js…");
-      await pyodide.runPythonAsync("import torch_js");
+      status("importing torch…");
+      await pyodide.runPythonAsync("import torch");
       window.torchJsEmbed.bootMs = performance.now() - t0;
       return pyodide;
     })();
