@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
 """Build the offline JupyterLite site for torch_js into _output/ (`make site` runs this; no hand steps).
 
-Everything comes from pinned inputs and is rebuilt from a clean state each time (the lite dir, its
-.jupyterlite.doit.db cache and _output/ are deleted first: the doit cache otherwise keeps stale settings):
+Everything comes from pinned inputs. Only what changed is rebuilt (_output/.build-inputs.json records the inputs):
+nothing when the inputs (SITE_INPUTS's files, the tools' versions, the torch_js wheel) are unchanged; when only the
+torch_js wheel changed, it is patched into the built site (the lock's and the piplite index's hashes); otherwise a
+full build from a clean state (the lite dir, its .jupyterlite.doit.db cache: it otherwise keeps stale settings) into
+_output.new/, which then replaces _output/ (a server of _output/ keeps serving; the old folder is never emptied
+under it). --force: always the full build. No PyTorch is needed (the checkpoint notebook's file is committed).
 
-  1. PyPI wheels, pip-downloaded with --require-hashes into build/site-downloads/ (kept between builds):
+  1. PyPI wheels, pip-downloaded with --require-hashes into build/site-downloads/ (kept between builds; pip is not
+     run when every pinned file is there with its hash):
      jupyterlite_config/pyodide-site-wheels.txt (what the kernel loads at start) and
      jupyterlite_config/build-data.txt (scikit-learn, read at build time for the digits data only).
   2. The Pyodide core from npm (node_modules/pyodide, version pinned in package.json) is staged as the lite dir's
-     well-known static/pyodide/, with those wheels and the torch_js wheel beside it, and its pyodide-lock.json
+     well-known static/pyodide/, with those wheels and the torch_js wheel beside it (with Python 3.14 bytecode
+     added by tools/compile_wheels.mjs, cached in build/site-downloads/bytecode/: the kernel then does not compile
+     every module at each start; torch_js imports in about a third of the time), and its pyodide-lock.json
      rewritten: the wheels' sha256 set to the PyPI files' hashes (Pyodide's own builds of the same versions differ,
      and its integrity check then fails with "Failed to fetch"); comm, ipython-pygments-lexers, torch_js and the
      `torch` shim (torch_shim/build_wheel.py: `import torch` gives torch_js) added as packages; every entry's `depends` completed from its wheel's Requires-Dist (markers evaluated for
@@ -27,15 +34,15 @@ Everything comes from pinned inputs and is rebuilt from a clean state each time 
      `%pip install torch` resolves offline too (a no-op). disablePyPIFallback is on: piplite never reaches for
      pypi.org. loadPyodideOptions.env sets TORCH_JS_WEBGPU_BRIDGE, where the webgpu device finds its JS bridge
      (js_bridge/webgpu/index.mjs, relative to the kernel's worker script): no loader cell.
-  4. Data for the notebooks, generated with the .venv's CPython: content/data/digits.pt (torch_js.save of the
-     8x8 digits from the scikit-learn wheel) and content/data/digits_mlp_pytorch.pt (an MLP trained and saved
-     by real PyTorch), staged with content/*.ipynb.
+  4. Data for the notebooks: content/data/digits.pt (torch_js.save, on the .venv's CPython, of the 8x8 digits from
+     the scikit-learn wheel), staged with content/ (whose data/digits_mlp_pytorch.pt, an MLP trained and saved by
+     real PyTorch, is made by tools/gen_site_checkpoint.py and committed).
   5. `jupyter lite build --no-sourcemaps` (the JupyterLab/Notebook apps from jupyterlite-core), then the blog
      embed (js_bridge/embed.js + js_bridge/embed_demo.html -> _output/embed/) and js_bridge/webgpu/ ->
      _output/js_bridge/webgpu/.
   6. Checks: no URL in the site's config points off-site, every lock entry's file exists with its hash.
 
-Usage: .venv/bin/python tools/build_site.py [--output _output] [--wheel dist/torch_js-*.whl]
+Usage: .venv/bin/python tools/build_site.py [--output _output] [--wheel dist/torch_js-*.whl] [--force]
        .venv/bin/python tools/build_site.py --no-build --bundle dist/torch_js-site-<version>.zip
          (`make bundle`: zip the built site under one folder, with a README.txt and serve.py, for a classroom)
 """
@@ -61,6 +68,17 @@ BUILD = REPO / "build" / "site"
 DOWNLOADS = REPO / "build" / "site-downloads"
 NPM_PYODIDE = REPO / "node_modules" / "pyodide"
 PY = Path(sys.executable)
+
+BYTECODE = DOWNLOADS / "bytecode"
+INPUTS_RECORD = ".build-inputs.json"   # in the built site: what it was built from (see inputs_key)
+
+# What the site is built from besides the torch_js wheel's bytes (which a build patches in alone): a change to any
+# of these (files: by content, or size and mtime above 4 MB) means a full build. A new build step adds what it reads.
+SITE_INPUTS = ["content", "jupyterlite_config", "torch_shim", "js_bridge/embed.js", "js_bridge/embed_demo.html",
+               "js_bridge/webgpu", "tools/build_site.py", "tools/compile_wheels.mjs", "tools/serve_site.py",
+               "node_modules/pyodide/package.json"]
+SITE_TOOLS = ["jupyterlite-core", "jupyterlite-pyodide-kernel"]
+SKIP_INPUT = re.compile(r"(^|/)(__pycache__|\.ipynb_checkpoints)(/|$)|(^|/)_t[0-9]*\.mjs$")
 
 # Files of the npm package the site does not need (typings, the npm README/manifest, demo consoles).
 PYODIDE_SKIP = re.compile(r"(\.map|\.d\.ts|^README\.md|^package\.json|^console.*\.html)$")
@@ -88,7 +106,33 @@ def wheel_dist(path):
     return canon(name), version
 
 
+def pinned(req):
+    """{canonical name: (version, {sha256, ...})} of a --require-hashes requirements file."""
+    pins = {}
+    for line in req.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            spec, *options = line.split()
+            name, version = spec.split("==")
+            pins[canon(name)] = (version, {o.split("sha256:", 1)[1] for o in options if "sha256:" in o})
+    return pins
+
+
+def cached_downloads(req, dest):
+    """{name: wheel} when dest already holds every pinned wheel of req with a pinned hash, else None."""
+    pins = pinned(req)
+    found = {}
+    for whl in dest.glob("*.whl") if dest.is_dir() else ():
+        name, version = wheel_dist(whl)
+        if name in pins and name not in found and pins[name][0] == version and sha256(whl) in pins[name][1]:
+            found[name] = whl
+    return found if set(found) == set(pins) else None
+
+
 def pip_download(req, dest, platform_args):
+    found = cached_downloads(req, dest)
+    if found is not None:   # no pip run (it would ask the index first, even for files it has)
+        return found
     dest.mkdir(parents=True, exist_ok=True)
     cmd = [str(PY), "-m", "pip", "download", "-q", "--no-deps", "--require-hashes", "--only-binary=:all:",
            *platform_args, "-r", str(req), "-d", str(dest)]
@@ -100,12 +144,7 @@ def pip_download(req, dest, platform_args):
             print(line, file=sys.stderr)
     if r.returncode:
         raise SystemExit(f"build_site: pip download -r {req.name} failed ({r.returncode})")
-    wanted = {}
-    for line in req.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            name, version = line.split()[0].split("==")
-            wanted[canon(name)] = version
+    wanted = {name: version for name, (version, _) in pinned(req).items()}
     found = {}
     for whl in dest.glob("*.whl"):
         n, v = wheel_dist(whl)
@@ -128,7 +167,8 @@ def read_digits(sklearn_wheel):
 
 
 def make_data(sklearn_wheel, data_dir):
-    data_dir.mkdir(parents=True, exist_ok=True)
+    if not (data_dir / "digits_mlp_pytorch.pt").is_file():
+        raise SystemExit("build_site: content/data/digits_mlp_pytorch.pt missing (tools/gen_site_checkpoint.py)")
     pixels, labels = read_digits(sklearn_wheel)
     # torch_js.save (CPython, native kernels) writes PyTorch's zip format; the notebook reads it with torch.load.
     sys.path.insert(0, str(REPO / "pytorchjs_py"))
@@ -136,37 +176,7 @@ def make_data(sklearn_wheel, data_dir):
     images = torch_js.tensor(pixels, dtype=torch_js.uint8).reshape(-1, 8, 8)
     target = torch_js.tensor(labels, dtype=torch_js.int64)
     torch_js.save({"images": images, "labels": target}, str(data_dir / "digits.pt"))
-    # Real PyTorch trains a small MLP on the same data and saves its state_dict: the checkpoint notebook loads it.
-    script = r"""
-import json, sys, torch
-data, out = json.loads(sys.stdin.read()), sys.argv[1]
-pixels, labels = data["pixels"], data["labels"]
-torch.manual_seed(0)
-x = torch.tensor(pixels, dtype=torch.float32) / 16.0
-y = torch.tensor(labels)
-gen = torch.Generator().manual_seed(0)
-perm = torch.randperm(len(y), generator=gen)
-train, test = perm[:1500], perm[1500:]
-model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
-opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-for epoch in range(30):
-    for idx in train[torch.randperm(len(train), generator=gen)].split(64):
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(x[idx]), y[idx]).backward()
-        opt.step()
-model.eval()
-with torch.no_grad():
-    logits = model(x[test])
-acc = (logits.argmax(1) == y[test]).float().mean().item()
-torch.save({"model": model.state_dict(), "test_indices": test, "pytorch_version": str(torch.__version__),
-            "test_accuracy": acc, "test_logits": logits}, out)
-print(f"PyTorch {torch.__version__}: test accuracy {acc:.4f}")
-"""
-    r = subprocess.run([str(PY), "-c", script, str(data_dir / "digits_mlp_pytorch.pt")],
-                       input=json.dumps({"pixels": pixels, "labels": labels}), text=True, capture_output=True)
-    if r.returncode:
-        raise SystemExit(f"build_site: the PyTorch checkpoint script failed:\n{r.stderr}")
-    log(r.stdout.strip())
+    # (data/digits_mlp_pytorch.pt, real PyTorch's, is committed in content/: tools/gen_site_checkpoint.py)
 
 
 # ---- the Pyodide core ------------------------------------------------------------------------------------------
@@ -202,6 +212,29 @@ def top_level_imports(whl):
                   if not n.endswith((".dist-info", ".data")) and (n.endswith(".py") or "." not in n))
 
 
+def with_bytecode(wheels):
+    """{wheel: that wheel with Python 3.14 bytecode added (tools/compile_wheels.mjs)}, cached by content hash."""
+    pyodide_version = json.loads((NPM_PYODIDE / "package.json").read_text())["version"]
+    compiled = {whl: BYTECODE / f"{sha256(whl)[:24]}-{pyodide_version}" / whl.name for whl in wheels}
+    todo = [whl for whl, c in compiled.items() if not c.is_file()]
+    if todo:
+        tmp = DOWNLOADS / "bytecode-tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        r = subprocess.run(["node", str(REPO / "tools" / "compile_wheels.mjs"), str(tmp), *map(str, todo)],
+                           capture_output=True, text=True)
+        if r.returncode:
+            raise SystemExit(f"build_site: tools/compile_wheels.mjs failed:\n{r.stdout}{r.stderr}")
+        for whl in todo:
+            for stale in BYTECODE.glob(f"*/{whl.name}"):   # an older build of the same file name
+                if stale != compiled[whl]:
+                    shutil.rmtree(stale.parent)
+            compiled[whl].parent.mkdir(parents=True, exist_ok=True)
+            (tmp / whl.name).replace(compiled[whl])
+        shutil.rmtree(tmp)
+        log(f"bytecode added to {len(todo)} wheel(s)")
+    return compiled
+
+
 def stage_pyodide(dest, site_wheels, local_wheels):
     """The npm core + every wheel the kernel loads, in one pyodide-lock.json (see the module docstring).
     local_wheels: {lock name: wheel} built here (torch-js, the torch shim)."""
@@ -214,6 +247,7 @@ def stage_pyodide(dest, site_wheels, local_wheels):
     pyver = lock["info"]["python"]
     pkgs = lock["packages"]
     kept = {}
+    compiled = with_bytecode([*site_wheels.values(), *local_wheels.values()])
     for name, whl in sorted({**site_wheels, **local_wheels}.items()):
         dist_name, version = Path(whl).name.split("-")[:2]
         entry = pkgs.get(name)
@@ -224,8 +258,8 @@ def stage_pyodide(dest, site_wheels, local_wheels):
             entry = {"depends": [], "imports": top_level_imports(whl), "install_dir": "site", "name": dist_name,
                      "package_type": "package", "tool": {}, "unvendored_tests": False, "version": version}
         depends = sorted(set(map(canon, entry["depends"])) | wheel_requires(whl, pyver))
-        shutil.copy2(whl, dest / whl.name)
-        kept[name] = dict(entry, depends=depends, file_name=whl.name, sha256=sha256(whl))
+        shutil.copy2(compiled[whl], dest / whl.name)
+        kept[name] = dict(entry, depends=depends, file_name=whl.name, sha256=sha256(compiled[whl]))
     for name, entry in kept.items():
         missing = [d for d in entry["depends"] if d not in kept]
         if missing:
@@ -282,6 +316,7 @@ def main():
     ap.add_argument("--wheel", default=None, help="torch_js wheel (default: newest dist/torch_js-*.whl)")
     ap.add_argument("--no-build", action="store_true", help="skip the build (use with --bundle)")
     ap.add_argument("--bundle", default=None, help="also zip the site into this file")
+    ap.add_argument("--force", action="store_true", help="a full build even if the inputs are unchanged")
     args = ap.parse_args()
     out = Path(args.output).resolve()
     if not args.no_build:
@@ -319,7 +354,7 @@ def bundle(out, zip_path):
     zip_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = zip_path.with_suffix(".zip.tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
-        for f in sorted(p for p in out.rglob("*") if p.is_file()):
+        for f in sorted(p for p in out.rglob("*") if p.is_file() and p.name != INPUTS_RECORD):
             z.write(f, f"{root}/{f.relative_to(out).as_posix()}")
         z.writestr(f"{root}/README.txt", BUNDLE_README.format(info=" ".join(info.split())))
         z.write(REPO / "tools" / "serve_site.py", f"{root}/serve.py")
@@ -328,16 +363,93 @@ def bundle(out, zip_path):
         f"{zip_path.stat().st_size / 1e6:.1f} MB")
 
 
+# ---- what to rebuild ----------------------------------------------------------------------------------------------
+
+def inputs_key(torch_wheel):
+    """A digest of everything the site is built from except the torch_js wheel's bytes (its name is in)."""
+    h = hashlib.sha256(f"{torch_wheel.name}\n".encode())
+    for tool in SITE_TOOLS:
+        h.update(f"{tool}=={_version(tool)}\n".encode())
+    for top in SITE_INPUTS:
+        root = REPO / top
+        for f in sorted(root.rglob("*")) if root.is_dir() else [root]:
+            rel = f.relative_to(REPO).as_posix()
+            if not f.is_file() or SKIP_INPUT.search(rel):
+                continue
+            st = f.stat()
+            what = f"{st.st_size}:{st.st_mtime_ns}" if st.st_size > (4 << 20) else sha256(f)
+            h.update(f"{rel}\0{what}\n".encode())
+    return h.hexdigest()
+
+
+def patch_wheel(out, torch_wheel):
+    """Only the torch_js wheel's bytes changed: put it into the built site in place, with the hashes that name it
+    (the Pyodide lock, the piplite index, and jupyter-lite.json's link to that index)."""
+    lock_dir = out / "static" / "pyodide"
+    lock = json.loads((lock_dir / "pyodide-lock.json").read_text())
+    entry = lock["packages"]["torch-js"]
+    compiled = with_bytecode([torch_wheel])[torch_wheel]
+    assert entry["file_name"] == compiled.name, (entry["file_name"], compiled.name)
+    shutil.copy2(compiled, lock_dir / compiled.name)
+    entry["sha256"] = sha256(compiled)
+    (lock_dir / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True) + "\n")
+
+    shutil.copy2(torch_wheel, out / "pypi" / torch_wheel.name)
+    index = json.loads((out / "pypi" / "all.json").read_text())
+    files = [f for project in index.values() for release in project["releases"].values() for f in release
+             if f["filename"] == torch_wheel.name]
+    assert len(files) == 1, files
+    md5 = hashlib.md5(torch_wheel.read_bytes()).hexdigest()
+    files[0].update(digests={"md5": md5, "sha256": sha256(torch_wheel)}, md5_digest=md5,
+                    size=torch_wheel.stat().st_size)
+    (out / "pypi" / "all.json").write_text(json.dumps(index, indent=2, sort_keys=True))
+    config = out / "jupyter-lite.json"
+    text, n = re.subn(r"(\./pypi/all\.json\?sha256=)[0-9a-f]+", lambda m: m.group(1) + sha256(out / "pypi" / "all.json"),
+                      config.read_text())
+    assert n == 1, "jupyter-lite.json: no link to ./pypi/all.json"
+    config.write_text(text)
+    check_site(out)
+
+
 def build(args, out):
     t0 = time.time()
-
     wheels = sorted(glob.glob(str(REPO / "dist" / "torch_js-*.whl")), key=os.path.getmtime)
     torch_wheel = Path(args.wheel or (wheels[-1] if wheels else ""))
     if not torch_wheel.is_file():
         raise SystemExit("build_site: no torch_js wheel: run `make wheel` first")
     if not (NPM_PYODIDE / "pyodide.mjs").exists():
         raise SystemExit("build_site: node_modules/pyodide missing: run `make setup` (npm install)")
+    where = out.relative_to(REPO) if out.is_relative_to(REPO) else out
+    record = {"inputs": inputs_key(torch_wheel), "torch_js_wheel_sha256": sha256(torch_wheel)}
+    try:
+        built = json.loads((out / INPUTS_RECORD).read_text())
+    except (OSError, ValueError):
+        built = {}
+    if not args.force and built.get("inputs") == record["inputs"]:
+        if built != record:
+            patch_wheel(out, torch_wheel)
+            (out / INPUTS_RECORD).write_text(json.dumps(record) + "\n")
+            log(f"{where}: the torch_js wheel patched in ({time.time() - t0:.1f} s)")
+        else:
+            log(f"{where} is up to date ({time.time() - t0:.1f} s)")
+        return
+    # A full build into a new folder, then swapped in: never an empty or half-built folder where one is served.
+    new, old = out.with_name(out.name + ".new"), out.with_name(out.name + ".old")
+    build_full(torch_wheel, new)
+    (new / INPUTS_RECORD).write_text(json.dumps(record) + "\n")
+    shutil.rmtree(old, ignore_errors=True)
+    if out.exists():
+        # what later steps added to the site (tools/site_models.py's models/): moved over, they keep it up to date
+        for extra in sorted(set(p.name for p in out.iterdir()) - set(p.name for p in new.iterdir())):
+            (out / extra).rename(new / extra)
+        out.rename(old)
+    new.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    log(f"site in {where}: {size / 1e6:.1f} MB, built in {time.time() - t0:.0f} s")
 
+
+def build_full(torch_wheel, out):
     # 1. pinned downloads (pip keeps files whose hash matches)
     site_wheels = pip_download(CONFIG / "pyodide-site-wheels.txt", DOWNLOADS / "pyodide",
                                ["--python-version", "3.14", "--platform", "any", "--implementation", "py",
@@ -399,9 +511,6 @@ def build(args, out):
 
     # 6. checks
     check_site(out)
-    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
-    log(f"site in {out.relative_to(REPO) if out.is_relative_to(REPO) else out}: "
-        f"{size / 1e6:.1f} MB, built in {time.time() - t0:.0f} s")
 
 
 def _version(dist):
