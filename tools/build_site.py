@@ -250,11 +250,12 @@ def stage_pyodide(dest, site_wheels, local_wheels):
     compiled = with_bytecode([*site_wheels.values(), *local_wheels.values()])
     for name, whl in sorted({**site_wheels, **local_wheels}.items()):
         dist_name, version = Path(whl).name.split("-")[:2]
-        entry = pkgs.get(name)
+        # a wheel built here replaces the lock's package of that name (the tqdm shim: Pyodide has a real tqdm)
+        entry = pkgs.get(name) if name not in local_wheels else None
         if entry is not None and entry["version"] != version:
             raise SystemExit(f"build_site: {whl.name}: the Pyodide {npm_version} lock has {entry['version']} for "
                              f"{name}; pin that version in jupyterlite_config/pyodide-site-wheels.txt")
-        if entry is None:  # not a Pyodide package (comm, ipython-pygments-lexers, torch_js, torch): a new entry
+        if entry is None:  # not a Pyodide package (comm, ipython-pygments-lexers, torch_js, the shims): a new entry
             entry = {"depends": [], "imports": top_level_imports(whl), "install_dir": "site", "name": dist_name,
                      "package_type": "package", "tool": {}, "unvendored_tests": False, "version": version}
         depends = sorted(set(map(canon, entry["depends"])) | wheel_requires(whl, pyver))

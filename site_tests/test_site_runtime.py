@@ -1,0 +1,149 @@
+"""The site's runtime without setup cells, in headless Chromium: `import torch` in a reader's own notebook, the
+webgpu device loading its JS bridge by itself on first use, torch.accelerator's choice and its one-line reason
+(Chromium here has only SwiftShader, a software adapter: the choice must be the CPU), the `tqdm` shim drawing one
+HTML bar updated in place, tensor plots as inline SVG, and no JavaScript proxy (`jsnull`, JsProxy) in any output.
+The blog embed gets `import torch` and the webgpu device the same way."""
+import json
+import re
+import time
+
+from conftest import REPO
+from test_site import open_notebook, record_timing, run_all_cells
+
+# Every output of every code cell as JSON text (stream text, rich data), from the notebook's model.
+OUTPUTS_JS = """() => {
+  const model = window.jupyterapp.shell.currentWidget.content.model;
+  const cells = [];
+  for (let i = 0; i < model.cells.length; i++) {
+    const c = model.cells.get(i);
+    if (c.type !== 'code') continue;
+    const outs = [];
+    for (let j = 0; j < c.outputs.length; j++) outs.push(c.outputs.get(j).toJSON());
+    cells.push(outs);
+  }
+  return cells;
+}"""
+
+JS_PROXY = re.compile(r"jsnull|JsProxy|JsNull|\[object [A-Z]\w*\]|<pyodide\.ffi")
+
+RUNTIME_CELLS = [
+    # 0: no setup cell: torch is torch_js, tqdm is torch_js's bar
+    ("import sys, torch, tqdm\n"
+     "from tqdm.auto import tqdm as auto_tqdm\n"
+     "print('torch is torch_js:', torch is sys.modules['torch_js'], '| tqdm:', auto_tqdm.__module__)"),
+    # 1: first use of device "webgpu", no loader cell and no init(): the bridge loads itself
+    ("x = torch.arange(4.0, device='webgpu')\n"
+     "print('webgpu sum:', (x * 2).sum().item(), x.device)"),
+    # 2: the accelerator's choice, and why, in one line
+    ("acc = torch.accelerator.current_accelerator(check_available=True)\n"
+     "print('accelerator:', acc, '| available:', torch.accelerator.is_available())\n"
+     "print('reason:', torch.accelerator.reason())\n"
+     "print('adapter:', torch.webgpu.adapter_name(), '| software:', torch.webgpu.is_software_adapter())"),
+    # 3: a tqdm loop: one HTML output, re-drawn in place
+    ("total = 0\n"
+     "for i in (bar := auto_tqdm(range(30), desc='steps')):\n"
+     "    total += (torch.ones(64, 64) @ torch.ones(64, 64)).sum().item()\n"
+     "    bar.set_postfix(loss=1.0 / (i + 1))\n"
+     "print('loop done', total)"),
+    # 4: plots of tensors (two displayed, the last one the cell's value)
+    ("from torch_js.utils.plot import hist, imshow, plot\n"
+     "display(plot(torch.arange(10.0) ** 2, label='x**2'))\n"
+     "display(imshow(torch.rand(3, 8, 8)))\n"
+     "hist(torch.randn(500), bins=20)"),
+    # 5: awaiting the device (a JS promise inside) shows no JS value
+    "await torch.webgpu.init()\nawait torch.webgpu.synchronize_async()",
+]
+
+
+def _reader_notebook(page, site_url, name, sources):
+    """Save a new notebook with these code cells in the browser's storage (as a reader would make one)."""
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python", "display_name":
+          "Python (Pyodide)", "language": "python"}},
+          "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None, "outputs": [],
+                     "source": code} for i, code in enumerate(sources)]}
+    page.goto(f"{site_url}/tree/index.html")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.serviceManager", timeout=120_000)
+    page.evaluate("""async ([path, content]) => {
+      const sm = window.jupyterapp.serviceManager;
+      await sm.ready;
+      await sm.contents.save(path, {type: 'notebook', format: 'json', content});
+    }""", [name, nb])
+
+
+def _text(outputs):
+    return "".join(json.dumps(o) for o in outputs)
+
+
+def test_runtime_without_setup_cells(context, site_url, artifacts):
+    page = context.new_page()
+    name = "runtime.ipynb"
+    _reader_notebook(page, site_url, name, RUNTIME_CELLS)
+    open_notebook(page, site_url, name, len(RUNTIME_CELLS))
+    state, _, t_all = run_all_cells(page, artifacts, name, len(RUNTIME_CELLS))
+    page.screenshot(path=str(artifacts / "runtime.png"), full_page=True)
+    outputs = page.evaluate(OUTPUTS_JS)
+    stdout = [c["stdout"] for c in state["cells"]]
+
+    assert "torch is torch_js: True | tqdm: torch_js.utils.progress" in stdout[0], stdout[0]
+    assert "webgpu sum: 12.0 webgpu" in stdout[1], stdout[1]
+
+    # Chromium's only adapter here is SwiftShader: webgpu works when named, but is no accelerator
+    assert "adapter: google swiftshader" in stdout[2].lower() and "software: True" in stdout[2], stdout[2]
+    assert "accelerator: None | available: False" in stdout[2], stdout[2]
+    reason = re.search(r"^reason: (.*)$", stdout[2], re.M).group(1)
+    assert reason.startswith("cpu: the WebGPU adapter is a software one ("), reason
+
+    # one display, updated in place (an update replaces the output: still one), at 100% with the postfix
+    bars = [o for o in outputs[3] if o["output_type"] == "display_data"]
+    assert len(bars) == 1, outputs[3]
+    html = "".join(bars[0]["data"]["text/html"])
+    assert "<progress" in html and "100%" in html and "30/30" in html and "loss=0.0333" in html, html
+    assert "loop done 7864320.0" in stdout[3]
+
+    assert state["cells"][4]["svgs"] == 3, outputs[4]
+    assert "data:image/png;base64," in _text(outputs[4])   # imshow's pixels
+
+    assert outputs[5] == [], outputs[5]
+    for i, outs in enumerate(outputs):
+        assert not JS_PROXY.search(_text(outs)), f"cell {i} shows a JS value: {_text(outs)[:2000]}"
+    record_timing(artifacts, "runtime.ipynb", {"all_cells_s": round(t_all, 2)})
+
+
+def test_content_notebooks_show_no_js_values(context, site_url, artifacts):
+    """digits_mlp printed `jsnull` (the result of its run_js loader cell): no content notebook has a loader cell
+    any more, and the webgpu one, which awaits the device, shows no JS value either."""
+    for name in ("webgpu.ipynb",):   # (test_site.py runs digits_mlp; this one awaits the device)
+        page = context.new_page()
+        nb = json.loads((REPO / "content" / name).read_text())
+        sources = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+        assert not any("run_js" in s or "installWebGPU" in s for s in sources), name
+        open_notebook(page, site_url, name, len(sources))
+        state, _, _ = run_all_cells(page, artifacts, name, len(sources))
+        outputs = page.evaluate(OUTPUTS_JS)
+        for i, outs in enumerate(outputs):
+            assert not JS_PROXY.search(_text(outs)), f"{name} cell {i} shows a JS value: {_text(outs)[:2000]}"
+        stdout = "".join(c["stdout"] for c in state["cells"])
+        assert "using device: webgpu" in stdout and "torch.accelerator: cpu: the WebGPU adapter is a software" \
+            in stdout, stdout[-3000:]
+        assert state["cells"][-1]["svgs"] == 1   # both devices' loss curves in one plot
+        page.close()
+
+
+def test_embed_import_torch_and_webgpu_on_first_use(context, site_url, artifacts):
+    page = context.new_page()
+    page.goto(f"{site_url}/embed/demo.html")
+    cell = page.locator(".tjs-cell").nth(0)
+    cell.locator("textarea").fill(
+        "import torch\n"
+        "x = torch.ones(3, device='webgpu')\n"
+        "print((x + 1).cpu(), torch.accelerator.reason().split(':')[0])\n"
+        "torch.webgpu.is_available()")
+    t0 = time.monotonic()
+    cell.locator("button.tjs-run").click()
+    page.wait_for_function("() => document.querySelectorAll('.tjs-cell')[0].dataset.state !== 'running'",
+                           timeout=180_000)
+    out = cell.locator(".tjs-out").inner_text()
+    assert cell.get_attribute("data-state") == "done", out
+    assert "tensor([2., 2., 2.]) cpu\nTrue" in out, out
+    record_timing(artifacts, "embed_webgpu", {"first_run_s": round(time.monotonic() - t0, 2)})
+
