@@ -1,0 +1,149 @@
+"""The real-model notebooks run in the built site, offline, to the outputs CPython gives on the same files:
+content/semantic_search.ipynb (all-MiniLM-L6-v2) ranks the sentence PyTorch / torch_js rank first, and
+content/text_generation.ipynb (SmolLM2-135M-Instruct) generates the greedy token ids torch_js gives in CPython with
+the same quantised linears (and PyTorch with float weights, where installed), on wasm and, where the browser has it,
+on webgpu. The weights are the site's own copies (_output/models/, tools/site_models.py)."""
+import ast
+import importlib.util
+import json
+import re
+import sys
+import time
+
+import pytest
+
+from conftest import REPO, SITE
+from test_site import STATE_JS, open_notebook, record_timing, run_all_cells
+
+sys.path.insert(0, str(REPO / "examples"))
+sys.path.insert(0, str(REPO / "pytorchjs_py"))
+
+MODELS = SITE / "models"
+GGUF = MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf"
+MINILM = MODELS / "all-MiniLM-L6-v2"
+
+
+def notebook_cells(name):
+    nb = json.loads((REPO / "content" / name).read_text())
+    return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def assigned_literal(cells, name):
+    """The literal a notebook's code assigns to `name` (e.g. its list of sentences)."""
+    for src in cells:
+        for node in ast.walk(ast.parse(src)):
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+                return ast.literal_eval(node.value)
+    raise AssertionError(f"no `{name} = ...` in the notebook")
+
+
+def run_notebook(context, site_url, artifacts, name):
+    """Run every cell of content/<name> in the Notebook app; returns (stdout of all cells, kernel s, run s)."""
+    if not (MODELS / "manifest.json").is_file():
+        pytest.fail(f"{MODELS} missing: `make site` runs tools/site_models.py")
+    page = context.new_page()
+    page_errors = []
+    page.on("pageerror", lambda e: page_errors.append(str(e)))
+    n_code = len(notebook_cells(name))
+    t_ready = open_notebook(page, site_url, name, n_code)
+    state, _, t_all = run_all_cells(page, artifacts, name, n_code)
+    page.locator(".jp-Notebook .jp-Cell").last.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / f"{name.removesuffix('.ipynb')}.png"))
+    assert not page_errors, f"uncaught page errors: {page_errors}"
+    stdout = "".join(c["stdout"] for c in page.evaluate(STATE_JS)["cells"])
+    (artifacts / f"{name.removesuffix('.ipynb')}.stdout.txt").write_text(stdout)
+    return stdout, t_ready, t_all
+
+
+def printed(stdout, label):
+    """The rest of the line `label: ...` the notebook printed, or None."""
+    m = re.search(rf"^{re.escape(label)}: (.*)$", stdout, re.M)
+    return m.group(1) if m else None
+
+
+def check_printed(stdout, label, expected):
+    got = printed(stdout, label)
+    assert got == expected, f"{label}: {got!r}, CPython: {expected!r}\n{stdout[-3000:]}"
+
+
+@pytest.fixture(scope="module")
+def torch_js():
+    import torch_js as tj
+    return tj
+
+
+def _example(module, torch_module):
+    """examples/<module>.py with `import torch` giving torch_module (torch_js or PyTorch)."""
+    names = ("torch", "torch.nn", "torch.nn.functional")
+    saved = {n: sys.modules.get(n) for n in names}
+    sys.modules.update({"torch": torch_module, "torch.nn": torch_module.nn,
+                        "torch.nn.functional": torch_module.nn.functional})
+    try:
+        spec = importlib.util.spec_from_file_location(f"{module}_{torch_module.__name__}".replace("/", "_"),
+                                                      REPO / "examples" / f"{module}.py")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+    finally:
+        for n, m in saved.items():
+            if m is None:
+                sys.modules.pop(n, None)
+            else:
+                sys.modules[n] = m
+    return mod
+
+
+def test_semantic_search_notebook(context, site_url, artifacts, torch_js):
+    name = "semantic_search.ipynb"
+    cells = notebook_cells(name)
+    sentences = assigned_literal(cells, "sentences")
+    query = "Why are share prices dropping?"
+    assert any(f'search("{query}", vectors, model)' in src for src in cells)
+    from minilm.tokenizer import WordPieceTokenizer
+    model_mod = _example("minilm/model", torch_js)
+    files = model_mod.read_model_files(str(MINILM))
+    tokenizer = WordPieceTokenizer.from_tokenizer_json(files["tokenizer.json"])
+    vectors = model_mod.embed(model_mod.load_minilm(files), tokenizer, [query, *sentences])
+    scores = (vectors[1:] @ vectors[0]).tolist()
+    best = max(range(len(sentences)), key=scores.__getitem__)
+    assert sorted(scores)[-1] - sorted(scores)[-2] > 0.1, "the expected answer must be clear-cut"
+
+    t0 = time.monotonic()
+    stdout, t_ready, t_all = run_notebook(context, site_url, artifacts, name)
+    # webgpu too: the tests' Chromium has WebGPU (--enable-unsafe-webgpu, on SwiftShader)
+    for device in ("wasm", "webgpu"):
+        check_printed(stdout, f"top on {device}", sentences[best])
+    assert "largest difference from the CPU's" in stdout
+    record_timing(artifacts, name, {"kernel_ready_s": round(t_ready, 2), "all_cells_s": round(t_all, 2),
+                                    "test_s": round(time.monotonic() - t0, 2)})
+
+
+def test_text_generation_notebook(context, site_url, artifacts, torch_js):
+    name = "text_generation.ipynb"
+    cells = notebook_cells(name)
+    assert any('load_llama(gguf_path, quant="q8_0")' in src for src in cells)
+    tok_mod = _example("smollm2/tokenizer", torch_js)
+    model_mod = _example("smollm2/model", torch_js)
+    model, meta = model_mod.load_llama(str(GGUF), quant="q8_0")
+    tokenizer = tok_mod.ByteLevelBPE.from_gguf_metadata(meta)
+    stop = {tokenizer.eos_id, tokenizer.ids["<|im_end|>"], tokenizer.ids["<|endoftext|>"]}
+    prompt = tokenizer.encode(tok_mod.chat_prompt("What is the capital of France?"))
+    expected = model_mod.generate(model, prompt, 30, stop_ids=stop)
+    assert 3 < len(expected) < 30, expected                    # the answer ends before the token limit
+    try:
+        import gguf  # noqa: F401  (PyTorch's side reads the weights with it)
+        import torch
+    except ImportError:
+        pass
+    else:                                                        # PyTorch, float weights: the same answer
+        ref_model, _ = _example("smollm2/model", torch).load_llama(str(GGUF))
+        assert _example("smollm2/model", torch).generate(ref_model, prompt, 30, stop_ids=stop) == expected
+
+    t0 = time.monotonic()
+    stdout, t_ready, t_all = run_notebook(context, site_url, artifacts, name)
+    check_printed(stdout, "ids on wasm", str(expected))
+    # on a software adapter (SwiftShader here) the notebook generates 3 tokens only
+    software = printed(stdout, "adapter").endswith("(software)")
+    check_printed(stdout, "ids on webgpu", str(expected[:3] if software else expected))
+    assert tokenizer.decode(expected) in stdout                  # streamed as text
+    record_timing(artifacts, name, {"kernel_ready_s": round(t_ready, 2), "all_cells_s": round(t_all, 2),
+                                    "test_s": round(time.monotonic() - t0, 2)})
