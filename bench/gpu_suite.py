@@ -22,12 +22,15 @@ Workloads (float32, data made on the device once, random weights from a fixed se
   decode_tok_s       a 135M Llama-shaped model (SmolLM2-135M's shapes: 30 layers, d 576, 9 heads, 3 KV heads,
                      MLP 1536, vocab 49152) generating greedily with a KV cache: tokens per second after a 16-token
                      prompt, each token read back (the loop a chat demo runs)
+  decode_graph_tok_s examples/smollm2's model with the same shapes (random weights, static KV cache) decoding
+                     greedily by one replayed graph per token (generate.py --graph; cuda and webgpu only)
 Every step-type workload reports the mean of its timed steps after warm-up, and under torch_js the GPU work of
 one step (dispatches, submits, readbacks) from torch.webgpu.counter().
 """
 import argparse
 import json
 import math
+import os
 import sys
 import time
 
@@ -343,6 +346,22 @@ def decode(device, tokens, prompt=16):
             **{f"token_{k}": v for k, v in c.counts.items()}}
 
 
+def decode_graph(device, tokens, prompt=16):
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "smollm2"))
+    from model import Llama as SmolLlama, LlamaConfig, generate
+    torch.manual_seed(0)
+    cfg = LlamaConfig(49152, 576, 30, 9, 3, 1536, 100000.0, 1e-5, 2048)
+    model = SmolLlama(cfg).to(device).eval()
+    for p in model.parameters():
+        p.data.mul_(0.5)
+    ids = torch.randint(0, cfg.vocab_size, (prompt,)).tolist()
+    generate(model, ids, 6, graph=True)          # compiles the kernels
+    stamps = []
+    out = generate(model, ids, tokens, graph=True, on_token=lambda _: stamps.append(time.perf_counter()))
+    steady = stamps[8:]                          # after the eager warm-up steps and the capture
+    return {"tok_s": (len(steady) - 1) / (steady[-1] - steady[0]), "first_tokens": out[:8]}
+
+
 # ---- driver ------------------------------------------------------------------------------------------------------
 
 def workloads(device, quick):
@@ -361,6 +380,8 @@ def workloads(device, quick):
         yield "gpt2_forward_ms", lambda: gpt2_forward(device, 3, 10)
         yield "gpt2_train_ms", lambda: gpt2_train(device, 2, 5)
         yield "decode_tok_s", lambda: decode(device, 48)
+        if device in ("cuda", "webgpu"):
+            yield "decode_graph_tok_s", lambda: decode_graph(device, 64)
 
 
 def main():

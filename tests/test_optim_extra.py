@@ -247,3 +247,19 @@ def test_sparse_gradients_step_or_are_refused_as_in_torch(name, kw):
         assert got == want
     else:
         _assert_close(got, want, 1e-6, 1e-6)
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+def test_capturable_on_the_cpu_is_refused_as_in_torch(name):
+    """capturable=True keeps the step count on a graph-capturing device; CPU params are refused at step()."""
+    def attempt(lib):
+        p = lib.nn.Parameter(lib.ones(3))
+        opt = getattr(lib.optim, name)([p], lr=0.1, capturable=True)
+        p.grad = lib.ones(3)
+        with pytest.raises(AssertionError) as info:
+            opt.step()
+        return str(info.value)
+    ours, theirs = attempt(tj), attempt(torch)
+    assert ours.split(":")[0] == theirs.split(":")[0]
+    assert "webgpu" in ours

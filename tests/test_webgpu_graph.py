@@ -277,3 +277,144 @@ def test_make_graphed_callables_forward_and_backward():
         yg.sum().backward()
         ye.sum().backward()
         assert_close(ae.grad.cpu(), ag.grad, what=f"fn input grad {step}")
+
+
+# ---- capturable optimizers and torch.compile(mode="reduce-overhead") (_dynamo/graph_replay.py) ---------------------
+
+def _adam_run(capturable, steps, amsgrad=False, weight_decay=0.0, decoupled=False):
+    model = _mlp()
+    cls = torch.optim.AdamW if decoupled else torch.optim.Adam
+    opt = cls(model.parameters(), lr=0.02, amsgrad=amsgrad, weight_decay=weight_decay, capturable=capturable)
+    for x, t in _batches(steps, first=200):
+        opt.zero_grad()
+        _step(model, opt, x.to(GPU), t.to(GPU))
+    return model, opt
+
+
+@pytest.mark.parametrize("variant", [{}, {"amsgrad": True}, {"weight_decay": 0.1}, {"weight_decay": 0.1, "decoupled": True}],
+                         ids=["adam", "amsgrad", "l2", "adamw"])
+def test_adam_capturable_keeps_the_step_on_the_device(variant):
+    """capturable=True: the step count is a float32 tensor on the params' device, and the update (bias corrections
+    on the device, in PyTorch's capturable order) gives what the host-side form gives, to float32 rounding."""
+    host, _ = _adam_run(False, 4, **variant)
+    dev, opt = _adam_run(True, 4, **variant)
+    step = opt.state[next(dev.parameters())]["step"]
+    assert step.device.type == "webgpu" and step.dtype == torch.float32 and step.item() == 4.0
+    for (name, p), q in zip(host.named_parameters(), dev.parameters()):
+        assert_close(p.detach().cpu(), q.detach(), what=name, atol=2e-6, rtol=2e-6)
+
+
+def test_capture_refuses_a_host_side_optimizer_step():
+    model, opt = _trainer()
+    adam = torch.optim.Adam(model.parameters(), lr=0.01)
+    x, t = (a.to(GPU) for a in _batches(1)[0])
+    _step(model, adam, x, t)
+    g = torch.webgpu.Graph()
+    with pytest.raises(RuntimeError, match="capture of step\\(\\) for an instance of Adam but param_groups' "
+                                           "capturable is False"):
+        with torch.webgpu.graph(g):
+            _step(model, adam, x, t)
+    rms = torch.optim.RMSprop(model.parameters(), capturable=True)
+    with pytest.raises(RuntimeError, match="RMSprop\\(capturable=True\\) is not implemented"):
+        with torch.webgpu.graph(torch.webgpu.Graph()):
+            _step(model, rms, x, t)
+
+
+def _counting(model):
+    calls = [0]
+    model.register_forward_pre_hook(lambda *_: calls.__setitem__(0, calls[0] + 1))
+    return calls
+
+
+def test_compile_reduce_overhead_replays_inference():
+    """After one eager call and one captured one, a call is a replay: no module code runs, and the outputs equal
+    the eager module's and stay valid after later calls."""
+    model = _mlp()
+    calls = _counting(model)
+    compiled = torch.compile(model, mode="reduce-overhead")
+    with torch.no_grad():
+        xs = [sample((6, 8), seed=300 + i).to(GPU) for i in range(5)]
+        outs = [compiled(x) for x in xs]
+        assert calls[0] == 2
+        with torch.webgpu.counter() as c:
+            compiled(xs[0])
+        assert c["readbacks"] == 0 and c["compiles"] == 0
+        for x, y in zip(xs, outs):
+            assert_close(model(x).cpu(), y, what="compiled output")
+    y = compiled(xs[0])            # grad mode on: a new signature, eager first
+    assert y.requires_grad and calls[0] == 8
+
+
+@pytest.mark.parametrize("where", ["module", "step"])
+def test_compile_reduce_overhead_trains_as_eager(where):
+    """A compiled module with backward outside (both graphs replayed), or a whole compiled training step, with
+    Adam(capturable=True): losses and weights equal eager training's; a learning-rate change re-captures."""
+    def run(compiled):
+        model = _mlp()
+        calls = _counting(model)
+        opt = torch.optim.Adam(model.parameters(), lr=0.02, capturable=True)
+        net = torch.compile(model, mode="reduce-overhead") if compiled and where == "module" else model
+
+        def step(x, t):
+            opt.zero_grad()
+            loss = F.mse_loss(net(x), t)
+            loss.backward()
+            opt.step()
+            return loss
+        if compiled and where == "step":
+            step = torch.compile(step, mode="reduce-overhead")
+        losses = []
+        for i, (x, t) in enumerate(_batches(6, first=400)):
+            if i == 4:
+                opt.param_groups[0]["lr"] = 0.005
+            losses.append(step(x.to(GPU), t.to(GPU)).item())
+        return losses, model, calls[0]
+    eager_losses, eager_model, _ = run(False)
+    losses, model, calls = run(True)
+    # eager, capture, replays (and a step re-captured at the lr change its graph froze)
+    assert calls == (3 if where == "step" else 2)
+    assert losses == pytest.approx(eager_losses, rel=1e-5, abs=1e-6)
+    for (name, p), q in zip(eager_model.named_parameters(), model.parameters()):
+        assert_close(p.detach().cpu(), q.detach(), what=name)
+
+
+def test_compile_reduce_overhead_falls_back_to_eager_and_says_why():
+    model = _mlp()
+    adam = torch.optim.Adam(model.parameters(), lr=0.01)          # capturable=False: its step reads the host
+
+    @torch.compile(mode="reduce-overhead")
+    def step(x, t):
+        adam.zero_grad()
+        loss = F.mse_loss(model(x), t)
+        loss.backward()
+        adam.step()
+        return loss
+
+    @torch.compile(mode="reduce-overhead")
+    def reads_back(x):
+        return x * x.sum().item()
+
+    x, t = (a.to(GPU) for a in _batches(1)[0])
+    with pytest.warns(UserWarning, match="runs eagerly.*capturable is False"):
+        for _ in range(3):
+            step(x, t)
+    with pytest.warns(UserWarning, match="runs eagerly.*not permitted while a graph is being captured"):
+        for _ in range(3):
+            y = reads_back(x)
+    assert_close((x * x.sum()).cpu(), y, what="eager fallback")
+
+
+def test_compile_reduce_overhead_waits_for_a_pending_backward():
+    """Two forward calls before their backward: the second runs eagerly (a replay would overwrite the
+    activations the first one's backward reads), and the gradients equal the eager module's."""
+    model_c, model_e = _mlp(), _mlp()
+    compiled = torch.compile(model_c, mode="reduce-overhead")
+    xs = [sample((6, 8), seed=500 + i).to(GPU) for i in range(4)]
+    for x in xs[:2]:
+        compiled(x).sum().backward()                 # eager, then captured
+        model_e(x).sum().backward()
+    a, b = compiled(xs[2]), compiled(xs[3])
+    (a.square().sum() + b.sum()).backward()
+    (model_e(xs[2]).square().sum() + model_e(xs[3]).sum()).backward()
+    for (name, p), q in zip(model_e.named_parameters(), model_c.parameters()):
+        assert_close(p.grad.cpu(), q.grad, what=f"{name}.grad")

@@ -26,6 +26,7 @@ torch_js draws random numbers on the CPU and uploads them, so a replay could onl
 (PyTorch advances its Philox offset on replay; here no Python runs), and they are refused instead.
 """
 import gc
+import weakref
 
 from ._tensor import Tensor
 from .autograd.engine import grad as _autograd_grad
@@ -233,8 +234,13 @@ def _graph_one(fn, args, surface, n_args, num_warmup_iters, allow_unused):
     static_outputs = tuple(static_outputs)
     static_grad_outputs = tuple(o.new_empty(o.shape) if o.requires_grad else None for o in static_outputs)
     with graph(bwd):
-        grads = iter(backward_of(static_outputs, static_grad_outputs))
-        static_grad_inputs = tuple(next(grads) if i.requires_grad else None for i in surface)
+        grads = backward_of(static_outputs, static_grad_outputs)   # () when no output requires grad
+        grads = iter(grads) if grads else None
+        static_grad_inputs = tuple(next(grads) if grads is not None and i.requires_grad else None for i in surface)
+
+    # the autograd node of the last replay whose outputs may still be backpropagated through (its backward reads the
+    # static activations, which the next forward replay overwrites): torch.compile's replay waits for it
+    awaiting = [None]
 
     class Graphed(Function):
         @staticmethod
@@ -247,6 +253,7 @@ def _graph_one(fn, args, surface, n_args, num_warmup_iters, allow_unused):
 
         @staticmethod
         def backward(ctx, *grad_outputs):
+            awaiting[0] = None
             for static, new in zip(static_grad_outputs, grad_outputs):
                 if static is not None and new is not None and static.data_ptr() != new.data_ptr():
                     static.copy_(new)
@@ -257,9 +264,13 @@ def _graph_one(fn, args, surface, n_args, num_warmup_iters, allow_unused):
         flat, _ = _flatten(user_args)
         if len(flat) != n_args:
             raise RuntimeError(f"graphed callable: expected {n_args} tensor arguments (as sample_args), got {len(flat)}")
-        return _unflatten(list(Graphed.apply(*flat, *surface[n_args:])), out_spec)
+        outputs = Graphed.apply(*flat, *surface[n_args:])
+        node = next((o.grad_fn for o in outputs if o.grad_fn is not None), None)
+        awaiting[0] = None if node is None else weakref.ref(node)
+        return _unflatten(list(outputs), out_spec)
 
     functionalized._graphs = (fwd, bwd)   # kept alive with the callable
+    functionalized._awaiting_backward = lambda: awaiting[0] is not None and awaiting[0]() is not None
     if _is_module(fn):
         training, plain_forward = fn.training, fn.forward
 

@@ -1,4 +1,5 @@
-"""What torch.compile returns in torch_js: the model itself, run eagerly, behind PyTorch's wrappers.
+"""What torch.compile returns in torch_js: the model itself, run eagerly, behind PyTorch's wrappers (and on webgpu,
+in mode="reduce-overhead", replayed as a captured graph: graph_replay.py).
 
 torch_js has no graph compiler (TorchDynamo/Inductor generate Triton or C++ kernels, which a browser cannot build
 or run), so compiling is checking the arguments as PyTorch does and wrapping the model: an nn.Module becomes an
@@ -9,6 +10,7 @@ compilation computes too.
 import functools
 
 from ..nn.modules.module import Module
+from .graph_replay import GraphReplay, wants_graphs
 
 __all__ = ["OptimizedModule", "DisableContext", "compile_model", "disable", "innermost_fn"]
 
@@ -102,12 +104,20 @@ def compile_model(model=None, *, fullgraph=False, dynamic=None, backend="inducto
         raise AssertionError(f"A callable function is expected, but {type(model)} is provided.")
     if disable:
         return model
+    graphs = wants_graphs(backend, mode, options)
     if isinstance(model, Module):
-        return OptimizedModule(model)
+        compiled = OptimizedModule(model)
+        if graphs:
+            compiled.forward = GraphReplay(model.__call__, module=model)
+        return compiled
+    run = model
+    if graphs:
+        owner = getattr(model, "__self__", None)
+        run = GraphReplay(model, module=owner if isinstance(owner, Module) else None)
 
     @functools.wraps(model)
     def compiled(*args, **kw):
-        return model(*args, **kw)
+        return run(*args, **kw)
     compiled._torchdynamo_orig_callable = model
     return compiled
 

@@ -1,8 +1,9 @@
-"""Adam and AdamW, in PyTorch's single-tensor update order (foreach=False, capturable=False)."""
+"""Adam and AdamW, in PyTorch's single-tensor update order (foreach=False; capturable=False or True)."""
 from .._tensor import Tensor
 from ..ops.creation import zeros_like
 from ..ops.elementwise import maximum
-from .optimizer import Optimizer, _addcdiv_, _addcmul_, _check_fused, _get_value, _new_step, _to_scalar
+from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_capturable_devices, _check_fused, _get_value,
+                        _new_step, _to_scalar)
 
 __all__ = ["Adam", "AdamW"]
 
@@ -11,6 +12,7 @@ class Adam(Optimizer):
     _group_fallbacks = {"amsgrad": False, "maximize": False, "foreach": None, "capturable": False,
                         "differentiable": False, "decoupled_weight_decay": False, "fused": None}
     _tensor_step = True
+    _capturable = True
     _sparse_grad_error = "Adam does not support sparse gradients, please consider SparseAdam instead"
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
@@ -48,10 +50,10 @@ class Adam(Optimizer):
         return self._step_groups(closure)
 
     def _update_group(self, group):
-        amsgrad = group["amsgrad"]
+        amsgrad, capturable = group["amsgrad"], group["capturable"]
 
         def init_state(p, state):
-            state["step"] = _new_step()
+            state["step"] = _new_step(p, capturable)
             state["exp_avg"] = zeros_like(p)
             state["exp_avg_sq"] = zeros_like(p)
             if amsgrad:
@@ -59,7 +61,10 @@ class Adam(Optimizer):
 
         lr, weight_decay, eps = _to_scalar(group["lr"]), group["weight_decay"], group["eps"]
         beta1, beta2 = (_to_scalar(b) for b in group["betas"])
-        for p, grad, state in self._with_grads(group, init_state):
+        stepped = list(self._with_grads(group, init_state))
+        if capturable:
+            _check_capturable_devices([p for p, _, _ in stepped], [st["step"] for _, _, st in stepped])
+        for p, grad, state in stepped:
             exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
             state["step"].add_(1)
             if weight_decay != 0:
@@ -69,13 +74,22 @@ class Adam(Optimizer):
                     grad = grad.add(p, alpha=weight_decay)
             exp_avg.lerp_(grad, 1 - beta1)
             _addcmul_(exp_avg_sq.mul_(beta2), grad, grad, 1 - beta2)
+            second = exp_avg_sq
+            if amsgrad:  # keep the running maximum of the second moment and normalise by that
+                second = maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
+            if capturable:
+                # the bias corrections from the step count on the device, in torch's capturable order: nothing here
+                # depends on a host value that changes from step to step
+                step = state["step"]
+                step_size_neg = (lr / (1 - beta1 ** step)).neg()
+                bias_correction2_sqrt = (1 - beta2 ** step).sqrt()
+                denom = (second.sqrt() / (bias_correction2_sqrt * step_size_neg)).add_(eps / step_size_neg)
+                p.addcdiv_(exp_avg, denom)
+                continue
             # bias corrections are Python floats (double precision), as in torch's non-capturable path
             step = _get_value(state["step"])
             bias_correction1 = 1 - beta1 ** step
             bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
-            second = exp_avg_sq
-            if amsgrad:  # keep the running maximum of the second moment and normalise by that
-                second = maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
             denom = (second.sqrt() / bias_correction2_sqrt).add_(eps)
             _addcdiv_(p, exp_avg, denom, -(lr / bias_correction1))
 

@@ -12,7 +12,8 @@ from itertools import chain
 from .. import _dtype as D
 from .._tensor import Tensor
 from .._grad_mode import GRAD_ENABLED, enable_grad
-from ..ops.creation import tensor
+from ..backends.webgpu import runtime as _webgpu_rt
+from ..ops.creation import tensor, zeros
 from ..utils.hooks import RemovableHandle
 
 __all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
@@ -81,10 +82,30 @@ def _to_scalar(x):
     return x.squeeze() if isinstance(x, Tensor) and x.dim() != 0 else x
 
 
-def _new_step():
+def _new_step(param=None, capturable=False):
     # state["step"] is a 0-d CPU tensor (float64 under a float64 default dtype) so torch can load it unchanged; on
-    # the CPU whatever the default device, as torch keeps it
+    # the CPU whatever the default device, as torch keeps it -- except for capturable=True, where it lives on the
+    # param's device (float32), so that a captured graph counts the steps there
+    if capturable:
+        return zeros((), dtype=D.float32, device=param.device)
     return tensor(0.0, dtype=D.float64 if D.get_default_dtype() is D.float64 else D.float32, device="cpu")
+
+
+def _same_value(a, b):
+    """Whether a hyperparameter is unchanged: the same object, or an equal plain value (tensors by identity)."""
+    return a is b or not isinstance(a, Tensor) and not isinstance(b, Tensor) and a == b
+
+
+# where capturable=True can put the step count: the devices whose work a graph captures
+CAPTURABLE_DEVICES = ["webgpu"]
+
+
+def _check_capturable_devices(params, steps):
+    """PyTorch's assertion for capturable=True: params and their step counts on a graph-capturing device."""
+    for p, s in zip(params, steps):
+        if not (p.device.type == s.device.type and p.device.type in CAPTURABLE_DEVICES):
+            raise AssertionError(f"If capturable=True, params and state_steps must be on supported devices: "
+                                 f"{CAPTURABLE_DEVICES}.")
 
 
 def _check_fused(defaults):
@@ -279,6 +300,7 @@ class Optimizer:
     def _step_groups(self, closure):
         """step() of the built-in optimizers: evaluate the closure with autograd on, then update each group with
         autograd off (on for differentiable=True, so the update itself can be differentiated)."""
+        self._graph_capture_health_check()
         loss = None
         if closure is not None:
             with enable_grad():
@@ -291,6 +313,26 @@ class Optimizer:
         finally:
             GRAD_ENABLED[0] = prev
         return loss
+
+    _capturable = False   # whether the update has PyTorch's capturable=True form (step count and bias terms on the
+                          # device, no host values that depend on the step), which a graph capture can replay
+
+    def _graph_capture_health_check(self):
+        """While a webgpu graph is being captured (torch.webgpu.graph, torch.compile(mode="reduce-overhead")),
+        refuse an update whose host-side values a replay would freeze, as PyTorch refuses for CUDA graphs."""
+        if _webgpu_rt.capturing is None or not any("capturable" in group for group in self.param_groups):
+            return     # (SGD-like updates have no host-side values to freeze, and no capturable option)
+        if not all(group["capturable"] for group in self.param_groups):
+            raise RuntimeError(f"Attempting graph capture of step() for an instance of {type(self).__name__} but "
+                               f"param_groups' capturable is False.")
+        if not self._capturable:
+            raise RuntimeError(f"torch_js: {type(self).__name__}(capturable=True) is not implemented (its update "
+                               f"reads the step count on the host), so its step() cannot be captured; Adam and "
+                               f"AdamW can be")
+        if _webgpu_rt.capture_guards is not None:   # the hyperparameters the capture freezes (lr, betas, ...)
+            frozen = [(g, {k: v for k, v in g.items() if k != "params"}) for g in self.param_groups]
+            _webgpu_rt.capture_guards.append(lambda: all(
+                all(_same_value(g.get(k), v) for k, v in values.items()) for g, values in frozen))
 
     _sparse_grads = False        # whether the update takes a sparse (COO) gradient (Adagrad; SGD, SparseAdam on their own)
     _sparse_grad_error = None    # PyTorch's message refusing one (default: "<name> does not support sparse gradients")

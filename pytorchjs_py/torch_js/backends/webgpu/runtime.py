@@ -31,6 +31,9 @@ QUEUE_ENTRIES = 1024
 QUEUE = (ctypes.c_int32 * (1 + 2 * QUEUE_ENTRIES))()
 _next_id = [1]
 capturing = None        # the torch_js.webgpu.Graph being captured (_webgpu_graph.py), if any
+# while torch.compile(mode="reduce-overhead") captures (_dynamo/graph_replay.py): a list that captured code adds
+# checks to, functions that say whether a host value frozen into the graph (an optimizer's lr) is still current
+capture_guards = None
 
 
 def _js():
