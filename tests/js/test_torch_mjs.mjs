@@ -1,0 +1,252 @@
+// js_bridge/torch.mjs in Node (node:test): the proposal's Net with PyTorch's weights, autograd + Adam, errors naming
+// the op and the line, shapes, and a conformance sample of the Python suite's OpInfo cases through the JS API.
+//
+//   .venv/bin/python tests/js/torch_mjs_fixture.py build/fixtures/torch_mjs   (PyTorch writes the expected values)
+//   node --experimental-wasm-stack-switching --experimental-wasm-relaxed-simd --test tests/js/test_torch_mjs.mjs
+//
+// `make test-js` does both. TORCH_JS_WEBGPU=1 (with SwiftShader's ICD) adds the webgpu device's slice.
+import test from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import * as torch from "../../js_bridge/torch.mjs";
+
+const nn = torch.nn;
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const FIX = process.env.TORCH_MJS_FIXTURES ?? path.join(REPO, "build", "fixtures", "torch_mjs");
+const net = JSON.parse(fs.readFileSync(path.join(FIX, "net.json"), "utf8"));
+const WEBGPU = process.env.TORCH_JS_WEBGPU === "1";
+
+// The proposal's model, as written there (the Python twin: tests/js/torch_mjs_fixture.py)
+class Net extends nn.Module {
+  constructor() {
+    super();
+    this.convs = nn.Sequential(
+      nn.Conv2d(3, 16, 5, { stride: 1, padding: 2 }), nn.ReLU(), nn.MaxPool2d(2),
+      nn.Conv2d(16, 32, 5, { stride: 1, padding: 2 }), nn.ReLU(), nn.MaxPool2d(2),
+      nn.AdaptiveAvgPool2d(1));
+    this.mlp = nn.Linear(32, 10);
+  }
+  forward(x) {
+    x = this.convs(x);
+    return this.mlp(x.view([x.size(0), -1]));
+  }
+}
+
+function assertClose(got, want, rtol, atol, what) {
+  assert.equal(got.length, want.length, `${what}: length`);
+  for (let i = 0; i < want.length; i++) {
+    const a = Number(got[i]), e = Number(want[i]);
+    const ok = Number.isNaN(e) ? Number.isNaN(a) : !Number.isFinite(e) ? a === e : Math.abs(a - e) <= atol + rtol * Math.abs(e);
+    if (!ok) assert.fail(`${what}: [${i}] ${a} vs ${e} (rtol ${rtol}, atol ${atol})`);
+  }
+}
+
+const input = () => torch.tensor(Float32Array.from(net.input)).reshape(net.input_shape);
+
+test("torch.mjs starts the engine", { timeout: 120_000 }, async () => {
+  const info = await torch.init();
+  assert.match(info.version, /torchjs/);
+});
+
+test("Net with PyTorch's .pt weights gives PyTorch's output", async () => {
+  const model = new Net();
+  assert.ok(model instanceof nn.Module && model instanceof Net);
+  const res = await model.load_state_dict(path.join(FIX, "net.pt"));
+  assert.deepEqual(res, { missing_keys: [], unexpected_keys: [] });
+  model.eval();
+  const out = torch.no_grad(() => model(input()));
+  assertClose(await out.data(), net.output, 1e-4, 1e-5, "Net output");
+  assert.deepEqual(out.shape, net.output_shape);
+  const names = Object.keys(await model.state_dict().unpack());
+  assert.deepEqual(names, net.keys);
+});
+
+test("safetensors weights, from an ArrayBuffer", async () => {
+  const model = new Net();
+  const b = fs.readFileSync(path.join(FIX, "net.safetensors"));
+  await model.load_state_dict(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength), { format: "safetensors" });
+  model.eval();
+  assertClose(await model(input()).data(), net.output, 1e-4, 1e-5, "Net output (safetensors)");
+});
+
+test("autograd and Adam match PyTorch", async () => {
+  const model = new Net();
+  await model.load_state_dict(path.join(FIX, "net.pt"));
+  model.train();
+  const opt = new torch.optim.Adam(model.parameters(), { lr: 1e-2 });
+  const x = input(), target = torch.tensor(net.target);
+  const losses = [];
+  for (let step = 0; step < 2; step++) {
+    opt.zero_grad();
+    const loss = nn.functional.cross_entropy(model(x), target);
+    loss.backward();
+    if (step === 0) {
+      assertClose(await model.mlp.weight.grad.data(), net.grads["mlp.weight"], 1e-4, 1e-5, "mlp.weight.grad");
+      const conv0 = model.convs.get(0);
+      assertClose(await conv0.weight.grad.data(), net.grads["convs.0.weight"], 1e-4, 1e-5, "convs.0.weight.grad");
+    }
+    losses.push(await loss.item());
+    opt.step();
+  }
+  assertClose(losses, net.losses, 1e-5, 1e-6, "losses");
+  assertClose(await model.mlp.weight.data(), net.after_adam["mlp.weight"], 1e-4, 1e-5, "mlp.weight after Adam");
+  assertClose(await model.mlp.bias.data(), net.after_adam["mlp.bias"], 1e-4, 1e-5, "mlp.bias after Adam");
+});
+
+test("an op's error rejects the next awaited call, naming the op and the JS line", async () => {
+  const a = torch.randn([2, 3]);
+  const b = a.matmul(torch.randn(4, 5));   // line this test checks for
+  const c = b.add(1);                      // depends on the failed op: fails too, reported with the first
+  await assert.rejects(c.data(), (e) => {
+    assert.equal(e.name, "RuntimeError");
+    assert.match(e.message, /mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\) \(in \.matmul\(\)\)/);
+    assert.match(e.stack, /test_torch_mjs\.mjs:\d+/);
+    assert.doesNotMatch(e.stack, /torch_api\.mjs/);
+    return true;
+  });
+  // the error is reported once; the engine goes on
+  assert.deepEqual(Array.from(await torch.ones(2).data()), [1, 1]);
+  await assert.rejects(torch.nn.functional.conv2d(torch.randn(1, 3, 5, 5), torch.randn(2, 4, 3, 3), { stride: 3 })
+    .data(), /conv2d/);
+  await assert.rejects(torch.tensor([1, 2]).get(5).data(), (e) => e.name === "IndexError");
+});
+
+test("shapes: SymSize before the worker replies, numbers after; options objects are kwargs", async () => {
+  torch.manual_seed(0);
+  const x = torch.randn([2, 3, 4]);
+  const s = x.size(0);
+  const flat = x.view([s, -1]);
+  assert.deepEqual((await flat.meta()).shape, [2, 12]);
+  assert.equal(x.size(0), 2);
+  assert.equal(Number(s), 2);
+  assert.deepEqual((await x.sum({ dim: 1, keepdim: true }).meta()).shape, [2, 1, 4]);
+  const y = torch.tensor([[1, 2], [3, 4]]);
+  assert.equal((await y.meta()).dtype, "int64");
+  assert.deepEqual(await y.sum({ dim: 1 }).tolist(), [3, 7]);
+  assert.deepEqual(Array.from(await y.data()), [1n, 2n, 3n, 4n]);
+  assert.equal((await torch.tensor([1.5, 2]).meta()).dtype, "float32");
+  assert.equal((await torch.tensor([2]).mul(torch.pyfloat(1)).meta()).dtype, "float32");
+  assert.equal((await torch.tensor([2]).mul(1).meta()).dtype, "int64");
+  const [vals, idx] = [0, 1].map((i) => torch.tensor([[1, 5], [7, 2]]).max({ dim: 1 }).get(i));
+  assert.deepEqual(Array.from(await vals.data()), [5n, 7n]);
+  assert.deepEqual(Array.from(await idx.data()), [1n, 0n]);
+  // torch.manual_seed gives PyTorch's stream (torch.manual_seed(0); torch.randn(2) in PyTorch)
+  torch.manual_seed(0);
+  assertClose(await torch.randn(2).data(), [1.5409960746765137, -0.293428897857666], 1e-6, 1e-7, "randn");
+});
+
+test("no_grad, requires_grad, .grad", async () => {
+  const w = torch.tensor([1.0, 2.5, 3.5], { requires_grad: true });
+  const y = torch.no_grad(() => w.mul(2));
+  assert.equal(await y.attr("requires_grad").value(), false);
+  w.mul(w).sum().backward();
+  assertClose(await w.grad.data(), [2, 5, 7], 0, 0, "grad");
+});
+
+test("conformance: the Python suite's OpInfo sample through the JS API", { timeout: 300_000 }, async () => {
+  const cases = JSON.parse(fs.readFileSync(path.join(FIX, "opinfo_sample.json"), "utf8"));
+  const failures = [];
+  for (const c of cases) {
+    try {
+      await runCase(c);
+    } catch (e) {
+      failures.push(`${c.id}: ${e.message.split("\n")[0].slice(0, 300)}`);
+    }
+  }
+  assert.ok(cases.length > 300, "sample too small");
+  assert.deepEqual(failures, [], `${failures.length}/${cases.length} cases failed`);
+});
+
+const TYPED = { float32: Float32Array, float64: Float64Array, int64: BigInt64Array, int32: Int32Array,
+  int16: Int16Array, int8: Int8Array, uint8: Uint8Array, bool: Uint8Array };
+
+function recordArray(rec) {
+  const b = Buffer.from(rec.data, "base64");
+  const ab = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+  return new TYPED[rec.dtype](ab);
+}
+
+function makeTensor(rec, device) {
+  const opts = rec.dtype === "bool" ? { dtype: torch.bool } : {};
+  if (rec.rg) opts.requires_grad = true;
+  const t = rec.dtype === "float16" || rec.dtype === "bfloat16"
+    ? torch.frombuffer(Buffer.from(rec.data, "base64"), { dtype: torch[rec.dtype], ...opts })
+    : torch.tensor(recordArray(rec), opts);
+  return device ? t.reshape(rec.shape).to(device) : t.reshape(rec.shape);
+}
+
+function decodeArg(v, tensors) {
+  if (v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) return v.map((x) => decodeArg(x, tensors));
+  if ("T" in v) return tensors[v.T];
+  if ("tuple" in v) return v.tuple.map((x) => decodeArg(x, tensors));
+  if ("f" in v) return torch.pyfloat(v.f === "nan" ? NaN : v.f === "inf" ? Infinity : v.f === "-inf" ? -Infinity : v.f);
+  if ("dtype" in v) return torch[v.dtype];
+  throw new Error(`cannot decode ${JSON.stringify(v)}`);
+}
+
+function resolveFn(c) {
+  const path = c.ns === "torch" ? [] : c.ns.split(".");
+  let ns = torch;
+  for (const p of path) ns = ns[p];
+  return ns[c.name];
+}
+
+async function runCase(c, device = undefined) {
+  const tensors = c.tensors.map((r) => makeTensor(r, device));
+  const inp = decodeArg(c.input, tensors), args = decodeArg(c.args, tensors);
+  const kwargs = Object.fromEntries(Object.entries(c.kwargs).map(([k, v]) => [k, decodeArg(v, tensors)]));
+  const all = Object.keys(kwargs).length ? [...args, kwargs] : args;
+  let res;
+  if (c.variant === "inplace") res = inp.method(c.name + "_", ...all);
+  else if (c.function === false) res = inp.method(c.name, ...all);
+  else res = resolveFn(c)(inp, ...all);
+  if ("error" in c.expect) {
+    await assert.rejects(res.value(), (e) => {
+      assert.ok(e instanceof torch.TorchError, `not an engine error: ${e}`);
+      if (e.name !== c.expect.error) assert.fail(`PyTorch raised ${c.expect.error}, torch.mjs ${e.name}: ${e.message}`);
+      if (c.expect.regex && !new RegExp(c.expect.regex).test(e.message)) {
+        assert.fail(`message ${JSON.stringify(e.message)} does not match PyTorch's /${c.expect.regex}/`);
+      }
+      return true;
+    });
+    return;
+  }
+  await compareOut(res, c.expect.out, c, "out");
+}
+
+async function compareOut(got, want, c, where) {
+  if (want !== null && typeof want === "object" && "t" in want) {
+    const rec = want.t;
+    const meta = await got.meta();
+    assert.equal(meta.dtype, rec.dtype, `${where}: dtype`);
+    assert.deepEqual(meta.shape, rec.shape, `${where}: shape`);
+    const values = await got.data(), expect = recordArray(rec);
+    const [rtol, atol] = c.tol[rec.dtype] ?? [0, 0];
+    if (c.rtol !== undefined) assertClose(values, expect, c.rtol, c.atol, where);
+    else assertClose(values, expect, rtol, atol, where);
+    return;
+  }
+  const items = Array.isArray(want) ? want : want?.tuple;
+  if (items) {
+    for (let i = 0; i < items.length; i++) await compareOut(got.get(i), items[i], c, `${where}[${i}]`);
+    return;
+  }
+  const v = await got.value();
+  assert.deepEqual(v, decodeArg(want, []) instanceof torch.PyFloat ? decodeArg(want, []).value : want, where);
+}
+
+test("webgpu: the device option, .to(\"webgpu\"), a module moved there", { skip: !WEBGPU }, async () => {
+  torch.manual_seed(0);
+  const a = torch.randn([2, 3], { device: "webgpu" });
+  assert.equal((await a.meta()).device, "webgpu");
+  const b = torch.ones([2, 3]).to("webgpu");
+  const cpu = a.cpu().add(1);
+  assertClose(await a.add(b).data(), await cpu.data(), 1e-6, 1e-6, "webgpu add");
+  const model = new Net();
+  await model.load_state_dict(path.join(FIX, "net.pt"));
+  model.eval().to("webgpu");
+  assertClose(await model(input().to("webgpu")).data(), net.output, 1e-3, 1e-4, "Net on webgpu");
+});

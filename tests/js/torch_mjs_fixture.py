@@ -1,0 +1,126 @@
+"""Fixtures for tests/js/test_torch_mjs.mjs, written by real PyTorch (the dev venv's torch) at test time:
+
+    .venv/bin/python tests/js/torch_mjs_fixture.py OUT_DIR
+
+OUT_DIR/opinfo_sample.json: a sample of the OpInfo conformance cases the Python suite runs (build/fixtures/
+opinfo_cases.json.gz, `make fixtures`: one case per op), known gaps and argument adapters left out, float
+arguments marked {"f": x} (JavaScript's numbers do not keep 2.0 apart from 2), each with the oracle's tolerance.
+OUT_DIR/net.pt (torch.save of the Net's state_dict), OUT_DIR/net.safetensors (the same tensors in the safetensors
+layout), OUT_DIR/net.json: the input, PyTorch's output, loss, gradients and the parameters after two Adam steps.
+The Net is the torch.mjs proposal's: two convolutions and a linear layer (tests/js/test_torch_mjs.mjs has its JS twin).
+"""
+import json
+import os
+import struct
+import sys
+
+import torch
+from torch import nn
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+import oracle  # noqa: E402  (tests/oracle.py: the conformance cases and their tolerances)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.convs = nn.Sequential(
+            nn.Conv2d(3, 16, 5, stride=1, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 5, stride=1, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.AdaptiveAvgPool2d(1))
+        self.mlp = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = self.convs(x)
+        return self.mlp(x.view(x.size(0), -1))
+
+
+def flat(t):
+    return t.detach().reshape(-1).tolist()
+
+
+def save_safetensors(state, path):
+    """The safetensors layout: u64 header length, JSON header (dtype, shape, byte offsets), then the raw bytes."""
+    header, blobs, offset = {}, [], 0
+    for name, t in state.items():
+        raw = t.detach().contiguous().numpy().tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+def main(out):
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(0)
+    model = Net()
+    torch.save(model.state_dict(), os.path.join(out, "net.pt"))
+    save_safetensors(model.state_dict(), os.path.join(out, "net.safetensors"))
+    x = torch.randn(4, 3, 8, 8)
+    target = torch.tensor([1, 0, 4, 9])
+    model.eval()
+    with torch.no_grad():
+        out_eval = model(x)
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    losses, grads = [], {}
+    for step in range(2):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), target)
+        loss.backward()
+        if step == 0:
+            grads = {"mlp.weight": flat(model.mlp.weight.grad), "convs.0.weight": flat(model.convs[0].weight.grad)}
+        losses.append(loss.item())
+        opt.step()
+    rec = {
+        "input": flat(x), "input_shape": list(x.shape), "target": target.tolist(), "output": flat(out_eval),
+        "output_shape": list(out_eval.shape), "losses": losses, "grads": grads,
+        "after_adam": {"mlp.weight": flat(model.mlp.weight), "mlp.bias": flat(model.mlp.bias)},
+        "keys": list(model.state_dict().keys()),
+    }
+    with open(os.path.join(out, "net.json"), "w") as f:
+        json.dump(rec, f)
+
+
+def _mark_floats(v):
+    if isinstance(v, float):
+        return {"f": "nan" if v != v else v}
+    if isinstance(v, list):
+        return [_mark_floats(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _mark_floats(x) for k, x in v.items()}
+    return v
+
+
+def _plain(case):
+    """A case the JS test can express: no strides, expands, RNG state, memory formats or devices, no adapter."""
+    if "rng" in case or case["opinfo"] in oracle.CALL_ADAPTERS or oracle.known_gap(case):
+        return False
+    if any("strides" in t or "expand" in t for t in case["tensors"]):
+        return False
+    text = json.dumps([case["args"], case["kwargs"], case["input"]])
+    return not any(k in text for k in ('"memfmt"', '"device"', '"slice"', '"ellipsis"'))
+
+
+def opinfo_sample(out):
+    cases = oracle.load_fixture()
+    picked, seen = [], set()
+    for case in cases:
+        key = (case["op"], "error" in case["expect"])
+        if key in seen or not _plain(case):
+            continue
+        seen.add(key)
+        case = {k: v for k, v in case.items() if k not in ("grad", "summary")}
+        case["args"], case["kwargs"] = _mark_floats(case["args"]), _mark_floats(case["kwargs"])
+        case["tol"] = {dt: oracle.tolerance(case["kind"], dt) for dt in ("float32", "float64")}
+        picked.append(case)
+    with open(os.path.join(out, "opinfo_sample.json"), "w") as f:
+        json.dump(picked, f)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
+    opinfo_sample(sys.argv[1])
