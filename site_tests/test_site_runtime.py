@@ -7,6 +7,8 @@ import json
 import re
 import time
 
+import pytest
+
 from conftest import REPO
 from test_site import open_notebook, record_timing, run_all_cells
 
@@ -109,24 +111,36 @@ def test_runtime_without_setup_cells(context, site_url, artifacts):
     record_timing(artifacts, "runtime.ipynb", {"all_cells_s": round(t_all, 2)})
 
 
-def test_content_notebooks_show_no_js_values(context, site_url, artifacts):
-    """digits_mlp printed `jsnull` (the result of its run_js loader cell): no content notebook has a loader cell
-    any more, and the webgpu one, which awaits the device, shows no JS value either."""
-    for name in ("webgpu.ipynb",):   # (test_site.py runs digits_mlp; this one awaits the device)
-        page = context.new_page()
-        nb = json.loads((REPO / "content" / name).read_text())
-        sources = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
-        assert not any("run_js" in s or "installWebGPU" in s for s in sources), name
-        open_notebook(page, site_url, name, len(sources))
-        state, _, _ = run_all_cells(page, artifacts, name, len(sources))
-        outputs = page.evaluate(OUTPUTS_JS)
-        for i, outs in enumerate(outputs):
-            assert not JS_PROXY.search(_text(outs)), f"{name} cell {i} shows a JS value: {_text(outs)[:2000]}"
-        stdout = "".join(c["stdout"] for c in state["cells"])
-        assert "using device: webgpu" in stdout and "torch.accelerator: cpu: the WebGPU adapter is a software" \
-            in stdout, stdout[-3000:]
+EXPECT = {   # (test_site.py checks more of their printed text)
+    "digits_mlp.ipynb": ["device: cpu", "why: cpu: the WebGPU adapter is a software one ("],
+    "webgpu.ipynb": ["using device: webgpu", "torch.accelerator: cpu: the WebGPU adapter is a software one ("],
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECT))
+def test_gpu_notebooks_need_no_loader_and_show_no_js_values(context, site_url, artifacts, name):
+    """digits_mlp printed `jsnull` (the value of its run_js loader cell): no notebook has a loader cell any more,
+    none shows a JS value, and their plots are drawn (digits: 2 line charts, 1 image, 1 histogram)."""
+    page = context.new_page()
+    nb = json.loads((REPO / "content" / name).read_text())
+    sources = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    assert not any("run_js" in s or "installWebGPU" in s for s in sources), name
+    open_notebook(page, site_url, name, len(sources))
+    state, _, _ = run_all_cells(page, artifacts, name, len(sources))
+    outputs = page.evaluate(OUTPUTS_JS)
+    for i, outs in enumerate(outputs):
+        assert not JS_PROXY.search(_text(outs)), f"{name} cell {i} shows a JS value: {_text(outs)[:2000]}"
+    stdout = "".join(c["stdout"] for c in state["cells"])
+    for text in EXPECT[name]:
+        assert text in stdout, f"{text!r} not printed; stdout:\n{stdout[-3000:]}"
+    html = [_text(outs) for outs in outputs]
+    if name == "webgpu.ipynb":
         assert state["cells"][-1]["svgs"] == 1   # both devices' loss curves in one plot
-        page.close()
+    else:
+        bar = next(h for h in html if "torch-js-progress" in h)
+        assert "20/20" in bar and "test_acc=" in bar, bar
+        assert sum(c["svgs"] for c in state["cells"]) >= 5   # digits, 2 curves, a unit, a histogram (+ mistakes)
+    page.close()
 
 
 def test_embed_import_torch_and_webgpu_on_first_use(context, site_url, artifacts):
