@@ -33,7 +33,7 @@ NODE_FLAGS := --experimental-wasm-stack-switching --experimental-wasm-relaxed-si
 NODE := node $(NODE_FLAGS)
 
 .PHONY: setup build fixtures test test-py test-pyodide test-webgpu clean wheel bench pyodide-deps example site serve bundle
-.PHONY: example-smollm2
+.PHONY: example-smollm2 test-js
 .PHONY: test-site docs check-structure fuzz fuzz-pyodide sanitize test-sanitize FORCE system-deps-test system-deps-serve
 
 # tools/system_deps.sh: the system packages (python3.11, gcc, Node 20; for tests chromium and libvulkan1), installed
@@ -117,7 +117,7 @@ $(OPINFO_FIXTURE): tools/gen_fixtures.py tests/oracle.py tests/oracle_cases.py $
 
 FORCE:
 
-test: system-deps-test setup build test-py test-sanitize test-pyodide test-webgpu test-site
+test: system-deps-test setup build test-py test-sanitize test-pyodide test-js test-webgpu test-site
 
 # tests/test_structure.py is part of tests/ (test-py runs it too); this runs it alone.
 check-structure: $(VENV)/.setup-done
@@ -143,6 +143,16 @@ test-pyodide: setup build wheel fixtures
 	$(NODE) js_bridge/pyrun.mjs examples/linear_regression.py
 	$(NODE) js_bridge/pyrun.mjs tools/run_programs.py
 	$(NODE) js_bridge/pyodide_check.mjs tests
+
+# torch.mjs (js_bridge/torch.mjs, PyTorch's API for JavaScript on the same engine) in Node: the proposal's Net with
+# PyTorch's weights, autograd + Adam, errors, and a sample of the OpInfo cases, against what PyTorch computed
+# (tests/js/torch_mjs_fixture.py writes it, with real torch, into build/fixtures/torch_mjs). About 40 s.
+TORCH_MJS_FIXTURE := $(FIXTURES)/torch_mjs/net.json
+$(TORCH_MJS_FIXTURE): tests/js/torch_mjs_fixture.py tests/oracle.py $(OPINFO_FIXTURE)
+	$(PY) tests/js/torch_mjs_fixture.py $(dir $@)
+
+test-js: setup build wheel fixtures $(TORCH_MJS_FIXTURE)
+	$(NODE) --test tests/js/test_torch_mjs.mjs
 
 # The webgpu device in Pyodide-in-Node: Dawn (npm webgpu) on SwiftShader, Chromium's software Vulkan ICD
 # (apt-get install chromium libvulkan1). tests/test_webgpu.py compares every primitive with the CPU backend.
