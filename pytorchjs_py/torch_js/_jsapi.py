@@ -21,6 +21,7 @@ run_batch answers {"meta": [[id, shape, dtype, device], ...] for every tensor ma
 message], ...], "replies": [[req, ...], ...]} and the list of result buffers. A failed op leaves its id poisoned:
 a later op that uses it fails naming the op that failed first.
 """
+import importlib
 import io
 import json
 import math
@@ -54,7 +55,12 @@ def _resolve(name):
         try:
             obj = getattr(obj, part)
         except AttributeError:
-            raise AttributeError(f"module 'torch' has no attribute '{name}'") from None
+            try:    # a submodule not imported yet (torch.utils.benchmark)
+                obj = importlib.import_module(f"{obj.__name__}.{part}") if isinstance(obj, types.ModuleType) else None
+            except ImportError:
+                obj = None
+            if obj is None:
+                raise AttributeError(f"module 'torch' has no attribute '{name}'") from None
     return obj
 
 
