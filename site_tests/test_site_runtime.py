@@ -161,3 +161,53 @@ def test_embed_import_torch_and_webgpu_on_first_use(context, site_url, artifacts
     assert "tensor([2., 2., 2.]) cpu\nTrue" in out, out
     record_timing(artifacts, "embed_webgpu", {"first_run_s": round(time.monotonic() - t0, 2)})
 
+
+
+INTERRUPT_CELLS = [
+    ("import time, torch\n"
+     "from tqdm.auto import tqdm\n"
+     "try:\n"
+     "    for i in tqdm(range(10 ** 7), desc='long loop'):\n"
+     "        torch.ones(16).sum()\n"
+     "except KeyboardInterrupt:\n"
+     "    print(f'interrupted at {i} at {time.time():.3f}')"),
+    "print('the kernel runs on:', torch.ones(2).sum().item())",
+]
+
+
+def test_interrupt_button_stops_a_loop_with_a_progress_bar(context, site_url, artifacts):
+    """JupyterLite's kernel cannot interrupt running Python; a loop showing a torch_js/tqdm bar stops within a
+    second of the toolbar's Interrupt button (KeyboardInterrupt, as in Jupyter) and the kernel goes on."""
+    page = context.new_page()
+    name = "interrupt.ipynb"
+    _reader_notebook(page, site_url, name, INTERRUPT_CELLS)
+    open_notebook(page, site_url, name, len(INTERRUPT_CELLS))
+    page.locator(".jp-Notebook .jp-CodeCell").first.click()
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector(".torch-js-progress", timeout=60_000)
+    time.sleep(2.0)   # well into the loop
+    clicked = page.evaluate("() => Date.now() / 1000")
+    page.locator(".jp-Toolbar [data-jp-item-name='interrupt'] button, "
+                 ".jp-Toolbar button[data-command='notebook:interrupt-kernel']").first.click()
+    page.wait_for_function("""() => {
+      const c = window.jupyterapp.shell.currentWidget.content.model.cells.get(0);
+      for (let j = 0; j < c.outputs.length; j++) {
+        const o = c.outputs.get(j).toJSON();
+        if (o.output_type === 'stream' && [].concat(o.text).join('').includes('interrupted at')) return true;
+      }
+      return false;
+    }""", timeout=30_000, polling=50)
+    outputs = page.evaluate(OUTPUTS_JS)
+    text = "".join("".join(o.get("text", "")) for o in outputs[0] if o["output_type"] == "stream")
+    at, when = re.search(r"interrupted at (\d+) at ([\d.]+)", text).groups()
+    latency = float(when) - clicked
+    page.screenshot(path=str(artifacts / "interrupt.png"))
+    assert 0 < int(at) < 10 ** 7 - 1 and latency < 1.0, (text, latency)
+    record_timing(artifacts, "interrupt", {"latency_s": round(latency, 3)})
+    # the kernel is still there and runs the next cell
+    page.locator(".jp-Notebook .jp-CodeCell").nth(1).click()
+    page.keyboard.press("Control+Enter")
+    page.wait_for_function("""() => {
+      const c = window.jupyterapp.shell.currentWidget.content.model.cells.get(1);
+      return c.outputs.length > 0 && JSON.stringify(c.outputs.get(0).toJSON()).includes('runs on: 2.0');
+    }""", timeout=30_000)

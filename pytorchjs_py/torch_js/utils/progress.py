@@ -12,6 +12,7 @@ The default file is stdout, not tqdm's stderr: the notebooks and embeds of the t
 Pure Python, no dependencies.
 """
 import html
+import os
 import sys
 import time
 
@@ -26,6 +27,41 @@ class TqdmKeyError(KeyError):
 _ACCEPTED_NOOPS = {"maxinterval", "miniters", "dynamic_ncols", "smoothing", "position", "lock_args", "nrows", "colour",
                    "write_bytes", "gui", "delay", "bar_format", "unit_divisor"}
 _BLOCKS = " ▏▎▍▌▋▊▉█"
+
+# The Interrupt button. JupyterLite's Pyodide kernel cannot stop running Python (no interrupt buffer: that needs a
+# SharedArrayBuffer shared with the page, which its kernel does not set up; jupyterlite/jupyterlite#459). A bar in a
+# JupyterLite notebook carries INTERRUPT_SCRIPT: when the Interrupt command runs, the page saves the file
+# INTERRUPT_FILE at the root of the notebook contents, which the kernel sees under its /drive mount (a synchronous
+# lookup through JupyterLite's service worker); update() looks at most every INTERRUPT_POLL_S and raises
+# KeyboardInterrupt, so a loop with a bar stops within a second, as in Jupyter.
+INTERRUPT_FILE = ".torch_js_interrupt"
+INTERRUPT_POLL_S = 0.25
+_DRIVE = "/drive"
+INTERRUPT_SCRIPT = """<script>(() => {
+  const app = window.jupyterapp;
+  if (!app || window.__torchJsInterrupt) return;
+  window.__torchJsInterrupt = true;
+  app.commands.commandExecuted.connect((_, args) => {
+    if (/(^|:)interrupt(-kernel)?$/.test(args.id))
+      app.serviceManager.contents.save('%s', {type: 'file', format: 'text', content: 'interrupt'});
+  });
+})();</script>""" % INTERRUPT_FILE
+
+
+def _interrupt_flag():
+    """The flag file's path where the kernel has JupyterLite's contents at /drive (Pyodide), else None."""
+    if sys.platform != "emscripten" or not os.path.isdir(_DRIVE):
+        return None
+    return os.path.join(_DRIVE, INTERRUPT_FILE)
+
+
+def _take_flag(path):
+    """True (and the flag removed) when the page asked for an interrupt."""
+    try:
+        os.remove(path)
+    except OSError:   # no flag (the usual case), or the drive is gone
+        return False
+    return True
 
 
 def _in_notebook():
@@ -98,6 +134,10 @@ class tqdm:
         self._handle = None
         self._width = 0
         self._closed = False
+        self._flag = _interrupt_flag() if self._notebook and not disable else None
+        if self._flag is not None:
+            _take_flag(self._flag)   # an Interrupt pressed before this bar existed stopped nothing: forget it
+        self._last_poll = self.start_t
         if postfix is not None:
             self.set_postfix(postfix, refresh=False)
         if not disable:
@@ -134,6 +174,10 @@ class tqdm:
             return None
         self.n += n
         now = time.monotonic()
+        if self._flag is not None and now - self._last_poll >= INTERRUPT_POLL_S:
+            self._last_poll = now
+            if _take_flag(self._flag):
+                raise KeyboardInterrupt
         if now - self.last_print_t >= self.mininterval or (self.total is not None and self.n >= self.total):
             self.refresh()
         return True
@@ -236,9 +280,10 @@ class tqdm:
         pct = f"{round(100 * frac):3d}%" if frac is not None else ""
         bar = (f'<progress value="{100 * frac:.1f}" max="100" style="width:240px"></progress>' if frac is not None
                else '<progress style="width:240px"></progress>')
+        script = INTERRUPT_SCRIPT if self._flag is not None else ""
         return ('<div class="torch-js-progress" style="font-family:monospace;font-size:12px;display:flex;'
                 f'align-items:center;gap:8px;white-space:pre"><span>{e(prefix)}{pct}</span>{bar}'
-                f'<span>{e(stats)}</span></div>')
+                f'<span>{e(stats)}</span></div>{script}')
 
     def refresh(self):
         """Redraw now."""
