@@ -194,7 +194,7 @@ function resolveFn(c) {
   return ns[c.name];
 }
 
-async function runCase(c, device = undefined) {
+async function runCase(c, device = undefined, tolScale = 1) {
   const tensors = c.tensors.map((r) => makeTensor(r, device));
   const inp = decodeArg(c.input, tensors), args = decodeArg(c.args, tensors);
   const kwargs = Object.fromEntries(Object.entries(c.kwargs).map(([k, v]) => [k, decodeArg(v, tensors)]));
@@ -214,24 +214,26 @@ async function runCase(c, device = undefined) {
     });
     return;
   }
-  await compareOut(res, c.expect.out, c, "out");
+  await compareOut(res, c.expect.out, c, "out", device, tolScale);
 }
 
-async function compareOut(got, want, c, where) {
+async function compareOut(got, want, c, where, device, tolScale) {
   if (want !== null && typeof want === "object" && "t" in want) {
     const rec = want.t;
     const meta = await got.meta();
     assert.equal(meta.dtype, rec.dtype, `${where}: dtype`);
     assert.deepEqual(meta.shape, rec.shape, `${where}: shape`);
+    if (device) assert.equal(meta.device, device, `${where}: device`);
     const values = await got.data(), expect = recordArray(rec);
-    const [rtol, atol] = c.tol[rec.dtype] ?? [0, 0];
-    if (c.rtol !== undefined) assertClose(values, expect, c.rtol, c.atol, where);
-    else assertClose(values, expect, rtol, atol, where);
+    const [rtol, atol] = c.rtol !== undefined ? [c.rtol, c.atol] : c.tol[rec.dtype] ?? [0, 0];
+    assertClose(values, expect, rtol * tolScale, atol * tolScale, where);
     return;
   }
   const items = Array.isArray(want) ? want : want?.tuple;
   if (items) {
-    for (let i = 0; i < items.length; i++) await compareOut(got.get(i), items[i], c, `${where}[${i}]`);
+    for (let i = 0; i < items.length; i++) {
+      await compareOut(got.get(i), items[i], c, `${where}[${i}]`, device, tolScale);
+    }
     return;
   }
   const v = await got.value();
@@ -249,4 +251,24 @@ test("webgpu: the device option, .to(\"webgpu\"), a module moved there", { skip:
   await model.load_state_dict(path.join(FIX, "net.pt"));
   model.eval().to("webgpu");
   assertClose(await model(input().to("webgpu")).data(), net.output, 1e-3, 1e-4, "Net on webgpu");
+});
+
+// The same sample on webgpu (SwiftShader: slow, so the float32 forward cases of the first WEBGPU_CASES ops), inputs
+// moved with .to("webgpu"), tolerances 3x the CPU ones as in tests/test_opinfo_webgpu.py.
+const WEBGPU_CASES = Number(process.env.TORCH_MJS_WEBGPU_CASES ?? 150);
+test("conformance on webgpu: the OpInfo sample's float32 cases", { skip: !WEBGPU, timeout: 600_000 }, async () => {
+  const cases = JSON.parse(fs.readFileSync(path.join(FIX, "opinfo_sample.json"), "utf8"))
+    .filter((c) => c.dtype === "float32" && !("error" in c.expect) && !JSON.stringify([c.tensors, c.args, c.kwargs, c.expect]).includes("float64")
+      && !["topk", "kthvalue"].includes(c.op))
+    .slice(0, WEBGPU_CASES);
+  const failures = [];
+  for (const c of cases) {
+    try {
+      await runCase(c, "webgpu", 3 * c.webgpu_tol);
+    } catch (e) {
+      failures.push(`${c.id}: ${e.message.split("\n")[0].slice(0, 300)}`);
+    }
+  }
+  assert.ok(cases.length >= Math.min(WEBGPU_CASES, 100), `only ${cases.length} cases`);
+  assert.deepEqual(failures, [], `${failures.length}/${cases.length} cases failed on webgpu`);
 });

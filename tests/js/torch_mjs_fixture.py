@@ -4,11 +4,13 @@
 
 OUT_DIR/opinfo_sample.json: a sample of the OpInfo conformance cases the Python suite runs (build/fixtures/
 opinfo_cases.json.gz, `make fixtures`: one case per op), known gaps and argument adapters left out, float
-arguments marked {"f": x} (JavaScript's numbers do not keep 2.0 apart from 2), each with the oracle's tolerance.
+arguments marked {"f": x} (JavaScript's numbers do not keep 2.0 apart from 2), each with the oracle's tolerance
+(and tests/test_opinfo_webgpu.py's factor on webgpu).
 OUT_DIR/net.pt (torch.save of the Net's state_dict), OUT_DIR/net.safetensors (the same tensors in the safetensors
 layout), OUT_DIR/net.json: the input, PyTorch's output, loss, gradients and the parameters after two Adam steps.
 The Net is the torch.mjs proposal's: two convolutions and a linear layer (tests/js/test_torch_mjs.mjs has its JS twin).
 """
+import ast
 import json
 import os
 import struct
@@ -105,8 +107,19 @@ def _plain(case):
     return not any(k in text for k in ('"memfmt"', '"device"', '"slice"', '"ellipsis"'))
 
 
+def webgpu_tolerances():
+    """tests/test_opinfo_webgpu.py's WEBGPU_TOL (op -> tolerance factor on webgpu), read from its source (the module
+    itself only imports inside Pyodide with the webgpu bridge)."""
+    src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "test_opinfo_webgpu.py")
+    for node in ast.parse(open(src, encoding="utf-8").read()).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "WEBGPU_TOL":
+            return ast.literal_eval(node.value)
+    raise RuntimeError(f"no WEBGPU_TOL in {src}")
+
+
 def opinfo_sample(out):
     cases = oracle.load_fixture()
+    webgpu_tol = webgpu_tolerances()
     picked, seen = [], set()
     for case in cases:
         key = (case["op"], "error" in case["expect"])
@@ -116,6 +129,7 @@ def opinfo_sample(out):
         case = {k: v for k, v in case.items() if k not in ("grad", "summary")}
         case["args"], case["kwargs"] = _mark_floats(case["args"]), _mark_floats(case["kwargs"])
         case["tol"] = {dt: oracle.tolerance(case["kind"], dt) for dt in ("float32", "float64")}
+        case["webgpu_tol"] = webgpu_tol.get(case["op"], 1.0)
         picked.append(case)
     with open(os.path.join(out, "opinfo_sample.json"), "w") as f:
         json.dump(picked, f)
