@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import REPO
+from conftest import CHROMIUM, CHROMIUM_ARGS, REPO
 from test_site import open_notebook, record_timing, run_all_cells
 
 # Every output of every code cell as JSON text (stream text, rich data), from the notebook's model.
@@ -211,3 +211,36 @@ def test_interrupt_button_stops_a_loop_with_a_progress_bar(context, site_url, ar
       const c = window.jupyterapp.shell.currentWidget.content.model.cells.get(1);
       return c.outputs.length > 0 && JSON.stringify(c.outputs.get(0).toJSON()).includes('runs on: 2.0');
     }""", timeout=30_000)
+
+
+NO_WEBGPU_CELL = (
+    "import torch\n"
+    "try:\n"
+    "    torch.ones(2, device='webgpu') + 1\n"
+    "except RuntimeError as e:\n"
+    "    print('error:', e)\n"
+    "print('reason:', torch.accelerator.reason())\n"
+    "print('device:', torch.accelerator.current_accelerator(check_available=True) or torch.device('cpu'))")
+
+
+def test_without_webgpu_the_error_says_what_to_do(browser, site_url, artifacts):
+    """In a browser without WebGPU (Chromium without --enable-unsafe-webgpu), device "webgpu" fails with one line
+    that says why and what to use instead, and torch.accelerator picks the CPU saying why."""
+    plain = browser.browser_type.launch(executable_path=CHROMIUM,
+                                        args=[a for a in CHROMIUM_ARGS if a != "--enable-unsafe-webgpu"])
+    try:
+        page = plain.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        name = "no_webgpu.ipynb"
+        _reader_notebook(page, site_url, name, [NO_WEBGPU_CELL])
+        open_notebook(page, site_url, name, 1)
+        state, _, _ = run_all_cells(page, artifacts, name, 1)
+        page.screenshot(path=str(artifacts / "no_webgpu.png"))
+    finally:
+        plain.close()
+    stdout = state["cells"][0]["stdout"]
+    error = re.search(r"^error: (.*)$", stdout, re.M).group(1)
+    assert error.startswith("torch_js: could not create the webgpu device: ") and error.endswith("use device 'cpu'")
+    assert "this browser has no WebGPU" in error or "WebGPU found no adapter" in error, error
+    reason = re.search(r"^reason: (.*)$", stdout, re.M).group(1)
+    assert reason.startswith("cpu: webgpu is not available (") and "use device 'cpu'" in reason, reason
+    assert "device: cpu" in stdout

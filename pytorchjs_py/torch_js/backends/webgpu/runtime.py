@@ -151,7 +151,19 @@ def init_sync():
     if not can_run_sync():
         raise RuntimeError("torch_js: the webgpu device is not initialised and cannot be initialised synchronously "
                            "here (no JSPI stack switching); run `await torch_js.webgpu.init()` first")
-    run_sync(init())
+    error = run_sync(_init_returning_error())
+    if error is not None:
+        raise error
+
+
+async def _init_returning_error():
+    # the task run_sync waits on must not fail: the event loop would report its exception a second time, as an
+    # error output of the cell, even when the caller catches the one raised here
+    try:
+        await init()
+    except RuntimeError as e:
+        return e
+    return None
 
 
 def ensure():
