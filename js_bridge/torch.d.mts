@@ -1,0 +1,2 @@
+// TypeScript resolves "./torch.mjs" to this file: the declarations are in torch.d.ts.
+export * from "./torch.js";
