@@ -184,8 +184,18 @@ class Cell {
   }
 
   append(kind, text) {
+    // "\r" returns to the start of the line, as in a terminal: a progress bar (torch_js's tqdm) redraws its line
+    // with "\r" + text, so only the last drawing of each line is kept (Pyodide hands lines over at "\n")
+    const redraw = text.startsWith("\r");
+    text = text.split("\n").map((line) => line.slice(line.lastIndexOf("\r") + 1)).join("\n");
+    const last = this.output.lastElementChild;
+    if (redraw && last?.dataset.redraw) {
+      last.textContent = text;
+      return;
+    }
     const span = document.createElement("span");
     if (kind === "err") span.className = "tjs-err";
+    if (redraw) span.dataset.redraw = "1";
     span.textContent = text;
     this.output.append(span);
   }

@@ -151,6 +151,9 @@ def test_embed_import_torch_and_webgpu_on_first_use(context, site_url, artifacts
         "import torch\n"
         "x = torch.ones(3, device='webgpu')\n"
         "print((x + 1).cpu(), torch.accelerator.reason().split(':')[0])\n"
+        "from tqdm import tqdm\n"
+        "for i in tqdm(range(50), desc='embed', mininterval=0):\n"
+        "    torch.ones(8).sum()\n"
         "torch.webgpu.is_available()")
     t0 = time.monotonic()
     cell.locator("button.tjs-run").click()
@@ -158,7 +161,10 @@ def test_embed_import_torch_and_webgpu_on_first_use(context, site_url, artifacts
                            timeout=180_000)
     out = cell.locator(".tjs-out").inner_text()
     assert cell.get_attribute("data-state") == "done", out
-    assert "tensor([2., 2., 2.]) cpu\nTrue" in out, out
+    assert out.startswith("tensor([2., 2., 2.]) cpu\n"), out
+    bars = [line for line in out.splitlines() if line.startswith("embed:")]   # drawn in place: one line
+    assert len(bars) == 1 and "100%" in bars[0] and "50/50" in bars[0], out
+    assert out.rstrip().endswith("True"), out
     record_timing(artifacts, "embed_webgpu", {"first_run_s": round(time.monotonic() - t0, 2)})
 
 
