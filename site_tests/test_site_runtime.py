@@ -2,10 +2,12 @@
 webgpu device loading its JS bridge by itself on first use, torch.accelerator's choice and its one-line reason
 (Chromium here has only SwiftShader, a software adapter: the choice must be the CPU), the `tqdm` shim drawing one
 HTML bar updated in place, tensor plots as inline SVG, and no JavaScript proxy (`jsnull`, JsProxy) in any output.
-The blog embed gets `import torch` and the webgpu device the same way."""
+The blog embed and the REPL get `import torch` and the webgpu device the same way; the Interrupt button stops a
+loop that shows a progress bar; a browser without WebGPU gets a one-line error that says what to do."""
 import json
 import re
 import time
+from urllib.parse import quote
 
 import pytest
 
@@ -250,3 +252,16 @@ def test_without_webgpu_the_error_says_what_to_do(browser, site_url, artifacts):
     reason = re.search(r"^reason: (.*)$", stdout, re.M).group(1)
     assert reason.startswith("cpu: webgpu is not available (") and "use device 'cpu'" in reason, reason
     assert "device: cpu" in stdout
+
+
+def test_repl_import_torch(context, site_url, artifacts):
+    """The REPL app (one kernel, code from the URL) has `import torch` and the tqdm shim with no setup either."""
+    page = context.new_page()
+    code = "import torch, tqdm; print(torch.ones(2) * 3, tqdm.tqdm.__module__)"
+    page.goto(f"{site_url}/repl/index.html?kernel=python&toolbar=1&code={quote(code)}")
+    page.wait_for_function("""() => [...document.querySelectorAll('.jp-CodeConsole .jp-OutputArea-output')]
+      .some((e) => e.innerText.includes('tensor(['))""", timeout=180_000, polling=200)
+    text = "\n".join(page.locator(".jp-CodeConsole .jp-OutputArea-output").all_inner_texts())
+    page.screenshot(path=str(artifacts / "repl.png"))
+    assert "tensor([3., 3.]) torch_js.utils.progress" in text, text
+    assert not JS_PROXY.search(text) and "Error" not in text, text
