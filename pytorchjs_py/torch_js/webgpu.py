@@ -8,9 +8,11 @@
 Elementwise ops are recorded and run fused at the next sync point (lazy execution, set_lazy); stats() and
 counter() count the work that reaches the GPU.
 
-The JS side (js_bridge/webgpu/index.mjs) must be loaded into the page or runner first: it defines
-`globalThis.torchJsWebGPUInit`, which creates the GPUDevice on demand. In plain CPython nothing here touches
-`js`: is_available() is False and the device raises as before.
+The JS side (js_bridge/webgpu/index.mjs) defines `globalThis.torchJsWebGPUInit`, which creates the GPUDevice on
+demand. A host loads it into the page or runner first (js_bridge/pyodide_check.mjs in Node), or names its URL in
+TORCH_JS_WEBGPU_BRIDGE and init() imports it on first use (the JupyterLite site and embeds do: no loader cell).
+adapter_name() and is_software_adapter() describe the adapter; torch.accelerator counts only a hardware one.
+In plain CPython nothing here touches `js`: is_available() is False and the device raises, saying what it needs.
 """
 import json
 import os
