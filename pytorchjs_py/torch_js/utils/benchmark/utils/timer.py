@@ -7,16 +7,17 @@ import timeit
 
 import torch_js
 
-from .... import accelerator as _accelerator
+from .... import webgpu as _webgpu
 from . import common
 
 __all__ = ["Timer", "timer", "Language"]
 
 
 def timer():
-    """timeit's clock, read once the accelerator's queued work is done."""
-    if _accelerator.is_available():
-        _accelerator.synchronize()
+    """timeit's clock, read once the webgpu device's queued work is done (on any adapter: a software one is no
+    accelerator, but the statement may still use the device)."""
+    if _webgpu.is_initialized():
+        _webgpu.synchronize()
     return timeit.default_timer()
 
 
