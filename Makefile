@@ -215,7 +215,7 @@ serve: system-deps-serve
 bundle: site
 	$(PY) tools/build_site.py --no-build --bundle $(SITE_BUNDLE)
 
-test-site: bundle pyodide-deps fixtures
+test-site: bundle pyodide-deps fixtures $(TORCH_MJS_FIXTURE)
 	@command -v chromium >/dev/null || { echo "need chromium (apt-get install -y chromium)"; exit 1; }
 	$(PY) -m pytest -q -p no:cacheprovider site_tests
 
