@@ -26,10 +26,12 @@ async function bootNode(options) {
 }
 
 async function bootBrowser(options) {
-  const base = options.pyodideURL ?? "https://cdn.jsdelivr.net/pyodide/v0.29.0/full/";
+  // default: the checkout's npm Pyodide beside js_bridge/ (the version torch_js is tested with)
+  const base = new URL(options.pyodideURL ?? "../node_modules/pyodide/", import.meta.url).href;
+  if (!options.wheelURL) throw new Error("torch.init({wheelURL}): the URL of torch_js's wheel is needed in a browser");
   const { loadPyodide } = await import(new URL("pyodide.mjs", base).href);
   const pyodide = await loadPyodide({ indexURL: base });
-  const wheel = await fetch(options.wheelURL);
+  const wheel = await fetch(new URL(options.wheelURL, import.meta.url));
   if (!wheel.ok) throw new Error(`could not fetch torch_js's wheel ${options.wheelURL}: HTTP ${wheel.status}`);
   const site = pyodide.runPython("import site; site.getsitepackages()[0]");
   pyodide.unpackArchive(await wheel.arrayBuffer(), "wheel", { extractDir: site });

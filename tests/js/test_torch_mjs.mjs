@@ -11,28 +11,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as torch from "../../js_bridge/torch.mjs";
+import { Net } from "./net.mjs";
 
 const nn = torch.nn;
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const FIX = process.env.TORCH_MJS_FIXTURES ?? path.join(REPO, "build", "fixtures", "torch_mjs");
 const net = JSON.parse(fs.readFileSync(path.join(FIX, "net.json"), "utf8"));
 const WEBGPU = process.env.TORCH_JS_WEBGPU === "1";
-
-// The proposal's model, as written there (the Python twin: tests/js/torch_mjs_fixture.py)
-class Net extends nn.Module {
-  constructor() {
-    super();
-    this.convs = nn.Sequential(
-      nn.Conv2d(3, 16, 5, { stride: 1, padding: 2 }), nn.ReLU(), nn.MaxPool2d(2),
-      nn.Conv2d(16, 32, 5, { stride: 1, padding: 2 }), nn.ReLU(), nn.MaxPool2d(2),
-      nn.AdaptiveAvgPool2d(1));
-    this.mlp = nn.Linear(32, 10);
-  }
-  forward(x) {
-    x = this.convs(x);
-    return this.mlp(x.view([x.size(0), -1]));
-  }
-}
 
 function assertClose(got, want, rtol, atol, what) {
   assert.equal(got.length, want.length, `${what}: length`);
