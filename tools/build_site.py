@@ -47,7 +47,9 @@ Usage: .venv/bin/python tools/build_site.py [--output _output] [--wheel dist/tor
          (`make bundle`: zip the built site under one folder, with a README.txt and serve.py, for a classroom)
 """
 import argparse
+import contextlib
 import csv
+import fcntl
 import glob
 import gzip
 import hashlib
@@ -320,10 +322,25 @@ def main():
     ap.add_argument("--force", action="store_true", help="a full build even if the inputs are unchanged")
     args = ap.parse_args()
     out = Path(args.output).resolve()
-    if not args.no_build:
-        build(args, out)
-    if args.bundle:
-        bundle(out, Path(args.bundle).resolve())
+    with one_build_at_a_time():
+        if not args.no_build:
+            build(args, out)
+        if args.bundle:
+            bundle(out, Path(args.bundle).resolve())
+
+
+@contextlib.contextmanager
+def one_build_at_a_time():
+    """An exclusive lock on build/site.lock: two builds at once would share build/site/ and _output.new/ (and a
+    bundle would zip a folder being swapped), so a second `make site` / `make bundle` waits for the first."""
+    BUILD.parent.mkdir(parents=True, exist_ok=True)
+    with open(BUILD.parent / "site.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log("waiting for another site build to finish (build/site.lock)")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 BUNDLE_README = """torch_js in JupyterLite: an offline Python + PyTorch-style notebook site
