@@ -45,6 +45,9 @@ class device:
     __slots__ = ("type", "index")
 
     _BACKENDS = {}  # device type -> backend object, filled by backends/ as they load
+    # device type -> a function that registers its backend where the host gained it after import (webgpu: a bridge
+    # named in TORCH_JS_WEBGPU_BRIDGE after torch_js was imported, e.g. in a memory snapshot)
+    _LATE_BACKENDS = {}
 
     def __new__(cls, type_or_device, index=None):
         if isinstance(type_or_device, device):
@@ -101,6 +104,9 @@ class device:
     @property
     def backend(self):
         be = device._BACKENDS.get(self.type)
+        if be is None and self.type in device._LATE_BACKENDS:
+            device._LATE_BACKENDS[self.type]()
+            be = device._BACKENDS.get(self.type)
         if be is None:
             if self.type == "webgpu":
                 raise RuntimeError(WEBGPU_UNAVAILABLE)
@@ -112,8 +118,8 @@ class device:
 
 # where the runtime has no webgpu backend (CPython; Pyodide without the bridge): what to do, in one line
 WEBGPU_UNAVAILABLE = ("torch_js: the webgpu device is not available in this runtime: it needs torch_js in Pyodide with "
-                      "its WebGPU bridge (set TORCH_JS_WEBGPU_BRIDGE to the URL of js_bridge/webgpu/index.mjs, or "
-                      "call its installWebGPU(), before importing torch_js); use device 'cpu'")
+                      "its WebGPU bridge (set os.environ['TORCH_JS_WEBGPU_BRIDGE'] to the URL of "
+                      "js_bridge/webgpu/index.mjs, or call its installWebGPU()); use device 'cpu'")
 _DEVICE_CACHE = {}
 CPU = device("cpu")
 META = device("meta")

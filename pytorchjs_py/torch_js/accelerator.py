@@ -28,7 +28,7 @@ _NONE_AVAILABLE = "Cannot access accelerator device when none is available."
 
 def _has_webgpu():
     """The webgpu device was registered: this runtime was built (loaded) with the accelerator."""
-    return "webgpu" in _device._BACKENDS
+    return "webgpu" in _device._BACKENDS or _webgpu.register_backend()
 
 
 def _choose():

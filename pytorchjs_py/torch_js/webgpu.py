@@ -243,12 +243,20 @@ async def _item_async(self):
     return (await _cpu_async(self)).item()
 
 
+def register_backend():
+    """Register the webgpu device where the host has (or names) the bridge; True when it is registered. Runs at
+    import, and again when "webgpu" is first asked for (the host may name the bridge after import)."""
+    if "webgpu" not in _device._BACKENDS and _rt.host_has_bridge():
+        _device._BACKENDS["webgpu"] = _BACKEND
+    return "webgpu" in _device._BACKENDS
+
+
 def _register():
     Tensor.cpu_async = _cpu_async
     Tensor.tolist_async = _tolist_async
     Tensor.item_async = _item_async
-    if _rt.host_has_bridge():
-        _device._BACKENDS["webgpu"] = _BACKEND
+    _device._LATE_BACKENDS["webgpu"] = register_backend
+    register_backend()
 
 
 _register()
