@@ -14,10 +14,12 @@ Workloads (float32, data made on the device once, random weights from a fixed se
   matmul_N           N x N @ N x N, N = 256 .. 4096: TFLOP/s with 10 back to back then one sync ("batch"), and
                      with a one-element readback after each ("sync")
   mlp_step_ms        MLP 784-512-512-10, batch 256: zero_grad, forward, cross-entropy, backward, Adam step
-  mlp_step_graph_ms  the same step with SGD, captured once as a graph and replayed (cuda and webgpu only)
+  mlp_step_graph_ms  the same step (Adam capturable=True) captured once as a graph and replayed (cuda, webgpu)
+  mlp_step_compiled_ms  the same step under torch.compile(backend="cudagraphs") (cuda, webgpu)
   cnn_step_ms        2 conv + 2 pool + linear on 1x28x28, batch 64, Adam step
   gpt2_forward_ms    GPT-2-small shapes (12 layers, d 768, 12 heads, vocab 50257), batch 1, seq 128, no_grad,
                      logits read back
+  gpt2_forward_compiled_ms  the same under torch.compile(backend="cudagraphs") (cuda, webgpu)
   gpt2_train_ms      the same model: forward, loss, backward, AdamW step, loss read back
   decode_tok_s       a 135M Llama-shaped model (SmolLM2-135M's shapes: 30 layers, d 576, 9 heads, 3 KV heads,
                      MLP 1536, vocab 49152) generating greedily with a KV cache: tokens per second after a 16-token
@@ -139,24 +141,25 @@ def train_step_fn(model, opt, x, y):
     return step
 
 
-def mlp_step(device, warmup, steps):
+def _mlp(device):
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
                           nn.Linear(512, 10)).to(device)
     x, y = torch.randn(256, 784).to(device), torch.randint(0, 10, (256,)).to(device)
+    return model, x, y
+
+
+def mlp_step(device, warmup, steps):
+    model, x, y = _mlp(device)
     return timed_steps(train_step_fn(model, torch.optim.Adam(model.parameters(), 1e-3), x, y), device, warmup, steps)
 
 
 def mlp_step_graph(device, warmup, steps):
     """mlp_step's model and data, its step captured once as a graph (torch.cuda.graph / torch.webgpu.graph) and
-    replayed: ms per replay. SGD with a constant lr, not Adam: Adam's step count and bias correction are host
-    floats (torch_js), which a capture would freeze. Warm-up on a side stream and grads None before capture, as
-    PyTorch's CUDA graph docs say."""
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
-                          nn.Linear(512, 10)).to(device)
-    x, y = torch.randn(256, 784).to(device), torch.randint(0, 10, (256,)).to(device)
-    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+    replayed: ms per replay. Adam with capturable=True (its step count on the device, as a capture needs). Warm-up
+    on a side stream and grads None before capture, as PyTorch's CUDA graph docs say."""
+    model, x, y = _mlp(device)
+    opt = torch.optim.Adam(model.parameters(), 1e-3, capturable=True)
 
     def warm_up():
         for _ in range(max(warmup, 3)):
@@ -179,6 +182,15 @@ def mlp_step_graph(device, warmup, steps):
         F.cross_entropy(model(x), y).backward()
         opt.step()
     return timed_steps(g.replay, device, warmup, steps)
+
+
+def mlp_step_compiled(device, warmup, steps):
+    """mlp_step as a user would speed it up: the whole step under torch.compile(backend="cudagraphs") (PyTorch:
+    dynamo + CUDA graphs, no Triton; torch_js: the step captured once and replayed), Adam(capturable=True)."""
+    model, x, y = _mlp(device)
+    opt = torch.optim.Adam(model.parameters(), 1e-3, capturable=True)
+    return timed_steps(torch.compile(train_step_fn(model, opt, x, y), backend="cudagraphs"), device,
+                       max(warmup, 3), steps)
 
 
 def cnn_step(device, warmup, steps):
@@ -235,6 +247,18 @@ def gpt2_forward(device, warmup, steps, seq=128):
         with torch.no_grad():
             model(idx)[0, -1, 0].item()
     return timed_steps(step, device, warmup, steps)
+
+
+def gpt2_forward_compiled(device, warmup, steps, seq=128):
+    """gpt2_forward with the model under torch.compile(backend="cudagraphs"): its forward replayed."""
+    torch.manual_seed(0)
+    model = torch.compile(GPT2().to(device).eval(), backend="cudagraphs")
+    idx = torch.randint(0, 50257, (1, seq)).to(device)
+
+    def step():
+        with torch.no_grad():
+            model(idx)[0, -1, 0].item()
+    return timed_steps(step, device, max(warmup, 3), steps)
 
 
 def gpt2_train(device, warmup, steps, seq=128):
@@ -375,9 +399,12 @@ def workloads(device, quick):
     yield "mlp_step_ms", lambda: mlp_step(device, s(5, 2), s(20, 2))
     if device in ("cuda", "webgpu"):   # graph capture: torch.cuda.graph / torch.webgpu.graph
         yield "mlp_step_graph_ms", lambda: mlp_step_graph(device, s(5, 2), s(20, 2))
+        yield "mlp_step_compiled_ms", lambda: mlp_step_compiled(device, s(5, 2), s(20, 2))
     yield "cnn_step_ms", lambda: cnn_step(device, s(5, 2), s(20, 2))
     if not quick:
         yield "gpt2_forward_ms", lambda: gpt2_forward(device, 3, 10)
+        if device in ("cuda", "webgpu"):
+            yield "gpt2_forward_compiled_ms", lambda: gpt2_forward_compiled(device, 3, 10)
         yield "gpt2_train_ms", lambda: gpt2_train(device, 2, 5)
         yield "decode_tok_s", lambda: decode(device, 48)
         if device in ("cuda", "webgpu"):

@@ -418,3 +418,25 @@ def test_compile_reduce_overhead_waits_for_a_pending_backward():
     (model_e(xs[2]).square().sum() + model_e(xs[3]).sum()).backward()
     for (name, p), q in zip(model_e.named_parameters(), model_c.parameters()):
         assert_close(p.grad.cpu(), q.grad, what=f"{name}.grad")
+
+
+def test_compile_captures_positions_made_on_the_device():
+    """torch.arange(T, device=...) inside forward (GPT-style position ids) runs as kernels, not an upload, so the
+    forward is captured and replayed."""
+    class Positional(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tok, self.pos = torch.nn.Embedding(11, 6), torch.nn.Embedding(8, 6)
+
+        def forward(self, idx):
+            return self.tok(idx) + self.pos(torch.arange(idx.shape[1], device=idx.device))
+
+    torch.manual_seed(0)
+    model = Positional().to(GPU)
+    calls = _counting(model)
+    compiled = torch.compile(model, mode="reduce-overhead")
+    with torch.no_grad():
+        for i in range(4):
+            idx = torch.tensor([[i, 3, 5, 7, 10]]).to(GPU)
+            assert_close(model(idx).cpu(), compiled(idx), what=f"call {i}")
+    assert calls[0] == 4 + 2

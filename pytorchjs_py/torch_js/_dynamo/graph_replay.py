@@ -13,18 +13,21 @@ A module's forward in training is graphed with its backward (autograd runs the c
 (PyTorch raises on reading an overwritten output instead).
 
 What replay cannot repeat is run eagerly instead, for that signature (PyTorch "skips cudagraphs" likewise): work
-on other devices, reading values back (.item(), print), random ops, host uploads, an optimizer whose step reads
+on the CPU (arguments there, or CPU kernels run inside the callable), reading values back (.item(), print), random ops, host uploads, an optimizer whose step reads
 host values (Adam without capturable=True), outputs that are not tensors; a warning says why, once. A replay whose
 frozen host values went stale (an optimizer's lr changed by a scheduler) captures again. As with CUDA graphs,
 Python code inside the callable runs at the eager and the capturing call only: its side effects (printing,
 counting, appending to lists) do not happen on replay, nor do changes to tensors it reads through globals
 re-route the graph (in-place changes are seen; rebinding a global to a new tensor is not).
 """
+import contextlib
 import warnings
 
 from .. import _grad_mode
 from .._tensor import Tensor
 from .._webgpu_graph import _flatten as _flatten_outputs, _graph_one, _unflatten as _unflatten_outputs
+from ..backends.cpu import BACKEND as _CPU
+from ..backends.interface import PRIMITIVES
 from ..backends.webgpu import runtime as _rt
 
 __all__ = ["GraphReplay", "wants_graphs"]
@@ -102,7 +105,7 @@ class GraphReplay:
         leaves = []
         spec = _flatten((args, kwargs), leaves)
         tensors = [x for x in leaves if isinstance(x, Tensor)]
-        if _rt.capturing is not None or not tensors or any(t.device.type != "webgpu" for t in tensors):
+        if _rt.capturing is not None or _rt.bridge is None or any(t.device.type != "webgpu" for t in tensors):
             return self.fn(*args, **kwargs)        # (nothing to replay: no webgpu work, or inside a capture)
         key = (spec, tuple(_leaf_key(x) for x in leaves), _grad_mode.GRAD_ENABLED[0], self._module_key())
         entry = self.entries.get(key)
@@ -112,10 +115,14 @@ class GraphReplay:
             return self.fn(*args, **kwargs)
         entry.calls += 1
         if entry.calls == 1:                       # the warm-up: an eager call, which also vets the outputs
+            buffers = _rt._next_id[0]
             out = self.fn(*args, **kwargs)
-            bad = [type(o).__name__ for o in _flatten_outputs(out)[0] if not isinstance(o, Tensor)]
+            bad = [type(o).__name__ for o in _flatten_outputs(out)[0] if out is not None and not isinstance(o, Tensor)]
             if bad:
                 entry.eager_reason = f"it returns {bad[0]}, not tensors (or tuples or lists of them)"
+            elif not tensors and _rt._next_id[0] == buffers:
+                entry.eager_reason = "no webgpu work"          # (a CPU function: nothing to say)
+                self.warned.add(entry.eager_reason)
             return out
         if entry.graphed is not None and entry.graphed._awaiting_backward():
             return self.fn(*args, **kwargs)        # the last replay's backward has not run: its activations stay
@@ -128,7 +135,10 @@ class GraphReplay:
             error = self._capture(entry, spec, leaves)
             if error is not None:
                 return self._eager_because(entry, error, args, kwargs)
-        outputs, out_spec = _flatten_outputs(entry.graphed(*tensors))
+        out = entry.graphed(*tensors)
+        if isinstance(out, tuple) and not out:
+            return None
+        outputs, out_spec = _flatten_outputs(out)
         return _unflatten_outputs([o.clone() for o in outputs], out_spec)   # (the graph's own are overwritten)
 
     def _capture(self, entry, spec, leaves):
@@ -143,14 +153,16 @@ class GraphReplay:
             it = iter(tensors)
             args, kwargs = _unflatten(spec, iter([next(it) if c is None and s is not None else c
                                                   for c, s in zip(constants, static)]))
-            return fn(*args, **kwargs)
+            out = fn(*args, **kwargs)
+            return () if out is None else out       # (a step that returns nothing: no outputs to keep)
 
         tensors = tuple(s for s in static if s is not None)
         params = tuple(self.module.parameters()) if self.module is not None else ()
         guards = []
         _rt.capture_guards = guards
         try:
-            graphed = _graph_one(on_tensors, tensors, tensors + params, len(tensors), 0, True)
+            with _cpu_refused():
+                graphed = _graph_one(on_tensors, tensors, tensors + params, len(tensors), 0, True)
         except RuntimeError as e:   # what replay cannot repeat (a readback, an upload, a host-side optimizer)
             return str(e).split(". ")[0]
         finally:
@@ -158,3 +170,21 @@ class GraphReplay:
         self.captures += 1
         entry.graphed, entry.guards = graphed, tuple(guards)
         return None
+
+
+@contextlib.contextmanager
+def _cpu_refused():
+    """CPU kernels raise while a compiled callable is captured: a replay runs only the GPU work, so CPU results
+    would be computed once and then stay frozen (the backend's methods are shadowed on the instance meanwhile)."""
+    def refuse(name):
+        def refused(*_args, **_kwargs):
+            raise RuntimeError(f"torch_js: CPU work ({name}) is not permitted while a graph is being captured: a "
+                               f"replay runs only the webgpu work")
+        return refused
+    for name in PRIMITIVES:
+        setattr(_CPU, name, refuse(name))
+    try:
+        yield
+    finally:
+        for name in PRIMITIVES:
+            delattr(_CPU, name)

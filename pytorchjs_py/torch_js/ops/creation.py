@@ -382,10 +382,10 @@ def _steps_arg(steps, name):
     return steps
 
 
-def _iota(n, d):
-    """0, 1, ..., n-1 as a new CPU tensor of dtype d (int64 or float64): each kernel call doubles the filled
-    prefix, so n values cost log2(n) calls and no Python list."""
-    t = _empty((n,), d, CPU)
+def _iota(n, d, dev=CPU):
+    """0, 1, ..., n-1 as a new tensor of dtype d (int64 or float64) on dev (the CPU unless the values are exact
+    there too): each kernel call doubles the filled prefix, so n values cost log2(n) calls and no Python list."""
+    t = _empty((n,), d, dev)
     if n:
         st, be = t._storage, t._storage.backend
         be.fill(_make(st, (1,), (1,), 0, d), 0)
@@ -393,14 +393,14 @@ def _iota(n, d):
         while k < n:
             m = min(k, n - k)
             be.binary("add", _make(st, (m,), (1,), k, d), _make(st, (m,), (1,), 0, d), (1,),
-                      _scalar_operand(k, d, CPU), (0,))
+                      _scalar_operand(k, d, dev), (0,))
             k += m
     return t
 
 
 def _scalar_op(op, t, value, scalar_first=False):
-    """t = t <op> value (or value <op> t), in place, on a 1-d contiguous CPU tensor."""
-    s = _scalar_operand(value, t._dtype, CPU)
+    """t = t <op> value (or value <op> t), in place, on a 1-d contiguous tensor."""
+    s = _scalar_operand(value, t._dtype, t._storage.device)
     if scalar_first:
         t._storage.backend.binary(op, t, s, (0,), t, (1,))
     else:
@@ -415,7 +415,7 @@ def _cast_to(t, dtype, device, out=None, requires_grad=False):
         chain = (D.int64,)
     for d in chain + (dtype,):
         if t._dtype is not d:
-            r = _empty(t._shape, d, CPU)
+            r = _empty(t._shape, d, t._storage.device)
             r._storage.backend.copy(r, t, t._stride)
             t = r
     dev = device_arg(device)
@@ -458,13 +458,18 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         n = _trunc_div(end - start + step - sgn, step)
     check(0 <= n <= INT64_MAX, "invalid size, possible overflow?")
     _check_new_size((n,), dtype)  # before computing anything: arange(2**40) raises at once
-    if integral:
-        t = _iota(n, D.int64)  # start + i*step stays within [start, end]: no int64 overflow
+    if integral:  # start + i*step stays within [start, end]: no int64 overflow. Computed on the device where it is
+        # exact there (webgpu's int64 arithmetic is int32's): a few kernels, which a graph capture can replay, instead
+        # of an upload
+        dev = device_arg(device) if out is None else out.device
+        on_device = dev.type == "webgpu" and all(abs(v) < 2 ** 31 for v in (start, end, end - start))
+        t = _iota(n, D.int64, dev if on_device else CPU)
     else:  # PyTorch computes start + i*step in double, then casts
         t = _iota(n, D.float64)
         start, step = float(start), float(step)
-    if n:
+    if n and step != 1:
         _scalar_op("mul", t, step)
+    if n and start != 0:
         _scalar_op("add", t, start)
     return _cast_to(t, dtype, device, out, requires_grad)
 
