@@ -8,6 +8,7 @@
 //                   postMessage per microtask), divided by N.
 // python_us_per_op  the same op called from Python in the same Pyodide (torch_js alone), for comparison.
 // roundtrip_ms      one op and its `await data()` (the latency of a single readback).
+// *_without_call_sites  the same with init({callSiteFrames: 0}) (errors then name the op but not the JS line).
 // Writes bench/results/torch_mjs.json (git-ignored, as other bench outputs) and prints it.
 import fs from "node:fs";
 import path from "node:path";
@@ -32,17 +33,26 @@ function median(xs) {
 for (let i = 0; i < 2000; i++) x.add(y);
 await torch.sync();
 
-const queueUs = [], e2eUs = [];
-for (let rep = 0; rep < 5; rep++) {
-  let last;
-  const t0 = performance.now();
-  for (let i = 0; i < N; i++) last = x.add(y);
-  const t1 = performance.now();
-  await last.data();
-  const t2 = performance.now();
-  queueUs.push(((t1 - t0) * 1000) / N);
-  e2eUs.push(((t2 - t0) * 1000) / N);
+function measure() {
+  return (async () => {
+    const queueUs = [], e2eUs = [];
+    for (let rep = 0; rep < 5; rep++) {
+      let last;
+      const t0 = performance.now();
+      for (let i = 0; i < N; i++) last = x.add(y);
+      const t1 = performance.now();
+      await last.data();
+      const t2 = performance.now();
+      queueUs.push(((t1 - t0) * 1000) / N);
+      e2eUs.push(((t2 - t0) * 1000) / N);
+    }
+    return [median(queueUs), median(e2eUs)];
+  })();
 }
+const [queueUs, e2eUs] = await measure();
+await torch.init({ callSiteFrames: 0 });
+const [queueUsNoSites, e2eUsNoSites] = await measure();
+await torch.init({ callSiteFrames: 4 });
 
 const rt = [];
 for (let i = 0; i < 50; i++) {
@@ -57,7 +67,8 @@ const pythonUs = (await timer.method("timeit", N).attr("mean").value()) * 1e6;
 
 const result = {
   date: new Date().toISOString(), node: process.version, torch_js: info.version, ops: N,
-  queue_us_per_op: median(queueUs), e2e_us_per_op: median(e2eUs), python_us_per_op: pythonUs,
+  queue_us_per_op: queueUs, e2e_us_per_op: e2eUs, python_us_per_op: pythonUs,
+  queue_us_per_op_without_call_sites: queueUsNoSites, e2e_us_per_op_without_call_sites: e2eUsNoSites,
   roundtrip_ms: median(rt),
 };
 fs.mkdirSync(path.join(HERE, "results"), { recursive: true });

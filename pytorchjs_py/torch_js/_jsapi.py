@@ -21,6 +21,7 @@ run_batch answers {"meta": [[id, shape, dtype, device], ...] for every tensor ma
 message], ...], "replies": [[req, ...], ...]} and the list of result buffers. A failed op leaves its id poisoned:
 a later op that uses it fails naming the op that failed first.
 """
+import gc
 import importlib
 import io
 import json
@@ -228,6 +229,17 @@ class Session:
 
     # ---- a batch ------------------------------------------------------------------------------------------------
     def run_batch(self, text, buffers=()):
+        # the cyclic collector is held off for the batch (it would scan the growing table of live handles every
+        # few hundred ops: a quarter of the per-op cost in Pyodide); it runs as usual between batches
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run_batch(text, buffers)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _run_batch(self, text, buffers):
         batch = json.loads(text)
         # ArrayBuffers arrive as Pyodide JsProxy objects (to_bytes copies one out of the JS heap)
         self._buffers = [b.to_bytes() if hasattr(b, "to_bytes") else bytes(b) for b in buffers]
@@ -258,8 +270,7 @@ class Session:
                 if out_id is not None:
                     self.objects[out_id] = result
                     if isinstance(result, torch.Tensor):
-                        meta.append([out_id, list(result.shape), str(result.dtype).replace("torch.", ""),
-                                     result.device.type])
+                        meta.append([out_id, list(result._shape), _dtype_name(result.dtype), result.device.type])
             except Exception as e:  # noqa: BLE001  (every error goes back to JavaScript, naming its op)
                 if out_id is not None:
                     self.objects[out_id] = Poisoned(seq, _op_label(kind, name, target, self))
@@ -269,6 +280,16 @@ class Session:
         self._buffers = []
         reply = {"meta": meta, "errors": errors, "replies": replies}
         return json.dumps(reply, allow_nan=False), out_buffers
+
+
+_DTYPE_NAMES = {}
+
+
+def _dtype_name(dtype):
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype).replace("torch.", "")
+    return name
 
 
 def _op_label(kind, name, target, session):
