@@ -38,8 +38,9 @@ under it). --force: always the full build. No PyTorch is needed (the checkpoint 
      the scikit-learn wheel), staged with content/ (whose data/digits_mlp_pytorch.pt, an MLP trained and saved by
      real PyTorch, is made by tools/gen_site_checkpoint.py and committed).
   5. `jupyter lite build --no-sourcemaps` (the JupyterLab/Notebook apps from jupyterlite-core), then the blog
-     embed (js_bridge/embed.js + js_bridge/embed_demo.html -> _output/embed/) and js_bridge/webgpu/ ->
-     _output/js_bridge/webgpu/.
+     embed (js_bridge/embed.js + js_bridge/embed_demo.html -> _output/embed/), js_bridge/webgpu/ ->
+     _output/js_bridge/webgpu/, and the kernel's start indicator (jupyterlite_config/kernel-start-indicator.js: what
+     is loading and for how long, until the kernel is idle) added to the lab, notebooks and repl pages.
   6. Checks: no URL in the site's config points off-site, every lock entry's file exists with its hash.
 
 Usage: .venv/bin/python tools/build_site.py [--output _output] [--wheel dist/torch_js-*.whl] [--force]
@@ -286,6 +287,22 @@ def build_shims(out_dir):
     return {wheel_dist(line)[0]: Path(line) for line in r.stdout.strip().splitlines()}
 
 
+# The kernel's start-up feedback (jupyterlite_config/kernel-start-indicator.js) on the pages that start a kernel.
+INDICATOR = "static/torch_js/kernel-start-indicator.js"
+INDICATOR_APPS = ("lab", "notebooks", "repl")
+
+
+def add_start_indicator(out):
+    (out / INDICATOR).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(CONFIG / "kernel-start-indicator.js", out / INDICATOR)
+    for app in INDICATOR_APPS:
+        page = out / app / "index.html"
+        text, n = re.subn(r"</head>", f'  <script src="../{INDICATOR}" defer></script>\n</head>', page.read_text(),
+                          count=1)
+        assert n == 1, f"{page}: no </head>"
+        page.write_text(text)
+
+
 # ---- checks ------------------------------------------------------------------------------------------------------
 
 def check_site(out):
@@ -309,6 +326,8 @@ def check_site(out):
         assert any(canon(k) == name for k in all_json), f"piplite index lacks {name}"
     for nb in (out / "files").glob("*.ipynb"):
         json.loads(nb.read_text())
+    for app in INDICATOR_APPS:
+        assert INDICATOR in (out / app / "index.html").read_text(), f"{app}/index.html lacks the start indicator"
     for p in (out / "embed" / "embed.js", out / "embed" / "demo.html", out / "js_bridge" / "webgpu" / "index.mjs"):
         assert p.exists(), f"{p} missing"
 
@@ -515,6 +534,7 @@ def build_full(torch_wheel, out):
         sys.stderr.write(r.stderr[-6000:])
         raise SystemExit(f"build_site: jupyter lite build failed ({r.returncode})")
 
+    add_start_indicator(out)
     embed = out / "embed"
     embed.mkdir()
     shutil.copy2(REPO / "js_bridge" / "embed.js", embed / "embed.js")
