@@ -24,8 +24,8 @@ import {
 import { Lazy } from './lazy.mjs';
 import { GRAPH_METHODS, Graphs } from './graph.mjs';
 import {
-  REDUCE_OPS, SPLIT_SECOND, WG_RED, cumulativeSource, reduceShape, reduceSource, reduceSpecs, rowSpecs, softmaxShape,
-  softmaxSource,
+  REDUCE_OPS, SPLIT_SECOND, WG_RED, cumulativeSource, reduceKind, reduceShape, reduceSource, reduceSpecs, rowSpecs,
+  softmaxShape, softmaxSource,
 } from './kernels/reduce.mjs';
 import {
   TM_INT, TN_INT, gemmSource, gemmSpecs, pickProfile, planGemm, splitKPlan, splitKSlices, splitKSumSource, splitKSumSpecs,
@@ -40,6 +40,7 @@ import {
   sortInitSpecs, sortOutSource, sortOutSpecs, sortStepSource,
 } from './kernels/sort.mjs';
 import { LINALG_OPS, WG_LINALG, linalgSource } from './kernels/linalg.mjs';
+import { int64Words } from './kernels/int64.mjs';
 import { attentionRows, attentionSource, attentionSpecs } from './kernels/attention.mjs';
 import { runQuantMatmul } from './kernels/quant_matmul.mjs';
 import { runRowNorm } from './kernels/norm.mjs';
@@ -282,7 +283,7 @@ export class Bridge {
       case FAMILY.REDUCE: {
         const a = ARGS.REDUCE(I);
         const op = OPS.reduce[a.op];
-        if (this.lazy.on && op !== undefined && !a.out2.id && a.x.dt !== DT.int64) {
+        if (this.lazy.on && op !== undefined && !a.out2.id && reduceKind(op, a.x.dt, a.out.dt) !== 'l') {   // 'l': unfused
           this._checkDtypes([a.x.dt, a.out.dt]);
           if (!a.shape.slice(0, a.nd - a.nred).includes(0)) this.lazy.recordReduce(a, op);
           return;
@@ -380,8 +381,11 @@ export class Bridge {
   _extra(a) {
     const { p } = a;
     if (a.fam === 'fill') return (w, u32) => { u32[w + 13] = a.bits; u32[w + 14] = a.bitsHi; };
-    if (a.fam === 'unary') return (w, u32, f32) => { f32[w + 8] = p[0]; f32[w + 9] = p[1]; f32[w + 10] = p[2]; };
-    if (a.fam === 'binary') return (w, u32, f32) => { f32[w + 11] = p[3]; u32[w + 12] = Math.trunc(p[3]) | 0; };
+    const wide = a.operands[1]?.dt === DT.int64;   // int64 kernels take bounds and alpha as int64 words too
+    if (a.fam === 'unary') return (w, u32, f32) => {
+      f32[w + 8] = p[0]; f32[w + 9] = p[1]; f32[w + 10] = p[2]; if (wide) u32.set([...int64Words(p[0]), ...int64Words(p[1])], w + 11);
+    };
+    if (a.fam === 'binary') return (w, u32, f32) => { f32[w + 11] = p[3]; u32.set(wide ? int64Words(p[3]) : [Math.trunc(p[3]) | 0], w + 12); };
     return null;
   }
 
@@ -472,8 +476,8 @@ export class Bridge {
         [xoff, ooff, o2off], R, ks, kst[0], kst[1], rs, rst[0], fused && fused.f.pass(fused.pro, true, X));
       return;
     }
-    const pdt = REDUCE_OPS[op].bool || !isFloat(xdt) ? DT.int32 : DT.float32;   // the partials: the accumulator's type
-    const tid = this.buffers.alloc(nout * ws.parts * 4);
+    const pdt = reduceKind(op, xdt, odt) === 'l' ? DT.int64 : REDUCE_OPS[op].bool || !isFloat(xdt) ? DT.int32 : DT.float32;   // the accumulator's type
+    const tid = this.buffers.alloc(nout * ws.parts * (pdt === DT.int64 ? 8 : 4));
     this._reduceRun(op, [tid, xid], [xdt, pdt, -1], ws, nout * ws.parts, [xoff, 0, 0], R, ks, kst[0], ks.map(() => 0), rs, rst[0],
       fused && fused.f.pass(fused.pro, false, [own('O', tid, pdt), ...X]));
     const tst = ks.map((_, j) => ws.parts * ks.slice(j + 1).reduce((x, y) => x * y, 1));   // the partials' kept strides

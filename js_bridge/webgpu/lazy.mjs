@@ -10,7 +10,7 @@
 // it reads a buffer that a node of the group wrote only through the very view that node wrote (then the value
 // is taken from registers), and it writes a buffer only through the view any earlier node of the group read or
 // wrote it through (so invocations never touch each other's elements). Nodes that cannot fuse (int64 results,
-// int64 conditions) run alone through their eager kernels.
+// int64 operands of unary / binary ops, int64 conditions) run alone through their eager kernels.
 //
 // Stores: a value is written to memory only where it is needed: its buffer still has a Python owner (Storage
 // not yet collected: Python's refcount reaches the bridge as release(id)), or a later group or kernel reads it
@@ -79,6 +79,7 @@ const same = (a, b) => a.off === b.off && a.dt === b.dt && a.m.key === b.m.key;
 /** Whether a node can be part of a fused kernel (int64 values are exact only in the eager kernels). */
 function fusable(fam, dts) {
   if (dts[0] === DT.int64) return false;
+  if ((fam === 'unary' || fam === 'binary') && dts[1] === DT.int64) return false;   // int64 operands: 'l' kernels
   if (fam === 'where' && dts[1] === DT.int64) return false;
   if (fam === 'copy' && dts[1] === DT.int64 && dts[0] === DT.bool) return false;
   return true;

@@ -9,10 +9,12 @@
 //     stores go through atomicAnd/atomicOr on the containing word, since neighbouring elements belong to other
 //     invocations (the output binding is then array<atomic<u32>>).
 //   - int64: two words, little-endian. WGSL has no i64: copies, casts to/from float, fill, where, take/put and
-//     index offsets are exact on the full 64 bits; arithmetic (add, mul, reductions, ...) runs on the low word
-//     as i32 and stores the result sign-extended, so it is exact while values fit in int32.
+//     index offsets move both words; elementwise ops, sum/prod/max/min/arg* reductions and cumsum/cumprod compute
+//     exactly in the 'l' kind (two words as vec2<u32>, kernels/int64.mjs). Elsewhere (matmul, sort keys, put
+//     with accumulate, fused kernels, which int64 values do not enter) int64 runs on the low word as i32.
 //   - float64: not supported (WGSL has no f64); the Python backend raises before we get here.
-// Compute types: every float dtype computes in f32 ("f"), every integer/bool dtype in i32 ("i").
+// Compute types: every float dtype computes in f32 ("f"), every integer/bool dtype in i32 ("i"), int64 in
+// elementwise kernels in "l" (see above).
 
 export const DT = {
   bool: 0, uint8: 1, int8: 2, int16: 3, int32: 4, int64: 5, float16: 6, bfloat16: 7, float32: 8, float64: 9,
@@ -218,6 +220,8 @@ fn stf_${b}(i: u32, v: f32) { ${stf} }
 /** Value conversion between compute kinds (int -> float, float -> int with PyTorch's truncation). */
 export function cvt(from, to, e) {
   if (from === to) return e;
+  if (from === 'l') return to === 'f' ? `l2f(${e})` : `bitcast<i32>((${e}).x)`;   // 'l': int64 words (int64.mjs)
+  if (to === 'l') return from === 'f' ? `f2l(${e})` : `l_(${e})`;
   return to === 'f' ? `f32(${e})` : `f2i(${e})`;
 }
 

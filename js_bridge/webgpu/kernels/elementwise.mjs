@@ -8,6 +8,7 @@ import {
   DT, ENTRY_ARGS, PRELUDE, UnsupportedDtype, ctype, cvt, isSubword, kindOf, linearId, stridedOffsets,
 } from './common.mjs';
 import { helpersFor } from './math.mjs';
+import { INT64_WGSL, binaryExpr64, unaryExpr64 } from './int64.mjs';
 
 export const WG = 256;
 
@@ -121,11 +122,13 @@ const SIGNED = (d) => d === DT.int8 || d === DT.int16 || d === DT.int32 || d ===
 const RANGE = { [DT.bool]: [0, 1], [DT.uint8]: [0, 255], [DT.int8]: [-128, 127], [DT.int16]: [-32768, 32767] };
 
 class OpError extends Error { constructor(m) { super(m); this.code = 2; } }
+const unsupported = (d) => { throw new UnsupportedDtype(d); };
 
 /** {expr, kind}: op's WGSL expression of `x` (and p0..p2) for input dtype d; kind of the result ('f' or 'i'). */
 export function unaryExpr(op, d) {
   const e = U[op];
   if (!e) throw new OpError(`unknown unary op ${op}`);
+  if (d === DT.int64) return unaryExpr64(op) ?? unsupported(d);   // exact on both words (int64.mjs)
   const k = kindOf(d);
   let x = e[k];
   if (x === undefined) throw new UnsupportedDtype(d);
@@ -141,6 +144,7 @@ export function unaryExpr(op, d) {
 export function binaryExpr(op, d) {
   const e = B[op];
   if (!e) throw new OpError(`unknown binary op ${op}`);
+  if (d === DT.int64) return binaryExpr64(op) ?? unsupported(d);
   const k = kindOf(d);
   let x = e[k];
   if (x === undefined) throw new UnsupportedDtype(d);
@@ -155,6 +159,9 @@ export function binaryExpr(op, d) {
 export const ICLAMP = `fn iclamp_(x: i32, p0: f32, p1: f32, flo: f32, fhi: f32) -> i32 {
   let lo = i32(clamp(p0, flo, fhi)); let hi = i32(clamp(p1, flo, fhi));
   if (lo > hi) { return hi; } return select(select(x, hi, x > hi), lo, x < lo); }\n`;
+
+/** Store statement of result `r` of kind `kind` ('l': int64 words, 'i') into O of dtype od. */
+const store64 = (kind, od) => (kind === 'l' && od === DT.int64 ? 'strw_O(o0, r);' : `st_O(o0, ${cvt(kind, kindOf(od), 'r')});`);
 
 function shell(bindings, body, extra = '') {
   return PRELUDE + bindings + extra + `
@@ -193,6 +200,18 @@ export function elementwiseSource(fam, op, dts, b) {
     const cd = dts[1];
     const cond = cd === DT.int64 ? 'any(raw_C(o1) != vec2<u32>(0u))' : (kindOf(cd) === 'f' ? 'ld_C(o1) != 0.0' : 'ld_C(o1) != 0');
     return shell(b, stridedOffsets(4, [3, 4, 5, 6]) + `  if (${cond}) { strw_O(o0, raw_A(o2)); } else { strw_O(o0, raw_B(o3)); }\n`);
+  }
+  if (fam === 'unary' && dts[1] === DT.int64) {   // 'l' kind: int64 values as vec2<u32>; bounds as int64 words
+    const { expr, kind } = unaryExpr(op, DT.int64);
+    return shell(b, stridedOffsets(2, [3, 4]) +
+      `  let x = raw_X(o1);\n  let p0 = vec2<u32>(pu(11u), pu(12u)); let p1 = vec2<u32>(pu(13u), pu(14u)); let p0f = pf(8u);
+  let r = ${expr};\n  ${store64(kind, od)}\n`, INT64_WGSL);
+  }
+  if (fam === 'binary' && dts[1] === DT.int64) {
+    const { expr, kind } = binaryExpr(op, DT.int64);
+    return shell(b, stridedOffsets(3, [3, 4, 5]) +
+      `  let a = raw_A(o1);\n  let b = raw_B(o2);\n  let al = vec2<u32>(pu(12u), pu(13u));\n  let r = ${expr};\n  ${store64(kind, od)}\n`,
+      INT64_WGSL);
   }
   if (fam === 'unary') {
     const xd = dts[1];

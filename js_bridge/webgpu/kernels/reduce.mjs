@@ -8,6 +8,7 @@
 // 4 out offset, 5 out2 offset, 6 reduced count, 7 reduced nd, 8 partials per output and 9 chunk (split pass 1).
 // Arrays: kept shape, x kept strides, out strides, reduced shape, x reduced strides.
 import { ARR, DT, PRELUDE, UnsupportedDtype, ctype, cvt, isFloat, isSubword, kindOf, prelude } from './common.mjs';
+import { INT64_WGSL } from './int64.mjs';
 
 export const WG_RED = 64;   // cumulative scans' workgroup
 
@@ -27,9 +28,33 @@ const RED = {
 };
 export const REDUCE_OPS = RED;
 
+// The same in the 'l' kind (int64 words as vec2<u32>, kernels/int64.mjs): identity, combine.
+const RED64 = {
+  sum: ['L0', 'a = ladd(a, v);'],
+  prod: ['vec2<u32>(1u, 0u)', 'a = lmul(a, v);'],
+  max: ['vec2<u32>(0u, 0x80000000u)', 'MAX'], argmax: ['vec2<u32>(0u, 0x80000000u)', 'AMAX'],
+  max_index: ['vec2<u32>(0u, 0x80000000u)', 'AMAX'],
+  min: ['vec2<u32>(0xffffffffu, 0x7fffffffu)', 'MIN'], argmin: ['vec2<u32>(0xffffffffu, 0x7fffffffu)', 'AMIN'],
+  min_index: ['vec2<u32>(0xffffffffu, 0x7fffffffu)', 'AMIN'],
+};
+
+/**
+ * The compute kind of reduction `op` of x dtype xd into od: 'l' (exact int64) for int64 values and for int64 sums /
+ * products of narrower ints (PyTorch's int32 sum is int64; bool sums count, within int32), else x's kind.
+ */
+export function reduceKind(op, xd, od) {
+  if (RED[op].bool) return 'i';
+  if (xd === DT.int64 || (od === DT.int64 && (op === 'sum' || op === 'prod') && !isFloat(xd) && xd !== DT.bool)) return 'l';
+  return kindOf(xd);
+}
+
+/** Store statement of value `e` of kind k into binding `b` (dtype d) at `at`. */
+const storeKind = (b, at, k, d, e) => (k === 'l' && d === DT.int64 ? `strw_${b}(${at}, ${e});` : `st_${b}(${at}, ${cvt(k, kindOf(d), e)});`);
+
 // Pair combine: take (v, vi) over (a, ai) when it is better, or equally good with a lower index; NaN wins
 // (first NaN), as PyTorch CPU's max/argmax.
 function pairComb(cmp, k) {
+  if (k === 'l') return `if (${cmp === '>' ? 'llt(a, v)' : 'llt(v, a)'} || (all(v == a) && vi < ai)) { a = v; ai = vi; }`;
   if (k === 'i') return `if (v ${cmp} a || (v == a && vi < ai)) { a = v; ai = vi; }`;
   return `{ let an = isnan_(a); let vn = isnan_(v);
     if ((vn && (!an || vi < ai)) || (!an && !vn && (v ${cmp} a || (v == a && vi < ai)))) { a = v; ai = vi; } }`;
@@ -87,21 +112,22 @@ export function reduceSource(op, xd, od, o2d, b, shape = { layout: 'row', OX: 1,
   const r = RED[op];
   if (!r) throw Object.assign(new Error(`unknown reduce op ${op}`), { code: 2 });
   const { layout, OX, S, fast, parts } = shape;
-  const k = r.bool ? 'i' : kindOf(xd);
-  const T = ctype(k);
-  let comb = r.comb;
+  const k = reduceKind(op, xd, od);
+  if (k === 'l' && (fuse || !RED64[op])) throw new UnsupportedDtype(xd);   // int64 reductions never fuse (lazy.mjs)
+  const T = k === 'l' ? 'vec2<u32>' : ctype(k);
+  let comb = k === 'l' ? RED64[op][1] : r.comb;
   if (comb === 'MAX' || comb === 'AMAX') comb = pairComb('>', k);
   if (comb === 'MIN' || comb === 'AMIN') comb = pairComb('<', k);
   const ldx = fuse?.load ? fuse.load('off') : 'ld_X(off)';
-  const load = r.bool ? (xd === DT.int64 ? 'i32(any(raw_X(off) != vec2<u32>(0u)))' : `i32(${ldx} != ${k === 'i' && !isFloat(xd) ? '0' : '0.0'})`)
+  const load = k === 'l' ? (xd === DT.int64 ? 'raw_X(off)' : cvt(kindOf(xd), 'l', ldx)) : r.bool ? (xd === DT.int64 ? 'i32(any(raw_X(off) != vec2<u32>(0u)))' : `i32(${ldx} != ${k === 'i' && !isFloat(xd) ? '0' : '0.0'})`)
     : ldx;
   const withIdx = op === 'max_index' || op === 'min_index';
   const index = op === 'argmax' || op === 'argmin';
   let store;
   if (fuse?.store) store = fuse.store(index ? 'i32(ai)' : 'a', index ? 'i' : k);
   else if (index) store = `st_O(oo, ${cvt('i', kindOf(od), 'i32(ai)')});`;
-  else if (withIdx) store = `st_O(oo, ${cvt(k, kindOf(od), 'a')}); st_O2(pu(5u) + oo - pu(4u), i32(ai));`;
-  else store = `st_O(oo, ${cvt(k, kindOf(od), 'a')});`;
+  else if (withIdx) store = `${storeKind('O', 'oo', k, od, 'a')} st_O2(pu(5u) + oo - pu(4u), i32(ai));`;
+  else store = storeKind('O', 'oo', k, od, 'a');
   // invocation (o, s) of the workgroup: output o, slice s; its slot in workgroup memory
   const [oOf, sOf] = layout === 'row' ? [`lid.x / ${S}u`, `lid.x % ${S}u`] : [`lid.x % ${OX}u`, `lid.x / ${OX}u`];
   const slot = (sx) => (layout === 'row' ? `o * ${S}u + ${sx}` : `(${sx}) * ${OX}u + o`);
@@ -121,7 +147,7 @@ export function reduceSource(op, xd, od, o2d, b, shape = { layout: 'row', OX: 1,
     workgroupBarrier();
   }
 ` : '';
-  return (fuse ? prelude(fuse.words) + b + fuse.fns() : PRELUDE + b) + `
+  return (fuse ? prelude(fuse.words) + b + fuse.fns() : PRELUDE + b) + (k === 'l' ? INT64_WGSL : '') + `
 var<workgroup> sv: array<${T}, ${WG_ROW}>;
 var<workgroup> si: array<u32, ${WG_ROW}>;
 @compute @workgroup_size(${WG_ROW})
@@ -137,7 +163,7 @@ ${parts ? `  // split pass 1: output jo = partial jo % parts of output jo / part
     let sz = pu(${ARR(0)}u + u32(d)); let c = rem % sz; rem = rem / sz;
     xo += c * pu(${ARR(1)}u + u32(d)); oo += c * pu(${ARR(2)}u + u32(d));
   }
-${parts ? '  oo = pu(4u) + jo;\n' : ''}  var a: ${T} = ${r[k]};
+${parts ? '  oo = pu(4u) + jo;\n' : ''}  var a: ${T} = ${k === 'l' ? RED64[op][0] : r[k]};
   var ai: u32 = 0xffffffffu;
   for (var t = t0 + s; t < R; t += ${S}u) {
 ${offset}    let v: ${T} = ${load}; let vi = t;
@@ -232,20 +258,22 @@ ${pass2}}
 // cumsum / cumprod over [outer, n, inner] contiguous: one invocation per (outer, inner) scans n sequentially.
 // Header: 0 outer*inner, 1 n, 2 grid-x, 3 x offset, 4 out offset, 5 inner.
 export function cumulativeSource(op, xd, od, b) {
-  const k = kindOf(od);
-  const comb = op === 'sum' ? 'acc = acc + v;' : 'acc = acc * v;';
-  return PRELUDE + b + `
+  const k = od === DT.int64 ? 'l' : kindOf(od);   // int64: exact ('l', kernels/int64.mjs)
+  const comb = k === 'l' ? (op === 'sum' ? 'acc = ladd(acc, v);' : 'acc = lmul(acc, v);') : (op === 'sum' ? 'acc = acc + v;' : 'acc = acc * v;');
+  const at = 'pu(3u) + base + t * inner';
+  const one = { f: '1.0', i: '1', l: 'vec2<u32>(1u, 0u)' }[k], zero = { f: '0.0', i: '0', l: 'L0' }[k];
+  return PRELUDE + b + (k === 'l' ? INT64_WGSL : '') + `
 @compute @workgroup_size(${WG_RED})
 fn main(@builtin(workgroup_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let j = (gid.y * pu(2u) + gid.x) * ${WG_RED}u + lid.x;
   if (j >= pu(0u)) { return; }
   let inner = pu(5u); let n = pu(1u);
   let base = (j / inner) * n * inner + j % inner;
-  var acc: ${ctype(k)} = ${op === 'sum' ? (k === 'f' ? '0.0' : '0') : (k === 'f' ? '1.0' : '1')};
+  var acc: ${k === 'l' ? 'vec2<u32>' : ctype(k)} = ${op === 'sum' ? zero : one};
   for (var t = 0u; t < n; t++) {
-    let v = ${cvt(kindOf(xd), k, 'ld_X(pu(3u) + base + t * inner)')};
+    let v = ${xd === DT.int64 && k === 'l' ? `raw_X(${at})` : cvt(kindOf(xd), k, `ld_X(${at})`)};
     ${comb}
-    st_O(pu(4u) + base + t * inner, acc);
+    ${storeKind('O', 'pu(4u) + base + t * inner', k, od, 'acc')}
   }
 }
 `;
