@@ -1,5 +1,6 @@
-"""Start time of the site: navigation to the first cell's result, cold (empty cache) and warm (the same browser
-profile again, the site cached), in the REPL app with `import torch` as its first cell.
+"""Start of the site: the time from navigation to the first cell's result, cold (empty cache) and warm (the same
+browser profile again, the site cached), in the REPL app with `import torch` as its first cell; and a lab that opens
+fresh (the notebooks open before a reload are not reopened, each with its own kernel to start).
 
 The figures (seconds) are printed and written to test-artifacts/site/timings.json ("start") and
 bench/results/site_start.json: navigation -> the first result on the page, navigation -> the kernel idle, and
@@ -120,3 +121,25 @@ def screenshot(page, site_url):
       .some(e => e.innerText.includes('loss after 200 Adam steps'))""", timeout=300_000, polling=200)
     time.sleep(0.5)
     page.screenshot(path=str(REPO / "docs" / "site.png"))
+
+
+OPEN_DOCUMENTS_JS = "() => [...window.jupyterapp.shell.widgets('main')].map(w => w.title.label)"
+
+
+def test_lab_opens_fresh(context, site_url):
+    """A reload of the lab does not reopen (and start a kernel for) the notebooks open before: the workspace lives in
+    memory only (jupyter-lite.json: workspacesStorageDrivers), while a reader's files stay in the browser's storage."""
+    page = context.new_page()
+    page.goto(f"{site_url}/lab/index.html?path=quickstart.ipynb")
+    page.wait_for_function("() => window.jupyterapp && [...window.jupyterapp.shell.widgets('main')]"
+                           ".some(w => w.title.label === 'quickstart.ipynb')", timeout=120_000)
+    page.evaluate("""async () => { const sm = window.jupyterapp.serviceManager; await sm.ready;
+      await sm.contents.save('mine.txt', {type: 'file', format: 'text', content: 'kept'}); }""")
+    time.sleep(2)   # the lab saves its layout after a change
+    page.goto(f"{site_url}/lab/index.html")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.serviceManager", timeout=120_000)
+    page.wait_for_function("() => [...window.jupyterapp.shell.widgets('main')].length > 0", timeout=60_000)
+    time.sleep(2)   # a restored notebook would open by now
+    assert "quickstart.ipynb" not in page.evaluate(OPEN_DOCUMENTS_JS)
+    assert page.evaluate("""async () => { const sm = window.jupyterapp.serviceManager; await sm.ready;
+      return (await sm.contents.get('mine.txt', {content: true})).content; }""") == "kept"
