@@ -59,10 +59,21 @@ fn f2l(x: f32) -> vec2<u32> {   // float -> int64 bits (exact: an f32 has 24 sig
   let lo = t - hi * 4294967296.0;
   return vec2<u32>(u32(lo), bitcast<u32>(i32(hi)));
 }
-fn l2f(r: vec2<u32>) -> f32 {   // int64 bits -> float (exact while the value fits in int32)
+fn l2f(r: vec2<u32>) -> f32 {   // int64 bits -> float, rounded once (to nearest even, as the u32 conversion)
   let lo = bitcast<i32>(r.x);
   if (r.y == select(0u, 0xffffffffu, lo < 0)) { return f32(lo); }
-  return f32(bitcast<i32>(r.y)) * 4294967296.0 + f32(r.x);
+  let neg = bitcast<i32>(r.y) < 0;
+  var m = r;   // |v| (INT64_MIN: 2^63)
+  if (neg) { m = vec2<u32>(0u - r.x, ~r.y + select(0u, 1u, r.x == 0u)); }
+  var f: f32;
+  if (m.y == 0u) { f = f32(m.x); } else {
+    // the 32 leading bits, the bits below them folded into a sticky bit 0 (below f32's rounding position)
+    let lz = countLeadingZeros(m.y);
+    var top = m.y; var below = m.x;
+    if (lz > 0u) { top = (m.y << lz) | (m.x >> (32u - lz)); below = m.x << lz; }
+    f = ldexp(f32(top | select(0u, 1u, below != 0u)), i32(32u - lz));
+  }
+  return select(f, -f, neg);
 }
 fn f2h(f: f32) -> u32 {   // float -> f16 bits, round to nearest even (wasm_ext/cvt.h tjs_f2h)
   var u = bitcast<u32>(f);

@@ -4,7 +4,8 @@
 // Bounds errors cannot raise from a shader: the first out-of-range index is recorded in a small error buffer
 // (flag, index lo, index hi, dim size) and the offset is clamped to 0. The error is reported at the next
 // readback or synchronize() as PyTorch's IndexError, as CUDA reports device-side asserts late.
-// put with accumulate adds with a compare-and-swap loop on the containing word (floats, sub-word types);
+// put with accumulate adds with a compare-and-swap loop on the containing word (floats, sub-word types; int64
+// with atomicAdd on both words);
 // plain put stores, so duplicate indices leave one of the values (PyTorch CUDA: unspecified which).
 import { DT, ENTRY_ARGS, PRELUDE, isFloat, kindOf, linearId, stridedOffsets, ITEMSIZE } from './common.mjs';
 
@@ -62,11 +63,17 @@ export function putSource(d, accumulate, b, vD) {
   let body = stridedOffsets(3, [4, 3, 5]) + '  let di = o1 + u32(ld_F(o2));\n';
   if (!accumulate) {
     body += '  strw_D(di, raw_V(o0));\n';
+  } else if (d === DT.int64) {
+    // exact and atomic: the low words add atomically, each addition carrying into the high word by itself
+    body += `  let v = raw_V(o0);
+  let old = atomicAdd(&${vD}[2u * di], v.x);
+  atomicAdd(&${vD}[2u * di + 1u], v.y + select(0u, 1u, old + v.x < old));
+`;
   } else {
     // CAS loop on the word holding element di: extract, add, insert.
     const T = isFloat(d) ? 'f32' : 'i32';
     const [w, sh, mask] = sz === 1 ? ['di >> 2u', '(di & 3u) * 8u', '0xffu'] : sz === 2 ? ['di >> 1u', '(di & 1u) * 16u', '0xffffu']
-      : sz === 8 ? ['2u * di', '0u', '0xffffffffu'] : ['di', '0u', '0xffffffffu'];
+      : ['di', '0u', '0xffffffffu'];
     const toBits = {
       [DT.float32]: 'bitcast<u32>(s)', [DT.float16]: 'f2h(s)', [DT.bfloat16]: 'f2bf(s)', [DT.bool]: 'select(0u, 1u, s != 0)',
     }[d] ?? 'bitcast<u32>(s)';
@@ -84,7 +91,7 @@ export function putSource(d, accumulate, b, vD) {
     let nw = (old & ~(${mask} << sh)) | ((${toBits} & ${mask}) << sh);
     if (atomicCompareExchangeWeak(&${vD}[w], old, nw).exchanged) { break; }
   }
-${sz === 8 ? `  { let lo = bitcast<i32>(atomicLoad(&${vD}[w])); atomicStore(&${vD}[w + 1u], select(0u, 0xffffffffu, lo < 0)); }\n` : ''}`;
+`;
   }
   return shell(body, b);
 }

@@ -26,6 +26,7 @@
 // Header: 0 M, 1 N, 2 K, 3 batch, 4 a offset, 5 b offset, 6 out offset, 7..9 a strides (batch, row, col),
 // 10..12 b strides, 13..15 out strides (row, col, batch: the big tiles write contiguous out and ignore them).
 import { DT, PRELUDE, isFloat, isSubword, kindOf } from './common.mjs';
+import { INT64_WGSL } from './int64.mjs';
 import { MATMUL_TABLE } from './matmul_table.mjs';
 import { MATVEC_CONFIGS, matvecSource } from './matvec.mjs';
 
@@ -228,15 +229,17 @@ export function gemmSpecs(ad, od, vecA, vecB) {
  */
 export function gemmSource(ad, od, vecA, vecB, b, cfg = GEMM_CONFIGS.t64d, aMode = 'k', bMode = 'n') {
   if (!isFloat(ad)) {
-    return PRELUDE + b + `
+    return PRELUDE + b + (ad === DT.int64 ? INT64_WGSL : '') + `
 @compute @workgroup_size(16, 16)
 fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   let M = pu(0u); let N = pu(1u); let K = pu(2u); let bt = g.z;
   if (g.x >= N || g.y >= M) { return; }
   let ab = pu(4u) + bt * pu(7u) + g.y * pu(8u); let bb = pu(5u) + bt * pu(10u) + g.x * pu(12u);
-  var acc = 0;
+  ${ad === DT.int64 ? `var acc = L0;   // exact int64 (kernels/int64.mjs)
+  for (var k = 0u; k < K; k++) { acc = ladd(acc, lmul(raw_A(ab + k * pu(9u)), raw_B(bb + k * pu(11u)))); }
+  strw_O(pu(6u) + (bt * M + g.y) * N + g.x, acc);` : `var acc = 0;
   for (var k = 0u; k < K; k++) { acc += ld_A(ab + k * pu(9u)) * ld_B(bb + k * pu(11u)); }
-  st_O(pu(6u) + (bt * M + g.y) * N + g.x, acc);
+  st_O(pu(6u) + (bt * M + g.y) * N + g.x, acc);`}
 }
 `;
   }

@@ -9,6 +9,7 @@
 //   pool: 3 mode, 4 adaptive, 5 D, 6 H, 7 W, 8 OD, 9 OH, 10 OW, 11..22 (KD KH KW SD SH SW PD PH PW DD DH DW),
 //     23 count_include_pad, 24 divisor_override, 25 x / grad_in offset, 26 out / grad_out offset, 27 idx offset
 import { DT, ITEMSIZE, PRELUDE, isFloat, kernelMain } from './common.mjs';
+import { INT64_WGSL } from './int64.mjs';
 
 const WG = 256;
 const main = (body) => kernelMain(WG, 'i', body);
@@ -125,9 +126,13 @@ export function poolSpecs(d, withIdx) {
 
 export function poolSource(d, withIdx, b) {
   const f = isFloat(d);
-  const lowest = f ? '-inf_()' : 'i32(-2147483647) - 1';
-  const T = f ? 'f32' : 'i32';
-  return PRELUDE + b + WINDOW + main(`
+  const L = d === DT.int64;   // exact in the 'l' kind (kernels/int64.mjs); avg divides truncating, as PyTorch's
+  const [lowest, zero] = L ? ['vec2<u32>(0u, 0x80000000u)', 'L0'] : f ? ['-inf_()', '0.0'] : ['i32(-2147483647) - 1', '0'];
+  const [ld, st] = L ? ['raw_X', 'strw_Y'] : ['ld_X', 'st_Y'];
+  const better = L ? 'llt(mv, v)' : `v > mv${f ? ' || isnan_(v)' : ''}`;
+  const add = (e) => (L ? `s = ladd(s, ${e});` : `s += ${e};`);
+  const div = (e) => (L ? `ldiv(s, l_(${e}))` : `s / ${f ? 'f32' : 'i32'}(${e})`);
+  return PRELUDE + b + WINDOW + (L ? INT64_WGSL : '') + main(`
   let H = pi(6u); let W = pi(7u);
   let ii = i32(i);
   let pl = ii / (pi(8u) * pi(9u) * pi(10u));
@@ -142,26 +147,26 @@ export function poolSource(d, withIdx, b) {
       for (var ih = w.lo.y; ih < w.hi.y; ih += step.y) {
         for (var iw = w.lo.z; iw < w.hi.z; iw += step.z) {
           let k = (id * H + ih) * W + iw;
-          let v = ld_X(xb + u32(k));
-          if (v > mv${f ? ' || isnan_(v)' : ''}) { mv = v; mi = k; }
+          let v = ${ld}(xb + u32(k));
+          if (${better}) { mv = v; mi = k; }
         }
       }
     }
-    st_Y(pu(26u) + i, mv);
+    ${st}(pu(26u) + i, mv);
     ${withIdx ? 'st_I(pu(27u) + i, mi);' : ''}
     return;
   }
-  if (isEmpty(w)) { st_Y(pu(26u) + i, ${f ? '0.0' : '0'}); return; }
-  var s = ${f ? '0.0' : '0'};
+  if (isEmpty(w)) { ${st}(pu(26u) + i, ${zero}); return; }
+  var s = ${zero};
   for (var id = w.lo.x; id < w.hi.x; id++) {
     for (var ih = w.lo.y; ih < w.hi.y; ih++) {
-      for (var iw = w.lo.z; iw < w.hi.z; iw++) { s += ld_X(xb + u32((id * H + ih) * W + iw)); }
+      for (var iw = w.lo.z; iw < w.hi.z; iw++) { ${add(`${ld}(xb + u32((id * H + ih) * W + iw))`)} }
     }
   }
   if (pu(4u) == 1u) {
-    s = s / ${T}(w.hi.x - w.lo.x) / ${T}(w.hi.y - w.lo.y) / ${T}(w.hi.z - w.lo.z);
-  } else { s = s / ${T}(w.div); }
-  st_Y(pu(26u) + i, s);
+    s = ${div('w.hi.x - w.lo.x')}; s = ${div('w.hi.y - w.lo.y')}; s = ${div('w.hi.z - w.lo.z')};
+  } else { s = ${div('w.div')}; }
+  ${st}(pu(26u) + i, s);
 `);
 }
 
