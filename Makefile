@@ -161,7 +161,7 @@ test-js: setup build wheel fixtures $(TORCH_MJS_FIXTURE)
 VK_SWIFTSHADER ?= /usr/lib/chromium/vk_swiftshader_icd.json
 test-webgpu: setup build wheel fixtures
 	@test -f $(VK_SWIFTSHADER) || { echo "need $(VK_SWIFTSHADER): apt-get install -y chromium libvulkan1"; exit 1; }
-	TORCH_JS_WEBGPU=1 VK_ICD_FILENAMES=$(VK_SWIFTSHADER) $(NODE) js_bridge/pyodide_check.mjs tests/test_webgpu.py tests/test_webgpu_kernels.py tests/test_opinfo_webgpu.py \
+	TORCH_JS_WEBGPU=1 VK_ICD_FILENAMES=$(VK_SWIFTSHADER) $(NODE) js_bridge/pyodide_check.mjs tests/test_webgpu.py tests/test_webgpu_kernels.py tests/test_webgpu_int64.py tests/test_opinfo_webgpu.py \
 	  tests/test_quant_matmul.py tests/test_webgpu_graph.py tests/test_smollm2_graph.py
 
 # The smallest training loop, in Pyodide through js_bridge/pyrun.mjs (exits non-zero if the fit misses).
