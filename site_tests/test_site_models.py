@@ -18,6 +18,8 @@ from test_site import STATE_JS, open_notebook, record_timing, run_all_cells
 
 sys.path.insert(0, str(REPO / "examples"))
 sys.path.insert(0, str(REPO / "pytorchjs_py"))
+import torch_js  # noqa: E402  (CPython's torch_js computes the expected outputs)
+from minilm.tokenizer import WordPieceTokenizer  # noqa: E402
 
 MODELS = SITE / "models"
 GGUF = MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -82,12 +84,6 @@ def check_printed(stdout, label, expected):
     assert got == expected, f"{label}: {got!r}, CPython: {expected!r}\n{stdout[-3000:]}"
 
 
-@pytest.fixture(scope="module")
-def torch_js():
-    import torch_js as tj
-    return tj
-
-
 def _example(module, torch_module):
     """examples/<module>.py with `import torch` giving torch_module (torch_js or PyTorch)."""
     names = ("torch", "torch.nn", "torch.nn.functional")
@@ -108,13 +104,12 @@ def _example(module, torch_module):
     return mod
 
 
-def test_semantic_search_notebook(context, site_url, artifacts, torch_js):
+def test_semantic_search_notebook(context, site_url, artifacts):
     name = "semantic_search.ipynb"
     cells = notebook_cells(name)
     sentences = assigned_literal(cells, "sentences")
     query = "Why are share prices dropping?"
     assert any(f'search("{query}", vectors, model)' in src for src in cells)
-    from minilm.tokenizer import WordPieceTokenizer
     model_mod = _example("minilm/model", torch_js)
     files = model_mod.read_model_files(str(MINILM))
     tokenizer = WordPieceTokenizer.from_tokenizer_json(files["tokenizer.json"])
@@ -133,7 +128,7 @@ def test_semantic_search_notebook(context, site_url, artifacts, torch_js):
                                     "test_s": round(time.monotonic() - t0, 2)})
 
 
-def test_text_generation_notebook(context, site_url, artifacts, torch_js):
+def test_text_generation_notebook(context, site_url, artifacts):
     name = "text_generation.ipynb"
     cells = notebook_cells(name)
     assert any('load_llama(gguf_path, quant="q8_0")' in src for src in cells)
