@@ -125,8 +125,9 @@ export class Module {
   requires_grad_(...args: any[]): this;
   get(index: number): Module & ((...args: any[]) => Tensor) & { [attr: string]: any };
   method(name: string, ...args: any[]): Tensor;
-  load_state_dict(source: WeightsSource, options?: { strict?: boolean; format?: "pt" | "safetensors" }):
-    Promise<{ missing_keys: string[]; unexpected_keys: string[] }>;
+  load_state_dict(
+    source: WeightsSource, options?: { strict?: boolean; format?: "pt" | "safetensors"; key?: string },
+  ): Promise<{ missing_keys: string[]; unexpected_keys: string[] }>;
 }
 /** A built-in module (nn.Conv2d, ...): callable, its attributes (weight, bias) are handles. */
 export type BuiltinModule = Module & ((...args: any[]) => Tensor) & { [attr: string]: any };

@@ -388,13 +388,15 @@ export class Module {
   /** Call any other method of the engine's module by name. */
   method(name, ...args) { return callMethod(this[ID], name, args); }
   /** Weights from PyTorch's .pt (torch.save of a state_dict) or a safetensors file: a URL, a Response, an
-   *  ArrayBuffer / typed array, or (Node) a file path. Resolves to {missing_keys, unexpected_keys}. */
+   *  ArrayBuffer / typed array, or (Node) a file path. options: strict (as in Python), format ("pt" |
+   *  "safetensors"; default from the name, else sniffed), key (the entry of a saved dict holding the state_dict,
+   *  e.g. "model" for torch.save({"model": model.state_dict(), ...})). Resolves to {missing_keys, unexpected_keys}. */
   async load_state_dict(source, options = {}) {
-    const { strict = true, format } = options;
+    const { strict = true, format, key = null } = options;
     const bytes = await sourceBytes(source);
     const fmt = format ?? (/\.safetensors(\?|$)/.test(String(source?.url ?? source)) ? "safetensors" : "auto");
     const k = addBuffer(bytes);
-    return request("load", this[ID], null, [{ $buf: k }, fmt], { strict }, decodeRead);
+    return request("load", this[ID], null, [{ $buf: k }, fmt], { strict, key }, decodeRead);
   }
   toString() { return `${this.constructor.name}(#${this[ID]})`; }
   [Symbol.for("nodejs.util.inspect.custom")]() { return this.toString(); }

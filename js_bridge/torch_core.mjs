@@ -33,6 +33,10 @@ export function init(options = {}) {
   engineOptions = options;
   engine = startEngine(options);
   engine.ready.catch(() => {});
+  if (queue.length && !flushScheduled) {   // ops made before init (browsers wait for it: below)
+    flushScheduled = true;
+    queueMicrotask(flush);
+  }
   return engine.ready;
 }
 
@@ -134,7 +138,12 @@ function flush() {
     freed = [];
   }
   if (queue.length === 0) return;
-  if (!engine) init(engineOptions);
+  // Node starts the engine on the first op; a page must say where the wheel is first (torch.init({wheelURL})):
+  // its ops wait in the queue until then
+  if (!engine) {
+    if (!IS_NODE) return;
+    init(engineOptions);
+  }
   const ops = queue, bufs = outBuffers;
   queue = [];
   outBuffers = [];
@@ -202,6 +211,9 @@ function engineError(s, type, message) {
 
 /** Queue an awaited op; resolves with decode(reply fields, reply buffers). */
 export function request(kind, target, name, args, kwargs, decode) {
+  if (!engine && !IS_NODE) {
+    return Promise.reject(new Error("torch.mjs: call torch.init({wheelURL}) before awaiting results in a browser"));
+  }
   return new Promise((resolve, reject) => {
     const s = enqueue(kind, null, target, name, args, kwargs);
     requests.set(s, { resolve, reject, decode });

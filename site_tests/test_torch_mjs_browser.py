@@ -41,3 +41,33 @@ def test_torch_mjs_in_chromium(context):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_digits_example_page_matches_pytorch(context):
+    """examples/torch_mjs/digits.html: PyTorch's digits checkpoint loaded by torch.mjs in a plain page; its logits
+    for an image equal PyTorch's, and drawing on the canvas gives a guess."""
+    import torch   # the dev venv's real PyTorch: the oracle (site tests run in CPython)
+    ckpt = torch.load(REPO / "content" / "data" / "digits_mlp_pytorch.pt")
+    model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
+    model.load_state_dict(ckpt["model"])
+    pixels = torch.rand(64, generator=torch.Generator().manual_seed(0)) * 16
+    with torch.no_grad():
+        expected = model((pixels / 16).reshape(1, 64)).reshape(-1).tolist()
+    server, base = serve(REPO)
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/examples/torch_mjs/digits.html")
+        page.wait_for_function("() => window.pageReady === true", timeout=120_000, polling=500)
+        got = page.evaluate("px => predict(px).then(r => r.logits)", pixels.tolist())
+        assert max(abs(a - b) for a, b in zip(got, expected)) <= 1e-5, (got, expected)
+        box = page.locator("#pad").bounding_box()
+        page.mouse.move(box["x"] + 128, box["y"] + 40)
+        page.mouse.down()
+        page.mouse.move(box["x"] + 128, box["y"] + 220, steps=10)
+        page.mouse.up()
+        page.wait_for_function("() => window.lastGuess !== undefined", timeout=60_000)
+        assert 0 <= page.evaluate("() => window.lastGuess") <= 9
+        assert page.locator("#guess").inner_text().startswith("it looks like a ")
+    finally:
+        server.shutdown()
+        server.server_close()

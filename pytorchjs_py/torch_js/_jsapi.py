@@ -186,14 +186,19 @@ class Session:
             return {"module": type(x).__name__}
         return {}
 
-    def _load(self, module, buf, fmt, strict=True):
+    def _load(self, module, buf, fmt, strict=True, key=None):
+        """module.load_state_dict of a checkpoint's bytes: PyTorch's zip (torch.save, weights only) or safetensors;
+        key picks an entry of a saved dict (torch.save({"model": model.state_dict(), ...}): key "model")."""
         data = bytes(buf)
         if fmt == "safetensors" or (fmt == "auto" and not data.startswith(b"PK") and data[8:9] == b"{"):
             state = torch.load_safetensors(data)
         else:
             state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-        if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
-            state = state["state_dict"]
+        if key is not None:
+            if not isinstance(state, dict) or key not in state:
+                raise KeyError(f"load_state_dict: the checkpoint has no entry {key!r}"
+                               + (f" (it has {sorted(map(str, state))})" if isinstance(state, dict) else ""))
+            state = state[key]
         res = module.load_state_dict(state, strict=strict)
         return {"value": {"missing_keys": list(res.missing_keys), "unexpected_keys": list(res.unexpected_keys)}}
 
