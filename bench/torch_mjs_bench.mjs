@@ -6,7 +6,8 @@
 //                   captured call site; what the page's thread pays.
 // e2e_us_per_op     N such ops then `await data()`: the op through the worker and torch_js (batched, one
 //                   postMessage per microtask), divided by N.
-// python_us_per_op  the same op called from Python in the same Pyodide (torch_js alone), for comparison.
+// python_us_per_op  the same op called from Python in the same Pyodide (torch_js alone), for comparison;
+//                   python_keeping_results_us_per_op keeps every result alive, as the JS loop's handles do.
 // roundtrip_ms      one op and its `await data()` (the latency of a single readback).
 // *_without_call_sites  the same with init({callSiteFrames: 0}) (errors then name the op but not the JS line).
 // Writes bench/results/torch_mjs.json (git-ignored, as other bench outputs) and prints it.
@@ -64,10 +65,14 @@ for (let i = 0; i < 50; i++) {
 // the same op from Python in the same engine: torch.utils.benchmark.Timer, called through the API by name
 const timer = callFn("utils.benchmark.Timer", [{ stmt: "x.add(y)", globals: { x, y } }]);
 const pythonUs = (await timer.method("timeit", N).attr("mean").value()) * 1e6;
+// ... keeping every result alive, as the JS loop's handles keep theirs until JavaScript's GC frees them
+const keeping = callFn("utils.benchmark.Timer", [{ stmt: "out.append(x.add(y))", globals: { x, y, out: [] } }]);
+const pythonKeptUs = (await keeping.method("timeit", N).attr("mean").value()) * 1e6;
 
 const result = {
   date: new Date().toISOString(), node: process.version, torch_js: info.version, ops: N,
   queue_us_per_op: queueUs, e2e_us_per_op: e2eUs, python_us_per_op: pythonUs,
+  python_keeping_results_us_per_op: pythonKeptUs,
   queue_us_per_op_without_call_sites: queueUsNoSites, e2e_us_per_op_without_call_sites: e2eUsNoSites,
   roundtrip_ms: median(rt),
 };
