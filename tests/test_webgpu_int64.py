@@ -169,6 +169,7 @@ def test_long_reductions_two_pass():
     both(lambda t: t.sum(), x)
     both(lambda t: t.max(), x)
     both(lambda t: t.min(), x)
+    both(lambda t: torch.count_nonzero(t > 0), x)           # int32 partial counts, their sum into int64
     # an int32 sum is int64 (PyTorch): no wrap at 2**31
     i32 = torch.full((40000,), 2**31 - 1, dtype=torch.int32)
     both(lambda t: t.sum(), i32)

@@ -283,7 +283,7 @@ export class Bridge {
       case FAMILY.REDUCE: {
         const a = ARGS.REDUCE(I);
         const op = OPS.reduce[a.op];
-        if (this.lazy.on && op !== undefined && !a.out2.id && reduceKind(op, a.x.dt, a.out.dt) !== 'l') {   // 'l': unfused
+        if (this.lazy.on && op !== undefined && !a.out2.id && a.x.dt !== DT.int64 && reduceKind(op, a.x.dt, a.out.dt) !== 'l') {
           this._checkDtypes([a.x.dt, a.out.dt]);
           if (!a.shape.slice(0, a.nd - a.nred).includes(0)) this.lazy.recordReduce(a, op);
           return;
@@ -385,7 +385,7 @@ export class Bridge {
     if (a.fam === 'unary') return (w, u32, f32) => {
       f32[w + 8] = p[0]; f32[w + 9] = p[1]; f32[w + 10] = p[2]; if (wide) u32.set([...int64Words(p[0]), ...int64Words(p[1])], w + 11);
     };
-    if (a.fam === 'binary') return (w, u32, f32) => { f32[w + 11] = p[3]; u32.set(wide ? int64Words(p[3]) : [Math.trunc(p[3]) | 0], w + 12); };
+    if (a.fam === 'binary') return (w, u32, f32) => { f32[w + 11] = p[3]; if (wide) u32.set(int64Words(p[3]), w + 12); else u32[w + 12] = Math.trunc(p[3]) | 0; };
     return null;
   }
 

@@ -113,7 +113,7 @@ export function reduceSource(op, xd, od, o2d, b, shape = { layout: 'row', OX: 1,
   if (!r) throw Object.assign(new Error(`unknown reduce op ${op}`), { code: 2 });
   const { layout, OX, S, fast, parts } = shape;
   const k = reduceKind(op, xd, od);
-  if (k === 'l' && (fuse || !RED64[op])) throw new UnsupportedDtype(xd);   // int64 reductions never fuse (lazy.mjs)
+  if (k === 'l' && !RED64[op]) throw new UnsupportedDtype(xd);
   const T = k === 'l' ? 'vec2<u32>' : ctype(k);
   let comb = k === 'l' ? RED64[op][1] : r.comb;
   if (comb === 'MAX' || comb === 'AMAX') comb = pairComb('>', k);
@@ -124,7 +124,8 @@ export function reduceSource(op, xd, od, o2d, b, shape = { layout: 'row', OX: 1,
   const withIdx = op === 'max_index' || op === 'min_index';
   const index = op === 'argmax' || op === 'argmin';
   let store;
-  if (fuse?.store) store = fuse.store(index ? 'i32(ai)' : 'a', index ? 'i' : k);
+  // fused 'l' (lazy.mjs records no int64 sums but count_nonzero's, whose pass 2 sums int32 counts): within int32
+  if (fuse?.store) store = k === 'l' && !index ? fuse.store('bitcast<i32>(a.x)', 'i') : fuse.store(index ? 'i32(ai)' : 'a', index ? 'i' : k);
   else if (index) store = `st_O(oo, ${cvt('i', kindOf(od), 'i32(ai)')});`;
   else if (withIdx) store = `${storeKind('O', 'oo', k, od, 'a')} st_O2(pu(5u) + oo - pu(4u), i32(ai));`;
   else store = storeKind('O', 'oo', k, od, 'a');
