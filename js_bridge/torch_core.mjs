@@ -103,6 +103,12 @@ function syncRef() {
 /** Stop the worker (a later op starts a new engine, with no handles). */
 export function close() {
   if (engine) engine.terminate();
+  const err = new Error("torch.mjs: the engine was closed (torch.close())");
+  for (const r of requests.values()) r.reject(err);
+  requests.clear();
+  callSites.clear();
+  queue = [];
+  outBuffers = [];
   engine = null;
   booted = false;
   inFlight = 0;
