@@ -83,7 +83,7 @@ build: $(NATIVE_LIB) $(WASM_LIB) $(WASM_RELAXED_LIB)
 $(NATIVE_LIB): $(KERNEL_SRC) $(KERNEL_HDR)
 	@mkdir -p $(LIBDIR)
 	cp wasm_ext/tjs.h $(LIBDIR)/tjs.h
-	gcc $(CFLAGS_COMMON) -fPIC -shared -o $@ $(KERNEL_SRC) -lm
+	gcc $(CFLAGS_COMMON) -pthread -fPIC -shared -o $@ $(KERNEL_SRC) -lm
 
 build/wasm/%.o: wasm_ext/%.c $(KERNEL_HDR) | $(VENV)/.build-setup-done
 	@mkdir -p build/wasm
@@ -271,7 +271,7 @@ $(ASAN_LIB): $(KERNEL_SRC) $(KERNEL_HDR) Makefile
 	@mkdir -p $(dir $@)
 	@test -f "$$(gcc -print-file-name=libasan.so)" -a -f "$$(gcc -print-file-name=libubsan.so)" || \
 	  { echo "need gcc's sanitizer runtimes (apt-get install libasan8 libubsan1)"; exit 1; }
-	gcc $(CFLAGS_COMMON) $(SAN_CFLAGS) -fPIC -shared -o $@ $(KERNEL_SRC) -lm
+	gcc $(CFLAGS_COMMON) $(SAN_CFLAGS) -pthread -fPIC -shared -o $@ $(KERNEL_SRC) -lm
 
 $(NO_TORCH):
 	@mkdir -p $(dir $@)
@@ -304,7 +304,7 @@ DEBUG_LIB := build/debug/libtjs_native.so
 
 $(DEBUG_LIB): $(KERNEL_SRC) $(KERNEL_HDR)
 	@mkdir -p $(dir $@)
-	gcc $(CFLAGS_COMMON) -O1 -g -DTJS_DEBUG -fPIC -shared -o $@ $(KERNEL_SRC) -lm
+	gcc $(CFLAGS_COMMON) -O1 -g -DTJS_DEBUG -pthread -fPIC -shared -o $@ $(KERNEL_SRC) -lm
 
 build-debug: $(DEBUG_LIB)
 
