@@ -14,9 +14,14 @@
  * Integers: a plain triple loop in unsigned arithmetic (wrapping, as PyTorch CPU). bool/f16/bf16: TJS_ERR_DTYPE
  * (the Python side upcasts).
  *
+ * Threads (native build, threads.h): a product of more than one tile (below) is computed tile by tile, the tiles
+ * taken by torch.set_num_threads's workers; the tiling depends on the shape only, so the bits do not depend on the
+ * thread count.
+ *
  * Sizes are converted to ptrdiff_t once validated: in wasm32 that keeps address arithmetic in i32.
  */
 #include "tjs.h"
+#include "threads.h"
 
 typedef float f4u __attribute__((vector_size(16), aligned(4), may_alias));
 typedef double d2u __attribute__((vector_size(16), aligned(8), may_alias));
@@ -259,11 +264,11 @@ INLINE idx_t even_block(idx_t n, idx_t blk, idx_t mult) {
 /* Units of work: the (jc, pc, ic) blocks of the loops below, numbered in their order. A driver call runs units
  * [u0, u1) of blocked_units(); run in pieces, every C element gets the same k blocks added in the same order
  * (the block sizes depend on M, N, K only), so the result is bit-identical to one call over all units. A
- * piece that starts inside a (jc, pc) block packs its B panel again. */
-#define DEFINE_BLOCKED(NAME, T, MC, NC, MR, NR, PA, PB, UKR, BUF)                                          \
+ * piece that starts inside a (jc, pc) block packs its B panel again. pa, pb: the packing buffers (pack_a, pack_b's
+ * sizes), the statics on the calling thread, a worker's own scratch on the others. */
+#define DEFINE_BLOCKED(NAME, T, MC, NC, MR, NR, PA, PB, UKR)                                          \
   NOINLINE void NAME(idx_t M, idx_t N, idx_t K, const T *a, idx_t ars, idx_t acs, const T *b, idx_t brs,  \
-                     idx_t bcs, T *c, idx_t ldc, int64_t u0, int64_t u1) {                                 \
-    T *pa = pack_a.BUF, *pb = pack_b.BUF;                                                                  \
+                     idx_t bcs, T *c, idx_t ldc, int64_t u0, int64_t u1, T *pa, T *pb) {                   \
     idx_t kcb = even_block(K, KC, 8);                                                                      \
     idx_t mcb = even_block(M, MC, MR);                                                                     \
     int64_t ni = (M + mcb - 1) / mcb, np = (K + kcb - 1) / kcb, packed = -1;                               \
@@ -293,8 +298,8 @@ static int64_t blocked_units(idx_t M, idx_t N, idx_t K, idx_t MC, idx_t NC, idx_
   return ((int64_t)(N + NC - 1) / NC) * ((K + kcb - 1) / kcb) * ((M + mcb - 1) / mcb);
 }
 
-DEFINE_BLOCKED(blocked_f32, float, MC_F, NC_F, MR_F, NR_F, pack_a_f32, pack_b_f32, ukr_f32, f)
-DEFINE_BLOCKED(blocked_f64, double, MC_D, NC_D, MR_D, NR_D, pack_a_f64, pack_b_f64, ukr_f64, d)
+DEFINE_BLOCKED(blocked_f32, float, MC_F, NC_F, MR_F, NR_F, pack_a_f32, pack_b_f32, ukr_f32)
+DEFINE_BLOCKED(blocked_f64, double, MC_D, NC_D, MR_D, NR_D, pack_a_f64, pack_b_f64, ukr_f64)
 
 /* ------------------------------------------------------------------------------------------------------ */
 /* direct (unpacked) paths for small and matrix-vector shapes                                             */
@@ -438,13 +443,14 @@ static void run_batch(int dtype, int direct, idx_t M, idx_t N, idx_t K, const ch
     case TJS_F32:
       if (direct) direct_f32(rn, N, K, (const float *)a + ro * a_rs, a_rs, a_cs, (const float *)b, b_rs, b_cs,
                              (float *)out + ro * N, N);
-      else blocked_f32(M, N, K, (const float *)a, a_rs, a_cs, (const float *)b, b_rs, b_cs, (float *)out, N, r0, r1);
+      else blocked_f32(M, N, K, (const float *)a, a_rs, a_cs, (const float *)b, b_rs, b_cs, (float *)out, N, r0, r1,
+                       pack_a.f, pack_b.f);
       break;
     case TJS_F64:
       if (direct) direct_f64(rn, N, K, (const double *)a + ro * a_rs, a_rs, a_cs, (const double *)b, b_rs, b_cs,
                              (double *)out + ro * N, N);
       else blocked_f64(M, N, K, (const double *)a, a_rs, a_cs, (const double *)b, b_rs, b_cs, (double *)out, N,
-                       r0, r1);
+                       r0, r1, pack_a.d, pack_b.d);
       break;
 #define INT_CASE(CODE, T, FN)                                                                               \
     case CODE:                                                                                             \
@@ -456,6 +462,97 @@ static void run_batch(int dtype, int direct, idx_t M, idx_t N, idx_t K, const ch
     INT_CASE(TJS_I8, int8_t, gemm_i8)
     INT_CASE(TJS_U8, uint8_t, gemm_u8)
 #undef INT_CASE
+  }
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* tiles: the pieces the thread pool shares out                                                           */
+
+/* A tile is a rows×cols rectangle of one batch's C, computed as a product of its own (A's rows, B's columns) by
+ * the path the whole product takes. That gives the whole product's bits: the blocked drivers' sums for an element
+ * depend only on K's blocking (the same for every tile), and the direct and integer loops compute each row on its
+ * own (their tiles are whole rows, as a direct loop's columns would not all take the same vector path). The tiling
+ * depends on the shape only: halve the larger side (rows in multiples of MR, columns of NR, not below the minimums,
+ * where packing starts to cost) until there are TILES_TARGET tiles or a tile would fall below TILE_MIN_WORK. */
+#define TILES_TARGET 64
+#define TILE_MIN_WORK (1LL << 20)   /* weighted multiply-adds */
+#define TILE_MIN_ROWS 32
+#define TILE_MIN_COLS 64
+/* a worker per this much weighted work of a part at least: below it, waking one costs more than it saves */
+#define WORKER_MIN_WORK (1LL << 20)
+
+typedef struct {
+  int dtype, direct;
+  idx_t M, N, K, es, a_bs, a_rs, a_cs, b_bs, b_rs, b_cs;
+  const char *a, *b;
+  char *out;
+  idx_t rows, cols;            /* tile size */
+  int64_t per_row, per_batch;  /* tiles across a batch's columns, in a batch */
+  int64_t next, end;           /* the part's tiles not yet taken: [next, end) */
+} gemm_tiles;
+
+INLINE idx_t round_up(idx_t n, idx_t m) { return (n + m - 1) / m * m; }
+
+/* a tile's weighted multiply-adds, saturated (a K broadcast by stride 0 can be huge) */
+INLINE int64_t tile_work_of(idx_t rows, idx_t cols, int64_t elem_cost) {
+  int64_t w;
+  if (__builtin_mul_overflow((int64_t)rows * cols, elem_cost, &w)) return INT64_MAX;
+  return w;
+}
+
+/* the tile size of a product (elem_cost: weighted multiply-adds per element of C); returns the number of tiles */
+static int64_t tile_shape(gemm_tiles *t, int64_t batch, int64_t elem_cost) {
+  idx_t mr = t->direct ? 1 : t->dtype == TJS_F32 ? MR_F : MR_D, nr = t->dtype == TJS_F32 ? NR_F : NR_D;
+  idx_t min_rows = t->direct ? 1 : TILE_MIN_ROWS;
+  idx_t rows = t->M, cols = t->N;
+  for (;;) {
+    int64_t count = batch * ((t->M + rows - 1) / rows) * ((t->N + cols - 1) / cols);
+    if (count >= TILES_TARGET || tile_work_of(rows, cols, elem_cost) / 2 < TILE_MIN_WORK) break;
+    if (!t->direct && cols >= rows && cols >= 2 * TILE_MIN_COLS) cols = round_up((cols + 1) / 2, nr);
+    else if (rows >= 2 * min_rows) rows = round_up((rows + 1) / 2, mr);
+    else if (!t->direct && cols >= 2 * TILE_MIN_COLS) cols = round_up((cols + 1) / 2, nr);
+    else break;
+  }
+  t->rows = rows;
+  t->cols = cols;
+  t->per_row = (t->N + cols - 1) / cols;
+  t->per_batch = t->per_row * ((t->M + rows - 1) / rows);
+  return batch * t->per_batch;
+}
+
+static void run_tile(const gemm_tiles *t, int64_t i, void *pa, void *pb) {
+  int64_t bt = i / t->per_batch, r = i % t->per_batch, cost;
+  idx_t r0 = (idx_t)(r / t->per_row) * t->rows, c0 = (idx_t)(r % t->per_row) * t->cols;
+  idx_t m = imin(t->rows, t->M - r0), n = imin(t->cols, t->N - c0), es = t->es, bi = (idx_t)bt;
+  const char *a = t->a + bi * t->a_bs * es, *b = t->b + bi * t->b_bs * es;
+  char *out = t->out + bi * t->M * t->N * es;
+  if (t->direct) {
+    run_batch(t->dtype, 1, t->M, t->N, t->K, a, t->a_rs, t->a_cs, b, t->b_rs, t->b_cs, out, r0, r0 + m);
+  } else if (t->dtype == TJS_F32) {
+    int64_t units = blocked_units(m, n, t->K, MC_F, NC_F, MR_F, &cost);
+    blocked_f32(m, n, t->K, (const float *)a + r0 * t->a_rs, t->a_rs, t->a_cs, (const float *)b + c0 * t->b_cs,
+                t->b_rs, t->b_cs, (float *)out + r0 * t->N + c0, t->N, 0, units, pa, pb);
+  } else {
+    int64_t units = blocked_units(m, n, t->K, MC_D, NC_D, MR_D, &cost);
+    blocked_f64(m, n, t->K, (const double *)a + r0 * t->a_rs, t->a_rs, t->a_cs, (const double *)b + c0 * t->b_cs,
+                t->b_rs, t->b_cs, (double *)out + r0 * t->N + c0, t->N, 0, units, pa, pb);
+  }
+}
+
+/* a worker: takes tiles until none is left (which worker computes a tile does not change its bits) */
+static void tiles_worker(void *ctx, int worker) {
+  gemm_tiles *t = (gemm_tiles *)ctx;
+  void *pa = &pack_a, *pb = &pack_b;
+  if (worker > 0 && !t->direct) {
+    char *scratch = (char *)tjs_worker_scratch(worker, sizeof pack_a + sizeof pack_b);
+    if (!scratch) return;   /* no memory for its buffers: the others take its tiles */
+    pa = scratch;
+    pb = scratch + sizeof pack_a;
+  }
+  for (;;) {
+    int64_t i = tjs_fetch_add(&t->next, 1);
+    if (i >= t->end) break;
+    run_tile(t, i, pa, pb);
   }
 }
 
@@ -513,6 +610,23 @@ TJS_EXPORT int tjs_gemm(void) {
     cost *= W_BLOCKED_F64;
   }
   if (part_work <= 0) part_work = TJS_GEMM_DEFAULT_PART_WORK;
+  int64_t elem_cost = (int64_t)K * (direct ? (is_float ? W_DIRECT : W_INT) : dtype == TJS_F32 ? W_BLOCKED_F32
+                                                                                            : W_BLOCKED_F64);
+  gemm_tiles t = {dtype, direct, M, N, K, (idx_t)esz, a_bs, a_rs, a_cs, b_bs, b_rs, b_cs, a, b, out};
+  int64_t tiles = tile_shape(&t, batch, elem_cost);
+  if (tiles > 1) {
+    /* parts of whole tiles; the part's tiles shared by up to tjs_num_threads workers */
+    int64_t tile_work = tile_work_of(t.rows, t.cols, elem_cost), per = part_work / tile_work;
+    if (per < 1) per = 1;
+    if (part > (tiles - 1) / per) return TJS_OK;
+    t.next = part * per;
+    t.end = tiles - t.next > per ? t.next + per : tiles;
+    int64_t workers = (t.end - t.next) * tile_work / WORKER_MIN_WORK, wanted = tjs_threads_wanted();
+    if (workers > t.end - t.next) workers = t.end - t.next;
+    if (workers > wanted) workers = wanted;
+    tjs_parallel(workers < 1 ? 1 : (int)workers, tiles_worker, &t);
+    return t.end < tiles ? TJS_MORE : TJS_OK;
+  }
   int64_t total = batch * per_batch, all;
   idx_t c_bs = M * N;
   if (part == 0 && !__builtin_mul_overflow(total, cost, &all) && all <= part_work) {

@@ -3,8 +3,9 @@ them; they live here because the package namespace binds bool, float and int to 
 code there would call those instead of the builtins.
 
 The switches keep PyTorch's state and checks; what they switch is mostly absent here: torch_js computes float32
-matmuls in full float32 (which every precision setting allows), its kernels are deterministic and run on one thread,
-and it cannot flush denormals (set_flush_denormal says so by returning False, as PyTorch does where the CPU cannot).
+matmuls in full float32 (which every precision setting allows), its kernels are deterministic whatever the thread
+count (backends/cpu/threads.py), and it cannot flush denormals (set_flush_denormal says so by returning False, as
+PyTorch does where the CPU cannot).
 """
 import importlib
 import warnings
@@ -15,6 +16,7 @@ from ._grad_mode import INFERENCE_MODE, is_grad_enabled
 from ._legacy_types import tensor_type_named, tensortype
 from ._storage import Storage, device as _device
 from ._tensor import Tensor
+from .backends.cpu import threads as _threads
 from .ops.inplace import can_cast
 
 __all__ = ["is_tensor", "is_floating_point", "numel", "is_nonzero", "can_cast", "result_type",
@@ -162,32 +164,25 @@ def set_flush_denormal(mode):
     return False
 
 
-def _thread_count(fn, n):
-    if type(n) is not int:
-        raise RuntimeError(f"{fn} expects an int, but got {type(n).__name__}")
-    if n <= 0:
-        raise RuntimeError(f"{fn} expects a positive integer")
-
-
 def get_num_threads():
-    return 1   # the kernels run on the calling thread
+    return _threads.get_num_threads()
 
 
 def set_num_threads(n):
-    """Checked as PyTorch checks it; torch_js's kernels stay on one thread."""
-    _thread_count("set_num_threads", n)
+    """The CPU kernels' intra-op threads (backends/cpu/threads.py)."""
+    _threads.set_num_threads(n)
 
 
 def get_num_interop_threads():
-    return 1
+    return _threads.get_num_interop_threads()
 
 
 def set_num_interop_threads(n):
-    _thread_count("set_num_interop_threads", n)
+    _threads.set_num_interop_threads(n)
 
 
 def init_num_threads():
-    pass   # no thread pool to set up
+    pass   # the kernels' pool starts its threads on first use
 
 
 # ---- default tensor type ----------------------------------------------------------------------------------------
