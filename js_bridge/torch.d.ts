@@ -98,6 +98,10 @@ export class Tensor {
 
 export function tensor(data: number[] | any[] | TypedArray, options?: Options): Tensor;
 export function frombuffer(buffer: ArrayBuffer | ArrayBufferView, options: Options & { dtype: DType }): Tensor;
+/** torch.save(obj): the bytes of PyTorch's checkpoint format (Python's torch.load reads them). */
+export function save(obj: Tensor | Module): Promise<Uint8Array>;
+/** torch.load(source): a handle to what the checkpoint holds (weights only). */
+export function load(source: WeightsSource, options?: Options): Promise<Tensor>;
 export function no_grad<T>(fn: () => T): T;
 export function enable_grad<T>(fn: () => T): T;
 

@@ -1,7 +1,7 @@
 // torch.mjs's API objects: Tensor handles, nn.Module (subclassable, callable), built-in modules, optimizers and
 // namespaces (torch.nn.functional, torch.linalg, ...). Each call is encoded (options object -> Python kwargs, arrays
 // -> lists, handles -> {$h: id}) and queued by torch_core.mjs; torch_js runs it in the worker.
-import { addBuffer, enqueue, metaOf, newId, request, track, untrack } from "./torch_core.mjs";
+import { addBuffer, enqueue, metaOf, newId, request, setMeta, track, untrack } from "./torch_core.mjs";
 
 const IS_NODE = typeof process !== "undefined" && !!process.versions?.node;
 export const ID = Symbol("torch.mjs handle id");
@@ -225,6 +225,7 @@ export class Tensor {
         if (e.module) return wrapModule(e.$h);
         const h = new Tensor(e.$h);
         track(h, e.$h);
+        if (e.shape) setMeta(e.$h, e.shape, e.dtype, e.device);
         return h;
       };
       return fields.dict ? Object.fromEntries(fields.dict.map(([k, e]) => [k, one(e)])) : fields.list.map(one);
@@ -282,6 +283,24 @@ export function frombuffer(buffer, options = {}) {
   const k = addBuffer(view.slice().buffer);
   const t = newTensor();
   enqueue("typed", t._id, null, null, [{ $buf: k }, dt.name], encodeKwargs(rest));
+  return t;
+}
+
+/** torch.save(obj): the bytes torch.save writes (PyTorch's zip format), e.g. of model.state_dict(): Python's
+ *  torch.load reads them. Resolves to a Uint8Array. */
+export function save(obj) {
+  const target = typeof obj === "function" ? obj[ID] : obj?._id;
+  if (target === undefined) throw new TypeError("torch.save: expected a handle (a tensor, a state_dict, ...)");
+  return request("save", target, null, null, null, decodeRead);
+}
+
+/** torch.load(source, options): a checkpoint (a URL, Response, bytes or, in Node, a path) as a handle to what it
+ *  holds (weights only, as torch.load's default); options are torch.load's keyword arguments. */
+export async function load(source, options = {}) {
+  const k = addBuffer(await sourceBytes(source));
+  const t = newTensor();
+  enqueue("loadobj", t._id, null, null, [{ $buf: k }], encodeKwargs(options));
+  await request("sync", null, null, null, null, () => undefined);
   return t;
 }
 

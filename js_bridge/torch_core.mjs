@@ -258,6 +258,10 @@ export function metaOf(id) {
   return metaById.get(id);
 }
 
+export function setMeta(id, shape, dtype, device) {
+  metaById.set(id, [shape, dtype, device]);
+}
+
 export function addBuffer(buf) {
   outBuffers.push(buf);
   return outBuffers.length - 1;

@@ -96,6 +96,8 @@ def test_grad_modes_free_unpack_and_load():
         (6, "unpack", None, 10, None, None, None),
         (7, "load", None, 9, None, [{"$buf": 0}, "auto"], {"strict": True}),
         (8, "free", None, None, None, [3], None),
+        (9, "save", None, 9, None, None, None),
+        (10, "loadobj", 11, None, None, [{"$buf": 0}], None),
         buffers=[path_bytes],
     )
     assert reply["errors"] == []
@@ -105,6 +107,9 @@ def test_grad_modes_free_unpack_and_load():
     assert s.objects[unpacked[0]["$h"]] is model.weight and unpacked[0]["$h"] < 0
     assert dict(reply["replies"])[7] == {"value": {"missing_keys": [], "unexpected_keys": []}}
     assert torch.equal(model.weight.detach(), state["weight"])
+    saved = dict(reply["replies"])[9]
+    assert saved["dtype"] == "uint8" and saved["shape"][0] > 0
+    assert sorted(s.objects[11]) == ["bias", "weight"] and torch.equal(s.objects[11]["bias"], state["bias"])
 
 
 def _saved(state):

@@ -20,7 +20,7 @@ import torch_js  # noqa: E402
 OUT_JS = os.path.join(ROOT, "js_bridge", "torch_ops.mjs")
 OUT_DTS = os.path.join(ROOT, "js_bridge", "torch_ops.d.ts")
 # torch_api.mjs's own definitions of these names
-DEFINED_IN_API = {"tensor", "frombuffer", "no_grad", "enable_grad", "nn", "optim", "linalg", "fft", "special", "autograd", "dtype"}
+DEFINED_IN_API = {"tensor", "frombuffer", "save", "load", "no_grad", "enable_grad", "nn", "optim", "linalg", "fft", "special", "autograd", "dtype"}
 JS_RESERVED = {"break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else",
                "export", "extends", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "return",
                "super", "switch", "this", "throw", "try", "typeof", "var", "void", "while", "with", "yield", "let",

@@ -12,7 +12,8 @@ A batch is JSON text (one per flush of the JS queue) plus a list of binary buffe
 kinds: "fn" (call torch_js.<name>, dotted: "nn.functional.conv2d", "optim.Adam"), "method" (target.<name>(...)),
 "call" (target(...)), "getattr", "setattr", "getitem", "typed" (a tensor from a typed array), "free" (drop ids),
 "grad" (enter/leave a grad mode), "sync" (answer once all before it ran), "read" (a tensor's bytes or a value as JSON), "unpack" (a list/tuple/dict's
-elements as new handles), "load" (load_state_dict from checkpoint bytes).
+elements as new handles), "load" (load_state_dict from checkpoint bytes), "save" (torch.save into bytes), "loadobj"
+(torch.load of bytes).
 Encoded values: JSON scalars and lists, {"$h": id} a handle, {"$size": [id, dim]} a handle's size along dim,
 {"$f": x} a Python float (also "nan", "inf", "-inf"), {"$i": "digits"} a big int, {"$dtype": name},
 {"$buf": k} buffer k, {"$slice": [start, stop, step]}, {"$ellipsis": 1}, {"$tuple": [...]}, {"$obj": {...}} a dict.
@@ -202,6 +203,14 @@ class Session:
         res = module.load_state_dict(state, strict=strict)
         return {"value": {"missing_keys": list(res.missing_keys), "unexpected_keys": list(res.unexpected_keys)}}
 
+    @staticmethod
+    def _save(obj):
+        """torch.save(obj) into bytes (PyTorch's zip format), read back as a uint8 array."""
+        buf = io.BytesIO()
+        torch.save(obj, buf)
+        data = buf.getvalue()
+        return {"dtype": "uint8", "shape": [len(data)]}, data
+
     def run_op(self, kind, target, name, args, kwargs):
         """The result of one op (kept under its out id by the caller when it has one)."""
         args = self.decode(args) if args else []
@@ -230,6 +239,8 @@ class Session:
             return self._typed(*args, **kwargs)
         if kind == "grad":
             return self._grad_mode(*args)
+        if kind == "loadobj":   # torch.load of checkpoint bytes (weights only, as torch.load's default)
+            return torch.load(io.BytesIO(bytes(args[0])), **kwargs)
         raise JSAPIError(f"torch.mjs: unknown message kind {kind!r}")
 
     # ---- a batch ------------------------------------------------------------------------------------------------
@@ -258,10 +269,10 @@ class Session:
                 if kind == "sync":
                     replies.append([seq, {}])
                     continue
-                if kind in ("read", "unpack", "load"):
+                if kind in _REPLYING:
                     obj = self.get(target)
-                    if kind == "read":
-                        fields, data = self._read(obj)
+                    if kind in ("read", "save"):
+                        fields, data = self._read(obj) if kind == "read" else self._save(obj)
                         if data is not None:
                             fields["buf"] = len(out_buffers)
                             out_buffers.append(data)
@@ -280,13 +291,15 @@ class Session:
                 if out_id is not None:
                     self.objects[out_id] = Poisoned(seq, _op_label(kind, name, target, self))
                 errors.append([seq, type(e).__name__, str(e)])
-                if kind in ("read", "unpack", "load"):
+                if kind in _REPLYING:
                     replies.append([seq, {"error": True}])
         self._buffers = []
         reply = {"meta": meta, "errors": errors, "replies": replies}
         return json.dumps(reply, allow_nan=False), out_buffers
 
 
+# kinds answered with a reply (the others only make or change handles)
+_REPLYING = ("read", "unpack", "load", "save")
 _DTYPE_NAMES = {}
 
 

@@ -56,6 +56,19 @@ test("safetensors weights, from an ArrayBuffer", async () => {
   assertClose(await model(input()).data(), net.output, 1e-4, 1e-5, "Net output (safetensors)");
 });
 
+test("torch.save from JS, loaded back (load_state_dict, torch.load)", async () => {
+  const model = new Net();
+  await model.load_state_dict(path.join(FIX, "net.pt"));
+  const bytes = await torch.save(model.state_dict());
+  assert.ok(bytes instanceof Uint8Array && bytes[0] === 0x50 && bytes[1] === 0x4b, "a zip (PyTorch's format)");
+  const copy = new Net();
+  await copy.load_state_dict(bytes);
+  assertClose(await copy.eval()(input()).data(), net.output, 1e-4, 1e-5, "Net output after save/load");
+  const state = await (await torch.load(bytes)).unpack();
+  assert.deepEqual(Object.keys(state), net.keys);
+  assert.deepEqual((await state["mlp.weight"].meta()).shape, [10, 32]);
+});
+
 test("autograd and Adam match PyTorch", async () => {
   const model = new Net();
   await model.load_state_dict(path.join(FIX, "net.pt"));
