@@ -146,15 +146,15 @@ test-pyodide: setup build wheel fixtures
 
 # torch.mjs (js_bridge/torch.mjs, PyTorch's API for JavaScript on the same engine) in Node: the proposal's Net with
 # PyTorch's weights, autograd + Adam, errors, and a sample of the OpInfo cases, against what PyTorch computed
-# (tests/js/torch_mjs_fixture.py writes it, with real torch, into build/fixtures/torch_mjs); then its webgpu tests
+# (tests/torch_mjs/torch_mjs_fixture.py writes it, with real torch, into build/fixtures/torch_mjs); then its webgpu tests
 # (Dawn on SwiftShader: the Net and 150 of the sample's float32 cases). About 1 min in all.
 TORCH_MJS_FIXTURE := $(FIXTURES)/torch_mjs/net.json
-$(TORCH_MJS_FIXTURE): tests/js/torch_mjs_fixture.py tests/oracle.py tests/test_opinfo_webgpu.py $(OPINFO_FIXTURE)
-	$(PY) tests/js/torch_mjs_fixture.py $(dir $@)
+$(TORCH_MJS_FIXTURE): tests/torch_mjs/torch_mjs_fixture.py tests/oracle.py tests/test_opinfo_webgpu.py $(OPINFO_FIXTURE)
+	$(PY) tests/torch_mjs/torch_mjs_fixture.py $(dir $@)
 
 test-js: setup build wheel fixtures $(TORCH_MJS_FIXTURE)
-	$(NODE) --test tests/js/test_torch_mjs.mjs
-	TORCH_JS_WEBGPU=1 VK_ICD_FILENAMES=$(VK_SWIFTSHADER) $(NODE) --test --test-name-pattern="webgpu" tests/js/test_torch_mjs.mjs
+	$(NODE) --test tests/torch_mjs/test_torch_mjs.mjs
+	TORCH_JS_WEBGPU=1 VK_ICD_FILENAMES=$(VK_SWIFTSHADER) $(NODE) --test --test-name-pattern="webgpu" tests/torch_mjs/test_torch_mjs.mjs
 
 # The webgpu device in Pyodide-in-Node: Dawn (npm webgpu) on SwiftShader, Chromium's software Vulkan ICD
 # (apt-get install chromium libvulkan1). tests/test_webgpu.py compares every primitive with the CPU backend.

@@ -1,4 +1,4 @@
-"""torch_js._jsapi, the engine side of js_bridge/torch.mjs (the JS suite is tests/js/test_torch_mjs.mjs, `make test-js`):
+"""torch_js._jsapi, the engine side of js_bridge/torch.mjs (the JS suite is tests/torch_mjs/test_torch_mjs.mjs, `make test-js`):
 batches of JSON messages run against torch_js, results kept under the ids JavaScript gave them, errors reported
 per op with Python's type and message, and an id whose op failed poisoning the ops that use it. Runs in CPython and
 in Pyodide (no torch needed)."""

@@ -1,8 +1,8 @@
 // js_bridge/torch.mjs in Node (node:test): the proposal's Net with PyTorch's weights, autograd + Adam, errors naming
 // the op and the line, shapes, and a conformance sample of the Python suite's OpInfo cases through the JS API.
 //
-//   .venv/bin/python tests/js/torch_mjs_fixture.py build/fixtures/torch_mjs   (PyTorch writes the expected values)
-//   node --experimental-wasm-stack-switching --experimental-wasm-relaxed-simd --test tests/js/test_torch_mjs.mjs
+//   .venv/bin/python tests/torch_mjs/torch_mjs_fixture.py build/fixtures/torch_mjs   (PyTorch writes the expected values)
+//   node --experimental-wasm-stack-switching --experimental-wasm-relaxed-simd --test tests/torch_mjs/test_torch_mjs.mjs
 //
 // `make test-js` does both. TORCH_JS_WEBGPU=1 (with SwiftShader's ICD) adds the webgpu device's slice.
 import test from "node:test";

@@ -1,6 +1,6 @@
-"""Fixtures for tests/js/test_torch_mjs.mjs, written by real PyTorch (the dev venv's torch) at test time:
+"""Fixtures for tests/torch_mjs/test_torch_mjs.mjs, written by real PyTorch (the dev venv's torch) at test time:
 
-    .venv/bin/python tests/js/torch_mjs_fixture.py OUT_DIR
+    .venv/bin/python tests/torch_mjs/torch_mjs_fixture.py OUT_DIR
 
 OUT_DIR/opinfo_sample.json: a sample of the OpInfo conformance cases the Python suite runs (build/fixtures/
 opinfo_cases.json.gz, `make fixtures`: one case per op), known gaps and argument adapters left out, float
@@ -8,7 +8,7 @@ arguments marked {"f": x} (JavaScript's numbers do not keep 2.0 apart from 2), e
 (and tests/test_opinfo_webgpu.py's factor on webgpu).
 OUT_DIR/net.pt (torch.save of the Net's state_dict), OUT_DIR/net.safetensors (the same tensors in the safetensors
 layout), OUT_DIR/net.json: the input, PyTorch's output, loss, gradients and the parameters after two Adam steps.
-The Net is the torch.mjs proposal's: two convolutions and a linear layer (tests/js/test_torch_mjs.mjs has its JS twin).
+The Net is the torch.mjs proposal's: two convolutions and a linear layer (tests/torch_mjs/test_torch_mjs.mjs has its JS twin).
 """
 import ast
 import json

@@ -1,6 +1,6 @@
-// The torch.mjs proposal's Net (two convolutions and a linear layer), shared by tests/js/test_torch_mjs.mjs (Node)
+// The torch.mjs proposal's Net (two convolutions and a linear layer), shared by tests/torch_mjs/test_torch_mjs.mjs (Node)
 // and site_tests/torch_mjs_page.html (Chromium). Its Python twin, whose weights and outputs the tests compare
-// against, is in tests/js/torch_mjs_fixture.py.
+// against, is in tests/torch_mjs/torch_mjs_fixture.py.
 import * as torch from "../../js_bridge/torch.mjs";
 
 const nn = torch.nn;
