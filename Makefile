@@ -222,6 +222,7 @@ test-site: bundle pyodide-deps fixtures $(TORCH_MJS_FIXTURE)
 # docs/ops.md: every registered op with its OpInfo conformance (runs tests/test_opinfo.py; JUNIT=file reuses a run).
 docs: setup build fixtures
 	$(PY) tools/gen_ops_doc.py $(if $(JUNIT),--junit $(JUNIT))
+	$(PY) tools/gen_torch_mjs.py
 
 # ---- fuzzing and sanitizers ---------------------------------------------------------------------------------------
 # `make fuzz`: tools/fuzz.py's long differential run (torch_js against the .venv's torch; several thousand calls over
