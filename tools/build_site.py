@@ -77,9 +77,12 @@ INPUTS_RECORD = ".build-inputs.json"   # in the built site: what it was built fr
 
 # What the site is built from besides the torch_js wheel's bytes (which a build patches in alone): a change to any
 # of these (files: by content, or size and mtime above 4 MB) means a full build. A new build step adds what it reads.
+# torch.mjs (PyTorch's API in JavaScript) beside js_bridge/webgpu/ in the site, for examples/torch_mjs/'s pages
+TORCH_MJS = ["torch.mjs", "torch_core.mjs", "torch_api.mjs", "torch_ops.mjs", "torch_worker.mjs", "torch.d.ts",
+             "torch.d.mts", "torch_ops.d.ts"]
 SITE_INPUTS = ["content", "jupyterlite_config", "torch_shim", "js_bridge/embed.js", "js_bridge/embed_demo.html",
                "js_bridge/webgpu", "tools/build_site.py", "tools/compile_wheels.mjs", "tools/serve_site.py",
-               "node_modules/pyodide/package.json"]
+               "node_modules/pyodide/package.json", "examples/torch_mjs", *(f"js_bridge/{name}" for name in TORCH_MJS)]
 SITE_TOOLS = ["jupyterlite-core", "jupyterlite-pyodide-kernel"]
 SKIP_INPUT = re.compile(r"(^|/)(__pycache__|\.ipynb_checkpoints)(/|$)|(^|/)_t[0-9]*\.mjs$")
 
@@ -328,7 +331,8 @@ def check_site(out):
         json.loads(nb.read_text())
     for app in INDICATOR_APPS:
         assert INDICATOR in (out / app / "index.html").read_text(), f"{app}/index.html lacks the start indicator"
-    for p in (out / "embed" / "embed.js", out / "embed" / "demo.html", out / "js_bridge" / "webgpu" / "index.mjs"):
+    for p in (out / "embed" / "embed.js", out / "embed" / "demo.html", out / "js_bridge" / "webgpu" / "index.mjs",
+              out / "js_bridge" / "torch.mjs", out / "examples" / "torch_mjs" / "index.html"):
         assert p.exists(), f"{p} missing"
 
 
@@ -541,6 +545,11 @@ def build_full(torch_wheel, out):
     shutil.copy2(REPO / "js_bridge" / "embed_demo.html", embed / "demo.html")
     shutil.copytree(REPO / "js_bridge" / "webgpu", out / "js_bridge" / "webgpu",
                     ignore=shutil.ignore_patterns("_t[0-9]*.mjs", "__pycache__"))
+    # torch.mjs and its docs and example pages (they load torch_js from static/pyodide/: examples/torch_mjs/engine.mjs)
+    for name in TORCH_MJS:
+        shutil.copy2(REPO / "js_bridge" / name, out / "js_bridge" / name)
+    shutil.copytree(REPO / "examples" / "torch_mjs", out / "examples" / "torch_mjs",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     (out / "build-info.json").write_text(json.dumps({
         "torch_js_wheel": torch_wheel.name, "pyodide": npm_version,
         "jupyterlite-core": _version("jupyterlite-core"),
