@@ -1,24 +1,8 @@
-// The torch.mjs proposal's Net (two convolutions and a linear layer), shared by tests/torch_mjs/test_torch_mjs.mjs (Node)
-// and site_tests/torch_mjs_page.html (Chromium). Its Python twin, whose weights and outputs the tests compare
-// against, is in tests/torch_mjs/torch_mjs_fixture.py.
-import * as torch from "../../js_bridge/torch.mjs";
-
-const nn = torch.nn;
-
-export class Net extends nn.Module {
-  constructor() {
-    super();
-    this.convs = nn.Sequential(
-      nn.Conv2d(3, 16, 5, { stride: 1, padding: 2 }), nn.ReLU(), nn.MaxPool2d(2),
-      nn.Conv2d(16, 32, 5, { stride: 1, padding: 2 }), nn.ReLU(), nn.MaxPool2d(2),
-      nn.AdaptiveAvgPool2d(1));
-    this.mlp = nn.Linear(32, 10);
-  }
-  forward(x) {
-    x = this.convs(x);
-    return this.mlp(x.view([x.size(0), -1]));
-  }
-}
+// The torch.mjs proposal's Net (two convolutions and a linear layer), shared by tests/torch_mjs/test_torch_mjs.mjs
+// (Node) and site_tests/torch_mjs_page.html (Chromium): examples/torch_mjs/net.mjs's, the docs page's demo. Its
+// Python twin, whose weights and outputs the tests compare against (tests/torch_mjs/torch_mjs_fixture.py), is
+// examples/torch_mjs/net.py.
+export { Net } from "../../examples/torch_mjs/net.mjs";
 
 /** The largest |a - b| over two equal-length arrays (NaN when lengths differ). */
 export function maxAbsDiff(a, b) {

@@ -8,9 +8,11 @@ arguments marked {"f": x} (JavaScript's numbers do not keep 2.0 apart from 2), e
 (and tests/test_opinfo_webgpu.py's factor on webgpu).
 OUT_DIR/net.pt (torch.save of the Net's state_dict), OUT_DIR/net.safetensors (the same tensors in the safetensors
 layout), OUT_DIR/net.json: the input, PyTorch's output, loss, gradients and the parameters after two Adam steps.
-The Net is the torch.mjs proposal's: two convolutions and a linear layer (tests/torch_mjs/test_torch_mjs.mjs has its JS twin).
+The Net is the torch.mjs proposal's: two convolutions and a linear layer (examples/torch_mjs/net.py; net.mjs beside it
+is its JS twin).
 """
 import ast
+import importlib.util
 import json
 import os
 import struct
@@ -22,19 +24,19 @@ from torch import nn
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 import oracle  # noqa: E402  (tests/oracle.py: the conformance cases and their tolerances)
 
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "examples",
+                        "torch_mjs")
 
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.convs = nn.Sequential(
-            nn.Conv2d(3, 16, 5, stride=1, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(16, 32, 5, stride=1, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.AdaptiveAvgPool2d(1))
-        self.mlp = nn.Linear(32, 10)
 
-    def forward(self, x):
-        x = self.convs(x)
-        return self.mlp(x.view(x.size(0), -1))
+def _load_net():
+    """The Net of examples/torch_mjs/net.py (the docs page's Python twin of net.mjs)."""
+    spec = importlib.util.spec_from_file_location("torch_mjs_net", os.path.join(EXAMPLES, "net.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Net
+
+
+Net = _load_net()
 
 
 def flat(t):
