@@ -5,7 +5,6 @@ the same quantised linears, on wasm and, where the browser has it, on webgpu. Th
 (_output/models/, tools/site_models.py). That CPython's torch_js agrees with PyTorch on the same model code is
 tests/test_minilm_example.py's and tests/test_smollm2_example.py's part (the q8_0 linears give the float ids there)."""
 import ast
-import importlib.util
 import json
 import re
 import sys
@@ -18,8 +17,10 @@ from test_site import STATE_JS, open_notebook, record_timing, run_all_cells
 
 sys.path.insert(0, str(REPO / "examples"))
 sys.path.insert(0, str(REPO / "pytorchjs_py"))
+sys.path.insert(0, str(REPO / "tests"))
 import torch_js  # noqa: E402  (CPython's torch_js computes the expected outputs)
 from minilm.tokenizer import WordPieceTokenizer  # noqa: E402
+from example_modules import load_example  # noqa: E402
 
 MODELS = SITE / "models"
 GGUF = MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -86,22 +87,7 @@ def check_printed(stdout, label, expected):
 
 def _example(module, torch_module):
     """examples/<module>.py with `import torch` giving torch_module (torch_js or PyTorch)."""
-    names = ("torch", "torch.nn", "torch.nn.functional")
-    saved = {n: sys.modules.get(n) for n in names}
-    sys.modules.update({"torch": torch_module, "torch.nn": torch_module.nn,
-                        "torch.nn.functional": torch_module.nn.functional})
-    try:
-        spec = importlib.util.spec_from_file_location(f"{module}_{torch_module.__name__}".replace("/", "_"),
-                                                      REPO / "examples" / f"{module}.py")
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-    finally:
-        for n, m in saved.items():
-            if m is None:
-                sys.modules.pop(n, None)
-            else:
-                sys.modules[n] = m
-    return mod
+    return load_example(module, f"{module}_{torch_module.__name__}".replace("/", "_"), torch_module)
 
 
 def test_semantic_search_notebook(context, site_url, artifacts):

