@@ -38,7 +38,8 @@ under it). --force: always the full build. No PyTorch is needed (the checkpoint 
      the scikit-learn wheel), staged with content/ (whose data/digits_mlp_pytorch.pt, an MLP trained and saved by
      real PyTorch, is made by tools/gen_site_checkpoint.py and committed).
   5. `jupyter lite build --no-sourcemaps` (the JupyterLab/Notebook apps from jupyterlite-core), then the blog
-     embed (js_bridge/embed.js + js_bridge/embed_demo.html -> _output/embed/), js_bridge/webgpu/ ->
+     embed (js_bridge/embed.js + js_bridge/embed_demo.html + the Quarto and MyST pages docs/embeds/*.html ->
+     _output/embed/), js_bridge/webgpu/ ->
      _output/js_bridge/webgpu/, and the kernel's start indicator (jupyterlite_config/kernel-start-indicator.js: what
      is loading and for how long, until the kernel is idle) added to the lab, notebooks and repl pages.
   6. Checks: no URL in the site's config points off-site, every lock entry's file exists with its hash.
@@ -81,9 +82,11 @@ INPUTS_RECORD = ".build-inputs.json"   # in the built site: what it was built fr
 TORCH_MJS = ["torch.mjs", "torch_core.mjs", "torch_api.mjs", "torch_ops.mjs", "torch_worker.mjs", "torch.d.ts",
              "torch.d.mts", "torch_ops.d.ts"]
 SITE_INPUTS = ["content", "jupyterlite_config", "torch_shim", "js_bridge/embed.js", "js_bridge/embed_demo.html",
+               "docs/embeds",
                "js_bridge/webgpu", "tools/build_site.py", "tools/compile_wheels.mjs", "tools/serve_site.py",
                "node_modules/pyodide/package.json", "examples/torch_mjs", *(f"js_bridge/{name}" for name in TORCH_MJS)]
 SITE_TOOLS = ["jupyterlite-core", "jupyterlite-pyodide-kernel"]
+EMBED_PAGES = ["quarto_post.html", "myst_page.html"]   # docs/embeds/: rendered pages (site_tests/test_embeds.py)
 SKIP_INPUT = re.compile(r"(^|/)(__pycache__|\.ipynb_checkpoints)(/|$)|(^|/)_t[0-9]*\.mjs$")
 
 # Files of the npm package the site does not need (typings, the npm README/manifest, demo consoles).
@@ -332,7 +335,8 @@ def check_site(out):
     for app in INDICATOR_APPS:
         assert INDICATOR in (out / app / "index.html").read_text(), f"{app}/index.html lacks the start indicator"
     for p in (out / "embed" / "embed.js", out / "embed" / "demo.html", out / "js_bridge" / "webgpu" / "index.mjs",
-              out / "js_bridge" / "torch.mjs", out / "examples" / "torch_mjs" / "index.html"):
+              out / "js_bridge" / "torch.mjs", out / "examples" / "torch_mjs" / "index.html",
+              *(out / "embed" / page for page in EMBED_PAGES)):
         assert p.exists(), f"{p} missing"
 
 
@@ -543,6 +547,8 @@ def build_full(torch_wheel, out):
     embed.mkdir()
     shutil.copy2(REPO / "js_bridge" / "embed.js", embed / "embed.js")
     shutil.copy2(REPO / "js_bridge" / "embed_demo.html", embed / "demo.html")
+    for page in EMBED_PAGES:   # the Quarto and MyST/Jupyter Book examples, beside embed.js as on a blog
+        shutil.copy2(REPO / "docs" / "embeds" / page, embed / page)
     shutil.copytree(REPO / "js_bridge" / "webgpu", out / "js_bridge" / "webgpu",
                     ignore=shutil.ignore_patterns("_t[0-9]*.mjs", "__pycache__"))
     # torch.mjs and its docs and example pages (they load torch_js from static/pyodide/: examples/torch_mjs/engine.mjs)
