@@ -8,10 +8,10 @@
 //   - 1- and 2-byte dtypes (bool, uint8, int8, int16, float16, bfloat16): loads extract a byte/half-word;
 //     stores go through atomicAnd/atomicOr on the containing word, since neighbouring elements belong to other
 //     invocations (the output binding is then array<atomic<u32>>).
-//   - int64: two words, little-endian. WGSL has no i64: copies, casts to/from float, fill, where, take/put and
-//     index offsets move both words; elementwise ops, sum/prod/max/min/arg* reductions and cumsum/cumprod compute
-//     exactly in the 'l' kind (two words as vec2<u32>, kernels/int64.mjs). Elsewhere (matmul, sort keys, put
-//     with accumulate, fused kernels, which int64 values do not enter) int64 runs on the low word as i32.
+//   - int64: two words, little-endian. WGSL has no i64: copies, casts, fill, where, take/put, sort keys and index
+//     offsets use both words; elementwise ops, sum/prod/max/min/arg* reductions, cumsum/cumprod, integer matmul,
+//     pooling and accumulating puts compute exactly in the 'l' kind (two words as vec2<u32>, kernels/int64.mjs).
+//     Fused kernels take no int64 operands (lazy.mjs).
 //   - float64: not supported (WGSL has no f64); the Python backend raises before we get here.
 // Compute types: every float dtype computes in f32 ("f"), every integer/bool dtype in i32 ("i"), int64 in
 // elementwise kernels in "l" (see above).
