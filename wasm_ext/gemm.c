@@ -14,9 +14,8 @@
  * Integers: a plain triple loop in unsigned arithmetic (wrapping, as PyTorch CPU). bool/f16/bf16: TJS_ERR_DTYPE
  * (the Python side upcasts).
  *
- * Threads (native build, threads.h): a product of more than one tile (below) is computed tile by tile, the tiles
- * taken by torch.set_num_threads's workers; the tiling depends on the shape only, so the bits do not depend on the
- * thread count.
+ * Threads (native build, threads.h): with torch.set_num_threads(n > 1) a product is cut into tiles (below) that n
+ * workers share; any tiling gives the same bits, so results do not depend on the thread count.
  *
  * Sizes are converted to ptrdiff_t once validated: in wasm32 that keeps address arithmetic in i32.
  */
@@ -466,64 +465,80 @@ static void run_batch(int dtype, int direct, idx_t M, idx_t N, idx_t K, const ch
 }
 
 /* ------------------------------------------------------------------------------------------------------ */
-/* tiles: the pieces the thread pool shares out                                                           */
+/* regions and tiles: the parts of a long product and the pieces the thread pool shares out                  */
 
-/* A tile is a rows×cols rectangle of one batch's C, computed as a product of its own (A's rows, B's columns) by
- * the path the whole product takes. That gives the whole product's bits: the blocked drivers' sums for an element
- * depend only on K's blocking (the same for every tile), and the direct and integer loops compute each row on its
- * own (their tiles are whole rows, as a direct loop's columns would not all take the same vector path). The tiling
- * depends on the shape only: halve the larger side (rows in multiples of MR, columns of NR, not below the minimums,
- * where packing starts to cost) until there are TILES_TARGET tiles or a tile would fall below TILE_MIN_WORK. */
-#define TILES_TARGET 64
-#define TILE_MIN_WORK (1LL << 20)   /* weighted multiply-adds */
-#define TILE_MIN_ROWS 32
+/* A call computes one region of the product: batches [b0, b1) × rows [r0, r1) × columns [c0, c1) of C. The region
+ * is cut into tiles, rectangles of one batch's C, each computed as a product of its own (A's rows, B's columns) by
+ * the path the whole product takes, the tiles taken by up to tjs_num_threads workers. Any cut gives the whole
+ * product's bits: the blocked drivers' sums for an element depend only on K's blocking (the same for every tile),
+ * and the direct and integer loops compute each row on its own (their tiles are whole rows, as a direct loop's
+ * columns would not all take the same vector path). So the tiling may follow the thread count (about
+ * TILES_PER_THREAD tiles a worker, for balance), while the regions (parts, see tjs_gemm) follow the shape alone.
+ * A tile repacks its B columns (cost ~ 1/rows) and its A rows (cost ~ 1/cols beyond the drivers' own NC blocks):
+ * halving the larger side keeps that least; no tile goes below TILE_MIN_WORK weighted multiply-adds. */
+#define TILES_PER_THREAD 2
+#define TILE_MIN_WORK (1LL << 20)
+#define TILE_MIN_ROWS 16
 #define TILE_MIN_COLS 64
-/* a worker per this much weighted work of a part at least: below it, waking one costs more than it saves */
-#define WORKER_MIN_WORK (1LL << 20)
 
 typedef struct {
   int dtype, direct;
   idx_t M, N, K, es, a_bs, a_rs, a_cs, b_bs, b_rs, b_cs;
   const char *a, *b;
   char *out;
+  int64_t b0;                  /* the region's first batch */
+  idx_t r0, r1, c0, c1;        /* its rows and columns */
   idx_t rows, cols;            /* tile size */
-  int64_t per_row, per_batch;  /* tiles across a batch's columns, in a batch */
-  int64_t next, end;           /* the part's tiles not yet taken: [next, end) */
+  int64_t per_row, per_batch;  /* tiles across the region's columns, in one batch of it */
+  int64_t next, end;           /* the tiles not yet taken: [next, end) */
 } gemm_tiles;
 
 INLINE idx_t round_up(idx_t n, idx_t m) { return (n + m - 1) / m * m; }
+INLINE idx_t halve(idx_t n, idx_t m) { return round_up((n + 1) / 2, m); }
 
-/* a tile's weighted multiply-adds, saturated (a K broadcast by stride 0 can be huge) */
-INLINE int64_t tile_work_of(idx_t rows, idx_t cols, int64_t elem_cost) {
+/* weighted multiply-adds of rows×cols elements, saturated (a K broadcast by stride 0 can be huge) */
+INLINE int64_t work_of(idx_t rows, idx_t cols, int64_t elem_cost) {
   int64_t w;
   if (__builtin_mul_overflow((int64_t)rows * cols, elem_cost, &w)) return INT64_MAX;
   return w;
 }
 
-/* the tile size of a product (elem_cost: weighted multiply-adds per element of C); returns the number of tiles */
-static int64_t tile_shape(gemm_tiles *t, int64_t batch, int64_t elem_cost) {
+/* cuts the region (nb batches) into about `target` tiles; returns their number */
+static int64_t tile_region(gemm_tiles *t, int64_t nb, int64_t elem_cost, int64_t target) {
   idx_t mr = t->direct ? 1 : t->dtype == TJS_F32 ? MR_F : MR_D, nr = t->dtype == TJS_F32 ? NR_F : NR_D;
-  idx_t min_rows = t->direct ? 1 : TILE_MIN_ROWS;
-  idx_t rows = t->M, cols = t->N;
+  idx_t nc = t->dtype == TJS_F32 ? NC_F : NC_D, min_rows = t->direct ? 1 : TILE_MIN_ROWS;
+  idx_t R = t->r1 - t->r0, C = t->c1 - t->c0, rows = R, cols = C;
   for (;;) {
-    int64_t count = batch * ((t->M + rows - 1) / rows) * ((t->N + cols - 1) / cols);
-    if (count >= TILES_TARGET || tile_work_of(rows, cols, elem_cost) / 2 < TILE_MIN_WORK) break;
-    if (!t->direct && cols >= rows && cols >= 2 * TILE_MIN_COLS) cols = round_up((cols + 1) / 2, nr);
-    else if (rows >= 2 * min_rows) rows = round_up((rows + 1) / 2, mr);
-    else if (!t->direct && cols >= 2 * TILE_MIN_COLS) cols = round_up((cols + 1) / 2, nr);
-    else break;
+    int64_t count = nb * ((R + rows - 1) / rows) * ((C + cols - 1) / cols);
+    if (count >= target || work_of(rows, cols, elem_cost) / 2 < TILE_MIN_WORK) break;
+    if (t->direct) {
+      if (rows < 2) break;
+      rows = halve(rows, mr);
+    } else if (cols > nc) {
+      cols = halve(cols, nr);   /* the drivers repack A every NC columns anyway */
+    } else if (rows >= cols && rows >= 2 * min_rows) {
+      rows = halve(rows, mr);
+    } else if (cols >= 2 * TILE_MIN_COLS) {
+      cols = halve(cols, nr);
+    } else if (rows >= 2 * min_rows) {
+      rows = halve(rows, mr);
+    } else {
+      break;
+    }
   }
   t->rows = rows;
   t->cols = cols;
-  t->per_row = (t->N + cols - 1) / cols;
-  t->per_batch = t->per_row * ((t->M + rows - 1) / rows);
-  return batch * t->per_batch;
+  t->per_row = (C + cols - 1) / cols;
+  t->per_batch = t->per_row * ((R + rows - 1) / rows);
+  t->next = 0;
+  t->end = nb * t->per_batch;
+  return t->end;
 }
 
 static void run_tile(const gemm_tiles *t, int64_t i, void *pa, void *pb) {
-  int64_t bt = i / t->per_batch, r = i % t->per_batch, cost;
-  idx_t r0 = (idx_t)(r / t->per_row) * t->rows, c0 = (idx_t)(r % t->per_row) * t->cols;
-  idx_t m = imin(t->rows, t->M - r0), n = imin(t->cols, t->N - c0), es = t->es, bi = (idx_t)bt;
+  int64_t bt = t->b0 + i / t->per_batch, r = i % t->per_batch, cost;
+  idx_t r0 = t->r0 + (idx_t)(r / t->per_row) * t->rows, c0 = t->c0 + (idx_t)(r % t->per_row) * t->cols;
+  idx_t m = imin(t->rows, t->r1 - r0), n = imin(t->cols, t->c1 - c0), es = t->es, bi = (idx_t)bt;
   const char *a = t->a + bi * t->a_bs * es, *b = t->b + bi * t->b_bs * es;
   char *out = t->out + bi * t->M * t->N * es;
   if (t->direct) {
@@ -556,11 +571,13 @@ static void tiles_worker(void *ctx, int worker) {
   }
 }
 
-/* Parts: the product's units (rows of each batch on the direct and integer paths, the blocked drivers' units
- * otherwise), all batches' in a row, are cut into parts of about part_work weighted multiply-adds (<= 0:
- * TJS_GEMM_DEFAULT_PART_WORK); the call runs part `part` and returns TJS_MORE while later parts remain. Which path
- * a batch takes is decided on the whole product, as in one call, so every part computes its elements exactly as
- * the whole would. */
+/* Parts: a product of more than part_work weighted multiply-adds (<= 0: TJS_GEMM_DEFAULT_PART_WORK) is computed
+ * region by region, one call each: groups of whole batches where a batch fits a part, else row bands × blocks of NC
+ * columns (all columns on the direct and integer paths; each band repacks B: at the default part size a band has
+ * 256 rows for K = 2048, so the cost is ~1/band of the packing).
+ * The call runs part `part` and returns TJS_MORE while later parts remain. The regions depend on the shape alone
+ * (a product's parts may run at different thread counts), and which path a batch takes is decided on the whole
+ * product, so every part computes its elements exactly as one call would. */
 TJS_EXPORT int tjs_gemm(void) {
   int dtype = (int)tjs_args[TJS_GEMM_DTYPE];
   int64_t batch = tjs_args[TJS_GEMM_BATCH];
@@ -598,57 +615,53 @@ TJS_EXPORT int tjs_gemm(void) {
   }
   int is_float = dtype == TJS_F32 || dtype == TJS_F64;
   int direct = !is_float || use_direct(M, N, K, b_cs);
-  int64_t per_batch, cost;
-  if (direct) {
-    per_batch = M;
-    cost = (int64_t)N * K * (is_float ? W_DIRECT : W_INT);
-  } else if (dtype == TJS_F32) {
-    per_batch = blocked_units(M, N, K, MC_F, NC_F, MR_F, &cost);
-    cost *= W_BLOCKED_F32;
-  } else {
-    per_batch = blocked_units(M, N, K, MC_D, NC_D, MR_D, &cost);
-    cost *= W_BLOCKED_F64;
-  }
-  if (part_work <= 0) part_work = TJS_GEMM_DEFAULT_PART_WORK;
   int64_t elem_cost = (int64_t)K * (direct ? (is_float ? W_DIRECT : W_INT) : dtype == TJS_F32 ? W_BLOCKED_F32
                                                                                             : W_BLOCKED_F64);
-  gemm_tiles t = {dtype, direct, M, N, K, (idx_t)esz, a_bs, a_rs, a_cs, b_bs, b_rs, b_cs, a, b, out};
-  int64_t tiles = tile_shape(&t, batch, elem_cost);
-  if (tiles > 1) {
-    /* parts of whole tiles; the part's tiles shared by up to tjs_num_threads workers */
-    int64_t tile_work = tile_work_of(t.rows, t.cols, elem_cost), per = part_work / tile_work;
-    if (per < 1) per = 1;
-    if (part > (tiles - 1) / per) return TJS_OK;
-    t.next = part * per;
-    t.end = tiles - t.next > per ? t.next + per : tiles;
-    int64_t workers = (t.end - t.next) * tile_work / WORKER_MIN_WORK, wanted = tjs_threads_wanted();
-    if (workers > t.end - t.next) workers = t.end - t.next;
-    if (workers > wanted) workers = wanted;
-    tjs_parallel(workers < 1 ? 1 : (int)workers, tiles_worker, &t);
-    return t.end < tiles ? TJS_MORE : TJS_OK;
-  }
-  int64_t total = batch * per_batch, all;
-  idx_t c_bs = M * N;
-  if (part == 0 && !__builtin_mul_overflow(total, cost, &all) && all <= part_work) {
-    /* one part (every small product): no unit arithmetic */
+  if (part_work <= 0) part_work = TJS_GEMM_DEFAULT_PART_WORK;
+  int threads = tjs_threads_wanted();
+  int64_t batch_work = work_of(M, N, elem_cost), all;
+  int single = !__builtin_mul_overflow(batch_work, batch, &all) && all <= part_work;
+  if (single && threads == 1) {
+    /* one part on one thread (every small product) */
+    idx_t c_bs = M * N, es = (idx_t)esz;
+    int64_t units = direct ? M : dtype == TJS_F32 ? blocked_units(M, N, K, MC_F, NC_F, MR_F, &all)
+                                                  : blocked_units(M, N, K, MC_D, NC_D, MR_D, &all);
     for (int64_t bt = 0; bt < batch; bt++) {
-      idx_t bi = (idx_t)bt, es = (idx_t)esz;
+      idx_t bi = (idx_t)bt;
       run_batch(dtype, direct, M, N, K, a + bi * a_bs * es, a_rs, a_cs, b + bi * b_bs * es, b_rs, b_cs,
-                out + bi * c_bs * es, 0, per_batch);
+                out + bi * c_bs * es, 0, units);
     }
     return TJS_OK;
   }
-  int64_t per = part_work / cost;
-  if (per < 1) per = 1;
-  if (part > (total - 1) / per) return TJS_OK;   /* past the last part: nothing left */
-  int64_t u0 = part * per, u1 = total - u0 > per ? u0 + per : total;
-  for (int64_t u = u0; u < u1;) {
-    int64_t bt = u / per_batch, lo = u % per_batch;
-    int64_t hi = per_batch - lo < u1 - u ? per_batch : lo + (u1 - u);
-    idx_t bi = (idx_t)bt, es = (idx_t)esz;
-    run_batch(dtype, direct, M, N, K, a + bi * a_bs * es, a_rs, a_cs, b + bi * b_bs * es, b_rs, b_cs,
-              out + bi * c_bs * es, lo, hi);
-    u += hi - lo;
+  gemm_tiles t = {dtype, direct, M, N, K, (idx_t)esz, a_bs, a_rs, a_cs, b_bs, b_rs, b_cs, a, b, out,
+                  0, 0, M, 0, N};
+  int64_t nb = batch, parts = 1;
+  if (single) {
+    if (part > 0) return TJS_OK;
+  } else if (batch_work <= part_work) {
+    int64_t per = part_work / batch_work;   /* whole batches a part */
+    parts = (batch + per - 1) / per;
+    if (part >= parts) return TJS_OK;
+    t.b0 = part * per;
+    nb = batch - t.b0 < per ? batch - t.b0 : per;
+  } else {
+    idx_t nc = direct ? N : dtype == TJS_F32 ? NC_F : NC_D, colw = imin(nc, N), mr = dtype == TJS_F32 ? MR_F : MR_D;
+    int64_t band = part_work / work_of(1, colw, elem_cost);
+    if (!direct) band = band / mr * mr;
+    if (band < mr) band = mr;
+    if (band > M) band = M;
+    int64_t bands = (M + band - 1) / band, blocks = (N + colw - 1) / colw, per_batch = bands * blocks;
+    parts = batch * per_batch;
+    if (part >= parts) return TJS_OK;
+    int64_t r = part % per_batch;
+    t.b0 = part / per_batch;
+    nb = 1;
+    t.r0 = (idx_t)(r / blocks * band);
+    t.r1 = imin(t.r0 + (idx_t)band, M);
+    t.c0 = (idx_t)(r % blocks) * colw;
+    t.c1 = imin(t.c0 + colw, N);
   }
-  return u1 < total ? TJS_MORE : TJS_OK;
+  int64_t tiles = tile_region(&t, nb, elem_cost, (int64_t)threads * TILES_PER_THREAD);
+  tjs_parallel(tiles < threads ? (int)tiles : threads, tiles_worker, &t);
+  return part + 1 < parts ? TJS_MORE : TJS_OK;
 }
