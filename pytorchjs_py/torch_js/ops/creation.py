@@ -458,12 +458,10 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         n = _trunc_div(end - start + step - sgn, step)
     check(0 <= n <= INT64_MAX, "invalid size, possible overflow?")
     _check_new_size((n,), dtype)  # before computing anything: arange(2**40) raises at once
-    if integral:  # start + i*step stays within [start, end]: no int64 overflow. Computed on the device where it is
-        # exact there (webgpu's int64 arithmetic is int32's): a few kernels, which a graph capture can replay, instead
-        # of an upload
+    if integral:  # start + i*step stays within [start, end]: no int64 overflow. On webgpu a few exact int64
+        # kernels (which a graph capture can replay) instead of an upload
         dev = device_arg(device) if out is None else out.device
-        on_device = dev.type == "webgpu" and all(abs(v) < 2 ** 31 for v in (start, end, end - start))
-        t = _iota(n, D.int64, dev if on_device else CPU)
+        t = _iota(n, D.int64, dev if dev.type == "webgpu" else CPU)
     else:  # PyTorch computes start + i*step in double, then casts
         t = _iota(n, D.float64)
         start, step = float(start), float(step)
