@@ -1,5 +1,6 @@
-// The torch.mjs demo's model in JavaScript: net.py's Net, written with torch.mjs (examples/torch_mjs/index.html
-// shows this file next to net.py and runs demo()). tests/torch_mjs/ tests the same Net in Node and Chromium.
+// The torch.mjs demo's model in JavaScript: net.py's Net with torch.mjs. The
+// docs page (index.html) shows this file next to net.py and runs demo();
+// tests/torch_mjs/ tests the same Net in Node and Chromium.
 import * as torch from "../../js_bridge/torch.mjs";
 const nn = torch.nn;
 
@@ -18,12 +19,12 @@ export class Net extends nn.Module {
   }
 }
 
-/** net.py's run in JavaScript: PyTorch's weights (net.pt), the same seeded input; returns the output tensor. */
+// net.py's run in JavaScript: PyTorch's weights (net.pt), the same seeded input
 export async function demo(checkpoint = new URL("net.pt", import.meta.url).href) {
   const model = new Net();
-  await model.load_state_dict(checkpoint);        // a URL, an ArrayBuffer or a Response; .pt or safetensors
+  await model.load_state_dict(checkpoint);  // a URL, bytes or a Response
   model.eval();
   torch.manual_seed(0);
   const x = torch.randn([2, 3, 32, 32]);
-  return torch.no_grad(() => model(x));           // a handle: `await y.data()` reads it (a Float32Array)
+  return torch.no_grad(() => model(x));     // await y.data(): a Float32Array
 }

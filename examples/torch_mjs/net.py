@@ -1,6 +1,6 @@
-# The torch.mjs demo's model in PyTorch (examples/torch_mjs/index.html shows this file next to net.mjs, its
-# JavaScript twin). Run it with real PyTorch to write net.pt, the checkpoint the page loads:
-#     cd examples/torch_mjs && python net.py
+# The torch.mjs demo's model in PyTorch: examples/torch_mjs/index.html shows it
+# next to net.mjs, its JavaScript twin. With real PyTorch, `python net.py` (in
+# examples/torch_mjs/) writes net.pt, the checkpoint the page loads.
 import torch
 from torch import nn
 
@@ -21,9 +21,10 @@ class Net(nn.Module):
 
 if __name__ == "__main__":
     torch.manual_seed(0)
-    model = Net()                                   # (train it here)
-    torch.save(model.state_dict(), "net.pt")        # what torch.mjs's load_state_dict reads
-    # or safetensors: from safetensors.torch import save_file; save_file(model.state_dict(), "net.safetensors")
+    model = Net()                             # (train it here)
+    torch.save(model.state_dict(), "net.pt")  # torch.mjs loads this file
+    # or: from safetensors.torch import save_file
+    #     save_file(model.state_dict(), "net.safetensors")
 
     model.eval()
     torch.manual_seed(0)
