@@ -13,7 +13,9 @@ from conftest import REPO, serve
 
 # the real-model notebooks (weights from tools/site_models.py) run in test_site_models.py, against CPython's outputs
 MODEL_NOTEBOOKS = ("semantic_search.ipynb", "text_generation.ipynb")
-NOTEBOOKS = sorted(p.name for p in (REPO / "content").glob("*.ipynb") if p.name not in MODEL_NOTEBOOKS)
+# run with the page that loads what it saves, in test_torch_mjs_site.py
+PAGE_NOTEBOOKS = ("torch_mjs_export.ipynb",)
+NOTEBOOKS = sorted(p.name for p in (REPO / "content").glob("*.ipynb") if p.name not in MODEL_NOTEBOOKS + PAGE_NOTEBOOKS)
 STDERR = '[data-mime-type="application/vnd.jupyter.stderr"]'
 
 # The notebook's state from its model (window.jupyterapp, the Notebook app): the DOM alone is not enough, since
