@@ -149,7 +149,7 @@ test-pyodide: setup build wheel fixtures
 # (tests/torch_mjs/torch_mjs_fixture.py writes it, with real torch, into build/fixtures/torch_mjs); then its webgpu tests
 # (Dawn on SwiftShader: the Net and 150 of the sample's float32 cases). About 1 min in all.
 TORCH_MJS_FIXTURE := $(FIXTURES)/torch_mjs/net.json
-$(TORCH_MJS_FIXTURE): tests/torch_mjs/torch_mjs_fixture.py tests/oracle.py tests/test_opinfo_webgpu.py $(OPINFO_FIXTURE)
+$(TORCH_MJS_FIXTURE): tests/torch_mjs/torch_mjs_fixture.py examples/torch_mjs/net.py tests/oracle.py tests/test_opinfo_webgpu.py $(OPINFO_FIXTURE)
 	$(PY) tests/torch_mjs/torch_mjs_fixture.py $(dir $@)
 
 test-js: setup build wheel fixtures $(TORCH_MJS_FIXTURE)
