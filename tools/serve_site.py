@@ -90,6 +90,7 @@ def main():
           f"  Notebooks:      {base}/tree/index.html\n"
           f"  Quickstart:     {base}/notebooks/index.html?path=quickstart.ipynb\n"
           f"  Embed demo:     {base}/embed/demo.html\n"
+          f"  torch.mjs (JS): {base}/examples/torch_mjs/index.html\n"
           f"Serving on {base}/ (Ctrl+C to stop)", flush=True)
     try:
         server.serve_forever()
