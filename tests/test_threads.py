@@ -12,6 +12,7 @@ from optional_torch import HAVE_TORCH, needs_torch, torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 THREAD_COUNTS = (1, 2, 3, 5)
+needs_processes = pytest.mark.skipif(sys.platform == "emscripten", reason="starts processes (CPython)")
 
 
 @pytest.fixture
@@ -36,6 +37,7 @@ def test_bad_counts_raise_as_torch(name, bad):
     assert _error(lambda: getattr(torch_js, name)(bad)) == _error(lambda: getattr(torch, name)(bad))
 
 
+@needs_processes
 def test_default_is_the_machines_cores_capped(restore_threads):
     from torch_js.backends.cpu import threads
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -78,6 +80,7 @@ def _interop(mod):
 
 
 @needs_torch
+@needs_processes
 def test_interop_threads_set_once_as_torch():
     """set_num_interop_threads works once per process; a second call raises PyTorch's RuntimeError."""
     assert _interop("torch_js") == _interop("torch")
@@ -148,6 +151,7 @@ def test_conv2d_bit_identical_across_thread_counts(groups, stride, dtype, restor
         assert all(torch_js.equal(p, q) for p, q in zip(o, outs[0]))
 
 
+@needs_processes
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_threads_after_fork(restore_threads):
     """A child forked after the pool started has none of its workers: its own start on the next product."""

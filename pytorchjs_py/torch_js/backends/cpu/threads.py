@@ -2,9 +2,9 @@
 
 Intra-op threads. The native kernel library (CPython) keeps a small pool of pthreads (wasm_ext/threads.c); the
 count set here is written into the library's global `tjs_num_threads` and read by each kernel that splits its
-work. So far that is tjs_gemm (matmul, bmm, linear, and convolution through im2col): a product of more than one
-tile is computed tile by tile, the tiles taken by the workers; the tiling depends on the shape only, so results are
-bit-identical whatever the thread count. The default is the machine's cores (os.sched_getaffinity / os.cpu_count;
+work. So far that is tjs_gemm (matmul, bmm, linear, and convolution through im2col): with n > 1 threads a product
+is cut into about 2n tiles (rectangles of C, none under ~1M multiply-adds) that the workers take in turn; every
+tile computes its elements exactly as the one-thread call does, so results are bit-identical whatever the count. The default is the machine's cores (os.sched_getaffinity / os.cpu_count;
 in Pyodide navigator.hardwareConcurrency), capped at DEFAULT_CAP; set_num_threads itself takes any positive count,
 as PyTorch's does. The wasm32 build runs every kernel on the calling thread for now (see below).
 
