@@ -340,11 +340,12 @@ class Cell {
     this.output.append(span);
   }
 
-  /** Stop this cell: the running one through the interpreter, a queued one before it starts. */
+  /** Stop this cell: the running one through the interpreter, a queued one at once (its turn is skipped). */
   stop() {
     if (!this.ticket) return;
     this.ticket.cancelled = true;
     if (this.ticket.running) this.interpreter.stop();
+    else this.ticket.dequeue();
     this.setStatus("stopping…");
   }
 
@@ -357,9 +358,13 @@ class Cell {
     this.box.dataset.state = "running";
     this.setStatus(this.interpreter.bootMs !== null ? "running…" : "loading Python and torch_js…");
     const t0 = performance.now();
-    this.ticket = {};
+    const ticket = (this.ticket = {});
+    const dequeued = new Promise((resolve) => {
+      ticket.dequeue = () => resolve({ result: null, error: false, stopped: true, restarted: false });
+    });
     try {
-      const res = await this.interpreter.run(this.editor.value, (kind, text) => this.append(kind, text), this.ticket);
+      const res = await Promise.race([
+        this.interpreter.run(this.editor.value, (kind, text) => this.append(kind, text), ticket), dequeued]);
       if (res.result !== null) this.append("out", res.result + "\n");
       if (res.restarted) {
         this.append("err", "Stopped: Python was restarted, so the variables of earlier cells are gone (run them " +
