@@ -82,6 +82,12 @@ def run_then_stop(page, i, running_text):
     else:
         page.wait_for_function("() => window.torchJsEmbed.bootMs !== null", timeout=240_000)
         page.wait_for_timeout(1000)
+    return press_stop(page, i)
+
+
+def press_stop(page, i):
+    """Press cell i's Stop button; returns (seconds from the click until the cell stopped, its output)."""
+    cell = page.locator(".tjs-cell").nth(i)
     assert cell.get_attribute("data-state") == "running"
     seconds = page.evaluate("""async (i) => {
       const cell = document.querySelectorAll('.tjs-cell')[i];
@@ -119,6 +125,27 @@ def test_embed_page_loads_on_click_and_stop_restarts(context, site_url, artifact
         assert "NameError: name 'x' is not defined" in run_cell(page, 2, "error")
         assert GRAD_OUTPUT in run_cell(page, 0)
         assert f"x.grad is still {GRAD_OUTPUT}" in run_cell(page, 2)
+
+
+def test_stop_while_loading_and_while_waiting(context, site_url):
+    """Stop during the first load ends it (nothing was lost: no restart message) and the next Run loads again; Stop on
+    a cell waiting behind a running one takes it off the queue at once."""
+    page, requested = open_page(context, site_url, "quarto_post.html")
+    page.locator(".tjs-cell").nth(0).locator("button.tjs-run").click()
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.torchJsEmbed.bootMs") is None, "booted already: nothing left to stop"
+    seconds, out = press_stop(page, 0)
+    assert seconds < 1.0 and out == "", (seconds, out)
+    assert FIT_OUTPUT in run_cell(page, 0)
+    page.locator(".tjs-cell").nth(1).locator("button.tjs-run").click()
+    page.wait_for_function("() => document.querySelectorAll('.tjs-cell')[1].innerText.includes('step 100: loss')",
+                           timeout=60_000, polling=50)
+    page.locator(".tjs-cell").nth(0).locator("button.tjs-run").click()   # waits behind the loop
+    seconds, out = press_stop(page, 0)
+    assert seconds < 1.0 and out == "", (seconds, out)
+    assert page.locator(".tjs-cell").nth(1).get_attribute("data-state") == "running"
+    _, out = press_stop(page, 1)
+    assert "Stopped: Python was restarted" in out, out
 
 
 def test_stop_interrupts_and_keeps_variables_when_isolated(context, isolated_url, artifacts):
