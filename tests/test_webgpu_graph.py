@@ -440,3 +440,32 @@ def test_compile_captures_positions_made_on_the_device():
             idx = torch.tensor([[i, 3, 5, 7, 10]]).to(GPU)
             assert_close(model(idx).cpu(), compiled(idx), what=f"call {i}")
     assert calls[0] == 4 + 2
+
+
+def test_compile_step_with_a_tensor_lr_schedule_and_grad_clipping():
+    """A nanoGPT-style step: AdamW with a device tensor lr (capturable) that a cosine schedule fills in place each
+    step, grad-norm clipping: captured once (no re-capture as the lr moves), losses equal eager training's."""
+    def run(compiled):
+        model = _mlp()
+        calls = _counting(model)
+        opt = torch.optim.AdamW(model.parameters(), lr=torch.tensor(0.02, device=GPU), capturable=True)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=6)
+
+        def step(x, t):
+            opt.zero_grad()
+            loss = F.mse_loss(model(x), t)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+            opt.step()
+            return loss
+        if compiled:
+            step = torch.compile(step, mode="reduce-overhead")
+        losses = []
+        for x, t in _batches(5, first=600):
+            losses.append(step(x.to(GPU), t.to(GPU)).item())
+            sched.step()
+        return losses, calls[0]
+    eager, _ = run(False)
+    compiled, calls = run(True)
+    assert calls == 2
+    assert compiled == pytest.approx(eager, rel=1e-5, abs=1e-6)
