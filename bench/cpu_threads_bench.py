@@ -1,0 +1,161 @@
+"""CPU thread scaling: torch_js's native kernels against PyTorch native, same thread counts, in one process.
+
+    PYTHONPATH=pytorchjs_py .venv/bin/python bench/cpu_threads_bench.py [--threads 1,2] [--sizes 256,512,1024,2048]
+        [--reps 5] [--out bench/results/cpu_threads.json]
+
+Workloads: float32 square matmuls (n×n @ n×n) and a MiniLM-shaped encoder forward (6 post-norm transformer layers,
+d_model 384, 12 heads, feed-forward 1536, GELU, batch 8 × 32 tokens, eval mode, no grad: all-MiniLM-L6-v2's
+shapes; the same random weights in both libraries). Each figure is the best of --reps timed calls after one warm-up
+(the least disturbed by other processes), and torch_js_cpu the process's CPU time per call (all threads: the work the
+split adds); torch.set_num_threads sets both libraries' counts before each row.
+Writes one JSON object: {"machine": ..., "threads": [...], "matmul": {n: {threads: {"torch_js": ms, "torch_js_cpu": ms,
+"torch": ms}}},
+"minilm": {threads: {...}}, "speedup": {...: torch_js's 1-thread time over its n-thread time}}.
+"""
+import argparse
+import json
+import os
+import platform
+import time
+
+import torch_js
+
+try:
+    import torch
+except ImportError:   # torch_js alone
+    torch = None
+
+MINILM = dict(layers=6, d_model=384, heads=12, ff=1536, batch=8, tokens=32)
+
+
+def best_ms(fn, reps):
+    fn()
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return round(best * 1e3, 3)
+
+
+def cpu_ms(fn, reps):
+    """The process's CPU time per call (all its threads), the mean of reps calls: against the 1-thread figure it
+    shows the work the split adds, whatever share of the cores the process got."""
+    t0 = time.process_time()
+    for _ in range(reps):
+        fn()
+    return round((time.process_time() - t0) / reps * 1e3, 3)
+
+
+def encoder(lib):
+    layer = lib.nn.TransformerEncoderLayer(MINILM["d_model"], MINILM["heads"], MINILM["ff"], dropout=0.0,
+                                           activation="gelu", batch_first=True)
+    return lib.nn.TransformerEncoder(layer, MINILM["layers"], enable_nested_tensor=False).eval()
+
+
+def minilm_pair():
+    """(torch_js model, its input), (torch model, its input) with the same weights, or None for torch."""
+    torch_js.manual_seed(0)
+    ours = encoder(torch_js)
+    x = torch_js.randn(MINILM["batch"], MINILM["tokens"], MINILM["d_model"])
+    if torch is None:
+        return (ours, x), None
+    theirs = encoder(torch)
+    theirs.load_state_dict({k: torch.tensor(v.tolist()) for k, v in ours.state_dict().items()})
+    return (ours, x), (theirs, torch.tensor(x.tolist()))
+
+
+def thread_cpu_s():
+    """{thread id: CPU seconds} of this process's threads (Linux /proc; {} elsewhere)."""
+    out = {}
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            out[tid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return {}
+    return out
+
+
+def work_split(fn, calls):
+    """The CPU seconds each thread spent on `calls` calls, and their wall time: evidence that the work is shared
+    even where a busy machine gives the threads no free core at once."""
+    fn()
+    before, t0 = thread_cpu_s(), time.perf_counter()
+    for _ in range(calls):
+        fn()
+    wall, after = time.perf_counter() - t0, thread_cpu_s()
+    per_thread = sorted((round(after[k] - before.get(k, 0.0), 2) for k in after), reverse=True)
+    return {"wall_s": round(wall, 3), "thread_cpu_s": [c for c in per_thread if c > 0]}
+
+
+def set_threads(n):
+    torch_js.set_num_threads(n)
+    if torch is not None:
+        torch.set_num_threads(n)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--threads", default="1,2")
+    p.add_argument("--sizes", default="256,512,1024,2048")
+    p.add_argument("--reps", type=int, default=5)
+    p.add_argument("--note", default=None, help="a line about the run kept in the JSON (e.g. how busy the machine was)")
+    p.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
+                                                 "cpu_threads.json"))
+    args = p.parse_args()
+    threads = [int(t) for t in args.threads.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",")]
+    result = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                          "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None},
+              "torch": torch.__version__ if torch is not None else None, "threads": threads,
+              "note": args.note, "matmul": {}, "minilm": {}, "speedup": {}}
+
+    for n in sizes:
+        torch_js.manual_seed(0)
+        a, b = torch_js.randn(n, n), torch_js.randn(n, n)
+        ta, tb = (torch.tensor(a.tolist()), torch.tensor(b.tolist())) if torch is not None else (None, None)
+        row = result["matmul"][n] = {}
+        for t in threads:
+            set_threads(t)
+            reps = args.reps * 4 if n <= 512 else args.reps if n <= 1024 else max(2, args.reps // 2)
+            row[t] = {"torch_js": best_ms(lambda: a @ b, reps), "torch_js_cpu": cpu_ms(lambda: a @ b, reps),
+                      "torch": best_ms(lambda: ta @ tb, reps) if torch is not None else None}
+            print(f"matmul {n}: {t} thread(s) {row[t]}", flush=True)
+
+    if 1024 in sizes and max(threads) > 1:
+        set_threads(max(threads))
+        torch_js.manual_seed(0)
+        a = torch_js.randn(1024, 1024)
+        result["work_split_matmul_1024_x10"] = work_split(lambda: a @ a, 10)
+        print("work split:", result["work_split_matmul_1024_x10"], flush=True)
+
+    (ours, x), peer = minilm_pair()
+    for t in threads:
+        set_threads(t)
+        with torch_js.no_grad():
+            ms = best_ms(lambda: ours(x), args.reps)
+            ms_cpu = cpu_ms(lambda: ours(x), args.reps)
+        theirs_ms = None
+        if peer is not None:
+            with torch.no_grad():
+                theirs_ms = best_ms(lambda: peer[0](peer[1]), args.reps)
+        result["minilm"][t] = {"torch_js": ms, "torch_js_cpu": ms_cpu, "torch": theirs_ms}
+        print(f"minilm: {t} thread(s) {result['minilm'][t]}", flush=True)
+
+    base = threads[0]
+    for t in threads[1:]:
+        result["speedup"][f"{base}->{t}"] = {
+            **{f"matmul_{n}": round(result["matmul"][n][base]["torch_js"] / result["matmul"][n][t]["torch_js"], 2)
+               for n in sizes},
+            "minilm": round(result["minilm"][base]["torch_js"] / result["minilm"][t]["torch_js"], 2)}
+    result["machine"]["load_average_after"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=1)
+    print(json.dumps(result["speedup"]))
+
+
+if __name__ == "__main__":
+    main()
