@@ -35,7 +35,8 @@ DEFAULT_CAP = 16
 
 
 def machine_cores():
-    """The cores this process may run on: its CPU affinity natively, navigator.hardwareConcurrency in Pyodide."""
+    """The cores this process may run on: its CPU affinity natively, navigator.hardwareConcurrency in Pyodide (1 in
+    Node 20, which has no navigator and gives a module no synchronous way to os.availableParallelism)."""
     if library.IN_PYODIDE:
         try:
             import js  # type: ignore  (exists only in Pyodide)
