@@ -9,6 +9,7 @@ import pytest
 
 import torch_js
 from optional_torch import HAVE_TORCH, needs_torch, torch
+from torch_js.backends.cpu import library, reduction
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 THREAD_COUNTS = (1, 2, 3, 5)
@@ -149,6 +150,36 @@ def test_conv2d_bit_identical_across_thread_counts(groups, stride, dtype, restor
         outs.append((y, gx, gw))
     for o in outs[1:]:
         assert all(torch_js.equal(p, q) for p, q in zip(o, outs[0]))
+
+
+@pytest.mark.parametrize("shape", [(2, 600, 512, 700), (1, 2000, 3, 2000), (6, 128, 128, 256)])
+def test_parts_at_changing_thread_counts(shape, restore_threads, monkeypatch):
+    """A long product runs in parts with signal checks between them, where another Python thread may change the
+    count: the parts follow the shape alone (each cut into tiles for its count), so a product whose parts ran at
+    4, 2, 3, 1, ... threads has the one-thread bits."""
+    batch, m, n, k = shape
+    torch_js.manual_seed(1)
+    a, b = torch_js.randn(batch, m, k), torch_js.randn(batch, k, n)
+    torch_js.set_num_threads(1)
+    want = a @ b
+    counts = iter([4, 2, 3, 1] * 10000)
+    calls = []
+
+    def switch():
+        calls.append(1)
+        torch_js.set_num_threads(next(counts))
+        return 0
+
+    def small_parts(self, out, a_, b_, batch_, m_, n_, k_, a_strides, b_strides):
+        library.check(reduction.gemm_parts(out, a_, b_, batch_, m_, n_, k_, a_strides, b_strides, 0, 1 << 22),
+                      "matmul")
+
+    monkeypatch.setattr(reduction.CPUGemm, "gemm", small_parts)
+    monkeypatch.setattr(library, "check_signals", switch)
+    torch_js.set_num_threads(3)
+    got = a @ b
+    assert len(calls) >= 2
+    assert torch_js.equal(got, want)
 
 
 @needs_processes

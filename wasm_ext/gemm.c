@@ -645,7 +645,8 @@ TJS_EXPORT int tjs_gemm(void) {
     t.b0 = part * per;
     nb = batch - t.b0 < per ? batch - t.b0 : per;
   } else {
-    idx_t nc = direct ? N : dtype == TJS_F32 ? NC_F : NC_D, colw = imin(nc, N), mr = dtype == TJS_F32 ? MR_F : MR_D;
+    idx_t nc = direct ? N : dtype == TJS_F32 ? NC_F : NC_D, colw = imin(nc, N),
+          mr = direct ? 1 : dtype == TJS_F32 ? MR_F : MR_D;
     int64_t band = part_work / work_of(1, colw, elem_cost);
     if (!direct) band = band / mr * mr;
     if (band < mr) band = mr;
