@@ -27,6 +27,7 @@ can read the tensors where they live. The plan:
 - SharedArrayBuffer needs cross-origin isolation (COOP/COEP headers or the service-worker shim): without it
   get_num_threads() falls back to 1 and torch_js says so once.
 """
+import ctypes
 import os
 
 from . import library
@@ -53,7 +54,6 @@ def machine_cores():
 def _library_count():
     """The library's tjs_num_threads, or None for a library built before it had one."""
     try:
-        import ctypes
         return ctypes.c_int32.in_dll(library.lib, "tjs_num_threads")
     except (ValueError, AttributeError):
         return None
