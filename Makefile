@@ -38,7 +38,8 @@ NODE := node $(NODE_FLAGS)
 
 # tools/system_deps.sh: the system packages (python3.11, gcc, Node 20; for tests chromium and libvulkan1), installed
 # with apt-get as root or with sudo, else a stop before any build with the one command to run.
-system-deps-%:
+# (a static pattern rule: make skips implicit rules for phony targets)
+system-deps-test system-deps-serve: system-deps-%:
 	@PYTHON=$(PYTHON) tools/system_deps.sh $*
 
 setup: $(VENV)/.setup-done node_modules/.setup-done pyodide-deps
