@@ -11,8 +11,8 @@ import pytest
 
 import torch_js
 
+from example_modules import load_example
 from optional_torch import needs_torch, torch
-from test_smollm2_example import _load
 
 try:
     import js  # noqa: F401  (Pyodide)
@@ -30,7 +30,7 @@ def _tiny(model_mod, torch_module, device="cpu"):
     torch_js.manual_seed(0)
     cfg = model_mod.LlamaConfig(vocab_size=128, dim=64, n_layers=2, n_heads=4, n_kv_heads=2, ffn_dim=96,
                                 rope_theta=10000.0, norm_eps=1e-5, context_length=64)
-    reference = _load("model", "smollm2_model_tiny_weights", torch_js).Llama(cfg)
+    reference = load_example("smollm2/model", "smollm2_model_tiny_weights", torch_js).Llama(cfg)
     for p in reference.parameters():            # larger than nn.Linear's init, so that the logits spread
         p.data.mul_(4.0)
     weights = {k: v.tolist() for k, v in reference.state_dict().items()}
@@ -69,20 +69,20 @@ def _tensor_position_steps(model_mod, torch_module, model):
 @pytest.mark.parametrize("which", ["torch_js", pytest.param("pytorch", marks=needs_torch)])
 def test_tensor_position_step_equals_int_position(which):
     torch_module = torch_js if which == "torch_js" else torch
-    model_mod = _load("model", f"smollm2_model_{which}", torch_module)
+    model_mod = load_example("smollm2/model", f"smollm2_model_{which}", torch_module)
     model = _tiny(model_mod, torch_module)
     ids, logits = _eager_with_logits(model_mod, model)
     step_ids, step_logits = _tensor_position_steps(model_mod, torch_module, model)
     assert step_ids == ids and len(set(ids)) > 1
     assert _max_diff(step_logits, logits) < 2e-5
     if which == "pytorch":                        # the same model code under torch_js gives PyTorch's tokens
-        js_mod = _load("model", "smollm2_model_js", torch_js)
+        js_mod = load_example("smollm2/model", "smollm2_model_js", torch_js)
         js_ids, js_logits = _eager_with_logits(js_mod, _tiny(js_mod, torch_js))
         assert js_ids == ids and _max_diff(js_logits, logits) < 2e-5
 
 
 def test_graph_needs_a_gpu_and_greedy():
-    model_mod = _load("model", "smollm2_model_torch_js", torch_js)
+    model_mod = load_example("smollm2/model", "smollm2_model_torch_js", torch_js)
     model = _tiny(model_mod, torch_js)
     with pytest.raises(ValueError, match="graph decoding needs a GPU device"):
         model_mod.generate(model, PROMPT, 3, graph=True)
@@ -91,7 +91,7 @@ def test_graph_needs_a_gpu_and_greedy():
 @needs_webgpu
 def test_graph_decoding_equals_eager_on_webgpu():
     torch_js.webgpu._init_sync()
-    model_mod = _load("model", "smollm2_model_torch_js", torch_js)
+    model_mod = load_example("smollm2/model", "smollm2_model_torch_js", torch_js)
     model = _tiny(model_mod, torch_js, "webgpu")
     ids, logits = _eager_with_logits(model_mod, model)
     graph_logits = []
@@ -108,7 +108,7 @@ def test_replay_is_one_eager_step_without_python():
     """A replayed decoding step dispatches the kernels of one eager step, reads nothing back and runs no model
     code; a token then costs that replay and one readback (its id). Host times printed, not asserted."""
     torch_js.webgpu._init_sync()
-    model_mod = _load("model", "smollm2_model_torch_js", torch_js)
+    model_mod = load_example("smollm2/model", "smollm2_model_torch_js", torch_js)
     model = _tiny(model_mod, torch_js, "webgpu")
     layer_calls = []
     for block in model.blk:
