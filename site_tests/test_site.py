@@ -14,7 +14,7 @@ from conftest import REPO, serve
 # the real-model notebooks (weights from tools/site_models.py) run in test_site_models.py, against CPython's outputs
 MODEL_NOTEBOOKS = ("semantic_search.ipynb", "text_generation.ipynb")
 # run with the page that loads what it saves, in test_torch_mjs_site.py
-PAGE_NOTEBOOKS = ("torch_mjs_export.ipynb",)
+PAGE_NOTEBOOKS = ("torch_mjs_export.ipynb", "benchmark.ipynb")  # benchmark: quick, in test_site_benchmark.py
 NOTEBOOKS = sorted(p.name for p in (REPO / "content").glob("*.ipynb") if p.name not in MODEL_NOTEBOOKS + PAGE_NOTEBOOKS)
 STDERR = '[data-mime-type="application/vnd.jupyter.stderr"]'
 
