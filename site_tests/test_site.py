@@ -160,23 +160,31 @@ IMPORT_TORCH_CELLS = [
 ]
 
 
-def test_reader_notebook_import_torch(context, site_url, artifacts):
-    """A new notebook whose first cell is `import torch` runs PyTorch code on torch_js: torch.nn.functional is
-    torch_js's own module, .numpy() says why there is no numpy, SummaryWriter draws its charts inline."""
-    name = "import_torch.ipynb"
-    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python", "display_name":
-          "Python (Pyodide)", "language": "python"}},
-          "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None, "outputs": [],
-                     "source": code} for i, (code, _) in enumerate(IMPORT_TORCH_CELLS)]}
-    page = context.new_page()
+def reader_notebook(sources):
+    """A new notebook (its JSON) with these code cells, as a reader would make one."""
+    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python", "display_name":
+            "Python (Pyodide)", "language": "python"}},
+            "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None, "outputs": [],
+                       "source": code} for i, code in enumerate(sources)]}
+
+
+def save_notebook(page, site_url, name, nb):
+    """Save notebook `nb` in the browser context's storage, where the Notebook app opens it from."""
     page.goto(f"{site_url}/tree/index.html")
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.serviceManager", timeout=120_000)
-    # saved in this browser context's storage, where the Notebook app opens it from
     page.evaluate("""async ([path, content]) => {
       const sm = window.jupyterapp.serviceManager;
       await sm.ready;
       await sm.contents.save(path, {type: 'notebook', format: 'json', content});
     }""", [name, nb])
+
+
+def test_reader_notebook_import_torch(context, site_url, artifacts):
+    """A new notebook whose first cell is `import torch` runs PyTorch code on torch_js: torch.nn.functional is
+    torch_js's own module, .numpy() says why there is no numpy, SummaryWriter draws its charts inline."""
+    name = "import_torch.ipynb"
+    page = context.new_page()
+    save_notebook(page, site_url, name, reader_notebook([code for code, _ in IMPORT_TORCH_CELLS]))
     open_notebook(page, site_url, name, len(IMPORT_TORCH_CELLS))
     state, _, t_all = run_all_cells(page, artifacts, name, len(IMPORT_TORCH_CELLS))
     page.screenshot(path=str(artifacts / "import_torch.png"), full_page=True)

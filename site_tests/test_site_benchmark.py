@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import REPO, SITE
-from test_site import open_notebook, record_timing, run_all_cells
+from test_site import open_notebook, record_timing, run_all_cells, save_notebook
 
 NAME = "benchmark.ipynb"
 SETTINGS = {"skip": {"QUICK": True}, "software": {"QUICK": True, "RUN_ON_SOFTWARE_ADAPTER": True}}
@@ -59,13 +59,7 @@ def test_benchmark_notebook_runs(context, site_url, artifacts, case):
     page_errors = []
     page.on("pageerror", lambda e: page_errors.append(str(e)))
     t0 = time.monotonic()
-    page.goto(f"{site_url}/tree/index.html")
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.serviceManager", timeout=120_000)
-    page.evaluate("""async ([path, content]) => {
-      const sm = window.jupyterapp.serviceManager;
-      await sm.ready;
-      await sm.contents.save(path, {type: 'notebook', format: 'json', content});
-    }""", [name, nb])
+    save_notebook(page, site_url, name, nb)
     t_ready = open_notebook(page, site_url, name, n_code)
     state, _, t_all = run_all_cells(page, artifacts, name, n_code)
     page.locator(".jp-Notebook .jp-Cell").last.scroll_into_view_if_needed()

@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 
 from conftest import CHROMIUM, CHROMIUM_ARGS, REPO
-from test_site import open_notebook, record_timing, run_all_cells
+from test_site import open_notebook, reader_notebook, record_timing, run_all_cells, save_notebook
 
 # Every output of every code cell as JSON text (stream text, rich data), from the notebook's model.
 OUTPUTS_JS = """() => {
@@ -61,17 +61,7 @@ RUNTIME_CELLS = [
 
 def _reader_notebook(page, site_url, name, sources):
     """Save a new notebook with these code cells in the browser's storage (as a reader would make one)."""
-    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python", "display_name":
-          "Python (Pyodide)", "language": "python"}},
-          "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None, "outputs": [],
-                     "source": code} for i, code in enumerate(sources)]}
-    page.goto(f"{site_url}/tree/index.html")
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.serviceManager", timeout=120_000)
-    page.evaluate("""async ([path, content]) => {
-      const sm = window.jupyterapp.serviceManager;
-      await sm.ready;
-      await sm.contents.save(path, {type: 'notebook', format: 'json', content});
-    }""", [name, nb])
+    save_notebook(page, site_url, name, reader_notebook(sources))
 
 
 def _text(outputs):
