@@ -13,8 +13,9 @@ A module's forward in training is graphed with its backward (autograd runs the c
 (PyTorch raises on reading an overwritten output instead).
 
 What replay cannot repeat is run eagerly instead, for that signature (PyTorch "skips cudagraphs" likewise): work
-on the CPU (arguments there, or CPU kernels run inside the callable), reading values back (.item(), print), random ops, host uploads, an optimizer whose step reads
-host values (Adam without capturable=True), outputs that are not tensors; a warning says why, once. A replay whose
+on the CPU (arguments there, or CPU kernels run inside the callable), reading values back (.item(), print), random
+ops, host uploads, an optimizer whose step reads host values (Adam without capturable=True), outputs that are not
+tensors; a warning says why, once. A replay whose
 frozen host values went stale (an optimizer's lr changed by a scheduler) captures again. As with CUDA graphs,
 Python code inside the callable runs at the eager and the capturing call only: its side effects (printing,
 counting, appending to lists) do not happen on replay, nor do changes to tensors it reads through globals
@@ -117,7 +118,8 @@ class GraphReplay:
         if entry.calls == 1:                       # the warm-up: an eager call, which also vets the outputs
             buffers = _rt._next_id[0]
             out = self.fn(*args, **kwargs)
-            bad = [type(o).__name__ for o in _flatten_outputs(out)[0] if out is not None and not isinstance(o, Tensor)]
+            leaves_out = [] if out is None else _flatten_outputs(out)[0]
+            bad = [type(o).__name__ for o in leaves_out if not isinstance(o, Tensor)]
             if bad:
                 entry.eager_reason = f"it returns {bad[0]}, not tensors (or tuples or lists of them)"
             elif not tensors and _rt._next_id[0] == buffers:
