@@ -469,3 +469,15 @@ def test_compile_step_with_a_tensor_lr_schedule_and_grad_clipping():
     compiled, calls = run(True)
     assert calls == 2
     assert compiled == pytest.approx(eager, rel=1e-5, abs=1e-6)
+
+
+def test_scalars_made_during_capture_do_not_leak_into_eager_ops():
+    """An op with a new Python scalar inside a capture makes a scalar operand that only a replay fills: eager code
+    after the capture (before any replay) must not be handed that unfilled operand (int64: never baked in)."""
+    x = torch.arange(4, device=GPU)
+    g = torch.webgpu.Graph()
+    with torch.webgpu.graph(g):
+        y = x + 12345
+    assert (torch.zeros(4, dtype=torch.int64, device=GPU) + 12345).tolist() == [12345] * 4
+    g.replay()
+    assert y.tolist() == [12345, 12346, 12347, 12348]

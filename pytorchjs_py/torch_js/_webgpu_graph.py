@@ -32,6 +32,7 @@ from ._tensor import Tensor
 from .autograd.engine import grad as _autograd_grad
 from .autograd.function import Function
 from .backends.webgpu import runtime as _rt
+from .ops._util import _SCALAR_CACHE
 
 __all__ = ["Graph", "graph", "is_current_stream_capturing", "make_graphed_callables"]
 
@@ -73,6 +74,7 @@ class Graph:
             raise RuntimeError("torch_js webgpu: another graph is being captured (captures cannot nest)")
         b = _rt.ensure()
         self._handle = _bridge_call("capture_begin", b.graphBegin)
+        self._scalars_before = set(_SCALAR_CACHE)
         _rt.capturing = self
 
     def capture_end(self):
@@ -80,13 +82,22 @@ class Graph:
         if _rt.capturing is not self:
             raise RuntimeError("torch_js webgpu: capture_end() without a matching capture_begin()")
         _rt.capturing = None
+        self._forget_captured_scalars()
         self._kernels = _bridge_call("capture_end", _rt.bridge.graphEnd, self._handle)
         self._captured = True
+
+    def _forget_captured_scalars(self):
+        """Scalar operands made during the capture (ops/_util.scalar_tensor) are filled only when the graph runs:
+        out of the shared cache with them, or eager ops after the capture would read them unfilled. (The graph
+        keeps their buffers.)"""
+        for key in [k for k in _SCALAR_CACHE if k not in self._scalars_before]:
+            del _SCALAR_CACHE[key]
 
     def _abort(self):
         """A capture that raised: drop what it logged."""
         if _rt.capturing is self:
             _rt.capturing = None
+            self._forget_captured_scalars()
         self.reset()
 
     def instantiate(self):
