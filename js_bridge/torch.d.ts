@@ -153,4 +153,5 @@ export const optim: { lr_scheduler: { [cls: string]: ObjectClass } } & { [cls: s
 export const linalg: Functions;
 export const fft: Functions;
 export const special: Functions;
+export const signal: { windows: Functions };
 export const autograd: Functions;

@@ -27,6 +27,6 @@
 export { close, init, sync, TorchError } from "./torch_core.mjs";
 export {
   DType, Module, frombuffer, PyFloat, Slice, SymSize, Tensor, autograd, ellipsis, enable_grad, fft, linalg, nn, no_grad, optim,
-  load, pyfloat, save, slice, special, tensor,
+  load, pyfloat, save, signal, slice, special, tensor,
 } from "./torch_api.mjs";
 export * from "./torch_ops.mjs";

@@ -534,4 +534,5 @@ export const optim = namespace("optim", {
 export const linalg = namespace("linalg");
 export const fft = namespace("fft");
 export const special = namespace("special");
+export const signal = namespace("signal", { explicit: { windows: namespace("signal.windows") } });
 export const autograd = namespace("autograd");

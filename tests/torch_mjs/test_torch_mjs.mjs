@@ -9,6 +9,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
+import zlib from "node:zlib";
 import { fileURLToPath } from "node:url";
 import * as torch from "../../js_bridge/torch.mjs";
 import { Net } from "./net.mjs";
@@ -143,17 +144,43 @@ test("no_grad, requires_grad, .grad", async () => {
   assertClose(await w.grad.data(), [2, 5, 7], 0, 0, "grad");
 });
 
-test("conformance: the Python suite's OpInfo sample through the JS API", { timeout: 300_000 }, async () => {
-  const cases = JSON.parse(fs.readFileSync(path.join(FIX, "opinfo_sample.json"), "utf8"));
-  const failures = [];
+// The conformance cases: every case of the Python suite's OpInfo fixture (tests/test_opinfo.py) with
+// TORCH_MJS_CONFORMANCE=full (`make test-js-full`), else a deterministic slice: the one-per-op sample plus every 8th
+// case. As in Python, a known torch_js gap (tests/oracle.py XFAIL, the case's "gap") runs and may fail. Left out
+// through the JS API (LEFT_OUT: case id -> reason): none; the conversion gaps the full run found are fixed
+// (torch.signal.windows was not exposed; ints past 2**53 are passed as BigInt).
+const FULL = process.env.TORCH_MJS_CONFORMANCE === "full";
+const ALL_CASES = JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(FIX, "opinfo_cases.json.gz"))).toString("utf8"));
+const LEFT_OUT = new Map([]);
+
+async function runConformance(cases, device, tolScale) {
+  const failures = [], leftOut = {};
+  let passed = 0, gapFailed = 0;
+  const t0 = Date.now();
   for (const c of cases) {
+    const reason = LEFT_OUT.get(c.id);
+    if (reason) {
+      leftOut[reason] = (leftOut[reason] ?? 0) + 1;
+      continue;
+    }
     try {
-      await runCase(c);
+      await runCase(c, device, tolScale(c));
+      passed++;
     } catch (e) {
-      failures.push(`${c.id}: ${e.message.split("\n")[0].slice(0, 300)}`);
+      if (c.gap) gapFailed++;
+      else failures.push(`${c.id}: ${e.message.split("\n")[0].slice(0, 300)}`);
     }
   }
-  assert.ok(cases.length > 300, "sample too small");
+  const s = ((Date.now() - t0) / 1000).toFixed(0);
+  console.log(`conformance${device ? " on " + device : ""}: ${cases.length} cases, ${passed} passed, ` +
+    `${failures.length} failed, ${gapFailed} known gaps failed, left out ${JSON.stringify(leftOut)}, ${s} s`);
+  return failures;
+}
+
+test("conformance: the Python suite's OpInfo cases through the JS API", { timeout: 3_600_000 }, async () => {
+  const cases = FULL ? ALL_CASES : ALL_CASES.filter((c, i) => c.sample || i % 8 === 0);
+  const failures = await runConformance(cases, undefined, () => 1);
+  assert.ok(cases.length > (FULL ? 15000 : 2000), "too few cases");
   assert.deepEqual(failures, [], `${failures.length}/${cases.length} cases failed`);
 });
 
@@ -168,11 +195,18 @@ function recordArray(rec) {
 
 function makeTensor(rec, device) {
   const opts = rec.dtype === "bool" ? { dtype: torch.bool } : {};
-  if (rec.rg) opts.requires_grad = true;
-  const t = rec.dtype === "float16" || rec.dtype === "bfloat16"
-    ? torch.frombuffer(Buffer.from(rec.data, "base64"), { dtype: torch[rec.dtype], ...opts })
+  let t = rec.dtype === "float16" || rec.dtype === "bfloat16"
+    ? torch.frombuffer(Buffer.from(rec.data, "base64"), { dtype: torch[rec.dtype] })
     : torch.tensor(recordArray(rec), opts);
-  return device ? t.reshape(rec.shape).to(device) : t.reshape(rec.shape);
+  t = t.reshape(rec.shape);
+  if (rec.strides) {    // the record's strides reproduced, as tests/oracle.py make_tensor does
+    const base = torch.empty_strided(rec.shape, rec.strides, { dtype: torch[rec.dtype] });
+    base.copy_(t);
+    t = base;
+  }
+  if (device) t = t.to(device);
+  if (rec.rg) t.requires_grad_(true);
+  return rec.expand ? t.expand(rec.expand) : t;
 }
 
 function decodeArg(v, tensors) {
@@ -181,7 +215,11 @@ function decodeArg(v, tensors) {
   if ("T" in v) return tensors[v.T];
   if ("tuple" in v) return v.tuple.map((x) => decodeArg(x, tensors));
   if ("f" in v) return torch.pyfloat(v.f === "nan" ? NaN : v.f === "inf" ? Infinity : v.f === "-inf" ? -Infinity : v.f);
+  if ("i" in v) return BigInt(v.i);
   if ("dtype" in v) return torch[v.dtype];
+  if ("device" in v) return v.device;
+  if ("slice" in v) return torch.slice(...v.slice);
+  if ("ellipsis" in v) return torch.ellipsis;
   throw new Error(`cannot decode ${JSON.stringify(v)}`);
 }
 
@@ -192,15 +230,28 @@ function resolveFn(c) {
   return ns[c.name];
 }
 
+// tests/oracle.py CALL_ADAPTERS: OpInfo entries that call the op with another argument order than input first
+const CALL_ADAPTERS = {
+  einsum: (fn, inp, args, kw) => fn(args[0], inp, ...kw),
+  where: (fn, inp, args, kw) => fn(args[0], inp, ...args.slice(1), ...kw),
+  "nn.functional.embedding": (fn, inp, args, kw) => fn(args[0], inp, ...args.slice(1), ...kw),
+  ...Object.fromEntries([0, 1, 2, 3, 4].map((n) => [`polygamma.polygamma_n_${n}`,
+    (fn, inp, args, kw) => fn(args[0], inp, ...kw)])),
+};
+
 async function runCase(c, device = undefined, tolScale = 1) {
   const tensors = c.tensors.map((r) => makeTensor(r, device));
   const inp = decodeArg(c.input, tensors), args = decodeArg(c.args, tensors);
   const kwargs = Object.fromEntries(Object.entries(c.kwargs).map(([k, v]) => [k, decodeArg(v, tensors)]));
-  const all = Object.keys(kwargs).length ? [...args, kwargs] : args;
+  if (device && "device" in kwargs) kwargs.device = device;   // a factory op: made on the device under test
+  const kw = Object.keys(kwargs).length ? [kwargs] : [];
+  if (c.rng) torch.set_rng_state(torch.frombuffer(Buffer.from(c.rng, "base64"), { dtype: torch.uint8 }));
   let res;
-  if (c.variant === "inplace") res = inp.method(c.name + "_", ...all);
-  else if (c.function === false) res = inp.method(c.name, ...all);
-  else res = resolveFn(c)(inp, ...all);
+  const adapter = CALL_ADAPTERS[c.opinfo];
+  if (c.variant === "inplace") res = inp.method(c.name + "_", ...args, ...kw);
+  else if (c.function === false) res = inp.method(c.name, ...args, ...kw);
+  else if (adapter) res = adapter(resolveFn(c), inp, args, kw);
+  else res = resolveFn(c)(inp, ...args, ...kw);
   if ("error" in c.expect) {
     await assert.rejects(res.value(), (e) => {
       assert.ok(e instanceof torch.TorchError, `not an engine error: ${e}`);
@@ -251,22 +302,15 @@ test("webgpu: the device option, .to(\"webgpu\"), a module moved there", { skip:
   assertClose(await model(input().to("webgpu")).data(), net.output, 1e-3, 1e-4, "Net on webgpu");
 });
 
-// The same sample on webgpu (SwiftShader: slow, so the float32 forward cases of the first WEBGPU_CASES ops), inputs
-// moved with .to("webgpu"), tolerances 3x the CPU ones as in tests/test_opinfo_webgpu.py.
+// The cases on webgpu (SwiftShader: slow): the float32 forward cases (all with TORCH_MJS_CONFORMANCE=full, else the
+// sample's of the first WEBGPU_CASES ops), inputs moved with .to("webgpu"), tolerances 3x the CPU ones times
+// tests/test_opinfo_webgpu.py's factor, as there.
 const WEBGPU_CASES = Number(process.env.TORCH_MJS_WEBGPU_CASES ?? 150);
-test("conformance on webgpu: the OpInfo sample's float32 cases", { skip: !WEBGPU, timeout: 600_000 }, async () => {
-  const cases = JSON.parse(fs.readFileSync(path.join(FIX, "opinfo_sample.json"), "utf8"))
-    .filter((c) => c.dtype === "float32" && !("error" in c.expect) && !JSON.stringify([c.tensors, c.args, c.kwargs, c.expect]).includes("float64")
-      && !["topk", "kthvalue"].includes(c.op))
-    .slice(0, WEBGPU_CASES);
-  const failures = [];
-  for (const c of cases) {
-    try {
-      await runCase(c, "webgpu", 3 * c.webgpu_tol);
-    } catch (e) {
-      failures.push(`${c.id}: ${e.message.split("\n")[0].slice(0, 300)}`);
-    }
-  }
+test("conformance on webgpu: the OpInfo cases' float32 forward cases", { skip: !WEBGPU, timeout: 3_600_000 }, async () => {
+  const float32 = ALL_CASES.filter((c) => (FULL || c.sample) && c.dtype === "float32" && !("error" in c.expect)
+    && !JSON.stringify([c.tensors, c.args, c.kwargs, c.expect]).includes("float64") && !["topk", "kthvalue"].includes(c.op));
+  const cases = FULL ? float32 : float32.slice(0, WEBGPU_CASES);
+  const failures = await runConformance(cases, "webgpu", (c) => 3 * c.webgpu_tol);
   assert.ok(cases.length >= Math.min(WEBGPU_CASES, 100), `only ${cases.length} cases`);
   assert.deepEqual(failures, [], `${failures.length}/${cases.length} cases failed on webgpu`);
 });
