@@ -149,7 +149,7 @@ test-pyodide: setup build wheel fixtures
 # PyTorch's weights, autograd + Adam, errors, and a slice of the OpInfo cases (one per op + every 8th), against what
 # PyTorch computed (tests/torch_mjs/torch_mjs_fixture.py writes it, with real torch, into build/fixtures/torch_mjs); then
 # its webgpu tests (Dawn on SwiftShader: the Net and 150 ops' float32 cases). About 1 min in all. test-js-full runs
-# every case of the Python suite's fixture (15498 on wasm, about 20 s; the 3114 float32 forward ones on webgpu, 2 min).
+# every case of the Python suite's fixture (15498 on wasm, about 20 s; the 14502 without float64 on webgpu, 5 min).
 TORCH_MJS_FIXTURE := $(FIXTURES)/torch_mjs/net.json
 $(TORCH_MJS_FIXTURE): tests/torch_mjs/torch_mjs_fixture.py examples/torch_mjs/net.py tests/oracle.py tests/test_opinfo_webgpu.py $(OPINFO_FIXTURE)
 	$(PY) tests/torch_mjs/torch_mjs_fixture.py $(dir $@)
