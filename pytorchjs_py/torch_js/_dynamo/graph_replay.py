@@ -33,6 +33,7 @@ from ..backends.webgpu import runtime as _rt
 
 __all__ = ["GraphReplay", "wants_graphs"]
 
+_TENSOR = object()   # (a tensor's place among a call's leaves)
 MAX_CAPTURES = 8   # per callable (PyTorch's recompile limit): beyond it new signatures run eagerly
 
 
@@ -146,19 +147,17 @@ class GraphReplay:
     def _capture(self, entry, spec, leaves):
         """Capture the callable on copies of this call's tensors (other leaves are baked in); returns why it could
         not be captured, or None."""
-        static = [x.detach().clone().requires_grad_(x.requires_grad) if isinstance(x, Tensor) else None
-                  for x in leaves]
-        constants = [None if isinstance(x, Tensor) else x for x in leaves]
+        # the leaves with each tensor's place marked: the copies made here take those places at capture
+        constants = [_TENSOR if isinstance(x, Tensor) else x for x in leaves]
+        tensors = tuple(x.detach().clone().requires_grad_(x.requires_grad) for x in leaves if isinstance(x, Tensor))
         fn = self.fn
 
         def on_tensors(*tensors):
             it = iter(tensors)
-            args, kwargs = _unflatten(spec, iter([next(it) if c is None and s is not None else c
-                                                  for c, s in zip(constants, static)]))
+            args, kwargs = _unflatten(spec, iter([next(it) if c is _TENSOR else c for c in constants]))
             out = fn(*args, **kwargs)
             return () if out is None else out       # (a step that returns nothing: no outputs to keep)
 
-        tensors = tuple(s for s in static if s is not None)
         params = tuple(self.module.parameters()) if self.module is not None else ()
         guards = []
         _rt.capture_guards = guards
