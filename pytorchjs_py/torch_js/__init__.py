@@ -93,6 +93,7 @@ from .backends import mkldnn as _mkldnn_flags, openmp as _openmp_flags  # noqa: 
 
 # ---- PyTorch's legacy tensor types, torch.functional, torch.version -----------------------------------------------
 from . import functional, torch_version, version  # noqa: E402,F401
+from . import __config__  # noqa: E402,F401  (torch.__config__: show(), parallel_info())
 from . import distributed, hub, onnx  # noqa: E402,F401  (torch.distributed / torch.onnx: unavailable; torch.hub: offline)
 from .functional import broadcast_tensors  # noqa: E402,F401
 from ._legacy_types import CPU_TYPES as _LEGACY_CPU_TYPES, CUDA_TYPES as _LEGACY_CUDA_TYPES  # noqa: E402
