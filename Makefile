@@ -314,3 +314,6 @@ build-debug: $(DEBUG_LIB)
 
 test-debug: setup build fixtures $(DEBUG_LIB)
 	TORCH_JS_NATIVE_LIB=$(abspath $(DEBUG_LIB)) $(PY) -m pytest -q -p no:cacheprovider tests
+
+# the threaded wasm kernels (torch.set_num_threads in Pyodide): adds them to `build` and to the wheel
+include mk/wasm_threads.mk

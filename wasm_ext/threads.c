@@ -7,14 +7,30 @@
  * lock, which a worker may have held at the fork), so the child starts its own on its next parallel call.
  *
  * The wasm32 build (Emscripten side module, no pthreads) compiles only the single-worker fallbacks.
+ *
+ * The shared-memory wasm build (TJS_WASM_SHARED, mk/wasm_threads.mk: gemm alone as a standalone module over an
+ * imported shared WebAssembly.Memory) has a pool of Web Workers / worker_threads, each running its own instance of
+ * the module over that memory (torch_js/backends/cpu/wasm_pool.js starts them). A worker sits in tjs_worker_main:
+ * it waits (memory.atomic.wait32) for `pool_gen` to change, joins the call when it is still open, and runs the task.
+ * The caller never waits for a worker that has not joined: workers that start late or are busy elsewhere simply
+ * take no tiles (tiles_worker's shared counter hands every tile to whoever asks first).
  */
 #include "tjs.h"
 #include "threads.h"
 
 TJS_EXPORT int32_t tjs_num_threads = 1;
 
+#ifdef TJS_WASM_SHARED
+static int32_t pool_ready;   /* workers in tjs_worker_main */
+#endif
+
 int tjs_threads_wanted(void) {
-#if defined(__EMSCRIPTEN__) || defined(__wasm__)
+#if defined(TJS_WASM_SHARED)
+  /* more tiles than workers only costs balance; fewer workers than the count: no worker would take them */
+  int n = tjs_num_threads, have = __atomic_load_n(&pool_ready, __ATOMIC_SEQ_CST) + 1;
+  if (n > have) n = have;
+  return n < 1 ? 1 : n > TJS_MAX_THREADS ? TJS_MAX_THREADS : n;
+#elif defined(__EMSCRIPTEN__) || defined(__wasm__)
   return 1;
 #else
   int n = tjs_num_threads;
@@ -22,7 +38,82 @@ int tjs_threads_wanted(void) {
 #endif
 }
 
-#if defined(__EMSCRIPTEN__) || defined(__wasm__)
+#if defined(TJS_WASM_SHARED)
+
+/* All int32 words of the one shared memory. A call: the caller writes the task, opens it (pool_open = its
+ * generation), bumps pool_gen and wakes the workers; a worker counts itself in pool_busy, then runs the task only if
+ * that generation is still open. After its own share the caller closes the call and waits for pool_busy to reach 0:
+ * a worker counted before the close may be inside the task; one counted after it sees it closed (sequentially
+ * consistent atomics), so no worker touches the task (on the caller's stack) once tjs_parallel returns. */
+static int32_t pool_gen, pool_open, pool_busy;
+static int32_t pool_joined;   /* tasks workers have run, all calls together (tests check that workers take part) */
+static tjs_task_fn pool_fn;
+static void *pool_ctx;
+static int32_t pool_n;
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+
+/* worker w's loop (w >= 1, its own instance, its own stack): never returns */
+TJS_EXPORT void tjs_worker_main(int32_t w) {
+  int32_t seen = LOAD(&pool_gen);
+  __atomic_fetch_add(&pool_ready, 1, __ATOMIC_SEQ_CST);
+  for (;;) {
+    int32_t g;
+    while ((g = LOAD(&pool_gen)) == seen) __builtin_wasm_memory_atomic_wait32(&pool_gen, seen, -1);
+    seen = g;
+    __atomic_fetch_add(&pool_busy, 1, __ATOMIC_SEQ_CST);
+    if (LOAD(&pool_open) == g && w < LOAD(&pool_n)) {
+      __atomic_fetch_add(&pool_joined, 1, __ATOMIC_SEQ_CST);
+      pool_fn(pool_ctx, w);
+    }
+    if (__atomic_sub_fetch(&pool_busy, 1, __ATOMIC_SEQ_CST) == 0)
+      __builtin_wasm_memory_atomic_notify(&pool_busy, 1);
+  }
+}
+
+/* the words JS reads: workers that have entered tjs_worker_main (it waits on it while they start), tasks run */
+TJS_EXPORT int32_t *tjs_pool_ready_word(void) { return &pool_ready; }
+TJS_EXPORT int32_t *tjs_pool_joined_word(void) { return &pool_joined; }
+
+void tjs_parallel(int n, tjs_task_fn fn, void *ctx) {
+  if (n > TJS_MAX_THREADS) n = TJS_MAX_THREADS;
+  int opened = n > 1 && LOAD(&pool_ready) > 0;
+  if (opened) {
+    pool_fn = fn;
+    pool_ctx = ctx;
+    STORE(&pool_n, n);
+    int32_t g = LOAD(&pool_gen) + 1;
+    if (g == 0) g = 1;   /* 0 means closed */
+    STORE(&pool_open, g);
+    STORE(&pool_gen, g);
+    __builtin_wasm_memory_atomic_notify(&pool_gen, (uint32_t)-1);
+  }
+  fn(ctx, 0);
+  if (opened) {
+    STORE(&pool_open, 0);
+    int32_t b;
+    while ((b = LOAD(&pool_busy)) != 0) __builtin_wasm_memory_atomic_wait32(&pool_busy, b, -1);
+  }
+}
+
+/* workers' packing buffers: fresh pages from memory.grow (the memory is the pool's alone; nothing is freed) */
+static void *scratch[TJS_MAX_THREADS];
+static size_t scratch_bytes[TJS_MAX_THREADS];
+
+void *tjs_worker_scratch(int worker, size_t bytes) {
+  if (worker <= 0 || worker >= TJS_MAX_THREADS) return NULL;
+  if (scratch_bytes[worker] < bytes) {
+    size_t pages = (bytes + 65535) / 65536;
+    intptr_t old = __builtin_wasm_memory_grow(0, pages);
+    if (old < 0) return NULL;
+    scratch[worker] = (void *)(old * 65536);
+    scratch_bytes[worker] = pages * 65536;
+  }
+  return scratch[worker];
+}
+
+#elif defined(__EMSCRIPTEN__) || defined(__wasm__)
 
 void tjs_parallel(int n, tjs_task_fn fn, void *ctx) {
   (void)n;

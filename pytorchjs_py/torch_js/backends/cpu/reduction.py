@@ -12,7 +12,7 @@ import struct
 from ... import _dtype as D
 from ..kernel_abi import HOT_DIMS, KERNEL, MAX_DIMS, struct_cached, struct_for
 from ..strided import coalesce, pieces
-from . import library
+from . import library, wasm_threads
 from .library import (ARGS_VIEW as _ARGS, KERNEL_LOCK, REDUCE_OPS, TJS_MORE, check as _check, ptr as _ptr,
                       row_ranges)
 
@@ -100,6 +100,8 @@ class CPUReductions:
 
 class CPUGemm:
     def gemm(self, out, a, b, batch, m, n, k, a_strides, b_strides):
+        if library.IN_PYODIDE and wasm_threads.gemm(out, a, b, batch, m, n, k, a_strides, b_strides):
+            return   # threads in Pyodide: computed in the shared-memory module (large products only)
         isz = a._dtype.itemsize
         # part 0 at the kernel's default part size: the two last slots packed as zero bytes (no cost)
         with KERNEL_LOCK:

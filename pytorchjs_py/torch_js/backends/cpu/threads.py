@@ -4,41 +4,42 @@ Intra-op threads. The native kernel library (CPython) keeps a small pool of pthr
 count set here is written into the library's global `tjs_num_threads` and read by each kernel that splits its
 work. So far that is tjs_gemm (matmul, bmm, linear, and convolution through im2col): with n > 1 threads a product
 is cut into about 2n tiles (rectangles of C, none under ~1M multiply-adds) that the workers take in turn; every
-tile computes its elements exactly as the one-thread call does, so results are bit-identical whatever the count. The default is the machine's cores (os.sched_getaffinity / os.cpu_count;
-in Pyodide navigator.hardwareConcurrency), capped at DEFAULT_CAP; set_num_threads itself takes any positive count,
-as PyTorch's does. The wasm32 build runs every kernel on the calling thread for now (see below).
+tile computes its elements exactly as the one-thread call does, so results are bit-identical whatever the count. The
+default is the machine's cores (os.sched_getaffinity / os.cpu_count; in Pyodide os.availableParallelism in Node,
+navigator.hardwareConcurrency in a browser), capped at DEFAULT_CAP; set_num_threads itself takes any positive count,
+as PyTorch's does. Pyodide: see "Threads in Pyodide" below.
 
 Inter-op threads: torch_js runs no inter-op pool (torch.jit.fork runs its function at once), so the count is kept
 for PyTorch's semantics only: it can be set once, and a second set raises as PyTorch does.
 
-Design for threads in the wasm build (not implemented yet). Pyodide 314 is built without pthreads: the memory
-pyodide.asm.wasm defines and exports is not shared (its memory section has no shared flag), so no other worker
-can read the tensors where they live. The plan:
-- a second instance of the kernel module (libtjs_wasm32*.wasm built as a standalone module with
-  -matomics -mbulk-memory and an imported *shared* WebAssembly.Memory), instantiated once in each of N Web Workers
-  (worker_threads in Node) and once in Pyodide's own worker, all over one shared memory that holds the kernels'
-  argument block, packing buffers and a staging area;
-- large ops only (a tjs_gemm of more than one tile, conv via im2col, attention, big elementwise/reductions): the
-  Python side copies the operands into the shared memory, posts the tile range through an Int32Array of flags, runs
-  tiles itself and blocks with Atomics.wait until the workers' counter reaches the end, then copies the result
-  back. Pyodide runs in a worker (browser) or in Node's main thread (Atomics.wait is allowed in both), so the page's
-  main thread never blocks. The copies are O(inputs + output) against O(M·N·K) work, which is why only large ops
-  go there; the tiling is tjs_gemm's, so results equal the single-threaded ones bit for bit;
-- SharedArrayBuffer needs cross-origin isolation (COOP/COEP headers or the service-worker shim): without it
-  get_num_threads() falls back to 1 and torch_js says so once.
+Threads in Pyodide (backends/cpu/wasm_threads.py). Pyodide 314 is built without pthreads: its memory is not
+shared, so no other worker can read the tensors where they live. A matrix product large enough to be cut into tiles is
+copied into a shared WebAssembly.Memory, computed there by a second build of the gemm kernel (mk/wasm_threads.mk,
+threads.c's TJS_WASM_SHARED pool) instantiated on Pyodide's thread and in n - 1 workers (wasm_pool.js: worker_threads in
+Node, Web Workers in a browser), and copied back; same tiling as natively, so the same bits for any count. Pyodide
+runs in a worker (browser) or on Node's main thread, where Atomics.wait is allowed, so no page's main thread blocks.
+The workers start at the first such product and join as they come up (in a browser, once Pyodide's worker returns to
+its event loop). SharedArrayBuffer needs cross-origin isolation (COOP/COEP headers): without it, or with Pyodide on a
+page's main thread, get_num_threads() is 1 and torch_js says why once (a RuntimeWarning). Other kernels (elementwise,
+reductions, attention's softmax) run on Pyodide's thread.
 """
 import ctypes
 import os
+import warnings
 
-from . import library
+from . import library, wasm_threads
 
 DEFAULT_CAP = 16
 
 
 def machine_cores():
-    """The cores this process may run on: its CPU affinity natively, navigator.hardwareConcurrency in Pyodide (1 in
-    Node 20, which has no navigator and gives a module no synchronous way to os.availableParallelism)."""
+    """The cores this process may run on: its CPU affinity natively; in Pyodide what the JS side reports
+    (wasm_pool.js: os.availableParallelism in Node, navigator.hardwareConcurrency in a browser)."""
     if library.IN_PYODIDE:
+        try:
+            return wasm_threads.machine_cores()
+        except Exception:   # the pool's script could not run: the browser's own count
+            pass
         try:
             import js  # type: ignore  (exists only in Pyodide)
             n = int(getattr(getattr(js, "navigator", None), "hardwareConcurrency", 0) or 0)
@@ -60,7 +61,7 @@ def _library_count():
 
 
 _LIB_COUNT = _library_count()
-_state = {"intra": 0, "interop": 0, "interop_set": False}
+_state = {"intra": 0, "interop": 0, "interop_set": False, "warned": False}
 
 
 def _checked(fn, n):
@@ -71,8 +72,22 @@ def _checked(fn, n):
     return n
 
 
+def _single_in_pyodide(n):
+    """n, or 1 where Pyodide cannot run threads (saying why, once)."""
+    if n > 1 and library.IN_PYODIDE and not wasm_threads.available():
+        if not _state["warned"]:
+            _state["warned"] = True
+            warnings.warn(f"torch_js: the CPU kernels run on 1 thread: {wasm_threads.unavailable_reason()}",
+                          RuntimeWarning, stacklevel=3)
+        return 1
+    return n
+
+
 def _apply(n):
+    n = _single_in_pyodide(n)
     _state["intra"] = n
+    if library.IN_PYODIDE:
+        wasm_threads.set_threads(n)
     if _LIB_COUNT is not None:
         with library.KERNEL_LOCK:   # never while a kernel runs
             _LIB_COUNT.value = min(n, 2 ** 31 - 1)

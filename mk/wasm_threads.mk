@@ -1,0 +1,44 @@
+# ---- the threaded wasm kernels (included by the Makefile) -----------------------------------------------------------
+# Pyodide's own memory is not shared, so no Web Worker can read the tensors where they live. For torch.set_num_threads
+# in Pyodide, tjs_gemm (+ threads.c, abi.c) is built a second time as a standalone module over an imported *shared*
+# WebAssembly.Memory: torch_js/backends/cpu/wasm_pool.js instantiates it once on Pyodide's thread and once in each of
+# N workers, all over that one memory; backends/cpu/wasm_threads.py copies a large product's operands in, runs the
+# gemm there (the workers take tiles through threads.c's TJS_WASM_SHARED pool) and copies the result back.
+# Two builds, as for the side module: plain SIMD and relaxed SIMD, the one used matching the side module Pyodide
+# loaded (so a product's bits are the same whichever module computes it).
+# wasm32-freestanding through `zig cc`: zig links its compiler-rt (tjs_gemm's 64-bit overflow checks need __multi3),
+# and nothing else (the gemm calls no libm). The linker gives the module:
+#   --import-memory --shared-memory --max-memory: the memory comes from JS (its own maximum may be smaller);
+#     data segments become passive, initialised once by the first instance (wasm-ld's __wasm_init_memory);
+#   -z stack-size: the first instance's stack; each worker's instance gets its own region (memory.grow in JS) and
+#     sets it through the exported __stack_pointer before its first call.
+comma := ,
+WASM_THREADS_SRC := wasm_ext/gemm.c wasm_ext/threads.c wasm_ext/abi.c
+WASM_THREADS_LIB := $(LIBDIR)/libtjs_wasm32_threads.wasm
+WASM_THREADS_RELAXED_LIB := $(LIBDIR)/libtjs_wasm32_threads_relaxed.wasm
+WASM_THREADS_LIBS := $(WASM_THREADS_LIB) $(WASM_THREADS_RELAXED_LIB)
+WASM_THREADS_CPU := generic+atomics+bulk_memory+simd128+nontrapping_fptoint+sign_ext
+WASM_THREADS_FLAGS = -isystem $(ZIG_INC) -target wasm32-freestanding -DTJS_WASM_SHARED
+WASM_THREADS_EXPORTS := tjs_gemm tjs_worker_main tjs_pool_ready_word tjs_pool_joined_word tjs_args tjs_err tjs_num_threads __stack_pointer
+WASM_THREADS_LDFLAGS := -Wl,--no-entry -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=4294901760 \
+  -Wl,-z,stack-size=1048576 -Wl,--strip-all $(addprefix -Wl$(comma)--export=,$(WASM_THREADS_EXPORTS))
+
+build/wasm-threads/%.o: wasm_ext/%.c $(KERNEL_HDR) | $(VENV)/.build-setup-done
+	@mkdir -p $(dir $@)
+	$(ZIG) cc $(WASM_THREADS_FLAGS) -mcpu=$(WASM_THREADS_CPU) $(CFLAGS_COMMON) -c $< -o $@
+
+build/wasm-threads-relaxed/%.o: wasm_ext/%.c $(KERNEL_HDR) | $(VENV)/.build-setup-done
+	@mkdir -p $(dir $@)
+	$(ZIG) cc $(WASM_THREADS_FLAGS) -mcpu=$(WASM_THREADS_CPU)+relaxed_simd $(CFLAGS_COMMON) -c $< -o $@
+
+$(WASM_THREADS_LIB): $(patsubst wasm_ext/%.c,build/wasm-threads/%.o,$(WASM_THREADS_SRC)) mk/wasm_threads.mk
+	@mkdir -p $(LIBDIR)
+	$(ZIG) cc -target wasm32-freestanding -mcpu=$(WASM_THREADS_CPU) $(WASM_THREADS_LDFLAGS) -o $@ $(filter %.o,$^)
+
+$(WASM_THREADS_RELAXED_LIB): $(patsubst wasm_ext/%.c,build/wasm-threads-relaxed/%.o,$(WASM_THREADS_SRC)) mk/wasm_threads.mk
+	@mkdir -p $(LIBDIR)
+	$(ZIG) cc -target wasm32-freestanding -mcpu=$(WASM_THREADS_CPU)+relaxed_simd $(WASM_THREADS_LDFLAGS) -o $@ $(filter %.o,$^)
+
+# part of `make build` and of the wheel (pyproject.toml's artifacts list them)
+build: $(WASM_THREADS_LIBS)
+$(WHEEL): $(WASM_THREADS_LIBS)

@@ -1,0 +1,148 @@
+"""Threaded matrix products in Pyodide: tjs_gemm on the shared-memory module and its pool of workers.
+
+Pyodide's memory is not shared, so the workers cannot read tensors where they live. A large product is instead
+computed in libtjs_wasm32_threads[_relaxed].wasm (mk/wasm_threads.mk: gemm.c, threads.c, abi.c built over an imported
+shared WebAssembly.Memory), which wasm_pool.js instantiates on Pyodide's thread and in each worker: the operands are
+copied into that memory's staging area, tjs_gemm runs there part by part (the workers take tiles, threads.c), and the
+result is copied back. The module is the same source as the one Pyodide loaded, with the same SIMD flavour, and
+tjs_gemm's tiling follows the shape, so the bits are those of the one-thread product whatever the thread count.
+
+Only products that tjs_gemm would cut into more than one tile (MIN_WORK multiply-adds; its TILE_MIN_WORK is 2^20 a
+tile) come here: the copies are O(inputs + output) against O(M·N·K) work. Where threads cannot run (natively, or no
+SharedArrayBuffer: a page without cross-origin isolation, Pyodide on a page's main thread) available() is False and
+unavailable_reason() says why.
+"""
+import ctypes
+import os
+
+from .. import kernel_abi
+from . import library
+
+MIN_WORK = 1 << 21
+MAX_THREADS = 64        # threads.h's TJS_MAX_THREADS: tjs_parallel uses no more
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_GEMM = kernel_abi.struct_for("gemm")
+_FLOAT_CODES = (8, 9)   # TJS_F32, TJS_F64: the integer gemm is a plain loop, rarely this large
+_MAX_SPAN = 4           # a strided operand is copied as the span it covers: at most this many times its elements
+PART_WORK = 0           # tjs_gemm's part size (0: its default); tests lower it to cover the parts
+
+_state = {"js": None, "pool": None, "reason": None, "threads": 1, "buf": None}
+
+
+def _js():
+    """wasm_pool.js's {unavailableReason, machineCores, createPool}, evaluated once (None outside Pyodide)."""
+    if _state["js"] is None and library.IN_PYODIDE:
+        from pyodide.code import run_js  # type: ignore  (exists only in Pyodide)
+        with open(os.path.join(_HERE, "wasm_pool.js")) as f:
+            _state["js"] = run_js(f.read())
+    return _state["js"]
+
+
+def unavailable_reason():
+    """Why kernels cannot use threads here, or "" when they can."""
+    if _state["reason"] is None:
+        if not library.IN_PYODIDE:
+            _state["reason"] = "not in Pyodide (natively the kernels use threads.c's pthread pool)"
+        else:
+            lib = _module_path()
+            _state["reason"] = (str(_js().unavailableReason()) if os.path.exists(lib)
+                                else f"{os.path.basename(lib)} is missing (run `make build`)")
+    return _state["reason"]
+
+
+def available():
+    return library.IN_PYODIDE and unavailable_reason() == ""
+
+
+def machine_cores():
+    """The cores as the JS side sees them: os.availableParallelism in Node, navigator.hardwareConcurrency in browsers."""
+    return max(int(_js().machineCores()), 1)
+
+
+def _module_path():
+    # the flavour of the side module Pyodide loaded: a product's bits must not depend on which module computes it
+    relaxed = os.path.basename(library.LIB_PATH).endswith("_relaxed.wasm")
+    return os.path.join(os.path.dirname(library.LIB_PATH),
+                        "libtjs_wasm32_threads_relaxed.wasm" if relaxed else "libtjs_wasm32_threads.wasm")
+
+
+def _pool():
+    if _state["pool"] is None:
+        import pyodide_js  # type: ignore  (exists only in Pyodide)
+        from pyodide.ffi import to_js  # type: ignore
+        with open(_module_path(), "rb") as f:
+            data = f.read()
+        _state["pool"] = _js().createPool(to_js(data), pyodide_js._module)
+        _state["buf"] = ctypes.create_string_buffer(_GEMM.size)
+        _state["pool"].setThreads(_state["threads"])
+    return _state["pool"]
+
+
+def _copy_in(pool, dst, data_struct, *values):
+    buf = _state["buf"]
+    data_struct.pack_into(buf, 0, *values)
+    pool.copyIn(dst, ctypes.addressof(buf), data_struct.size)
+
+
+def joined():
+    """Tasks the pool's workers have taken part in so far (0 before the pool exists)."""
+    return int(_state["pool"].joined()) if _state["pool"] is not None else 0
+
+
+def set_threads(n):
+    """The kernels' thread count: n - 1 workers are started on first use (they join as they come up)."""
+    _state["threads"] = n
+    if _state["pool"] is not None:
+        _state["pool"].setThreads(n)
+
+
+def start_workers(n, wait_ms=0):
+    """Starts the pool's workers for n threads now; with wait_ms, blocks until they serve (or the time passes) and
+    returns how many do. (Tests and benchmarks: in a browser, workers come up only once Pyodide's worker returns to
+    its event loop, so waiting there only costs the time.)"""
+    pool, workers = _pool(), min(n, MAX_THREADS) - 1
+    pool.ensureWorkers(workers)
+    return int(pool.waitReady(workers, wait_ms)) if wait_ms else int(pool.ready())
+
+
+def _span(shape, strides):
+    """Elements from an operand's first to its last (strides >= 0), or None for a negative stride."""
+    if any(s < 0 for s in strides):
+        return None
+    return 1 + sum((d - 1) * s for d, s in zip(shape, strides))
+
+
+def gemm(out, a, b, batch, m, n, k, a_strides, b_strides):
+    """CPUGemm.gemm's product on the pool, when it is worth it: True when done, False to run it the usual way."""
+    code = a._dtype.code
+    if _state["threads"] < 2 or code not in _FLOAT_CODES or batch * m * n * k < MIN_WORK or not available():
+        return False
+    es = a._dtype.itemsize
+    a_span, b_span = _span((batch, m, k), a_strides), _span((batch, k, n), b_strides)
+    if a_span is None or b_span is None or a_span > _MAX_SPAN * batch * m * k or b_span > _MAX_SPAN * batch * k * n:
+        return False
+    pool = _pool()
+    workers = min(_state["threads"], MAX_THREADS) - 1
+    if pool.started() < workers:
+        pool.ensureWorkers(workers)
+    out_bytes = batch * m * n * es
+    a_off, b_off = 0, -(-a_span * es // 64) * 64
+    o_off = b_off + -(-b_span * es // 64) * 64
+    base = pool.reserve(o_off + out_bytes)
+    if not base:   # the shared memory is full: one thread, in place
+        return False
+    pool.copyIn(base + a_off, library.ptr(a), a_span * es)
+    pool.copyIn(base + b_off, library.ptr(b), b_span * es)
+    head = (code, batch, m, n, k, base + o_off, base + a_off, base + b_off, *a_strides, *b_strides)
+    part, rc = 0, library.TJS_MORE
+    while rc == library.TJS_MORE:
+        if part:
+            library.check_signals()
+        with library.KERNEL_LOCK:
+            _copy_in(pool, pool.argsAddr, _GEMM, *head, part, PART_WORK)
+            rc = int(pool.call("gemm"))
+        if rc and rc != library.TJS_MORE:
+            library.check(rc, "matmul")
+        part += 1
+    pool.copyOut(library.ptr(out), base + o_off, out_bytes)
+    return True

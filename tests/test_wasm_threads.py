@@ -1,0 +1,217 @@
+"""torch.set_num_threads in Pyodide: large matrix products run in the shared-memory gemm module on a pool of workers
+(backends/cpu/wasm_threads.py, wasm_pool.js, threads.c's TJS_WASM_SHARED pool, mk/wasm_threads.mk).
+
+In Pyodide (make test-pyodide; Node has SharedArrayBuffer): matmul, bmm, broadcast and transposed operands (linear),
+strided views, float32/float64, products in several parts, and conv2d through im2col give the same bits at 2, 3 and
+4 threads as at 1, the workers take part, and the values match a float64 product. The warning path (no shared
+memory) is checked by standing in an unavailability reason. In CPython: the pool is off and says why, and the raw
+module (no Pyodide) is run by Node directly at 1..4 threads, when Node and the build are there."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+import torch_js as tj
+import torch_js.nn.functional as JF
+from torch_js.backends.cpu import library, threads, wasm_threads
+
+IN_PYODIDE = sys.platform == "emscripten"
+pyodide_only = pytest.mark.skipif(not IN_PYODIDE, reason="the wasm worker pool runs in Pyodide")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COUNTS = (2, 3, 4)
+
+
+@pytest.fixture
+def pool_threads():
+    """The pool's workers up (at most 10 s), the thread count restored afterwards."""
+    prior = tj.get_num_threads()
+    if not wasm_threads.available():
+        pytest.skip(wasm_threads.unavailable_reason())
+    ready = wasm_threads.start_workers(max(COUNTS), wait_ms=10000)
+    assert ready == max(COUNTS) - 1, f"only {ready} workers came up"
+    yield
+    tj.set_num_threads(prior)
+
+
+def _bits(t):
+    """The exact values (bit patterns through float64 are exact for float32 too)."""
+    return t.to(tj.float64).flatten().tolist()
+
+
+def _same_at_all_counts(fn):
+    """fn() at 1 thread, then at every count in COUNTS: all bit-identical; returns the 1-thread result."""
+    tj.set_num_threads(1)
+    ref = fn()
+    for n in COUNTS:
+        tj.set_num_threads(n)
+        got = fn()
+        assert got.shape == ref.shape and got.dtype == ref.dtype
+        assert _bits(got) == _bits(ref), f"{n} threads differ from 1"
+    return ref
+
+
+def _close_to_float64(got, a, b):
+    """float32 product against the float64 one: within K·eps of Σ|a||b| (elementwise bound)."""
+    exact = a.to(tj.float64) @ b.to(tj.float64)
+    bound = (a.abs().to(tj.float64) @ b.abs().to(tj.float64)) * (a.shape[-1] * 2.0 ** -23) + 1e-30
+    assert bool(((got.to(tj.float64) - exact).abs() <= bound).all())
+
+
+CASES = {
+    # name: (operands builder, product)
+    "square_f32": (lambda: (tj.randn(300, 310), tj.randn(310, 290)), lambda a, b: a @ b),
+    "square_f64": (lambda: (tj.randn(200, 180, dtype=tj.float64), tj.randn(180, 190, dtype=tj.float64)),
+                   lambda a, b: a @ b),
+    "bmm": (lambda: (tj.randn(6, 70, 130), tj.randn(6, 130, 90)), tj.bmm),
+    "broadcast_b": (lambda: (tj.randn(4, 64, 200), tj.randn(200, 150)), lambda a, b: a @ b),
+    "linear_transposed_w": (lambda: (tj.randn(96, 384), tj.randn(1536, 384)), lambda x, w: JF.linear(x, w)),
+    "strided_views": (lambda: (tj.randn(400, 300)[::2, 10:], tj.randn(300, 520)[5:295, ::2]), lambda a, b: a @ b),
+    "odd_sizes": (lambda: (tj.randn(131, 257), tj.randn(257, 97)), lambda a, b: a @ b),
+}
+
+
+@pyodide_only
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_products_bit_identical_at_any_count(pool_threads, case):
+    build, product = CASES[case]
+    tj.manual_seed(0)
+    a, b = build()
+    ref = _same_at_all_counts(lambda: product(a, b))
+    if ref.dtype == tj.float32:
+        _close_to_float64(ref, a, b.t() if case == "linear_transposed_w" else b)
+
+
+@pyodide_only
+def test_workers_take_part(pool_threads):
+    """Workers join a large product (a worker that wakes after the caller has taken every tile joins none: on a busy
+    machine a product may pass without them, hence a few tries)."""
+    tj.set_num_threads(4)
+    a = tj.randn(512, 512)
+    joined = wasm_threads.joined()
+    for _ in range(10):
+        a @ a
+        if wasm_threads.joined() > joined:
+            return
+    pytest.fail("no worker took part in 10 products of 512×512×512")
+
+
+@pyodide_only
+def test_products_in_parts(pool_threads, monkeypatch):
+    """A product of several tjs_gemm parts (part size lowered): the parts run one by one, each threaded."""
+    monkeypatch.setattr(wasm_threads, "PART_WORK", 1 << 22)
+    tj.manual_seed(1)
+    a, b = tj.randn(256, 320), tj.randn(320, 288)
+    ref = _same_at_all_counts(lambda: a @ b)
+    monkeypatch.setattr(wasm_threads, "PART_WORK", 0)
+    tj.set_num_threads(1)
+    assert _bits(ref) == _bits(a @ b)
+
+
+@pyodide_only
+def test_conv2d_through_im2col(pool_threads):
+    tj.manual_seed(2)
+    x, w, bias, w_grouped = tj.randn(4, 16, 30, 30), tj.randn(32, 16, 3, 3), tj.randn(32), tj.randn(32, 8, 3, 3)
+    _same_at_all_counts(lambda: JF.conv2d(x, w, bias, padding=1))
+    _same_at_all_counts(lambda: JF.conv2d(x, w_grouped, stride=2, groups=2))
+
+
+@pyodide_only
+def test_gradients_bit_identical(pool_threads):
+    tj.manual_seed(3)
+    a, b = tj.randn(160, 200, requires_grad=True), tj.randn(200, 180, requires_grad=True)
+
+    def grads():
+        ga, gb = tj.autograd.grad((a @ b).sin().sum(), (a, b))
+        return tj.cat([ga.flatten(), gb.flatten()])
+    _same_at_all_counts(grads)
+
+
+@pyodide_only
+def test_small_products_stay_on_pyodides_thread(pool_threads):
+    tj.set_num_threads(4)
+    joined = wasm_threads.joined()
+    a = tj.randn(64, 64)
+    r = a @ a
+    assert wasm_threads.joined() == joined
+    tj.set_num_threads(1)
+    assert _bits(r) == _bits(a @ a)
+
+
+@pyodide_only
+def test_without_shared_memory_one_thread_said_once(monkeypatch):
+    prior = tj.get_num_threads()
+    monkeypatch.setitem(wasm_threads._state, "reason", "SharedArrayBuffer is not available (test)")
+    monkeypatch.setitem(threads._state, "warned", False)
+    try:
+        with pytest.warns(RuntimeWarning, match="1 thread: SharedArrayBuffer is not available"):
+            tj.set_num_threads(4)
+        assert tj.get_num_threads() == 1
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            tj.set_num_threads(3)   # said once only
+        assert tj.get_num_threads() == 1
+    finally:
+        monkeypatch.undo()
+        tj.set_num_threads(prior)
+
+
+@pytest.mark.skipif(IN_PYODIDE, reason="CPython side")
+def test_off_outside_pyodide():
+    assert not wasm_threads.available()
+    assert "not in Pyodide" in wasm_threads.unavailable_reason()
+
+
+_NODE_SCRIPT = r"""
+const fs = require("fs");
+const [poolJs, wasm] = process.argv.slice(1);
+const { unavailableReason, createPool } = (0, eval)(fs.readFileSync(poolJs, "utf8"));
+if (unavailableReason()) throw new Error(unavailableReason());
+const heap = { HEAPU8: new Uint8Array(8 << 20) };
+const pool = createPool(fs.readFileSync(wasm), heap);
+const M = 150, N = 170, K = 190, F = 4;
+const A = new Float32Array(M * K).map((_, i) => Math.sin(i)), B = new Float32Array(K * N).map((_, i) => Math.cos(i));
+heap.HEAPU8.set(new Uint8Array(A.buffer), 0);
+heap.HEAPU8.set(new Uint8Array(B.buffer), M * K * F);
+const base = pool.reserve((M * K + K * N + M * N) * F), a = base, b = a + M * K * F, o = b + K * N * F;
+pool.copyIn(a, 0, M * K * F);
+pool.copyIn(b, M * K * F, K * N * F);
+const ARGS = 4 << 20, OUT = 5 << 20;
+pool.ensureWorkers(3);
+if (pool.waitReady(3, 10000) !== 3) throw new Error("workers did not start");
+const results = [];
+for (const threads of [1, 2, 3, 4]) {
+  pool.setThreads(threads);
+  heap.HEAPU8.set(new Uint8Array(new BigInt64Array([8, 1, M, N, K, o, a, b, 0, K, 1, 0, N, 1, 0, 0].map(BigInt)).buffer), ARGS);
+  pool.copyIn(pool.argsAddr, ARGS, 16 * 8);
+  const rc = pool.call("gemm");
+  if (rc !== 0) throw new Error("tjs_gemm returned " + rc);
+  pool.copyOut(OUT, o, M * N * F);
+  results.push(Array.from(new Uint32Array(heap.HEAPU8.buffer, OUT, M * N)));
+}
+const C = new Float32Array(new Uint32Array(results[0]).buffer);
+let err = 0;
+for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+  let s = 0;
+  for (let k = 0; k < K; k++) s += A[i * K + k] * B[k * N + j];
+  err = Math.max(err, Math.abs(s - C[i * N + j]));
+}
+console.log(JSON.stringify({ same: results.every((r) => r.join() === results[0].join()), err, joined: pool.joined() }));
+"""
+
+
+@pytest.mark.skipif(IN_PYODIDE, reason="runs Node as a process (CPython side)")
+def test_module_and_pool_in_node_directly():
+    """The built module and wasm_pool.js without Pyodide: same bits at 1..4 threads, values, workers took part."""
+    node = shutil.which("node")
+    wasm = os.path.join(os.path.dirname(library.LIB_PATH), "libtjs_wasm32_threads.wasm")
+    if node is None or not os.path.exists(wasm):
+        pytest.skip("needs node and `make build`'s libtjs_wasm32_threads.wasm")
+    pool_js = os.path.join(os.path.dirname(wasm_threads.__file__), "wasm_pool.js")
+    out = subprocess.run([node, "-e", _NODE_SCRIPT, pool_js, wasm], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["same"] and got["err"] < 1e-3 and got["joined"] > 0
