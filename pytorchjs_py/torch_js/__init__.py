@@ -3,6 +3,8 @@
 Tensors, autograd and the op catalogue in Python; compute in the wasm_ext kernel library (CPU: native in
 CPython, WebAssembly SIMD in Pyodide) and, through js_bridge, in WebGPU.
 """
+import importlib as _importlib
+
 from .version import __version__  # noqa: F401  (a TorchVersion: PyTorch's release with torch_js's own as its label)
 
 from . import _dtype
@@ -67,15 +69,13 @@ from . import webgpu  # noqa: E402,F401
 
 # ---- nn / optim / utils.data / checkpoints ----------------------------------------------------------------------
 from . import nn, optim, utils  # noqa: E402,F401
-from . import quant  # noqa: E402,F401  (torch_js.quant: weight-only quantized linear layers, torch_js's own)
-from . import distributions, special  # noqa: E402,F401  (torch.distributions, torch.special)
+from . import special  # noqa: E402,F401  (torch.special)
 from . import signal  # noqa: E402,F401  (torch.signal.windows)
-from . import func, testing  # noqa: E402,F401  (torch.func, torch.testing)
+from . import func  # noqa: E402,F401  (torch.func)
 from . import fft  # noqa: E402,F401  (torch.fft: the discrete Fourier transforms)
 from ._functional_aliases import exported as _functional_aliases  # noqa: E402
 globals().update(_functional_aliases())      # torch.conv2d, torch.layer_norm, torch.dropout, ... (ATen's signatures)
 from .func import vmap  # noqa: E402,F401
-from .serialization import load, load_gguf, load_safetensors, save, save_safetensors  # noqa: E402,F401
 
 # ---- the device API of a PyTorch build without CUDA: torch.cuda, torch.amp, torch.accelerator, torch.backends.* --
 from . import accelerator, amp, cuda  # noqa: E402,F401
@@ -94,7 +94,6 @@ from .backends import mkldnn as _mkldnn_flags, openmp as _openmp_flags  # noqa: 
 # ---- PyTorch's legacy tensor types, torch.functional, torch.version -----------------------------------------------
 from . import functional, torch_version, version  # noqa: E402,F401
 from . import __config__  # noqa: E402,F401  (torch.__config__: show(), parallel_info())
-from . import distributed, hub, onnx  # noqa: E402,F401  (torch.distributed / torch.onnx: unavailable; torch.hub: offline)
 from .functional import broadcast_tensors  # noqa: E402,F401
 from ._legacy_types import CPU_TYPES as _LEGACY_CPU_TYPES, CUDA_TYPES as _LEGACY_CUDA_TYPES  # noqa: E402
 globals().update(_LEGACY_CPU_TYPES)          # torch.FloatTensor, torch.LongTensor, ...
@@ -106,15 +105,42 @@ from .ops.inplace import method_functions as _method_functions  # noqa: E402
 globals().update(_method_functions())
 
 # ---- torch.jit, torch.profiler, the other device modules, torch.compile's companions, storages, ... -----------------
-from . import futures, jit, profiler, random, multiprocessing, cpu, mps, xpu, mtia  # noqa: E402,F401
-from . import _dynamo, compiler, overrides, types, return_types, storage, export, package, library, _C  # noqa: E402,F401
-from . import fx  # noqa: E402,F401  (torch.fx: symbolic tracing, GraphModule, Interpreter)
-from .fx._symbolic_trace import _assert  # noqa: E402,F401  (torch._assert: an assert symbolic tracing records)
+from . import futures, random, cpu, mps, xpu, mtia  # noqa: E402,F401
+from . import types, return_types, storage  # noqa: E402,F401
 from ._streams import Event, Stream  # noqa: E402,F401
 from .futures import Future  # noqa: E402,F401
-from .jit import fork, wait  # noqa: E402,F401
 from .storage import TypedStorage, UntypedStorage  # noqa: E402,F401
 globals().update(storage.LEGACY_STORAGE_CLASSES)   # torch.FloatStorage, torch.LongStorage, ...
+
+# ---- loaded on first use (PEP 562, as PyTorch loads torch._dynamo and torch.onnx): the submodules few programs need,
+# so `import torch_js` stays short (issue 17). `torch_js.fx`, `import torch_js.fx`, `from torch_js import fx` and
+# `torch_js.load` all work as if imported here.
+_LAZY_SUBMODULES = frozenset({
+    "distributions", "testing", "serialization", "hub", "distributed", "onnx", "quant", "jit", "profiler",
+    "multiprocessing", "fx", "_dynamo", "compiler", "overrides", "export", "package", "library", "_C"})
+_LAZY_NAMES = {   # top-level name -> (submodule, its attribute)
+    "load": ("serialization", "load"), "save": ("serialization", "save"),
+    "load_gguf": ("serialization", "load_gguf"), "load_safetensors": ("serialization", "load_safetensors"),
+    "save_safetensors": ("serialization", "save_safetensors"),
+    "fork": ("jit", "fork"), "wait": ("jit", "wait"),
+    "_assert": ("fx._symbolic_trace", "_assert"),   # torch._assert: an assert symbolic tracing records
+}
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        return _importlib.import_module(f"{__name__}.{name}")   # the import binds it in this module's namespace
+    if name in _LAZY_NAMES:
+        submodule, attribute = _LAZY_NAMES[name]
+        value = getattr(_importlib.import_module(f"{__name__}.{submodule}"), attribute)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | _LAZY_SUBMODULES | set(_LAZY_NAMES))
+
 
 # ---- `import torch` as torch_js (python -m torch_js SCRIPT.py calls it) -------------------------------------------
 from ._torch_alias import install as install_as_torch  # noqa: E402,F401

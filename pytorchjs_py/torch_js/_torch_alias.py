@@ -11,7 +11,6 @@ second time under new names. A name with no torch_js module behind it raises PyT
 "No module named 'torch.foo'".
 """
 import importlib
-import importlib.abc
 import importlib.machinery
 import sys
 
@@ -28,8 +27,11 @@ def _target_name(fullname):
     return None
 
 
-class TorchAliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Finds `torch.X.Y` as the already importable `torch_js.X.Y` and loads it as that very module object."""
+class TorchAliasFinder:
+    """Finds `torch.X.Y` as the already importable `torch_js.X.Y` and loads it as that very module object.
+
+    A meta-path finder and loader by protocol (find_spec; create_module, exec_module): importlib.abc's base classes
+    would import importlib.resources (pathlib, tempfile, shutil, ...) at every `import torch_js`."""
 
     def find_spec(self, fullname, path=None, target=None):
         real = _target_name(fullname)
