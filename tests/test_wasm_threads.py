@@ -147,7 +147,7 @@ def test_without_shared_memory_one_thread_said_once(monkeypatch):
     monkeypatch.setitem(wasm_threads._state, "reason", "SharedArrayBuffer is not available (test)")
     monkeypatch.setitem(threads._state, "warned", False)
     try:
-        with pytest.warns(RuntimeWarning, match="1 thread: SharedArrayBuffer is not available"):
+        with pytest.warns(RuntimeWarning, match="one thread: SharedArrayBuffer is not available"):
             tj.set_num_threads(4)
         assert tj.get_num_threads() == 1
         with warnings.catch_warnings():

@@ -77,8 +77,7 @@ def _single_in_pyodide(n):
     if n > 1 and library.IN_PYODIDE and not wasm_threads.available():
         if not _state["warned"]:
             _state["warned"] = True
-            warnings.warn(f"torch_js: the CPU kernels run on 1 thread: {wasm_threads.unavailable_reason()}",
-                          RuntimeWarning, stacklevel=3)
+            warnings.warn(f"torch_js: {wasm_threads.one_thread_message()}", RuntimeWarning, stacklevel=3)
         return 1
     return n
 

@@ -15,7 +15,7 @@ unavailable_reason() says why.
 import ctypes
 import os
 
-from .. import kernel_abi
+from .. import _isolation, kernel_abi
 from . import library
 
 MIN_WORK = 1 << 21
@@ -43,11 +43,19 @@ def unavailable_reason():
     if _state["reason"] is None:
         if not library.IN_PYODIDE:
             _state["reason"] = "not in Pyodide (natively the kernels use threads.c's pthread pool)"
+        elif _isolation.cross_origin_isolated() is False or not _isolation.shared_memory_available():
+            _state["reason"] = _isolation.NOT_ISOLATED
         else:
             lib = _module_path()
             _state["reason"] = (str(_js().unavailableReason()) if os.path.exists(lib)
                                 else f"{os.path.basename(lib)} is missing (run `make build`)")
     return _state["reason"]
+
+
+def one_thread_message():
+    """The line torch_js says (once) where a count above 1 cannot be had."""
+    reason = unavailable_reason()
+    return reason if reason == _isolation.NOT_ISOLATED else f"the CPU kernels run on one thread: {reason}"
 
 
 def available():
