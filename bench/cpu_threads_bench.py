@@ -1,7 +1,10 @@
-"""CPU thread scaling: torch_js's native kernels against PyTorch native, same thread counts, in one process.
+"""CPU thread scaling: torch_js's native kernels against PyTorch native, same thread counts, in one process; or
+torch_js's wasm kernels in Pyodide (Node), whose threads are the worker pool of backends/cpu/wasm_threads.py.
 
     PYTHONPATH=pytorchjs_py .venv/bin/python bench/cpu_threads_bench.py [--threads 1,2] [--sizes 256,512,1024,2048]
         [--reps 5] [--out bench/results/cpu_threads.json]
+    make wheel && node js_bridge/pyrun.mjs bench/cpu_threads_bench.py --threads 1,2,4,8,16
+        (writes bench/results/cpu_threads_pyodide.json; torch_js alone, `import torch` there being torch_js)
 
 Workloads: float32 square matmuls (n×n @ n×n) and a MiniLM-shaped encoder forward (6 post-norm transformer layers,
 d_model 384, 12 heads, feed-forward 1536, GELU, batch 8 × 32 tokens, eval mode, no grad: all-MiniLM-L6-v2's
@@ -10,22 +13,58 @@ shapes; the same random weights in both libraries). Each figure is the best of -
 split adds); torch.set_num_threads sets both libraries' counts before each row.
 Writes one JSON object: {"machine": ..., "threads": [...], "matmul": {n: {threads: {"torch_js": ms, "torch_js_cpu": ms,
 "torch": ms}}},
-"minilm": {threads: {...}}, "speedup": {...: torch_js's 1-thread time over its n-thread time}}.
+"minilm": {threads: {...}}, "speedup": {...: torch_js's 1-thread time over its n-thread time}}. In Pyodide "torch" and
+"torch_js_cpu" are null (no per-thread CPU clock there), each row has "worker_tasks" (the tasks the pool's workers
+joined: 0 means the caller computed it alone), a matmul's 1-thread row "torch_js_pool" (the shared-memory module
+at one thread, operand copies included: the n-thread rows' own baseline; "torch_js" there is the usual side module),
+and "pyodide" says which kernels ran and how many workers served.
 """
 import argparse
 import json
 import os
 import platform
+import sys
 import time
 
 import torch_js
 
+IN_PYODIDE = sys.platform == "emscripten"
 try:
+    if IN_PYODIDE:   # `import torch` would give torch_js there (js_bridge/pyrun.mjs)
+        raise ImportError
     import torch
 except ImportError:   # torch_js alone
     torch = None
 
 MINILM = dict(layers=6, d_model=384, heads=12, ff=1536, batch=8, tokens=32)
+
+
+def worker_tasks():
+    """Tasks the Pyodide worker pool's workers have joined so far (None natively)."""
+    if not IN_PYODIDE:
+        return None
+    from torch_js.backends.cpu import wasm_threads
+    return wasm_threads.joined()
+
+
+def pyodide_pool(threads):
+    """Starts the pool's workers for the largest count and waits for them (so no row pays their start)."""
+    from torch_js.backends.cpu import library, threads as cpu_threads, wasm_threads
+    info = {"kernels": os.path.basename(library.LIB_PATH), "available": wasm_threads.available(),
+            "reason": wasm_threads.unavailable_reason(), "cores": cpu_threads.machine_cores()}
+    if info["available"]:
+        info["workers_ready"] = wasm_threads.start_workers(max(threads), wait_ms=30000)
+    return info
+
+
+def pool_path_ms(fn, reps):
+    """best_ms with Pyodide's products taken through the worker pool's module even at one thread."""
+    from torch_js.backends.cpu import wasm_threads
+    wasm_threads.ALWAYS = True
+    try:
+        return best_ms(fn, reps)
+    finally:
+        wasm_threads.ALWAYS = False
 
 
 def best_ms(fn, reps):
@@ -41,6 +80,8 @@ def best_ms(fn, reps):
 def cpu_ms(fn, reps):
     """The process's CPU time per call (all its threads), the mean of reps calls: against the 1-thread figure it
     shows the work the split adds, whatever share of the cores the process got."""
+    if IN_PYODIDE:   # the workers' CPU time is not this process's clock there
+        return None
     t0 = time.process_time()
     for _ in range(reps):
         fn()
@@ -103,7 +144,7 @@ def main():
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--note", default=None, help="a line about the run kept in the JSON (e.g. how busy the machine was)")
     p.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
-                                                 "cpu_threads.json"))
+                                                 "cpu_threads_pyodide.json" if IN_PYODIDE else "cpu_threads.json"))
     args = p.parse_args()
     threads = [int(t) for t in args.threads.split(",")]
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -111,6 +152,9 @@ def main():
                           "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None},
               "torch": torch.__version__ if torch is not None else None, "threads": threads,
               "note": args.note, "matmul": {}, "minilm": {}, "speedup": {}}
+    if IN_PYODIDE:
+        result["pyodide"] = pyodide_pool(threads)
+        print("pyodide:", result["pyodide"], flush=True)
 
     for n in sizes:
         torch_js.manual_seed(0)
@@ -120,11 +164,16 @@ def main():
         for t in threads:
             set_threads(t)
             reps = args.reps * 4 if n <= 512 else args.reps if n <= 1024 else max(2, args.reps // 2)
+            tasks = worker_tasks()
             row[t] = {"torch_js": best_ms(lambda: a @ b, reps), "torch_js_cpu": cpu_ms(lambda: a @ b, reps),
                       "torch": best_ms(lambda: ta @ tb, reps) if torch is not None else None}
+            if tasks is not None:
+                row[t]["worker_tasks"] = worker_tasks() - tasks
+                if t == 1:   # the shared-memory module at one thread, copies included: what a split starts from
+                    row[t]["torch_js_pool"] = pool_path_ms(lambda: a @ b, reps)
             print(f"matmul {n}: {t} thread(s) {row[t]}", flush=True)
 
-    if 1024 in sizes and max(threads) > 1:
+    if 1024 in sizes and max(threads) > 1 and not IN_PYODIDE:
         set_threads(max(threads))
         torch_js.manual_seed(0)
         a = torch_js.randn(1024, 1024)
@@ -134,6 +183,7 @@ def main():
     (ours, x), peer = minilm_pair()
     for t in threads:
         set_threads(t)
+        tasks = worker_tasks()
         with torch_js.no_grad():
             ms = best_ms(lambda: ours(x), args.reps)
             ms_cpu = cpu_ms(lambda: ours(x), args.reps)
@@ -142,6 +192,8 @@ def main():
             with torch.no_grad():
                 theirs_ms = best_ms(lambda: peer[0](peer[1]), args.reps)
         result["minilm"][t] = {"torch_js": ms, "torch_js_cpu": ms_cpu, "torch": theirs_ms}
+        if tasks is not None:
+            result["minilm"][t]["worker_tasks"] = worker_tasks() - tasks
         print(f"minilm: {t} thread(s) {result['minilm'][t]}", flush=True)
 
     base = threads[0]

@@ -25,6 +25,7 @@ _GEMM = kernel_abi.struct_for("gemm")
 _FLOAT_CODES = (8, 9)   # TJS_F32, TJS_F64: the integer gemm is a plain loop, rarely this large
 _MAX_SPAN = 4           # a strided operand is copied as the span it covers: at most this many times its elements
 PART_WORK = 0           # tjs_gemm's part size (0: its default); tests lower it to cover the parts
+ALWAYS = False          # benchmarks: take this path at one thread too (the copies' cost, the modules compared)
 
 _state = {"js": None, "pool": None, "reason": None, "threads": 1, "buf": None}
 
@@ -123,7 +124,7 @@ def _span(shape, strides):
 def gemm(out, a, b, batch, m, n, k, a_strides, b_strides):
     """CPUGemm.gemm's product on the pool, when it is worth it: True when done, False to run it the usual way."""
     code = a._dtype.code
-    if _state["threads"] < 2 or code not in _FLOAT_CODES or batch * m * n * k < MIN_WORK or not available():
+    if (_state["threads"] < 2 and not ALWAYS) or code not in _FLOAT_CODES or batch * m * n * k < MIN_WORK or not available():
         return False
     es = a._dtype.itemsize
     a_span, b_span = _span((batch, m, k), a_strides), _span((batch, k, n), b_strides)
