@@ -14,7 +14,9 @@ unavailable_reason() says why.
 """
 import ctypes
 import os
+import warnings
 
+from ... import _dtype as D
 from .. import _isolation, kernel_abi
 from . import library
 
@@ -22,7 +24,7 @@ MIN_WORK = 1 << 21
 MAX_THREADS = 64        # threads.h's TJS_MAX_THREADS: tjs_parallel uses no more
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _GEMM = kernel_abi.struct_for("gemm")
-_FLOAT_CODES = (8, 9)   # TJS_F32, TJS_F64: the integer gemm is a plain loop, rarely this large
+_FLOAT_CODES = (D.float32.code, D.float64.code)   # the integer gemm is a plain loop, rarely this large
 _MAX_SPAN = 4           # a strided operand is copied as the span it covers: at most this many times its elements
 PART_WORK = 0           # tjs_gemm's part size (0: its default); tests lower it to cover the parts
 ALWAYS = False          # benchmarks: take this path at one thread too (the copies' cost, the modules compared)
@@ -130,7 +132,12 @@ def gemm(out, a, b, batch, m, n, k, a_strides, b_strides):
     a_span, b_span = _span((batch, m, k), a_strides), _span((batch, k, n), b_strides)
     if a_span is None or b_span is None or a_span > _MAX_SPAN * batch * m * k or b_span > _MAX_SPAN * batch * k * n:
         return False
-    pool = _pool()
+    try:
+        pool = _pool()
+    except Exception as e:   # e.g. no shared memory could be reserved: one thread from now on, said once
+        _state["reason"] = f"the worker pool could not start ({type(e).__name__}: {e})"
+        warnings.warn(f"torch_js: {one_thread_message()}", RuntimeWarning, stacklevel=2)
+        return False
     workers = min(_state["threads"], MAX_THREADS) - 1
     if pool.started() < workers:
         pool.ensureWorkers(workers)
