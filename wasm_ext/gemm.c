@@ -4,7 +4,8 @@
  * blocks of NR-column micro-panels (zero-padded at the edges), so any strides (transposed, 0 for broadcast)
  * cost only the packing. The micro-kernel keeps an MR×NR tile of C in vector registers: 4×8 for f32 (8 f4
  * accumulators; measured as the shape V8 register-allocates best), 4×4 for f64 (8 d2 accumulators).
- * With -mrelaxed-simd the multiply-add is f32x4.relaxed_madd (fused where the CPU has FMA).
+ * With -mrelaxed-simd the multiply-add is f32x4.relaxed_madd (fused where the CPU has FMA). The native x86-64
+ * build takes gemm_x86.c's AVX2+FMA / AVX-512 kernels instead where the CPU has them (same driver, gemm_blocked.h).
  * Small problems (M·N·K <= DIRECT_MAX), matrix-vector shapes (M == 1 or N == 1) and outer products take a
  * direct loop with no packing (f32: 1×16 register-accumulated row blocks when B's rows are contiguous).
  * Batches: out[bt] is contiguous; a B shared by all batches (b_bs == 0) with A's batches laid out like rows
@@ -19,12 +20,11 @@
  *
  * Sizes are converted to ptrdiff_t once validated: in wasm32 that keeps address arithmetic in i32.
  */
-#include "tjs.h"
+#include "gemm_blocked.h"
 #include "threads.h"
 
 typedef float f4u __attribute__((vector_size(16), aligned(4), may_alias));
 typedef double d2u __attribute__((vector_size(16), aligned(8), may_alias));
-typedef ptrdiff_t idx_t;
 
 #ifdef __wasm_relaxed_simd__
 #define MADD4(a, b, c) __builtin_wasm_relaxed_madd_f32x4((a), (b), (c))
@@ -34,11 +34,7 @@ typedef ptrdiff_t idx_t;
 #define MADD2(a, b, c) ((c) + (a) * (b))
 #endif
 
-#define INLINE static inline __attribute__((always_inline))
-#define NOINLINE static __attribute__((noinline))
-
 /* blocking: packed A block is MC×KC, packed B block KC×NC (both 128 KiB / 512 KiB for either type) */
-#define KC 256
 #define MC_F 128
 #ifndef NC_F
 #define NC_F 512
@@ -50,10 +46,16 @@ typedef ptrdiff_t idx_t;
 #define MR_D 4
 #define NR_D 4
 
+#ifdef TJS_GEMM_X86
+/* gemm_x86.c's kernels pack into these too */
+static union { float f[MC_F * KC]; double d[MC_D * KC]; char x86[TJS_GEMM_X86_PACK_A_BYTES]; } pack_a
+    __attribute__((aligned(64)));
+static union { float f[KC * NC_F]; double d[KC * NC_D]; char x86[TJS_GEMM_X86_PACK_B_BYTES]; } pack_b
+    __attribute__((aligned(64)));
+#else
 static union { float f[MC_F * KC]; double d[MC_D * KC]; } pack_a __attribute__((aligned(64)));
 static union { float f[KC * NC_F]; double d[KC * NC_D]; } pack_b __attribute__((aligned(64)));
-
-INLINE idx_t imin(idx_t a, idx_t b) { return a < b ? a : b; }
+#endif
 INLINE f4 splat4(float x) { return (f4){x, x, x, x}; }
 INLINE d2 splat2(double x) { return (d2){x, x}; }
 
@@ -252,44 +254,6 @@ NOINLINE void ukr_f64(idx_t kc, const double *restrict ap, const double *restric
 /* ------------------------------------------------------------------------------------------------------ */
 /* blocked drivers (C contiguous with row stride ldc)                                                      */
 
-/* split n into ceil(n/blk) near-equal blocks, each a multiple of `mult` where possible */
-INLINE idx_t even_block(idx_t n, idx_t blk, idx_t mult) {
-  idx_t nb = (n + blk - 1) / blk;
-  idx_t b = (n + nb - 1) / nb;
-  b = (b + mult - 1) / mult * mult;
-  return b > blk ? blk : b;
-}
-
-/* Units of work: the (jc, pc, ic) blocks of the loops below, numbered in their order. A driver call runs units
- * [u0, u1) of blocked_units(); run in pieces, every C element gets the same k blocks added in the same order
- * (the block sizes depend on M, N, K only), so the result is bit-identical to one call over all units. A
- * piece that starts inside a (jc, pc) block packs its B panel again. pa, pb: the packing buffers (pack_a, pack_b's
- * sizes), the statics on the calling thread, a worker's own scratch on the others. */
-#define DEFINE_BLOCKED(NAME, T, MC, NC, MR, NR, PA, PB, UKR)                                          \
-  NOINLINE void NAME(idx_t M, idx_t N, idx_t K, const T *a, idx_t ars, idx_t acs, const T *b, idx_t brs,  \
-                     idx_t bcs, T *c, idx_t ldc, int64_t u0, int64_t u1, T *pa, T *pb) {                   \
-    idx_t kcb = even_block(K, KC, 8);                                                                      \
-    idx_t mcb = even_block(M, MC, MR);                                                                     \
-    int64_t ni = (M + mcb - 1) / mcb, np = (K + kcb - 1) / kcb, packed = -1;                               \
-    for (int64_t u = u0; u < u1; u++) {                                                                    \
-      int64_t jp = u / ni;                                                                                 \
-      idx_t ic = (idx_t)(u % ni) * mcb, pc = (idx_t)(jp % np) * kcb, jc = (idx_t)(jp / np) * NC;           \
-      idx_t nc = imin(NC, N - jc), kc = imin(kcb, K - pc), mc = imin(mcb, M - ic);                         \
-      if (jp != packed) {                                                                                  \
-        PB(b + pc * brs + jc * bcs, brs, bcs, kc, nc, pb);                                                 \
-        packed = jp;                                                                                       \
-      }                                                                                                    \
-      PA(a + ic * ars + pc * acs, ars, acs, mc, kc, pa);                                                   \
-      for (idx_t jr = 0; jr < nc; jr += NR) {                                                              \
-        idx_t nr = imin(NR, nc - jr);                                                                      \
-        const T *bp = pb + jr * kc;                                                                        \
-        T *cj = c + ic * ldc + jc + jr;                                                                    \
-        for (idx_t ir = 0; ir < mc; ir += MR)                                                              \
-          UKR(kc, pa + ir * kc, bp, cj + ir * ldc, ldc, pc > 0, imin(MR, mc - ir), nr);                    \
-      }                                                                                                    \
-    }                                                                                                      \
-  }
-
 /* how many units blocked_<T> cuts a product into, and the multiply-adds of the largest */
 static int64_t blocked_units(idx_t M, idx_t N, idx_t K, idx_t MC, idx_t NC, idx_t MR, int64_t *cost) {
   idx_t kcb = even_block(K, KC, 8), mcb = even_block(M, MC, MR);
@@ -299,6 +263,49 @@ static int64_t blocked_units(idx_t M, idx_t N, idx_t K, idx_t MC, idx_t NC, idx_
 
 DEFINE_BLOCKED(blocked_f32, float, MC_F, NC_F, MR_F, NR_F, pack_a_f32, pack_b_f32, ukr_f32)
 DEFINE_BLOCKED(blocked_f64, double, MC_D, NC_D, MR_D, NR_D, pack_a_f64, pack_b_f64, ukr_f64)
+
+/* The blocked kernel every f32/f64 product takes: the ones above, or on x86-64 CPUs with AVX2+FMA gemm_x86.c's
+ * widest (asked once, on the first product). Tiles, parts and units follow its blocking. */
+typedef struct { idx_t mr, nr, mc, nc; } gemm_blocking;
+#ifdef TJS_GEMM_X86
+static int x86_isa = -1;
+static tjs_gemm_kernel x86_f32, x86_f64;
+#endif
+
+static gemm_blocking blocking_of(int dtype) {
+#ifdef TJS_GEMM_X86
+  if (x86_isa > 0) {
+    const tjs_gemm_kernel *k = dtype == TJS_F32 ? &x86_f32 : &x86_f64;
+    return (gemm_blocking){k->mr, k->nr, k->mc, k->nc};
+  }
+#endif
+  return dtype == TJS_F32 ? (gemm_blocking){MR_F, NR_F, MC_F, NC_F} : (gemm_blocking){MR_D, NR_D, MC_D, NC_D};
+}
+
+static int64_t units_of(int dtype, idx_t M, idx_t N, idx_t K, int64_t *cost) {
+  gemm_blocking g = blocking_of(dtype);
+  return blocked_units(M, N, K, g.mc, g.nc, g.mr, cost);
+}
+
+/* units [u0, u1) of an f32/f64 product by the blocked kernel, into c (row stride ldc) */
+static void run_blocked(int dtype, idx_t M, idx_t N, idx_t K, const char *a, idx_t ars, idx_t acs, const char *b,
+                        idx_t brs, idx_t bcs, char *c, idx_t ldc, int64_t u0, int64_t u1, void *pa, void *pb) {
+#ifdef TJS_GEMM_X86
+  if (x86_isa > 0) {
+    if (dtype == TJS_F32)
+      ((tjs_blocked_f32_fn)x86_f32.run)(M, N, K, (const float *)a, ars, acs, (const float *)b, brs, bcs, (float *)c,
+                                        ldc, u0, u1, pa, pb);
+    else
+      ((tjs_blocked_f64_fn)x86_f64.run)(M, N, K, (const double *)a, ars, acs, (const double *)b, brs, bcs,
+                                        (double *)c, ldc, u0, u1, pa, pb);
+    return;
+  }
+#endif
+  if (dtype == TJS_F32)
+    blocked_f32(M, N, K, (const float *)a, ars, acs, (const float *)b, brs, bcs, (float *)c, ldc, u0, u1, pa, pb);
+  else
+    blocked_f64(M, N, K, (const double *)a, ars, acs, (const double *)b, brs, bcs, (double *)c, ldc, u0, u1, pa, pb);
+}
 
 /* ------------------------------------------------------------------------------------------------------ */
 /* direct (unpacked) paths for small and matrix-vector shapes                                             */
@@ -442,14 +449,12 @@ static void run_batch(int dtype, int direct, idx_t M, idx_t N, idx_t K, const ch
     case TJS_F32:
       if (direct) direct_f32(rn, N, K, (const float *)a + ro * a_rs, a_rs, a_cs, (const float *)b, b_rs, b_cs,
                              (float *)out + ro * N, N);
-      else blocked_f32(M, N, K, (const float *)a, a_rs, a_cs, (const float *)b, b_rs, b_cs, (float *)out, N, r0, r1,
-                       pack_a.f, pack_b.f);
+      else run_blocked(dtype, M, N, K, a, a_rs, a_cs, b, b_rs, b_cs, out, N, r0, r1, &pack_a, &pack_b);
       break;
     case TJS_F64:
       if (direct) direct_f64(rn, N, K, (const double *)a + ro * a_rs, a_rs, a_cs, (const double *)b, b_rs, b_cs,
                              (double *)out + ro * N, N);
-      else blocked_f64(M, N, K, (const double *)a, a_rs, a_cs, (const double *)b, b_rs, b_cs, (double *)out, N,
-                       r0, r1, pack_a.d, pack_b.d);
+      else run_blocked(dtype, M, N, K, a, a_rs, a_cs, b, b_rs, b_cs, out, N, r0, r1, &pack_a, &pack_b);
       break;
 #define INT_CASE(CODE, T, FN)                                                                               \
     case CODE:                                                                                             \
@@ -505,8 +510,8 @@ INLINE int64_t work_of(idx_t rows, idx_t cols, int64_t elem_cost) {
 
 /* cuts the region (nb batches) into about `target` tiles; returns their number */
 static int64_t tile_region(gemm_tiles *t, int64_t nb, int64_t elem_cost, int64_t target) {
-  idx_t mr = t->direct ? 1 : t->dtype == TJS_F32 ? MR_F : MR_D, nr = t->dtype == TJS_F32 ? NR_F : NR_D;
-  idx_t nc = t->dtype == TJS_F32 ? NC_F : NC_D, min_rows = t->direct ? 1 : TILE_MIN_ROWS;
+  gemm_blocking g = blocking_of(t->dtype);
+  idx_t mr = t->direct ? 1 : g.mr, nr = g.nr, nc = g.nc, min_rows = t->direct ? 1 : TILE_MIN_ROWS;
   idx_t R = t->r1 - t->r0, C = t->c1 - t->c0, rows = R, cols = C;
   for (;;) {
     int64_t count = nb * ((R + rows - 1) / rows) * ((C + cols - 1) / cols);
@@ -543,14 +548,10 @@ static void run_tile(const gemm_tiles *t, int64_t i, void *pa, void *pb) {
   char *out = t->out + bi * t->M * t->N * es;
   if (t->direct) {
     run_batch(t->dtype, 1, t->M, t->N, t->K, a, t->a_rs, t->a_cs, b, t->b_rs, t->b_cs, out, r0, r0 + m);
-  } else if (t->dtype == TJS_F32) {
-    int64_t units = blocked_units(m, n, t->K, MC_F, NC_F, MR_F, &cost);
-    blocked_f32(m, n, t->K, (const float *)a + r0 * t->a_rs, t->a_rs, t->a_cs, (const float *)b + c0 * t->b_cs,
-                t->b_rs, t->b_cs, (float *)out + r0 * t->N + c0, t->N, 0, units, pa, pb);
   } else {
-    int64_t units = blocked_units(m, n, t->K, MC_D, NC_D, MR_D, &cost);
-    blocked_f64(m, n, t->K, (const double *)a + r0 * t->a_rs, t->a_rs, t->a_cs, (const double *)b + c0 * t->b_cs,
-                t->b_rs, t->b_cs, (double *)out + r0 * t->N + c0, t->N, 0, units, pa, pb);
+    int64_t units = units_of(t->dtype, m, n, t->K, &cost);
+    run_blocked(t->dtype, m, n, t->K, a + r0 * t->a_rs * es, t->a_rs, t->a_cs, b + c0 * t->b_cs * es, t->b_rs,
+                t->b_cs, out + (r0 * t->N + c0) * es, t->N, 0, units, pa, pb);
   }
 }
 
@@ -613,6 +614,9 @@ TJS_EXPORT int tjs_gemm(void) {
     M *= (idx_t)batch;
     batch = 1;
   }
+#ifdef TJS_GEMM_X86
+  if (x86_isa < 0) x86_isa = tjs_gemm_x86_kernels(&x86_f32, &x86_f64);
+#endif
   int is_float = dtype == TJS_F32 || dtype == TJS_F64;
   int direct = !is_float || use_direct(M, N, K, b_cs);
   int64_t elem_cost = (int64_t)K * (direct ? (is_float ? W_DIRECT : W_INT) : dtype == TJS_F32 ? W_BLOCKED_F32
@@ -624,8 +628,7 @@ TJS_EXPORT int tjs_gemm(void) {
   if (single && threads == 1) {
     /* one part on one thread (every small product) */
     idx_t c_bs = M * N, es = (idx_t)esz;
-    int64_t units = direct ? M : dtype == TJS_F32 ? blocked_units(M, N, K, MC_F, NC_F, MR_F, &all)
-                                                  : blocked_units(M, N, K, MC_D, NC_D, MR_D, &all);
+    int64_t units = direct ? M : units_of(dtype, M, N, K, &all);
     for (int64_t bt = 0; bt < batch; bt++) {
       idx_t bi = (idx_t)bt;
       run_batch(dtype, direct, M, N, K, a + bi * a_bs * es, a_rs, a_cs, b + bi * b_bs * es, b_rs, b_cs,
@@ -645,8 +648,8 @@ TJS_EXPORT int tjs_gemm(void) {
     t.b0 = part * per;
     nb = batch - t.b0 < per ? batch - t.b0 : per;
   } else {
-    idx_t nc = direct ? N : dtype == TJS_F32 ? NC_F : NC_D, colw = imin(nc, N),
-          mr = direct ? 1 : dtype == TJS_F32 ? MR_F : MR_D;
+    gemm_blocking g = blocking_of(dtype);
+    idx_t nc = direct ? N : g.nc, colw = imin(nc, N), mr = direct ? 1 : g.mr;
     int64_t band = part_work / work_of(1, colw, elem_cost);
     if (!direct) band = band / mr * mr;
     if (band < mr) band = mr;
