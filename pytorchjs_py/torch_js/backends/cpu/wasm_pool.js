@@ -1,6 +1,6 @@
 // The worker pool of the threaded wasm kernels (libtjs_wasm32_threads*.wasm, mk/wasm_threads.mk), for
 // torch.set_num_threads in Pyodide. A classic script: backends/cpu/wasm_threads.py reads it from the package and
-// evaluates it with pyodide.code.run_js; its value is {unavailableReason, machineCores, createPool}. Nothing is async:
+// evaluates it with pyodide.code.run_js; its value is {unavailableReason, machineCores, createPool, startsLate}. Nothing is async:
 // Python calls it synchronously from Pyodide's thread (Node's main thread, or the Web Worker Pyodide runs in, in a
 // browser), whose event loop does not turn while Python runs.
 //
@@ -162,5 +162,7 @@
     };
   }
 
-  return { unavailableReason, machineCores, createPool };
+  // startsLate: workers come up only once this thread's event loop turns (a browser's nested workers), so
+  // Python starts them as soon as a count is set; Node's start on their own threads at once
+  return { unavailableReason, machineCores, createPool, startsLate: !IN_NODE };
 })()

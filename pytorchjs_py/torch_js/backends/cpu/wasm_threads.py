@@ -77,6 +77,16 @@ def _module_path():
                         "libtjs_wasm32_threads_relaxed.wasm" if relaxed else "libtjs_wasm32_threads.wasm")
 
 
+def _pool_or_none():
+    """The pool, or None when it cannot start (then one thread from now on, said once)."""
+    try:
+        return _pool()
+    except Exception as e:   # e.g. no shared memory could be reserved
+        _state["reason"] = f"the worker pool could not start ({type(e).__name__}: {e})"
+        warnings.warn(f"torch_js: {one_thread_message()}", RuntimeWarning, stacklevel=3)
+        return None
+
+
 def _pool():
     if _state["pool"] is None:
         import pyodide_js  # type: ignore  (exists only in Pyodide)
@@ -101,10 +111,16 @@ def joined():
 
 
 def set_threads(n):
-    """The kernels' thread count: n - 1 workers are started on first use (they join as they come up)."""
+    """The kernels' thread count. The n - 1 workers start at the first product that uses them (in Node they come
+    up within milliseconds) or, in a browser, now: there they start only once Pyodide's worker returns to its event
+    loop, so starting them when the count is set (at import, by set_num_threads) has them serving by the next cell."""
     _state["threads"] = n
+    if n > 1 and _state["pool"] is None and available() and _js().startsLate:
+        _pool_or_none()
     if _state["pool"] is not None:
         _state["pool"].setThreads(n)
+        if n > 1 and _js().startsLate:
+            _state["pool"].ensureWorkers(min(n, MAX_THREADS) - 1)
 
 
 def start_workers(n, wait_ms=0):
@@ -132,11 +148,8 @@ def gemm(out, a, b, batch, m, n, k, a_strides, b_strides):
     a_span, b_span = _span((batch, m, k), a_strides), _span((batch, k, n), b_strides)
     if a_span is None or b_span is None or a_span > _MAX_SPAN * batch * m * k or b_span > _MAX_SPAN * batch * k * n:
         return False
-    try:
-        pool = _pool()
-    except Exception as e:   # e.g. no shared memory could be reserved: one thread from now on, said once
-        _state["reason"] = f"the worker pool could not start ({type(e).__name__}: {e})"
-        warnings.warn(f"torch_js: {one_thread_message()}", RuntimeWarning, stacklevel=2)
+    pool = _pool_or_none()
+    if pool is None:
         return False
     workers = min(_state["threads"], MAX_THREADS) - 1
     if pool.started() < workers:
