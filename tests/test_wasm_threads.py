@@ -142,6 +142,15 @@ def test_small_products_stay_on_pyodides_thread(pool_threads):
 
 
 @pyodide_only
+def test_default_count_is_the_cores_node_reports():
+    """Node 20 has no navigator: the cores come from os.availableParallelism through wasm_pool.js."""
+    from pyodide.code import run_js  # type: ignore  (exists only in Pyodide)
+    cores = int(run_js("process.getBuiltinModule('os').availableParallelism()"))
+    assert threads.machine_cores() == cores
+    assert threads._DEFAULT == min(cores, threads.DEFAULT_CAP)
+
+
+@pyodide_only
 def test_without_shared_memory_one_thread_said_once(monkeypatch):
     prior = tj.get_num_threads()
     monkeypatch.setitem(wasm_threads._state, "reason", "SharedArrayBuffer is not available (test)")
