@@ -464,14 +464,19 @@ TJS_EXPORT int tjs_fill(void) {
     const ET_* const a_ = (const ET_*)pa + it->off[2];                                        \
     const ET_* const b_ = (const ET_*)pb + it->off[3];                                        \
     const int64_t n_ = it->n, so_ = it->is[0], sc_ = it->is[1], sa_ = it->is[2], sb_ = it->is[3]; \
+    /* both sides loaded before the select (a bit mask where all are contiguous): branch-free, vectorisable \
+     * loops, where a branch on random conditions (PReLU's x > 0) mispredicted half the time */            \
     if (so_ == 1 && sc_ == 1 && sa_ == 1 && sb_ == 1) {                                       \
-      for (int64_t i_ = 0; i_ < n_; i_++) o_[i_] = c_[i_] ? a_[i_] : b_[i_];                  \
+      for (int64_t i_ = 0; i_ < n_; i_++) {                                                   \
+        const ET_ m = (ET_)0 - (ET_)(c_[i_] != 0);                                            \
+        o_[i_] = (a_[i_] & m) | (b_[i_] & ~m);                                                \
+      }                                                                                       \
     } else if (so_ == 1 && sc_ == 1 && sa_ == 1 && sb_ == 0) {                                \
       const ET_ b = b_[0];                                                                    \
-      for (int64_t i_ = 0; i_ < n_; i_++) o_[i_] = c_[i_] ? a_[i_] : b;                       \
+      for (int64_t i_ = 0; i_ < n_; i_++) { const ET_ a = a_[i_]; o_[i_] = c_[i_] ? a : b; }  \
     } else if (so_ == 1 && sc_ == 1 && sa_ == 0 && sb_ == 1) {                                \
       const ET_ a = a_[0];                                                                    \
-      for (int64_t i_ = 0; i_ < n_; i_++) o_[i_] = c_[i_] ? a : b_[i_];                       \
+      for (int64_t i_ = 0; i_ < n_; i_++) { const ET_ b = b_[i_]; o_[i_] = c_[i_] ? a : b; }  \
     } else {                                                                                  \
       NOVEC for (int64_t i_ = 0; i_ < n_; i_++)                                               \
         o_[i_ * so_] = c_[i_ * sc_] ? a_[i_ * sa_] : b_[i_ * sb_];                            \
