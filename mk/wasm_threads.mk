@@ -19,7 +19,8 @@ WASM_THREADS_RELAXED_LIB := $(LIBDIR)/libtjs_wasm32_threads_relaxed.wasm
 WASM_THREADS_LIBS := $(WASM_THREADS_LIB) $(WASM_THREADS_RELAXED_LIB)
 WASM_THREADS_CPU := generic+atomics+bulk_memory+simd128+nontrapping_fptoint+sign_ext
 WASM_THREADS_FLAGS = -isystem $(ZIG_INC) -target wasm32-freestanding -DTJS_WASM_SHARED
-WASM_THREADS_EXPORTS := tjs_gemm tjs_worker_main tjs_pool_ready_word tjs_pool_joined_word tjs_args tjs_err tjs_num_threads __stack_pointer
+WASM_THREADS_EXPORTS := tjs_gemm tjs_worker_main tjs_pool_ready_word tjs_pool_joined_word tjs_args tjs_err \
+  tjs_num_threads __stack_pointer
 WASM_THREADS_LDFLAGS := -Wl,--no-entry -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=4294901760 \
   -Wl,-z,stack-size=1048576 -Wl,--strip-all $(addprefix -Wl$(comma)--export=,$(WASM_THREADS_EXPORTS))
 
@@ -31,13 +32,16 @@ build/wasm-threads-relaxed/%.o: wasm_ext/%.c $(KERNEL_HDR) | $(VENV)/.build-setu
 	@mkdir -p $(dir $@)
 	$(ZIG) cc $(WASM_THREADS_FLAGS) -mcpu=$(WASM_THREADS_CPU)+relaxed_simd $(CFLAGS_COMMON) -c $< -o $@
 
+WASM_THREADS_LINK = $(ZIG) cc -target wasm32-freestanding $(WASM_THREADS_LDFLAGS) -o $@ $(filter %.o,$^)
+
 $(WASM_THREADS_LIB): $(patsubst wasm_ext/%.c,build/wasm-threads/%.o,$(WASM_THREADS_SRC)) mk/wasm_threads.mk
 	@mkdir -p $(LIBDIR)
-	$(ZIG) cc -target wasm32-freestanding -mcpu=$(WASM_THREADS_CPU) $(WASM_THREADS_LDFLAGS) -o $@ $(filter %.o,$^)
+	$(WASM_THREADS_LINK) -mcpu=$(WASM_THREADS_CPU)
 
-$(WASM_THREADS_RELAXED_LIB): $(patsubst wasm_ext/%.c,build/wasm-threads-relaxed/%.o,$(WASM_THREADS_SRC)) mk/wasm_threads.mk
+$(WASM_THREADS_RELAXED_LIB): $(patsubst wasm_ext/%.c,build/wasm-threads-relaxed/%.o,$(WASM_THREADS_SRC)) \
+    mk/wasm_threads.mk
 	@mkdir -p $(LIBDIR)
-	$(ZIG) cc -target wasm32-freestanding -mcpu=$(WASM_THREADS_CPU)+relaxed_simd $(WASM_THREADS_LDFLAGS) -o $@ $(filter %.o,$^)
+	$(WASM_THREADS_LINK) -mcpu=$(WASM_THREADS_CPU)+relaxed_simd
 
 # part of `make build` and of the wheel (pyproject.toml's artifacts list them)
 build: $(WASM_THREADS_LIBS)

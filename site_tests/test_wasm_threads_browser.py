@@ -3,8 +3,8 @@ dist/, the threaded gemm on nested Web Workers over a shared WebAssembly.Memory 
 
 Cross-origin isolated (COOP/COEP headers): the workers (the default count's asked for at import) come up once Pyodide's
 worker returns to its event loop, then matmul / conv2d give the same bits at 2 and 4 threads as at 1 and the workers
-take part. Without the headers: get_num_threads() is 1 and torch_js says why in one RuntimeWarning. Served from this process on 127.0.0.1 (the repo's
-node_modules/pyodide and dist/: `make wheel`); needs Chromium as the other site tests do.
+take part. Without the headers: get_num_threads() is 1 and torch_js says why in one RuntimeWarning. Served from this
+process on 127.0.0.1 (the repo's node_modules/pyodide and dist/: `make wheel`); needs Chromium as the other site tests.
 """
 import functools
 import http.server
@@ -58,8 +58,9 @@ def bits(t):
     return t.to(tj.float64).flatten().tolist()
 
 def check():
-    out = {"default_ready": default_ready(), "available": wasm_threads.available(), "reason": wasm_threads.unavailable_reason(),
-           "threads": tj.get_num_threads(), "cores": threads.machine_cores(), "warnings": [str(w.message) for w in said]}
+    out = {"default_ready": default_ready(), "available": wasm_threads.available(),
+           "reason": wasm_threads.unavailable_reason(), "threads": tj.get_num_threads(),
+           "cores": threads.machine_cores(), "warnings": [str(w.message) for w in said]}
     if wasm_threads.available():
         tj.manual_seed(0)
         a, b = tj.randn(300, 310), tj.randn(310, 290)

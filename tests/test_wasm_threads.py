@@ -32,7 +32,7 @@ def pool_threads():
     if not wasm_threads.available():
         pytest.skip(wasm_threads.unavailable_reason())
     ready = wasm_threads.start_workers(max(COUNTS), wait_ms=10000)
-    assert ready == max(COUNTS) - 1, f"only {ready} workers came up"
+    assert ready >= max(COUNTS) - 1, f"only {ready} workers came up"   # earlier tests may have started more
     yield
     tj.set_num_threads(prior)
 
@@ -194,7 +194,8 @@ if (pool.waitReady(3, 10000) !== 3) throw new Error("workers did not start");
 const results = [];
 for (const threads of [1, 2, 3, 4]) {
   pool.setThreads(threads);
-  heap.HEAPU8.set(new Uint8Array(new BigInt64Array([8, 1, M, N, K, o, a, b, 0, K, 1, 0, N, 1, 0, 0].map(BigInt)).buffer), ARGS);
+  const args = new BigInt64Array([8, 1, M, N, K, o, a, b, 0, K, 1, 0, N, 1, 0, 0].map(BigInt));
+  heap.HEAPU8.set(new Uint8Array(args.buffer), ARGS);
   pool.copyIn(pool.argsAddr, ARGS, 16 * 8);
   const rc = pool.call("gemm");
   if (rc !== 0) throw new Error("tjs_gemm returned " + rc);

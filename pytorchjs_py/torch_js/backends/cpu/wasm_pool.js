@@ -1,8 +1,8 @@
 // The worker pool of the threaded wasm kernels (libtjs_wasm32_threads*.wasm, mk/wasm_threads.mk), for
 // torch.set_num_threads in Pyodide. A classic script: backends/cpu/wasm_threads.py reads it from the package and
-// evaluates it with pyodide.code.run_js; its value is {unavailableReason, machineCores, createPool, startsLate}. Nothing is async:
-// Python calls it synchronously from Pyodide's thread (Node's main thread, or the Web Worker Pyodide runs in, in a
-// browser), whose event loop does not turn while Python runs.
+// evaluates it with pyodide.code.run_js; its value is {unavailableReason, machineCores, createPool, startsLate}.
+// Nothing is async: Python calls it synchronously from Pyodide's thread (Node's main thread, or the Web Worker Pyodide
+// runs in, in a browser), whose event loop does not turn while Python runs.
 //
 // One shared WebAssembly.Memory; the module instantiated over it once here (the caller's instance) and once in each
 // worker (worker_threads in Node, Web Workers in browsers). A worker sets its own stack (a region this side grew the
@@ -83,7 +83,11 @@
   // the memory's minimum from the module's import section (the JS API does not say it)
   function importedMinPages(bytes) {
     let p = 8;
-    const leb = () => { let r = 0, s = 0, x; do { x = bytes[p++]; r += (x & 127) * 2 ** s; s += 7; } while (x & 128); return r; };
+    const leb = () => {
+      let r = 0, s = 0, x;
+      do { x = bytes[p++]; r += (x & 127) * 2 ** s; s += 7; } while (x & 128);
+      return r;
+    };
     const name = () => { const n = leb(); p += n; };
     while (p < bytes.length) {
       const id = bytes[p++], size = leb(), end = p + size;

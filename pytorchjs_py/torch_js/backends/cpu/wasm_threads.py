@@ -66,7 +66,8 @@ def available():
 
 
 def machine_cores():
-    """The cores as the JS side sees them: os.availableParallelism in Node, navigator.hardwareConcurrency in browsers."""
+    """The cores as the JS side sees them: os.availableParallelism in Node, navigator.hardwareConcurrency in a
+    browser."""
     return max(int(_js().machineCores()), 1)
 
 
@@ -142,7 +143,9 @@ def _span(shape, strides):
 def gemm(out, a, b, batch, m, n, k, a_strides, b_strides):
     """CPUGemm.gemm's product on the pool, when it is worth it: True when done, False to run it the usual way."""
     code = a._dtype.code
-    if (_state["threads"] < 2 and not ALWAYS) or code not in _FLOAT_CODES or batch * m * n * k < MIN_WORK or not available():
+    if (_state["threads"] < 2 and not ALWAYS) or code not in _FLOAT_CODES or batch * m * n * k < MIN_WORK:
+        return False
+    if not available():
         return False
     es = a._dtype.itemsize
     a_span, b_span = _span((batch, m, k), a_strides), _span((batch, k, n), b_strides)
