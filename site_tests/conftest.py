@@ -2,6 +2,8 @@
 
 Never `playwright install`: the browser is /usr/bin/chromium (TORCH_JS_CHROMIUM overrides). The site (_output/,
 TORCH_JS_SITE overrides) is served on 127.0.0.1 from this process; any request to another host fails the test.
+`site_url` serves it as `make serve` does, with the cross-origin isolation headers; `plain_site_url` without them,
+as a host that cannot set headers (the site's service worker then isolates its pages).
 Screenshots and timings go to test-artifacts/site/.
 """
 import os
@@ -26,21 +28,30 @@ CHROMIUM_ARGS = [
 ]
 
 
-def serve(directory):
-    server = make_server(directory, quiet=True)
+def serve(directory, isolation_headers=True):
+    server = make_server(directory, quiet=True, isolation_headers=isolation_headers)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
-@pytest.fixture(scope="session")
-def site_url():
+def _served(isolation_headers):
     if not (SITE / "jupyter-lite.json").is_file():
         pytest.fail(f"{SITE} is not a built site: run `make site`")
-    server, url = serve(SITE)
+    server, url = serve(SITE, isolation_headers)
     yield url
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def site_url():
+    yield from _served(isolation_headers=True)
+
+
+@pytest.fixture(scope="session")
+def plain_site_url():
+    yield from _served(isolation_headers=False)
 
 
 @pytest.fixture(scope="session")

@@ -1,16 +1,12 @@
 """Blog embeds from Quarto and MyST/Jupyter Book pages (docs/embeds/*.html, shipped as the site's embed/), in headless
 Chromium: nothing is downloaded before a reader clicks Run, the cells run and share one interpreter, and a running
 cell's Stop button ends it within a second. On a plain server (no COOP/COEP headers, as on most blog hosts) Stop
-restarts Python and says so; on a cross-origin isolated page it raises KeyboardInterrupt and the variables stay.
-The `context` fixture fails the test on any request to a host other than 127.0.0.1."""
-import functools
-import http.server
-import threading
-
+restarts Python and says so; on a cross-origin isolated page (`site_url`: served with COOP/COEP, as `make serve`
+does) it raises KeyboardInterrupt and the variables stay. The embed pages carry no isolation service worker: they
+stand for a blog on another host. The `context` fixture fails the test on any request to a host other than
+127.0.0.1."""
 import pytest
 
-from conftest import SITE
-from serve_site import Handler
 from test_site import record_timing
 
 # What the first Run loads (Pyodide's core and wheels, the webgpu bridge): none of it before a click.
@@ -21,27 +17,6 @@ PAGES = {"quarto_post.html": (2, "div.sourceCode pre.sourceCode"), "myst_page.ht
 
 FIT_OUTPUT = "loss 0.0113, w 3.03, b 0.50"   # the Quarto page's first cell, as CPython's torch prints it
 GRAD_OUTPUT = "tensor([2., 4., 6.])"
-
-
-class IsolatedHandler(Handler):
-    """The site as a cross-origin isolated page (SharedArrayBuffer: Stop can interrupt instead of restarting)."""
-    quiet = True
-
-    def end_headers(self):
-        self.send_header("Cross-Origin-Opener-Policy", "same-origin")
-        self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
-        super().end_headers()
-
-
-@pytest.fixture(scope="module")
-def isolated_url():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(IsolatedHandler,
-                                                                                 directory=str(SITE)))
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 def open_page(context, url, name):
@@ -102,10 +77,10 @@ def press_stop(page, i):
 
 
 @pytest.mark.parametrize("name", sorted(PAGES))
-def test_embed_page_loads_on_click_and_stop_restarts(context, site_url, artifacts, name):
+def test_embed_page_loads_on_click_and_stop_restarts(context, plain_site_url, artifacts, name):
     """A plain server (no COOP/COEP): Stop ends the worker within a second, the cell says that Python restarted,
     and the page's cells run again on the fresh interpreter."""
-    page, requested = open_page(context, site_url, name)
+    page, requested = open_page(context, plain_site_url, name)
     assert page.evaluate("window.torchJsEmbed.isolated") is False
     if name == "quarto_post.html":
         assert FIT_OUTPUT in run_cell(page, 0)
@@ -127,10 +102,10 @@ def test_embed_page_loads_on_click_and_stop_restarts(context, site_url, artifact
         assert f"x.grad is still {GRAD_OUTPUT}" in run_cell(page, 2)
 
 
-def test_stop_while_loading_and_while_waiting(context, site_url):
+def test_stop_while_loading_and_while_waiting(context, plain_site_url):
     """Stop during the first load ends it (nothing was lost: no restart message) and the next Run loads again; Stop on
     a cell waiting behind a running one takes it off the queue at once."""
-    page, requested = open_page(context, site_url, "quarto_post.html")
+    page, requested = open_page(context, plain_site_url, "quarto_post.html")
     page.locator(".tjs-cell").nth(0).locator("button.tjs-run").click()
     page.wait_for_timeout(300)
     assert page.evaluate("window.torchJsEmbed.bootMs") is None, "booted already: nothing left to stop"
@@ -148,10 +123,10 @@ def test_stop_while_loading_and_while_waiting(context, site_url):
     assert "Stopped: Python was restarted" in out, out
 
 
-def test_stop_interrupts_and_keeps_variables_when_isolated(context, isolated_url, artifacts):
+def test_stop_interrupts_and_keeps_variables_when_isolated(context, site_url, artifacts):
     """A cross-origin isolated page: Stop raises KeyboardInterrupt in a `while True` loop and in a loop of torch
     kernels within a second, and the interpreter keeps the earlier cells' variables."""
-    page, _ = open_page(context, isolated_url, "myst_page.html")
+    page, _ = open_page(context, site_url, "myst_page.html")
     assert page.evaluate("window.torchJsEmbed.isolated") is True
     assert GRAD_OUTPUT in run_cell(page, 0)
     latencies = []

@@ -42,6 +42,11 @@ under it). --force: always the full build. No PyTorch is needed (the checkpoint 
      _output/embed/), js_bridge/webgpu/ ->
      _output/js_bridge/webgpu/, and the kernel's start indicator (jupyterlite_config/kernel-start-indicator.js: what
      is loading and for how long, until the kernel is idle) added to the lab, notebooks and repl pages.
+     Cross-origin isolation on hosts that send no COOP/COEP headers: service-worker.js becomes
+     jupyterlite_config/cross-origin-isolation-sw.js (JupyterLite's own worker, renamed service-worker.jupyterlite.js,
+     wrapped to add the headers), registered and waited for by cross-origin-isolation.js first in the head of the
+     site's pages. The kernel's Interrupt on isolated pages: kernel-interrupt.js on the lab, notebooks and repl pages,
+     kernel-interrupt-worker.js and kernel-worker-coincident-fix.js beside the kernel's coincident worker.
   6. Checks: no URL in the site's config points off-site, every lock entry's file exists with its hash.
 
 Usage: .venv/bin/python tools/build_site.py [--output _output] [--wheel dist/torch_js-*.whl] [--force]
@@ -298,6 +303,58 @@ INDICATOR = "static/torch_js/kernel-start-indicator.js"
 INDICATOR_APPS = ("lab", "notebooks", "repl")
 
 
+# Cross-origin isolation without headers (jupyterlite_config/cross-origin-isolation*.js): the service worker at the
+# URL JupyterLite registers (JupyterLite's own moved beside it, and loaded by it), and the script that registers it,
+# first in the head of the site's own pages: the JupyterLite apps and torch.mjs's examples. Not embed/: those pages
+# stand for a blog on another host, where the blog's own headers decide.
+ISOLATION_SCRIPT = "static/torch_js/cross-origin-isolation.js"
+JUPYTERLITE_SW = "service-worker.jupyterlite.js"   # cross-origin-isolation-sw.js importScripts it by this name
+
+
+def isolation_pages(out):
+    apps = [p for p in out.glob("*/**/index.html") if p.parts[len(out.parts)] not in ("files", "embed", "examples")]
+    return sorted(apps) + sorted((out / "examples").rglob("*.html"))
+
+
+def add_isolation(out):
+    (out / "service-worker.js").rename(out / JUPYTERLITE_SW)
+    shutil.copy2(CONFIG / "cross-origin-isolation-sw.js", out / "service-worker.js")
+    (out / ISOLATION_SCRIPT).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(CONFIG / "cross-origin-isolation.js", out / ISOLATION_SCRIPT)
+    for page in isolation_pages(out):
+        src = Path(os.path.relpath(out / ISOLATION_SCRIPT, page.parent)).as_posix()
+        tag = f'<script src="{src}"></script>'
+        text = page.read_text()
+        text, n = re.subn(r"(<head[^>]*>|<meta charset=\"utf-8\">)", lambda m: f"{m.group(1)}\n{tag}", text, count=1)
+        assert n == 1, f"{page}: no <head> or <meta charset>"
+        page.write_text(text)
+
+
+# JupyterLite's Interrupt stopping a running cell on an isolated page (jupyterlite_config/kernel-interrupt*.js): the
+# page script on the pages that start kernels, and the kernel's coincident worker wrapped, beside it, by the module
+# that keeps the interrupt buffer the page posts (and first loads kernel-worker-coincident-fix.js).
+INTERRUPT_SCRIPT = "static/torch_js/kernel-interrupt.js"
+KERNEL_WORKER_DIR = "extensions/@jupyterlite/pyodide-kernel-extension/static"
+INTERRUPT_WORKER_PREFIX = "torch-js-interrupt."   # kernel-interrupt.js starts <prefix><the kernel's worker file>
+
+
+def add_kernel_interrupt(out):
+    shutil.copy2(CONFIG / "kernel-interrupt.js", out / INTERRUPT_SCRIPT)
+    workers = sorted((out / KERNEL_WORKER_DIR).glob("coincident.worker.*.js"))
+    assert len(workers) == 1, f"expected one coincident worker in {KERNEL_WORKER_DIR}: {workers}"
+    template = (CONFIG / "kernel-interrupt-worker.js").read_text()
+    assert template.count('"./KERNEL_WORKER"') == 1
+    shutil.copy2(CONFIG / "kernel-worker-coincident-fix.js", workers[0].parent / "torch-js-coincident-fix.js")
+    (workers[0].parent / (INTERRUPT_WORKER_PREFIX + workers[0].name)).write_text(
+        template.replace('"./KERNEL_WORKER"', json.dumps(f"./{workers[0].name}")))
+    for app in INDICATOR_APPS:   # not deferred: the page's Worker is wrapped before any kernel starts
+        page = out / app / "index.html"
+        text, n = re.subn(r"(<head[^>]*>)", lambda m: f'{m.group(1)}\n<script src="../{INTERRUPT_SCRIPT}"></script>',
+                          page.read_text(), count=1)
+        assert n == 1, f"{page}: no <head>"
+        page.write_text(text)
+
+
 def add_start_indicator(out):
     (out / INDICATOR).parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(CONFIG / "kernel-start-indicator.js", out / INDICATOR)
@@ -334,6 +391,13 @@ def check_site(out):
         json.loads(nb.read_text())
     for app in INDICATOR_APPS:
         assert INDICATOR in (out / app / "index.html").read_text(), f"{app}/index.html lacks the start indicator"
+    assert "importScripts(\"./" + JUPYTERLITE_SW in (out / "service-worker.js").read_text()
+    assert (out / JUPYTERLITE_SW).is_file() and "/api/drive" in (out / JUPYTERLITE_SW).read_text()
+    for page in isolation_pages(out):
+        assert ISOLATION_SCRIPT in page.read_text(), f"{page} lacks {ISOLATION_SCRIPT}"
+    assert len(list((out / KERNEL_WORKER_DIR).glob(f"{INTERRUPT_WORKER_PREFIX}coincident.worker.*.js"))) == 1
+    for app in INDICATOR_APPS:
+        assert INTERRUPT_SCRIPT in (out / app / "index.html").read_text(), f"{app}/index.html lacks {INTERRUPT_SCRIPT}"
     for p in (out / "embed" / "embed.js", out / "embed" / "demo.html", out / "js_bridge" / "webgpu" / "index.mjs",
               out / "js_bridge" / "torch.mjs", out / "examples" / "torch_mjs" / "index.html",
               *(out / "embed" / page for page in EMBED_PAGES)):
@@ -383,6 +447,10 @@ with any static web server, for example from inside this folder:
 and open http://127.0.0.1:8000/ (notebooks: http://127.0.0.1:8000/tree/index.html).
 serve.py sets the MIME types itself, which helps on Windows, where the registry sometimes maps .js to text/plain
 and `python -m http.server` then serves JavaScript that browsers refuse to run.
+serve.py also sends the cross-origin isolation headers (COOP/COEP), which give the notebooks SharedArrayBuffer:
+CPU threads and a working Interrupt button. Served without them (`python -m http.server`, most web hosts), each
+page installs the site's service worker and reloads itself once to get the same; that needs a secure address
+(https://, or http://127.0.0.1 / localhost) and a browser window that allows service workers.
 
 In a notebook, `import torch` gives torch_js (PyTorch code runs unchanged); `import torch_js` works too.
 Notebooks edited in the browser are saved in that browser's storage, not in this folder.
@@ -556,6 +624,8 @@ def build_full(torch_wheel, out):
         shutil.copy2(REPO / "js_bridge" / name, out / "js_bridge" / name)
     shutil.copytree(REPO / "examples" / "torch_mjs", out / "examples" / "torch_mjs",
                     ignore=shutil.ignore_patterns("__pycache__"))
+    add_kernel_interrupt(out)
+    add_isolation(out)
     (out / "build-info.json").write_text(json.dumps({
         "torch_js_wheel": torch_wheel.name, "pyodide": npm_version,
         "jupyterlite-core": _version("jupyterlite-core"),

@@ -6,7 +6,15 @@ A plain static server with explicit MIME types for what Pyodide and JupyterLite 
 /etc/mime.types. `python3 -m http.server` serves the same site too (on Python 3.11+ with a usual mime.types);
 pages opened as file:// do not work (the browser blocks module workers and fetches there).
 
-  python3 tools/serve_site.py [--dir _output] [--port 8000] [--host 127.0.0.1] [--quiet]
+Every response carries the cross-origin isolation headers (ISOLATION_HEADERS): the pages are then
+crossOriginIsolated, so SharedArrayBuffer exists (CPU threads in the wasm kernels, JupyterLite's kernel Interrupt,
+the embed's Stop that keeps variables). COEP is require-corp, not credentialless, which WebKit ignores. Everything
+the site loads is same-origin, which require-corp allows as is; Cross-Origin-Resource-Policy: cross-origin and
+Access-Control-Allow-Origin: * let another origin's page (a blog using embed/embed.js, itself isolated or not)
+load the site's scripts, Pyodide and wheels. A host that cannot set headers gets the same isolation from the site's
+service worker (jupyterlite_config/cross-origin-isolation*.js); --no-isolation-headers serves like such a host.
+
+  python3 tools/serve_site.py [--dir _output] [--port 8000] [--host 127.0.0.1] [--quiet] [--no-isolation-headers]
   python3 tools/serve_site.py --check-port [--port 8000]   (exit 1 with a message if the port is taken:
                                                             `make serve` runs it before building anything)
 """
@@ -26,7 +34,16 @@ MIME = {
 }
 
 
+ISOLATION_HEADERS = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+    "Cross-Origin-Resource-Policy": "cross-origin",
+    "Access-Control-Allow-Origin": "*",
+}
+
+
 class Handler(http.server.SimpleHTTPRequestHandler):
+    """A plain static server, as most hosts are (no isolation headers); IsolatedHandler adds them."""
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME}
     quiet = False
 
@@ -40,9 +57,20 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             super().log_message(fmt, *args)
 
 
-def make_server(directory, host="127.0.0.1", port=0, quiet=False):
-    """A ThreadingHTTPServer for `directory` (port 0: a free one; read it from server.server_address[1])."""
-    handler = functools.partial(type("H", (Handler,), {"quiet": quiet}), directory=os.fspath(directory))
+class IsolatedHandler(Handler):
+    """The site cross-origin isolated by its host's headers (`make serve`)."""
+
+    def end_headers(self):
+        for name, value in ISOLATION_HEADERS.items():
+            self.send_header(name, value)
+        super().end_headers()
+
+
+def make_server(directory, host="127.0.0.1", port=0, quiet=False, isolation_headers=True):
+    """A ThreadingHTTPServer for `directory` (port 0: a free one; read it from server.server_address[1]), with the
+    cross-origin isolation headers unless isolation_headers is false (a host that cannot set headers)."""
+    base = IsolatedHandler if isolation_headers else Handler
+    handler = functools.partial(type("H", (base,), {"quiet": quiet}), directory=os.fspath(directory))
     http.server.ThreadingHTTPServer.allow_reuse_address = True
     server = http.server.ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
@@ -73,6 +101,8 @@ def main():
     ap.add_argument("--port", type=int, default=8000)
     ap.add_argument("--quiet", action="store_true")
     ap.add_argument("--check-port", action="store_true", help="only check that the port is free, then exit")
+    ap.add_argument("--no-isolation-headers", action="store_true",
+                    help="serve without COOP/COEP, as a host that cannot set headers (the service worker isolates)")
     args = ap.parse_args()
     problem = port_problem(args.host, args.port)
     if problem:
@@ -82,7 +112,7 @@ def main():
     directory = os.path.abspath(args.dir)
     if not os.path.isfile(os.path.join(directory, "jupyter-lite.json")):
         sys.exit(f"serve_site: {directory} is not a built site (run `make site`)")
-    server = make_server(directory, args.host, args.port, args.quiet)
+    server = make_server(directory, args.host, args.port, args.quiet, not args.no_isolation_headers)
     host, port = server.server_address[:2]
     base = f"http://{host}:{port}"
     print(f"torch_js site: {directory}\n"
@@ -91,6 +121,8 @@ def main():
           f"  Quickstart:     {base}/notebooks/index.html?path=quickstart.ipynb\n"
           f"  Embed demo:     {base}/embed/demo.html\n"
           f"  torch.mjs (JS): {base}/examples/torch_mjs/index.html\n"
+          f"  cross-origin isolation: "
+          f"{'by this server (COOP/COEP headers)' if not args.no_isolation_headers else 'by the service worker'}\n"
           f"Serving on {base}/ (Ctrl+C to stop)", flush=True)
     try:
         server.serve_forever()

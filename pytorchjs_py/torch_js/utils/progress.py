@@ -33,7 +33,9 @@ _BLOCKS = " ▏▎▍▌▋▊▉█"
 # JupyterLite notebook carries INTERRUPT_SCRIPT: when the Interrupt command runs, the page saves the file
 # INTERRUPT_FILE at the root of the notebook contents, which the kernel sees under its /drive mount (a synchronous
 # lookup through JupyterLite's service worker); update() looks at most every INTERRUPT_POLL_S and raises
-# KeyboardInterrupt, so a loop with a bar stops within a second, as in Jupyter.
+# KeyboardInterrupt, so a loop with a bar stops within a second, as in Jupyter. On a cross-origin isolated page the
+# site gives the kernel Pyodide's interrupt buffer (static/torch_js/kernel-interrupt.js: window.torchJsInterrupt),
+# which stops any running Python; no flag is saved for such a kernel (one left behind would stop a later bar).
 INTERRUPT_FILE = ".torch_js_interrupt"
 INTERRUPT_POLL_S = 0.25
 _DRIVE = "/drive"
@@ -42,8 +44,11 @@ INTERRUPT_SCRIPT = """<script>(() => {
   if (!app || window.__torchJsInterrupt) return;
   window.__torchJsInterrupt = true;
   app.commands.commandExecuted.connect((_, args) => {
-    if (/(^|:)interrupt(-kernel)?$/.test(args.id))
-      app.serviceManager.contents.save('%s', {type: 'file', format: 'text', content: 'interrupt'});
+    if (!/(^|:)interrupt(-kernel)?$/.test(args.id)) return;
+    const w = app.shell.currentWidget;
+    const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+    if (k && window.torchJsInterrupt && window.torchJsInterrupt.ready.has(k.id)) return;
+    app.serviceManager.contents.save('%s', {type: 'file', format: 'text', content: 'interrupt'});
   });
 })();</script>""" % INTERRUPT_FILE
 
