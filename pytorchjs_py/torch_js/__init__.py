@@ -142,6 +142,14 @@ def __dir__():
     return sorted(set(globals()) | _LAZY_SUBMODULES | set(_LAZY_NAMES))
 
 
+def _pickle_tensor(self, protocol):
+    """Tensor.__reduce_ex__ until serialization is loaded: loading it puts its own in place (serialization/_checkpoint)."""
+    return _importlib.import_module(f"{__name__}.serialization._checkpoint")._tensor_reduce_ex(self, protocol)
+
+
+Tensor.__reduce_ex__ = _pickle_tensor   # a plain pickle.dumps(tensor) works without torch_js.serialization imported
+
+
 # ---- `import torch` as torch_js (python -m torch_js SCRIPT.py calls it) -------------------------------------------
 from ._torch_alias import install as install_as_torch  # noqa: E402,F401
 
