@@ -15,17 +15,20 @@ under it). --force: always the full build. No PyTorch is needed (the checkpoint 
   2. The Pyodide core from npm (node_modules/pyodide, version pinned in package.json) is staged as the lite dir's
      well-known static/pyodide/, with those wheels and the torch_js wheel beside it (with Python 3.14 bytecode
      added by tools/compile_wheels.mjs, cached in build/site-downloads/bytecode/: the kernel then does not compile
-     every module at each start; torch_js imports in about a third of the time), and its pyodide-lock.json
+     every module at each start; torch_js imports in about a third of the time; the core's python_stdlib.zip, sources
+     only in the npm package, gets the same, which about halves Pyodide's own start and IPython's import), and its
+     pyodide-lock.json
      rewritten: the wheels' sha256 set to the PyPI files' hashes (Pyodide's own builds of the same versions differ,
      and its integrity check then fails with "Failed to fetch"); comm, ipython-pygments-lexers, torch_js and the
      `torch` shim (torch_shim/build_wheel.py: `import torch` gives torch_js) added as packages; every entry's `depends` completed from its wheel's Requires-Dist (markers evaluated for
      Pyodide), and the build fails if one names a package the site does not ship; every entry whose file is not
      in the site dropped (so `import numpy` says ModuleNotFoundError instead of fetching a missing wheel).
   3. How the kernel gets torch_js: jupyter-lite.json sets the Pyodide kernel's loadPyodideOptions.packages to
-     micropip, ipython, jedi, comm, torch-js, torch and tqdm (a shim: torch_js's progress bar), so loadPyodide()
+     micropip, ipython, jedi, comm, torch-js, torch and tqdm (a shim: torch_js's progress bar), and the kernel's own
+     piplite, ipykernel and pyodide-kernel (lock entries from jupyterlite-pyodide-kernel's wheels), so loadPyodide()
      itself installs them from the site's
-     lock, all fetched in parallel, before the kernel starts (the kernel then skips its own one-by-one piplite
-     installs of those). A notebook's first cell can be `import torch`: the `torch` package is the shim, whose
+     lock, all fetched in parallel, before the kernel starts (the kernel then skips its own one-by-one micropip and
+     piplite installs of those). A notebook's first cell can be `import torch`: the `torch` package is the shim, whose
      import imports torch_js, calls torch_js.install_as_torch() and leaves torch_js in sys.modules["torch"]
      (`import torch_js as torch` works too); no %pip, no micropip. This is the mechanism Pyodide offers for
      "installed at start" (no startup snippet: neither the kernel's settings nor loadPyodide have one; no network,
@@ -96,6 +99,14 @@ SKIP_INPUT = re.compile(r"(^|/)(__pycache__|\.ipynb_checkpoints)(/|$)|(^|/)_t[0-
 
 # Files of the npm package the site does not need (typings, the npm README/manifest, demo consoles).
 PYODIDE_SKIP = re.compile(r"(\.map|\.d\.ts|^README\.md|^package\.json|^console.*\.html)$")
+# The core's standard library, sources only: staged with bytecode beside them (tools/compile_wheels.mjs)
+PYODIDE_STDLIB = "python_stdlib.zip"
+# The Pyodide kernel's own wheels (from jupyterlite-pyodide-kernel), as lock packages that loadPyodide installs with
+# the rest: the kernel otherwise installs piplite through micropip and then ipykernel and pyodide-kernel through
+# piplite, one after another, at every start (jupyter-lite.json's packages name them, so the kernel skips that).
+KERNEL_WHEELS_DIR = (Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "@jupyterlite"
+                     / "pyodide-kernel-extension" / "static" / "pypi")
+KERNEL_WHEELS = ["piplite", "pyodide-kernel", "ipykernel"]
 
 
 def log(msg):
@@ -261,7 +272,9 @@ def stage_pyodide(dest, site_wheels, local_wheels):
     pyver = lock["info"]["python"]
     pkgs = lock["packages"]
     kept = {}
-    compiled = with_bytecode([*site_wheels.values(), *local_wheels.values()])
+    stdlib = NPM_PYODIDE / PYODIDE_STDLIB
+    compiled = with_bytecode([stdlib, *site_wheels.values(), *local_wheels.values()])
+    shutil.copy2(compiled[stdlib], dest / PYODIDE_STDLIB)
     for name, whl in sorted({**site_wheels, **local_wheels}.items()):
         dist_name, version = Path(whl).name.split("-")[:2]
         # a wheel built here replaces the lock's package of that name (the tqdm shim: Pyodide has a real tqdm)
@@ -286,6 +299,15 @@ def stage_pyodide(dest, site_wheels, local_wheels):
     log(f"Pyodide {npm_version} core + {len(kept)} lock packages (torch_js {kept['torch-js']['version']}); "
         f"{dropped} lock entries without a file in the site dropped")
     return npm_version
+
+
+def kernel_wheels():
+    """{lock name: wheel} of the Pyodide kernel's own packages (KERNEL_WHEELS), from jupyterlite-pyodide-kernel."""
+    found = {wheel_dist(str(w))[0]: w for w in KERNEL_WHEELS_DIR.glob("*.whl")}
+    missing = [name for name in KERNEL_WHEELS if name not in found]
+    if missing:
+        raise SystemExit(f"build_site: no {missing} wheel in {KERNEL_WHEELS_DIR} (jupyterlite-pyodide-kernel)")
+    return {name: found[name] for name in KERNEL_WHEELS}
 
 
 def build_shims(out_dir):
@@ -373,7 +395,7 @@ def check_site(out):
     kernel = cfg["litePluginSettings"]["@jupyterlite/pyodide-kernel-extension:kernel"]
     assert kernel["pyodideUrl"].startswith("./static/pyodide/"), kernel["pyodideUrl"]
     assert kernel["disablePyPIFallback"] is True
-    assert {"torch-js", "torch", "tqdm"} <= set(kernel["loadPyodideOptions"]["packages"])
+    assert {"torch-js", "torch", "tqdm", *KERNEL_WHEELS} <= set(kernel["loadPyodideOptions"]["packages"])
     # the webgpu device loads its bridge from there by itself (torch_js/backends/webgpu/runtime.py)
     assert kernel["loadPyodideOptions"]["env"]["TORCH_JS_WEBGPU_BRIDGE"] == "../../../../js_bridge/webgpu/index.mjs"
     for url in kernel.get("pipliteUrls", []):
@@ -583,7 +605,7 @@ def build_full(torch_wheel, out):
 
     # 2. Pyodide core (+ torch_js and the torch shim) as the lite dir's well-known static/pyodide
     npm_version = stage_pyodide(lite / "static" / "pyodide", site_wheels,
-                                {"torch-js": torch_wheel, **shim_wheels})
+                                {"torch-js": torch_wheel, **shim_wheels, **kernel_wheels()})
 
     # 3. config + piplite wheels (the piplite addon indexes every wheel in <lite_dir>/pypi/)
     for name in ("jupyter-lite.json", "jupyter_lite_config.json"):

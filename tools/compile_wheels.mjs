@@ -9,6 +9,10 @@
 // unchecked hash-based pyc (PEP 552: used without reading the source's mtime, which unpacking a wheel does not keep),
 // listed in RECORD. Entries keep their zip timestamps: the same input gives the same bytes. tools/build_site.py runs
 // this and caches the results by the input's hash.
+//
+// A .zip that is not a wheel (the core's python_stdlib.zip, which holds sources only) is an archive Python imports
+// from in place (zipimport): each <mod>.py gets <mod>.pyc beside it, the name zipimport looks for first. Without
+// it, every start compiles each standard-library module it imports (Pyodide's own start, IPython's, torch_js's).
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -32,7 +36,33 @@ def _record_line(name, data):
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     return f"{name},sha256={digest},{len(data)}"
 
+def _pyc(data, filename):
+    """An unchecked hash-based pyc of a module's source, or None where it is not Python (a template named .py)."""
+    try:
+        code = compile(data, filename, "exec", dont_inherit=True)
+    except SyntaxError:
+        return None
+    return bytes(_code_to_hash_pyc(code, importlib.util.source_hash(data), checked=False))
+
+def add_bytecode_zipimport(src, dst):
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        added = 0
+        for info in zin.infolist():
+            data = zin.read(info)
+            zout.writestr(info, data)
+            pyc = _pyc(data, info.filename) if info.filename.endswith(".py") else None
+            if pyc is None:
+                continue
+            entry = zipfile.ZipInfo(info.filename + "c", date_time=info.date_time)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            zout.writestr(entry, pyc)
+            added += 1
+    return added
+
 def add_bytecode(src, dst):
+    if not src.endswith(".whl"):
+        return add_bytecode_zipimport(src, dst)
     tag = sys.implementation.cache_tag
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
         record_name = next(n for n in zin.namelist() if n.endswith(".dist-info/RECORD"))
@@ -43,15 +73,11 @@ def add_bytecode(src, dst):
                 record = data.decode()
                 continue
             zout.writestr(info, data)
-            if not info.filename.endswith(".py"):
-                continue
-            try:
-                code = compile(data, info.filename, "exec", dont_inherit=True)
-            except SyntaxError:   # e.g. a template file named .py: imported never, so nothing to add
+            pyc = _pyc(data, info.filename) if info.filename.endswith(".py") else None
+            if pyc is None:
                 continue
             folder, base = posixpath.split(info.filename)
             name = posixpath.join(folder, "__pycache__", f"{base[:-3]}.{tag}.pyc")
-            pyc = bytes(_code_to_hash_pyc(code, importlib.util.source_hash(data), checked=False))
             entry = zipfile.ZipInfo(name, date_time=info.date_time)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = info.external_attr
