@@ -16,6 +16,7 @@ call pays one Python call.
 import functools
 import inspect
 import struct
+import types
 
 from .._storage import INT64_MAX
 from .._tensor import NotStridedError, Tensor
@@ -66,7 +67,43 @@ class _Param:
         self.tensor_list = p.name in TENSOR_LIST_PARAMS and (takes_tensor or self.varargs)
 
 
+_P = inspect.Parameter
+
+
+class _CodeParam:
+    """A parameter of a plain function read off its code object: the name, kind and default inspect.Parameter has,
+    without inspect.signature's checks (those were about a fifth of `import torch_js`: every op's wrapper reads one)."""
+    __slots__ = ("name", "kind", "default")
+    empty = _P.empty
+    POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD = _P.POSITIONAL_ONLY, _P.POSITIONAL_OR_KEYWORD
+    VAR_POSITIONAL, KEYWORD_ONLY, VAR_KEYWORD = _P.VAR_POSITIONAL, _P.KEYWORD_ONLY, _P.VAR_KEYWORD
+
+    def __init__(self, name, kind, default=_P.empty):
+        self.name, self.kind, self.default = name, kind, default
+
+
+def _code_signature(fn):
+    """inspect.signature(fn)'s parameters, in its order: positional ones, *args, keyword-only ones, **kwargs."""
+    code = fn.__code__
+    names, n_pos, n_kw = code.co_varnames, code.co_argcount, code.co_kwonlyargcount
+    defaults, kw_defaults = fn.__defaults__ or (), fn.__kwdefaults__ or {}
+    first_default = n_pos - len(defaults)
+    out = [_CodeParam(names[i], _P.POSITIONAL_ONLY if i < code.co_posonlyargcount else _P.POSITIONAL_OR_KEYWORD,
+                      defaults[i - first_default] if i >= first_default else _P.empty) for i in range(n_pos)]
+    extra = n_pos + n_kw   # co_varnames: positional, keyword-only, then the names of *args and **kwargs
+    if code.co_flags & inspect.CO_VARARGS:
+        out.append(_CodeParam(names[extra], _P.VAR_POSITIONAL))
+        extra += 1
+    out += [_CodeParam(name, _P.KEYWORD_ONLY, kw_defaults.get(name, _P.empty)) for name in names[n_pos:n_pos + n_kw]]
+    if code.co_flags & inspect.CO_VARKEYWORDS:
+        out.append(_CodeParam(names[extra], _P.VAR_KEYWORD))
+    return tuple(out)
+
+
 def _signature(fn):
+    # a plain function that does not stand for another (functools.wraps' __wrapped__, an explicit __signature__)
+    if type(fn) is types.FunctionType and "__wrapped__" not in fn.__dict__ and "__signature__" not in fn.__dict__:
+        return _code_signature(fn)
     try:
         return tuple(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
