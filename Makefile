@@ -33,7 +33,7 @@ NODE_FLAGS := --experimental-wasm-stack-switching --experimental-wasm-relaxed-si
 NODE := node $(NODE_FLAGS)
 
 .PHONY: setup build fixtures test test-py test-pyodide test-webgpu clean wheel bench pyodide-deps example site serve bundle
-.PHONY: example-smollm2 test-js test-js-full
+.PHONY: example-smollm2 test-js test-js-full bench-cpu-peers
 .PHONY: test-site docs check-structure fuzz fuzz-pyodide sanitize test-sanitize FORCE system-deps-test system-deps-serve
 
 # tools/system_deps.sh: the system packages (python3.11, gcc, Node 20; for tests chromium and libvulkan1), installed
@@ -186,6 +186,15 @@ example-smollm2: setup build wheel
 # bench/results/SUMMARY.md) and prints a table. BENCH_ARGS: e.g. --quick.
 bench: $(VENV)/.setup-done node_modules/.setup-done build wheel
 	$(NODE) bench/run.mjs $(BENCH_ARGS)
+
+# Issue 19's CPU peers (bench/README.md): torch_js in Pyodide and ONNX Runtime Web's wasm backend at N threads in one
+# Node process, PyTorch native beside them. CPU_PEERS_ARGS: e.g. --threads 1,2. The ONNX graphs go to build/cpu_peers.
+CPU_PEERS_MODELS := build/cpu_peers/manifest.json
+$(CPU_PEERS_MODELS): bench/cpu_peers_export.py bench/cpu_peers_workloads.py | $(VENV)/.setup-done
+	$(PY) bench/cpu_peers_export.py --out build/cpu_peers
+
+bench-cpu-peers: $(VENV)/.setup-done node_modules/.setup-done build wheel $(CPU_PEERS_MODELS)
+	$(NODE) bench/cpu_peers.mjs $(CPU_PEERS_ARGS)
 
 clean:
 	rm -rf build dist $(LIBDIR)
