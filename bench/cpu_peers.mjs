@@ -188,6 +188,32 @@ function maxAbsDiff(a, b, rowLen = 0, rowStep = 1) {
   return m;
 }
 
+/** {thread id: CPU ticks} of this process's threads (Linux /proc; {} elsewhere). */
+function threadTicks() {
+  try {
+    return Object.fromEntries(fs.readdirSync("/proc/self/task").map((tid) => {
+      const f = fs.readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1].split(" ");
+      return [tid, Number(f[11]) + Number(f[12])];
+    }));
+  } catch {
+    return {};
+  }
+}
+
+/** Adds the CPU ticks each thread spent since `before` into `into`. */
+function addTicks(into, before) {
+  for (const [tid, ticks] of Object.entries(threadTicks())) into[tid] = (into[tid] ?? 0) + ticks - (before[tid] ?? 0);
+}
+
+/** Threads that did at least a tenth of the work (the split's evidence, whatever the machine's load); null under
+ *  20 ticks (0.2 s), too few to tell. */
+const busyThreads = (ticks) => {
+  const v = Object.values(ticks), total = v.reduce((a, b) => a + b, 0);
+  return total >= 20 ? v.filter((x) => x >= total / 10).length : null;
+};
+
+const pause = () => new Promise((resolve) => setTimeout(resolve, 20));
+
 function callsFor(kase) {   // cpu_peers_workloads.calls_for
   if (!kase.startsWith("matmul_")) return 1;
   const n = Number(kase.split("_")[1]);
@@ -247,16 +273,36 @@ async function main() {
     for (const kase of cases) {
       const hasOrt = kase in feeds, calls = callsFor(kase);
       const tasks0 = py("joined")();
-      timeJs(kase, 1);
-      if (hasOrt) await ort.call("time", { case: kase, calls: 1 });
-      let ours = Infinity, theirs = Infinity;
-      for (let r = 0; r < o.rounds; r++) {
-        ours = Math.min(ours, timeJs(kase, calls));
-        if (hasOrt) theirs = Math.min(theirs, await ort.call("time", { case: kase, calls }));
+      // warm-up: V8 compiles hot wasm functions again (optimized) in the background during the first calls
+      for (let i = 0, t0 = performance.now(); i < 1 || (i < 3 && performance.now() - t0 < 1000); i++) timeJs(kase, 1);
+      for (let i = 0, t0 = performance.now(); hasOrt && (i < 1 || (i < 3 && performance.now() - t0 < 1000)); i++) {
+        await ort.call("time", { case: kase, calls: 1 });
       }
+      let ours = [Infinity, 0], theirs = [Infinity, 0];
+      const ticks = { ours: {}, theirs: {} };
+      for (let r = 0; r < o.rounds; r++) {
+        let before = threadTicks();
+        const cpu0 = process.cpuUsage();
+        const ms = timeJs(kase, calls), cpu = process.cpuUsage(cpu0);
+        addTicks(ticks.ours, before);
+        if (ms < ours[0]) ours = [ms, (cpu.user + cpu.system) / 1e3 / calls];
+        if (hasOrt) {
+          await pause();   // the pools' threads go back to waiting before the other engine's turn
+          before = threadTicks();
+          const got = await ort.call("time", { case: kase, calls });
+          addTicks(ticks.theirs, before);
+          if (got[0] < theirs[0]) theirs = got;
+          await pause();
+        }
+      }
+      // cpu_per_wall: the process's CPU time over the wall time of the best round (~ the threads that worked, on an
+      // idle machine); busy_threads: the threads that did >= 1/10 of an engine's CPU time over all its rounds
       const row = result.results[kase][t] = {
-        "torch_js-pyodide": +ours.toFixed(3), "ort-web": hasOrt ? +theirs.toFixed(3) : null,
+        "torch_js-pyodide": +ours[0].toFixed(3), "ort-web": hasOrt ? +theirs[0].toFixed(3) : null,
         torch: torch.results?.[kase]?.[t] ?? null, worker_tasks: py("joined")() - tasks0,
+        cpu_per_wall: { "torch_js-pyodide": +(ours[1] / ours[0]).toFixed(2),
+          "ort-web": hasOrt ? +(theirs[1] / theirs[0]).toFixed(2) : null },
+        busy_threads: { "torch_js-pyodide": busyThreads(ticks.ours), "ort-web": hasOrt ? busyThreads(ticks.theirs) : null },
       };
       if (hasOrt) {   // the two engines' latest outputs, and the encoder's against PyTorch's
         const mine = f32(bytesOf(py("last")(kase)));
@@ -288,14 +334,17 @@ async function main() {
 
 function printTable(r) {
   const cell = (v) => (v === null || v === undefined ? "-" : String(v)).padStart(9);
-  const head = ["case", "threads", "torch_js", "ort-web", "torch", "ort/tjs", "torch/tjs", "tasks"];
+  const head = ["case", "threads", "torch_js", "ort-web", "torch", "ort/tjs", "torch/tjs", "tasks", "cpu tjs",
+    "cpu ort", "thr tjs", "thr ort"];
   const lines = [head.map((h, i) => (i ? h.padStart(9) : h.padEnd(11))).join(" ")];
   for (const c of r.cases) {
     for (const t of r.threads) {
       const x = r.results[c][t], ours = x["torch_js-pyodide"];
       const ratio = (v) => (v ? (v / ours).toFixed(2) : null);
       lines.push([c.padEnd(11), cell(t), cell(ours), cell(x["ort-web"]), cell(x.torch), cell(ratio(x["ort-web"])),
-        cell(ratio(x.torch)), cell(x.worker_tasks)].join(" "));
+        cell(ratio(x.torch)), cell(x.worker_tasks), cell(x.cpu_per_wall["torch_js-pyodide"]),
+        cell(x.cpu_per_wall["ort-web"]), cell(x.busy_threads["torch_js-pyodide"]),
+        cell(x.busy_threads["ort-web"])].join(" "));
     }
   }
   process.stdout.write(`ms per call (best of ${r.rounds}); ratios > 1: torch_js faster\n${lines.join("\n")}\n` +

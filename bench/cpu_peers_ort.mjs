@@ -6,7 +6,7 @@
 // Requests (postMessage {id, op, ...}), each answered {id, value} or {id, error}:
 //   load   {graphs: {name: {model: Uint8Array, external?: [{path, data: Uint8Array}]}}} -> sessions' input names
 //   feeds  {case, session, inputs: {name: {data: Float32Array, dims}}}  the inputs a case runs with
-//   time   {case, calls} -> ms per session.run over `calls` runs back to back
+//   time   {case, calls} -> [ms per session.run over `calls` runs back to back, the process's CPU ms over them]
 //   output {case} -> the first output of the case's latest run (Float32Array)
 import { parentPort, workerData } from "node:worker_threads";
 
@@ -38,9 +38,10 @@ async function handle(msg) {
   const c = cases[msg.case];
   if (!c) throw new Error(`cpu_peers_ort: no feeds for ${msg.case}`);
   if (msg.op === "time") {
-    const t0 = performance.now();
+    const t0 = performance.now(), cpu0 = process.cpuUsage();
     for (let i = 0; i < msg.calls; i++) c.last = await c.session.run(c.feeds);
-    return (performance.now() - t0) / msg.calls;
+    const cpu = process.cpuUsage(cpu0);
+    return [(performance.now() - t0) / msg.calls, (cpu.user + cpu.system) / 1e3 / msg.calls];
   }
   if (msg.op === "output") {
     const out = c.last ?? await c.session.run(c.feeds);
