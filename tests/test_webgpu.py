@@ -518,6 +518,16 @@ def _hazards(dev):
     out["matmul input read by its epilogue"] = b @ b + b      # the product may bind b as vec4
     n16, n8 = (x * 3).to(torch.int16), (x * 3).to(torch.int8)
     out["narrow ints against negative scalars"] = (n16 > -2) & (n8 != -1) | (n16 == -3)
+    # a transpose's copy walks its input's order (lazy.mjs walkInputOrder): joins the kernel that wrote the input
+    t3 = (x * 3 - 1).view(2, 3, 5)
+    out["transposed copy of a pending value"] = t3.transpose(0, 2).contiguous() + 1
+    kept = x * 0.5
+    out["transposed copy, the source kept"] = kept.t().contiguous().view(-1)[:7] * kept[0, 0]
+    q, k, w = (sample((2, 3, 8, 4), seed=s).to(dev) for s in (35, 36, 37))
+    att = torch.nn.functional.scaled_dot_product_attention(q, k, w, is_causal=True)
+    out["attention, heads merged"] = att.transpose(1, 2).contiguous().view(2, 8, 12) @ sample((12, 3), seed=38).to(dev)
+    out["attention kept, heads merged"] = att.transpose(1, 2).contiguous() - att.transpose(1, 2)
+    out["arange"] = torch.arange(7, device=dev) * 3 + torch.arange(3, 17, 2, device=dev)
     return out
 
 

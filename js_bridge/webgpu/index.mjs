@@ -41,7 +41,7 @@ import {
 } from './kernels/sort.mjs';
 import { LINALG_OPS, WG_LINALG, linalgSource } from './kernels/linalg.mjs';
 import { int64Words } from './kernels/int64.mjs';
-import { attentionRows, attentionSource, attentionSpecs } from './kernels/attention.mjs';
+import { checkAttention, runAttention } from './kernels/attention.mjs';
 import { runQuantMatmul } from './kernels/quant_matmul.mjs';
 import { runRowNorm } from './kernels/norm.mjs';
 import { ARGS, FAMILY } from './abi.mjs';
@@ -265,8 +265,8 @@ export class Bridge {
         return this._elementwise('copy', '', [a.out, a.x], a.shape, [a.out_st, a.x_st], F);
       }
       case FAMILY.FILL: {
-        const a = ARGS.FILL(I);
-        return this._elementwise('fill', '', [a.out], a.shape, [a.out_st], F, [a.bits_lo, a.bits_hi]);
+        const a = ARGS.FILL(I);   // op 0: the value's bits; 1: each element's row-major index (arange)
+        return this._elementwise('fill', a.op === 1 ? 'iota' : '', [a.out], a.shape, [a.out_st], F, [a.bits_lo, a.bits_hi]);
       }
       case FAMILY.UNARY: {
         const a = ARGS.UNARY(I);
@@ -289,6 +289,13 @@ export class Bridge {
           return;
         }
         break;
+      }
+      case FAMILY.ATTENTION: {
+        if (!this.lazy.on) break;
+        const a = ARGS.ATTENTION(I);
+        a.scale = F[0];
+        if (checkAttention(this, a)) this.lazy.recordAttention(a);
+        return;
       }
       case FAMILY.GEMM: {
         const a = ARGS.GEMM(I);
@@ -321,7 +328,7 @@ export class Bridge {
       case FAMILY.LOGCUMSUMEXP: return this._logcumsumexp(ARGS.LOGCUMSUMEXP(I));
       case FAMILY.SEARCHSORTED: return this._searchsorted(ARGS.SEARCHSORTED(I));
       case FAMILY.LINALG: return this._linalg(ARGS.LINALG(I));
-      case FAMILY.ATTENTION: return this._attention(ARGS.ATTENTION(I), F[0]);
+      case FAMILY.ATTENTION: { const a = ARGS.ATTENTION(I); return checkAttention(this, a) && runAttention(this, a, F[0]); }
       case FAMILY.ROW_NORM: return runRowNorm(this, ARGS.ROW_NORM(I), F[0]);
       case FAMILY.QUANT_MATMUL: return runQuantMatmul(this, ARGS.QUANT_MATMUL(I));
       default: throw Object.assign(new Error(`unknown family ${fam}`), { code: 2 });
@@ -434,9 +441,10 @@ export class Bridge {
     const { red, pro, xw, epi } = item;
     const stored = [pro, epi].some((g) => g && g.operands.some((o) => o.store));
     if (!stored) return;
-    if (red.fam === 'gemm') {
+    if (red.fam === 'gemm' || red.fam === 'attention') {
       if (epi.nodes.length > 1) { this.lazy.counts.fused_kernels++; this.lazy.counts.fused_nodes += epi.nodes.length; }
-      this._gemm(red.a, epi.nodes.length > 1 ? gemmEpilogue(epi) : null);
+      if (red.fam === 'gemm') this._gemm(red.a, epi.nodes.length > 1 ? gemmEpilogue(epi) : null);
+      else runAttention(this, red.a, red.a.scale, epi.nodes.length > 1 ? gemmEpilogue(epi, 10) : null);
       return;
     }
     if (!pro && epi.nodes.length === 1) { this._reduce(red.a); return; }
@@ -755,26 +763,6 @@ Bridge.prototype._linalg = function (a) {
   if (!count) return;
   const p = this.disp.pipeline(`linalg:${op}`, () => ({ ...linalgSource(op), slots: ids.map((_, k) => k) }));
   this._launch(p, ids, count, WG_LINALG, a.words);
-};
-
-Bridge.prototype._attention = function (a, scale) {
-  const { B, H, L, S, E, Ev, rep, flags } = a, { id: oid, dt: odt, off: ooff } = a.out;
-  const { q, k, v, mask } = a;
-  if (!B || !H || !L || !Ev) return;
-  const withMask = (flags & 2) !== 0;
-  const md = withMask ? mask.dt : -1;
-  this._checkDtypes(withMask ? [q.dt, odt, md] : [q.dt, odt]);
-  if (!isFloat(q.dt) || k.dt !== q.dt || v.dt !== q.dt || odt !== q.dt) throw new UnsupportedError('attention: one float dtype');
-  if (B > MAX_GROUPS || H > MAX_GROUPS) throw new UnsupportedError('attention: too many heads');
-  const ids = withMask ? [oid, q.id, k.id, v.id, mask.id] : [oid, q.id, k.id, v.id];
-  const rows = attentionRows(L, Ev);   // fewer rows per workgroup, keys split, for decoding
-  const p = this._pipe(`attention:${q.dt}:${md}:${E},${Ev}:${rows}`, ids, () => attentionSpecs(q.dt, md), (b) => attentionSource(E, Ev, md, b, rows));
-  const d = this.disp;
-  const w = d.slot();
-  d.u32.set([L, S, 0, H, rep, flags, q.off, k.off, v.off, withMask ? mask.off : 0, ooff], w);
-  d.f32[w + 11] = scale;
-  for (const [j, st] of [a.q_st, a.k_st, a.v_st, a.m_st].entries()) d.u32.set(st, w + ARR(j));
-  d.dispatch(p, ids, w, Math.ceil(L / rows), H, B);
 };
 
 /** Create the device and the bridge. */

@@ -23,6 +23,8 @@ export const MAX_PENDING = 1024;       // recorded nodes that force a flush (the
 const MAX_GROUP_NODES = 64;           // nodes per fused kernel
 const SEARCH_GROUPS = 32;             // how far back a node looks for a group to join
 const MAX_SEGMENTS = 16;              // groups run side by side in one kernel
+// kernels with their own walk over their inputs whose contiguous output takes an epilogue (index.mjs _runReduce)
+const PRODUCERS = new Set(['gemm', 'attention']);
 
 /**
  * Canonical form of one operand's view over the row-major walk of `shape`: size-1 dims dropped, dims merged
@@ -77,8 +79,8 @@ function covers(x, off, n) {
 const same = (a, b) => a.off === b.off && a.dt === b.dt && a.m.key === b.m.key;
 
 /** Whether a node can be part of a fused kernel (int64 values are exact only in the eager kernels). */
-function fusable(fam, dts) {
-  if (dts[0] === DT.int64) return false;
+function fusable(fam, op, dts) {
+  if (dts[0] === DT.int64 || op === 'iota') return false;   // (an iota runs alone: arange's int64 ranges)
   if ((fam === 'unary' || fam === 'binary') && dts[1] === DT.int64) return false;   // int64 operands: 'l' kernels
   if (fam === 'where' && dts[1] === DT.int64) return false;
   if (fam === 'copy' && dts[1] === DT.int64 && dts[0] === DT.bool) return false;
@@ -101,6 +103,7 @@ export class Lazy {
     this.refs = new Set();              // buffer ids the pending nodes read or write
     this.dead = new Set();              // of those, the ones Python released meanwhile
     this.consts = new Map();            // buffer id -> {dt, off, bits}: holds one element, filled with bits (scalars)
+    this.writers = new Map();           // buffer id -> the view the last pending node wrote it through
     this.flushing = false;
     this.assumeStored = new Set();
     this.counts = { recorded: 0, fused_kernels: 0, fused_nodes: 0, stores_skipped: 0, flushes: 0, flush_us: 0 };
@@ -108,6 +111,7 @@ export class Lazy {
 
   /** Record one elementwise primitive (already checked); `a` = {fam, op, operands, shape, strides, p, bits}. */
   record(a) {
+    if (a.fam === 'copy' && this.writers.has(a.operands[1].id)) this.walkInputOrder(a);
     let n = 1;
     for (const x of a.shape) n *= x;
     const ops = a.operands;
@@ -124,11 +128,13 @@ export class Lazy {
       if (c && c.dt === v.dt && c.off === v.off && (v.m.cls === 's' || n === 1)) v.k = c.bits;
       ins[k - 1] = v;
     }
-    if (a.fam === 'fill' && n === 1 && out.dt !== DT.int64) this.consts.set(out.id, { dt: out.dt, off: out.off, bits: a.bits });
+    if (a.fam === 'fill' && a.op !== 'iota' && n === 1 && out.dt !== DT.int64) this.consts.set(out.id, { dt: out.dt, off: out.off, bits: a.bits });
     else if (this.consts.size) this.consts.delete(out.id);
     // a write through a broadcast (stride-0) view is not a plain elementwise map: run it alone
-    const ok = fusable(a.fam, dts) && !(out.m.cls === 's' && n > 1) && !(out.m.cls === 'r' && out.m.st.includes(0));
+    const ok = fusable(a.fam, a.op, dts) && !(out.m.cls === 's' && n > 1) && !(out.m.cls === 'r' && out.m.st.includes(0));
     a.n = n; a.dts = dts; a.out = out; a.ins = ins; a.fusable = ok;
+    if (ok) this.writers.set(out.id, out);
+    else this.writers.delete(out.id);   // (a node run alone takes no copy after it)
     this.nodes.push(a);
     this.counts.recorded++;
     if (this.nodes.length >= MAX_PENDING) this.flush();
@@ -146,6 +152,7 @@ export class Lazy {
     this.refs.add(out.id);
     this.refs.add(x.id);
     this.consts.delete(out.id);
+    this.writers.set(out.id, out);
     this.nodes.push({ fam: 'reduce', op, a, n, nIn, dts: [out.dt, x.dt], out, ins: [x], fusable: true });
     this.counts.recorded++;
     if (this.nodes.length >= MAX_PENDING) this.flush();
@@ -155,13 +162,23 @@ export class Lazy {
    * Record a float matmul (already checked): `a` = the decoded GEMM block. Its output (contiguous) takes an
    * epilogue as a reduction's does: the bias add and activation after a linear layer run in its store.
    */
-  recordGemm(a) {
-    const n = a.batch * a.m * a.n;
-    const opaque = (o) => ({ ...o, m: { cls: 'x', key: 'x' } });   // read by the matmul's own walk: never inline
-    const out = { ...a.out, m: { cls: 'c', key: 'c' } };
-    for (const id of [a.out.id, a.a.id, a.b.id]) this.refs.add(id);
+  recordGemm(a) { this.recordProducer('gemm', a, a.batch * a.m * a.n, [a.a, a.b]); }
+
+  /** Record a fused attention (already checked): `a` = the decoded ATTENTION block; an epilogue as a matmul's. */
+  recordAttention(a) {
+    const ins = a.flags & 2 ? [a.q, a.k, a.v, a.mask] : [a.q, a.k, a.v];
+    this.recordProducer('attention', a, a.B * a.H * a.L * a.Ev, ins);
+  }
+
+  /** A kernel with its own walk over inputs `ins` (PRODUCERS) whose n outputs, contiguous, take an epilogue. */
+  recordProducer(fam, a, n, ins) {
+    const opaque = (o) => ({ ...o, m: { cls: 'x', key: 'x' } });   // read by the kernel's own walk: never inline
+    const out = { ...a.out, m: CONTIGUOUS };
+    this.refs.add(out.id);
+    for (const x of ins) this.refs.add(x.id);
     this.consts.delete(out.id);
-    this.nodes.push({ fam: 'gemm', op: 'gemm', a, n, dts: [out.dt], out, ins: [opaque(a.a), opaque(a.b)], fusable: true });
+    this.nodes.push({ fam, op: fam, a, n, dts: [out.dt], out, ins: ins.map(opaque), fusable: true });
+    this.writers.set(out.id, out);
     this.counts.recorded++;
     if (this.nodes.length >= MAX_PENDING) this.flush();
   }
@@ -170,7 +187,28 @@ export class Lazy {
   stored(id) { return !this.dead.has(id) || this.assumeStored.has(id); }
 
   /** Buffer `id` was written other than by a recorded node (another primitive, an upload): its value is unknown. */
-  forget(id) { this.consts.delete(id); }
+  forget(id) { this.consts.delete(id); this.writers.delete(id); }
+
+  /**
+   * A transpose's copy (out contiguous; x a permutation of the contiguous block a pending node wrote) walks x's
+   * order instead: x is then read as it was written, from registers where the copy joins its writer's kernel (the
+   * head merge after attention), and the copy stores through the permuted view. `a` (shape, strides) rewritten.
+   */
+  walkInputOrder(a) {
+    const x = a.operands[1], w = this.writers.get(x.id);
+    if (w.m.cls !== 'c' || w.off !== x.off || w.dt !== x.dt || x.id === a.operands[0].id) return;
+    if (canon(a.shape, a.strides[0]).cls !== 'c' || canon(a.shape, a.strides[1]).cls !== 'r') return;
+    const xs = a.strides[1];
+    const dims = [];
+    for (let d = 0; d < a.shape.length; d++) if (a.shape[d] !== 1) dims.push(d);
+    dims.sort((p, q) => xs[q] - xs[p]);
+    for (let j = dims.length - 1, acc = 1; j >= 0; j--) {
+      if (xs[dims[j]] !== acc) return;   // not a permutation of a contiguous block
+      acc *= a.shape[dims[j]];
+    }
+    a.shape = dims.map((d) => a.shape[d]);
+    a.strides = a.strides.map((st) => dims.map((d) => st[d]));
+  }
 
   /** Python released buffer `id`: keep it while pending nodes use it. Returns true when deferred. */
   release(id) {
@@ -230,6 +268,7 @@ export class Lazy {
       });
     } finally {
       this.refs.clear();
+      this.writers.clear();
       const dead = [...this.dead];
       this.dead.clear();
       this.flushing = false;
@@ -263,7 +302,7 @@ export class Lazy {
       let g = null;
       if (nd.fam === 'reduce' && (g = this.reuseReduction(nd, lastW, limit))) {
         nd = g.epi.nodes.at(-1);   // now a copy of the earlier result, in its epilogue
-      } else if (nd.fam === 'reduce' || nd.fam === 'gemm') g = this.scheduleReduce(nd, lo, groups, lastW, limit);
+      } else if (nd.fam === 'reduce' || PRODUCERS.has(nd.fam)) g = this.scheduleReduce(nd, lo, groups, lastW, limit);
       else if (nd.fusable) {
         for (let k = Math.max(lo, 0, groups.length - SEARCH_GROUPS); k < groups.length && !g; k++) {
           if (this.fitsAny(groups[k], nd, limit)) g = groups[k];
@@ -371,7 +410,7 @@ export class Lazy {
     const P = r.pro;
     if (r.red.ins.some((x) => x.id === nd.out.id)) return false;
     // a matmul may bind its inputs as vec4 arrays, which nothing else can share: its epilogue leaves them alone
-    if (r.red.fam === 'gemm' && nd.ins.some((v) => r.red.ins.some((x) => x.id === v.id))) return false;
+    if (PRODUCERS.has(r.red.fam) && nd.ins.some((v) => r.red.ins.some((x) => x.id === v.id))) return false;
     if (P && (nd.ins.some((v) => P.lastWrite.has(v.id)) || P.loads.has(nd.out.id) || P.lastWrite.has(nd.out.id))) return false;
     return this.fits(r.epi, nd, limit - (P ? P.ids.size : r.red.ins.length), MAX_FUSED_WORDS - RED_WORDS - 1 - (P ? P.words : 0));
   }

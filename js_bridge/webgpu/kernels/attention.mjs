@@ -10,7 +10,7 @@
 // Header: 0 L, 1 S, 2 unused, 3 H, 4 rep, 5 flags (1 causal, 2 mask), 6 q offset, 7 k offset, 8 v offset,
 // 9 mask offset, 10 out offset, 11 scale (f32 bits). Arrays (4 words each: batch, head, row, column strides):
 // q, k, v, mask. out is contiguous (B, H, L, Ev). Grid: (ceil(L / BR), H, B).
-import { ARR, PRELUDE, isSubword } from './common.mjs';
+import { ARR, MAX_GROUPS, PRELUDE, aliasOf, declare, isFloat, isSubword } from './common.mjs';
 
 export const BR = 64;
 
@@ -215,4 +215,44 @@ ${common(E, Ev)}  var send = S;
   if (!valid || p != 0u) { return; }
 ${storeRow(Ev)}}
 `;
+}
+
+/** Check a decoded ATTENTION block on bridge `br` (index.mjs's Bridge), at the op's call; false: nothing to compute. */
+export function checkAttention(br, a) {
+  const { B, H, L, Ev, flags, q, k, v, mask } = a, odt = a.out.dt;
+  if (!B || !H || !L || !Ev) return false;
+  br._checkDtypes(flags & 2 ? [q.dt, odt, mask.dt] : [q.dt, odt]);
+  if (!isFloat(q.dt) || k.dt !== q.dt || v.dt !== q.dt || odt !== q.dt) throw Object.assign(new Error('attention: one float dtype'), { code: 1 });
+  if (B > MAX_GROUPS || H > MAX_GROUPS) throw Object.assign(new Error('attention: too many heads'), { code: 1 });
+  return true;
+}
+
+/** Run attention `a` (a checked ATTENTION block) on bridge `br`; `epi`: a gemmEpilogue (out offset: word 10) storing it. */
+export function runAttention(br, a, scale, epi = null) {
+  const { B, H, L, S, E, Ev, rep, flags } = a, { id: oid, dt: odt, off: ooff } = a.out;
+  const { q, k, v, mask } = a;
+  const withMask = (flags & 2) !== 0;
+  const md = withMask ? mask.dt : -1;
+  const ins = withMask ? [q.id, k.id, v.id, mask.id] : [q.id, k.id, v.id];
+  const rows = attentionRows(L, Ev);   // fewer rows per workgroup, keys split, for decoding
+  const base = `attention:${q.dt}:${md}:${E},${Ev}:${rows}`;
+  let p, ids;
+  if (!epi) {
+    ids = [oid, ...ins];
+    p = br._pipe(base, ids, () => attentionSpecs(q.dt, md), (b) => attentionSource(E, Ev, md, b, rows));
+  } else {   // the output is the epilogue's to store
+    ids = [...ins, ...epi.ids];
+    const alias = aliasOf(ids);
+    p = br.disp.pipeline(`${base}${epi.key}|${alias}`, () => {
+      const dec = declare([...attentionSpecs(q.dt, md).slice(1), ...epi.specs], alias);
+      return { code: epi.wrap(attentionSource(E, Ev, md, dec.code, rows)), sig: dec.sig, slots: dec.slots, pslots: epi.pslots };
+    });
+  }
+  const d = br.disp;
+  const w = d.slot(p.pslots);
+  d.u32.set([L, S, 0, H, rep, flags, q.off, k.off, v.off, withMask ? mask.off : 0, ooff], w);
+  d.f32[w + 11] = scale;
+  for (const [j, st] of [a.q_st, a.k_st, a.v_st, a.m_st].entries()) d.u32.set(st, w + ARR(j));
+  if (epi) epi.write(d.u32, d.f32, w);
+  d.dispatch(p, ids, w, Math.ceil(L / rows), H, B);
 }

@@ -1,4 +1,4 @@
-// Elementwise families: unary, binary, where, copy (cast), fill. One template per family; the op is an
+// Elementwise families: unary, binary, where, copy (cast), fill (op 'iota': each element's index). One template per family; the op is an
 // entry in a table of WGSL expressions (as tinygrad's code_for_op), and dtypes are substituted by the
 // load/store helpers of common.mjs. Semantics follow wasm_ext/ew_float.h and ew_int.h.
 //
@@ -183,6 +183,10 @@ export function elementwiseSpecs(fam, dts) {
 /** WGSL for family `fam` ('unary' | 'binary' | 'where' | 'copy' | 'fill'), op name, dtypes [out, in...]. */
 export function elementwiseSource(fam, op, dts, b) {
   const od = dts[0];
+  if (fam === 'fill' && op === 'iota') {   // the element's row-major index (buffers hold < 2^32 elements)
+    const st = od === DT.int64 ? 'strw_O(o0, vec2<u32>(i, 0u));' : `st_O(o0, ${cvt('i', kindOf(od), 'i32(i)')});`;
+    return shell(b, stridedOffsets(1, [3]) + `  ${st}\n`);
+  }
   if (fam === 'fill') {
     return shell(b, stridedOffsets(1, [3]) + '  strw_O(o0, vec2<u32>(pu(13u), pu(14u)));\n');
   }

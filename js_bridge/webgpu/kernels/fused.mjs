@@ -305,11 +305,12 @@ export function fusedReduce(red, pro, xw, epi) {
 }
 
 /**
- * A matmul's epilogue: E (node 0 the product) runs where each output element is stored. The matmul kernels
- * (kernels/matmul.mjs, matvec.mjs) store through st_O(offset, value) into a contiguous output from header word 6:
- * those calls become epi_(offset, value), e = offset - word 6. Returns {key, specs, ids, wrap(code), write, pslots}.
+ * A matmul's (or the fused attention's) epilogue: E (node 0 the kernel's result) runs where each output element is
+ * stored. The matmul kernels (kernels/matmul.mjs, matvec.mjs) store through st_O(offset, value) into a contiguous
+ * output from header word `offWord` (6; attention.mjs: 10): those calls become epi_(offset, value), e = offset -
+ * that word. Returns {key, specs, ids, wrap(code), write, pslots}.
  */
-export function gemmEpilogue(epi) {
+export function gemmEpilogue(epi, offWord = 6) {
   const lay = layoutOf(epi, RED_WORDS);
   const pslots = slotsFor(lay.end);
   const segs = [EMPTY, epi];
@@ -318,7 +319,7 @@ export function gemmEpilogue(epi) {
     epi.nodes[0].kind = 'f';
     const fns = [];
     const body = segmentCode(epi, 1, lay, fns);
-    const fn = `fn epi_(o: u32, v: f32) {\n  let e = o - pu(6u);\n${body}}\n`;
+    const fn = `fn epi_(o: u32, v: f32) {\n  let e = o - pu(${offWord}u);\n${body}}\n`;
     const words = pslots === 1 ? PARAM_WORDS : pslots * SLOT_WORDS;
     return code.replace(`array<vec4<u32>, ${PARAM_WORDS / 4}>`, `array<vec4<u32>, ${words / 4}>`)
       .replace(/\bst_O\(/g, 'epi_(') + helpersFor(body) + (body.includes('iclamp_') ? ICLAMP : '') + fns.join('') + fn;

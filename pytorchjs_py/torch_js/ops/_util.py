@@ -236,6 +236,19 @@ def scalar_tensor(value, dtype, dev):
     return t
 
 
+def cached_constant(key, make):
+    """A device tensor that depends on `key` alone (a causal mask, say), made once by make() and kept with the
+    scalar operands above: read by kernels only, never handed to users; a graph capture drops those it made."""
+    key = ("constant",) + key
+    t = _SCALAR_CACHE.get(key)
+    if t is None:
+        t = make()
+        if len(_SCALAR_CACHE) > 4096:
+            _SCALAR_CACHE.clear()
+        _SCALAR_CACHE[key] = t
+    return t
+
+
 def rename_grad_fn(t, name):
     """Give a composite op's final node the name PyTorch's own node for the op has (what users see printed)."""
     fn = t._grad_fn

@@ -384,9 +384,13 @@ def _steps_arg(steps, name):
 
 def _iota(n, d, dev=CPU):
     """0, 1, ..., n-1 as a new tensor of dtype d (int64 or float64) on dev (the CPU unless the values are exact
-    there too): each kernel call doubles the filled prefix, so n values cost log2(n) calls and no Python list."""
+    there too): one kernel where the backend has one (webgpu's iota), else each kernel call doubles the filled
+    prefix, so n values cost log2(n) calls and no Python list."""
     t = _empty((n,), d, dev)
-    if n:
+    iota = getattr(t._storage.backend, "iota", None)
+    if n and iota is not None:
+        iota(t)
+    elif n:
         st, be = t._storage, t._storage.backend
         be.fill(_make(st, (1,), (1,), 0, d), 0)
         k = 1

@@ -10,7 +10,7 @@ import math
 
 from .. import _dtype as D
 from .._tensor import _empty
-from ._util import GRAD_ENABLED, broadcast_shapes, record
+from ._util import GRAD_ENABLED, broadcast_shapes, cached_constant, record
 from .creation import arange
 from .reduction import softmax
 
@@ -37,15 +37,17 @@ def _strides4(t):
     return ((merged[0] if merged else 0),) + stride[nd - 3:]
 
 
-def _causal(l, s, dev):
-    return arange(l, device=dev).unsqueeze(1) >= arange(s, device=dev).unsqueeze(0)    # tril(ones(L, S))
+def _causal_blocked(l, s, dev):
+    """The keys a causal row may not see (above the diagonal), (L, S) bool, made once per shape and device."""
+    return cached_constant(("causal_blocked", l, s, dev),
+                           lambda: arange(l, device=dev).unsqueeze(1) < arange(s, device=dev).unsqueeze(0))
 
 
 def _weights(q, k, mask, causal, scale):
     """softmax(q k^T * scale + mask): the composite's attention weights (k already repeated for GQA)."""
     s = (q @ k.transpose(-2, -1)) * scale
     if causal:
-        s = s.masked_fill(_causal(s._shape[-2], s._shape[-1], q._storage.device).logical_not(), float("-inf"))
+        s = s.masked_fill(_causal_blocked(s._shape[-2], s._shape[-1], q._storage.device), float("-inf"))
     if mask is not None:
         s = s.masked_fill(mask.logical_not(), float("-inf")) if mask._dtype is D.bool_ else s + mask
     return softmax(s, -1)

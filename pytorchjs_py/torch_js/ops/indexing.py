@@ -42,14 +42,14 @@ def _as_index(idx, like):
 
 def _offsets(t, dims, idxs, bshape, wrap_negative=True):
     """int64 offsets (in t's elements, relative to t's storage offset) for index tensors on `dims`."""
-    offs = zeros(bshape, dtype=D.int64, device=t._storage.device)
+    offs = _empty(bshape, D.int64, t._storage.device)   # the first index writes every offset, later ones add
     be = t._storage.backend
-    for d, idx in zip(dims, idxs):
+    for k, (d, idx) in enumerate(zip(dims, idxs)):
         same_device(t, idx)
         if idx.numel() and numel_of(bshape):
             try:
                 be.index_offsets(offs, idx, expand_strides(idx._shape, idx._stride, bshape), t._shape[d],
-                                 t._stride[d], True, wrap_negative)
+                                 t._stride[d], k > 0, wrap_negative)
             except KernelIndexError as e:
                 raise IndexError(_bounds_message(e, d)) from None
         elif numel_of(bshape) and t._shape[d] == 0:
@@ -339,7 +339,7 @@ class _GatherPlan:
         self.dim, self.index, self.error = dim, index, error
 
     def offsets(self, t):
-        offs = zeros(self.index._shape, dtype=D.int64, device=t._storage.device)
+        offs = _empty(self.index._shape, D.int64, t._storage.device)   # index_offsets writes each one
         if self.index.numel():
             try:
                 t._storage.backend.index_offsets(offs, self.index, self.index._stride, t._shape[self.dim],

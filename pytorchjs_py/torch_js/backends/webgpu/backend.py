@@ -212,6 +212,19 @@ class WebGPUBackend(Backend):
         if rc:
             _rt.fail(rc, "fill", (out._dtype,))
 
+    def iota(self, out):
+        """out[i] = i (i the row-major index) in one kernel: the fill family's op 1 (beyond the Backend
+        interface: ops/creation.py's _iota asks for it by name)."""
+        shape, ost = out._shape, out._stride
+        nd = len(shape)
+        if nd > MAX_DIMS:
+            raise RuntimeError(f"iota: {nd} dims, the bridge takes {MAX_DIMS}")
+        _FILL[nd].pack_into(_ARGS, 0, 0.0, 0.0, 0.0, 0.0, FILL, 1, nd, out._storage.ptr, out._dtype.code,
+                            out._offset, 0, 0, *shape, *ost)
+        rc = _rt.run()
+        if rc:
+            _rt.fail(rc, "arange", (out._dtype,))
+
     def unary(self, op, out, x, p0=0.0, p1=0.0, p2=0.0):
         shape, ost, xst = out._shape, out._stride, x._stride
         nd = len(shape)

@@ -9,6 +9,7 @@ from ...ops._util import GRAD_ENABLED, broadcast_shapes, record, rename_grad_fn
 from ...ops import shape as _S
 from ...ops.elementwise import where as _where
 from ...ops.inplace import write_out
+from ...ops.linalg.products import mm_mat1_backward, mm_mat2_backward
 from ._common import D, Tensor, as_op_result, no_grad, ntuple, reg, zeros, full, arange, empty, empty_like
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 
@@ -48,8 +49,8 @@ def _addmm_backward(ctx, g):
     mat1, mat2 = ctx.saved_tensors
     needs = [edge is not None for edge in ctx.edges]
     g_bias = g.sum(0) if needs[0] else None
-    g_mat1 = g.mm(mat2.t()) if needs[1] else None
-    g_mat2 = mat1.t().mm(g) if needs[2] else None
+    g_mat1 = mm_mat1_backward(g, mat1, mat2) if needs[1] else None
+    g_mat2 = mm_mat2_backward(g, mat1, mat2) if needs[2] else None   # weight.t()'s: the weight's layout
     return g_bias, g_mat1, g_mat2
 
 

@@ -19,11 +19,28 @@ def _dtype_name(d):
             "bool": "bool", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}[d.name]
 
 
+def _column_major(t):
+    """A matrix stored transposed (a .t() of a contiguous one, as linear's weight.t())."""
+    return t.dim() == 2 and t._stride[0] == 1 and t._stride[1] == t._shape[0]
+
+
+def mm_mat1_backward(g, mat1, mat2):
+    """The gradient of mat1 in mat1 @ mat2, made in mat1's layout where mat1 is column-major (ATen's
+    mm_mat1_backward): its transpose's gradient then arrives contiguous, with no copy."""
+    return gemm(mat2, g.t()).t() if _column_major(mat1) else gemm(g, mat2.transpose(-1, -2))
+
+
+def mm_mat2_backward(g, mat1, mat2):
+    """The gradient of mat2 in mat1 @ mat2, in mat2's layout where that is column-major (ATen's
+    mm_mat2_backward): linear's weight gradient comes out as the weight is stored."""
+    return gemm(g.t(), mat1).t() if _column_major(mat2) else gemm(mat1.transpose(-1, -2), g)
+
+
 def gemm_backward(ctx, g):
     a, b = ctx.saved_tensors
     ea, eb = ctx.edges
-    ga = gemm(g, b.transpose(-1, -2)) if ea is not None else None
-    gb = gemm(a.transpose(-1, -2), g) if eb is not None else None
+    ga = mm_mat1_backward(g, a, b) if ea is not None else None
+    gb = mm_mat2_backward(g, a, b) if eb is not None else None
     return ga, gb
 
 
