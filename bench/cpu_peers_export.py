@@ -40,14 +40,16 @@ def export_encoder(work, out):
     """minilm.onnx with external weights; returns (ops, [[state_dict key, offset, length], ...])."""
     enc, x = work.encoder, work.minilm_x
     path = os.path.join(out, "minilm.onnx")
-    # train() mode keeps the trace off TransformerEncoderLayer's fused fast path (an aten op ONNX has no symbol for);
-    # dropout is 0, so the graph is the eval forward. No constant folding: the initializers stay the parameters
-    # themselves, under their state_dict names (ONNX Runtime folds the splits and transposes when it loads).
-    enc.train()
-    torch.onnx.export(enc, (x,), path, input_names=["x"], output_names=["y"], opset_version=OPSET,
-                      training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False, dynamo=False)
-    enc.eval()
+    # Eval mode (no Dropout nodes); the trace keeps off TransformerEncoderLayer's fused fast path, since the
+    # weights require grad. No constant folding: the initializers stay the parameters themselves, under their
+    # state_dict names (ONNX Runtime folds the splits and transposes when it loads the graph).
+    torch.onnx.export(enc.eval(), (x,), path, input_names=["x"], output_names=["y"], opset_version=OPSET,
+                      do_constant_folding=False, dynamo=False)
     model = onnx.load(path)
+    odd = sorted({f"{n.domain}::{n.op_type}" for n in model.graph.node if n.domain not in ("", "ai.onnx")
+                  or n.op_type in ("ATen", "Dropout")})
+    if odd:   # e.g. an aten fallback for a fused op, which ORT-Web cannot run
+        raise RuntimeError(f"cpu_peers_export: ops outside standard ONNX inference: {odd}")
     state = enc.state_dict()
     for init in model.graph.initializer:   # every large initializer must be a parameter, bit for bit
         if init.name in state and state[init.name].numel() * 4 >= 1024:
