@@ -214,12 +214,6 @@ const busyThreads = (ticks) => {
 
 const pause = () => new Promise((resolve) => setTimeout(resolve, 20));
 
-function callsFor(kase) {   // cpu_peers_workloads.calls_for
-  if (!kase.startsWith("matmul_")) return 1;
-  const n = Number(kase.split("_")[1]);
-  return n <= 512 ? Math.max(1, (512 / n) ** 3 * 4) : 1;
-}
-
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const ortModule = ensureFiles();
@@ -249,7 +243,8 @@ async function main() {
   const external = bytesOf(py("minilm_external")(JSON.stringify(manifest.minilm_external),
     manifest.minilm_external_bytes));
   const graphs = {
-    minilm: { model: fs.readFileSync(path.join(MODELS, "minilm.onnx")), external: [{ path: "minilm.onnx.data", data: external }] },
+    minilm: { model: fs.readFileSync(path.join(MODELS, "minilm.onnx")),
+      external: [{ path: "minilm.onnx.data", data: external }] },
     matmul: { model: fs.readFileSync(path.join(MODELS, "matmul.onnx")) },
   };
   const minilmX = bytesOf(pyodide.runPython("raw(work.minilm_x)"));
@@ -257,9 +252,10 @@ async function main() {
   const feeds = { minilm: { session: "minilm", inputs: { x: { data: f32(minilmX), dims: xDims } } } };
   for (const n of o.sizes) {
     const [a, b] = py("matmul_inputs")(n).toJs().map((x) => f32(x));
-    feeds[`matmul_${n}`] = { session: "matmul", inputs: { a: { data: a, dims: [n, n] }, b: { data: b, dims: [n, n] } } };
+    feeds[`matmul_${n}`] = { session: "matmul", inputs: { a: { data: a, dims: [n, n] }, b: { data: b, dims: [n, n] } },
+    };
   }
-  const timeJs = py("work").time_ms;
+  const timeJs = py("work").time_ms, callsFor = py("W").calls_for;
   const ref = fs.existsSync(torchRef) ? new Float32Array(fs.readFileSync(torchRef).buffer.slice(0)) : null;
 
   for (const kase of cases) result.results[kase] = {};
@@ -302,7 +298,8 @@ async function main() {
         torch: torch.results?.[kase]?.[t] ?? null, worker_tasks: py("joined")() - tasks0,
         cpu_per_wall: { "torch_js-pyodide": +(ours[1] / ours[0]).toFixed(2),
           "ort-web": hasOrt ? +(theirs[1] / theirs[0]).toFixed(2) : null },
-        busy_threads: { "torch_js-pyodide": busyThreads(ticks.ours), "ort-web": hasOrt ? busyThreads(ticks.theirs) : null },
+        busy_threads: { "torch_js-pyodide": busyThreads(ticks.ours),
+          "ort-web": hasOrt ? busyThreads(ticks.theirs) : null },
       };
       if (hasOrt) {   // the two engines' latest outputs, and the encoder's against PyTorch's
         const mine = f32(bytesOf(py("last")(kase)));
@@ -316,7 +313,8 @@ async function main() {
     await ort.close();
   }
   for (const kase of ["mlp_train", "cnn_train"]) {
-    result.checks[`${kase}_first_loss`] = { "torch_js-pyodide": py("first_loss")(kase), torch: torch.first_loss?.[kase] ?? null };
+    result.checks[`${kase}_first_loss`] = { "torch_js-pyodide": py("first_loss")(kase),
+      torch: torch.first_loss?.[kase] ?? null };
   }
   const diffs = cases.flatMap((c) => o.threads.map((t) => result.results[c][t]))
     .flatMap((r) => [r.max_abs_diff_ort, r.max_abs_diff_torch]).filter((d) => d !== undefined);
