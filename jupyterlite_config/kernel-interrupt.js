@@ -1,9 +1,19 @@
-// JupyterLite's Interrupt (the ■ button, Kernel → Interrupt) for the Pyodide kernel: tools/build_site.py adds this
-// script to the lab, notebooks and repl pages. JupyterLite 0.8's own Interrupt only drops the cells queued behind
-// the running one; the running cell goes on, since Python in the kernel's worker never returns to the event loop
-// to read a message. Pyodide can stop it through an interrupt buffer (pyodide.setInterruptBuffer: a
-// SharedArrayBuffer the interpreter reads between bytecodes, where 2 raises KeyboardInterrupt), which needs a
-// cross-origin isolated page; JupyterLite's kernel sets none, so on such a page this script
+// The Pyodide kernel on a cross-origin isolated page, and JupyterLite's Interrupt (the ■ button, Kernel → Interrupt):
+// tools/build_site.py adds this script to the lab, notebooks and repl pages, before JupyterLite's own.
+//
+// Which kernel worker. On an isolated page JupyterLite 0.8's kernel switches from its comlink worker (files of the
+// kernel's /drive through JupyterLite's service worker) to its coincident one (the same through synchronous calls
+// to the page over SharedArrayBuffer). Measured here, that path hangs the kernel now and then: a cell reading a
+// file from /drive (a 175 KB .pt) never finished in about 1 run in 3, with JupyterLite's worker unchanged (and
+// coincident can decode a reply the page is still writing: "Bad control character in string literal", a Pyodide
+// fatal error). So this page keeps JupyterLite on its comlink path: window.crossOriginIsolated reads false for the
+// page's scripts. The kernel's worker is isolated all the same (its own crossOriginIsolated is true), which is
+// what torch_js's threads and the interrupt buffer need; window.torchJsIsolation.isolated keeps the page's truth.
+//
+// Interrupt. JupyterLite's own only drops the cells queued behind the running one; the running cell goes on, since
+// Python in the kernel's worker never returns to the event loop to read a message. Pyodide can stop it through an
+// interrupt buffer (pyodide.setInterruptBuffer: a SharedArrayBuffer the interpreter reads between bytecodes, where 2
+// raises KeyboardInterrupt); JupyterLite's kernel sets none, so on an isolated page this script
 //   1. starts each kernel's worker through torch-js-interrupt.<worker>.js (kernel-interrupt-worker.js), posting it
 //      an Int32Array over a new SharedArrayBuffer first;
 //   2. once the kernel is idle, runs a silent request in it that hands that buffer to pyodide.setInterruptBuffer and
@@ -16,7 +26,8 @@
 (function () {
   "use strict";
   if (!window.crossOriginIsolated || typeof SharedArrayBuffer === "undefined") return;
-  const KERNEL_WORKER = /^(.*\/pyodide-kernel-extension\/static\/)(coincident\.worker\.[^/]*\.js)$/;
+  Object.defineProperty(window, "crossOriginIsolated", { get: () => false, configurable: true, enumerable: true });
+  const KERNEL_WORKER = /^(.*\/pyodide-kernel-extension\/static\/)(comlink\.worker\.[^/]*\.js)$/;
   const BUSY_SIGNAL = 2;   // SIGINT: Pyodide raises KeyboardInterrupt
   const tokens = new Map();       // token -> the connection that asked
   const bufferOf = new Map();     // kernel id -> its Int32Array

@@ -71,7 +71,8 @@ def test_served_site_is_isolated(context, site_url, artifacts):
     page.goto(f"{site_url}/examples/torch_mjs/index.html")
     assert page.evaluate("crossOriginIsolated") is True
     info, drive = report(page, site_url, "isolation_report.ipynb")
-    assert page.evaluate("crossOriginIsolated") is True
+    # the notebook page itself (its scripts see crossOriginIsolated false: kernel-interrupt.js says why)
+    assert page.evaluate("window.torchJsIsolation.isolated") is True
     assert check_report(info, drive) == "Cross-origin isolated : yes", info
     page.screenshot(path=str(artifacts / "isolation-headers.png"))
 
@@ -91,7 +92,7 @@ def test_service_worker_isolates_a_plain_host(context, plain_site_url, artifacts
     # JupyterLite's own fetch handler, inside the wrapper
     assert page.evaluate("fetch('/api/service-worker-heartbeat').then(r => r.text())") == "ok"
     info, drive = report(page, plain_site_url, "isolation_report.ipynb")
-    assert page.evaluate("crossOriginIsolated") is True
+    assert page.evaluate("window.torchJsIsolation.isolated") is True
     assert check_report(info, drive) == "Cross-origin isolated : yes", info
     page.goto(f"{plain_site_url}/examples/torch_mjs/index.html")
     page.wait_for_function("() => window.crossOriginIsolated", timeout=30_000)
@@ -109,7 +110,7 @@ def test_not_isolated_says_so(browser, plain_site_url):
     try:
         page = context.new_page()
         info, drive = report(page, plain_site_url, "isolation_report.ipynb")
-        assert page.evaluate("crossOriginIsolated") is False
+        assert page.evaluate("window.torchJsIsolation.isolated") is False
         assert page.evaluate("window.torchJsIsolation.reason") == "service workers are not available here"
         line = [line for line in info.splitlines() if line.startswith("Cross-origin isolated : ")]
         assert len(line) == 1 and line[0].startswith("Cross-origin isolated : no: this page is not cross-origin "
@@ -173,7 +174,7 @@ def test_interrupt_stops_a_training_loop(context, site_url, artifacts):
             assert int(step) > 10, out
             latencies.append(round(float(when) - clicked, 3))
         else:
-            assert out.startswith("KeyboardInterrupt"), out
+            assert "KeyboardInterrupt" in out, out   # the kernel names it "<class 'KeyboardInterrupt'>"
             latencies.append(round(ended - clicked, 3))
         assert latencies[-1] < 1.0, (out, latencies)
     assert "kernel alive: True True" in run_cell(page, 2)

@@ -49,7 +49,7 @@ under it). --force: always the full build. No PyTorch is needed (the checkpoint 
      jupyterlite_config/cross-origin-isolation-sw.js (JupyterLite's own worker, renamed service-worker.jupyterlite.js,
      wrapped to add the headers), registered and waited for by cross-origin-isolation.js first in the head of the
      site's pages. The kernel's Interrupt on isolated pages: kernel-interrupt.js on the lab, notebooks and repl pages,
-     kernel-interrupt-worker.js and kernel-worker-coincident-fix.js beside the kernel's coincident worker.
+     kernel-interrupt-worker.js beside the kernel's comlink worker.
   6. Checks: no URL in the site's config points off-site, every lock entry's file exists with its hash.
 
 Usage: .venv/bin/python tools/build_site.py [--output _output] [--wheel dist/torch_js-*.whl] [--force]
@@ -353,8 +353,8 @@ def add_isolation(out):
 
 
 # JupyterLite's Interrupt stopping a running cell on an isolated page (jupyterlite_config/kernel-interrupt*.js): the
-# page script on the pages that start kernels, and the kernel's coincident worker wrapped, beside it, by the module
-# that keeps the interrupt buffer the page posts (and first loads kernel-worker-coincident-fix.js).
+# page script on the pages that start kernels, and beside the kernel's comlink worker a module that starts it after
+# the one that keeps the interrupt buffer the page posts.
 INTERRUPT_SCRIPT = "static/torch_js/kernel-interrupt.js"
 KERNEL_WORKER_DIR = "extensions/@jupyterlite/pyodide-kernel-extension/static"
 INTERRUPT_WORKER_PREFIX = "torch-js-interrupt."   # kernel-interrupt.js starts <prefix><the kernel's worker file>
@@ -362,13 +362,13 @@ INTERRUPT_WORKER_PREFIX = "torch-js-interrupt."   # kernel-interrupt.js starts <
 
 def add_kernel_interrupt(out):
     shutil.copy2(CONFIG / "kernel-interrupt.js", out / INTERRUPT_SCRIPT)
-    workers = sorted((out / KERNEL_WORKER_DIR).glob("coincident.worker.*.js"))
-    assert len(workers) == 1, f"expected one coincident worker in {KERNEL_WORKER_DIR}: {workers}"
-    template = (CONFIG / "kernel-interrupt-worker.js").read_text()
-    assert template.count('"./KERNEL_WORKER"') == 1
-    shutil.copy2(CONFIG / "kernel-worker-coincident-fix.js", workers[0].parent / "torch-js-coincident-fix.js")
+    workers = sorted((out / KERNEL_WORKER_DIR).glob("comlink.worker.*.js"))
+    assert len(workers) == 1, f"expected one comlink worker in {KERNEL_WORKER_DIR}: {workers}"
+    shutil.copy2(CONFIG / "kernel-interrupt-worker.js", workers[0].parent / "torch-js-interrupt-buffer.js")
     (workers[0].parent / (INTERRUPT_WORKER_PREFIX + workers[0].name)).write_text(
-        template.replace('"./KERNEL_WORKER"', json.dumps(f"./{workers[0].name}")))
+        "// tools/build_site.py: the Pyodide kernel's worker with its interrupt buffer "
+        "(jupyterlite_config/kernel-interrupt-worker.js)\n"
+        f'import "./torch-js-interrupt-buffer.js";\nimport "./{workers[0].name}";\n')
     for app in INDICATOR_APPS:   # not deferred: the page's Worker is wrapped before any kernel starts
         page = out / app / "index.html"
         text, n = re.subn(r"(<head[^>]*>)", lambda m: f'{m.group(1)}\n<script src="../{INTERRUPT_SCRIPT}"></script>',
@@ -417,7 +417,7 @@ def check_site(out):
     assert (out / JUPYTERLITE_SW).is_file() and "/api/drive" in (out / JUPYTERLITE_SW).read_text()
     for page in isolation_pages(out):
         assert ISOLATION_SCRIPT in page.read_text(), f"{page} lacks {ISOLATION_SCRIPT}"
-    assert len(list((out / KERNEL_WORKER_DIR).glob(f"{INTERRUPT_WORKER_PREFIX}coincident.worker.*.js"))) == 1
+    assert len(list((out / KERNEL_WORKER_DIR).glob(f"{INTERRUPT_WORKER_PREFIX}comlink.worker.*.js"))) == 1
     for app in INDICATOR_APPS:
         assert INTERRUPT_SCRIPT in (out / app / "index.html").read_text(), f"{app}/index.html lacks {INTERRUPT_SCRIPT}"
     for p in (out / "embed" / "embed.js", out / "embed" / "demo.html", out / "js_bridge" / "webgpu" / "index.mjs",
