@@ -555,6 +555,42 @@ def test_lazy_fuses_and_skips_intermediates():
     assert held.tolist() == [v * 2 for v in t.tolist()]
 
 
+
+def test_common_patterns_take_fewer_kernels():
+    """arange is one kernel; the head merge after attention (transpose, contiguous) is stored by the attention
+    kernel; linear's weight gradient is made in the weight's layout (no transpose copy), as ATen's."""
+    was = torch.webgpu.set_lazy(True)
+    try:
+        torch.webgpu.flush()
+        with torch.webgpu.counter(kernels=True) as c:
+            r = torch.arange(100, device=GPU)
+            torch.webgpu.flush()
+        assert c.kernels == ["fill:iota:5|0"], c.kernels
+        assert r.tolist() == list(range(100))
+        q, k, v = (sample((2, 4, 16, 8), seed=s).to(GPU) for s in (40, 41, 42))
+        with torch.webgpu.counter(kernels=True) as c:
+            y = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+            merged = y.transpose(1, 2).contiguous()
+            del y
+            torch.webgpu.flush()
+        assert len(c.kernels) == 1 and c.kernels[0].startswith("attention:") and "|epi|" in c.kernels[0], c.kernels
+        want = torch.nn.functional.scaled_dot_product_attention(q.cpu(), k.cpu(), v.cpu(), is_causal=True)
+        assert_close(want.transpose(1, 2).contiguous(), merged, what="head merge")
+        grads = []
+        for dev in ("cpu", GPU):
+            torch.manual_seed(3)
+            lin = torch.nn.Linear(8, 4).to(dev)
+            x = sample((5, 8), seed=43).to(dev)
+            with torch.webgpu.counter(kernels=True) as c:
+                (lin(x) * sample((5, 4), seed=44).to(dev)).sum().backward()
+                torch.webgpu.flush()
+            grads.append(lin.weight.grad)
+        assert not any(name.startswith("copy:") for name in c.kernels), c.kernels
+        assert grads[1].is_contiguous()
+        assert_close(grads[0], grads[1], what="linear weight gradient")
+    finally:
+        torch.webgpu.set_lazy(was)
+
 OPTIMIZERS = {
     "sgd": lambda ps: torch.optim.SGD(ps, lr=0.1),
     "sgd_momentum_nesterov_wd": lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
