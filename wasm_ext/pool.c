@@ -99,19 +99,25 @@ static inline void window(const pool_p* p, const idx_t* o, idx_t* lo, idx_t* hi,
             first = 0;                                                                                    \
             continue;                                                                                     \
           }                                                                                               \
-          /* selects by bit masks: a ?: here compiled to branches */                                      \
-          for (idx_t ow = owa; ow < owb; ow++) {                                                          \
-            const T_ v = xr[ow * S], m = yr[ow];                                                          \
-            const U_ take = (U_)0 - (U_)((v > m) | (v != v));                                             \
-            U_ vb, mb;                                                                                    \
-            __builtin_memcpy(&vb, &v, sizeof vb);                                                         \
-            __builtin_memcpy(&mb, &m, sizeof mb);                                                         \
-            vb = (vb & take) | (mb & ~take);                                                              \
-            __builtin_memcpy(&yr[ow], &vb, sizeof vb);                                                    \
-            if (ir) ir[ow] = ((k0 + ow * S) & (int64_t)take) | (ir[ow] & ~(int64_t)take);                 \
-          }                                                                                               \
+          /* strides 1 and 2 spelled out: constant-stride loads vectorise as shuffles */                   \
+          if (S == 2) MAX_TAP(T_, U_, 2);                                                                 \
+          else if (S == 1) MAX_TAP(T_, U_, 1);                                                            \
+          else MAX_TAP(T_, U_, S);                                                                        \
         }                                                                                                 \
   } while (0)
+
+/* one later tap of MAX_ROW over its outputs, input stride S_: selects by bit masks (a ?: compiled to branches) */
+#define MAX_TAP(T_, U_, S_) do {                                                                          \
+  for (idx_t ow = owa; ow < owb; ow++) {                                                                  \
+    const T_ v = xr[ow * (S_)], m = yr[ow];                                                               \
+    const U_ take = (U_)0 - (U_)((v > m) | (v != v));                                                     \
+    U_ vb, mb;                                                                                            \
+    __builtin_memcpy(&vb, &v, sizeof vb);                                                                 \
+    __builtin_memcpy(&mb, &m, sizeof mb);                                                                 \
+    vb = (vb & take) | (mb & ~take);                                                                      \
+    __builtin_memcpy(&yr[ow], &vb, sizeof vb);                                                            \
+    if (ir) ir[ow] = ((k0 + ow * (S_)) & (int64_t)take) | (ir[ow] & ~(int64_t)take);                      \
+  } } while (0)
 
 #define POOL_FWD(T_, U_, LOWEST) do {                                                                         \
     const T_* x = (const T_*)pa; T_* y = (T_*)pb;                                                         \
@@ -129,7 +135,7 @@ static inline void window(const pool_p* p, const idx_t* o, idx_t* lo, idx_t* hi,
     }                                                                                                     \
     FOR_EACH_OUTPUT(                                                                                      \
       if (owb > owa && ow == 0 && lo[0] < hi[0] && lo[1] < hi[1]) MAX_ROW(T_, U_);                            \
-      if (ow >= owa && ow < owb && lo[0] < hi[0] && lo[1] < hi[1]) continue;                              \
+      if (ow >= owa && ow < owb && lo[0] < hi[0] && lo[1] < hi[1]) { ow = owb - 1; continue; }            \
       if (p.mode == 0) {                                                                                  \
         idx_t mi = (lo[0] * H + lo[1]) * W + lo[2];                                                       \
         T_ mv = LOWEST;                                                                                   \
