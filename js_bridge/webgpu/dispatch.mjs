@@ -152,23 +152,6 @@ export class Dispatcher {
     this.counts.encode_us += (performance.now() - t0) * 1e3;
   }
 
-  /** A graph replay's dispatch (graph.mjs): its bind group made once, its params in the graph's own buffer at
-   * `offset`, so nothing is written, keyed or looked up per dispatch; the batching of dispatch() otherwise. */
-  dispatchBound(p, bg, offset, gx, gy, gz) {
-    const t0 = performance.now();
-    if (this.ndisp >= BATCH) this.flush();
-    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
-    if (!this.pass) { this.pass = this.encoder.beginComputePass(); this.lastPipeline = null; }
-    if (this.lastPipeline !== p.pipeline) { this.pass.setPipeline(p.pipeline); this.lastPipeline = p.pipeline; }
-    this.dynOffset[0] = offset;
-    this.pass.setBindGroup(0, bg, this.dynOffset, 0, 1);
-    this.pass.dispatchWorkgroups(gx, gy, gz);
-    this.ndisp++;
-    this.counts.dispatches++;
-    if (this.kernelLog) this.kernelLog.push(p.key);
-    this.counts.encode_us += (performance.now() - t0) * 1e3;
-  }
-
   // ---- GPU time per kernel ----------------------------------------------------------------------------------
   // While timing, every dispatch runs in a compute pass of its own whose start and end timestamps go to a query
   // set; each submit resolves its queries into a buffer read back asynchronously, and the durations add up per

@@ -102,16 +102,11 @@ export class Graphs {
     const t0 = performance.now();
     b.lazy.flush();   // pending work (the copies into the static inputs) goes first
     if (b.lazy.consts.size) for (const id of g.written) b.lazy.forget(id);
-    const bound = !d.timing;   // timing gives each dispatch a pass of its own: dispatch() does that
-    if (bound && !g.params) this._writeParams(g);
     for (const e of g.log) {
       if (e.p) {
-        if (bound) d.dispatchBound(e.p, this._bindGroup(g, e), e.offset, e.grid[0], e.grid[1], e.grid[2]);
-        else {
-          const w = d.slot(e.words.length / SLOT_WORDS);
-          d.u32.set(e.words, w);
-          d.dispatch(e.p, e.ids, w, e.grid[0], e.grid[1], e.grid[2]);
-        }
+        const w = d.slot(e.words.length / SLOT_WORDS);
+        d.u32.set(e.words, w);
+        d.dispatch(e.p, e.ids, w, e.grid[0], e.grid[1], e.grid[2]);
       } else if (e.alloc !== undefined) {
         if (!bufs.byId.has(e.alloc)) bufs.allocAs(e.alloc, e.nbytes);
       } else if (!this.holds.has(e.release)) bufs.release(e.release, d.open);
@@ -120,46 +115,12 @@ export class Graphs {
     d.counts.bridge_us += (performance.now() - t0) * 1e3;
   }
 
-  /** The graph's params, every dispatch's words at its own offset, in a uniform buffer written once: a replay
-   * binds them there instead of copying them into the dispatcher's per-submit params. */
-  _writeParams(g) {
-    const d = this.bridge.disp;
-    let slots = 0;
-    for (const e of g.log) if (e.p) { e.offset = slots * PARAM_SLOT_BYTES; slots += e.words.length / SLOT_WORDS; }
-    const words = new Uint32Array(Math.max(slots, 1) * SLOT_WORDS);
-    for (const e of g.log) if (e.p) words.set(e.words, e.offset / 4);
-    g.params = d.device.createBuffer({ size: words.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    d.device.queue.writeBuffer(g.params, 0, words);
-    this.bridge.disp.counts.bytes_uploaded += words.byteLength;
-  }
-
-  /** A dispatch's bind group over the graph's params and the buffers its ids hold now: made again only when the
-   * pool gave an id another buffer than at the last replay. */
-  _bindGroup(g, e) {
-    const d = this.bridge.disp, slots = e.p.slots;
-    let bufs = null;
-    if (e.bg) {
-      for (let i = 0; i < slots.length; i++) {
-        if (d.buffers.get(e.ids[slots[i]])._tjsSerial !== e.serials[i]) { bufs = []; break; }
-      }
-      if (!bufs) return e.bg;
-    }
-    bufs = slots.map((s) => d.buffers.get(e.ids[s]));
-    const entries = [{ binding: 0, resource: { buffer: g.params, size: d.constructor.paramBytes(e.p.pslots) } }];
-    for (let i = 0; i < bufs.length; i++) entries.push({ binding: i + 1, resource: { buffer: bufs[i] } });
-    e.bg = d.device.createBindGroup({ layout: d.layout(e.p.sig, e.p.pslots).bgl, entries });
-    e.serials = bufs.map((b) => b._tjsSerial);
-    d.counts.bind_groups_created++;
-    return e.bg;
-  }
-
   /** Drop the graph (a capture in progress is abandoned): its held buffers go back unless Python still owns them. */
   reset(h) {
     const g = this.byHandle.get(h);
     if (!g) return;
     if (g === this.capturing) { this.bridge.lazy.flush(); this._stopLogging(); }
     for (const id of [...g.held]) this._unhold(g, id);
-    if (g.params) { this.bridge.disp.flush(); g.params.destroy(); }   // submitted work that reads it still completes
     this.byHandle.delete(h);
   }
 
