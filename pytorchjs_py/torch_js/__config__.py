@@ -6,7 +6,7 @@ import sys
 
 from . import version
 from .backends import _isolation
-from .backends.cpu import library, threads
+from .backends.cpu import library, threads, wasm_threads
 
 __all__ = ["show", "parallel_info"]
 
@@ -36,4 +36,14 @@ def parallel_info():
             f"{_kernels()}\n"
             f"std::thread::hardware_concurrency() : {threads.machine_cores()}\n"
             f"Cross-origin isolated : {_isolation.describe()}\n"
-            f"ATen parallel backend: native thread pool\n")
+            f"ATen parallel backend: {_pool()}\n")
+
+
+def _pool():
+    """What splits a kernel's work: the pthread pool natively; in Pyodide the Web Worker (worker_threads) pool over
+    shared memory, which takes large matrix products only, or why there is none."""
+    if not library.IN_PYODIDE:
+        return "native thread pool (pthreads: matrix products and convolutions)"
+    if wasm_threads.available():
+        return "Web Worker pool over shared wasm memory (large matrix products and convolutions)"
+    return f"none ({wasm_threads.unavailable_reason()})"
