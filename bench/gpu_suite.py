@@ -240,7 +240,8 @@ class GPT2(nn.Module):
         return self.lm_head(self.ln_f(x))
 
 
-def gpt2_forward(device, warmup, steps, seq=128):
+def gpt2_forward_step(device, seq=128):
+    """One GPT-2-small forward (no_grad) with a logit read back, as a step function (the profilers use it too)."""
     torch.manual_seed(0)
     model = GPT2().to(device).eval()
     idx = torch.randint(0, 50257, (1, seq)).to(device)
@@ -248,7 +249,11 @@ def gpt2_forward(device, warmup, steps, seq=128):
     def step():
         with torch.no_grad():
             model(idx)[0, -1, 0].item()
-    return timed_steps(step, device, warmup, steps)
+    return step
+
+
+def gpt2_forward(device, warmup, steps, seq=128):
+    return timed_steps(gpt2_forward_step(device, seq), device, warmup, steps)
 
 
 def gpt2_forward_compiled(device, warmup, steps, seq=128):
@@ -263,7 +268,8 @@ def gpt2_forward_compiled(device, warmup, steps, seq=128):
     return timed_steps(step, device, max(warmup, 3), steps)
 
 
-def gpt2_train(device, warmup, steps, seq=128):
+def gpt2_train_step(device, seq=128):
+    """One GPT-2-small training step (forward, loss, backward, AdamW), the loss read back, as a step function."""
     torch.manual_seed(0)
     model = GPT2().to(device)
     opt = torch.optim.AdamW(model.parameters(), 1e-4)
@@ -276,7 +282,11 @@ def gpt2_train(device, warmup, steps, seq=128):
         loss.backward()
         opt.step()
         loss.item()
-    return timed_steps(step, device, warmup, steps)
+    return step
+
+
+def gpt2_train(device, warmup, steps, seq=128):
+    return timed_steps(gpt2_train_step(device, seq), device, warmup, steps)
 
 
 # ---- 135M Llama-shaped decoding with a KV cache -----------------------------------------------------------------

@@ -17,34 +17,14 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gpu_suite as S  # noqa: E402  (the workloads' models, one source)
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 
 
 def gpt2_forward():
-    torch.manual_seed(0)
-    model = S.GPT2().to("webgpu").eval()
-    idx = torch.randint(0, 50257, (1, 128)).to("webgpu")
-
-    def step():
-        with torch.no_grad():
-            model(idx)[0, -1, 0].item()
-    return step
+    return S.gpt2_forward_step("webgpu")
 
 
 def gpt2_train():
-    torch.manual_seed(0)
-    model = S.GPT2().to("webgpu")
-    opt = torch.optim.AdamW(model.parameters(), 1e-4)
-    idx = torch.randint(0, 50257, (1, 129)).to("webgpu")
-    x, y = idx[:, :-1], idx[:, 1:]
-
-    def step():
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x).view(-1, 50257), y.reshape(-1))
-        loss.backward()
-        opt.step()
-        loss.item()
-    return step
+    return S.gpt2_train_step("webgpu")
 
 
 def mlp_step():

@@ -29,14 +29,7 @@ def mlp():
 
 
 def gpt2():
-    torch.manual_seed(0)
-    model = S.GPT2().to("webgpu").eval()
-    idx = torch.randint(0, 50257, (1, 128)).to("webgpu")
-
-    def step():
-        with torch.no_grad():
-            model(idx)[0, -1, 0].item()
-    return step
+    return S.gpt2_forward_step("webgpu")
 
 
 WORKLOADS = {"mlp": mlp, "gpt2": gpt2}
