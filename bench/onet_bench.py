@@ -11,9 +11,9 @@ warm-up, and torch_js_cpu, the process CPU time per call (the fairer one on a sh
 import argparse
 import json
 import os
-import time
 
 import torch_js
+from cpu_threads_bench import best_ms, cpu_ms   # (bench/ is the script's folder: one timing source)
 
 try:
     import torch
@@ -48,23 +48,6 @@ def onet_class(lib):
             return self.dense6_2(x), self.dense6_3(x), self.softmax6_1(self.dense6_1(x))
 
     return ONet
-
-
-def best_ms(fn, reps):
-    fn()
-    best = float("inf")
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return round(best * 1e3, 3)
-
-
-def cpu_ms(fn, reps):
-    t0 = time.process_time()
-    for _ in range(reps):
-        fn()
-    return round((time.process_time() - t0) / reps * 1e3, 3)
 
 
 def main():
