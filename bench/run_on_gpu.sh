@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
-# Issue 16's side-by-side figures on a machine with an NVIDIA GPU and no network (the `device` tool's machine):
-# PyTorch CUDA eager, PyTorch CPU (one thread), torch_js on webgpu (Dawn/Vulkan through Node, Pyodide), and the
-# bridge's matmul beside tfjs-webgpu and jax-js, all in one run. Results go to $OUT (default bench/results/gpu).
+# Issue 16's and 19's side-by-side figures on a machine with an NVIDIA GPU and no network (the `device` tool's
+# machine): PyTorch CUDA eager, PyTorch CPU (one thread), torch_js on webgpu (Dawn/Vulkan through Node, Pyodide), the
+# GPU time per kernel (bench/webgpu_gpu_profile.py), the bridge's matmul beside tfjs-webgpu and jax-js, and the CPU
+# peers at 1-16 threads (bench/cpu_peers.mjs: torch_js in Pyodide, ONNX Runtime Web, PyTorch), all in one run.
+# Results go to $OUT (default bench/results/gpu).
 #
-# Carried: .gpukit (shared/tools/webgpu-devicekit after its prepare.sh; swiftshader/ can stay behind) and
-# .devcarry/pyodide.tar.xz (`tar -C node_modules -cJf .devcarry/pyodide.tar.xz pyodide`: node_modules is too big
-# to carry whole). Usage there: bash bench/run_on_gpu.sh [gpu_suite.py args, e.g. --only mlp_step_ms]
-# A device call is limited to 10 minutes: split the suite over two calls, e.g.
-#   SKIP_PEERS=1 bash bench/run_on_gpu.sh --only tiny_op_us,tiny_op_item_us,matmul_256,matmul_1024,matmul_4096,mlp_step_ms,mlp_step_graph_ms,mlp_step_compiled_ms,cnn_step_ms
-#   SKIP_PEERS=1 SKIP_CPU=1 bash bench/run_on_gpu.sh --only gpt2_forward_ms,gpt2_forward_compiled_ms,gpt2_train_ms,decode_tok_s,decode_graph_tok_s
+# Carried: the device kit (shared/tools/webgpu-devicekit after its prepare.sh) as .gpukit, or as .gpukit-lite
+# without its tfjs/jax-js packages when the 64 MiB carry limit bites (`cp -a .gpukit .gpukit-lite; rm -rf
+# .gpukit-lite/node_modules/{@tensorflow,@jax-js,seedrandom,long}`; SKIP_PEERS=1 then); .devcarry/pyodide.tar.xz
+# (`tar -C node_modules -cJf .devcarry/pyodide.tar.xz pyodide`) and .devcarry/cpu_peers.tar.xz
+# (bench/pack_cpu_peers.sh); pytorchjs_py/torch_js/_lib; dist/torch_js-*.whl (cpu_peers). On 2026-12-06 the whole
+# run took 163 s on an H200 (one 10-minute device call is enough):
+#   SKIP_PEERS=1 OUT=$OUT bash bench/run_on_gpu.sh        (carry .gpukit-lite .devcarry pytorchjs_py/torch_js/_lib
+#                                                          dist/torch_js-0.1.0-py3-none-any.whl)
+# SKIP_CPU=1 leaves out PyTorch CPU, SKIP_PROFILE=1 the kernel profile, SKIP_CPU_PEERS=1 the CPU peers; extra
+# arguments go to gpu_suite.py (e.g. --only mlp_step_ms).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUT="${OUT:-bench/results/gpu}"
 mkdir -p "$OUT" node_modules
 [ -d node_modules/pyodide ] || tar -C node_modules -xJf .devcarry/pyodide.tar.xz
+[ -e .gpukit ] || ln -s .gpukit-lite .gpukit
 [ -e node_modules/webgpu ] || ln -s ../.gpukit/node_modules/webgpu node_modules/webgpu
 export PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
@@ -34,4 +41,14 @@ if [ -z "${SKIP_PEERS:-}" ]; then   # (bench/webgpu_matmul_h100.mjs)
   echo "== bridge matmul beside tfjs-webgpu and jax-js"
   RESULT_JSON="$OUT/matmul_peers.json" VARIANTS=t64d ROUNDS=2 MINMS=300 timeout 240 \
       bash bench/webgpu_on_device.sh bench/webgpu_matmul_h100.mjs
+fi
+if [ -z "${SKIP_PROFILE:-}" ]; then
+  echo "== GPU time per kernel (torch_js webgpu)"
+  TORCH_JS_INSTALL=source TORCH_JS_WEBGPU=1 timeout 150 bash bench/webgpu_on_device.sh js_bridge/pyrun.mjs \
+      bench/webgpu_gpu_profile.py --only gpt2_forward,decode_step,mlp_step --json bench/results/gpu_profile.json
+  cp bench/results/gpu_profile.json "$OUT/" 2>/dev/null
+fi
+if [ -z "${SKIP_CPU_PEERS:-}" ]; then
+  echo "== CPU peers at 1-16 threads (torch_js Pyodide, ONNX Runtime Web, PyTorch)"
+  timeout 240 bash bench/webgpu_on_device.sh bench/cpu_peers.mjs --rounds 3 --out "$OUT/cpu_peers.json"
 fi
