@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Issue 16's and 19's side-by-side figures on a machine with an NVIDIA GPU and no network (the `device` tool's
 # machine): PyTorch CUDA eager, PyTorch CPU (one thread), torch_js on webgpu (Dawn/Vulkan through Node, Pyodide), the
-# GPU time per kernel (bench/webgpu_gpu_profile.py), the bridge's matmul beside tfjs-webgpu and jax-js, and the CPU
-# peers at 1-16 threads (bench/cpu_peers.mjs: torch_js in Pyodide, ONNX Runtime Web, PyTorch), all in one run.
+# GPU time per kernel (bench/webgpu_host_profile.py --gpu-only), the bridge's matmul beside tfjs-webgpu and jax-js,
+# and the CPU peers at 1-16 threads (bench/cpu_peers.mjs: torch_js in Pyodide, ONNX Runtime Web, PyTorch), all in one run.
 # Results go to $OUT (default bench/results/gpu).
 #
 # Carried: the device kit (shared/tools/webgpu-devicekit after its prepare.sh) as .gpukit, or as .gpukit-lite
@@ -45,7 +45,7 @@ fi
 if [ -z "${SKIP_PROFILE:-}" ]; then
   echo "== GPU time per kernel (torch_js webgpu)"
   TORCH_JS_INSTALL=source TORCH_JS_WEBGPU=1 timeout 150 bash bench/webgpu_on_device.sh js_bridge/pyrun.mjs \
-      bench/webgpu_gpu_profile.py --only gpt2_forward,decode_step,mlp_step --json bench/results/gpu_profile.json
+      bench/webgpu_host_profile.py --gpu-only --only gpt2,decode,mlp --steps 3 --json bench/results/gpu_profile.json
   cp bench/results/gpu_profile.json "$OUT/" 2>/dev/null
 fi
 if [ -z "${SKIP_CPU_PEERS:-}" ]; then

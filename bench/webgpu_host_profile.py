@@ -1,11 +1,13 @@
 """Where the host time of a webgpu step goes: cProfile over steps of bench/gpu_suite.py's workloads, the top functions
 by own time per step, with the GPU work of one step beside them. Run in Pyodide (torch = torch_js):
 
-    TORCH_JS_WEBGPU=1 node js_bridge/pyrun.mjs bench/webgpu_host_profile.py [--only mlp,gpt2] [--json out.json]
+    TORCH_JS_WEBGPU=1 node js_bridge/pyrun.mjs bench/webgpu_host_profile.py [--only mlp,gpt2,gpt2_train,decode]
+        [--gpu-only] [--json out.json]
 
 Calls into the JS bridge show as the own time of the Python function that makes them (e.g. backend.binary), and a
 readback's wait as `run_sync`. One more step runs under torch.webgpu.counter(timing=True): the GPU time of each
-kernel, slowest first.
+kernel, slowest first (timestamp queries: SwiftShader has them too). --gpu-only skips cProfile: the kernels' GPU
+time beside the step's wall time says whether the step is bound by the GPU or by the host.
 """
 import argparse
 import cProfile
@@ -21,10 +23,7 @@ import torch  # noqa: E402
 
 
 def mlp():
-    torch.manual_seed(0)
-    nn = torch.nn
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10)).to("webgpu")
-    x, y = torch.randn(256, 784).to("webgpu"), torch.randint(0, 10, (256,)).to("webgpu")
+    model, x, y = S._mlp("webgpu")
     return S.train_step_fn(model, torch.optim.Adam(model.parameters(), 1e-3), x, y)
 
 
@@ -32,10 +31,40 @@ def gpt2():
     return S.gpt2_forward_step("webgpu")
 
 
-WORKLOADS = {"mlp": mlp, "gpt2": gpt2}
+def gpt2_train():
+    return S.gpt2_train_step("webgpu")
 
 
-def profile(step, steps):
+def decode():
+    """One token of gpu_suite's decode workload (135M Llama shapes, KV cache, 30 layers) after a 16-token prefill."""
+    torch.manual_seed(0)
+    model = S.Llama().to("webgpu").eval()
+    for p in model.parameters():
+        p.data.mul_(0.5)
+    idx = torch.randint(0, 49152, (1, 16)).to("webgpu")
+    with torch.no_grad():
+        logits, caches = model(idx, 0, [None] * len(model.layers))
+    tok = logits.argmax(-1)
+
+    def step():
+        with torch.no_grad():
+            out, _ = model(tok, 16, caches)
+            int(out.argmax(-1).item())
+    return step
+
+
+WORKLOADS = {"mlp": mlp, "gpt2": gpt2, "gpt2_train": gpt2_train, "decode": decode}
+
+
+def gpu_table(step, rows=25):
+    """One step under torch.webgpu.counter(timing=True): the GPU time of each kernel, printed slowest first."""
+    with torch.webgpu.counter(timing=True) as g:
+        step()
+    print(g.table(rows), flush=True)
+    return [{"kernel": torch.webgpu.kernel_name(k), "key": k, "calls": n, "gpu_ms": ms} for k, n, ms in g.kernel_times]
+
+
+def profile(step, steps, gpu_only=False):
     for _ in range(3):
         step()
     torch.webgpu.synchronize()
@@ -48,6 +77,10 @@ def profile(step, steps):
     host = time.perf_counter() - t0
     torch.webgpu.synchronize()
     wall = time.perf_counter() - t0
+    if gpu_only:
+        gpu = gpu_table(step)
+        return {"gpu_kernels_ms": sum(r["gpu_ms"] for r in gpu), "gpu_kernels": gpu, "host_ms": host * 1e3 / steps,
+                "wall_ms": wall * 1e3 / steps, **{k: c[k] for k in ("dispatches", "submits", "readbacks")}}
     prof = cProfile.Profile()
     prof.enable()
     for _ in range(steps):
@@ -61,11 +94,9 @@ def profile(step, steps):
         rows.append({"fn": f"{short}:{line}({fn})", "calls": nc / steps, "own_ms": tt * 1e3 / steps,
                      "cum_ms": ct * 1e3 / steps})
     rows.sort(key=lambda r: -r["own_ms"])
-    with torch.webgpu.counter(timing=True) as g:   # GPU time per kernel over one step
-        step()
-    gpu = [{"kernel": torch.webgpu.kernel_name(k), "key": k, "calls": n, "gpu_ms": ms} for k, n, ms in g.kernel_times]
-    print(g.table(25))
-    return {"gpu_kernels_ms": sum(r["gpu_ms"] for r in gpu), "gpu_kernels": gpu[:40],"host_ms": host * 1e3 / steps, "wall_ms": wall * 1e3 / steps,
+    gpu = gpu_table(step)
+    return {"gpu_kernels_ms": sum(r["gpu_ms"] for r in gpu), "gpu_kernels": gpu[:40], "host_ms": host * 1e3 / steps,
+            "wall_ms": wall * 1e3 / steps,
             "profiled_ms": sum(r["own_ms"] for r in rows),
             **{k: c[k] for k in ("dispatches", "submits", "readbacks", "flushes")},
             **{k: c[k] / 1e3 for k in ("bridge_us", "flush_us", "encode_us", "wait_us")}, "top": rows[:30]}
@@ -76,10 +107,15 @@ def main():
     ap.add_argument("--only", default="mlp,gpt2")
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--json")
+    ap.add_argument("--gpu-only", action="store_true", help="no cProfile: the GPU time per kernel and the step's times")
     args = ap.parse_args()
     out = {}
     for name in args.only.split(","):
-        r = out[name] = profile(WORKLOADS[name](), args.steps)
+        r = out[name] = profile(WORKLOADS[name](), args.steps, args.gpu_only)
+        if args.gpu_only:
+            print(f"== {name}: wall {r['wall_ms']:.2f} ms/step, GPU {r['gpu_kernels_ms']:.2f} ms in "
+                  f"{r['dispatches']} dispatches", flush=True)
+            continue
         print(f"== {name}: host {r['host_ms']:.2f} ms/step (no wait), wall {r['wall_ms']:.2f}, profiled "
               f"{r['profiled_ms']:.2f}; {r['dispatches']} dispatches, {r['submits']} submits, {r['readbacks']} readbacks; "
               f"bridge {r['bridge_us']:.2f} ms ({r['flushes']} flushes {r['flush_us']:.2f} ms, encoding {r['encode_us']:.2f} ms), GPU wait {r['wait_us']:.2f} ms")
