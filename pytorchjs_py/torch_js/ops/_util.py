@@ -212,6 +212,13 @@ def checked_scalar(value, d):
 _SCALAR_CACHE = {}
 
 
+def _cache_put(key, t):
+    """Keep t in the operand cache (emptied past 4096 entries: it is a cache, not a registry)."""
+    if len(_SCALAR_CACHE) > 4096:
+        _SCALAR_CACHE.clear()
+    _SCALAR_CACHE[key] = t
+
+
 def scalar_tensor(value, dtype, dev):
     """A 0-d tensor holding a Python scalar, cached: binary ops with a scalar operand use it as a stride-0 input.
     An int in uint64's range above int64 wraps into an integral dtype, as PyTorch's arithmetic does.
@@ -230,9 +237,7 @@ def scalar_tensor(value, dtype, dev):
         t._storage.backend.fill(t, v)
         # -0.0 and NaN must not alias 0.0 / each other in the cache
         if not (isinstance(value, float) and (value != value or value == 0.0)):
-            if len(_SCALAR_CACHE) > 4096:
-                _SCALAR_CACHE.clear()
-            _SCALAR_CACHE[key] = t
+            _cache_put(key, t)
     return t
 
 
@@ -243,9 +248,7 @@ def cached_constant(key, make):
     t = _SCALAR_CACHE.get(key)
     if t is None:
         t = make()
-        if len(_SCALAR_CACHE) > 4096:
-            _SCALAR_CACHE.clear()
-        _SCALAR_CACHE[key] = t
+        _cache_put(key, t)
     return t
 
 
