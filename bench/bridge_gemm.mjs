@@ -26,5 +26,25 @@ export function benchBridge(bridge) {
     const u8 = await bridge.read(id, 0, n * 4);
     return new Float32Array(u8.buffer, u8.byteOffset, n);
   }
-  return { rand, upload, gemm, readF32 };
+  /**
+   * ms per call of `run`: `reps` calls back to back, one 4-byte readback of buffer `o`, reps grown until a timing
+   * lasts minMs; best of `rounds`.
+   */
+  async function timeRuns(run, o, minMs, rounds = 1) {
+    const sync = () => bridge.read(o, 0, 4);
+    run(); await sync(); run(); await sync();
+    let reps = 1, best = Infinity;
+    for (let round = 0; round < rounds; round++) {
+      for (;;) {
+        const t0 = performance.now();
+        for (let r = 0; r < reps; r++) run();
+        await sync();
+        const ms = performance.now() - t0;
+        if (ms >= minMs || reps >= 8192) { best = Math.min(best, ms / reps); break; }
+        reps = Math.min(8192, Math.max(reps * 2, Math.ceil(reps * minMs / Math.max(ms, 0.01) * 1.2)));
+      }
+    }
+    return best;
+  }
+  return { rand, upload, gemm, readF32, timeRuns };
 }

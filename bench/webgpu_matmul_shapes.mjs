@@ -87,7 +87,8 @@ const out = {
   profileBefore: bridge.matmulProfile, skinnyPlan: SKINNY_M.length * SKINNY_NK.length, checks: [], skinny: [], tiles: [],
 };
 
-const { rand, upload, gemm, readF32 } = benchBridge(bridge);
+const { rand, upload, gemm, readF32, timeRuns } = benchBridge(bridge);
+const timeGemm = (run, o) => timeRuns(run, o, MINMS, ROUNDS);   // ms per GEMM, best of ROUNDS
 
 // ---- correctness ---------------------------------------------------------------------------------------------
 const CHECK_CASES = [   // batch, m, k, n, A batch-broadcast
@@ -123,24 +124,6 @@ async function check(variant) {
 }
 
 // ---- timing ----------------------------------------------------------------------------------------------------
-/** ms per GEMM: `reps` back to back, one readback, reps grown until a timing lasts MINMS; best of ROUNDS. */
-async function timeGemm(run, o) {
-  const sync = () => bridge.read(o, 0, 4);
-  run(); await sync(); run(); await sync();
-  let reps = 1, best = Infinity;
-  for (let round = 0; round < ROUNDS; round++) {
-    for (;;) {
-      const t0 = performance.now();
-      for (let r = 0; r < reps; r++) run();
-      await sync();
-      const ms = performance.now() - t0;
-      if (ms >= MINMS || reps >= 8192) { best = Math.min(best, ms / reps); break; }
-      reps = Math.min(8192, Math.max(reps * 2, Math.ceil(reps * MINMS / Math.max(ms, 0.01) * 1.2)));
-    }
-  }
-  return best;
-}
-
 /** Time `variants` on one shape (B layout 'n': [K, N] row-major; 'k': W [N, K], read transposed). */
 async function timeShape(batch, m, n, k, layout, variants) {
   const A = rand(batch * m * k, 3), B = rand(batch * k * n, 5);
@@ -273,7 +256,7 @@ function finish(res) {
   if (!process.env.WRITE_TABLE) return;
   // this adapter's profile replaces the one with the same `match`, or goes ahead of the catch-all
   const before = MATMUL_TABLE.find((p) => p.match === res.profile.match);
-  if (before?.splitK) res.profile.splitK = before.splitK;   // not fitted here: kept as measured before
+  for (const key of ['splitK', 'attention']) if (before?.[key]) res.profile[key] = before[key];   // not fitted here: kept
   const table = MATMUL_TABLE.filter((p) => p.match !== res.profile.match);
   table.splice(Math.max(0, table.findIndex((p) => p.match === '')), 0, res.profile);
   if (pickProfile(table, res.adapter) !== res.profile) log('warning: the new profile does not match its own adapter');
@@ -287,9 +270,11 @@ function finish(res) {
       n: ${JSON.stringify(p.skinny.n)},
     },
     tiles: ${JSON.stringify(p.tiles)},${p.splitK ? `
-    splitK: ${JSON.stringify(p.splitK).replace(/"(\w+)":/g, '$1: ').replace(/,/g, ', ').replace(/[{]/, '{ ').replace(/[}]$/, ' }')},` : ''}
+    splitK: ${obj(p.splitK)},` : ''}${p.attention ? `
+    attention: ${obj(p.attention)},` : ''}
   },
 `;
+  const obj = (o) => JSON.stringify(o).replace(/"(\w+)":/g, '$1: ').replace(/,/g, ', ').replace(/[{]/, '{ ').replace(/[}]$/, ' }');
   const body = table.map(fmt).join('').replace(/,(?=[[\d"])/g, ', ').replace(/"([^"']*)"/g, "'$1'");   // the repository's style
   fs.writeFileSync(process.env.WRITE_TABLE, `${head}export const MATMUL_TABLE = [\n${body}];\n`);
   log('wrote', process.env.WRITE_TABLE);

@@ -81,7 +81,8 @@ export class Bridge {
     this.indexUsed = false;
     this.lastError = '';
     this.gemmForce = null;                // a GEMM_VARIANTS name to use for every float matmul (benchmarks)
-    this.splitKForce = null;              // split K into this many slices wherever it divides (tests, benchmarks)
+    this.splitKForce = null;              // split K into this many slices wherever it divides; 1: never (tests, benchmarks)
+    this.attentionRowsForce = null;       // query rows per attention workgroup (kernels/attention.mjs attentionRows)
     this.matmulProfile = pickProfile(MATMUL_TABLE, ctx.info);   // kernel choice by shape (kernels/matmul_table.mjs)
     this.mod = null;
     this.argPtr = 0;

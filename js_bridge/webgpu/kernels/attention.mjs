@@ -23,14 +23,22 @@ export function attentionBlock(E, Ev) {
 }
 
 /**
- * Rows per workgroup: BR, or for a few query rows (decoding: L = 1 with a KV cache) fewer rows with the keys
- * split into BR / rows partitions (flash-decoding inside one workgroup: every invocation busy), when the partial
- * outputs fit workgroup memory.
+ * Rows per workgroup: BR, or fewer rows with the keys split into BR / rows partitions (flash-decoding inside one
+ * workgroup: every invocation busy) when the partial outputs fit workgroup memory (Ev <= 64) and either there are
+ * few query rows (decoding: L = 1 with a KV cache) or BR-row workgroups would be fewer than `minWorkgroups` (the
+ * adapter profile's attention.minWorkgroups: GPT-2's 12 heads x 128 rows are 24 workgroups of 64 serial rows,
+ * which leaves most of a large GPU idle). `force`: that many rows (benchmarks, tests).
  */
-export function attentionRows(L, Ev) {
-  if (L > 16 || Ev > 64) return BR;
+export function attentionRows(L, Ev, groups = 1, minWorkgroups = 0, force = null) {
+  if (Ev > 64) return BR;
+  if (force) return force;
   let rb = 1;
-  while (rb < L) rb <<= 1;
+  if (L <= 16) {
+    while (rb < L) rb <<= 1;
+    return rb;
+  }
+  rb = BR;
+  while (rb > 2 && Math.ceil(L / rb) * groups < minWorkgroups) rb >>= 1;
   return rb;
 }
 
@@ -234,7 +242,8 @@ export function runAttention(br, a, scale, epi = null) {
   const withMask = (flags & 2) !== 0;
   const md = withMask ? mask.dt : -1;
   const ins = withMask ? [q.id, k.id, v.id, mask.id] : [q.id, k.id, v.id];
-  const rows = attentionRows(L, Ev);   // fewer rows per workgroup, keys split, for decoding
+  // fewer rows per workgroup, keys split, for decoding and for grids too small to fill the GPU
+  const rows = attentionRows(L, Ev, B * H, br.matmulProfile.attention?.minWorkgroups ?? 0, br.attentionRowsForce);
   const base = `attention:${q.dt}:${md}:${E},${Ev}:${rows}`;
   let p, ids;
   if (!epi) {

@@ -90,12 +90,13 @@ export function gemmConfig(m, n, batch) {
  * batch of products into a float32 scratch [splits, M, N], then summed (splitKSumSource, which also runs the
  * matmul's epilogue). The profile's `splitK` {below, target, minSlice} applies it to single products whose grid has
  * fewer than `below` workgroups: the fewest splits (2, 4, 8, 16) reaching `target` workgroups, or the most whose
- * slices stay whole K tiles of at least `minSlice`. `force`: that many splits wherever they divide K into whole tiles (tests).
+ * slices stay whole K tiles of at least `minSlice`. `force`: that many splits wherever they divide K into whole tiles, 1:
+ * none (tests, benchmarks).
  * Returns {splits, kslice} or null.
  */
 export function splitKPlan(plan, g, profile, force = null) {
   const cfg = plan.cfg, rule = profile.splitK;
-  if (cfg.small || cfg.mode || g.batch !== 1 || !(force || rule)) return null;
+  if (cfg.small || cfg.mode || g.batch !== 1 || !(force || rule) || force === 1) return null;
   const wgs = plan.grid[0] * plan.grid[1];
   const fits = (sp) => g.k % (sp * cfg.tk) === 0 && g.k / sp >= (force ? cfg.tk : rule.minSlice);
   if (force) return fits(force) ? { splits: force, kslice: g.k / force } : null;
