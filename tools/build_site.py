@@ -37,6 +37,10 @@ under it). --force: always the full build. No PyTorch is needed (the checkpoint 
      `%pip install torch` resolves offline too (a no-op). disablePyPIFallback is on: piplite never reaches for
      pypi.org. loadPyodideOptions.env sets TORCH_JS_WEBGPU_BRIDGE, where the webgpu device finds its JS bridge
      (js_bridge/webgpu/index.mjs, relative to the kernel's worker script): no loader cell.
+     The kernel loads Pyodide through jupyterlite_config/kernel-start.mjs (pyodideUrl; beside pyodide.mjs), which
+     takes the Pyodide that kernel-prestart.js started with the page (the pages that start a kernel start its worker
+     and Pyodide's boot as they load, beside the JupyterLab app's own loading) and leaves jedi (the start's largest
+     unpack; IPython does without it) until completion is first asked for: DEFERRED_DEPENDENCIES.
   4. Data for the notebooks: content/data/digits.pt (torch_js.save, on the .venv's CPython, of the 8x8 digits from
      the scikit-learn wheel), staged with content/ (whose data/digits_mlp_pytorch.pt, an MLP trained and saved by
      real PyTorch, is made by tools/gen_site_checkpoint.py and committed).
@@ -107,6 +111,10 @@ PYODIDE_STDLIB = "python_stdlib.zip"
 KERNEL_WHEELS_DIR = (Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "@jupyterlite"
                      / "pyodide-kernel-extension" / "static" / "pypi")
 KERNEL_WHEELS = ["piplite", "pyodide-kernel", "ipykernel"]
+# Packages the kernel loads after its start instead of with it (jupyterlite_config/kernel-start.mjs): jedi (and its
+# parso), the largest unpack of the start, which IPython imports if it is there and does without (its own completer)
+# until then. The site's lock does not list it as IPython's dependency, so loading IPython does not unpack it.
+DEFERRED_DEPENDENCIES = {"ipython": {"jedi"}}
 
 
 def log(msg):
@@ -285,7 +293,8 @@ def stage_pyodide(dest, site_wheels, local_wheels):
         if entry is None:  # not a Pyodide package (comm, ipython-pygments-lexers, torch_js, the shims): a new entry
             entry = {"depends": [], "imports": top_level_imports(whl), "install_dir": "site", "name": dist_name,
                      "package_type": "package", "tool": {}, "unvendored_tests": False, "version": version}
-        depends = sorted(set(map(canon, entry["depends"])) | wheel_requires(whl, pyver))
+        depends = sorted((set(map(canon, entry["depends"])) | wheel_requires(whl, pyver))
+                         - DEFERRED_DEPENDENCIES.get(name, set()))
         shutil.copy2(compiled[whl], dest / whl.name)
         kept[name] = dict(entry, depends=depends, file_name=whl.name, sha256=sha256(compiled[whl]))
     for name, entry in kept.items():
@@ -377,6 +386,37 @@ def add_kernel_interrupt(out):
         page.write_text(text)
 
 
+# The kernel started with the page (jupyterlite_config/kernel-start.mjs, kernel-prestart.js): the kernel loads Pyodide
+# through kernel-start.mjs, beside pyodide.mjs (the kernel's indexURL is pyodideUrl's folder), and the pages that start
+# a kernel start its worker and Pyodide's boot as they load, with the options of the kernel's loadPyodideOptions.
+KERNEL_START = "static/pyodide/torch-js-kernel-start.mjs"
+PRESTART_SCRIPT = "static/torch_js/kernel-prestart.js"
+
+
+def add_kernel_prestart(out):
+    shutil.copy2(CONFIG / "kernel-start.mjs", out / KERNEL_START)
+    config_path = out / "jupyter-lite.json"
+    config = json.loads(config_path.read_text())
+    kernel = config["jupyter-config-data"]["litePluginSettings"]["@jupyterlite/pyodide-kernel-extension:kernel"]
+    assert kernel["pyodideUrl"] == "./static/pyodide/pyodide.mjs", kernel["pyodideUrl"]
+    kernel["pyodideUrl"] = f"./{KERNEL_START}"
+    config_path.write_text(json.dumps(config, indent=2) + "\n")
+    worker = next((out / KERNEL_WORKER_DIR).glob("comlink.worker.*.js")).name
+    prestart = {"kernelWorker": f"{KERNEL_WORKER_DIR}/{worker}",
+                "preludeWorker": f"{KERNEL_WORKER_DIR}/{INTERRUPT_WORKER_PREFIX}{worker}",
+                "module": KERNEL_START, "options": kernel["loadPyodideOptions"]}
+    text, n = re.subn(r"const PRESTART = null;", lambda m: f"const PRESTART = {json.dumps(prestart)};",
+                      (CONFIG / "kernel-prestart.js").read_text())
+    assert n == 1, "kernel-prestart.js: no `const PRESTART = null;`"
+    (out / PRESTART_SCRIPT).write_text(text)
+    for app in INDICATOR_APPS:   # right after kernel-interrupt.js, whose Worker it starts the kernel's worker with
+        page = out / app / "index.html"
+        interrupt = f'<script src="../{INTERRUPT_SCRIPT}"></script>'
+        text = page.read_text()
+        assert interrupt in text, f"{page}: no {interrupt}"
+        page.write_text(text.replace(interrupt, f'{interrupt}\n<script src="../{PRESTART_SCRIPT}"></script>', 1))
+
+
 def add_start_indicator(out):
     (out / INDICATOR).parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(CONFIG / "kernel-start-indicator.js", out / INDICATOR)
@@ -393,7 +433,8 @@ def add_start_indicator(out):
 def check_site(out):
     cfg = json.loads((out / "jupyter-lite.json").read_text())["jupyter-config-data"]
     kernel = cfg["litePluginSettings"]["@jupyterlite/pyodide-kernel-extension:kernel"]
-    assert kernel["pyodideUrl"].startswith("./static/pyodide/"), kernel["pyodideUrl"]
+    assert kernel["pyodideUrl"] == f"./{KERNEL_START}", kernel["pyodideUrl"]
+    assert (out / KERNEL_START).is_file() and "const PRESTART = {" in (out / PRESTART_SCRIPT).read_text()
     assert kernel["disablePyPIFallback"] is True
     assert {"torch-js", "torch", "tqdm", *KERNEL_WHEELS} <= set(kernel["loadPyodideOptions"]["packages"])
     # the webgpu device loads its bridge from there by itself (torch_js/backends/webgpu/runtime.py)
@@ -419,7 +460,8 @@ def check_site(out):
         assert ISOLATION_SCRIPT in page.read_text(), f"{page} lacks {ISOLATION_SCRIPT}"
     assert len(list((out / KERNEL_WORKER_DIR).glob(f"{INTERRUPT_WORKER_PREFIX}comlink.worker.*.js"))) == 1
     for app in INDICATOR_APPS:
-        assert INTERRUPT_SCRIPT in (out / app / "index.html").read_text(), f"{app}/index.html lacks {INTERRUPT_SCRIPT}"
+        for script in (INTERRUPT_SCRIPT, PRESTART_SCRIPT):
+            assert script in (out / app / "index.html").read_text(), f"{app}/index.html lacks {script}"
     for p in (out / "embed" / "embed.js", out / "embed" / "demo.html", out / "js_bridge" / "webgpu" / "index.mjs",
               out / "js_bridge" / "torch.mjs", out / "examples" / "torch_mjs" / "index.html",
               *(out / "embed" / page for page in EMBED_PAGES)):
@@ -647,6 +689,7 @@ def build_full(torch_wheel, out):
     shutil.copytree(REPO / "examples" / "torch_mjs", out / "examples" / "torch_mjs",
                     ignore=shutil.ignore_patterns("__pycache__"))
     add_kernel_interrupt(out)
+    add_kernel_prestart(out)
     add_isolation(out)
     (out / "build-info.json").write_text(json.dumps({
         "torch_js_wheel": torch_wheel.name, "pyodide": npm_version,

@@ -1,0 +1,110 @@
+// The Pyodide kernel's loadPyodide, faster (tools/build_site.py copies this module beside pyodide.mjs as
+// static/pyodide/torch-js-kernel-start.mjs and points the kernel's pyodideUrl at it; indexURL stays that folder).
+// It exports what the kernel imports from pyodide.mjs (loadPyodide, version) and changes two things:
+//
+// 1. Started before the kernel asks. A page that will start a kernel starts the kernel's worker as soon as it loads
+//    (kernel-prestart.js), and that worker's first module (kernel-interrupt-worker.js) calls prestart() with the
+//    options the kernel will pass (the site's jupyter-lite.json: packages, env): Pyodide boots and unpacks the
+//    packages while the JupyterLab app is still loading on the page's thread, instead of after it. The kernel's
+//    own loadPyodide() call then takes that instance when its options are the same (else it boots as usual), with
+//    its stdout/stderr callbacks. The boot is kept on the worker's global, so a second copy of this module (another
+//    URL for the same file) finds it too.
+// 2. Jedi later. IPython works without jedi (its own completer), and jedi with its typeshed stubs is the largest
+//    unpack of the start (about 0.4 s in Node, more on a page). It is left out of the start (the site's lock does not
+//    list it as IPython's dependency: build_site.py's DEFERRED_PACKAGES) and loaded when completion is first asked
+//    for; that first completion is IPython's own, later ones use jedi as JupyterLite's kernel does by default.
+import { loadPyodide as loadPyodideCore, version } from "./pyodide.mjs";
+
+export { version };
+
+const DEFERRED = ["jedi"];   // (with its dependency parso)
+const BOOT = Symbol.for("torch_js.kernelStart");   // on the worker's global: {key, pyodide: Promise}
+
+// What decides whether a started Pyodide is the one the kernel asks for: everything but the output callbacks.
+function keyOf({ stdout, stderr, ...rest }) {
+  const sorted = (value) => (value && typeof value === "object" && !Array.isArray(value)
+    ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, sorted(value[k])])) : value);
+  return JSON.stringify(sorted(rest));
+}
+
+function boot(options) {
+  const { stdout, stderr, packages = [], ...rest } = options;
+  return loadPyodideCore({ ...rest, packages: packages.filter((p) => !DEFERRED.includes(p)) });
+}
+
+// From the kernel's worker before the kernel asks: boot with the options the kernel will pass (no callbacks).
+export function prestart(options) {
+  if (!globalThis[BOOT]) globalThis[BOOT] = { key: keyOf(options), pyodide: boot(options) };
+  return globalThis[BOOT].pyodide;
+}
+
+export async function loadPyodide(options) {
+  const started = globalThis[BOOT];
+  let pyodide;
+  if (started && !started.claimed && started.key === keyOf(options)) {
+    started.claimed = true;   // one kernel per worker: a restart starts a new worker
+    console.info("torch_js: the kernel takes the Pyodide started with the page");
+    pyodide = await started.pyodide;
+    if (options.stdout) pyodide.setStdout({ batched: options.stdout });
+    if (options.stderr) pyodide.setStderr({ batched: options.stderr });
+  } else {
+    if (started) console.info("torch_js: the Pyodide started with the page is not the one the kernel asks for");
+    pyodide = await boot(options);
+  }
+  deferJedi(pyodide, options);
+  return pyodide;
+}
+
+// Python run once the kernel's module is imported: IPython's own completer until jedi is there; the first
+// completion request loads jedi (callback load_jedi), and the next ones use it.
+const USE_JEDI_LATER = `
+def _torch_js_use_jedi_later(load_jedi):
+    import sys
+    import pyodide_kernel
+    from pyodide.ffi import create_once_callable
+    kernel = pyodide_kernel.kernel_instance
+    completer = kernel.interpreter.Completer
+    if "jedi" in sys.modules:
+        return
+    completer.use_jedi = False
+    complete = kernel.complete
+
+    def use_jedi(*_):
+        import jedi
+        import jedi.api.classes
+        import jedi.api.helpers
+        import IPython.core.completer as ipython_completer
+        jedi.settings.case_insensitive_completion = False   # as IPython's completer sets it when it imports jedi
+        ipython_completer.jedi = jedi
+        ipython_completer.JEDI_INSTALLED = True
+        completer.use_jedi = True
+
+    def complete_loading_jedi(code, cursor_pos):
+        del kernel.complete   # from now on the kernel's own
+        load_jedi(create_once_callable(use_jedi))
+        return complete(code, cursor_pos)
+
+    kernel.complete = complete_loading_jedi
+_torch_js_use_jedi_later
+`;
+
+function deferJedi(pyodide, options) {
+  const packages = options.packages || [];
+  if (!DEFERRED.some((p) => packages.includes(p))) return;
+  const runPythonAsync = pyodide.runPythonAsync;
+  // the kernel imports its module with runPythonAsync (its initKernel); patch the kernel right after that
+  pyodide.runPythonAsync = async function (code, ...rest) {
+    const result = await runPythonAsync.call(this, code, ...rest);
+    if (typeof code === "string" && /^import pyodide_kernel$/m.test(code)) {
+      pyodide.runPythonAsync = runPythonAsync;
+      const useJediLater = pyodide.runPython(USE_JEDI_LATER);
+      useJediLater((then) => {
+        pyodide.loadPackage(DEFERRED, { messageCallback() {} })
+          .then(() => then())
+          .catch((error) => console.warn("torch_js: jedi could not be loaded; completion stays IPython's own", error));
+      });
+      useJediLater.destroy();
+    }
+    return result;
+  };
+}
