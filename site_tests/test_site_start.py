@@ -123,6 +123,30 @@ def screenshot(page, site_url):
     page.screenshot(path=str(REPO / "docs" / "site.png"))
 
 
+COMPLETE_JS = """async ([code, cursor]) => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const reply = await kernel.requestComplete({code, cursor_pos: cursor});
+  return reply.content.matches;
+}"""
+
+
+def test_completion_loads_jedi_when_first_asked(context, site_url):
+    """jedi (with its typeshed stubs, the largest unpack of a start) is not loaded when the kernel starts
+    (jupyterlite_config/kernel-start.mjs): the first completion request is answered by IPython's own completer and
+    loads it; the next ones use jedi ("import o" then offers the modules, "os" among them)."""
+    page = context.new_page()
+    t_result, _, outputs, _ = start(page, repl_url(site_url, "import sys; print('jedi at start:', 'jedi' in sys.modules)"),
+                                    "jedi at start:", timeout_s=120)
+    assert t_result is not None and "jedi at start: False" in "\n".join(outputs), outputs
+    appends = lambda: [m for m in page.evaluate(COMPLETE_JS, ["x = [1]\nx.app", 13]) if m.endswith("append")]
+    assert appends(), "no completion of x.app"   # IPython's own, and jedi starts loading
+    deadline = time.monotonic() + 60
+    while "os" not in (matches := page.evaluate(COMPLETE_JS, ["import o", 8])):
+        assert time.monotonic() < deadline, f"no jedi completion of 'import o' within 60 s: {matches}"
+        time.sleep(0.5)
+    assert appends(), "no completion of x.app with jedi"
+
+
 OPEN_DOCUMENTS_JS = "() => [...window.jupyterapp.shell.widgets('main')].map(w => w.title.label)"
 
 
