@@ -4,22 +4,25 @@
 # WebAssembly.Memory: torch_js/backends/cpu/wasm_pool.js instantiates it once on Pyodide's thread and once in each of
 # N workers, all over that one memory; backends/cpu/wasm_threads.py copies a large product's operands in, runs the
 # gemm there (the workers take tiles through threads.c's TJS_WASM_SHARED pool) and copies the result back.
+# The pool also runs float32 transcendental maps (wasm_ext/pool/pool_unary.c: vec_math.h's code, as the side module's
+# tjs_unary runs it) for the large GELU, exp, tanh, ... of a model's forward. wasm_ext/pool/ holds the kernels only
+# this module has (the native library and the side module build wasm_ext/*.c alone).
 # Two builds, as for the side module: plain SIMD and relaxed SIMD, the one used matching the side module Pyodide
 # loaded (so a product's bits are the same whichever module computes it).
 # wasm32-freestanding through `zig cc`: zig links its compiler-rt (tjs_gemm's 64-bit overflow checks need __multi3),
-# and nothing else (the gemm calls no libm). The linker gives the module:
+# and nothing else (the gemm and vec_math.h's maps call no libm). The linker gives the module:
 #   --import-memory --shared-memory --max-memory: the memory comes from JS (its own maximum may be smaller);
 #     data segments become passive, initialised once by the first instance (wasm-ld's __wasm_init_memory);
 #   -z stack-size: the first instance's stack; each worker's instance gets its own region (memory.grow in JS) and
 #     sets it through the exported __stack_pointer before its first call.
 comma := ,
-WASM_THREADS_SRC := wasm_ext/gemm.c wasm_ext/threads.c wasm_ext/abi.c
+WASM_THREADS_SRC := wasm_ext/gemm.c wasm_ext/threads.c wasm_ext/abi.c wasm_ext/pool/pool_unary.c
 WASM_THREADS_LIB := $(LIBDIR)/libtjs_wasm32_threads.wasm
 WASM_THREADS_RELAXED_LIB := $(LIBDIR)/libtjs_wasm32_threads_relaxed.wasm
 WASM_THREADS_LIBS := $(WASM_THREADS_LIB) $(WASM_THREADS_RELAXED_LIB)
 WASM_THREADS_CPU := generic+atomics+bulk_memory+simd128+nontrapping_fptoint+sign_ext
 WASM_THREADS_FLAGS = -isystem $(ZIG_INC) -target wasm32-freestanding -DTJS_WASM_SHARED
-WASM_THREADS_EXPORTS := tjs_gemm tjs_worker_main tjs_pool_ready_word tjs_pool_joined_word tjs_args tjs_err \
+WASM_THREADS_EXPORTS := tjs_gemm tjs_pool_unary tjs_worker_main tjs_pool_ready_word tjs_pool_joined_word tjs_args tjs_err \
   tjs_num_threads __stack_pointer
 WASM_THREADS_LDFLAGS := -Wl,--no-entry -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=4294901760 \
   -Wl,-z,stack-size=1048576 -Wl,--strip-all $(addprefix -Wl$(comma)--export=,$(WASM_THREADS_EXPORTS))

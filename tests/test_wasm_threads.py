@@ -1,13 +1,16 @@
-"""torch.set_num_threads in Pyodide: large matrix products run in the shared-memory gemm module on a pool of workers
-(backends/cpu/wasm_threads.py, wasm_pool.js, threads.c's TJS_WASM_SHARED pool, mk/wasm_threads.mk).
+"""torch.set_num_threads in Pyodide: large matrix products and float32 maps (GELU, exp, tanh, ...) run in the
+shared-memory module on a pool of workers (backends/cpu/wasm_threads.py, wasm_pool.js, threads.c's TJS_WASM_SHARED
+pool, wasm_ext/pool/pool_unary.c, mk/wasm_threads.mk).
 
 In Pyodide (make test-pyodide; Node has SharedArrayBuffer): matmul, bmm, broadcast and transposed operands (linear),
 strided views, float32/float64, products in several parts, and conv2d through im2col give the same bits at 2, 3 and
-4 threads as at 1, the workers take part, and the values match a float64 product. The warning path (no shared
+4 threads as at 1, the workers take part, and the values match a float64 product; every pooled map gives the side
+module's bits (special values included) at any count, in place too. The warning path (no shared
 memory) is checked by standing in an unavailability reason. In CPython: the pool is off and says why, and the raw
 module (no Pyodide) is run by Node directly at 1..4 threads, when Node and the build are there."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,8 +41,8 @@ def pool_threads():
 
 
 def _bits(t):
-    """The exact values (bit patterns through float64 are exact for float32 too)."""
-    return t.to(tj.float64).flatten().tolist()
+    """The exact bit patterns (NaNs included)."""
+    return t.contiguous().view(tj.int64 if t.dtype == tj.float64 else tj.int32).flatten().tolist()
 
 
 def _same_at_all_counts(fn):
@@ -139,6 +142,63 @@ def test_small_products_stay_on_pyodides_thread(pool_threads):
     assert wasm_threads.joined() == joined
     tj.set_num_threads(1)
     assert _bits(r) == _bits(a @ a)
+
+
+# every op tjs_pool_unary maps, with its parameters where it has some (softplus beta/threshold, elu alpha)
+MAPS = {
+    "exp": tj.exp, "expm1": tj.expm1, "log": lambda t: tj.log(t.abs()), "log1p": lambda t: tj.log1p(t.abs()),
+    "tanh": tj.tanh, "erf": tj.erf, "sigmoid": tj.sigmoid, "silu": JF.silu, "gelu_erf": JF.gelu,
+    "gelu_tanh": lambda t: JF.gelu(t, approximate="tanh"), "exp2": tj.exp2, "log2": lambda t: tj.log2(t.abs()),
+    "log10": lambda t: tj.log10(t.abs()), "softplus": lambda t: JF.softplus(t, 2.0, 5.0),
+    "logsigmoid": JF.logsigmoid, "mish": JF.mish, "elu": lambda t: JF.elu(t, 0.7), "selu": JF.selu,
+}
+
+
+def _map_input():
+    """Enough elements for the pool (MIN_MAP and a ragged last piece), wide range, and the special values."""
+    tj.manual_seed(4)
+    x = tj.randn(wasm_threads.MIN_MAP + 4099) * 30
+    x[:9] = tj.tensor([float("inf"), float("-inf"), float("nan"), -0.0, 0.0, 1e-40, -1e-40, 88.0, -104.0])
+    return x
+
+
+def test_pooled_maps_are_the_vectorised_ops():
+    """wasm_threads' op list is vec_unary.h's switch (the ops tjs_pool_unary maps), and MAPS covers it."""
+    with open(os.path.join(ROOT, "wasm_ext", "vec_unary.h"), encoding="utf-8") as f:
+        body = f.read().split("VEC_UNARY_F32(int op", 1)[1]
+    cases = {library.UNARY_OPS[m.lower()] for m in re.findall(r"case TJS_UN_(\w+):", body)}
+    assert cases == set(wasm_threads._MAP_OPS)
+    assert {library.UNARY_OPS[name] for name in MAPS} == cases
+
+
+@pyodide_only
+@pytest.mark.parametrize("name", sorted(MAPS))
+def test_maps_bit_identical_at_any_count(pool_threads, name):
+    x = _map_input()
+    joined = wasm_threads.joined()
+    _same_at_all_counts(lambda: MAPS[name](x))
+    assert wasm_threads.joined() >= joined   # (whether a worker woke in time depends on the machine's load)
+
+
+@pyodide_only
+def test_maps_in_place_and_strided(pool_threads):
+    """In place (out is the input) and a non-contiguous input (left to the side module): the same bits."""
+    x = _map_input()
+    _same_at_all_counts(lambda: x.clone().exp_())
+    wide = tj.randn(2 * wasm_threads.MIN_MAP, 3)
+    _same_at_all_counts(lambda: JF.gelu(wide[:, 1]))
+
+
+@pyodide_only
+def test_workers_take_part_in_maps(pool_threads):
+    tj.set_num_threads(4)
+    x = tj.randn(1 << 20)
+    joined = wasm_threads.joined()
+    for _ in range(10):
+        JF.gelu(x)
+        if wasm_threads.joined() > joined:
+            return
+    pytest.fail("no worker took part in 10 GELUs of 2^20 elements")
 
 
 @pyodide_only

@@ -11,9 +11,12 @@
  * The shared-memory wasm build (TJS_WASM_SHARED, mk/wasm_threads.mk: gemm alone as a standalone module over an
  * imported shared WebAssembly.Memory) has a pool of Web Workers / worker_threads, each running its own instance of
  * the module over that memory (torch_js/backends/cpu/wasm_pool.js starts them). A worker sits in tjs_worker_main:
- * it waits (memory.atomic.wait32) for `pool_gen` to change, joins the call when it is still open, and runs the task.
- * The caller never waits for a worker that has not joined: workers that start late or are busy elsewhere simply
- * take no tiles (tiles_worker's shared counter hands every tile to whoever asks first).
+ * it waits (memory.atomic.wait32) for `pool_gen` to change, takes one of the call's n - 1 places while it is still
+ * open, and runs the task. The caller wakes n - 1 waiters, not the whole pool (a pool started for 16 threads that
+ * runs at 2 would otherwise wake 15 workers a call and wait for each to look and leave), and a worker that has just
+ * finished spins a little before it sleeps again, so that the next call of a layer finds it awake. The caller never
+ * waits for a worker that has not joined: workers that start late or are busy elsewhere simply take no tiles
+ * (tiles_worker's shared counter hands every tile to whoever asks first).
  */
 #include "tjs.h"
 #include "threads.h"
@@ -40,16 +43,19 @@ int tjs_threads_wanted(void) {
 
 #if defined(TJS_WASM_SHARED)
 
-/* All int32 words of the one shared memory. A call: the caller writes the task, opens it (pool_open = its
- * generation), bumps pool_gen and wakes the workers; a worker counts itself in pool_busy, then runs the task only if
- * that generation is still open. After its own share the caller closes the call and waits for pool_busy to reach 0:
- * a worker counted before the close may be inside the task; one counted after it sees it closed (sequentially
- * consistent atomics), so no worker touches the task (on the caller's stack) once tjs_parallel returns. */
-static int32_t pool_gen, pool_open, pool_busy;
+/* All int32 words of the one shared memory. A call: the caller writes the task and its places (pool_places = n - 1),
+ * opens it (pool_open = its generation), bumps pool_gen and wakes n - 1 waiters; a worker counts itself in pool_busy,
+ * then runs the task only if that generation is still open and it got a place. After its own share the caller closes
+ * the call and waits for pool_busy to reach 0: a worker counted before the close may be inside the task; one counted
+ * after it sees it closed (sequentially consistent atomics), so no worker touches the task (on the caller's stack)
+ * once tjs_parallel returns. A worker's index (its scratch buffers) is its own, whichever place it takes. */
+static int32_t pool_gen, pool_open, pool_busy, pool_places;
 static int32_t pool_joined;   /* tasks workers have run, all calls together (tests check that workers take part) */
 static tjs_task_fn pool_fn;
 static void *pool_ctx;
-static int32_t pool_n;
+
+/* polls of a word before sleeping on it: a few tens of microseconds, about what a wake-up costs */
+#define POOL_SPIN 20000
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
@@ -60,10 +66,11 @@ TJS_EXPORT void tjs_worker_main(int32_t w) {
   __atomic_fetch_add(&pool_ready, 1, __ATOMIC_SEQ_CST);
   for (;;) {
     int32_t g;
+    for (int spin = 0; (g = LOAD(&pool_gen)) == seen && spin < POOL_SPIN; spin++) {}
     while ((g = LOAD(&pool_gen)) == seen) __builtin_wasm_memory_atomic_wait32(&pool_gen, seen, -1);
     seen = g;
     __atomic_fetch_add(&pool_busy, 1, __ATOMIC_SEQ_CST);
-    if (LOAD(&pool_open) == g && w < LOAD(&pool_n)) {
+    if (LOAD(&pool_open) == g && __atomic_sub_fetch(&pool_places, 1, __ATOMIC_SEQ_CST) >= 0) {
       __atomic_fetch_add(&pool_joined, 1, __ATOMIC_SEQ_CST);
       pool_fn(pool_ctx, w);
     }
@@ -82,17 +89,18 @@ void tjs_parallel(int n, tjs_task_fn fn, void *ctx) {
   if (opened) {
     pool_fn = fn;
     pool_ctx = ctx;
-    STORE(&pool_n, n);
+    STORE(&pool_places, n - 1);
     int32_t g = LOAD(&pool_gen) + 1;
     if (g == 0) g = 1;   /* 0 means closed */
     STORE(&pool_open, g);
     STORE(&pool_gen, g);
-    __builtin_wasm_memory_atomic_notify(&pool_gen, (uint32_t)-1);
+    __builtin_wasm_memory_atomic_notify(&pool_gen, (uint32_t)(n - 1));
   }
   fn(ctx, 0);
   if (opened) {
     STORE(&pool_open, 0);
     int32_t b;
+    for (int spin = 0; LOAD(&pool_busy) != 0 && spin < POOL_SPIN; spin++) {}
     while ((b = LOAD(&pool_busy)) != 0) __builtin_wasm_memory_atomic_wait32(&pool_busy, b, -1);
   }
 }

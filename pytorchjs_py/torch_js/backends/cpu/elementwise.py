@@ -13,10 +13,11 @@ from ..._storage import CPU, Storage
 from ..._tensor import _empty_strided, numel_of
 from .. import complex_data
 from ..kernel_abi import HOT_DIMS as _HOT, structs_by_ndim
-from . import library
+from . import library, wasm_threads
 from .library import (ARGS_VIEW as _ARGS, BINARY_OPS, KERNEL_LOCK, UNARY_OPS, check as _check, ptr as _ptr,
                       run_strided)
 
+_IN_PYODIDE = library.IN_PYODIDE
 _BIG = library.BIG   # module global: the hot paths compare with it (tests/test_limits.py lowers it)
 
 _string_at = ctypes.string_at
@@ -94,6 +95,8 @@ class CPUElementwise:
     def unary(self, op, out, x, p0=0.0, p1=0.0, p2=0.0):
         if x._dtype in _HALF:
             return self._via_float32(lambda o, a: self.unary(op, o, a, p0, p1, p2), out, (x,))
+        if _IN_PYODIDE and wasm_threads.unary(op, out, x, p0, p1, p2):
+            return   # threads in Pyodide: a large float32 map on the worker pool
         nd = len(out._shape)
         if nd > _HOT or (out._storage.nbytes > _BIG and numel_of(out._shape) > library.PIECE):
             run_strided("unary", op, (UNARY_OPS[op], x._dtype.code), out._shape,

@@ -1,16 +1,20 @@
-"""Threaded matrix products in Pyodide: tjs_gemm on the shared-memory module and its pool of workers.
+"""Threaded kernels in Pyodide: tjs_gemm and the float32 maps on the shared-memory module and its pool of workers.
 
 Pyodide's memory is not shared, so the workers cannot read tensors where they live. A large product is instead
-computed in libtjs_wasm32_threads[_relaxed].wasm (mk/wasm_threads.mk: gemm.c, threads.c, abi.c built over an imported
-shared WebAssembly.Memory), which wasm_pool.js instantiates on Pyodide's thread and in each worker: the operands are
-copied into that memory's staging area, tjs_gemm runs there part by part (the workers take tiles, threads.c), and the
-result is copied back. The module is the same source as the one Pyodide loaded, with the same SIMD flavour, and
-tjs_gemm's tiling follows the shape, so the bits are those of the one-thread product whatever the thread count.
+computed in libtjs_wasm32_threads[_relaxed].wasm (mk/wasm_threads.mk: gemm.c, threads.c, abi.c and
+pool/pool_unary.c built over an imported shared WebAssembly.Memory), which wasm_pool.js instantiates on Pyodide's
+thread and in each worker: the operands are copied into that memory's staging area, tjs_gemm runs there part by part
+(the workers take tiles, threads.c), and the result is copied back. The module is the same source as the one Pyodide
+loaded, with the same SIMD flavour, and tjs_gemm's tiling follows the shape, so the bits are those of the one-thread
+product whatever the thread count. Large float32 maps of vec_math.h (GELU, exp, tanh, sigmoid, ...: the compute-bound
+elementwise ops of a model) go the same way through tjs_pool_unary, whose lanes are computed by the side module's
+own code (one lane's result depends on that lane alone: any cut gives the same bits).
 
 Only products that tjs_gemm would cut into more than one tile (MIN_WORK multiply-adds; its TILE_MIN_WORK is 2^20 a
-tile) come here: the copies are O(inputs + output) against O(M·N·K) work. Where threads cannot run (natively, or no
-SharedArrayBuffer: a page without cross-origin isolation, Pyodide on a page's main thread) available() is False and
-unavailable_reason() says why.
+tile) come here: the copies are O(inputs + output) against O(M·N·K) work; maps of MIN_MAP elements or more (a few
+nanoseconds of work an element against a fraction of one to copy it in and out). Where threads cannot run
+(natively, or no SharedArrayBuffer: a page without cross-origin isolation, Pyodide on a page's main thread)
+available() is False and unavailable_reason() says why.
 """
 import ctypes
 import os
@@ -24,10 +28,16 @@ MIN_WORK = 1 << 21
 MAX_THREADS = 64        # threads.h's TJS_MAX_THREADS: tjs_parallel uses no more
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _GEMM = kernel_abi.struct_for("gemm")
+_MAP = kernel_abi.struct_for("unary", ndim=1)   # tjs_pool_unary reads tjs_unary's layout, one contiguous run
 _FLOAT_CODES = (D.float32.code, D.float64.code)   # the integer gemm is a plain loop, rarely this large
 _MAX_SPAN = 4           # a strided operand is copied as the span it covers: at most this many times its elements
 PART_WORK = 0           # tjs_gemm's part size (0: its default); tests lower it to cover the parts
 ALWAYS = False          # benchmarks: take this path at one thread too (the copies' cost, the modules compared)
+MIN_MAP = 1 << 16
+# the float32 ops vec_unary.h maps (its VEC_UNARY_F32 switch): tjs_pool_unary runs these and no others
+_MAP_OPS = frozenset(library.UNARY_OPS[name] for name in (
+    "exp", "expm1", "log", "log1p", "tanh", "erf", "sigmoid", "silu", "gelu_erf", "gelu_tanh", "exp2", "log2",
+    "log10", "softplus", "logsigmoid", "mish", "elu", "selu"))
 
 _state = {"js": None, "pool": None, "reason": None, "threads": 1, "buf": None}
 
@@ -95,7 +105,7 @@ def _pool():
         with open(_module_path(), "rb") as f:
             data = f.read()
         _state["pool"] = _js().createPool(to_js(data), pyodide_js._module)
-        _state["buf"] = ctypes.create_string_buffer(_GEMM.size)
+        _state["buf"] = ctypes.create_string_buffer(max(_GEMM.size, _MAP.size))
         _state["pool"].setThreads(_state["threads"])
     return _state["pool"]
 
@@ -140,6 +150,16 @@ def _span(shape, strides):
     return 1 + sum((d - 1) * s for d, s in zip(shape, strides))
 
 
+def _working_pool():
+    """The pool with its workers for the current count started (None: one thread from now on)."""
+    pool = _pool_or_none()
+    if pool is not None:
+        workers = min(_state["threads"], MAX_THREADS) - 1
+        if pool.started() < workers:
+            pool.ensureWorkers(workers)
+    return pool
+
+
 def gemm(out, a, b, batch, m, n, k, a_strides, b_strides):
     """CPUGemm.gemm's product on the pool, when it is worth it: True when done, False to run it the usual way."""
     code = a._dtype.code
@@ -151,12 +171,9 @@ def gemm(out, a, b, batch, m, n, k, a_strides, b_strides):
     a_span, b_span = _span((batch, m, k), a_strides), _span((batch, k, n), b_strides)
     if a_span is None or b_span is None or a_span > _MAX_SPAN * batch * m * k or b_span > _MAX_SPAN * batch * k * n:
         return False
-    pool = _pool_or_none()
+    pool = _working_pool()
     if pool is None:
         return False
-    workers = min(_state["threads"], MAX_THREADS) - 1
-    if pool.started() < workers:
-        pool.ensureWorkers(workers)
     out_bytes = batch * m * n * es
     a_off, b_off = 0, -(-a_span * es // 64) * 64
     o_off = b_off + -(-b_span * es // 64) * 64
@@ -177,4 +194,32 @@ def gemm(out, a, b, batch, m, n, k, a_strides, b_strides):
             library.check(rc, "matmul")
         part += 1
     pool.copyOut(library.ptr(out), base + o_off, out_bytes)
+    return True
+
+
+def unary(op, out, x, p0, p1, p2):
+    """CPUElementwise.unary's map on the pool, when it is worth it (float32, contiguous, MIN_MAP elements or more,
+    an op vec_unary.h maps): True when done, False to run it the usual way. Computed in place in the staging area
+    a piece of library.PIECE elements at a time (a KeyboardInterrupt lands between pieces)."""
+    if (_state["threads"] < 2 and not ALWAYS) or x._dtype is not D.float32 or out._dtype is not D.float32:
+        return False
+    code, n = library.UNARY_OPS[op], x.numel()
+    if n < MIN_MAP or code not in _MAP_OPS or not available() or not (x.is_contiguous() and out.is_contiguous()):
+        return False
+    pool = _working_pool()
+    base = pool.reserve(min(n, library.PIECE) * 4) if pool is not None else 0
+    if not base:
+        return False
+    src, dst = library.ptr(x), library.ptr(out)
+    for i in range(0, n, library.PIECE):
+        if i:
+            library.check_signals()
+        count = min(n - i, library.PIECE)
+        pool.copyIn(base, src + 4 * i, 4 * count)
+        with library.KERNEL_LOCK:
+            _copy_in(pool, pool.argsAddr, _MAP, code, D.float32.code, 1, base, base, count, 1, 1, p0, p1, p2)
+            rc = int(pool.call("pool_unary"))
+        if rc:
+            library.check(rc, op)
+        pool.copyOut(dst + 4 * i, base, 4 * count)
     return True
