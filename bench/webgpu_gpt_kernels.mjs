@@ -36,7 +36,8 @@ const F32 = 8;
 const D = QUICK ? 64 : 768, HEADS = QUICK ? 4 : 12, VOCAB = QUICK ? 1000 : 50257;
 // (name, N, K): the products of one GPT-2 block and the tied LM head, as x [M, K] @ W[N, K].T
 const PRODUCTS = [['qkv', 3 * D, D], ['proj', D, D], ['fc', 4 * D, D], ['fc2', D, 4 * D], ['lm_head', VOCAB, D]];
-const TILES = QUICK ? ['t64d', 't64du', 't128k8dsu'] : ['s32', 't64d', 't64du', 't128x64du', 't128k8ds', 't128k8dsu', 't128dsu'];
+const TILES = QUICK ? ['t64d', 't64du', 't128k8dsu', 'n64', 'n128']
+  : ['s32', 't64d', 't64du', 't128x64du', 't128k8ds', 't128k8dsu', 't128dsu', 'n64', 'n64k16', 'n128x64', 'n128'];
 const SPLITS = QUICK ? [1, 2] : [1, 2, 4, 8, 16];
 const ROWS = QUICK ? [64, 16, 8] : [64, 32, 16, 8, 4, 2];
 

@@ -42,13 +42,15 @@ def _matmul_programs():
                                             sample((6, 23, 16), seed=69))
     progs["batched skinny, transposed B"] = (lambda a, b: a @ b.transpose(1, 2), sample((3, 4, 20), seed=70),
                                              sample((3, 50, 20), seed=71))
+    progs["x @ W.T, vec4 along k, past the tiles"] = (lambda x, w: x @ w.t(), sample((70, 68), seed=76),
+                                                       sample((133, 68), seed=77))
     progs["small tiles 40x24x9"] = (lambda a, b: a @ b, sample((40, 9), seed=72), sample((9, 24), seed=73))
     progs["K=1 outer product"] = (lambda a, b: a @ b, sample((19, 1), seed=74), sample((1, 21), seed=75))
     return progs
 
 
 @pytest.mark.parametrize("variant", [None, "vk16r1", "vk32r4", "vk64r16", "vn64r1", "vn16r8", "vn32r16", "s16",
-                                     "s32x16", "s32", "t64d", "t128k8dsu"])
+                                     "s32x16", "s32", "t64d", "t128k8dsu", "n64", "n128"])
 def test_matmul_kernel_variants(variant):
     """Every kernel family on every program (variant None: the choice by shape), against the CPU."""
     bridge = torch.webgpu._rt.ensure()
@@ -170,6 +172,22 @@ def test_sdpa_fused_matches_cpu(case):
     assert_close(*both(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, **{
         n: (x.to(q.device) if isinstance(x, torch.Tensor) else x) for n, x in kw.items()}), q, k, v),
         rtol=1e-4, atol=1e-5, what=case)
+
+
+@pytest.mark.parametrize("rows", [8, 2])
+def test_sdpa_split_keys_for_long_rows(rows):
+    """The split-keys kernel (`rows` query rows per workgroup, the keys in 64 / rows partitions merged in workgroup
+    memory), which short grids take at any length (attention.minWorkgroups), forced here over many rows."""
+    bridge = torch.webgpu._rt.ensure()
+    bridge.attentionRowsForce = rows
+    try:
+        for case in ("plain", "causal, L > S", "causal, square", "bool mask", "additive mask, scale", "gqa"):
+            q, k, v, kw = _sdpa_cases()[case]
+            assert_close(*both(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, **{
+                n: (x.to(q.device) if isinstance(x, torch.Tensor) else x) for n, x in kw.items()}), q, k, v),
+                rtol=1e-4, atol=1e-5, what=f"{case}, {rows} rows")
+    finally:
+        bridge.attentionRowsForce = None
 
 
 def test_sdpa_is_one_kernel_and_backward_matches():

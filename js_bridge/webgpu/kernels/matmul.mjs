@@ -44,6 +44,13 @@ export const GEMM_CONFIGS = {
   t128x64du: { rm: 8, rn: 4, tk: 16, db: true, u2: true, swz: 8 },
   t128k8dsu: { rm: 8, rn: 8, tk: 8, db: true, u2: true, swz: 8 },
   t128dsu: { rm: 8, rn: 8, tk: 16, db: true, u2: true, swz: 8 },
+  // x @ W.T (A and B both read along k: nn.Linear's weight): gemmNTSource where both operands run along k, else
+  // the k-major kernel `km` of the same tile (workgroup memory 2 x (TM + TN) x (TK / 4 + 1) vec4: n64 12 KiB,
+  // n64k16 20, n128x64 18, n128 24)
+  n64: { rm: 4, rn: 4, tk: 8, db: true, nt: true, swz: 0, km: 't64d' },
+  n64k16: { rm: 4, rn: 4, tk: 16, db: true, nt: true, swz: 0, km: 't64d' },
+  n128x64: { rm: 8, rn: 4, tk: 8, db: true, nt: true, swz: 8, km: 't128x64du' },
+  n128: { rm: 8, rn: 8, tk: 8, db: true, nt: true, swz: 8, km: 't128k8ds' },
 };
 for (const [k, c] of Object.entries(GEMM_CONFIGS)) { c.name = k; c.tm = 16 * c.rm; c.tn = 16 * c.rn; }
 
@@ -190,6 +197,7 @@ export function planGemm(g, profile, force = null) {
   // vec4 bindings where that dimension has unit stride, 16-byte alignment and an extent divisible by 4.
   const aMode = acs !== 1 && ars === 1 ? 'm' : 'k';
   const bMode = bcs !== 1 && brs === 1 ? 'k' : 'n';
+  if (cfg.nt && !(aMode === 'k' && bMode === 'k')) cfg = GEMM_CONFIGS[cfg.km];
   const grid = [Math.ceil(n / cfg.tn), Math.ceil(m / cfg.tm), batch];
   if (cfg.small) {
     return {
@@ -244,6 +252,7 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
 }
 `;
   }
+  if (cfg.nt) return gemmNTSource(vecA, vecB, b, cfg);   // (planGemm: both operands along k)
   const { rm, rn, tk: TK, db, u2, swz, tm: TM, tn: TN } = cfg;
   const TM4 = TM / 4, TN4 = TN / 4, GM = rm / 4, GN = rn / 4;
   const LA = (TM * TK) / 1024, LB = (TN * TK) / 1024;   // 4-element groups per invocation per tile
@@ -400,23 +409,106 @@ ${compute(0)}    workgroupBarrier();
       out += '    }\n  }\n';
     }
   }
-  const tileIds = swz ? `  let pid = wg.y * nwg.x + wg.x; let width = ${swz}u * nwg.x; let fm = (pid / width) * ${swz}u;
-  let gsz = min(nwg.y - fm, ${swz}u); let rr = pid % width;
-  let m0 = (fm + rr % gsz) * ${TM}u; let n0 = (rr / gsz) * ${TN}u;
-` : `  let m0 = wg.y * ${TM}u; let n0 = wg.x * ${TN}u;
-`;
   s = PRELUDE + b + `
 var<workgroup> As: array<array<vec4<f32>, ${TM4}>, ${(db ? 2 : 1) * TK}>;
 var<workgroup> Bs: array<array<vec4<f32>, ${TN4}>, ${(db ? 2 : 1) * TK}>;
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let M = pu(0u); let N = pu(1u); let K = pu(2u); let bt = wg.z;
-${tileIds}  let li = lid.y * 16u + lid.x;
+${tileOrigin(cfg)}  let li = lid.y * 16u + lid.x;
   let ab = pu(4u) + bt * pu(7u); let ars = pu(8u); let acs = pu(9u);
   let bb = pu(5u) + bt * pu(10u); let brs = pu(11u); let bcs = pu(12u);
 ${decl}${body}${out}}
 `;
   return s;
+}
+
+/**
+ * m0, n0: the workgroup's tile. `swz`: workgroups walk the output in column strips `swz` tiles tall, so that
+ * concurrent workgroups share operand tiles in L2.
+ */
+function tileOrigin({ swz, tm, tn }) {
+  return swz ? `  let pid = wg.y * nwg.x + wg.x; let width = ${swz}u * nwg.x; let fm = (pid / width) * ${swz}u;
+  let gsz = min(nwg.y - fm, ${swz}u); let rr = pid % width;
+  let m0 = (fm + rr % gsz) * ${tm}u; let n0 = (rr / gsz) * ${tn}u;
+` : `  let m0 = wg.y * ${tm}u; let n0 = wg.x * ${tn}u;
+`;
+}
+
+/**
+ * The product with both operands read along k (A [M, K] and B as W [N, K]: x @ W.T). Both tiles go to workgroup
+ * memory as they lie, rows of TK / 4 vec4 along k padded by one vec4 (no transposing scalar stores; the padding
+ * keeps 16 invocations reading 16 different rows free of bank conflicts). An invocation's rows are lid.y + 16 i
+ * and its columns lid.x + 16 j (coalesced stores); per vec4 of k it reads rm + rn vec4 and does 4 rm rn scalar FMAs
+ * into rm rn accumulators. Double-buffered as gemmSource: the next tile is loaded into registers before the current
+ * one is multiplied. Same header and grid as gemmSource.
+ */
+function gemmNTSource(vecA, vecB, b, cfg) {
+  const { rm, rn, tk: TK, tm: TM, tn: TN } = cfg;
+  const K4 = TK / 4, P4 = K4 + 1;                      // vec4 per tile row, and its padded stride
+  const LA = Math.ceil((TM * K4) / 256), LB = Math.ceil((TN * K4) / 256);   // vec4 loads per invocation per tile
+  // the last load's invocations past the tile (a tile of fewer than 256 vec4) load and store nothing
+  const live = (n, q) => ((q + 1) * 256 > n ? ` && e < ${n}u` : '');
+  const guard = (n, q, stmt) => ((q + 1) * 256 > n ? `if (e < ${n}u) { ${stmt} }` : stmt);
+  // operand X's load q of the tile at k0 into register rXq: rows r0.., `rows` of them, row stride rs, k stride cs
+  const load = (X, q, vec, base0, rows, r0, rs, cs, n) => {
+    let c = `    { let e = li + ${q * 256}u; let gk = k0 + (e % ${K4}u) * 4u; let gr = ${r0} + e / ${K4}u;\n`;
+    c += `      r${X}${q} = vec4<f32>(0.0);\n`;
+    if (vec) c += `      if (gr < ${rows} && gk < K${live(n, q)}) { r${X}${q} = ${X}4[(${base0} + gr * ${rs} + gk) / 4u]; }\n`;
+    else {
+      c += `      if (gr < ${rows}${live(n, q)}) { let base = ${base0} + gr * ${rs} + gk * ${cs};\n`;
+      for (let j = 0; j < 4; j++) c += `        if (gk + ${j}u < K) { r${X}${q}[${j}] = ld_${X}(base + ${j}u * ${cs}); }\n`;
+      c += '      }\n';
+    }
+    return c + '    }\n';
+  };
+  // registers -> the tile half starting at vec4 `h` (a WGSL expression) of X's workgroup array
+  const store = (X, n, h) => {
+    let c = '';
+    for (let q = 0; q * 256 < n; q++) c += `      { let e = li + ${q * 256}u; ${guard(n, q, `${X}s[${h} + (e / ${K4}u) * ${P4}u + e % ${K4}u] = r${X}${q};`)} }\n`;
+    return c;
+  };
+  let loads = '', decl = '', fmas = '', out = '';
+  for (let q = 0; q < LA; q++) { loads += load('A', q, vecA, 'ab', 'M', 'm0', 'ars', 'acs', TM * K4); decl += `  var rA${q}: vec4<f32>;\n`; }
+  for (let q = 0; q < LB; q++) { loads += load('B', q, vecB, 'bb', 'N', 'n0', 'bcs', 'brs', TN * K4); decl += `  var rB${q}: vec4<f32>;\n`; }
+  for (let i = 0; i < rm; i++) for (let j = 0; j < rn; j++) decl += `  var c${i}_${j} = 0.0;\n`;
+  for (let i = 0; i < rm; i++) fmas += `      let a${i} = As[ha + (lid.y + ${16 * i}u) * ${P4}u + k4];\n`;
+  for (let j = 0; j < rn; j++) fmas += `      let b${j} = Bs[hb + (lid.x + ${16 * j}u) * ${P4}u + k4];\n`;
+  for (const comp of 'xyzw') {
+    for (let i = 0; i < rm; i++) for (let j = 0; j < rn; j++) fmas += `      c${i}_${j} = fma(a${i}.${comp}, b${j}.${comp}, c${i}_${j});\n`;
+  }
+  for (let i = 0; i < rm; i++) {
+    out += `  { let gr = m0 + lid.y + ${16 * i}u;\n    if (gr < M) { let ob = pu(6u) + (bt * M + gr) * N;\n`;
+    for (let j = 0; j < rn; j++) out += `      { let gc = n0 + lid.x + ${16 * j}u; if (gc < N) { st_O(ob + gc, c${i}_${j}); } }\n`;
+    out += '    }\n  }\n';
+  }
+  return PRELUDE + b + `
+var<workgroup> As: array<vec4<f32>, ${2 * TM * P4}>;
+var<workgroup> Bs: array<vec4<f32>, ${2 * TN * P4}>;
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let M = pu(0u); let N = pu(1u); let K = pu(2u); let bt = wg.z;
+${tileOrigin(cfg)}  let li = lid.y * 16u + lid.x;
+  let ab = pu(4u) + bt * pu(7u); let ars = pu(8u); let acs = pu(9u);
+  let bb = pu(5u) + bt * pu(10u); let brs = pu(11u); let bcs = pu(12u);
+${decl}  var k0 = 0u;
+${loads}${store('A', TM * K4, '0u')}${store('B', TN * K4, '0u')}  workgroupBarrier();
+  let nt = (K + ${TK - 1}u) / ${TK}u;
+  for (var t = 0u; t < nt; t++) {
+    let cur = t & 1u;
+    k0 = (t + 1u) * ${TK}u;
+    let more = t + 1u < nt;
+    if (more) {
+${loads}    }
+    let ha = cur * ${TM * P4}u; let hb = cur * ${TN * P4}u;
+    for (var k4 = 0u; k4 < ${K4}u; k4++) {
+${fmas}    }
+    if (more) {
+${store('A', TM * K4, `(1u - cur) * ${TM * P4}u`)}${store('B', TN * K4, `(1u - cur) * ${TN * P4}u`)}    }
+    workgroupBarrier();
+  }
+${out}}
+`;
 }
 
 
