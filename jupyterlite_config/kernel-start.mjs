@@ -13,6 +13,9 @@
 //    unpack of the start (about 0.4 s in Node, more on a page). It is left out of the start (the site's lock does not
 //    list it as IPython's dependency: build_site.py's DEFERRED_PACKAGES) and loaded when completion is first asked
 //    for; that first completion is IPython's own, later ones use jedi as JupyterLite's kernel does by default.
+// 3. IPython's terminal on first use. `import IPython` imports IPython.terminal.embed (for IPython.embed), and with it
+//    prompt_toolkit: 160 modules, a third of the kernel's import, that a kernel never uses. That module is imported
+//    when something first reads from it (IPython.embed(), `from IPython.terminal.embed import ...`).
 import { loadPyodide as loadPyodideCore, version } from "./pyodide.mjs";
 
 export { version };
@@ -27,9 +30,36 @@ function keyOf({ stdout, stderr, ...rest }) {
   return JSON.stringify(sorted(rest));
 }
 
-function boot(options) {
-  const { stdout, stderr, packages = [], ...rest } = options;
-  return loadPyodideCore({ ...rest, packages: packages.filter((p) => !DEFERRED.includes(p)) });
+const TERMINAL_ON_FIRST_USE = `
+def _torch_js_on_first_use(name, functions):
+    import importlib, sys, types
+    stub = types.ModuleType(name, "imported on first use (jupyterlite_config/kernel-start.mjs)")
+
+    def load():
+        if sys.modules.get(name) is stub:
+            del sys.modules[name]
+        return importlib.import_module(name)
+
+    def getattr_(attr):
+        if attr.startswith("__"):   # what the import system asks a module (__path__, ...)
+            raise AttributeError(attr)
+        return getattr(load(), attr)
+
+    stub.__getattr__ = getattr_
+    for function in functions:   # what IPython/__init__.py takes from it
+        setattr(stub, function, lambda *args, _function=function, **kwargs: getattr(load(), _function)(*args, **kwargs))
+    sys.modules[name] = stub
+
+_torch_js_on_first_use("IPython.terminal.embed", ["embed"])
+del _torch_js_on_first_use
+`;
+
+async function boot(options) {
+  const { stdout, stderr, packages = [], env, ...rest } = options;
+  const pyodide = await loadPyodideCore({   // (its own env: loadPyodide adds to the one it is given)
+    ...rest, env: { ...env }, packages: packages.filter((p) => !DEFERRED.includes(p)) });
+  pyodide.runPython(TERMINAL_ON_FIRST_USE);
+  return pyodide;
 }
 
 // From the kernel's worker before the kernel asks: boot with the options the kernel will pass (no callbacks).
