@@ -20,7 +20,7 @@ import pytest
 
 import torch_js as tj
 import torch_js.nn.functional as JF
-from torch_js.backends.cpu import library, threads, wasm_threads
+from torch_js.backends.cpu import library, threads, wasm_resident, wasm_threads
 
 IN_PYODIDE = sys.platform == "emscripten"
 pyodide_only = pytest.mark.skipif(not IN_PYODIDE, reason="the wasm worker pool runs in Pyodide")
@@ -199,6 +199,64 @@ def test_workers_take_part_in_maps(pool_threads):
         if wasm_threads.joined() > joined:
             return
     pytest.fail("no worker took part in 10 GELUs of 2^20 elements")
+
+
+def _arena():
+    return wasm_threads._state["arena"]
+
+
+@pyodide_only
+def test_weights_stay_resident_until_written(pool_threads):
+    """A weight seen twice unchanged is copied into the arena once and read from there; every kind of write makes
+    the next product see the new values: in place (version), through .data (aliased: never kept), a frombuffer
+    tensor's bytearray (memory it does not own: never kept)."""
+    tj.manual_seed(5)
+    x, w = tj.randn(256, 384), tj.randn(1536, 384)
+
+    def check(weight):
+        tj.set_num_threads(1)
+        ref = JF.linear(x, weight)
+        tj.set_num_threads(3)
+        got = JF.linear(x, weight)
+        assert _bits(got) == _bits(ref)
+
+    tj.set_num_threads(3)
+    JF.linear(x, w)
+    copied = _arena().copied
+    JF.linear(x, w)   # second sighting of both operands: into the arena
+    kept = (x.numel() + w.numel()) * 4
+    assert _arena().copied == copied + kept
+    check(w)
+    assert _arena().copied == copied + kept   # read from there since
+    with tj.no_grad():
+        w.mul_(0.5)   # in place: the version moves, the same place is refilled
+    check(w)
+    assert _arena().copied == copied + kept + w.numel() * 4
+    w.data.add_(1.0)   # through an alias: its memory is not kept any more
+    check(w)
+    check(w)
+    buf = bytearray(w.contiguous()._raw_bytes())
+    wb = tj.frombuffer(buf, dtype=tj.float32).view(1536, 384)
+    check(wb)
+    check(wb)
+    buf[0:4] = bytes(4)
+    check(wb)
+    assert not wasm_resident._cacheable(wb._storage) and not wasm_resident._cacheable(w._storage)
+
+
+@pyodide_only
+def test_full_arena_empties_between_products(pool_threads, monkeypatch):
+    """Operands past the budget are staged; the arena empties before the next product and fills again."""
+    monkeypatch.setattr(wasm_resident, "BUDGET", 0)
+    monkeypatch.setitem(wasm_threads._state, "arena", wasm_resident.Arena(wasm_threads._pool()))
+    tj.manual_seed(6)
+    x, ws = tj.randn(128, 256), [tj.randn(512, 256) for _ in range(3)]
+    tj.set_num_threads(1)
+    refs = [JF.linear(x, w) for w in ws]
+    tj.set_num_threads(2)
+    for _ in range(3):
+        assert [_bits(JF.linear(x, w)) for w in ws] == [_bits(r) for r in refs]
+    assert _arena().copied == 0 and _arena().chunks == []
 
 
 @pyodide_only

@@ -143,8 +143,11 @@ def get_default_device():
 
 class Storage:
     """A device buffer plus the version counter that every view of it shares (autograd's in-place check).
-    `inference`: allocated under inference mode, so its tensors are inference tensors (Tensor.is_inference)."""
-    __slots__ = ("nbytes", "device", "backend", "ptr", "buf", "version", "owner", "inference", "__weakref__")
+    `inference`: allocated under inference mode, so its tensors are inference tensors (Tensor.is_inference).
+    `aliased`: alias() was called on it, so writes may reach its memory without bumping its version (copies of
+    the memory kept by version, backends/cpu/wasm_resident.py, stop trusting it)."""
+    __slots__ = ("nbytes", "device", "backend", "ptr", "buf", "version", "owner", "inference", "aliased",
+                 "__weakref__")
 
     def __init__(self, nbytes, dev, backend, buf, ptr):
         self.nbytes = nbytes
@@ -155,10 +158,12 @@ class Storage:
         self.version = 0
         self.owner = None
         self.inference = INFERENCE_MODE[0]
+        self.aliased = False
 
     def alias(self):
         """The same memory under a fresh version counter (what `tensor.data` hands out, as in PyTorch)."""
         s = Storage(self.nbytes, self.device, self.backend, self.buf, self.ptr)
         s.owner = self.owner or self  # keeps the memory (and a device buffer's finalizer) alive
+        self.aliased = s.owner.aliased = True
         s.inference = self.inference
         return s

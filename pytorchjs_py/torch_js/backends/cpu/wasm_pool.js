@@ -12,7 +12,8 @@
 // only once Pyodide's worker returns to its event loop) cost nothing but their share.
 //
 // Python moves the operands: copyIn/copyOut between Pyodide's heap (HEAPU8 of the module Python runs in) and this
-// memory, reserve() for the staging area, call() for a kernel.
+// memory, reserve() for the staging area, alloc() for the regions that keep operands between calls, call() for a
+// kernel.
 (() => {
   const PAGE = 65536;
   const WORKER_STACK = 256 * 1024;
@@ -157,6 +158,15 @@
           stagingBytes = Math.ceil(want / PAGE) * PAGE;
         }
         return staging;
+      },
+      // fresh pages of at least `bytes` for good (wasm_resident.py's arena); 0 when the memory is full
+      alloc(bytes) {
+        try {
+          return grow(bytes);
+        } catch (e) {
+          if (!(e instanceof RangeError)) throw e;
+          return 0;
+        }
       },
       copyIn(dst, src, n) { u8().set(heapOwner.HEAPU8.subarray(src, src + n), dst); },
       copyOut(dst, src, n) { heapOwner.HEAPU8.set(u8().subarray(src, src + n), dst); },

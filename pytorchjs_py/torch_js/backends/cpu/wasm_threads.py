@@ -6,7 +6,8 @@ pool/pool_unary.c built over an imported shared WebAssembly.Memory), which wasm_
 thread and in each worker: the operands are copied into that memory's staging area, tjs_gemm runs there part by part
 (the workers take tiles, threads.c), and the result is copied back. The module is the same source as the one Pyodide
 loaded, with the same SIMD flavour, and tjs_gemm's tiling follows the shape, so the bits are those of the one-thread
-product whatever the thread count. Large float32 maps of vec_math.h (GELU, exp, tanh, sigmoid, ...: the compute-bound
+product whatever the thread count. An operand seen again unchanged (a model's weights) stays in that memory between
+products instead (wasm_resident.py). Large float32 maps of vec_math.h (GELU, exp, tanh, sigmoid, ...: the compute-bound
 elementwise ops of a model) go the same way through tjs_pool_unary, whose lanes are computed by the side module's
 own code (one lane's result depends on that lane alone: any cut gives the same bits).
 
@@ -22,7 +23,7 @@ import warnings
 
 from ... import _dtype as D
 from .. import _isolation, kernel_abi
-from . import library
+from . import library, wasm_resident
 
 MIN_WORK = 1 << 21
 MAX_THREADS = 64        # threads.h's TJS_MAX_THREADS: tjs_parallel uses no more
@@ -39,7 +40,7 @@ _MAP_OPS = frozenset(library.UNARY_OPS[name] for name in (
     "exp", "expm1", "log", "log1p", "tanh", "erf", "sigmoid", "silu", "gelu_erf", "gelu_tanh", "exp2", "log2",
     "log10", "softplus", "logsigmoid", "mish", "elu", "selu"))
 
-_state = {"js": None, "pool": None, "reason": None, "threads": 1, "buf": None}
+_state = {"js": None, "pool": None, "reason": None, "threads": 1, "buf": None, "arena": None}
 
 
 def _js():
@@ -107,6 +108,7 @@ def _pool():
         _state["pool"] = _js().createPool(to_js(data), pyodide_js._module)
         _state["buf"] = ctypes.create_string_buffer(max(_GEMM.size, _MAP.size))
         _state["pool"].setThreads(_state["threads"])
+        _state["arena"] = wasm_resident.Arena(_state["pool"])
     return _state["pool"]
 
 
@@ -174,15 +176,23 @@ def gemm(out, a, b, batch, m, n, k, a_strides, b_strides):
     pool = _working_pool()
     if pool is None:
         return False
+    arena, a_ptr, b_ptr = _state["arena"], library.ptr(a), library.ptr(b)
+    arena.start_product()
+    a_at, b_at = arena.place(a, a_ptr, a_span * es), arena.place(b, b_ptr, b_span * es)   # weights: kept there
     out_bytes = batch * m * n * es
-    a_off, b_off = 0, -(-a_span * es // 64) * 64
-    o_off = b_off + -(-b_span * es // 64) * 64
+    a_off = 0
+    b_off = a_off + (0 if a_at else -(-a_span * es // 64) * 64)
+    o_off = b_off + (0 if b_at else -(-b_span * es // 64) * 64)
     base = pool.reserve(o_off + out_bytes)
     if not base:   # the shared memory is full: one thread, in place
         return False
-    pool.copyIn(base + a_off, library.ptr(a), a_span * es)
-    pool.copyIn(base + b_off, library.ptr(b), b_span * es)
-    head = (code, batch, m, n, k, base + o_off, base + a_off, base + b_off, *a_strides, *b_strides)
+    if not a_at:
+        a_at = base + a_off
+        pool.copyIn(a_at, a_ptr, a_span * es)
+    if not b_at:
+        b_at = base + b_off
+        pool.copyIn(b_at, b_ptr, b_span * es)
+    head = (code, batch, m, n, k, base + o_off, a_at, b_at, *a_strides, *b_strides)
     part, rc = 0, library.TJS_MORE
     while rc == library.TJS_MORE:
         if part:

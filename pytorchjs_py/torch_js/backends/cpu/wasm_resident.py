@@ -1,0 +1,99 @@
+"""Operands kept in the worker pool's shared memory between products (backends/cpu/wasm_threads.py).
+
+A model's weights go into every forward's products unchanged, so copying them into the shared memory again for each
+product (about 40 MB a forward for a MiniLM encoder: two thirds of what its products copy) is work the pool's
+threads cannot share. An operand seen a second time unchanged is instead copied once into an arena of the shared
+memory and read from there by later products, until its memory changes.
+
+"Unchanged" is the storage's version counter, which every in-place write through the storage bumps (autograd's own
+check). Writes that do not bump it are refused up front: a storage that has been aliased (tensor.data, whose writes
+bump the alias's counter: Storage.aliased) or resized (owner set), and memory the storage does not own (frombuffer,
+NumPy arrays: only torch_js's own allocations, ctypes arrays with no source object, qualify). The key holds the
+storage weakly (a freed storage's id may come back) and the operand's address and byte span, so views at different
+offsets of one storage are separate entries.
+
+The arena is fresh pages of the shared memory, at most BUDGET bytes, filled in order; when an operand no longer fits,
+the arena is emptied before the next product starts (never during one, whose operands may sit in it) and fills
+again from the start: a model larger than the budget costs what it cost without the arena.
+"""
+import ctypes
+import weakref
+
+BUDGET = 256 << 20
+_CHUNK = 16 << 20      # arena grown this much at a time (or one operand's size, when larger)
+_MAX_SIGHTINGS = 4096  # first sightings remembered (cleared when there are more: they are only a hint)
+
+
+def _cacheable(storage):
+    """Whether every write to the storage's memory bumps its version (see the module's text)."""
+    buf = storage.buf
+    return (storage.owner is None and not storage.aliased and isinstance(buf, ctypes.Array)
+            and buf._b_base_ is None and buf._objects is None)
+
+
+class Arena:
+    """Operands resident in one pool's shared memory: place(tensor, address, nbytes) -> where it sits there, or 0."""
+
+    def __init__(self, pool):
+        self.pool = pool
+        self.chunks = []        # [address, bytes] of the arena's regions, in the order they fill
+        self.chunk, self.used = 0, 0
+        self.grown = 0
+        self.entries = {}       # (id(storage), address, nbytes) -> [storage weakref, version, shared address]
+        self.sightings = {}     # the same keys -> [storage weakref, version]: seen once
+        self.full = False       # an operand did not fit: empty the arena before the next product
+        self.copied = 0         # bytes copied into the arena so far (tests, benchmarks)
+
+    def start_product(self):
+        """Called before a product places its operands: empties a full arena."""
+        if self.full:
+            self.entries.clear()
+            self.chunk, self.used, self.full = 0, 0, False
+
+    def place(self, t, address, nbytes):
+        """The shared address of t's bytes [address, address + nbytes) kept in the arena (copied in now if they
+        changed or were seen once before), or 0: stage them for this product only."""
+        storage = t._storage
+        if not _cacheable(storage):
+            return 0
+        key = (id(storage), address, nbytes)
+        entry = self.entries.get(key)
+        if entry is not None and entry[0]() is storage:
+            if entry[1] == storage.version:
+                return entry[2]
+            entry[1] = storage.version   # written since: the same place again
+            self.pool.copyIn(entry[2], address, nbytes)
+            self.copied += nbytes
+            return entry[2]
+        seen = self.sightings.get(key)
+        if seen is None or seen[0]() is not storage or seen[1] != storage.version:
+            if len(self.sightings) >= _MAX_SIGHTINGS:
+                self.sightings.clear()
+            self.sightings[key] = [weakref.ref(storage), storage.version]
+            return 0
+        shared = self._alloc(nbytes)
+        if not shared:
+            return 0
+        del self.sightings[key]
+        self.entries[key] = [weakref.ref(storage), storage.version, shared]
+        self.pool.copyIn(shared, address, nbytes)
+        self.copied += nbytes
+        return shared
+
+    def _alloc(self, nbytes):
+        nbytes = -(-nbytes // 64) * 64
+        while True:
+            if self.chunk < len(self.chunks):
+                base, size = self.chunks[self.chunk]
+                if self.used + nbytes <= size:
+                    self.used += nbytes
+                    return base + self.used - nbytes
+                self.chunk, self.used = self.chunk + 1, 0
+                continue
+            size = max(_CHUNK, nbytes)
+            base = self.pool.alloc(size) if self.grown + size <= BUDGET else 0
+            if not base:
+                self.full = True
+                return 0
+            self.chunks.append([base, size])
+            self.grown += size
