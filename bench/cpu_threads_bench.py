@@ -3,7 +3,7 @@ torch_js's wasm kernels in Pyodide (Node), whose threads are the worker pool of 
 
     PYTHONPATH=pytorchjs_py .venv/bin/python bench/cpu_threads_bench.py [--threads 1,2] [--sizes 256,512,1024,2048]
         [--reps 5] [--out bench/results/cpu_threads.json]
-    make wheel && node js_bridge/pyrun.mjs bench/cpu_threads_bench.py --threads 1,2,4,8,16
+    make wheel && node js_bridge/pyrun.mjs bench/cpu_threads_bench.py --threads 1,2,4,8,16 [--breakdown]
         (writes bench/results/cpu_threads_pyodide.json; torch_js alone, `import torch` there being torch_js)
 
 Workloads: float32 square matmuls (n×n @ n×n) and a MiniLM-shaped encoder forward (6 post-norm transformer layers,
@@ -17,7 +17,11 @@ Writes one JSON object: {"machine": ..., "threads": [...], "matmul": {n: {thread
 "torch_js_cpu" are null (no per-thread CPU clock there), each row has "worker_tasks" (the tasks the pool's workers
 joined: 0 means the caller computed it alone), a matmul's 1-thread row "torch_js_pool" (the shared-memory module
 at one thread, operand copies included: the n-thread rows' own baseline; "torch_js" there is the usual side module),
-and "pyodide" says which kernels ran and how many workers served.
+and "pyodide" says which kernels ran and how many workers served. --breakdown (Pyodide) adds "minilm_breakdown":
+{threads: where one forward's time went: "pool_kernel_ms" (kernels on the worker pool, the caller waiting for its
+workers included), "copy_in_ms"/"copy_in_mb" and "copy_out_ms"/"copy_out_mb" (operands into the pool's shared memory
+and results back), "pool_calls", "resident_mb" (operands kept in the pool's memory: weights), "forward_ms" and
+"top_ops" (torch.profiler's self time per op, a second forward, profiler overhead included)}.
 """
 import argparse
 import json
@@ -65,6 +69,56 @@ def pool_path_ms(fn, reps):
         return best_ms(fn, reps)
     finally:
         wasm_threads.ALWAYS = False
+
+
+class _TimedPool:
+    """The Pyodide pool object with its copies and kernel calls timed (--breakdown): wasm_threads calls it as it
+    calls the pool."""
+
+    def __init__(self, pool):
+        self.pool, self.ms, self.bytes, self.calls = pool, {}, {}, 0
+
+    def __getattr__(self, name):
+        attr = getattr(self.pool, name)
+        if name not in ("copyIn", "copyOut", "call"):
+            return attr
+
+        def timed(*args):
+            t0 = time.perf_counter()
+            r = attr(*args)
+            self.ms[name] = self.ms.get(name, 0.0) + (time.perf_counter() - t0) * 1e3
+            if name == "call":
+                self.calls += 1
+            else:
+                self.bytes[name] = self.bytes.get(name, 0) + args[2]
+            return r
+        return timed
+
+
+def minilm_breakdown(model, x):
+    """Where one forward's time goes in Pyodide at the current thread count (see the module's text)."""
+    from torch_js.backends.cpu import wasm_threads
+    state = wasm_threads._state   # the pool wasm_threads calls: swapped for the timed stand-in for one forward
+    if state["pool"] is None:
+        return None
+    timed, arena = _TimedPool(state["pool"]), state["arena"]
+    resident = arena.copied
+    state["pool"] = arena.pool = timed
+    try:
+        t0 = time.perf_counter()
+        model(x)
+        forward = (time.perf_counter() - t0) * 1e3
+    finally:
+        state["pool"] = arena.pool = timed.pool
+    with torch_js.profiler.profile() as prof:
+        model(x)
+    top = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)[:10]
+    mb = lambda n: round(n / 2 ** 20, 1)   # noqa: E731
+    return {"forward_ms": round(forward, 2), "pool_kernel_ms": round(timed.ms.get("call", 0.0), 2),
+            "copy_in_ms": round(timed.ms.get("copyIn", 0.0), 2), "copy_in_mb": mb(timed.bytes.get("copyIn", 0)),
+            "copy_out_ms": round(timed.ms.get("copyOut", 0.0), 2), "copy_out_mb": mb(timed.bytes.get("copyOut", 0)),
+            "pool_calls": timed.calls, "resident_mb": mb(arena.copied - resident),
+            "top_ops": {e.key: round(e.self_cpu_time_total / 1e3, 2) for e in top}}
 
 
 def best_ms(fn, reps):
@@ -142,6 +196,8 @@ def main():
     p.add_argument("--threads", default="1,2")
     p.add_argument("--sizes", default="256,512,1024,2048")
     p.add_argument("--reps", type=int, default=5)
+    p.add_argument("--breakdown", action="store_true",
+                   help="Pyodide: where a MiniLM forward's time goes at each count (pool kernels, copies, top ops)")
     p.add_argument("--note", default=None, help="a line about the run kept in the JSON (e.g. how busy the machine was)")
     p.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
                                                  "cpu_threads_pyodide.json" if IN_PYODIDE else "cpu_threads.json"))
@@ -195,6 +251,10 @@ def main():
         if tasks is not None:
             result["minilm"][t]["worker_tasks"] = worker_tasks() - tasks
         print(f"minilm: {t} thread(s) {result['minilm'][t]}", flush=True)
+        if args.breakdown and IN_PYODIDE:
+            with torch_js.no_grad():
+                split = result.setdefault("minilm_breakdown", {})[t] = minilm_breakdown(ours, x)
+            print(f"minilm breakdown: {t} thread(s) {split}", flush=True)
 
     base = threads[0]
     for t in threads[1:]:
