@@ -20,7 +20,8 @@ at one thread, operand copies included: the n-thread rows' own baseline; "torch_
 and "pyodide" says which kernels ran and how many workers served. --breakdown (Pyodide) adds "minilm_breakdown":
 {threads: where one forward's time went: "pool_kernel_ms" (kernels on the worker pool, the caller waiting for its
 workers included), "copy_in_ms"/"copy_in_mb" and "copy_out_ms"/"copy_out_mb" (operands into the pool's shared memory
-and results back), "pool_calls", "resident_mb" (operands kept in the pool's memory: weights), "forward_ms" and
+and results back), "pool_calls", "resident_mb" (operands kept in the pool's memory: the weights),
+"resident_copied_mb" (copied there during this forward: 0 once the weights are in), "forward_ms" and
 "top_ops" (torch.profiler's self time per op, a second forward, profiler overhead included)}.
 """
 import argparse
@@ -78,6 +79,12 @@ class _TimedPool:
     def __init__(self, pool):
         self.pool, self.ms, self.bytes, self.calls = pool, {}, {}, 0
 
+    def run(self, name, args_src, args_bytes, *copies):   # wasm_pool.js's run, its copies and call timed apart
+        for i in range(0, len(copies), 3):
+            self.copyIn(*copies[i:i + 3])
+        self.pool.copyIn(self.pool.argsAddr, args_src, args_bytes)
+        return self.call(name)
+
     def __getattr__(self, name):
         attr = getattr(self.pool, name)
         if name not in ("copyIn", "copyOut", "call"):
@@ -117,7 +124,8 @@ def minilm_breakdown(model, x):
     return {"forward_ms": round(forward, 2), "pool_kernel_ms": round(timed.ms.get("call", 0.0), 2),
             "copy_in_ms": round(timed.ms.get("copyIn", 0.0), 2), "copy_in_mb": mb(timed.bytes.get("copyIn", 0)),
             "copy_out_ms": round(timed.ms.get("copyOut", 0.0), 2), "copy_out_mb": mb(timed.bytes.get("copyOut", 0)),
-            "pool_calls": timed.calls, "resident_mb": mb(arena.copied - resident),
+            "pool_calls": timed.calls, "resident_mb": mb(sum(key[2] for key in arena.entries)),
+            "resident_copied_mb": mb(arena.copied - resident),
             "top_ops": {e.key: round(e.self_cpu_time_total / 1e3, 2) for e in top}}
 
 

@@ -13,7 +13,7 @@
 //
 // Python moves the operands: copyIn/copyOut between Pyodide's heap (HEAPU8 of the module Python runs in) and this
 // memory, reserve() for the staging area, alloc() for the regions that keep operands between calls, call() for a
-// kernel.
+// kernel, run() for a kernel with its operands' copies and arguments in one call.
 (() => {
   const PAGE = 65536;
   const WORKER_STACK = 256 * 1024;
@@ -171,6 +171,16 @@
       copyIn(dst, src, n) { u8().set(heapOwner.HEAPU8.subarray(src, src + n), dst); },
       copyOut(dst, src, n) { heapOwner.HEAPU8.set(u8().subarray(src, src + n), dst); },
       call(name) { return ex["tjs_" + name](); },
+      // a kernel call in one crossing from Python: the copies [dst, src, bytes]... into this memory, the argument
+      // block (argsBytes at argsSrc in the heap) into tjs_args, then tjs_<name>; its status
+      run(name, argsSrc, argsBytes, ...copies) {
+        const mem = u8(), heap = heapOwner.HEAPU8;
+        for (let i = 0; i < copies.length; i += 3) {
+          mem.set(heap.subarray(copies[i + 1], copies[i + 1] + copies[i + 2]), copies[i]);
+        }
+        mem.set(heap.subarray(argsSrc, argsSrc + argsBytes), ex.tjs_args.value);
+        return ex["tjs_" + name]();
+      },
       // the kernels' thread count (tjs_num_threads); they use at most the serving workers + 1
       setThreads(n) { Atomics.store(new Int32Array(memory.buffer), ex.tjs_num_threads.value >>> 2, n); },
     };

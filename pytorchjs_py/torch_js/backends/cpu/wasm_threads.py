@@ -40,7 +40,10 @@ _MAP_OPS = frozenset(library.UNARY_OPS[name] for name in (
     "exp", "expm1", "log", "log1p", "tanh", "erf", "sigmoid", "silu", "gelu_erf", "gelu_tanh", "exp2", "log2",
     "log10", "softplus", "logsigmoid", "mish", "elu", "selu"))
 
-_state = {"js": None, "pool": None, "reason": None, "threads": 1, "buf": None, "arena": None}
+# the pool and what Python keeps of it: workers started, the staging area (address, bytes at least), the argument
+# buffer the kernels' blocks are packed in, the arena of resident operands
+_state = {"js": None, "pool": None, "reason": None, "threads": 1, "workers": 0, "staging": (0, 0), "buf": None,
+          "arena": None}
 
 
 def _js():
@@ -112,10 +115,22 @@ def _pool():
     return _state["pool"]
 
 
-def _copy_in(pool, dst, data_struct, *values):
+def _run(pool, kernel, data_struct, values, *copies):
+    """tjs_<kernel> on the pool with its argument block (data_struct packing values), after the copies
+    (shared address, heap address, bytes)... into the pool's memory: one call into JS."""
     buf = _state["buf"]
     data_struct.pack_into(buf, 0, *values)
-    pool.copyIn(dst, ctypes.addressof(buf), data_struct.size)
+    with library.KERNEL_LOCK:
+        return int(pool.run(kernel, ctypes.addressof(buf), data_struct.size, *copies))
+
+
+def _staging(pool, nbytes):
+    """The staging area's address, at least nbytes long (0: the shared memory is full)."""
+    addr, have = _state["staging"]
+    if nbytes > have:
+        addr = int(pool.reserve(nbytes))
+        _state["staging"] = (addr, nbytes if addr else 0)
+    return addr
 
 
 def joined():
@@ -133,7 +148,7 @@ def set_threads(n):
     if _state["pool"] is not None:
         _state["pool"].setThreads(n)
         if n > 1 and _js().startsLate:
-            _state["pool"].ensureWorkers(min(n, MAX_THREADS) - 1)
+            _state["workers"] = int(_state["pool"].ensureWorkers(min(n, MAX_THREADS) - 1))
 
 
 def start_workers(n, wait_ms=0):
@@ -141,7 +156,7 @@ def start_workers(n, wait_ms=0):
     returns how many do. (Tests and benchmarks: in a browser, workers come up only once Pyodide's worker returns to
     its event loop, so waiting there only costs the time.)"""
     pool, workers = _pool(), min(n, MAX_THREADS) - 1
-    pool.ensureWorkers(workers)
+    _state["workers"] = int(pool.ensureWorkers(workers))
     return int(pool.waitReady(workers, wait_ms)) if wait_ms else int(pool.ready())
 
 
@@ -157,8 +172,8 @@ def _working_pool():
     pool = _pool_or_none()
     if pool is not None:
         workers = min(_state["threads"], MAX_THREADS) - 1
-        if pool.started() < workers:
-            pool.ensureWorkers(workers)
+        if _state["workers"] < workers:
+            _state["workers"] = int(pool.ensureWorkers(workers))
     return pool
 
 
@@ -183,23 +198,22 @@ def gemm(out, a, b, batch, m, n, k, a_strides, b_strides):
     a_off = 0
     b_off = a_off + (0 if a_at else -(-a_span * es // 64) * 64)
     o_off = b_off + (0 if b_at else -(-b_span * es // 64) * 64)
-    base = pool.reserve(o_off + out_bytes)
+    base = _staging(pool, o_off + out_bytes)
     if not base:   # the shared memory is full: one thread, in place
         return False
+    copies = ()
     if not a_at:
         a_at = base + a_off
-        pool.copyIn(a_at, a_ptr, a_span * es)
+        copies += (a_at, a_ptr, a_span * es)
     if not b_at:
         b_at = base + b_off
-        pool.copyIn(b_at, b_ptr, b_span * es)
+        copies += (b_at, b_ptr, b_span * es)
     head = (code, batch, m, n, k, base + o_off, a_at, b_at, *a_strides, *b_strides)
     part, rc = 0, library.TJS_MORE
     while rc == library.TJS_MORE:
         if part:
             library.check_signals()
-        with library.KERNEL_LOCK:
-            _copy_in(pool, pool.argsAddr, _GEMM, *head, part, PART_WORK)
-            rc = int(pool.call("gemm"))
+        rc = _run(pool, "gemm", _GEMM, (*head, part, PART_WORK), *(copies if part == 0 else ()))
         if rc and rc != library.TJS_MORE:
             library.check(rc, "matmul")
         part += 1
@@ -217,7 +231,7 @@ def unary(op, out, x, p0, p1, p2):
     if n < MIN_MAP or code not in _MAP_OPS or not available() or not (x.is_contiguous() and out.is_contiguous()):
         return False
     pool = _working_pool()
-    base = pool.reserve(min(n, library.PIECE) * 4) if pool is not None else 0
+    base = _staging(pool, min(n, library.PIECE) * 4) if pool is not None else 0
     if not base:
         return False
     src, dst = library.ptr(x), library.ptr(out)
@@ -225,10 +239,8 @@ def unary(op, out, x, p0, p1, p2):
         if i:
             library.check_signals()
         count = min(n - i, library.PIECE)
-        pool.copyIn(base, src + 4 * i, 4 * count)
-        with library.KERNEL_LOCK:
-            _copy_in(pool, pool.argsAddr, _MAP, code, D.float32.code, 1, base, base, count, 1, 1, p0, p1, p2)
-            rc = int(pool.call("pool_unary"))
+        rc = _run(pool, "pool_unary", _MAP, (code, D.float32.code, 1, base, base, count, 1, 1, p0, p1, p2),
+                  base, src + 4 * i, 4 * count)
         if rc:
             library.check(rc, op)
         pool.copyOut(dst + 4 * i, base, 4 * count)
