@@ -54,8 +54,9 @@ static int32_t pool_joined;   /* tasks workers have run, all calls together (tes
 static tjs_task_fn pool_fn;
 static void *pool_ctx;
 
-/* polls of a word before sleeping on it: a few tens of microseconds, about what a wake-up costs */
-#define POOL_SPIN 20000
+/* polls of a word before sleeping on it: ~0.1-0.2 ms, the gap between the products of a layer (a wake-up costs a
+ * few tens of microseconds a worker, and the caller waits for the last one that joins) */
+#define POOL_SPIN 100000
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
