@@ -20,8 +20,10 @@ Node, Web Workers in a browser), and copied back; same tiling as natively, so th
 runs in a worker (browser) or on Node's main thread, where Atomics.wait is allowed, so no page's main thread blocks.
 The workers start at the first such product and join as they come up (in a browser, once Pyodide's worker returns to
 its event loop). SharedArrayBuffer needs cross-origin isolation (COOP/COEP headers): without it, or with Pyodide on a
-page's main thread, get_num_threads() is 1 and torch_js says why once (a RuntimeWarning). Other kernels (elementwise,
-reductions, attention's softmax) run on Pyodide's thread.
+page's main thread, get_num_threads() is 1 and torch_js says why once (a RuntimeWarning). Large float32 maps of
+vec_math.h (GELU, exp, tanh, sigmoid, ...) go the same way (wasm_ext/pool/pool_unary.c, the side module's own lane
+code: the same bits), and operands seen again unchanged (weights) stay in the shared memory (wasm_resident.py).
+Other kernels (other elementwise ops, reductions, attention's softmax: libm's expf) run on Pyodide's thread.
 """
 import ctypes
 import os
