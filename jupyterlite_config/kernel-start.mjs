@@ -13,9 +13,10 @@
 //    unpack of the start (about 0.4 s in Node, more on a page). It is left out of the start (the site's lock does not
 //    list it as IPython's dependency: build_site.py's DEFERRED_PACKAGES) and loaded when completion is first asked
 //    for; that first completion is IPython's own, later ones use jedi as JupyterLite's kernel does by default.
-// 3. IPython's terminal on first use. `import IPython` imports IPython.terminal.embed (for IPython.embed), and with it
-//    prompt_toolkit: 160 modules, a third of the kernel's import, that a kernel never uses. That module is imported
-//    when something first reads from it (IPython.embed(), `from IPython.terminal.embed import ...`).
+// 3. Two modules on first use. `import IPython` imports IPython.terminal.embed (for IPython.embed), and with it
+//    prompt_toolkit: 160 modules, a third of the kernel's import, that a kernel never uses; the kernel imports
+//    piplite.piplite (with micropip, unittest.mock, email, ...) to set two options, used by %pip only. Each is
+//    imported when something first reads from it (IPython.embed(), `from IPython.terminal.embed import ...`, %pip).
 import { loadPyodide as loadPyodideCore, version } from "./pyodide.mjs";
 
 export { version };
@@ -30,27 +31,49 @@ function keyOf({ stdout, stderr, ...rest }) {
   return JSON.stringify(sorted(rest));
 }
 
-const TERMINAL_ON_FIRST_USE = `
+const ON_FIRST_USE = `
 def _torch_js_on_first_use(name, functions):
-    import importlib, sys, types
+    """Import module \`name\` as a stand-in that imports the real one when something first reads from it (calls
+    one of \`functions\`, or any other name); names set on the stand-in before that are set on the real module."""
+    import importlib, importlib.machinery, sys, types
     stub = types.ModuleType(name, "imported on first use (jupyterlite_config/kernel-start.mjs)")
 
+    class StandIn:   # a finder and loader: imported through it, the stand-in is bound in its package as usual
+        def find_spec(self, fullname, path=None, target=None):
+            return importlib.machinery.ModuleSpec(name, self) if fullname == name else None
+
+        def create_module(self, spec):
+            return stub
+
+        def exec_module(self, module):
+            pass
+
+    finder = StandIn()
+
     def load():
+        if finder in sys.meta_path:
+            sys.meta_path.remove(finder)
         if sys.modules.get(name) is stub:
             del sys.modules[name]
+            module = importlib.import_module(name)
+            for key, value in list(vars(stub).items()):
+                if not key.startswith("__") and key not in functions:
+                    setattr(module, key, value)
+            return module
         return importlib.import_module(name)
 
     def getattr_(attr):
-        if attr.startswith("__"):   # what the import system asks a module (__path__, ...)
+        if attr == "__path__":   # what the import system asks of a module (is it a package?): no, as the real one
             raise AttributeError(attr)
         return getattr(load(), attr)
 
     stub.__getattr__ = getattr_
-    for function in functions:   # what IPython/__init__.py takes from it
+    for function in functions:   # what the package takes from it at its own import
         setattr(stub, function, lambda *args, _function=function, **kwargs: getattr(load(), _function)(*args, **kwargs))
-    sys.modules[name] = stub
+    sys.meta_path.insert(0, finder)
 
 _torch_js_on_first_use("IPython.terminal.embed", ["embed"])
+_torch_js_on_first_use("piplite.piplite", ["install"])
 del _torch_js_on_first_use
 `;
 
@@ -58,7 +81,7 @@ async function boot(options) {
   const { stdout, stderr, packages = [], env, ...rest } = options;
   const pyodide = await loadPyodideCore({   // (its own env: loadPyodide adds to the one it is given)
     ...rest, env: { ...env }, packages: packages.filter((p) => !DEFERRED.includes(p)) });
-  pyodide.runPython(TERMINAL_ON_FIRST_USE);
+  pyodide.runPython(ON_FIRST_USE);
   return pyodide;
 }
 

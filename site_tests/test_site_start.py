@@ -147,6 +147,23 @@ def test_completion_loads_jedi_when_first_asked(context, site_url):
     assert appends(), "no completion of x.app with jedi"
 
 
+PIP_CELLS = (
+    "%pip install torch",
+    "import piplite.piplite as p; print('piplite:', p.__file__.endswith('piplite.py'), p._PIPLITE_DISABLE_PYPI, "
+    "[u.rsplit('/', 2)[-2:] for u in p._PIPLITE_URLS])",
+)
+
+
+def test_pip_with_piplite_imported_on_first_use(context, site_url):
+    """The kernel's start leaves piplite (and micropip) unimported until %pip (kernel-start.mjs): %pip still works
+    offline, and the options the kernel set at start (no PyPI, the site's own index) are those of the real module."""
+    page = context.new_page()
+    t_result, _, outputs, _ = start(page, repl_url(site_url, *PIP_CELLS), "piplite:", timeout_s=120)
+    text = "\n".join(outputs)
+    assert t_result is not None and "piplite: True True [['pypi', 'all.json" in text, outputs
+    assert "Error" not in text, outputs
+
+
 OPEN_DOCUMENTS_JS = "() => [...window.jupyterapp.shell.widgets('main')].map(w => w.title.label)"
 
 
