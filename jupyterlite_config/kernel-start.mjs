@@ -2,10 +2,10 @@
 // static/pyodide/torch-js-kernel-start.mjs and points the kernel's pyodideUrl at it; indexURL stays that folder).
 // It exports what the kernel imports from pyodide.mjs (loadPyodide, version) and changes two things:
 //
-// 1. Started before the kernel asks. A page that will start a kernel starts the kernel's worker as soon as it loads
-//    (kernel-prestart.js), and that worker's first module (kernel-interrupt-worker.js) calls prestart() with the
-//    options the kernel will pass (the site's jupyter-lite.json: packages, env): Pyodide boots and unpacks the
-//    packages while the JupyterLab app is still loading on the page's thread, instead of after it. The kernel's
+// 1. Started before the kernel asks. The kernel's worker calls prestart() as soon as it runs, with the options the
+//    kernel will pass (its entry, written by build_site.py from the site's jupyter-lite.json: packages, env), and a
+//    page that will start a kernel starts that worker as it loads (kernel-prestart.js): Pyodide boots and unpacks
+//    the packages while the JupyterLab app is still loading on the page's thread, instead of after it. The kernel's
 //    own loadPyodide() call then takes that instance when its options are the same (else it boots as usual), with
 //    its stdout/stderr callbacks. The boot is kept on the worker's global, so a second copy of this module (another
 //    URL for the same file) finds it too.
@@ -85,7 +85,7 @@ async function boot(options) {
   return pyodide;
 }
 
-// From the kernel's worker before the kernel asks: boot with the options the kernel will pass (no callbacks).
+// From the kernel's worker's entry, before the kernel asks: boot with the options the kernel will pass.
 export function prestart(options) {
   if (!globalThis[BOOT]) globalThis[BOOT] = { key: keyOf(options), pyodide: boot(options) };
   return globalThis[BOOT].pyodide;
@@ -96,12 +96,12 @@ export async function loadPyodide(options) {
   let pyodide;
   if (started && !started.claimed && started.key === keyOf(options)) {
     started.claimed = true;   // one kernel per worker: a restart starts a new worker
-    console.info("torch_js: the kernel takes the Pyodide started with the page");
+    console.info("torch_js: the kernel takes the Pyodide its worker started early");
     pyodide = await started.pyodide;
     if (options.stdout) pyodide.setStdout({ batched: options.stdout });
     if (options.stderr) pyodide.setStderr({ batched: options.stderr });
   } else {
-    if (started) console.info("torch_js: the Pyodide started with the page is not the one the kernel asks for");
+    if (started) console.info("torch_js: the Pyodide its worker started early is not the one the kernel asks for");
     pyodide = await boot(options);
   }
   deferJedi(pyodide, options);

@@ -374,10 +374,7 @@ def add_kernel_interrupt(out):
     workers = sorted((out / KERNEL_WORKER_DIR).glob("comlink.worker.*.js"))
     assert len(workers) == 1, f"expected one comlink worker in {KERNEL_WORKER_DIR}: {workers}"
     shutil.copy2(CONFIG / "kernel-interrupt-worker.js", workers[0].parent / "torch-js-interrupt-buffer.js")
-    (workers[0].parent / (INTERRUPT_WORKER_PREFIX + workers[0].name)).write_text(
-        "// tools/build_site.py: the Pyodide kernel's worker with its interrupt buffer "
-        "(jupyterlite_config/kernel-interrupt-worker.js)\n"
-        f'import "./torch-js-interrupt-buffer.js";\nimport "./{workers[0].name}";\n')
+    # (the worker's entry, <prefix><the kernel's worker file>, is written by add_kernel_prestart)
     for app in INDICATOR_APPS:   # not deferred: the page's Worker is wrapped before any kernel starts
         page = out / app / "index.html"
         text, n = re.subn(r"(<head[^>]*>)", lambda m: f'{m.group(1)}\n<script src="../{INTERRUPT_SCRIPT}"></script>',
@@ -387,8 +384,9 @@ def add_kernel_interrupt(out):
 
 
 # The kernel started with the page (jupyterlite_config/kernel-start.mjs, kernel-prestart.js): the kernel loads Pyodide
-# through kernel-start.mjs, beside pyodide.mjs (the kernel's indexURL is pyodideUrl's folder), and the pages that start
-# a kernel start its worker and Pyodide's boot as they load, with the options of the kernel's loadPyodideOptions.
+# through kernel-start.mjs, beside pyodide.mjs (the kernel's indexURL is pyodideUrl's folder); the kernel's worker
+# starts Pyodide's boot as soon as it runs, with the options of the kernel's loadPyodideOptions, and its modules are
+# fetched with the kernel's own; the pages that start a kernel start that worker as they load.
 KERNEL_START = "static/pyodide/torch-js-kernel-start.mjs"
 PRESTART_SCRIPT = "static/torch_js/kernel-prestart.js"
 
@@ -402,9 +400,20 @@ def add_kernel_prestart(out):
     kernel["pyodideUrl"] = f"./{KERNEL_START}"
     config_path.write_text(json.dumps(config, indent=2) + "\n")
     worker = next((out / KERNEL_WORKER_DIR).glob("comlink.worker.*.js")).name
+    pyodide_dir = Path(os.path.relpath(out / "static" / "pyodide", out / KERNEL_WORKER_DIR)).as_posix()
+    options = json.dumps(kernel["loadPyodideOptions"])
+    (out / KERNEL_WORKER_DIR / (INTERRUPT_WORKER_PREFIX + worker)).write_text(
+        "// tools/build_site.py: the Pyodide kernel's worker with its interrupt buffer "
+        "(jupyterlite_config/kernel-interrupt-worker.js),\n// and Pyodide's boot started at once, with the options the "
+        "kernel will pass (jupyterlite_config/kernel-start.mjs;\n// pyodide.asm.mjs fetched beside the kernel's module, "
+        "not after it)\n"
+        f'import "./torch-js-interrupt-buffer.js";\n'
+        f'import {{ prestart }} from "{pyodide_dir}/{Path(KERNEL_START).name}";\n'
+        f'import "{pyodide_dir}/pyodide.asm.mjs";\n'
+        f'import "./{worker}";\n\n'
+        f'prestart({{ ...{options}, indexURL: new URL("{pyodide_dir}/", import.meta.url).href }});\n')
     prestart = {"kernelWorker": f"{KERNEL_WORKER_DIR}/{worker}",
-                "preludeWorker": f"{KERNEL_WORKER_DIR}/{INTERRUPT_WORKER_PREFIX}{worker}",
-                "module": KERNEL_START, "options": kernel["loadPyodideOptions"]}
+                "preludeWorker": f"{KERNEL_WORKER_DIR}/{INTERRUPT_WORKER_PREFIX}{worker}"}
     text, n = re.subn(r"const PRESTART = null;", lambda m: f"const PRESTART = {json.dumps(prestart)};",
                       (CONFIG / "kernel-prestart.js").read_text())
     assert n == 1, "kernel-prestart.js: no `const PRESTART = null;`"
@@ -458,7 +467,8 @@ def check_site(out):
     assert (out / JUPYTERLITE_SW).is_file() and "/api/drive" in (out / JUPYTERLITE_SW).read_text()
     for page in isolation_pages(out):
         assert ISOLATION_SCRIPT in page.read_text(), f"{page} lacks {ISOLATION_SCRIPT}"
-    assert len(list((out / KERNEL_WORKER_DIR).glob(f"{INTERRUPT_WORKER_PREFIX}comlink.worker.*.js"))) == 1
+    entries = list((out / KERNEL_WORKER_DIR).glob(f"{INTERRUPT_WORKER_PREFIX}comlink.worker.*.js"))
+    assert len(entries) == 1 and "prestart({" in entries[0].read_text(), entries
     for app in INDICATOR_APPS:
         for script in (INTERRUPT_SCRIPT, PRESTART_SCRIPT):
             assert script in (out / app / "index.html").read_text(), f"{app}/index.html lacks {script}"
