@@ -1,6 +1,6 @@
 // The Pyodide kernel's loadPyodide, faster (tools/build_site.py copies this module beside pyodide.mjs as
 // static/pyodide/torch-js-kernel-start.mjs and points the kernel's pyodideUrl at it; indexURL stays that folder).
-// It exports what the kernel imports from pyodide.mjs (loadPyodide, version) and changes two things:
+// It exports what the kernel imports from pyodide.mjs (loadPyodide, version) and changes three things:
 //
 // 1. Started before the kernel asks. The kernel's worker calls prestart() as soon as it runs, with the options the
 //    kernel will pass (its entry, written by build_site.py from the site's jupyter-lite.json: packages, env), and a
@@ -11,7 +11,7 @@
 //    URL for the same file) finds it too.
 // 2. Jedi later. IPython works without jedi (its own completer), and jedi with its typeshed stubs is the largest
 //    unpack of the start (about 0.4 s in Node, more on a page). It is left out of the start (the site's lock does not
-//    list it as IPython's dependency: build_site.py's DEFERRED_PACKAGES) and loaded when completion is first asked
+//    list it as IPython's dependency: build_site.py's DEFERRED_DEPENDENCIES) and loaded when completion is first asked
 //    for; that first completion is IPython's own, later ones use jedi as JupyterLite's kernel does by default.
 // 3. Two modules on first use. `import IPython` imports IPython.terminal.embed (for IPython.embed), and with it
 //    prompt_toolkit: 160 modules, a third of the kernel's import, that a kernel never uses; the kernel imports
@@ -74,14 +74,23 @@ def _torch_js_on_first_use(name, functions):
 
 _torch_js_on_first_use("IPython.terminal.embed", ["embed"])
 _torch_js_on_first_use("piplite.piplite", ["install"])
-del _torch_js_on_first_use
 `;
+
+// Python of this module, run in a namespace of its own (not the user's __main__).
+function runPythonAside(pyodide, code) {
+  const namespace = pyodide.toPy({});
+  try {
+    return pyodide.runPython(code, { globals: namespace });
+  } finally {
+    namespace.destroy();
+  }
+}
 
 async function boot(options) {
   const { stdout, stderr, packages = [], env, ...rest } = options;
   const pyodide = await loadPyodideCore({   // (its own env: loadPyodide adds to the one it is given)
     ...rest, env: { ...env }, packages: packages.filter((p) => !DEFERRED.includes(p)) });
-  pyodide.runPython(ON_FIRST_USE);
+  runPythonAside(pyodide, ON_FIRST_USE);
   return pyodide;
 }
 
@@ -150,7 +159,7 @@ function deferJedi(pyodide, options) {
     const result = await runPythonAsync.call(this, code, ...rest);
     if (typeof code === "string" && /^import pyodide_kernel$/m.test(code)) {
       pyodide.runPythonAsync = runPythonAsync;
-      const useJediLater = pyodide.runPython(USE_JEDI_LATER);
+      const useJediLater = runPythonAside(pyodide, USE_JEDI_LATER);
       useJediLater((then) => {
         pyodide.loadPackage(DEFERRED, { messageCallback() {} })
           .then(() => then())
