@@ -7,13 +7,18 @@
 //   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json QUICK=1 node bench/webgpu_gpt_kernels.mjs
 //   (on the GPU machine: bash bench/webgpu_on_device.sh bench/webgpu_gpt_kernels.mjs)
 // env: QUICK=1 (small shapes: SwiftShader), MINMS (per timing, default 20), RESULT_JSON (default
-//      bench/results/webgpu_gpt_kernels.json), TOKENS (M, default 128).
+//      bench/results/webgpu_gpt_kernels.json), TOKENS (M, default 128), WRITE_TABLE=path (kernels/matmul_table.mjs
+//      with this adapter's profile given the fitted `nt` and `attention` entries, written to path).
+// The fit: for x @ W.T the one tile variant and split-K rule {below, target, minSlice} (the rule splitKPlan
+// applies) with the least summed time over the five products, the variant taking grids of at least 16 workgroups
+// and n64 the smaller; for attention the minWorkgroups whose row choice is fastest.
 // Every variant's output is compared with the automatic choice's (max relative difference printed).
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { benchBridge } from './bridge_gemm.mjs';
+import { writeMatmulTable } from './matmul_table_io.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.env.QUICK === '1';
@@ -27,6 +32,8 @@ const webgpu = req('webgpu');
 for (const [k, v] of Object.entries(webgpu.globals)) if (!(k in globalThis)) globalThis[k] = v;
 globalThis.__torchJsDawnGPU ??= webgpu.create((process.env.DAWN_OPTS || '').split(/\s+/).filter(Boolean));
 const { createBridge } = await import(pathToFileURL(path.join(REPO, 'js_bridge/webgpu/index.mjs')).href);
+const { GEMM_VARIANTS, splitKPlan } = await import(pathToFileURL(path.join(REPO, 'js_bridge/webgpu/kernels/matmul.mjs')).href);
+const { attentionRows } = await import(pathToFileURL(path.join(REPO, 'js_bridge/webgpu/kernels/attention.mjs')).href);
 const bridge = await createBridge({ gpu: globalThis.__torchJsDawnGPU });
 const info = JSON.parse(bridge.info());
 log('adapter', JSON.stringify(info));
@@ -103,8 +110,50 @@ for (const [name, n, k, layout] of PRODUCTS.flatMap((p) => (QUICK ? ['k'] : ['k'
   log(`attention auto: ${out.attentionAuto} ms`);
 }
 
+out.fit = fit(out);
+log('fitted', JSON.stringify(out.fit));
+if (process.env.WRITE_TABLE) {
+  const a = info, p = bridge.matmulProfile;
+  const stamp = `${p.measured}; nt, attention: bench/webgpu_gpt_kernels.mjs ${out.date.slice(0, 10)} on ${[a.vendor, a.architecture, a.device].filter(Boolean).join(' ')}`;
+  writeMatmulTable({ ...p, measured: stamp, ...out.fit }, info, process.env.WRITE_TABLE, log);
+}
+
 const file = process.env.RESULT_JSON || path.join(REPO, 'bench/results/webgpu_gpt_kernels.json');
 fs.mkdirSync(path.dirname(file), { recursive: true });
 fs.writeFileSync(file, JSON.stringify(out, null, 1));
 log('wrote', file);
 process.exit(0);
+
+/** The nt and attention entries that would have been fastest on what was measured (see the header). */
+function fit(res) {
+  const prods = res.products.filter((r) => r.layout === 'k');
+  const rules = [null];
+  for (const below of [66, 132, 264, 528, 1056, 1e9]) {
+    for (const target of [132, 264, 528, 1056]) for (const minSlice of [32, 64, 128, 256]) rules.push({ below, target, minSlice });
+  }
+  let best = { ms: Infinity };
+  for (const v of TILES) {
+    const cfg = GEMM_VARIANTS[v];
+    for (const rule of rules) {
+      let ms = 0;
+      for (const r of prods) {
+        const grid = [Math.ceil(r.n / cfg.tn), Math.ceil(r.m / cfg.tm)];
+        const sp = rule ? splitKPlan({ cfg, grid, nt: true }, { batch: 1, k: r.k }, { nt: { splitK: rule } }) : null;
+        ms += r.ms[`${v}/${sp ? sp.splits : 1}`] ?? Infinity;
+      }
+      if (ms < best.ms) best = { ms, v, rule };
+    }
+  }
+  const autoMs = prods.reduce((t, r) => t + r.auto, 0);
+  log(`x @ W.T products: ${autoMs.toPrecision(4)} ms with the table as it was, ${best.ms.toPrecision(4)} fitted (${best.v}, split ${JSON.stringify(best.rule)})`);
+  const nt = { tiles: best.v === 'n64' ? [['n64', 0]] : [[best.v, 16], ['n64', 0]] };
+  if (best.rule) nt.splitK = best.rule;
+  const a = res.attention;
+  let att = { ms: Infinity };
+  for (const minWorkgroups of [0, 48, 96, 192, 384, 768, 1536]) {
+    const rows = attentionRows(a[0].L, a[0].E, a[0].heads, minWorkgroups);
+    const ms = a.find((x) => x.rows === rows)?.ms ?? Infinity;
+    if (ms < att.ms) att = { ms, minWorkgroups };
+  }
+  return { nt, attention: { minWorkgroups: att.minWorkgroups } };
+}

@@ -24,11 +24,11 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { benchBridge } from './bridge_gemm.mjs';
+import { writeMatmulTable } from './matmul_table_io.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const KERNELS = path.join(REPO, 'js_bridge/webgpu/kernels');
-const { MATMUL_TABLE } = await import(pathToFileURL(path.join(KERNELS, 'matmul_table.mjs')).href);
-const { GEMM_VARIANTS, SMALL_CONFIGS, pickProfile } = await import(pathToFileURL(path.join(KERNELS, 'matmul.mjs')).href);
+const { GEMM_VARIANTS, SMALL_CONFIGS } = await import(pathToFileURL(path.join(KERNELS, 'matmul.mjs')).href);
 const { MATVEC_CONFIGS } = await import(pathToFileURL(path.join(KERNELS, 'matvec.mjs')).href);
 
 const QUICK = process.env.QUICK === '1';
@@ -253,29 +253,5 @@ function finish(res) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(res, null, 1));
   log('wrote', file);
-  if (!process.env.WRITE_TABLE) return;
-  // this adapter's profile replaces the one with the same `match`, or goes ahead of the catch-all
-  const before = MATMUL_TABLE.find((p) => p.match === res.profile.match);
-  for (const key of ['splitK', 'attention']) if (before?.[key]) res.profile[key] = before[key];   // not fitted here: kept
-  const table = MATMUL_TABLE.filter((p) => p.match !== res.profile.match);
-  table.splice(Math.max(0, table.findIndex((p) => p.match === '')), 0, res.profile);
-  if (pickProfile(table, res.adapter) !== res.profile) log('warning: the new profile does not match its own adapter');
-  const src = fs.readFileSync(path.join(KERNELS, 'matmul_table.mjs'), 'utf8');
-  const head = src.slice(0, src.indexOf('export const MATMUL_TABLE'));
-  const fmt = (p) => `  {
-    match: ${JSON.stringify(p.match)},
-    measured: ${JSON.stringify(p.measured)},
-    skinny: {
-      k: ${JSON.stringify(p.skinny.k)},
-      n: ${JSON.stringify(p.skinny.n)},
-    },
-    tiles: ${JSON.stringify(p.tiles)},${p.splitK ? `
-    splitK: ${obj(p.splitK)},` : ''}${p.attention ? `
-    attention: ${obj(p.attention)},` : ''}
-  },
-`;
-  const obj = (o) => JSON.stringify(o).replace(/"(\w+)":/g, '$1: ').replace(/,/g, ', ').replace(/[{]/, '{ ').replace(/[}]$/, ' }');
-  const body = table.map(fmt).join('').replace(/,(?=[[\d"])/g, ', ').replace(/"([^"']*)"/g, "'$1'");   // the repository's style
-  fs.writeFileSync(process.env.WRITE_TABLE, `${head}export const MATMUL_TABLE = [\n${body}];\n`);
-  log('wrote', process.env.WRITE_TABLE);
+  if (process.env.WRITE_TABLE) writeMatmulTable(res.profile, res.adapter, process.env.WRITE_TABLE, log);
 }

@@ -71,13 +71,13 @@ export function pickProfile(table, info = {}) {
   return table.find((p) => new RegExp(p.match, 'i').test(name)) ?? table[table.length - 1];
 }
 
-/** The tile variant for an (m x n) output of `batch` matrices: the profile's first with enough workgroups. */
-export function tileConfig(profile, m, n, batch) {
-  for (const [name, minWg] of profile.tiles) {
+/** The tile variant for an (m x n) output of `batch` matrices: the first of `tiles` with enough workgroups. */
+export function tileConfig(profile, m, n, batch, tiles = profile.tiles) {
+  for (const [name, minWg] of tiles) {
     const c = GEMM_VARIANTS[name];
     if (Math.ceil(m / c.tm) * Math.ceil(n / c.tn) * batch >= minWg) return c;
   }
-  return GEMM_VARIANTS[profile.tiles[profile.tiles.length - 1][0]];
+  return GEMM_VARIANTS[tiles[tiles.length - 1][0]];
 }
 
 /** The matvec variant for `rows` rows with B's layout `mode` ('k' | 'n'), or null (beyond the profile's skinny M). */
@@ -102,7 +102,7 @@ export function gemmConfig(m, n, batch) {
  * Returns {splits, kslice} or null.
  */
 export function splitKPlan(plan, g, profile, force = null) {
-  const cfg = plan.cfg, rule = profile.splitK;
+  const cfg = plan.cfg, rule = plan.nt ? profile.nt.splitK : profile.splitK;
   if (cfg.small || cfg.mode || g.batch !== 1 || !(force || rule) || force === 1) return null;
   const wgs = plan.grid[0] * plan.grid[1];
   const fits = (sp) => g.k % (sp * cfg.tk) === 0 && g.k / sp >= (force ? cfg.tk : rule.minSlice);
@@ -192,23 +192,24 @@ export function planGemm(g, profile, force = null) {
       grid: [Math.ceil(n / cfg.cols), Math.ceil(m / cfg.rows), batch],
     };
   }
-  cfg = forced ?? tileConfig(profile, m, n, batch);
   // 4-element load groups along A's and B's contiguous dimension (k for A, n for B unless transposed);
   // vec4 bindings where that dimension has unit stride, 16-byte alignment and an extent divisible by 4.
   const aMode = acs !== 1 && ars === 1 ? 'm' : 'k';
   const bMode = bcs !== 1 && brs === 1 ? 'k' : 'n';
+  const nt = aMode === 'k' && bMode === 'k' && !!profile.nt;   // x @ W.T: the profile's own list and split rule
+  cfg = forced ?? tileConfig(profile, m, n, batch, nt ? profile.nt.tiles : profile.tiles);
   if (cfg.nt && !(aMode === 'k' && bMode === 'k')) cfg = GEMM_CONFIGS[cfg.km];
   const grid = [Math.ceil(n / cfg.tn), Math.ceil(m / cfg.tm), batch];
   if (cfg.small) {
     return {
-      key: `gemm:${adt},${odt}:${cfg.name}:${aMode}${bMode}`, cfg, ids, words, grid,
+      key: `gemm:${adt},${odt}:${cfg.name}:${aMode}${bMode}`, cfg, ids, words, grid, nt,
       specs: () => gemmSpecs(adt, odt, false, false), src: (b) => gemmSmallSource(b, cfg, aMode, bMode),
     };
   }
   const vecA = f32 && al4(a.off) && batchOk(abs) && (aMode === 'k' ? acs === 1 && al4(ars) && al4(k) : al4(acs) && al4(m));
   const vecB = f32 && al4(bm.off) && batchOk(bbs) && (bMode === 'n' ? bcs === 1 && al4(brs) && al4(n) : al4(bcs) && al4(k));
   return {
-    key: `gemm:${adt},${odt}:${cfg.name}:${aMode}${+vecA}${bMode}${+vecB}`, cfg, ids, words, grid,
+    key: `gemm:${adt},${odt}:${cfg.name}:${aMode}${+vecA}${bMode}${+vecB}`, cfg, ids, words, grid, nt,
     specs: () => gemmSpecs(adt, odt, vecA, vecB), src: (b) => gemmSource(adt, odt, vecA, vecB, b, cfg, aMode, bMode),
   };
 }

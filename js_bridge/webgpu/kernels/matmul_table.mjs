@@ -11,6 +11,10 @@
 //                        SMALL_CONFIGS) whose grid has at least minWorkgroups workgroups (the last: 0).
 //   splitK               optional {below, target, minSlice}: K cut into slices for grids too small to fill the GPU
 //                        (matmul.mjs splitKPlan).
+//   nt                   optional {tiles, splitK}: the same two for products with both operands read along k
+//                        (x @ W.T with nn.Linear's weight), fitted by bench/webgpu_gpt_kernels.mjs on GPT-2's.
+//   attention            optional {minWorkgroups}: attention with fewer workgroups of 64 query rows takes fewer
+//                        rows per workgroup with split keys (attention.mjs attentionRows), fitted by the same bench.
 // `measured` says where a profile's numbers come from; the unmeasured default is a guess that is correct on any
 // adapter (every variant computes the same product) and keeps SwiftShader's small workgroup memory (16 KiB).
 export const MATMUL_TABLE = [
