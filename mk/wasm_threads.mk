@@ -7,42 +7,60 @@
 # The pool also runs float32 transcendental maps (wasm_ext/pool/pool_unary.c: vec_math.h's code, as the side module's
 # tjs_unary runs it) for the large GELU, exp, tanh, ... of a model's forward. wasm_ext/pool/ holds the kernels only
 # this module has (the native library and the side module build wasm_ext/*.c alone).
+# Softmax too (wasm_ext/pool/pool_softmax.c), whose exponentials must be those of Pyodide's libm: libm_expf.h computes
+# musl's expf over musl's own table, exp2f_data.c from the zig toolchain's copy of musl (built here, not copied).
 # Two builds, as for the side module: plain SIMD and relaxed SIMD, the one used matching the side module Pyodide
 # loaded (so a product's bits are the same whichever module computes it).
 # wasm32-freestanding through `zig cc`: zig links its compiler-rt (tjs_gemm's 64-bit overflow checks need __multi3),
-# and nothing else (the gemm and vec_math.h's maps call no libm). The linker gives the module:
+# and nothing else (the gemm and vec_math.h's maps call no libm; softmax's expf is libm_expf.h's). The linker gives
+# the module:
 #   --import-memory --shared-memory --max-memory: the memory comes from JS (its own maximum may be smaller);
 #     data segments become passive, initialised once by the first instance (wasm-ld's __wasm_init_memory);
 #   -z stack-size: the first instance's stack; each worker's instance gets its own region (memory.grow in JS) and
 #     sets it through the exported __stack_pointer before its first call.
 comma := ,
-WASM_THREADS_SRC := wasm_ext/gemm.c wasm_ext/threads.c wasm_ext/abi.c wasm_ext/pool/pool_unary.c
+WASM_THREADS_SRC := wasm_ext/gemm.c wasm_ext/threads.c wasm_ext/abi.c wasm_ext/pool/pool_unary.c \
+  wasm_ext/pool/pool_softmax.c
 WASM_THREADS_LIB := $(LIBDIR)/libtjs_wasm32_threads.wasm
 WASM_THREADS_RELAXED_LIB := $(LIBDIR)/libtjs_wasm32_threads_relaxed.wasm
 WASM_THREADS_LIBS := $(WASM_THREADS_LIB) $(WASM_THREADS_RELAXED_LIB)
 WASM_THREADS_CPU := generic+atomics+bulk_memory+simd128+nontrapping_fptoint+sign_ext
-WASM_THREADS_FLAGS = -isystem $(ZIG_INC) -target wasm32-freestanding -DTJS_WASM_SHARED
-WASM_THREADS_EXPORTS := tjs_gemm tjs_pool_unary tjs_worker_main tjs_pool_ready_word tjs_pool_joined_word tjs_args tjs_err \
-  tjs_num_threads __stack_pointer
+ZIG_MUSL = $(ZIG_INC)/../libc/musl
+# musl's exp2f_data.h and the features.h it includes, after the compiler's own headers (musl's stdint.h must not win)
+WASM_THREADS_FLAGS = -isystem $(ZIG_INC) -target wasm32-freestanding -DTJS_WASM_SHARED \
+  -idirafter $(ZIG_MUSL)/src/include -idirafter $(ZIG_MUSL)/src/math
+WASM_THREADS_EXPORTS := tjs_gemm tjs_pool_unary tjs_pool_softmax tjs_worker_main tjs_pool_ready_word \
+  tjs_pool_joined_word tjs_args tjs_err tjs_num_threads __stack_pointer
+WASM_THREADS_HDR := $(KERNEL_HDR) $(wildcard wasm_ext/pool/*.h)
 WASM_THREADS_LDFLAGS := -Wl,--no-entry -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=4294901760 \
   -Wl,-z,stack-size=1048576 -Wl,--strip-all $(addprefix -Wl$(comma)--export=,$(WASM_THREADS_EXPORTS))
 
-build/wasm-threads/%.o: wasm_ext/%.c $(KERNEL_HDR) | $(VENV)/.build-setup-done
+build/wasm-threads/%.o: wasm_ext/%.c $(WASM_THREADS_HDR) | $(VENV)/.build-setup-done
 	@mkdir -p $(dir $@)
 	$(ZIG) cc $(WASM_THREADS_FLAGS) -mcpu=$(WASM_THREADS_CPU) $(CFLAGS_COMMON) -c $< -o $@
 
-build/wasm-threads-relaxed/%.o: wasm_ext/%.c $(KERNEL_HDR) | $(VENV)/.build-setup-done
+build/wasm-threads-relaxed/%.o: wasm_ext/%.c $(WASM_THREADS_HDR) | $(VENV)/.build-setup-done
 	@mkdir -p $(dir $@)
 	$(ZIG) cc $(WASM_THREADS_FLAGS) -mcpu=$(WASM_THREADS_CPU)+relaxed_simd $(CFLAGS_COMMON) -c $< -o $@
 
+build/wasm-threads/musl/exp2f_data.o: | $(VENV)/.build-setup-done
+	@mkdir -p $(dir $@)
+	$(ZIG) cc $(WASM_THREADS_FLAGS) -mcpu=$(WASM_THREADS_CPU) $(CFLAGS_COMMON) -c $(ZIG_MUSL)/src/math/exp2f_data.c -o $@
+
+build/wasm-threads-relaxed/musl/exp2f_data.o: | $(VENV)/.build-setup-done
+	@mkdir -p $(dir $@)
+	$(ZIG) cc $(WASM_THREADS_FLAGS) -mcpu=$(WASM_THREADS_CPU)+relaxed_simd $(CFLAGS_COMMON) \
+	  -c $(ZIG_MUSL)/src/math/exp2f_data.c -o $@
+
 WASM_THREADS_LINK = $(ZIG) cc -target wasm32-freestanding $(WASM_THREADS_LDFLAGS) -o $@ $(filter %.o,$^)
 
-$(WASM_THREADS_LIB): $(patsubst wasm_ext/%.c,build/wasm-threads/%.o,$(WASM_THREADS_SRC)) mk/wasm_threads.mk
+$(WASM_THREADS_LIB): $(patsubst wasm_ext/%.c,build/wasm-threads/%.o,$(WASM_THREADS_SRC)) \
+    build/wasm-threads/musl/exp2f_data.o mk/wasm_threads.mk
 	@mkdir -p $(LIBDIR)
 	$(WASM_THREADS_LINK) -mcpu=$(WASM_THREADS_CPU)
 
 $(WASM_THREADS_RELAXED_LIB): $(patsubst wasm_ext/%.c,build/wasm-threads-relaxed/%.o,$(WASM_THREADS_SRC)) \
-    mk/wasm_threads.mk
+    build/wasm-threads-relaxed/musl/exp2f_data.o mk/wasm_threads.mk
 	@mkdir -p $(LIBDIR)
 	$(WASM_THREADS_LINK) -mcpu=$(WASM_THREADS_CPU)+relaxed_simd
 

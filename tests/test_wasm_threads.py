@@ -5,7 +5,7 @@ pool, wasm_ext/pool/pool_unary.c, mk/wasm_threads.mk).
 In Pyodide (make test-pyodide; Node has SharedArrayBuffer): matmul, bmm, broadcast and transposed operands (linear),
 strided views, float32/float64, products in several parts, and conv2d through im2col give the same bits at 2, 3 and
 4 threads as at 1, the workers take part, and the values match a float64 product; every pooled map gives the side
-module's bits (special values included) at any count, in place too. The warning path (no shared
+module's bits (special values included) at any count, in place too, and softmax too (Pyodide's expf). The warning path (no shared
 memory) is checked by standing in an unavailability reason. In CPython: the pool is off and says why, and the raw
 module (no Pyodide) is run by Node directly at 1..4 threads, when Node and the build are there."""
 import json
@@ -187,6 +187,24 @@ def test_maps_in_place_and_strided(pool_threads):
     _same_at_all_counts(lambda: x.clone().exp_())
     wide = tj.randn(2 * wasm_threads.MIN_MAP, 3)
     _same_at_all_counts(lambda: JF.gelu(wide[:, 1]))
+
+
+@pyodide_only
+@pytest.mark.parametrize("n", [32, 1000, 70000])
+def test_softmax_bit_identical_at_any_count(pool_threads, n):
+    """Softmax rows as the side module computes them (Pyodide's expf bit for bit), -inf, NaN and huge rows
+    included; log_softmax stays on Pyodide's thread."""
+    tj.manual_seed(7)
+    rows = -(-wasm_threads.MIN_MAP // n) + 3
+    x = tj.randn(rows, n) * 40
+    x[0, :3] = tj.tensor([float("-inf"), 90.0, -200.0])
+    x[1] = float("-inf")
+    x[2, 5] = float("nan")
+    x[3, :] = tj.linspace(-120.0, 95.0, n)
+    for dim_first in (False, True):
+        t = x.t().contiguous().t() if dim_first else x   # a transposed input is made contiguous first
+        _same_at_all_counts(lambda: JF.softmax(t, -1))
+    _same_at_all_counts(lambda: JF.log_softmax(x, -1))
 
 
 @pyodide_only

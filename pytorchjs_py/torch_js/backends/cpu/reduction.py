@@ -78,6 +78,8 @@ class CPUReductions:
                     _check(rc, op)
 
     def softmax(self, out, x, log):
+        if not log and library.IN_PYODIDE and wasm_threads.softmax(out, x):
+            return   # threads in Pyodide: a large float32 softmax on the worker pool
         n = x._shape[-1] if x._shape else 1
         outer = (x.numel() // n) if n else 0
         isz, osz = x._dtype.itemsize, out._dtype.itemsize

@@ -9,7 +9,8 @@ loaded, with the same SIMD flavour, and tjs_gemm's tiling follows the shape, so 
 product whatever the thread count. An operand seen again unchanged (a model's weights) stays in that memory between
 products instead (wasm_resident.py). Large float32 maps of vec_math.h (GELU, exp, tanh, sigmoid, ...: the compute-bound
 elementwise ops of a model) go the same way through tjs_pool_unary, whose lanes are computed by the side module's
-own code (one lane's result depends on that lane alone: any cut gives the same bits).
+own code (one lane's result depends on that lane alone: any cut gives the same bits), and so does a large float32
+softmax (tjs_pool_softmax: rows as the side module computes them, with Pyodide's expf bit for bit).
 
 Only products that tjs_gemm would cut into more than one tile (MIN_WORK multiply-adds; its TILE_MIN_WORK is 2^20 a
 tile) come here: the copies are O(inputs + output) against O(M·N·K) work; maps of MIN_MAP elements or more (a few
@@ -30,6 +31,7 @@ MAX_THREADS = 64        # threads.h's TJS_MAX_THREADS: tjs_parallel uses no more
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _GEMM = kernel_abi.struct_for("gemm")
 _MAP = kernel_abi.struct_for("unary", ndim=1)   # tjs_pool_unary reads tjs_unary's layout, one contiguous run
+_SOFTMAX = kernel_abi.struct_for("softmax")      # and tjs_pool_softmax tjs_softmax's
 _FLOAT_CODES = (D.float32.code, D.float64.code)   # the integer gemm is a plain loop, rarely this large
 _MAX_SPAN = 4           # a strided operand is copied as the span it covers: at most this many times its elements
 PART_WORK = 0           # tjs_gemm's part size (0: its default); tests lower it to cover the parts
@@ -109,7 +111,7 @@ def _pool():
         with open(_module_path(), "rb") as f:
             data = f.read()
         _state["pool"] = _js().createPool(to_js(data), pyodide_js._module)
-        _state["buf"] = ctypes.create_string_buffer(max(_GEMM.size, _MAP.size))
+        _state["buf"] = ctypes.create_string_buffer(max(_GEMM.size, _MAP.size, _SOFTMAX.size))
         _state["pool"].setThreads(_state["threads"])
         _state["arena"] = wasm_resident.Arena(_state["pool"])
     return _state["pool"]
@@ -244,4 +246,33 @@ def unary(op, out, x, p0, p1, p2):
         if rc:
             library.check(rc, op)
         pool.copyOut(dst + 4 * i, base, 4 * count)
+    return True
+
+
+def softmax(out, x):
+    """CPUReduction.softmax (not log) on the pool, when it is worth it (float32, MIN_MAP elements or more; the rows
+    are contiguous there): True when done, False to run it the usual way. Computed in place in the staging area, a
+    piece of whole rows of about library.PIECE elements at a time."""
+    if (_state["threads"] < 2 and not ALWAYS) or x._dtype is not D.float32 or out._dtype is not D.float32:
+        return False
+    n = x._shape[-1] if x._shape else 1
+    total = x.numel()
+    if total < MIN_MAP or n == 0 or not available():
+        return False
+    rows = max(1, library.PIECE // n)
+    pool = _working_pool()
+    base = _staging(pool, min(total, rows * n) * 4) if pool is not None else 0
+    if not base:
+        return False
+    src, dst, outer = library.ptr(x), library.ptr(out), total // n
+    for r0 in range(0, outer, rows):
+        if r0:
+            library.check_signals()
+        count = min(outer - r0, rows)
+        nbytes = 4 * count * n
+        rc = _run(pool, "pool_softmax", _SOFTMAX, (0, D.float32.code, count, n, base, base), base,
+                  src + 4 * r0 * n, nbytes)
+        if rc:
+            library.check(rc, "softmax")
+        pool.copyOut(dst + 4 * r0 * n, base, nbytes)
     return True
