@@ -41,10 +41,11 @@ def parallel_info():
 
 def _pool():
     """What splits a kernel's work: the pthread pool natively; in Pyodide the Web Worker (worker_threads) pool over
-    shared memory, which takes large matrix products and float32 maps (GELU, exp, tanh, ...), or why there is none."""
+    shared memory, which takes large matrix products, float32 maps (GELU, exp, tanh, ...) and softmax, or why there is
+    none."""
     if not library.IN_PYODIDE:
         return "native thread pool (pthreads: matrix products and convolutions)"
     if wasm_threads.available():
         return ("Web Worker pool over shared wasm memory (large matrix products and convolutions, large float32 "
-                "GELU/exp/tanh/sigmoid/... maps)")
+                "GELU/exp/tanh/sigmoid/... maps and softmax)")
     return f"none ({wasm_threads.unavailable_reason()})"
