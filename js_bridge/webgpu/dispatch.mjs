@@ -13,7 +13,8 @@ import { PARAM_SLOT_BYTES, PARAM_WORDS } from './kernels/common.mjs';
 
 export const BATCH = 256;            // dispatches per submit
 export const PARAM_SLOTS = 1024;     // params slots per submit (512 KiB uniform buffer)
-export const EARLY_DISPATCHES = 16, EARLY_MS = 1;   // an early submit (see above)
+// an early submit (see above); TORCH_JS_WEBGPU_EARLY_MS=Infinity turns it off (A/B benchmarks)
+export const EARLY_DISPATCHES = 16, EARLY_MS = Number(globalThis.process?.env?.TORCH_JS_WEBGPU_EARLY_MS ?? 1);
 const SLOT_WORDS = PARAM_SLOT_BYTES / 4;
 export let DEBUG = Number(globalThis.process?.env?.TORCH_JS_WEBGPU_DEBUG ?? 0);   // >= 2 prints shaders
 
