@@ -1,8 +1,8 @@
-"""Threaded kernels in Pyodide: tjs_gemm and the float32 maps on the shared-memory module and its pool of workers.
+"""Threaded kernels in Pyodide: tjs_gemm, float32 maps and softmax on the shared-memory module and its worker pool.
 
 Pyodide's memory is not shared, so the workers cannot read tensors where they live. A large product is instead
-computed in libtjs_wasm32_threads[_relaxed].wasm (mk/wasm_threads.mk: gemm.c, threads.c, abi.c and
-pool/pool_unary.c built over an imported shared WebAssembly.Memory), which wasm_pool.js instantiates on Pyodide's
+computed in libtjs_wasm32_threads[_relaxed].wasm (mk/wasm_threads.mk: gemm.c, threads.c, abi.c and the
+wasm_ext/pool/ kernels built over an imported shared WebAssembly.Memory), which wasm_pool.js instantiates on Pyodide's
 thread and in each worker: the operands are copied into that memory's staging area, tjs_gemm runs there part by part
 (the workers take tiles, threads.c), and the result is copied back. The module is the same source as the one Pyodide
 loaded, with the same SIMD flavour, and tjs_gemm's tiling follows the shape, so the bits are those of the one-thread
