@@ -8,7 +8,8 @@
 //                            [--no-torch] [--python PATH]
 //
 // Threads above the machine's cores are dropped. Writes bench/results/cpu_peers.json and prints a table (ms per
-// call, best of --rounds; within a round the two wasm engines take turns, so they share the machine's load alike).
+// call, best of --rounds; within a round the two wasm engines take turns, so they share the machine's load alike);
+// the minilm rows also say where one torch_js forward's time went (pool kernels, copies, top ops: "breakdown").
 // Needs: dist/torch_js-*.whl (`make wheel`), node_modules/pyodide, node_modules/onnxruntime-web (+ onnxruntime-common)
 // and build/cpu_peers/{minilm,matmul}.onnx + manifest.json (`make cpu-peers-models`). Where node_modules lacks
 // onnxruntime-web or build/cpu_peers has no graphs, .devcarry/cpu_peers.tar.xz (bench/pack_cpu_peers.sh) is unpacked
@@ -169,6 +170,11 @@ def last(case):
 
 def first_loss(case):
     return work.first_loss[case]
+
+def minilm_breakdown():
+    from cpu_threads_bench import minilm_breakdown as split
+    with torch_js.no_grad():
+        return json.dumps(split(work.encoder, work.minilm_x))
 `;
 
 const f32 = (u8) => new Float32Array(u8.buffer, u8.byteOffset, u8.byteLength / 4);
@@ -301,6 +307,8 @@ async function main() {
         busy_threads: { "torch_js-pyodide": busyThreads(ticks.ours),
           "ort-web": hasOrt ? busyThreads(ticks.theirs) : null },
       };
+      // where torch_js's forward goes here, beside ORT-Web's idle pool (bench/cpu_threads_bench.py --breakdown's)
+      if (kase === "minilm") row.breakdown = JSON.parse(py("minilm_breakdown")());
       if (hasOrt) {   // the two engines' latest outputs, and the encoder's against PyTorch's
         const mine = f32(bytesOf(py("last")(kase)));
         const theirsOut = await ort.call("output", { case: kase });
