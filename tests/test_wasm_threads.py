@@ -208,6 +208,16 @@ def test_softmax_bit_identical_at_any_count(pool_threads, n):
 
 
 @pyodide_only
+def test_maps_and_softmax_in_pieces(pool_threads, monkeypatch):
+    """Inputs past library.PIECE go through the pool a piece at a time (whole rows for softmax): the same bits."""
+    x = _map_input()
+    rows = tj.randn(3000, 70) * 20
+    monkeypatch.setattr(library, "PIECE", 10000)
+    _same_at_all_counts(lambda: JF.gelu(x))
+    _same_at_all_counts(lambda: JF.softmax(rows, -1))
+
+
+@pyodide_only
 def test_workers_take_part_in_maps(pool_threads):
     tj.set_num_threads(4)
     x = tj.randn(1 << 20)
