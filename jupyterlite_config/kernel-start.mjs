@@ -107,12 +107,13 @@ export async function loadPyodide(options) {
     started.claimed = true;   // one kernel per worker: a restart starts a new worker
     console.info("torch_js: the kernel takes the Pyodide its worker started early");
     pyodide = await started.pyodide;
-    if (options.stdout) pyodide.setStdout({ batched: options.stdout });
-    if (options.stderr) pyodide.setStderr({ batched: options.stderr });
   } else {
     if (started) console.info("torch_js: the Pyodide its worker started early is not the one the kernel asks for");
     pyodide = await boot(options);
   }
+  // the kernel's output callbacks (a boot is started without them)
+  if (options.stdout) pyodide.setStdout({ batched: options.stdout });
+  if (options.stderr) pyodide.setStderr({ batched: options.stderr });
   deferJedi(pyodide, options);
   return pyodide;
 }
