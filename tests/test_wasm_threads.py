@@ -175,9 +175,7 @@ def test_pooled_maps_are_the_vectorised_ops():
 @pytest.mark.parametrize("name", sorted(MAPS))
 def test_maps_bit_identical_at_any_count(pool_threads, name):
     x = _map_input()
-    joined = wasm_threads.joined()
-    _same_at_all_counts(lambda: MAPS[name](x))
-    assert wasm_threads.joined() >= joined   # (whether a worker woke in time depends on the machine's load)
+    _same_at_all_counts(lambda: MAPS[name](x))   # (workers taking part: test_workers_take_part_in_maps)
 
 
 @pyodide_only
