@@ -430,30 +430,6 @@ def test_async_readback():
     assert run_sync(t.cpu_async()).device.type == "cpu"
 
 
-def test_early_submit():
-    """A batch is submitted early once it holds `early.dispatches` dispatches and has been open `early.ms` of host
-    time (dispatch.mjs): the GPU starts on a long step while the rest is recorded; results are unchanged."""
-    disp = torch.webgpu._rt.ensure().disp
-    x = torch.arange(64.0).to(GPU)
-    want = torch.arange(64.0) + 40.0
-    counts, before = {}, disp.early.ms
-    try:
-        for ms in (0, 1e9):
-            disp.early.ms = ms
-            torch.webgpu.synchronize()
-            with torch.webgpu.counter() as c:
-                y = x
-                for _ in range(40):    # 40 dependent eager-sized steps, each its own dispatch
-                    y = (y + 1).contiguous()
-                    torch.webgpu.flush()
-                got = y.cpu()
-            counts[ms] = c["submits"]
-            assert torch.equal(got, want)
-    finally:
-        disp.early.ms = before
-    assert counts[1e9] == 1 and counts[0] >= 2, counts
-
-
 def test_work_counters():
     t = torch.ones(1024).to(GPU)
     (t * 2 + 1).sum().item()   # the scalars 2 and 1 are made (filled) once, then cached

@@ -1,7 +1,8 @@
 """The webgpu device's kernel choice by shape against the CPU backend: matmul's variants (matrix-vector and skinny
 kernels, small and big tiles; js_bridge/webgpu/kernels/matmul.mjs planGemm and matmul_table.mjs), reductions and
 softmax with workgroups shaped to the rows (kernels/reduce.mjs), and the fused attention of
-F.scaled_dot_product_attention (kernels/attention.mjs, ops/fused_attention.py) with its recomputing backward.
+F.scaled_dot_product_attention (kernels/attention.mjs, ops/fused_attention.py) with its recomputing backward, and
+when the recorded kernels are submitted (dispatch.mjs: early submits).
 
 Runs only in Pyodide with the WebGPU bridge loaded (`make test-webgpu`, SwiftShader); helpers from test_webgpu.py.
 """
@@ -326,3 +327,27 @@ def test_row_norm_declines():
         assert_close(*both(fn, x), rtol=1e-3, atol=2e-3)
     assert torch.nn.LayerNorm(8).to(GPU)(x.to(GPU)).grad_fn.name() == "NativeLayerNormBackward0"
     assert torch.nn.RMSNorm(8).to(GPU)(x.to(GPU)).grad_fn.name() == "MulBackward0"
+
+
+def test_early_submit():
+    """A batch is submitted early once it holds `early.dispatches` dispatches and has been open `early.ms` of host
+    time (dispatch.mjs): the GPU starts on a long step while the rest is recorded; results are unchanged."""
+    disp = torch.webgpu._rt.ensure().disp
+    x = torch.arange(64.0).to(GPU)
+    want = torch.arange(64.0) + 40.0
+    counts, before = {}, disp.early.ms
+    try:
+        for ms in (0, 1e9):
+            disp.early.ms = ms
+            torch.webgpu.synchronize()
+            with torch.webgpu.counter() as c:
+                y = x
+                for _ in range(40):    # 40 dependent eager-sized steps, each its own dispatch
+                    y = (y + 1).contiguous()
+                    torch.webgpu.flush()
+                got = y.cpu()
+            counts[ms] = c["submits"]
+            assert torch.equal(got, want)
+    finally:
+        disp.early.ms = before
+    assert counts[1e9] == 1 and counts[0] >= 2, counts
