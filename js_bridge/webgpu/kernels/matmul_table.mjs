@@ -29,15 +29,15 @@ export const MATMUL_TABLE = [
   },
   {
     match: 'nvidia',
-    measured: 'bench/webgpu_matmul_shapes.mjs 2026-12-06 on nvidia nvidia-h100-80gb-hbm3 (skinny refit: one family, median)',
+    measured: 'bench/webgpu_matmul_shapes.mjs 2026-12-06 on nvidia nvidia-h100-80gb-hbm3 (skinny refit: one family, median); nt, attention: bench/webgpu_gpt_kernels.mjs 2026-12-06 on nvidia nvidia-h100-80gb-hbm3',
     skinny: {
       k: [[1, 'vk16r1'], [2, 'vk16r2'], [4, 'vk16r4'], [8, 'vk16r8'], [24, 'vk16r16']],
       n: [[1, 'vn16r1'], [2, 'vn16r2'], [4, 'vn16r4'], [8, 'vn16r8'], [24, 'vn16r16']],
     },
     tiles: [['t128k8ds', 1024], ['t64du', 4], ['s16', 0]],
-    // per-kernel GPU timestamps (torch.webgpu.counter(timing=True)) on an H100, 2026-12-06: a 64 x 64 tile over
-    // 128 x 768 @ 768 x 3072 took 240 us in 96 workgroups, and 109 us over 4x the rows (384 workgroups)
     splitK: { below: 132, target: 264, minSlice: 128 },
+    nt: { tiles: [['n128x64', 16], ['n64', 0]], splitK: { below: 66, target: 132, minSlice: 256 } },
+    attention: { minWorkgroups: 192 },
   },
   {
     match: '',
