@@ -66,6 +66,31 @@ def test_matmul_kernel_variants(variant):
         bridge.gemmForce = None
 
 
+def test_matmul_profile_nt_entry():
+    """A profile's `nt` entry (matmul_table.mjs) picks the tiles and split-K rule of products whose operands both
+    run along k (x @ W.T), and only of those: x @ W keeps the profile's own tiles."""
+    import js
+    from pyodide.ffi import to_js
+    bridge = torch.webgpu._rt.ensure()
+    before = bridge.matmulProfile
+    nt = {"nt": {"tiles": [["n64", 0]], "splitK": {"below": 10000, "target": 20000, "minSlice": 16}}}
+    bridge.matmulProfile = js.Object.assign(js.Object.new(), before, to_js(nt, dict_converter=js.Object.fromEntries))
+    try:
+        x, w = sample((70, 64), seed=84), sample((90, 64), seed=85)
+        xg, wg = x.to(GPU), w.to(GPU)
+        torch.webgpu.flush()
+        with torch.webgpu.counter(kernels=True) as c:
+            y = xg @ wg.t()
+        assert any(":n64:" in k for k in c.kernels) and c.kernels[-1].startswith("splitk_sum:"), c.kernels
+        assert_close(x @ w.t(), y, what="nt profile")
+        with torch.webgpu.counter(kernels=True) as c:
+            y2 = xg @ wg.t().contiguous()     # W.T stored as [K, N]: B runs along n
+        assert not any(":n64:" in k for k in c.kernels), c.kernels
+        assert_close(x @ w.t(), y2, what="x @ W")
+    finally:
+        bridge.matmulProfile = before
+
+
 def test_matmul_choice_by_shape():
     """Decoding takes the matrix-vector kernel, in one dispatch and without copying W.T; a big square the tiles."""
     w = sample((96, 64), seed=82).to(GPU)
