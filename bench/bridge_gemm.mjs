@@ -1,6 +1,25 @@
 // What the WebGPU matmul benches share: deterministic float32 data, uploads, one GEMM through the bridge's own
 // primitive (Bridge._gemm, the call torch.matmul makes) and a float32 readback.
-const F32 = 8;   // the bridge's dtype code for float32 (js_bridge/webgpu/abi.mjs)
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const F32 = 8;
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * A bridge (js_bridge/webgpu/index.mjs) on npm webgpu (Dawn) from the repository, else from the device kit
+ * (.gpukit: node_modules do not travel to the GPU machine); DAWN_OPTS: Dawn's flags, space-separated.
+ */
+export async function nodeBridge() {
+  let req = createRequire(path.join(REPO, 'package.json'));
+  try { req.resolve('webgpu'); } catch { req = createRequire(path.join(REPO, '.gpukit', 'package.json')); }
+  const webgpu = req('webgpu');
+  for (const [k, v] of Object.entries(webgpu.globals)) if (!(k in globalThis)) globalThis[k] = v;
+  globalThis.__torchJsDawnGPU ??= webgpu.create((process.env.DAWN_OPTS || '').split(/\s+/).filter(Boolean));
+  const { createBridge } = await import(pathToFileURL(path.join(REPO, 'js_bridge/webgpu/index.mjs')).href);
+  return createBridge({ gpu: globalThis.__torchJsDawnGPU });
+}   // the bridge's dtype code for float32 (js_bridge/webgpu/abi.mjs)
 
 export function benchBridge(bridge) {
   /** n floats in [-1, 1) from a seeded LCG: the same data in every run and every bench. */

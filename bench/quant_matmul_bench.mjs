@@ -13,9 +13,8 @@
 //      NK=list of NxK (shapes, e.g. 49152x576,1536x576).
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { benchBridge } from './bridge_gemm.mjs';
+import { benchBridge, nodeBridge } from './bridge_gemm.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.env.QUICK === '1';
@@ -26,14 +25,8 @@ const SHAPES = process.env.NK ? process.env.NK.split(',').map((t) => t.split('x'
 const DT = { uint8: 1, int8: 2, float16: 6, float32: 8 };
 const log = (...a) => console.log(...a);
 
-let req = createRequire(path.join(REPO, 'package.json'));
-try { req.resolve('webgpu'); } catch { req = createRequire(path.join(REPO, '.gpukit', 'package.json')); }
-const webgpu = req('webgpu');
-for (const [k, v] of Object.entries(webgpu.globals)) if (!(k in globalThis)) globalThis[k] = v;
-globalThis.__torchJsDawnGPU ??= webgpu.create((process.env.DAWN_OPTS || '').split(/\s+/).filter(Boolean));
-const { createBridge } = await import(pathToFileURL(path.join(REPO, 'js_bridge/webgpu/index.mjs')).href);
 const { runQuantMatmul } = await import(pathToFileURL(path.join(REPO, 'js_bridge/webgpu/kernels/quant_matmul.mjs')).href);
-const bridge = await createBridge({ gpu: globalThis.__torchJsDawnGPU });
+const bridge = await nodeBridge();
 const { rand, upload, gemm, readF32 } = benchBridge(bridge);
 const info = JSON.parse(bridge.info());
 log('adapter', JSON.stringify(info));

@@ -15,9 +15,8 @@
 // Every variant's output is compared with the automatic choice's (max relative difference printed).
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { benchBridge } from './bridge_gemm.mjs';
+import { benchBridge, nodeBridge } from './bridge_gemm.mjs';
 import { writeMatmulTable } from './matmul_table_io.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -26,15 +25,9 @@ const MINMS = Number(process.env.MINMS || (QUICK ? 5 : 20));
 const M = Number(process.env.TOKENS || (QUICK ? 32 : 128));
 const log = (...a) => console.log(...a);
 
-let req = createRequire(path.join(REPO, 'package.json'));
-try { req.resolve('webgpu'); } catch { req = createRequire(path.join(REPO, '.gpukit', 'package.json')); }
-const webgpu = req('webgpu');
-for (const [k, v] of Object.entries(webgpu.globals)) if (!(k in globalThis)) globalThis[k] = v;
-globalThis.__torchJsDawnGPU ??= webgpu.create((process.env.DAWN_OPTS || '').split(/\s+/).filter(Boolean));
-const { createBridge } = await import(pathToFileURL(path.join(REPO, 'js_bridge/webgpu/index.mjs')).href);
 const { GEMM_VARIANTS, splitKPlan } = await import(pathToFileURL(path.join(REPO, 'js_bridge/webgpu/kernels/matmul.mjs')).href);
 const { attentionRows } = await import(pathToFileURL(path.join(REPO, 'js_bridge/webgpu/kernels/attention.mjs')).href);
-const bridge = await createBridge({ gpu: globalThis.__torchJsDawnGPU });
+const bridge = await nodeBridge();
 const info = JSON.parse(bridge.info());
 log('adapter', JSON.stringify(info));
 const { rand, upload, gemm, readF32, timeRuns } = benchBridge(bridge);

@@ -21,9 +21,8 @@
 // three variants with workgroup-count thresholds that minimises the summed log slowdown over all shapes.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { benchBridge } from './bridge_gemm.mjs';
+import { benchBridge, nodeBridge } from './bridge_gemm.mjs';
 import { writeMatmulTable } from './matmul_table_io.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -71,15 +70,7 @@ if (process.env.FIT_FROM) {
 }
 
 // ---- the bridge --------------------------------------------------------------------------------------------
-// npm webgpu from the repository, else from the device kit (.gpukit: node_modules do not travel to the GPU machine)
-let req = createRequire(path.join(REPO, 'package.json'));
-try { req.resolve('webgpu'); } catch { req = createRequire(path.join(REPO, '.gpukit', 'package.json')); }
-const webgpu = req('webgpu');
-for (const [k, v] of Object.entries(webgpu.globals)) if (!(k in globalThis)) globalThis[k] = v;
-globalThis.__torchJsDawnGPU ??= webgpu.create((process.env.DAWN_OPTS || '').split(/\s+/).filter(Boolean));
-const gpu = globalThis.__torchJsDawnGPU;
-const { createBridge } = await import(pathToFileURL(path.join(REPO, 'js_bridge/webgpu/index.mjs')).href);
-const bridge = await createBridge({ gpu });
+const bridge = await nodeBridge();
 const info = JSON.parse(bridge.info());
 log('adapter', JSON.stringify(info));
 const out = {

@@ -413,26 +413,28 @@ ${compute(0)}    workgroupBarrier();
   s = PRELUDE + b + `
 var<workgroup> As: array<array<vec4<f32>, ${TM4}>, ${(db ? 2 : 1) * TK}>;
 var<workgroup> Bs: array<array<vec4<f32>, ${TN4}>, ${(db ? 2 : 1) * TK}>;
-@compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let M = pu(0u); let N = pu(1u); let K = pu(2u); let bt = wg.z;
-${tileOrigin(cfg)}  let li = lid.y * 16u + lid.x;
-  let ab = pu(4u) + bt * pu(7u); let ars = pu(8u); let acs = pu(9u);
-  let bb = pu(5u) + bt * pu(10u); let brs = pu(11u); let bcs = pu(12u);
-${decl}${body}${out}}
+${tileMain(cfg)}${decl}${body}${out}}
 `;
   return s;
 }
 
 /**
- * m0, n0: the workgroup's tile. `swz`: workgroups walk the output in column strips `swz` tiles tall, so that
- * concurrent workgroups share operand tiles in L2.
+ * The big tiles' entry point up to the operands' bases and strides: m0, n0 (the workgroup's tile; `swz`: workgroups
+ * walk the output in column strips `swz` tiles tall, so that concurrent workgroups share operand tiles in L2) and li
+ * (the invocation's index).
  */
-function tileOrigin({ swz, tm, tn }) {
-  return swz ? `  let pid = wg.y * nwg.x + wg.x; let width = ${swz}u * nwg.x; let fm = (pid / width) * ${swz}u;
+function tileMain({ swz, tm, tn }) {
+  const origin = swz ? `  let pid = wg.y * nwg.x + wg.x; let width = ${swz}u * nwg.x; let fm = (pid / width) * ${swz}u;
   let gsz = min(nwg.y - fm, ${swz}u); let rr = pid % width;
   let m0 = (fm + rr % gsz) * ${tm}u; let n0 = (rr / gsz) * ${tn}u;
 ` : `  let m0 = wg.y * ${tm}u; let n0 = wg.x * ${tn}u;
+`;
+  return `@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let M = pu(0u); let N = pu(1u); let K = pu(2u); let bt = wg.z;
+${origin}  let li = lid.y * 16u + lid.x;
+  let ab = pu(4u) + bt * pu(7u); let ars = pu(8u); let acs = pu(9u);
+  let bb = pu(5u) + bt * pu(10u); let brs = pu(11u); let bcs = pu(12u);
 `;
 }
 
@@ -486,13 +488,7 @@ function gemmNTSource(vecA, vecB, b, cfg) {
   return PRELUDE + b + `
 var<workgroup> As: array<vec4<f32>, ${2 * TM * P4}>;
 var<workgroup> Bs: array<vec4<f32>, ${2 * TN * P4}>;
-@compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let M = pu(0u); let N = pu(1u); let K = pu(2u); let bt = wg.z;
-${tileOrigin(cfg)}  let li = lid.y * 16u + lid.x;
-  let ab = pu(4u) + bt * pu(7u); let ars = pu(8u); let acs = pu(9u);
-  let bb = pu(5u) + bt * pu(10u); let brs = pu(11u); let bcs = pu(12u);
-${decl}  var k0 = 0u;
+${tileMain(cfg)}${decl}  var k0 = 0u;
 ${loads}${store('A', TM * K4, '0u')}${store('B', TN * K4, '0u')}  workgroupBarrier();
   let nt = (K + ${TK - 1}u) / ${TK}u;
   for (var t = 0u; t < nt; t++) {
