@@ -377,20 +377,7 @@ ${step(1, '(t + 1u)')}    }
   }
 `;
   } else if (db) {
-    body = `  var k0 = 0u;
-${loadA()}${loadB()}${store(0)}  workgroupBarrier();
-  let nt = (K + ${TK - 1}u) / ${TK}u;
-  for (var t = 0u; t < nt; t++) {
-    let cur = t & 1u;
-    k0 = (t + 1u) * ${TK}u;
-    let more = t + 1u < nt;
-    if (more) {
-${loadA()}${loadB()}    }
-${compute('cur')}    if (more) {
-${store('(1u - cur)')}    }
-    workgroupBarrier();
-  }
-`;
+    body = doubleBuffered(TK, loadA() + loadB(), store(0), compute('cur'), store('(1u - cur)'));
   } else {
     body = `  for (var k0 = 0u; k0 < K; k0 += ${TK}u) {
 ${loadA()}${loadB()}${store(0)}    workgroupBarrier();
@@ -416,6 +403,28 @@ var<workgroup> Bs: array<array<vec4<f32>, ${TN4}>, ${(db ? 2 : 1) * TK}>;
 ${tileMain(cfg)}${decl}${body}${out}}
 `;
   return s;
+}
+
+/**
+ * The double-buffered K loop (WGSL): tile 0 loaded (`load`: global memory -> registers at k0) and stored
+ * (`store0`), then per tile the next one loaded before the current one, in half `cur`, is multiplied (`compute`)
+ * and stored to the other half after it (`storeNext`); one barrier per tile.
+ */
+function doubleBuffered(TK, load, store0, compute, storeNext) {
+  return `  var k0 = 0u;
+${load}${store0}  workgroupBarrier();
+  let nt = (K + ${TK - 1}u) / ${TK}u;
+  for (var t = 0u; t < nt; t++) {
+    let cur = t & 1u;
+    k0 = (t + 1u) * ${TK}u;
+    let more = t + 1u < nt;
+    if (more) {
+${load}    }
+${compute}    if (more) {
+${storeNext}    }
+    workgroupBarrier();
+  }
+`;
 }
 
 /**
@@ -488,23 +497,10 @@ function gemmNTSource(vecA, vecB, b, cfg) {
   return PRELUDE + b + `
 var<workgroup> As: array<vec4<f32>, ${2 * TM * P4}>;
 var<workgroup> Bs: array<vec4<f32>, ${2 * TN * P4}>;
-${tileMain(cfg)}${decl}  var k0 = 0u;
-${loads}${store('A', TM * K4, '0u')}${store('B', TN * K4, '0u')}  workgroupBarrier();
-  let nt = (K + ${TK - 1}u) / ${TK}u;
-  for (var t = 0u; t < nt; t++) {
-    let cur = t & 1u;
-    k0 = (t + 1u) * ${TK}u;
-    let more = t + 1u < nt;
-    if (more) {
-${loads}    }
-    let ha = cur * ${TM * P4}u; let hb = cur * ${TN * P4}u;
+${tileMain(cfg)}${decl}${doubleBuffered(TK, loads, store('A', TM * K4, '0u') + store('B', TN * K4, '0u'), `    let ha = cur * ${TM * P4}u; let hb = cur * ${TN * P4}u;
     for (var k4 = 0u; k4 < ${K4}u; k4++) {
 ${fmas}    }
-    if (more) {
-${store('A', TM * K4, `(1u - cur) * ${TM * P4}u`)}${store('B', TN * K4, `(1u - cur) * ${TN * P4}u`)}    }
-    workgroupBarrier();
-  }
-${out}}
+`, store('A', TM * K4, `(1u - cur) * ${TM * P4}u`) + store('B', TN * K4, `(1u - cur) * ${TN * P4}u`))}${out}}
 `;
 }
 
