@@ -44,6 +44,8 @@ if [ -z "${SKIP_PEERS:-}" ]; then   # (bench/webgpu_matmul_h100.mjs)
 fi
 if [ -z "${SKIP_PROFILE:-}" ]; then
   echo "== GPU time per kernel (torch_js webgpu)"
+  # (Dawn quantizes timestamps to 65.5 us unless told not to: per-kernel times would be 0 or 65.5 us)
+  DAWN_OPTS=disable-dawn-features=timestamp_quantization \
   TORCH_JS_INSTALL=source TORCH_JS_WEBGPU=1 timeout 150 bash bench/webgpu_on_device.sh js_bridge/pyrun.mjs \
       bench/webgpu_host_profile.py --gpu-only --only gpt2,decode,mlp --steps 3 --json bench/results/gpu_profile.json
   cp bench/results/gpu_profile.json "$OUT/" 2>/dev/null

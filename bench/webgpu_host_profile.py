@@ -7,7 +7,9 @@ by own time per step, with the GPU work of one step beside them. Run in Pyodide 
 Calls into the JS bridge show as the own time of the Python function that makes them (e.g. backend.binary), and a
 readback's wait as `run_sync`. One more step runs under torch.webgpu.counter(timing=True): the GPU time of each
 kernel, slowest first (timestamp queries: SwiftShader has them too). --gpu-only skips cProfile: the kernels' GPU
-time beside the step's wall time says whether the step is bound by the GPU or by the host.
+time beside the step's wall time says whether the step is bound by the GPU or by the host. Run it with
+DAWN_OPTS=disable-dawn-features=timestamp_quantization (as bench/run_on_gpu.sh does): Dawn otherwise rounds every
+timestamp to 65.5 us, and single kernels read 0 or 65.5 us.
 """
 import argparse
 import cProfile

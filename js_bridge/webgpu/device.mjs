@@ -21,7 +21,9 @@ export async function getGPU() {
   for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) globalThis[k] = v;
   // Keep the instance alive: dawn.node tears the whole implementation down when the object returned by
   // create() is garbage-collected, even with devices still in use (then: futex / mutex aborts, segfaults).
-  globalThis.__torchJsDawnGPU ??= mod.create([]);
+  // DAWN_OPTS: Dawn's flags, space-separated; `disable-dawn-features=timestamp_quantization` gives the profiler
+  // (torch.webgpu.counter(timing=True)) GPU times to the nanosecond instead of multiples of 65.5 us.
+  globalThis.__torchJsDawnGPU ??= mod.create((globalThis.process?.env?.DAWN_OPTS ?? '').split(/\s+/).filter(Boolean));
   return globalThis.__torchJsDawnGPU;
 }
 
