@@ -26,8 +26,9 @@ export function attentionBlock(E, Ev) {
  * Rows per workgroup: BR, or fewer rows with the keys split into BR / rows partitions (flash-decoding inside one
  * workgroup: every invocation busy) when the partial outputs fit workgroup memory (Ev <= 64) and either there are
  * few query rows (decoding: L = 1 with a KV cache) or BR-row workgroups would be fewer than `minWorkgroups` (the
- * adapter profile's attention.minWorkgroups: GPT-2's 12 heads x 128 rows are 24 workgroups of 64 serial rows,
- * which leaves most of a large GPU idle). `force`: that many rows (benchmarks, tests).
+ * adapter profile's attention.minWorkgroups: GPT-2's 12 heads x 128 rows are 24 workgroups of 64 serial rows on a
+ * GPU of 132 SMs; alone on an H100 that ran as fast as 8 rows in 192 workgroups, so no profile sets it yet).
+ * `force`: that many rows (benchmarks, tests).
  */
 export function attentionRows(L, Ev, groups = 1, minWorkgroups = 0, force = null) {
   if (Ev > 64) return BR;
