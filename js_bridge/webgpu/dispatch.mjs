@@ -7,8 +7,9 @@
 // recordAndSubmit); also early, once a batch has EARLY_DISPATCHES dispatches and has been open EARLY_MS of host
 // time: the GPU then runs the start of a step while Python records the rest (without it, a step's recording and
 // its GPU time add up: GPT-2's eager forward went 38.0 -> 26.9 ms on an H100). All params of a batch live in one
-// uniform buffer bound with a dynamic offset; it is written with one writeBuffer right before the submit, so queue order keeps earlier batches' params intact. A kernel
-// takes one 512-byte params slot, or `pslots` consecutive ones (fused kernels, kernels/fused.mjs).
+// uniform buffer bound with a dynamic offset; it is written with one writeBuffer right before the submit, so queue
+// order keeps earlier batches' params intact. A kernel takes one 512-byte params slot, or `pslots` consecutive ones
+// (fused kernels, kernels/fused.mjs).
 import { PARAM_SLOT_BYTES, PARAM_WORDS } from './kernels/common.mjs';
 
 export const BATCH = 256;            // dispatches per submit
