@@ -149,8 +149,9 @@ def test_completion_loads_jedi_when_first_asked(context, site_url):
 
 PIP_CELLS = (
     "%pip install torch",
-    "import piplite.piplite as p; print('piplite:', p.__file__.endswith('piplite.py'), p._PIPLITE_DISABLE_PYPI, "
-    "[u.rsplit('/', 2)[-2:] for u in p._PIPLITE_URLS])",
+    # one string, one write: the test stops polling at "piplite:", and print's separate writes stream one by one
+    "import piplite.piplite as p; print('piplite: %s %s %s' % (p.__file__.endswith('piplite.py'), "
+    "p._PIPLITE_DISABLE_PYPI, [u.rsplit('/', 2)[-2:] for u in p._PIPLITE_URLS]))",
 )
 
 
