@@ -59,7 +59,7 @@ for (const [name, n, k, layout] of PRODUCTS.flatMap((p) => (QUICK ? ['k'] : ['k'
   for (const v of TILES) {
     bridge.gemmForce = v;
     for (const sp of SPLITS) {
-      if (sp > 1 && k % (sp * 16) !== 0) continue;
+      if (sp > 1 && k % (sp * GEMM_VARIANTS[v].tk) !== 0) continue;   // (splitKPlan would run it whole: not a split)
       bridge.splitKForce = sp;
       run();
       worst = Math.max(worst, relDiff(await readF32(o, M * n), ref));
