@@ -5,9 +5,10 @@ pool, wasm_ext/pool/pool_unary.c, mk/wasm_threads.mk).
 In Pyodide (make test-pyodide; Node has SharedArrayBuffer): matmul, bmm, broadcast and transposed operands (linear),
 strided views, float32/float64, products in several parts, and conv2d through im2col give the same bits at 2, 3 and
 4 threads as at 1, the workers take part, and the values match a float64 product; every pooled map gives the side
-module's bits (special values included) at any count, in place too, and softmax too (Pyodide's expf). The warning path (no shared
-memory) is checked by standing in an unavailability reason. In CPython: the pool is off and says why, and the raw
-module (no Pyodide) is run by Node directly at 1..4 threads, when Node and the build are there."""
+module's bits (special values included) at any count, in place too, softmax too (Pyodide's expf), and layer norm
+(the composite's bits). The warning path (no shared memory) is checked by standing in an unavailability reason. In
+CPython: the pool is off and says why, and the raw module (no Pyodide) is run by Node directly at 1..4 threads, when
+Node and the build are there."""
 import json
 import os
 import re
@@ -213,6 +214,72 @@ def test_maps_and_softmax_in_pieces(pool_threads, monkeypatch):
     monkeypatch.setattr(library, "PIECE", 10000)
     _same_at_all_counts(lambda: JF.gelu(x))
     _same_at_all_counts(lambda: JF.softmax(rows, -1))
+
+
+def _pooled_norms(monkeypatch):
+    """Counts the layer norms the pool computed (wasm_threads.layer_norm returning True)."""
+    taken = []
+    pooled = wasm_threads.layer_norm
+
+    def counting(*args):
+        done = pooled(*args)
+        taken.append(done)
+        return done
+    monkeypatch.setattr(wasm_threads, "layer_norm", counting)
+    return taken
+
+
+def _norm_input(rows, n):
+    tj.manual_seed(11)
+    x = tj.randn(rows, n) * 3 + 0.5
+    x[0] = 7.25                                    # a constant row: variance 0, rstd 1/sqrt(eps)
+    x[1, 3] = float("nan")
+    x[2, :4] = tj.tensor([1e30, -1e30, 3e-38, -0.0])
+    x[3] = tj.linspace(-1e4, 1e4, n)
+    return x
+
+
+@pyodide_only
+@pytest.mark.parametrize("n", [384, 1000, 37])
+def test_layer_norm_bit_identical_at_any_count(pool_threads, monkeypatch, n):
+    """Pooled layer norm (pool_norm.c) gives the composite's bits, output, mean and rstd, with and without the
+    affine parameters, over one dim and over two; the pool took every one of them at 2 threads and more."""
+    taken = _pooled_norms(monkeypatch)
+    x = _norm_input(-(-wasm_threads.MIN_MAP // n) + 5, n)
+    w, b = tj.randn(n), tj.randn(n)
+    for weight, bias in ((w, b), (w, None), (None, b), (None, None)):
+        _same_at_all_counts(lambda: JF.layer_norm(x, (n,), weight, bias, eps=1e-5))
+        for i in (1, 2):
+            _same_at_all_counts(lambda: tj.native_layer_norm(x, [n], weight, bias, 1e-6)[i])
+    two, w2 = (x if x.shape[0] % 2 == 0 else x[1:]).reshape(-1, 2, n), tj.randn(2, n)
+    _same_at_all_counts(lambda: JF.layer_norm(two, (2, n), w2, None))
+    assert taken and all(taken), taken
+
+
+@pyodide_only
+def test_layer_norm_in_pieces_and_what_stays_composite(pool_threads, monkeypatch):
+    """Rows past library.PIECE go a piece at a time (the same bits); small inputs, float64, non-contiguous inputs,
+    RMS norm and a norm autograd records stay with the composite (the same bits, the gradient too)."""
+    taken = _pooled_norms(monkeypatch)
+    x, w, b = _norm_input(400, 384), tj.randn(384), tj.randn(384)
+    monkeypatch.setattr(library, "PIECE", 10000)
+    _same_at_all_counts(lambda: JF.layer_norm(x, (384,), w, b))
+    assert taken and all(taken)
+    monkeypatch.undo()
+    taken = _pooled_norms(monkeypatch)
+    small, wide = tj.randn(8, 384), x.to(tj.float64)
+    strided = tj.randn(384, 2 * 400)[:, ::2].t()
+    for t in (small, wide, strided):
+        _same_at_all_counts(lambda: JF.layer_norm(t, (384,)))
+    _same_at_all_counts(lambda: JF.rms_norm(x, (384,), w))
+    w.requires_grad_()
+
+    def grad():
+        w.grad = None
+        JF.layer_norm(x, (384,), w).sum().backward()
+        return w.grad
+    _same_at_all_counts(grad)
+    assert not any(taken), taken
 
 
 @pyodide_only

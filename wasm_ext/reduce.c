@@ -17,39 +17,7 @@ typedef float f2v __attribute__((vector_size(8)));
 
 #define A tjs_args
 
-/* ---- row sums into double ----
- * f32, contiguous: blocks of 1024 summed in float by 8 SIMD accumulators (32 lanes, so 32 additions per
- * lane), the lanes combined pairwise, each block total added in double: fast and relative error ~1e-7. */
-static double rsum_f32(const float* p, int64_t n, int64_t s) {
-  double acc = 0;
-  int64_t i = 0;
-  if (s == 1) {
-    while (n - i >= 32) {
-      int64_t blk = n - i < 1024 ? n - i : 1024;
-      blk &= ~(int64_t)31;
-      const f4u z = {0, 0, 0, 0};
-      f4u a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
-      const float* q = p + i;
-      for (int64_t k = 0; k < blk; k += 32) {
-        a0 += *(const f4u*)(q + k);      a1 += *(const f4u*)(q + k + 4);
-        a2 += *(const f4u*)(q + k + 8);  a3 += *(const f4u*)(q + k + 12);
-        a4 += *(const f4u*)(q + k + 16); a5 += *(const f4u*)(q + k + 20);
-        a6 += *(const f4u*)(q + k + 24); a7 += *(const f4u*)(q + k + 28);
-      }
-      const f4u t = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
-      acc += ((double)t[0] + (double)t[1]) + ((double)t[2] + (double)t[3]);
-      i += blk;
-    }
-    for (; i < n; i++) acc += (double)p[i];
-    return acc;
-  }
-  double b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-  for (; i + 4 <= n; i += 4) {
-    b0 += (double)p[i * s]; b1 += (double)p[(i + 1) * s]; b2 += (double)p[(i + 2) * s]; b3 += (double)p[(i + 3) * s];
-  }
-  for (; i < n; i++) b0 += (double)p[i * s];
-  return (b0 + b1) + (b2 + b3);
-}
+#include "row_sum.h"
 
 static double rsum_f64(const double* p, int64_t n, int64_t s) {
   double acc = 0;

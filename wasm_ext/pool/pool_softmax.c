@@ -2,20 +2,18 @@
  * (mk/wasm_threads.mk), for the attention weights of a transformer's forward.
  *
  * tjs_pool_softmax reads tjs_softmax's argument layout (kernel_abi "softmax": log dtype outer n out in) for float32
- * and log 0 (backends/cpu/wasm_threads.py copies the rows in and the result out; out may be in). The rows are cut
- * into pieces of about PIECE_ELEMS elements that the workers take from a shared counter, and each row is computed
- * exactly as reduce.c's tjs_softmax computes it in the side module: its maximum (NaN if any), libm's expf of each
+ * and log 0 (backends/cpu/wasm_threads.py copies the rows in and the result out; out may be in). Each row is
+ * computed exactly as reduce.c's tjs_softmax computes it in the side module: its maximum (NaN if any), libm's expf of each
  * element minus it (libm_expf.h: Pyodide's expf, bit for bit), their sum in double in order, one reciprocal rounded
  * to float, one product an element. A row's result depends on that row alone, so any cut and any thread count give
- * the one-thread bits. */
+ * the one-thread bits (pool_rows.h). */
 #include "../tjs.h"
 #include "../threads.h"
 #include "libm_expf.h"
-
-#define PIECE_ELEMS 16384
+#include "pool_rows.h"
 
 typedef struct {
-  int64_t outer, n, rows_per_piece, next;
+  int64_t n;
   float *out;
   const float *in;
 } softmax_job;
@@ -40,26 +38,17 @@ static void softmax_rows(const float *x, float *y, int64_t rows, int64_t n) {
   }
 }
 
-static void softmax_worker(void *ctx, int worker) {
-  (void)worker;
-  softmax_job *j = (softmax_job *)ctx;
-  for (;;) {
-    const int64_t r0 = tjs_fetch_add(&j->next, 1) * j->rows_per_piece;
-    if (r0 >= j->outer) break;
-    const int64_t rows = j->outer - r0 < j->rows_per_piece ? j->outer - r0 : j->rows_per_piece;
-    softmax_rows(j->in + r0 * j->n, j->out + r0 * j->n, rows, j->n);
-  }
+static void softmax_piece(void *ctx, int64_t r0, int64_t rows) {
+  const softmax_job *j = (const softmax_job *)ctx;
+  softmax_rows(j->in + r0 * j->n, j->out + r0 * j->n, rows, j->n);
 }
 
 TJS_EXPORT int tjs_pool_softmax(void) {
   if (tjs_args[TJS_SOFTMAX_DTYPE] != TJS_F32) return TJS_ERR_DTYPE;
   if (tjs_args[TJS_SOFTMAX_LOG] != 0) return TJS_ERR_ARG;   /* log_softmax (libm's log) stays in the side module */
-  softmax_job j = {tjs_args[TJS_SOFTMAX_OUTER], tjs_args[TJS_SOFTMAX_N], 1, 0,
-                   (float *)(uintptr_t)tjs_args[TJS_SOFTMAX_OUT], (const float *)(uintptr_t)tjs_args[TJS_SOFTMAX_IN]};
-  if (j.outer <= 0 || j.n <= 0) return TJS_OK;
-  if (j.n < PIECE_ELEMS) j.rows_per_piece = PIECE_ELEMS / j.n;
-  const int64_t pieces = (j.outer + j.rows_per_piece - 1) / j.rows_per_piece;
-  const int threads = tjs_threads_wanted();
-  tjs_parallel(pieces < threads ? (int)pieces : threads, softmax_worker, &j);
+  const int64_t outer = tjs_args[TJS_SOFTMAX_OUTER];
+  softmax_job j = {tjs_args[TJS_SOFTMAX_N], (float *)(uintptr_t)tjs_args[TJS_SOFTMAX_OUT],
+                   (const float *)(uintptr_t)tjs_args[TJS_SOFTMAX_IN]};
+  if (outer > 0 && j.n > 0) pool_rows(outer, j.n, softmax_piece, &j);
   return TJS_OK;
 }

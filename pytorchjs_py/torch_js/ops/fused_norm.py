@@ -1,7 +1,9 @@
 """Layer norm and RMS norm as one kernel where the device has one (the webgpu backend's `row_norm`:
 js_bridge/webgpu/kernels/norm.mjs), instead of the composite's three (the mean, the variance with rstd, the
 normalised row). nn.functional's layer_norm and rms_norm ask here first and run their composites when this
-declines: no fused kernel on the device, a dtype other than float32, a non-contiguous input or parameter.
+declines: no fused kernel on the device, a dtype other than float32, a non-contiguous input or parameter, or the
+kernel's own refusal (it returns False: the CPU's, on Pyodide's worker pool, takes only what it computes with the
+composite's bits).
 
 The backward is ATen's layer_norm_backward (and its RMS analogue, the mean taken as 0) written with ordinary ops
 from the saved mean and rstd: with x̂ = (x - mean) * rstd and ĝ = grad * weight,
@@ -50,7 +52,8 @@ def fused_row_norm(x, n_dims, weight, bias, eps, rms):
     n = math.prod(x._shape[x.dim() - n_dims:])
     out = _empty(x._shape, x._dtype, dev)
     mean, rstd = (_empty(lead + (1,) * n_dims, D.float32, dev) for _ in range(2))
-    fused(out, mean, rstd, x, weight, bias, x.numel() // n, n, float(eps), rms)
+    if fused(out, mean, rstd, x, weight, bias, x.numel() // n, n, float(eps), rms) is False:
+        return None   # the kernel declined this one (the CPU worker pool's: backends/cpu/wasm_threads.layer_norm)
     if GRAD_ENABLED[0] and any(t is not None and t._requires_grad for t in (x, weight, bias)):
         # RMS norm has no fused node in PyTorch's CPU build: its composite ends in a multiplication
         record("MulBackward0" if rms else "NativeLayerNormBackward0", _backward, (x, weight, bias), (out,),

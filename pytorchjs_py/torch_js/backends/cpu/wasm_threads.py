@@ -10,7 +10,9 @@ product whatever the thread count. An operand seen again unchanged (a model's we
 products instead (wasm_resident.py). Large float32 maps of vec_math.h (GELU, exp, tanh, sigmoid, ...: the compute-bound
 elementwise ops of a model) go the same way through tjs_pool_unary, whose lanes are computed by the side module's
 own code (one lane's result depends on that lane alone: any cut gives the same bits), and so does a large float32
-softmax (tjs_pool_softmax: rows as the side module computes them, with Pyodide's expf bit for bit).
+softmax (tjs_pool_softmax: rows as the side module computes them, with Pyodide's expf bit for bit) and a large float32
+layer norm outside autograd (tjs_pool_layer_norm: the composite's steps, each rounded as its tensors are, through the
+backend's row_norm that ops/fused_norm.py asks for: one call instead of a dozen ops on Pyodide's thread).
 
 Only products that tjs_gemm would cut into more than one tile (MIN_WORK multiply-adds; its TILE_MIN_WORK is 2^20 a
 tile) come here: the copies are O(inputs + output) against O(M·N·K) work; maps of MIN_MAP elements or more (a few
@@ -20,9 +22,11 @@ available() is False and unavailable_reason() says why.
 """
 import ctypes
 import os
+import struct
 import warnings
 
 from ... import _dtype as D
+from ..._grad_mode import GRAD_ENABLED
 from .. import _isolation, kernel_abi
 from . import library, wasm_resident
 
@@ -32,6 +36,9 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 _GEMM = kernel_abi.struct_for("gemm")
 _MAP = kernel_abi.struct_for("unary", ndim=1)   # tjs_pool_unary reads tjs_unary's layout, one contiguous run
 _SOFTMAX = kernel_abi.struct_for("softmax")      # and tjs_pool_softmax tjs_softmax's
+# tjs_pool_layer_norm's own slots (pool_norm.c's LN_*: no kernel of the side module has this layout): outer n out
+# mean rstd x weight bias (0: none) eps:f64
+_LAYER_NORM = struct.Struct("<8qd")
 _FLOAT_CODES = (D.float32.code, D.float64.code)   # the integer gemm is a plain loop, rarely this large
 _MAX_SPAN = 4           # a strided operand is copied as the span it covers: at most this many times its elements
 PART_WORK = 0           # tjs_gemm's part size (0: its default); tests lower it to cover the parts
@@ -111,7 +118,7 @@ def _pool():
         with open(_module_path(), "rb") as f:
             data = f.read()
         _state["pool"] = _js().createPool(to_js(data), pyodide_js._module)
-        _state["buf"] = ctypes.create_string_buffer(max(_GEMM.size, _MAP.size, _SOFTMAX.size))
+        _state["buf"] = ctypes.create_string_buffer(max(_GEMM.size, _MAP.size, _SOFTMAX.size, _LAYER_NORM.size))
         _state["pool"].setThreads(_state["threads"])
         _state["arena"] = wasm_resident.Arena(_state["pool"])
     return _state["pool"]
@@ -275,4 +282,57 @@ def softmax(out, x):
         if rc:
             library.check(rc, "softmax")
         pool.copyOut(dst + 4 * r0 * n, base, nbytes)
+    return True
+
+
+def pooled():
+    """Whether pooled kernels run now (threads in Pyodide at a count of 2 or more, or ALWAYS): backends/cpu offers
+    its fused layer norm only then."""
+    return (_state["threads"] >= 2 or ALWAYS) and available()
+
+
+def layer_norm(out, mean, rstd, x, weight, bias, outer, n, eps, rms):
+    """ops/fused_norm.py's row_norm on the pool (float32, contiguous, MIN_MAP elements or more; not RMS norm, not
+    where autograd records it: its backward is the composite's): True when done, False to run the composite. The
+    bits are the composite's on one thread (pool_norm.c). A piece of whole rows of about library.PIECE elements at a
+    time."""
+    if rms or x.numel() < MIN_MAP or not pooled():
+        return False
+    params = [p for p in (weight, bias) if p is not None]
+    if GRAD_ENABLED[0] and any(t._requires_grad for t in [x] + params):
+        return False
+    if any(t._dtype is not D.float32 or not t.is_contiguous() for t in [out, x] + params):
+        return False
+    rows = max(1, library.PIECE // n)
+    pool = _working_pool()
+    piece = min(outer, rows) * n * 4
+    # the staging area: x's rows, out's, mean's, rstd's (one float a row), weight, bias; 64-byte aligned parts
+    sizes = (piece, piece, min(outer, rows) * 4, min(outer, rows) * 4, n * 4, n * 4)
+    offsets = [0]
+    for size in sizes:
+        offsets.append(offsets[-1] + -(-size // 64) * 64)
+    base = _staging(pool, offsets[-1]) if pool is not None else 0
+    if not base:
+        return False
+    x_at, out_at, mean_at, rstd_at, w_at, b_at = (base + off for off in offsets[:6])
+    params_in = ()
+    if weight is not None:
+        params_in += (w_at, library.ptr(weight), n * 4)
+    if bias is not None:
+        params_in += (b_at, library.ptr(bias), n * 4)
+    src, dst, mean_ptr, rstd_ptr = library.ptr(x), library.ptr(out), library.ptr(mean), library.ptr(rstd)
+    for r0 in range(0, outer, rows):
+        if r0:
+            library.check_signals()
+        count = min(outer - r0, rows)
+        nbytes = 4 * count * n
+        rc = _run(pool, "pool_layer_norm", _LAYER_NORM,
+                  (count, n, out_at, mean_at, rstd_at, x_at, w_at if weight is not None else 0,
+                   b_at if bias is not None else 0, float(eps)),
+                  x_at, src + 4 * r0 * n, nbytes, *(params_in if r0 == 0 else ()))
+        if rc:
+            library.check(rc, "layer_norm")
+        pool.copyOut(dst + 4 * r0 * n, out_at, nbytes)
+        pool.copyOut(mean_ptr + 4 * r0, mean_at, 4 * count)
+        pool.copyOut(rstd_ptr + 4 * r0, rstd_at, 4 * count)
     return True
