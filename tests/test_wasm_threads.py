@@ -282,6 +282,62 @@ def test_layer_norm_in_pieces_and_what_stays_composite(pool_threads, monkeypatch
     assert not any(taken), taken
 
 
+def _reads_in_place(monkeypatch):
+    """Counts the operands pooled ops read where the last result sits (wasm_threads._operand_at's hits)."""
+    hits = []
+    find = wasm_threads._operand_at
+
+    def counting(*args):
+        at = find(*args)
+        hits.append(bool(at))
+        return at
+    monkeypatch.setattr(wasm_threads, "_operand_at", counting)
+    return hits
+
+
+@pyodide_only
+def test_results_read_where_they_sit(pool_threads, monkeypatch):
+    """A layer's chain (layer norm, product, GELU, product, softmax, product) reads each result where the last
+    pooled op left it, and gives the one-thread bits at any count; the whole of a result or a view of it."""
+    hits = _reads_in_place(monkeypatch)
+    tj.manual_seed(3)
+    x, w1, w2 = tj.randn(256, 384), tj.randn(1536, 384) / 20, tj.randn(384, 1536) / 40
+    g, s = tj.randn(384), tj.randn(96, 32, 32)
+
+    def chain():
+        with tj.no_grad():
+            y = JF.linear(JF.gelu(JF.linear(JF.layer_norm(x, (384,), g), w1)), w2)
+            yy = y.t()[:, :128] @ y[:128]
+            p = JF.softmax(s * 2, -1)
+            return tj.cat([yy.flatten(), (p @ p).flatten()])
+    _same_at_all_counts(chain)
+    # at each count: norm -> product -> GELU -> product -> product (y twice), softmax -> product (p twice)
+    assert sum(hits) >= 7 * len(COUNTS), hits
+
+
+@pyodide_only
+def test_changed_results_are_copied_again(pool_threads, monkeypatch):
+    """A result written after it was kept (in place: its version moves; by a kernel that moves no version, as a
+    composite writing its own intermediate; its storage freed and its memory reused) is copied in again: the
+    product sees the new values."""
+    hits = _reads_in_place(monkeypatch)
+    tj.set_num_threads(2)
+    x, w = tj.randn(256, 384), tj.randn(384, 384)
+    with tj.no_grad():
+        y = JF.gelu(x)
+        y.mul_(2)
+        assert _bits(y @ w) == _bits(y.clone() @ w)
+        y = JF.gelu(x)
+        y._storage.backend.fill(y, 0.5)   # a kernel writing y: no version bump
+        assert _bits(y @ w) == _bits(tj.full_like(y, 0.5) @ w)
+        tj.cos(x[:2])                     # any other kernel between two pooled ops
+        y = JF.gelu(x)
+        z = tj.zeros(3)
+        z.add_(1)
+        assert _bits(y @ w) == _bits(y.clone() @ w)
+    assert hits and not any(hits), hits
+
+
 @pyodide_only
 def test_workers_take_part_in_maps(pool_threads):
     tj.set_num_threads(4)

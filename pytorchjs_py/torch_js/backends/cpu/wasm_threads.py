@@ -7,7 +7,8 @@ thread and in each worker: the operands are copied into that memory's staging ar
 (the workers take tiles, threads.c), and the result is copied back. The module is the same source as the one Pyodide
 loaded, with the same SIMD flavour, and tjs_gemm's tiling follows the shape, so the bits are those of the one-thread
 product whatever the thread count. An operand seen again unchanged (a model's weights) stays in that memory between
-products instead (wasm_resident.py). Large float32 maps of vec_math.h (GELU, exp, tanh, sigmoid, ...: the compute-bound
+products instead (wasm_resident.py), and the last pooled op's result is read where it sits by the next pooled op that
+takes it (a GELU's input is the product before it: wasm_resident.LastResult; two staging areas taken in turn keep it). Large float32 maps of vec_math.h (GELU, exp, tanh, sigmoid, ...: the compute-bound
 elementwise ops of a model) go the same way through tjs_pool_unary, whose lanes are computed by the side module's
 own code (one lane's result depends on that lane alone: any cut gives the same bits), and so does a large float32
 softmax (tjs_pool_softmax: rows as the side module computes them, with Pyodide's expf bit for bit) and a large float32
@@ -49,10 +50,11 @@ _MAP_OPS = frozenset(library.UNARY_OPS[name] for name in (
     "exp", "expm1", "log", "log1p", "tanh", "erf", "sigmoid", "silu", "gelu_erf", "gelu_tanh", "exp2", "log2",
     "log10", "softplus", "logsigmoid", "mish", "elu", "selu"))
 
-# the pool and what Python keeps of it: workers started, the staging area (address, bytes at least), the argument
-# buffer the kernels' blocks are packed in, the arena of resident operands
-_state = {"js": None, "pool": None, "reason": None, "threads": 1, "workers": 0, "staging": (0, 0), "buf": None,
-          "arena": None}
+# the pool and what Python keeps of it: workers started, the two staging areas ([address, bytes] each) and the one
+# the current op uses, the argument buffer the kernels' blocks are packed in, the arena of resident operands, the last
+# op's result (wasm_resident.LastResult)
+_state = {"js": None, "pool": None, "reason": None, "threads": 1, "workers": 0, "staging": [[0, 0], [0, 0]],
+          "area": 0, "buf": None, "arena": None, "last": wasm_resident.LastResult()}
 
 
 def _js():
@@ -133,13 +135,25 @@ def _run(pool, kernel, data_struct, values, *copies):
         return int(pool.run(kernel, ctypes.addressof(buf), data_struct.size, *copies))
 
 
+def _next_area():
+    """An op starts: it stages in the area the last op did not use (whose result the op may read where it sits)."""
+    _state["area"] ^= 1
+
+
 def _staging(pool, nbytes):
-    """The staging area's address, at least nbytes long (0: the shared memory is full)."""
-    addr, have = _state["staging"]
-    if nbytes > have:
-        addr = int(pool.reserve(nbytes))
-        _state["staging"] = (addr, nbytes if addr else 0)
-    return addr
+    """The current staging area's address, at least nbytes long (0: the shared memory is full). Fresh pages when it
+    grows (the memory never shrinks: the old pages are left)."""
+    area = _state["staging"][_state["area"]]
+    if nbytes > area[1]:
+        want = max(nbytes, 2 * area[1])
+        area[0] = int(pool.alloc(want))
+        area[1] = want if area[0] else 0
+    return area[0]
+
+
+def _operand_at(t, heap, nbytes):
+    """Where the pool reads t's bytes [heap, heap + nbytes) without copying them: the last op's result, or 0."""
+    return _state["last"].find(t, heap, nbytes)
 
 
 def joined():
@@ -202,12 +216,16 @@ def gemm(out, a, b, batch, m, n, k, a_strides, b_strides):
         return False
     arena, a_ptr, b_ptr = _state["arena"], library.ptr(a), library.ptr(b)
     arena.start_product()
-    a_at, b_at = arena.place(a, a_ptr, a_span * es), arena.place(b, b_ptr, b_span * es)   # weights: kept there
+    _next_area()
+    # the last op's result: where it sits; weights: kept in the arena
+    a_at = _operand_at(a, a_ptr, a_span * es) or arena.place(a, a_ptr, a_span * es)
+    b_at = _operand_at(b, b_ptr, b_span * es) or arena.place(b, b_ptr, b_span * es)
     out_bytes = batch * m * n * es
     a_off = 0
     b_off = a_off + (0 if a_at else -(-a_span * es // 64) * 64)
     o_off = b_off + (0 if b_at else -(-b_span * es // 64) * 64)
     base = _staging(pool, o_off + out_bytes)
+    _state["last"].entry = None   # from here the other area may be written (the next op's)
     if not base:   # the shared memory is full: one thread, in place
         return False
     copies = ()
@@ -227,62 +245,81 @@ def gemm(out, a, b, batch, m, n, k, a_strides, b_strides):
             library.check(rc, "matmul")
         part += 1
     pool.copyOut(library.ptr(out), base + o_off, out_bytes)
+    _state["last"].keep(out, library.ptr(out), out_bytes, base + o_off)
+    return True
+
+
+def _aligned(nbytes):
+    return -(-nbytes // 64) * 64
+
+
+def _by_rows(out, x, outer, n, run_piece, in_place=True, extra=0):
+    """out's float32 rows of n from x's on the pool, a piece of whole rows (about library.PIECE elements) at a time:
+    x read where the last op's result sits, else each piece copied into the staging area (and computed there in
+    place when in_place); run_piece(pool, r0, rows, x_at, out_at, extra_at, copies) runs the kernel on rows
+    [r0, r0 + rows) after the copies, out's rows are copied back, and the result is kept for the next op when one
+    piece held it all. `extra` bytes of the staging area are the caller's (extra_at). False: the shared memory is
+    full, nothing done."""
+    pool = _working_pool()
+    if pool is None:
+        return False
+    rows = max(1, library.PIECE // n)
+    piece = _aligned(min(outer, rows) * n * 4)
+    src, dst = library.ptr(x), library.ptr(out)
+    _next_area()
+    x_at = _operand_at(x, src, 4 * outer * n)
+    base = _staging(pool, (piece if not (x_at or in_place) else 0) + piece + extra)
+    _state["last"].entry = None   # from here the other area may be written (the next op's)
+    if not base:
+        return False
+    out_at = base if x_at or in_place else base + piece
+    for r0 in range(0, outer, rows):
+        if r0:
+            library.check_signals()
+        count = min(outer - r0, rows)
+        nbytes = 4 * count * n
+        copies = () if x_at else (base, src + 4 * r0 * n, nbytes)
+        run_piece(pool, r0, count, x_at + 4 * r0 * n if x_at else base, out_at, out_at + piece, copies)
+        pool.copyOut(dst + 4 * r0 * n, out_at, nbytes)
+    if outer <= rows:
+        _state["last"].keep(out, dst, 4 * outer * n, out_at)
     return True
 
 
 def unary(op, out, x, p0, p1, p2):
     """CPUElementwise.unary's map on the pool, when it is worth it (float32, contiguous, MIN_MAP elements or more,
-    an op vec_unary.h maps): True when done, False to run it the usual way. Computed in place in the staging area
-    a piece of library.PIECE elements at a time (a KeyboardInterrupt lands between pieces)."""
+    an op vec_unary.h maps): True when done, False to run it the usual way. Computed in the staging area a piece of
+    library.PIECE elements at a time (a KeyboardInterrupt lands between pieces)."""
     if (_state["threads"] < 2 and not ALWAYS) or x._dtype is not D.float32 or out._dtype is not D.float32:
         return False
     code, n = library.UNARY_OPS[op], x.numel()
     if n < MIN_MAP or code not in _MAP_OPS or not available() or not (x.is_contiguous() and out.is_contiguous()):
         return False
-    pool = _working_pool()
-    base = _staging(pool, min(n, library.PIECE) * 4) if pool is not None else 0
-    if not base:
-        return False
-    src, dst = library.ptr(x), library.ptr(out)
-    for i in range(0, n, library.PIECE):
-        if i:
-            library.check_signals()
-        count = min(n - i, library.PIECE)
-        rc = _run(pool, "pool_unary", _MAP, (code, D.float32.code, 1, base, base, count, 1, 1, p0, p1, p2),
-                  base, src + 4 * i, 4 * count)
+
+    def run_piece(pool, i, count, x_at, out_at, _, copies):
+        rc = _run(pool, "pool_unary", _MAP, (code, D.float32.code, 1, out_at, x_at, count, 1, 1, p0, p1, p2),
+                  *copies)
         if rc:
             library.check(rc, op)
-        pool.copyOut(dst + 4 * i, base, 4 * count)
-    return True
+    return _by_rows(out, x, n, 1, run_piece)
 
 
 def softmax(out, x):
     """CPUReduction.softmax (not log) on the pool, when it is worth it (float32, MIN_MAP elements or more; the rows
-    are contiguous there): True when done, False to run it the usual way. Computed in place in the staging area, a
-    piece of whole rows of about library.PIECE elements at a time."""
+    are contiguous there): True when done, False to run it the usual way. Computed in the staging area, a piece of
+    whole rows of about library.PIECE elements at a time."""
     if (_state["threads"] < 2 and not ALWAYS) or x._dtype is not D.float32 or out._dtype is not D.float32:
         return False
     n = x._shape[-1] if x._shape else 1
     total = x.numel()
     if total < MIN_MAP or n == 0 or not available():
         return False
-    rows = max(1, library.PIECE // n)
-    pool = _working_pool()
-    base = _staging(pool, min(total, rows * n) * 4) if pool is not None else 0
-    if not base:
-        return False
-    src, dst, outer = library.ptr(x), library.ptr(out), total // n
-    for r0 in range(0, outer, rows):
-        if r0:
-            library.check_signals()
-        count = min(outer - r0, rows)
-        nbytes = 4 * count * n
-        rc = _run(pool, "pool_softmax", _SOFTMAX, (0, D.float32.code, count, n, base, base), base,
-                  src + 4 * r0 * n, nbytes)
+
+    def run_piece(pool, r0, count, x_at, out_at, _, copies):
+        rc = _run(pool, "pool_softmax", _SOFTMAX, (0, D.float32.code, count, n, out_at, x_at), *copies)
         if rc:
             library.check(rc, "softmax")
-        pool.copyOut(dst + 4 * r0 * n, base, nbytes)
-    return True
+    return _by_rows(out, x, total // n, n, run_piece)
 
 
 def pooled():
@@ -303,36 +340,21 @@ def layer_norm(out, mean, rstd, x, weight, bias, outer, n, eps, rms):
         return False
     if any(t._dtype is not D.float32 or not t.is_contiguous() for t in [out, x] + params):
         return False
-    rows = max(1, library.PIECE // n)
-    pool = _working_pool()
-    piece = min(outer, rows) * n * 4
-    # the staging area: x's rows, out's, mean's, rstd's (one float a row), weight, bias; 64-byte aligned parts
-    sizes = (piece, piece, min(outer, rows) * 4, min(outer, rows) * 4, n * 4, n * 4)
-    offsets = [0]
-    for size in sizes:
-        offsets.append(offsets[-1] + -(-size // 64) * 64)
-    base = _staging(pool, offsets[-1]) if pool is not None else 0
-    if not base:
-        return False
-    x_at, out_at, mean_at, rstd_at, w_at, b_at = (base + off for off in offsets[:6])
-    params_in = ()
-    if weight is not None:
-        params_in += (w_at, library.ptr(weight), n * 4)
-    if bias is not None:
-        params_in += (b_at, library.ptr(bias), n * 4)
-    src, dst, mean_ptr, rstd_ptr = library.ptr(x), library.ptr(out), library.ptr(mean), library.ptr(rstd)
-    for r0 in range(0, outer, rows):
-        if r0:
-            library.check_signals()
-        count = min(outer - r0, rows)
-        nbytes = 4 * count * n
+    stats = _aligned(min(outer, max(1, library.PIECE // n)) * 4)
+    mean_ptr, rstd_ptr = library.ptr(mean), library.ptr(rstd)
+
+    def run_piece(pool, r0, count, x_at, out_at, extra_at, copies):
+        # after out's rows: mean's and rstd's (one float a row), then weight and bias
+        mean_at, rstd_at, w_at = extra_at, extra_at + stats, extra_at + 2 * stats
+        b_at = w_at + _aligned(n * 4)
+        if r0 == 0:
+            copies += ((w_at, library.ptr(weight), n * 4) if weight is not None else ()) + \
+                ((b_at, library.ptr(bias), n * 4) if bias is not None else ())
         rc = _run(pool, "pool_layer_norm", _LAYER_NORM,
                   (count, n, out_at, mean_at, rstd_at, x_at, w_at if weight is not None else 0,
-                   b_at if bias is not None else 0, float(eps)),
-                  x_at, src + 4 * r0 * n, nbytes, *(params_in if r0 == 0 else ()))
+                   b_at if bias is not None else 0, float(eps)), *copies)
         if rc:
             library.check(rc, "layer_norm")
-        pool.copyOut(dst + 4 * r0 * n, out_at, nbytes)
         pool.copyOut(mean_ptr + 4 * r0, mean_at, 4 * count)
         pool.copyOut(rstd_ptr + 4 * r0, rstd_at, 4 * count)
-    return True
+    return _by_rows(out, x, outer, n, run_piece, in_place=False, extra=2 * stats + 2 * _aligned(n * 4))
