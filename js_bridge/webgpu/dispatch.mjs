@@ -112,18 +112,23 @@ export class Dispatcher {
     return p;
   }
 
-  /** The params (word index into this.u32 / this.f32) for the next dispatch, `n` slots long; zeroed. */
-  slot(n = 1) {
+  /** The params (word index into this.u32 / this.f32) for the next dispatch, `n` slots long; zeroed unless the
+   *  caller writes all of them (`zero` false: a graph's replay). */
+  slot(n = 1, zero = true) {
     if (this.ndisp >= BATCH || this.count + n > PARAM_SLOTS ||
         (this.ndisp >= this.early.dispatches && performance.now() - this.batchT0 >= this.early.ms)) this.flush();
     const w = this.count * SLOT_WORDS;
-    this.u32.fill(0, w, w + n * SLOT_WORDS);
+    if (zero) this.u32.fill(0, w, w + n * SLOT_WORDS);
     this.nextSlots = n;
     return w;
   }
 
-  /** Record a dispatch of pipeline `p` over operand buffer ids `ids` with the params written at slot `w`. */
-  dispatch(p, ids, w, gx, gy = 1, gz = 1) {
+  /**
+   * Record a dispatch of pipeline `p` over operand buffer ids `ids` with the params written at slot `w`. `memo`:
+   * an object the caller keeps for repeats of this very dispatch (a graph's log entry): the bind group used last
+   * time is taken again while the ids still name the same GPUBuffers, with no cache key to build.
+   */
+  dispatch(p, ids, w, gx, gy = 1, gz = 1, memo = null) {
     const t0 = performance.now();
     if (!this.encoder) { this.encoder = this.device.createCommandEncoder(); this.batchT0 = t0; }
     const t = this.timing;
@@ -134,6 +139,22 @@ export class Dispatcher {
       this.lastPipeline = null;
       t.keys.push(p.key);
     } else if (!this.pass) { this.pass = this.encoder.beginComputePass(); this.lastPipeline = null; }
+    const bg = memo?.bg && this._sameBuffers(memo.bufs, p.slots, ids) ? memo.bg : this._bindGroup(p, ids, memo);
+    if (this.lastPipeline !== p.pipeline) { this.pass.setPipeline(p.pipeline); this.lastPipeline = p.pipeline; }
+    this.dynOffset[0] = this.count * PARAM_SLOT_BYTES;
+    this.pass.setBindGroup(0, bg, this.dynOffset, 0, 1);
+    if (!this.recordOnly) this.pass.dispatchWorkgroups(gx, gy, gz);
+    this.count += this.nextSlots;
+    this.nextSlots = 1;
+    this.ndisp++;
+    this.counts.dispatches++;
+    if (this.kernelLog) this.kernelLog.push(p.key);
+    if (t) { this.pass.end(); this.pass = null; }
+    this.counts.encode_us += (performance.now() - t0) * 1e3;
+  }
+
+  /** The bind group of pipeline p over `ids` (cached by the GPUBuffers' serials); noted in `memo` if given. */
+  _bindGroup(p, ids, memo) {
     const slots = p.slots;
     let key = p.pslots + p.sig;
     const bufs = new Array(slots.length);
@@ -147,17 +168,13 @@ export class Dispatcher {
       if (this.bindGroups.size > 8192) this.bindGroups.clear();
       this.bindGroups.set(key, bg);
     }
-    if (this.lastPipeline !== p.pipeline) { this.pass.setPipeline(p.pipeline); this.lastPipeline = p.pipeline; }
-    this.dynOffset[0] = this.count * PARAM_SLOT_BYTES;
-    this.pass.setBindGroup(0, bg, this.dynOffset, 0, 1);
-    if (!this.recordOnly) this.pass.dispatchWorkgroups(gx, gy, gz);
-    this.count += this.nextSlots;
-    this.nextSlots = 1;
-    this.ndisp++;
-    this.counts.dispatches++;
-    if (this.kernelLog) this.kernelLog.push(p.key);
-    if (t) { this.pass.end(); this.pass = null; }
-    this.counts.encode_us += (performance.now() - t0) * 1e3;
+    if (memo) { memo.bufs = bufs; memo.bg = bg; }
+    return bg;
+  }
+
+  _sameBuffers(bufs, slots, ids) {
+    for (let i = 0; i < slots.length; i++) if (this.buffers.get(ids[slots[i]]) !== bufs[i]) return false;
+    return true;
   }
 
   // ---- GPU time per kernel ----------------------------------------------------------------------------------

@@ -104,9 +104,9 @@ export class Graphs {
     if (b.lazy.consts.size) for (const id of g.written) b.lazy.forget(id);
     for (const e of g.log) {
       if (e.p) {
-        const w = d.slot(e.words.length / SLOT_WORDS);
+        const w = d.slot(e.words.length / SLOT_WORDS, false);
         d.u32.set(e.words, w);
-        d.dispatch(e.p, e.ids, w, e.grid[0], e.grid[1], e.grid[2]);
+        d.dispatch(e.p, e.ids, w, e.grid[0], e.grid[1], e.grid[2], e);   // (e keeps its bind group)
       } else if (e.alloc !== undefined) {
         if (!bufs.byId.has(e.alloc)) bufs.allocAs(e.alloc, e.nbytes);
       } else if (!this.holds.has(e.release)) bufs.release(e.release, d.open);
