@@ -282,6 +282,33 @@ def test_layer_norm_in_pieces_and_what_stays_composite(pool_threads, monkeypatch
     assert not any(taken), taken
 
 
+@pyodide_only
+def test_linear_bias_added_on_the_pool(pool_threads, monkeypatch):
+    """linear's bias is added to the pooled product before the copy back (pool_bias.c): the bits of mm then add_
+    at any count, for 2-D and 3-D inputs, with autograd recording (the gradients too); float64 and a bias that
+    broadcasts from one element take mm then add_."""
+    from torch_js.backends.cpu import reduction
+    fused = []
+    pooled = reduction._pooled_addmm
+    monkeypatch.setattr(reduction, "_pooled_addmm", lambda *args: fused.append(pooled(*args)) or fused[-1])
+    tj.manual_seed(5)
+    x, w, b = tj.randn(4, 64, 384), tj.randn(1536, 384), tj.randn(1536)
+    _same_at_all_counts(lambda: JF.linear(x, w, b))
+    _same_at_all_counts(lambda: JF.linear(x[0], w, b))
+    assert fused and all(fused), fused
+    fused.clear()
+    _same_at_all_counts(lambda: JF.linear(x.double(), w.double(), b.double()))
+    _same_at_all_counts(lambda: JF.linear(x, w, b[:1]))
+    assert not any(fused), fused
+    wg = w.clone().requires_grad_()
+
+    def grad():
+        wg.grad = None
+        JF.linear(x, wg, b).square().sum().backward()
+        return wg.grad
+    _same_at_all_counts(grad)
+
+
 def _reads_in_place(monkeypatch):
     """Counts the operands pooled ops read where the last result sits (wasm_threads._operand_at's hits)."""
     hits = []

@@ -122,6 +122,13 @@ class CPUGemm:
         if rc == TJS_MORE:
             gemm_parts(out, a, b, batch, m, n, k, a_strides, b_strides, 1, 0)
 
+    @property
+    def addmm(self):
+        """nn.functional.linear's bias + mat1 @ mat2 as one call, addmm(out, bias, mat1, mat2) -> False when declined:
+        the worker pool's while pooled kernels run (the bias added before the one copy back), else None: mm then
+        add_."""
+        return _pooled_addmm if library.IN_PYODIDE and wasm_threads.pooled() else None
+
     def quant_matmul(self, out, x, w, scales, mins, scheme, group):
         """out (float32, contiguous M x N) = x (float32 M x K, unit column stride) @ W^T with W (N x K) packed:
         scheme 0 int8 w times scales[n, k / group], 1 Q4_1 nibbles (wasm_ext/quant.c), in ranges of columns."""
@@ -135,6 +142,16 @@ class CPUGemm:
             _QUANT_MATMUL("quant_matmul", scheme, m, n1 - n0, k, group, scales._dtype.code, op + 4 * n0, n,
                           xp, x._stride[0], wp + n0 * wrow, sp + n0 * groups * ssz,
                           mp + n0 * groups * ssz if mp else 0)
+
+
+def _pooled_addmm(out, bias, mat1, mat2):
+    """out (M x N, contiguous) = mat1 @ mat2 then + bias (N) on the worker pool, the bits of mm then add_: True when
+    done, False where the pool does not take it (the caller runs mm then add_)."""
+    dev = out._storage.device
+    if any(t._storage.device is not dev for t in (bias, mat1, mat2)) or mat1.dim() != 2 or mat2.dim() != 2:
+        return False
+    (m, k), n = mat1._shape, mat2._shape[1]
+    return wasm_threads.gemm(out, mat1, mat2, 1, m, n, k, (0,) + mat1._stride, (0,) + mat2._stride, bias)
 
 
 def gemm_parts(out, a, b, batch, m, n, k, a_strides, b_strides, first, work):

@@ -40,6 +40,7 @@ _SOFTMAX = kernel_abi.struct_for("softmax")      # and tjs_pool_softmax tjs_soft
 # tjs_pool_layer_norm's own slots (pool_norm.c's LN_*: no kernel of the side module has this layout): outer n out
 # mean rstd x weight bias (0: none) eps:f64
 _LAYER_NORM = struct.Struct("<8qd")
+_ADD_ROWS = struct.Struct("<4q")   # tjs_pool_add_rows's (pool_bias.c's AR_*): outer n out bias
 _FLOAT_CODES = (D.float32.code, D.float64.code)   # the integer gemm is a plain loop, rarely this large
 _MAX_SPAN = 4           # a strided operand is copied as the span it covers: at most this many times its elements
 PART_WORK = 0           # tjs_gemm's part size (0: its default); tests lower it to cover the parts
@@ -120,7 +121,8 @@ def _pool():
         with open(_module_path(), "rb") as f:
             data = f.read()
         _state["pool"] = _js().createPool(to_js(data), pyodide_js._module)
-        _state["buf"] = ctypes.create_string_buffer(max(_GEMM.size, _MAP.size, _SOFTMAX.size, _LAYER_NORM.size))
+        _state["buf"] = ctypes.create_string_buffer(max(_GEMM.size, _MAP.size, _SOFTMAX.size, _LAYER_NORM.size,
+                                                     _ADD_ROWS.size))
         _state["pool"].setThreads(_state["threads"])
         _state["arena"] = wasm_resident.Arena(_state["pool"])
     return _state["pool"]
@@ -200,10 +202,14 @@ def _working_pool():
     return pool
 
 
-def gemm(out, a, b, batch, m, n, k, a_strides, b_strides):
-    """CPUGemm.gemm's product on the pool, when it is worth it: True when done, False to run it the usual way."""
+def gemm(out, a, b, batch, m, n, k, a_strides, b_strides, bias=None):
+    """CPUGemm.gemm's product on the pool, when it is worth it: True when done, False to run it the usual way.
+    With bias (float32, n contiguous): `out.add_(bias)` too, on the pool before the copy back (pool_bias.c)."""
     code = a._dtype.code
     if (_state["threads"] < 2 and not ALWAYS) or code not in _FLOAT_CODES or batch * m * n * k < MIN_WORK:
+        return False
+    if bias is not None and (code != D.float32.code or bias._dtype is not D.float32 or bias.numel() != n
+                             or not bias.is_contiguous()):
         return False
     if not available():
         return False
@@ -220,11 +226,14 @@ def gemm(out, a, b, batch, m, n, k, a_strides, b_strides):
     # the last op's result: where it sits; weights: kept in the arena
     a_at = _operand_at(a, a_ptr, a_span * es) or arena.place(a, a_ptr, a_span * es)
     b_at = _operand_at(b, b_ptr, b_span * es) or arena.place(b, b_ptr, b_span * es)
+    bias_ptr = library.ptr(bias) if bias is not None else 0
+    bias_at = arena.place(bias, bias_ptr, 4 * n) if bias is not None else 0
     out_bytes = batch * m * n * es
     a_off = 0
-    b_off = a_off + (0 if a_at else -(-a_span * es // 64) * 64)
-    o_off = b_off + (0 if b_at else -(-b_span * es // 64) * 64)
-    base = _staging(pool, o_off + out_bytes)
+    b_off = a_off + (0 if a_at else _aligned(a_span * es))
+    o_off = b_off + (0 if b_at else _aligned(b_span * es))
+    bias_off = o_off + _aligned(out_bytes)
+    base = _staging(pool, bias_off + (4 * n if bias is not None and not bias_at else 0))
     _state["last"].entry = None   # from here the other area may be written (the next op's)
     if not base:   # the shared memory is full: one thread, in place
         return False
@@ -244,6 +253,12 @@ def gemm(out, a, b, batch, m, n, k, a_strides, b_strides):
         if rc and rc != library.TJS_MORE:
             library.check(rc, "matmul")
         part += 1
+    if bias is not None:
+        bias_copy = () if bias_at else (base + bias_off, bias_ptr, 4 * n)
+        rc = _run(pool, "pool_add_rows", _ADD_ROWS, (batch * m, n, base + o_off, bias_at or base + bias_off),
+                  *bias_copy)
+        if rc:
+            library.check(rc, "addmm")
     pool.copyOut(library.ptr(out), base + o_off, out_bytes)
     _state["last"].keep(out, library.ptr(out), out_bytes, base + o_off)
     return True

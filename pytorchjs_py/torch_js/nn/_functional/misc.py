@@ -4,6 +4,7 @@ import math
 import struct
 import warnings
 
+from ..._tensor import _empty
 from ...ops._registry import NOT_DIFFERENTIABLE, backward, torch_ops
 from ...ops._util import GRAD_ENABLED, broadcast_shapes, record, rename_grad_fn
 from ...ops import shape as _S
@@ -35,10 +36,18 @@ def linear(input, weight, bias=None):
 
 
 def _addmm(bias, mat1, mat2):
-    """bias + mat1 @ mat2 as one autograd node, as linear's addmm in PyTorch."""
+    """bias + mat1 @ mat2 as one autograd node, as linear's addmm in PyTorch; one kernel call where the device has
+    one that takes it (its `addmm`: the CPU worker pool's in Pyodide, with mm then add_'s bits)."""
     with no_grad():
-        out = mat1.mm(mat2)
-        out.add_(bias)
+        fused = getattr(mat1._storage.backend, "addmm", None)
+        out = None
+        if fused is not None and bias.dim() == 1:
+            out = _empty((mat1._shape[0], mat2._shape[1]), mat1._dtype, mat1._storage.device)
+            if fused(out, bias, mat1, mat2) is False:
+                out = None
+        if out is None:
+            out = mat1.mm(mat2)
+            out.add_(bias)
     if GRAD_ENABLED[0] and (bias._requires_grad or mat1._requires_grad or mat2._requires_grad):
         node = record("AddmmBackward0", _addmm_backward, (bias, mat1, mat2), (out,))
         node.save((mat1, mat2))
