@@ -229,6 +229,21 @@ def _pooled_norms(monkeypatch):
     return taken
 
 
+def _same_as_composite(fn):
+    """fn() with the pool's layer norm declined (nn.functional's composite), then fn() at 1 thread and at every
+    count in COUNTS: all bit-identical (the pool takes a large layer norm at one thread too)."""
+    pooled = wasm_threads.layer_norm
+    wasm_threads.layer_norm = lambda *args: False
+    try:
+        tj.set_num_threads(1)
+        ref = fn()
+    finally:
+        wasm_threads.layer_norm = pooled
+    for n in (1,) + COUNTS:
+        tj.set_num_threads(n)
+        assert _bits(fn()) == _bits(ref), f"{n} thread(s) differ from the composite"
+
+
 def _norm_input(rows, n):
     tj.manual_seed(11)
     x = tj.randn(rows, n) * 3 + 0.5
@@ -243,42 +258,42 @@ def _norm_input(rows, n):
 @pytest.mark.parametrize("n", [384, 1000, 37])
 def test_layer_norm_bit_identical_at_any_count(pool_threads, monkeypatch, n):
     """Pooled layer norm (pool_norm.c) gives the composite's bits, output, mean and rstd, with and without the
-    affine parameters, over one dim and over two; the pool took every one of them at 2 threads and more."""
+    affine parameters, over one dim and over two, at any count; the pool took every one of them."""
     taken = _pooled_norms(monkeypatch)
     x = _norm_input(-(-wasm_threads.MIN_MAP // n) + 5, n)
     w, b = tj.randn(n), tj.randn(n)
     for weight, bias in ((w, b), (w, None), (None, b), (None, None)):
-        _same_at_all_counts(lambda: JF.layer_norm(x, (n,), weight, bias, eps=1e-5))
+        _same_as_composite(lambda: JF.layer_norm(x, (n,), weight, bias, eps=1e-5))
         for i in (1, 2):
-            _same_at_all_counts(lambda: tj.native_layer_norm(x, [n], weight, bias, 1e-6)[i])
+            _same_as_composite(lambda: tj.native_layer_norm(x, [n], weight, bias, 1e-6)[i])
     two, w2 = (x if x.shape[0] % 2 == 0 else x[1:]).reshape(-1, 2, n), tj.randn(2, n)
-    _same_at_all_counts(lambda: JF.layer_norm(two, (2, n), w2, None))
+    _same_as_composite(lambda: JF.layer_norm(two, (2, n), w2, None))
     assert taken and all(taken), taken
 
 
 @pyodide_only
 def test_layer_norm_in_pieces_and_what_stays_composite(pool_threads, monkeypatch):
     """Rows past library.PIECE go a piece at a time (the same bits); small inputs, float64, non-contiguous inputs,
-    RMS norm and a norm autograd records stay with the composite (the same bits, the gradient too)."""
+    RMS norm and a norm autograd records stay with the composite (the gradient's bits the same at any count)."""
     taken = _pooled_norms(monkeypatch)
     x, w, b = _norm_input(400, 384), tj.randn(384), tj.randn(384)
     monkeypatch.setattr(library, "PIECE", 10000)
-    _same_at_all_counts(lambda: JF.layer_norm(x, (384,), w, b))
+    _same_as_composite(lambda: JF.layer_norm(x, (384,), w, b))
     assert taken and all(taken)
     monkeypatch.undo()
     taken = _pooled_norms(monkeypatch)
     small, wide = tj.randn(8, 384), x.to(tj.float64)
     strided = tj.randn(384, 2 * 400)[:, ::2].t()
     for t in (small, wide, strided):
-        _same_at_all_counts(lambda: JF.layer_norm(t, (384,)))
-    _same_at_all_counts(lambda: JF.rms_norm(x, (384,), w))
+        _same_as_composite(lambda: JF.layer_norm(t, (384,)))
+    _same_as_composite(lambda: JF.rms_norm(x, (384,), w))
     w.requires_grad_()
 
     def grad():
         w.grad = None
         JF.layer_norm(x, (384,), w).sum().backward()
         return w.grad
-    _same_at_all_counts(grad)
+    _same_as_composite(grad)
     assert not any(taken), taken
 
 
