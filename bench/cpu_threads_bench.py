@@ -20,7 +20,8 @@ at one thread, operand copies included: the n-thread rows' own baseline; "torch_
 and "pyodide" says which kernels ran and how many workers served. --breakdown (Pyodide) adds "minilm_breakdown":
 {threads: where one forward's time went: "pool_kernel_ms" (kernels on the worker pool, the caller waiting for its
 workers included), "copy_in_ms"/"copy_in_mb" and "copy_out_ms"/"copy_out_mb" (operands into the pool's shared memory
-and results back), "pool_calls", "resident_mb" (operands kept in the pool's memory: the weights),
+and results back), "pool_calls", "read_in_place_mb" (operands read where the last pooled op's result sits: copies
+not made), "resident_mb" (operands kept in the pool's memory: the weights),
 "resident_copied_mb" (copied there during this forward: 0 once the weights are in), "forward_ms" and
 "top_ops" (torch.profiler's self time per op, a second forward, profiler overhead included)}.
 """
@@ -124,13 +125,21 @@ def minilm_breakdown(model, x):
         return None
     timed, arena = _TimedPool(state["pool"]), state["arena"]
     resident = arena.copied
+    find, in_place = wasm_threads._operand_at, []
+
+    def counting(t, heap, nbytes):   # operands read where the last pooled result sits: copies not made
+        at = find(t, heap, nbytes)
+        in_place.append(nbytes if at else 0)
+        return at
     state["pool"] = arena.pool = timed
+    wasm_threads._operand_at = counting
     try:
         t0 = time.perf_counter()
         model(x)
         forward = (time.perf_counter() - t0) * 1e3
     finally:
         state["pool"] = arena.pool = timed.pool
+        wasm_threads._operand_at = find
     with torch_js.profiler.profile() as prof:
         model(x)
     top = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)[:10]
@@ -138,7 +147,8 @@ def minilm_breakdown(model, x):
     return {"forward_ms": round(forward, 2), "pool_kernel_ms": round(timed.ms.get("call", 0.0), 2),
             "copy_in_ms": round(timed.ms.get("copyIn", 0.0), 2), "copy_in_mb": mb(timed.bytes.get("copyIn", 0)),
             "copy_out_ms": round(timed.ms.get("copyOut", 0.0), 2), "copy_out_mb": mb(timed.bytes.get("copyOut", 0)),
-            "pool_calls": timed.calls, "resident_mb": mb(sum(key[2] for key in arena.entries)),
+            "pool_calls": timed.calls, "read_in_place_mb": mb(sum(in_place)),
+            "resident_mb": mb(sum(key[2] for key in arena.entries)),
             "resident_copied_mb": mb(arena.copied - resident),
             "top_ops": {e.key: round(e.self_cpu_time_total / 1e3, 2) for e in top}}
 
