@@ -3,10 +3,10 @@
  *
  * tjs_pool_softmax reads tjs_softmax's argument layout (kernel_abi "softmax": log dtype outer n out in) for float32
  * and log 0 (backends/cpu/wasm_threads.py copies the rows in and the result out; out may be in). Each row is
- * computed exactly as reduce.c's tjs_softmax computes it in the side module: its maximum (NaN if any), libm's expf of each
- * element minus it (libm_expf.h: Pyodide's expf, bit for bit), their sum in double in order, one reciprocal rounded
- * to float, one product an element. A row's result depends on that row alone, so any cut and any thread count give
- * the one-thread bits (pool_rows.h). */
+ * computed exactly as reduce.c's tjs_softmax computes it in the side module: its maximum (NaN if any), libm's expf
+ * of each element minus it (libm_expf.h: Pyodide's expf, bit for bit), their sum in double in order, one reciprocal
+ * rounded to float, one product an element. A row's result depends on that row alone, so any cut and any thread count
+ * give the one-thread bits (pool_rows.h). */
 #include "../tjs.h"
 #include "../threads.h"
 #include "libm_expf.h"

@@ -1,19 +1,20 @@
-"""Threaded kernels in Pyodide: tjs_gemm, float32 maps and softmax on the shared-memory module and its worker pool.
+"""Threaded kernels in Pyodide: tjs_gemm, float32 maps, softmax, layer norm on the shared-memory module and its pool.
 
-Pyodide's memory is not shared, so the workers cannot read tensors where they live. A large product is instead
-computed in libtjs_wasm32_threads[_relaxed].wasm (mk/wasm_threads.mk: gemm.c, threads.c, abi.c and the
-wasm_ext/pool/ kernels built over an imported shared WebAssembly.Memory), which wasm_pool.js instantiates on Pyodide's
-thread and in each worker: the operands are copied into that memory's staging area, tjs_gemm runs there part by part
-(the workers take tiles, threads.c), and the result is copied back. The module is the same source as the one Pyodide
-loaded, with the same SIMD flavour, and tjs_gemm's tiling follows the shape, so the bits are those of the one-thread
-product whatever the thread count. An operand seen again unchanged (a model's weights) stays in that memory between
-products instead (wasm_resident.py), and the last pooled op's result is read where it sits by the next pooled op that
-takes it (a GELU's input is the product before it: wasm_resident.LastResult; two staging areas taken in turn keep it). Large float32 maps of vec_math.h (GELU, exp, tanh, sigmoid, ...: the compute-bound
-elementwise ops of a model) go the same way through tjs_pool_unary, whose lanes are computed by the side module's
-own code (one lane's result depends on that lane alone: any cut gives the same bits), and so does a large float32
-softmax (tjs_pool_softmax: rows as the side module computes them, with Pyodide's expf bit for bit) and a large float32
-layer norm outside autograd (tjs_pool_layer_norm: the composite's steps, each rounded as its tensors are, through the
-backend's row_norm that ops/fused_norm.py asks for: one call instead of a dozen ops on Pyodide's thread).
+Pyodide's memory is not shared, so the workers cannot read tensors where they live. A large product is instead computed
+in libtjs_wasm32_threads[_relaxed].wasm (mk/wasm_threads.mk: gemm.c, threads.c, abi.c and the wasm_ext/pool/ kernels
+built over an imported shared WebAssembly.Memory), which wasm_pool.js instantiates on Pyodide's thread and in each
+worker: the operands are copied into that memory's staging area, tjs_gemm runs there part by part (the workers take
+tiles, threads.c), and the result is copied back. The module is the same source as the one Pyodide loaded, with the same
+SIMD flavour, and tjs_gemm's tiling follows the shape, so the bits are those of the one-thread product whatever the
+thread count. An operand seen again unchanged (a model's weights) stays in that memory between products instead
+(wasm_resident.py), and the last pooled op's result is read where it sits by the next pooled op that takes it (a GELU's
+input is the product before it: wasm_resident.LastResult; two staging areas taken in turn keep it). Large float32 maps
+of vec_math.h (GELU, exp, tanh, sigmoid, ...: the compute-bound elementwise ops of a model) go the same way through
+tjs_pool_unary, whose lanes are computed by the side module's own code (one lane's result depends on that lane alone:
+any cut gives the same bits), and so do a large float32 softmax (tjs_pool_softmax: rows as the side module computes
+them, with Pyodide's expf bit for bit) and a large float32 layer norm outside autograd (tjs_pool_layer_norm: the
+composite's steps, each rounded as its tensors are, through the backend's row_norm that ops/fused_norm.py asks for: one
+call instead of a dozen ops on Pyodide's thread).
 
 Only products that tjs_gemm would cut into more than one tile (MIN_WORK multiply-adds; its TILE_MIN_WORK is 2^20 a
 tile) come here: the copies are O(inputs + output) against O(M·N·K) work; maps of MIN_MAP elements or more (a few
