@@ -40,11 +40,16 @@ static void norm_rows(void *ctx, int64_t r0, int64_t rows) {
     }
     const float var = (float)rsum_f32(y, n, 1) / fn;
     const float rs = 1.0f / __builtin_sqrtf(var + j->eps);
-    for (int64_t i = 0; i < n; i++) y[i] = (x[i] - m) * rs;
-    if (j->weight)
-      for (int64_t i = 0; i < n; i++) y[i] = y[i] * j->weight[i];
-    if (j->bias)
-      for (int64_t i = 0; i < n; i++) y[i] = y[i] + j->bias[i];
+    /* one pass for the composite's three ops: each product and sum still rounded to float (no contraction) */
+    const float *w = j->weight, *b = j->bias;
+    if (w && b)
+      for (int64_t i = 0; i < n; i++) y[i] = (x[i] - m) * rs * w[i] + b[i];
+    else if (w)
+      for (int64_t i = 0; i < n; i++) y[i] = (x[i] - m) * rs * w[i];
+    else if (b)
+      for (int64_t i = 0; i < n; i++) y[i] = (x[i] - m) * rs + b[i];
+    else
+      for (int64_t i = 0; i < n; i++) y[i] = (x[i] - m) * rs;
     j->mean[r] = m;
     j->rstd[r] = rs;
   }
