@@ -1,14 +1,15 @@
 """torch.set_num_threads in Pyodide: large matrix products and float32 maps (GELU, exp, tanh, ...) run in the
 shared-memory module on a pool of workers (backends/cpu/wasm_threads.py, wasm_pool.js, threads.c's TJS_WASM_SHARED
-pool, wasm_ext/pool/pool_unary.c, mk/wasm_threads.mk).
+pool, wasm_ext/pool/*.c, wasm_resident.py, mk/wasm_threads.mk).
 
 In Pyodide (make test-pyodide; Node has SharedArrayBuffer): matmul, bmm, broadcast and transposed operands (linear),
 strided views, float32/float64, products in several parts, and conv2d through im2col give the same bits at 2, 3 and
 4 threads as at 1, the workers take part, and the values match a float64 product; every pooled map gives the side
-module's bits (special values included) at any count, in place too, softmax too (Pyodide's expf), and layer norm
-(the composite's bits). The warning path (no shared memory) is checked by standing in an unavailability reason. In
-CPython: the pool is off and says why, and the raw module (no Pyodide) is run by Node directly at 1..4 threads, when
-Node and the build are there."""
+module's bits (special values included) at any count, in place too, softmax too (Pyodide's expf), layer norm (the
+composite's bits, at one thread too) and linear's bias added on the pool (mm then add_'s bits); a pooled result is
+read in place by the next pooled op, and copied in again once written. The warning path (no shared memory) is checked
+by standing in an unavailability reason. In CPython: the pool is off and says why, and the raw module (no Pyodide) is
+run by Node directly at 1..4 threads, when Node and the build are there."""
 import json
 import os
 import re
