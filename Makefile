@@ -27,9 +27,11 @@ VERSION := $(shell sed -n 's/^torchjs = "\([^"]*\)".*/\1/p' pytorchjs_py/torch_j
 WHEEL := dist/torch_js-$(VERSION)-py3-none-any.whl
 PY_SRC = $(shell find pytorchjs_py/torch_js -name '*.py')
 PYODIDE_WHEELS := build/pyodide-wheels
-# Node 20: JSPI (pyodide.ffi.run_sync) and relaxed SIMD (the libtjs_wasm32_relaxed.wasm kernels). The js_bridge
-# scripts re-launch themselves with these when run bare; passing them here saves that second node start.
-NODE_FLAGS := --experimental-wasm-stack-switching --experimental-wasm-relaxed-simd
+# The V8 flags this Node needs for JSPI (pyodide.ffi.run_sync) and relaxed SIMD (the libtjs_wasm32_relaxed.wasm
+# kernels): Node 20's two, Node 22-24's --experimental-wasm-jspi, none from Node 25 (js_bridge/pyodide_env.mjs
+# nodeWasmFlags). The js_bridge scripts re-launch themselves with them when run bare; passing them here saves that
+# second node start. (Expanded where used: node may only be installed by system-deps-test.)
+NODE_FLAGS = $(shell node --input-type=module -e 'import("./js_bridge/pyodide_env.mjs").then((m) => console.log(m.nodeWasmFlags().join(" ")))' 2>/dev/null)
 NODE := node $(NODE_FLAGS)
 
 .PHONY: setup build fixtures test test-py test-pyodide test-webgpu clean wheel bench pyodide-deps example site serve bundle

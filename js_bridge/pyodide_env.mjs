@@ -21,16 +21,35 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 export const WHEEL_DIR = path.join(REPO, "dist");
 export const DEPS_DIR = path.join(REPO, "build", "pyodide-wheels");
 
-// Node 20 needs both: JSPI (pyodide.ffi.run_sync, run_until_complete) and relaxed SIMD (so torch_js picks
-// libtjs_wasm32_relaxed.wasm). Later Node versions accept (or ignore) them.
-export const NODE_FLAGS = ["--experimental-wasm-stack-switching", "--experimental-wasm-relaxed-simd"];
+// What Pyodide needs from V8 beyond the defaults: JSPI (pyodide.ffi.run_sync, run_until_complete: the webgpu
+// device's readbacks) and relaxed SIMD (so torch_js picks libtjs_wasm32_relaxed.wasm). Node 20 has both behind
+// flags, JSPI in its first, slow form (a run_sync round trip ~0.9 ms, against ~0.1 ms on Node 24's
+// --experimental-wasm-jspi); Node 22-24 ship relaxed SIMD; Node 25 ships both. A flag this Node does not know
+// stops it at start ("bad option"), so the flags are chosen from what the engine has and what `--v8-options` lists.
+const RELAXED_SIMD_PROBE = new Uint8Array([   // () -> (): three v128.const, f32x4.relaxed_madd, drop (library.py)
+  0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 0x0a, 0x3e, 1, 0x3c, 0,
+  ...[0, 1, 2].flatMap(() => [0xfd, 0x0c, ...new Array(16).fill(0)]), 0xfd, 0x85, 2, 0x1a, 0x0b]);
 
-/** Re-exec this script under `node NODE_FLAGS ...` when the flags are absent; never returns in that case.
- *  Set TORCH_JS_NO_RELAUNCH=1 to run with whatever flags node was given (e.g. to test the non-relaxed path). */
-export function ensureNodeFlags(flags = NODE_FLAGS) {
+/** The V8 flags this Node needs for JSPI and relaxed SIMD ([] where it has both already). */
+export function nodeWasmFlags() {
+  const jspi = typeof WebAssembly.Suspending === "function" || typeof WebAssembly.Suspender === "function";
+  const relaxed = WebAssembly.validate(RELAXED_SIMD_PROBE);
+  if (jspi && relaxed) return [];
+  const known = spawnSync(process.execPath, ["--v8-options"], { encoding: "utf8" }).stdout ?? "";
+  const listed = (f) => known.includes(`${f} `) || known.includes(`${f}\n`);
+  const flags = [];
+  if (!jspi) flags.push(["--experimental-wasm-jspi", "--experimental-wasm-stack-switching"].find(listed));
+  if (!relaxed && listed("--experimental-wasm-relaxed-simd")) flags.push("--experimental-wasm-relaxed-simd");
+  return flags.filter(Boolean);
+}
+
+/** Re-exec this script under `node <nodeWasmFlags()> ...` when this process lacks JSPI or relaxed SIMD; never
+ *  returns in that case. Set TORCH_JS_NO_RELAUNCH=1 to run with whatever flags node was given (e.g. to test the
+ *  non-relaxed path). */
+export function ensureNodeFlags(flags = null) {
   if (process.env.TORCH_JS_NO_RELAUNCH === "1") return;
   const have = new Set([...process.execArgv, ...(process.env.NODE_OPTIONS || "").split(/\s+/)]);
-  const missing = flags.filter((f) => !have.has(f));
+  const missing = (flags ?? nodeWasmFlags()).filter((f) => !have.has(f));
   if (missing.length === 0) return;
   const r = spawnSync(process.execPath, [...missing, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: "inherit",

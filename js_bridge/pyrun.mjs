@@ -7,8 +7,8 @@
 // sys.argv = [FILE.py, args...]; sys.path[0] = FILE.py's folder; cwd = the caller's cwd. stdout/stderr go
 // byte for byte to the host's. A Python exception prints its traceback and exits 1; sys.exit(n) exits n.
 // The checkout (and the script's folder, and the cwd) are NODEFS-mounted at their host paths, so the script
-// reads and writes real files. Node is re-launched with --experimental-wasm-stack-switching (JSPI:
-// pyodide.ffi.run_sync) and --experimental-wasm-relaxed-simd when they are missing.
+// reads and writes real files. Node is re-launched with the V8 flags it needs for JSPI (pyodide.ffi.run_sync) and
+// relaxed SIMD when they are missing (pyodide_env.mjs nodeWasmFlags).
 //
 // Environment:
 //   TORCH_JS_INSTALL=unpack|micropip|source   how torch_js gets in (default unpack: dist/torch_js-*.whl)

@@ -62,10 +62,11 @@ function startEngine(options) {
     const eng = { ready, worker: null, queued: [] };
     const boot = (async () => {
       const { Worker } = await import("node:worker_threads");
-      // Node 20 keeps JSPI (Python waiting on webgpu readbacks) and relaxed SIMD behind V8 flags, which a worker
-      // shares with the process: start node with them (`node --experimental-wasm-stack-switching
-      // --experimental-wasm-relaxed-simd`) for webgpu and the faster kernels. They are not set from here: changing
-      // V8's flags under the running isolate crashed it (v8.setFlagsFromString).
+      // Node 20-24 keep JSPI (Python waiting on webgpu readbacks), Node 20 also relaxed SIMD, behind V8 flags, which
+      // a worker shares with the process: start node with them (Node 20: `--experimental-wasm-stack-switching
+      // --experimental-wasm-relaxed-simd`, Node 22-24: `--experimental-wasm-jspi`; pyodide_env.mjs nodeWasmFlags)
+      // for webgpu and the faster kernels. They are not set from here: changing V8's flags under the running
+      // isolate crashed it (v8.setFlagsFromString).
       const worker = new Worker(url, { workerData: options });
       worker.on("message", onMessage);
       worker.on("error", (e) => onMessage({ type: "fatal", message: e.stack ?? String(e) }));

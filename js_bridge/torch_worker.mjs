@@ -13,8 +13,8 @@ let runBatch = null;
 async function bootNode(options) {
   const webgpu = options.webgpu ?? process.env.TORCH_JS_WEBGPU === "1";
   if (webgpu && typeof WebAssembly.Suspender !== "function" && typeof WebAssembly.Suspending !== "function") {
-    throw new Error("the webgpu device needs JSPI: on Node 20 start node with --experimental-wasm-stack-switching " +
-      "(and --experimental-wasm-relaxed-simd)");
+    throw new Error("the webgpu device needs JSPI: start node with --experimental-wasm-jspi on Node 22-24, " +
+      "--experimental-wasm-stack-switching (and --experimental-wasm-relaxed-simd) on Node 20");
   }
   const { bootPyodide, passEnv } = await import("./pyodide_env.mjs");
   const { pyodide } = await bootPyodide({

@@ -2,7 +2,8 @@
 // Checks the built wheel the way a Pyodide user gets it (part of `make test-pyodide`):
 //   1. micropip.install("emfs:/.../torch_js-*.whl") in a fresh Pyodide, import torch_js, run an op and a
 //      backward pass, and check that the relaxed-SIMD kernels were picked (node runs with relaxed SIMD on).
-//   2. The same through micropip in a child node WITHOUT --experimental-wasm-relaxed-simd: the probe in
+//   2. The same through micropip in a child node WITHOUT --experimental-wasm-relaxed-simd (Node 20; later Node
+//      ships relaxed SIMD, and the child then checks the relaxed kernels again): the probe in
 //      backends/cpu/library.py must say no and the plain libtjs_wasm32.wasm must be loaded. (The kernel libraries are named
 //      *.wasm, not *.so, so that micropip does not dlopen both of them up front: the relaxed one does not even
 //      compile on an engine without relaxed SIMD.)

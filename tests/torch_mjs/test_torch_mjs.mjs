@@ -3,6 +3,7 @@
 //
 //   .venv/bin/python tests/torch_mjs/torch_mjs_fixture.py build/fixtures/torch_mjs   (PyTorch writes the expected values)
 //   node --experimental-wasm-stack-switching --experimental-wasm-relaxed-simd --test tests/torch_mjs/test_torch_mjs.mjs
+//   (those two flags on Node 20; --experimental-wasm-jspi on Node 22-24)
 //
 // `make test-js` does both. TORCH_JS_WEBGPU=1 (with SwiftShader's ICD) adds the webgpu device's slice.
 import test from "node:test";
