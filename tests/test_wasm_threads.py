@@ -301,8 +301,8 @@ def test_layer_norm_in_pieces_and_what_stays_composite(pool_threads, monkeypatch
 @pyodide_only
 def test_linear_bias_added_on_the_pool(pool_threads, monkeypatch):
     """linear's bias is added to the pooled product before the copy back (pool_bias.c): the bits of mm then add_
-    at any count, for 2-D and 3-D inputs, with autograd recording (the gradients too); float64 and a bias that
-    broadcasts from one element take mm then add_."""
+    at any count, for 2-D, 3-D and non-contiguous inputs (matmul then the bias's bits), with autograd recording (the
+    gradients too); float64 and a bias that broadcasts from one element take mm then add_."""
     from torch_js.backends.cpu import reduction
     fused = []
     pooled = reduction._pooled_addmm
@@ -311,6 +311,10 @@ def test_linear_bias_added_on_the_pool(pool_threads, monkeypatch):
     x, w, b = tj.randn(4, 64, 384), tj.randn(1536, 384), tj.randn(1536)
     _same_at_all_counts(lambda: JF.linear(x, w, b))
     _same_at_all_counts(lambda: JF.linear(x[0], w, b))
+    xt = x.transpose(0, 1)   # not contiguous, nothing to record: flattened (a copy) into the same addmm
+    ref = _same_at_all_counts(lambda: JF.linear(xt, w, b))
+    tj.set_num_threads(1)
+    assert _bits(ref) == _bits(xt.matmul(w.t()) + b)
     assert fused and all(fused), fused
     fused.clear()
     _same_at_all_counts(lambda: JF.linear(x.double(), w.double(), b.double()))

@@ -23,12 +23,17 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({int(math.prod(lead)) if lead else 1}x"
                            f"{input._shape[-1]} and {weight._shape[1]}x{weight._shape[0]})")
     if (bias is not None and weight.dim() == 2 and bias.dim() == 1 and 1 <= input.dim()
-            and input._dtype is weight._dtype is bias._dtype and (input.dim() == 2 or input.is_contiguous())):
+            and input._dtype is weight._dtype is bias._dtype):
         # PyTorch's fused path: one addmm over the flattened leading dims (AddmmBackward0, under a view when the
         # input is not 2-D)
         if input.dim() == 2:
             return _addmm(bias, input, weight.t())
-        return _addmm(bias, input.view(-1, input._shape[-1]), weight.t()).view(input._shape[:-1] + (weight._shape[0],))
+        out_shape = input._shape[:-1] + (weight._shape[0],)
+        if input.is_contiguous():
+            return _addmm(bias, input.view(-1, input._shape[-1]), weight.t()).view(out_shape)
+        if not (GRAD_ENABLED[0] and (input._requires_grad or weight._requires_grad or bias._requires_grad)):
+            # PyTorch: matmul (its copy of the input, flattened) then add_: the same values, and no node to name
+            return _addmm(bias, input.reshape(-1, input._shape[-1]), weight.t()).view(out_shape)
     y = input.matmul(weight.t() if weight.dim() == 2 else weight)
     if bias is not None:
         y = y + bias
