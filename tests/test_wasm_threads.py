@@ -6,7 +6,7 @@ In Pyodide (make test-pyodide; Node has SharedArrayBuffer): matmul, bmm, broadca
 strided views, float32/float64, products in several parts, and conv2d through im2col give the same bits at 2, 3 and
 4 threads as at 1, the workers take part, and the values match a float64 product; every pooled map gives the side
 module's bits (special values included) at any count, in place too, softmax too (Pyodide's expf), layer norm (the
-composite's bits, at one thread too) and linear's bias added on the pool (mm then add_'s bits); a pooled result is
+composite's bits) and linear's bias added on the pool (mm then add_'s bits); a pooled result is
 read in place by the next pooled op, and copied in again once written. The warning path (no shared memory) is checked
 by standing in an unavailability reason. In CPython: the pool is off and says why, and the raw module (no Pyodide) is
 run by Node directly at 1..4 threads, when Node and the build are there."""
@@ -232,7 +232,7 @@ def _pooled_norms(monkeypatch):
 
 def _same_as_composite(fn):
     """fn() with the pool's layer norm declined (nn.functional's composite), then fn() at 1 thread and at every
-    count in COUNTS: all bit-identical (the pool takes a large layer norm at one thread too)."""
+    count in COUNTS: all bit-identical."""
     pooled = wasm_threads.layer_norm
     wasm_threads.layer_norm = lambda *args: False
     try:

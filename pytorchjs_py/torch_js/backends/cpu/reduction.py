@@ -92,9 +92,9 @@ class CPUReductions:
 
     @property
     def row_norm(self):
-        """ops/fused_norm.py's one-kernel layer norm: the worker pool's where it can run (Pyodide with shared memory,
-        at any thread count; it declines, returning False, what it does not take), else None: the composite."""
-        return wasm_threads.layer_norm if library.IN_PYODIDE and wasm_threads.available() else None
+        """ops/fused_norm.py's one-kernel layer norm: the worker pool's while pooled kernels run (Pyodide, 2 threads
+        or more; it declines, returning False, what it does not take), else None: the composite."""
+        return wasm_threads.layer_norm if library.IN_PYODIDE and wasm_threads.pooled() else None
 
     def cumulative(self, op, out, x, outer, n, inner):
         isz, osz, plane = x._dtype.itemsize, out._dtype.itemsize, n * inner

@@ -340,17 +340,17 @@ def softmax(out, x):
 
 def pooled():
     """Whether pooled kernels run now (threads in Pyodide at a count of 2 or more, or ALWAYS): backends/cpu offers
-    its addmm only then."""
+    its addmm and row_norm only then."""
     return (_state["threads"] >= 2 or ALWAYS) and available()
 
 
 def layer_norm(out, mean, rstd, x, weight, bias, outer, n, eps, rms):
     """ops/fused_norm.py's row_norm on the pool (float32, contiguous, MIN_MAP elements or more; not RMS norm, not
     where autograd records it: its backward is the composite's): True when done, False to run the composite. The
-    bits are the composite's on one thread (pool_norm.c); taken at one thread too (no workers then: ~0.25 ms against
-    the composite's ~0.5 for a MiniLM norm, copies included). A piece of whole rows of about library.PIECE elements at a
-    time."""
-    if rms or x.numel() < MIN_MAP or not available():   # one thread too: one call against the composite's dozen
+    bits are the composite's on one thread (pool_norm.c). At one thread it is left to the composite: alone, a MiniLM
+    norm takes ~0.2 ms there against the composite's ~0.45, but a whole forward measured no faster. A piece of whole
+    rows of about library.PIECE elements at a time."""
+    if rms or x.numel() < MIN_MAP or not pooled():
         return False
     params = [p for p in (weight, bias) if p is not None]
     if GRAD_ENABLED[0] and any(t._requires_grad for t in [x] + params):
