@@ -385,6 +385,28 @@ def test_changed_results_are_copied_again(pool_threads, monkeypatch):
     assert hits and not any(hits), hits
 
 
+def test_numpy_views_end_kept_copies():
+    """Tensor.numpy() (memory shared, writes bump no version) takes the storage out of the pool's kept copies."""
+    pytest.importorskip("numpy")
+    t = tj.randn(4)
+    assert wasm_resident._cacheable(t._storage)
+    t[1:].numpy()
+    assert not wasm_resident._cacheable(t._storage)
+
+
+@pyodide_only
+def test_results_written_through_numpy_are_copied_again(pool_threads):
+    """A NumPy view writes the tensor's memory with no version bump and no kernel: the storage stops qualifying for
+    the pool's kept copies (wasm_resident), so the product sees the new values."""
+    np = pytest.importorskip("numpy")
+    tj.set_num_threads(2)
+    x, w = tj.randn(256, 384), tj.randn(384, 384)
+    with tj.no_grad():
+        y = JF.gelu(x)
+        y.numpy()[:] = np.float32(0.25)
+        assert _bits(y @ w) == _bits(tj.full_like(y, 0.25) @ w)
+
+
 @pyodide_only
 def test_workers_take_part_in_maps(pool_threads):
     tj.set_num_threads(4)

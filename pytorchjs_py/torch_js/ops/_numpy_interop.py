@@ -109,6 +109,12 @@ def numpy_view(t, np):
         raise TypeError("Got unsupported ScalarType BFloat16")
     npd = np.dtype(t._dtype.name if t._dtype is not D.bool_ else "bool")
     isz = t._dtype.itemsize
+    storage = t._storage
+    # writes through the array bump no version: copies kept elsewhere (the CPU worker pool's shared memory,
+    # backends/cpu/wasm_resident.py) may no longer trust the storage's counter
+    storage.aliased = True
+    if storage.owner is not None:
+        storage.owner.aliased = True
     raw = (ctypes.c_char * max(t._storage.nbytes, 1)).from_address(t._storage.ptr)
     raw._torch_js_storage = t._storage  # the array's base chain keeps the tensor's memory alive
     mem = np.frombuffer(raw, dtype=np.uint8)
