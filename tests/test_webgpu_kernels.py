@@ -376,3 +376,49 @@ def test_early_submit():
     finally:
         disp.early.ms = before
     assert counts[1e9] == 1 and counts[0] >= 2, counts
+
+
+# ---- the fuser: a buffer written in pieces ---------------------------------------------------------------------
+def _rotate_half(x):
+    half = x.shape[-1] // 2
+    return torch.cat([-x[..., half:], x[..., :half]], dim=-1)
+
+
+@pytest.mark.parametrize("what", ["rotate_half", "rope", "cat of three", "overlapping pieces"])
+def test_lazy_writes_one_buffer_in_disjoint_pieces(what):
+    """A cat of computed pieces (rotate_half: -x2 and x1 into the two halves of one buffer) is one kernel: the
+    fuser lets a group write a buffer through views with no element in common (lazy.mjs disjoint). Pieces that
+    overlap keep their order (two kernels)."""
+    x, cos = sample((1, 3, 5, 8), seed=80), sample((5, 8), seed=81)
+    if what == "cat of three":   # (pieces of one size: a group runs one walk)
+        x = sample((4, 9), seed=84)
+    programs = {
+        "rotate_half": (_rotate_half, 1),
+        "rope": (lambda x: x * cos.to(x.device) + _rotate_half(x) * cos.to(x.device).flip(-1), None),
+        "cat of three": (lambda x: torch.cat([x[..., :3].exp(), -x[..., 3:6], x[..., 6:] * 2], -1), 1),
+        "overlapping pieces": (lambda x: x.clone().index_fill_(-1, torch.tensor([1]).to(x.device), 0.0)
+                               .narrow(-1, 0, 6).mul_(2), None),
+    }
+    fn, kernels = programs[what]
+    want, _ = both(fn, x)
+    xg = x.to(GPU)
+    torch.webgpu.synchronize()
+    with torch.webgpu.counter() as c:
+        got = fn(xg)
+        torch.webgpu.flush()
+    assert_close(want, got, what=what)
+    if kernels is not None and torch.webgpu.lazy_enabled():
+        assert c["dispatches"] == kernels, c
+
+
+def test_lazy_pieces_that_overlap_stay_in_order():
+    """Two writes to one buffer through views that share elements (strides that do not nest: a sliding window)
+    run in program order."""
+    base = torch.zeros(12).to(GPU)
+    a, b = base.as_strided((3, 4), (2, 1)), base.as_strided((3, 4), (2, 1), 1)
+    a.copy_(sample((3, 4), seed=82).to(GPU))
+    b.copy_(sample((3, 4), seed=83).to(GPU))
+    want = torch.zeros(12)
+    want.as_strided((3, 4), (2, 1)).copy_(sample((3, 4), seed=82))
+    want.as_strided((3, 4), (2, 1), 1).copy_(sample((3, 4), seed=83))
+    assert_close(want, base, what="overlapping strided writes")

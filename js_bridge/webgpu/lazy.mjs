@@ -57,8 +57,15 @@ const SCALAR = Object.freeze({ cls: 's', key: 's' });
 /** The operands of a fused group that are buffers (known scalars travel in the params). */
 const bound = (g) => g.operands.filter((o) => o.mode !== 'k');
 const bindings = (g) => (g.red ? (g.pro ? bindings(g.pro) : g.red.ins.length) + bindings(g.epi) : new Set(bound(g).map((o) => o.id)).size);
+// lastWrite: buffer id -> the view the group last wrote it through and the node that wrote it (its value is in
+// registers for a later read through that view); a buffer also written through views disjoint from that one (a
+// cat's pieces) has those under `id#off#map` keys (stored too, never read from registers)
 const newGroup = (n) => ({ n, nodes: [], operands: [], loadAt: new Map(), lastWrite: new Map(), loads: new Map(),
   ids: new Set(), words: 3 });
+const writeKey = (g, o) => {
+  const w = g.lastWrite.get(o.id);
+  return !w || same(w, o) ? o.id : `${o.id}#${o.off}#${o.m.key}`;
+};
 
 /** The buffer ids a kernel of the flush may read or write (a group of one node runs eagerly: all its operands). */
 function idsOf(item) {
@@ -77,6 +84,32 @@ function covers(x, off, n) {
   return last === off + n - 1;
 }
 const same = (a, b) => a.off === b.off && a.dt === b.dt && a.m.key === b.m.key;
+
+/**
+ * Do views a and b (canonical maps over one walk of n elements) touch no common element? Only decided for equal
+ * maps whose strides nest (each larger than the span of the smaller ones, as views of one contiguous tensor): the
+ * halves a cat writes (rotate_half's), say. Then the offset difference is a sum of j_d * st_d with |j_d| < shape_d
+ * exactly when they overlap, and each j_d can only be the floor or the ceiling of what is left over st_d.
+ */
+function disjoint(a, b, n) {
+  if (a.dt !== b.dt || a.m.key !== b.m.key || a.m.cls === 's') return false;
+  if (a.m.cls === 'c') return Math.abs(a.off - b.off) >= n;
+  const dims = a.m.shape.map((size, d) => [Math.abs(a.m.st[d]), size]).sort((x, y) => y[0] - x[0]);
+  const span = new Array(dims.length + 1).fill(0);   // span[k]: the largest reach of dims k.. together
+  for (let k = dims.length - 1; k >= 0; k--) {
+    if (dims[k][0] <= span[k + 1]) return false;     // strides that do not nest (or a zero stride): undecided
+    span[k] = span[k + 1] + (dims[k][1] - 1) * dims[k][0];
+  }
+  const reach = (r, k) => {
+    if (k === dims.length) return r === 0;
+    const [st, size] = dims[k];
+    for (const j of new Set([Math.floor(r / st), Math.ceil(r / st)])) {
+      if (Math.abs(j) < size && Math.abs(r - j * st) <= span[k + 1] && reach(r - j * st, k + 1)) return true;
+    }
+    return false;
+  };
+  return !reach(b.off - a.off, 0);
+}
 
 /** Whether a node can be part of a fused kernel (int64 values are exact only in the eager kernels). */
 function fusable(fam, op, dts) {
@@ -331,13 +364,17 @@ export class Lazy {
   }
 
   /**
-   * Join nd to the group c that produced one of its inputs although a dependency of nd runs after c: move those
-   * dependencies ahead of c when they may (their own deps run before c, and nothing from c up to them uses them).
-   * Returns c, or null (nothing moved).
+   * Join nd to an earlier group c although a dependency of nd runs after c: move those dependencies ahead of c
+   * when they may (their own deps run before c, and nothing from c up to them uses them). c: a group that produced
+   * one of nd's inputs (nd reads it from registers), else a recent group of nd's size (rope's x * cos, recorded
+   * before rotate_half(x) * sin that it is added to). Returns c, or null (nothing moved).
    */
   pullForward(nd, deps, groups, lastW, limit) {
-    for (const x of nd.ins) {
-      const c = lastW.get(x.id);
+    const near = [];
+    for (let k = groups.length - 1; k >= Math.max(0, groups.length - SEARCH_GROUPS); k--) {
+      if (groups[k].n === nd.n) near.push(groups[k]);
+    }
+    for (const c of new Set([...nd.ins.map((x) => lastW.get(x.id)), ...near])) {
       if (!c || c.single || !this.fitsAny(c, nd, limit)) continue;
       const blockers = deps.filter((d) => d.pos > c.pos).sort((a, b) => a.pos - b.pos);
       const movable = (b) => [...b.deps].every((d) => d.pos < c.pos) &&
@@ -364,7 +401,8 @@ export class Lazy {
   scheduleReduce(nd, lo, groups, lastW, limit) {
     const x = nd.ins[0];
     const W = nd.fam === 'reduce' ? lastW.get(x.id) : null;   // a matmul takes no prologue
-    const xw = W && !W.single && !W.red && W.pos === lo ? W.lastWrite.get(x.id) : null;
+    const xw = W && !W.single && !W.red && W.pos === lo && W.lastWrite.size === new Set([...W.lastWrite.values()].map((v) => v.id)).size
+      ? W.lastWrite.get(x.id) : null;   // (not where the group wrote a buffer in pieces)
     const absorb = xw && xw.m.cls === 'c' && xw.dt === x.dt && W.n === nd.nIn && covers(x, xw.off, nd.nIn) &&
       W.ids.size + 1 <= limit && RED_WORDS + 1 + W.words + 3 + mapWords(nd.out.m) <= MAX_FUSED_WORDS;
     const epi = newGroup(nd.n);
@@ -428,10 +466,12 @@ export class Lazy {
       words += 1 + mapWords(x.m);
     }
     const o = nd.out;
+    // every view the group has read or written o's buffer through: o's own, or one with no element in common
+    const apart = (v) => same(v, o) || disjoint(v, o, g.n);
     const read = g.loads.get(o.id);
-    if (read && read.some((r) => !same(r, o))) return false;
+    if (read && !read.every(apart)) return false;
     const w = g.lastWrite.get(o.id);
-    if (w && !same(w, o)) return false;
+    if (w && !same(w, o) && [...g.lastWrite.values()].some((v) => v.id === o.id && !apart(v))) return false;
     if (this.stored(o.id) && !g.ids.has(o.id) && !nd.ins.some((x) => x.id === o.id)) ids++;
     words += mapWords(o.m);
     return ids <= limit && words <= maxWords;
@@ -470,7 +510,7 @@ export class Lazy {
     nd.refs = refs;   // (a node joins one group per schedule: rescheduling overwrites them)
     g.nodes.push(nd);
     const o = nd.out;
-    g.lastWrite.set(o.id, { id: o.id, dt: o.dt, off: o.off, m: o.m, j });
+    g.lastWrite.set(writeKey(g, o), { id: o.id, dt: o.dt, off: o.off, m: o.m, j });
     if (this.stored(nd.out.id)) g.ids.add(nd.out.id);
     g.words += nodeWords(nd.fam) + 1 + mapWords(nd.out.m);
   }
@@ -480,9 +520,9 @@ export class Lazy {
     const readLater = new Set();
     const stores = (g) => {
       g.operands = g.operands.filter((o) => !o.store);
-      for (const [id, w] of g.lastWrite) {
-        if (this.dead.has(id) && !readLater.has(id)) continue;
-        g.operands.push({ id, dt: w.dt, off: w.off, m: w.m, mode: 'st', store: true, node: w.j });
+      for (const w of g.lastWrite.values()) {
+        if (this.dead.has(w.id) && !readLater.has(w.id)) continue;
+        g.operands.push({ id: w.id, dt: w.dt, off: w.off, m: w.m, mode: 'st', store: true, node: w.j });
       }
       for (const o of g.operands) if (!o.store && o.mode !== 'k') readLater.add(o.id);
     };
