@@ -6,9 +6,10 @@ In Pyodide (make test-pyodide; Node has SharedArrayBuffer): matmul, bmm, broadca
 strided views, float32/float64, products in several parts, and conv2d through im2col give the same bits at 2, 3 and
 4 threads as at 1, the workers take part, and the values match a float64 product; every pooled map gives the side
 module's bits (special values included) at any count, in place too, softmax too (Pyodide's expf), layer norm (the
-composite's bits) and linear's bias added on the pool (mm then add_'s bits); a pooled result is
-read in place by the next pooled op, and copied in again once written. The warning path (no shared memory) is checked
-by standing in an unavailability reason. In CPython: the pool is off and says why, and the raw module (no Pyodide) is
+composite's bits) and linear's bias added on the pool (mm then add_'s bits), scaled-dot-product attention (the
+composite's bits; MultiheadAttention's and TransformerEncoderLayer's read their in-projection in place); a pooled
+result is read in place by the next pooled op, and copied in again once written. The warning path (no shared memory)
+is checked by standing in an unavailability reason. In CPython: the pool is off and says why, and the raw module (no Pyodide) is
 run by Node directly at 1..4 threads, when Node and the build are there."""
 import json
 import os
@@ -327,6 +328,96 @@ def test_linear_bias_added_on_the_pool(pool_threads, monkeypatch):
         JF.linear(x, wg, b).square().sum().backward()
         return wg.grad
     _same_at_all_counts(grad)
+
+
+def _pooled_attention(monkeypatch):
+    """Records what each call of the pool's attention (pool_attention.c) returned: True taken, False declined."""
+    taken = []
+    pooled = wasm_threads.attention
+    monkeypatch.setattr(wasm_threads, "attention", lambda *args: taken.append(pooled(*args)) or taken[-1])
+    return taken
+
+
+@pyodide_only
+def test_attention_bit_identical_at_any_count(pool_threads, monkeypatch):
+    """scaled_dot_product_attention on the pool (one call: both products, scale, mask, softmax) gives the composite's
+    bits at any count: no mask, float and bool masks that broadcast, causal, a given scale, grouped-query heads,
+    3-D inputs, strided (transposed) inputs, sizes that are no multiple of a vector, and keys up to 256."""
+    taken = _pooled_attention(monkeypatch)
+    tj.manual_seed(7)
+    q, k, v = tj.randn(2, 4, 40, 32), tj.randn(2, 4, 48, 32), tj.randn(2, 4, 48, 32)
+    fmask, bmask = tj.randn(40, 48), tj.rand(2, 1, 40, 48) > 0.3
+    sdpa = JF.scaled_dot_product_attention
+    _same_at_all_counts(lambda: sdpa(q, k, v))
+    _same_at_all_counts(lambda: sdpa(q, k, v, attn_mask=fmask))
+    _same_at_all_counts(lambda: sdpa(q, k, v, attn_mask=bmask))
+    _same_at_all_counts(lambda: sdpa(q, k, v, scale=0.3))
+    _same_at_all_counts(lambda: sdpa(q, k[:, :, :40], v[:, :, :40], is_causal=True))
+    _same_at_all_counts(lambda: sdpa(q, k[:, :2], v[:, :2], enable_gqa=True))
+    _same_at_all_counts(lambda: sdpa(q[0], k[0], v[0]))
+    qt = tj.randn(2, 40, 4, 32).transpose(1, 2)   # (batch, row, head, col) memory
+    _same_at_all_counts(lambda: sdpa(qt, k, v))
+    odd_q, odd_k, odd_v = tj.randn(3, 5, 33, 30), tj.randn(3, 5, 37, 30), tj.randn(3, 5, 37, 18)
+    _same_at_all_counts(lambda: sdpa(odd_q, odd_k, odd_v))
+    long_q, long_k, long_v = tj.randn(1, 2, 64, 32), tj.randn(1, 2, 256, 32), tj.randn(1, 2, 256, 32)
+    _same_at_all_counts(lambda: sdpa(long_q, long_k, long_v))
+    assert taken and all(taken), taken
+
+
+@pyodide_only
+def test_attention_in_multihead_and_encoder_layers(pool_threads, monkeypatch):
+    """MultiheadAttention without weights (batch first or not, a key padding mask, a causal mask) and a MiniLM-shaped
+    TransformerEncoderLayer in eval take the pool's attention, q, k and v read as views of the in-projection where
+    the pool left it: the composite's bits at any count."""
+    taken = _pooled_attention(monkeypatch)
+    hits = _reads_in_place(monkeypatch)
+    tj.manual_seed(8)
+    mha = tj.nn.MultiheadAttention(192, 6, batch_first=True).eval()
+    x, pad = tj.randn(4, 48, 192), tj.zeros(4, 48, dtype=tj.bool)
+    pad[1, 40:] = True
+    causal = tj.nn.Transformer.generate_square_subsequent_mask(48)
+    with tj.no_grad():
+        _same_at_all_counts(lambda: mha(x, x, x, need_weights=False)[0])
+        assert taken and all(taken) and any(hits), (taken, hits)
+        _same_at_all_counts(lambda: mha(x, x, x, key_padding_mask=pad, need_weights=False)[0])
+        _same_at_all_counts(lambda: mha(x, x, x, attn_mask=causal, is_causal=True, need_weights=False)[0])
+        seq = tj.nn.MultiheadAttention(192, 6).eval()
+        _same_at_all_counts(lambda: seq(x.transpose(0, 1), x.transpose(0, 1), x.transpose(0, 1),
+                                        need_weights=False)[0])
+        layer = tj.nn.TransformerEncoderLayer(384, 12, 1536, activation="gelu", batch_first=True).eval()
+        tokens = tj.randn(8, 32, 384)
+        _same_at_all_counts(lambda: layer(tokens))
+    assert all(taken), taken
+
+
+@pyodide_only
+def test_attention_the_pool_declines(pool_threads, monkeypatch):
+    """What stays with the composite (the same bits at any count): float64, inputs autograd records (the gradients
+    too), keys or head dims past 256, products small enough for gemm's direct loop, dropout; and
+    MultiheadAttention asked for its weights."""
+    taken = _pooled_attention(monkeypatch)
+    tj.manual_seed(9)
+    q, k, v = tj.randn(2, 4, 40, 32), tj.randn(2, 4, 48, 32), tj.randn(2, 4, 48, 32)
+    sdpa = JF.scaled_dot_product_attention
+    _same_at_all_counts(lambda: sdpa(q.double(), k.double(), v.double()))
+    long_k, small = tj.randn(2, 4, 300, 32), tj.randn(64, 8, 8, 8)
+    _same_at_all_counts(lambda: sdpa(q, long_k, long_k))
+    _same_at_all_counts(lambda: sdpa(small, small, small))
+    assert taken and not any(taken), taken
+    taken.clear()
+    _same_at_all_counts(lambda: (tj.manual_seed(10), sdpa(q, k, v, dropout_p=0.5))[1])
+    qg = q.clone().requires_grad_()
+
+    def grad():
+        qg.grad = None
+        sdpa(qg, k, v).square().sum().backward()
+        return qg.grad
+    _same_at_all_counts(grad)
+    mha = tj.nn.MultiheadAttention(192, 6, batch_first=True).eval()
+    x = tj.randn(4, 48, 192)
+    with tj.no_grad():
+        _same_at_all_counts(lambda: mha(x, x, x)[1])
+    assert not any(taken), taken
 
 
 def _reads_in_place(monkeypatch):

@@ -1,5 +1,6 @@
 """scaled_dot_product_attention as one fused kernel where the device has one (the webgpu backend's `attention`:
-js_bridge/webgpu/kernels/attention.mjs, flash-style, the L x S weights never stored). nn.functional's
+js_bridge/webgpu/kernels/attention.mjs, flash-style, the L x S weights never stored; the CPU backend's in Pyodide
+while the worker pool runs: wasm_ext/pool/pool_attention.c, the composite's bits, no autograd). nn.functional's
 scaled_dot_product_attention asks here first and runs its composite (PyTorch's math reference) when this declines:
 no fused kernel on the device, dropout, a mask that needs a gradient, or shapes the kernel does not take (head dims
 over 256, batch dims that broadcast, leading dims that do not merge into one strided dim).
@@ -75,9 +76,12 @@ def _backward(ctx, g):
     return gq, gk, gv
 
 
-def fused_sdpa(query, key, value, attn_mask, is_causal, scale, enable_gqa):
-    """The attention output from the device's fused kernel, or None where it does not apply (see the module)."""
-    fused = getattr(query._storage.backend, "attention", None)
+def fused_sdpa(query, key, value, attn_mask, is_causal, scale, enable_gqa, tokens_first=False):
+    """The attention output from the device's fused kernel, or None where it does not apply (see the module; the
+    kernel itself may decline, returning False). tokens_first (4-D only): the output's memory laid out (row, batch,
+    head, column), as MultiheadAttention's out-projection reads it, where the backend writes any layout."""
+    backend = query._storage.backend
+    fused = getattr(backend, "attention", None)
     if fused is None:
         return None
     q, k, v, mask = query, key, value, attn_mask
@@ -115,8 +119,12 @@ def fused_sdpa(query, key, value, attn_mask, is_causal, scale, enable_gqa):
         return None
     heads = lead[-1] if nd >= 3 else 1
     batch = math.prod(lead[:-1]) if nd >= 4 else 1
-    out = _empty(lead + (l, ev), dt, dev)
-    fused(out, q, k, v, mask, (batch, heads, l, s, e, ev), strides, rep, bool(is_causal), float(scale))
+    if tokens_first and nd == 4 and getattr(backend, "attention_any_layout", False):
+        out = _empty((l,) + lead + (ev,), dt, dev).permute(1, 2, 0, 3)
+    else:
+        out = _empty(lead + (l, ev), dt, dev)
+    if fused(out, q, k, v, mask, (batch, heads, l, s, e, ev), strides, rep, bool(is_causal), float(scale)) is False:
+        return None
     if GRAD_ENABLED[0] and (q._requires_grad or k._requires_grad or v._requires_grad):
         record("ScaledDotProductFlashAttentionBackward0", _backward, (q, k, v), (out,),
                attrs=(attn_mask, bool(is_causal), float(scale), rep), save_inputs=(q, k, v))

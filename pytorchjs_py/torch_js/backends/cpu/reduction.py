@@ -129,6 +129,16 @@ class CPUGemm:
         add_."""
         return _pooled_addmm if library.IN_PYODIDE and wasm_threads.pooled() else None
 
+    # ops/fused_attention.py may hand `attention` an out of any dense layout (the layout a caller reads next)
+    attention_any_layout = True
+
+    @property
+    def attention(self):
+        """ops/fused_attention.py's fused scaled-dot-product attention, attention(out, q, k, v, mask, dims, strides,
+        rep, causal, scale) -> False when declined: the worker pool's while pooled kernels run (the composite's
+        bits), else None: the composite."""
+        return wasm_threads.attention if library.IN_PYODIDE and wasm_threads.pooled() else None
+
     def quant_matmul(self, out, x, w, scales, mins, scheme, group):
         """out (float32, contiguous M x N) = x (float32 M x K, unit column stride) @ W^T with W (N x K) packed:
         scheme 0 int8 w times scales[n, k / group], 1 Q4_1 nibbles (wasm_ext/quant.c), in ranges of columns."""

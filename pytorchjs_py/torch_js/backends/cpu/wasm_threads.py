@@ -14,7 +14,9 @@ tjs_pool_unary, whose lanes are computed by the side module's own code (one lane
 any cut gives the same bits), and so do a large float32 softmax (tjs_pool_softmax: rows as the side module computes
 them, with Pyodide's expf bit for bit) and a large float32 layer norm outside autograd (tjs_pool_layer_norm: the
 composite's steps, each rounded as its tensors are, through the backend's row_norm that ops/fused_norm.py asks for: one
-call instead of a dozen ops on Pyodide's thread).
+call instead of a dozen ops on Pyodide's thread), and float32 scaled-dot-product attention outside autograd
+(tjs_pool_attention: both products, the mask and softmax in one call, the composite's bits, q, k and v read as strided
+views of the in-projection where it sits and the output written in the layout the out-projection reads).
 
 Only products that tjs_gemm would cut into more than one tile (MIN_WORK multiply-adds; its TILE_MIN_WORK is 2^20 a
 tile) come here: the copies are O(inputs + output) against O(M·N·K) work; maps of MIN_MAP elements or more (a few
@@ -42,6 +44,14 @@ _SOFTMAX = kernel_abi.struct_for("softmax")      # and tjs_pool_softmax tjs_soft
 # mean rstd x weight bias (0: none) eps:f64
 _LAYER_NORM = struct.Struct("<8qd")
 _ADD_ROWS = struct.Struct("<4q")   # tjs_pool_add_rows's (pool_bias.c's AR_*): outer n out bias
+# tjs_pool_attention's (pool_attention.c's AT_*): batch heads l s e ev rep causal mask_kind out q k v mask, the
+# (batch, head, row, column) strides of q k v mask, out's (batch, head, row), scale:f64
+_ATTENTION = struct.Struct("<33qd")
+ATTENTION_MAX = 256     # pool_attention.c's ATT_MAX: head dims and keys (gemm.c's KC: the composite's one k block)
+_DIRECT_MAX = 4096      # gemm.c's DIRECT_MAX: products of this many multiply-adds or fewer take its direct loop
+# attention's multiply-adds from which the pool takes it: the composite's half-dozen kernels and their Python cost
+# ~0.1 ms and more, against one call here (and its copies, none for MultiheadAttention's in-projection)
+ATTENTION_MIN_WORK = 1 << 18
 _FLOAT_CODES = (D.float32.code, D.float64.code)   # the integer gemm is a plain loop, rarely this large
 _MAX_SPAN = 4           # a strided operand is copied as the span it covers: at most this many times its elements
 PART_WORK = 0           # tjs_gemm's part size (0: its default); tests lower it to cover the parts
@@ -123,7 +133,7 @@ def _pool():
             data = f.read()
         _state["pool"] = _js().createPool(to_js(data), pyodide_js._module)
         _state["buf"] = ctypes.create_string_buffer(max(_GEMM.size, _MAP.size, _SOFTMAX.size, _LAYER_NORM.size,
-                                                     _ADD_ROWS.size))
+                                                     _ADD_ROWS.size, _ATTENTION.size))
         _state["pool"].setThreads(_state["threads"])
         _state["arena"] = wasm_resident.Arena(_state["pool"])
     return _state["pool"]
@@ -375,3 +385,74 @@ def layer_norm(out, mean, rstd, x, weight, bias, outer, n, eps, rms):
         pool.copyOut(mean_ptr + 4 * r0, mean_at, 4 * count)
         pool.copyOut(rstd_ptr + 4 * r0, rstd_at, 4 * count)
     return _by_rows(out, x, outer, n, run_piece, in_place=False, extra=2 * stats + 2 * _aligned(n * 4))
+
+
+def attention(out, q, k, v, mask, dims, strides, rep, causal, scale):
+    """ops/fused_attention.py's fused_sdpa on the pool (the backend's `attention` while pooled kernels run): out
+    (float32, any layout of its own fresh storage) = softmax(q k^T * scale, masked) v over (batch, head) pairs of
+    strided q, k, v and mask (dims: batch heads l s e ev; strides: (batch, head, row, column) of each, the mask's
+    (0, 0, 0, 0) when None). True when done; False where the pool does not take it: not float32, a tensor autograd
+    records, a mask neither bool nor float32, or a shape whose products the composite does not run through gemm.c's
+    blocked driver in one k block (pool_attention.c then would not give its bits), or too little work."""
+    batch, heads, l, s, e, ev = dims
+    tensors = [t for t in (q, k, v, mask) if t is not None]
+    if not pooled() or any(t._dtype is not D.float32 for t in (out, q, k, v)):
+        return False
+    if mask is not None and mask._dtype is not D.bool_ and mask._dtype is not D.float32:
+        return False
+    if GRAD_ENABLED[0] and any(t._requires_grad for t in tensors):
+        return False
+    if (min(l, s, e, ev) < 2 or max(s, e, ev) > ATTENTION_MAX or l * s * e <= _DIRECT_MAX or l * ev * s <= _DIRECT_MAX
+            or batch * heads * l * s * (e + ev) < ATTENTION_MIN_WORK):
+        return False
+    shapes = [(batch, heads, l, e), (batch, heads // rep, s, e), (batch, heads // rep, s, ev), (batch, heads, l, s)]
+    spans = [_span(shape, st) for shape, st in zip(shapes, strides)]
+    # out: its leading dims merged when contiguous, else a 4-D permutation of its own dense storage
+    o_strides = (heads * l * ev, l * ev, ev) if out.is_contiguous() else out._stride[:3]
+    if (any(sp is None for sp in spans) or out._stride[-1] != 1 or _span(out._shape, out._stride) != out.numel()
+            or not (out.is_contiguous() or out.dim() == 4)):
+        return False
+    pool = _working_pool()
+    if pool is None:
+        return False
+    # each storage's bytes the operands span, copied (or found where the last op left them) once: q, k and v are
+    # usually views of one in-projection
+    ranges = {}
+    for t, span in zip((q, k, v, mask), spans):
+        if t is not None:
+            lo = library.ptr(t)
+            hi = lo + span * t._dtype.itemsize
+            have = ranges.get(id(t._storage))
+            ranges[id(t._storage)] = (t, min(lo, have[1]), max(hi, have[2])) if have else (t, lo, hi)
+    if sum(hi - lo for _, lo, hi in ranges.values()) > _MAX_SPAN * 4 * sum(t.numel() for t in tensors):
+        return False
+    _next_area()
+    found, staged = {}, 0
+    for key, (t, lo, hi) in ranges.items():
+        found[key] = _operand_at(t, lo, hi - lo)
+        if not found[key]:
+            staged += _aligned(hi - lo)
+    out_bytes = 4 * out.numel()
+    base = _staging(pool, staged + out_bytes)
+    _state["last"].entry = None   # from here the other area may be written (the next op's)
+    if not base:
+        return False
+    copies, at = (), base + out_bytes
+    for key, (t, lo, hi) in ranges.items():
+        if not found[key]:
+            found[key] = at
+            copies += (at, lo, hi - lo)
+            at += _aligned(hi - lo)
+
+    def shared(t):
+        return found[id(t._storage)] + library.ptr(t) - ranges[id(t._storage)][1] if t is not None else 0
+    mask_kind = 0 if mask is None else 1 if mask._dtype is D.bool_ else 2
+    rc = _run(pool, "pool_attention", _ATTENTION,
+              (batch, heads, l, s, e, ev, rep, 1 if causal else 0, mask_kind, base, shared(q), shared(k), shared(v),
+               shared(mask), *strides[0], *strides[1], *strides[2], *strides[3], *o_strides, float(scale)), *copies)
+    if rc:
+        library.check(rc, "scaled_dot_product_attention")
+    out_ptr = library.ptr(out)
+    pool.copyOut(out_ptr, base, out_bytes)
+    _state["last"].keep(out, out_ptr, out_bytes, base)
+    return True

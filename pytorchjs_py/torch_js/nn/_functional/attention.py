@@ -17,6 +17,12 @@ def _causal_mask(l, s, dev):
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
+    return _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)
+
+
+def _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, tokens_first=False):
+    """scaled_dot_product_attention; tokens_first: a fused kernel may lay its 4-D output's memory out (row, batch,
+    head, column), as multi_head_attention_forward reads it next (the composite's is contiguous)."""
     if not (_sdp_switches.math_sdp_enabled() or _sdp_switches.flash_sdp_enabled()):
         # nn.attention.sdpa_kernel left only kernels a CPU build of PyTorch lacks
         raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This is likely due to "
@@ -27,8 +33,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
     if dropout_p == 0.0 and (_sdp_switches.flash_sdp_enabled() or _sdp_switches.mem_efficient_sdp_enabled()):
-        out = fused_sdpa(query, key, value, attn_mask, is_causal, scale_factor, enable_gqa)   # None: no fused kernel
-        if out is not None:
+        out = fused_sdpa(query, key, value, attn_mask, is_causal, scale_factor, enable_gqa, tokens_first)
+        if out is not None:   # None: no fused kernel
             return out
     if enable_gqa and query.dim() >= 3:
         hq, hk = query._shape[-3], key._shape[-3]
@@ -99,18 +105,31 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
     raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received {query.dim()}-D query tensor")
 
 
-def _in_projection_packed(q, k, v, w, b=None):
+def _reads_strided(t):
+    """Whether t's backend has a fused attention now that reads q, k and v as any strided views and writes any
+    layout (the CPU worker pool's in Pyodide): then the in-projection is not split into copies."""
+    backend = t._storage.backend
+    return getattr(backend, "attention_any_layout", False) and backend.attention is not None
+
+
+def _split(proj, parts, e, views):
+    """The packed projection's `parts` pieces of e columns: views of it, or (PyTorch's) contiguous copies."""
+    proj = proj.unflatten(-1, (parts, e))
+    if views:
+        return [proj.select(-2, i) for i in range(parts)]
+    proj = proj.unsqueeze(0).transpose(0, -2).squeeze(-2).contiguous()
+    return [proj[i] for i in range(parts)]
+
+
+def _in_projection_packed(q, k, v, w, b=None, views=False):
     e = q._shape[-1]
     if k is v:
         if q is k:
-            proj = linear(q, w, b)
-            proj = proj.unflatten(-1, (3, e)).unsqueeze(0).transpose(0, -2).squeeze(-2).contiguous()
-            return proj[0], proj[1], proj[2]
+            return tuple(_split(linear(q, w, b), 3, e, views))
         w_q, w_kv = w.split([e, e * 2])
         b_q, b_kv = (None, None) if b is None else b.split([e, e * 2])
         q_proj = linear(q, w_q, b_q)
-        kv = linear(k, w_kv, b_kv).unflatten(-1, (2, e)).unsqueeze(0).transpose(0, -2).squeeze(-2).contiguous()
-        return q_proj, kv[0], kv[1]
+        return (q_proj, *_split(linear(k, w_kv, b_kv), 2, e, views))
     w_q, w_k, w_v = w.chunk(3)
     b_q, b_k, b_v = (None, None, None) if b is None else b.chunk(3)
     return linear(q, w_q, b_q), linear(k, w_k, b_k), linear(v, w_v, b_v)
@@ -153,10 +172,13 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     elif key._shape != value._shape:
         raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
 
+    # q, k and v go to scaled_dot_product_attention as 4-D views of (L, B, E), not through (B * heads, L, head_dim)
+    direct = not (need_weights or static_k is not None or static_v is not None or add_zero_attn)
     if not use_separate_proj_weight:
         if in_proj_weight is None:
             raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
-        q, k, v = _in_projection_packed(query, key, value, in_proj_weight, in_proj_bias)
+        views = direct and bias_k is None and (not training or dropout_p == 0.0) and _reads_strided(query)
+        q, k, v = _in_projection_packed(query, key, value, in_proj_weight, in_proj_bias, views)
     else:
         b_q, b_k, b_v = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
         q = linear(query, q_proj_weight, b_q)
@@ -189,20 +211,21 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         raise AssertionError("bias_k is set but bias_v is None" if bias_k is not None else
                              "bias_v is set but bias_k is None")
 
-    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
-    k = k.reshape(k._shape[0], bsz * num_heads, head_dim).transpose(0, 1) if static_k is None else static_k
-    v = v.reshape(v._shape[0], bsz * num_heads, head_dim).transpose(0, 1) if static_v is None else static_v
-
-    if add_zero_attn:
-        z = zeros((bsz * num_heads, 1, head_dim), dtype=k._dtype, device=k._storage.device)
-        k = _S.cat([k, z], 1)
-        v = _S.cat([v, z], 1)
-        if attn_mask is not None:
-            attn_mask = pad(attn_mask, (0, 1))
-        if key_padding_mask is not None:
-            key_padding_mask = pad(key_padding_mask, (0, 1))
-
-    src_len = k._shape[1]
+    if direct:
+        src_len = k._shape[0]
+    else:
+        q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
+        k = k.reshape(k._shape[0], bsz * num_heads, head_dim).transpose(0, 1) if static_k is None else static_k
+        v = v.reshape(v._shape[0], bsz * num_heads, head_dim).transpose(0, 1) if static_v is None else static_v
+        if add_zero_attn:
+            z = zeros((bsz * num_heads, 1, head_dim), dtype=k._dtype, device=k._storage.device)
+            k = _S.cat([k, z], 1)
+            v = _S.cat([v, z], 1)
+            if attn_mask is not None:
+                attn_mask = pad(attn_mask, (0, 1))
+            if key_padding_mask is not None:
+                key_padding_mask = pad(key_padding_mask, (0, 1))
+        src_len = k._shape[1]
     if key_padding_mask is not None:
         if key_padding_mask._shape != (bsz, src_len):
             raise AssertionError(f"expecting key_padding_mask shape of {(bsz, src_len)}, but got "
@@ -239,11 +262,16 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             attn_mask = attn_mask.unsqueeze(0)
         else:
             attn_mask = attn_mask.view(bsz, num_heads, -1, src_len)
-    q = q.reshape(bsz, num_heads, tgt_len, head_dim)
-    k = k.reshape(bsz, num_heads, src_len, head_dim)
-    v = v.reshape(bsz, num_heads, src_len, head_dim)
-    out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
-    out = out.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
+    if direct:
+        q = q.reshape(tgt_len, bsz, num_heads, head_dim).permute(1, 2, 0, 3)
+        k = k.reshape(src_len, bsz, num_heads, head_dim).permute(1, 2, 0, 3)
+        v = v.reshape(src_len, bsz, num_heads, head_dim).permute(1, 2, 0, 3)
+    else:
+        q = q.reshape(bsz, num_heads, tgt_len, head_dim)
+        k = k.reshape(bsz, num_heads, src_len, head_dim)
+        v = v.reshape(bsz, num_heads, src_len, head_dim)
+    out = _attention(q, k, v, attn_mask, dropout_p, is_causal, None, False, tokens_first=True)
+    out = out.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)   # a view where it came tokens first
     out = linear(out, out_proj_weight, out_proj_bias).view(tgt_len, bsz, -1)
     if not is_batched:
         out = out.squeeze(1)

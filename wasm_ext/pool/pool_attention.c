@@ -1,0 +1,175 @@
+/* pool_attention.c: float32 scaled-dot-product attention over the worker pool of the shared-memory module
+ * (mk/wasm_threads.mk), one call for what nn.functional.scaled_dot_product_attention's composite does in four to six
+ * kernels (q @ k^T, * scale, the mask, softmax, @ v) and MultiheadAttention's split and head copies around them.
+ *
+ * For each (batch, head) and each query row i, exactly what the composite computes on one thread in the side
+ * module, each step rounded to float32 as its tensors are:
+ *   scores[j] = sum over c of q[i][c] * k[j][c], from zero in c's order with gemm.c's multiply-add (its blocked
+ *     driver's bits, which sums an element's k in one block when K <= 256: ATT_MAX),
+ *   scores[j] = scores[j] * (float)scale, then -inf above the diagonal (is_causal) or where a bool mask is false,
+ *     or + a float mask,
+ *   p = softmax(scores) (pool_softmax.c's rows: tjs_softmax's bits),
+ *   out[i][d] = sum over j of p[j] * v[j][d], from zero in j's order with the same multiply-add.
+ * Backends/cpu/wasm_threads.py sends only shapes whose two products the composite runs through gemm.c's blocked
+ * driver (see attention() there), so the bits are the composite's; a row depends on that row alone, so any cut and
+ * any thread count give them too.
+ *
+ * q, k, v, the mask and out are strided (batch, head, row, column) views: the in-projection's output is read where it
+ * sits, with no copy to split q, k and v or to put heads first, and out is written in the layout the out-projection
+ * reads. k's and v's head is h / rep (grouped-query attention). Work: (batch, head) pairs, each cut into blocks of
+ * rows when there are few pairs, taken by the workers from a shared counter; a worker packs its pair's k^T and v once
+ * (zero-padded to whole vectors) into its scratch and keeps them while its next block is of the same pair.
+ *
+ * Arguments (int64 slots of tjs_args; wasm_threads.py's _ATTENTION packs them): batch, heads, l, s, e, ev, rep,
+ * causal, mask kind (0 none, 1 bool bytes, 2 float32 added), out, q, k, v, mask, then the (batch, head, row,
+ * column) strides in elements of q, k, v and the mask, out's (batch, head, row) strides (its columns contiguous),
+ * and scale (f64). */
+#include "../tjs.h"
+#include "../threads.h"
+#include "../iter.h"
+#include "pool_softmax.h"
+
+#ifdef __wasm_relaxed_simd__
+#define MADD4(a, b, c) __builtin_wasm_relaxed_madd_f32x4((a), (b), (c))   /* gemm.c's: the same bits */
+#else
+#define MADD4(a, b, c) ((c) + (a) * (b))
+#endif
+
+#define ATT_MAX 256           /* e, ev and s at most this (gemm.c's KC: one k block in the composite's products) */
+#define ATT_PIECES_PER_THREAD 4
+
+enum { AT_BATCH, AT_HEADS, AT_L, AT_S, AT_E, AT_EV, AT_REP, AT_CAUSAL, AT_MASK_KIND, AT_OUT, AT_Q, AT_K, AT_V,
+       AT_MASK, AT_QS, AT_KS = AT_QS + 4, AT_VS = AT_KS + 4, AT_MS = AT_VS + 4, AT_OS = AT_MS + 4,
+       AT_SCALE = AT_OS + 3 };
+enum { MASK_NONE, MASK_BOOL, MASK_FLOAT };
+
+typedef struct {
+  int64_t heads, l, s, e, ev, rep, causal, mask_kind;
+  float scale;
+  float *out;
+  const float *q, *k, *v;
+  const char *mask;
+  const int64_t *qs, *ks, *vs, *ms, *os;
+  int64_t blocks, rows, units, next;
+} attention_job;
+
+/* worker 0's scratch (the others' come from tjs_worker_scratch): k^T, v, one row of scores, one of output */
+static float scratch0[2 * ATT_MAX * ATT_MAX + 2 * ATT_MAX] __attribute__((aligned(64)));
+
+static inline int64_t round4(int64_t n) { return (n + 3) & ~(int64_t)3; }
+
+/* c[0, n4) = sum over t < kn of a[t * as] * b[t * n4 + .], each element from zero in t's order (b: kn rows of n4
+ * floats, n4 a multiple of 4, 16-byte aligned) */
+static void row_product(const float *a, int64_t as, const float *b, int64_t kn, int64_t n4, float *c) {
+  int64_t j = 0;
+  for (; j + 16 <= n4; j += 16) {
+    f4 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0};
+    const float *bt = b + j;
+    for (int64_t t = 0; t < kn; t++, bt += n4) {
+      const float x = a[t * as];
+      const f4 av = {x, x, x, x};
+      c0 = MADD4(av, *(const f4 *)bt, c0);
+      c1 = MADD4(av, *(const f4 *)(bt + 4), c1);
+      c2 = MADD4(av, *(const f4 *)(bt + 8), c2);
+      c3 = MADD4(av, *(const f4 *)(bt + 12), c3);
+    }
+    *(f4 *)(c + j) = c0; *(f4 *)(c + j + 4) = c1; *(f4 *)(c + j + 8) = c2; *(f4 *)(c + j + 12) = c3;
+  }
+  for (; j < n4; j += 4) {
+    f4 c0 = {0};
+    const float *bt = b + j;
+    for (int64_t t = 0; t < kn; t++, bt += n4) {
+      const float x = a[t * as];
+      c0 = MADD4(((f4){x, x, x, x}), *(const f4 *)bt, c0);
+    }
+    *(f4 *)(c + j) = c0;
+  }
+}
+
+/* pair (b, h)'s k^T (e rows of s4) and v (s rows of ev4), zero-padded */
+static void pack_pair(const attention_job *j, int64_t b, int64_t h, float *kt, float *vp) {
+  const int64_t hk = h / j->rep, s4 = round4(j->s), ev4 = round4(j->ev);
+  const float *k = j->k + b * j->ks[0] + hk * j->ks[1], *v = j->v + b * j->vs[0] + hk * j->vs[1];
+  for (int64_t c = 0; c < j->e; c++) {
+    float *dst = kt + c * s4;
+    for (int64_t t = 0; t < j->s; t++) dst[t] = k[t * j->ks[2] + c * j->ks[3]];
+    for (int64_t t = j->s; t < s4; t++) dst[t] = 0.0f;
+  }
+  for (int64_t t = 0; t < j->s; t++) {
+    float *dst = vp + t * ev4;
+    for (int64_t d = 0; d < j->ev; d++) dst[d] = v[t * j->vs[2] + d * j->vs[3]];
+    for (int64_t d = j->ev; d < ev4; d++) dst[d] = 0.0f;
+  }
+}
+
+/* rows [i0, i1) of pair (b, h), its k^T and v packed */
+static void attention_rows(const attention_job *j, int64_t b, int64_t h, int64_t i0, int64_t i1, const float *kt,
+                           const float *vp, float *scores, float *o) {
+  const int64_t s = j->s, s4 = round4(s), ev4 = round4(j->ev);
+  const float neg_inf = -__builtin_inff();
+  for (int64_t i = i0; i < i1; i++) {
+    row_product(j->q + b * j->qs[0] + h * j->qs[1] + i * j->qs[2], j->qs[3], kt, j->e, s4, scores);
+    for (int64_t t = 0; t < s; t++) scores[t] = scores[t] * j->scale;
+    if (j->causal)
+      for (int64_t t = i + 1; t < s; t++) scores[t] = neg_inf;
+    if (j->mask_kind != MASK_NONE) {
+      const int64_t at = b * j->ms[0] + h * j->ms[1] + i * j->ms[2], mc = j->ms[3];
+      if (j->mask_kind == MASK_BOOL) {
+        const unsigned char *m = (const unsigned char *)j->mask + at;
+        for (int64_t t = 0; t < s; t++) scores[t] = m[t * mc] ? scores[t] : neg_inf;
+      } else {
+        const float *m = (const float *)j->mask + at;
+        for (int64_t t = 0; t < s; t++) scores[t] = scores[t] + m[t * mc];
+      }
+    }
+    pool_softmax_rows(scores, scores, 1, s);
+    row_product(scores, 1, vp, s, ev4, o);
+    float *dst = j->out + b * j->os[0] + h * j->os[1] + i * j->os[2];
+    for (int64_t d = 0; d < j->ev; d++) dst[d] = o[d];
+  }
+}
+
+static void attention_worker(void *ctx, int worker) {
+  attention_job *j = (attention_job *)ctx;
+  const int64_t s4 = round4(j->s), ev4 = round4(j->ev);
+  const size_t floats = (size_t)(j->e * s4 + j->s * ev4 + s4 + ev4);
+  float *kt = worker ? (float *)tjs_worker_scratch(worker, floats * sizeof(float)) : scratch0;
+  if (!kt) return;   /* no scratch for this worker: the others take its blocks */
+  float *vp = kt + j->e * s4, *scores = vp + j->s * ev4, *o = scores + s4;
+  int64_t packed = -1;
+  for (;;) {
+    const int64_t u = tjs_fetch_add(&j->next, 1);
+    if (u >= j->units) break;
+    const int64_t pair = u / j->blocks, i0 = (u % j->blocks) * j->rows;
+    const int64_t i1 = i0 + j->rows < j->l ? i0 + j->rows : j->l;
+    if (pair != packed) {
+      pack_pair(j, pair / j->heads, pair % j->heads, kt, vp);
+      packed = pair;
+    }
+    attention_rows(j, pair / j->heads, pair % j->heads, i0, i1, kt, vp, scores, o);
+  }
+}
+
+TJS_EXPORT int tjs_pool_attention(void) {
+  const int64_t *a = tjs_args;
+  attention_job j = {a[AT_HEADS], a[AT_L], a[AT_S], a[AT_E], a[AT_EV], a[AT_REP], a[AT_CAUSAL], a[AT_MASK_KIND],
+                     (float)tjs_arg_f64(AT_SCALE), (float *)TJS_PTR(a[AT_OUT]), (const float *)TJS_PTR(a[AT_Q]),
+                     (const float *)TJS_PTR(a[AT_K]), (const float *)TJS_PTR(a[AT_V]),
+                     (const char *)TJS_PTR(a[AT_MASK]), a + AT_QS, a + AT_KS, a + AT_VS, a + AT_MS, a + AT_OS,
+                     1, 0, 0, 0};
+  const int64_t pairs = a[AT_BATCH] * j.heads;
+  if (j.e > ATT_MAX || j.ev > ATT_MAX || j.s > ATT_MAX || j.rep < 1 || j.mask_kind < MASK_NONE
+      || j.mask_kind > MASK_FLOAT)
+    return TJS_ERR_ARG;
+  if (pairs <= 0 || j.l <= 0 || j.s <= 0 || j.ev <= 0) return TJS_OK;
+  /* blocks of rows only when the pairs are too few to keep every thread busy: the cut changes no bits */
+  const int threads = tjs_threads_wanted();
+  const int64_t want = (int64_t)threads * ATT_PIECES_PER_THREAD;
+  int64_t blocks = pairs >= want ? 1 : (want + pairs - 1) / pairs;
+  if (blocks > j.l) blocks = j.l;
+  j.rows = (j.l + blocks - 1) / blocks;
+  j.blocks = (j.l + j.rows - 1) / j.rows;
+  j.units = pairs * j.blocks;
+  tjs_parallel(j.units < threads ? (int)j.units : threads, attention_worker, &j);
+  return TJS_OK;
+}
