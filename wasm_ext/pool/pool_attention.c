@@ -18,7 +18,8 @@
  * sits, with no copy to split q, k and v or to put heads first, and out is written in the layout the out-projection
  * reads. k's and v's head is h / rep (grouped-query attention). Work: (batch, head) pairs, each cut into blocks of
  * rows when there are few pairs, taken by the workers from a shared counter; a worker packs its pair's k^T and v once
- * (zero-padded to whole vectors) into its scratch and keeps them while its next block is of the same pair.
+ * (zero-padded to whole vectors) into its scratch and keeps them while its next block is of the same pair, and
+ * computes four query rows at a time (gemm.c's register tile: each k^T and v vector loaded once for four rows).
  *
  * Arguments (int64 slots of tjs_args; wasm_threads.py's _ATTENTION packs them): batch, heads, l, s, e, ev, rep,
  * causal, mask kind (0 none, 1 bool bytes, 2 float32 added), out, q, k, v, mask, then the (batch, head, row,
@@ -53,89 +54,100 @@ typedef struct {
   int64_t blocks, rows, units, next;
 } attention_job;
 
-/* worker 0's scratch (the others' come from tjs_worker_scratch): k^T, v, one row of scores, one of output */
-static float scratch0[2 * ATT_MAX * ATT_MAX + 2 * ATT_MAX] __attribute__((aligned(64)));
+#define ROWS 4                /* query rows computed together (gemm.c's 4x8 register tile: two vectors of columns) */
 
-static inline int64_t round4(int64_t n) { return (n + 3) & ~(int64_t)3; }
+/* worker 0's scratch (the others' come from tjs_worker_scratch): k^T, v, ROWS rows of scores and of output */
+static float scratch0[2 * ATT_MAX * ATT_MAX + 2 * ROWS * ATT_MAX] __attribute__((aligned(64)));
 
-/* c[0, n4) = sum over t < kn of a[t * as] * b[t * n4 + .], each element from zero in t's order (b: kn rows of n4
- * floats, n4 a multiple of 4, 16-byte aligned) */
-static void row_product(const float *a, int64_t as, const float *b, int64_t kn, int64_t n4, float *c) {
-  int64_t j = 0;
-  for (; j + 16 <= n4; j += 16) {
-    f4 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0};
+static inline int64_t round8(int64_t n) { return (n + 7) & ~(int64_t)7; }
+
+/* c[r][0, n8) = sum over t < kn of a[r][t * as] * b[t * n8 + .] for the ROWS rows a[r] (c: rows of n8), each
+ * element from zero in t's order (b: kn rows of n8 floats, n8 a multiple of 8, 16-byte aligned) */
+static void rows_product(const float *const a[ROWS], int64_t as, const float *b, int64_t kn, int64_t n8, float *c) {
+  for (int64_t j = 0; j < n8; j += 8) {
+    f4 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0}, c30 = {0}, c31 = {0};
     const float *bt = b + j;
-    for (int64_t t = 0; t < kn; t++, bt += n4) {
-      const float x = a[t * as];
-      const f4 av = {x, x, x, x};
-      c0 = MADD4(av, *(const f4 *)bt, c0);
-      c1 = MADD4(av, *(const f4 *)(bt + 4), c1);
-      c2 = MADD4(av, *(const f4 *)(bt + 8), c2);
-      c3 = MADD4(av, *(const f4 *)(bt + 12), c3);
+    for (int64_t t = 0; t < kn; t++, bt += n8) {
+      const f4 b0 = *(const f4 *)bt, b1 = *(const f4 *)(bt + 4);
+      float x;
+      x = a[0][t * as]; c00 = MADD4(((f4){x, x, x, x}), b0, c00); c01 = MADD4(((f4){x, x, x, x}), b1, c01);
+      x = a[1][t * as]; c10 = MADD4(((f4){x, x, x, x}), b0, c10); c11 = MADD4(((f4){x, x, x, x}), b1, c11);
+      x = a[2][t * as]; c20 = MADD4(((f4){x, x, x, x}), b0, c20); c21 = MADD4(((f4){x, x, x, x}), b1, c21);
+      x = a[3][t * as]; c30 = MADD4(((f4){x, x, x, x}), b0, c30); c31 = MADD4(((f4){x, x, x, x}), b1, c31);
     }
-    *(f4 *)(c + j) = c0; *(f4 *)(c + j + 4) = c1; *(f4 *)(c + j + 8) = c2; *(f4 *)(c + j + 12) = c3;
-  }
-  for (; j < n4; j += 4) {
-    f4 c0 = {0};
-    const float *bt = b + j;
-    for (int64_t t = 0; t < kn; t++, bt += n4) {
-      const float x = a[t * as];
-      c0 = MADD4(((f4){x, x, x, x}), *(const f4 *)bt, c0);
-    }
-    *(f4 *)(c + j) = c0;
+    *(f4 *)(c + j) = c00; *(f4 *)(c + j + 4) = c01;
+    *(f4 *)(c + n8 + j) = c10; *(f4 *)(c + n8 + j + 4) = c11;
+    *(f4 *)(c + 2 * n8 + j) = c20; *(f4 *)(c + 2 * n8 + j + 4) = c21;
+    *(f4 *)(c + 3 * n8 + j) = c30; *(f4 *)(c + 3 * n8 + j + 4) = c31;
   }
 }
 
-/* pair (b, h)'s k^T (e rows of s4) and v (s rows of ev4), zero-padded */
+/* pair (b, h)'s k^T (e rows of s8) and v (s rows of ev8), zero-padded */
 static void pack_pair(const attention_job *j, int64_t b, int64_t h, float *kt, float *vp) {
-  const int64_t hk = h / j->rep, s4 = round4(j->s), ev4 = round4(j->ev);
+  const int64_t hk = h / j->rep, s8 = round8(j->s), ev8 = round8(j->ev);
   const float *k = j->k + b * j->ks[0] + hk * j->ks[1], *v = j->v + b * j->vs[0] + hk * j->vs[1];
   for (int64_t c = 0; c < j->e; c++) {
-    float *dst = kt + c * s4;
+    float *dst = kt + c * s8;
     for (int64_t t = 0; t < j->s; t++) dst[t] = k[t * j->ks[2] + c * j->ks[3]];
-    for (int64_t t = j->s; t < s4; t++) dst[t] = 0.0f;
+    for (int64_t t = j->s; t < s8; t++) dst[t] = 0.0f;
   }
   for (int64_t t = 0; t < j->s; t++) {
-    float *dst = vp + t * ev4;
+    float *dst = vp + t * ev8;
     for (int64_t d = 0; d < j->ev; d++) dst[d] = v[t * j->vs[2] + d * j->vs[3]];
-    for (int64_t d = j->ev; d < ev4; d++) dst[d] = 0.0f;
+    for (int64_t d = j->ev; d < ev8; d++) dst[d] = 0.0f;
   }
 }
 
-/* rows [i0, i1) of pair (b, h), its k^T and v packed */
+/* query row i's scores (a row of s) scaled, masked and turned into weights */
+static void weights_row(const attention_job *j, int64_t b, int64_t h, int64_t i, float *scores) {
+  const int64_t s = j->s;
+  const float neg_inf = -__builtin_inff();
+  for (int64_t t = 0; t < s; t++) scores[t] = scores[t] * j->scale;
+  if (j->causal)
+    for (int64_t t = i + 1; t < s; t++) scores[t] = neg_inf;
+  if (j->mask_kind != MASK_NONE) {
+    const int64_t at = b * j->ms[0] + h * j->ms[1] + i * j->ms[2], mc = j->ms[3];
+    if (j->mask_kind == MASK_BOOL) {
+      const unsigned char *m = (const unsigned char *)j->mask + at;
+      for (int64_t t = 0; t < s; t++) scores[t] = m[t * mc] ? scores[t] : neg_inf;
+    } else {
+      const float *m = (const float *)j->mask + at;
+      for (int64_t t = 0; t < s; t++) scores[t] = scores[t] + m[t * mc];
+    }
+  }
+  pool_softmax_rows(scores, scores, 1, s);
+}
+
+/* rows [i0, i1) of pair (b, h), its k^T and v packed, ROWS at a time (a last group short of ROWS repeats its last
+ * row, whose copies are not stored) */
 static void attention_rows(const attention_job *j, int64_t b, int64_t h, int64_t i0, int64_t i1, const float *kt,
                            const float *vp, float *scores, float *o) {
-  const int64_t s = j->s, s4 = round4(s), ev4 = round4(j->ev);
-  const float neg_inf = -__builtin_inff();
-  for (int64_t i = i0; i < i1; i++) {
-    row_product(j->q + b * j->qs[0] + h * j->qs[1] + i * j->qs[2], j->qs[3], kt, j->e, s4, scores);
-    for (int64_t t = 0; t < s; t++) scores[t] = scores[t] * j->scale;
-    if (j->causal)
-      for (int64_t t = i + 1; t < s; t++) scores[t] = neg_inf;
-    if (j->mask_kind != MASK_NONE) {
-      const int64_t at = b * j->ms[0] + h * j->ms[1] + i * j->ms[2], mc = j->ms[3];
-      if (j->mask_kind == MASK_BOOL) {
-        const unsigned char *m = (const unsigned char *)j->mask + at;
-        for (int64_t t = 0; t < s; t++) scores[t] = m[t * mc] ? scores[t] : neg_inf;
-      } else {
-        const float *m = (const float *)j->mask + at;
-        for (int64_t t = 0; t < s; t++) scores[t] = scores[t] + m[t * mc];
-      }
+  const int64_t s8 = round8(j->s), ev8 = round8(j->ev);
+  for (int64_t g = i0; g < i1; g += ROWS) {
+    const int64_t rows = i1 - g < ROWS ? i1 - g : ROWS;
+    const float *qr[ROWS], *pr[ROWS];
+    for (int r = 0; r < ROWS; r++) {
+      const int64_t i = g + (r < rows ? r : rows - 1);
+      qr[r] = j->q + b * j->qs[0] + h * j->qs[1] + i * j->qs[2];
+      pr[r] = scores + r * s8;
     }
-    pool_softmax_rows(scores, scores, 1, s);
-    row_product(scores, 1, vp, s, ev4, o);
-    float *dst = j->out + b * j->os[0] + h * j->os[1] + i * j->os[2];
-    for (int64_t d = 0; d < j->ev; d++) dst[d] = o[d];
+    rows_product(qr, j->qs[3], kt, j->e, s8, scores);
+    for (int r = 0; r < rows; r++) weights_row(j, b, h, g + r, scores + r * s8);
+    rows_product(pr, 1, vp, j->s, ev8, o);
+    for (int r = 0; r < rows; r++) {
+      float *dst = j->out + b * j->os[0] + h * j->os[1] + (g + r) * j->os[2];
+      for (int64_t d = 0; d < j->ev; d++) dst[d] = o[r * ev8 + d];
+    }
   }
 }
 
 static void attention_worker(void *ctx, int worker) {
   attention_job *j = (attention_job *)ctx;
-  const int64_t s4 = round4(j->s), ev4 = round4(j->ev);
-  const size_t floats = (size_t)(j->e * s4 + j->s * ev4 + s4 + ev4);
+  const int64_t s8 = round8(j->s), ev8 = round8(j->ev);
+  const size_t floats = (size_t)(j->e * s8 + j->s * ev8 + ROWS * (s8 + ev8));
   float *kt = worker ? (float *)tjs_worker_scratch(worker, floats * sizeof(float)) : scratch0;
   if (!kt) return;   /* no scratch for this worker: the others take its blocks */
-  float *vp = kt + j->e * s4, *scores = vp + j->s * ev4, *o = scores + s4;
+  float *vp = kt + j->e * s8, *scores = vp + j->s * ev8, *o = scores + ROWS * s8;
   int64_t packed = -1;
   for (;;) {
     const int64_t u = tjs_fetch_add(&j->next, 1);
