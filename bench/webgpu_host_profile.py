@@ -2,7 +2,7 @@
 by own time per step, with the GPU work of one step beside them. Run in Pyodide (torch = torch_js):
 
     TORCH_JS_WEBGPU=1 node js_bridge/pyrun.mjs bench/webgpu_host_profile.py [--only mlp,gpt2,gpt2_train,decode]
-        [--gpu-only] [--json out.json]
+        [--gpu-only] [--json out.json]     (also decode_graph: one replayed token of examples/smollm2)
 
 Calls into the JS bridge show as the own time of the Python function that makes them (e.g. backend.binary), and a
 readback's wait as `run_sync`. One more step runs under torch.webgpu.counter(timing=True): the GPU time of each
@@ -55,7 +55,32 @@ def decode():
     return step
 
 
-WORKLOADS = {"mlp": mlp, "gpt2": gpt2, "gpt2_train": gpt2_train, "decode": decode}
+def decode_graph():
+    """One token of gpu_suite's decode_graph (examples/smollm2's Llama at 135M shapes, static KV cache): the captured
+    greedy step replayed, and the token read back, as generate_graphed does per token."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "smollm2"))
+    from model import Llama, LlamaConfig, greedy_step
+    torch.manual_seed(0)
+    model = Llama(LlamaConfig(49152, 576, 30, 9, 3, 1536, 100000.0, 1e-5, 2048)).to("webgpu").eval()
+    for p in model.parameters():
+        p.data.mul_(0.5)
+    model.setup_cache(1024)
+    with torch.no_grad():
+        logits = model(torch.randint(0, 49152, (1, 16)).to("webgpu"), pos=0)
+        ids, pos = logits.argmax(-1, keepdim=True), torch.tensor([16], device="webgpu")
+        for _ in range(2):
+            greedy_step(model, ids, pos)
+        graph = torch.webgpu.Graph()
+        with torch.webgpu.graph(graph):
+            greedy_step(model, ids, pos)
+
+    def step():
+        graph.replay()
+        int(ids.item())
+    return step
+
+
+WORKLOADS = {"mlp": mlp, "gpt2": gpt2, "gpt2_train": gpt2_train, "decode": decode, "decode_graph": decode_graph}
 
 
 def gpu_table(step, rows=25):
