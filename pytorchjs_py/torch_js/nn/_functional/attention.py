@@ -125,6 +125,10 @@ def _in_projection_packed(q, k, v, w, b=None, views=False):
     e = q._shape[-1]
     if k is v:
         if q is k:
+            if views and q.dim() == 3 and q.transpose(0, 1).is_contiguous():
+                # batch-first memory (MultiheadAttention's batch_first): its rows projected where they lie, not
+                # copied into (L, B, E) order first; each row's sums are the same
+                return tuple(_split(linear(q.transpose(0, 1), w, b).transpose(0, 1), 3, e, views))
             return tuple(_split(linear(q, w, b), 3, e, views))
         w_q, w_kv = w.split([e, e * 2])
         b_q, b_kv = (None, None) if b is None else b.split([e, e * 2])
