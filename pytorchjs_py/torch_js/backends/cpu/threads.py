@@ -21,9 +21,10 @@ runs in a worker (browser) or on Node's main thread, where Atomics.wait is allow
 The workers start at the first such product and join as they come up (in a browser, once Pyodide's worker returns to
 its event loop). SharedArrayBuffer needs cross-origin isolation (COOP/COEP headers): without it, or with Pyodide on a
 page's main thread, get_num_threads() is 1 and torch_js says why once (a RuntimeWarning). Large float32 maps of
-vec_math.h (GELU, exp, tanh, sigmoid, ...), softmax and layer norm go the same way (wasm_ext/pool/: the side
-module's own lane code, Pyodide's expf bit for bit, the layer norm composite's steps: the same bits), and operands seen
-again unchanged (weights) stay in the shared memory (wasm_resident.py). Other kernels (other elementwise ops,
+vec_math.h (GELU, exp, tanh, sigmoid, ...), softmax, layer norm and scaled-dot-product attention go the same way
+(wasm_ext/pool/: the side module's own lane code, Pyodide's expf bit for bit, the layer norm composite's steps, the
+attention composite's products, mask and softmax: the same bits), and operands seen again unchanged (weights) stay in
+the shared memory (wasm_resident.py). Other kernels (other elementwise ops,
 reductions, other norms) run on Pyodide's thread.
 """
 import ctypes
