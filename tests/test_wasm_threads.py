@@ -393,8 +393,8 @@ def test_attention_in_multihead_and_encoder_layers(pool_threads, monkeypatch):
 @pyodide_only
 def test_attention_the_pool_declines(pool_threads, monkeypatch):
     """What stays with the composite (the same bits at any count): float64, inputs autograd records (the gradients
-    too), keys or head dims past 256, products small enough for gemm's direct loop, dropout; and
-    MultiheadAttention asked for its weights."""
+    too), keys or head dims past 256, products small enough for gemm's direct loop, dropout; MultiheadAttention
+    asked for its weights, and one too small for the pool (its composite reading the in-projection's views)."""
     taken = _pooled_attention(monkeypatch)
     tj.manual_seed(9)
     q, k, v = tj.randn(2, 4, 40, 32), tj.randn(2, 4, 48, 32), tj.randn(2, 4, 48, 32)
@@ -414,9 +414,11 @@ def test_attention_the_pool_declines(pool_threads, monkeypatch):
         return qg.grad
     _same_at_all_counts(grad)
     mha = tj.nn.MultiheadAttention(192, 6, batch_first=True).eval()
-    x = tj.randn(4, 48, 192)
+    x, few = tj.randn(4, 48, 192), tj.randn(4, 5, 192)
     with tj.no_grad():
         _same_at_all_counts(lambda: mha(x, x, x)[1])
+        # the in-projection split into views, then too little work for the pool: the composite reads the views
+        _same_at_all_counts(lambda: mha(few, few, few, need_weights=False)[0])
     assert not any(taken), taken
 
 

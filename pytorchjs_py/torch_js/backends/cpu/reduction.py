@@ -139,6 +139,11 @@ class CPUGemm:
         bits), else None: the composite."""
         return wasm_threads.attention if library.IN_PYODIDE and wasm_threads.pooled() else None
 
+    def attention_takes(self, dims, tensors):
+        """Whether `attention` takes attention of dims (batch heads l s e ev) over these float32 tensors (inputs
+        and masks): nn.functional's multi_head_attention_forward asks before it reads its in-projection as views."""
+        return library.IN_PYODIDE and wasm_threads.attention_takes(dims, tensors)
+
     def quant_matmul(self, out, x, w, scales, mins, scheme, group):
         """out (float32, contiguous M x N) = x (float32 M x K, unit column stride) @ W^T with W (N x K) packed:
         scheme 0 int8 w times scales[n, k / group], 1 Q4_1 nibbles (wasm_ext/quant.c), in ranges of columns."""

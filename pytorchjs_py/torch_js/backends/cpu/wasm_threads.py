@@ -387,23 +387,35 @@ def layer_norm(out, mean, rstd, x, weight, bias, outer, n, eps, rms):
     return _by_rows(out, x, outer, n, run_piece, in_place=False, extra=2 * stats + 2 * _aligned(n * 4))
 
 
+def _attention_takes(dims, tensors, mask=None):
+    """Whether attention() takes these dims over these tensors: pooled kernels running, float32 (a mask bool or
+    float32), none that autograd records, a shape whose two products the composite runs through gemm.c's blocked
+    driver in one k block (pool_attention.c gives its bits only then), and enough work."""
+    batch, heads, l, s, e, ev = dims
+    if not pooled() or any(t._dtype is not D.float32 for t in tensors):
+        return False
+    if mask is not None and mask._dtype is not D.bool_ and mask._dtype is not D.float32:
+        return False
+    if GRAD_ENABLED[0] and any(t._requires_grad for t in tensors + ((mask,) if mask is not None else ())):
+        return False
+    return (min(l, s, e, ev) >= 2 and max(s, e, ev) <= ATTENTION_MAX and l * s * e > _DIRECT_MAX
+            and l * ev * s > _DIRECT_MAX and batch * heads * l * s * (e + ev) >= ATTENTION_MIN_WORK)
+
+
+def attention_takes(dims, tensors):
+    """Whether attention() would take attention of these dims over these float32 tensors (multi_head_attention_forward
+    asks before it splits its in-projection into views: a composite reading those views could round differently)."""
+    return _attention_takes(dims, tuple(tensors))
+
+
 def attention(out, q, k, v, mask, dims, strides, rep, causal, scale):
     """ops/fused_attention.py's fused_sdpa on the pool (the backend's `attention` while pooled kernels run): out
     (float32, any layout of its own fresh storage) = softmax(q k^T * scale, masked) v over (batch, head) pairs of
     strided q, k, v and mask (dims: batch heads l s e ev; strides: (batch, head, row, column) of each, the mask's
-    (0, 0, 0, 0) when None). True when done; False where the pool does not take it: not float32, a tensor autograd
-    records, a mask neither bool nor float32, or a shape whose products the composite does not run through gemm.c's
-    blocked driver in one k block (pool_attention.c then would not give its bits), or too little work."""
+    (0, 0, 0, 0) when None). True when done; False where the pool does not take it (_attention_takes)."""
     batch, heads, l, s, e, ev = dims
     tensors = [t for t in (q, k, v, mask) if t is not None]
-    if not pooled() or any(t._dtype is not D.float32 for t in (out, q, k, v)):
-        return False
-    if mask is not None and mask._dtype is not D.bool_ and mask._dtype is not D.float32:
-        return False
-    if GRAD_ENABLED[0] and any(t._requires_grad for t in tensors):
-        return False
-    if (min(l, s, e, ev) < 2 or max(s, e, ev) > ATTENTION_MAX or l * s * e <= _DIRECT_MAX or l * ev * s <= _DIRECT_MAX
-            or batch * heads * l * s * (e + ev) < ATTENTION_MIN_WORK):
+    if not _attention_takes(dims, (out, q, k, v), mask):
         return False
     shapes = [(batch, heads, l, e), (batch, heads // rep, s, e), (batch, heads // rep, s, ev), (batch, heads, l, s)]
     spans = [_span(shape, st) for shape, st in zip(shapes, strides)]

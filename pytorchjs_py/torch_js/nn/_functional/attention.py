@@ -105,11 +105,12 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
     raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received {query.dim()}-D query tensor")
 
 
-def _reads_strided(t):
-    """Whether t's backend has a fused attention now that reads q, k and v as any strided views and writes any
-    layout (the CPU worker pool's in Pyodide): then the in-projection is not split into copies."""
-    backend = t._storage.backend
-    return getattr(backend, "attention_any_layout", False) and backend.attention is not None
+def _reads_strided(t, dims, tensors):
+    """Whether t's backend has a fused attention that takes attention of these dims (batch heads l s e ev) over
+    these tensors now, reading q, k and v as any strided views (the CPU worker pool's in Pyodide): then the
+    in-projection is not split into copies."""
+    takes = getattr(t._storage.backend, "attention_takes", None)
+    return takes is not None and takes(dims, [x for x in tensors if x is not None])
 
 
 def _split(proj, parts, e, views):
@@ -181,7 +182,9 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if not use_separate_proj_weight:
         if in_proj_weight is None:
             raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
-        views = direct and bias_k is None and (not training or dropout_p == 0.0) and _reads_strided(query)
+        views = direct and bias_k is None and (not training or dropout_p == 0.0) and _reads_strided(
+            query, (bsz, num_heads, tgt_len, key._shape[0], head_dim, head_dim),
+            (query, key, value, in_proj_weight, in_proj_bias, attn_mask, key_padding_mask))
         q, k, v = _in_projection_packed(query, key, value, in_proj_weight, in_proj_bias, views)
     else:
         b_q, b_k, b_v = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
