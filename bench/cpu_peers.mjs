@@ -5,7 +5,7 @@
 // forward; an MLP and a CNN training step, which ORT-Web cannot run: torch_js and PyTorch only).
 //
 //   node bench/cpu_peers.mjs [--threads 1,2,4,8,16] [--sizes 256,512,1024,2048] [--rounds 5] [--out FILE]
-//                            [--no-torch] [--python PATH]
+//                            [--no-torch] [--python PATH] [--wheel PATH]
 //
 // Threads above the machine's cores are dropped. Writes bench/results/cpu_peers.json and prints a table (ms per
 // call, best of --rounds; within a round the two wasm engines take turns, so they share the machine's load alike);
@@ -69,6 +69,7 @@ function parseArgs(argv) {
     else if (a === "--out") o.out = path.resolve(val());
     else if (a === "--no-torch") o.torch = false;
     else if (a === "--python") o.python = val();
+    else if (a === "--wheel") o.wheel = path.resolve(val());   // another build of torch_js (before/after runs)
     else throw new Error(`cpu_peers: unknown argument ${a}`);
   }
   const cores = os.availableParallelism?.() ?? os.cpus().length;
@@ -239,7 +240,7 @@ async function main() {
   const torch = o.torch ? runTorch(o, torchRef) : { skipped: true };
   result.engines.torch = { python: torch.python, version: torch.torch, error: torch.error, skipped: torch.skipped };
 
-  const { pyodide, timings } = await bootPyodide({ mount: [REPO] });
+  const { pyodide, timings } = await bootPyodide({ mount: [REPO], wheel: o.wheel });
   pyodide.runPython(PY_SIDE);
   const py = (name) => pyodide.globals.get(name);
   const poolInfo = JSON.parse(py("pool")(Math.max(...o.threads)));
