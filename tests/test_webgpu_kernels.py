@@ -422,3 +422,55 @@ def test_lazy_pieces_that_overlap_stay_in_order():
     want.as_strided((3, 4), (2, 1)).copy_(sample((3, 4), seed=82))
     want.as_strided((3, 4), (2, 1), 1).copy_(sample((3, 4), seed=83))
     assert_close(want, base, what="overlapping strided writes")
+
+
+# ---- t[idx] and t[idx] = v: the index read by the take or put itself -------------------------------------------
+def test_index_take_and_put_are_one_kernel_each():
+    """One index tensor: index_offsets is held and the take or put computes the offsets itself (index.mjs
+    heldOffsets): one dispatch each, the CPU's values, negative indices wrapped, bounds errors still raised."""
+    src = sample((5, 6, 7), seed=90)
+    idx = torch.tensor([4, -1, 0, 2])
+    val = sample((5, 4, 7), seed=91)
+    programs = {
+        "take on dim 1": lambda s, i, v: s[:, i],
+        "index_select": lambda s, i, v: s.index_select(2, i.abs()),
+        "embedding": lambda s, i, v: F.embedding(i.abs(), s[0]),
+        "put on dim 1": lambda s, i, v: _put(s, i, v),
+        "put accumulate": lambda s, i, v: s.clone().index_put_((i,), s[:4] * 2, accumulate=True),
+    }
+    for what, fn in programs.items():
+        want = fn(src, idx, val)
+        s, i, v = src.to(GPU), idx.to(GPU), val.to(GPU)
+        torch.webgpu.synchronize()
+        with torch.webgpu.counter(kernels=True) as c:
+            got = fn(s, i, v)
+            torch.webgpu.flush()
+        assert_close(want, got, what=what)
+        assert not any(k.startswith("index_offsets") for k in c.kernels), (what, c.kernels)
+    bad = torch.tensor([1, 9]).to(GPU)
+    with pytest.raises(IndexError, match="out of bounds"):
+        src.to(GPU)[:, bad].sum().item()
+    with pytest.raises(IndexError, match="out of bounds"):
+        t = src.to(GPU)
+        t[:, bad] = 0.0
+        t.sum().item()
+
+
+def _put(s, i, v):
+    t = s.clone()
+    t[:, i] = v
+    return t
+
+
+def test_held_index_offsets_keep_their_order():
+    """The index changes right after its take (the decoding step's position += 1): the take saw the old value, and
+    offsets read later (two indices: the second accumulates onto the first's) are computed as before."""
+    src = sample((6, 5), seed=92).to(GPU)
+    pos = torch.tensor([2]).to(GPU)
+    first = src[pos]
+    pos.add_(1)
+    second = src[pos]
+    assert_close(src.cpu()[[2]], first)
+    assert_close(src.cpu()[[3]], second)
+    rows, cols = torch.tensor([0, 5, 3]).to(GPU), torch.tensor([4, 0, 1]).to(GPU)
+    assert_close(src.cpu()[[0, 5, 3], [4, 0, 1]], src[rows, cols])

@@ -31,7 +31,9 @@ import {
   TM_INT, TN_INT, gemmSource, gemmSpecs, pickProfile, planGemm, splitKPlan, splitKSlices, splitKSumSource, splitKSumSpecs,
 } from './kernels/matmul.mjs';
 import { MATMUL_TABLE } from './kernels/matmul_table.mjs';
-import { indexOffsetsSource, indexOffsetsSpecs, putSource, putSpecs, takeSource, takeSpecs } from './kernels/index.mjs';
+import {
+  indexOffsetsSource, indexOffsetsSpecs, putSource, putSpecs, putSpecsIndexed, takeSource, takeSpecs, takeSpecsIndexed,
+} from './kernels/index.mjs';
 import {
   col2imSource, col2imSpecs, im2colSource, im2colSpecs, poolBackwardSource, poolBackwardSpecs, poolSource, poolSpecs,
 } from './kernels/nn.mjs';
@@ -105,7 +107,11 @@ export class Bridge {
     for (const name of Object.getOwnPropertyNames(Bridge.prototype)) {
       const f = this[name];
       if (name === 'constructor' || name === 'run' || name.startsWith('_') || typeof f !== 'function') continue;
-      this[name] = (...args) => { if (this.queue) this._drain(); return f.apply(this, args); };
+      this[name] = (...args) => {
+        if (this.queue) this._drain();
+        if (this.heldOffsets) this._runHeldOffsets();
+        return f.apply(this, args);
+      };
     }
   }
 
@@ -137,7 +143,10 @@ export class Bridge {
       const id = q[1 + 2 * i], nbytes = q[2 + 2 * i];
       if (this.graphs.active && this.graphs.queued(id, nbytes)) continue;   // a graph holds id: release deferred
       if (nbytes >= 0) this.buffers.allocAs(id, nbytes);
-      else if (!this.lazy.release(id)) this.buffers.release(id, this.disp.open);
+      else {
+        if (this.heldOffsets?.offs.id === id) this.heldOffsets = null;   // offsets nobody will read: never computed
+        if (!this.lazy.release(id)) this.buffers.release(id, this.disp.open);
+      }
     }
     q[0] = 0;
   }
@@ -260,6 +269,7 @@ export class Bridge {
 
   _run(I, F) {
     const fam = I[0];
+    if (this.heldOffsets && this._runIndexed(fam, I)) return;
     switch (fam) {
       case FAMILY.COPY: {
         const a = ARGS.COPY(I);
@@ -318,7 +328,12 @@ export class Bridge {
       case FAMILY.SOFTMAX: return this._softmax(ARGS.SOFTMAX(I));
       case FAMILY.CUMUL: return this._cumul(ARGS.CUMUL(I));
       case FAMILY.GEMM: return this._gemm(ARGS.GEMM(I));
-      case FAMILY.INDEX_OFFSETS: return this._indexOffsets(ARGS.INDEX_OFFSETS(I));
+      case FAMILY.INDEX_OFFSETS: {
+        const a = ARGS.INDEX_OFFSETS(I);
+        if (a.flags & 1) return this._indexOffsets(a);   // (accumulating: a later index of several)
+        this.heldOffsets = a;   // for the take or put that comes next (_runIndexed)
+        return;
+      }
       case FAMILY.PUT: return this._put(ARGS.PUT(I));
       case FAMILY.IM2COL: return this._im2col(ARGS.IM2COL(I), true);
       case FAMILY.COL2IM: return this._im2col(ARGS.COL2IM(I), false);
@@ -411,7 +426,7 @@ export class Bridge {
   }
 
   /** Elementwise-shaped families: `operands` ({id, dt, off}) over `shape`, one stride list per operand. */
-  _ew(fam, op, operands, shape, strides, extra) {
+  _ew(fam, op, operands, shape, strides, extra, indexed = false) {
     if (op === undefined) throw Object.assign(new Error(`unknown ${fam} op`), { code: 2 });
     const nops = operands.length;
     const ids = operands.map((o) => o.id), dts = operands.map((o) => o.dt), offs = operands.map((o) => o.off);
@@ -421,8 +436,10 @@ export class Bridge {
     this._checkDtypes(dts);
     const [cs, cst] = coalesce(shape, strides);
     const d = this.disp;
-    const p = fam === 'take'
-      ? this._pipe(`take:${dts[0]}`, ids, () => takeSpecs(dts[0]), (b) => takeSource(dts[0], b))
+    if (indexed) ids.push(this.errId);   // (a take reading its index: operand 2, with the error buffer)
+    const p = indexed
+      ? this._pipe(`take_idx:${dts[0]}:${dts[2]}`, ids, () => takeSpecsIndexed(dts[0], dts[2]), (b, v) => takeSource(dts[0], b, { idd: dts[2], vE: v[3] }))
+      : fam === 'take' ? this._pipe(`take:${dts[0]}`, ids, () => takeSpecs(dts[0]), (b) => takeSource(dts[0], b))
       : this._pipe(`${fam}:${op}:${dts.join(',')}`, ids, () => elementwiseSpecs(fam, dts), (b) => elementwiseSource(fam, op, dts, b));
     const w = d.slot();
     const u32 = d.u32;
@@ -616,6 +633,48 @@ export class Bridge {
     this.buffers.release(tid, true);
   }
 
+  // ---- t[idx], t[idx] = v: index_offsets and the take or put as one kernel --------------------------------------
+  // An index_offsets of one index tensor (not accumulating onto another's) turns an index into element offsets for
+  // the take or put Python calls right after, which is all that reads them: Python releases them then. So it is
+  // held (heldOffsets) and that take or put reads the index itself (kernels/index.mjs `indexed`): one dispatch, not
+  // two (a decoding step's KV-cache writes, an embedding). Anything else the bridge is asked first computes the
+  // held offsets as before (_runHeldOffsets: the index still holds the same values then); their release drops them.
+
+  /** Run take/put `I` with the held offsets computed in its own kernel; false when it cannot (then they are run). */
+  _runIndexed(fam, I) {
+    const h = this.heldOffsets;
+    const a = fam === FAMILY.TAKE ? ARGS.TAKE(I) : fam === FAMILY.PUT ? ARGS.PUT(I) : null;
+    const st = a && a.offs.id === h.offs.id && a.offs.off === h.offs.off && this._indexStrides(a, h);
+    if (!st || (fam === FAMILY.PUT && a.dst.id === h.idx.id)) { this._runHeldOffsets(); return false; }
+    this.lazy.flush();
+    this._forgetWritten(fam, I);
+    const params = (w, u32) => { u32[w + 8] = h.dim_size; u32[w + 9] = h.dim_stride; u32[w + 10] = h.flags; };
+    const idx = { id: h.idx.id, dt: h.idx.dt, off: h.idx.off };
+    if (fam === FAMILY.TAKE) this._ew('take', '', [a.out, a.src, idx], a.shape, [a.out_st, a.src_st, st], params, true);
+    else this._put({ ...a, offs: idx, offs_st: st }, params);
+    this.indexUsed = true;
+    return true;
+  }
+
+  /** take/put `a`'s strides over the held offsets as strides over their index, or null (a view it cannot map). */
+  _indexStrides(a, h) {
+    const byStride = new Map();   // the offsets are contiguous over h.shape: a stride names one dimension
+    h.shape.forEach((size, k) => { if (size > 1) byStride.set(h.offs_st[k], h.idx_st[k]); });
+    const st = new Array(a.shape.length);
+    for (let j = 0; j < a.shape.length; j++) {
+      const s = a.offs_st[j];
+      st[j] = s === 0 || a.shape[j] === 1 ? 0 : byStride.get(s);
+      if (st[j] === undefined) return null;
+    }
+    return st;
+  }
+
+  _runHeldOffsets() {
+    const a = this.heldOffsets;
+    this.heldOffsets = null;
+    this._indexOffsets(a);
+  }
+
   _indexOffsets(a) {
     const { id: oid, off: ooff } = a.offs, { id: iid, dt: idt, off: ioff } = a.idx;
     const { dim_size: size, dim_stride: stride, flags, shape } = a;
@@ -636,7 +695,8 @@ export class Bridge {
     this.indexUsed = true;
   }
 
-  _put(a) {
+  /** `indexed` (params writer): a.offs is the index itself, its offsets computed in the kernel (_runIndexed). */
+  _put(a, indexed = null) {
     const { accumulate: acc, shape } = a;
     const { id: did, dt: ddt, off: doff } = a.dst, { id: vid, dt: vdt, off: voff } = a.val, { id: fid, off: foff } = a.offs;
     let n = 1;
@@ -645,13 +705,17 @@ export class Bridge {
     this._checkDtypes([ddt, vdt]);
     const [cs, cst] = coalesce(shape, [a.val_st, a.dst_st, a.offs_st]);
     const d = this.disp;
-    const p = this._pipe(`put:${ddt}:${acc}`, [did, vid, fid], () => putSpecs(ddt), (b, v) => putSource(ddt, !!acc, b, v[0]));
+    const fdt = a.offs.dt, ids = indexed ? [did, vid, fid, this.errId] : [did, vid, fid];
+    const p = indexed
+      ? this._pipe(`put_idx:${ddt}:${acc}:${fdt}`, ids, () => putSpecsIndexed(ddt, fdt), (b, v) => putSource(ddt, !!acc, b, v[0], { idd: fdt, vE: v[3] }))
+      : this._pipe(`put:${ddt}:${acc}`, ids, () => putSpecs(ddt), (b, v) => putSource(ddt, !!acc, b, v[0]));
     const w = d.slot();
     const u32 = d.u32;
     const [gx, gy] = grid(Math.ceil(n / WG));
     u32[w] = n; u32[w + 1] = cs.length; u32[w + 2] = gx; u32[w + 3] = doff; u32[w + 4] = voff; u32[w + 5] = foff;
     for (let j = 0; j < cs.length; j++) for (let k = 0; k < 3; k++) { u32[w + ARR(0) + j] = cs[j]; u32[w + ARR(k + 1) + j] = cst[k][j]; }
-    d.dispatch(p, [did, vid, fid], w, gx, gy);
+    indexed?.(w, u32);
+    d.dispatch(p, ids, w, gx, gy);
   }
 }
 

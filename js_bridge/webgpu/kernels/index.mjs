@@ -32,12 +32,16 @@ export function putSpecs(d) {
   return [{ name: 'D', dt: d, write: true, atomic: true }, { name: 'V', dt: d }, { name: 'F', dt: DT.int64 }];
 }
 
-export function indexOffsetsSource(idd, b, vE) {
+// `off`: the element offset that index I (read at element `at`) selects along its dimension, checked (params:
+// 8 dim size, 9 dim stride, 10 flags): an index out of range is recorded in E and reads as 0.
+function indexOffset(idd, vE, at) {
   // index value as (i32, ok): int64 indices beyond int32 are out of range for any GPU buffer anyway
   const idx = idd === DT.int64
-    ? 'let r = raw_I(o1); let v = bitcast<i32>(r.x); let fits = r.y == select(0u, 0xffffffffu, v < 0);'
-    : 'let r = vec2<u32>(bitcast<u32>(ld_I(o1)), 0u); let v = ld_I(o1); let fits = true;';
-  return shell(stridedOffsets(2, [3, 4]) + `
+    ? `let r = raw_I(${at}); let v = bitcast<i32>(r.x); let fits = r.y == select(0u, 0xffffffffu, v < 0);`
+    : `let r = vec2<u32>(bitcast<u32>(ld_I(${at})), 0u); let v = ld_I(${at}); let fits = true;`;
+  return `
+  var off: i32;
+  {   // (a block: the take or put body that follows has names of its own)
   ${idx}
   let size = pi(8u);
   var w = v;
@@ -48,19 +52,37 @@ export function indexOffsetsSource(idd, b, vE) {
     }
     w = 0;
   }
-  var off = w * pi(9u);
+  off = w * pi(9u);
+  }
+`;
+}
+
+export function indexOffsetsSource(idd, b, vE) {
+  return shell(stridedOffsets(2, [3, 4]) + indexOffset(idd, vE, 'o1') + `
   if ((pu(10u) & 1u) == 1u) { off += ld_O(o0); }   // flags bit 0: accumulate
   st_O(o0, off);
 `, b);
 }
 
-export function takeSource(d, b) {
-  return shell(stridedOffsets(3, [3, 4, 5]) + '  strw_O(o0, raw_S(o1 + u32(ld_F(o2))));\n', b);
+// take and put read their element offsets from F (index_offsets' int64 output), or, `indexed` = {idd, vE}, compute
+// them from the index I itself (one index tensor: index_offsets and the take or put as one kernel, index.mjs
+// heldOffsets), with index_offsets' params (8-10).
+export function takeSpecsIndexed(d, idd) {
+  return [...takeSpecs(d).slice(0, 2), { name: 'I', dt: idd }, { name: 'E', dt: DT.int32, write: true, atomic: true }];
+}
+export function putSpecsIndexed(d, idd) {
+  return [...putSpecs(d).slice(0, 2), { name: 'I', dt: idd }, { name: 'E', dt: DT.int32, write: true, atomic: true }];
 }
 
-export function putSource(d, accumulate, b, vD) {
+export function takeSource(d, b, indexed = null) {
+  const off = indexed ? indexOffset(indexed.idd, indexed.vE, 'o2') : '  let off = ld_F(o2);\n';
+  return shell(stridedOffsets(3, [3, 4, 5]) + off + '  strw_O(o0, raw_S(o1 + u32(off)));\n', b);
+}
+
+export function putSource(d, accumulate, b, vD, indexed = null) {
   const sz = ITEMSIZE[d];
-  let body = stridedOffsets(3, [4, 3, 5]) + '  let di = o1 + u32(ld_F(o2));\n';
+  const off = indexed ? indexOffset(indexed.idd, indexed.vE, 'o2') : '  let off = ld_F(o2);\n';
+  let body = stridedOffsets(3, [4, 3, 5]) + off + '  let di = o1 + u32(off);\n';
   if (!accumulate) {
     body += '  strw_D(di, raw_V(o0));\n';
   } else if (d === DT.int64) {
