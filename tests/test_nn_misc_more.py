@@ -204,7 +204,9 @@ def test_affine_grid_matches_torch(size, align_corners):
 def test_spatial_transformer_step_matches_torch():
     # the spatial-transformer tutorial's sampler: theta from a localization net, affine_grid, grid_sample
     x = torch.randn(4, 1, 12, 12, generator=torch.Generator().manual_seed(9))
-    theta = torch.tensor([[1.0, 0.1, 0.05], [-0.1, 0.9, 0.0]]).repeat(4, 1, 1)
+    # (a y shift of 0.013: with 0.0, 52 sample rows land exactly on pixel rows, where the bilinear gradient jumps and
+    # a 1-ulp difference in the grid (PyTorch's bmm and ours round differently on AVX-512) flips its side)
+    theta = torch.tensor([[1.0, 0.1, 0.05], [-0.1, 0.9, 0.013]]).repeat(4, 1, 1)
     tt, jt, tx, jx = theta.clone().requires_grad_(), _j(theta, True), x.clone().requires_grad_(), _j(x, True)
     t_out = torch.nn.functional.grid_sample(tx, torch.nn.functional.affine_grid(tt, tx.size(), align_corners=False),
                                             align_corners=False)
