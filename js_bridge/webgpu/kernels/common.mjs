@@ -279,3 +279,20 @@ export function grid(groups) {
   const gx = Math.min(groups, MAX_GROUPS);
   return [gx, Math.ceil(groups / gx)];
 }
+
+/** Drop size-1 dims and merge dims that are contiguous in every stride list (shape, strides mutated copies). */
+export function coalesce(shape, strides) {
+  const s = [], st = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = s.length - 1;
+    if (last >= 0 && strides.every((x, k) => st[k][last] === x[d] * shape[d])) {
+      s[last] *= shape[d];
+      strides.forEach((x, k) => { st[k][last] = x[d]; });
+    } else {
+      s.push(shape[d]);
+      strides.forEach((x, k) => st[k].push(x[d]));
+    }
+  }
+  return [s, st];
+}
