@@ -13,6 +13,7 @@ import contextlib
 import importlib
 import io
 import json
+import math
 import os
 import runpy
 import subprocess
@@ -302,12 +303,28 @@ def test_accelerator_without_webgpu_matches_pytorch_without_one(name):
     assert _same(case, ours, FIX["no_accelerator"][name]), (ours, FIX["no_accelerator"][name])
 
 
+def _near(a, b):
+    """a == b with floats within a few float32 ulps (NaN equal to NaN): PyTorch's own float32 products round
+    differently from one CPU's vector ISA to another's (AVX-512 against the AVX2 host that wrote the fixture)."""
+    if isinstance(a, float) and isinstance(b, (int, float)):
+        return a == b or (a != a and b != b) or math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-30)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_near(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_near(x, y) for x, y in zip(a, b))
+    return a == b
+
+
 @needs_torch
 def test_live_torch_agrees_with_fixture():
+    """The fixture is PyTorch's current behaviour (else: regenerate it); values to float32 rounding, since the live
+    PyTorch may run on another vector ISA than the one that wrote it (torch_js is checked against it exactly)."""
+    stale = []
     with _pytorch_flags_settable():
-        stale = [name for name, case in {**C.CASES, **C.NO_ACCELERATOR_CASES}.items()
-                 if not _same(case, C.outcome(torch, case[0]),
-                              FIX["cases"].get(name) or FIX["no_accelerator"][name])]
+        for name, case in {**C.CASES, **C.NO_ACCELERATOR_CASES}.items():
+            live, fixed = C.outcome(torch, case[0]), FIX["cases"].get(name) or FIX["no_accelerator"][name]
+            if not _same(case, live, fixed) and not _near(json.loads(json.dumps(live)), fixed):
+                stale.append(name)
     assert stale == [], "run tools/gen_device_api_fixtures.py"
 
 
