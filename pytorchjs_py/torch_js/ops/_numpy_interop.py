@@ -110,14 +110,15 @@ def numpy_view(t, np):
     npd = np.dtype(t._dtype.name if t._dtype is not D.bool_ else "bool")
     isz = t._dtype.itemsize
     storage = t._storage
+    raw = (ctypes.c_char * max(storage.nbytes, 1)).from_address(storage.ptr)
+    raw._torch_js_storage = storage  # the array's base chain keeps the tensor's memory alive
+    mem = np.frombuffer(raw, dtype=np.uint8)
+    span = (sum((n - 1) * s for n, s in zip(t._shape, t._stride)) + 1) if t.numel() else 0
+    flat = mem[t._offset * isz:(t._offset + span) * isz].view(npd) if span else np.empty(0, npd)
+    view = np.lib.stride_tricks.as_strided(flat, shape=t._shape, strides=tuple(s * isz for s in t._stride))
     # writes through the array bump no version: copies kept elsewhere (the CPU worker pool's shared memory,
     # backends/cpu/wasm_resident.py) may no longer trust the storage's counter
     storage.aliased = True
     if storage.owner is not None:
         storage.owner.aliased = True
-    raw = (ctypes.c_char * max(t._storage.nbytes, 1)).from_address(t._storage.ptr)
-    raw._torch_js_storage = t._storage  # the array's base chain keeps the tensor's memory alive
-    mem = np.frombuffer(raw, dtype=np.uint8)
-    span = (sum((n - 1) * s for n, s in zip(t._shape, t._stride)) + 1) if t.numel() else 0
-    flat = mem[t._offset * isz:(t._offset + span) * isz].view(npd) if span else np.empty(0, npd)
-    return np.lib.stride_tricks.as_strided(flat, shape=t._shape, strides=tuple(s * isz for s in t._stride))
+    return view

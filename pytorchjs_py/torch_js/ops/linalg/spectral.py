@@ -72,7 +72,32 @@ def _svd_parts(A):
         V = V.gather(-1, idx.unsqueeze(-2).expand(V._shape))
     V, W = _fix_signs(V, W)
     U = W / S.masked_fill(S == 0, 1).unsqueeze(-2)
-    return U, S, V
+    return _complete_null_columns(U, S), S, V
+
+
+def _complete_null_columns(U, S):
+    """U's columns for singular values at rounding level (rank-deficient A: W's column there is noise over a
+    negligible norm, not a unit vector orthogonal to the others) replaced by an orthonormal complement of the rest,
+    as LAPACK's U has: det(U), U S V^T and the SVD's gradients need an orthogonal U."""
+    n = S._shape[-1]
+    if not n or not S.numel():
+        return U
+    eps = 2.220446049250313e-16 if S._dtype is D.float64 else 1.1920928955078125e-07
+    tol = S.amax(-1, keepdim=True) * (eps * max(U._shape[-2], n))
+    null = (S <= tol).reshape(-1, n).tolist()
+    if not any(any(row) for row in null):
+        return U
+    m = U._shape[-2]
+    flat = U.reshape(-1, m, n).clone()
+    for b, row in enumerate(null):
+        keep = [j for j in range(n) if not row[j]]
+        if len(keep) == n:
+            continue
+        good = flat[b][:, keep] if keep else flat[b][:, :0]
+        Q, _ = qr(good, mode="complete")
+        for k, j in enumerate(j for j in range(n) if row[j]):
+            flat[b][:, j] = Q[:, len(keep) + k]
+    return flat.reshape(U._shape)
 
 
 def _svd_backward(ctx, gU, gS, gVh):
