@@ -155,10 +155,10 @@ def test_state_dict_loads_into_torch_and_back():
 def test_live_torch_agrees_with_fixture(i):
     """The fixture is still PyTorch's (else regenerate it), to float32 rounding: the live PyTorch may run on another
     vector ISA than the host that wrote it (on an AVX-512 host its trajectories differ by an ulp or two; LBFGS's
-    strong-Wolfe line search grows that to ~1e-4 over its evaluations)."""
+    strong-Wolfe line search grows that to ~1.5e-3 over its evaluations)."""
     name, kw = C.OPTIM_CASES[i]
     params, _, _ = C.run_optim(torch, name, kw)
-    _assert_close(params, FIX["optim"][i]["params"], rtol=1e-3 if name == "LBFGS" else 1e-6, atol=0)
+    _assert_close(params, FIX["optim"][i]["params"], rtol=1e-2 if name == "LBFGS" else 1e-6, atol=0)
 
 
 @needs_torch
