@@ -59,9 +59,9 @@ const bound = (g) => g.operands.filter((o) => o.mode !== 'k');
 const bindings = (g) => (g.red ? (g.pro ? bindings(g.pro) : g.red.ins.length) + bindings(g.epi) : new Set(bound(g).map((o) => o.id)).size);
 // lastWrite: buffer id -> the view the group last wrote it through and the node that wrote it (its value is in
 // registers for a later read through that view); a buffer also written through views disjoint from that one (a
-// cat's pieces) has those under `id#off#map` keys (stored too, never read from registers)
+// cat's pieces) has those under `id#off#map` keys (stored too, never read from registers), and `pieces` set
 const newGroup = (n) => ({ n, nodes: [], operands: [], loadAt: new Map(), lastWrite: new Map(), loads: new Map(),
-  ids: new Set(), words: 3 });
+  ids: new Set(), words: 3, pieces: false });
 const writeKey = (g, o) => {
   const w = g.lastWrite.get(o.id);
   return !w || same(w, o) ? o.id : `${o.id}#${o.off}#${o.m.key}`;
@@ -401,8 +401,7 @@ export class Lazy {
   scheduleReduce(nd, lo, groups, lastW, limit) {
     const x = nd.ins[0];
     const W = nd.fam === 'reduce' ? lastW.get(x.id) : null;   // a matmul takes no prologue
-    const xw = W && !W.single && !W.red && W.pos === lo && W.lastWrite.size === new Set([...W.lastWrite.values()].map((v) => v.id)).size
-      ? W.lastWrite.get(x.id) : null;   // (not where the group wrote a buffer in pieces)
+    const xw = W && !W.single && !W.red && !W.pieces && W.pos === lo ? W.lastWrite.get(x.id) : null;
     const absorb = xw && xw.m.cls === 'c' && xw.dt === x.dt && W.n === nd.nIn && covers(x, xw.off, nd.nIn) &&
       W.ids.size + 1 <= limit && RED_WORDS + 1 + W.words + 3 + mapWords(nd.out.m) <= MAX_FUSED_WORDS;
     const epi = newGroup(nd.n);
@@ -510,7 +509,9 @@ export class Lazy {
     nd.refs = refs;   // (a node joins one group per schedule: rescheduling overwrites them)
     g.nodes.push(nd);
     const o = nd.out;
-    g.lastWrite.set(writeKey(g, o), { id: o.id, dt: o.dt, off: o.off, m: o.m, j });
+    const key = writeKey(g, o);
+    if (key !== o.id) g.pieces = true;
+    g.lastWrite.set(key, { id: o.id, dt: o.dt, off: o.off, m: o.m, j });
     if (this.stored(nd.out.id)) g.ids.add(nd.out.id);
     g.words += nodeWords(nd.fam) + 1 + mapWords(nd.out.m);
   }
