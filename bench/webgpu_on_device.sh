@@ -22,7 +22,8 @@ else
   [ -n "$ICD" ] || { echo "no NVIDIA Vulkan ICD found" >&2; exit 2; }
 fi
 export VK_ICD_FILENAMES="$ICD" VK_DRIVER_FILES="$ICD"
-NODEBIN="$(command -v node || true)"
+# (KIT_NODE=1: the kit's Node even where the machine has one, e.g. Node 24 put into the kit for its cheaper JSPI)
+NODEBIN="$([ "${KIT_NODE:-0}" = 1 ] || command -v node || true)"
 if [ -z "$NODEBIN" ]; then
   NODEBIN=/tmp/tjs-node
   [ -x "$NODEBIN" ] || { python3 -c 'import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2],"wb"))' \

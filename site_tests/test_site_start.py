@@ -70,11 +70,24 @@ def start(page, url, expected, timeout_s=300):
         outputs = page.evaluate(OUTPUT_TEXT_JS)
         if any(expected in o for o in outputs):
             t_result = time.monotonic() - t0
+            outputs = _settled(page, outputs)
             break
         if any("Error" in o for o in outputs):
             break
         time.sleep(0.05)
     return t_result, t_idle, outputs, said
+
+
+def _settled(page, outputs, quiet_s=0.5, limit_s=10):
+    """The outputs once they stop changing: `print('a:', b)` reaches the page as separate stream messages (one per
+    write), so the marker can be shown before the rest of its line (a loaded box showed 'jedi at start: ' alone)."""
+    t_end, t_changed = time.monotonic() + limit_s, time.monotonic()
+    while time.monotonic() < t_end and time.monotonic() - t_changed < quiet_s:
+        time.sleep(0.05)
+        now = page.evaluate(OUTPUT_TEXT_JS)
+        if now != outputs:
+            outputs, t_changed = now, time.monotonic()
+    return outputs
 
 
 def test_start_time(browser, site_url, artifacts):

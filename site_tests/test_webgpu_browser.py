@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import time
+import warnings
 
 from conftest import REPO, serve
 
@@ -33,19 +34,42 @@ def _wheels():
     return ["/" + str(p.relative_to(REPO)) for p in [wheels[-1], *deps]]
 
 
+def _run_suite(context, base, artifacts, attempt):
+    """One pytest run on a fresh page: (result, None), or (None, what the crashed page had printed)."""
+    from playwright.sync_api import Error as PlaywrightError   # (as conftest: only where a browser test runs)
+    page = context.new_page()
+    printed = []
+    page.on("console", lambda m: printed.append(m.text))
+    page.goto(f"{base}/site_tests/pytest_page.html")
+    page.wait_for_function("() => window.pageReady === true", timeout=60_000)
+    assert page.evaluate("() => !!navigator.gpu"), "no navigator.gpu: Chromium needs --enable-unsafe-webgpu"
+    cfg = {"wheels": _wheels(), "files": TEST_FILES + SUPPORT_FILES,
+           "args": ["-p", "no:cacheprovider", "-q", "-ra", *TEST_FILES]}
+    page.evaluate("cfg => { window.result = null; runPytest(cfg).then(r => { window.result = r; }); }", cfg)
+    try:
+        page.wait_for_function("() => window.result !== null", timeout=20 * 60_000, polling=1000)
+    except PlaywrightError as e:
+        if "crashed" not in str(e):
+            raise
+        tail = "\n".join(printed[-60:])
+        (artifacts / f"webgpu_browser_crash_{attempt}.log").write_text(f"{e}\n{tail}\n")
+        return None, tail
+    result = page.evaluate("() => window.result")
+    page.close()
+    return result, None
+
+
 def test_webgpu_suite_in_chromium(context, artifacts):
+    """A renderer crash (Chromium's "Target crashed", seen once on the 2-core CI box and not reproduced in 3 runs
+    there) gets one more run on a fresh page, its printed tail kept in test-artifacts; a second crash fails."""
     server, base = serve(REPO)
     try:
-        page = context.new_page()
-        page.goto(f"{base}/site_tests/pytest_page.html")
-        page.wait_for_function("() => window.pageReady === true", timeout=60_000)
-        assert page.evaluate("() => !!navigator.gpu"), "no navigator.gpu: Chromium needs --enable-unsafe-webgpu"
-        cfg = {"wheels": _wheels(), "files": TEST_FILES + SUPPORT_FILES,
-               "args": ["-p", "no:cacheprovider", "-q", "-ra", *TEST_FILES]}
         t0 = time.time()
-        page.evaluate("cfg => { window.result = null; runPytest(cfg).then(r => { window.result = r; }); }", cfg)
-        page.wait_for_function("() => window.result !== null", timeout=20 * 60_000, polling=1000)
-        result = page.evaluate("() => window.result")
+        result, crashed = _run_suite(context, base, artifacts, 1)
+        if result is None:
+            warnings.warn(f"the page running the webgpu suite crashed; running it again. Its last lines:\n{crashed}")
+            result, crashed = _run_suite(context, base, artifacts, 2)
+            assert result is not None, f"the page running the webgpu suite crashed twice; its last lines:\n{crashed}"
         (artifacts / "webgpu_browser_pytest.log").write_text(result["log"])
         (artifacts / "webgpu_browser_timing.json").write_text(json.dumps({"seconds": round(time.time() - t0, 1)}))
         tail = "\n".join(result["log"].splitlines()[-40:])
