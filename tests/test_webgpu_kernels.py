@@ -354,6 +354,87 @@ def test_row_norm_declines():
     assert torch.nn.RMSNorm(8).to(GPU)(x.to(GPU)).grad_fn.name() == "MulBackward0"
 
 
+# ---- row epilogue: a row reduction and the ops that broadcast its result back over the row, one kernel ---------
+def _hf_rms(x, w, eps=1e-5):
+    """Hugging Face's LlamaRMSNorm.forward, as written there (and the variance, which a caller may keep)."""
+    v = x.pow(2).mean(-1, keepdim=True)
+    return w * (x * torch.rsqrt(v + eps)), v
+
+
+def _smollm_rms(x, w, eps=1e-5):
+    """examples/smollm2's RMSNorm.forward."""
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
+
+
+def _counted(fn, *cpu):
+    """fn on the CPU tensors and, lazily recorded, on their webgpu copies: (cpu result, gpu result, counter). A
+    first run fills the scalars Python caches on the device (eps, 2.0), so the counted one holds only fn's work."""
+    was = torch.webgpu.set_lazy(True)
+    try:
+        gpu = [t.to(GPU) for t in cpu]
+        fn(*[t.clone() for t in gpu])
+        torch.webgpu.flush()
+        with torch.webgpu.counter(kernels=True) as c:
+            out = fn(*gpu)
+            torch.webgpu.flush()
+        return fn(*cpu), out, c
+    finally:
+        torch.webgpu.set_lazy(was)
+
+
+# decoding's row; rows shorter than the workgroup (several per workgroup); a row past 4 elements per invocation
+@pytest.mark.parametrize("shape", [(1, 1, 576), (3, 7, 64), (2, 5, 3000)])
+def test_hand_written_rms_norm_is_one_kernel(shape):
+    """RMSNorm written out (x.pow(2).mean(-1, keepdim=True), rsqrt, the products; lazy.mjs fitsRow): the reduction's
+    workgroup owns the row, so the products that read its result back over the row run in its kernel (a row
+    epilogue), with the composite's values; a variance the caller keeps is stored too."""
+    x, w = sample(shape, seed=110), sample(shape[-1:], seed=111)
+    want, got, c = _counted(_smollm_rms, x, w)
+    assert c["dispatches"] == 1 and c.kernels[0].startswith("reduce:sum:"), c.kernels
+    assert_close(want, got, rtol=1e-4, atol=1e-5, what=f"smollm2 RMSNorm {shape}")
+    (want, want_v), (got, got_v), c = _counted(_hf_rms, x, w)
+    assert c["dispatches"] == 1, c.kernels
+    assert_close(want, got, rtol=1e-4, atol=1e-5, what=f"HF RMSNorm {shape}")
+    assert_close(want_v, got_v, rtol=1e-4, atol=1e-5, what=f"HF RMSNorm's variance {shape}")
+
+
+def test_row_epilogue_softmax_and_centering():
+    """A softmax written out is two kernels (the max with exp(x - max) over the row, the sum with the division);
+    centering by the mean, in place on another buffer, is one."""
+    x = sample((6, 40), seed=112)
+
+    def softmax(x):
+        e = (x - x.amax(-1, keepdim=True)).exp()
+        return e / e.sum(-1, keepdim=True)
+    want, got, c = _counted(softmax, x)
+    assert c["dispatches"] == 2 and all(k.startswith("reduce:") for k in c.kernels), c.kernels
+    assert_close(want, got, what="softmax written out")
+
+    def center(x, out):
+        out.copy_(x - x.mean(-1, keepdim=True))
+        return out
+    want, got, c = _counted(center, x, torch.zeros(6, 40))
+    assert c["dispatches"] == 1, c.kernels
+    assert_close(want, got, what="centering into another buffer")
+
+
+def test_row_epilogue_declines():
+    """What the row epilogue does not take runs as before, with the same values: a reduction in two passes (few
+    long rows), a reduction over a leading dim (the product's walk is not the reduction's), a value of the
+    prologue read back over the row, an in-place write of the reduction's input, and an argmax."""
+    progs = {
+        "two passes": (lambda x: x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5), sample((2, 40000), seed=113), 3),
+        "leading dim": (lambda x: x * torch.rsqrt(x.pow(2).mean(0, keepdim=True) + 1e-5), sample((64, 6), seed=114), 2),
+        "prologue value": (lambda x: (lambda sq: sq / sq.mean(-1, keepdim=True))(x * x), sample((5, 30), seed=115), 2),
+        "in place on the input": (lambda x: x.clone().sub_(0).sub_(x.mean(-1, keepdim=True)), sample((5, 30), seed=116), None),
+        "argmax": (lambda x: x.argmax(-1, keepdim=True).float() + x, sample((5, 30), seed=117), None),
+    }
+    for what, (fn, x, kernels) in progs.items():
+        want, got, c = _counted(fn, x)
+        assert kernels is None or c["dispatches"] == kernels, (what, c.kernels)
+        assert_close(want, got, what=what)
+
+
 def test_early_submit():
     """A batch is submitted early once it holds `early.dispatches` dispatches and has been open `early.ms` of host
     time (dispatch.mjs): the GPU starts on a long step while the rest is recorded; results are unchanged."""

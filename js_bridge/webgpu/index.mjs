@@ -24,7 +24,7 @@ import {
 import { Lazy } from './lazy.mjs';
 import { GRAPH_METHODS, Graphs } from './graph.mjs';
 import {
-  REDUCE_OPS, SPLIT_SECOND, WG_RED, cumulativeSource, reduceKind, reduceShape, reduceSource, reduceSpecs, rowSpecs,
+  REDUCE_OPS, SPLIT_SECOND, WG_RED, cumulativeSource, reduceKind, reducePlan, reduceShape, reduceSource, reduceSpecs, rowSpecs,
   softmaxShape, softmaxSource,
 } from './kernels/reduce.mjs';
 import {
@@ -439,7 +439,8 @@ export class Bridge {
   /** A reduction with what lazy.mjs fused around it: plain (eager kernel), fused (fusedReduce), or nothing. */
   _runReduce(item) {
     const { red, pro, xw, epi } = item;
-    const stored = [pro, epi].some((g) => g && g.operands.some((o) => o.store));
+    const row = item.row?.nodes.length ? item.row : null;   // a row epilogue (lazy.mjs fitsRow)
+    const stored = [pro, epi, row].some((g) => g && g.operands.some((o) => o.store));
     if (!stored) return;
     if (red.fam === 'gemm' || red.fam === 'attention') {
       if (epi.nodes.length > 1) { this.lazy.counts.fused_kernels++; this.lazy.counts.fused_nodes += epi.nodes.length; }
@@ -447,10 +448,10 @@ export class Bridge {
       else runAttention(this, red.a, red.a.scale, epi.nodes.length > 1 ? gemmEpilogue(epi, 10) : null);
       return;
     }
-    if (!pro && epi.nodes.length === 1) { this._reduce(red.a); return; }
+    if (!pro && !row && epi.nodes.length === 1) { this._reduce(red.a); return; }
     this.lazy.counts.fused_kernels++;
-    this.lazy.counts.fused_nodes += epi.nodes.length + (pro ? pro.nodes.length : 0);
-    this._reduce(red.a, { f: fusedReduce(red, pro, xw, epi), pro: !!pro });
+    this.lazy.counts.fused_nodes += epi.nodes.length + (pro ? pro.nodes.length : 0) + (row ? row.nodes.length : 0);
+    this._reduce(red.a, { f: fusedReduce(red, pro, xw, epi, row), pro: !!pro });
   }
 
   /**
@@ -460,23 +461,13 @@ export class Bridge {
   _reduce(a, fused = null) {
     const op = OPS.reduce[a.op];
     if (op === undefined) throw Object.assign(new Error('unknown reduce op'), { code: 2 });
-    const { nd, nred, shape, x_st: xst, out_st: ost } = a;
     const { id: oid, dt: odt, off: ooff } = a.out, { id: o2id, dt: o2dt, off: o2off } = a.out2;
     const { id: xid, dt: xdt, off: xoff } = a.x;
-    const k = nd - nred;
-    const [ks, kst] = coalesce(shape.slice(0, k), [xst.slice(0, k), ost]);
-    const [rs, rst] = coalesce(shape.slice(k), [xst.slice(k)]);
-    let nout = 1, R = 1;
-    for (const s of ks) nout *= s;
-    for (const s of rs) R *= s;
-    if (k > 0 && shape.slice(0, k).some((s) => s === 0)) nout = 0;
-    if (shape.slice(k).some((s) => s === 0)) R = 0;
+    // the workgroup's shape by the data (kernels/reduce.mjs reduceShape); few outputs of many elements: two passes
+    const { ks, kst, rs, rst, nout, R, ws } = reducePlan(a, op);
     if (nout === 0) return;
     const withIdx = o2id !== 0;
     this._checkDtypes(withIdx ? [xdt, odt, o2dt] : [xdt, odt]);
-    // the workgroup's shape by the data (kernels/reduce.mjs reduceShape); few outputs of many elements: two passes
-    const keptContiguous = ks.length > 0 && kst[0][ks.length - 1] === 1 && !(rs.length === 1 && rst[0][0] === 1);
-    const ws = reduceShape(nout, R, { keptContiguous, reducedDims: rs.length, splittable: op in SPLIT_SECOND });
     const own = (name, id, dt) => ({ id, spec: { name, dt, write: name === 'O', atomic: name === 'O' && isSubword(dt) } });
     const X = fused && !fused.pro ? [own('X', xid, xdt)] : [];
     if (!ws.parts) {
@@ -484,6 +475,7 @@ export class Bridge {
         [xoff, ooff, o2off], R, ks, kst[0], kst[1], rs, rst[0], fused && fused.f.pass(fused.pro, true, X));
       return;
     }
+    if (fused?.f.row) throw new Error('reduce: a row epilogue needs a one-pass reduction (lazy.mjs asks reducePlan)');
     const pdt = reduceKind(op, xdt, odt) === 'l' ? DT.int64 : REDUCE_OPS[op].bool || !isFloat(xdt) ? DT.int32 : DT.float32;   // the accumulator's type
     const tid = this.buffers.alloc(nout * ws.parts * (pdt === DT.int64 ? 8 : 4));
     this._reduceRun(op, [tid, xid], [xdt, pdt, -1], ws, nout * ws.parts, [xoff, 0, 0], R, ks, kst[0], ks.map(() => 0), rs, rst[0],

@@ -17,7 +17,8 @@
 // from memory. A buffer released while pending nodes refer to it is kept until the flush, then freed: an
 // intermediate that nobody holds and that stayed in registers never gets a GPUBuffer at all (buffers.mjs).
 import { DT, isFloat } from './kernels/common.mjs';
-import { MAX_FUSED_WORDS, RED_WORDS, mapWords, nodeWords, programWords, segmentKey } from './kernels/fused.mjs';
+import { MAX_FUSED_WORDS, RED_WORDS, isBound, mapWords, nodeWords, programWords, segmentKey } from './kernels/fused.mjs';
+import { reducePlan } from './kernels/reduce.mjs';
 
 export const MAX_PENDING = 1024;       // recorded nodes that force a flush (the size-limit sync point)
 const MAX_GROUP_NODES = 64;           // nodes per fused kernel
@@ -55,8 +56,13 @@ const CONTIGUOUS = Object.freeze({ cls: 'c', key: 'c' });
 const SCALAR = Object.freeze({ cls: 's', key: 's' });
 
 /** The operands of a fused group that are buffers (known scalars travel in the params). */
-const bound = (g) => g.operands.filter((o) => o.mode !== 'k');
-const bindings = (g) => (g.red ? (g.pro ? bindings(g.pro) : g.red.ins.length) + bindings(g.epi) : new Set(bound(g).map((o) => o.id)).size);
+const bound = (g) => g.operands.filter(isBound);
+const bindings = (g) => (g.red ? (g.pro ? bindings(g.pro) : g.red.ins.length) + bindings(g.epi) + (g.row ? bindings(g.row) : 0)
+  : new Set(bound(g).map((o) => o.id)).size);
+/** The fused groups of a schedule entry: a plain group, or a reduction's prologue, epilogue and row epilogue. */
+const partsOf = (g) => (g.single ? [] : g.red ? [g.pro, g.epi, g.row].filter(Boolean) : [g]);
+// reductions whose epilogue's values a row epilogue may read back over the row (ops with an index: int results)
+const ROW_OPS = new Set(['sum', 'prod', 'max', 'min']);
 // lastWrite: buffer id -> the view the group last wrote it through and the node that wrote it (its value is in
 // registers for a later read through that view); a buffer also written through views disjoint from that one (a
 // cat's pieces) has those under `id#off#map` keys (stored too, never read from registers), and `pieces` set
@@ -69,7 +75,7 @@ const writeKey = (g, o) => {
 
 /** The buffer ids a kernel of the flush may read or write (a group of one node runs eagerly: all its operands). */
 function idsOf(item) {
-  const nodes = item.single ? [item.single] : item.red ? [item.red, ...[item.pro, item.epi].flatMap((g) => g?.nodes ?? [])]
+  const nodes = item.single ? [item.single] : item.red ? [item.red, ...partsOf(item).flatMap((g) => g.nodes)]
     : item.segs.flatMap((g) => g.nodes);
   return nodes.flatMap((nd) => [nd.out.id, ...nd.ins.map((x) => x.id)]);
 }
@@ -84,6 +90,16 @@ function covers(x, off, n) {
   return last === off + n - 1;
 }
 const same = (a, b) => a.off === b.off && a.dt === b.dt && a.m.key === b.m.key;
+
+/**
+ * The canonical map over a reduction's input walk (outputs x R reduced elements) that reads, for element e, what
+ * canonical map m (over the outputs) reads for output e / R: a reduced value broadcast back over its row.
+ */
+function rowView(m, nout, R) {
+  if (m.cls === 's') return SCALAR;
+  const [shape, st] = m.cls === 'c' ? [[nout], [1]] : [m.shape, m.st];
+  return canon([...shape, R], [...st, 0]);
+}
 
 /**
  * Do views a and b (canonical maps over one walk of n elements) touch no common element? Only decided for equal
@@ -270,12 +286,12 @@ export class Lazy {
         this.markStores(groups);
         const over = groups.filter((g) => !g.single && bindings(g) > this.maxBindings);
         if (!over.length) break;
-        const more = over.flatMap((g) => (g.red ? [g.pro, g.epi] : [g])).filter(Boolean)
+        const more = over.flatMap(partsOf)
           .flatMap((g) => g.operands.filter((o) => o.store && !this.stored(o.id)).map((o) => o.id));
         for (const id of more) this.assumeStored.add(id);
         if (!more.length && --limit < 4) throw new Error('lazy: kernels overflow the binding limit');   // not expected
       }
-      for (const g of groups) for (const x of g.single ? [] : g.red ? [g.pro, g.epi] : [g]) {
+      for (const g of groups) for (const x of partsOf(g)) {
         if (x) this.counts.stores_skipped += x.lastWrite.size - x.operands.filter((o) => o.store).length;
       }
       // a buffer Python released goes back as soon as the last kernel that uses it is recorded (a later kernel of
@@ -332,15 +348,15 @@ export class Lazy {
       for (const x of nd.ins) dep(lastW.get(x.id));
       let lo = -1;
       for (const d of deps) if (d.pos > lo) lo = d.pos;
-      let g = null;
+      let g = null, into = null;   // the entry nd joins, and the group of it that takes nd
       if (nd.fam === 'reduce' && (g = this.reuseReduction(nd, lastW, limit))) {
         nd = g.epi.nodes.at(-1);   // now a copy of the earlier result, in its epilogue
       } else if (nd.fam === 'reduce' || PRODUCERS.has(nd.fam)) g = this.scheduleReduce(nd, lo, groups, lastW, limit);
       else if (nd.fusable) {
         for (let k = Math.max(lo, 0, groups.length - SEARCH_GROUPS); k < groups.length && !g; k++) {
-          if (this.fitsAny(groups[k], nd, limit)) g = groups[k];
+          if ((into = this.joinOf(groups[k], nd, limit))) g = groups[k];
         }
-        if (!g) g = this.pullForward(nd, deps, groups, lastW, limit);
+        if (!g) ({ g, into } = this.pullForward(nd, deps, groups, lastW, limit));
       }
       if (!g) {
         g = nd.fusable ? newGroup(nd.n) : { single: nd };
@@ -350,7 +366,8 @@ export class Lazy {
         groups.splice(at, 0, g);
         for (let k = at; k < groups.length; k++) groups[k].pos = k;
       }
-      if (nd.fusable && g.red !== nd) this.add(g.red ? g.epi : g, nd);
+      if (into) this.add(into, nd, into === g.row ? g.epi : null);
+      else if (nd.fusable && !g.red) this.add(g, nd);
       for (const d of deps) if (d !== g) { g.deps.add(d); d.users.add(g); }
       lastW.set(nd.out.id, g);
       for (const x of nd.ins) if (pos(lastR.get(x.id)) < g.pos) lastR.set(x.id, g);
@@ -358,16 +375,19 @@ export class Lazy {
     return groups;
   }
 
-  /** Can node nd join group c (a plain group, or a reduction's epilogue)? */
-  fitsAny(c, nd, limit) {
-    return c.red ? this.fitsEpilogue(c, nd, limit) : !c.single && this.fits(c, nd, limit);
+  /** The group of entry c that node nd can join (a plain group, a reduction's epilogue or row epilogue), or null. */
+  joinOf(c, nd, limit) {
+    if (c.single) return null;
+    if (!c.red) return this.fits(c, nd, limit) ? c : null;
+    if (nd.n === c.red.n && this.fitsEpilogue(c, nd, limit)) return c.epi;
+    return c.row && nd.n === c.red.nIn && this.fitsRow(c, nd, limit) ? c.row : null;
   }
 
   /**
    * Join nd to an earlier group c although a dependency of nd runs after c: move those dependencies ahead of c
    * when they may (their own deps run before c, and nothing from c up to them uses them). c: a group that produced
    * one of nd's inputs (nd reads it from registers), else a recent group of nd's size (rope's x * cos, recorded
-   * before rotate_half(x) * sin that it is added to). Returns c, or null (nothing moved).
+   * before rotate_half(x) * sin that it is added to). Returns {g: c, into: the group of c nd joins}, or nulls.
    */
   pullForward(nd, deps, groups, lastW, limit) {
     const near = [];
@@ -375,7 +395,8 @@ export class Lazy {
       if (groups[k].n === nd.n) near.push(groups[k]);
     }
     for (const c of new Set([...nd.ins.map((x) => lastW.get(x.id)), ...near])) {
-      if (!c || c.single || !this.fitsAny(c, nd, limit)) continue;
+      const into = c && this.joinOf(c, nd, limit);
+      if (!into) continue;
       const blockers = deps.filter((d) => d.pos > c.pos).sort((a, b) => a.pos - b.pos);
       const movable = (b) => [...b.deps].every((d) => d.pos < c.pos) &&
         ![...b.users].some((u) => u.pos >= c.pos && u.pos < b.pos);
@@ -385,9 +406,9 @@ export class Lazy {
         groups.splice(c.pos, 0, b);
         for (let k = 0; k < groups.length; k++) groups[k].pos = k;
       }
-      return c;
+      return { g: c, into };
     }
-    return null;
+    return { g: null, into: null };
   }
 
   /**
@@ -396,7 +417,9 @@ export class Lazy {
    * nothing after it touches the reduction's output), the group wrote x contiguously and the reduction reads
    * each element of it once (x's view covers exactly what the group wrote): that group becomes the item, its
    * nodes the prologue, run inside the reduction's loads. Its epilogue is a group over its outputs, opened with
-   * the result as node 0 ('reduced'), which later nodes join as they would join any group (fitsEpilogue).
+   * the result as node 0 ('reduced'), which later nodes join as they would join any group (fitsEpilogue). Where
+   * one workgroup reduces whole rows (reducePlan: one pass, 'row' layout), a row epilogue over x's walk (`row`)
+   * takes the nodes that broadcast the epilogue's values back over the rows (fitsRow).
    */
   scheduleReduce(nd, lo, groups, lastW, limit) {
     const x = nd.ins[0];
@@ -409,15 +432,20 @@ export class Lazy {
     epi.lastWrite.set(nd.out.id, { ...nd.out, j: 0 });
     if (this.stored(nd.out.id)) epi.ids.add(nd.out.id);
     epi.words += 1 + mapWords(nd.out.m);
+    let row = null;
+    if (nd.fam === 'reduce' && ROW_OPS.has(nd.op) && isFloat(nd.out.dt) && nd.nIn > 0) {
+      const { ws, nout, R } = reducePlan(nd.a, nd.op);
+      if (ws.layout === 'row' && !ws.parts && nout * R === nd.nIn) row = Object.assign(newGroup(nd.nIn), { R });
+    }
     let item;
     if (!absorb) {
-      item = { red: nd, pro: null, xw: null, epi, deps: new Set(), users: new Set(), pos: groups.length };
+      item = { red: nd, pro: null, xw: null, epi, row, deps: new Set(), users: new Set(), pos: groups.length };
       groups.push(item);
     } else {
       // W becomes the item (the same object keeps its place, deps and users); its group fields the prologue
       const pro = newGroup(W.n);
       for (const k of Object.keys(pro)) { pro[k] = W[k]; delete W[k]; }
-      item = Object.assign(W, { red: nd, pro, xw, epi });
+      item = Object.assign(W, { red: nd, pro, xw, epi, row });
     }
     if (nd.fam === 'reduce') {
       item.xWriter = lastW.get(x.id);
@@ -444,23 +472,56 @@ export class Lazy {
 
   /** Can node nd join item r's epilogue? Not if it races with the prologue's stores or the inputs' reads. */
   fitsEpilogue(r, nd, limit) {
-    const P = r.pro;
+    const P = r.pro, W = r.row;
     if (r.red.ins.some((x) => x.id === nd.out.id)) return false;
     // a matmul may bind its inputs as vec4 arrays, which nothing else can share: its epilogue leaves them alone
     if (PRODUCERS.has(r.red.fam) && nd.ins.some((v) => r.red.ins.some((x) => x.id === v.id))) return false;
     if (P && (nd.ins.some((v) => P.lastWrite.has(v.id)) || P.loads.has(nd.out.id) || P.lastWrite.has(nd.out.id))) return false;
-    return this.fits(r.epi, nd, limit - (P ? P.ids.size : r.red.ins.length), MAX_FUSED_WORDS - RED_WORDS - 1 - (P ? P.words : 0));
+    // the row epilogue runs after the epilogue: nothing there may read its values or touch what it reads or writes
+    if (W && (nd.ins.some((v) => W.lastWrite.has(v.id)) || W.loads.has(nd.out.id) || W.lastWrite.has(nd.out.id))) return false;
+    const [ids, words] = this.besides(r, r.epi);
+    return this.fits(r.epi, nd, limit - ids, MAX_FUSED_WORDS - words);
   }
 
-  /** Can node nd join group g without a hazard, within `limit` bindings and `maxWords` params words? */
-  fits(g, nd, limit, maxWords = MAX_FUSED_WORDS) {
+  /** The bindings and params words of item r's kernel other than group `g`'s (RED_WORDS + 1 its own words). */
+  besides(r, g) {
+    let ids = r.pro ? 0 : r.red.ins.length, words = RED_WORDS + 1;
+    for (const x of [r.pro, r.epi, r.row]) if (x && x !== g) { ids += x.ids.size; words += x.words; }
+    return [ids, words];
+  }
+
+  /**
+   * Can node nd join item r's row epilogue W? It runs in the workgroup that reduced the row, after the epilogue E:
+   * nd reads E's values only broadcast over the row (the view that gives element e of x's walk the value of output
+   * e / R), from registers, never a value of the prologue, and writes nothing the kernel reads or writes elsewhere
+   * (each row is one workgroup's; rows run in any order).
+   */
+  fitsRow(r, nd, limit) {
+    const P = r.pro, E = r.epi, o = nd.out.id;
+    if (r.red.ins.some((x) => x.id === o) || E.loads.has(o) || E.lastWrite.has(o)) return false;
+    if (P && (P.lastWrite.has(o) || P.loads.has(o))) return false;
+    for (const x of nd.ins) {
+      if (r.row.lastWrite.has(x.id)) continue;   // the row's own value (fits: through the view it was written)
+      if (P && P.lastWrite.has(x.id)) return false;
+      const w = E.lastWrite.get(x.id);
+      if (w && !(w.id === x.id && w.dt === x.dt && w.off === x.off && x.m.key === rowView(w.m, r.red.n, r.row.R).key)) return false;
+    }
+    const [ids, words] = this.besides(r, r.row);
+    return this.fits(r.row, nd, limit - ids, MAX_FUSED_WORDS - words, E);
+  }
+
+  /**
+   * Can node nd join group g without a hazard, within `limit` bindings and `maxWords` params words? `from`: the
+   * epilogue whose values a row epilogue g reads from registers (fitsRow checked the views).
+   */
+  fits(g, nd, limit, maxWords = MAX_FUSED_WORDS, from = null) {
     if (g.n !== nd.n || g.nodes.length >= MAX_GROUP_NODES) return false;
     let words = g.words + nodeWords(nd.fam) + 1;
     let ids = g.ids.size;
     for (const x of nd.ins) {
       const w = g.lastWrite.get(x.id);
       if (w) { if (!same(w, x)) return false; continue; }
-      if (x.k !== undefined) { words += 1; continue; }
+      if (x.k !== undefined || from?.lastWrite.has(x.id)) { words += 1; continue; }
       if (!g.ids.has(x.id)) ids++;
       words += 1 + mapWords(x.m);
     }
@@ -476,11 +537,24 @@ export class Lazy {
     return ids <= limit && words <= maxWords;
   }
 
-  add(g, nd) {
+  /** Add node nd to group g (`from`: as fits'). */
+  add(g, nd, from = null) {
     const j = g.nodes.length;
     const refs = nd.ins.map((x) => {
       const w = g.lastWrite.get(x.id);
       if (w) return w.j;
+      const e = from?.lastWrite.get(x.id);
+      if (e && x.k === undefined) {   // the epilogue's value of node e.j, in registers (kernels/fused.mjs mode 'e')
+        const key = `e:${e.j}`;
+        let k = g.loadAt.get(key);
+        if (k === undefined) {
+          k = g.operands.length;
+          g.operands.push({ id: x.id, dt: x.dt, off: 0, m: { cls: 'e', key: 'e' }, mode: 'e', node: e.j, store: false });
+          g.loadAt.set(key, k);
+          g.words += 1;
+        }
+        return -(k + 1);
+      }
       if (x.k !== undefined) {   // a known scalar: its bits go in the params, as the operand's offset word would
         const key = `k:${x.dt}:${x.k}`;
         let k = g.loadAt.get(key);
@@ -525,7 +599,7 @@ export class Lazy {
         if (this.dead.has(w.id) && !readLater.has(w.id)) continue;
         g.operands.push({ id: w.id, dt: w.dt, off: w.off, m: w.m, mode: 'st', store: true, node: w.j });
       }
-      for (const o of g.operands) if (!o.store && o.mode !== 'k') readLater.add(o.id);
+      for (const o of g.operands) if (!o.store && isBound(o)) readLater.add(o.id);
     };
     for (let gi = groups.length - 1; gi >= 0; gi--) {
       const g = groups[gi];
@@ -536,6 +610,7 @@ export class Lazy {
         if (g.nodes.length === 1) for (const x of g.nodes[0].ins) readLater.add(x.id);
         continue;
       }
+      if (g.row) stores(g.row);
       stores(g.epi);
       if (g.pro) stores(g.pro);
       else for (const x of g.red.ins) readLater.add(x.id);

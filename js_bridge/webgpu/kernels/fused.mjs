@@ -76,7 +76,7 @@ export function segmentKey(seg) {
   let k = '';
   seg.operands.forEach((o, i) => {
     const mc = o.m.cls === 'r' ? `r${lay.maps[lay.mapOf[i]].R}.${lay.mapOf[i]}` : o.m.cls;
-    k += `${o.store ? 'S' + o.node : o.mode}${o.dt}${o.mode === 'k' ? '' : mc},`;
+    k += `${o.store || o.mode === 'e' ? (o.store ? 'S' : 'e') + o.node : o.mode}${o.dt}${o.mode === 'k' || o.mode === 'e' ? '' : mc},`;
   });
   k += '|';
   for (const nd of seg.nodes) k += `${nd.fam}:${nd.op}:${nd.dts.join('.')}:${nd.refs.join('.')};`;
@@ -88,9 +88,12 @@ export function fusedKey(segs, alias) {
   return 'fused|' + segs.map(segmentKey).join('#') + '|' + alias;
 }
 
-/** The operands that are buffers (known scalars travel in the params), every segment's in order. */
+/** Whether an operand is a buffer: not a known scalar ('k', its value in the params) nor an epilogue's value ('e'). */
+export const isBound = (o) => o.mode !== 'k' && o.mode !== 'e';
+
+/** The operands that are buffers, every segment's in order. */
 export const boundOperands = (segs) => segs.flatMap((seg, s) => seg.operands.map((o, k) => ({ o, name: `O${s}_${k}` })))
-  .filter(({ o }) => o.mode !== 'k');
+  .filter(({ o }) => isBound(o));
 
 /** Specs for common.declare, in boundOperands order. */
 export function fusedSpecs(segs) {
@@ -162,8 +165,12 @@ function nodeStatement(nd, j, x, w) {
   return `  var v${j}: ${ko === 'f' ? 'f32' : 'i32'};\n  {\n    ${body}\n  }\n`;
 }
 
-/** Statements of segment `s` over its element `e`: loads, node values, stores. `fns` collects its map functions. */
-function segmentCode(seg, s, lay, fns) {
+/**
+ * Statements of segment `s` over its element `e`: loads, node values, stores (under `guard`, a WGSL condition, where
+ * given). `fns` collects its map functions. An operand of mode 'e' (a row epilogue's, fusedReduce) is the value
+ * ev{node} of the reduction's epilogue, in registers.
+ */
+function segmentCode(seg, s, lay, fns, guard = null) {
   let body = '';
   lay.maps.forEach(({ at, R }, j) => {
     fns.push(`fn map${s}_${j}(i: u32) -> u32 {
@@ -184,13 +191,15 @@ function segmentCode(seg, s, lay, fns) {
   const val = (ref) => (ref >= 0 ? `v${ref}` : `l${-ref - 1}`);
   seg.operands.forEach((o, k) => {
     if (o.mode === 'k') body += `  let l${k} = ${rounded(o.dt, fromBits(o.dt, off(k)))};\n`;   // sign-extend narrow ints
+    else if (o.mode === 'e') body += `  let l${k} = ev${o.node};\n`;
     else if (!o.store) body += `  let l${k} = ${o.mode === 'ldf' ? 'ldf' : 'ld'}_O${s}_${k}(${index(k)});\n`;
   });
   seg.nodes.forEach((nd, j) => { body += nodeStatement(nd, j, nd.refs.map(val), lay.nodeAt[j]); });
+  let st = '';
   seg.operands.forEach((o, k) => {
-    if (o.store) body += `  st_O${s}_${k}(${index(k)}, v${o.node});\n`;
+    if (o.store) st += `  st_O${s}_${k}(${index(k)}, v${o.node});\n`;
   });
-  return body;
+  return body + (guard && st ? `  if (${guard}) {\n${st.replace(/^/gm, '  ')}  }\n` : st);
 }
 
 /** {code, sig, slots, pslots} of a program, for Dispatcher.pipeline (dec: common.declare of fusedSpecs). */
@@ -241,42 +250,66 @@ export function writeFusedParams(segs, u32, f32, w) {
 // A reduction (kernels/reduce.mjs) runs with a prologue, the group P that computes its input x (each element of x is
 // read once, so P's values are computed, and stored where needed, inside the reduction's loads), and an epilogue,
 // the group E over its outputs whose node 0 is the reduction's result (E stores it, and what follows from it, where
-// the result is made). A reduction in two passes (reduceShape's `parts`) takes P in pass 1 and E in pass 2. The
-// reduction's own words keep their place (0..111); then x's offset in P's iteration (word 112), P's block, E's.
+// the result is made). A reduction in two passes (reduceShape's `parts`) takes P in pass 1 and E in pass 2. A
+// reduction whose workgroup owns whole rows (one pass, 'row' layout) may also take a row epilogue W: a group over
+// its input's walk (element e = output j * R + t, t in the row) that reads E's values broadcast over the row from
+// registers (operands of mode 'e') and any buffers nobody in the kernel writes; the row's invocations run it after
+// the result is known (RMSNorm's x * rsqrt(mean + eps) * w). The reduction's own words keep their place
+// (0..111); then x's offset in P's iteration (word 112), P's block, E's, W's.
 const EMPTY = { n: 0, operands: [], nodes: [] };
 export const RED_WORDS = PARAM_WORDS;
 
+/** A segment's params (operand offsets, strided maps, node scalars) at word w, by its layout. */
+function writeSegment(seg, lay, u32, f32, w) {
+  seg.operands.forEach((o, k) => { u32[w + lay.base + k] = o.off; });
+  for (const { m, at, R } of lay.maps) {
+    u32[w + at] = m.shape.length;
+    for (let d = 0; d < m.shape.length; d++) { u32[w + at + 1 + d] = m.shape[d]; u32[w + at + 1 + R + d] = m.st[d]; }
+  }
+  seg.nodes.forEach((nd, j) => writeNodeParams(nd, u32, f32, w + lay.nodeAt[j]));
+}
+
 /**
  * The fused parts of reduction `red` (its dtypes [out, x]) with prologue `pro` (or null: x read from memory), x's
- * write in it `xw`, and epilogue `epi`. pass(withPro, withEpi, own) gives one dispatch's {key, specs, ids, fuse
- * (reduceSource's hooks), write(u32, f32, w)}: `own` are the reduction's bindings the pass keeps, specs as
- * reduceSpecs' ({name 'O' | 'X', ...}) with their ids: O where E does not store the result, X where P does not
- * compute the input.
+ * write in it `xw`, epilogue `epi` and row epilogue `row` (or null). pass(withPro, withEpi, own) gives one
+ * dispatch's {key, specs, ids, fuse (reduceSource's hooks), write(u32, f32, w)}: `own` are the reduction's
+ * bindings the pass keeps, specs as reduceSpecs' ({name 'O' | 'X', ...}) with their ids: O where E does not
+ * store the result, X where P does not compute the input. The row epilogue runs with the epilogue.
  */
-export function fusedReduce(red, pro, xw, epi) {
+export function fusedReduce(red, pro, xw, epi, row = null) {
   const segs = [pro ?? EMPTY, epi];
   const lp = layoutOf(segs[0], RED_WORDS + 1);
   const le = layoutOf(epi, lp.end);
-  const pslots = slotsFor(le.end);
+  const lw = row ? layoutOf(row, le.end) : le;
+  const pslots = slotsFor(lw.end);
   const words = pslots === 1 ? PARAM_WORDS : pslots * SLOT_WORDS;
   const xd = red.dts[1];
   const pass = (withPro, withEpi, own) => {
-    const parts = [withPro ? pro : EMPTY, withEpi ? epi : EMPTY];
+    const withRow = withEpi && !!row;
+    const parts = [withPro ? pro : EMPTY, withEpi ? epi : EMPTY, ...(withRow ? [row] : [])];
     const bound = boundOperands(parts);
     const specs = [...own.map((o) => o.spec), ...fusedSpecs(parts)];
     const ids = [...own.map((o) => o.id), ...bound.map(({ o }) => o.id)];
-    const key = `|${withPro ? segmentKey(pro) : '-'}|${withEpi ? segmentKey(epi) : '-'}`;
+    // E's words follow P's block even in a pass without P (a split's second): its place is part of the code
+    const key = `|${withPro ? segmentKey(pro) : '-'}|${withEpi ? `${segmentKey(epi)}@${le.base}` : '-'}${withRow ? `|${segmentKey(row)}` : ''}`;
     const fns = [];
     let pre = '';
     let epiCode = '';
     const fuse = {
       words,
+      row: withRow,
       load: withPro ? (off) => `pro_(${off} - pu(${RED_WORDS}u))` : null,
-      store: withEpi ? (res, kind) => {
+      store: withEpi ? (res, kind, S = 1) => {
         epi.nodes[0].src = 'res_';
         epi.nodes[0].kind = kind;
-        epiCode = segmentCode(epi, 1, le, fns).replace(/^/gm, '  ');
-        return `let res_ = ${res};\n    let e = j;\n${epiCode}`;
+        epiCode = segmentCode(epi, 1, le, fns, withRow ? 's == 0u' : null);
+        if (withRow) {   // E's values the row reads, then the row's elements, S invocations apart
+          const evs = [...new Set(row.operands.filter((o) => o.mode === 'e').map((o) => o.node))];
+          epiCode += evs.map((j) => `  let ev${j} = v${j};\n`).join('') + `  for (var tr = s; tr < R; tr += ${S}u) {
+    let e = j * R + tr;
+${segmentCode(row, 2, lw, fns).replace(/^/gm, '  ')}  }\n`;
+        }
+        return `let res_ = ${res};\n    let e = j;\n${epiCode.replace(/^/gm, '  ')}`;
       } : null,
       fns: () => {
         if (withPro) {
@@ -289,19 +322,13 @@ export function fusedReduce(red, pro, xw, epi) {
     };
     const write = (u32, f32, w) => {
       u32[w + RED_WORDS] = withPro ? xw.off : 0;
-      [[withPro && pro, lp], [withEpi && epi, le]].forEach(([seg, lay]) => {
-        if (!seg) return;
-        seg.operands.forEach((o, k) => { u32[w + lay.base + k] = o.off; });
-        for (const { m, at, R } of lay.maps) {
-          u32[w + at] = m.shape.length;
-          for (let d = 0; d < m.shape.length; d++) { u32[w + at + 1 + d] = m.shape[d]; u32[w + at + 1 + R + d] = m.st[d]; }
-        }
-        seg.nodes.forEach((nd, j) => writeNodeParams(nd, u32, f32, w + lay.nodeAt[j]));
-      });
+      if (withPro) writeSegment(pro, lp, u32, f32, w);
+      if (withEpi) writeSegment(epi, le, u32, f32, w);
+      if (withRow) writeSegment(row, lw, u32, f32, w);
     };
     return { key, specs, ids, fuse, write, pslots };
   };
-  return { pass };
+  return { pass, row: !!row };
 }
 
 /**
@@ -324,14 +351,7 @@ export function gemmEpilogue(epi, offWord = 6) {
     return code.replace(`array<vec4<u32>, ${PARAM_WORDS / 4}>`, `array<vec4<u32>, ${words / 4}>`)
       .replace(/\bst_O\(/g, 'epi_(') + helpersFor(body) + (body.includes('iclamp_') ? ICLAMP : '') + fns.join('') + fn;
   };
-  const write = (u32, f32, w) => {
-    epi.operands.forEach((o, k) => { u32[w + lay.base + k] = o.off; });
-    for (const { m, at, R } of lay.maps) {
-      u32[w + at] = m.shape.length;
-      for (let d = 0; d < m.shape.length; d++) { u32[w + at + 1 + d] = m.shape[d]; u32[w + at + 1 + R + d] = m.st[d]; }
-    }
-    epi.nodes.forEach((nd, j) => writeNodeParams(nd, u32, f32, w + lay.nodeAt[j]));
-  };
+  const write = (u32, f32, w) => writeSegment(epi, lay, u32, f32, w);
   return {
     key: `|epi|${segmentKey(epi)}`, specs: fusedSpecs(segs), ids: boundOperands(segs).map(({ o }) => o.id), wrap, write, pslots,
   };

@@ -7,7 +7,7 @@
 // elements, then a tree in workgroup memory combines (value, index) pairs. Header: 0 n_out, 1 kept nd, 2 grid-x, 3 x offset,
 // 4 out offset, 5 out2 offset, 6 reduced count, 7 reduced nd, 8 partials per output and 9 chunk (split pass 1).
 // Arrays: kept shape, x kept strides, out strides, reduced shape, x reduced strides.
-import { ARR, DT, PRELUDE, UnsupportedDtype, ctype, cvt, isFloat, isSubword, kindOf, prelude } from './common.mjs';
+import { ARR, DT, PRELUDE, UnsupportedDtype, coalesce, ctype, cvt, isFloat, isSubword, kindOf, prelude } from './common.mjs';
 import { INT64_WGSL } from './int64.mjs';
 
 export const WG_RED = 64;   // cumulative scans' workgroup
@@ -98,6 +98,26 @@ export function reduceShape(nout, R, { keptContiguous = false, reducedDims = 1, 
   return { layout: 'row', OX: WG_ROW / S, S, fast };
 }
 export const WG_ROW = 256;
+
+/**
+ * How reduction `op` of a decoded REDUCE block `a` runs: the kept dims ks (x's strides kst[0], out's kst[1]) and
+ * the reduced dims rs (x's strides rst[0]), coalesced; nout outputs of R elements each; ws = reduceShape's.
+ * (index.mjs runs it; lazy.mjs asks it whether a workgroup owns whole rows, for a row epilogue.)
+ */
+export function reducePlan(a, op) {
+  const { nd, nred, shape, x_st: xst, out_st: ost } = a;
+  const k = nd - nred;
+  const [ks, kst] = coalesce(shape.slice(0, k), [xst.slice(0, k), ost]);
+  const [rs, rst] = coalesce(shape.slice(k), [xst.slice(k)]);
+  let nout = 1, R = 1;
+  for (const s of ks) nout *= s;
+  for (const s of rs) R *= s;
+  if (k > 0 && shape.slice(0, k).some((s) => s === 0)) nout = 0;
+  if (shape.slice(k).some((s) => s === 0)) R = 0;
+  const keptContiguous = ks.length > 0 && kst[0][ks.length - 1] === 1 && !(rs.length === 1 && rst[0][0] === 1);
+  const ws = reduceShape(nout, R, { keptContiguous, reducedDims: rs.length, splittable: op in SPLIT_SECOND });
+  return { ks, kst, rs, rst, nout, R, ws };
+}
 const SPLIT_MAX_OUT = 64, SPLIT_MIN_R = 1 << 15, SPLIT_CHUNK = 4096, SPLIT_MAX_PARTS = 1024;
 // what pass 2 of a split reduction runs over the partials (ops with an index never split)
 export const SPLIT_SECOND = { sum: 'sum', prod: 'prod', max: 'max', min: 'min', any: 'any', all: 'all', count_nonzero: 'sum' };
@@ -105,8 +125,8 @@ export const SPLIT_SECOND = { sum: 'sum', prod: 'prod', max: 'max', min: 'min', 
 /**
  * WGSL of reduction `op` (x dtype xd, out od, out2 o2d; b: the bindings; shape: reduceShape's). `fuse`
  * (kernels/fused.mjs fusedReduce) may replace the element load and the result's store: {words (params),
- * load(offset expr) -> the element in x's compute kind, store(result expr, its kind) -> statements (output index
- * `j`), fns() -> the functions they need}.
+ * load(offset expr) -> the element in x's compute kind, store(result expr, its kind, S) -> statements (output index
+ * `j`; S: the invocations per output), fns() -> the functions they need, row: with a row epilogue}.
  */
 export function reduceSource(op, xd, od, o2d, b, shape = { layout: 'row', OX: 1, S: WG_ROW, fast: false }, fuse = null) {
   const r = RED[op];
@@ -124,8 +144,14 @@ export function reduceSource(op, xd, od, o2d, b, shape = { layout: 'row', OX: 1,
   const withIdx = op === 'max_index' || op === 'min_index';
   const index = op === 'argmax' || op === 'argmin';
   let store;
+  // a row epilogue (fuse.row, 'row' layout): every invocation of an output takes its result (after the tree, from
+  // workgroup memory), the epilogue's stores stay with slice 0, and fuse.store adds the walk over the row
+  const row = !!fuse?.row;
+  const [A, AI] = row && S > 1 ? [`sv[o * ${S}u]`, `si[o * ${S}u]`] : ['a', 'ai'];
   // fused 'l' (lazy.mjs records no int64 sums but count_nonzero's, whose pass 2 sums int32 counts): within int32
-  if (fuse?.store) store = k === 'l' && !index ? fuse.store('bitcast<i32>(a.x)', 'i') : fuse.store(index ? 'i32(ai)' : 'a', index ? 'i' : k);
+  if (fuse?.store) {
+    store = k === 'l' && !index ? fuse.store('bitcast<i32>(a.x)', 'i') : fuse.store(index ? `i32(${AI})` : A, index ? 'i' : k, S);
+  }
   else if (index) store = `st_O(oo, ${cvt('i', kindOf(od), 'i32(ai)')});`;
   else if (withIdx) store = `${storeKind('O', 'oo', k, od, 'a')} st_O2(pu(5u) + oo - pu(4u), i32(ai));`;
   else store = storeKind('O', 'oo', k, od, 'a');
@@ -170,7 +196,7 @@ ${parts ? '  oo = pu(4u) + jo;\n' : ''}  var a: ${T} = ${k === 'l' ? RED64[op][0
 ${offset}    let v: ${T} = ${load}; let vi = t;
     ${comb}
   }
-${tree}  if (s == 0u && valid) { ${store} }
+${tree}${row ? `  if (valid) {\n    ${store}\n  }` : `  if (s == 0u && valid) { ${store} }`}
 }
 `;
 }
