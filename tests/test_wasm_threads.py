@@ -23,7 +23,7 @@ import pytest
 
 import torch_js as tj
 import torch_js.nn.functional as JF
-from torch_js.backends.cpu import library, threads, wasm_resident, wasm_threads
+from torch_js.backends.cpu import library, reduction, threads, wasm_resident, wasm_threads
 
 IN_PYODIDE = sys.platform == "emscripten"
 pyodide_only = pytest.mark.skipif(not IN_PYODIDE, reason="the wasm worker pool runs in Pyodide")
@@ -232,15 +232,15 @@ def _pooled_norms(monkeypatch):
 
 
 def _same_as_composite(fn):
-    """fn() with the pool's layer norm declined (nn.functional's composite), then fn() at 1 thread and at every
-    count in COUNTS: all bit-identical."""
-    pooled = wasm_threads.layer_norm
-    wasm_threads.layer_norm = lambda *args: False
+    """fn() with the pool's and the library's layer norm declined (nn.functional's composite), then fn() at 1 thread
+    and at every count in COUNTS: all bit-identical."""
+    pooled, here = wasm_threads.layer_norm, reduction._layer_norm
+    wasm_threads.layer_norm = reduction._layer_norm = lambda *args: False
     try:
         tj.set_num_threads(1)
         ref = fn()
     finally:
-        wasm_threads.layer_norm = pooled
+        wasm_threads.layer_norm, reduction._layer_norm = pooled, here
     for n in (1,) + COUNTS:
         tj.set_num_threads(n)
         assert _bits(fn()) == _bits(ref), f"{n} thread(s) differ from the composite"
@@ -259,7 +259,7 @@ def _norm_input(rows, n):
 @pyodide_only
 @pytest.mark.parametrize("n", [384, 1000, 37])
 def test_layer_norm_bit_identical_at_any_count(pool_threads, monkeypatch, n):
-    """Pooled layer norm (pool_norm.c) gives the composite's bits, output, mean and rstd, with and without the
+    """Pooled layer norm (wasm_ext/norm.c) gives the composite's bits, output, mean and rstd, with and without the
     affine parameters, over one dim and over two, at any count; the pool took every one of them."""
     taken = _pooled_norms(monkeypatch)
     x = _norm_input(-(-wasm_threads.MIN_MAP // n) + 5, n)
@@ -271,6 +271,26 @@ def test_layer_norm_bit_identical_at_any_count(pool_threads, monkeypatch, n):
     two, w2 = (x if x.shape[0] % 2 == 0 else x[1:]).reshape(-1, 2, n), tj.randn(2, n)
     _same_as_composite(lambda: JF.layer_norm(two, (2, n), w2, None))
     assert taken and all(taken), taken
+
+
+@pytest.mark.parametrize("n", [384, 37])
+def test_layer_norm_kernel_where_the_tensors_are(monkeypatch, n):
+    """Without the pool (one thread in Pyodide: the side module; CPython: the native library at any count)
+    tjs_layer_norm runs on the tensors' own memory with the composite's bits; RMS norm and a norm autograd records
+    stay with the composite."""
+    taken, kernel = [], reduction._layer_norm
+    monkeypatch.setattr(reduction, "_layer_norm", lambda *args: taken.append(kernel(*args)) or taken[-1])
+    monkeypatch.setattr(wasm_threads, "pooled", lambda: False)
+    x, w, b = _norm_input(40, n), tj.randn(n), tj.randn(n)
+    for weight, bias in ((w, b), (None, b), (None, None)):
+        _same_as_composite(lambda: JF.layer_norm(x, (n,), weight, bias, eps=1e-5))
+        _same_as_composite(lambda: tj.native_layer_norm(x, [n], weight, bias, 1e-6)[2])
+    assert taken and all(taken), taken
+    taken.clear()
+    _same_as_composite(lambda: JF.rms_norm(x, (n,), w))
+    w.requires_grad_()
+    _same_as_composite(lambda: JF.layer_norm(x, (n,), w).detach())
+    assert not any(taken), taken
 
 
 @pyodide_only

@@ -1,5 +1,5 @@
 /* row_sum.h: rsum_f32, the float32 row sum into double of tjs_reduce (reduce.c) and of the pool's layer norm
- * (pool/pool_norm.c), whose means must be the reduction's bit for bit.
+ * (norm.c), whose means must be the reduction's bit for bit.
  *
  * f32, contiguous: blocks of 1024 summed in float by 8 SIMD accumulators (32 lanes, so 32 additions per
  * lane), the lanes combined pairwise, each block total added in double: fast and relative error ~1e-7. */

@@ -95,6 +95,17 @@
 #define TJS_SOFTMAX_OUT 4
 #define TJS_SOFTMAX_IN 5
 
+/* tjs_layer_norm: outer, n, out ptr, mean ptr, rstd ptr, x ptr, weight ptr, bias ptr, eps f64 */
+#define TJS_LAYER_NORM_OUTER 0
+#define TJS_LAYER_NORM_N 1
+#define TJS_LAYER_NORM_OUT 2
+#define TJS_LAYER_NORM_MEAN 3
+#define TJS_LAYER_NORM_RSTD 4
+#define TJS_LAYER_NORM_X 5
+#define TJS_LAYER_NORM_WEIGHT 6
+#define TJS_LAYER_NORM_BIAS 7
+#define TJS_LAYER_NORM_EPS 8
+
 /* tjs_cumulative: op, dtype, outer, n, inner, out ptr, in ptr */
 #define TJS_CUMULATIVE_OP 0
 #define TJS_CUMULATIVE_DTYPE 1

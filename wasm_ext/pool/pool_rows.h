@@ -1,4 +1,4 @@
-/* pool_rows.h: contiguous rows of n elements shared out over the worker pool (pool_softmax.c, pool_norm.c).
+/* pool_rows.h: contiguous rows of n elements shared out over the worker pool (pool_softmax.c, ../norm.c).
  *
  * The rows are cut into pieces of about POOL_ROWS_PIECE elements (whole rows; one row a piece when rows are longer)
  * that the workers take from a shared counter; fn(ctx, r0, rows) computes rows [r0, r0 + rows). A kernel whose rows

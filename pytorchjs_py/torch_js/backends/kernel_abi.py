@@ -193,6 +193,10 @@ KERNELS = (
     _K("softmax", "reduce.c", "core",
        "log dtype outer n out:ptr in:ptr",
        "log 0/1; contiguous rows of n"),
+    _K("layer_norm", "norm.c", "core",
+       "outer n out:ptr mean:ptr rstd:ptr x:ptr weight:ptr bias:ptr eps:f64",
+       "float32, contiguous rows of n; out (outer×n), mean and rstd (outer) written, weight and bias (n) optional "
+       "(0: none); the bits of nn.functional.layer_norm's composite at any thread count"),
     _K("cumulative", "reduce.c", "core",
        "op dtype outer n inner out:ptr in:ptr",
        "op 0 sum, 1 prod; contiguous [outer, n, inner], scan over n"),

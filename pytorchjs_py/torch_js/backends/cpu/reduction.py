@@ -10,6 +10,7 @@ import math
 import struct
 
 from ... import _dtype as D
+from ..._grad_mode import GRAD_ENABLED
 from ..kernel_abi import HOT_DIMS, KERNEL, MAX_DIMS, struct_cached, struct_for
 from ..strided import coalesce, pieces
 from . import library, wasm_threads
@@ -23,12 +24,14 @@ _BIG = library.BIG   # storage bytes past which a reduction counts its work (tes
 _k_reduce = library.kernel("reduce")
 _k_softmax = library.kernel("softmax")
 _k_cumulative = library.kernel("cumulative")
+_k_layer_norm = library.kernel("layer_norm")
 _k_gemm = library.kernel("gemm")
 _QUANT_MATMUL = library.Kernel("quant_matmul")
 
 _REDUCE_FMT = [[struct_for("reduce", ndim=n, nred=r) for r in range(n + 1)] for n in range(HOT_DIMS + 1)]
 _SOFTMAX_FMT = struct_for("softmax")
 _CUMUL_FMT = struct_for("cumulative")
+_LAYER_NORM_FMT = struct_for("layer_norm")
 _GEMM_FMT = struct_for("gemm")
 assert [s.name for s in KERNEL["gemm"].layout.slots[-2:]] == ["part", "part_work"]
 _GEMM_HEAD = struct.Struct(_GEMM_FMT.format[:-2] + "16x")   # all but part, part_work: those packed as 0
@@ -92,9 +95,11 @@ class CPUReductions:
 
     @property
     def row_norm(self):
-        """ops/fused_norm.py's one-kernel layer norm: the worker pool's while pooled kernels run (Pyodide, 2 threads
-        or more; it declines, returning False, what it does not take), else None: the composite."""
-        return wasm_threads.layer_norm if library.IN_PYODIDE and wasm_threads.pooled() else None
+        """ops/fused_norm.py's one-kernel layer norm (wasm_ext/norm.c, the composite's bits): the worker pool's while
+        pooled kernels run (Pyodide, 2 threads or more), else the library's where the tensors are. Either declines,
+        returning False, what it does not take (the composite runs)."""
+        return wasm_threads.layer_norm if library.IN_PYODIDE and wasm_threads.pooled() else _layer_norm
+
 
     def cumulative(self, op, out, x, outer, n, inner):
         isz, osz, plane = x._dtype.itemsize, out._dtype.itemsize, n * inner
@@ -157,6 +162,24 @@ class CPUGemm:
             _QUANT_MATMUL("quant_matmul", scheme, m, n1 - n0, k, group, scales._dtype.code, op + 4 * n0, n,
                           xp, x._stride[0], wp + n0 * wrow, sp + n0 * groups * ssz,
                           mp + n0 * groups * ssz if mp else 0)
+
+
+def _layer_norm(out, mean, rstd, x, weight, bias, outer, n, eps, rms):
+    """row_norm by tjs_layer_norm on the caller's memory: float32, contiguous, not RMS norm (the kernel has none),
+    not where autograd records it (the backward is the composite's, as on the pool)."""
+    params = [p for p in (weight, bias) if p is not None]
+    if rms or any(t._dtype is not D.float32 or not t.is_contiguous() for t in [out, x] + params):
+        return False
+    if GRAD_ENABLED[0] and any(t._requires_grad for t in [x] + params):
+        return False
+    op, mp, rp, xp = _ptr(out), _ptr(mean), _ptr(rstd), _ptr(x)
+    wp, bp = (_ptr(p) if p is not None else 0 for p in (weight, bias))
+    for r0, r1 in row_ranges(outer, 4 * n):
+        with KERNEL_LOCK:
+            _LAYER_NORM_FMT.pack_into(_ARGS, 0, r1 - r0, n, op + 4 * r0 * n, mp + 4 * r0, rp + 4 * r0,
+                                      xp + 4 * r0 * n, wp, bp, float(eps))
+            _check(_k_layer_norm(), "layer_norm")
+    return True
 
 
 def _pooled_addmm(out, bias, mat1, mat2):

@@ -12,7 +12,7 @@ input is the product before it: wasm_resident.LastResult; two staging areas take
 of vec_math.h (GELU, exp, tanh, sigmoid, ...: the compute-bound elementwise ops of a model) go the same way through
 tjs_pool_unary, whose lanes are computed by the side module's own code (one lane's result depends on that lane alone:
 any cut gives the same bits), and so do a large float32 softmax (tjs_pool_softmax: rows as the side module computes
-them, with Pyodide's expf bit for bit) and a large float32 layer norm outside autograd (tjs_pool_layer_norm: the
+them, with Pyodide's expf bit for bit) and a large float32 layer norm outside autograd (tjs_layer_norm, wasm_ext/norm.c: the
 composite's steps, each rounded as its tensors are, through the backend's row_norm that ops/fused_norm.py asks for: one
 call instead of a dozen ops on Pyodide's thread), and float32 scaled-dot-product attention outside autograd
 (tjs_pool_attention: both products, the mask and softmax in one call, the composite's bits, q, k and v read as strided
@@ -40,9 +40,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 _GEMM = kernel_abi.struct_for("gemm")
 _MAP = kernel_abi.struct_for("unary", ndim=1)   # tjs_pool_unary reads tjs_unary's layout, one contiguous run
 _SOFTMAX = kernel_abi.struct_for("softmax")      # and tjs_pool_softmax tjs_softmax's
-# tjs_pool_layer_norm's own slots (pool_norm.c's LN_*: no kernel of the side module has this layout): outer n out
-# mean rstd x weight bias (0: none) eps:f64
-_LAYER_NORM = struct.Struct("<8qd")
+_LAYER_NORM = kernel_abi.struct_for("layer_norm")   # the side module's own kernel (wasm_ext/norm.c), here pooled
 _ADD_ROWS = struct.Struct("<4q")   # tjs_pool_add_rows's (pool_bias.c's AR_*): outer n out bias
 # tjs_pool_attention's (pool_attention.c's AT_*): batch heads l s e ev rep causal mask_kind out q k v mask, the
 # (batch, head, row, column) strides of q k v mask, out's (batch, head, row), scale:f64
@@ -357,9 +355,9 @@ def pooled():
 def layer_norm(out, mean, rstd, x, weight, bias, outer, n, eps, rms):
     """ops/fused_norm.py's row_norm on the pool (float32, contiguous, MIN_MAP elements or more; not RMS norm, not
     where autograd records it: its backward is the composite's): True when done, False to run the composite. The
-    bits are the composite's on one thread (pool_norm.c). At one thread it is left to the composite: alone, a MiniLM
-    norm takes ~0.2 ms there against the composite's ~0.45, but a whole forward measured no faster. A piece of whole
-    rows of about library.PIECE elements at a time."""
+    bits are the composite's on one thread (wasm_ext/norm.c). At one thread the side module runs the same kernel
+    where the tensors are (backends/cpu/reduction.py). A piece of whole rows of about library.PIECE elements at a
+    time."""
     if rms or x.numel() < MIN_MAP or not pooled():
         return False
     params = [p for p in (weight, bias) if p is not None]
@@ -377,7 +375,7 @@ def layer_norm(out, mean, rstd, x, weight, bias, outer, n, eps, rms):
         if r0 == 0:
             copies += ((w_at, library.ptr(weight), n * 4) if weight is not None else ()) + \
                 ((b_at, library.ptr(bias), n * 4) if bias is not None else ())
-        rc = _run(pool, "pool_layer_norm", _LAYER_NORM,
+        rc = _run(pool, "layer_norm", _LAYER_NORM,
                   (count, n, out_at, mean_at, rstd_at, x_at, w_at if weight is not None else 0,
                    b_at if bias is not None else 0, float(eps)), *copies)
         if rc:

@@ -1,23 +1,21 @@
-/* pool_norm.c: float32 layer norm over contiguous rows shared out over the worker pool of the shared-memory module
- * (mk/wasm_threads.mk), for the norms of a transformer's forward (12 a MiniLM forward, ~0.7 ms each on one thread:
- * the composite's dozen ops).
+/* norm.c: tjs_layer_norm, float32 layer norm over contiguous rows in one pass a row, for the norms of a
+ * transformer's forward (12 a MiniLM forward, ~0.7 ms each through the composite's dozen ops on one thread). The
+ * side module runs it on Pyodide's thread, the native library on its threads, and the shared-memory module
+ * (mk/wasm_threads.mk) on its worker pool: the rows are shared out by pool_rows.h in each.
  *
- * tjs_pool_layer_norm computes, row by row, exactly what nn.functional.layer_norm's composite computes on one thread
+ * tjs_layer_norm computes, row by row, exactly what nn.functional.layer_norm's composite computes on one thread
  * in the side module (nn/_functional/norm.py: _stats, then rsqrt, then the affine map), each step rounded to float32
  * as the composite's tensors are: mean = (float)rsum(x) / n (tjs_reduce's row sum, row_sum.h), d = x - mean,
  * var = (float)rsum(d * d) / n, rstd = 1 / sqrtf(var + (float)eps), y = (x - mean) * rstd, then * weight, then
  * + bias. A row's result depends on that row alone, so any cut and any thread count give the one-thread bits
  * (pool_rows.h).
  *
- * Arguments (int64 slots of tjs_args; backends/cpu/wasm_threads.py's _LAYER_NORM packs them): outer, n, out, mean,
- * rstd, x, weight (0: none), bias (0: none), eps (f64). out, mean and rstd are written; x is read. */
-#include "../tjs.h"
-#include "../threads.h"
-#include "../iter.h"
-#include "../row_sum.h"
-#include "pool_rows.h"
-
-enum { LN_OUTER, LN_N, LN_OUT, LN_MEAN, LN_RSTD, LN_X, LN_WEIGHT, LN_BIAS, LN_EPS };
+ * Arguments: ABI.md (weight, bias 0: none). out, mean and rstd are written; x is read. */
+#include "tjs.h"
+#include "threads.h"
+#include "iter.h"
+#include "row_sum.h"
+#include "pool/pool_rows.h"
 
 typedef struct {
   int64_t n;
@@ -55,12 +53,13 @@ static void norm_rows(void *ctx, int64_t r0, int64_t rows) {
   }
 }
 
-TJS_EXPORT int tjs_pool_layer_norm(void) {
-  const int64_t outer = tjs_args[LN_OUTER];
-  norm_job j = {tjs_args[LN_N], (float *)TJS_PTR(tjs_args[LN_OUT]),
-                (float *)TJS_PTR(tjs_args[LN_MEAN]), (float *)TJS_PTR(tjs_args[LN_RSTD]),
-                (const float *)TJS_PTR(tjs_args[LN_X]), (const float *)TJS_PTR(tjs_args[LN_WEIGHT]),
-                (const float *)TJS_PTR(tjs_args[LN_BIAS]), (float)tjs_arg_f64(LN_EPS)};
+TJS_EXPORT int tjs_layer_norm(void) {
+  const int64_t outer = tjs_args[TJS_LAYER_NORM_OUTER];
+  norm_job j = {tjs_args[TJS_LAYER_NORM_N], (float *)TJS_PTR(tjs_args[TJS_LAYER_NORM_OUT]),
+                (float *)TJS_PTR(tjs_args[TJS_LAYER_NORM_MEAN]), (float *)TJS_PTR(tjs_args[TJS_LAYER_NORM_RSTD]),
+                (const float *)TJS_PTR(tjs_args[TJS_LAYER_NORM_X]),
+                (const float *)TJS_PTR(tjs_args[TJS_LAYER_NORM_WEIGHT]),
+                (const float *)TJS_PTR(tjs_args[TJS_LAYER_NORM_BIAS]), (float)tjs_arg_f64(TJS_LAYER_NORM_EPS)};
   if (outer > 0 && j.n > 0) pool_rows(outer, j.n, norm_rows, &j);
   return TJS_OK;
 }
