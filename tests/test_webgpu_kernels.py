@@ -398,10 +398,22 @@ def test_hand_written_rms_norm_is_one_kernel(shape):
     assert_close(want_v, got_v, rtol=1e-4, atol=1e-5, what=f"HF RMSNorm's variance {shape}")
 
 
-def test_row_epilogue_softmax_and_centering():
-    """A softmax written out is two kernels (the max with exp(x - max) over the row, the sum with the division);
-    centering by the mean, in place on another buffer, is one."""
+def test_row_epilogue_softmax_layer_norm_and_centering():
+    """A softmax written out is two kernels (the max with exp(x - max) over the row, the sum with the division), a
+    layer norm written out too (the mean with x - mean, the variance with the rest); centering by the mean over two
+    dims is one, and so is centering into another buffer."""
     x = sample((6, 40), seed=112)
+
+    def layer_norm(x, w, b):
+        d = x - x.mean(-1, keepdim=True)
+        return d / torch.sqrt((d * d).mean(-1, keepdim=True) + 1e-5) * w + b
+    want, got, c = _counted(layer_norm, sample((4, 3, 96), seed=118), sample((96,), seed=119), sample((96,), seed=120))
+    assert c["dispatches"] == 2 and all(k.startswith("reduce:") for k in c.kernels), c.kernels
+    assert_close(want, got, rtol=1e-4, atol=1e-5, what="layer norm written out")
+    want, got, c = _counted(lambda x, w: (x - x.mean((-2, -1), keepdim=True)) * w[:, None],
+                            sample((2, 96, 5), seed=121), sample((96,), seed=122))
+    assert c["dispatches"] == 1, c.kernels
+    assert_close(want, got, what="centering over two dims")
 
     def softmax(x):
         e = (x - x.amax(-1, keepdim=True)).exp()
@@ -420,13 +432,16 @@ def test_row_epilogue_softmax_and_centering():
 
 def test_row_epilogue_declines():
     """What the row epilogue does not take runs as before, with the same values: a reduction in two passes (few
-    long rows), a reduction over a leading dim (the product's walk is not the reduction's), a value of the
-    prologue read back over the row, an in-place write of the reduction's input, and an argmax."""
+    long rows), a reduction over a leading or a middle dim (the product's walk is not the reduction's), a value of
+    the prologue read back over the row, an in-place write of the reduction's input, and an argmax."""
+    def rms(dim):
+        return lambda x: x * torch.rsqrt(x.pow(2).mean(dim, keepdim=True) + 1e-5)
     progs = {
-        "two passes": (lambda x: x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5), sample((2, 40000), seed=113), 3),
-        "leading dim": (lambda x: x * torch.rsqrt(x.pow(2).mean(0, keepdim=True) + 1e-5), sample((64, 6), seed=114), 2),
+        "two passes": (rms(-1), sample((2, 40000), seed=113), 3),
+        "leading dim": (rms(0), sample((64, 6), seed=114), 2),
+        "middle dim": (lambda x: x / x.sum(1, keepdim=True), sample((3, 4, 96), seed=123), 2),
         "prologue value": (lambda x: (lambda sq: sq / sq.mean(-1, keepdim=True))(x * x), sample((5, 30), seed=115), 2),
-        "in place on the input": (lambda x: x.clone().sub_(0).sub_(x.mean(-1, keepdim=True)), sample((5, 30), seed=116), None),
+        "in place on the input": (lambda x: x.sub_(x.mean(-1, keepdim=True)), sample((5, 30), seed=116), 2),
         "argmax": (lambda x: x.argmax(-1, keepdim=True).float() + x, sample((5, 30), seed=117), None),
     }
     for what, (fn, x, kernels) in progs.items():
