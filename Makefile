@@ -96,11 +96,21 @@ build/wasm-relaxed/%.o: wasm_ext/%.c $(KERNEL_HDR) | $(VENV)/.build-setup-done
 	@mkdir -p build/wasm-relaxed
 	$(ZIG) clang $(WASM_FLAGS) -mrelaxed-simd $(CFLAGS_COMMON) -c $< -o $@
 
-$(WASM_LIB): $(patsubst wasm_ext/%.c,build/wasm/%.o,$(KERNEL_SRC)) Makefile
+# reduce.c's softmax computes Pyodide's expf four lanes at a time (wasm_ext/pool/libm_expf.h) over musl's own table,
+# exp2f_data.c from the zig toolchain's copy of musl (built here, not copied; -Bsymbolic binds the library's copy)
+build/wasm/reduce.o build/wasm-relaxed/reduce.o: WASM_FLAGS += $(MUSL_MATH_INC)
+build/wasm/reduce.o build/wasm-relaxed/reduce.o: wasm_ext/pool/libm_expf.h
+build/wasm/musl/exp2f_data.o build/wasm-relaxed/musl/exp2f_data.o: | $(VENV)/.build-setup-done
+	@mkdir -p $(dir $@)
+	$(ZIG) clang $(WASM_FLAGS) $(MUSL_MATH_INC) $(if $(findstring relaxed,$@),-mrelaxed-simd) $(CFLAGS_COMMON) \
+	  -c $(ZIG_MUSL)/src/math/exp2f_data.c -o $@
+
+$(WASM_LIB): $(patsubst wasm_ext/%.c,build/wasm/%.o,$(KERNEL_SRC)) build/wasm/musl/exp2f_data.o Makefile
 	@mkdir -p $(LIBDIR)
 	$(ZIG) $(WASM_LD) -o $@ $(filter %.o,$^)
 
-$(WASM_RELAXED_LIB): $(patsubst wasm_ext/%.c,build/wasm-relaxed/%.o,$(KERNEL_SRC)) Makefile
+$(WASM_RELAXED_LIB): $(patsubst wasm_ext/%.c,build/wasm-relaxed/%.o,$(KERNEL_SRC)) build/wasm-relaxed/musl/exp2f_data.o \
+    Makefile
 	@mkdir -p $(LIBDIR)
 	$(ZIG) $(WASM_LD) -o $@ $(filter %.o,$^)
 

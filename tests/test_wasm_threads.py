@@ -209,6 +209,35 @@ def test_softmax_bit_identical_at_any_count(pool_threads, n):
 
 
 @pyodide_only
+def test_side_module_softmax_is_libm_expf_one_at_a_time():
+    """The side module's float32 softmax (four exponentials at a time, wasm_ext/pool/libm_expf.h) gives the bits of
+    Pyodide's own expf called one element at a time: row maximum, expf(x - max) rounded to float, their sum in double
+    in order, one reciprocal rounded to float, one product an element (reduce.c's scalar loop)."""
+    import ctypes
+    import struct
+    expf = ctypes.CDLL(None).expf
+    expf.restype, expf.argtypes = ctypes.c_float, [ctypes.c_float]
+
+    def f32(v):
+        return struct.unpack("f", struct.pack("f", v))[0]
+    tj.manual_seed(12)
+    x = tj.randn(5, 37) * 30
+    x[0, :4] = tj.tensor([90.0, -200.0, float("-inf"), 88.5])
+    x[1, 7] = float("nan")
+    x[2] = tj.linspace(-104.0, 89.0, 37)
+    tj.set_num_threads(1)
+    got = JF.softmax(x, -1)
+    for row, out in zip(x.tolist(), got.tolist()):
+        m = float("nan") if any(v != v for v in row) else max(row)
+        e = [expf(f32(v - m)) for v in row]
+        s = 0.0
+        for v in e:
+            s += v
+        inv = f32(1.0 / s)
+        assert _bits(tj.tensor(out)) == _bits(tj.tensor([f32(v * inv) for v in e])), row
+
+
+@pyodide_only
 def test_maps_and_softmax_in_pieces(pool_threads, monkeypatch):
     """Inputs past library.PIECE go through the pool a piece at a time (whole rows for softmax): the same bits."""
     x = _map_input()
@@ -350,12 +379,33 @@ def test_linear_bias_added_on_the_pool(pool_threads, monkeypatch):
     _same_at_all_counts(grad)
 
 
+class _Taken(list):
+    """A list of what the pool returned, with `here`: what the side module returned."""
+
+
 def _pooled_attention(monkeypatch):
-    """Records what each call of the pool's attention (pool_attention.c) returned: True taken, False declined."""
-    taken = []
-    pooled = wasm_threads.attention
+    """Records what each call of the pool's attention (wasm_ext/attention.c) returned: True taken, False declined;
+    and what the side module's (backends/cpu/reduction.py, at one thread) returned, in taken.here."""
+    taken, here = _Taken(), []
+    pooled, side = wasm_threads.attention, reduction._attention
     monkeypatch.setattr(wasm_threads, "attention", lambda *args: taken.append(pooled(*args)) or taken[-1])
+    monkeypatch.setattr(reduction, "_attention", lambda *args: here.append(side(*args)) or here[-1])
+    taken.here = here
     return taken
+
+
+def _same_as_composite_attention(fn):
+    """fn() with every fused attention declined (nn.functional's composite: MultiheadAttention splits its
+    in-projection with copies), then fn() at 1 thread (the side module's tjs_attention) and at every count in COUNTS
+    (the pool's): all bit-identical."""
+    takes, here = wasm_threads.attention_takes, reduction._attention
+    wasm_threads.attention_takes = reduction._attention = lambda *args: False
+    try:
+        tj.set_num_threads(1)
+        ref = fn()
+    finally:
+        wasm_threads.attention_takes, reduction._attention = takes, here
+    assert _bits(_same_at_all_counts(fn)) == _bits(ref), "tjs_attention differs from the composite"
 
 
 @pyodide_only
@@ -368,20 +418,21 @@ def test_attention_bit_identical_at_any_count(pool_threads, monkeypatch):
     q, k, v = tj.randn(2, 4, 40, 32), tj.randn(2, 4, 48, 32), tj.randn(2, 4, 48, 32)
     fmask, bmask = tj.randn(40, 48), tj.rand(2, 1, 40, 48) > 0.3
     sdpa = JF.scaled_dot_product_attention
-    _same_at_all_counts(lambda: sdpa(q, k, v))
-    _same_at_all_counts(lambda: sdpa(q, k, v, attn_mask=fmask))
-    _same_at_all_counts(lambda: sdpa(q, k, v, attn_mask=bmask))
-    _same_at_all_counts(lambda: sdpa(q, k, v, scale=0.3))
-    _same_at_all_counts(lambda: sdpa(q, k[:, :, :40], v[:, :, :40], is_causal=True))
-    _same_at_all_counts(lambda: sdpa(q, k[:, :2], v[:, :2], enable_gqa=True))
-    _same_at_all_counts(lambda: sdpa(q[0], k[0], v[0]))
+    _same_as_composite_attention(lambda: sdpa(q, k, v))
+    _same_as_composite_attention(lambda: sdpa(q, k, v, attn_mask=fmask))
+    _same_as_composite_attention(lambda: sdpa(q, k, v, attn_mask=bmask))
+    _same_as_composite_attention(lambda: sdpa(q, k, v, scale=0.3))
+    _same_as_composite_attention(lambda: sdpa(q, k[:, :, :40], v[:, :, :40], is_causal=True))
+    _same_as_composite_attention(lambda: sdpa(q, k[:, :2], v[:, :2], enable_gqa=True))
+    _same_as_composite_attention(lambda: sdpa(q[0], k[0], v[0]))
     qt = tj.randn(2, 40, 4, 32).transpose(1, 2)   # (batch, row, head, col) memory
-    _same_at_all_counts(lambda: sdpa(qt, k, v))
+    _same_as_composite_attention(lambda: sdpa(qt, k, v))
     odd_q, odd_k, odd_v = tj.randn(3, 5, 33, 30), tj.randn(3, 5, 37, 30), tj.randn(3, 5, 37, 18)
-    _same_at_all_counts(lambda: sdpa(odd_q, odd_k, odd_v))
+    _same_as_composite_attention(lambda: sdpa(odd_q, odd_k, odd_v))
     long_q, long_k, long_v = tj.randn(1, 2, 64, 32), tj.randn(1, 2, 256, 32), tj.randn(1, 2, 256, 32)
-    _same_at_all_counts(lambda: sdpa(long_q, long_k, long_v))
+    _same_as_composite_attention(lambda: sdpa(long_q, long_k, long_v))
     assert taken and all(taken), taken
+    assert taken.here and all(taken.here), taken.here
 
 
 @pyodide_only
@@ -397,16 +448,16 @@ def test_attention_in_multihead_and_encoder_layers(pool_threads, monkeypatch):
     pad[1, 40:] = True
     causal = tj.nn.Transformer.generate_square_subsequent_mask(48)
     with tj.no_grad():
-        _same_at_all_counts(lambda: mha(x, x, x, need_weights=False)[0])
+        _same_as_composite_attention(lambda: mha(x, x, x, need_weights=False)[0])
         assert taken and all(taken) and any(hits), (taken, hits)
-        _same_at_all_counts(lambda: mha(x, x, x, key_padding_mask=pad, need_weights=False)[0])
-        _same_at_all_counts(lambda: mha(x, x, x, attn_mask=causal, is_causal=True, need_weights=False)[0])
+        _same_as_composite_attention(lambda: mha(x, x, x, key_padding_mask=pad, need_weights=False)[0])
+        _same_as_composite_attention(lambda: mha(x, x, x, attn_mask=causal, is_causal=True, need_weights=False)[0])
         seq = tj.nn.MultiheadAttention(192, 6).eval()
-        _same_at_all_counts(lambda: seq(x.transpose(0, 1), x.transpose(0, 1), x.transpose(0, 1),
+        _same_as_composite_attention(lambda: seq(x.transpose(0, 1), x.transpose(0, 1), x.transpose(0, 1),
                                         need_weights=False)[0])
         layer = tj.nn.TransformerEncoderLayer(384, 12, 1536, activation="gelu", batch_first=True).eval()
         tokens = tj.randn(8, 32, 384)
-        _same_at_all_counts(lambda: layer(tokens))
+        _same_as_composite_attention(lambda: layer(tokens))
     assert all(taken), taken
 
 

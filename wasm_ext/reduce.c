@@ -9,6 +9,7 @@
 #include "tjs.h"
 #include "iter.h"
 #include "cvt.h"
+#include "softmax_rows.h"
 
 typedef float f4u __attribute__((vector_size(16), aligned(4), may_alias));
 typedef double d2u __attribute__((vector_size(16), aligned(8), may_alias));
@@ -320,10 +321,13 @@ TJS_EXPORT int tjs_reduce(void) {
 /* ---- softmax over contiguous rows ---- */
 /* float32 natively on x86-64: the row's exponentials 4 lanes at a time by vec_math.h's exp (<= 2 ulp, the bits of
  * torch.exp there) and four running double sums, where libm's expf one at a time and one chain of sums took 4x as
- * long as PyTorch's softmax. Elsewhere (wasm) libm's expf and one sum, as before. */
+ * long as PyTorch's softmax. In wasm: Pyodide's expf four lanes at a time (pool/libm_expf.h: libm's bits; the
+ * exponentials of attention's short rows took most of its time) and one sum in order, so the bits are those of libm's
+ * expf one at a time. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #include "vec_math.h"
 #define SOFTMAX_VEC_EXP 1
+#define SOFTMAX_SUMS4 1
 static void exp_row_f32(const float* x, float* e, int64_t n, float m) {
   int64_t i = 0;
   for (; i + VM_LANES <= n; i += VM_LANES) *(vmf_u*)(e + i) = vm_exp(*(const vmf_u*)(x + i) - m);
@@ -333,6 +337,15 @@ static void exp_row_f32(const float* x, float* e, int64_t n, float m) {
     v = vm_exp(v - m);
     for (int64_t k = 0; k < n - i; k++) e[i + k] = v[k];
   }
+}
+#elif defined(__wasm__)
+#include "pool/libm_expf.h"
+#define SOFTMAX_VEC_EXP 1
+#define SOFTMAX_SUMS4 0
+static void exp_row_f32(const float* x, float* e, int64_t n, float m) {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) *(f4u*)(e + i) = libm_expf4(*(const f4u*)(x + i) - m);
+  for (; i < n; i++) e[i] = libm_expf(x[i] - m);
 }
 #endif
 
@@ -345,12 +358,16 @@ static void exp_row_f32(const float* x, float* e, int64_t n, float m) {
       double s = 0;                                                                           \
       if (VEC) {   /* y holds the exponentials first (log: until the last loop overwrites them) */ \
         SOFTMAX_EXP_ROW(x, y, n, m);                                                          \
-        double s4[4] = {0, 0, 0, 0};   /* four running sums: one chain was latency-bound */    \
-        int64_t i = 0;                                                                        \
-        for (; i + 4 <= n; i += 4)                                                            \
-          for (int k = 0; k < 4; k++) s4[k] += (double)y[i + k];                              \
-        for (; i < n; i++) s4[0] += (double)y[i];                                             \
-        s = (s4[0] + s4[1]) + (s4[2] + s4[3]);                                                \
+        if (SOFTMAX_SUMS4) {                                                                  \
+          double s4[4] = {0, 0, 0, 0};   /* four running sums: one chain was latency-bound */  \
+          int64_t i = 0;                                                                      \
+          for (; i + 4 <= n; i += 4)                                                          \
+            for (int k = 0; k < 4; k++) s4[k] += (double)y[i + k];                            \
+          for (; i < n; i++) s4[0] += (double)y[i];                                           \
+          s = (s4[0] + s4[1]) + (s4[2] + s4[3]);                                              \
+        } else {                                                                              \
+          for (int64_t i = 0; i < n; i++) s += (double)y[i];                                  \
+        }                                                                                     \
       }                                                                                       \
       if (lg) {                                                                               \
         if (!(VEC)) for (int64_t i = 0; i < n; i++) s += (double)EXP(x[i] - m);               \
@@ -368,8 +385,17 @@ static void exp_row_f32(const float* x, float* e, int64_t n, float m) {
 #define SOFTMAX_EXP_ROW(x, e, n, m) exp_row_f32((const float*)(x), (float*)(e), n, (float)(m))
 #else
 #define SOFTMAX_VEC_EXP 0
+#define SOFTMAX_SUMS4 1
 #define SOFTMAX_EXP_ROW(x, e, n, m) ((void)0)
 #endif
+
+/* softmax_rows.h's rows for the kernels of this module that compute softmax rows of their own (attention.c) */
+void tjs_softmax_rows_f32(const float* x_, float* y_, int64_t outer, int64_t n) {
+  const int lg = 0;
+  const char* in = (const char*)x_;
+  char* out = (char*)y_;
+  SOFTMAX(float, expf, log, SOFTMAX_VEC_EXP);
+}
 
 TJS_EXPORT int tjs_softmax(void) {
   const int lg = (int)A[TJS_SOFTMAX_LOG], dt = (int)A[TJS_SOFTMAX_DTYPE];

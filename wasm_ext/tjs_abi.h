@@ -106,6 +106,29 @@
 #define TJS_LAYER_NORM_BIAS 7
 #define TJS_LAYER_NORM_EPS 8
 
+/* tjs_attention: batch, heads, l, s, e, ev, rep, causal, mask_kind, out ptr, q ptr, k ptr, v ptr, mask ptr,
+ * q_strides[4], k_strides[4], v_strides[4], mask_strides[4], out_strides[3], scale f64 */
+#define TJS_ATTENTION_BATCH 0
+#define TJS_ATTENTION_HEADS 1
+#define TJS_ATTENTION_L 2
+#define TJS_ATTENTION_S 3
+#define TJS_ATTENTION_E 4
+#define TJS_ATTENTION_EV 5
+#define TJS_ATTENTION_REP 6
+#define TJS_ATTENTION_CAUSAL 7
+#define TJS_ATTENTION_MASK_KIND 8
+#define TJS_ATTENTION_OUT 9
+#define TJS_ATTENTION_Q 10
+#define TJS_ATTENTION_K 11
+#define TJS_ATTENTION_V 12
+#define TJS_ATTENTION_MASK 13
+#define TJS_ATTENTION_Q_STRIDES 14
+#define TJS_ATTENTION_K_STRIDES 18
+#define TJS_ATTENTION_V_STRIDES 22
+#define TJS_ATTENTION_MASK_STRIDES 26
+#define TJS_ATTENTION_OUT_STRIDES 30
+#define TJS_ATTENTION_SCALE 33
+
 /* tjs_cumulative: op, dtype, outer, n, inner, out ptr, in ptr */
 #define TJS_CUMULATIVE_OP 0
 #define TJS_CUMULATIVE_DTYPE 1

@@ -6,12 +6,12 @@
  * computed exactly as reduce.c's tjs_softmax computes it in the side module: its maximum (NaN if any), libm's expf
  * of each element minus it (libm_expf.h: Pyodide's expf, bit for bit), their sum in double in order, one reciprocal
  * rounded to float, one product an element. A row's result depends on that row alone, so any cut and any thread count
- * give the one-thread bits (pool_rows.h). pool_attention.c computes its weights' rows with the same code. */
+ * give the one-thread bits (pool_rows.h). attention.c computes its weights' rows with the same code. */
 #include "../tjs.h"
 #include "../threads.h"
 #include "libm_expf.h"
 #include "pool_rows.h"
-#include "pool_softmax.h"
+#include "../softmax_rows.h"
 
 typedef struct {
   int64_t n;
@@ -21,7 +21,7 @@ typedef struct {
 
 typedef float softmax_f4u __attribute__((vector_size(16), aligned(4), may_alias));   /* unaligned rows */
 
-void pool_softmax_rows(const float *x, float *y, int64_t rows, int64_t n) {
+void tjs_softmax_rows_f32(const float *x, float *y, int64_t rows, int64_t n) {
   for (int64_t r = 0; r < rows; r++, x += n, y += n) {
     float m = -__builtin_inff();
     int nan = 0;
@@ -52,7 +52,7 @@ void pool_softmax_rows(const float *x, float *y, int64_t rows, int64_t n) {
 
 static void softmax_piece(void *ctx, int64_t r0, int64_t rows) {
   const softmax_job *j = (const softmax_job *)ctx;
-  pool_softmax_rows(j->in + r0 * j->n, j->out + r0 * j->n, rows, j->n);
+  tjs_softmax_rows_f32(j->in + r0 * j->n, j->out + r0 * j->n, rows, j->n);
 }
 
 TJS_EXPORT int tjs_pool_softmax(void) {

@@ -197,6 +197,13 @@ KERNELS = (
        "outer n out:ptr mean:ptr rstd:ptr x:ptr weight:ptr bias:ptr eps:f64",
        "float32, contiguous rows of n; out (outer×n), mean and rstd (outer) written, weight and bias (n) optional "
        "(0: none); the bits of nn.functional.layer_norm's composite at any thread count"),
+    _K("attention", "attention.c", "core",
+       "batch heads l s e ev rep causal mask_kind out:ptr q:ptr k:ptr v:ptr mask:ptr q_strides[4] k_strides[4] "
+       "v_strides[4] mask_strides[4] out_strides[3] scale:f64",
+       "float32 softmax(q k^T · scale, masked) v over (batch, head) pairs, the composite's bits where its two products "
+       "take gemm.c's blocked path in one k block (e, ev, s ≤ 256); q, k, v, mask: (batch, head, row, column) strides "
+       "in elements, k's and v's head h / rep; mask_kind 0 none, 1 bool bytes (false: −inf), 2 float32 added; causal "
+       "1: −inf above the diagonal; out's (batch, head, row) strides, its columns contiguous"),
     _K("cumulative", "reduce.c", "core",
        "op dtype outer n inner out:ptr in:ptr",
        "op 0 sum, 1 prod; contiguous [outer, n, inner], scan over n"),

@@ -1,6 +1,6 @@
 """scaled_dot_product_attention as one fused kernel where the device has one (the webgpu backend's `attention`:
-js_bridge/webgpu/kernels/attention.mjs, flash-style, the L x S weights never stored; the CPU backend's in Pyodide
-while the worker pool runs: wasm_ext/pool/pool_attention.c, the composite's bits, no autograd). nn.functional's
+js_bridge/webgpu/kernels/attention.mjs, flash-style, the L x S weights never stored; the CPU backend's in Pyodide:
+wasm_ext/attention.c on the worker pool or on Pyodide's thread, the composite's bits, no autograd). nn.functional's
 scaled_dot_product_attention asks here first and runs its composite (PyTorch's math reference) when this declines:
 no fused kernel on the device, dropout, a mask that needs a gradient, or shapes the kernel does not take (head dims
 over 256, batch dims that broadcast, leading dims that do not merge into one strided dim).

@@ -25,6 +25,7 @@ _k_reduce = library.kernel("reduce")
 _k_softmax = library.kernel("softmax")
 _k_cumulative = library.kernel("cumulative")
 _k_layer_norm = library.kernel("layer_norm")
+_k_attention = library.kernel("attention")
 _k_gemm = library.kernel("gemm")
 _QUANT_MATMUL = library.Kernel("quant_matmul")
 
@@ -32,6 +33,7 @@ _REDUCE_FMT = [[struct_for("reduce", ndim=n, nred=r) for r in range(n + 1)] for 
 _SOFTMAX_FMT = struct_for("softmax")
 _CUMUL_FMT = struct_for("cumulative")
 _LAYER_NORM_FMT = struct_for("layer_norm")
+_ATTENTION_FMT = struct_for("attention")
 _GEMM_FMT = struct_for("gemm")
 assert [s.name for s in KERNEL["gemm"].layout.slots[-2:]] == ["part", "part_work"]
 _GEMM_HEAD = struct.Struct(_GEMM_FMT.format[:-2] + "16x")   # all but part, part_work: those packed as 0
@@ -140,9 +142,12 @@ class CPUGemm:
     @property
     def attention(self):
         """ops/fused_attention.py's fused scaled-dot-product attention, attention(out, q, k, v, mask, dims, strides,
-        rep, causal, scale) -> False when declined: the worker pool's while pooled kernels run (the composite's
-        bits), else None: the composite."""
-        return wasm_threads.attention if library.IN_PYODIDE and wasm_threads.pooled() else None
+        rep, causal, scale) -> False when declined (the composite runs): tjs_attention with the composite's bits, in
+        Pyodide only (natively the composite's products are gemm_x86.c's, with other bits), on the worker pool while
+        pooled kernels run, else in the side module where the tensors are."""
+        if not library.IN_PYODIDE:
+            return None
+        return wasm_threads.attention if wasm_threads.pooled() else _attention
 
     def attention_takes(self, dims, tensors):
         """Whether `attention` takes attention of dims (batch heads l s e ev) over these float32 tensors (inputs
@@ -179,6 +184,21 @@ def _layer_norm(out, mean, rstd, x, weight, bias, outer, n, eps, rms):
             _LAYER_NORM_FMT.pack_into(_ARGS, 0, r1 - r0, n, op + 4 * r0 * n, mp + 4 * r0, rp + 4 * r0,
                                       xp + 4 * r0 * n, wp, bp, float(eps))
             _check(_k_layer_norm(), "layer_norm")
+    return True
+
+
+def _attention(out, q, k, v, mask, dims, strides, rep, causal, scale):
+    """`attention` by the side module's tjs_attention on the tensors' own memory (Pyodide at one thread)."""
+    if not wasm_threads.attention_takes(dims, (out, q, k, v), mask):
+        return False
+    layout = wasm_threads.attention_layout(out, dims, strides, rep)
+    if layout is None:
+        return False
+    addresses = tuple(_ptr(t) if t is not None else 0 for t in (out, q, k, v, mask))
+    with KERNEL_LOCK:
+        _ATTENTION_FMT.pack_into(_ARGS, 0, *wasm_threads.attention_args(dims, rep, causal, mask, addresses, strides,
+                                                                        layout[1], scale))
+        _check(_k_attention(), "scaled_dot_product_attention")
     return True
 
 

@@ -15,7 +15,7 @@ any cut gives the same bits), and so do a large float32 softmax (tjs_pool_softma
 them, with Pyodide's expf bit for bit) and a large float32 layer norm outside autograd (tjs_layer_norm, wasm_ext/norm.c: the
 composite's steps, each rounded as its tensors are, through the backend's row_norm that ops/fused_norm.py asks for: one
 call instead of a dozen ops on Pyodide's thread), and float32 scaled-dot-product attention outside autograd
-(tjs_pool_attention: both products, the mask and softmax in one call, the composite's bits, q, k and v read as strided
+(tjs_attention, wasm_ext/attention.c: both products, the mask and softmax in one call, the composite's bits, q, k and v read as strided
 views of the in-projection where it sits and the output written in the layout the out-projection reads).
 
 Only products that tjs_gemm would cut into more than one tile (MIN_WORK multiply-adds; its TILE_MIN_WORK is 2^20 a
@@ -42,10 +42,8 @@ _MAP = kernel_abi.struct_for("unary", ndim=1)   # tjs_pool_unary reads tjs_unary
 _SOFTMAX = kernel_abi.struct_for("softmax")      # and tjs_pool_softmax tjs_softmax's
 _LAYER_NORM = kernel_abi.struct_for("layer_norm")   # the side module's own kernel (wasm_ext/norm.c), here pooled
 _ADD_ROWS = struct.Struct("<4q")   # tjs_pool_add_rows's (pool_bias.c's AR_*): outer n out bias
-# tjs_pool_attention's (pool_attention.c's AT_*): batch heads l s e ev rep causal mask_kind out q k v mask, the
-# (batch, head, row, column) strides of q k v mask, out's (batch, head, row), scale:f64
-_ATTENTION = struct.Struct("<33qd")
-ATTENTION_MAX = 256     # pool_attention.c's ATT_MAX: head dims and keys (gemm.c's KC: the composite's one k block)
+_ATTENTION = kernel_abi.struct_for("attention")   # the side module's kernel too (wasm_ext/attention.c)
+ATTENTION_MAX = 256     # attention.c's ATT_MAX: head dims and keys (gemm.c's KC: the composite's one k block)
 _DIRECT_MAX = 4096      # gemm.c's DIRECT_MAX: products of this many multiply-adds or fewer take its direct loop
 # attention's multiply-adds from which the pool takes it: the composite's half-dozen kernels and their Python cost
 # ~0.1 ms and more, against one call here (and its copies, none for MultiheadAttention's in-projection)
@@ -386,11 +384,11 @@ def layer_norm(out, mean, rstd, x, weight, bias, outer, n, eps, rms):
 
 
 def _attention_takes(dims, tensors, mask=None):
-    """Whether attention() takes these dims over these tensors: pooled kernels running, float32 (a mask bool or
-    float32), none that autograd records, a shape whose two products the composite runs through gemm.c's blocked
-    driver in one k block (pool_attention.c gives its bits only then), and enough work."""
+    """Whether tjs_attention takes these dims over these tensors (on the pool or in the side module): float32 (a mask
+    bool or float32), none that autograd records, a shape whose two products the composite runs through gemm.c's
+    blocked driver in one k block (attention.c gives its bits only then), and enough work."""
     batch, heads, l, s, e, ev = dims
-    if not pooled() or any(t._dtype is not D.float32 for t in tensors):
+    if any(t._dtype is not D.float32 for t in tensors):
         return False
     if mask is not None and mask._dtype is not D.bool_ and mask._dtype is not D.float32:
         return False
@@ -400,10 +398,32 @@ def _attention_takes(dims, tensors, mask=None):
             and l * ev * s > _DIRECT_MAX and batch * heads * l * s * (e + ev) >= ATTENTION_MIN_WORK)
 
 
-def attention_takes(dims, tensors):
-    """Whether attention() would take attention of these dims over these float32 tensors (multi_head_attention_forward
-    asks before it splits its in-projection into views: a composite reading those views could round differently)."""
-    return _attention_takes(dims, tuple(tensors))
+def attention_takes(dims, tensors, mask=None):
+    """Whether tjs_attention (this module's attention() while pooled, else the side module's: backends/cpu/reduction.py)
+    would take attention of these dims over these float32 tensors (multi_head_attention_forward asks before it splits
+    its in-projection into views: a composite reading those views could round differently)."""
+    return _attention_takes(dims, tuple(tensors), mask)
+
+
+def attention_layout(out, dims, strides, rep):
+    """(the elements q, k, v and the mask span, out's (batch, head, row) strides) for tjs_attention, or None where it
+    cannot read or write them so (out: its leading dims merged when contiguous, else a 4-D permutation of its own
+    dense storage, its columns contiguous)."""
+    batch, heads, l, s, e, ev = dims
+    shapes = [(batch, heads, l, e), (batch, heads // rep, s, e), (batch, heads // rep, s, ev), (batch, heads, l, s)]
+    spans = [_span(shape, st) for shape, st in zip(shapes, strides)]
+    o_strides = (heads * l * ev, l * ev, ev) if out.is_contiguous() else out._stride[:3]
+    if (any(sp is None for sp in spans) or out._stride[-1] != 1 or _span(out._shape, out._stride) != out.numel()
+            or not (out.is_contiguous() or out.dim() == 4)):
+        return None
+    return spans, o_strides
+
+
+def attention_args(dims, rep, causal, mask, addresses, strides, o_strides, scale):
+    """tjs_attention's slots (kernel_abi "attention"); addresses: out's, q's, k's, v's and the mask's (0: none)."""
+    mask_kind = 0 if mask is None else 1 if mask._dtype is D.bool_ else 2
+    return (*dims, rep, 1 if causal else 0, mask_kind, *addresses, *strides[0], *strides[1], *strides[2],
+            *strides[3], *o_strides, float(scale))
 
 
 def attention(out, q, k, v, mask, dims, strides, rep, causal, scale):
@@ -411,17 +431,13 @@ def attention(out, q, k, v, mask, dims, strides, rep, causal, scale):
     (float32, any layout of its own fresh storage) = softmax(q k^T * scale, masked) v over (batch, head) pairs of
     strided q, k, v and mask (dims: batch heads l s e ev; strides: (batch, head, row, column) of each, the mask's
     (0, 0, 0, 0) when None). True when done; False where the pool does not take it (_attention_takes)."""
-    batch, heads, l, s, e, ev = dims
     tensors = [t for t in (q, k, v, mask) if t is not None]
-    if not _attention_takes(dims, (out, q, k, v), mask):
+    if not pooled() or not _attention_takes(dims, (out, q, k, v), mask):
         return False
-    shapes = [(batch, heads, l, e), (batch, heads // rep, s, e), (batch, heads // rep, s, ev), (batch, heads, l, s)]
-    spans = [_span(shape, st) for shape, st in zip(shapes, strides)]
-    # out: its leading dims merged when contiguous, else a 4-D permutation of its own dense storage
-    o_strides = (heads * l * ev, l * ev, ev) if out.is_contiguous() else out._stride[:3]
-    if (any(sp is None for sp in spans) or out._stride[-1] != 1 or _span(out._shape, out._stride) != out.numel()
-            or not (out.is_contiguous() or out.dim() == 4)):
+    layout = attention_layout(out, dims, strides, rep)
+    if layout is None:
         return False
+    spans, o_strides = layout
     pool = _working_pool()
     if pool is None:
         return False
@@ -456,10 +472,9 @@ def attention(out, q, k, v, mask, dims, strides, rep, causal, scale):
 
     def shared(t):
         return found[id(t._storage)] + library.ptr(t) - ranges[id(t._storage)][1] if t is not None else 0
-    mask_kind = 0 if mask is None else 1 if mask._dtype is D.bool_ else 2
-    rc = _run(pool, "pool_attention", _ATTENTION,
-              (batch, heads, l, s, e, ev, rep, 1 if causal else 0, mask_kind, base, shared(q), shared(k), shared(v),
-               shared(mask), *strides[0], *strides[1], *strides[2], *strides[3], *o_strides, float(scale)), *copies)
+    rc = _run(pool, "attention", _ATTENTION,
+              attention_args(dims, rep, causal, mask, (base, shared(q), shared(k), shared(v), shared(mask)), strides,
+                             o_strides, scale), *copies)
     if rc:
         library.check(rc, "scaled_dot_product_attention")
     out_ptr = library.ptr(out)

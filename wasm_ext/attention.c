@@ -1,5 +1,6 @@
-/* pool_attention.c: float32 scaled-dot-product attention over the worker pool of the shared-memory module
- * (mk/wasm_threads.mk), one call for what nn.functional.scaled_dot_product_attention's composite does in four to six
+/* attention.c: tjs_attention, float32 scaled-dot-product attention in one call; Pyodide's side module runs it on
+ * its one thread and the shared-memory module (mk/wasm_threads.mk) on its worker pool (the native library has it
+ * but does not use it: its products there are gemm_x86.c's, with other bits). One call for what nn.functional.scaled_dot_product_attention's composite does in four to six
  * kernels (q @ k^T, * scale, the mask, softmax, @ v) and MultiheadAttention's split and head copies around them.
  *
  * For each (batch, head) and each query row i, exactly what the composite computes on one thread in the side
@@ -8,7 +9,7 @@
  *     driver's bits, which sums an element's k in one block when K <= 256: ATT_MAX),
  *   scores[j] = scores[j] * (float)scale, then -inf above the diagonal (is_causal) or where a bool mask is false,
  *     or + a float mask,
- *   p = softmax(scores) (pool_softmax.c's rows: tjs_softmax's bits),
+ *   p = softmax(scores) (softmax_rows.h: tjs_softmax's bits),
  *   out[i][d] = sum over j of p[j] * v[j][d], from zero in j's order with the same multiply-add.
  * Backends/cpu/wasm_threads.py sends only shapes whose two products the composite runs through gemm.c's blocked
  * driver (see attention() there), so the bits are the composite's; a row depends on that row alone, so any cut and
@@ -21,14 +22,11 @@
  * (zero-padded to whole vectors) into its scratch and keeps them while its next block is of the same pair, and
  * computes four query rows at a time (gemm.c's register tile: each k^T and v vector loaded once for four rows).
  *
- * Arguments (int64 slots of tjs_args; wasm_threads.py's _ATTENTION packs them): batch, heads, l, s, e, ev, rep,
- * causal, mask kind (0 none, 1 bool bytes, 2 float32 added), out, q, k, v, mask, then the (batch, head, row,
- * column) strides in elements of q, k, v and the mask, out's (batch, head, row) strides (its columns contiguous),
- * and scale (f64). */
-#include "../tjs.h"
-#include "../threads.h"
-#include "../iter.h"
-#include "pool_softmax.h"
+ * Arguments: ABI.md (strides in elements; mask kind 0 none, 1 bool bytes, 2 float32 added). */
+#include "tjs.h"
+#include "threads.h"
+#include "iter.h"
+#include "softmax_rows.h"
 
 #ifdef __wasm_relaxed_simd__
 #define MADD4(a, b, c) __builtin_wasm_relaxed_madd_f32x4((a), (b), (c))   /* gemm.c's: the same bits */
@@ -39,9 +37,6 @@
 #define ATT_MAX 256           /* e, ev and s at most this (gemm.c's KC: one k block in the composite's products) */
 #define ATT_PIECES_PER_THREAD 4
 
-enum { AT_BATCH, AT_HEADS, AT_L, AT_S, AT_E, AT_EV, AT_REP, AT_CAUSAL, AT_MASK_KIND, AT_OUT, AT_Q, AT_K, AT_V,
-       AT_MASK, AT_QS, AT_KS = AT_QS + 4, AT_VS = AT_KS + 4, AT_MS = AT_VS + 4, AT_OS = AT_MS + 4,
-       AT_SCALE = AT_OS + 3 };
 enum { MASK_NONE, MASK_BOOL, MASK_FLOAT };
 
 typedef struct {
@@ -115,7 +110,7 @@ static void weights_row(const attention_job *j, int64_t b, int64_t h, int64_t i,
       for (int64_t t = 0; t < s; t++) scores[t] = scores[t] + m[t * mc];
     }
   }
-  pool_softmax_rows(scores, scores, 1, s);
+  tjs_softmax_rows_f32(scores, scores, 1, s);
 }
 
 /* rows [i0, i1) of pair (b, h), its k^T and v packed, ROWS at a time (a last group short of ROWS repeats its last
@@ -162,14 +157,18 @@ static void attention_worker(void *ctx, int worker) {
   }
 }
 
-TJS_EXPORT int tjs_pool_attention(void) {
-  const int64_t *a = tjs_args;
-  attention_job j = {a[AT_HEADS], a[AT_L], a[AT_S], a[AT_E], a[AT_EV], a[AT_REP], a[AT_CAUSAL], a[AT_MASK_KIND],
-                     (float)tjs_arg_f64(AT_SCALE), (float *)TJS_PTR(a[AT_OUT]), (const float *)TJS_PTR(a[AT_Q]),
-                     (const float *)TJS_PTR(a[AT_K]), (const float *)TJS_PTR(a[AT_V]),
-                     (const char *)TJS_PTR(a[AT_MASK]), a + AT_QS, a + AT_KS, a + AT_VS, a + AT_MS, a + AT_OS,
+#define A tjs_args
+TJS_EXPORT int tjs_attention(void) {
+  attention_job j = {A[TJS_ATTENTION_HEADS], A[TJS_ATTENTION_L], A[TJS_ATTENTION_S], A[TJS_ATTENTION_E],
+                     A[TJS_ATTENTION_EV], A[TJS_ATTENTION_REP], A[TJS_ATTENTION_CAUSAL], A[TJS_ATTENTION_MASK_KIND],
+                     (float)tjs_arg_f64(TJS_ATTENTION_SCALE), (float *)TJS_PTR(A[TJS_ATTENTION_OUT]),
+                     (const float *)TJS_PTR(A[TJS_ATTENTION_Q]), (const float *)TJS_PTR(A[TJS_ATTENTION_K]),
+                     (const float *)TJS_PTR(A[TJS_ATTENTION_V]), (const char *)TJS_PTR(A[TJS_ATTENTION_MASK]),
+                     tjs_args + TJS_ATTENTION_Q_STRIDES, tjs_args + TJS_ATTENTION_K_STRIDES,
+                     tjs_args + TJS_ATTENTION_V_STRIDES, tjs_args + TJS_ATTENTION_MASK_STRIDES,
+                     tjs_args + TJS_ATTENTION_OUT_STRIDES,
                      1, 0, 0, 0};
-  const int64_t pairs = a[AT_BATCH] * j.heads;
+  const int64_t pairs = A[TJS_ATTENTION_BATCH] * j.heads;
   if (j.e > ATT_MAX || j.ev > ATT_MAX || j.s > ATT_MAX || j.rep < 1 || j.mask_kind < MASK_NONE
       || j.mask_kind > MASK_FLOAT)
     return TJS_ERR_ARG;
