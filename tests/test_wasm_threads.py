@@ -260,16 +260,23 @@ def _pooled_norms(monkeypatch):
     return taken
 
 
+def _declined(fn, *where):
+    """fn() at 1 thread with each (module, name) of `where` replaced by a kernel that declines: the composite's."""
+    saved = [(module, name, getattr(module, name)) for module, name in where]
+    for module, name, _ in saved:
+        setattr(module, name, lambda *args: False)
+    try:
+        tj.set_num_threads(1)
+        return fn()
+    finally:
+        for module, name, kernel in saved:
+            setattr(module, name, kernel)
+
+
 def _same_as_composite(fn):
     """fn() with the pool's and the library's layer norm declined (nn.functional's composite), then fn() at 1 thread
     and at every count in COUNTS: all bit-identical."""
-    pooled, here = wasm_threads.layer_norm, reduction._layer_norm
-    wasm_threads.layer_norm = reduction._layer_norm = lambda *args: False
-    try:
-        tj.set_num_threads(1)
-        ref = fn()
-    finally:
-        wasm_threads.layer_norm, reduction._layer_norm = pooled, here
+    ref = _declined(fn, (wasm_threads, "layer_norm"), (reduction, "_layer_norm"))
     for n in (1,) + COUNTS:
         tj.set_num_threads(n)
         assert _bits(fn()) == _bits(ref), f"{n} thread(s) differ from the composite"
@@ -398,13 +405,7 @@ def _same_as_composite_attention(fn):
     """fn() with every fused attention declined (nn.functional's composite: MultiheadAttention splits its
     in-projection with copies), then fn() at 1 thread (the side module's tjs_attention) and at every count in COUNTS
     (the pool's): all bit-identical."""
-    takes, here = wasm_threads.attention_takes, reduction._attention
-    wasm_threads.attention_takes = reduction._attention = lambda *args: False
-    try:
-        tj.set_num_threads(1)
-        ref = fn()
-    finally:
-        wasm_threads.attention_takes, reduction._attention = takes, here
+    ref = _declined(fn, (wasm_threads, "attention_takes"), (reduction, "_attention"))
     assert _bits(_same_at_all_counts(fn)) == _bits(ref), "tjs_attention differs from the composite"
 
 
