@@ -575,7 +575,8 @@ static void tiles_worker(void *ctx, int worker) {
 /* Parts: a product of more than part_work weighted multiply-adds (<= 0: TJS_GEMM_DEFAULT_PART_WORK) is computed
  * region by region, one call each: groups of whole batches where a batch fits a part, else row bands × blocks of NC
  * columns (all columns on the direct and integer paths; each band repacks B: at the default part size a band has
- * 256 rows for K = 2048, so the cost is ~1/band of the packing).
+ * 256 rows for K = 2048, so the cost is ~1/band of the packing), or, where all rows make one band, all rows × as many
+ * NC blocks as a part holds.
  * The call runs part `part` and returns TJS_MORE while later parts remain. The regions depend on the shape alone
  * (a product's parts may run at different thread counts), and which path a batch takes is decided on the whole
  * product, so every part computes its elements exactly as one call would. */
@@ -654,7 +655,23 @@ TJS_EXPORT int tjs_gemm(void) {
     if (!direct) band = band / mr * mr;
     if (band < mr) band = mr;
     if (band > M) band = M;
-    int64_t bands = (M + band - 1) / band, blocks = (N + colw - 1) / colw, per_batch = bands * blocks;
+    int64_t bands = (M + band - 1) / band;
+    band = (M + bands - 1) / bands;   /* bands of even height (the last one a sliver kept a thread alone) */
+    if (!direct) band = imin(round_up((idx_t)band, mr), M);
+    bands = (M + band - 1) / band;
+    if (bands == 1 && colw < N) {
+      /* all rows in one band: a part takes as many NC blocks as part_work allows (a short wide product, a
+       * convolution's, was otherwise cut into parts of one block: a call and a wait for the workers each) */
+      int64_t per = part_work / work_of(M, colw, elem_cost);
+      int64_t nblk = (N + colw - 1) / colw;
+      if (per >= nblk) {
+        colw = N;
+      } else if (per > 1) {
+        int64_t groups = (nblk + per - 1) / per;   /* parts of even width */
+        colw = (idx_t)((nblk + groups - 1) / groups) * colw;
+      }
+    }
+    int64_t blocks = (N + colw - 1) / colw, per_batch = bands * blocks;
     parts = batch * per_batch;
     if (part >= parts) return TJS_OK;
     int64_t r = part % per_batch;

@@ -180,8 +180,7 @@ static inline void window(const pool_p* p, const idx_t* o, idx_t* lo, idx_t* hi,
     )                                                                                                     \
   } while (0)
 
-static int read_args(pool_p* p, int* dt, char** pa, char** pb, int64_t** idx) {
-  const int64_t* A = tjs_args;
+static int read_args(const int64_t* A, pool_p* p, int* dt, char** pa, char** pb, int64_t** idx) {
   /* pool_backward has pool's layout (grad_in, grad_out in place of in, out): one reader for both */
   p->mode = (int)A[TJS_POOL_MODE]; p->adaptive = (int)A[TJS_POOL_ADAPTIVE]; *dt = (int)A[TJS_POOL_DTYPE];
   p->planes = (idx_t)A[TJS_POOL_PLANES];
@@ -203,12 +202,17 @@ static int read_args(pool_p* p, int* dt, char** pa, char** pb, int64_t** idx) {
   return TJS_OK;
 }
 
-TJS_EXPORT int tjs_pool(void) {
-  pool_p p; int dt; char *pa, *pb; int64_t* idx;
-  int rc = read_args(&p, &dt, &pa, &pb, &idx);
-  if (rc) return rc;
+/* pooling over planes [p0, p1) of a call (p: its arguments): each plane is pooled on its own, so any cut into
+ * plane ranges gives the whole call's bits */
+static int pool_run(pool_p p, int dt, char* pa, char* pb, int64_t* idx, int64_t p0, int64_t p1) {
   const idx_t H = p.d[1].I, W = p.d[2].I;
   const idx_t in_sz = p.d[0].I * H * W, out_sz = p.d[0].O * p.d[1].O * p.d[2].O;
+  const idx_t es = dt == TJS_F32 ? 4 : 8;
+  if (p0 < 0 || p1 > p.planes || p0 > p1) return TJS_ERR_ARG;
+  p.planes = (idx_t)(p1 - p0);
+  pa += (idx_t)p0 * in_sz * es;
+  pb += (idx_t)p0 * out_sz * es;
+  if (idx) idx += (idx_t)p0 * out_sz;
   if (dt == TJS_F32) POOL_FWD(float, uint32_t, -(float)__builtin_inf());
   else if (dt == TJS_F64) POOL_FWD(double, uint64_t, -__builtin_inf());
   else if (dt == TJS_I64) POOL_FWD(int64_t, uint64_t, INT64_MIN);   /* integer avg divides (truncating), as ATen */
@@ -216,9 +220,23 @@ TJS_EXPORT int tjs_pool(void) {
   return TJS_OK;
 }
 
+/* tjs_pool over planes [p0, p1) of the call whose arguments A holds (pool's layout): the shared-memory module's
+ * tjs_pool_planes (wasm_ext/pool/pool_planes.c) shares the planes out over its workers through this */
+int tjs_pool_range(const int64_t* A, int64_t p0, int64_t p1) {
+  pool_p p; int dt; char *pa, *pb; int64_t* idx;
+  int rc = read_args(A, &p, &dt, &pa, &pb, &idx);
+  return rc ? rc : pool_run(p, dt, pa, pb, idx, p0, p1);
+}
+
+TJS_EXPORT int tjs_pool(void) {
+  pool_p p; int dt; char *pa, *pb; int64_t* idx;
+  int rc = read_args(tjs_args, &p, &dt, &pa, &pb, &idx);
+  return rc ? rc : pool_run(p, dt, pa, pb, idx, 0, p.planes);
+}
+
 TJS_EXPORT int tjs_pool_backward(void) {
   pool_p p; int dt; char *pa, *pb; int64_t* idx;
-  int rc = read_args(&p, &dt, &pa, &pb, &idx);
+  int rc = read_args(tjs_args, &p, &dt, &pa, &pb, &idx);
   if (rc) return rc;
   if (p.mode == 0 && !idx) return TJS_ERR_ARG;
   const idx_t H = p.d[1].I, W = p.d[2].I;

@@ -7,6 +7,7 @@ float too).
 """
 from ... import _dtype as D
 from ..._tensor import _empty
+from . import wasm_threads
 from .library import Kernel, ptr as _ptr, row_ranges
 
 _HALF = (D.float16, D.bfloat16)
@@ -48,10 +49,13 @@ class CPUNN:
         planes = x._shape[0]
         isz = x._dtype.itemsize
         vin, vout = _volume(x._shape[1:]), _volume(out._shape[1:])
+        head = (mode, 1 if adaptive else 0, x._dtype.code, planes, *x._shape[1:], *out._shape[1:], *geom,
+                1 if count_include_pad else 0, divisor_override or 0)
+        if wasm_threads.pool(out, x, idx, head):   # planes shared out over the threads in Pyodide
+            return
         xp, op, ip = _ptr(x), _ptr(out), (_ptr(idx) if idx is not None else 0)
         for p0, p1 in row_ranges(planes, _pool_work(x._shape[1:], out._shape[1:], adaptive, geom)):
-            _POOL("pool", mode, 1 if adaptive else 0, x._dtype.code, p1 - p0, *x._shape[1:], *out._shape[1:], *geom,
-                  1 if count_include_pad else 0, divisor_override or 0, xp + p0 * vin * isz, op + p0 * vout * isz,
+            _POOL("pool", *head[:3], p1 - p0, *head[4:], xp + p0 * vin * isz, op + p0 * vout * isz,
                   ip + p0 * vout * 8 if ip else 0)
 
     def pool_backward(self, grad_in, grad_out, idx, mode, adaptive, geom, count_include_pad=True,

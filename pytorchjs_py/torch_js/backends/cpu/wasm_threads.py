@@ -16,7 +16,9 @@ them, with Pyodide's expf bit for bit) and a large float32 layer norm outside au
 composite's steps, each rounded as its tensors are, through the backend's row_norm that ops/fused_norm.py asks for: one
 call instead of a dozen ops on Pyodide's thread), and float32 scaled-dot-product attention outside autograd
 (tjs_attention, wasm_ext/attention.c: both products, the mask and softmax in one call, the composite's bits, q, k and v read as strided
-views of the in-projection where it sits and the output written in the layout the out-projection reads).
+views of the in-projection where it sits and the output written in the layout the out-projection reads), and large max and average
+pooling (tjs_pool_planes, wasm_ext/pool/pool_planes.c: pool.c's code, its planes shared out; each plane is pooled on its
+own, so any cut gives the same bits): a CNN training step's pools were the largest work left on Pyodide's thread.
 
 Only products that tjs_gemm would cut into more than one tile (MIN_WORK multiply-adds; its TILE_MIN_WORK is 2^20 a
 tile) come here: the copies are O(inputs + output) against O(M·N·K) work; maps of MIN_MAP elements or more (a few
@@ -43,6 +45,7 @@ _SOFTMAX = kernel_abi.struct_for("softmax")      # and tjs_pool_softmax tjs_soft
 _LAYER_NORM = kernel_abi.struct_for("layer_norm")   # the side module's own kernel (wasm_ext/norm.c), here pooled
 _ADD_ROWS = struct.Struct("<4q")   # tjs_pool_add_rows's (pool_bias.c's AR_*): outer n out bias
 _ATTENTION = kernel_abi.struct_for("attention")   # the side module's kernel too (wasm_ext/attention.c)
+_POOL = kernel_abi.struct_for("pool")   # tjs_pool_planes reads tjs_pool's layout (wasm_ext/pool/pool_planes.c)
 ATTENTION_MAX = 256     # attention.c's ATT_MAX: head dims and keys (gemm.c's KC: the composite's one k block)
 _DIRECT_MAX = 4096      # gemm.c's DIRECT_MAX: products of this many multiply-adds or fewer take its direct loop
 # attention's multiply-adds from which the pool takes it: the composite's half-dozen kernels and their Python cost
@@ -129,7 +132,7 @@ def _pool():
             data = f.read()
         _state["pool"] = _js().createPool(to_js(data), pyodide_js._module)
         _state["buf"] = ctypes.create_string_buffer(max(_GEMM.size, _MAP.size, _SOFTMAX.size, _LAYER_NORM.size,
-                                                     _ADD_ROWS.size, _ATTENTION.size))
+                                                     _ADD_ROWS.size, _ATTENTION.size, _POOL.size))
         _state["pool"].setThreads(_state["threads"])
         _state["arena"] = wasm_resident.Arena(_state["pool"])
     return _state["pool"]
@@ -480,4 +483,37 @@ def attention(out, q, k, v, mask, dims, strides, rep, causal, scale):
     out_ptr = library.ptr(out)
     pool.copyOut(out_ptr, base, out_bytes)
     _state["last"].keep(out, out_ptr, out_bytes, base)
+    return True
+
+
+def pool(out, x, idx, values):
+    """CPUNN.pool's max or average pooling on the pool, when it is worth it (float32 or float64, MIN_MAP input
+    elements or more; x and out contiguous planes, idx int64 or None): True when done, False to run it the usual
+    way. values: tjs_pool's slots before its three addresses. The planes are shared out (tjs_pool_planes, pool.c's
+    own code: each plane on its own, so the one-thread bits at any count); x is copied in (or read where the last
+    pooled op left it), out and idx copied back."""
+    if not pooled() or x._dtype not in (D.float32, D.float64) or x.numel() < MIN_MAP:
+        return False
+    pool_ = _working_pool()
+    if pool_ is None:
+        return False
+    isz = x._dtype.itemsize
+    in_bytes, out_bytes, idx_bytes = x.numel() * isz, out.numel() * isz, 8 * out.numel() if idx is not None else 0
+    x_ptr = library.ptr(x)
+    _next_area()
+    x_at = _operand_at(x, x_ptr, in_bytes)
+    idx_off = _aligned(out_bytes)
+    x_off = idx_off + _aligned(idx_bytes)
+    base = _staging(pool_, x_off + (0 if x_at else in_bytes))
+    _state["last"].entry = None   # from here the other area may be written (the next op's)
+    if not base:
+        return False
+    copies = () if x_at else (base + x_off, x_ptr, in_bytes)
+    rc = _run(pool_, "pool_planes", _POOL,
+              (*values, x_at or base + x_off, base, base + idx_off if idx is not None else 0), *copies)
+    if rc:
+        library.check(rc, "max_pool" if values[0] == 0 else "avg_pool")
+    pool_.copyOut(library.ptr(out), base, out_bytes)
+    if idx is not None:
+        pool_.copyOut(library.ptr(idx), base + idx_off, idx_bytes)
     return True
