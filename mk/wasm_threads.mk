@@ -12,7 +12,8 @@
 # Layer norm too (wasm_ext/norm.c, the side module's kernel: the composite's steps, its row sums row_sum.h's, as tjs_reduce's), and
 # linear's bias added to its pooled product before the copy back (wasm_ext/pool/pool_bias.c), and scaled-dot-product
 # attention in one call (wasm_ext/attention.c: both products, the mask and softmax, the composite's bits), and max and
-# average pooling, planes shared out (wasm_ext/pool.c's code through wasm_ext/pool/pool_planes.c).
+# average pooling, planes shared out (wasm_ext/pool.c's code through wasm_ext/pool/pool_planes.c), and a convolution's
+# im2col and col2im, images shared out (wasm_ext/conv.c's code through wasm_ext/pool/pool_conv.c).
 # Two builds, as for the side module: plain SIMD and relaxed SIMD, the one used matching the side module Pyodide
 # loaded (so a product's bits are the same whichever module computes it).
 # wasm32-freestanding through `zig cc`: zig links its compiler-rt (tjs_gemm's 64-bit overflow checks need __multi3),
@@ -25,7 +26,7 @@
 comma := ,
 WASM_THREADS_SRC := wasm_ext/gemm.c wasm_ext/threads.c wasm_ext/abi.c wasm_ext/pool/pool_unary.c \
   wasm_ext/pool/pool_softmax.c wasm_ext/norm.c wasm_ext/pool/pool_bias.c wasm_ext/attention.c \
-  wasm_ext/pool.c wasm_ext/pool/pool_planes.c
+  wasm_ext/pool.c wasm_ext/pool/pool_planes.c wasm_ext/conv.c wasm_ext/pool/pool_conv.c
 WASM_THREADS_LIB := $(LIBDIR)/libtjs_wasm32_threads.wasm
 WASM_THREADS_RELAXED_LIB := $(LIBDIR)/libtjs_wasm32_threads_relaxed.wasm
 WASM_THREADS_LIBS := $(WASM_THREADS_LIB) $(WASM_THREADS_RELAXED_LIB)
@@ -35,7 +36,7 @@ ZIG_MUSL = $(ZIG_INC)/../libc/musl
 MUSL_MATH_INC = -idirafter $(ZIG_MUSL)/src/include -idirafter $(ZIG_MUSL)/src/math
 WASM_THREADS_FLAGS = -isystem $(ZIG_INC) -target wasm32-freestanding -DTJS_WASM_SHARED $(MUSL_MATH_INC)
 WASM_THREADS_EXPORTS := tjs_gemm tjs_pool_unary tjs_pool_softmax tjs_layer_norm tjs_pool_add_rows \
-  tjs_attention tjs_pool_planes tjs_worker_main tjs_pool_ready_word tjs_pool_joined_word tjs_args tjs_err tjs_num_threads __stack_pointer
+  tjs_attention tjs_pool_planes tjs_pool_im2col tjs_pool_col2im tjs_worker_main tjs_pool_ready_word tjs_pool_joined_word tjs_args tjs_err tjs_num_threads __stack_pointer
 WASM_THREADS_HDR := $(KERNEL_HDR) $(wildcard wasm_ext/pool/*.h)
 WASM_THREADS_LDFLAGS := -Wl,--no-entry -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=4294901760 \
   -Wl,-z,stack-size=1048576 -Wl,--strip-all $(addprefix -Wl$(comma)--export=,$(WASM_THREADS_EXPORTS))

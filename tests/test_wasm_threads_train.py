@@ -126,3 +126,49 @@ def test_cnn_training_step_bit_identical(pool_threads):
         grads = [p.grad.flatten() for p in model.parameters()]
         return tj.cat([loss.detach().view(1)] + grads + [p.detach().flatten() for p in model.parameters()])
     _same_at_all_counts(step)
+
+
+CONVS = {
+    "conv2d_pad": lambda x, w: JF.conv2d(x, w, padding=1),
+    "conv2d_stride_dilation": lambda x, w: JF.conv2d(x, w, stride=2, dilation=2, padding=2),
+    "unfold_fold": lambda x, w: JF.fold(JF.unfold(x, 3, padding=1, stride=2), x.shape[-2:], 3, padding=1, stride=2),
+    "conv_transpose2d": lambda x, w: JF.conv_transpose2d(x, w.transpose(0, 1), stride=2, padding=1),
+}
+
+
+@pyodide_only
+@pytest.mark.parametrize("dtype", [tj.float32, tj.float64])
+@pytest.mark.parametrize("name", sorted(CONVS))
+def test_im2col_col2im_bit_identical_at_any_count(pool_threads, name, dtype):
+    """Convolutions' im2col and col2im (unfold, fold, a transposed convolution's) on the pool: the one-thread bits,
+    and input, weight gradients too (col2im reading the product where it sits)."""
+    tj.manual_seed(9)
+    x = tj.randn(12, 16, 20, 24, dtype=dtype, requires_grad=True)
+    w = tj.randn(24, 16, 3, 3, dtype=dtype, requires_grad=True)
+
+    def run():
+        y = CONVS[name](x, w)
+        gx, gw = tj.autograd.grad(y.sin().sum(), (x, w), allow_unused=True)
+        return tj.cat([y.detach().flatten(), gx.flatten()] + ([gw.flatten()] if gw is not None else []))
+    _same_at_all_counts(run)
+
+
+@pyodide_only
+def test_conv_columns_on_the_pool(pool_threads, monkeypatch):
+    """A training convolution at 2 threads: im2col and col2im run on the pool and the product reads the columns
+    where im2col left them (not copied in again)."""
+    calls = []
+    real = wasm_threads._run
+
+    def run(pool, kernel, fmt, values, *copies):
+        calls.append((kernel, sum(copies[2::3])))
+        return real(pool, kernel, fmt, values, *copies)
+    monkeypatch.setattr(wasm_threads, "_run", run)
+    tj.set_num_threads(2)
+    x = tj.randn(32, 32, 16, 16, requires_grad=True)
+    conv = tj.nn.Conv2d(32, 64, 3, padding=1)
+    conv(x).sum().backward()
+    kernels = [k for k, _ in calls]
+    assert "pool_im2col" in kernels and "pool_col2im" in kernels
+    i = kernels.index("pool_im2col")
+    assert kernels[i + 1] == "gemm" and calls[i + 1][1] < 288 * 32 * 256 * 4, "the columns were copied in again"

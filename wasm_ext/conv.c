@@ -78,8 +78,7 @@ static inline void valid_range(idx_t off, idx_t S, idx_t W, idx_t OW, idx_t* lo,
     )                                                                                                     \
   } while (0)
 
-TJS_EXPORT int tjs_im2col(void) {
-  const int64_t* A = tjs_args;
+static int im2col_from(const int64_t* A) {
   const int dt = (int)A[TJS_IM2COL_DTYPE];
   const idx_t N = (idx_t)A[TJS_IM2COL_N], C = (idx_t)A[TJS_IM2COL_C], D = (idx_t)A[TJS_IM2COL_D],
               H = (idx_t)A[TJS_IM2COL_H], W = (idx_t)A[TJS_IM2COL_W];
@@ -106,8 +105,7 @@ TJS_EXPORT int tjs_im2col(void) {
   return TJS_OK;
 }
 
-TJS_EXPORT int tjs_col2im(void) {
-  const int64_t* A = tjs_args;
+static int col2im_from(const int64_t* A) {
   const int dt = (int)A[TJS_COL2IM_DTYPE];
   const idx_t N = (idx_t)A[TJS_COL2IM_N], C = (idx_t)A[TJS_COL2IM_C], D = (idx_t)A[TJS_COL2IM_D],
               H = (idx_t)A[TJS_COL2IM_H], W = (idx_t)A[TJS_COL2IM_W];
@@ -129,3 +127,11 @@ TJS_EXPORT int tjs_col2im(void) {
   }
   return TJS_OK;
 }
+
+/* the kernels over the argument block at A (their layouts): the shared-memory module's pooled im2col and col2im
+ * (wasm_ext/pool/pool_conv.c) run them on ranges of images, each image's columns and voxels on its own */
+int tjs_im2col_from(const int64_t* A) { return im2col_from(A); }
+int tjs_col2im_from(const int64_t* A) { return col2im_from(A); }
+
+TJS_EXPORT int tjs_im2col(void) { return im2col_from(tjs_args); }
+TJS_EXPORT int tjs_col2im(void) { return col2im_from(tjs_args); }

@@ -25,6 +25,8 @@ def _volume(shape):
 class CPUNN:
     def im2col(self, out, x, geom):
         n, c = x._shape[:2]
+        if wasm_threads.im2col(out, x, (x._dtype.code, n, c, *x._shape[2:], *geom)):   # images shared out
+            return
         isz = x._dtype.itemsize
         xp, op = _ptr(x), _ptr(out)
         for n0, n1 in row_ranges(n, c * _volume(geom[:3]) * _volume(geom[12:])):
@@ -38,6 +40,8 @@ class CPUNN:
             self.copy(out, tmp, tmp._stride)
             return
         n, c = out._shape[:2]
+        if wasm_threads.col2im(out, cols, (out._dtype.code, n, c, *out._shape[2:], *geom)):   # images shared out
+            return
         isz = out._dtype.itemsize
         image = c * _volume(out._shape[2:])
         cp, op = _ptr(cols), _ptr(out)

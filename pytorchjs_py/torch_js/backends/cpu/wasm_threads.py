@@ -46,6 +46,7 @@ _LAYER_NORM = kernel_abi.struct_for("layer_norm")   # the side module's own kern
 _ADD_ROWS = struct.Struct("<4q")   # tjs_pool_add_rows's (pool_bias.c's AR_*): outer n out bias
 _ATTENTION = kernel_abi.struct_for("attention")   # the side module's kernel too (wasm_ext/attention.c)
 _POOL = kernel_abi.struct_for("pool")   # tjs_pool_planes reads tjs_pool's layout (wasm_ext/pool/pool_planes.c)
+_IM2COL, _COL2IM = kernel_abi.struct_for("im2col"), kernel_abi.struct_for("col2im")   # and wasm_ext/pool/pool_conv.c
 ATTENTION_MAX = 256     # attention.c's ATT_MAX: head dims and keys (gemm.c's KC: the composite's one k block)
 _DIRECT_MAX = 4096      # gemm.c's DIRECT_MAX: products of this many multiply-adds or fewer take its direct loop
 # attention's multiply-adds from which the pool takes it: the composite's half-dozen kernels and their Python cost
@@ -132,7 +133,8 @@ def _pool():
             data = f.read()
         _state["pool"] = _js().createPool(to_js(data), pyodide_js._module)
         _state["buf"] = ctypes.create_string_buffer(max(_GEMM.size, _MAP.size, _SOFTMAX.size, _LAYER_NORM.size,
-                                                     _ADD_ROWS.size, _ATTENTION.size, _POOL.size))
+                                                     _ADD_ROWS.size, _ATTENTION.size, _POOL.size,
+                                                     _IM2COL.size, _COL2IM.size))
         _state["pool"].setThreads(_state["threads"])
         _state["arena"] = wasm_resident.Arena(_state["pool"])
     return _state["pool"]
@@ -516,4 +518,71 @@ def pool(out, x, idx, values):
     pool_.copyOut(library.ptr(out), base, out_bytes)
     if idx is not None:
         pool_.copyOut(library.ptr(idx), base + idx_off, idx_bytes)
+    return True
+
+
+def _dense_span(t):
+    """t's elements from its first to its last when they are exactly its numel (no gaps to copy over), else None."""
+    span = _span(t._shape, t._stride)
+    return span if span == t.numel() else None
+
+
+def im2col(out, x, values):
+    """CPUNN.im2col on the pool, when it is worth it (float32 or float64, MIN_MAP columns' elements or more, out
+    dense in its own layout): True when done. values: tjs_im2col's slots before its in address (dtype, N, C, D, H, W
+    and the geometry). The images are shared out (tjs_pool_im2col: conv.c's code, an image at a time); the columns
+    are copied back and kept where they sit for the product that reads them next (a convolution's gemm)."""
+    if not pooled() or x._dtype not in (D.float32, D.float64) or out.numel() < MIN_MAP:
+        return False
+    x_span, out_span = _span(x._shape, x._stride), _dense_span(out)
+    if x_span is None or out_span is None or x_span > _MAX_SPAN * x.numel():
+        return False
+    pool_ = _working_pool()
+    if pool_ is None:
+        return False
+    isz = x._dtype.itemsize
+    x_ptr, out_ptr, out_bytes = library.ptr(x), library.ptr(out), out_span * isz
+    _next_area()
+    x_at = _operand_at(x, x_ptr, x_span * isz)
+    x_off = _aligned(out_bytes)
+    base = _staging(pool_, x_off + (0 if x_at else x_span * isz))
+    _state["last"].entry = None   # from here the other area may be written (the next op's)
+    if not base:
+        return False
+    copies = () if x_at else (base + x_off, x_ptr, x_span * isz)
+    rc = _run(pool_, "pool_im2col", _IM2COL, (*values, x_at or base + x_off, *x._stride, base, *out._stride), *copies)
+    if rc:
+        library.check(rc, "im2col")
+    pool_.copyOut(out_ptr, base, out_bytes)
+    _state["last"].keep(out, out_ptr, out_bytes, base)
+    return True
+
+
+def col2im(out, cols, values):
+    """CPUNN.col2im on the pool, when it is worth it (float32 or float64, out contiguous, MIN_MAP columns' elements
+    or more): True when done. values: tjs_col2im's slots before its cols address. The images are shared out
+    (tjs_pool_col2im: conv.c's code, each image's voxels summed from its own columns in its order); cols read where
+    the last pooled op left them (a convolution's input-gradient product) or copied in, out copied back."""
+    if not pooled() or out._dtype not in (D.float32, D.float64) or not out.is_contiguous() or cols.numel() < MIN_MAP:
+        return False
+    c_span = _span(cols._shape, cols._stride)
+    if c_span is None or c_span > _MAX_SPAN * cols.numel():
+        return False
+    pool_ = _working_pool()
+    if pool_ is None:
+        return False
+    isz = out._dtype.itemsize
+    c_ptr, out_bytes = library.ptr(cols), out.numel() * isz
+    _next_area()
+    c_at = _operand_at(cols, c_ptr, c_span * isz)
+    c_off = _aligned(out_bytes)
+    base = _staging(pool_, c_off + (0 if c_at else c_span * isz))
+    _state["last"].entry = None   # from here the other area may be written (the next op's)
+    if not base:
+        return False
+    copies = () if c_at else (base + c_off, c_ptr, c_span * isz)
+    rc = _run(pool_, "pool_col2im", _COL2IM, (*values, c_at or base + c_off, *cols._stride, base), *copies)
+    if rc:
+        library.check(rc, "col2im")
+    pool_.copyOut(library.ptr(out), base, out_bytes)
     return True
