@@ -18,7 +18,10 @@ call instead of a dozen ops on Pyodide's thread), and float32 scaled-dot-product
 (tjs_attention, wasm_ext/attention.c: both products, the mask and softmax in one call, the composite's bits, q, k and v read as strided
 views of the in-projection where it sits and the output written in the layout the out-projection reads), and large max and average
 pooling (tjs_pool_planes, wasm_ext/pool/pool_planes.c: pool.c's code, its planes shared out; each plane is pooled on its
-own, so any cut gives the same bits): a CNN training step's pools were the largest work left on Pyodide's thread.
+own, so any cut gives the same bits), and a convolution's im2col and col2im (tjs_pool_im2col, tjs_pool_col2im,
+wasm_ext/pool/pool_conv.c: conv.c's code, images shared out; the columns kept where they sit for the product that
+reads them, col2im reading the input-gradient product where it sits): a CNN training step's pools and column moves
+were the largest work left on Pyodide's thread.
 
 Only products that tjs_gemm would cut into more than one tile (MIN_WORK multiply-adds; its TILE_MIN_WORK is 2^20 a
 tile) come here: the copies are O(inputs + output) against O(M·N·K) work; maps of MIN_MAP elements or more (a few
