@@ -530,6 +530,24 @@ def _dense_span(t):
     return span if span == t.numel() else None
 
 
+def _staged_after_output(t, nbytes, out_bytes):
+    """The staging area of a pooled op with one operand: out_bytes for its output at the base, then t's nbytes (from
+    t's address) unless the last pooled op left them in the pool. (pool, base, the operand's shared address, its
+    copies), or None (no pool, or its memory is full)."""
+    pool_ = _working_pool()
+    if pool_ is None:
+        return None
+    ptr = library.ptr(t)
+    _next_area()
+    at = _operand_at(t, ptr, nbytes)
+    off = _aligned(out_bytes)
+    base = _staging(pool_, off + (0 if at else nbytes))
+    _state["last"].entry = None   # from here the other area may be written (the next op's)
+    if not base:
+        return None
+    return pool_, base, at or base + off, (() if at else (base + off, ptr, nbytes))
+
+
 def im2col(out, x, values):
     """CPUNN.im2col on the pool, when it is worth it (float32 or float64, MIN_MAP columns' elements or more, out
     dense in its own layout): True when done. values: tjs_im2col's slots before its in address (dtype, N, C, D, H, W
@@ -540,20 +558,13 @@ def im2col(out, x, values):
     x_span, out_span = _span(x._shape, x._stride), _dense_span(out)
     if x_span is None or out_span is None or x_span > _MAX_SPAN * x.numel():
         return False
-    pool_ = _working_pool()
-    if pool_ is None:
-        return False
     isz = x._dtype.itemsize
-    x_ptr, out_ptr, out_bytes = library.ptr(x), library.ptr(out), out_span * isz
-    _next_area()
-    x_at = _operand_at(x, x_ptr, x_span * isz)
-    x_off = _aligned(out_bytes)
-    base = _staging(pool_, x_off + (0 if x_at else x_span * isz))
-    _state["last"].entry = None   # from here the other area may be written (the next op's)
-    if not base:
+    out_ptr, out_bytes = library.ptr(out), out_span * isz
+    staged = _staged_after_output(x, x_span * isz, out_bytes)
+    if staged is None:
         return False
-    copies = () if x_at else (base + x_off, x_ptr, x_span * isz)
-    rc = _run(pool_, "pool_im2col", _IM2COL, (*values, x_at or base + x_off, *x._stride, base, *out._stride), *copies)
+    pool_, base, x_at, copies = staged
+    rc = _run(pool_, "pool_im2col", _IM2COL, (*values, x_at, *x._stride, base, *out._stride), *copies)
     if rc:
         library.check(rc, "im2col")
     pool_.copyOut(out_ptr, base, out_bytes)
@@ -571,20 +582,13 @@ def col2im(out, cols, values):
     c_span = _span(cols._shape, cols._stride)
     if c_span is None or c_span > _MAX_SPAN * cols.numel():
         return False
-    pool_ = _working_pool()
-    if pool_ is None:
-        return False
     isz = out._dtype.itemsize
-    c_ptr, out_bytes = library.ptr(cols), out.numel() * isz
-    _next_area()
-    c_at = _operand_at(cols, c_ptr, c_span * isz)
-    c_off = _aligned(out_bytes)
-    base = _staging(pool_, c_off + (0 if c_at else c_span * isz))
-    _state["last"].entry = None   # from here the other area may be written (the next op's)
-    if not base:
+    out_bytes = out.numel() * isz
+    staged = _staged_after_output(cols, c_span * isz, out_bytes)
+    if staged is None:
         return False
-    copies = () if c_at else (base + c_off, c_ptr, c_span * isz)
-    rc = _run(pool_, "pool_col2im", _COL2IM, (*values, c_at or base + c_off, *cols._stride, base), *copies)
+    pool_, base, c_at, copies = staged
+    rc = _run(pool_, "pool_col2im", _COL2IM, (*values, c_at, *cols._stride, base), *copies)
     if rc:
         library.check(rc, "col2im")
     pool_.copyOut(library.ptr(out), base, out_bytes)
