@@ -352,16 +352,6 @@ TJS_EXPORT int tjs_binary(void) {
 }
 
 /* ---- tjs_copy ---- */
-static int dtype_size(int dt) {
-  switch (dt) {
-  case TJS_BOOL: case TJS_U8: case TJS_I8: return 1;
-  case TJS_I16: case TJS_F16: case TJS_BF16: return 2;
-  case TJS_I32: case TJS_F32: return 4;
-  case TJS_I64: case TJS_F64: return 8;
-  default: return 0;
-  }
-}
-
 static int copy_bits(tjs_iter* it, char* out, const char* in, int size) {
   switch (size) {
   case 1: UMAP(uint8_t, uint8_t, x); break;
@@ -404,10 +394,10 @@ TJS_EXPORT int tjs_copy(void) {
   char* out = (char*)TJS_PTR(A[TJS_COPY_OUT]);
   const char* in = (const char*)TJS_PTR(A[TJS_COPY_IN]);
   const int64_t* st[2] = {&A[TJS_COPY_OUT_STRIDES(nd)], &A[TJS_COPY_IN_STRIDES(nd)]};
-  if (!dtype_size(dout) || !dtype_size(din)) return TJS_ERR_DTYPE;
+  if (!tjs_dtype_size(dout) || !tjs_dtype_size(din)) return TJS_ERR_DTYPE;
   tjs_iter itv, *it = &itv;
   if (!tjs_iter_init(it, nd, &A[TJS_COPY_SHAPE], 2, st)) return TJS_OK;
-  if (dout == din) return copy_bits(it, out, in, dtype_size(din));
+  if (dout == din) return copy_bits(it, out, in, tjs_dtype_size(din));
   switch (dout) {
   case TJS_BOOL: COPY_FROM_ANY(uint8_t, x != 0, CV_NZ); break;
   case TJS_U8: COPY_FROM_ANY(uint8_t, x, CV_U8); break;
@@ -439,7 +429,7 @@ TJS_EXPORT int tjs_fill(void) {
   const int64_t* st[1] = {&A[TJS_FILL_OUT_STRIDES(nd)]};
   const double v = tjs_arg_f64(TJS_FILL_VALUE(nd));
   const int64_t vi = A[TJS_FILL_VALUE_I64(nd)];
-  if (!dtype_size(dt)) return TJS_ERR_DTYPE;
+  if (!tjs_dtype_size(dt)) return TJS_ERR_DTYPE;
   tjs_iter itv, *it = &itv;
   if (!tjs_iter_init(it, nd, &A[TJS_FILL_SHAPE], 1, st)) return TJS_OK;
   switch (dt) {
@@ -492,7 +482,7 @@ TJS_EXPORT int tjs_where(void) {
   const char* pb = (const char*)TJS_PTR(A[TJS_WHERE_B]);
   const int64_t* st[4] = {&A[TJS_WHERE_OUT_STRIDES(nd)], &A[TJS_WHERE_COND_STRIDES(nd)], &A[TJS_WHERE_A_STRIDES(nd)],
                           &A[TJS_WHERE_B_STRIDES(nd)]};
-  const int size = dtype_size(dt);
+  const int size = tjs_dtype_size(dt);
   if (!size) return TJS_ERR_DTYPE;
   tjs_iter itv, *it = &itv;
   if (!tjs_iter_init(it, nd, &A[TJS_WHERE_SHAPE], 4, st)) return TJS_OK;

@@ -20,16 +20,6 @@
 
 typedef ptrdiff_t idx_t;
 
-static int elem_size(int dtype) {
-  switch (dtype) {
-    case TJS_BOOL: case TJS_U8: case TJS_I8: return 1;
-    case TJS_I16: case TJS_F16: case TJS_BF16: return 2;
-    case TJS_I32: case TJS_F32: return 4;
-    case TJS_I64: case TJS_F64: return 8;
-    default: return 0;
-  }
-}
-
 TJS_EXPORT int tjs_index_offsets(void) {
   int ndim = (int)tjs_args[TJS_INDEX_OFFSETS_NDIM];
   if (ndim < 0 || ndim > TJS_MAX_DIMS) return TJS_ERR_ARG;
@@ -105,7 +95,7 @@ TJS_EXPORT int tjs_take(void) {
   int dtype = (int)tjs_args[TJS_TAKE_DTYPE];
   int ndim = (int)tjs_args[TJS_TAKE_NDIM];
   if (ndim < 0 || ndim > TJS_MAX_DIMS) return TJS_ERR_ARG;
-  int es = elem_size(dtype);
+  int es = tjs_dtype_size(dtype);
   if (!es) return TJS_ERR_DTYPE;
   void *out = TJS_PTR(tjs_args[TJS_TAKE_OUT]);
   const void *src = TJS_PTR(tjs_args[TJS_TAKE_SRC]);
@@ -155,7 +145,7 @@ TJS_EXPORT int tjs_put(void) {
   int accumulate = (int)tjs_args[TJS_PUT_ACCUMULATE];
   int ndim = (int)tjs_args[TJS_PUT_NDIM];
   if (ndim < 0 || ndim > TJS_MAX_DIMS) return TJS_ERR_ARG;
-  int es = elem_size(dtype);
+  int es = tjs_dtype_size(dtype);
   if (!es) return TJS_ERR_DTYPE;
   void *dst = TJS_PTR(tjs_args[TJS_PUT_DST]);
   const void *val = TJS_PTR(tjs_args[TJS_PUT_VAL]);

@@ -19,16 +19,6 @@
 
 #define A tjs_args
 
-static int elem_size(int dtype) {
-  switch (dtype) {
-    case TJS_BOOL: case TJS_U8: case TJS_I8: return 1;
-    case TJS_I16: case TJS_F16: case TJS_BF16: return 2;
-    case TJS_I32: case TJS_F32: return 4;
-    case TJS_I64: case TJS_F64: return 8;
-    default: return 0;
-  }
-}
-
 static inline int is_float_dtype(int dt) { return dt == TJS_F16 || dt == TJS_BF16 || dt == TJS_F32 || dt == TJS_F64; }
 
 static inline double load_f(const char* p, int dt, int64_t i) {
@@ -296,7 +286,7 @@ TJS_EXPORT int tjs_sort(void) {
   char* ov = (char*)TJS_PTR(A[TJS_SORT_OUT_VALUES]);
   int64_t* oi = (int64_t*)TJS_PTR(A[TJS_SORT_OUT_INDICES]);
   void* scratch = TJS_PTR(A[TJS_SORT_SCRATCH]);
-  const int es = elem_size(dt);
+  const int es = tjs_dtype_size(dt);
   if (!es) return TJS_ERR_DTYPE;
   if (op < 0 || op > 4) return TJS_ERR_OP;
   const int64_t kout = op <= 1 ? n : op == 2 ? k : 1;
@@ -329,7 +319,7 @@ TJS_EXPORT int tjs_cumext(void) {
   const char* in = (const char*)TJS_PTR(A[TJS_CUMEXT_IN]);
   char* ov = (char*)TJS_PTR(A[TJS_CUMEXT_OUT_VALUES]);
   int64_t* oi = (int64_t*)TJS_PTR(A[TJS_CUMEXT_OUT_INDICES]);
-  const int es = elem_size(dt);
+  const int es = tjs_dtype_size(dt);
   if (!es) return TJS_ERR_DTYPE;
   const int fl = is_float_dtype(dt);
   for (int64_t o = 0; o < outer; o++)

@@ -37,6 +37,17 @@ enum {
   TJS_F16 = 6, TJS_BF16 = 7, TJS_F32 = 8, TJS_F64 = 9,
 };
 
+/* bytes of one element of dtype dt; 0 for a code that is none of the above */
+static inline int tjs_dtype_size(int dt) {
+  switch (dt) {
+  case TJS_BOOL: case TJS_U8: case TJS_I8: return 1;
+  case TJS_I16: case TJS_F16: case TJS_BF16: return 2;
+  case TJS_I32: case TJS_F32: return 4;
+  case TJS_I64: case TJS_F64: return 8;
+  default: return 0;
+  }
+}
+
 /* return codes */
 enum {
   TJS_OK = 0,

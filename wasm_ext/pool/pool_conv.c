@@ -9,6 +9,7 @@
  * kernel whatever the thread count and the cut. */
 #include "../tjs.h"
 #include "../threads.h"
+#include "pool_rows.h"
 
 int tjs_im2col_from(const int64_t *A);   /* conv.c */
 int tjs_col2im_from(const int64_t *A);
@@ -18,57 +19,39 @@ int tjs_col2im_from(const int64_t *A);
 
 typedef struct {
   int64_t args[SLOTS];
-  int64_t images, per, next, es;
+  int64_t es;
   int col2im;
   int32_t rc;
 } conv_job;
 
-static int64_t elem_size(int64_t dt) {
-  switch (dt) {
-    case TJS_BOOL: case TJS_U8: case TJS_I8: return 1;
-    case TJS_I16: case TJS_F16: case TJS_BF16: return 2;
-    case TJS_I32: case TJS_F32: return 4;
-    default: return 8;
-  }
-}
-
-static void conv_worker(void *ctx, int worker) {
-  (void)worker;
+static void conv_piece(void *ctx, int64_t n0, int64_t count) {
   conv_job *j = (conv_job *)ctx;
-  for (;;) {
-    int64_t n0 = tjs_fetch_add(&j->next, 1) * j->per;
-    if (n0 >= j->images) break;
-    int64_t A[SLOTS];
-    __builtin_memcpy(A, j->args, sizeof A);
-    if (j->col2im) {
-      const int64_t image = A[TJS_COL2IM_C] * A[TJS_COL2IM_D] * A[TJS_COL2IM_H] * A[TJS_COL2IM_W];
-      A[TJS_COL2IM_N] = j->images - n0 < j->per ? j->images - n0 : j->per;
-      A[TJS_COL2IM_COLS] += n0 * A[TJS_COL2IM_COLS_STRIDES] * j->es;
-      A[TJS_COL2IM_OUT] += n0 * image * j->es;
-    } else {
-      A[TJS_IM2COL_N] = j->images - n0 < j->per ? j->images - n0 : j->per;
-      A[TJS_IM2COL_IN] += n0 * A[TJS_IM2COL_IN_STRIDES] * j->es;
-      A[TJS_IM2COL_OUT] += n0 * A[TJS_IM2COL_OUT_STRIDES] * j->es;
-    }
-    int rc = j->col2im ? tjs_col2im_from(A) : tjs_im2col_from(A);
-    if (rc) __atomic_store_n(&j->rc, rc, __ATOMIC_RELAXED);
+  int64_t A[SLOTS];
+  __builtin_memcpy(A, j->args, sizeof A);
+  if (j->col2im) {
+    const int64_t image = A[TJS_COL2IM_C] * A[TJS_COL2IM_D] * A[TJS_COL2IM_H] * A[TJS_COL2IM_W];
+    A[TJS_COL2IM_N] = count;
+    A[TJS_COL2IM_COLS] += n0 * A[TJS_COL2IM_COLS_STRIDES] * j->es;
+    A[TJS_COL2IM_OUT] += n0 * image * j->es;
+  } else {
+    A[TJS_IM2COL_N] = count;
+    A[TJS_IM2COL_IN] += n0 * A[TJS_IM2COL_IN_STRIDES] * j->es;
+    A[TJS_IM2COL_OUT] += n0 * A[TJS_IM2COL_OUT_STRIDES] * j->es;
   }
+  int rc = j->col2im ? tjs_col2im_from(A) : tjs_im2col_from(A);
+  if (rc) __atomic_store_n(&j->rc, rc, __ATOMIC_RELAXED);
 }
 
 /* the images of the call in tjs_args (col2im: that layout, else im2col's) shared out; `work` an image's elements */
 static int run_images(int col2im, int64_t images, int64_t work) {
   conv_job j;
   __builtin_memcpy(j.args, tjs_args, sizeof j.args);
-  j.images = images;
-  j.per = work > 0 && CHUNK / work > 1 ? CHUNK / work : 1;
-  j.next = 0;
-  j.es = elem_size(tjs_args[0]);   /* both layouts start with the dtype */
+  j.es = tjs_dtype_size((int)tjs_args[0]);   /* both layouts start with the dtype */
+  if (!j.es) return TJS_ERR_DTYPE;
   j.col2im = col2im;
   j.rc = TJS_OK;
   if (images <= 0) return col2im ? tjs_col2im_from(j.args) : tjs_im2col_from(j.args);
-  int64_t groups = (images + j.per - 1) / j.per;
-  int threads = tjs_threads_wanted();
-  tjs_parallel(groups < threads ? (int)groups : threads, conv_worker, &j);
+  pool_pieces(images, work > 0 && CHUNK / work > 1 ? CHUNK / work : 1, conv_piece, &j);
   return j.rc;
 }
 
