@@ -106,6 +106,22 @@ def test_workers_take_part(pool_threads):
 
 
 @pyodide_only
+def test_only_the_counts_workers_serve(pool_threads):
+    """At n threads only workers 1..n-1 serve, also right after calls at a larger count (whose workers still poll for
+    the next call): the others sleep, not spin, so that a pool started for all cores uses n of them."""
+    a = tj.randn(512, 512)
+    tj.set_num_threads(4)
+    for _ in range(5):
+        a @ a
+    tj.set_num_threads(2)
+    before = [wasm_threads.joined(w) for w in (1, 2, 3)]
+    for _ in range(20):
+        a @ a
+    after = [wasm_threads.joined(w) for w in (1, 2, 3)]
+    assert after[1:] == before[1:], f"workers 2 and 3 served at 2 threads: {before} -> {after}"
+
+
+@pyodide_only
 def test_products_in_parts(pool_threads, monkeypatch):
     """A product of several tjs_gemm parts (part size lowered): the parts run one by one, each threaded."""
     monkeypatch.setattr(wasm_threads, "PART_WORK", 1 << 22)

@@ -11,10 +11,12 @@
  * The shared-memory wasm build (TJS_WASM_SHARED, mk/wasm_threads.mk: gemm alone as a standalone module over an
  * imported shared WebAssembly.Memory) has a pool of Web Workers / worker_threads, each running its own instance of
  * the module over that memory (torch_js/backends/cpu/wasm_pool.js starts them). A worker sits in tjs_worker_main:
- * it waits (memory.atomic.wait32) for `pool_gen` to change, takes one of the call's n - 1 places while it is still
- * open, and runs the task. The caller wakes n - 1 waiters, not the whole pool (a pool started for 16 threads that
- * runs at 2 would otherwise wake 15 workers a call and wait for each to look and leave), and a worker that has just
- * finished spins a little before it sleeps again, so that the next call of a layer finds it awake. The caller never
+ * it waits for `pool_gen` to change, takes one of the call's n - 1 places while it is still open, and runs the task.
+ * Only workers 1..n-1 serve a call of n threads: each sleeps on its own word (memory.atomic.wait32), the caller wakes
+ * exactly those of them that sleep, and a worker that has just finished spins a little before it sleeps again, so
+ * that the next call of a layer finds it awake, but only while its index is within the count. (Waking n - 1 of the
+ * waiters on one shared word, as before, woke whichever slept while the last call's workers still spun: on a
+ * 16-core host at 8 threads all 15 workers ended up spinning, 14 cores busy for 8 threads' work.) The caller never
  * waits for a worker that has not joined: workers that start late or are busy elsewhere simply take no tiles
  * (tiles_worker's shared counter hands every tile to whoever asks first).
  */
@@ -49,10 +51,16 @@ int tjs_threads_wanted(void) {
  * the call and waits for pool_busy to reach 0: a worker counted before the close may be inside the task; one counted
  * after it sees it closed (sequentially consistent atomics), so no worker touches the task (on the caller's stack)
  * once tjs_parallel returns. A worker's index (its scratch buffers) is its own, whichever place it takes. */
-static int32_t pool_gen, pool_open, pool_busy, pool_places;
-static int32_t pool_joined;   /* tasks workers have run, all calls together (tests check that workers take part) */
+static int32_t pool_gen, pool_open, pool_busy, pool_places, pool_n;
+/* tasks workers have run, all calls together: [0] all workers', [w] worker w's (tests check who takes part) */
+static int32_t pool_joined[TJS_MAX_THREADS];
 static tjs_task_fn pool_fn;
 static void *pool_ctx;
+
+/* worker w's sleep word, pool_sleep[w * SLEEP_STRIDE]: 1 while it sleeps or is about to (a cache line each, so that
+ * one worker's word does not share a line with another's) */
+#define SLEEP_STRIDE 16
+static int32_t pool_sleep[TJS_MAX_THREADS * SLEEP_STRIDE];
 
 /* polls of a word before sleeping on it: ~0.1-0.2 ms, the gap between the products of a layer (a wake-up costs a
  * few tens of microseconds a worker, and the caller waits for the last one that joins) */
@@ -61,18 +69,28 @@ static void *pool_ctx;
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
 
-/* worker w's loop (w >= 1, its own instance, its own stack): never returns */
+/* worker w's loop (w >= 1, its own instance, its own stack): never returns. Sleeping: it says so (its word = 1),
+ * looks at pool_gen once more, then waits while the word is 1; a caller bumps pool_gen first, then takes the word
+ * back to 0 and wakes it if it was 1. Sequentially consistent, so either the worker sees the new generation or the
+ * caller sees it asleep. */
 TJS_EXPORT void tjs_worker_main(int32_t w) {
+  int32_t *sleep_word = &pool_sleep[w * SLEEP_STRIDE];
   int32_t seen = LOAD(&pool_gen);
   __atomic_fetch_add(&pool_ready, 1, __ATOMIC_SEQ_CST);
   for (;;) {
     int32_t g;
-    for (int spin = 0; (g = LOAD(&pool_gen)) == seen && spin < POOL_SPIN; spin++) {}
-    while ((g = LOAD(&pool_gen)) == seen) __builtin_wasm_memory_atomic_wait32(&pool_gen, seen, -1);
+    if (w < LOAD(&pool_n))   /* one of the last call's workers: the next call (the same count) wants it too */
+      for (int spin = 0; LOAD(&pool_gen) == seen && spin < POOL_SPIN; spin++) {}
+    while ((g = LOAD(&pool_gen)) == seen) {
+      STORE(sleep_word, 1);
+      if (LOAD(&pool_gen) == seen) __builtin_wasm_memory_atomic_wait32(sleep_word, 1, -1);
+      STORE(sleep_word, 0);
+    }
     seen = g;
     __atomic_fetch_add(&pool_busy, 1, __ATOMIC_SEQ_CST);
-    if (LOAD(&pool_open) == g && __atomic_sub_fetch(&pool_places, 1, __ATOMIC_SEQ_CST) >= 0) {
-      __atomic_fetch_add(&pool_joined, 1, __ATOMIC_SEQ_CST);
+    if (LOAD(&pool_open) == g && w < LOAD(&pool_n) && __atomic_sub_fetch(&pool_places, 1, __ATOMIC_SEQ_CST) >= 0) {
+      __atomic_fetch_add(&pool_joined[0], 1, __ATOMIC_SEQ_CST);
+      __atomic_fetch_add(&pool_joined[w], 1, __ATOMIC_SEQ_CST);
       pool_fn(pool_ctx, w);
     }
     if (__atomic_sub_fetch(&pool_busy, 1, __ATOMIC_SEQ_CST) == 0)
@@ -80,9 +98,10 @@ TJS_EXPORT void tjs_worker_main(int32_t w) {
   }
 }
 
-/* the words JS reads: workers that have entered tjs_worker_main (it waits on it while they start), tasks run */
+/* the words JS reads: workers that have entered tjs_worker_main (it waits on it while they start), tasks run (the
+ * first of TJS_MAX_THREADS words) */
 TJS_EXPORT int32_t *tjs_pool_ready_word(void) { return &pool_ready; }
-TJS_EXPORT int32_t *tjs_pool_joined_word(void) { return &pool_joined; }
+TJS_EXPORT int32_t *tjs_pool_joined_word(void) { return pool_joined; }
 
 void tjs_parallel(int n, tjs_task_fn fn, void *ctx) {
   if (n > TJS_MAX_THREADS) n = TJS_MAX_THREADS;
@@ -91,11 +110,14 @@ void tjs_parallel(int n, tjs_task_fn fn, void *ctx) {
     pool_fn = fn;
     pool_ctx = ctx;
     STORE(&pool_places, n - 1);
+    STORE(&pool_n, n);
     int32_t g = LOAD(&pool_gen) + 1;
     if (g == 0) g = 1;   /* 0 means closed */
     STORE(&pool_open, g);
     STORE(&pool_gen, g);
-    __builtin_wasm_memory_atomic_notify(&pool_gen, (uint32_t)(n - 1));
+    for (int w = 1; w < n; w++)   /* workers 1..n-1 that sleep (the others spin and see pool_gen, or do not serve) */
+      if (__atomic_exchange_n(&pool_sleep[w * SLEEP_STRIDE], 0, __ATOMIC_SEQ_CST) == 1)
+        __builtin_wasm_memory_atomic_notify(&pool_sleep[w * SLEEP_STRIDE], 1);
   }
   fn(ctx, 0);
   if (opened) {

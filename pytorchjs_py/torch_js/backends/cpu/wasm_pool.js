@@ -125,8 +125,8 @@
       // workers started (some may still be starting), and those serving (in tjs_worker_main)
       started: () => workers.length,
       ready: () => Atomics.load(new Int32Array(memory.buffer), readyWord),
-      // tasks the workers have joined so far (a call's share taken by a worker counts once)
-      joined: () => Atomics.load(new Int32Array(memory.buffer), joinedWord),
+      // tasks the workers have joined so far (a call's share taken by a worker counts once): all, or worker w's
+      joined: (w = 0) => Atomics.load(new Int32Array(memory.buffer), joinedWord + w),
       // starts workers up to `n` (the caller's instance is the (n+1)-th thread)
       ensureWorkers(n) {
         while (workers.length < n) {

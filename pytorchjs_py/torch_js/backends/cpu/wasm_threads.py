@@ -173,9 +173,10 @@ def _operand_at(t, heap, nbytes):
     return _state["last"].find(t, heap, nbytes)
 
 
-def joined():
-    """Tasks the pool's workers have taken part in so far (0 before the pool exists)."""
-    return int(_state["pool"].joined()) if _state["pool"] is not None else 0
+def joined(worker=0):
+    """Tasks the pool's workers have taken part in so far (0 before the pool exists): all of them, or worker
+    `worker`'s (1, 2, ...)."""
+    return int(_state["pool"].joined(worker)) if _state["pool"] is not None else 0
 
 
 def set_threads(n):
