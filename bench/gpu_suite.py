@@ -31,6 +31,7 @@ Every step-type workload reports the mean of its timed steps after warm-up, and 
 one step (dispatches, submits, readbacks) from torch.webgpu.counter().
 """
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -102,13 +103,28 @@ def tiny_op(device, n):
 
 
 def tiny_op_item(device, n):
+    """µs per `(a + a).sum().item()`; under torch_js on webgpu also where they go, per call: waiting for the readback
+    (wait_us: submit to mapped), the lazy flush and the bridge's own host time, and a JSPI round trip alone
+    (run_sync of a resolved promise: what stack switching costs this JS engine)."""
     a = torch.ones(4, device=device)
     for _ in range(5):
         (a + a).sum().item()
+    counting = IS_TORCH_JS and device == "webgpu"
+    c = torch.webgpu.counter() if counting else contextlib.nullcontext()
+    with c:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            (a + a).sum().item()
+        us = (time.perf_counter() - t0) * 1e6 / n
+    if not counting:
+        return {"us": us}
+    from pyodide.ffi import run_sync  # type: ignore  (torch_js on webgpu runs in Pyodide)
+    import js  # type: ignore
     t0 = time.perf_counter()
     for _ in range(n):
-        (a + a).sum().item()
-    return {"us": (time.perf_counter() - t0) * 1e6 / n}
+        run_sync(js.Promise.resolve(0))
+    per = {k: round(c[k] / n, 1) for k in ("wait_us", "flush_us", "bridge_us", "encode_us")}
+    return {"us": us, **per, "run_sync_us": (time.perf_counter() - t0) * 1e6 / n}
 
 
 def matmul(device, n, reps):
