@@ -430,6 +430,18 @@ def test_async_readback():
     assert run_sync(t.cpu_async()).device.type == "cpu"
 
 
+def test_cpu_reads_straight_into_the_new_storage(monkeypatch):
+    """.cpu() and .to("cpu") copy the mapped bytes once, into the CPU tensor's storage (not out of the mapping, into a
+    bytes object, then into the storage); views with an offset and strided views read their own elements."""
+    base = torch.arange(24, device=GPU, dtype=torch.float32)
+    monkeypatch.setattr(type(GPU_BE), "read_bytes", lambda *a: pytest.fail(".cpu() went through read_bytes"))
+    assert base[5:17].cpu().numel() == 12
+    assert base.reshape(4, 6)[1:, ::2].to("cpu").reshape(-1).tolist() == [6., 8., 10., 12., 14., 16., 18., 20., 22.]
+    monkeypatch.undo()
+    assert base[5:17].cpu().tolist() == [float(i) for i in range(5, 17)]
+    assert torch.empty(0, device=GPU).cpu().shape == (0,)
+
+
 def test_work_counters():
     t = torch.ones(1024).to(GPU)
     (t * 2 + 1).sum().item()   # the scalars 2 and 1 are made (filled) once, then cached

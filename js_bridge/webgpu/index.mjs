@@ -178,8 +178,10 @@ export class Bridge {
     return c;
   }
 
-  /** Bytes [off, off+n) of buffer id, after every recorded command. */
-  async read(id, off, n) {
+  /** Bytes [off, off+n) of buffer id, after every recorded command: a new Uint8Array, or with `dst` (an address in
+   *  the wasm heap, e.g. a CPU tensor's storage) copied straight there (null returned): one copy of a large
+   *  readback instead of three (out of the mapping, into a Python bytes object, into the storage). */
+  async read(id, off, n, dst = -1) {
     this.lazy.flush();
     const src = this.buffers.get(id);
     const start = off & ~3, end = (off + n + 3) & ~3, size = end - start;
@@ -199,7 +201,10 @@ export class Bridge {
     const pending = this.disp.takeErrors();   // a failed submit leaves the staging buffer stale: report that first
     if (pending.length) { staging.unmap(); this.buffers.returnStaging(staging); throw new Error(`torch_js webgpu error: ${pending.join('\n')}`); }
     const mapped = staging.getMappedRange(0, total);
-    const out = new Uint8Array(mapped, off - start, n).slice();
+    const bytes = new Uint8Array(mapped, off - start, n);
+    let out = null;
+    if (dst >= 0) this.mod.HEAPU8.set(bytes, dst);   // (HEAPU8 read now: the heap may have grown while we waited)
+    else out = bytes.slice();
     let err = null;
     if (withErr) {
       const e = new Uint32Array(mapped, size, 4);

@@ -41,8 +41,13 @@ def _to_device(self, dev):
     if check_dtype is not None:
         check_dtype(self._dtype)  # e.g. float64 cannot live on webgpu: fail at .to(), not at the first kernel
     c = self.contiguous().detach()
-    data = c._raw_bytes()
-    storage = dev.backend.from_bytes(data)
+    read_into = getattr(c._storage.backend, "read_into", None)
+    if read_into is not None and dev.type == "cpu" and c._sparse is None:   # into the new storage at once
+        isz = c._dtype.itemsize
+        storage = dev.backend.alloc(c.numel() * isz)
+        read_into(c._storage, c._offset * isz, c.numel() * isz, storage.ptr)
+    else:
+        storage = dev.backend.from_bytes(c._raw_bytes())
     out = _make(storage, c._shape, c._stride, 0, c._dtype)
     if GRAD_ENABLED[0] and self._requires_grad:
         record("ToCopyBackward0", _to_device_back, (self,), (out,), attrs=src_dev)

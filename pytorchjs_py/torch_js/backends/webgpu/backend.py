@@ -156,6 +156,14 @@ class WebGPUBackend(Backend):
         return s
 
     def read_bytes(self, storage, byte_offset, nbytes):
+        return self._read(storage, byte_offset, nbytes, -1).to_bytes()
+
+    def read_into(self, storage, byte_offset, nbytes, address):
+        """read_bytes, the bytes written straight to `address` in the heap (a CPU storage's): .cpu() of a large
+        tensor copies once, not three times."""
+        self._read(storage, byte_offset, nbytes, address)
+
+    def _read(self, storage, byte_offset, nbytes, address):
         _rt.refuse_while_capturing(_READBACK)
         from pyodide.ffi import can_run_sync, run_sync  # type: ignore  (exists only in Pyodide)
         if not can_run_sync():
@@ -164,10 +172,9 @@ class WebGPUBackend(Backend):
                 "here (no JSPI in this browser, or Python was called synchronously from JS). Use "
                 "`await t.cpu_async()`, `await t.tolist_async()` or `await t.item_async()` instead.")
         try:
-            res = run_sync(_rt.bridge.read(storage.ptr, byte_offset, nbytes))
+            return run_sync(_rt.bridge.read(storage.ptr, byte_offset, nbytes, address))
         except Exception as e:
             raise _rt.read_error(e) from None
-        return res.to_bytes()
 
     async def read_bytes_async(self, storage, byte_offset, nbytes):
         _rt.refuse_while_capturing(_READBACK)
