@@ -65,13 +65,23 @@ const partsOf = (g) => (g.single ? [] : g.red ? [g.pro, g.epi, g.row].filter(Boo
 const ROW_OPS = new Set(['sum', 'prod', 'max', 'min']);
 // lastWrite: buffer id -> the view the group last wrote it through and the node that wrote it (its value is in
 // registers for a later read through that view); a buffer also written through views disjoint from that one (a
-// cat's pieces) has those under `id#off#map` keys (stored too, never read from registers), and `pieces` set
+// cat's pieces) has those under `id#off#map` keys (stored too; a read through such a view takes its register), and
+// `pieces` set
 const newGroup = (n) => ({ n, nodes: [], operands: [], loadAt: new Map(), lastWrite: new Map(), loads: new Map(),
   ids: new Set(), words: 3, pieces: false });
 const writeKey = (g, o) => {
   const w = g.lastWrite.get(o.id);
   return !w || same(w, o) ? o.id : `${o.id}#${o.off}#${o.m.key}`;
 };
+/** Group g's last write of x's buffer through exactly x's view (its main one or a piece), or undefined. */
+const viewWrite = (g, x) => {
+  const w = g.lastWrite.get(x.id);
+  if (!w || same(w, x)) return w;
+  const p = g.lastWrite.get(`${x.id}#${x.off}#${x.m.key}`);
+  return p && same(p, x) ? p : undefined;
+};
+// families a virtual cat cuts (splitAtPieces): one value per element from inputs of the node's own walk
+const CUTS = new Set(['unary', 'binary', 'where', 'copy']);
 
 /** The buffer ids a kernel of the flush may read or write (a group of one node runs eagerly: all its operands). */
 function idsOf(item) {
@@ -340,7 +350,9 @@ export class Lazy {
     this.reductions = new Map();                         // reduction signature -> its item (reuseReduction)
     const lastW = new Map(), lastR = new Map();          // buffer id -> the last group writing / reading it
     const pos = (g) => (g ? g.pos : -1);
-    for (let nd of nodes) {
+    const queue = nodes.slice();
+    for (let qi = 0; qi < queue.length; qi++) {
+      let nd = queue[qi];
       const deps = [];   // the groups nd must run after (few: no Set)
       const dep = (d) => { if (d && !deps.includes(d)) deps.push(d); };
       dep(lastW.get(nd.out.id));
@@ -348,6 +360,8 @@ export class Lazy {
       for (const x of nd.ins) dep(lastW.get(x.id));
       let lo = -1;
       for (const d of deps) if (d.pos > lo) lo = d.pos;
+      const parts = this.splitAtPieces(nd, lastW, lo, limit);
+      if (parts) { queue.splice(qi + 1, 0, ...parts); continue; }
       let g = null, into = null;   // the entry nd joins, and the group of it that takes nd
       if (nd.fam === 'reduce' && (g = this.reuseReduction(nd, lastW, limit))) {
         nd = g.epi.nodes.at(-1);   // now a copy of the earlier result, in its epilogue
@@ -373,6 +387,75 @@ export class Lazy {
       for (const x of nd.ins) if (pos(lastR.get(x.id)) < g.pos) lastR.set(x.id, g);
     }
     return groups;
+  }
+
+  /**
+   * A virtual cat: node nd reads whole a buffer x that the last group W (nothing nd depends on runs after it) wrote
+   * in pieces along one dim of nd's walk (a cat's: rotate_half's two halves). nd is cut along that dim into one node
+   * per piece, each reading its piece through the very view W wrote it through, so that they join W and take the
+   * pieces from registers (rope's rotate_half(x) * sin + x * cos: the cat and the products one kernel, the cat
+   * never stored). Returns the cut nodes when the first of them fits W, else null (nd runs whole).
+   */
+  splitAtPieces(nd, lastW, lo, limit) {
+    if (nd.part || !nd.fusable || !CUTS.has(nd.fam) || !nd.shape) return null;
+    for (let k = 0; k < nd.ins.length; k++) {
+      const W = lastW.get(nd.ins[k].id);
+      if (!W || W.single || W.red || !W.pieces || W.pos !== lo) continue;
+      const parts = this.cutAlong(nd, k + 1, [...W.lastWrite.values()].filter((v) => v.id === nd.ins[k].id), W);
+      if (parts && this.fits(W, parts[0], limit)) return parts;
+    }
+    return null;
+  }
+
+  /**
+   * nd cut along the dim of its walk where `pieces` (views of its operand k's buffer, each written by a node of W)
+   * tile its view of operand k: same sizes and strides elsewhere, consecutive ranges of that dim. Each cut node
+   * walks one piece's shape, its operands' offsets moved to the piece's start. Null where they do not tile it.
+   */
+  cutAlong(nd, k, pieces, W) {
+    const x = nd.ins[k - 1], shape = nd.shape, st = nd.strides[k];
+    if (pieces.length < 2 || shape.length !== nd.strides[0].length) return null;
+    let d = -1;
+    const cuts = [];
+    for (const v of pieces) {
+      const w = W.nodes[v.j];
+      if (v.dt !== x.dt || !w.shape || w.shape.length !== shape.length) return null;
+      for (let e = 0; e < shape.length; e++) {
+        if (w.shape[e] !== shape[e]) {
+          if (d >= 0 && d !== e) return null;   // pieces along one dim
+          d = e;
+        }
+        if (w.shape[e] > 1 && w.strides[0][e] !== st[e]) return null;
+      }
+      cuts.push({ size: null, w, v });
+    }
+    if (d < 0 || st[d] === 0) return null;
+    for (const c of cuts) {
+      const delta = c.v.off - x.off;
+      if (delta % st[d] !== 0) return null;
+      c.at = delta / st[d];
+      c.size = c.w.shape[d];
+    }
+    cuts.sort((a, b) => a.at - b.at);
+    let end = 0;
+    for (const c of cuts) {
+      if (c.at !== end) return null;
+      end += c.size;
+    }
+    if (end !== shape[d]) return null;
+    return cuts.map(({ at, size }) => {
+      const sh = shape.slice();
+      sh[d] = size;
+      const n = (nd.n / shape[d]) * size;
+      const view = (v, kk) => {
+        const m = canon(sh, nd.strides[kk]);
+        const out = { ...v, off: v.off + at * nd.strides[kk][d], m };
+        if (out.k !== undefined && m.cls !== 's' && n !== 1) delete out.k;
+        return out;
+      };
+      const operands = nd.operands.map((o, kk) => ({ ...o, off: o.off + at * nd.strides[kk][d] }));
+      return { ...nd, part: true, shape: sh, n, operands, out: view(nd.out, 0), ins: nd.ins.map((v, i) => view(v, i + 1)) };
+    });
   }
 
   /** The group of entry c that node nd can join (a plain group, a reduction's epilogue or row epilogue), or null. */
@@ -519,8 +602,8 @@ export class Lazy {
     let words = g.words + nodeWords(nd.fam) + 1;
     let ids = g.ids.size;
     for (const x of nd.ins) {
-      const w = g.lastWrite.get(x.id);
-      if (w) { if (!same(w, x)) return false; continue; }
+      if (viewWrite(g, x)) continue;
+      if (g.lastWrite.has(x.id)) return false;
       if (x.k !== undefined || from?.lastWrite.has(x.id)) { words += 1; continue; }
       if (!g.ids.has(x.id)) ids++;
       words += 1 + mapWords(x.m);
@@ -541,7 +624,7 @@ export class Lazy {
   add(g, nd, from = null) {
     const j = g.nodes.length;
     const refs = nd.ins.map((x) => {
-      const w = g.lastWrite.get(x.id);
+      const w = viewWrite(g, x);
       if (w) return w.j;
       const e = from?.lastWrite.get(x.id);
       if (e && x.k === undefined) {   // the epilogue's value of node e.j, in registers (kernels/fused.mjs mode 'e')
