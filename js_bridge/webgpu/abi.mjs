@@ -86,7 +86,11 @@ export const FAMILY = Object.freeze({
 });
 
 const operand = (I, at) => ({ id: I[at], dt: I[at + 1], off: I[at + 2] });
-const arr = (I, at, n) => Array.from(I.subarray(at, at + n));
+const arr = (I, at, n) => {   // a plain array, built by hand: Array.from of a subarray view costs more
+  const a = [];
+  for (let i = 0; i < n; i++) a.push(I[at + i]);
+  return a;
+};
 
 /** ARGS.<FAMILY>(I): that family's words (I: the block's Int32Array from byte 32) by name. */
 export const ARGS = Object.freeze({

@@ -72,7 +72,7 @@ export class Bridge {
     this.argPtr = 0;
     this.argBytes = 0;
     this.heap = null;
-    this.checked = new Set();             // elementwise (family, op, dtypes) found valid
+    this.checked = new Map();             // elementwise `family:op` -> the operand dtype codes found valid (packed)
     this.lazy = new Lazy({
       runFused: (g) => this._runFused(g),
       runEager: (a) => this._ew(a.fam, a.op, a.operands, a.shape, a.strides, this._extra(a)),
@@ -374,13 +374,18 @@ export class Bridge {
     let n = 1;
     for (const s of shape) n *= s;
     if (n === 0) return;
-    const dts = operands.map((o) => o.dt);
-    const ckey = `${fam}:${op}:${dts}`;
-    if (!this.checked.has(ckey)) {
+    // checked once per (family, op, dtypes): the op's name is an interned table string, the dtypes one number
+    let dk = 0;
+    for (let k = 0; k < operands.length; k++) dk = dk * 64 + operands[k].dt + 1;
+    const byOp = this.checked.get(fam) ?? this.checked.set(fam, new Map()).get(fam);
+    let valid = byOp.get(op);
+    if (!valid?.has(dk)) {
+      const dts = operands.map((o) => o.dt);
       this._checkDtypes(dts);
       if (fam === 'unary') unaryExpr(op, dts[1]);
       if (fam === 'binary') binaryExpr(op, dts[1]);
-      this.checked.add(ckey);
+      if (!valid) byOp.set(op, valid = new Set());
+      valid.add(dk);
     }
     const a = { fam, op, operands, shape, strides, p: [F[0], F[1], F[2], F[3]], bits: bits ? bits[0] : 0, bitsHi: bits ? bits[1] : 0 };
     if (this.lazy.on) this.lazy.record(a);
