@@ -1,0 +1,96 @@
+"""Why GPT-2's kernels run slower inside the forward than alone (issue 16): bench/gpu_suite.py's GPT-2-small forward
+replayed (torch.compile(backend="cudagraphs")) back to back with no readback between, so the GPU, not the host,
+paces it, in variants that each remove one suspect:
+
+  model         the forward as gpu_suite runs it (12 blocks, tied LM head)
+  shared        every block is block 0: one set of block weights read 12 times (L2-resident, one set of buffers)
+  no_lm_head    the forward up to ln_f (the 128 x 50257 x 768 product left out)
+  one_block     one block only (x 12 = what the blocks would cost if each ran as fast as a lone one)
+
+    TORCH_JS_WEBGPU=1 node js_bridge/pyrun.mjs bench/webgpu_gpt_inmodel.py [--reps 10] [--json out.json] [--quick]
+
+Each figure: ms per forward, `reps` replays recorded back to back then one synchronize, best of 3; beside it the GPU
+time of one replay's kernels summed (torch.webgpu.counter(timing=True); Dawn's timestamp rounding off where
+DAWN_OPTS=disable-dawn-features=timestamp_quantization is set) and the dispatches.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gpu_suite as S  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+
+class UpToLnF(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.m = model
+
+    def forward(self, idx):
+        m = self.m
+        x = m.wte(idx) + m.wpe(torch.arange(idx.shape[1], device=idx.device))
+        for block in m.h:
+            x = block(x)
+        return m.ln_f(x)
+
+
+def variants(quick):
+    dims = dict(vocab=1000, d=64, heads=4, layers=3) if quick else {}
+    torch.manual_seed(0)
+    base = S.GPT2(**dims).to("webgpu").eval()
+    shared = S.GPT2(**dims).to("webgpu").eval()
+    for i in range(1, len(shared.h)):
+        shared.h[i] = shared.h[0]
+    one = S.GPT2(**{**dims, "layers": 1}).to("webgpu").eval()
+    return {"model": base, "shared": shared, "no_lm_head": UpToLnF(base), "one_block": one}
+
+
+def measure(model, idx, reps):
+    fn = torch.compile(model, backend="cudagraphs")
+    with torch.no_grad():
+        for _ in range(3):
+            fn(idx)
+        torch.webgpu.synchronize()
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            kept = [fn(idx) for _ in range(reps)]
+            torch.webgpu.synchronize()
+            best = min(best, (time.perf_counter() - t0) * 1e3 / reps)
+            del kept
+        try:
+            c = torch.webgpu.counter(timing=True)
+            c.__enter__()
+        except RuntimeError:   # no timestamp queries on this adapter: counts only
+            c = torch.webgpu.counter()
+            c.__enter__()
+        fn(idx)
+        torch.webgpu.synchronize()
+        c.__exit__(None, None, None)
+    gpu_ms = sum(ms for _, _, ms in c.kernel_times) if c.kernel_times else None
+    return {"ms": round(best, 3), "gpu_kernels_ms": gpu_ms and round(gpu_ms, 3), "dispatches": c["dispatches"]}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reps", type=int, default=10)
+    ap.add_argument("--json")
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    seq = 16 if args.quick else 128
+    idx = torch.randint(0, 1000 if args.quick else 50257, (1, seq)).to("webgpu")
+    out = {}
+    for name, model in variants(args.quick).items():
+        out[name] = measure(model, idx, args.reps)
+        print(f"{name:12s} {json.dumps(out[name])}", flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
