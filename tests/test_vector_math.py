@@ -66,6 +66,12 @@ def _pio2_multiples():
     return out
 
 
+def _erf_rows(top):
+    """erf's and gelu's table steps (vec_math.h: |x| rounds to a multiple of 1/128): the points halfway between rows,
+    where the rounding flips and |d| is largest, every 1/16 up to the last row `top`, and around that row"""
+    return [(k + 0.5) / 128 for k in range(0, int(top * 128), 8)] + [top + 0.5 / 128, top, 1 / 256, 1e-3]
+
+
 # name: (torch_js fn, float64 reference, ulp bound, extra ulps allowed for input conditioning (|x| -> ulps),
 #        boundaries of the kernel's intervals)
 FUNCS = {
@@ -74,7 +80,7 @@ FUNCS = {
     "log": (tj.log, math.log, 2, None, [0.70710677, 1.4142135, 1.17549435e-38, 1, 2, 0.5]),
     "log1p": (tj.log1p, math.log1p, 2, None, [-0.29289322, 0.41421356, 5.96e-8, -1, -0.999999]),
     "tanh": (tj.tanh, math.tanh, 3, None, [0.625, 9.01, 44.4]),
-    "erf": (tj.erf, math.erf, 3, None, [0.921875, 3.9, 3.8325, 2.5]),
+    "erf": (tj.erf, math.erf, 3, None, _erf_rows(4) + [3.8325]),
     "sin": (tj.sin, math.sin, 3, None, _pio2_multiples()),
     "cos": (tj.cos, math.cos, 3, None, _pio2_multiples()),
     "exp2": (tj.exp2, lambda x: 2.0 ** x, 2, None, [128, 127.99, -126, -149, -150, -151, 0.5, -0.5]),
@@ -91,17 +97,17 @@ FUNCS = {
              [16.6355, -16.6355, -17.3287]),
     "sigmoid": (tj.sigmoid, _sigmoid, 3, None, [-88.7228, 88.7228, -103.97, 16.6]),
     "silu": (tj.nn.functional.silu, lambda x: x * _sigmoid(x), 3, None, [-88.7228, -103.97, 16.6]),
-    # gelu's float32 inner argument x / sqrt(2) (x sqrt(2/pi) (1 + 0.044715 x^2)) carries a rounding that the
-    # erfc (exp) of the negative tail multiplies by about x^2 (2u): the allowance grows with it
-    "gelu": (tj.nn.functional.gelu, lambda x: x * 0.5 * math.erfc(-x / math.sqrt(2)), 4, lambda a: a * a,
-             [0.921875 * math.sqrt(2), 3.9 * math.sqrt(2), -0.921875 * math.sqrt(2), -3.9 * math.sqrt(2)]),
+    # gelu: x Q(-x) from the normal tail's own table in x (vec_math.h), no rounded x / sqrt(2) whose error the
+    # tail would multiply by x^2: the bound holds down to the table's end (x = -12.754)
+    "gelu": (tj.nn.functional.gelu, lambda x: x * 0.5 * math.erfc(-x / math.sqrt(2)), 3, None,
+             [s * b for b in _erf_rows(12.75) for s in (1, -1)]),
     "gelu_tanh": (lambda x: tj.nn.functional.gelu(x, approximate="tanh"), _gelu_tanh, 4,
                   lambda a: 5 * (a + 0.044715 * a ** 3), [-9.5, -4.9, 0.625]),
 }
-# below this |reference| only an absolute error is checked: gelu's tail under x = -3.9 sqrt(2) is 1 + erf = 0
-# as in PyTorch's formula (~1e-7 and less), gelu_tanh's under -9 stops where e^{-2u} overflows; mish's results
-# below 2e-36 (x < -80) are x tanh(log1p(e^x)) of a subnormal e^x, PyTorch's formula, with that factor's few bits
-ABS_FLOOR = {"gelu": 1e-7, "gelu_tanh": 1e-30, "mish": 2e-36}
+# below this |reference| only an absolute error is checked: gelu's tail under x = -12.754 (past its table, -2e-36)
+# is 0, gelu_tanh's under -9 stops where e^{-2u} overflows; mish's results below 2e-36
+# (x < -80) are x tanh(log1p(e^x)) of a subnormal e^x, PyTorch's formula, with that factor's few bits
+ABS_FLOOR = {"gelu": 4e-36, "gelu_tanh": 1e-30, "mish": 2e-36}
 
 SPECIALS = [f32(v) for v in (0.0, -0.0, INF, -INF, NAN, FLT_MAX, -FLT_MAX, 1.17549435e-38, -1.17549435e-38,
                               1e-45, -1e-45, 5.877472e-39, -5.877472e-39, 1.0, -1.0)]

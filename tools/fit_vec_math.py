@@ -1,6 +1,7 @@
 """Polynomial coefficients of wasm_ext/vec_math.h, fitted here from the functions themselves (mpmath).
 
     python3 tools/fit_vec_math.py            # prints each fit's float32 coefficients (highest degree first)
+    python3 tools/fit_vec_math.py --erf-table > wasm_ext/vec_erf_table.h   # erf's and erfc's lookup tables
 
 Each fit is a weighted least-squares polynomial on many Chebyshev nodes of its interval (close to minimax at these
 degrees), the weight making the error relative to what the kernel finally returns; coefficients are then rounded
@@ -51,15 +52,6 @@ def main():
     TANH_SMALL = mp.mpf("0.625")
     T = lambda w: (mp.tanh(mp.sqrt(w)) - mp.sqrt(w)) / mp.sqrt(w) ** 3 if w > 0 else -mp.mpf(1) / 3
     show("tanh T(w)", *fit(T, lambda w: w, mp.mpf(0), TANH_SMALL ** 2, 5))
-    # erf: erf(x) = x + x E(w), w = x^2, |x| <= 0.921875
-    ERF_SMALL = mp.mpf("0.921875")
-    E = lambda w: mp.erf(mp.sqrt(w)) / mp.sqrt(w) - 1 if w > 0 else 2 / mp.sqrt(mp.pi) - 1
-    show("erf E(w)", *fit(E, lambda w: 1, mp.mpf(0), ERF_SMALL ** 2, 6))
-    # erf, middle: erfc(x) = exp(H(t) - x^2), t = x - ERF_MID, x in [0.921875, 3.9]; error relative to erfc(x)
-    # (gelu uses erfc itself there)
-    ERF_BIG, ERF_MID = mp.mpf("3.9"), mp.mpf("2.5")
-    H = lambda t: mp.log(mp.erfc(t + ERF_MID)) + (t + ERF_MID) ** 2
-    show("erfc H(t)", *fit(H, lambda t: 1, ERF_SMALL - ERF_MID, ERF_BIG - ERF_MID, 8))
     # sin, cos: x = j pi/2 + r, |r| <= pi/4; pi/2 in four parts, the first three of 12 bits (j p exact for |j| < 2^12)
     pio2 = mp.pi / 2
     p1 = top_bits(pio2, 12)
@@ -72,6 +64,61 @@ def main():
     show("cos C(w): cos r = 1 - r^2/2 + r^4 C(r^2)", *fit(C, lambda w: w * w, mp.mpf(0), (mp.pi / 4) ** 2, 2))
 
 
+# erf and GELU (vec_math.h vm_row_series): rows {f(r), |f'(r)|} at r = i / ERF_STEPS, each value correctly rounded
+# to float32: erf's {erf(r), 2/sqrt(pi) e^{-r^2}} up to r = 4 (erf rounds to 1 from 3.8325 on); GELU's
+# {Q(r), phi(r)}, Q(r) = erfc(r / sqrt(2)) / 2 the normal distribution's upper tail and phi its density, up to
+# r = 12.75 (Q(12.76) is 2e-37, GELU's tail near float32's least normal)
+ERF_STEPS = 128
+ERF_ROWS, GELU_ROWS = 4 * ERF_STEPS + 1, 51 * ERF_STEPS // 4 + 1
+
+
+def f32_exact(v):
+    """v (mpf) rounded once to float32, as a Python float"""
+    if v == 0:
+        return 0.0
+    m, e = mp.frexp(v)   # v = m 2^e, 0.5 <= |m| < 1
+    e = max(e, -125)   # subnormals: the last place is 2^-149
+    q = mp.nint(v * mp.mpf(2) ** (24 - e))   # mpmath's nint rounds half to even
+    return float(q * mp.mpf(2) ** (e - 24))
+
+
+def c_hex(v):
+    """a float32 value as a short C hex-float literal: 0x1.20dd76p+0f"""
+    mant, exp = v.hex().split("p")
+    mant = mant.rstrip("0").rstrip(".")
+    return f"{mant}p{exp}f"
+
+
+def erf_table(name, fn, dfn, rows):
+    vals = []
+    for i in range(rows):
+        r = mp.mpf(i) / ERF_STEPS
+        vals.append((f32_exact(fn(r)), f32_exact(dfn(r))))
+    out = [f"VM_ERF_TABLE {name}[{rows}][2] = {{"]
+    for k in range(0, rows, 4):
+        out.append("  " + " ".join(f"{{{c_hex(a)}, {c_hex(b)}}}," for a, b in vals[k:k + 4]))
+    out.append("};")
+    return out
+
+
+def print_erf_tables():
+    print(f"""/* vec_erf_table.h: erf's and GELU's lookup tables for vec_math.h, written by tools/fit_vec_math.py --erf-table
+ * (do not edit). Row i: {{f(r), |f'(r)|}} at r = i / {ERF_STEPS}, each correctly rounded to float32: erf's {{erf(r), 2/sqrt(pi) e^(-r^2)}},
+ * GELU's {{Q(r), phi(r)}} (the normal distribution's upper tail erfc(r / sqrt(2)) / 2 and its density).
+ * One copy per module: weak, hidden definitions that the linker merges across the files that include this.
+ */
+#ifndef TJS_VEC_ERF_TABLE_H
+#define TJS_VEC_ERF_TABLE_H
+#define VM_ERF_STEPS {ERF_STEPS}
+#define VM_ERF_ROWS {ERF_ROWS}
+#define VM_GELU_ROWS {GELU_ROWS}
+#define VM_ERF_TABLE __attribute__((weak, visibility("hidden"), aligned(16))) const float""")
+    print("\n".join(erf_table("vm_erf_rows", mp.erf, lambda r: 2 / mp.sqrt(mp.pi) * mp.exp(-r * r), ERF_ROWS)))
+    print("\n".join(erf_table("vm_gelu_rows", lambda r: mp.erfc(r / mp.sqrt(2)) / 2,
+                               lambda r: mp.exp(-r * r / 2) / mp.sqrt(2 * mp.pi), GELU_ROWS)))
+    print("#endif")
+
+
 def top_bits(v, bits):
     """v truncated to its leading `bits` significant bits"""
     m, e = mp.frexp(v)
@@ -79,4 +126,5 @@ def top_bits(v, bits):
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+    print_erf_tables() if sys.argv[1:] == ["--erf-table"] else main()

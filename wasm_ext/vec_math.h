@@ -3,14 +3,16 @@
  * (vec_unary.h runs them over tensors).
  *
  * Each function reduces its argument to a small interval and evaluates a polynomial fitted by
- * tools/fit_vec_math.py (coefficients rounded to float32; the script prints them). No fused multiply-adds
- * (-ffp-contract=off and none written), so every target returns the same bits. Error against the correctly
- * rounded result, checked on float32 inputs by tests/test_vector_math.py: exp, log, expm1, log1p <= 2 ulp,
- * tanh and erf <= 3 ulp. Special values as C99's libm: inf, NaN, -0, overflow to inf and gradual underflow.
+ * tools/fit_vec_math.py (coefficients rounded to float32; the script prints them); erf and GELU read a table that
+ * the script writes (vec_erf_table.h). No fused multiply-adds (-ffp-contract=off and none written), so every
+ * target returns the same bits. Error against the correctly rounded result, checked on float32 inputs by
+ * tests/test_vector_math.py: exp, log, expm1, log1p <= 2 ulp, tanh, erf and GELU <= 3 ulp. Special values as
+ * C99's libm: inf, NaN, -0, overflow to inf and gradual underflow.
  */
 #ifndef TJS_VEC_MATH_H
 #define TJS_VEC_MATH_H
 #include "tjs.h"
+#include "vec_erf_table.h"
 
 #ifndef VM_LANES
 #define VM_LANES 4   /* one v128 in wasm, one xmm natively; vec_unary_avx2.c sets 8 (one ymm) */
@@ -175,54 +177,60 @@ VM_INLINE vmf vm_tanh(vmf x) {
   return vm_with_sign(vm_sel(a < VM_TANH_SMALL, small, big), x);   /* NaN: big is NaN */
 }
 
-/* erf of a = |x| and, where it is computed without cancellation, erfc(a):
- *   a < 0.921875: a + a E(a^2)
- *   a < 3.9:      1 - erfc(a), erfc(a) = e^{H(a - 2.5) - a^2}   (log erfc(a) + a^2 is smooth)
- *   a >= 3.9:     1 (erf rounds to 1 in float32 from 3.8325 on)
- * *erfc_mid gets erfc(a) on the middle interval (undefined elsewhere), to a few ulp: a^2 = ah^2 + al (a + ah)
- * with ah^2 exact (ah: a's top 12 significant bits), and the exponent's reduction by ln2 starts from -ah^2 so
- * that its rounding error is relative to the reduced argument, not to a^2 (up to 15). */
-#define VM_ERF_SMALL 0.921875f
-#define VM_ERF_BIG 3.9f
-VM_INLINE vmf vm_erf_abs(vmf a, vmf* erfc_mid) {
-  const vmf w = a * a;
-  vmf e = 8.392696327e-05f * w - 8.148506167e-04f;
-  e = e * w + 5.201591644e-03f;
-  e = e * w - 2.685964666e-02f;
-  e = e * w + 1.128370017e-01f;
-  e = e * w - 3.761263490e-01f;
-  e = e * w + 1.283791661e-01f;
-  const vmf small = a + a * e;
-  const vmf t = vm_sel(a < VM_ERF_BIG, a, vm_splat(VM_ERF_BIG)) - 2.5f;   /* inf/NaN stay out of H's Horner */
-  vmf h = 1.642188977e-06f * t - 1.327242808e-05f;
-  h = h * t + 7.729509525e-05f;
-  h = h * t - 4.202632408e-04f;
-  h = h * t + 2.165267244e-03f;
-  h = h * t - 1.085841097e-02f;
-  h = h * t + 5.610632524e-02f;
-  h = h * t - 3.526807129e-01f;
-  h = h * t - 1.556815267e+00f;
-  const vmf ah = (vmf)((vmi)a & (int32_t)0xfffff000), ah2 = ah * ah, tail = (h - (a - ah) * (a + ah));
-  const vmf tn = (tail - ah2) * VM_LOG2E + VM_ROUND_MAGIC, nf = tn - VM_ROUND_MAGIC;
-  const vmi n = (vmi)((vmu)tn - (vmu)vm_splat(VM_ROUND_MAGIC));
-  const vmf r = ((-ah2 - nf * VM_LN2_HI) + tail) - nf * VM_LN2_LO;
-  const vmf erfc = vm_ldexp(1.0f + vm_expm1_reduced(r), n);
-  *erfc_mid = erfc;
-  return vm_sel(a < VM_ERF_SMALL, small, vm_sel(a >= VM_ERF_BIG, vm_splat(1.0f), 1.0f - erfc));   /* NaN: 1 - erfc */
+/* erf and GELU from tables (vec_erf_table.h, tools/fit_vec_math.py) of a function f and its derivative's magnitude at
+ * r = i / 128: a = |x| rounds to the nearest r (a + 2^16 rounds it so), and with d = a - r (exact, |d| <= 1/256) the
+ * Taylor series in d, whose coefficients are Hermite polynomials of r (f'(r) times one):
+ *   erf(r + d) = erf(r) + c,  c = s d (1 - r d + (2r^2 - 1)/3 d^2 - r (2r^2 - 3)/6 d^3),  s = 2/sqrt(pi) e^{-r^2}
+ *   Q(r + d) = Q(r) - c,      c = p d (1 - r/2 d + (r^2 - 1)/6 d^2 - r (r^2 - 3)/24 d^3),  p = e^{-r^2/2} / sqrt(2 pi)
+ * with Q(x) = erfc(x / sqrt(2)) / 2, the normal distribution's upper tail (the next term is under 1e-8 of c on the
+ * rows). No branch and no polynomial on an interval of a: one row per lane, a few multiply-adds. */
+#define VM_ERF_SHIFT (8388608.0f / VM_ERF_STEPS)   /* 2^23 / 128: the sum's last place is 1/128 */
+#if VM_LANES == 4
+#define VM_EVEN 0, 2, 4, 6
+#define VM_ODD 1, 3, 5, 7
+#elif VM_LANES == 8
+#define VM_EVEN 0, 2, 4, 6, 8, 10, 12, 14
+#define VM_ODD 1, 3, 5, 7, 9, 11, 13, 15
+#else
+#define VM_EVEN 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
+#define VM_ODD 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31
+#endif
+/* the two columns of rows[i[k]]: one 8-byte load per lane, then the columns apart (simd128: v128.load64_lane and two
+ * shuffles). Faster than x86's gather instructions on AMD Zen 4 (vpgatherdd: gelu 0.31 -> 0.43 ms at 16 lanes) */
+VM_INLINE void vm_rows(const float (*rows)[2], vmu i, vmf* c0, vmf* c1) {
+  typedef uint64_t vm_u64 __attribute__((vector_size(VM_LANES * 4)));
+  typedef uint64_t vm_u64_a __attribute__((aligned(4), may_alias));
+  vm_u64 lo, hi;
+  for (int k = 0; k < VM_LANES / 2; k++) {
+    lo[k] = *(const vm_u64_a*)rows[i[k]];
+    hi[k] = *(const vm_u64_a*)rows[i[k + VM_LANES / 2]];
+  }
+  *c0 = __builtin_shufflevector((vmf)lo, (vmf)hi, VM_EVEN);
+  *c1 = __builtin_shufflevector((vmf)lo, (vmf)hi, VM_ODD);
+}
+/* c of the series above (gauss: Q's, else erf's) and the row's f(r) in *f_r. Lanes past the last row (inf and NaN
+ * too) read the last one; the callers replace them. */
+VM_INLINE vmf vm_row_series(const float (*rows)[2], uint32_t last, int gauss, vmf a, vmf* f_r) {
+  const vmf z = a + VM_ERF_SHIFT, r = z - VM_ERF_SHIFT, d = a - r, r2 = r * r;
+  vmu i = (vmu)z - (vmu)vm_splat(VM_ERF_SHIFT);
+  const vmu past = (vmu)(i > last);
+  i = (i & ~past) | (last & past);
+  vmf s;
+  vm_rows(rows, i, f_r, &s);
+  const vmf c1 = gauss ? 0.5f * r : r;
+  const vmf c2 = gauss ? (r2 - 1.0f) * (1.0f / 6.0f) : (r2 + r2 - 1.0f) * (1.0f / 3.0f);
+  const vmf c3 = gauss ? r * (0.125f - r2 * (1.0f / 24.0f)) : r * (0.5f - r2 * (1.0f / 3.0f));
+  const vmf sd = s * d;
+  return sd + sd * (((c3 * d + c2) * d - c1) * d);
 }
 
+/* erf: 1 from the end of its rows (r = 4) on; erf rounds to 1 from 3.8325 */
+#define VM_ERF_ONE ((VM_ERF_ROWS - 0.5f) / VM_ERF_STEPS)
 VM_INLINE vmf vm_erf(vmf x) {
-  vmf erfc_mid;
-  return vm_with_sign(vm_erf_abs(vm_abs(x), &erfc_mid), x);
-}
-
-/* 1 + erf(z): for z <= -0.921875, erfc(-z) directly instead of 1 - erf(-z), whose cancellation leaves few
- * correct bits (1 + erf(z) for z <= -3.9 is below 1e-7 and given as 1 - 1 = 0, as PyTorch's formula does) */
-VM_INLINE vmf vm_one_plus_erf(vmf z) {
-  vmf erfc_mid;
-  const vmf e = vm_with_sign(vm_erf_abs(vm_abs(z), &erfc_mid), z);
-  const vmi use_erfc = (z <= -VM_ERF_SMALL) & (z > -VM_ERF_BIG);
-  return vm_sel(use_erfc, erfc_mid, 1.0f + e);
+  const vmf a = vm_abs(x);
+  vmf f_r;
+  const vmf c = vm_row_series(vm_erf_rows, VM_ERF_ROWS - 1, 0, a, &f_r);
+  return vm_with_sign(vm_sel(a >= VM_ERF_ONE, vm_splat(1.0f), f_r + c), x);   /* NaN: f_r + c is NaN */
 }
 
 /* sin and cos: x = j pi/2 + r, |r| <= pi/4, with pi/2 in four parts (the first three of 12 bits, so j times them
@@ -268,7 +276,17 @@ VM_INLINE vmf vm_silu(vmf x) {
   const vmf neg = vm_sel(x < -120.0f, x * 0.0f, (x * e_2p32) / (1.0f + e) * 2.3283064365386963e-10f);
   return vm_sel(x < 0.0f, neg, x / (1.0f + e));
 }
-VM_INLINE vmf vm_gelu_erf(vmf x) { return x * 0.5f * vm_one_plus_erf(x * 0.70710678118654752440f); }
+/* GELU, x Phi(x) = x (1 + erf(x / sqrt 2)) / 2: x Q(-x) for x < 0 and x (1 - Q(x)) above, with Q from its own rows
+ * in x itself (no rounded x / sqrt 2, whose error the tail's steep Q would multiply by x^2, and no 1 - erf
+ * cancelling); 0 past the last row (x < -12.754, where GELU is -2e-36) */
+#define VM_GELU_ZERO ((VM_GELU_ROWS - 0.5f) / VM_ERF_STEPS)
+VM_INLINE vmf vm_gelu_erf(vmf x) {
+  const vmf a = vm_abs(x);
+  vmf q_r;
+  const vmf c = vm_row_series(vm_gelu_rows, VM_GELU_ROWS - 1, 1, a, &q_r);
+  const vmf q = vm_sel(a >= VM_GELU_ZERO, vm_splat(0.0f), q_r - c);   /* NaN: q_r - c is NaN */
+  return x * vm_sel(x < 0.0f, q, 1.0f - q);
+}
 /* 0.5 x (1 + tanh(u)) == x sigmoid(2u): no cancellation for negative x, and inf/NaN as the tanh form */
 VM_INLINE vmf vm_gelu_tanh(vmf x) {
   const vmf u = 0.79788456080286535588f * (x + 0.044715f * (x * x * x));
