@@ -1,7 +1,9 @@
 """Adam and AdamW, in PyTorch's single-tensor update order (foreach=False; capturable=False or True)."""
+from .._grad_mode import GRAD_ENABLED
 from .._tensor import Tensor
 from ..ops.creation import zeros_like
 from ..ops.elementwise import maximum
+from . import _adam_direct as _direct
 from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_capturable_devices, _check_fused, _get_value,
                         _new_step, _to_scalar)
 
@@ -64,6 +66,9 @@ class Adam(Optimizer):
         stepped = list(self._with_grads(group, init_state))
         if capturable:
             _check_capturable_devices([p for p, _, _ in stepped], [st["step"] for _, _, st in stepped])
+        # the op-by-op update below as direct kernel calls (_adam_direct.py) where that computes the same
+        direct = not (amsgrad or capturable or GRAD_ENABLED[0]) and all(
+            v.__class__ is float or v.__class__ is int for v in (lr, beta1, beta2, eps))
         for p, grad, state in stepped:
             exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
             state["step"].add_(1)
@@ -72,6 +77,11 @@ class Adam(Optimizer):
                     p.mul_(1 - lr * weight_decay)
                 else:  # L2 penalty folded into the gradient
                     grad = grad.add(p, alpha=weight_decay)
+            if direct and _direct.eligible(p, grad, exp_avg, exp_avg_sq):
+                step = _get_value(state["step"])
+                _direct.update(p, grad, exp_avg, exp_avg_sq, beta1, beta2, eps, (1 - beta2 ** step) ** 0.5,
+                               -(lr / (1 - beta1 ** step)))
+                continue
             exp_avg.lerp_(grad, 1 - beta1)
             _addcmul_(exp_avg_sq.mul_(beta2), grad, grad, 1 - beta2)
             second = exp_avg_sq
