@@ -51,7 +51,7 @@ def _matmul_programs():
 
 
 @pytest.mark.parametrize("variant", [None, "vk16r1", "vk32r4", "vk64r16", "vn64r1", "vn16r8", "vn32r16", "s16",
-                                     "s32x16", "s32", "t64d", "t128k8dsu", "n64", "n128"])
+                                     "s32x16", "s32", "t64d", "t128k8dsu", "n64", "n64k16", "n128x64", "n128"])
 def test_matmul_kernel_variants(variant):
     """Every kernel family on every program (variant None: the choice by shape), against the CPU."""
     bridge = torch.webgpu._rt.ensure()

@@ -35,12 +35,12 @@ export const MATMUL_TABLE = [
       n: [[1, 'vn16r1'], [2, 'vn16r2'], [4, 'vn16r4'], [8, 'vn16r8'], [24, 'vn16r16']],
     },
     tiles: [['t128k8ds', 1024], ['t64du', 4], ['s16', 0]],
-    // no `nt` entry yet: bench/webgpu_gpt_kernels.mjs on an H100 (2026-12-06, kernels alone, L2-hot) fitted
-    // nt { tiles: [['n128x64', 16], ['n64', 0]], splitK: { below: 66, target: 132, minSlice: 256 } } and
-    // attention { minWorkgroups: 192 } (GPT-2's five products 0.599 -> 0.519 ms, attention unchanged), but GPT-2's
-    // compiled forward read 23.1 ms with them against 20.4 with this entry (H100, separate runs): inside a model the
-    // kernels run ~5x slower than alone, so the choice waits for an A/B inside the model
     splitK: { below: 132, target: 264, minSlice: 128 },
+    // nt and attention: bench/webgpu_gpt_kernels.mjs on an H100 (2026-12-07, GPT-2's five x @ W.T products alone,
+    // L2-hot: 0.593 ms with the tiles above, 0.476 with these), then inside the model (bench/ab_on_gpu.sh, the two
+    // tables alternating, two rounds): GPT-2's compiled forward 19.5 / 19.6 ms -> 15.9 / 15.9
+    nt: { tiles: [['n128x64', 16], ['n64', 0]], splitK: { below: 66, target: 264, minSlice: 64 } },
+    attention: { minWorkgroups: 192 },
   },
   {
     match: '',
