@@ -4,7 +4,10 @@ program run eagerly (one kernel per op, lazy execution off: bit for bit) and the
 - a virtual cat (js_bridge/webgpu/lazy.mjs splitAtPieces): an elementwise op that reads whole a buffer a group wrote
   in pieces along one dim (rotate_half's cat) is cut into one op per piece, which joins that group and takes the
   pieces from registers: the rotary embedding x * cos + rotate_half(x) * sin is one kernel (q's and k's side by side
-  in one), where it was the cat's kernel and the products'.
+  in one), where it was the cat's kernel and the products';
+- a pair of products (lazy.mjs pairGemm, kernels/matvec.mjs): two matrix-vector products of one input by weights of
+  one shape run as one kernel that takes both dot products of each column, their epilogues merged: the gated MLP's
+  gate and up projections with silu(gate) * up (Llama's down(silu(gate(x)) * up(x))), and k's and v's projections.
 
 Runs only in Pyodide with the WebGPU bridge loaded (`make test-webgpu`, SwiftShader); helpers from test_webgpu.py.
 """
@@ -118,3 +121,45 @@ def test_virtual_cat_cuts_and_declines(case):
     _same(got, eager, what)
     assert_close(fn(*[t.clone() for t in inputs]), got, what=what)
     assert c["dispatches"] == kernels, (what, c.kernels)
+
+
+# ---- a pair of products ----------------------------------------------------------------------------------------
+def _mlp(h, wg, wu, wd):
+    """Llama's gated MLP: down(silu(gate(h)) * up(h))."""
+    return torch.nn.functional.silu(h @ wg.t()) * (h @ wu.t()) @ wd.t()
+
+
+@pytest.mark.parametrize("k,n", [(64, 96), (30, 37)])   # vec4 loads; K % 4 and N past the last column block
+def test_gated_mlp_is_two_kernels(k, n):
+    """Decoding's MLP: gate and up (with silu(gate) * up) one kernel, then down (3 kernels before the pair)."""
+    h, wg, wu, wd = sample((1, 1, k), seed=20), sample((n, k), seed=21), sample((n, k), seed=22), sample((k, n), seed=23)
+    got, eager, c = _run(_mlp, h, wg, wu, wd)
+    assert c["dispatches"] == 2 and c.kernels[0].startswith("gemv2:"), c.kernels
+    _same(got, eager, f"gated MLP {k, n}")
+    assert_close(_mlp(h, wg, wu, wd), got, what=f"gated MLP {k, n}")
+
+
+def _pair_cases():
+    """(what, fn, inputs, dispatches lazily): pairs (both results kept; B2 at an offset that is no vec4 group; two
+    rows), and products that stay apart (one weight twice, weights of two shapes, A written in between, prefill)."""
+    h, w1, w2 = sample((1, 24), seed=30), sample((40, 24), seed=31), sample((40, 24), seed=32)
+    flat = sample((40 * 24 + 1,), seed=33)   # a weight at element offset 1 (no vec4 loads)
+    yield "both kept", lambda h, a, b: (h @ a.t(), h @ b.t()), (h, w1, w2), 1
+    yield "B2 unaligned", lambda h, a, f: (h @ a.t() + 1, (h @ f[1:].view(40, 24).t()).exp()), (h, w1, flat), 1
+    yield "two rows", lambda h, a, b: (h @ a.t()) * (h @ b.t()), (sample((2, 24), seed=34), w1, w2), 1
+    yield "one weight twice", lambda h, a: (h @ a.t(), (h @ a.t()) * 2), (h, w1), 2
+    yield "two shapes", lambda h, a, b: (h @ a.t(), h @ b[:30].t()), (h, w1, w2), 2
+    yield "A written between", lambda h, a, b: (h @ a.t(), h.mul_(2) @ b.t()), (h, w1, w2), 3
+    yield "prefill", lambda h, a, b: (h @ a.t()) * (h @ b.t()), (sample((64, 24), seed=35), w1, w2), None
+
+
+@pytest.mark.parametrize("case", list(_pair_cases()), ids=lambda c: c[0])
+def test_pairs_and_products_apart(case):
+    what, fn, inputs, kernels = case
+    got, eager, c = _run(fn, *inputs)
+    _same(got, eager, what)
+    want = fn(*[t.clone() for t in inputs])
+    for w, g in zip(want if isinstance(want, tuple) else (want,), got if isinstance(got, tuple) else (got,)):
+        assert_close(w, g, what=what)
+    if kernels is not None:
+        assert c["dispatches"] == kernels, (what, c.kernels)

@@ -28,7 +28,7 @@ import {
   softmaxShape, softmaxSource,
 } from './kernels/reduce.mjs';
 import {
-  TM_INT, TN_INT, gemmSource, gemmSpecs, pickProfile, planGemm, splitKPlan, splitKSlices, splitKSumSource, splitKSumSpecs,
+  TM_INT, TN_INT, gemmSource, gemmSpecs, pairPlan, pickProfile, planGemm, splitKPlan, splitKSlices, splitKSumSource, splitKSumSpecs,
 } from './kernels/matmul.mjs';
 import { MATMUL_TABLE } from './kernels/matmul_table.mjs';
 import { takeSource, takeSpecs, takeSpecsIndexed } from './kernels/index.mjs';
@@ -77,6 +77,7 @@ export class Bridge {
       runFused: (g) => this._runFused(g),
       runEager: (a) => this._ew(a.fam, a.op, a.operands, a.shape, a.strides, this._extra(a)),
       runReduce: (item) => this._runReduce(item),
+      canPair: (g1, g2) => !!this._pairPlan(g1, g2),
       releaseNow: (id) => this.buffers.release(id, this.disp.open),
       maxBindings: Math.min(ctx.limits.maxStorageBuffersPerShaderStage ?? 8, 16),
     });
@@ -454,7 +455,8 @@ export class Bridge {
     if (!stored) return;
     if (red.fam === 'gemm' || red.fam === 'attention') {
       if (epi.nodes.length > 1) { this.lazy.counts.fused_kernels++; this.lazy.counts.fused_nodes += epi.nodes.length; }
-      if (red.fam === 'gemm') this._gemm(red.a, epi.nodes.length > 1 ? gemmEpilogue(epi) : null);
+      if (item.red2) this._gemmEpi(this._pairPlan(red.a, item.red2.a), gemmEpilogue(epi));
+      else if (red.fam === 'gemm') this._gemm(red.a, epi.nodes.length > 1 ? gemmEpilogue(epi) : null);
       else runAttention(this, red.a, red.a.scale, epi.nodes.length > 1 ? gemmEpilogue(epi, 10) : null);
       return;
     }
@@ -579,6 +581,18 @@ export class Bridge {
       d.dispatch(p, plan.ids, w, ...plan.grid);
       return;
     }
+    this._gemmEpi(plan, epi);
+  }
+
+  /** Two products of one A in one kernel (kernels/matmul.mjs pairPlan), or null where they do not run so. */
+  _pairPlan(g1, g2) {
+    const plan = pairPlan(g1, g2, this.matmulProfile, this.gemmForce);
+    return plan && !splitKPlan(plan.one, g1, this.matmulProfile, this.splitKForce) ? plan : null;
+  }
+
+  /** A matmul plan's kernel with epilogue `epi` (a gemmEpilogue) storing its products. */
+  _gemmEpi(plan, epi) {
+    const d = this.disp;
     const ids = [...plan.ids.slice(1), ...epi.ids];   // the output is the epilogue's to store
     const alias = aliasOf(ids);
     const p = d.pipeline(`${plan.key}${epi.key}|${alias}`, () => {

@@ -149,10 +149,12 @@ function fusable(fam, op, dts) {
 export class Lazy {
   /**
    * runFused(segments) dispatches a fused program; runEager(node) one node through its eager kernel;
-   * runReduce(item) a reduction with its prologue and epilogue (see schedule).
+   * runReduce(item) a reduction with its prologue and epilogue (see schedule); canPair(a1, a2) whether two decoded
+   * GEMM blocks run as one kernel (pairGemm).
    */
-  constructor({ runFused, runEager, runReduce, releaseNow, maxBindings }) {
+  constructor({ runFused, runEager, runReduce, releaseNow, maxBindings, canPair = () => false }) {
     this.runFused = runFused;
+    this.canPair = canPair;
     this.runReduce = runReduce;
     this.runEager = runEager;
     this.releaseNow = releaseNow;
@@ -365,6 +367,8 @@ export class Lazy {
       let g = null, into = null;   // the entry nd joins, and the group of it that takes nd
       if (nd.fam === 'reduce' && (g = this.reuseReduction(nd, lastW, limit))) {
         nd = g.epi.nodes.at(-1);   // now a copy of the earlier result, in its epilogue
+      } else if (nd.fam === 'gemm' && (g = this.pairGemm(nd, lo, groups, limit))) {
+        // (the second product of g's kernel)
       } else if (nd.fam === 'reduce' || PRODUCERS.has(nd.fam)) g = this.scheduleReduce(nd, lo, groups, lastW, limit);
       else if (nd.fusable) {
         for (let k = Math.max(lo, 0, groups.length - SEARCH_GROUPS); k < groups.length && !g; k++) {
@@ -535,6 +539,33 @@ export class Lazy {
       this.reductions.set(`${nd.op}|${x.id}|${x.dt}|${x.off}|${x.m.key}|${nd.nIn}|${nd.n}|${nd.out.dt}`, item);
     }
     return item;
+  }
+
+  /**
+   * A product of the same A as an earlier matmul item c by a weight of the same shape (a SiLU-gated MLP's up
+   * projection after its gate): nd joins c as its second product (one kernel takes both dot products of each
+   * column: kernels/matvec.mjs's pair) when nothing nd depends on runs after c, c's epilogue writes nothing nd
+   * reads and reads or writes nothing nd writes, and the bridge runs the two so (canPair). nd's result is a second
+   * 'reduced' node of c's epilogue, which later nodes join as any epilogue (silu(gate) * up). Returns c, or null.
+   */
+  pairGemm(nd, lo, groups, limit) {
+    const [a, b2] = nd.ins, o = nd.out;
+    for (let k = groups.length - 1; k > lo && k >= groups.length - SEARCH_GROUPS; k--) {
+      const c = groups[k], E = c.epi;
+      if (!c.red || c.red.fam !== 'gemm' || c.red2 || c.pro || !this.canPair(c.red.a, nd.a)) continue;
+      if ([a.id, b2.id, o.id].some((id) => E.lastWrite.has(id)) || E.loads.has(o.id)) continue;
+      const [ids, words] = this.besides(c, E);
+      const more = 1 + (this.stored(o.id) ? 1 : 0);   // B2, and the second product where it is stored
+      if (ids + E.ids.size + more > limit || words + E.words + 1 + mapWords(o.m) > MAX_FUSED_WORDS) continue;
+      c.red = { ...c.red, ins: [...c.red.ins, b2] };   // (counted as the kernel's own bindings: bindings, besides)
+      c.red2 = nd;
+      E.nodes.push({ fam: 'reduced', op: 'gemm', dts: [o.dt], refs: [], out: o, ins: [] });
+      E.lastWrite.set(o.id, { ...o, j: E.nodes.length - 1 });
+      if (this.stored(o.id)) E.ids.add(o.id);
+      E.words += 1 + mapWords(o.m);
+      return c;
+    }
+    return null;
   }
 
   /**

@@ -332,8 +332,8 @@ ${segmentCode(row, 2, lw, fns).replace(/^/gm, '  ')}  }\n`;
 }
 
 /**
- * A matmul's (or the fused attention's) epilogue: E (node 0 the kernel's result) runs where each output element is
- * stored. The matmul kernels (kernels/matmul.mjs, matvec.mjs) store through st_O(offset, value) into a contiguous
+ * A matmul's (or the fused attention's) epilogue: E (node 0 the kernel's result; a later 'reduced' node the second
+ * product of a pair) runs where each output element is stored. The matmul kernels (kernels/matmul.mjs, matvec.mjs) store through st_O(offset, value) into a contiguous
  * output from header word `offWord` (6; attention.mjs: 10): those calls become epi_(offset, value), e = offset -
  * that word. Returns {key, specs, ids, wrap(code), write, pslots}.
  */
@@ -341,12 +341,13 @@ export function gemmEpilogue(epi, offWord = 6) {
   const lay = layoutOf(epi, RED_WORDS);
   const pslots = slotsFor(lay.end);
   const segs = [EMPTY, epi];
+  // a pair of products (kernels/matvec.mjs) stores st_O(offset, v, w2): w2 the second product, a later 'reduced' node
+  const second = epi.nodes.find((nd, j) => j > 0 && nd.fam === 'reduced');
   const wrap = (code) => {
-    epi.nodes[0].src = 'v';
-    epi.nodes[0].kind = 'f';
+    for (const [nd, src] of [[epi.nodes[0], 'v'], [second, 'w2']]) if (nd) { nd.src = src; nd.kind = 'f'; }
     const fns = [];
     const body = segmentCode(epi, 1, lay, fns);
-    const fn = `fn epi_(o: u32, v: f32) {\n  let e = o - pu(${offWord}u);\n${body}}\n`;
+    const fn = `fn epi_(o: u32, v: f32${second ? ', w2: f32' : ''}) {\n  let e = o - pu(${offWord}u);\n${body}}\n`;
     const words = pslots === 1 ? PARAM_WORDS : pslots * SLOT_WORDS;
     return code.replace(`array<vec4<u32>, ${PARAM_WORDS / 4}>`, `array<vec4<u32>, ${words / 4}>`)
       .replace(/\bst_O\(/g, 'epi_(') + helpersFor(body) + (body.includes('iclamp_') ? ICLAMP : '') + fns.join('') + fn;

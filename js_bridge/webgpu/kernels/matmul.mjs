@@ -187,7 +187,7 @@ export function planGemm(g, profile, force = null) {
     const vecB = f32 && al4(bm.off) && batchOk(bbs) &&
       (mode === 'k' ? brs === 1 && al4(bcs) && al4(k) : bcs === 1 && (al4(brs) || k === 1) && al4(n));
     return {
-      key: `gemv:${adt},${odt}:${cfg.name}:${+vecA}${+vecB}`, cfg, ids, words,
+      key: `gemv:${adt},${odt}:${cfg.name}:${+vecA}${+vecB}`, cfg, ids, words, vecA, vecB,
       specs: () => gemmSpecs(adt, odt, vecA, vecB), src: (b) => matvecSource(cfg, vecA, vecB, b),
       grid: [Math.ceil(n / cfg.cols), Math.ceil(m / cfg.rows), batch],
     };
@@ -211,6 +211,30 @@ export function planGemm(g, profile, force = null) {
   return {
     key: `gemm:${adt},${odt}:${cfg.name}:${aMode}${+vecA}${bMode}${+vecB}`, cfg, ids, words, grid, nt,
     specs: () => gemmSpecs(adt, odt, vecA, vecB), src: (b) => gemmSource(adt, odt, vecA, vecB, b, cfg, aMode, bMode),
+  };
+}
+
+/**
+ * The kernel of two float32 products of one A by two weights of one shape and strides (g1, g2: decoded GEMM blocks;
+ * kernels/matvec.mjs's pair, B2's offset at word 16), or null where they would not run so: g1's kernel is not a
+ * matvec in mode 'k' as written (not transposed), or has more than 8 rows (the second partial sums' workgroup
+ * memory), or operands that alias. {one: g1's own plan, key, specs(), src(b), ids [out1, A, B, B2], words, grid}.
+ */
+export function pairPlan(g1, g2, profile, force = null) {
+  const eq = (x, y) => x.length === y.length && x.every((v, i) => v === y[i]);
+  if (g1.batch !== g2.batch || g1.m !== g2.m || g1.n !== g2.n || g1.k !== g2.k) return null;
+  if (g1.a.id !== g2.a.id || g1.a.off !== g2.a.off || !eq(g1.a_st, g2.a_st) || !eq(g1.b_st, g2.b_st)) return null;
+  const dts = [g1.a.dt, g2.a.dt, g1.b.dt, g2.b.dt, g1.out.dt, g2.out.dt];
+  if (!dts.every((d) => d === DT.float32)) return null;
+  const ids = [g1.out.id, g2.out.id, g1.a.id, g1.b.id, g2.b.id];
+  if (new Set(ids).size !== ids.length) return null;
+  const one = planGemm(g1, profile, force);
+  if (one.cfg?.mode !== 'k' || one.cfg.rows > 8 || one.ids[2] !== g1.b.id) return null;
+  const { cfg, vecA } = one, vecB = one.vecB && g2.b.off % 4 === 0;
+  return {
+    one, key: `gemv2:${cfg.name}:${+vecA}${+vecB}`, ids: [...one.ids, g2.b.id], words: [...one.words, g2.b.off],
+    specs: () => [...gemmSpecs(DT.float32, DT.float32, vecA, vecB), { name: 'B2', dt: DT.float32, vec4: vecB }],
+    src: (b) => matvecSource(cfg, vecA, vecB, b, true), grid: one.grid,
   };
 }
 

@@ -17,6 +17,11 @@
 // vec4: A / B bound as array<vec4<f32>> when the 4-element groups are aligned (the bridge checks, as for GEMM).
 //
 // Header as GEMM's (matmul.mjs), plus 13 out row stride, 14 out column stride, 15 out batch stride.
+//
+// A pair ('k' mode): two products of one A by two weights of one shape and strides, B and B2 (offset: word 16),
+// as a SiLU-gated MLP's gate and up projections of one input. Each invocation takes both dot products of its
+// column, and the store is st_O(offset, A·B, A·B2): only an epilogue (fused.mjs gemmEpilogue, both results in
+// registers) takes it.
 import { PRELUDE } from './common.mjs';
 
 /** Variants: mode 'k' (tpc invocations per column) or 'n' (ct column quads x ks k-slices); rows per workgroup. */
@@ -38,7 +43,7 @@ const CHUNK_N = 4;    // 'n' mode: vec4 partials, 4 rows at a time (16 KiB)
  * WGSL for a matvec variant. b: binding code from declare(); vecA / vecB: A / B bound as vec4 (4-element
  * groups along k for A; along B's contiguous dimension for B).
  */
-export function matvecSource(cfg, vecA, vecB, b) {
+export function matvecSource(cfg, vecA, vecB, b, pair = false) {
   const R = cfg.rows;
   const rowsIdx = [...Array(R).keys()];
   // A row bases, clamped to the last row
@@ -53,46 +58,52 @@ export function matvecSource(cfg, vecA, vecB, b) {
     const T = cfg.tpc, C = cfg.cols;
     // A's 4 elements k..k+3 of row r
     const a4 = (r) => (vecA ? `A4[(ra${r} + k) / 4u]` : `vec4<f32>(ld_A(ra${r} + k * acs), ld_A(ra${r} + (k + 1u) * acs), ld_A(ra${r} + (k + 2u) * acs), ld_A(ra${r} + (k + 3u) * acs))`);
-    const b4 = vecB ? 'B4[(bb + k) / 4u]' : 'vec4<f32>(ld_B(bb + k * brs), ld_B(bb + (k + 1u) * brs), ld_B(bb + (k + 2u) * brs), ld_B(bb + (k + 3u) * brs))';
+    const b4 = (B, bb) => (vecB ? `${B}4[(${bb} + k) / 4u]` : `vec4<f32>(ld_${B}(${bb} + k * brs), ld_${B}(${bb} + (k + 1u) * brs), ld_${B}(${bb} + (k + 2u) * brs), ld_${B}(${bb} + (k + 3u) * brs))`);
     let loop = `  let K4 = K & ~3u;
   for (var k = t * 4u; k < K4; k += ${T * 4}u) {
-    let bv = ${b4};
+    let bv = ${b4('B', 'bb')};${pair ? ` let bv2 = ${b4('B2', 'bb2')};` : ''}
 `;
-    for (const r of rowsIdx) loop += `    acc${r} += dot(${a4(r)}, bv);\n`;
+    for (const r of rowsIdx) loop += pair ? `    { let av = ${a4(r)}; acc${r} += dot(av, bv); acc2_${r} += dot(av, bv2); }\n` : `    acc${r} += dot(${a4(r)}, bv);\n`;
     loop += '  }\n';
     if (!vecA && !vecB) {   // the last K % 4 (vec4 bindings need K % 4 == 0)
       loop += `  for (var k = K4 + t; k < K; k += ${T}u) {
-    let bv = ld_B(bb + k * brs);
+    let bv = ld_B(bb + k * brs);${pair ? ' let bv2 = ld_B2(bb2 + k * brs);' : ''}
 `;
-      for (const r of rowsIdx) loop += `    acc${r} += ld_A(ra${r} + k * acs) * bv;\n`;
+      for (const r of rowsIdx) {
+        loop += pair ? `    { let av = ld_A(ra${r} + k * acs); acc${r} += av * bv; acc2_${r} += av * bv2; }\n` : `    acc${r} += ld_A(ra${r} + k * acs) * bv;\n`;
+      }
       loop += '  }\n';
     }
     let red = '';
     for (let c0 = 0; c0 < R; c0 += CHUNK_K) {
       const n = Math.min(CHUNK_K, R - c0);
       if (c0) red += '  workgroupBarrier();\n';
-      for (let r = c0; r < c0 + n; r++) red += `  red[${(r - c0) * WG}u + lid.x] = acc${r};\n`;
+      for (let r = c0; r < c0 + n; r++) {
+        red += `  red[${(r - c0) * WG}u + lid.x] = acc${r};\n`;
+        if (pair) red += `  red2[${(r - c0) * WG}u + lid.x] = acc2_${r};\n`;
+      }
       red += `  workgroupBarrier();
   for (var i = lid.x; i < ${n * C}u; i += ${WG}u) {
     let r = i / ${C}u; let c = i % ${C}u;
-    var sum = 0.0;
+    var sum = 0.0;${pair ? ' var sum2 = 0.0;' : ''}
     let base = r * ${WG}u + c * ${T}u;
-    for (var q = 0u; q < ${T}u; q++) { sum += red[base + q]; }
+    for (var q = 0u; q < ${T}u; q++) { sum += red[base + q];${pair ? ' sum2 += red2[base + q];' : ''} }
     let col = wg.x * ${C}u + c; let rr = r + ${c0}u;
-    if (m0 + rr < M && col < N) { st_O(pu(6u) + bt * pu(15u) + (m0 + rr) * pu(13u) + col * pu(14u), sum); }
+    if (m0 + rr < M && col < N) { st_O(pu(6u) + bt * pu(15u) + (m0 + rr) * pu(13u) + col * pu(14u), sum${pair ? ', sum2' : ''}); }
   }
 `;
     }
     s += `
-var<workgroup> red: array<f32, ${Math.min(R, CHUNK_K) * WG}>;
+var<workgroup> red: array<f32, ${Math.min(R, CHUNK_K) * WG}>;${pair ? `\nvar<workgroup> red2: array<f32, ${Math.min(R, CHUNK_K) * WG}>;` : ''}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
 ${pre}  let t = lid.x % ${T}u; let j = wg.x * ${C}u + lid.x / ${T}u;
-  let bb = bb0 + min(j, N - 1u) * bcs;
-${rowsIdx.map((r) => `  var acc${r} = 0.0;\n`).join('')}${loop}${red}}
+  let bb = bb0 + min(j, N - 1u) * bcs;${pair ? '\n  let bb2 = pu(16u) + bt * pu(10u) + min(j, N - 1u) * bcs;' : ''}
+${rowsIdx.map((r) => `  var acc${r} = 0.0;\n${pair ? `  var acc2_${r} = 0.0;\n` : ''}`).join('')}${loop}${red}}
 `;
     return s;
   }
+  if (pair) throw new Error('matvec: a pair of products runs in mode k only');
   // 'n' mode
   const CT = cfg.ct, KS = cfg.ks;
   const bq = (kk) => (vecB ? `B4[(bb + (${kk}) * brs) / 4u]`
