@@ -69,6 +69,8 @@ class Counter:
         if self.active:
             self._c.__exit__(*exc)
             self.counts = {k: self._c[k] for k in ("dispatches", "submits", "readbacks")}
+            # the step's host time in the bridge (lazy flushes, encoding) and its wait for readbacks, in µs
+            self.counts.update({k: round(self._c[k]) for k in ("flush_us", "encode_us", "wait_us")})
         return False
 
 

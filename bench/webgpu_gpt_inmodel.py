@@ -11,7 +11,8 @@ paces it, in variants that each remove one suspect:
 
 Each figure: ms per forward, `reps` replays recorded back to back then one synchronize, best of 3; beside it the GPU
 time of one replay's kernels summed (torch.webgpu.counter(timing=True); Dawn's timestamp rounding off where
-DAWN_OPTS=disable-dawn-features=timestamp_quantization is set) and the dispatches.
+DAWN_OPTS=disable-dawn-features=timestamp_quantization is set) and the dispatches; then the same replay with one
+logit read back after each forward (gpu_suite's step), and where one such step's time goes.
 """
 import argparse
 import json
@@ -42,11 +43,13 @@ def variants(quick):
     dims = dict(vocab=1000, d=64, heads=4, layers=3) if quick else {}
     torch.manual_seed(0)
     base = S.GPT2(**dims).to("webgpu").eval()
+    # the tokens gpu_suite's step feeds (drawn right after the model from seed 0), against this bench's own
+    suite_idx = torch.randint(0, dims.get("vocab", 50257), (1, 16 if quick else 128)).to("webgpu")
     shared = S.GPT2(**dims).to("webgpu").eval()
     for i in range(1, len(shared.h)):
         shared.h[i] = shared.h[0]
     one = S.GPT2(**{**dims, "layers": 1}).to("webgpu").eval()
-    return {"model": base, "shared": shared, "no_lm_head": UpToLnF(base), "one_block": one}
+    return suite_idx, {"model": base, "shared": shared, "no_lm_head": UpToLnF(base), "one_block": one}
 
 
 def measure(model, idx, reps):
@@ -72,7 +75,23 @@ def measure(model, idx, reps):
         torch.webgpu.synchronize()
         c.__exit__(None, None, None)
     gpu_ms = sum(ms for _, _, ms in c.kernel_times) if c.kernel_times else None
-    return {"ms": round(best, 3), "gpu_kernels_ms": gpu_ms and round(gpu_ms, 3), "dispatches": c["dispatches"]}
+    with torch.no_grad():   # the same replay with one logit read back after each, as gpu_suite's step does
+        for _ in range(3):
+            fn(idx)[0, -1, 0].item()
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            fn(idx)[0, -1, 0].item()
+        item_ms = (time.perf_counter() - t0) * 1e3 / reps
+        with torch.webgpu.counter() as ci:
+            t0 = time.perf_counter()
+            out = fn(idx)
+            t1 = time.perf_counter()
+            out[0, -1, 0].item()
+            t2 = time.perf_counter()
+    step = {"call_ms": round((t1 - t0) * 1e3, 3), "item_ms": round((t2 - t1) * 1e3, 3),
+            **{k: round(ci[k]) for k in ("flush_us", "encode_us", "wait_us", "submits")}}
+    return {"ms": round(best, 3), "gpu_kernels_ms": gpu_ms and round(gpu_ms, 3), "dispatches": c["dispatches"],
+            "with_item_ms": round(item_ms, 3), "one_step_with_item": step}
 
 
 def main():
@@ -84,9 +103,24 @@ def main():
     seq = 16 if args.quick else 128
     idx = torch.randint(0, 1000 if args.quick else 50257, (1, seq)).to("webgpu")
     out = {}
-    for name, model in variants(args.quick).items():
+    if not args.quick:   # gpu_suite's own steps, in its order: does the eager forward leave the compiled one slower?
+        for name, fn in (("suite_compiled_first", S.gpt2_forward_compiled), ("suite_eager", S.gpt2_forward),
+                         ("suite_compiled_after_eager", S.gpt2_forward_compiled)):
+            out[name] = fn("webgpu", 3, 10)
+            print(f"{name:12s} {json.dumps(out[name])}", flush=True)
+    suite_idx, models = variants(args.quick)
+    for name, model in models.items():
         out[name] = measure(model, idx, args.reps)
         print(f"{name:12s} {json.dumps(out[name])}", flush=True)
+        if name == "model":   # the same model on gpu_suite's tokens; are the logits finite either way?
+            out["model_suite_tokens"] = measure(model, suite_idx, args.reps)
+            print(f"{'model_suite_tokens':12s} {json.dumps(out['model_suite_tokens'])}", flush=True)
+            with torch.no_grad():
+                for label, ids in (("own", idx), ("suite", suite_idx)):
+                    y = model(ids)
+                    out[f"logits_{label}"] = {"finite": bool(torch.isfinite(y).all()),
+                                              "max_abs": float(y.abs().max()), "ids": ids[0, :6].tolist()}
+                    print(label, out[f"logits_{label}"], flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1)
