@@ -13,9 +13,11 @@
 # run took 163 s on an H200 (one 10-minute device call is enough):
 #   SKIP_PEERS=1 OUT=$OUT bash bench/run_on_gpu.sh        (carry .gpukit-lite .devcarry pytorchjs_py/torch_js/_lib
 #                                                          dist/torch_js-0.1.0-py3-none-any.whl)
+# torch_js comes from the checkout (TORCH_JS_INSTALL=source: carry pytorchjs_py/torch_js/_lib) unless
+# TORCH_JS_INSTALL=unpack is set (the carried dist wheel, as cpu_peers.mjs uses: one carry fewer).
 # Beside them: the dispatch/submit/readback floor (bench/webgpu_dispatch_cost.mjs) and the SM clock every 100 ms
 # ($OUT/clocks.csv, the sections' start times in $OUT/marks.txt); HOST_PROFILE=gpt2,decode adds cProfile's view of
-# those steps' host side. SKIP_CPU=1 leaves out PyTorch CPU, SKIP_PROFILE=1 the kernel profile, SKIP_CPU_PEERS=1 the CPU peers; extra
+# those steps' host side. SKIP_CPU=1 leaves out PyTorch CPU, SKIP_INMODEL=1 the GPT-2 replay study, SKIP_PROFILE=1 the kernel profile, SKIP_CPU_PEERS=1 the CPU peers; extra
 # arguments go to gpu_suite.py (e.g. --only mlp_step_ms).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -40,9 +42,15 @@ mark "PyTorch CUDA eager"
 python3 bench/gpu_suite.py --device cuda --json "$OUT/suite_cuda.json" "$@"
 mark "torch_js webgpu (Pyodide in Node, Dawn)"
 # (Pyodide sees the checkout's folders, not $OUT: the JSON is written inside the checkout, then copied)
-TORCH_JS_INSTALL=source TORCH_JS_WEBGPU=1 timeout "${WEBGPU_TIMEOUT:-420}" bash bench/webgpu_on_device.sh js_bridge/pyrun.mjs \
+TORCH_JS_INSTALL=${TORCH_JS_INSTALL:-source} TORCH_JS_WEBGPU=1 timeout "${WEBGPU_TIMEOUT:-420}" bash bench/webgpu_on_device.sh js_bridge/pyrun.mjs \
     bench/gpu_suite.py --device webgpu --json bench/results/suite_webgpu.json "$@"
 cp bench/results/suite_webgpu.json "$OUT/" 2>/dev/null
+if [ -z "${SKIP_INMODEL:-}" ]; then   # the same GPT-2 replayed back to back: what its kernels take at the clocks they reach
+  mark "GPT-2 forward replayed back to back and paced by readbacks (bench/webgpu_gpt_inmodel.py)"
+  TORCH_JS_INSTALL=${TORCH_JS_INSTALL:-source} TORCH_JS_WEBGPU=1 timeout 200 bash bench/webgpu_on_device.sh js_bridge/pyrun.mjs \
+      bench/webgpu_gpt_inmodel.py --json bench/results/gpt_inmodel.json
+  cp bench/results/gpt_inmodel.json "$OUT/" 2>/dev/null
+fi
 if [ -z "${SKIP_CPU:-}" ]; then
   mark "PyTorch CPU, one thread (no decoding or GPT-2 training: minutes on one core)"
   python3 bench/gpu_suite.py --device cpu --threads 1 --json "$OUT/suite_cpu1.json" \
@@ -57,13 +65,13 @@ if [ -z "${SKIP_PROFILE:-}" ]; then
   mark "GPU time per kernel (torch_js webgpu)"
   # (Dawn quantizes timestamps to 65.5 us unless told not to: per-kernel times would be 0 or 65.5 us)
   DAWN_OPTS=disable-dawn-features=timestamp_quantization \
-  TORCH_JS_INSTALL=source TORCH_JS_WEBGPU=1 timeout 150 bash bench/webgpu_on_device.sh js_bridge/pyrun.mjs \
+  TORCH_JS_INSTALL=${TORCH_JS_INSTALL:-source} TORCH_JS_WEBGPU=1 timeout 150 bash bench/webgpu_on_device.sh js_bridge/pyrun.mjs \
       bench/webgpu_host_profile.py --gpu-only --only gpt2,decode,mlp --steps 3 --json bench/results/gpu_profile.json
   cp bench/results/gpu_profile.json "$OUT/" 2>/dev/null
 fi
 if [ -n "${HOST_PROFILE:-}" ]; then   # HOST_PROFILE=gpt2,decode: cProfile of the host side of those steps
   mark "host time per Python function (torch_js webgpu)"
-  TORCH_JS_INSTALL=source TORCH_JS_WEBGPU=1 timeout 150 bash bench/webgpu_on_device.sh js_bridge/pyrun.mjs \
+  TORCH_JS_INSTALL=${TORCH_JS_INSTALL:-source} TORCH_JS_WEBGPU=1 timeout 150 bash bench/webgpu_on_device.sh js_bridge/pyrun.mjs \
       bench/webgpu_host_profile.py --only "$HOST_PROFILE" --steps 5 --json bench/results/host_profile.json
   cp bench/results/host_profile.json "$OUT/" 2>/dev/null
 fi

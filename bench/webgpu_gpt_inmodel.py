@@ -107,11 +107,11 @@ def main():
         for name, fn in (("suite_compiled_first", S.gpt2_forward_compiled), ("suite_eager", S.gpt2_forward),
                          ("suite_compiled_after_eager", S.gpt2_forward_compiled)):
             out[name] = fn("webgpu", 3, 10)
-            print(f"{name:12s} {json.dumps(out[name])}", flush=True)
+            print(f"{time.strftime('%H:%M:%S')} {name:12s} {json.dumps(out[name])}", flush=True)
     suite_idx, models = variants(args.quick)
     for name, model in models.items():
         out[name] = measure(model, idx, args.reps)
-        print(f"{name:12s} {json.dumps(out[name])}", flush=True)
+        print(f"{time.strftime('%H:%M:%S')} {name:12s} {json.dumps(out[name])}", flush=True)
         if name == "model":   # the same model on gpu_suite's tokens; are the logits finite either way?
             out["model_suite_tokens"] = measure(model, suite_idx, args.reps)
             print(f"{'model_suite_tokens':12s} {json.dumps(out['model_suite_tokens'])}", flush=True)
