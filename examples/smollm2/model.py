@@ -7,14 +7,14 @@ layout; they are un-permuted on load so the Hugging Face rotate-half RoPE applie
 
 The KV cache is preallocated for the whole generation (prompt + new tokens): each step writes its keys/values at
 its positions and attends over the full cache under a causal mask, so every decoding step has the same shapes.
-Grouped-query attention needs no copy of the cache: the query heads that share a KV head are stacked as rows.
+Attention is F.scaled_dot_product_attention with enable_gqa (query head h reads KV head h // rep: no copy of the
+cache), one fused kernel on webgpu (issue 16: a decoding step's dispatches), under the causal mask's rows.
 
 The position can be a device tensor (Llama.step): the cache write indexes the cache with it and the RoPE and mask
 rows are gathered with it from tables made once for the whole length, so no Python decides anything from the
 position and one decoding step can be captured as a CUDA-style graph (torch.cuda.graph / torch_js.webgpu.graph)
 and replayed for every token (generate(..., graph=True), as Hugging Face's StaticCache does for torch.cuda).
 """
-import math
 
 import torch
 import torch.nn.functional as F
@@ -81,7 +81,7 @@ class Block(nn.Module):
 
     def attention(self, x, cos, sin, positions, mask):
         b, t, _ = x.shape
-        kv, rep, hd = self.n_kv_heads, self.n_heads // self.n_kv_heads, self.head_dim
+        kv, hd = self.n_kv_heads, self.head_dim
         q = self.attn_q(x).view(b, t, self.n_heads, hd).transpose(1, 2)
         k = self.attn_k(x).view(b, t, kv, hd).transpose(1, 2)
         v = self.attn_v(x).view(b, t, kv, hd).transpose(1, 2)
@@ -91,13 +91,8 @@ class Block(nn.Module):
         # torch_js checks its indices on the host (a readback, which a graph cannot capture)
         self.cache_k[:, :, positions] = k
         self.cache_v[:, :, positions] = v
-        # query head h reads KV head h // rep: the rep heads of one KV head become rep * t rows against it
-        q = q.reshape(b, kv, rep * t, hd)
-        scores = torch.matmul(q, self.cache_k.transpose(2, 3)) / math.sqrt(hd)
-        length = scores.shape[-1]
-        scores = scores.view(b, kv, rep, t, length) + mask
-        probs = torch.softmax(scores, dim=-1).view(b, kv, rep * t, length)
-        out = torch.matmul(probs, self.cache_v).view(b, self.n_heads, t, hd)
+        # the mask's rows (t, cache length) broadcast over the heads; the scale is 1 / sqrt(hd)
+        out = F.scaled_dot_product_attention(q, self.cache_k, self.cache_v, attn_mask=mask, enable_gqa=True)
         return self.attn_output(out.transpose(1, 2).reshape(b, t, self.n_heads * hd))
 
     def forward(self, x, cos, sin, positions, mask):
