@@ -67,8 +67,8 @@ def _pio2_multiples():
 
 
 def _erf_rows(top):
-    """erf's and gelu's table steps (vec_math.h: |x| rounds to a multiple of 1/128): the points halfway between rows,
-    where the rounding flips and |d| is largest, every 1/16 up to the last row `top`, and around that row"""
+    """erf's, gelu's and tanh's table steps (vec_math.h: |x| rounds to a multiple of 1/128): the points halfway
+    between rows, where the rounding flips and |d| is largest, every 1/16 up to the last row `top`, and around it"""
     return [(k + 0.5) / 128 for k in range(0, int(top * 128), 8)] + [top + 0.5 / 128, top, 1 / 256, 1e-3]
 
 
@@ -79,7 +79,7 @@ FUNCS = {
     "expm1": (tj.expm1, math.expm1, 2, None, [16.6355, 17.3287, -16.6355, -17.3287, 1e-8, 88.72283935546875]),
     "log": (tj.log, math.log, 2, None, [0.70710677, 1.4142135, 1.17549435e-38, 1, 2, 0.5]),
     "log1p": (tj.log1p, math.log1p, 2, None, [-0.29289322, 0.41421356, 5.96e-8, -1, -0.999999]),
-    "tanh": (tj.tanh, math.tanh, 3, None, [0.625, 9.01, 44.4]),
+    "tanh": (tj.tanh, math.tanh, 3, None, _erf_rows(9.25) + [9.011, 44.4]),
     "erf": (tj.erf, math.erf, 3, None, _erf_rows(4) + [3.8325]),
     "sin": (tj.sin, math.sin, 3, None, _pio2_multiples()),
     "cos": (tj.cos, math.cos, 3, None, _pio2_multiples()),
@@ -90,7 +90,7 @@ FUNCS = {
     "logsigmoid": (tj.nn.functional.logsigmoid, lambda x: min(x, 0) - math.log1p(math.exp(-abs(x))), 3, None,
                    [-88.7228, -103.97, 16.6]),
     "mish": (tj.nn.functional.mish, lambda x: x if x > 50 else x * math.tanh(math.log1p(math.exp(x))), 4, None,
-             [-88.7228, -103.97, 0.625, -0.625]),
+             [-88.7228, -103.97, 0.625, -0.625] + _erf_rows(9.25)),
     "elu": (tj.nn.functional.elu, lambda x: x if x > 0 else math.expm1(x), 2, None, [16.6355, -16.6355, -17.3287]),
     "selu": (tj.nn.functional.selu,
              lambda x: 1.0507009873554804934 * (x if x > 0 else 1.6732632423543772848 * math.expm1(x)), 3, None,

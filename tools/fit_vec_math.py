@@ -1,7 +1,8 @@
 """Polynomial coefficients of wasm_ext/vec_math.h, fitted here from the functions themselves (mpmath).
 
     python3 tools/fit_vec_math.py            # prints each fit's float32 coefficients (highest degree first)
-    python3 tools/fit_vec_math.py --erf-table > wasm_ext/vec_erf_table.h   # erf's and erfc's lookup tables
+    python3 tools/fit_vec_math.py --erf-table > wasm_ext/vec_erf_table.h     # erf's and GELU's lookup tables
+    python3 tools/fit_vec_math.py --tanh-table > wasm_ext/vec_tanh_table.h   # tanh's
 
 Each fit is a weighted least-squares polynomial on many Chebyshev nodes of its interval (close to minimax at these
 degrees), the weight making the error relative to what the kernel finally returns; coefficients are then rounded
@@ -48,10 +49,6 @@ def main():
     zmax = ((mp.sqrt(2) - 1) / (mp.sqrt(2) + 1)) ** 2
     Q = lambda z: (2 * mp.atanh(mp.sqrt(z)) / mp.sqrt(z) - 2) / z if z > 0 else mp.mpf(2) / 3
     show("log Q(z)", *fit(Q, lambda z: z, mp.mpf(0), zmax, 3))
-    # tanh: tanh(x) = x + x^3 T(x^2), |x| <= 0.625; error relative to tanh(x) ~ x
-    TANH_SMALL = mp.mpf("0.625")
-    T = lambda w: (mp.tanh(mp.sqrt(w)) - mp.sqrt(w)) / mp.sqrt(w) ** 3 if w > 0 else -mp.mpf(1) / 3
-    show("tanh T(w)", *fit(T, lambda w: w, mp.mpf(0), TANH_SMALL ** 2, 5))
     # sin, cos: x = j pi/2 + r, |r| <= pi/4; pi/2 in four parts, the first three of 12 bits (j p exact for |j| < 2^12)
     pio2 = mp.pi / 2
     p1 = top_bits(pio2, 12)
@@ -68,8 +65,9 @@ def main():
 # to float32: erf's {erf(r), 2/sqrt(pi) e^{-r^2}} up to r = 4 (erf rounds to 1 from 3.8325 on); GELU's
 # {Q(r), phi(r)}, Q(r) = erfc(r / sqrt(2)) / 2 the normal distribution's upper tail and phi its density, up to
 # r = 12.75 (Q(12.76) is 2e-37, GELU's tail near float32's least normal)
+# tanh's {tanh(r), 1 - tanh(r)^2} up to r = 9.25 (tanh rounds to 1 from 9.011 on)
 ERF_STEPS = 128
-ERF_ROWS, GELU_ROWS = 4 * ERF_STEPS + 1, 51 * ERF_STEPS // 4 + 1
+ERF_ROWS, GELU_ROWS, TANH_ROWS = 4 * ERF_STEPS + 1, 51 * ERF_STEPS // 4 + 1, 37 * ERF_STEPS // 4 + 1
 
 
 def f32_exact(v):
@@ -103,8 +101,9 @@ def erf_table(name, fn, dfn, rows):
 
 def print_erf_tables():
     print(f"""/* vec_erf_table.h: erf's and GELU's lookup tables for vec_math.h, written by tools/fit_vec_math.py --erf-table
- * (do not edit). Row i: {{f(r), |f'(r)|}} at r = i / {ERF_STEPS}, each correctly rounded to float32: erf's {{erf(r), 2/sqrt(pi) e^(-r^2)}},
- * GELU's {{Q(r), phi(r)}} (the normal distribution's upper tail erfc(r / sqrt(2)) / 2 and its density).
+ * (do not edit). Row i: {{f(r), |f'(r)|}} at r = i / {ERF_STEPS}, each correctly rounded to float32: erf's
+ * {{erf(r), 2/sqrt(pi) e^(-r^2)}}, GELU's {{Q(r), phi(r)}} (the normal distribution's upper tail erfc(r / sqrt(2)) / 2
+ * and its density).
  * One copy per module: weak, hidden definitions that the linker merges across the files that include this.
  */
 #ifndef TJS_VEC_ERF_TABLE_H
@@ -119,6 +118,19 @@ def print_erf_tables():
     print("#endif")
 
 
+def print_tanh_table():
+    print(f"""/* vec_tanh_table.h: tanh's lookup table for vec_math.h, written by tools/fit_vec_math.py --tanh-table
+ * (do not edit). Row i: {{tanh(r), 1 - tanh(r)^2}} at r = i / {ERF_STEPS}, each correctly rounded to float32. Weak,
+ * hidden: one copy per module.
+ */
+#ifndef TJS_VEC_TANH_TABLE_H
+#define TJS_VEC_TANH_TABLE_H
+#include "vec_erf_table.h"   /* VM_ERF_STEPS, VM_ERF_TABLE */
+#define VM_TANH_ROWS {TANH_ROWS}""")
+    print("\n".join(erf_table("vm_tanh_rows", mp.tanh, lambda r: 1 / mp.cosh(r) ** 2, TANH_ROWS)))
+    print("#endif")
+
+
 def top_bits(v, bits):
     """v truncated to its leading `bits` significant bits"""
     m, e = mp.frexp(v)
@@ -127,4 +139,4 @@ def top_bits(v, bits):
 
 if __name__ == "__main__":
     import sys
-    print_erf_tables() if sys.argv[1:] == ["--erf-table"] else main()
+    {"--erf-table": print_erf_tables, "--tanh-table": print_tanh_table}.get(" ".join(sys.argv[1:]), main)()

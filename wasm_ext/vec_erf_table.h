@@ -1,6 +1,7 @@
 /* vec_erf_table.h: erf's and GELU's lookup tables for vec_math.h, written by tools/fit_vec_math.py --erf-table
- * (do not edit). Row i: {f(r), |f'(r)|} at r = i / 128, each correctly rounded to float32: erf's {erf(r), 2/sqrt(pi) e^(-r^2)},
- * GELU's {Q(r), phi(r)} (the normal distribution's upper tail erfc(r / sqrt(2)) / 2 and its density).
+ * (do not edit). Row i: {f(r), |f'(r)|} at r = i / 128, each correctly rounded to float32: erf's
+ * {erf(r), 2/sqrt(pi) e^(-r^2)}, GELU's {Q(r), phi(r)} (the normal distribution's upper tail erfc(r / sqrt(2)) / 2
+ * and its density).
  * One copy per module: weak, hidden definitions that the linker merges across the files that include this.
  */
 #ifndef TJS_VEC_ERF_TABLE_H

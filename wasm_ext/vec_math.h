@@ -3,16 +3,17 @@
  * (vec_unary.h runs them over tensors).
  *
  * Each function reduces its argument to a small interval and evaluates a polynomial fitted by
- * tools/fit_vec_math.py (coefficients rounded to float32; the script prints them); erf and GELU read a table that
- * the script writes (vec_erf_table.h). No fused multiply-adds (-ffp-contract=off and none written), so every
- * target returns the same bits. Error against the correctly rounded result, checked on float32 inputs by
- * tests/test_vector_math.py: exp, log, expm1, log1p <= 2 ulp, tanh, erf and GELU <= 3 ulp. Special values as
+ * tools/fit_vec_math.py (coefficients rounded to float32; the script prints them); erf, GELU and tanh read tables
+ * that the script writes (vec_erf_table.h, vec_tanh_table.h). No fused multiply-adds (-ffp-contract=off and none
+ * written), so every target returns the same bits. Error against the correctly rounded result, checked on float32
+ * inputs by tests/test_vector_math.py: exp, log, expm1, log1p <= 2 ulp, tanh, erf and GELU <= 3 ulp. Special values as
  * C99's libm: inf, NaN, -0, overflow to inf and gradual underflow.
  */
 #ifndef TJS_VEC_MATH_H
 #define TJS_VEC_MATH_H
 #include "tjs.h"
 #include "vec_erf_table.h"
+#include "vec_tanh_table.h"
 
 #ifndef VM_LANES
 #define VM_LANES 4   /* one v128 in wasm, one xmm natively; vec_unary_avx2.c sets 8 (one ymm) */
@@ -163,20 +164,6 @@ VM_INLINE vmf vm_log1p(vmf x) {
   return vm_sel(x == 0.0f, x, r);   /* -0 */
 }
 
-/* tanh: |x| < 0.625: x + x^3 T(x^2); above, 1 - 2 / (e^{2|x|} + 1) (1 from |x| ~ 9 on, e^{2|x|} = inf included) */
-#define VM_TANH_SMALL 0.625f
-VM_INLINE vmf vm_tanh(vmf x) {
-  const vmf a = vm_abs(x), w = a * a;
-  vmf t = 2.142803743e-03f * w - 8.177093230e-03f;
-  t = t * w + 2.170050144e-02f;
-  t = t * w - 5.394670367e-02f;
-  t = t * w + 1.333320588e-01f;
-  t = t * w - 3.333333135e-01f;
-  const vmf small = a + a * (w * t);
-  const vmf big = 1.0f - 2.0f / (vm_exp(a + a) + 1.0f);
-  return vm_with_sign(vm_sel(a < VM_TANH_SMALL, small, big), x);   /* NaN: big is NaN */
-}
-
 /* erf and GELU from tables (vec_erf_table.h, tools/fit_vec_math.py) of a function f and its derivative's magnitude at
  * r = i / 128: a = |x| rounds to the nearest r (a + 2^16 rounds it so), and with d = a - r (exact, |d| <= 1/256) the
  * Taylor series in d, whose coefficients are Hermite polynomials of r (f'(r) times one):
@@ -208,15 +195,26 @@ VM_INLINE void vm_rows(const float (*rows)[2], vmu i, vmf* c0, vmf* c1) {
   *c0 = __builtin_shufflevector((vmf)lo, (vmf)hi, VM_EVEN);
   *c1 = __builtin_shufflevector((vmf)lo, (vmf)hi, VM_ODD);
 }
-/* c of the series above (gauss: Q's, else erf's) and the row's f(r) in *f_r. Lanes past the last row (inf and NaN
- * too) read the last one; the callers replace them. */
+/* the row nearest a >= 0 (i, clamped to last: lanes past the last row, inf and NaN too, read that row and the
+ * callers replace them), its r and d = a - r */
+typedef struct { vmu i; vmf r, d; } vm_row;
+VM_INLINE vm_row vm_nearest_row(vmf a, uint32_t last) {
+  const vmf z = a + VM_ERF_SHIFT;
+  vm_row k;
+  k.i = (vmu)z - (vmu)vm_splat(VM_ERF_SHIFT);
+  const vmu past = (vmu)(k.i > last);
+  k.i = (k.i & ~past) | (last & past);
+  k.r = z - VM_ERF_SHIFT;
+  k.d = a - k.r;
+  return k;
+}
+
+/* c of the series above (gauss: Q's, else erf's) and the row's f(r) in *f_r */
 VM_INLINE vmf vm_row_series(const float (*rows)[2], uint32_t last, int gauss, vmf a, vmf* f_r) {
-  const vmf z = a + VM_ERF_SHIFT, r = z - VM_ERF_SHIFT, d = a - r, r2 = r * r;
-  vmu i = (vmu)z - (vmu)vm_splat(VM_ERF_SHIFT);
-  const vmu past = (vmu)(i > last);
-  i = (i & ~past) | (last & past);
+  const vm_row k = vm_nearest_row(a, last);
+  const vmf r = k.r, d = k.d, r2 = r * r;
   vmf s;
-  vm_rows(rows, i, f_r, &s);
+  vm_rows(rows, k.i, f_r, &s);
   const vmf c1 = gauss ? 0.5f * r : r;
   const vmf c2 = gauss ? (r2 - 1.0f) * (1.0f / 6.0f) : (r2 + r2 - 1.0f) * (1.0f / 3.0f);
   const vmf c3 = gauss ? r * (0.125f - r2 * (1.0f / 24.0f)) : r * (0.5f - r2 * (1.0f / 3.0f));
@@ -231,6 +229,19 @@ VM_INLINE vmf vm_erf(vmf x) {
   vmf f_r;
   const vmf c = vm_row_series(vm_erf_rows, VM_ERF_ROWS - 1, 0, a, &f_r);
   return vm_with_sign(vm_sel(a >= VM_ERF_ONE, vm_splat(1.0f), f_r + c), x);   /* NaN: f_r + c is NaN */
+}
+
+/* tanh from its rows {T, S} = {tanh(r), 1 - tanh(r)^2} (vec_tanh_table.h) as erf's: with d = |x| - r,
+ * tanh(r + d) = T + S d (1 - T d + (T^2 - 1/3) d^2) (the next term is under 1e-8 of the last); 1 from the end of
+ * the rows (r = 9.25) on, where tanh rounds to 1 */
+#define VM_TANH_ONE ((VM_TANH_ROWS - 0.5f) / VM_ERF_STEPS)
+VM_INLINE vmf vm_tanh(vmf x) {
+  const vmf a = vm_abs(x);
+  const vm_row k = vm_nearest_row(a, VM_TANH_ROWS - 1);
+  vmf t, s;
+  vm_rows(vm_tanh_rows, k.i, &t, &s);
+  const vmf sd = s * k.d, y = t + (sd + sd * (((t * t - 1.0f / 3.0f) * k.d - t) * k.d));
+  return vm_with_sign(vm_sel(a >= VM_TANH_ONE, vm_splat(1.0f), y), x);   /* NaN: y is NaN */
 }
 
 /* sin and cos: x = j pi/2 + r, |r| <= pi/4, with pi/2 in four parts (the first three of 12 bits, so j times them
