@@ -102,13 +102,16 @@ def test_q_and_k_ropes_are_one_kernel():
 
 def _cases():
     """Programs around a cat: (fn, inputs, dispatches lazily): cuts along dim 0, pieces of three, an in-place op on
-    the cat, a write over the cat's own source; and declines (the cat read transposed, broadcast, in part)."""
+    the cat, a write over the cat's own source, a cat that joined a product's epilogue (its pieces as many elements
+    as the product); and declines (the cat read transposed, broadcast, in part)."""
     a, b, y = sample((4, 6), seed=10), sample((4, 6), seed=11), sample((8, 6), seed=12)
     x = sample((3, 12), seed=13)
     yield "dim 0", lambda a, b, y: torch.cat([a.exp(), b * 2], 0) * y, (a, b, y), 1
     yield "three pieces", lambda x: torch.cat([x[:, :4].exp(), -x[:, 4:8], x[:, 8:] * 2], -1) + x, (x,), 1
     yield "in place on the cat", lambda x: _rotate_half(x).mul_(3.0), (x,), 1
     yield "over its source", lambda x: x.copy_(_rotate_half(x) * 2), (x,), 1
+    yield "in a product's epilogue", lambda h, w, z: (h @ w.t() * 2, _rotate_half(z) * 3), \
+        (sample((1, 24), seed=15), sample((32, 24), seed=16), sample((1, 64), seed=17)), 1
     yield "read transposed", lambda a, b: torch.cat([a.exp(), b * 2], 1).t() * 2, (a, b), 2
     yield "read broadcast", lambda x, z: _rotate_half(x).unsqueeze(1) * z, (x, sample((3, 2, 12), seed=14)), 2
     yield "read in part", lambda x: _rotate_half(x)[:, 2:10] * 2, (x,), 2
@@ -119,8 +122,13 @@ def test_virtual_cat_cuts_and_declines(case):
     what, fn, inputs, kernels = case
     got, eager, c = _run(fn, *inputs)
     _same(got, eager, what)
-    assert_close(fn(*[t.clone() for t in inputs]), got, what=what)
+    _close(fn(*[t.clone() for t in inputs]), got, what)
     assert c["dispatches"] == kernels, (what, c.kernels)
+
+
+def _close(want, got, what):
+    for w, g in zip(want if isinstance(want, tuple) else (want,), got if isinstance(got, tuple) else (got,)):
+        assert_close(w, g, what=what)
 
 
 # ---- a pair of products ----------------------------------------------------------------------------------------
@@ -158,8 +166,34 @@ def test_pairs_and_products_apart(case):
     what, fn, inputs, kernels = case
     got, eager, c = _run(fn, *inputs)
     _same(got, eager, what)
-    want = fn(*[t.clone() for t in inputs])
-    for w, g in zip(want if isinstance(want, tuple) else (want,), got if isinstance(got, tuple) else (got,)):
-        assert_close(w, g, what=what)
+    _close(fn(*[t.clone() for t in inputs]), got, what)
     if kernels is not None:
         assert c["dispatches"] == kernels, (what, c.kernels)
+
+
+# ---- the decoding step ---------------------------------------------------------------------------------------------
+def _step_dispatches(layers):
+    """Dispatches of one greedy decoding step (its kernels compiled) of examples/smollm2's Llama, random weights."""
+    from example_modules import load_example
+    model_mod = load_example("smollm2/model", "smollm2_model_fusion", torch)
+    torch.manual_seed(0)
+    cfg = model_mod.LlamaConfig(vocab_size=128, dim=64, n_layers=layers, n_heads=4, n_kv_heads=2, ffn_dim=96,
+                                rope_theta=10000.0, norm_eps=1e-5, context_length=64)
+    model = model_mod.Llama(cfg).eval().to(GPU)
+    with torch.no_grad():
+        model.setup_cache(16)
+        logits = model(torch.tensor([[5, 17, 99]], device=GPU))
+        ids, pos = logits.argmax(-1, keepdim=True), torch.tensor([3], device=GPU)
+        for _ in range(2):
+            with torch.webgpu.counter(kernels=True) as c:
+                model_mod.greedy_step(model, ids, pos)
+            ids.item()
+    return c["dispatches"], c.kernels
+
+
+def test_decoding_step_dispatches_per_layer():
+    """A layer of the decoding step is 11 kernels (18 before the virtual cat, the pairs and the fused attention):
+    the norm, q, k with v, the rotary embeddings, the two KV-cache writes, attention, the out-projection (with the
+    residual add and the next norm's square), the norm, gate with up, down."""
+    (one, _), (two, kernels) = _step_dispatches(1), _step_dispatches(2)
+    assert two - one == 11, "\n".join(k[:90] for k in kernels)

@@ -394,8 +394,9 @@ export class Lazy {
   }
 
   /**
-   * A virtual cat: node nd reads whole a buffer x that the last group W (nothing nd depends on runs after it) wrote
-   * in pieces along one dim of nd's walk (a cat's: rotate_half's two halves). nd is cut along that dim into one node
+   * A virtual cat: node nd reads whole a buffer x that the last group W (nothing nd depends on runs after it; a plain
+   * group or a product's or reduction's epilogue) wrote in pieces along one dim of nd's walk (a cat's: rotate_half's
+   * two halves). nd is cut along that dim into one node
    * per piece, each reading its piece through the very view W wrote it through, so that they join W and take the
    * pieces from registers (rope's rotate_half(x) * sin + x * cos: the cat and the products one kernel, the cat
    * never stored). Returns the cut nodes when the first of them fits W, else null (nd runs whole).
@@ -404,9 +405,11 @@ export class Lazy {
     if (nd.part || !nd.fusable || !CUTS.has(nd.fam) || !nd.shape) return null;
     for (let k = 0; k < nd.ins.length; k++) {
       const W = lastW.get(nd.ins[k].id);
-      if (!W || W.single || W.red || !W.pieces || W.pos !== lo) continue;
-      const parts = this.cutAlong(nd, k + 1, [...W.lastWrite.values()].filter((v) => v.id === nd.ins[k].id), W);
-      if (parts && this.fits(W, parts[0], limit)) return parts;
+      const T = W && !W.single && W.pos === lo ? (W.red ? W.epi : W) : null;   // a plain group, or an epilogue
+      if (!T?.pieces) continue;
+      const parts = this.cutAlong(nd, k + 1, [...T.lastWrite.values()].filter((v) => v.id === nd.ins[k].id), T);
+      if (!parts) continue;
+      if (W.red ? parts[0].n === W.red.n && this.fitsEpilogue(W, parts[0], limit) : this.fits(W, parts[0], limit)) return parts;
     }
     return null;
   }
