@@ -72,11 +72,13 @@ def check_writable(out, *inputs, any_overlap=False):
             raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor "
                                "refer to a single memory location. Please clone() the tensor before performing the "
                                "operation.")
-    if not out.numel():
-        return
+    s = out._storage
+    if not any(t.__class__ is not int and t.__class__ is not float and isinstance(t, Tensor) and t._storage is s
+               for t in inputs) or not out.numel():
+        return   # (no input shares out's memory: nothing more to check)
     lo, hi = _span(out)
     for t in inputs:
-        if isinstance(t, Tensor) and t._storage is out._storage and t.numel() and (any_overlap or overlaps(out, t)):
+        if isinstance(t, Tensor) and t._storage is s and t.numel() and (any_overlap or overlaps(out, t)):
             tlo, thi = _span(t)
             if tlo < hi and lo < thi and _dense(out) and _dense(t):
                 raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to "

@@ -197,9 +197,13 @@ def transpose(self, dim0, dim1):
 
 
 def t(self):
-    if self.dim() > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
-    return rename_grad_fn(transpose(self, 0, 1) if self.dim() == 2 else self.view(self._shape), "TBackward0")
+    nd = len(self._shape)
+    if nd > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
+    if nd == 2:   # transpose(self, 0, 1)'s view and node, made directly (linear takes it on every call)
+        (m, n), (sm, sn) = self._shape, self._stride
+        return make_view(self, (n, m), (sn, sm), self._offset, "TBackward0", _permute_back, (1, 0))
+    return rename_grad_fn(self.view(self._shape), "TBackward0")
 
 
 def adjoint(self):
