@@ -3,8 +3,10 @@
     PYTHONPATH=pytorchjs_py .venv/bin/python bench/vector_math_bench.py [--reps N]   # native kernels + PyTorch
     TORCH_JS_INSTALL=source node js_bridge/pyrun.mjs bench/vector_math_bench.py     # wasm kernels (no PyTorch)
 
-TORCH_JS_NATIVE_LIB=path (a .so, or in Pyodide a .wasm inside the checkout) times another build of the kernels, e.g.
-an older one for a before/after. PyTorch runs on one thread, as torch_js's kernels do.
+TORCH_JS_NATIVE_LIB=path (a .so, or in Pyodide an absolute path to a .wasm inside the checkout) times another build of
+the kernels, e.g. an older one for a before/after (in Pyodide the worker pool is then off: its module sits beside
+the side module). Both libraries run on --threads threads (default 1; torch_js's default in Pyodide is the machine's
+cores, whose pooled maps copy their operand in and out).
 
 Prints one JSON object: {"target": ..., "shape": [...], "ms": {op: {"torch_js": ms, "torch": ms|null}}}, each
 figure the best of --reps repetitions of --inner back-to-back calls (the least disturbed by other processes).
@@ -64,14 +66,16 @@ def main():
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--inner", type=int, default=5)
     ap.add_argument("--ops", default="")
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
+    torch_js.set_num_threads(args.threads)
     torch_js.manual_seed(0)
     x_js = torch_js.randn(*SHAPE) * 3
     x_log = x_js.abs() + 1e-3
     x_pt = torch.tensor(x_js.tolist()) if torch is not None else None
     x_pt_log = x_pt.abs() + 1e-3 if torch is not None else None
     if torch is not None:
-        torch.set_num_threads(1)   # one core, as torch_js's kernels
+        torch.set_num_threads(args.threads)
     wanted = [o for o in args.ops.split(",") if o]
     js_ops, pt_ops = ops(torch_js), ops(torch) if torch is not None else {}
     result = {}
@@ -84,7 +88,7 @@ def main():
             row["torch"] = round(best_ms(pt_ops[name], x_pt_log if log_like else x_pt, args.reps, args.inner), 4)
         result[name] = row
     target = "pyodide-wasm" if sys.platform == "emscripten" else "cpython-native"
-    print(json.dumps({"target": target, "shape": list(SHAPE), "torch_threads": 1 if torch is not None else None,
+    print(json.dumps({"target": target, "shape": list(SHAPE), "threads": torch_js.get_num_threads(),
                       "ms": result}, indent=1))
 
 
