@@ -5,8 +5,11 @@ result. The reference is Python's math module, so the sweep runs in Pyodide too 
 the same sweep also runs against live torch's float64 ops, and special values against torch's float32 ones.
 Results must not depend on the layout: strided, transposed and odd-length inputs give the contiguous bits."""
 import math
+import os
 import random
 import struct
+import subprocess
+import sys
 
 import pytest
 
@@ -227,3 +230,16 @@ def test_layout_does_not_change_results(name):
     grid = base[:91].reshape(7, 13)
     assert bits(fn(grid.t()).t().contiguous()) == want[:91]              # transposed (inner stride 13)
     assert bits(fn(grid[:, 1:12])) == [w for i, w in enumerate(want[:91]) if 0 < i % 13 < 12]   # row offsets
+
+
+@pytest.mark.parametrize("flag,header", [("--erf-table", "vec_erf_table.h"), ("--tanh-table", "vec_tanh_table.h")])
+def test_tables_are_what_the_fit_script_writes(flag, header):
+    """erf's, gelu's and tanh's tables (wasm_ext/vec_*_table.h) are tools/fit_vec_math.py's output, not edited"""
+    pytest.importorskip("mpmath")
+    if sys.platform == "emscripten":
+        pytest.skip("no subprocess in Pyodide")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    written = subprocess.run([sys.executable, os.path.join(root, "tools", "fit_vec_math.py"), flag],
+                             capture_output=True, text=True, check=True).stdout
+    with open(os.path.join(root, "wasm_ext", header)) as f:
+        assert written == f.read(), f"wasm_ext/{header} differs from tools/fit_vec_math.py {flag}: regenerate it"
