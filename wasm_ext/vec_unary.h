@@ -15,17 +15,26 @@
 #define VM_NOVEC
 #endif
 
-/* out = VEXPR(vx) VM_LANES elements at a time on every row: contiguous rows load and store directly, the tail
- * and strided rows go through a zero-padded lane buffer, so an element's result does not depend on the layout */
+/* out = VEXPR(vx) VM_LANES elements at a time on every row: contiguous rows load and store directly, two vectors
+ * an iteration (two independent chains of the function's dependent steps side by side: wasm engines do not
+ * interleave them; exp, sigmoid, silu, gelu_tanh 15-25% faster in V8), the tail and strided rows go through a
+ * zero-padded lane buffer, so an element's result does not depend on the layout */
 #define VMAPF32(VEXPR) do { do {                                                              \
     float* const o_ = (float*)out + it->off[0];                                               \
     const float* const a_ = (const float*)in + it->off[1];                                    \
     const int64_t n_ = it->n, so_ = it->is[0], sa_ = it->is[1];                               \
     int64_t i_ = 0;                                                                           \
-    if (so_ == 1 && sa_ == 1)                                                                 \
+    if (so_ == 1 && sa_ == 1) {                                                               \
+      for (; i_ + 2 * VM_LANES <= n_; i_ += 2 * VM_LANES) {                                   \
+        vmf r0_, r1_;                                                                         \
+        { const vmf vx = *(const vmf_u*)(a_ + i_); r0_ = (VEXPR); }                           \
+        { const vmf vx = *(const vmf_u*)(a_ + i_ + VM_LANES); r1_ = (VEXPR); }                \
+        *(vmf_u*)(o_ + i_) = r0_; *(vmf_u*)(o_ + i_ + VM_LANES) = r1_;                        \
+      }                                                                                       \
       for (; i_ + VM_LANES <= n_; i_ += VM_LANES) {                                           \
         const vmf vx = *(const vmf_u*)(a_ + i_); *(vmf_u*)(o_ + i_) = (VEXPR);                \
       }                                                                                       \
+    }                                                                                         \
     for (; i_ < n_; i_ += VM_LANES) {                                                         \
       const int m_ = n_ - i_ < VM_LANES ? (int)(n_ - i_) : VM_LANES;                          \
       vmf vx = {0};                                                                           \
