@@ -112,6 +112,7 @@ def _cases():
     yield "over its source", lambda x: x.copy_(_rotate_half(x) * 2), (x,), 1
     yield "in a product's epilogue", lambda h, w, z: (h @ w.t() * 2, _rotate_half(z) * 3), \
         (sample((1, 24), seed=15), sample((32, 24), seed=16), sample((1, 64), seed=17)), 1
+    yield "read with a dim of one more", lambda x: _rotate_half(x).unsqueeze(1) * 2, (x,), 1
     yield "read transposed", lambda a, b: torch.cat([a.exp(), b * 2], 1).t() * 2, (a, b), 2
     yield "read broadcast", lambda x, z: _rotate_half(x).unsqueeze(1) * z, (x, sample((3, 2, 12), seed=14)), 2
     yield "read in part", lambda x: _rotate_half(x)[:, 2:10] * 2, (x,), 2

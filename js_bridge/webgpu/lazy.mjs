@@ -422,26 +422,33 @@ export class Lazy {
   cutAlong(nd, k, pieces, W) {
     const x = nd.ins[k - 1], shape = nd.shape, st = nd.strides[k];
     if (pieces.length < 2 || shape.length !== nd.strides[0].length) return null;
+    const keep = [];   // nd's dims of more than one element (a writer's walk may have other dims of one: a stack's)
+    shape.forEach((size, e) => { if (size > 1) keep.push(e); });
     let d = -1;
     const cuts = [];
     for (const v of pieces) {
       const w = W.nodes[v.j];
-      if (v.dt !== x.dt || !w.shape || w.shape.length !== shape.length) return null;
-      for (let e = 0; e < shape.length; e++) {
-        if (w.shape[e] !== shape[e]) {
-          if (d >= 0 && d !== e) return null;   // pieces along one dim
-          d = e;
+      if (v.dt !== x.dt || !w.shape) return null;
+      const ws = [];
+      for (let e = 0; e < w.shape.length; e++) {
+        if (w.shape[e] === 1) continue;
+        const j = ws.length, D = keep[j];
+        if (D === undefined || w.strides[0][e] !== st[D]) return null;
+        if (w.shape[e] !== shape[D]) {
+          if (d >= 0 && d !== D) return null;   // pieces along one dim
+          d = D;
         }
-        if (w.shape[e] > 1 && w.strides[0][e] !== st[e]) return null;
+        ws.push(w.shape[e]);
       }
-      cuts.push({ size: null, w, v });
+      if (ws.length !== keep.length) return null;
+      cuts.push({ ws, v });
     }
     if (d < 0 || st[d] === 0) return null;
     for (const c of cuts) {
       const delta = c.v.off - x.off;
       if (delta % st[d] !== 0) return null;
       c.at = delta / st[d];
-      c.size = c.w.shape[d];
+      c.size = c.ws[keep.indexOf(d)];
     }
     cuts.sort((a, b) => a.at - b.at);
     let end = 0;
