@@ -29,6 +29,7 @@ ARGS = (ctypes.c_char * ARG_BYTES)()   # the argument block, in the wasm heap (P
 # even), so a tensor's birth and death cost no call into JS.
 QUEUE_ENTRIES = 1024
 QUEUE = (ctypes.c_int32 * (1 + 2 * QUEUE_ENTRIES))()
+_Q = memoryview(QUEUE).cast("B").cast("i")   # the same words, written through (cheaper per item than ctypes)
 _next_id = [1]
 capturing = None        # the torch_js.webgpu.Graph being captured (_webgpu_graph.py), if any
 # while torch.compile(mode="reduce-overhead") captures (_dynamo/graph_replay.py): a list that captured code adds
@@ -99,13 +100,14 @@ def attach(b):
 
 
 def _queue(id_, nbytes):
-    n = QUEUE[0]
+    q = _Q
+    n = q[0]
     if n == QUEUE_ENTRIES:
         bridge.applyQueue()
         n = 0
-    QUEUE[1 + 2 * n] = id_
-    QUEUE[2 + 2 * n] = nbytes
-    QUEUE[0] = n + 1
+    q[1 + 2 * n] = id_
+    q[2 + 2 * n] = nbytes
+    q[0] = n + 1
 
 
 def new_buffer(nbytes):
