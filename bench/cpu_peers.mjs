@@ -10,6 +10,8 @@
 // Threads above the machine's cores are dropped. Writes bench/results/cpu_peers.json and prints a table (ms per
 // call, best of --rounds; within a round the two wasm engines take turns, so they share the machine's load alike);
 // the minilm rows also say where one torch_js forward's time went (pool kernels, copies, top ops: "breakdown").
+// Each engine's turn starts once the other's pool has stopped using the CPU (ORT-Web's threads spin after a run);
+// "ort@tjs" is the cores ORT-Web's threads still used during torch_js's turn (0 on a fair turn).
 // Needs: dist/torch_js-*.whl (`make wheel`), node_modules/pyodide, node_modules/onnxruntime-web (+ onnxruntime-common)
 // and build/cpu_peers/{minilm,matmul}.onnx + manifest.json (`make cpu-peers-models`). Where node_modules lacks
 // onnxruntime-web or build/cpu_peers has no graphs, .devcarry/cpu_peers.tar.xz (bench/pack_cpu_peers.sh) is unpacked
@@ -219,7 +221,27 @@ const busyThreads = (ticks) => {
   return total >= 20 ? v.filter((x) => x >= total / 10).length : null;
 };
 
-const pause = () => new Promise((resolve) => setTimeout(resolve, 20));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const taskIds = () => { try { return fs.readdirSync("/proc/self/task"); } catch { return []; } };
+
+/** CPU ticks (1/100 s) of the threads `tids`, all together. */
+function ticksOf(tids) {
+  const t = threadTicks();
+  return tids.reduce((sum, tid) => sum + (t[tid] ?? 0), 0);
+}
+
+/** Waits until the threads `tids` (the other engine's pool) stop using the CPU: a pool that spins after its work
+ *  (ORT's intra-op threads do, for a while) would otherwise run beside the next engine's turn, taking cores from it
+ *  and counting as its CPU. At most 2 s; where /proc is missing, a fixed 20 ms. */
+async function quiesce(tids) {
+  if (!tids.length) return sleep(20);
+  for (let t0 = performance.now(), last = ticksOf(tids); performance.now() - t0 < 2000;) {
+    await sleep(20);
+    const now = ticksOf(tids);
+    if (now === last) return;
+    last = now;
+  }
+}
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
@@ -268,6 +290,7 @@ async function main() {
   for (const kase of cases) result.results[kase] = {};
   for (const t of o.threads) {
     const got = py("set_threads")(t);
+    const preOrt = new Set(taskIds());   // (the threads that come with ORT-Web's worker are ORT's)
     const ort = await ortWorker(ortModule, t);
     const info = await ort.call("load", { graphs });
     result.engines["ort-web"] ??= { version: info.version, backend: "wasm (ort.node.min.mjs, SIMD, threaded)" };
@@ -276,7 +299,9 @@ async function main() {
     // background threads) during its first runs: that is over before either engine is timed
     for (const kase of Object.keys(feeds)) await ort.call("time", { case: kase, calls: 2 });
     await new Promise((resolve) => setTimeout(resolve, 300));
-    log(`cpu_peers: ${t} thread(s): torch_js get_num_threads() = ${got}, ORT-Web numThreads = ${info.numThreads}`);
+    const ortTids = taskIds().filter((tid) => !preOrt.has(tid)), ourTids = [...preOrt];
+    log(`cpu_peers: ${t} thread(s): torch_js get_num_threads() = ${got}, ORT-Web numThreads = ${info.numThreads}` +
+      ` (${ortTids.length} threads of its own)`);
     for (const kase of cases) {
       const hasOrt = kase in feeds, calls = callsFor(kase);
       const tasks0 = py("joined")();
@@ -285,28 +310,32 @@ async function main() {
       for (let i = 0, t0 = performance.now(); hasOrt && (i < 1 || (i < 3 && performance.now() - t0 < 1000)); i++) {
         await ort.call("time", { case: kase, calls: 1 });
       }
-      let ours = [Infinity, 0], theirs = [Infinity, 0];
+      let mineBest = [Infinity, 0], theirs = [Infinity, 0], foreign = 0;
       const ticks = { ours: {}, theirs: {} };
       for (let r = 0; r < o.rounds; r++) {
+        await quiesce(ortTids);   // each engine's turn starts once the other's pool has gone back to waiting
         let before = threadTicks();
-        const cpu0 = process.cpuUsage();
+        const ortTicks0 = ticksOf(ortTids), cpu0 = process.cpuUsage(), w0 = performance.now();
         const ms = timeJs(kase, calls), cpu = process.cpuUsage(cpu0);
+        // ORT-Web's threads' CPU during this turn, in cores (nothing on a fair turn)
+        foreign = Math.max(foreign, (ticksOf(ortTids) - ortTicks0) * 10 / (performance.now() - w0));
         addTicks(ticks.ours, before);
-        if (ms < ours[0]) ours = [ms, (cpu.user + cpu.system) / 1e3 / calls];
+        if (ms < mineBest[0]) mineBest = [ms, (cpu.user + cpu.system) / 1e3 / calls];
         if (hasOrt) {
-          await pause();   // the pools' threads go back to waiting before the other engine's turn
+          await quiesce(ourTids);
           before = threadTicks();
           const got = await ort.call("time", { case: kase, calls });
           addTicks(ticks.theirs, before);
           if (got[0] < theirs[0]) theirs = got;
-          await pause();
         }
       }
+      const ours = mineBest;
       // cpu_per_wall: the process's CPU time over the wall time of the best round (~ the threads that worked, on an
       // idle machine); busy_threads: the threads that did >= 1/10 of an engine's CPU time over all its rounds
       const row = result.results[kase][t] = {
         "torch_js-pyodide": +ours[0].toFixed(3), "ort-web": hasOrt ? +theirs[0].toFixed(3) : null,
         torch: torch.results?.[kase]?.[t] ?? null, worker_tasks: py("joined")() - tasks0,
+        ort_threads_during_ours: +foreign.toFixed(2),
         cpu_per_wall: { "torch_js-pyodide": +(ours[1] / ours[0]).toFixed(2),
           "ort-web": hasOrt ? +(theirs[1] / theirs[0]).toFixed(2) : null },
         busy_threads: { "torch_js-pyodide": busyThreads(ticks.ours),
@@ -346,7 +375,7 @@ async function main() {
 function printTable(r) {
   const cell = (v) => (v === null || v === undefined ? "-" : String(v)).padStart(9);
   const head = ["case", "threads", "torch_js", "ort-web", "torch", "ort/tjs", "torch/tjs", "tasks", "cpu tjs",
-    "cpu ort", "thr tjs", "thr ort"];
+    "cpu ort", "thr tjs", "thr ort", "ort@tjs"];
   const lines = [head.map((h, i) => (i ? h.padStart(9) : h.padEnd(11))).join(" ")];
   for (const c of r.cases) {
     for (const t of r.threads) {
@@ -355,7 +384,7 @@ function printTable(r) {
       lines.push([c.padEnd(11), cell(t), cell(ours), cell(x["ort-web"]), cell(x.torch), cell(ratio(x["ort-web"])),
         cell(ratio(x.torch)), cell(x.worker_tasks), cell(x.cpu_per_wall["torch_js-pyodide"]),
         cell(x.cpu_per_wall["ort-web"]), cell(x.busy_threads["torch_js-pyodide"]),
-        cell(x.busy_threads["ort-web"])].join(" "));
+        cell(x.busy_threads["ort-web"]), cell(x.ort_threads_during_ours)].join(" "));
     }
   }
   process.stdout.write(`ms per call (best of ${r.rounds}); ratios > 1: torch_js faster\n${lines.join("\n")}\n` +
