@@ -36,7 +36,7 @@ ZIG_MUSL = $(ZIG_INC)/../libc/musl
 MUSL_MATH_INC = -idirafter $(ZIG_MUSL)/src/include -idirafter $(ZIG_MUSL)/src/math
 WASM_THREADS_FLAGS = -isystem $(ZIG_INC) -target wasm32-freestanding -DTJS_WASM_SHARED $(MUSL_MATH_INC)
 WASM_THREADS_EXPORTS := tjs_gemm tjs_pool_unary tjs_pool_softmax tjs_layer_norm tjs_pool_add_rows \
-  tjs_attention tjs_pool_planes tjs_pool_im2col tjs_pool_col2im tjs_worker_main tjs_pool_ready_word tjs_pool_joined_word tjs_args tjs_err tjs_num_threads __stack_pointer
+  tjs_attention tjs_pool_planes tjs_pool_im2col tjs_pool_col2im tjs_worker_main tjs_pool_ready_word tjs_pool_joined_word tjs_args tjs_err tjs_num_threads tjs_pool_spin __stack_pointer
 WASM_THREADS_HDR := $(KERNEL_HDR) $(wildcard wasm_ext/pool/*.h)
 WASM_THREADS_LDFLAGS := -Wl,--no-entry -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=4294901760 \
   -Wl,-z,stack-size=1048576 -Wl,--strip-all $(addprefix -Wl$(comma)--export=,$(WASM_THREADS_EXPORTS))

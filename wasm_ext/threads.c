@@ -62,9 +62,10 @@ static void *pool_ctx;
 #define SLEEP_STRIDE 16
 static int32_t pool_sleep[TJS_MAX_THREADS * SLEEP_STRIDE];
 
-/* polls of a word before sleeping on it: ~0.1-0.2 ms, the gap between the products of a layer (a wake-up costs a
- * few tens of microseconds a worker, and the caller waits for the last one that joins) */
-#define POOL_SPIN 100000
+/* polls of a word before sleeping on it (~1 ns each): the gap between two kernels of a layer, so that the next call
+ * finds its workers awake (a wake-up costs a few tens of microseconds a worker, and the caller waits for the last
+ * one that joins). A word JS may set (wasm_pool.js: TORCH_JS_POOL_SPIN in Node), for measuring. */
+TJS_EXPORT int32_t tjs_pool_spin = 100000;
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
@@ -80,7 +81,7 @@ TJS_EXPORT void tjs_worker_main(int32_t w) {
   for (;;) {
     int32_t g;
     if (w < LOAD(&pool_n))   /* one of the last call's workers: the next call (the same count) wants it too */
-      for (int spin = 0; LOAD(&pool_gen) == seen && spin < POOL_SPIN; spin++) {}
+      for (int spin = 0, limit = LOAD(&tjs_pool_spin); LOAD(&pool_gen) == seen && spin < limit; spin++) {}
     while ((g = LOAD(&pool_gen)) == seen) {
       STORE(sleep_word, 1);
       if (LOAD(&pool_gen) == seen) __builtin_wasm_memory_atomic_wait32(sleep_word, 1, -1);
@@ -123,7 +124,7 @@ void tjs_parallel(int n, tjs_task_fn fn, void *ctx) {
   if (opened) {
     STORE(&pool_open, 0);
     int32_t b;
-    for (int spin = 0; LOAD(&pool_busy) != 0 && spin < POOL_SPIN; spin++) {}
+    for (int spin = 0, limit = LOAD(&tjs_pool_spin); LOAD(&pool_busy) != 0 && spin < limit; spin++) {}
     while ((b = LOAD(&pool_busy)) != 0) __builtin_wasm_memory_atomic_wait32(&pool_busy, b, -1);
   }
 }

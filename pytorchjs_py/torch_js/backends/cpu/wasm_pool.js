@@ -115,6 +115,8 @@
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     const ex = instance.exports;
     const readyWord = ex.tjs_pool_ready_word() >>> 2, joinedWord = ex.tjs_pool_joined_word() >>> 2;
+    const spin = Number(globalThis.process?.env?.TORCH_JS_POOL_SPIN);   // (polls before a worker sleeps: measuring)
+    if (spin >= 0) Atomics.store(new Int32Array(memory.buffer), ex.tjs_pool_spin.value >>> 2, spin);
     const workers = [];
     let staging = 0, stagingBytes = 0;
 
