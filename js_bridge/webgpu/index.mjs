@@ -77,7 +77,7 @@ export class Bridge {
       runFused: (g) => this._runFused(g),
       runEager: (a) => this._ew(a.fam, a.op, a.operands, a.shape, a.strides, this._extra(a)),
       runReduce: (item) => this._runReduce(item),
-      canPair: (g1, g2) => !!this._pairPlan(g1, g2),
+      pairPlan: (g1, g2) => this._pairPlan(g1, g2),
       releaseNow: (id) => this.buffers.release(id, this.disp.open),
       maxBindings: Math.min(ctx.limits.maxStorageBuffersPerShaderStage ?? 8, 16),
     });
@@ -455,7 +455,7 @@ export class Bridge {
     if (!stored) return;
     if (red.fam === 'gemm' || red.fam === 'attention') {
       if (epi.nodes.length > 1) { this.lazy.counts.fused_kernels++; this.lazy.counts.fused_nodes += epi.nodes.length; }
-      if (item.red2) this._gemmEpi(this._pairPlan(red.a, item.red2.a), gemmEpilogue(epi));
+      if (item.red2) this._gemmEpi(item.pairPlan, gemmEpilogue(epi));
       else if (red.fam === 'gemm') this._gemm(red.a, epi.nodes.length > 1 ? gemmEpilogue(epi) : null);
       else runAttention(this, red.a, red.a.scale, epi.nodes.length > 1 ? gemmEpilogue(epi, 10) : null);
       return;

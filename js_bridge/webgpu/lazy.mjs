@@ -65,8 +65,8 @@ const partsOf = (g) => (g.single ? [] : g.red ? [g.pro, g.epi, g.row].filter(Boo
 const ROW_OPS = new Set(['sum', 'prod', 'max', 'min']);
 // lastWrite: buffer id -> the view the group last wrote it through and the node that wrote it (its value is in
 // registers for a later read through that view); a buffer also written through views disjoint from that one (a
-// cat's pieces) has those under `id#off#map` keys (stored too; a read through such a view takes its register), and
-// `pieces` set
+// cat's pieces) has those under `id#off#map` keys (stored too; a read through such a view takes its register),
+// and `pieces` set
 const newGroup = (n) => ({ n, nodes: [], operands: [], loadAt: new Map(), lastWrite: new Map(), loads: new Map(),
   ids: new Set(), words: 3, pieces: false });
 const writeKey = (g, o) => {
@@ -149,12 +149,12 @@ function fusable(fam, op, dts) {
 export class Lazy {
   /**
    * runFused(segments) dispatches a fused program; runEager(node) one node through its eager kernel;
-   * runReduce(item) a reduction with its prologue and epilogue (see schedule); canPair(a1, a2) whether two decoded
-   * GEMM blocks run as one kernel (pairGemm).
+   * runReduce(item) a reduction with its prologue and epilogue (see schedule); pairPlan(a1, a2) the kernel plan
+   * that runs two decoded GEMM blocks as one kernel, or null where they do not run so (pairGemm keeps it on the item).
    */
-  constructor({ runFused, runEager, runReduce, releaseNow, maxBindings, canPair = () => false }) {
+  constructor({ runFused, runEager, runReduce, releaseNow, maxBindings, pairPlan = () => null }) {
     this.runFused = runFused;
-    this.canPair = canPair;
+    this.pairPlan = pairPlan;
     this.runReduce = runReduce;
     this.runEager = runEager;
     this.releaseNow = releaseNow;
@@ -396,10 +396,9 @@ export class Lazy {
   /**
    * A virtual cat: node nd reads whole a buffer x that the last group W (nothing nd depends on runs after it; a plain
    * group or a product's or reduction's epilogue) wrote in pieces along one dim of nd's walk (a cat's: rotate_half's
-   * two halves). nd is cut along that dim into one node
-   * per piece, each reading its piece through the very view W wrote it through, so that they join W and take the
-   * pieces from registers (rope's rotate_half(x) * sin + x * cos: the cat and the products one kernel, the cat
-   * never stored). Returns the cut nodes when the first of them fits W, else null (nd runs whole).
+   * two halves). nd is cut along that dim into one node per piece, each reading its piece through the very view W
+   * wrote it through, so that they join W and take the pieces from registers (rope's rotate_half(x) * sin + x * cos:
+   * the cat and the products one kernel, the cat never stored). Returns the cut nodes when the first of them fits W, else null (nd runs whole).
    */
   splitAtPieces(nd, lastW, lo, limit) {
     if (nd.part || !nd.fusable || !CUTS.has(nd.fam) || !nd.shape) return null;
@@ -555,18 +554,22 @@ export class Lazy {
    * A product of the same A as an earlier matmul item c by a weight of the same shape (a SiLU-gated MLP's up
    * projection after its gate): nd joins c as its second product (one kernel takes both dot products of each
    * column: kernels/matvec.mjs's pair) when nothing nd depends on runs after c, c's epilogue writes nothing nd
-   * reads and reads or writes nothing nd writes, and the bridge runs the two so (canPair). nd's result is a second
-   * 'reduced' node of c's epilogue, which later nodes join as any epilogue (silu(gate) * up). Returns c, or null.
+   * reads and reads or writes nothing nd writes, and the bridge runs the two so (pairPlan, kept as c.pairPlan for
+   * runReduce). nd's result is a second 'reduced' node of c's epilogue, which later nodes join as any epilogue
+   * (silu(gate) * up). Returns c, or null.
    */
   pairGemm(nd, lo, groups, limit) {
     const [a, b2] = nd.ins, o = nd.out;
     for (let k = groups.length - 1; k > lo && k >= groups.length - SEARCH_GROUPS; k--) {
       const c = groups[k], E = c.epi;
-      if (!c.red || c.red.fam !== 'gemm' || c.red2 || c.pro || !this.canPair(c.red.a, nd.a)) continue;
+      if (!c.red || c.red.fam !== 'gemm' || c.red2 || c.pro) continue;
       if ([a.id, b2.id, o.id].some((id) => E.lastWrite.has(id)) || E.loads.has(o.id)) continue;
       const [ids, words] = this.besides(c, E);
       const more = 1 + (this.stored(o.id) ? 1 : 0);   // B2, and the second product where it is stored
       if (ids + E.ids.size + more > limit || words + E.words + 1 + mapWords(o.m) > MAX_FUSED_WORDS) continue;
+      const plan = this.pairPlan(c.red.a, nd.a);
+      if (!plan) continue;
+      c.pairPlan = plan;
       c.red = { ...c.red, ins: [...c.red.ins, b2] };   // (counted as the kernel's own bindings: bindings, besides)
       c.red2 = nd;
       E.nodes.push({ fam: 'reduced', op: 'gemm', dts: [o.dt], refs: [], out: o, ins: [] });

@@ -333,9 +333,9 @@ ${segmentCode(row, 2, lw, fns).replace(/^/gm, '  ')}  }\n`;
 
 /**
  * A matmul's (or the fused attention's) epilogue: E (node 0 the kernel's result; a later 'reduced' node the second
- * product of a pair) runs where each output element is stored. The matmul kernels (kernels/matmul.mjs, matvec.mjs) store through st_O(offset, value) into a contiguous
- * output from header word `offWord` (6; attention.mjs: 10): those calls become epi_(offset, value), e = offset -
- * that word. Returns {key, specs, ids, wrap(code), write, pslots}.
+ * product of a pair) runs where each output element is stored. The matmul kernels (kernels/matmul.mjs, matvec.mjs)
+ * store through st_O(offset, value) into a contiguous output from header word `offWord` (6; attention.mjs: 10):
+ * those calls become epi_(offset, value), e = offset - that word. Returns {key, specs, ids, wrap(code), write, pslots}.
  */
 export function gemmEpilogue(epi, offWord = 6) {
   const lay = layoutOf(epi, RED_WORDS);
