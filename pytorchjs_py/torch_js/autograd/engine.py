@@ -4,10 +4,11 @@ Iterative throughout (a deep graph must not hit Python's recursion limit, which 
 nodes whose inputs are all ready, the most recently created runs first, as in PyTorch.
 """
 import heapq
+import sys
 import warnings
 
 from .._grad_mode import ANOMALY_MODE, GRAD_ENABLED
-from .._tensor import Tensor
+from .._tensor import Tensor, _empty_strided
 from ..ops._registry import torch_ops
 from .._graph import AccumulateGrad, edge_of
 
@@ -107,7 +108,8 @@ def run_backward(roots, retain_graph, create_graph, capture=None):
                     _release_edges(node, deps, heap)
                     continue
             if isinstance(node, AccumulateGrad):
-                _accumulate_into_leaf(node.variable, grads[0], create_graph)
+                g, grads, control = grads[0], None, _Control()   # (the engine's list no longer holds g)
+                _accumulate_into_leaf(node.variable, g, create_graph, control)
                 continue
             if needed is not None and node not in needed:
                 _release_edges(node, deps, heap)
@@ -141,6 +143,7 @@ def run_backward(roots, retain_graph, create_graph, capture=None):
                 deps[nxt] -= 1
                 if deps[nxt] == 0:
                     heapq.heappush(heap, (-nxt.seq, id(nxt), nxt))
+            in_grads = g = None   # the buffers hold the gradients now: a leaf's may be handed on uncopied
     finally:
         GRAD_ENABLED[0] = prev_mode
     return captured
@@ -162,26 +165,77 @@ def _release_edges(node, deps, heap):
                 heapq.heappush(heap, (-nxt.seq, id(nxt), nxt))
 
 
-def _accumulate_into_leaf(t, g, create_graph):
+class _Control:
+    """A fresh object the engine passes beside a leaf's gradient exactly as it passes the gradient: what
+    sys.getrefcount reads for an object nobody else holds, on this interpreter (3.14 borrows references that 3.11
+    counts), so the comparison needs no per-version constant."""
+    __slots__ = ()
+
+
+def _accumulate_into_leaf(t, g, create_graph, control=None):
     if g is None:
         return
+    replaced = False
     for hook in t._hooks or ():
         out = hook(g)
         if out is not None:
-            g = out
-    if not create_graph:
-        g = g.detach()
+            g, replaced = out, True
     if t._grad is None:
-        # The incoming gradient may be shared (another edge, a user's tensor): own a copy.
-        t._grad = g.clone(memory_format=None) if not create_graph else g + 0
+        if not create_graph and not replaced and control is not None and _steals(t, g, control):
+            # PyTorch's AccumulateGrad: a gradient no one else can see becomes .grad as it is, without a copy
+            t._grad = g.detach()
+        elif not create_graph:
+            # The incoming gradient may be shared (another edge, a user's tensor): own a copy, laid out as t is
+            # where t is dense (PyTorch's clone_obey_contract), else contiguous
+            t._grad = _copy_obeying_layout(t, g.detach())
+        else:
+            t._grad = g + 0
         if not create_graph:
             t._grad._requires_grad = False
-    elif create_graph or (t._grad._sparse is not None and g._sparse is None):
-        t._grad = _sum_grads(t._grad, g)   # (a dense gradient into a sparse .grad makes it dense, as in PyTorch)
     else:
-        t._grad.add_(g)
+        if not create_graph:
+            g = g.detach()
+        if create_graph or (t._grad._sparse is not None and g._sparse is None):
+            t._grad = _sum_grads(t._grad, g)   # (a dense gradient into a sparse .grad makes it dense, as in PyTorch)
+        else:
+            t._grad.add_(g)
     for hook in t._post_acc_hooks or ():
         hook(t)
+
+
+def _steals(t, g, control):
+    """Whether leaf t may take gradient g as its .grad (PyTorch's AccumulateGrad steal): only the engine holds g (as
+    many references as `control`, passed beside it) and no other tensor shares its storage (no view, no detached
+    alias: the storage's references are g's own and getrefcount's), g is dense, and it is laid out as t is (PyTorch's
+    layout contract: t's strides where t is dense and non-overlapping, else contiguous)."""
+    if g._sparse is not None or t._sparse is not None or "_base" in g.__dict__ or g._dtype is not t._dtype:
+        return False
+    if sys.getrefcount(g) != sys.getrefcount(control) or sys.getrefcount(g._storage) != 2:
+        return False
+    st = g._storage   # (a meta tensor's storage has no alias fields)
+    if getattr(st, "owner", None) is not None or getattr(st, "aliased", False):
+        return False
+    if g._offset or st.nbytes != g.numel() * g._dtype.itemsize:
+        return False
+    if _dense(t._shape, t._stride):
+        return all(a == b for a, b, n in zip(g._stride, t._stride, t._shape) if n > 1)
+    return g.is_contiguous()
+
+
+def _copy_obeying_layout(t, g):
+    if t._stride != g._stride and g._sparse is None and t._sparse is None and _dense(t._shape, t._stride):
+        return _empty_strided(t._shape, t._stride, g._dtype, g.device).copy_(g)
+    return g.clone(memory_format=None)
+
+
+def _dense(shape, stride):
+    """Whether a layout covers its elements without gaps or overlap (a permutation of a contiguous one)."""
+    expected = 1
+    for s, n in sorted((s, n) for n, s in zip(shape, stride) if n > 1):
+        if s != expected:
+            return False
+        expected *= n
+    return True
 
 
 def _make_roots(tensors, grad_tensors):
