@@ -373,7 +373,7 @@ def test_layer_norm_in_pieces_and_what_stays_composite(pool_threads, monkeypatch
 
 @pyodide_only
 def test_linear_bias_added_on_the_pool(pool_threads, monkeypatch):
-    """linear's bias is added to the pooled product before the copy back (pool_bias.c): the bits of mm then add_
+    """linear's bias is added to the pooled product by its tiles (tjs_gemm_bias): the bits of mm then add_
     at any count, for 2-D, 3-D and non-contiguous inputs (matmul then the bias's bits), with autograd recording (the
     gradients too); float64 and a bias that broadcasts from one element take mm then add_."""
     from torch_js.backends.cpu import reduction

@@ -496,6 +496,7 @@ typedef struct {
   idx_t rows, cols;            /* tile size */
   int64_t per_row, per_batch;  /* tiles across the region's columns, in one batch of it */
   int64_t next, end;           /* the tiles not yet taken: [next, end) */
+  const float *bias;           /* f32 only: added to every row of C by the tile that computes it (or NULL) */
 } gemm_tiles;
 
 INLINE idx_t round_up(idx_t n, idx_t m) { return (n + m - 1) / m * m; }
@@ -540,6 +541,16 @@ static int64_t tile_region(gemm_tiles *t, int64_t nb, int64_t elem_cost, int64_t
   return t->end;
 }
 
+/* c[r][j] += bias[j] for rows [r0, r0 + rows) and columns [c0, c0 + cols) of a row-major C (row stride ldc): the
+ * side module's in-place add (y + b, one rounding), so `mm` then `add_(bias)`'s bits, whichever tile adds it */
+static void add_bias_f32(float *c, idx_t ldc, idx_t r0, idx_t rows, idx_t c0, idx_t cols, const float *bias) {
+  for (idx_t r = r0; r < r0 + rows; r++) {
+    float *y = c + r * ldc + c0;
+    const float *b = bias + c0;
+    for (idx_t j = 0; j < cols; j++) y[j] = y[j] + b[j];
+  }
+}
+
 static void run_tile(const gemm_tiles *t, int64_t i, void *pa, void *pb) {
   int64_t bt = t->b0 + i / t->per_batch, r = i % t->per_batch, cost;
   idx_t r0 = t->r0 + (idx_t)(r / t->per_row) * t->rows, c0 = t->c0 + (idx_t)(r % t->per_row) * t->cols;
@@ -553,6 +564,8 @@ static void run_tile(const gemm_tiles *t, int64_t i, void *pa, void *pb) {
     run_blocked(t->dtype, m, n, t->K, a + r0 * t->a_rs * es, t->a_rs, t->a_cs, b + c0 * t->b_cs * es, t->b_rs,
                 t->b_cs, out + (r0 * t->N + c0) * es, t->N, 0, units, pa, pb);
   }
+  /* the tile's elements are final (every k block summed): its bias now, while they sit in this worker's cache */
+  if (t->bias) add_bias_f32((float *)out, t->N, r0, m, c0, n, t->bias);
 }
 
 /* a worker: takes tiles until none is left (which worker computes a tile does not change its bits) */
@@ -580,7 +593,7 @@ static void tiles_worker(void *ctx, int worker) {
  * The call runs part `part` and returns TJS_MORE while later parts remain. The regions depend on the shape alone
  * (a product's parts may run at different thread counts), and which path a batch takes is decided on the whole
  * product, so every part computes its elements exactly as one call would. */
-TJS_EXPORT int tjs_gemm(void) {
+static int gemm_call(const float *bias) {
   int dtype = (int)tjs_args[TJS_GEMM_DTYPE];
   int64_t batch = tjs_args[TJS_GEMM_BATCH];
   idx_t M = (idx_t)tjs_args[TJS_GEMM_M], N = (idx_t)tjs_args[TJS_GEMM_N], K = (idx_t)tjs_args[TJS_GEMM_K];
@@ -605,7 +618,10 @@ TJS_EXPORT int tjs_gemm(void) {
   if (batch <= 0 || M <= 0 || N <= 0) return TJS_OK;
   if (K <= 0) {
     /* empty sum: zeros (all dtypes here have all-zero-bits zero); memory-bound, so all in part 0 */
-    if (part == 0) __builtin_memset(out, 0, (size_t)batch * (size_t)M * (size_t)N * esz);
+    if (part == 0) {
+      __builtin_memset(out, 0, (size_t)batch * (size_t)M * (size_t)N * esz);
+      if (bias) add_bias_f32((float *)out, N, 0, (idx_t)batch * M, 0, N, bias);
+    }
     return TJS_OK;
   }
   /* a row index can stand in for a batch index: with M == 1 the row stride is free */
@@ -635,10 +651,12 @@ TJS_EXPORT int tjs_gemm(void) {
       run_batch(dtype, direct, M, N, K, a + bi * a_bs * es, a_rs, a_cs, b + bi * b_bs * es, b_rs, b_cs,
                 out + bi * c_bs * es, 0, units);
     }
+    if (bias) add_bias_f32((float *)out, N, 0, (idx_t)batch * M, 0, N, bias);
     return TJS_OK;
   }
   gemm_tiles t = {dtype, direct, M, N, K, (idx_t)esz, a_bs, a_rs, a_cs, b_bs, b_rs, b_cs, a, b, out,
                   0, 0, M, 0, N};
+  t.bias = bias;
   int64_t nb = batch, parts = 1;
   if (single) {
     if (part > 0) return TJS_OK;
@@ -686,3 +704,18 @@ TJS_EXPORT int tjs_gemm(void) {
   tjs_parallel(tiles < threads ? (int)tiles : threads, tiles_worker, &t);
   return part + 1 < parts ? TJS_MORE : TJS_OK;
 }
+
+TJS_EXPORT int tjs_gemm(void) { return gemm_call(NULL); }
+
+#ifdef TJS_WASM_SHARED
+/* tjs_gemm_bias (the shared-memory module: backends/cpu/wasm_threads.py's linear): tjs_gemm's slots and one more,
+ * the address of a float32 bias of N elements added to every row of the float32 product by the tile that computes
+ * it (add_bias_f32: `mm` then `add_(bias)`'s bits at any thread count), while its elements are in that worker's
+ * cache, instead of a second pooled call over the whole output (as before: a wake of the workers and a wait for
+ * them, 24 more calls a MiniLM forward, the output read again from the caches of the workers that wrote it). */
+#define TJS_GEMM_BIAS (TJS_GEMM_PART_WORK + 1)
+TJS_EXPORT int tjs_gemm_bias(void) {
+  if (tjs_args[TJS_GEMM_DTYPE] != TJS_F32) return TJS_ERR_DTYPE;
+  return gemm_call((const float *)(uintptr_t)tjs_args[TJS_GEMM_BIAS]);
+}
+#endif

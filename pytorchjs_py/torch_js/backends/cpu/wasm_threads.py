@@ -46,7 +46,8 @@ _GEMM = kernel_abi.struct_for("gemm")
 _MAP = kernel_abi.struct_for("unary", ndim=1)   # tjs_pool_unary reads tjs_unary's layout, one contiguous run
 _SOFTMAX = kernel_abi.struct_for("softmax")      # and tjs_pool_softmax tjs_softmax's
 _LAYER_NORM = kernel_abi.struct_for("layer_norm")   # the side module's own kernel (wasm_ext/norm.c), here pooled
-_ADD_ROWS = struct.Struct("<4q")   # tjs_pool_add_rows's (pool_bias.c's AR_*): outer n out bias
+# tjs_gemm_bias's: tjs_gemm's slots, then the bias's address (gemm.c's TJS_GEMM_BIAS)
+_GEMM_BIAS = struct.Struct(_GEMM.format + "q")
 _ATTENTION = kernel_abi.struct_for("attention")   # the side module's kernel too (wasm_ext/attention.c)
 _POOL = kernel_abi.struct_for("pool")   # tjs_pool_planes reads tjs_pool's layout (wasm_ext/pool/pool_planes.c)
 _IM2COL, _COL2IM = kernel_abi.struct_for("im2col"), kernel_abi.struct_for("col2im")   # and wasm_ext/pool/pool_conv.c
@@ -135,8 +136,8 @@ def _pool():
         with open(_module_path(), "rb") as f:
             data = f.read()
         _state["pool"] = _js().createPool(to_js(data), pyodide_js._module)
-        _state["buf"] = ctypes.create_string_buffer(max(_GEMM.size, _MAP.size, _SOFTMAX.size, _LAYER_NORM.size,
-                                                     _ADD_ROWS.size, _ATTENTION.size, _POOL.size,
+        _state["buf"] = ctypes.create_string_buffer(max(_GEMM_BIAS.size, _MAP.size, _SOFTMAX.size, _LAYER_NORM.size,
+                                                     _ATTENTION.size, _POOL.size,
                                                      _IM2COL.size, _COL2IM.size))
         _state["pool"].setThreads(_state["threads"])
         _state["arena"] = wasm_resident.Arena(_state["pool"])
@@ -220,7 +221,8 @@ def _working_pool():
 
 def gemm(out, a, b, batch, m, n, k, a_strides, b_strides, bias=None):
     """CPUGemm.gemm's product on the pool, when it is worth it: True when done, False to run it the usual way.
-    With bias (float32, n contiguous): `out.add_(bias)` too, on the pool before the copy back (pool_bias.c)."""
+    With bias (float32, n contiguous): `out.add_(bias)` too, by each tile of the product as it finishes it
+    (tjs_gemm_bias), before the one copy back."""
     code = a._dtype.code
     if (_state["threads"] < 2 and not ALWAYS) or code not in _FLOAT_CODES or batch * m * n * k < MIN_WORK:
         return False
@@ -260,21 +262,19 @@ def gemm(out, a, b, batch, m, n, k, a_strides, b_strides, bias=None):
     if not b_at:
         b_at = base + b_off
         copies += (b_at, b_ptr, b_span * es)
+    if bias is not None and not bias_at:
+        bias_at = base + bias_off
+        copies += (bias_at, bias_ptr, 4 * n)
     head = (code, batch, m, n, k, base + o_off, a_at, b_at, *a_strides, *b_strides)
+    kernel, slots, tail = ("gemm", _GEMM, ()) if bias is None else ("gemm_bias", _GEMM_BIAS, (bias_at,))
     part, rc = 0, library.TJS_MORE
     while rc == library.TJS_MORE:
         if part:
             library.check_signals()
-        rc = _run(pool, "gemm", _GEMM, (*head, part, PART_WORK), *(copies if part == 0 else ()))
+        rc = _run(pool, kernel, slots, (*head, part, PART_WORK, *tail), *(copies if part == 0 else ()))
         if rc and rc != library.TJS_MORE:
-            library.check(rc, "matmul")
+            library.check(rc, "matmul" if bias is None else "addmm")
         part += 1
-    if bias is not None:
-        bias_copy = () if bias_at else (base + bias_off, bias_ptr, 4 * n)
-        rc = _run(pool, "pool_add_rows", _ADD_ROWS, (batch * m, n, base + o_off, bias_at or base + bias_off),
-                  *bias_copy)
-        if rc:
-            library.check(rc, "addmm")
     pool.copyOut(library.ptr(out), base + o_off, out_bytes)
     _state["last"].keep(out, library.ptr(out), out_bytes, base + o_off)
     return True
