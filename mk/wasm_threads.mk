@@ -10,7 +10,7 @@
 # Softmax too (wasm_ext/pool/pool_softmax.c), whose exponentials must be those of Pyodide's libm: libm_expf.h computes
 # musl's expf over musl's own table, exp2f_data.c from the zig toolchain's copy of musl (built here, not copied).
 # Layer norm too (wasm_ext/norm.c, the side module's kernel: the composite's steps, its row sums row_sum.h's, as tjs_reduce's), and
-# linear's bias added to its pooled product by its tiles (gemm.c's tjs_gemm_bias), and scaled-dot-product
+# linear's bias added to its pooled product by its tiles (gemm.c's tjs_pool_gemm), and scaled-dot-product
 # attention in one call (wasm_ext/attention.c: both products, the mask and softmax, the composite's bits), and max and
 # average pooling, planes shared out (wasm_ext/pool.c's code through wasm_ext/pool/pool_planes.c), and a convolution's
 # im2col and col2im, images shared out (wasm_ext/conv.c's code through wasm_ext/pool/pool_conv.c).
@@ -35,7 +35,7 @@ ZIG_MUSL = $(ZIG_INC)/../libc/musl
 # musl's exp2f_data.h and the features.h it includes, after the compiler's own headers (musl's stdint.h must not win)
 MUSL_MATH_INC = -idirafter $(ZIG_MUSL)/src/include -idirafter $(ZIG_MUSL)/src/math
 WASM_THREADS_FLAGS = -isystem $(ZIG_INC) -target wasm32-freestanding -DTJS_WASM_SHARED $(MUSL_MATH_INC)
-WASM_THREADS_EXPORTS := tjs_gemm tjs_gemm_bias tjs_pool_unary tjs_pool_softmax tjs_layer_norm \
+WASM_THREADS_EXPORTS := tjs_gemm tjs_pool_gemm tjs_pool_unary tjs_pool_softmax tjs_layer_norm \
   tjs_attention tjs_pool_planes tjs_pool_im2col tjs_pool_col2im tjs_worker_main tjs_pool_ready_word tjs_pool_joined_word tjs_args tjs_err tjs_num_threads tjs_pool_spin __stack_pointer
 WASM_THREADS_HDR := $(KERNEL_HDR) $(wildcard wasm_ext/pool/*.h)
 WASM_THREADS_LDFLAGS := -Wl,--no-entry -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=4294901760 \

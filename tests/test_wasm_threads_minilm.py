@@ -1,7 +1,8 @@
 """The worker pool on a MiniLM-shaped encoder (issue 19's CPU workload) in Pyodide: linear's bias is added by the
-product's own tiles (gemm.c's tjs_gemm_bias: one pooled call a linear, not a product then a second pass over its
-output), with `mm` then `add_`'s bits at 1, 2, 3, 5 and 8 threads (blocked and direct paths, in parts, 3-D inputs),
-and a whole encoder forward gives the same bits at every count."""
+product's own tiles (gemm.c's tjs_pool_gemm: one pooled call a linear, not a product then a second pass over its
+output), with `mm` then `add_`'s bits at 1, 2, 3, 5 and 8 threads (blocked and direct paths, in parts, 3-D inputs);
+a weight kept in the pool's memory is kept packed there too (wasm_resident.Arena.packed), packed again once written,
+with the same bits; and a whole encoder forward gives the same bits at every count."""
 import sys
 
 import pytest
@@ -53,7 +54,7 @@ def pool_calls(monkeypatch):
 
 @pytest.mark.parametrize("shape", [(256, 384, 384), (256, 384, 1536), (256, 1536, 384), (1, 1024, 4096)])
 def test_linear_bias_in_the_products_call(workers, pool_calls, monkeypatch, shape):
-    """A pooled linear with a bias is one call of tjs_gemm_bias (each tile adds the bias to its elements) with the
+    """A pooled linear with a bias is one call of tjs_pool_gemm (each tile adds the bias to its elements) with the
     bits of the product then add_ (the side module's at one thread), on the blocked path (the MiniLM products) and the
     direct one (one row), also in parts (part size lowered: every part's tiles add theirs)."""
     m, n, k = shape
@@ -65,21 +66,51 @@ def test_linear_bias_in_the_products_call(workers, pool_calls, monkeypatch, shap
     tj.set_num_threads(2)
     pool_calls.clear()
     JF.linear(x, w, b)
-    assert pool_calls == ["gemm_bias"], pool_calls
+    assert pool_calls == ["pool_gemm"], pool_calls
     monkeypatch.setattr(wasm_threads, "PART_WORK", 1 << 22)
     pool_calls.clear()
     assert _bits(_same_at_all_counts(lambda: JF.linear(x, w, b))) == _bits(ref)
     # (one row is one part: the direct path cuts products by rows)
-    assert set(pool_calls) == {"gemm_bias"} and (m == 1 or len(pool_calls) > len(COUNTS)), pool_calls
+    assert set(pool_calls) == {"pool_gemm"} and (m == 1 or len(pool_calls) > len(COUNTS)), pool_calls
 
 
 def test_linear_bias_3d_and_without_bias(workers, pool_calls):
-    """A batch of sequences (rows of all batches in one product) with a bias, and a linear without one (tjs_gemm)."""
+    """A batch of sequences (rows of all batches in one product) with a bias, and a linear without one."""
     tj.manual_seed(8)
     x, w, b = tj.randn(8, 32, 384), tj.randn(1152, 384), tj.randn(1152)
     _same_at_all_counts(lambda: JF.linear(x, w, b))
     _same_at_all_counts(lambda: JF.linear(x, w))
-    assert pool_calls.count("gemm_bias") == len(COUNTS) and pool_calls.count("gemm") == len(COUNTS), pool_calls
+    assert pool_calls == ["pool_gemm"] * 2 * len(COUNTS), pool_calls
+
+
+@pytest.mark.parametrize("case", ["linear", "matmul", "odd", "shared_b"])
+def test_weights_kept_packed(workers, case):
+    """A float32 B seen again unchanged is kept packed in the arena (one pack per layout: W.t() for linear, W as it is
+    for a matmul), its products the side module's bits; written in place, it is packed again (same bits as fresh);
+    a batch of products sharing one B (stride 0) reads the one pack."""
+    tj.manual_seed(10)
+    arena = wasm_threads._state["arena"]
+    x, w = tj.randn(300, 260), tj.randn(200, 260)
+    wt = w.t().contiguous()
+    product = {"linear": lambda: JF.linear(x, w), "matmul": lambda: x @ wt[:, :133],
+               "odd": lambda: x[:, :257] @ w.t()[:257, :131], "shared_b": lambda: x.view(3, 100, 260) @ w.t()}[case]
+    tj.set_num_threads(1)
+    ref = product()
+    packs = len(arena.packs) if arena is not None else 0
+    for n in COUNTS * 2:   # the first calls place the weight, the next pack it, the others read the pack
+        tj.set_num_threads(n)
+        assert _bits(product()) == _bits(ref), f"{n} threads"
+    arena = wasm_threads._state["arena"]
+    assert len(arena.packs) > packs, "no B kept packed"
+    with tj.no_grad():
+        w.mul_(0.5)
+        wt.mul_(0.5)
+        x.add_(1.0)
+    tj.set_num_threads(1)
+    ref = product()
+    for n in COUNTS:
+        tj.set_num_threads(n)
+        assert _bits(product()) == _bits(ref), f"{n} threads after the weight changed"
 
 
 def test_minilm_encoder_forward_at_every_count(workers, pool_calls):
@@ -91,4 +122,4 @@ def test_minilm_encoder_forward_at_every_count(workers, pool_calls):
     with tj.no_grad():
         _same_at_all_counts(lambda: enc(x))
     per_forward = len(pool_calls) // len(COUNTS)
-    assert pool_calls[:per_forward].count("gemm_bias") == 2 * 4 and "gemm" not in pool_calls, pool_calls[:per_forward]
+    assert pool_calls[:per_forward].count("pool_gemm") == 2 * 4, pool_calls[:per_forward]

@@ -171,4 +171,4 @@ def test_conv_columns_on_the_pool(pool_threads, monkeypatch):
     kernels = [k for k, _ in calls]
     assert "pool_im2col" in kernels and "pool_col2im" in kernels
     i = kernels.index("pool_im2col")
-    assert kernels[i + 1] == "gemm" and calls[i + 1][1] < 288 * 32 * 256 * 4, "the columns were copied in again"
+    assert kernels[i + 1] == "pool_gemm" and calls[i + 1][1] < 288 * 32 * 256 * 4, "the columns were copied in again"

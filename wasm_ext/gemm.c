@@ -497,6 +497,8 @@ typedef struct {
   int64_t per_row, per_batch;  /* tiles across the region's columns, in one batch of it */
   int64_t next, end;           /* the tiles not yet taken: [next, end) */
   const float *bias;           /* f32 only: added to every row of C by the tile that computes it (or NULL) */
+  const float *bpre;           /* f32 only: B packed beforehand for all of N (prepack_b), or NULL */
+  idx_t npad;                  /* its columns: N rounded up to NR_F */
 } gemm_tiles;
 
 INLINE idx_t round_up(idx_t n, idx_t m) { return (n + m - 1) / m * m; }
@@ -541,6 +543,49 @@ static int64_t tile_region(gemm_tiles *t, int64_t nb, int64_t elem_cost, int64_t
   return t->end;
 }
 
+/* Prepacked B (tjs_pool_gemm: a model's weight, resident in the pool's memory, used by every forward): pack_b_f32 of
+ * all N columns for each of K's kcb blocks, block pc at bpre + pc·npad, the panel of column g (a multiple of NR_F)
+ * at + g·kc. A tile then reads its B panels there instead of packing them again (at 8 threads a 384-column weight
+ * was packed once per 64-row tile: 4 times a product); the ukr sees the same floats in the same order, so the same
+ * bits. blocked_f32_pre: blocked_f32's units over all of an m×n tile (columns from col0 of the prepacked B). */
+NOINLINE void blocked_f32_pre(idx_t M, idx_t N, idx_t K, const float *a, idx_t ars, idx_t acs, const float *bpre,
+                              idx_t npad, idx_t col0, float *c, idx_t ldc, float *pa) {
+  idx_t kcb = even_block(K, KC, 8), mcb = even_block(M, MC_F, MR_F);
+  for (idx_t jc = 0; jc < N; jc += NC_F)
+    for (idx_t pc = 0; pc < K; pc += kcb)
+      for (idx_t ic = 0; ic < M; ic += mcb) {
+        idx_t nc = imin(NC_F, N - jc), kc = imin(kcb, K - pc), mc = imin(mcb, M - ic);
+        const float *pb = bpre + pc * npad + (col0 + jc) * kc;
+        pack_a_f32(a + ic * ars + pc * acs, ars, acs, mc, kc, pa);
+        for (idx_t jr = 0; jr < nc; jr += NR_F)
+          for (idx_t ir = 0; ir < mc; ir += MR_F)
+            ukr_f32(kc, pa + ir * kc, pb + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, pc > 0, imin(MR_F, mc - ir),
+                    imin(NR_F, nc - jr));
+      }
+}
+
+/* the packing of a prepacked B, in pieces of PREPACK_COLS columns of one k block that the workers share */
+#define PREPACK_COLS 128
+typedef struct { const float *b; idx_t brs, bcs, K, N, kcb, npad; float *dst; int64_t per_block, next, end; } prepack_job;
+
+static void prepack_worker(void *ctx, int worker) {
+  (void)worker;
+  prepack_job *j = (prepack_job *)ctx;
+  for (int64_t i; (i = tjs_fetch_add(&j->next, 1)) < j->end;) {
+    idx_t pc = (idx_t)(i / j->per_block) * j->kcb, g = (idx_t)(i % j->per_block) * PREPACK_COLS;
+    idx_t kc = imin(j->kcb, j->K - pc);
+    pack_b_f32(j->b + pc * j->brs + g * j->bcs, j->brs, j->bcs, kc, imin(PREPACK_COLS, j->N - g),
+               j->dst + pc * j->npad + g * kc);
+  }
+}
+
+static void prepack_b(const float *b, idx_t brs, idx_t bcs, idx_t K, idx_t N, float *dst, int threads) {
+  idx_t kcb = even_block(K, KC, 8);
+  int64_t per_block = (N + PREPACK_COLS - 1) / PREPACK_COLS;
+  prepack_job j = {b, brs, bcs, K, N, kcb, round_up(N, NR_F), dst, per_block, 0, per_block * ((K + kcb - 1) / kcb)};
+  tjs_parallel(j.end < threads ? (int)j.end : threads, prepack_worker, &j);
+}
+
 /* c[r][j] += bias[j] for rows [r0, r0 + rows) and columns [c0, c0 + cols) of a row-major C (row stride ldc): the
  * side module's in-place add (y + b, one rounding), so `mm` then `add_(bias)`'s bits, whichever tile adds it */
 static void add_bias_f32(float *c, idx_t ldc, idx_t r0, idx_t rows, idx_t c0, idx_t cols, const float *bias) {
@@ -559,6 +604,9 @@ static void run_tile(const gemm_tiles *t, int64_t i, void *pa, void *pb) {
   char *out = t->out + bi * t->M * t->N * es;
   if (t->direct) {
     run_batch(t->dtype, 1, t->M, t->N, t->K, a, t->a_rs, t->a_cs, b, t->b_rs, t->b_cs, out, r0, r0 + m);
+  } else if (t->bpre) {
+    blocked_f32_pre(m, n, t->K, (const float *)(a + r0 * t->a_rs * es), t->a_rs, t->a_cs, t->bpre, t->npad, c0,
+                    (float *)(out + (r0 * t->N + c0) * es), t->N, pa);
   } else {
     int64_t units = units_of(t->dtype, m, n, t->K, &cost);
     run_blocked(t->dtype, m, n, t->K, a + r0 * t->a_rs * es, t->a_rs, t->a_cs, b + c0 * t->b_cs * es, t->b_rs,
@@ -593,7 +641,7 @@ static void tiles_worker(void *ctx, int worker) {
  * The call runs part `part` and returns TJS_MORE while later parts remain. The regions depend on the shape alone
  * (a product's parts may run at different thread counts), and which path a batch takes is decided on the whole
  * product, so every part computes its elements exactly as one call would. */
-static int gemm_call(const float *bias) {
+static int gemm_call(const float *bias, char *bpack) {
   int dtype = (int)tjs_args[TJS_GEMM_DTYPE];
   int64_t batch = tjs_args[TJS_GEMM_BATCH];
   idx_t M = (idx_t)tjs_args[TJS_GEMM_M], N = (idx_t)tjs_args[TJS_GEMM_N], K = (idx_t)tjs_args[TJS_GEMM_K];
@@ -642,7 +690,18 @@ static int gemm_call(const float *bias) {
   int threads = tjs_threads_wanted();
   int64_t batch_work = work_of(M, N, elem_cost), all;
   int single = !__builtin_mul_overflow(batch_work, batch, &all) && all <= part_work;
-  if (single && threads == 1) {
+  /* bpack: a 64-byte header whose first int32 says whether the B that follows is packed (the caller zeroes it when
+   * B changes), used on the blocked f32 path where every batch reads the one B */
+  const float *bpre = NULL;
+  if (bpack && dtype == TJS_F32 && !direct && (batch == 1 || b_bs == 0)) {
+    int32_t *ready = (int32_t *)bpack;
+    bpre = (const float *)(bpack + 64);
+    if (!*ready) {
+      prepack_b((const float *)b, b_rs, b_cs, K, N, (float *)bpre, threads);
+      *ready = 1;
+    }
+  }
+  if (single && threads == 1 && !bpre) {
     /* one part on one thread (every small product) */
     idx_t c_bs = M * N, es = (idx_t)esz;
     int64_t units = direct ? M : units_of(dtype, M, N, K, &all);
@@ -657,6 +716,8 @@ static int gemm_call(const float *bias) {
   gemm_tiles t = {dtype, direct, M, N, K, (idx_t)esz, a_bs, a_rs, a_cs, b_bs, b_rs, b_cs, a, b, out,
                   0, 0, M, 0, N};
   t.bias = bias;
+  t.bpre = bpre;
+  t.npad = round_up(N, NR_F);
   int64_t nb = batch, parts = 1;
   if (single) {
     if (part > 0) return TJS_OK;
@@ -705,17 +766,21 @@ static int gemm_call(const float *bias) {
   return part + 1 < parts ? TJS_MORE : TJS_OK;
 }
 
-TJS_EXPORT int tjs_gemm(void) { return gemm_call(NULL); }
+TJS_EXPORT int tjs_gemm(void) { return gemm_call(NULL, NULL); }
 
 #ifdef TJS_WASM_SHARED
-/* tjs_gemm_bias (the shared-memory module: backends/cpu/wasm_threads.py's linear): tjs_gemm's slots and one more,
- * the address of a float32 bias of N elements added to every row of the float32 product by the tile that computes
- * it (add_bias_f32: `mm` then `add_(bias)`'s bits at any thread count), while its elements are in that worker's
- * cache, instead of a second pooled call over the whole output (as before: a wake of the workers and a wait for
- * them, 24 more calls a MiniLM forward, the output read again from the caches of the workers that wrote it). */
+/* tjs_pool_gemm (the shared-memory module: backends/cpu/wasm_threads.py's products): tjs_gemm's slots and two more.
+ * TJS_GEMM_BIAS: 0, or the address of a float32 bias of N elements added to every row of the float32 product by the
+ * tile that computes it (add_bias_f32: `mm` then `add_(bias)`'s bits at any thread count), while its elements are
+ * in that worker's cache, instead of a second pooled call over the whole output (as before: a wake of the workers
+ * and a wait for them, 24 more calls a MiniLM forward). TJS_GEMM_BPACK: 0, or where B is kept packed between calls
+ * (a 64-byte header, then 4·K·round_up(N, 8) bytes: see blocked_f32_pre), packed by this call if its header says
+ * it is not. */
 #define TJS_GEMM_BIAS (TJS_GEMM_PART_WORK + 1)
-TJS_EXPORT int tjs_gemm_bias(void) {
-  if (tjs_args[TJS_GEMM_DTYPE] != TJS_F32) return TJS_ERR_DTYPE;
-  return gemm_call((const float *)(uintptr_t)tjs_args[TJS_GEMM_BIAS]);
+#define TJS_GEMM_BPACK (TJS_GEMM_PART_WORK + 2)
+TJS_EXPORT int tjs_pool_gemm(void) {
+  const float *bias = (const float *)(uintptr_t)tjs_args[TJS_GEMM_BIAS];
+  if (bias && tjs_args[TJS_GEMM_DTYPE] != TJS_F32) return TJS_ERR_DTYPE;
+  return gemm_call(bias, (char *)(uintptr_t)tjs_args[TJS_GEMM_BPACK]);
 }
 #endif

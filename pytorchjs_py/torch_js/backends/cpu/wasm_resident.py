@@ -16,6 +16,10 @@ The arena is fresh pages of the shared memory, at most BUDGET bytes, filled in o
 the arena is emptied before the next product starts (never during one, whose operands may sit in it) and fills
 again from the start: a model larger than the budget costs what it cost without the arena.
 
+A float32 weight kept there is also kept packed as the product's tiles read it (packed(): gemm.c's tjs_pool_gemm
+packs it on its first product, and again after it changes), so that the tiles of every later product skip packing
+B (with 8 threads each 384-column weight was packed once per 64-row tile: 4 times a product).
+
 Results too: the last pooled op's result is read where it sits by the next pooled op that takes it unchanged
 (LastResult), instead of being copied back in.
 """
@@ -47,6 +51,8 @@ class Arena:
         self.grown = 0
         self.entries = {}       # (id(storage), address, nbytes) -> [storage weakref, version, shared address]
         self.sightings = {}     # the same keys -> [storage weakref, version]: seen once
+        self.packs = {}         # (key, layout) -> [storage weakref, version, shared address]: B packed (packed())
+        self._zero = ctypes.create_string_buffer(4)
         self.full = False       # an operand did not fit: empty the arena before the next product
         self.copied = 0         # bytes copied into the arena so far (tests, benchmarks)
 
@@ -54,6 +60,7 @@ class Arena:
         """Called before a product places its operands: empties a full arena."""
         if self.full:
             self.entries.clear()
+            self.packs.clear()
             self.chunk, self.used, self.full = 0, 0, False
 
     def place(self, t, address, nbytes):
@@ -85,6 +92,24 @@ class Arena:
         self.pool.copyIn(shared, address, nbytes)
         self.copied += nbytes
         return shared
+
+    def packed(self, t, address, nbytes, layout, pack_bytes):
+        """Where t's bytes (kept in the arena by place() for this product) are kept packed as gemm.c's tjs_pool_gemm
+        packs B for this layout ((K, N, row stride, column stride)), or 0: pack_bytes of the arena whose first word
+        says whether they are packed yet (zeroed here when new or when t has changed since: tjs_pool_gemm packs
+        them then)."""
+        storage = t._storage
+        key = ((id(storage), address, nbytes), layout)
+        pack = self.packs.get(key)
+        if pack is None:
+            shared = self._alloc(pack_bytes)
+            if not shared:
+                return 0
+            pack = self.packs[key] = [None, None, shared]
+        if pack[0] is None or pack[0]() is not storage or pack[1] != storage.version:
+            pack[0], pack[1] = weakref.ref(storage), storage.version
+            self.pool.copyIn(pack[2], ctypes.addressof(self._zero), 4)
+        return pack[2]
 
     def _alloc(self, nbytes):
         nbytes = -(-nbytes // 64) * 64

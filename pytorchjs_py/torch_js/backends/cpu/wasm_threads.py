@@ -46,8 +46,10 @@ _GEMM = kernel_abi.struct_for("gemm")
 _MAP = kernel_abi.struct_for("unary", ndim=1)   # tjs_pool_unary reads tjs_unary's layout, one contiguous run
 _SOFTMAX = kernel_abi.struct_for("softmax")      # and tjs_pool_softmax tjs_softmax's
 _LAYER_NORM = kernel_abi.struct_for("layer_norm")   # the side module's own kernel (wasm_ext/norm.c), here pooled
-# tjs_gemm_bias's: tjs_gemm's slots, then the bias's address (gemm.c's TJS_GEMM_BIAS)
-_GEMM_BIAS = struct.Struct(_GEMM.format + "q")
+# tjs_pool_gemm's: tjs_gemm's slots, then the bias's address and the packed B's (gemm.c's TJS_GEMM_BIAS, _BPACK)
+_POOL_GEMM = struct.Struct(_GEMM.format + "2q")
+_GEMM_NR = 8            # gemm.c's NR_F: a packed B's columns are a multiple of it
+_BPACK_HEADER = 64      # and its header (the word that says it is packed) before them
 _ATTENTION = kernel_abi.struct_for("attention")   # the side module's kernel too (wasm_ext/attention.c)
 _POOL = kernel_abi.struct_for("pool")   # tjs_pool_planes reads tjs_pool's layout (wasm_ext/pool/pool_planes.c)
 _IM2COL, _COL2IM = kernel_abi.struct_for("im2col"), kernel_abi.struct_for("col2im")   # and wasm_ext/pool/pool_conv.c
@@ -136,7 +138,7 @@ def _pool():
         with open(_module_path(), "rb") as f:
             data = f.read()
         _state["pool"] = _js().createPool(to_js(data), pyodide_js._module)
-        _state["buf"] = ctypes.create_string_buffer(max(_GEMM_BIAS.size, _MAP.size, _SOFTMAX.size, _LAYER_NORM.size,
+        _state["buf"] = ctypes.create_string_buffer(max(_POOL_GEMM.size, _MAP.size, _SOFTMAX.size, _LAYER_NORM.size,
                                                      _ATTENTION.size, _POOL.size,
                                                      _IM2COL.size, _COL2IM.size))
         _state["pool"].setThreads(_state["threads"])
@@ -222,7 +224,8 @@ def _working_pool():
 def gemm(out, a, b, batch, m, n, k, a_strides, b_strides, bias=None):
     """CPUGemm.gemm's product on the pool, when it is worth it: True when done, False to run it the usual way.
     With bias (float32, n contiguous): `out.add_(bias)` too, by each tile of the product as it finishes it
-    (tjs_gemm_bias), before the one copy back."""
+    (tjs_pool_gemm), before the one copy back. A float32 B kept in the arena (a weight) is kept packed there too
+    (wasm_resident.Arena.packed), so that the tiles do not pack it again at every call."""
     code = a._dtype.code
     if (_state["threads"] < 2 and not ALWAYS) or code not in _FLOAT_CODES or batch * m * n * k < MIN_WORK:
         return False
@@ -243,7 +246,13 @@ def gemm(out, a, b, batch, m, n, k, a_strides, b_strides, bias=None):
     _next_area()
     # the last op's result: where it sits; weights: kept in the arena
     a_at = _operand_at(a, a_ptr, a_span * es) or arena.place(a, a_ptr, a_span * es)
-    b_at = _operand_at(b, b_ptr, b_span * es) or arena.place(b, b_ptr, b_span * es)
+    b_at = _operand_at(b, b_ptr, b_span * es)
+    b_pack = 0
+    if not b_at:
+        b_at = arena.place(b, b_ptr, b_span * es)
+        if b_at and code == D.float32.code and (batch == 1 or b_strides[0] == 0):
+            b_pack = arena.packed(b, b_ptr, b_span * es, (k, n, *b_strides[1:]),
+                                  _BPACK_HEADER + 4 * k * -(-n // _GEMM_NR) * _GEMM_NR)
     bias_ptr = library.ptr(bias) if bias is not None else 0
     bias_at = arena.place(bias, bias_ptr, 4 * n) if bias is not None else 0
     out_bytes = batch * m * n * es
@@ -266,12 +275,12 @@ def gemm(out, a, b, batch, m, n, k, a_strides, b_strides, bias=None):
         bias_at = base + bias_off
         copies += (bias_at, bias_ptr, 4 * n)
     head = (code, batch, m, n, k, base + o_off, a_at, b_at, *a_strides, *b_strides)
-    kernel, slots, tail = ("gemm", _GEMM, ()) if bias is None else ("gemm_bias", _GEMM_BIAS, (bias_at,))
     part, rc = 0, library.TJS_MORE
     while rc == library.TJS_MORE:
         if part:
             library.check_signals()
-        rc = _run(pool, kernel, slots, (*head, part, PART_WORK, *tail), *(copies if part == 0 else ()))
+        rc = _run(pool, "pool_gemm", _POOL_GEMM, (*head, part, PART_WORK, bias_at or 0, b_pack),
+                  *(copies if part == 0 else ()))
         if rc and rc != library.TJS_MORE:
             library.check(rc, "matmul" if bias is None else "addmm")
         part += 1
