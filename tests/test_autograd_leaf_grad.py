@@ -139,3 +139,37 @@ def test_linear_layer_training_values():
     js = fn(torch_js)
     if torch is not None:
         assert js == fn(torch)
+
+
+def _reshaped(T, keep):
+    """A Function whose backward returns a view (a reshape) of a fresh tensor; keep["base"] = [] holds its base."""
+    class Reshaped(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            flat = (g * 3).reshape(-1).contiguous()
+            keep["ptr"] = flat.data_ptr()
+            if "base" in keep:
+                keep["base"].append(flat)
+            return flat.view(g.shape)
+    return Reshaped
+
+
+def test_a_whole_view_nobody_else_holds_is_taken():
+    def fn(T):
+        keep = {}
+        x = T.ones(3, 4, requires_grad=True)
+        _reshaped(T, keep).apply(x).sum().backward()
+        return x.grad.data_ptr() == keep["ptr"], x.grad.sum().item()
+    both(fn, (True, 36.0))
+
+
+def test_a_view_whose_base_is_held_is_copied():
+    keep = {"base": []}
+    x = torch_js.ones(3, 4, requires_grad=True)
+    _reshaped(torch_js, keep).apply(x).sum().backward()
+    keep["base"][0].zero_()
+    assert x.grad.data_ptr() != keep["ptr"] and x.grad.sum().item() == 36.0

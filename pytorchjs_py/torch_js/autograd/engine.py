@@ -205,12 +205,18 @@ def _accumulate_into_leaf(t, g, create_graph, control=None):
 
 def _steals(t, g, control):
     """Whether leaf t may take gradient g as its .grad (PyTorch's AccumulateGrad steal): only the engine holds g (as
-    many references as `control`, passed beside it) and no other tensor shares its storage (no view, no detached
-    alias: the storage's references are g's own and getrefcount's), g is dense, and it is laid out as t is (PyTorch's
-    layout contract: t's strides where t is dense and non-overlapping, else contiguous)."""
-    if g._sparse is not None or t._sparse is not None or "_base" in g.__dict__ or g._dtype is not t._dtype:
+    many references as `control`, passed beside it) and no other tensor shares its storage (no other view, no
+    detached alias: the storage's references are g's own, its base's, and getrefcount's), g covers its storage
+    exactly, and it is laid out as t is (PyTorch's layout contract: t's strides where t is dense and non-overlapping,
+    else contiguous)."""
+    if g._sparse is not None or t._sparse is not None or g._dtype is not t._dtype:
         return False
-    if sys.getrefcount(g) != sys.getrefcount(control) or sys.getrefcount(g._storage) != 2:
+    if sys.getrefcount(g) != sys.getrefcount(control):
+        return False
+    if "_base" in g.__dict__:   # a view (a weight's gradient often is one): its base held by it alone, and no other
+        if sys.getrefcount(g.__dict__["_base"]) != 2 or sys.getrefcount(g._storage) != 3:
+            return False
+    elif sys.getrefcount(g._storage) != 2:
         return False
     st = g._storage   # (a meta tensor's storage has no alias fields)
     if getattr(st, "owner", None) is not None or getattr(st, "aliased", False):
