@@ -22,6 +22,7 @@ import {
   WG_FUSED, boundOperands, fusedKey, fusedReduce, fusedSource, fusedSpecs, gemmEpilogue, writeFusedParams,
 } from './kernels/fused.mjs';
 import { Lazy } from './lazy.mjs';
+import { OPAQUE } from './lazy_opaque.mjs';
 import { GRAPH_METHODS, Graphs } from './graph.mjs';
 import {
   REDUCE_OPS, SPLIT_SECOND, WG_RED, cumulativeSource, reduceKind, reducePlan, reduceShape, reduceSource, reduceSpecs, rowSpecs,
@@ -44,7 +45,6 @@ import { LINALG_OPS, WG_LINALG, linalgSource } from './kernels/linalg.mjs';
 import { int64Words } from './kernels/int64.mjs';
 import { checkAttention, runAttention } from './kernels/attention.mjs';
 import { runQuantMatmul } from './kernels/quant_matmul.mjs';
-import { runRowNorm } from './kernels/norm.mjs';
 import { ARGS, FAMILY } from './abi.mjs';
 
 export { FAMILY };
@@ -75,7 +75,7 @@ export class Bridge {
     this.checked = new Map();             // elementwise `family:op` -> the operand dtype codes found valid (packed)
     this.lazy = new Lazy({
       runFused: (g) => this._runFused(g),
-      runEager: (a) => this._ew(a.fam, a.op, a.operands, a.shape, a.strides, this._extra(a)),
+      runEager: (a) => (a.run ? a.run() : this._ew(a.fam, a.op, a.operands, a.shape, a.strides, this._extra(a))),
       runReduce: (item) => this._runReduce(item),
       pairPlan: (g1, g2) => this._pairPlan(g1, g2),
       releaseNow: (id) => this.buffers.release(id, this.disp.open),
@@ -142,6 +142,7 @@ export class Bridge {
     if (nbytes) this.uploadBytes(id, this.mod.HEAPU8.subarray(ptr, ptr + nbytes));
   }
   uploadBytes(id, u8) {
+    if (this.lazy.refs.has(id)) this.lazy.flush();   // pending work that reads or writes id goes first
     this.lazy.forget(id);
     this.buffers.upload(id, u8);
     this.disp.counts.bytes_uploaded += u8.byteLength;
@@ -305,38 +306,39 @@ export class Bridge {
         return;
       }
     }
-    this.lazy.flush();   // every other primitive reads or writes memory now: pending work goes first
+    const o = OPAQUE[fam];   // recorded as an opaque node (lazy_opaque.mjs), run at its place in the flush
+    if (o) {
+      const a = ARGS[FAMILY_NAME[fam]](I), [reads, writes] = o.io(a, this);
+      a.p0 = F[0];
+      // offsets of one index (flags 1: accumulating, a later index of several): for the take or put that comes
+      // next (indexing.mjs _runIndexed)
+      if (fam === FAMILY.INDEX_OFFSETS && !(a.flags & 1)) { this.heldOffsets = a; return; }
+      o.check?.(a);
+      return this._opaque(FAMILY_NAME[fam], reads, writes, o.dts(a), () => o.run(this, a));
+    }
+    // the rest (integer matmul, linalg, unfused attention, quantized matmul) reads or writes memory now: pending
+    // work goes first
+    this.lazy.flush();
     this._forgetWritten(fam, I);
     switch (fam) {
-      case FAMILY.TAKE: {
-        const a = ARGS.TAKE(I);
-        return this._ew('take', '', [a.out, a.src, a.offs], a.shape, [a.out_st, a.src_st, a.offs_st]);
-      }
-      case FAMILY.REDUCE: return this._reduce(ARGS.REDUCE(I));
-      case FAMILY.SOFTMAX: return this._softmax(ARGS.SOFTMAX(I));
-      case FAMILY.CUMUL: return this._cumul(ARGS.CUMUL(I));
       case FAMILY.GEMM: return this._gemm(ARGS.GEMM(I));
-      case FAMILY.INDEX_OFFSETS: {
-        const a = ARGS.INDEX_OFFSETS(I);
-        if (a.flags & 1) return this._indexOffsets(a);   // (accumulating: a later index of several)
-        this.heldOffsets = a;   // for the take or put that comes next (_runIndexed)
-        return;
-      }
-      case FAMILY.PUT: return this._put(ARGS.PUT(I));
-      case FAMILY.IM2COL: return this._im2col(ARGS.IM2COL(I), true);
-      case FAMILY.COL2IM: return this._im2col(ARGS.COL2IM(I), false);
-      case FAMILY.POOL: return this._pool(ARGS.POOL(I), true);
-      case FAMILY.POOL_BWD: return this._pool(ARGS.POOL_BWD(I), false);
-      case FAMILY.SORT: return this._sort(ARGS.SORT(I));
-      case FAMILY.CUMEXT: return this._cumext(ARGS.CUMEXT(I));
-      case FAMILY.LOGCUMSUMEXP: return this._logcumsumexp(ARGS.LOGCUMSUMEXP(I));
-      case FAMILY.SEARCHSORTED: return this._searchsorted(ARGS.SEARCHSORTED(I));
       case FAMILY.LINALG: return this._linalg(ARGS.LINALG(I));
       case FAMILY.ATTENTION: { const a = ARGS.ATTENTION(I); return checkAttention(this, a) && runAttention(this, a, F[0]); }
-      case FAMILY.ROW_NORM: return runRowNorm(this, ARGS.ROW_NORM(I), F[0]);
       case FAMILY.QUANT_MATMUL: return runQuantMatmul(this, ARGS.QUANT_MATMUL(I));
       default: throw Object.assign(new Error(`unknown family ${fam}`), { code: 2 });
     }
+  }
+
+  /**
+   * A primitive run by its own kernel (`run`) that reads buffer ids `reads` and writes `writes`, its dtypes `dts`
+   * checked now: recorded as an opaque node (lazy.mjs recordOpaque) or, lazy execution off, run now. A write of the
+   * bounds-error flag is an effect: the node always runs.
+   */
+  _opaque(op, reads, writes, dts, run) {
+    this._checkDtypes(dts);
+    if (this.lazy.on) return this.lazy.recordOpaque(op, reads, writes, writes.includes(this.errId), run);
+    for (const id of [...reads, ...writes]) this.lazy.forget(id);
+    run();
   }
 
   /** A primitive that is not elementwise may write any buffer it names: no scalar value is known for them now. */
@@ -660,8 +662,7 @@ Bridge.prototype._pool = function (a, fwd) {
   const ids = withIdx ? [yid, xid, iid] : [yid, xid];
   let p;
   if (fwd) p = this._pipe(`pool:${ydt}:${+withIdx}`, ids, () => poolSpecs(ydt, withIdx), (b) => poolSource(ydt, withIdx, b));
-  else {
-    if (ydt !== DT.float32) throw new UnsupportedError('pool_backward: float32 only');
+  else {   // (float32 only: lazy_opaque.mjs checks it)
     p = this._pipe(`pool_bwd:${+withIdx}`, ids, () => poolBackwardSpecs(ydt, withIdx), (b, v) => poolBackwardSource(withIdx, b, v[0]));
   }
   // header: x / grad_in offset at 25, out / grad_out at 26 (see kernels/nn.mjs)
@@ -718,8 +719,7 @@ Bridge.prototype._cumext = function (a) {
 Bridge.prototype._logcumsumexp = function (a) {
   const { outer, n, inner } = a, { id: oid, dt: odt, off: ooff } = a.out, { id: xid, dt: xdt, off: xoff } = a.x;
   if (!outer || !n || !inner) return;
-  this._checkDtypes([xdt, odt]);
-  if (xdt !== odt) throw new UnsupportedError('logcumsumexp: out dtype must match');
+  this._checkDtypes([xdt, odt]);   // (and out's dtype x's: lazy_opaque.mjs checks it)
   const p = this._pipe(`lcse:${xdt}`, [oid, xid], () => lcseSpecs(xdt), (b) => lcseSource(xdt, b));
   this._launch(p, [oid, xid], outer * inner, WG_SORT, [n, inner, xoff, ooff]);
 };
@@ -728,8 +728,7 @@ Bridge.prototype._searchsorted = function (a) {
   const { rows, nb, nv, right, bnd_stride: bstride } = a, { id: oid, off: ooff } = a.out;
   const { id: bid, dt: bdt, off: boff } = a.boundaries, { id: vid, dt: vdt, off: voff } = a.values;
   if (!rows || !nv) return;
-  this._checkDtypes([bdt, vdt]);
-  if (bdt !== vdt || (bdt !== DT.float32 && bdt !== DT.int64)) throw new UnsupportedError('searchsorted: float32 or int64 keys');
+  this._checkDtypes([bdt, vdt]);   // (float32 or int64 keys of one dtype: lazy_opaque.mjs checks it)
   const ids = [oid, bid, vid];
   const p = this._pipe(`searchsorted:${bdt}`, ids, () => searchSpecs(bdt), (b) => searchSource(bdt, b));
   this._launch(p, ids, rows * nv, WG_SORT, [nv, nb, bstride, right, boff, voff, ooff]);

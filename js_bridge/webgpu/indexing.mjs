@@ -13,6 +13,8 @@ export const INDEX_METHODS = {
   // held (heldOffsets) and that take or put reads the index itself (kernels/index.mjs `indexed`): one dispatch, not
   // two (a decoding step's KV-cache writes, an embedding). Anything else the bridge is asked first computes the
   // held offsets as before (_runHeldOffsets: the index still holds the same values then); their release drops them.
+  // Each is recorded as an opaque node of the lazy record (index.mjs _opaque), run at its place in the flush: its
+  // bounds check writes the error flag, so it is never skipped as dead.
 
   /** Run take/put `I` with the held offsets computed in its own kernel; false when it cannot (then they are run). */
   _runIndexed(fam, I) {
@@ -20,13 +22,15 @@ export const INDEX_METHODS = {
     const a = fam === FAMILY.TAKE ? ARGS.TAKE(I) : fam === FAMILY.PUT ? ARGS.PUT(I) : null;
     const st = a && a.offs.id === h.offs.id && a.offs.off === h.offs.off && this._indexStrides(a, h);
     if (!st || (fam === FAMILY.PUT && a.dst.id === h.idx.id)) { this._runHeldOffsets(); return false; }
-    this.lazy.flush();
-    this._forgetWritten(fam, I);
     const params = (w, u32) => { u32[w + 8] = h.dim_size; u32[w + 9] = h.dim_stride; u32[w + 10] = h.flags; };
     const idx = { id: h.idx.id, dt: h.idx.dt, off: h.idx.off };
-    if (fam === FAMILY.TAKE) this._ew('take', '', [a.out, a.src, idx], a.shape, [a.out_st, a.src_st, st], params, true);
-    else this._put({ ...a, offs: idx, offs_st: st }, params);
-    this.indexUsed = true;
+    const run = () => {
+      if (fam === FAMILY.TAKE) this._ew('take', '', [a.out, a.src, idx], a.shape, [a.out_st, a.src_st, st], params, true);
+      else this._put({ ...a, offs: idx, offs_st: st }, params);
+      this.indexUsed = true;
+    };
+    if (fam === FAMILY.TAKE) this._opaque('take_idx', [a.src.id, idx.id], [a.out.id, this.errId], [a.out.dt, a.src.dt, idx.dt], run);
+    else this._opaque('put_idx', [a.val.id, idx.id], [a.dst.id, this.errId], [a.dst.dt, a.val.dt], run);
     return true;
   },
 
@@ -46,7 +50,7 @@ export const INDEX_METHODS = {
   _runHeldOffsets() {
     const a = this.heldOffsets;
     this.heldOffsets = null;
-    this._indexOffsets(a);
+    this._opaque('index_offsets', [a.idx.id], [a.offs.id, this.errId], [a.idx.dt], () => this._indexOffsets(a));
   },
 
   _indexOffsets(a) {

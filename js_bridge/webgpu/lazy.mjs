@@ -1,7 +1,9 @@
 // Lazy execution: the layer between the bridge's primitives and the GPU (docs: architecture.md, "execution
 // layer"). Elementwise primitives (copy, fill, unary, binary, where) are checked when Python calls them (so an
-// error is raised by the op that causes it) and then recorded here instead of dispatched. Any other primitive, a
-// readback, synchronize() or MAX_PENDING recorded nodes flush the record: it is cut into groups, each group runs
+// error is raised by the op that causes it) and then recorded here instead of dispatched; reductions, products and
+// most other primitives too (those as opaque nodes: lazy_opaque.mjs). The few others, a readback, synchronize()
+// or MAX_PENDING recorded nodes flush the record: nodes nobody will read are dropped (lazy_opaque.mjs liveNodes),
+// the rest cut into groups, each group runs
 // as one generated kernel (kernels/fused.mjs), and dispatched in order into the open command batch. A submit
 // still happens only where the dispatcher submits (a readback, a full batch).
 //
@@ -19,6 +21,7 @@
 import { DT, isFloat } from './kernels/common.mjs';
 import { MAX_FUSED_WORDS, RED_WORDS, isBound, mapWords, nodeWords, programWords, segmentKey } from './kernels/fused.mjs';
 import { reducePlan } from './kernels/reduce.mjs';
+import { SOFT_PENDING, liveNodes } from './lazy_opaque.mjs';
 
 export const MAX_PENDING = 1024;       // recorded nodes that force a flush (the size-limit sync point)
 const MAX_GROUP_NODES = 64;           // nodes per fused kernel
@@ -87,7 +90,7 @@ const CUTS = new Set(['unary', 'binary', 'where', 'copy']);
 function idsOf(item) {
   const nodes = item.single ? [item.single] : item.red ? [item.red, ...partsOf(item).flatMap((g) => g.nodes)]
     : item.segs.flatMap((g) => g.nodes);
-  return nodes.flatMap((nd) => [nd.out.id, ...nd.ins.map((x) => x.id)]);
+  return nodes.flatMap((nd) => [nd.out.id, ...(nd.outs ?? []).map((x) => x.id), ...nd.ins.map((x) => x.id)]);
 }
 
 /** Does view x (canonical map, element offset) read exactly the n elements from `off` on (each once)? */
@@ -167,7 +170,7 @@ export class Lazy {
     this.writers = new Map();           // buffer id -> the view the last pending node wrote it through
     this.flushing = false;
     this.assumeStored = new Set();
-    this.counts = { recorded: 0, fused_kernels: 0, fused_nodes: 0, stores_skipped: 0, flushes: 0, flush_us: 0 };
+    this.counts = { recorded: 0, fused_kernels: 0, fused_nodes: 0, stores_skipped: 0, dead_skipped: 0, flushes: 0, flush_us: 0 };
   }
 
   /** Record one elementwise primitive (already checked); `a` = {fam, op, operands, shape, strides, p, bits}. */
@@ -244,6 +247,21 @@ export class Lazy {
     if (this.nodes.length >= MAX_PENDING) this.flush();
   }
 
+  /**
+   * Record a primitive that runs its own (eager) kernel at its place in the flush, never fused (lazy_opaque.mjs):
+   * `run()` dispatches it; it reads buffers `reads` and writes `writes` (ids; each also counted as read: it may
+   * write part of one), `effects`: it does more than write them (the bounds-error flag), so it always runs.
+   */
+  recordOpaque(op, reads, writes, effects, run) {
+    const v = (id) => ({ id });
+    const ins = [...reads, ...writes].map(v), outs = writes.map(v);
+    if (this.nodes.length >= SOFT_PENDING) this.flush();
+    for (const x of ins) { this.refs.add(x.id); this.forget(x.id); }
+    this.nodes.push({ fam: 'opaque', op, out: outs[0], outs, ins, effects, run, fusable: false });
+    this.counts.recorded++;
+    if (this.nodes.length >= MAX_PENDING) this.flush();
+  }
+
   /** Whether grouping counts a binding for a value written to buffer `id` (see flush). */
   stored(id) { return !this.dead.has(id) || this.assumeStored.has(id); }
 
@@ -283,10 +301,11 @@ export class Lazy {
   flush() {
     if (!this.nodes.length || this.flushing) return;
     this.flushing = true;
-    const nodes = this.nodes;
-    this.nodes = [];
     const t0 = performance.now();
-    this.counts.flushes++;
+    // nodes whose results nobody holds or reads (liveNodes) never run; when none is left, this is no flush
+    const nodes = liveNodes(this.nodes, this.dead, this.counts);
+    this.nodes = [];
+    if (nodes.length) this.counts.flushes++;
     try {
       // A value nobody holds any more takes no binding unless a later kernel reads it, which grouping cannot know
       // yet: schedule on that guess, and again counting the stores that overflowed a kernel (rare; converges, as
@@ -360,6 +379,7 @@ export class Lazy {
       dep(lastW.get(nd.out.id));
       dep(lastR.get(nd.out.id));
       for (const x of nd.ins) dep(lastW.get(x.id));
+      if (nd.outs) for (const o of nd.outs) dep(lastR.get(o.id));   // (an opaque node's writes are among its ins)
       let lo = -1;
       for (const d of deps) if (d.pos > lo) lo = d.pos;
       const parts = this.splitAtPieces(nd, lastW, lo, limit);
@@ -388,6 +408,7 @@ export class Lazy {
       else if (nd.fusable && !g.red) this.add(g, nd);
       for (const d of deps) if (d !== g) { g.deps.add(d); d.users.add(g); }
       lastW.set(nd.out.id, g);
+      if (nd.outs) for (const o of nd.outs) lastW.set(o.id, g);
       for (const x of nd.ins) if (pos(lastR.get(x.id)) < g.pos) lastR.set(x.id, g);
     }
     return groups;

@@ -58,6 +58,7 @@ async def synchronize_async():
 # the bridge's work counters (js_bridge/webgpu/dispatch.mjs newCounts, lazy.mjs), in the order stats() lists them
 COUNTERS = ("dispatches", "submits", "readbacks", "syncs", "compiles", "bytes_uploaded", "bytes_read",
             "bridge_us", "wait_us", "encode_us", "buffers_created", "bind_groups_created", "recorded", "fused_kernels", "fused_nodes", "stores_skipped",
+            "dead_skipped",
             "flushes", "flush_us")
 
 
