@@ -26,7 +26,12 @@ Workloads (float32, data made on the device once, random weights from a fixed se
                      MLP 1536, vocab 49152) generating greedily with a KV cache: tokens per second after a 16-token
                      prompt, each token read back (the loop a chat demo runs)
   decode_graph_tok_s examples/smollm2's model with the same shapes (random weights, static KV cache) decoding
-                     greedily by one replayed graph per token (generate.py --graph; cuda and webgpu only)
+                     greedily by one replayed graph per token, each id read back after its replay (generate.py
+                     --graph --readback-every 1; cuda and webgpu only)
+  decode_graph_batched_tok_s  the same, 8 replays back to back then their 8 ids in one readback (--graph, its
+                     default --readback-every 8: the GPU does not wait for the host between tokens); both report
+                     under torch_js the GPU work of the whole generate call (prompt, warm-up steps, capture
+                     included) per generated token (per_token_readbacks, per_token_submits, ...)
 Every step-type workload reports the mean of its timed steps after warm-up, and under torch_js the GPU work of
 one step (dispatches, submits, readbacks) from torch.webgpu.counter().
 """
@@ -400,7 +405,7 @@ def decode(device, tokens, prompt=16):
             **{f"token_{k}": v for k, v in c.counts.items()}}
 
 
-def decode_graph(device, tokens, prompt=16):
+def decode_graph(device, tokens, readback_every, prompt=16):
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "smollm2"))
     from model import Llama as SmolLlama, LlamaConfig, generate
     torch.manual_seed(0)
@@ -409,11 +414,19 @@ def decode_graph(device, tokens, prompt=16):
     for p in model.parameters():
         p.data.mul_(0.5)
     ids = torch.randint(0, cfg.vocab_size, (prompt,)).tolist()
-    generate(model, ids, 6, graph=True)          # compiles the kernels
+    k, warmup = readback_every, 2
+    generate(model, ids, 6, graph=True, warmup=warmup, readback_every=k)          # compiles the kernels
     stamps = []
-    out = generate(model, ids, tokens, graph=True, on_token=lambda _: stamps.append(time.perf_counter()))
-    steady = stamps[8:]                          # after the eager warm-up steps and the capture
-    return {"tok_s": (len(steady) - 1) / (steady[-1] - steady[0]), "first_tokens": out[:8]}
+    with Counter(device) as c:
+        out = generate(model, ids, tokens, graph=True, warmup=warmup, readback_every=k,
+                       on_token=lambda _: stamps.append(time.perf_counter()))
+    # id i > warmup comes from replay i - warmup; replays come k at a time, their ids read together: the clock runs
+    # from the readback of the first batch (after the eager warm-up steps and the capture) to that of the last full
+    # one, over the ids of the batches in between
+    batches = (tokens - 1 - warmup) // k
+    first, last = warmup + k, warmup + batches * k
+    return {"tok_s": (last - first) / (stamps[last] - stamps[first]), "readback_every": k, "first_tokens": out[:8],
+            **{f"per_token_{n}": v / len(out) for n, v in c.counts.items()}}
 
 
 # ---- driver ------------------------------------------------------------------------------------------------------
@@ -438,7 +451,8 @@ def workloads(device, quick):
         yield "gpt2_train_ms", lambda: gpt2_train(device, 2, 5)
         yield "decode_tok_s", lambda: decode(device, 48)
         if device in ("cuda", "webgpu"):
-            yield "decode_graph_tok_s", lambda: decode_graph(device, 64)
+            yield "decode_graph_tok_s", lambda: decode_graph(device, 64, 1)
+            yield "decode_graph_batched_tok_s", lambda: decode_graph(device, 64, 8)
 
 
 def main():

@@ -1,7 +1,10 @@
 """examples/smollm2's graph decoding (generate(..., graph=True)) on a tiny random Llama (2 layers, d 64, vocab 128,
 grouped-query attention), so no GGUF file is needed: the position as a device tensor gives the int position's
 logits (torch_js and PyTorch on the same model code); on webgpu, the captured and replayed decoding step gives the
-eager greedy tokens, and a replay is one eager step's dispatches with no readback and no Python.
+eager greedy tokens, and a replay is one eager step's dispatches with no readback and no Python; replays run
+readback_every at a time, their ids read back together from a token history on the device (one readback per batch),
+give the eager tokens for any batch size, stop ids inside a batch and lengths that are no multiple of it included,
+and never write past the cache. On CPython (torch_js and PyTorch, cpu): the history the steps write.
 
 The webgpu tests run only in Pyodide with the WebGPU bridge loaded (`make test-webgpu`, SwiftShader).
 """
@@ -52,18 +55,21 @@ def _max_diff(a, b):
 
 
 def _tensor_position_steps(model_mod, torch_module, model):
-    """Greedy decoding by model.step with the position and the token as device tensors (greedy_step), no graph."""
+    """Greedy decoding by model.step with the position and the token as device tensors (greedy_step), no graph;
+    also the device-side token history the steps write (id i at position len(PROMPT) + i)."""
     device = model.token_embd.weight.device
     with torch_module.no_grad():
         model.setup_cache(len(PROMPT) + NEW)
         logits = model(torch_module.tensor([PROMPT], device=device))
         ids, pos = logits.argmax(-1, keepdim=True), torch_module.tensor([len(PROMPT)], device=device)
+        history = torch_module.zeros(len(PROMPT) + NEW, dtype=torch_module.int64, device=device)
         out, rows = [], []
-        for _ in range(NEW):
+        for i in range(NEW):
             rows.append(logits.cpu().tolist()[0])
             out.append(int(ids.item()))
-            logits = model_mod.greedy_step(model, ids, pos)
-    return out, rows
+            if i < NEW - 1:                       # the last id needs no step after it: the cache holds no more
+                logits = model_mod.greedy_step(model, ids, pos, history)
+    return out, rows, history.tolist()
 
 
 @pytest.mark.parametrize("which", ["torch_js", pytest.param("pytorch", marks=needs_torch)])
@@ -72,9 +78,10 @@ def test_tensor_position_step_equals_int_position(which):
     model_mod = load_example("smollm2/model", f"smollm2_model_{which}", torch_module)
     model = _tiny(model_mod, torch_module)
     ids, logits = _eager_with_logits(model_mod, model)
-    step_ids, step_logits = _tensor_position_steps(model_mod, torch_module, model)
+    step_ids, step_logits, history = _tensor_position_steps(model_mod, torch_module, model)
     assert step_ids == ids and len(set(ids)) > 1
     assert _max_diff(step_logits, logits) < 2e-5
+    assert history == [0] * (len(PROMPT) + 1) + ids[1:]
     if which == "pytorch":                        # the same model code under torch_js gives PyTorch's tokens
         js_mod = load_example("smollm2/model", "smollm2_model_js", torch_js)
         js_ids, js_logits = _eager_with_logits(js_mod, _tiny(js_mod, torch_js))
@@ -94,13 +101,71 @@ def test_graph_decoding_equals_eager_on_webgpu():
     model_mod = load_example("smollm2/model", "smollm2_model_torch_js", torch_js)
     model = _tiny(model_mod, torch_js, "webgpu")
     ids, logits = _eager_with_logits(model_mod, model)
-    graph_logits = []
+    graph_logits = []      # on_logits forces readback_every 1: a batch would leave it only its last step's logits
     graph_ids = model_mod.generate(model, PROMPT, NEW, graph=True,
                                    on_logits=lambda x: graph_logits.append(x.cpu().tolist()[0]))
     assert graph_ids == ids and len(set(ids)) > 1
     assert _max_diff(graph_logits, logits) < 2e-5
     with pytest.raises(ValueError, match="graph decoding is greedy"):
         model_mod.generate(model, PROMPT, 3, temperature=0.8, graph=True)
+
+
+def _counting_graphs(model_mod, monkeypatch):
+    """The replays generate_graphed runs, counted (its graph class, wrapped)."""
+    graph_class, capture = model_mod.graph_api(torch_js.device("webgpu"))
+    replays = []
+
+    class CountingGraph(graph_class):
+        def replay(self):
+            replays.append(1)
+            return super().replay()
+    monkeypatch.setattr(model_mod, "graph_api", lambda device: (CountingGraph, capture))
+    return replays
+
+
+@needs_webgpu
+@pytest.mark.parametrize("k, new", [(1, 20), (3, 20), (8, 20), (8, 4), (8, 3), (25, 20)])
+def test_batched_readbacks_keep_the_eager_tokens(monkeypatch, k, new):
+    """readback_every K: K replays back to back, then their K ids in one readback; the tokens are the eager ones
+    whatever K, the last batch is cut to the steps max_new_tokens needs (new - 1 in all), the cache's last position
+    is never written (the last step writes position len(PROMPT) + new - 2)."""
+    torch_js.webgpu._init_sync()
+    model_mod = load_example("smollm2/model", "smollm2_model_torch_js", torch_js)
+    model = _tiny(model_mod, torch_js, "webgpu")
+    eager = model_mod.generate(model, PROMPT, new)
+    replays = _counting_graphs(model_mod, monkeypatch)
+    warmup = 2
+    with torch_js.webgpu.counter() as c:
+        ids = model_mod.generate(model, PROMPT, new, graph=True, warmup=warmup, readback_every=k)
+    assert ids == eager and len(set(ids)) > 1
+    n_replays = max(0, new - 1 - warmup)
+    assert len(replays) == n_replays
+    # the first id, one per eager step, then one per batch of k replays
+    assert c["readbacks"] == 1 + min(warmup, new - 1) + -(-n_replays // k)
+    for block in model.blk:
+        assert not block.cache_k[:, :, -1].abs().sum().item() and block.cache_k[:, :, -2].abs().sum().item()
+
+
+@needs_webgpu
+@pytest.mark.parametrize("k", [3, 8])
+def test_stop_inside_a_batch(monkeypatch, k):
+    """A stop id that first comes inside a batch (not as its first id): the eager output up to it, the ids decoded
+    after it in that batch dropped, and no replay after that batch."""
+    torch_js.webgpu._init_sync()
+    model_mod = load_example("smollm2/model", "smollm2_model_torch_js", torch_js)
+    model = _tiny(model_mod, torch_js, "webgpu")
+    new, warmup = 20, 2
+    eager = model_mod.generate(model, PROMPT, new)
+    # id i >= warmup + 1 comes from replay i - warmup; a batch's first id has (i - warmup - 1) % k == 0
+    at = next(i for i in range(warmup + 2, new) if eager[i] not in eager[:i] and (i - warmup - 1) % k)
+    stop = {eager[at]}
+    assert model_mod.generate(model, PROMPT, new, stop_ids=stop) == eager[:at]
+    replays = _counting_graphs(model_mod, monkeypatch)
+    emitted = []
+    ids = model_mod.generate(model, PROMPT, new, stop_ids=stop, on_token=emitted.append, graph=True, warmup=warmup,
+                             readback_every=k)
+    assert ids == emitted == eager[:at]
+    assert len(replays) == min(-(-(at - warmup) // k) * k, new - 1 - warmup)
 
 
 @needs_webgpu

@@ -9,8 +9,10 @@ default; --temperature T (> 0) samples, with --top-k K, seeded by --seed. --quan
 layers quantised (torch_js.quant.BlockQuantLinear); f32 (default) dequantises every weight.
 --ids prints the generated token ids as one JSON line at the end (what `make example-smollm2` compares).
 --graph (greedy, --device webgpu, or cuda under PyTorch): after the prompt and two eager decoding steps, one step is
-captured as a graph (torch_js.webgpu.graph / torch.cuda.graph) and each later token costs one replay and the
-readback of its id, instead of the hundreds of ops a step issues from Python (same GPU work, less host time).
+captured as a graph (torch_js.webgpu.graph / torch.cuda.graph) and each later token costs one replay, instead of
+the hundreds of ops a step issues from Python (same GPU work, less host time). --readback-every K (with --graph,
+default 8): K replays back to back, then their K ids in one readback (the GPU does not wait for the host between
+tokens; the text comes K tokens at a time, the same tokens for every K); 1 reads each token back as it comes.
 """
 import argparse
 import glob
@@ -22,7 +24,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # examples/: the package
-from smollm2.model import generate, load_llama  # noqa: E402
+from smollm2.model import READBACK_EVERY, generate, load_llama  # noqa: E402
 from smollm2.tokenizer import ByteLevelBPE, chat_prompt, check_chat_template  # noqa: E402
 
 
@@ -54,6 +56,8 @@ def main(argv=None):
     p.add_argument("--quant", default="f32", choices=["f32", "q4_1", "q8_0"])
     p.add_argument("--ids", action="store_true", help="print the generated ids as JSON at the end")
     p.add_argument("--graph", action="store_true", help="replay one captured decoding step per token (GPU only)")
+    p.add_argument("--readback-every", type=int, default=READBACK_EVERY, metavar="K",
+                   help=f"with --graph: replays between two readbacks of their ids (default {READBACK_EVERY})")
     args = p.parse_args(argv)
     if args.graph and torch.device(args.device).type not in ("webgpu", "cuda"):
         p.error(f"--graph needs a GPU device (--device webgpu, or cuda under PyTorch), not {args.device}: a graph "
@@ -61,6 +65,8 @@ def main(argv=None):
     if args.graph and args.temperature > 0:
         p.error("--graph decodes greedily: sampling (--temperature > 0) draws random numbers on the host, which a "
                 "graph cannot repeat")
+    if args.readback_every < 1:
+        p.error(f"--readback-every must be at least 1, not {args.readback_every}")
 
     torch.manual_seed(args.seed)
     path = args.gguf or default_gguf_path()
@@ -77,8 +83,9 @@ def main(argv=None):
             [{"role": "user", "content": args.prompt}]
         text = chat_prompt(messages)
     prompt_ids = tokenizer.encode(text)
-    print(f"[{os.path.basename(path)}: loaded in {loaded:.1f} s on {args.device} ({args.quant}"
-          f"{', graph' if args.graph else ''}); prompt {len(prompt_ids)} tokens]", file=sys.stderr)
+    graph = f", graph, readback every {args.readback_every}" if args.graph else ""
+    print(f"[{os.path.basename(path)}: loaded in {loaded:.1f} s on {args.device} ({args.quant}{graph}); prompt "
+          f"{len(prompt_ids)} tokens]", file=sys.stderr)
 
     stream = tokenizer.stream_decoder()
     times = []
@@ -92,7 +99,7 @@ def main(argv=None):
                 if i is not None}
     start = time.perf_counter()
     ids = generate(model, prompt_ids, args.max_new_tokens, args.temperature, args.top_k, stop_ids, on_token,
-                   graph=args.graph)
+                   graph=args.graph, readback_every=args.readback_every)
     sys.stdout.write(stream.flush() + "\n")
     total = time.perf_counter() - start
     if times:

@@ -13,12 +13,16 @@ cache), one fused kernel on webgpu (issue 16: a decoding step's dispatches), und
 The position can be a device tensor (Llama.step): the cache write indexes the cache with it and the RoPE and mask
 rows are gathered with it from tables made once for the whole length, so no Python decides anything from the
 position and one decoding step can be captured as a CUDA-style graph (torch.cuda.graph / torch_js.webgpu.graph)
-and replayed for every token (generate(..., graph=True), as Hugging Face's StaticCache does for torch.cuda).
+and replayed for every token (generate(..., graph=True), as Hugging Face's StaticCache does for torch.cuda). Each
+replay also writes its token into a token history on the device, so that several replays run back to back and
+their tokens come back in one readback (readback_every): the GPU does not wait for the host between tokens.
 """
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+READBACK_EVERY = 8      # graph decoding: replays between two readbacks of their ids (generate_graphed)
 
 
 class LlamaConfig:
@@ -171,11 +175,12 @@ def sample(logits, temperature, top_k):
 
 @torch.no_grad()
 def generate(model, prompt_ids, max_new_tokens, temperature=0.0, top_k=0, stop_ids=(), on_token=None,
-             on_logits=None, graph=False, warmup=2):
+             on_logits=None, graph=False, warmup=2, readback_every=READBACK_EVERY):
     """New token ids after prompt_ids (a list), one forward pass per token over the KV cache; stops at a stop id
     (not returned). on_token(id) is called for each as it comes, on_logits(logits) with each step's (1, vocab).
     graph=True (greedy, on webgpu or cuda): the prompt runs eagerly, then `warmup` decoding steps, then one step is
-    captured as a graph and replayed for each later token (generate_graphed)."""
+    captured as a graph and replayed for each later token (generate_graphed), readback_every replays back to back
+    between two readbacks of their ids (on_logits forces 1)."""
     device = model.token_embd.weight.device
     if graph:
         graph_api(device)                      # the errors before any work
@@ -186,7 +191,7 @@ def generate(model, prompt_ids, max_new_tokens, temperature=0.0, top_k=0, stop_i
     logits = model(torch.tensor([prompt_ids], device=device), pos=0)
     if graph:
         return generate_graphed(model, logits, len(prompt_ids), max_new_tokens, stop_ids, on_token, on_logits,
-                                warmup)
+                                warmup, readback_every)
     out, pos = [], len(prompt_ids)
     for _ in range(max_new_tokens):
         if on_logits is not None:
@@ -218,39 +223,66 @@ def graph_api(device):
                      "replays GPU work")
 
 
-def greedy_step(model, ids, pos):
+def greedy_step(model, ids, pos, history=None):
     """One greedy decoding step on device tensors: the logits of ids (1, 1) at pos, then, in place, ids <- their
-    argmax and pos <- pos + 1, which the next step (or the next replay of its graph) reads: no host round trip."""
+    argmax and pos <- pos + 1, which the next step (or the next replay of its graph) reads: no host round trip.
+    history (an int64 tensor of the cache's length, on the device): the new id is also written at the new pos, so
+    that the ids of several steps can be read back at once (an index tensor, as the cache write: a graph captures
+    it, where index_copy_ would check its indices on the host)."""
     logits = model.step(ids, pos)
     ids.copy_(logits.argmax(-1, keepdim=True))
     pos.add_(1)
+    if history is not None:
+        history[pos] = ids.reshape(1)
     return logits
 
 
-def generate_graphed(model, logits, pos, max_new_tokens, stop_ids=(), on_token=None, on_logits=None, warmup=2):
+def generate_graphed(model, logits, pos, max_new_tokens, stop_ids=(), on_token=None, on_logits=None, warmup=2,
+                     readback_every=READBACK_EVERY):
     """Greedy decoding after the prompt's logits (1, vocab), its next position `pos` (an int) in the cache: the
     token ids and the position live in two device tensors that greedy_step updates; `warmup` steps run eagerly
-    (compiling the kernels), then one is captured and each later token costs one replay and one readback (its id,
-    read to be returned and printed; the logits too where on_logits asks)."""
+    (compiling the kernels, each id read back), then one is captured and replayed for each later token.
+
+    readback_every K: the graph is replayed K times back to back, each replay writing its id into a token history
+    on the device, then the K ids come back in one readback and are taken in order. The GPU then runs K steps
+    without waiting for the host between them (a readback per token leaves it idle in between, and a GPU that idles
+    is clocked down); the tokens are the same for every K: steps run past a stop id are discarded, and the last
+    batch is cut to the steps max_new_tokens still needs (max_new_tokens - 1 steps in all, the last one writing
+    the cache at position pos + max_new_tokens - 2, inside setup_cache(pos + max_new_tokens)). The ids reach
+    on_token K at a time. K = 1: a readback per token. on_logits needs each step's logits, so it forces K = 1."""
+    if max_new_tokens <= 0:
+        return []
     device = model.token_embd.weight.device
     graph_class, capture = graph_api(device)
+    if on_logits is not None:
+        readback_every = 1
+    if readback_every < 1:
+        raise ValueError(f"model: readback_every must be at least 1, not {readback_every}")
     ids = logits.argmax(-1, keepdim=True)
     position = torch.tensor([pos], device=device)
-    out, graph = [], None
-    for done in range(max_new_tokens):
-        if on_logits is not None:
-            on_logits(logits)
-        if not _emit(int(ids.item()), out, stop_ids, on_token, max_new_tokens):
-            break
-        if graph is None and done >= warmup:
+    history = torch.zeros(model.max_len, dtype=torch.int64, device=device)
+    out, graph, done = [], None, 0             # done: the decoding steps run (step i gives the id after id i)
+    pending = [int(ids.item())]
+    while True:
+        for next_id in pending:
+            if on_logits is not None:
+                on_logits(logits)
+            if not _emit(next_id, out, stop_ids, on_token, max_new_tokens):
+                return out
+        # every id read back is kept and fewer than max_new_tokens are: done + 1 ids, so done < max_new_tokens - 1
+        if graph is None and done < warmup:
+            logits = greedy_step(model, ids, position, history)
+            pending, done = [int(ids.item())], done + 1
+            continue
+        if graph is None:
             graph = graph_class()
             with capture(graph):
-                logits = greedy_step(model, ids, position)     # captured, not run: the replay below runs it
-        if graph is None:
-            logits = greedy_step(model, ids, position)
-        else:
+                logits = greedy_step(model, ids, position, history)    # captured, not run: the replays run it
+        n = min(readback_every, max_new_tokens - 1 - done)
+        for _ in range(n):
             graph.replay()
-    return out
+        first = pos + 1 + done                 # history[pos + i] is id i
+        pending, done = history[first:first + n].tolist(), done + n
 
 
 def unpermute_rows(w, n_heads):
