@@ -655,7 +655,7 @@ def test_full_arena_empties_between_products(pool_threads, monkeypatch):
     tj.set_num_threads(2)
     for _ in range(3):
         assert [_bits(JF.linear(x, w)) for w in ws] == [_bits(r) for r in refs]
-    assert _arena().copied == 0 and _arena().chunks == []
+    assert _arena().copied == 0 and _arena().region.chunks == []
 
 
 @pyodide_only

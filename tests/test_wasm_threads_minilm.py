@@ -113,6 +113,29 @@ def test_weights_kept_packed(workers, case):
         assert _bits(product()) == _bits(ref), f"{n} threads after the weight changed"
 
 
+def test_packs_within_their_budget(workers, monkeypatch):
+    """Packs have a budget of their own: when the next pack does not fit, the packs are dropped and made again as
+    their weights come back (two 8 MB packs in one 16 MB region: every product packs again), same bits; with no
+    room at all the tiles pack B themselves; the arena's operands stay where they are either way."""
+    from torch_js.backends.cpu import wasm_resident
+    tj.manual_seed(11)
+    x, w1, w2 = tj.randn(64, 1024), tj.randn(2048, 1024), tj.randn(2048, 1024)
+    tj.set_num_threads(1)
+    refs = [_bits(JF.linear(x, w)) for w in (w1, w2)]
+    tj.set_num_threads(2)
+    JF.linear(x, w1), JF.linear(x, w2)   # seen once: placed in the arena from the next product on
+    arena = wasm_threads._state["arena"]
+    for budget in (16 << 20, 0):
+        monkeypatch.setattr(arena, "pack_region", wasm_resident._Region(arena.pool, lambda: budget))
+        arena.packs.clear()
+        entries = dict(arena.entries)
+        for _ in range(3):
+            for w, ref in zip((w1, w2), refs):
+                assert _bits(JF.linear(x, w)) == ref, f"pack budget {budget}"
+        assert len(arena.packs) == (1 if budget else 0), arena.packs
+        assert all(arena.entries.get(k) == e for k, e in entries.items())
+
+
 def test_minilm_encoder_forward_at_every_count(workers, pool_calls):
     """The MiniLM-shaped encoder (2 of its 6 layers): the forward's bits at every count, its linears one call each."""
     tj.manual_seed(9)

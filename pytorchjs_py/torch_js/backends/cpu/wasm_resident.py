@@ -30,6 +30,7 @@ import weakref
 from . import library
 
 BUDGET = 256 << 20
+PACK_BUDGET = 128 << 20   # the packed weights' own (packing stops there: it never evicts operands)
 _CHUNK = 16 << 20      # arena grown this much at a time (or one operand's size, when larger)
 _MAX_SIGHTINGS = 4096  # first sightings remembered (cleared when there are more: they are only a hint)
 
@@ -41,17 +42,50 @@ def _cacheable(storage):
             and buf._b_base_ is None and buf._objects is None)
 
 
+class _Region:
+    """Fresh pages of a pool's shared memory handed out in order, at most budget() bytes grown; reset() hands them
+    out again from the start."""
+
+    def __init__(self, pool, budget):
+        self.pool, self.budget = pool, budget
+        self.chunks = []        # [address, bytes] of the region's chunks, in the order they fill
+        self.chunk, self.used = 0, 0
+        self.grown = 0
+
+    def reset(self):
+        self.chunk, self.used = 0, 0
+
+    def alloc(self, nbytes):
+        """The address of nbytes (64-byte aligned), or 0 when the budget does not allow them."""
+        nbytes = -(-nbytes // 64) * 64
+        while True:
+            if self.chunk < len(self.chunks):
+                base, size = self.chunks[self.chunk]
+                if self.used + nbytes <= size:
+                    self.used += nbytes
+                    return base + self.used - nbytes
+                self.chunk, self.used = self.chunk + 1, 0
+                continue
+            size = max(_CHUNK, nbytes)
+            base = self.pool.alloc(size) if self.grown + size <= self.budget() else 0
+            if not base:
+                return 0
+            self.chunks.append([base, size])
+            self.grown += size
+
+
 class Arena:
     """Operands resident in one pool's shared memory: place(tensor, address, nbytes) -> where it sits there, or 0."""
 
     def __init__(self, pool):
         self.pool = pool
-        self.chunks = []        # [address, bytes] of the arena's regions, in the order they fill
-        self.chunk, self.used = 0, 0
-        self.grown = 0
+        self.region = _Region(pool, lambda: BUDGET)
+        self.pack_region = _Region(pool, lambda: PACK_BUDGET)   # packed()'s
         self.entries = {}       # (id(storage), address, nbytes) -> [storage weakref, version, shared address]
         self.sightings = {}     # the same keys -> [storage weakref, version]: seen once
-        self.packs = {}         # (key, layout) -> [storage weakref, version, shared address]: B packed (packed())
+        # (key, layout) -> [storage weakref, version, shared address]: B packed (packed(); kept when the arena empties:
+        # a pack is the weight's bytes at that version wherever they sit)
+        self.packs = {}
         self._zero = ctypes.create_string_buffer(4)
         self.full = False       # an operand did not fit: empty the arena before the next product
         self.copied = 0         # bytes copied into the arena so far (tests, benchmarks)
@@ -60,8 +94,8 @@ class Arena:
         """Called before a product places its operands: empties a full arena."""
         if self.full:
             self.entries.clear()
-            self.packs.clear()
-            self.chunk, self.used, self.full = 0, 0, False
+            self.region.reset()
+            self.full = False
 
     def place(self, t, address, nbytes):
         """The shared address of t's bytes [address, address + nbytes) kept in the arena (copied in now if they
@@ -102,8 +136,12 @@ class Arena:
         key = ((id(storage), address, nbytes), layout)
         pack = self.packs.get(key)
         if pack is None:
-            shared = self._alloc(pack_bytes)
-            if not shared:
+            shared = self.pack_region.alloc(pack_bytes)
+            if not shared and self.packs:   # its budget is spent (packs of weights gone too): packed again as used
+                self.packs.clear()
+                self.pack_region.reset()
+                shared = self.pack_region.alloc(pack_bytes)
+            if not shared:   # larger than the budget: the tiles pack this B themselves
                 return 0
             pack = self.packs[key] = [None, None, shared]
         if pack[0] is None or pack[0]() is not storage or pack[1] != storage.version:
@@ -112,22 +150,10 @@ class Arena:
         return pack[2]
 
     def _alloc(self, nbytes):
-        nbytes = -(-nbytes // 64) * 64
-        while True:
-            if self.chunk < len(self.chunks):
-                base, size = self.chunks[self.chunk]
-                if self.used + nbytes <= size:
-                    self.used += nbytes
-                    return base + self.used - nbytes
-                self.chunk, self.used = self.chunk + 1, 0
-                continue
-            size = max(_CHUNK, nbytes)
-            base = self.pool.alloc(size) if self.grown + size <= BUDGET else 0
-            if not base:
-                self.full = True
-                return 0
-            self.chunks.append([base, size])
-            self.grown += size
+        shared = self.region.alloc(nbytes)
+        if not shared:
+            self.full = True
+        return shared
 
 
 # what the side module's argument block holds at slot 0 while no kernel has run since a result was kept: every kernel
