@@ -3,12 +3,13 @@
 Pyodide's memory is not shared, so the workers cannot read tensors where they live. A large product is instead computed
 in libtjs_wasm32_threads[_relaxed].wasm (mk/wasm_threads.mk: gemm.c, threads.c, abi.c and the wasm_ext/pool/ kernels
 built over an imported shared WebAssembly.Memory), which wasm_pool.js instantiates on Pyodide's thread and in each
-worker: the operands are copied into that memory's staging area, tjs_gemm runs there part by part (the workers take
-tiles, threads.c), and the result is copied back. The module is the same source as the one Pyodide loaded, with the same
-SIMD flavour, and tjs_gemm's tiling follows the shape, so the bits are those of the one-thread product whatever the
-thread count. An operand seen again unchanged (a model's weights) stays in that memory between products instead
-(wasm_resident.py), and the last pooled op's result is read where it sits by the next pooled op that takes it (a GELU's
-input is the product before it: wasm_resident.LastResult; two staging areas taken in turn keep it). Large float32 maps
+worker: the operands are copied into that memory's staging area, tjs_gemm runs there part by part (tjs_pool_gemm: the
+workers take tiles, threads.c; each tile adds linear's bias to its own elements), and the result is copied back. The
+module is the same source as the one Pyodide loaded, with the same SIMD flavour, and tjs_gemm's tiling follows the
+shape, so the bits are those of the one-thread product whatever the thread count. An operand seen again unchanged (a
+model's weights) stays in that memory between products instead (wasm_resident.py), a float32 one packed as the tiles
+read it, and the last pooled op's result is read where it sits by the next pooled op that takes it (a GELU's input is
+the product before it: wasm_resident.LastResult; two staging areas taken in turn keep it). Large float32 maps
 of vec_math.h (GELU, exp, tanh, sigmoid, ...: the compute-bound elementwise ops of a model) go the same way through
 tjs_pool_unary, whose lanes are computed by the side module's own code (one lane's result depends on that lane alone:
 any cut gives the same bits), and so do a large float32 softmax (tjs_pool_softmax: rows as the side module computes
