@@ -57,16 +57,16 @@ def _cnn_step(dev):
     return model, step
 
 
-def _steps_and_flushes(make, lazy, n=3):
-    """The parameters after n steps, lazy execution on or off, and the counters of the last step (with its sync)."""
+def _steps_and_flushes(make, lazy, n=4):
+    """The parameters after 1 + n steps, lazy execution on or off, and the counters of the last n (one sync)."""
     was = torch.webgpu.set_lazy(lazy)
     try:
         model, step = make(GPU)
-        for _ in range(n - 1):
-            step()
+        step()
         torch.webgpu.synchronize()
         with torch.webgpu.counter() as c:
-            loss = step()
+            for _ in range(n):
+                loss = step()
             torch.webgpu.synchronize()
         return [p.detach().cpu() for p in model.parameters()] + [loss.detach().cpu()], c
     finally:
@@ -76,9 +76,10 @@ def _steps_and_flushes(make, lazy, n=3):
 @pytest.mark.parametrize("make", [_mlp_step, _cnn_step], ids=["mlp", "cnn"])
 def test_training_step_is_one_flush_and_matches_eager(make):
     got, c = _steps_and_flushes(make, True)
-    # the sync's flush is the only one: log_softmax, the loss's gather and its backward's scatter (and the conv's
-    # im2col / col2im, the pool and its backward) are recorded with the rest of the step
-    assert c["flushes"] == 1, c
+    # log_softmax, the loss's gather and its backward's scatter (and the conv's im2col / col2im, the pool and its
+    # backward) are recorded with the rest of the step: at most one flush a step (before the op of a step that a
+    # long record was once cut at: lazy_opaque.mjs SOFT_PENDING) and the sync's, where each of them flushed
+    assert c["flushes"] <= 4 + 1, c
     want, _ = _steps_and_flushes(make, False)
     for a, b in zip(want, got):
         assert a.shape == b.shape

@@ -169,6 +169,7 @@ export class Lazy {
     this.consts = new Map();            // buffer id -> {dt, off, bits}: holds one element, filled with bits (scalars)
     this.writers = new Map();           // buffer id -> the view the last pending node wrote it through
     this.flushing = false;
+    this.cutAt = null;                  // the opaque op that the record is flushed before (lazy_opaque.mjs SOFT_PENDING)
     this.assumeStored = new Set();
     this.counts = { recorded: 0, fused_kernels: 0, fused_nodes: 0, stores_skipped: 0, dead_skipped: 0, flushes: 0, flush_us: 0 };
   }
@@ -255,7 +256,7 @@ export class Lazy {
   recordOpaque(op, reads, writes, effects, run) {
     const v = (id) => ({ id });
     const ins = [...reads, ...writes].map(v), outs = writes.map(v);
-    if (this.nodes.length >= SOFT_PENDING) this.flush();
+    if (this.nodes.length && (op === this.cutAt || this.nodes.length >= SOFT_PENDING)) { this.cutAt = op; this.flush(); }
     for (const x of ins) { this.refs.add(x.id); this.forget(x.id); }
     this.nodes.push({ fam: 'opaque', op, out: outs[0], outs, ins, effects, run, fusable: false });
     this.counts.recorded++;

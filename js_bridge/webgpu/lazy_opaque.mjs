@@ -11,9 +11,10 @@ import { FAMILY } from './abi.mjs';
 import { DT } from './kernels/common.mjs';
 import { runRowNorm } from './kernels/norm.mjs';
 
-// pending nodes from which an opaque node is recorded after a flush, not into a long record: record after record of
-// a loop (training steps with no sync between them) is then cut at the same nodes, and so fuses the same way (the
-// same kernels, none compiled anew), where the cuts every MAX_PENDING nodes would fall anywhere in a step
+// Pending nodes from which an opaque node is recorded after a flush, not into a long record; from then on every
+// opaque node of that op is (Lazy.cutAt). A loop with no sync (training steps) is so cut at the same node of each
+// step, and a step after a sync at that node too: its records fuse the same way each time (the same kernels, none
+// compiled anew), where cuts every MAX_PENDING nodes would fall anywhere in a step, a new cut each time.
 export const SOFT_PENDING = 512;
 
 /** The ids of the present operands (id 0: absent). */
