@@ -10,7 +10,7 @@
 # Softmax too (wasm_ext/pool/pool_softmax.c), whose exponentials must be those of Pyodide's libm: libm_expf.h computes
 # musl's expf over musl's own table, exp2f_data.c from the zig toolchain's copy of musl (built here, not copied).
 # Layer norm too (wasm_ext/norm.c, the side module's kernel: the composite's steps, its row sums row_sum.h's, as tjs_reduce's), and
-# linear's bias added to its pooled product by its tiles (gemm.c's tjs_pool_gemm), and scaled-dot-product
+# linear's bias added to its pooled product by its tiles (wasm_ext/pool/pool_gemm.c), and scaled-dot-product
 # attention in one call (wasm_ext/attention.c: both products, the mask and softmax, the composite's bits), and max and
 # average pooling, planes shared out (wasm_ext/pool.c's code through wasm_ext/pool/pool_planes.c), and a convolution's
 # im2col and col2im, images shared out (wasm_ext/conv.c's code through wasm_ext/pool/pool_conv.c).
@@ -24,7 +24,7 @@
 #   -z stack-size: the first instance's stack; each worker's instance gets its own region (memory.grow in JS) and
 #     sets it through the exported __stack_pointer before its first call.
 comma := ,
-WASM_THREADS_SRC := wasm_ext/gemm.c wasm_ext/threads.c wasm_ext/abi.c wasm_ext/pool/pool_unary.c \
+WASM_THREADS_SRC := wasm_ext/gemm.c wasm_ext/pool/pool_gemm.c wasm_ext/threads.c wasm_ext/abi.c wasm_ext/pool/pool_unary.c \
   wasm_ext/pool/pool_softmax.c wasm_ext/norm.c wasm_ext/attention.c \
   wasm_ext/pool.c wasm_ext/pool/pool_planes.c wasm_ext/conv.c wasm_ext/pool/pool_conv.c
 WASM_THREADS_LIB := $(LIBDIR)/libtjs_wasm32_threads.wasm

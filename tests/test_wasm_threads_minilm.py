@@ -1,5 +1,5 @@
 """The worker pool on a MiniLM-shaped encoder (issue 19's CPU workload) in Pyodide: linear's bias is added by the
-product's own tiles (gemm.c's tjs_pool_gemm: one pooled call a linear, not a product then a second pass over its
+product's own tiles (tjs_pool_gemm: one pooled call a linear, not a product then a second pass over its
 output), with `mm` then `add_`'s bits at 1, 2, 3, 5 and 8 threads (blocked and direct paths, in parts, 3-D inputs);
 a weight kept in the pool's memory is kept packed there too (wasm_resident.Arena.packed), packed again once written,
 with the same bits; and a whole encoder forward gives the same bits at every count."""

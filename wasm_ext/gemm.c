@@ -769,18 +769,7 @@ static int gemm_call(const float *bias, char *bpack) {
 TJS_EXPORT int tjs_gemm(void) { return gemm_call(NULL, NULL); }
 
 #ifdef TJS_WASM_SHARED
-/* tjs_pool_gemm (the shared-memory module: backends/cpu/wasm_threads.py's products): tjs_gemm's slots and two more.
- * TJS_GEMM_BIAS: 0, or the address of a float32 bias of N elements added to every row of the float32 product by the
- * tile that computes it (add_bias_f32: `mm` then `add_(bias)`'s bits at any thread count), while its elements are
- * in that worker's cache, instead of a second pooled call over the whole output (as before: a wake of the workers
- * and a wait for them, 24 more calls a MiniLM forward). TJS_GEMM_BPACK: 0, or where B is kept packed between calls
- * (a 64-byte header, then 4·K·round_up(N, 8) bytes: see blocked_f32_pre), packed by this call if its header says
- * it is not. */
-#define TJS_GEMM_BIAS (TJS_GEMM_PART_WORK + 1)
-#define TJS_GEMM_BPACK (TJS_GEMM_PART_WORK + 2)
-TJS_EXPORT int tjs_pool_gemm(void) {
-  const float *bias = (const float *)(uintptr_t)tjs_args[TJS_GEMM_BIAS];
-  if (bias && tjs_args[TJS_GEMM_DTYPE] != TJS_F32) return TJS_ERR_DTYPE;
-  return gemm_call(bias, (char *)(uintptr_t)tjs_args[TJS_GEMM_BPACK]);
-}
+/* The shared-memory module's pooled product (wasm_ext/pool/pool_gemm.c's tjs_pool_gemm) with a bias added by the
+ * tiles and B kept packed between calls: gemm_call's two extras (see there). */
+int tjs_gemm_with(const float *bias, char *bpack) { return gemm_call(bias, bpack); }
 #endif

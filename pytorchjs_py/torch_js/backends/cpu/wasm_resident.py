@@ -16,7 +16,7 @@ The arena is fresh pages of the shared memory, at most BUDGET bytes, filled in o
 the arena is emptied before the next product starts (never during one, whose operands may sit in it) and fills
 again from the start: a model larger than the budget costs what it cost without the arena.
 
-A float32 weight kept there is also kept packed as the product's tiles read it (packed(): gemm.c's tjs_pool_gemm
+A float32 weight kept there is also kept packed as the product's tiles read it (packed(): tjs_pool_gemm
 packs it on its first product, and again after it changes), so that the tiles of every later product skip packing
 B (with 8 threads each 384-column weight was packed once per 64-row tile: 4 times a product).
 
@@ -128,7 +128,7 @@ class Arena:
         return shared
 
     def packed(self, t, address, nbytes, layout, pack_bytes):
-        """Where t's bytes (kept in the arena by place() for this product) are kept packed as gemm.c's tjs_pool_gemm
+        """Where t's bytes (kept in the arena by place() for this product) are kept packed as tjs_pool_gemm
         packs B for this layout ((K, N, row stride, column stride)), or 0: pack_bytes of the arena whose first word
         says whether they are packed yet (zeroed here when new or when t has changed since: tjs_pool_gemm packs
         them then)."""
