@@ -266,6 +266,10 @@ def test_index_mjs_takes_its_layout_from_abi_mjs():
     assert "FAMILY = {" not in src, "index.mjs defines its own FAMILY table"
     assert "subarray(" not in src.replace("HEAPU8.subarray(", ""), "index.mjs reads words by offset"
     used = set(re.findall(r"ARGS\.(\w+)\(", src))
+    # the families recorded as opaque lazy nodes (lazy_opaque.mjs's OPAQUE) are decoded by name: ARGS[FAMILY_NAME[fam]]
+    assert "ARGS[FAMILY_NAME[fam]](I)" in src
+    with open(os.path.join(ROOT, "js_bridge", "webgpu", "lazy_opaque.mjs"), encoding="utf-8") as f:
+        used |= set(re.findall(r"^  \[FAMILY\.(\w+)\]:", f.read(), re.M))
     assert used == set(bridge_abi.FAMILY), sorted(set(bridge_abi.FAMILY) ^ used)
 
 
