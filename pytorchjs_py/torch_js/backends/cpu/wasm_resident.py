@@ -24,6 +24,7 @@ Results too: the last pooled op's result is read where it sits by the next poole
 (LastResult), instead of being copied back in.
 """
 import ctypes
+import os
 import struct
 import weakref
 
@@ -31,6 +32,8 @@ from . import library
 
 BUDGET = 256 << 20
 PACK_BUDGET = 128 << 20   # the packed weights' own (packing stops there: it never evicts operands)
+# TORCH_JS_POOL_PACK=0: no weight kept packed (every tile packs its B, as before), for A/B measurements
+PACKING = os.environ.get("TORCH_JS_POOL_PACK", "1") != "0"
 _CHUNK = 16 << 20      # arena grown this much at a time (or one operand's size, when larger)
 _MAX_SIGHTINGS = 4096  # first sightings remembered (cleared when there are more: they are only a hint)
 
@@ -132,6 +135,8 @@ class Arena:
         packs B for this layout ((K, N, row stride, column stride)), or 0: pack_bytes of the arena whose first word
         says whether they are packed yet (zeroed here when new or when t has changed since: tjs_pool_gemm packs
         them then)."""
+        if not PACKING:
+            return 0
         storage = t._storage
         key = ((id(storage), address, nbytes), layout)
         pack = self.packs.get(key)
