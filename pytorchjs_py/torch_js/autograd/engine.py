@@ -10,6 +10,7 @@ import warnings
 from .._grad_mode import ANOMALY_MODE, GRAD_ENABLED
 from .._tensor import Tensor, _empty_strided
 from ..ops._registry import torch_ops
+from ..ops._util import is_dense
 from .._graph import AccumulateGrad, edge_of
 
 
@@ -223,25 +224,15 @@ def _steals(t, g, control):
         return False
     if g._offset or st.nbytes != g.numel() * g._dtype.itemsize:
         return False
-    if _dense(t._shape, t._stride):
+    if is_dense(t):
         return all(a == b for a, b, n in zip(g._stride, t._stride, t._shape) if n > 1)
     return g.is_contiguous()
 
 
 def _copy_obeying_layout(t, g):
-    if t._stride != g._stride and g._sparse is None and t._sparse is None and _dense(t._shape, t._stride):
+    if t._stride != g._stride and g._sparse is None and t._sparse is None and is_dense(t):
         return _empty_strided(t._shape, t._stride, g._dtype, g.device).copy_(g)
     return g.clone(memory_format=None)
-
-
-def _dense(shape, stride):
-    """Whether a layout covers its elements without gaps or overlap (a permutation of a contiguous one)."""
-    expected = 1
-    for s, n in sorted((s, n) for n, s in zip(shape, stride) if n > 1):
-        if s != expected:
-            return False
-        expected *= n
-    return True
 
 
 def _make_roots(tensors, grad_tensors):

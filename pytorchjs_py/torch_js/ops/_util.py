@@ -88,6 +88,12 @@ def dense_strides(t):
     return stride
 
 
+
+def is_dense(t):
+    """Whether t covers its elements without gaps or overlap (contiguous, or a permutation of contiguous)."""
+    return t.is_contiguous() or dense_strides(t) is not None
+
+
 _C_TYPE_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "bool": "bool",
                  "float16": "c10::Half", "bfloat16": "c10::BFloat16", "int16": "short int", "int8": "signed char",
                  "uint8": "unsigned char", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}

@@ -11,7 +11,7 @@ calls other ops only as Tensor methods.
 from .. import _dtype as D
 from .._storage import INT64_MAX, Storage, check_alloc
 from .._tensor import Tensor, _contig, _make, check_view, checked_numel, int_tuple
-from ._util import GRAD_ENABLED, broadcast_pair, c_type_name, dense_strides, expand_strides, record
+from ._util import GRAD_ENABLED, broadcast_pair, c_type_name, expand_strides, is_dense, record
 
 def can_cast(from_, to):
     """PyTorch's can_cast: no complex -> real, no float -> integral, no non-bool -> bool."""
@@ -80,14 +80,10 @@ def check_writable(out, *inputs, any_overlap=False):
     for t in inputs:
         if isinstance(t, Tensor) and t._storage is s and t.numel() and (any_overlap or overlaps(out, t)):
             tlo, thi = _span(t)
-            if tlo < hi and lo < thi and _dense(out) and _dense(t):
+            if tlo < hi and lo < thi and is_dense(out) and is_dense(t):
                 raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to "
                                    "tensor refer to a single memory location. Please clone() the tensor before "
                                    "performing the operation.")
-
-
-def _dense(t):
-    return t.is_contiguous() or dense_strides(t) is not None
 
 
 def inplace_from(self, r):
