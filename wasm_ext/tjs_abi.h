@@ -156,6 +156,26 @@
 #define TJS_GEMM_PART 14
 #define TJS_GEMM_PART_WORK 15
 
+/* tjs_addmm: dtype, batch, M, N, K, out ptr, a ptr, b ptr, a_bs, a_rs, a_cs, b_bs, b_rs, b_cs, part, part_work,
+ * bias ptr */
+#define TJS_ADDMM_DTYPE 0
+#define TJS_ADDMM_BATCH 1
+#define TJS_ADDMM_M 2
+#define TJS_ADDMM_N 3
+#define TJS_ADDMM_K 4
+#define TJS_ADDMM_OUT 5
+#define TJS_ADDMM_A 6
+#define TJS_ADDMM_B 7
+#define TJS_ADDMM_A_BS 8
+#define TJS_ADDMM_A_RS 9
+#define TJS_ADDMM_A_CS 10
+#define TJS_ADDMM_B_BS 11
+#define TJS_ADDMM_B_RS 12
+#define TJS_ADDMM_B_CS 13
+#define TJS_ADDMM_PART 14
+#define TJS_ADDMM_PART_WORK 15
+#define TJS_ADDMM_BIAS 16
+
 /* tjs_index_offsets: ndim, offs ptr, idx ptr, shape[ndim], offs_strides[ndim], idx_strides[ndim], dim_size,
  * dim_stride, flags */
 #define TJS_INDEX_OFFSETS_NDIM 0

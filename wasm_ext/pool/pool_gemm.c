@@ -1,7 +1,7 @@
 /* pool_gemm.c: the shared-memory module's matrix product (mk/wasm_threads.mk; only that module builds this file),
- * backends/cpu/wasm_threads.py's products: tjs_gemm's argument layout (kernel_abi "gemm"; its tiles shared out over
- * the worker pool by threads.c) and two slots after it.
- * TJS_POOL_GEMM_BIAS: 0, or the address of a float32 bias of N elements added to every row of the float32 product by
+ * backends/cpu/wasm_threads.py's products: tjs_addmm's argument layout (kernel_abi "addmm": gemm's slots and the
+ * bias; its tiles shared out over the worker pool by threads.c) and one slot after it.
+ * The bias (TJS_ADDMM_BIAS: 0, or a float32 bias of N elements) is added to every row of the float32 product by
  * the tile that computes it (add_bias_f32: `mm` then `add_(bias)`'s bits at any thread count), while its elements are
  * in that worker's cache, instead of a second pooled call over the whole output (a wake of the workers and a wait for
  * them: 24 more calls a MiniLM forward). TJS_POOL_GEMM_BPACK: 0, or where B is kept packed between calls (a 64-byte
@@ -9,13 +9,12 @@
  * is not. */
 #include "../tjs.h"
 
-#define TJS_POOL_GEMM_BIAS (TJS_GEMM_PART_WORK + 1)
-#define TJS_POOL_GEMM_BPACK (TJS_GEMM_PART_WORK + 2)
+#define TJS_POOL_GEMM_BPACK (TJS_ADDMM_BIAS + 1)
 
 int tjs_gemm_with(const float *bias, char *bpack);   /* gemm.c */
 
 TJS_EXPORT int tjs_pool_gemm(void) {
-  const float *bias = (const float *)(uintptr_t)tjs_args[TJS_POOL_GEMM_BIAS];
+  const float *bias = (const float *)(uintptr_t)tjs_args[TJS_ADDMM_BIAS];
   if (bias && tjs_args[TJS_GEMM_DTYPE] != TJS_F32) return TJS_ERR_DTYPE;
   return tjs_gemm_with(bias, (char *)(uintptr_t)tjs_args[TJS_POOL_GEMM_BPACK]);
 }

@@ -162,6 +162,8 @@ class Kernel:
 
 
 _K = Kernel
+# tjs_gemm's slots; tjs_addmm's begin with them (gemm.c reads both through TJS_GEMM_*)
+_GEMM_SLOTS = "dtype batch M N K out:ptr a:ptr b:ptr a_bs a_rs a_cs b_bs b_rs b_cs part part_work"
 KERNELS = (
     # ---- core: elementwise.c, reduce.c, gemm.c, index.c ----------------------------------------------------
     _K("copy", "elementwise.c", "core",
@@ -207,11 +209,13 @@ KERNELS = (
     _K("cumulative", "reduce.c", "core",
        "op dtype outer n inner out:ptr in:ptr",
        "op 0 sum, 1 prod; contiguous [outer, n, inner], scan over n"),
-    _K("gemm", "gemm.c", "core",
-       "dtype batch M N K out:ptr a:ptr b:ptr a_bs a_rs a_cs b_bs b_rs b_cs part part_work",
+    _K("gemm", "gemm.c", "core", _GEMM_SLOTS,
        "out[bt] (contiguous M×N) = a[bt] (M×K, strided) @ b[bt] (K×N, strided); computes part `part` of about "
        "part_work weighted multiply-adds (≤ 0: TJS_GEMM_DEFAULT_PART_WORK) and returns TJS_MORE while parts remain; "
        "parts give the same bits as one call"),
+    _K("addmm", "gemm.c", "core", _GEMM_SLOTS + " bias:ptr",
+       "gemm's product and parts (its slots first), then bias (float32, N elements; 0: none) added to every row by "
+       "the tile that computes it: linear's `mm` then `add_(bias)` in one call, with their bits"),
     _K("index_offsets", "index.c", "core",
        "ndim offs:ptr idx:ptr shape[ndim] offs_strides[ndim] idx_strides[ndim] dim_size dim_stride flags",
        "offs (int64) (+)= wrap(idx)·dim_stride; flags: bit 0 accumulate (+=), bit 1 refuse negative indices (gather, "

@@ -27,6 +27,7 @@ _k_cumulative = library.kernel("cumulative")
 _k_layer_norm = library.kernel("layer_norm")
 _k_attention = library.kernel("attention")
 _k_gemm = library.kernel("gemm")
+_k_addmm = library.kernel("addmm")
 _QUANT_MATMUL = library.Kernel("quant_matmul")
 
 _REDUCE_FMT = [[struct_for("reduce", ndim=n, nred=r) for r in range(n + 1)] for n in range(HOT_DIMS + 1)]
@@ -35,6 +36,7 @@ _CUMUL_FMT = struct_for("cumulative")
 _LAYER_NORM_FMT = struct_for("layer_norm")
 _ATTENTION_FMT = struct_for("attention")
 _GEMM_FMT = struct_for("gemm")
+_ADDMM_FMT = struct_for("addmm")
 assert [s.name for s in KERNEL["gemm"].layout.slots[-2:]] == ["part", "part_work"]
 _GEMM_HEAD = struct.Struct(_GEMM_FMT.format[:-2] + "16x")   # all but part, part_work: those packed as 0
 
@@ -131,10 +133,11 @@ class CPUGemm:
 
     @property
     def addmm(self):
-        """nn.functional.linear's bias + mat1 @ mat2 as one call, addmm(out, bias, mat1, mat2) -> False when declined:
-        the worker pool's while pooled kernels run (the bias added before the one copy back), else None: mm then
-        add_."""
-        return _pooled_addmm if library.IN_PYODIDE and wasm_threads.pooled() else None
+        """nn.functional.linear's bias + mat1 @ mat2 as one call, addmm(out, bias, mat1, mat2) -> False when declined
+        (the caller runs mm then add_): the worker pool's while pooled kernels run (the bias added before the one
+        copy back), else tjs_addmm where the tensors are. Either adds the bias in the product's tiles, with mm then
+        add_'s bits."""
+        return _pooled_addmm if library.IN_PYODIDE and wasm_threads.pooled() else _addmm
 
     # ops/fused_attention.py may hand `attention` an out of any dense layout (the layout a caller reads next)
     attention_any_layout = True
@@ -204,29 +207,48 @@ def _attention(out, q, k, v, mask, dims, strides, rep, causal, scale):
 
 def _pooled_addmm(out, bias, mat1, mat2):
     """out (M x N, contiguous) = mat1 @ mat2 then + bias (N) on the worker pool, the bits of mm then add_: True when
-    done, False where the pool does not take it (the caller runs mm then add_)."""
+    done, else _addmm's answer (a product too small for the pool runs here)."""
     dev = out._storage.device
     if any(t._storage.device is not dev for t in (bias, mat1, mat2)) or mat1.dim() != 2 or mat2.dim() != 2:
         return False
     (m, k), n = mat1._shape, mat2._shape[1]
-    return wasm_threads.gemm(out, mat1, mat2, 1, m, n, k, (0,) + mat1._stride, (0,) + mat2._stride, bias)
+    if wasm_threads.gemm(out, mat1, mat2, 1, m, n, k, (0,) + mat1._stride, (0,) + mat2._stride, bias):
+        return True
+    return _addmm(out, bias, mat1, mat2)
 
 
-def gemm_parts(out, a, b, batch, m, n, k, a_strides, b_strides, first, work):
+def _addmm(out, bias, mat1, mat2):
+    """out (M x N, contiguous) = mat1 @ mat2 then + bias (N) by tjs_addmm, in parts as gemm's, the bits of mm then
+    add_: True when done, False where it does not take the operands (float32, 2-D, a contiguous bias of N)."""
+    tensors = (out, bias, mat1, mat2)
+    if any(t._dtype is not D.float32 or t._storage.device is not out._storage.device for t in tensors):
+        return False
+    if mat1.dim() != 2 or mat2.dim() != 2 or bias.dim() != 1 or bias._stride[0] != 1 and bias.numel() > 1:
+        return False
+    (m, k), n = mat1._shape, mat2._shape[1]
+    if bias._shape[0] != n or not out.is_contiguous():
+        return False
+    gemm_parts(out, mat1, mat2, 1, m, n, k, (0,) + mat1._stride, (0,) + mat2._stride, 0, 0, bias)
+    return True
+
+
+def gemm_parts(out, a, b, batch, m, n, k, a_strides, b_strides, first, work, bias=None):
     """tjs_gemm's parts from `first` on, of `work` weighted multiply-adds each (0: the kernel's default), one
     call each (each part writes its own rows: other threads' kernels may run between parts), checking for
-    signals between calls and raising for an error status; returns the last status."""
+    signals between calls and raising for an error status; returns the last status. With `bias`: tjs_addmm's."""
     isz = a._dtype.itemsize
     args = (a._dtype.code, batch, m, n, k, out._storage.ptr + out._offset * isz, a._storage.ptr + a._offset * isz,
             b._storage.ptr + b._offset * isz, *a_strides, *b_strides)
+    fmt, kernel, tail, what = ((_GEMM_FMT, _k_gemm, (), "matmul") if bias is None else
+                               (_ADDMM_FMT, _k_addmm, (_ptr(bias),), "addmm"))
     part, rc = first, TJS_MORE
     while rc == TJS_MORE:
         if part:
             library.check_signals()
         with KERNEL_LOCK:
-            _GEMM_FMT.pack_into(_ARGS, 0, *args, part, work)
-            rc = _k_gemm()
+            fmt.pack_into(_ARGS, 0, *args, part, work, *tail)
+            rc = kernel()
             if rc and rc != TJS_MORE:
-                _check(rc, "matmul")
+                _check(rc, what)
         part += 1
     return rc

@@ -47,9 +47,9 @@ _GEMM = kernel_abi.struct_for("gemm")
 _MAP = kernel_abi.struct_for("unary", ndim=1)   # tjs_pool_unary reads tjs_unary's layout, one contiguous run
 _SOFTMAX = kernel_abi.struct_for("softmax")      # and tjs_pool_softmax tjs_softmax's
 _LAYER_NORM = kernel_abi.struct_for("layer_norm")   # the side module's own kernel (wasm_ext/norm.c), here pooled
-# tjs_pool_gemm's: tjs_gemm's slots, then the bias's address and the packed B's
-# (wasm_ext/pool/pool_gemm.c's TJS_POOL_GEMM_BIAS, _BPACK)
-_POOL_GEMM = struct.Struct(_GEMM.format + "2q")
+# tjs_pool_gemm's: tjs_addmm's slots (tjs_gemm's, then the bias's address), then the packed B's
+# (wasm_ext/pool/pool_gemm.c's TJS_POOL_GEMM_BPACK)
+_POOL_GEMM = struct.Struct(kernel_abi.struct_for("addmm").format + "q")
 _GEMM_NR = 8            # gemm.c's NR_F: a packed B's columns are a multiple of it
 _BPACK_HEADER = 64      # and its header (the word that says it is packed) before them
 _ATTENTION = kernel_abi.struct_for("attention")   # the side module's kernel too (wasm_ext/attention.c)
