@@ -75,7 +75,7 @@ class Counter:
             self._c.__exit__(*exc)
             self.counts = {k: self._c[k] for k in ("dispatches", "submits", "readbacks")}
             # the step's host time in the bridge (lazy flushes, encoding) and its wait for readbacks, in µs
-            self.counts.update({k: round(self._c[k]) for k in ("flush_us", "encode_us", "wait_us")})
+            self.counts.update({k: round(self._c[k]) for k in ("flush_us", "plan_us", "encode_us", "wait_us")})
         return False
 
 
@@ -134,7 +134,7 @@ def tiny_op_item(device, n):
     t0 = time.perf_counter()
     for _ in range(n):
         run_sync(js.Promise.resolve(0))
-    per = {k: round(c[k] / n, 1) for k in ("wait_us", "flush_us", "bridge_us", "encode_us")}
+    per = {k: round(c[k] / n, 1) for k in ("wait_us", "flush_us", "plan_us", "bridge_us", "encode_us")}
     return {"us": us, **per, "run_sync_us": (time.perf_counter() - t0) * 1e6 / n}
 
 

@@ -80,6 +80,8 @@ def test_training_step_is_one_flush_and_matches_eager(make):
     # backward) are recorded with the rest of the step: at most one flush a step (before the op of a step that a
     # long record was once cut at: lazy_opaque.mjs SOFT_PENDING) and the sync's, where each of them flushed
     assert c["flushes"] <= 4 + 1, c
+    # the flushes' host time, and of it the planning (what runs fused with what) before any kernel is encoded
+    assert 0 < c["plan_us"] < c["flush_us"], c
     want, _ = _steps_and_flushes(make, False)
     for a, b in zip(want, got):
         assert a.shape == b.shape

@@ -22,6 +22,7 @@ import { DT, isFloat } from './kernels/common.mjs';
 import { MAX_FUSED_WORDS, RED_WORDS, isBound, mapWords, nodeWords, programWords, segmentKey } from './kernels/fused.mjs';
 import { reducePlan } from './kernels/reduce.mjs';
 import { SOFT_PENDING, liveNodes } from './lazy_opaque.mjs';
+import { CONTIGUOUS, SCALAR, canon, covers, disjoint, rowView, same } from './lazy_views.mjs';
 
 export const MAX_PENDING = 1024;       // recorded nodes that force a flush (the size-limit sync point)
 const MAX_GROUP_NODES = 64;           // nodes per fused kernel
@@ -30,33 +31,6 @@ const MAX_SEGMENTS = 16;              // groups run side by side in one kernel
 // kernels with their own walk over their inputs whose contiguous output takes an epilogue (index.mjs _runReduce)
 const PRODUCERS = new Set(['gemm', 'attention']);
 
-/**
- * Canonical form of one operand's view over the row-major walk of `shape`: size-1 dims dropped, dims merged
- * where the pair is contiguous (as the kernels' coalesce); equal maps (same key) read equal elements for every i.
- * cls 'c': element i, 's': one element for all i, 'r': a strided walk.
- */
-export function canon(shape, st) {
-  let contiguous = true, zero = true;
-  for (let d = shape.length - 1, acc = 1; d >= 0; d--) {   // the common cases, allocation-free
-    if (shape[d] === 1) continue;
-    if (st[d] !== acc) contiguous = false;
-    if (st[d] !== 0) zero = false;
-    acc *= shape[d];
-  }
-  if (contiguous) return CONTIGUOUS;
-  if (zero) return SCALAR;
-  const s = [], t = [];
-  for (let d = 0; d < shape.length; d++) {
-    if (shape[d] === 1) continue;
-    const last = s.length - 1;
-    if (last >= 0 && t[last] === st[d] * shape[d]) { s[last] *= shape[d]; t[last] = st[d]; continue; }
-    s.push(shape[d]);
-    t.push(st[d]);
-  }
-  return { cls: 'r', shape: s, st: t, key: s.join(',') + ';' + t.join(',') };
-}
-const CONTIGUOUS = Object.freeze({ cls: 'c', key: 'c' });
-const SCALAR = Object.freeze({ cls: 's', key: 's' });
 
 /** The operands of a fused group that are buffers (known scalars travel in the params). */
 const bound = (g) => g.operands.filter(isBound);
@@ -86,58 +60,17 @@ const viewWrite = (g, x) => {
 // families a virtual cat cuts (splitAtPieces): one value per element from inputs of the node's own walk
 const CUTS = new Set(['unary', 'binary', 'where', 'copy']);
 
-/** The buffer ids a kernel of the flush may read or write (a group of one node runs eagerly: all its operands). */
-function idsOf(item) {
-  const nodes = item.single ? [item.single] : item.red ? [item.red, ...partsOf(item).flatMap((g) => g.nodes)]
-    : item.segs.flatMap((g) => g.nodes);
-  return nodes.flatMap((nd) => [nd.out.id, ...(nd.outs ?? []).map((x) => x.id), ...nd.ins.map((x) => x.id)]);
-}
-
-/** Does view x (canonical map, element offset) read exactly the n elements from `off` on (each once)? */
-function covers(x, off, n) {
-  if (x.off !== off) return false;
-  if (x.m.cls === 'c') return true;
-  if (x.m.cls !== 'r' || x.m.st.includes(0)) return false;
-  let last = off;
-  for (let d = 0; d < x.m.shape.length; d++) last += (x.m.shape[d] - 1) * x.m.st[d];
-  return last === off + n - 1;
-}
-const same = (a, b) => a.off === b.off && a.dt === b.dt && a.m.key === b.m.key;
-
-/**
- * The canonical map over a reduction's input walk (outputs x R reduced elements) that reads, for element e, what
- * canonical map m (over the outputs) reads for output e / R: a reduced value broadcast back over its row.
- */
-function rowView(m, nout, R) {
-  if (m.cls === 's') return SCALAR;
-  const [shape, st] = m.cls === 'c' ? [[nout], [1]] : [m.shape, m.st];
-  return canon([...shape, R], [...st, 0]);
-}
-
-/**
- * Do views a and b (canonical maps over one walk of n elements) touch no common element? Only decided for equal
- * maps whose strides nest (each larger than the span of the smaller ones, as views of one contiguous tensor): the
- * halves a cat writes (rotate_half's), say. Then the offset difference is a sum of j_d * st_d with |j_d| < shape_d
- * exactly when they overlap, and each j_d can only be the floor or the ceiling of what is left over st_d.
- */
-function disjoint(a, b, n) {
-  if (a.dt !== b.dt || a.m.key !== b.m.key || a.m.cls === 's') return false;
-  if (a.m.cls === 'c') return Math.abs(a.off - b.off) >= n;
-  const dims = a.m.shape.map((size, d) => [Math.abs(a.m.st[d]), size]).sort((x, y) => y[0] - x[0]);
-  const span = new Array(dims.length + 1).fill(0);   // span[k]: the largest reach of dims k.. together
-  for (let k = dims.length - 1; k >= 0; k--) {
-    if (dims[k][0] <= span[k + 1]) return false;     // strides that do not nest (or a zero stride): undecided
-    span[k] = span[k + 1] + (dims[k][1] - 1) * dims[k][0];
-  }
-  const reach = (r, k) => {
-    if (k === dims.length) return r === 0;
-    const [st, size] = dims[k];
-    for (const j of new Set([Math.floor(r / st), Math.ceil(r / st)])) {
-      if (Math.abs(j) < size && Math.abs(r - j * st) <= span[k + 1] && reach(r - j * st, k + 1)) return true;
-    }
-    return false;
+/** f(id) for each buffer id a kernel of the flush may read or write (a group of one node runs eagerly: all its
+ * operands); no arrays made (a flush calls it for every kernel). */
+function eachId(item, f) {
+  const visit = (nd) => {
+    f(nd.out.id);
+    if (nd.outs) for (const x of nd.outs) f(x.id);
+    for (const x of nd.ins) f(x.id);
   };
-  return !reach(b.off - a.off, 0);
+  if (item.single) visit(item.single);
+  else if (item.red) { visit(item.red); for (const g of partsOf(item)) g.nodes.forEach(visit); }
+  else for (const g of item.segs) g.nodes.forEach(visit);
 }
 
 /** Whether a node can be part of a fused kernel (int64 values are exact only in the eager kernels). */
@@ -171,7 +104,7 @@ export class Lazy {
     this.flushing = false;
     this.cutAt = null;                  // the opaque op that the record is flushed before (lazy_opaque.mjs SOFT_PENDING)
     this.assumeStored = new Set();
-    this.counts = { recorded: 0, fused_kernels: 0, fused_nodes: 0, stores_skipped: 0, dead_skipped: 0, flushes: 0, flush_us: 0 };
+    this.counts = { recorded: 0, fused_kernels: 0, fused_nodes: 0, stores_skipped: 0, dead_skipped: 0, flushes: 0, flush_us: 0, plan_us: 0 };
   }
 
   /** Record one elementwise primitive (already checked); `a` = {fam, op, operands, shape, strides, p, bits}. */
@@ -330,12 +263,13 @@ export class Lazy {
       // this flush may take it: it runs after), so a long flush holds no more memory than eager execution would
       const items = this.programs(groups);
       const lastUse = new Map();
-      items.forEach((item, i) => { for (const id of idsOf(item)) lastUse.set(id, i); });
+      items.forEach((item, i) => eachId(item, (id) => lastUse.set(id, i)));
       const freeAfter = items.map(() => []);
       for (const id of this.dead) {
         if (lastUse.has(id)) freeAfter[lastUse.get(id)].push(id);
         else { this.dead.delete(id); this.releaseNow(id); }
       }
+      this.counts.plan_us += (performance.now() - t0) * 1e3;   // (the rest: encoding the kernels)
       items.forEach((item, i) => {
         if (item.single) this.runEager(item.single);
         else if (item.red) this.runReduce(item);

@@ -57,9 +57,8 @@ async def synchronize_async():
 
 # the bridge's work counters (js_bridge/webgpu/dispatch.mjs newCounts, lazy.mjs), in the order stats() lists them
 COUNTERS = ("dispatches", "submits", "readbacks", "syncs", "compiles", "bytes_uploaded", "bytes_read",
-            "bridge_us", "wait_us", "encode_us", "buffers_created", "bind_groups_created", "recorded", "fused_kernels", "fused_nodes", "stores_skipped",
-            "dead_skipped",
-            "flushes", "flush_us")
+            "bridge_us", "wait_us", "encode_us", "buffers_created", "bind_groups_created", "recorded", "fused_kernels",
+            "fused_nodes", "stores_skipped", "dead_skipped", "flushes", "flush_us", "plan_us")
 
 
 def stats():
@@ -70,7 +69,7 @@ def stats():
     created (not taken from the pool or cache); under lazy execution also the
     elementwise ops recorded, the fused kernels run and the ops they held, the values never written to memory
     (intermediates nobody held), and the flushes of recorded work with their host time (flush_us, part of
-    bridge_us when an op caused them). Pending (recorded, not yet dispatched) work is not counted until it is
+    bridge_us when an op caused them; of it plan_us: choosing what to fuse, the rest encoding the kernels). Pending (recorded, not yet dispatched) work is not counted until it is
     dispatched."""
     if _rt.bridge is None:
         return dict.fromkeys(COUNTERS, 0)
