@@ -156,7 +156,12 @@ class WebGPUBackend(Backend):
         return s
 
     def read_bytes(self, storage, byte_offset, nbytes):
-        return self._read(storage, byte_offset, nbytes, -1).to_bytes()
+        if not nbytes:
+            return self._read(storage, byte_offset, 0, -1).to_bytes()
+        # written by the bridge into a Python-owned buffer: no JS array made, wrapped and converted (.item())
+        buf = (ctypes.c_char * nbytes)()
+        self._read(storage, byte_offset, nbytes, ctypes.addressof(buf))
+        return buf.raw
 
     def read_into(self, storage, byte_offset, nbytes, address):
         """read_bytes, the bytes written straight to `address` in the heap (a CPU storage's): .cpu() of a large
