@@ -206,6 +206,11 @@ def test_special_values_as_torch(name):
         if math.isfinite(w) and abs(w) not in (0.0, 1.0) and g != 0:   # an ordinary value (log(FLT_MAX), exp(1))
             assert g == pytest.approx(w, rel=3e-7), f"{name}({x}) = {g}, torch {w}"
             continue
+        if name == "gelu" and w == 0:
+            # PyTorch's gelu of -0 or of a large negative x is -0 (x·Φ(x)) on its scalar path and +0 on its vector
+            # path, which an 8-element tensor takes with AVX2 but not with AVX-512: the sign depends on the host
+            assert g == 0, f"{name}({x}) = {g}, torch {w}"
+            continue
         assert (math.isnan(g) and math.isnan(w)) or (g == w and math.copysign(1, g) == math.copysign(1, w)), \
             f"{name}({x}) = {g}, torch {w}"
 
