@@ -159,16 +159,17 @@ def _value(expr, dims):
     return eval(e)  # noqa: S307  (digits and + - * only, checked above)
 
 
-def _reads(body, statics):
-    """(f64 slot expressions, int64 slot expressions) a kernel body reads, through the static helpers it calls."""
+def _reads(body, statics, seen=()):
+    """(f64 slot expressions, int64 slot expressions) a kernel body reads, through the static helpers it calls
+    (and those they call: tjs_addmm's addmm_call reads the bias, then gemm_call the product's slots)."""
     f64, ints = [], []
     for m in _READ_F64.finditer(body):
         f64.append(m.group(1))
     body_wo_f64 = _READ_F64.sub(";", body)
     ints += _READ_SLOT.findall(body_wo_f64) + _READ_ARRAY.findall(body_wo_f64)
     for name, helper in statics.items():
-        if re.search(rf"\b{name}\s*\(", body) and re.search(r"\b(?:A|tjs_args)\b", helper):
-            hf, hi = _reads(helper, {})
+        if name not in seen and re.search(rf"\b{name}\s*\(", body) and re.search(r"\b(?:A|tjs_args)\b", helper):
+            hf, hi = _reads(helper, statics, (*seen, name))
             f64 += hf
             ints += hi
     return f64, ints

@@ -769,16 +769,18 @@ static int gemm_call(const float *bias, char *bpack) {
 TJS_EXPORT int tjs_gemm(void) { return gemm_call(NULL, NULL); }
 
 /* linear's bias + mat1 @ mat2 (kernel_abi "addmm": gemm's slots, then the bias): each tile adds the bias to its own
- * elements once they are final, while they are in cache, instead of a second pass over the output */
+ * elements once they are final, while they are in cache, instead of a second pass over the output. bpack: where B
+ * is kept packed between calls (the shared-memory module's, pool_gemm.c), or NULL. */
 _Static_assert(TJS_ADDMM_PART_WORK == TJS_GEMM_PART_WORK, "tjs_addmm's slots begin with tjs_gemm's");
-TJS_EXPORT int tjs_addmm(void) {
+static int addmm_call(char *bpack) {
   const float *bias = (const float *)(uintptr_t)tjs_args[TJS_ADDMM_BIAS];
   if (bias && tjs_args[TJS_ADDMM_DTYPE] != TJS_F32) return TJS_ERR_DTYPE;
-  return gemm_call(bias, NULL);
+  return gemm_call(bias, bpack);
 }
 
+TJS_EXPORT int tjs_addmm(void) { return addmm_call(NULL); }
+
 #ifdef TJS_WASM_SHARED
-/* The shared-memory module's pooled product (wasm_ext/pool/pool_gemm.c's tjs_pool_gemm) with a bias added by the
- * tiles and B kept packed between calls: gemm_call's two extras (see there). */
-int tjs_gemm_with(const float *bias, char *bpack) { return gemm_call(bias, bpack); }
+/* The shared-memory module's pooled product (wasm_ext/pool/pool_gemm.c's tjs_pool_gemm): addmm with B kept packed. */
+int tjs_addmm_with(char *bpack) { return addmm_call(bpack); }
 #endif

@@ -11,10 +11,6 @@
 
 #define TJS_POOL_GEMM_BPACK (TJS_ADDMM_BIAS + 1)
 
-int tjs_gemm_with(const float *bias, char *bpack);   /* gemm.c */
+int tjs_addmm_with(char *bpack);   /* gemm.c: tjs_addmm's product, B kept packed at bpack */
 
-TJS_EXPORT int tjs_pool_gemm(void) {
-  const float *bias = (const float *)(uintptr_t)tjs_args[TJS_ADDMM_BIAS];
-  if (bias && tjs_args[TJS_GEMM_DTYPE] != TJS_F32) return TJS_ERR_DTYPE;
-  return tjs_gemm_with(bias, (char *)(uintptr_t)tjs_args[TJS_POOL_GEMM_BPACK]);
-}
+TJS_EXPORT int tjs_pool_gemm(void) { return tjs_addmm_with((char *)(uintptr_t)tjs_args[TJS_POOL_GEMM_BPACK]); }
