@@ -69,8 +69,8 @@ def stats():
     created (not taken from the pool or cache); under lazy execution also the
     elementwise ops recorded, the fused kernels run and the ops they held, the values never written to memory
     (intermediates nobody held), and the flushes of recorded work with their host time (flush_us, part of
-    bridge_us when an op caused them; of it plan_us: choosing what to fuse, the rest encoding the kernels). Pending (recorded, not yet dispatched) work is not counted until it is
-    dispatched."""
+    bridge_us when an op caused them; of it plan_us: choosing what to fuse, the rest encoding the kernels).
+    Pending (recorded, not yet dispatched) work is not counted until it is dispatched."""
     if _rt.bridge is None:
         return dict.fromkeys(COUNTERS, 0)
     return json.loads(_rt.bridge.counts(False))

@@ -88,7 +88,6 @@ def dense_strides(t):
     return stride
 
 
-
 def is_dense(t):
     """Whether t covers its elements without gaps or overlap (contiguous, or a permutation of contiguous)."""
     return t.is_contiguous() or dense_strides(t) is not None

@@ -156,8 +156,6 @@ class WebGPUBackend(Backend):
         return s
 
     def read_bytes(self, storage, byte_offset, nbytes):
-        if not nbytes:
-            return self._read(storage, byte_offset, 0, -1).to_bytes()
         # written by the bridge into a Python-owned buffer: no JS array made, wrapped and converted (.item())
         buf = (ctypes.c_char * nbytes)()
         self._read(storage, byte_offset, nbytes, ctypes.addressof(buf))
