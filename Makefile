@@ -35,7 +35,7 @@ NODE_FLAGS = $(shell node --input-type=module -e 'import("./js_bridge/pyodide_en
 NODE := node $(NODE_FLAGS)
 
 .PHONY: setup build fixtures test test-py test-pyodide test-webgpu clean wheel bench pyodide-deps example site serve bundle
-.PHONY: example-smollm2 test-js test-js-full bench-cpu-peers
+.PHONY: example-smollm2 test-js test-js-full bench-cpu-peers test-webgpu-full test-site-full
 .PHONY: test-site docs check-structure fuzz fuzz-pyodide sanitize test-sanitize FORCE system-deps-test system-deps-serve
 
 # tools/system_deps.sh: the system packages (python3.11, gcc, Node 20; for tests chromium and libvulkan1), installed
@@ -174,10 +174,13 @@ test-js-full: ; TORCH_MJS_CONFORMANCE=full $(MAKE) test-js
 # The webgpu device in Pyodide-in-Node: Dawn (npm webgpu) on SwiftShader, Chromium's software Vulkan ICD
 # (apt-get install chromium libvulkan1). tests/test_webgpu.py compares every primitive with the CPU backend.
 VK_SWIFTSHADER ?= /usr/lib/chromium/vk_swiftshader_icd.json
+# tests/test_opinfo_webgpu.py runs a fixed slice of its OpInfo cases (each op's first + every 8th: ~1,200 of ~5,800);
+# test-webgpu-full runs them all (SwiftShader: ~10 min more on a 2-core box).
 test-webgpu: setup build wheel fixtures
 	@test -f $(VK_SWIFTSHADER) || { echo "need $(VK_SWIFTSHADER): apt-get install -y chromium libvulkan1"; exit 1; }
 	TORCH_JS_WEBGPU=1 VK_ICD_FILENAMES=$(VK_SWIFTSHADER) $(NODE) js_bridge/pyodide_check.mjs tests/test_webgpu.py tests/test_webgpu_kernels.py tests/test_webgpu_int64.py tests/test_opinfo_webgpu.py \
 	  tests/test_quant_matmul.py tests/test_webgpu_graph.py tests/test_smollm2_graph.py
+test-webgpu-full: ; TORCH_JS_CONFORMANCE=full $(MAKE) test-webgpu
 
 # The smallest training loop, in Pyodide through js_bridge/pyrun.mjs (exits non-zero if the fit misses).
 example: setup build wheel
@@ -219,7 +222,8 @@ clean:
 # built site when only it changed, else a full build into _output.new/ swapped in when done (the folder being served
 # is never deleted). `make serve [PORT=8000]`: checks the port, builds what changed and serves it on 127.0.0.1.
 # `make bundle`: dist/torch_js-site-<version>.zip for a classroom (unzip, `python3 -m http.server`).
-# `make test-site`: every content/ notebook and the embed demo in headless Chromium (/usr/bin/chromium).
+# `make test-site`: every content/ notebook and the embed demo in headless Chromium (/usr/bin/chromium), and the webgpu
+# suite there (a slice of its OpInfo cases; test-site-full: all of them).
 PORT ?= 8000
 SITE_BUNDLE := dist/torch_js-site-$(VERSION).zip
 
@@ -242,6 +246,7 @@ bundle: site
 test-site: bundle pyodide-deps fixtures $(TORCH_MJS_FIXTURE)
 	@command -v chromium >/dev/null || { echo "need chromium (apt-get install -y chromium)"; exit 1; }
 	$(PY) -m pytest -q -p no:cacheprovider site_tests
+test-site-full: ; TORCH_JS_CONFORMANCE=full $(MAKE) test-site
 
 # docs/ops.md: every registered op with its OpInfo conformance (runs tests/test_opinfo.py; JUNIT=file reuses a run).
 docs: setup build fixtures

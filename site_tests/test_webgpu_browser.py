@@ -1,6 +1,8 @@
 """The webgpu conformance suite in headless Chromium (navigator.gpu on SwiftShader, `--enable-unsafe-webgpu`):
 tests/test_webgpu.py and tests/test_opinfo_webgpu.py under real pytest in Pyodide on a page, with synchronous
-readback through the browser's JSPI. The same files run in Node in `make test-webgpu`.
+readback through the browser's JSPI. The same files run in Node in `make test-webgpu`. The OpInfo cases are
+a slice of test_opinfo_webgpu's (another one than Node's) unless TORCH_JS_CONFORMANCE=full (`make test-site-full`:
+every case, ~25 min on a 2-core box).
 
 The checkout itself is served on 127.0.0.1 (site_tests/pytest_page.html, node_modules/pyodide, js_bridge/webgpu,
 dist/ and build/pyodide-wheels/ wheels, the test files); any request to another host fails the test.
@@ -17,6 +19,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from oracle_cases import FIXTURE  # noqa: E402  (the OpInfo fixture `make fixtures` writes; one path, one place)
 
 TEST_FILES = ["tests/test_webgpu.py", "tests/test_opinfo_webgpu.py"]
+FULL = os.environ.get("TORCH_JS_CONFORMANCE") == "full"
 # written under /work on the page at these checkout-relative paths, so oracle_cases finds FIXTURE there too
 SUPPORT_FILES = ["tests/conftest.py", "tests/oracle.py", "tests/oracle_cases.py", "tests/optional_torch.py",
                  os.path.relpath(FIXTURE, REPO)]
@@ -44,10 +47,11 @@ def _run_suite(context, base, artifacts, attempt):
     page.wait_for_function("() => window.pageReady === true", timeout=60_000)
     assert page.evaluate("() => !!navigator.gpu"), "no navigator.gpu: Chromium needs --enable-unsafe-webgpu"
     cfg = {"wheels": _wheels(), "files": TEST_FILES + SUPPORT_FILES,
-           "args": ["-p", "no:cacheprovider", "-q", "-ra", *TEST_FILES]}
+           "args": ["-p", "no:cacheprovider", "-q", "-ra", *TEST_FILES],
+           "env": {"TORCH_JS_CONFORMANCE": "full"} if FULL else {"TORCH_JS_CONFORMANCE_AT": "4"}}   # Node runs slice 0
     page.evaluate("cfg => { window.result = null; runPytest(cfg).then(r => { window.result = r; }); }", cfg)
     try:
-        page.wait_for_function("() => window.result !== null", timeout=20 * 60_000, polling=1000)
+        page.wait_for_function("() => window.result !== null", timeout=(40 if FULL else 10) * 60_000, polling=1000)
     except PlaywrightError as e:
         if "crashed" not in str(e):
             raise
