@@ -174,12 +174,14 @@ test-js-full: ; TORCH_MJS_CONFORMANCE=full $(MAKE) test-js
 # The webgpu device in Pyodide-in-Node: Dawn (npm webgpu) on SwiftShader, Chromium's software Vulkan ICD
 # (apt-get install chromium libvulkan1). tests/test_webgpu.py compares every primitive with the CPU backend.
 VK_SWIFTSHADER ?= /usr/lib/chromium/vk_swiftshader_icd.json
+# Every test that needs the webgpu bridge (tests/test_structure.py checks that this list names them all).
+WEBGPU_TESTS := $(sort $(wildcard tests/test_webgpu*.py)) tests/test_opinfo_webgpu.py tests/test_quant_matmul.py \
+  tests/test_smollm2_graph.py tests/test_default_device.py::test_webgpu_block tests/test_limits.py::test_webgpu_high_rank_matches_cpu
 # tests/test_opinfo_webgpu.py runs a fixed slice of its OpInfo cases (each op's first + every 8th: ~1,200 of ~5,800);
 # test-webgpu-full runs them all (SwiftShader: ~10 min more on a 2-core box).
 test-webgpu: setup build wheel fixtures
 	@test -f $(VK_SWIFTSHADER) || { echo "need $(VK_SWIFTSHADER): apt-get install -y chromium libvulkan1"; exit 1; }
-	TORCH_JS_WEBGPU=1 VK_ICD_FILENAMES=$(VK_SWIFTSHADER) $(NODE) js_bridge/pyodide_check.mjs tests/test_webgpu.py tests/test_webgpu_kernels.py tests/test_webgpu_int64.py tests/test_opinfo_webgpu.py \
-	  tests/test_quant_matmul.py tests/test_webgpu_graph.py tests/test_smollm2_graph.py
+	TORCH_JS_WEBGPU=1 VK_ICD_FILENAMES=$(VK_SWIFTSHADER) $(NODE) js_bridge/pyodide_check.mjs $(WEBGPU_TESTS)
 test-webgpu-full: ; TORCH_JS_CONFORMANCE=full $(MAKE) test-webgpu
 
 # The smallest training loop, in Pyodide through js_bridge/pyrun.mjs (exits non-zero if the fit misses).

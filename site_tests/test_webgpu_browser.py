@@ -21,8 +21,8 @@ from oracle_cases import FIXTURE  # noqa: E402  (the OpInfo fixture `make fixtur
 TEST_FILES = ["tests/test_webgpu.py", "tests/test_opinfo_webgpu.py"]
 FULL = os.environ.get("TORCH_JS_CONFORMANCE") == "full"
 # written under /work on the page at these checkout-relative paths, so oracle_cases finds FIXTURE there too
-SUPPORT_FILES = ["tests/conftest.py", "tests/oracle.py", "tests/oracle_cases.py", "tests/optional_torch.py",
-                 os.path.relpath(FIXTURE, REPO)]
+SUPPORT_FILES = ["tests/conftest.py", "tests/webgpu_only.py", "tests/oracle.py", "tests/oracle_cases.py",
+                 "tests/optional_torch.py", os.path.relpath(FIXTURE, REPO)]
 PYTEST_DEPS = ["pytest", "pluggy", "iniconfig", "packaging", "pygments"]
 
 

@@ -14,13 +14,9 @@ import os
 
 import pytest
 
-pytest.importorskip("js")
-import torch_js as torch  # noqa: E402
-
-if not torch.webgpu.is_available():
-    pytest.skip("webgpu bridge not loaded (run `make test-webgpu`)", allow_module_level=True)
-
-import oracle  # noqa: E402
+import webgpu_only  # noqa: F401  (skips this file without the webgpu bridge)
+import torch_js as torch
+import oracle
 
 GPU = "webgpu"
 MAX_SAMPLES = 2      # per (op, dtype): the first ones by sample index (deterministic)

@@ -1,8 +1,11 @@
 """The architecture's rules, checked from the source (tools/structure.py reads it): imports go one way with no
 cycle, function-level imports say why, files stay small, and every op declaration names real primitives and its
-derivative. That every backend implements every primitive, with the interface's signature, is checked in
+derivative; `make test-webgpu` names every test that needs the webgpu bridge. That every backend implements every primitive, with the interface's signature, is checked in
 tests/test_kernel_abi.py beside the argument layouts. CPython only (it reads the git checkout)."""
+import ast
+import glob
 import os
+import re
 import sys
 
 import pytest
@@ -126,3 +129,38 @@ def test_elementwise_ops_record_what_their_derivative_declares():
         if differentiable != op.has_derivative:
             wrong[f"{ns}.{name}"] = (op.derivative.kind, type(r.grad_fn).__name__)
     assert wrong == {}
+
+
+def _webgpu_tests_in_makefile():
+    """The Makefile's WEBGPU_TESTS (what `make test-webgpu` runs), its wildcard expanded."""
+    with open(os.path.join(ROOT, "Makefile"), encoding="utf-8") as f:
+        text = f.read()
+    value = re.search(r"^WEBGPU_TESTS :=((?:.*\\\n)*.*)$", text, re.M).group(1).replace("\\\n", " ")
+    for pattern in re.findall(r"\$\(wildcard ([^)]*)\)", value):
+        value = value.replace(f"$(wildcard {pattern})", " ".join(os.path.relpath(p, ROOT) for p in
+                                                                 glob.glob(os.path.join(ROOT, pattern))))
+    return set(re.sub(r"\$\(sort ([^)]*)\)", r"\1", value).split())
+
+
+def test_make_test_webgpu_runs_every_test_that_needs_the_bridge():
+    # a test that skips without the webgpu bridge runs nowhere else: a file that skips as a whole is named, a test
+    # with its own skipif is named or its file is (three files ran nowhere until this was checked)
+    listed = _webgpu_tests_in_makefile()
+    missing = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests", "test_*.py"))):
+        rel = os.path.relpath(path, ROOT)
+        with open(path, encoding="utf-8") as f:
+            source = f.read()
+        tree = ast.parse(source)
+        whole = any(isinstance(node, ast.Import) and node.names[0].name == "webgpu_only" for node in tree.body)
+        if whole:
+            if rel not in listed:
+                missing.append(rel)
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_") and any(
+                    "skipif" in ast.get_source_segment(source, d) and "webgpu" in ast.get_source_segment(source, d)
+                    for d in node.decorator_list):
+                if rel not in listed and f"{rel}::{node.name}" not in listed:
+                    missing.append(f"{rel}::{node.name}")
+    assert missing == [], "add these to WEBGPU_TESTS in the Makefile"

@@ -9,17 +9,13 @@ import struct
 
 import pytest
 
-pytest.importorskip("js")
-import torch_js as torch  # noqa: E402
-from torch_js import _dtype as D  # noqa: E402
-from torch_js.backends.cpu import library as _native  # noqa: E402
-
-if not torch.webgpu.is_available():
-    pytest.skip("webgpu bridge not loaded (run `make test-webgpu`)", allow_module_level=True)
-
-from torch_js.backends.cpu import BACKEND as CPU_BE  # noqa: E402
-from torch_js.backends.webgpu import BACKEND as GPU_BE  # noqa: E402
-from torch_js._tensor import _empty, _empty_strided  # noqa: E402
+import webgpu_only  # noqa: F401  (skips this file without the webgpu bridge)
+import torch_js as torch
+from torch_js import _dtype as D
+from torch_js.backends.cpu import library as _native
+from torch_js.backends.cpu import BACKEND as CPU_BE
+from torch_js.backends.webgpu import BACKEND as GPU_BE
+from torch_js._tensor import _empty, _empty_strided
 
 GPU = "webgpu"
 DTYPES = [torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.float16, torch.bfloat16,
@@ -563,7 +559,6 @@ def test_lazy_fuses_and_skips_intermediates():
     held = t * 2                   # a value a Python name holds is written
     torch.webgpu.flush()
     assert held.tolist() == [v * 2 for v in t.tolist()]
-
 
 
 def test_common_patterns_take_fewer_kernels():

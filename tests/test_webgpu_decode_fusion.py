@@ -13,13 +13,9 @@ Runs only in Pyodide with the WebGPU bridge loaded (`make test-webgpu`, SwiftSha
 """
 import pytest
 
-pytest.importorskip("js")
-import torch_js as torch  # noqa: E402
-
-if not torch.webgpu.is_available():
-    pytest.skip("webgpu bridge not loaded (run `make test-webgpu`)", allow_module_level=True)
-
-from test_webgpu import GPU, assert_close, sample  # noqa: E402
+import webgpu_only  # noqa: F401  (skips this file without the webgpu bridge)
+import torch_js as torch
+from test_webgpu import GPU, assert_close, sample
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -9,14 +9,10 @@ import time
 
 import pytest
 
-pytest.importorskip("js")
-import torch_js as torch  # noqa: E402
-import torch_js.nn.functional as F  # noqa: E402
-
-if not torch.webgpu.is_available():
-    pytest.skip("webgpu bridge not loaded (run `make test-webgpu`)", allow_module_level=True)
-
-from test_webgpu import GPU, assert_close, sample  # noqa: E402
+import webgpu_only  # noqa: F401  (skips this file without the webgpu bridge)
+import torch_js as torch
+import torch_js.nn.functional as F
+from test_webgpu import GPU, assert_close, sample
 
 
 @pytest.fixture(autouse=True, scope="module")

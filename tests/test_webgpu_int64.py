@@ -7,16 +7,12 @@ Runs only in Pyodide with the WebGPU bridge loaded (`make test-webgpu`); skips e
 """
 import pytest
 
-pytest.importorskip("js")
-import torch_js as torch  # noqa: E402
-from torch_js.backends.cpu import library as _native  # noqa: E402
-
-if not torch.webgpu.is_available():
-    pytest.skip("webgpu bridge not loaded (run `make test-webgpu`)", allow_module_level=True)
-
-from torch_js.backends.cpu import BACKEND as CPU_BE  # noqa: E402
-from torch_js.backends.webgpu import BACKEND as GPU_BE  # noqa: E402
-from torch_js._tensor import _empty  # noqa: E402
+import webgpu_only  # noqa: F401  (skips this file without the webgpu bridge)
+import torch_js as torch
+from torch_js.backends.cpu import library as _native
+from torch_js.backends.cpu import BACKEND as CPU_BE
+from torch_js.backends.webgpu import BACKEND as GPU_BE
+from torch_js._tensor import _empty
 
 GPU = "webgpu"
 BIG = [0, 1, -1, 7, -9, 2**31 - 1, 2**31, -2**31, -2**31 - 1, 2**32 + 3, 2**40, -2**40 + 12345, 2**62, -2**62,

@@ -1,0 +1,9 @@
+"""The common start of the webgpu test files: `import webgpu_only` first. They run in Pyodide with the WebGPU bridge
+loaded (`make test-webgpu`, which tests/test_structure.py checks names them) and skip as a whole elsewhere."""
+import pytest
+
+pytest.importorskip("js")
+import torch_js  # noqa: E402
+
+if not torch_js.webgpu.is_available():
+    pytest.skip("webgpu bridge not loaded (run `make test-webgpu`)", allow_module_level=True)
