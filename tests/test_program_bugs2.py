@@ -1,9 +1,11 @@
 """Bugs that third-party PyTorch programs (pytorch/examples, lucidrains' vit-pytorch, karpathy's repos, ...) met
 under torch_js, each pinned against PyTorch's behaviour: the dim a broadcast error names, setitem's value with
-leading size-1 dims; the autograd graph's next_functions and node names; print(type(t))."""
+leading size-1 dims; the transformer modules' mismatched-mask deprecation warning; the autograd graph's
+next_functions and node names; print(type(t))."""
 import os
 import subprocess
 import sys
+import warnings
 
 import pytest
 
@@ -292,7 +294,6 @@ def test_linalg_error_is_reachable_as_torch_C():
 # ---- dropout2d/3d's deprecation warnings: PyTorch's text, pointing at the caller (mnist_rnn's Dropout2d) ------------
 
 def _dropout_warnings(lib):
-    import warnings
     nn, F = lib.nn, lib.nn.functional
     out = []
     for call in (lambda: nn.Dropout2d()(lib.ones(2, 3)), lambda: F.dropout2d(lib.ones(2, 3, 4)),
@@ -313,6 +314,45 @@ def test_dropout_nd_warning_points_at_the_caller():
     got = _dropout_warnings(torch_js)
     assert got[1][0][2] == os.path.basename(__file__) and got[0][0][2] == "dropout.py"
     assert got[0][0][1].endswith("(i.e. 3D or 4D inputs).")
+
+
+# ---- a bool key-padding mask beside a float attention mask: PyTorch's deprecation warning, where it puts it -------
+
+def _mask_warnings(lib):
+    """The warnings of the transformer modules and MHA given a bool padding mask and a float attention mask, each
+    with the basename of the file it names, and F._canonical_mask's own (its caller's file: this one)."""
+    nn = lib.nn
+    lib.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    x, am = lib.randn(2, 3, 8), lib.zeros(3, 3)
+    kpm = lib.tensor([[False, False, True], [False, False, False]])
+    calls = [lambda: nn.TransformerEncoder(layer, 1, enable_nested_tensor=False)(x, mask=am, src_key_padding_mask=kpm),
+             lambda: layer(x, src_mask=am, src_key_padding_mask=kpm),
+             lambda: nn.MultiheadAttention(8, 2, batch_first=True)(x, x, x, key_padding_mask=kpm, attn_mask=am),
+             lambda: nn.functional._canonical_mask(kpm, "a", lib.float32, "b", lib.float32),
+             lambda: nn.functional._canonical_mask(am, "a", None, "b", lib.float32)]
+    out = []
+    for call in calls:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        out.append([(str(w.message), os.path.basename(w.filename)) for w in caught])
+    return out
+
+
+@needs_torch
+def test_mismatched_mask_warnings_match_torch():
+    assert _mask_warnings(torch_js) == _mask_warnings(torch)
+
+
+def test_mismatched_mask_warnings():
+    got = _mask_warnings(torch_js)
+    assert got[0] == [("Support for mismatched src_key_padding_mask and mask is deprecated. Use same type for both "
+                       "instead.", "transformer.py")]
+    assert got[3][0][1] == os.path.basename(__file__) and got[4] == []
+    assert torch_js.nn.functional._none_or_dtype(None) is None
+    with pytest.raises(RuntimeError, match="must be None or torch.Tensor"):
+        torch_js.nn.functional._none_or_dtype(3)
 
 
 # ---- more printed grad_fn names, and results that must not alias their input -------------------------------------

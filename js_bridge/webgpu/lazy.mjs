@@ -184,13 +184,16 @@ export class Lazy {
   /**
    * Record a primitive that runs its own (eager) kernel at its place in the flush, never fused (lazy_opaque.mjs):
    * `run()` dispatches it; it reads buffers `reads` and writes `writes` (ids; each also counted as read: it may
-   * write part of one), `effects`: it does more than write them (the bounds-error flag), so it always runs.
+   * write part of one), `effects`: it does more than write them (the bounds-error flag), so it always runs. What
+   * it only reads keeps its writer and known value (a later node may still fuse with that writer or inline that
+   * scalar); what it writes does not.
    */
   recordOpaque(op, reads, writes, effects, run) {
     const v = (id) => ({ id });
     const ins = [...reads, ...writes].map(v), outs = writes.map(v);
     if (this.nodes.length && (op === this.cutAt || this.nodes.length >= SOFT_PENDING)) { this.cutAt = op; this.flush(); }
-    for (const x of ins) { this.refs.add(x.id); this.forget(x.id); }
+    for (const x of ins) this.refs.add(x.id);
+    for (const o of outs) this.forget(o.id);
     this.nodes.push({ fam: 'opaque', op, out: outs[0], outs, ins, effects, run, fusable: false });
     this.counts.recorded++;
     if (this.nodes.length >= MAX_PENDING) this.flush();

@@ -29,7 +29,8 @@ from ._functional.misc import (alpha_dropout, bilinear, channel_shuffle, cosine_
                                upsample, upsample_bilinear, upsample_nearest)
 from ._functional.embedding_bag import embedding_bag  # noqa: F401
 from ._functional.sampling import affine_grid, grid_sample  # noqa: F401
-from ._functional.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
+from ._functional.attention import (_canonical_mask, _none_or_dtype, multi_head_attention_forward,  # noqa: F401
+                                    scaled_dot_product_attention)
 from ..ops._registry import ops_in as _ops_in  # noqa: E402
 
 

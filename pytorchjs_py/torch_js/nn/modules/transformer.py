@@ -6,7 +6,6 @@ forward is PyTorch's "slow path" (the path it takes in training), which is also 
 import copy
 import warnings
 
-from ... import _dtype as D
 from ...ops._registry import torch_ops
 from .. import functional as F
 from ..init import xavier_uniform_
@@ -56,23 +55,6 @@ def _detect_is_causal_mask(mask, is_causal=None, size=None):
         else:
             make_causal = False
     return make_causal
-
-
-def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True):
-    fn = getattr(F, "_canonical_mask", None)
-    if fn is not None:
-        return fn(mask=mask, mask_name=mask_name, other_type=other_type, other_name=other_name,
-                  target_type=target_type, check_other=check_other)
-    if mask is not None:
-        if mask.dtype is D.bool_:
-            return torch_ops.zeros_like(mask, dtype=target_type).masked_fill_(mask, float("-inf"))
-        if not mask.is_floating_point():
-            raise AssertionError(f"only bool and floating types of {mask_name} are supported")
-    return mask
-
-
-def _none_or_dtype(input):
-    return None if input is None else input.dtype
 
 
 class Transformer(Module):
@@ -164,9 +146,9 @@ class TransformerEncoder(Module):
             self.use_nested_tensor = False
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
-        src_key_padding_mask = _canonical_mask(src_key_padding_mask, "src_key_padding_mask", _none_or_dtype(mask),
+        src_key_padding_mask = F._canonical_mask(src_key_padding_mask, "src_key_padding_mask", F._none_or_dtype(mask),
                                                "mask", src.dtype)
-        mask = _canonical_mask(mask, "mask", None, "", src.dtype, check_other=False)
+        mask = F._canonical_mask(mask, "mask", None, "", src.dtype, check_other=False)
         output = src
         batch_first = self.layers[0].self_attn.batch_first
         seq_len = _get_seq_len(src, batch_first)
@@ -248,9 +230,9 @@ class TransformerEncoderLayer(Module):
             self.activation = F.relu
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
-        src_key_padding_mask = _canonical_mask(src_key_padding_mask, "src_key_padding_mask",
-                                               _none_or_dtype(src_mask), "src_mask", src.dtype)
-        src_mask = _canonical_mask(src_mask, "src_mask", None, "", src.dtype, check_other=False)
+        src_key_padding_mask = F._canonical_mask(src_key_padding_mask, "src_key_padding_mask",
+                                               F._none_or_dtype(src_mask), "src_mask", src.dtype)
+        src_mask = F._canonical_mask(src_mask, "src_mask", None, "", src.dtype, check_other=False)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal=is_causal)
