@@ -1,7 +1,8 @@
 """The architecture's rules, checked from the source (tools/structure.py reads it): imports go one way with no
-cycle, function-level imports say why, files stay small, and every op declaration names real primitives and its
-derivative; `make test-webgpu` names every test that needs the webgpu bridge. That every backend implements every primitive, with the interface's signature, is checked in
-tests/test_kernel_abi.py beside the argument layouts. CPython only (it reads the git checkout)."""
+cycle, function-level imports say why, files stay small, every op declaration names real primitives and its
+derivative, and `make test-webgpu` names every test that needs the webgpu bridge. That every backend implements
+every primitive, with the interface's signature, is checked in tests/test_kernel_abi.py beside the argument
+layouts. CPython only (it reads the git checkout)."""
 import ast
 import glob
 import os

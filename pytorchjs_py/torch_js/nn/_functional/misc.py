@@ -13,6 +13,7 @@ from ...ops.inplace import write_out
 from ...ops.linalg.products import mm_mat1_backward, mm_mat2_backward
 from ._common import D, Tensor, as_op_result, no_grad, ntuple, reg, zeros, full, arange, empty, empty_like
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
+from . import resample_aa as _resample_aa
 
 
 # ---- linear --------------------------------------------------------------------------------------------------
@@ -432,8 +433,24 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
                                   f"for the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
                                   f"nearest-exact (got {mode})")
+    if antialias and not (mode in _resample_aa.FILTERS and input.dim() == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D "
+                         "tensor as input")
+    if mode == "lanczos" and input.dim() == 4:
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
     if antialias:
-        raise NotImplementedError("torch_js: interpolate(antialias=True) is not implemented")
+        if input._dtype not in (D.float32, D.float64, D.uint8):
+            raise NotImplementedError(f"\"compute_index_ranges_weights\" not implemented for "
+                                      f"'{D.scalar_type_name(input._dtype)}'")
+        _resample_aa.check_sizes(sp_in, out_size)
+        # ATen's uint8 path takes the scale in double
+        s = [_source_scale(n, o, sc, align_corners, D.float64 if input._dtype is D.uint8 else input._dtype)
+             for n, o, sc in zip(sp_in, out_size, scales)]
+        y = _resample_aa.resample(input, out_size, s, mode)
+        return rename_grad_fn(y, f"Upsample{mode.capitalize()}2DAaBackward0")
     expected = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2}
     if mode in expected and expected[mode] != nsp:
         raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {expected[mode] + 2}D input")
