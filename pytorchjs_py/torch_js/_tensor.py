@@ -702,6 +702,11 @@ class Tensor(metaclass=_TensorMeta):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
+        if self._grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment.  If you were attempting to deepcopy a module, this may be "
+                               "because of a torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
         with no_grad():
             new = self.clone()
         if type(self) is not Tensor:
