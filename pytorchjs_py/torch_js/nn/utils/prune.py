@@ -185,8 +185,8 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes `amount` entries (a count, or a fraction of them) chosen at random."""
+class _Unstructured(BasePruningMethod):
+    """Prunes `amount` entries (a count, or a fraction of them): those _pruned() picks."""
     PRUNING_TYPE = "unstructured"
 
     def __init__(self, amount):
@@ -199,31 +199,26 @@ class RandomUnstructured(BasePruningMethod):
         _validate_pruning_amount(nprune, size)
         mask = default_mask.clone(memory_format=contiguous_format)
         if nprune != 0:
-            prob = torch.rand_like(t)
-            mask.view(-1)[torch.topk(prob.view(-1), k=nprune).indices] = 0
+            mask.view(-1)[self._pruned(t, nprune)] = 0
         return mask
+
+
+class RandomUnstructured(_Unstructured):
+    """Prunes `amount` entries chosen at random."""
+
+    def _pruned(self, t, k):
+        return torch.topk(torch.rand_like(t).view(-1), k=k).indices
 
     @classmethod
     def apply(cls, module, name, amount):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_Unstructured):
     """Prunes the `amount` entries of smallest absolute value."""
-    PRUNING_TYPE = "unstructured"
 
-    def __init__(self, amount):
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
-
-    def compute_mask(self, t, default_mask):
-        size = t.nelement()
-        nprune = _compute_nparams_toprune(self.amount, size)
-        _validate_pruning_amount(nprune, size)
-        mask = default_mask.clone(memory_format=contiguous_format)
-        if nprune != 0:
-            mask.view(-1)[torch.topk(torch.abs(t).view(-1), k=nprune, largest=False).indices] = 0
-        return mask
+    def _pruned(self, t, k):
+        return torch.topk(torch.abs(t).view(-1), k=k, largest=False).indices
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
