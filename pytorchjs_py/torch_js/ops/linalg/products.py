@@ -167,6 +167,8 @@ def matmul(input, other, *, out=None):
 
 # calls gemm itself on its batched path; the other paths go through mm / dot, which record the same node
 register("matmul", matmul, "linalg", primitive="gemm", dtype="same", derivative=backward(gemm_backward))
+register("matmul", matmul, "linalg", namespace="linalg", method=False, primitive="gemm", dtype="same",
+         derivative=backward(gemm_backward), opinfo=())   # torch.linalg.matmul: torch.matmul under its name
 Tensor.__matmul__ = lambda self, other: Tensor.matmul(self, other)   # the op's public form: a sparse operand's kernel
 Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
 
