@@ -243,6 +243,7 @@ export declare function get_num_interop_threads(...args: any[]): Tensor;
 export declare function get_num_threads(...args: any[]): Tensor;
 export declare function get_printoptions(...args: any[]): Tensor;
 export declare function get_rng_state(...args: any[]): Tensor;
+export declare function gradient(...args: any[]): Tensor;
 export declare function greater(...args: any[]): Tensor;
 export declare function greater_equal(...args: any[]): Tensor;
 export declare function grid_sampler(...args: any[]): Tensor;

@@ -243,6 +243,7 @@ export const get_num_interop_threads = (...args) => callFn("get_num_interop_thre
 export const get_num_threads = (...args) => callFn("get_num_threads", args);
 export const get_printoptions = (...args) => callFn("get_printoptions", args);
 export const get_rng_state = (...args) => callFn("get_rng_state", args);
+export const gradient = (...args) => callFn("gradient", args);
 export const greater = (...args) => callFn("greater", args);
 export const greater_equal = (...args) => callFn("greater_equal", args);
 export const grid_sampler = (...args) => callFn("grid_sampler", args);

@@ -176,6 +176,8 @@ def tensor_record(t, keep_strides=False):
         raise Unconvertible(f"{t.dim()}-d tensor")
     if t.is_complex() or t.layout != torch.strided or t.is_quantized:
         raise Unconvertible(f"tensor of {t.dtype}/{t.layout}")
+    if t.device.type == "meta":
+        raise Unconvertible("meta tensor (no data)")
     dname = str(t.dtype).replace("torch.", "")
     if dname not in _ARRAY_CODE:
         raise Unconvertible(f"dtype {t.dtype}")

@@ -1,5 +1,5 @@
-"""Finite differences, cross products and integration along a dim: diff, cross / linalg.cross, trapezoid /
-trapz / cumulative_trapezoid. Written in other ops, so every device and autograd get them for free."""
+"""Finite differences, cross products and integration along a dim: diff, gradient, cross / linalg.cross,
+trapezoid / trapz / cumulative_trapezoid. Written in other ops, so every device and autograd get them for free."""
 import warnings
 
 from .. import _dtype as D
@@ -118,11 +118,77 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     return (dx / 2.0 * _pair_sum(y, d)).cumsum(d)
 
 
+def _gradient_dims(input, spacing, dim):
+    """The dims torch.gradient differentiates along and each one's spacing (a number or a coordinates tensor)."""
+    nd = input.dim()
+    dims = list(range(nd)) if dim is None else [wrap_dim(d, nd) for d in
+                                                 (dim if isinstance(dim, (list, tuple)) else [dim])]
+    for i, d in enumerate(dims):
+        check(d not in dims[:i], lambda: f"dim {d} appears multiple times in the list of dims")
+    if spacing is None or not isinstance(spacing, (list, tuple)):
+        return dims, [1.0 if spacing is None else spacing] * len(dims)
+    if dim is None:
+        check(len(spacing) == nd, lambda: "torch.gradient expected spacing to be unspecified, a scalar, or a list of "
+              f"length equal to 'self.dim() = {nd}', since dim argument was not given, but got a list of length "
+              f"{len(spacing)}")
+    else:
+        check(len(spacing) == len(dims), lambda: "torch.gradient expected spacing to be unspecified, a scalar or "
+              "it's spacing and dim arguments to have the same length, but got a spacing argument of length "
+              f"{len(spacing)} and a dim argument of length {len(dims)}.")
+    if any(isinstance(h, Tensor) for h in spacing):
+        for i, h in enumerate(spacing):
+            if not isinstance(h, Tensor):
+                raise TypeError(f"expected Tensor as element {i} in argument 1, but got {type(h).__name__}")
+    return dims, list(spacing)
+
+
+def gradient(input, *, spacing=1, dim=None, edge_order=1):
+    """numpy.gradient: central differences inside, one-sided ones (first or second order) at the two ends; a
+    dim's spacing is a number or the coordinates of its samples (then the non-uniform second-order formulas)."""
+    check(edge_order in (1, 2), "torch.gradient only supports edge_order=1 and edge_order=2.")
+    dims, steps = _gradient_dims(input, spacing, dim)
+    for d in dims:
+        check(input._shape[d] >= edge_order + 1,
+              "torch.gradient expected each dimension size to be at least edge_order+1")
+    f = input if input._dtype.is_floating_point or input._dtype.is_complex else input.to(D.get_default_dtype())
+    out = []
+    for d, h in zip(dims, steps):
+        n = f._shape[d]
+        at = lambda i, k=1: f.narrow(d, i % n, k)   # noqa: E731
+        if not isinstance(h, Tensor):
+            inner = (f.narrow(d, 2, n - 2) - f.narrow(d, 0, n - 2)) / (2.0 * h)
+            if edge_order == 1:
+                first, last = (at(1) - at(0)) / h, (at(-1) - at(-2)) / h
+            else:
+                first = (-1.5 * at(0) + 2.0 * at(1) - 0.5 * at(2)) / h
+                last = (0.5 * at(-3) - 2.0 * at(-2) + 1.5 * at(-1)) / h
+        else:
+            shp = [1] * f.dim()
+            shp[d] = n
+            dx = h.diff().reshape(tuple(shp[:d] + [n - 1] + shp[d + 1:]))
+            if not dx._dtype.is_floating_point:
+                dx = dx.to(D.get_default_dtype())
+            a, b = dx.narrow(d, 0, n - 2), dx.narrow(d, 1, n - 2)   # the steps before and after each inner point
+            inner = (-b / (a * (a + b))) * f.narrow(d, 0, n - 2) + ((b - a) / (a * b)) * f.narrow(d, 1, n - 2) \
+                + (a / (b * (a + b))) * f.narrow(d, 2, n - 2)
+            h0, h1, hl, hm = (dx.narrow(d, i % (n - 1), 1) for i in (0, 1, -1, -2))
+            if edge_order == 1:
+                first, last = (at(1) - at(0)) / h0, (at(-1) - at(-2)) / hl
+            else:
+                first = (-(2 * h0 + h1) / (h0 * (h0 + h1))) * at(0) + ((h0 + h1) / (h0 * h1)) * at(1) \
+                    - (h0 / (h1 * (h0 + h1))) * at(2)
+                last = (hl / (hm * (hm + hl))) * at(-3) - ((hl + hm) / (hm * hl)) * at(-2) \
+                    + ((2 * hl + hm) / (hl * (hm + hl))) * at(-1)
+        out.append(cat([first, inner, last], d))
+    return tuple(out)
+
+
 def _register_all():
     register("diff", diff, "shape", dtype="same")
     register("cross", cross, "linalg", dtype="promote")
     register("cross", linalg_cross, "linalg", dtype="promote", namespace="linalg", method=False,
              opinfo=("linalg.cross",))
+    register("gradient", gradient, "shape", dtype="float", method=False)
     register("trapezoid", trapezoid, "reduction", dtype="promote", method=False)
     register("trapz", trapz, "reduction", dtype="promote", method=False)
     register("cumulative_trapezoid", cumulative_trapezoid, "reduction", dtype="promote", method=False)
