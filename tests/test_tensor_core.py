@@ -774,3 +774,14 @@ def test_half_overflow_and_rounding_inline():
     assert v[3] == 1.0009765625
     b = torch_js.tensor([1.00390625, 1.01171875], dtype=torch_js.bfloat16)
     assert values(b.float()) == [1.0, 1.015625]  # ties to even
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+def test_finfo_prints_as_torch(dtype):
+    # six significant digits (C's %g), whatever the field
+    got = repr(torch_js.finfo(getattr(torch_js, dtype)))
+    if torch is not None:
+        assert got == repr(torch.finfo(getattr(torch, dtype)))
+    if dtype == "float32":
+        assert got == ("finfo(resolution=1e-06, min=-3.40282e+38, max=3.40282e+38, eps=1.19209e-07, "
+                       "smallest_normal=1.17549e-38, tiny=1.17549e-38, dtype=float32)")

@@ -205,8 +205,9 @@ class finfo:
         self.smallest_normal = self.tiny
 
     def __repr__(self):
-        return (f"finfo(resolution={self.resolution}, min={self.min:e}, max={self.max:e}, eps={self.eps:e}, "
-                f"smallest_normal={self.tiny:e}, tiny={self.tiny:e}, dtype={self.dtype})")
+        # C's %g, as PyTorch prints them (six significant digits)
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.tiny:g}, tiny={self.tiny:g}, dtype={self.dtype})")
 
 
 class iinfo:
