@@ -1,6 +1,6 @@
 """Bugs that third-party PyTorch programs (pytorch/examples, lucidrains' vit-pytorch, karpathy's repos, ...) met
 under torch_js, each pinned against PyTorch's behaviour: the dim a broadcast error names, setitem's value with
-leading size-1 dims; the transformer modules' mismatched-mask deprecation warning; the autograd graph's
+leading size-1 dims; the transformer modules' mismatched-mask deprecation warning, F.pad's rank error; the autograd graph's
 next_functions and node names; print(type(t))."""
 import os
 import subprocess
@@ -430,3 +430,19 @@ def test_inplace_on_matmul_result_records_the_op():
     assert type(scores.grad_fn).__name__ == "MaskedFillBackward0"
     scores.softmax(-1).sum().backward()
     assert q.grad.shape == (2, 3, 4)
+
+
+# ---- F.pad: a non-constant mode given a padding length its input's rank does not take -------------------------
+
+_BAD_PADS = [((2, 3, 4, 5), (1, 1)), ((2, 3), (1, 1, 1, 1)), ((2,), (1, 1)), ((2, 3, 4, 5, 6), (1,) * 8)]
+
+
+@pytest.mark.parametrize("shape,pad", _BAD_PADS)
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_pad_rank_error(shape, pad, mode):
+    with pytest.raises(NotImplementedError) as e:
+        torch_js.nn.functional.pad(torch_js.ones(shape), pad, mode=mode)
+    assert str(e.value).startswith(f"Padding size {len(pad)} is not supported for {len(shape)}D input tensor.\n")
+    if torch is not None:
+        assert _outcome(torch_js, lambda lib: lib.nn.functional.pad(lib.ones(shape), pad, mode=mode)) == \
+            _outcome(torch, lambda lib: lib.nn.functional.pad(lib.ones(shape), pad, mode=mode))

@@ -318,7 +318,11 @@ def pad(input, pad, mode="constant", value=None):
     if value is not None and value != 0:
         raise ValueError(f'Padding mode "{mode}" doesn\'t take in value argument.')
     if npd > 3 or input.dim() not in (npd + 1, npd + 2):
-        raise NotImplementedError(f"Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now")
+        raise NotImplementedError(f"Padding size {2 * npd} is not supported for {input.dim()}D input tensor.\n"
+                                  "Supported combinations for non-constant padding:\n"
+                                  "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+                                  "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+                                  "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
     for k in range(npd):
         d = input.dim() - 1 - k
         lo, hi = pad[2 * k], pad[2 * k + 1]
