@@ -1,7 +1,7 @@
 """Bugs that third-party PyTorch programs (pytorch/examples, lucidrains' vit-pytorch, karpathy's repos, ...) met
 under torch_js, each pinned against PyTorch's behaviour: the dim a broadcast error names, setitem's value with
-leading size-1 dims; the transformer modules' mismatched-mask deprecation warning, F.pad's rank error; the autograd graph's
-next_functions and node names; print(type(t))."""
+leading size-1 dims; the transformer modules' mismatched-mask deprecation warning, F.pad's rank error; the autograd
+graph's next_functions and node names; print(type(t))."""
 import os
 import subprocess
 import sys
