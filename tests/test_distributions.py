@@ -1,10 +1,10 @@
 """torch_js.distributions against torch.distributions: log_prob, entropy, mean, mode, variance, stddev, cdf and icdf
 on fixed parameters; draws equal to PyTorch's under manual_seed for the samplers built from rand/randn/normal_/
-uniform_/exponential_/bernoulli/multinomial, and their reparameterized gradients; kl_divergence over every pair;
-transforms; shapes, expand and PyTorch's validation errors. The samplers PyTorch has as native kernels (gamma,
-Dirichlet, Poisson, binomial) are checked by their moments with fixed seeds and bounds many standard errors wide, and
-the gamma's implicit gradient against the incomplete gamma function; those tests need no torch (they run in
-Pyodide)."""
+uniform_/exponential_/bernoulli/multinomial and PyTorch's gamma kernels, and their reparameterized gradients;
+kl_divergence over every pair; transforms; shapes, expand and PyTorch's validation errors. The samplers PyTorch has as
+native kernels (gamma, Dirichlet, Poisson, binomial) are also checked by their moments with fixed seeds and bounds
+many standard errors wide, and the gamma's implicit gradient against the incomplete gamma function; those tests need
+no torch (they run in Pyodide)."""
 import itertools
 import math
 import os
@@ -67,12 +67,17 @@ CASES = {
     "RelaxedOneHotCategorical": ("RelaxedOneHotCategorical", dict(temperature=P(0.5), probs=P([0.2, 0.3, 0.5])),
                                  [[0.2, 0.3, 0.5]]),
 }
-# their samplers draw through rand/randn/normal_/uniform_/exponential_/bernoulli/multinomial in PyTorch's order
+# their samplers draw through rand/randn/normal_/uniform_/exponential_/bernoulli/multinomial (or the gamma kernels)
+# in PyTorch's order
 SAME_DRAWS = ["Normal", "Bernoulli", "BernoulliLogits", "Categorical", "CategoricalLogits", "OneHotCategorical",
               "Uniform", "Exponential", "Laplace", "LogNormal", "Geometric", "Cauchy", "Gumbel", "HalfNormal",
               "HalfCauchy", "Multinomial", "Pareto", "Weibull", "MultivariateNormal", "MultivariateNormalPrecision",
               "MultivariateNormalTril",
               "RelaxedBernoulli", "RelaxedOneHotCategorical"]
+# and these through PyTorch's gamma kernels, as distributions/_samplers.py draws them; their rsample gradient is the
+# implicit one computed exactly, where PyTorch's kernel approximates it
+# (test_gamma_rsample_gradient_is_the_implicit_one)
+GAMMA_FAMILY = ["Gamma", "Chi2", "Beta", "Dirichlet", "StudentT", "NegativeBinomial"]
 
 
 def _pair(key, dtype=None):
@@ -120,7 +125,7 @@ def test_densities_and_moments_match_torch(key):
 
 
 @needs_torch
-@pytest.mark.parametrize("key", SAME_DRAWS)
+@pytest.mark.parametrize("key", SAME_DRAWS + GAMMA_FAMILY)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_draws_equal_torch_under_manual_seed(key, dtype):
     dj, dt = _pair(key, dtype)

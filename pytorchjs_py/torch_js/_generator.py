@@ -165,6 +165,15 @@ class Generator:
         _HEAD.pack_into(self._state, 0, seed, 625 - index, seeded, index)
         _WORDS.pack_into(self._state, 24, *state[:624])
 
+    def normal_cache(self):
+        """The cached second value of torch's double Box-Muller (at::normal_distribution<double>), or None."""
+        _, y, _, valid, _ = _TAIL.unpack_from(self._state, 5016)
+        return y if valid else None
+
+    def set_normal_cache(self, value):
+        """Set (a float) or clear (None) that cache, canonically (a cleared value is 0, as torch leaves it)."""
+        _TAIL.pack_into(self._state, 5016, 0.0, 0.0 if value is None else value, 0.0, value is not None, 0)
+
     # -- raw fills (contiguous caller-owned buffers; addr = byte address) --------------------------
     def fill_uniform(self, addr, n, dtype_code=F32, low=0.0, high=1.0):
         """uniform_(low, high) / rand: F32 (fused multiply-add, as torch's AVX2 build), F64, F16, BF16. One draw per

@@ -5,10 +5,9 @@ under the same manual_seed they give PyTorch's values: Normal, LogNormal, Multiv
 its matrix product), Uniform, Bernoulli, Categorical, OneHotCategorical, Multinomial, Exponential, Laplace, Cauchy,
 Gumbel, Geometric, Pareto, Weibull, RelaxedBernoulli, RelaxedOneHotCategorical, HalfNormal, HalfCauchy,
 ContinuousBernoulli, GeneralizedPareto, Kumaraswamy, LogisticNormal, LowRankMultivariateNormal, VonMises; Poisson and
-Binomial too (torch.poisson and torch.binomial draw as PyTorch's kernels do). Gamma, Chi2, Beta, Dirichlet, StudentT
-and NegativeBinomial (and FisherSnedecor, InverseGamma, LKJCholesky, Wishart, made of them) rest on PyTorch's native
-gamma kernels (_standard_gamma, _sample_dirichlet), which torch_js does not reproduce: their draws come from an exact
-sampler of torch_js's own (_samplers.py), other values than PyTorch's under the same seed.
+Binomial too (torch.poisson and torch.binomial draw as PyTorch's kernels do), and Gamma, Chi2, Beta, Dirichlet,
+StudentT, NegativeBinomial, FisherSnedecor, InverseGamma, LKJCholesky and Wishart, which rest on PyTorch's native gamma
+kernels (_standard_gamma, _sample_dirichlet), reproduced draw for draw in _samplers.py.
 """
 from . import constraints, transforms  # noqa: F401
 from .bernoulli import Bernoulli
