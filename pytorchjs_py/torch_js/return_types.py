@@ -6,8 +6,8 @@ torch_js does not yet return as a named tuple (or has not) are defined here with
 """
 from .ops import (histogram as _histogram, number_functions as _number_functions, reduction as _reduction,
                   sorting as _sorting)
-from .ops.linalg import (_common as _linalg_common, cholesky as _cholesky, lstsq as _lstsq, lu as _lu, qr as _qr,
-                         spectral as _spectral, triangular as _triangular)
+from .ops.linalg import (_common as _linalg_common, cholesky as _cholesky, eig as _eig, lstsq as _lstsq, lu as _lu,
+                         qr as _qr, spectral as _spectral, triangular as _triangular)
 
 max = _reduction.MaxResult
 min = _reduction.MinResult
@@ -36,6 +36,7 @@ lu_unpack = _lu.LuUnpackResult
 triangular_solve = _triangular.TriangularSolveResult
 linalg_cholesky_ex = _cholesky.CholeskyExResult
 linalg_lstsq = _lstsq.LstsqResult
+linalg_eig = _eig.EigResult
 frexp = _number_functions.FrexpResult
 frexp_out = _number_functions.FrexpOutResult
 
@@ -43,7 +44,6 @@ _make = _linalg_common._result_type
 histogram = getattr(_histogram, "HistogramResult", None) or _make("histogram", ("hist", "bin_edges"))
 histogramdd = getattr(_histogram, "HistogramddResult", None) or _make("histogramdd", ("hist", "bin_edges"))
 aminmax = _make("aminmax", ("min", "max"))
-linalg_eig = _make("linalg_eig", ("eigenvalues", "eigenvectors"))
 linalg_ldl_factor = _make("linalg_ldl_factor", ("LD", "pivots"))
 linalg_ldl_factor_ex = _make("linalg_ldl_factor_ex", ("LD", "pivots", "info"))
 

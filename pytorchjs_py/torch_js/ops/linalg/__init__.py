@@ -13,10 +13,11 @@ Modules, low to high (each imports only those before it; an op declared higher i
   lu            LU and what it solves: inv, det, slogdet, solve, lu_factor / lu / lu_solve, matrix_power, ...
   spectral      SVD, eigh and what builds on them: pinv, matrix_rank, cond
   lstsq         least squares (QR, or the SVD's pseudo-inverse)
+  eig           eigenvalues and eigenvectors of general real matrices (QR iteration, the SVD's null vectors)
   matrix_functions  matrix_exp
   removed       the names PyTorch removed in 1.9 and still exposes, raising its error (torch.solve, eig, ...)
 """
 from . import (products, norms, contractions, structured, triangular, cholesky, qr, lu, spectral,  # noqa: F401
-               lstsq, matrix_functions, removed)
+               lstsq, eig, matrix_functions, removed)
 from ._common import LinAlgError  # noqa: F401  (torch_js.linalg.LinAlgError)
 from .products import gemm  # noqa: F401  (nn's convolutions)
