@@ -234,14 +234,9 @@ def _channel_mask(t, dim, channels):
     return mask
 
 
-class RandomStructured(BasePruningMethod):
-    """Prunes `amount` whole channels along `dim`, chosen at random."""
+class _Structured(BasePruningMethod):
+    """Prunes `amount` whole channels along `dim` (a count, or a fraction of them): all but those _kept() picks."""
     PRUNING_TYPE = "structured"
-
-    def __init__(self, amount, dim=-1):
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
-        self.dim = dim
 
     def compute_mask(self, t, default_mask):
         _validate_structured_pruning(t)
@@ -251,19 +246,30 @@ class RandomStructured(BasePruningMethod):
         _validate_pruning_amount(nprune, size)
         if nprune == 0:
             return default_mask
-        prob = torch.rand(size)   # a draw per channel; those under the nprune-th smallest are pruned
-        mask = _channel_mask(t, self.dim, prob > torch.kthvalue(prob, k=nprune).values)
+        mask = _channel_mask(t, self.dim, self._kept(t, size, nprune))
         mask *= default_mask.to(dtype=mask.dtype)
         return mask
+
+
+class RandomStructured(_Structured):
+    """Prunes `amount` channels along `dim` chosen at random."""
+
+    def __init__(self, amount, dim=-1):
+        _validate_pruning_amount_init(amount)
+        self.amount = amount
+        self.dim = dim
+
+    def _kept(self, t, size, nprune):
+        prob = torch.rand(size)   # a draw per channel; those up to the nprune-th smallest are pruned
+        return prob > torch.kthvalue(prob, k=nprune).values
 
     @classmethod
     def apply(cls, module, name, amount, dim=-1):
         return super().apply(module, name, amount=amount, dim=dim)
 
 
-class LnStructured(BasePruningMethod):
+class LnStructured(_Structured):
     """Prunes the `amount` channels along `dim` of smallest L`n` norm."""
-    PRUNING_TYPE = "structured"
 
     def __init__(self, amount, n, dim=-1):
         _validate_pruning_amount_init(amount)
@@ -271,18 +277,8 @@ class LnStructured(BasePruningMethod):
         self.n = n
         self.dim = dim
 
-    def compute_mask(self, t, default_mask):
-        _validate_structured_pruning(t)
-        _validate_pruning_dim(t, self.dim)
-        size = t.shape[self.dim]
-        nprune = _compute_nparams_toprune(self.amount, size)
-        _validate_pruning_amount(nprune, size)
-        keep = torch.topk(_compute_norm(t, self.n, self.dim), k=size - nprune, largest=True)
-        if nprune == 0:
-            return default_mask
-        mask = _channel_mask(t, self.dim, keep.indices)
-        mask *= default_mask.to(dtype=mask.dtype)
-        return mask
+    def _kept(self, t, size, nprune):
+        return torch.topk(_compute_norm(t, self.n, self.dim), k=size - nprune, largest=True).indices
 
     @classmethod
     def apply(cls, module, name, amount, n, dim, importance_scores=None):
