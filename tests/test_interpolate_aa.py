@@ -114,3 +114,13 @@ def test_downscaling_averages_what_it_drops():
         aa = JF.interpolate(board, size=(21, 21), mode=mode, antialias=True)
         assert float((aa[..., 3:-3, 3:-3] - 0.5).abs().max()) < 0.02, mode
     assert float(JF.interpolate(board, size=(21, 21), mode="nearest").std()) > 0.4
+
+
+@needs_torch
+def test_an_inf_pixel_spreads_only_under_its_filter():
+    # the gather pads short rows with weight-0 taps: they must not turn a far inf into nan
+    x = _image(torch_js, "float32", (1, 1, 10, 40))
+    x[0, 0, 3, 0] = float("inf")   # the first pixel: the short rows at the border gather it for their padding too
+    got = JF.interpolate(x, size=(5, 13), mode="bilinear", antialias=True)
+    want = torch.nn.functional.interpolate(torch.from_numpy(x.numpy()), size=(5, 13), mode="bilinear", antialias=True)
+    assert got.isinf().tolist() == want.isinf().tolist() and not bool(got.isnan().any())

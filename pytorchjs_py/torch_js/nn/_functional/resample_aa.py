@@ -69,7 +69,7 @@ def weights(n_in, n_out, scale, mode, f=float):
 def _taps(n_in, n_out, scale, mode, dtype, dev):
     """weights() as a gather: input indices (n_out * taps) and weights (n_out, taps), the rows padded with weight 0
     to the widest; for uint8 ATen's int16 weights and their precision in bits (as many as keep the largest weight
-    below 2**15), else 0."""
+    below 2**15), else 0; and where the padding is (None without)."""
     rows = weights(n_in, n_out, scale, mode, _f32 if dtype is D.float32 else float)
     taps = max(len(ws) for _, ws in rows)
     index = [lo + j if j < len(ws) else lo for lo, ws in rows for j in range(taps)]
@@ -81,7 +81,10 @@ def _taps(n_in, n_out, scale, mode, dtype, dev):
             bits += 1
         flat = [int(-0.5 + v) if v < 0 else int(0.5 + v) for v in (w * (1 << bits) for w in flat)]
     w = tensor(flat, dtype=D.int64 if bits else dtype, device=dev).view(n_out, taps)
-    return tensor(index, dtype=D.int64, device=dev), w, bits
+    pad = None
+    if any(len(ws) < taps for _, ws in rows):
+        pad = tensor([j >= len(ws) for _, ws in rows for j in range(taps)], device=dev).view(n_out, taps)
+    return tensor(index, dtype=D.int64, device=dev), w, bits, pad
 
 
 def _f32(v):
@@ -105,12 +108,15 @@ def resample(x, out_size, scales, mode):
         n_in, n_out = x._shape[d], out_size[d - 2]
         if n_in == n_out:
             continue
-        index, w, bits = _taps(n_in, n_out, scales[d - 2], mode, x._dtype, dev)
+        index, w, bits, pad = _taps(n_in, n_out, scales[d - 2], mode, x._dtype, dev)
         xt = x.transpose(d, 3)
         g = xt.index_select(3, index).view(*xt._shape[:3], n_out, w._shape[1])
+        terms = g.to(D.int64) * w if bits else g * w
+        if pad is not None:   # a padding tap adds nothing, even where the pixel it gathered is inf or nan
+            terms = terms.masked_fill(pad, 0)
         if bits:   # integer sums, rounded and clamped after each pass
-            xt = (((g.to(D.int64) * w).sum(-1) + (1 << (bits - 1))) >> bits).clamp(0, 255).to(D.uint8)
+            xt = ((terms.sum(-1) + (1 << (bits - 1))) >> bits).clamp(0, 255).to(D.uint8)
         else:
-            xt = (g * w).sum(-1)
+            xt = terms.sum(-1)
         x = xt.transpose(d, 3)
     return x.contiguous()
