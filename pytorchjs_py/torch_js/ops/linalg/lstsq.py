@@ -78,7 +78,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
             X = Q @ solve_triangular(_mT(R).conj(), B, upper=False)
         sv = empty
     else:
-        tol = (rcond if rcond is not None and rcond > 0 else D.finfo(real).eps * max(m, n)) if m and n else 0.0
+        eps = D.finfo(real).eps   # rcond None: eps max(m, n), PyTorch's default; negative: eps, LAPACK's
+        tol = (eps * max(m, n) if rcond is None else eps if rcond < 0 else rcond) if m and n else 0.0
         with no_grad():
             P = pinv(A, rtol=tol)
             X = P @ B
