@@ -191,10 +191,12 @@ def _null_vectors(A, lam, count, tol):
             M[i][n + i] = b
             M[n + i][i] = -b
     _, S, Vh = svd(tensor(M, dtype=D.float64), full_matrices=True)
-    rows = Vh.tolist()
-    order = sorted(range(len(rows)), key=lambda k: S[k].item() if k < S.shape[0] else 0.0)
+    rows, sv = Vh.tolist(), S.tolist()
+    small = 1e-6 * max(sv[0], 1e-300)   # a direction A - lam I nearly annihilates; others are no eigenvectors
     found = []
-    for k in order:
+    for k in sorted(range(len(rows)), key=lambda k: sv[k]):
+        if sv[k] > small and found:
+            break
         r = rows[k]
         v = [complex(r[i], 0.0) for i in range(n)] if b == 0.0 else [complex(r[i], r[n + i]) for i in range(n)]
         for u in found:   # complex Gram-Schmidt against the vectors kept
