@@ -45,6 +45,7 @@ e = 2.718281828459045
 
 
 from . import linalg  # noqa: E402  (torch_js.linalg; registers the factorizations and einsum & co.)
+from ._lowrank import pca_lowrank, svd_lowrank  # noqa: E402,F401
 from . import sparse  # noqa: E402  (torch_js.sparse; declares sparse_coo_tensor & co. and the sparse kernels)
 from .ops import quant_matmul as _quant_matmul  # noqa: E402,F401  (declares torch._weight_int8pack_mm)
 
