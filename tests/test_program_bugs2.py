@@ -1,7 +1,7 @@
 """Bugs that third-party PyTorch programs (pytorch/examples, lucidrains' vit-pytorch, karpathy's repos, ...) met
 under torch_js, each pinned against PyTorch's behaviour: the dim a broadcast error names, setitem's value with
-leading size-1 dims; the transformer modules' mismatched-mask deprecation warning, F.pad's rank error; the autograd
-graph's next_functions and node names; print(type(t))."""
+leading size-1 dims; the transformer modules' mismatched-mask deprecation warning, F.pad's rank error, the in-place
+error's text; the autograd graph's next_functions and node names; print(type(t))."""
 import os
 import subprocess
 import sys
@@ -446,3 +446,46 @@ def test_pad_rank_error(shape, pad, mode):
     if torch is not None:
         assert _outcome(torch_js, lambda lib: lib.nn.functional.pad(lib.ones(shape), pad, mode=mode)) == \
             _outcome(torch, lambda lib: lib.nn.functional.pad(lib.ones(shape), pad, mode=mode))
+
+
+# ---- the error for a saved tensor written in place: whose output it is (a saved output's node, a saved input's
+# grad_fn now, nothing for a leaf), named as PyTorch 2.13 names it, and the hint for anomaly mode on or off ---------
+
+def _inplace_errors(lib):
+    def saved_output():
+        c = lib.ones(2, requires_grad=True).sigmoid()
+        c.mul_(2)
+        c.sum().backward()
+
+    def saved_input():
+        x = lib.ones(2, requires_grad=True).exp()
+        y = x ** 2
+        x.add_(1)
+        y.sum().backward()
+
+    def saved_leaf():
+        w = lib.ones(2)
+        y = lib.ones(2, requires_grad=True) * w
+        w.add_(1)
+        y.sum().backward()
+
+    def in_anomaly_mode():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with lib.autograd.set_detect_anomaly(True):
+                saved_output()
+    out = []
+    for f in (saved_output, saved_input, saved_leaf, in_anomaly_mode):
+        with pytest.raises(RuntimeError) as e:
+            f()
+        out.append(str(e.value))
+    return out
+
+
+def test_inplace_error_names_the_producer():
+    got = _inplace_errors(torch_js)
+    assert ", which is output 0 of Sigmoid, is at version 1; expected version 0 instead." in got[0]
+    assert "output 0 of Exp" not in got[1] and ", which is output 0 of Add," in got[1]
+    assert "which is output" not in got[2] and got[3].endswith("Good luck!")
+    if torch is not None:
+        assert got == _inplace_errors(torch)

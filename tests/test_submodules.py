@@ -767,3 +767,15 @@ def test_cli_runs_a_jit_and_profiler_script_as_pytorch_does(tmp_path):
     finally:
         torch.set_rng_state(rng)
     assert out == pytorch_out.getvalue()
+
+
+@pytest.mark.skipif(sys.platform == "emscripten", reason="starts a fresh interpreter")
+def test_autograd_submodules_after_import_alone():
+    # torch.autograd.profiler / graph / profiler_util are attributes right after `import torch`, as in PyTorch (a
+    # program calling torch.autograd.profiler.profile() met AttributeError unless something had imported it)
+    code = ("import torch_js as t; print(all(hasattr(t.autograd, n) for n in "
+            "('profiler', 'graph', 'profiler_util', 'functional', 'anomaly_mode')))")
+    pkg = os.path.dirname(os.path.dirname(os.path.abspath(tj.__file__)))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, PYTHONPATH=pkg))
+    assert out.stdout.strip() == "True", out.stderr

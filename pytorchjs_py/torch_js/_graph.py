@@ -6,6 +6,7 @@ input needs none); it is written with tensor ops, so running it with grad mode o
 them after an in-place change raises PyTorch's error.
 """
 import itertools
+import re
 import weakref
 
 from ._grad_mode import ANOMALY_MODE, GRAD_ENABLED
@@ -30,14 +31,25 @@ class SavedTensor:
         self.is_output = is_output
         self.output_nr = output_nr  # which of the node's outputs this is, for create_graph
 
+    def _modified_message(self, t, node):
+        """PyTorch's error for a saved tensor written in place since: the node that made it (a saved output's own
+        node; a saved input's grad_fn now, after the write), named without "Backward0"; none for a leaf."""
+        producer, nr = (node, self.output_nr) if self.is_output else (t._grad_fn, t._output_nr)
+        made = ""
+        if producer is not None:
+            made = f", which is output {nr} of {re.sub(r'Backward[0-9]*$', '', producer.name())},"
+        hint = ("the backtrace further above shows the operation that failed to compute its gradient. The variable "
+                "in question was changed in there or anywhere later. Good luck!" if ANOMALY_MODE[0] else
+                "enable anomaly detection to find the operation that failed to compute its gradient, with "
+                "torch.autograd.set_detect_anomaly(True, check_nan=False).")
+        return ("one of the variables needed for gradient computation has been modified by an inplace operation: "
+                f"[{t._type_string()} {list(t._shape)}]{made} is at version {t._storage.version}; expected version "
+                f"{self.version} instead. Hint: {hint}")
+
     def unpack(self, node):
         t = self.tensor
         if t._storage.version != self.version:
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: [{t._type_string()} {list(t._shape)}], which is output 0 of {node.name()}, is at "
-                f"version {t._storage.version}; expected version {self.version} instead. Hint: the backtrace "
-                "further above can point to the operation that failed to compute its gradient.")
+            raise RuntimeError(self._modified_message(t, node))
         if self.is_output:
             if GRAD_ENABLED[0]:
                 # create_graph: the output must lead back to this node for higher-order gradients

@@ -8,6 +8,7 @@ from . import functional  # noqa: F401  (torch.autograd.functional)
 from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
 from .variable import Variable  # noqa: F401
 from . import anomaly_mode  # noqa: F401
+from . import graph, profiler, profiler_util  # noqa: F401  (reachable as torch.autograd.<name> after `import torch`)
 from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "no_grad", "enable_grad", "set_grad_enabled",
