@@ -785,3 +785,10 @@ def test_finfo_prints_as_torch(dtype):
     if dtype == "float32":
         assert got == ("finfo(resolution=1e-06, min=-3.40282e+38, max=3.40282e+38, eps=1.19209e-07, "
                        "smallest_normal=1.17549e-38, tiny=1.17549e-38, dtype=float32)")
+
+
+def test_aminmax_is_a_named_tuple():
+    r = torch_js.tensor([[3.0, -1.0], [2.0, 5.0]]).aminmax(dim=1)
+    assert isinstance(r, torch_js.return_types.aminmax) and r.min.tolist() == [-1.0, 2.0] and r.max.tolist() == [3, 5]
+    assert repr(torch_js.aminmax(torch_js.tensor([1.0, 2.0]))) == ("torch.return_types.aminmax(\nmin=tensor(1.),\n"
+                                                                   "max=tensor(2.))")

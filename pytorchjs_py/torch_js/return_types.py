@@ -43,7 +43,7 @@ frexp_out = _number_functions.FrexpOutResult
 _make = _linalg_common._result_type
 histogram = getattr(_histogram, "HistogramResult", None) or _make("histogram", ("hist", "bin_edges"))
 histogramdd = getattr(_histogram, "HistogramddResult", None) or _make("histogramdd", ("hist", "bin_edges"))
-aminmax = _make("aminmax", ("min", "max"))
+aminmax = _reduction.AminmaxResult
 linalg_ldl_factor = _make("linalg_ldl_factor", ("LD", "pivots"))
 linalg_ldl_factor_ex = _make("linalg_ldl_factor_ex", ("LD", "pivots", "info"))
 

@@ -8,7 +8,7 @@ from .._tensor import Tensor, _empty, _make, numel_of, wrap_dim
 from ..backends.complex_data import real_view
 from ._registry import COMPOSITE, NOT_DIFFERENTIABLE, backward, linalg_ops, register
 from ._util import (GRAD_ENABLED, c_type_name, check, dims_arg, identity_backward, not_implemented_for, record,
-                    rename_grad_fn, require_args, require_tensor)
+                    rename_grad_fn, require_args, require_tensor, result_type)
 from . import inplace as _ip
 from .creation import ones, ones_like, zeros, zeros_like
 from .elementwise import maximum, minimum
@@ -356,8 +356,11 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
     lo = _extreme_all("min", input, None if d == () else d, keepdim, "aminmax")
     hi = _extreme_all("max", input, None if d == () else d, keepdim, "aminmax")
     if out is not None:
-        return _ip.write_out(out[0], lo), _ip.write_out(out[1], hi)
-    return lo, hi
+        return AminmaxResult((_ip.write_out(out[0], lo), _ip.write_out(out[1], hi)))
+    return AminmaxResult((lo, hi))
+
+
+AminmaxResult = result_type("aminmax", ("min", "max"))
 
 
 # ---- logical reductions ------------------------------------------------------------------------------------
