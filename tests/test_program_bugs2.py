@@ -1,7 +1,8 @@
 """Bugs that third-party PyTorch programs (pytorch/examples, lucidrains' vit-pytorch, karpathy's repos, ...) met
 under torch_js, each pinned against PyTorch's behaviour: the dim a broadcast error names, setitem's value with
 leading size-1 dims; the transformer modules' mismatched-mask deprecation warning, F.pad's rank error, the in-place
-error's text; the autograd graph's next_functions and node names; print(type(t))."""
+error's text, var/std's no-degrees-of-freedom warning; the autograd graph's next_functions and node names;
+print(type(t))."""
 import os
 import subprocess
 import sys
@@ -489,3 +490,27 @@ def test_inplace_error_names_the_producer():
     assert "which is output" not in got[2] and got[3].endswith("Good luck!")
     if torch is not None:
         assert got == _inplace_errors(torch)
+
+
+# ---- var / std with no degree of freedom left warn, as PyTorch, at the caller's line ------------------------------
+
+def _dof_warnings(lib):
+    calls = [lambda: lib.tensor([1.0]).std(), lambda: lib.tensor([1.0]).var(), lambda: lib.std_mean(lib.tensor([1.0])),
+             lambda: lib.var_mean(lib.ones(3, 1), dim=1), lambda: lib.ones(2, 2).var(correction=2),
+             lambda: lib.ones(2, 2).var(correction=3, dim=0), lambda: lib.std(lib.ones(1))]
+    out = []
+    for call in calls:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        out.append([(str(w.message).split(" (Triggered internally")[0], os.path.basename(w.filename)) for w in caught])
+    return out
+
+
+def test_no_degrees_of_freedom_warns():
+    got = _dof_warnings(torch_js)
+    assert [len(w) for w in got] == [1, 1, 1, 1, 0, 1, 1]
+    assert got[0][0] == ("std(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+                         "factor (input numel divided by output numel).", os.path.basename(__file__))
+    if torch is not None:
+        assert got == _dof_warnings(torch)

@@ -3,6 +3,8 @@ softmax/log_softmax, cumsum/cumprod, and the named (values, indices) result type
 
 The backend reduces the trailing dims of a strided input, so each reduction permutes the reduced dims to the
 end (a free view) and makes one kernel call."""
+import warnings
+
 from .. import _dtype as D
 from .._tensor import Tensor, _empty, _make, numel_of, wrap_dim
 from ..backends.complex_data import real_view
@@ -407,9 +409,9 @@ def _correction(unbiased, correction):
     return 1 if unbiased else 0
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    if isinstance(dim, bool):
-        unbiased, dim = dim, None
+def _var(name, input, dim, unbiased, keepdim, correction, depth=4):
+    """var of input, warning as PyTorch does (as op `name`, at the caller's line: `depth` frames up) when no degree
+    of freedom is left."""
     if not input._dtype.is_floating_point:
         raise RuntimeError("std and var only support floating point and complex dtypes")
     c = _correction(unbiased, correction)
@@ -417,6 +419,9 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
     n = 1
     for d in dims:
         n *= input._shape[d]
+    if n - c <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+                      "factor (input numel divided by output numel).", stacklevel=depth)
     mu = mean(input, dims, keepdim=True) if dims else input
     dev = input - mu
     ss = sum(dev * dev, dims, keepdim) if dims else dev * dev
@@ -424,27 +429,37 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
     r = ss / denom if denom > 0 else ss / 0.0 if denom == 0 else ss * float("nan")
     if denom < 0:
         r = ss * float("nan")
-    rename_grad_fn(r, "VarBackward0")
+    return rename_grad_fn(r, "VarBackward0")
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    r = _var("var", input, dim, unbiased, keepdim, correction)
     return _ip.write_out(out, r) if out is not None else r
+
+
+def _std(name, input, dim, unbiased, keepdim, correction):
+    return rename_grad_fn(_var(name, input, dim, unbiased, keepdim, correction, depth=5).sqrt(), "StdBackward0")
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     if isinstance(dim, bool):
         unbiased, dim = dim, None
-    r = rename_grad_fn(var(input, dim, unbiased, keepdim, correction=correction).sqrt(), "StdBackward0")
+    r = _std("std", input, dim, unbiased, keepdim, correction)
     return _ip.write_out(out, r) if out is not None else r
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         unbiased, dim = dim, None
-    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, _none_dims(dim), keepdim)
+    return _var("var_mean", input, dim, unbiased, keepdim, correction), mean(input, _none_dims(dim), keepdim)
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         unbiased, dim = dim, None
-    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, _none_dims(dim), keepdim)
+    return _std("std_mean", input, dim, unbiased, keepdim, correction), mean(input, _none_dims(dim), keepdim)
 
 
 def _none_dims(dim):
