@@ -23,6 +23,19 @@ def _outcome(lib, fn):
     return "ok", r.tolist() if hasattr(r, "tolist") else r
 
 
+def _warned(calls):
+    """Per call, the warnings it gave: (category, message without PyTorch's "Triggered internally" suffix, the
+    basename of the file they name)."""
+    out = []
+    for call in calls:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        out.append([(w.category.__name__, str(w.message).split(" (Triggered internally")[0],
+                     os.path.basename(w.filename)) for w in caught])
+    return out
+
+
 # ---- broadcasting names the rightmost mismatching dim (ATen's infer_size walks from the right) -----------------
 
 _BROADCASTS = [((8, 64, 64), (65, 63)), ((2, 3, 4), (5, 4)), ((3, 1, 5), (4, 6)), ((2, 3), (4, 3)), ((7,), (2, 6))]
@@ -296,14 +309,8 @@ def test_linalg_error_is_reachable_as_torch_C():
 
 def _dropout_warnings(lib):
     nn, F = lib.nn, lib.nn.functional
-    out = []
-    for call in (lambda: nn.Dropout2d()(lib.ones(2, 3)), lambda: F.dropout2d(lib.ones(2, 3, 4)),
-                 lambda: F.dropout3d(lib.ones(2, 3)), lambda: nn.Dropout3d()(lib.ones(2, 3, 4))):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            call()
-        out.append([(w.category.__name__, str(w.message), os.path.basename(w.filename)) for w in caught])
-    return out
+    return _warned((lambda: nn.Dropout2d()(lib.ones(2, 3)), lambda: F.dropout2d(lib.ones(2, 3, 4)),
+                    lambda: F.dropout3d(lib.ones(2, 3)), lambda: nn.Dropout3d()(lib.ones(2, 3, 4))))
 
 
 @needs_torch
@@ -332,13 +339,7 @@ def _mask_warnings(lib):
              lambda: nn.MultiheadAttention(8, 2, batch_first=True)(x, x, x, key_padding_mask=kpm, attn_mask=am),
              lambda: nn.functional._canonical_mask(kpm, "a", lib.float32, "b", lib.float32),
              lambda: nn.functional._canonical_mask(am, "a", None, "b", lib.float32)]
-    out = []
-    for call in calls:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            call()
-        out.append([(str(w.message), os.path.basename(w.filename)) for w in caught])
-    return out
+    return _warned(calls)
 
 
 @needs_torch
@@ -348,9 +349,9 @@ def test_mismatched_mask_warnings_match_torch():
 
 def test_mismatched_mask_warnings():
     got = _mask_warnings(torch_js)
-    assert got[0] == [("Support for mismatched src_key_padding_mask and mask is deprecated. Use same type for both "
-                       "instead.", "transformer.py")]
-    assert got[3][0][1] == os.path.basename(__file__) and got[4] == []
+    assert got[0] == [("UserWarning", "Support for mismatched src_key_padding_mask and mask is deprecated. Use same "
+                       "type for both instead.", "transformer.py")]
+    assert got[3][0][2] == os.path.basename(__file__) and got[4] == []
     assert torch_js.nn.functional._none_or_dtype(None) is None
     with pytest.raises(RuntimeError, match="must be None or torch.Tensor"):
         torch_js.nn.functional._none_or_dtype(3)
@@ -498,19 +499,13 @@ def _dof_warnings(lib):
     calls = [lambda: lib.tensor([1.0]).std(), lambda: lib.tensor([1.0]).var(), lambda: lib.std_mean(lib.tensor([1.0])),
              lambda: lib.var_mean(lib.ones(3, 1), dim=1), lambda: lib.ones(2, 2).var(correction=2),
              lambda: lib.ones(2, 2).var(correction=3, dim=0), lambda: lib.std(lib.ones(1))]
-    out = []
-    for call in calls:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            call()
-        out.append([(str(w.message).split(" (Triggered internally")[0], os.path.basename(w.filename)) for w in caught])
-    return out
+    return _warned(calls)
 
 
 def test_no_degrees_of_freedom_warns():
     got = _dof_warnings(torch_js)
     assert [len(w) for w in got] == [1, 1, 1, 1, 0, 1, 1]
-    assert got[0][0] == ("std(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
-                         "factor (input numel divided by output numel).", os.path.basename(__file__))
+    assert got[0][0] == ("UserWarning", "std(): degrees of freedom is <= 0. Correction should be strictly less than "
+                         "the reduction factor (input numel divided by output numel).", os.path.basename(__file__))
     if torch is not None:
         assert got == _dof_warnings(torch)
