@@ -227,6 +227,11 @@ class iinfo:
         return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
 
 
+def round_float32(x):
+    """The float32 nearest to the Python float x, as a Python float (where a kernel computes in C's float)."""
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
 def pack_scalar(d, value):
     """Bytes of one element of dtype d holding value (used for fills and tensor construction)."""
     if d.is_complex:

@@ -9,7 +9,7 @@ approximations good to about 1e-3. torch.poisson, torch.binomial and Tensor.cauc
 import math
 
 from ..ops.random import _gen
-from ..ops.random_samplers import _float32, _same, _uniform
+from ..ops.random_samplers import _same, _uniform
 from ..ops.special_math import gamma as _gamma
 from ._torch import D, Function, T
 
@@ -25,8 +25,8 @@ def _alphas(t):
     return t.detach().reshape(-1).cpu().to(F64).tolist()
 
 
-_THIRD_F = _float32(1.0 / 3.0)   # C's 1.0f / 3.0f
-_C0331_F = _float32(0.0331)      # 0.0331f
+_THIRD_F = D.round_float32(1.0 / 3.0)   # C's 1.0f / 3.0f
+_C0331_F = D.round_float32(0.0331)      # 0.0331f
 
 
 class _Draws:
@@ -84,7 +84,7 @@ def _gamma_one(alpha, draws, f):
 def _gamma_draws(alphas, in_float32, generator=None):
     """Gamma(alpha, 1) for each alpha (floats, in the kernel's element order) as PyTorch's CPU kernel draws them
     under the same generator state: computed for a float32 tensor in its float arithmetic, rounded to it."""
-    f = _float32 if in_float32 else _same
+    f = D.round_float32 if in_float32 else _same
     draws = _Draws(_gen(generator))
     try:
         return [f(_gamma_one(f(a), draws, f)) if a == a else a for a in alphas]

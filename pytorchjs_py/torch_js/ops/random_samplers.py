@@ -8,7 +8,6 @@ Caveat: poisson's acceptance test calls lgamma, here CPython's (PyTorch calls th
 the last bit, which decides a draw only when the test lands within an ulp of its bound.
 """
 import math
-import struct
 
 from .. import _dtype as D
 from .._grad_mode import no_grad
@@ -109,10 +108,6 @@ def _uniform(stream):
     """One double of at::uniform_real_distribution<double>(0, 1): random64 (its first draw the high word)."""
     hi = stream.getrandbits(32)
     return (((hi << 32) | stream.getrandbits(32)) & _DOUBLE_MANTISSA) * 1.1102230246251565e-16
-
-
-def _float32(x):
-    return struct.unpack("f", struct.pack("f", x))[0]
 
 
 def _same(x):
@@ -268,7 +263,7 @@ def binomial(count, prob, generator=None):
     shape = broadcast_shapes(count._shape, prob._shape)
     counts = count.detach().expand(shape).contiguous().to(D.float64).cpu().reshape(-1).tolist()
     probs = prob.detach().expand(shape).contiguous().to(D.float64).cpu().reshape(-1).tolist()
-    s = _float32 if count._dtype is D.float32 else _same
+    s = D.round_float32 if count._dtype is D.float32 else _same
     g = _gen(generator)
     stream = g.python_stream()
     try:

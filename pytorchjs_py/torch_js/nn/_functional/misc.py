@@ -1,7 +1,6 @@
 """linear/bilinear, embedding/one_hot, dropout (PyTorch's exact random stream), pad, interpolate, pixel
 shuffle, distances and normalize: decompositions over gemm, index_select, cat and elementwise ops."""
 import math
-import struct
 import warnings
 
 from ..._tensor import _empty
@@ -340,16 +339,12 @@ def pad(input, pad, mode="constant", value=None):
 
 # ---- interpolate ---------------------------------------------------------------------------------------------
 
-def _f32(v):
-    return struct.unpack("f", struct.pack("f", v))[0]
-
-
 def _nearest_index(n_in, n_out, scale, exact, dev):
     if not exact and n_out == n_in:
         return arange(n_out, dtype=D.int64, device=dev)
     if not exact and n_out == 2 * n_in:
         return arange(n_out, dtype=D.int64, device=dev).div(2, rounding_mode="floor")
-    s = _f32(1.0 / scale) if scale is not None and scale > 0 else _f32(_f32(n_in) / n_out)
+    s = D.round_float32(1.0 / scale) if scale is not None and scale > 0 else D.round_float32(D.round_float32(n_in) / n_out)
     pos = arange(n_out, dtype=D.float32, device=dev)
     if exact:
         pos = pos + 0.5
@@ -363,7 +358,7 @@ def _source_scale(n_in, n_out, scale, align_corners, dtype):
     else:
         s = 1.0 / scale if scale is not None and scale > 0 else n_in / n_out
     if dtype is D.float32:
-        s = _f32(s)
+        s = D.round_float32(s)
     return s
 
 

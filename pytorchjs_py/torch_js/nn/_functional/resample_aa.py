@@ -8,7 +8,6 @@ weights rounded to int16 at a per-dim precision, integer sums, each pass rounded
 """
 import functools
 import math
-import struct
 
 from ...ops.creation import tensor
 from ._common import D
@@ -70,7 +69,7 @@ def _taps(n_in, n_out, scale, mode, dtype, dev):
     """weights() as a gather: input indices (n_out * taps) and weights (n_out, taps), the rows padded with weight 0
     to the widest; for uint8 ATen's int16 weights and their precision in bits (as many as keep the largest weight
     below 2**15), else 0; and where the padding is (None without)."""
-    rows = weights(n_in, n_out, scale, mode, _f32 if dtype is D.float32 else float)
+    rows = weights(n_in, n_out, scale, mode, D.round_float32 if dtype is D.float32 else float)
     taps = max(len(ws) for _, ws in rows)
     index = [lo + j if j < len(ws) else lo for lo, ws in rows for j in range(taps)]
     flat = [ws[j] if j < len(ws) else 0.0 for _, ws in rows for j in range(taps)]
@@ -85,10 +84,6 @@ def _taps(n_in, n_out, scale, mode, dtype, dev):
     if any(len(ws) < taps for _, ws in rows):
         pad = tensor([j >= len(ws) for _, ws in rows for j in range(taps)], device=dev).view(n_out, taps)
     return tensor(index, dtype=D.int64, device=dev), w, bits, pad
-
-
-def _f32(v):
-    return struct.unpack("f", struct.pack("f", v))[0]
 
 
 def check_sizes(in_size, out_size):
