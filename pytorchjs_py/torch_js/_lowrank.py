@@ -24,7 +24,8 @@ def _range_basis(A, q, niter, M):
     return Q
 
 
-def _lowrank(A, q, niter, M):
+def svd_lowrank(A, q=6, niter=2, M=None):
+    """(U, S, V) with A - M ~ U diag(S) V^H, U (m, q), S (q), V (n, q)."""
     q = 6 if q is None else q
     m, n = A.shape[-2:]
     if M is not None:
@@ -40,11 +41,6 @@ def _lowrank(A, q, niter, M):
     return (V, S, U) if wide else (U, S, V)
 
 
-def svd_lowrank(A, q=6, niter=2, M=None):
-    """(U, S, V) with A - M ~ U diag(S) V^H, U (m, q), S (q), V (n, q)."""
-    return _lowrank(A, q, niter, M)
-
-
 def pca_lowrank(A, q=None, center=True, niter=2):
     """The principal directions of the rows of A: svd_lowrank of A minus its column means (center=True)."""
     m, n = A.shape[-2:]
@@ -54,6 +50,4 @@ def pca_lowrank(A, q=None, center=True, niter=2):
         raise ValueError(f"q(={q}) must be non-negative integer and not greater than min(m, n)={min(m, n)}")
     if not niter >= 0:
         raise ValueError(f"niter(={niter}) must be non-negative integer")
-    if not center:
-        return _lowrank(A, q, niter, None)
-    return _lowrank(A - A.mean(dim=(-2,), keepdim=True), q, niter, None)
+    return svd_lowrank(A - A.mean(dim=(-2,), keepdim=True) if center else A, q, niter)
