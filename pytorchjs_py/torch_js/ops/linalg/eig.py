@@ -229,21 +229,21 @@ def _eig_matrix(A, vectors):
     if not vectors:
         return values, None
     scale = max((abs(x) for row in A for x in row), default=0.0) or 1.0
-    tol = 1e-7
     cols = [None] * n
     done = set()
+
+    def equal_to(mu):   # the eigenvalues not yet given vectors equal to mu, to the iteration's accuracy
+        return [j for j in range(n) if j not in done and abs(values[j] - mu) <= 1e-8 * max(scale, abs(mu))]
+
     for k, lam in enumerate(values):
         if k in done:
             continue
-        # the eigenvalues equal to this one (to the iteration's accuracy) share its null space
-        same = [j for j in range(n) if j not in done and abs(values[j] - lam) <= 1e-8 * max(scale, abs(lam))]
-        vs = _null_vectors(A, lam, len(same), tol)
-        for j, v in zip(same, vs):
+        same = equal_to(lam)   # they share lam's null space
+        for j, v in zip(same, _null_vectors(A, lam, len(same), 1e-7)):
             cols[j] = _normalized(v)
             done.add(j)
         if lam.imag != 0.0:   # the conjugate eigenvalues take the conjugate vectors
-            for j, i in zip([j for j in range(n) if j not in done and
-                             abs(values[j] - lam.conjugate()) <= 1e-8 * max(scale, abs(lam))], same):
+            for j, i in zip(equal_to(lam.conjugate()), same):
                 cols[j] = [c.conjugate() for c in cols[i]]
                 done.add(j)
     return values, [[cols[j][i] for j in range(n)] for i in range(n)]
