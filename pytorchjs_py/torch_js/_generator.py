@@ -50,7 +50,8 @@ def _run(name, what, *args):
 # normal_is_valid i32 (+4 pad), next_float_normal_sample f32, float valid u8 (+3 pad)
 _HEAD = struct.Struct("<QiiQ")
 _WORDS = struct.Struct("<624Q")
-_TAIL = struct.Struct("<dddii")     # at offset 5016
+_TAIL = struct.Struct("<dddii")     # at offset _TAIL_AT: the double normal cache (x, y, rho, valid)
+_TAIL_AT = 5016
 _FTAIL = struct.Struct("<fB3x")     # at offset 5048
 
 
@@ -69,6 +70,12 @@ def _unpack_seed(seed):
     if seed < -(1 << 63) or seed >= _U64:
         raise RuntimeError("Overflow when unpacking long long")
     return seed & (_U64 - 1)
+
+
+def _pack_normal_cache(buf, value):
+    """Write the double normal cache into state bytes buf: value (a float) or None, canonically (torch keeps only
+    the cached y, and a cleared value is 0)."""
+    _TAIL.pack_into(buf, _TAIL_AT, 0.0, 0.0 if value is None else value, 0.0, value is not None, 0)
 
 
 class Generator:
@@ -119,7 +126,7 @@ class Generator:
                 f"CPUGeneratorImplState of size {STATE_SIZE} but found the input RNG state size to be {size}")
         seed, left, seeded, nxt = _HEAD.unpack_from(data, 0)
         words = _WORDS.unpack_from(data, 24)
-        nx, ny, nrho, nvalid, _pad = _TAIL.unpack_from(data, 5016)
+        nx, ny, nrho, nvalid, _pad = _TAIL.unpack_from(data, _TAIL_AT)
         fsample, fvalid = 0.0, 0
         if size == STATE_SIZE:
             fsample, fvalid = _FTAIL.unpack_from(data, 5048)
@@ -135,7 +142,7 @@ class Generator:
         out = bytearray(STATE_SIZE)
         _HEAD.pack_into(out, 0, seed, left, 1, nxt)
         _WORDS.pack_into(out, 24, *[w & 0xFFFFFFFF for w in words])
-        _TAIL.pack_into(out, 5016, 0.0, normal_y, 0.0, 1 if nvalid else 0, 0)
+        _pack_normal_cache(out, normal_y if nvalid else None)
         _FTAIL.pack_into(out, 5048, fsample, 1 if fvalid else 0)
         ctypes.memmove(self._addr, bytes(out), STATE_SIZE)
         return self
@@ -167,12 +174,12 @@ class Generator:
 
     def normal_cache(self):
         """The cached second value of torch's double Box-Muller (at::normal_distribution<double>), or None."""
-        _, y, _, valid, _ = _TAIL.unpack_from(self._state, 5016)
+        _, y, _, valid, _ = _TAIL.unpack_from(self._state, _TAIL_AT)
         return y if valid else None
 
     def set_normal_cache(self, value):
-        """Set (a float) or clear (None) that cache, canonically (a cleared value is 0, as torch leaves it)."""
-        _TAIL.pack_into(self._state, 5016, 0.0, 0.0 if value is None else value, 0.0, value is not None, 0)
+        """Set (a float) or clear (None) that cache."""
+        _pack_normal_cache(self._state, value)
 
     # -- raw fills (contiguous caller-owned buffers; addr = byte address) --------------------------
     def fill_uniform(self, addr, n, dtype_code=F32, low=0.0, high=1.0):
