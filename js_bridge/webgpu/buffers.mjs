@@ -31,7 +31,11 @@ export class Buffers {
     this.serial = 0;              // GPUBuffer serials, for bind-group cache keys
     this.created = 0;             // GPUBuffers made (pool misses)
     this.readStaging = [];        // MAP_READ buffers
+    this.slots = null;            // while a planned flush runs: virtual id ~s names buffer slots[s] (lazy_plans.mjs)
   }
+
+  /** The buffer id that `id` names: itself, or a virtual id's (lazy_plans.mjs). */
+  real(id) { return id < 0 ? this.slots[~id] : id; }
 
   _create(size) {
     let buf;
@@ -63,7 +67,7 @@ export class Buffers {
 
   /** The GPUBuffer of `id` for a command being recorded (created, or taken from the pool, on first use). */
   get(id) {
-    const e = this.byId.get(id);
+    const e = this.byId.get(id < 0 ? this.slots[~id] : id);
     if (!e) throw new Error(`torch_js webgpu: buffer ${id} was already released`);
     return e.buf ?? (e.buf = this._take(paddedSize(e.nbytes), true));
   }

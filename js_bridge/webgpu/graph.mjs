@@ -64,7 +64,8 @@ export class Graphs {
     // log through instance wrappers (removed by _stopLogging): allocAs also serves alloc, the bridge's own ids
     const { dispatch } = d, { allocAs, release } = bufs;
     d.dispatch = (p, ids, w, gx, gy = 1, gz = 1) => {
-      g.log.push({ p, ids: ids.slice(), words: d.u32.slice(w, w + d.nextSlots * SLOT_WORDS), grid: [gx, gy, gz] });
+      ids = ids.map((id) => bufs.real(id));   // (a planned flush's kernels name virtual ids: lazy_plans.mjs)
+      g.log.push({ p, ids, words: d.u32.slice(w, w + d.nextSlots * SLOT_WORDS), grid: [gx, gy, gz] });
       for (const id of ids) if (!g.allocated.has(id)) g.used.add(id);
       return dispatch.call(d, p, ids, w, gx, gy, gz);
     };

@@ -49,6 +49,9 @@ import { ARGS, FAMILY } from './abi.mjs';
 
 export { FAMILY };
 const FAMILY_NAME = Object.fromEntries(Object.entries(FAMILY).map(([k, v]) => [v, k]));
+const serials = new WeakMap();   // an object -> a number of its own (plan keys: lazy_plans.mjs)
+let lastSerial = 0;
+const serialOf = (o) => { if (!serials.has(o)) serials.set(o, ++lastSerial); return serials.get(o); };
 export const OPS = {
   unary: Object.keys(UNARY_OPS), binary: Object.keys(BINARY_OPS), reduce: Object.keys(REDUCE_OPS), linalg: LINALG_OPS,
 };
@@ -79,6 +82,9 @@ export class Bridge {
       runReduce: (item) => this._runReduce(item),
       pairPlan: (g1, g2) => this._pairPlan(g1, g2),
       releaseNow: (id) => this.buffers.release(id, this.disp.open),
+      bindSlots: (ids) => { this.buffers.slots = ids; },
+      // a product pair's kernel is chosen while planning (pairGemm): by these, which tests and benchmarks change
+      planContext: () => `${this.gemmForce}|${this.splitKForce}|${serialOf(this.matmulProfile)}`,
       maxBindings: Math.min(ctx.limits.maxStorageBuffersPerShaderStage ?? 8, 16),
     });
     this.lazy.on = globalThis.process?.env?.TORCH_JS_WEBGPU_LAZY !== '0';
@@ -168,6 +174,8 @@ export class Bridge {
   /** Lazy execution on (true) or off; turning it off flushes. Returns the previous setting. */
   setLazy(on) { const was = this.lazy.on; if (!on) this.lazy.flush(); this.lazy.on = !!on; return was; }
   lazyEnabled() { return this.lazy.on; }
+  /** Flush plans kept by signature (lazy_plans.mjs) on (true) or off, the kept ones dropped; returns the previous setting. */
+  setPlanCache(on) { const was = this.lazy.plans.on; this.lazy.flush(); this.lazy.plans.clear(); this.lazy.plans.on = !!on; return was; }
   /** The work counters (dispatch.mjs newCounts) as JSON; `reset` zeroes them after reading. */
   counts(reset = false) {
     this.disp.counts.buffers_created = this.buffers.created - (this.createdAtReset ?? 0);

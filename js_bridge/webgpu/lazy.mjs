@@ -22,6 +22,7 @@ import { DT, isFloat } from './kernels/common.mjs';
 import { MAX_FUSED_WORDS, RED_WORDS, isBound, mapWords, nodeWords, programWords, segmentKey } from './kernels/fused.mjs';
 import { reducePlan } from './kernels/reduce.mjs';
 import { SOFT_PENDING, liveNodes } from './lazy_opaque.mjs';
+import { Plans } from './lazy_plans.mjs';
 import { CONTIGUOUS, SCALAR, canon, covers, disjoint, rowView, same } from './lazy_views.mjs';
 
 export const MAX_PENDING = 1024;       // recorded nodes that force a flush (the size-limit sync point)
@@ -86,15 +87,22 @@ export class Lazy {
   /**
    * runFused(segments) dispatches a fused program; runEager(node) one node through its eager kernel;
    * runReduce(item) a reduction with its prologue and epilogue (see schedule); pairPlan(a1, a2) the kernel plan
-   * that runs two decoded GEMM blocks as one kernel, or null where they do not run so (pairGemm keeps it on the item).
+   * that runs two decoded GEMM blocks as one kernel, or null where they do not run so (pairGemm keeps it on the item);
+   * bindSlots(ids) makes virtual id ~s name buffer ids[s] while a flush's kernels are encoded (null: none);
+   * planContext() what a plan depends on besides the nodes (lazy_plans.mjs).
    */
-  constructor({ runFused, runEager, runReduce, releaseNow, maxBindings, pairPlan = () => null }) {
+  constructor({ runFused, runEager, runReduce, releaseNow, maxBindings, pairPlan = () => null, bindSlots = () => {},
+    planContext = () => '' }) {
     this.runFused = runFused;
     this.pairPlan = pairPlan;
     this.runReduce = runReduce;
     this.runEager = runEager;
     this.releaseNow = releaseNow;
     this.maxBindings = maxBindings;
+    this.bindSlots = bindSlots;
+    this.planContext = planContext;
+    this.plans = new Plans();           // flush plans by signature (lazy_plans.mjs)
+    this.links = [];                    // value copies the schedule being made has made (link)
     this.on = true;
     this.nodes = [];
     this.refs = new Set();              // buffer ids the pending nodes read or write
@@ -104,7 +112,7 @@ export class Lazy {
     this.flushing = false;
     this.cutAt = null;                  // the opaque op that the record is flushed before (lazy_opaque.mjs SOFT_PENDING)
     this.assumeStored = new Set();
-    this.counts = { recorded: 0, fused_kernels: 0, fused_nodes: 0, stores_skipped: 0, dead_skipped: 0, flushes: 0, flush_us: 0, plan_us: 0 };
+    this.counts = { recorded: 0, fused_kernels: 0, fused_nodes: 0, stores_skipped: 0, dead_skipped: 0, flushes: 0, flush_us: 0, plan_us: 0, plan_hits: 0 };
   }
 
   /** Record one elementwise primitive (already checked); `a` = {fam, op, operands, shape, strides, p, bits}. */
@@ -243,6 +251,58 @@ export class Lazy {
     const nodes = liveNodes(this.nodes, this.dead, this.counts);
     this.nodes = [];
     if (nodes.length) this.counts.flushes++;
+    const plans = this.plans;
+    try {
+      // the plan of an earlier flush of the same signature (lazy_plans.mjs), or a new one
+      const sig = plans.signature(nodes, this.dead, this.planContext());
+      let plan = plans.get(sig);
+      if (plan) { Plans.refresh(plan, nodes); this.counts.plan_hits++; }
+      else {
+        const { canon, vdead } = plans.canonical(nodes, this.dead);
+        plan = this.plan(canon, vdead);
+        plans.put(sig, plan);
+      }
+      this.counts.stores_skipped += plan.storesSkipped;
+      // a buffer Python released goes back as soon as the last kernel that uses it is recorded (a later kernel of
+      // this flush may take it: it runs after), so a long flush holds no more memory than eager execution would
+      const slots = plans.slots;
+      for (const id of this.dead) {
+        const s = plans.slotOf(id);
+        if (s === undefined || !plan.used.has(~s)) { this.dead.delete(id); this.releaseNow(id); }
+      }
+      this.counts.plan_us += (performance.now() - t0) * 1e3;   // (the rest: encoding the kernels)
+      this.bindSlots(slots);
+      plan.items.forEach((item, i) => {
+        if (item.single) this.runEager(item.single);
+        else if (item.red) this.runReduce(item);
+        else if (item.segs.length === 1 && item.segs[0].nodes.length === 1) this.runEager(item.segs[0].nodes[0]);
+        else {
+          this.counts.fused_kernels++;
+          for (const g of item.segs) this.counts.fused_nodes += g.nodes.length;
+          this.runFused(item.segs);
+        }
+        for (const v of plan.freeAfter[i]) { const id = slots[~v]; this.dead.delete(id); this.releaseNow(id); }
+      });
+    } finally {
+      this.bindSlots(null);
+      this.refs.clear();
+      this.writers.clear();
+      const dead = [...this.dead];
+      this.dead.clear();
+      this.flushing = false;
+      for (const id of dead) this.releaseNow(id);
+      this.counts.flush_us += (performance.now() - t0) * 1e3;
+    }
+  }
+
+  /**
+   * The plan of a flush of canonical nodes `nodes` (lazy_plans.mjs; `dead`: the released buffers among theirs):
+   * {canon: nodes, items: the kernels to run in order, freeAfter[i]: the released buffers whose last use is item i,
+   * used: every buffer an item names, storesSkipped, links: the value copies grouping made}.
+   */
+  plan(nodes, dead) {
+    const real = this.dead;
+    this.dead = dead;   // (stored() and markStores ask it: the virtual ids')
     try {
       // A value nobody holds any more takes no binding unless a later kernel reads it, which grouping cannot know
       // yet: schedule on that guess, and again counting the stores that overflowed a kernel (rare; converges, as
@@ -259,41 +319,24 @@ export class Lazy {
         for (const id of more) this.assumeStored.add(id);
         if (!more.length && --limit < 4) throw new Error('lazy: kernels overflow the binding limit');   // not expected
       }
+      let storesSkipped = 0;
       for (const g of groups) for (const x of partsOf(g)) {
-        if (x) this.counts.stores_skipped += x.lastWrite.size - x.operands.filter((o) => o.store).length;
+        if (x) storesSkipped += x.lastWrite.size - x.operands.filter((o) => o.store).length;
       }
-      // a buffer Python released goes back as soon as the last kernel that uses it is recorded (a later kernel of
-      // this flush may take it: it runs after), so a long flush holds no more memory than eager execution would
       const items = this.programs(groups);
       const lastUse = new Map();
       items.forEach((item, i) => eachId(item, (id) => lastUse.set(id, i)));
       const freeAfter = items.map(() => []);
-      for (const id of this.dead) {
-        if (lastUse.has(id)) freeAfter[lastUse.get(id)].push(id);
-        else { this.dead.delete(id); this.releaseNow(id); }
-      }
-      this.counts.plan_us += (performance.now() - t0) * 1e3;   // (the rest: encoding the kernels)
-      items.forEach((item, i) => {
-        if (item.single) this.runEager(item.single);
-        else if (item.red) this.runReduce(item);
-        else if (item.segs.length === 1 && item.segs[0].nodes.length === 1) this.runEager(item.segs[0].nodes[0]);
-        else {
-          this.counts.fused_kernels++;
-          for (const g of item.segs) this.counts.fused_nodes += g.nodes.length;
-          this.runFused(item.segs);
-        }
-        for (const id of freeAfter[i]) { this.dead.delete(id); this.releaseNow(id); }
-      });
+      for (const id of dead) if (lastUse.has(id)) freeAfter[lastUse.get(id)].push(id);
+      return { canon: nodes, items, freeAfter, used: new Set(lastUse.keys()), storesSkipped, links: this.links };
     } finally {
-      this.refs.clear();
-      this.writers.clear();
-      const dead = [...this.dead];
-      this.dead.clear();
-      this.flushing = false;
-      for (const id of dead) this.releaseNow(id);
-      this.counts.flush_us += (performance.now() - t0) * 1e3;
+      this.dead = real;
+      this.assumeStored = new Set();
     }
   }
+
+  /** Note that grouping copied value `from[g]` into `to[f]` (followed again when a plan is taken: lazy_plans.mjs). */
+  link(to, f, from, g) { this.links.push(to, f, from, g); }
 
   /**
    * Cut the nodes into groups, in execution order. Each group knows the groups it must run after (deps: the last
@@ -306,6 +349,7 @@ export class Lazy {
    */
   schedule(nodes, limit) {
     const groups = [];
+    this.links = [];
     this.reductions = new Map();                         // reduction signature -> its item (reuseReduction)
     const lastW = new Map(), lastR = new Map();          // buffer id -> the last group writing / reading it
     const pos = (g) => (g ? g.pos : -1);
@@ -423,10 +467,13 @@ export class Lazy {
         const m = canon(sh, nd.strides[kk]);
         const out = { ...v, off: v.off + at * nd.strides[kk][d], m };
         if (out.k !== undefined && m.cls !== 's' && n !== 1) delete out.k;
+        if (out.k !== undefined) this.link(out, 'k', v, 'k');
         return out;
       };
       const operands = nd.operands.map((o, kk) => ({ ...o, off: o.off + at * nd.strides[kk][d] }));
-      return { ...nd, part: true, shape: sh, n, operands, out: view(nd.out, 0), ins: nd.ins.map((v, i) => view(v, i + 1)) };
+      const part = { ...nd, part: true, shape: sh, n, operands, out: view(nd.out, 0), ins: nd.ins.map((v, i) => view(v, i + 1)) };
+      for (const f of ['p', 'bits', 'bitsHi']) this.link(part, f, nd, f);
+      return part;
     });
   }
 
@@ -646,7 +693,9 @@ export class Lazy {
         let k = g.loadAt.get(key);
         if (k === undefined) {
           k = g.operands.length;
-          g.operands.push({ id: 0, dt: x.dt, off: x.k, m: { cls: 'k', key: 'k' }, mode: 'k', store: false });
+          const o = { id: 0, dt: x.dt, off: x.k, m: { cls: 'k', key: 'k' }, mode: 'k', store: false };
+          g.operands.push(o);
+          this.link(o, 'off', x, 'k');
           g.loadAt.set(key, k);
           g.words += 1;
         }

@@ -58,7 +58,7 @@ async def synchronize_async():
 # the bridge's work counters (js_bridge/webgpu/dispatch.mjs newCounts, lazy.mjs), in the order stats() lists them
 COUNTERS = ("dispatches", "submits", "readbacks", "syncs", "compiles", "bytes_uploaded", "bytes_read",
             "bridge_us", "wait_us", "encode_us", "buffers_created", "bind_groups_created", "recorded", "fused_kernels",
-            "fused_nodes", "stores_skipped", "dead_skipped", "flushes", "flush_us", "plan_us")
+            "fused_nodes", "stores_skipped", "dead_skipped", "flushes", "flush_us", "plan_us", "plan_hits")
 
 
 def stats():
@@ -69,7 +69,8 @@ def stats():
     created (not taken from the pool or cache); under lazy execution also the
     elementwise ops recorded, the fused kernels run and the ops they held, the values never written to memory
     (intermediates nobody held), and the flushes of recorded work with their host time (flush_us, part of
-    bridge_us when an op caused them; of it plan_us: choosing what to fuse, the rest encoding the kernels).
+    bridge_us when an op caused them; of it plan_us: choosing what to fuse, the rest encoding the kernels; plan_hits:
+    flushes that took the plan of an earlier flush with the same structure instead of planning).
     Pending (recorded, not yet dispatched) work is not counted until it is dispatched."""
     if _rt.bridge is None:
         return dict.fromkeys(COUNTERS, 0)
@@ -159,6 +160,15 @@ def set_lazy(enabled):
     is not elementwise, synchronize() or flush() (js_bridge/webgpu/lazy.mjs). Off, every op dispatches its own
     kernel when called. Results are the same either way, up to float rounding of fused float16/bfloat16 chains."""
     return bool(_rt.ensure().setLazy(bool(enabled)))
+
+
+def set_plan_cache(enabled):
+    """Keeping flush plans on or off; returns the previous setting. On (the default; TORCH_JS_WEBGPU_PLAN_CACHE=0
+    turns it off at start), a flush whose recorded ops have the structure of an earlier one (the same step of a
+    loop: same ops, shapes and views, other buffers and scalar values) runs that flush's fusion plan instead of
+    planning again (js_bridge/webgpu/lazy_plans.mjs; stats()["plan_hits"] counts them). Results are the same
+    either way."""
+    return bool(_rt.ensure().setPlanCache(bool(enabled)))
 
 
 def lazy_enabled():
