@@ -40,7 +40,7 @@ STR_PARAMS = frozenset(("approximate", "indexing", "UPLO", "rounding_mode", "sid
 # ops whose out= is a tuple of Tensors (one Tensor there is PyTorch's TypeError)
 TUPLE_OUT = frozenset(("sort", "topk", "kthvalue", "mode", "cummax", "cummin", "aminmax", "svd", "qr", "geqrf", "lu",
                        "lu_unpack", "triangular_solve", "eigh", "slogdet", "lu_factor", "lu_factor_ex", "cholesky_ex",
-                       "inv_ex", "solve_ex", "frexp", "lstsq", "std_mean", "var_mean"))
+                       "inv_ex", "solve_ex", "frexp", "lstsq", "std_mean", "var_mean", "eig"))
 # nn.functional arguments PyTorch's Python code reads itself (`if flag:`, `mode == "..."`), so any value goes there;
 # its other arguments reach a C++ schema, which takes only its types
 LENIENT_NN = frozenset(("inplace", "return_indices", "full", "antialias", "need_weights", "average_attn_weights",

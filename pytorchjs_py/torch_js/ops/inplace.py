@@ -214,6 +214,19 @@ def write_out_exact(out, r):
     return write_out(out, r)
 
 
+def write_outs(out, result):
+    """out= of an op returning several tensors: a tuple or list of as many tensors, each given its result's values
+    (resized to it; its dtype must be the result's, as PyTorch's kernels cast none of them). Returns `result`'s type
+    (a torch.return_types tuple) over the out tensors, or `result` itself when no out was given."""
+    if out is None:
+        return result
+    n = len(result)
+    if not isinstance(out, (tuple, list)) or len(out) != n:
+        got = len(out) if isinstance(out, (tuple, list)) else type(out).__name__
+        raise TypeError(f"expected tuple of {n} elements but got {got}")
+    return type(result)(tuple(write_out_exact(o, r) for o, r in zip(out, result)))
+
+
 def maybe_write_out(out, r):
     """r written into `out` when an out= tensor was given, else r itself."""
     return write_out(out, r) if out is not None else r

@@ -303,19 +303,21 @@ def _zeros_index(x):
 def max(input, dim=None, keepdim=False, *, out=None):
     require_tensor("max", input, dim)
     if isinstance(dim, Tensor):
-        return maximum(input, dim)
+        return maximum(input, dim, out=out)
     if dim is None:
-        return rename_grad_fn(_extreme_all("max", input, None, False, "max"), "MaxBackward1")
-    return _minmax_dim("max", input, dim, keepdim, "max", MaxResult)
+        r = rename_grad_fn(_extreme_all("max", input, None, False, "max"), "MaxBackward1")
+        return _ip.write_out_exact(out, r)
+    return _ip.write_outs(out, _minmax_dim("max", input, dim, keepdim, "max", MaxResult))
 
 
 def min(input, dim=None, keepdim=False, *, out=None):
     require_tensor("min", input, dim)
     if isinstance(dim, Tensor):
-        return minimum(input, dim)
+        return minimum(input, dim, out=out)
     if dim is None:
-        return rename_grad_fn(_extreme_all("min", input, None, False, "min"), "MinBackward1")
-    return _minmax_dim("min", input, dim, keepdim, "min", MinResult)
+        r = rename_grad_fn(_extreme_all("min", input, None, False, "min"), "MinBackward1")
+        return _ip.write_out_exact(out, r)
+    return _ip.write_outs(out, _minmax_dim("min", input, dim, keepdim, "min", MinResult))
 
 
 def _arg(op, input, dim, keepdim, name):

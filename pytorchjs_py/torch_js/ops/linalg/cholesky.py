@@ -59,7 +59,7 @@ register("cholesky", cholesky, "linalg", namespace="linalg", method=False, primi
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
-    return CholeskyExResult(_cholesky_impl(A, upper, "linalg.cholesky_ex", check_errors))
+    return _ip.write_outs(out, CholeskyExResult(_cholesky_impl(A, upper, "linalg.cholesky_ex", check_errors)))
 
 
 register("cholesky_ex", cholesky_ex, "linalg", namespace="linalg", method=False, primitive="cholesky",

@@ -11,6 +11,7 @@ derivative yet: backward raises.
 """
 import math
 
+from .. import inplace as _ip
 from ... import _dtype as D
 from ..._grad_mode import no_grad
 from .._registry import register
@@ -274,7 +275,7 @@ def _eig(A, vectors, fname):
 
 def eig(A, *, out=None):
     L, V = _eig(A, True, "linalg.eig")
-    return EigResult((L, V))
+    return _ip.write_outs(out, EigResult((L, V)))
 
 
 def eigvals(A, *, out=None):

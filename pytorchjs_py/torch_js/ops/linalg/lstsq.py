@@ -8,6 +8,7 @@ different number of directions; for a matrix of clear rank they agree. Which fie
 residuals (‖AX − B‖² per column) for gels, and for gelsd/gelss when m > n and every matrix has full rank; rank for
 all but gels; singular values for gelsd/gelss; the others are empty.
 """
+from .. import inplace as _ip
 from ... import _dtype as D
 from .._registry import backward, register
 from ..._grad_mode import no_grad
@@ -58,7 +59,7 @@ def _lstsq_backward(ctx, gX):
     return gA, gB
 
 
-def lstsq(A, B, rcond=None, *, driver=None):
+def lstsq(A, B, rcond=None, *, driver=None, out=None):
     driver = "gelsy" if driver is None else driver
     vector = _check(A, B, driver)
     if vector:
@@ -97,7 +98,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
         X = X.squeeze(-1)
     if GRAD_ENABLED[0] and X.requires_grad:
         X, residuals = (rename_grad_fn(t, "LinalgLstsqBackward0") for t in (X, residuals))
-    return LstsqResult((X, residuals, rank, sv))
+    return _ip.write_outs(out, LstsqResult((X, residuals, rank, sv)))
 
 
 # gels: QR and triangular solves, differentiated through them; the others: the pseudo-inverse's node

@@ -99,7 +99,7 @@ register("inv", inv, "linalg", namespace="linalg", method=False, primitive="lu/l
 
 
 def inv_ex(A, *, check_errors=False, out=None):
-    return InvExResult(_inv_impl(A, "linalg.inv_ex", check_errors))
+    return _ip.write_outs(out, InvExResult(_inv_impl(A, "linalg.inv_ex", check_errors)))
 
 
 register("inv_ex", inv_ex, "linalg", namespace="linalg", method=False, primitive="lu/lu_solve", dtype="linalg",
@@ -200,15 +200,15 @@ def _slogdet_impl(A, fname):
 
 
 def slogdet(A, *, out=None):
-    return SlogdetResult(_slogdet_impl(A, "linalg.slogdet"))
+    return _ip.write_outs(out, SlogdetResult(_slogdet_impl(A, "linalg.slogdet")))
 
 
 register("slogdet", slogdet, "linalg", namespace="linalg", method=False, primitive="lu", dtype="linalg",
          derivative=backward(_slogdet_backward), opinfo=("linalg.slogdet",))
 
 
-def torch_slogdet(input):
-    return TorchSlogdetResult(_slogdet_impl(input, "linalg.slogdet"))
+def torch_slogdet(input, *, out=None):
+    return _ip.write_outs(out, TorchSlogdetResult(_slogdet_impl(input, "linalg.slogdet")))
 
 
 register("slogdet", torch_slogdet, "linalg", primitive="lu", dtype="linalg", derivative=backward(_slogdet_backward),
@@ -301,7 +301,7 @@ register("solve", solve, "linalg", namespace="linalg", method=False, primitive="
 
 
 def solve_ex(A, B, *, left=True, check_errors=False, out=None):
-    return SolveExResult(_solve_impl(A, B, left, "torch.linalg.solve_ex", check_errors))
+    return _ip.write_outs(out, SolveExResult(_solve_impl(A, B, left, "torch.linalg.solve_ex", check_errors)))
 
 
 register("solve_ex", solve_ex, "linalg", namespace="linalg", method=False, primitive="lu/lu_solve",
@@ -383,7 +383,7 @@ def _lu_factor_impl(A, fname, check_errors):
 def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
-    return LuFactorExResult(_lu_factor_impl(A, "torch.linalg.lu_factor_ex", check_errors))
+    return _ip.write_outs(out, LuFactorExResult(_lu_factor_impl(A, "torch.linalg.lu_factor_ex", check_errors)))
 
 
 register("lu_factor_ex", lu_factor_ex, "linalg", namespace="linalg", method=False, primitive="lu",
@@ -394,7 +394,7 @@ def lu_factor(A, *, pivot=True, out=None):
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     lu_, piv, _ = _lu_factor_impl(A, "torch.linalg.lu_factor", True)
-    return LuFactorResult((lu_, piv))
+    return _ip.write_outs(out, LuFactorResult((lu_, piv)))
 
 
 register("lu_factor", lu_factor, "linalg", namespace="linalg", method=False, primitive="lu", dtype="linalg",
@@ -452,7 +452,7 @@ def lu(A, *, pivot=True, out=None):
     L, U = L.contiguous(), U.contiguous()
     if GRAD_ENABLED[0] and A._requires_grad:
         record("LinalgLuBackward0", _lu_backward_node, (A,), (None, L, U), save_inputs=(P,), save_outputs=(L, U))
-    return LuResult((P, L, U))
+    return _ip.write_outs(out, LuResult((P, L, U)))
 
 
 register("lu", lu, "linalg", namespace="linalg", method=False, primitive="lu", dtype="linalg",
@@ -473,7 +473,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
           "of lu_factor?")
     P, L, U = _lu_unpack(LU_data, LU_pivots.to(D.int64))
     # L and U through tril/triu of LU_data: differentiable as PyTorch's lu_unpack_backward
-    return LuUnpackResult((P, L, U))
+    return _ip.write_outs(out, LuUnpackResult((P, L, U)))
 
 
 register("lu_unpack", lu_unpack, "linalg", method=False, dtype="linalg")

@@ -80,7 +80,7 @@ def _qr_impl(A, mode, fname):
 
 
 def qr(A, mode="reduced", *, out=None):
-    return QRResult(_qr_impl(A, mode, "linalg.qr"))
+    return _ip.write_outs(out, QRResult(_qr_impl(A, mode, "linalg.qr")))
 
 
 register("qr", qr, "linalg", namespace="linalg", method=False, primitive="geqrf/orgqr", dtype="linalg",
@@ -88,7 +88,7 @@ register("qr", qr, "linalg", namespace="linalg", method=False, primitive="geqrf/
 
 
 def torch_qr(input, some=True, *, out=None):
-    return TorchQRResult(_qr_impl(input, "reduced" if some else "complete", "qr"))
+    return _ip.write_outs(out, TorchQRResult(_qr_impl(input, "reduced" if some else "complete", "qr")))
 
 
 register("qr", torch_qr, "linalg", primitive="geqrf/orgqr", dtype="linalg", derivative=backward(_qr_backward),
@@ -107,7 +107,7 @@ def geqrf(input, *, out=None):
     nb = numel_of(batch)
     if nb and m and n:
         input._storage.backend.geqrf(a, tau, nb, m, n)
-    return GeqrfResult((a, tau))
+    return _ip.write_outs(out, GeqrfResult((a, tau)))
 
 
 register("geqrf", geqrf, "linalg", primitive="geqrf", dtype="linalg", derivative=NOT_DIFFERENTIABLE)

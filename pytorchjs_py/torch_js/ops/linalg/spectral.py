@@ -171,7 +171,7 @@ def _svd_impl(A, full_matrices, fname):
 
 
 def svd(A, full_matrices=True, *, driver=None, out=None):
-    return SvdResult(_svd_impl(A, full_matrices, "linalg.svd"))
+    return _ip.write_outs(out, SvdResult(_svd_impl(A, full_matrices, "linalg.svd")))
 
 
 # singular vectors / eigenvectors: signs differ from LAPACK's, so only the value-unique ops name OpInfos
@@ -183,7 +183,7 @@ def torch_svd(input, some=True, compute_uv=True, *, out=None):
     U, S, Vh = _svd_impl(input, not some, "svd")
     if not compute_uv:
         U, Vh = zeros_like(U), zeros_like(Vh)
-    return TorchSvdResult((U, S, _mT(Vh)))
+    return _ip.write_outs(out, TorchSvdResult((U, S, _mT(Vh))))
 
 
 register("svd", torch_svd, "linalg", primitive="svd_jacobi", dtype="linalg", derivative=backward(_svd_backward),
@@ -241,7 +241,7 @@ def _eigh_impl(A, UPLO, fname):
 
 
 def eigh(A, UPLO="L", *, out=None):
-    return EighResult(_eigh_impl(A, UPLO, "linalg.eigh"))
+    return _ip.write_outs(out, EighResult(_eigh_impl(A, UPLO, "linalg.eigh")))
 
 
 register("eigh", eigh, "linalg", namespace="linalg", method=False, primitive="eigh_jacobi", dtype="linalg",

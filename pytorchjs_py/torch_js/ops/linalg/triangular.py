@@ -72,7 +72,7 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, 
                         f"dimensions instead")
     Aop = _mT(A) if transpose else A
     X = solve_triangular(Aop, b, upper=upper != transpose, unitriangular=unitriangular)
-    return TriangularSolveResult((X, A.clone()))
+    return _ip.write_outs(out, TriangularSolveResult((X, A.clone())))
 
 
 register("triangular_solve", triangular_solve, "linalg", dtype="linalg")
