@@ -367,10 +367,11 @@ def test_accelerator_reason_without_webgpu():
         torch_js.ones(2).to("webgpu")
 
 
-@pytest.mark.parametrize("kind", ["cpu", "webgpu"])
+@pytest.mark.parametrize("kind", ["webgpu"])
 def test_autocast_on_torch_js_devices_declines_with_a_warning(kind):
-    """PyTorch would run matmuls in bfloat16 inside; torch_js has no autocast kernels, so it declines the region as
-    PyTorch declines one it cannot run (a UserWarning, then disabled) rather than claim a state no op honours."""
+    """PyTorch would run matmuls in float16 inside; torch_js has no webgpu autocast, so it declines the region as
+    PyTorch declines one it cannot run (a UserWarning, then disabled) rather than claim a state no op honours. (On
+    "cpu" autocast casts: tests/test_autocast_cpu.py.)"""
     with pytest.warns(UserWarning, match=rf"^In {kind.upper()} autocast, but torch_js has no autocast: ops keep "
                                          r"their inputs' dtypes\. Disabling autocast\.$"):
         region = torch_js.autocast(kind, dtype=torch_js.bfloat16)

@@ -509,3 +509,13 @@ def test_no_degrees_of_freedom_warns():
                          "the reduction factor (input numel divided by output numel).", os.path.basename(__file__))
     if torch is not None:
         assert got == _dof_warnings(torch)
+
+
+def test_index_add_node_is_index_add_backward():
+    """A GCN's message passing (zeros().index_add_(0, col, messages)): the result's node is IndexAddBackward0, and the
+    messages' gradient is the output's gradient gathered at their rows."""
+    src = torch_js.arange(6.0).reshape(3, 2).requires_grad_()
+    out = torch_js.zeros(4, 2).index_add_(0, torch_js.tensor([1, 3, 1]), src)
+    assert type(out.grad_fn).__name__ == "IndexAddBackward0"
+    (out * torch_js.arange(8.0).reshape(4, 2)).sum().backward()
+    assert src.grad.tolist() == [[2.0, 3.0], [6.0, 7.0], [2.0, 3.0]]

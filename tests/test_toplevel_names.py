@@ -431,8 +431,13 @@ def test_autocast_state_functions():
     with pytest.warns(DeprecationWarning, match=r"torch.get_autocast_cpu_dtype\(\) is deprecated"):
         tj.get_autocast_cpu_dtype()
     with pytest.warns(UserWarning, match="no autocast"):
-        tj.set_autocast_enabled("cpu", True)       # declined as torch.autocast declines here: ops would not cast
-    assert not tj.is_autocast_enabled("cpu")
+        tj.set_autocast_enabled("webgpu", True)    # declined as torch.autocast declines here: ops would not cast
+    assert not tj.is_autocast_enabled("webgpu")
+    try:
+        tj.set_autocast_enabled("cpu", True)       # honoured: CPU ops cast (tests/test_autocast_cpu.py)
+        assert tj.is_autocast_enabled("cpu") and tj.mm(tj.ones(2, 2), tj.ones(2, 2)).dtype is tj.bfloat16
+    finally:
+        tj.set_autocast_enabled("cpu", False)
     tj.set_autocast_enabled("mps", True)            # no torch_js tensor lives there: the state is kept
     assert tj.is_autocast_enabled("mps")
     tj.set_autocast_enabled("mps", False)

@@ -1,9 +1,10 @@
-"""torch.autocast: the autocast state per device type, as PyTorch keeps it, for a library with no autocast kernels.
+"""torch.autocast: the autocast state per device type, as PyTorch keeps it.
 
-Autocast only changes ops on tensors of its device type. torch_js's tensors live on "cpu" and "webgpu", and it has no
-lower-precision autocast dispatch: an autocast region there is disabled with a UserWarning (PyTorch's own way of
-declining one it cannot honour, e.g. "cuda" on a build without CUDA), and ops keep their inputs' dtypes. For a device
-type no torch_js tensor can have ("mps"), the state is kept exactly as PyTorch keeps it, which changes no op.
+Autocast only changes ops on tensors of its device type. On "cpu" it casts as PyTorch's CPU autocast does, with
+bfloat16 or float16 (the op lists and the casts: ops/_autocast.py, applied by the op wrapper). On "webgpu" torch_js
+has no autocast: a region there is disabled with a UserWarning (PyTorch's own way of declining one it cannot honour,
+e.g. "cuda" on a build without CUDA), and ops keep their inputs' dtypes. For a device type no torch_js tensor can have
+("mps"), the state is kept exactly as PyTorch keeps it, which changes no op.
 """
 import functools
 import warnings
@@ -11,6 +12,7 @@ import warnings
 from .. import _dtype as D
 from .._storage import device as _device
 from .._tensor import Tensor
+from ..ops import _autocast
 
 __all__ = ["autocast", "custom_fwd", "custom_bwd", "is_autocast_available", "is_autocast_enabled",
            "get_autocast_dtype", "is_autocast_cache_enabled", "set_autocast_enabled", "set_autocast_dtype",
@@ -18,7 +20,8 @@ __all__ = ["autocast", "custom_fwd", "custom_bwd", "is_autocast_available", "is_
            "autocast_decrement_nesting", "LEGACY_FUNCTIONS"]
 
 _SUPPORTED_DTYPES = (D.bfloat16, D.float16)
-_TENSORS_LIVE_HERE = ("cpu", "webgpu")   # device types with torch_js tensors (and no autocast kernels)
+_CASTS_HERE = ("cpu",)                   # device types autocast casts torch_js tensors on
+_TENSORS_LIVE_HERE = ("cpu", "webgpu")   # device types with torch_js tensors
 
 # device type -> [enabled, lower-precision dtype]; PyTorch's defaults (bfloat16 on CPU, float16 elsewhere)
 _STATE = {"cpu": [False, D.bfloat16], "cuda": [False, D.float16], "mps": [False, D.float16],
@@ -66,10 +69,15 @@ def _declined(kind, dtype):
     if dtype not in _SUPPORTED_DTYPES:
         return (f"In {name} autocast, but the target dtype is not supported. Disabling autocast.\n"
                 f"{name} Autocast only supports dtypes of {', '.join(map(str, _SUPPORTED_DTYPES))} currently.")
-    if kind in _TENSORS_LIVE_HERE:
+    if kind in _TENSORS_LIVE_HERE and kind not in _CASTS_HERE:
         return (f"In {name} autocast, but torch_js has no autocast: ops keep their inputs' dtypes. Disabling "
                 "autocast.")
     return None
+
+
+def _publish():
+    """Hand the op wrapper (ops/_autocast.py ON) the device types autocast now casts on, with their dtypes."""
+    _autocast.ON = {kind: st[1] for kind, st in _STATE.items() if st[0] and kind in _CASTS_HERE}
 
 
 def _bool_arg(fn, name, value, position):
@@ -95,6 +103,7 @@ def _set_enabled(kind, enabled):
             warnings.warn(reason, stacklevel=3)
             enabled = False
     _STATE[kind][0] = enabled
+    _publish()
 
 
 def set_autocast_dtype(device_type, dtype):
@@ -102,6 +111,7 @@ def set_autocast_dtype(device_type, dtype):
         raise TypeError(f"set_autocast_dtype(): argument 'dtype' (position 2) must be torch.dtype, not "
                         f"{type(dtype).__name__}")
     _STATE[_device_type(device_type)][1] = dtype
+    _publish()
 
 
 def set_autocast_cache_enabled(enabled):
@@ -146,6 +156,7 @@ def _legacy(name, kind, what):
                 raise TypeError(f"{name}(): argument 'dtype' (position 1) must be torch.dtype, not "
                                 f"{type(value[0]).__name__}")
             state[1] = value[0]
+            _publish()
         else:
             _bool_arg(name, "enabled", value[0], 1)
             _set_enabled(kind, value[0])
@@ -186,12 +197,14 @@ class autocast:
         self.prev_cache_enabled = _CACHE_ENABLED[0]
         state[0], state[1] = self._enabled, self.fast_dtype
         _CACHE_ENABLED[0] = self._cache_enabled
+        _publish()
         return self
 
     def __exit__(self, exc_type, exc_val, exc_tb):
         state = _STATE[self._kind]
         state[0], state[1] = self.prev, self.prev_fastdtype
         _CACHE_ENABLED[0] = self.prev_cache_enabled
+        _publish()
         return False
 
     def __call__(self, func):

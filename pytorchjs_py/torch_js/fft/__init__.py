@@ -14,6 +14,8 @@ import math
 from .. import _dtype as D
 from .._tensor import Tensor, wrap_dim
 from ..ops import inplace as _ip
+from ..ops._api import autocasting
+from ..ops._autocast import policy as autocast_policy
 from ..ops._registry import torch_ops
 from ..ops._util import rename_grad_fn
 from ..ops.complex import from_parts, imag, real
@@ -322,3 +324,10 @@ def fftshift(input, dim=None):
 
 def ifftshift(input, dim=None):
     return _shift(input, dim, True)
+
+
+# under CPU autocast these run in float32, as PyTorch's fft_* kernels do (ops/_autocast.py FP32)
+for _name in ("fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2", "rfftn", "irfftn",
+              "hfft", "ihfft"):
+    globals()[_name] = autocasting(globals()[_name], _name, autocast_policy("fft", _name))
+del _name

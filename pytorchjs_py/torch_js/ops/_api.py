@@ -20,6 +20,7 @@ import types
 
 from .._storage import INT64_MAX
 from .._tensor import NotStridedError, Tensor
+from . import _autocast
 
 # Names PyTorch's schemas give Tensor arguments; a parameter so named, with no default or a None default, takes a Tensor
 TENSOR_PARAMS = frozenset((
@@ -228,6 +229,26 @@ FX_INTERCEPT = None
 _EVENT_PREFIX = {"linalg": "linalg_", "special": "special_", "fft": "fft_"}
 
 
+def autocasting(fn, op, rule):
+    """fn, or where autocast has a cast `rule` for op (ops/_autocast.py policy): fn casting its tensors first while
+    autocast is on, and running with autocast off (PyTorch's autocast kernel redispatches below autocast)."""
+    if rule is None:
+        return fn
+
+    @functools.wraps(fn)
+    def cast_then(*args, **kwargs):
+        on = _autocast.ON
+        if not on:
+            return fn(*args, **kwargs)
+        args, kwargs = _autocast.cast(rule, op, args, kwargs)
+        _autocast.ON = {}
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _autocast.ON = on
+    return cast_then
+
+
 def guard(op, fn, *, method=False, namespace="torch"):
     """fn as the public API calls it (see the module docstring). `method`: positions count from the first argument
     after self, as PyTorch's messages for Tensor methods do."""
@@ -243,6 +264,8 @@ def guard(op, fn, *, method=False, namespace="torch"):
     floats = tuple((i if p.kind is p.POSITIONAL_OR_KEYWORD else None, p.name) for i, p in enumerate(sig)
                    if type(p.default) is float)
     event = f"aten::{_EVENT_PREFIX.get(namespace, '')}{op}"
+    # (fn itself unless autocast is on: the same frames under a warning's stacklevel)
+    cast = autocasting(fn, op, _autocast.policy(namespace, op))
 
     def _as_doubles(args, kwargs):
         """args/kwargs with float parameters given an int past int64 converted, or None if there is none."""
@@ -286,7 +309,7 @@ def guard(op, fn, *, method=False, namespace="torch"):
             rec = PROFILER
             raw = rec.begin(event, args, kwargs) if rec is not None else None
             try:
-                return fn(*args, **kwargs)
+                return (cast if _autocast.ON else fn)(*args, **kwargs)
             except INTERNAL_ERRORS as e:
                 return _raise_for(e, args, kwargs)
             except NotStridedError as e:
@@ -304,7 +327,7 @@ def guard(op, fn, *, method=False, namespace="torch"):
             rec = PROFILER
             raw = rec.begin(event, args, kwargs) if rec is not None else None
             try:
-                return fn(*args, **kwargs)
+                return (cast if _autocast.ON else fn)(*args, **kwargs)
             except INTERNAL_ERRORS as e:
                 return _raise_for(e, args, kwargs)
             except NotStridedError as e:

@@ -411,7 +411,7 @@ def _check_scatter(input, d, index, src):
             raise RuntimeError(f"Expected index {list(index._shape)} to be no larger than src {list(src._shape)}")
 
 
-def _scatter_impl(input, dim, index, src, accumulate, name, checked=False):
+def _scatter_impl(input, dim, index, src, accumulate, name, checked=False, node=None):
     if input.dim() == 0:
         # 0-d: PyTorch treats it as one element along dim 0
         wrap_dim(dim, 0)
@@ -444,7 +444,7 @@ def _scatter_impl(input, dim, index, src, accumulate, name, checked=False):
         out._storage.backend.put(out, val, offs, index._shape, v_strides, plan.strides(out), offs._stride,
                                  accumulate)
     if GRAD_ENABLED[0] and (input._requires_grad or (isinstance(src, Tensor) and src._requires_grad)):
-        record("ScatterAddBackward0" if accumulate else "ScatterBackward0", _scatter_back,
+        record(node or ("ScatterAddBackward0" if accumulate else "ScatterBackward0"), _scatter_back,
                (input, src if isinstance(src, Tensor) else None), (out,), attrs=(d, index, accumulate))
     return out
 
@@ -555,7 +555,8 @@ def index_add(input, dim, index, source, *, alpha=1):
                            f"({src._shape[d]}), for dim: {d}")
     shape = src._shape
     expanded = idx.reshape(tuple(-1 if i == d else 1 for i in range(len(shape)))).expand(shape) if shape else idx
-    return _scatter_impl(input, d, expanded.contiguous() if shape else idx, src, True, "index_add", checked=True)
+    return _scatter_impl(input, d, expanded.contiguous() if shape else idx, src, True, "index_add", checked=True,
+                         node="IndexAddBackward0")
 
 
 def take_along_dim(input, indices, dim=None, *, out=None):
