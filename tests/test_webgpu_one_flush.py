@@ -7,19 +7,12 @@ Runs only in Pyodide with the WebGPU bridge loaded (`make test-webgpu`); skips e
 """
 import pytest
 
-import webgpu_only  # noqa: F401  (skips this file without the webgpu bridge)
+from webgpu_only import lazy_module  # noqa: F401  (skips this file without the webgpu bridge; the fixture)
 import torch_js as torch
 import torch_js.nn.functional as F
 
 GPU = "webgpu"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _init():
-    torch.webgpu._init_sync()
-    was = torch.webgpu.set_lazy(True)
-    yield
-    torch.webgpu.set_lazy(was)
+pytestmark = pytest.mark.usefixtures("lazy_module")
 
 
 def _mlp_step(dev):
