@@ -15,10 +15,12 @@ def _cases(T):
     x, w, y = T.randn(2, 3, 4), T.randn(4, 4), T.randn(3, 4)
     mha = T.nn.MultiheadAttention(4, 2, batch_first=True)
     conv, ln, bil = T.nn.Conv1d(3, 2, 2), T.nn.LayerNorm(4), T.nn.Bilinear(4, 4, 2)
+    lstm, gru = T.nn.LSTM(4, 5, num_layers=2, batch_first=True), T.nn.GRU(4, 5)
     return {
         "einsum": lambda: T.einsum("bij,jk->bik", x, w), "tensordot": lambda: T.tensordot(x, w, 1),
         "matmul": lambda: x @ w, "mm_method": lambda: y.mm(w), "mv": lambda: T.mv(w, y[0]),
-        "dot": lambda: T.dot(y[0], y[1]), "mha": lambda: mha(x, x, x)[0], "mha_weights": lambda: mha(x, x, x)[1],
+        "dot": lambda: T.dot(y[0], y[1]), "lstm": lambda: lstm(x)[0], "lstm_state": lambda: lstm(x)[1][1],
+        "gru": lambda: gru(x)[0], "mha": lambda: mha(x, x, x)[0], "mha_weights": lambda: mha(x, x, x)[1],
         "bilinear": lambda: bil(y, y), "softmax_of_f32": lambda: F.softmax(x, -1),
         "softmax_of_linear": lambda: F.softmax(F.linear(x, w), -1), "layer_norm": lambda: ln(F.linear(x, w)),
         "cat_mixed": lambda: T.cat([F.linear(x, w), x]), "stack_lower": lambda: T.stack([F.linear(x, w)] * 2),
@@ -43,6 +45,8 @@ def test_dtypes_match_pytorch(dtype):
     for T, into in ((tj, got), (torch, want)):
         with T.autocast("cpu", dtype=getattr(T, dtype)):
             for name, fn in _cases(T).items():
+                if dtype == "float16" and name.startswith("lstm"):
+                    continue   # (PyTorch's oneDNN LSTM layer fails in float16)
                 into[name] = str(fn().dtype).split(".")[-1]
     assert got == want
 

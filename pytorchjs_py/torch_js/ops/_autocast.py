@@ -7,8 +7,8 @@ given, so its result has its inputs' dtype (a softmax of a bfloat16 product is b
 A listed op runs with autocast off, as PyTorch's autocast kernel redispatches below autocast: the ops it is made of
 cast nothing more. The op wrapper (ops/_api.py guard) applies this; internal code calls undecorated functions, so a
 torch_js op written in other ops casts only at its own entry. Where PyTorch's decomposition of an op reaches a LOWER
-op (einsum, tensordot, multi-head attention), that op is listed as LOWER here. Not yet: nn.LSTM, whose oneDNN layer
-runs in bfloat16 under PyTorch's CPU autocast (torch_js's LSTM keeps float32).
+op (einsum, tensordot, multi-head attention), that op is listed as LOWER here; nn.LSTM runs oneDNN's layer in
+bfloat16 as PyTorch's CPU build does (nn/modules/rnn.py).
 """
 from .. import _dtype as D
 from .._tensor import Tensor

@@ -10,6 +10,7 @@ import warnings
 
 from ... import _dtype as D
 from ...backends import mkldnn as _mkldnn
+from ...ops import _autocast
 from ...ops._util import rename_grad_fn
 from ...ops.creation import empty, zeros
 from ...ops.shape import cat, stack
@@ -165,6 +166,22 @@ class RNNBase(Module):
 
     def _run(self, x, hx, cx):
         """x: (T, B, I) time-major; hx: (L*D, B, H_out); cx: (L*D, B, H) or None. Returns out, h_n, c_n."""
+        low = self._autocast_dtype(x)
+        if low is None:
+            return self._run_in(x, hx, cx)
+        # PyTorch's CPU autocast runs oneDNN's LSTM layer (mkldnn_rnn_layer) in bfloat16: input, state and weights
+        on, _autocast.ON = _autocast.ON, {}
+        try:
+            return self._run_in(x.to(low), hx.to(low), cx.to(low), low)
+        finally:
+            _autocast.ON = on
+
+    def _autocast_dtype(self, x):
+        """bfloat16 where CPU autocast runs this LSTM as oneDNN's layer in it (ops/_autocast.py), else None."""
+        low = _autocast.ON.get("cpu")
+        return low if low is D.bfloat16 and self._onednn_layer(x, None) and not self.proj_size else None
+
+    def _run_in(self, x, hx, cx, low=None):
         num_directions = 2 if self.bidirectional else 1
         T = x.shape[0]
         h_out, c_out = [], []
@@ -174,6 +191,8 @@ class RNNBase(Module):
             for direction in range(num_directions):
                 idx = layer * num_directions + direction
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._layer_params(layer, direction)
+                if low is not None:
+                    w_ih, w_hh, b_ih, b_hh = (None if w is None else w.to(low) for w in (w_ih, w_hh, b_ih, b_hh))
                 # input projection for every time step at once: (T, B, G)
                 gi_all = F.linear(layer_input, w_ih, b_ih)
                 h = hx[idx]
@@ -190,7 +209,7 @@ class RNNBase(Module):
                         h = _rnn_cell(gi, h, w_hh, b_hh, self.mode == "RNN_RELU")
                     outs[t] = h
                 dir_out = stack(outs, 0) if T > 0 else layer_input.new_zeros((0,) + tuple(h.shape))
-                if T > 0 and self._onednn_layer(x, w_hr):
+                if T > 0 and (low is not None or self._onednn_layer(x, w_hr)):
                     dir_out = rename_grad_fn(dir_out, "MkldnnRnnLayerBackward0")
                 dir_outputs.append(dir_out)
                 h_out.append(h)
