@@ -75,7 +75,8 @@ class Counter:
             self._c.__exit__(*exc)
             self.counts = {k: self._c[k] for k in ("dispatches", "submits", "readbacks")}
             # the step's host time in the bridge (lazy flushes, encoding) and its wait for readbacks, in µs
-            self.counts.update({k: round(self._c[k]) for k in ("flush_us", "plan_us", "encode_us", "wait_us")})
+            self.counts.update({k: round(self._c[k]) for k in ("flush_us", "plan_us", "encode_us", "wait_us",
+                                                                "bind_groups_created", "buffers_created", "plan_hits")})
         return False
 
 

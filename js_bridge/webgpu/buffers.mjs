@@ -32,10 +32,18 @@ export class Buffers {
     this.created = 0;             // GPUBuffers made (pool misses)
     this.readStaging = [];        // MAP_READ buffers
     this.slots = null;            // while a planned flush runs: virtual id ~s names buffer slots[s] (lazy_plans.mjs)
+    this.slotBufs = null;         // ... and slot s took GPUBuffer slotBufs[s] the last time its plan ran
+    this.slotOf = null;           // ... and buffer id -> its slot (an opaque node's kernel names real ids)
   }
 
   /** The buffer id that `id` names: itself, or a virtual id's (lazy_plans.mjs). */
   real(id) { return id < 0 ? this.slots[~id] : id; }
+
+  /**
+   * A planned flush's kernels run now: virtual id ~s names buffer ids[s] (slotOf: the inverse map), its GPUBuffer
+   * preferably bufs[s]; all null: none.
+   */
+  bindSlots(ids, bufs, slotOf) { this.slots = ids; this.slotBufs = bufs; this.slotOf = slotOf; }
 
   _create(size) {
     let buf;
@@ -67,9 +75,43 @@ export class Buffers {
 
   /** The GPUBuffer of `id` for a command being recorded (created, or taken from the pool, on first use). */
   get(id) {
-    const e = this.byId.get(id < 0 ? this.slots[~id] : id);
+    if (id < 0) return this._getSlot(~id);
+    if (this.slotOf) {
+      const s = this.slotOf.get(id);
+      if (s !== undefined) return this._getSlot(s);
+    }
+    const e = this.byId.get(id);
     if (!e) throw new Error(`torch_js webgpu: buffer ${id} was already released`);
     return e.buf ?? (e.buf = this._take(paddedSize(e.nbytes), true));
+  }
+
+  /**
+   * The GPUBuffer of slot s of the planned flush being run: a new value of the slot takes the buffer the slot had the
+   * last time the plan ran where that one is free, so a repeated step binds the very buffers it bound before and
+   * finds its bind groups in the cache (dispatch.mjs) instead of making them again.
+   */
+  _getSlot(s) {
+    const id = this.slots[s], e = this.byId.get(id);
+    if (!e) throw new Error(`torch_js webgpu: buffer ${id} was already released`);
+    if (!e.buf) {
+      const size = paddedSize(e.nbytes);
+      e.buf = this._takeThis(this.slotBufs[s], size) ?? this._take(size, true);
+    }
+    this.slotBufs[s] = e.buf;
+    return e.buf;
+  }
+
+  /** Buffer `buf` of padded size `size` out of the free ones (freed in the open batch, or pooled), or null. */
+  _takeThis(buf, size) {
+    if (!buf || buf.size !== size) return null;
+    const pending = this.pendingFree.get(size);
+    let i = pending ? pending.lastIndexOf(buf) : -1;
+    if (i >= 0) return pending.splice(i, 1)[0];
+    const list = this.pool.get(size);
+    i = list ? list.lastIndexOf(buf) : -1;
+    if (i < 0) return null;
+    this.pooled -= size;
+    return list.splice(i, 1)[0];
   }
 
   /** A buffer of padded size `size`: freed in the open batch (only for commands: `recorded`), pooled, or new. */

@@ -82,7 +82,7 @@ export class Bridge {
       runReduce: (item) => this._runReduce(item),
       pairPlan: (g1, g2) => this._pairPlan(g1, g2),
       releaseNow: (id) => this.buffers.release(id, this.disp.open),
-      bindSlots: (ids) => { this.buffers.slots = ids; },
+      bindSlots: (ids, bufs, slotOf) => this.buffers.bindSlots(ids, bufs, slotOf),
       // a product pair's kernel is chosen while planning (pairGemm): by these, which tests and benchmarks change
       planContext: () => `${this.gemmForce}|${this.splitKForce}|${serialOf(this.matmulProfile)}`,
       maxBindings: Math.min(ctx.limits.maxStorageBuffersPerShaderStage ?? 8, 16),

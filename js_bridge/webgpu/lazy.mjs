@@ -88,7 +88,8 @@ export class Lazy {
    * runFused(segments) dispatches a fused program; runEager(node) one node through its eager kernel;
    * runReduce(item) a reduction with its prologue and epilogue (see schedule); pairPlan(a1, a2) the kernel plan
    * that runs two decoded GEMM blocks as one kernel, or null where they do not run so (pairGemm keeps it on the item);
-   * bindSlots(ids) makes virtual id ~s name buffer ids[s] while a flush's kernels are encoded (null: none);
+   * bindSlots(ids, bufs, slotOf) makes virtual id ~s name buffer ids[s] while a flush's kernels are encoded (slotOf:
+   * the inverse map), its GPUBuffer preferably bufs[s], the one it had the last time (and noted there; nulls: none);
    * planContext() what a plan depends on besides the nodes (lazy_plans.mjs).
    */
   constructor({ runFused, runEager, runReduce, releaseNow, maxBindings, pairPlan = () => null, bindSlots = () => {},
@@ -271,7 +272,7 @@ export class Lazy {
         if (s === undefined || !plan.used.has(~s)) { this.dead.delete(id); this.releaseNow(id); }
       }
       this.counts.plan_us += (performance.now() - t0) * 1e3;   // (the rest: encoding the kernels)
-      this.bindSlots(slots);
+      this.bindSlots(slots, plan.bufs, plans.slotMap);
       plan.items.forEach((item, i) => {
         if (item.single) this.runEager(item.single);
         else if (item.red) this.runReduce(item);
@@ -284,7 +285,7 @@ export class Lazy {
         for (const v of plan.freeAfter[i]) { const id = slots[~v]; this.dead.delete(id); this.releaseNow(id); }
       });
     } finally {
-      this.bindSlots(null);
+      this.bindSlots(null, null, null);
       this.refs.clear();
       this.writers.clear();
       const dead = [...this.dead];
@@ -298,7 +299,8 @@ export class Lazy {
   /**
    * The plan of a flush of canonical nodes `nodes` (lazy_plans.mjs; `dead`: the released buffers among theirs):
    * {canon: nodes, items: the kernels to run in order, freeAfter[i]: the released buffers whose last use is item i,
-   * used: every buffer an item names, storesSkipped, links: the value copies grouping made}.
+   * used: every buffer an item names, storesSkipped, links: the value copies grouping made, bufs: the GPUBuffer each
+   * slot took the last time the plan ran (Buffers.bindSlots)}.
    */
   plan(nodes, dead) {
     const real = this.dead;
@@ -328,7 +330,8 @@ export class Lazy {
       items.forEach((item, i) => eachId(item, (id) => lastUse.set(id, i)));
       const freeAfter = items.map(() => []);
       for (const id of dead) if (lastUse.has(id)) freeAfter[lastUse.get(id)].push(id);
-      return { canon: nodes, items, freeAfter, used: new Set(lastUse.keys()), storesSkipped, links: this.links };
+      return { canon: nodes, items, freeAfter, used: new Set(lastUse.keys()), storesSkipped, links: this.links,
+        bufs: [] };
     } finally {
       this.dead = real;
       this.assumeStored = new Set();
