@@ -237,15 +237,10 @@ def autocasting(fn, op, rule):
 
     @functools.wraps(fn)
     def cast_then(*args, **kwargs):
-        on = _autocast.ON
-        if not on:
+        if not _autocast.ON:
             return fn(*args, **kwargs)
         args, kwargs = _autocast.cast(rule, op, args, kwargs)
-        _autocast.ON = {}
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            _autocast.ON = on
+        return _autocast.off(fn, *args, **kwargs)
     return cast_then
 
 

@@ -37,6 +37,16 @@ PROMOTE = frozenset(("stack", "cat", "concat", "concatenate", "index_copy"))
 _NAMESPACES = frozenset(("torch", "nn.functional", "linalg", "fft"))
 
 
+def off(fn, *args, **kwargs):
+    """fn(*args, **kwargs) with autocast off, as below PyTorch's autocast kernel (it redispatches past autocast)."""
+    global ON
+    on, ON = ON, {}
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        ON = on
+
+
 def policy(namespace, op):
     """The cast policy of public op `op` of `namespace` ("lower", "fp32", "promote"), or None."""
     if namespace not in _NAMESPACES:

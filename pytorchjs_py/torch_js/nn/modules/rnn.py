@@ -170,11 +170,7 @@ class RNNBase(Module):
         if low is None:
             return self._run_in(x, hx, cx)
         # PyTorch's CPU autocast runs oneDNN's LSTM layer (mkldnn_rnn_layer) in bfloat16: input, state and weights
-        on, _autocast.ON = _autocast.ON, {}
-        try:
-            return self._run_in(x.to(low), hx.to(low), cx.to(low), low)
-        finally:
-            _autocast.ON = on
+        return _autocast.off(self._run_in, x.to(low), hx.to(low), cx.to(low), low)
 
     def _autocast_dtype(self, x):
         """bfloat16 where CPU autocast runs this LSTM as oneDNN's layer in it (ops/_autocast.py), else None."""
