@@ -6,7 +6,6 @@ scale() multiplies by a float32 scale tensor, unscale_() multiplies the grads by
 whether any grad held an inf or NaN, step() skips optimizer.step() when one did, and update() backs the scale off
 after a skipped step and grows it after growth_interval clean ones.
 """
-import struct
 import warnings
 from collections import abc, defaultdict
 from enum import Enum
@@ -162,7 +161,7 @@ class GradScaler:
                 tracker.fill_(0)
             elif tracker.item() + 1 == self._growth_interval:
                 try:
-                    grown = struct.unpack("f", struct.pack("f", scale.item() * self._growth_factor))[0]
+                    grown = D.round_float32(scale.item() * self._growth_factor)
                 except OverflowError:
                     grown = None
                 if grown is not None:

@@ -21,7 +21,7 @@ from .pooling import _check_tensor
 def _rounder(dtype):
     """Rounds a Python float to `dtype` (float64: unchanged), to repeat arithmetic done in that type."""
     if dtype is D.float32:
-        return lambda v: struct.unpack("<f", struct.pack("<f", v))[0]
+        return D.round_float32
     if dtype is D.float16:
         return lambda v: struct.unpack("<e", struct.pack("<e", v))[0]
     if dtype is D.bfloat16:

@@ -344,7 +344,10 @@ def _nearest_index(n_in, n_out, scale, exact, dev):
         return arange(n_out, dtype=D.int64, device=dev)
     if not exact and n_out == 2 * n_in:
         return arange(n_out, dtype=D.int64, device=dev).div(2, rounding_mode="floor")
-    s = D.round_float32(1.0 / scale) if scale is not None and scale > 0 else D.round_float32(D.round_float32(n_in) / n_out)
+    if scale is not None and scale > 0:
+        s = D.round_float32(1.0 / scale)
+    else:
+        s = D.round_float32(D.round_float32(n_in) / n_out)
     pos = arange(n_out, dtype=D.float32, device=dev)
     if exact:
         pos = pos + 0.5

@@ -11,11 +11,11 @@ derivative yet: backward raises.
 """
 import math
 
-from .. import inplace as _ip
 from ... import _dtype as D
 from ..._grad_mode import no_grad
 from .._registry import register
 from .._util import GRAD_ENABLED, derivative_not_implemented, record
+from .. import inplace as _ip
 from ..creation import tensor
 from ._common import _check_matrix, _result_type
 from .spectral import svd

@@ -8,11 +8,11 @@ different number of directions; for a matrix of clear rank they agree. Which fie
 residuals (‖AX − B‖² per column) for gels, and for gelsd/gelss when m > n and every matrix has full rank; rank for
 all but gels; singular values for gelsd/gelss; the others are empty.
 """
-from .. import inplace as _ip
 from ... import _dtype as D
 from .._registry import backward, register
 from ..._grad_mode import no_grad
 from .._util import GRAD_ENABLED, broadcast_shapes, record, rename_grad_fn
+from .. import inplace as _ip
 from ..creation import zeros
 from ._common import _check_float, _mT, _result_type
 from .qr import qr

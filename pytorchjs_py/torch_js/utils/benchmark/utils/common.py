@@ -8,7 +8,6 @@ import collections
 import contextlib
 import dataclasses
 import math
-import struct
 import textwrap
 
 import torch_js
@@ -28,7 +27,7 @@ _SKIP_LINE = "\0skip"   # marks a repr line left out (IQR of fewer than 4 measur
 def _f32(x):
     """x rounded to float32, as torch.tensor(x) stores a Python float."""
     try:
-        return struct.unpack("f", struct.pack("f", x))[0]
+        return torch_js._dtype.round_float32(x)
     except OverflowError:
         return math.copysign(math.inf, x)
 
