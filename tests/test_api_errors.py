@@ -48,6 +48,40 @@ CASES = [
     ("T.nn.functional.interpolate(T.ones(1, 1, 2))", ValueError, "either size or scale_factor should be defined"),
     ("T.nn.functional.pad(T.ones(1, 2, 2), (1, 1), 'bogus', 1.0)", NotImplementedError,
      "Unrecognised padding mode bogus"),
+    # a GCN's message passing: index_add_ and scatter_add_ with a bad index or source
+    ("T.zeros(5, 4).index_add_(0, T.tensor([0, 9]), T.ones(2, 4))", RuntimeError,
+     "index 9 is out of bounds for dimension 0 with size 5"),
+    ("T.zeros(5, 4).index_add(0, T.tensor([0, -1]), T.ones(2, 4))", RuntimeError,
+     "index -1 is out of bounds for dimension 0 with size 5"),
+    ("T.zeros(5).index_add(0, T.tensor([0, 9]), T.ones(2))", IndexError, "index out of range in self"),
+    ("T.zeros(3, 2).index_add(0, T.tensor([0, 1]), T.ones(2, 2, dtype=T.float64))", RuntimeError,
+     "index_add_(): self (Float) and source (Double) must have the same scalar type"),
+    ("T.zeros(3).index_add(0, T.tensor([0., 1.]), T.ones(2))", RuntimeError,
+     "index_add_(): Expected dtype int32/int64 for index but got: Float"),
+    ("T.zeros(3).index_add(0, T.tensor([[0]]), T.ones(1))", IndexError,
+     "index_add_(): Index is supposed to be a vector, but got dim: 2 with type: Long and size: [1, 1]"),
+    ("T.zeros(()).index_add(0, T.tensor([0]), T.ones(1))", RuntimeError,
+     "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = [] "
+     "source.shape = [1]"),
+    ("T.zeros(3).scatter_add_(0, T.tensor([0, 1]), T.ones(2, dtype=T.float64))", RuntimeError,
+     "scatter(): Expected self.dtype to be equal to src.dtype"),
+    ("T.zeros(3).scatter_add(0, T.tensor([0., 1.]), T.ones(2))", RuntimeError,
+     "scatter(): Expected dtype int32/int64 for index"),
+    ("T.zeros(3).scatter(0, T.tensor([[0]]), T.ones(2, dtype=T.float64))", RuntimeError,
+     "scatter(): Expected self.dtype to be equal to src.dtype"),
+    # the transposes' rank checks
+    ("T.ones(2, 3, 4).H", RuntimeError,
+     "tensor.H is only supported on matrices (2-D tensors). Got 3-D tensor. For batches of matrices, consider using "
+     "tensor.mH"),
+    ("T.ones(3).mH", RuntimeError, "tensor.mH is only supported on matrices or batches of matrices. Got 1-D tensor."),
+    ("T.ones(3).mT", RuntimeError, "tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor."),
+    ("T.ones(3).adjoint()", RuntimeError,
+     "tensor.adjoint() is only supported on matrices or batches of matrices. Got 1-D tensor."),
+    # a spatial transformer given an image size of the wrong rank: the size as given
+    ("T.nn.functional.affine_grid(T.zeros(1, 2, 3), (1, 1, 4), align_corners=False)", NotImplementedError,
+     "affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, respectively. Got size (1, 1, 4)."),
+    ("T.nn.functional.affine_grid(T.zeros(1, 2, 3), (1, 1, 0, 2), align_corners=False)", ValueError,
+     "Expected non-zero, positive output size. Got (1, 1, 0, 2)"),
 ]
 
 

@@ -639,3 +639,21 @@ def test_identities():
     assert all(abs(a - b) <= 1e-12 * (1 + abs(b)) for a, b in zip(q.tolist(), z[1:].tolist()))
     assert tj.complex(z.real, z.imag).tolist() == z.tolist()
     assert (tj.polar(z.abs(), z.angle()) - z).abs().max().item() < 1e-9
+
+
+def test_conjugate_transposes_conjugate():
+    """x.H, x.mH and x.adjoint() of a complex matrix are its conjugate transpose (x.T and x.mT are not), with
+    ConjBackward0 on top, and a gradient through the conjugate (PyTorch 2.13's values)."""
+    c = tj.tensor([[1 + 2j, 3 - 1j]], requires_grad=True)
+    for got in (c.H, c.mH, c.adjoint()):
+        assert got.detach().tolist() == [[1 - 2j], [3 + 1j]]
+        assert type(got.grad_fn).__name__ == "ConjBackward0"
+    for got in (c.T, c.mT):
+        assert got.detach().tolist() == [[1 + 2j], [3 - 1j]]
+    (c.H.abs() * tj.tensor([[1.0], [2.0]])).sum().backward()
+    assert [[round(v.real, 4) + round(v.imag, 4) * 1j for v in row] for row in c.grad.tolist()] == \
+        [[0.4472 + 0.8944j, 1.8974 - 0.6325j]]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert tj.tensor(1 + 1j).H.item() == 1 - 1j   # a 0-d tensor: its conjugate, with a deprecation warning
+    assert str(caught[0].message) == "Tensor.H is deprecated on 0-D tensors. Consider using x.conj()."

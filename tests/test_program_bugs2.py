@@ -519,3 +519,40 @@ def test_index_add_node_is_index_add_backward():
     assert type(out.grad_fn).__name__ == "IndexAddBackward0"
     (out * torch_js.arange(8.0).reshape(4, 2)).sum().backward()
     assert src.grad.tolist() == [[2.0, 3.0], [6.0, 7.0], [2.0, 3.0]]
+
+
+NODE_NAMES = [   # (expression over x, a (3, 4) float leaf; PyTorch 2.13's grad_fn names of the results)
+    ("x.max(1, keepdim=True)[0]", ["MaxBackward0"]),    # FGSM's out.max(1, keepdim=True)[1]'s values
+    ("x.min(0, keepdim=True)[0]", ["MinBackward0"]),
+    ("x.amax(1, keepdim=True)", ["AmaxBackward0"]),
+    ("x.amin((0, 1), keepdim=True)", ["AminBackward0"]),
+    ("x.prod(1, keepdim=True)", ["ProdBackward1"]),
+    ("x.prod(1)", ["ProdBackward1"]),
+    ("x.prod()", ["ProdBackward0"]),
+    ("x.split([1, 3], 1)", ["SplitWithSizesBackward0"] * 2),
+    ("x.split(2, 1)", ["SplitBackward0"] * 2),
+    ("x.tensor_split(2, 1)", ["SliceBackward0"] * 2),
+    ("x.hsplit(2)", ["SliceBackward0"] * 2),
+    ("x.rot90()", ["Rot90Backward0"]),
+    ("x.rot90(0)", ["Rot90Backward0"]),
+    ("x.H", ["TransposeBackward0"]),
+]
+
+
+@pytest.mark.parametrize("expr,names", NODE_NAMES, ids=[n[0] for n in NODE_NAMES])
+def test_node_names_are_pytorchs(expr, names):
+    x = torch_js.arange(12.0).reshape(3, 4).requires_grad_()
+    r = eval(expr)
+    got = [type(t.grad_fn).__name__ for t in (r if isinstance(r, tuple) else (r,))]
+    assert got == names
+
+
+def test_keepdim_reductions_differentiate_as_before():
+    """The keepdim reductions record their node on the kept-dim result: gradients (and their graphs) unchanged."""
+    x = torch_js.tensor([[1.0, 5.0, 2.0], [4.0, 3.0, 4.0]], requires_grad=True)
+    w = torch_js.tensor([[1.0], [2.0]])
+    for r, grad in ((x.max(1, keepdim=True)[0], [[0, 1, 0], [2, 0, 0]]),
+                    (x.amax(1, keepdim=True), [[0, 1, 0], [1, 0, 1]]),
+                    (x.prod(1, keepdim=True), [[10, 2, 5], [24, 32, 24]])):
+        g, = torch_js.autograd.grad((r * w).sum(), x)
+        assert g.tolist() == grad

@@ -7,11 +7,11 @@ of torch_js works without it. Nothing here imports numpy until an array is given
 """
 import ctypes
 import sys
-import warnings
 
 from .. import _dtype as D
 from .._storage import CPU, Storage
 from .._tensor import _make
+from ._util import warn_at_caller
 
 NUMPY_MISSING = ("Numpy is not available: {what} needs numpy, which is not installed in this environment (torch_js "
                  "runs without it; the offline site and Pyodide ship no numpy wheel). Move data between Python and "
@@ -69,10 +69,10 @@ def share_array(arr):
                          "byte orders is currently not supported.")
     if not arr.flags.writeable and not _readonly_warned[0]:
         _readonly_warned[0] = True
-        warnings.warn("The given NumPy array is not writable, and PyTorch does not support non-writable tensors. This "
-                      "means writing to this tensor will result in undefined behavior. You may want to copy the array "
-                      "to protect its data or make it writable before converting it to a tensor. This type of warning "
-                      "will be suppressed for the rest of this program.", UserWarning, stacklevel=4)
+        warn_at_caller("The given NumPy array is not writable, and PyTorch does not support non-writable tensors. This "
+                       "means writing to this tensor will result in undefined behavior. You may want to copy the array "
+                       "to protect its data or make it writable before converting it to a tensor. This type of warning "
+                       "will be suppressed for the rest of this program.")
     shape = tuple(arr.shape)
     strides = tuple(s // isz for s in arr.strides)
     span = (sum((n - 1) * s for n, s in zip(shape, strides)) + 1) * isz if arr.size else 0

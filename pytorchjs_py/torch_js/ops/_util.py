@@ -1,5 +1,9 @@
 """Shared pieces of the ops layer: broadcasting, dims, scalars, devices, memory layouts, error wording, and
 recording autograd nodes. The lowest ops module: it imports only the core."""
+import os
+import sys
+import warnings
+
 from .. import _dtype as D
 from .._storage import CPU, INT64_MAX
 from .._tensor import Size, Tensor, _empty, wrap_dim
@@ -10,6 +14,20 @@ __all__ = ["Tensor", "D", "GRAD_ENABLED", "broadcast_shapes", "expand_strides", 
            "same_device", "scalar_tensor", "check"]
 
 _BCAST_CACHE = {}
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(__file__))
+_OP_IMPLEMENTATION_DIRS = (os.path.join(_PACKAGE_DIR, "ops") + os.sep,
+                           os.path.join(_PACKAGE_DIR, "nn", "_functional") + os.sep)
+
+
+def warn_at_caller(message, category=UserWarning):
+    """warnings.warn attributed to the caller of the op: the first frame outside the ops' implementations (ops/,
+    nn/_functional/, the op registry's wrapper among them), however deep the op's helpers. That is the user's line
+    where PyTorch's C++ ops and functionals point, or an nn module's (nn/modules/transformer.py) where PyTorch's
+    module called the functional."""
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_OP_IMPLEMENTATION_DIRS):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def _broadcast_two(a, b):

@@ -5,12 +5,12 @@ A CPU storage is an address plus the object that keeps the memory alive (as nump
 address of a writable buffer, in CPython and in Pyodide alike (the buffer lives in the wasm heap the kernels read).
 """
 import ctypes
-import warnings
 
 from .. import _dtype as D
 from .._storage import CPU, Storage
 from .._tensor import _make
 from ._registry import NOT_DIFFERENTIABLE, register
+from ._util import warn_at_caller
 from .creation import tensor as _tensor, with_requires_grad
 
 __all__ = ["frombuffer", "from_file"]
@@ -50,9 +50,9 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     window = view[offset:offset + count * size]
     if view.readonly:
-        warnings.warn("The given buffer is not writable: torch_js copies it (PyTorch shares it and lets the tensor "
-                      "write into the supposedly read-only buffer). Pass a writable buffer (a bytearray) to share "
-                      "memory.", UserWarning, stacklevel=3)
+        warn_at_caller("The given buffer is not writable: torch_js copies it (PyTorch shares it and lets the tensor "
+                       "write into the supposedly read-only buffer). Pass a writable buffer (a bytearray) to share "
+                       "memory.")
         holder = (ctypes.c_char * len(window)).from_buffer_copy(window)
     else:
         holder = (ctypes.c_char * len(window)).from_buffer(window)   # keeps the buffer exported, so alive

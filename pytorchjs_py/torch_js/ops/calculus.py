@@ -1,11 +1,10 @@
 """Finite differences, cross products and integration along a dim: diff, gradient, cross / linalg.cross,
 trapezoid / trapz / cumulative_trapezoid. Written in other ops, so every device and autograd get them for free."""
-import warnings
 
 from .. import _dtype as D
 from .._tensor import Tensor, wrap_dim
 from ._registry import register
-from ._util import broadcast_shapes, check
+from ._util import broadcast_shapes, check, warn_at_caller
 from . import inplace as _ip
 from .creation import full, zeros
 from .shape import cat, stack
@@ -59,9 +58,9 @@ def linalg_cross(input, other, *, dim=-1, out=None):
 
 def cross(input, other, dim=None, *, out=None):
     if dim is None:
-        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
-                      "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
-                      "with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
+        warn_at_caller("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
+                       "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
+                       "with that of linalg.cross in a future release.")
         shape = broadcast_shapes(input._shape, other._shape)
         dims = [i for i, s in enumerate(shape) if s == 3]
         check(bool(dims), "no dimension of size 3 in input")

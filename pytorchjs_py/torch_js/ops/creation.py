@@ -2,7 +2,6 @@
 (Random draws are in random.py.)"""
 import math
 import struct
-import warnings
 
 from .. import _dtype as D
 from .._storage import CPU, DEFAULT_DEVICE, INT64_MAX, check_alloc, device as _device
@@ -10,7 +9,7 @@ from .._memory_format import preserve_format
 from .._tensor import Tensor, _contig, _empty, _empty_strided, _make, _shape_problem, checked_numel, int_tuple, numel_of
 from ._registry import NOT_DIFFERENTIABLE, register
 from ._util import (GRAD_ENABLED, INT64_MIN, INT_LIMITS, check, checked_scalar, dense_strides, int_overflows,
-                    scalar_int, scalar_tensor as _scalar_operand)
+                    scalar_int, scalar_tensor as _scalar_operand, warn_at_caller)
 from .inplace import resize_, write_out
 from ._numpy_interop import dtype_from_numpy, from_numpy, from_numpy_value, is_numpy_value, numpy_if_loaded
 
@@ -569,9 +568,9 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
 def range_(start, end, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """torch.range (deprecated): start, start + step, ... up to end inclusive, in the default float dtype unless
     dtype is given; values computed in double (int64 for integral dtypes) as ATen's kernel does."""
-    warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
-                  "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
-                  "[start, end).", UserWarning, stacklevel=2)
+    warn_at_caller("torch.range is deprecated and will be removed in a future release because its behavior is "
+                   "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
+                   "[start, end).")
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     start, end, step = vals
     dtype = dtype or D.get_default_dtype()

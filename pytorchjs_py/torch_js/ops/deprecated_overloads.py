@@ -2,10 +2,10 @@
 `p.data.add_(-learning_rate, p.grad.data)`, old optimizers' `exp_avg_sq.mul_(beta2).addcmul_(1 - beta2, grad, grad)`):
 the number comes before the tensors. PyTorch's argument parser accepts them with one UserWarning per process (a
 single warn-once for all of them), worded with the method's signature."""
-import warnings
 from numbers import Number
 
 from .._tensor import Tensor
+from ._util import warn_at_caller
 
 _WARNED = [False]
 
@@ -32,6 +32,6 @@ def number_first(name, number, tensors, keyword_value, keyword_default=1):
         raise TypeError(f"{name}() received an invalid combination of arguments - got ({got}), but expected {new}")
     if not _WARNED[0]:
         _WARNED[0] = True
-        warnings.warn(f"This overload of {name} is deprecated:\n\t{name}{old}\nConsider using one of the following "
-                      f"signatures instead:\n\t{name}{new}", UserWarning, stacklevel=4)
+        warn_at_caller(f"This overload of {name} is deprecated:\n\t{name}{old}\nConsider using one of the following "
+                       f"signatures instead:\n\t{name}{new}")
     return number, tuple(tensors)

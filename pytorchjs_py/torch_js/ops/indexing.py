@@ -332,10 +332,10 @@ def index_select(input, dim, index, *, out=None):
 
 class _GatherPlan:
     """gather/scatter's offsets: negative indices are out of bounds there (PyTorch does not wrap them); a bad
-    index is a RuntimeError (index_add's an IndexError), unlike t[idx]'s IndexError."""
+    index is a RuntimeError, unlike t[idx]'s IndexError, unless the caller gives its own exception (error)."""
     __slots__ = ("dim", "index", "error")
 
-    def __init__(self, t, dim, index, error=RuntimeError):
+    def __init__(self, t, dim, index, error=None):
         self.dim, self.index, self.error = dim, index, error
 
     def offsets(self, t):
@@ -345,7 +345,7 @@ class _GatherPlan:
                 t._storage.backend.index_offsets(offs, self.index, self.index._stride, t._shape[self.dim],
                                                  t._stride[self.dim], False, False)
             except KernelIndexError as e:
-                raise self.error(_bounds_message(e, self.dim)) from None
+                raise (self.error or RuntimeError(_bounds_message(e, self.dim))) from None
         return offs
 
     def strides(self, t):
@@ -411,17 +411,21 @@ def _check_scatter(input, d, index, src):
             raise RuntimeError(f"Expected index {list(index._shape)} to be no larger than src {list(src._shape)}")
 
 
-def _scatter_impl(input, dim, index, src, accumulate, name, checked=False, node=None):
+def _scatter_impl(input, dim, index, src, accumulate, checked=False, node=None, bounds_error=None):
     if input.dim() == 0:
         # 0-d: PyTorch treats it as one element along dim 0
         wrap_dim(dim, 0)
         src1 = src.reshape(1) if isinstance(src, Tensor) else src
-        return _scatter_impl(input.reshape(1), 0, index.reshape(1), src1, accumulate, name).reshape(())
+        return _scatter_impl(input.reshape(1), 0, index.reshape(1), src1, accumulate,
+                             bounds_error=bounds_error).reshape(())
     d = wrap_dim(dim, input.dim())
+    # scatter_add and scatter_reduce share scatter's checks, messages included
     if index._dtype is not D.int64:
         if index._dtype is not D.int32:
-            raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+            raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
         index = index.to(D.int64)
+    if isinstance(src, Tensor) and src._dtype is not input._dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     if index.dim() == 0:
         index = index.reshape((1,) * input.dim())
         if isinstance(src, Tensor) and src.dim() == 0:
@@ -429,8 +433,6 @@ def _scatter_impl(input, dim, index, src, accumulate, name, checked=False, node=
     if not checked:
         _check_scatter(input, d, index, src)
     if isinstance(src, Tensor):
-        if src._dtype is not input._dtype:
-            raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
         val = src.detach()
         v_strides = val._stride[:index.dim()] if val.dim() == index.dim() else val._stride
     else:
@@ -439,7 +441,7 @@ def _scatter_impl(input, dim, index, src, accumulate, name, checked=False, node=
         v_strides = (0,) * index.dim()
     out = input.detach().clone()
     if index.numel():
-        plan = _GatherPlan(out, d, index, IndexError if name == "index_add" else RuntimeError)
+        plan = _GatherPlan(out, d, index, bounds_error)
         offs = plan.offsets(out)
         out._storage.backend.put(out, val, offs, index._shape, v_strides, plan.strides(out), offs._stride,
                                  accumulate)
@@ -518,20 +520,26 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if src is None:
         src = value
     if reduce is None:
-        return _scatter_impl(input, dim, index, src, False, "scatter")
+        return _scatter_impl(input, dim, index, src, False)
     if reduce == "add":
-        return _scatter_impl(input, dim, index, src, True, "scatter")
+        return _scatter_impl(input, dim, index, src, True)
     if reduce == "multiply":
         return _scatter_multiply(input, dim, index, src)
     raise RuntimeError("reduce argument must be either add or multiply.")
 
 
 def scatter_add(input, dim, index, src):
-    return _scatter_impl(input, dim, index, src, True, "scatter_add")
+    return _scatter_impl(input, dim, index, src, True)
 
 
 def index_add(input, dim, index, source, *, alpha=1):
     d = wrap_dim(dim, input.dim()) if input.dim() else 0
+    check(index.dim() <= 1, lambda: f"index_add_(): Index is supposed to be a vector, but got dim: {index.dim()} "
+          f"with type: {D.scalar_type_name(index._dtype)} and size: {list(index._shape)}", IndexError)
+    check(index._dtype is D.int64 or index._dtype is D.int32, lambda: f"index_add_(): Expected dtype int32/int64 "
+          f"for index but got: {D.scalar_type_name(index._dtype)}")
+    check(input._dtype is source._dtype, lambda: f"index_add_(): self ({D.scalar_type_name(input._dtype)}) and "
+          f"source ({D.scalar_type_name(source._dtype)}) must have the same scalar type")
     src = source if alpha == 1 else source * alpha
     idx = _as_index(index, input).reshape(-1)
     if source.dim() == 0 and input.dim() > 1:
@@ -539,24 +547,19 @@ def index_add(input, dim, index, source, *, alpha=1):
         if d == 0:
             raise IndexError("Dimension specified as 0 but tensor has no dimensions")
         raise RuntimeError(f"index_add_(): Indexing dim {d} is out of bounds of the source tensor with dim 0")
-    if source.dim() == 0 and input.dim() == 1:
-        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
-                           f"Got self.shape = {list(input._shape)} source.shape = []")
-    if source.dim() != input.dim() and source.dim() and input.dim():
+    if (source.dim() == 0) != (input.dim() == 0) or (source.dim() and input.dim() and (
+            source.dim() != input.dim() or any(i != d and n != input._shape[i] for i, n in enumerate(source._shape)))):
         raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
                            f"Got self.shape = {list(input._shape)} source.shape = {list(source._shape)}")
-    for i in range(input.dim() if source.dim() else 0):
-        if i != d and source._shape[i] != input._shape[i]:
-            raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified "
-                               f"dimension. Got self.shape = {list(input._shape)} source.shape = "
-                               f"{list(source._shape)}")
     if src.dim() and src._shape[d] != idx._shape[0]:
         raise RuntimeError(f"index_add_(): Number of indices ({idx._shape[0]}) should be equal to source.size(dim): "
                            f"({src._shape[d]}), for dim: {d}")
     shape = src._shape
     expanded = idx.reshape(tuple(-1 if i == d else 1 for i in range(len(shape)))).expand(shape) if shape else idx
-    return _scatter_impl(input, d, expanded.contiguous() if shape else idx, src, True, "index_add", checked=True,
-                         node="IndexAddBackward0")
+    # a vector's bad index is index_select's IndexError, a bigger tensor's the gather kernel's RuntimeError
+    error = IndexError("index out of range in self") if input.dim() <= 1 else None
+    return _scatter_impl(input, d, expanded.contiguous() if shape else idx, src, True, checked=True,
+                         node="IndexAddBackward0", bounds_error=error)
 
 
 def take_along_dim(input, indices, dim=None, *, out=None):

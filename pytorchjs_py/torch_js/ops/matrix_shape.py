@@ -1,9 +1,10 @@
 """Matrix-shaped ops written in other ops (every device and autograd get them for free): triangles (tril/triu
-and their index lists), diagonals (diag, diag_embed, diagflat, trace, fill_diagonal_), rot90 and block_diag."""
+and their index lists), diagonals (diag, diag_embed, diagflat, trace, fill_diagonal_), rot90, the transposes
+(Tensor.T, mT, H, mH, adjoint) and block_diag."""
 from .. import _dtype as D
-from .._tensor import wrap_dim
+from .._tensor import Tensor, wrap_dim
 from ._registry import NOT_DIFFERENTIABLE, register
-from ._util import as_op_result, check, not_implemented_for, rename_grad_fn
+from ._util import as_op_result, check, not_implemented_for, rename_grad_fn, warn_at_caller
 from . import inplace as _ip
 from .creation import arange, zeros
 from .shape import cat
@@ -101,12 +102,61 @@ def rot90(input, k=1, dims=(0, 1)):
     check(d0 != d1, lambda: f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
     k %= 4
     if k == 1:
-        return input.flip([d1]).transpose(d0, d1)
-    if k == 2:
-        return input.flip([d0, d1])
-    if k == 3:
-        return input.flip([d0]).transpose(d0, d1)
-    return input.clone()
+        r = input.flip([d1]).transpose(d0, d1)
+    elif k == 2:
+        r = input.flip([d0, d1])
+    elif k == 3:
+        r = input.flip([d0]).transpose(d0, d1)
+    else:
+        r = input.clone()
+    return as_op_result(r, "Rot90Backward0")
+
+
+# ---- T, mT, H, mH, adjoint: H, mH and adjoint conjugate a complex tensor ----------------------------------------
+# (through the ops' public forms, which run a sparse tensor's kernels: ops/_api.py)
+
+def _reversed_dims(self):
+    nd = self.dim()
+    if nd == 0:
+        warn_at_caller("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.")
+    elif nd != 2:
+        warn_at_caller("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
+                       "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
+                       "matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
+                       "tensor.")
+    return Tensor.permute(self, tuple(reversed(range(nd))))
+
+
+def _matrix_transpose(self):
+    if self.dim() == 0:
+        warn_at_caller("Tensor.mT is deprecated on 0-D tensors. This function is the identity in these cases.")
+        return self
+    check(self.dim() >= 2, lambda: f"tensor.mT is only supported on matrices or batches of matrices. Got "
+          f"{self.dim()}-D tensor.")
+    return Tensor.transpose(self, -2, -1)
+
+
+def _conj_transpose(self):
+    nd = self.dim()
+    if nd == 0:
+        warn_at_caller("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().")
+        return self.conj()
+    check(nd == 2, lambda: f"tensor.H is only supported on matrices (2-D tensors). Got {nd}-D tensor."
+          + (" For batches of matrices, consider using tensor.mH" if nd > 2 else ""))
+    return Tensor.transpose(self, 0, 1).conj()
+
+
+def _matrix_conj_transpose(self, name="tensor.mH", zero_dim_name="Tensor.mH"):
+    if self.dim() == 0:
+        warn_at_caller(f"{zero_dim_name} is deprecated on 0-D tensors. Consider using x.conj().")
+        return self.conj()
+    check(self.dim() >= 2, lambda: f"{name} is only supported on matrices or batches of matrices. Got "
+          f"{self.dim()}-D tensor.")
+    return Tensor.transpose(self, -2, -1).conj()
+
+
+def adjoint(self):
+    return _matrix_conj_transpose(self, "tensor.adjoint()", "adjoint()")
 
 
 def block_diag(*tensors):
@@ -176,8 +226,13 @@ def _register_all():
     register("tril_indices", tril_indices, S, dtype="index", derivative=NOT_DIFFERENTIABLE, method=False)
     register("triu_indices", triu_indices, S, dtype="index", derivative=NOT_DIFFERENTIABLE, method=False)
     register("rot90", rot90, S, dtype="same")
+    register("adjoint", adjoint, "view", dtype="any", opinfo=())
     register("block_diag", block_diag, S, dtype="promote", method=False)
     register("fill_diagonal_", fill_diagonal_, S, dtype="same", function=False, opinfo=())
+    Tensor.T = property(_reversed_dims)
+    Tensor.mT = property(_matrix_transpose)
+    Tensor.H = property(_conj_transpose)
+    Tensor.mH = property(_matrix_conj_transpose)
 
 
 _register_all()

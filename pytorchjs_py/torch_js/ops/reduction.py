@@ -3,14 +3,13 @@ softmax/log_softmax, cumsum/cumprod, and the named (values, indices) result type
 
 The backend reduces the trailing dims of a strided input, so each reduction permutes the reduced dims to the
 end (a free view) and makes one kernel call."""
-import warnings
 
 from .. import _dtype as D
 from .._tensor import Tensor, _empty, _make, numel_of, wrap_dim
 from ..backends.complex_data import real_view
 from ._registry import COMPOSITE, NOT_DIFFERENTIABLE, backward, linalg_ops, register
 from ._util import (GRAD_ENABLED, c_type_name, check, dims_arg, identity_backward, not_implemented_for, record,
-                    rename_grad_fn, require_args, require_tensor, result_type)
+                    rename_grad_fn, require_args, require_tensor, result_type, warn_at_caller)
 from . import inplace as _ip
 from .creation import ones, ones_like, zeros, zeros_like
 from .elementwise import maximum, minimum
@@ -180,11 +179,11 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
         dims = (d,) if d is not None else ()
         r = raw_reduce("prod", x, dims, od) if dims else x.to(od).clone()
         keep = keepdim
-    if GRAD_ENABLED[0] and x._requires_grad:
-        node = record("ProdBackward0", _prod_back, (x,), (r,), attrs=(x._shape, dims[0] if dim is not None and
-                                                                        dims else None, False))
-        node.save((x,))
     r = _finish(r, x, dims, keep)
+    if GRAD_ENABLED[0] and x._requires_grad:   # on the result as returned: prod(dim, keepdim=True) reads ProdBackward1
+        node = record("ProdBackward1" if dim is not None else "ProdBackward0", _prod_back, (x,), (r,),
+                      attrs=(x._shape, dims[0] if dim is not None and dims else None, keep))
+        node.save((x,))
     return _ip.write_out(out, r) if out is not None else r
 
 
@@ -212,11 +211,11 @@ def _extreme_all(op, input, dim, keepdim, name):
     if input.numel() == 0 and not dims:
         raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
                            "reduction dim with the 'dim' argument.")
-    r = raw_reduce(op, input, dims, input._dtype) if dims else input.clone()
-    if GRAD_ENABLED[0] and input._requires_grad:
-        node = record(name.capitalize() + "Backward0", _amax_back, (input,), (r,), attrs=(input._shape, dims, False))
+    r = _finish(raw_reduce(op, input, dims, input._dtype) if dims else input.clone(), input, dims, keepdim)
+    if GRAD_ENABLED[0] and input._requires_grad:   # on the result as returned, as sum's
+        node = record(name.capitalize() + "Backward0", _amax_back, (input,), (r,), attrs=(input._shape, dims, keepdim))
         node.save((input,), (r,))
-    return _finish(r, input, dims, keepdim)
+    return r
 
 
 def _same_dtype_out(input, out):
@@ -289,11 +288,12 @@ def _minmax_dim(op, input, dim, keepdim, name, result_cls):
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
         dims = (d,)
         vals, idx = raw_reduce(op + "_index", input, dims, input._dtype, with_index=True)
-    if GRAD_ENABLED[0] and input._requires_grad and d is not None:
+    vals, idx = _finish(vals, input, dims, keepdim), _finish(idx, input, dims, keepdim)
+    if GRAD_ENABLED[0] and input._requires_grad and d is not None:   # on the results as returned, as sum's
         node = record(name.capitalize() + "Backward0", _index_back, (input,), (vals, None),
-                      attrs=(input._shape, d, False))
+                      attrs=(input._shape, d, keepdim))
         node.save((idx,))
-    return result_cls((_finish(vals, input, dims, keepdim), _finish(idx, input, dims, keepdim)))
+    return result_cls((vals, idx))
 
 
 def _zeros_index(x):
@@ -411,9 +411,8 @@ def _correction(unbiased, correction):
     return 1 if unbiased else 0
 
 
-def _var(name, input, dim, unbiased, keepdim, correction, depth=4):
-    """var of input, warning as PyTorch does (as op `name`, at the caller's line: `depth` frames up) when no degree
-    of freedom is left."""
+def _var(name, input, dim, unbiased, keepdim, correction):
+    """var of input, warning as PyTorch does (as op `name`) when no degree of freedom is left."""
     if not input._dtype.is_floating_point:
         raise RuntimeError("std and var only support floating point and complex dtypes")
     c = _correction(unbiased, correction)
@@ -422,8 +421,8 @@ def _var(name, input, dim, unbiased, keepdim, correction, depth=4):
     for d in dims:
         n *= input._shape[d]
     if n - c <= 0:
-        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
-                      "factor (input numel divided by output numel).", stacklevel=depth)
+        warn_at_caller(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+                       "factor (input numel divided by output numel).")
     mu = mean(input, dims, keepdim=True) if dims else input
     dev = input - mu
     ss = sum(dev * dev, dims, keepdim) if dims else dev * dev
@@ -442,7 +441,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
 
 
 def _std(name, input, dim, unbiased, keepdim, correction):
-    return rename_grad_fn(_var(name, input, dim, unbiased, keepdim, correction, depth=5).sqrt(), "StdBackward0")
+    return rename_grad_fn(_var(name, input, dim, unbiased, keepdim, correction).sqrt(), "StdBackward0")
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):

@@ -1,12 +1,11 @@
 """Ops that replicate their input's elements: repeat, tile, repeat_interleave, and the grids built from
 expanded copies (meshgrid, cartesian_prod, combinations). Written in other ops, so every device and autograd get
 them for free."""
-import warnings
 
 from .. import _dtype as D
 from .._tensor import Tensor, wrap_dim
 from ._registry import register
-from ._util import as_op_result, check, require_args
+from ._util import as_op_result, check, require_args, warn_at_caller
 from .creation import arange, zeros
 from .shape import stack
 from .sorting import searchsorted
@@ -92,8 +91,7 @@ def meshgrid(*tensors, indexing=None):
     if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
         tensors = tuple(tensors[0])
     if indexing is None:
-        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
-                      UserWarning, stacklevel=2)
+        warn_at_caller("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.")
         indexing = "ij"
     check(indexing in ("ij", "xy"), lambda: f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
           f"received: {indexing}")

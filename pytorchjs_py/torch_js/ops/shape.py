@@ -206,14 +206,6 @@ def t(self):
     return rename_grad_fn(self.view(self._shape), "TBackward0")
 
 
-def adjoint(self):
-    if self.dim() == 0:
-        return self.view(())   # PyTorch transposes a 0-d tensor to itself
-    check(self.dim() >= 2, lambda: "tensor.adjoint() is only supported on matrices or batches of matrices. Got "
-          f"{self.dim()}-D tensor.")
-    return transpose(self, -2, -1)
-
-
 def movedim(self, source, destination):
     nd = self.dim()
     src_in = list(source) if isinstance(source, (tuple, list)) else [source]
@@ -662,10 +654,11 @@ def split(self, split_size_or_sections, dim=0):
         if sum(sections) != size:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size "
                                f"at dimension {d}), but got split_sizes={sections}")
+    node = "SplitBackward0" if isinstance(split_size_or_sections, int) else "SplitWithSizesBackward0"
     out = []
     start = 0
     for s in sections:
-        out.append(rename_grad_fn(narrow(self, d, start, s), "SplitBackward0"))
+        out.append(rename_grad_fn(narrow(self, d, start, s), node))
         start += s
     return tuple(out)
 
@@ -695,8 +688,10 @@ def tensor_split(self, indices_or_sections, dim=0):
         check(n > 0, f"number of sections must be larger than 0, got {n}")
         _check_output_count(n)
         base, extra = divmod(size, n)
-        sizes = [base + 1] * extra + [base] * (n - extra)
-        return split(self, sizes, d)
+        bounds = [0]
+        for i in range(n):
+            bounds.append(bounds[-1] + base + (i < extra))
+        return tuple(slice_dim(self, d, bounds[i], bounds[i + 1]) for i in range(n))
     bounds = [0] + [min(max(int(i) if int(i) >= 0 else int(i) + size, 0), size) for i in indices_or_sections] + [size]
     return tuple(slice_dim(self, d, bounds[i], max(bounds[i], bounds[i + 1])) for i in range(len(bounds) - 1))
 
@@ -742,11 +737,10 @@ def _register_all():
     register("unfold", unfold, V, dtype="any", derivative=backward(_unfold_back, _as_strided_back), function=False)
     # views written in the views above
     for name, fn in [("view_as", view_as), ("reshape_as", reshape_as), ("flatten", flatten), ("unflatten", unflatten),
-                     ("ravel", ravel), ("t", t), ("adjoint", adjoint), ("expand_as", expand_as),
+                     ("ravel", ravel), ("t", t), ("expand_as", expand_as),
                      ("broadcast_to", broadcast_to), ("narrow", narrow), ("split", split), ("chunk", chunk),
                      ("tensor_split", tensor_split), ("unbind", unbind), ("split_with_sizes", split_with_sizes)]:
-        register(name, fn, V, dtype="any", opinfo=() if name == "adjoint" else (name,),
-                 function=name not in ("view_as", "expand_as", "reshape_as"))
+        register(name, fn, V, dtype="any", function=name not in ("view_as", "expand_as", "reshape_as"))
     register("unsafe_split", unsafe_split, V, dtype="any")
     register("unsafe_split_with_sizes", unsafe_split_with_sizes, V, dtype="any", opinfo=())
     register("unsafe_chunk", unsafe_chunk, V, dtype="any")
@@ -761,11 +755,6 @@ def _register_all():
     for name, fn in (("squeeze_", squeeze_), ("unsqueeze_", unsqueeze_), ("t_", t_), ("transpose_", transpose_),
                      ("swapaxes_", transpose_), ("swapdims_", transpose_), ("as_strided_", as_strided_)):
         setattr(Tensor, name, fn)
-    # through the ops' public forms, which run a sparse tensor's kernels (ops/_api.py)
-    Tensor.T = property(lambda self: Tensor.permute(self, tuple(reversed(range(self.dim())))))
-    Tensor.mT = property(lambda self: Tensor.transpose(self, -2, -1))
-    Tensor.H = property(lambda self: permute(self, tuple(reversed(range(self.dim())))))
-    Tensor.mH = property(lambda self: transpose(self, -2, -1))
     Tensor.resize_ = _ip.resize_
     Tensor.resize_as_ = _ip.resize_as_
     Tensor.set_ = _ip.set_

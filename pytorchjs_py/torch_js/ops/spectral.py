@@ -2,11 +2,10 @@
 overlap-add inverse, step for step (its argument checks and messages, center padding, window centering, frames as a
 strided view), over the DFT of ops/dft.py, so they differentiate like any composite and run on every backend."""
 import math
-import warnings
 
 from .. import _dtype as D
 from ._registry import nn_ops, register
-from ._util import check, rename_grad_fn
+from ._util import check, rename_grad_fn, warn_at_caller
 from .complex import from_parts, imag, real, view_as_complex, view_as_real
 from .creation import arange, ones, zeros
 from .dft import dft, hermitian_complete
@@ -72,9 +71,9 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
     if not as_complex:
         check(return_complex is not None, "stft requires the return_complex parameter be given for real inputs, "
               "and will further require that return_complex=True in a future PyTorch release.")
-        warnings.warn(_REAL_OUTPUT_DEPRECATED, UserWarning, stacklevel=3)
+        warn_at_caller(_REAL_OUTPUT_DEPRECATED)
     if window is None:
-        warnings.warn(_STFT_NO_WINDOW, UserWarning, stacklevel=3)
+        warn_at_caller(_STFT_NO_WINDOW)
     pad = n_fft // 2 if center else 0
     shape = list(input.shape)
     if center and shape:
@@ -155,7 +154,7 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     check(input._dtype.is_complex, "istft requires a complex-valued input tensor matching the output from stft with "
           "return_complex=True.")
     if window is None:
-        warnings.warn(_ISTFT_NO_WINDOW, UserWarning, stacklevel=3)
+        warn_at_caller(_ISTFT_NO_WINDOW)
 
     def fail(what):
         raise RuntimeError(
@@ -216,8 +215,8 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     if input_dim == 3:
         y = y.squeeze(0)
     if end > expected_len:
-        warnings.warn("The length of signal is shorter than the length parameter. Result is being padded with zeros "
-                      "in the tail. Please check your center and hop_length settings.", UserWarning, stacklevel=3)
+        warn_at_caller("The length of signal is shorter than the length parameter. Result is being padded with zeros "
+                       "in the tail. Please check your center and hop_length settings.")
         y = nn_ops.pad(y, [0, end - expected_len])
     return y
 

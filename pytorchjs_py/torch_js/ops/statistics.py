@@ -3,12 +3,11 @@ ranks), cov and corrcoef (weighted centred products through one mm).
 
 All four are composites, as in PyTorch: their gradients come from sort, gather, lerp, mm and the elementwise ops
 they are written in."""
-import warnings
 
 from .. import _dtype as D
 from .._tensor import Tensor, wrap_dim
 from ._registry import register
-from ._util import check
+from ._util import check, warn_at_caller
 from . import inplace as _ip
 from .complex import complex as _complex
 from .creation import full, zeros_like
@@ -139,8 +138,8 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     else:
         norm = w_sum - correction * (w * aweights).sum() / w_sum
     if bool(norm <= 0) if not isinstance(norm, Tensor) else bool((norm <= 0).item()):
-        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
-                      "observations.", stacklevel=3)
+        warn_at_caller("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
+                       "observations.")
         norm = 0 if not isinstance(norm, Tensor) else norm * 0
     if n == 1 and (fweights is None) != (aweights is None):
         # one observation with one kind of weight: the centred value is exactly zero (PyTorch's numpy match)

@@ -1,10 +1,9 @@
 """Shared helpers for nn.functional: argument normalisation, reductions, registration."""
-import warnings
 
 from ... import _dtype as D
 from ..._tensor import Tensor
 from ...ops._registry import register
-from ...ops._util import GRAD_ENABLED, as_op_result, check, record
+from ...ops._util import GRAD_ENABLED, as_op_result, check, record, warn_at_caller
 from ...ops import creation as _C
 from ..._grad_mode import no_grad
 
@@ -42,7 +41,7 @@ def legacy_reduction(size_average, reduce, emit_warning=True):
     else:
         ret = "none"
     if emit_warning:
-        warnings.warn(warning.format(ret), stacklevel=3)
+        warn_at_caller(warning.format(ret))
     return ret
 
 

@@ -1,12 +1,11 @@
 """Activations: the kernel library's parametrised unary ops (GELU, SiLU, ELU, ...) declared with their
 derivatives (written in tensor ops, so they differentiate again), plus softmax-family and gated ops."""
 import math
-import warnings
 
 from ...ops import elementwise as _E
 from ...ops import inplace as _ip
 from ...ops import reduction as _R
-from ...ops._util import not_implemented_for, rename_grad_fn
+from ...ops._util import not_implemented_for, rename_grad_fn, warn_at_caller
 from ...ops.elementwise import UnaryOp, unary, SAME, where as _where
 from ...ops._registry import formula
 from ..._memory_format import contiguous_format
@@ -361,27 +360,27 @@ def rrelu_with_noise(input, lower, upper, training, inplace, generator=None):
 
 # ---- softmax family / gated ------------------------------------------------------------------------------
 
-def _softmax_dim(name, ndim, stacklevel):
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
-                  "as an argument.", stacklevel=stacklevel)
+def _softmax_dim(name, ndim):
+    warn_at_caller(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                   "as an argument.")
     return 0 if ndim in (0, 1, 3) else 1
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     if dim is None:
-        dim = _softmax_dim("softmax", input.dim(), _stacklevel)
+        dim = _softmax_dim("softmax", input.dim())
     return _R.softmax(input, dim, dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     if dim is None:
-        dim = _softmax_dim("log_softmax", input.dim(), _stacklevel)
+        dim = _softmax_dim("log_softmax", input.dim())
     return _R.log_softmax(input, dim, dtype)
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     if dim is None:
-        dim = _softmax_dim("softmin", input.dim(), _stacklevel)
+        dim = _softmax_dim("softmin", input.dim())
     x = input if dtype is None else input.to(dtype)
     return _R.softmax(-x, dim)
 
@@ -391,7 +390,7 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
     returns the one-hot argmax with the soft sample's gradient (straight through). The noise is drawn as PyTorch
     draws it (-log of exponential_ over an empty_like), so a seeded run gives PyTorch's sample."""
     if eps != 1e-10:
-        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=3)
+        warn_at_caller("`eps` parameter is deprecated and has no effect.")
     gumbels = -empty_like(logits, memory_format=contiguous_format).exponential_().log()
     y_soft = ((logits + gumbels) / tau).softmax(dim)
     if not hard:

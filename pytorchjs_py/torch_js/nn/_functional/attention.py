@@ -1,10 +1,10 @@
 """scaled_dot_product_attention (PyTorch's math reference: batched gemm, masked softmax, dropout, gemm) and
 multi_head_attention_forward, ported from torch.nn.functional so nn.MultiheadAttention behaves the same."""
 import math
-import warnings
 
 from ...backends import cuda as _sdp_switches
 from ...ops import shape as _S
+from ...ops._util import warn_at_caller
 from ...ops.fused_attention import fused_sdpa
 from ._common import D, Tensor, reg, zeros, arange
 from .misc import dropout, linear, pad
@@ -60,17 +60,17 @@ def _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable
 
 # ---- multi-head attention ------------------------------------------------------------------------------------
 
-def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True, _stacklevel=2):
+def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True):
     """PyTorch's F._canonical_mask: a bool mask as a float one (-inf where True), a float mask as it is; warns when
-    its dtype is not the other mask's, at the caller's line (multi_head_attention_forward's caller's: _stacklevel)."""
+    its dtype is not the other mask's."""
     if mask is not None:
         mdt = mask._dtype
         is_float = mdt.is_floating_point
         if mdt is not D.bool_ and not is_float:
             raise AssertionError(f"only bool and floating types of {mask_name} are supported")
         if check_other and other_type is not None and mdt is not other_type:
-            warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for "
-                          "both instead.", stacklevel=_stacklevel)
+            warn_at_caller(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for "
+                           "both instead.")
         if not is_float:
             mask = zeros(mask._shape, dtype=target_type, device=mask._storage.device).masked_fill(mask, float("-inf"))
     return mask
@@ -165,7 +165,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     src_len = key._shape[0]
     key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask",
                                        attn_mask._dtype if attn_mask is not None else None, "attn_mask",
-                                       query._dtype, _stacklevel=4)
+                                       query._dtype)
     if is_causal and attn_mask is None:
         raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
                            "method `generate_square_subsequent_mask` to create this mask.")

@@ -7,9 +7,8 @@ that buffer is a (g, Cg·KD·KH·KW, N·L) batch of matrices, so the whole convo
 (g, Og, Cg·KD·KH·KW) as A, no per-image copy of the weight) and the weight gradient comes out of the gemm's backward
 already summed over the batch.
 """
-import warnings
 
-from ...ops._util import GRAD_ENABLED, not_implemented_for, record
+from ...ops._util import GRAD_ENABLED, not_implemented_for, record, warn_at_caller
 from ...ops._registry import backward
 from ...ops.linalg import gemm
 from ...ops.linalg.products import gemm_backward  # the backward gemm records, named in the declarations
@@ -423,8 +422,8 @@ def _convolution(input, weight, bias, stride, padding, dilation, transposed, out
     if p is None:
         p, extra = _same_padding(tuple(weight._shape[2:]), d)
         if any(extra):
-            warnings.warn("Using padding='same' with even kernel lengths and odd dilation may require a zero-padded "
-                          "copy of the input be created", UserWarning, stacklevel=4)
+            warn_at_caller("Using padding='same' with even kernel lengths and odd dilation may require a zero-padded "
+                           "copy of the input be created")
             pads = []
             for e in reversed(extra):
                 pads += [0, e]

@@ -2,9 +2,9 @@
 by a cumulative sum, bag sizes from offset differences less padding entries), sum/mean reduce with one index_add,
 max lays the bags out as a (bags, longest, dim) block; an EmbeddingBagBackward0 node gives PyTorch's gradients
 (dense or, with sparse=True, COO) for the weight and the per-sample weights."""
-import warnings
 
 from ...ops._registry import backward, torch_ops
+from ...ops._util import warn_at_caller
 from ...ops import shape as _S
 from ...ops.elementwise import where as _where
 from ._common import D, GRAD_ENABLED, arange, full, record, reg, zeros
@@ -100,9 +100,8 @@ def _bag_freq_divisor(indices, num, dtype):
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
                   sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
     if weight._dtype is D.int64 and input._dtype.is_floating_point:
-        warnings.warn("Argument order of nn.functional.embedding_bag was changed. Usage `embedding_bag(weight, "
-                      "input, ...)` is deprecated, and should now be `embedding_bag(input, weight, ...)`.",
-                      stacklevel=2)
+        warn_at_caller("Argument order of nn.functional.embedding_bag was changed. Usage `embedding_bag(weight, "
+                       "input, ...)` is deprecated, and should now be `embedding_bag(input, weight, ...)`.")
         weight, input = input, weight
     if per_sample_weights is not None and input._shape != per_sample_weights._shape:
         raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, then it "

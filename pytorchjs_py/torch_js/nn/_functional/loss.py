@@ -1,10 +1,9 @@
 """Loss functions as decompositions (log_softmax, gather, masked reductions), following ATen's formulas so
 values agree with PyTorch's, weights, ignore_index and label smoothing included."""
 import math
-import warnings
 
 from ...ops._registry import backward
-from ...ops._util import not_implemented_for, rename_grad_fn
+from ...ops._util import not_implemented_for, rename_grad_fn, warn_at_caller
 from ...ops import shape as _S
 from ...ops.creation import tensor as _tensor
 from ...ops.elementwise import where as _where
@@ -55,9 +54,9 @@ def _weight_normalised(loss, weight, reduction, node):
 
 def _check_same_size(input, target, name):
     if input._shape != target._shape:
-        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
-                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
-                      "same size.", stacklevel=3)
+        warn_at_caller(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+                       "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
+                       "same size.")
 
 
 # ---- nll / cross entropy -------------------------------------------------------------------------------------
@@ -273,10 +272,9 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         # PyTorch reduces as the legacy flags say, then still divides by the batch size if asked for batchmean
         kernel_reduction = legacy_reduction(size_average, reduce)
     elif reduction == "mean":
-        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
-                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
-                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
-                      stacklevel=2)
+        warn_at_caller("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.")
     if not (input._dtype.is_floating_point and target._dtype.is_floating_point):
         raise RuntimeError("kl_div: Integral inputs not supported.")
     if log_target:
@@ -538,11 +536,11 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     ignore_index = ignore_index if ignore_index is not None else -100
     if options is not None and (out_features or reduction not in ("mean", "sum", "none") or label_smoothing != 0.0
                                 or target._dtype is not D.int64):
-        warnings.warn("linear_cross_entropy: ``options`` ignored; chunked path needs reduction in "
-                      "{'mean','sum','none'}, label_smoothing == 0, target.dtype == int64, out_features == (). Got "
-                      f"reduction={reduction!r}, label_smoothing={label_smoothing}, target.dtype={target.dtype}, "
-                      f"out_features={out_features}, tracing=False, linear_bias.shape="
-                      f"{tuple(linear_bias._shape) if linear_bias is not None else None}.", stacklevel=2)
+        warn_at_caller("linear_cross_entropy: ``options`` ignored; chunked path needs reduction in "
+                       "{'mean','sum','none'}, label_smoothing == 0, target.dtype == int64, out_features == (). Got "
+                       f"reduction={reduction!r}, label_smoothing={label_smoothing}, target.dtype={target.dtype}, "
+                       f"out_features={out_features}, tracing=False, linear_bias.shape="
+                       f"{tuple(linear_bias._shape) if linear_bias is not None else None}.")
     if out_features:
         flat = math.prod(out_features) * num_classes
         linear_weight = linear_weight.reshape(flat, in_features)
@@ -671,8 +669,7 @@ def _ctc_loss_back(ctx, g):
 
 def _ctc_reduction(reduction):
     if reduction == "elementwise_mean":
-        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
-                      stacklevel=3)
+        warn_at_caller("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.")
         return "mean"
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")

@@ -1,11 +1,10 @@
 """linear/bilinear, embedding/one_hot, dropout (PyTorch's exact random stream), pad, interpolate, pixel
 shuffle, distances and normalize: decompositions over gemm, index_select, cat and elementwise ops."""
 import math
-import warnings
 
 from ..._tensor import _empty
 from ...ops._registry import NOT_DIFFERENTIABLE, backward, torch_ops
-from ...ops._util import GRAD_ENABLED, broadcast_shapes, record, rename_grad_fn
+from ...ops._util import GRAD_ENABLED, broadcast_shapes, record, rename_grad_fn, warn_at_caller
 from ...ops import shape as _S
 from ...ops.elementwise import where as _where
 from ...ops.inplace import write_out
@@ -237,29 +236,28 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
 def dropout2d(input, p=0.5, training=True, inplace=False):
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    # stacklevel 3: past the op's API wrapper, to the caller of F.dropout2d (as PyTorch's 2)
     if input.dim() not in (3, 4):
-        warnings.warn(f"dropout2d: Received a {input.dim()}-D input to dropout2d, which is deprecated and will "
-                      "result in an error in a future release. To retain the behavior and silence this warning, "
-                      "please use dropout instead. Note that dropout2d exists to provide channel-wise dropout on "
-                      "inputs with 2 spatial dimensions, a channel dimension, and an optional batch dimension (i.e. "
-                      "3D or 4D inputs).", stacklevel=3)
+        warn_at_caller(f"dropout2d: Received a {input.dim()}-D input to dropout2d, which is deprecated and will "
+                       "result in an error in a future release. To retain the behavior and silence this warning, "
+                       "please use dropout instead. Note that dropout2d exists to provide channel-wise dropout on "
+                       "inputs with 2 spatial dimensions, a channel dimension, and an optional batch dimension (i.e. "
+                       "3D or 4D inputs).")
     if input.dim() == 3:
-        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
-                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
-                      "This behavior will change in a future release to interpret the input as one without a batch "
-                      "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please "
-                      "switch to using dropout1d instead.", stacklevel=3)
+        warn_at_caller("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                       "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
+                       "This behavior will change in a future release to interpret the input as one without a batch "
+                       "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please "
+                       "switch to using dropout1d instead.")
     return _dropout_impl(input, p, training, inplace, True, False)
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
     if input.dim() not in (4, 5):
-        warnings.warn(f"dropout3d: Received a {input.dim()}-D input to dropout3d, which is deprecated and will "
-                      "result in an error in a future release. To retain the behavior and silence this warning, "
-                      "please use dropout instead. Note that dropout3d exists to provide channel-wise dropout on "
-                      "inputs with 3 spatial dimensions, a channel dimension, and an optional batch dimension (i.e. "
-                      "4D or 5D inputs).", stacklevel=3)
+        warn_at_caller(f"dropout3d: Received a {input.dim()}-D input to dropout3d, which is deprecated and will "
+                       "result in an error in a future release. To retain the behavior and silence this warning, "
+                       "please use dropout instead. Note that dropout3d exists to provide channel-wise dropout on "
+                       "inputs with 3 spatial dimensions, a channel dimension, and an optional batch dimension (i.e. "
+                       "4D or 5D inputs).")
     return _feature_dropout(input, p, training, inplace, "dropout3d", (4, 5))
 
 
@@ -501,15 +499,22 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     raise NotImplementedError(f"torch_js: interpolate mode '{mode}' is not implemented")
 
 
+def _upsample_deprecated(name):
+    warn_at_caller(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` instead.")
+
+
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    _upsample_deprecated("upsample")
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input, size=None, scale_factor=None):
+    _upsample_deprecated("upsample_nearest")
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
 def upsample_bilinear(input, size=None, scale_factor=None):
+    _upsample_deprecated("upsample_bilinear")
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 

@@ -3,10 +3,9 @@ point reads a few taps of the input (4/8 bilinear corners, 1 nearest pixel, 16 b
 one gather and the backward one scatter_add plus a sum over channels for the grid's gradient, written with
 PyTorch's own gradient multipliers (border clipping and reflection)."""
 import math
-import warnings
 
 from ...ops._registry import backward
-from ...ops._util import not_implemented_for, rename_grad_fn
+from ...ops._util import not_implemented_for, rename_grad_fn, warn_at_caller
 from ...ops import shape as _S
 from ...ops.elementwise import where as _where
 from ...ops.creation import linspace as _linspace
@@ -19,9 +18,9 @@ _CUBIC_A = -0.75
 
 def _align_corners_default(align_corners):
     if align_corners is None:
-        warnings.warn("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
-                      "Please specify align_corners=True if the old behavior is desired. See the documentation of "
-                      "grid_sample for details.", stacklevel=3)
+        warn_at_caller("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
+                       "Please specify align_corners=True if the old behavior is desired. See the documentation of "
+                       "grid_sample for details.")
         return False
     return align_corners
 
@@ -278,26 +277,26 @@ def affine_grid(theta, size, align_corners=None):
     align_corners = _align_corners_default(align_corners)
     if not theta._dtype.is_floating_point:
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
-    size = list(size)
+    given, size = size, list(size)   # the messages show the size as given (a tuple, list or torch.Size)
     if len(size) == 4:
         if theta.dim() != 3 or theta._shape[-2] != 2 or theta._shape[-1] != 3:
-            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {size}. Got "
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {given}. Got "
                              f"{theta.shape}.")
         spatial = size[-2:]
     elif len(size) == 5:
         if theta.dim() != 3 or theta._shape[-2] != 3 or theta._shape[-1] != 4:
-            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {size}. Got "
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {given}. Got "
                              f"{theta.shape}.")
         spatial = size[-3:]
     else:
         raise NotImplementedError("affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
-                                  f"respectively. Got size {size}.")
+                                  f"respectively. Got size {given}.")
     if align_corners and min(spatial) == 1:
-        warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
-                      "align_corners=True. This is not an intended use case of affine_grid. See the documentation of "
-                      "affine_grid for details.", stacklevel=2)
+        warn_at_caller("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
+                       "align_corners=True. This is not an intended use case of affine_grid. See the documentation of "
+                       "affine_grid for details.")
     elif min(size) <= 0:
-        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+        raise ValueError(f"Expected non-zero, positive output size. Got {given}")
     n = size[0]
     if theta._shape[0] != n:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{n}, {theta._shape[2]}] "

@@ -1,0 +1,33 @@
+"""Warnings from ops and torch.nn.functional name the user's line (where PyTorch's, raised from its C++ ops or
+its Python functions, point), not a line inside torch_js: the op registry's wrapper sits between them."""
+import warnings
+
+import pytest
+
+import torch_js as tj
+import torch_js.nn.functional as F
+
+CALLS = [
+    ("meshgrid", lambda: tj.meshgrid(tj.arange(2), tj.arange(2)), "torch.meshgrid: in an upcoming release"),
+    ("cross", lambda: tj.cross(tj.zeros(3), tj.zeros(3)), "Using torch.cross without specifying the dim arg"),
+    ("softmax", lambda: F.softmax(tj.zeros(3)), "Implicit dimension choice for softmax has been deprecated"),
+    ("grid_sample", lambda: F.grid_sample(tj.zeros(1, 1, 2, 2), tj.zeros(1, 1, 1, 2)),
+     "Default grid_sample and affine_grid behavior has changed"),
+    ("std", lambda: tj.zeros(1).std(), "std(): degrees of freedom is <= 0"),
+    ("mse_loss", lambda: F.mse_loss(tj.zeros(2, 1), tj.zeros(2)), "Using a target size (torch.Size([2]))"),
+    ("upsample", lambda: F.upsample(tj.zeros(1, 1, 2), scale_factor=2),
+     "`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead."),
+    ("upsample_bilinear", lambda: F.upsample_bilinear(tj.zeros(1, 1, 2, 2), scale_factor=2),
+     "`nn.functional.upsample_bilinear` is deprecated."),
+    ("T of 3-D", lambda: tj.zeros(2, 3, 4).T, "The use of `x.T` on tensors of dimension other than 2"),
+]
+
+
+@pytest.mark.parametrize("name,call,text", CALLS, ids=[c[0] for c in CALLS])
+def test_warning_names_the_callers_line(name, call, text):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    assert [str(w.message) for w in caught if text in str(w.message)], [str(w.message) for w in caught]
+    w = next(w for w in caught if text in str(w.message))
+    assert w.filename == __file__
