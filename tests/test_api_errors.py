@@ -69,6 +69,13 @@ CASES = [
      "scatter(): Expected dtype int32/int64 for index"),
     ("T.zeros(3).scatter(0, T.tensor([[0]]), T.ones(2, dtype=T.float64))", RuntimeError,
      "scatter(): Expected self.dtype to be equal to src.dtype"),
+    # NumPy's names are not taken where PyTorch's Python code (nn.functional, torch.split, Tensor.norm) reads the
+    # arguments, nor beside the parameter's own name
+    ("T.nn.functional.softmax(T.ones(2), axis=0)", TypeError, "got an unexpected keyword argument 'axis'"),
+    ("T.split(T.ones(2), 1, axis=0)", TypeError, "got an unexpected keyword argument 'axis'"),
+    ("T.ones(2).norm(dim=0, keepdims=True)", TypeError, "got an unexpected keyword argument 'keepdims'"),
+    ("T.ones(2).sum(dim=0, axis=0)", TypeError, "sum() got an unexpected keyword argument 'axis'"),
+    ("T.abs(input=T.ones(2), a=T.ones(2))", TypeError, "abs() got an unexpected keyword argument 'a'"),
     # the transposes' rank checks
     ("T.ones(2, 3, 4).H", RuntimeError,
      "tensor.H is only supported on matrices (2-D tensors). Got 3-D tensor. For batches of matrices, consider using "
@@ -111,6 +118,14 @@ WORKS = [
     ("T.nn.functional.avg_pool2d(T.full((1, 1, 2, 2), 2**62, dtype=T.int64), 2).tolist()", [[[[0]]]]),  # wraps
     ("T.empty(0, 3, dtype=T.bool).normal_().shape", (0, 3)),
     ("T.multinomial(T.empty(0, 3), 1).shape", (0, 1)),
+    # PyTorch's parser takes NumPy's names (makemore's P.sum(1, keepdims=True)) in the ops it parses
+    ("T.arange(6.0).view(2, 3).sum(1, keepdims=True).tolist()", [[3.0], [12.0]]),
+    ("T.sum(T.arange(6.0).view(2, 3), axis=0).tolist()", [3.0, 5.0, 7.0]),
+    ("T.arange(6.0).view(2, 3).amax(axis=1, keepdims=True).shape", (2, 1)),
+    ("T.cat([T.ones(1), T.zeros(1)], axis=0).tolist()", [1.0, 0.0]),
+    ("T.add(x1=T.ones(1), x2=T.ones(1)).tolist()", [2.0]),
+    ("T.abs(a=T.tensor([-1.0])).tolist()", [1.0]),
+    ("T.where(T.tensor([True, False]), x1=T.ones(2), x2=T.zeros(2)).tolist()", [1.0, 0.0]),
 ]
 
 

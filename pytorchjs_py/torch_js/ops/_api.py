@@ -47,6 +47,14 @@ TUPLE_OUT = frozenset(("sort", "topk", "kthvalue", "mode", "cummax", "cummin", "
 LENIENT_NN = frozenset(("inplace", "return_indices", "full", "antialias", "need_weights", "average_attn_weights",
                         "add_zero_attn", "mode"))
 
+# PyTorch's argument parser also takes NumPy's names for four parameters (x.sum(axis=1, keepdims=True), torch.add(x1=a,
+# x2=b)), in the ops whose arguments it parses: not nn.functional's, nor those PyTorch writes in Python (below)
+NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim", "x": "input", "a": "input", "x1": "input", "x2": "other"}
+PYTHON_WRITTEN_METHODS = frozenset(("norm", "split", "unique", "unique_consecutive", "unflatten", "stft", "istft", "lu"))
+PYTHON_WRITTEN_FUNCTIONS = PYTHON_WRITTEN_METHODS - {"unflatten"} | {
+    "tensordot", "einsum", "meshgrid", "cdist", "block_diag", "broadcast_tensors", "cartesian_prod", "chain_matmul",
+    "atleast_1d", "atleast_2d", "atleast_3d", "unravel_index"}
+
 # what escapes a Python function that read an argument it should not have been given
 INTERNAL_ERRORS = (AttributeError, KeyError, OverflowError, ZeroDivisionError, RecursionError, NameError,
                    AssertionError, struct.error, UnicodeError, StopIteration, FloatingPointError,
@@ -229,6 +237,15 @@ FX_INTERCEPT = None
 _EVENT_PREFIX = {"linalg": "linalg_", "special": "special_", "fft": "fft_"}
 
 
+def _numpy_names(op, sig, method, namespace):
+    """{NumPy's name: the op's parameter} for the parameters of op that PyTorch's parser also takes by NumPy's name."""
+    if namespace == "nn.functional" or op in (PYTHON_WRITTEN_METHODS if method else PYTHON_WRITTEN_FUNCTIONS) or \
+            any(p.kind is p.VAR_KEYWORD for p in sig):
+        return None
+    names = {p.name for p in sig}
+    return {alias: name for alias, name in NUMPY_NAMES.items() if name in names and alias not in names} or None
+
+
 def autocasting(fn, op, rule):
     """fn, or where autocast has a cast `rule` for op (ops/_autocast.py policy): fn casting its tensors first while
     autocast is on, and running with autocast off (PyTorch's autocast kernel redispatches below autocast)."""
@@ -259,6 +276,7 @@ def guard(op, fn, *, method=False, namespace="torch"):
     floats = tuple((i if p.kind is p.POSITIONAL_OR_KEYWORD else None, p.name) for i, p in enumerate(sig)
                    if type(p.default) is float)
     event = f"aten::{_EVENT_PREFIX.get(namespace, '')}{op}"
+    numpy_names = _numpy_names(op, sig, method, namespace)
     # (fn itself unless autocast is on: the same frames under a warning's stacklevel)
     cast = autocasting(fn, op, _autocast.policy(namespace, op))
 
@@ -274,6 +292,14 @@ def guard(op, fn, *, method=False, namespace="torch"):
                     kwargs[name] = float(v)
                 changed = True
         return (args, kwargs) if changed else None
+
+    def _renamed_or_raise(e, args, kwargs):
+        """The call again with NumPy's parameter names given as PyTorch's (Python refused them: TypeError `e`)."""
+        renamed = {numpy_names.get(k, k): v for k, v in kwargs.items()} if numpy_names else kwargs
+        if len(renamed) < len(kwargs) or renamed.keys() == kwargs.keys() or any(
+                p.index is not None and p.index < len(args) and p.name in renamed for p in params):
+            raise e   # nothing to rename, or a parameter given twice: Python's error stands
+        return api(*args, **renamed)
 
     def _raise_for(e, args, kwargs):
         if type(e) is OverflowError and str(e).startswith("int too "):
@@ -307,6 +333,10 @@ def guard(op, fn, *, method=False, namespace="torch"):
                 return (cast if _autocast.ON else fn)(*args, **kwargs)
             except INTERNAL_ERRORS as e:
                 return _raise_for(e, args, kwargs)
+            except TypeError as e:
+                if not kwargs:
+                    raise
+                return _renamed_or_raise(e, args, kwargs)
             except NotStridedError as e:
                 return layout_kernel(op, e, args, kwargs, namespace)
             finally:
@@ -325,6 +355,10 @@ def guard(op, fn, *, method=False, namespace="torch"):
                 return (cast if _autocast.ON else fn)(*args, **kwargs)
             except INTERNAL_ERRORS as e:
                 return _raise_for(e, args, kwargs)
+            except TypeError as e:
+                if not kwargs:
+                    raise
+                return _renamed_or_raise(e, args, kwargs)
             except NotStridedError as e:
                 return layout_kernel(op, e, args, kwargs, namespace)
             finally:
