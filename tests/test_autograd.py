@@ -618,6 +618,39 @@ def test_custom_function_mark_non_differentiable_and_once_differentiable():
     assert values(g) == [3.0, 3.0, 7.0]
 
 
+def test_custom_function_edges_are_its_tensor_arguments():
+    """next_functions has one edge per Tensor argument (a float argument has none, as in PyTorch), and a gradient
+    returned for a non-Tensor argument is PyTorch's error."""
+    def fn(T):
+        class ClampScale(T.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, lo, y):
+                return x.clamp(lo, 1.0) * y
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2, None, g * 3
+        x, y = T.tensor([0.5, 2.0], requires_grad=True), T.tensor([1.0, 1.0], requires_grad=True)
+        z = ClampScale.apply(x, -0.5, y)
+        edges = [type(f).__name__ for f, _ in z.grad_fn.next_functions]
+        z.sum().backward()
+        return edges, x.grad, y.grad
+    edges, gx, gy = both(fn)
+    assert edges == ["AccumulateGrad", "AccumulateGrad"] and values(gx) == [2.0, 2.0] and values(gy) == [3.0, 3.0]
+
+    class GradForFloat(torch_js.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            return x * k
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, torch_js.ones(1)
+    with pytest.raises(RuntimeError, match="function GradForFloatBackward returned a gradient different than None at "
+                                           "position 2, but the corresponding forward input was not a Variable"):
+        GradForFloat.apply(torch_js.ones(1, requires_grad=True), 2.0).sum().backward()
+
+
 def test_custom_function_double_backward():
     def fn(T):
         Cube = _make_cube(T)

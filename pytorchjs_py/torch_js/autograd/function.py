@@ -100,7 +100,9 @@ class Function(metaclass=_FunctionMeta):
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
         if prev and any(ctx.needs_input_grad):
-            inputs = [a if a is not None and a._requires_grad else None for a in tensor_args]
+            # one edge per Tensor argument, as PyTorch's next_functions: the other arguments have none
+            tensor_positions = tuple(i for i, a in enumerate(tensor_args) if a is not None)
+            inputs = [tensor_args[i] if tensor_args[i]._requires_grad else None for i in tensor_positions]
             node = cls._backward_cls(cls._backward_cls.__name__, _function_backward, inputs, len(outs))
             node.ctx = ctx
             ctx._node = node
@@ -117,7 +119,7 @@ class Function(metaclass=_FunctionMeta):
             # what backward gets for an output no gradient reached: zeros of its shape (materialize_grads)
             metas = tuple((o._shape, o._dtype, o._storage.device) if isinstance(o, Tensor) else None
                           for o in new_outs)
-            node.attrs = (cls, len(args), metas)
+            node.attrs = (cls, len(args), metas, tensor_positions)
             # saved outputs are kept as outputs (no reference cycle output -> node -> output), after they know
             # their output_nr
             mine = {id(o): i for i, o in enumerate(new_outs) if isinstance(o, Tensor) and o._grad_fn is node}
@@ -128,7 +130,7 @@ class Function(metaclass=_FunctionMeta):
 
 
 def _function_backward(node, *grads):
-    cls, nargs, metas = node.attrs
+    cls, nargs, metas, tensor_positions = node.attrs
     ctx = node.ctx
     if ctx.materialize_grads:
         grads = tuple(torch_ops.zeros(m[0], dtype=m[1], device=m[2]) if g is None and m is not None else g
@@ -143,7 +145,11 @@ def _function_backward(node, *grads):
             raise RuntimeError(f"function {cls.__name__}Backward returned an incorrect number of gradients "
                                f"(expected {nargs}, got {len(res)})")
         res = res[:nargs]
-    return tuple(r if isinstance(r, Tensor) else None for r in res)
+    for i, r in enumerate(res):
+        if r is not None and i not in tensor_positions:
+            raise RuntimeError(f"function {cls.__name__}Backward returned a gradient different than None at position "
+                               f"{i + 1}, but the corresponding forward input was not a Variable")
+    return tuple(res[i] if isinstance(res[i], Tensor) else None for i in tensor_positions)
 
 
 def once_differentiable(fn):
