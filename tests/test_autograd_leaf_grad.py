@@ -173,3 +173,38 @@ def test_a_view_whose_base_is_held_is_copied():
     _reshaped(torch_js, keep).apply(x).sum().backward()
     keep["base"][0].zero_()
     assert x.grad.data_ptr() != keep["ptr"] and x.grad.sum().item() == 36.0
+
+
+def test_inference_tensors_stay_out_of_autograd():
+    """An inference tensor used outside inference mode: PyTorch refuses requires_grad=True on it and refuses to save
+    it for backward (x * w saves it; x + w does not)."""
+    with torch_js.inference_mode():
+        t = torch_js.ones(2)
+        t.requires_grad_()   # allowed inside
+    with torch_js.inference_mode():
+        u = torch_js.ones(2)
+    with pytest.raises(RuntimeError, match="^Setting requires_grad=True on inference tensor outside InferenceMode is "
+                                           "not allowed.$"):
+        u.requires_grad_()
+    w = torch_js.ones(2, requires_grad=True)
+    assert (u + w).requires_grad
+    with pytest.raises(RuntimeError, match="^Inference tensors cannot be saved for backward. Please do not use "
+                                           "Tensors created in inference mode"):
+        u * w
+
+
+def test_assigned_grad_and_unused_input_messages():
+    x = torch_js.ones(2, 2, requires_grad=True)
+    with pytest.raises(RuntimeError) as info:
+        x.grad = torch_js.ones(3)
+    assert str(info.value) == ("attempting to assign a gradient of size '[3]' to a tensor of size '[2, 2]'. Please "
+                               "ensure that the gradient and the tensor are the same size")
+    with pytest.raises(RuntimeError, match="^attempting to assign a gradient with dtype 'double' to a tensor with "
+                                           "grad_dtype 'Float'. The gradient must match"):
+        x.grad = torch_js.ones(2, 2, dtype=torch_js.float64)
+    x.grad = torch_js.ones(2, 2)
+    del x.grad
+    assert x.grad is None
+    with pytest.raises(RuntimeError, match="^The differentiated Tensor at index 1 appears to not have been used in "
+                                           "the graph. Set allow_unused=True"):
+        torch_js.autograd.grad(x.sum(), [x, torch_js.ones(2, requires_grad=True)])

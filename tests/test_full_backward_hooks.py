@@ -203,3 +203,16 @@ def test_old_and_full_backward_hooks_do_not_mix_without_torch():
         old.register_full_backward_hook(lambda m, gi, go: None)
     old(torch_js.ones(3, requires_grad=True)).sum().backward()
     assert calls == [(old, 1, 1)]  # tanh's one node: one input, one output
+
+
+def test_hooked_module_output_names_and_warning_location():
+    """A hooked module's output shows PyTorch's node name (grad_fn=<BackwardHookFunctionBackward>), and the warning
+    for hooks firing with no input requiring grad names the line that called backward()."""
+    lin = torch_js.nn.Linear(3, 2)
+    lin.register_full_backward_hook(lambda m, gi, go: None)
+    out = lin(torch_js.ones(1, 3))
+    assert type(out.grad_fn).__name__ == "BackwardHookFunctionBackward"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out.sum().backward()
+    assert [(w.filename, str(w.message)[:40]) for w in caught] == [(__file__, "Full backward hook is firing when gradie")]

@@ -86,6 +86,16 @@ def scalar_type_name(d):
     return _SCALAR_TYPE_NAMES[d.name]
 
 
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "bool": "bool",
+                 "float16": "c10::Half", "bfloat16": "c10::BFloat16", "int16": "short int", "int8": "signed char",
+                 "uint8": "unsigned char", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def c_type_name(d):
+    """The C++ type name some PyTorch errors use for a dtype ("long int" for int64): out= dtypes, assigned grads."""
+    return _C_TYPE_NAMES[d.name]
+
+
 def _category(d):
     return 3 if d.is_complex else 2 if d.is_floating_point else (0 if d is bool_ else 1)
 

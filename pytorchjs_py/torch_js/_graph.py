@@ -9,12 +9,18 @@ import itertools
 import re
 import weakref
 
-from ._grad_mode import ANOMALY_MODE, GRAD_ENABLED
+from ._grad_mode import ANOMALY_MODE, GRAD_ENABLED, INFERENCE_MODE
 from ._tensor import _RemovableHandle
 
 _seq_counter = itertools.count()
 _DEFERRED = []
 _DRAINING = [False]
+
+
+_INFERENCE_SAVED = ("Inference tensors cannot be saved for backward. Please do not use Tensors created in inference "
+                    "mode in computation tracked by autograd. To work around this, you can make a clone to get a "
+                    "normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
+                    "`torch.inference_mode()`.")
 
 
 class SavedTensor:
@@ -26,6 +32,8 @@ class SavedTensor:
     __slots__ = ("tensor", "version", "is_output", "output_nr")
 
     def __init__(self, tensor, is_output, output_nr=0):
+        if getattr(tensor._storage, "inference", False) and not INFERENCE_MODE[0]:   # (meta, sparse: no such flag)
+            raise RuntimeError(_INFERENCE_SAVED)
         self.tensor = tensor._alias_without_history() if is_output else tensor
         self.version = tensor._storage.version
         self.is_output = is_output

@@ -9,7 +9,7 @@ import sys
 import weakref
 
 from . import _dtype as D
-from ._grad_mode import GRAD_ENABLED, no_grad
+from ._grad_mode import GRAD_ENABLED, INFERENCE_MODE, no_grad
 from ._storage import (CPU, INT64_MAX, MAX_ALLOC_BYTES, META, META_NO_DATA, alloc_error, check_alloc,
                        device as _device)
 
@@ -525,32 +525,15 @@ class Tensor(metaclass=_TensorMeta):
                                "var_no_grad = var.detach().")
         if value and not (self._dtype.is_floating_point or self._dtype.is_complex):
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if value and getattr(self._storage, "inference", False) and not INFERENCE_MODE[0]:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         self._requires_grad = value
 
     def requires_grad_(self, requires_grad=True):
         self.requires_grad = requires_grad
         return self
 
-    @property
-    def grad(self):
-        return self._grad
-
-    @grad.setter
-    def grad(self, value):
-        if value is not None:
-            if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of {type(value).__name__}")
-            if value._shape != self._shape:
-                raise RuntimeError(f"assigned grad has data of a different size")
-            if value._dtype is not self._dtype:
-                raise RuntimeError("assigned grad has data of a different type")
-            if value.device != self.device:
-                raise RuntimeError("assigned grad has data located on a different device")
-        self._grad = value
-
-    @grad.deleter
-    def grad(self):
-        self._grad = None
+    # Tensor.grad: _tensor_methods installs it (its assignment checks do not fit here)
 
     @property
     def grad_fn(self):

@@ -1,10 +1,11 @@
 """Tensor methods that are not ops: where a tensor's memory lives and how it may be shared (pinning, sharing, streams,
-storage identity, dim order), devices this build lacks (xpu, ipu, mtia, ...), inference tensors, subclass views and
-the load_state_dict hook. Installed on Tensor here, as _printing and the autograd engine install theirs (core's Tensor
-cannot import what these need).
+storage identity, dim order), devices this build lacks (xpu, ipu, mtia, ...), inference tensors, subclass views,
+the load_state_dict hook and Tensor.grad (with its assignment checks). Installed on Tensor here, as _printing and the
+autograd engine install theirs (core's Tensor cannot import what these need, or has no room for them).
 """
 import weakref
 
+from . import _dtype as D
 from ._memory_format import channels_last, channels_last_3d, contiguous_format, memory_format
 from ._tensor import Tensor
 from .ops._util import identity_backward
@@ -197,6 +198,35 @@ def _no_device(attr, error):
     method.__name__ = method.__qualname__ = attr
     return method
 
+
+def _set_grad(self, value):
+    """Tensor.grad = value: PyTorch's checks of an assigned gradient."""
+    if value is not None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of {type(value).__name__}")
+        if value._shape != self._shape:
+            raise RuntimeError(f"attempting to assign a gradient of size '{list(value._shape)}' to a tensor of size "
+                               f"'{list(self._shape)}'. Please ensure that the gradient and the tensor are the same "
+                               "size")
+        if value._dtype is not self._dtype:
+            raise RuntimeError(f"attempting to assign a gradient with dtype '{D.c_type_name(value._dtype)}' to a "
+                               f"tensor with grad_dtype '{D.scalar_type_name(self._dtype)}'. The gradient must match "
+                               "the tensor's grad_dtype (defaults to the tensor's dtype). You can set the tensor's "
+                               "grad_dtype attribute with a specific dtype, or None to allow any dtype. Set grad_dtype "
+                               "with caution. Diverging the dtypes of a tensor and its gradient may break downstream "
+                               "systems that assume they match.")
+        if value.device.type != self.device.type:
+            raise RuntimeError(f"attempting to assign a gradient with device type '{value.device.type}' to a tensor "
+                               f"with device type '{self.device.type}'. Please ensure that the gradient and the "
+                               "tensor are on the same device")
+    self._grad = value
+
+
+def _del_grad(self):
+    self._grad = None
+
+
+Tensor.grad = property(lambda self: self._grad, _set_grad, _del_grad)
 
 _MTIA_MISSING = ("Torch not compiled with MTIA enabled. Ensure you have `import "
                  "mtia.host_runtime.torch_mtia.dynamic_library` in your python src file and include "

@@ -299,14 +299,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     keys = [edge_of(t) for t in inputs]
     got = run_backward(roots, retain_graph, create_graph, capture={k: None for k in keys})
     result = []
-    for t, key in zip(inputs, keys):
+    for i, (t, key) in enumerate(zip(inputs, keys)):
         g = got.get(key)
         if g is None:
             if materialize_grads:
                 g = torch_ops.zeros_like(t)
             elif not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
-                                   "Set allow_unused=True if this is the desired behavior.")
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in the "
+                                   "graph. Set allow_unused=True if this is the desired behavior.")
         elif not create_graph:
             g = g.detach()
         result.append(g)

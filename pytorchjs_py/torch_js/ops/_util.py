@@ -5,6 +5,7 @@ import sys
 import warnings
 
 from .. import _dtype as D
+from .._dtype import c_type_name  # noqa: F401  (the ops import it from here)
 from .._storage import CPU, INT64_MAX
 from .._tensor import Size, Tensor, _empty, wrap_dim
 from .._graph import node_class
@@ -15,17 +16,18 @@ __all__ = ["Tensor", "D", "GRAD_ENABLED", "broadcast_shapes", "expand_strides", 
 
 _BCAST_CACHE = {}
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(__file__))
-_OP_IMPLEMENTATION_DIRS = (os.path.join(_PACKAGE_DIR, "ops") + os.sep,
-                           os.path.join(_PACKAGE_DIR, "nn", "_functional") + os.sep)
+OP_IMPLEMENTATION_DIRS = (os.path.join(_PACKAGE_DIR, "ops") + os.sep,
+                          os.path.join(_PACKAGE_DIR, "nn", "_functional") + os.sep)
+PACKAGE_DIRS = (_PACKAGE_DIR + os.sep,)
 
 
-def warn_at_caller(message, category=UserWarning):
-    """warnings.warn attributed to the caller of the op: the first frame outside the ops' implementations (ops/,
-    nn/_functional/, the op registry's wrapper among them), however deep the op's helpers. That is the user's line
-    where PyTorch's C++ ops and functionals point, or an nn module's (nn/modules/transformer.py) where PyTorch's
-    module called the functional."""
+def warn_at_caller(message, category=UserWarning, inside=OP_IMPLEMENTATION_DIRS):
+    """warnings.warn attributed to the first frame outside the directories `inside`: by default the caller of the op,
+    past the ops' implementations (ops/, nn/_functional/, the op registry's wrapper among them) however deep the op's
+    helpers. That is the user's line where PyTorch's C++ ops and functionals point, or an nn module's
+    (nn/modules/transformer.py) where PyTorch's module called the functional. PACKAGE_DIRS: the user's line."""
     frame, level = sys._getframe(1), 2
-    while frame is not None and frame.f_code.co_filename.startswith(_OP_IMPLEMENTATION_DIRS):
+    while frame is not None and frame.f_code.co_filename.startswith(inside):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
 
@@ -109,16 +111,6 @@ def dense_strides(t):
 def is_dense(t):
     """Whether t covers its elements without gaps or overlap (contiguous, or a permutation of contiguous)."""
     return t.is_contiguous() or dense_strides(t) is not None
-
-
-_C_TYPE_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "bool": "bool",
-                 "float16": "c10::Half", "bfloat16": "c10::BFloat16", "int16": "short int", "int8": "signed char",
-                 "uint8": "unsigned char", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
-
-
-def c_type_name(d):
-    """The C++ type name PyTorch's out= dtype errors use for a dtype ("long int" for int64)."""
-    return _C_TYPE_NAMES[d.name]
 
 
 def require_tensor(name, input, *others):

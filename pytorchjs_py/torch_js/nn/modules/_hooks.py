@@ -4,13 +4,13 @@ A full backward hook needs the gradients w.r.t. the module's inputs and outputs 
 builds in between. As in PyTorch, the tensor inputs and outputs of forward go through one identity autograd Function
 each: the output-side node sees every grad_output at once (pre-hooks run there and may replace them), the input-side
 node sees every grad_input at once (hooks run there and may replace them)."""
-import warnings
 from collections import OrderedDict
 
 from ..._grad_mode import GRAD_ENABLED
 from ..._tensor import Tensor
 from ...autograd.function import Function
 from ...ops._registry import torch_ops
+from ...ops._util import PACKAGE_DIRS, warn_at_caller
 from ...utils.hooks import RemovableHandle
 
 _global_backward_pre_hooks = OrderedDict()
@@ -85,7 +85,7 @@ def backward_hooks_of(module):
     return full, non_full, [*_global_backward_pre_hooks.values(), *module._backward_pre_hooks.values()]
 
 
-class _BackwardHookFunction(Function):
+class BackwardHookFunction(Function):
     """Identity on tensors; its backward hands the incoming grads to `on_backward(grads)`, which may replace them.
     Missing grads become zeros (as a Function's materialized grads do), after the hooks on the output side, whose
     pre-hooks see None for them, and before them on the input side, whose hooks see the grads backward returns."""
@@ -142,7 +142,7 @@ class BackwardHook:
         index = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         if not (GRAD_ENABLED[0] and any(args[i].requires_grad for i in index)):
             return args, None
-        wrapped = _BackwardHookFunction.apply(on_backward, zeros_first, *(args[i] for i in index))
+        wrapped = BackwardHookFunction.apply(on_backward, zeros_first, *(args[i] for i in index))
         out = list(args)
         for i, t in zip(index, wrapped):
             out[i] = t
@@ -173,10 +173,11 @@ class BackwardHook:
         grad_outputs = self.grad_outputs
         if self.input_tensors_index is None:
             # no input needs a gradient, so no input-side node will run: call the hooks now, with no grad_input
-            warnings.warn("Full backward hook is firing when gradients are computed with respect to module outputs "
-                          "since no inputs require gradients. See https://docs.pytorch.org/docs/main/generated/"
-                          "torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.",
-                          stacklevel=5)
+            # at the user's backward() call (the hook runs inside the engine), as PyTorch's
+            warn_at_caller("Full backward hook is firing when gradients are computed with respect to module outputs "
+                           "since no inputs require gradients. See https://docs.pytorch.org/docs/main/generated/"
+                           "torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.",
+                           inside=PACKAGE_DIRS)
             grad_inputs = (None,) * self.n_inputs
             for hook in self.user_hooks:
                 res = hook(self.module, grad_inputs, grad_outputs)
