@@ -307,3 +307,27 @@ def test_lstm_node_name_follows_mkldnn_flag():
         assert type(m(x)[0].grad_fn).__name__ == "StackBackward0"   # PyTorch's native path
     finally:
         tj.backends.mkldnn.enabled = prev
+
+
+# ---- arange's floating values: PyTorch's CPU kernel fills SIMD vectors (d2l's relu/sigmoid plots) -----------------
+
+def test_float_arange_values_are_pytorchs_vector_kernels():
+    """d2l's x = torch.arange(-8.0, 8.0, 0.1) then relu(x).backward(): PyTorch's x[80] is 4.4e-16 (its AVX2 kernel
+    starts each 8-value vector at start + step*j, then adds k*step), so relu's gradient there is 1 and at x[79] 0."""
+    x = tj.arange(-8.0, 8.0, 0.1)
+    assert x[78:83].tolist() == [-0.20000001788139343, -0.10000000894069672, 4.440892098500626e-16,
+                                 0.10000000149011612, 0.20000000298023224]
+    assert x[-1].item() == 7.899999618530273
+    xg = tj.arange(-8.0, 8.0, 0.1, requires_grad=True)
+    tj.relu(xg).backward(tj.ones_like(xg))
+    assert xg.grad[78:83].tolist() == [0.0, 0.0, 1.0, 1.0, 1.0]
+    # float64 (4-value vectors; fewer than 8 values: start + step*i, one fused multiply-add each), half types
+    assert tj.arange(-1, 1, 0.3, dtype=tj.float64).tolist() == [-1.0, -0.7, -0.4, -0.10000000000000003,
+                                                                0.19999999999999996, 0.49999999999999994,
+                                                                0.7999999999999999]
+    assert tj.arange(-8.0, 8.0, 0.1, dtype=tj.float16)[78:83].tolist() == [
+        -0.1995849609375, -0.099609375, 1.1920928955078125e-07, 0.0999755859375, 0.199951171875]
+    assert tj.arange(-8.0, 8.0, 0.1, dtype=tj.bfloat16)[78:83].tolist() == [
+        -0.201171875, -0.1015625, 1.1920928955078125e-07, 0.10009765625, 0.2001953125]
+    with pytest.raises(NotImplementedError, match="\"arange_cpu\" not implemented for 'Bool'"):
+        tj.arange(0, 3, dtype=tj.bool)

@@ -461,18 +461,61 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         n = _trunc_div(end - start + step - sgn, step)
     check(0 <= n <= INT64_MAX, "invalid size, possible overflow?")
     _check_new_size((n,), dtype)  # before computing anything: arange(2**40) raises at once
-    if integral:  # start + i*step stays within [start, end]: no int64 overflow. On webgpu a few exact int64
-        # kernels (which a graph capture can replay) instead of an upload
-        dev = device_arg(device) if out is None else out.device
-        t = _iota(n, D.int64, dev if dev.type == "webgpu" else CPU)
-    else:  # PyTorch computes start + i*step in double, then casts
-        t = _iota(n, D.float64)
-        start, step = float(start), float(step)
+    check(dtype is not D.bool_ and not dtype.is_complex,
+          lambda: f'"arange_cpu" not implemented for \'{D.scalar_type_name(dtype)}\'', NotImplementedError)
+    if not integral:
+        return _cast_to(_arange_values(float(start), float(step), n, dtype), dtype, device, out, requires_grad)
+    # start + i*step stays within [start, end]: no int64 overflow. On webgpu a few exact int64 kernels (which a graph
+    # capture can replay) instead of an upload
+    dev = device_arg(device) if out is None else out.device
+    t = _iota(n, D.int64, dev if dev.type == "webgpu" else CPU)
     if n and step != 1:
         _scalar_op("mul", t, step)
     if n and start != 0:
         _scalar_op("add", t, start)
     return _cast_to(t, dtype, device, out, requires_grad)
+
+
+# PyTorch's CPU arange kernel (its AVX2 build) fills SIMD vectors of these many values, two vectors at a time
+_ARANGE_VECTOR = {D.float64: 4, D.float32: 8, D.float16: 16, D.bfloat16: 16}
+
+
+def _arange_values(start, step, n, dtype):
+    """A floating arange's values as PyTorch's CPU kernel computes them, in float64: each vector's first value
+    start + step*j and the vector's others first + k*step, each one fused multiply-add in the accumulate type
+    (double; float for the half types) rounded to the dtype; the values after the last pair of whole vectors
+    start + step*i. (Not one start + step*i throughout: arange(-8, 8, 0.1)[80] is 4.4e-16, not 0.)"""
+    width = _ARANGE_VECTOR[dtype]
+    acc = D.float32 if dtype in (D.float16, D.bfloat16) else D.float64
+    if acc is D.float32:
+        start, step = _in_dtype(start, acc), _in_dtype(step, acc)
+    i = _iota(n, D.float64)
+    paired = n // (2 * width) * 2 * width
+    first = i.clone()   # the index of the value's vector's first value
+    if paired:
+        first[:paired] = (i[:paired] / width).floor() * width
+    k = i - first
+    first = _rounded(_fused_multiply_add(full((n,), start, dtype=D.float64, device=CPU), first, step), acc, dtype)
+    return _rounded(_fused_multiply_add(first, k, step), acc, dtype)
+
+
+def _rounded(t, *dtypes):
+    """float64 t rounded to each dtype in turn, as float64."""
+    for d in dtypes:
+        if d is not D.float64:
+            t = t.to(d).to(D.float64)
+    return t
+
+
+def _fused_multiply_add(base, k, step):
+    """base + k*step for float64 tensors base and k (k integral) and a float step, rounded once as a fused
+    multiply-add rounds it: an exact two-part product and a compensated sum."""
+    split = step * 134217729.0    # Veltkamp: step = hi + lo, halves whose products with k are exact
+    hi = split - (split - step)
+    p_hi, p_lo = k * hi, k * (step - hi)
+    s = base + p_hi
+    back = s - base
+    return s + (((base - (s - back)) + (p_hi - back)) + p_lo)
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
@@ -493,7 +536,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
 def _linspace_values(start, end, steps, dtype):
     """PyTorch's linspace values, in float64: the step (end - start) / (steps - 1) computed in the result's dtype,
     then start + step*i for the first half and end - step*(steps-1-i) for the rest, each rounded once (its kernel's
-    fused multiply-add: here an exact two-part product and a compensated sum)."""
+    fused multiply-add)."""
     if dtype.is_floating_point:
         start, end = _in_dtype(start, dtype), _in_dtype(end, dtype)
         step = _in_dtype(_in_dtype(end - start, dtype) / (steps - 1), dtype)
@@ -505,12 +548,7 @@ def _linspace_values(start, end, steps, dtype):
     _scalar_op("sub", _make(k._storage, (steps - half,), (1,), half, D.float64), steps - 1)
     base = full((steps,), float(start), dtype=D.float64, device=CPU)
     base[half:] = float(end)
-    split = step * 134217729.0    # Veltkamp: step = hi + lo, halves whose products with k are exact
-    hi = split - (split - step)
-    p_hi, p_lo = k * hi, k * (step - hi)
-    s = base + p_hi
-    back = s - base
-    return s + (((base - (s - back)) + (p_hi - back)) + p_lo)
+    return _fused_multiply_add(base, k, step)
 
 
 def _in_dtype(value, dtype):
