@@ -126,7 +126,9 @@ def test_replay_does_one_eager_step_of_work():
     torch.webgpu.synchronize()
     with torch.webgpu.counter(kernels=True) as rep:
         g.replay()
-    assert rep.kernels == eager.kernels
+    # a fresh scalar (a Python number's operand) is written by the queue in an eager step; a replay fills it again
+    # with its fill kernel, logged when it was captured (index.mjs _fillScalar)
+    assert [k for k in rep.kernels if not k.startswith("fill:")] == eager.kernels
     for key in ("readbacks", "syncs", "compiles", "bytes_uploaded", "bytes_read"):
         assert rep[key] == 0, key
     n = 20

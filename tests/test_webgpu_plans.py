@@ -31,31 +31,47 @@ def _same(a, b):
         assert torch.equal(x, y), (x - y).abs().max()
 
 
+def _train(lr=0.0123, betas=(0.83, 0.977)):
+    """Six Adam steps of a small MLP: the losses and the parameters."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(12, 16), torch.nn.ReLU(), torch.nn.Linear(16, 4)).to(GPU)
+    x, y = torch.randn(6, 12).to(GPU), torch.randint(0, 4, (6,)).to(GPU)
+    opt = torch.optim.Adam(model.parameters(), lr, betas=betas)
+    losses = []
+    for _ in range(6):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses, [p.detach().cpu() for p in model.parameters()]
+
+
 def test_adam_steps_take_the_plan_with_new_scalars():
     """Adam's step size and bias correction change every step (known scalars in the record): the plan is taken
     anyway, and the parameters are those of planning every step."""
-    def train():
-        torch.manual_seed(0)
-        model = torch.nn.Sequential(torch.nn.Linear(12, 16), torch.nn.ReLU(), torch.nn.Linear(16, 4)).to(GPU)
-        x, y = torch.randn(6, 12).to(GPU), torch.randint(0, 4, (6,)).to(GPU)
-        # (hyperparameters no other test uses: a scalar value seen before comes from the scalar cache, no fill, and
-        # a step recording one fill fewer is another signature)
-        opt = torch.optim.Adam(model.parameters(), 0.0123, betas=(0.83, 0.977))
-        losses = []
-        for _ in range(6):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
-        return losses, [p.detach().cpu() for p in model.parameters()]
-
+    train = _train
     (losses, params), hits = _run(train, True)
     (losses0, params0), hits0 = _run(train, False)
     assert hits >= 4 and hits0 == 0
     assert losses == losses0
     _same(params, params0)
     assert losses[-1] < losses[0]
+
+
+def test_a_rerun_takes_the_plans_of_the_first_run():
+    """Running the same training again in one process (a notebook cell run twice): its scalars (Adam's step sizes)
+    now come from the scalar cache, filled in the first run, where the first run filled them afresh. A fresh
+    scalar is written by the queue, not recorded, so both runs record the same flushes: every flush of the second
+    run takes a plan, and the results are the first run's."""
+    def train():   # (hyperparameters no other test uses: the first run's scalar values are new)
+        return _train(0.0071, (0.81, 0.966))
+
+    (losses, params), _ = _run(train, True)
+    (losses2, params2), hits = _run(train, True)
+    assert hits == torch.webgpu.stats()["flushes"] > 0
+    assert losses2 == losses
+    _same(params2, params)
 
 
 def test_scalars_and_cut_pieces_take_their_new_values():

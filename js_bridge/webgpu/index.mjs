@@ -16,7 +16,7 @@
 import { createDevice } from './device.mjs';
 import { Buffers } from './buffers.mjs';
 import { Dispatcher, newCounts } from './dispatch.mjs';
-import { ARR, DT, MAX_GROUPS, aliasOf, coalesce, declare, grid, isFloat, isSubword } from './kernels/common.mjs';
+import { ARR, DT, ITEMSIZE, MAX_GROUPS, aliasOf, coalesce, declare, grid, isFloat, isSubword } from './kernels/common.mjs';
 import { BINARY_OPS, UNARY_OPS, WG, binaryExpr, elementwiseSource, elementwiseSpecs, unaryExpr } from './kernels/elementwise.mjs';
 import {
   WG_FUSED, boundOperands, fusedKey, fusedReduce, fusedSource, fusedSpecs, gemmEpilogue, writeFusedParams,
@@ -175,7 +175,7 @@ export class Bridge {
   setLazy(on) { const was = this.lazy.on; if (!on) this.lazy.flush(); this.lazy.on = !!on; return was; }
   lazyEnabled() { return this.lazy.on; }
   /** Flush plans kept by signature (lazy_plans.mjs) on (true) or off, the kept ones dropped; returns the previous setting. */
-  setPlanCache(on) { const was = this.lazy.plans.on; this.lazy.flush(); this.lazy.plans.clear(); this.lazy.plans.on = !!on; return was; }
+  setPlanCache(on) { const was = this.lazy.plans.on; this.lazy.flush(); if (!on) this.lazy.plans.clear(); this.lazy.plans.on = !!on; return was; }
   /** The work counters (dispatch.mjs newCounts) as JSON; `reset` zeroes them after reading. */
   counts(reset = false) {
     this.disp.counts.buffers_created = this.buffers.created - (this.createdAtReset ?? 0);
@@ -274,6 +274,7 @@ export class Bridge {
       }
       case FAMILY.FILL: {
         const a = ARGS.FILL(I);   // op 0: the value's bits; 1: each element's row-major index (arange)
+        if (a.op === 0 && this._fillScalar(a)) return;
         return this._elementwise('fill', a.op === 1 ? 'iota' : '', [a.out], a.shape, [a.out_st], F, [a.bits_lo, a.bits_hi]);
       }
       case FAMILY.UNARY: {
@@ -335,6 +336,32 @@ export class Bridge {
       case FAMILY.QUANT_MATMUL: return runQuantMatmul(this, ARGS.QUANT_MATMUL(I));
       default: throw Object.assign(new Error(`unknown family ${fam}`), { code: 2 });
     }
+  }
+
+  /**
+   * A fresh one-element tensor filled with a value (a Python scalar's operand, ops/_util.py scalar_tensor) is
+   * written now, not recorded: the value is known to the nodes that read it, and a flush's plan (lazy_plans.mjs) is
+   * the same whether the scalar was filled in it or came from the cache earlier. Only for a buffer no pending node
+   * names. Eager, the queue writes it (no kernel), into a buffer that has none yet: the write cannot overtake a
+   * command (Buffers.upload takes no buffer freed in the open batch). While a graph is captured, its fill kernel is
+   * dispatched now, ahead of the pending nodes, and logged: each replay fills it again. Returns true when done.
+   */
+  _fillScalar(a) {
+    const { out } = a, lazy = this.lazy, capturing = this.graphs.capturing;
+    if (!lazy.on || out.off !== 0 || lazy.refs.has(out.id)) return false;
+    for (const x of a.shape) if (x !== 1) return false;
+    const size = ITEMSIZE[out.dt], e = this.buffers.byId.get(out.id);
+    if (!e || e.nbytes !== size || (e.buf && !capturing)) return false;
+    this._checkDtypes([out.dt]);
+    if (capturing) {
+      this._ew('fill', '', [out], a.shape, [a.out_st], this._extra({ fam: 'fill', bits: a.bits_lo, bitsHi: a.bits_hi }));
+    } else {
+      this.buffers.upload(out.id, new Uint8Array(new Uint32Array([a.bits_lo, a.bits_hi]).buffer, 0, size));
+      this.disp.counts.bytes_uploaded += size;
+    }
+    if (out.dt !== DT.int64) lazy.consts.set(out.id, { dt: out.dt, off: 0, bits: a.bits_lo });
+    else lazy.forget(out.id);
+    return true;
   }
 
   /**
