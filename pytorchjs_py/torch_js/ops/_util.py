@@ -21,6 +21,14 @@ OP_IMPLEMENTATION_DIRS = (os.path.join(_PACKAGE_DIR, "ops") + os.sep,
 PACKAGE_DIRS = (_PACKAGE_DIR + os.sep,)
 
 
+def assertion_error(message):
+    """PyTorch's AssertionError (an assert of its Python code, nn.functional's), marked so the op wrappers
+    (ops/_api.py) pass it on as it is rather than as a slip of torch_js's own code."""
+    e = AssertionError(message)
+    e.torch_js_public = True
+    return e
+
+
 def warn_at_caller(message, category=UserWarning, inside=OP_IMPLEMENTATION_DIRS):
     """warnings.warn attributed to the first frame outside the directories `inside`: by default the caller of the op,
     past the ops' implementations (ops/, nn/_functional/, the op registry's wrapper among them) however deep the op's

@@ -674,7 +674,7 @@ minimum = _simple_binary(MINIMUM, "minimum")
 def masked_fill(input, mask, value):
     if not isinstance(mask, Tensor) or mask._dtype is not D.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{getattr(mask, 'dtype', type(mask).__name__)}")
+                           f"{D.c_type_name(mask._dtype) if isinstance(mask, Tensor) else type(mask).__name__}")
     if isinstance(value, Tensor):
         if value.dim() != 0:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "

@@ -1,9 +1,9 @@
-"""Indexing: `t[key]`, `t[key] = v`, gather/scatter, index_select/index_add/index_put/index_fill, take, masks
-(nonzero, masked_select/masked_scatter), flip and roll.
+"""Indexing: `t[key]`, `t[key] = v`, gather/scatter, index_select/index_put/index_fill/index_copy, take, masks
+(nonzero, masked_select/masked_scatter), flip and roll (index_add: scatter_reduce.py).
 
 Basic indexing (ints, slices, None, ...) makes views. Advanced indexing turns the index tensors into element
 offsets with one bounds-checked kernel per indexed dim, then one take (read) or put (write) kernel moves the
-data; gather, scatter, index_select and index_add are the same two primitives with other layouts.
+data; gather, scatter, index_select (and index_add) are the same two primitives with other layouts.
 """
 from .. import _dtype as D
 from .._tensor import Tensor, _empty, numel_of, wrap_dim
@@ -51,7 +51,7 @@ def _offsets(t, dims, idxs, bshape, wrap_negative=True):
                 be.index_offsets(offs, idx, expand_strides(idx._shape, idx._stride, bshape), t._shape[d],
                                  t._stride[d], k > 0, wrap_negative)
             except KernelIndexError as e:
-                raise IndexError(_bounds_message(e, d)) from None
+                raise _OutOfBounds(e, d) from None
         elif numel_of(bshape) and t._shape[d] == 0:
             raise IndexError(f"index is out of bounds for dimension {d} with size 0")
     return offs
@@ -60,6 +60,14 @@ def _offsets(t, dims, idxs, bshape, wrap_negative=True):
 def _bounds_message(err, dim):
     """The backend's KernelIndexError (index, size) as PyTorch words it, with the dimension."""
     return f"index {err.index} is out of bounds for dimension {dim} with size {err.size}"
+
+
+class _OutOfBounds(IndexError):
+    """t[idx]'s error for an index past its dim (the backend's KernelIndexError `err`), keeping the index and the
+    dim's size for ops that word it otherwise (index_select)."""
+    def __init__(self, err, dim):
+        super().__init__(_bounds_message(err, dim))
+        self.index, self.size = err.index, err.size
 
 
 class _Plan:
@@ -317,15 +325,19 @@ def index_put_(self, indices, values, accumulate=False):
 
 def index_select(input, dim, index, *, out=None):
     d = wrap_dim(dim, input.dim()) if input.dim() else 0
-    check(index.dim() <= 1, "index_select(): Index is supposed to be a vector")
+    check(index.dim() <= 1, "index_select(): Index is supposed to be a vector", IndexError)
     check(index._dtype in (D.int64, D.int32), "index_select(): Expected dtype int32 or int64 for index")
     if out is not None:
         _ip.check_writable(out, input, index, any_overlap=True)
     idx = _as_index(index, input).reshape(-1)
-    if input.dim() == 0:
-        r = index_plan(input.reshape(1), _Plan(input.reshape(1), [0], [idx], wrap_negative=False)).reshape(())
-    else:
-        r = index_plan(input, _Plan(input, [d], [idx], wrap_negative=False))
+    x = input if input.dim() else input.reshape(1)
+    try:
+        r = index_plan(x, _Plan(x, [d], [idx], wrap_negative=False))
+    except _OutOfBounds as e:   # in the words of PyTorch's CPU kernels: a dim-1 gather names the index
+        if input.dim() > 1 and d == 1:
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={e.index} axis_dim={e.size}") from None
+        raise IndexError("index out of range in self") from None
+    r = r if input.dim() else r.reshape(())
     r = as_op_result(r, "IndexSelectBackward0", (input,))
     return _ip.write_out(out, r) if out is not None else r
 
@@ -530,36 +542,6 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
 
 def scatter_add(input, dim, index, src):
     return _scatter_impl(input, dim, index, src, True)
-
-
-def index_add(input, dim, index, source, *, alpha=1):
-    d = wrap_dim(dim, input.dim()) if input.dim() else 0
-    check(index.dim() <= 1, lambda: f"index_add_(): Index is supposed to be a vector, but got dim: {index.dim()} "
-          f"with type: {D.scalar_type_name(index._dtype)} and size: {list(index._shape)}", IndexError)
-    check(index._dtype is D.int64 or index._dtype is D.int32, lambda: f"index_add_(): Expected dtype int32/int64 "
-          f"for index but got: {D.scalar_type_name(index._dtype)}")
-    check(input._dtype is source._dtype, lambda: f"index_add_(): self ({D.scalar_type_name(input._dtype)}) and "
-          f"source ({D.scalar_type_name(source._dtype)}) must have the same scalar type")
-    src = source if alpha == 1 else source * alpha
-    idx = _as_index(index, input).reshape(-1)
-    if source.dim() == 0 and input.dim() > 1:
-        # a 0-d source into a matrix would scatter one value across a whole slice (PyTorch refuses, as here)
-        if d == 0:
-            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-        raise RuntimeError(f"index_add_(): Indexing dim {d} is out of bounds of the source tensor with dim 0")
-    if (source.dim() == 0) != (input.dim() == 0) or (source.dim() and input.dim() and (
-            source.dim() != input.dim() or any(i != d and n != input._shape[i] for i, n in enumerate(source._shape)))):
-        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
-                           f"Got self.shape = {list(input._shape)} source.shape = {list(source._shape)}")
-    if src.dim() and src._shape[d] != idx._shape[0]:
-        raise RuntimeError(f"index_add_(): Number of indices ({idx._shape[0]}) should be equal to source.size(dim): "
-                           f"({src._shape[d]}), for dim: {d}")
-    shape = src._shape
-    expanded = idx.reshape(tuple(-1 if i == d else 1 for i in range(len(shape)))).expand(shape) if shape else idx
-    # a vector's bad index is index_select's IndexError, a bigger tensor's the gather kernel's RuntimeError
-    error = IndexError("index out of range in self") if input.dim() <= 1 else None
-    return _scatter_impl(input, d, expanded.contiguous() if shape else idx, src, True, checked=True,
-                         node="IndexAddBackward0", bounds_error=error)
 
 
 def take_along_dim(input, indices, dim=None, *, out=None):
@@ -779,9 +761,6 @@ def _register_all():
                  self, scatter(self, dim, index, src, value=value, reduce=reduce)))
     register("scatter_add", scatter_add, I, primitive=write, dtype="any", derivative=backward(_scatter_back),
              inplace=lambda self, dim, index, src: _ip.inplace_from(self, scatter_add(self, dim, index, src)))
-    register("index_add", index_add, I, primitive=write, dtype="any", derivative=backward(_scatter_back),
-             inplace=lambda self, dim, index, source, *, alpha=1: _ip.inplace_from(
-                 self, index_add(self, dim, index, source, alpha=alpha)))
     register("index_put", index_put, I, primitive=write, dtype="any", derivative=backward(_index_put_back),
              inplace=index_put_)
     # nonzero writes each non-zero element's linear index with one put kernel, the rest is other ops

@@ -235,6 +235,8 @@ def maybe_write_out(out, r):
 def resize_(self, *sizes, memory_format=None):
     """Tensor.resize_: self becomes a contiguous view of the new sizes from its storage offset, the storage
     growing (its old bytes kept) when too small. Sizes are checked before anything is allocated."""
+    if self._requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
     shape = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
     shape = int_tuple(shape, "resize_", "size", 1)
     n = checked_numel(shape)

@@ -1,6 +1,6 @@
 """Scatters that combine with what is there: scatter_reduce (sum, prod, mean, amax, amin of the values scattered
 to each place, with or without the place's own value), index_reduce (the same along one dim, whole slices at a
-time) and put (writes, or sums, at flat indices).
+time), index_add (their sum, scaled) and put (writes, or sums, at flat indices).
 
 scatter_reduce works on the flat contiguous result: each index element's target offset (indexing's
 scatter_targets), then one accumulating put (sum, mean), indexing's multiply_into (prod, in index order), or a
@@ -13,7 +13,7 @@ from ._util import GRAD_ENABLED, check, not_implemented_for, record, rename_grad
 from . import inplace as _ip
 from .creation import ones, ones_like, zeros, zeros_like
 from .elementwise import maximum, minimum, where
-from .indexing import _check_scatter, index_put, multiply_into, scatter_targets
+from .indexing import _as_index, _check_scatter, _scatter_back, _scatter_impl, index_put, multiply_into, scatter_targets
 from .shape import cat, view_scatter
 
 _SCATTER_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
@@ -211,8 +211,41 @@ def put_(self, index, source, accumulate=False):
     return _ip.inplace_of(self, put, index, source, accumulate)
 
 
+def index_add(input, dim, index, source, *, alpha=1):
+    d = wrap_dim(dim, input.dim()) if input.dim() else 0
+    check(index.dim() <= 1, lambda: f"index_add_(): Index is supposed to be a vector, but got dim: {index.dim()} "
+          f"with type: {D.scalar_type_name(index._dtype)} and size: {list(index._shape)}", IndexError)
+    check(index._dtype is D.int64 or index._dtype is D.int32, lambda: f"index_add_(): Expected dtype int32/int64 "
+          f"for index but got: {D.scalar_type_name(index._dtype)}")
+    check(input._dtype is source._dtype, lambda: f"index_add_(): self ({D.scalar_type_name(input._dtype)}) and "
+          f"source ({D.scalar_type_name(source._dtype)}) must have the same scalar type")
+    src = source if alpha == 1 else source * alpha
+    idx = _as_index(index, input).reshape(-1)
+    if source.dim() == 0 and input.dim() > 1:
+        # a 0-d source into a matrix would scatter one value across a whole slice (PyTorch refuses, as here)
+        if d == 0:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        raise RuntimeError(f"index_add_(): Indexing dim {d} is out of bounds of the source tensor with dim 0")
+    if (source.dim() == 0) != (input.dim() == 0) or (source.dim() and input.dim() and (
+            source.dim() != input.dim() or any(i != d and n != input._shape[i] for i, n in enumerate(source._shape)))):
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
+                           f"Got self.shape = {list(input._shape)} source.shape = {list(source._shape)}")
+    if src.dim() and src._shape[d] != idx._shape[0]:
+        raise RuntimeError(f"index_add_(): Number of indices ({idx._shape[0]}) should be equal to source.size(dim): "
+                           f"({src._shape[d]}), for dim: {d}")
+    shape = src._shape
+    expanded = idx.reshape(tuple(-1 if i == d else 1 for i in range(len(shape)))).expand(shape) if shape else idx
+    # a vector's bad index is index_select's IndexError, a bigger tensor's the gather kernel's RuntimeError
+    error = IndexError("index out of range in self") if input.dim() <= 1 else None
+    return _scatter_impl(input, d, expanded.contiguous() if shape else idx, src, True, checked=True,
+                         node="IndexAddBackward0", bounds_error=error)
+
+
 def _register_all():
     I = "index"
+    register("index_add", index_add, I, primitive="index_offsets/put", dtype="any", derivative=backward(_scatter_back),
+             inplace=lambda self, dim, index, source, *, alpha=1: _ip.inplace_from(
+                 self, index_add(self, dim, index, source, alpha=alpha)))
     register("scatter_reduce", scatter_reduce, I, dtype="any", derivative=backward(_scatter_reduce_back),
              inplace=_scatter_reduce_)
     register("index_reduce", index_reduce, I, dtype="any", inplace=_index_reduce_)

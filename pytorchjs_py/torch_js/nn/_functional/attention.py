@@ -4,7 +4,7 @@ import math
 
 from ...backends import cuda as _sdp_switches
 from ...ops import shape as _S
-from ...ops._util import warn_at_caller
+from ...ops._util import assertion_error, warn_at_caller
 from ...ops.fused_attention import fused_sdpa
 from ._common import D, Tensor, reg, zeros, arange
 from .misc import dropout, linear, pad
@@ -67,7 +67,7 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
         mdt = mask._dtype
         is_float = mdt.is_floating_point
         if mdt is not D.bool_ and not is_float:
-            raise AssertionError(f"only bool and floating types of {mask_name} are supported")
+            raise assertion_error(f"only bool and floating types of {mask_name} are supported")
         if check_other and other_type is not None and mdt is not other_type:
             warn_at_caller(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for "
                            "both instead.")
@@ -87,32 +87,33 @@ def _none_or_dtype(input):
 def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
     if query.dim() == 3:
         if key.dim() != 3 or value.dim() != 3:
-            raise AssertionError("For batched (3-D) `query`, expected `key` and `value` to be 3-D but found "
+            raise assertion_error("For batched (3-D) `query`, expected `key` and `value` to be 3-D but found "
                                  f"{key.dim()}-D and {value.dim()}-D tensors respectively")
         if key_padding_mask is not None and key_padding_mask.dim() != 2:
-            raise AssertionError("For batched (3-D) `query`, expected `key_padding_mask` to be `None` or 2-D but "
+            raise assertion_error("For batched (3-D) `query`, expected `key_padding_mask` to be `None` or 2-D but "
                                  f"found {key_padding_mask.dim()}-D tensor instead")
         if attn_mask is not None and attn_mask.dim() not in (2, 3):
-            raise AssertionError("For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D but found "
+            raise assertion_error("For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D but found "
                                  f"{attn_mask.dim()}-D tensor instead")
         return True
     if query.dim() == 2:
         if key.dim() != 2 or value.dim() != 2:
-            raise AssertionError("For unbatched (2-D) `query`, expected `key` and `value` to be 2-D but found "
+            raise assertion_error("For unbatched (2-D) `query`, expected `key` and `value` to be 2-D but found "
                                  f"{key.dim()}-D and {value.dim()}-D tensors respectively")
         if key_padding_mask is not None and key_padding_mask.dim() != 1:
-            raise AssertionError("For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` or 1-D but "
+            raise assertion_error("For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` or 1-D but "
                                  f"found {key_padding_mask.dim()}-D tensor instead")
         if attn_mask is not None:
             if attn_mask.dim() not in (2, 3):
-                raise AssertionError("For unbatched (2-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D but "
+                raise assertion_error("For unbatched (2-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D but "
                                      f"found {attn_mask.dim()}-D tensor instead")
             if attn_mask.dim() == 3:
                 expected = (num_heads, query._shape[0], key._shape[0])
                 if attn_mask._shape != expected:
-                    raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got {attn_mask.shape}")
+                    raise assertion_error(f"Expected `attn_mask` shape to be {expected} but got {attn_mask.shape}")
         return False
-    raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received {query.dim()}-D query tensor")
+    raise assertion_error(f"query should be unbatched 2D or batched 3D tensor but received {query.dim()}-D query "
+                          "tensor")
 
 
 def _reads_strided(t, dims, tensors):
@@ -176,22 +177,22 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         if key_padding_mask is not None:
             is_causal = False
     if embed_dim != embed_dim_to_check:
-        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}")
+        raise assertion_error(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}")
     head_dim = embed_dim // num_heads
     if head_dim * num_heads != embed_dim:
-        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+        raise assertion_error(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
     if use_separate_proj_weight:
         if key._shape[:2] != value._shape[:2]:
-            raise AssertionError(f"key's sequence and batch dims {key.shape[:2]} do not match value's "
+            raise assertion_error(f"key's sequence and batch dims {key.shape[:2]} do not match value's "
                                  f"{value.shape[:2]}")
     elif key._shape != value._shape:
-        raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
+        raise assertion_error(f"key shape {key.shape} does not match value shape {value.shape}")
 
     # q, k and v go to scaled_dot_product_attention as 4-D views of (L, B, E), not through (B * heads, L, head_dim)
     direct = not (need_weights or static_k is not None or static_v is not None or add_zero_attn)
     if not use_separate_proj_weight:
         if in_proj_weight is None:
-            raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
+            raise assertion_error("use_separate_proj_weight is False but in_proj_weight is None")
         views = direct and bias_k is None and (not training or dropout_p == 0.0) and _reads_strided(
             query, (bsz, num_heads, tgt_len, key._shape[0], head_dim, head_dim),
             (query, key, value, in_proj_weight, in_proj_bias, attn_mask, key_padding_mask))
@@ -217,7 +218,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
 
     if bias_k is not None and bias_v is not None:
         if static_k is not None or static_v is not None:
-            raise AssertionError("bias cannot be added to static key.")
+            raise assertion_error("bias cannot be added to static key.")
         k = _S.cat([k, bias_k.expand(1, bsz, embed_dim)])
         v = _S.cat([v, bias_v.expand(1, bsz, embed_dim)])
         if attn_mask is not None:
@@ -225,7 +226,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         if key_padding_mask is not None:
             key_padding_mask = pad(key_padding_mask, (0, 1))
     elif bias_k is not None or bias_v is not None:
-        raise AssertionError("bias_k is set but bias_v is None" if bias_k is not None else
+        raise assertion_error("bias_k is set but bias_v is None" if bias_k is not None else
                              "bias_v is set but bias_k is None")
 
     if direct:
@@ -245,7 +246,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         src_len = k._shape[1]
     if key_padding_mask is not None:
         if key_padding_mask._shape != (bsz, src_len):
-            raise AssertionError(f"expecting key_padding_mask shape of {(bsz, src_len)}, but got "
+            raise assertion_error(f"expecting key_padding_mask shape of {(bsz, src_len)}, but got "
                                  f"{key_padding_mask.shape}")
         key_padding_mask = key_padding_mask.view(bsz, 1, 1, src_len).expand(-1, num_heads, -1, -1) \
             .reshape(bsz * num_heads, 1, src_len)
@@ -258,7 +259,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         e = q._shape[-1]
         q_scaled = q * math.sqrt(1.0 / float(e))
         if is_causal and attn_mask is None:
-            raise AssertionError("FIXME: is_causal not implemented for need_weights")
+            raise assertion_error("FIXME: is_causal not implemented for need_weights")
         w = q_scaled.matmul(k.transpose(-2, -1))
         if attn_mask is not None:
             w = w + attn_mask

@@ -3,7 +3,7 @@ values agree with PyTorch's, weights, ignore_index and label smoothing included.
 import math
 
 from ...ops._registry import backward
-from ...ops._util import not_implemented_for, rename_grad_fn, warn_at_caller
+from ...ops._util import check, not_implemented_for, rename_grad_fn, warn_at_caller
 from ...ops import shape as _S
 from ...ops.creation import tensor as _tensor
 from ...ops.elementwise import where as _where
@@ -61,20 +61,38 @@ def _check_same_size(input, target, name):
 
 # ---- nll / cross entropy -------------------------------------------------------------------------------------
 
+def _check_nll_shapes(input, target):
+    """ATen's nll_loss_nd checks, in its order: the batch, then nll_loss's (1-D and 2-D inputs), nll_loss2d's (4-D)
+    or the target's size for the input it views as 4-D (3-D, 5-D and more)."""
+    nd = input.dim()
+    if nd < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {nd})")
+    batch = target._shape[0] if target.dim() else 0
+    if nd != 1 and input._shape[0] != batch:
+        raise ValueError(f"Expected input batch_size ({input._shape[0]}) to match target batch_size ({batch}).")
+    if nd <= 2:
+        check(target.dim() <= 1, "0D or 1D target tensor expected, multi-target not supported")
+        if nd == 1 and target.dim() == 1 and batch != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {batch}")
+    elif nd == 4:
+        check(target.dim() == 3, lambda: f"only batches of spatial targets supported (3D tensors) but got targets "
+              f"of dimension: {target.dim()}")
+        check(input._shape[2:] == target._shape[1:], lambda: f"size mismatch (got input: {list(input._shape)} , "
+              f"target: {list(target._shape)}")
+    else:
+        expected = [input._shape[0]] + list(input._shape[2:])
+        check(list(target._shape) == expected, lambda: f"Expected target size {expected}, got {list(target._shape)}")
+
+
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
-    if input.dim() < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
-    if target._dtype.is_floating_point or target._dtype is D.bool_:
-        raise RuntimeError(f"expected scalar type Long but found {D.scalar_type_name(target._dtype)}")
+    _check_nll_shapes(input, target)
+    if target._dtype is not D.int64 and target._dtype is not D.uint8:
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {D.scalar_type_name(target._dtype)}")
     unbatched = input.dim() == 1
     x = input.unsqueeze(0) if unbatched else input
     t = target.unsqueeze(0) if unbatched and target.dim() == 0 else target
     n, c = x._shape[0], x._shape[1]
-    if t._shape[0] != n:
-        raise ValueError(f"Expected input batch_size ({n}) to match target batch_size ({t._shape[0]}).")
-    if x.dim() > 2 and t._shape[1:] != x._shape[2:]:
-        raise RuntimeError(f"size mismatch (got input: {list(x._shape)} , target: {list(t._shape)}")
     if weight is not None and weight.numel() != c:
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
                            f"weight tensor of shape: {list(weight._shape)}")
@@ -118,10 +136,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     class_dim = 0 if input.dim() == 1 else 1
     c = input._shape[class_dim]
     logp = input.log_softmax(class_dim)
-    if target._dtype.is_floating_point:
-        # class probabilities
-        if target._shape != input._shape:
-            raise RuntimeError(f"Expected target size {list(input._shape)}, got {list(target._shape)}")
+    if target._shape == input._shape:   # class probabilities (ATen decides by the shapes)
+        check(target._dtype.is_floating_point, lambda: f"Expected floating point type for target with class "
+              f"probabilities, got {D.scalar_type_name(target._dtype)}")
+        check(ignore_index < 0, "ignore_index is not supported for floating point target")
         tgt = target
         if label_smoothing > 0:
             tgt = target * (1 - label_smoothing) + label_smoothing / c
@@ -236,6 +254,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if target._shape != input._shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
                          f"({input.shape}) is deprecated. Please ensure they have the same size.")
+    check(target._dtype is input._dtype, lambda: f"Found dtype {D.scalar_type_name(target._dtype)} but expected "
+          f"{D.scalar_type_name(input._dtype)}")
     with_grad_check = bool(((input < 0) | (input > 1)).any()) if input.numel() else False
     if with_grad_check:
         raise RuntimeError("all elements of input should be between 0 and 1")
@@ -256,6 +276,12 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 def aten_bce_with_logits(input, target, weight, pos_weight, reduction):
     """The op under nn.functional's shape check (torch.binary_cross_entropy_with_logits broadcasts)."""
+    # ATen writes (1 - target) * input into 1 - target: an integral target cannot hold it, a bool one cannot subtract
+    check(target._dtype is not D.bool_, "Subtraction, the `-` operator, with two bool tensors is not supported. Use "
+          "the `^` or `logical_xor()` operator instead.")
+    check(target._dtype.is_floating_point or target._dtype.is_complex, lambda: f"result type "
+          f"{D.scalar_type_name(D.promote_types(input._dtype, target._dtype))} can't be cast to the desired output "
+          f"type {D.scalar_type_name(target._dtype)}")
     if pos_weight is not None:
         log_weight = (pos_weight - 1) * target + 1
         loss = (1 - target) * input - log_weight * logsigmoid(input)

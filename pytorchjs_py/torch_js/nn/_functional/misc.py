@@ -4,7 +4,7 @@ import math
 
 from ..._tensor import _empty
 from ...ops._registry import NOT_DIFFERENTIABLE, backward, torch_ops
-from ...ops._util import GRAD_ENABLED, broadcast_shapes, record, rename_grad_fn, warn_at_caller
+from ...ops._util import GRAD_ENABLED, assertion_error, broadcast_shapes, record, rename_grad_fn, warn_at_caller
 from ...ops import shape as _S
 from ...ops.elementwise import where as _where
 from ...ops.inplace import write_out
@@ -112,7 +112,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if not isinstance(weight, Tensor) or weight.dim() != 2:
         num = weight._shape[0] if isinstance(weight, Tensor) and weight.dim() and padding_idx is not None else None
         if num is not None and not -num <= padding_idx < num:
-            raise AssertionError("Padding_idx must be within num_embeddings")
+            raise assertion_error("Padding_idx must be within num_embeddings")
         raise RuntimeError("'weight' must be 2-D")
     if input._dtype not in (D.int64, D.int32):
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
@@ -120,10 +120,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
                            f"for embedding)")
     num = weight._shape[0]
     if padding_idx is not None:
-        if padding_idx > 0:
-            assert padding_idx < num, "Padding_idx must be within num_embeddings"
-        elif padding_idx < 0:
-            assert padding_idx >= -num, "Padding_idx must be within num_embeddings"
+        if not -num <= padding_idx < num:
+            raise assertion_error("Padding_idx must be within num_embeddings")
+        if padding_idx < 0:
             padding_idx = num + padding_idx
     idx = input.reshape(-1).to(D.int64)
     if max_norm is not None:

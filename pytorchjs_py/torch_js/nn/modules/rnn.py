@@ -323,20 +323,20 @@ class RNNBase(Module):
                                f"{input.shape[-1]}")
         return input, is_batched
 
-    def _init_state(self, hx, input, is_batched, size, name="hx"):
+    def _init_state(self, hx, input, is_batched, size, label="hidden"):
         num_directions = 2 if self.bidirectional else 1
         B = input.shape[1]
         if hx is None:
             return zeros((self.num_layers * num_directions, B, size), dtype=input.dtype, device=input.device)
         if not is_batched:
             if hx.dim() != 2:
-                raise RuntimeError(f"For unbatched 2-D input, {name} should also be 2-D but got {hx.dim()}-D tensor")
+                raise RuntimeError(f"For unbatched 2-D input, hx should also be 2-D but got {hx.dim()}-D tensor")
             hx = hx.unsqueeze(1)
         elif hx.dim() != 3:
-            raise RuntimeError(f"For batched 3-D input, {name} should also be 3-D but got {hx.dim()}-D tensor")
+            raise RuntimeError(f"For batched 3-D input, hx should also be 3-D but got {hx.dim()}-D tensor")
         expected = (self.num_layers * num_directions, B, size)
         if tuple(hx.shape) != expected:
-            raise RuntimeError(f"Expected hidden size {expected}, got {list(hx.shape)}")
+            raise RuntimeError(f"Expected {label} size {expected}, got {list(hx.shape)}")
         return hx
 
     def _finish(self, out, is_batched):
@@ -402,8 +402,12 @@ class LSTM(RNNBase):
             h0 = self._init_state(None, x, is_batched, real_hidden)
             c0 = self._init_state(None, x, is_batched, self.hidden_size)
         else:
-            h0 = self._init_state(hx[0], x, is_batched, real_hidden)
-            c0 = self._init_state(hx[1], x, is_batched, self.hidden_size, name="cx")
+            want = 3 if is_batched else 2
+            if hx[0].dim() != want or hx[1].dim() != want:
+                raise RuntimeError(f"For {'batched 3-D' if is_batched else 'unbatched 2-D'} input, hx and cx should "
+                                   f"also be {want}-D but got ({hx[0].dim()}-D, {hx[1].dim()}-D) tensors")
+            h0 = self._init_state(hx[0], x, is_batched, real_hidden, "hidden[0]")
+            c0 = self._init_state(hx[1], x, is_batched, self.hidden_size, "hidden[1]")
         out, h_n, c_n = self._run(x, h0, c0)
         if not is_batched:
             h_n = h_n.squeeze(1)

@@ -108,15 +108,17 @@ def mm(input, mat2, *, out=None):
 register("mm", mm, "linalg", primitive="gemm", dtype="same", derivative=backward(gemm_backward))
 
 
+def _check_batch2(batches, k, shape):
+    """bmm's check of its second operand's shape: `batches` matrices of `k` rows."""
+    if shape[0] != batches or shape[1] != k:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{batches}, {k}] but got: "
+                           f"[{shape[0]}, {shape[1]}].")
+
+
 def bmm(input, mat2, *, out=None):
     check(input.dim() == 3, "batch1 must be a 3D tensor")
     check(mat2.dim() == 3, "batch2 must be a 3D tensor")
-    if input._shape[0] != mat2._shape[0]:
-        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got {input._shape[0]} and "
-                           f"{mat2._shape[0]}")
-    if input._shape[2] != mat2._shape[1]:
-        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{input._shape[0]}, "
-                           f"{input._shape[2]}] but got: [{mat2._shape[0]}, {mat2._shape[1]}].")
+    _check_batch2(input._shape[0], input._shape[2], mat2._shape)
     r = gemm(input, mat2)
     return _ip.write_out_exact(out, r)
 
@@ -142,17 +144,17 @@ def matmul(input, other, *, out=None):
     else:
         a = input.unsqueeze(0) if da == 1 else input
         b = other.unsqueeze(-1) if db == 1 else other
-        if a._shape[-1] != b._shape[-2]:
-            raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
-                               f"[{numel_of(b._shape[:-2])}, {a._shape[-1]}] but got: [{numel_of(b._shape[:-2])}, "
-                               f"{b._shape[-2]}].")
         m, k, n = a._shape[-2], a._shape[-1], b._shape[-1]
         if b.dim() == 2 and a.dim() > 2:
-            # fold the batch into M: one big gemm
+            # fold the batch into M: one big gemm (a mismatch is mm's or mv's error on the folded matrix)
+            rows = numel_of(a._shape[:-1])
+            if db == 1 and k != other._shape[0]:
+                raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{k}), vec ({other._shape[0]})")
             r = mm(a.reshape(-1, k), b).reshape(a._shape[:-1] + (n,))
-        else:
+        else:   # the batch dims broadcast first, then bmm checks the expanded operands
             batch = broadcast_shapes(a._shape[:-2], b._shape[:-2])
             bn = numel_of(batch)
+            _check_batch2(bn, k, (bn,) + b._shape[-2:])
             a3 = a.expand(batch + (m, k)).reshape(bn, m, k)
             b3 = b.expand(batch + (k, n)).reshape(bn, k, n)
             r = gemm(a3, b3).reshape(batch + (m, n))
