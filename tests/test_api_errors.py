@@ -118,6 +118,32 @@ CASES = [
     ("T.zeros(2, requires_grad=True).resize_(3)", RuntimeError, "cannot resize variables that require grad"),
     ("T.zeros(2, 3).masked_fill(T.zeros(2, 3), 1)", RuntimeError,
      "masked_fill_ only supports boolean masks, but got mask with dtype float"),
+    # a float64 batch (from numpy) into a float32 model
+    ("T.nn.Linear(3, 2)(T.ones(2, 3, dtype=T.float64))", RuntimeError,
+     "mat1 and mat2 must have the same dtype, but got Double and Float"),
+    ("T.nn.functional.linear(T.ones(2, 3), T.ones(2, 3), T.ones(2, dtype=T.float64))", RuntimeError,
+     "self and mat2 must have the same dtype, but got Double and Float"),
+    ("T.nn.Conv2d(1, 2, 3)(T.ones(1, 1, 5, 5, dtype=T.float64))", RuntimeError,
+     "Input type (double) and bias type (float) should be the same"),
+    ("T.bmm(T.ones(2, 3, 4, dtype=T.float64), T.ones(2, 4, 5))", RuntimeError,
+     "expected scalar type Double but found Float"),
+    ("T.nn.GroupNorm(3, 4)", ValueError, "num_channels (4) must be divisible by num_groups (3)"),
+    ("T.ones(2, 5).unflatten(-1, (2, 3))", RuntimeError,
+     "unflatten: Provided sizes [2, 3] don't multiply up to the size of dim 1 (5) in the input tensor"),
+    ("T.ones(2, 6).unflatten(1, ())", RuntimeError, "unflatten: sizes must be non-empty"),
+    ("T.nn.functional.bilinear(T.ones(5, 2), T.ones(4, 3), T.ones(4, 2, 3))", RuntimeError,
+     "bilinear(): input batch dimensions do not match at dim 0: got 5 and 4"),
+    ("T.nn.functional.interpolate(T.ones(1, 1, 4, 4), size=(2, 2, 2))", ValueError,
+     "spatial dimensions of [4, 4] and output size of (2, 2, 2). Please"),
+    ("T.nn.functional.interpolate(T.ones(1, 1, 4, 4), scale_factor=[2, 2, 2])", ValueError,
+     "Input and scale_factor must have the same number of spatial dimensions, but got input with spatial dimensions "
+     "of [4, 4] and scale_factor of shape [2, 2, 2]."),
+    ("T.nn.Upsample(scale_factor=2)(T.ones(2))", NotImplementedError,
+     "(got 1D) for the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact "
+     "(got nearest)"),
+    ("T.optim.SGD([T.ones(1), 'a'], lr=0.1)", TypeError, "optimizer can only optimize Tensors, but one of the params "
+     "is str"),
+    ("T.utils.data.TensorDataset(T.ones(4, 2), T.ones(3))", AssertionError, "Size mismatch between tensors"),
     # the transposes' rank checks
     ("T.ones(2, 3, 4).H", RuntimeError,
      "tensor.H is only supported on matrices (2-D tensors). Got 3-D tensor. For batches of matrices, consider using "
@@ -168,6 +194,9 @@ WORKS = [
     ("T.add(x1=T.ones(1), x2=T.ones(1)).tolist()", [2.0]),
     ("T.abs(a=T.tensor([-1.0])).tolist()", [1.0]),
     ("T.where(T.tensor([True, False]), x1=T.ones(2), x2=T.zeros(2)).tolist()", [1.0, 0.0]),
+    # the 1-D and 2-D transposed convolutions add a bias of another dtype in the input's
+    ("str(T.nn.functional.conv_transpose2d(T.ones(1, 1, 2, 2), T.ones(1, 1, 1, 1), T.ones(1, dtype=T.float64))"
+     ".dtype)", "torch.float32"),
 ]
 
 

@@ -150,6 +150,10 @@ def flatten(self, start_dim=0, end_dim=-1):
 def unflatten(self, dim, sizes):
     d = wrap_dim(dim, self.dim())
     sizes = tuple(sizes)
+    check(sizes, "unflatten: sizes must be non-empty")
+    if -1 not in sizes and numel_of(sizes) != self._shape[d]:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {d} "
+                           f"({self._shape[d]}) in the input tensor")
     inner = _infer_shape(sizes, self._shape[d])
     return view(self, self._shape[:d] + inner + self._shape[d + 1:]) if _view_strides(
         self._shape, self._stride, self._shape[:d] + inner + self._shape[d + 1:]) is not None else \

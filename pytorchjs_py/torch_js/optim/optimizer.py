@@ -11,6 +11,7 @@ from itertools import chain
 
 from .. import _dtype as D
 from .._tensor import Tensor
+from .._functions import typename
 from .._grad_mode import GRAD_ENABLED, enable_grad
 from ..backends.webgpu import runtime as _webgpu_rt
 from ..ops.creation import tensor, zeros
@@ -372,8 +373,7 @@ class Optimizer:
             param_group["param_names"] = names
         for p in param_group["params"]:
             if not isinstance(p, Tensor):
-                raise TypeError("optimizer can only optimize Tensors, but one of the params is "
-                                + type(p).__module__ + "." + type(p).__name__)
+                raise TypeError("optimizer can only optimize Tensors, but one of the params is " + typename(p))
             if not self.defaults.get("differentiable", None) and not (p.is_leaf or p.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():

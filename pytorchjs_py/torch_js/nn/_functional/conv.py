@@ -220,20 +220,22 @@ def _uses_onednn(x, weight, s, op, d, groups, transposed):
 def _check_conv_dtypes(input, weight, bias, nd, transposed, onednn, needs_columns):
     """The kernels' dtype checks. Floating types everywhere; integers: int64 for the transposed kernels, every one
     but bool for the others (computed here in int64: the wrapped result is the same)."""
+    bias_differs = bias is not None and bias._dtype is not input._dtype
+    if bias_differs and not transposed:   # checked before the weight
+        raise RuntimeError(f"Input type ({_tname(input)}) and bias type ({_tname(bias)}) should be the same")
     if weight._dtype is not input._dtype:
         if onednn:
             raise RuntimeError(f"Input type ({input.type()}) and weight type ({weight.type()}) should be the same or "
                                f"input should be a MKLDNN tensor and weight is a dense tensor")
         raise RuntimeError(f"expected scalar type {D.scalar_type_name(input._dtype)} but found "
                            f"{D.scalar_type_name(weight._dtype)}")
-    if bias is not None and bias._dtype is not input._dtype:
-        if not transposed:
-            raise RuntimeError(f"Input type ({_tname(input)}) and bias type ({_tname(bias)}) should be the same")
+    if bias_differs:   # transposed: the 1-D and 2-D kernels add the bias in the input's dtype
         if onednn:
             raise RuntimeError(f"Input type ({input.type()}) and bias type ({bias.type()}) should be the same or "
                                f"input should be a MKLDNN tensor and bias is a dense tensor")
-        raise RuntimeError(f"expected scalar type {D.scalar_type_name(input._dtype)} but found "
-                           f"{D.scalar_type_name(bias._dtype)}")
+        if nd == 3:
+            raise RuntimeError(f"expected scalar type {D.scalar_type_name(input._dtype)} but found "
+                               f"{D.scalar_type_name(bias._dtype)}")
     dt = input._dtype
     if dt.is_floating_point or dt is D.int64 or (not transposed and dt is not D.bool_):
         return
@@ -441,7 +443,8 @@ def _convolution(input, weight, bias, stride, padding, dilation, transposed, out
     cdt = _compute_dtype(in_dtype)
     if cdt is not in_dtype:
         x, weight = x.to(cdt), weight.to(cdt)
-        bias = bias.to(cdt) if bias is not None else None
+    if bias is not None and bias._dtype is not cdt:
+        bias = bias.to(cdt)
     xl, wl = _lift(x, nd), _lift(weight, nd)
     s3, p3, d3 = _lift_param(s, nd, 1), _lift_param(p, nd, 0), _lift_param(d, nd, 1)
     if transposed:

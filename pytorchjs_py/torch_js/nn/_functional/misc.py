@@ -4,11 +4,12 @@ import math
 
 from ..._tensor import _empty
 from ...ops._registry import NOT_DIFFERENTIABLE, backward, torch_ops
-from ...ops._util import GRAD_ENABLED, assertion_error, broadcast_shapes, record, rename_grad_fn, warn_at_caller
+from ...ops._util import (GRAD_ENABLED, assertion_error, broadcast_shapes, check, record, rename_grad_fn,
+                          warn_at_caller)
 from ...ops import shape as _S
 from ...ops.elementwise import where as _where
 from ...ops.inplace import write_out
-from ...ops.linalg.products import mm_mat1_backward, mm_mat2_backward
+from ...ops.linalg.products import check_addmm_dtypes, mm_mat1_backward, mm_mat2_backward
 from ._common import D, Tensor, as_op_result, no_grad, ntuple, reg, zeros, full, arange, empty, empty_like
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 from . import resample_aa as _resample_aa
@@ -17,6 +18,8 @@ from . import resample_aa as _resample_aa
 # ---- linear --------------------------------------------------------------------------------------------------
 
 def linear(input, weight, bias=None):
+    if bias is not None and weight.dim() == 2 and (input.dim() == 2 or input.dim() > 2 and input.is_contiguous()):
+        check_addmm_dtypes(bias, input, weight)   # PyTorch's addmm: a float64 batch into a float32 layer
     if weight.dim() == 2 and input.dim() >= 1 and input._shape[-1] != weight._shape[1]:
         lead = input._shape[:-1]
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({int(math.prod(lead)) if lead else 1}x"
@@ -35,7 +38,7 @@ def linear(input, weight, bias=None):
             return _addmm(bias, input.reshape(-1, input._shape[-1]), weight.t()).view(out_shape)
     y = input.matmul(weight.t() if weight.dim() == 2 else weight)
     if bias is not None:
-        y = y + bias
+        y = y.add_(bias)   # in place, as ATen: the output keeps the product's dtype
     return y
 
 
@@ -68,9 +71,10 @@ def _addmm_backward(ctx, g):
 
 
 def bilinear(input1, input2, weight, bias=None):
-    if input1._shape[:-1] != input2._shape[:-1]:
-        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got {list(input1._shape[:-1])} and "
-                           f"{list(input2._shape[:-1])}")
+    check(input1.dim() == input2.dim(), lambda: f"bilinear(): input dimensions do not match: got {input1.dim()} and "
+          f"{input2.dim()}")
+    for k, (a, b) in enumerate(zip(input1._shape[:-1], input2._shape[:-1])):
+        check(a == b, lambda: f"bilinear(): input batch dimensions do not match at dim {k}: got {a} and {b}")
     o, i, j = weight._shape
     lead = input1._shape[:-1]
     x1 = input1.reshape(-1, i)
@@ -414,14 +418,18 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError("only one of size or scale_factor should be defined")
     sp_in = input._shape[2:]
     if size is not None:
-        out_size = ntuple(size, nsp)
-        if len(out_size) != nsp:
+        if isinstance(size, (list, tuple)) and len(size) != nsp:   # (the size as given: a list, tuple or Size)
             raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input with "
-                             f"spatial dimensions of {list(sp_in)} and output size of {list(out_size)}. Please "
-                             "provide input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, "
-                             "...,oK) format.")
+                             f"spatial dimensions of {list(sp_in)} and output size of {size}. Please provide input "
+                             "tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format.")
+        out_size = ntuple(size, max(nsp, 0))
         scales = (None,) * nsp
     elif scale_factor is not None:
+        if isinstance(scale_factor, (list, tuple)) and len(scale_factor) != nsp:
+            raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got input "
+                             f"with spatial dimensions of {list(sp_in)} and scale_factor of shape {scale_factor}. "
+                             "Please provide input tensor in (N, C, d1, d2, ...,dK) format and scale_factor in (s1, "
+                             "s2, ...,sK) format.")
         sf = tuple(float(v) for v in scale_factor) if isinstance(scale_factor, (list, tuple)) else \
             (float(scale_factor),) * nsp
         out_size = tuple(int(math.floor(float(n) * f)) for n, f in zip(sp_in, sf))
@@ -429,9 +437,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     else:
         raise ValueError("either size or scale_factor should be defined")
     if nsp < 1:   # checked after the sizes, as PyTorch does
-        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
-                                  f"for the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
-                                  f"nearest-exact (got {mode})")
+        raise _unsupported_input(input, mode)
     if antialias and not (mode in _resample_aa.FILTERS and input.dim() == 4):
         raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D "
                          "tensor as input")
@@ -495,7 +501,14 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                 acc = term if acc is None else acc + term
             x = acc
         return _upsample_node(x, mode, nsp)
-    raise NotImplementedError(f"torch_js: interpolate mode '{mode}' is not implemented")
+    raise _unsupported_input(input, mode)
+
+
+def _unsupported_input(input, mode):
+    """interpolate's error for a mode it does not know, or one that does not take this rank."""
+    return NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for "
+                               "the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
+                               f"nearest-exact (got {mode})")
 
 
 def _upsample_deprecated(name):

@@ -119,6 +119,8 @@ def bmm(input, mat2, *, out=None):
     check(input.dim() == 3, "batch1 must be a 3D tensor")
     check(mat2.dim() == 3, "batch2 must be a 3D tensor")
     _check_batch2(input._shape[0], input._shape[2], mat2._shape)
+    check(input._dtype is mat2._dtype, lambda: f"expected scalar type {D.scalar_type_name(input._dtype)} but found "
+          f"{D.scalar_type_name(mat2._dtype)}")
     r = gemm(input, mat2)
     return _ip.write_out_exact(out, r)
 
@@ -257,9 +259,18 @@ def _rounded_once(input, mat1, mat2):
     return d in _HALF and mat2._dtype is d and input._dtype is d
 
 
+def check_addmm_dtypes(input, mat1, mat2):
+    """addmm's dtype checks, before its shape checks (nn.Linear's with a bias: the bias, then the input, against
+    the weight)."""
+    for name, t in (("self", input), ("mat1", mat1)):
+        check(t._dtype is mat2._dtype, lambda: f"{name} and mat2 must have the same dtype, but got "
+              f"{D.scalar_type_name(t._dtype)} and {D.scalar_type_name(mat2._dtype)}")
+
+
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     if not isinstance(input, Tensor):
         raise TypeError(f"addmm(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    check_addmm_dtypes(input, mat1, mat2)
     if _rounded_once(input, mat1, mat2):
         r = addmm(input.float(), mat1.float(), mat2.float(), beta=beta, alpha=alpha).to(mat1._dtype)
         return _ip.write_out(out, r) if out is not None else r

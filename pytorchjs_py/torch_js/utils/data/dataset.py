@@ -29,7 +29,7 @@ class IterableDataset(Dataset):
 class TensorDataset(Dataset):
     def __init__(self, *tensors):
         if any(tensors[0].size(0) != tensor.size(0) for tensor in tensors):
-            raise ValueError("Size mismatch between tensors")
+            raise AssertionError("Size mismatch between tensors")   # PyTorch's assert
         self.tensors = tensors
 
     def __getitem__(self, index):
