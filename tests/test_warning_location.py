@@ -20,6 +20,8 @@ CALLS = [
     ("upsample_bilinear", lambda: F.upsample_bilinear(tj.zeros(1, 1, 2, 2), scale_factor=2),
      "`nn.functional.upsample_bilinear` is deprecated."),
     ("T of 3-D", lambda: tj.zeros(2, 3, 4).T, "The use of `x.T` on tensors of dimension other than 2"),
+    ("chain_matmul", lambda: tj.chain_matmul(tj.ones(2, 2), tj.ones(2, 2)),
+     "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use torch.linalg.multi_dot"),
 ]
 
 

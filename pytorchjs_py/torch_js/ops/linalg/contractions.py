@@ -6,7 +6,7 @@ from ... import _dtype as D
 from ..._grad_mode import no_grad
 from ..._tensor import Tensor, numel_of, wrap_dim
 from .._registry import backward, register
-from .._util import GRAD_ENABLED, as_op_result, broadcast_shapes, check, record
+from .._util import GRAD_ENABLED, as_op_result, broadcast_shapes, check, record, warn_at_caller
 from .. import inplace as _ip
 from ..creation import ones_like, zeros
 from ..shape import cat
@@ -320,6 +320,9 @@ register("multi_dot", multi_dot, "linalg", namespace="linalg", method=False, dty
 
 
 def chain_matmul(*matrices, out=None):
+    warn_at_caller("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+                   "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than multiple "
+                   "parameters.")
     if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
         matrices = tuple(matrices[0])
     check(len(matrices) > 0, "chain_matmul(): Expected one or more matrices")
