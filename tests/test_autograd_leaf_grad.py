@@ -5,6 +5,8 @@ tensor is dense and laid out as the leaf is; otherwise .grad is a copy laid out 
 torch_js reads Python's reference counts for "only reference", which Python 3.14 (Pyodide) counts differently from
 3.11: these tests run in both. Expected values are inline; PyTorch's own answers are compared where importable.
 """
+import warnings
+
 import pytest
 
 import torch_js
@@ -208,3 +210,15 @@ def test_assigned_grad_and_unused_input_messages():
     with pytest.raises(RuntimeError, match="^The differentiated Tensor at index 1 appears to not have been used in "
                                            "the graph. Set allow_unused=True"):
         torch_js.autograd.grad(x.sum(), [x, torch_js.ones(2, requires_grad=True)])
+
+
+def test_reading_a_non_leaf_grad_warns():
+    """y = x * 2; y.grad is None, with PyTorch's warning (at the reading line); none after retain_grad()."""
+    x = torch_js.ones(2, requires_grad=True)
+    y, z = x * 2, x * 3
+    z.retain_grad()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert y.grad is None and z.grad is None and x.grad is None
+    assert [(w.filename, str(w.message)[:60]) for w in caught] == [
+        (__file__, "The .grad attribute of a Tensor that is not a leaf Tensor is")]

@@ -516,3 +516,12 @@ def test_csr_leaf_gradient_through_to_dense_keeps_its_pattern():
         (c.to_dense() * L.arange(6.).reshape(2, 3)).sum().backward()
         out.append(_lists(c.grad))
     _approx(out[1], out[0])
+
+
+def test_missing_sparse_kernel_is_pytorchs_not_implemented_error():
+    """An op with no kernel for the layout raises what PyTorch raises, shown as NotImplementedError."""
+    a = tj.sparse_coo_tensor(tj.tensor([[0, 1], [1, 0]]), tj.tensor([1.0, 2.0]), (2, 2))
+    with pytest.raises(NotImplementedError) as info:
+        a.view(4)
+    assert type(info.value).__name__ == "NotImplementedError"
+    assert str(info.value).startswith("Could not run 'aten::view' with arguments from the 'SparseCPU' backend.")

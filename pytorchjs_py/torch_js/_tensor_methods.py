@@ -8,7 +8,7 @@ import weakref
 from . import _dtype as D
 from ._memory_format import channels_last, channels_last_3d, contiguous_format, memory_format
 from ._tensor import Tensor
-from .ops._util import identity_backward
+from .ops._util import PACKAGE_DIRS, identity_backward, warn_at_caller
 from .ops.shape import make_view
 
 __all__ = ["contiguous_as"]
@@ -226,7 +226,19 @@ def _del_grad(self):
     self._grad = None
 
 
-Tensor.grad = property(lambda self: self._grad, _set_grad, _del_grad)
+def _get_grad(self):
+    g = self._grad
+    if g is None and self._grad_fn is not None and not self._retains_grad:
+        warn_at_caller(_NON_LEAF_GRAD, inside=PACKAGE_DIRS)
+    return g
+
+
+_NON_LEAF_GRAD = ("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
+                  "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated "
+                  "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf "
+                  "Tensor by mistake, make sure you access the leaf Tensor instead. See "
+                  "github.com/pytorch/pytorch/pull/30531 for more information.")
+Tensor.grad = property(_get_grad, _set_grad, _del_grad)
 
 _MTIA_MISSING = ("Torch not compiled with MTIA enabled. Ensure you have `import "
                  "mtia.host_runtime.torch_mtia.dynamic_library` in your python src file and include "

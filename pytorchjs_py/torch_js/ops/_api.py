@@ -214,6 +214,16 @@ _DISPATCH_KEYS = {"sparse_coo": "SparseCPU", "sparse_csr": "SparseCsrCPU", "spar
                   "sparse_bsr": "SparseCsrCPU", "sparse_bsc": "SparseCsrCPU"}
 
 
+class MissingLayoutKernel(NotStridedError):
+    """PyTorch's NotImplementedError for an op with no kernel for a layout, shown under that name (the user sees
+    `NotImplementedError: Could not run 'aten::view' ...`); still a NotStridedError, so the wrapper of an op that
+    called this one renames it after the op the user called."""
+
+
+MissingLayoutKernel.__name__ = MissingLayoutKernel.__qualname__ = "NotImplementedError"
+MissingLayoutKernel.__module__ = "builtins"
+
+
 def layout_kernel(op, error, args, kwargs, namespace="torch"):
     """Run op's kernel for the layout that `error` (a NotStridedError) met, or raise PyTorch's error for an op with
     no kernel for that layout."""
@@ -222,7 +232,7 @@ def layout_kernel(op, error, args, kwargs, namespace="torch"):
         return kernel(*args, **kwargs)
     # (an op that met the layout inside another op's code is named by the outermost op, as PyTorch names the op called)
     key = _DISPATCH_KEYS.get(error.layout.name, error.layout.name)
-    e = NotStridedError(error.layout)
+    e = MissingLayoutKernel(error.layout)
     e.args = (f"Could not run 'aten::{op}' with arguments from the '{key}' backend. This could be because the operator "
               f"doesn't exist for this backend (torch_js has no {error.layout!r} kernel for {op}).",)
     raise e from None
