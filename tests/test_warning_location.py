@@ -20,6 +20,10 @@ CALLS = [
     ("upsample_bilinear", lambda: F.upsample_bilinear(tj.zeros(1, 1, 2, 2), scale_factor=2),
      "`nn.functional.upsample_bilinear` is deprecated."),
     ("T of 3-D", lambda: tj.zeros(2, 3, 4).T, "The use of `x.T` on tensors of dimension other than 2"),
+    ("tensor(tensor)", lambda: tj.tensor(tj.ones(2)), "To copy construct from a tensor, it is recommended to use "
+     "sourceTensor.detach().clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
+     "torch.tensor(sourceTensor)."),
+    ("new_tensor(tensor)", lambda: tj.ones(1).new_tensor(tj.ones(2)), "rather than tensor.new_tensor(sourceTensor)."),
     ("chain_matmul", lambda: tj.chain_matmul(tj.ones(2, 2), tj.ones(2, 2)),
      "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use torch.linalg.multi_dot"),
 ]
@@ -33,3 +37,24 @@ def test_warning_names_the_callers_line(name, call, text):
     assert [str(w.message) for w in caught if text in str(w.message)], [str(w.message) for w in caught]
     w = next(w for w in caught if text in str(w.message))
     assert w.filename == __file__
+
+
+def test_once_per_process_warnings_and_their_order():
+    """torch.lu's deprecation is PyTorch's TORCH_WARN_ONCE (every time under set_warn_always(True)); stft warns of
+    the missing window before refusing a real output without return_complex."""
+    tj.set_warn_always(True)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            tj.lu(tj.eye(2))
+            tj.lu(tj.eye(2))
+    finally:
+        tj.set_warn_always(False)
+    assert [str(w.message).split("\n")[0] for w in caught] == ["torch.lu is deprecated in favor of "
+                                                               "torch.linalg.lu_factor / torch.linalg.lu_factor_ex "
+                                                               "and will be removed in a future PyTorch release."] * 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(RuntimeError, match="stft requires the return_complex parameter"):
+            tj.stft(tj.ones(64), 16)
+    assert [str(w.message)[:30] for w in caught] == ["A window was not provided. A r"]

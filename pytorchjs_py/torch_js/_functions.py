@@ -17,6 +17,7 @@ from ._legacy_types import tensor_type_named, tensortype
 from ._storage import Storage, device as _device
 from ._tensor import Tensor
 from .backends.cpu import threads as _threads
+from .ops._util import PACKAGE_DIRS, WARN_ALWAYS, warn_once_at_caller
 from .ops.inplace import can_cast
 
 __all__ = ["is_tensor", "is_floating_point", "numel", "is_nonzero", "can_cast", "result_type",
@@ -133,28 +134,15 @@ def get_float32_matmul_precision():
 
 
 # ---- warnings, denormals, threads -------------------------------------------------------------------------------
-_WARN_ALWAYS = [False]
-
-
-def warn_once(message, stacklevel=2):
-    """PyTorch's TORCH_WARN_ONCE: the first time per process, or every time while set_warn_always(True)."""
-    if _WARN_ALWAYS[0] or message not in _WARNED:
-        _WARNED.add(message)
-        warnings.warn(message, UserWarning, stacklevel=stacklevel + 1)
-
-
-_WARNED = set()
-
-
 def set_warn_always(b):
     """Whether warnings PyTorch gives once per process are given every time."""
     if type(b) is not bool:
         raise RuntimeError(f"setWarnOnlyOnce expects a bool, but got {type(b).__name__}")
-    _WARN_ALWAYS[0] = b
+    WARN_ALWAYS[0] = b
 
 
 def is_warn_always_enabled():
-    return _WARN_ALWAYS[0]
+    return WARN_ALWAYS[0]
 
 
 def set_flush_denormal(mode):
@@ -188,8 +176,9 @@ def init_num_threads():
 # ---- default tensor type ----------------------------------------------------------------------------------------
 def set_default_tensor_type(t):
     """Deprecated: a floating legacy type (torch.DoubleTensor) or its name sets the default dtype."""
-    warn_once("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
-              "torch.set_default_dtype() and torch.set_default_device() as alternatives.")
+    warn_once_at_caller("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+                        "torch.set_default_dtype() and torch.set_default_device() as alternatives.",
+                        inside=PACKAGE_DIRS)
     if isinstance(t, str):
         t = tensor_type_named(t)
     if not isinstance(t, tensortype):

@@ -29,6 +29,17 @@ def assertion_error(message):
     return e
 
 
+WARN_ALWAYS = [False]   # torch.set_warn_always: the warnings PyTorch gives once per process are given every time
+_WARNED_ONCE = set()
+
+
+def warn_once_at_caller(message, category=UserWarning, inside=OP_IMPLEMENTATION_DIRS):
+    """PyTorch's TORCH_WARN_ONCE: warn_at_caller the first time per process, or every time while WARN_ALWAYS."""
+    if WARN_ALWAYS[0] or message not in _WARNED_ONCE:
+        _WARNED_ONCE.add(message)
+        warn_at_caller(message, category, inside)
+
+
 def warn_at_caller(message, category=UserWarning, inside=OP_IMPLEMENTATION_DIRS):
     """warnings.warn attributed to the first frame outside the directories `inside`: by default the caller of the op,
     past the ops' implementations (ops/, nn/_functional/, the op registry's wrapper among them) however deep the op's

@@ -8,8 +8,8 @@ from .._storage import CPU, DEFAULT_DEVICE, INT64_MAX, check_alloc, device as _d
 from .._memory_format import preserve_format
 from .._tensor import Tensor, _contig, _empty, _empty_strided, _make, _shape_problem, checked_numel, int_tuple, numel_of
 from ._registry import NOT_DIFFERENTIABLE, register
-from ._util import (GRAD_ENABLED, INT64_MIN, INT_LIMITS, check, checked_scalar, dense_strides, int_overflows,
-                    scalar_int, scalar_tensor as _scalar_operand, warn_at_caller)
+from ._util import (GRAD_ENABLED, INT64_MIN, INT_LIMITS, PACKAGE_DIRS, check, checked_scalar, dense_strides,
+                    int_overflows, scalar_int, scalar_tensor as _scalar_operand, warn_at_caller)
 from .inplace import resize_, write_out
 from ._numpy_interop import dtype_from_numpy, from_numpy, from_numpy_value, is_numpy_value, numpy_if_loaded
 
@@ -224,6 +224,18 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad_(True)
     return t
+
+
+_COPY_CONSTRUCT = ("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+                   "sourceTensor.detach().clone().requires_grad_(True), rather than {}.")
+
+
+def public_tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """torch.tensor as the user calls it: tensor(), with PyTorch's warning when it copies a tensor (torch_js's own
+    code calls tensor() for that, quietly)."""
+    if isinstance(data, Tensor):
+        warn_at_caller(_COPY_CONSTRUCT.format("torch.tensor(sourceTensor)"))
+    return tensor(data, dtype=dtype, device=device, requires_grad=requires_grad, pin_memory=pin_memory)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -627,7 +639,7 @@ def range_(start, end, step=1, *, out=None, dtype=None, layout=None, device=None
 def _register_all():
     C = "creation"
     for name, fn, primitive, dtype in [
-            ("tensor", tensor, "from_bytes", "factory"), ("as_tensor", as_tensor, None, "factory"),
+            ("tensor", public_tensor, "from_bytes", "factory"), ("as_tensor", as_tensor, None, "factory"),
             ("asarray", asarray, None, "factory"), ("from_numpy", from_numpy, None, "factory"),
             ("empty", empty, "alloc", "factory"), ("full", full, "fill", "factory"),
             ("zeros", zeros, "fill", "factory"), ("ones", ones, "fill", "factory"), ("zeros_like", zeros_like, "fill", "same"),
@@ -639,6 +651,8 @@ def _register_all():
         register(name, fn, C, primitive=primitive, dtype=dtype, derivative=NOT_DIFFERENTIABLE, method=False, opinfo=())
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        if isinstance(data, Tensor):
+            warn_at_caller(_COPY_CONSTRUCT.format("tensor.new_tensor(sourceTensor)"), inside=PACKAGE_DIRS)
         return tensor(data, dtype=dtype or self._dtype, device=device or self._storage.device,
                       requires_grad=requires_grad)
 

@@ -68,12 +68,12 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
               f"self on {input.device} and window on {window.device}")
     complex_input = input._dtype.is_complex or (window is not None and window._dtype.is_complex)
     as_complex = complex_input if return_complex is None else return_complex
+    if window is None:   # before the return_complex error, as PyTorch warns
+        warn_at_caller(_STFT_NO_WINDOW)
     if not as_complex:
         check(return_complex is not None, "stft requires the return_complex parameter be given for real inputs, "
               "and will further require that return_complex=True in a future PyTorch release.")
         warn_at_caller(_REAL_OUTPUT_DEPRECATED)
-    if window is None:
-        warn_at_caller(_STFT_NO_WINDOW)
     pad = n_fft // 2 if center else 0
     shape = list(input.shape)
     if center and shape:

@@ -9,7 +9,7 @@ differentiated again. Failures raise torch.linalg.LinAlgError with PyTorch's mes
 from ... import _dtype as D
 from ..._tensor import Tensor, _empty, numel_of, wrap_dim
 from .._registry import backward, linalg_ops, register
-from .._util import GRAD_ENABLED, broadcast_shapes, check, record
+from .._util import GRAD_ENABLED, broadcast_shapes, check, record, warn_once_at_caller
 from .. import inplace as _ip
 from ..creation import arange, tensor, zeros_like
 from ..elementwise import where
@@ -480,6 +480,11 @@ register("lu_unpack", lu_unpack, "linalg", method=False, dtype="linalg")
 
 
 def torch_lu(A, pivot=True, get_infos=False, out=None):
+    warn_once_at_caller("torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex and "
+                        "will be removed in a future PyTorch release.\nLU, pivots = torch.lu(A, compute_pivots)\n"
+                        "should be replaced with\nLU, pivots = torch.linalg.lu_factor(A, compute_pivots)\nand\n"
+                        "LU, pivots, info = torch.lu(A, compute_pivots, get_infos=True)\nshould be replaced with\n"
+                        "LU, pivots, info = torch.linalg.lu_factor_ex(A, compute_pivots)")
     LU, piv, info = lu_factor_ex(A, pivot=pivot)
     return (LU, piv, info) if get_infos else (LU, piv)
 
