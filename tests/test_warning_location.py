@@ -48,11 +48,14 @@ def test_once_per_process_warnings_and_their_order():
             warnings.simplefilter("always")
             tj.lu(tj.eye(2))
             tj.lu(tj.eye(2))
+            tj.zeros(3).scatter(0, tj.tensor([0, 1]), tj.ones(2), reduce="add")
     finally:
         tj.set_warn_always(False)
     assert [str(w.message).split("\n")[0] for w in caught] == ["torch.lu is deprecated in favor of "
                                                                "torch.linalg.lu_factor / torch.linalg.lu_factor_ex "
-                                                               "and will be removed in a future PyTorch release."] * 2
+                                                               "and will be removed in a future PyTorch release."] * 2 + [
+        "The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a future PyTorch "
+        "release. Use torch.scatter_reduce instead for more reduction options."]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with pytest.raises(RuntimeError, match="stft requires the return_complex parameter"):

@@ -10,7 +10,7 @@ from .._tensor import Tensor, _empty, numel_of, wrap_dim
 from ..backends.interface import KernelIndexError
 from ._registry import NOT_DIFFERENTIABLE, backward, register
 from ._util import (GRAD_ENABLED, as_op_result, broadcast_shapes, c_type_name, check, checked_scalar,
-                    expand_strides, not_implemented_backward, record, rename_grad_fn, same_device)
+                    expand_strides, not_implemented_backward, record, rename_grad_fn, same_device, warn_once_at_caller)
 from . import inplace as _ip
 from . import shape as S
 from .convert import copy_, fill_
@@ -533,6 +533,9 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
         src = value
     if reduce is None:
         return _scatter_impl(input, dim, index, src, False)
+    if isinstance(src, Tensor):
+        warn_once_at_caller("The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in "
+                            "a future PyTorch release. Use torch.scatter_reduce instead for more reduction options.")
     if reduce == "add":
         return _scatter_impl(input, dim, index, src, True)
     if reduce == "multiply":
