@@ -144,6 +144,20 @@ CASES = [
     ("T.optim.SGD([T.ones(1), 'a'], lr=0.1)", TypeError, "optimizer can only optimize Tensors, but one of the params "
      "is str"),
     ("T.utils.data.TensorDataset(T.ones(4, 2), T.ones(3))", AssertionError, "Size mismatch between tensors"),
+    ("T.zeros(2, dtype='float32')", TypeError, "zeros(): argument 'dtype' must be torch.dtype, not str"),
+    ("T.full((2,), 'a')", TypeError, "full(): argument 'fill_value' (position 2) must be Number, not str"),
+    ("T.zeros(2, -1)", RuntimeError, "zeros: Dimension size must be non-negative."),
+    ("T.randn(2, -1)", RuntimeError, "Trying to create tensor with negative dimension -1: [2, -1]"),
+    ("T.randperm(-1)", RuntimeError, "Trying to create tensor with negative dimension -1: [-1]"),
+    ("T.multinomial(T.tensor([0.0, 0.0]), 1)", RuntimeError,
+     "invalid multinomial distribution (sum of probabilities <= 0)"),
+    ("T.ones(2, 3).expand(4, 3, 2)", RuntimeError, "The expanded size of the tensor (2) must match the existing size "
+     "(3) at non-singleton dimension 2.  Target sizes: [4, 3, 2].  Tensor sizes: [2, 3]"),
+    ("~T.ones(2)", TypeError, "~ (operator.invert) is only implemented on integer and Boolean-type tensors"),
+    ("T.ones(2, 3).repeat_interleave(T.tensor([1, 2]), dim=1)", RuntimeError,
+     "repeats must have the same size as input along dim, but got repeats.size(0) = 2 and input.size(1) = 3"),
+    ("T.where(T.ones(2) > 0, T.ones(2))", TypeError,
+     "where() received an invalid combination of arguments - got (Tensor, Tensor), but expected one of:"),
     # the transposes' rank checks
     ("T.ones(2, 3, 4).H", RuntimeError,
      "tensor.H is only supported on matrices (2-D tensors). Got 3-D tensor. For batches of matrices, consider using "
@@ -194,6 +208,11 @@ WORKS = [
     ("T.add(x1=T.ones(1), x2=T.ones(1)).tolist()", [2.0]),
     ("T.abs(a=T.tensor([-1.0])).tolist()", [1.0]),
     ("T.where(T.tensor([True, False]), x1=T.ones(2), x2=T.zeros(2)).tolist()", [1.0, 0.0]),
+    # Python's number types given as dtypes
+    ("[str(T.ones(1, dtype=t).dtype) for t in (float, int, bool, complex)]",
+     ["torch.float64", "torch.int64", "torch.bool", "torch.complex128"]),
+    ("[str(T.ones(1).to(float).dtype), str(T.arange(2, dtype=float).dtype), str(T.ones(2).sum(dtype=int).dtype)]",
+     ["torch.float64", "torch.float64", "torch.int64"]),
     # the 1-D and 2-D transposed convolutions add a bias of another dtype in the input's
     ("str(T.nn.functional.conv_transpose2d(T.ones(1, 1, 2, 2), T.ones(1, 1, 1, 1), T.ones(1, dtype=T.float64))"
      ".dtype)", "torch.float32"),
@@ -241,3 +260,10 @@ def test_kernel_argument_block_is_not_shared_mid_call():
     finally:
         sys.setswitchinterval(old)
     assert not errors, errors[:3]
+
+
+def test_indexing_bounds_error_is_a_plain_index_error():
+    """t[idx] past the dim raises IndexError itself (index_select rewords the same kernel error, see CASES)."""
+    with pytest.raises(IndexError) as info:
+        T.ones(2, 3)[T.tensor([2])]
+    assert type(info.value) is IndexError and str(info.value) == "index 2 is out of bounds for dimension 0 with size 2"

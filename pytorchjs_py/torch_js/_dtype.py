@@ -86,6 +86,9 @@ def scalar_type_name(d):
     return _SCALAR_TYPE_NAMES[d.name]
 
 
+# the torch dtypes PyTorch reads Python's number types as, given for a dtype (torch.zeros(2, dtype=float) is float64)
+PYTHON_TYPE_DTYPES = {float: float64, int: int64, bool: bool_, complex: complex128}
+
 _C_TYPE_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "bool": "bool",
                  "float16": "c10::Half", "bfloat16": "c10::BFloat16", "int16": "short int", "int8": "signed char",
                  "uint8": "unsigned char", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}

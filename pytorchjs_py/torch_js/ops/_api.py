@@ -6,7 +6,8 @@ read what they are given, so a non-tensor where a tensor belongs ends in an Attr
 each declared op once, at declaration (ops/_registry.py), and reads the op's own signature:
 - before the call, for an op given more than its leading arguments: a bool flag (keepdim, upper, ...) given an int,
   float or str, an int argument (dim, offset, k, groups, ...) given a float, bool or str, a str option (UPLO,
-  approximate, ...) given anything else, raise PyTorch's TypeError — its schemas take exactly those types;
+  approximate, ...) given anything else, a dtype given a str or a number, raise PyTorch's TypeError — its schemas
+  take exactly those types; a Python type given as a dtype (dtype=float) becomes the torch dtype PyTorch reads;
 - after a Python-internal exception: the argument to blame is the first one in a Tensor parameter (by the names
   PyTorch's schemas give them, TENSOR_PARAMS) that holds no Tensor, and PyTorch's TypeError names it; with none to
   blame, a RuntimeError naming the op, chained to the original.
@@ -18,6 +19,7 @@ import inspect
 import struct
 import types
 
+from .. import _dtype as D
 from .._storage import INT64_MAX
 from .._tensor import NotStridedError, Tensor
 from . import _autocast
@@ -60,7 +62,8 @@ INTERNAL_ERRORS = (AttributeError, KeyError, OverflowError, ZeroDivisionError, R
                    AssertionError, struct.error, UnicodeError, StopIteration, FloatingPointError,
                    BufferError, ReferenceError)
 # the argument types each kind refuses
-_REFUSED = {"bool": (int, float, str), "int": (float, bool, str), "str": (int, float, bool, list, tuple)}
+_REFUSED = {"bool": (int, float, str), "int": (float, bool, str), "str": (int, float, bool, list, tuple),
+            "torch.dtype": (str, int, float, bool, list, tuple)}   # (a Python type, dtype=float, is a dtype)
 
 
 class _Param:
@@ -136,6 +139,8 @@ def _kind(p):
         return "int"
     if p.name in STR_PARAMS:
         return "str"
+    if p.name == "dtype" and p.default is None:
+        return "torch.dtype"
     return None
 
 
@@ -197,11 +202,21 @@ def blame(op, params, args, kwargs, shift):
 
 
 def _check_types(op, typed, args, kwargs, shift):
+    """PyTorch's TypeError for an argument of a refused type; else (args, kwargs), with a Python type given as a
+    dtype (dtype=float) replaced by the torch dtype PyTorch reads it as."""
     for index, name, kind in typed:
         given, v, positional = _given(args, kwargs, index, name)
-        if given and type(v) in _REFUSED[kind]:
+        if not given:
+            continue
+        if type(v) in _REFUSED[kind]:
             shown = f" (position {index + shift})" if positional else ""
             raise TypeError(f"{op}(): argument '{name}'{shown} must be {kind}, not {_type_name(v)}")
+        if kind == "torch.dtype" and type(v) is type and v in D.PYTHON_TYPE_DTYPES:
+            if positional:
+                args = args[:index] + (D.PYTHON_TYPE_DTYPES[v],) + args[index + 1:]
+            else:
+                kwargs = {**kwargs, name: D.PYTHON_TYPE_DTYPES[v]}
+    return args, kwargs
 
 
 # ---- ops on tensors of other layouts (sparse) ----------------------------------------------------------------------
@@ -336,7 +351,7 @@ def guard(op, fn, *, method=False, namespace="torch"):
                     raise TypeError(f"{op}() got an unexpected keyword argument 'out'")
                 if tuple_out and isinstance(kwargs.get("out"), Tensor):
                     raise TypeError(f"{op}(): argument 'out' must be tuple of Tensors, not Tensor")
-                _check_types(op, typed, args, kwargs, shift)
+                args, kwargs = _check_types(op, typed, args, kwargs, shift)
             rec = PROFILER
             raw = rec.begin(event, args, kwargs) if rec is not None else None
             try:

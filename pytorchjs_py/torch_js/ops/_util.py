@@ -135,9 +135,14 @@ def is_dense(t):
 def require_tensor(name, input, *others):
     """PyTorch's TypeError for a function whose first argument is not a Tensor."""
     if not isinstance(input, Tensor):
-        got = ", ".join(type(a).__name__ for a in (input,) + others)
-        raise TypeError(f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:"
-                        f" (Tensor input, ...)")
+        raise invalid_combination(name, (input,) + others, " (Tensor input, ...)")
+
+
+def invalid_combination(name, args, overloads):
+    """PyTorch's TypeError for arguments (their types listed) that no overload of `name` takes."""
+    got = ", ".join(type(a).__name__ for a in args)
+    return TypeError(f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:"
+                     f"{overloads}")
 
 
 def require_args(args, name, param):

@@ -56,6 +56,7 @@ def _to_device(self, dev):
 
 def _parse_to(args, kwargs):
     dtype = kwargs.pop("dtype", None)
+    dtype = D.PYTHON_TYPE_DTYPES.get(dtype, dtype) if type(dtype) is type else dtype
     dev = kwargs.pop("device", None)
     copy = kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
@@ -63,6 +64,8 @@ def _parse_to(args, kwargs):
     for a in args:
         if isinstance(a, D.dtype):
             dtype = a
+        elif type(a) is type and a in D.PYTHON_TYPE_DTYPES:
+            dtype = D.PYTHON_TYPE_DTYPES[a]
         elif isinstance(a, (str, _device)):
             dev = a
         elif isinstance(a, Tensor):

@@ -47,7 +47,7 @@ def size_arg(size, name="empty", size_kw=None):
             raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos {len(out) + 1} with "
                             "error \"Overflow when unpacking long long\"")
         if s < 0:
-            if name != "empty":
+            if name == "zeros":   # (zeros alone words it so in PyTorch)
                 raise RuntimeError(f"{name}: Dimension size must be non-negative.")
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
         out.append(s)
@@ -278,6 +278,8 @@ def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=N
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    if not isinstance(fill_value, (bool, int, float, complex, Tensor)):
+        raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not {type(fill_value).__name__}")
     shape = size_arg((size if isinstance(size, int) else tuple(size),))
     if dtype is None:
         dtype = D.scalar_dtype(fill_value) if not isinstance(fill_value, Tensor) else fill_value._dtype

@@ -11,8 +11,8 @@ import math
 from .. import _dtype as D
 from .._tensor import Tensor, _empty
 from ._registry import NOT_DIFFERENTIABLE, backward, formula, register
-from ._util import (GRAD_ENABLED, broadcast_pair, derivative_not_implemented, expand_strides, not_implemented_for,
-                    record, rename_grad_fn, same_device, scalar_tensor)
+from ._util import (GRAD_ENABLED, broadcast_pair, derivative_not_implemented, expand_strides, invalid_combination,
+                    not_implemented_for, record, rename_grad_fn, same_device, scalar_tensor)
 from . import inplace as _ip
 from .deprecated_overloads import number_first
 
@@ -636,12 +636,13 @@ def where(condition, input=None, other=None, *, out=None):
         return condition.nonzero(as_tuple=True)  # nonzero is declared in indexing.py, above this module
     if not isinstance(condition, Tensor):
         raise TypeError("where(): argument 'condition' must be Tensor")
+    if not all(isinstance(a, (bool, int, float, complex, Tensor)) for a in (input, other)):   # (None included)
+        raise invalid_combination("where", [a for a in (condition, input, other) if a is not None],
+                                  " (Tensor condition, Tensor input, Tensor other, ...)")
     if condition._dtype is not D.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                            f"{D.scalar_type_name(condition._dtype)}")
-    like = input if isinstance(input, Tensor) else other
-    if not isinstance(like, Tensor):
-        like = condition
+    like = next((a for a in (input, other) if isinstance(a, Tensor)), condition)
     cd = _binary_dtype(input, other) if (isinstance(input, Tensor) or isinstance(other, Tensor)) else \
         D.result_type_of([], [], [input, other])
     dev = like._storage.device

@@ -51,7 +51,7 @@ def _offsets(t, dims, idxs, bshape, wrap_negative=True):
                 be.index_offsets(offs, idx, expand_strides(idx._shape, idx._stride, bshape), t._shape[d],
                                  t._stride[d], k > 0, wrap_negative)
             except KernelIndexError as e:
-                raise _OutOfBounds(e, d) from None
+                raise _out_of_bounds(e, d) from None
         elif numel_of(bshape) and t._shape[d] == 0:
             raise IndexError(f"index is out of bounds for dimension {d} with size 0")
     return offs
@@ -62,12 +62,12 @@ def _bounds_message(err, dim):
     return f"index {err.index} is out of bounds for dimension {dim} with size {err.size}"
 
 
-class _OutOfBounds(IndexError):
-    """t[idx]'s error for an index past its dim (the backend's KernelIndexError `err`), keeping the index and the
-    dim's size for ops that word it otherwise (index_select)."""
-    def __init__(self, err, dim):
-        super().__init__(_bounds_message(err, dim))
-        self.index, self.size = err.index, err.size
+def _out_of_bounds(err, dim):
+    """t[idx]'s IndexError for an index past its dim (the backend's KernelIndexError `err`), carrying the index and
+    the dim's size for ops that word it otherwise (index_select)."""
+    e = IndexError(_bounds_message(err, dim))
+    e.bad_index, e.dim_size = err.index, err.size
+    return e
 
 
 class _Plan:
@@ -333,9 +333,12 @@ def index_select(input, dim, index, *, out=None):
     x = input if input.dim() else input.reshape(1)
     try:
         r = index_plan(x, _Plan(x, [d], [idx], wrap_negative=False))
-    except _OutOfBounds as e:   # in the words of PyTorch's CPU kernels: a dim-1 gather names the index
+    except IndexError as e:   # in the words of PyTorch's CPU kernels: a dim-1 gather names the index
+        if not hasattr(e, "bad_index"):
+            raise
         if input.dim() > 1 and d == 1:
-            raise RuntimeError(f"INDICES element is out of DATA bounds, id={e.index} axis_dim={e.size}") from None
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={e.bad_index} axis_dim={e.dim_size}") \
+                from None
         raise IndexError("index out of range in self") from None
     r = r if input.dim() else r.reshape(())
     r = as_op_result(r, "IndexSelectBackward0", (input,))

@@ -140,6 +140,8 @@ def _logic(name, bitwise):
 def _invert(self):
     if self._dtype is D.bool_:
         return self.logical_not()
+    if self._dtype.is_floating_point or self._dtype.is_complex:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
     return self.bitwise_not()
 
 

@@ -186,7 +186,9 @@ def randint_like(input, low, high=None, *, dtype=None, device=None, memory_forma
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, out=None):
-    check(n >= 0, f"n must be non-negative, got{n}")
+    # PyTorch allocates the result first (its negative-size error), unless given out= to resize
+    check(n >= 0, lambda: f"n must be non-negative, got{n}" if out is not None else
+          f"Trying to create tensor with negative dimension {n}: [{n}]")
     tmp = _empty((n,), D.int64, CPU)
     _gen(generator).randperm(_addr(tmp), n)
     if out is not None:
@@ -223,6 +225,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
                                                "replacement")
     check(bool((rows >= 0).all()) and bool(rows.isfinite().all()), "probability tensor contains either `inf`, `nan` "
                                                                     "or element < 0")
+    check(n_cat == 0 or bool((rows.sum(1) > 0).all()), "invalid multinomial distribution (sum of probabilities <= 0)")
     out_rows = []
     for r in range(rows._shape[0]):
         p = rows[r].cpu()  # draws happen on the CPU generator, as in PyTorch

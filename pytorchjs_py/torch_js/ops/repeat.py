@@ -80,7 +80,8 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         # ATen's expand, clone, view: a view of a copy (of the input's storage even when repeats == 1)
         return u.expand(tuple(exp)).clone().view(tuple(shp[:d] + [n * repeats] + shp[d + 1:]))
     check(repeats.dim() == 1, "repeat_interleave only accept 1D vector as repeat")
-    check(repeats._shape[0] == n, "repeats must have the same size as input along dim")
+    check(repeats._shape[0] == n, lambda: f"repeats must have the same size as input along dim, but got "
+          f"repeats.size(0) = {repeats._shape[0]} and input.size({d}) = {n}")
     check(not repeats._dtype.is_floating_point, "repeats has to be Long or Int tensor")
     reps = repeats.to(D.int64)
     check(not reps.numel() or bool((reps >= 0).all().item()), "repeats can not be negative")

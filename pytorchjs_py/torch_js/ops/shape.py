@@ -251,28 +251,23 @@ def expand(self, *sizes):
                            f"sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions in "
                            f"the tensor ({nd})")
     pad = len(sizes) - nd
-    shape, stride = [], []
-    for i, s in enumerate(sizes):
+    shape, stride = [0] * len(sizes), [0] * len(sizes)
+    for i in reversed(range(len(sizes))):   # from the last dim, as ATen: its error names the last mismatch
+        s = sizes[i]
         if i < pad:
             if s < 0:
                 raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a leading, non-existing "
                                    f"dimension {i}")
-            shape.append(s)
-            stride.append(0)
+            shape[i] = s
             continue
         cur, st = self._shape[i - pad], self._stride[i - pad]
         if s == -1:
             s = cur
-        if cur == s:
-            shape.append(s)
-            stride.append(st)
-        elif cur == 1:
-            shape.append(s)
-            stride.append(0)
-        else:
+        if cur != s and cur != 1:
             raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at "
                                f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
                                f"{list(self._shape)}")
+        shape[i], stride[i] = s, (st if cur == s else 0)
     shape = tuple(shape)
     if shape == self._shape:
         return make_view(self, shape, self._stride, self._offset, "ExpandBackward0", _expand_back, self._shape)
