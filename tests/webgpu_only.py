@@ -16,3 +16,4 @@ def lazy_module():
     was = torch_js.webgpu.set_lazy(True)
     yield
     torch_js.webgpu.set_lazy(was)
+

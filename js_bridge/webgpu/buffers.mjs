@@ -10,10 +10,14 @@ export const MAX_REUSABLE_BUFFER_BYTES = 64 << 20;   // larger buffers are destr
 export const MAX_POOL_BYTES = 512 << 20;              // pool beyond this is trimmed
 const USAGE_STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
-/** Padded size: multiple of 16 (vec4 bindings), coarser buckets for large buffers to keep reuse high. */
+/**
+ * Padded size: a multiple of 256 up to 4 KiB, then 16 buckets per power of two (at most 1/8 more than asked), so
+ * that a buffer that grows a little each step (a KV cache grown by torch.cat, one row a token) finds a freed one
+ * of its bucket in the pool for several steps, instead of a new GPUBuffer and new bind groups every time.
+ */
 export function paddedSize(n) {
   if (n <= 256) return 256;
-  if (n <= (1 << 20)) return (n + 255) & ~255;
+  if (n <= 4096) return (n + 255) & ~255;
   const step = 2 ** (Math.ceil(Math.log2(n)) - 4);   // 1/16 of the next power of two
   return Math.ceil(n / step) * step;
 }

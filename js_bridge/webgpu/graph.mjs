@@ -24,7 +24,8 @@ class Graph {
     this.released = new Set();    // of those, the ones released during capture
     this.used = new Set();        // ids from before capture that a dispatch uses
     this.held = new Set();        // ids this graph keeps alive until reset
-    this.written = [];            // every id a dispatch names (lazy.mjs forgets what it knew of their values)
+    this.written = [];            // every id a dispatch writes (lazy.mjs forgets what it knew of their values)
+    this.constsBefore = null;     // the scalar values lazy.mjs knew when capture began (set aside meanwhile)
     this.indexChecks = false;     // a dispatch writes the bridge's bounds-error buffer
     this.captured = false;
     this.dispatches = 0;
@@ -57,8 +58,10 @@ export class Graphs {
     if (this.capturing) throw new Error('torch_js webgpu: a graph is already being captured');
     const b = this.bridge, d = b.disp, bufs = b.buffers;
     b.lazy.flush();   // work recorded before capture is not part of the graph
-    b.lazy.consts.clear();   // a scalar filled before capture is an input: read at replay, never baked in as a value
     const h = this.nextHandle++, g = new Graph();
+    // a scalar filled before capture is an input: read at replay, never baked in as a value (known again after)
+    g.constsBefore = new Map(b.lazy.consts);
+    b.lazy.consts.clear();
     this.byHandle.set(h, this.capturing = g);
     d.recordOnly = true;
     // log through instance wrappers (removed by _stopLogging): allocAs also serves alloc, the bridge's own ids
@@ -88,11 +91,17 @@ export class Graphs {
     for (const id of [...g.held]) {   // released during capture, from before it, and used by no dispatch: free now
       if (!g.allocated.has(id) && !g.used.has(id)) this._unhold(g, id);
     }
-    const named = new Set();
-    for (const e of g.log) if (e.p) { g.dispatches++; for (const id of e.ids) named.add(id); }
-    g.written = [...named];
-    g.indexChecks = named.has(this.bridge.errId);
+    const written = new Set();
+    for (const e of g.log) {
+      if (!e.p) continue;
+      g.dispatches++;
+      const { sig, slots } = e.p;
+      for (let j = 0; j < slots.length; j++) if (sig[j] === 'w') written.add(e.ids[slots[j]]);
+    }
+    g.written = [...written];
+    g.indexChecks = written.has(this.bridge.errId);
     g.captured = true;
+    this._restoreConsts(g);
     return g.dispatches;
   }
 
@@ -120,9 +129,19 @@ export class Graphs {
   reset(h) {
     const g = this.byHandle.get(h);
     if (!g) return;
-    if (g === this.capturing) { this.bridge.lazy.flush(); this._stopLogging(); }
+    if (g === this.capturing) { this.bridge.lazy.flush(); this._stopLogging(); this._restoreConsts(g); }
     for (const id of [...g.held]) this._unhold(g, id);
     this.byHandle.delete(h);
+  }
+
+  /** After capture: the values known before it hold again for the buffers that exist, no kernel of it wrote and no
+   *  fill of it gave a value (an ended capture's `written`; an abandoned one's log). */
+  _restoreConsts(g) {
+    const { consts } = this.bridge.lazy, bufs = this.bridge.buffers;
+    const written = new Set(g.written);
+    if (!g.captured) for (const e of g.log) if (e.p) for (const id of e.ids) written.add(id);
+    for (const [id, c] of g.constsBefore) if (bufs.byId.has(id) && !written.has(id) && !consts.has(id)) consts.set(id, c);
+    g.constsBefore = null;
   }
 
   _stopLogging() {

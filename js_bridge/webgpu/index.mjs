@@ -204,6 +204,7 @@ export class Bridge {
     if (size) this.disp.copyBuffer(src, start, staging, 0, size);
     if (withErr) this.disp.copyBuffer(this.buffers.get(this.errId), 0, staging, size, 16);
     this.disp.flush();
+    this.lazy.plans.synced();
     this.indexUsed = false;
     const t0 = performance.now();
     await staging.mapAsync(GPUMapMode.READ, 0, total);
@@ -241,6 +242,7 @@ export class Bridge {
     this.lazy.flush();
     if (this.indexUsed) { await this.read(this.errId, 0, 0); return; }
     this.disp.flush();
+    this.lazy.plans.synced();
     this.disp.counts.syncs++;
     const t0 = performance.now();
     await this.device.queue.onSubmittedWorkDone();
@@ -340,11 +342,10 @@ export class Bridge {
 
   /**
    * A fresh one-element tensor filled with a value (a Python scalar's operand, ops/_util.py scalar_tensor) is
-   * written now, not recorded: the value is known to the nodes that read it, and a flush's plan (lazy_plans.mjs) is
-   * the same whether the scalar was filled in it or came from the cache earlier. Only for a buffer no pending node
-   * names. Eager, the queue writes it (no kernel), into a buffer that has none yet: the write cannot overtake a
-   * command (Buffers.upload takes no buffer freed in the open batch). While a graph is captured, its fill kernel is
-   * dispatched now, ahead of the pending nodes, and logged: each replay fills it again. Returns true when done.
+   * written now, not recorded: its value is known to the nodes that read it, and a flush's plan (lazy_plans.mjs) is
+   * the same whether the scalar was filled in it or came from the cache. Only where no pending node names it. Eager,
+   * the queue writes it, into a buffer that has no GPUBuffer yet (Buffers.upload takes none freed in the open batch:
+   * no command is overtaken). Captured, its fill kernel runs now, logged: each replay fills it again. True: done.
    */
   _fillScalar(a) {
     const { out } = a, lazy = this.lazy, capturing = this.graphs.capturing;

@@ -272,7 +272,7 @@ export class Lazy {
         if (s === undefined || !plan.used.has(~s)) { this.dead.delete(id); this.releaseNow(id); }
       }
       this.counts.plan_us += (performance.now() - t0) * 1e3;   // (the rest: encoding the kernels)
-      this.bindSlots(slots, plan.bufs, plans.slotMap);
+      this.bindSlots(slots, plans.bufsFor(plan), plans.slotMap);
       plan.items.forEach((item, i) => {
         if (item.single) this.runEager(item.single);
         else if (item.red) this.runReduce(item);
@@ -299,8 +299,8 @@ export class Lazy {
   /**
    * The plan of a flush of canonical nodes `nodes` (lazy_plans.mjs; `dead`: the released buffers among theirs):
    * {canon: nodes, items: the kernels to run in order, freeAfter[i]: the released buffers whose last use is item i,
-   * used: every buffer an item names, storesSkipped, links: the value copies grouping made, bufs: the GPUBuffer each
-   * slot took the last time the plan ran (Buffers.bindSlots)}.
+   * used: every buffer an item names, storesSkipped, links: the value copies grouping made, bufs: per run since the
+   * last readback, the GPUBuffer each slot took in that run the last time (Plans.bufsFor, Buffers.bindSlots)}.
    */
   plan(nodes, dead) {
     const real = this.dead;

@@ -13,6 +13,7 @@
 // noted as a link (Lazy.link) and followed again, in the order it was made, when a plan is taken.
 
 const MAX_PLANS = 64;   // plans kept (all dropped when full); a step has a few flushes
+const MAX_USES = 64;    // a plan's runs between two readbacks whose GPUBuffers are remembered apart (bufsFor)
 
 /** The virtual id of slot s (0 stays "no buffer"). */
 const vid = (s) => ~s;
@@ -27,6 +28,22 @@ export class Plans {
     this.words = new Int32Array(4096);   // the last signature's words: [0, n)
     this.n = 0;
     this.codes = new Map();   // names -> small ints (code)
+    this.epoch = 0;           // readbacks and synchronize() so far (synced)
+  }
+
+  /** The host waited for the GPU (a readback, synchronize()): a step of a loop has ended, as far as plans can tell. */
+  synced() { this.epoch++; }
+
+  /**
+   * The GPUBuffers plan's slots took (and will note) for this run of it: a list per run since the last readback. A
+   * plan may run several times in a step (one per layer of a model: its backward flushes), and the buffers its
+   * previous run took are then mostly still held; the buffers of the same run of the previous step are free again,
+   * so a repeated step binds what it bound before (Buffers._getSlot) and finds its bind groups in the cache.
+   */
+  bufsFor(plan) {
+    if (plan.epoch !== this.epoch) { plan.epoch = this.epoch; plan.uses = 0; }
+    const j = Math.min(plan.uses++, MAX_USES - 1);
+    return plan.bufs[j] ?? (plan.bufs[j] = []);
   }
 
   /** The slot of buffer `id` in the flush being planned or run (undefined: its nodes do not name it). */
