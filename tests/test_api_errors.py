@@ -158,6 +158,12 @@ CASES = [
      "repeats must have the same size as input along dim, but got repeats.size(0) = 2 and input.size(1) = 3"),
     ("T.where(T.ones(2) > 0, T.ones(2))", TypeError,
      "where() received an invalid combination of arguments - got (Tensor, Tensor), but expected one of:"),
+    ("T.ones(2, dtype=T.int64, requires_grad=True)", RuntimeError,
+     "Only Tensors of floating point and complex dtype can require gradients"),
+    ("T.randint(3, (2,), requires_grad=True)", RuntimeError,
+     "Only Tensors of floating point and complex dtype can require gradients"),
+    ("T.ones(2, dtype=T.int64).requires_grad_()", RuntimeError,
+     "only Tensors of floating point dtype can require gradients"),
     # the transposes' rank checks
     ("T.ones(2, 3, 4).H", RuntimeError,
      "tensor.H is only supported on matrices (2-D tensors). Got 3-D tensor. For batches of matrices, consider using "

@@ -219,11 +219,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             t = t.to(d)
         if dev is not CPU:
             t = t.to(dev)
-    if requires_grad:
-        if not (t._dtype.is_floating_point or t._dtype.is_complex):
-            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
-        t.requires_grad_(True)
-    return t
+    return with_requires_grad(t, requires_grad)
 
 
 _COPY_CONSTRUCT = ("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
@@ -263,8 +259,10 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
 # ---- fills ---------------------------------------------------------------------------------------------------
 
 def with_requires_grad(t, requires_grad):
-    """A new tensor with the factory's requires_grad= applied."""
+    """A new tensor with the factory's requires_grad= applied (in the factories' words, not requires_grad_'s)."""
     if requires_grad:
+        if not (t._dtype.is_floating_point or t._dtype.is_complex):
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad_(True)
     return t
 

@@ -176,7 +176,7 @@ def randint(low=None, high=None, size=None, *, generator=None, dtype=None, devic
     if high is None:
         low, high = 0, low
     t = _empty(size_arg((size if isinstance(size, int) else tuple(size),)), dtype or D.int64, device_arg(device))
-    return _fill_int(t, low, high, _gen(generator))
+    return with_requires_grad(_fill_int(t, low, high, _gen(generator)), requires_grad)
 
 
 def randint_like(input, low, high=None, *, dtype=None, device=None, memory_format=None):
