@@ -214,6 +214,8 @@ WORKS = [
     ("T.add(x1=T.ones(1), x2=T.ones(1)).tolist()", [2.0]),
     ("T.abs(a=T.tensor([-1.0])).tolist()", [1.0]),
     ("T.where(T.tensor([True, False]), x1=T.ones(2), x2=T.zeros(2)).tolist()", [1.0, 0.0]),
+    # randint(out=...) fills out (the seeded stream's draws, in out's dtype)
+    ("(T.manual_seed(0), T.randint(0, 10, (3,), out=T.empty(2)).tolist())[1]", [4.0, 9.0, 3.0]),
     # Python's number types given as dtypes
     ("[str(T.ones(1, dtype=t).dtype) for t in (float, int, bool, complex)]",
      ["torch.float64", "torch.int64", "torch.bool", "torch.complex128"]),

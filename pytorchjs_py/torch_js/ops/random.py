@@ -175,7 +175,9 @@ def randint(low=None, high=None, size=None, *, generator=None, dtype=None, devic
         low = 0
     if high is None:
         low, high = 0, low
-    t = _empty(size_arg((size if isinstance(size, int) else tuple(size),)), dtype or D.int64, device_arg(device))
+    shape = size_arg((size if isinstance(size, int) else tuple(size),))
+    # out= is filled in place, resized to the size, in its own dtype
+    t = out.resize_(shape) if out is not None else _empty(shape, dtype or D.int64, device_arg(device))
     return with_requires_grad(_fill_int(t, low, high, _gen(generator)), requires_grad)
 
 
