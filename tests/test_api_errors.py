@@ -164,6 +164,10 @@ CASES = [
      "Only Tensors of floating point and complex dtype can require gradients"),
     ("T.ones(2, dtype=T.int64).requires_grad_()", RuntimeError,
      "only Tensors of floating point dtype can require gradients"),
+    # a missing argument in the words of PyTorch's parser; torch.softmax (unlike F.softmax) takes no implicit dim
+    ("T.ones(2).cumsum()", TypeError, 'cumsum() missing 1 required positional arguments: "dim"'),
+    ("T.ones(2, 3).transpose()", TypeError, 'transpose() missing 2 required positional argument: "dim0", "dim1"'),
+    ("T.softmax(T.ones(2))", TypeError, 'softmax() missing 1 required positional arguments: "dim"'),
     # the transposes' rank checks
     ("T.ones(2, 3, 4).H", RuntimeError,
      "tensor.H is only supported on matrices (2-D tensors). Got 3-D tensor. For batches of matrices, consider using "

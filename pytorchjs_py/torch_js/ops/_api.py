@@ -16,6 +16,7 @@ call pays one Python call.
 """
 import functools
 import inspect
+import re
 import struct
 import types
 
@@ -52,7 +53,8 @@ LENIENT_NN = frozenset(("inplace", "return_indices", "full", "antialias", "need_
 # PyTorch's argument parser also takes NumPy's names for four parameters (x.sum(axis=1, keepdims=True), torch.add(x1=a,
 # x2=b)), in the ops whose arguments it parses: not nn.functional's, nor those PyTorch writes in Python (below)
 NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim", "x": "input", "a": "input", "x1": "input", "x2": "other"}
-PYTHON_WRITTEN_METHODS = frozenset(("norm", "split", "unique", "unique_consecutive", "unflatten", "stft", "istft", "lu"))
+PYTHON_WRITTEN_METHODS = frozenset(("norm", "split", "unique", "unique_consecutive", "unflatten", "stft", "istft",
+                                    "lu"))
 PYTHON_WRITTEN_FUNCTIONS = PYTHON_WRITTEN_METHODS - {"unflatten"} | {
     "tensordot", "einsum", "meshgrid", "cdist", "block_diag", "broadcast_tensors", "cartesian_prod", "chain_matmul",
     "atleast_1d", "atleast_2d", "atleast_3d", "unravel_index"}
@@ -262,6 +264,22 @@ FX_INTERCEPT = None
 _EVENT_PREFIX = {"linalg": "linalg_", "special": "special_", "fft": "fft_"}
 
 
+_MISSING = re.compile(r"(\w+)\(\) missing (\d+) required (?:positional|keyword-only) arguments?: (.+)")
+
+
+def _missing_arguments(e, fn, op):
+    """Python's TypeError `e` for arguments a call of fn left out, in PyTorch's parser's words (it says
+    "arguments" for one), or None for any other TypeError."""
+    m = _MISSING.fullmatch(str(e))
+    if m is None or m.group(1) != fn.__name__:
+        return None
+    n, names = int(m.group(2)), re.findall(r"'(\w+)'", m.group(3))
+    if not names:
+        return None   # already PyTorch's words (require_args)
+    names = ", ".join(f'"{name}"' for name in names)
+    return TypeError(f"{op}() missing {n} required positional argument{'s' if n == 1 else ''}: {names}")
+
+
 def _numpy_names(op, sig, method, namespace):
     """{NumPy's name: the op's parameter} for the parameters of op that PyTorch's parser also takes by NumPy's name."""
     if namespace == "nn.functional" or op in (PYTHON_WRITTEN_METHODS if method else PYTHON_WRITTEN_FUNCTIONS) or \
@@ -323,7 +341,9 @@ def guard(op, fn, *, method=False, namespace="torch"):
         renamed = {numpy_names.get(k, k): v for k, v in kwargs.items()} if numpy_names else kwargs
         if len(renamed) < len(kwargs) or renamed.keys() == kwargs.keys() or any(
                 p.index is not None and p.index < len(args) and p.name in renamed for p in params):
-            raise e   # nothing to rename, or a parameter given twice: Python's error stands
+            # nothing to rename, or a parameter given twice: Python's error stands, a missing argument worded as
+            # PyTorch's parser words it
+            raise _missing_arguments(e, fn, op) or e
         return api(*args, **renamed)
 
     def _raise_for(e, args, kwargs):
@@ -359,8 +379,6 @@ def guard(op, fn, *, method=False, namespace="torch"):
             except INTERNAL_ERRORS as e:
                 return _raise_for(e, args, kwargs)
             except TypeError as e:
-                if not kwargs:
-                    raise
                 return _renamed_or_raise(e, args, kwargs)
             except NotStridedError as e:
                 return layout_kernel(op, e, args, kwargs, namespace)
@@ -381,8 +399,6 @@ def guard(op, fn, *, method=False, namespace="torch"):
             except INTERNAL_ERRORS as e:
                 return _raise_for(e, args, kwargs)
             except TypeError as e:
-                if not kwargs:
-                    raise
                 return _renamed_or_raise(e, args, kwargs)
             except NotStridedError as e:
                 return layout_kernel(op, e, args, kwargs, namespace)

@@ -534,10 +534,12 @@ def _softmax(input, dim, dtype, log, name):
 
 
 def softmax(input, dim=None, dtype=None, *, _stacklevel=3, out=None):
+    require_args(() if dim is None else (dim,), "softmax", "dim")   # (torch.softmax takes no implicit dim)
     return _ip.write_out_exact(out, _softmax(input, dim, dtype, False, "softmax"))
 
 
 def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3, out=None):
+    require_args(() if dim is None else (dim,), "log_softmax", "dim")
     return _ip.write_out_exact(out, _softmax(input, dim, dtype, True, "log_softmax"))
 
 
