@@ -174,7 +174,7 @@ export class Bridge {
   /** Lazy execution on (true) or off; turning it off flushes. Returns the previous setting. */
   setLazy(on) { const was = this.lazy.on; if (!on) this.lazy.flush(); this.lazy.on = !!on; return was; }
   lazyEnabled() { return this.lazy.on; }
-  /** Flush plans kept by signature (lazy_plans.mjs) on (true) or off, the kept ones dropped; returns the previous setting. */
+  /** Flush plans kept by signature (lazy_plans.mjs) on (true) or off (the kept ones dropped); returns the previous setting. */
   setPlanCache(on) { const was = this.lazy.plans.on; this.lazy.flush(); if (!on) this.lazy.plans.clear(); this.lazy.plans.on = !!on; return was; }
   /** The work counters (dispatch.mjs newCounts) as JSON; `reset` zeroes them after reading. */
   counts(reset = false) {
