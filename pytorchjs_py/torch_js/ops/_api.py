@@ -342,8 +342,11 @@ def guard(op, fn, *, method=False, namespace="torch"):
         if len(renamed) < len(kwargs) or renamed.keys() == kwargs.keys() or any(
                 p.index is not None and p.index < len(args) and p.name in renamed for p in params):
             # nothing to rename, or a parameter given twice: Python's error stands, a missing argument worded as
-            # PyTorch's parser words it
-            raise _missing_arguments(e, fn, op) or e
+            # PyTorch's parser words it (one error, not chained to Python's)
+            missing = _missing_arguments(e, fn, op)
+            if missing is not None:
+                raise missing from None
+            raise e
         return api(*args, **renamed)
 
     def _raise_for(e, args, kwargs):
